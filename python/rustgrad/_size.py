@@ -1,0 +1,14 @@
+"""``rustgrad.Size``: the shape tuple, printed as PyTorch prints ``torch.Size``."""
+
+
+class Size(tuple):
+    """A tuple of ints describing a tensor's shape."""
+
+    def __repr__(self):
+        return f"rustgrad.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n

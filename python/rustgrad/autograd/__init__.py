@@ -1,0 +1,49 @@
+"""``rustgrad.autograd``: the backward engine's Python face, as ``torch.autograd``."""
+
+from rustgrad import _core
+from rustgrad._core import Tensor
+from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
+from rustgrad.autograd.gradcheck import gradcheck
+from rustgrad.autograd.variable import Variable
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaves) into the leaves' ``.grad`` (``torch.autograd.backward``)."""
+    tensors = _as_list(tensors)
+    grads = _as_list(grad_tensors) or [None] * len(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    _core._run_backward(tensors, grads, bool(retain_graph), bool(create_graph), _as_list(inputs))
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=False,
+):
+    """Return the gradients of ``outputs`` with respect to ``inputs`` as a tuple."""
+    outputs = _as_list(outputs)
+    inputs = _as_list(inputs)
+    grads = _as_list(grad_outputs) or [None] * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    return tuple(
+        _core._grad(outputs, inputs, grads, bool(retain_graph), bool(create_graph),
+                    bool(allow_unused))
+    )
+
+
+__all__ = [
+    "Variable", "backward", "grad", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
+]

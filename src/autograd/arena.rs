@@ -1,0 +1,368 @@
+//! The graph arena: nodes live in a slab (slots plus a free list), addressed by a copyable
+//! id with a generation so that a stale id is detected, never dereferenced. Variables and
+//! child nodes hold counted references; when a count reaches zero the slot is freed and the
+//! node's inputs lose a reference, iteratively, so a 100,000-node chain frees without deep
+//! recursion.
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+
+use super::var::{Var, VarInner};
+use crate::error::{Error, Result};
+use crate::tensor::{DType, Tensor};
+
+/// A backward function: the gradient of each input given the gradient of the output.
+/// Formulas are written with differentiable ops on [`Var`]s, so running them with grad mode
+/// on records the backward pass itself (`create_graph=True`).
+pub trait Backward: Send + Sync {
+    /// The node's name as PyTorch shows it (`MulBackward0`).
+    fn name(&self) -> Cow<'static, str>;
+    /// Gradients for each input edge (`None` where an input gets none). `needs[i]` says
+    /// whether input `i` wants one at all, so work for constants can be skipped.
+    fn apply(&self, grad: &Var, saved: &[Var], needs: &[bool]) -> Result<Vec<Option<Var>>>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NodeId {
+    index: u32,
+    generation: u32,
+}
+
+/// Where an input's gradient goes.
+#[derive(Clone)]
+pub enum EdgeTarget {
+    /// The input needs no gradient.
+    None,
+    /// Another node (a counted reference, released with this node).
+    Node(NodeId),
+    /// A leaf that requires grad: its gradient accumulates into `.grad`.
+    Leaf(Var),
+}
+
+#[derive(Clone)]
+pub struct Edge {
+    pub target: EdgeTarget,
+    /// The input's dtype: gradients are cast to it, as PyTorch does.
+    pub dtype: DType,
+}
+
+/// A tensor saved for backward, with the version it had so that in-place changes are caught.
+#[derive(Clone)]
+pub enum SavedVar {
+    /// One of the op's inputs (unpacks to the variable itself, history included).
+    Input { var: Var, tensor: Tensor, version: u64 },
+    /// The op's own output, saved without its `grad_fn` to avoid a reference cycle; it is
+    /// re-attached to this node when unpacked under `create_graph`.
+    Output { tensor: Tensor, version: u64 },
+}
+
+impl SavedVar {
+    pub fn input(var: &Var) -> SavedVar {
+        let tensor = var.tensor();
+        SavedVar::Input { var: var.clone(), version: tensor.version(), tensor }
+    }
+
+    pub fn output(var: &Var) -> SavedVar {
+        let tensor = var.tensor();
+        SavedVar::Output { version: tensor.version(), tensor }
+    }
+
+    fn unpack(&self, node: NodeId, node_name: &str, output_requires_grad: bool) -> Result<Var> {
+        let (tensor, saved_version) = match self {
+            SavedVar::Input { tensor, version, .. } => (tensor, *version),
+            SavedVar::Output { tensor, version } => (tensor, *version),
+        };
+        let now = tensor.version();
+        if now != saved_version {
+            let which = match self {
+                SavedVar::Input { var, .. } => match var.grad_fn_name() {
+                    Some(n) => format!(", which is output 0 of {n},"),
+                    None => String::new(),
+                },
+                SavedVar::Output { .. } => format!(", which is output 0 of {node_name},"),
+            };
+            return Err(Error::Runtime(format!(
+                "one of the variables needed for gradient computation has been modified by an \
+                 inplace operation: [{}]{} is at version {}; expected version {} instead. Hint: \
+                 the backtrace further above shows the operation that failed to compute its \
+                 gradient. The variable in question was changed in there or anywhere later. \
+                 Good luck!",
+                tensor.type_description(),
+                which,
+                now,
+                saved_version
+            )));
+        }
+        Ok(match self {
+            SavedVar::Input { var, .. } => var.clone(),
+            SavedVar::Output { tensor, .. } => {
+                if output_requires_grad && super::is_grad_enabled() {
+                    Var::with_history(tensor.clone(), NodeRef::share(node))
+                } else {
+                    Var::new(tensor.clone(), false)
+                }
+            }
+        })
+    }
+}
+
+struct NodeData {
+    op: Arc<dyn Backward>,
+    edges: Vec<Edge>,
+    saved: Vec<SavedVar>,
+    /// Whether the node ever held saved tensors (then a second backward is an error).
+    had_saved: bool,
+    released: bool,
+    seq: u64,
+    refs: u32,
+    /// Non-leaf outputs that called `retain_grad()`.
+    retained: Vec<Weak<VarInner>>,
+}
+
+struct Slot {
+    generation: u32,
+    node: Option<NodeData>,
+}
+
+struct Arena {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+static ARENA: Mutex<Arena> = Mutex::new(Arena { slots: Vec::new(), free: Vec::new(), live: 0 });
+static NEXT_SEQ: AtomicU64 = AtomicU64::new(0);
+
+impl Arena {
+    fn get(&self, id: NodeId) -> Option<&NodeData> {
+        let slot = self.slots.get(id.index as usize)?;
+        if slot.generation != id.generation {
+            return None;
+        }
+        slot.node.as_ref()
+    }
+
+    fn get_mut(&mut self, id: NodeId) -> Option<&mut NodeData> {
+        let slot = self.slots.get_mut(id.index as usize)?;
+        if slot.generation != id.generation {
+            return None;
+        }
+        slot.node.as_mut()
+    }
+
+    fn insert(&mut self, node: NodeData) -> NodeId {
+        self.live += 1;
+        if let Some(index) = self.free.pop() {
+            let slot = &mut self.slots[index as usize];
+            slot.node = Some(node);
+            return NodeId { index, generation: slot.generation };
+        }
+        self.slots.push(Slot { generation: 0, node: Some(node) });
+        NodeId { index: (self.slots.len() - 1) as u32, generation: 0 }
+    }
+
+    /// Drops one reference; returns the node's data when that was the last one (the slot is
+    /// then free, and its generation moves on so old ids go stale).
+    fn decrement(&mut self, id: NodeId) -> Option<NodeData> {
+        let node = self.get_mut(id)?;
+        node.refs -= 1;
+        if node.refs > 0 {
+            return None;
+        }
+        let slot = &mut self.slots[id.index as usize];
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(id.index);
+        self.live -= 1;
+        slot.node.take()
+    }
+}
+
+thread_local! {
+    static RELEASING: Cell<bool> = const { Cell::new(false) };
+    static PENDING: RefCell<Vec<NodeId>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Drops one reference to `id`, freeing every node that becomes unreferenced. Nodes freed
+/// while dropping another node's contents (saved variables hold references too) are queued
+/// and handled by the outermost call, so release never recurses.
+fn release(id: NodeId) {
+    // During thread teardown the thread-locals may be gone: then release without deferral.
+    let Ok(busy) = RELEASING.try_with(|r| r.get()) else {
+        if let Some(node) = ARENA.lock().decrement(id) {
+            drop(node);
+        }
+        return;
+    };
+    if busy {
+        PENDING.with(|p| p.borrow_mut().push(id));
+        return;
+    }
+    RELEASING.with(|r| r.set(true));
+    let mut work = vec![id];
+    while let Some(id) = work.pop() {
+        let freed = ARENA.lock().decrement(id);
+        if let Some(node) = freed {
+            for edge in &node.edges {
+                if let EdgeTarget::Node(next) = edge.target {
+                    work.push(next);
+                }
+            }
+            drop(node); // outside the lock: may drop variables, which queue more releases
+            PENDING.with(|p| work.append(&mut p.borrow_mut()));
+        }
+    }
+    RELEASING.with(|r| r.set(false));
+}
+
+/// A counted reference to a node: what a variable's `grad_fn` holds.
+pub struct NodeRef {
+    id: NodeId,
+}
+
+impl NodeRef {
+    /// Records a node. `edges` that point at nodes must each carry a reference that the new
+    /// node takes over (see [`NodeRef::into_edge`]).
+    pub fn create(op: Arc<dyn Backward>, edges: Vec<Edge>, saved: Vec<SavedVar>) -> NodeRef {
+        let node = NodeData {
+            op,
+            edges,
+            had_saved: !saved.is_empty(),
+            saved,
+            released: false,
+            seq: NEXT_SEQ.fetch_add(1, Ordering::Relaxed),
+            refs: 1,
+            retained: Vec::new(),
+        };
+        NodeRef { id: ARENA.lock().insert(node) }
+    }
+
+    /// A new counted reference to a live node.
+    pub fn share(id: NodeId) -> NodeRef {
+        if let Some(n) = ARENA.lock().get_mut(id) {
+            n.refs += 1;
+        }
+        NodeRef { id }
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// Gives up this handle's reference to an edge (which owns it from then on).
+    pub fn into_edge_target(self) -> EdgeTarget {
+        let id = self.id;
+        std::mem::forget(self);
+        EdgeTarget::Node(id)
+    }
+
+    pub fn name(&self) -> String {
+        node_name(self.id).unwrap_or_default()
+    }
+}
+
+impl Clone for NodeRef {
+    fn clone(&self) -> NodeRef {
+        NodeRef::share(self.id)
+    }
+}
+
+impl Drop for NodeRef {
+    fn drop(&mut self) {
+        release(self.id);
+    }
+}
+
+impl PartialEq for NodeRef {
+    fn eq(&self, other: &NodeRef) -> bool {
+        self.id == other.id
+    }
+}
+
+pub fn node_name(id: NodeId) -> Option<String> {
+    let op = ARENA.lock().get(id).map(|n| n.op.clone())?;
+    Some(op.name().into_owned())
+}
+
+/// The inputs' edges of a node (for `next_functions`).
+pub fn node_edges(id: NodeId) -> Vec<Edge> {
+    ARENA.lock().get(id).map(|n| n.edges.clone()).unwrap_or_default()
+}
+
+pub fn node_seq(id: NodeId) -> u64 {
+    ARENA.lock().get(id).map(|n| n.seq).unwrap_or(0)
+}
+
+/// Registers a non-leaf variable to receive the gradient that reaches this node.
+pub fn retain_grad(id: NodeId, var: &Var) {
+    if let Some(n) = ARENA.lock().get_mut(id) {
+        let w = var.downgrade();
+        if !n.retained.iter().any(|r| r.ptr_eq(&w)) {
+            n.retained.push(w);
+        }
+    }
+}
+
+/// The number of nodes alive in the arena (for leak tests).
+pub fn live_nodes() -> usize {
+    ARENA.lock().live
+}
+
+/// What the engine needs to run a node, copied out so the lock is not held while it runs.
+pub struct NodeTask {
+    pub op: Arc<dyn Backward>,
+    pub edges: Vec<Edge>,
+    pub retained: Vec<Weak<VarInner>>,
+    saved: Vec<SavedVar>,
+    released: bool,
+    had_saved: bool,
+}
+
+impl NodeTask {
+    pub fn load(id: NodeId) -> Option<NodeTask> {
+        let arena = ARENA.lock();
+        let n = arena.get(id)?;
+        Some(NodeTask {
+            op: n.op.clone(),
+            edges: n.edges.clone(),
+            retained: n.retained.clone(),
+            saved: n.saved.clone(),
+            released: n.released,
+            had_saved: n.had_saved,
+        })
+    }
+
+    /// The saved variables, checked against in-place modification.
+    pub fn unpack_saved(&self, id: NodeId, requires_grad: bool) -> Result<Vec<Var>> {
+        if self.released && self.had_saved {
+            return Err(Error::Runtime(
+                "Trying to backward through the graph a second time (or directly access saved \
+                 tensors after they have already been freed). Saved intermediate values of the \
+                 graph are freed when you call .backward() or autograd.grad(). Specify \
+                 retain_graph=True if you need to backward through the graph a second time or \
+                 if you need to access saved tensors after calling backward."
+                    .into(),
+            ));
+        }
+        let name = self.op.name();
+        self.saved.iter().map(|s| s.unpack(id, &name, requires_grad)).collect()
+    }
+}
+
+/// Frees a node's saved tensors after backward (`retain_graph=False`).
+pub fn release_saved(id: NodeId) {
+    let saved = {
+        let mut arena = ARENA.lock();
+        match arena.get_mut(id) {
+            Some(n) => {
+                n.released = true;
+                std::mem::take(&mut n.saved)
+            }
+            None => return,
+        }
+    };
+    drop(saved); // outside the lock
+}

@@ -1,0 +1,300 @@
+//! The backward engine: find the nodes reachable from the roots, count how many gradients
+//! each one waits for, run each node once all have arrived, add gradients that meet, and
+//! accumulate into leaves. Iterative throughout, so graph depth never touches the stack.
+
+use std::collections::HashMap;
+
+use super::arena::{self, EdgeTarget, NodeId, NodeTask};
+use super::grad_mode::GradModeGuard;
+use super::var::Var;
+use crate::bail;
+use crate::error::{Error, Result};
+use crate::ops;
+use crate::tensor::layout::shape_str;
+use crate::tensor::Tensor;
+
+/// Who receives the gradients computed for the requested inputs.
+enum Sink<'a> {
+    /// `backward()`: accumulate into `.grad` (of every leaf, or of `inputs` only).
+    Accumulate { only: Option<&'a [Var]> },
+    /// `autograd.grad()`: hand them back, touching no `.grad`.
+    Capture { inputs: &'a [Var] },
+}
+
+/// `tensors.backward(grad_tensors)`: accumulates into leaves' `.grad`.
+pub fn backward(
+    tensors: &[Var],
+    grad_tensors: &[Option<Var>],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Option<&[Var]>,
+) -> Result<()> {
+    if let Some(inputs) = inputs {
+        if inputs.is_empty() {
+            bail!(Runtime, "'inputs' argument to backward() cannot be empty.");
+        }
+        check_inputs(inputs)?;
+    }
+    execute(tensors, grad_tensors, retain_graph, create_graph, Sink::Accumulate { only: inputs })?;
+    Ok(())
+}
+
+/// `autograd.grad(outputs, inputs, ...)`: the gradients of `outputs` with respect to
+/// `inputs`, one per input.
+pub fn grad(
+    outputs: &[Var],
+    inputs: &[Var],
+    grad_outputs: &[Option<Var>],
+    retain_graph: bool,
+    create_graph: bool,
+    allow_unused: bool,
+) -> Result<Vec<Option<Var>>> {
+    check_inputs(inputs)?;
+    let grads = execute(outputs, grad_outputs, retain_graph, create_graph, Sink::Capture { inputs })?;
+    if !allow_unused && grads.iter().any(|g| g.is_none()) {
+        bail!(
+            Runtime,
+            "One of the differentiated Tensors appears to not have been used in the graph. Set \
+             allow_unused=True if this is the desired behavior."
+        );
+    }
+    Ok(grads)
+}
+
+fn check_inputs(inputs: &[Var]) -> Result<()> {
+    if inputs.iter().any(|v| !v.requires_grad()) {
+        bail!(Runtime, "One of the differentiated Tensors does not require grad");
+    }
+    Ok(())
+}
+
+/// The gradient to start from for each root: the given one (shape-checked) or ones for a
+/// one-element output.
+fn root_grads(roots: &[Var], given: &[Option<Var>]) -> Result<Vec<Var>> {
+    if roots.len() != given.len() {
+        bail!(
+            Runtime,
+            "grad can be implicitly created only for scalar outputs: got {} tensors and {} \
+             gradients",
+            roots.len(),
+            given.len()
+        );
+    }
+    let mut out = Vec::with_capacity(roots.len());
+    for (i, (root, g)) in roots.iter().zip(given).enumerate() {
+        if !root.requires_grad() {
+            bail!(
+                Runtime,
+                "element {} of tensors does not require grad and does not have a grad_fn",
+                i
+            );
+        }
+        let t = root.tensor();
+        match g {
+            Some(g) => {
+                if g.shape() != t.shape() {
+                    bail!(
+                        Runtime,
+                        "Mismatch in shape: grad_output[{}] has a shape of torch.Size({}) and \
+                         output[{}] has a shape of torch.Size({}).",
+                        i,
+                        shape_str(&g.shape()),
+                        i,
+                        shape_str(t.shape())
+                    );
+                }
+                out.push(g.clone());
+            }
+            None => {
+                if t.numel() != 1 {
+                    bail!(Runtime, "grad can be implicitly created only for scalar outputs");
+                }
+                out.push(Var::new(Tensor::full(t.shape(), 1.0, t.dtype())?, false));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn execute(
+    roots: &[Var],
+    given: &[Option<Var>],
+    retain_graph: bool,
+    create_graph: bool,
+    sink: Sink<'_>,
+) -> Result<Vec<Option<Var>>> {
+    let root_grads = root_grads(roots, given)?;
+    let _mode = GradModeGuard::new(create_graph);
+
+    // Where captured gradients are collected: leaves by identity, non-leaves by node.
+    let targets: &[Var] = match &sink {
+        Sink::Capture { inputs } => inputs,
+        Sink::Accumulate { only: Some(inputs) } => inputs,
+        Sink::Accumulate { only: None } => &[],
+    };
+    let mut leaf_slot: HashMap<usize, usize> = HashMap::new();
+    let mut node_slot: HashMap<NodeId, Vec<usize>> = HashMap::new();
+    for (i, v) in targets.iter().enumerate() {
+        match v.grad_fn() {
+            Some(n) => node_slot.entry(n.id()).or_default().push(i),
+            None => {
+                leaf_slot.insert(v.key(), i);
+            }
+        }
+    }
+    let mut captured: Vec<Option<Var>> = vec![None; targets.len()];
+    let accumulate_all = matches!(sink, Sink::Accumulate { only: None });
+    let accumulate = matches!(sink, Sink::Accumulate { .. });
+
+    // Deliver a gradient to a leaf.
+    let to_leaf = |leaf: &Var, g: Var, captured: &mut Vec<Option<Var>>| -> Result<()> {
+        if let Some(&i) = leaf_slot.get(&leaf.key()) {
+            if accumulate {
+                accumulate_grad(leaf, g, create_graph)?;
+            } else {
+                captured[i] = Some(add_grads(captured[i].take(), g)?);
+            }
+        } else if accumulate_all {
+            accumulate_grad(leaf, g, create_graph)?;
+        }
+        Ok(())
+    };
+
+    // Count, for each reachable node, the edges that point at it.
+    let mut buffers: HashMap<NodeId, Var> = HashMap::new();
+    let mut dependencies: HashMap<NodeId, usize> = HashMap::new();
+    let mut stack: Vec<NodeId> = Vec::new();
+    for (root, g) in roots.iter().zip(root_grads) {
+        match root.grad_fn() {
+            Some(n) => {
+                let id = n.id();
+                let merged = add_grads(buffers.remove(&id), g)?;
+                buffers.insert(id, merged);
+                if !dependencies.contains_key(&id) {
+                    dependencies.insert(id, 0);
+                    stack.push(id);
+                }
+            }
+            None => to_leaf(root, g, &mut captured)?,
+        }
+    }
+    let mut seen: Vec<NodeId> = stack.clone();
+    while let Some(id) = stack.pop() {
+        for edge in arena::node_edges(id) {
+            if let EdgeTarget::Node(next) = edge.target {
+                let count = dependencies.entry(next).or_insert(0);
+                *count += 1;
+                if *count == 1 {
+                    stack.push(next);
+                    seen.push(next);
+                }
+            }
+        }
+    }
+    let mut ready: Vec<NodeId> =
+        seen.iter().copied().filter(|id| dependencies[id] == 0 && buffers.contains_key(id)).collect();
+    ready.sort_by_key(|&id| arena::node_seq(id));
+
+    while let Some(id) = ready.pop() {
+        let Some(grad) = buffers.remove(&id) else { continue };
+        let Some(task) = NodeTask::load(id) else { continue };
+        for weak in &task.retained {
+            if let Some(v) = Var::upgrade(weak) {
+                let old = v.grad();
+                let g = if create_graph { grad.clone() } else { grad.detach() };
+                v.set_grad(Some(match old {
+                    None => owned_grad(g, create_graph)?,
+                    Some(old) => add_grads(Some(old), g)?,
+                }));
+            }
+        }
+        if let Some(slots) = node_slot.get(&id) {
+            for &i in slots {
+                if accumulate {
+                    accumulate_grad(&targets[i], grad.clone(), create_graph)?;
+                } else {
+                    captured[i] = Some(add_grads(captured[i].take(), grad.clone())?);
+                }
+            }
+        }
+        let saved = task.unpack_saved(id, create_graph)?;
+        let needs: Vec<bool> =
+            task.edges.iter().map(|e| !matches!(e.target, EdgeTarget::None)).collect();
+        let grads = task.op.apply(&grad, &saved, &needs)?;
+        drop(saved);
+        if !retain_graph {
+            arena::release_saved(id);
+        }
+        for (edge, g) in task.edges.iter().zip(grads.into_iter().chain(std::iter::repeat(None))) {
+            let g = match g {
+                Some(g) if g.dtype() != edge.dtype => Some(ops::to_dtype(&g, edge.dtype)?),
+                other => other,
+            };
+            match &edge.target {
+                EdgeTarget::None => {}
+                EdgeTarget::Leaf(leaf) => {
+                    if let Some(g) = g {
+                        to_leaf(leaf, g, &mut captured)?;
+                    }
+                }
+                EdgeTarget::Node(next) => {
+                    if let Some(g) = g {
+                        let merged = add_grads(buffers.remove(next), g)?;
+                        buffers.insert(*next, merged);
+                    }
+                    if let Some(count) = dependencies.get_mut(next) {
+                        *count -= 1;
+                        if *count == 0 {
+                            ready.push(*next);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(captured)
+}
+
+fn add_grads(acc: Option<Var>, g: Var) -> Result<Var> {
+    match acc {
+        None => Ok(g),
+        Some(a) => ops::add(&a, &g),
+    }
+}
+
+/// A gradient that may be stored as `.grad`: without `create_graph` it must not alias a
+/// tensor that something else can still see or modify.
+fn owned_grad(g: Var, create_graph: bool) -> Result<Var> {
+    if create_graph {
+        return Ok(g);
+    }
+    if g.is_sole_owner() && g.tensor().is_contiguous() && g.is_leaf() {
+        return Ok(g);
+    }
+    Ok(Var::new(g.tensor().clone_data(), false))
+}
+
+/// `leaf.grad += g` (out of place, so earlier references to `.grad` keep their values).
+fn accumulate_grad(leaf: &Var, g: Var, create_graph: bool) -> Result<()> {
+    if g.shape() != leaf.shape() {
+        return Err(Error::Runtime(format!(
+            "Function AccumulateGrad returned an invalid gradient - got {} but expected shape \
+             compatible with {}",
+            shape_str(&g.shape()),
+            shape_str(&leaf.shape())
+        )));
+    }
+    let updated = match leaf.grad() {
+        None => owned_grad(g, create_graph)?,
+        Some(old) => {
+            if create_graph {
+                ops::add(&old, &g)?
+            } else {
+                let _off = GradModeGuard::new(false);
+                ops::add(&old.detach(), &g.detach())?
+            }
+        }
+    };
+    leaf.set_grad(Some(updated));
+    Ok(())
+}

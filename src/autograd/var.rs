@@ -1,0 +1,214 @@
+//! `Var`: a tensor plus its autograd identity (PyTorch's `Variable`, which today is simply
+//! the tensor class). Cloning a `Var` clones a handle, not the data.
+
+use std::any::Any;
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+
+use super::arena::{self, Edge, EdgeTarget, NodeRef};
+use crate::bail;
+use crate::error::Result;
+use crate::tensor::{DType, Tensor};
+
+pub struct VarInner {
+    state: Mutex<VarState>,
+    /// A slot for the binding layer (the Python object that wraps this variable, so that
+    /// `x.grad is x.grad` holds); the core never looks inside.
+    handle: Mutex<Option<Box<dyn Any + Send + Sync>>>,
+}
+
+struct VarState {
+    tensor: Tensor,
+    /// Set by the user on leaves; non-leaves require grad because they have a `grad_fn`.
+    requires_grad: bool,
+    grad_fn: Option<NodeRef>,
+    grad: Option<Var>,
+    retains_grad: bool,
+    /// For a view: the variable whose storage it views (in-place ops on the view also
+    /// rebase the base's history).
+    base: Option<Var>,
+}
+
+#[derive(Clone)]
+pub struct Var(Arc<VarInner>);
+
+impl Var {
+    /// A leaf.
+    pub fn new(tensor: Tensor, requires_grad: bool) -> Var {
+        Var(Arc::new(VarInner {
+            state: Mutex::new(VarState {
+                tensor,
+                requires_grad,
+                grad_fn: None,
+                grad: None,
+                retains_grad: false,
+                base: None,
+            }),
+            handle: Mutex::new(None),
+        }))
+    }
+
+    /// The output of a recorded op.
+    pub fn with_history(tensor: Tensor, grad_fn: NodeRef) -> Var {
+        Var(Arc::new(VarInner {
+            state: Mutex::new(VarState {
+                tensor,
+                requires_grad: false,
+                grad_fn: Some(grad_fn),
+                grad: None,
+                retains_grad: false,
+                base: None,
+            }),
+            handle: Mutex::new(None),
+        }))
+    }
+
+    pub fn tensor(&self) -> Tensor {
+        self.0.state.lock().tensor.clone()
+    }
+
+    /// Replaces the data (`x.data = t`), keeping the autograd identity.
+    pub fn set_tensor(&self, tensor: Tensor) {
+        self.0.state.lock().tensor = tensor;
+    }
+
+    pub fn shape(&self) -> Vec<usize> {
+        self.0.state.lock().tensor.shape().to_vec()
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.0.state.lock().tensor.dtype()
+    }
+
+    pub fn requires_grad(&self) -> bool {
+        let s = self.0.state.lock();
+        s.requires_grad || s.grad_fn.is_some()
+    }
+
+    pub fn set_requires_grad(&self, requires_grad: bool) -> Result<()> {
+        let mut s = self.0.state.lock();
+        if s.grad_fn.is_some() {
+            if !requires_grad {
+                bail!(
+                    Runtime,
+                    "you can only change requires_grad flags of leaf variables. If you want to use \
+                     a computed variable in a subgraph that doesn't require differentiation use \
+                     var_no_grad = var.detach()."
+                );
+            }
+            return Ok(());
+        }
+        if requires_grad && !s.tensor.dtype().is_float() {
+            bail!(Runtime, "Only Tensors of floating point and complex dtype can require gradients");
+        }
+        s.requires_grad = requires_grad;
+        Ok(())
+    }
+
+    pub fn is_leaf(&self) -> bool {
+        self.0.state.lock().grad_fn.is_none()
+    }
+
+    pub fn grad_fn(&self) -> Option<NodeRef> {
+        self.0.state.lock().grad_fn.clone()
+    }
+
+    pub fn grad_fn_name(&self) -> Option<String> {
+        let id = self.0.state.lock().grad_fn.as_ref().map(|n| n.id())?;
+        arena::node_name(id)
+    }
+
+    /// Replaces the history (in-place ops rebase a variable onto their own node).
+    pub fn set_grad_fn(&self, grad_fn: Option<NodeRef>) {
+        let old = std::mem::replace(&mut self.0.state.lock().grad_fn, grad_fn);
+        drop(old); // outside the lock
+    }
+
+    pub fn grad(&self) -> Option<Var> {
+        self.0.state.lock().grad.clone()
+    }
+
+    pub fn set_grad(&self, grad: Option<Var>) {
+        let old = std::mem::replace(&mut self.0.state.lock().grad, grad);
+        drop(old);
+    }
+
+    pub fn retains_grad(&self) -> bool {
+        self.0.state.lock().retains_grad
+    }
+
+    /// Keeps `.grad` for a non-leaf (a no-op on leaves, which always keep it).
+    pub fn retain_grad(&self) -> Result<()> {
+        let id = {
+            let mut s = self.0.state.lock();
+            if s.grad_fn.is_none() {
+                if !s.requires_grad {
+                    bail!(Runtime, "can't retain_grad on Tensor that has requires_grad=False");
+                }
+                return Ok(());
+            }
+            s.retains_grad = true;
+            s.grad_fn.as_ref().map(|n| n.id())
+        };
+        if let Some(id) = id {
+            arena::retain_grad(id, self);
+        }
+        Ok(())
+    }
+
+    /// The same data without history.
+    pub fn detach(&self) -> Var {
+        Var::new(self.tensor(), false)
+    }
+
+    /// Where this variable's gradient should flow, as an edge of a new node.
+    pub fn edge(&self) -> Edge {
+        let s = self.0.state.lock();
+        let dtype = s.tensor.dtype();
+        let target = match &s.grad_fn {
+            Some(node) => node.clone().into_edge_target(),
+            None if s.requires_grad => EdgeTarget::Leaf(self.clone()),
+            None => EdgeTarget::None,
+        };
+        Edge { target, dtype }
+    }
+
+    /// The variable this one is a view of, if any.
+    pub fn view_base(&self) -> Option<Var> {
+        self.0.state.lock().base.clone()
+    }
+
+    /// Marks this variable as a view of `of` (or of `of`'s own base).
+    pub fn set_view_of(&self, of: &Var) {
+        let base = of.view_base().unwrap_or_else(|| of.clone());
+        self.0.state.lock().base = Some(base);
+    }
+
+    /// Runs `f` on the binding layer's slot.
+    pub fn with_handle<R>(&self, f: impl FnOnce(&mut Option<Box<dyn Any + Send + Sync>>) -> R) -> R {
+        f(&mut self.0.handle.lock())
+    }
+
+    pub fn downgrade(&self) -> Weak<VarInner> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub fn upgrade(weak: &Weak<VarInner>) -> Option<Var> {
+        weak.upgrade().map(Var)
+    }
+
+    pub fn ptr_eq(&self, other: &Var) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// An address that identifies this variable (for `id()`-like keys).
+    pub fn key(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
+    /// Whether nothing else holds this handle or its storage (its data may then be reused).
+    pub fn is_sole_owner(&self) -> bool {
+        Arc::strong_count(&self.0) == 1 && Arc::strong_count(self.tensor().storage()) <= 2
+    }
+}

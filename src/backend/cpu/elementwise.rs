@@ -1,0 +1,231 @@
+//! Elementwise maps over one, two or three (broadcast) operands.
+
+use rayon::prelude::*;
+use smallvec::SmallVec;
+
+use super::PARALLEL_THRESHOLD;
+use crate::tensor::layout::{Layout, Strides};
+
+/// The elements of `x` (laid out by `layout`) as a contiguous row-major vector.
+pub fn gather<T: Copy + Send + Sync>(x: &[T], layout: &Layout) -> Vec<T> {
+    if layout.is_contiguous() {
+        return x[layout.offset..layout.offset + layout.numel()].to_vec();
+    }
+    let mut out = Vec::with_capacity(layout.numel());
+    layout.for_each_offset(|o| out.push(x[o]));
+    out
+}
+
+/// `f` applied to every element of `x`, in row-major order.
+pub fn map<T, U, F>(x: &[T], layout: &Layout, f: F) -> Vec<U>
+where
+    T: Copy + Send + Sync,
+    U: Copy + Send + Sync,
+    F: Fn(T) -> U + Sync + Send,
+{
+    let n = layout.numel();
+    if layout.is_contiguous() {
+        let src = &x[layout.offset..layout.offset + n];
+        if n >= PARALLEL_THRESHOLD {
+            let mut out = Vec::with_capacity(n);
+            src.par_iter().map(|&v| f(v)).collect_into_vec(&mut out);
+            return out;
+        }
+        return src.iter().map(|&v| f(v)).collect();
+    }
+    let mut out = Vec::with_capacity(n);
+    layout.for_each_offset(|o| out.push(f(x[o])));
+    out
+}
+
+/// Strides of `layout` broadcast to `shape` (0 along broadcast dimensions).
+fn broadcast_strides(layout: &Layout, shape: &[usize]) -> Strides {
+    let lead = shape.len() - layout.ndim();
+    let mut strides: Strides = SmallVec::from_elem(0, shape.len());
+    for i in lead..shape.len() {
+        let d = layout.shape[i - lead];
+        strides[i] = if d == 1 && shape[i] != 1 { 0 } else { layout.strides[i - lead] };
+    }
+    strides
+}
+
+/// Walks `shape` in row-major order, calling `f` with the matching offset into each operand.
+fn for_each_offsets<const N: usize>(
+    shape: &[usize],
+    strides: [&[isize]; N],
+    offsets: [usize; N],
+    mut f: impl FnMut([usize; N]),
+) {
+    let total: usize = shape.iter().product();
+    if total == 0 {
+        return;
+    }
+    if shape.is_empty() {
+        f(offsets);
+        return;
+    }
+    let nd = shape.len();
+    let inner = shape[nd - 1];
+    let mut index: SmallVec<[usize; 6]> = SmallVec::from_elem(0, nd);
+    let mut base: [isize; N] = offsets.map(|o| o as isize);
+    loop {
+        let mut p = base;
+        for _ in 0..inner {
+            f(p.map(|v| v as usize));
+            for k in 0..N {
+                p[k] += strides[k][nd - 1];
+            }
+        }
+        let mut d = nd - 1;
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            index[d] += 1;
+            for k in 0..N {
+                base[k] += strides[k][d];
+            }
+            if index[d] < shape[d] {
+                break;
+            }
+            for k in 0..N {
+                base[k] -= strides[k][d] * shape[d] as isize;
+            }
+            index[d] = 0;
+        }
+    }
+}
+
+/// `f(a, b)` with NumPy broadcasting to `shape` (already the broadcast of both shapes).
+pub fn zip<T, U, F>(a: &[T], la: &Layout, b: &[T], lb: &Layout, shape: &[usize], f: F) -> Vec<U>
+where
+    T: Copy + Send + Sync,
+    U: Copy + Send + Sync,
+    F: Fn(T, T) -> U + Sync + Send,
+{
+    let n: usize = shape.iter().product();
+    let same = la.shape.as_slice() == shape && lb.shape.as_slice() == shape;
+    if same && la.is_contiguous() && lb.is_contiguous() {
+        let (sa, sb) = (&a[la.offset..la.offset + n], &b[lb.offset..lb.offset + n]);
+        if n >= PARALLEL_THRESHOLD {
+            let mut out = Vec::with_capacity(n);
+            sa.par_iter().zip(sb.par_iter()).map(|(&x, &y)| f(x, y)).collect_into_vec(&mut out);
+            return out;
+        }
+        return sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect();
+    }
+    // One operand is a single element: a plain map over the other.
+    if lb.numel() == 1 && la.shape.as_slice() == shape {
+        let y = b[lb.offset];
+        return map(a, la, |x| f(x, y));
+    }
+    if la.numel() == 1 && lb.shape.as_slice() == shape {
+        let x = a[la.offset];
+        return map(b, lb, |y| f(x, y));
+    }
+    let (sa, sb) = (broadcast_strides(la, shape), broadcast_strides(lb, shape));
+    let mut out = Vec::with_capacity(n);
+    for_each_offsets(shape, [&sa, &sb], [la.offset, lb.offset], |[i, j]| out.push(f(a[i], b[j])));
+    out
+}
+
+/// `f(c, a, b)` with broadcasting of all three to `shape` (used by `where`).
+#[allow(clippy::too_many_arguments)]
+pub fn zip3<C, T, U, F>(
+    c: &[C],
+    lc: &Layout,
+    a: &[T],
+    la: &Layout,
+    b: &[T],
+    lb: &Layout,
+    shape: &[usize],
+    f: F,
+) -> Vec<U>
+where
+    C: Copy,
+    T: Copy,
+    F: Fn(C, T, T) -> U,
+{
+    let (sc, sa, sb) =
+        (broadcast_strides(lc, shape), broadcast_strides(la, shape), broadcast_strides(lb, shape));
+    let mut out = Vec::with_capacity(shape.iter().product());
+    for_each_offsets(shape, [&sc, &sa, &sb], [lc.offset, la.offset, lb.offset], |[k, i, j]| {
+        out.push(f(c[k], a[i], b[j]))
+    });
+    out
+}
+
+/// Writes `src` (contiguous, broadcast to `dst_layout`'s shape from `src_shape`) into the
+/// elements of `dst` that `dst_layout` addresses.
+pub fn write_into<T: Copy>(dst: &mut [T], dst_layout: &Layout, src: &[T], src_shape: &[usize]) {
+    let src_layout = Layout::contiguous(src_shape);
+    let ss = broadcast_strides(&src_layout, &dst_layout.shape);
+    for_each_offsets(
+        &dst_layout.shape,
+        [&dst_layout.strides, &ss],
+        [dst_layout.offset, 0],
+        |[d, s]| dst[d] = src[s],
+    );
+}
+
+/// Adds `src` (contiguous in `dst_layout`'s order) into the addressed elements of `dst`;
+/// repeated offsets (an expanded destination) accumulate.
+pub fn add_into<T: Copy + std::ops::Add<Output = T>>(dst: &mut [T], dst_layout: &Layout, src: &[T]) {
+    let mut k = 0;
+    dst_layout.for_each_offset(|o| {
+        dst[o] = dst[o] + src[k];
+        k += 1;
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_and_gather_follow_strides() {
+        let x: Vec<i64> = (0..6).collect();
+        let t = Layout::contiguous(&[2, 3]).transpose(0, 1);
+        assert_eq!(gather(&x, &t), vec![0, 3, 1, 4, 2, 5]);
+        assert_eq!(map(&x, &t, |v| v * 10), vec![0, 30, 10, 40, 20, 50]);
+    }
+
+    #[test]
+    fn zip_broadcasts_like_a_naive_loop() {
+        let a: Vec<f64> = (0..6).map(|v| v as f64).collect(); // [2, 3]
+        let b: Vec<f64> = vec![10.0, 20.0]; // [2, 1]
+        let out = zip(&a, &Layout::contiguous(&[2, 3]), &b, &Layout::contiguous(&[2, 1]), &[2, 3], |x, y| x + y);
+        let mut naive = vec![];
+        for i in 0..2 {
+            for j in 0..3 {
+                naive.push(a[i * 3 + j] + b[i]);
+            }
+        }
+        assert_eq!(out, naive);
+        // Large enough for the parallel path.
+        let n = PARALLEL_THRESHOLD * 2;
+        let big: Vec<f32> = (0..n).map(|v| v as f32).collect();
+        let l = Layout::contiguous(&[n]);
+        let sum = zip(&big, &l, &big, &l, &[n], |x, y| x + y);
+        assert!(sum.iter().enumerate().all(|(i, &v)| v == 2.0 * i as f32));
+    }
+
+    #[test]
+    fn zip3_and_write_into() {
+        let c = vec![true, false, true];
+        let l = Layout::contiguous(&[3]);
+        let a = vec![1, 2, 3];
+        let b = vec![-1];
+        let out = zip3(&c, &l, &a, &l, &b, &Layout::contiguous(&[1]), &[3], |c, a, b| if c { a } else { b });
+        assert_eq!(out, vec![1, -1, 3]);
+        let mut dst = vec![0i64; 6];
+        let col = Layout::contiguous(&[2, 3]).select(1, 1);
+        write_into(&mut dst, &col, &[7, 8], &[2]);
+        assert_eq!(dst, vec![0, 7, 0, 0, 8, 0]);
+        let expanded = Layout::contiguous(&[1]).expand(&[3]).unwrap();
+        let mut acc = vec![0i64];
+        add_into(&mut acc, &expanded, &[1, 2, 3]);
+        assert_eq!(acc, vec![6]);
+    }
+}

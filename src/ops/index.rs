@@ -1,0 +1,269 @@
+//! Indexing: `x[...]` (basic indexing gives views, integer tensors gather) and `x[...] = v`.
+
+use std::sync::Arc;
+
+use super::shape::{reshape, select, slice, sum_to, unsqueeze};
+use super::{constant, inplace::rebase, nothing, record, Grads};
+use crate::autograd::Var;
+use crate::bail;
+use crate::error::Result;
+use crate::tensor::layout::{numel, Layout};
+use crate::tensor::{DType, Tensor};
+
+/// One element of an indexing expression, already converted from Python.
+#[derive(Clone, Debug)]
+pub enum IndexItem {
+    Int(i64),
+    Slice(Option<i64>, Option<i64>, Option<i64>),
+    NewAxis,
+    Ellipsis,
+    /// An int64 tensor (gather) or a bool tensor (mask).
+    Tensor(Tensor),
+}
+
+fn wrap_index(i: i64, dim: usize, size: usize) -> Result<usize> {
+    let s = size as i64;
+    if i < -s || i >= s {
+        bail!(Index, "index {} is out of bounds for dimension {} with size {}", i, dim, size);
+    }
+    Ok(if i < 0 { (i + s) as usize } else { i as usize })
+}
+
+/// Python's slice bounds, clamped to `size`.
+fn slice_bounds(start: Option<i64>, stop: Option<i64>, step: Option<i64>, size: usize) -> Result<(usize, usize, usize)> {
+    let step = step.unwrap_or(1);
+    if step <= 0 {
+        bail!(Value, "step must be greater than zero");
+    }
+    let s = size as i64;
+    let clampi = |v: i64| -> i64 {
+        let v = if v < 0 { v + s } else { v };
+        v.clamp(0, s)
+    };
+    let a = start.map(clampi).unwrap_or(0);
+    let b = stop.map(clampi).unwrap_or(s);
+    Ok((a as usize, b.max(a) as usize, step as usize))
+}
+
+/// How many input dimensions an item consumes.
+fn consumed(item: &IndexItem) -> usize {
+    match item {
+        IndexItem::Int(_) | IndexItem::Slice(..) => 1,
+        IndexItem::Tensor(t) if t.dtype() == DType::Bool => t.ndim().max(1),
+        IndexItem::Tensor(_) => 1,
+        IndexItem::NewAxis | IndexItem::Ellipsis => 0,
+    }
+}
+
+/// Replaces the ellipsis (or pads the end) with full slices.
+fn expand_ellipsis(items: &[IndexItem], ndim: usize) -> Result<Vec<IndexItem>> {
+    let used: usize = items.iter().map(consumed).sum();
+    if used > ndim {
+        bail!(Index, "too many indices for tensor of dimension {}", ndim);
+    }
+    let ellipses = items.iter().filter(|i| matches!(i, IndexItem::Ellipsis)).count();
+    if ellipses > 1 {
+        bail!(Index, "an index can only have a single ellipsis ('...')");
+    }
+    let fill = || (0..ndim - used).map(|_| IndexItem::Slice(None, None, None));
+    let mut out = Vec::with_capacity(items.len() + ndim);
+    for it in items {
+        if matches!(it, IndexItem::Ellipsis) {
+            out.extend(fill());
+        } else {
+            out.push(it.clone());
+        }
+    }
+    if ellipses == 0 {
+        out.extend(fill());
+    }
+    Ok(out)
+}
+
+/// `x[items]`.
+pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
+    let items = expand_ellipsis(items, x.shape().len())?;
+    let tensors = items.iter().filter(|i| matches!(i, IndexItem::Tensor(_))).count();
+    if tensors > 1 {
+        bail!(Index, "indexing with more than one tensor or list index is not supported yet");
+    }
+    let mut out = x.clone();
+    let mut dim = 0usize;
+    // The input dimension an item refers to (error messages name it).
+    let mut source_dim = 0usize;
+    for item in &items {
+        let shape = out.shape();
+        source_dim += consumed(item);
+        let src = source_dim.saturating_sub(1);
+        match item {
+            IndexItem::Int(i) => {
+                let i = wrap_index(*i, src, shape[dim])?;
+                out = select(&out, dim, i)?;
+            }
+            IndexItem::Slice(a, b, s) => {
+                let (a, b, s) = slice_bounds(*a, *b, *s, shape[dim])?;
+                if !(a == 0 && b == shape[dim] && s == 1) {
+                    out = slice(&out, dim, a, b, s)?;
+                }
+                dim += 1;
+            }
+            IndexItem::NewAxis => {
+                out = unsqueeze(&out, dim as i64)?;
+                dim += 1;
+            }
+            IndexItem::Ellipsis => unreachable!("expanded above"),
+            IndexItem::Tensor(t) => {
+                let (flat_dims, positions, idx_shape) = tensor_index(t, &shape, dim, src)?;
+                // Merge the masked dims (a bool mask may span several) into one, then gather.
+                if flat_dims > 1 {
+                    let mut merged: Vec<i64> = shape[..dim].iter().map(|&d| d as i64).collect();
+                    merged.push(shape[dim..dim + flat_dims].iter().product::<usize>() as i64);
+                    merged.extend(shape[dim + flat_dims..].iter().map(|&d| d as i64));
+                    out = reshape(&out, &merged)?;
+                }
+                out = index_select(&out, dim, positions)?;
+                if idx_shape.len() != 1 {
+                    let s = out.shape();
+                    let mut target: Vec<i64> = s[..dim].iter().map(|&d| d as i64).collect();
+                    target.extend(idx_shape.iter().map(|&d| d as i64));
+                    target.extend(s[dim + 1..].iter().map(|&d| d as i64));
+                    out = reshape(&out, &target)?;
+                }
+                dim += idx_shape.len();
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Positions selected along `dim` by an index tensor: (dims consumed, positions, result
+/// shape of the index).
+fn tensor_index(t: &Tensor, shape: &[usize], dim: usize, src: usize) -> Result<(usize, Vec<usize>, Vec<usize>)> {
+    match t.dtype() {
+        DType::Bool => {
+            let k = t.ndim().max(1);
+            let covered = &shape[dim..dim + k];
+            if t.ndim() > 0 && t.shape() != covered {
+                bail!(
+                    Index,
+                    "The shape of the mask {} at index {} does not match the shape of the indexed \
+                     tensor {} at index {}",
+                    crate::tensor::layout::shape_str(t.shape()),
+                    0,
+                    crate::tensor::layout::shape_str(covered),
+                    dim
+                );
+            }
+            let mask = t.to_vec::<bool>();
+            let pos: Vec<usize> = mask.iter().enumerate().filter(|(_, &m)| m).map(|(i, _)| i).collect();
+            let n = pos.len();
+            Ok((k, pos, vec![n]))
+        }
+        DType::I64 => {
+            let size = shape[dim];
+            let pos = t.to_vec::<i64>().into_iter().map(|i| wrap_index(i, src, size)).collect::<Result<Vec<_>>>()?;
+            Ok((1, pos, t.shape().to_vec()))
+        }
+        _ => bail!(
+            Index,
+            "tensors used as indices must be long, int, byte or bool tensors"
+        ),
+    }
+}
+
+/// Rows `positions` along `dim` (a copy; repeated positions repeat).
+pub fn index_select(x: &Var, dim: usize, positions: Vec<usize>) -> Result<Var> {
+    let out = x.tensor().index_select(dim, &positions);
+    let in_shape = x.shape();
+    let positions = Arc::new(positions);
+    Ok(record(out, &[x], "IndexBackward0", nothing, move |g, _, _| {
+        Ok(vec![Some(index_add(g, dim, positions.clone(), &in_shape)?)])
+    }))
+}
+
+/// Zeros of `shape` with `g` added at `positions` along `dim`: the adjoint of
+/// [`index_select`] (repeated positions add up).
+fn index_add(g: &Var, dim: usize, positions: Arc<Vec<usize>>, shape: &[usize]) -> Result<Var> {
+    let out = g.tensor().index_add_into_zeros(dim, &positions, shape);
+    Ok(record(out, &[g], "IndexBackwardBackward0", nothing, move |gg, _, _| {
+        Ok(vec![Some(index_select(gg, dim, positions.to_vec())?)])
+    }))
+}
+
+/// `x[items] = value`: writes in place and, when recording, rebases `x`'s history on a
+/// `CopySlices` node (gradient to the old `x` outside the region, to `value` inside it).
+pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
+    // Which elements the expression addresses: index a tensor of element numbers.
+    let shape = x.shape();
+    let n = numel(&shape);
+    let numbers = Var::new(Tensor::from_vec((0..n as i64).collect::<Vec<i64>>(), &shape), false);
+    let picked = {
+        let _off = crate::autograd::GradModeGuard::new(false);
+        getitem(&numbers, items)?
+    };
+    let region_shape = picked.shape();
+    let positions: Arc<Vec<usize>> =
+        Arc::new(picked.tensor().to_vec::<i64>().into_iter().map(|p| p as usize).collect());
+    let vt = value.tensor();
+    if crate::tensor::layout::broadcast_shapes(&region_shape, vt.shape())
+        .map(|s| s.as_slice() != region_shape.as_slice())
+        .unwrap_or(true)
+    {
+        bail!(
+            Runtime,
+            "shape mismatch: value tensor of shape {} cannot be broadcast to indexing result of \
+             shape {}",
+            crate::tensor::layout::shape_str(vt.shape()),
+            crate::tensor::layout::shape_str(&region_shape)
+        );
+    }
+    rebase(x, &[value], move |prev, others| {
+        let value = &others[0];
+        let out = prev.tensor().clone_data();
+        let flat = out.with_layout(Layout::contiguous(&[n]));
+        let vt = value.tensor().cast(out.dtype());
+        flat.put_(&positions, &vt.with_layout(vt.layout().expand(&region_shape)?));
+        Ok(copy_slices(out, prev, value, positions, region_shape))
+    })
+}
+
+/// Records `out` = `prev` with `value` (broadcast to `region_shape`) written at the flat
+/// `positions`: the node PyTorch calls `CopySlices`.
+pub(crate) fn copy_slices(
+    out: Tensor,
+    prev: &Var,
+    value: &Var,
+    positions: Arc<Vec<usize>>,
+    region_shape: Vec<usize>,
+) -> Var {
+    let shape = prev.shape();
+    let n = numel(&shape);
+    let value_shape = value.shape();
+    record(out, &[prev, value], "CopySlices", nothing, move |g, _, nd| -> Result<Grads> {
+        let gprev = super::need(nd[0], || {
+            let mut mask = vec![1.0f64; n];
+            for &p in positions.iter() {
+                mask[p] = 0.0;
+            }
+            super::mul(g, &constant(Tensor::from_f64s(&mask, &shape, g.dtype())))
+        })?;
+        let gval = super::need(nd[1], || {
+            let flat = reshape(g, &[n as i64])?;
+            let taken = index_select(&flat, 0, positions.to_vec())?;
+            let r: Vec<i64> = region_shape.iter().map(|&d| d as i64).collect();
+            sum_to(&reshape(&taken, &r)?, &value_shape)
+        })?;
+        Ok(vec![gprev, gval])
+    })
+}
+
+/// Where each element of `view` sits in `base` (row-major flat indices): both share storage.
+pub(crate) fn view_positions(base: &Tensor, view: &Tensor) -> Vec<usize> {
+    let offsets = base.layout().offsets();
+    let len = offsets.iter().max().map_or(0, |m| m + 1);
+    let mut index_of = vec![usize::MAX; len];
+    for (i, &o) in offsets.iter().enumerate() {
+        index_of[o] = i;
+    }
+    view.layout().offsets().into_iter().map(|o| index_of.get(o).copied().unwrap_or(usize::MAX)).collect()
+}

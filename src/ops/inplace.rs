@@ -1,0 +1,152 @@
+//! In-place ops. Each computes its result with the ordinary differentiable op, writes it
+//! into the tensor's storage (bumping the version, so saved copies of the old value are
+//! caught at backward), and moves the tensor's history onto the new node.
+
+use std::sync::Arc;
+
+use super::index::{copy_slices, view_positions};
+use super::{constant, mul, nothing, record, shape::sum_to};
+use crate::autograd::{is_grad_enabled, GradModeGuard, Var};
+use crate::bail;
+use crate::error::Result;
+use crate::tensor::layout::shape_str;
+use crate::tensor::{DType, Tensor};
+
+/// Runs `compute(prev, others)`, where `prev` stands for `x`'s current value and history,
+/// and makes its result `x`'s new value and history. When `x` is a view, its base's history
+/// is rebased too (a `CopySlices` node), so gradients through the base see the change.
+pub fn rebase(
+    x: &Var,
+    others: &[&Var],
+    compute: impl FnOnce(&Var, &[Var]) -> Result<Var>,
+) -> Result<()> {
+    let grad_mode = is_grad_enabled();
+    let base = if grad_mode { x.view_base() } else { None };
+    if grad_mode && x.is_leaf() && x.requires_grad() {
+        bail!(Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
+    }
+    if let Some(b) = &base {
+        if b.is_leaf() && b.requires_grad() {
+            bail!(
+                Runtime,
+                "a view of a leaf Variable that requires grad is being used in an in-place \
+                 operation."
+            );
+        }
+    }
+    let others: Vec<Var> = others.iter().map(|v| (*v).clone()).collect();
+    let recording = grad_mode && (x.requires_grad() || others.iter().any(|o| o.requires_grad()));
+    let target = x.tensor();
+    // Snapshots of the old values with the old histories: the new nodes' inputs.
+    let snapshot = |v: &Var| {
+        let t = v.tensor().clone_data();
+        match v.grad_fn() {
+            Some(node) => Var::with_history(t, node),
+            None => constant(t),
+        }
+    };
+    let base_prev = if recording { base.as_ref().map(snapshot) } else { None };
+    let result = if recording {
+        compute(&snapshot(x), &others)?
+    } else {
+        let _off = GradModeGuard::new(false);
+        compute(&x.detach(), &others)?
+    };
+    let rt = result.tensor();
+    if rt.shape() != target.shape() {
+        bail!(
+            Runtime,
+            "output with shape {} doesn't match the broadcast shape {}",
+            shape_str(target.shape()),
+            shape_str(rt.shape())
+        );
+    }
+    if rt.dtype().is_float() && !target.dtype().is_float()
+        || rt.dtype() == DType::I64 && target.dtype() == DType::Bool
+    {
+        bail!(
+            Runtime,
+            "result type {} can't be cast to the desired output type {}",
+            pascal(rt.dtype()),
+            pascal(target.dtype())
+        );
+    }
+    target.copy_from(&rt)?;
+    if recording && result.requires_grad() {
+        x.set_grad_fn(result.grad_fn());
+        if let (Some(b), Some(prev)) = (base, base_prev) {
+            let bt = b.tensor();
+            let positions = Arc::new(view_positions(&bt, &target));
+            let node = copy_slices(bt, &prev, &result, positions, target.shape().to_vec());
+            b.set_grad_fn(node.grad_fn());
+        }
+    }
+    Ok(())
+}
+
+fn pascal(d: DType) -> &'static str {
+    match d {
+        DType::Bool => "Bool",
+        DType::I64 => "Long",
+        DType::F32 => "Float",
+        DType::F64 => "Double",
+    }
+}
+
+pub fn add_(x: &Var, other: &Var) -> Result<()> {
+    rebase(x, &[other], |p, o| super::add(p, &o[0]))
+}
+
+pub fn sub_(x: &Var, other: &Var) -> Result<()> {
+    rebase(x, &[other], |p, o| super::sub(p, &o[0]))
+}
+
+pub fn mul_(x: &Var, other: &Var) -> Result<()> {
+    rebase(x, &[other], |p, o| super::mul(p, &o[0]))
+}
+
+pub fn div_(x: &Var, other: &Var) -> Result<()> {
+    rebase(x, &[other], |p, o| super::div(p, &o[0]))
+}
+
+pub fn clamp_(x: &Var, min: Option<f64>, max: Option<f64>) -> Result<()> {
+    rebase(x, &[], |p, _| super::clamp(p, min, max))
+}
+
+/// A constant result whose node passes zero gradient to the old value.
+fn overwrite(prev: &Var, out: Tensor, name: &'static str) -> Var {
+    record(out, &[prev], name, nothing, |g, _, _| {
+        Ok(vec![Some(mul(g, &constant(Tensor::scalar(0.0, g.dtype())))?)])
+    })
+}
+
+pub fn fill_(x: &Var, value: f64) -> Result<()> {
+    rebase(x, &[], |p, _| {
+        let t = p.tensor();
+        Ok(overwrite(p, Tensor::full(t.shape(), value, t.dtype())?, "FillBackward0"))
+    })
+}
+
+pub fn zero_(x: &Var) -> Result<()> {
+    rebase(x, &[], |p, _| {
+        let t = p.tensor();
+        Ok(overwrite(p, Tensor::zeros(t.shape(), t.dtype())?, "ZeroBackward0"))
+    })
+}
+
+/// `x.copy_(src)`: `src` broadcast to `x`'s shape and cast to its dtype.
+pub fn copy_(x: &Var, src: &Var) -> Result<()> {
+    let (shape, dtype) = (x.shape(), x.dtype());
+    rebase(x, &[src], move |p, o| {
+        let s = o[0].tensor();
+        let c = s.cast(dtype);
+        let out = c.with_layout(c.layout().expand(&shape)?).clone_data();
+        let src_shape = s.shape().to_vec();
+        Ok(record(out, &[p, &o[0]], "CopyBackwards", nothing, move |g, _, n| {
+            Ok(vec![
+                super::need(n[0], || mul(g, &constant(Tensor::scalar(0.0, g.dtype()))))?,
+                super::need(n[1], || sum_to(g, &src_shape))?,
+            ])
+        }))
+    })
+}

@@ -1,0 +1,106 @@
+//! Every differentiable op, once: its forward (a kernel call through [`Tensor`]) and its
+//! backward formula, written with these same ops so that `create_graph=True` records the
+//! backward pass too. Node names are PyTorch's.
+
+mod binary;
+mod index;
+mod inplace;
+mod matmul;
+mod reduce;
+mod shape;
+mod unary;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+pub use binary::*;
+pub use index::*;
+pub use inplace::*;
+pub use matmul::*;
+pub use reduce::*;
+pub use shape::*;
+pub use unary::*;
+
+use crate::autograd::{is_grad_enabled, Backward, NodeRef, SavedVar, Var};
+use crate::error::Result;
+use crate::tensor::{DType, Tensor};
+
+/// Gradients for each input, as a backward formula returns them.
+pub type Grads = Vec<Option<Var>>;
+
+/// A backward node made of a name and a formula closure (which captures the op's
+/// non-tensor arguments: shapes, dims, scalars).
+pub struct Formula<F> {
+    name: &'static str,
+    f: F,
+}
+
+impl<F> Backward for Formula<F>
+where
+    F: Fn(&Var, &[Var], &[bool]) -> Result<Grads> + Send + Sync,
+{
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(self.name)
+    }
+    fn apply(&self, grad: &Var, saved: &[Var], needs: &[bool]) -> Result<Grads> {
+        (self.f)(grad, saved, needs)
+    }
+}
+
+/// Wraps `out` as the result of an op on `inputs`. When grad mode is on and an input
+/// requires grad, a node is recorded with the formula and the saved variables that
+/// `backward` produces (it is only called then, so saving costs nothing otherwise).
+pub fn record<F>(
+    out: Tensor,
+    inputs: &[&Var],
+    name: &'static str,
+    saved: impl FnOnce(&Tensor) -> Vec<SavedVar>,
+    formula: F,
+) -> Var
+where
+    F: Fn(&Var, &[Var], &[bool]) -> Result<Grads> + Send + Sync + 'static,
+{
+    if !is_grad_enabled() || !inputs.iter().any(|v| v.requires_grad()) {
+        return Var::new(out, false);
+    }
+    let edges = inputs.iter().map(|v| v.edge()).collect();
+    let saved = saved(&out);
+    let node = NodeRef::create(Arc::new(Formula { name, f: formula }), edges, saved);
+    Var::with_history(out, node)
+}
+
+/// Marks `out`, which shares `of`'s storage, as a view of it (while grad mode is on, so
+/// that in-place changes through the view reach `of`'s history).
+pub(crate) fn mark_view(out: Var, of: &Var) -> Var {
+    if is_grad_enabled() {
+        out.set_view_of(of);
+    }
+    out
+}
+
+/// No saved variables.
+pub fn nothing(_: &Tensor) -> Vec<SavedVar> {
+    Vec::new()
+}
+
+/// A constant (no history, no grad) holding `tensor`.
+pub fn constant(tensor: Tensor) -> Var {
+    Var::new(tensor, false)
+}
+
+/// A 0-d constant for a Python scalar next to a tensor of `like`: PyTorch's "wrapped
+/// number" rule keeps the tensor's dtype unless the scalar is a float and the tensor is not.
+pub fn scalar_like(value: f64, is_float: bool, like: DType) -> Var {
+    let dtype = match (like.is_float(), is_float) {
+        (true, _) => like,
+        (false, true) => DType::F32,
+        (false, false) => {
+            if like == DType::Bool {
+                DType::I64
+            } else {
+                like
+            }
+        }
+    };
+    constant(Tensor::scalar(value, dtype))
+}

@@ -1,0 +1,373 @@
+//! Views (sharing storage) and other shape ops: their gradients undo the reshaping.
+
+use std::sync::Arc;
+
+use super::{constant, mark_view, nothing, record, reduce::sum_dims, Grads};
+use crate::autograd::{SavedVar, Var};
+use crate::bail;
+use crate::error::Result;
+use crate::tensor::layout::{self, infer_shape, shape_str, wrap_dim, Layout};
+use crate::tensor::{DType, Tensor};
+
+/// Sums a broadcast gradient back down to `shape` (undoes NumPy broadcasting).
+pub fn sum_to(g: &Var, shape: &[usize]) -> Result<Var> {
+    let gs = g.shape();
+    if gs == shape {
+        return Ok(g.clone());
+    }
+    let lead = gs.len() - shape.len();
+    let dims: Vec<usize> = (0..gs.len())
+        .filter(|&i| i < lead || (shape[i - lead] == 1 && gs[i] != 1))
+        .collect();
+    let summed = if dims.is_empty() { g.clone() } else { sum_dims(g, &dims, true)? };
+    if summed.shape() == shape {
+        return Ok(summed);
+    }
+    reshape(&summed, &shape.iter().map(|&d| d as i64).collect::<Vec<_>>())
+}
+
+/// A view of `x` with a new layout computed from its current one.
+pub type LayoutFn = Arc<dyn Fn(&Layout) -> Layout + Send + Sync>;
+
+/// A view through `f`; the gradient is scattered back into zeros of the input's shape.
+pub fn strided_view(x: &Var, name: &'static str, f: LayoutFn) -> Var {
+    let t = x.tensor();
+    let out = t.with_layout(f(t.layout()));
+    let in_shape = x.shape();
+    let v = record(out, &[x], name, nothing, move |g, _, _| {
+        Ok(vec![Some(view_scatter(g, &in_shape, name, f.clone())?)])
+    });
+    mark_view(v, x)
+}
+
+/// Zeros of `shape` with `g` written into the view `f` selects: the adjoint of
+/// [`strided_view`] (and differentiable, its own adjoint being the view again).
+pub fn view_scatter(g: &Var, shape: &[usize], name: &'static str, f: LayoutFn) -> Result<Var> {
+    let zeros = Tensor::zeros(shape, g.dtype())?;
+    let region = zeros.with_layout(f(zeros.layout()));
+    region.add_into(&g.tensor());
+    Ok(record(zeros, &[g], backward_name(name), nothing, move |gg, _, _| {
+        Ok(vec![Some(strided_view(gg, name, f.clone()))])
+    }))
+}
+
+fn backward_name(name: &'static str) -> &'static str {
+    match name {
+        "SelectBackward0" => "SelectBackwardBackward0",
+        "SliceBackward0" => "SliceBackwardBackward0",
+        _ => "ViewScatterBackward0",
+    }
+}
+
+pub fn view(x: &Var, shape: &[i64]) -> Result<Var> {
+    let t = x.tensor();
+    let target = infer_shape(shape, t.numel())?;
+    let Some(l) = t.layout().view(&target) else {
+        bail!(
+            Runtime,
+            "view size is not compatible with input tensor's size and stride (at least one \
+             dimension spans across two contiguous subspaces). Use .reshape(...) instead."
+        );
+    };
+    Ok(view_with(x, t.with_layout(l), "ViewBackward0"))
+}
+
+/// Records a reshaping view whose gradient is reshaped back.
+fn view_with(x: &Var, out: Tensor, name: &'static str) -> Var {
+    let in_shape: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
+    let v = record(out, &[x], name, nothing, move |g, _, _| Ok(vec![Some(reshape(g, &in_shape)?)]));
+    mark_view(v, x)
+}
+
+/// A view when the strides allow it, else a copy.
+pub fn reshape(x: &Var, shape: &[i64]) -> Result<Var> {
+    let t = x.tensor();
+    let target = infer_shape(shape, t.numel())?;
+    if let Some(l) = t.layout().view(&target) {
+        return Ok(view_with(x, t.with_layout(l), "ViewBackward0"));
+    }
+    let copy = clone(x)?;
+    let ct = copy.tensor();
+    Ok(view_with(&copy, ct.with_layout(Layout::contiguous(&target)), "UnsafeViewBackward0"))
+}
+
+/// A same-shape view named as PyTorch names the reshape that ends `matmul`.
+pub fn unsafe_view(x: &Var, shape: &[usize]) -> Result<Var> {
+    let t = x.tensor().contiguous();
+    Ok(view_with(x, t.with_layout(Layout::contiguous(shape)), "UnsafeViewBackward0"))
+}
+
+pub fn flatten(x: &Var, start: i64, end: i64) -> Result<Var> {
+    let shape = x.shape();
+    if shape.is_empty() {
+        return reshape(x, &[1]);
+    }
+    let (s, e) = (wrap_dim(start, shape.len())?, wrap_dim(end, shape.len())?);
+    if s > e {
+        bail!(Runtime, "flatten() has invalid args: start_dim cannot come after end_dim");
+    }
+    let mut target: Vec<i64> = shape[..s].iter().map(|&d| d as i64).collect();
+    target.push(shape[s..=e].iter().product::<usize>() as i64);
+    target.extend(shape[e + 1..].iter().map(|&d| d as i64));
+    if target.len() == shape.len() {
+        return Ok(x.clone());
+    }
+    reshape(x, &target)
+}
+
+/// Drops size-1 dims (all of them, or those in `dims`).
+pub fn squeeze(x: &Var, dims: Option<&[i64]>) -> Result<Var> {
+    let t = x.tensor();
+    let nd = t.ndim();
+    let (dims, name): (Vec<usize>, _) = match dims {
+        None => ((0..nd).collect(), "SqueezeBackward0"),
+        Some(ds) => {
+            let wrapped = ds.iter().map(|&d| wrap_dim(d, nd)).collect::<Result<Vec<_>>>()?;
+            (wrapped, if ds.len() == 1 { "SqueezeBackward1" } else { "SqueezeBackward2" })
+        }
+    };
+    let out = t.with_layout(t.layout().squeeze_dims(&dims));
+    Ok(view_with(x, out, name))
+}
+
+/// `squeeze(dims)` recorded under another of PyTorch's squeeze node names.
+pub fn squeeze_named(x: &Var, dims: &[usize], name: &'static str) -> Result<Var> {
+    let t = x.tensor();
+    let out = t.with_layout(t.layout().squeeze_dims(dims));
+    Ok(view_with(x, out, name))
+}
+
+pub fn unsqueeze(x: &Var, dim: i64) -> Result<Var> {
+    let t = x.tensor();
+    let d = wrap_dim(dim, t.ndim() + 1)?;
+    let out = t.with_layout(t.layout().unsqueeze(d));
+    let v = record(out, &[x], "UnsqueezeBackward0", nothing, move |g, _, _| {
+        Ok(vec![Some(squeeze(g, Some(&[d as i64]))?)])
+    });
+    Ok(mark_view(v, x))
+}
+
+pub fn transpose(x: &Var, d0: i64, d1: i64) -> Result<Var> {
+    let t = x.tensor();
+    let (a, b) = (wrap_dim(d0, t.ndim())?, wrap_dim(d1, t.ndim())?);
+    if t.ndim() == 0 {
+        return Ok(record(t, &[x], "TransposeBackward0", nothing, |g, _, _| Ok(vec![Some(g.clone())])));
+    }
+    let out = t.with_layout(t.layout().transpose(a, b));
+    let v = record(out, &[x], "TransposeBackward0", nothing, move |g, _, _| {
+        Ok(vec![Some(transpose(g, a as i64, b as i64)?)])
+    });
+    Ok(mark_view(v, x))
+}
+
+/// `x.t()`: the transpose of a matrix (0-d and 1-d tensors come back as they are).
+pub fn t(x: &Var) -> Result<Var> {
+    let t = x.tensor();
+    if t.ndim() > 2 {
+        bail!(Runtime, "t() expects a tensor with <= 2 dimensions, but self is {}D", t.ndim());
+    }
+    let out = if t.ndim() == 2 { t.with_layout(t.layout().transpose(0, 1)) } else { t };
+    let v = record(out, &[x], "TBackward0", nothing, |g, _, _| Ok(vec![Some(self::t(g)?)]));
+    Ok(mark_view(v, x))
+}
+
+pub fn permute(x: &Var, dims: &[i64]) -> Result<Var> {
+    let t = x.tensor();
+    let nd = t.ndim();
+    if dims.len() != nd {
+        bail!(
+            Runtime,
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the \
+             length of the desired ordering of dimensions i.e. input.dim() = {} is not equal to \
+             len(dims) = {}",
+            nd,
+            dims.len()
+        );
+    }
+    let order = dims.iter().map(|&d| wrap_dim(d, nd)).collect::<Result<Vec<_>>>()?;
+    let mut seen = vec![false; nd];
+    for &d in &order {
+        if std::mem::replace(&mut seen[d], true) {
+            bail!(Runtime, "permute(): duplicate dims are not allowed.");
+        }
+    }
+    let out = t.with_layout(t.layout().permute(&order));
+    let mut inverse = vec![0i64; nd];
+    for (i, &d) in order.iter().enumerate() {
+        inverse[d] = i as i64;
+    }
+    let v = record(out, &[x], "PermuteBackward0", nothing, move |g, _, _| {
+        Ok(vec![Some(permute(g, &inverse)?)])
+    });
+    Ok(mark_view(v, x))
+}
+
+/// Broadcasts to `shape` without copying (`-1` keeps a dimension).
+pub fn expand(x: &Var, shape: &[i64]) -> Result<Var> {
+    let t = x.tensor();
+    let lead = shape.len().saturating_sub(t.ndim());
+    let target: Vec<usize> = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| if d == -1 && i >= lead { t.shape()[i - lead] } else { d.max(0) as usize })
+        .collect();
+    let out = t.with_layout(t.layout().expand(&target)?);
+    let in_shape = t.shape().to_vec();
+    let v = record(out, &[x], "ExpandBackward0", nothing, move |g, _, _| {
+        Ok(vec![Some(sum_to(g, &in_shape)?)])
+    });
+    Ok(mark_view(v, x))
+}
+
+/// A copy into fresh contiguous storage.
+pub fn clone(x: &Var) -> Result<Var> {
+    let out = x.tensor().clone_data();
+    Ok(record(out, &[x], "CloneBackward0", nothing, |g, _, _| Ok(vec![Some(g.clone())])))
+}
+
+pub fn contiguous(x: &Var) -> Result<Var> {
+    if x.tensor().is_contiguous() {
+        return Ok(x.clone());
+    }
+    clone(x)
+}
+
+/// `cond ? a : b`, broadcasting all three.
+pub fn where_(cond: &Var, a: &Var, b: &Var) -> Result<Var> {
+    let c = cond.tensor();
+    if c.dtype() != DType::Bool {
+        bail!(Runtime, "where expected condition to be a boolean tensor, but got a tensor with dtype {}", pascal(c.dtype()));
+    }
+    let out = Tensor::where_(&c, &a.tensor(), &b.tensor())?;
+    let (sa, sb) = (a.shape(), b.shape());
+    let saved = |_: &Tensor| vec![SavedVar::input(cond)];
+    Ok(record(out, &[a, b], "WhereBackward0", saved, move |g, s, n| -> Result<Grads> {
+        let zero = constant(Tensor::scalar(0.0, g.dtype()));
+        Ok(vec![
+            super::need(n[0], || sum_to(&where_(&s[0], g, &zero)?, &sa))?,
+            super::need(n[1], || sum_to(&where_(&s[0], &zero, g)?, &sb))?,
+        ])
+    }))
+}
+
+fn pascal(d: DType) -> &'static str {
+    match d {
+        DType::Bool => "Bool",
+        DType::I64 => "Long",
+        DType::F32 => "Float",
+        DType::F64 => "Double",
+    }
+}
+
+/// Joins tensors along an existing dimension.
+pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
+    if xs.is_empty() {
+        bail!(Value, "torch.cat(): expected a non-empty list of Tensors");
+    }
+    let ts: Vec<Tensor> = xs.iter().map(|v| v.tensor()).collect();
+    let first = &ts[0];
+    if first.ndim() == 0 {
+        bail!(Runtime, "zero-dimensional tensor (at position 0) cannot be concatenated");
+    }
+    let d = wrap_dim(dim, first.ndim())?;
+    let dtype = ts.iter().fold(first.dtype(), |acc, t| acc.promote(t.dtype()));
+    let mut total = 0;
+    for (i, t) in ts.iter().enumerate() {
+        if t.ndim() != first.ndim() {
+            bail!(
+                Runtime,
+                "Tensors must have same number of dimensions: got {} and {}",
+                first.ndim(),
+                t.ndim()
+            );
+        }
+        for k in 0..t.ndim() {
+            if k != d && t.shape()[k] != first.shape()[k] {
+                bail!(
+                    Runtime,
+                    "Sizes of tensors must match except in dimension {}. Expected size {} but got \
+                     size {} for tensor number {} in the list.",
+                    d,
+                    first.shape()[k],
+                    t.shape()[k],
+                    i
+                );
+            }
+        }
+        total += t.shape()[d];
+    }
+    let mut shape = first.shape().to_vec();
+    shape[d] = total;
+    let out = Tensor::zeros(&shape, dtype)?;
+    let mut sizes = Vec::with_capacity(ts.len());
+    let mut start = 0;
+    for t in &ts {
+        let len = t.shape()[d];
+        out.with_layout(out.layout().slice(d, start, start + len, 1)).copy_from(t)?;
+        sizes.push(len);
+        start += len;
+    }
+    let refs: Vec<&Var> = xs.iter().collect();
+    Ok(record(out, &refs, "CatBackward0", nothing, move |g, _, n| -> Result<Grads> {
+        let mut start = 0;
+        let mut grads = Vec::with_capacity(sizes.len());
+        for (i, &len) in sizes.iter().enumerate() {
+            let s = start;
+            grads.push(super::need(n[i], || slice(g, d, s, s + len, 1))?);
+            start += len;
+        }
+        Ok(grads)
+    }))
+}
+
+/// Joins tensors along a new dimension.
+pub fn stack(xs: &[Var], dim: i64) -> Result<Var> {
+    if xs.is_empty() {
+        bail!(Runtime, "stack expects a non-empty TensorList");
+    }
+    let shape0 = xs[0].shape();
+    for (i, x) in xs.iter().enumerate() {
+        if x.shape() != shape0 {
+            bail!(
+                Runtime,
+                "stack expects each tensor to be equal size, but got {} at entry 0 and {} at entry {}",
+                shape_str(&shape0),
+                shape_str(&x.shape()),
+                i
+            );
+        }
+    }
+    let d = wrap_dim(dim, shape0.len() + 1)?;
+    let parts: Vec<Var> = {
+        let _off = crate::autograd::GradModeGuard::new(false);
+        xs.iter().map(|x| unsqueeze(&x.detach(), d as i64)).collect::<Result<_>>()?
+    };
+    let joined = {
+        let _off = crate::autograd::GradModeGuard::new(false);
+        cat(&parts, d as i64)?
+    };
+    let refs: Vec<&Var> = xs.iter().collect();
+    let count = xs.len();
+    Ok(record(joined.tensor(), &refs, "StackBackward0", nothing, move |g, _, n| -> Result<Grads> {
+        (0..count).map(|i| super::need(n[i], || select(g, d, i))).collect()
+    }))
+}
+
+/// `x[..., i, ...]` along `dim` (index already wrapped and checked).
+pub fn select(x: &Var, dim: usize, index: usize) -> Result<Var> {
+    Ok(strided_view(x, "SelectBackward0", Arc::new(move |l: &Layout| l.select(dim, index))))
+}
+
+/// `x[..., start:end:step, ...]` along `dim` (bounds already clamped).
+pub fn slice(x: &Var, dim: usize, start: usize, end: usize, step: usize) -> Result<Var> {
+    Ok(strided_view(
+        x,
+        "SliceBackward0",
+        Arc::new(move |l: &Layout| l.slice(dim, start, end, step)),
+    ))
+}
+
+/// Checks a requested size list (`view(2, 3)`), for error messages that name the shape.
+pub fn numel_of(shape: &[usize]) -> usize {
+    layout::numel(shape)
+}

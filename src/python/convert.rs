@@ -1,0 +1,410 @@
+//! Python data to tensors and back: nested sequences, scalars, NumPy arrays, index keys.
+
+use numpy::ndarray::{ArrayViewD, IxDyn, ShapeBuilder};
+use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyEllipsis, PyFloat, PyInt, PyList, PyNone, PySequence, PySlice, PyTuple};
+
+use super::tensor::PyTensor;
+use crate::ops::IndexItem;
+use crate::tensor::storage::Buffer;
+use crate::tensor::{DType, Tensor};
+
+/// What kind of Python number was seen (decides the inferred dtype).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Bool,
+    Int,
+    Float,
+}
+
+fn scalar_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<(f64, Kind)>> {
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(Some((obj.extract::<bool>()? as u8 as f64, Kind::Bool)));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return Ok(Some((obj.extract::<f64>()?, Kind::Int)));
+    }
+    if obj.is_instance_of::<PyFloat>() {
+        return Ok(Some((obj.extract::<f64>()?, Kind::Float)));
+    }
+    if let Ok(t) = obj.cast::<PyTensor>() {
+        let t = t.get().var.tensor();
+        if t.ndim() == 0 {
+            let kind = match t.dtype() {
+                DType::Bool => Kind::Bool,
+                DType::I64 => Kind::Int,
+                _ => Kind::Float,
+            };
+            return Ok(Some((t.to_f64_vec()[0], kind)));
+        }
+        return Ok(None);
+    }
+    // NumPy scalars and other number-likes.
+    if let Ok(a) = obj.cast::<PyUntypedArray>() {
+        if a.ndim() == 0 {
+            let kind = dtype_kind(&a.dtype().to_string());
+            return Ok(Some((obj.call_method0("item")?.extract::<f64>()?, kind)));
+        }
+        return Ok(None);
+    }
+    if obj.hasattr("__float__")? && !obj.hasattr("__len__")? {
+        let name = obj.get_type().name()?.to_string();
+        let kind = if name.contains("int") { Kind::Int } else if name.contains("bool") { Kind::Bool } else { Kind::Float };
+        return Ok(Some((obj.call_method0("__float__")?.extract::<f64>()?, kind)));
+    }
+    Ok(None)
+}
+
+fn dtype_kind(name: &str) -> Kind {
+    if name.starts_with("bool") {
+        Kind::Bool
+    } else if name.contains("int") {
+        Kind::Int
+    } else {
+        Kind::Float
+    }
+}
+
+/// Walks nested sequences, collecting values in row-major order and checking raggedness.
+fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<f64>, kind: &mut Kind) -> PyResult<()> {
+    if let Some((v, k)) = scalar_of(obj)? {
+        if depth != shape.len() {
+            return Err(PyValueError::new_err(format!(
+                "expected sequence of length {} at dim {} (got a scalar)",
+                shape[depth], depth
+            )));
+        }
+        out.push(v);
+        *kind = (*kind).max(k);
+        return Ok(());
+    }
+    if obj.is_instance_of::<pyo3::types::PyString>() || obj.is_instance_of::<pyo3::types::PyBytes>() {
+        if depth > 0 && out.is_empty() {
+            return Err(PyValueError::new_err(format!(
+                "too many dimensions '{}'",
+                obj.get_type().name()?
+            )));
+        }
+        return Err(PyTypeError::new_err(format!(
+            "new(): invalid data type '{}'",
+            obj.get_type().name()?
+        )));
+    }
+    if let Ok(t) = obj.cast::<PyTensor>() {
+        // A tensor inside a list: take its values.
+        let t = t.get().var.tensor();
+        let list = tensor_to_nested(obj.py(), &t)?;
+        return walk(&list, depth, shape, out, kind);
+    }
+    let Ok(seq) = obj.cast::<PySequence>() else {
+        return Err(PyTypeError::new_err(format!(
+            "new(): invalid data type '{}'",
+            obj.get_type().name()?
+        )));
+    };
+    let len = seq.len()?;
+    if depth == shape.len() {
+        if !out.is_empty() {
+            return Err(PyValueError::new_err(format!(
+                "expected a scalar at dim {} (got a sequence of length {})",
+                depth, len
+            )));
+        }
+        shape.push(len);
+    } else if shape[depth] != len {
+        return Err(PyValueError::new_err(format!(
+            "expected sequence of length {} at dim {} (got {})",
+            shape[depth], depth, len
+        )));
+    }
+    for i in 0..len {
+        walk(&seq.get_item(i)?, depth + 1, shape, out, kind)?;
+    }
+    Ok(())
+}
+
+/// `rustgrad.tensor(data)`: scalars, nested sequences, NumPy arrays, tensors.
+pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Tensor> {
+    if let Ok(t) = data.cast::<PyTensor>() {
+        let t = t.get().var.tensor().clone_data();
+        return Ok(match dtype {
+            Some(d) => t.cast(d),
+            None => t,
+        });
+    }
+    if let Ok(arr) = data.cast::<PyUntypedArray>() {
+        let t = from_numpy(arr)?;
+        return Ok(match dtype {
+            Some(d) => t.cast(d),
+            None => t,
+        });
+    }
+    // NumPy scalars (np.float64(2.5)) keep their dtype, as arrays do.
+    let np = data.py().import("numpy")?;
+    if data.is_instance(&np.getattr("generic")?)? {
+        let arr = np.call_method1("asarray", (data,))?;
+        return tensor_from_data(&arr, dtype);
+    }
+    let mut shape = Vec::new();
+    let mut values = Vec::new();
+    let mut kind = Kind::Bool;
+    walk(data, 0, &mut shape, &mut values, &mut kind)?;
+    if values.is_empty() {
+        kind = Kind::Float;
+    }
+    let inferred = match kind {
+        Kind::Bool => DType::Bool,
+        Kind::Int => DType::I64,
+        Kind::Float => DType::F32,
+    };
+    Ok(Tensor::from_f64s(&values, &shape, dtype.unwrap_or(inferred)))
+}
+
+/// Copies a NumPy array (any strides) into a tensor, keeping its dtype where we have it.
+pub fn from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
+    let name = arr.dtype().to_string();
+    let shape = arr.shape().to_vec();
+    macro_rules! copy {
+        ($t:ty) => {{
+            let a = arr.cast::<PyArrayDyn<$t>>()?.readonly();
+            let v: Vec<$t> = a.as_array().iter().copied().collect();
+            v
+        }};
+    }
+    let buffer = match name.as_str() {
+        "float32" => Buffer::F32(copy!(f32)),
+        "float64" => Buffer::F64(copy!(f64)),
+        "int64" => Buffer::I64(copy!(i64)),
+        "bool" => Buffer::Bool(copy!(bool)),
+        "int32" => Buffer::I64(copy!(i32).into_iter().map(i64::from).collect()),
+        "int16" => Buffer::I64(copy!(i16).into_iter().map(i64::from).collect()),
+        "int8" => Buffer::I64(copy!(i8).into_iter().map(i64::from).collect()),
+        "uint8" => Buffer::I64(copy!(u8).into_iter().map(i64::from).collect()),
+        "uint16" => Buffer::I64(copy!(u16).into_iter().map(i64::from).collect()),
+        "uint32" => Buffer::I64(copy!(u32).into_iter().map(i64::from).collect()),
+        _ => {
+            // Anything else (float16, ...) goes through float64.
+            let as64 = arr.call_method1("astype", ("float64",))?;
+            let a = as64.cast::<PyArrayDyn<f64>>()?.readonly();
+            let v: Vec<f32> = a.as_array().iter().map(|&x| x as f32).collect();
+            Buffer::F32(v)
+        }
+    };
+    Ok(Tensor::from_buffer(buffer, &shape))
+}
+
+/// A tensor sharing the memory of a NumPy array (`rustgrad.from_numpy`), when its layout
+/// and dtype allow; otherwise a copy.
+pub fn share_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
+    let dtype = match arr.dtype().to_string().as_str() {
+        "float32" => DType::F32,
+        "float64" => DType::F64,
+        "int64" => DType::I64,
+        "bool" => DType::Bool,
+        _ => return from_numpy(arr),
+    };
+    let flags = arr.getattr("flags")?;
+    let flag = |name: &str| -> PyResult<bool> { flags.getattr(name)?.extract() };
+    if !(flag("c_contiguous")? && flag("aligned")? && flag("writeable")?) {
+        return from_numpy(arr);
+    }
+    let shape = arr.shape().to_vec();
+    let len: usize = shape.iter().product();
+    // SAFETY: a C-contiguous, aligned array of `len` elements of `dtype`; the array object
+    // (owner) keeps the memory alive and NumPy never moves an array's data.
+    let ptr = unsafe { (*arr.as_array_ptr()).data as *mut u8 };
+    let owner: Py<PyAny> = arr.clone().into_any().unbind();
+    let foreign = unsafe { crate::tensor::storage::Foreign::new(dtype, ptr, len, Box::new(owner)) };
+    Ok(Tensor::from_buffer(Buffer::Foreign(foreign), &shape))
+}
+
+/// Owns a storage on behalf of NumPy arrays that view it.
+#[pyclass(frozen)]
+pub struct StorageOwner {
+    _tensor: Tensor,
+}
+
+/// A NumPy array sharing the tensor's memory (as `Tensor.numpy()` does).
+pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
+    let owner = Bound::new(py, StorageOwner { _tensor: t.clone() })?.into_any();
+    let l = t.layout();
+    let shape = IxDyn(&l.shape);
+    if l.strides.iter().any(|&s| s < 0) {
+        return Err(PyValueError::new_err("negative strides are not supported"));
+    }
+    let strides = IxDyn(&l.strides.iter().map(|&s| s as usize).collect::<Vec<_>>());
+    macro_rules! view {
+        ($t:ty) => {{
+            let buf = t.storage().read();
+            let base = <$t as crate::backend::Element>::slice(&buf).as_ptr();
+            // SAFETY: the buffer is never reallocated after creation (writes go element by
+            // element), `owner` keeps the storage alive for as long as the array exists, and
+            // the layout addresses only elements inside the buffer.
+            unsafe {
+                let ptr = base.add(l.offset);
+                let view = ArrayViewD::from_shape_ptr(shape.strides(strides), ptr);
+                PyArrayDyn::<$t>::borrow_from_array(&view, owner).into_any()
+            }
+        }};
+    }
+    Ok(match t.dtype() {
+        DType::F32 => view!(f32),
+        DType::F64 => view!(f64),
+        DType::I64 => view!(i64),
+        DType::Bool => view!(bool),
+    })
+}
+
+/// Nested lists (or a Python scalar for 0-d), as `Tensor.tolist()`.
+pub fn tensor_to_nested<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
+    let values = t.to_f64_vec();
+    let dtype = t.dtype();
+    let to_py = |v: f64| -> PyResult<Bound<'py, PyAny>> {
+        Ok(match dtype {
+            DType::Bool => PyBool::new(py, v != 0.0).to_owned().into_any(),
+            DType::I64 => (v as i64).into_pyobject(py)?.into_any(),
+            DType::F32 | DType::F64 => PyFloat::new(py, v).into_any(),
+        })
+    };
+    if t.ndim() == 0 {
+        return to_py(values[0]);
+    }
+    // Exact int64 values (f64 loses precision past 2^53).
+    let ints: Option<Vec<i64>> = (dtype == DType::I64).then(|| t.to_vec::<i64>());
+    fn build<'py>(
+        py: Python<'py>,
+        shape: &[usize],
+        at: &mut usize,
+        values: &[f64],
+        ints: &Option<Vec<i64>>,
+        to_py: &dyn Fn(f64) -> PyResult<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let list = PyList::empty(py);
+        for _ in 0..shape[0] {
+            if shape.len() == 1 {
+                let item = match ints {
+                    Some(iv) => iv[*at].into_pyobject(py)?.into_any(),
+                    None => to_py(values[*at])?,
+                };
+                list.append(item)?;
+                *at += 1;
+            } else {
+                list.append(build(py, &shape[1..], at, values, ints, to_py)?)?;
+            }
+        }
+        Ok(list.into_any())
+    }
+    let mut at = 0;
+    build(py, t.shape(), &mut at, &values, &ints, &to_py)
+}
+
+/// Sizes given as `f(2, 3)`, `f((2, 3))`, `f([2, 3])` or `f(Size)`.
+pub fn parse_size(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
+    if args.len() == 1 {
+        let first = args.get_item(0)?;
+        if !first.is_instance_of::<PyInt>() {
+            if let Ok(seq) = first.cast::<PySequence>() {
+                return (0..seq.len()?).map(|i| int_arg(&seq.get_item(i)?)).collect();
+            }
+        }
+    }
+    args.iter().map(|a| int_arg(&a)).collect()
+}
+
+fn int_arg(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    if obj.is_instance_of::<PyFloat>() {
+        return Err(PyTypeError::new_err(format!(
+            "'float' object cannot be interpreted as an integer (got {})",
+            obj.repr()?
+        )));
+    }
+    obj.extract::<i64>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "expected a sequence of integers or a single integer, got '{}'",
+            obj.repr().map(|r| r.to_string()).unwrap_or_default()
+        ))
+    })
+}
+
+/// Non-negative sizes for creation functions.
+pub fn sizes(args: &Bound<'_, PyTuple>) -> PyResult<Vec<usize>> {
+    parse_size(args)?
+        .into_iter()
+        .map(|d| {
+            if d < 0 {
+                Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                    "Trying to create tensor with negative dimension {d}: Dimension size must be \
+                     non-negative."
+                )))
+            } else {
+                Ok(d as usize)
+            }
+        })
+        .collect()
+}
+
+/// Converts one element of an indexing key.
+fn index_item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
+    if obj.is_instance_of::<PyNone>() {
+        return Ok(IndexItem::NewAxis);
+    }
+    if obj.is_instance_of::<PyEllipsis>() {
+        return Ok(IndexItem::Ellipsis);
+    }
+    if obj.is_instance_of::<PyBool>() {
+        let b = obj.extract::<bool>()?;
+        return Ok(IndexItem::Tensor(Tensor::from_vec(vec![b], &[])));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return Ok(IndexItem::Int(obj.extract()?));
+    }
+    if let Ok(s) = obj.cast::<PySlice>() {
+        let get = |name: &str| -> PyResult<Option<i64>> {
+            let v = s.getattr(name)?;
+            if v.is_none() {
+                Ok(None)
+            } else {
+                Ok(Some(v.extract::<i64>()?))
+            }
+        };
+        return Ok(IndexItem::Slice(get("start")?, get("stop")?, get("step")?));
+    }
+    if let Ok(t) = obj.cast::<PyTensor>() {
+        let t = t.get().var.tensor();
+        if t.dtype() != DType::Bool && t.ndim() == 0 {
+            if t.dtype().is_float() {
+                return Err(pyo3::exceptions::PyIndexError::new_err(
+                    "tensors used as indices must be long, int, byte or bool tensors",
+                ));
+            }
+            return Ok(IndexItem::Int(t.to_vec::<i64>()[0]));
+        }
+        return Ok(IndexItem::Tensor(t));
+    }
+    if obj.is_instance_of::<PyList>() || obj.cast::<PyUntypedArray>().is_ok() {
+        let t = tensor_from_data(obj, None)?;
+        let t = if t.numel() == 0 { t.cast(DType::I64) } else { t };
+        if t.dtype().is_float() {
+            return Err(pyo3::exceptions::PyIndexError::new_err(
+                "tensors used as indices must be long, int, byte or bool tensors",
+            ));
+        }
+        return Ok(IndexItem::Tensor(t));
+    }
+    if let Ok(i) = obj.call_method0("__index__") {
+        return Ok(IndexItem::Int(i.extract()?));
+    }
+    Err(pyo3::exceptions::PyIndexError::new_err(
+        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices",
+    ))
+}
+
+/// Converts an indexing key (`x[key]`) into items.
+pub fn index_key(key: &Bound<'_, PyAny>) -> PyResult<Vec<IndexItem>> {
+    if let Ok(tuple) = key.cast::<PyTuple>() {
+        return tuple.iter().map(|k| index_item(&k)).collect();
+    }
+    Ok(vec![index_item(key)?])
+}

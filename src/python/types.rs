@@ -1,0 +1,174 @@
+//! `rustgrad.dtype` and `rustgrad.device`.
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use crate::tensor::DType;
+
+#[pyclass(name = "dtype", module = "rustgrad", frozen, eq, hash, skip_from_py_object)]
+#[derive(PartialEq, Eq, Hash, Clone, Copy)]
+pub struct PyDType {
+    pub dtype: DType,
+}
+
+#[pymethods]
+impl PyDType {
+    fn __repr__(&self) -> String {
+        format!("rustgrad.{}", self.dtype.name())
+    }
+
+    #[getter]
+    fn is_floating_point(&self) -> bool {
+        self.dtype.is_float()
+    }
+
+    #[getter]
+    fn itemsize(&self) -> usize {
+        self.dtype.size_of()
+    }
+}
+
+static DTYPES: PyOnceLock<[Py<PyDType>; 4]> = PyOnceLock::new();
+
+/// The one Python object for each dtype (so `t.dtype is rustgrad.float32` holds).
+pub fn dtype_object(py: Python<'_>, dtype: DType) -> Py<PyDType> {
+    let all = DTYPES.get_or_init(py, || {
+        [DType::Bool, DType::I64, DType::F32, DType::F64]
+            .map(|d| Py::new(py, PyDType { dtype: d }).expect("allocating a dtype object"))
+    });
+    all[dtype as usize].clone_ref(py)
+}
+
+pub fn register_dtypes(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("float32", dtype_object(py, DType::F32))?;
+    m.add("float64", dtype_object(py, DType::F64))?;
+    m.add("int64", dtype_object(py, DType::I64))?;
+    m.add("bool_", dtype_object(py, DType::Bool))?;
+    Ok(())
+}
+
+/// Reads a `dtype=` argument (a `rustgrad.dtype`, or a NumPy/Python type name).
+pub fn parse_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
+    let Some(obj) = obj else { return Ok(None) };
+    if obj.is_none() {
+        return Ok(None);
+    }
+    if let Ok(d) = obj.cast::<PyDType>() {
+        return Ok(Some(d.get().dtype));
+    }
+    let name: String = if let Ok(s) = obj.extract::<String>() {
+        s
+    } else {
+        obj.getattr("__name__").and_then(|n| n.extract()).unwrap_or_default()
+    };
+    Ok(Some(match name.as_str() {
+        "float32" | "float" => DType::F32,
+        "float64" | "double" => DType::F64,
+        "int64" | "int" | "long" => DType::I64,
+        "bool" | "bool_" => DType::Bool,
+        _ => {
+            return Err(PyTypeError::new_err(format!(
+                "dtype must be rustgrad.dtype, not {}",
+                obj.get_type().name()?
+            )))
+        }
+    }))
+}
+
+#[pyclass(name = "device", module = "rustgrad", frozen, eq, hash, skip_from_py_object)]
+#[derive(PartialEq, Eq, Hash, Clone)]
+pub struct PyDevice {
+    kind: String,
+    index: Option<i64>,
+}
+
+#[pymethods]
+impl PyDevice {
+    #[new]
+    #[pyo3(signature = (kind, index=None))]
+    fn py_new(kind: &Bound<'_, PyAny>, index: Option<i64>) -> PyResult<PyDevice> {
+        if let Ok(d) = kind.cast::<PyDevice>() {
+            return Ok(d.get().clone());
+        }
+        if let Ok(i) = kind.extract::<i64>() {
+            return Ok(PyDevice { kind: "cuda".into(), index: Some(i) });
+        }
+        let s: String = kind.extract()?;
+        parse_device(&s, index)
+    }
+
+    #[getter]
+    fn r#type(&self) -> &str {
+        &self.kind
+    }
+
+    #[getter]
+    fn index(&self) -> Option<i64> {
+        self.index
+    }
+
+    fn __repr__(&self) -> String {
+        match self.index {
+            Some(i) => format!("device(type='{}', index={})", self.kind, i),
+            None => format!("device(type='{}')", self.kind),
+        }
+    }
+
+    fn __str__(&self) -> String {
+        match self.index {
+            Some(i) => format!("{}:{}", self.kind, i),
+            None => self.kind.clone(),
+        }
+    }
+}
+
+pub fn parse_device(s: &str, index: Option<i64>) -> PyResult<PyDevice> {
+    let (kind, idx) = match s.split_once(':') {
+        Some((k, i)) => (
+            k,
+            Some(i.parse::<i64>().map_err(|_| {
+                PyRuntimeError::new_err(format!("Invalid device string: '{s}'"))
+            })?),
+        ),
+        None => (s, index),
+    };
+    match kind {
+        "cpu" | "cuda" => Ok(PyDevice { kind: kind.into(), index: idx }),
+        _ => Err(PyRuntimeError::new_err(format!(
+            "Expected one of cpu, cuda device type at start of device string: {s}"
+        ))),
+    }
+}
+
+pub fn cpu_device() -> PyDevice {
+    PyDevice { kind: "cpu".into(), index: None }
+}
+
+/// The message `.cuda()` and `device='cuda'` give while no CUDA backend is available.
+pub fn cuda_unavailable() -> PyErr {
+    PyRuntimeError::new_err(
+        "Torch not compiled with CUDA enabled: rustgrad found no CUDA backend (this build runs \
+         on the CPU only; rustgrad.cuda.is_available() is False)",
+    )
+}
+
+/// Checks a `device=` argument: CPU is fine, CUDA is refused until it exists.
+pub fn check_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let Some(obj) = obj else { return Ok(()) };
+    if obj.is_none() {
+        return Ok(());
+    }
+    let dev = if let Ok(d) = obj.cast::<PyDevice>() {
+        d.get().clone()
+    } else if let Ok(s) = obj.extract::<String>() {
+        parse_device(&s, None)?
+    } else {
+        return Err(PyTypeError::new_err("device must be a string or rustgrad.device"));
+    };
+    if dev.kind == "cuda" {
+        return Err(cuda_unavailable());
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! Element types and PyTorch's type-promotion rules.
+
+/// The element types a tensor can hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DType {
+    Bool,
+    I64,
+    F32,
+    F64,
+}
+
+impl DType {
+    /// The name PyTorch prints after `torch.` (`float32`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Bool => "bool",
+            DType::I64 => "int64",
+            DType::F32 => "float32",
+            DType::F64 => "float64",
+        }
+    }
+
+    /// The legacy tensor-type name used in some error messages (`FloatTensor`).
+    pub fn legacy_name(self) -> &'static str {
+        match self {
+            DType::Bool => "BoolTensor",
+            DType::I64 => "LongTensor",
+            DType::F32 => "FloatTensor",
+            DType::F64 => "DoubleTensor",
+        }
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::F32 | DType::F64)
+    }
+
+    pub fn size_of(self) -> usize {
+        match self {
+            DType::Bool => 1,
+            DType::I64 | DType::F64 => 8,
+            DType::F32 => 4,
+        }
+    }
+
+    /// Promotion of two tensors' types (both of the same "dimension category").
+    pub fn promote(self, other: DType) -> DType {
+        // The enum is declared in promotion order.
+        if (self as u8) >= (other as u8) {
+            self
+        } else {
+            other
+        }
+    }
+
+    /// The floating type an op such as `exp` computes in (integers go to float32).
+    pub fn to_float(self) -> DType {
+        if self.is_float() {
+            self
+        } else {
+            DType::F32
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DType::*;
+
+    #[test]
+    fn promotion_follows_pytorch() {
+        assert_eq!(F32.promote(F64), F64);
+        assert_eq!(I64.promote(F32), F32);
+        assert_eq!(Bool.promote(I64), I64);
+        assert_eq!(Bool.promote(Bool), Bool);
+        assert_eq!(I64.to_float(), F32);
+        assert_eq!(F64.to_float(), F64);
+    }
+}

@@ -1,0 +1,411 @@
+//! Shape, strides and offset: how a tensor's elements sit in its storage.
+//! Views (transpose, slice, expand, ...) are new layouts over the same storage.
+
+use smallvec::SmallVec;
+
+use crate::bail;
+use crate::error::{Error, Result};
+
+pub type Shape = SmallVec<[usize; 6]>;
+pub type Strides = SmallVec<[isize; 6]>;
+
+/// Formats a shape as PyTorch does in messages: `[2, 3]`.
+pub fn shape_str(shape: &[usize]) -> String {
+    let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+pub fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// Row-major strides of a contiguous tensor of this shape.
+pub fn contiguous_strides(shape: &[usize]) -> Strides {
+    let mut strides: Strides = SmallVec::from_elem(0, shape.len());
+    let mut acc = 1isize;
+    for i in (0..shape.len()).rev() {
+        strides[i] = acc;
+        acc *= shape[i].max(1) as isize;
+    }
+    strides
+}
+
+/// Wraps a possibly negative dimension, as `maybe_wrap_dim` does in PyTorch.
+pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize> {
+    let n = ndim.max(1) as i64;
+    if dim < -n || dim >= n {
+        bail!(
+            Index,
+            "Dimension out of range (expected to be in range of [{}, {}], but got {})",
+            -n,
+            n - 1,
+            dim
+        );
+    }
+    Ok(if dim < 0 { (dim + n) as usize } else { dim as usize })
+}
+
+/// NumPy broadcasting of two shapes.
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
+    let n = a.len().max(b.len());
+    let mut out: Shape = SmallVec::from_elem(1, n);
+    for i in 0..n {
+        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
+        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        out[i] = if da == db || db == 1 {
+            da
+        } else if da == 1 {
+            db
+        } else {
+            bail!(
+                Runtime,
+                "The size of tensor a ({}) must match the size of tensor b ({}) at non-singleton \
+                 dimension {}",
+                da,
+                db,
+                i
+            );
+        };
+    }
+    Ok(out)
+}
+
+/// Resolves one `-1` in a requested shape against `numel` elements.
+pub fn infer_shape(requested: &[i64], numel: usize) -> Result<Shape> {
+    let mut out: Shape = SmallVec::with_capacity(requested.len());
+    let mut infer_at = None;
+    let mut known = 1usize;
+    for (i, &d) in requested.iter().enumerate() {
+        if d == -1 {
+            if infer_at.is_some() {
+                bail!(Runtime, "only one dimension can be inferred");
+            }
+            infer_at = Some(i);
+            out.push(1);
+        } else if d < 0 {
+            bail!(Runtime, "invalid shape dimension {}", d);
+        } else {
+            known = known.saturating_mul(d as usize);
+            out.push(d as usize);
+        }
+    }
+    let invalid = || {
+        let parts: Vec<String> = requested.iter().map(|d| d.to_string()).collect();
+        Error::Runtime(format!(
+            "shape '[{}]' is invalid for input of size {}",
+            parts.join(", "),
+            numel
+        ))
+    };
+    match infer_at {
+        Some(i) => {
+            if known == 0 || numel % known != 0 {
+                return Err(invalid());
+            }
+            out[i] = numel / known;
+        }
+        None if known != numel => return Err(invalid()),
+        None => {}
+    }
+    Ok(out)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub shape: Shape,
+    pub strides: Strides,
+    pub offset: usize,
+}
+
+impl Layout {
+    pub fn contiguous(shape: &[usize]) -> Layout {
+        Layout { shape: shape.into(), strides: contiguous_strides(shape), offset: 0 }
+    }
+
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    pub fn numel(&self) -> usize {
+        numel(&self.shape)
+    }
+
+    /// Row-major contiguous (size-1 dimensions may have any stride, as in PyTorch).
+    pub fn is_contiguous(&self) -> bool {
+        let mut expected = 1isize;
+        for i in (0..self.shape.len()).rev() {
+            if self.shape[i] != 1 {
+                if self.strides[i] != expected {
+                    return false;
+                }
+                expected *= self.shape[i] as isize;
+            }
+        }
+        true
+    }
+
+    /// Broadcasts to `target` (stride 0 along new or size-1 dimensions), as `expand`.
+    pub fn expand(&self, target: &[usize]) -> Result<Layout> {
+        if target.len() < self.ndim() {
+            bail!(
+                Runtime,
+                "expand(torch.FloatTensor{{{}}}, size=[{}]): the number of sizes provided ({}) \
+                 must be greater or equal to the number of dimensions in the tensor ({})",
+                shape_str(&self.shape).trim_matches(['[', ']']),
+                target.len(),
+                target.len(),
+                self.ndim()
+            );
+        }
+        let lead = target.len() - self.ndim();
+        let mut strides: Strides = SmallVec::from_elem(0, target.len());
+        for i in 0..target.len() {
+            if i < lead {
+                continue;
+            }
+            let (d, s) = (self.shape[i - lead], self.strides[i - lead]);
+            if d == target[i] {
+                strides[i] = s;
+            } else if d != 1 {
+                bail!(
+                    Runtime,
+                    "The expanded size of the tensor ({}) must match the existing size ({}) at \
+                     non-singleton dimension {}.  Target sizes: {}.  Tensor sizes: {}",
+                    target[i],
+                    d,
+                    i,
+                    shape_str(target),
+                    shape_str(&self.shape)
+                );
+            }
+        }
+        Ok(Layout { shape: target.into(), strides, offset: self.offset })
+    }
+
+    pub fn permute(&self, dims: &[usize]) -> Layout {
+        Layout {
+            shape: dims.iter().map(|&d| self.shape[d]).collect(),
+            strides: dims.iter().map(|&d| self.strides[d]).collect(),
+            offset: self.offset,
+        }
+    }
+
+    pub fn transpose(&self, a: usize, b: usize) -> Layout {
+        let mut out = self.clone();
+        out.shape.swap(a, b);
+        out.strides.swap(a, b);
+        out
+    }
+
+    pub fn unsqueeze(&self, dim: usize) -> Layout {
+        let mut out = self.clone();
+        let stride = if dim < self.ndim() {
+            self.strides[dim] * self.shape[dim] as isize
+        } else {
+            1
+        };
+        out.shape.insert(dim, 1);
+        out.strides.insert(dim, stride);
+        out
+    }
+
+    pub fn squeeze_dims(&self, dims: &[usize]) -> Layout {
+        let mut out = Layout { shape: Shape::new(), strides: Strides::new(), offset: self.offset };
+        for i in 0..self.ndim() {
+            if !(dims.contains(&i) && self.shape[i] == 1) {
+                out.shape.push(self.shape[i]);
+                out.strides.push(self.strides[i]);
+            }
+        }
+        out
+    }
+
+    pub fn select(&self, dim: usize, index: usize) -> Layout {
+        let mut out = self.clone();
+        out.offset = (self.offset as isize + self.strides[dim] * index as isize) as usize;
+        out.shape.remove(dim);
+        out.strides.remove(dim);
+        out
+    }
+
+    /// Elements `start, start+step, ...` below `end` along `dim` (bounds already clamped).
+    pub fn slice(&self, dim: usize, start: usize, end: usize, step: usize) -> Layout {
+        let mut out = self.clone();
+        let len = if end > start { (end - start).div_ceil(step) } else { 0 };
+        if len > 0 {
+            out.offset = (self.offset as isize + self.strides[dim] * start as isize) as usize;
+        }
+        out.shape[dim] = len;
+        out.strides[dim] = self.strides[dim] * step as isize;
+        out
+    }
+
+    /// The strides a `view` to `shape` would have without copying, following PyTorch's
+    /// `computeStride`: `None` when the request splits or merges non-contiguous dimensions.
+    pub fn view(&self, shape: &[usize]) -> Option<Layout> {
+        let old_numel = self.numel();
+        if old_numel == 0 || self.ndim() == 0 {
+            return Some(Layout {
+                shape: shape.into(),
+                strides: contiguous_strides(shape),
+                offset: self.offset,
+            });
+        }
+        let mut new_strides: Strides = SmallVec::from_elem(0, shape.len());
+        let mut view_d = shape.len() as isize - 1;
+        let mut chunk_base_stride = *self.strides.last()?;
+        let mut tensor_numel = 1usize;
+        let mut view_numel = 1usize;
+        for tensor_d in (0..self.ndim()).rev() {
+            tensor_numel *= self.shape[tensor_d];
+            let chunk_ends = tensor_d == 0
+                || (self.shape[tensor_d - 1] != 1
+                    && self.strides[tensor_d - 1]
+                        != (tensor_numel as isize) * chunk_base_stride);
+            if chunk_ends {
+                while view_d >= 0
+                    && (view_numel < tensor_numel || shape[view_d as usize] == 1)
+                {
+                    new_strides[view_d as usize] = view_numel as isize * chunk_base_stride;
+                    view_numel *= shape[view_d as usize];
+                    view_d -= 1;
+                }
+                if view_numel != tensor_numel {
+                    return None;
+                }
+                if tensor_d > 0 {
+                    chunk_base_stride = self.strides[tensor_d - 1];
+                    tensor_numel = 1;
+                    view_numel = 1;
+                }
+            }
+        }
+        if view_d != -1 {
+            return None;
+        }
+        Some(Layout { shape: shape.into(), strides: new_strides, offset: self.offset })
+    }
+
+    /// Calls `f` with the storage offset of every element, in row-major order.
+    #[inline]
+    pub fn for_each_offset(&self, mut f: impl FnMut(usize)) {
+        let n = self.numel();
+        if n == 0 {
+            return;
+        }
+        if self.is_contiguous() {
+            for i in 0..n {
+                f(self.offset + i);
+            }
+            return;
+        }
+        let nd = self.ndim();
+        let inner = self.shape[nd - 1];
+        let inner_stride = self.strides[nd - 1];
+        let mut index: SmallVec<[usize; 6]> = SmallVec::from_elem(0, nd);
+        let mut base = self.offset as isize;
+        loop {
+            let mut p = base;
+            for _ in 0..inner {
+                f(p as usize);
+                p += inner_stride;
+            }
+            // Advance the outer dimensions like an odometer.
+            let mut d = nd - 1;
+            loop {
+                if d == 0 {
+                    return;
+                }
+                d -= 1;
+                index[d] += 1;
+                base += self.strides[d];
+                if index[d] < self.shape[d] {
+                    break;
+                }
+                base -= self.strides[d] * self.shape[d] as isize;
+                index[d] = 0;
+            }
+        }
+    }
+
+    /// Storage offsets of every element, in row-major order.
+    pub fn offsets(&self) -> Vec<usize> {
+        let mut out = Vec::with_capacity(self.numel());
+        self.for_each_offset(|o| out.push(o));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contiguous_strides_are_row_major() {
+        assert_eq!(contiguous_strides(&[2, 3, 4]).as_slice(), &[12, 4, 1]);
+        assert!(Layout::contiguous(&[2, 3]).is_contiguous());
+        assert!(!Layout::contiguous(&[2, 3]).transpose(0, 1).is_contiguous());
+    }
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(broadcast_shapes(&[2, 1, 3], &[4, 1]).unwrap().as_slice(), &[2, 4, 3]);
+        assert_eq!(broadcast_shapes(&[], &[5]).unwrap().as_slice(), &[5]);
+        let err = broadcast_shapes(&[2, 3], &[4, 3]).unwrap_err();
+        assert!(err.to_string().contains("size of tensor a (2) must match"));
+    }
+
+    #[test]
+    fn expand_uses_zero_strides() {
+        let l = Layout::contiguous(&[3, 1]).expand(&[2, 3, 4]).unwrap();
+        assert_eq!(l.strides.as_slice(), &[0, 1, 0]);
+        assert_eq!(l.offsets(), (0..2).flat_map(|_| (0..3).flat_map(|i| [i; 4])).collect::<Vec<_>>());
+        assert!(Layout::contiguous(&[3]).expand(&[4]).is_err());
+    }
+
+    #[test]
+    fn strided_offsets_match_naive_indexing() {
+        let l = Layout::contiguous(&[2, 3, 4]).permute(&[2, 0, 1]);
+        let mut naive = vec![];
+        for k in 0..4 {
+            for i in 0..2 {
+                for j in 0..3 {
+                    naive.push(i * 12 + j * 4 + k);
+                }
+            }
+        }
+        assert_eq!(l.offsets(), naive);
+        let s = Layout::contiguous(&[10]).slice(0, 1, 8, 3);
+        assert_eq!(s.offsets(), vec![1, 4, 7]);
+        let sel = Layout::contiguous(&[3, 4]).select(1, 2);
+        assert_eq!(sel.offsets(), vec![2, 6, 10]);
+    }
+
+    #[test]
+    fn view_follows_pytorch_rules() {
+        let l = Layout::contiguous(&[2, 3, 4]);
+        assert_eq!(l.view(&[6, 4]).unwrap().strides.as_slice(), &[4, 1]);
+        let t = l.transpose(1, 2); // shape [2, 4, 3]
+        assert!(t.view(&[8, 3]).is_none());
+        assert_eq!(t.view(&[2, 4, 3, 1]).unwrap().shape.as_slice(), &[2, 4, 3, 1]);
+        assert_eq!(t.view(&[2, 12]), None);
+        let e = Layout::contiguous(&[2, 3]).transpose(0, 1); // [3, 2]
+        assert_eq!(e.view(&[3, 2, 1]).unwrap().strides.as_slice(), &[1, 3, 1]);
+    }
+
+    #[test]
+    fn infer_shape_resolves_minus_one() {
+        assert_eq!(infer_shape(&[-1, 3], 6).unwrap().as_slice(), &[2, 3]);
+        let e = infer_shape(&[4, -1], 6).unwrap_err();
+        assert_eq!(e.to_string(), "shape '[4, -1]' is invalid for input of size 6");
+        assert!(infer_shape(&[-1, -1], 6).is_err());
+    }
+
+    #[test]
+    fn wrap_dim_errors_like_pytorch() {
+        assert_eq!(wrap_dim(-1, 3).unwrap(), 2);
+        let e = wrap_dim(3, 3).unwrap_err();
+        assert!(matches!(e, Error::Index(_)));
+        assert!(e.to_string().contains("[-3, 2], but got 3"));
+    }
+}

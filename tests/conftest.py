@@ -1,0 +1,66 @@
+"""Shared helpers for the pytest suites.
+
+Tests import these with ``from conftest import ...`` (pytest puts ``tests/`` on ``sys.path``
+because the folder has no ``__init__.py``).
+"""
+
+import contextlib
+import re
+
+import numpy as np
+import pytest
+
+
+def to_numpy(value):
+    """A NumPy copy-free view of a rustgrad/torch tensor (detached), array, list or scalar."""
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "detach") and hasattr(value, "numpy"):
+        return np.asarray(value.detach().numpy())
+    return np.asarray(value)
+
+
+def assert_close(actual, expected, rtol=1e-7, atol=0.0):
+    """Compare values (tensors of either library, arrays, lists, scalars) with matching shapes."""
+    a = to_numpy(actual)
+    e = to_numpy(expected)
+    assert a.shape == e.shape, f"shape {a.shape} != expected {e.shape}"
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
+
+
+def assert_not_panic(err):
+    """A Rust panic must never reach Python: PyO3 raises those as ``PanicException``."""
+    assert type(err).__name__ != "PanicException", f"Rust panic reached Python: {err!r}"
+
+
+@contextlib.contextmanager
+def raises(exc_type, msg=None):
+    """``pytest.raises`` that also rejects Rust panics; ``msg`` is a literal substring.
+
+    Catches ``BaseException`` first (PyO3's ``PanicException`` derives from it), checks the
+    class name, then the expected type and message.
+    """
+    with pytest.raises(BaseException) as info:
+        yield info
+    err = info.value
+    assert_not_panic(err)
+    assert isinstance(err, exc_type), f"expected {exc_type}, got {type(err).__name__}: {err}"
+    if msg is not None:
+        assert re.search(re.escape(msg), str(err)), f"{msg!r} not in {str(err)!r}"
+
+
+def node_name(node):
+    """``grad_fn.name()`` without a C++ namespace (PyTorch says ``torch::autograd::...``)."""
+    if node is None:
+        return None
+    return node.name().rsplit("::", 1)[-1]
+
+
+def graph_signature(node, depth=8):
+    """The graph below ``node`` as nested tuples of (name, output index, children)."""
+    if node is None:
+        return None
+    if depth == 0:
+        return (node_name(node),)
+    children = tuple((graph_signature(child, depth - 1), idx) for child, idx in node.next_functions)
+    return (node_name(node), children)

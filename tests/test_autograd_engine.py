@@ -1,0 +1,414 @@
+"""The backward engine: backward/grad arguments, grad mode, deep graphs, threads, memory."""
+
+import math
+import os
+import threading
+import warnings
+
+import numpy as np
+import pytest
+import rustgrad as rg
+from conftest import assert_close, raises
+
+# ---------------------------------------------------------------- backward
+
+
+def test_backward_scalar_default_gradient():
+    x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert_close(x.grad, [2.0, 4.0, 6.0])
+    assert x.grad.dtype == x.dtype and x.grad.shape == x.shape
+    assert not x.grad.requires_grad
+
+
+def test_backward_with_gradient_argument():
+    x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    y.backward(rg.tensor([1.0, 0.5, -2.0]))
+    assert_close(x.grad, [2.0, 1.0, -4.0])
+    z = rg.tensor(3.0, requires_grad=True)
+    (z * z).backward(rg.tensor(2.0))
+    assert_close(z.grad, 12.0)
+
+
+def test_backward_keyword_gradient():
+    x = rg.tensor([[1.0, 2.0]], requires_grad=True)
+    (x.exp()).backward(gradient=rg.ones(1, 2))
+    assert_close(x.grad, np.exp([[1.0, 2.0]]), rtol=1e-6)
+
+
+def test_retain_graph_and_accumulation():
+    x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = rg.tensor([4.0, 5.0, 6.0], requires_grad=True)
+    s = (x + y).sum()
+    s.backward(retain_graph=True)
+    assert_close(x.grad, [1.0, 1.0, 1.0])
+    s.backward(retain_graph=True)
+    assert_close(x.grad, [2.0, 2.0, 2.0])
+    s.backward()
+    assert_close(y.grad, [3.0, 3.0, 3.0])
+
+
+def test_retain_graph_with_saved_tensors():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    s = (x * x).exp().sum()
+    s.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    s.backward()
+    assert_close(x.grad, 2 * first, rtol=1e-6)
+
+
+def test_accumulation_across_graphs():
+    x = rg.tensor([1.0, -1.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    assert_close(x.grad, [5.0, 1.0])
+    x.grad = None
+    (x * 3).sum().backward()
+    assert_close(x.grad, [3.0, 3.0])
+
+
+def test_gradients_meeting_at_a_node_add_up():
+    x = rg.tensor([2.0], requires_grad=True)
+    y = x * 3
+    z = y * y + y + y.exp() * 0.0 + y / 2
+    z.backward()
+    # dz/dy = 2y + 1 + 0.5 = 13.5 at y = 6; dz/dx = 3 * 13.5
+    assert_close(x.grad, [40.5])
+
+
+def test_same_leaf_through_many_paths():
+    x = rg.tensor(1.5, dtype=rg.float64, requires_grad=True)
+    z = x * x * x + (x * 2).tanh() + x
+    z.backward()
+    expected = 3 * 1.5**2 + 2 * (1 - math.tanh(3.0) ** 2) + 1
+    assert_close(x.grad, expected, rtol=1e-12)
+
+
+def test_requires_grad_propagation():
+    x = rg.tensor([1.0], requires_grad=True)
+    c = rg.tensor([2.0])
+    assert (x * c).requires_grad
+    assert not (c * c).requires_grad
+    assert (c * c).grad_fn is None
+    (x * c + c * c).sum().backward()
+    assert_close(x.grad, [2.0])
+    assert c.grad is None
+
+
+def test_non_leaf_grad_not_retained():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch warns on reading a non-leaf's .grad
+        assert y.grad is None
+
+
+def test_backward_inputs_argument():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = rg.tensor([3.0, 4.0], requires_grad=True)
+    (x * y).sum().backward(inputs=[x])
+    assert_close(x.grad, [3.0, 4.0])
+    assert y.grad is None
+    (x * y).sum().backward(inputs=[y])
+    assert_close(y.grad, [1.0, 2.0])
+    assert_close(x.grad, [3.0, 4.0])
+
+
+def test_autograd_backward_function():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 2
+    b = x * x
+    rg.autograd.backward([a, b], [rg.ones(2), rg.tensor([1.0, 0.5])])
+    assert_close(x.grad, [4.0, 4.0])
+
+
+# ---------------------------------------------------------------- autograd.grad
+
+
+def test_grad_returns_tuple_and_leaves_grad_untouched():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = rg.tensor([3.0, 4.0], requires_grad=True)
+    out = (x * y).sum()
+    gs = rg.autograd.grad(out, [x, y])
+    assert isinstance(gs, tuple) and len(gs) == 2
+    assert_close(gs[0], [3.0, 4.0])
+    assert_close(gs[1], [1.0, 2.0])
+    assert x.grad is None and y.grad is None
+    assert not gs[0].requires_grad
+
+
+def test_grad_single_input_and_grad_outputs():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    (g,) = rg.autograd.grad(y, x, grad_outputs=rg.tensor([1.0, -1.0]))
+    assert_close(g, [2.0, -4.0])
+
+
+def test_grad_multiple_outputs():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    (g,) = rg.autograd.grad([(x * 2).sum(), (x * x).sum()], [x])
+    assert_close(g, [4.0, 6.0])
+
+
+def test_grad_of_non_leaf():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    out = (h * h).sum()
+    gh, gx = rg.autograd.grad(out, [h, x])
+    assert_close(gh, [6.0, 12.0])
+    assert_close(gx, [18.0, 36.0])
+
+
+def test_grad_retain_graph():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    out = (x * x).sum()
+    g1 = rg.autograd.grad(out, x, retain_graph=True)[0]
+    g2 = rg.autograd.grad(out, x)[0]
+    assert_close(g1, g2)
+    with raises(RuntimeError, "Trying to backward through the graph a second time"):
+        rg.autograd.grad(out, x)
+
+
+def test_grad_allow_unused():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    unused = rg.tensor([5.0], requires_grad=True)
+    out = (x * 2).sum()
+    gx, gu = rg.autograd.grad(out, [x, unused], allow_unused=True, retain_graph=True)
+    assert_close(gx, [2.0, 2.0])
+    assert gu is None
+    with raises(RuntimeError, "appears to not have been used in the graph"):
+        rg.autograd.grad(out, [x, unused])
+
+
+# ---------------------------------------------------------------- grad mode
+
+
+def test_no_grad_context_manager():
+    x = rg.tensor([1.0], requires_grad=True)
+    assert rg.is_grad_enabled()
+    with rg.no_grad():
+        assert not rg.is_grad_enabled()
+        y = x * 2
+    assert rg.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None and y.is_leaf
+    assert (x * 2).requires_grad
+
+
+def test_no_grad_decorator():
+    @rg.no_grad()
+    def f(t):
+        assert not rg.is_grad_enabled()
+        return t * 2
+
+    x = rg.tensor([1.0], requires_grad=True)
+    assert not f(x).requires_grad
+    assert rg.is_grad_enabled()
+    assert f.__name__ == "f"
+
+
+def test_no_grad_restored_after_exception():
+    with pytest.raises(ValueError), rg.no_grad():
+        raise ValueError("boom")
+    assert rg.is_grad_enabled()
+
+
+def test_enable_grad_inside_no_grad():
+    x = rg.tensor([1.0], requires_grad=True)
+    with rg.no_grad():
+        with rg.enable_grad():
+            assert rg.is_grad_enabled()
+            y = x * 2
+        assert not rg.is_grad_enabled()
+        z = x * 2
+    assert y.requires_grad and y.grad_fn is not None
+    assert not z.requires_grad
+
+    @rg.enable_grad()
+    def g(t):
+        return t * 3
+
+    with rg.no_grad():
+        assert g(x).requires_grad
+
+
+def test_set_grad_enabled_function_and_context():
+    x = rg.tensor([1.0], requires_grad=True)
+    try:
+        rg.set_grad_enabled(False)
+        assert not rg.is_grad_enabled()
+        assert not (x * 2).requires_grad
+    finally:
+        rg.set_grad_enabled(True)
+    assert rg.is_grad_enabled()
+    with rg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert rg.is_grad_enabled()
+    with rg.no_grad():
+        with rg.set_grad_enabled(True):
+            assert (x * 2).requires_grad
+        assert not rg.is_grad_enabled()
+
+
+def test_autograd_namespace_grad_mode():
+    with rg.autograd.no_grad():
+        assert not rg.is_grad_enabled()
+    with rg.autograd.set_grad_enabled(False), rg.autograd.enable_grad():
+        assert rg.is_grad_enabled()
+
+
+def test_grad_mode_is_thread_local():
+    seen = []
+
+    def worker():
+        seen.append(rg.is_grad_enabled())
+
+    with rg.no_grad():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert seen == [True]
+
+
+def test_detach_stops_gradient():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x.detach()
+    y.sum().backward()
+    assert_close(x.grad, [1.0, 2.0])
+    d = x.detach()
+    assert not d.requires_grad and d.grad_fn is None
+
+
+# ---------------------------------------------------------------- deep graphs
+
+
+def test_long_chain_backward_and_release():
+    # Backward and release must be iterative: no recursion over 100,000 nodes.
+    n = 100_000
+    x = rg.tensor([1.0], dtype=rg.float64, requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0001
+    y.backward(rg.ones(1, dtype=rg.float64))
+    assert_close(x.grad, [1.0001**n], rtol=1e-8)
+    del y
+
+    # A chain that is dropped without backward is freed too.
+    y = x
+    for _ in range(n):
+        y = y + 0.0001
+    assert_close(y, [1.0 + n * 0.0001], rtol=1e-8)
+    del y
+
+    # And one that is kept by retain_graph and then dropped.
+    y = x
+    for _ in range(n):
+        y = y * 1.0
+    y.sum().backward(retain_graph=True)
+    del y
+    assert_close(x.grad, [1.0001**n + 1.0], rtol=1e-8)
+
+
+def test_second_backward_without_retain_graph_raises():
+    for make in (lambda x: (x * x).sum(), lambda x: x.exp().sum()):
+        x = rg.tensor([1.0, 2.0], requires_grad=True)
+        out = make(x)
+        out.backward()
+        with raises(RuntimeError, "Trying to backward through the graph a second time"):
+            out.backward()
+
+
+def test_shared_subgraph_freed_by_one_backward():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    h = x.exp()
+    a = h.sum()
+    b = (h * 2).sum()
+    a.backward()
+    with raises(RuntimeError, "Trying to backward through the graph a second time"):
+        b.backward()
+
+
+# ---------------------------------------------------------------- threads
+
+
+def test_threads_build_and_backprop_own_graphs():
+    errors = []
+    barrier = threading.Barrier(4)
+
+    def worker(seed):
+        i = -1
+        try:
+            rng = np.random.default_rng(seed)
+            barrier.wait()
+            for i in range(200):
+                xa = rng.standard_normal((3, 4))
+                wa = rng.standard_normal((4, 2))
+                x = rg.tensor(xa, requires_grad=True)
+                w = rg.tensor(wa, requires_grad=True)
+                h = (x @ w).tanh()
+                loss = (h * h).sum() + (x * float(seed)).sum()
+                loss.backward()
+                th = np.tanh(xa @ wa)
+                gh = 2 * th * (1 - th**2)
+                np.testing.assert_allclose(w.grad.numpy(), xa.T @ gh, rtol=1e-10)
+                np.testing.assert_allclose(x.grad.numpy(), gh @ wa.T + seed, rtol=1e-10)
+        except BaseException as e:  # noqa: BLE001 - reported to the main thread
+            errors.append((seed, i, repr(e)))
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_threads_share_a_leaf():
+    x = rg.tensor([1.0, 2.0, 3.0], dtype=rg.float64, requires_grad=True)
+    errors = []
+
+    def worker():
+        try:
+            for _ in range(200):
+                (g,) = rg.autograd.grad((x * x).sum(), x)
+                np.testing.assert_allclose(g.numpy(), [2.0, 4.0, 6.0])
+        except BaseException as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+# ---------------------------------------------------------------- memory
+
+
+def _rss_bytes():
+    with open("/proc/self/statm") as f:
+        resident_pages = int(f.read().split()[1])
+    return resident_pages * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc (Linux)")
+def test_rss_flat_over_many_steps():
+    # A leak test, not a timing test: graphs must be freed after backward.
+    x = rg.randn(16, requires_grad=True)
+    w = rg.randn(16, requires_grad=True)
+
+    def step():
+        loss = ((x * w + 1.0).tanh() * x).sum()
+        loss.backward()
+        x.grad = None
+        w.grad = None
+
+    for _ in range(2_000):
+        step()
+    before = _rss_bytes()
+    for _ in range(30_000):
+        step()
+    grown = _rss_bytes() - before
+    assert grown < 20 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB over 30,000 steps"

@@ -1,0 +1,328 @@
+"""Bad input gets PyTorch's exception types and messages, and never a Rust panic.
+
+Every check goes through ``conftest.raises``, which first rejects ``PanicException``.
+"""
+
+import pytest
+import rustgrad as rg
+from conftest import raises
+
+# ---------------------------------------------------------------- autograd misuse
+
+
+def test_backward_without_grad_fn():
+    t = rg.tensor([1.0, 2.0])
+    with raises(
+        RuntimeError, "element 0 of tensors does not require grad and does not have a grad_fn"
+    ):
+        t.sum().backward()
+
+
+def test_backward_on_rebuilt_variable_from_data():
+    # The lecture's broken graph: a Variable rebuilt from .data has no history.
+    from rustgrad.autograd import Variable
+
+    x = Variable(rg.tensor([1.0, 2.0, 3.0]), requires_grad=True)
+    s = (x + x).sum()
+    rebuilt = Variable(s.data)
+    with raises(
+        RuntimeError, "element 0 of tensors does not require grad and does not have a grad_fn"
+    ):
+        rebuilt.backward()
+
+
+def test_grad_without_grad_fn():
+    x = rg.tensor([1.0], requires_grad=True)
+    with raises(
+        RuntimeError, "element 0 of tensors does not require grad and does not have a grad_fn"
+    ):
+        rg.autograd.grad(rg.tensor(1.0), x)
+
+
+def test_implicit_grad_for_non_scalar():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    with raises(RuntimeError, "grad can be implicitly created only for scalar outputs"):
+        (x * 2).backward()
+    with raises(RuntimeError, "grad can be implicitly created only for scalar outputs"):
+        rg.autograd.grad(x * 2, x)
+
+
+def test_backward_gradient_shape_mismatch():
+    x = rg.randn(2, 3, requires_grad=True)
+    with raises(RuntimeError, "Mismatch in shape"):
+        (x * 2).backward(rg.ones(3))
+
+
+def test_second_backward():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    with raises(RuntimeError, "Trying to backward through the graph a second time"):
+        y.backward()
+
+
+def test_grad_unused_input():
+    x = rg.tensor([1.0], requires_grad=True)
+    u = rg.tensor([1.0], requires_grad=True)
+    with raises(RuntimeError, "Set allow_unused=True if this is the desired behavior"):
+        rg.autograd.grad((x * 2).sum(), [x, u])
+
+
+def test_grad_input_not_requiring_grad():
+    x = rg.tensor([1.0], requires_grad=True)
+    c = rg.tensor([1.0])
+    with raises(RuntimeError, "One of the differentiated Tensors does not require grad"):
+        rg.autograd.grad((x * 2).sum(), [x, c])
+
+
+def test_requires_grad_on_non_leaf():
+    x = rg.tensor([1.0], requires_grad=True)
+    with raises(RuntimeError, "you can only change requires_grad flags of leaf variables"):
+        (x * 2).requires_grad = False
+
+
+def test_requires_grad_on_integer_tensor():
+    with raises(
+        RuntimeError, "Only Tensors of floating point and complex dtype can require gradients"
+    ):
+        rg.tensor([1, 2], requires_grad=True)
+
+
+def test_inplace_on_leaf():
+    w = rg.tensor([1.0], requires_grad=True)
+    with raises(
+        RuntimeError, "a leaf Variable that requires grad is being used in an in-place operation."
+    ):
+        w.add_(1)
+
+
+def test_numpy_of_tensor_requiring_grad():
+    with raises(RuntimeError, "Can't call numpy() on Tensor that requires grad"):
+        rg.tensor([1.0], requires_grad=True).numpy()
+
+
+# ---------------------------------------------------------------- shapes
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a, b: a + b,
+        lambda a, b: a - b,
+        lambda a, b: a * b,
+        lambda a, b: a / b,
+        lambda a, b: a**b,
+        lambda a, b: a < b,
+    ],
+    ids=["add", "sub", "mul", "div", "pow", "lt"],
+)
+def test_broadcast_mismatch(op):
+    a, b = rg.ones(2, 3), rg.ones(4, 3)
+    with raises(
+        RuntimeError,
+        "The size of tensor a (2) must match the size of tensor b (4) at non-singleton dimension 0",
+    ):
+        op(a, b)
+    with raises(
+        RuntimeError,
+        "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1",
+    ):
+        op(rg.ones(2, 3), rg.ones(2, 4))
+
+
+def test_inplace_broadcast_mismatch():
+    with raises(RuntimeError, "output with shape [3] doesn't match the broadcast shape [2, 3]"):
+        rg.ones(3).add_(rg.ones(2, 3))
+
+
+def test_matmul_shape_mismatch():
+    with raises(RuntimeError, "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"):
+        rg.ones(2, 3) @ rg.ones(4, 5)
+    with raises(RuntimeError, "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"):
+        rg.mm(rg.ones(2, 3), rg.ones(4, 5))
+    with raises(RuntimeError, "size mismatch, got input (2), mat (2x3), vec (4)"):
+        rg.ones(2, 3) @ rg.ones(4)
+    with raises(RuntimeError):
+        rg.ones(3) @ rg.ones(4)
+    with raises(RuntimeError):
+        rg.ones(2, 2, 3) @ rg.ones(3, 4, 5)
+
+
+def test_view_invalid_size():
+    x = rg.ones(2, 3)
+    with raises(RuntimeError, "shape '[4, 4]' is invalid for input of size 6"):
+        x.view(4, 4)
+    with raises(RuntimeError, "shape '[-1, 4]' is invalid for input of size 6"):
+        x.view(-1, 4)
+    with raises(RuntimeError, "shape '[4, 4]' is invalid for input of size 6"):
+        x.reshape(4, 4)
+    with raises(RuntimeError, "only one dimension can be inferred"):
+        x.view(-1, -1)
+
+
+def test_view_incompatible_strides():
+    with raises(RuntimeError, "view size is not compatible with input tensor's size and stride"):
+        rg.ones(2, 3).t().view(6)
+
+
+def test_expand_mismatch():
+    with raises(
+        RuntimeError,
+        "The expanded size of the tensor (4) must match the existing size (2) "
+        "at non-singleton dimension 0",
+    ):
+        rg.ones(2, 3).expand(4, 3)
+
+
+def test_cat_stack_mismatch():
+    with raises(RuntimeError, "Sizes of tensors must match except in dimension 0"):
+        rg.cat([rg.ones(2, 3), rg.ones(2, 4)])
+    with raises(RuntimeError, "stack expects each tensor to be equal size"):
+        rg.stack([rg.ones(2, 3), rg.ones(2, 4)])
+
+
+def test_where_mismatch():
+    cond = rg.ones(2) > 0
+    with raises(RuntimeError, "The size of tensor a (2) must match the size of tensor b (3)"):
+        rg.where(cond, rg.ones(3), rg.ones(3))
+
+
+# ---------------------------------------------------------------- dims and indices
+
+
+@pytest.mark.parametrize(
+    "fn,msg",
+    [
+        (lambda x: x.sum(dim=5), "expected to be in range of [-2, 1], but got 5"),
+        (lambda x: x.sum(-3), "expected to be in range of [-2, 1], but got -3"),
+        (lambda x: x.mean(2), "expected to be in range of [-2, 1], but got 2"),
+        (lambda x: x.sum((0, 2)), "expected to be in range of [-2, 1], but got 2"),
+        (lambda x: x.max(dim=2), "expected to be in range of [-2, 1], but got 2"),
+        (lambda x: x.argmax(dim=-3), "expected to be in range of [-2, 1], but got -3"),
+        (lambda x: x.softmax(2), "expected to be in range of [-2, 1], but got 2"),
+        (lambda x: x.log_softmax(-3), "expected to be in range of [-2, 1], but got -3"),
+        (lambda x: x.unsqueeze(4), "expected to be in range of [-3, 2], but got 4"),
+        (lambda x: x.squeeze(3), "expected to be in range of [-2, 1], but got 3"),
+        (lambda x: x.transpose(0, 2), "expected to be in range of [-2, 1], but got 2"),
+        (lambda x: x.flatten(0, 2), "expected to be in range of [-2, 1], but got 2"),
+        (lambda x: rg.cat([x, x], 2), "expected to be in range of [-2, 1], but got 2"),
+        (lambda x: rg.stack([x, x], 4), "expected to be in range of [-3, 2], but got 4"),
+        (lambda x: x.size(2), "expected to be in range of [-2, 1], but got 2"),
+    ],
+    ids=[
+        "sum",
+        "sum_neg",
+        "mean",
+        "sum_tuple",
+        "max",
+        "argmax",
+        "softmax",
+        "log_softmax",
+        "unsqueeze",
+        "squeeze",
+        "transpose",
+        "flatten",
+        "cat",
+        "stack",
+        "size",
+    ],
+)
+def test_bad_dim(fn, msg):
+    x = rg.ones(2, 3)
+    with raises(IndexError, "Dimension out of range (" + msg + ")"):
+        fn(x)
+
+
+@pytest.mark.parametrize(
+    "index,msg",
+    [
+        (5, "index 5 is out of bounds for dimension 0 with size 2"),
+        (-3, "index -3 is out of bounds for dimension 0 with size 2"),
+        ((slice(None), 3), "index 3 is out of bounds for dimension 1 with size 3"),
+        ((0, -4), "index -4 is out of bounds for dimension 1 with size 3"),
+        ([0, 5], "index 5 is out of bounds for dimension 0 with size 2"),
+        ((0, 0, 0), "too many indices for tensor of dimension 2"),
+    ],
+    ids=["int", "neg_int", "second_dim", "neg_second", "list", "too_many"],
+)
+def test_index_out_of_range(index, msg):
+    x = rg.ones(2, 3)
+    with raises(IndexError, msg):
+        x[index]
+
+
+def test_index_tensor_out_of_range():
+    with raises(IndexError, "index 5 is out of bounds for dimension 0 with size 2"):
+        rg.ones(2, 3)[rg.tensor([0, 5])]
+
+
+def test_setitem_out_of_range():
+    x = rg.ones(2, 3)
+    with raises(IndexError, "index 2 is out of bounds for dimension 0 with size 2"):
+        x[2] = 0.0
+
+
+def test_iterating_or_len_of_zero_dim():
+    with raises(TypeError, "len() of a 0-d tensor"):
+        len(rg.tensor(1.0))
+    with raises(TypeError):
+        iter(rg.tensor(1.0))
+
+
+def test_item_of_many_elements():
+    with raises(RuntimeError, "a Tensor with 6 elements cannot be converted to Scalar"):
+        rg.ones(2, 3).item()
+
+
+def test_permute_errors():
+    with raises(RuntimeError, "duplicate dims are not allowed"):
+        rg.ones(2, 3).permute(0, 0)
+    with raises(RuntimeError):
+        rg.ones(2, 3).permute(0)
+
+
+def test_clamp_without_bounds():
+    with raises(RuntimeError, "At least one of 'min' or 'max' must not be None"):
+        rg.ones(2).clamp()
+
+
+def test_reduction_of_empty_tensor():
+    with raises(RuntimeError, "Expected reduction dim to be specified for input.numel() == 0"):
+        rg.zeros(0).max()
+
+
+# ---------------------------------------------------------------- construction
+
+
+def test_ragged_list():
+    with raises(ValueError, "expected sequence of length 2 at dim 1 (got 1)"):
+        rg.tensor([[1, 2], [3]])
+    with raises(ValueError, "expected sequence of length 3 at dim 1 (got 2)"):
+        rg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0]])
+
+
+def test_non_numeric_data():
+    with raises(ValueError):
+        rg.tensor(["a"])
+    with raises(TypeError):
+        rg.tensor("a")
+    with raises(TypeError):
+        rg.tensor([1, "a"])
+
+
+def test_impossible_allocation():
+    for make in (rg.zeros, rg.ones, rg.randn):
+        with raises((RuntimeError, MemoryError)):
+            make(10**12, 10**12)
+    with raises((RuntimeError, MemoryError)):
+        rg.full((10**12, 10**12), 1.0)
+
+
+def test_negative_dimension():
+    with raises(RuntimeError, "Dimension size must be non-negative"):
+        rg.zeros(-1)
+
+
+def test_cat_empty_list():
+    with raises(ValueError, "expected a non-empty list of Tensors"):
+        rg.cat([])

@@ -1,0 +1,399 @@
+"""In-place ops: values, ``self`` returned, version counter, autograd rules and gradients.
+
+``Tensor._version`` is PyTorch's (private but widely used) view of the storage's version counter.
+"""
+
+import numpy as np
+import pytest
+import rustgrad as rg
+from conftest import assert_close, raises
+
+LEAF_MSG = "leaf Variable that requires grad is being used in an in-place operation"
+MODIFIED_MSG = "modified by an inplace operation"
+
+# name: (method call, expected values starting from [1, 2, 3])
+INPLACE = {
+    "add_": (lambda t: t.add_(2.0), [3.0, 4.0, 5.0]),
+    "add_tensor": (lambda t: t.add_(rg.tensor([1.0, 1.0, 2.0])), [2.0, 3.0, 5.0]),
+    "sub_": (lambda t: t.sub_(1.0), [0.0, 1.0, 2.0]),
+    "sub_tensor": (lambda t: t.sub_(rg.tensor([1.0, 1.0, 2.0])), [0.0, 1.0, 1.0]),
+    "mul_": (lambda t: t.mul_(3.0), [3.0, 6.0, 9.0]),
+    "mul_tensor": (lambda t: t.mul_(rg.tensor([2.0, 0.5, -1.0])), [2.0, 1.0, -3.0]),
+    "div_": (lambda t: t.div_(2.0), [0.5, 1.0, 1.5]),
+    "div_tensor": (lambda t: t.div_(rg.tensor([1.0, 4.0, 2.0])), [1.0, 0.5, 1.5]),
+    "zero_": (lambda t: t.zero_(), [0.0, 0.0, 0.0]),
+    "fill_": (lambda t: t.fill_(7.0), [7.0, 7.0, 7.0]),
+    "copy_": (lambda t: t.copy_(rg.tensor([9.0, 8.0, 7.0])), [9.0, 8.0, 7.0]),
+    "clamp_": (lambda t: t.clamp_(1.5, 2.5), [1.5, 2.0, 2.5]),
+    "clamp_min": (lambda t: t.clamp_(min=2.0), [2.0, 2.0, 3.0]),
+    "clamp_max": (lambda t: t.clamp_(max=2.0), [1.0, 2.0, 2.0]),
+}
+
+
+@pytest.mark.parametrize("op", list(INPLACE))
+def test_inplace_values_return_self_and_bump_version(op):
+    fn, expected = INPLACE[op]
+    t = rg.tensor([1.0, 2.0, 3.0])
+    v0 = t._version
+    r = fn(t)
+    assert r is t
+    assert t.tolist() == expected
+    assert t._version == v0 + 1
+    assert t.dtype == rg.float32
+
+
+@pytest.mark.parametrize(
+    "op,expected",
+    [
+        ("+=", [3.0, 4.0, 5.0]),
+        ("-=", [-1.0, 0.0, 1.0]),
+        ("*=", [2.0, 4.0, 6.0]),
+        ("/=", [0.5, 1.0, 1.5]),
+    ],
+)
+def test_augmented_assignment_is_in_place(op, expected):
+    for other in (2.0, rg.tensor([2.0, 2.0, 2.0]), rg.tensor(2.0)):
+        t = rg.tensor([1.0, 2.0, 3.0])
+        alias = t
+        v0 = t._version
+        if op == "+=":
+            t += other
+        elif op == "-=":
+            t -= other
+        elif op == "*=":
+            t *= other
+        else:
+            t /= other
+        assert t is alias
+        assert t.tolist() == expected
+        assert t._version == v0 + 1
+
+
+def test_inplace_broadcasts_other_and_keeps_dtype():
+    t = rg.ones(2, 3)
+    t.add_(rg.tensor([1.0, 2.0, 3.0]))
+    assert t.tolist() == [[2.0, 3.0, 4.0], [2.0, 3.0, 4.0]]
+    t.mul_(rg.tensor([[1.0], [2.0]], dtype=rg.float64))
+    assert t.dtype == rg.float32
+    assert t.tolist() == [[2.0, 3.0, 4.0], [4.0, 6.0, 8.0]]
+    t.copy_(rg.tensor([1.0, 2.0, 3.0], dtype=rg.float64))
+    assert t.dtype == rg.float32 and t.tolist() == [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
+
+
+def test_version_counter_shared_by_views():
+    t = rg.tensor([1.0, 2.0, 3.0, 4.0])
+    v = t[1:]
+    w = t.view(2, 2)
+    t.mul_(2)
+    assert v._version == t._version == w._version
+    before = t._version
+    v.add_(1)
+    assert t._version == w._version == before + 1
+    assert t.tolist() == [2.0, 5.0, 7.0, 9.0]
+    t[0] = 0.0
+    assert v._version == before + 2
+
+
+def test_setitem_bumps_version():
+    t = rg.zeros(3)
+    v0 = t._version
+    t[1] = 2.0
+    assert t._version == v0 + 1
+    assert t.tolist() == [0.0, 2.0, 0.0]
+
+
+def test_detach_and_data_share_version_and_values():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    d = x.detach()
+    d.add_(1)
+    assert x.tolist() == [2.0, 3.0]
+    assert d._version == x._version
+
+
+# ---------------------------------------------------------------- saved tensors
+
+
+def test_modified_saved_input_raises_at_backward():
+    x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    z = y * y  # saves y
+    y.add_(1)
+    with raises(RuntimeError, MODIFIED_MSG):
+        z.sum().backward()
+
+
+def test_modified_saved_output_raises_at_backward():
+    x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.exp()  # saves its result
+    y.mul_(2)
+    with raises(RuntimeError, MODIFIED_MSG):
+        y.sum().backward()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda y: y.tanh(),
+        lambda y: y.sigmoid(),
+        lambda y: y.sqrt(),
+        lambda y: y.softmax(0),
+    ],
+    ids=["tanh", "sigmoid", "sqrt", "softmax"],
+)
+def test_modified_saved_output_other_ops(make):
+    x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = make(x * 1)
+    out.add_(1)
+    with raises(RuntimeError, MODIFIED_MSG):
+        out.sum().backward()
+
+
+def test_modified_saved_leaf_raises_at_backward():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    out = (x * x).sum()
+    with rg.no_grad():
+        x.add_(1)
+    with raises(RuntimeError, MODIFIED_MSG):
+        out.backward()
+
+
+def test_modified_saved_view_raises_at_backward():
+    x = rg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    base = x * 1
+    v = base[:2]
+    out = (v * v).sum()
+    base.mul_(2)  # bumps the version shared with the view
+    with raises(RuntimeError, MODIFIED_MSG):
+        out.backward()
+
+
+def test_inplace_on_unsaved_tensor_is_fine():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    z = y + 1  # add saves nothing
+    y.add_(5)
+    z.sum().backward()
+    assert_close(x.grad, [2.0, 2.0])
+
+
+# ---------------------------------------------------------------- leaves
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda w: w.add_(1),
+        lambda w: w.sub_(1),
+        lambda w: w.mul_(2),
+        lambda w: w.div_(2),
+        lambda w: w.zero_(),
+        lambda w: w.fill_(1.0),
+        lambda w: w.copy_(rg.zeros(2)),
+        lambda w: w.clamp_(0, 1),
+        lambda w: w.__iadd__(1),
+        lambda w: w.__isub__(1),
+        lambda w: w.__imul__(2),
+        lambda w: w.__itruediv__(2),
+        lambda w: w.__setitem__(0, 5.0),
+        lambda w: w[0].mul_(2),
+    ],
+    ids=[
+        "add_",
+        "sub_",
+        "mul_",
+        "div_",
+        "zero_",
+        "fill_",
+        "copy_",
+        "clamp_",
+        "iadd",
+        "isub",
+        "imul",
+        "itruediv",
+        "setitem",
+        "view_mul_",
+    ],
+)
+def test_inplace_on_leaf_requiring_grad(fn):
+    w = rg.tensor([1.0, 2.0], requires_grad=True)
+    with raises(RuntimeError, LEAF_MSG):
+        fn(w)
+    assert w.tolist() == [1.0, 2.0]
+    with rg.no_grad():
+        fn(w)
+    assert w.is_leaf and w.requires_grad and w.grad_fn is None
+
+
+def test_optimizer_style_update_under_no_grad():
+    target = rg.tensor([3.0, -1.0, 0.5])
+    w = rg.zeros(3, requires_grad=True)
+    lr = 0.1
+    for _ in range(100):
+        loss = ((w - target) ** 2).sum()
+        loss.backward()
+        with rg.no_grad():
+            w -= lr * w.grad
+            w.grad.zero_()
+    assert w.is_leaf and w.requires_grad and w.grad_fn is None
+    assert_close(w, target, atol=1e-4)
+    with rg.no_grad():
+        w.sub_(w.grad * lr)
+        w.data.mul_(1.0)
+
+
+def test_data_inplace_bypasses_leaf_check():
+    w = rg.tensor([1.0, 2.0], requires_grad=True)
+    w.data.mul_(2)
+    assert w.tolist() == [2.0, 4.0]
+    (w * w).sum().backward()
+    assert_close(w.grad, [4.0, 8.0])
+
+
+# ---------------------------------------------------------------- recorded in-place on non-leaves
+
+# name: (in-place op on y = x * 2, expected dx for (result).sum().backward() with x=[1,2,3])
+NONLEAF = {
+    "add_": (lambda y: y.add_(1), [2.0, 2.0, 2.0]),
+    "sub_": (lambda y: y.sub_(1), [2.0, 2.0, 2.0]),
+    "mul_": (lambda y: y.mul_(3), [6.0, 6.0, 6.0]),
+    "div_": (lambda y: y.div_(4), [0.5, 0.5, 0.5]),
+    "iadd": (lambda y: y.__iadd__(1), [2.0, 2.0, 2.0]),
+    "imul": (lambda y: y.__imul__(3), [6.0, 6.0, 6.0]),
+    "isub": (lambda y: y.__isub__(rg.ones(3)), [2.0, 2.0, 2.0]),
+    "itruediv": (lambda y: y.__itruediv__(2), [1.0, 1.0, 1.0]),
+    "zero_": (lambda y: y.zero_(), [0.0, 0.0, 0.0]),
+    "fill_": (lambda y: y.fill_(3.0), [0.0, 0.0, 0.0]),
+    "copy_": (lambda y: y.copy_(rg.ones(3)), [0.0, 0.0, 0.0]),
+    "clamp_": (lambda y: y.clamp_(3.0, 5.0), [0.0, 2.0, 0.0]),
+    "clamp_min": (lambda y: y.clamp_(min=3.0), [0.0, 2.0, 2.0]),
+    "chain": (lambda y: y.mul_(2).add_(1).div_(4), [1.0, 1.0, 1.0]),
+}
+
+
+@pytest.mark.parametrize("op", list(NONLEAF))
+def test_inplace_on_non_leaf_is_recorded(op):
+    fn, expected = NONLEAF[op]
+    x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    r = fn(y)
+    assert r is y
+    assert y.requires_grad and y.grad_fn is not None and not y.is_leaf
+    y.sum().backward()
+    assert_close(x.grad, expected)
+
+
+def test_inplace_mul_by_tensor_on_non_leaf():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    a = rg.tensor([3.0, 4.0], requires_grad=True)
+    y = x * 2
+    y.mul_(a)
+    assert y.grad_fn.name() == "MulBackward0"
+    (y * y).sum().backward()
+    # y = 2 x a; d(sum y^2)/dx = 2 y * 2a, /da = 2 y * 2x
+    assert_close(x.grad, [2 * 6 * 6, 2 * 16 * 8])
+    assert_close(a.grad, [2 * 6 * 2, 2 * 16 * 4])
+
+
+def test_inplace_copy_routes_gradient_to_source():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    s = rg.tensor([5.0, 6.0], requires_grad=True)
+    y = x * 2
+    y.copy_(s * 3)
+    (y * y).sum().backward()
+    assert_close(x.grad, [0.0, 0.0])
+    assert_close(s.grad, [2 * 15 * 3, 2 * 18 * 3])
+
+
+def test_inplace_with_grad_tensor_makes_result_require_grad():
+    x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    c = rg.zeros(3)
+    c.add_(x * x)
+    assert c.requires_grad and c.grad_fn is not None and not c.is_leaf
+    c.sum().backward()
+    assert_close(x.grad, [2.0, 4.0, 6.0])
+
+
+def test_inplace_grad_fn_names():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.add_(1)
+    assert y.grad_fn.name() == "AddBackward0"
+    assert y.grad_fn.next_functions[0][0].name() == "MulBackward0"
+    y.mul_(3)
+    assert y.grad_fn.name() == "MulBackward0"
+    y.div_(3)
+    assert y.grad_fn.name() == "DivBackward0"
+    y.sub_(3)
+    assert y.grad_fn.name() == "SubBackward0"
+
+
+def test_inplace_through_view_of_non_leaf():
+    x = rg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x * 1
+    y[0].mul_(2)
+    y[:, 1].add_(10)
+    assert y.tolist() == [[2.0, 14.0], [3.0, 14.0]]
+    (y * rg.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    assert_close(x.grad, [[2.0, 4.0], [3.0, 4.0]])
+
+
+# ---------------------------------------------------------------- __setitem__
+
+
+def test_setitem_gradients_to_base_and_value():
+    x = rg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    v = rg.tensor([7.0, 8.0, 9.0], requires_grad=True)
+    y = x * 1
+    y[1] = v * 2
+    assert y.tolist() == [[1.0, 2.0, 3.0], [14.0, 16.0, 18.0]]
+    w = rg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    (y * w).sum().backward()
+    assert_close(x.grad, [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    assert_close(v.grad, [8.0, 10.0, 12.0])
+
+
+def test_setitem_broadcast_value_gradient():
+    x = rg.zeros(3, 2, requires_grad=True)
+    v = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = x + 1
+    y[1:] = v
+    y.sum().backward()
+    assert_close(x.grad, [[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]])
+    assert_close(v.grad, [2.0, 2.0])
+
+
+def test_setitem_scalar_and_strided():
+    x = rg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    y = x * 3
+    y[::2] = 0.0
+    y.sum().backward()
+    assert_close(x.grad, [0.0, 3.0, 0.0, 3.0])
+
+
+def test_setitem_with_index_list_gradient():
+    x = rg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    v = rg.tensor([10.0, 20.0], requires_grad=True)
+    y = x * 1
+    y[[0, 3]] = v
+    assert y.tolist() == [10.0, 2.0, 3.0, 20.0]
+    (y * rg.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    assert_close(x.grad, [0.0, 2.0, 3.0, 0.0])
+    assert_close(v.grad, [1.0, 4.0])
+
+
+def test_setitem_on_saved_tensor_raises():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    y[0] = 1.0
+    with raises(RuntimeError, MODIFIED_MSG):
+        y.sum().backward()
+
+
+def test_setitem_no_grad_tensor_with_grad_value():
+    v = rg.tensor(2.0, requires_grad=True)
+    buf = rg.zeros(3)
+    buf[1] = v * v
+    assert buf.requires_grad
+    buf.sum().backward()
+    assert_close(v.grad, 4.0)
+    assert np.allclose(buf.detach().numpy(), [0.0, 4.0, 0.0])
