@@ -17,10 +17,24 @@ import sys
 import time
 
 SIZES = {
-    "default": {"chain_ops": 200, "chain_reps": 20, "mlp_steps": 20, "mm_n": 1024,
-                "mm_reps": 3, "ew_n": 4 * 1024 * 1024, "ew_reps": 3},
-    "tiny": {"chain_ops": 20, "chain_reps": 2, "mlp_steps": 2, "mm_n": 32, "mm_reps": 1,
-             "ew_n": 4096, "ew_reps": 1},
+    "default": {
+        "chain_ops": 200,
+        "chain_reps": 20,
+        "mlp_steps": 20,
+        "mm_n": 1024,
+        "mm_reps": 3,
+        "ew_n": 4 * 1024 * 1024,
+        "ew_reps": 3,
+    },
+    "tiny": {
+        "chain_ops": 20,
+        "chain_reps": 2,
+        "mlp_steps": 2,
+        "mm_n": 32,
+        "mm_reps": 1,
+        "ew_n": 4096,
+        "ew_reps": 1,
+    },
 }
 
 
@@ -110,13 +124,21 @@ def _elementwise(lib, size):
 
 
 WORKLOADS = [
-    Workload("chain of tiny ops (3 elems), fwd+bwd", "us/op", 1e6, _chain, "chain_reps",
-             lambda s: s["chain_ops"]),
-    Workload("MLP step 2-16-16-1, batch 32, SGD", "us/step", 1e6, _mlp, None,
-             lambda s: s["mlp_steps"]),
+    Workload(
+        "chain of tiny ops (3 elems), fwd+bwd",
+        "us/op",
+        1e6,
+        _chain,
+        "chain_reps",
+        lambda s: s["chain_ops"],
+    ),
+    Workload(
+        "MLP step 2-16-16-1, batch 32, SGD", "us/step", 1e6, _mlp, None, lambda s: s["mlp_steps"]
+    ),
     Workload("matmul NxN float32, fwd+bwd", "ms", 1e3, _matmul, "mm_reps", lambda s: 1),
-    Workload("elementwise mul/add/exp/sum, fwd+bwd", "ms", 1e3, _elementwise, "ew_reps",
-             lambda s: 1),
+    Workload(
+        "elementwise mul/add/exp/sum, fwd+bwd", "ms", 1e3, _elementwise, "ew_reps", lambda s: 1
+    ),
 ]
 
 
@@ -208,11 +230,18 @@ def _load(names):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="default")
-    parser.add_argument("--rounds", type=int, default=None,
-                        help="rounds per workload (default 5; 1 with --size tiny)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="rounds per workload (default 5; 1 with --size tiny)",
+    )
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
-    parser.add_argument("--libs", default="rustgrad,torch",
-                        help="comma-separated libraries to run (default: rustgrad,torch)")
+    parser.add_argument(
+        "--libs",
+        default="rustgrad,torch",
+        help="comma-separated libraries to run (default: rustgrad,torch)",
+    )
     args = parser.parse_args(argv)
     rounds = args.rounds or (1 if args.size == "tiny" else 5)
     size = SIZES[args.size]
@@ -224,8 +253,10 @@ def main(argv=None):
     extra = ""
     if "torch" in libs:
         extra = f", torch threads {libs['torch'].get_num_threads()}"
-    print(f"# {versions}; Python {platform.python_version()}; {platform.machine()}{extra}; "
-          f"size {args.size}, {rounds} round(s), median per unit")
+    print(
+        f"# {versions}; Python {platform.python_version()}; {platform.machine()}{extra}; "
+        f"size {args.size}, {rounds} round(s), median per unit"
+    )
     results = measure(libs, size, rounds)
     report(results, libs, size, args.markdown)
     return 0

@@ -32,13 +32,13 @@ from rustgrad._core import (
 float32 = _core.float32
 float64 = _core.float64
 int64 = _core.int64
-bool = _core.bool_  # noqa: A001 - the name PyTorch uses
-float = float32  # noqa: A001
+bool = _core.bool_  # the name PyTorch uses (shadows the builtin here)
+float = float32
 double = float64
 long = int64
 
-from rustgrad import autograd, cuda  # noqa: E402
-from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled  # noqa: E402
+from rustgrad import autograd, cuda
+from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 
 
 def _unary(name):
@@ -52,18 +52,78 @@ def _unary(name):
 
 # Functional forms of tensor methods, as torch.exp(x) etc.
 for _name in (
-    "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "clamp", "pow", "matmul", "mm",
-    "sum", "mean", "max", "min", "argmax", "argmin", "softmax", "log_softmax", "neg",
-    "reshape", "flatten", "squeeze", "unsqueeze", "t", "transpose", "permute", "add", "sub",
-    "mul", "div", "eq", "ne", "lt", "le", "gt", "ge", "detach", "numel",
+    "abs",
+    "exp",
+    "log",
+    "sqrt",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "clamp",
+    "pow",
+    "matmul",
+    "mm",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "argmax",
+    "argmin",
+    "softmax",
+    "log_softmax",
+    "neg",
+    "reshape",
+    "flatten",
+    "squeeze",
+    "unsqueeze",
+    "t",
+    "transpose",
+    "permute",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "detach",
+    "numel",
 ):
     globals()[_name] = _unary(_name)
 del _name
 
 __version__ = "0.1.0"
 __all__ = [
-    "Tensor", "tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "arange",
-    "linspace", "eye", "rand", "randn", "manual_seed", "from_numpy", "where", "cat", "stack",
-    "float32", "float64", "int64", "bool", "device", "dtype", "no_grad", "enable_grad",
-    "set_grad_enabled", "is_grad_enabled", "autograd", "cuda",
+    "Tensor",
+    "arange",
+    "autograd",
+    "bool",
+    "cat",
+    "cuda",
+    "device",
+    "dtype",
+    "enable_grad",
+    "eye",
+    "float32",
+    "float64",
+    "from_numpy",
+    "full",
+    "int64",
+    "is_grad_enabled",
+    "linspace",
+    "manual_seed",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "set_grad_enabled",
+    "stack",
+    "tensor",
+    "where",
+    "zeros",
+    "zeros_like",
 ]

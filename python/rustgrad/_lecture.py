@@ -9,6 +9,8 @@ cell's title, its code and what it printed, so the code shown is the code that r
 import contextlib
 import io
 
+# fmt: off
+# One string per line of lecture code, so each cell reads as the code it runs.
 CELLS = [
     (
         "Imports: rustgrad in place of PyTorch",
@@ -133,6 +135,7 @@ CELLS = [
         ),
     ),
 ]
+# fmt: on
 
 
 def run_cell(source, namespace):

@@ -104,7 +104,7 @@ def _vector_str(data, indent, summarize, formatter):
         )
     else:
         items = [formatter.format(v) for v in data]
-    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
@@ -115,11 +115,15 @@ def _nested_str(data, dim, indent, summarize, formatter):
         return _vector_str(data, indent, summarize, formatter)
     if summarize and len(data) > 2 * EDGEITEMS:
         parts = (
-            [_nested_str(row, dim - 1, indent + 1, summarize, formatter)
-             for row in data[:EDGEITEMS]]
+            [
+                _nested_str(row, dim - 1, indent + 1, summarize, formatter)
+                for row in data[:EDGEITEMS]
+            ]
             + ["..."]
-            + [_nested_str(row, dim - 1, indent + 1, summarize, formatter)
-               for row in data[-EDGEITEMS:]]
+            + [
+                _nested_str(row, dim - 1, indent + 1, summarize, formatter)
+                for row in data[-EDGEITEMS:]
+            ]
         )
     else:
         parts = [_nested_str(row, dim - 1, indent + 1, summarize, formatter) for row in data]

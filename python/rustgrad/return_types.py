@@ -2,5 +2,5 @@
 
 from collections import namedtuple
 
-max = namedtuple("max", ["values", "indices"])  # noqa: A001 - PyTorch's name
-min = namedtuple("min", ["values", "indices"])  # noqa: A001
+max = namedtuple("max", ["values", "indices"])  # PyTorch's names (shadow the builtins)
+min = namedtuple("min", ["values", "indices"])

@@ -54,7 +54,11 @@ pub struct Edge {
 #[derive(Clone)]
 pub enum SavedVar {
     /// One of the op's inputs (unpacks to the variable itself, history included).
-    Input { var: Var, tensor: Tensor, version: u64 },
+    Input {
+        var: Var,
+        tensor: Tensor,
+        version: u64,
+    },
     /// The op's own output, saved without its `grad_fn` to avoid a reference cycle; it is
     /// re-attached to this node when unpacked under `create_graph`.
     Output { tensor: Tensor, version: u64 },
@@ -63,17 +67,26 @@ pub enum SavedVar {
 impl SavedVar {
     pub fn input(var: &Var) -> SavedVar {
         let tensor = var.tensor();
-        SavedVar::Input { var: var.clone(), version: tensor.version(), tensor }
+        SavedVar::Input {
+            var: var.clone(),
+            version: tensor.version(),
+            tensor,
+        }
     }
 
     pub fn output(var: &Var) -> SavedVar {
         let tensor = var.tensor();
-        SavedVar::Output { version: tensor.version(), tensor }
+        SavedVar::Output {
+            version: tensor.version(),
+            tensor,
+        }
     }
 
     fn unpack(&self, node: NodeId, node_name: &str, output_requires_grad: bool) -> Result<Var> {
         let (tensor, saved_version) = match self {
-            SavedVar::Input { tensor, version, .. } => (tensor, *version),
+            SavedVar::Input {
+                tensor, version, ..
+            } => (tensor, *version),
             SavedVar::Output { tensor, version } => (tensor, *version),
         };
         let now = tensor.version();
@@ -134,7 +147,11 @@ struct Arena {
     live: usize,
 }
 
-static ARENA: Mutex<Arena> = Mutex::new(Arena { slots: Vec::new(), free: Vec::new(), live: 0 });
+static ARENA: Mutex<Arena> = Mutex::new(Arena {
+    slots: Vec::new(),
+    free: Vec::new(),
+    live: 0,
+});
 static NEXT_SEQ: AtomicU64 = AtomicU64::new(0);
 
 impl Arena {
@@ -159,10 +176,19 @@ impl Arena {
         if let Some(index) = self.free.pop() {
             let slot = &mut self.slots[index as usize];
             slot.node = Some(node);
-            return NodeId { index, generation: slot.generation };
+            return NodeId {
+                index,
+                generation: slot.generation,
+            };
         }
-        self.slots.push(Slot { generation: 0, node: Some(node) });
-        NodeId { index: (self.slots.len() - 1) as u32, generation: 0 }
+        self.slots.push(Slot {
+            generation: 0,
+            node: Some(node),
+        });
+        NodeId {
+            index: (self.slots.len() - 1) as u32,
+            generation: 0,
+        }
     }
 
     /// Drops one reference; returns the node's data when that was the last one (the slot is
@@ -237,7 +263,9 @@ impl NodeRef {
             refs: 1,
             retained: Vec::new(),
         };
-        NodeRef { id: ARENA.lock().insert(node) }
+        NodeRef {
+            id: ARENA.lock().insert(node),
+        }
     }
 
     /// A new counted reference to a live node.
@@ -289,7 +317,11 @@ pub fn node_name(id: NodeId) -> Option<String> {
 
 /// The inputs' edges of a node (for `next_functions`).
 pub fn node_edges(id: NodeId) -> Vec<Edge> {
-    ARENA.lock().get(id).map(|n| n.edges.clone()).unwrap_or_default()
+    ARENA
+        .lock()
+        .get(id)
+        .map(|n| n.edges.clone())
+        .unwrap_or_default()
 }
 
 pub fn node_seq(id: NodeId) -> u64 {
@@ -348,7 +380,10 @@ impl NodeTask {
             ));
         }
         let name = self.op.name();
-        self.saved.iter().map(|s| s.unpack(id, &name, requires_grad)).collect()
+        self.saved
+            .iter()
+            .map(|s| s.unpack(id, &name, requires_grad))
+            .collect()
     }
 }
 
@@ -365,4 +400,88 @@ pub fn release_saved(id: NodeId) {
         }
     };
     drop(saved); // outside the lock
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops;
+    use crate::tensor::Tensor;
+
+    struct Named;
+    impl Backward for Named {
+        fn name(&self) -> Cow<'static, str> {
+            Cow::Borrowed("TestBackward0")
+        }
+        fn apply(&self, _: &Var, _: &[Var], _: &[bool]) -> Result<Vec<Option<Var>>> {
+            Ok(vec![])
+        }
+    }
+
+    fn node() -> NodeRef {
+        NodeRef::create(Arc::new(Named), vec![], vec![])
+    }
+
+    // The arena is process-wide and tests run in parallel, so these tests check their own
+    // nodes rather than global counts.
+    #[test]
+    fn slots_are_reused_and_stale_ids_are_detected() {
+        let a = node();
+        let id = a.id();
+        assert_eq!(node_name(id).as_deref(), Some("TestBackward0"));
+        drop(a);
+        // The slot is free and its generation moved on: the old id no longer resolves.
+        assert_eq!(node_name(id), None);
+        let reused: Vec<NodeRef> = (0..64).map(|_| node()).collect();
+        assert!(
+            reused.iter().any(|n| n.id().index == id.index),
+            "freed slot was not reused"
+        );
+        for n in &reused {
+            if n.id().index == id.index {
+                assert_ne!(n.id().generation, id.generation);
+            }
+        }
+    }
+
+    #[test]
+    fn reference_counts_keep_nodes_alive() {
+        let a = node();
+        let b = a.clone();
+        let id = a.id();
+        drop(a);
+        assert!(node_name(id).is_some(), "a second reference keeps the node");
+        drop(b);
+        assert!(node_name(id).is_none());
+    }
+
+    #[test]
+    fn a_long_chain_is_released_without_recursion() {
+        // 100,000 nodes, each saving its input (which holds the previous node): dropping the
+        // last variable must free all of them iteratively.
+        let x = Var::new(Tensor::from_vec(vec![1.0f64], &[1]), true);
+        let step = Var::new(Tensor::from_vec(vec![1.0f64], &[1]), false);
+        let mut y = x.clone();
+        for _ in 0..100_000 {
+            y = ops::mul(&y, &step).unwrap();
+        }
+        let first = y.grad_fn().unwrap().id();
+        assert!(node_name(first).is_some());
+        drop(y);
+        assert!(node_name(first).is_none());
+    }
+
+    #[test]
+    fn saved_tensors_are_released_after_backward() {
+        let x = Var::new(Tensor::from_vec(vec![2.0f64, 3.0], &[2]), true);
+        let y = ops::sum(&ops::mul(&x, &x).unwrap()).unwrap();
+        crate::autograd::backward(&[y.clone()], &[None], false, false, None).unwrap();
+        assert_eq!(x.grad().unwrap().tensor().to_vec::<f64>(), vec![4.0, 6.0]);
+        let err = crate::autograd::backward(&[y], &[None], false, false, None)
+            .err()
+            .unwrap();
+        assert!(err
+            .to_string()
+            .starts_with("Trying to backward through the graph a second time"));
+    }
 }

@@ -35,7 +35,13 @@ pub fn backward(
         }
         check_inputs(inputs)?;
     }
-    execute(tensors, grad_tensors, retain_graph, create_graph, Sink::Accumulate { only: inputs })?;
+    execute(
+        tensors,
+        grad_tensors,
+        retain_graph,
+        create_graph,
+        Sink::Accumulate { only: inputs },
+    )?;
     Ok(())
 }
 
@@ -50,7 +56,13 @@ pub fn grad(
     allow_unused: bool,
 ) -> Result<Vec<Option<Var>>> {
     check_inputs(inputs)?;
-    let grads = execute(outputs, grad_outputs, retain_graph, create_graph, Sink::Capture { inputs })?;
+    let grads = execute(
+        outputs,
+        grad_outputs,
+        retain_graph,
+        create_graph,
+        Sink::Capture { inputs },
+    )?;
     if !allow_unused && grads.iter().any(|g| g.is_none()) {
         bail!(
             Runtime,
@@ -63,7 +75,10 @@ pub fn grad(
 
 fn check_inputs(inputs: &[Var]) -> Result<()> {
     if inputs.iter().any(|v| !v.requires_grad()) {
-        bail!(Runtime, "One of the differentiated Tensors does not require grad");
+        bail!(
+            Runtime,
+            "One of the differentiated Tensors does not require grad"
+        );
     }
     Ok(())
 }
@@ -107,7 +122,10 @@ fn root_grads(roots: &[Var], given: &[Option<Var>]) -> Result<Vec<Var>> {
             }
             None => {
                 if t.numel() != 1 {
-                    bail!(Runtime, "grad can be implicitly created only for scalar outputs");
+                    bail!(
+                        Runtime,
+                        "grad can be implicitly created only for scalar outputs"
+                    );
                 }
                 out.push(Var::new(Tensor::full(t.shape(), 1.0, t.dtype())?, false));
             }
@@ -170,8 +188,8 @@ fn execute(
                 let id = n.id();
                 let merged = add_grads(buffers.remove(&id), g)?;
                 buffers.insert(id, merged);
-                if !dependencies.contains_key(&id) {
-                    dependencies.insert(id, 0);
+                if let std::collections::hash_map::Entry::Vacant(e) = dependencies.entry(id) {
+                    e.insert(0);
                     stack.push(id);
                 }
             }
@@ -191,17 +209,28 @@ fn execute(
             }
         }
     }
-    let mut ready: Vec<NodeId> =
-        seen.iter().copied().filter(|id| dependencies[id] == 0 && buffers.contains_key(id)).collect();
+    let mut ready: Vec<NodeId> = seen
+        .iter()
+        .copied()
+        .filter(|id| dependencies[id] == 0 && buffers.contains_key(id))
+        .collect();
     ready.sort_by_key(|&id| arena::node_seq(id));
 
     while let Some(id) = ready.pop() {
-        let Some(grad) = buffers.remove(&id) else { continue };
-        let Some(task) = NodeTask::load(id) else { continue };
+        let Some(grad) = buffers.remove(&id) else {
+            continue;
+        };
+        let Some(task) = NodeTask::load(id) else {
+            continue;
+        };
         for weak in &task.retained {
             if let Some(v) = Var::upgrade(weak) {
                 let old = v.grad();
-                let g = if create_graph { grad.clone() } else { grad.detach() };
+                let g = if create_graph {
+                    grad.clone()
+                } else {
+                    grad.detach()
+                };
                 v.set_grad(Some(match old {
                     None => owned_grad(g, create_graph)?,
                     Some(old) => add_grads(Some(old), g)?,
@@ -218,14 +247,21 @@ fn execute(
             }
         }
         let saved = task.unpack_saved(id, create_graph)?;
-        let needs: Vec<bool> =
-            task.edges.iter().map(|e| !matches!(e.target, EdgeTarget::None)).collect();
+        let needs: Vec<bool> = task
+            .edges
+            .iter()
+            .map(|e| !matches!(e.target, EdgeTarget::None))
+            .collect();
         let grads = task.op.apply(&grad, &saved, &needs)?;
         drop(saved);
         if !retain_graph {
             arena::release_saved(id);
         }
-        for (edge, g) in task.edges.iter().zip(grads.into_iter().chain(std::iter::repeat(None))) {
+        for (edge, g) in task
+            .edges
+            .iter()
+            .zip(grads.into_iter().chain(std::iter::repeat(None)))
+        {
             let g = match g {
                 Some(g) if g.dtype() != edge.dtype => Some(ops::to_dtype(&g, edge.dtype)?),
                 other => other,
@@ -297,4 +333,87 @@ fn accumulate_grad(leaf: &Var, g: Var, create_graph: bool) -> Result<()> {
     };
     leaf.set_grad(Some(updated));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::Tensor;
+
+    fn leaf(v: Vec<f64>) -> Var {
+        let n = v.len();
+        Var::new(Tensor::from_vec(v, &[n]), true)
+    }
+
+    #[test]
+    fn gradients_meet_and_accumulate() {
+        // y = x * x + x  ->  dy/dx = 2x + 1, and a second backward adds again.
+        let x = leaf(vec![1.0, -2.0]);
+        let y = ops::sum(&ops::add(&ops::mul(&x, &x).unwrap(), &x).unwrap()).unwrap();
+        backward(&[y.clone()], &[None], true, false, None).unwrap();
+        assert_eq!(x.grad().unwrap().tensor().to_vec::<f64>(), vec![3.0, -3.0]);
+        backward(&[y], &[None], false, false, None).unwrap();
+        assert_eq!(x.grad().unwrap().tensor().to_vec::<f64>(), vec![6.0, -6.0]);
+    }
+
+    #[test]
+    fn grad_returns_without_touching_dot_grad() {
+        let x = leaf(vec![3.0]);
+        let w = leaf(vec![5.0]);
+        let y = ops::sum(&ops::mul(&x, &w).unwrap()).unwrap();
+        let g = grad(&[y], &[x.clone(), w.clone()], &[None], false, false, false).unwrap();
+        assert_eq!(g[0].as_ref().unwrap().tensor().to_vec::<f64>(), vec![5.0]);
+        assert_eq!(g[1].as_ref().unwrap().tensor().to_vec::<f64>(), vec![3.0]);
+        assert!(x.grad().is_none() && w.grad().is_none());
+    }
+
+    #[test]
+    fn errors_match_pytorch() {
+        let c = Var::new(Tensor::from_vec(vec![1.0f64, 2.0], &[2]), false);
+        let e = backward(&[c], &[None], false, false, None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "element 0 of tensors does not require grad and does not have a grad_fn"
+        );
+        let x = leaf(vec![1.0, 2.0]);
+        let y = ops::mul(&x, &x).unwrap();
+        let e = backward(&[y], &[None], false, false, None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "grad can be implicitly created only for scalar outputs"
+        );
+    }
+
+    #[test]
+    fn a_100k_chain_backpropagates() {
+        let x = leaf(vec![1.0]);
+        let step = Var::new(Tensor::from_vec(vec![1.0f64], &[1]), false);
+        let mut y = x.clone();
+        for _ in 0..100_000 {
+            y = ops::add(&y, &step).unwrap();
+        }
+        backward(&[ops::sum(&y).unwrap()], &[None], false, false, None).unwrap();
+        assert_eq!(x.grad().unwrap().tensor().to_vec::<f64>(), vec![1.0]);
+    }
+
+    #[test]
+    fn modified_saved_tensor_is_caught() {
+        let x = leaf(vec![1.0, 2.0]);
+        let y = ops::mul(
+            &x,
+            &Var::new(Tensor::from_vec(vec![2.0f64, 2.0], &[2]), false),
+        )
+        .unwrap();
+        let z = ops::sum(&ops::mul(&y, &y).unwrap()).unwrap();
+        ops::add_(
+            &y,
+            &Var::new(Tensor::scalar(1.0, crate::tensor::DType::F64), false),
+        )
+        .unwrap();
+        let e = backward(&[z], &[None], false, false, None).unwrap_err();
+        assert!(
+            e.to_string().contains("modified by an inplace operation"),
+            "{e}"
+        );
+    }
 }

@@ -43,7 +43,9 @@ mod tests {
         {
             let _g = GradModeGuard::new(false);
             assert!(!is_grad_enabled());
-            std::thread::spawn(|| assert!(is_grad_enabled())).join().unwrap();
+            std::thread::spawn(|| assert!(is_grad_enabled()))
+                .join()
+                .unwrap();
         }
         assert!(is_grad_enabled());
     }

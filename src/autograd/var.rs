@@ -100,7 +100,10 @@ impl Var {
             return Ok(());
         }
         if requires_grad && !s.tensor.dtype().is_float() {
-            bail!(Runtime, "Only Tensors of floating point and complex dtype can require gradients");
+            bail!(
+                Runtime,
+                "Only Tensors of floating point and complex dtype can require gradients"
+            );
         }
         s.requires_grad = requires_grad;
         Ok(())
@@ -144,7 +147,10 @@ impl Var {
             let mut s = self.0.state.lock();
             if s.grad_fn.is_none() {
                 if !s.requires_grad {
-                    bail!(Runtime, "can't retain_grad on Tensor that has requires_grad=False");
+                    bail!(
+                        Runtime,
+                        "can't retain_grad on Tensor that has requires_grad=False"
+                    );
                 }
                 return Ok(());
             }
@@ -186,7 +192,10 @@ impl Var {
     }
 
     /// Runs `f` on the binding layer's slot.
-    pub fn with_handle<R>(&self, f: impl FnOnce(&mut Option<Box<dyn Any + Send + Sync>>) -> R) -> R {
+    pub fn with_handle<R>(
+        &self,
+        f: impl FnOnce(&mut Option<Box<dyn Any + Send + Sync>>) -> R,
+    ) -> R {
         f(&mut self.0.handle.lock())
     }
 

@@ -24,6 +24,8 @@ pub trait Num:
     fn neg(self) -> Self;
     fn abs(self) -> Self;
     fn powf(self, e: Self) -> Self;
+    /// NaN test (always false for integers).
+    fn is_nan(self) -> bool;
 }
 
 /// Floating-point elements.
@@ -32,7 +34,6 @@ pub trait Float: Num + Neg<Output = Self> {
     fn ln(self) -> Self;
     fn sqrt(self) -> Self;
     fn tanh(self) -> Self;
-    fn is_nan(self) -> bool;
     const NEG_INFINITY: Self;
     const INFINITY: Self;
 }
@@ -123,6 +124,10 @@ macro_rules! float {
             fn powf(self, e: Self) -> Self {
                 <$t>::powf(self, e)
             }
+            #[inline]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
         }
         impl Float for $t {
             #[inline]
@@ -141,10 +146,6 @@ macro_rules! float {
             fn tanh(self) -> Self {
                 <$t>::tanh(self)
             }
-            #[inline]
-            fn is_nan(self) -> bool {
-                <$t>::is_nan(self)
-            }
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
             const INFINITY: Self = <$t>::INFINITY;
         }
@@ -156,6 +157,10 @@ float!(f64);
 impl Num for i64 {
     const ZERO: Self = 0;
     const ONE: Self = 1;
+    #[inline]
+    fn is_nan(self) -> bool {
+        false
+    }
     #[inline]
     fn neg(self) -> Self {
         self.wrapping_neg()

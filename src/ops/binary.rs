@@ -17,49 +17,81 @@ pub(crate) fn need(wanted: bool, f: impl FnOnce() -> Result<Var>) -> Result<Opti
 pub fn add(a: &Var, b: &Var) -> Result<Var> {
     let out = a.tensor().binary(BinaryOp::Add, &b.tensor())?;
     let (sa, sb) = (a.shape(), b.shape());
-    Ok(record(out, &[a, b], "AddBackward0", nothing, move |g, _, n| -> Result<Grads> {
-        Ok(vec![need(n[0], || sum_to(g, &sa))?, need(n[1], || sum_to(g, &sb))?])
-    }))
+    Ok(record(
+        out,
+        &[a, b],
+        "AddBackward0",
+        nothing,
+        move |g, _, n| -> Result<Grads> {
+            Ok(vec![
+                need(n[0], || sum_to(g, &sa))?,
+                need(n[1], || sum_to(g, &sb))?,
+            ])
+        },
+    ))
 }
 
 pub fn sub(a: &Var, b: &Var) -> Result<Var> {
     let out = a.tensor().binary(BinaryOp::Sub, &b.tensor())?;
     let (sa, sb) = (a.shape(), b.shape());
-    Ok(record(out, &[a, b], "SubBackward0", nothing, move |g, _, n| -> Result<Grads> {
-        Ok(vec![need(n[0], || sum_to(g, &sa))?, need(n[1], || sum_to(&neg(g)?, &sb))?])
-    }))
+    Ok(record(
+        out,
+        &[a, b],
+        "SubBackward0",
+        nothing,
+        move |g, _, n| -> Result<Grads> {
+            Ok(vec![
+                need(n[0], || sum_to(g, &sa))?,
+                need(n[1], || sum_to(&neg(g)?, &sb))?,
+            ])
+        },
+    ))
 }
 
 /// `scalar - x` (one edge, as PyTorch's `RsubBackward1`).
 pub fn rsub_scalar(x: &Var, scalar: &Var) -> Result<Var> {
     let out = scalar.tensor().binary(BinaryOp::Sub, &x.tensor())?;
-    Ok(record(out, &[x], "RsubBackward1", nothing, |g, _, _| Ok(vec![Some(neg(g)?)])))
+    Ok(record(out, &[x], "RsubBackward1", nothing, |g, _, _| {
+        Ok(vec![Some(neg(g)?)])
+    }))
 }
 
 pub fn mul(a: &Var, b: &Var) -> Result<Var> {
     let out = a.tensor().binary(BinaryOp::Mul, &b.tensor())?;
     let (sa, sb) = (a.shape(), b.shape());
     let saved = |_: &Tensor| vec![SavedVar::input(a), SavedVar::input(b)];
-    Ok(record(out, &[a, b], "MulBackward0", saved, move |g, s, n| -> Result<Grads> {
-        Ok(vec![
-            need(n[0], || sum_to(&mul(g, &s[1])?, &sa))?,
-            need(n[1], || sum_to(&mul(g, &s[0])?, &sb))?,
-        ])
-    }))
+    Ok(record(
+        out,
+        &[a, b],
+        "MulBackward0",
+        saved,
+        move |g, s, n| -> Result<Grads> {
+            Ok(vec![
+                need(n[0], || sum_to(&mul(g, &s[1])?, &sa))?,
+                need(n[1], || sum_to(&mul(g, &s[0])?, &sb))?,
+            ])
+        },
+    ))
 }
 
 pub fn div(a: &Var, b: &Var) -> Result<Var> {
     let out = a.tensor().binary(BinaryOp::Div, &b.tensor())?;
     let (sa, sb) = (a.shape(), b.shape());
     let saved = |_: &Tensor| vec![SavedVar::input(a), SavedVar::input(b)];
-    Ok(record(out, &[a, b], "DivBackward0", saved, move |g, s, n| -> Result<Grads> {
-        let (a, b) = (&s[0], &s[1]);
-        Ok(vec![
-            need(n[0], || sum_to(&div(g, b)?, &sa))?,
-            // -g * a / b^2
-            need(n[1], || sum_to(&neg(&div(&mul(g, a)?, &mul(b, b)?)?)?, &sb))?,
-        ])
-    }))
+    Ok(record(
+        out,
+        &[a, b],
+        "DivBackward0",
+        saved,
+        move |g, s, n| -> Result<Grads> {
+            let (a, b) = (&s[0], &s[1]);
+            Ok(vec![
+                need(n[0], || sum_to(&div(g, b)?, &sa))?,
+                // -g * a / b^2
+                need(n[1], || sum_to(&neg(&div(&mul(g, a)?, &mul(b, b)?)?)?, &sb))?,
+            ])
+        },
+    ))
 }
 
 /// `1 / x`.
@@ -67,10 +99,16 @@ pub fn reciprocal(x: &Var) -> Result<Var> {
     let one = Tensor::scalar(1.0, x.dtype().to_float());
     let out = one.binary(BinaryOp::Div, &x.tensor())?;
     let saved = |o: &Tensor| vec![SavedVar::output(&constant(o.clone()))];
-    Ok(record(out, &[x], "ReciprocalBackward0", saved, |g, s, _| {
-        // -g * out^2
-        Ok(vec![Some(neg(&mul(g, &mul(&s[0], &s[0])?)?)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "ReciprocalBackward0",
+        saved,
+        |g, s, _| {
+            // -g * out^2
+            Ok(vec![Some(neg(&mul(g, &mul(&s[0], &s[0])?)?)?)])
+        },
+    ))
 }
 
 /// `a ** b` for two tensors.
@@ -78,22 +116,28 @@ pub fn pow(a: &Var, b: &Var) -> Result<Var> {
     let out = a.tensor().binary(BinaryOp::Pow, &b.tensor())?;
     let (sa, sb) = (a.shape(), b.shape());
     let saved = |_: &Tensor| vec![SavedVar::input(a), SavedVar::input(b)];
-    Ok(record(out, &[a, b], "PowBackward1", saved, move |g, s, n| -> Result<Grads> {
-        let (a, b) = (&s[0], &s[1]);
-        let ga = need(n[0], || {
-            let one = constant(Tensor::scalar(1.0, b.dtype()));
-            sum_to(&mul(&mul(g, b)?, &pow(a, &sub(b, &one)?)?)?, &sa)
-        })?;
-        let gb = need(n[1], || {
-            // g * a^b * log(a), taken as 0 where a == 0 (the limit PyTorch uses).
-            let zero = constant(Tensor::scalar(0.0, a.dtype()));
-            let at_zero = constant(a.tensor().compare(CompareOp::Eq, &zero.tensor())?);
-            let safe_a = where_(&at_zero, &constant(Tensor::scalar(1.0, a.dtype())), a)?;
-            let term = mul(&pow(a, b)?, &log(&safe_a)?)?;
-            sum_to(&mul(g, &term)?, &sb)
-        })?;
-        Ok(vec![ga, gb])
-    }))
+    Ok(record(
+        out,
+        &[a, b],
+        "PowBackward1",
+        saved,
+        move |g, s, n| -> Result<Grads> {
+            let (a, b) = (&s[0], &s[1]);
+            let ga = need(n[0], || {
+                let one = constant(Tensor::scalar(1.0, b.dtype()));
+                sum_to(&mul(&mul(g, b)?, &pow(a, &sub(b, &one)?)?)?, &sa)
+            })?;
+            let gb = need(n[1], || {
+                // g * a^b * log(a), taken as 0 where a == 0 (the limit PyTorch uses).
+                let zero = constant(Tensor::scalar(0.0, a.dtype()));
+                let at_zero = constant(a.tensor().compare(CompareOp::Eq, &zero.tensor())?);
+                let safe_a = where_(&at_zero, &constant(Tensor::scalar(1.0, a.dtype())), a)?;
+                let term = mul(&pow(a, b)?, &log(&safe_a)?)?;
+                sum_to(&mul(g, &term)?, &sb)
+            })?;
+            Ok(vec![ga, gb])
+        },
+    ))
 }
 
 /// `x ** p` for a scalar exponent.
@@ -102,10 +146,16 @@ pub fn pow_scalar(x: &Var, p: f64) -> Result<Var> {
     let saved = |_: &Tensor| vec![SavedVar::input(x)];
     Ok(record(out, &[x], "PowBackward0", saved, move |g, s, _| {
         if p == 0.0 {
-            return Ok(vec![Some(mul(g, &constant(Tensor::scalar(0.0, g.dtype())))?)]);
+            return Ok(vec![Some(mul(
+                g,
+                &constant(Tensor::scalar(0.0, g.dtype())),
+            )?)]);
         }
         let coef = constant(Tensor::scalar(p, s[0].dtype().to_float()));
-        Ok(vec![Some(mul(&mul(g, &coef)?, &pow_scalar(&s[0], p - 1.0)?)?)])
+        Ok(vec![Some(mul(
+            &mul(g, &coef)?,
+            &pow_scalar(&s[0], p - 1.0)?,
+        )?)])
     }))
 }
 
@@ -133,19 +183,25 @@ fn select_by(a: &Var, b: &Var, op: BinaryOp, cmp: CompareOp, name: &'static str)
     let out = a.tensor().binary(op, &b.tensor())?;
     let (sa, sb) = (a.shape(), b.shape());
     let saved = |_: &Tensor| vec![SavedVar::input(a), SavedVar::input(b)];
-    Ok(record(out, &[a, b], name, saved, move |g, s, _| -> Result<Grads> {
-        let (at, bt) = (s[0].tensor(), s[1].tensor());
-        let dt = g.dtype();
-        let wins = at.compare(cmp, &bt)?.cast(dt);
-        let ties = at.compare(CompareOp::Eq, &bt)?.cast(dt);
-        let half = Tensor::scalar(0.5, dt);
-        let wa = wins.binary(BinaryOp::Add, &ties.binary(BinaryOp::Mul, &half)?)?;
-        let wb = Tensor::scalar(1.0, dt).binary(BinaryOp::Sub, &wa)?;
-        Ok(vec![
-            Some(sum_to(&mul(g, &constant(wa))?, &sa)?),
-            Some(sum_to(&mul(g, &constant(wb))?, &sb)?),
-        ])
-    }))
+    Ok(record(
+        out,
+        &[a, b],
+        name,
+        saved,
+        move |g, s, _| -> Result<Grads> {
+            let (at, bt) = (s[0].tensor(), s[1].tensor());
+            let dt = g.dtype();
+            let wins = at.compare(cmp, &bt)?.cast(dt);
+            let ties = at.compare(CompareOp::Eq, &bt)?.cast(dt);
+            let half = Tensor::scalar(0.5, dt);
+            let wa = wins.binary(BinaryOp::Add, &ties.binary(BinaryOp::Mul, &half)?)?;
+            let wb = Tensor::scalar(1.0, dt).binary(BinaryOp::Sub, &wa)?;
+            Ok(vec![
+                Some(sum_to(&mul(g, &constant(wa))?, &sa)?),
+                Some(sum_to(&mul(g, &constant(wb))?, &sb)?),
+            ])
+        },
+    ))
 }
 
 /// Comparison: a bool tensor, never differentiable.

@@ -24,13 +24,24 @@ pub enum IndexItem {
 fn wrap_index(i: i64, dim: usize, size: usize) -> Result<usize> {
     let s = size as i64;
     if i < -s || i >= s {
-        bail!(Index, "index {} is out of bounds for dimension {} with size {}", i, dim, size);
+        bail!(
+            Index,
+            "index {} is out of bounds for dimension {} with size {}",
+            i,
+            dim,
+            size
+        );
     }
     Ok(if i < 0 { (i + s) as usize } else { i as usize })
 }
 
 /// Python's slice bounds, clamped to `size`.
-fn slice_bounds(start: Option<i64>, stop: Option<i64>, step: Option<i64>, size: usize) -> Result<(usize, usize, usize)> {
+fn slice_bounds(
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: Option<i64>,
+    size: usize,
+) -> Result<(usize, usize, usize)> {
     let step = step.unwrap_or(1);
     if step <= 0 {
         bail!(Value, "step must be greater than zero");
@@ -61,7 +72,10 @@ fn expand_ellipsis(items: &[IndexItem], ndim: usize) -> Result<Vec<IndexItem>> {
     if used > ndim {
         bail!(Index, "too many indices for tensor of dimension {}", ndim);
     }
-    let ellipses = items.iter().filter(|i| matches!(i, IndexItem::Ellipsis)).count();
+    let ellipses = items
+        .iter()
+        .filter(|i| matches!(i, IndexItem::Ellipsis))
+        .count();
     if ellipses > 1 {
         bail!(Index, "an index can only have a single ellipsis ('...')");
     }
@@ -83,9 +97,15 @@ fn expand_ellipsis(items: &[IndexItem], ndim: usize) -> Result<Vec<IndexItem>> {
 /// `x[items]`.
 pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
     let items = expand_ellipsis(items, x.shape().len())?;
-    let tensors = items.iter().filter(|i| matches!(i, IndexItem::Tensor(_))).count();
+    let tensors = items
+        .iter()
+        .filter(|i| matches!(i, IndexItem::Tensor(_)))
+        .count();
     if tensors > 1 {
-        bail!(Index, "indexing with more than one tensor or list index is not supported yet");
+        bail!(
+            Index,
+            "indexing with more than one tensor or list index is not supported yet"
+        );
     }
     let mut out = x.clone();
     let mut dim = 0usize;
@@ -138,7 +158,12 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
 
 /// Positions selected along `dim` by an index tensor: (dims consumed, positions, result
 /// shape of the index).
-fn tensor_index(t: &Tensor, shape: &[usize], dim: usize, src: usize) -> Result<(usize, Vec<usize>, Vec<usize>)> {
+fn tensor_index(
+    t: &Tensor,
+    shape: &[usize],
+    dim: usize,
+    src: usize,
+) -> Result<(usize, Vec<usize>, Vec<usize>)> {
     match t.dtype() {
         DType::Bool => {
             let k = t.ndim().max(1);
@@ -155,13 +180,22 @@ fn tensor_index(t: &Tensor, shape: &[usize], dim: usize, src: usize) -> Result<(
                 );
             }
             let mask = t.to_vec::<bool>();
-            let pos: Vec<usize> = mask.iter().enumerate().filter(|(_, &m)| m).map(|(i, _)| i).collect();
+            let pos: Vec<usize> = mask
+                .iter()
+                .enumerate()
+                .filter(|(_, &m)| m)
+                .map(|(i, _)| i)
+                .collect();
             let n = pos.len();
             Ok((k, pos, vec![n]))
         }
         DType::I64 => {
             let size = shape[dim];
-            let pos = t.to_vec::<i64>().into_iter().map(|i| wrap_index(i, src, size)).collect::<Result<Vec<_>>>()?;
+            let pos = t
+                .to_vec::<i64>()
+                .into_iter()
+                .map(|i| wrap_index(i, src, size))
+                .collect::<Result<Vec<_>>>()?;
             Ok((1, pos, t.shape().to_vec()))
         }
         _ => bail!(
@@ -176,18 +210,26 @@ pub fn index_select(x: &Var, dim: usize, positions: Vec<usize>) -> Result<Var> {
     let out = x.tensor().index_select(dim, &positions);
     let in_shape = x.shape();
     let positions = Arc::new(positions);
-    Ok(record(out, &[x], "IndexBackward0", nothing, move |g, _, _| {
-        Ok(vec![Some(index_add(g, dim, positions.clone(), &in_shape)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "IndexBackward0",
+        nothing,
+        move |g, _, _| Ok(vec![Some(index_add(g, dim, positions.clone(), &in_shape)?)]),
+    ))
 }
 
 /// Zeros of `shape` with `g` added at `positions` along `dim`: the adjoint of
 /// [`index_select`] (repeated positions add up).
 fn index_add(g: &Var, dim: usize, positions: Arc<Vec<usize>>, shape: &[usize]) -> Result<Var> {
     let out = g.tensor().index_add_into_zeros(dim, &positions, shape);
-    Ok(record(out, &[g], "IndexBackwardBackward0", nothing, move |gg, _, _| {
-        Ok(vec![Some(index_select(gg, dim, positions.to_vec())?)])
-    }))
+    Ok(record(
+        out,
+        &[g],
+        "IndexBackwardBackward0",
+        nothing,
+        move |gg, _, _| Ok(vec![Some(index_select(gg, dim, positions.to_vec())?)]),
+    ))
 }
 
 /// `x[items] = value`: writes in place and, when recording, rebases `x`'s history on a
@@ -196,14 +238,23 @@ pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
     // Which elements the expression addresses: index a tensor of element numbers.
     let shape = x.shape();
     let n = numel(&shape);
-    let numbers = Var::new(Tensor::from_vec((0..n as i64).collect::<Vec<i64>>(), &shape), false);
+    let numbers = Var::new(
+        Tensor::from_vec((0..n as i64).collect::<Vec<i64>>(), &shape),
+        false,
+    );
     let picked = {
         let _off = crate::autograd::GradModeGuard::new(false);
         getitem(&numbers, items)?
     };
     let region_shape = picked.shape();
-    let positions: Arc<Vec<usize>> =
-        Arc::new(picked.tensor().to_vec::<i64>().into_iter().map(|p| p as usize).collect());
+    let positions: Arc<Vec<usize>> = Arc::new(
+        picked
+            .tensor()
+            .to_vec::<i64>()
+            .into_iter()
+            .map(|p| p as usize)
+            .collect(),
+    );
     let vt = value.tensor();
     if crate::tensor::layout::broadcast_shapes(&region_shape, vt.shape())
         .map(|s| s.as_slice() != region_shape.as_slice())
@@ -222,7 +273,10 @@ pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
         let out = prev.tensor().clone_data();
         let flat = out.with_layout(Layout::contiguous(&[n]));
         let vt = value.tensor().cast(out.dtype());
-        flat.put_(&positions, &vt.with_layout(vt.layout().expand(&region_shape)?));
+        flat.put_(
+            &positions,
+            &vt.with_layout(vt.layout().expand(&region_shape)?),
+        );
         Ok(copy_slices(out, prev, value, positions, region_shape))
     })
 }
@@ -239,22 +293,28 @@ pub(crate) fn copy_slices(
     let shape = prev.shape();
     let n = numel(&shape);
     let value_shape = value.shape();
-    record(out, &[prev, value], "CopySlices", nothing, move |g, _, nd| -> Result<Grads> {
-        let gprev = super::need(nd[0], || {
-            let mut mask = vec![1.0f64; n];
-            for &p in positions.iter() {
-                mask[p] = 0.0;
-            }
-            super::mul(g, &constant(Tensor::from_f64s(&mask, &shape, g.dtype())))
-        })?;
-        let gval = super::need(nd[1], || {
-            let flat = reshape(g, &[n as i64])?;
-            let taken = index_select(&flat, 0, positions.to_vec())?;
-            let r: Vec<i64> = region_shape.iter().map(|&d| d as i64).collect();
-            sum_to(&reshape(&taken, &r)?, &value_shape)
-        })?;
-        Ok(vec![gprev, gval])
-    })
+    record(
+        out,
+        &[prev, value],
+        "CopySlices",
+        nothing,
+        move |g, _, nd| -> Result<Grads> {
+            let gprev = super::need(nd[0], || {
+                let mut mask = vec![1.0f64; n];
+                for &p in positions.iter() {
+                    mask[p] = 0.0;
+                }
+                super::mul(g, &constant(Tensor::from_f64s(&mask, &shape, g.dtype())))
+            })?;
+            let gval = super::need(nd[1], || {
+                let flat = reshape(g, &[n as i64])?;
+                let taken = index_select(&flat, 0, positions.to_vec())?;
+                let r: Vec<i64> = region_shape.iter().map(|&d| d as i64).collect();
+                sum_to(&reshape(&taken, &r)?, &value_shape)
+            })?;
+            Ok(vec![gprev, gval])
+        },
+    )
 }
 
 /// Where each element of `view` sits in `base` (row-major flat indices): both share storage.
@@ -265,5 +325,9 @@ pub(crate) fn view_positions(base: &Tensor, view: &Tensor) -> Vec<usize> {
     for (i, &o) in offsets.iter().enumerate() {
         index_of[o] = i;
     }
-    view.layout().offsets().into_iter().map(|o| index_of.get(o).copied().unwrap_or(usize::MAX)).collect()
+    view.layout()
+        .offsets()
+        .into_iter()
+        .map(|o| index_of.get(o).copied().unwrap_or(usize::MAX))
+        .collect()
 }

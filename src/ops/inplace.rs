@@ -23,7 +23,10 @@ pub fn rebase(
     let grad_mode = is_grad_enabled();
     let base = if grad_mode { x.view_base() } else { None };
     if grad_mode && x.is_leaf() && x.requires_grad() {
-        bail!(Runtime, "a leaf Variable that requires grad is being used in an in-place operation.");
+        bail!(
+            Runtime,
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        );
     }
     if let Some(b) = &base {
         if b.is_leaf() && b.requires_grad() {
@@ -45,7 +48,11 @@ pub fn rebase(
             None => constant(t),
         }
     };
-    let base_prev = if recording { base.as_ref().map(snapshot) } else { None };
+    let base_prev = if recording {
+        base.as_ref().map(snapshot)
+    } else {
+        None
+    };
     let result = if recording {
         compute(&snapshot(x), &others)?
     } else {
@@ -116,21 +123,32 @@ pub fn clamp_(x: &Var, min: Option<f64>, max: Option<f64>) -> Result<()> {
 /// A constant result whose node passes zero gradient to the old value.
 fn overwrite(prev: &Var, out: Tensor, name: &'static str) -> Var {
     record(out, &[prev], name, nothing, |g, _, _| {
-        Ok(vec![Some(mul(g, &constant(Tensor::scalar(0.0, g.dtype())))?)])
+        Ok(vec![Some(mul(
+            g,
+            &constant(Tensor::scalar(0.0, g.dtype())),
+        )?)])
     })
 }
 
 pub fn fill_(x: &Var, value: f64) -> Result<()> {
     rebase(x, &[], |p, _| {
         let t = p.tensor();
-        Ok(overwrite(p, Tensor::full(t.shape(), value, t.dtype())?, "FillBackward0"))
+        Ok(overwrite(
+            p,
+            Tensor::full(t.shape(), value, t.dtype())?,
+            "FillBackward0",
+        ))
     })
 }
 
 pub fn zero_(x: &Var) -> Result<()> {
     rebase(x, &[], |p, _| {
         let t = p.tensor();
-        Ok(overwrite(p, Tensor::zeros(t.shape(), t.dtype())?, "ZeroBackward0"))
+        Ok(overwrite(
+            p,
+            Tensor::zeros(t.shape(), t.dtype())?,
+            "ZeroBackward0",
+        ))
     })
 }
 
@@ -142,11 +160,17 @@ pub fn copy_(x: &Var, src: &Var) -> Result<()> {
         let c = s.cast(dtype);
         let out = c.with_layout(c.layout().expand(&shape)?).clone_data();
         let src_shape = s.shape().to_vec();
-        Ok(record(out, &[p, &o[0]], "CopyBackwards", nothing, move |g, _, n| {
-            Ok(vec![
-                super::need(n[0], || mul(g, &constant(Tensor::scalar(0.0, g.dtype()))))?,
-                super::need(n[1], || sum_to(g, &src_shape))?,
-            ])
-        }))
+        Ok(record(
+            out,
+            &[p, &o[0]],
+            "CopyBackwards",
+            nothing,
+            move |g, _, n| {
+                Ok(vec![
+                    super::need(n[0], || mul(g, &constant(Tensor::scalar(0.0, g.dtype()))))?,
+                    super::need(n[1], || sum_to(g, &src_shape))?,
+                ])
+            },
+        ))
     })
 }

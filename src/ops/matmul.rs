@@ -44,12 +44,18 @@ pub fn mm(a: &Var, b: &Var) -> Result<Var> {
     }
     check_dtypes(a, b)?;
     let out = Tensor::batched_matmul(&ta, &tb);
-    Ok(record(out, &[a, b], "MmBackward0", saved_both(a, b), |g, s, n| -> Result<Grads> {
-        Ok(vec![
-            super::need(n[0], || mm(g, &t(&s[1])?))?,
-            super::need(n[1], || mm(&t(&s[0])?, g))?,
-        ])
-    }))
+    Ok(record(
+        out,
+        &[a, b],
+        "MmBackward0",
+        saved_both(a, b),
+        |g, s, n| -> Result<Grads> {
+            Ok(vec![
+                super::need(n[0], || mm(g, &t(&s[1])?))?,
+                super::need(n[1], || mm(&t(&s[0])?, g))?,
+            ])
+        },
+    ))
 }
 
 /// `[k] . [k]`.
@@ -68,13 +74,30 @@ pub fn dot(a: &Var, b: &Var) -> Result<Var> {
     }
     check_dtypes(a, b)?;
     let k = ta.numel();
-    let row = ta.with_layout(Layout { shape: Shape::from_slice(&[1, k]), strides: Strides::from_slice(&[0, ta.layout().strides[0]]), offset: ta.layout().offset });
-    let col = tb.with_layout(Layout { shape: Shape::from_slice(&[k, 1]), strides: Strides::from_slice(&[tb.layout().strides[0], 0]), offset: tb.layout().offset });
+    let row = ta.with_layout(Layout {
+        shape: Shape::from_slice(&[1, k]),
+        strides: Strides::from_slice(&[0, ta.layout().strides[0]]),
+        offset: ta.layout().offset,
+    });
+    let col = tb.with_layout(Layout {
+        shape: Shape::from_slice(&[k, 1]),
+        strides: Strides::from_slice(&[tb.layout().strides[0], 0]),
+        offset: tb.layout().offset,
+    });
     let out = Tensor::batched_matmul(&row, &col);
     let out = out.with_layout(Layout::contiguous(&[]));
-    Ok(record(out, &[a, b], "DotBackward0", saved_both(a, b), |g, s, n| -> Result<Grads> {
-        Ok(vec![super::need(n[0], || mul(g, &s[1]))?, super::need(n[1], || mul(g, &s[0]))?])
-    }))
+    Ok(record(
+        out,
+        &[a, b],
+        "DotBackward0",
+        saved_both(a, b),
+        |g, s, n| -> Result<Grads> {
+            Ok(vec![
+                super::need(n[0], || mul(g, &s[1]))?,
+                super::need(n[1], || mul(g, &s[0]))?,
+            ])
+        },
+    ))
 }
 
 /// `[m, k] @ [k]`.
@@ -94,24 +117,36 @@ pub fn mv(a: &Var, v: &Var) -> Result<Var> {
     let col = tv.with_layout(tv.layout().unsqueeze(1));
     let out = Tensor::batched_matmul(&ta, &col);
     let out = out.with_layout(Layout::contiguous(&[ta.shape()[0]]));
-    Ok(record(out, &[a, v], "MvBackward0", saved_both(a, v), |g, s, n| -> Result<Grads> {
-        Ok(vec![
-            // outer(g, v)
-            super::need(n[0], || mm(&unsqueeze(g, 1)?, &unsqueeze(&s[1], 0)?))?,
-            super::need(n[1], || mv(&t(&s[0])?, g))?,
-        ])
-    }))
+    Ok(record(
+        out,
+        &[a, v],
+        "MvBackward0",
+        saved_both(a, v),
+        |g, s, n| -> Result<Grads> {
+            Ok(vec![
+                // outer(g, v)
+                super::need(n[0], || mm(&unsqueeze(g, 1)?, &unsqueeze(&s[1], 0)?))?,
+                super::need(n[1], || mv(&t(&s[0])?, g))?,
+            ])
+        },
+    ))
 }
 
 /// Batched product of `[..b, m, k]` and `[..b, k, n]` with equal batch shapes.
 pub fn bmm(a: &Var, b: &Var) -> Result<Var> {
     let out = Tensor::batched_matmul(&a.tensor(), &b.tensor());
-    Ok(record(out, &[a, b], "BmmBackward0", saved_both(a, b), |g, s, n| -> Result<Grads> {
-        Ok(vec![
-            super::need(n[0], || bmm(g, &transpose(&s[1], -1, -2)?))?,
-            super::need(n[1], || bmm(&transpose(&s[0], -1, -2)?, g))?,
-        ])
-    }))
+    Ok(record(
+        out,
+        &[a, b],
+        "BmmBackward0",
+        saved_both(a, b),
+        |g, s, n| -> Result<Grads> {
+            Ok(vec![
+                super::need(n[0], || bmm(g, &transpose(&s[1], -1, -2)?))?,
+                super::need(n[1], || bmm(&transpose(&s[0], -1, -2)?, g))?,
+            ])
+        },
+    ))
 }
 
 /// `a @ b` with NumPy's matmul rules (1-D operands promoted and squeezed back; batch
@@ -130,10 +165,23 @@ pub fn matmul(a: &Var, b: &Var) -> Result<Var> {
         (1, 2) => squeeze_named(&mm(&unsqueeze(a, 0)?, b)?, &[0], "SqueezeBackward4"),
         (2, 2) => mm(a, b),
         _ => {
-            let a2 = if sa.len() == 1 { unsqueeze(a, 0)? } else { a.clone() };
-            let b2 = if sb.len() == 1 { unsqueeze(b, -1)? } else { b.clone() };
+            let a2 = if sa.len() == 1 {
+                unsqueeze(a, 0)?
+            } else {
+                a.clone()
+            };
+            let b2 = if sb.len() == 1 {
+                unsqueeze(b, -1)?
+            } else {
+                b.clone()
+            };
             let (xa, xb) = (a2.shape(), b2.shape());
-            let (m, k, k2, n) = (xa[xa.len() - 2], xa[xa.len() - 1], xb[xb.len() - 2], xb[xb.len() - 1]);
+            let (m, k, k2, n) = (
+                xa[xa.len() - 2],
+                xa[xa.len() - 1],
+                xb[xb.len() - 2],
+                xb[xb.len() - 1],
+            );
             if k != k2 {
                 bail!(
                     Runtime,
@@ -145,10 +193,22 @@ pub fn matmul(a: &Var, b: &Var) -> Result<Var> {
             check_dtypes(a, b)?;
             let batch = broadcast_shapes(&xa[..xa.len() - 2], &xb[..xb.len() - 2])?;
             let target = |r: usize, c: usize| -> Vec<i64> {
-                batch.iter().map(|&d| d as i64).chain([r as i64, c as i64]).collect()
+                batch
+                    .iter()
+                    .map(|&d| d as i64)
+                    .chain([r as i64, c as i64])
+                    .collect()
             };
-            let ea = if xa[..xa.len() - 2] == batch[..] { a2 } else { expand(&a2, &target(m, k))? };
-            let eb = if xb[..xb.len() - 2] == batch[..] { b2 } else { expand(&b2, &target(k, n))? };
+            let ea = if xa[..xa.len() - 2] == batch[..] {
+                a2
+            } else {
+                expand(&a2, &target(m, k))?
+            };
+            let eb = if xb[..xb.len() - 2] == batch[..] {
+                b2
+            } else {
+                expand(&b2, &target(k, n))?
+            };
             let mut out = bmm(&ea, &eb)?;
             let mut shape: Vec<usize> = batch.to_vec();
             if sa.len() > 1 {

@@ -11,12 +11,18 @@ use crate::tensor::{CompareOp, DType, Tensor};
 
 /// Wraps and de-duplicates reduction dims (`None` or empty means all).
 pub fn reduction_dims(dims: Option<&[i64]>, ndim: usize) -> Result<Vec<usize>> {
-    let Some(dims) = dims else { return Ok((0..ndim).collect()) };
+    let Some(dims) = dims else {
+        return Ok((0..ndim).collect());
+    };
     let mut out = Vec::with_capacity(dims.len());
     for &d in dims {
         let w = wrap_dim(d, ndim)?;
         if out.contains(&w) {
-            bail!(Runtime, "dim {} appears multiple times in the list of dims", w);
+            bail!(
+                Runtime,
+                "dim {} appears multiple times in the list of dims",
+                w
+            );
         }
         if ndim > 0 {
             out.push(w);
@@ -43,17 +49,25 @@ pub fn sum(x: &Var) -> Result<Var> {
     let dims: Vec<usize> = (0..t.ndim()).collect();
     let out = t.sum_dims(&dims, false);
     let in_shape = x.shape();
-    Ok(record(out, &[x], "SumBackward0", nothing, move |g, _, _| {
-        Ok(vec![Some(expand_back(g, &in_shape, &dims, false)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "SumBackward0",
+        nothing,
+        move |g, _, _| Ok(vec![Some(expand_back(g, &in_shape, &dims, false)?)]),
+    ))
 }
 
 pub fn sum_dims(x: &Var, dims: &[usize], keepdim: bool) -> Result<Var> {
     let out = x.tensor().sum_dims(dims, keepdim);
     let (in_shape, dims) = (x.shape(), dims.to_vec());
-    Ok(record(out, &[x], "SumBackward1", nothing, move |g, _, _| {
-        Ok(vec![Some(expand_back(g, &in_shape, &dims, keepdim)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "SumBackward1",
+        nothing,
+        move |g, _, _| Ok(vec![Some(expand_back(g, &in_shape, &dims, keepdim)?)]),
+    ))
 }
 
 fn check_mean_dtype(x: &Var) -> Result<()> {
@@ -74,12 +88,23 @@ pub fn mean(x: &Var) -> Result<Var> {
     let t = x.tensor();
     let dims: Vec<usize> = (0..t.ndim()).collect();
     let n = t.numel() as f64;
-    let out = t.sum_dims(&dims, false).binary(crate::tensor::BinaryOp::Div, &Tensor::scalar(n, t.dtype()))?;
+    let out = t
+        .sum_dims(&dims, false)
+        .binary(crate::tensor::BinaryOp::Div, &Tensor::scalar(n, t.dtype()))?;
     let in_shape = x.shape();
-    Ok(record(out, &[x], "MeanBackward0", nothing, move |g, _, _| {
-        let spread = expand_back(g, &in_shape, &dims, false)?;
-        Ok(vec![Some(div(&spread, &constant(Tensor::scalar(n, g.dtype())))?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "MeanBackward0",
+        nothing,
+        move |g, _, _| {
+            let spread = expand_back(g, &in_shape, &dims, false)?;
+            Ok(vec![Some(div(
+                &spread,
+                &constant(Tensor::scalar(n, g.dtype())),
+            )?)])
+        },
+    ))
 }
 
 pub fn mean_dims(x: &Var, dims: &[usize], keepdim: bool) -> Result<Var> {
@@ -87,12 +112,23 @@ pub fn mean_dims(x: &Var, dims: &[usize], keepdim: bool) -> Result<Var> {
     let t = x.tensor();
     let n: usize = dims.iter().map(|&d| t.shape()[d]).product();
     let n = n as f64;
-    let out = t.sum_dims(dims, keepdim).binary(crate::tensor::BinaryOp::Div, &Tensor::scalar(n, t.dtype()))?;
+    let out = t
+        .sum_dims(dims, keepdim)
+        .binary(crate::tensor::BinaryOp::Div, &Tensor::scalar(n, t.dtype()))?;
     let (in_shape, dims) = (x.shape(), dims.to_vec());
-    Ok(record(out, &[x], "MeanBackward1", nothing, move |g, _, _| {
-        let spread = expand_back(g, &in_shape, &dims, keepdim)?;
-        Ok(vec![Some(div(&spread, &constant(Tensor::scalar(n, g.dtype())))?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "MeanBackward1",
+        nothing,
+        move |g, _, _| {
+            let spread = expand_back(g, &in_shape, &dims, keepdim)?;
+            Ok(vec![Some(div(
+                &spread,
+                &constant(Tensor::scalar(n, g.dtype())),
+            )?)])
+        },
+    ))
 }
 
 /// `max()`/`min()` over all elements; the gradient is shared evenly between ties.
@@ -106,18 +142,29 @@ pub fn extreme(x: &Var, max: bool) -> Result<Var> {
             if max { "max" } else { "min" }
         );
     }
-    let flat = t.contiguous().with_layout(crate::tensor::Layout::contiguous(&[t.numel()]));
+    let flat = t
+        .contiguous()
+        .with_layout(crate::tensor::Layout::contiguous(&[t.numel()]));
     let (values, _) = flat.extreme_dim(0, false, max)?;
     let name = if max { "MaxBackward1" } else { "MinBackward1" };
     let saved = |o: &Tensor| vec![SavedVar::input(x), SavedVar::output(&constant(o.clone()))];
     let in_shape = x.shape();
-    Ok(record(values, &[x], name, saved, move |g, s, _| -> Result<Grads> {
-        let hits = s[0].tensor().compare(CompareOp::Eq, &s[1].tensor())?.cast(g.dtype());
-        let count = hits.sum_dims(&(0..hits.ndim()).collect::<Vec<_>>(), false);
-        let weights = constant(hits.binary(crate::tensor::BinaryOp::Div, &count)?);
-        let spread = expand(g, &in_shape.iter().map(|&d| d as i64).collect::<Vec<_>>())?;
-        Ok(vec![Some(mul(&spread, &weights)?)])
-    }))
+    Ok(record(
+        values,
+        &[x],
+        name,
+        saved,
+        move |g, s, _| -> Result<Grads> {
+            let hits = s[0]
+                .tensor()
+                .compare(CompareOp::Eq, &s[1].tensor())?
+                .cast(g.dtype());
+            let count = hits.sum_dims(&(0..hits.ndim()).collect::<Vec<_>>(), false);
+            let weights = constant(hits.binary(crate::tensor::BinaryOp::Div, &count)?);
+            let spread = expand(g, &in_shape.iter().map(|&d| d as i64).collect::<Vec<_>>())?;
+            Ok(vec![Some(mul(&spread, &weights)?)])
+        },
+    ))
 }
 
 /// `max(dim)`/`min(dim)`: values (differentiable) and indices.
@@ -131,12 +178,26 @@ pub fn extreme_dim(x: &Var, dim: i64, keepdim: bool, max: bool) -> Result<(Var, 
     let name = if max { "MaxBackward0" } else { "MinBackward0" };
     let n = t.shape()[d];
     let idx = indices.clone();
-    let out = record(values, &[x], name, nothing, move |g, _, _| -> Result<Grads> {
-        let idx = if keepdim { idx.with_layout(idx.layout().squeeze_dims(&[d])) } else { idx.clone() };
-        let one_hot = constant(Tensor::one_hot_along(&idx, d, n, g.dtype()));
-        let g = if keepdim { g.clone() } else { unsqueeze(g, d as i64)? };
-        Ok(vec![Some(mul(&g, &one_hot)?)])
-    });
+    let out = record(
+        values,
+        &[x],
+        name,
+        nothing,
+        move |g, _, _| -> Result<Grads> {
+            let idx = if keepdim {
+                idx.with_layout(idx.layout().squeeze_dims(&[d]))
+            } else {
+                idx.clone()
+            };
+            let one_hot = constant(Tensor::one_hot_along(&idx, d, n, g.dtype()));
+            let g = if keepdim {
+                g.clone()
+            } else {
+                unsqueeze(g, d as i64)?
+            };
+            Ok(vec![Some(mul(&g, &one_hot)?)])
+        },
+    );
     Ok((out, constant(indices)))
 }
 
@@ -145,14 +206,21 @@ pub fn arg_extreme(x: &Var, dim: Option<i64>, keepdim: bool, max: bool) -> Resul
     let t = x.tensor();
     match dim {
         None => {
-            let flat = t.contiguous().with_layout(crate::tensor::Layout::contiguous(&[t.numel()]));
+            let flat = t
+                .contiguous()
+                .with_layout(crate::tensor::Layout::contiguous(&[t.numel()]));
             if t.numel() == 0 {
-                bail!(Runtime, "argmax(): Expected reduction dim to be specified for input.numel() == 0.");
+                bail!(
+                    Runtime,
+                    "argmax(): Expected reduction dim to be specified for input.numel() == 0."
+                );
             }
             let (_, i) = flat.extreme_dim(0, false, max)?;
             if keepdim {
                 let ones = vec![1; t.ndim()];
-                return Ok(constant(i.with_layout(crate::tensor::Layout::contiguous(&ones))));
+                return Ok(constant(
+                    i.with_layout(crate::tensor::Layout::contiguous(&ones)),
+                ));
             }
             Ok(constant(i))
         }
@@ -172,12 +240,18 @@ pub fn softmax(x: &Var, dim: i64) -> Result<Var> {
     let d = wrap_dim(dim, t.ndim())?;
     let out = t.softmax(d, false);
     let saved = |o: &Tensor| vec![SavedVar::output(&constant(o.clone()))];
-    Ok(record(out, &[x], "SoftmaxBackward0", saved, move |g, s, _| {
-        // y * (g - sum(g * y, dim))
-        let y = &s[0];
-        let dot = sum_dims(&mul(g, y)?, &dims_of(y, d), true)?;
-        Ok(vec![Some(mul(y, &sub(g, &dot)?)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "SoftmaxBackward0",
+        saved,
+        move |g, s, _| {
+            // y * (g - sum(g * y, dim))
+            let y = &s[0];
+            let dot = sum_dims(&mul(g, y)?, &dims_of(y, d), true)?;
+            Ok(vec![Some(mul(y, &sub(g, &dot)?)?)])
+        },
+    ))
 }
 
 pub fn log_softmax(x: &Var, dim: i64) -> Result<Var> {
@@ -185,11 +259,17 @@ pub fn log_softmax(x: &Var, dim: i64) -> Result<Var> {
     let d = wrap_dim(dim, t.ndim())?;
     let out = t.softmax(d, true);
     let saved = |o: &Tensor| vec![SavedVar::output(&constant(o.clone()))];
-    Ok(record(out, &[x], "LogSoftmaxBackward0", saved, move |g, s, _| {
-        // g - exp(y) * sum(g, dim)
-        let total = sum_dims(g, &dims_of(g, d), true)?;
-        Ok(vec![Some(sub(g, &mul(&super::exp(&s[0])?, &total)?)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "LogSoftmaxBackward0",
+        saved,
+        move |g, s, _| {
+            // g - exp(y) * sum(g, dim)
+            let total = sum_dims(g, &dims_of(g, d), true)?;
+            Ok(vec![Some(sub(g, &mul(&super::exp(&s[0])?, &total)?)?)])
+        },
+    ))
 }
 
 fn dims_of(v: &Var, d: usize) -> Vec<usize> {

@@ -19,11 +19,18 @@ pub fn sum_to(g: &Var, shape: &[usize]) -> Result<Var> {
     let dims: Vec<usize> = (0..gs.len())
         .filter(|&i| i < lead || (shape[i - lead] == 1 && gs[i] != 1))
         .collect();
-    let summed = if dims.is_empty() { g.clone() } else { sum_dims(g, &dims, true)? };
+    let summed = if dims.is_empty() {
+        g.clone()
+    } else {
+        sum_dims(g, &dims, true)?
+    };
     if summed.shape() == shape {
         return Ok(summed);
     }
-    reshape(&summed, &shape.iter().map(|&d| d as i64).collect::<Vec<_>>())
+    reshape(
+        &summed,
+        &shape.iter().map(|&d| d as i64).collect::<Vec<_>>(),
+    )
 }
 
 /// A view of `x` with a new layout computed from its current one.
@@ -46,9 +53,13 @@ pub fn view_scatter(g: &Var, shape: &[usize], name: &'static str, f: LayoutFn) -
     let zeros = Tensor::zeros(shape, g.dtype())?;
     let region = zeros.with_layout(f(zeros.layout()));
     region.add_into(&g.tensor());
-    Ok(record(zeros, &[g], backward_name(name), nothing, move |gg, _, _| {
-        Ok(vec![Some(strided_view(gg, name, f.clone()))])
-    }))
+    Ok(record(
+        zeros,
+        &[g],
+        backward_name(name),
+        nothing,
+        move |gg, _, _| Ok(vec![Some(strided_view(gg, name, f.clone()))]),
+    ))
 }
 
 fn backward_name(name: &'static str) -> &'static str {
@@ -75,7 +86,9 @@ pub fn view(x: &Var, shape: &[i64]) -> Result<Var> {
 /// Records a reshaping view whose gradient is reshaped back.
 fn view_with(x: &Var, out: Tensor, name: &'static str) -> Var {
     let in_shape: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
-    let v = record(out, &[x], name, nothing, move |g, _, _| Ok(vec![Some(reshape(g, &in_shape)?)]));
+    let v = record(out, &[x], name, nothing, move |g, _, _| {
+        Ok(vec![Some(reshape(g, &in_shape)?)])
+    });
     mark_view(v, x)
 }
 
@@ -88,13 +101,21 @@ pub fn reshape(x: &Var, shape: &[i64]) -> Result<Var> {
     }
     let copy = clone(x)?;
     let ct = copy.tensor();
-    Ok(view_with(&copy, ct.with_layout(Layout::contiguous(&target)), "UnsafeViewBackward0"))
+    Ok(view_with(
+        &copy,
+        ct.with_layout(Layout::contiguous(&target)),
+        "UnsafeViewBackward0",
+    ))
 }
 
 /// A same-shape view named as PyTorch names the reshape that ends `matmul`.
 pub fn unsafe_view(x: &Var, shape: &[usize]) -> Result<Var> {
     let t = x.tensor().contiguous();
-    Ok(view_with(x, t.with_layout(Layout::contiguous(shape)), "UnsafeViewBackward0"))
+    Ok(view_with(
+        x,
+        t.with_layout(Layout::contiguous(shape)),
+        "UnsafeViewBackward0",
+    ))
 }
 
 pub fn flatten(x: &Var, start: i64, end: i64) -> Result<Var> {
@@ -104,7 +125,10 @@ pub fn flatten(x: &Var, start: i64, end: i64) -> Result<Var> {
     }
     let (s, e) = (wrap_dim(start, shape.len())?, wrap_dim(end, shape.len())?);
     if s > e {
-        bail!(Runtime, "flatten() has invalid args: start_dim cannot come after end_dim");
+        bail!(
+            Runtime,
+            "flatten() has invalid args: start_dim cannot come after end_dim"
+        );
     }
     let mut target: Vec<i64> = shape[..s].iter().map(|&d| d as i64).collect();
     target.push(shape[s..=e].iter().product::<usize>() as i64);
@@ -122,8 +146,18 @@ pub fn squeeze(x: &Var, dims: Option<&[i64]>) -> Result<Var> {
     let (dims, name): (Vec<usize>, _) = match dims {
         None => ((0..nd).collect(), "SqueezeBackward0"),
         Some(ds) => {
-            let wrapped = ds.iter().map(|&d| wrap_dim(d, nd)).collect::<Result<Vec<_>>>()?;
-            (wrapped, if ds.len() == 1 { "SqueezeBackward1" } else { "SqueezeBackward2" })
+            let wrapped = ds
+                .iter()
+                .map(|&d| wrap_dim(d, nd))
+                .collect::<Result<Vec<_>>>()?;
+            (
+                wrapped,
+                if ds.len() == 1 {
+                    "SqueezeBackward1"
+                } else {
+                    "SqueezeBackward2"
+                },
+            )
         }
     };
     let out = t.with_layout(t.layout().squeeze_dims(&dims));
@@ -151,7 +185,9 @@ pub fn transpose(x: &Var, d0: i64, d1: i64) -> Result<Var> {
     let t = x.tensor();
     let (a, b) = (wrap_dim(d0, t.ndim())?, wrap_dim(d1, t.ndim())?);
     if t.ndim() == 0 {
-        return Ok(record(t, &[x], "TransposeBackward0", nothing, |g, _, _| Ok(vec![Some(g.clone())])));
+        return Ok(record(t, &[x], "TransposeBackward0", nothing, |g, _, _| {
+            Ok(vec![Some(g.clone())])
+        }));
     }
     let out = t.with_layout(t.layout().transpose(a, b));
     let v = record(out, &[x], "TransposeBackward0", nothing, move |g, _, _| {
@@ -164,10 +200,20 @@ pub fn transpose(x: &Var, d0: i64, d1: i64) -> Result<Var> {
 pub fn t(x: &Var) -> Result<Var> {
     let t = x.tensor();
     if t.ndim() > 2 {
-        bail!(Runtime, "t() expects a tensor with <= 2 dimensions, but self is {}D", t.ndim());
+        bail!(
+            Runtime,
+            "t() expects a tensor with <= 2 dimensions, but self is {}D",
+            t.ndim()
+        );
     }
-    let out = if t.ndim() == 2 { t.with_layout(t.layout().transpose(0, 1)) } else { t };
-    let v = record(out, &[x], "TBackward0", nothing, |g, _, _| Ok(vec![Some(self::t(g)?)]));
+    let out = if t.ndim() == 2 {
+        t.with_layout(t.layout().transpose(0, 1))
+    } else {
+        t
+    };
+    let v = record(out, &[x], "TBackward0", nothing, |g, _, _| {
+        Ok(vec![Some(self::t(g)?)])
+    });
     Ok(mark_view(v, x))
 }
 
@@ -184,7 +230,10 @@ pub fn permute(x: &Var, dims: &[i64]) -> Result<Var> {
             dims.len()
         );
     }
-    let order = dims.iter().map(|&d| wrap_dim(d, nd)).collect::<Result<Vec<_>>>()?;
+    let order = dims
+        .iter()
+        .map(|&d| wrap_dim(d, nd))
+        .collect::<Result<Vec<_>>>()?;
     let mut seen = vec![false; nd];
     for &d in &order {
         if std::mem::replace(&mut seen[d], true) {
@@ -209,7 +258,13 @@ pub fn expand(x: &Var, shape: &[i64]) -> Result<Var> {
     let target: Vec<usize> = shape
         .iter()
         .enumerate()
-        .map(|(i, &d)| if d == -1 && i >= lead { t.shape()[i - lead] } else { d.max(0) as usize })
+        .map(|(i, &d)| {
+            if d == -1 && i >= lead {
+                t.shape()[i - lead]
+            } else {
+                d.max(0) as usize
+            }
+        })
         .collect();
     let out = t.with_layout(t.layout().expand(&target)?);
     let in_shape = t.shape().to_vec();
@@ -222,7 +277,9 @@ pub fn expand(x: &Var, shape: &[i64]) -> Result<Var> {
 /// A copy into fresh contiguous storage.
 pub fn clone(x: &Var) -> Result<Var> {
     let out = x.tensor().clone_data();
-    Ok(record(out, &[x], "CloneBackward0", nothing, |g, _, _| Ok(vec![Some(g.clone())])))
+    Ok(record(out, &[x], "CloneBackward0", nothing, |g, _, _| {
+        Ok(vec![Some(g.clone())])
+    }))
 }
 
 pub fn contiguous(x: &Var) -> Result<Var> {
@@ -236,18 +293,28 @@ pub fn contiguous(x: &Var) -> Result<Var> {
 pub fn where_(cond: &Var, a: &Var, b: &Var) -> Result<Var> {
     let c = cond.tensor();
     if c.dtype() != DType::Bool {
-        bail!(Runtime, "where expected condition to be a boolean tensor, but got a tensor with dtype {}", pascal(c.dtype()));
+        bail!(
+            Runtime,
+            "where expected condition to be a boolean tensor, but got a tensor with dtype {}",
+            pascal(c.dtype())
+        );
     }
     let out = Tensor::where_(&c, &a.tensor(), &b.tensor())?;
     let (sa, sb) = (a.shape(), b.shape());
     let saved = |_: &Tensor| vec![SavedVar::input(cond)];
-    Ok(record(out, &[a, b], "WhereBackward0", saved, move |g, s, n| -> Result<Grads> {
-        let zero = constant(Tensor::scalar(0.0, g.dtype()));
-        Ok(vec![
-            super::need(n[0], || sum_to(&where_(&s[0], g, &zero)?, &sa))?,
-            super::need(n[1], || sum_to(&where_(&s[0], &zero, g)?, &sb))?,
-        ])
-    }))
+    Ok(record(
+        out,
+        &[a, b],
+        "WhereBackward0",
+        saved,
+        move |g, s, n| -> Result<Grads> {
+            let zero = constant(Tensor::scalar(0.0, g.dtype()));
+            Ok(vec![
+                super::need(n[0], || sum_to(&where_(&s[0], g, &zero)?, &sa))?,
+                super::need(n[1], || sum_to(&where_(&s[0], &zero, g)?, &sb))?,
+            ])
+        },
+    ))
 }
 
 fn pascal(d: DType) -> &'static str {
@@ -267,10 +334,15 @@ pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
     let ts: Vec<Tensor> = xs.iter().map(|v| v.tensor()).collect();
     let first = &ts[0];
     if first.ndim() == 0 {
-        bail!(Runtime, "zero-dimensional tensor (at position 0) cannot be concatenated");
+        bail!(
+            Runtime,
+            "zero-dimensional tensor (at position 0) cannot be concatenated"
+        );
     }
     let d = wrap_dim(dim, first.ndim())?;
-    let dtype = ts.iter().fold(first.dtype(), |acc, t| acc.promote(t.dtype()));
+    let dtype = ts
+        .iter()
+        .fold(first.dtype(), |acc, t| acc.promote(t.dtype()));
     let mut total = 0;
     for (i, t) in ts.iter().enumerate() {
         if t.ndim() != first.ndim() {
@@ -303,21 +375,28 @@ pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
     let mut start = 0;
     for t in &ts {
         let len = t.shape()[d];
-        out.with_layout(out.layout().slice(d, start, start + len, 1)).copy_from(t)?;
+        out.with_layout(out.layout().slice(d, start, start + len, 1))
+            .copy_from(t)?;
         sizes.push(len);
         start += len;
     }
     let refs: Vec<&Var> = xs.iter().collect();
-    Ok(record(out, &refs, "CatBackward0", nothing, move |g, _, n| -> Result<Grads> {
-        let mut start = 0;
-        let mut grads = Vec::with_capacity(sizes.len());
-        for (i, &len) in sizes.iter().enumerate() {
-            let s = start;
-            grads.push(super::need(n[i], || slice(g, d, s, s + len, 1))?);
-            start += len;
-        }
-        Ok(grads)
-    }))
+    Ok(record(
+        out,
+        &refs,
+        "CatBackward0",
+        nothing,
+        move |g, _, n| -> Result<Grads> {
+            let mut start = 0;
+            let mut grads = Vec::with_capacity(sizes.len());
+            for (i, &len) in sizes.iter().enumerate() {
+                let s = start;
+                grads.push(super::need(n[i], || slice(g, d, s, s + len, 1))?);
+                start += len;
+            }
+            Ok(grads)
+        },
+    ))
 }
 
 /// Joins tensors along a new dimension.
@@ -340,7 +419,9 @@ pub fn stack(xs: &[Var], dim: i64) -> Result<Var> {
     let d = wrap_dim(dim, shape0.len() + 1)?;
     let parts: Vec<Var> = {
         let _off = crate::autograd::GradModeGuard::new(false);
-        xs.iter().map(|x| unsqueeze(&x.detach(), d as i64)).collect::<Result<_>>()?
+        xs.iter()
+            .map(|x| unsqueeze(&x.detach(), d as i64))
+            .collect::<Result<_>>()?
     };
     let joined = {
         let _off = crate::autograd::GradModeGuard::new(false);
@@ -348,14 +429,26 @@ pub fn stack(xs: &[Var], dim: i64) -> Result<Var> {
     };
     let refs: Vec<&Var> = xs.iter().collect();
     let count = xs.len();
-    Ok(record(joined.tensor(), &refs, "StackBackward0", nothing, move |g, _, n| -> Result<Grads> {
-        (0..count).map(|i| super::need(n[i], || select(g, d, i))).collect()
-    }))
+    Ok(record(
+        joined.tensor(),
+        &refs,
+        "StackBackward0",
+        nothing,
+        move |g, _, n| -> Result<Grads> {
+            (0..count)
+                .map(|i| super::need(n[i], || select(g, d, i)))
+                .collect()
+        },
+    ))
 }
 
 /// `x[..., i, ...]` along `dim` (index already wrapped and checked).
 pub fn select(x: &Var, dim: usize, index: usize) -> Result<Var> {
-    Ok(strided_view(x, "SelectBackward0", Arc::new(move |l: &Layout| l.select(dim, index))))
+    Ok(strided_view(
+        x,
+        "SelectBackward0",
+        Arc::new(move |l: &Layout| l.select(dim, index)),
+    ))
 }
 
 /// `x[..., start:end:step, ...]` along `dim` (bounds already clamped).

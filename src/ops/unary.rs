@@ -20,80 +20,136 @@ fn scalar(v: f64, like: &Var) -> Var {
 
 pub fn neg(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Neg);
-    Ok(record(out, &[x], "NegBackward0", nothing, |g, _, _| Ok(vec![Some(neg(g)?)])))
+    Ok(record(out, &[x], "NegBackward0", nothing, |g, _, _| {
+        Ok(vec![Some(neg(g)?)])
+    }))
 }
 
 pub fn abs(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Abs);
-    Ok(record(out, &[x], "AbsBackward0", saved_input(x), |g, s, _| {
-        let sign = constant(s[0].tensor().unary(UnaryOp::Sign));
-        Ok(vec![Some(mul(g, &sign)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "AbsBackward0",
+        saved_input(x),
+        |g, s, _| {
+            let sign = constant(s[0].tensor().unary(UnaryOp::Sign));
+            Ok(vec![Some(mul(g, &sign)?)])
+        },
+    ))
 }
 
 pub fn exp(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Exp);
-    Ok(record(out, &[x], "ExpBackward0", saved_output, |g, s, _| Ok(vec![Some(mul(g, &s[0])?)])))
+    Ok(record(
+        out,
+        &[x],
+        "ExpBackward0",
+        saved_output,
+        |g, s, _| Ok(vec![Some(mul(g, &s[0])?)]),
+    ))
 }
 
 pub fn log(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Log);
-    Ok(record(out, &[x], "LogBackward0", saved_input(x), |g, s, _| {
-        Ok(vec![Some(super::div(g, &s[0])?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "LogBackward0",
+        saved_input(x),
+        |g, s, _| Ok(vec![Some(super::div(g, &s[0])?)]),
+    ))
 }
 
 pub fn sqrt(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Sqrt);
-    Ok(record(out, &[x], "SqrtBackward0", saved_output, |g, s, _| {
-        Ok(vec![Some(super::div(g, &mul(&s[0], &scalar(2.0, &s[0]))?)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "SqrtBackward0",
+        saved_output,
+        |g, s, _| {
+            Ok(vec![Some(super::div(
+                g,
+                &mul(&s[0], &scalar(2.0, &s[0]))?,
+            )?)])
+        },
+    ))
 }
 
 pub fn tanh(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Tanh);
-    Ok(record(out, &[x], "TanhBackward0", saved_output, |g, s, _| {
-        let y = &s[0];
-        Ok(vec![Some(mul(g, &sub(&scalar(1.0, y), &mul(y, y)?)?)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "TanhBackward0",
+        saved_output,
+        |g, s, _| {
+            let y = &s[0];
+            Ok(vec![Some(mul(g, &sub(&scalar(1.0, y), &mul(y, y)?)?)?)])
+        },
+    ))
 }
 
 pub fn sigmoid(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Sigmoid);
-    Ok(record(out, &[x], "SigmoidBackward0", saved_output, |g, s, _| {
-        let y = &s[0];
-        Ok(vec![Some(mul(g, &mul(y, &sub(&scalar(1.0, y), y)?)?)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "SigmoidBackward0",
+        saved_output,
+        |g, s, _| {
+            let y = &s[0];
+            Ok(vec![Some(mul(g, &mul(y, &sub(&scalar(1.0, y), y)?)?)?)])
+        },
+    ))
 }
 
 pub fn relu(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Relu);
-    Ok(record(out, &[x], "ReluBackward0", saved_output, |g, s, _| {
-        let y = s[0].tensor();
-        let mask = y.compare(CompareOp::Gt, &Tensor::scalar(0.0, y.dtype()))?.cast(g.dtype());
-        Ok(vec![Some(mul(g, &constant(mask))?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "ReluBackward0",
+        saved_output,
+        |g, s, _| {
+            let y = s[0].tensor();
+            let mask = y
+                .compare(CompareOp::Gt, &Tensor::scalar(0.0, y.dtype()))?
+                .cast(g.dtype());
+            Ok(vec![Some(mul(g, &constant(mask))?)])
+        },
+    ))
 }
 
 /// Clamps into `[min, max]`; the gradient passes where the input was inside the bounds.
 pub fn clamp(x: &Var, min: Option<f64>, max: Option<f64>) -> Result<Var> {
     if min.is_none() && max.is_none() {
-        crate::bail!(Runtime, "torch.clamp: At least one of 'min' or 'max' must not be None");
+        crate::bail!(
+            Runtime,
+            "torch.clamp: At least one of 'min' or 'max' must not be None"
+        );
     }
     let out = x.tensor().unary(UnaryOp::Clamp(min, max));
-    Ok(record(out, &[x], "ClampBackward1", saved_input(x), move |g, s, _| -> Result<Grads> {
-        let t = s[0].tensor();
-        let mut mask = Tensor::full(t.shape(), 1.0, DType::Bool)?;
-        if let Some(lo) = min {
-            let ok = t.compare(CompareOp::Ge, &Tensor::scalar(lo, t.dtype()))?;
-            mask = Tensor::where_(&ok, &mask, &Tensor::scalar(0.0, DType::Bool))?;
-        }
-        if let Some(hi) = max {
-            let ok = t.compare(CompareOp::Le, &Tensor::scalar(hi, t.dtype()))?;
-            mask = Tensor::where_(&ok, &mask, &Tensor::scalar(0.0, DType::Bool))?;
-        }
-        Ok(vec![Some(mul(g, &constant(mask.cast(g.dtype())))?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "ClampBackward1",
+        saved_input(x),
+        move |g, s, _| -> Result<Grads> {
+            let t = s[0].tensor();
+            let mut mask = Tensor::full(t.shape(), 1.0, DType::Bool)?;
+            if let Some(lo) = min {
+                let ok = t.compare(CompareOp::Ge, &Tensor::scalar(lo, t.dtype()))?;
+                mask = Tensor::where_(&ok, &mask, &Tensor::scalar(0.0, DType::Bool))?;
+            }
+            if let Some(hi) = max {
+                let ok = t.compare(CompareOp::Le, &Tensor::scalar(hi, t.dtype()))?;
+                mask = Tensor::where_(&ok, &mask, &Tensor::scalar(0.0, DType::Bool))?;
+            }
+            Ok(vec![Some(mul(g, &constant(mask.cast(g.dtype())))?)])
+        },
+    ))
 }
 
 /// A copy in another dtype (`.to(dtype)`, `.float()`, `.double()`).
@@ -106,7 +162,11 @@ pub fn to_dtype(x: &Var, dtype: DType) -> Result<Var> {
     if !dtype.is_float() {
         return Ok(constant(out)); // integer results carry no gradient
     }
-    Ok(record(out, &[x], "ToCopyBackward0", nothing, move |g, _, _| {
-        Ok(vec![Some(to_dtype(g, src)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "ToCopyBackward0",
+        nothing,
+        move |g, _, _| Ok(vec![Some(to_dtype(g, src)?)]),
+    ))
 }

@@ -4,7 +4,9 @@ use numpy::ndarray::{ArrayViewD, IxDyn, ShapeBuilder};
 use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyEllipsis, PyFloat, PyInt, PyList, PyNone, PySequence, PySlice, PyTuple};
+use pyo3::types::{
+    PyBool, PyEllipsis, PyFloat, PyInt, PyList, PyNone, PySequence, PySlice, PyTuple,
+};
 
 use super::tensor::PyTensor;
 use crate::ops::IndexItem;
@@ -51,8 +53,17 @@ fn scalar_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<(f64, Kind)>> {
     }
     if obj.hasattr("__float__")? && !obj.hasattr("__len__")? {
         let name = obj.get_type().name()?.to_string();
-        let kind = if name.contains("int") { Kind::Int } else if name.contains("bool") { Kind::Bool } else { Kind::Float };
-        return Ok(Some((obj.call_method0("__float__")?.extract::<f64>()?, kind)));
+        let kind = if name.contains("int") {
+            Kind::Int
+        } else if name.contains("bool") {
+            Kind::Bool
+        } else {
+            Kind::Float
+        };
+        return Ok(Some((
+            obj.call_method0("__float__")?.extract::<f64>()?,
+            kind,
+        )));
     }
     Ok(None)
 }
@@ -68,7 +79,13 @@ fn dtype_kind(name: &str) -> Kind {
 }
 
 /// Walks nested sequences, collecting values in row-major order and checking raggedness.
-fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<f64>, kind: &mut Kind) -> PyResult<()> {
+fn walk(
+    obj: &Bound<'_, PyAny>,
+    depth: usize,
+    shape: &mut Vec<usize>,
+    out: &mut Vec<f64>,
+    kind: &mut Kind,
+) -> PyResult<()> {
     if let Some((v, k)) = scalar_of(obj)? {
         if depth != shape.len() {
             return Err(PyValueError::new_err(format!(
@@ -80,7 +97,8 @@ fn walk(obj: &Bound<'_, PyAny>, depth: usize, shape: &mut Vec<usize>, out: &mut 
         *kind = (*kind).max(k);
         return Ok(());
     }
-    if obj.is_instance_of::<pyo3::types::PyString>() || obj.is_instance_of::<pyo3::types::PyBytes>() {
+    if obj.is_instance_of::<pyo3::types::PyString>() || obj.is_instance_of::<pyo3::types::PyBytes>()
+    {
         if depth > 0 && out.is_empty() {
             return Err(PyValueError::new_err(format!(
                 "too many dimensions '{}'",
@@ -159,7 +177,11 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
         Kind::Int => DType::I64,
         Kind::Float => DType::F32,
     };
-    Ok(Tensor::from_f64s(&values, &shape, dtype.unwrap_or(inferred)))
+    Ok(Tensor::from_f64s(
+        &values,
+        &shape,
+        dtype.unwrap_or(inferred),
+    ))
 }
 
 /// Copies a NumPy array (any strides) into a tensor, keeping its dtype where we have it.
@@ -306,7 +328,9 @@ pub fn parse_size(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
         let first = args.get_item(0)?;
         if !first.is_instance_of::<PyInt>() {
             if let Ok(seq) = first.cast::<PySequence>() {
-                return (0..seq.len()?).map(|i| int_arg(&seq.get_item(i)?)).collect();
+                return (0..seq.len()?)
+                    .map(|i| int_arg(&seq.get_item(i)?))
+                    .collect();
             }
         }
     }
@@ -385,7 +409,11 @@ fn index_item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
     }
     if obj.is_instance_of::<PyList>() || obj.cast::<PyUntypedArray>().is_ok() {
         let t = tensor_from_data(obj, None)?;
-        let t = if t.numel() == 0 { t.cast(DType::I64) } else { t };
+        let t = if t.numel() == 0 {
+            t.cast(DType::I64)
+        } else {
+            t
+        };
         if t.dtype().is_float() {
             return Err(pyo3::exceptions::PyIndexError::new_err(
                 "tensors used as indices must be long, int, byte or bool tensors",

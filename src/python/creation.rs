@@ -1,7 +1,7 @@
 //! Module-level functions: creation, grad mode, the engine entry points, device queries.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyTuple, PyFloat};
+use pyo3::types::{PyFloat, PyTuple};
 use pyo3::wrap_pyfunction;
 
 use super::convert;
@@ -45,17 +45,37 @@ fn finish_leaf(py: Python<'_>, t: Tensor, requires_grad: bool) -> PyResult<Bound
 
 #[pyfunction]
 #[pyo3(signature = (data, dtype=None, device=None, requires_grad=false))]
-fn tensor<'py>(py: Python<'py>, data: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn tensor<'py>(
+    py: Python<'py>,
+    data: &Bound<'_, PyAny>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     check_device(device)?;
-    finish_leaf(py, convert::tensor_from_data(data, parse_dtype(dtype)?)?, requires_grad)
+    finish_leaf(
+        py,
+        convert::tensor_from_data(data, parse_dtype(dtype)?)?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
-fn from_numpy<'py>(py: Python<'py>, arr: &Bound<'_, numpy::PyUntypedArray>) -> PyResult<Bound<'py, PyTensor>> {
+fn from_numpy<'py>(
+    py: Python<'py>,
+    arr: &Bound<'_, numpy::PyUntypedArray>,
+) -> PyResult<Bound<'py, PyTensor>> {
     finish_leaf(py, convert::share_numpy(arr)?, false)
 }
 
-fn filled<'py>(py: Python<'py>, size: &Bound<'_, PyTuple>, value: f64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn filled<'py>(
+    py: Python<'py>,
+    size: &Bound<'_, PyTuple>,
+    value: f64,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     check_device(device)?;
     let shape = convert::sizes(size)?;
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
@@ -64,19 +84,38 @@ fn filled<'py>(py: Python<'py>, size: &Bound<'_, PyTuple>, value: f64, dtype: Op
 
 #[pyfunction]
 #[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
-fn zeros<'py>(py: Python<'py>, size: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn zeros<'py>(
+    py: Python<'py>,
+    size: &Bound<'_, PyTuple>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     filled(py, size, 0.0, dtype, device, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
-fn ones<'py>(py: Python<'py>, size: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn ones<'py>(
+    py: Python<'py>,
+    size: &Bound<'_, PyTuple>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     filled(py, size, 1.0, dtype, device, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (size, fill_value, dtype=None, device=None, requires_grad=false))]
-fn full<'py>(py: Python<'py>, size: &Bound<'_, PyAny>, fill_value: &Bound<'_, PyAny>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn full<'py>(
+    py: Python<'py>,
+    size: &Bound<'_, PyAny>,
+    fill_value: &Bound<'_, PyAny>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     check_device(device)?;
     let args = PyTuple::new(size.py(), [size])?;
     let shape = convert::sizes(&args)?;
@@ -92,7 +131,13 @@ fn full<'py>(py: Python<'py>, size: &Bound<'_, PyAny>, fill_value: &Bound<'_, Py
     finish_leaf(py, Tensor::full(&shape, value, dtype)?, requires_grad)
 }
 
-fn like<'py>(py: Python<'py>, t: &Bound<'_, PyTensor>, value: f64, dtype: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn like<'py>(
+    py: Python<'py>,
+    t: &Bound<'_, PyTensor>,
+    value: f64,
+    dtype: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     let src = t.get().var.tensor();
     let dtype = parse_dtype(dtype)?.unwrap_or(src.dtype());
     finish_leaf(py, Tensor::full(src.shape(), value, dtype)?, requires_grad)
@@ -100,14 +145,26 @@ fn like<'py>(py: Python<'py>, t: &Bound<'_, PyTensor>, value: f64, dtype: Option
 
 #[pyfunction]
 #[pyo3(signature = (input, dtype=None, device=None, requires_grad=false))]
-fn zeros_like<'py>(py: Python<'py>, input: &Bound<'_, PyTensor>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn zeros_like<'py>(
+    py: Python<'py>,
+    input: &Bound<'_, PyTensor>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     check_device(device)?;
     like(py, input, 0.0, dtype, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, dtype=None, device=None, requires_grad=false))]
-fn ones_like<'py>(py: Python<'py>, input: &Bound<'_, PyTensor>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn ones_like<'py>(
+    py: Python<'py>,
+    input: &Bound<'_, PyTensor>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     check_device(device)?;
     like(py, input, 1.0, dtype, requires_grad)
 }
@@ -115,7 +172,15 @@ fn ones_like<'py>(py: Python<'py>, input: &Bound<'_, PyTensor>, dtype: Option<&B
 #[pyfunction]
 #[pyo3(signature = (start, end=None, step=None, dtype=None, device=None, requires_grad=false))]
 #[allow(clippy::too_many_arguments)]
-fn arange<'py>(py: Python<'py>, start: &Bound<'_, PyAny>, end: Option<&Bound<'_, PyAny>>, step: Option<&Bound<'_, PyAny>>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn arange<'py>(
+    py: Python<'py>,
+    start: &Bound<'_, PyAny>,
+    end: Option<&Bound<'_, PyAny>>,
+    step: Option<&Bound<'_, PyAny>>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     check_device(device)?;
     let is_float = |o: &Bound<'_, PyAny>| o.is_instance_of::<PyFloat>();
     let any_float = is_float(start) || end.is_some_and(is_float) || step.is_some_and(is_float);
@@ -128,10 +193,14 @@ fn arange<'py>(py: Python<'py>, start: &Bound<'_, PyAny>, end: Option<&Bound<'_,
         None => 1.0,
     };
     if st == 0.0 {
-        return Err(pyo3::exceptions::PyRuntimeError::new_err("step must be nonzero"));
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "step must be nonzero",
+        ));
     }
     if (e - s) * st < 0.0 {
-        return Err(pyo3::exceptions::PyRuntimeError::new_err("upper bound and larger bound inconsistent with step sign"));
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "upper bound and larger bound inconsistent with step sign",
+        ));
     }
     let n = ((e - s) / st).ceil().max(0.0) as usize;
     check_alloc(n, 8)?;
@@ -142,10 +211,20 @@ fn arange<'py>(py: Python<'py>, start: &Bound<'_, PyAny>, end: Option<&Bound<'_,
 
 #[pyfunction]
 #[pyo3(signature = (start, end, steps, dtype=None, device=None, requires_grad=false))]
-fn linspace<'py>(py: Python<'py>, start: f64, end: f64, steps: i64, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn linspace<'py>(
+    py: Python<'py>,
+    start: f64,
+    end: f64,
+    steps: i64,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     check_device(device)?;
     if steps < 0 {
-        return Err(pyo3::exceptions::PyRuntimeError::new_err("number of steps must be non-negative"));
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "number of steps must be non-negative",
+        ));
     }
     let n = steps as usize;
     check_alloc(n, 8)?;
@@ -157,45 +236,94 @@ fn linspace<'py>(py: Python<'py>, start: f64, end: f64, steps: i64, dtype: Optio
         let step = if n > 1 { (e - s) / (n - 1) as f32 } else { 0.0 };
         (0..n).map(|i| if i < n / 2 { step.mul_add(i as f32, s) } else { (-step).mul_add((n - 1 - i) as f32, e) } as f64).collect()
     } else {
-        let step = if n > 1 { (end - start) / (n - 1) as f64 } else { 0.0 };
-        (0..n).map(|i| if i < n / 2 { step.mul_add(i as f64, start) } else { (-step).mul_add((n - 1 - i) as f64, end) }).collect()
+        let step = if n > 1 {
+            (end - start) / (n - 1) as f64
+        } else {
+            0.0
+        };
+        (0..n)
+            .map(|i| {
+                if i < n / 2 {
+                    step.mul_add(i as f64, start)
+                } else {
+                    (-step).mul_add((n - 1 - i) as f64, end)
+                }
+            })
+            .collect()
     };
     finish_leaf(py, Tensor::from_f64s(&values, &[n], dtype), requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (n, m=None, dtype=None, device=None, requires_grad=false))]
-fn eye<'py>(py: Python<'py>, n: usize, m: Option<usize>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn eye<'py>(
+    py: Python<'py>,
+    n: usize,
+    m: Option<usize>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     check_device(device)?;
     let m = m.unwrap_or(n);
-    check_alloc(n.checked_mul(m).unwrap_or(usize::MAX), 8)?;
+    check_alloc(n.saturating_mul(m), 8)?;
     let mut values = vec![0.0; n * m];
     for i in 0..n.min(m) {
         values[i * m + i] = 1.0;
     }
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
-    finish_leaf(py, Tensor::from_f64s(&values, &[n, m], dtype), requires_grad)
+    finish_leaf(
+        py,
+        Tensor::from_f64s(&values, &[n, m], dtype),
+        requires_grad,
+    )
 }
 
-fn random_tensor<'py>(py: Python<'py>, size: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool, normal: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn random_tensor<'py>(
+    py: Python<'py>,
+    size: &Bound<'_, PyTuple>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+    normal: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     check_device(device)?;
     let shape = convert::sizes(size)?;
-    let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).unwrap_or(usize::MAX);
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .unwrap_or(usize::MAX);
     check_alloc(n, 8)?;
-    let values = if normal { random::normal(n) } else { random::uniform(n) };
+    let values = if normal {
+        random::normal(n)
+    } else {
+        random::uniform(n)
+    };
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
     finish_leaf(py, Tensor::from_f64s(&values, &shape, dtype), requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
-fn rand<'py>(py: Python<'py>, size: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn rand<'py>(
+    py: Python<'py>,
+    size: &Bound<'_, PyTuple>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     random_tensor(py, size, dtype, device, requires_grad, false)
 }
 
 #[pyfunction]
 #[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
-fn randn<'py>(py: Python<'py>, size: &Bound<'_, PyTuple>, dtype: Option<&Bound<'_, PyAny>>, device: Option<&Bound<'_, PyAny>>, requires_grad: bool) -> PyResult<Bound<'py, PyTensor>> {
+fn randn<'py>(
+    py: Python<'py>,
+    size: &Bound<'_, PyTuple>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
     random_tensor(py, size, dtype, device, requires_grad, true)
 }
 
@@ -207,13 +335,21 @@ fn manual_seed(seed: i64) {
 /// `rustgrad.where(cond, a, b)`: scalars allowed for `a` and `b`.
 #[pyfunction]
 #[pyo3(name = "where")]
-fn where_(condition: &Bound<'_, PyTensor>, input: &Bound<'_, PyAny>, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+fn where_(
+    condition: &Bound<'_, PyTensor>,
+    input: &Bound<'_, PyAny>,
+    other: &Bound<'_, PyAny>,
+) -> PyResult<PyTensor> {
     let as_var = |o: &Bound<'_, PyAny>, like: Option<DType>| -> PyResult<Var> {
         if let Ok(t) = o.cast::<PyTensor>() {
             return Ok(t.get().var.clone());
         }
         let is_float = o.is_instance_of::<PyFloat>();
-        Ok(ops::scalar_like(o.extract::<f64>()?, is_float, like.unwrap_or(if is_float { DType::F32 } else { DType::I64 })))
+        Ok(ops::scalar_like(
+            o.extract::<f64>()?,
+            is_float,
+            like.unwrap_or(if is_float { DType::F32 } else { DType::I64 }),
+        ))
     };
     let a_like = other.cast::<PyTensor>().ok().map(|t| t.get().var.dtype());
     let a = as_var(input, a_like)?;
@@ -259,21 +395,56 @@ fn optional_list(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Var>>> {
 
 #[pyfunction]
 #[pyo3(signature = (tensors, grad_tensors, retain_graph, create_graph, inputs=None))]
-fn _run_backward(py: Python<'_>, tensors: &Bound<'_, PyAny>, grad_tensors: &Bound<'_, PyAny>, retain_graph: bool, create_graph: bool, inputs: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+fn _run_backward(
+    py: Python<'_>,
+    tensors: &Bound<'_, PyAny>,
+    grad_tensors: &Bound<'_, PyAny>,
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
     let roots = tensor_list(tensors)?;
     let grads = optional_list(grad_tensors)?;
-    let inputs = inputs.filter(|i| !i.is_none()).map(tensor_list).transpose()?;
-    py.detach(move || autograd::backward(&roots, &grads, retain_graph, create_graph, inputs.as_deref()))?;
+    let inputs = inputs
+        .filter(|i| !i.is_none())
+        .map(tensor_list)
+        .transpose()?;
+    py.detach(move || {
+        autograd::backward(
+            &roots,
+            &grads,
+            retain_graph,
+            create_graph,
+            inputs.as_deref(),
+        )
+    })?;
     Ok(())
 }
 
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
-fn _grad(py: Python<'_>, outputs: &Bound<'_, PyAny>, inputs: &Bound<'_, PyAny>, grad_outputs: &Bound<'_, PyAny>, retain_graph: bool, create_graph: bool, allow_unused: bool) -> PyResult<Vec<Option<PyTensor>>> {
+fn _grad(
+    py: Python<'_>,
+    outputs: &Bound<'_, PyAny>,
+    inputs: &Bound<'_, PyAny>,
+    grad_outputs: &Bound<'_, PyAny>,
+    retain_graph: bool,
+    create_graph: bool,
+    allow_unused: bool,
+) -> PyResult<Vec<Option<PyTensor>>> {
     let outs = tensor_list(outputs)?;
     let ins = tensor_list(inputs)?;
     let grads = optional_list(grad_outputs)?;
-    let r = py.detach(move || autograd::grad(&outs, &ins, &grads, retain_graph, create_graph, allow_unused))?;
+    let r = py.detach(move || {
+        autograd::grad(
+            &outs,
+            &ins,
+            &grads,
+            retain_graph,
+            create_graph,
+            allow_unused,
+        )
+    })?;
     Ok(r.into_iter().map(|g| g.map(PyTensor::wrap)).collect())
 }
 

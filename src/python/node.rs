@@ -20,7 +20,11 @@ impl PyNode {
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> String {
-        format!("<{} object at {:#x}>", slf.get().node.name(), slf.as_ptr() as usize)
+        format!(
+            "<{} object at {:#x}>",
+            slf.get().node.name(),
+            slf.as_ptr() as usize
+        )
     }
 
     /// `((node, 0), ...)` for each input: `AccumulateGrad` for leaves, `None` for inputs
@@ -32,7 +36,13 @@ impl PyNode {
             .map(|e| -> PyResult<Bound<'py, PyTuple>> {
                 let f: Bound<'py, PyAny> = match e.target {
                     EdgeTarget::None => py.None().into_bound(py),
-                    EdgeTarget::Node(id) => Bound::new(py, PyNode { node: NodeRef::share(id) })?.into_any(),
+                    EdgeTarget::Node(id) => Bound::new(
+                        py,
+                        PyNode {
+                            node: NodeRef::share(id),
+                        },
+                    )?
+                    .into_any(),
                     EdgeTarget::Leaf(v) => Bound::new(py, PyAccumulateGrad { var: v })?.into_any(),
                 };
                 PyTuple::new(py, [f, 0i64.into_pyobject(py)?.into_any()])
@@ -42,7 +52,10 @@ impl PyNode {
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<PyNode>().map(|o| o.get().node == self.node).unwrap_or(false)
+        other
+            .cast::<PyNode>()
+            .map(|o| o.get().node == self.node)
+            .unwrap_or(false)
     }
 
     fn __hash__(&self) -> u64 {
@@ -83,7 +96,10 @@ impl PyAccumulateGrad {
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<PyAccumulateGrad>().map(|o| o.get().var.ptr_eq(&self.var)).unwrap_or(false)
+        other
+            .cast::<PyAccumulateGrad>()
+            .map(|o| o.get().var.ptr_eq(&self.var))
+            .unwrap_or(false)
     }
 
     fn __hash__(&self) -> u64 {

@@ -4,7 +4,9 @@
 use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyTypeError, PyUserWarning};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PySequence, PyTuple, PyWeakrefReference};
+use pyo3::types::{
+    PyBool, PyDict, PyFloat, PyInt, PyList, PySequence, PyTuple, PyWeakrefReference,
+};
 
 use super::convert::{self, parse_size};
 use super::node::PyNode;
@@ -77,7 +79,12 @@ fn run<T: Send>(py: Python<'_>, heavy: bool, f: impl FnOnce() -> T + Send) -> T 
     }
 }
 
-fn cached<'py>(py: Python<'py>, cell: &'static PyOnceLock<Py<PyAny>>, module: &str, name: &str) -> PyResult<Bound<'py, PyAny>> {
+fn cached<'py>(
+    py: Python<'py>,
+    cell: &'static PyOnceLock<Py<PyAny>>,
+    module: &str,
+    name: &str,
+) -> PyResult<Bound<'py, PyAny>> {
     Ok(cell.import(py, module, name)?.clone())
 }
 
@@ -111,8 +118,14 @@ fn dims_arg(dim: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<i64>>> {
     if let Ok(i) = d.extract::<i64>() {
         return Ok(Some(vec![i]));
     }
-    let seq = d.cast::<PySequence>().map_err(|_| PyTypeError::new_err("dim must be an int or a tuple of ints"))?;
-    Ok(Some((0..seq.len()?).map(|i| seq.get_item(i)?.extract::<i64>()).collect::<PyResult<_>>()?))
+    let seq = d
+        .cast::<PySequence>()
+        .map_err(|_| PyTypeError::new_err("dim must be an int or a tuple of ints"))?;
+    Ok(Some(
+        (0..seq.len()?)
+            .map(|i| seq.get_item(i)?.extract::<i64>())
+            .collect::<PyResult<_>>()?,
+    ))
 }
 
 impl PyTensor {
@@ -134,7 +147,10 @@ impl PyTensor {
             return Ok(Some(scalar_like(v, is_float, self.var.dtype())));
         }
         if other.cast::<numpy::PyUntypedArray>().is_ok() {
-            return Ok(Some(Var::new(convert::tensor_from_data(other, None)?, false)));
+            return Ok(Some(Var::new(
+                convert::tensor_from_data(other, None)?,
+                false,
+            )));
         }
         Ok(None)
     }
@@ -143,7 +159,11 @@ impl PyTensor {
         self.operand(other)?.ok_or_else(|| {
             PyTypeError::new_err(format!(
                 "unsupported operand type: Tensor and '{}'",
-                other.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                other
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
             ))
         })
     }
@@ -162,18 +182,35 @@ impl PyTensor {
         };
         let heavy = self.heavy();
         let a = self.var.clone();
-        let r = run(py, heavy, move || if reflected { f(&o, &a) } else { f(&a, &o) })?;
+        let r = run(
+            py,
+            heavy,
+            move || if reflected { f(&o, &a) } else { f(&a, &o) },
+        )?;
         Ok(Bound::new(py, PyTensor::wrap(r))?.into_any().unbind())
     }
 
-    fn compare_op(&self, py: Python<'_>, other: &Bound<'_, PyAny>, op: CompareOp) -> PyResult<Py<PyAny>> {
+    fn compare_op(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
         let Some(o) = self.operand(other)? else {
             return Ok(py.NotImplemented());
         };
-        Ok(Bound::new(py, PyTensor::wrap(ops::compare(&self.var, &o, op)?))?.into_any().unbind())
+        Ok(
+            Bound::new(py, PyTensor::wrap(ops::compare(&self.var, &o, op)?))?
+                .into_any()
+                .unbind(),
+        )
     }
 
-    fn inplace(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>, f: fn(&Var, &Var) -> Result<()>) -> PyResult<()> {
+    fn inplace(
+        slf: &Bound<'_, Self>,
+        other: &Bound<'_, PyAny>,
+        f: fn(&Var, &Var) -> Result<()>,
+    ) -> PyResult<()> {
         let me = slf.get();
         let o = me.need_operand(other)?;
         let heavy = me.heavy();
@@ -193,12 +230,26 @@ impl PyTensor {
         Ok(t.to_f64_vec()[0])
     }
 
-    fn extreme(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, max: bool) -> PyResult<Py<PyAny>> {
+    fn extreme(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        max: bool,
+    ) -> PyResult<Py<PyAny>> {
         match dim {
-            None => Ok(Bound::new(py, PyTensor::wrap(ops::extreme(&self.var, max)?))?.into_any().unbind()),
+            None => Ok(
+                Bound::new(py, PyTensor::wrap(ops::extreme(&self.var, max)?))?
+                    .into_any()
+                    .unbind(),
+            ),
             Some(d) if d.cast::<PyTensor>().is_ok() => {
                 let o = d.cast::<PyTensor>()?.get().var.clone();
-                let r = if max { ops::maximum(&self.var, &o) } else { ops::minimum(&self.var, &o) }?;
+                let r = if max {
+                    ops::maximum(&self.var, &o)
+                } else {
+                    ops::minimum(&self.var, &o)
+                }?;
                 Ok(Bound::new(py, PyTensor::wrap(r))?.into_any().unbind())
             }
             Some(d) => {
@@ -214,7 +265,13 @@ impl PyTensor {
         }
     }
 
-    fn reduce(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, mean: bool) -> PyResult<PyTensor> {
+    fn reduce(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        mean: bool,
+    ) -> PyResult<PyTensor> {
         let dims = dims_arg(dim)?;
         let heavy = self.heavy();
         let v = self.var.clone();
@@ -248,7 +305,10 @@ impl PyTensor {
     #[pyo3(signature = (*args))]
     fn py_new(args: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         if args.is_empty() {
-            return Ok(PyTensor::wrap(Var::new(Tensor::zeros(&[0], DType::F32)?, false)));
+            return Ok(PyTensor::wrap(Var::new(
+                Tensor::zeros(&[0], DType::F32)?,
+                false,
+            )));
         }
         let first = args.get_item(0)?;
         if args.len() == 1 && !first.is_instance_of::<PyInt>() {
@@ -256,7 +316,10 @@ impl PyTensor {
             return Ok(PyTensor::wrap(Var::new(t, false)));
         }
         let shape = convert::sizes(args)?;
-        Ok(PyTensor::wrap(Var::new(Tensor::zeros(&shape, DType::F32)?, false)))
+        Ok(PyTensor::wrap(Var::new(
+            Tensor::zeros(&shape, DType::F32)?,
+            false,
+        )))
     }
 
     // ----- printing -----------------------------------------------------------------------
@@ -310,7 +373,9 @@ impl PyTensor {
             Some(g) => {
                 let g = g.get().var.clone();
                 if g.shape() != self.var.shape() {
-                    return Err(PyRuntimeError::new_err("assigned grad has data of a different size"));
+                    return Err(PyRuntimeError::new_err(
+                        "assigned grad has data of a different size",
+                    ));
                 }
                 self.var.set_grad(Some(g));
             }
@@ -338,7 +403,10 @@ impl PyTensor {
     }
 
     #[pyo3(signature = (requires_grad=true))]
-    fn requires_grad_<'py>(slf: &Bound<'py, Self>, requires_grad: bool) -> PyResult<Bound<'py, Self>> {
+    fn requires_grad_<'py>(
+        slf: &Bound<'py, Self>,
+        requires_grad: bool,
+    ) -> PyResult<Bound<'py, Self>> {
         Self::set_requires_grad(slf, requires_grad)?;
         Ok(slf.clone())
     }
@@ -386,7 +454,9 @@ impl PyTensor {
         let inputs = inputs.map(tensor_list).transpose()?;
         let root = self.var.clone();
         let retain = retain_graph.unwrap_or(create_graph);
-        py.detach(move || autograd::backward(&[root], &[grad], retain, create_graph, inputs.as_deref()))?;
+        py.detach(move || {
+            autograd::backward(&[root], &[grad], retain, create_graph, inputs.as_deref())
+        })?;
         Ok(())
     }
 
@@ -405,9 +475,13 @@ impl PyTensor {
             Some(d) => {
                 if shape.is_empty() {
                     wrap_dim(d, 0)?;
-                    return Err(PyIndexError::new_err("dimension specified as 0 but tensor has no dimensions"));
+                    return Err(PyIndexError::new_err(
+                        "dimension specified as 0 but tensor has no dimensions",
+                    ));
                 }
-                Ok(shape[wrap_dim(d, shape.len())?].into_pyobject(py)?.into_any())
+                Ok(shape[wrap_dim(d, shape.len())?]
+                    .into_pyobject(py)?
+                    .into_any())
             }
         }
     }
@@ -471,7 +545,11 @@ impl PyTensor {
     fn item<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.scalar_value()?;
         let t = self.tensor();
-        let one = t.with_layout(crate::tensor::Layout { shape: Default::default(), strides: Default::default(), offset: t.layout().offset });
+        let one = t.with_layout(crate::tensor::Layout {
+            shape: Default::default(),
+            strides: Default::default(),
+            offset: t.layout().offset,
+        });
         convert::tensor_to_nested(py, &one)
     }
 
@@ -490,7 +568,12 @@ impl PyTensor {
     }
 
     #[pyo3(signature = (dtype=None, copy=None))]
-    fn __array__<'py>(&self, py: Python<'py>, dtype: Option<&Bound<'py, PyAny>>, copy: Option<bool>) -> PyResult<Bound<'py, PyAny>> {
+    fn __array__<'py>(
+        &self,
+        py: Python<'py>,
+        dtype: Option<&Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let arr = self.numpy(py, false)?;
         let arr = match dtype {
             Some(d) if !d.is_none() => arr.call_method1("astype", (d,))?,
@@ -515,7 +598,9 @@ impl PyTensor {
         if shape.is_empty() {
             return Err(PyTypeError::new_err("iteration over a 0-d tensor"));
         }
-        let items = (0..shape[0]).map(|i| wrap(ops::select(&self.var, 0, i))).collect::<PyResult<Vec<_>>>()?;
+        let items = (0..shape[0])
+            .map(|i| wrap(ops::select(&self.var, 0, i)))
+            .collect::<PyResult<Vec<_>>>()?;
         PyList::new(py, items)?.call_method0("__iter__")
     }
 
@@ -524,7 +609,11 @@ impl PyTensor {
         if t.numel() != 1 {
             return Err(PyRuntimeError::new_err(format!(
                 "Boolean value of Tensor with {} values is ambiguous",
-                if t.numel() == 0 { "no" } else { "more than one" }
+                if t.numel() == 0 {
+                    "no"
+                } else {
+                    "more than one"
+                }
             )));
         }
         Ok(t.to_f64_vec()[0] != 0.0)
@@ -540,7 +629,9 @@ impl PyTensor {
 
     fn __index__(&self) -> PyResult<i64> {
         if self.var.dtype().is_float() {
-            return Err(PyTypeError::new_err("only integer tensors of a single element can be converted to an index"));
+            return Err(PyTypeError::new_err(
+                "only integer tensors of a single element can be converted to an index",
+            ));
         }
         Ok(self.scalar_value()? as i64)
     }
@@ -564,7 +655,11 @@ impl PyTensor {
 
     /// `.to(dtype)`, `.to(device)`, `.to(other)`, `.to(device, dtype)`, keywords too.
     #[pyo3(signature = (*args, **kwargs))]
-    fn to<'py>(slf: &Bound<'py, Self>, args: &Bound<'py, PyTuple>, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+    fn to<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let mut dtype = None;
         let mut check = |a: &Bound<'py, PyAny>| -> PyResult<()> {
             if let Ok(d) = a.cast::<PyDType>() {
@@ -620,7 +715,9 @@ impl PyTensor {
     fn __rsub__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if o.cast::<PyTensor>().is_err() {
             if let Some(s) = self.operand(o)? {
-                return Ok(Bound::new(py, wrap(ops::rsub_scalar(&self.var, &s))?)?.into_any().unbind());
+                return Ok(Bound::new(py, wrap(ops::rsub_scalar(&self.var, &s))?)?
+                    .into_any()
+                    .unbind());
             }
         }
         self.binary(py, o, true, ops::sub)
@@ -643,29 +740,55 @@ impl PyTensor {
         }
         self.binary(py, o, true, ops::div)
     }
-    fn __pow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __pow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let _ = modulo;
         if let Some((p, _)) = py_scalar(o) {
-            return Ok(Bound::new(py, wrap(ops::pow_scalar(&self.var, p))?)?.into_any().unbind());
+            return Ok(Bound::new(py, wrap(ops::pow_scalar(&self.var, p))?)?
+                .into_any()
+                .unbind());
         }
         self.binary(py, o, false, ops::pow)
     }
-    fn __rpow__(&self, py: Python<'_>, o: &Bound<'_, PyAny>, modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __rpow__(
+        &self,
+        py: Python<'_>,
+        o: &Bound<'_, PyAny>,
+        modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         let _ = modulo;
         if let Some((b, _)) = py_scalar(o) {
-            return Ok(Bound::new(py, wrap(ops::rpow_scalar(b, &self.var))?)?.into_any().unbind());
+            return Ok(Bound::new(py, wrap(ops::rpow_scalar(b, &self.var))?)?
+                .into_any()
+                .unbind());
         }
         self.binary(py, o, true, ops::pow)
     }
     fn __matmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let Ok(t) = o.cast::<PyTensor>() else { return Ok(py.NotImplemented()) };
+        let Ok(t) = o.cast::<PyTensor>() else {
+            return Ok(py.NotImplemented());
+        };
         let (a, b) = (self.var.clone(), t.get().var.clone());
-        Ok(Bound::new(py, wrap(py.detach(move || ops::matmul(&a, &b)))?)?.into_any().unbind())
+        Ok(
+            Bound::new(py, wrap(py.detach(move || ops::matmul(&a, &b)))?)?
+                .into_any()
+                .unbind(),
+        )
     }
     fn __rmatmul__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let Ok(t) = o.cast::<PyTensor>() else { return Ok(py.NotImplemented()) };
+        let Ok(t) = o.cast::<PyTensor>() else {
+            return Ok(py.NotImplemented());
+        };
         let (a, b) = (t.get().var.clone(), self.var.clone());
-        Ok(Bound::new(py, wrap(py.detach(move || ops::matmul(&a, &b)))?)?.into_any().unbind())
+        Ok(
+            Bound::new(py, wrap(py.detach(move || ops::matmul(&a, &b)))?)?
+                .into_any()
+                .unbind(),
+        )
     }
     fn __neg__(&self) -> PyResult<PyTensor> {
         wrap(ops::neg(&self.var))
@@ -678,12 +801,22 @@ impl PyTensor {
     }
 
     #[pyo3(signature = (other, alpha=None))]
-    fn add(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<f64>) -> PyResult<PyTensor> {
+    fn add(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        alpha: Option<f64>,
+    ) -> PyResult<PyTensor> {
         let o = self.with_alpha(other, alpha)?;
         wrap(run(py, self.heavy(), || ops::add(&self.var, &o)))
     }
     #[pyo3(signature = (other, alpha=None))]
-    fn sub(&self, py: Python<'_>, other: &Bound<'_, PyAny>, alpha: Option<f64>) -> PyResult<PyTensor> {
+    fn sub(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        alpha: Option<f64>,
+    ) -> PyResult<PyTensor> {
         let o = self.with_alpha(other, alpha)?;
         wrap(run(py, self.heavy(), || ops::sub(&self.var, &o)))
     }
@@ -791,7 +924,13 @@ impl PyTensor {
     // ----- reductions ---------------------------------------------------------------------
 
     #[pyo3(signature = (dim=None, keepdim=false, dtype=None))]
-    fn sum(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn sum(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyTensor> {
         let r = self.reduce(py, dim, keepdim, false)?;
         match types::parse_dtype(dtype)? {
             Some(d) => wrap(ops::to_dtype(&r.var, d)),
@@ -800,17 +939,32 @@ impl PyTensor {
     }
 
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn mean(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<PyTensor> {
+    fn mean(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<PyTensor> {
         self.reduce(py, dim, keepdim, true)
     }
 
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn max(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+    fn max(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Py<PyAny>> {
         self.extreme(py, dim, keepdim, true)
     }
 
     #[pyo3(signature = (dim=None, keepdim=false))]
-    fn min(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+    fn min(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Py<PyAny>> {
         self.extreme(py, dim, keepdim, false)
     }
 
@@ -825,7 +979,12 @@ impl PyTensor {
     }
 
     #[pyo3(signature = (dim, dtype=None))]
-    fn softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn softmax(
+        &self,
+        py: Python<'_>,
+        dim: i64,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyTensor> {
         let x = match types::parse_dtype(dtype)? {
             Some(d) => ops::to_dtype(&self.var, d)?,
             None => self.var.clone(),
@@ -834,7 +993,12 @@ impl PyTensor {
     }
 
     #[pyo3(signature = (dim, dtype=None))]
-    fn log_softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+    fn log_softmax(
+        &self,
+        py: Python<'_>,
+        dim: i64,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyTensor> {
         let x = match types::parse_dtype(dtype)? {
             Some(d) => ops::to_dtype(&self.var, d)?,
             None => self.var.clone(),
@@ -928,7 +1092,10 @@ impl PyTensor {
         let items = convert::index_key(key)?;
         let v = match self.operand(value)? {
             Some(v) => v,
-            None => Var::new(convert::tensor_from_data(value, Some(self.var.dtype()))?, false),
+            None => Var::new(
+                convert::tensor_from_data(value, Some(self.var.dtype()))?,
+                false,
+            ),
         };
         Ok(ops::setitem(&self.var, &items, &v)?)
     }
@@ -936,13 +1103,21 @@ impl PyTensor {
     // ----- in-place -----------------------------------------------------------------------
 
     #[pyo3(signature = (other, alpha=None))]
-    fn add_<'py>(slf: &Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<f64>) -> PyResult<Bound<'py, Self>> {
+    fn add_<'py>(
+        slf: &Bound<'py, Self>,
+        other: &Bound<'py, PyAny>,
+        alpha: Option<f64>,
+    ) -> PyResult<Bound<'py, Self>> {
         let o = slf.get().with_alpha(other, alpha)?;
         ops::add_(&slf.get().var, &o)?;
         Ok(slf.clone())
     }
     #[pyo3(signature = (other, alpha=None))]
-    fn sub_<'py>(slf: &Bound<'py, Self>, other: &Bound<'py, PyAny>, alpha: Option<f64>) -> PyResult<Bound<'py, Self>> {
+    fn sub_<'py>(
+        slf: &Bound<'py, Self>,
+        other: &Bound<'py, PyAny>,
+        alpha: Option<f64>,
+    ) -> PyResult<Bound<'py, Self>> {
         let o = slf.get().with_alpha(other, alpha)?;
         ops::sub_(&slf.get().var, &o)?;
         Ok(slf.clone())
@@ -968,13 +1143,21 @@ impl PyTensor {
         Ok(slf.clone())
     }
     #[pyo3(signature = (src, non_blocking=false))]
-    fn copy_<'py>(slf: &Bound<'py, Self>, src: &Bound<'py, PyTensor>, non_blocking: bool) -> PyResult<Bound<'py, Self>> {
+    fn copy_<'py>(
+        slf: &Bound<'py, Self>,
+        src: &Bound<'py, PyTensor>,
+        non_blocking: bool,
+    ) -> PyResult<Bound<'py, Self>> {
         let _ = non_blocking;
         ops::copy_(&slf.get().var, &src.get().var)?;
         Ok(slf.clone())
     }
     #[pyo3(signature = (min=None, max=None))]
-    fn clamp_<'py>(slf: &Bound<'py, Self>, min: Option<f64>, max: Option<f64>) -> PyResult<Bound<'py, Self>> {
+    fn clamp_<'py>(
+        slf: &Bound<'py, Self>,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) -> PyResult<Bound<'py, Self>> {
         ops::clamp_(&slf.get().var, min, max)?;
         Ok(slf.clone())
     }
@@ -1011,12 +1194,21 @@ pub fn tensor_list(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Var>> {
     if let Ok(t) = obj.cast::<PyTensor>() {
         return Ok(vec![t.get().var.clone()]);
     }
-    let seq = obj.cast::<PySequence>().map_err(|_| PyTypeError::new_err("expected a tensor or a sequence of tensors"))?;
+    let seq = obj
+        .cast::<PySequence>()
+        .map_err(|_| PyTypeError::new_err("expected a tensor or a sequence of tensors"))?;
     (0..seq.len()?)
         .map(|i| {
             let item = seq.get_item(i)?;
             let t = item.cast::<PyTensor>().map_err(|_| {
-                PyTypeError::new_err(format!("expected Tensor as element {} in argument, but got {}", i, item.get_type().name().map(|n| n.to_string()).unwrap_or_default()))
+                PyTypeError::new_err(format!(
+                    "expected Tensor as element {} in argument, but got {}",
+                    i,
+                    item.get_type()
+                        .name()
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                ))
             })?;
             Ok(t.get().var.clone())
         })

@@ -6,7 +6,14 @@ use pyo3::sync::PyOnceLock;
 
 use crate::tensor::DType;
 
-#[pyclass(name = "dtype", module = "rustgrad", frozen, eq, hash, skip_from_py_object)]
+#[pyclass(
+    name = "dtype",
+    module = "rustgrad",
+    frozen,
+    eq,
+    hash,
+    skip_from_py_object
+)]
 #[derive(PartialEq, Eq, Hash, Clone, Copy)]
 pub struct PyDType {
     pub dtype: DType,
@@ -61,7 +68,9 @@ pub fn parse_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
     let name: String = if let Ok(s) = obj.extract::<String>() {
         s
     } else {
-        obj.getattr("__name__").and_then(|n| n.extract()).unwrap_or_default()
+        obj.getattr("__name__")
+            .and_then(|n| n.extract())
+            .unwrap_or_default()
     };
     Ok(Some(match name.as_str() {
         "float32" | "float" => DType::F32,
@@ -77,7 +86,14 @@ pub fn parse_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
     }))
 }
 
-#[pyclass(name = "device", module = "rustgrad", frozen, eq, hash, skip_from_py_object)]
+#[pyclass(
+    name = "device",
+    module = "rustgrad",
+    frozen,
+    eq,
+    hash,
+    skip_from_py_object
+)]
 #[derive(PartialEq, Eq, Hash, Clone)]
 pub struct PyDevice {
     kind: String,
@@ -93,7 +109,10 @@ impl PyDevice {
             return Ok(d.get().clone());
         }
         if let Ok(i) = kind.extract::<i64>() {
-            return Ok(PyDevice { kind: "cuda".into(), index: Some(i) });
+            return Ok(PyDevice {
+                kind: "cuda".into(),
+                index: Some(i),
+            });
         }
         let s: String = kind.extract()?;
         parse_device(&s, index)
@@ -125,17 +144,21 @@ impl PyDevice {
 }
 
 pub fn parse_device(s: &str, index: Option<i64>) -> PyResult<PyDevice> {
-    let (kind, idx) = match s.split_once(':') {
-        Some((k, i)) => (
-            k,
-            Some(i.parse::<i64>().map_err(|_| {
-                PyRuntimeError::new_err(format!("Invalid device string: '{s}'"))
-            })?),
-        ),
-        None => (s, index),
-    };
+    let (kind, idx) =
+        match s.split_once(':') {
+            Some((k, i)) => (
+                k,
+                Some(i.parse::<i64>().map_err(|_| {
+                    PyRuntimeError::new_err(format!("Invalid device string: '{s}'"))
+                })?),
+            ),
+            None => (s, index),
+        };
     match kind {
-        "cpu" | "cuda" => Ok(PyDevice { kind: kind.into(), index: idx }),
+        "cpu" | "cuda" => Ok(PyDevice {
+            kind: kind.into(),
+            index: idx,
+        }),
         _ => Err(PyRuntimeError::new_err(format!(
             "Expected one of cpu, cuda device type at start of device string: {s}"
         ))),
@@ -143,7 +166,10 @@ pub fn parse_device(s: &str, index: Option<i64>) -> PyResult<PyDevice> {
 }
 
 pub fn cpu_device() -> PyDevice {
-    PyDevice { kind: "cpu".into(), index: None }
+    PyDevice {
+        kind: "cpu".into(),
+        index: None,
+    }
 }
 
 /// The message `.cuda()` and `device='cuda'` give while no CUDA backend is available.
@@ -165,7 +191,9 @@ pub fn check_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     } else if let Ok(s) = obj.extract::<String>() {
         parse_device(&s, None)?
     } else {
-        return Err(PyTypeError::new_err("device must be a string or rustgrad.device"));
+        return Err(PyTypeError::new_err(
+            "device must be a string or rustgrad.device",
+        ));
     };
     if dev.kind == "cuda" {
         return Err(cuda_unavailable());

@@ -42,7 +42,11 @@ pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize> {
             dim
         );
     }
-    Ok(if dim < 0 { (dim + n) as usize } else { dim as usize })
+    Ok(if dim < 0 {
+        (dim + n) as usize
+    } else {
+        dim as usize
+    })
 }
 
 /// NumPy broadcasting of two shapes.
@@ -50,8 +54,16 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
     let n = a.len().max(b.len());
     let mut out: Shape = SmallVec::from_elem(1, n);
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = if da == db || db == 1 {
             da
         } else if da == 1 {
@@ -99,7 +111,7 @@ pub fn infer_shape(requested: &[i64], numel: usize) -> Result<Shape> {
     };
     match infer_at {
         Some(i) => {
-            if known == 0 || numel % known != 0 {
+            if known == 0 || !numel.is_multiple_of(known) {
                 return Err(invalid());
             }
             out[i] = numel / known;
@@ -119,7 +131,11 @@ pub struct Layout {
 
 impl Layout {
     pub fn contiguous(shape: &[usize]) -> Layout {
-        Layout { shape: shape.into(), strides: contiguous_strides(shape), offset: 0 }
+        Layout {
+            shape: shape.into(),
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
     }
 
     pub fn ndim(&self) -> usize {
@@ -179,7 +195,11 @@ impl Layout {
                 );
             }
         }
-        Ok(Layout { shape: target.into(), strides, offset: self.offset })
+        Ok(Layout {
+            shape: target.into(),
+            strides,
+            offset: self.offset,
+        })
     }
 
     pub fn permute(&self, dims: &[usize]) -> Layout {
@@ -210,7 +230,11 @@ impl Layout {
     }
 
     pub fn squeeze_dims(&self, dims: &[usize]) -> Layout {
-        let mut out = Layout { shape: Shape::new(), strides: Strides::new(), offset: self.offset };
+        let mut out = Layout {
+            shape: Shape::new(),
+            strides: Strides::new(),
+            offset: self.offset,
+        };
         for i in 0..self.ndim() {
             if !(dims.contains(&i) && self.shape[i] == 1) {
                 out.shape.push(self.shape[i]);
@@ -231,7 +255,11 @@ impl Layout {
     /// Elements `start, start+step, ...` below `end` along `dim` (bounds already clamped).
     pub fn slice(&self, dim: usize, start: usize, end: usize, step: usize) -> Layout {
         let mut out = self.clone();
-        let len = if end > start { (end - start).div_ceil(step) } else { 0 };
+        let len = if end > start {
+            (end - start).div_ceil(step)
+        } else {
+            0
+        };
         if len > 0 {
             out.offset = (self.offset as isize + self.strides[dim] * start as isize) as usize;
         }
@@ -260,12 +288,9 @@ impl Layout {
             tensor_numel *= self.shape[tensor_d];
             let chunk_ends = tensor_d == 0
                 || (self.shape[tensor_d - 1] != 1
-                    && self.strides[tensor_d - 1]
-                        != (tensor_numel as isize) * chunk_base_stride);
+                    && self.strides[tensor_d - 1] != (tensor_numel as isize) * chunk_base_stride);
             if chunk_ends {
-                while view_d >= 0
-                    && (view_numel < tensor_numel || shape[view_d as usize] == 1)
-                {
+                while view_d >= 0 && (view_numel < tensor_numel || shape[view_d as usize] == 1) {
                     new_strides[view_d as usize] = view_numel as isize * chunk_base_stride;
                     view_numel *= shape[view_d as usize];
                     view_d -= 1;
@@ -283,7 +308,11 @@ impl Layout {
         if view_d != -1 {
             return None;
         }
-        Some(Layout { shape: shape.into(), strides: new_strides, offset: self.offset })
+        Some(Layout {
+            shape: shape.into(),
+            strides: new_strides,
+            offset: self.offset,
+        })
     }
 
     /// Calls `f` with the storage offset of every element, in row-major order.
@@ -349,7 +378,10 @@ mod tests {
 
     #[test]
     fn broadcasting_follows_numpy() {
-        assert_eq!(broadcast_shapes(&[2, 1, 3], &[4, 1]).unwrap().as_slice(), &[2, 4, 3]);
+        assert_eq!(
+            broadcast_shapes(&[2, 1, 3], &[4, 1]).unwrap().as_slice(),
+            &[2, 4, 3]
+        );
         assert_eq!(broadcast_shapes(&[], &[5]).unwrap().as_slice(), &[5]);
         let err = broadcast_shapes(&[2, 3], &[4, 3]).unwrap_err();
         assert!(err.to_string().contains("size of tensor a (2) must match"));
@@ -359,7 +391,12 @@ mod tests {
     fn expand_uses_zero_strides() {
         let l = Layout::contiguous(&[3, 1]).expand(&[2, 3, 4]).unwrap();
         assert_eq!(l.strides.as_slice(), &[0, 1, 0]);
-        assert_eq!(l.offsets(), (0..2).flat_map(|_| (0..3).flat_map(|i| [i; 4])).collect::<Vec<_>>());
+        assert_eq!(
+            l.offsets(),
+            (0..2)
+                .flat_map(|_| (0..3).flat_map(|i| [i; 4]))
+                .collect::<Vec<_>>()
+        );
         assert!(Layout::contiguous(&[3]).expand(&[4]).is_err());
     }
 
@@ -387,17 +424,23 @@ mod tests {
         assert_eq!(l.view(&[6, 4]).unwrap().strides.as_slice(), &[4, 1]);
         let t = l.transpose(1, 2); // shape [2, 4, 3]
         assert!(t.view(&[8, 3]).is_none());
-        assert_eq!(t.view(&[2, 4, 3, 1]).unwrap().shape.as_slice(), &[2, 4, 3, 1]);
+        assert_eq!(
+            t.view(&[2, 4, 3, 1]).unwrap().shape.as_slice(),
+            &[2, 4, 3, 1]
+        );
         assert_eq!(t.view(&[2, 12]), None);
         let e = Layout::contiguous(&[2, 3]).transpose(0, 1); // [3, 2]
-        assert_eq!(e.view(&[3, 2, 1]).unwrap().strides.as_slice(), &[1, 3, 1]);
+        assert_eq!(e.view(&[3, 2, 1]).unwrap().strides.as_slice(), &[1, 3, 3]); // as torch
     }
 
     #[test]
     fn infer_shape_resolves_minus_one() {
         assert_eq!(infer_shape(&[-1, 3], 6).unwrap().as_slice(), &[2, 3]);
         let e = infer_shape(&[4, -1], 6).unwrap_err();
-        assert_eq!(e.to_string(), "shape '[4, -1]' is invalid for input of size 6");
+        assert_eq!(
+            e.to_string(),
+            "shape '[4, -1]' is invalid for input of size 6"
+        );
         assert!(infer_shape(&[-1, -1], 6).is_err());
     }
 

@@ -135,7 +135,11 @@ impl Tensor {
     pub fn from_buffer(buffer: Buffer, shape: &[usize]) -> Tensor {
         debug_assert_eq!(buffer.len(), layout::numel(shape));
         let dtype = buffer.dtype();
-        Tensor { storage: Arc::new(Storage::new(buffer)), layout: Layout::contiguous(shape), dtype }
+        Tensor {
+            storage: Arc::new(Storage::new(buffer)),
+            layout: Layout::contiguous(shape),
+            dtype,
+        }
     }
 
     pub fn from_vec<T: Element>(v: Vec<T>, shape: &[usize]) -> Tensor {
@@ -145,7 +149,11 @@ impl Tensor {
     pub fn zeros(shape: &[usize], dtype: DType) -> Result<Tensor> {
         let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
         let Some(n) = n else {
-            bail!(Runtime, "Trying to create tensor with a number of elements that overflows: {}", shape_str(shape));
+            bail!(
+                Runtime,
+                "Trying to create tensor with a number of elements that overflows: {}",
+                shape_str(shape)
+            );
         };
         Ok(Tensor::from_buffer(Buffer::zeros(dtype, n)?, shape))
     }
@@ -199,12 +207,20 @@ impl Tensor {
 
     /// A view with another layout over the same storage.
     pub fn with_layout(&self, layout: Layout) -> Tensor {
-        Tensor { storage: self.storage.clone(), layout, dtype: self.dtype }
+        Tensor {
+            storage: self.storage.clone(),
+            layout,
+            dtype: self.dtype,
+        }
     }
 
     /// The `legacy[shape]` description used in autograd error messages.
     pub fn type_description(&self) -> String {
-        format!("torch.{} {}", self.dtype.legacy_name(), shape_str(self.shape()))
+        format!(
+            "torch.{} {}",
+            self.dtype.legacy_name(),
+            shape_str(self.shape())
+        )
     }
 
     // ----- reading ------------------------------------------------------------------------
@@ -225,7 +241,10 @@ impl Tensor {
 
     /// A contiguous copy (or this tensor when it already is contiguous).
     pub fn contiguous(&self) -> Tensor {
-        if self.is_contiguous() && self.layout.offset == 0 && self.storage.read().len() == self.numel() {
+        if self.is_contiguous()
+            && self.layout.offset == 0
+            && self.storage.read().len() == self.numel()
+        {
             return self.clone();
         }
         self.clone_data()
@@ -255,7 +274,11 @@ impl Tensor {
     // ----- elementwise --------------------------------------------------------------------
 
     pub fn unary(&self, op: UnaryOp) -> Tensor {
-        let x = if op.needs_float() { self.cast(self.dtype.to_float()) } else { self.clone() };
+        let x = if op.needs_float() {
+            self.cast(self.dtype.to_float())
+        } else {
+            self.clone()
+        };
         if x.dtype.is_float() {
             dispatch_float!(x.dtype, T => x.unary_float::<T>(op))
         } else {
@@ -360,14 +383,15 @@ impl Tensor {
                 BinaryOp::Mul => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x * y),
                 BinaryOp::Div => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x / y),
                 BinaryOp::Pow => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x.powf(y)),
-                BinaryOp::Maximum => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| if x >= y || x != x { x } else { y }),
-                BinaryOp::Minimum => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| if x <= y || x != x { x } else { y }),
+                BinaryOp::Maximum => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| if x >= y || x.is_nan() { x } else { y }),
+                BinaryOp::Minimum => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| if x <= y || x.is_nan() { x } else { y }),
             };
             Tensor::from_vec(v, &shape)
         });
         Ok(out)
     }
 
+    #[allow(clippy::bool_comparison)] // one generic body also serves bool tensors
     pub fn compare(&self, op: CompareOp, other: &Tensor) -> Result<Tensor> {
         let shape = layout::broadcast_shapes(self.shape(), other.shape())?;
         let dtype = self.promote_with(other);
@@ -407,7 +431,11 @@ impl Tensor {
 
     /// Sum over `dims` (distinct, wrapped); the reduced dims are dropped or kept as size 1.
     pub fn sum_dims(&self, dims: &[usize], keepdim: bool) -> Tensor {
-        let dtype = if self.dtype == DType::Bool { DType::I64 } else { self.dtype };
+        let dtype = if self.dtype == DType::Bool {
+            DType::I64
+        } else {
+            self.dtype
+        };
         let x = self.cast(dtype);
         let nd = x.ndim();
         let kept: Vec<usize> = (0..nd).filter(|d| !dims.contains(d)).collect();
@@ -436,7 +464,11 @@ impl Tensor {
     /// `max`/`min` along `dim`: values and int64 indices.
     pub fn extreme_dim(&self, dim: usize, keepdim: bool, max: bool) -> Result<(Tensor, Tensor)> {
         if self.shape()[dim] == 0 {
-            bail!(Index, "max(): Expected reduction dim {} to have non-zero size.", dim);
+            bail!(
+                Index,
+                "max(): Expected reduction dim {} to have non-zero size.",
+                dim
+            );
         }
         let (rows, outer_shape) = self.rows_along(dim);
         let n = self.shape()[dim];
@@ -617,7 +649,11 @@ fn clamp<T: PartialOrd + Copy>(v: T, lo: Option<T>, hi: Option<T>) -> T {
 
 /// `[outer, shape[dim], inner]` sizes around one dimension.
 pub fn split_at_dim(shape: &[usize], dim: usize) -> (usize, usize, usize) {
-    (shape[..dim].iter().product(), shape[dim], shape[dim + 1..].iter().product())
+    (
+        shape[..dim].iter().product(),
+        shape[dim],
+        shape[dim + 1..].iter().product(),
+    )
 }
 
 /// The shape after reducing `dims`.

@@ -41,8 +41,18 @@ impl Foreign {
     /// # Safety
     /// `ptr` must address `len` properly aligned, initialised elements of `dtype` that stay
     /// valid (and are not freed or moved) for as long as `owner` is alive.
-    pub unsafe fn new(dtype: DType, ptr: *mut u8, len: usize, owner: Box<dyn std::any::Any + Send + Sync>) -> Foreign {
-        Foreign { dtype, ptr, len, _owner: owner }
+    pub unsafe fn new(
+        dtype: DType,
+        ptr: *mut u8,
+        len: usize,
+        owner: Box<dyn std::any::Any + Send + Sync>,
+    ) -> Foreign {
+        Foreign {
+            dtype,
+            ptr,
+            len,
+            _owner: owner,
+        }
     }
 
     /// The elements as a slice of `T` (whose dtype the caller has checked).
@@ -131,7 +141,10 @@ pub struct Storage {
 
 impl Storage {
     pub fn new(buffer: Buffer) -> Storage {
-        Storage { buffer: RwLock::new(buffer), version: AtomicU64::new(0) }
+        Storage {
+            buffer: RwLock::new(buffer),
+            version: AtomicU64::new(0),
+        }
     }
 
     pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {

@@ -39,11 +39,18 @@ def grad(
     if retain_graph is None:
         retain_graph = create_graph
     return tuple(
-        _core._grad(outputs, inputs, grads, bool(retain_graph), bool(create_graph),
-                    bool(allow_unused))
+        _core._grad(
+            outputs, inputs, grads, bool(retain_graph), bool(create_graph), bool(allow_unused)
+        )
     )
 
 
 __all__ = [
-    "Variable", "backward", "grad", "gradcheck", "no_grad", "enable_grad", "set_grad_enabled",
+    "Variable",
+    "backward",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "no_grad",
+    "set_grad_enabled",
 ]

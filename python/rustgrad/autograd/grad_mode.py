@@ -32,21 +32,21 @@ class _GradModeContext:
         return wrapper
 
 
-class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+class no_grad(_GradModeContext):  # lower-case: PyTorch's name
     """Disable graph recording inside the block (or decorated function)."""
 
     def __init__(self):
         self._enabled = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801
+class enable_grad(_GradModeContext):
     """Enable graph recording inside the block, e.g. within ``no_grad``."""
 
     def __init__(self):
         self._enabled = True
 
 
-class set_grad_enabled(_GradModeContext):  # noqa: N801
+class set_grad_enabled(_GradModeContext):
     """Set grad mode; takes effect immediately, and restores on exit when used with ``with``."""
 
     def __init__(self, mode: bool):

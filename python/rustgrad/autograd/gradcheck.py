@@ -70,7 +70,7 @@ def _numerical_jacobians(func, inputs, wrt, out_index, out_numels, eps):
 
         def evaluate(values, i=i, x=x):
             copy = _rg.tensor(values, dtype=x.dtype, requires_grad=x.requires_grad)
-            args = inputs[:i] + (copy,) + inputs[i + 1:]
+            args = inputs[:i] + (copy,) + inputs[i + 1 :]
             outs = _outputs_of(func, args)
             return [_to_numpy(outs[k]).reshape(-1) for k in out_index]
 
@@ -101,7 +101,10 @@ def _analytical_jacobians(inputs, wrt, outputs, out_index):
             one_hot.reshape(-1)[m] = 1.0
             grad_output = _rg.tensor(one_hot, dtype=out.dtype)
             grads = _rg.autograd.grad(
-                [out], diff_inputs, grad_outputs=[grad_output], retain_graph=True,
+                [out],
+                diff_inputs,
+                grad_outputs=[grad_output],
+                retain_graph=True,
                 allow_unused=True,
             )
             for row, (x, g) in enumerate(zip(diff_inputs, grads)):

@@ -44,7 +44,11 @@ fn broadcast_strides(layout: &Layout, shape: &[usize]) -> Strides {
     let mut strides: Strides = SmallVec::from_elem(0, shape.len());
     for i in lead..shape.len() {
         let d = layout.shape[i - lead];
-        strides[i] = if d == 1 && shape[i] != 1 { 0 } else { layout.strides[i - lead] };
+        strides[i] = if d == 1 && shape[i] != 1 {
+            0
+        } else {
+            layout.strides[i - lead]
+        };
     }
     strides
 }
@@ -110,7 +114,10 @@ where
         let (sa, sb) = (&a[la.offset..la.offset + n], &b[lb.offset..lb.offset + n]);
         if n >= PARALLEL_THRESHOLD {
             let mut out = Vec::with_capacity(n);
-            sa.par_iter().zip(sb.par_iter()).map(|(&x, &y)| f(x, y)).collect_into_vec(&mut out);
+            sa.par_iter()
+                .zip(sb.par_iter())
+                .map(|(&x, &y)| f(x, y))
+                .collect_into_vec(&mut out);
             return out;
         }
         return sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect();
@@ -126,7 +133,9 @@ where
     }
     let (sa, sb) = (broadcast_strides(la, shape), broadcast_strides(lb, shape));
     let mut out = Vec::with_capacity(n);
-    for_each_offsets(shape, [&sa, &sb], [la.offset, lb.offset], |[i, j]| out.push(f(a[i], b[j])));
+    for_each_offsets(shape, [&sa, &sb], [la.offset, lb.offset], |[i, j]| {
+        out.push(f(a[i], b[j]))
+    });
     out
 }
 
@@ -147,12 +156,18 @@ where
     T: Copy,
     F: Fn(C, T, T) -> U,
 {
-    let (sc, sa, sb) =
-        (broadcast_strides(lc, shape), broadcast_strides(la, shape), broadcast_strides(lb, shape));
+    let (sc, sa, sb) = (
+        broadcast_strides(lc, shape),
+        broadcast_strides(la, shape),
+        broadcast_strides(lb, shape),
+    );
     let mut out = Vec::with_capacity(shape.iter().product());
-    for_each_offsets(shape, [&sc, &sa, &sb], [lc.offset, la.offset, lb.offset], |[k, i, j]| {
-        out.push(f(c[k], a[i], b[j]))
-    });
+    for_each_offsets(
+        shape,
+        [&sc, &sa, &sb],
+        [lc.offset, la.offset, lb.offset],
+        |[k, i, j]| out.push(f(c[k], a[i], b[j])),
+    );
     out
 }
 
@@ -171,7 +186,11 @@ pub fn write_into<T: Copy>(dst: &mut [T], dst_layout: &Layout, src: &[T], src_sh
 
 /// Adds `src` (contiguous in `dst_layout`'s order) into the addressed elements of `dst`;
 /// repeated offsets (an expanded destination) accumulate.
-pub fn add_into<T: Copy + std::ops::Add<Output = T>>(dst: &mut [T], dst_layout: &Layout, src: &[T]) {
+pub fn add_into<T: Copy + std::ops::Add<Output = T>>(
+    dst: &mut [T],
+    dst_layout: &Layout,
+    src: &[T],
+) {
     let mut k = 0;
     dst_layout.for_each_offset(|o| {
         dst[o] = dst[o] + src[k];
@@ -195,7 +214,14 @@ mod tests {
     fn zip_broadcasts_like_a_naive_loop() {
         let a: Vec<f64> = (0..6).map(|v| v as f64).collect(); // [2, 3]
         let b: Vec<f64> = vec![10.0, 20.0]; // [2, 1]
-        let out = zip(&a, &Layout::contiguous(&[2, 3]), &b, &Layout::contiguous(&[2, 1]), &[2, 3], |x, y| x + y);
+        let out = zip(
+            &a,
+            &Layout::contiguous(&[2, 3]),
+            &b,
+            &Layout::contiguous(&[2, 1]),
+            &[2, 3],
+            |x, y| x + y,
+        );
         let mut naive = vec![];
         for i in 0..2 {
             for j in 0..3 {
@@ -217,7 +243,16 @@ mod tests {
         let l = Layout::contiguous(&[3]);
         let a = vec![1, 2, 3];
         let b = vec![-1];
-        let out = zip3(&c, &l, &a, &l, &b, &Layout::contiguous(&[1]), &[3], |c, a, b| if c { a } else { b });
+        let out = zip3(
+            &c,
+            &l,
+            &a,
+            &l,
+            &b,
+            &Layout::contiguous(&[1]),
+            &[3],
+            |c, a, b| if c { a } else { b },
+        );
         assert_eq!(out, vec![1, -1, 3]);
         let mut dst = vec![0i64; 6];
         let col = Layout::contiguous(&[2, 3]).select(1, 1);

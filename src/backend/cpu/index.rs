@@ -3,7 +3,13 @@
 use crate::backend::Num;
 
 /// `out[o, k, i] = x[o, index[k], i]` (indices already wrapped and bounds-checked).
-pub fn index_select<T: Copy>(x: &[T], outer: usize, n: usize, inner: usize, index: &[usize]) -> Vec<T> {
+pub fn index_select<T: Copy>(
+    x: &[T],
+    outer: usize,
+    n: usize,
+    inner: usize,
+    index: &[usize],
+) -> Vec<T> {
     let mut out = Vec::with_capacity(outer * index.len() * inner);
     for o in 0..outer {
         let base = o * n * inner;
@@ -63,7 +69,11 @@ mod tests {
         // <select(x), g> == <x, add(g)>
         let g2: Vec<f64> = (0..18).map(|v| (v as f64) * 0.5 - 2.0).collect();
         let lhs: f64 = s.iter().zip(&g2).map(|(a, b)| a * b).sum();
-        let rhs: f64 = x.iter().zip(&index_add(&g2, 2, 4, 3, &idx)).map(|(a, b)| a * b).sum();
+        let rhs: f64 = x
+            .iter()
+            .zip(&index_add(&g2, 2, 4, 3, &idx))
+            .map(|(a, b)| a * b)
+            .sum();
         assert!((lhs - rhs).abs() < 1e-9);
     }
 

@@ -21,8 +21,12 @@ pub fn batched_matmul<T: Num>(lhs: &[T], ll: &Layout, rhs: &[T], rl: &Layout) ->
     }
     // Offsets of every batch's matrix in each operand.
     let batch_offsets = |l: &Layout| {
-        Layout { shape: batch_shape.into(), strides: l.strides[..nd - 2].into(), offset: l.offset }
-            .offsets()
+        Layout {
+            shape: batch_shape.into(),
+            strides: l.strides[..nd - 2].into(),
+            offset: l.offset,
+        }
+        .offsets()
     };
     let (lo, ro) = (batch_offsets(ll), batch_offsets(rl));
     let (lrs, lcs) = (ll.strides[nd - 2], ll.strides[nd - 1]);
@@ -32,7 +36,18 @@ pub fn batched_matmul<T: Num>(lhs: &[T], ll: &Layout, rhs: &[T], rl: &Layout) ->
         if k == 0 {
             continue;
         }
-        matmul_one(dst, m, k, n, &lhs[lo[bi]..], lrs, lcs, &rhs[ro[bi]..], rrs, rcs);
+        matmul_one(
+            dst,
+            m,
+            k,
+            n,
+            &lhs[lo[bi]..],
+            lrs,
+            lcs,
+            &rhs[ro[bi]..],
+            rrs,
+            rcs,
+        );
     }
     out
 }
@@ -118,7 +133,10 @@ pub fn naive<T: Num>(
 
 /// Keeps the `Element` import honest for integer products.
 pub fn supports_gemm<T: Element>() -> bool {
-    matches!(T::DTYPE, crate::tensor::DType::F32 | crate::tensor::DType::F64)
+    matches!(
+        T::DTYPE,
+        crate::tensor::DType::F32 | crate::tensor::DType::F64
+    )
 }
 
 #[cfg(test)]
@@ -137,7 +155,12 @@ mod tests {
         let a: Vec<f64> = (0..m * k).map(|v| ((v * 7 % 13) as f64) - 6.0).collect();
         let b: Vec<f64> = (0..k * n).map(|v| ((v * 5 % 11) as f64) * 0.5).collect();
         let expect = reference(&a, &b, m, k, n);
-        let got = batched_matmul(&a, &Layout::contiguous(&[m, k]), &b, &Layout::contiguous(&[k, n]));
+        let got = batched_matmul(
+            &a,
+            &Layout::contiguous(&[m, k]),
+            &b,
+            &Layout::contiguous(&[k, n]),
+        );
         assert_eq!(got, expect);
         // a^T stored as [k, m], read back transposed without a copy.
         let mut at = vec![0.0; m * k];
@@ -161,7 +184,11 @@ mod tests {
         for bi in 0..2 {
             for i in 0..2 {
                 for j in 0..2 {
-                    expect.push((0..3).map(|p| a[bi * 6 + i * 3 + p] * b[p * 2 + j]).sum::<i64>());
+                    expect.push(
+                        (0..3)
+                            .map(|p| a[bi * 6 + i * 3 + p] * b[p * 2 + j])
+                            .sum::<i64>(),
+                    );
                 }
             }
         }

@@ -20,7 +20,12 @@ fn splitmix(x: &mut u64) -> u64 {
 
 pub fn manual_seed(seed: u64) {
     let mut x = seed;
-    *STATE.lock() = [splitmix(&mut x), splitmix(&mut x), splitmix(&mut x), splitmix(&mut x)];
+    *STATE.lock() = [
+        splitmix(&mut x),
+        splitmix(&mut x),
+        splitmix(&mut x),
+        splitmix(&mut x),
+    ];
 }
 
 fn next(s: &mut [u64; 4]) -> u64 {
@@ -38,7 +43,9 @@ fn next(s: &mut [u64; 4]) -> u64 {
 /// `n` draws from U[0, 1).
 pub fn uniform(n: usize) -> Vec<f64> {
     let mut s = STATE.lock();
-    (0..n).map(|_| (next(&mut s) >> 11) as f64 * (1.0 / (1u64 << 53) as f64)).collect()
+    (0..n)
+        .map(|_| (next(&mut s) >> 11) as f64 * (1.0 / (1u64 << 53) as f64))
+        .collect()
 }
 
 /// `n` draws from N(0, 1) (Box-Muller).
@@ -70,7 +77,10 @@ mod tests {
         assert_eq!(a, b);
         let mean = a.iter().sum::<f64>() / a.len() as f64;
         let var = a.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / a.len() as f64;
-        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
         let u = uniform(10_000);
         assert!(u.iter().all(|&v| (0.0..1.0).contains(&v)));
     }

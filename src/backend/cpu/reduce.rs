@@ -30,7 +30,10 @@ pub fn sum_rows<T: Num>(x: &[T], outer: usize, n: usize) -> Vec<T> {
         return vec![T::ZERO; outer];
     }
     if outer == 1 && n >= PARALLEL_THRESHOLD {
-        let parts: Vec<T> = x[..n].par_chunks(PARALLEL_THRESHOLD).map(sum_slice).collect();
+        let parts: Vec<T> = x[..n]
+            .par_chunks(PARALLEL_THRESHOLD)
+            .map(sum_slice)
+            .collect();
         return vec![sum_slice(&parts)];
     }
     if outer * n >= PARALLEL_THRESHOLD && outer > 1 {
@@ -110,9 +113,15 @@ pub fn softmax_rows<T: Float>(x: &[T], outer: usize, n: usize, log: bool) -> Vec
         return out;
     }
     if outer * n >= PARALLEL_THRESHOLD {
-        x[..outer * n].par_chunks(n).zip(out.par_chunks_mut(n)).for_each(one_row);
+        x[..outer * n]
+            .par_chunks(n)
+            .zip(out.par_chunks_mut(n))
+            .for_each(one_row);
     } else {
-        x[..outer * n].chunks(n).zip(out.chunks_mut(n)).for_each(one_row);
+        x[..outer * n]
+            .chunks(n)
+            .zip(out.chunks_mut(n))
+            .for_each(one_row);
     }
     out
 }

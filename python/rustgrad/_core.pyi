@@ -1,0 +1,804 @@
+"""Type stubs for ``rustgrad._core``, the PyO3 extension (sources: ``src/python/*.rs``).
+
+Shapes are written as tuples: ``(n, m)`` is a 2-d tensor, ``(*, n)`` any leading dims. Every
+op that returns a new tensor records a ``grad_fn`` when an input requires grad and grad mode
+is on; ops that end in ``_`` work in place and return ``self``.
+"""
+
+import builtins
+from collections.abc import Iterator, Sequence
+from typing import Any, SupportsIndex, final, overload
+
+import numpy as np
+from numpy.typing import DTypeLike as _NpDTypeLike
+from numpy.typing import NDArray
+from typing_extensions import Self, TypeAlias
+
+from rustgrad import return_types as _return_types
+from rustgrad._size import Size
+
+# ----- argument aliases (stub-only) ------------------------------------------------------------
+
+_Number: TypeAlias = bool | int | float
+# A tensor, a Python number (wrapped like PyTorch wraps numbers), or a NumPy array.
+_Operand: TypeAlias = Tensor | _Number | NDArray[Any]
+# What ``tensor()`` and ``Tensor(data)`` read: a number, (nested) sequences of numbers or 0-d
+# tensors, a NumPy array or scalar, or a tensor.
+_Data: TypeAlias = _Number | np.generic | NDArray[Any] | Tensor | Sequence[Any]
+# A ``rustgrad.dtype``, or a name / type naming one: "float32", "float", "float64", "double",
+# "int64", "int", "long", "bool", "bool_", builtins ``float`` / ``int`` / ``bool``, NumPy types.
+_DTypeArg: TypeAlias = dtype | str | type
+# ``"cpu"``, ``"cuda"``, ``"cuda:0"`` or a ``rustgrad.device``. This build only runs on the CPU:
+# a CUDA device raises RuntimeError.
+_DeviceArg: TypeAlias = device | str
+# One index of ``x[key]``: int, slice, None (new axis), ``...``, an integer or bool tensor, or a
+# list / NumPy array of indices.
+_IndexItem: TypeAlias = (
+    SupportsIndex | slice | builtins.ellipsis | None | Tensor | Sequence[Any] | NDArray[Any]
+)
+_Index: TypeAlias = _IndexItem | tuple[_IndexItem, ...]
+_Dims: TypeAlias = int | Sequence[int]
+_DType: TypeAlias = dtype
+_Device: TypeAlias = device
+
+# ----- dtype and device ------------------------------------------------------------------------
+
+@final
+class dtype:
+    """An element type; one object each: ``float32``, ``float64``, ``int64``, ``bool_``.
+
+    Compare with ``is`` or ``==``; repr is ``rustgrad.float32``. Not constructible.
+    """
+
+    @property
+    def is_floating_point(self) -> bool:
+        """True for ``float32`` and ``float64``."""
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element (4, 8, 8, 1)."""
+
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class device:
+    """Where a tensor lives: ``device("cpu")``, ``device("cuda", 0)``, ``device("cuda:1")``.
+
+    ``device(0)`` means ``cuda:0``; a ``device`` argument is returned as a copy. Only the
+    ``cpu`` and ``cuda`` types are known (anything else raises RuntimeError).
+    """
+
+    def __init__(self, kind: str | int | device, index: int | None = None) -> None: ...
+    @property
+    def type(self) -> str:
+        """``"cpu"`` or ``"cuda"``."""
+
+    @property
+    def index(self) -> int | None:
+        """The device ordinal, or None when unspecified."""
+
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+float32: dtype
+float64: dtype
+int64: dtype
+bool_: dtype
+
+# ----- graph nodes -----------------------------------------------------------------------------
+
+@final
+class Node:
+    """A recorded op of the backward graph (``t.grad_fn``), e.g. ``AddBackward0``.
+
+    Not constructible. Two ``Node`` objects for the same graph node compare equal.
+    """
+
+    def name(self) -> str:
+        """The node's PyTorch name, e.g. ``"AddBackward0"``."""
+
+    @property
+    def next_functions(self) -> tuple[tuple[Node | AccumulateGrad | None, int], ...]:
+        """One ``(node, 0)`` pair per input of the op, in input order.
+
+        ``node`` is an ``AccumulateGrad`` for a leaf that requires grad, a ``Node`` for an
+        intermediate result, and None for an input that needs no gradient.
+        """
+
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class AccumulateGrad:
+    """The graph node that accumulates into a leaf's ``.grad``. Not constructible."""
+
+    def name(self) -> str:
+        """Always ``"torch::autograd::AccumulateGrad"``."""
+
+    @property
+    def variable(self) -> Tensor:
+        """The leaf tensor this node accumulates into (the very object, while it lives)."""
+
+    @property
+    def next_functions(self) -> tuple[()]:
+        """Always empty: a leaf has no inputs."""
+
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class StorageOwner:
+    """Keeps a tensor's storage alive for NumPy arrays that view it (the ``.base`` of
+    ``t.numpy()``). Internal; not constructible."""
+
+# ----- Tensor ----------------------------------------------------------------------------------
+
+@final
+class Tensor:
+    """An n-dimensional array with autograd support (also ``rustgrad.autograd.Variable``).
+
+    ``Tensor(2, 3)`` is a float32 tensor of shape ``(2, 3)`` filled with zeros (``Tensor()``
+    has shape ``(0,)``); ``Tensor(data)`` copies a list, tuple or NumPy array into float32,
+    like ``torch.Tensor``. Prefer :func:`tensor`, which infers the dtype.
+    """
+
+    @overload
+    def __init__(self, *size: int) -> None: ...
+    @overload
+    def __init__(self, data: _Data, /) -> None: ...
+
+    # ----- autograd attributes -----
+
+    @property
+    def data(self) -> Tensor:
+        """The same data without history (shares storage). Assigning a tensor replaces this
+        tensor's data (its shape and dtype may change)."""
+
+    @data.setter
+    def data(self, value: Tensor) -> None: ...
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient, same shape as ``self``; None until a backward reaches it.
+
+        Reading it on a non-leaf that does not ``retain_grad()`` warns (UserWarning). Assign
+        None to clear it, or a tensor of the same shape (else RuntimeError).
+        """
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None: ...
+    @property
+    def grad_fn(self) -> Node | None:
+        """The node that made this tensor; None for leaves."""
+
+    @property
+    def requires_grad(self) -> builtins.bool:
+        """Whether gradients flow to this tensor. Only leaves may be set (non-leaves raise
+        RuntimeError); only floating tensors may require grad."""
+
+    @requires_grad.setter
+    def requires_grad(self, value: builtins.bool) -> None: ...
+    def requires_grad_(self, requires_grad: builtins.bool = True) -> Self:
+        """Set ``requires_grad`` in place; returns ``self``."""
+
+    @property
+    def is_leaf(self) -> builtins.bool:
+        """True for tensors not produced by a recorded op (including all that do not require
+        grad)."""
+
+    @property
+    def retains_grad(self) -> builtins.bool:
+        """True for a non-leaf after ``retain_grad()``."""
+
+    def retain_grad(self) -> None:
+        """Make backward populate ``.grad`` of this non-leaf tensor too."""
+
+    def detach(self) -> Tensor:
+        """Same data (shared storage), no history, ``requires_grad=False``."""
+
+    def detach_(self) -> Self:
+        """Drop this tensor's history in place: makes it a leaf that does not require grad."""
+
+    @property
+    def _version(self) -> int:
+        """Counter of in-place writes to the storage (checked by backward)."""
+
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: builtins.bool | None = None,
+        create_graph: builtins.bool = False,
+        inputs: Tensor | Sequence[Tensor] | None = None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's ``.grad``.
+
+        ``gradient`` (same shape as ``self``) may be left out only for a one-element tensor.
+        ``retain_graph`` defaults to ``create_graph``; ``inputs`` limits accumulation to those
+        tensors.
+        """
+
+    # ----- metadata -----
+
+    @property
+    def shape(self) -> Size:
+        """The sizes, e.g. ``rustgrad.Size([2, 3])``."""
+
+    @overload
+    def size(self, dim: None = None) -> Size:
+        """The sizes, as ``shape``."""
+
+    @overload
+    def size(self, dim: int) -> int:
+        """The size of dimension ``dim`` (negative counts from the end)."""
+
+    def dim(self) -> int:
+        """Number of dimensions (0 for a scalar)."""
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions, as ``dim()``."""
+
+    def numel(self) -> int:
+        """Number of elements (product of the sizes)."""
+
+    def nelement(self) -> int:
+        """Alias of ``numel()``."""
+
+    @property
+    def dtype(self) -> _DType:
+        """The element type."""
+
+    @property
+    def device(self) -> _Device:
+        """Always ``device(type='cpu')`` in this build."""
+
+    @property
+    def is_cuda(self) -> builtins.bool:
+        """Always False in this build."""
+
+    def is_floating_point(self) -> builtins.bool:
+        """True for float32 and float64 tensors."""
+
+    def is_contiguous(self) -> builtins.bool:
+        """True when the elements are laid out row-major without gaps."""
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+
+    def data_ptr(self) -> int:
+        """Address of the first element."""
+
+    def stride(self) -> tuple[int, ...]:
+        """Elements to step in storage per index step, one entry per dimension."""
+
+    # ----- conversion -----
+
+    def item(self) -> _Number:
+        """The value of a one-element tensor (any shape) as a Python bool, int or float."""
+
+    def tolist(self) -> Any:
+        """Nested lists of Python numbers; a bare number for a 0-d tensor."""
+
+    def numpy(self, force: builtins.bool = False) -> NDArray[Any]:
+        """A NumPy array sharing this tensor's memory (same shape and strides).
+
+        Raises RuntimeError for a tensor that requires grad unless ``force``.
+        """
+
+    def __array__(
+        self, dtype: _NpDTypeLike | None = None, copy: builtins.bool | None = None
+    ) -> NDArray[Any]: ...
+    def __len__(self) -> int:
+        """Size of dimension 0 (TypeError for a 0-d tensor)."""
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The sub-tensors ``self[0], self[1], ...`` along dimension 0."""
+
+    def __bool__(self) -> builtins.bool: ...
+    def __float__(self) -> builtins.float: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __hash__(self) -> int:
+        """Identity hash (tensors are usable as dict keys; ``==`` is elementwise)."""
+
+    def float(self) -> Tensor:
+        """As float32 (``self`` when it already is)."""
+
+    def double(self) -> Tensor:
+        """As float64 (``self`` when it already is)."""
+
+    def long(self) -> Tensor:
+        """As int64 (``self`` when it already is)."""
+
+    def bool(self) -> Tensor:
+        """As bool (``self`` when it already is)."""
+
+    @overload
+    def to(self, dtype: _DType, /) -> Tensor:
+        """As ``dtype`` (``self`` when it already is)."""
+
+    @overload
+    def to(self, other: Tensor, /) -> Tensor:
+        """As ``other``'s dtype (``self`` when it already is)."""
+
+    @overload
+    def to(self, device: _DeviceArg | None = None, dtype: _DType | None = None) -> Tensor:
+        """To ``device`` (CPU only in this build) and ``dtype``; ``self`` when nothing changes."""
+
+    def cuda(
+        self, device: _DeviceArg | int | None = None, non_blocking: builtins.bool = False
+    ) -> Tensor:
+        """Always raises RuntimeError: this build has no CUDA backend."""
+
+    def cpu(self) -> Self:
+        """``self`` (tensors always live on the CPU)."""
+
+    # ----- arithmetic (broadcasting; Python numbers take the tensor's dtype kind) -----
+
+    def __add__(self, other: _Operand, /) -> Tensor: ...
+    def __radd__(self, other: _Operand, /) -> Tensor: ...
+    def __sub__(self, other: _Operand, /) -> Tensor: ...
+    def __rsub__(self, other: _Operand, /) -> Tensor: ...
+    def __mul__(self, other: _Operand, /) -> Tensor: ...
+    def __rmul__(self, other: _Operand, /) -> Tensor: ...
+    def __truediv__(self, other: _Operand, /) -> Tensor: ...
+    def __rtruediv__(self, other: _Operand, /) -> Tensor: ...
+    def __pow__(self, exponent: _Operand, modulo: None = None, /) -> Tensor: ...
+    def __rpow__(self, base: _Operand, modulo: None = None, /) -> Tensor: ...
+    def __matmul__(self, other: Tensor, /) -> Tensor: ...
+    def __rmatmul__(self, other: Tensor, /) -> Tensor: ...
+    def __neg__(self) -> Tensor: ...
+    def __pos__(self) -> Self: ...
+    def __abs__(self) -> Tensor: ...
+    def __iadd__(self, other: _Operand, /) -> Self: ...
+    def __isub__(self, other: _Operand, /) -> Self: ...
+    def __imul__(self, other: _Operand, /) -> Self: ...
+    def __itruediv__(self, other: _Operand, /) -> Self: ...
+    def add(self, other: _Operand, alpha: builtins.float | None = None) -> Tensor:
+        """``self + alpha * other`` (broadcast shape)."""
+
+    def sub(self, other: _Operand, alpha: builtins.float | None = None) -> Tensor:
+        """``self - alpha * other`` (broadcast shape)."""
+
+    def mul(self, other: _Operand) -> Tensor:
+        """``self * other`` (broadcast shape)."""
+
+    def div(self, other: _Operand) -> Tensor:
+        """``self / other`` (broadcast shape; true division)."""
+
+    def pow(self, exponent: _Operand) -> Tensor:
+        """``self ** exponent`` (broadcast shape)."""
+
+    def matmul(self, other: Tensor) -> Tensor:
+        """``self @ other`` with NumPy's rules: ``(n, k) @ (k, m) -> (n, m)``; 1-d operands are
+        promoted and squeezed back (``(k,) @ (k,) -> ()``); batch dims ``(*b, n, k)``
+        broadcast."""
+
+    def mm(self, other: Tensor) -> Tensor:
+        """``(n, k) @ (k, m) -> (n, m)``, 2-d operands only."""
+
+    def dot(self, other: Tensor) -> Tensor:
+        """``(k,) . (k,) -> ()``, 1-d operands only."""
+
+    def maximum(self, other: Tensor) -> Tensor:
+        """Elementwise maximum (broadcast shape)."""
+
+    def minimum(self, other: Tensor) -> Tensor:
+        """Elementwise minimum (broadcast shape)."""
+
+    def neg(self) -> Tensor:
+        """``-self`` (same shape)."""
+
+    def abs(self) -> Tensor:
+        """``|self|`` (same shape)."""
+
+    def exp(self) -> Tensor:
+        """Elementwise ``e ** self`` (same shape)."""
+
+    def log(self) -> Tensor:
+        """Elementwise natural logarithm (same shape)."""
+
+    def sqrt(self) -> Tensor:
+        """Elementwise square root (same shape)."""
+
+    def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent (same shape)."""
+
+    def sigmoid(self) -> Tensor:
+        """Elementwise ``1 / (1 + exp(-self))`` (same shape)."""
+
+    def relu(self) -> Tensor:
+        """Elementwise ``max(self, 0)`` (same shape)."""
+
+    def clamp(self, min: builtins.float | None = None, max: builtins.float | None = None) -> Tensor:
+        """Elementwise clip into ``[min, max]`` (same shape); either bound may be None."""
+
+    def clip(self, min: builtins.float | None = None, max: builtins.float | None = None) -> Tensor:
+        """Alias of ``clamp``."""
+
+    # ----- comparisons: bool tensors of the broadcast shape, no gradient -----
+
+    def __eq__(self, other: object, /) -> Tensor: ...  # type: ignore[override]
+    def __ne__(self, other: object, /) -> Tensor: ...  # type: ignore[override]
+    def __lt__(self, other: _Operand, /) -> Tensor: ...
+    def __le__(self, other: _Operand, /) -> Tensor: ...
+    def __gt__(self, other: _Operand, /) -> Tensor: ...
+    def __ge__(self, other: _Operand, /) -> Tensor: ...
+    def eq(self, o: _Operand) -> Tensor:
+        """``self == o`` elementwise."""
+
+    def ne(self, o: _Operand) -> Tensor:
+        """``self != o`` elementwise."""
+
+    def lt(self, o: _Operand) -> Tensor:
+        """``self < o`` elementwise."""
+
+    def le(self, o: _Operand) -> Tensor:
+        """``self <= o`` elementwise."""
+
+    def gt(self, o: _Operand) -> Tensor:
+        """``self > o`` elementwise."""
+
+    def ge(self, o: _Operand) -> Tensor:
+        """``self >= o`` elementwise."""
+
+    # ----- reductions -----
+
+    def sum(
+        self,
+        dim: _Dims | None = None,
+        keepdim: builtins.bool = False,
+        dtype: _DTypeArg | None = None,
+    ) -> Tensor:
+        """Sum over ``dim`` (int or tuple; all dims when None -> shape ``()``).
+
+        Reduced dims are dropped, or kept with size 1 when ``keepdim``. ``dtype`` casts the
+        result.
+        """
+
+    def mean(self, dim: _Dims | None = None, keepdim: builtins.bool = False) -> Tensor:
+        """Mean over ``dim`` (int or tuple; all dims when None -> shape ``()``); floating
+        tensors only."""
+
+    @overload
+    def max(self, dim: None = None, keepdim: builtins.bool = False) -> Tensor:
+        """The largest element, shape ``()``."""
+
+    @overload
+    def max(self, dim: Tensor) -> Tensor:
+        """Elementwise maximum with another tensor, as ``maximum``."""
+
+    @overload
+    def max(self, dim: int, keepdim: builtins.bool = False) -> _return_types.max:
+        """``(values, indices)`` along ``dim``: that dim dropped (size 1 with ``keepdim``);
+        ``indices`` are int64."""
+
+    @overload
+    def min(self, dim: None = None, keepdim: builtins.bool = False) -> Tensor:
+        """The smallest element, shape ``()``."""
+
+    @overload
+    def min(self, dim: Tensor) -> Tensor:
+        """Elementwise minimum with another tensor, as ``minimum``."""
+
+    @overload
+    def min(self, dim: int, keepdim: builtins.bool = False) -> _return_types.min:
+        """``(values, indices)`` along ``dim``: that dim dropped (size 1 with ``keepdim``);
+        ``indices`` are int64."""
+
+    def argmax(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
+        """int64 index of the largest element along ``dim`` (of the flattened tensor when None,
+        shape ``()``)."""
+
+    def argmin(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
+        """int64 index of the smallest element along ``dim`` (of the flattened tensor when
+        None, shape ``()``)."""
+
+    def softmax(self, dim: int, dtype: _DTypeArg | None = None) -> Tensor:
+        """``exp(x) / sum(exp(x))`` along ``dim`` (same shape); ``dtype`` casts the input."""
+
+    def log_softmax(self, dim: int, dtype: _DTypeArg | None = None) -> Tensor:
+        """``log(softmax(x))`` along ``dim``, computed stably (same shape)."""
+
+    # ----- views and shape -----
+
+    @overload
+    def view(self, *shape: int) -> Tensor:
+        """The same storage with a new shape (one size may be -1); needs compatible strides."""
+
+    @overload
+    def view(self, shape: Sequence[int], /) -> Tensor: ...
+    def view_as(self, other: Tensor) -> Tensor:
+        """``view(other.shape)``."""
+
+    @overload
+    def reshape(self, *shape: int) -> Tensor:
+        """A tensor of the new shape (one size may be -1): a view when possible, else a copy."""
+
+    @overload
+    def reshape(self, shape: Sequence[int], /) -> Tensor: ...
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """``reshape(other.shape)``."""
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dims ``start_dim..=end_dim`` into one: ``(2, 3, 4).flatten() -> (24,)``."""
+
+    def squeeze(self, dim: _Dims | None = None) -> Tensor:
+        """Drop size-1 dims (all of them, or those in ``dim`` that have size 1)."""
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a size-1 dim at ``dim``: ``(2, 3).unsqueeze(0) -> (1, 2, 3)``."""
+
+    def t(self) -> Tensor:
+        """Transpose of a tensor with at most 2 dims: ``(n, m) -> (m, n)``."""
+
+    @property
+    def T(self) -> Tensor:
+        """All dims reversed: ``(a, b, c) -> (c, b, a)``."""
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """A view with dims ``dim0`` and ``dim1`` swapped."""
+
+    @overload
+    def permute(self, *dims: int) -> Tensor:
+        """A view with the dims reordered: ``(a, b, c).permute(2, 0, 1) -> (c, a, b)``."""
+
+    @overload
+    def permute(self, dims: Sequence[int], /) -> Tensor: ...
+    @overload
+    def expand(self, *sizes: int) -> Tensor:
+        """A broadcast view: size-1 dims stretched, new leading dims added (-1 keeps a size).
+        ``(3, 1).expand(2, 3, 4) -> (2, 3, 4)``."""
+
+    @overload
+    def expand(self, sizes: Sequence[int], /) -> Tensor: ...
+    def expand_as(self, other: Tensor) -> Tensor:
+        """``expand(other.shape)``."""
+
+    def contiguous(self) -> Tensor:
+        """A row-major copy (``self`` when already contiguous)."""
+
+    def clone(self) -> Tensor:
+        """A copy with its own storage (records ``CloneBackward0``)."""
+
+    # ----- indexing -----
+
+    def __getitem__(self, key: _Index, /) -> Tensor:
+        """Basic (int, slice, None, ``...``) indexing gives views; tensor / list / bool-mask
+        indexing gives copies, as in PyTorch."""
+
+    def __setitem__(self, key: _Index, value: _Operand | _Data, /) -> None:
+        """Write ``value`` (broadcast) into the indexed elements, in place."""
+
+    # ----- in-place -----
+
+    def add_(self, other: _Operand, alpha: builtins.float | None = None) -> Self:
+        """``self += alpha * other``; ``other`` broadcasts to ``self``'s shape."""
+
+    def sub_(self, other: _Operand, alpha: builtins.float | None = None) -> Self:
+        """``self -= alpha * other``; ``other`` broadcasts to ``self``'s shape."""
+
+    def mul_(self, other: _Operand) -> Self:
+        """``self *= other``; ``other`` broadcasts to ``self``'s shape."""
+
+    def div_(self, other: _Operand) -> Self:
+        """``self /= other``; ``other`` broadcasts to ``self``'s shape."""
+
+    def zero_(self) -> Self:
+        """Fill with zeros."""
+
+    def fill_(self, value: _Number | Tensor) -> Self:
+        """Fill with ``value`` (a number or a one-element tensor)."""
+
+    def copy_(self, src: Tensor, non_blocking: builtins.bool = False) -> Self:
+        """Copy ``src`` (broadcast to ``self``'s shape, cast to its dtype) into ``self``."""
+
+    def clamp_(self, min: builtins.float | None = None, max: builtins.float | None = None) -> Self:
+        """Clip into ``[min, max]`` in place."""
+
+# ----- creation ---------------------------------------------------------------------------------
+
+def tensor(
+    data: _Data,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A new leaf tensor copied from ``data``; its shape is the nesting of ``data``.
+
+    The dtype is inferred as PyTorch does (bool, then int64, then float32; NumPy arrays keep
+    their dtype) unless ``dtype`` is given.
+    """
+
+def from_numpy(arr: NDArray[Any]) -> Tensor:
+    """A tensor of ``arr``'s shape and values.
+
+    It shares ``arr``'s memory when ``arr`` is C-contiguous, aligned and writeable with dtype
+    float32, float64, int64 or bool; otherwise it is a copy (other integer dtypes become int64,
+    other float dtypes float32).
+    """
+
+@overload
+def zeros(
+    *size: int,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Zeros of shape ``size`` (float32 by default): ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+
+@overload
+def zeros(
+    size: Sequence[int],
+    /,
+    *,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+@overload
+def ones(
+    *size: int,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Ones of shape ``size`` (float32 by default): ``ones(2, 3)`` or ``ones((2, 3))``."""
+
+@overload
+def ones(
+    size: Sequence[int],
+    /,
+    *,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+def full(
+    size: int | Sequence[int],
+    fill_value: _Number,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``fill_value`` in every element of shape ``size``; the dtype follows the value's type
+    (bool, int64, float32) unless given."""
+
+def zeros_like(
+    input: Tensor,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Zeros of ``input``'s shape and (unless given) dtype."""
+
+def ones_like(
+    input: Tensor,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Ones of ``input``'s shape and (unless given) dtype."""
+
+def arange(
+    start: _Number,
+    end: _Number | None = None,
+    step: _Number | None = None,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``[start, end)`` in steps of ``step``, shape ``(ceil((end - start) / step),)``.
+
+    ``arange(n)`` is ``0..n``. int64 when all bounds are ints, else float32.
+    """
+
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, shape ``(steps,)``
+    (float32 by default)."""
+
+def eye(
+    n: int,
+    m: int | None = None,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Identity matrix of shape ``(n, m)`` (``m`` defaults to ``n``; float32 by default)."""
+
+@overload
+def rand(
+    *size: int,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Uniform samples in ``[0, 1)`` of shape ``size`` (float32 by default)."""
+
+@overload
+def rand(
+    size: Sequence[int],
+    /,
+    *,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+@overload
+def randn(
+    *size: int,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Standard normal samples of shape ``size`` (float32 by default)."""
+
+@overload
+def randn(
+    size: Sequence[int],
+    /,
+    *,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+def manual_seed(seed: int) -> None:
+    """Seed the generator behind ``rand`` and ``randn``."""
+
+# ----- functions on tensors ---------------------------------------------------------------------
+
+def where(condition: Tensor, input: Tensor | _Number, other: Tensor | _Number) -> Tensor:
+    """``input`` where ``condition`` (a bool tensor) holds, else ``other``; all three
+    broadcast together."""
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim: ``(2, 3) + (4, 3) -> (6, 3)`` with ``dim=0``."""
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join equal-shaped tensors along a new dim: k tensors ``(2, 3) -> (k, 2, 3)`` with
+    ``dim=0``."""
+
+# ----- grad mode and the engine (the ``rustgrad.autograd`` functions wrap these) ---------------
+
+def is_grad_enabled() -> bool:
+    """Whether ops record the graph on this thread."""
+
+def _set_grad_enabled(enabled: bool) -> None:
+    """Switch graph recording on this thread (``no_grad`` and friends call this)."""
+
+def _run_backward(
+    tensors: Sequence[Tensor],
+    grad_tensors: Sequence[Tensor | None],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None = None,
+) -> None:
+    """The engine behind ``rustgrad.autograd.backward``: one gradient (or None for a
+    one-element root) per root tensor."""
+
+def _grad(
+    outputs: Sequence[Tensor],
+    inputs: Sequence[Tensor],
+    grad_outputs: Sequence[Tensor | None],
+    retain_graph: bool,
+    create_graph: bool,
+    allow_unused: bool,
+) -> list[Tensor | None]:
+    """The engine behind ``rustgrad.autograd.grad``: one gradient per input, same shape as
+    that input (None for an unused input when ``allow_unused``)."""
+
+def _live_nodes() -> int:
+    """Number of graph nodes alive (for leak tests)."""
+
+def _cuda_is_available() -> bool:
+    """Always False in this build."""
+
+def _cuda_device_count() -> int:
+    """Always 0 in this build."""
