@@ -126,7 +126,11 @@ def test_lecture_prints_what_pytorch_prints():
 def test_python_dash_m_rustgrad_replays_the_lecture(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "rustgrad"],
-        check=False, capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout

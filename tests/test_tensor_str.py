@@ -69,9 +69,9 @@ TORCH_CASES = {
     "suffix_wraps_f64": lambda tc: tc.tensor(
         [1.0000001234e10, 12.0], dtype=tc.float64, requires_grad=True
     ),
-    "big_grad_matrix": lambda tc: tc.linspace(-3, 3, 900, dtype=tc.float64)
-    .reshape(30, 30)
-    .requires_grad_(),
+    "big_grad_matrix": lambda tc: (
+        tc.linspace(-3, 3, 900, dtype=tc.float64).reshape(30, 30).requires_grad_()
+    ),
     "view_backward": lambda tc: (tc.ones(30, 30, requires_grad=True) * 2).view(900),
     "empty_requires_grad": lambda tc: tc.zeros(0, 3, dtype=tc.float64, requires_grad=True),
 }
@@ -184,8 +184,9 @@ EXPECTED = [
         "tensor([1., 2., 3.], requires_grad=True)",
     ),
     (
-        lambda: rustgrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
-        + rustgrad.tensor([4.0, 5.0, 6.0]),
+        lambda: (
+            rustgrad.tensor([1.0, 2.0, 3.0], requires_grad=True) + rustgrad.tensor([4.0, 5.0, 6.0])
+        ),
         "tensor([5., 7., 9.], grad_fn=<AddBackward0>)",
     ),
     (

@@ -475,7 +475,7 @@ mod tests {
     fn saved_tensors_are_released_after_backward() {
         let x = Var::new(Tensor::from_vec(vec![2.0f64, 3.0], &[2]), true);
         let y = ops::sum(&ops::mul(&x, &x).unwrap()).unwrap();
-        crate::autograd::backward(&[y.clone()], &[None], false, false, None).unwrap();
+        crate::autograd::backward(std::slice::from_ref(&y), &[None], false, false, None).unwrap();
         assert_eq!(x.grad().unwrap().tensor().to_vec::<f64>(), vec![4.0, 6.0]);
         let err = crate::autograd::backward(&[y], &[None], false, false, None)
             .err()

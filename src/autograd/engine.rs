@@ -350,7 +350,7 @@ mod tests {
         // y = x * x + x  ->  dy/dx = 2x + 1, and a second backward adds again.
         let x = leaf(vec![1.0, -2.0]);
         let y = ops::sum(&ops::add(&ops::mul(&x, &x).unwrap(), &x).unwrap()).unwrap();
-        backward(&[y.clone()], &[None], true, false, None).unwrap();
+        backward(std::slice::from_ref(&y), &[None], true, false, None).unwrap();
         assert_eq!(x.grad().unwrap().tensor().to_vec::<f64>(), vec![3.0, -3.0]);
         backward(&[y], &[None], false, false, None).unwrap();
         assert_eq!(x.grad().unwrap().tensor().to_vec::<f64>(), vec![6.0, -6.0]);

@@ -294,12 +294,23 @@ fn random_tensor<'py>(
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .unwrap_or(usize::MAX);
     check_alloc(n, 8)?;
+    let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
+    if !dtype.is_float() {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "\"{}\" not implemented for '{}'",
+            if normal {
+                "normal_kernel_cpu"
+            } else {
+                "check_uniform_bounds"
+            },
+            if dtype == DType::I64 { "Long" } else { "Bool" }
+        )));
+    }
     let values = if normal {
         random::normal(n)
     } else {
         random::uniform(n)
     };
-    let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
     finish_leaf(py, Tensor::from_f64s(&values, &shape, dtype), requires_grad)
 }
 

@@ -65,17 +65,16 @@ pub fn parse_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
     if let Ok(d) = obj.cast::<PyDType>() {
         return Ok(Some(d.get().dtype));
     }
-    let name: String = if let Ok(s) = obj.extract::<String>() {
-        s
-    } else {
-        obj.getattr("__name__")
-            .and_then(|n| n.extract())
-            .unwrap_or_default()
-    };
+    // Python's own types and NumPy's scalar types, as PyTorch accepts them (`float` is a
+    // double there).
+    let name: String = obj
+        .getattr("__name__")
+        .and_then(|n| n.extract())
+        .unwrap_or_default();
     Ok(Some(match name.as_str() {
-        "float32" | "float" => DType::F32,
-        "float64" | "double" => DType::F64,
-        "int64" | "int" | "long" => DType::I64,
+        "float32" => DType::F32,
+        "float64" | "float" => DType::F64,
+        "int64" | "int" => DType::I64,
         "bool" | "bool_" => DType::Bool,
         _ => {
             return Err(PyTypeError::new_err(format!(
