@@ -412,3 +412,22 @@ def test_rss_flat_over_many_steps():
         step()
     grown = _rss_bytes() - before
     assert grown < 20 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB over 30,000 steps"
+
+
+def test_graph_nodes_are_freed():
+    # The arena must return to where it was once nothing references a graph.
+    from rustgrad import _core
+
+    x = rg.randn(8, requires_grad=True)
+    before = _core._live_nodes()
+    kept = ((x * 2).exp() + x).sum()
+    assert _core._live_nodes() >= before + 4
+    kept.backward()
+    del kept
+    assert _core._live_nodes() == before
+    y = x
+    for _ in range(1_000):
+        y = y * 1.0
+    assert _core._live_nodes() >= before + 1_000
+    del y
+    assert _core._live_nodes() == before
