@@ -1,8 +1,10 @@
 //! One error type for the whole core; `src/python/` maps each kind to a Python exception.
 
+use std::any::Any;
 use std::fmt;
+use std::sync::Arc;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum Error {
     /// `RuntimeError` in Python: shape mismatches, autograd misuse, bad views.
     Runtime(String),
@@ -14,6 +16,15 @@ pub enum Error {
     Value(String),
     /// `MemoryError`: an allocation that cannot be satisfied.
     Memory(String),
+    /// An error raised by user code the core called back into (a Python hook or custom
+    /// function), carried through unchanged for the binding layer to re-raise.
+    Foreign(Arc<dyn Any + Send + Sync>, String),
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Error({self})")
+    }
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -25,7 +36,8 @@ impl fmt::Display for Error {
             | Error::Index(m)
             | Error::Type(m)
             | Error::Value(m)
-            | Error::Memory(m) => f.write_str(m),
+            | Error::Memory(m)
+            | Error::Foreign(_, m) => f.write_str(m),
         }
     }
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Weak};
 use parking_lot::Mutex;
 
 use super::var::{Var, VarInner};
+use super::{anomaly, GradHook};
 use crate::error::{Error, Result};
 use crate::tensor::{DType, Tensor};
 
@@ -134,6 +135,10 @@ struct NodeData {
     refs: u32,
     /// Non-leaf outputs that called `retain_grad()`.
     retained: Vec<Weak<VarInner>>,
+    /// Hooks registered on the output tensor (run on its gradient before the node).
+    pre_hooks: Vec<(u64, GradHook)>,
+    /// Where the node was created (anomaly mode only).
+    trace: Option<String>,
 }
 
 struct Slot {
@@ -262,6 +267,8 @@ impl NodeRef {
             seq: NEXT_SEQ.fetch_add(1, Ordering::Relaxed),
             refs: 1,
             retained: Vec::new(),
+            pre_hooks: Vec::new(),
+            trace: anomaly::capture(),
         };
         NodeRef {
             id: ARENA.lock().insert(node),
@@ -338,6 +345,27 @@ pub fn retain_grad(id: NodeId, var: &Var) {
     }
 }
 
+/// Adds a hook on the gradient of this node's output.
+pub fn add_pre_hook(id: NodeId, key: u64, hook: GradHook) {
+    if let Some(n) = ARENA.lock().get_mut(id) {
+        n.pre_hooks.push((key, hook));
+    }
+}
+
+pub fn remove_pre_hook(id: NodeId, key: u64) {
+    let removed = {
+        let mut arena = ARENA.lock();
+        arena.get_mut(id).map(|n| {
+            let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut n.pre_hooks)
+                .into_iter()
+                .partition(|(k, _)| *k == key);
+            n.pre_hooks = kept;
+            gone
+        })
+    };
+    drop(removed); // outside the lock: a hook may own Python objects
+}
+
 /// The number of nodes alive in the arena (for leak tests).
 pub fn live_nodes() -> usize {
     ARENA.lock().live
@@ -348,6 +376,8 @@ pub struct NodeTask {
     pub op: Arc<dyn Backward>,
     pub edges: Vec<Edge>,
     pub retained: Vec<Weak<VarInner>>,
+    pub pre_hooks: Vec<GradHook>,
+    pub trace: Option<String>,
     saved: Vec<SavedVar>,
     released: bool,
     had_saved: bool,
@@ -361,6 +391,8 @@ impl NodeTask {
             op: n.op.clone(),
             edges: n.edges.clone(),
             retained: n.retained.clone(),
+            pre_hooks: n.pre_hooks.iter().map(|(_, h)| h.clone()).collect(),
+            trace: n.trace.clone(),
             saved: n.saved.clone(),
             released: n.released,
             had_saved: n.had_saved,
@@ -432,6 +464,8 @@ mod tests {
             seq: 0,
             refs: 1,
             retained: vec![],
+            pre_hooks: vec![],
+            trace: None,
         }
     }
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::arena::{self, EdgeTarget, NodeId, NodeTask};
 use super::grad_mode::GradModeGuard;
 use super::var::Var;
+use super::{anomaly, GradHook};
 use crate::bail;
 use crate::error::{Error, Result};
 use crate::ops;
@@ -164,8 +165,9 @@ fn execute(
     let accumulate_all = matches!(sink, Sink::Accumulate { only: None });
     let accumulate = matches!(sink, Sink::Accumulate { .. });
 
-    // Deliver a gradient to a leaf.
+    // Deliver a gradient to a leaf (after its hooks).
     let to_leaf = |leaf: &Var, g: Var, captured: &mut Vec<Option<Var>>| -> Result<()> {
+        let g = run_hooks(&leaf.hooks(), g)?;
         if let Some(&i) = leaf_slot.get(&leaf.key()) {
             if accumulate {
                 accumulate_grad(leaf, g, create_graph)?;
@@ -223,6 +225,7 @@ fn execute(
         let Some(task) = NodeTask::load(id) else {
             continue;
         };
+        let grad = run_hooks(&task.pre_hooks, grad)?;
         for weak in &task.retained {
             if let Some(v) = Var::upgrade(weak) {
                 let old = v.grad();
@@ -253,6 +256,9 @@ fn execute(
             .map(|e| !matches!(e.target, EdgeTarget::None))
             .collect();
         let grads = task.op.apply(&grad, &saved, &needs)?;
+        if anomaly::is_enabled() {
+            check_for_nan(&task, &grads)?;
+        }
         drop(saved);
         if !retain_graph {
             arena::release_saved(id);
@@ -289,6 +295,37 @@ fn execute(
         }
     }
     Ok(captured)
+}
+
+/// Runs gradient hooks in order; each may replace the gradient.
+fn run_hooks(hooks: &[GradHook], mut g: Var) -> Result<Var> {
+    for hook in hooks {
+        if let Some(replacement) = hook(&g)? {
+            g = replacement;
+        }
+    }
+    Ok(g)
+}
+
+/// Anomaly mode: a NaN in a node's output gradients names the node and where it was made.
+fn check_for_nan(task: &NodeTask, grads: &[Option<Var>]) -> Result<()> {
+    for (i, g) in grads.iter().enumerate() {
+        if let Some(g) = g {
+            if g.tensor().has_nan() {
+                let mut msg = format!(
+                    "Function '{}' returned nan values in its {}th output.",
+                    task.op.name(),
+                    i
+                );
+                if let Some(trace) = &task.trace {
+                    msg.push_str("\nTraceback of forward call that caused the error:\n");
+                    msg.push_str(trace);
+                }
+                return Err(Error::Runtime(msg));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn add_grads(acc: Option<Var>, g: Var) -> Result<Var> {

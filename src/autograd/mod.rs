@@ -1,5 +1,6 @@
 //! The autograd core: variables, the graph arena, grad mode and the backward engine.
 
+pub mod anomaly;
 pub mod arena;
 pub mod engine;
 pub mod grad_mode;
@@ -8,4 +9,9 @@ pub mod var;
 pub use arena::{Backward, Edge, NodeId, NodeRef, SavedVar};
 pub use engine::{backward, grad};
 pub use grad_mode::{is_grad_enabled, set_grad_enabled, GradModeGuard};
-pub use var::Var;
+pub use var::{HookHandle, Var};
+
+use std::sync::Arc;
+
+/// A gradient hook: sees the gradient computed for a tensor and may return a replacement.
+pub type GradHook = Arc<dyn Fn(&Var) -> crate::error::Result<Option<Var>> + Send + Sync>;

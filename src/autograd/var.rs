@@ -2,11 +2,13 @@
 //! the tensor class). Cloning a `Var` clones a handle, not the data.
 
 use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
-use super::arena::{self, Edge, EdgeTarget, NodeRef};
+use super::arena::{self, Edge, EdgeTarget, NodeId, NodeRef};
+use super::GradHook;
 use crate::bail;
 use crate::error::Result;
 use crate::tensor::{DType, Tensor};
@@ -28,6 +30,8 @@ struct VarState {
     /// For a view: the variable whose storage it views (in-place ops on the view also
     /// rebase the base's history).
     base: Option<Var>,
+    /// Gradient hooks of a leaf (a non-leaf's hooks live on its `grad_fn` node).
+    hooks: Vec<(u64, GradHook)>,
 }
 
 #[derive(Clone)]
@@ -44,6 +48,7 @@ impl Var {
                 grad: None,
                 retains_grad: false,
                 base: None,
+                hooks: Vec::new(),
             }),
             handle: Mutex::new(None),
         }))
@@ -59,6 +64,7 @@ impl Var {
                 grad: None,
                 retains_grad: false,
                 base: None,
+                hooks: Vec::new(),
             }),
             handle: Mutex::new(None),
         }))
@@ -180,6 +186,41 @@ impl Var {
         Edge { target, dtype }
     }
 
+    /// Registers a hook on this tensor's gradient (`Tensor.register_hook`).
+    pub fn register_hook(&self, hook: GradHook) -> Result<HookHandle> {
+        static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
+        if !self.requires_grad() {
+            bail!(
+                Runtime,
+                "cannot register a hook on a tensor that doesn't require gradient"
+            );
+        }
+        let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+        let node = self.0.state.lock().grad_fn.as_ref().map(|n| n.id());
+        let target = match node {
+            Some(id) => {
+                arena::add_pre_hook(id, key, hook);
+                HookTarget::Node(id)
+            }
+            None => {
+                self.0.state.lock().hooks.push((key, hook));
+                HookTarget::Leaf(self.downgrade())
+            }
+        };
+        Ok(HookHandle { target, key })
+    }
+
+    /// The leaf's gradient hooks, in registration order.
+    pub fn hooks(&self) -> Vec<GradHook> {
+        self.0
+            .state
+            .lock()
+            .hooks
+            .iter()
+            .map(|(_, h)| h.clone())
+            .collect()
+    }
+
     /// The variable this one is a view of, if any.
     pub fn view_base(&self) -> Option<Var> {
         self.0.state.lock().base.clone()
@@ -219,5 +260,37 @@ impl Var {
     /// Whether nothing else holds this handle or its storage (its data may then be reused).
     pub fn is_sole_owner(&self) -> bool {
         Arc::strong_count(&self.0) == 1 && Arc::strong_count(self.tensor().storage()) <= 2
+    }
+}
+
+enum HookTarget {
+    Leaf(Weak<VarInner>),
+    Node(NodeId),
+}
+
+/// Returned by [`Var::register_hook`]; `remove()` unregisters the hook.
+pub struct HookHandle {
+    target: HookTarget,
+    key: u64,
+}
+
+impl HookHandle {
+    pub fn remove(&self) {
+        match &self.target {
+            HookTarget::Node(id) => arena::remove_pre_hook(*id, self.key),
+            HookTarget::Leaf(weak) => {
+                if let Some(v) = Var::upgrade(weak) {
+                    let removed = {
+                        let mut s = v.0.state.lock();
+                        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut s.hooks)
+                            .into_iter()
+                            .partition(|(k, _)| *k == self.key);
+                        s.hooks = kept;
+                        gone
+                    };
+                    drop(removed);
+                }
+            }
+        }
     }
 }

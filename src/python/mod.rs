@@ -3,6 +3,7 @@
 
 mod convert;
 mod creation;
+mod function;
 mod node;
 pub mod tensor;
 mod types;
@@ -20,6 +21,10 @@ impl From<Error> for PyErr {
             Error::Type(m) => PyTypeError::new_err(m),
             Error::Value(m) => PyValueError::new_err(m),
             Error::Memory(m) => PyMemoryError::new_err(m),
+            Error::Foreign(payload, m) => match payload.downcast_ref::<PyErr>() {
+                Some(err) => Python::attach(|py| err.clone_ref(py)),
+                None => PyRuntimeError::new_err(m),
+            },
         }
     }
 }
@@ -34,5 +39,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<convert::StorageOwner>()?;
     types::register_dtypes(m)?;
     creation::register(m)?;
+    function::register(m)?;
     Ok(())
 }

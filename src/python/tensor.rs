@@ -425,6 +425,11 @@ impl PyTensor {
         Ok(self.var.retain_grad()?)
     }
 
+    /// Registers `hook(grad) -> Tensor | None` on this tensor's gradient.
+    fn register_hook(&self, hook: Py<PyAny>) -> PyResult<super::function::PyRemovableHandle> {
+        super::function::register_hook(&self.var, hook)
+    }
+
     fn detach(&self) -> PyTensor {
         PyTensor::wrap(self.var.detach())
     }

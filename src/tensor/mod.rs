@@ -232,6 +232,14 @@ impl Tensor {
         ew::gather(T::slice(&buf), &t.layout)
     }
 
+    /// Whether any element is NaN (anomaly mode's check).
+    pub fn has_nan(&self) -> bool {
+        match self.dtype {
+            DType::F32 | DType::F64 => self.to_f64_vec().iter().any(|v| v.is_nan()),
+            _ => false,
+        }
+    }
+
     pub fn to_f64_vec(&self) -> Vec<f64> {
         dispatch!(self.dtype, T => {
             let buf = self.storage.read();

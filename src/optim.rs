@@ -1,0 +1,233 @@
+//! Optimizer updates, one pass over each parameter's memory (PyTorch's single-tensor rules,
+//! same order of operations, so results match it to rounding).
+
+use crate::backend::{Element, Float};
+use crate::bail;
+use crate::error::Result;
+use crate::tensor::{DType, Tensor};
+
+/// Hyper-parameters of SGD.
+#[derive(Clone, Copy, Debug)]
+pub struct Sgd {
+    pub lr: f64,
+    pub momentum: f64,
+    pub dampening: f64,
+    pub weight_decay: f64,
+    pub nesterov: bool,
+    pub maximize: bool,
+}
+
+/// Hyper-parameters of Adam.
+#[derive(Clone, Copy, Debug)]
+pub struct Adam {
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub maximize: bool,
+}
+
+/// The parameter's elements, in place, when it is contiguous and of a float dtype.
+fn check(param: &Tensor, others: &[&Tensor]) -> Result<()> {
+    if !param.dtype().is_float() {
+        bail!(
+            Runtime,
+            "optimizers need floating-point parameters, got {}",
+            param.dtype().name()
+        );
+    }
+    if !param.is_contiguous() {
+        bail!(
+            Runtime,
+            "optimizer step on a non-contiguous parameter is not supported"
+        );
+    }
+    for t in others {
+        if t.shape() != param.shape() {
+            bail!(
+                Runtime,
+                "gradient or optimizer state of shape {:?} does not match parameter of shape {:?}",
+                t.shape(),
+                param.shape()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A contiguous copy of `t` in `dtype`, as a vector (it may share storage with the param).
+fn values<T: Element>(t: &Tensor) -> Vec<T> {
+    t.to_vec::<T>()
+}
+
+/// One SGD step on `param`; returns the new momentum buffer when one was created.
+pub fn sgd_step(
+    param: &Tensor,
+    grad: &Tensor,
+    buffer: Option<&Tensor>,
+    h: &Sgd,
+) -> Result<Option<Tensor>> {
+    check(param, &[grad])?;
+    match param.dtype() {
+        DType::F64 => sgd_typed::<f64>(param, grad, buffer, h),
+        _ => sgd_typed::<f32>(param, grad, buffer, h),
+    }
+}
+
+fn sgd_typed<T: Float>(
+    param: &Tensor,
+    grad: &Tensor,
+    buffer: Option<&Tensor>,
+    h: &Sgd,
+) -> Result<Option<Tensor>> {
+    let g = values::<T>(grad);
+    let (lr, mom, damp, wd) = (
+        T::from_f64(h.lr),
+        T::from_f64(h.momentum),
+        T::from_f64(h.dampening),
+        T::from_f64(h.weight_decay),
+    );
+    let mut buf: Option<Vec<T>> = buffer.map(values::<T>);
+    let created = h.momentum != 0.0 && buf.is_none();
+    if created {
+        buf = Some(vec![T::ZERO; g.len()]);
+    }
+    {
+        let mut storage = param.storage().write();
+        let p =
+            &mut T::slice_mut(&mut storage)[param.layout().offset..param.layout().offset + g.len()];
+        for i in 0..p.len() {
+            let mut d = if h.maximize { -g[i] } else { g[i] };
+            if h.weight_decay != 0.0 {
+                d = d + wd * p[i];
+            }
+            if let Some(b) = buf.as_mut() {
+                b[i] = if created {
+                    d
+                } else {
+                    b[i] * mom + (T::ONE - damp) * d
+                };
+                d = if h.nesterov { d + mom * b[i] } else { b[i] };
+            }
+            p[i] = p[i] - lr * d;
+        }
+    }
+    let Some(b) = buf else { return Ok(None) };
+    let updated = Tensor::from_vec(b, param.shape());
+    match buffer {
+        Some(existing) => {
+            existing.copy_from(&updated)?;
+            Ok(None)
+        }
+        None => Ok(Some(updated)),
+    }
+}
+
+/// One Adam step (`step` counts this step, starting at 1); the moment estimates are updated
+/// in place.
+pub fn adam_step(
+    param: &Tensor,
+    grad: &Tensor,
+    exp_avg: &Tensor,
+    exp_avg_sq: &Tensor,
+    step: u64,
+    h: &Adam,
+) -> Result<()> {
+    check(param, &[grad, exp_avg, exp_avg_sq])?;
+    match param.dtype() {
+        DType::F64 => adam_typed::<f64>(param, grad, exp_avg, exp_avg_sq, step, h),
+        _ => adam_typed::<f32>(param, grad, exp_avg, exp_avg_sq, step, h),
+    }
+}
+
+fn adam_typed<T: Float>(
+    param: &Tensor,
+    grad: &Tensor,
+    exp_avg: &Tensor,
+    exp_avg_sq: &Tensor,
+    step: u64,
+    h: &Adam,
+) -> Result<()> {
+    let g = values::<T>(grad);
+    let mut m = values::<T>(exp_avg);
+    let mut v = values::<T>(exp_avg_sq);
+    let (b1, b2) = (T::from_f64(h.beta1), T::from_f64(h.beta2));
+    let wd = T::from_f64(h.weight_decay);
+    let bias_correction1 = 1.0 - h.beta1.powi(step as i32);
+    let bias_correction2 = 1.0 - h.beta2.powi(step as i32);
+    let step_size = T::from_f64(h.lr / bias_correction1);
+    let bc2_sqrt = T::from_f64(bias_correction2.sqrt());
+    let eps = T::from_f64(h.eps);
+    let weight = T::ONE - b1;
+    {
+        let mut storage = param.storage().write();
+        let p =
+            &mut T::slice_mut(&mut storage)[param.layout().offset..param.layout().offset + g.len()];
+        for i in 0..p.len() {
+            let mut gi = if h.maximize { -g[i] } else { g[i] };
+            if h.weight_decay != 0.0 {
+                gi = gi + wd * p[i];
+            }
+            // lerp(m, g, 1 - beta1), written as PyTorch's lerp does for small weights.
+            m[i] = m[i] + weight * (gi - m[i]);
+            v[i] = v[i] * b2 + (T::ONE - b2) * gi * gi;
+            let denom = v[i].sqrt() / bc2_sqrt + eps;
+            p[i] = p[i] - step_size * (m[i] / denom);
+        }
+    }
+    exp_avg.copy_from(&Tensor::from_vec(m, param.shape()))?;
+    exp_avg_sq.copy_from(&Tensor::from_vec(v, param.shape()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sgd_with_momentum_matches_the_formula() {
+        let p = Tensor::from_vec(vec![1.0f64, 2.0], &[2]);
+        let g = Tensor::from_vec(vec![0.5f64, -1.0], &[2]);
+        let h = Sgd {
+            lr: 0.1,
+            momentum: 0.9,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            maximize: false,
+        };
+        let buf = sgd_step(&p, &g, None, &h).unwrap().unwrap();
+        assert_eq!(p.to_vec::<f64>(), vec![1.0 - 0.05, 2.0 + 0.1]);
+        assert_eq!(buf.to_vec::<f64>(), vec![0.5, -1.0]);
+        assert!(sgd_step(&p, &g, Some(&buf), &h).unwrap().is_none());
+        // buf = 0.9 * 0.5 + 0.5 = 0.95
+        assert!((buf.to_vec::<f64>()[0] - 0.95).abs() < 1e-15);
+        assert!((p.to_vec::<f64>()[0] - (0.95 - 0.095)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn adam_first_step_moves_by_lr() {
+        // On the first step m_hat = g and v_hat = g^2, so the update is lr * sign(g).
+        let p = Tensor::from_vec(vec![1.0f64, -1.0], &[2]);
+        let g = Tensor::from_vec(vec![3.0f64, -0.2], &[2]);
+        let (m, v) = (
+            Tensor::zeros(&[2], DType::F64).unwrap(),
+            Tensor::zeros(&[2], DType::F64).unwrap(),
+        );
+        let h = Adam {
+            lr: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 0.0,
+            weight_decay: 0.0,
+            maximize: false,
+        };
+        adam_step(&p, &g, &m, &v, 1, &h).unwrap();
+        let out = p.to_vec::<f64>();
+        assert!(
+            (out[0] - 0.99).abs() < 1e-12 && (out[1] + 0.99).abs() < 1e-12,
+            "{out:?}"
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! The Python-facing autograd extensions: gradient hooks, custom `Function`s, anomaly mode
+//! and the optimizers' one-pass updates.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PySequence;
+use pyo3::wrap_pyfunction;
+
+use super::tensor::{tensor_list, PyTensor};
+use crate::autograd::{self, anomaly, Backward, GradHook, HookHandle, NodeRef, SavedVar, Var};
+use crate::error::{Error, Result};
+use crate::optim;
+
+/// Carries a Python exception through the core unchanged.
+pub fn foreign(err: PyErr) -> Error {
+    let msg = err.to_string();
+    Error::Foreign(Arc::new(err), msg)
+}
+
+/// A tensor (or `None`) returned by Python code called from the core.
+fn optional_var(py: Python<'_>, obj: &Py<PyAny>, what: &str) -> Result<Option<Var>> {
+    let obj = obj.bind(py);
+    if obj.is_none() {
+        return Ok(None);
+    }
+    let t = obj.cast::<PyTensor>().map_err(|_| {
+        foreign(PyTypeError::new_err(format!(
+            "{what} must return a Tensor or None, not {}",
+            obj.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        )))
+    })?;
+    Ok(Some(t.get().var.clone()))
+}
+
+/// A Python callable as a gradient hook.
+pub fn python_hook(f: Py<PyAny>) -> GradHook {
+    Arc::new(move |g: &Var| -> Result<Option<Var>> {
+        Python::attach(|py| {
+            let r = f.call1(py, (PyTensor::wrap(g.clone()),)).map_err(foreign)?;
+            optional_var(py, &r, "a hook")
+        })
+    })
+}
+
+/// `handle = t.register_hook(fn)`; `handle.remove()` unregisters it.
+#[pyclass(name = "RemovableHandle", module = "rustgrad.utils.hooks", frozen)]
+pub struct PyRemovableHandle {
+    handle: HookHandle,
+}
+
+#[pymethods]
+impl PyRemovableHandle {
+    fn remove(&self) {
+        self.handle.remove();
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __exit__(&self, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) {
+        self.handle.remove();
+    }
+}
+
+pub fn register_hook(var: &Var, f: Py<PyAny>) -> PyResult<PyRemovableHandle> {
+    Ok(PyRemovableHandle {
+        handle: var.register_hook(python_hook(f))?,
+    })
+}
+
+/// The node of a custom `Function`: its backward is the user's Python `backward`.
+struct PythonFunctionBackward {
+    name: String,
+    /// `backward(saved_tensors, grad) -> tuple of gradients, one per tensor input`.
+    backward: Py<PyAny>,
+    inputs: usize,
+}
+
+impl Backward for PythonFunctionBackward {
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Owned(self.name.clone())
+    }
+
+    fn apply(&self, grad: &Var, saved: &[Var], _needs: &[bool]) -> Result<Vec<Option<Var>>> {
+        Python::attach(|py| {
+            let saved: Vec<PyTensor> = saved.iter().cloned().map(PyTensor::wrap).collect();
+            let r = self
+                .backward
+                .call1(py, (saved, PyTensor::wrap(grad.clone())))
+                .map_err(foreign)?;
+            let seq = r.bind(py).cast::<PySequence>().map_err(|_| {
+                foreign(PyTypeError::new_err(
+                    "backward must return a tuple of gradients",
+                ))
+            })?;
+            let n = seq.len().map_err(foreign)?;
+            if n != self.inputs {
+                return Err(foreign(PyTypeError::new_err(format!(
+                    "function {} returned an incorrect number of gradients (expected {}, got {})",
+                    self.name, self.inputs, n
+                ))));
+            }
+            (0..n)
+                .map(|i| {
+                    let item = seq.get_item(i).map_err(foreign)?.unbind();
+                    optional_var(py, &item, "backward")
+                })
+                .collect()
+        })
+    }
+}
+
+/// Records a custom function's output: a node named `name` whose backward calls
+/// `backward(saved, grad)`, with an edge to each tensor in `inputs` and `saved` tensors kept
+/// (and version-checked) for it.
+#[pyfunction]
+fn _function_apply(
+    name: String,
+    backward: Py<PyAny>,
+    inputs: &Bound<'_, PyAny>,
+    output: &Bound<'_, PyTensor>,
+    saved: &Bound<'_, PyAny>,
+) -> PyResult<PyTensor> {
+    let inputs = tensor_list(inputs)?;
+    let saved = tensor_list(saved)?;
+    let out = output.get().var.tensor();
+    if !autograd::is_grad_enabled() || !inputs.iter().any(|v| v.requires_grad()) {
+        return Ok(PyTensor::wrap(Var::new(out, false)));
+    }
+    let edges = inputs.iter().map(|v| v.edge()).collect();
+    let saved = saved.iter().map(SavedVar::input).collect();
+    let op = PythonFunctionBackward {
+        name,
+        backward,
+        inputs: inputs.len(),
+    };
+    let node = NodeRef::create(Arc::new(op), edges, saved);
+    Ok(PyTensor::wrap(Var::with_history(out, node)))
+}
+
+#[pyfunction]
+fn _set_anomaly_enabled(enabled: bool) {
+    anomaly::set_enabled(enabled);
+}
+
+#[pyfunction]
+fn _is_anomaly_enabled() -> bool {
+    anomaly::is_enabled()
+}
+
+/// The Python stack where a node is being created (anomaly mode).
+fn python_stack() -> Option<String> {
+    Python::attach(|py| {
+        let tb = py.import("traceback").ok()?;
+        let lines: Vec<String> = tb.call_method0("format_stack").ok()?.extract().ok()?;
+        Some(lines.concat())
+    })
+}
+
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn _sgd_step(
+    py: Python<'_>,
+    params: &Bound<'_, PyAny>,
+    grads: &Bound<'_, PyAny>,
+    momentum_buffers: Vec<Option<Bound<'_, PyTensor>>>,
+    lr: f64,
+    momentum: f64,
+    dampening: f64,
+    weight_decay: f64,
+    nesterov: bool,
+    maximize: bool,
+) -> PyResult<Vec<Option<PyTensor>>> {
+    let (params, grads) = (tensor_list(params)?, tensor_list(grads)?);
+    let buffers: Vec<Option<Var>> = momentum_buffers
+        .iter()
+        .map(|b| b.as_ref().map(|t| t.get().var.clone()))
+        .collect();
+    if params.len() != grads.len() || params.len() != buffers.len() {
+        return Err(PyTypeError::new_err(
+            "params, grads and momentum_buffers must have the same length",
+        ));
+    }
+    let h = optim::Sgd {
+        lr,
+        momentum,
+        dampening,
+        weight_decay,
+        nesterov,
+        maximize,
+    };
+    let out = py.detach(move || -> Result<Vec<Option<Var>>> {
+        params
+            .iter()
+            .zip(&grads)
+            .zip(&buffers)
+            .map(|((p, g), b)| {
+                let bt = b.as_ref().map(|b| b.tensor());
+                let created = optim::sgd_step(&p.tensor(), &g.tensor(), bt.as_ref(), &h)?;
+                Ok(match created {
+                    Some(t) => Some(Var::new(t, false)),
+                    None => b.clone(),
+                })
+            })
+            .collect()
+    })?;
+    Ok(out.into_iter().map(|b| b.map(PyTensor::wrap)).collect())
+}
+
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn _adam_step(
+    py: Python<'_>,
+    params: &Bound<'_, PyAny>,
+    grads: &Bound<'_, PyAny>,
+    exp_avgs: &Bound<'_, PyAny>,
+    exp_avg_sqs: &Bound<'_, PyAny>,
+    steps: Vec<u64>,
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    weight_decay: f64,
+    maximize: bool,
+) -> PyResult<()> {
+    let lists = [
+        tensor_list(params)?,
+        tensor_list(grads)?,
+        tensor_list(exp_avgs)?,
+        tensor_list(exp_avg_sqs)?,
+    ];
+    if lists.iter().any(|l| l.len() != steps.len()) {
+        return Err(PyTypeError::new_err(
+            "params, grads, exp_avgs, exp_avg_sqs and steps must have the same length",
+        ));
+    }
+    let h = optim::Adam {
+        lr,
+        beta1,
+        beta2,
+        eps,
+        weight_decay,
+        maximize,
+    };
+    py.detach(move || -> Result<()> {
+        for (i, &step) in steps.iter().enumerate() {
+            optim::adam_step(
+                &lists[0][i].tensor(),
+                &lists[1][i].tensor(),
+                &lists[2][i].tensor(),
+                &lists[3][i].tensor(),
+                step,
+                &h,
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    anomaly::set_trace_provider(Box::new(python_stack));
+    m.add_class::<PyRemovableHandle>()?;
+    m.add_function(wrap_pyfunction!(_function_apply, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_anomaly_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(_is_anomaly_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(_sgd_step, m)?)?;
+    m.add_function(wrap_pyfunction!(_adam_step, m)?)?;
+    Ok(())
+}
