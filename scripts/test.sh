@@ -14,7 +14,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
-python -m pip install -q --disable-pip-version-check "maturin>=1.9.4,<2" "numpy>=1.21" "pytest>=7" ruff
+python -m pip install -q --disable-pip-version-check "maturin>=1.9.4,<2" "numpy>=1.21" "pytest>=7" \
+  ruff scikit-learn tqdm matplotlib safetensors
+
+# Graphviz's `dot` renders graph pictures; the tests that need it skip without it. On CI
+# (root, Debian) it is installed when missing; a failure there only skips those tests.
+if ! command -v dot >/dev/null && [ "${CI:-}" = true ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get install -y -qq graphviz >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq graphviz >/dev/null 2>&1; }) \
+    || echo "graphviz could not be installed: render tests will skip"
+fi
 
 # The reference PyTorch for the parity suite and the benchmark (skipped where the script is
 # missing: the parity tests then skip themselves).
@@ -25,7 +33,7 @@ fi
 echo "== lint"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
-ruff check python tests benches
+ruff check python tests benches examples scripts
 
 echo "== cargo test"
 cargo test

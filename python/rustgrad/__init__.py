@@ -37,8 +37,9 @@ float = float32
 double = float64
 long = int64
 
-from rustgrad import autograd, cuda
+from rustgrad import autograd, cuda, nn, optim, viz
 from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
+from rustgrad.serialization import load, save
 
 
 def _unary(name):
@@ -114,15 +115,20 @@ __all__ = [
     "int64",
     "is_grad_enabled",
     "linspace",
+    "load",
     "manual_seed",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",
+    "optim",
     "rand",
     "randn",
+    "save",
     "set_grad_enabled",
     "stack",
     "tensor",
+    "viz",
     "where",
     "zeros",
     "zeros_like",

@@ -145,7 +145,7 @@ fn execute(
     let root_grads = root_grads(roots, given)?;
     let _mode = GradModeGuard::new(create_graph);
 
-    // Where captured gradients are collected: leaves by identity, non-leaves by node.
+    // The requested inputs: leaves by identity, non-leaves by the node that made them.
     let targets: &[Var] = match &sink {
         Sink::Capture { inputs } => inputs,
         Sink::Accumulate { only: Some(inputs) } => inputs,
@@ -161,63 +161,115 @@ fn execute(
             }
         }
     }
-    let mut captured: Vec<Option<Var>> = vec![None; targets.len()];
     let accumulate_all = matches!(sink, Sink::Accumulate { only: None });
-    let accumulate = matches!(sink, Sink::Accumulate { .. });
+    let wants_leaf = |leaf: &Var| accumulate_all || leaf_slot.contains_key(&leaf.key());
 
-    // Deliver a gradient to a leaf (after its hooks).
-    let to_leaf = |leaf: &Var, g: Var, captured: &mut Vec<Option<Var>>| -> Result<()> {
-        let g = run_hooks(&leaf.hooks(), g)?;
-        if let Some(&i) = leaf_slot.get(&leaf.key()) {
-            if accumulate {
-                accumulate_grad(leaf, g, create_graph)?;
-            } else {
-                captured[i] = Some(add_grads(captured[i].take(), g)?);
+    // Gradients meet at leaves too: summed here, then hooks and accumulation run once each.
+    let mut leaf_grads: Vec<(Var, Var)> = Vec::new();
+    let mut leaf_index: HashMap<usize, usize> = HashMap::new();
+    let mut to_leaf = |leaf: &Var, g: Var| -> Result<()> {
+        match leaf_index.get(&leaf.key()) {
+            Some(&i) => {
+                let (_, acc) = &leaf_grads[i];
+                leaf_grads[i].1 = ops::add(acc, &g)?;
             }
-        } else if accumulate_all {
-            accumulate_grad(leaf, g, create_graph)?;
+            None => {
+                leaf_index.insert(leaf.key(), leaf_grads.len());
+                leaf_grads.push((leaf.clone(), g));
+            }
         }
         Ok(())
     };
 
-    // Count, for each reachable node, the edges that point at it.
     let mut buffers: HashMap<NodeId, Var> = HashMap::new();
-    let mut dependencies: HashMap<NodeId, usize> = HashMap::new();
-    let mut stack: Vec<NodeId> = Vec::new();
+    let mut root_nodes: Vec<NodeId> = Vec::new();
     for (root, g) in roots.iter().zip(root_grads) {
         match root.grad_fn() {
             Some(n) => {
                 let id = n.id();
                 let merged = add_grads(buffers.remove(&id), g)?;
                 buffers.insert(id, merged);
-                if let std::collections::hash_map::Entry::Vacant(e) = dependencies.entry(id) {
-                    e.insert(0);
-                    stack.push(id);
+                if !root_nodes.contains(&id) {
+                    root_nodes.push(id);
                 }
             }
-            None => to_leaf(root, g, &mut captured)?,
+            None => {
+                if wants_leaf(root) {
+                    to_leaf(root, g)?;
+                }
+            }
         }
     }
-    let mut seen: Vec<NodeId> = stack.clone();
-    while let Some(id) = stack.pop() {
+
+    // Discover the graph in post-order (inputs before the nodes that use them).
+    let mut children: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+    let mut reaches_leaf: HashMap<NodeId, bool> = HashMap::new();
+    let mut post_order: Vec<NodeId> = Vec::new();
+    let mut stack: Vec<(NodeId, bool)> = root_nodes.iter().map(|&id| (id, false)).collect();
+    while let Some((id, expanded)) = stack.pop() {
+        if expanded {
+            post_order.push(id);
+            continue;
+        }
+        if children.contains_key(&id) {
+            continue;
+        }
+        stack.push((id, true));
+        let mut next = Vec::new();
+        let mut leaf = false;
         for edge in arena::node_edges(id) {
-            if let EdgeTarget::Node(next) = edge.target {
-                let count = dependencies.entry(next).or_insert(0);
-                *count += 1;
-                if *count == 1 {
-                    stack.push(next);
-                    seen.push(next);
+            match edge.target {
+                EdgeTarget::Node(n) => {
+                    next.push(n);
+                    if !children.contains_key(&n) {
+                        stack.push((n, false));
+                    }
+                }
+                EdgeTarget::Leaf(v) => leaf |= wants_leaf(&v),
+                EdgeTarget::None => {}
+            }
+        }
+        children.insert(id, next);
+        reaches_leaf.insert(id, leaf);
+    }
+    // A node runs only when something requested lies below it (everything, for a plain
+    // backward); nodes that are not needed keep their saved tensors.
+    let mut needed: HashMap<NodeId, bool> = HashMap::with_capacity(post_order.len());
+    for &id in &post_order {
+        let below = children[&id]
+            .iter()
+            .any(|c| needed.get(c).copied().unwrap_or(false));
+        needed.insert(
+            id,
+            accumulate_all || reaches_leaf[&id] || below || node_slot.contains_key(&id),
+        );
+    }
+    let runs = |id: &NodeId, needed: &HashMap<NodeId, bool>| {
+        accumulate_all
+            || reaches_leaf[id]
+            || children[id]
+                .iter()
+                .any(|c| needed.get(c).copied().unwrap_or(false))
+    };
+    let mut dependencies: HashMap<NodeId, usize> = HashMap::new();
+    for &id in &post_order {
+        if needed[&id] {
+            for c in &children[&id] {
+                if needed[c] {
+                    *dependencies.entry(*c).or_insert(0) += 1;
                 }
             }
         }
     }
-    let mut ready: Vec<NodeId> = seen
+    let mut ready: Vec<NodeId> = root_nodes
         .iter()
         .copied()
-        .filter(|id| dependencies[id] == 0 && buffers.contains_key(id))
+        .filter(|id| needed[id] && dependencies.get(id).copied().unwrap_or(0) == 0)
         .collect();
     ready.sort_by_key(|&id| arena::node_seq(id));
 
+    let mut captured: Vec<Option<Var>> = vec![None; targets.len()];
+    let accumulate = matches!(sink, Sink::Accumulate { .. });
     while let Some(id) = ready.pop() {
         let Some(grad) = buffers.remove(&id) else {
             continue;
@@ -228,16 +280,16 @@ fn execute(
         let grad = run_hooks(&task.pre_hooks, grad)?;
         for weak in &task.retained {
             if let Some(v) = Var::upgrade(weak) {
-                let old = v.grad();
                 let g = if create_graph {
                     grad.clone()
                 } else {
                     grad.detach()
                 };
-                v.set_grad(Some(match old {
+                let updated = match v.grad() {
                     None => owned_grad(g, create_graph)?,
                     Some(old) => add_grads(Some(old), g)?,
-                }));
+                };
+                v.set_grad(Some(updated));
             }
         }
         if let Some(slots) = node_slot.get(&id) {
@@ -249,11 +301,18 @@ fn execute(
                 }
             }
         }
+        if !runs(&id, &needed) {
+            continue; // a requested input with nothing requested below it
+        }
         let saved = task.unpack_saved(id, create_graph)?;
         let needs: Vec<bool> = task
             .edges
             .iter()
-            .map(|e| !matches!(e.target, EdgeTarget::None))
+            .map(|e| match &e.target {
+                EdgeTarget::None => false,
+                EdgeTarget::Leaf(v) => wants_leaf(v),
+                EdgeTarget::Node(n) => needed.get(n).copied().unwrap_or(false),
+            })
             .collect();
         let grads = task.op.apply(&grad, &saved, &needs)?;
         if anomaly::is_enabled() {
@@ -263,23 +322,23 @@ fn execute(
         if !retain_graph {
             arena::release_saved(id);
         }
-        for (edge, g) in task
-            .edges
-            .iter()
-            .zip(grads.into_iter().chain(std::iter::repeat(None)))
-        {
+        let grads = grads.into_iter().chain(std::iter::repeat(None));
+        for ((edge, g), &need) in task.edges.iter().zip(grads).zip(&needs) {
             let g = match g {
-                Some(g) if g.dtype() != edge.dtype => Some(ops::to_dtype(&g, edge.dtype)?),
+                Some(g) if need && g.dtype() != edge.dtype => Some(ops::to_dtype(&g, edge.dtype)?),
                 other => other,
             };
             match &edge.target {
                 EdgeTarget::None => {}
                 EdgeTarget::Leaf(leaf) => {
-                    if let Some(g) = g {
-                        to_leaf(leaf, g, &mut captured)?;
+                    if let (Some(g), true) = (g, need) {
+                        to_leaf(leaf, g)?;
                     }
                 }
                 EdgeTarget::Node(next) => {
+                    if !need {
+                        continue;
+                    }
                     if let Some(g) = g {
                         let merged = add_grads(buffers.remove(next), g)?;
                         buffers.insert(*next, merged);
@@ -292,6 +351,15 @@ fn execute(
                     }
                 }
             }
+        }
+    }
+
+    // Leaves last: hooks see the summed gradient, then it is accumulated or handed back.
+    for (leaf, g) in leaf_grads {
+        let g = run_hooks(&leaf.hooks(), g)?;
+        match leaf_slot.get(&leaf.key()) {
+            Some(&i) if !accumulate => captured[i] = Some(add_grads(captured[i].take(), g)?),
+            _ => accumulate_grad(&leaf, g, create_graph)?,
         }
     }
     Ok(captured)

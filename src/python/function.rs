@@ -43,7 +43,20 @@ pub fn python_hook(f: Py<PyAny>) -> GradHook {
     Arc::new(move |g: &Var| -> Result<Option<Var>> {
         Python::attach(|py| {
             let r = f.call1(py, (PyTensor::wrap(g.clone()),)).map_err(foreign)?;
-            optional_var(py, &r, "a hook")
+            let replacement = optional_var(py, &r, "a hook")?;
+            if let Some(new) = &replacement {
+                if new.shape() != g.shape() {
+                    let name = f
+                        .bind(py)
+                        .getattr("__name__")
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|_| "hook".into());
+                    return Err(Error::Runtime(format!(
+                        "hook '{name}' has changed the size of value"
+                    )));
+                }
+            }
+            Ok(replacement)
         })
     })
 }
@@ -135,7 +148,19 @@ fn _function_apply(
         return Ok(PyTensor::wrap(Var::new(out, false)));
     }
     let edges = inputs.iter().map(|v| v.edge()).collect();
-    let saved = saved.iter().map(SavedVar::input).collect();
+    // The output itself is saved without its history (no cycle) and re-attached to this
+    // node when unpacked, so a backward written with it can be differentiated again.
+    let raw_output = &output.get().var;
+    let saved = saved
+        .iter()
+        .map(|s| {
+            if s.ptr_eq(raw_output) {
+                SavedVar::output(s)
+            } else {
+                SavedVar::input(s)
+            }
+        })
+        .collect();
     let op = PythonFunctionBackward {
         name,
         backward,

@@ -2,8 +2,10 @@
 
 from rustgrad import _core
 from rustgrad._core import Tensor
+from rustgrad.autograd.anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from rustgrad.autograd.function import Function, FunctionCtx, once_differentiable
 from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
-from rustgrad.autograd.gradcheck import gradcheck
+from rustgrad.autograd.gradcheck import gradcheck, gradgradcheck
 from rustgrad.autograd.variable import Variable
 
 
@@ -46,11 +48,18 @@ def grad(
 
 
 __all__ = [
+    "Function",
+    "FunctionCtx",
     "Variable",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "gradcheck",
+    "gradgradcheck",
+    "is_anomaly_enabled",
     "no_grad",
+    "once_differentiable",
+    "set_detect_anomaly",
     "set_grad_enabled",
 ]

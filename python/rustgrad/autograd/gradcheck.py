@@ -195,4 +195,74 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
     return True
 
 
-__all__ = ["GradcheckError", "gradcheck"]
+def _random_grad_output(out):
+    """Uniform values in [-1, 1) of ``out``'s shape and dtype: a leaf that requires grad."""
+    shape = tuple(int(s) for s in out.shape)
+    values = _rg.rand(shape, dtype=out.dtype) * 2.0 - 1.0
+    return values.detach().requires_grad_()
+
+
+def gradgradcheck(
+    func,
+    inputs,
+    grad_outputs=None,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    raise_exception=True,
+):
+    """Check second derivatives of ``func`` against finite differences, as PyTorch's does.
+
+    Runs :func:`gradcheck` on the function ``(inputs, grad_outputs) -> autograd.grad(
+    func(inputs), inputs, grad_outputs, create_graph=True)``: the backward pass, recorded with
+    ``create_graph=True``, must itself have correct gradients, with respect to both the inputs
+    and the incoming gradients.
+
+    Args:
+        func, inputs, eps, atol, rtol, raise_exception: as for :func:`gradcheck`.
+        grad_outputs: one gradient per differentiable output of ``func`` (those that require
+            grad), or None for random ones in ``[-1, 1)`` (drawn from rustgrad's generator, so
+            ``manual_seed`` makes them repeatable) of each output's shape and dtype. Those that
+            require grad are checked too.
+    """
+    inputs = _as_tuple(inputs)
+    if grad_outputs is None:
+        outputs = _outputs_of(func, inputs)
+        diff_outputs = [o for o in outputs if _is_tensor(o) and o.requires_grad]
+        grad_outputs = tuple(_random_grad_output(o) for o in diff_outputs)
+    else:
+        grad_outputs = _as_tuple(grad_outputs)
+    n_in, n_out = len(inputs), len(grad_outputs)
+    diff_inputs = [i for i, x in enumerate(inputs) if _is_tensor(x) and x.requires_grad]
+
+    def first_derivative(*args):
+        ins, gouts = args[:n_in], args[n_in:]
+        outputs = _outputs_of(func, ins)
+        outputs = [o for o in outputs if _is_tensor(o) and o.requires_grad]
+        if len(outputs) != n_out:
+            raise GradcheckError(
+                f"gradgradcheck: func has {len(outputs)} differentiable outputs but "
+                f"{n_out} grad_outputs were given"
+            )
+        wrt = [ins[i] for i in diff_inputs]
+        grads = _rg.autograd.grad(
+            outputs,
+            wrt,
+            grad_outputs=list(gouts),
+            create_graph=True,
+            allow_unused=True,
+        )
+        return tuple(g for g in grads if g is not None)
+
+    # gradcheck checks exactly the inputs and grad_outputs that require grad.
+    return gradcheck(
+        first_derivative,
+        inputs + grad_outputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+    )
+
+
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]

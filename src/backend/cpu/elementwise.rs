@@ -33,9 +33,20 @@ where
         }
         return src.iter().map(|&v| f(v)).collect();
     }
+    if is_single(layout) && n > 0 {
+        return vec![f(x[layout.offset]); n];
+    }
     let mut out = Vec::with_capacity(n);
     layout.for_each_offset(|o| out.push(f(x[o])));
     out
+}
+
+/// Whether every element of the layout is the same storage element.
+fn is_single(l: &Layout) -> bool {
+    l.strides
+        .iter()
+        .zip(&l.shape)
+        .all(|(&s, &d)| s == 0 || d == 1)
 }
 
 /// Strides of `layout` broadcast to `shape` (0 along broadcast dimensions).
@@ -122,12 +133,13 @@ where
         }
         return sa.iter().zip(sb).map(|(&x, &y)| f(x, y)).collect();
     }
-    // One operand is a single element: a plain map over the other.
-    if lb.numel() == 1 && la.shape.as_slice() == shape {
+    // One operand is a single element (possibly expanded, as the gradient of a sum is): a
+    // plain map over the other.
+    if is_single(lb) && la.shape.as_slice() == shape {
         let y = b[lb.offset];
         return map(a, la, |x| f(x, y));
     }
-    if la.numel() == 1 && lb.shape.as_slice() == shape {
+    if is_single(la) && lb.shape.as_slice() == shape {
         let x = a[la.offset];
         return map(b, lb, |y| f(x, y));
     }

@@ -2,6 +2,7 @@
 //! Each takes contiguous or strided slices and returns a fresh contiguous `Vec`.
 
 pub mod elementwise;
+pub mod fastmath;
 pub mod index;
 pub mod matmul;
 pub mod random;

@@ -1,0 +1,271 @@
+"""Custom differentiable operations: ``rustgrad.autograd.Function``, as ``torch.autograd.Function``.
+
+A subclass supplies the forward computation and its gradient::
+
+    class MyRelu(Function):
+        @staticmethod
+        def forward(ctx, x):             # runs with grad mode off
+            ctx.save_for_backward(x)
+            return x.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad):         # one gradient per forward argument
+            (x,) = ctx.saved_tensors
+            return grad * (x > 0).to(grad.dtype)
+
+    y = MyRelu.apply(x)                  # y.grad_fn is <MyReluBackward object at ...>
+
+``apply`` runs ``forward`` under ``no_grad`` and hands its output to the Rust engine
+(``_core._function_apply``), which records one graph node named ``<ClassName>Backward`` with an
+edge to every tensor argument. At backward time the engine calls back into Python; the wrapper
+here maps ``backward``'s per-argument results onto the tensor arguments (non-tensor arguments
+must get ``None``), checks shapes as PyTorch does, and returns them to the engine.
+
+Saved tensors are version-checked by the engine: modifying one in place between forward and
+backward makes backward raise PyTorch's "modified by an inplace operation" error. When
+``backward`` is written with differentiable ops, ``create_graph=True`` differentiates through it
+(the saved inputs keep their history), so second derivatives of custom functions work.
+
+Limitations: ``forward`` must return a single tensor (PyTorch allows tuples of tensors);
+``ctx.mark_dirty`` is not supported.
+"""
+
+import functools
+
+from rustgrad import _core
+from rustgrad.autograd.grad_mode import no_grad
+
+Tensor = _core.Tensor
+
+
+class FunctionCtx:
+    """The ``ctx`` passed to ``forward`` and ``backward``.
+
+    Besides the methods below it takes arbitrary attributes (``ctx.k = 3`` in ``forward``, read
+    back in ``backward``); store non-tensor values that way, and tensors with
+    :meth:`save_for_backward` so that in-place changes to them are detected.
+    """
+
+    def __init__(self, needs_input_grad=()):
+        self.needs_input_grad = tuple(needs_input_grad)
+        self.to_save = ()
+        self._saved = None
+        self._non_differentiable = ()
+        self.materialize_grads = True
+
+    def save_for_backward(self, *tensors):
+        """Keep ``tensors`` (or ``None``) for ``backward``, read back as ``ctx.saved_tensors``.
+
+        Call it at most once, in ``forward``. The tensors are version-checked: changing one in
+        place before backward runs is an error at backward.
+        """
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    f"save_for_backward can only save variables, but argument {i} is not a "
+                    f"Variable (got {type(t).__name__})"
+                )
+        self.to_save = tensors
+
+    @property
+    def saved_tensors(self):
+        """The tensors given to :meth:`save_for_backward`, as a tuple (only in ``backward``)."""
+        if self._saved is None:
+            if self.to_save:
+                raise RuntimeError(
+                    "saved_tensors can only be read in backward; in forward, keep a reference "
+                    "to the tensors themselves"
+                )
+            return ()
+        return self._saved
+
+    def mark_non_differentiable(self, *tensors):
+        """Declare outputs that have no gradient: they come back without ``grad_fn``."""
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        """Accepted for PyTorch compatibility: with a single output the incoming gradient is
+        always a tensor, so there is nothing to materialize."""
+        self.materialize_grads = bool(value)
+
+
+# Subclasses are made with this metaclass so that ``Function.apply`` can be a classmethod and
+# each subclass knows its node name.
+class FunctionMeta(type):
+    def __init__(cls, name, bases, namespace):
+        super().__init__(name, bases, namespace)
+        cls._backward_name = f"{name}Backward"
+
+
+def _shape(t):
+    return tuple(int(s) for s in t.shape)
+
+
+def _expandable_to(shape, target):
+    """Whether a tensor of ``shape`` broadcasts to ``target`` (so ``target`` sums back to it)."""
+    if len(shape) > len(target):
+        return False
+    for s, t in zip(reversed(shape), reversed(target)):
+        if s != t and s != 1:
+            return False
+    return True
+
+
+def _sum_to(grad, shape):
+    """Reduce ``grad`` (broadcast from ``shape``) back to ``shape``, as the engine's sum_to."""
+    lead = grad.dim() - len(shape)
+    if lead:
+        grad = grad.sum(tuple(range(lead)))
+    dims = tuple(i for i, s in enumerate(shape) if s == 1 and int(grad.shape[i]) != 1)
+    if dims:
+        grad = grad.sum(dims, keepdim=True)
+    return grad
+
+
+def _validate_grad(name, index, grad, want, dtype):
+    """PyTorch's ``validate_outputs``: shape (summing broadcast dims away) and dtype."""
+    got = _shape(grad)
+    if got != want:
+        if not _expandable_to(want, got):
+            raise RuntimeError(
+                f"Function {name} returned an invalid gradient at index {index} - got "
+                f"{list(got)} but expected shape compatible with {list(want)}"
+            )
+        grad = _sum_to(grad, want)
+    if grad.dtype != dtype and dtype.is_floating_point:
+        grad = grad.to(dtype)
+    return grad
+
+
+class Function(metaclass=FunctionMeta):
+    """Base class for custom differentiable operations; see the module docstring.
+
+    Subclasses define the static methods ``forward(ctx, *args, **kwargs)`` and
+    ``backward(ctx, *grad_outputs)`` (or, PyTorch 2 style, ``forward(*args)`` together with
+    ``setup_context(ctx, inputs, output)``), and are used through ``apply``, never instantiated.
+    """
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError(
+            f"{type(self).__name__} is a Function: call it as {type(self).__name__}.apply(...), "
+            "do not instantiate it"
+        )
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        """Compute the output (a tensor) from ``args``; runs with grad mode off."""
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Optional (PyTorch 2 style): fill ``ctx`` after a ``forward`` that takes no ctx."""
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        """Return one gradient per argument of ``forward`` (``None`` for non-tensors and for
+        inputs that need none), each of the shape of its input."""
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
+
+    vjp = backward
+
+    @classmethod
+    def _uses_setup_context(cls):
+        return cls.setup_context is not Function.setup_context
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` on ``args`` and record a ``<ClassName>Backward`` node for it.
+
+        Returns ``forward``'s output as a new tensor with that node as ``grad_fn`` when grad
+        mode is on and a tensor argument requires grad; otherwise without history.
+        """
+        grad_enabled = _core.is_grad_enabled()
+        is_tensor = [isinstance(a, Tensor) for a in args]
+        needs = tuple(grad_enabled and t and a.requires_grad for t, a in zip(is_tensor, args))
+        ctx = FunctionCtx(needs)
+
+        with no_grad():
+            if cls._uses_setup_context():
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+
+        if isinstance(output, (tuple, list)):
+            raise NotImplementedError(
+                f"{cls.__name__}.forward returned a {type(output).__name__}: rustgrad's custom "
+                "Functions support a single tensor output"
+            )
+        if not isinstance(output, Tensor):
+            return output  # PyTorch passes non-tensor outputs through untouched
+        if any(o is output for o in ctx._non_differentiable):
+            return output.detach()
+
+        tensor_inputs = [a for a, t in zip(args, is_tensor) if t]
+        to_save = ctx.to_save
+        ctx.to_save = ()  # from now on the engine owns the saved tensors
+        saved_index = [i for i, t in enumerate(to_save) if t is not None]
+        saved = [to_save[i] for i in saved_index]
+        n_saved = len(to_save)
+        name = cls._backward_name
+        n_args = len(args)
+        arg_of_input = [i for i, t in enumerate(is_tensor) if t]
+        input_meta = [(_shape(a), a.dtype) for a in tensor_inputs]  # no references kept
+
+        def backward(saved_tensors, grad):
+            values = [None] * n_saved
+            for i, t in zip(saved_index, saved_tensors):
+                values[i] = t
+            ctx._saved = tuple(values)
+            try:
+                result = cls.backward(ctx, grad)
+            finally:
+                ctx._saved = None
+            if not isinstance(result, tuple):
+                result = (result,)
+            if len(result) != n_args:
+                if len(result) > n_args and all(r is None for r in result[n_args:]):
+                    result = result[:n_args]
+                else:
+                    raise RuntimeError(
+                        f"function {name} returned an incorrect number of gradients "
+                        f"(expected {n_args}, got {len(result)})"
+                    )
+            for i, (r, t) in enumerate(zip(result, is_tensor)):
+                if not t and r is not None:
+                    raise RuntimeError(
+                        f"function {name} returned a gradient different than None at position "
+                        f"{i + 1}, but the corresponding forward input was not a Variable"
+                    )
+                if r is not None and not isinstance(r, Tensor):
+                    raise RuntimeError(f"expected Variable or None (got {type(r).__name__})")
+            grads = []
+            for k, i in enumerate(arg_of_input):
+                r = result[i]
+                if r is not None:
+                    r = _validate_grad(name, i, r, *input_meta[k])
+                grads.append(r)
+            return tuple(grads)
+
+        return _core._function_apply(name, backward, tensor_inputs, output, saved)
+
+
+def once_differentiable(fn):
+    """Decorate a ``backward`` that is not itself differentiable: it then runs under
+    ``no_grad``, so ``create_graph=True`` records nothing through it."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+
+    return wrapper
+
+
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]

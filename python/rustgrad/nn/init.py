@@ -1,0 +1,168 @@
+"""``rustgrad.nn.init``: fill tensors in place with initial values, as ``torch.nn.init``.
+
+Every ``*_`` function writes into its argument under ``no_grad`` (so it works on parameters that
+require grad, and records nothing) and returns it. Random values come from rustgrad's own
+generator (seed it with ``rustgrad.manual_seed``); the distributions are PyTorch's, the exact
+numbers are not.
+
+Fans: for a weight of shape ``(out, in, *k)``, ``fan_in = in * prod(k)`` and
+``fan_out = out * prod(k)``.
+"""
+
+import math
+
+from rustgrad import _core
+from rustgrad.autograd.grad_mode import no_grad
+
+__all__ = [
+    "calculate_gain",
+    "constant_",
+    "eye_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
+]
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for a nonlinearity: 1 for linear/conv/sigmoid, 5/3 for tanh,
+    sqrt(2) for relu, sqrt(2 / (1 + slope**2)) for leaky_relu (slope ``param``, default 0.01),
+    3/4 for selu."""
+    linear_fns = (
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+    )
+    if nonlinearity in linear_fns or nonlinearity == "sigmoid":
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def _fans(tensor):
+    if tensor.dim() < 2:
+        raise ValueError(
+            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
+        )
+    receptive = 1
+    for size in tensor.shape[2:]:
+        receptive *= size
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _fan(tensor, mode):
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _fans(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _check_float(tensor, name):
+    if not isinstance(tensor, _core.Tensor):
+        raise TypeError(f"{name}(): expected a rustgrad.Tensor, got {type(tensor).__name__}")
+    if not tensor.is_floating_point():
+        raise TypeError(f"{name}(): expected a floating-point tensor, got {tensor.dtype}")
+
+
+def uniform_(tensor, a=0.0, b=1.0):
+    """Fill with samples from ``U(a, b)``."""
+    _check_float(tensor, "uniform_")
+    with no_grad():
+        sample = _core.rand(tensor.shape, dtype=tensor.dtype)
+        return tensor.copy_(sample * (b - a) + a)
+
+
+def normal_(tensor, mean=0.0, std=1.0):
+    """Fill with samples from ``N(mean, std**2)``."""
+    _check_float(tensor, "normal_")
+    with no_grad():
+        sample = _core.randn(tensor.shape, dtype=tensor.dtype)
+        return tensor.copy_(sample * std + mean)
+
+
+def constant_(tensor, val):
+    """Fill with the number ``val``."""
+    with no_grad():
+        return tensor.fill_(val)
+
+
+def zeros_(tensor):
+    """Fill with zeros."""
+    with no_grad():
+        return tensor.zero_()
+
+
+def ones_(tensor):
+    """Fill with ones."""
+    with no_grad():
+        return tensor.fill_(1.0)
+
+
+def eye_(tensor):
+    """Fill a 2-d tensor with the identity matrix (ones on the diagonal)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    with no_grad():
+        n, m = tensor.shape
+        return tensor.copy_(_core.eye(n, m, dtype=tensor.dtype))
+
+
+def xavier_uniform_(tensor, gain=1.0):
+    """Glorot uniform: ``U(-a, a)`` with ``a = gain * sqrt(6 / (fan_in + fan_out))``."""
+    fan_in, fan_out = _fans(tensor)
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    bound = math.sqrt(3.0) * std
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor, gain=1.0):
+    """Glorot normal: ``N(0, std**2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    fan_in, fan_out = _fans(tensor)
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    return normal_(tensor, 0.0, std)
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He uniform: ``U(-bound, bound)`` with ``bound = gain * sqrt(3 / fan)``, where ``gain =
+    calculate_gain(nonlinearity, a)`` and ``fan`` is the fan of ``mode``.
+
+    ``nn.Linear`` uses ``a=sqrt(5)``, which gives ``bound = 1 / sqrt(fan_in)``.
+    """
+    fan = _fan(tensor, mode)
+    if fan == 0:
+        return tensor
+    gain = calculate_gain(nonlinearity, a)
+    bound = math.sqrt(3.0) * gain / math.sqrt(fan)
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He normal: ``N(0, std**2)`` with ``std = gain / sqrt(fan)``."""
+    fan = _fan(tensor, mode)
+    if fan == 0:
+        return tensor
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return normal_(tensor, 0.0, std)

@@ -1,0 +1,39 @@
+"""``nn.Dropout`` and ``nn.Flatten``."""
+
+from rustgrad.nn import functional as F
+from rustgrad.nn.modules.module import Module
+
+__all__ = ["Dropout", "Flatten"]
+
+
+class Dropout(Module):
+    """In training mode, zero each element with probability ``p`` and scale the others by
+    ``1 / (1 - p)``; in evaluation mode (``model.eval()``), pass the input through."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if p < 0 or p > 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Flatten(Module):
+    """Merge dims ``start_dim..=end_dim``: ``(N, *rest) -> (N, prod(rest))`` by default."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

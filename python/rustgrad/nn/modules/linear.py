@@ -1,0 +1,60 @@
+"""``nn.Linear`` and ``nn.Identity``."""
+
+import math
+
+from rustgrad import _core
+from rustgrad.nn import functional as F
+from rustgrad.nn import init
+from rustgrad.nn.modules.module import Module
+from rustgrad.nn.parameter import Parameter
+
+__all__ = ["Identity", "Linear"]
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder layer); arguments are accepted and ignored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Linear(Module):
+    """``y = x @ weight.T + bias``: ``(*, in_features) -> (*, out_features)``.
+
+    ``weight`` has shape ``(out_features, in_features)``, ``bias`` ``(out_features,)``. Both
+    start as PyTorch starts them: ``weight ~ kaiming_uniform_(a=sqrt(5))``, which is
+    ``U(-1/sqrt(in_features), 1/sqrt(in_features))``, and ``bias`` from the same range.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(
+            _core.zeros((out_features, in_features), dtype=dtype, device=device)
+        )
+        if bias:
+            self.bias = Parameter(_core.zeros((out_features,), dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw fresh initial values (PyTorch's default initialisation)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_features
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )

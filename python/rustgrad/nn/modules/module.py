@@ -1,0 +1,559 @@
+"""``nn.Module``: the base class of every layer and model, as ``torch.nn.Module``."""
+
+from collections import OrderedDict, namedtuple
+
+from rustgrad import _core
+from rustgrad.autograd.grad_mode import no_grad
+from rustgrad.nn.parameter import is_parameter
+
+__all__ = ["Module"]
+
+Tensor = _core.Tensor
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What :meth:`Module.load_state_dict` returns: the keys it could not match."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class RemovableHandle:
+    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _indent(text, spaces):
+    """Indent every line of ``text`` but the first by ``spaces`` spaces."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    pad = " " * spaces
+    return lines[0] + "\n" + "\n".join(pad + line for line in lines[1:])
+
+
+def _parse_to(args, kwargs):
+    """``(device, dtype)`` from the arguments of ``Module.to`` (as ``Tensor.to`` takes them)."""
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    if len(args) > 2:
+        raise TypeError(f"to() takes at most 2 positional arguments ({len(args)} given)")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, _core.dtype):
+            dtype = arg
+        elif isinstance(arg, (str, int, _core.device)):
+            device = arg
+        else:
+            raise TypeError(f"to() received an invalid argument of type {type(arg).__name__}")
+    if dtype is not None and not dtype.is_floating_point:
+        raise TypeError(
+            "nn.Module.to only accepts floating point or complex dtypes, "
+            f"but got desired dtype={dtype}"
+        )
+    return device, dtype
+
+
+class Module:
+    """Base class for layers and models: subclass it, build the parts in ``__init__``, and
+    write the computation in ``forward``; call the module itself (``model(x)``) to run it.
+
+    Assigning a :class:`~rustgrad.nn.Parameter` or another ``Module`` to an attribute registers
+    it, so that :meth:`parameters`, :meth:`state_dict`, :meth:`to`, :meth:`zero_grad` and the
+    printed form see it. Subclasses must call ``super().__init__()`` before assigning any.
+    """
+
+    training: bool
+
+    def __init__(self):
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        """The computation; every subclass defines it."""
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    def __call__(self, *args, **kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, args)`` runs before ``forward``; it may return replacement args."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_hook(self, hook):
+        """``hook(module, args, output)`` runs after ``forward``; it may return a new output."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    # ----- registration -----
+
+    def _check_name(self, name, kind):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+
+    def register_parameter(self, name, param):
+        """Add ``param`` (a Parameter, or None for an absent one) under ``name``."""
+        self._check_name(name, "parameter")
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not is_parameter(param):
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(rustgrad.nn.Parameter or None required)"
+            )
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
+                "created explicitly."
+            )
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add a tensor that is state but not a parameter (saved in :meth:`state_dict` unless
+        ``persistent=False``)."""
+        self._check_name(name, "buffer")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                "(rustgrad Tensor or None required)"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name, module):
+        """Add a child module (or None) under ``name``."""
+        self._check_name(name, "module")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name, value):
+        params = self.__dict__.get("_parameters")
+        modules = self.__dict__.get("_modules")
+        buffers = self.__dict__.get("_buffers")
+        if is_parameter(value):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(rustgrad.nn.Parameter or None expected)"
+                )
+            params[name] = None
+        elif isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name)
+            modules[name] = value
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(rustgrad.nn.Module or None expected)"
+                )
+            modules[name] = None
+        elif buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(rustgrad.Tensor or None expected)"
+                )
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        """Remove ``name`` from every registry and the instance dict (before re-registering)."""
+        self.__dict__.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        self._non_persistent_buffers.discard(name)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: look in the registries.
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if name in self.__dict__.get(registry, ()):
+                del self.__dict__[registry][name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        keys = set(super().__dir__())
+        keys.update(self._parameters, self._buffers, self._modules)
+        return sorted(k for k in keys if not k[0].isdigit())
+
+    # ----- traversal -----
+
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """``(dotted name, module)`` for this module (name ``prefix``) and all below it."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            sub = f"{prefix}.{name}" if prefix else name
+            yield from module.named_modules(memo, sub, remove_duplicate)
+
+    def modules(self):
+        """This module and every module below it, each once."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        """``(name, module)`` for the direct children, each once."""
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self):
+        """The direct child modules."""
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(self, registry, prefix, recurse, remove_duplicate):
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None:
+                    continue
+                if remove_duplicate:
+                    if id(value) in seen:
+                        continue
+                    seen.add(id(value))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), value
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """``(dotted name, parameter)`` pairs, e.g. ``("0.weight", ...)`` in a Sequential; a
+        parameter shared by two modules is listed once."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        """The parameters of this module and (when ``recurse``) all below it, each once."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """``(dotted name, buffer)`` pairs."""
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        """The buffers of this module and (when ``recurse``) all below it."""
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    def get_submodule(self, target):
+        """The module at dotted path ``target`` (``""`` is this module)."""
+        module = self
+        if target == "":
+            return module
+        for part in target.split("."):
+            if part not in module._modules or module._modules[part] is None:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
+            module = module._modules[part]
+        return module
+
+    def get_parameter(self, target):
+        """The parameter at dotted path ``target``, e.g. ``"0.weight"``."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if name not in module._parameters:
+            raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
+        return module._parameters[name]
+
+    def apply(self, fn):
+        """Call ``fn(m)`` on every child module (recursively) and then on ``self``."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ----- modes and gradients -----
+
+    def train(self, mode=True):
+        """Set training mode (``mode=True``) or evaluation mode on this module and all below."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")  # noqa: TRY004 (PyTorch's)
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on every parameter."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Clear the parameters' gradients: set them to None (default), or fill with zeros."""
+        for param in self.parameters():
+            grad = param.grad
+            if grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                if grad.grad_fn is not None:
+                    grad.detach_()
+                else:
+                    grad.requires_grad_(False)
+                grad.zero_()
+
+    # ----- state -----
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent_buffers:
+                destination[prefix + name] = buf if keep_vars else buf.detach()
+
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """An ``OrderedDict`` from dotted names (``"fc1.weight"``) to the parameters and
+        persistent buffers, detached (sharing storage) unless ``keep_vars``."""
+        if destination is None:
+            destination = OrderedDict()
+        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+            p = f"{module_prefix}." if module_prefix else ""
+            module._save_to_state_dict(destination, p, keep_vars)
+        return destination
+
+    def _state_slots(self):
+        """name -> (owning module, registry name, local name) for every state_dict entry."""
+        slots = OrderedDict()
+        for module_prefix, module in self.named_modules():
+            p = f"{module_prefix}." if module_prefix else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    slots[p + name] = (module, "_parameters", name)
+            for name, buf in module._buffers.items():
+                if buf is not None and name not in module._non_persistent_buffers:
+                    slots[p + name] = (module, "_buffers", name)
+        return slots
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy the tensors of ``state_dict`` into this module's parameters and buffers.
+
+        With ``strict`` (default), missing and unexpected keys raise RuntimeError, worded as
+        PyTorch words it. A shape mismatch always raises. Values are copied in place (cast to
+        each parameter's dtype), so optimizers holding the parameters keep working; with
+        ``assign=True`` the loaded tensors replace the buffers and the parameters' data.
+        Returns ``(missing_keys, unexpected_keys)``.
+        """
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
+            )
+        slots = self._state_slots()
+        missing = [key for key in slots if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in slots]
+        errors = []
+        with no_grad():
+            for key, (module, registry, name) in slots.items():
+                if key not in state_dict:
+                    continue
+                value = state_dict[key]
+                current = getattr(module, registry)[name]
+                if not isinstance(value, Tensor):
+                    errors.append(
+                        f'While copying the parameter named "{key}", expected torch.Tensor or '
+                        f"Tensor-like object from checkpoint but received {type(value)}"
+                    )
+                    continue
+                if tuple(value.shape) != tuple(current.shape):
+                    errors.append(
+                        f"size mismatch for {key}: copying a param with shape {value.shape} "
+                        f"from checkpoint, the shape in current model is {current.shape}."
+                    )
+                    continue
+                if assign:
+                    if registry == "_parameters":
+                        current.data = value.detach()
+                    else:
+                        module._buffers[name] = value
+                else:
+                    current.copy_(value)
+        if strict:
+            if unexpected:
+                keys = ", ".join(f'"{k}"' for k in unexpected)
+                errors.insert(0, f"Unexpected key(s) in state_dict: {keys}. ")
+            if missing:
+                keys = ", ".join(f'"{k}"' for k in missing)
+                errors.insert(0, f"Missing key(s) in state_dict: {keys}. ")
+        if errors:
+            raise RuntimeError(
+                "Error(s) in loading state_dict for {}:\n\t{}".format(
+                    type(self).__name__, "\n\t".join(errors)
+                )
+            )
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ----- dtype and device -----
+
+    def _apply(self, fn):
+        """Replace each parameter's data, gradient and each buffer by ``fn(tensor)``.
+
+        Parameters keep their identity (their ``.data`` is swapped), so an optimizer built
+        before the conversion still updates the right tensors.
+        """
+        for module in self.modules():
+            with no_grad():
+                for param in module._parameters.values():
+                    if param is None:
+                        continue
+                    new = fn(param)
+                    if new is not param:
+                        param.data = new.detach()
+                    grad = param.grad
+                    if grad is not None:
+                        new_grad = fn(grad)
+                        if new_grad is not grad:
+                            param.grad = None
+                            param.grad = new_grad
+                for name, buf in module._buffers.items():
+                    if buf is not None:
+                        module._buffers[name] = fn(buf)
+        return self
+
+    def to(self, *args, **kwargs):
+        """Move and/or cast parameters and buffers: ``to(dtype)``, ``to(device)``,
+        ``to(device, dtype)``, ``to(tensor)``, or keywords ``device=``, ``dtype=``.
+
+        Only floating-point tensors change dtype (integer buffers keep theirs). This build runs
+        on the CPU: a CUDA device raises RuntimeError. Returns ``self``.
+        """
+        device, dtype = _parse_to(args, dict(kwargs))
+
+        def convert(t):
+            if dtype is not None and t.is_floating_point():
+                return t.to(device=device, dtype=dtype)
+            if device is not None:
+                return t.to(device=device)
+            return t
+
+        return self._apply(convert)
+
+    def cuda(self, device=None):
+        """Move to a CUDA device (RuntimeError in this CPU-only build, from ``Tensor.cuda``)."""
+        return self._apply(lambda t: t.cuda(device))
+
+    def cpu(self):
+        """Move to the CPU (where tensors already live in this build)."""
+        return self._apply(lambda t: t.cpu())
+
+    def double(self):
+        """Cast floating-point parameters and buffers to float64."""
+        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
+
+    def float(self):
+        """Cast floating-point parameters and buffers to float32."""
+        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
+
+    def type(self, dst_type):
+        """Cast all parameters and buffers to ``dst_type`` (a rustgrad dtype)."""
+        return self._apply(lambda t: t.to(dst_type))
+
+    # ----- printing -----
+
+    def extra_repr(self):
+        """The text inside the parentheses of this module's repr; subclasses override it."""
+        return ""
+
+    def _get_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [
+            f"({name}): {_indent(repr(module), 2)}" for name, module in self._modules.items()
+        ]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{self._get_name()}({body})"

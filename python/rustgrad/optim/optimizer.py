@@ -1,0 +1,210 @@
+"""``Optimizer``: the base class of rustgrad's optimizers, as ``torch.optim.Optimizer``.
+
+An optimizer holds ``param_groups`` (a list of dicts, each with ``"params"`` and its own
+hyperparameters, filled from ``defaults``) and ``state`` (a dict from parameter to that
+parameter's buffers). Subclasses implement ``step``; the arithmetic of one step runs in Rust
+(``rustgrad._core._sgd_step`` / ``_adam_step``), one call per parameter group.
+
+``state_dict()`` has PyTorch's layout: ``{"state": {index: {...}}, "param_groups": [{...,
+"params": [index, ...]}]}``, parameters numbered in the order the groups list them. The one
+difference: a step counter (Adam's ``"step"``) is a Python int, not a 0-d tensor; a tensor
+counter in a loaded state dict is read with ``int()``.
+"""
+
+from collections import defaultdict
+from copy import deepcopy
+
+from rustgrad import _core
+from rustgrad.autograd.grad_mode import enable_grad
+
+__all__ = ["Optimizer", "required"]
+
+Tensor = _core.Tensor
+
+
+class _RequiredParameter:
+    """Marks a hyperparameter that has no default (such as SGD's ``lr`` in old PyTorch)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class Optimizer:
+    """Base class: ``Optimizer(params, defaults)``.
+
+    ``params`` is an iterable of tensors, or of dicts (parameter groups) each with a
+    ``"params"`` entry and optional per-group hyperparameters overriding ``defaults``.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {type(params).__name__}"
+            )
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group):
+        """Add a group: ``{"params": [...], "lr": ..., ...}``; unspecified hyperparameters take
+        the optimizer's defaults. A parameter may belong to one group only."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        param_group = dict(param_group)
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list "
+                "instead."
+            )
+        else:
+            params = list(params)
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    + type(param).__name__
+                )
+            if not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        param_group["params"] = params
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(
+                    "parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
+            param_group.setdefault(name, default)
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+        existing = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in existing for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        """Clear the gradients of all parameters: set them to None (default), or fill with
+        zeros."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                grad = param.grad
+                if grad is None:
+                    continue
+                if set_to_none:
+                    param.grad = None
+                else:
+                    if grad.grad_fn is not None:
+                        grad.detach_()
+                    else:
+                        grad.requires_grad_(False)
+                    grad.zero_()
+
+    def step(self, closure=None):
+        """Update the parameters once; ``closure`` re-evaluates the model and returns the loss
+        (it runs with grad mode on, and its result is returned)."""
+        raise NotImplementedError
+
+    def _closure_loss(self, closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # ----- state dicts -----
+
+    def state_dict(self):
+        """``{"state": {index: {name: value}}, "param_groups": [...]}`` with parameters
+        replaced by their indices. Tensors in it are the optimizer's own (not copies)."""
+        index_of = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            ids = []
+            for param in group["params"]:
+                index_of.setdefault(id(param), len(index_of))
+                ids.append(index_of[id(param)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {
+            index_of[id(param)]: value
+            for param, value in self.state.items()
+            if id(param) in index_of
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore ``state`` and hyperparameters saved by :meth:`state_dict`.
+
+        Groups must match in number and size. Tensors are copied (cast to each parameter's
+        dtype when floating point), so the loaded dict stays untouched by later steps.
+        """
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for group, saved in zip(self.param_groups, saved_groups):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size "
+                    "of optimizer's group"
+                )
+        params_by_index = {}
+        for group, saved in zip(self.param_groups, saved_groups):
+            for index, param in zip(saved["params"], group["params"]):
+                params_by_index[index] = param
+
+        def cast(param, key, value):
+            if isinstance(value, Tensor):
+                value = value.detach()
+                if key == "step":
+                    return int(value.item())
+                if value.is_floating_point() and param.is_floating_point():
+                    value = value.to(param.dtype)
+                return value.clone()
+            if isinstance(value, dict):
+                return {k: cast(param, k, v) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return type(value)(cast(param, key, v) for v in value)
+            return deepcopy(value)
+
+        state = defaultdict(dict)
+        for index, value in state_dict["state"].items():
+            # Keys may have become strings on a trip through JSON-like formats.
+            key = int(index) if isinstance(index, str) and index.isdigit() else index
+            if key in params_by_index:
+                param = params_by_index[key]
+                state[param] = cast(param, None, value)
+            else:
+                state[key] = deepcopy(value)
+        new_groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            new_group = {k: deepcopy(v) for k, v in saved.items() if k != "params"}
+            if "betas" in new_group and isinstance(new_group["betas"], list):
+                new_group["betas"] = tuple(new_group["betas"])
+            new_group["params"] = group["params"]
+            new_groups.append(new_group)
+        self.state = state
+        self.param_groups = new_groups
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)

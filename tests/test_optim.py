@@ -1,0 +1,393 @@
+"""``rustgrad.optim``: SGD and Adam step for step against ``torch.optim`` (float64, from the
+same weights and gradients), plus the ``Optimizer`` bookkeeping: groups, state, state dicts,
+``zero_grad``, closures and argument checks."""
+
+import numpy as np
+import pytest
+import rustgrad as rg
+from conftest import assert_close, raises
+from rustgrad import _core, nn, optim
+
+SHAPES = [(3, 4), (4,), ()]
+STEPS = 6
+
+
+def _problem(seed):
+    rng = np.random.default_rng(seed)
+    init = [rng.standard_normal(s) for s in SHAPES]
+    grads = [[rng.standard_normal(s) for s in SHAPES] for _ in range(STEPS)]
+    return init, grads
+
+
+def _run_both(ours_cls, torch_cls, kwargs, seed=0, groups=None):
+    """Step both optimizers on identical float64 parameters and gradients; compare the
+    parameters (and the optimizer state) after every step."""
+    torch = pytest.importorskip("torch")
+    init, grads = _problem(seed)
+    ours = [rg.tensor(a, requires_grad=True) for a in init]
+    theirs = [torch.tensor(a, requires_grad=True) for a in init]
+    if groups is None:
+        opt_r, opt_t = ours_cls(ours, **kwargs), torch_cls(theirs, **kwargs)
+    else:
+        opt_r = ours_cls([dict(g, params=[ours[i] for i in idx]) for idx, g in groups], **kwargs)
+        opt_t = torch_cls([dict(g, params=[theirs[i] for i in idx]) for idx, g in groups], **kwargs)
+    for step in range(STEPS):
+        for p, g in zip(ours, grads[step]):
+            p.grad = rg.tensor(g)
+        for p, g in zip(theirs, grads[step]):
+            p.grad = torch.tensor(g)
+        opt_r.step()
+        opt_t.step()
+        for a, b in zip(ours, theirs):
+            assert_close(a, b, rtol=1e-13, atol=1e-15)
+    return opt_r, opt_t, ours, theirs
+
+
+SGD_CASES = [
+    {"lr": 0.1},
+    {"lr": 0.05, "momentum": 0.9},
+    {"lr": 0.05, "momentum": 0.9, "dampening": 0.5},
+    {"lr": 0.05, "momentum": 0.9, "nesterov": True},
+    {"lr": 0.1, "weight_decay": 0.01},
+    {"lr": 0.05, "momentum": 0.8, "weight_decay": 0.1, "dampening": 0.2},
+    {"lr": 0.05, "momentum": 0.7, "weight_decay": 0.1, "nesterov": True},
+    {"lr": 0.1, "maximize": True},
+    {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.05, "nesterov": True, "maximize": True},
+]
+
+
+@pytest.mark.parametrize(
+    "kwargs", SGD_CASES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items())
+)
+def test_sgd_matches_pytorch(kwargs):
+    opt_r, opt_t, ours, theirs = _run_both(optim.SGD, _torch_optim("SGD"), kwargs)
+    for a, b in zip(ours, theirs):
+        buf_r = opt_r.state[a].get("momentum_buffer")
+        buf_t = opt_t.state[b].get("momentum_buffer")
+        assert (buf_r is None) == (buf_t is None)
+        if buf_r is not None:
+            assert_close(buf_r, buf_t, rtol=1e-13, atol=1e-15)
+
+
+ADAM_CASES = [
+    {},
+    {"lr": 0.01},
+    {"lr": 0.05, "weight_decay": 0.1},
+    {"lr": 0.02, "betas": (0.8, 0.95), "eps": 1e-6},
+    {"lr": 0.02, "maximize": True},
+    {"lr": 0.03, "betas": (0.5, 0.9), "weight_decay": 0.3, "maximize": True},
+]
+
+
+@pytest.mark.parametrize(
+    "kwargs", ADAM_CASES, ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "default"
+)
+def test_adam_matches_pytorch(kwargs):
+    opt_r, opt_t, ours, theirs = _run_both(optim.Adam, _torch_optim("Adam"), kwargs)
+    for a, b in zip(ours, theirs):
+        sr, st = opt_r.state[a], opt_t.state[b]
+        assert sr["step"] == int(st["step"]) == STEPS
+        assert_close(sr["exp_avg"], st["exp_avg"], rtol=1e-13, atol=1e-15)
+        assert_close(sr["exp_avg_sq"], st["exp_avg_sq"], rtol=1e-13, atol=1e-15)
+
+
+def test_param_groups_with_their_own_hyperparameters_match_pytorch():
+    groups = [([0], {"lr": 0.01, "momentum": 0.5}), ([1, 2], {"nesterov": True})]
+    _run_both(optim.SGD, _torch_optim("SGD"), {"lr": 0.1, "momentum": 0.9}, groups=groups)
+    groups = [([0, 2], {"lr": 0.2}), ([1], {"betas": (0.5, 0.6), "weight_decay": 0.1})]
+    _run_both(optim.Adam, _torch_optim("Adam"), {"lr": 0.01}, groups=groups)
+
+
+def test_float32_parameters_track_pytorch():
+    torch = pytest.importorskip("torch")
+    init, grads = _problem(5)
+    ours = [rg.tensor(a.astype(np.float32), requires_grad=True) for a in init]
+    theirs = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in init]
+    opt_r = optim.Adam(ours, lr=0.01, weight_decay=0.01)
+    opt_t = torch.optim.Adam(theirs, lr=0.01, weight_decay=0.01)
+    for step in range(STEPS):
+        for p, q, g in zip(ours, theirs, grads[step]):
+            p.grad = rg.tensor(g.astype(np.float32))
+            q.grad = torch.tensor(g.astype(np.float32))
+        opt_r.step()
+        opt_t.step()
+    for a, b in zip(ours, theirs):
+        assert a.dtype == rg.float32
+        assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_training_a_model_with_backward_matches_pytorch():
+    """Whole loop: model, loss, backward, step; float64, both libraries from one init."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((16, 3)), rng.standard_normal((16, 1))
+    ours = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)
+    ).double()
+    with torch.no_grad():
+        for (_, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+            q.copy_(torch.from_numpy(p.detach().numpy().copy()))
+    for cls, kwargs in [("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}), ("Adam", {})]:
+        opt_r = getattr(optim, cls)(ours.parameters(), **kwargs)
+        opt_t = getattr(torch.optim, cls)(theirs.parameters(), **kwargs)
+        for _ in range(5):
+            loss_r = nn.MSELoss()(ours(rg.tensor(x)), rg.tensor(y))
+            loss_t = torch.nn.MSELoss()(theirs(torch.tensor(x)), torch.tensor(y))
+            opt_r.zero_grad()
+            opt_t.zero_grad()
+            loss_r.backward()
+            loss_t.backward()
+            opt_r.step()
+            opt_t.step()
+            assert loss_r.item() == pytest.approx(loss_t.item(), rel=1e-12)
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            assert_close(p, q, rtol=1e-11, atol=1e-13)
+
+
+def _torch_optim(name):
+    torch = pytest.importorskip("torch")
+    return getattr(torch.optim, name)
+
+
+# ----- the step itself --------------------------------------------------------------------------
+
+
+def test_step_updates_in_place_and_bumps_the_version():
+    p = rg.tensor([1.0, 2.0], requires_grad=True)
+    storage = p.data_ptr()
+    version = p._version
+    p.grad = rg.tensor([1.0, 1.0])
+    optim.SGD([p], lr=0.5).step()
+    assert p.tolist() == [0.5, 1.5]
+    assert p.data_ptr() == storage and p._version > version
+    assert p.is_leaf and p.requires_grad and p.grad_fn is None
+
+
+def test_step_under_grad_mode_records_nothing_and_skips_params_without_grad():
+    a = rg.tensor([1.0], requires_grad=True)
+    b = rg.tensor([1.0], requires_grad=True)
+    (a * 3).sum().backward()
+    opt = optim.Adam([a, b], lr=0.1)
+    assert rg.is_grad_enabled()
+    opt.step()
+    assert a.grad_fn is None and a.tolist()[0] == pytest.approx(0.9)
+    assert b.tolist() == [1.0] and len(opt.state[b]) == 0 and opt.state[a]["step"] == 1
+
+
+def test_the_update_runs_in_rust():
+    """The per-parameter arithmetic is one call into the extension per parameter group."""
+    assert hasattr(_core, "_sgd_step") and hasattr(_core, "_adam_step")
+    from rustgrad.optim import adam, sgd
+
+    assert sgd._sgd_step is _core._sgd_step
+    assert adam._adam_step is _core._adam_step
+
+
+def test_sgd_without_momentum_keeps_no_state():
+    p = rg.tensor([1.0], requires_grad=True)
+    p.grad = rg.tensor([1.0])
+    opt = optim.SGD([p], lr=0.1)
+    opt.step()
+    assert len(opt.state) == 0
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    opt.step()
+    assert opt.state[p]["momentum_buffer"].tolist() == [1.0]
+
+
+def test_closure_is_evaluated_with_grad_enabled_and_its_loss_returned():
+    w = rg.tensor([2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    with rg.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 4.0
+    assert w.tolist() == [1.0]  # 2 - 0.25 * 4
+
+
+# ----- bookkeeping ------------------------------------------------------------------------------
+
+
+def test_zero_grad_set_to_none_or_zero():
+    p = rg.tensor([1.0, 2.0], requires_grad=True)
+    (p * p).sum().backward()
+    opt = optim.SGD([p], lr=0.1)
+    opt.zero_grad(set_to_none=False)
+    assert p.grad is not None and p.grad.tolist() == [0.0, 0.0]
+    opt.zero_grad()
+    assert p.grad is None
+
+
+def test_param_groups_defaults_and_add_param_group():
+    a, b = nn.Parameter(rg.zeros(1)), nn.Parameter(rg.zeros(2))
+    opt = optim.SGD([{"params": [a]}, {"params": b, "lr": 0.5}], lr=0.1, momentum=0.9)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    assert all(g["momentum"] == 0.9 for g in opt.param_groups)
+    assert opt.param_groups[1]["params"] == [b] or opt.param_groups[1]["params"][0] is b
+    c = nn.Parameter(rg.zeros(3))
+    opt.add_param_group({"params": [c], "weight_decay": 0.1})
+    assert opt.param_groups[2]["lr"] == 0.1 and opt.param_groups[2]["weight_decay"] == 0.1
+    with raises(ValueError, "some parameters appear in more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+    assert set(opt.defaults) == {
+        "lr",
+        "momentum",
+        "dampening",
+        "weight_decay",
+        "nesterov",
+        "maximize",
+    }
+
+
+def test_argument_errors_match_pytorch():
+    p = [nn.Parameter(rg.zeros(1))]
+    with raises(ValueError, "Invalid learning rate: -1"):
+        optim.SGD(p, lr=-1)
+    with raises(ValueError, "Invalid momentum value: -0.5"):
+        optim.SGD(p, lr=0.1, momentum=-0.5)
+    with raises(ValueError, "Invalid weight_decay value: -0.1"):
+        optim.SGD(p, lr=0.1, weight_decay=-0.1)
+    with raises(ValueError, "Nesterov momentum requires a momentum and zero dampening"):
+        optim.SGD(p, lr=0.1, nesterov=True)
+    with raises(ValueError, "Invalid epsilon value: -1e-08"):
+        optim.Adam(p, eps=-1e-8)
+    with raises(ValueError, "Invalid beta parameter at index 0: 1.0"):
+        optim.Adam(p, betas=(1.0, 0.9))
+    with raises(ValueError, "Invalid beta parameter at index 1: -0.1"):
+        optim.Adam(p, betas=(0.9, -0.1))
+    with raises(NotImplementedError, "amsgrad"):
+        optim.Adam(p, amsgrad=True)
+    with raises(ValueError, "optimizer got an empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with raises(TypeError, "should be an iterable of Tensors or dicts, but got Tensor"):
+        optim.SGD(p[0], lr=0.1)
+    nonleaf = nn.Parameter(rg.zeros(1)) * 2
+    with raises(ValueError, "can't optimize a non-leaf Tensor"):
+        optim.SGD([nonleaf], lr=0.1)
+    with raises(TypeError, "optimizer can only optimize Tensors"):
+        optim.SGD([1.0], lr=0.1)
+
+
+def test_repr_is_pytorchs_layout():
+    torch = pytest.importorskip("torch")
+    ours = optim.SGD([nn.Parameter(rg.zeros(1))], lr=0.1, momentum=0.9)
+    assert repr(ours) == (
+        "SGD (\n"
+        "Parameter Group 0\n"
+        "    dampening: 0\n"
+        "    lr: 0.1\n"
+        "    maximize: False\n"
+        "    momentum: 0.9\n"
+        "    nesterov: False\n"
+        "    weight_decay: 0\n"
+        ")"
+    )
+    theirs = repr(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9))
+    assert theirs.startswith("SGD (\nParameter Group 0\n    dampening: 0\n")
+
+
+def _trained(opt_cls, seed=0, steps=3, **kwargs):
+    rg.manual_seed(seed)
+    model = nn.Linear(3, 2)
+    opt = opt_cls(model.parameters(), **kwargs)
+    x = rg.randn(8, 3)
+    for _ in range(steps):
+        opt.zero_grad()
+        model(x).pow(2).mean().backward()
+        opt.step()
+    return model, opt, x
+
+
+def test_state_dict_layout_is_pytorchs():
+    model, opt, _ = _trained(optim.Adam, lr=0.01)
+    sd = opt.state_dict()
+    assert set(sd) == {"state", "param_groups"}
+    assert sorted(sd["state"]) == [0, 1]
+    assert set(sd["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+    assert sd["state"][0]["step"] == 3
+    assert sd["param_groups"][0]["params"] == [0, 1]
+    assert sd["param_groups"][0]["lr"] == 0.01
+    assert sd["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert opt.param_groups[0]["params"][0] is model.weight  # not replaced by the indices
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs"),
+    [(optim.SGD, {"lr": 0.1, "momentum": 0.9}), (optim.Adam, {"lr": 0.05})],
+)
+def test_state_dict_round_trip_resumes_identically(cls, kwargs):
+    model_a, opt_a, x = _trained(cls, **kwargs)
+    model_b = nn.Linear(3, 2)
+    model_b.load_state_dict(model_a.state_dict())
+    opt_b = cls(model_b.parameters(), lr=123.0)
+    opt_b.load_state_dict(opt_a.state_dict())
+    assert opt_b.param_groups[0]["lr"] == kwargs["lr"]
+    assert opt_b.param_groups[0]["params"][0] is model_b.weight
+    for _ in range(3):
+        for model, opt in ((model_a, opt_a), (model_b, opt_b)):
+            opt.zero_grad()
+            model(x).pow(2).mean().backward()
+            opt.step()
+    for p, q in zip(model_a.parameters(), model_b.parameters()):
+        assert_close(p, q.detach().numpy())
+
+
+def test_load_state_dict_copies_and_checks_groups():
+    _, opt, _ = _trained(optim.Adam, lr=0.01)
+    sd = opt.state_dict()
+    saved = sd["state"][0]["exp_avg"].numpy().copy()
+    other = optim.Adam(nn.Linear(3, 2).parameters())
+    other.load_state_dict(sd)
+    for p in other.param_groups[0]["params"]:
+        p.grad = rg.ones(p.shape)
+    other.step()
+    assert (sd["state"][0]["exp_avg"].numpy() == saved).all()  # the loaded dict is untouched
+    assert other.state[other.param_groups[0]["params"][0]]["step"] == 4
+    with raises(ValueError, "loaded state dict has a different number of parameter groups"):
+        optim.Adam(
+            [{"params": [nn.Parameter(rg.zeros(1))]}, {"params": [nn.Parameter(rg.zeros(1))]}]
+        ).load_state_dict(sd)
+    with raises(ValueError, "doesn't match the size of optimizer's group"):
+        optim.Adam([nn.Parameter(rg.zeros(1))]).load_state_dict(sd)
+
+
+def test_load_state_dict_from_pytorch_layout_with_tensor_step():
+    torch = pytest.importorskip("torch")
+    init, grads = _problem(2)
+    theirs = [torch.tensor(a, requires_grad=True) for a in init]
+    opt_t = torch.optim.Adam(theirs, lr=0.01)
+    for step in range(2):
+        for p, g in zip(theirs, grads[step]):
+            p.grad = torch.tensor(g)
+        opt_t.step()
+    sd_t = opt_t.state_dict()
+    sd = {
+        "state": {
+            i: {k: rg.tensor(v.numpy()) for k, v in s.items()} for i, s in sd_t["state"].items()
+        },
+        "param_groups": [
+            {
+                k: v
+                for k, v in g.items()
+                if k in ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize", "params")
+            }
+            for g in sd_t["param_groups"]
+        ],
+    }
+    ours = [rg.tensor(p.detach().numpy().copy(), requires_grad=True) for p in theirs]
+    opt_r = optim.Adam(ours)
+    opt_r.load_state_dict(sd)
+    assert opt_r.state[ours[0]]["step"] == 2
+    for p, q, g in zip(ours, theirs, grads[2]):
+        p.grad = rg.tensor(g)
+        q.grad = torch.tensor(g)
+    opt_r.step()
+    opt_t.step()
+    for a, b in zip(ours, theirs):
+        assert_close(a, b, rtol=1e-13, atol=1e-15)
