@@ -68,7 +68,10 @@ pub fn sgd_step(
     buffer: Option<&Tensor>,
     h: &Sgd,
 ) -> Result<Option<Tensor>> {
-    check(param, &[grad])?;
+    match buffer {
+        Some(b) => check(param, &[grad, b])?,
+        None => check(param, &[grad])?,
+    }
     match param.dtype() {
         DType::F64 => sgd_typed::<f64>(param, grad, buffer, h),
         _ => sgd_typed::<f32>(param, grad, buffer, h),

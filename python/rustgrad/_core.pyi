@@ -6,7 +6,7 @@ is on; ops that end in ``_`` work in place and return ``self``.
 """
 
 import builtins
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, SupportsIndex, final, overload
 
 import numpy as np
@@ -132,6 +132,15 @@ class StorageOwner:
     """Keeps a tensor's storage alive for NumPy arrays that view it (the ``.base`` of
     ``t.numpy()``). Internal; not constructible."""
 
+@final
+class RemovableHandle:
+    """Returned by ``Tensor.register_hook``; ``remove()`` (or leaving a ``with`` block)
+    unregisters the hook."""
+
+    def remove(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, t: object, v: object, tb: object, /) -> None: ...
+
 # ----- Tensor ----------------------------------------------------------------------------------
 
 @final
@@ -195,6 +204,10 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """Same data (shared storage), no history, ``requires_grad=False``."""
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed (once, on the summed
+        gradient); a returned tensor (same shape) replaces the gradient."""
 
     def detach_(self) -> Self:
         """Drop this tensor's history in place: makes it a leaf that does not require grad."""
@@ -796,6 +809,49 @@ def _grad(
 
 def _live_nodes() -> int:
     """Number of graph nodes alive (for leak tests)."""
+
+def _function_apply(
+    name: str,
+    backward: Callable[[list[Tensor], Tensor], Sequence[Tensor | None]],
+    inputs: Sequence[Tensor],
+    output: Tensor,
+    saved: Sequence[Tensor],
+) -> Tensor:
+    """Record a custom function's ``output`` as made by a node called ``name`` whose backward
+    calls ``backward(saved_tensors, grad)`` (one gradient per tensor in ``inputs``)."""
+
+def _set_anomaly_enabled(enabled: bool) -> None:
+    """Turn anomaly mode on or off (process-wide)."""
+
+def _is_anomaly_enabled() -> bool: ...
+def _sgd_step(
+    params: Sequence[Tensor],
+    grads: Sequence[Tensor],
+    momentum_buffers: Sequence[Tensor | None],
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+    maximize: bool,
+) -> list[Tensor | None]:
+    """One SGD step over each parameter in place; returns the momentum buffers."""
+
+def _adam_step(
+    params: Sequence[Tensor],
+    grads: Sequence[Tensor],
+    exp_avgs: Sequence[Tensor],
+    exp_avg_sqs: Sequence[Tensor],
+    steps: Sequence[int],
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    maximize: bool,
+) -> None:
+    """One Adam step over each parameter (moments updated in place; ``steps`` count this
+    step, from 1)."""
 
 def _cuda_is_available() -> bool:
     """Always False in this build."""

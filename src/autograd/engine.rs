@@ -151,14 +151,12 @@ fn execute(
         Sink::Accumulate { only: Some(inputs) } => inputs,
         Sink::Accumulate { only: None } => &[],
     };
-    let mut leaf_slot: HashMap<usize, usize> = HashMap::new();
+    let mut leaf_slot: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut node_slot: HashMap<NodeId, Vec<usize>> = HashMap::new();
     for (i, v) in targets.iter().enumerate() {
         match v.grad_fn() {
             Some(n) => node_slot.entry(n.id()).or_default().push(i),
-            None => {
-                leaf_slot.insert(v.key(), i);
-            }
+            None => leaf_slot.entry(v.key()).or_default().push(i),
         }
     }
     let accumulate_all = matches!(sink, Sink::Accumulate { only: None });
@@ -358,7 +356,11 @@ fn execute(
     for (leaf, g) in leaf_grads {
         let g = run_hooks(&leaf.hooks(), g)?;
         match leaf_slot.get(&leaf.key()) {
-            Some(&i) if !accumulate => captured[i] = Some(add_grads(captured[i].take(), g)?),
+            Some(slots) if !accumulate => {
+                for &i in slots {
+                    captured[i] = Some(add_grads(captured[i].take(), g.clone())?);
+                }
+            }
             _ => accumulate_grad(&leaf, g, create_graph)?,
         }
     }

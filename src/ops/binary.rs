@@ -124,8 +124,12 @@ pub fn pow(a: &Var, b: &Var) -> Result<Var> {
         move |g, s, n| -> Result<Grads> {
             let (a, b) = (&s[0], &s[1]);
             let ga = need(n[0], || {
+                // b * a^(b-1), taken as 0 where b == 0 (the limit PyTorch uses; avoids 0 * inf).
                 let one = constant(Tensor::scalar(1.0, b.dtype()));
-                sum_to(&mul(&mul(g, b)?, &pow(a, &sub(b, &one)?)?)?, &sa)
+                let zero = constant(Tensor::scalar(0.0, b.dtype()));
+                let b_zero = constant(b.tensor().compare(CompareOp::Eq, &zero.tensor())?);
+                let term = where_(&b_zero, &zero, &mul(b, &pow(a, &sub(b, &one)?)?)?)?;
+                sum_to(&mul(g, &term)?, &sa)
             })?;
             let gb = need(n[1], || {
                 // g * a^b * log(a), taken as 0 where a == 0 (the limit PyTorch uses).

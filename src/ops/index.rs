@@ -60,7 +60,7 @@ fn slice_bounds(
 fn consumed(item: &IndexItem) -> usize {
     match item {
         IndexItem::Int(_) | IndexItem::Slice(..) => 1,
-        IndexItem::Tensor(t) if t.dtype() == DType::Bool => t.ndim().max(1),
+        IndexItem::Tensor(t) if t.dtype() == DType::Bool => t.ndim(),
         IndexItem::Tensor(_) => 1,
         IndexItem::NewAxis | IndexItem::Ellipsis => 0,
     }
@@ -132,6 +132,14 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
                 dim += 1;
             }
             IndexItem::Ellipsis => unreachable!("expanded above"),
+            IndexItem::Tensor(t) if t.dtype() == DType::Bool && t.ndim() == 0 => {
+                // `x[True]` adds a dimension of size 1, `x[False]` one of size 0.
+                out = unsqueeze(&out, dim as i64)?;
+                if !t.to_vec::<bool>()[0] {
+                    out = slice(&out, dim, 0, 0, 1)?;
+                }
+                dim += 1;
+            }
             IndexItem::Tensor(t) => {
                 let (flat_dims, positions, idx_shape) = tensor_index(t, &shape, dim, src)?;
                 // Merge the masked dims (a bool mask may span several) into one, then gather.

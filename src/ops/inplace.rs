@@ -40,6 +40,13 @@ pub fn rebase(
     let others: Vec<Var> = others.iter().map(|v| (*v).clone()).collect();
     let recording = grad_mode && (x.requires_grad() || others.iter().any(|o| o.requires_grad()));
     let target = x.tensor();
+    if target.layout().has_internal_overlap() {
+        bail!(
+            Runtime,
+            "unsupported operation: more than one element of the written-to tensor refers to a \
+             single memory location. Please clone() the tensor before performing the operation."
+        );
+    }
     // Snapshots of the old values with the old histories: the new nodes' inputs.
     let snapshot = |v: &Var| {
         let t = v.tensor().clone_data();

@@ -61,6 +61,14 @@ pub fn mm(a: &Var, b: &Var) -> Result<Var> {
 /// `[k] . [k]`.
 pub fn dot(a: &Var, b: &Var) -> Result<Var> {
     let (ta, tb) = (a.tensor(), b.tensor());
+    if ta.ndim() != 1 || tb.ndim() != 1 {
+        bail!(
+            Runtime,
+            "1D tensors expected, but got {}D and {}D tensors",
+            ta.ndim(),
+            tb.ndim()
+        );
+    }
     if ta.numel() != tb.numel() {
         bail!(
             Runtime,

@@ -11,7 +11,8 @@ use crate::tensor::{CompareOp, DType, Tensor};
 
 /// Wraps and de-duplicates reduction dims (`None` or empty means all).
 pub fn reduction_dims(dims: Option<&[i64]>, ndim: usize) -> Result<Vec<usize>> {
-    let Some(dims) = dims else {
+    // No dims, or an empty list, reduces over all of them (as PyTorch).
+    let Some(dims) = dims.filter(|d| !d.is_empty()) else {
         return Ok((0..ndim).collect());
     };
     let mut out = Vec::with_capacity(dims.len());
@@ -211,8 +212,9 @@ pub fn arg_extreme(x: &Var, dim: Option<i64>, keepdim: bool, max: bool) -> Resul
                 .with_layout(crate::tensor::Layout::contiguous(&[t.numel()]));
             if t.numel() == 0 {
                 bail!(
-                    Runtime,
-                    "argmax(): Expected reduction dim to be specified for input.numel() == 0."
+                    Index,
+                    "{}(): Expected reduction dim to be specified for input.numel() == 0.",
+                    if max { "argmax" } else { "argmin" }
                 );
             }
             let (_, i) = flat.extreme_dim(0, false, max)?;

@@ -79,6 +79,9 @@ fn dtype_kind(name: &str) -> Kind {
 }
 
 /// Walks nested sequences, collecting values in row-major order and checking raggedness.
+/// PyTorch's limit on the number of dimensions (also stops self-containing lists).
+const MAX_DIMS: usize = 64;
+
 fn walk(
     obj: &Bound<'_, PyAny>,
     depth: usize,
@@ -86,6 +89,12 @@ fn walk(
     out: &mut Vec<f64>,
     kind: &mut Kind,
 ) -> PyResult<()> {
+    if depth > MAX_DIMS {
+        return Err(PyValueError::new_err(format!(
+            "too many dimensions '{}'",
+            obj.get_type().name()?
+        )));
+    }
     if let Some((v, k)) = scalar_of(obj)? {
         if depth != shape.len() {
             return Err(PyValueError::new_err(format!(
@@ -199,7 +208,12 @@ pub fn from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         "float32" => Buffer::F32(copy!(f32)),
         "float64" => Buffer::F64(copy!(f64)),
         "int64" => Buffer::I64(copy!(i64)),
-        "bool" => Buffer::Bool(copy!(bool)),
+        // Read as bytes: NumPy bools may hold values other than 0 and 1.
+        "bool" => {
+            let bytes = arr.call_method1("view", ("uint8",))?;
+            let a = bytes.cast::<PyArrayDyn<u8>>()?.readonly();
+            Buffer::Bool(a.as_array().iter().map(|&b| b != 0).collect())
+        }
         "int32" => Buffer::I64(copy!(i32).into_iter().map(i64::from).collect()),
         "int16" => Buffer::I64(copy!(i16).into_iter().map(i64::from).collect()),
         "int8" => Buffer::I64(copy!(i8).into_iter().map(i64::from).collect()),
@@ -224,8 +238,7 @@ pub fn share_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         "float32" => DType::F32,
         "float64" => DType::F64,
         "int64" => DType::I64,
-        "bool" => DType::Bool,
-        _ => return from_numpy(arr),
+        _ => return from_numpy(arr), // bool too: its bytes are checked while copying
     };
     let flags = arr.getattr("flags")?;
     let flag = |name: &str| -> PyResult<bool> { flags.getattr(name)?.extract() };
@@ -292,6 +305,15 @@ pub fn tensor_to_nested<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py,
     };
     if t.ndim() == 0 {
         return to_py(values[0]);
+    }
+    // An empty tensor with huge outer dims would still need that many Python lists.
+    let lists = t.shape()[..t.ndim() - 1]
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d));
+    if lists.is_none_or(|n| n > 1 << 32) {
+        return Err(pyo3::exceptions::PyMemoryError::new_err(
+            "tolist(): the result would need too many Python lists",
+        ));
     }
     // Exact int64 values (f64 loses precision past 2^53).
     let ints: Option<Vec<i64>> = (dtype == DType::I64).then(|| t.to_vec::<i64>());

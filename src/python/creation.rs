@@ -231,10 +231,11 @@ fn linspace<'py>(
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
     // Both halves step in from their own end with fused multiply-adds, in the result's
     // precision, as PyTorch's kernel does (so values match it bit for bit).
+    let half = if n == 1 { 1 } else { n / 2 };
     let values: Vec<f64> = if dtype == DType::F32 {
         let (s, e) = (start as f32, end as f32);
         let step = if n > 1 { (e - s) / (n - 1) as f32 } else { 0.0 };
-        (0..n).map(|i| if i < n / 2 { step.mul_add(i as f32, s) } else { (-step).mul_add((n - 1 - i) as f32, e) } as f64).collect()
+        (0..n).map(|i| if i < half { step.mul_add(i as f32, s) } else { (-step).mul_add((n - 1 - i) as f32, e) } as f64).collect()
     } else {
         let step = if n > 1 {
             (end - start) / (n - 1) as f64
@@ -243,7 +244,7 @@ fn linspace<'py>(
         };
         (0..n)
             .map(|i| {
-                if i < n / 2 {
+                if i < half {
                     step.mul_add(i as f64, start)
                 } else {
                     (-step).mul_add((n - 1 - i) as f64, end)
@@ -258,14 +259,22 @@ fn linspace<'py>(
 #[pyo3(signature = (n, m=None, dtype=None, device=None, requires_grad=false))]
 fn eye<'py>(
     py: Python<'py>,
-    n: usize,
-    m: Option<usize>,
+    n: i64,
+    m: Option<i64>,
     dtype: Option<&Bound<'_, PyAny>>,
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
     check_device(device)?;
     let m = m.unwrap_or(n);
+    for (name, v) in [("n", n), ("m", m)] {
+        if v < 0 {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "{name} must be greater or equal to 0, got {v}"
+            )));
+        }
+    }
+    let (n, m) = (n as usize, m as usize);
     check_alloc(n.saturating_mul(m), 8)?;
     let mut values = vec![0.0; n * m];
     for i in 0..n.min(m) {
@@ -296,7 +305,7 @@ fn random_tensor<'py>(
     check_alloc(n, 8)?;
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
     if !dtype.is_float() {
-        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+        return Err(pyo3::exceptions::PyNotImplementedError::new_err(format!(
             "\"{}\" not implemented for '{}'",
             if normal {
                 "normal_kernel_cpu"

@@ -219,6 +219,16 @@ impl PyTensor {
         Ok(())
     }
 
+    /// `float(t)` / `int(t)`: PyTorch raises ValueError for more than one element.
+    fn python_scalar(&self) -> PyResult<f64> {
+        if self.tensor().numel() != 1 {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "only one element tensors can be converted to Python scalars",
+            ));
+        }
+        self.scalar_value()
+    }
+
     fn scalar_value(&self) -> PyResult<f64> {
         let t = self.tensor();
         if t.numel() != 1 {
@@ -372,6 +382,16 @@ impl PyTensor {
             None => self.var.set_grad(None),
             Some(g) => {
                 let g = g.get().var.clone();
+                if g.ptr_eq(&self.var) {
+                    return Err(PyRuntimeError::new_err(
+                        "can't assign Variable as its own grad",
+                    ));
+                }
+                if g.dtype() != self.var.dtype() {
+                    return Err(PyRuntimeError::new_err(
+                        "assigned grad has data of a different type",
+                    ));
+                }
                 if g.shape() != self.var.shape() {
                     return Err(PyRuntimeError::new_err(
                         "assigned grad has data of a different size",
@@ -625,15 +645,15 @@ impl PyTensor {
     }
 
     fn __float__(&self) -> PyResult<f64> {
-        self.scalar_value()
+        self.python_scalar()
     }
 
     fn __int__(&self) -> PyResult<i64> {
-        Ok(self.scalar_value()? as i64)
+        Ok(self.python_scalar()? as i64)
     }
 
     fn __index__(&self) -> PyResult<i64> {
-        if self.var.dtype().is_float() {
+        if self.var.dtype().is_float() || self.tensor().numel() != 1 {
             return Err(PyTypeError::new_err(
                 "only integer tensors of a single element can be converted to an index",
             ));
@@ -752,7 +772,14 @@ impl PyTensor {
         modulo: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let _ = modulo;
-        if let Some((p, _)) = py_scalar(o) {
+        if let Some((p, is_float)) = py_scalar(o) {
+            if is_float && !self.var.dtype().is_float() {
+                // An integer tensor to a float power computes in the default float type.
+                let x = ops::to_dtype(&self.var, DType::F32)?;
+                return Ok(Bound::new(py, wrap(ops::pow_scalar(&x, p))?)?
+                    .into_any()
+                    .unbind());
+            }
             return Ok(Bound::new(py, wrap(ops::pow_scalar(&self.var, p))?)?
                 .into_any()
                 .unbind());

@@ -160,6 +160,14 @@ impl Layout {
         true
     }
 
+    /// Whether two elements share memory (an expanded dimension).
+    pub fn has_internal_overlap(&self) -> bool {
+        self.shape
+            .iter()
+            .zip(&self.strides)
+            .any(|(&d, &s)| d > 1 && s == 0)
+    }
+
     /// Broadcasts to `target` (stride 0 along new or size-1 dimensions), as `expand`.
     pub fn expand(&self, target: &[usize]) -> Result<Layout> {
         if target.len() < self.ndim() {

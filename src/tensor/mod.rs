@@ -380,8 +380,14 @@ impl Tensor {
     pub fn binary(&self, op: BinaryOp, other: &Tensor) -> Result<Tensor> {
         let shape = layout::broadcast_shapes(self.shape(), other.shape())?;
         let dtype = self.result_dtype(op, other);
-        let (a, b) = (self.cast(dtype), other.cast(dtype));
-        let out = dispatch_num!(dtype, T => {
+        // Bool operands (max/min of masks) compute as int64 and convert back.
+        let calc = if dtype == DType::Bool {
+            DType::I64
+        } else {
+            dtype
+        };
+        let (a, b) = (self.cast(calc), other.cast(calc));
+        let out = dispatch_num!(calc, T => {
             let (ba, bb) = (a.storage.read(), b.storage.read());
             let (sa, sb) = (T::slice(&ba), T::slice(&bb));
             let (la, lb) = (&a.layout, &b.layout);
@@ -396,7 +402,7 @@ impl Tensor {
             };
             Tensor::from_vec(v, &shape)
         });
-        Ok(out)
+        Ok(out.cast(dtype))
     }
 
     #[allow(clippy::bool_comparison)] // one generic body also serves bool tensors
@@ -541,7 +547,12 @@ impl Tensor {
     /// Batched product of `[..batch, m, k]` and `[..batch, k, n]` (equal batch shapes).
     pub fn batched_matmul(a: &Tensor, b: &Tensor) -> Tensor {
         let dtype = a.dtype.promote(b.dtype);
-        let (a, b) = (a.cast(dtype), b.cast(dtype));
+        let calc = if dtype == DType::Bool {
+            DType::I64
+        } else {
+            dtype
+        };
+        let (a, b) = (a.cast(calc), b.cast(calc));
         let nd = a.ndim();
         let mut shape = a.shape()[..nd - 1].to_vec();
         shape.push(b.shape()[nd - 1]);
