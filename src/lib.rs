@@ -19,3 +19,8 @@ pub mod tensor;
 pub use autograd::Var;
 pub use error::{Error, Result};
 pub use tensor::{DType, Tensor};
+
+/// mimalloc keeps freed large buffers mapped for reuse: with the system allocator every
+/// fresh multi-megabyte tensor paid thousands of page faults (measured in BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

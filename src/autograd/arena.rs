@@ -14,6 +14,7 @@ use parking_lot::Mutex;
 use super::var::{Var, VarInner};
 use super::{anomaly, GradHook};
 use crate::error::{Error, Result};
+use crate::tensor::storage::Storage;
 use crate::tensor::{DType, Tensor};
 
 /// A backward function: the gradient of each input given the gradient of the output.
@@ -57,7 +58,8 @@ pub enum SavedVar {
     /// One of the op's inputs (unpacks to the variable itself, history included).
     Input {
         var: Var,
-        tensor: Tensor,
+        /// The storage the input had when saved (its version counter is what is checked).
+        storage: Arc<Storage>,
         version: u64,
     },
     /// The op's own output, saved without its `grad_fn` to avoid a reference cycle; it is
@@ -67,11 +69,11 @@ pub enum SavedVar {
 
 impl SavedVar {
     pub fn input(var: &Var) -> SavedVar {
-        let tensor = var.tensor();
+        let storage = var.tensor().storage().clone();
         SavedVar::Input {
             var: var.clone(),
-            version: tensor.version(),
-            tensor,
+            version: storage.version(),
+            storage,
         }
     }
 
@@ -84,14 +86,17 @@ impl SavedVar {
     }
 
     fn unpack(&self, node: NodeId, node_name: &str, output_requires_grad: bool) -> Result<Var> {
-        let (tensor, saved_version) = match self {
+        let (now, saved_version) = match self {
             SavedVar::Input {
-                tensor, version, ..
-            } => (tensor, *version),
-            SavedVar::Output { tensor, version } => (tensor, *version),
+                storage, version, ..
+            } => (storage.version(), *version),
+            SavedVar::Output { tensor, version } => (tensor.version(), *version),
         };
-        let now = tensor.version();
         if now != saved_version {
+            let description = match self {
+                SavedVar::Input { var, .. } => var.tensor().type_description(),
+                SavedVar::Output { tensor, .. } => tensor.type_description(),
+            };
             let which = match self {
                 SavedVar::Input { var, .. } => match var.grad_fn_name() {
                     Some(n) => format!(", which is output 0 of {n},"),
@@ -105,10 +110,7 @@ impl SavedVar {
                  the backtrace further above shows the operation that failed to compute its \
                  gradient. The variable in question was changed in there or anywhere later. \
                  Good luck!",
-                tensor.type_description(),
-                which,
-                now,
-                saved_version
+                description, which, now, saved_version
             )));
         }
         Ok(match self {
@@ -374,7 +376,6 @@ pub fn live_nodes() -> usize {
 /// What the engine needs to run a node, copied out so the lock is not held while it runs.
 pub struct NodeTask {
     pub op: Arc<dyn Backward>,
-    pub edges: Vec<Edge>,
     pub retained: Vec<Weak<VarInner>>,
     pub pre_hooks: Vec<GradHook>,
     pub trace: Option<String>,
@@ -389,7 +390,6 @@ impl NodeTask {
         let n = arena.get(id)?;
         Some(NodeTask {
             op: n.op.clone(),
-            edges: n.edges.clone(),
             retained: n.retained.clone(),
             pre_hooks: n.pre_hooks.iter().map(|(_, h)| h.clone()).collect(),
             trace: n.trace.clone(),

@@ -3,8 +3,11 @@
 //! accumulate into leaves. Iterative throughout, so graph depth never touches the stack.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
-use super::arena::{self, EdgeTarget, NodeId, NodeTask};
+use smallvec::SmallVec;
+
+use super::arena::{self, Edge, EdgeTarget, NodeId, NodeTask};
 use super::grad_mode::GradModeGuard;
 use super::var::Var;
 use super::{anomaly, GradHook};
@@ -13,6 +16,44 @@ use crate::error::{Error, Result};
 use crate::ops;
 use crate::tensor::layout::shape_str;
 use crate::tensor::Tensor;
+
+/// What the engine tracks for each node of one backward pass.
+struct NodeInfo {
+    edges: Vec<Edge>,
+    /// An input edge leads to a leaf whose gradient is wanted.
+    reaches_leaf: bool,
+    /// The node's backward formula must run.
+    runs: bool,
+    /// Its gradient is wanted (it runs, or it made a requested input).
+    needed: bool,
+    /// Gradients still to arrive from nodes that run.
+    deps: usize,
+    grad: Option<Var>,
+}
+
+/// A multiply-rotate hasher for node ids: the default SipHash costs more than the rest of a
+/// tiny node's bookkeeping.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// Who receives the gradients computed for the requested inputs.
 enum Sink<'a> {
@@ -108,7 +149,7 @@ fn root_grads(roots: &[Var], given: &[Option<Var>]) -> Result<Vec<Var>> {
         let t = root.tensor();
         match g {
             Some(g) => {
-                if g.shape() != t.shape() {
+                if g.shape().as_slice() != t.shape() {
                     bail!(
                         Runtime,
                         "Mismatch in shape: grad_output[{}] has a shape of torch.Size({}) and \
@@ -179,17 +220,19 @@ fn execute(
         Ok(())
     };
 
-    let mut buffers: HashMap<NodeId, Var> = HashMap::new();
+    // Every reachable node, with its input edges (read from the arena once), whether it
+    // must run, how many gradients it still waits for, and the gradient gathered so far.
+    let mut nodes: FastMap<NodeId, NodeInfo> = FastMap::default();
     let mut root_nodes: Vec<NodeId> = Vec::new();
+    let mut root_buffers: Vec<(NodeId, Var)> = Vec::new();
     for (root, g) in roots.iter().zip(root_grads) {
         match root.grad_fn() {
             Some(n) => {
                 let id = n.id();
-                let merged = add_grads(buffers.remove(&id), g)?;
-                buffers.insert(id, merged);
                 if !root_nodes.contains(&id) {
                     root_nodes.push(id);
                 }
+                root_buffers.push((id, g));
             }
             None => {
                 if wants_leaf(root) {
@@ -200,8 +243,6 @@ fn execute(
     }
 
     // Discover the graph in post-order (inputs before the nodes that use them).
-    let mut children: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
-    let mut reaches_leaf: HashMap<NodeId, bool> = HashMap::new();
     let mut post_order: Vec<NodeId> = Vec::new();
     let mut stack: Vec<(NodeId, bool)> = root_nodes.iter().map(|&id| (id, false)).collect();
     while let Some((id, expanded)) = stack.pop() {
@@ -209,69 +250,89 @@ fn execute(
             post_order.push(id);
             continue;
         }
-        if children.contains_key(&id) {
+        if nodes.contains_key(&id) {
             continue;
         }
         stack.push((id, true));
-        let mut next = Vec::new();
-        let mut leaf = false;
-        for edge in arena::node_edges(id) {
-            match edge.target {
+        let edges = arena::node_edges(id);
+        let mut reaches_leaf = false;
+        for edge in &edges {
+            match &edge.target {
                 EdgeTarget::Node(n) => {
-                    next.push(n);
-                    if !children.contains_key(&n) {
-                        stack.push((n, false));
+                    if !nodes.contains_key(n) {
+                        stack.push((*n, false));
                     }
                 }
-                EdgeTarget::Leaf(v) => leaf |= wants_leaf(&v),
+                EdgeTarget::Leaf(v) => reaches_leaf |= wants_leaf(v),
                 EdgeTarget::None => {}
             }
         }
-        children.insert(id, next);
-        reaches_leaf.insert(id, leaf);
-    }
-    // A node runs only when something requested lies below it (everything, for a plain
-    // backward); nodes that are not needed keep their saved tensors.
-    let mut needed: HashMap<NodeId, bool> = HashMap::with_capacity(post_order.len());
-    for &id in &post_order {
-        let below = children[&id]
-            .iter()
-            .any(|c| needed.get(c).copied().unwrap_or(false));
-        needed.insert(
+        nodes.insert(
             id,
-            accumulate_all || reaches_leaf[&id] || below || node_slot.contains_key(&id),
+            NodeInfo {
+                edges,
+                reaches_leaf,
+                runs: false,
+                needed: false,
+                deps: 0,
+                grad: None,
+            },
         );
     }
-    let runs = |id: &NodeId, needed: &HashMap<NodeId, bool>| {
-        accumulate_all
-            || reaches_leaf[id]
-            || children[id]
-                .iter()
-                .any(|c| needed.get(c).copied().unwrap_or(false))
-    };
-    let mut dependencies: HashMap<NodeId, usize> = HashMap::new();
+    // A node runs only when something requested lies below it (everything, for a plain
+    // backward); nodes that do not run keep their saved tensors.
     for &id in &post_order {
-        if needed[&id] {
-            for c in &children[&id] {
-                if needed[c] {
-                    *dependencies.entry(*c).or_insert(0) += 1;
-                }
+        let info = &nodes[&id];
+        let runs = accumulate_all
+            || info.reaches_leaf
+            || info.edges.iter().any(|e| match e.target {
+                EdgeTarget::Node(c) => nodes[&c].needed,
+                _ => false,
+            });
+        let needed = runs || node_slot.contains_key(&id);
+        let info = nodes.get_mut(&id).expect("discovered above");
+        info.runs = runs;
+        info.needed = needed;
+    }
+    for &id in &post_order {
+        if !nodes[&id].runs {
+            continue;
+        }
+        let children: SmallVec<[NodeId; 4]> = nodes[&id]
+            .edges
+            .iter()
+            .filter_map(|e| match e.target {
+                EdgeTarget::Node(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        for c in children {
+            let child = nodes.get_mut(&c).expect("discovered above");
+            if child.needed {
+                child.deps += 1;
             }
         }
+    }
+    for (id, g) in root_buffers {
+        let info = nodes.get_mut(&id).expect("roots were discovered");
+        info.grad = Some(add_grads(info.grad.take(), g)?);
     }
     let mut ready: Vec<NodeId> = root_nodes
         .iter()
         .copied()
-        .filter(|id| needed[id] && dependencies.get(id).copied().unwrap_or(0) == 0)
+        .filter(|id| nodes[id].needed && nodes[id].deps == 0)
         .collect();
     ready.sort_by_key(|&id| arena::node_seq(id));
 
     let mut captured: Vec<Option<Var>> = vec![None; targets.len()];
     let accumulate = matches!(sink, Sink::Accumulate { .. });
     while let Some(id) = ready.pop() {
-        let Some(grad) = buffers.remove(&id) else {
+        let info = nodes.get_mut(&id).expect("ready nodes were discovered");
+        let Some(grad) = info.grad.take() else {
             continue;
         };
+        let runs = info.runs;
+        let edges = std::mem::take(&mut info.edges);
         let Some(task) = NodeTask::load(id) else {
             continue;
         };
@@ -299,53 +360,50 @@ fn execute(
                 }
             }
         }
-        if !runs(&id, &needed) {
+        if !runs {
             continue; // a requested input with nothing requested below it
         }
         let saved = task.unpack_saved(id, create_graph)?;
-        let needs: Vec<bool> = task
-            .edges
+        let needs: SmallVec<[bool; 4]> = edges
             .iter()
             .map(|e| match &e.target {
                 EdgeTarget::None => false,
                 EdgeTarget::Leaf(v) => wants_leaf(v),
-                EdgeTarget::Node(n) => needed.get(n).copied().unwrap_or(false),
+                EdgeTarget::Node(n) => nodes[n].needed,
             })
             .collect();
         let grads = task.op.apply(&grad, &saved, &needs)?;
         if anomaly::is_enabled() {
-            check_for_nan(&task, &grads)?;
+            check_for_nan(&task, &task.op.name(), &grads)?;
         }
         drop(saved);
         if !retain_graph {
             arena::release_saved(id);
         }
         let grads = grads.into_iter().chain(std::iter::repeat(None));
-        for ((edge, g), &need) in task.edges.iter().zip(grads).zip(&needs) {
+        for ((edge, g), &need) in edges.iter().zip(grads).zip(&needs) {
+            if !need {
+                continue;
+            }
             let g = match g {
-                Some(g) if need && g.dtype() != edge.dtype => Some(ops::to_dtype(&g, edge.dtype)?),
+                Some(g) if g.dtype() != edge.dtype => Some(ops::to_dtype(&g, edge.dtype)?),
                 other => other,
             };
             match &edge.target {
                 EdgeTarget::None => {}
                 EdgeTarget::Leaf(leaf) => {
-                    if let (Some(g), true) = (g, need) {
+                    if let Some(g) = g {
                         to_leaf(leaf, g)?;
                     }
                 }
                 EdgeTarget::Node(next) => {
-                    if !need {
-                        continue;
-                    }
+                    let child = nodes.get_mut(next).expect("children were discovered");
                     if let Some(g) = g {
-                        let merged = add_grads(buffers.remove(next), g)?;
-                        buffers.insert(*next, merged);
+                        child.grad = Some(add_grads(child.grad.take(), g)?);
                     }
-                    if let Some(count) = dependencies.get_mut(next) {
-                        *count -= 1;
-                        if *count == 0 {
-                            ready.push(*next);
-                        }
+                    child.deps -= 1;
+                    if child.deps == 0 {
+                        ready.push(*next);
                     }
                 }
             }
@@ -378,14 +436,13 @@ fn run_hooks(hooks: &[GradHook], mut g: Var) -> Result<Var> {
 }
 
 /// Anomaly mode: a NaN in a node's output gradients names the node and where it was made.
-fn check_for_nan(task: &NodeTask, grads: &[Option<Var>]) -> Result<()> {
+fn check_for_nan(task: &NodeTask, name: &str, grads: &[Option<Var>]) -> Result<()> {
     for (i, g) in grads.iter().enumerate() {
         if let Some(g) = g {
             if g.tensor().has_nan() {
                 let mut msg = format!(
                     "Function '{}' returned nan values in its {}th output.",
-                    task.op.name(),
-                    i
+                    name, i
                 );
                 if let Some(trace) = &task.trace {
                     msg.push_str("\nTraceback of forward call that caused the error:\n");

@@ -11,7 +11,7 @@ use super::arena::{self, Edge, EdgeTarget, NodeId, NodeRef};
 use super::GradHook;
 use crate::bail;
 use crate::error::Result;
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{DType, Shape, Tensor};
 
 pub struct VarInner {
     state: Mutex<VarState>,
@@ -79,8 +79,13 @@ impl Var {
         self.0.state.lock().tensor = tensor;
     }
 
-    pub fn shape(&self) -> Vec<usize> {
-        self.0.state.lock().tensor.shape().to_vec()
+    /// The shape (inline up to six dims: no allocation on the per-op path).
+    pub fn shape(&self) -> Shape {
+        Shape::from_slice(self.0.state.lock().tensor.shape())
+    }
+
+    pub fn numel(&self) -> usize {
+        self.0.state.lock().tensor.numel()
     }
 
     pub fn dtype(&self) -> DType {

@@ -285,7 +285,13 @@ pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
             &positions,
             &vt.with_layout(vt.layout().expand(&region_shape)?),
         );
-        Ok(copy_slices(out, prev, value, positions, region_shape))
+        Ok(copy_slices(
+            out,
+            prev,
+            value,
+            positions,
+            region_shape.to_vec(),
+        ))
     })
 }
 

@@ -12,7 +12,7 @@ use crate::tensor::{DType, Tensor};
 /// Sums a broadcast gradient back down to `shape` (undoes NumPy broadcasting).
 pub fn sum_to(g: &Var, shape: &[usize]) -> Result<Var> {
     let gs = g.shape();
-    if gs == shape {
+    if gs.as_slice() == shape {
         return Ok(g.clone());
     }
     let lead = gs.len() - shape.len();
@@ -24,7 +24,7 @@ pub fn sum_to(g: &Var, shape: &[usize]) -> Result<Var> {
     } else {
         sum_dims(g, &dims, true)?
     };
-    if summed.shape() == shape {
+    if summed.shape().as_slice() == shape {
         return Ok(summed);
     }
     reshape(

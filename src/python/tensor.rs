@@ -134,7 +134,7 @@ impl PyTensor {
     }
 
     fn heavy(&self) -> bool {
-        self.var.tensor().numel() >= DETACH_NUMEL
+        self.var.numel() >= DETACH_NUMEL
     }
 
     /// The other operand of a binary op: a tensor, or a Python scalar wrapped like PyTorch

@@ -6,8 +6,8 @@ use smallvec::SmallVec;
 use crate::bail;
 use crate::error::{Error, Result};
 
-pub type Shape = SmallVec<[usize; 6]>;
-pub type Strides = SmallVec<[isize; 6]>;
+pub type Shape = SmallVec<[usize; 4]>;
+pub type Strides = SmallVec<[isize; 4]>;
 
 /// Formats a shape as PyTorch does in messages: `[2, 3]`.
 pub fn shape_str(shape: &[usize]) -> String {

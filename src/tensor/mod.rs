@@ -386,7 +386,20 @@ impl Tensor {
         } else {
             dtype
         };
-        let (a, b) = (self.cast(calc), other.cast(calc));
+        // Borrow operands that already have the dtype (a clone copies the layout).
+        let (ca, cb);
+        let a = if self.dtype == calc {
+            self
+        } else {
+            ca = self.cast(calc);
+            &ca
+        };
+        let b = if other.dtype == calc {
+            other
+        } else {
+            cb = other.cast(calc);
+            &cb
+        };
         let out = dispatch_num!(calc, T => {
             let (ba, bb) = (a.storage.read(), b.storage.read());
             let (sa, sb) = (T::slice(&ba), T::slice(&bb));
@@ -402,7 +415,7 @@ impl Tensor {
             };
             Tensor::from_vec(v, &shape)
         });
-        Ok(out.cast(dtype))
+        Ok(if dtype == calc { out } else { out.cast(dtype) })
     }
 
     #[allow(clippy::bool_comparison)] // one generic body also serves bool tensors
