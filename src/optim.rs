@@ -28,19 +28,13 @@ pub struct Adam {
     pub maximize: bool,
 }
 
-/// The parameter's elements, in place, when it is contiguous and of a float dtype.
+/// Checks dtypes and shapes before a step.
 fn check(param: &Tensor, others: &[&Tensor]) -> Result<()> {
     if !param.dtype().is_float() {
         bail!(
             Runtime,
             "optimizers need floating-point parameters, got {}",
             param.dtype().name()
-        );
-    }
-    if !param.is_contiguous() {
-        bail!(
-            Runtime,
-            "optimizer step on a non-contiguous parameter is not supported"
         );
     }
     for t in others {
@@ -71,6 +65,13 @@ pub fn sgd_step(
     match buffer {
         Some(b) => check(param, &[grad, b])?,
         None => check(param, &[grad])?,
+    }
+    if !param.is_contiguous() {
+        // Step a contiguous copy, then write it back through the parameter's layout.
+        let copy = param.clone_data();
+        let created = sgd_step(&copy, grad, buffer, h)?;
+        param.copy_from(&copy)?;
+        return Ok(created);
     }
     match param.dtype() {
         DType::F64 => sgd_typed::<f64>(param, grad, buffer, h),
@@ -138,6 +139,11 @@ pub fn adam_step(
     h: &Adam,
 ) -> Result<()> {
     check(param, &[grad, exp_avg, exp_avg_sq])?;
+    if !param.is_contiguous() {
+        let copy = param.clone_data();
+        adam_step(&copy, grad, exp_avg, exp_avg_sq, step, h)?;
+        return param.copy_from(&copy);
+    }
     match param.dtype() {
         DType::F64 => adam_typed::<f64>(param, grad, exp_avg, exp_avg_sq, step, h),
         _ => adam_typed::<f32>(param, grad, exp_avg, exp_avg_sq, step, h),

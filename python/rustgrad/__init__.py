@@ -29,6 +29,12 @@ from rustgrad._core import (
     zeros_like,
 )
 
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of the given size. Its contents are unspecified in PyTorch; here they are zeros."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 float32 = _core.float32
 float64 = _core.float64
 int64 = _core.int64
@@ -106,6 +112,7 @@ __all__ = [
     "cuda",
     "device",
     "dtype",
+    "empty",
     "enable_grad",
     "eye",
     "float32",

@@ -15,7 +15,7 @@ use crate::autograd::{self, Var};
 use crate::error::Result;
 use crate::ops::{self, scalar_like};
 use crate::tensor::layout::wrap_dim;
-use crate::tensor::{CompareOp, DType, Tensor};
+use crate::tensor::{BinaryOp, CompareOp, DType, Tensor};
 
 /// Work on at least this many elements releases the GIL while it runs.
 const DETACH_NUMEL: usize = 1 << 16;
@@ -914,6 +914,59 @@ impl PyTensor {
         wrap(ops::clamp(&self.var, min, max))
     }
 
+    // ----- logical operators on bool tensors ----------------------------------------------
+
+    fn __and__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.logical(py, o, |a, b| a.binary(BinaryOp::Minimum, b))
+    }
+    fn __or__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.logical(py, o, |a, b| a.binary(BinaryOp::Maximum, b))
+    }
+    fn __xor__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.logical(py, o, |a, b| a.compare(CompareOp::Ne, b))
+    }
+    fn __rand__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.__and__(py, o)
+    }
+    fn __ror__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.__or__(py, o)
+    }
+    fn __rxor__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.__xor__(py, o)
+    }
+    fn __invert__(&self) -> PyResult<PyTensor> {
+        let t = self.tensor();
+        if t.dtype() != DType::Bool {
+            return Err(PyTypeError::new_err(
+                "~ (bitwise_not) is only supported for bool tensors in rustgrad",
+            ));
+        }
+        let flipped = t.compare(CompareOp::Eq, &Tensor::scalar(0.0, DType::Bool))?;
+        Ok(PyTensor::wrap(Var::new(flipped, false)))
+    }
+    fn logical_not(&self) -> PyResult<PyTensor> {
+        let t = self.tensor();
+        let flipped = t.compare(CompareOp::Eq, &Tensor::scalar(0.0, t.dtype()))?;
+        Ok(PyTensor::wrap(Var::new(flipped, false)))
+    }
+
+    /// A copy with its own storage, keeping `requires_grad` and a copy of `.grad`
+    /// (`copy.deepcopy(model)` works).
+    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        if !self.var.is_leaf() {
+            return Err(PyRuntimeError::new_err(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy \
+                 protocol at the moment.",
+            ));
+        }
+        let copy = Var::new(self.tensor().clone_data(), false);
+        copy.set_requires_grad(self.var.requires_grad())?;
+        if let Some(g) = self.var.grad() {
+            copy.set_grad(Some(Var::new(g.tensor().clone_data(), false)));
+        }
+        Ok(PyTensor::wrap(copy))
+    }
+
     // ----- comparisons (bool results, no gradient) ---------------------------------------
 
     fn __eq__(&self, py: Python<'_>, o: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -1208,6 +1261,32 @@ impl PyTensor {
 }
 
 impl PyTensor {
+    /// `&`, `|`, `^` between bool tensors (or a bool tensor and a Python bool).
+    fn logical(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        f: fn(&Tensor, &Tensor) -> Result<Tensor>,
+    ) -> PyResult<Py<PyAny>> {
+        let b = if other.is_instance_of::<PyBool>() {
+            Tensor::scalar(other.extract::<bool>()? as u8 as f64, DType::Bool)
+        } else {
+            match self.operand(other)? {
+                Some(o) => o.tensor(),
+                None => return Ok(py.NotImplemented()),
+            }
+        };
+        let a = self.tensor();
+        if a.dtype() != DType::Bool || b.dtype() != DType::Bool {
+            return Err(PyTypeError::new_err(
+                "logical operators (&, |, ^) are only supported between bool tensors in rustgrad",
+            ));
+        }
+        Ok(Bound::new(py, PyTensor::wrap(Var::new(f(&a, &b)?, false)))?
+            .into_any()
+            .unbind())
+    }
+
     /// `other * alpha` for `add(other, alpha=...)`.
     fn with_alpha(&self, other: &Bound<'_, PyAny>, alpha: Option<f64>) -> PyResult<Var> {
         let o = self.need_operand(other)?;

@@ -1,0 +1,68 @@
+"""Logical operators, deepcopy, `empty`, and optimizer steps on non-contiguous parameters."""
+
+import copy
+
+import numpy as np
+import pytest
+import rustgrad as rg
+
+
+def test_logical_operators_on_bool_tensors():
+    a = rg.tensor([True, False, True, False])
+    b = rg.tensor([True, True, False, False])
+    assert (a & b).tolist() == [True, False, False, False]
+    assert (a | b).tolist() == [True, True, True, False]
+    assert (a ^ b).tolist() == [False, True, True, False]
+    assert (~a).tolist() == [False, True, False, True]
+    assert (a & True).tolist() == a.tolist()
+    assert (False | a).tolist() == a.tolist()
+    x = rg.tensor([1.0, -2.0, 3.0])
+    assert ((x > 0) & (x < 2)).tolist() == [True, False, False]
+
+
+def test_logical_operators_reject_non_bool():
+    with pytest.raises(TypeError):
+        rg.tensor([1, 2]) & rg.tensor([1, 0])
+    with pytest.raises(TypeError):
+        ~rg.tensor([1.0])
+
+
+def test_deepcopy_copies_data_requires_grad_and_grad():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    y = copy.deepcopy(x)
+    assert y is not x and y.requires_grad and y.is_leaf
+    assert y.tolist() == x.tolist() and y.grad.tolist() == [3.0, 3.0]
+    with rg.no_grad():
+        y.add_(1.0)
+    assert x.tolist() == [1.0, 2.0], "the copy must not share storage"
+    model = rg.nn.Sequential(rg.nn.Linear(2, 3), rg.nn.ReLU())
+    clone = copy.deepcopy(model)
+    np.testing.assert_array_equal(
+        clone[0].weight.detach().numpy(), model[0].weight.detach().numpy()
+    )
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(x * 2)
+
+
+def test_empty_has_the_requested_shape():
+    e = rg.empty(2, 3, dtype=rg.float64)
+    assert e.shape == (2, 3) and e.dtype == rg.float64
+
+
+def test_sgd_and_adam_step_non_contiguous_parameters():
+    base = rg.arange(12.0, dtype=rg.float64).view(4, 3)
+    for opt_cls, kwargs in (
+        (rg.optim.SGD, {"lr": 0.1, "momentum": 0.9}),
+        (rg.optim.Adam, {"lr": 0.1}),
+    ):
+        p = base.clone().t().requires_grad_()  # a transposed, non-contiguous leaf
+        assert not p.is_contiguous()
+        q = p.detach().contiguous().requires_grad_()
+        g = rg.arange(12.0, dtype=rg.float64).view(3, 4) / 10
+        p.grad, q.grad = g.clone(), g.clone()
+        opt_p, opt_q = opt_cls([p], **kwargs), opt_cls([q], **kwargs)
+        for _ in range(3):
+            opt_p.step()
+            opt_q.step()
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-15)
