@@ -112,13 +112,21 @@ pub fn relu(x: &Var) -> Result<Var> {
         &[x],
         "ReluBackward0",
         saved_output,
-        |g, s, _| {
-            let y = s[0].tensor();
-            let mask = y
-                .compare(CompareOp::Gt, &Tensor::scalar(0.0, y.dtype()))?
-                .cast(g.dtype());
-            Ok(vec![Some(mul(g, &constant(mask))?)])
-        },
+        |g, s, _| Ok(vec![Some(threshold_backward(g, &s[0])?)]),
+    ))
+}
+
+/// `g` where `y > 0`, else 0: ReLU's backward in one pass over memory (PyTorch's
+/// `threshold_backward`). Differentiable in `g`; `y` only selects, so it gets no gradient.
+pub fn threshold_backward(g: &Var, y: &Var) -> Result<Var> {
+    let out = g.tensor().keep_where_positive(&y.tensor())?;
+    let saved = |_: &Tensor| vec![SavedVar::input(y)];
+    Ok(record(
+        out,
+        &[g],
+        "ThresholdBackwardBackward0",
+        saved,
+        |gg, s, _| Ok(vec![Some(threshold_backward(gg, &s[0])?)]),
     ))
 }
 

@@ -440,6 +440,24 @@ impl Tensor {
         Ok(out)
     }
 
+    /// `self` where `mask > 0`, else 0, broadcasting both (ReLU's backward, fused).
+    pub fn keep_where_positive(&self, mask: &Tensor) -> Result<Tensor> {
+        let shape = layout::broadcast_shapes(self.shape(), mask.shape())?;
+        if !self.dtype.is_float() {
+            bail!(
+                Runtime,
+                "threshold_backward expects a floating-point gradient"
+            );
+        }
+        let m = mask.cast(self.dtype);
+        Ok(dispatch_float!(self.dtype, T => {
+            let (bg, bm) = (self.storage.read(), m.storage.read());
+            let v: Vec<T> = ew::zip(T::slice(&bg), &self.layout, T::slice(&bm), &m.layout, &shape,
+                |g: T, y: T| if y > T::ZERO { g } else { T::ZERO });
+            Tensor::from_vec(v, &shape)
+        }))
+    }
+
     /// `cond ? a : b` elementwise, broadcasting all three.
     pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         let shape = layout::broadcast_shapes(cond.shape(), a.shape())?;

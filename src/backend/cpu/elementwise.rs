@@ -288,6 +288,12 @@ where
 /// Writes `src` (contiguous, broadcast to `dst_layout`'s shape from `src_shape`) into the
 /// elements of `dst` that `dst_layout` addresses.
 pub fn write_into<T: Copy>(dst: &mut [T], dst_layout: &Layout, src: &[T], src_shape: &[usize]) {
+    if dst_layout.is_contiguous() && dst_layout.shape.as_slice() == src_shape {
+        // The common case (in-place updates of whole tensors): one memcpy.
+        let n = src.len();
+        dst[dst_layout.offset..dst_layout.offset + n].copy_from_slice(src);
+        return;
+    }
     let src_layout = Layout::contiguous(src_shape);
     let ss = broadcast_strides(&src_layout, &dst_layout.shape);
     for_each_offsets(

@@ -8,6 +8,8 @@ pub mod matmul;
 pub mod random;
 pub mod reduce;
 
-/// Below this many elements a kernel runs on the calling thread: rayon's hand-off costs more
-/// than it saves (measured in `benches/ops.rs`).
-pub const PARALLEL_THRESHOLD: usize = 1 << 15;
+/// Below this many elements a kernel runs on the calling thread. Waking rayon's sleeping
+/// workers costs about 100 microseconds on these VMs: at 32k the pool made a 65k-element op five
+/// times slower than one thread, while the 784-512-10 MLP step (131k-element activations) lost
+/// time without it (BENCHMARKS.md, "time per op against tensor size").
+pub const PARALLEL_THRESHOLD: usize = 1 << 17;
