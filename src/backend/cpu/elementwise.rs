@@ -245,11 +245,64 @@ where
         let x = a[la.offset];
         return map(b, lb, |y| f(x, y));
     }
+    // One operand repeats along the leading dims (a bias added to a batch): row by row.
+    if let Some(inner) = repeats_by_rows(la, lb, shape) {
+        let (full, row) = (
+            &a[la.offset..la.offset + n],
+            &b[lb.offset..lb.offset + inner],
+        );
+        return rows_contiguous(full, row, &f);
+    }
+    if let Some(inner) = repeats_by_rows(lb, la, shape) {
+        let (row, full) = (
+            &a[la.offset..la.offset + inner],
+            &b[lb.offset..lb.offset + n],
+        );
+        return rows_contiguous(full, row, &|y, x| f(x, y));
+    }
     let (sa, sb) = (broadcast_strides(la, shape), broadcast_strides(lb, shape));
     let mut out = Vec::with_capacity(n);
     for_each_offsets(shape, [&sa, &sb], [la.offset, lb.offset], |[i, j]| {
         out.push(f(a[i], b[j]))
     });
+    out
+}
+
+/// When `full` is a contiguous tensor of `shape` and `row` a contiguous tensor equal to its
+/// trailing dims (after dropping leading 1s), the length of one row.
+fn repeats_by_rows(full: &Layout, row: &Layout, shape: &[usize]) -> Option<usize> {
+    if full.shape.as_slice() != shape || !full.is_contiguous() || !row.is_contiguous() {
+        return None;
+    }
+    let trimmed: &[usize] = {
+        let lead = row.shape.iter().take_while(|&&d| d == 1).count();
+        &row.shape[lead..]
+    };
+    let inner: usize = trimmed.iter().product();
+    (inner > 0 && shape.ends_with(trimmed)).then_some(inner)
+}
+
+/// `f(full[i], row[i % row.len()])` for a row-broadcast operand.
+fn rows_contiguous<T, U, F>(full: &[T], row: &[T], f: &F) -> Vec<U>
+where
+    T: Copy + Send + Sync,
+    U: Copy + Send + Sync,
+    F: Fn(T, T) -> U + Sync + Send,
+{
+    let (n, inner) = (full.len(), row.len());
+    let mut out: Vec<U> = Vec::with_capacity(n);
+    let dst = &mut out.spare_capacity_mut()[..n];
+    if n >= PARALLEL_THRESHOLD && inner >= 64 {
+        full.par_chunks(inner)
+            .zip(dst.par_chunks_mut(inner))
+            .for_each(|(x, d)| zip_chunk(x, row, d, f));
+    } else {
+        for (x, d) in full.chunks(inner).zip(dst.chunks_mut(inner)) {
+            zip_chunk(x, row, d, f);
+        }
+    }
+    // SAFETY: every one of the `n` slots was written above.
+    unsafe { out.set_len(n) };
     out
 }
 
@@ -355,6 +408,34 @@ mod tests {
         let l = Layout::contiguous(&[n]);
         let sum = zip(&big, &l, &big, &l, &[n], |x, y| x + y);
         assert!(sum.iter().enumerate().all(|(i, &v)| v == 2.0 * i as f32));
+    }
+
+    #[test]
+    fn row_broadcast_matches_the_general_path() {
+        let a: Vec<f64> = (0..12).map(|v| v as f64).collect(); // [3, 4]
+        let b: Vec<f64> = vec![1.0, 10.0, 100.0, 1000.0]; // [4] and [1, 4]
+        for bl in [Layout::contiguous(&[4]), Layout::contiguous(&[1, 4])] {
+            let got = zip(
+                &a,
+                &Layout::contiguous(&[3, 4]),
+                &b,
+                &bl,
+                &[3, 4],
+                |x, y| x - y,
+            );
+            let want: Vec<f64> = (0..12).map(|i| a[i] - b[i % 4]).collect();
+            assert_eq!(got, want);
+            let flipped = zip(
+                &b,
+                &bl,
+                &a,
+                &Layout::contiguous(&[3, 4]),
+                &[3, 4],
+                |x, y| x - y,
+            );
+            let want: Vec<f64> = (0..12).map(|i| b[i % 4] - a[i]).collect();
+            assert_eq!(flipped, want);
+        }
     }
 
     #[test]
