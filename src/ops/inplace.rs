@@ -81,8 +81,8 @@ pub fn rebase(
         bail!(
             Runtime,
             "result type {} can't be cast to the desired output type {}",
-            pascal(rt.dtype()),
-            pascal(target.dtype())
+            rt.dtype().scalar_name(),
+            target.dtype().scalar_name()
         );
     }
     target.copy_from(&rt)?;
@@ -96,15 +96,6 @@ pub fn rebase(
         }
     }
     Ok(())
-}
-
-fn pascal(d: DType) -> &'static str {
-    match d {
-        DType::Bool => "Bool",
-        DType::I64 => "Long",
-        DType::F32 => "Float",
-        DType::F64 => "Double",
-    }
 }
 
 pub fn add_(x: &Var, other: &Var) -> Result<()> {

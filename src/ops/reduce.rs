@@ -78,7 +78,7 @@ fn check_mean_dtype(x: &Var) -> Result<()> {
             Runtime,
             "mean(): could not infer output dtype. Input dtype must be either a floating point or \
              complex dtype. Got: {}",
-            if d == DType::Bool { "Bool" } else { "Long" }
+            d.scalar_name()
         );
     }
     Ok(())

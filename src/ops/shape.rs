@@ -296,7 +296,7 @@ pub fn where_(cond: &Var, a: &Var, b: &Var) -> Result<Var> {
         bail!(
             Runtime,
             "where expected condition to be a boolean tensor, but got a tensor with dtype {}",
-            pascal(c.dtype())
+            c.dtype().scalar_name()
         );
     }
     let out = Tensor::where_(&c, &a.tensor(), &b.tensor())?;
@@ -315,15 +315,6 @@ pub fn where_(cond: &Var, a: &Var, b: &Var) -> Result<Var> {
             ])
         },
     ))
-}
-
-fn pascal(d: DType) -> &'static str {
-    match d {
-        DType::Bool => "Bool",
-        DType::I64 => "Long",
-        DType::F32 => "Float",
-        DType::F64 => "Double",
-    }
 }
 
 /// Joins tensors along an existing dimension.

@@ -4,7 +4,7 @@ use super::{constant, nothing, record, Grads};
 use crate::autograd::{SavedVar, Var};
 use crate::error::Result;
 use crate::ops::{mul, sub};
-use crate::tensor::{CompareOp, DType, Tensor, UnaryOp};
+use crate::tensor::{ActivationBackward, CompareOp, DType, Tensor, UnaryOp};
 
 fn saved_input(x: &Var) -> impl FnOnce(&Tensor) -> Vec<SavedVar> + '_ {
     move |_| vec![SavedVar::input(x)]
@@ -84,10 +84,7 @@ pub fn tanh(x: &Var) -> Result<Var> {
         &[x],
         "TanhBackward0",
         saved_output,
-        |g, s, _| {
-            let y = &s[0];
-            Ok(vec![Some(mul(g, &sub(&scalar(1.0, y), &mul(y, y)?)?)?)])
-        },
+        |g, s, _| Ok(vec![Some(tanh_backward(g, &s[0])?)]),
     ))
 }
 
@@ -98,10 +95,7 @@ pub fn sigmoid(x: &Var) -> Result<Var> {
         &[x],
         "SigmoidBackward0",
         saved_output,
-        |g, s, _| {
-            let y = &s[0];
-            Ok(vec![Some(mul(g, &mul(y, &sub(&scalar(1.0, y), y)?)?)?)])
-        },
+        |g, s, _| Ok(vec![Some(sigmoid_backward(g, &s[0])?)]),
     ))
 }
 
@@ -119,7 +113,9 @@ pub fn relu(x: &Var) -> Result<Var> {
 /// `g` where `y > 0`, else 0: ReLU's backward in one pass over memory (PyTorch's
 /// `threshold_backward`). Differentiable in `g`; `y` only selects, so it gets no gradient.
 pub fn threshold_backward(g: &Var, y: &Var) -> Result<Var> {
-    let out = g.tensor().keep_where_positive(&y.tensor())?;
+    let out = g
+        .tensor()
+        .activation_backward(ActivationBackward::Threshold, &y.tensor())?;
     let saved = |_: &Tensor| vec![SavedVar::input(y)];
     Ok(record(
         out,
@@ -127,6 +123,53 @@ pub fn threshold_backward(g: &Var, y: &Var) -> Result<Var> {
         "ThresholdBackwardBackward0",
         saved,
         |gg, s, _| Ok(vec![Some(threshold_backward(gg, &s[0])?)]),
+    ))
+}
+
+/// `g * (1 - y^2)`: tanh's backward in one pass. Its own gradients (for double backward):
+/// `gg * (1 - y^2)` for `g`, and `-2 * gg * g * y` for `y`.
+pub fn tanh_backward(g: &Var, y: &Var) -> Result<Var> {
+    let out = g
+        .tensor()
+        .activation_backward(ActivationBackward::Tanh, &y.tensor())?;
+    let saved = |_: &Tensor| vec![SavedVar::input(g), SavedVar::input(y)];
+    Ok(record(
+        out,
+        &[g, y],
+        "TanhBackwardBackward0",
+        saved,
+        |gg, s, n| {
+            let (g, y) = (&s[0], &s[1]);
+            Ok(vec![
+                super::need(n[0], || tanh_backward(gg, y))?,
+                super::need(n[1], || mul(&mul(gg, g)?, &mul(y, &scalar(-2.0, y))?))?,
+            ])
+        },
+    ))
+}
+
+/// `g * y * (1 - y)`: sigmoid's backward in one pass. Its own gradients: `gg * y * (1 - y)`
+/// for `g`, and `gg * g * (1 - 2y)` for `y`.
+pub fn sigmoid_backward(g: &Var, y: &Var) -> Result<Var> {
+    let out = g
+        .tensor()
+        .activation_backward(ActivationBackward::Sigmoid, &y.tensor())?;
+    let saved = |_: &Tensor| vec![SavedVar::input(g), SavedVar::input(y)];
+    Ok(record(
+        out,
+        &[g, y],
+        "SigmoidBackwardBackward0",
+        saved,
+        |gg, s, n| {
+            let (g, y) = (&s[0], &s[1]);
+            Ok(vec![
+                super::need(n[0], || sigmoid_backward(gg, y))?,
+                super::need(n[1], || {
+                    let one_minus_2y = sub(&scalar(1.0, y), &mul(y, &scalar(2.0, y))?)?;
+                    mul(&mul(gg, g)?, &one_minus_2y)
+                })?,
+            ])
+        },
     ))
 }
 

@@ -20,6 +20,16 @@ impl DType {
         }
     }
 
+    /// PyTorch's C++ scalar-type name, as its error messages print it (`Float`, `Long`).
+    pub fn scalar_name(self) -> &'static str {
+        match self {
+            DType::Bool => "Bool",
+            DType::I64 => "Long",
+            DType::F32 => "Float",
+            DType::F64 => "Double",
+        }
+    }
+
     /// The legacy tensor-type name used in some error messages (`FloatTensor`).
     pub fn legacy_name(self) -> &'static str {
         match self {

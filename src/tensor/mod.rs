@@ -101,6 +101,17 @@ impl UnaryOp {
     }
 }
 
+/// Fused backward kernels of activations, in terms of the activation's output `y`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActivationBackward {
+    /// ReLU: `g` where `y > 0`.
+    Threshold,
+    /// tanh: `g * (1 - y^2)`.
+    Tanh,
+    /// sigmoid: `g * y * (1 - y)`.
+    Sigmoid,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinaryOp {
     Add,
@@ -440,20 +451,29 @@ impl Tensor {
         Ok(out)
     }
 
-    /// `self` where `mask > 0`, else 0, broadcasting both (ReLU's backward, fused).
-    pub fn keep_where_positive(&self, mask: &Tensor) -> Result<Tensor> {
-        let shape = layout::broadcast_shapes(self.shape(), mask.shape())?;
+    /// An activation's backward in one pass over memory: `self` is the incoming gradient,
+    /// `y` the activation's output (broadcast together).
+    pub fn activation_backward(&self, op: ActivationBackward, y: &Tensor) -> Result<Tensor> {
+        let shape = layout::broadcast_shapes(self.shape(), y.shape())?;
         if !self.dtype.is_float() {
-            bail!(
-                Runtime,
-                "threshold_backward expects a floating-point gradient"
-            );
+            bail!(Runtime, "{:?} expects a floating-point gradient", op);
         }
-        let m = mask.cast(self.dtype);
+        let y = y.cast(self.dtype);
         Ok(dispatch_float!(self.dtype, T => {
-            let (bg, bm) = (self.storage.read(), m.storage.read());
-            let v: Vec<T> = ew::zip(T::slice(&bg), &self.layout, T::slice(&bm), &m.layout, &shape,
-                |g: T, y: T| if y > T::ZERO { g } else { T::ZERO });
+            let (bg, by) = (self.storage.read(), y.storage.read());
+            let (g, yv) = (T::slice(&bg), T::slice(&by));
+            let (lg, ly) = (&self.layout, &y.layout);
+            let v: Vec<T> = match op {
+                ActivationBackward::Threshold => {
+                    ew::zip(g, lg, yv, ly, &shape, |g: T, y: T| if y > T::ZERO { g } else { T::ZERO })
+                }
+                ActivationBackward::Tanh => {
+                    ew::zip(g, lg, yv, ly, &shape, |g: T, y: T| g * (T::ONE - y * y))
+                }
+                ActivationBackward::Sigmoid => {
+                    ew::zip(g, lg, yv, ly, &shape, |g: T, y: T| g * (y * (T::ONE - y)))
+                }
+            };
             Tensor::from_vec(v, &shape)
         }))
     }
