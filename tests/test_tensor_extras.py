@@ -66,3 +66,34 @@ def test_sgd_and_adam_step_non_contiguous_parameters():
             opt_p.step()
             opt_q.step()
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        lambda m: (m.tensor([0, 2, 2]), m.tensor([1, 0, 1])),
+        lambda m: (slice(None), m.tensor([[0], [1]]), m.tensor([2, 0, 2])),
+        lambda m: ([1, 0], [3, 3]),
+    ],
+    ids=["two-vectors", "slice-then-broadcast-pair", "two-lists"],
+)
+def test_several_tensor_indices_match_torch(key):
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(0).standard_normal((3, 4, 5))
+    x = rg.tensor(data, requires_grad=True)
+    t = torch.tensor(data, requires_grad=True)
+    y, u = x[key(rg)], t[key(torch)]
+    assert tuple(y.shape) == tuple(u.shape)
+    np.testing.assert_allclose(y.detach().numpy(), u.detach().numpy())
+    w = np.random.default_rng(1).standard_normal(tuple(u.shape))
+    (y * rg.tensor(w)).sum().backward()
+    (u * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())  # repeated indices add up
+
+
+def test_setitem_with_two_tensor_indices():
+    x = rg.zeros(3, 4)
+    x[rg.tensor([0, 2]), rg.tensor([1, 3])] = rg.tensor([5.0, 7.0])
+    assert x.tolist() == [[0, 5, 0, 0], [0, 0, 0, 0], [0, 0, 0, 7]]
+    with pytest.raises(IndexError, match="adjacent"):
+        rg.zeros(3, 4, 5)[rg.tensor([0]), :, rg.tensor([1])]

@@ -6,7 +6,7 @@ use super::shape::{reshape, select, slice, sum_to, unsqueeze};
 use super::{constant, inplace::rebase, nothing, record, Grads};
 use crate::autograd::Var;
 use crate::bail;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::tensor::layout::{numel, Layout};
 use crate::tensor::{DType, Tensor};
 
@@ -102,10 +102,7 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
         .filter(|i| matches!(i, IndexItem::Tensor(_)))
         .count();
     if tensors > 1 {
-        bail!(
-            Index,
-            "indexing with more than one tensor or list index is not supported yet"
-        );
+        return gather_by_several(x, &items);
     }
     let mut out = x.clone();
     let mut dim = 0usize;
@@ -162,6 +159,69 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
         }
     }
     Ok(out)
+}
+
+/// `x[i, j]`, `x[:, i, j]`: several integer tensors on adjacent dimensions, broadcast together
+/// (the only other items may be full slices). The indexed dims are merged into one, gathered
+/// at the combined positions, and the result takes the broadcast index shape in their place.
+fn gather_by_several(x: &Var, items: &[IndexItem]) -> Result<Var> {
+    let unsupported = || {
+        Error::Index(
+            "rustgrad supports several tensor indices only on adjacent dimensions, with full \
+             slices (:) elsewhere"
+                .into(),
+        )
+    };
+    let first = items
+        .iter()
+        .position(|i| matches!(i, IndexItem::Tensor(_)))
+        .ok_or_else(unsupported)?;
+    let indices: Vec<&Tensor> = items[first..]
+        .iter()
+        .map_while(|i| match i {
+            IndexItem::Tensor(t) if t.dtype() != DType::Bool => Some(t),
+            _ => None,
+        })
+        .collect();
+    let k = indices.len();
+    let rest_are_full_slices = items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i < first || *i >= first + k)
+        .all(|(_, it)| matches!(it, IndexItem::Slice(None, None, None)));
+    if !rest_are_full_slices {
+        return Err(unsupported());
+    }
+    let shape = x.shape();
+    let mut index_shape = crate::tensor::layout::Shape::new();
+    for t in &indices {
+        index_shape = crate::tensor::layout::broadcast_shapes(&index_shape, t.shape()).map_err(|_| {
+            Error::Index(format!(
+                "shape mismatch: indexing tensors could not be broadcast together with shapes {}",
+                indices.iter().map(|t| crate::tensor::layout::shape_str(t.shape())).collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+    }
+    // Row-major position within the merged dims, from each index broadcast to `index_shape`.
+    let n = numel(&index_shape);
+    let mut positions = vec![0usize; n];
+    for (j, t) in indices.iter().enumerate() {
+        let dim = first + j;
+        let size = shape[dim];
+        let expanded = t.with_layout(t.layout().expand(&index_shape)?);
+        let later: usize = shape[dim + 1..first + k].iter().product();
+        for (p, i) in positions.iter_mut().zip(expanded.to_vec::<i64>()) {
+            *p += wrap_index(i, dim, size)? * later;
+        }
+    }
+    let mut merged: Vec<i64> = shape[..first].iter().map(|&d| d as i64).collect();
+    merged.push(shape[first..first + k].iter().product::<usize>() as i64);
+    merged.extend(shape[first + k..].iter().map(|&d| d as i64));
+    let gathered = index_select(&reshape(x, &merged)?, first, positions)?;
+    let mut target: Vec<i64> = shape[..first].iter().map(|&d| d as i64).collect();
+    target.extend(index_shape.iter().map(|&d| d as i64));
+    target.extend(shape[first + k..].iter().map(|&d| d as i64));
+    reshape(&gathered, &target)
 }
 
 /// Positions selected along `dim` by an index tensor: (dims consumed, positions, result
