@@ -55,6 +55,24 @@ fn values<T: Element>(t: &Tensor) -> Vec<T> {
     t.to_vec::<T>()
 }
 
+/// The gradient a step uses: negated for `maximize`, with weight decay added.
+#[inline]
+fn effective_grad<T: Float>(g: T, p: T, maximize: bool, weight_decay: T) -> T {
+    let g = if maximize { -g } else { g };
+    if weight_decay != T::ZERO {
+        g + weight_decay * p
+    } else {
+        g
+    }
+}
+
+/// Runs `update` on the parameter's `len` elements under its storage's write lock.
+fn update_in_place<T: Float>(param: &Tensor, len: usize, update: impl FnOnce(&mut [T])) {
+    let mut storage = param.storage().write();
+    let offset = param.layout().offset;
+    update(&mut T::slice_mut(&mut storage)[offset..offset + len]);
+}
+
 /// One SGD step on `param`; returns the new momentum buffer when one was created.
 pub fn sgd_step(
     param: &Tensor,
@@ -97,15 +115,9 @@ fn sgd_typed<T: Float>(
     if created {
         buf = Some(vec![T::ZERO; g.len()]);
     }
-    {
-        let mut storage = param.storage().write();
-        let p =
-            &mut T::slice_mut(&mut storage)[param.layout().offset..param.layout().offset + g.len()];
+    update_in_place(param, g.len(), |p: &mut [T]| {
         for i in 0..p.len() {
-            let mut d = if h.maximize { -g[i] } else { g[i] };
-            if h.weight_decay != 0.0 {
-                d = d + wd * p[i];
-            }
+            let mut d = effective_grad(g[i], p[i], h.maximize, wd);
             if let Some(b) = buf.as_mut() {
                 b[i] = if created {
                     d
@@ -116,7 +128,7 @@ fn sgd_typed<T: Float>(
             }
             p[i] = p[i] - lr * d;
         }
-    }
+    });
     let Some(b) = buf else { return Ok(None) };
     let updated = Tensor::from_vec(b, param.shape());
     match buffer {
@@ -169,22 +181,16 @@ fn adam_typed<T: Float>(
     let bc2_sqrt = T::from_f64(bias_correction2.sqrt());
     let eps = T::from_f64(h.eps);
     let weight = T::ONE - b1;
-    {
-        let mut storage = param.storage().write();
-        let p =
-            &mut T::slice_mut(&mut storage)[param.layout().offset..param.layout().offset + g.len()];
+    update_in_place(param, g.len(), |p: &mut [T]| {
         for i in 0..p.len() {
-            let mut gi = if h.maximize { -g[i] } else { g[i] };
-            if h.weight_decay != 0.0 {
-                gi = gi + wd * p[i];
-            }
+            let gi = effective_grad(g[i], p[i], h.maximize, wd);
             // lerp(m, g, 1 - beta1), written as PyTorch's lerp does for small weights.
             m[i] = m[i] + weight * (gi - m[i]);
             v[i] = v[i] * b2 + (T::ONE - b2) * gi * gi;
             let denom = v[i].sqrt() / bc2_sqrt + eps;
             p[i] = p[i] - step_size * (m[i] / denom);
         }
-    }
+    });
     exp_avg.copy_from(&Tensor::from_vec(m, param.shape()))?;
     exp_avg_sq.copy_from(&Tensor::from_vec(v, param.shape()))?;
     Ok(())

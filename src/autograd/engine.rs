@@ -339,16 +339,7 @@ fn execute(
         let grad = run_hooks(&task.pre_hooks, grad)?;
         for weak in &task.retained {
             if let Some(v) = Var::upgrade(weak) {
-                let g = if create_graph {
-                    grad.clone()
-                } else {
-                    grad.detach()
-                };
-                let updated = match v.grad() {
-                    None => owned_grad(g, create_graph)?,
-                    Some(old) => add_grads(Some(old), g)?,
-                };
-                v.set_grad(Some(updated));
+                accumulate_grad(&v, grad.clone(), create_graph)?;
             }
         }
         if let Some(slots) = node_slot.get(&id) {

@@ -15,6 +15,7 @@ from collections import defaultdict
 from copy import deepcopy
 
 from rustgrad import _core
+from rustgrad._grads import clear_grads
 from rustgrad.autograd.grad_mode import enable_grad
 
 __all__ = ["Optimizer", "required"]
@@ -100,18 +101,7 @@ class Optimizer:
         """Clear the gradients of all parameters: set them to None (default), or fill with
         zeros."""
         for group in self.param_groups:
-            for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    if grad.grad_fn is not None:
-                        grad.detach_()
-                    else:
-                        grad.requires_grad_(False)
-                    grad.zero_()
+            clear_grads(group["params"], set_to_none)
 
     def step(self, closure=None):
         """Update the parameters once; ``closure`` re-evaluates the model and returns the loss

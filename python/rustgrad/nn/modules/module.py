@@ -3,6 +3,7 @@
 from collections import OrderedDict, namedtuple
 
 from rustgrad import _core
+from rustgrad._grads import clear_grads
 from rustgrad.autograd.grad_mode import no_grad
 from rustgrad.nn.parameter import is_parameter
 
@@ -367,18 +368,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Clear the parameters' gradients: set them to None (default), or fill with zeros."""
-        for param in self.parameters():
-            grad = param.grad
-            if grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                if grad.grad_fn is not None:
-                    grad.detach_()
-                else:
-                    grad.requires_grad_(False)
-                grad.zero_()
+        clear_grads(self.parameters(), set_to_none)
 
     # ----- state -----
 
