@@ -14,8 +14,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
+# nvidia-cuda-nvrtc: CUDA 13's runtime compiler (nvidia/cu13/lib/libnvrtc.so.13), so that every
+# CUDA kernel source is compiled (for sm_90 and sm_80) even on a machine without a GPU.
 python -m pip install -q --disable-pip-version-check "maturin>=1.9.4,<2" "numpy>=1.21" "pytest>=7" \
-  ruff scikit-learn tqdm matplotlib safetensors
+  ruff scikit-learn tqdm matplotlib safetensors "nvidia-cuda-nvrtc>=13,<14"
 
 # Graphviz's `dot` renders graph pictures; the tests that need it skip without it. On CI
 # (root, Debian) it is installed when missing; a failure there only skips those tests.
@@ -33,6 +35,7 @@ fi
 echo "== lint"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
+cargo clippy --all-targets --features cuda-emulator -- -D warnings
 ruff check python tests benches examples scripts
 
 echo "== cargo test"
@@ -41,11 +44,22 @@ cargo test
 echo "== cargo bench --no-run"
 cargo bench --no-run
 
+echo "== CUDA code paths on the CPU emulator (no GPU here): the cuda-marked tests"
+# Kernels compiled as C++ and host memory as device memory (src/backend/cuda/emulator): checks
+# layouts, launches and their arguments, cuBLAS operands, the allocator, device rules.
+maturin develop --release --features cuda-emulator
+python -m pytest tests -m cuda -q
+
 echo "== build and install the extension"
 maturin develop --release
 
 echo "== pytest"
-python -m pytest tests
+# The NVRTC package is installed above: a kernel compile test that cannot load it fails here
+# instead of skipping.
+RUSTGRAD_REQUIRE_NVRTC=1 python -m pytest tests
 
 echo "== side-by-side benchmark (tiny)"
 python benches/compare.py --size tiny
+
+echo "== GPU benchmark's code, run on the CPU (tiny)"
+python benches/gpu_bench.py --quick --device cpu

@@ -1,6 +1,7 @@
 //! Optimizer updates, one pass over each parameter's memory (PyTorch's single-tensor rules,
 //! same order of operations, so results match it to rounding).
 
+use crate::backend::cuda::ops as cuda_ops;
 use crate::backend::{Element, Float};
 use crate::bail;
 use crate::error::Result;
@@ -86,10 +87,13 @@ pub fn sgd_step(
     }
     if !param.is_contiguous() {
         // Step a contiguous copy, then write it back through the parameter's layout.
-        let copy = param.clone_data();
+        let copy = param.clone_data()?;
         let created = sgd_step(&copy, grad, buffer, h)?;
         param.copy_from(&copy)?;
         return Ok(created);
+    }
+    if param.is_cuda() {
+        return sgd_cuda(param, grad, buffer, h);
     }
     match param.dtype() {
         DType::F64 => sgd_typed::<f64>(param, grad, buffer, h),
@@ -152,9 +156,12 @@ pub fn adam_step(
 ) -> Result<()> {
     check(param, &[grad, exp_avg, exp_avg_sq])?;
     if !param.is_contiguous() {
-        let copy = param.clone_data();
+        let copy = param.clone_data()?;
         adam_step(&copy, grad, exp_avg, exp_avg_sq, step, h)?;
         return param.copy_from(&copy);
+    }
+    if param.is_cuda() {
+        return adam_cuda(param, grad, exp_avg, exp_avg_sq, step, h);
     }
     match param.dtype() {
         DType::F64 => adam_typed::<f64>(param, grad, exp_avg, exp_avg_sq, step, h),
@@ -194,6 +201,107 @@ fn adam_typed<T: Float>(
     exp_avg.copy_from(&Tensor::from_vec(m, param.shape()))?;
     exp_avg_sq.copy_from(&Tensor::from_vec(v, param.shape()))?;
     Ok(())
+}
+
+/// `t` on the parameter's device in its dtype, contiguous (a copy only when it must be).
+fn operand_for(param: &Tensor, t: &Tensor) -> Result<Tensor> {
+    t.to_device(param.device())?
+        .cast(param.dtype())?
+        .contiguous()
+}
+
+/// Writes a stepped copy back when the state tensor could not be updated in place.
+fn write_back(original: &Tensor, stepped: &Tensor) -> Result<()> {
+    if !original.shares_storage(stepped) {
+        original.copy_from(stepped)?;
+    }
+    Ok(())
+}
+
+/// SGD on a contiguous CUDA parameter: one kernel over parameter, gradient and momentum.
+fn sgd_cuda(
+    param: &Tensor,
+    grad: &Tensor,
+    buffer: Option<&Tensor>,
+    h: &Sgd,
+) -> Result<Option<Tensor>> {
+    let g = operand_for(param, grad)?;
+    let created = h.momentum != 0.0 && buffer.is_none();
+    let buf = match buffer {
+        Some(b) => Some(operand_for(param, b)?),
+        None if created => Some(Tensor::zeros_on(
+            param.shape(),
+            param.dtype(),
+            param.device(),
+        )?),
+        None => None,
+    };
+    let args = cuda_ops::SgdArgs {
+        lr: h.lr,
+        momentum: h.momentum,
+        dampening: h.dampening,
+        weight_decay: h.weight_decay,
+        nesterov: h.nesterov,
+        maximize: h.maximize,
+    };
+    let n = param.numel();
+    param.storage().bump_version();
+    param.cuda_parts(|pb, po| {
+        g.cuda_parts(|gb, go| match &buf {
+            Some(b) => b.cuda_parts(|bb, bo| {
+                cuda_ops::sgd_step((pb, po), (gb, go), Some((bb, bo)), created, n, &args)
+            }),
+            None => cuda_ops::sgd_step((pb, po), (gb, go), None, false, n, &args),
+        })
+    })?;
+    match (buffer, buf) {
+        (Some(existing), Some(b)) => {
+            write_back(existing, &b)?;
+            Ok(None)
+        }
+        (None, b) => Ok(b),
+        (Some(_), None) => Ok(None),
+    }
+}
+
+/// Adam on a contiguous CUDA parameter: one kernel over parameter, gradient and moments.
+fn adam_cuda(
+    param: &Tensor,
+    grad: &Tensor,
+    exp_avg: &Tensor,
+    exp_avg_sq: &Tensor,
+    step: u64,
+    h: &Adam,
+) -> Result<()> {
+    let g = operand_for(param, grad)?;
+    let (m, v) = (
+        operand_for(param, exp_avg)?,
+        operand_for(param, exp_avg_sq)?,
+    );
+    let bias_correction1 = 1.0 - h.beta1.powi(step as i32);
+    let bias_correction2 = 1.0 - h.beta2.powi(step as i32);
+    let args = cuda_ops::AdamArgs {
+        step_size: h.lr / bias_correction1,
+        beta1: h.beta1,
+        beta2: h.beta2,
+        eps: h.eps,
+        weight_decay: h.weight_decay,
+        bias_correction2_sqrt: bias_correction2.sqrt(),
+        maximize: h.maximize,
+    };
+    let n = param.numel();
+    param.storage().bump_version();
+    param.cuda_parts(|pb, po| {
+        g.cuda_parts(|gb, go| {
+            m.cuda_parts(|mb, mo| {
+                v.cuda_parts(|vb, vo| {
+                    cuda_ops::adam_step((pb, po), (gb, go), (mb, mo), (vb, vo), n, &args)
+                })
+            })
+        })
+    })?;
+    write_back(exp_avg, &m)?;
+    write_back(exp_avg_sq, &v)
 }
 
 #[cfg(test)]

@@ -9,14 +9,32 @@ import re
 
 import numpy as np
 import pytest
+import rustgrad
+
+# The devices that the device-parametrized suites run on: the CPU always, CUDA where a GPU can
+# be used. The CUDA entry carries the ``cuda`` marker, so ``pytest -m cuda`` selects it.
+HAS_CUDA = rustgrad.cuda.is_available()
+DEVICES = ["cpu"] + ([pytest.param("cuda", marks=pytest.mark.cuda)] if HAS_CUDA else [])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cuda`` skip where no GPU can be used."""
+    if HAS_CUDA:
+        return
+    reason = rustgrad._core._cuda_unavailable_reason() or "CUDA is not available"
+    skip = pytest.mark.skip(reason=f"needs a CUDA GPU: {reason}")
+    for item in items:
+        if item.get_closest_marker("cuda") is not None:
+            item.add_marker(skip)
 
 
 def to_numpy(value):
-    """A NumPy copy-free view of a rustgrad/torch tensor (detached), array, list or scalar."""
+    """A NumPy view of a rustgrad/torch tensor (detached; a CUDA tensor is copied to the host
+    first), or of an array, list or scalar."""
     if isinstance(value, np.ndarray):
         return value
     if hasattr(value, "detach") and hasattr(value, "numpy"):
-        return np.asarray(value.detach().numpy())
+        return np.asarray(value.detach().cpu().numpy())
     return np.asarray(value)
 
 

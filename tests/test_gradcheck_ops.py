@@ -2,14 +2,27 @@
 
 Each case builds fresh float64 leaves and runs ``rustgrad.autograd.gradcheck``. Inputs avoid the
 points where an op has no derivative (abs/relu at 0, clamp at its bounds, ties in max/min).
+
+Every test runs once per device in ``conftest.DEVICES`` (CUDA where a GPU is there): the helpers
+below draw the values on the CPU, exactly as for a CPU-only run, then move them to the device
+of the test (``_device``, set by the autouse fixture) before they become leaves.
 """
 
 import numpy as np
 import pytest
 import rustgrad as rg
+from conftest import DEVICES
 from rustgrad.autograd import gradcheck
 
 _rng = np.random.default_rng(1234)
+
+# The device of the running test (set by the ``_device_and_seed`` fixture).
+_device = "cpu"
+
+
+def on_device(t):
+    """``t`` (made on the CPU) on the device of the running test."""
+    return t.to(_device)
 
 
 def _size(shape):
@@ -19,12 +32,12 @@ def _size(shape):
 
 def randn(*shape):
     """A float64 leaf requiring grad, drawn from rustgrad's own generator."""
-    return rg.randn(*_size(shape), dtype=rg.float64, requires_grad=True)
+    return on_device(rg.randn(*_size(shape), dtype=rg.float64)).requires_grad_()
 
 
 def positive(*shape):
     """Values in [0.5, 1.5): safe for log, sqrt, division and fractional powers."""
-    return (rg.rand(*_size(shape), dtype=rg.float64) + 0.5).requires_grad_()
+    return on_device(rg.rand(*_size(shape), dtype=rg.float64) + 0.5).requires_grad_()
 
 
 def avoiding(*shape, kinks=(0.0,), margin=0.05):
@@ -37,12 +50,12 @@ def avoiding(*shape, kinks=(0.0,), margin=0.05):
         if not bad.any():
             break
         vals[bad] = _rng.uniform(-1.5, 1.5, size=int(bad.sum()))
-    return rg.tensor(vals, requires_grad=True)
+    return on_device(rg.tensor(vals)).requires_grad_()
 
 
 def noncontig_t(rows, cols):
     """A leaf of shape (rows, cols) that is the transpose of a contiguous buffer."""
-    base = rg.randn(cols, rows, dtype=rg.float64)
+    base = on_device(rg.randn(cols, rows, dtype=rg.float64))
     x = base.t().detach().requires_grad_()
     assert not x.is_contiguous() and x.is_leaf
     return x
@@ -50,7 +63,7 @@ def noncontig_t(rows, cols):
 
 def noncontig_slice(rows, cols):
     """A leaf of shape (rows, cols) taking every other column of a wider buffer."""
-    base = rg.randn(rows, 2 * cols, dtype=rg.float64)
+    base = on_device(rg.randn(rows, 2 * cols, dtype=rg.float64))
     x = base[:, ::2].detach().requires_grad_()
     assert not x.is_contiguous() and x.is_leaf
     return x
@@ -59,12 +72,20 @@ def noncontig_slice(rows, cols):
 def check(fn, *inputs):
     for t in inputs:
         assert t.dtype == rg.float64
+        assert t.device.type == _device
+    outputs = fn(*inputs)
+    for out in outputs if isinstance(outputs, tuple) else (outputs,):
+        assert out.device.type == _device, f"output on {out.device}, inputs on {_device}"
     assert gradcheck(fn, tuple(inputs), eps=1e-6, atol=1e-5)
 
 
-@pytest.fixture(autouse=True)
-def _seed():
+@pytest.fixture(autouse=True, params=DEVICES)
+def _device_and_seed(request):
+    global _device
+    _device = request.param
     rg.manual_seed(0)
+    yield
+    _device = "cpu"
 
 
 # ---------------------------------------------------------------- binary ops with broadcasting
@@ -279,12 +300,12 @@ def test_softmax(op, dim):
 
 def test_softmax_weighted():
     # A non-uniform upstream gradient: softmax's Jacobian is not diagonal.
-    w = rg.randn(3, 5, dtype=rg.float64)
+    w = on_device(rg.randn(3, 5, dtype=rg.float64))
     check(lambda x: (x.softmax(1) * w).sum() + (x.log_softmax(0) * w).sum(), randn(3, 5))
 
 
 def test_softmax_large_values_stable():
-    x = (rg.randn(2, 4, dtype=rg.float64) * 300.0).requires_grad_()
+    x = on_device(rg.randn(2, 4, dtype=rg.float64) * 300.0).requires_grad_()
     check(lambda a: a.log_softmax(-1) + a.softmax(-1), x)
 
 
@@ -292,14 +313,14 @@ def test_softmax_large_values_stable():
 
 
 def test_where():
-    cond = rg.randn(2, 3) > 0
+    cond = on_device(rg.randn(2, 3) > 0)
     check(lambda a, b: rg.where(cond, a, b), randn(2, 3), randn(2, 3))
 
 
 def test_where_broadcast():
-    cond = rg.randn(4, 1) > 0
+    cond = on_device(rg.randn(4, 1) > 0)
     check(lambda a, b: rg.where(cond, a, b), randn(1, 3), randn(4, 3))
-    cond2 = rg.tensor([True, False, True])
+    cond2 = on_device(rg.tensor([True, False, True]))
     check(lambda a, b: rg.where(cond2, a, b), randn(2, 3), randn(3))
 
 
@@ -394,7 +415,8 @@ INDEX = {
     "list": lambda x: x[[0, 2, 3]],
     "list_repeated": lambda x: x[[0, 2, 0, 0]],
     "list_dim1": lambda x: x[:, [4, 1, 4]],
-    "tensor_repeated": lambda x: x[rg.tensor([3, 1, 3, 3])],
+    "tensor_repeated": lambda x: x[on_device(rg.tensor([3, 1, 3, 3]))],
+    # an index tensor left on the CPU: allowed with data on any device, as in PyTorch
     "tensor_negative": lambda x: x[rg.tensor([-1, 0, -1])],
     "mixed": lambda x: x[1:, [0, 0, 2]],
 }
@@ -485,10 +507,11 @@ def test_noncontiguous_intermediates(op):
 
 
 def test_small_mlp():
-    x = rg.randn(6, 4, dtype=rg.float64)
+    x = on_device(rg.randn(6, 4, dtype=rg.float64))
     onehot = rg.zeros(6, 3, dtype=rg.float64)
     for i in range(6):
         onehot[i, i % 3] = 1.0
+    onehot = on_device(onehot)
 
     def loss(w1, b1, w2, b2):
         h = (x @ w1 + b1).tanh()
@@ -499,8 +522,8 @@ def test_small_mlp():
 
 
 def test_mlp_relu_softmax_mse():
-    x = rg.randn(5, 4, dtype=rg.float64)
-    target = rg.rand(5, 2, dtype=rg.float64)
+    x = on_device(rg.randn(5, 4, dtype=rg.float64))
+    target = on_device(rg.rand(5, 2, dtype=rg.float64))
 
     def loss(w1, w2):
         h = (x @ w1).relu()

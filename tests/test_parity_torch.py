@@ -3,6 +3,10 @@
 Each case gets the same NumPy inputs in both libraries; forward values, gradients (for a random
 upstream gradient), dtypes and ``grad_fn`` names must agree. float64 is compared tightly and
 float32 loosely. Skips when torch is not installed.
+
+The tests that take a ``device`` run rustgrad on each device of ``conftest.DEVICES`` (CUDA where
+a GPU is there) against PyTorch on the CPU: the inputs are made on the CPU, moved with
+``.to(device)``, and the results are compared after copying them back.
 """
 
 import zlib
@@ -10,7 +14,7 @@ import zlib
 import numpy as np
 import pytest
 import rustgrad as rg
-from conftest import assert_close, graph_signature, node_name
+from conftest import DEVICES, assert_close, graph_signature, node_name
 
 torch = pytest.importorskip("torch")
 
@@ -195,11 +199,16 @@ FULL_GRAPH = [
 ]
 
 
-def _run(mod, fn, arrays, upstream_seed):
-    leaves = [mod.tensor(a, requires_grad=True) for a in arrays]
+def _leaves(mod, arrays, device="cpu"):
+    """One leaf requiring grad per array, made on the CPU and moved to ``device``."""
+    return [mod.tensor(a).to(device).requires_grad_() for a in arrays]
+
+
+def _run(mod, fn, arrays, upstream_seed, device="cpu"):
+    leaves = _leaves(mod, arrays, device)
     out = fn(mod, *leaves)
     g = np.asarray(np.random.default_rng(upstream_seed).standard_normal(tuple(out.shape)))
-    out.backward(mod.tensor(g.astype(arrays[0].dtype)))
+    out.backward(mod.tensor(g.astype(arrays[0].dtype)).to(device))
     return leaves, out
 
 
@@ -210,53 +219,59 @@ def _dtype_name(mod, dt):
     return repr(dt)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_forward_and_grad(case, dtype):
+def test_forward_and_grad(case, dtype, device):
     fn, specs = CASES[case]
     rng = np.random.default_rng(zlib.crc32(case.encode()))
     arrays = [_draw(rng, kind, shape).astype(dtype) for kind, shape in specs]
-    rg_leaves, rg_out = _run(rg, fn, arrays, 7)
+    rg_leaves, rg_out = _run(rg, fn, arrays, 7, device)
     th_leaves, th_out = _run(torch, fn, arrays, 7)
     tol = TOL[dtype]
+    assert rg_out.device.type == device
     assert tuple(rg_out.shape) == tuple(th_out.shape)
     assert _dtype_name(rg, rg_out.dtype) == _dtype_name(torch, th_out.dtype)
-    assert_close(rg_out, th_out, **tol)
+    assert_close(rg_out.cpu(), th_out, **tol)
     for r, t in zip(rg_leaves, th_leaves):
         assert r.grad is not None
+        assert r.grad.device.type == device
         assert _dtype_name(rg, r.grad.dtype) == _dtype_name(torch, t.grad.dtype)
-        assert_close(r.grad, t.grad, **tol)
+        assert_close(r.grad.cpu(), t.grad, **tol)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("case", list(CASES))
-def test_grad_fn_name(case):
+def test_grad_fn_name(case, device):
     fn, specs = CASES[case]
     rng = np.random.default_rng(0)
     arrays = [_draw(rng, kind, shape) for kind, shape in specs]
-    rg_out = fn(rg, *[rg.tensor(a, requires_grad=True) for a in arrays])
-    th_out = fn(torch, *[torch.tensor(a, requires_grad=True) for a in arrays])
+    rg_out = fn(rg, *_leaves(rg, arrays, device))
+    th_out = fn(torch, *_leaves(torch, arrays))
     assert node_name(rg_out.grad_fn) == node_name(th_out.grad_fn)
     assert rg_out.grad_fn.name() in (th_out.grad_fn.name(), node_name(th_out.grad_fn))
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("case", FULL_GRAPH)
-def test_graph_structure(case):
+def test_graph_structure(case, device):
     fn, specs = CASES[case]
     rng = np.random.default_rng(0)
     arrays = [_draw(rng, kind, shape) for kind, shape in specs]
-    rg_out = fn(rg, *[rg.tensor(a, requires_grad=True) for a in arrays])
-    th_out = fn(torch, *[torch.tensor(a, requires_grad=True) for a in arrays])
+    rg_out = fn(rg, *_leaves(rg, arrays, device))
+    th_out = fn(torch, *_leaves(torch, arrays))
     assert graph_signature(rg_out.grad_fn) == graph_signature(th_out.grad_fn)
 
 
-def test_graph_with_constant_tensor_input():
+@pytest.mark.parametrize("device", DEVICES)
+def test_graph_with_constant_tensor_input(device):
     # A tensor that does not require grad shows up as (None, 0) in next_functions.
-    def build(mod):
-        x = mod.tensor([1.0, 2.0, 3.0], requires_grad=True)
-        c = mod.tensor([4.0, 5.0, 6.0])
+    def build(mod, device="cpu"):
+        x = mod.tensor([1.0, 2.0, 3.0]).to(device).requires_grad_()
+        c = mod.tensor([4.0, 5.0, 6.0]).to(device)
         return ((x * c + c) * x).sum()
 
-    assert graph_signature(build(rg).grad_fn) == graph_signature(build(torch).grad_fn)
+    assert graph_signature(build(rg, device).grad_fn) == graph_signature(build(torch).grad_fn)
 
 
 # ---------------------------------------------------------------- composites
@@ -271,56 +286,65 @@ def _mlp(mod, x, w1, b1, w2, b2, onehot):
     return nll + 0.5 * mse
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_mlp_parity(dtype):
+def test_mlp_parity(dtype, device):
     rng = np.random.default_rng(42)
     x = rng.standard_normal((8, 5)).astype(dtype)
     params = [rng.standard_normal(s).astype(dtype) * 0.5 for s in [(5, 16), (16,), (16, 3), (3,)]]
     onehot = np.eye(3, dtype=dtype)[rng.integers(0, 3, 8)]
 
     results = {}
-    for mod in (rg, torch):
-        ps = [mod.tensor(p, requires_grad=True) for p in params]
-        loss = _mlp(mod, mod.tensor(x), *ps, mod.tensor(onehot))
+    for mod, dev in ((rg, device), (torch, "cpu")):
+        ps = _leaves(mod, params, dev)
+        loss = _mlp(mod, mod.tensor(x).to(dev), *ps, mod.tensor(onehot).to(dev))
         loss.backward()
         results[mod.__name__] = (loss, ps)
     (rg_loss, rg_ps), (th_loss, th_ps) = results["rustgrad"], results["torch"]
     tol = TOL[dtype]
-    assert_close(rg_loss, th_loss, **tol)
+    assert rg_loss.device.type == device
+    assert_close(rg_loss.cpu(), th_loss, **tol)
     for r, t in zip(rg_ps, th_ps):
-        assert_close(r.grad, t.grad, **tol)
+        assert r.grad.device.type == device
+        assert_close(r.grad.cpu(), t.grad, **tol)
     assert graph_signature(rg_loss.grad_fn) == graph_signature(th_loss.grad_fn)
 
 
-def test_softmax_large_logits_parity():
+@pytest.mark.parametrize("device", DEVICES)
+def test_softmax_large_logits_parity(device):
     big = np.array([[1000.0, 1001.0, 999.0], [-1000.0, -1002.0, -1001.0]], dtype=np.float32)
     for op in ("softmax", "log_softmax"):
-        r = getattr(rg.tensor(big), op)(1)
+        r = getattr(rg.tensor(big).to(device), op)(1)
         t = getattr(torch.tensor(big), op)(1)
-        assert np.isfinite(r.numpy()).all()
-        assert_close(r, t, rtol=1e-5, atol=1e-5)
+        assert r.device.type == device
+        assert np.isfinite(r.cpu().numpy()).all()
+        assert_close(r.cpu(), t, rtol=1e-5, atol=1e-5)
 
 
-def test_repeated_backward_accumulates_like_torch():
+@pytest.mark.parametrize("device", DEVICES)
+def test_repeated_backward_accumulates_like_torch(device):
     arr = np.array([0.3, -1.2, 2.0])
     grads = {}
-    for mod in (rg, torch):
-        x = mod.tensor(arr, requires_grad=True)
+    for mod, dev in ((rg, device), (torch, "cpu")):
+        (x,) = _leaves(mod, [arr], dev)
         y = (x * x).exp().sum()
         y.backward(retain_graph=True)
         y.backward()
         grads[mod.__name__] = x.grad
-    assert_close(grads["rustgrad"], grads["torch"], rtol=1e-12)
+    assert grads["rustgrad"].device.type == device
+    assert_close(grads["rustgrad"].cpu(), grads["torch"], rtol=1e-12)
 
 
 # ---------------------------------------------------------------- dtypes and promotion
 
 
-def _promotion_cases(mod):
-    f32 = mod.ones(2)
-    f64 = mod.ones(2, dtype=mod.float64)
-    i64 = mod.ones(2, dtype=mod.int64)
-    b = mod.ones(2, dtype=mod.bool)
+def _promotion_cases(mod, device="cpu"):
+    f32 = mod.ones(2).to(device)
+    f64 = mod.ones(2, dtype=mod.float64).to(device)
+    i64 = mod.ones(2, dtype=mod.int64).to(device)
+    b = mod.ones(2, dtype=mod.bool).to(device)
+    zeros = mod.zeros(2).to(device)
+    # "f32*0dim_f64" keeps its 0-dim tensor on the CPU: allowed with tensors on any device.
     return {
         "f32+f64": lambda: f32 + f64,
         "f64*f32": lambda: f64 * f32,
@@ -336,9 +360,9 @@ def _promotion_cases(mod):
         "f32<f64": lambda: f32 < f64,
         "f32==pyint": lambda: f32 == 1,
         "i64!=pyfloat": lambda: i64 != 1.5,
-        "f32>=f32": lambda: f32 >= mod.zeros(2),
+        "f32>=f32": lambda: f32 >= zeros,
         "f32<=i64": lambda: f32 <= i64,
-        "f32>f32": lambda: mod.zeros(2) > f32,
+        "f32>f32": lambda: zeros > f32,
         "where_f32_f64": lambda: mod.where(b, f32, f64),
         "cat_f32_f64": lambda: mod.cat([f32, f64]),
         "i64.sum": lambda: i64.sum(),
@@ -347,12 +371,14 @@ def _promotion_cases(mod):
     }
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("case", list(_promotion_cases(torch)))
-def test_type_promotion(case):
-    r = _promotion_cases(rg)[case]()
+def test_type_promotion(case, device):
+    r = _promotion_cases(rg, device)[case]()
     t = _promotion_cases(torch)[case]()
+    assert r.device.type == device
     assert _dtype_name(rg, r.dtype) == _dtype_name(torch, t.dtype)
-    assert_close(r, t)
+    assert_close(r.cpu(), t)
     assert r.requires_grad is False
 
 

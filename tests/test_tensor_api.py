@@ -585,14 +585,14 @@ def test_setitem_values():
 # ---------------------------------------------------------------- CUDA queries
 
 
-def test_cuda_queries_cpu_build():
-    # The CPU-only build reports no devices (until the CUDA issue lands).
+# More in test_cuda.py.
+@pytest.mark.skipif(rg.cuda.is_available(), reason="a CUDA device is available")
+def test_cuda_queries_without_gpu():
     assert rg.cuda.is_available() is False
     assert rg.cuda.device_count() == 0
 
 
+@pytest.mark.skipif(rg.cuda.is_available(), reason="a CUDA device is available")
 def test_cuda_method_raises_when_unavailable():
-    if rg.cuda.is_available():
-        pytest.skip("a CUDA device is available")
-    with raises(RuntimeError):
+    with raises(RuntimeError, rg._core._cuda_unavailable_reason()):
         rg.tensor([1.0]).cuda()

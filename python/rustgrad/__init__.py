@@ -15,9 +15,9 @@ from rustgrad._core import (
     eye,
     from_numpy,
     full,
+    full_like,
     is_grad_enabled,
     linspace,
-    manual_seed,
     ones,
     ones_like,
     rand,
@@ -28,6 +28,13 @@ from rustgrad._core import (
     zeros,
     zeros_like,
 )
+
+
+def manual_seed(seed):
+    """Seed the generators behind ``rand`` and ``randn``: the CPU's and every CUDA device's
+    (as ``torch.manual_seed``)."""
+    _core.manual_seed(seed)
+    _core._cuda_manual_seed(int(seed))
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
@@ -128,6 +135,7 @@ __all__ = [
     "no_grad",
     "ones",
     "ones_like",
+    "full_like",
     "optim",
     "rand",
     "randn",

@@ -28,8 +28,8 @@ _Data: TypeAlias = _Number | np.generic | NDArray[Any] | Tensor | Sequence[Any]
 # A ``rustgrad.dtype``, or a name / type naming one: "float32", "float", "float64", "double",
 # "int64", "int", "long", "bool", "bool_", builtins ``float`` / ``int`` / ``bool``, NumPy types.
 _DTypeArg: TypeAlias = dtype | str | type
-# ``"cpu"``, ``"cuda"``, ``"cuda:0"`` or a ``rustgrad.device``. This build only runs on the CPU:
-# a CUDA device raises RuntimeError.
+# ``"cpu"``, ``"cuda"``, ``"cuda:0"`` or a ``rustgrad.device``. A CUDA device raises
+# RuntimeError (saying why) where no NVIDIA driver and GPU can be used.
 _DeviceArg: TypeAlias = device | str
 # One index of ``x[key]``: int, slice, None (new axis), ``...``, an integer or bool tensor, or a
 # list / NumPy array of indices.
@@ -263,11 +263,12 @@ class Tensor:
 
     @property
     def device(self) -> _Device:
-        """Always ``device(type='cpu')`` in this build."""
+        """Where the data lives: ``device(type='cpu')`` or ``device(type='cuda', index=0)``
+        (``str()`` gives ``"cpu"`` / ``"cuda:0"``)."""
 
     @property
     def is_cuda(self) -> builtins.bool:
-        """Always False in this build."""
+        """True when the data lives on a CUDA device."""
 
     def is_floating_point(self) -> builtins.bool:
         """True for float32 and float64 tensors."""
@@ -295,7 +296,8 @@ class Tensor:
     def numpy(self, force: builtins.bool = False) -> NDArray[Any]:
         """A NumPy array sharing this tensor's memory (same shape and strides).
 
-        Raises RuntimeError for a tensor that requires grad unless ``force``.
+        Raises RuntimeError for a tensor that requires grad unless ``force``, and TypeError for
+        a CUDA tensor (copy it to the host with ``cpu()`` first).
         """
 
     def __array__(
@@ -332,19 +334,21 @@ class Tensor:
 
     @overload
     def to(self, other: Tensor, /) -> Tensor:
-        """As ``other``'s dtype (``self`` when it already is)."""
+        """With ``other``'s dtype and device (``self`` when it already has both)."""
 
     @overload
     def to(self, device: _DeviceArg | None = None, dtype: _DType | None = None) -> Tensor:
-        """To ``device`` (CPU only in this build) and ``dtype``; ``self`` when nothing changes."""
+        """To ``device`` and ``dtype``; ``self`` when nothing changes. A copy to another
+        device is differentiable (gradients flow back to the source's device)."""
 
     def cuda(
         self, device: _DeviceArg | int | None = None, non_blocking: builtins.bool = False
     ) -> Tensor:
-        """Always raises RuntimeError: this build has no CUDA backend."""
+        """A copy on the CUDA device (``self`` when already there). RuntimeError, saying why,
+        where CUDA cannot be used."""
 
-    def cpu(self) -> Self:
-        """``self`` (tensors always live on the CPU)."""
+    def cpu(self) -> Tensor:
+        """A copy in host memory (``self`` when already there)."""
 
     # ----- arithmetic (broadcasting; Python numbers take the tensor's dtype kind) -----
 
@@ -693,6 +697,15 @@ def ones_like(
 ) -> Tensor:
     """Ones of ``input``'s shape and (unless given) dtype."""
 
+def full_like(
+    input: Tensor,
+    fill_value: _Number,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``fill_value`` in ``input``'s shape, dtype and device (unless given)."""
+
 def arange(
     start: _Number,
     end: _Number | None = None,
@@ -763,7 +776,8 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor: ...
 def manual_seed(seed: int) -> None:
-    """Seed the generator behind ``rand`` and ``randn``."""
+    """Seed the CPU's generator behind ``rand`` and ``randn`` (``rustgrad.manual_seed`` also
+    seeds the CUDA devices' generators)."""
 
 # ----- functions on tensors ---------------------------------------------------------------------
 
@@ -853,8 +867,53 @@ def _adam_step(
     """One Adam step over each parameter (moments updated in place; ``steps`` count this
     step, from 1)."""
 
+# ----- CUDA (``rustgrad.cuda`` wraps these; ``index`` None means the current device) ---------
+
 def _cuda_is_available() -> bool:
-    """Always False in this build."""
+    """True when the driver, a GPU, NVRTC and cuBLAS can all be used."""
 
 def _cuda_device_count() -> int:
-    """Always 0 in this build."""
+    """Number of usable GPUs (0 without a driver or GPU)."""
+
+def _cuda_unavailable_reason() -> str:
+    """Why CUDA cannot be used, as a sentence (no driver, no GPU, which library is missing);
+    ``""`` when it can."""
+
+def _cuda_set_library_dirs(dirs: Sequence[str]) -> None:
+    """Folders searched for libnvrtc, libcublas and libcublasLt before the system's search
+    path. Takes effect only before first CUDA use (``rustgrad.cuda`` calls it at import)."""
+
+def _cuda_synchronize(index: int | None = None) -> None:
+    """Wait for the device's queued work. RuntimeError without CUDA."""
+
+def _cuda_manual_seed(seed: int) -> None:
+    """Seed every device's generator; never raises."""
+
+def _cuda_memory_allocated(index: int | None = None) -> int:
+    """Bytes held by live tensors. RuntimeError without CUDA."""
+
+def _cuda_max_memory_allocated(index: int | None = None) -> int:
+    """Peak of ``_cuda_memory_allocated`` since the last reset. RuntimeError without CUDA."""
+
+def _cuda_reset_peak_memory_stats(index: int | None = None) -> None:
+    """Restart the peak from the current usage. RuntimeError without CUDA."""
+
+def _cuda_memory_reserved(index: int | None = None) -> int:
+    """Bytes held by the caching allocator (in use and cached). RuntimeError without CUDA."""
+
+def _cuda_empty_cache() -> None:
+    """Free the allocator's cached blocks; a no-op when CUDA was never initialised."""
+
+def _cuda_get_device_name(index: int | None = None) -> str:
+    """The device's name, e.g. ``"NVIDIA H100 80GB HBM3"``. RuntimeError without CUDA."""
+
+def _cuda_current_device() -> int:
+    """Always 0."""
+
+def _cuda_kernel_sources() -> list[str]:
+    """File names of the CUDA C sources compiled into the wheel, e.g. ``"elementwise.cu"``."""
+
+def _cuda_compile_kernels(arch: str) -> list[tuple[str, int]]:
+    """Compile every kernel source with NVRTC to CUBIN for ``arch`` (``"sm_90"``, ``"sm_80"``;
+    needs libnvrtc, not a GPU): ``(source name, cubin bytes)`` per source. RuntimeError with
+    NVRTC's log on a compile error, or mentioning nvrtc when libnvrtc cannot be loaded."""

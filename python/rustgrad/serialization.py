@@ -24,7 +24,8 @@ What :func:`save` accepts:
   tuples come back as tuples.
 
 Limits: tensors are written as independent copies (two tensors sharing storage load as two
-tensors); ``requires_grad`` and the autograd graph are not saved (loaded tensors are leaves that
+tensors; CUDA tensors are copied to the host and load on the CPU unless ``map_location`` says
+otherwise); ``requires_grad`` and the autograd graph are not saved (loaded tensors are leaves that
 do not require grad). :func:`load` also reads safetensors files written elsewhere with dtypes
 ``F16``/``BF16`` (as float32), ``I8``/``I16``/``I32``/``U8``/``U16``/``U32`` (as int64) besides
 the four above.
@@ -121,7 +122,7 @@ def _tensor_bytes(tensor):
     if dtype not in _WRITE_DTYPES:
         raise TypeError(f"rustgrad.save: unsupported dtype {dtype}")
     name, np_dtype = _WRITE_DTYPES[dtype]
-    array = np.ascontiguousarray(tensor.detach().numpy(), dtype=np_dtype)
+    array = np.ascontiguousarray(tensor.detach().cpu().numpy(), dtype=np_dtype)
     return name, list(tensor.shape), array.tobytes()
 
 
@@ -221,25 +222,39 @@ def _unflatten(node, tensors):
     raise ValueError(f"rustgrad.load: unknown structure entry {node!r}")
 
 
+def _map_device(map_location):
+    """The device named by ``load``'s ``map_location`` (None: stay on the CPU)."""
+    if map_location is None:
+        return None
+    if isinstance(map_location, (str, _core.device)):
+        try:
+            return _core.device(map_location)
+        except (RuntimeError, ValueError, TypeError):
+            pass
+    raise RuntimeError(
+        f"rustgrad.load: map_location={map_location!r} is not supported "
+        "(give a device: 'cpu', 'cuda', 'cuda:0' or a rustgrad.device)"
+    )
+
+
 def load(f, map_location=None, weights_only=True):
     """Read what :func:`save` wrote (or any safetensors file) from a path or binary file.
 
     A flat state dict comes back as an ``OrderedDict`` of tensors in file order; a structured
-    object (optimizer state dict, nested dicts) comes back as it was saved. ``map_location``
-    may be None or ``"cpu"`` (tensors load on the CPU); ``weights_only`` is accepted for
-    PyTorch compatibility (loading never runs code either way).
+    object (optimizer state dict, nested dicts) comes back as it was saved. Tensors load on the
+    CPU (wherever they were saved from), or on ``map_location``: a device such as ``"cpu"``,
+    ``"cuda"`` or a ``rustgrad.device``. ``weights_only`` is accepted for PyTorch
+    compatibility (loading never runs code either way).
     """
-    if map_location not in (None, "cpu") and str(map_location) != "cpu":
-        raise RuntimeError(
-            f"rustgrad.load: map_location={map_location!r} is not supported "
-            "(this build runs on the CPU)"
-        )
+    device = _map_device(map_location)
     if hasattr(f, "read"):
         buf = f.read()
     else:
         with open(os.fspath(f), "rb") as fh:
             buf = fh.read()
     tensors, metadata = _decode(memoryview(buf) if isinstance(buf, bytes) else buf)
+    if device is not None and device.type != "cpu":
+        tensors = OrderedDict((name, t.to(device)) for name, t in tensors.items())
     structure = metadata.get(_STRUCTURE_KEY)
     if structure is None:
         return tensors

@@ -169,7 +169,10 @@ fn root_grads(roots: &[Var], given: &[Option<Var>]) -> Result<Vec<Var>> {
                         "grad can be implicitly created only for scalar outputs"
                     );
                 }
-                out.push(Var::new(Tensor::full(t.shape(), 1.0, t.dtype())?, false));
+                out.push(Var::new(
+                    Tensor::full_on(t.shape(), 1.0, t.dtype(), t.device())?,
+                    false,
+                ));
             }
         }
     }
@@ -462,7 +465,7 @@ fn owned_grad(g: Var, create_graph: bool) -> Result<Var> {
     if g.is_sole_owner() && g.tensor().is_contiguous() && g.is_leaf() {
         return Ok(g);
     }
-    Ok(Var::new(g.tensor().clone_data(), false))
+    Ok(Var::new(g.tensor().clone_data()?, false))
 }
 
 /// `leaf.grad += g` (out of place, so earlier references to `.grad` keep their values).

@@ -148,7 +148,7 @@ pub fn pow(a: &Var, b: &Var) -> Result<Var> {
 pub fn pow_scalar(x: &Var, p: f64) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::PowScalar(p));
     let saved = |_: &Tensor| vec![SavedVar::input(x)];
-    Ok(record(out, &[x], "PowBackward0", saved, move |g, s, _| {
+    Ok(record(out?, &[x], "PowBackward0", saved, move |g, s, _| {
         if p == 0.0 {
             return Ok(vec![Some(mul(
                 g,
@@ -198,7 +198,7 @@ fn select_by(a: &Var, b: &Var, op: BinaryOp, cmp: CompareOp, name: &'static str)
             let wins = at.compare(cmp, &bt)?.cast(dt);
             let ties = at.compare(CompareOp::Eq, &bt)?.cast(dt);
             let half = Tensor::scalar(0.5, dt);
-            let wa = wins.binary(BinaryOp::Add, &ties.binary(BinaryOp::Mul, &half)?)?;
+            let wa = wins?.binary(BinaryOp::Add, &ties?.binary(BinaryOp::Mul, &half)?)?;
             let wb = Tensor::scalar(1.0, dt).binary(BinaryOp::Sub, &wa)?;
             Ok(vec![
                 Some(sum_to(&mul(g, &constant(wa))?, &sa)?),

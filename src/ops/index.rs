@@ -279,7 +279,7 @@ pub fn index_select(x: &Var, dim: usize, positions: Vec<usize>) -> Result<Var> {
     let in_shape = x.shape();
     let positions = Arc::new(positions);
     Ok(record(
-        out,
+        out?,
         &[x],
         "IndexBackward0",
         nothing,
@@ -292,7 +292,7 @@ pub fn index_select(x: &Var, dim: usize, positions: Vec<usize>) -> Result<Var> {
 fn index_add(g: &Var, dim: usize, positions: Arc<Vec<usize>>, shape: &[usize]) -> Result<Var> {
     let out = g.tensor().index_add_into_zeros(dim, &positions, shape);
     Ok(record(
-        out,
+        out?,
         &[g],
         "IndexBackwardBackward0",
         nothing,
@@ -338,13 +338,13 @@ pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
     }
     rebase(x, &[value], move |prev, others| {
         let value = &others[0];
-        let out = prev.tensor().clone_data();
+        let out = prev.tensor().clone_data()?;
         let flat = out.with_layout(Layout::contiguous(&[n]));
-        let vt = value.tensor().cast(out.dtype());
+        let vt = value.tensor().cast(out.dtype())?;
         flat.put_(
             &positions,
             &vt.with_layout(vt.layout().expand(&region_shape)?),
-        );
+        )?;
         Ok(copy_slices(
             out,
             prev,
@@ -378,7 +378,8 @@ pub(crate) fn copy_slices(
                 for &p in positions.iter() {
                     mask[p] = 0.0;
                 }
-                super::mul(g, &constant(Tensor::from_f64s(&mask, &shape, g.dtype())))
+                let mask = Tensor::from_f64s(&mask, &shape, g.dtype());
+                super::mul(g, &constant(mask.to_device(g.tensor().device())?))
             })?;
             let gval = super::need(nd[1], || {
                 let flat = reshape(g, &[n as i64])?;

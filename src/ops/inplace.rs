@@ -48,20 +48,20 @@ pub fn rebase(
         );
     }
     // Snapshots of the old values with the old histories: the new nodes' inputs.
-    let snapshot = |v: &Var| {
-        let t = v.tensor().clone_data();
-        match v.grad_fn() {
+    let snapshot = |v: &Var| -> Result<Var> {
+        let t = v.tensor().clone_data()?;
+        Ok(match v.grad_fn() {
             Some(node) => Var::with_history(t, node),
             None => constant(t),
-        }
+        })
     };
     let base_prev = if recording {
-        base.as_ref().map(snapshot)
+        base.as_ref().map(snapshot).transpose()?
     } else {
         None
     };
     let result = if recording {
-        compute(&snapshot(x), &others)?
+        compute(&snapshot(x)?, &others)?
     } else {
         let _off = GradModeGuard::new(false);
         compute(&x.detach(), &others)?
@@ -133,7 +133,7 @@ pub fn fill_(x: &Var, value: f64) -> Result<()> {
         let t = p.tensor();
         Ok(overwrite(
             p,
-            Tensor::full(t.shape(), value, t.dtype())?,
+            Tensor::full_on(t.shape(), value, t.dtype(), t.device())?,
             "FillBackward0",
         ))
     })
@@ -144,7 +144,7 @@ pub fn zero_(x: &Var) -> Result<()> {
         let t = p.tensor();
         Ok(overwrite(
             p,
-            Tensor::zeros(t.shape(), t.dtype())?,
+            Tensor::zeros_on(t.shape(), t.dtype(), t.device())?,
             "ZeroBackward0",
         ))
     })
@@ -155,11 +155,11 @@ pub fn copy_(x: &Var, src: &Var) -> Result<()> {
     let (shape, dtype) = (x.shape(), x.dtype());
     rebase(x, &[src], move |p, o| {
         let s = o[0].tensor();
-        let c = s.cast(dtype);
+        let c = s.cast(dtype)?;
         let out = c.with_layout(c.layout().expand(&shape)?).clone_data();
         let src_shape = s.shape().to_vec();
         Ok(record(
-            out,
+            out?,
             &[p, &o[0]],
             "CopyBackwards",
             nothing,

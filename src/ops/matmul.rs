@@ -45,7 +45,7 @@ pub fn mm(a: &Var, b: &Var) -> Result<Var> {
     check_dtypes(a, b)?;
     let out = Tensor::batched_matmul(&ta, &tb);
     Ok(record(
-        out,
+        out?,
         &[a, b],
         "MmBackward0",
         saved_both(a, b),
@@ -93,7 +93,7 @@ pub fn dot(a: &Var, b: &Var) -> Result<Var> {
         offset: tb.layout().offset,
     });
     let out = Tensor::batched_matmul(&row, &col);
-    let out = out.with_layout(Layout::contiguous(&[]));
+    let out = out?.with_layout(Layout::contiguous(&[]));
     Ok(record(
         out,
         &[a, b],
@@ -124,7 +124,7 @@ pub fn mv(a: &Var, v: &Var) -> Result<Var> {
     check_dtypes(a, v)?;
     let col = tv.with_layout(tv.layout().unsqueeze(1));
     let out = Tensor::batched_matmul(&ta, &col);
-    let out = out.with_layout(Layout::contiguous(&[ta.shape()[0]]));
+    let out = out?.with_layout(Layout::contiguous(&[ta.shape()[0]]));
     Ok(record(
         out,
         &[a, v],
@@ -144,7 +144,7 @@ pub fn mv(a: &Var, v: &Var) -> Result<Var> {
 pub fn bmm(a: &Var, b: &Var) -> Result<Var> {
     let out = Tensor::batched_matmul(&a.tensor(), &b.tensor());
     Ok(record(
-        out,
+        out?,
         &[a, b],
         "BmmBackward0",
         saved_both(a, b),

@@ -51,7 +51,7 @@ pub fn sum(x: &Var) -> Result<Var> {
     let out = t.sum_dims(&dims, false);
     let in_shape = x.shape();
     Ok(record(
-        out,
+        out?,
         &[x],
         "SumBackward0",
         nothing,
@@ -63,7 +63,7 @@ pub fn sum_dims(x: &Var, dims: &[usize], keepdim: bool) -> Result<Var> {
     let out = x.tensor().sum_dims(dims, keepdim);
     let (in_shape, dims) = (x.shape(), dims.to_vec());
     Ok(record(
-        out,
+        out?,
         &[x],
         "SumBackward1",
         nothing,
@@ -90,7 +90,7 @@ pub fn mean(x: &Var) -> Result<Var> {
     let dims: Vec<usize> = (0..t.ndim()).collect();
     let n = t.numel() as f64;
     let out = t
-        .sum_dims(&dims, false)
+        .sum_dims(&dims, false)?
         .binary(crate::tensor::BinaryOp::Div, &Tensor::scalar(n, t.dtype()))?;
     let in_shape = x.shape();
     Ok(record(
@@ -114,7 +114,7 @@ pub fn mean_dims(x: &Var, dims: &[usize], keepdim: bool) -> Result<Var> {
     let n: usize = dims.iter().map(|&d| t.shape()[d]).product();
     let n = n as f64;
     let out = t
-        .sum_dims(dims, keepdim)
+        .sum_dims(dims, keepdim)?
         .binary(crate::tensor::BinaryOp::Div, &Tensor::scalar(n, t.dtype()))?;
     let (in_shape, dims) = (x.shape(), dims.to_vec());
     Ok(record(
@@ -144,7 +144,7 @@ pub fn extreme(x: &Var, max: bool) -> Result<Var> {
         );
     }
     let flat = t
-        .contiguous()
+        .contiguous()?
         .with_layout(crate::tensor::Layout::contiguous(&[t.numel()]));
     let (values, _) = flat.extreme_dim(0, false, max)?;
     let name = if max { "MaxBackward1" } else { "MinBackward1" };
@@ -159,8 +159,8 @@ pub fn extreme(x: &Var, max: bool) -> Result<Var> {
             let hits = s[0]
                 .tensor()
                 .compare(CompareOp::Eq, &s[1].tensor())?
-                .cast(g.dtype());
-            let count = hits.sum_dims(&(0..hits.ndim()).collect::<Vec<_>>(), false);
+                .cast(g.dtype())?;
+            let count = hits.sum_dims(&(0..hits.ndim()).collect::<Vec<_>>(), false)?;
             let weights = constant(hits.binary(crate::tensor::BinaryOp::Div, &count)?);
             let spread = expand(g, &in_shape.iter().map(|&d| d as i64).collect::<Vec<_>>())?;
             Ok(vec![Some(mul(&spread, &weights)?)])
@@ -173,7 +173,10 @@ pub fn extreme_dim(x: &Var, dim: i64, keepdim: bool, max: bool) -> Result<(Var, 
     let t = x.tensor();
     let d = wrap_dim(dim, t.ndim())?;
     if t.ndim() == 0 {
-        return Ok((x.clone(), constant(Tensor::scalar(0.0, DType::I64))));
+        return Ok((
+            x.clone(),
+            constant(Tensor::scalar_on(0.0, DType::I64, t.device())?),
+        ));
     }
     let (values, indices) = t.extreme_dim(d, keepdim, max)?;
     let name = if max { "MaxBackward0" } else { "MinBackward0" };
@@ -190,7 +193,7 @@ pub fn extreme_dim(x: &Var, dim: i64, keepdim: bool, max: bool) -> Result<(Var, 
             } else {
                 idx.clone()
             };
-            let one_hot = constant(Tensor::one_hot_along(&idx, d, n, g.dtype()));
+            let one_hot = constant(Tensor::one_hot_along(&idx, d, n, g.dtype())?);
             let g = if keepdim {
                 g.clone()
             } else {
@@ -208,7 +211,7 @@ pub fn arg_extreme(x: &Var, dim: Option<i64>, keepdim: bool, max: bool) -> Resul
     match dim {
         None => {
             let flat = t
-                .contiguous()
+                .contiguous()?
                 .with_layout(crate::tensor::Layout::contiguous(&[t.numel()]));
             if t.numel() == 0 {
                 bail!(
@@ -229,7 +232,7 @@ pub fn arg_extreme(x: &Var, dim: Option<i64>, keepdim: bool, max: bool) -> Resul
         Some(dim) => {
             if t.ndim() == 0 {
                 wrap_dim(dim, 0)?;
-                return Ok(constant(Tensor::scalar(0.0, DType::I64)));
+                return Ok(constant(Tensor::scalar_on(0.0, DType::I64, t.device())?));
             }
             let d = wrap_dim(dim, t.ndim())?;
             Ok(constant(t.extreme_dim(d, keepdim, max)?.1))
@@ -243,7 +246,7 @@ pub fn softmax(x: &Var, dim: i64) -> Result<Var> {
     let out = t.softmax(d, false);
     let saved = |o: &Tensor| vec![SavedVar::output(&constant(o.clone()))];
     Ok(record(
-        out,
+        out?,
         &[x],
         "SoftmaxBackward0",
         saved,
@@ -262,7 +265,7 @@ pub fn log_softmax(x: &Var, dim: i64) -> Result<Var> {
     let out = t.softmax(d, true);
     let saved = |o: &Tensor| vec![SavedVar::output(&constant(o.clone()))];
     Ok(record(
-        out,
+        out?,
         &[x],
         "LogSoftmaxBackward0",
         saved,

@@ -50,9 +50,9 @@ pub fn strided_view(x: &Var, name: &'static str, f: LayoutFn) -> Var {
 /// Zeros of `shape` with `g` written into the view `f` selects: the adjoint of
 /// [`strided_view`] (and differentiable, its own adjoint being the view again).
 pub fn view_scatter(g: &Var, shape: &[usize], name: &'static str, f: LayoutFn) -> Result<Var> {
-    let zeros = Tensor::zeros(shape, g.dtype())?;
+    let zeros = Tensor::zeros_on(shape, g.dtype(), g.tensor().device())?;
     let region = zeros.with_layout(f(zeros.layout()));
-    region.add_into(&g.tensor());
+    region.add_into(&g.tensor())?;
     Ok(record(
         zeros,
         &[g],
@@ -113,7 +113,7 @@ pub fn unsafe_view(x: &Var, shape: &[usize]) -> Result<Var> {
     let t = x.tensor().contiguous();
     Ok(view_with(
         x,
-        t.with_layout(Layout::contiguous(shape)),
+        t?.with_layout(Layout::contiguous(shape)),
         "UnsafeViewBackward0",
     ))
 }
@@ -277,7 +277,7 @@ pub fn expand(x: &Var, shape: &[i64]) -> Result<Var> {
 /// A copy into fresh contiguous storage.
 pub fn clone(x: &Var) -> Result<Var> {
     let out = x.tensor().clone_data();
-    Ok(record(out, &[x], "CloneBackward0", nothing, |g, _, _| {
+    Ok(record(out?, &[x], "CloneBackward0", nothing, |g, _, _| {
         Ok(vec![Some(g.clone())])
     }))
 }
@@ -361,7 +361,8 @@ pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
     }
     let mut shape = first.shape().to_vec();
     shape[d] = total;
-    let out = Tensor::zeros(&shape, dtype)?;
+    let device = crate::tensor::common_device(&ts.iter().collect::<Vec<_>>())?;
+    let out = Tensor::zeros_on(&shape, dtype, device)?;
     let mut sizes = Vec::with_capacity(ts.len());
     let mut start = 0;
     for t in &ts {

@@ -4,7 +4,7 @@ use super::{constant, nothing, record, Grads};
 use crate::autograd::{SavedVar, Var};
 use crate::error::Result;
 use crate::ops::{mul, sub};
-use crate::tensor::{ActivationBackward, CompareOp, DType, Tensor, UnaryOp};
+use crate::tensor::{ActivationBackward, CompareOp, DType, Device, Tensor, UnaryOp};
 
 fn saved_input(x: &Var) -> impl FnOnce(&Tensor) -> Vec<SavedVar> + '_ {
     move |_| vec![SavedVar::input(x)]
@@ -20,7 +20,7 @@ fn scalar(v: f64, like: &Var) -> Var {
 
 pub fn neg(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Neg);
-    Ok(record(out, &[x], "NegBackward0", nothing, |g, _, _| {
+    Ok(record(out?, &[x], "NegBackward0", nothing, |g, _, _| {
         Ok(vec![Some(neg(g)?)])
     }))
 }
@@ -28,12 +28,12 @@ pub fn neg(x: &Var) -> Result<Var> {
 pub fn abs(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Abs);
     Ok(record(
-        out,
+        out?,
         &[x],
         "AbsBackward0",
         saved_input(x),
         |g, s, _| {
-            let sign = constant(s[0].tensor().unary(UnaryOp::Sign));
+            let sign = constant(s[0].tensor().unary(UnaryOp::Sign)?);
             Ok(vec![Some(mul(g, &sign)?)])
         },
     ))
@@ -42,7 +42,7 @@ pub fn abs(x: &Var) -> Result<Var> {
 pub fn exp(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Exp);
     Ok(record(
-        out,
+        out?,
         &[x],
         "ExpBackward0",
         saved_output,
@@ -53,7 +53,7 @@ pub fn exp(x: &Var) -> Result<Var> {
 pub fn log(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Log);
     Ok(record(
-        out,
+        out?,
         &[x],
         "LogBackward0",
         saved_input(x),
@@ -64,7 +64,7 @@ pub fn log(x: &Var) -> Result<Var> {
 pub fn sqrt(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Sqrt);
     Ok(record(
-        out,
+        out?,
         &[x],
         "SqrtBackward0",
         saved_output,
@@ -80,7 +80,7 @@ pub fn sqrt(x: &Var) -> Result<Var> {
 pub fn tanh(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Tanh);
     Ok(record(
-        out,
+        out?,
         &[x],
         "TanhBackward0",
         saved_output,
@@ -91,7 +91,7 @@ pub fn tanh(x: &Var) -> Result<Var> {
 pub fn sigmoid(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Sigmoid);
     Ok(record(
-        out,
+        out?,
         &[x],
         "SigmoidBackward0",
         saved_output,
@@ -102,7 +102,7 @@ pub fn sigmoid(x: &Var) -> Result<Var> {
 pub fn relu(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Relu);
     Ok(record(
-        out,
+        out?,
         &[x],
         "ReluBackward0",
         saved_output,
@@ -183,13 +183,13 @@ pub fn clamp(x: &Var, min: Option<f64>, max: Option<f64>) -> Result<Var> {
     }
     let out = x.tensor().unary(UnaryOp::Clamp(min, max));
     Ok(record(
-        out,
+        out?,
         &[x],
         "ClampBackward1",
         saved_input(x),
         move |g, s, _| -> Result<Grads> {
             let t = s[0].tensor();
-            let mut mask = Tensor::full(t.shape(), 1.0, DType::Bool)?;
+            let mut mask = Tensor::full_on(t.shape(), 1.0, DType::Bool, t.device())?;
             if let Some(lo) = min {
                 let ok = t.compare(CompareOp::Ge, &Tensor::scalar(lo, t.dtype()))?;
                 mask = Tensor::where_(&ok, &mask, &Tensor::scalar(0.0, DType::Bool))?;
@@ -198,7 +198,7 @@ pub fn clamp(x: &Var, min: Option<f64>, max: Option<f64>) -> Result<Var> {
                 let ok = t.compare(CompareOp::Le, &Tensor::scalar(hi, t.dtype()))?;
                 mask = Tensor::where_(&ok, &mask, &Tensor::scalar(0.0, DType::Bool))?;
             }
-            Ok(vec![Some(mul(g, &constant(mask.cast(g.dtype())))?)])
+            Ok(vec![Some(mul(g, &constant(mask.cast(g.dtype())?))?)])
         },
     ))
 }
@@ -209,7 +209,7 @@ pub fn to_dtype(x: &Var, dtype: DType) -> Result<Var> {
         return Ok(x.clone());
     }
     let src = x.dtype();
-    let out = x.tensor().cast(dtype);
+    let out = x.tensor().cast(dtype)?;
     if !dtype.is_float() {
         return Ok(constant(out)); // integer results carry no gradient
     }
@@ -219,5 +219,21 @@ pub fn to_dtype(x: &Var, dtype: DType) -> Result<Var> {
         "ToCopyBackward0",
         nothing,
         move |g, _, _| Ok(vec![Some(to_dtype(g, src)?)]),
+    ))
+}
+
+/// A copy on another device; the gradient is copied back to the source's device.
+pub fn to_device(x: &Var, device: Device) -> Result<Var> {
+    let src = x.tensor().device();
+    if src == device {
+        return Ok(x.clone());
+    }
+    let out = x.tensor().to_device(device)?;
+    Ok(record(
+        out,
+        &[x],
+        "ToCopyBackward0",
+        nothing,
+        move |g, _, _| Ok(vec![Some(to_device(g, src)?)]),
     ))
 }

@@ -155,16 +155,16 @@ fn walk(
 /// `rustgrad.tensor(data)`: scalars, nested sequences, NumPy arrays, tensors.
 pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Tensor> {
     if let Ok(t) = data.cast::<PyTensor>() {
-        let t = t.get().var.tensor().clone_data();
+        let t = t.get().var.tensor().clone_data()?;
         return Ok(match dtype {
-            Some(d) => t.cast(d),
+            Some(d) => t.cast(d)?,
             None => t,
         });
     }
     if let Ok(arr) = data.cast::<PyUntypedArray>() {
         let t = from_numpy(arr)?;
         return Ok(match dtype {
-            Some(d) => t.cast(d),
+            Some(d) => t.cast(d)?,
             None => t,
         });
     }
@@ -432,7 +432,7 @@ fn index_item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
     if obj.is_instance_of::<PyList>() || obj.cast::<PyUntypedArray>().is_ok() {
         let t = tensor_from_data(obj, None)?;
         let t = if t.numel() == 0 {
-            t.cast(DType::I64)
+            t.cast(DType::I64)?
         } else {
             t
         };

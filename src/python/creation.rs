@@ -9,7 +9,9 @@ use super::tensor::{tensor_list, PyTensor};
 use super::types::{check_device, parse_dtype};
 use crate::autograd::{self, Var};
 use crate::backend::cpu::random;
+use crate::backend::cuda;
 use crate::ops;
+use crate::tensor::Device;
 use crate::tensor::{DType, Tensor};
 
 /// Fails with a Python error (instead of aborting) when `n` elements of `bytes` each cannot
@@ -36,6 +38,20 @@ fn finish(t: Tensor, requires_grad: bool) -> PyResult<PyTensor> {
 /// Like [`finish`], registering the Python object of a leaf that requires grad (so its
 /// `AccumulateGrad` node hands back this very object).
 fn finish_leaf(py: Python<'_>, t: Tensor, requires_grad: bool) -> PyResult<Bound<'_, PyTensor>> {
+    finish_leaf_on(py, t, None, requires_grad)
+}
+
+/// [`finish_leaf`] after moving `t` to `device` (when one was given).
+fn finish_leaf_on(
+    py: Python<'_>,
+    t: Tensor,
+    device: Option<Device>,
+    requires_grad: bool,
+) -> PyResult<Bound<'_, PyTensor>> {
+    let t = match device {
+        Some(d) => t.to_device(d)?,
+        None => t,
+    };
     let obj = Bound::new(py, finish(t, requires_grad)?)?;
     if requires_grad {
         PyTensor::register(&obj)?;
@@ -52,10 +68,11 @@ fn tensor<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    check_device(device)?;
-    finish_leaf(
+    let device = check_device(device)?;
+    finish_leaf_on(
         py,
         convert::tensor_from_data(data, parse_dtype(dtype)?)?,
+        device,
         requires_grad,
     )
 }
@@ -76,10 +93,15 @@ fn filled<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    check_device(device)?;
+    let device = check_device(device)?;
     let shape = convert::sizes(size)?;
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
-    finish_leaf(py, Tensor::full(&shape, value, dtype)?, requires_grad)
+    let device = device.unwrap_or(Device::Cpu);
+    finish_leaf(
+        py,
+        Tensor::full_on(&shape, value, dtype, device)?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
@@ -116,7 +138,7 @@ fn full<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    check_device(device)?;
+    let device = check_device(device)?;
     let args = PyTuple::new(size.py(), [size])?;
     let shape = convert::sizes(&args)?;
     let value: f64 = fill_value.extract()?;
@@ -128,19 +150,31 @@ fn full<'py>(
         DType::I64
     };
     let dtype = parse_dtype(dtype)?.unwrap_or(inferred);
-    finish_leaf(py, Tensor::full(&shape, value, dtype)?, requires_grad)
+    let device = device.unwrap_or(Device::Cpu);
+    finish_leaf(
+        py,
+        Tensor::full_on(&shape, value, dtype, device)?,
+        requires_grad,
+    )
 }
 
+/// A filled tensor shaped like `t`, on `t`'s device unless another is given.
 fn like<'py>(
     py: Python<'py>,
     t: &Bound<'_, PyTensor>,
     value: f64,
     dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<Device>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
     let src = t.get().var.tensor();
     let dtype = parse_dtype(dtype)?.unwrap_or(src.dtype());
-    finish_leaf(py, Tensor::full(src.shape(), value, dtype)?, requires_grad)
+    let device = device.unwrap_or(src.device());
+    finish_leaf(
+        py,
+        Tensor::full_on(src.shape(), value, dtype, device)?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
@@ -152,8 +186,22 @@ fn zeros_like<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    check_device(device)?;
-    like(py, input, 0.0, dtype, requires_grad)
+    let device = check_device(device)?;
+    like(py, input, 0.0, dtype, device, requires_grad)
+}
+
+#[pyfunction]
+#[pyo3(signature = (input, fill_value, dtype=None, device=None, requires_grad=false))]
+fn full_like<'py>(
+    py: Python<'py>,
+    input: &Bound<'_, PyTensor>,
+    fill_value: f64,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let device = check_device(device)?;
+    like(py, input, fill_value, dtype, device, requires_grad)
 }
 
 #[pyfunction]
@@ -165,8 +213,8 @@ fn ones_like<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    check_device(device)?;
-    like(py, input, 1.0, dtype, requires_grad)
+    let device = check_device(device)?;
+    like(py, input, 1.0, dtype, device, requires_grad)
 }
 
 #[pyfunction]
@@ -181,7 +229,7 @@ fn arange<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    check_device(device)?;
+    let device = check_device(device)?;
     let is_float = |o: &Bound<'_, PyAny>| o.is_instance_of::<PyFloat>();
     let any_float = is_float(start) || end.is_some_and(is_float) || step.is_some_and(is_float);
     let (s, e) = match end {
@@ -206,7 +254,12 @@ fn arange<'py>(
     check_alloc(n, 8)?;
     let values: Vec<f64> = (0..n).map(|i| s + i as f64 * st).collect();
     let dtype = parse_dtype(dtype)?.unwrap_or(if any_float { DType::F32 } else { DType::I64 });
-    finish_leaf(py, Tensor::from_f64s(&values, &[n], dtype), requires_grad)
+    finish_leaf_on(
+        py,
+        Tensor::from_f64s(&values, &[n], dtype),
+        device,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
@@ -220,7 +273,7 @@ fn linspace<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    check_device(device)?;
+    let device = check_device(device)?;
     if steps < 0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
             "number of steps must be non-negative",
@@ -252,7 +305,12 @@ fn linspace<'py>(
             })
             .collect()
     };
-    finish_leaf(py, Tensor::from_f64s(&values, &[n], dtype), requires_grad)
+    finish_leaf_on(
+        py,
+        Tensor::from_f64s(&values, &[n], dtype),
+        device,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
@@ -265,7 +323,7 @@ fn eye<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    check_device(device)?;
+    let device = check_device(device)?;
     let m = m.unwrap_or(n);
     for (name, v) in [("n", n), ("m", m)] {
         if v < 0 {
@@ -281,9 +339,10 @@ fn eye<'py>(
         values[i * m + i] = 1.0;
     }
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
-    finish_leaf(
+    finish_leaf_on(
         py,
         Tensor::from_f64s(&values, &[n, m], dtype),
+        device,
         requires_grad,
     )
 }
@@ -296,7 +355,7 @@ fn random_tensor<'py>(
     requires_grad: bool,
     normal: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    check_device(device)?;
+    let device = check_device(device)?;
     let shape = convert::sizes(size)?;
     let n = shape
         .iter()
@@ -314,6 +373,10 @@ fn random_tensor<'py>(
             },
             if dtype == DType::I64 { "Long" } else { "Bool" }
         )));
+    }
+    if let Some(Device::Cuda(i)) = device {
+        let t = Tensor::cuda_random(&shape, dtype, i, normal)?;
+        return finish_leaf(py, t, requires_grad);
     }
     let values = if normal {
         random::normal(n)
@@ -350,6 +413,7 @@ fn randn<'py>(
 #[pyfunction]
 fn manual_seed(seed: i64) {
     random::manual_seed(seed as u64);
+    cuda::device::manual_seed_all(seed as u64);
 }
 
 /// `rustgrad.where(cond, a, b)`: scalars allowed for `a` and `b`.
@@ -474,16 +538,6 @@ fn _live_nodes() -> usize {
     autograd::arena::live_nodes()
 }
 
-#[pyfunction]
-fn _cuda_is_available() -> bool {
-    false
-}
-
-#[pyfunction]
-fn _cuda_device_count() -> usize {
-    0
-}
-
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tensor, m)?)?;
     m.add_function(wrap_pyfunction!(from_numpy, m)?)?;
@@ -492,6 +546,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(full, m)?)?;
     m.add_function(wrap_pyfunction!(zeros_like, m)?)?;
     m.add_function(wrap_pyfunction!(ones_like, m)?)?;
+    m.add_function(wrap_pyfunction!(full_like, m)?)?;
     m.add_function(wrap_pyfunction!(arange, m)?)?;
     m.add_function(wrap_pyfunction!(linspace, m)?)?;
     m.add_function(wrap_pyfunction!(eye, m)?)?;
@@ -506,7 +561,5 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_run_backward, m)?)?;
     m.add_function(wrap_pyfunction!(_grad, m)?)?;
     m.add_function(wrap_pyfunction!(_live_nodes, m)?)?;
-    m.add_function(wrap_pyfunction!(_cuda_is_available, m)?)?;
-    m.add_function(wrap_pyfunction!(_cuda_device_count, m)?)?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 mod convert;
 mod creation;
+mod cuda;
 mod function;
 mod node;
 pub mod tensor;
@@ -39,6 +40,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<convert::StorageOwner>()?;
     types::register_dtypes(m)?;
     creation::register(m)?;
+    cuda::register(m)?;
     function::register(m)?;
     Ok(())
 }

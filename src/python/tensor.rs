@@ -15,7 +15,7 @@ use crate::autograd::{self, Var};
 use crate::error::Result;
 use crate::ops::{self, scalar_like};
 use crate::tensor::layout::wrap_dim;
-use crate::tensor::{BinaryOp, CompareOp, DType, Tensor};
+use crate::tensor::{BinaryOp, CompareOp, DType, Device, Tensor};
 
 /// Work on at least this many elements releases the GIL while it runs.
 const DETACH_NUMEL: usize = 1 << 16;
@@ -308,6 +308,15 @@ impl PyTensor {
     }
 }
 
+/// `t` on `device`: this very object when it is already there (as in PyTorch).
+fn moved<'py>(slf: &Bound<'py, PyTensor>, device: Device) -> PyResult<Bound<'py, PyAny>> {
+    let me = &slf.get().var;
+    if me.tensor().device() == device {
+        return Ok(slf.clone().into_any());
+    }
+    Ok(Bound::new(slf.py(), wrap(ops::to_device(me, device))?)?.into_any())
+}
+
 #[pymethods]
 impl PyTensor {
     /// `Tensor(list)`, `Tensor(ndarray)` or `Tensor(*sizes)`: float32, like `torch.Tensor`.
@@ -395,6 +404,11 @@ impl PyTensor {
                 if g.shape() != self.var.shape() {
                     return Err(PyRuntimeError::new_err(
                         "assigned grad has data of a different size",
+                    ));
+                }
+                if g.tensor().device() != self.var.tensor().device() {
+                    return Err(PyRuntimeError::new_err(
+                        "assigned grad has data located on a different device",
                     ));
                 }
                 self.var.set_grad(Some(g));
@@ -535,12 +549,12 @@ impl PyTensor {
 
     #[getter]
     fn device(&self) -> PyDevice {
-        types::cpu_device()
+        PyDevice::from_device(self.tensor().device())
     }
 
     #[getter]
     fn is_cuda(&self) -> bool {
-        false
+        self.tensor().is_cuda()
     }
 
     fn is_floating_point(&self) -> bool {
@@ -589,7 +603,18 @@ impl PyTensor {
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.",
             ));
         }
-        convert::to_numpy(py, &self.tensor())
+        let t = self.tensor();
+        if t.is_cuda() {
+            if !force {
+                return Err(PyTypeError::new_err(format!(
+                    "can't convert {} device type tensor to numpy. Use Tensor.cpu() to copy the \
+                     tensor to host memory first.",
+                    t.device()
+                )));
+            }
+            return convert::to_numpy(py, &t.to_device(crate::tensor::Device::Cpu)?);
+        }
+        convert::to_numpy(py, &t)
     }
 
     #[pyo3(signature = (dtype=None, copy=None))]
@@ -686,13 +711,15 @@ impl PyTensor {
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut dtype = None;
+        let mut device = None;
         let mut check = |a: &Bound<'py, PyAny>| -> PyResult<()> {
             if let Ok(d) = a.cast::<PyDType>() {
                 dtype = Some(d.get().dtype);
             } else if let Ok(t) = a.cast::<PyTensor>() {
                 dtype = Some(t.get().var.dtype());
-            } else {
-                types::check_device(Some(a))?;
+                device = Some(t.get().tensor().device());
+            } else if !a.is_none() {
+                device = Some(types::resolve_device(a)?);
             }
             Ok(())
         };
@@ -707,22 +734,44 @@ impl PyTensor {
                 check(&d)?;
             }
         }
-        match dtype {
-            Some(d) if d != slf.get().var.dtype() => {
-                Ok(Bound::new(slf.py(), wrap(ops::to_dtype(&slf.get().var, d))?)?.into_any())
-            }
-            _ => Ok(slf.clone().into_any()),
+        let me = &slf.get().var;
+        let mut out = me.clone();
+        if let Some(d) = dtype.filter(|&d| d != me.dtype()) {
+            out = ops::to_dtype(&out, d)?;
         }
+        if let Some(d) = device.filter(|&d| d != me.tensor().device()) {
+            out = ops::to_device(&out, d)?;
+        }
+        if out.ptr_eq(me) {
+            return Ok(slf.clone().into_any());
+        }
+        Ok(Bound::new(slf.py(), wrap(Ok(out))?)?.into_any())
     }
 
+    /// A copy on a CUDA device (`device` 0 unless given); this tensor when already there.
     #[pyo3(signature = (device=None, non_blocking=false))]
-    fn cuda(&self, device: Option<&Bound<'_, PyAny>>, non_blocking: bool) -> PyResult<PyTensor> {
-        let _ = (device, non_blocking);
-        Err(types::cuda_unavailable())
+    fn cuda<'py>(
+        slf: &Bound<'py, Self>,
+        device: Option<&Bound<'py, PyAny>>,
+        non_blocking: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let _ = non_blocking; // copies are queued on the device's stream either way
+        let target = match device {
+            Some(d) if !d.is_none() => match types::resolve_device(d)? {
+                Device::Cpu => {
+                    return Err(PyRuntimeError::new_err(
+                        "Invalid device, must be cuda device",
+                    ))
+                }
+                cuda => cuda,
+            },
+            _ => types::resolve_device(&"cuda".into_pyobject(slf.py())?.into_any())?,
+        };
+        moved(slf, target)
     }
 
-    fn cpu<'py>(slf: &Bound<'py, Self>) -> Bound<'py, Self> {
-        slf.clone()
+    fn cpu<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        moved(slf, Device::Cpu)
     }
 
     // ----- arithmetic ---------------------------------------------------------------------
@@ -959,10 +1008,10 @@ impl PyTensor {
                  protocol at the moment.",
             ));
         }
-        let copy = Var::new(self.tensor().clone_data(), false);
+        let copy = Var::new(self.tensor().clone_data()?, false);
         copy.set_requires_grad(self.var.requires_grad())?;
         if let Some(g) = self.var.grad() {
-            copy.set_grad(Some(Var::new(g.tensor().clone_data(), false)));
+            copy.set_grad(Some(Var::new(g.tensor().clone_data()?, false)));
         }
         Ok(PyTensor::wrap(copy))
     }

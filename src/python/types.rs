@@ -4,7 +4,8 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use crate::tensor::DType;
+use crate::backend::cuda;
+use crate::tensor::{DType, Device};
 
 #[pyclass(
     name = "dtype",
@@ -171,31 +172,61 @@ pub fn cpu_device() -> PyDevice {
     }
 }
 
-/// The message `.cuda()` and `device='cuda'` give while no CUDA backend is available.
-pub fn cuda_unavailable() -> PyErr {
-    PyRuntimeError::new_err(
-        "Torch not compiled with CUDA enabled: rustgrad found no CUDA backend (this build runs \
-         on the CPU only; rustgrad.cuda.is_available() is False)",
-    )
+impl PyDevice {
+    pub fn from_device(d: Device) -> PyDevice {
+        match d {
+            Device::Cpu => cpu_device(),
+            Device::Cuda(i) => PyDevice {
+                kind: "cuda".into(),
+                index: Some(i as i64),
+            },
+        }
+    }
 }
 
-/// Checks a `device=` argument: CPU is fine, CUDA is refused until it exists.
-pub fn check_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-    let Some(obj) = obj else { return Ok(()) };
-    if obj.is_none() {
-        return Ok(());
-    }
+/// The error `.cuda()` and `device='cuda'` give where CUDA cannot be used, saying why.
+pub fn cuda_unavailable(why: &str) -> PyErr {
+    PyRuntimeError::new_err(why.to_string())
+}
+
+/// Resolves a device argument (`"cuda"`, `"cuda:1"`, `rustgrad.device`, an int) and checks
+/// that it can be used: `"cuda"` means device 0, which must exist.
+pub fn resolve_device(obj: &Bound<'_, PyAny>) -> PyResult<Device> {
     let dev = if let Ok(d) = obj.cast::<PyDevice>() {
         d.get().clone()
+    } else if let Ok(i) = obj.extract::<i64>() {
+        PyDevice {
+            kind: "cuda".into(),
+            index: Some(i),
+        }
     } else if let Ok(s) = obj.extract::<String>() {
         parse_device(&s, None)?
     } else {
         return Err(PyTypeError::new_err(
-            "device must be a string or rustgrad.device",
+            "device must be a string, an int or rustgrad.device",
         ));
     };
-    if dev.kind == "cuda" {
-        return Err(cuda_unavailable());
+    if dev.kind == "cpu" {
+        return Ok(Device::Cpu);
     }
-    Ok(())
+    if let Some(why) = cuda::unavailable_reason() {
+        return Err(cuda_unavailable(&why));
+    }
+    let index = dev.index.unwrap_or(0);
+    let count = cuda::device_count();
+    if index < 0 || index as usize >= count {
+        return Err(PyRuntimeError::new_err(format!(
+            "CUDA error: invalid device ordinal (cuda:{index} requested, {count} device(s) \
+             available)"
+        )));
+    }
+    Ok(Device::Cuda(index as usize))
+}
+
+/// An optional `device=` argument: `None` when absent.
+pub fn check_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Device>> {
+    match obj {
+        Some(o) if !o.is_none() => resolve_device(o).map(Some),
+        _ => Ok(None),
+    }
 }

@@ -1,12 +1,16 @@
 //! `Tensor`: a layout over shared storage, with the non-differentiable operations the ops
 //! layer builds on. Every method here picks a kernel by dtype and calls the backend.
 
+mod cuda;
+pub mod device;
 pub mod dtype;
 pub mod layout;
 pub mod storage;
 
 use std::sync::Arc;
 
+pub use cuda::common_device;
+pub use device::Device;
 pub use dtype::DType;
 pub use layout::{Layout, Shape};
 use storage::{Buffer, Storage};
@@ -172,9 +176,30 @@ impl Tensor {
     pub fn full(shape: &[usize], value: f64, dtype: DType) -> Result<Tensor> {
         let t = Tensor::zeros(shape, dtype)?;
         if value != 0.0 {
-            t.fill_(value);
+            t.fill_(value)?;
         }
         Ok(t)
+    }
+
+    /// Zeros on `device`.
+    pub fn zeros_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        match device {
+            Device::Cpu => Tensor::zeros(shape, dtype),
+            Device::Cuda(i) => Tensor::cuda_full(shape, None, dtype, i),
+        }
+    }
+
+    /// `value` everywhere, on `device`.
+    pub fn full_on(shape: &[usize], value: f64, dtype: DType, device: Device) -> Result<Tensor> {
+        match device {
+            Device::Cpu => Tensor::full(shape, value, dtype),
+            Device::Cuda(i) => Tensor::cuda_full(shape, Some(value), dtype, i),
+        }
+    }
+
+    /// A 0-d tensor on `device`.
+    pub fn scalar_on(value: f64, dtype: DType, device: Device) -> Result<Tensor> {
+        Tensor::scalar(value, dtype).to_device(device)
     }
 
     pub fn scalar(value: f64, dtype: DType) -> Tensor {
@@ -202,6 +227,12 @@ impl Tensor {
     }
     pub fn ndim(&self) -> usize {
         self.layout.ndim()
+    }
+    pub fn device(&self) -> Device {
+        self.storage.device()
+    }
+    pub fn is_cuda(&self) -> bool {
+        self.device().is_cuda()
     }
     pub fn storage(&self) -> &Arc<Storage> {
         &self.storage
@@ -238,7 +269,10 @@ impl Tensor {
 
     /// The elements in row-major order.
     pub fn to_vec<T: Element>(&self) -> Vec<T> {
-        let t = self.cast(T::DTYPE);
+        if self.is_cuda() {
+            return self.host().to_vec();
+        }
+        let t = self.cast(T::DTYPE).expect("casts on the CPU do not fail");
         let buf = t.storage.read();
         ew::gather(T::slice(&buf), &t.layout)
     }
@@ -252,6 +286,9 @@ impl Tensor {
     }
 
     pub fn to_f64_vec(&self) -> Vec<f64> {
+        if self.is_cuda() {
+            return self.host().to_f64_vec();
+        }
         dispatch!(self.dtype, T => {
             let buf = self.storage.read();
             ew::map(T::slice(&buf), &self.layout, |v: T| v.to_f64())
@@ -259,51 +296,64 @@ impl Tensor {
     }
 
     /// A contiguous copy (or this tensor when it already is contiguous).
-    pub fn contiguous(&self) -> Tensor {
+    pub fn contiguous(&self) -> Result<Tensor> {
         if self.is_contiguous()
             && self.layout.offset == 0
             && self.storage.read().len() == self.numel()
         {
-            return self.clone();
+            return Ok(self.clone());
         }
         self.clone_data()
     }
 
     /// A contiguous copy in fresh storage.
-    pub fn clone_data(&self) -> Tensor {
-        dispatch!(self.dtype, T => {
+    pub fn clone_data(&self) -> Result<Tensor> {
+        if self.is_cuda() {
+            return self.cuda_clone_data();
+        }
+        Ok(dispatch!(self.dtype, T => {
             let buf = self.storage.read();
             Tensor::from_vec(ew::gather(T::slice(&buf), &self.layout), self.shape())
-        })
+        }))
     }
 
-    pub fn cast(&self, dtype: DType) -> Tensor {
+    pub fn cast(&self, dtype: DType) -> Result<Tensor> {
         if dtype == self.dtype {
-            return self.clone();
+            return Ok(self.clone());
         }
-        dispatch!(self.dtype, S => {
+        if self.is_cuda() {
+            return self.cuda_cast(dtype);
+        }
+        Ok(dispatch!(self.dtype, S => {
             let buf = self.storage.read();
             let src = S::slice(&buf);
             dispatch!(dtype, D => Tensor::from_vec(ew::map(src, &self.layout, |v: S| {
                 if D::DTYPE == DType::Bool { D::from_f64((v.to_f64() != 0.0) as u8 as f64) } else { D::from_f64(v.to_f64()) }
             }), self.shape()))
-        })
+        }))
     }
 
     // ----- elementwise --------------------------------------------------------------------
 
-    pub fn unary(&self, op: UnaryOp) -> Tensor {
+    pub fn unary(&self, op: UnaryOp) -> Result<Tensor> {
         let x = if op.needs_float() {
-            self.cast(self.dtype.to_float())
+            self.cast(self.dtype.to_float())?
         } else {
             self.clone()
         };
-        if x.dtype.is_float() {
+        let x = if x.dtype.is_float() {
+            x
+        } else {
+            x.cast(DType::I64)?
+        };
+        if x.is_cuda() {
+            return x.cuda_unary(op);
+        }
+        Ok(if x.dtype.is_float() {
             dispatch_float!(x.dtype, T => x.unary_float::<T>(op))
         } else {
-            let x = x.cast(DType::I64);
             x.unary_int(op)
-        }
+        })
     }
 
     fn unary_float<T: Float>(&self, op: UnaryOp) -> Tensor {
@@ -402,15 +452,23 @@ impl Tensor {
         let a = if self.dtype == calc {
             self
         } else {
-            ca = self.cast(calc);
+            ca = self.cast(calc)?;
             &ca
         };
         let b = if other.dtype == calc {
             other
         } else {
-            cb = other.cast(calc);
+            cb = other.cast(calc)?;
             &cb
         };
+        if a.is_cuda() || b.is_cuda() {
+            let out = Tensor::cuda_binary(op, a, b, &shape, calc)?;
+            return if dtype == calc {
+                Ok(out)
+            } else {
+                out.cast(dtype)
+            };
+        }
         let out = dispatch_num!(calc, T => {
             let (ba, bb) = (a.storage.read(), b.storage.read());
             let (sa, sb) = (T::slice(&ba), T::slice(&bb));
@@ -426,14 +484,21 @@ impl Tensor {
             };
             Tensor::from_vec(v, &shape)
         });
-        Ok(if dtype == calc { out } else { out.cast(dtype) })
+        if dtype == calc {
+            Ok(out)
+        } else {
+            out.cast(dtype)
+        }
     }
 
     #[allow(clippy::bool_comparison)] // one generic body also serves bool tensors
     pub fn compare(&self, op: CompareOp, other: &Tensor) -> Result<Tensor> {
         let shape = layout::broadcast_shapes(self.shape(), other.shape())?;
         let dtype = self.promote_with(other);
-        let (a, b) = (self.cast(dtype), other.cast(dtype));
+        let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
+        if a.is_cuda() || b.is_cuda() {
+            return Tensor::cuda_compare(op, &a, &b, &shape, dtype);
+        }
         let out = dispatch!(dtype, T => {
             let (ba, bb) = (a.storage.read(), b.storage.read());
             let (sa, sb) = (T::slice(&ba), T::slice(&bb));
@@ -458,7 +523,10 @@ impl Tensor {
         if !self.dtype.is_float() {
             bail!(Runtime, "{:?} expects a floating-point gradient", op);
         }
-        let y = y.cast(self.dtype);
+        let y = y.cast(self.dtype)?;
+        if self.is_cuda() || y.is_cuda() {
+            return Tensor::cuda_activation_backward(op, self, &y, &shape);
+        }
         Ok(dispatch_float!(self.dtype, T => {
             let (bg, by) = (self.storage.read(), y.storage.read());
             let (g, yv) = (T::slice(&bg), T::slice(&by));
@@ -483,7 +551,10 @@ impl Tensor {
         let shape = layout::broadcast_shapes(cond.shape(), a.shape())?;
         let shape = layout::broadcast_shapes(&shape, b.shape())?;
         let dtype = a.promote_with(b);
-        let (c, a, b) = (cond.cast(DType::Bool), a.cast(dtype), b.cast(dtype));
+        let (c, a, b) = (cond.cast(DType::Bool)?, a.cast(dtype)?, b.cast(dtype)?);
+        if c.is_cuda() || a.is_cuda() || b.is_cuda() {
+            return Tensor::cuda_where(&c, &a, &b, &shape);
+        }
         Ok(dispatch!(dtype, T => {
             let (bc, ba, bb) = (c.storage.read(), a.storage.read(), b.storage.read());
             let v: Vec<T> = ew::zip3(bool::slice(&bc), &c.layout, T::slice(&ba), &a.layout,
@@ -495,13 +566,16 @@ impl Tensor {
     // ----- reductions ---------------------------------------------------------------------
 
     /// Sum over `dims` (distinct, wrapped); the reduced dims are dropped or kept as size 1.
-    pub fn sum_dims(&self, dims: &[usize], keepdim: bool) -> Tensor {
+    pub fn sum_dims(&self, dims: &[usize], keepdim: bool) -> Result<Tensor> {
         let dtype = if self.dtype == DType::Bool {
             DType::I64
         } else {
             self.dtype
         };
-        let x = self.cast(dtype);
+        let x = self.cast(dtype)?;
+        if x.is_cuda() {
+            return x.cuda_sum_dims(dims, keepdim);
+        }
         let nd = x.ndim();
         let kept: Vec<usize> = (0..nd).filter(|d| !dims.contains(d)).collect();
         let out_shape = reduced_shape(x.shape(), dims, keepdim);
@@ -522,7 +596,7 @@ impl Tensor {
                 let g = ew::gather(s, &x.layout.permute(&order));
                 rd::sum_rows(&g, n_out, n_red)
             };
-            Tensor::from_vec(v, &out_shape)
+            Ok(Tensor::from_vec(v, &out_shape))
         })
     }
 
@@ -535,26 +609,35 @@ impl Tensor {
                 dim
             );
         }
-        let (rows, outer_shape) = self.rows_along(dim);
+        let (rows, outer_shape) = self.rows_along(dim)?;
         let n = self.shape()[dim];
         let out_shape = reduced_shape(self.shape(), &[dim], keepdim);
-        Ok(dispatch_num!(self.dtype, T => {
-            let r = rows.cast(T::DTYPE);
+        if rows.is_cuda() {
+            return rows.cuda_extreme_rows(
+                layout::numel(&outer_shape),
+                n,
+                max,
+                self.dtype,
+                &out_shape,
+            );
+        }
+        dispatch_num!(self.dtype, T => {
+            let r = rows.cast(T::DTYPE)?;
             let buf = r.storage.read();
             let (v, i) = rd::extreme_rows(T::slice(&buf), layout::numel(&outer_shape), n, max);
-            let values = Tensor::from_vec(v, &out_shape).cast(if self.dtype == DType::Bool { DType::Bool } else { self.dtype });
-            (values, Tensor::from_vec(i, &out_shape))
-        }))
+            let values = Tensor::from_vec(v, &out_shape).cast(self.dtype)?;
+            Ok((values, Tensor::from_vec(i, &out_shape)))
+        })
     }
 
     /// A contiguous copy with `dim` moved last, and the shape of the other dims.
-    fn rows_along(&self, dim: usize) -> (Tensor, Vec<usize>) {
+    fn rows_along(&self, dim: usize) -> Result<(Tensor, Vec<usize>)> {
         let nd = self.ndim();
         let mut order: Vec<usize> = (0..nd).filter(|&d| d != dim).collect();
         let outer: Vec<usize> = order.iter().map(|&d| self.shape()[d]).collect();
         order.push(dim);
         let permuted = self.with_layout(self.layout.permute(&order));
-        (permuted.contiguous(), outer)
+        Ok((permuted.contiguous()?, outer))
     }
 
     /// Moves the last dim of a contiguous `rows` tensor back to `dim`.
@@ -566,47 +649,57 @@ impl Tensor {
         rows.with_layout(l)
     }
 
-    pub fn softmax(&self, dim: usize, log: bool) -> Tensor {
-        let x = self.cast(self.dtype.to_float());
+    pub fn softmax(&self, dim: usize, log: bool) -> Result<Tensor> {
+        let x = self.cast(self.dtype.to_float())?;
         if x.ndim() == 0 {
-            return Tensor::scalar(if log { 0.0 } else { 1.0 }, x.dtype);
+            return Tensor::scalar_on(if log { 0.0 } else { 1.0 }, x.dtype, x.device());
         }
-        let (rows, outer) = x.rows_along(dim);
+        let (rows, outer) = x.rows_along(dim)?;
         let n = x.shape()[dim];
         let mut row_shape = outer.clone();
         row_shape.push(n);
-        let out = dispatch_float!(x.dtype, T => {
-            let buf = rows.storage.read();
-            Tensor::from_vec(rd::softmax_rows(T::slice(&buf), layout::numel(&outer), n, log), &row_shape)
-        });
+        let out = if rows.is_cuda() {
+            rows.cuda_softmax_rows(layout::numel(&outer), n, log, &row_shape)?
+        } else {
+            dispatch_float!(x.dtype, T => {
+                let buf = rows.storage.read();
+                Tensor::from_vec(rd::softmax_rows(T::slice(&buf), layout::numel(&outer), n, log), &row_shape)
+            })
+        };
         Tensor::unrows(out, dim).contiguous()
     }
 
     /// A one-hot tensor along `dim` of size `n` at `indices` (which lack `dim`), in `dtype`.
-    pub fn one_hot_along(indices: &Tensor, dim: usize, n: usize, dtype: DType) -> Tensor {
+    pub fn one_hot_along(indices: &Tensor, dim: usize, n: usize, dtype: DType) -> Result<Tensor> {
         let shape = indices.shape();
         let outer: usize = shape[..dim].iter().product();
         let inner: usize = shape[dim..].iter().product();
-        let idx = indices.to_vec::<i64>();
         let mut out_shape = shape.to_vec();
         out_shape.insert(dim, n);
+        if indices.is_cuda() {
+            return indices.cuda_one_hot(outer, n, inner, dtype, &out_shape);
+        }
+        let idx = indices.to_vec::<i64>();
         dispatch_num!(dtype, T => Tensor::from_vec(ix::one_hot::<T>(&idx, outer, n, inner), &out_shape)).cast(dtype)
     }
 
     // ----- products -----------------------------------------------------------------------
 
     /// Batched product of `[..batch, m, k]` and `[..batch, k, n]` (equal batch shapes).
-    pub fn batched_matmul(a: &Tensor, b: &Tensor) -> Tensor {
+    pub fn batched_matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
         let dtype = a.dtype.promote(b.dtype);
         let calc = if dtype == DType::Bool {
             DType::I64
         } else {
             dtype
         };
-        let (a, b) = (a.cast(calc), b.cast(calc));
+        let (a, b) = (a.cast(calc)?, b.cast(calc)?);
         let nd = a.ndim();
         let mut shape = a.shape()[..nd - 1].to_vec();
         shape.push(b.shape()[nd - 1]);
+        if a.is_cuda() || b.is_cuda() {
+            return Tensor::cuda_batched_matmul(&a, &b, &shape)?.cast(dtype);
+        }
         dispatch_num!(dtype, T => {
             let (ba, bb) = (a.storage.read(), b.storage.read());
             Tensor::from_vec(mm::batched_matmul(T::slice(&ba), &a.layout, T::slice(&bb), &b.layout), &shape)
@@ -617,24 +710,35 @@ impl Tensor {
     // ----- gathers and scatters -----------------------------------------------------------
 
     /// Elements at `index` (wrapped, checked) along `dim`.
-    pub fn index_select(&self, dim: usize, index: &[usize]) -> Tensor {
-        let x = self.contiguous();
+    pub fn index_select(&self, dim: usize, index: &[usize]) -> Result<Tensor> {
+        let x = self.contiguous()?;
         let shape = x.shape();
         let (outer, n, inner) = split_at_dim(shape, dim);
         let mut out_shape = shape.to_vec();
         out_shape[dim] = index.len();
-        dispatch!(x.dtype, T => {
+        if x.is_cuda() {
+            return x.cuda_index_select(outer, n, inner, index, &out_shape);
+        }
+        Ok(dispatch!(x.dtype, T => {
             let buf = x.storage.read();
             Tensor::from_vec(ix::index_select(&T::slice(&buf)[x.layout.offset..], outer, n, inner, index), &out_shape)
-        })
+        }))
     }
 
     /// Zeros of `shape` with `self` added at `index` along `dim` (adjoint of `index_select`).
-    pub fn index_add_into_zeros(&self, dim: usize, index: &[usize], shape: &[usize]) -> Tensor {
-        let g = self.contiguous();
+    pub fn index_add_into_zeros(
+        &self,
+        dim: usize,
+        index: &[usize],
+        shape: &[usize],
+    ) -> Result<Tensor> {
+        let g = self.contiguous()?;
         let (outer, n, inner) = split_at_dim(shape, dim);
+        if g.is_cuda() {
+            return g.cuda_index_add(outer, n, inner, index, shape);
+        }
         dispatch_num!(g.dtype, T => {
-            let gg = g.cast(T::DTYPE);
+            let gg = g.cast(T::DTYPE)?;
             let buf = gg.storage.read();
             Tensor::from_vec(ix::index_add(&T::slice(&buf)[gg.layout.offset..], outer, n, inner, index), shape)
         })
@@ -655,7 +759,13 @@ impl Tensor {
         })?;
         let _ = expanded;
         // Materialise the source first: it may alias this storage.
-        let src = src.cast(self.dtype).clone_data();
+        let src = src
+            .cast(self.dtype)?
+            .clone_data()?
+            .to_device(self.device())?;
+        if self.is_cuda() {
+            return self.cuda_copy_from(&src);
+        }
         dispatch!(self.dtype, T => {
             let sb = src.storage.read();
             let values: Vec<T> = T::slice(&sb).to_vec();
@@ -667,8 +777,11 @@ impl Tensor {
     }
 
     /// `self[positions[k]] = values[k]` on a contiguous 1-D view (row-major `values`).
-    pub fn put_(&self, positions: &[usize], values: &Tensor) {
-        let v = values.cast(self.dtype);
+    pub fn put_(&self, positions: &[usize], values: &Tensor) -> Result<()> {
+        let v = values.cast(self.dtype)?;
+        if self.is_cuda() {
+            return self.cuda_put(positions, &v);
+        }
         dispatch!(self.dtype, T => {
             let vals: Vec<T> = v.to_vec::<T>();
             let mut buf = self.storage.write();
@@ -676,28 +789,37 @@ impl Tensor {
             for (k, &p) in positions.iter().enumerate() {
                 s[self.layout.offset + p] = vals[k];
             }
-        })
+        });
+        Ok(())
     }
 
-    pub fn fill_(&self, value: f64) {
+    pub fn fill_(&self, value: f64) -> Result<()> {
+        if self.is_cuda() {
+            return self.cuda_fill(value);
+        }
         dispatch!(self.dtype, T => {
             let v = [T::from_f64(value)];
             let mut buf = self.storage.write();
             ew::write_into(T::slice_mut(&mut buf), &self.layout, &v, &[]);
-        })
+        });
+        Ok(())
     }
 
     /// Adds `src` (in this view's shape and order) into the addressed elements; offsets that
     /// repeat (an expanded view) accumulate.
-    pub fn add_into(&self, src: &Tensor) {
-        let src = src.cast(self.dtype).contiguous();
+    pub fn add_into(&self, src: &Tensor) -> Result<()> {
+        let src = src.cast(self.dtype)?.contiguous()?;
+        if self.is_cuda() {
+            return self.cuda_add_into(&src);
+        }
         dispatch_num!(self.dtype, T => {
             let values: Vec<T> = src.to_vec::<T>();
             let mut buf = self.storage.write();
             if T::DTYPE == self.dtype {
                 ew::add_into(T::slice_mut(&mut buf), &self.layout, &values);
             }
-        })
+        });
+        Ok(())
     }
 }
 

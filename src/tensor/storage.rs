@@ -4,10 +4,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::DType;
+use super::{DType, Device};
+use crate::backend::cuda::CudaBuffer;
 use crate::error::{Error, Result};
 
-/// A typed buffer on the CPU.
+/// A typed buffer: on the CPU (one variant per dtype, or foreign memory), or on a GPU.
 #[derive(Debug)]
 pub enum Buffer {
     Bool(Vec<bool>),
@@ -17,6 +18,8 @@ pub enum Buffer {
     /// Memory owned by someone else (a NumPy array given to `from_numpy`), kept alive by
     /// `owner` for as long as this buffer exists.
     Foreign(Foreign),
+    /// Device memory; only the CUDA backend reads or writes it.
+    Cuda(CudaBuffer),
 }
 
 pub struct Foreign {
@@ -80,6 +83,7 @@ impl Buffer {
             Buffer::F32(_) => DType::F32,
             Buffer::F64(_) => DType::F64,
             Buffer::Foreign(f) => f.dtype,
+            Buffer::Cuda(c) => c.dtype(),
         }
     }
 
@@ -90,6 +94,7 @@ impl Buffer {
             Buffer::F32(v) => v.len(),
             Buffer::F64(v) => v.len(),
             Buffer::Foreign(f) => f.len,
+            Buffer::Cuda(c) => c.len(),
         }
     }
 
@@ -101,11 +106,51 @@ impl Buffer {
             Buffer::F32(v) => v.as_ptr() as usize,
             Buffer::F64(v) => v.as_ptr() as usize,
             Buffer::Foreign(f) => f.as_ptr(),
+            Buffer::Cuda(c) => c.ptr() as usize,
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    pub fn device(&self) -> Device {
+        match self {
+            Buffer::Cuda(c) => Device::Cuda(c.device().ordinal),
+            _ => Device::Cpu,
+        }
+    }
+
+    /// The CPU elements from element `offset` on, as bytes (for copies to a device).
+    pub fn host_bytes(&self, offset: usize) -> &[u8] {
+        let size = self.dtype().size_of();
+        let all: &[u8] = match self {
+            Buffer::Bool(v) => bytes(v),
+            Buffer::I64(v) => bytes(v),
+            Buffer::F32(v) => bytes(v),
+            Buffer::F64(v) => bytes(v),
+            // SAFETY: the constructor's contract: `len` elements of `dtype` at `ptr`.
+            Buffer::Foreign(f) => unsafe { std::slice::from_raw_parts(f.ptr, f.len * size) },
+            Buffer::Cuda(_) => panic!("host_bytes of device memory"),
+        };
+        &all[offset * size..]
+    }
+
+    /// The CPU elements as mutable bytes (for copies from a device).
+    pub fn host_bytes_mut(&mut self) -> &mut [u8] {
+        fn bytes_mut<T>(v: &mut [T]) -> &mut [u8] {
+            // SAFETY: numbers and bools; the device only writes valid values of the dtype.
+            unsafe {
+                std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, std::mem::size_of_val(v))
+            }
+        }
+        match self {
+            Buffer::Bool(v) => bytes_mut(v),
+            Buffer::I64(v) => bytes_mut(v),
+            Buffer::F32(v) => bytes_mut(v),
+            Buffer::F64(v) => bytes_mut(v),
+            Buffer::Foreign(_) | Buffer::Cuda(_) => panic!("host_bytes_mut of a borrowed buffer"),
+        }
     }
 
     /// A zero-filled buffer; fails cleanly instead of aborting when memory is short.
@@ -131,17 +176,24 @@ impl Buffer {
     }
 }
 
+fn bytes<T>(v: &[T]) -> &[u8] {
+    // SAFETY: numbers and bools have no padding bytes.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}
+
 /// The storage shared by a tensor and its views. The version counter is bumped by every
 /// in-place write so that saved tensors can detect that they were modified.
 #[derive(Debug)]
 pub struct Storage {
     buffer: RwLock<Buffer>,
     version: AtomicU64,
+    device: Device,
 }
 
 impl Storage {
     pub fn new(buffer: Buffer) -> Storage {
         Storage {
+            device: buffer.device(),
             buffer: RwLock::new(buffer),
             version: AtomicU64::new(0),
         }
@@ -167,5 +219,9 @@ impl Storage {
 
     pub fn dtype(&self) -> DType {
         self.buffer.read().dtype()
+    }
+
+    pub fn device(&self) -> Device {
+        self.device
     }
 }

@@ -44,8 +44,8 @@ def _is_float(t):
 
 
 def _to_numpy(t):
-    """A C-contiguous float64 copy of ``t``'s values."""
-    return np.array(t.detach().numpy(), dtype=np.float64, order="C", copy=True)
+    """A C-contiguous float64 copy of ``t``'s values (copied to the host first)."""
+    return np.array(t.detach().cpu().numpy(), dtype=np.float64, order="C", copy=True)
 
 
 def _numel(t):
@@ -69,7 +69,7 @@ def _numerical_jacobians(func, inputs, wrt, out_index, out_numels, eps):
         jac = [np.zeros((flat.size, n)) for n in out_numels]
 
         def evaluate(values, i=i, x=x):
-            copy = _rg.tensor(values, dtype=x.dtype, requires_grad=x.requires_grad)
+            copy = _rg.tensor(values, dtype=x.dtype, device=x.device, requires_grad=x.requires_grad)
             args = inputs[:i] + (copy,) + inputs[i + 1 :]
             outs = _outputs_of(func, args)
             return [_to_numpy(outs[k]).reshape(-1) for k in out_index]
@@ -99,7 +99,7 @@ def _analytical_jacobians(inputs, wrt, outputs, out_index):
         for m in range(_numel(out)):
             one_hot = np.zeros(shape, dtype=np.float64)
             one_hot.reshape(-1)[m] = 1.0
-            grad_output = _rg.tensor(one_hot, dtype=out.dtype)
+            grad_output = _rg.tensor(one_hot, dtype=out.dtype, device=out.device)
             grads = _rg.autograd.grad(
                 [out],
                 diff_inputs,
@@ -198,7 +198,7 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
 def _random_grad_output(out):
     """Uniform values in [-1, 1) of ``out``'s shape and dtype: a leaf that requires grad."""
     shape = tuple(int(s) for s in out.shape)
-    values = _rg.rand(shape, dtype=out.dtype) * 2.0 - 1.0
+    values = _rg.rand(shape, dtype=out.dtype, device=out.device) * 2.0 - 1.0
     return values.detach().requires_grad_()
 
 

@@ -121,7 +121,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         mask = _core.zeros_like(input)
     else:
-        keep = _core.rand(input.shape, dtype=input.dtype) >= p
+        keep = _core.rand(input.shape, dtype=input.dtype, device=input.device) >= p
         mask = keep.to(input.dtype) * (1.0 / (1.0 - p))
     if inplace:
         return input.mul_(mask)
@@ -182,7 +182,8 @@ def _check_targets(target, num_classes, ignore_index):
     if target.numel() == 0:
         return
     valid = _core.where(target == ignore_index, 0, target)
-    low, high = valid.min().item(), valid.max().item()
+    # One read of both bounds: a single device-to-host copy for a CUDA target.
+    low, high = _core.stack([valid.min(), valid.max()]).tolist()
     if low < 0 or high >= num_classes:
         raise IndexError(f"Target {low if low < 0 else high} is out of bounds.")
 
@@ -200,13 +201,20 @@ def _pick(logp, target, ignore_index, weight):
     """Per-row ``(value, weight)``: ``logp[i, target[i]]`` and the row's weight (0 for ignored
     rows), for ``(M, C)`` log-probabilities and ``(M,)`` class indices.
 
-    The pick is one flat index ``i * C + target[i]`` into ``logp.reshape(-1)``, so its gradient
-    is a scatter into the picked entries (``IndexBackward0``).
+    On the CPU the pick is one flat index ``i * C + target[i]`` into ``logp.reshape(-1)``, so its
+    gradient is a scatter into the picked entries (``IndexBackward0``). On a GPU, indexing with a
+    tensor would copy the indices to the host (a synchronisation every step), so the pick is a
+    masked row sum with the mask built on the device instead.
     """
     m, c = logp.shape[0], logp.shape[1]
     ignored = target == ignore_index
     safe = _core.where(ignored, 0, target)
-    picked = logp.reshape(-1)[_core.arange(m) * c + safe]
+    if logp.is_cuda:
+        classes = _core.arange(c, device=logp.device)
+        chosen = classes.unsqueeze(0) == safe.unsqueeze(1)
+        picked = _core.where(chosen, logp, 0.0).sum(1)
+    else:
+        picked = logp.reshape(-1)[_core.arange(m) * c + safe]
     keep = _core.where(ignored, 0.0, 1.0).to(logp.dtype)
     row_weight = keep if weight is None else weight.to(logp.dtype)[safe] * keep
     return picked, row_weight

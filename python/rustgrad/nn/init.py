@@ -91,7 +91,7 @@ def uniform_(tensor, a=0.0, b=1.0):
     """Fill with samples from ``U(a, b)``."""
     _check_float(tensor, "uniform_")
     with no_grad():
-        sample = _core.rand(tensor.shape, dtype=tensor.dtype)
+        sample = _core.rand(tensor.shape, dtype=tensor.dtype, device=tensor.device)
         return tensor.copy_(sample * (b - a) + a)
 
 
@@ -99,7 +99,7 @@ def normal_(tensor, mean=0.0, std=1.0):
     """Fill with samples from ``N(mean, std**2)``."""
     _check_float(tensor, "normal_")
     with no_grad():
-        sample = _core.randn(tensor.shape, dtype=tensor.dtype)
+        sample = _core.randn(tensor.shape, dtype=tensor.dtype, device=tensor.device)
         return tensor.copy_(sample * std + mean)
 
 
@@ -127,7 +127,7 @@ def eye_(tensor):
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
         n, m = tensor.shape
-        return tensor.copy_(_core.eye(n, m, dtype=tensor.dtype))
+        return tensor.copy_(_core.eye(n, m, dtype=tensor.dtype, device=tensor.device))
 
 
 def xavier_uniform_(tensor, gain=1.0):

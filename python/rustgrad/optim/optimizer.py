@@ -139,8 +139,9 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restore ``state`` and hyperparameters saved by :meth:`state_dict`.
 
-        Groups must match in number and size. Tensors are copied (cast to each parameter's
-        dtype when floating point), so the loaded dict stays untouched by later steps.
+        Groups must match in number and size. Tensors are copied onto each parameter's device
+        (and cast to its dtype when floating point), so the loaded dict stays untouched by
+        later steps.
         """
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -162,7 +163,9 @@ class Optimizer:
                 if key == "step":
                     return int(value.item())
                 if value.is_floating_point() and param.is_floating_point():
-                    value = value.to(param.dtype)
+                    value = value.to(param.device, param.dtype)
+                else:
+                    value = value.to(param.device)
                 return value.clone()
             if isinstance(value, dict):
                 return {k: cast(param, k, v) for k, v in value.items()}

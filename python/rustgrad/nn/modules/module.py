@@ -491,8 +491,8 @@ class Module:
         """Move and/or cast parameters and buffers: ``to(dtype)``, ``to(device)``,
         ``to(device, dtype)``, ``to(tensor)``, or keywords ``device=``, ``dtype=``.
 
-        Only floating-point tensors change dtype (integer buffers keep theirs). This build runs
-        on the CPU: a CUDA device raises RuntimeError. Returns ``self``.
+        Only floating-point tensors change dtype (integer buffers keep theirs). A CUDA device
+        raises RuntimeError (saying why) where CUDA cannot be used. Returns ``self``.
         """
         device, dtype = _parse_to(args, dict(kwargs))
 
@@ -506,11 +506,12 @@ class Module:
         return self._apply(convert)
 
     def cuda(self, device=None):
-        """Move to a CUDA device (RuntimeError in this CPU-only build, from ``Tensor.cuda``)."""
+        """Move parameters, their gradients and buffers to a CUDA device (``Tensor.cuda``'s
+        RuntimeError where CUDA cannot be used)."""
         return self._apply(lambda t: t.cuda(device))
 
     def cpu(self):
-        """Move to the CPU (where tensors already live in this build)."""
+        """Move parameters, their gradients and buffers to the CPU."""
         return self._apply(lambda t: t.cpu())
 
     def double(self):

@@ -1,0 +1,17 @@
+//! Builds the CPU emulator of the CUDA kernels when the `cuda-emulator` feature (tests only)
+//! is on; a normal build compiles nothing here (kernels are compiled at run time by NVRTC).
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    #[cfg(feature = "cuda-emulator")]
+    {
+        println!("cargo:rerun-if-changed=src/backend/cuda/kernels");
+        println!("cargo:rerun-if-changed=src/backend/cuda/emulator");
+        cc::Build::new()
+            .cpp(true)
+            .std("c++17")
+            .opt_level(2)
+            .file("src/backend/cuda/emulator/emulator.cpp")
+            .compile("rustgrad_cuda_emulator");
+    }
+}

@@ -1,0 +1,112 @@
+//! Kernel sources (kept in `kernels/`, embedded in the library) and their NVRTC compilation
+//! to CUBIN for one real architecture. Compiling needs only libnvrtc, not a GPU, so CI checks
+//! every source for the architectures we ship to.
+
+use std::ffi::{c_char, CString};
+
+use cudarc::nvrtc::{result as nvrtc, sys};
+
+use crate::error::{Error, Result};
+
+const COMMON: &str = include_str!("kernels/common.cuh");
+
+/// A kernel source file; each is compiled into one module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    Elementwise,
+    Reduce,
+    Index,
+    Matmul,
+    Random,
+    Optim,
+}
+
+impl Source {
+    pub const ALL: [Source; 6] = [
+        Source::Elementwise,
+        Source::Reduce,
+        Source::Index,
+        Source::Matmul,
+        Source::Random,
+        Source::Optim,
+    ];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Source::Elementwise => "elementwise.cu",
+            Source::Reduce => "reduce.cu",
+            Source::Index => "index.cu",
+            Source::Matmul => "matmul.cu",
+            Source::Random => "random.cu",
+            Source::Optim => "optim.cu",
+        }
+    }
+
+    /// The source as written in the repository.
+    pub fn text(self) -> &'static str {
+        match self {
+            Source::Elementwise => include_str!("kernels/elementwise.cu"),
+            Source::Reduce => include_str!("kernels/reduce.cu"),
+            Source::Index => include_str!("kernels/index.cu"),
+            Source::Matmul => include_str!("kernels/matmul.cu"),
+            Source::Random => include_str!("kernels/random.cu"),
+            Source::Optim => include_str!("kernels/optim.cu"),
+        }
+    }
+
+    /// The text NVRTC compiles: the shared header pasted in place of its include.
+    pub fn program(self) -> String {
+        self.text().replace("#include \"common.cuh\"", COMMON)
+    }
+}
+
+/// Compiles `source` to a CUBIN for `arch` (`"sm_90"`). A CUBIN for the card's own
+/// architecture loads on any driver of the same major version, unlike PTX from a newer NVRTC.
+pub fn compile_cubin(source: Source, arch: &str) -> Result<Vec<u8>> {
+    if let Some(why) = super::libs::nvrtc_missing() {
+        return Err(Error::Runtime(why));
+    }
+    let cuda_err = |what: &str, e: nvrtc::NvrtcError| {
+        Error::Runtime(format!(
+            "NVRTC failed to {what} {}: {e:?}",
+            source.file_name()
+        ))
+    };
+    let src = CString::new(source.program()).expect("kernel sources hold no NUL");
+    let name = CString::new(source.file_name()).expect("file names hold no NUL");
+    let prog = nvrtc::create_program(&src, Some(&name)).map_err(|e| cuda_err("load", e))?;
+    let opts = [format!("--gpu-architecture={arch}"), "--std=c++17".into()];
+    // SAFETY: `prog` is a live program until destroyed below; the option strings outlive
+    // the call.
+    let compiled = unsafe { nvrtc::compile_program(prog, &opts) };
+    let out = match compiled {
+        Ok(()) => unsafe { cubin(prog) }.map_err(|e| cuda_err("emit a CUBIN for", e)),
+        Err(_) => {
+            // SAFETY: as above.
+            let log = unsafe { nvrtc::get_program_log(prog) }.unwrap_or_default();
+            let log: Vec<u8> = log
+                .iter()
+                .map(|&c| c as u8)
+                .take_while(|&c| c != 0)
+                .collect();
+            Err(Error::Runtime(format!(
+                "NVRTC could not compile {} for {arch}:\n{}",
+                source.file_name(),
+                String::from_utf8_lossy(&log)
+            )))
+        }
+    };
+    // SAFETY: destroyed once, after its last use.
+    let _ = unsafe { nvrtc::destroy_program(prog) };
+    out
+}
+
+/// # Safety
+/// `prog` must be a successfully compiled, live program.
+unsafe fn cubin(prog: sys::nvrtcProgram) -> std::result::Result<Vec<u8>, nvrtc::NvrtcError> {
+    let mut size = 0usize;
+    sys::nvrtcGetCUBINSize(prog, &mut size).result()?;
+    let mut bytes = vec![0u8; size];
+    sys::nvrtcGetCUBIN(prog, bytes.as_mut_ptr() as *mut c_char).result()?;
+    Ok(bytes)
+}

@@ -1,0 +1,281 @@
+//! One CUDA device as the backend sees it: its driver context (stream, kernels, cuBLAS), its
+//! caching allocator and its random generator; and the registry of the process's devices.
+
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+
+use super::compile::Source;
+#[cfg(not(feature = "cuda-emulator"))]
+use super::driver as hw;
+#[cfg(feature = "cuda-emulator")]
+use super::emulator as hw;
+use crate::error::{Error, Result};
+pub use hw::Gemm;
+
+/// Block sizes: elementwise kernels use grid-stride loops over at most this many blocks per SM.
+pub const BLOCK: u32 = 256;
+const BLOCKS_PER_SM: u32 = 16;
+
+/// The caching allocator's books: freed blocks are kept by size and handed out again, so a
+/// training loop that repeats its shapes stops calling `cuMemAlloc` after the first step.
+#[derive(Default)]
+struct Allocator {
+    free: HashMap<usize, Vec<u64>>,
+    allocated: usize,
+    peak: usize,
+    reserved: usize,
+}
+
+/// Sizes are rounded so that nearby requests share blocks: 512 bytes below 1 MiB, 128 KiB above.
+pub fn round_size(bytes: usize) -> usize {
+    let unit = if bytes < (1 << 20) { 512 } else { 128 << 10 };
+    bytes.div_ceil(unit) * unit
+}
+
+/// The seed PyTorch's CUDA generators start from.
+const DEFAULT_SEED: u64 = 67_280_421_310_721;
+
+/// The last `manual_seed`, for devices set up after it.
+static SEED: Mutex<Option<u64>> = Mutex::new(None);
+
+/// Seeds every device's generator, now and for devices set up later.
+pub fn manual_seed_all(seed: u64) {
+    *SEED.lock() = Some(seed);
+    for d in initialized_devices() {
+        d.manual_seed(seed);
+    }
+}
+
+pub struct CudaDevice {
+    pub ordinal: usize,
+    hw: hw::Context,
+    pub name: String,
+    /// The architecture kernels are compiled for, e.g. `sm_90`.
+    pub arch: String,
+    sm_count: u32,
+    allocator: Mutex<Allocator>,
+    /// (seed, offset): draws are counter-based, so the offset is all the state there is.
+    rng: Mutex<(u64, u64)>,
+}
+
+impl CudaDevice {
+    fn new(ordinal: usize) -> Result<CudaDevice> {
+        let (hw, info) = hw::Context::new(ordinal)?;
+        Ok(CudaDevice {
+            ordinal,
+            hw,
+            name: info.name,
+            arch: info.arch,
+            sm_count: info.sm_count,
+            allocator: Mutex::new(Allocator::default()),
+            rng: Mutex::new((SEED.lock().unwrap_or(DEFAULT_SEED), 0)),
+        })
+    }
+
+    /// Waits for all queued work on this device.
+    pub fn synchronize(&self) -> Result<()> {
+        self.hw.synchronize()
+    }
+
+    /// Blocks for a grid-stride loop over `n` elements.
+    pub fn grid_for(&self, n: usize) -> u32 {
+        let wanted = n.div_ceil(BLOCK as usize).max(1);
+        wanted.min((self.sm_count * BLOCKS_PER_SM) as usize) as u32
+    }
+
+    /// Launches `name` on this device's stream with `grid` blocks of `block` threads.
+    /// `params` point at the kernel's arguments, in order, with the kernel's C types.
+    pub fn launch(
+        &self,
+        source: Source,
+        name: &str,
+        grid: u32,
+        block: u32,
+        params: &mut [*mut c_void],
+    ) -> Result<()> {
+        self.hw.launch(source, name, grid, block, params)
+    }
+
+    /// Queues a strided-batched matrix product (cuBLAS).
+    ///
+    /// # Safety
+    /// The pointers must address live buffers of the sizes the dims and strides describe.
+    pub unsafe fn gemm(&self, g: &Gemm) -> Result<()> {
+        self.hw.gemm(g)
+    }
+
+    // ----- memory -------------------------------------------------------------------------
+
+    /// A block of at least `bytes` (rounded; 0 for an empty request), from the cache when one
+    /// of that size was freed, else from the driver (emptying the cache once if it is full).
+    pub fn alloc(&self, bytes: usize) -> Result<(u64, usize)> {
+        let size = round_size(bytes);
+        if size == 0 {
+            return Ok((0, 0));
+        }
+        let mut books = self.allocator.lock();
+        let cached = books.free.get_mut(&size).and_then(|v| v.pop());
+        let ptr = match cached {
+            Some(p) => p,
+            None => {
+                let fresh = match self.hw.malloc(size)? {
+                    Some(p) => p,
+                    None => {
+                        self.release_cached(&mut books)?;
+                        self.hw.malloc(size)?.ok_or_else(|| {
+                            Error::Memory(format!(
+                                "CUDA out of memory. Tried to allocate {:.2} MiB on device {} \
+                                 ({} bytes already allocated by rustgrad)",
+                                size as f64 / (1 << 20) as f64,
+                                self.ordinal,
+                                books.allocated
+                            ))
+                        })?
+                    }
+                };
+                books.reserved += size;
+                fresh
+            }
+        };
+        books.allocated += size;
+        books.peak = books.peak.max(books.allocated);
+        Ok((ptr, size))
+    }
+
+    /// Returns a block to the cache. Work queued on the stream that still reads it runs
+    /// before any later use, because every use is on the same stream.
+    pub fn free(&self, ptr: u64, size: usize) {
+        if size == 0 {
+            return;
+        }
+        let mut books = self.allocator.lock();
+        books.allocated -= size;
+        books.free.entry(size).or_default().push(ptr);
+    }
+
+    fn release_cached(&self, books: &mut Allocator) -> Result<()> {
+        self.synchronize()?;
+        for (size, ptrs) in books.free.drain() {
+            for p in ptrs {
+                // SAFETY: cached blocks are unused and the stream is idle.
+                unsafe { self.hw.free(p) }?;
+                books.reserved -= size;
+            }
+        }
+        Ok(())
+    }
+
+    /// Frees every cached (unused) block back to the driver.
+    pub fn empty_cache(&self) -> Result<()> {
+        let mut books = self.allocator.lock();
+        self.release_cached(&mut books)
+    }
+
+    pub fn memory_allocated(&self) -> usize {
+        self.allocator.lock().allocated
+    }
+    pub fn max_memory_allocated(&self) -> usize {
+        self.allocator.lock().peak
+    }
+    pub fn memory_reserved(&self) -> usize {
+        self.allocator.lock().reserved
+    }
+    pub fn reset_peak_memory_stats(&self) {
+        let mut books = self.allocator.lock();
+        books.peak = books.allocated;
+    }
+
+    /// Copies host bytes to device memory (queued; the source may be dropped on return).
+    pub fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.hw.upload(dst, bytes)
+    }
+
+    /// Copies device memory to the host, waiting for queued work first.
+    pub fn download(&self, dst: &mut [u8], src: u64) -> Result<()> {
+        if dst.is_empty() {
+            return Ok(());
+        }
+        self.hw.download(dst, src)
+    }
+
+    /// Sets every byte of `[dst, dst + len)` to zero (queued).
+    pub fn zero(&self, dst: u64, len: usize) -> Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        self.hw.zero(dst, len)
+    }
+
+    // ----- random numbers -----------------------------------------------------------------
+
+    pub fn manual_seed(&self, seed: u64) {
+        *self.rng.lock() = (seed, 0);
+    }
+
+    /// The seed and the first counter of a draw of `counters` values.
+    pub fn next_counters(&self, counters: u64) -> (u64, u64) {
+        let mut rng = self.rng.lock();
+        let at = rng.1;
+        rng.1 = rng.1.wrapping_add(counters);
+        (rng.0, at)
+    }
+}
+
+// ----- the devices of this process ---------------------------------------------------------
+
+struct Registry {
+    slots: Vec<Mutex<Option<Arc<CudaDevice>>>>,
+}
+
+fn registry() -> &'static std::result::Result<Registry, String> {
+    static REGISTRY: OnceLock<std::result::Result<Registry, String>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let count = hw::device_count()?;
+        Ok(Registry {
+            slots: (0..count).map(|_| Mutex::new(None)).collect(),
+        })
+    })
+}
+
+/// Why CUDA cannot be used here, or `None` when at least one device can.
+pub fn unavailable_reason() -> Option<String> {
+    registry().as_ref().err().cloned()
+}
+
+pub fn device_count() -> usize {
+    registry().as_ref().map(|r| r.slots.len()).unwrap_or(0)
+}
+
+/// The device `ordinal`, set up on first use.
+pub fn device(ordinal: usize) -> Result<Arc<CudaDevice>> {
+    let reg = registry()
+        .as_ref()
+        .map_err(|why| Error::Runtime(why.clone()))?;
+    let Some(slot) = reg.slots.get(ordinal) else {
+        return Err(Error::Runtime(format!(
+            "CUDA error: invalid device ordinal (device {ordinal} requested, {} available)",
+            reg.slots.len()
+        )));
+    };
+    let mut slot = slot.lock();
+    if let Some(d) = slot.as_ref() {
+        return Ok(d.clone());
+    }
+    let d = Arc::new(CudaDevice::new(ordinal)?);
+    *slot = Some(d.clone());
+    Ok(d)
+}
+
+/// The devices set up so far (for process-wide calls like `empty_cache` and `manual_seed`).
+pub fn initialized_devices() -> Vec<Arc<CudaDevice>> {
+    match registry() {
+        Ok(reg) => reg.slots.iter().filter_map(|s| s.lock().clone()).collect(),
+        Err(_) => Vec::new(),
+    }
+}

@@ -1,0 +1,332 @@
+//! The CUDA driver as the backend uses it: one context and one stream per device, kernel
+//! modules compiled for it, a cuBLAS handle. `emulator/` offers the same surface on the CPU
+//! for tests (feature `cuda-emulator`).
+
+use std::collections::HashMap;
+use std::ffi::{c_void, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use cudarc::cublas::{result as cublas, sys as cublas_sys};
+use cudarc::driver::{result as cu, sys as cu_sys, CudaContext};
+use parking_lot::Mutex;
+
+use super::compile::{compile_cubin, Source};
+use super::libs;
+use crate::error::{Error, Result};
+use crate::tensor::DType;
+
+/// A raw CUDA handle; the driver's handles may be used from any thread.
+#[derive(Clone, Copy)]
+struct Raw<T>(T);
+// SAFETY: CUDA handles are opaque pointers that the driver lets any thread use.
+unsafe impl<T> Send for Raw<T> {}
+unsafe impl<T> Sync for Raw<T> {}
+
+/// A driver error as a Python-facing RuntimeError, in PyTorch's "CUDA error: ..." words.
+pub fn driver_error(e: cu::DriverError) -> Error {
+    let text = e
+        .error_string()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| format!("{:?}", e.0));
+    Error::Runtime(format!("CUDA error: {text}"))
+}
+
+/// Runs `f`, turning a panic inside cudarc (a missing symbol in an old driver) into an error.
+pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Err(Error::Runtime(format!("CUDA {what} failed: {msg}")))
+    })
+}
+
+/// How many devices can be used, or why none can.
+pub fn device_count() -> std::result::Result<usize, String> {
+    if let Some(why) = libs::missing_library() {
+        return Err(why);
+    }
+    let count = guarded("driver initialisation", || {
+        match cu::init() {
+            Ok(()) => {}
+            Err(e) if e.0 == cu_sys::cudaError_enum::CUDA_ERROR_NO_DEVICE => return Ok(0),
+            Err(e) => return Err(driver_error(e)),
+        }
+        cu::device::get_count().map_err(driver_error)
+    })
+    .map_err(|e| e.to_string())?;
+    if count <= 0 {
+        return Err("No CUDA GPUs are available".into());
+    }
+    Ok(count as usize)
+}
+
+/// What the backend needs to know about a device.
+pub struct DeviceInfo {
+    pub name: String,
+    /// The architecture kernels are compiled for, e.g. `sm_90`.
+    pub arch: String,
+    pub sm_count: u32,
+}
+
+/// One matrix operand of a strided-batched GEMM (column-major, as cuBLAS sees it).
+pub struct GemmOperand {
+    pub ptr: u64,
+    pub transposed: bool,
+    pub ld: i32,
+    pub batch_stride: i64,
+}
+
+/// `C = op(A) op(B)` for each of `batch` column-major matrices: `C` is `m x n` (leading
+/// dimension `m`, batch stride `m * n`), `op(A)` is `m x k`, `op(B)` is `k x n`.
+pub struct Gemm {
+    pub dtype: DType,
+    pub m: i32,
+    pub n: i32,
+    pub k: i32,
+    pub batch: i32,
+    pub a: GemmOperand,
+    pub b: GemmOperand,
+    pub c: u64,
+}
+
+pub struct Context {
+    ctx: Arc<CudaContext>,
+    stream: Raw<cu_sys::CUstream>,
+    arch: String,
+    modules: Mutex<HashMap<Source, Raw<cu_sys::CUmodule>>>,
+    functions: Mutex<HashMap<String, Raw<cu_sys::CUfunction>>>,
+    blas: Mutex<Option<Raw<cublas_sys::cublasHandle_t>>>,
+}
+
+impl Context {
+    pub fn new(ordinal: usize) -> Result<(Context, DeviceInfo)> {
+        guarded("initialisation", || {
+            let ctx = CudaContext::new(ordinal).map_err(driver_error)?;
+            let stream =
+                cu::stream::create(cu::stream::StreamKind::NonBlocking).map_err(driver_error)?;
+            let (major, minor) = ctx.compute_capability().map_err(driver_error)?;
+            let sm_count = ctx
+                .attribute(cu_sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+                .map_err(driver_error)?;
+            let info = DeviceInfo {
+                name: ctx.name().map_err(driver_error)?,
+                arch: format!("sm_{major}{minor}"),
+                sm_count: sm_count.max(1) as u32,
+            };
+            let context = Context {
+                ctx,
+                stream: Raw(stream),
+                arch: info.arch.clone(),
+                modules: Mutex::new(HashMap::new()),
+                functions: Mutex::new(HashMap::new()),
+                blas: Mutex::new(None),
+            };
+            Ok((context, info))
+        })
+    }
+
+    /// Makes this device's context current on the calling thread.
+    pub fn bind(&self) -> Result<()> {
+        self.ctx.bind_to_thread().map_err(driver_error)
+    }
+
+    fn stream(&self) -> cu_sys::CUstream {
+        self.stream.0
+    }
+
+    /// Waits for all queued work.
+    pub fn synchronize(&self) -> Result<()> {
+        self.bind()?;
+        // SAFETY: the stream lives as long as the context.
+        unsafe { cu::stream::synchronize(self.stream()) }.map_err(driver_error)
+    }
+
+    /// `size` bytes of device memory, or `None` when the device is out of memory.
+    pub fn malloc(&self, size: usize) -> Result<Option<u64>> {
+        self.bind()?;
+        // SAFETY: a plain allocation on the bound context.
+        match unsafe { cu::malloc_sync(size) } {
+            Ok(p) => Ok(Some(p)),
+            Err(e) if e.0 == cu_sys::cudaError_enum::CUDA_ERROR_OUT_OF_MEMORY => Ok(None),
+            Err(e) => Err(driver_error(e)),
+        }
+    }
+
+    /// # Safety
+    /// `ptr` came from [`Context::malloc`], is unused, and the stream is idle.
+    pub unsafe fn free(&self, ptr: u64) -> Result<()> {
+        self.bind()?;
+        cu::free_sync(ptr).map_err(driver_error)
+    }
+
+    /// Copies host bytes to device memory (queued; the driver stages pageable memory before
+    /// returning, so the source may be dropped on return).
+    pub fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()> {
+        self.bind()?;
+        // SAFETY: `dst` addresses at least `bytes.len()` bytes of a live block.
+        unsafe { cu::memcpy_htod_async(dst, bytes, self.stream()) }.map_err(driver_error)
+    }
+
+    /// Copies device memory to the host after the work queued before it.
+    pub fn download(&self, dst: &mut [u8], src: u64) -> Result<()> {
+        self.bind()?;
+        // SAFETY: `src` addresses at least `dst.len()` bytes of a live block; the stream is
+        // synchronised before `dst` is read.
+        unsafe {
+            cu::memcpy_dtoh_async(dst, src, self.stream()).map_err(driver_error)?;
+            cu::stream::synchronize(self.stream()).map_err(driver_error)
+        }
+    }
+
+    /// Sets `len` bytes at `dst` to zero (queued).
+    pub fn zero(&self, dst: u64, len: usize) -> Result<()> {
+        self.bind()?;
+        // SAFETY: `dst` addresses `len` bytes of a live block.
+        unsafe { cu::memset_d8_async(dst, 0, len, self.stream()) }.map_err(driver_error)
+    }
+
+    /// The kernel `name` from `source`, compiling the source for this device on first use.
+    fn function(&self, source: Source, name: &str) -> Result<cu_sys::CUfunction> {
+        if let Some(f) = self.functions.lock().get(name) {
+            return Ok(f.0);
+        }
+        let module = {
+            let mut modules = self.modules.lock();
+            match modules.get(&source) {
+                Some(m) => m.0,
+                None => {
+                    let cubin = compile_cubin(source, &self.arch)?;
+                    self.bind()?;
+                    // SAFETY: `cubin` is a complete CUBIN image produced by NVRTC.
+                    let m = unsafe { cu::module::load_data(cubin.as_ptr() as *const c_void) }
+                        .map_err(driver_error)?;
+                    modules.insert(source, Raw(m));
+                    m
+                }
+            }
+        };
+        let c_name = CString::new(name).expect("kernel names hold no NUL");
+        // SAFETY: the module stays loaded for the life of the process.
+        let f = unsafe { cu::module::get_function(module, c_name) }.map_err(|e| {
+            Error::Runtime(format!(
+                "CUDA kernel {name} is missing from {}: {}",
+                source.file_name(),
+                driver_error(e)
+            ))
+        })?;
+        self.functions.lock().insert(name.to_string(), Raw(f));
+        Ok(f)
+    }
+
+    /// Launches `name` with `grid` blocks of `block` threads; `params` point at the kernel's
+    /// arguments, in order, with the kernel's C types.
+    pub fn launch(
+        &self,
+        source: Source,
+        name: &str,
+        grid: u32,
+        block: u32,
+        params: &mut [*mut c_void],
+    ) -> Result<()> {
+        let f = self.function(source, name)?;
+        self.bind()?;
+        // SAFETY: the caller passes arguments matching the kernel's signature; the values
+        // are copied by the driver at launch, and device pointers come from live buffers.
+        unsafe { cu::launch_kernel(f, (grid, 1, 1), (block, 1, 1), 0, self.stream(), params) }
+            .map_err(driver_error)
+    }
+
+    /// This device's cuBLAS handle (created on first use, bound to the device's stream).
+    fn blas(&self) -> Result<cublas_sys::cublasHandle_t> {
+        let mut slot = self.blas.lock();
+        if let Some(h) = *slot {
+            return Ok(h.0);
+        }
+        self.bind()?;
+        let handle = guarded("cuBLAS initialisation", || {
+            let h = cublas::create_handle()
+                .map_err(|e| Error::Runtime(format!("cuBLAS error: {e:?}")))?;
+            // SAFETY: `h` is a fresh handle and the stream lives as long as the context.
+            unsafe { cublas::set_stream(h, self.stream() as cublas_sys::cudaStream_t) }
+                .map_err(|e| Error::Runtime(format!("cuBLAS error: {e:?}")))?;
+            Ok(h)
+        })?;
+        *slot = Some(Raw(handle));
+        Ok(handle)
+    }
+
+    /// Queues a strided-batched GEMM through cuBLAS.
+    ///
+    /// # Safety
+    /// The pointers must address live device buffers of the sizes the dims, leading
+    /// dimensions and batch strides describe.
+    pub unsafe fn gemm(&self, g: &Gemm) -> Result<()> {
+        let handle = self.blas()?;
+        self.bind()?;
+        let op = |t: bool| {
+            if t {
+                cublas_sys::cublasOperation_t::CUBLAS_OP_T
+            } else {
+                cublas_sys::cublasOperation_t::CUBLAS_OP_N
+            }
+        };
+        let stride_c = g.m as i64 * g.n as i64;
+        let failed = |e: cublas::CublasError| {
+            Error::Runtime(format!("CUDA error: cuBLAS gemm failed ({e:?})"))
+        };
+        match g.dtype {
+            DType::F64 => {
+                let (alpha, beta) = (1.0f64, 0.0f64);
+                cublas::dgemm_strided_batched(
+                    handle,
+                    op(g.a.transposed),
+                    op(g.b.transposed),
+                    g.m,
+                    g.n,
+                    g.k,
+                    &alpha,
+                    g.a.ptr as *const f64,
+                    g.a.ld,
+                    g.a.batch_stride,
+                    g.b.ptr as *const f64,
+                    g.b.ld,
+                    g.b.batch_stride,
+                    &beta,
+                    g.c as *mut f64,
+                    g.m,
+                    stride_c,
+                    g.batch,
+                )
+                .map_err(failed)
+            }
+            _ => {
+                let (alpha, beta) = (1.0f32, 0.0f32);
+                cublas::sgemm_strided_batched(
+                    handle,
+                    op(g.a.transposed),
+                    op(g.b.transposed),
+                    g.m,
+                    g.n,
+                    g.k,
+                    &alpha,
+                    g.a.ptr as *const f32,
+                    g.a.ld,
+                    g.a.batch_stride,
+                    g.b.ptr as *const f32,
+                    g.b.ld,
+                    g.b.batch_stride,
+                    &beta,
+                    g.c as *mut f32,
+                    g.m,
+                    stride_c,
+                    g.batch,
+                )
+                .map_err(failed)
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! A CPU stand-in for the CUDA driver (feature `cuda-emulator`, tests only): "device" memory
+//! is host memory, kernels are the same `.cu` sources compiled as C++ (`emulator.cpp`) and run
+//! one thread per block, and cuBLAS is a plain column-major GEMM. It exercises everything the
+//! backend does on the host (layouts, launches, argument order, allocator, cuBLAS operands)
+//! and the kernels' arithmetic, on machines without a GPU. It says nothing about GPU timing,
+//! warp-level code, or races.
+
+use std::collections::HashMap;
+use std::ffi::{c_void, CString};
+
+use parking_lot::Mutex;
+
+use super::compile::Source;
+pub use super::driver::{DeviceInfo, Gemm};
+use crate::error::{Error, Result};
+use crate::tensor::DType;
+
+extern "C" {
+    fn rustgrad_emulator_launch(name: *const std::ffi::c_char, params: *mut *mut c_void) -> i32;
+}
+
+/// Sizes of live emulated allocations, by address (to free them with their layout).
+static BLOCKS: Mutex<Option<HashMap<u64, usize>>> = Mutex::new(None);
+
+const ALIGN: usize = 256;
+
+pub fn device_count() -> std::result::Result<usize, String> {
+    Ok(1)
+}
+
+pub struct Context;
+
+impl Context {
+    pub fn new(_ordinal: usize) -> Result<(Context, DeviceInfo)> {
+        let info = DeviceInfo {
+            name: "rustgrad CUDA emulator (CPU)".into(),
+            arch: "sm_90".into(),
+            sm_count: 4,
+        };
+        Ok((Context, info))
+    }
+
+    pub fn bind(&self) -> Result<()> {
+        Ok(())
+    }
+
+    pub fn synchronize(&self) -> Result<()> {
+        Ok(())
+    }
+
+    pub fn malloc(&self, size: usize) -> Result<Option<u64>> {
+        let layout = std::alloc::Layout::from_size_align(size, ALIGN)
+            .map_err(|e| Error::Memory(e.to_string()))?;
+        // SAFETY: `size` is nonzero (the allocator never asks for empty blocks).
+        let p = unsafe { std::alloc::alloc(layout) };
+        if p.is_null() {
+            return Ok(None);
+        }
+        // Fresh device memory holds garbage; make it recognisable garbage (NaN-ish bytes).
+        // SAFETY: `p` addresses `size` writable bytes.
+        unsafe { std::ptr::write_bytes(p, 0xFF, size) };
+        BLOCKS
+            .lock()
+            .get_or_insert_with(HashMap::new)
+            .insert(p as u64, size);
+        Ok(Some(p as u64))
+    }
+
+    /// # Safety
+    /// `ptr` came from [`Context::malloc`] and is not used again.
+    pub unsafe fn free(&self, ptr: u64) -> Result<()> {
+        let size = BLOCKS
+            .lock()
+            .get_or_insert_with(HashMap::new)
+            .remove(&ptr)
+            .expect("freeing an emulated block that was not allocated");
+        let layout = std::alloc::Layout::from_size_align(size, ALIGN).expect("valid layout");
+        std::alloc::dealloc(ptr as *mut u8, layout);
+        Ok(())
+    }
+
+    pub fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()> {
+        // SAFETY: `dst` addresses at least `bytes.len()` bytes of a live block.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst as *mut u8, bytes.len()) };
+        Ok(())
+    }
+
+    pub fn download(&self, dst: &mut [u8], src: u64) -> Result<()> {
+        // SAFETY: `src` addresses at least `dst.len()` bytes of a live block.
+        unsafe { std::ptr::copy_nonoverlapping(src as *const u8, dst.as_mut_ptr(), dst.len()) };
+        Ok(())
+    }
+
+    pub fn zero(&self, dst: u64, len: usize) -> Result<()> {
+        // SAFETY: `dst` addresses `len` bytes of a live block.
+        unsafe { std::ptr::write_bytes(dst as *mut u8, 0, len) };
+        Ok(())
+    }
+
+    pub fn launch(
+        &self,
+        source: Source,
+        name: &str,
+        grid: u32,
+        block: u32,
+        params: &mut [*mut c_void],
+    ) -> Result<()> {
+        if grid == 0 || block == 0 {
+            return Err(Error::Runtime(format!(
+                "CUDA error: invalid configuration argument ({name}: {grid} x {block})"
+            )));
+        }
+        let c_name = CString::new(name).expect("kernel names hold no NUL");
+        // SAFETY: as for cuLaunchKernel: `params` point at arguments of the kernel's types.
+        let rc = unsafe { rustgrad_emulator_launch(c_name.as_ptr(), params.as_mut_ptr()) };
+        if rc != 0 {
+            return Err(Error::Runtime(format!(
+                "CUDA kernel {name} is missing from {}",
+                source.file_name()
+            )));
+        }
+        Ok(())
+    }
+
+    /// cuBLAS's strided-batched GEMM, column-major, computed plainly.
+    ///
+    /// # Safety
+    /// As for the driver's `gemm`.
+    pub unsafe fn gemm(&self, g: &Gemm) -> Result<()> {
+        match g.dtype {
+            DType::F64 => gemm_typed::<f64>(g),
+            _ => gemm_typed::<f32>(g),
+        }
+        Ok(())
+    }
+}
+
+unsafe fn gemm_typed<T>(g: &Gemm)
+where
+    T: Copy + Default + std::ops::Add<Output = T> + std::ops::Mul<Output = T>,
+{
+    let (m, n, k) = (g.m as isize, g.n as isize, g.k as isize);
+    let (lda, ldb) = (g.a.ld as isize, g.b.ld as isize);
+    for b in 0..g.batch as isize {
+        let a = (g.a.ptr as *const T).offset(b * g.a.batch_stride as isize);
+        let bm = (g.b.ptr as *const T).offset(b * g.b.batch_stride as isize);
+        let c = (g.c as *mut T).offset(b * m * n);
+        for j in 0..n {
+            for i in 0..m {
+                let mut acc = T::default();
+                for p in 0..k {
+                    let av = if g.a.transposed {
+                        *a.offset(p + i * lda)
+                    } else {
+                        *a.offset(i + p * lda)
+                    };
+                    let bv = if g.b.transposed {
+                        *bm.offset(j + p * ldb)
+                    } else {
+                        *bm.offset(p + j * ldb)
+                    };
+                    acc = acc + av * bv;
+                }
+                *c.offset(i + j * m) = acc;
+            }
+        }
+    }
+}

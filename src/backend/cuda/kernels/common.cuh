@@ -1,0 +1,90 @@
+// Shared by every kernel source: the strided-layout descriptor and launch helpers.
+// NVRTC sees this text pasted in place of the include (no include paths are needed); the CPU
+// emulator used by tests includes it once for all sources.
+#ifndef RUSTGRAD_COMMON_CUH
+#define RUSTGRAD_COMMON_CUH
+
+typedef long long i64;
+typedef unsigned char u8;
+
+#define MAX_DIMS 8
+
+// A view of memory: element `i` (row-major over `shape`) lives at `offset + sum(coord * stride)`.
+// The host merges dimensions first, so the common contiguous case is ndim == 1, stride 1.
+struct Meta {
+    i64 ndim;
+    i64 offset;
+    i64 shape[MAX_DIMS];
+    i64 strides[MAX_DIMS];
+};
+
+__device__ __forceinline__ i64 offset_of(const Meta &m, i64 i) {
+    if (m.ndim == 1) {
+        return m.offset + i * m.strides[0];
+    }
+    i64 off = m.offset;
+    for (int d = (int)m.ndim - 1; d >= 0; --d) {
+        i64 s = m.shape[d];
+        off += (i % s) * m.strides[d];
+        i /= s;
+    }
+    return off;
+}
+
+// Grid-stride loop over `n` elements.
+#define FOR_EACH(i, n) \
+    for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
+
+__device__ __forceinline__ bool is_nan(float v) { return v != v; }
+__device__ __forceinline__ bool is_nan(double v) { return v != v; }
+__device__ __forceinline__ bool is_nan(i64) { return false; }
+__device__ __forceinline__ bool is_nan(u8) { return false; }
+
+template <typename T> __device__ __forceinline__ T to_t(double v) { return (T)v; }
+template <> __device__ __forceinline__ u8 to_t<u8>(double v) { return v != 0.0; }
+
+// Block-wide sum (blockDim.x a power of two <= 1024); every thread gets the result.
+template <typename T> __device__ T block_sum(T v) {
+    if (blockDim.x == 1) return v; // the CPU emulator runs one thread per block
+    __shared__ T warp_sums[32];
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffff, v, o);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    __syncthreads();
+    if (lane == 0) warp_sums[warp] = v;
+    __syncthreads();
+    int warps = (blockDim.x + 31) >> 5;
+    v = (int)threadIdx.x < warps ? warp_sums[threadIdx.x] : (T)0;
+    if (warp == 0) {
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffff, v, o);
+        if (lane == 0) warp_sums[0] = v;
+    }
+    __syncthreads();
+    return warp_sums[0];
+}
+
+// Block-wide max; every thread gets the result.
+template <typename T> __device__ T block_max(T v) {
+    if (blockDim.x == 1) return v;
+    __shared__ T warp_max[32];
+    for (int o = 16; o > 0; o >>= 1) {
+        T other = __shfl_down_sync(0xffffffff, v, o);
+        v = other > v ? other : v;
+    }
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    __syncthreads();
+    if (lane == 0) warp_max[warp] = v;
+    __syncthreads();
+    int warps = (blockDim.x + 31) >> 5;
+    if (warp == 0) {
+        v = lane < warps ? warp_max[lane] : warp_max[0];
+        for (int o = 16; o > 0; o >>= 1) {
+            T other = __shfl_down_sync(0xffffffff, v, o);
+            v = other > v ? other : v;
+        }
+        if (lane == 0) warp_max[0] = v;
+    }
+    __syncthreads();
+    return warp_max[0];
+}
+
+#endif // RUSTGRAD_COMMON_CUH

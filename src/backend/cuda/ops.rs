@@ -1,0 +1,992 @@
+//! Host side of the CUDA kernels: each function takes device buffers with their layouts
+//! (as the CPU kernels take slices with theirs), launches on the buffer's device stream and
+//! returns a fresh buffer. Nothing here waits for the GPU.
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use super::buffer::CudaBuffer;
+use super::compile::Source;
+use super::device::{CudaDevice, BLOCK};
+use super::driver::{Gemm, GemmOperand};
+use crate::error::{Error, Result};
+use crate::tensor::{DType, Layout};
+
+/// The most dimensions a kernel sees after merging (as `MAX_DIMS` in `common.cuh`).
+pub const MAX_DIMS: usize = 8;
+
+/// A strided view as kernels read it (`struct Meta` in `common.cuh`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Meta {
+    ndim: i64,
+    offset: i64,
+    shape: [i64; MAX_DIMS],
+    strides: [i64; MAX_DIMS],
+}
+
+/// Metas for operands whose layouts all have `shape` (broadcast ones with zero strides),
+/// with size-1 dims dropped and dims merged wherever every operand allows it: contiguous
+/// operands become one dimension of stride 1.
+pub fn metas(shape: &[usize], layouts: &[&Layout]) -> Result<Vec<Meta>> {
+    // (size, stride of each operand), innermost first.
+    let mut groups: Vec<(usize, Vec<isize>)> = Vec::new();
+    for d in (0..shape.len()).rev() {
+        if shape[d] == 1 {
+            continue;
+        }
+        if let Some((size, strides)) = groups.last_mut() {
+            let mergeable = layouts
+                .iter()
+                .zip(strides.iter())
+                .all(|(l, &s)| l.strides[d] == s * *size as isize);
+            if mergeable {
+                *size *= shape[d];
+                continue;
+            }
+        }
+        groups.push((shape[d], layouts.iter().map(|l| l.strides[d]).collect()));
+    }
+    if groups.len() > MAX_DIMS {
+        return Err(Error::Runtime(format!(
+            "CUDA kernels take views of at most {MAX_DIMS} non-mergeable dimensions; this one has \
+             {} (call .contiguous() first)",
+            groups.len()
+        )));
+    }
+    groups.reverse();
+    Ok(layouts
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            let mut m = Meta {
+                ndim: groups.len().max(1) as i64,
+                offset: l.offset as i64,
+                ..Meta::default()
+            };
+            if groups.is_empty() {
+                m.shape[0] = 1;
+            }
+            for (d, (size, strides)) in groups.iter().enumerate() {
+                m.shape[d] = *size as i64;
+                m.strides[d] = strides[k] as i64;
+            }
+            m
+        })
+        .collect())
+}
+
+/// A pointer to a kernel argument, as `cuLaunchKernel` takes them.
+fn arg<T>(v: &T) -> *mut c_void {
+    v as *const T as *mut c_void
+}
+
+/// A scalar kernel argument in the kernel's C type for a dtype.
+pub enum Scalar {
+    F32(f32),
+    F64(f64),
+    I64(i64),
+    U8(u8),
+}
+
+impl Scalar {
+    pub fn new(dtype: DType, v: f64) -> Scalar {
+        match dtype {
+            DType::F32 => Scalar::F32(v as f32),
+            DType::F64 => Scalar::F64(v),
+            DType::I64 => Scalar::I64(v as i64),
+            DType::Bool => Scalar::U8((v != 0.0) as u8),
+        }
+    }
+
+    fn ptr(&self) -> *mut c_void {
+        match self {
+            Scalar::F32(v) => arg(v),
+            Scalar::F64(v) => arg(v),
+            Scalar::I64(v) => arg(v),
+            Scalar::U8(v) => arg(v),
+        }
+    }
+}
+
+/// The kernel-name suffix of a dtype.
+pub fn suffix(dtype: DType) -> &'static str {
+    match dtype {
+        DType::F32 => "f32",
+        DType::F64 => "f64",
+        DType::I64 => "i64",
+        DType::Bool => "bool",
+    }
+}
+
+/// A device buffer seen through a layout (already broadcast to the result's shape).
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    pub buf: &'a CudaBuffer,
+    pub layout: &'a Layout,
+}
+
+/// One operand of a binary kernel: a view, or a number passed by value (a 0-d CPU tensor).
+#[derive(Clone, Copy)]
+pub enum Operand<'a> {
+    View(View<'a>),
+    Scalar(f64),
+}
+
+/// Launches an elementwise kernel over `n` outputs.
+fn elementwise(
+    dev: &CudaDevice,
+    source: Source,
+    name: &str,
+    n: usize,
+    params: &mut [*mut c_void],
+) -> Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    dev.launch(source, name, dev.grid_for(n), BLOCK, params)
+}
+
+pub fn unary(
+    x: View,
+    code: i32,
+    power: f64,
+    lo: Option<f64>,
+    hi: Option<f64>,
+) -> Result<CudaBuffer> {
+    let dev = x.buf.device();
+    let dtype = x.buf.dtype();
+    let n = x.layout.numel();
+    let out = CudaBuffer::alloc(dev, dtype, n)?;
+    let m = metas(&x.layout.shape, &[x.layout])?[0];
+    let (p, l, h) = (
+        Scalar::new(dtype, power),
+        Scalar::new(dtype, lo.unwrap_or(0.0)),
+        Scalar::new(dtype, hi.unwrap_or(0.0)),
+    );
+    let (has_lo, has_hi) = (lo.is_some() as i32, hi.is_some() as i32);
+    let (n64, xp, op) = (n as i64, x.buf.ptr(), out.ptr());
+    elementwise(
+        dev,
+        Source::Elementwise,
+        &format!("unary_{}", suffix(dtype)),
+        n,
+        &mut [
+            arg(&code),
+            arg(&n64),
+            arg(&m),
+            arg(&xp),
+            arg(&op),
+            p.ptr(),
+            l.ptr(),
+            h.ptr(),
+            arg(&has_lo),
+            arg(&has_hi),
+        ],
+    )?;
+    Ok(out)
+}
+
+/// Two operands as a binary kernel takes them.
+struct Operands<'a> {
+    dev: &'a Arc<CudaDevice>,
+    metas: [Meta; 2],
+    ptrs: [u64; 2],
+    /// 0: both are views; 1: `b` is the scalar; 2: `a` is.
+    scalar_side: i32,
+    scalar: f64,
+}
+
+/// The device, metas and pointers of two operands of which at least one is a view.
+fn operands<'a>(a: Operand<'a>, b: Operand<'a>, shape: &[usize]) -> Result<Operands<'a>> {
+    let placeholder = Layout::contiguous(shape);
+    let (la, pa, side_a) = match a {
+        Operand::View(v) => (v.layout.clone(), v.buf.ptr(), None),
+        Operand::Scalar(s) => (placeholder.clone(), 0, Some(s)),
+    };
+    let (lb, pb, side_b) = match b {
+        Operand::View(v) => (v.layout.clone(), v.buf.ptr(), None),
+        Operand::Scalar(s) => (placeholder, 0, Some(s)),
+    };
+    let dev = match (a, b) {
+        (Operand::View(v), _) | (_, Operand::View(v)) => v.buf.device(),
+        _ => unreachable!("callers pass at least one view"),
+    };
+    let m = metas(shape, &[&la, &lb])?;
+    let (side, scalar) = match (side_a, side_b) {
+        (None, Some(s)) => (1, s),
+        (Some(s), None) => (2, s),
+        _ => (0, 0.0),
+    };
+    Ok(Operands {
+        dev,
+        metas: [m[0], m[1]],
+        ptrs: [pa, pb],
+        scalar_side: side,
+        scalar,
+    })
+}
+
+/// `a op b` in `dtype` (both operands already in it) over the broadcast `shape`.
+pub fn binary(
+    code: i32,
+    a: Operand,
+    b: Operand,
+    shape: &[usize],
+    dtype: DType,
+) -> Result<CudaBuffer> {
+    let Operands {
+        dev,
+        metas: m,
+        ptrs: p,
+        scalar_side: side,
+        scalar,
+    } = operands(a, b, shape)?;
+    let n = crate::tensor::layout::numel(shape);
+    let out = CudaBuffer::alloc(dev, dtype, n)?;
+    let s = Scalar::new(dtype, scalar);
+    let (n64, op) = (n as i64, out.ptr());
+    elementwise(
+        dev,
+        Source::Elementwise,
+        &format!("binary_{}", suffix(dtype)),
+        n,
+        &mut [
+            arg(&code),
+            arg(&n64),
+            arg(&m[0]),
+            arg(&p[0]),
+            arg(&m[1]),
+            arg(&p[1]),
+            arg(&op),
+            arg(&side),
+            s.ptr(),
+        ],
+    )?;
+    Ok(out)
+}
+
+/// `a cmp b` as a bool buffer; the operands are in `dtype`.
+pub fn compare(
+    code: i32,
+    a: Operand,
+    b: Operand,
+    shape: &[usize],
+    dtype: DType,
+) -> Result<CudaBuffer> {
+    let Operands {
+        dev,
+        metas: m,
+        ptrs: p,
+        scalar_side: side,
+        scalar,
+    } = operands(a, b, shape)?;
+    let n = crate::tensor::layout::numel(shape);
+    let out = CudaBuffer::alloc(dev, DType::Bool, n)?;
+    let s = Scalar::new(dtype, scalar);
+    let (n64, op) = (n as i64, out.ptr());
+    elementwise(
+        dev,
+        Source::Elementwise,
+        &format!("compare_{}", suffix(dtype)),
+        n,
+        &mut [
+            arg(&code),
+            arg(&n64),
+            arg(&m[0]),
+            arg(&p[0]),
+            arg(&m[1]),
+            arg(&p[1]),
+            arg(&op),
+            arg(&side),
+            s.ptr(),
+        ],
+    )?;
+    Ok(out)
+}
+
+pub fn activation_backward(code: i32, g: View, y: View, shape: &[usize]) -> Result<CudaBuffer> {
+    let dev = g.buf.device();
+    let dtype = g.buf.dtype();
+    let n = crate::tensor::layout::numel(shape);
+    let out = CudaBuffer::alloc(dev, dtype, n)?;
+    let m = metas(shape, &[g.layout, y.layout])?;
+    let (n64, gp, yp, op) = (n as i64, g.buf.ptr(), y.buf.ptr(), out.ptr());
+    elementwise(
+        dev,
+        Source::Elementwise,
+        &format!("activation_backward_{}", suffix(dtype)),
+        n,
+        &mut [
+            arg(&code),
+            arg(&n64),
+            arg(&m[0]),
+            arg(&gp),
+            arg(&m[1]),
+            arg(&yp),
+            arg(&op),
+        ],
+    )?;
+    Ok(out)
+}
+
+pub fn where_(c: View, a: View, b: View, shape: &[usize]) -> Result<CudaBuffer> {
+    let dev = a.buf.device();
+    let dtype = a.buf.dtype();
+    let n = crate::tensor::layout::numel(shape);
+    let out = CudaBuffer::alloc(dev, dtype, n)?;
+    let m = metas(shape, &[c.layout, a.layout, b.layout])?;
+    let (n64, cp, ap, bp, op) = (n as i64, c.buf.ptr(), a.buf.ptr(), b.buf.ptr(), out.ptr());
+    elementwise(
+        dev,
+        Source::Elementwise,
+        &format!("where_{}", suffix(dtype)),
+        n,
+        &mut [
+            arg(&n64),
+            arg(&m[0]),
+            arg(&cp),
+            arg(&m[1]),
+            arg(&ap),
+            arg(&m[2]),
+            arg(&bp),
+            arg(&op),
+        ],
+    )?;
+    Ok(out)
+}
+
+/// A contiguous copy of `x` converted to `to`.
+pub fn cast(x: View, to: DType) -> Result<CudaBuffer> {
+    let dev = x.buf.device();
+    let n = x.layout.numel();
+    let out = CudaBuffer::alloc(dev, to, n)?;
+    let m = metas(&x.layout.shape, &[x.layout])?[0];
+    let (n64, xp, op) = (n as i64, x.buf.ptr(), out.ptr());
+    elementwise(
+        dev,
+        Source::Elementwise,
+        &format!("cast_{}_{}", suffix(x.buf.dtype()), suffix(to)),
+        n,
+        &mut [arg(&n64), arg(&m), arg(&xp), arg(&op)],
+    )?;
+    Ok(out)
+}
+
+/// Copies `src` (its layout broadcast to `dst_layout`'s shape, same dtype) into `dst`.
+pub fn copy(src: View, dst: &CudaBuffer, dst_layout: &Layout) -> Result<()> {
+    let dev = dst.device();
+    let n = dst_layout.numel();
+    let m = metas(&dst_layout.shape, &[src.layout, dst_layout])?;
+    let (n64, sp, dp) = (n as i64, src.buf.ptr(), dst.ptr());
+    elementwise(
+        dev,
+        Source::Elementwise,
+        &format!("copy_{}", suffix(dst.dtype())),
+        n,
+        &mut [arg(&n64), arg(&m[0]), arg(&sp), arg(&m[1]), arg(&dp)],
+    )
+}
+
+/// A contiguous copy of a view.
+pub fn gather(x: View) -> Result<CudaBuffer> {
+    let out = CudaBuffer::alloc(x.buf.device(), x.buf.dtype(), x.layout.numel())?;
+    copy(x, &out, &Layout::contiguous(&x.layout.shape))?;
+    Ok(out)
+}
+
+pub fn fill(dst: &CudaBuffer, layout: &Layout, value: f64) -> Result<()> {
+    let dev = dst.device();
+    let n = layout.numel();
+    let m = metas(&layout.shape, &[layout])?[0];
+    let v = Scalar::new(dst.dtype(), value);
+    let (n64, dp) = (n as i64, dst.ptr());
+    elementwise(
+        dev,
+        Source::Elementwise,
+        &format!("fill_{}", suffix(dst.dtype())),
+        n,
+        &mut [arg(&n64), arg(&m), arg(&dp), v.ptr()],
+    )
+}
+
+/// Adds the contiguous `src` (in the view's shape) into the view; repeated offsets accumulate.
+pub fn add_into(dst: &CudaBuffer, layout: &Layout, src: &CudaBuffer) -> Result<()> {
+    let dev = dst.device();
+    let n = layout.numel();
+    // Merging is safe here: it never changes which offsets are addressed.
+    let m = metas(&layout.shape, &[layout])?[0];
+    let (n64, dp, sp) = (n as i64, dst.ptr(), src.ptr());
+    elementwise(
+        dev,
+        Source::Elementwise,
+        &format!("add_into_{}", suffix(dst.dtype())),
+        n,
+        &mut [arg(&n64), arg(&m), arg(&dp), arg(&sp)],
+    )
+}
+
+/// Uploads indices as an int64 device buffer.
+fn upload_indices(dev: &Arc<CudaDevice>, idx: &[usize]) -> Result<CudaBuffer> {
+    let v: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
+    CudaBuffer::from_host(dev, DType::I64, v.len(), bytes_of(&v))
+}
+
+/// The bytes of a slice of plain numbers.
+pub fn bytes_of<T: Copy>(v: &[T]) -> &[u8] {
+    // SAFETY: the element types used here (numbers and bool) have no padding.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}
+
+/// `dst[offset + positions[k]] = values[k]`.
+pub fn put(
+    dst: &CudaBuffer,
+    offset: usize,
+    positions: &[usize],
+    values: &CudaBuffer,
+) -> Result<()> {
+    let dev = dst.device();
+    let pos = upload_indices(dev, positions)?;
+    let (n64, pp, dp, off, vp) = (
+        positions.len() as i64,
+        pos.ptr(),
+        dst.ptr(),
+        offset as i64,
+        values.ptr(),
+    );
+    elementwise(
+        dev,
+        Source::Elementwise,
+        &format!("put_{}", suffix(dst.dtype())),
+        positions.len(),
+        &mut [arg(&n64), arg(&pp), arg(&dp), arg(&off), arg(&vp)],
+    )
+}
+
+// ----- reductions ----------------------------------------------------------------------------
+
+/// Row sums of a contiguous `[n_out, n_red]` block starting at element `offset`. Long rows
+/// with few outputs are split over many blocks and summed in a second pass.
+pub fn sum_rows(x: &CudaBuffer, offset: usize, n_out: usize, n_red: usize) -> Result<CudaBuffer> {
+    let dev = x.device();
+    let dtype = x.dtype();
+    let out = CudaBuffer::alloc(dev, dtype, n_out)?;
+    if n_out == 0 {
+        return Ok(out);
+    }
+    if n_red == 0 {
+        dev.zero(out.ptr(), n_out * dtype.size_of())?;
+        return Ok(out);
+    }
+    let target_blocks = dev.grid_for(usize::MAX) as usize / 4;
+    let max_chunks = n_red.div_ceil(4096);
+    let chunks = target_blocks.div_ceil(n_out).clamp(1, max_chunks.max(1));
+    let chunk_len = n_red.div_ceil(chunks);
+    let chunks = n_red.div_ceil(chunk_len);
+    let name = format!("sum_rows_{}", suffix(dtype));
+    let launch = |src: u64, rows: usize, len: usize, chunks: usize, chunk_len: usize, dst: u64| {
+        let (r, l, c, cl) = (rows as i64, len as i64, chunks as i64, chunk_len as i64);
+        let grid = (rows * chunks).min(1 << 20) as u32;
+        dev.launch(
+            Source::Reduce,
+            &name,
+            grid,
+            BLOCK,
+            &mut [arg(&r), arg(&l), arg(&c), arg(&cl), arg(&src), arg(&dst)],
+        )
+    };
+    if chunks == 1 {
+        launch(x.ptr_at(offset), n_out, n_red, 1, n_red, out.ptr())?;
+    } else {
+        let partial = CudaBuffer::alloc(dev, dtype, n_out * chunks)?;
+        launch(
+            x.ptr_at(offset),
+            n_out,
+            n_red,
+            chunks,
+            chunk_len,
+            partial.ptr(),
+        )?;
+        launch(partial.ptr(), n_out, chunks, 1, chunks, out.ptr())?;
+    }
+    Ok(out)
+}
+
+/// Sums over the leading dim of a contiguous `[n_red, n_out]` block at element `offset`.
+pub fn sum_cols(x: &CudaBuffer, offset: usize, n_red: usize, n_out: usize) -> Result<CudaBuffer> {
+    let dev = x.device();
+    let out = CudaBuffer::alloc(dev, x.dtype(), n_out)?;
+    let (r, c, xp, op) = (n_red as i64, n_out as i64, x.ptr_at(offset), out.ptr());
+    elementwise(
+        dev,
+        Source::Reduce,
+        &format!("sum_cols_{}", suffix(x.dtype())),
+        n_out,
+        &mut [arg(&r), arg(&c), arg(&xp), arg(&op)],
+    )?;
+    Ok(out)
+}
+
+/// Blocks for one-block-per-row kernels.
+fn row_grid(rows: usize) -> u32 {
+    rows.clamp(1, 1 << 20) as u32
+}
+
+/// Max (or min) and first index of each row of a contiguous `[n_out, n]` buffer.
+pub fn extreme_rows(
+    x: &CudaBuffer,
+    n_out: usize,
+    n: usize,
+    max: bool,
+) -> Result<(CudaBuffer, CudaBuffer)> {
+    let dev = x.device();
+    let values = CudaBuffer::alloc(dev, x.dtype(), n_out)?;
+    let indices = CudaBuffer::alloc(dev, DType::I64, n_out)?;
+    if n_out == 0 {
+        return Ok((values, indices));
+    }
+    let (r, len, xp, vp, ip, mx) = (
+        n_out as i64,
+        n as i64,
+        x.ptr(),
+        values.ptr(),
+        indices.ptr(),
+        max as i32,
+    );
+    dev.launch(
+        Source::Reduce,
+        &format!("extreme_rows_{}", suffix(x.dtype())),
+        row_grid(n_out),
+        BLOCK,
+        &mut [arg(&r), arg(&len), arg(&xp), arg(&vp), arg(&ip), arg(&mx)],
+    )?;
+    Ok((values, indices))
+}
+
+/// Softmax (or log-softmax) of each row of a contiguous `[n_out, n]` buffer.
+pub fn softmax_rows(x: &CudaBuffer, n_out: usize, n: usize, log: bool) -> Result<CudaBuffer> {
+    let dev = x.device();
+    let out = CudaBuffer::alloc(dev, x.dtype(), n_out * n)?;
+    if n_out == 0 || n == 0 {
+        return Ok(out);
+    }
+    let (r, len, xp, op, lg) = (n_out as i64, n as i64, x.ptr(), out.ptr(), log as i32);
+    dev.launch(
+        Source::Reduce,
+        &format!("softmax_rows_{}", suffix(x.dtype())),
+        row_grid(n_out),
+        BLOCK,
+        &mut [arg(&r), arg(&len), arg(&xp), arg(&op), arg(&lg)],
+    )?;
+    Ok(out)
+}
+
+// ----- gathers and scatters ------------------------------------------------------------------
+
+/// The one-hot of contiguous int64 `indices` (`[outer, inner]`) along a new middle dim of
+/// size `n`, in `dtype` (float or int64).
+pub fn one_hot(
+    indices: &CudaBuffer,
+    offset: usize,
+    outer: usize,
+    n: usize,
+    inner: usize,
+    dtype: DType,
+) -> Result<CudaBuffer> {
+    let dev = indices.device();
+    let total = outer * n * inner;
+    let out = CudaBuffer::alloc(dev, dtype, total)?;
+    let (t, len, inn, ip, op) = (
+        total as i64,
+        n as i64,
+        inner as i64,
+        indices.ptr_at(offset),
+        out.ptr(),
+    );
+    elementwise(
+        dev,
+        Source::Index,
+        &format!("one_hot_{}", suffix(dtype)),
+        total,
+        &mut [arg(&t), arg(&ip), arg(&len), arg(&inn), arg(&op)],
+    )?;
+    Ok(out)
+}
+
+/// `x[:, index, :]` of a contiguous `[outer, n, inner]` block at element `offset`.
+pub fn index_select(
+    x: &CudaBuffer,
+    offset: usize,
+    outer: usize,
+    n: usize,
+    inner: usize,
+    index: &[usize],
+) -> Result<CudaBuffer> {
+    let dev = x.device();
+    let total = outer * index.len() * inner;
+    let out = CudaBuffer::alloc(dev, x.dtype(), total)?;
+    if total == 0 {
+        return Ok(out);
+    }
+    let idx = upload_indices(dev, index)?;
+    let (t, len, inn, k, xp, ip, op) = (
+        total as i64,
+        n as i64,
+        inner as i64,
+        index.len() as i64,
+        x.ptr_at(offset),
+        idx.ptr(),
+        out.ptr(),
+    );
+    elementwise(
+        dev,
+        Source::Index,
+        &format!("index_select_{}", suffix(x.dtype())),
+        total,
+        &mut [
+            arg(&t),
+            arg(&xp),
+            arg(&len),
+            arg(&inn),
+            arg(&ip),
+            arg(&k),
+            arg(&op),
+        ],
+    )?;
+    Ok(out)
+}
+
+/// Zeros of `[outer, n, inner]` with the contiguous `g` (`[outer, index.len(), inner]`, at
+/// element `offset`) added at `index` along the middle dim.
+pub fn index_add(
+    g: &CudaBuffer,
+    offset: usize,
+    outer: usize,
+    n: usize,
+    inner: usize,
+    index: &[usize],
+) -> Result<CudaBuffer> {
+    let dev = g.device();
+    let out = CudaBuffer::zeros(dev, g.dtype(), outer * n * inner)?;
+    let total = outer * index.len() * inner;
+    if total == 0 {
+        return Ok(out);
+    }
+    let idx = upload_indices(dev, index)?;
+    let (t, len, inn, k, gp, ip, op) = (
+        total as i64,
+        n as i64,
+        inner as i64,
+        index.len() as i64,
+        g.ptr_at(offset),
+        idx.ptr(),
+        out.ptr(),
+    );
+    elementwise(
+        dev,
+        Source::Index,
+        &format!("index_add_{}", suffix(g.dtype())),
+        total,
+        &mut [
+            arg(&t),
+            arg(&gp),
+            arg(&len),
+            arg(&inn),
+            arg(&ip),
+            arg(&k),
+            arg(&op),
+        ],
+    )?;
+    Ok(out)
+}
+
+// ----- matrix products -----------------------------------------------------------------------
+
+/// How cuBLAS can read one matrix operand: its op, leading dimension and batch stride.
+struct MatrixOperand {
+    transposed: bool,
+    ld: i32,
+    batch_stride: i64,
+}
+
+/// Whether a `[batch, rows, cols]` layout can be read by cuBLAS directly: each matrix row- or
+/// column-major with a usable leading dimension, and one stride between matrices.
+fn blas_operand(l: &Layout, rows: usize, cols: usize) -> Option<MatrixOperand> {
+    let (rs, cs, bs) = (l.strides[1], l.strides[2], l.strides[0]);
+    let fits = |v: isize| v >= 0 && v <= i32::MAX as isize;
+    if !fits(bs) {
+        return None;
+    }
+    // Row-major: seen column-major it is already the transpose cuBLAS wants.
+    if (cs == 1 || cols <= 1) && rs >= cols.max(1) as isize && fits(rs) {
+        return Some(MatrixOperand {
+            transposed: false,
+            ld: rs.max(1) as i32,
+            batch_stride: bs as i64,
+        });
+    }
+    if (rs == 1 || rows <= 1) && cs >= rows.max(1) as isize && fits(cs) {
+        return Some(MatrixOperand {
+            transposed: true,
+            ld: cs.max(1) as i32,
+            batch_stride: bs as i64,
+        });
+    }
+    None
+}
+
+/// `[batch, m, k] @ [batch, k, n]` into a fresh contiguous `[batch, m, n]` buffer. The
+/// operands' layouts have exactly three dims (the caller merges batch dims or copies).
+pub fn batched_matmul(
+    a: View,
+    b: View,
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Result<CudaBuffer> {
+    let dev = a.buf.device();
+    let dtype = a.buf.dtype();
+    let out = CudaBuffer::alloc(dev, dtype, batch * m * n)?;
+    if out.is_empty() {
+        return Ok(out);
+    }
+    if k == 0 {
+        dev.zero(out.ptr(), out.len() * dtype.size_of())?;
+        return Ok(out);
+    }
+    let too_big = [batch, m, k, n].iter().any(|&d| d > i32::MAX as usize);
+    if dtype == DType::I64 || too_big {
+        return matmul_i64(a, b, batch, m, k, n, out);
+    }
+    // Operands cuBLAS cannot read as they are are copied to contiguous memory first.
+    let (la, lb) = (
+        Layout::contiguous(&a.layout.shape),
+        Layout::contiguous(&b.layout.shape),
+    );
+    let (ga, gb);
+    let (va, oa) = match blas_operand(a.layout, m, k) {
+        Some(o) => (a, o),
+        None => {
+            ga = gather(a)?;
+            let o = blas_operand(&la, m, k).expect("contiguous matrices are readable");
+            (
+                View {
+                    buf: &ga,
+                    layout: &la,
+                },
+                o,
+            )
+        }
+    };
+    let (vb, ob) = match blas_operand(b.layout, k, n) {
+        Some(o) => (b, o),
+        None => {
+            gb = gather(b)?;
+            let o = blas_operand(&lb, k, n).expect("contiguous matrices are readable");
+            (
+                View {
+                    buf: &gb,
+                    layout: &lb,
+                },
+                o,
+            )
+        }
+    };
+    // Row-major C = A B is column-major C^T = B^T A^T: B goes first.
+    let operand = |v: View, o: &MatrixOperand| GemmOperand {
+        ptr: v.buf.ptr_at(v.layout.offset),
+        transposed: o.transposed,
+        ld: o.ld,
+        batch_stride: o.batch_stride,
+    };
+    let gemm = Gemm {
+        dtype,
+        m: n as i32,
+        n: m as i32,
+        k: k as i32,
+        batch: batch as i32,
+        a: operand(vb, &ob),
+        b: operand(va, &oa),
+        c: out.ptr(),
+    };
+    // SAFETY: the operands address live buffers of the sizes their layouts describe.
+    unsafe { dev.gemm(&gemm) }?;
+    Ok(out)
+}
+
+/// Integer products (and float ones too large for cuBLAS's int sizes) by a plain kernel on
+/// contiguous copies.
+fn matmul_i64(
+    a: View,
+    b: View,
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    out: CudaBuffer,
+) -> Result<CudaBuffer> {
+    if a.buf.dtype() != DType::I64 {
+        return Err(Error::Runtime(format!(
+            "CUDA matmul: matrix dims {m}x{k} @ {k}x{n} (batch {batch}) exceed cuBLAS's limits"
+        )));
+    }
+    let (ga, gb) = (gather(a)?, gather(b)?);
+    let dev = out.device().clone();
+    let (bt, mm, kk, nn, ap, bp, op) = (
+        batch as i64,
+        m as i64,
+        k as i64,
+        n as i64,
+        ga.ptr(),
+        gb.ptr(),
+        out.ptr(),
+    );
+    elementwise(
+        &dev,
+        Source::Matmul,
+        "matmul_i64",
+        batch * m * n,
+        &mut [
+            arg(&bt),
+            arg(&mm),
+            arg(&kk),
+            arg(&nn),
+            arg(&ap),
+            arg(&bp),
+            arg(&op),
+        ],
+    )?;
+    Ok(out)
+}
+
+// ----- random numbers ------------------------------------------------------------------------
+
+/// `n` draws from U[0, 1) (`normal == false`) or N(0, 1) on `dev`, in a float dtype.
+pub fn random(dev: &Arc<CudaDevice>, n: usize, dtype: DType, normal: bool) -> Result<CudaBuffer> {
+    let out = CudaBuffer::alloc(dev, dtype, n)?;
+    let (seed, offset) = dev.next_counters(if normal { 2 * n as u64 } else { n as u64 });
+    let (n64, op) = (n as i64, out.ptr());
+    let kind = if normal { "normal" } else { "uniform" };
+    elementwise(
+        dev,
+        Source::Random,
+        &format!("{kind}_{}", suffix(dtype)),
+        n,
+        &mut [arg(&n64), arg(&seed), arg(&offset), arg(&op)],
+    )?;
+    Ok(out)
+}
+
+// ----- optimizer steps -----------------------------------------------------------------------
+
+/// SGD hyper-parameters as the kernel takes them.
+pub struct SgdArgs {
+    pub lr: f64,
+    pub momentum: f64,
+    pub dampening: f64,
+    pub weight_decay: f64,
+    pub nesterov: bool,
+    pub maximize: bool,
+}
+
+/// One SGD step on `n` contiguous elements at the given element offsets; `buffer` is the
+/// momentum buffer (`first` when it was just created and takes the gradient).
+#[allow(clippy::too_many_arguments)]
+pub fn sgd_step(
+    param: (&CudaBuffer, usize),
+    grad: (&CudaBuffer, usize),
+    buffer: Option<(&CudaBuffer, usize)>,
+    first: bool,
+    n: usize,
+    h: &SgdArgs,
+) -> Result<()> {
+    let dev = param.0.device();
+    let dtype = param.0.dtype();
+    let (pp, gp) = (param.0.ptr_at(param.1), grad.0.ptr_at(grad.1));
+    let bp = buffer.map(|(b, o)| b.ptr_at(o)).unwrap_or(0);
+    let s = |v: f64| Scalar::new(dtype, v);
+    let (lr, mom, damp, wd) = (s(h.lr), s(h.momentum), s(h.dampening), s(h.weight_decay));
+    let (n64, nest, maxi, has, fst) = (
+        n as i64,
+        h.nesterov as i32,
+        h.maximize as i32,
+        buffer.is_some() as i32,
+        first as i32,
+    );
+    elementwise(
+        dev,
+        Source::Optim,
+        &format!("sgd_step_{}", suffix(dtype)),
+        n,
+        &mut [
+            arg(&n64),
+            arg(&pp),
+            arg(&gp),
+            arg(&bp),
+            lr.ptr(),
+            mom.ptr(),
+            damp.ptr(),
+            wd.ptr(),
+            arg(&nest),
+            arg(&maxi),
+            arg(&has),
+            arg(&fst),
+        ],
+    )
+}
+
+/// Adam's per-step constants, computed on the host as the CPU kernel does.
+pub struct AdamArgs {
+    pub step_size: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub bias_correction2_sqrt: f64,
+    pub maximize: bool,
+}
+
+/// One Adam step on `n` contiguous elements (each buffer with its element offset).
+pub fn adam_step(
+    param: (&CudaBuffer, usize),
+    grad: (&CudaBuffer, usize),
+    exp_avg: (&CudaBuffer, usize),
+    exp_avg_sq: (&CudaBuffer, usize),
+    n: usize,
+    h: &AdamArgs,
+) -> Result<()> {
+    let dev = param.0.device();
+    let dtype = param.0.dtype();
+    let ptrs = [param, grad, exp_avg, exp_avg_sq].map(|(b, o)| b.ptr_at(o));
+    let s = |v: f64| Scalar::new(dtype, v);
+    let (ss, b1, b2, eps, wd, bc2) = (
+        s(h.step_size),
+        s(h.beta1),
+        s(h.beta2),
+        s(h.eps),
+        s(h.weight_decay),
+        s(h.bias_correction2_sqrt),
+    );
+    let (n64, maxi) = (n as i64, h.maximize as i32);
+    elementwise(
+        dev,
+        Source::Optim,
+        &format!("adam_step_{}", suffix(dtype)),
+        n,
+        &mut [
+            arg(&n64),
+            arg(&ptrs[0]),
+            arg(&ptrs[1]),
+            arg(&ptrs[2]),
+            arg(&ptrs[3]),
+            ss.ptr(),
+            b1.ptr(),
+            b2.ptr(),
+            eps.ptr(),
+            wd.ptr(),
+            bc2.ptr(),
+            arg(&maxi),
+        ],
+    )
+}

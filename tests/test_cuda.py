@@ -1,0 +1,1313 @@
+"""CUDA: what a user sees without a GPU (checked everywhere), and with one, every op of the core
+run on the device and compared with the same op on the CPU, values and gradients.
+
+Tests marked ``cuda`` skip where no GPU can be used (see conftest); those marked ``no_gpu`` skip
+where one can. The device-parametrized gradcheck and PyTorch-parity suites run their cases on
+the GPU too.
+
+Tolerances for CPU-vs-CUDA comparisons: float64 ``rtol=1e-10`` (the two backends may sum in
+another order and use other libm routines, a few ulp apart); float32 ``rtol=1e-5``. Where an
+order-independent error bound exists (float32 sums and matrix products), results are checked
+against a float64 reference with that bound instead.
+"""
+
+import os
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+import rustgrad as rg
+import rustgrad.nn.functional as F
+from conftest import HAS_CUDA, assert_close, node_name, raises
+from rustgrad import _core, nn
+
+cuda = pytest.mark.cuda
+no_gpu = pytest.mark.skipif(HAS_CUDA, reason="a CUDA device is available")
+
+TOL = {
+    "float64": {"rtol": 1e-10, "atol": 1e-12},
+    "float32": {"rtol": 1e-5, "atol": 1e-5},
+}
+DTYPES = {"float32": rg.float32, "float64": rg.float64, "int64": rg.int64, "bool": rg.bool}
+MIXED_DEVICES = "Expected all tensors to be on the same device, but found at least two devices"
+U32 = 2.0**-24  # unit roundoff of float32
+
+
+# ================================================================= everywhere
+
+
+def _python(code, tmp_path, **env):
+    """Run ``code`` in a fresh interpreter (cwd ``tmp_path``); returns the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=dict(os.environ, **env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_import_and_queries_never_raise(tmp_path):
+    code = (
+        "import rustgrad, rustgrad.cuda as c\n"
+        "c.manual_seed(1); c.manual_seed_all(2); rustgrad.manual_seed(3); c.empty_cache()\n"
+        "print(c.is_available(), c.device_count(), c.current_device())\n"
+    )
+    dirs = [str(tmp_path / "missing"), str(tmp_path), os.environ.get("RUSTGRAD_CUDA_LIB_DIR", "")]
+    proc = _python(code, tmp_path, RUSTGRAD_CUDA_LIB_DIR=os.pathsep.join(dirs))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(HAS_CUDA), str(rg.cuda.device_count()), "0"]
+
+
+def test_unloadable_libraries_never_panic(tmp_path):
+    # Files that look like the CUDA libraries but are not shared objects come first in the
+    # search: they must be skipped or reported, never crash the process.
+    for name in ("libnvrtc.so.13", "libcublas.so.13", "libcublasLt.so.13", "libcuda.so.1"):
+        (tmp_path / name).write_bytes(b"not a shared object")
+    code = (
+        "import rustgrad\n"
+        "from rustgrad import _core\n"
+        "print(rustgrad.cuda.is_available())\n"
+        "try:\n"
+        "    _core._cuda_compile_kernels('sm_80')\n"
+        "    print('compiled')\n"
+        "except RuntimeError as err:\n"
+        "    assert str(err)\n"
+        "    print('RuntimeError')\n"
+    )
+    dirs = [str(tmp_path), os.environ.get("RUSTGRAD_CUDA_LIB_DIR", "")]
+    proc = _python(code, tmp_path, RUSTGRAD_CUDA_LIB_DIR=os.pathsep.join(dirs))
+    assert proc.returncode == 0, proc.stderr
+    available, compiled = proc.stdout.split()
+    assert available in ("True", "False")
+    assert compiled in ("compiled", "RuntimeError")
+
+
+def test_reason_is_empty_exactly_when_available():
+    reason = _core._cuda_unavailable_reason()
+    assert isinstance(reason, str)
+    assert (reason == "") == rg.cuda.is_available()
+    assert (rg.cuda.device_count() > 0) == rg.cuda.is_available()
+    assert rg.cuda.current_device() == 0
+
+
+def test_library_dirs_search_order(tmp_path):
+    site1, site2 = tmp_path / "site1", tmp_path / "site2"
+    for folder in [
+        site1 / "nvidia" / "cuda_nvrtc" / "lib",
+        site1 / "nvidia" / "cu13" / "lib",
+        site1 / "nvidia" / "cublas" / "lib",
+        site1 / "nvidia" / "nolib",
+        site2 / "nvidia" / "cu13" / "lib",
+        tmp_path / "env1",
+    ]:
+        folder.mkdir(parents=True)
+    (site1 / "nvidia" / "__init__.py").write_text("")  # files are not folders to search
+    env = {"RUSTGRAD_CUDA_LIB_DIR": os.pathsep.join([str(tmp_path / "env1"), "", "/env2"])}
+    path = ["", str(tmp_path / "absent"), str(site1), str(site2), str(site1)]
+    assert rg.cuda._library_dirs(env, path) == [
+        str(tmp_path / "env1"),
+        "/env2",
+        str(site1 / "nvidia" / "cu13" / "lib"),
+        str(site1 / "nvidia" / "cublas" / "lib"),
+        str(site1 / "nvidia" / "cuda_nvrtc" / "lib"),
+        str(site2 / "nvidia" / "cu13" / "lib"),
+    ]
+    assert rg.cuda._library_dirs({}, []) == []
+
+
+def test_device_arguments():
+    index = rg.cuda._device_index
+    assert index(None) is None
+    assert index(0) == 0 and index(2) == 2
+    assert index("cuda") is None
+    assert index("cuda:1") == 1
+    assert index(rg.device("cuda", 3)) == 3
+    assert index(rg.device("cuda:0")) == 0
+    for bad in ("cpu", rg.device("cpu")):
+        with raises(ValueError, "Expected a cuda device, but got: cpu"):
+            index(bad)
+        with raises(ValueError, "Expected a cuda device"):
+            rg.cuda.memory_allocated(bad)
+    for bad in (1.5, True, [0]):
+        with raises(TypeError, "device must be"):
+            index(bad)
+
+
+# ================================================================= without a GPU
+
+
+@no_gpu
+def test_queries_without_gpu():
+    assert rg.cuda.is_available() is False
+    assert rg.cuda.device_count() == 0
+    assert _core._cuda_unavailable_reason().strip()
+
+
+@no_gpu
+@pytest.mark.parametrize(
+    "query",
+    [
+        rg.cuda.synchronize,
+        rg.cuda.memory_allocated,
+        rg.cuda.max_memory_allocated,
+        rg.cuda.reset_peak_memory_stats,
+        rg.cuda.memory_reserved,
+        rg.cuda.get_device_name,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_device_queries_raise_the_reason(query):
+    with raises(RuntimeError, _core._cuda_unavailable_reason()):
+        query()
+    with raises(RuntimeError, _core._cuda_unavailable_reason()):
+        query(0)
+
+
+@no_gpu
+def test_seeding_and_empty_cache_do_not_raise():
+    rg.cuda.manual_seed(0)
+    rg.cuda.manual_seed_all(1)
+    rg.cuda.empty_cache()
+    rg.manual_seed(5)
+    a = rg.rand(3)
+    rg.manual_seed(5)
+    assert rg.rand(3).tolist() == a.tolist()  # the CPU generator is still seeded
+
+
+def _cpu_tensor():
+    return rg.tensor([1.0, 2.0])
+
+
+TO_CUDA = {
+    "cuda()": lambda: _cpu_tensor().cuda(),
+    "cuda(0)": lambda: _cpu_tensor().cuda(0),
+    "to('cuda')": lambda: _cpu_tensor().to("cuda"),
+    "to('cuda:0')": lambda: _cpu_tensor().to("cuda:0"),
+    "to(device)": lambda: _cpu_tensor().to(rg.device("cuda:0")),
+    "to(device=)": lambda: _cpu_tensor().to(device="cuda"),
+    "to('cuda', dtype)": lambda: _cpu_tensor().to("cuda", rg.float64),
+    "requires_grad.cuda()": lambda: _cpu_tensor().requires_grad_().cuda(),
+    "tensor": lambda: rg.tensor([1.0], device="cuda"),
+    "zeros": lambda: rg.zeros(2, device="cuda"),
+    "zeros(device)": lambda: rg.zeros(2, device=rg.device("cuda", 0)),
+    "ones": lambda: rg.ones(2, 3, device="cuda"),
+    "full": lambda: rg.full((2,), 1.5, device="cuda"),
+    "empty": lambda: rg.empty(2, device="cuda"),
+    "zeros_like": lambda: rg.zeros_like(_cpu_tensor(), device="cuda"),
+    "ones_like": lambda: rg.ones_like(_cpu_tensor(), device="cuda"),
+    "rand": lambda: rg.rand(2, device="cuda"),
+    "randn": lambda: rg.randn(2, device="cuda"),
+    "arange": lambda: rg.arange(3, device="cuda"),
+    "linspace": lambda: rg.linspace(0, 1, 3, device="cuda"),
+    "eye": lambda: rg.eye(2, device="cuda"),
+    "Linear.cuda()": lambda: nn.Linear(2, 2).cuda(),
+    "Linear.to('cuda')": lambda: nn.Linear(2, 2).to("cuda"),
+    "Linear(device=)": lambda: nn.Linear(2, 2, device="cuda"),
+    "load(map_location)": lambda: _load_to_cuda(),
+}
+
+
+def _load_to_cuda():
+    import io
+
+    buf = io.BytesIO()
+    rg.save({"x": _cpu_tensor()}, buf)
+    buf.seek(0)
+    return rg.load(buf, map_location="cuda")
+
+
+@no_gpu
+@pytest.mark.parametrize("case", list(TO_CUDA))
+def test_moving_to_cuda_raises_the_reason(case):
+    reason = _core._cuda_unavailable_reason()
+    assert reason.strip()
+    with raises(RuntimeError, reason):
+        TO_CUDA[case]()
+
+
+@no_gpu
+def test_failed_module_move_leaves_it_on_the_cpu():
+    lin = nn.Linear(2, 2)
+    with raises(RuntimeError):
+        lin.cuda()
+    assert all(not p.is_cuda and isinstance(p, nn.Parameter) for p in lin.parameters())
+    assert lin(rg.ones(1, 2)).shape == (1, 2)
+
+
+# ================================================================= on a GPU: every op vs the CPU
+
+
+def _draw(rng, kind, shape):
+    if kind == "n":  # any real
+        return rng.standard_normal(shape)
+    if kind == "p":  # positive, away from 0
+        return rng.uniform(0.5, 2.0, shape)
+    if kind == "z":  # away from 0 and from +-0.5 (abs, relu, clamp kinks)
+        mag = rng.uniform(0.1, 1.5, shape)
+        mag = np.where(np.abs(mag - 0.5) < 0.05, mag + 0.1, mag)
+        return mag * rng.choice([-1.0, 1.0], shape)
+    raise ValueError(kind)
+
+
+def _assigned(t, index, value):
+    t[index] = value
+    return t
+
+
+def _assign(a, index, value):
+    """A copy of ``a`` (recorded in the graph) with ``value`` written at ``index``."""
+    return _assigned(a * 1.0, index, value)
+
+
+def _inplace_chain(a, b, p):
+    y = a * 1.0
+    y.add_(b)
+    y.mul_(b)
+    y.sub_(b, alpha=0.5)
+    y.div_(p)
+    y += 0.25
+    y *= p
+    y.clamp_(-1.0, 1.0)
+    return y
+
+
+def _on(t, values, dtype=None):
+    """A constant tensor on ``t``'s device (``t``'s dtype unless given)."""
+    return rg.tensor(values, dtype=dtype or t.dtype, device=t.device)
+
+
+def _index(t, values):
+    return rg.tensor(values, device=t.device)
+
+
+N23, N3, P23, Z34 = ("n", (2, 3)), ("n", (3,)), ("p", (2, 3)), ("z", (3, 4))
+
+# id: (function of the leaves, (kind, shape) of each leaf)
+OPS = {
+    # unary, elementwise
+    "neg": (lambda a: -a, [N23]),
+    "abs": (lambda a: a.abs(), [Z34]),
+    "exp": (lambda a: a.exp(), [N23]),
+    "log": (lambda a: a.log(), [P23]),
+    "sqrt": (lambda a: a.sqrt(), [P23]),
+    "tanh": (lambda a: a.tanh(), [N23]),
+    "sigmoid": (lambda a: a.sigmoid(), [N23]),
+    "relu": (lambda a: a.relu(), [Z34]),
+    "clamp": (lambda a: a.clamp(-0.5, 0.5), [Z34]),
+    "clamp_min": (lambda a: a.clamp(min=-0.5), [Z34]),
+    "clamp_max": (lambda a: rg.clamp(a, max=0.5), [Z34]),
+    "clip": (lambda a: a.clip(-0.5, 0.5), [Z34]),
+    "pow_2": (lambda a: a**2, [N23]),
+    "pow_3": (lambda a: a.pow(3), [N23]),
+    "pow_2.5": (lambda a: a**2.5, [P23]),
+    "pow_-1.5": (lambda a: a**-1.5, [P23]),
+    "rpow": (lambda a: 2.0**a, [N23]),
+    "exp_transposed": (lambda a: a.t().exp(), [("n", (3, 4))]),
+    "sqrt_strided": (lambda a: a[:, ::2].sqrt(), [("p", (3, 6))]),
+    "tanh_expanded": (lambda a: a.expand(4, 2, 3).tanh(), [N23]),
+    "sigmoid_permuted": (lambda a: a.permute(2, 0, 1).sigmoid(), [("n", (2, 3, 4))]),
+    "exp_0dim": (lambda a: a.exp(), [("n", ())]),
+    # binary, elementwise, with broadcasting and Python numbers
+    "add": (lambda a, b: a + b, [N23, N23]),
+    "add_bcast": (lambda a, b: a + b, [("n", (4, 1, 3)), ("n", (2, 1))]),
+    "add_alpha": (lambda a, b: a.add(b, alpha=2.5), [N23, N3]),
+    "sub": (lambda a, b: a - b, [N23, N3]),
+    "sub_alpha": (lambda a, b: a.sub(b, alpha=-0.5), [N3, N23]),
+    "mul": (lambda a, b: a * b, [("n", (2, 1)), ("n", (1, 3))]),
+    "div": (lambda a, b: a / b, [N23, ("p", (3,))]),
+    "div_bcast_left": (lambda a, b: a / b, [N3, ("p", (4, 3))]),
+    "pow_tensor": (lambda a, b: a**b, [P23, N23]),
+    "pow_0dim_exponent": (lambda a, b: a.pow(b), [P23, ("n", ())]),
+    "maximum": (lambda a, b: a.maximum(b), [N23, N23]),
+    "minimum": (lambda a, b: a.minimum(b), [N23, N3]),
+    "mul_0dim": (lambda a, b: a * b, [N23, ("n", ())]),
+    "scalars": (lambda a: (a + 2.5) * 3.0 - 1.5 / (a * a + 1.0) + 2 * a - a / 4.0, [N23]),
+    "rsub_rdiv": (lambda a: 2.5 - 4.0 / a, [P23]),
+    "add_transposed": (lambda a, b: a.t() + b, [("n", (3, 2)), N23]),
+    "mul_strided": (lambda a, b: a[:, ::2] * b[::2], [("n", (2, 6)), ("n", (4, 3))]),
+    "sub_transposed_bcast": (lambda a, b: a.transpose(0, 2) - b, [("n", (4, 3, 2)), ("n", (4,))]),
+    "div_both_noncontig": (lambda a, b: a.t() / b[:, 1::2], [("n", (3, 2)), ("p", (2, 6))]),
+    # where
+    "where": (lambda a, b: rg.where(a > b, a, b), [N23, N3]),
+    "where_scalar": (lambda a: rg.where(a > 0, a, 0.0), [Z34]),
+    "where_bcast_cond": (lambda a, b: rg.where(b > 0, a * 2.0, a.exp() + b), [N23, ("n", (2, 1))]),
+    # reductions
+    "sum": (lambda a: a.sum(), [("n", (2, 3, 4))]),
+    "sum_dim": (lambda a: a.sum(1), [("n", (2, 3, 4))]),
+    "sum_dims_keepdim": (lambda a: a.sum((0, 2), keepdim=True), [("n", (2, 3, 4))]),
+    "sum_last_dim": (lambda a: rg.sum(a, -1), [("n", (2, 3, 4))]),
+    "sum_transposed": (lambda a: a.transpose(0, 2).sum(1), [("n", (2, 3, 4))]),
+    "mean": (lambda a: a.mean(), [("n", (2, 3, 4))]),
+    "mean_dim": (lambda a: a.mean(dim=-1), [("n", (2, 3, 4))]),
+    "mean_keepdim": (lambda a: a.mean((0, 1), keepdim=True), [("n", (2, 3, 4))]),
+    "max": (lambda a: a.max(), [("n", (3, 4))]),
+    "min": (lambda a: a.min(), [("n", (3, 4))]),
+    "max_dim": (lambda a: a.max(1).values, [("n", (3, 4))]),
+    "max_dim_middle": (lambda a: a.max(dim=1, keepdim=True)[0], [("n", (2, 3, 4))]),
+    "min_dim": (lambda a: a.min(0).values, [("n", (3, 4))]),
+    "max_dim_transposed": (lambda a: a.t().max(1).values, [("n", (3, 4))]),
+    "softmax": (lambda a: a.softmax(1), [("n", (3, 4))]),
+    "softmax_dim0": (lambda a: rg.softmax(a, 0), [("n", (3, 4))]),
+    "softmax_middle": (lambda a: a.softmax(1), [("n", (2, 3, 4))]),
+    "softmax_transposed": (lambda a: a.t().softmax(-1), [("n", (3, 4))]),
+    "softmax_large": (lambda a: (a * 300.0).softmax(-1), [("n", (2, 5))]),
+    "log_softmax": (lambda a: a.log_softmax(-1), [("n", (3, 4))]),
+    "log_softmax_dim0": (lambda a: rg.log_softmax(a, dim=0), [("n", (3, 4))]),
+    "log_softmax_middle": (lambda a: a.log_softmax(1), [("n", (2, 3, 4))]),
+    "log_softmax_large": (lambda a: (a * 300.0).log_softmax(1), [("n", (2, 5))]),
+    # matrix products
+    "dot": (lambda a, b: a @ b, [N3, N3]),
+    "mv": (lambda a, b: a @ b, [N23, N3]),
+    "vm": (lambda a, b: a @ b, [N3, ("n", (3, 4))]),
+    "mm": (lambda a, b: a @ b, [N23, ("n", (3, 4))]),
+    "mm_function": (lambda a, b: rg.mm(a, b) + rg.matmul(a, b), [N23, ("n", (3, 4))]),
+    "mm_odd_sizes": (lambda a, b: a @ b, [("n", (33, 65)), ("n", (65, 17))]),
+    "bmm": (lambda a, b: a @ b, [("n", (5, 2, 3)), ("n", (5, 3, 4))]),
+    "matmul_bcast": (lambda a, b: a @ b, [("n", (2, 1, 3, 4)), ("n", (5, 4, 2))]),
+    "matmul_batch_by_matrix": (lambda a, b: a @ b, [("n", (5, 2, 3)), ("n", (3, 4))]),
+    "matmul_matrix_by_batch": (lambda a, b: a @ b, [N23, ("n", (5, 3, 4))]),
+    "matmul_batch_by_vector": (lambda a, b: a @ b, [("n", (5, 2, 3)), N3]),
+    "matmul_vector_by_batch": (lambda a, b: a @ b, [N3, ("n", (5, 3, 4))]),
+    "mm_transposed": (lambda a, b: a.t() @ b.t(), [("n", (3, 2)), ("n", (4, 3))]),
+    "bmm_transposed": (lambda a, b: a.transpose(-1, -2) @ b, [("n", (5, 3, 2)), ("n", (5, 3, 4))]),
+    "mm_strided": (lambda a, b: a[:, ::2] @ b[1::2], [("n", (2, 6)), ("n", (6, 4))]),
+    "mm_expanded": (lambda a, b: a.expand(3, 2, 3) @ b, [N23, ("n", (3, 3, 4))]),
+    # indexing (reads)
+    "index_int": (lambda a: a[1], [("n", (4, 5))]),
+    "index_neg_int": (lambda a: a[-1, 2], [("n", (4, 5))]),
+    "index_slices": (lambda a: a[1:3, ::2], [("n", (4, 5))]),
+    "index_neg_slice": (lambda a: a[-2:, :-1], [("n", (4, 5))]),
+    "index_ellipsis_none": (lambda a: a[..., None, 1], [("n", (2, 3, 4))]),
+    "index_list": (lambda a: a[[0, 2, 0]], [("n", (4, 5))]),
+    "index_list_dim1": (lambda a: a[:, [4, 1, 4]], [("n", (4, 5))]),
+    "index_tensor": (lambda a: a[_index(a, [3, 1, 3, 3])], [("n", (4, 5))]),
+    "index_tensor_negative": (lambda a: a[_index(a, [-1, 0, -1])], [("n", (4, 5))]),
+    "index_tensor_on_cpu": (lambda a: a[rg.tensor([2, 0, 2])], [("n", (4, 5))]),
+    "index_rows_cols": (lambda a: a[_index(a, [0, 1, 3]), _index(a, [2, 0, 4])], [("n", (4, 5))]),
+    "index_mixed": (lambda a: a[1:, [0, 0, 2]], [("n", (4, 5))]),
+    "index_mask": (lambda a: a[a > 0], [("n", (4, 5))]),
+    "index_transposed": (lambda a: a.t()[_index(a, [1, 1, 0])], [("n", (4, 5))]),
+    # indexing (writes), differentiable through a copy
+    "setitem_row": (lambda a, b: _assign(a, 1, b), [("n", (4, 5)), ("n", (5,))]),
+    "setitem_column": (lambda a, b: _assign(a, (slice(None), 2), b), [("n", (4, 5)), ("n", (4,))]),
+    "setitem_block": (lambda a, b: _assign(a, (slice(1, 3), slice(0, 2)), b), [Z34, ("n", (2, 2))]),
+    "setitem_strided": (lambda a, b: _assign(a, slice(None, None, 2), b), [Z34, ("n", (2, 4))]),
+    "setitem_bcast": (lambda a, b: _assign(a, slice(1, None), b), [Z34, ("n", (4,))]),
+    "setitem_scalar": (lambda a: _assign(a, (1, slice(1, None)), 5.0), [Z34]),
+    "setitem_tensor_index": (lambda a, b: _assign(a, _index(a, [0, 2]), b), [Z34, ("n", (2, 4))]),
+    "setitem_mask": (lambda a: _assign(a, a > 0, 0.0), [Z34]),
+    # joining and views
+    "cat": (lambda a, b: rg.cat([a, b]), [N23, ("n", (1, 3))]),
+    "cat_dim1": (lambda a, b: rg.cat((a, b), dim=1), [N23, ("n", (2, 2))]),
+    "cat_noncontig": (lambda a, b: rg.cat([a.t(), b], -1), [("n", (3, 2)), ("n", (2, 4))]),
+    "cat_same_twice": (lambda a: rg.cat([a, a * 2.0, a]), [N23]),
+    "stack": (lambda a, b: rg.stack([a, b]), [N23, N23]),
+    "stack_dim1": (lambda a, b: rg.stack([a, b], 1), [N23, N23]),
+    "stack_last": (lambda a, b: rg.stack([a.t(), b], dim=-1), [("n", (3, 2)), N23]),
+    "contiguous": (lambda a: a.t().contiguous(), [N23]),
+    "reshape_noncontig": (lambda a: a.permute(2, 0, 1).reshape(-1), [("n", (2, 3, 4))]),
+    "flatten_views": (lambda a: a.unsqueeze(0).expand(2, 3, 2).flatten(1), [("n", (3, 2))]),
+    "squeeze_view": (lambda a: a.squeeze().view(3, 1) * 2.0, [("n", (1, 3, 1))]),
+    "clone": (lambda a: a.t().clone(), [N23]),
+    # in-place ops recorded in the graph
+    "inplace_chain": (_inplace_chain, [N23, N23, P23]),
+    # dtype casts
+    "to_float64": (lambda a: (a.double() * 3.0).sum(1), [N23]),
+    "to_float32": (lambda a: a.float().exp(), [N23]),
+    # nn.functional
+    "linear": (lambda x, w, b: F.linear(x, w, b), [("n", (4, 3)), N23, ("n", (2,))]),
+    "mse_loss": (lambda a, b: F.mse_loss(a, b), [N23, N23]),
+    "cross_entropy": (lambda a: F.cross_entropy(a, _index(a, [0, 2, 1, 2])), [("n", (4, 3))]),
+    "cross_entropy_options": (
+        lambda a: F.cross_entropy(
+            a,
+            _index(a, [0, -100, 1, 2]),
+            weight=_on(a, [0.2, 0.3, 0.5]),
+            label_smoothing=0.1,
+        ),
+        [("n", (4, 3))],
+    ),
+    "nll_loss_sum": (
+        lambda a: F.nll_loss(a.log_softmax(1), _index(a, [1, 1, 0]), reduction="sum"),
+        [("n", (3, 4))],
+    ),
+    "mlp": (
+        lambda x, w1, b1, w2: ((x @ w1 + b1).tanh() @ w2).log_softmax(1),
+        [("n", (6, 4)), ("n", (4, 5)), ("n", (5,)), ("n", (5, 3))],
+    ),
+}
+
+
+def _leaves(arrays, device):
+    return [rg.tensor(a).to(device).requires_grad_() for a in arrays]
+
+
+@cuda
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", list(OPS))
+def test_op_matches_cpu(case, dtype):
+    fn, specs = OPS[case]
+    rng = np.random.default_rng(zlib.crc32(case.encode()))
+    arrays = [_draw(rng, kind, shape).astype(dtype) for kind, shape in specs]
+    cpu_leaves, dev_leaves = _leaves(arrays, "cpu"), _leaves(arrays, "cuda")
+    cpu_out, dev_out = fn(*cpu_leaves), fn(*dev_leaves)
+    # float32 tolerances wherever float32 arithmetic is involved
+    tol = TOL["float64" if dtype == "float64" and cpu_out.dtype == rg.float64 else "float32"]
+
+    assert str(dev_out.device) == "cuda:0" and dev_out.is_cuda
+    assert dev_out.dtype == cpu_out.dtype
+    assert dev_out.shape == cpu_out.shape
+    assert_close(dev_out.cpu(), cpu_out, **tol)
+
+    upstream = rg.tensor(rng.standard_normal(tuple(cpu_out.shape))).to(cpu_out.dtype)
+    cpu_out.backward(upstream)
+    dev_out.backward(upstream.to("cuda"))
+    for cpu_leaf, dev_leaf in zip(cpu_leaves, dev_leaves):
+        assert dev_leaf.grad is not None
+        assert str(dev_leaf.grad.device) == "cuda:0"
+        assert dev_leaf.grad.dtype == cpu_leaf.grad.dtype
+        assert_close(dev_leaf.grad.cpu(), cpu_leaf.grad, **tol)
+
+
+def _exact_inputs(seed):
+    """float64 x, y (with some equal entries), int64 i, j, bool m, all of shape (3, 4)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((3, 4)) * 3.0
+    y = np.where(rng.random((3, 4)) < 0.3, x, rng.standard_normal((3, 4)) * 3.0)
+    i = rng.integers(-5, 6, (3, 4))
+    j = rng.integers(-5, 6, (3, 4))
+    m = rng.random((3, 4)) < 0.5
+    return x, y, i, j, m
+
+
+# Ops without gradients (comparisons, indices, integer and bool arithmetic): results must be
+# equal, not close.
+EXACT = {
+    "eq": lambda x, y, i, j, m: x == y,
+    "ne": lambda x, y, i, j, m: x.ne(y),
+    "lt": lambda x, y, i, j, m: x < y,
+    "le": lambda x, y, i, j, m: x <= y,
+    "gt": lambda x, y, i, j, m: x > y[0],
+    "ge": lambda x, y, i, j, m: x[:, :1] >= y,
+    "lt_scalar": lambda x, y, i, j, m: x < 0.5,
+    "eq_int_scalar": lambda x, y, i, j, m: i == 2,
+    "gt_int": lambda x, y, i, j, m: i > j,
+    "le_int_float": lambda x, y, i, j, m: i <= x,
+    "and": lambda x, y, i, j, m: m & (x > 0),
+    "or": lambda x, y, i, j, m: m | (i > 0),
+    "invert": lambda x, y, i, j, m: ~m,
+    "argmax": lambda x, y, i, j, m: x.argmax(),
+    "argmax_dim": lambda x, y, i, j, m: x.argmax(1),
+    "argmin_dim_keepdim": lambda x, y, i, j, m: x.argmin(0, keepdim=True),
+    "argmax_transposed": lambda x, y, i, j, m: x.t().argmax(1),
+    "max_indices": lambda x, y, i, j, m: x.max(1)[1],
+    "min_indices": lambda x, y, i, j, m: x.min(dim=0).indices,
+    "int_arith": lambda x, y, i, j, m: i * 3 + j - 1,
+    "int_neg_abs": lambda x, y, i, j, m: -i + j.abs(),
+    "int_clamp": lambda x, y, i, j, m: i.clamp(-2, 2),
+    "int_relu": lambda x, y, i, j, m: i.relu(),
+    "int_sum": lambda x, y, i, j, m: i.sum(),
+    "int_sum_dim": lambda x, y, i, j, m: i.sum(0),
+    "int_max": lambda x, y, i, j, m: i.max(),
+    "int_min_dim": lambda x, y, i, j, m: i.t().min(1).values,
+    "int_div": lambda x, y, i, j, m: i / (j.abs() + 1),
+    "int_maximum": lambda x, y, i, j, m: i.maximum(j),
+    "bool_sum": lambda x, y, i, j, m: m.sum(),
+    "bool_sum_dim": lambda x, y, i, j, m: m.sum(1),
+    "to_long": lambda x, y, i, j, m: x.long(),
+    "int_to_float": lambda x, y, i, j, m: i.float() * 0.5,
+    "bool_to_long": lambda x, y, i, j, m: m.long(),
+    "to_bool": lambda x, y, i, j, m: (x * (x > 0)).bool(),
+    "where_int": lambda x, y, i, j, m: rg.where(m, i, j),
+    "where_int_scalar": lambda x, y, i, j, m: rg.where(i == j, 0, i),
+    "cat_int": lambda x, y, i, j, m: rg.cat([i, j], 1),
+    "stack_bool": lambda x, y, i, j, m: rg.stack([m, ~m]),
+    "index_int_tensor": lambda x, y, i, j, m: i[_index(i, [2, 0])],
+    "index_int_by_int": lambda x, y, i, j, m: x[0][i[0].abs().clamp(0, 3)],
+    "mask_select": lambda x, y, i, j, m: x[m],
+    "int_setitem": lambda x, y, i, j, m: _assigned(i * 1, m, 7),
+    "int_contiguous": lambda x, y, i, j, m: i.t().contiguous(),
+    "sum_dtype": lambda x, y, i, j, m: i.sum(dtype=rg.float64),
+}
+
+
+@cuda
+@pytest.mark.parametrize("case", list(EXACT))
+def test_exact_op_matches_cpu(case):
+    arrays = _exact_inputs(zlib.crc32(case.encode()))
+    cpu = EXACT[case](*[rg.tensor(a) for a in arrays])
+    dev = EXACT[case](*[rg.tensor(a).cuda() for a in arrays])
+    assert dev.is_cuda
+    assert dev.dtype == cpu.dtype and dev.shape == cpu.shape
+    if cpu.is_floating_point():
+        assert_close(dev.cpu(), cpu, rtol=1e-15)
+    else:
+        np.testing.assert_array_equal(dev.cpu().numpy(), cpu.numpy())
+
+
+@cuda
+def test_noncontiguous_leaves_on_device():
+    rng = np.random.default_rng(3)
+    base_a = rng.standard_normal((4, 3))
+    base_b = rng.standard_normal((3, 8))
+    results = {}
+    for dev in ("cpu", "cuda"):
+        a = rg.tensor(base_a).to(dev).t().detach().requires_grad_()
+        b = rg.tensor(base_b).to(dev)[:, ::2].detach().requires_grad_()
+        assert not a.is_contiguous() and not b.is_contiguous() and a.is_leaf
+        out = (a * b).exp().sum(1) + (a @ b.t()).tanh().sum(1) + rg.where(a > b, a, b).sum(1)
+        out.backward(rg.ones(3, dtype=rg.float64).to(dev))
+        results[dev] = (out, a.grad, b.grad)
+    for cpu_t, dev_t in zip(results["cpu"], results["cuda"]):
+        assert dev_t.is_cuda
+        assert_close(dev_t.cpu(), cpu_t, **TOL["float64"])
+
+
+# ----------------------------------------------------------------- big tensors
+
+BIG = (1025, 1031)  # about a million elements, neither side a multiple of a block size
+
+BIG_OPS = {
+    "add_bcast": lambda a, b: a[:, :1] + b[:1],
+    "exp_transposed": lambda a, b: a.t().exp() * b.t(),
+    "tanh_strided": lambda a, b: a[::2, 1::3].tanh(),
+    "sum": lambda a, b: (a * b).sum(),
+    "sum_dim0": lambda a, b: a.sum(0),
+    "sum_dim1": lambda a, b: a.sum(1, keepdim=True),
+    "mean_transposed": lambda a, b: a.t().mean(1),
+    "max_dim": lambda a, b: a.max(1).values + a.min(0).values.sum(),
+    "max_all": lambda a, b: a.max() - b.min(),
+    "softmax": lambda a, b: a.softmax(1),
+    "log_softmax_dim0": lambda a, b: a.log_softmax(0),
+    "matmul": lambda a, b: a[:257, :129] @ b[:129, :263],
+    "index_rows": lambda a, b: a[_index(a, list(range(1024, -1, -3)))],
+    "cat": lambda a, b: rg.cat([a[:, :1000], b.t()[:1025, :31]], 1),
+}
+
+
+@cuda
+@pytest.mark.parametrize("case", list(BIG_OPS))
+def test_big_op_matches_cpu_float64(case):
+    rng = np.random.default_rng(zlib.crc32(case.encode()))
+    arrays = [rng.standard_normal(BIG) for _ in range(2)]
+    cpu_leaves, dev_leaves = _leaves(arrays, "cpu"), _leaves(arrays, "cuda")
+    cpu_out, dev_out = BIG_OPS[case](*cpu_leaves), BIG_OPS[case](*dev_leaves)
+    tol = {"rtol": 1e-10, "atol": 1e-11}  # sums of up to a million terms
+    assert dev_out.is_cuda and dev_out.shape == cpu_out.shape
+    assert_close(dev_out.cpu(), cpu_out, **tol)
+    upstream = rng.standard_normal(tuple(cpu_out.shape))
+    cpu_out.backward(rg.tensor(upstream))
+    dev_out.backward(rg.tensor(upstream).cuda())
+    for cpu_leaf, dev_leaf in zip(cpu_leaves, dev_leaves):
+        if cpu_leaf.grad is None:  # an input the op does not use
+            assert dev_leaf.grad is None
+            continue
+        assert dev_leaf.grad.is_cuda
+        assert_close(dev_leaf.grad.cpu(), cpu_leaf.grad, **tol)
+
+
+@cuda
+def test_big_float32_elementwise_matches_cpu():
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal(BIG).astype(np.float32)
+    b = rng.standard_normal(BIG).astype(np.float32)
+
+    def ops(x, y):
+        return [
+            x + y,
+            x * y,
+            (x * 0.5).exp(),
+            x.relu(),
+            x.t().sigmoid(),
+            (y.abs() + 0.5).log(),
+            rg.where(x > y, x, y * 2.0),
+            x[:, 3:-3:2] - y[:, 3:-3:2].t().t(),
+            x.softmax(1),
+        ]
+
+    cpu = ops(rg.tensor(a), rg.tensor(b))
+    dev = ops(rg.tensor(a).cuda(), rg.tensor(b).cuda())
+    for k, (c, d) in enumerate(zip(cpu, dev)):
+        assert d.is_cuda and d.dtype == rg.float32, k
+        # softmax values are about 1e-3: a relative comparison only
+        assert_close(d.cpu(), c, rtol=1e-5, atol=0.0 if k == 8 else 1e-6)
+
+
+@cuda
+def test_float32_sums_within_the_rounding_bound():
+    # |computed - exact| <= n * u * sum(|x|) for any order of summation.
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal(BIG).astype(np.float32)
+    x64 = x.astype(np.float64)
+    t = rg.tensor(x).cuda()
+    for out, exact, absum, n in [
+        (t.sum(), x64.sum(), np.abs(x64).sum(), x.size),
+        (t.sum(0), x64.sum(0), np.abs(x64).sum(0), BIG[0]),
+        (t.sum(1), x64.sum(1), np.abs(x64).sum(1), BIG[1]),
+        (t.t().mean(0), x64.mean(1), np.abs(x64).mean(1), BIG[1]),
+    ]:
+        assert out.is_cuda and out.dtype == rg.float32
+        err = np.abs(out.cpu().numpy().astype(np.float64) - exact)
+        assert (err <= (n + 2) * U32 * absum).all(), (err / absum).max()
+
+
+@cuda
+@pytest.mark.parametrize("shape", [(257, 129, 263), (64, 1024, 64), (8, 3, 5, 7)], ids=str)
+def test_float32_matmul_is_true_float32(shape):
+    # The bound above, per output element: TF32 inputs (10-bit mantissas) would break it
+    # (where k is small enough: their error grows as sqrt(k), the bound as k).
+    *batch, m, k, n = shape
+    rng = np.random.default_rng(13)
+    a = rng.standard_normal((*batch, m, k)).astype(np.float32)
+    b = rng.standard_normal((*batch, k, n)).astype(np.float32)
+    exact = a.astype(np.float64) @ b.astype(np.float64)
+    bound = (k + 2) * U32 * (np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64))
+    for dev in ("cpu", "cuda"):
+        out = rg.tensor(a).to(dev) @ rg.tensor(b).to(dev)
+        assert out.device.type == dev and out.dtype == rg.float32
+        err = np.abs(out.cpu().numpy().astype(np.float64) - exact)
+        assert (err <= bound).all(), f"{dev}: worst error/bound {(err / bound).max():.3g}"
+
+
+@cuda
+def test_empty_tensors_on_device():
+    empty = rg.zeros(0, 3, device="cuda")
+    assert (empty + 1.0).shape == (0, 3)
+    assert (empty.exp() * empty).is_cuda
+    assert empty.sum(0).cpu().tolist() == [0.0, 0.0, 0.0]
+    assert (empty @ rg.ones(3, 4, device="cuda")).shape == (0, 4)
+    product = rg.ones(2, 0, device="cuda") @ rg.ones(0, 3, device="cuda")
+    assert product.is_cuda and product.cpu().tolist() == [[0.0] * 3] * 2
+    joined = rg.cat([empty, rg.ones(2, 3, device="cuda")])
+    assert joined.is_cuda and joined.cpu().tolist() == [[1.0] * 3] * 2
+    assert rg.zeros(0, device="cuda").cpu().tolist() == []
+
+
+# ----------------------------------------------------------------- in-place ops
+
+INPLACE = {
+    "add_": lambda t, o: t.add_(o),
+    "add_alpha": lambda t, o: t.add_(o, alpha=-0.5),
+    "add_row": lambda t, o: t.add_(o[0]),
+    "add_0dim": lambda t, o: t.add_(o[1, 2]),
+    "add_0dim_cpu": lambda t, o: t.add_(rg.tensor(1.5, dtype=rg.float64)),
+    "sub_alpha": lambda t, o: t.sub_(o, alpha=2.0),
+    "mul_": lambda t, o: t.mul_(o),
+    "div_": lambda t, o: t.div_(o.abs() + 1.0),
+    "iadd_number": lambda t, o: t.__iadd__(1.5),
+    "imul": lambda t, o: t.__imul__(o),
+    "isub": lambda t, o: t.__isub__(o),
+    "itruediv_number": lambda t, o: t.__itruediv__(3.0),
+    "clamp_": lambda t, o: t.clamp_(-0.5, 0.5),
+    "clamp_min_": lambda t, o: t.clamp_(min=0.1),
+    "zero_": lambda t, o: t.zero_(),
+    "fill_": lambda t, o: t.fill_(2.5),
+    "fill_0dim": lambda t, o: t.fill_(o[2, 3]),
+    "copy_": lambda t, o: t.copy_(o.t().t()),
+    "copy_transposed": lambda t, o: t.copy_(o.t().contiguous().t()),
+    "copy_cast": lambda t, o: t.copy_(o.float()),
+    "copy_row": lambda t, o: t.copy_(o[1]),
+    "copy_from_cpu": lambda t, o: t.copy_(o.cpu()),
+    "setitem_slice": lambda t, o: t.__setitem__(slice(1, None), o[:2]),
+    "setitem_mask": lambda t, o: t.__setitem__(o > 0, 0.0),
+    "setitem_column": lambda t, o: t.__setitem__((slice(None), 0), 5.0),
+    "setitem_tensor_index": lambda t, o: t.__setitem__(_index(t, [0, 2]), o[:2]),
+    "setitem_rows_cols": lambda t, o: t.__setitem__((_index(t, [0, 2]), _index(t, [1, 3])), -1.0),
+    "setitem_0dim_value": lambda t, o: t.__setitem__((1, 2), o[0, 0]),
+    "mul_on_strided_view": lambda t, o: t[:, 1::2].mul_(o[:, ::2]),
+    "add_on_transposed_view": lambda t, o: t.t().add_(o.t()),
+    "zero_on_row_view": lambda t, o: t[1].zero_(),
+}
+
+
+@cuda
+@pytest.mark.parametrize("op", list(INPLACE))
+def test_inplace_matches_cpu(op):
+    rng = np.random.default_rng(zlib.crc32(op.encode()))
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    results = {}
+    for dev in ("cpu", "cuda"):
+        t, o = rg.tensor(a).to(dev), rg.tensor(b).to(dev)
+        version = t._version
+        INPLACE[op](t, o)
+        assert t._version > version
+        results[dev] = t
+    assert results["cuda"].is_cuda
+    assert_close(results["cuda"].cpu(), results["cpu"], **TOL["float64"])
+    assert not np.array_equal(results["cpu"].numpy(), a)  # the op did change something
+
+
+@cuda
+def test_inplace_after_save_is_caught_on_device():
+    x = rg.randn(3, device="cuda", requires_grad=True)
+    y = x.exp()
+    z = y * y
+    y.add_(1.0)
+    with raises(RuntimeError, "modified by an inplace operation"):
+        z.sum().backward()
+
+
+# ================================================================= devices, moves, creation
+
+
+@cuda
+@pytest.mark.parametrize("dtype", list(DTYPES))
+def test_round_trip_keeps_values_and_dtype(dtype):
+    rng = np.random.default_rng(0)
+    if dtype == "int64":
+        arr = rng.integers(-(2**62), 2**62, (3, 5))
+    elif dtype == "bool":
+        arr = rng.random((3, 5)) < 0.5
+    else:
+        arr = rng.standard_normal((3, 5)).astype(dtype)
+        arr.flat[:4] = [np.inf, -np.inf, np.nan, -0.0]
+    x = rg.tensor(arr)
+    y = x.cuda()
+    assert y.is_cuda and not x.is_cuda
+    assert str(y.device) == "cuda:0" and y.device.type == "cuda" and y.device.index == 0
+    assert y.device == rg.device("cuda:0")
+    assert y.dtype == DTYPES[dtype] and y.shape == x.shape
+    back = y.cpu()
+    assert not back.is_cuda and str(back.device) == "cpu"
+    assert back.dtype == DTYPES[dtype]
+    np.testing.assert_array_equal(back.numpy(), arr)
+    if dtype.startswith("float"):
+        assert np.signbit(back.numpy().flat[3])  # -0.0 stays negative
+    # non-contiguous sources and views both ways
+    np.testing.assert_array_equal(x.t().cuda().cpu().numpy(), arr.T)
+    np.testing.assert_array_equal(x[:, ::2].cuda().cpu().numpy(), arr[:, ::2])
+    np.testing.assert_array_equal(y[1:, 1::2].cpu().numpy(), arr[1:, 1::2])
+    np.testing.assert_array_equal(y.t().cpu().numpy(), arr.T)
+    if not dtype.startswith("float"):  # (nan != nan in lists)
+        assert y.tolist() == arr.tolist()
+
+
+@cuda
+def test_to_and_cuda_variants():
+    x = rg.tensor([1.0, 2.0])
+    target = rg.zeros(1, device="cuda")
+    for y in [
+        x.to("cuda"),
+        x.to("cuda:0"),
+        x.to(rg.device("cuda:0")),
+        x.to(rg.device("cuda", 0)),
+        x.to(device="cuda"),
+        x.cuda(),
+        x.cuda(0),
+        x.cuda("cuda:0"),
+        x.cuda(rg.device("cuda")),
+        x.to(target),
+    ]:
+        assert str(y.device) == "cuda:0" and y.dtype == rg.float32
+        assert y.cpu().tolist() == [1.0, 2.0]
+    both = x.to("cuda", rg.float64)
+    assert both.is_cuda and both.dtype == rg.float64
+    like = x.to(rg.zeros(1, dtype=rg.float64, device="cuda"))
+    assert like.is_cuda and like.dtype == rg.float64
+    on = x.cuda()
+    assert on.cuda() is on and on.to("cuda") is on and on.to(on) is on
+    assert x.cpu() is x and x.to("cpu") is x
+    assert on.cpu() is not on and not on.cpu().is_cuda
+    for cast, dtype in [
+        (on.double(), rg.float64),
+        (on.long(), rg.int64),
+        (on.bool(), rg.bool),
+        (on.to(rg.float64).float(), rg.float32),
+        (on.to(dtype=rg.int64), rg.int64),
+    ]:
+        assert cast.is_cuda and cast.dtype == dtype
+    with raises(RuntimeError):  # an ordinal past the last device
+        x.to(f"cuda:{rg.cuda.device_count()}")
+
+
+@cuda
+def test_moves_are_differentiable():
+    x = rg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.cuda() * rg.tensor([2.0, 3.0, 4.0], device="cuda")
+    assert y.is_cuda and y.requires_grad
+    assert node_name(y.grad_fn.next_functions[0][0]) == "ToCopyBackward0"
+    y.sum().backward()
+    assert not x.grad.is_cuda and x.grad.tolist() == [2.0, 3.0, 4.0]
+
+    w = rg.tensor([1.0, 2.0], device="cuda", requires_grad=True)
+    (w.cpu() ** 2).sum().backward()
+    assert w.grad.is_cuda and w.grad.cpu().tolist() == [2.0, 4.0]
+
+    z = rg.tensor([0.5], dtype=rg.float64, requires_grad=True)
+    (z.to("cuda", rg.float32) * 4.0).sum().backward()
+    assert z.grad.dtype == rg.float64 and not z.grad.is_cuda and z.grad.tolist() == [4.0]
+
+
+CREATION = {
+    "tensor_nested": lambda d: rg.tensor([[1.0, 2.0], [3.0, 4.0]], device=d),
+    "tensor_int": lambda d: rg.tensor([1, 2, 3], device=d),
+    "tensor_bool": lambda d: rg.tensor([True, False], device=d),
+    "tensor_numpy": lambda d: rg.tensor(np.arange(6.0).reshape(2, 3), device=d),
+    "tensor_0dim": lambda d: rg.tensor(3.5, device=d),
+    "tensor_dtype": lambda d: rg.tensor([1, 2], dtype=rg.float64, device=d),
+    "tensor_device_object": lambda d: rg.tensor([1.0], device=rg.device(d)),
+    "zeros": lambda d: rg.zeros(2, 3, device=d),
+    "zeros_tuple_int": lambda d: rg.zeros((2, 3), dtype=rg.int64, device=d),
+    "ones": lambda d: rg.ones(4, device=d),
+    "ones_bool": lambda d: rg.ones(2, dtype=rg.bool, device=d),
+    "full": lambda d: rg.full((2, 3), 1.5, device=d),
+    "full_int": lambda d: rg.full((2,), 7, device=d),
+    "zeros_like": lambda d: rg.zeros_like(rg.ones(2, 3, dtype=rg.float64), device=d),
+    "ones_like": lambda d: rg.ones_like(rg.ones(2, dtype=rg.int64), device=d),
+    "arange": lambda d: rg.arange(5, device=d),
+    "arange_float": lambda d: rg.arange(0, 1, 0.125, device=d),
+    "arange_float64": lambda d: rg.arange(-3, 3, 0.5, dtype=rg.float64, device=d),
+    "linspace": lambda d: rg.linspace(-1, 1, 7, device=d),
+    "eye": lambda d: rg.eye(3, 4, device=d),
+    "eye_float64": lambda d: rg.eye(3, dtype=rg.float64, device=d),
+}
+
+
+@cuda
+@pytest.mark.parametrize("case", list(CREATION))
+def test_creation_on_device(case):
+    cpu, dev = CREATION[case]("cpu"), CREATION[case]("cuda")
+    assert dev.is_cuda and str(dev.device) == "cuda:0"
+    assert dev.dtype == cpu.dtype and dev.shape == cpu.shape
+    if cpu.is_floating_point():  # a kernel may compute arange / linspace a rounding apart
+        assert_close(dev.cpu(), cpu, rtol=1e-6, atol=1e-7)
+    else:
+        assert dev.tolist() == cpu.tolist()
+
+
+@cuda
+def test_creation_defaults_and_requires_grad():
+    on = rg.ones(2, 3, dtype=rg.float64, device="cuda")
+    for like in (rg.zeros_like(on), rg.ones_like(on)):
+        assert like.is_cuda and like.dtype == rg.float64  # *_like follows the input's device
+    assert not rg.zeros_like(on, device="cpu").is_cuda
+    empty = rg.empty(2, 3, device="cuda")
+    assert empty.is_cuda and empty.shape == (2, 3)
+    for make in (rg.zeros, rg.ones, rg.rand, rg.randn, rg.empty):
+        leaf = make(2, device="cuda", requires_grad=True)
+        assert leaf.is_cuda and leaf.requires_grad and leaf.is_leaf
+    assert rg.zeros(2, device="cpu").device.type == "cpu"
+
+
+@cuda
+def test_full_like_on_device():
+    on = rg.ones(2, 3, dtype=rg.float64, device="cuda")
+    like = rg.full_like(on, 2.0)
+    assert like.is_cuda and like.dtype == rg.float64
+    assert like.cpu().tolist() == [[2.0] * 3] * 2
+    assert not rg.full_like(on, 1, device="cpu").is_cuda
+
+
+@cuda
+def test_mixing_devices_raises():
+    a = rg.ones(2, 3, device="cuda")
+    b = rg.ones(2, 3)
+    with raises(RuntimeError, MIXED_DEVICES + ", cuda:0 and cpu!"):
+        a + b
+    for mixed in [
+        lambda: b * a,
+        lambda: a - b,
+        lambda: a @ b.t(),
+        lambda: b.t() @ a,
+        lambda: rg.cat([a, b]),
+        lambda: rg.stack([b, a]),
+        lambda: rg.where(a > 0, a, b),
+        lambda: rg.where(b > 0, a, a),
+        lambda: a.maximum(b),
+        lambda: a > b,
+        lambda: a.add_(b),
+        lambda: a.mul_(b[0]),
+        lambda: F.mse_loss(a, b),
+    ]:
+        with raises(RuntimeError, MIXED_DEVICES):
+            mixed()
+    # A 0-dim CPU tensor goes with tensors on any device, as a Python number would.
+    two = rg.tensor(2.0)
+    for out in (a * two, two + a, a.pow(two), rg.where(a > 0, a, two)):
+        assert out.is_cuda
+    assert (a * two).cpu().tolist() == [[2.0] * 3] * 2
+    a.add_(rg.tensor(1.0))
+    assert a.cpu().tolist() == [[2.0] * 3] * 2
+
+
+@cuda
+def test_grads_live_on_the_device_and_accumulate():
+    x = rg.tensor([1.0, -2.0, 3.0], device="cuda", requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3.0).sum().backward()
+    assert x.grad.is_cuda and x.grad.cpu().tolist() == [5.0, -1.0, 9.0]
+    seen = []
+    y = x.exp()
+    y.register_hook(lambda g: seen.append(g.is_cuda))
+    y.retain_grad()
+    y.sum().backward()
+    assert seen == [True] and y.grad.is_cuda
+    x.grad = None
+    x.grad = rg.zeros(3, device="cuda")
+    with raises(RuntimeError, "assigned grad has data located on a different device"):
+        x.grad = rg.zeros(3)
+    with rg.no_grad():
+        x -= 0.5 * x.grad
+    assert x.is_cuda and x.is_leaf
+
+
+@cuda
+def test_double_backward_on_device():
+    vals = [0.5, -1.0, 2.0]
+    results = {}
+    for dev in ("cpu", "cuda"):
+        x = rg.tensor(vals, dtype=rg.float64, device=dev, requires_grad=True)
+        y = (x**3 * x.tanh()).sum()
+        (g,) = rg.autograd.grad(y, x, create_graph=True)
+        (gg,) = rg.autograd.grad((g * g).sum(), x)
+        results[dev] = (g, gg)
+    for cpu_t, dev_t in zip(*results.values()):
+        assert dev_t.is_cuda
+        assert_close(dev_t.cpu(), cpu_t, **TOL["float64"])
+    x = rg.tensor(vals, dtype=rg.float64, device="cuda", requires_grad=True)
+    (x**3).sum().backward(create_graph=True)
+    first = x.grad
+    assert first.requires_grad and first.is_cuda
+    x.grad = None
+    first.sum().backward()
+    assert_close(x.grad.cpu(), [6.0 * v for v in vals], **TOL["float64"])
+
+
+@cuda
+def test_gradgradcheck_on_device():
+    rg.manual_seed(0)
+    a = rg.randn(3, 4, dtype=rg.float64, device="cuda", requires_grad=True)
+    b = rg.randn(4, 2, dtype=rg.float64, device="cuda", requires_grad=True)
+    assert rg.autograd.gradgradcheck(lambda p, q: (p @ q).tanh() * p.sum(), (a, b))
+
+
+@cuda
+def test_custom_function_on_device():
+    class Cube(rg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3.0 * x * x
+
+    x = rg.tensor([1.0, -2.0], device="cuda", requires_grad=True)
+    y = Cube.apply(x)
+    assert y.is_cuda
+    y.sum().backward()
+    assert x.grad.is_cuda and x.grad.cpu().tolist() == [3.0, 12.0]
+
+
+# ================================================================= training
+
+
+def _model(dtype):
+    rg.manual_seed(0)
+    return nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 5)).to(dtype)
+
+
+def _train(device, opt_name, dtype, steps=5):
+    model = _model(dtype).to(device)
+    rng = np.random.default_rng(1)
+    x = rg.tensor(rng.standard_normal((64, 20))).to(device, dtype)
+    y = rg.tensor(rng.integers(0, 5, 64)).to(device)
+    if opt_name == "sgd":
+        opt = rg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    else:
+        opt = rg.optim.Adam(model.parameters(), lr=0.01)
+    loss_fn = nn.CrossEntropyLoss()
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return model, opt, losses
+
+
+@cuda
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_training_matches_cpu(opt_name, dtype):
+    cpu_model, _, cpu_losses = _train("cpu", opt_name, DTYPES[dtype])
+    dev_model, dev_opt, dev_losses = _train("cuda", opt_name, DTYPES[dtype])
+    assert dev_losses[-1] < dev_losses[0]
+    # float32 differences compound over the steps (Adam divides by sqrt of small moments)
+    tol = TOL["float64"] if dtype == "float64" else {"rtol": 1e-4, "atol": 1e-5}
+    assert_close(dev_losses, cpu_losses, **tol)
+    for cpu_p, dev_p in zip(cpu_model.parameters(), dev_model.parameters()):
+        assert dev_p.is_cuda and dev_p.grad.is_cuda
+        assert isinstance(dev_p, nn.Parameter) and dev_p.requires_grad and dev_p.is_leaf
+        assert_close(dev_p.detach().cpu(), cpu_p.detach(), **tol)
+    state = [t for s in dev_opt.state.values() for t in s.values() if isinstance(t, rg.Tensor)]
+    assert state and all(t.is_cuda for t in state)
+
+
+@cuda
+def test_module_moves_keep_parameters_and_grads():
+    model = nn.Linear(3, 2)
+    model.register_buffer("count", rg.tensor([3]))
+    params = list(model.parameters())
+    opt = rg.optim.SGD(model.parameters(), lr=0.5)  # built before the move
+    model(rg.randn(4, 3)).sum().backward()
+    before = [(p.detach().clone(), p.grad.clone()) for p in params]
+    assert model.cuda() is model
+    for p, q, (value, grad) in zip(model.parameters(), params, before):
+        assert p is q
+        assert p.is_cuda and isinstance(p, nn.Parameter) and p.requires_grad and p.is_leaf
+        assert p.grad.is_cuda
+        assert p.detach().cpu().tolist() == value.tolist()
+        assert p.grad.cpu().tolist() == grad.tolist()
+    assert model.count.is_cuda and model.count.dtype == rg.int64
+    opt.step()
+    for p, (value, grad) in zip(params, before):
+        assert p.is_cuda
+        assert_close(p.detach().cpu(), value - 0.5 * grad, rtol=1e-6)
+    out = model(rg.randn(4, 3, device="cuda"))
+    assert out.is_cuda
+    model.cpu()
+    assert all(not p.is_cuda and not p.grad.is_cuda for p in params)
+    model.to("cuda", rg.float64)
+    assert all(p.is_cuda and p.dtype == rg.float64 for p in params)
+    model.to(rg.zeros(1))
+    assert all(not p.is_cuda and p.dtype == rg.float32 for p in params)
+    model.to(device=rg.device("cuda:0"))
+    assert all(p.is_cuda for p in params) and model.count.is_cuda
+
+
+@cuda
+def test_optimizer_state_loads_onto_the_parameters_device():
+    cpu_model, cpu_opt, _ = _train("cpu", "adam", rg.float64, steps=2)
+    dev_model = nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 5)).double().cuda()
+    dev_model.load_state_dict(cpu_model.state_dict())
+    dev_opt = rg.optim.Adam(dev_model.parameters(), lr=0.01)
+    dev_opt.load_state_dict(cpu_opt.state_dict())
+    for state in dev_opt.state.values():
+        assert state["exp_avg"].is_cuda and state["exp_avg_sq"].is_cuda
+    assert all(p.is_cuda for p in dev_model.parameters())
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((8, 20)), rng.integers(0, 5, 8)
+    for model, opt, dev in ((cpu_model, cpu_opt, "cpu"), (dev_model, dev_opt, "cuda")):
+        opt.zero_grad()
+        F.cross_entropy(model(rg.tensor(x).to(dev)), rg.tensor(y).to(dev)).backward()
+        opt.step()
+    for cpu_p, dev_p in zip(cpu_model.parameters(), dev_model.parameters()):
+        assert_close(dev_p.detach().cpu(), cpu_p.detach(), **TOL["float64"])
+
+
+@cuda
+def test_dropout_on_device():
+    x = rg.ones(200_000, device="cuda")
+    out = F.dropout(x, p=0.3)
+    assert out.is_cuda
+    values = out.cpu().numpy()
+    kept = values != 0
+    assert np.allclose(values[kept], 1.0 / 0.7)
+    assert abs(1.0 - kept.mean() - 0.3) < 0.01
+    drop = nn.Dropout(0.3).cuda()
+    drop.eval()
+    assert drop(x) is x
+
+
+# ================================================================= random numbers
+
+
+@cuda
+def test_manual_seed_makes_device_draws_repeatable():
+    rg.cuda.manual_seed(123)
+    a = rg.rand(100_000, device="cuda")
+    b = rg.rand(100_000, device="cuda")
+    rg.cuda.manual_seed(123)
+    assert rg.rand(100_000, device="cuda").tolist() == a.tolist()
+    assert (a != b).float().mean().item() > 0.99  # the stream moves on
+    rg.cuda.manual_seed(124)
+    assert (rg.rand(100_000, device="cuda") != a).float().mean().item() > 0.99
+    rg.manual_seed(7)  # seeds the CUDA generators too, as torch.manual_seed does
+    c = rg.randn(1000, device="cuda", dtype=rg.float64)
+    rg.cuda.manual_seed_all(7)
+    assert rg.randn(1000, device="cuda", dtype=rg.float64).tolist() == c.tolist()
+
+
+@cuda
+def test_device_draws_leave_the_cpu_generator_alone():
+    rg.manual_seed(5)
+    a = rg.rand(4)
+    rg.manual_seed(5)
+    rg.rand(1000, device="cuda")
+    assert rg.rand(4).tolist() == a.tolist()
+
+
+@cuda
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_device_draws_have_the_right_distribution(dtype):
+    n = 1_000_001  # odd: a generator that makes values in pairs must handle the last one
+    rg.cuda.manual_seed(2024)
+    u = rg.rand(n, device="cuda", dtype=DTYPES[dtype]).cpu().numpy().astype(np.float64)
+    z = rg.randn(n, device="cuda", dtype=DTYPES[dtype]).cpu().numpy().astype(np.float64)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 0.003 and abs(u.std() - 12**-0.5) < 0.003
+    assert abs((u < 0.1).mean() - 0.1) < 0.003
+    assert np.isfinite(z).all()
+    assert abs(z.mean()) < 0.006 and abs(z.std() - 1.0) < 0.006
+    assert abs((np.abs(z) < 1.0).mean() - 0.6827) < 0.004
+    assert abs((z > 2.0).mean() - 0.02275) < 0.0015
+    for v in (u, z):  # neighbours and the two halves are independent
+        assert abs(np.corrcoef(v[:-1], v[1:])[0, 1]) < 0.01
+        half = n // 2
+        assert abs(np.corrcoef(v[:half], v[half : 2 * half])[0, 1]) < 0.01
+    assert rg.randn(2, 3, device="cuda").shape == (2, 3)
+    assert np.isfinite(rg.randn(1, device="cuda").cpu().numpy()).all()
+
+
+# ================================================================= memory and queries
+
+
+@cuda
+def test_device_queries():
+    assert rg.cuda.is_available() is True
+    assert rg.cuda.device_count() >= 1
+    assert rg.cuda.current_device() == 0
+    name = rg.cuda.get_device_name()
+    assert isinstance(name, str) and name.strip()
+    assert rg.cuda.get_device_name(0) == name == rg.cuda.get_device_name("cuda:0")
+    assert rg.cuda.get_device_name(rg.device("cuda")) == name
+    assert _core._cuda_unavailable_reason() == ""
+    for arg in (None, 0, "cuda", "cuda:0", rg.device("cuda", 0)):
+        assert rg.cuda.synchronize(arg) is None
+    assert rg.cuda.synchronize() is None
+
+
+@cuda
+def test_device_name_matches_torch():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("the installed torch has no CUDA")
+    assert rg.cuda.get_device_name() == torch.cuda.get_device_name(0)
+
+
+@cuda
+def test_memory_allocated_follows_live_tensors():
+    rg.cuda.synchronize()
+    before = rg.cuda.memory_allocated()
+    assert before == rg.cuda.memory_allocated(0) == rg.cuda.memory_allocated("cuda:0")
+    assert before == rg.cuda.memory_allocated(rg.device("cuda"))
+    nbytes = 64 << 20
+    x = rg.zeros(nbytes // 4, device="cuda")
+    during = rg.cuda.memory_allocated()
+    assert nbytes <= during - before <= nbytes + (4 << 20)
+    assert rg.cuda.max_memory_allocated() >= during
+    assert rg.cuda.memory_reserved() >= during
+    del x
+    assert rg.cuda.memory_allocated() == before
+    assert rg.cuda.max_memory_allocated() >= during  # the peak stays until reset
+    rg.cuda.reset_peak_memory_stats()
+    assert rg.cuda.max_memory_allocated() == rg.cuda.memory_allocated()
+
+
+@cuda
+def test_steady_state_training_allocates_nothing_new():
+    rg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10)).cuda()
+    opt = rg.optim.Adam(model.parameters(), lr=1e-3)
+    x = rg.randn(256, 784, device="cuda")
+    y = (rg.rand(256, device="cuda") * 10).long()
+    reserved, allocated = [], []
+    for _ in range(12):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        rg.cuda.synchronize()
+        reserved.append(rg.cuda.memory_reserved())
+        allocated.append(rg.cuda.memory_allocated())
+    assert len(set(reserved[3:])) == 1, reserved  # the caching allocator reuses its blocks
+    assert len(set(allocated[3:])) == 1, allocated  # and nothing leaks from step to step
+
+
+@cuda
+def test_empty_cache_returns_cached_blocks():
+    rg.cuda.synchronize()
+    nbytes = 256 << 20
+    x = rg.empty(nbytes // 4, device="cuda")
+    del x
+    cached = rg.cuda.memory_reserved()
+    assert cached - rg.cuda.memory_allocated() >= nbytes  # freed, still cached
+    rg.cuda.empty_cache()
+    assert rg.cuda.memory_reserved() <= cached - nbytes
+    y = rg.ones(1000, device="cuda")  # and allocation still works afterwards
+    assert y.sum().item() == 1000.0
+
+
+# ================================================================= printing, NumPy, files
+
+
+@cuda
+def test_printing_shows_the_device():
+    assert repr(rg.tensor([1.0, 2.0], device="cuda")) == "tensor([1., 2.], device='cuda:0')"
+    assert (
+        repr(rg.tensor([1.0, 2.5], dtype=rg.float64, device="cuda"))
+        == "tensor([1.0000, 2.5000], device='cuda:0', dtype=rustgrad.float64)"
+    )
+    leaf = rg.tensor([1.0], device="cuda", requires_grad=True)
+    assert repr(leaf) == "tensor([1.], device='cuda:0', requires_grad=True)"
+    assert str(leaf * 2.0) == "tensor([2.], device='cuda:0', grad_fn=<MulBackward0>)"
+    assert repr(rg.tensor([3], device="cuda")) == "tensor([3], device='cuda:0')"
+    assert repr(rg.zeros(0, device="cuda")) == "tensor([], device='cuda:0')"
+    assert str(rg.device("cuda:0")) == "cuda:0"
+    assert repr(rg.ones(2).cuda().device) == "device(type='cuda', index=0)"
+
+
+@cuda
+def test_numpy_needs_a_host_copy():
+    x = rg.tensor([1.5, 2.5], device="cuda")
+    with raises(
+        TypeError,
+        "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
+        "to host memory first.",
+    ):
+        x.numpy()
+    with raises(TypeError):
+        np.asarray(x)
+    assert x.cpu().numpy().tolist() == [1.5, 2.5]
+    assert x.tolist() == [1.5, 2.5] and x[1].item() == 2.5
+    assert float(x[0]) == 1.5 and int(x[1]) == 2 and bool(x[0] > 1.0)
+    assert [t.item() for t in x] == [1.5, 2.5] and len(x) == 2
+
+
+@cuda
+def test_save_and_load_cuda_tensors(tmp_path):
+    rg.manual_seed(0)
+    x = rg.randn(3, 4, dtype=rg.float64, device="cuda")
+    i = rg.arange(5, device="cuda")
+    path = tmp_path / "tensors.safetensors"
+    rg.save({"x": x, "i": i}, path)
+    loaded = rg.load(path)
+    assert not loaded["x"].is_cuda and not loaded["i"].is_cuda
+    np.testing.assert_array_equal(loaded["x"].numpy(), x.cpu().numpy())
+    assert loaded["i"].tolist() == list(range(5))
+    mapped = rg.load(path, map_location="cuda")
+    assert mapped["x"].is_cuda and mapped["x"].tolist() == x.tolist()
+
+    model = nn.Linear(3, 2).cuda()
+    opt = rg.optim.Adam(model.parameters())
+    model(rg.randn(4, 3, device="cuda")).sum().backward()
+    opt.step()
+    rg.save({"model": model.state_dict(), "opt": opt.state_dict()}, tmp_path / "ckpt")
+    ckpt = rg.load(tmp_path / "ckpt")
+    other = nn.Linear(3, 2).cuda()
+    other.load_state_dict(ckpt["model"])  # host tensors copied into device parameters
+    for p, q in zip(model.parameters(), other.parameters()):
+        assert q.is_cuda and isinstance(q, nn.Parameter)
+        assert q.tolist() == p.tolist()
+    saved_moment = ckpt["opt"]["state"][0]["exp_avg"]
+    assert not saved_moment.is_cuda
+    assert saved_moment.tolist() == opt.state[model.weight]["exp_avg"].tolist()
