@@ -11,6 +11,8 @@ fn main() {
             .cpp(true)
             .std("c++17")
             .opt_level(2)
+            // `#pragma unroll` is for NVRTC; g++ ignores it.
+            .flag_if_supported("-Wno-unknown-pragmas")
             .file("src/backend/cuda/emulator/emulator.cpp")
             .compile("rustgrad_cuda_emulator");
     }

@@ -52,7 +52,7 @@ fn check(param: &Tensor, others: &[&Tensor]) -> Result<()> {
 }
 
 /// A contiguous copy of `t` in `dtype`, as a vector (it may share storage with the param).
-fn values<T: Element>(t: &Tensor) -> Vec<T> {
+fn values<T: Element>(t: &Tensor) -> Result<Vec<T>> {
     t.to_vec::<T>()
 }
 
@@ -107,14 +107,14 @@ fn sgd_typed<T: Float>(
     buffer: Option<&Tensor>,
     h: &Sgd,
 ) -> Result<Option<Tensor>> {
-    let g = values::<T>(grad);
+    let g = values::<T>(grad)?;
     let (lr, mom, damp, wd) = (
         T::from_f64(h.lr),
         T::from_f64(h.momentum),
         T::from_f64(h.dampening),
         T::from_f64(h.weight_decay),
     );
-    let mut buf: Option<Vec<T>> = buffer.map(values::<T>);
+    let mut buf: Option<Vec<T>> = buffer.map(values::<T>).transpose()?;
     let created = h.momentum != 0.0 && buf.is_none();
     if created {
         buf = Some(vec![T::ZERO; g.len()]);
@@ -177,9 +177,9 @@ fn adam_typed<T: Float>(
     step: u64,
     h: &Adam,
 ) -> Result<()> {
-    let g = values::<T>(grad);
-    let mut m = values::<T>(exp_avg);
-    let mut v = values::<T>(exp_avg_sq);
+    let g = values::<T>(grad)?;
+    let mut m = values::<T>(exp_avg)?;
+    let mut v = values::<T>(exp_avg_sq)?;
     let (b1, b2) = (T::from_f64(h.beta1), T::from_f64(h.beta2));
     let wd = T::from_f64(h.weight_decay);
     let bias_correction1 = 1.0 - h.beta1.powi(step as i32);
@@ -321,12 +321,12 @@ mod tests {
             maximize: false,
         };
         let buf = sgd_step(&p, &g, None, &h).unwrap().unwrap();
-        assert_eq!(p.to_vec::<f64>(), vec![1.0 - 0.05, 2.0 + 0.1]);
-        assert_eq!(buf.to_vec::<f64>(), vec![0.5, -1.0]);
+        assert_eq!(p.to_vec::<f64>().unwrap(), vec![1.0 - 0.05, 2.0 + 0.1]);
+        assert_eq!(buf.to_vec::<f64>().unwrap(), vec![0.5, -1.0]);
         assert!(sgd_step(&p, &g, Some(&buf), &h).unwrap().is_none());
         // buf = 0.9 * 0.5 + 0.5 = 0.95
-        assert!((buf.to_vec::<f64>()[0] - 0.95).abs() < 1e-15);
-        assert!((p.to_vec::<f64>()[0] - (0.95 - 0.095)).abs() < 1e-15);
+        assert!((buf.to_vec::<f64>().unwrap()[0] - 0.95).abs() < 1e-15);
+        assert!((p.to_vec::<f64>().unwrap()[0] - (0.95 - 0.095)).abs() < 1e-15);
     }
 
     #[test]
@@ -347,7 +347,7 @@ mod tests {
             maximize: false,
         };
         adam_step(&p, &g, &m, &v, 1, &h).unwrap();
-        let out = p.to_vec::<f64>();
+        let out = p.to_vec::<f64>().unwrap();
         assert!(
             (out[0] - 0.99).abs() < 1e-12 && (out[1] + 0.99).abs() < 1e-12,
             "{out:?}"

@@ -533,6 +533,9 @@ EXACT = {
     "int_setitem": lambda x, y, i, j, m: _assigned(i * 1, m, 7),
     "int_contiguous": lambda x, y, i, j, m: i.t().contiguous(),
     "sum_dtype": lambda x, y, i, j, m: i.sum(dtype=rg.float64),
+    # 0-d CPU integers travel to the kernel exactly, not through a float64.
+    "int_plus_big_cpu_scalar": lambda x, y, i, j, m: i + rg.tensor(2**53 + 1),
+    "int_compare_big_cpu_scalar": lambda x, y, i, j, m: (i + 2**53 + 1) == rg.tensor(2**53 + 1),
 }
 
 

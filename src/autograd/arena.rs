@@ -531,7 +531,10 @@ mod tests {
         let x = Var::new(Tensor::from_vec(vec![2.0f64, 3.0], &[2]), true);
         let y = ops::sum(&ops::mul(&x, &x).unwrap()).unwrap();
         crate::autograd::backward(std::slice::from_ref(&y), &[None], false, false, None).unwrap();
-        assert_eq!(x.grad().unwrap().tensor().to_vec::<f64>(), vec![4.0, 6.0]);
+        assert_eq!(
+            x.grad().unwrap().tensor().to_vec::<f64>().unwrap(),
+            vec![4.0, 6.0]
+        );
         let err = crate::autograd::backward(&[y], &[None], false, false, None)
             .err()
             .unwrap();

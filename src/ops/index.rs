@@ -132,7 +132,7 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
             IndexItem::Tensor(t) if t.dtype() == DType::Bool && t.ndim() == 0 => {
                 // `x[True]` adds a dimension of size 1, `x[False]` one of size 0.
                 out = unsqueeze(&out, dim as i64)?;
-                if !t.to_vec::<bool>()[0] {
+                if !t.to_vec::<bool>()?[0] {
                     out = slice(&out, dim, 0, 0, 1)?;
                 }
                 dim += 1;
@@ -210,7 +210,7 @@ fn gather_by_several(x: &Var, items: &[IndexItem]) -> Result<Var> {
         let size = shape[dim];
         let expanded = t.with_layout(t.layout().expand(&index_shape)?);
         let later: usize = shape[dim + 1..first + k].iter().product();
-        for (p, i) in positions.iter_mut().zip(expanded.to_vec::<i64>()) {
+        for (p, i) in positions.iter_mut().zip(expanded.to_vec::<i64>()?) {
             *p += wrap_index(i, dim, size)? * later;
         }
     }
@@ -247,7 +247,7 @@ fn tensor_index(
                     dim
                 );
             }
-            let mask = t.to_vec::<bool>();
+            let mask = t.to_vec::<bool>()?;
             let pos: Vec<usize> = mask
                 .iter()
                 .enumerate()
@@ -260,7 +260,7 @@ fn tensor_index(
         DType::I64 => {
             let size = shape[dim];
             let pos = t
-                .to_vec::<i64>()
+                .to_vec::<i64>()?
                 .into_iter()
                 .map(|i| wrap_index(i, src, size))
                 .collect::<Result<Vec<_>>>()?;
@@ -318,7 +318,7 @@ pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
     let positions: Arc<Vec<usize>> = Arc::new(
         picked
             .tensor()
-            .to_vec::<i64>()
+            .to_vec::<i64>()?
             .into_iter()
             .map(|p| p as usize)
             .collect(),

@@ -39,7 +39,7 @@ fn scalar_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<(f64, Kind)>> {
                 DType::I64 => Kind::Int,
                 _ => Kind::Float,
             };
-            return Ok(Some((t.to_f64_vec()[0], kind)));
+            return Ok(Some((t.to_f64_vec()?[0], kind)));
         }
         return Ok(None);
     }
@@ -294,7 +294,7 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
 
 /// Nested lists (or a Python scalar for 0-d), as `Tensor.tolist()`.
 pub fn tensor_to_nested<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
-    let values = t.to_f64_vec();
+    let values = t.to_f64_vec()?;
     let dtype = t.dtype();
     let to_py = |v: f64| -> PyResult<Bound<'py, PyAny>> {
         Ok(match dtype {
@@ -316,7 +316,9 @@ pub fn tensor_to_nested<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py,
         ));
     }
     // Exact int64 values (f64 loses precision past 2^53).
-    let ints: Option<Vec<i64>> = (dtype == DType::I64).then(|| t.to_vec::<i64>());
+    let ints: Option<Vec<i64>> = (dtype == DType::I64)
+        .then(|| t.to_vec::<i64>())
+        .transpose()?;
     fn build<'py>(
         py: Python<'py>,
         shape: &[usize],
@@ -425,7 +427,7 @@ fn index_item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
                     "tensors used as indices must be long, int, byte or bool tensors",
                 ));
             }
-            return Ok(IndexItem::Int(t.to_vec::<i64>()[0]));
+            return Ok(IndexItem::Int(t.to_vec::<i64>()?[0]));
         }
         return Ok(IndexItem::Tensor(t));
     }

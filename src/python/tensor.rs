@@ -237,7 +237,7 @@ impl PyTensor {
                 t.numel()
             )));
         }
-        Ok(t.to_f64_vec()[0])
+        Ok(t.to_f64_vec()?[0])
     }
 
     fn extreme(
@@ -666,7 +666,7 @@ impl PyTensor {
                 }
             )));
         }
-        Ok(t.to_f64_vec()[0] != 0.0)
+        Ok(t.to_f64_vec()?[0] != 0.0)
     }
 
     fn __float__(&self) -> PyResult<f64> {

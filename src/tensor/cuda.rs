@@ -74,14 +74,20 @@ pub fn common_device(tensors: &[&Tensor]) -> Result<Device> {
 /// A CUDA operand: the view broadcast to `shape`, or the value of a 0-d CPU tensor.
 enum Arg {
     View(Layout),
-    Scalar(f64),
+    Scalar(k::HostScalar),
 }
 
 fn arg(t: &Tensor, shape: &[usize]) -> Result<Arg> {
     Ok(if t.is_cuda() {
         Arg::View(t.layout.expand(shape)?)
     } else {
-        Arg::Scalar(t.to_f64_vec()[0])
+        let float = t.to_f64_vec()?[0];
+        let int = if t.dtype().is_float() {
+            float as i64
+        } else {
+            t.to_vec::<i64>()?[0]
+        };
+        Arg::Scalar(k::HostScalar { float, int })
     })
 }
 
@@ -137,14 +143,6 @@ impl Tensor {
         let mut out = Buffer::zeros(c.dtype, c.numel())?;
         c.with_buf(|b| b.download(c.layout.offset, out.host_bytes_mut()))?;
         Ok(Tensor::from_buffer(out, c.shape()))
-    }
-
-    /// A CPU copy for reading values on the host. Reading is where the host waits for the
-    /// device, so errors queued by earlier kernels surface here (as a panic: the readers'
-    /// signatures cannot fail).
-    pub(super) fn host(&self) -> Tensor {
-        self.to_device(Device::Cpu)
-            .unwrap_or_else(|e| panic!("copying a CUDA tensor to the host failed: {e}"))
     }
 
     pub(super) fn cuda_full(
@@ -517,17 +515,10 @@ impl Tensor {
     }
 
     pub(super) fn cuda_put(&self, positions: &[usize], values: &Tensor) -> Result<()> {
+        // `contiguous` leaves the values in order from element 0 of their own buffer.
         let v = values.to_device(self.device())?.contiguous()?;
         self.storage.bump_version();
-        v.with_buf(|vb| {
-            self.with_buf(|dst| {
-                let vals = k::gather(k::View {
-                    buf: vb,
-                    layout: &v.layout,
-                })?;
-                k::put(dst, self.layout.offset, positions, &vals)
-            })
-        })
+        v.with_buf(|vb| self.with_buf(|dst| k::put(dst, self.layout.offset, positions, vb)))
     }
 
     pub(super) fn cuda_fill(&self, value: f64) -> Result<()> {
@@ -536,15 +527,10 @@ impl Tensor {
     }
 
     pub(super) fn cuda_add_into(&self, src: &Tensor) -> Result<()> {
+        // `contiguous` leaves the values in order from element 0 of their own buffer.
         let src = src.to_device(self.device())?.contiguous()?;
-        let calc = src.with_buf(|b| {
-            k::gather(k::View {
-                buf: b,
-                layout: &src.layout,
-            })
-        })?;
         self.storage.bump_version();
-        self.with_buf(|dst| k::add_into(dst, &self.layout, &calc))
+        src.with_buf(|sb| self.with_buf(|dst| k::add_into(dst, &self.layout, sb)))
     }
 
     /// The CUDA device buffer's pointer and this view's element offset, for the optimizer.

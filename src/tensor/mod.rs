@@ -268,31 +268,32 @@ impl Tensor {
     // ----- reading ------------------------------------------------------------------------
 
     /// The elements in row-major order.
-    pub fn to_vec<T: Element>(&self) -> Vec<T> {
+    /// (Reading a CUDA tensor waits for its device: errors from queued kernels surface here.)
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         if self.is_cuda() {
-            return self.host().to_vec();
+            return self.to_device(Device::Cpu)?.to_vec();
         }
-        let t = self.cast(T::DTYPE).expect("casts on the CPU do not fail");
+        let t = self.cast(T::DTYPE)?;
         let buf = t.storage.read();
-        ew::gather(T::slice(&buf), &t.layout)
+        Ok(ew::gather(T::slice(&buf), &t.layout))
     }
 
     /// Whether any element is NaN (anomaly mode's check).
-    pub fn has_nan(&self) -> bool {
-        match self.dtype {
-            DType::F32 | DType::F64 => self.to_f64_vec().iter().any(|v| v.is_nan()),
+    pub fn has_nan(&self) -> Result<bool> {
+        Ok(match self.dtype {
+            DType::F32 | DType::F64 => self.to_f64_vec()?.iter().any(|v| v.is_nan()),
             _ => false,
-        }
+        })
     }
 
-    pub fn to_f64_vec(&self) -> Vec<f64> {
+    pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
         if self.is_cuda() {
-            return self.host().to_f64_vec();
+            return self.to_device(Device::Cpu)?.to_f64_vec();
         }
-        dispatch!(self.dtype, T => {
+        Ok(dispatch!(self.dtype, T => {
             let buf = self.storage.read();
             ew::map(T::slice(&buf), &self.layout, |v: T| v.to_f64())
-        })
+        }))
     }
 
     /// A contiguous copy (or this tensor when it already is contiguous).
@@ -679,7 +680,7 @@ impl Tensor {
         if indices.is_cuda() {
             return indices.cuda_one_hot(outer, n, inner, dtype, &out_shape);
         }
-        let idx = indices.to_vec::<i64>();
+        let idx = indices.to_vec::<i64>()?;
         dispatch_num!(dtype, T => Tensor::from_vec(ix::one_hot::<T>(&idx, outer, n, inner), &out_shape)).cast(dtype)
     }
 
@@ -783,7 +784,7 @@ impl Tensor {
             return self.cuda_put(positions, &v);
         }
         dispatch!(self.dtype, T => {
-            let vals: Vec<T> = v.to_vec::<T>();
+            let vals: Vec<T> = v.to_vec::<T>()?;
             let mut buf = self.storage.write();
             let s = T::slice_mut(&mut buf);
             for (k, &p) in positions.iter().enumerate() {
@@ -813,7 +814,7 @@ impl Tensor {
             return self.cuda_add_into(&src);
         }
         dispatch_num!(self.dtype, T => {
-            let values: Vec<T> = src.to_vec::<T>();
+            let values: Vec<T> = src.to_vec::<T>()?;
             let mut buf = self.storage.write();
             if T::DTYPE == self.dtype {
                 ew::add_into(T::slice_mut(&mut buf), &self.layout, &values);

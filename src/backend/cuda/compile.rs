@@ -60,6 +60,65 @@ impl Source {
     }
 }
 
+/// A 64-bit FNV-1a hash (stable across builds, unlike `std`'s hasher).
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in *part {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Where compiled kernels are kept between processes: `$RUSTGRAD_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/rustgrad`, else `~/.cache/rustgrad` (none when no home is known).
+fn cache_dir() -> Option<std::path::PathBuf> {
+    let from = |var: &str| std::env::var_os(var).filter(|v| !v.is_empty());
+    let dir = match from("RUSTGRAD_CACHE_DIR") {
+        Some(d) => d.into(),
+        None => match from("XDG_CACHE_HOME") {
+            Some(d) => std::path::PathBuf::from(d).join("rustgrad"),
+            None => std::path::PathBuf::from(from("HOME")?).join(".cache/rustgrad"),
+        },
+    };
+    Some(dir.join("kernels"))
+}
+
+/// [`compile_cubin`] through an on-disk cache keyed by the program text, the architecture and
+/// NVRTC's version, so a process pays NVRTC's seconds only when a kernel source changed. A
+/// cache that cannot be read or written is skipped, never an error.
+pub fn cached_cubin(source: Source, arch: &str) -> Result<Vec<u8>> {
+    let mut version = (0, 0);
+    // SAFETY: writes two ints; NVRTC was checked to load by the caller's caller.
+    let known = unsafe { sys::nvrtcVersion(&mut version.0, &mut version.1) }
+        .result()
+        .is_ok();
+    let key = fnv1a(&[
+        source.program().as_bytes(),
+        arch.as_bytes(),
+        format!("{version:?}").as_bytes(),
+    ]);
+    let path = cache_dir()
+        .filter(|_| known)
+        .map(|d| d.join(format!("{}-{arch}-{key:016x}.cubin", source.file_name())));
+    if let Some(bytes) = path.as_ref().and_then(|p| std::fs::read(p).ok()) {
+        return Ok(bytes);
+    }
+    let cubin = compile_cubin(source, arch)?;
+    if let Some(p) = path {
+        // Written beside and renamed into place, so a reader never sees half a file.
+        let tmp = p.with_extension(format!("tmp{}", std::process::id()));
+        let stored = p.parent().map(std::fs::create_dir_all).transpose().is_ok()
+            && std::fs::write(&tmp, &cubin).is_ok()
+            && std::fs::rename(&tmp, &p).is_ok();
+        if !stored {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+    Ok(cubin)
+}
+
 /// Compiles `source` to a CUBIN for `arch` (`"sm_90"`). A CUBIN for the card's own
 /// architecture loads on any driver of the same major version, unlike PTX from a newer NVRTC.
 pub fn compile_cubin(source: Source, arch: &str) -> Result<Vec<u8>> {

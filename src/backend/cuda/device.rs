@@ -158,14 +158,20 @@ impl CudaDevice {
 
     fn release_cached(&self, books: &mut Allocator) -> Result<()> {
         self.synchronize()?;
+        // Free every block even if one fails, and report the first failure.
+        let mut first_error = None;
         for (size, ptrs) in books.free.drain() {
             for p in ptrs {
                 // SAFETY: cached blocks are unused and the stream is idle.
-                unsafe { self.hw.free(p) }?;
-                books.reserved -= size;
+                match unsafe { self.hw.free(p) } {
+                    Ok(()) => books.reserved -= size,
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     /// Frees every cached (unused) block back to the driver.
@@ -233,8 +239,10 @@ struct Registry {
     slots: Vec<Mutex<Option<Arc<CudaDevice>>>>,
 }
 
+static REGISTRY: OnceLock<std::result::Result<Registry, String>> = OnceLock::new();
+
+/// The devices of this process, found on first use (which loads the driver).
 fn registry() -> &'static std::result::Result<Registry, String> {
-    static REGISTRY: OnceLock<std::result::Result<Registry, String>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         let count = hw::device_count()?;
         Ok(Registry {
@@ -272,10 +280,11 @@ pub fn device(ordinal: usize) -> Result<Arc<CudaDevice>> {
     Ok(d)
 }
 
-/// The devices set up so far (for process-wide calls like `empty_cache` and `manual_seed`).
+/// The devices set up so far (for process-wide calls like `empty_cache` and `manual_seed`);
+/// never loads the driver, so CPU-only programs that seed or empty the cache stay CPU-only.
 pub fn initialized_devices() -> Vec<Arc<CudaDevice>> {
-    match registry() {
-        Ok(reg) => reg.slots.iter().filter_map(|s| s.lock().clone()).collect(),
-        Err(_) => Vec::new(),
+    match REGISTRY.get() {
+        Some(Ok(reg)) => reg.slots.iter().filter_map(|s| s.lock().clone()).collect(),
+        _ => Vec::new(),
     }
 }

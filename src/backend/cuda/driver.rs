@@ -11,7 +11,7 @@ use cudarc::cublas::{result as cublas, sys as cublas_sys};
 use cudarc::driver::{result as cu, sys as cu_sys, CudaContext};
 use parking_lot::Mutex;
 
-use super::compile::{compile_cubin, Source};
+use super::compile::{cached_cubin, Source};
 use super::libs;
 use crate::error::{Error, Result};
 use crate::tensor::DType;
@@ -55,6 +55,20 @@ pub fn device_count() -> std::result::Result<usize, String> {
             Err(e) if e.0 == cu_sys::cudaError_enum::CUDA_ERROR_NO_DEVICE => return Ok(0),
             Err(e) => return Err(driver_error(e)),
         }
+        let mut version = 0;
+        // SAFETY: writes one int.
+        unsafe { cu_sys::cuDriverGetVersion(&mut version) }
+            .result()
+            .map_err(driver_error)?;
+        // The kernels are compiled by NVRTC 13 and linked against cuBLAS 13.
+        if version < 13000 {
+            return Err(Error::Runtime(format!(
+                "The NVIDIA driver on your system is too old (found version {}.{}): rustgrad's \
+                 CUDA backend is built for CUDA 13, which needs driver 580 or newer",
+                version / 1000,
+                version % 1000 / 10
+            )));
+        }
         cu::device::get_count().map_err(driver_error)
     })
     .map_err(|e| e.to_string())?;
@@ -63,6 +77,9 @@ pub fn device_count() -> std::result::Result<usize, String> {
     }
     Ok(count as usize)
 }
+
+/// The oldest architecture NVRTC 13 compiles for (Turing).
+const MIN_ARCH: i32 = 75;
 
 /// What the backend needs to know about a device.
 pub struct DeviceInfo {
@@ -109,6 +126,14 @@ impl Context {
             let stream =
                 cu::stream::create(cu::stream::StreamKind::NonBlocking).map_err(driver_error)?;
             let (major, minor) = ctx.compute_capability().map_err(driver_error)?;
+            if major * 10 + minor < MIN_ARCH {
+                return Err(Error::Runtime(format!(
+                    "CUDA device {ordinal} has compute capability {major}.{minor}; rustgrad's \
+                     kernels need {}.{} or newer",
+                    MIN_ARCH / 10,
+                    MIN_ARCH % 10
+                )));
+            }
             let sm_count = ctx
                 .attribute(cu_sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
                 .map_err(driver_error)?;
@@ -199,7 +224,7 @@ impl Context {
             match modules.get(&source) {
                 Some(m) => m.0,
                 None => {
-                    let cubin = compile_cubin(source, &self.arch)?;
+                    let cubin = cached_cubin(source, &self.arch)?;
                     self.bind()?;
                     // SAFETY: `cubin` is a complete CUBIN image produced by NVRTC.
                     let m = unsafe { cu::module::load_data(cubin.as_ptr() as *const c_void) }

@@ -99,6 +99,8 @@ pub fn nvrtc_missing() -> Option<String> {
     static RESULT: OnceLock<Option<String>> = OnceLock::new();
     RESULT
         .get_or_init(|| {
+            // NVRTC opens its builtins library itself; load it first from the same folders.
+            preload("nvrtc-builtins");
             preload("nvrtc");
             // SAFETY: `is_culib_present` only tries to open the library.
             (!unsafe { cudarc::nvrtc::sys::is_culib_present() }).then(|| {

@@ -99,6 +99,15 @@ impl Scalar {
         }
     }
 
+    /// A host number in `dtype`, exactly for integers.
+    pub fn from_host(dtype: DType, v: HostScalar) -> Scalar {
+        match dtype {
+            DType::I64 => Scalar::I64(v.int),
+            DType::Bool => Scalar::U8((v.int != 0) as u8),
+            _ => Scalar::new(dtype, v.float),
+        }
+    }
+
     fn ptr(&self) -> *mut c_void {
         match self {
             Scalar::F32(v) => arg(v),
@@ -126,11 +135,18 @@ pub struct View<'a> {
     pub layout: &'a Layout,
 }
 
+/// The value of a 0-d CPU tensor, as a float and (exactly, for integer tensors) an integer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HostScalar {
+    pub float: f64,
+    pub int: i64,
+}
+
 /// One operand of a binary kernel: a view, or a number passed by value (a 0-d CPU tensor).
 #[derive(Clone, Copy)]
 pub enum Operand<'a> {
     View(View<'a>),
-    Scalar(f64),
+    Scalar(HostScalar),
 }
 
 /// Launches an elementwise kernel over `n` outputs.
@@ -194,7 +210,7 @@ struct Operands<'a> {
     ptrs: [u64; 2],
     /// 0: both are views; 1: `b` is the scalar; 2: `a` is.
     scalar_side: i32,
-    scalar: f64,
+    scalar: HostScalar,
 }
 
 /// The device, metas and pointers of two operands of which at least one is a view.
@@ -216,7 +232,7 @@ fn operands<'a>(a: Operand<'a>, b: Operand<'a>, shape: &[usize]) -> Result<Opera
     let (side, scalar) = match (side_a, side_b) {
         (None, Some(s)) => (1, s),
         (Some(s), None) => (2, s),
-        _ => (0, 0.0),
+        _ => (0, HostScalar::default()),
     };
     Ok(Operands {
         dev,
@@ -244,7 +260,7 @@ pub fn binary(
     } = operands(a, b, shape)?;
     let n = crate::tensor::layout::numel(shape);
     let out = CudaBuffer::alloc(dev, dtype, n)?;
-    let s = Scalar::new(dtype, scalar);
+    let s = Scalar::from_host(dtype, scalar);
     let (n64, op) = (n as i64, out.ptr());
     elementwise(
         dev,
@@ -283,7 +299,7 @@ pub fn compare(
     } = operands(a, b, shape)?;
     let n = crate::tensor::layout::numel(shape);
     let out = CudaBuffer::alloc(dev, DType::Bool, n)?;
-    let s = Scalar::new(dtype, scalar);
+    let s = Scalar::from_host(dtype, scalar);
     let (n64, op) = (n as i64, out.ptr());
     elementwise(
         dev,
@@ -465,8 +481,21 @@ pub fn put(
 
 // ----- reductions ----------------------------------------------------------------------------
 
+/// Rows at most this long are reduced by one thread each instead of one block each.
+const SHORT_ROW: usize = 32;
+
+/// How to split `len` items into chunks so that `rows * chunks` work items fill the device:
+/// (chunks, chunk_len), every chunk nonempty and at least `min_chunk` long (except a lone one).
+fn split(rows: usize, len: usize, min_chunk: usize, target: usize) -> (usize, usize) {
+    let max_chunks = len.div_ceil(min_chunk).max(1);
+    let chunks = target.div_ceil(rows.max(1)).clamp(1, max_chunks);
+    let chunk_len = len.div_ceil(chunks).max(1);
+    (len.div_ceil(chunk_len).max(1), chunk_len)
+}
+
 /// Row sums of a contiguous `[n_out, n_red]` block starting at element `offset`. Long rows
-/// with few outputs are split over many blocks and summed in a second pass.
+/// with few outputs are split over many blocks and summed in a second pass; short rows take
+/// one thread each.
 pub fn sum_rows(x: &CudaBuffer, offset: usize, n_out: usize, n_red: usize) -> Result<CudaBuffer> {
     let dev = x.device();
     let dtype = x.dtype();
@@ -478,19 +507,27 @@ pub fn sum_rows(x: &CudaBuffer, offset: usize, n_out: usize, n_red: usize) -> Re
         dev.zero(out.ptr(), n_out * dtype.size_of())?;
         return Ok(out);
     }
-    let target_blocks = dev.grid_for(usize::MAX) as usize / 4;
-    let max_chunks = n_red.div_ceil(4096);
-    let chunks = target_blocks.div_ceil(n_out).clamp(1, max_chunks.max(1));
-    let chunk_len = n_red.div_ceil(chunks);
-    let chunks = n_red.div_ceil(chunk_len);
+    if n_red <= SHORT_ROW {
+        let (r, l, xp, op) = (n_out as i64, n_red as i64, x.ptr_at(offset), out.ptr());
+        elementwise(
+            dev,
+            Source::Reduce,
+            &format!("sum_rows_small_{}", suffix(dtype)),
+            n_out,
+            &mut [arg(&r), arg(&l), arg(&xp), arg(&op)],
+        )?;
+        return Ok(out);
+    }
+    // Enough blocks to fill every SM twice over.
+    let target_blocks = dev.grid_for(usize::MAX) as usize / 2;
+    let (chunks, chunk_len) = split(n_out, n_red, 4096, target_blocks);
     let name = format!("sum_rows_{}", suffix(dtype));
     let launch = |src: u64, rows: usize, len: usize, chunks: usize, chunk_len: usize, dst: u64| {
         let (r, l, c, cl) = (rows as i64, len as i64, chunks as i64, chunk_len as i64);
-        let grid = (rows * chunks).min(1 << 20) as u32;
         dev.launch(
             Source::Reduce,
             &name,
-            grid,
+            row_grid(rows * chunks),
             BLOCK,
             &mut [arg(&r), arg(&l), arg(&c), arg(&cl), arg(&src), arg(&dst)],
         )
@@ -512,18 +549,36 @@ pub fn sum_rows(x: &CudaBuffer, offset: usize, n_out: usize, n_red: usize) -> Re
     Ok(out)
 }
 
-/// Sums over the leading dim of a contiguous `[n_red, n_out]` block at element `offset`.
+/// Sums over the leading dim of a contiguous `[n_red, n_out]` block at element `offset`
+/// (a bias gradient): one thread per column and chunk of rows, then a pass over the chunks.
 pub fn sum_cols(x: &CudaBuffer, offset: usize, n_red: usize, n_out: usize) -> Result<CudaBuffer> {
     let dev = x.device();
-    let out = CudaBuffer::alloc(dev, x.dtype(), n_out)?;
-    let (r, c, xp, op) = (n_red as i64, n_out as i64, x.ptr_at(offset), out.ptr());
-    elementwise(
-        dev,
-        Source::Reduce,
-        &format!("sum_cols_{}", suffix(x.dtype())),
-        n_out,
-        &mut [arg(&r), arg(&c), arg(&xp), arg(&op)],
-    )?;
+    let dtype = x.dtype();
+    let name = format!("sum_cols_{}", suffix(dtype));
+    let launch = |src: u64, rows: usize, chunks: usize, chunk_len: usize, dst: u64| {
+        let (r, c, ch, cl) = (rows as i64, n_out as i64, chunks as i64, chunk_len as i64);
+        elementwise(
+            dev,
+            Source::Reduce,
+            &name,
+            n_out * chunks,
+            &mut [arg(&r), arg(&c), arg(&ch), arg(&cl), arg(&src), arg(&dst)],
+        )
+    };
+    let out = CudaBuffer::alloc(dev, dtype, n_out)?;
+    if n_red == 0 {
+        dev.zero(out.ptr(), n_out * dtype.size_of())?;
+        return Ok(out);
+    }
+    let target_threads = dev.grid_for(usize::MAX) as usize * BLOCK as usize;
+    let (chunks, chunk_len) = split(n_out, n_red, 16, target_threads);
+    if chunks == 1 {
+        launch(x.ptr_at(offset), n_red, 1, n_red, out.ptr())?;
+    } else {
+        let partial = CudaBuffer::alloc(dev, dtype, chunks * n_out)?;
+        launch(x.ptr_at(offset), n_red, chunks, chunk_len, partial.ptr())?;
+        launch(partial.ptr(), chunks, 1, chunks, out.ptr())?;
+    }
     Ok(out)
 }
 
@@ -532,7 +587,9 @@ fn row_grid(rows: usize) -> u32 {
     rows.clamp(1, 1 << 20) as u32
 }
 
-/// Max (or min) and first index of each row of a contiguous `[n_out, n]` buffer.
+/// Max (or min) and first index of each row of a contiguous `[n_out, n]` buffer (n > 0).
+/// Short rows take a thread each; long rows with few outputs are split over many blocks and
+/// the pieces' winners compared in a second pass.
 pub fn extreme_rows(
     x: &CudaBuffer,
     n_out: usize,
@@ -540,26 +597,69 @@ pub fn extreme_rows(
     max: bool,
 ) -> Result<(CudaBuffer, CudaBuffer)> {
     let dev = x.device();
-    let values = CudaBuffer::alloc(dev, x.dtype(), n_out)?;
+    let dtype = x.dtype();
+    let values = CudaBuffer::alloc(dev, dtype, n_out)?;
     let indices = CudaBuffer::alloc(dev, DType::I64, n_out)?;
     if n_out == 0 {
         return Ok((values, indices));
     }
-    let (r, len, xp, vp, ip, mx) = (
-        n_out as i64,
-        n as i64,
-        x.ptr(),
-        values.ptr(),
-        indices.ptr(),
-        max as i32,
-    );
-    dev.launch(
-        Source::Reduce,
-        &format!("extreme_rows_{}", suffix(x.dtype())),
-        row_grid(n_out),
-        BLOCK,
-        &mut [arg(&r), arg(&len), arg(&xp), arg(&vp), arg(&ip), arg(&mx)],
-    )?;
+    if n == 0 {
+        return Err(Error::Index(
+            "max(): Expected reduction dim to have non-zero size.".into(),
+        ));
+    }
+    let mx = max as i32;
+    if n <= SHORT_ROW {
+        let (r, len, xp, vp, ip) = (n_out as i64, n as i64, x.ptr(), values.ptr(), indices.ptr());
+        elementwise(
+            dev,
+            Source::Reduce,
+            &format!("extreme_rows_small_{}", suffix(dtype)),
+            n_out,
+            &mut [arg(&r), arg(&len), arg(&xp), arg(&vp), arg(&ip), arg(&mx)],
+        )?;
+        return Ok((values, indices));
+    }
+    let name = format!("extreme_rows_{}", suffix(dtype));
+    let launch =
+        |src: u64, idx_in: u64, len: usize, chunks: usize, chunk_len: usize, v: u64, i: u64| {
+            let (r, l, c, cl) = (n_out as i64, len as i64, chunks as i64, chunk_len as i64);
+            dev.launch(
+                Source::Reduce,
+                &name,
+                row_grid(n_out * chunks),
+                BLOCK,
+                &mut [
+                    arg(&r),
+                    arg(&l),
+                    arg(&c),
+                    arg(&cl),
+                    arg(&src),
+                    arg(&idx_in),
+                    arg(&v),
+                    arg(&i),
+                    arg(&mx),
+                ],
+            )
+        };
+    let target_blocks = dev.grid_for(usize::MAX) as usize / 2;
+    let (chunks, chunk_len) = split(n_out, n, 4096, target_blocks);
+    if chunks == 1 {
+        launch(x.ptr(), 0, n, 1, n, values.ptr(), indices.ptr())?;
+    } else {
+        let pv = CudaBuffer::alloc(dev, dtype, n_out * chunks)?;
+        let pi = CudaBuffer::alloc(dev, DType::I64, n_out * chunks)?;
+        launch(x.ptr(), 0, n, chunks, chunk_len, pv.ptr(), pi.ptr())?;
+        launch(
+            pv.ptr(),
+            pi.ptr(),
+            chunks,
+            1,
+            chunks,
+            values.ptr(),
+            indices.ptr(),
+        )?;
+    }
     Ok((values, indices))
 }
 
@@ -571,13 +671,14 @@ pub fn softmax_rows(x: &CudaBuffer, n_out: usize, n: usize, log: bool) -> Result
         return Ok(out);
     }
     let (r, len, xp, op, lg) = (n_out as i64, n as i64, x.ptr(), out.ptr(), log as i32);
-    dev.launch(
-        Source::Reduce,
-        &format!("softmax_rows_{}", suffix(x.dtype())),
-        row_grid(n_out),
-        BLOCK,
-        &mut [arg(&r), arg(&len), arg(&xp), arg(&op), arg(&lg)],
-    )?;
+    let params: &mut [*mut c_void] = &mut [arg(&r), arg(&len), arg(&xp), arg(&op), arg(&lg)];
+    if n <= SHORT_ROW {
+        let name = format!("softmax_rows_small_{}", suffix(x.dtype()));
+        elementwise(dev, Source::Reduce, &name, n_out, params)?;
+    } else {
+        let name = format!("softmax_rows_{}", suffix(x.dtype()));
+        dev.launch(Source::Reduce, &name, row_grid(n_out), BLOCK, params)?;
+    }
     Ok(out)
 }
 
@@ -713,8 +814,9 @@ struct MatrixOperand {
 /// column-major with a usable leading dimension, and one stride between matrices.
 fn blas_operand(l: &Layout, rows: usize, cols: usize) -> Option<MatrixOperand> {
     let (rs, cs, bs) = (l.strides[1], l.strides[2], l.strides[0]);
+    // Leading dimensions are 32-bit in cuBLAS; batch strides are 64-bit.
     let fits = |v: isize| v >= 0 && v <= i32::MAX as isize;
-    if !fits(bs) {
+    if bs < 0 {
         return None;
     }
     // Row-major: seen column-major it is already the transpose cuBLAS wants.

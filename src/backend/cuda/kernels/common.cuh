@@ -23,17 +23,49 @@ __device__ __forceinline__ i64 offset_of(const Meta &m, i64 i) {
         return m.offset + i * m.strides[0];
     }
     i64 off = m.offset;
-    for (int d = (int)m.ndim - 1; d >= 0; --d) {
-        i64 s = m.shape[d];
-        off += (i % s) * m.strides[d];
-        i /= s;
+    for (int d = (int)m.ndim - 1; d > 0; --d) {
+        i64 s = m.shape[d], q;
+        if ((((unsigned long long)i | (unsigned long long)s) >> 32) == 0) {
+            // 32-bit division is several times cheaper than 64-bit on the GPU.
+            unsigned ui = (unsigned)i, us = (unsigned)s, uq = ui / us;
+            off += (i64)(ui - uq * us) * m.strides[d];
+            q = uq;
+        } else {
+            q = i / s;
+            off += (i - q * s) * m.strides[d];
+        }
+        i = q;
     }
-    return off;
+    return off + i * m.strides[0]; // the outermost index needs no modulo
 }
+
+// Whether a view is plain contiguous memory from its offset on.
+__device__ __forceinline__ bool is_flat(const Meta &m) { return m.ndim == 1 && m.strides[0] == 1; }
 
 // Grid-stride loop over `n` elements.
 #define FOR_EACH(i, n) \
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
+
+// Grid-stride loop over `n` outputs, four per thread per step: the four `value(i)` (the loads
+// and arithmetic) are computed before the four `store(i, v)`, so four loads are in flight per
+// thread, which contiguous elementwise kernels need to approach memory bandwidth.
+template <typename T, typename Value, typename Store>
+__device__ __forceinline__ void map_unrolled(i64 n, Value value, Store store) {
+    i64 step = (i64)blockDim.x * gridDim.x;
+    for (i64 base = (i64)blockIdx.x * blockDim.x + threadIdx.x; base < n; base += 4 * step) {
+        T v[4];
+#pragma unroll
+        for (int u = 0; u < 4; ++u) {
+            i64 i = base + u * step;
+            if (i < n) v[u] = value(i);
+        }
+#pragma unroll
+        for (int u = 0; u < 4; ++u) {
+            i64 i = base + u * step;
+            if (i < n) store(i, v[u]);
+        }
+    }
+}
 
 __device__ __forceinline__ bool is_nan(float v) { return v != v; }
 __device__ __forceinline__ bool is_nan(double v) { return v != v; }

@@ -128,26 +128,60 @@ template <typename T> __device__ __forceinline__ bool compare_op(int op, T x, T 
     T x = scalar_side == 2 ? scalar : ap[offset_of(a, i)];                       \
     T y = scalar_side == 1 ? scalar : bp[offset_of(b, i)];
 
+// Whether both operands are contiguous (or a scalar): the unrolled path, no index arithmetic.
+#define FLAT_OPERANDS (scalar_side == 2 || is_flat(a)) && (scalar_side == 1 || is_flat(b))
+#define LOAD_FLAT(T)                                                             \
+    T x = scalar_side == 2 ? scalar : af[i];                                     \
+    T y = scalar_side == 1 ? scalar : bf[i];
+#define FLAT_POINTERS(T)                                                         \
+    const T *af = ap + a.offset, *bf = bp + b.offset;
+
 #define FLOAT_KERNELS(T, NAME)                                                                   \
-    extern "C" __global__ void unary_##NAME(int op, i64 n, Meta x, const T *xp, T *out, T p,    \
-                                            T lo, T hi, int has_lo, int has_hi) {               \
+    extern "C" __global__ void unary_##NAME(int op, i64 n, Meta x, const T *__restrict__ xp,    \
+                                            T *__restrict__ out, T p, T lo, T hi, int has_lo,   \
+                                            int has_hi) {                                        \
+        if (is_flat(x)) {                                                                        \
+            const T *xf = xp + x.offset;                                                         \
+            map_unrolled<T>(                                                                     \
+                n, [&](i64 i) { return unary_float<T>(op, xf[i], p, lo, hi, has_lo, has_hi); }, \
+                [&](i64 i, T v) { out[i] = v; });                                                \
+            return;                                                                              \
+        }                                                                                        \
         FOR_EACH(i, n) out[i] = unary_float<T>(op, xp[offset_of(x, i)], p, lo, hi, has_lo, has_hi); \
     }                                                                                            \
-    extern "C" __global__ void activation_backward_##NAME(int op, i64 n, Meta g, const T *gp,   \
-                                                          Meta y, const T *yp, T *out) {        \
-        FOR_EACH(i, n) {                                                                         \
-            T gv = gp[offset_of(g, i)], yv = yp[offset_of(y, i)];                                \
-            T r;                                                                                 \
-            if (op == ACTIVATION_THRESHOLD) r = yv > (T)0 ? gv : (T)0;                           \
-            else if (op == ACTIVATION_TANH) r = gv * ((T)1 - yv * yv);                           \
-            else r = gv * (yv * ((T)1 - yv));                                                    \
-            out[i] = r;                                                                          \
+    extern "C" __global__ void activation_backward_##NAME(int op, i64 n, Meta g,                \
+                                                          const T *__restrict__ gp, Meta y,     \
+                                                          const T *__restrict__ yp,             \
+                                                          T *__restrict__ out) {                \
+        auto grad = [&](T gv, T yv) {                                                            \
+            if (op == ACTIVATION_THRESHOLD) return yv > (T)0 ? gv : (T)0;                        \
+            if (op == ACTIVATION_TANH) return gv * ((T)1 - yv * yv);                             \
+            return gv * (yv * ((T)1 - yv));                                                      \
+        };                                                                                       \
+        if (is_flat(g) && is_flat(y)) {                                                          \
+            const T *gf = gp + g.offset, *yf = yp + y.offset;                                    \
+            map_unrolled<T>(                                                                     \
+                n, [&](i64 i) { return grad(gf[i], yf[i]); }, [&](i64 i, T v) { out[i] = v; }); \
+            return;                                                                              \
         }                                                                                        \
+        FOR_EACH(i, n) out[i] = grad(gp[offset_of(g, i)], yp[offset_of(y, i)]);                  \
     }
 
 #define NUM_KERNELS(T, NAME)                                                                     \
-    extern "C" __global__ void binary_##NAME(int op, i64 n, Meta a, const T *ap, Meta b,        \
-                                             const T *bp, T *out, int scalar_side, T scalar) {  \
+    extern "C" __global__ void binary_##NAME(int op, i64 n, Meta a, const T *__restrict__ ap,   \
+                                             Meta b, const T *__restrict__ bp,                  \
+                                             T *__restrict__ out, int scalar_side, T scalar) {  \
+        if (FLAT_OPERANDS) {                                                                     \
+            FLAT_POINTERS(T)                                                                     \
+            map_unrolled<T>(                                                                     \
+                n,                                                                               \
+                [&](i64 i) {                                                                     \
+                    LOAD_FLAT(T)                                                                 \
+                    return binary_op<T>(op, x, y);                                               \
+                },                                                                               \
+                [&](i64 i, T v) { out[i] = v; });                                                \
+            return;                                                                              \
+        }                                                                                        \
         FOR_EACH(i, n) {                                                                         \
             LOAD_OPERANDS(T)                                                                     \
             out[i] = binary_op<T>(op, x, y);                                                     \
@@ -162,18 +196,39 @@ template <typename T> __device__ __forceinline__ bool compare_op(int op, T x, T 
 #define ATOMIC_i64 unsigned long long
 
 #define ALL_KERNELS(T, NAME)                                                                     \
-    extern "C" __global__ void compare_##NAME(int op, i64 n, Meta a, const T *ap, Meta b,       \
-                                              const T *bp, u8 *out, int scalar_side, T scalar) { \
+    extern "C" __global__ void compare_##NAME(int op, i64 n, Meta a, const T *__restrict__ ap,  \
+                                              Meta b, const T *__restrict__ bp,                 \
+                                              u8 *__restrict__ out, int scalar_side, T scalar) { \
+        if (FLAT_OPERANDS) {                                                                     \
+            FLAT_POINTERS(T)                                                                     \
+            map_unrolled<u8>(                                                                    \
+                n,                                                                               \
+                [&](i64 i) {                                                                     \
+                    LOAD_FLAT(T)                                                                 \
+                    return (u8)compare_op<T>(op, x, y);                                          \
+                },                                                                               \
+                [&](i64 i, u8 v) { out[i] = v; });                                               \
+            return;                                                                              \
+        }                                                                                        \
         FOR_EACH(i, n) {                                                                         \
             LOAD_OPERANDS(T)                                                                     \
             out[i] = compare_op<T>(op, x, y);                                                    \
         }                                                                                        \
     }                                                                                            \
-    extern "C" __global__ void where_##NAME(i64 n, Meta c, const u8 *cp, Meta a, const T *ap,   \
-                                            Meta b, const T *bp, T *out) {                       \
+    extern "C" __global__ void where_##NAME(i64 n, Meta c, const u8 *__restrict__ cp, Meta a,   \
+                                            const T *__restrict__ ap, Meta b,                   \
+                                            const T *__restrict__ bp, T *__restrict__ out) {    \
         FOR_EACH(i, n) out[i] = cp[offset_of(c, i)] ? ap[offset_of(a, i)] : bp[offset_of(b, i)]; \
     }                                                                                            \
-    extern "C" __global__ void copy_##NAME(i64 n, Meta src, const T *sp, Meta dst, T *dp) {     \
+    /* `src` and `dst` never overlap: callers copy from fresh or private buffers. */             \
+    extern "C" __global__ void copy_##NAME(i64 n, Meta src, const T *__restrict__ sp, Meta dst, \
+                                           T *__restrict__ dp) {                                 \
+        if (is_flat(src) && is_flat(dst)) {                                                      \
+            const T *sf = sp + src.offset;                                                       \
+            T *df = dp + dst.offset;                                                             \
+            map_unrolled<T>(n, [&](i64 i) { return sf[i]; }, [&](i64 i, T v) { df[i] = v; });   \
+            return;                                                                              \
+        }                                                                                        \
         FOR_EACH(i, n) dp[offset_of(dst, i)] = sp[offset_of(src, i)];                            \
     }                                                                                            \
     extern "C" __global__ void fill_##NAME(i64 n, Meta dst, T *dp, T value) {                   \
@@ -194,8 +249,9 @@ ALL_KERNELS(double, f64)
 ALL_KERNELS(i64, i64)
 ALL_KERNELS(u8, bool)
 
-extern "C" __global__ void unary_i64(int op, i64 n, Meta x, const i64 *xp, i64 *out, i64 p, i64 lo,
-                                     i64 hi, int has_lo, int has_hi) {
+extern "C" __global__ void unary_i64(int op, i64 n, Meta x, const i64 *__restrict__ xp,
+                                     i64 *__restrict__ out, i64 p, i64 lo, i64 hi, int has_lo,
+                                     int has_hi) {
     FOR_EACH(i, n) out[i] = unary_int(op, xp[offset_of(x, i)], p, lo, hi, has_lo, has_hi);
 }
 
@@ -206,7 +262,14 @@ template <> __device__ __forceinline__ u8 cast_value<u8, double>(double v) { ret
 template <> __device__ __forceinline__ u8 cast_value<u8, i64>(i64 v) { return v != 0; }
 
 #define CAST(S, SN, D, DN)                                                                       \
-    extern "C" __global__ void cast_##SN##_##DN(i64 n, Meta x, const S *xp, D *out) {           \
+    extern "C" __global__ void cast_##SN##_##DN(i64 n, Meta x, const S *__restrict__ xp,        \
+                                                D *__restrict__ out) {                           \
+        if (is_flat(x)) {                                                                        \
+            const S *xf = xp + x.offset;                                                         \
+            map_unrolled<D>(                                                                     \
+                n, [&](i64 i) { return cast_value<D, S>(xf[i]); }, [&](i64 i, D v) { out[i] = v; }); \
+            return;                                                                              \
+        }                                                                                        \
         FOR_EACH(i, n) out[i] = cast_value<D, S>(xp[offset_of(x, i)]);                           \
     }
 #define CAST_FROM(S, SN)                                                                         \

@@ -17,12 +17,27 @@
             if (threadIdx.x == 0) out[b] = acc;                                                  \
         }                                                                                        \
     }                                                                                            \
-    /* Sums over the leading dim of a contiguous [n_red, n_out] block: one thread per column. */ \
-    extern "C" __global__ void sum_cols_##NAME(i64 n_red, i64 n_out, const T *x, T *out) {      \
-        FOR_EACH(col, n_out) {                                                                   \
+    /* Short rows: one thread per row. */                                                     \
+    extern "C" __global__ void sum_rows_small_##NAME(i64 n_out, i64 n_red, const T *x, T *out) { \
+        FOR_EACH(row, n_out) {                                                                   \
+            const T *r = x + row * n_red;                                                        \
             T acc = 0;                                                                           \
-            for (i64 r = 0; r < n_red; ++r) acc += x[r * n_out + col];                           \
-            out[col] = acc;                                                                      \
+            for (i64 j = 0; j < n_red; ++j) acc += r[j];                                         \
+            out[row] = acc;                                                                      \
+        }                                                                                        \
+    }                                                                                            \
+    /* Sums over the leading dim of a contiguous [n_red, n_out] block: thread t sums column */  \
+    /* t % n_out over rows [c * chunk_len, (c + 1) * chunk_len), c = t / n_out, into */          \
+    /* out[c, col] (a second pass adds the chunks). Neighbouring threads read neighbouring */    \
+    /* columns, so loads coalesce. */                                                            \
+    extern "C" __global__ void sum_cols_##NAME(i64 n_red, i64 n_out, i64 chunks, i64 chunk_len, \
+                                               const T *x, T *out) {                             \
+        FOR_EACH(t, n_out * chunks) {                                                            \
+            i64 col = t % n_out, c = t / n_out;                                                  \
+            i64 end = min((c + 1) * chunk_len, n_red);                                           \
+            T acc = 0;                                                                           \
+            for (i64 r = c * chunk_len; r < end; ++r) acc += x[r * n_out + col];                 \
+            out[t] = acc;                                                                        \
         }                                                                                        \
     }
 
@@ -39,18 +54,26 @@ template <typename T> __device__ __forceinline__ bool better(T v, i64 j, T best,
     return max ? v > best : v < best;
 }
 
-// Max (or min) of each row and the index of its first occurrence; one block per row.
+// Max (or min) of pieces of rows and the index of the first occurrence: block b takes row
+// b / chunks, elements [c * chunk_len, min((c + 1) * chunk_len, n)) for c = b % chunks (every
+// piece nonempty). Indices are `idx_in[row * n + j]` when given (a second pass over the
+// pieces' winners), else j.
 #define EXTREME_ROWS(T, NAME)                                                                    \
-    extern "C" __global__ void extreme_rows_##NAME(i64 n_out, i64 n, const T *x, T *values,     \
+    extern "C" __global__ void extreme_rows_##NAME(i64 n_out, i64 n, i64 chunks, i64 chunk_len, \
+                                                   const T *x, const i64 *idx_in, T *values,    \
                                                    i64 *indices, int max) {                      \
         __shared__ T best_v[256];                                                                \
         __shared__ i64 best_i[256];                                                              \
-        for (i64 row = blockIdx.x; row < n_out; row += gridDim.x) {                              \
+        for (i64 b = blockIdx.x; b < n_out * chunks; b += gridDim.x) {                           \
+            i64 row = b / chunks, c = b % chunks;                                                \
+            i64 start = c * chunk_len, end = min(start + chunk_len, n);                          \
             const T *r = x + row * n;                                                            \
-            T bv = r[0];                                                                         \
-            i64 bi = 0;                                                                          \
-            for (i64 j = threadIdx.x; j < n; j += blockDim.x) {                                  \
-                if (better<T>(r[j], j, bv, bi, max)) { bv = r[j]; bi = j; }                      \
+            const i64 *ri = idx_in ? idx_in + row * n : nullptr;                                 \
+            T bv = r[start];                                                                     \
+            i64 bi = ri ? ri[start] : start;                                                     \
+            for (i64 j = start + threadIdx.x; j < end; j += blockDim.x) {                        \
+                i64 at = ri ? ri[j] : j;                                                         \
+                if (better<T>(r[j], at, bv, bi, max)) { bv = r[j]; bi = at; }                    \
             }                                                                                    \
             __syncthreads();                                                                     \
             best_v[threadIdx.x] = bv;                                                            \
@@ -67,7 +90,21 @@ template <typename T> __device__ __forceinline__ bool better(T v, i64 j, T best,
                 }                                                                                \
                 __syncthreads();                                                                 \
             }                                                                                    \
-            if (threadIdx.x == 0) { values[row] = best_v[0]; indices[row] = best_i[0]; }         \
+            if (threadIdx.x == 0) { values[b] = best_v[0]; indices[b] = best_i[0]; }             \
+        }                                                                                        \
+    }                                                                                            \
+    /* Short rows (n > 0): one thread per row. */                                                \
+    extern "C" __global__ void extreme_rows_small_##NAME(i64 n_out, i64 n, const T *x,          \
+                                                         T *values, i64 *indices, int max) {    \
+        FOR_EACH(row, n_out) {                                                                   \
+            const T *r = x + row * n;                                                            \
+            T bv = r[0];                                                                         \
+            i64 bi = 0;                                                                          \
+            for (i64 j = 1; j < n; ++j) {                                                        \
+                if (better<T>(r[j], j, bv, bi, max)) { bv = r[j]; bi = j; }                      \
+            }                                                                                    \
+            values[row] = bv;                                                                    \
+            indices[row] = bi;                                                                   \
         }                                                                                        \
     }
 
@@ -94,6 +131,25 @@ EXTREME_ROWS(i64, i64)
                 for (i64 j = threadIdx.x; j < n; j += blockDim.x) o[j] = r[j] - m - lse;         \
             } else {                                                                             \
                 for (i64 j = threadIdx.x; j < n; j += blockDim.x) o[j] = exp(r[j] - m) / total;  \
+            }                                                                                    \
+        }                                                                                        \
+    }                                                                                            \
+    /* Short rows: one thread per row. */                                                        \
+    extern "C" __global__ void softmax_rows_small_##NAME(i64 n_out, i64 n, const T *x, T *out, \
+                                                         int log_softmax) {                      \
+        FOR_EACH(row, n_out) {                                                                   \
+            const T *r = x + row * n;                                                            \
+            T *o = out + row * n;                                                                \
+            T m = NEG_INF;                                                                       \
+            for (i64 j = 0; j < n; ++j) m = r[j] > m ? r[j] : m;                                 \
+            if (m == NEG_INF) m = 0;                                                             \
+            T total = 0;                                                                         \
+            for (i64 j = 0; j < n; ++j) total += exp(r[j] - m);                                  \
+            if (log_softmax) {                                                                   \
+                T lse = log(total);                                                              \
+                for (i64 j = 0; j < n; ++j) o[j] = r[j] - m - lse;                               \
+            } else {                                                                             \
+                for (i64 j = 0; j < n; ++j) o[j] = exp(r[j] - m) / total;                        \
             }                                                                                    \
         }                                                                                        \
     }
