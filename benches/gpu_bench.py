@@ -33,6 +33,9 @@ import sys
 import time
 import traceback
 
+# The number formatting of the CPU report (this folder is on sys.path when run as a script).
+from compare import _fmt
+
 SIZES = {
     "full": {
         "ew_n": 64 * 1024 * 1024,
@@ -218,16 +221,6 @@ class Row:
         self.goal = goal
         self.met = met
         self.notes = notes or {}  # {lib: extra text}
-
-
-def _fmt(value):
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    if value >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
 
 
 def _cell(row, name):

@@ -236,22 +236,14 @@ fn sgd_cuda(
         )?),
         None => None,
     };
-    let args = cuda_ops::SgdArgs {
-        lr: h.lr,
-        momentum: h.momentum,
-        dampening: h.dampening,
-        weight_decay: h.weight_decay,
-        nesterov: h.nesterov,
-        maximize: h.maximize,
-    };
     let n = param.numel();
     param.storage().bump_version();
     param.cuda_parts(|pb, po| {
         g.cuda_parts(|gb, go| match &buf {
             Some(b) => b.cuda_parts(|bb, bo| {
-                cuda_ops::sgd_step((pb, po), (gb, go), Some((bb, bo)), created, n, &args)
+                cuda_ops::sgd_step((pb, po), (gb, go), Some((bb, bo)), created, n, h)
             }),
-            None => cuda_ops::sgd_step((pb, po), (gb, go), None, false, n, &args),
+            None => cuda_ops::sgd_step((pb, po), (gb, go), None, false, n, h),
         })
     })?;
     match (buffer, buf) {

@@ -38,6 +38,20 @@ def to_numpy(value):
     return np.asarray(value)
 
 
+def draw_input(rng, kind, shape):
+    """Test input values by kind: "n" any real, "p" positive and away from 0, "z" away from 0
+    and from +-0.5 (the kinks of abs, relu and clamp)."""
+    if kind == "n":
+        return rng.standard_normal(shape)
+    if kind == "p":
+        return rng.uniform(0.5, 2.0, shape)
+    if kind == "z":
+        mag = rng.uniform(0.1, 1.5, shape)
+        mag = np.where(np.abs(mag - 0.5) < 0.05, mag + 0.1, mag)
+        return mag * rng.choice([-1.0, 1.0], shape)
+    raise ValueError(kind)
+
+
 def assert_close(actual, expected, rtol=1e-7, atol=0.0):
     """Compare values (tensors of either library, arrays, lists, scalars) with matching shapes."""
     a = to_numpy(actual)

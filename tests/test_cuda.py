@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import rustgrad as rg
 import rustgrad.nn.functional as F
-from conftest import HAS_CUDA, assert_close, node_name, raises
+from conftest import HAS_CUDA, assert_close, draw_input, node_name, raises
 from rustgrad import _core, nn
 
 cuda = pytest.mark.cuda
@@ -242,18 +242,6 @@ def test_failed_module_move_leaves_it_on_the_cpu():
 # ================================================================= on a GPU: every op vs the CPU
 
 
-def _draw(rng, kind, shape):
-    if kind == "n":  # any real
-        return rng.standard_normal(shape)
-    if kind == "p":  # positive, away from 0
-        return rng.uniform(0.5, 2.0, shape)
-    if kind == "z":  # away from 0 and from +-0.5 (abs, relu, clamp kinks)
-        mag = rng.uniform(0.1, 1.5, shape)
-        mag = np.where(np.abs(mag - 0.5) < 0.05, mag + 0.1, mag)
-        return mag * rng.choice([-1.0, 1.0], shape)
-    raise ValueError(kind)
-
-
 def _assigned(t, index, value):
     t[index] = value
     return t
@@ -453,7 +441,7 @@ def _leaves(arrays, device):
 def test_op_matches_cpu(case, dtype):
     fn, specs = OPS[case]
     rng = np.random.default_rng(zlib.crc32(case.encode()))
-    arrays = [_draw(rng, kind, shape).astype(dtype) for kind, shape in specs]
+    arrays = [draw_input(rng, kind, shape).astype(dtype) for kind, shape in specs]
     cpu_leaves, dev_leaves = _leaves(arrays, "cpu"), _leaves(arrays, "cuda")
     cpu_out, dev_out = fn(*cpu_leaves), fn(*dev_leaves)
     # float32 tolerances wherever float32 arithmetic is involved

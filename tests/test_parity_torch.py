@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 import pytest
 import rustgrad as rg
-from conftest import DEVICES, assert_close, graph_signature, node_name
+from conftest import DEVICES, assert_close, draw_input, graph_signature, node_name
 
 torch = pytest.importorskip("torch")
 
@@ -22,19 +22,6 @@ TOL = {
     "float64": {"rtol": 1e-10, "atol": 1e-12},
     "float32": {"rtol": 1e-4, "atol": 1e-5},
 }
-
-
-# Input kinds: how to draw each input's values with NumPy.
-def _draw(rng, kind, shape):
-    if kind == "n":  # any real
-        return rng.standard_normal(shape)
-    if kind == "p":  # positive, away from 0
-        return rng.uniform(0.5, 2.0, shape)
-    if kind == "z":  # away from 0 and from +-0.5 (abs, relu, clamp kinks)
-        mag = rng.uniform(0.1, 1.5, shape)
-        mag = np.where(np.abs(mag - 0.5) < 0.05, mag + 0.1, mag)
-        return mag * rng.choice([-1.0, 1.0], shape)
-    raise ValueError(kind)
 
 
 def _spec(*items):
@@ -225,7 +212,7 @@ def _dtype_name(mod, dt):
 def test_forward_and_grad(case, dtype, device):
     fn, specs = CASES[case]
     rng = np.random.default_rng(zlib.crc32(case.encode()))
-    arrays = [_draw(rng, kind, shape).astype(dtype) for kind, shape in specs]
+    arrays = [draw_input(rng, kind, shape).astype(dtype) for kind, shape in specs]
     rg_leaves, rg_out = _run(rg, fn, arrays, 7, device)
     th_leaves, th_out = _run(torch, fn, arrays, 7)
     tol = TOL[dtype]
@@ -245,7 +232,7 @@ def test_forward_and_grad(case, dtype, device):
 def test_grad_fn_name(case, device):
     fn, specs = CASES[case]
     rng = np.random.default_rng(0)
-    arrays = [_draw(rng, kind, shape) for kind, shape in specs]
+    arrays = [draw_input(rng, kind, shape) for kind, shape in specs]
     rg_out = fn(rg, *_leaves(rg, arrays, device))
     th_out = fn(torch, *_leaves(torch, arrays))
     assert node_name(rg_out.grad_fn) == node_name(th_out.grad_fn)
@@ -257,7 +244,7 @@ def test_grad_fn_name(case, device):
 def test_graph_structure(case, device):
     fn, specs = CASES[case]
     rng = np.random.default_rng(0)
-    arrays = [_draw(rng, kind, shape) for kind, shape in specs]
+    arrays = [draw_input(rng, kind, shape) for kind, shape in specs]
     rg_out = fn(rg, *_leaves(rg, arrays, device))
     th_out = fn(torch, *_leaves(torch, arrays))
     assert graph_signature(rg_out.grad_fn) == graph_signature(th_out.grad_fn)

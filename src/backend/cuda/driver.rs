@@ -303,55 +303,35 @@ impl Context {
         let failed = |e: cublas::CublasError| {
             Error::Runtime(format!("CUDA error: cuBLAS gemm failed ({e:?})"))
         };
+        // The same call for both precisions: `$gemm` is cuBLAS's S or D variant.
+        macro_rules! strided_batched {
+            ($gemm:path, $t:ty) => {
+                $gemm(
+                    handle,
+                    op(g.a.transposed),
+                    op(g.b.transposed),
+                    g.m,
+                    g.n,
+                    g.k,
+                    &(1.0 as $t),
+                    g.a.ptr as *const $t,
+                    g.a.ld,
+                    g.a.batch_stride,
+                    g.b.ptr as *const $t,
+                    g.b.ld,
+                    g.b.batch_stride,
+                    &(0.0 as $t),
+                    g.c as *mut $t,
+                    g.m,
+                    stride_c,
+                    g.batch,
+                )
+                .map_err(failed)
+            };
+        }
         match g.dtype {
-            DType::F64 => {
-                let (alpha, beta) = (1.0f64, 0.0f64);
-                cublas::dgemm_strided_batched(
-                    handle,
-                    op(g.a.transposed),
-                    op(g.b.transposed),
-                    g.m,
-                    g.n,
-                    g.k,
-                    &alpha,
-                    g.a.ptr as *const f64,
-                    g.a.ld,
-                    g.a.batch_stride,
-                    g.b.ptr as *const f64,
-                    g.b.ld,
-                    g.b.batch_stride,
-                    &beta,
-                    g.c as *mut f64,
-                    g.m,
-                    stride_c,
-                    g.batch,
-                )
-                .map_err(failed)
-            }
-            _ => {
-                let (alpha, beta) = (1.0f32, 0.0f32);
-                cublas::sgemm_strided_batched(
-                    handle,
-                    op(g.a.transposed),
-                    op(g.b.transposed),
-                    g.m,
-                    g.n,
-                    g.k,
-                    &alpha,
-                    g.a.ptr as *const f32,
-                    g.a.ld,
-                    g.a.batch_stride,
-                    g.b.ptr as *const f32,
-                    g.b.ld,
-                    g.b.batch_stride,
-                    &beta,
-                    g.c as *mut f32,
-                    g.m,
-                    stride_c,
-                    g.batch,
-                )
-                .map_err(failed)
-            }
+            DType::F64 => strided_batched!(cublas::dgemm_strided_batched, f64),
+            _ => strided_batched!(cublas::sgemm_strided_batched, f32),
         }
     }
 }

@@ -100,20 +100,20 @@ mod tests {
     fn every_launched_kernel_is_defined() {
         let host = include_str!("ops.rs");
         let mut launched = 0;
-        for piece in host.split("&format!(\"").skip(1) {
+        for piece in host.split("format!(\"").skip(1) {
             let family: String = piece
                 .chars()
                 .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .collect();
             let family = family.trim_end_matches('_');
             if family.is_empty() {
-                continue; // `{kind}_...`: the random kernels, checked below
+                continue; // `{family}_...`: binary, compare and the random kernels, below
             }
             assert!(cuda_defines(family), "ops.rs launches undefined `{family}`");
             launched += 1;
         }
         assert!(launched > 15, "found only {launched} launches in ops.rs");
-        for family in ["uniform", "normal", "matmul_i64"] {
+        for family in ["binary", "compare", "uniform", "normal", "matmul_i64"] {
             assert!(cuda_defines(family));
         }
         // Each family is instantiated for the dtypes it is launched with.

@@ -10,6 +10,7 @@ use super::compile::Source;
 use super::device::{CudaDevice, BLOCK};
 use super::driver::{Gemm, GemmOperand};
 use crate::error::{Error, Result};
+use crate::optim::Sgd;
 use crate::tensor::{DType, Layout};
 
 /// The most dimensions a kernel sees after merging (as `MAX_DIMS` in `common.cuh`).
@@ -243,13 +244,15 @@ fn operands<'a>(a: Operand<'a>, b: Operand<'a>, shape: &[usize]) -> Result<Opera
     })
 }
 
-/// `a op b` in `dtype` (both operands already in it) over the broadcast `shape`.
-pub fn binary(
+/// Launches `{family}_{dtype}` over two operands in `dtype`, into a fresh `out_dtype` buffer.
+fn two_operands(
+    family: &str,
     code: i32,
     a: Operand,
     b: Operand,
     shape: &[usize],
     dtype: DType,
+    out_dtype: DType,
 ) -> Result<CudaBuffer> {
     let Operands {
         dev,
@@ -259,13 +262,13 @@ pub fn binary(
         scalar,
     } = operands(a, b, shape)?;
     let n = crate::tensor::layout::numel(shape);
-    let out = CudaBuffer::alloc(dev, dtype, n)?;
+    let out = CudaBuffer::alloc(dev, out_dtype, n)?;
     let s = Scalar::from_host(dtype, scalar);
     let (n64, op) = (n as i64, out.ptr());
     elementwise(
         dev,
         Source::Elementwise,
-        &format!("binary_{}", suffix(dtype)),
+        &format!("{family}_{}", suffix(dtype)),
         n,
         &mut [
             arg(&code),
@@ -282,6 +285,17 @@ pub fn binary(
     Ok(out)
 }
 
+/// `a op b` in `dtype` (both operands already in it) over the broadcast `shape`.
+pub fn binary(
+    code: i32,
+    a: Operand,
+    b: Operand,
+    shape: &[usize],
+    dtype: DType,
+) -> Result<CudaBuffer> {
+    two_operands("binary", code, a, b, shape, dtype, dtype)
+}
+
 /// `a cmp b` as a bool buffer; the operands are in `dtype`.
 pub fn compare(
     code: i32,
@@ -290,35 +304,7 @@ pub fn compare(
     shape: &[usize],
     dtype: DType,
 ) -> Result<CudaBuffer> {
-    let Operands {
-        dev,
-        metas: m,
-        ptrs: p,
-        scalar_side: side,
-        scalar,
-    } = operands(a, b, shape)?;
-    let n = crate::tensor::layout::numel(shape);
-    let out = CudaBuffer::alloc(dev, DType::Bool, n)?;
-    let s = Scalar::from_host(dtype, scalar);
-    let (n64, op) = (n as i64, out.ptr());
-    elementwise(
-        dev,
-        Source::Elementwise,
-        &format!("compare_{}", suffix(dtype)),
-        n,
-        &mut [
-            arg(&code),
-            arg(&n64),
-            arg(&m[0]),
-            arg(&p[0]),
-            arg(&m[1]),
-            arg(&p[1]),
-            arg(&op),
-            arg(&side),
-            s.ptr(),
-        ],
-    )?;
-    Ok(out)
+    two_operands("compare", code, a, b, shape, dtype, DType::Bool)
 }
 
 pub fn activation_backward(code: i32, g: View, y: View, shape: &[usize]) -> Result<CudaBuffer> {
@@ -982,16 +968,6 @@ pub fn random(dev: &Arc<CudaDevice>, n: usize, dtype: DType, normal: bool) -> Re
 
 // ----- optimizer steps -----------------------------------------------------------------------
 
-/// SGD hyper-parameters as the kernel takes them.
-pub struct SgdArgs {
-    pub lr: f64,
-    pub momentum: f64,
-    pub dampening: f64,
-    pub weight_decay: f64,
-    pub nesterov: bool,
-    pub maximize: bool,
-}
-
 /// One SGD step on `n` contiguous elements at the given element offsets; `buffer` is the
 /// momentum buffer (`first` when it was just created and takes the gradient).
 #[allow(clippy::too_many_arguments)]
@@ -1001,7 +977,7 @@ pub fn sgd_step(
     buffer: Option<(&CudaBuffer, usize)>,
     first: bool,
     n: usize,
-    h: &SgdArgs,
+    h: &Sgd,
 ) -> Result<()> {
     let dev = param.0.device();
     let dtype = param.0.dtype();
