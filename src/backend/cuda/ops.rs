@@ -307,72 +307,54 @@ pub fn compare(
     two_operands("compare", code, a, b, shape, dtype, DType::Bool)
 }
 
-pub fn activation_backward(code: i32, g: View, y: View, shape: &[usize]) -> Result<CudaBuffer> {
-    let dev = g.buf.device();
-    let dtype = g.buf.dtype();
+/// Launches kernel `name` with arguments `[code,] n, (meta, pointer) per view, out` over the
+/// broadcast `shape`, into a fresh `out_dtype` buffer (the kernels of that signature).
+fn views_kernel(
+    name: &str,
+    code: Option<i32>,
+    views: &[View],
+    shape: &[usize],
+    out_dtype: DType,
+) -> Result<CudaBuffer> {
+    let dev = views[0].buf.device();
     let n = crate::tensor::layout::numel(shape);
-    let out = CudaBuffer::alloc(dev, dtype, n)?;
-    let m = metas(shape, &[g.layout, y.layout])?;
-    let (n64, gp, yp, op) = (n as i64, g.buf.ptr(), y.buf.ptr(), out.ptr());
-    elementwise(
-        dev,
-        Source::Elementwise,
-        &format!("activation_backward_{}", suffix(dtype)),
-        n,
-        &mut [
-            arg(&code),
-            arg(&n64),
-            arg(&m[0]),
-            arg(&gp),
-            arg(&m[1]),
-            arg(&yp),
-            arg(&op),
-        ],
-    )?;
+    let out = CudaBuffer::alloc(dev, out_dtype, n)?;
+    let layouts: Vec<&Layout> = views.iter().map(|v| v.layout).collect();
+    let m = metas(shape, &layouts)?;
+    let ptrs: Vec<u64> = views.iter().map(|v| v.buf.ptr()).collect();
+    let (n64, op) = (n as i64, out.ptr());
+    let mut params: Vec<*mut c_void> = code.iter().map(arg).collect();
+    params.push(arg(&n64));
+    for (meta, ptr) in m.iter().zip(&ptrs) {
+        params.push(arg(meta));
+        params.push(arg(ptr));
+    }
+    params.push(arg(&op));
+    elementwise(dev, Source::Elementwise, name, n, &mut params)?;
     Ok(out)
 }
 
+pub fn activation_backward(code: i32, g: View, y: View, shape: &[usize]) -> Result<CudaBuffer> {
+    let dtype = g.buf.dtype();
+    let name = format!("activation_backward_{}", suffix(dtype));
+    views_kernel(&name, Some(code), &[g, y], shape, dtype)
+}
+
 pub fn where_(c: View, a: View, b: View, shape: &[usize]) -> Result<CudaBuffer> {
-    let dev = a.buf.device();
     let dtype = a.buf.dtype();
-    let n = crate::tensor::layout::numel(shape);
-    let out = CudaBuffer::alloc(dev, dtype, n)?;
-    let m = metas(shape, &[c.layout, a.layout, b.layout])?;
-    let (n64, cp, ap, bp, op) = (n as i64, c.buf.ptr(), a.buf.ptr(), b.buf.ptr(), out.ptr());
-    elementwise(
-        dev,
-        Source::Elementwise,
+    views_kernel(
         &format!("where_{}", suffix(dtype)),
-        n,
-        &mut [
-            arg(&n64),
-            arg(&m[0]),
-            arg(&cp),
-            arg(&m[1]),
-            arg(&ap),
-            arg(&m[2]),
-            arg(&bp),
-            arg(&op),
-        ],
-    )?;
-    Ok(out)
+        None,
+        &[c, a, b],
+        shape,
+        dtype,
+    )
 }
 
 /// A contiguous copy of `x` converted to `to`.
 pub fn cast(x: View, to: DType) -> Result<CudaBuffer> {
-    let dev = x.buf.device();
-    let n = x.layout.numel();
-    let out = CudaBuffer::alloc(dev, to, n)?;
-    let m = metas(&x.layout.shape, &[x.layout])?[0];
-    let (n64, xp, op) = (n as i64, x.buf.ptr(), out.ptr());
-    elementwise(
-        dev,
-        Source::Elementwise,
-        &format!("cast_{}_{}", suffix(x.buf.dtype()), suffix(to)),
-        n,
-        &mut [arg(&n64), arg(&m), arg(&xp), arg(&op)],
-    )?;
-    Ok(out)
+    let name = format!("cast_{}_{}", suffix(x.buf.dtype()), suffix(to));
+    views_kernel(&name, None, &[x], &x.layout.shape, to)
 }
 
 /// Copies `src` (its layout broadcast to `dst_layout`'s shape, same dtype) into `dst`.
@@ -700,6 +682,49 @@ pub fn one_hot(
     Ok(out)
 }
 
+/// Launches `{family}_{dtype}` (index_select or index_add: the same arguments) over the
+/// `outer * index.len() * inner` elements of the indexed side.
+fn along_index(
+    family: &str,
+    src: (&CudaBuffer, usize),
+    outer: usize,
+    n: usize,
+    inner: usize,
+    index: &[usize],
+    out: &CudaBuffer,
+) -> Result<()> {
+    let dev = out.device();
+    let total = outer * index.len() * inner;
+    if total == 0 {
+        return Ok(());
+    }
+    let idx = upload_indices(dev, index)?;
+    let (t, len, inn, k, sp, ip, op) = (
+        total as i64,
+        n as i64,
+        inner as i64,
+        index.len() as i64,
+        src.0.ptr_at(src.1),
+        idx.ptr(),
+        out.ptr(),
+    );
+    elementwise(
+        dev,
+        Source::Index,
+        &format!("{family}_{}", suffix(out.dtype())),
+        total,
+        &mut [
+            arg(&t),
+            arg(&sp),
+            arg(&len),
+            arg(&inn),
+            arg(&ip),
+            arg(&k),
+            arg(&op),
+        ],
+    )
+}
+
 /// `x[:, index, :]` of a contiguous `[outer, n, inner]` block at element `offset`.
 pub fn index_select(
     x: &CudaBuffer,
@@ -709,37 +734,8 @@ pub fn index_select(
     inner: usize,
     index: &[usize],
 ) -> Result<CudaBuffer> {
-    let dev = x.device();
-    let total = outer * index.len() * inner;
-    let out = CudaBuffer::alloc(dev, x.dtype(), total)?;
-    if total == 0 {
-        return Ok(out);
-    }
-    let idx = upload_indices(dev, index)?;
-    let (t, len, inn, k, xp, ip, op) = (
-        total as i64,
-        n as i64,
-        inner as i64,
-        index.len() as i64,
-        x.ptr_at(offset),
-        idx.ptr(),
-        out.ptr(),
-    );
-    elementwise(
-        dev,
-        Source::Index,
-        &format!("index_select_{}", suffix(x.dtype())),
-        total,
-        &mut [
-            arg(&t),
-            arg(&xp),
-            arg(&len),
-            arg(&inn),
-            arg(&ip),
-            arg(&k),
-            arg(&op),
-        ],
-    )?;
+    let out = CudaBuffer::alloc(x.device(), x.dtype(), outer * index.len() * inner)?;
+    along_index("index_select", (x, offset), outer, n, inner, index, &out)?;
     Ok(out)
 }
 
@@ -753,37 +749,8 @@ pub fn index_add(
     inner: usize,
     index: &[usize],
 ) -> Result<CudaBuffer> {
-    let dev = g.device();
-    let out = CudaBuffer::zeros(dev, g.dtype(), outer * n * inner)?;
-    let total = outer * index.len() * inner;
-    if total == 0 {
-        return Ok(out);
-    }
-    let idx = upload_indices(dev, index)?;
-    let (t, len, inn, k, gp, ip, op) = (
-        total as i64,
-        n as i64,
-        inner as i64,
-        index.len() as i64,
-        g.ptr_at(offset),
-        idx.ptr(),
-        out.ptr(),
-    );
-    elementwise(
-        dev,
-        Source::Index,
-        &format!("index_add_{}", suffix(g.dtype())),
-        total,
-        &mut [
-            arg(&t),
-            arg(&gp),
-            arg(&len),
-            arg(&inn),
-            arg(&ip),
-            arg(&k),
-            arg(&op),
-        ],
-    )?;
+    let out = CudaBuffer::zeros(g.device(), g.dtype(), outer * n * inner)?;
+    along_index("index_add", (g, offset), outer, n, inner, index, &out)?;
     Ok(out)
 }
 
@@ -823,6 +790,24 @@ fn blas_operand(l: &Layout, rows: usize, cols: usize) -> Option<MatrixOperand> {
     None
 }
 
+/// How cuBLAS reads `v` (`[batch, rows, cols]`): in place when it can, else from a contiguous
+/// copy, which is returned to be kept alive.
+fn gemm_operand(v: View, rows: usize, cols: usize) -> Result<(GemmOperand, Option<CudaBuffer>)> {
+    let read = |o: MatrixOperand, ptr: u64| GemmOperand {
+        ptr,
+        transposed: o.transposed,
+        ld: o.ld,
+        batch_stride: o.batch_stride,
+    };
+    if let Some(o) = blas_operand(v.layout, rows, cols) {
+        return Ok((read(o, v.buf.ptr_at(v.layout.offset)), None));
+    }
+    let copy = gather(v)?;
+    let o = blas_operand(&Layout::contiguous(&v.layout.shape), rows, cols)
+        .expect("contiguous matrices are readable");
+    Ok((read(o, copy.ptr()), Some(copy)))
+}
+
 /// `[batch, m, k] @ [batch, k, n]` into a fresh contiguous `[batch, m, n]` buffer. The
 /// operands' layouts have exactly three dims (the caller merges batch dims or copies).
 pub fn batched_matmul(
@@ -847,55 +832,18 @@ pub fn batched_matmul(
     if dtype == DType::I64 || too_big {
         return matmul_i64(a, b, batch, m, k, n, out);
     }
-    // Operands cuBLAS cannot read as they are are copied to contiguous memory first.
-    let (la, lb) = (
-        Layout::contiguous(&a.layout.shape),
-        Layout::contiguous(&b.layout.shape),
-    );
-    let (ga, gb);
-    let (va, oa) = match blas_operand(a.layout, m, k) {
-        Some(o) => (a, o),
-        None => {
-            ga = gather(a)?;
-            let o = blas_operand(&la, m, k).expect("contiguous matrices are readable");
-            (
-                View {
-                    buf: &ga,
-                    layout: &la,
-                },
-                o,
-            )
-        }
-    };
-    let (vb, ob) = match blas_operand(b.layout, k, n) {
-        Some(o) => (b, o),
-        None => {
-            gb = gather(b)?;
-            let o = blas_operand(&lb, k, n).expect("contiguous matrices are readable");
-            (
-                View {
-                    buf: &gb,
-                    layout: &lb,
-                },
-                o,
-            )
-        }
-    };
-    // Row-major C = A B is column-major C^T = B^T A^T: B goes first.
-    let operand = |v: View, o: &MatrixOperand| GemmOperand {
-        ptr: v.buf.ptr_at(v.layout.offset),
-        transposed: o.transposed,
-        ld: o.ld,
-        batch_stride: o.batch_stride,
-    };
+    // Row-major C = A B is column-major C^T = B^T A^T: B goes first. The copies (where an
+    // operand had to be made contiguous) live until the product is queued.
+    let (gb, _copy_b) = gemm_operand(b, k, n)?;
+    let (ga, _copy_a) = gemm_operand(a, m, k)?;
     let gemm = Gemm {
         dtype,
         m: n as i32,
         n: m as i32,
         k: k as i32,
         batch: batch as i32,
-        a: operand(vb, &ob),
-        b: operand(va, &oa),
+        a: gb,
+        b: ga,
         c: out.ptr(),
     };
     // SAFETY: the operands address live buffers of the sizes their layouts describe.
