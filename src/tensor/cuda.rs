@@ -105,13 +105,6 @@ impl Tensor {
         f(b)
     }
 
-    fn ordinal(&self) -> usize {
-        match self.device() {
-            Device::Cuda(i) => i,
-            Device::Cpu => unreachable!("called on CUDA tensors only"),
-        }
-    }
-
     // ----- moving between devices ---------------------------------------------------------
 
     /// A copy on `device` (this tensor itself when it is already there).
@@ -536,9 +529,5 @@ impl Tensor {
     /// The CUDA device buffer's pointer and this view's element offset, for the optimizer.
     pub fn cuda_parts<R>(&self, f: impl FnOnce(&CudaBuffer, usize) -> R) -> R {
         self.with_buf(|b| f(b, self.layout.offset))
-    }
-
-    pub fn cuda_ordinal(&self) -> Option<usize> {
-        self.is_cuda().then(|| self.ordinal())
     }
 }
