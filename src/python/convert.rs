@@ -294,6 +294,8 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
 
 /// Nested lists (or a Python scalar for 0-d), as `Tensor.tolist()`.
 pub fn tensor_to_nested<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
+    // One copy from a device (each read below would otherwise wait for it again).
+    let t = &t.to_device(crate::tensor::Device::Cpu)?;
     let values = t.to_f64_vec()?;
     let dtype = t.dtype();
     let to_py = |v: f64| -> PyResult<Bound<'py, PyAny>> {

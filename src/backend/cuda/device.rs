@@ -15,6 +15,10 @@ use super::emulator as hw;
 use crate::error::{Error, Result};
 pub use hw::Gemm;
 
+/// Uploads up to this many bytes go as a kernel argument (`SMALL_UPLOAD_BYTES` in
+/// `elementwise.cu`).
+pub const SMALL_UPLOAD: usize = 256;
+
 /// Block sizes: elementwise kernels use grid-stride loops over at most this many blocks per SM.
 pub const BLOCK: u32 = 256;
 const BLOCKS_PER_SM: u32 = 16;
@@ -195,11 +199,24 @@ impl CudaDevice {
     }
 
     /// Copies host bytes to device memory (queued; the source may be dropped on return).
+    /// Small copies (scalars, short index lists) travel as a kernel argument: a copy from
+    /// pageable memory would first wait for everything queued on the stream.
     pub fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()> {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.hw.upload(dst, bytes)
+        if bytes.len() > SMALL_UPLOAD {
+            return self.hw.upload(dst, bytes);
+        }
+        let mut data = [0u8; SMALL_UPLOAD];
+        data[..bytes.len()].copy_from_slice(bytes);
+        let len = bytes.len() as i32;
+        let mut params = [
+            &dst as *const u64 as *mut c_void,
+            &data as *const [u8; SMALL_UPLOAD] as *mut c_void,
+            &len as *const i32 as *mut c_void,
+        ];
+        self.launch(Source::Elementwise, "write_bytes", 1, BLOCK, &mut params)
     }
 
     /// Copies device memory to the host, waiting for queued work first.

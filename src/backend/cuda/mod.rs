@@ -232,6 +232,15 @@ mod tests {
     }
 
     #[test]
+    fn small_upload_size_matches_the_kernel() {
+        let define = format!(
+            "#define SMALL_UPLOAD_BYTES {}\n",
+            super::device::SMALL_UPLOAD
+        );
+        assert!(Source::Elementwise.text().contains(&define), "{define}");
+    }
+
+    #[test]
     fn metas_merge_contiguous_views_into_one_dim() {
         let l = Layout::contiguous(&[2, 3, 4]);
         let m = metas(&[2, 3, 4], &[&l, &l]).unwrap();

@@ -47,7 +47,7 @@ const Entry KERNELS[] = {
     NUMS(K, extreme_rows) NUMS(K, extreme_rows_small)
     FLOATS(K, softmax_rows) FLOATS(K, softmax_rows_small)
     ALL(K, index_select) NUMS(K, index_add) NUMS(K, one_hot)
-    K(matmul_i64)
+    K(matmul_i64) K(write_bytes)
     FLOATS(K, uniform) FLOATS(K, normal)
     FLOATS(K, sgd_step) FLOATS(K, adam_step)
 };

@@ -278,3 +278,15 @@ CAST_FROM(float, f32)
 CAST_FROM(double, f64)
 CAST_FROM(i64, i64)
 CAST_FROM(u8, bool)
+
+// Small host-to-device copies as a kernel argument: a copy from pageable host memory would
+// first wait for all queued work on the stream; a launch does not.
+#define SMALL_UPLOAD_BYTES 256
+struct SmallBytes {
+    u8 bytes[SMALL_UPLOAD_BYTES];
+};
+
+extern "C" __global__ void write_bytes(u8 *dst, SmallBytes data, int len) {
+    for (int i = threadIdx.x; i < len; i += blockDim.x) dst[i] = data.bytes[i];
+}
+
