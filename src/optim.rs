@@ -7,27 +7,7 @@ use crate::bail;
 use crate::error::Result;
 use crate::tensor::{DType, Tensor};
 
-/// Hyper-parameters of SGD.
-#[derive(Clone, Copy, Debug)]
-pub struct Sgd {
-    pub lr: f64,
-    pub momentum: f64,
-    pub dampening: f64,
-    pub weight_decay: f64,
-    pub nesterov: bool,
-    pub maximize: bool,
-}
-
-/// Hyper-parameters of Adam.
-#[derive(Clone, Copy, Debug)]
-pub struct Adam {
-    pub lr: f64,
-    pub beta1: f64,
-    pub beta2: f64,
-    pub eps: f64,
-    pub weight_decay: f64,
-    pub maximize: bool,
-}
+pub use crate::backend::{Adam, Sgd};
 
 /// Checks dtypes and shapes before a step.
 fn check(param: &Tensor, others: &[&Tensor]) -> Result<()> {

@@ -1302,3 +1302,27 @@ def test_save_and_load_cuda_tensors(tmp_path):
     saved_moment = ckpt["opt"]["state"][0]["exp_avg"]
     assert not saved_moment.is_cuda
     assert saved_moment.tolist() == opt.state[model.weight]["exp_avg"].tolist()
+
+
+def test_bool_is_not_a_device():
+    # `True` is an int to Python, but never a device number (x.to(dev, dtype, True) passes
+    # non_blocking by position).
+    with raises(TypeError, "not bool"):
+        rg.zeros(2, device=True)
+
+
+@cuda
+def test_positional_non_blocking_is_not_a_device():
+    x = rg.ones(3)
+    moved = x.to("cuda", rg.float64, True)
+    assert moved.device == rg.device("cuda:0") and moved.dtype == rg.float64
+
+
+@cuda
+def test_out_of_memory_is_a_runtime_error():
+    # More bytes than any device has (and than a usize can round up to): PyTorch's words and
+    # type (torch.OutOfMemoryError is a RuntimeError).
+    for n in (2**61 - 1, 2**50):
+        with raises(RuntimeError, "CUDA out of memory. Tried to allocate"):
+            rg.zeros(n, dtype=rg.float64, device="cuda")
+    assert rg.ones(2, device="cuda").sum().item() == 2.0  # the device still works

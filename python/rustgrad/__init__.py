@@ -34,7 +34,6 @@ def manual_seed(seed):
     """Seed the generators behind ``rand`` and ``randn``: the CPU's and every CUDA device's
     (as ``torch.manual_seed``)."""
     _core.manual_seed(seed)
-    _core._cuda_manual_seed(int(seed))
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):

@@ -294,8 +294,15 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
 
 /// Nested lists (or a Python scalar for 0-d), as `Tensor.tolist()`.
 pub fn tensor_to_nested<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
-    // One copy from a device (each read below would otherwise wait for it again).
-    let t = &t.to_device(crate::tensor::Device::Cpu)?;
+    // One copy from a device (each read below would otherwise wait for it again), without
+    // the GIL while the device finishes its queue.
+    let host = if t.is_cuda() {
+        let t = t.clone();
+        py.detach(move || t.to_device(crate::tensor::Device::Cpu))?
+    } else {
+        t.clone()
+    };
+    let t = &host;
     let values = t.to_f64_vec()?;
     let dtype = t.dtype();
     let to_py = |v: f64| -> PyResult<Bound<'py, PyAny>> {

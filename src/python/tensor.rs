@@ -718,6 +718,8 @@ impl PyTensor {
             } else if let Ok(t) = a.cast::<PyTensor>() {
                 dtype = Some(t.get().var.dtype());
                 device = Some(t.get().tensor().device());
+            } else if a.is_instance_of::<PyBool>() {
+                // `non_blocking` / `copy` given by position: copies are queued either way.
             } else if !a.is_none() {
                 device = Some(types::resolve_device(a)?);
             }

@@ -194,6 +194,10 @@ pub fn cuda_unavailable(why: &str) -> PyErr {
 pub fn resolve_device(obj: &Bound<'_, PyAny>) -> PyResult<Device> {
     let dev = if let Ok(d) = obj.cast::<PyDevice>() {
         d.get().clone()
+    } else if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(PyTypeError::new_err(
+            "device must be a string, an int or rustgrad.device, not bool",
+        ));
     } else if let Ok(i) = obj.extract::<i64>() {
         PyDevice {
             kind: "cuda".into(),

@@ -128,6 +128,11 @@ impl Tensor {
         let guard = c.storage.read();
         let bytes = &guard.host_bytes(c.layout.offset)[..n * c.dtype.size_of()];
         let buf = CudaBuffer::from_host(&dev, c.dtype, n, bytes)?;
+        if matches!(*guard, Buffer::Foreign(_)) {
+            // NumPy's memory may be pinned, and a copy from pinned memory is still running when
+            // the call returns: wait, so that later writes to the array do not leak in.
+            dev.synchronize()?;
+        }
         Ok(Tensor::from_cuda(buf, c.shape()))
     }
 

@@ -209,13 +209,16 @@ def _pick(logp, target, ignore_index, weight):
     m, c = logp.shape[0], logp.shape[1]
     ignored = target == ignore_index
     safe = _core.where(ignored, 0, target)
+    keep = _core.where(ignored, 0.0, 1.0).to(logp.dtype)
     if logp.is_cuda:
         classes = _core.arange(c, device=logp.device)
         chosen = classes.unsqueeze(0) == safe.unsqueeze(1)
         picked = _core.where(chosen, logp, 0.0).sum(1)
-    else:
-        picked = logp.reshape(-1)[_core.arange(m) * c + safe]
-    keep = _core.where(ignored, 0.0, 1.0).to(logp.dtype)
+        if weight is None:
+            return picked, keep
+        per_class = weight.to(logp.dtype).unsqueeze(0)
+        return picked, _core.where(chosen, per_class, 0.0).sum(1) * keep
+    picked = logp.reshape(-1)[_core.arange(m) * c + safe]
     row_weight = keep if weight is None else weight.to(logp.dtype)[safe] * keep
     return picked, row_weight
 

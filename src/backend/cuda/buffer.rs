@@ -30,10 +30,11 @@ impl CudaBuffer {
     /// `len` uninitialised elements.
     pub fn alloc(device: &Arc<CudaDevice>, dtype: DType, len: usize) -> Result<CudaBuffer> {
         let bytes = len.checked_mul(dtype.size_of()).ok_or_else(|| {
-            crate::error::Error::Memory(format!(
-                "CUDA out of memory. Tried to allocate {len} elements of {}",
-                dtype.name()
-            ))
+            super::device::out_of_memory(
+                len as u128 * dtype.size_of() as u128,
+                device.ordinal,
+                device.memory_allocated(),
+            )
         })?;
         let (ptr, size) = device.alloc(bytes)?;
         Ok(CudaBuffer {

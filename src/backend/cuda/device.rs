@@ -33,10 +33,21 @@ struct Allocator {
     reserved: usize,
 }
 
-/// Sizes are rounded so that nearby requests share blocks: 512 bytes below 1 MiB, 128 KiB above.
-pub fn round_size(bytes: usize) -> usize {
+/// Sizes are rounded so that nearby requests share blocks: 512 bytes below 1 MiB, 128 KiB above
+/// (`None` when the rounded size does not fit a `usize`).
+pub fn round_size(bytes: usize) -> Option<usize> {
     let unit = if bytes < (1 << 20) { 512 } else { 128 << 10 };
-    bytes.div_ceil(unit) * unit
+    bytes.div_ceil(unit).checked_mul(unit)
+}
+
+/// PyTorch's words for a device allocation that cannot be made (a RuntimeError, as PyTorch's
+/// `OutOfMemoryError` is one).
+pub fn out_of_memory(bytes: u128, ordinal: usize, allocated: usize) -> Error {
+    Error::Runtime(format!(
+        "CUDA out of memory. Tried to allocate {:.2} MiB on device {ordinal} ({allocated} bytes \
+         already allocated by rustgrad)",
+        bytes as f64 / (1u64 << 20) as f64
+    ))
 }
 
 /// The seed PyTorch's CUDA generators start from.
@@ -57,8 +68,6 @@ pub struct CudaDevice {
     pub ordinal: usize,
     hw: hw::Context,
     pub name: String,
-    /// The architecture kernels are compiled for, e.g. `sm_90`.
-    pub arch: String,
     sm_count: u32,
     allocator: Mutex<Allocator>,
     /// (seed, offset): draws are counter-based, so the offset is all the state there is.
@@ -72,7 +81,6 @@ impl CudaDevice {
             ordinal,
             hw,
             name: info.name,
-            arch: info.arch,
             sm_count: info.sm_count,
             allocator: Mutex::new(Allocator::default()),
             rng: Mutex::new((SEED.lock().unwrap_or(DEFAULT_SEED), 0)),
@@ -116,7 +124,8 @@ impl CudaDevice {
     /// A block of at least `bytes` (rounded; 0 for an empty request), from the cache when one
     /// of that size was freed, else from the driver (emptying the cache once if it is full).
     pub fn alloc(&self, bytes: usize) -> Result<(u64, usize)> {
-        let size = round_size(bytes);
+        let size = round_size(bytes)
+            .ok_or_else(|| out_of_memory(bytes as u128, self.ordinal, self.memory_allocated()))?;
         if size == 0 {
             return Ok((0, 0));
         }
@@ -130,13 +139,7 @@ impl CudaDevice {
                     None => {
                         self.release_cached(&mut books)?;
                         self.hw.malloc(size)?.ok_or_else(|| {
-                            Error::Memory(format!(
-                                "CUDA out of memory. Tried to allocate {:.2} MiB on device {} \
-                                 ({} bytes already allocated by rustgrad)",
-                                size as f64 / (1 << 20) as f64,
-                                self.ordinal,
-                                books.allocated
-                            ))
+                            out_of_memory(size as u128, self.ordinal, books.allocated)
                         })?
                     }
                 };
@@ -200,7 +203,8 @@ impl CudaDevice {
 
     /// Copies host bytes to device memory (queued; the source may be dropped on return).
     /// Small copies (scalars, short index lists) travel as a kernel argument: a copy from
-    /// pageable memory would first wait for everything queued on the stream.
+    /// pageable memory is staged through pinned memory by the driver, which may wait for the
+    /// stream, and costs more than a launch.
     pub fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()> {
         if bytes.is_empty() {
             return Ok(());

@@ -84,8 +84,6 @@ const MIN_ARCH: i32 = 75;
 /// What the backend needs to know about a device.
 pub struct DeviceInfo {
     pub name: String,
-    /// The architecture kernels are compiled for, e.g. `sm_90`.
-    pub arch: String,
     pub sm_count: u32,
 }
 
@@ -113,6 +111,7 @@ pub struct Gemm {
 pub struct Context {
     ctx: Arc<CudaContext>,
     stream: Raw<cu_sys::CUstream>,
+    /// The architecture kernels are compiled for, e.g. `sm_90`.
     arch: String,
     modules: Mutex<HashMap<Source, Raw<cu_sys::CUmodule>>>,
     functions: Mutex<HashMap<String, Raw<cu_sys::CUfunction>>>,
@@ -139,13 +138,12 @@ impl Context {
                 .map_err(driver_error)?;
             let info = DeviceInfo {
                 name: ctx.name().map_err(driver_error)?,
-                arch: format!("sm_{major}{minor}"),
                 sm_count: sm_count.max(1) as u32,
             };
             let context = Context {
                 ctx,
                 stream: Raw(stream),
-                arch: info.arch.clone(),
+                arch: format!("sm_{major}{minor}"),
                 modules: Mutex::new(HashMap::new()),
                 functions: Mutex::new(HashMap::new()),
                 blas: Mutex::new(None),

@@ -299,9 +299,10 @@ mod tests {
     #[test]
     fn allocator_rounds_small_and_large_blocks() {
         use super::device::round_size;
-        assert_eq!(round_size(0), 0);
-        assert_eq!(round_size(1), 512);
-        assert_eq!(round_size(513), 1024);
-        assert_eq!(round_size((1 << 20) + 1), (1 << 20) + (128 << 10));
+        assert_eq!(round_size(0), Some(0));
+        assert_eq!(round_size(1), Some(512));
+        assert_eq!(round_size(513), Some(1024));
+        assert_eq!(round_size((1 << 20) + 1), Some((1 << 20) + (128 << 10)));
+        assert_eq!(round_size(usize::MAX - 7), None);
     }
 }

@@ -9,8 +9,8 @@ use super::buffer::CudaBuffer;
 use super::compile::Source;
 use super::device::{CudaDevice, BLOCK};
 use super::driver::{Gemm, GemmOperand};
+use crate::backend::Sgd;
 use crate::error::{Error, Result};
-use crate::optim::Sgd;
 use crate::tensor::{DType, Layout};
 
 /// The most dimensions a kernel sees after merging (as `MAX_DIMS` in `common.cuh`).
@@ -564,17 +564,14 @@ pub fn extreme_rows(
     n: usize,
     max: bool,
 ) -> Result<(CudaBuffer, CudaBuffer)> {
+    // Callers check first (with the op's own message); an empty row has no extreme.
+    assert!(n > 0 || n_out == 0, "extreme_rows of empty rows");
     let dev = x.device();
     let dtype = x.dtype();
     let values = CudaBuffer::alloc(dev, dtype, n_out)?;
     let indices = CudaBuffer::alloc(dev, DType::I64, n_out)?;
     if n_out == 0 {
         return Ok((values, indices));
-    }
-    if n == 0 {
-        return Err(Error::Index(
-            "max(): Expected reduction dim to have non-zero size.".into(),
-        ));
     }
     let mx = max as i32;
     if n <= SHORT_ROW {

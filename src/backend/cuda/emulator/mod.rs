@@ -34,7 +34,6 @@ impl Context {
     pub fn new(_ordinal: usize) -> Result<(Context, DeviceInfo)> {
         let info = DeviceInfo {
             name: "rustgrad CUDA emulator (CPU)".into(),
-            arch: "sm_90".into(),
             sm_count: 4,
         };
         Ok((Context, info))
@@ -49,8 +48,9 @@ impl Context {
     }
 
     pub fn malloc(&self, size: usize) -> Result<Option<u64>> {
-        let layout = std::alloc::Layout::from_size_align(size, ALIGN)
-            .map_err(|e| Error::Memory(e.to_string()))?;
+        let Ok(layout) = std::alloc::Layout::from_size_align(size, ALIGN) else {
+            return Ok(None); // too large for this machine: out of memory
+        };
         // SAFETY: `size` is nonzero (the allocator never asks for empty blocks).
         let p = unsafe { std::alloc::alloc(layout) };
         if p.is_null() {

@@ -279,8 +279,8 @@ CAST_FROM(double, f64)
 CAST_FROM(i64, i64)
 CAST_FROM(u8, bool)
 
-// Small host-to-device copies as a kernel argument: a copy from pageable host memory would
-// first wait for all queued work on the stream; a launch does not.
+// Small host-to-device copies as a kernel argument: a copy from pageable host memory is staged
+// by the driver (which may wait for the stream); a launch never waits.
 #define SMALL_UPLOAD_BYTES 256
 struct SmallBytes {
     u8 bytes[SMALL_UPLOAD_BYTES];
