@@ -9,7 +9,7 @@ fn main() {
         println!("cargo:rerun-if-changed=src/backend/cuda/emulator");
         cc::Build::new()
             .cpp(true)
-            .std("c++17")
+            .std("c++20")
             .opt_level(2)
             // `#pragma unroll` is for NVRTC; g++ ignores it.
             .flag_if_supported("-Wno-unknown-pragmas")

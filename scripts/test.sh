@@ -49,6 +49,9 @@ echo "== CUDA code paths on the CPU emulator (no GPU here): the cuda-marked test
 # layouts, launches and their arguments, cuBLAS operands, the allocator, device rules.
 maturin develop --release --features cuda-emulator
 python -m pytest tests -m cuda -q
+# Again with 64 real threads per block, so warp shuffles, shared-memory reductions, barriers
+# and atomics run too (slower: the device tests of test_cuda.py only).
+RUSTGRAD_EMULATOR_THREADS=64 python -m pytest tests/test_cuda.py -m cuda -q
 
 echo "== build and install the extension"
 maturin develop --release

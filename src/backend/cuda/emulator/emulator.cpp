@@ -2,10 +2,13 @@
 // from kernel name to a function that unpacks `cuLaunchKernel`-style argument pointers.
 #include "shim.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "../kernels/common.cuh"
 #include "../kernels/elementwise.cu"
@@ -54,11 +57,56 @@ const Entry KERNELS[] = {
 
 } // namespace
 
-// Runs kernel `name` over the whole grid; returns 0, or 1 when no kernel has that name.
-extern "C" int rustgrad_emulator_launch(const char *name, void **params) {
+namespace {
+
+// Threads per block to emulate (RUSTGRAD_EMULATOR_THREADS; 1 unless set).
+unsigned emulated_threads() {
+    static const unsigned threads = [] {
+        const char *v = std::getenv("RUSTGRAD_EMULATOR_THREADS");
+        unsigned n = v ? (unsigned)std::strtoul(v, nullptr, 10) : 1;
+        return n >= 32 ? std::min(1024u, n / 32 * 32) : 1u;
+    }();
+    return threads;
+}
+
+// Runs `run` as `blocks` blocks of `threads` threads, one block after another.
+void run_blocks(void (*run)(void **), void **params, unsigned blocks, unsigned threads) {
+    blockDim.x = threads;
+    gridDim.x = blocks;
+    for (unsigned b = 0; b < blocks; ++b) {
+        std::barrier<> block_barrier(threads);
+        std::vector<std::unique_ptr<std::barrier<>>> warps;
+        for (unsigned w = 0; w < (threads + 31) / 32; ++w) {
+            warps.push_back(std::make_unique<std::barrier<>>(std::min(32u, threads - 32 * w)));
+            emulated_warp_barriers[w] = warps.back().get();
+        }
+        emulated_block_barrier = &block_barrier;
+        std::vector<std::thread> pool;
+        for (unsigned t = 0; t < threads; ++t) {
+            pool.emplace_back([=] {
+                blockIdx.x = b;
+                threadIdx.x = t;
+                run(params);
+            });
+        }
+        for (std::thread &t : pool) t.join();
+    }
+}
+
+} // namespace
+
+// Runs kernel `name` over the whole grid (see shim.h for how many threads); returns 0, or 1
+// when no kernel has that name.
+extern "C" int rustgrad_emulator_launch(const char *name, void **params, unsigned grid,
+                                        unsigned block) {
     for (const Entry &e : KERNELS) {
         if (std::strcmp(e.name, name) == 0) {
-            e.run(params);
+            unsigned threads = std::min(block, emulated_threads());
+            if (threads < 32) {
+                run_blocks(e.run, params, 1, 1);
+            } else {
+                run_blocks(e.run, params, std::min(grid, 3u), threads / 32 * 32);
+            }
             return 0;
         }
     }

@@ -1,9 +1,11 @@
 //! A CPU stand-in for the CUDA driver (feature `cuda-emulator`, tests only): "device" memory
-//! is host memory, kernels are the same `.cu` sources compiled as C++ (`emulator.cpp`) and run
-//! one thread per block, and cuBLAS is a plain column-major GEMM. It exercises everything the
-//! backend does on the host (layouts, launches, argument order, allocator, cuBLAS operands)
-//! and the kernels' arithmetic, on machines without a GPU. It says nothing about GPU timing,
-//! warp-level code, or races.
+//! is host memory, kernels are the same `.cu` sources compiled as C++ (`emulator.cpp`, with
+//! `shim.h`), and cuBLAS is a plain column-major GEMM. A launch runs one thread per block, or
+//! with `RUSTGRAD_EMULATOR_THREADS=N` up to N real threads per block (barriers, shuffles and
+//! atomics emulated), so block-wide reductions run too. It exercises everything the backend
+//! does on the host (layouts, launches, argument order, allocator, cuBLAS operands) and the
+//! kernels' arithmetic on machines without a GPU; it says nothing about GPU speed, memory
+//! ordering or the driver's own behaviour.
 
 use std::collections::HashMap;
 use std::ffi::{c_void, CString};
@@ -16,7 +18,12 @@ use crate::error::{Error, Result};
 use crate::tensor::DType;
 
 extern "C" {
-    fn rustgrad_emulator_launch(name: *const std::ffi::c_char, params: *mut *mut c_void) -> i32;
+    fn rustgrad_emulator_launch(
+        name: *const std::ffi::c_char,
+        params: *mut *mut c_void,
+        grid: u32,
+        block: u32,
+    ) -> i32;
 }
 
 /// Sizes of live emulated allocations, by address (to free them with their layout).
@@ -112,7 +119,8 @@ impl Context {
         }
         let c_name = CString::new(name).expect("kernel names hold no NUL");
         // SAFETY: as for cuLaunchKernel: `params` point at arguments of the kernel's types.
-        let rc = unsafe { rustgrad_emulator_launch(c_name.as_ptr(), params.as_mut_ptr()) };
+        let rc =
+            unsafe { rustgrad_emulator_launch(c_name.as_ptr(), params.as_mut_ptr(), grid, block) };
         if rc != 0 {
             return Err(Error::Runtime(format!(
                 "CUDA kernel {name} is missing from {}",

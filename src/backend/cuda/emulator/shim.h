@@ -1,12 +1,19 @@
 // Just enough of CUDA C++ for the kernel sources to compile as ordinary C++ and run on the
-// CPU, one thread per block and one block per grid (grid-stride loops then cover every
-// element). Test-only: it checks the host code and kernel logic, not GPU behaviour.
+// CPU. By default a launch runs one thread per block and one block per grid (grid-stride loops
+// then cover every element), which is fast. With RUSTGRAD_EMULATOR_THREADS=N (a multiple of
+// 32) a launch runs up to N real threads per block and a few blocks, one block after another,
+// with `__syncthreads` as a barrier and warp shuffles through shared slots, so the block-wide
+// reductions are exercised too. Test-only: it checks kernel logic, not GPU speed or memory
+// ordering.
 #pragma once
 
 #include <algorithm>
+#include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 
 #define __global__
 #define __device__
@@ -16,15 +23,50 @@
 struct EmulatedDim {
     unsigned x;
 };
-inline EmulatedDim blockIdx{0}, threadIdx{0}, blockDim{1}, gridDim{1};
+// Set by the launcher before the threads of a launch start (the start orders the writes).
+inline EmulatedDim blockDim{1}, gridDim{1};
+inline thread_local EmulatedDim blockIdx{0}, threadIdx{0};
 
-inline void __syncthreads() {}
-template <typename T> inline T __shfl_down_sync(unsigned, T, int) { return T(0); }
+// The barriers of the block being run: one for the block, one per warp.
+inline std::barrier<> *emulated_block_barrier = nullptr;
+inline std::barrier<> *emulated_warp_barriers[32] = {};
+inline unsigned long long emulated_warp_slots[32][32];
 
+inline void __syncthreads() {
+    if (blockDim.x > 1) emulated_block_barrier->arrive_and_wait();
+}
+
+// Every lane of the warp calls this together (as on the GPU): each publishes its value, then
+// reads its neighbour's; lanes past the end keep their own value, as CUDA's shuffle does.
+template <typename T> inline T __shfl_down_sync(unsigned, T v, int offset) {
+    static_assert(sizeof(T) <= sizeof(unsigned long long), "8-byte values at most");
+    unsigned lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    std::memcpy(&emulated_warp_slots[warp][lane], &v, sizeof(T));
+    emulated_warp_barriers[warp]->arrive_and_wait();
+    T out = v;
+    if (lane + offset < 32) std::memcpy(&out, &emulated_warp_slots[warp][lane + offset], sizeof(T));
+    emulated_warp_barriers[warp]->arrive_and_wait();
+    return out;
+}
+
+// Atomic adds (threads of a block run at once): integers directly, floats by compare-and-swap
+// on their bits.
 template <typename T> inline T atomicAdd(T *address, T value) {
-    T old = *address;
-    *address = old + value;
-    return old;
+    if constexpr (std::is_integral_v<T>) {
+        return __atomic_fetch_add(address, value, __ATOMIC_RELAXED);
+    } else {
+        using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+        Bits *bits = reinterpret_cast<Bits *>(address);
+        Bits expected = __atomic_load_n(bits, __ATOMIC_RELAXED), desired;
+        T old;
+        do {
+            std::memcpy(&old, &expected, sizeof(T));
+            T updated = old + value;
+            std::memcpy(&desired, &updated, sizeof(T));
+        } while (!__atomic_compare_exchange_n(bits, &expected, desired, false, __ATOMIC_RELAXED,
+                                              __ATOMIC_RELAXED));
+        return old;
+    }
 }
 
 using std::exp;

@@ -77,8 +77,8 @@ template <> __device__ __forceinline__ u8 to_t<u8>(double v) { return v != 0.0; 
 
 // Block-wide sum (blockDim.x a power of two <= 1024); every thread gets the result.
 template <typename T> __device__ T block_sum(T v) {
-    // The CPU emulator runs one thread per block, so it never exercises the warp and
-    // shared-memory code below: only a real GPU (scripts/gpu_check.sh) tests it.
+    // The CPU emulator's default mode runs one thread per block; its threaded mode
+    // (RUSTGRAD_EMULATOR_THREADS) and real GPUs run the warp and shared-memory code below.
     if (blockDim.x == 1) return v;
     __shared__ T warp_sums[32];
     for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffff, v, o);
