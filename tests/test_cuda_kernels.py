@@ -65,11 +65,16 @@ def test_unknown_architecture_is_an_error():
 def test_nvrtc_pip_package_is_on_the_search_path():
     """When ``nvidia-cuda-nvrtc`` is installed, its lib folder is among the folders
     ``rustgrad.cuda`` hands to the extension."""
-    try:
-        files = importlib.metadata.files("nvidia-cuda-nvrtc") or []
-    except importlib.metadata.PackageNotFoundError:
+    # CUDA 13's wheel has no suffix; CUDA 12's is nvidia-cuda-nvrtc-cu12.
+    for name in ("nvidia-cuda-nvrtc", "nvidia-cuda-nvrtc-cu13", "nvidia-cuda-nvrtc-cu12"):
+        try:
+            files = importlib.metadata.files(name) or []
+            break
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    else:
         _skip_or_fail("the nvidia-cuda-nvrtc pip package is not installed")
     libs = [f for f in files if os.path.basename(str(f)).startswith("libnvrtc.so")]
-    assert libs, "nvidia-cuda-nvrtc holds no libnvrtc.so*"
+    assert libs, f"{name} holds no libnvrtc.so*"
     folders = {os.path.dirname(os.path.abspath(str(f.locate()))) for f in libs}
     assert folders & set(rustgrad.cuda._library_dirs())
