@@ -162,10 +162,9 @@ fn adam_typed<T: Float>(
     let mut v = values::<T>(exp_avg_sq)?;
     let (b1, b2) = (T::from_f64(h.beta1), T::from_f64(h.beta2));
     let wd = T::from_f64(h.weight_decay);
-    let bias_correction1 = 1.0 - h.beta1.powi(step as i32);
-    let bias_correction2 = 1.0 - h.beta2.powi(step as i32);
-    let step_size = T::from_f64(h.lr / bias_correction1);
-    let bc2_sqrt = T::from_f64(bias_correction2.sqrt());
+    let at = h.at_step(step);
+    let step_size = T::from_f64(at.step_size);
+    let bc2_sqrt = T::from_f64(at.bias_correction2_sqrt);
     let eps = T::from_f64(h.eps);
     let weight = T::ONE - b1;
     update_in_place(param, g.len(), |p: &mut [T]| {
@@ -250,24 +249,14 @@ fn adam_cuda(
         operand_for(param, exp_avg)?,
         operand_for(param, exp_avg_sq)?,
     );
-    let bias_correction1 = 1.0 - h.beta1.powi(step as i32);
-    let bias_correction2 = 1.0 - h.beta2.powi(step as i32);
-    let args = cuda_ops::AdamArgs {
-        step_size: h.lr / bias_correction1,
-        beta1: h.beta1,
-        beta2: h.beta2,
-        eps: h.eps,
-        weight_decay: h.weight_decay,
-        bias_correction2_sqrt: bias_correction2.sqrt(),
-        maximize: h.maximize,
-    };
+    let at = h.at_step(step);
     let n = param.numel();
     param.storage().bump_version();
     param.cuda_parts(|pb, po| {
         g.cuda_parts(|gb, go| {
             m.cuda_parts(|mb, mo| {
                 v.cuda_parts(|vb, vo| {
-                    cuda_ops::adam_step((pb, po), (gb, go), (mb, mo), (vb, vo), n, &args)
+                    cuda_ops::adam_step((pb, po), (gb, go), (mb, mo), (vb, vo), n, h, at)
                 })
             })
         })

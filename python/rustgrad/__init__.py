@@ -19,14 +19,12 @@ from rustgrad._core import (
     is_grad_enabled,
     linspace,
     ones,
-    ones_like,
     rand,
     randn,
     stack,
     tensor,
     where,
     zeros,
-    zeros_like,
 )
 
 
@@ -34,6 +32,16 @@ def manual_seed(seed):
     """Seed the generators behind ``rand`` and ``randn``: the CPU's and every CUDA device's
     (as ``torch.manual_seed``)."""
     _core.manual_seed(seed)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    """Zeros of ``input``'s shape and (unless given) dtype and device."""
+    return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False):
+    """Ones of ``input``'s shape and (unless given) dtype and device."""
+    return full_like(input, 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):

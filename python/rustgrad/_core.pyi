@@ -681,22 +681,6 @@ def full(
     """``fill_value`` in every element of shape ``size``; the dtype follows the value's type
     (bool, int64, float32) unless given."""
 
-def zeros_like(
-    input: Tensor,
-    dtype: _DTypeArg | None = None,
-    device: _DeviceArg | None = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    """Zeros of ``input``'s shape and (unless given) dtype."""
-
-def ones_like(
-    input: Tensor,
-    dtype: _DTypeArg | None = None,
-    device: _DeviceArg | None = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    """Ones of ``input``'s shape and (unless given) dtype."""
-
 def full_like(
     input: Tensor,
     fill_value: _Number,

@@ -27,3 +27,20 @@ pub struct Adam {
     pub weight_decay: f64,
     pub maximize: bool,
 }
+
+/// Adam's constants for one step (`step` counts from 1), computed once on the host in f64 as
+/// PyTorch does: the step size `lr / (1 - beta1^step)` and `sqrt(1 - beta2^step)`.
+#[derive(Clone, Copy, Debug)]
+pub struct AdamStep {
+    pub step_size: f64,
+    pub bias_correction2_sqrt: f64,
+}
+
+impl Adam {
+    pub fn at_step(&self, step: u64) -> AdamStep {
+        AdamStep {
+            step_size: self.lr / (1.0 - self.beta1.powi(step as i32)),
+            bias_correction2_sqrt: (1.0 - self.beta2.powi(step as i32)).sqrt(),
+        }
+    }
+}

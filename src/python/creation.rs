@@ -158,38 +158,8 @@ fn full<'py>(
     )
 }
 
-/// A filled tensor shaped like `t`, on `t`'s device unless another is given.
-fn like<'py>(
-    py: Python<'py>,
-    t: &Bound<'_, PyTensor>,
-    value: f64,
-    dtype: Option<&Bound<'_, PyAny>>,
-    device: Option<Device>,
-    requires_grad: bool,
-) -> PyResult<Bound<'py, PyTensor>> {
-    let src = t.get().var.tensor();
-    let dtype = parse_dtype(dtype)?.unwrap_or(src.dtype());
-    let device = device.unwrap_or(src.device());
-    finish_leaf(
-        py,
-        Tensor::full_on(src.shape(), value, dtype, device)?,
-        requires_grad,
-    )
-}
-
-#[pyfunction]
-#[pyo3(signature = (input, dtype=None, device=None, requires_grad=false))]
-fn zeros_like<'py>(
-    py: Python<'py>,
-    input: &Bound<'_, PyTensor>,
-    dtype: Option<&Bound<'_, PyAny>>,
-    device: Option<&Bound<'_, PyAny>>,
-    requires_grad: bool,
-) -> PyResult<Bound<'py, PyTensor>> {
-    let device = check_device(device)?;
-    like(py, input, 0.0, dtype, device, requires_grad)
-}
-
+/// `fill_value` in `input`'s shape, and its dtype and device unless others are given
+/// (`zeros_like` and `ones_like` are this in Python).
 #[pyfunction]
 #[pyo3(signature = (input, fill_value, dtype=None, device=None, requires_grad=false))]
 fn full_like<'py>(
@@ -200,21 +170,11 @@ fn full_like<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    let device = check_device(device)?;
-    like(py, input, fill_value, dtype, device, requires_grad)
-}
-
-#[pyfunction]
-#[pyo3(signature = (input, dtype=None, device=None, requires_grad=false))]
-fn ones_like<'py>(
-    py: Python<'py>,
-    input: &Bound<'_, PyTensor>,
-    dtype: Option<&Bound<'_, PyAny>>,
-    device: Option<&Bound<'_, PyAny>>,
-    requires_grad: bool,
-) -> PyResult<Bound<'py, PyTensor>> {
-    let device = check_device(device)?;
-    like(py, input, 1.0, dtype, device, requires_grad)
+    let src = input.get().var.tensor();
+    let dtype = parse_dtype(dtype)?.unwrap_or(src.dtype());
+    let device = check_device(device)?.unwrap_or(src.device());
+    let t = Tensor::full_on(src.shape(), fill_value, dtype, device)?;
+    finish_leaf(py, t, requires_grad)
 }
 
 #[pyfunction]
@@ -544,8 +504,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(zeros, m)?)?;
     m.add_function(wrap_pyfunction!(ones, m)?)?;
     m.add_function(wrap_pyfunction!(full, m)?)?;
-    m.add_function(wrap_pyfunction!(zeros_like, m)?)?;
-    m.add_function(wrap_pyfunction!(ones_like, m)?)?;
     m.add_function(wrap_pyfunction!(full_like, m)?)?;
     m.add_function(wrap_pyfunction!(arange, m)?)?;
     m.add_function(wrap_pyfunction!(linspace, m)?)?;

@@ -5,7 +5,7 @@
 use super::layout::{self, Layout};
 use super::storage::Buffer;
 use super::{
-    reduced_shape, ActivationBackward, BinaryOp, CompareOp, DType, Device, Tensor, UnaryOp,
+    ActivationBackward, BinaryOp, CompareOp, DType, Device, SumPlan, SumRead, Tensor, UnaryOp,
 };
 use crate::backend::cuda::{self, ops as k, CudaBuffer};
 use crate::error::{Error, Result};
@@ -342,34 +342,19 @@ impl Tensor {
 
     // ----- reductions ---------------------------------------------------------------------
 
-    pub(super) fn cuda_sum_dims(&self, dims: &[usize], keepdim: bool) -> Result<Tensor> {
-        if dims.is_empty() {
-            return self.clone_data();
-        }
-        let nd = self.ndim();
-        let kept: Vec<usize> = (0..nd).filter(|d| !dims.contains(d)).collect();
-        let out_shape = reduced_shape(self.shape(), dims, keepdim);
-        let n_out: usize = kept.iter().map(|&d| self.shape()[d]).product();
-        let n_red: usize = dims.iter().map(|&d| self.shape()[d]).product();
-        let trailing = dims
-            .iter()
-            .enumerate()
-            .all(|(i, &d)| d == nd - dims.len() + i);
-        let leading = dims.iter().enumerate().all(|(i, &d)| d == i);
-        let buf = if self.is_contiguous() && leading && n_out > 1 && !trailing {
-            // Column sums (a bias gradient): read rows in order, no transposed copy.
-            self.with_buf(|b| k::sum_cols(b, self.layout.offset, n_red, n_out))?
-        } else {
-            let rows = if self.is_contiguous() && trailing {
-                self.clone()
-            } else {
-                let mut order = kept.clone();
-                order.extend_from_slice(dims);
-                self.with_layout(self.layout.permute(&order)).clone_data()?
-            };
-            rows.with_buf(|b| k::sum_rows(b, rows.layout.offset, n_out, n_red))?
+    pub(super) fn cuda_sum(&self, plan: &SumPlan) -> Result<Tensor> {
+        let (n_out, n_red) = (plan.n_out, plan.n_red);
+        let buf = match &plan.read {
+            SumRead::Rows => self.with_buf(|b| k::sum_rows(b, self.layout.offset, n_out, n_red))?,
+            SumRead::Columns => {
+                self.with_buf(|b| k::sum_cols(b, self.layout.offset, n_red, n_out))?
+            }
+            SumRead::Permuted(order) => {
+                let rows = self.with_layout(self.layout.permute(order)).clone_data()?;
+                rows.with_buf(|b| k::sum_rows(b, 0, n_out, n_red))?
+            }
         };
-        Ok(Tensor::from_cuda(buf, &out_shape))
+        Ok(Tensor::from_cuda(buf, &plan.out_shape))
     }
 
     /// Max/min of each row of this contiguous `[n_out, n]` tensor, values in `dtype`.

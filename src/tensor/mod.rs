@@ -574,30 +574,23 @@ impl Tensor {
             self.dtype
         };
         let x = self.cast(dtype)?;
+        let plan = SumPlan::new(&x, dims, keepdim);
         if x.is_cuda() {
-            return x.cuda_sum_dims(dims, keepdim);
+            return x.cuda_sum(&plan);
         }
-        let nd = x.ndim();
-        let kept: Vec<usize> = (0..nd).filter(|d| !dims.contains(d)).collect();
-        let out_shape = reduced_shape(x.shape(), dims, keepdim);
-        let n_out: usize = kept.iter().map(|&d| x.shape()[d]).product();
-        let n_red: usize = dims.iter().map(|&d| x.shape()[d]).product();
+        let (n_out, n_red) = (plan.n_out, plan.n_red);
         dispatch_num!(dtype, T => {
             let buf = x.storage.read();
             let s = T::slice(&buf);
-            let leading = x.is_contiguous() && dims.iter().enumerate().all(|(i, &d)| d == i);
-            let v: Vec<T> = if x.is_contiguous() && dims.iter().enumerate().all(|(i, &d)| d == nd - dims.len() + i) {
-                // Reduced dims are the trailing ones: sum rows in place.
-                rd::sum_rows(&s[x.layout.offset..], n_out, n_red)
-            } else if leading && n_out > 1 {
-                rd::sum_leading(&s[x.layout.offset..], n_red, n_out)
-            } else {
-                let mut order = kept.clone();
-                order.extend_from_slice(dims);
-                let g = ew::gather(s, &x.layout.permute(&order));
-                rd::sum_rows(&g, n_out, n_red)
+            let v: Vec<T> = match &plan.read {
+                SumRead::Rows => rd::sum_rows(&s[x.layout.offset..], n_out, n_red),
+                SumRead::Columns => rd::sum_leading(&s[x.layout.offset..], n_red, n_out),
+                SumRead::Permuted(order) => {
+                    let g = ew::gather(s, &x.layout.permute(order));
+                    rd::sum_rows(&g, n_out, n_red)
+                }
             };
-            Ok(Tensor::from_vec(v, &out_shape))
+            Ok(Tensor::from_vec(v, &plan.out_shape))
         })
     }
 
@@ -838,6 +831,53 @@ fn clamp<T: PartialOrd + Copy>(v: T, lo: Option<T>, hi: Option<T>) -> T {
         }
     }
     v
+}
+
+/// How a sum over some dims reads its input, the same on every device.
+enum SumRead {
+    /// The reduced dims are the trailing ones of a contiguous tensor: sum rows in place.
+    Rows,
+    /// They are the leading ones (a bias gradient): sum columns in place.
+    Columns,
+    /// Anything else: a copy with the kept dims first (this order), then rows.
+    Permuted(Vec<usize>),
+}
+
+/// A sum over `dims`: `[n_out, n_red]` as read, and the result's shape.
+struct SumPlan {
+    read: SumRead,
+    n_out: usize,
+    n_red: usize,
+    out_shape: Vec<usize>,
+}
+
+impl SumPlan {
+    fn new(x: &Tensor, dims: &[usize], keepdim: bool) -> SumPlan {
+        let nd = x.ndim();
+        let kept: Vec<usize> = (0..nd).filter(|d| !dims.contains(d)).collect();
+        let n_out: usize = kept.iter().map(|&d| x.shape()[d]).product();
+        let n_red: usize = dims.iter().map(|&d| x.shape()[d]).product();
+        let trailing = dims
+            .iter()
+            .enumerate()
+            .all(|(i, &d)| d == nd - dims.len() + i);
+        let leading = dims.iter().enumerate().all(|(i, &d)| d == i);
+        let read = if x.is_contiguous() && trailing {
+            SumRead::Rows
+        } else if x.is_contiguous() && leading && n_out > 1 {
+            SumRead::Columns
+        } else {
+            let mut order = kept;
+            order.extend_from_slice(dims);
+            SumRead::Permuted(order)
+        };
+        SumPlan {
+            read,
+            n_out,
+            n_red,
+            out_shape: reduced_shape(x.shape(), dims, keepdim),
+        }
+    }
 }
 
 /// `[outer, shape[dim], inner]` sizes around one dimension.

@@ -119,7 +119,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        mask = _core.zeros_like(input)
+        mask = _core.full_like(input, 0.0)
     else:
         keep = _core.rand(input.shape, dtype=input.dtype, device=input.device) >= p
         mask = keep.to(input.dtype) * (1.0 / (1.0 - p))

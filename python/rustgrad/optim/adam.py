@@ -73,8 +73,8 @@ class Adam(Optimizer):
                 state = self.state[param]
                 if len(state) == 0:
                     state["step"] = 0
-                    state["exp_avg"] = _core.zeros_like(param)
-                    state["exp_avg_sq"] = _core.zeros_like(param)
+                    state["exp_avg"] = _core.full_like(param, 0.0)
+                    state["exp_avg_sq"] = _core.full_like(param, 0.0)
                 state["step"] += 1
                 params.append(param)
                 grads.append(grad)

@@ -9,7 +9,7 @@ use super::buffer::CudaBuffer;
 use super::compile::Source;
 use super::device::{CudaDevice, BLOCK};
 use super::driver::{Gemm, GemmOperand};
-use crate::backend::Sgd;
+use crate::backend::{Adam, AdamStep, Sgd};
 use crate::error::{Error, Result};
 use crate::tensor::{DType, Layout};
 
@@ -216,30 +216,24 @@ struct Operands<'a> {
 
 /// The device, metas and pointers of two operands of which at least one is a view.
 fn operands<'a>(a: Operand<'a>, b: Operand<'a>, shape: &[usize]) -> Result<Operands<'a>> {
-    let placeholder = Layout::contiguous(shape);
-    let (la, pa, side_a) = match a {
-        Operand::View(v) => (v.layout.clone(), v.buf.ptr(), None),
-        Operand::Scalar(s) => (placeholder.clone(), 0, Some(s)),
-    };
-    let (lb, pb, side_b) = match b {
-        Operand::View(v) => (v.layout.clone(), v.buf.ptr(), None),
-        Operand::Scalar(s) => (placeholder, 0, Some(s)),
-    };
-    let dev = match (a, b) {
-        (Operand::View(v), _) | (_, Operand::View(v)) => v.buf.device(),
+    let (view, scalar_side, scalar) = match (a, b) {
+        (Operand::View(v), Operand::View(_)) => (v, 0, HostScalar::default()),
+        (Operand::View(v), Operand::Scalar(s)) => (v, 1, s),
+        (Operand::Scalar(s), Operand::View(v)) => (v, 2, s),
         _ => unreachable!("callers pass at least one view"),
     };
-    let m = metas(shape, &[&la, &lb])?;
-    let (side, scalar) = match (side_a, side_b) {
-        (None, Some(s)) => (1, s),
-        (Some(s), None) => (2, s),
-        _ => (0, HostScalar::default()),
+    // A scalar side is never read: it borrows the view's layout, so merging is unchanged.
+    let layout_ptr = |o: Operand<'a>| match o {
+        Operand::View(v) => (v.layout, v.buf.ptr()),
+        Operand::Scalar(_) => (view.layout, 0),
     };
+    let ((la, pa), (lb, pb)) = (layout_ptr(a), layout_ptr(b));
+    let m = metas(shape, &[la, lb])?;
     Ok(Operands {
-        dev,
+        dev: view.buf.device(),
         metas: [m[0], m[1]],
         ptrs: [pa, pb],
-        scalar_side: side,
+        scalar_side,
         scalar,
     })
 }
@@ -959,17 +953,6 @@ pub fn sgd_step(
     )
 }
 
-/// Adam's per-step constants, computed on the host as the CPU kernel does.
-pub struct AdamArgs {
-    pub step_size: f64,
-    pub beta1: f64,
-    pub beta2: f64,
-    pub eps: f64,
-    pub weight_decay: f64,
-    pub bias_correction2_sqrt: f64,
-    pub maximize: bool,
-}
-
 /// One Adam step on `n` contiguous elements (each buffer with its element offset).
 pub fn adam_step(
     param: (&CudaBuffer, usize),
@@ -977,19 +960,20 @@ pub fn adam_step(
     exp_avg: (&CudaBuffer, usize),
     exp_avg_sq: (&CudaBuffer, usize),
     n: usize,
-    h: &AdamArgs,
+    h: &Adam,
+    at: AdamStep,
 ) -> Result<()> {
     let dev = param.0.device();
     let dtype = param.0.dtype();
     let ptrs = [param, grad, exp_avg, exp_avg_sq].map(|(b, o)| b.ptr_at(o));
     let s = |v: f64| Scalar::new(dtype, v);
     let (ss, b1, b2, eps, wd, bc2) = (
-        s(h.step_size),
+        s(at.step_size),
         s(h.beta1),
         s(h.beta2),
         s(h.eps),
         s(h.weight_decay),
-        s(h.bias_correction2_sqrt),
+        s(at.bias_correction2_sqrt),
     );
     let (n64, maxi) = (n as i64, h.maximize as i32);
     elementwise(
