@@ -2,8 +2,7 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use crate::tensor::storage::Buffer;
-use crate::tensor::DType;
+use crate::base::{Buffer, DType};
 
 /// Any storable element.
 pub trait Element: Copy + Send + Sync + PartialOrd + PartialEq + Default + 'static {
@@ -21,19 +20,78 @@ pub trait Num:
 {
     const ZERO: Self;
     const ONE: Self;
-    fn neg(self) -> Self;
+    /// `-self`, wrapping for integers (as PyTorch's int64 negation).
+    fn negate(self) -> Self;
     fn abs(self) -> Self;
     fn powf(self, e: Self) -> Self;
     /// NaN test (always false for integers).
     fn is_nan(self) -> bool;
+
+    /// -1, 0 or 1 (NaN stays NaN).
+    #[inline]
+    fn sign(self) -> Self {
+        if self > Self::ZERO {
+            Self::ONE
+        } else if self < Self::ZERO {
+            Self::ZERO - Self::ONE
+        } else {
+            self
+        }
+    }
+
+    #[inline]
+    fn relu(self) -> Self {
+        if self > Self::ZERO {
+            self
+        } else {
+            Self::ZERO
+        }
+    }
+
+    /// `self ** e` for a scalar exponent (squares without `powf`).
+    #[inline]
+    fn pow_scalar(self, e: Self) -> Self {
+        if e == Self::ONE + Self::ONE {
+            self * self
+        } else {
+            self.powf(e)
+        }
+    }
+
+    /// Clamped into `[lo, hi]` (`hi` wins when `lo > hi`; NaN stays NaN, as in PyTorch).
+    #[inline]
+    fn clamp_to(self, lo: Self, hi: Self) -> Self {
+        let mut v = self;
+        if v < lo {
+            v = lo;
+        }
+        if v > hi {
+            v = hi;
+        }
+        v
+    }
+}
+
+/// The standard library's one-argument float functions, as methods of [`Float`] (so an op's
+/// CPU expression in `op_table.rs` can call any of them).
+macro_rules! libm_functions {
+    ($m:ident) => {
+        $m!(ln sqrt tanh sin cos tan asin acos atan sinh cosh asinh acosh atanh exp2 exp_m1
+            ln_1p log2 log10 floor ceil round trunc fract recip cbrt);
+    };
+}
+
+macro_rules! declare_libm {
+    ($($f:ident)*) => {
+        $(fn $f(self) -> Self;)*
+    };
 }
 
 /// Floating-point elements.
 pub trait Float: Num + Neg<Output = Self> {
+    /// `e^self`: vectorised for float32 (see `FastExp` below), libm's for float64.
     fn exp(self) -> Self;
-    fn ln(self) -> Self;
-    fn sqrt(self) -> Self;
-    fn tanh(self) -> Self;
+    libm_functions!(declare_libm);
     const NEG_INFINITY: Self;
     const INFINITY: Self;
 }
@@ -107,13 +165,22 @@ impl Element for bool {
     }
 }
 
+macro_rules! define_libm {
+    ($($f:ident)*) => {
+        $(#[inline]
+        fn $f(self) -> Self {
+            Self::$f(self)
+        })*
+    };
+}
+
 macro_rules! float {
     ($t:ty) => {
         impl Num for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             #[inline]
-            fn neg(self) -> Self {
+            fn negate(self) -> Self {
                 -self
             }
             #[inline]
@@ -134,18 +201,7 @@ macro_rules! float {
             fn exp(self) -> Self {
                 fast_exp(self)
             }
-            #[inline]
-            fn ln(self) -> Self {
-                <$t>::ln(self)
-            }
-            #[inline]
-            fn sqrt(self) -> Self {
-                <$t>::sqrt(self)
-            }
-            #[inline]
-            fn tanh(self) -> Self {
-                <$t>::tanh(self)
-            }
+            libm_functions!(define_libm);
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
             const INFINITY: Self = <$t>::INFINITY;
         }
@@ -162,7 +218,7 @@ impl Num for i64 {
         false
     }
     #[inline]
-    fn neg(self) -> Self {
+    fn negate(self) -> Self {
         self.wrapping_neg()
     }
     #[inline]

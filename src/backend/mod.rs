@@ -1,10 +1,215 @@
 //! Kernels. They see buffers, layouts and numbers; they know nothing of gradients.
+//!
+//! Every backend implements [`BackendStorage`] for its memory type (the CPU for host
+//! [`Buffer`](crate::base::Buffer)s, CUDA for device buffers): a kernel missing on one backend
+//! is a compile error. `tensor::storage` is the one place that picks a backend by device.
 
 pub mod cpu;
 pub mod cuda;
 pub mod element;
+pub(crate) mod op_table;
 
 pub use element::{Element, Float, Num};
+
+use crate::base::{Buffer, DType, Layout, Shape};
+use crate::error::Result;
+use op_table::elementwise_ops;
+
+/// The op enums, from the table in `op_table.rs`. An op's discriminant is its CUDA op code.
+macro_rules! op_enums {
+    (
+        unary_any |$v:ident, $p:ident, $lo:ident, $hi:ident| { $($AV:ident $an:literal { $($acpu:tt)* } $acuda:literal;)* }
+        unary_float |$fv:ident| { $($FV:ident $fname:literal { $($fcpu:tt)* } $fcuda:literal;)* }
+        binary |$bx:ident, $by:ident| { $($BV:ident $bn:literal { $($bcpu:tt)* } $bcuda:literal;)* }
+        compare |$cx:ident, $cy:ident| { $($CV:ident $cn:literal { $($ccpu:tt)* } $ccuda:literal;)* }
+        activation_backward |$g:ident, $y:ident| { $($GV:ident $gn:literal { $($gcpu:tt)* } $gcuda:literal;)* }
+    ) => {
+        /// Pointwise functions of one tensor.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum UnaryOp {
+            $($AV,)*
+            $($FV,)*
+        }
+
+        impl UnaryOp {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(UnaryOp::$AV => $an,)*
+                    $(UnaryOp::$FV => $fname,)*
+                }
+            }
+
+            /// Ops whose result is floating even for integer input.
+            pub fn needs_float(self) -> bool {
+                match self {
+                    $(UnaryOp::$AV => false,)*
+                    $(UnaryOp::$FV => true,)*
+                }
+            }
+        }
+
+        /// Pointwise functions of two (broadcast) tensors of one dtype.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum BinaryOp {
+            $($BV,)*
+        }
+
+        impl BinaryOp {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(BinaryOp::$BV => $bn,)*
+                }
+            }
+        }
+
+        /// Comparisons (bool results).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum CompareOp {
+            $($CV,)*
+        }
+
+        impl CompareOp {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(CompareOp::$CV => $cn,)*
+                }
+            }
+        }
+
+        /// Fused backward kernels of activations, in terms of the activation's output.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ActivationBackward {
+            $($GV,)*
+        }
+
+        impl ActivationBackward {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(ActivationBackward::$GV => $gn,)*
+                }
+            }
+        }
+    };
+}
+elementwise_ops!(op_enums);
+
+/// The scalars of the parametrised unary ops: `PowScalar`'s power and `Clamp`'s bounds (the
+/// infinities where a bound is not given; integer kernels saturate them to their extremes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UnaryArgs {
+    pub power: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Default for UnaryArgs {
+    fn default() -> Self {
+        UnaryArgs {
+            power: 0.0,
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+        }
+    }
+}
+
+/// A value of a 0-d CPU tensor, as a float and (exactly, for integer tensors) an integer:
+/// how a CPU scalar takes part in a device op without being copied there.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HostScalar {
+    pub float: f64,
+    pub int: i64,
+}
+
+/// One operand of a binary or comparison kernel: memory seen through a layout (which
+/// broadcasts to the result's shape), or a host scalar.
+pub enum Operand<'a, S> {
+    View(&'a S, &'a Layout),
+    Scalar(HostScalar),
+}
+
+/// How a sum over some dims reads its input, the same on every device.
+#[derive(Clone, Debug)]
+pub enum SumRead {
+    /// The reduced dims are the trailing ones of a contiguous tensor: sum rows in place.
+    Rows,
+    /// They are the leading ones (a bias gradient): sum columns in place.
+    Columns,
+    /// Anything else: a copy with the kept dims first (this order), then rows.
+    Permuted(Vec<usize>),
+}
+
+/// A sum over `dims`: `[n_out, n_red]` as read, and the result's shape.
+#[derive(Clone, Debug)]
+pub struct SumPlan {
+    pub read: SumRead,
+    pub n_out: usize,
+    pub n_red: usize,
+    pub out_shape: Shape,
+}
+
+impl SumPlan {
+    pub fn new(layout: &Layout, dims: &[usize], keepdim: bool) -> SumPlan {
+        let shape = &layout.shape;
+        let nd = shape.len();
+        let kept: Vec<usize> = (0..nd).filter(|d| !dims.contains(d)).collect();
+        let n_out: usize = kept.iter().map(|&d| shape[d]).product();
+        let n_red: usize = dims.iter().map(|&d| shape[d]).product();
+        let trailing = dims
+            .iter()
+            .enumerate()
+            .all(|(i, &d)| d == nd - dims.len() + i);
+        let leading = dims.iter().enumerate().all(|(i, &d)| d == i);
+        let read = if layout.is_contiguous() && trailing {
+            SumRead::Rows
+        } else if layout.is_contiguous() && leading && n_out > 1 {
+            SumRead::Columns
+        } else {
+            let mut order = kept;
+            order.extend_from_slice(dims);
+            SumRead::Permuted(order)
+        };
+        SumPlan {
+            read,
+            n_out,
+            n_red,
+            out_shape: reduced_shape(shape, dims, keepdim),
+        }
+    }
+}
+
+/// The shape after reducing `dims`.
+pub fn reduced_shape(shape: &[usize], dims: &[usize], keepdim: bool) -> Shape {
+    let mut out = Shape::with_capacity(shape.len());
+    for (i, &d) in shape.iter().enumerate() {
+        if dims.contains(&i) {
+            if keepdim {
+                out.push(1);
+            }
+        } else {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// `[outer, shape[dim], inner]` sizes around one dimension.
+pub fn split_at_dim(shape: &[usize], dim: usize) -> (usize, usize, usize) {
+    (
+        shape[..dim].iter().product(),
+        shape[dim],
+        shape[dim + 1..].iter().product(),
+    )
+}
+
+/// Rows `[outer, n, inner]` of a contiguous block, and the element where it starts: the shape
+/// the gather/scatter kernels take.
+#[derive(Clone, Copy, Debug)]
+pub struct Along {
+    pub offset: usize,
+    pub outer: usize,
+    pub n: usize,
+    pub inner: usize,
+}
 
 /// Hyper-parameters of SGD (the update rules both backends' kernels apply).
 #[derive(Clone, Copy, Debug)]
@@ -43,4 +248,132 @@ impl Adam {
             bias_correction2_sqrt: (1.0 - self.beta2.powi(step as i32)).sqrt(),
         }
     }
+}
+
+/// An optimizer's update of one contiguous parameter, in place: the parameter, its gradient
+/// and its state buffers each as (memory, element offset), `n` elements.
+pub enum OptimizerStep<'a, S> {
+    /// `momentum` is the momentum buffer (`first`: just created, it takes the gradient).
+    Sgd {
+        h: &'a Sgd,
+        momentum: Option<(&'a mut S, usize)>,
+        first: bool,
+    },
+    Adam {
+        h: &'a Adam,
+        at: AdamStep,
+        exp_avg: (&'a mut S, usize),
+        exp_avg_sq: (&'a mut S, usize),
+    },
+}
+
+/// The kernels of a backend, over its memory type. Inputs are seen through layouts (offset,
+/// strides; the operands of the elementwise kernels broadcast to their `shape`), outputs are
+/// fresh contiguous memory; the `_into` methods write
+/// in place. Dtype promotion, broadcasting and views are the tensor layer's business: kernels
+/// get operands already in the dtype they compute in.
+pub trait BackendStorage: Sized {
+    /// What identifies one device of this backend (nothing for the CPU).
+    type Device;
+
+    /// `n` zeros.
+    fn zeros(device: &Self::Device, dtype: DType, n: usize) -> Result<Self>;
+    /// `n` draws from U[0, 1) or N(0, 1), in a float dtype, from the device's generator.
+    fn random(device: &Self::Device, n: usize, dtype: DType, normal: bool) -> Result<Self>;
+    /// A copy of host memory (contiguous, from element `offset`, `n` elements).
+    fn from_host(device: &Self::Device, host: &Buffer, offset: usize, n: usize) -> Result<Self>;
+    /// `n` elements from element `offset` on, copied to the host (waits for the device).
+    fn to_host(&self, offset: usize, n: usize) -> Result<Buffer>;
+
+    fn dtype(&self) -> DType;
+    /// Elements held.
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A contiguous copy of the view.
+    fn gather(&self, layout: &Layout) -> Result<Self>;
+    /// A contiguous copy of the view converted to `to` (nonzero becomes true).
+    fn cast(&self, layout: &Layout, to: DType) -> Result<Self>;
+
+    /// `op` of each element (int64 or float input; float-only ops get floats).
+    fn unary(&self, layout: &Layout, op: UnaryOp, args: UnaryArgs) -> Result<Self>;
+    /// `a op b` over `shape`; both operands in `dtype` (int64 or float).
+    fn binary(
+        op: BinaryOp,
+        a: Operand<Self>,
+        b: Operand<Self>,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<Self>;
+    /// `a cmp b` over `shape` as bools; both operands in `dtype`.
+    fn compare(
+        op: CompareOp,
+        a: Operand<Self>,
+        b: Operand<Self>,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<Self>;
+    /// A fused activation backward from gradient `g` and output `y` (same float dtype).
+    fn activation_backward(
+        op: ActivationBackward,
+        g: (&Self, &Layout),
+        y: (&Self, &Layout),
+        shape: &[usize],
+    ) -> Result<Self>;
+    /// `cond ? a : b` over `shape`; `cond` is bool, `a` and `b` share a dtype.
+    fn where_(
+        cond: (&Self, &Layout),
+        a: (&Self, &Layout),
+        b: (&Self, &Layout),
+        shape: &[usize],
+    ) -> Result<Self>;
+
+    /// The sum the plan describes (int64 or float input).
+    fn sum(&self, layout: &Layout, plan: &SumPlan) -> Result<Self>;
+    /// Max (or min) and its first index along rows of a contiguous `[n_out, n]` block
+    /// (int64 or float, `n > 0`); indices are int64.
+    fn extreme_rows(
+        &self,
+        offset: usize,
+        n_out: usize,
+        n: usize,
+        max: bool,
+    ) -> Result<(Self, Self)>;
+    /// Softmax (or log-softmax) of each row of a contiguous float `[n_out, n]` block.
+    fn softmax_rows(&self, offset: usize, n_out: usize, n: usize, log: bool) -> Result<Self>;
+
+    /// One-hot of int64 indices (`[outer, inner]` at `rows.offset`) along a new middle dim of
+    /// size `rows.n`, in `dtype` (int64 or float).
+    fn one_hot(&self, rows: Along, dtype: DType) -> Result<Self>;
+    /// `x[:, index, :]` of the contiguous block `rows`.
+    fn index_select(&self, rows: Along, index: &[usize]) -> Result<Self>;
+    /// Zeros of `[outer, n, inner]` with this `[outer, index.len(), inner]` block (at
+    /// `rows.offset`) added at `index` along the middle dim (int64 or float).
+    fn index_add(&self, rows: Along, index: &[usize]) -> Result<Self>;
+
+    /// `[batch, m, k] @ [batch, k, n]` of two 3-d views in one dtype (int64 or float).
+    fn batched_matmul(a: (&Self, &Layout), b: (&Self, &Layout)) -> Result<Self>;
+
+    /// Copies `src` (its layout already broadcast to `dst`'s shape, same dtype) into the
+    /// elements `dst` addresses. `src` is never this memory.
+    fn copy_into(&mut self, dst: &Layout, src: (&Self, &Layout)) -> Result<()>;
+    /// `self[offset + positions[k]] = values[k]` (`values` contiguous, same dtype).
+    fn put(&mut self, offset: usize, positions: &[usize], values: &Self) -> Result<()>;
+    /// Writes `value` into every element the layout addresses.
+    fn fill(&mut self, layout: &Layout, value: f64) -> Result<()>;
+    /// Adds the contiguous `src` (in the view's shape) into the view; offsets that repeat
+    /// (an expanded view) accumulate. int64 or float.
+    fn add_into(&mut self, layout: &Layout, src: &Self) -> Result<()>;
+
+    /// One optimizer step on `n` elements of this (float) parameter at `offset`, with the
+    /// gradient `grad` (memory, offset).
+    fn optimizer_step(
+        &mut self,
+        offset: usize,
+        n: usize,
+        grad: (&Self, usize),
+        step: OptimizerStep<Self>,
+    ) -> Result<()>;
 }

@@ -3,7 +3,7 @@
 use super::{constant, nothing, record, shape::sum_to, Grads};
 use crate::autograd::{SavedVar, Var};
 use crate::error::Result;
-use crate::tensor::{BinaryOp, CompareOp, Tensor, UnaryOp};
+use crate::tensor::{BinaryOp, CompareOp, Tensor};
 
 /// `Some(f())` when the input wants a gradient.
 pub(crate) fn need(wanted: bool, f: impl FnOnce() -> Result<Var>) -> Result<Option<Var>> {
@@ -146,7 +146,7 @@ pub fn pow(a: &Var, b: &Var) -> Result<Var> {
 
 /// `x ** p` for a scalar exponent.
 pub fn pow_scalar(x: &Var, p: f64) -> Result<Var> {
-    let out = x.tensor().unary(UnaryOp::PowScalar(p));
+    let out = x.tensor().pow_scalar(p);
     let saved = |_: &Tensor| vec![SavedVar::input(x)];
     Ok(record(out?, &[x], "PowBackward0", saved, move |g, s, _| {
         if p == 0.0 {

@@ -181,7 +181,7 @@ pub fn clamp(x: &Var, min: Option<f64>, max: Option<f64>) -> Result<Var> {
             "torch.clamp: At least one of 'min' or 'max' must not be None"
         );
     }
-    let out = x.tensor().unary(UnaryOp::Clamp(min, max));
+    let out = x.tensor().clamp(min, max);
     Ok(record(
         out?,
         &[x],

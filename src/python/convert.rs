@@ -273,7 +273,7 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
     macro_rules! view {
         ($t:ty) => {{
             let buf = t.storage().read();
-            let base = <$t as crate::backend::Element>::slice(&buf).as_ptr();
+            let base = <$t as crate::backend::Element>::slice(buf.host()?).as_ptr();
             // SAFETY: the buffer is never reallocated after creation (writes go element by
             // element), `owner` keeps the storage alive for as long as the array exists, and
             // the layout addresses only elements inside the buffer.

@@ -335,7 +335,7 @@ fn random_tensor<'py>(
         )));
     }
     if let Some(Device::Cuda(i)) = device {
-        let t = Tensor::cuda_random(&shape, dtype, i, normal)?;
+        let t = Tensor::random(&shape, dtype, Device::Cuda(i), normal)?;
         return finish_leaf(py, t, requires_grad);
     }
     let values = if normal {

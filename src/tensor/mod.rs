@@ -1,27 +1,21 @@
 //! `Tensor`: a layout over shared storage, with the non-differentiable operations the ops
-//! layer builds on. Every method here picks a kernel by dtype and calls the backend.
+//! layer builds on. Methods here do PyTorch's dtype promotion, broadcasting and views; the
+//! kernels themselves run on the tensor's backend through `storage::Memory`.
 
-mod cuda;
-pub mod device;
-pub mod dtype;
-pub mod layout;
 pub mod storage;
 
 use std::sync::Arc;
 
-pub use cuda::common_device;
-pub use device::Device;
-pub use dtype::DType;
-pub use layout::{Layout, Shape};
-use storage::{Buffer, Storage};
-
-use crate::backend::cpu::{elementwise as ew, index as ix, matmul as mm, reduce as rd};
-use crate::backend::{Element, Float, Num};
+use crate::backend::{reduced_shape, split_at_dim, Along, Element, SumPlan};
+pub use crate::backend::{ActivationBackward, BinaryOp, CompareOp, UnaryArgs, UnaryOp};
 use crate::bail;
-use crate::error::Result;
-use layout::shape_str;
+use crate::base::layout::shape_str;
+pub use crate::base::{device, dtype, layout};
+pub use crate::base::{DType, Device, Layout, Shape};
+use crate::error::{Error, Result};
+use storage::{Buffer, Memory, Storage};
 
-/// Runs `$body` with `$T` bound to the Rust type of `$dtype`.
+/// Runs `$body` with `$T` bound to the Rust type of `$dtype` (for host values only).
 macro_rules! dispatch {
     ($dtype:expr, $T:ident => $body:expr) => {
         match $dtype {
@@ -45,96 +39,37 @@ macro_rules! dispatch {
     };
 }
 
-/// Like `dispatch!` for numeric types; `bool` is computed as int64.
-macro_rules! dispatch_num {
-    ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            DType::I64 | DType::Bool => {
-                type $T = i64;
-                $body
+/// The one device of the non-scalar operands; 0-d CPU tensors go with any device, as in
+/// PyTorch. Errors in PyTorch's words when two devices meet.
+pub fn common_device(tensors: &[&Tensor]) -> Result<Device> {
+    let mut found: Option<Device> = None;
+    for t in tensors {
+        let d = t.device();
+        if d == Device::Cpu && t.ndim() == 0 {
+            continue;
+        }
+        match found {
+            None => found = Some(d),
+            Some(f) if f == d => {}
+            Some(f) => {
+                let (a, b) = if f.is_cuda() { (f, d) } else { (d, f) };
+                return Err(Error::Runtime(format!(
+                    "Expected all tensors to be on the same device, but found at least two \
+                     devices, {a} and {b}!"
+                )));
             }
         }
-    };
-}
-
-/// Like `dispatch!` for floating types only (callers cast first).
-macro_rules! dispatch_float {
-    ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            _ => {
-                type $T = f32;
-                $body
-            }
-        }
-    };
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum UnaryOp {
-    Neg,
-    Abs,
-    Sign,
-    Exp,
-    Log,
-    Sqrt,
-    Tanh,
-    Sigmoid,
-    Relu,
-    /// `x ** p` for a scalar exponent.
-    PowScalar(f64),
-    Clamp(Option<f64>, Option<f64>),
-}
-
-impl UnaryOp {
-    /// Ops whose result is floating even for integer input.
-    fn needs_float(self) -> bool {
-        use UnaryOp::*;
-        matches!(self, Exp | Log | Sqrt | Tanh | Sigmoid)
     }
+    Ok(found.unwrap_or(Device::Cpu))
 }
 
-/// Fused backward kernels of activations, in terms of the activation's output `y`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ActivationBackward {
-    /// ReLU: `g` where `y > 0`.
-    Threshold,
-    /// tanh: `g * (1 - y^2)`.
-    Tanh,
-    /// sigmoid: `g * y * (1 - y)`.
-    Sigmoid,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Pow,
-    Maximum,
-    Minimum,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CompareOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
+/// The dtype integer-only kernels compute a bool tensor in.
+fn numeric(d: DType) -> DType {
+    if d == DType::Bool {
+        DType::I64
+    } else {
+        d
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -147,54 +82,57 @@ pub struct Tensor {
 impl Tensor {
     // ----- construction -------------------------------------------------------------------
 
-    pub fn from_buffer(buffer: Buffer, shape: &[usize]) -> Tensor {
-        debug_assert_eq!(buffer.len(), layout::numel(shape));
-        let dtype = buffer.dtype();
+    fn from_memory(memory: Memory, shape: &[usize]) -> Tensor {
+        debug_assert_eq!(memory.len(), layout::numel(shape));
+        let dtype = memory.dtype();
         Tensor {
-            storage: Arc::new(Storage::new(buffer)),
+            storage: Arc::new(Storage::new(memory)),
             layout: Layout::contiguous(shape),
             dtype,
         }
+    }
+
+    pub fn from_buffer(buffer: Buffer, shape: &[usize]) -> Tensor {
+        Tensor::from_memory(Memory::Cpu(buffer), shape)
     }
 
     pub fn from_vec<T: Element>(v: Vec<T>, shape: &[usize]) -> Tensor {
         Tensor::from_buffer(T::into_buffer(v), shape)
     }
 
+    /// Zeros on the CPU.
     pub fn zeros(shape: &[usize], dtype: DType) -> Result<Tensor> {
-        let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-        let Some(n) = n else {
-            bail!(
-                Runtime,
-                "Trying to create tensor with a number of elements that overflows: {}",
-                shape_str(shape)
-            );
-        };
-        Ok(Tensor::from_buffer(Buffer::zeros(dtype, n)?, shape))
+        Tensor::zeros_on(shape, dtype, Device::Cpu)
     }
 
     pub fn full(shape: &[usize], value: f64, dtype: DType) -> Result<Tensor> {
-        let t = Tensor::zeros(shape, dtype)?;
+        Tensor::full_on(shape, value, dtype, Device::Cpu)
+    }
+
+    /// Zeros on `device`.
+    pub fn zeros_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
+        let n = checked_numel(shape)?;
+        Ok(Tensor::from_memory(Memory::zeros(device, dtype, n)?, shape))
+    }
+
+    /// `value` everywhere, on `device`.
+    pub fn full_on(shape: &[usize], value: f64, dtype: DType, device: Device) -> Result<Tensor> {
+        let t = Tensor::zeros_on(shape, dtype, device)?;
         if value != 0.0 {
             t.fill_(value)?;
         }
         Ok(t)
     }
 
-    /// Zeros on `device`.
-    pub fn zeros_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
-        match device {
-            Device::Cpu => Tensor::zeros(shape, dtype),
-            Device::Cuda(i) => Tensor::cuda_full(shape, None, dtype, i),
-        }
-    }
-
-    /// `value` everywhere, on `device`.
-    pub fn full_on(shape: &[usize], value: f64, dtype: DType, device: Device) -> Result<Tensor> {
-        match device {
-            Device::Cpu => Tensor::full(shape, value, dtype),
-            Device::Cuda(i) => Tensor::cuda_full(shape, Some(value), dtype, i),
-        }
+    /// Draws from U[0, 1) (or N(0, 1) when `normal`) on `device`, converted to `dtype`.
+    pub fn random(shape: &[usize], dtype: DType, device: Device, normal: bool) -> Result<Tensor> {
+        let n = checked_numel(shape)?;
+        let calc = if dtype == DType::F64 {
+            DType::F64
+        } else {
+            DType::F32
+        };
+        Tensor::from_memory(Memory::random(device, n, calc, normal)?, shape).cast(dtype)
     }
 
     /// A 0-d tensor on `device`.
@@ -265,17 +203,25 @@ impl Tensor {
         )
     }
 
+    /// This tensor, or a copy of it when it shares storage with `other` (a kernel that
+    /// writes `other` must not read its own memory through a second lock).
+    fn private_from(&self, other: &Tensor) -> Result<Tensor> {
+        if self.shares_storage(other) {
+            self.clone_data()
+        } else {
+            Ok(self.clone())
+        }
+    }
+
     // ----- reading ------------------------------------------------------------------------
 
     /// The elements in row-major order.
     /// (Reading a CUDA tensor waits for its device: errors from queued kernels surface here.)
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
-        if self.is_cuda() {
-            return self.to_device(Device::Cpu)?.to_vec();
-        }
-        let t = self.cast(T::DTYPE)?;
-        let buf = t.storage.read();
-        Ok(ew::gather(T::slice(&buf), &t.layout))
+        let t = self.to_device(Device::Cpu)?.cast(T::DTYPE)?.contiguous()?;
+        let mem = t.storage.read();
+        let start = t.layout.offset;
+        Ok(T::slice(mem.host()?)[start..start + t.numel()].to_vec())
     }
 
     /// Whether any element is NaN (anomaly mode's check).
@@ -287,13 +233,12 @@ impl Tensor {
     }
 
     pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
-        if self.is_cuda() {
-            return self.to_device(Device::Cpu)?.to_f64_vec();
-        }
-        Ok(dispatch!(self.dtype, T => {
-            let buf = self.storage.read();
-            ew::map(T::slice(&buf), &self.layout, |v: T| v.to_f64())
-        }))
+        let t = self.to_device(Device::Cpu)?.contiguous()?;
+        let mem = t.storage.read();
+        let (start, n) = (t.layout.offset, t.numel());
+        Ok(
+            dispatch!(t.dtype, T => T::slice(mem.host()?)[start..start + n].iter().map(|v| v.to_f64()).collect()),
+        )
     }
 
     /// A contiguous copy (or this tensor when it already is contiguous).
@@ -309,109 +254,66 @@ impl Tensor {
 
     /// A contiguous copy in fresh storage.
     pub fn clone_data(&self) -> Result<Tensor> {
-        if self.is_cuda() {
-            return self.cuda_clone_data();
-        }
-        Ok(dispatch!(self.dtype, T => {
-            let buf = self.storage.read();
-            Tensor::from_vec(ew::gather(T::slice(&buf), &self.layout), self.shape())
-        }))
+        let out = self.storage.read().gather(&self.layout)?;
+        Ok(Tensor::from_memory(out, self.shape()))
     }
 
     pub fn cast(&self, dtype: DType) -> Result<Tensor> {
         if dtype == self.dtype {
             return Ok(self.clone());
         }
-        if self.is_cuda() {
-            return self.cuda_cast(dtype);
+        let out = self.storage.read().cast(&self.layout, dtype)?;
+        Ok(Tensor::from_memory(out, self.shape()))
+    }
+
+    /// A copy on `device` (this tensor itself when it is already there).
+    pub fn to_device(&self, device: Device) -> Result<Tensor> {
+        if self.device() == device {
+            return Ok(self.clone());
         }
-        Ok(dispatch!(self.dtype, S => {
-            let buf = self.storage.read();
-            let src = S::slice(&buf);
-            dispatch!(dtype, D => Tensor::from_vec(ew::map(src, &self.layout, |v: S| {
-                if D::DTYPE == DType::Bool { D::from_f64((v.to_f64() != 0.0) as u8 as f64) } else { D::from_f64(v.to_f64()) }
-            }), self.shape()))
-        }))
+        let c = self.contiguous()?;
+        let out = c
+            .storage
+            .read()
+            .to_device(c.layout.offset, c.numel(), device)?;
+        Ok(Tensor::from_memory(out, c.shape()))
     }
 
     // ----- elementwise --------------------------------------------------------------------
 
     pub fn unary(&self, op: UnaryOp) -> Result<Tensor> {
-        let x = if op.needs_float() {
-            self.cast(self.dtype.to_float())?
-        } else {
-            self.clone()
-        };
-        let x = if x.dtype.is_float() {
-            x
-        } else {
-            x.cast(DType::I64)?
-        };
-        if x.is_cuda() {
-            return x.cuda_unary(op);
-        }
-        Ok(if x.dtype.is_float() {
-            dispatch_float!(x.dtype, T => x.unary_float::<T>(op))
-        } else {
-            x.unary_int(op)
-        })
+        self.unary_with(op, UnaryArgs::default())
     }
 
-    fn unary_float<T: Float>(&self, op: UnaryOp) -> Tensor {
-        let buf = self.storage.read();
-        let s = T::slice(&buf);
-        let l = &self.layout;
-        let out: Vec<T> = match op {
-            UnaryOp::Neg => ew::map(s, l, |v: T| -v),
-            UnaryOp::Abs => ew::map(s, l, |v: T| v.abs()),
-            UnaryOp::Sign => ew::map(s, l, |v: T| {
-                if v > T::ZERO {
-                    T::ONE
-                } else if v < T::ZERO {
-                    -T::ONE
-                } else {
-                    v
-                }
-            }),
-            UnaryOp::Exp => ew::map(s, l, |v: T| v.exp()),
-            UnaryOp::Log => ew::map(s, l, |v: T| v.ln()),
-            UnaryOp::Sqrt => ew::map(s, l, |v: T| v.sqrt()),
-            UnaryOp::Tanh => ew::map(s, l, |v: T| v.tanh()),
-            UnaryOp::Sigmoid => ew::map(s, l, |v: T| T::ONE / (T::ONE + (-v).exp())),
-            UnaryOp::Relu => ew::map(s, l, |v: T| if v > T::ZERO { v } else { T::ZERO }),
-            UnaryOp::PowScalar(p) => {
-                let e = T::from_f64(p);
-                if p == 2.0 {
-                    ew::map(s, l, |v: T| v * v)
-                } else {
-                    ew::map(s, l, |v: T| v.powf(e))
-                }
-            }
-            UnaryOp::Clamp(lo, hi) => {
-                let (lo, hi) = (lo.map(T::from_f64), hi.map(T::from_f64));
-                ew::map(s, l, move |v: T| clamp(v, lo, hi))
-            }
+    /// `self ** power` for a scalar power.
+    pub fn pow_scalar(&self, power: f64) -> Result<Tensor> {
+        let args = UnaryArgs {
+            power,
+            ..UnaryArgs::default()
         };
-        Tensor::from_vec(out, self.shape())
+        self.unary_with(UnaryOp::PowScalar, args)
     }
 
-    fn unary_int(&self, op: UnaryOp) -> Tensor {
-        let buf = self.storage.read();
-        let s = i64::slice(&buf);
-        let l = &self.layout;
-        let out: Vec<i64> = match op {
-            UnaryOp::Neg => ew::map(s, l, |v: i64| v.wrapping_neg()),
-            UnaryOp::Abs => ew::map(s, l, |v: i64| v.wrapping_abs()),
-            UnaryOp::Sign => ew::map(s, l, |v: i64| v.signum()),
-            UnaryOp::Relu => ew::map(s, l, |v: i64| v.max(0)),
-            UnaryOp::PowScalar(p) => ew::map(s, l, |v: i64| Num::powf(v, p as i64)),
-            UnaryOp::Clamp(lo, hi) => {
-                let (lo, hi) = (lo.map(|v| v as i64), hi.map(|v| v as i64));
-                ew::map(s, l, move |v: i64| clamp(v, lo, hi))
-            }
-            _ => unreachable!("float-only ops cast first"),
+    /// Elements clamped into `[min, max]` (either bound optional).
+    pub fn clamp(&self, min: Option<f64>, max: Option<f64>) -> Result<Tensor> {
+        let args = UnaryArgs {
+            min: min.unwrap_or(f64::NEG_INFINITY),
+            max: max.unwrap_or(f64::INFINITY),
+            ..UnaryArgs::default()
         };
-        Tensor::from_vec(out, self.shape())
+        self.unary_with(UnaryOp::Clamp, args)
+    }
+
+    fn unary_with(&self, op: UnaryOp, args: UnaryArgs) -> Result<Tensor> {
+        // Float-only ops compute integers as float32; the others compute bool as int64.
+        let calc = if op.needs_float() {
+            self.dtype.to_float()
+        } else {
+            numeric(self.dtype)
+        };
+        let x = self.cast(calc)?;
+        let out = x.storage.read().unary(&x.layout, op, args)?;
+        Ok(Tensor::from_memory(out, x.shape()))
     }
 
     /// PyTorch's promotion of two tensors: a 0-d tensor only changes the result's dtype when
@@ -441,13 +343,10 @@ impl Tensor {
 
     pub fn binary(&self, op: BinaryOp, other: &Tensor) -> Result<Tensor> {
         let shape = layout::broadcast_shapes(self.shape(), other.shape())?;
+        common_device(&[self, other])?;
         let dtype = self.result_dtype(op, other);
         // Bool operands (max/min of masks) compute as int64 and convert back.
-        let calc = if dtype == DType::Bool {
-            DType::I64
-        } else {
-            dtype
-        };
+        let calc = numeric(dtype);
         // Borrow operands that already have the dtype (a clone copies the layout).
         let (ca, cb);
         let a = if self.dtype == calc {
@@ -462,59 +361,23 @@ impl Tensor {
             cb = other.cast(calc)?;
             &cb
         };
-        if a.is_cuda() || b.is_cuda() {
-            let out = Tensor::cuda_binary(op, a, b, &shape, calc)?;
-            return if dtype == calc {
-                Ok(out)
-            } else {
-                out.cast(dtype)
-            };
-        }
-        let out = dispatch_num!(calc, T => {
-            let (ba, bb) = (a.storage.read(), b.storage.read());
-            let (sa, sb) = (T::slice(&ba), T::slice(&bb));
-            let (la, lb) = (&a.layout, &b.layout);
-            let v: Vec<T> = match op {
-                BinaryOp::Add => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x + y),
-                BinaryOp::Sub => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x - y),
-                BinaryOp::Mul => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x * y),
-                BinaryOp::Div => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x / y),
-                BinaryOp::Pow => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x.powf(y)),
-                BinaryOp::Maximum => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| if x >= y || x.is_nan() { x } else { y }),
-                BinaryOp::Minimum => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| if x <= y || x.is_nan() { x } else { y }),
-            };
-            Tensor::from_vec(v, &shape)
-        });
-        if dtype == calc {
-            Ok(out)
-        } else {
-            out.cast(dtype)
-        }
+        let out = {
+            let (ma, mb) = (a.storage.read(), b.storage.read());
+            Memory::binary(op, (&ma, &a.layout), (&mb, &b.layout), &shape, calc)?
+        };
+        Tensor::from_memory(out, &shape).cast(dtype)
     }
 
-    #[allow(clippy::bool_comparison)] // one generic body also serves bool tensors
     pub fn compare(&self, op: CompareOp, other: &Tensor) -> Result<Tensor> {
         let shape = layout::broadcast_shapes(self.shape(), other.shape())?;
+        common_device(&[self, other])?;
         let dtype = self.promote_with(other);
         let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
-        if a.is_cuda() || b.is_cuda() {
-            return Tensor::cuda_compare(op, &a, &b, &shape, dtype);
-        }
-        let out = dispatch!(dtype, T => {
-            let (ba, bb) = (a.storage.read(), b.storage.read());
-            let (sa, sb) = (T::slice(&ba), T::slice(&bb));
-            let (la, lb) = (&a.layout, &b.layout);
-            let v: Vec<bool> = match op {
-                CompareOp::Eq => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x == y),
-                CompareOp::Ne => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x != y),
-                CompareOp::Lt => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x < y),
-                CompareOp::Le => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x <= y),
-                CompareOp::Gt => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x > y),
-                CompareOp::Ge => ew::zip(sa, la, sb, lb, &shape, |x: T, y: T| x >= y),
-            };
-            Tensor::from_vec(v, &shape)
-        });
-        Ok(out)
+        let out = {
+            let (ma, mb) = (a.storage.read(), b.storage.read());
+            Memory::compare(op, (&ma, &a.layout), (&mb, &b.layout), &shape, dtype)?
+        };
+        Ok(Tensor::from_memory(out, &shape))
     }
 
     /// An activation's backward in one pass over memory: `self` is the incoming gradient,
@@ -522,76 +385,44 @@ impl Tensor {
     pub fn activation_backward(&self, op: ActivationBackward, y: &Tensor) -> Result<Tensor> {
         let shape = layout::broadcast_shapes(self.shape(), y.shape())?;
         if !self.dtype.is_float() {
-            bail!(Runtime, "{:?} expects a floating-point gradient", op);
+            bail!(Runtime, "{} expects a floating-point gradient", op.name());
         }
-        let y = y.cast(self.dtype)?;
-        if self.is_cuda() || y.is_cuda() {
-            return Tensor::cuda_activation_backward(op, self, &y, &shape);
-        }
-        Ok(dispatch_float!(self.dtype, T => {
-            let (bg, by) = (self.storage.read(), y.storage.read());
-            let (g, yv) = (T::slice(&bg), T::slice(&by));
-            let (lg, ly) = (&self.layout, &y.layout);
-            let v: Vec<T> = match op {
-                ActivationBackward::Threshold => {
-                    ew::zip(g, lg, yv, ly, &shape, |g: T, y: T| if y > T::ZERO { g } else { T::ZERO })
-                }
-                ActivationBackward::Tanh => {
-                    ew::zip(g, lg, yv, ly, &shape, |g: T, y: T| g * (T::ONE - y * y))
-                }
-                ActivationBackward::Sigmoid => {
-                    ew::zip(g, lg, yv, ly, &shape, |g: T, y: T| g * (y * (T::ONE - y)))
-                }
-            };
-            Tensor::from_vec(v, &shape)
-        }))
+        let dev = common_device(&[self, y])?;
+        let g = self.to_device(dev)?;
+        let y = y.cast(self.dtype)?.to_device(dev)?;
+        let out = {
+            let (mg, my) = (g.storage.read(), y.storage.read());
+            Memory::activation_backward(op, (&mg, &g.layout), (&my, &y.layout), &shape)?
+        };
+        Ok(Tensor::from_memory(out, &shape))
     }
 
     /// `cond ? a : b` elementwise, broadcasting all three.
     pub fn where_(cond: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         let shape = layout::broadcast_shapes(cond.shape(), a.shape())?;
         let shape = layout::broadcast_shapes(&shape, b.shape())?;
+        let dev = common_device(&[cond, a, b])?;
         let dtype = a.promote_with(b);
-        let (c, a, b) = (cond.cast(DType::Bool)?, a.cast(dtype)?, b.cast(dtype)?);
-        if c.is_cuda() || a.is_cuda() || b.is_cuda() {
-            return Tensor::cuda_where(&c, &a, &b, &shape);
-        }
-        Ok(dispatch!(dtype, T => {
-            let (bc, ba, bb) = (c.storage.read(), a.storage.read(), b.storage.read());
-            let v: Vec<T> = ew::zip3(bool::slice(&bc), &c.layout, T::slice(&ba), &a.layout,
-                T::slice(&bb), &b.layout, &shape, |c, x, y| if c { x } else { y });
-            Tensor::from_vec(v, &shape)
-        }))
+        let c = cond.cast(DType::Bool)?.to_device(dev)?;
+        let (a, b) = (
+            a.cast(dtype)?.to_device(dev)?,
+            b.cast(dtype)?.to_device(dev)?,
+        );
+        let out = {
+            let (mc, ma, mb) = (c.storage.read(), a.storage.read(), b.storage.read());
+            Memory::where_((&mc, &c.layout), (&ma, &a.layout), (&mb, &b.layout), &shape)?
+        };
+        Ok(Tensor::from_memory(out, &shape))
     }
 
     // ----- reductions ---------------------------------------------------------------------
 
     /// Sum over `dims` (distinct, wrapped); the reduced dims are dropped or kept as size 1.
     pub fn sum_dims(&self, dims: &[usize], keepdim: bool) -> Result<Tensor> {
-        let dtype = if self.dtype == DType::Bool {
-            DType::I64
-        } else {
-            self.dtype
-        };
-        let x = self.cast(dtype)?;
-        let plan = SumPlan::new(&x, dims, keepdim);
-        if x.is_cuda() {
-            return x.cuda_sum(&plan);
-        }
-        let (n_out, n_red) = (plan.n_out, plan.n_red);
-        dispatch_num!(dtype, T => {
-            let buf = x.storage.read();
-            let s = T::slice(&buf);
-            let v: Vec<T> = match &plan.read {
-                SumRead::Rows => rd::sum_rows(&s[x.layout.offset..], n_out, n_red),
-                SumRead::Columns => rd::sum_leading(&s[x.layout.offset..], n_red, n_out),
-                SumRead::Permuted(order) => {
-                    let g = ew::gather(s, &x.layout.permute(order));
-                    rd::sum_rows(&g, n_out, n_red)
-                }
-            };
-            Ok(Tensor::from_vec(v, &plan.out_shape))
-        })
+        let x = self.cast(numeric(self.dtype))?;
+        let plan = SumPlan::new(&x.layout, dims, keepdim);
+        let out = x.storage.read().sum(&x.layout, &plan)?;
+        Ok(Tensor::from_memory(out, &plan.out_shape))
     }
 
     /// `max`/`min` along `dim`: values and int64 indices.
@@ -603,25 +434,16 @@ impl Tensor {
                 dim
             );
         }
-        let (rows, outer_shape) = self.rows_along(dim)?;
+        let (rows, outer_shape) = self.cast(numeric(self.dtype))?.rows_along(dim)?;
         let n = self.shape()[dim];
+        let n_out = layout::numel(&outer_shape);
         let out_shape = reduced_shape(self.shape(), &[dim], keepdim);
-        if rows.is_cuda() {
-            return rows.cuda_extreme_rows(
-                layout::numel(&outer_shape),
-                n,
-                max,
-                self.dtype,
-                &out_shape,
-            );
-        }
-        dispatch_num!(self.dtype, T => {
-            let r = rows.cast(T::DTYPE)?;
-            let buf = r.storage.read();
-            let (v, i) = rd::extreme_rows(T::slice(&buf), layout::numel(&outer_shape), n, max);
-            let values = Tensor::from_vec(v, &out_shape).cast(self.dtype)?;
-            Ok((values, Tensor::from_vec(i, &out_shape)))
-        })
+        let (v, i) = rows
+            .storage
+            .read()
+            .extreme_rows(rows.layout.offset, n_out, n, max)?;
+        let values = Tensor::from_memory(v, &out_shape).cast(self.dtype)?;
+        Ok((values, Tensor::from_memory(i, &out_shape)))
     }
 
     /// A contiguous copy with `dim` moved last, and the shape of the other dims.
@@ -652,53 +474,46 @@ impl Tensor {
         let n = x.shape()[dim];
         let mut row_shape = outer.clone();
         row_shape.push(n);
-        let out = if rows.is_cuda() {
-            rows.cuda_softmax_rows(layout::numel(&outer), n, log, &row_shape)?
-        } else {
-            dispatch_float!(x.dtype, T => {
-                let buf = rows.storage.read();
-                Tensor::from_vec(rd::softmax_rows(T::slice(&buf), layout::numel(&outer), n, log), &row_shape)
-            })
-        };
-        Tensor::unrows(out, dim).contiguous()
+        let out =
+            rows.storage
+                .read()
+                .softmax_rows(rows.layout.offset, layout::numel(&outer), n, log)?;
+        Tensor::unrows(Tensor::from_memory(out, &row_shape), dim).contiguous()
     }
 
     /// A one-hot tensor along `dim` of size `n` at `indices` (which lack `dim`), in `dtype`.
     pub fn one_hot_along(indices: &Tensor, dim: usize, n: usize, dtype: DType) -> Result<Tensor> {
         let shape = indices.shape();
-        let outer: usize = shape[..dim].iter().product();
-        let inner: usize = shape[dim..].iter().product();
+        let (outer, inner) = (shape[..dim].iter().product(), shape[dim..].iter().product());
         let mut out_shape = shape.to_vec();
         out_shape.insert(dim, n);
-        if indices.is_cuda() {
-            return indices.cuda_one_hot(outer, n, inner, dtype, &out_shape);
-        }
-        let idx = indices.to_vec::<i64>()?;
-        dispatch_num!(dtype, T => Tensor::from_vec(ix::one_hot::<T>(&idx, outer, n, inner), &out_shape)).cast(dtype)
+        let idx = indices.cast(DType::I64)?.contiguous()?;
+        let rows = Along {
+            offset: idx.layout.offset,
+            outer,
+            n,
+            inner,
+        };
+        let out = idx.storage.read().one_hot(rows, numeric(dtype))?;
+        Tensor::from_memory(out, &out_shape).cast(dtype)
     }
 
     // ----- products -----------------------------------------------------------------------
 
     /// Batched product of `[..batch, m, k]` and `[..batch, k, n]` (equal batch shapes).
     pub fn batched_matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        let dev = common_device(&[a, b])?;
         let dtype = a.dtype.promote(b.dtype);
-        let calc = if dtype == DType::Bool {
-            DType::I64
-        } else {
-            dtype
-        };
-        let (a, b) = (a.cast(calc)?, b.cast(calc)?);
+        let calc = numeric(dtype);
+        let (a, b) = (a.cast(calc)?.to_device(dev)?, b.cast(calc)?.to_device(dev)?);
         let nd = a.ndim();
         let mut shape = a.shape()[..nd - 1].to_vec();
         shape.push(b.shape()[nd - 1]);
-        if a.is_cuda() || b.is_cuda() {
-            return Tensor::cuda_batched_matmul(&a, &b, &shape)?.cast(dtype);
-        }
-        dispatch_num!(dtype, T => {
-            let (ba, bb) = (a.storage.read(), b.storage.read());
-            Tensor::from_vec(mm::batched_matmul(T::slice(&ba), &a.layout, T::slice(&bb), &b.layout), &shape)
-        })
-        .cast(dtype)
+        let out = {
+            let (ma, mb) = (a.storage.read(), b.storage.read());
+            Memory::batched_matmul((&ma, &a.layout), (&mb, &b.layout))?
+        };
+        Tensor::from_memory(out, &shape).cast(dtype)
     }
 
     // ----- gathers and scatters -----------------------------------------------------------
@@ -706,17 +521,17 @@ impl Tensor {
     /// Elements at `index` (wrapped, checked) along `dim`.
     pub fn index_select(&self, dim: usize, index: &[usize]) -> Result<Tensor> {
         let x = self.contiguous()?;
-        let shape = x.shape();
-        let (outer, n, inner) = split_at_dim(shape, dim);
-        let mut out_shape = shape.to_vec();
+        let (outer, n, inner) = split_at_dim(x.shape(), dim);
+        let mut out_shape = x.shape().to_vec();
         out_shape[dim] = index.len();
-        if x.is_cuda() {
-            return x.cuda_index_select(outer, n, inner, index, &out_shape);
-        }
-        Ok(dispatch!(x.dtype, T => {
-            let buf = x.storage.read();
-            Tensor::from_vec(ix::index_select(&T::slice(&buf)[x.layout.offset..], outer, n, inner, index), &out_shape)
-        }))
+        let rows = Along {
+            offset: x.layout.offset,
+            outer,
+            n,
+            inner,
+        };
+        let out = x.storage.read().index_select(rows, index)?;
+        Ok(Tensor::from_memory(out, &out_shape))
     }
 
     /// Zeros of `shape` with `self` added at `index` along `dim` (adjoint of `index_select`).
@@ -726,17 +541,16 @@ impl Tensor {
         index: &[usize],
         shape: &[usize],
     ) -> Result<Tensor> {
-        let g = self.contiguous()?;
+        let g = self.cast(numeric(self.dtype))?.contiguous()?;
         let (outer, n, inner) = split_at_dim(shape, dim);
-        if g.is_cuda() {
-            return g.cuda_index_add(outer, n, inner, index, shape);
-        }
-        dispatch_num!(g.dtype, T => {
-            let gg = g.cast(T::DTYPE)?;
-            let buf = gg.storage.read();
-            Tensor::from_vec(ix::index_add(&T::slice(&buf)[gg.layout.offset..], outer, n, inner, index), shape)
-        })
-        .cast(self.dtype)
+        let rows = Along {
+            offset: g.layout.offset,
+            outer,
+            n,
+            inner,
+        };
+        let out = g.storage.read().index_add(rows, index)?;
+        Tensor::from_memory(out, shape).cast(self.dtype)
     }
 
     // ----- in-place writes ----------------------------------------------------------------
@@ -745,7 +559,7 @@ impl Tensor {
     /// this view addresses, bumping the storage version.
     pub fn copy_from(&self, src: &Tensor) -> Result<()> {
         let expanded = src.layout.expand(self.shape()).map_err(|_| {
-            crate::error::Error::Runtime(format!(
+            Error::Runtime(format!(
                 "The size of tensor a ({}) must match the size of tensor b ({}) at non-singleton dimension 0",
                 shape_str(self.shape()),
                 shape_str(src.shape())
@@ -757,149 +571,50 @@ impl Tensor {
             .cast(self.dtype)?
             .clone_data()?
             .to_device(self.device())?;
-        if self.is_cuda() {
-            return self.cuda_copy_from(&src);
-        }
-        dispatch!(self.dtype, T => {
-            let sb = src.storage.read();
-            let values: Vec<T> = T::slice(&sb).to_vec();
-            drop(sb);
-            let mut buf = self.storage.write();
-            ew::write_into(T::slice_mut(&mut buf), &self.layout, &values, src.shape());
-        });
-        Ok(())
+        let ls = src.layout.expand(self.shape())?;
+        let ms = src.storage.read();
+        self.storage.write().copy_into(&self.layout, (&ms, &ls))
     }
 
     /// `self[positions[k]] = values[k]` on a contiguous 1-D view (row-major `values`).
     pub fn put_(&self, positions: &[usize], values: &Tensor) -> Result<()> {
-        let v = values.cast(self.dtype)?;
-        if self.is_cuda() {
-            return self.cuda_put(positions, &v);
-        }
-        dispatch!(self.dtype, T => {
-            let vals: Vec<T> = v.to_vec::<T>()?;
-            let mut buf = self.storage.write();
-            let s = T::slice_mut(&mut buf);
-            for (k, &p) in positions.iter().enumerate() {
-                s[self.layout.offset + p] = vals[k];
-            }
-        });
-        Ok(())
+        // Contiguous from element 0 of their own memory, as the kernels read them.
+        let v = values
+            .cast(self.dtype)?
+            .to_device(self.device())?
+            .private_from(self)?
+            .contiguous()?;
+        let mv = v.storage.read();
+        self.storage.write().put(self.layout.offset, positions, &mv)
     }
 
     pub fn fill_(&self, value: f64) -> Result<()> {
-        if self.is_cuda() {
-            return self.cuda_fill(value);
-        }
-        dispatch!(self.dtype, T => {
-            let v = [T::from_f64(value)];
-            let mut buf = self.storage.write();
-            ew::write_into(T::slice_mut(&mut buf), &self.layout, &v, &[]);
-        });
-        Ok(())
+        self.storage.write().fill(&self.layout, value)
     }
 
     /// Adds `src` (in this view's shape and order) into the addressed elements; offsets that
     /// repeat (an expanded view) accumulate.
     pub fn add_into(&self, src: &Tensor) -> Result<()> {
-        let src = src.cast(self.dtype)?.contiguous()?;
-        if self.is_cuda() {
-            return self.cuda_add_into(&src);
-        }
-        dispatch_num!(self.dtype, T => {
-            let values: Vec<T> = src.to_vec::<T>()?;
-            let mut buf = self.storage.write();
-            if T::DTYPE == self.dtype {
-                ew::add_into(T::slice_mut(&mut buf), &self.layout, &values);
-            }
-        });
-        Ok(())
+        // Contiguous from element 0 of its own memory, in this view's order.
+        let src = src
+            .cast(self.dtype)?
+            .to_device(self.device())?
+            .private_from(self)?
+            .contiguous()?;
+        let ms = src.storage.read();
+        self.storage.write().add_into(&self.layout, &ms)
     }
 }
 
-#[inline]
-fn clamp<T: PartialOrd + Copy>(v: T, lo: Option<T>, hi: Option<T>) -> T {
-    let mut v = v;
-    if let Some(lo) = lo {
-        if v < lo {
-            v = lo;
-        }
+/// The element count of `shape`, or PyTorch's error when it overflows.
+fn checked_numel(shape: &[usize]) -> Result<usize> {
+    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    match n {
+        Some(n) => Ok(n),
+        None => bail!(
+            Runtime,
+            "Trying to create tensor with a number of elements that overflows: {}",
+            shape_str(shape)
+        ),
     }
-    if let Some(hi) = hi {
-        if v > hi {
-            v = hi;
-        }
-    }
-    v
-}
-
-/// How a sum over some dims reads its input, the same on every device.
-enum SumRead {
-    /// The reduced dims are the trailing ones of a contiguous tensor: sum rows in place.
-    Rows,
-    /// They are the leading ones (a bias gradient): sum columns in place.
-    Columns,
-    /// Anything else: a copy with the kept dims first (this order), then rows.
-    Permuted(Vec<usize>),
-}
-
-/// A sum over `dims`: `[n_out, n_red]` as read, and the result's shape.
-struct SumPlan {
-    read: SumRead,
-    n_out: usize,
-    n_red: usize,
-    out_shape: Vec<usize>,
-}
-
-impl SumPlan {
-    fn new(x: &Tensor, dims: &[usize], keepdim: bool) -> SumPlan {
-        let nd = x.ndim();
-        let kept: Vec<usize> = (0..nd).filter(|d| !dims.contains(d)).collect();
-        let n_out: usize = kept.iter().map(|&d| x.shape()[d]).product();
-        let n_red: usize = dims.iter().map(|&d| x.shape()[d]).product();
-        let trailing = dims
-            .iter()
-            .enumerate()
-            .all(|(i, &d)| d == nd - dims.len() + i);
-        let leading = dims.iter().enumerate().all(|(i, &d)| d == i);
-        let read = if x.is_contiguous() && trailing {
-            SumRead::Rows
-        } else if x.is_contiguous() && leading && n_out > 1 {
-            SumRead::Columns
-        } else {
-            let mut order = kept;
-            order.extend_from_slice(dims);
-            SumRead::Permuted(order)
-        };
-        SumPlan {
-            read,
-            n_out,
-            n_red,
-            out_shape: reduced_shape(x.shape(), dims, keepdim),
-        }
-    }
-}
-
-/// `[outer, shape[dim], inner]` sizes around one dimension.
-pub fn split_at_dim(shape: &[usize], dim: usize) -> (usize, usize, usize) {
-    (
-        shape[..dim].iter().product(),
-        shape[dim],
-        shape[dim + 1..].iter().product(),
-    )
-}
-
-/// The shape after reducing `dims`.
-pub fn reduced_shape(shape: &[usize], dims: &[usize], keepdim: bool) -> Vec<usize> {
-    let mut out = Vec::with_capacity(shape.len());
-    for (i, &d) in shape.iter().enumerate() {
-        if dims.contains(&i) {
-            if keepdim {
-                out.push(1);
-            }
-        } else {
-            out.push(d);
-        }
-    }
-    out
 }

@@ -1,112 +1,102 @@
-//! Shared, versioned storage: the memory behind a tensor and all of its views.
+//! Shared, versioned storage: the memory behind a tensor and all of its views, and the one
+//! place that picks a backend by where that memory lives.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use super::{DType, Device};
-use crate::backend::cuda::CudaBuffer;
+use crate::backend::cuda::{self, CudaBuffer};
+use crate::backend::{BackendStorage, HostScalar, Operand, OptimizerStep};
+use crate::backend::{Element, Sgd};
+pub use crate::base::buffer::{Buffer, Foreign};
+use crate::base::{DType, Device, Layout};
 use crate::error::{Error, Result};
 
-/// A typed buffer: on the CPU (one variant per dtype, or foreign memory), or on a GPU.
+/// A tensor's memory: host memory for the CPU backend, device memory for CUDA.
 #[derive(Debug)]
-pub enum Buffer {
-    Bool(Vec<bool>),
-    I64(Vec<i64>),
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-    /// Memory owned by someone else (a NumPy array given to `from_numpy`), kept alive by
-    /// `owner` for as long as this buffer exists.
-    Foreign(Foreign),
-    /// Device memory; only the CUDA backend reads or writes it.
+pub enum Memory {
+    Cpu(Buffer),
     Cuda(CudaBuffer),
 }
 
-pub struct Foreign {
-    dtype: DType,
-    ptr: *mut u8,
-    len: usize,
-    _owner: Box<dyn std::any::Any + Send + Sync>,
+/// `$body` with `$m` bound to the backend memory inside each `Memory` (all on one backend),
+/// its result wrapped back into `Memory`. Memory on two backends is PyTorch's device error
+/// (the tensor layer moves operands to one device first, so this is a safety net).
+macro_rules! on_backend {
+    (($($mem:expr),+) => |$($m:ident),+| $body:expr) => {
+        match ($($mem,)+) {
+            ($(Memory::Cpu($m),)+) => Memory::Cpu($body?),
+            ($(Memory::Cuda($m),)+) => Memory::Cuda($body?),
+            #[allow(unreachable_patterns)]
+            _ => return Err(two_devices()),
+        }
+    };
 }
 
-impl std::fmt::Debug for Foreign {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Foreign({:?}, {} elements)", self.dtype, self.len)
+/// `on_backend!` for kernels that write in place (nothing to wrap).
+macro_rules! on_backend_mut {
+    (($($mem:expr),+) => |$($m:ident),+| $body:expr) => {
+        match ($($mem,)+) {
+            ($(Memory::Cpu($m),)+) => $body,
+            ($(Memory::Cuda($m),)+) => $body,
+            #[allow(unreachable_patterns)]
+            _ => Err(two_devices()),
+        }
+    };
+}
+
+fn two_devices() -> Error {
+    Error::Runtime(
+        "Expected all tensors to be on the same device, but found at least two devices, \
+         cuda:0 and cpu!"
+            .into(),
+    )
+}
+
+/// The value at a 0-d host view, exactly for integers.
+fn host_scalar(b: &Buffer, l: &Layout) -> HostScalar {
+    fn at<T: Element>(b: &Buffer, o: usize) -> f64 {
+        T::slice(b)[o].to_f64()
     }
-}
-
-// SAFETY: the memory is only reached through `Storage`'s lock, like a Vec's, and the owner
-// that keeps it alive is itself Send + Sync.
-unsafe impl Send for Foreign {}
-unsafe impl Sync for Foreign {}
-
-impl Foreign {
-    /// # Safety
-    /// `ptr` must address `len` properly aligned, initialised elements of `dtype` that stay
-    /// valid (and are not freed or moved) for as long as `owner` is alive.
-    pub unsafe fn new(
-        dtype: DType,
-        ptr: *mut u8,
-        len: usize,
-        owner: Box<dyn std::any::Any + Send + Sync>,
-    ) -> Foreign {
-        Foreign {
-            dtype,
-            ptr,
-            len,
-            _owner: owner,
+    let o = l.offset;
+    match b.dtype() {
+        DType::F32 => HostScalar {
+            float: at::<f32>(b, o),
+            int: at::<f32>(b, o) as i64,
+        },
+        DType::F64 => HostScalar {
+            float: at::<f64>(b, o),
+            int: at::<f64>(b, o) as i64,
+        },
+        DType::I64 => {
+            let v = i64::slice(b)[o];
+            HostScalar {
+                float: v as f64,
+                int: v,
+            }
+        }
+        DType::Bool => {
+            let v = bool::slice(b)[o] as i64;
+            HostScalar {
+                float: v as f64,
+                int: v,
+            }
         }
     }
-
-    /// The elements as a slice of `T` (whose dtype the caller has checked).
-    pub fn slice<T>(&self) -> &[T] {
-        // SAFETY: guaranteed by the constructor's contract.
-        unsafe { std::slice::from_raw_parts(self.ptr as *const T, self.len) }
-    }
-
-    #[allow(clippy::mut_from_ref)]
-    pub fn slice_mut<T>(&mut self) -> &mut [T] {
-        // SAFETY: as above; `&mut self` means the storage's write lock is held.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr as *mut T, self.len) }
-    }
-
-    pub fn as_ptr(&self) -> usize {
-        self.ptr as usize
-    }
 }
 
-impl Buffer {
+impl Memory {
     pub fn dtype(&self) -> DType {
         match self {
-            Buffer::Bool(_) => DType::Bool,
-            Buffer::I64(_) => DType::I64,
-            Buffer::F32(_) => DType::F32,
-            Buffer::F64(_) => DType::F64,
-            Buffer::Foreign(f) => f.dtype,
-            Buffer::Cuda(c) => c.dtype(),
+            Memory::Cpu(b) => b.dtype(),
+            Memory::Cuda(b) => b.dtype(),
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
-            Buffer::Bool(v) => v.len(),
-            Buffer::I64(v) => v.len(),
-            Buffer::F32(v) => v.len(),
-            Buffer::F64(v) => v.len(),
-            Buffer::Foreign(f) => f.len,
-            Buffer::Cuda(c) => c.len(),
-        }
-    }
-
-    /// The address of the first element.
-    pub fn as_ptr(&self) -> usize {
-        match self {
-            Buffer::Bool(v) => v.as_ptr() as usize,
-            Buffer::I64(v) => v.as_ptr() as usize,
-            Buffer::F32(v) => v.as_ptr() as usize,
-            Buffer::F64(v) => v.as_ptr() as usize,
-            Buffer::Foreign(f) => f.as_ptr(),
-            Buffer::Cuda(c) => c.ptr() as usize,
+            Memory::Cpu(b) => b.len(),
+            Memory::Cuda(b) => b.len(),
         }
     }
 
@@ -116,97 +106,357 @@ impl Buffer {
 
     pub fn device(&self) -> Device {
         match self {
-            Buffer::Cuda(c) => Device::Cuda(c.device().ordinal),
-            _ => Device::Cpu,
+            Memory::Cpu(_) => Device::Cpu,
+            Memory::Cuda(b) => Device::Cuda(b.device().ordinal),
         }
     }
 
-    /// The CPU elements from element `offset` on, as bytes (for copies to a device).
-    pub fn host_bytes(&self, offset: usize) -> &[u8] {
-        let size = self.dtype().size_of();
-        let all: &[u8] = match self {
-            Buffer::Bool(v) => bytes(v),
-            Buffer::I64(v) => bytes(v),
-            Buffer::F32(v) => bytes(v),
-            Buffer::F64(v) => bytes(v),
-            // SAFETY: the constructor's contract: `len` elements of `dtype` at `ptr`.
-            Buffer::Foreign(f) => unsafe { std::slice::from_raw_parts(f.ptr, f.len * size) },
-            Buffer::Cuda(_) => panic!("host_bytes of device memory"),
-        };
-        &all[offset * size..]
-    }
-
-    /// The CPU elements as mutable bytes (for copies from a device).
-    pub fn host_bytes_mut(&mut self) -> &mut [u8] {
-        fn bytes_mut<T>(v: &mut [T]) -> &mut [u8] {
-            // SAFETY: numbers and bools; the device only writes valid values of the dtype.
-            unsafe {
-                std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, std::mem::size_of_val(v))
-            }
-        }
+    /// The address of the first element (host or device).
+    pub fn as_ptr(&self) -> usize {
         match self {
-            Buffer::Bool(v) => bytes_mut(v),
-            Buffer::I64(v) => bytes_mut(v),
-            Buffer::F32(v) => bytes_mut(v),
-            Buffer::F64(v) => bytes_mut(v),
-            Buffer::Foreign(_) | Buffer::Cuda(_) => panic!("host_bytes_mut of a borrowed buffer"),
+            Memory::Cpu(b) => b.as_ptr(),
+            Memory::Cuda(b) => b.ptr() as usize,
         }
     }
 
-    /// A zero-filled buffer; fails cleanly instead of aborting when memory is short.
-    pub fn zeros(dtype: DType, len: usize) -> Result<Buffer> {
-        fn alloc<T: Clone + Default>(len: usize, dtype: DType) -> Result<Vec<T>> {
-            let mut v: Vec<T> = Vec::new();
-            v.try_reserve_exact(len).map_err(|_| {
-                Error::Runtime(format!(
-                    "[enforce fail at alloc_cpu.cpp] DefaultCPUAllocator: not enough memory: \
-                     you tried to allocate {} bytes.",
-                    (len as u128) * dtype.size_of() as u128
-                ))
-            })?;
-            v.resize(len, T::default());
-            Ok(v)
+    /// The host buffer of CPU memory.
+    pub fn host(&self) -> Result<&Buffer> {
+        match self {
+            Memory::Cpu(b) => Ok(b),
+            Memory::Cuda(_) => Err(Error::Runtime(
+                "expected a CPU tensor, got a CUDA tensor".into(),
+            )),
         }
-        Ok(match dtype {
-            DType::Bool => Buffer::Bool(alloc(len, dtype)?),
-            DType::I64 => Buffer::I64(alloc(len, dtype)?),
-            DType::F32 => Buffer::F32(alloc(len, dtype)?),
-            DType::F64 => Buffer::F64(alloc(len, dtype)?),
+    }
+
+    pub fn host_mut(&mut self) -> Result<&mut Buffer> {
+        match self {
+            Memory::Cpu(b) => Ok(b),
+            Memory::Cuda(_) => Err(Error::Runtime(
+                "expected a CPU tensor, got a CUDA tensor".into(),
+            )),
+        }
+    }
+
+    // ----- creation and moves ------------------------------------------------------------
+
+    pub fn zeros(device: Device, dtype: DType, n: usize) -> Result<Memory> {
+        Ok(match device {
+            Device::Cpu => Memory::Cpu(Buffer::zeros(dtype, n)?),
+            Device::Cuda(i) => Memory::Cuda(CudaBuffer::zeros(&cuda::device(i)?, dtype, n)?),
         })
     }
-}
 
-fn bytes<T>(v: &[T]) -> &[u8] {
-    // SAFETY: numbers and bools have no padding bytes.
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+    pub fn random(device: Device, n: usize, dtype: DType, normal: bool) -> Result<Memory> {
+        Ok(match device {
+            Device::Cpu => Memory::Cpu(Buffer::random(&(), n, dtype, normal)?),
+            Device::Cuda(i) => {
+                Memory::Cuda(CudaBuffer::random(&cuda::device(i)?, n, dtype, normal)?)
+            }
+        })
+    }
+
+    /// `n` contiguous elements from element `offset`, copied to `device` (another one).
+    pub fn to_device(&self, offset: usize, n: usize, device: Device) -> Result<Memory> {
+        let staged;
+        let (host, offset) = match self {
+            Memory::Cpu(b) => (b, offset),
+            Memory::Cuda(b) => {
+                staged = b.to_host(offset, n)?;
+                (&staged, 0)
+            }
+        };
+        Ok(match device {
+            Device::Cpu => Memory::Cpu(host.to_host(offset, n)?),
+            Device::Cuda(i) => Memory::Cuda(<CudaBuffer as BackendStorage>::from_host(
+                &cuda::device(i)?,
+                host,
+                offset,
+                n,
+            )?),
+        })
+    }
+
+    // ----- kernels ----------------------------------------------------------------------
+
+    pub fn gather(&self, l: &Layout) -> Result<Memory> {
+        Ok(on_backend!((self) => |m| m.gather(l)))
+    }
+
+    pub fn cast(&self, l: &Layout, to: DType) -> Result<Memory> {
+        Ok(on_backend!((self) => |m| m.cast(l, to)))
+    }
+
+    pub fn unary(
+        &self,
+        l: &Layout,
+        op: crate::backend::UnaryOp,
+        args: crate::backend::UnaryArgs,
+    ) -> Result<Memory> {
+        Ok(on_backend!((self) => |m| m.unary(l, op, args)))
+    }
+
+    /// Two operands of a binary kernel: device memory may meet a 0-d host scalar, which is
+    /// passed by value instead of being copied to the device.
+    fn two_operands<R>(
+        a: (&Memory, &Layout),
+        b: (&Memory, &Layout),
+        cpu: impl FnOnce(Operand<Buffer>, Operand<Buffer>) -> Result<Buffer>,
+        dev: impl FnOnce(Operand<CudaBuffer>, Operand<CudaBuffer>) -> Result<CudaBuffer>,
+        wrap: impl FnOnce(Memory) -> R,
+    ) -> Result<R> {
+        use Operand::{Scalar, View};
+        Ok(wrap(match (a.0, b.0) {
+            (Memory::Cpu(x), Memory::Cpu(y)) => Memory::Cpu(cpu(View(x, a.1), View(y, b.1))?),
+            (Memory::Cuda(x), Memory::Cuda(y)) => Memory::Cuda(dev(View(x, a.1), View(y, b.1))?),
+            (Memory::Cuda(x), Memory::Cpu(y)) => {
+                Memory::Cuda(dev(View(x, a.1), Scalar(host_scalar(y, b.1)))?)
+            }
+            (Memory::Cpu(x), Memory::Cuda(y)) => {
+                Memory::Cuda(dev(Scalar(host_scalar(x, a.1)), View(y, b.1))?)
+            }
+        }))
+    }
+
+    pub fn binary(
+        op: crate::backend::BinaryOp,
+        a: (&Memory, &Layout),
+        b: (&Memory, &Layout),
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<Memory> {
+        Memory::two_operands(
+            a,
+            b,
+            |x, y| Buffer::binary(op, x, y, shape, dtype),
+            |x, y| CudaBuffer::binary(op, x, y, shape, dtype),
+            |m| m,
+        )
+    }
+
+    pub fn compare(
+        op: crate::backend::CompareOp,
+        a: (&Memory, &Layout),
+        b: (&Memory, &Layout),
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<Memory> {
+        Memory::two_operands(
+            a,
+            b,
+            |x, y| Buffer::compare(op, x, y, shape, dtype),
+            |x, y| CudaBuffer::compare(op, x, y, shape, dtype),
+            |m| m,
+        )
+    }
+
+    pub fn activation_backward(
+        op: crate::backend::ActivationBackward,
+        g: (&Memory, &Layout),
+        y: (&Memory, &Layout),
+        shape: &[usize],
+    ) -> Result<Memory> {
+        Ok(
+            on_backend!((g.0, y.0) => |gm, ym| BackendStorage::activation_backward(
+                op,
+                (gm, g.1),
+                (ym, y.1),
+                shape
+            )),
+        )
+    }
+
+    pub fn where_(
+        c: (&Memory, &Layout),
+        a: (&Memory, &Layout),
+        b: (&Memory, &Layout),
+        shape: &[usize],
+    ) -> Result<Memory> {
+        Ok(
+            on_backend!((c.0, a.0, b.0) => |cm, am, bm| BackendStorage::where_(
+                (cm, c.1),
+                (am, a.1),
+                (bm, b.1),
+                shape
+            )),
+        )
+    }
+
+    pub fn sum(&self, l: &Layout, plan: &crate::backend::SumPlan) -> Result<Memory> {
+        Ok(on_backend!((self) => |m| m.sum(l, plan)))
+    }
+
+    pub fn extreme_rows(
+        &self,
+        offset: usize,
+        n_out: usize,
+        n: usize,
+        max: bool,
+    ) -> Result<(Memory, Memory)> {
+        Ok(match self {
+            Memory::Cpu(m) => {
+                let (v, i) = m.extreme_rows(offset, n_out, n, max)?;
+                (Memory::Cpu(v), Memory::Cpu(i))
+            }
+            Memory::Cuda(m) => {
+                let (v, i) = m.extreme_rows(offset, n_out, n, max)?;
+                (Memory::Cuda(v), Memory::Cuda(i))
+            }
+        })
+    }
+
+    pub fn softmax_rows(&self, offset: usize, n_out: usize, n: usize, log: bool) -> Result<Memory> {
+        Ok(on_backend!((self) => |m| m.softmax_rows(offset, n_out, n, log)))
+    }
+
+    pub fn one_hot(&self, rows: crate::backend::Along, dtype: DType) -> Result<Memory> {
+        Ok(on_backend!((self) => |m| m.one_hot(rows, dtype)))
+    }
+
+    pub fn index_select(&self, rows: crate::backend::Along, index: &[usize]) -> Result<Memory> {
+        Ok(on_backend!((self) => |m| m.index_select(rows, index)))
+    }
+
+    pub fn index_add(&self, rows: crate::backend::Along, index: &[usize]) -> Result<Memory> {
+        Ok(on_backend!((self) => |m| m.index_add(rows, index)))
+    }
+
+    pub fn batched_matmul(a: (&Memory, &Layout), b: (&Memory, &Layout)) -> Result<Memory> {
+        Ok(
+            on_backend!((a.0, b.0) => |am, bm| BackendStorage::batched_matmul(
+                (am, a.1),
+                (bm, b.1)
+            )),
+        )
+    }
+
+    pub fn copy_into(&mut self, dst: &Layout, src: (&Memory, &Layout)) -> Result<()> {
+        on_backend_mut!((self, src.0) => |d, s| d.copy_into(dst, (s, src.1)))
+    }
+
+    pub fn put(&mut self, offset: usize, positions: &[usize], values: &Memory) -> Result<()> {
+        on_backend_mut!((self, values) => |d, v| d.put(offset, positions, v))
+    }
+
+    pub fn fill(&mut self, l: &Layout, value: f64) -> Result<()> {
+        on_backend_mut!((self) => |d| d.fill(l, value))
+    }
+
+    pub fn add_into(&mut self, l: &Layout, src: &Memory) -> Result<()> {
+        on_backend_mut!((self, src) => |d, s| d.add_into(l, s))
+    }
+
+    /// SGD on `n` elements at `offset`; `momentum` as (memory, offset, just created).
+    pub fn sgd_step(
+        &mut self,
+        offset: usize,
+        n: usize,
+        grad: (&Memory, usize),
+        momentum: Option<(&mut Memory, usize, bool)>,
+        h: &Sgd,
+    ) -> Result<()> {
+        match (self, grad.0, momentum) {
+            (Memory::Cpu(p), Memory::Cpu(g), None) => p.optimizer_step(
+                offset,
+                n,
+                (g, grad.1),
+                OptimizerStep::Sgd {
+                    h,
+                    momentum: None,
+                    first: false,
+                },
+            ),
+            (Memory::Cpu(p), Memory::Cpu(g), Some((Memory::Cpu(b), bo, first))) => p
+                .optimizer_step(
+                    offset,
+                    n,
+                    (g, grad.1),
+                    OptimizerStep::Sgd {
+                        h,
+                        momentum: Some((b, bo)),
+                        first,
+                    },
+                ),
+            (Memory::Cuda(p), Memory::Cuda(g), None) => p.optimizer_step(
+                offset,
+                n,
+                (g, grad.1),
+                OptimizerStep::Sgd {
+                    h,
+                    momentum: None,
+                    first: false,
+                },
+            ),
+            (Memory::Cuda(p), Memory::Cuda(g), Some((Memory::Cuda(b), bo, first))) => p
+                .optimizer_step(
+                    offset,
+                    n,
+                    (g, grad.1),
+                    OptimizerStep::Sgd {
+                        h,
+                        momentum: Some((b, bo)),
+                        first,
+                    },
+                ),
+            _ => Err(two_devices()),
+        }
+    }
+
+    /// Adam on `n` elements at `offset`, the moments as (memory, offset).
+    #[allow(clippy::too_many_arguments)] // the operands of one kernel
+    pub fn adam_step(
+        &mut self,
+        offset: usize,
+        n: usize,
+        grad: (&Memory, usize),
+        exp_avg: (&mut Memory, usize),
+        exp_avg_sq: (&mut Memory, usize),
+        h: &crate::backend::Adam,
+        step: u64,
+    ) -> Result<()> {
+        let at = h.at_step(step);
+        on_backend_mut!((self, grad.0, exp_avg.0, exp_avg_sq.0) => |p, g, m, v| p.optimizer_step(
+            offset,
+            n,
+            (g, grad.1),
+            OptimizerStep::Adam {
+                h,
+                at,
+                exp_avg: (m, exp_avg.1),
+                exp_avg_sq: (v, exp_avg_sq.1),
+            },
+        ))
+    }
 }
 
 /// The storage shared by a tensor and its views. The version counter is bumped by every
 /// in-place write so that saved tensors can detect that they were modified.
 #[derive(Debug)]
 pub struct Storage {
-    buffer: RwLock<Buffer>,
+    memory: RwLock<Memory>,
     version: AtomicU64,
     device: Device,
 }
 
 impl Storage {
-    pub fn new(buffer: Buffer) -> Storage {
+    pub fn new(memory: Memory) -> Storage {
         Storage {
-            device: buffer.device(),
-            buffer: RwLock::new(buffer),
+            device: memory.device(),
+            memory: RwLock::new(memory),
             version: AtomicU64::new(0),
         }
     }
 
-    pub fn read(&self) -> RwLockReadGuard<'_, Buffer> {
-        self.buffer.read()
+    /// Read access. Recursive, so that one op may read the same storage twice (`x + x`)
+    /// even while another thread waits to write it.
+    pub fn read(&self) -> RwLockReadGuard<'_, Memory> {
+        self.memory.read_recursive()
     }
 
     /// Write access; the caller is making an in-place change, so the version moves on.
-    pub fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
+    pub fn write(&self) -> RwLockWriteGuard<'_, Memory> {
         self.version.fetch_add(1, Ordering::Relaxed);
-        self.buffer.write()
+        self.memory.write()
     }
 
     pub fn version(&self) -> u64 {
@@ -218,7 +468,7 @@ impl Storage {
     }
 
     pub fn dtype(&self) -> DType {
-        self.buffer.read().dtype()
+        self.memory.read_recursive().dtype()
     }
 
     pub fn device(&self) -> Device {

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use smallvec::SmallVec;
 
 use super::PARALLEL_THRESHOLD;
-use crate::tensor::layout::{Layout, Strides};
+use crate::base::layout::{Layout, Strides};
 
 /// The elements of `x` (laid out by `layout`) as a contiguous row-major vector.
 pub fn gather<T: Copy + Send + Sync>(x: &[T], layout: &Layout) -> Vec<T> {

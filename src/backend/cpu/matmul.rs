@@ -2,7 +2,7 @@
 //! transposed operands are read in place, never copied.
 
 use crate::backend::{Element, Num};
-use crate::tensor::layout::Layout;
+use crate::base::Layout;
 
 /// Above this many multiply-adds gemm may use the rayon pool.
 const PARALLEL_FLOPS: usize = 1 << 18;
@@ -133,10 +133,7 @@ pub fn naive<T: Num>(
 
 /// Keeps the `Element` import honest for integer products.
 pub fn supports_gemm<T: Element>() -> bool {
-    matches!(
-        T::DTYPE,
-        crate::tensor::DType::F32 | crate::tensor::DType::F64
-    )
+    matches!(T::DTYPE, crate::base::DType::F32 | crate::base::DType::F64)
 }
 
 #[cfg(test)]

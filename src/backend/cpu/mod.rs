@@ -1,15 +1,409 @@
 //! CPU kernels: strided elementwise maps, reductions, gemm products, gathers and scatters.
-//! Each takes contiguous or strided slices and returns a fresh contiguous `Vec`.
+//! Each takes contiguous or strided slices and returns a fresh contiguous `Vec`; this module
+//! implements [`BackendStorage`] for host [`Buffer`]s on top of them, picking the element type
+//! by dtype.
 
 pub mod elementwise;
 pub mod fastmath;
 pub mod index;
 pub mod matmul;
+pub mod optim;
 pub mod random;
 pub mod reduce;
+
+use elementwise as ew;
+
+use super::op_table::elementwise_ops;
+use super::{
+    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Element, Float, Num, Operand,
+    OptimizerStep, SumPlan, SumRead, UnaryArgs, UnaryOp,
+};
+use crate::bail;
+use crate::base::{Buffer, DType, Layout};
+use crate::error::Result;
 
 /// Below this many elements a kernel runs on the calling thread. Waking rayon's sleeping
 /// workers costs about 100 microseconds on these VMs: at 32k the pool made a 65k-element op five
 /// times slower than one thread, while the 784-512-10 MLP step (131k-element activations) lost
 /// time without it (BENCHMARKS.md, "time per op against tensor size").
 pub const PARALLEL_THRESHOLD: usize = 1 << 17;
+
+/// Runs `$body` with `$T` bound to the Rust type of `$dtype`.
+macro_rules! dispatch {
+    ($dtype:expr, $T:ident => $body:expr) => {
+        match $dtype {
+            DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            DType::I64 => {
+                type $T = i64;
+                $body
+            }
+            DType::Bool => {
+                type $T = bool;
+                $body
+            }
+        }
+    };
+}
+
+/// Like `dispatch!` for the arithmetic types; bool fails (callers cast it to int64 first).
+macro_rules! dispatch_num {
+    ($dtype:expr, $T:ident => $body:expr) => {
+        match $dtype {
+            DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            DType::I64 => {
+                type $T = i64;
+                $body
+            }
+            DType::Bool => bail!(
+                Runtime,
+                "a CPU kernel got bool memory where it needs numbers"
+            ),
+        }
+    };
+}
+
+/// Like `dispatch!` for floating types only.
+macro_rules! dispatch_float {
+    ($dtype:expr, $T:ident => $body:expr) => {
+        match $dtype {
+            DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            DType::F64 => {
+                type $T = f64;
+                $body
+            }
+            other => bail!(Runtime, "a CPU kernel needs floats, got {}", other.name()),
+        }
+    };
+}
+
+/// The CPU expressions of the op table as match arms over the strided maps.
+macro_rules! cpu_kernels {
+    (
+        unary_any |$v:ident, $p:ident, $lo:ident, $hi:ident| { $($AV:ident $an:literal { $($acpu:tt)* } $acuda:literal;)* }
+        unary_float |$fv:ident| { $($FV:ident $fname:literal { $($fcpu:tt)* } $fcuda:literal;)* }
+        binary |$bx:ident, $by:ident| { $($BV:ident $bn:literal { $($bcpu:tt)* } $bcuda:literal;)* }
+        compare |$cx:ident, $cy:ident| { $($CV:ident $cn:literal { $($ccpu:tt)* } $ccuda:literal;)* }
+        activation_backward |$g:ident, $y:ident| { $($GV:ident $gn:literal { $($gcpu:tt)* } $gcuda:literal;)* }
+    ) => {
+        fn unary_float<T: Float>(op: UnaryOp, args: UnaryArgs, x: &[T], l: &Layout) -> Vec<T> {
+            let ($p, $lo, $hi) = (T::from_f64(args.power), T::from_f64(args.min), T::from_f64(args.max));
+            match op {
+                $(UnaryOp::$AV => ew::map(x, l, move |$v: T| { $($acpu)* }),)*
+                $(UnaryOp::$FV => ew::map(x, l, move |$fv: T| { $($fcpu)* }),)*
+            }
+        }
+
+        fn unary_int(op: UnaryOp, args: UnaryArgs, x: &[i64], l: &Layout) -> Result<Vec<i64>> {
+            type T = i64;
+            let ($p, $lo, $hi) = (T::from_f64(args.power), T::from_f64(args.min), T::from_f64(args.max));
+            Ok(match op {
+                $(UnaryOp::$AV => ew::map(x, l, move |$v: T| { $($acpu)* }),)*
+                _ => bail!(Runtime, "{} needs a floating-point input", op.name()),
+            })
+        }
+
+        fn binary<T: Num>(op: BinaryOp, a: (&[T], &Layout), b: (&[T], &Layout), shape: &[usize]) -> Vec<T> {
+            match op {
+                $(BinaryOp::$BV => ew::zip(a.0, a.1, b.0, b.1, shape, |$bx: T, $by: T| { $($bcpu)* }),)*
+            }
+        }
+
+        #[allow(clippy::bool_comparison)] // one generic body also serves bool tensors
+        fn compare<T: Element>(op: CompareOp, a: (&[T], &Layout), b: (&[T], &Layout), shape: &[usize]) -> Vec<bool> {
+            match op {
+                $(CompareOp::$CV => ew::zip(a.0, a.1, b.0, b.1, shape, |$cx: T, $cy: T| { $($ccpu)* }),)*
+            }
+        }
+
+        fn activation_backward<T: Float>(op: ActivationBackward, g: (&[T], &Layout), y: (&[T], &Layout), shape: &[usize]) -> Vec<T> {
+            match op {
+                $(ActivationBackward::$GV => ew::zip(g.0, g.1, y.0, y.1, shape, |$g: T, $y: T| { $($gcpu)* }),)*
+            }
+        }
+    };
+}
+elementwise_ops!(cpu_kernels);
+
+/// A 1-element buffer of `dtype` holding a host scalar (a binary operand given by value).
+fn scalar_buffer(s: super::HostScalar, dtype: DType) -> Buffer {
+    match dtype {
+        DType::I64 => Buffer::I64(vec![s.int]),
+        DType::Bool => Buffer::Bool(vec![s.int != 0]),
+        DType::F32 => Buffer::F32(vec![s.float as f32]),
+        DType::F64 => Buffer::F64(vec![s.float]),
+    }
+}
+
+/// The buffer and layout of an operand (a scalar becomes a broadcast 1-element buffer).
+fn operand<'a>(
+    o: Operand<'a, Buffer>,
+    dtype: DType,
+    shape: &[usize],
+    keep: &'a mut Option<(Buffer, Layout)>,
+) -> Result<(&'a Buffer, &'a Layout)> {
+    Ok(match o {
+        Operand::View(b, l) => (b, l),
+        Operand::Scalar(s) => {
+            let l = Layout::contiguous(&[]).expand(shape)?;
+            let (b, l) = keep.insert((scalar_buffer(s, dtype), l));
+            (&*b, &*l)
+        }
+    })
+}
+
+fn offset_layout(n: usize, offset: usize) -> Layout {
+    let mut l = Layout::contiguous(&[n]);
+    l.offset = offset;
+    l
+}
+
+impl BackendStorage for Buffer {
+    type Device = ();
+
+    fn zeros(_: &(), dtype: DType, n: usize) -> Result<Buffer> {
+        Buffer::zeros(dtype, n)
+    }
+
+    fn random(_: &(), n: usize, dtype: DType, normal: bool) -> Result<Buffer> {
+        // Drawn as float64, as the generator's stream has always been, then converted.
+        let v = if normal {
+            random::normal(n)
+        } else {
+            random::uniform(n)
+        };
+        Ok(dispatch_float!(dtype, T => T::into_buffer(v.iter().map(|&x| T::from_f64(x)).collect())))
+    }
+
+    fn from_host(_: &(), host: &Buffer, offset: usize, n: usize) -> Result<Buffer> {
+        host.gather(&offset_layout(n, offset))
+    }
+
+    fn to_host(&self, offset: usize, n: usize) -> Result<Buffer> {
+        self.gather(&offset_layout(n, offset))
+    }
+
+    fn dtype(&self) -> DType {
+        Buffer::dtype(self)
+    }
+
+    fn len(&self) -> usize {
+        Buffer::len(self)
+    }
+
+    fn gather(&self, l: &Layout) -> Result<Buffer> {
+        Ok(dispatch!(self.dtype(), T => T::into_buffer(ew::gather(T::slice(self), l))))
+    }
+
+    fn cast(&self, l: &Layout, to: DType) -> Result<Buffer> {
+        Ok(dispatch!(self.dtype(), S => {
+            let src = S::slice(self);
+            dispatch!(to, D => D::into_buffer(ew::map(src, l, |v: S| {
+                if D::DTYPE == DType::Bool { D::from_f64((v.to_f64() != 0.0) as u8 as f64) } else { D::from_f64(v.to_f64()) }
+            })))
+        }))
+    }
+
+    fn unary(&self, l: &Layout, op: UnaryOp, args: UnaryArgs) -> Result<Buffer> {
+        Ok(match self.dtype() {
+            DType::I64 => Buffer::I64(unary_int(op, args, i64::slice(self), l)?),
+            d => dispatch_float!(d, T => T::into_buffer(unary_float(op, args, T::slice(self), l))),
+        })
+    }
+
+    fn binary(
+        op: BinaryOp,
+        a: Operand<Buffer>,
+        b: Operand<Buffer>,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<Buffer> {
+        let (mut ka, mut kb) = (None, None);
+        let (ba, la) = operand(a, dtype, shape, &mut ka)?;
+        let (bb, lb) = operand(b, dtype, shape, &mut kb)?;
+        Ok(
+            dispatch_num!(dtype, T => T::into_buffer(binary::<T>(op, (T::slice(ba), la), (T::slice(bb), lb), shape))),
+        )
+    }
+
+    fn compare(
+        op: CompareOp,
+        a: Operand<Buffer>,
+        b: Operand<Buffer>,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<Buffer> {
+        let (mut ka, mut kb) = (None, None);
+        let (ba, la) = operand(a, dtype, shape, &mut ka)?;
+        let (bb, lb) = operand(b, dtype, shape, &mut kb)?;
+        Ok(
+            dispatch!(dtype, T => Buffer::Bool(compare::<T>(op, (T::slice(ba), la), (T::slice(bb), lb), shape))),
+        )
+    }
+
+    fn activation_backward(
+        op: ActivationBackward,
+        g: (&Buffer, &Layout),
+        y: (&Buffer, &Layout),
+        shape: &[usize],
+    ) -> Result<Buffer> {
+        Ok(
+            dispatch_float!(g.0.dtype(), T => T::into_buffer(activation_backward::<T>(
+            op, (T::slice(g.0), g.1), (T::slice(y.0), y.1), shape))),
+        )
+    }
+
+    fn where_(
+        c: (&Buffer, &Layout),
+        a: (&Buffer, &Layout),
+        b: (&Buffer, &Layout),
+        shape: &[usize],
+    ) -> Result<Buffer> {
+        Ok(dispatch!(a.0.dtype(), T => T::into_buffer(ew::zip3(
+            bool::slice(c.0), c.1, T::slice(a.0), a.1, T::slice(b.0), b.1, shape,
+            |c, x, y| if c { x } else { y },
+        ))))
+    }
+
+    fn sum(&self, l: &Layout, plan: &SumPlan) -> Result<Buffer> {
+        let (n_out, n_red) = (plan.n_out, plan.n_red);
+        Ok(dispatch_num!(self.dtype(), T => {
+            let s = T::slice(self);
+            T::into_buffer(match &plan.read {
+                SumRead::Rows => reduce::sum_rows(&s[l.offset..], n_out, n_red),
+                SumRead::Columns => reduce::sum_leading(&s[l.offset..], n_red, n_out),
+                SumRead::Permuted(order) => {
+                    let g = ew::gather(s, &l.permute(order));
+                    reduce::sum_rows(&g, n_out, n_red)
+                }
+            })
+        }))
+    }
+
+    fn extreme_rows(
+        &self,
+        offset: usize,
+        n_out: usize,
+        n: usize,
+        max: bool,
+    ) -> Result<(Buffer, Buffer)> {
+        Ok(dispatch_num!(self.dtype(), T => {
+            let (v, i) = reduce::extreme_rows(&T::slice(self)[offset..], n_out, n, max);
+            (T::into_buffer(v), Buffer::I64(i))
+        }))
+    }
+
+    fn softmax_rows(&self, offset: usize, n_out: usize, n: usize, log: bool) -> Result<Buffer> {
+        Ok(dispatch_float!(self.dtype(), T =>
+            T::into_buffer(reduce::softmax_rows(&T::slice(self)[offset..], n_out, n, log))))
+    }
+
+    fn one_hot(&self, rows: Along, dtype: DType) -> Result<Buffer> {
+        let idx = &i64::slice(self)[rows.offset..];
+        Ok(dispatch_num!(dtype, T =>
+            T::into_buffer(index::one_hot::<T>(idx, rows.outer, rows.n, rows.inner))))
+    }
+
+    fn index_select(&self, rows: Along, idx: &[usize]) -> Result<Buffer> {
+        Ok(
+            dispatch!(self.dtype(), T => T::into_buffer(index::index_select(
+            &T::slice(self)[rows.offset..], rows.outer, rows.n, rows.inner, idx))),
+        )
+    }
+
+    fn index_add(&self, rows: Along, idx: &[usize]) -> Result<Buffer> {
+        Ok(
+            dispatch_num!(self.dtype(), T => T::into_buffer(index::index_add(
+            &T::slice(self)[rows.offset..], rows.outer, rows.n, rows.inner, idx))),
+        )
+    }
+
+    fn batched_matmul(a: (&Buffer, &Layout), b: (&Buffer, &Layout)) -> Result<Buffer> {
+        Ok(dispatch_num!(a.0.dtype(), T => T::into_buffer(
+            matmul::batched_matmul(T::slice(a.0), a.1, T::slice(b.0), b.1))))
+    }
+
+    fn copy_into(&mut self, dst: &Layout, src: (&Buffer, &Layout)) -> Result<()> {
+        dispatch!(self.dtype(), T => {
+            let values = ew::gather(T::slice(src.0), src.1);
+            ew::write_into(T::slice_mut(self), dst, &values, &dst.shape);
+        });
+        Ok(())
+    }
+
+    fn put(&mut self, offset: usize, positions: &[usize], values: &Buffer) -> Result<()> {
+        dispatch!(self.dtype(), T => {
+            let vals = T::slice(values);
+            let s = T::slice_mut(self);
+            for (k, &p) in positions.iter().enumerate() {
+                s[offset + p] = vals[k];
+            }
+        });
+        Ok(())
+    }
+
+    fn fill(&mut self, l: &Layout, value: f64) -> Result<()> {
+        dispatch!(self.dtype(), T => {
+            let v = [T::from_f64(value)];
+            ew::write_into(T::slice_mut(self), l, &v, &[]);
+        });
+        Ok(())
+    }
+
+    fn add_into(&mut self, l: &Layout, src: &Buffer) -> Result<()> {
+        if self.dtype() == DType::Bool {
+            // Gradients are never bool; a logical or keeps the operation total.
+            let s = bool::slice(src).to_vec();
+            let mut k = 0;
+            let dst = bool::slice_mut(self);
+            l.for_each_offset(|o| {
+                dst[o] |= s[k];
+                k += 1;
+            });
+            return Ok(());
+        }
+        dispatch_num!(self.dtype(), T => ew::add_into(T::slice_mut(self), l, T::slice(src)));
+        Ok(())
+    }
+
+    fn optimizer_step(
+        &mut self,
+        offset: usize,
+        n: usize,
+        grad: (&Buffer, usize),
+        step: OptimizerStep<Buffer>,
+    ) -> Result<()> {
+        dispatch_float!(self.dtype(), T => {
+            let p = &mut T::slice_mut(self)[offset..offset + n];
+            let g = &T::slice(grad.0)[grad.1..grad.1 + n];
+            match step {
+                OptimizerStep::Sgd { h, momentum, first } => {
+                    let b = momentum.map(|(m, o)| &mut T::slice_mut(m)[o..o + n]);
+                    optim::sgd(p, g, b, first, h);
+                }
+                OptimizerStep::Adam { h, at, exp_avg, exp_avg_sq } => {
+                    let m = &mut T::slice_mut(exp_avg.0)[exp_avg.1..exp_avg.1 + n];
+                    let v = &mut T::slice_mut(exp_avg_sq.0)[exp_avg_sq.1..exp_avg_sq.1 + n];
+                    optim::adam(p, g, m, v, h, at);
+                }
+            }
+        });
+        Ok(())
+    }
+}

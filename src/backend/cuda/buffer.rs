@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::device::CudaDevice;
+use crate::base::DType;
 use crate::error::Result;
-use crate::tensor::DType;
 
 pub struct CudaBuffer {
     ptr: u64,

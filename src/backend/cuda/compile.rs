@@ -54,9 +54,18 @@ impl Source {
         }
     }
 
-    /// The text NVRTC compiles: the shared header pasted in place of its include.
+    /// The text NVRTC compiles: the shared header and every elementwise op's CUDA expression
+    /// (written from `op_table.rs`) pasted in place of their includes.
     pub fn program(self) -> String {
-        self.text().replace("#include \"common.cuh\"", COMMON)
+        let text = self.text().replace("#include \"common.cuh\"", COMMON);
+        if self == Source::Elementwise {
+            text.replace(
+                "#include \"elementwise_ops.cuh\"",
+                &crate::backend::op_table::cuda_preamble(),
+            )
+        } else {
+            text
+        }
     }
 }
 

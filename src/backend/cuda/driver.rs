@@ -13,8 +13,8 @@ use parking_lot::Mutex;
 
 use super::compile::{cached_cubin, Source};
 use super::libs;
+use crate::base::DType;
 use crate::error::{Error, Result};
-use crate::tensor::DType;
 
 /// A raw CUDA handle; the driver's handles may be used from any thread.
 #[derive(Clone, Copy)]

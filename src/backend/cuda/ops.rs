@@ -9,9 +9,9 @@ use super::buffer::CudaBuffer;
 use super::compile::Source;
 use super::device::{CudaDevice, BLOCK};
 use super::driver::{Gemm, GemmOperand};
-use crate::backend::{Adam, AdamStep, Sgd};
+use crate::backend::{Adam, AdamStep, HostScalar, Sgd, UnaryArgs, UnaryOp};
+use crate::base::{DType, Layout};
 use crate::error::{Error, Result};
-use crate::tensor::{DType, Layout};
 
 /// The most dimensions a kernel sees after merging (as `MAX_DIMS` in `common.cuh`).
 pub const MAX_DIMS: usize = 8;
@@ -136,19 +136,8 @@ pub struct View<'a> {
     pub layout: &'a Layout,
 }
 
-/// The value of a 0-d CPU tensor, as a float and (exactly, for integer tensors) an integer.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct HostScalar {
-    pub float: f64,
-    pub int: i64,
-}
-
 /// One operand of a binary kernel: a view, or a number passed by value (a 0-d CPU tensor).
-#[derive(Clone, Copy)]
-pub enum Operand<'a> {
-    View(View<'a>),
-    Scalar(HostScalar),
-}
+pub type Operand<'a> = crate::backend::Operand<'a, CudaBuffer>;
 
 /// Launches an elementwise kernel over `n` outputs.
 fn elementwise(
@@ -164,25 +153,18 @@ fn elementwise(
     dev.launch(source, name, dev.grid_for(n), BLOCK, params)
 }
 
-pub fn unary(
-    x: View,
-    code: i32,
-    power: f64,
-    lo: Option<f64>,
-    hi: Option<f64>,
-) -> Result<CudaBuffer> {
+pub fn unary(x: View, op: UnaryOp, args: UnaryArgs) -> Result<CudaBuffer> {
     let dev = x.buf.device();
     let dtype = x.buf.dtype();
     let n = x.layout.numel();
     let out = CudaBuffer::alloc(dev, dtype, n)?;
     let m = metas(&x.layout.shape, &[x.layout])?[0];
     let (p, l, h) = (
-        Scalar::new(dtype, power),
-        Scalar::new(dtype, lo.unwrap_or(0.0)),
-        Scalar::new(dtype, hi.unwrap_or(0.0)),
+        Scalar::new(dtype, args.power),
+        Scalar::new(dtype, args.min),
+        Scalar::new(dtype, args.max),
     );
-    let (has_lo, has_hi) = (lo.is_some() as i32, hi.is_some() as i32);
-    let (n64, xp, op) = (n as i64, x.buf.ptr(), out.ptr());
+    let (code, n64, xp, op) = (op as i32, n as i64, x.buf.ptr(), out.ptr());
     elementwise(
         dev,
         Source::Elementwise,
@@ -197,8 +179,6 @@ pub fn unary(
             p.ptr(),
             l.ptr(),
             h.ptr(),
-            arg(&has_lo),
-            arg(&has_hi),
         ],
     )?;
     Ok(out)
@@ -216,21 +196,23 @@ struct Operands<'a> {
 
 /// The device, metas and pointers of two operands of which at least one is a view.
 fn operands<'a>(a: Operand<'a>, b: Operand<'a>, shape: &[usize]) -> Result<Operands<'a>> {
-    let (view, scalar_side, scalar) = match (a, b) {
-        (Operand::View(v), Operand::View(_)) => (v, 0, HostScalar::default()),
-        (Operand::View(v), Operand::Scalar(s)) => (v, 1, s),
-        (Operand::Scalar(s), Operand::View(v)) => (v, 2, s),
-        _ => unreachable!("callers pass at least one view"),
+    let (view, scalar_side, scalar) = match (&a, &b) {
+        (Operand::View(buf, l), Operand::View(..)) => ((*buf, *l), 0, HostScalar::default()),
+        (Operand::View(buf, l), Operand::Scalar(s)) => ((*buf, *l), 1, *s),
+        (Operand::Scalar(s), Operand::View(buf, l)) => ((*buf, *l), 2, *s),
+        (Operand::Scalar(_), Operand::Scalar(_)) => {
+            return Err(Error::Runtime("a CUDA kernel got no device operand".into()))
+        }
     };
     // A scalar side is never read: it borrows the view's layout, so merging is unchanged.
-    let layout_ptr = |o: Operand<'a>| match o {
-        Operand::View(v) => (v.layout, v.buf.ptr()),
-        Operand::Scalar(_) => (view.layout, 0),
+    let layout_ptr = |o: &Operand<'a>| match o {
+        Operand::View(buf, l) => (*l, buf.ptr()),
+        Operand::Scalar(_) => (view.1, 0),
     };
-    let ((la, pa), (lb, pb)) = (layout_ptr(a), layout_ptr(b));
-    let m = metas(shape, &[la, lb])?;
+    let ((la, pa), (lb, pb)) = (layout_ptr(&a), layout_ptr(&b));
+    let m = metas(shape, &[&la.expand(shape)?, &lb.expand(shape)?])?;
     Ok(Operands {
-        dev: view.buf.device(),
+        dev: view.0.device(),
         metas: [m[0], m[1]],
         ptrs: [pa, pb],
         scalar_side,
@@ -239,7 +221,7 @@ fn operands<'a>(a: Operand<'a>, b: Operand<'a>, shape: &[usize]) -> Result<Opera
 }
 
 /// Launches `{family}_{dtype}` over two operands in `dtype`, into a fresh `out_dtype` buffer.
-fn two_operands(
+pub fn two_operands(
     family: &str,
     code: i32,
     a: Operand,
@@ -255,7 +237,7 @@ fn two_operands(
         scalar_side: side,
         scalar,
     } = operands(a, b, shape)?;
-    let n = crate::tensor::layout::numel(shape);
+    let n = crate::base::layout::numel(shape);
     let out = CudaBuffer::alloc(dev, out_dtype, n)?;
     let s = Scalar::from_host(dtype, scalar);
     let (n64, op) = (n as i64, out.ptr());
@@ -279,28 +261,6 @@ fn two_operands(
     Ok(out)
 }
 
-/// `a op b` in `dtype` (both operands already in it) over the broadcast `shape`.
-pub fn binary(
-    code: i32,
-    a: Operand,
-    b: Operand,
-    shape: &[usize],
-    dtype: DType,
-) -> Result<CudaBuffer> {
-    two_operands("binary", code, a, b, shape, dtype, dtype)
-}
-
-/// `a cmp b` as a bool buffer; the operands are in `dtype`.
-pub fn compare(
-    code: i32,
-    a: Operand,
-    b: Operand,
-    shape: &[usize],
-    dtype: DType,
-) -> Result<CudaBuffer> {
-    two_operands("compare", code, a, b, shape, dtype, DType::Bool)
-}
-
 /// Launches kernel `name` with arguments `[code,] n, (meta, pointer) per view, out` over the
 /// broadcast `shape`, into a fresh `out_dtype` buffer (the kernels of that signature).
 fn views_kernel(
@@ -311,10 +271,13 @@ fn views_kernel(
     out_dtype: DType,
 ) -> Result<CudaBuffer> {
     let dev = views[0].buf.device();
-    let n = crate::tensor::layout::numel(shape);
+    let n = crate::base::layout::numel(shape);
     let out = CudaBuffer::alloc(dev, out_dtype, n)?;
-    let layouts: Vec<&Layout> = views.iter().map(|v| v.layout).collect();
-    let m = metas(shape, &layouts)?;
+    let expanded = views
+        .iter()
+        .map(|v| v.layout.expand(shape))
+        .collect::<Result<Vec<Layout>>>()?;
+    let m = metas(shape, &expanded.iter().collect::<Vec<_>>())?;
     let ptrs: Vec<u64> = views.iter().map(|v| v.buf.ptr()).collect();
     let (n64, op) = (n as i64, out.ptr());
     let mut params: Vec<*mut c_void> = code.iter().map(arg).collect();

@@ -14,8 +14,8 @@ use parking_lot::Mutex;
 
 use super::compile::Source;
 pub use super::driver::{DeviceInfo, Gemm};
+use crate::base::DType;
 use crate::error::{Error, Result};
-use crate::tensor::DType;
 
 extern "C" {
     fn rustgrad_emulator_launch(

@@ -69,13 +69,41 @@ template <typename T> inline T atomicAdd(T *address, T value) {
     }
 }
 
+// The CUDA math library's functions, as the standard library's (every one an op in
+// `op_table.rs` may use, so adding an op never touches this file).
+using std::acos;
+using std::acosh;
+using std::asin;
+using std::asinh;
+using std::atan;
+using std::atan2;
+using std::atanh;
+using std::cbrt;
+using std::ceil;
+using std::cos;
+using std::cosh;
+using std::erf;
+using std::erfc;
 using std::exp;
+using std::exp2;
+using std::expm1;
 using std::fabs;
+using std::floor;
+using std::fmod;
+using std::lgamma;
 using std::log;
+using std::log10;
+using std::log1p;
+using std::log2;
 using std::min;
 using std::pow;
+using std::round;
+using std::sin;
+using std::sinh;
 using std::sqrt;
+using std::tan;
 using std::tanh;
+using std::trunc;
 
 inline double cospi(double x) { return std::cos(M_PI * x); }
 inline float __int_as_float(int bits) {

@@ -1,37 +1,6 @@
 // Elementwise kernels over strided views: unary, binary, comparisons, where, casts, copies.
-// Op codes match the Rust enums' `cuda_code()` (checked by the backend mirror test).
+// The ops themselves come from the op table (see the include below).
 #include "common.cuh"
-
-#define UNARY_NEG 0
-#define UNARY_ABS 1
-#define UNARY_SIGN 2
-#define UNARY_EXP 3
-#define UNARY_LOG 4
-#define UNARY_SQRT 5
-#define UNARY_TANH 6
-#define UNARY_SIGMOID 7
-#define UNARY_RELU 8
-#define UNARY_POW_SCALAR 9
-#define UNARY_CLAMP 10
-
-#define BINARY_ADD 0
-#define BINARY_SUB 1
-#define BINARY_MUL 2
-#define BINARY_DIV 3
-#define BINARY_POW 4
-#define BINARY_MAXIMUM 5
-#define BINARY_MINIMUM 6
-
-#define COMPARE_EQ 0
-#define COMPARE_NE 1
-#define COMPARE_LT 2
-#define COMPARE_LE 3
-#define COMPARE_GT 4
-#define COMPARE_GE 5
-
-#define ACTIVATION_THRESHOLD 0
-#define ACTIVATION_TANH 1
-#define ACTIVATION_SIGMOID 2
 
 // Integer powers, wrapping like the CPU kernel; negative exponents only for |base| == 1.
 __device__ __forceinline__ i64 int_pow(i64 base, i64 e) {
@@ -49,79 +18,43 @@ __device__ __forceinline__ i64 int_pow(i64 base, i64 e) {
     return (i64)result;
 }
 
-template <typename T>
-__device__ __forceinline__ T unary_float(int op, T v, T p, T lo, T hi, int has_lo, int has_hi) {
-    switch (op) {
-    case UNARY_NEG: return -v;
-    case UNARY_ABS: return fabs(v);
-    case UNARY_SIGN: return v > (T)0 ? (T)1 : (v < (T)0 ? (T)-1 : v);
-    case UNARY_EXP: return exp(v);
-    case UNARY_LOG: return log(v);
-    case UNARY_SQRT: return sqrt(v);
-    case UNARY_TANH: return tanh(v);
-    case UNARY_SIGMOID: return (T)1 / ((T)1 + exp(-v));
-    case UNARY_RELU: return v > (T)0 ? v : (T)0;
-    case UNARY_POW_SCALAR: return p == (T)2 ? v * v : pow(v, p);
-    case UNARY_CLAMP:
-        if (has_lo && v < lo) v = lo;
-        if (has_hi && v > hi) v = hi;
-        return v;
-    }
+// The arithmetic the op table's CUDA expressions use: floats as C++ has them, int64 wrapping
+// on overflow (as the CPU kernels and PyTorch do) instead of C++'s undefined behaviour.
+template <typename T> __device__ __forceinline__ T rg_neg(T v) { return -v; }
+__device__ __forceinline__ i64 rg_neg(i64 v) { return (i64)(0ull - (unsigned long long)v); }
+template <typename T> __device__ __forceinline__ T rg_abs(T v) { return fabs(v); }
+__device__ __forceinline__ i64 rg_abs(i64 v) { return v < 0 ? rg_neg(v) : v; }
+template <typename T> __device__ __forceinline__ T rg_add(T x, T y) { return x + y; }
+__device__ __forceinline__ i64 rg_add(i64 x, i64 y) {
+    return (i64)((unsigned long long)x + (unsigned long long)y);
+}
+template <typename T> __device__ __forceinline__ T rg_sub(T x, T y) { return x - y; }
+__device__ __forceinline__ i64 rg_sub(i64 x, i64 y) {
+    return (i64)((unsigned long long)x - (unsigned long long)y);
+}
+template <typename T> __device__ __forceinline__ T rg_mul(T x, T y) { return x * y; }
+__device__ __forceinline__ i64 rg_mul(i64 x, i64 y) {
+    return (i64)((unsigned long long)x * (unsigned long long)y);
+}
+template <typename T> __device__ __forceinline__ T rg_div(T x, T y) { return x / y; }
+__device__ __forceinline__ i64 rg_div(i64 x, i64 y) { return y == 0 ? 0 : x / y; }
+template <typename T> __device__ __forceinline__ T rg_pow(T x, T y) { return pow(x, y); }
+__device__ __forceinline__ i64 rg_pow(i64 x, i64 y) { return int_pow(x, y); }
+template <typename T> __device__ __forceinline__ T rg_pow_scalar(T v, T p) {
+    return p == (T)2 ? v * v : pow(v, p);
+}
+__device__ __forceinline__ i64 rg_pow_scalar(i64 v, i64 p) { return int_pow(v, p); }
+// `hi` wins when `lo > hi`; NaN stays NaN (as in PyTorch).
+template <typename T> __device__ __forceinline__ T rg_clamp(T v, T lo, T hi) {
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
     return v;
 }
+template <typename T> __device__ __forceinline__ bool rg_isnan(T v) { return is_nan(v); }
 
-__device__ __forceinline__ i64 unary_int(int op, i64 v, i64 p, i64 lo, i64 hi, int has_lo, int has_hi) {
-    switch (op) {
-    case UNARY_NEG: return (i64)(0ull - (unsigned long long)v);
-    case UNARY_ABS: return v < 0 ? (i64)(0ull - (unsigned long long)v) : v;
-    case UNARY_SIGN: return (v > 0) - (v < 0);
-    case UNARY_RELU: return v > 0 ? v : 0;
-    case UNARY_POW_SCALAR: return int_pow(v, p);
-    case UNARY_CLAMP:
-        if (has_lo && v < lo) v = lo;
-        if (has_hi && v > hi) v = hi;
-        return v;
-    }
-    return v;
-}
-
-template <typename T> __device__ __forceinline__ T binary_op(int op, T x, T y) {
-    switch (op) {
-    case BINARY_ADD: return x + y;
-    case BINARY_SUB: return x - y;
-    case BINARY_MUL: return x * y;
-    case BINARY_DIV: return x / y;
-    case BINARY_POW: return pow(x, y);
-    case BINARY_MAXIMUM: return (x >= y || is_nan(x)) ? x : y;
-    case BINARY_MINIMUM: return (x <= y || is_nan(x)) ? x : y;
-    }
-    return x;
-}
-
-template <> __device__ __forceinline__ i64 binary_op<i64>(int op, i64 x, i64 y) {
-    switch (op) {
-    case BINARY_ADD: return (i64)((unsigned long long)x + (unsigned long long)y);
-    case BINARY_SUB: return (i64)((unsigned long long)x - (unsigned long long)y);
-    case BINARY_MUL: return (i64)((unsigned long long)x * (unsigned long long)y);
-    case BINARY_DIV: return y == 0 ? 0 : x / y;
-    case BINARY_POW: return int_pow(x, y);
-    case BINARY_MAXIMUM: return x >= y ? x : y;
-    case BINARY_MINIMUM: return x <= y ? x : y;
-    }
-    return x;
-}
-
-template <typename T> __device__ __forceinline__ bool compare_op(int op, T x, T y) {
-    switch (op) {
-    case COMPARE_EQ: return x == y;
-    case COMPARE_NE: return x != y;
-    case COMPARE_LT: return x < y;
-    case COMPARE_LE: return x <= y;
-    case COMPARE_GT: return x > y;
-    case COMPARE_GE: return x >= y;
-    }
-    return false;
-}
+// unary_any_op, unary_float_op, binary_op, compare_op and activation_backward_op: one switch
+// over op codes each, generated from src/backend/op_table.rs.
+#include "elementwise_ops.cuh"
 
 // `scalar_side`: 0 = both operands are tensors, 1 = `b` is the scalar, 2 = `a` is the scalar.
 #define LOAD_OPERANDS(T)                                                         \
@@ -138,26 +71,21 @@ template <typename T> __device__ __forceinline__ bool compare_op(int op, T x, T 
 
 #define FLOAT_KERNELS(T, NAME)                                                                   \
     extern "C" __global__ void unary_##NAME(int op, i64 n, Meta x, const T *__restrict__ xp,    \
-                                            T *__restrict__ out, T p, T lo, T hi, int has_lo,   \
-                                            int has_hi) {                                        \
+                                            T *__restrict__ out, T p, T lo, T hi) {             \
         if (is_flat(x)) {                                                                        \
             const T *xf = xp + x.offset;                                                         \
             map_unrolled<T>(                                                                     \
-                n, [&](i64 i) { return unary_float<T>(op, xf[i], p, lo, hi, has_lo, has_hi); }, \
+                n, [&](i64 i) { return unary_float_op<T>(op, xf[i], p, lo, hi); },               \
                 [&](i64 i, T v) { out[i] = v; });                                                \
             return;                                                                              \
         }                                                                                        \
-        FOR_EACH(i, n) out[i] = unary_float<T>(op, xp[offset_of(x, i)], p, lo, hi, has_lo, has_hi); \
+        FOR_EACH(i, n) out[i] = unary_float_op<T>(op, xp[offset_of(x, i)], p, lo, hi);           \
     }                                                                                            \
     extern "C" __global__ void activation_backward_##NAME(int op, i64 n, Meta g,                \
                                                           const T *__restrict__ gp, Meta y,     \
                                                           const T *__restrict__ yp,             \
                                                           T *__restrict__ out) {                \
-        auto grad = [&](T gv, T yv) {                                                            \
-            if (op == ACTIVATION_THRESHOLD) return yv > (T)0 ? gv : (T)0;                        \
-            if (op == ACTIVATION_TANH) return gv * ((T)1 - yv * yv);                             \
-            return gv * (yv * ((T)1 - yv));                                                      \
-        };                                                                                       \
+        auto grad = [&](T gv, T yv) { return activation_backward_op<T>(op, gv, yv); };           \
         if (is_flat(g) && is_flat(y)) {                                                          \
             const T *gf = gp + g.offset, *yf = yp + y.offset;                                    \
             map_unrolled<T>(                                                                     \
@@ -250,9 +178,8 @@ ALL_KERNELS(i64, i64)
 ALL_KERNELS(u8, bool)
 
 extern "C" __global__ void unary_i64(int op, i64 n, Meta x, const i64 *__restrict__ xp,
-                                     i64 *__restrict__ out, i64 p, i64 lo, i64 hi, int has_lo,
-                                     int has_hi) {
-    FOR_EACH(i, n) out[i] = unary_int(op, xp[offset_of(x, i)], p, lo, hi, has_lo, has_hi);
+                                     i64 *__restrict__ out, i64 p, i64 lo, i64 hi) {
+    FOR_EACH(i, n) out[i] = unary_any_op<i64>(op, xp[offset_of(x, i)], p, lo, hi);
 }
 
 // Casts between every pair of dtypes; anything nonzero becomes true.

@@ -1,0 +1,164 @@
+//! Host memory: the buffer behind a CPU tensor (and the staging side of device copies).
+
+use super::DType;
+use crate::error::{Error, Result};
+
+/// Host memory of one dtype: a vector per dtype, or memory owned by someone else.
+#[derive(Debug)]
+pub enum Buffer {
+    Bool(Vec<bool>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    /// Memory owned by someone else (a NumPy array given to `from_numpy`), kept alive by
+    /// `owner` for as long as this buffer exists.
+    Foreign(Foreign),
+}
+
+pub struct Foreign {
+    dtype: DType,
+    ptr: *mut u8,
+    len: usize,
+    _owner: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for Foreign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Foreign({:?}, {} elements)", self.dtype, self.len)
+    }
+}
+
+// SAFETY: the memory is only reached through `Storage`'s lock, like a Vec's, and the owner
+// that keeps it alive is itself Send + Sync.
+unsafe impl Send for Foreign {}
+unsafe impl Sync for Foreign {}
+
+impl Foreign {
+    /// # Safety
+    /// `ptr` must address `len` properly aligned, initialised elements of `dtype` that stay
+    /// valid (and are not freed or moved) for as long as `owner` is alive.
+    pub unsafe fn new(
+        dtype: DType,
+        ptr: *mut u8,
+        len: usize,
+        owner: Box<dyn std::any::Any + Send + Sync>,
+    ) -> Foreign {
+        Foreign {
+            dtype,
+            ptr,
+            len,
+            _owner: owner,
+        }
+    }
+
+    /// The elements as a slice of `T` (whose dtype the caller has checked).
+    pub fn slice<T>(&self) -> &[T] {
+        // SAFETY: guaranteed by the constructor's contract.
+        unsafe { std::slice::from_raw_parts(self.ptr as *const T, self.len) }
+    }
+
+    #[allow(clippy::mut_from_ref)]
+    pub fn slice_mut<T>(&mut self) -> &mut [T] {
+        // SAFETY: as above; `&mut self` means the storage's write lock is held.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr as *mut T, self.len) }
+    }
+
+    pub fn as_ptr(&self) -> usize {
+        self.ptr as usize
+    }
+}
+
+impl Buffer {
+    pub fn dtype(&self) -> DType {
+        match self {
+            Buffer::Bool(_) => DType::Bool,
+            Buffer::I64(_) => DType::I64,
+            Buffer::F32(_) => DType::F32,
+            Buffer::F64(_) => DType::F64,
+            Buffer::Foreign(f) => f.dtype,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Buffer::Bool(v) => v.len(),
+            Buffer::I64(v) => v.len(),
+            Buffer::F32(v) => v.len(),
+            Buffer::F64(v) => v.len(),
+            Buffer::Foreign(f) => f.len,
+        }
+    }
+
+    /// The address of the first element.
+    pub fn as_ptr(&self) -> usize {
+        match self {
+            Buffer::Bool(v) => v.as_ptr() as usize,
+            Buffer::I64(v) => v.as_ptr() as usize,
+            Buffer::F32(v) => v.as_ptr() as usize,
+            Buffer::F64(v) => v.as_ptr() as usize,
+            Buffer::Foreign(f) => f.as_ptr(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements from element `offset` on, as bytes (for copies to a device).
+    pub fn host_bytes(&self, offset: usize) -> &[u8] {
+        let size = self.dtype().size_of();
+        let all: &[u8] = match self {
+            Buffer::Bool(v) => bytes(v),
+            Buffer::I64(v) => bytes(v),
+            Buffer::F32(v) => bytes(v),
+            Buffer::F64(v) => bytes(v),
+            // SAFETY: the constructor's contract: `len` elements of `dtype` at `ptr`.
+            Buffer::Foreign(f) => unsafe { std::slice::from_raw_parts(f.ptr, f.len * size) },
+        };
+        &all[offset * size..]
+    }
+
+    /// The elements as mutable bytes (for copies from a device).
+    pub fn host_bytes_mut(&mut self) -> &mut [u8] {
+        fn bytes_mut<T>(v: &mut [T]) -> &mut [u8] {
+            // SAFETY: numbers and bools; the device only writes valid values of the dtype.
+            unsafe {
+                std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, std::mem::size_of_val(v))
+            }
+        }
+        match self {
+            Buffer::Bool(v) => bytes_mut(v),
+            Buffer::I64(v) => bytes_mut(v),
+            Buffer::F32(v) => bytes_mut(v),
+            Buffer::F64(v) => bytes_mut(v),
+            Buffer::Foreign(_) => panic!("host_bytes_mut of a borrowed buffer"),
+        }
+    }
+
+    /// A zero-filled buffer; fails cleanly instead of aborting when memory is short.
+    pub fn zeros(dtype: DType, len: usize) -> Result<Buffer> {
+        fn alloc<T: Clone + Default>(len: usize, dtype: DType) -> Result<Vec<T>> {
+            let mut v: Vec<T> = Vec::new();
+            v.try_reserve_exact(len).map_err(|_| {
+                Error::Runtime(format!(
+                    "[enforce fail at alloc_cpu.cpp] DefaultCPUAllocator: not enough memory: \
+                     you tried to allocate {} bytes.",
+                    (len as u128) * dtype.size_of() as u128
+                ))
+            })?;
+            v.resize(len, T::default());
+            Ok(v)
+        }
+        Ok(match dtype {
+            DType::Bool => Buffer::Bool(alloc(len, dtype)?),
+            DType::I64 => Buffer::I64(alloc(len, dtype)?),
+            DType::F32 => Buffer::F32(alloc(len, dtype)?),
+            DType::F64 => Buffer::F64(alloc(len, dtype)?),
+        })
+    }
+}
+
+fn bytes<T>(v: &[T]) -> &[u8] {
+    // SAFETY: numbers and bools have no padding bytes.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}

@@ -1,0 +1,12 @@
+//! The leaf of the crate: element types, devices, layouts and host buffers. Everything else
+//! builds on these; they depend on nothing but the error type.
+
+pub mod buffer;
+pub mod device;
+pub mod dtype;
+pub mod layout;
+
+pub use buffer::{Buffer, Foreign};
+pub use device::Device;
+pub use dtype::DType;
+pub use layout::{Layout, Shape, Strides};
