@@ -1,6 +1,6 @@
 //! Arithmetic between two tensors (Python scalars arrive as 0-d constants).
 
-use super::{constant, nothing, record, shape::sum_to, Grads};
+use super::{constant, nothing, record, reduce::sum_to, Grads};
 use crate::autograd::{SavedVar, Var};
 use crate::error::Result;
 use crate::tensor::{BinaryOp, CompareOp, Tensor};

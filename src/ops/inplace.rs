@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use super::index::{copy_slices, view_positions};
-use super::{constant, mul, nothing, record, shape::sum_to};
+use super::view::{copy_slices, view_positions};
+use super::{constant, mul, nothing, record, reduce::sum_to};
 use crate::autograd::{is_grad_enabled, GradModeGuard, Var};
 use crate::bail;
 use crate::error::Result;

@@ -9,6 +9,7 @@ mod matmul;
 mod reduce;
 mod shape;
 mod unary;
+mod view;
 
 use std::borrow::Cow;
 use std::sync::Arc;

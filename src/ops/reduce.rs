@@ -9,6 +9,30 @@ use crate::ops::{div, mul, sub};
 use crate::tensor::layout::wrap_dim;
 use crate::tensor::{CompareOp, DType, Tensor};
 
+/// Sums a broadcast gradient back down to `shape` (undoes NumPy broadcasting).
+pub fn sum_to(g: &Var, shape: &[usize]) -> Result<Var> {
+    let gs = g.shape();
+    if gs.as_slice() == shape {
+        return Ok(g.clone());
+    }
+    let lead = gs.len() - shape.len();
+    let dims: Vec<usize> = (0..gs.len())
+        .filter(|&i| i < lead || (shape[i - lead] == 1 && gs[i] != 1))
+        .collect();
+    let summed = if dims.is_empty() {
+        g.clone()
+    } else {
+        sum_dims(g, &dims, true)?
+    };
+    if summed.shape().as_slice() == shape {
+        return Ok(summed);
+    }
+    reshape(
+        &summed,
+        &shape.iter().map(|&d| d as i64).collect::<Vec<_>>(),
+    )
+}
+
 /// Wraps and de-duplicates reduction dims (`None` or empty means all).
 pub fn reduction_dims(dims: Option<&[i64]>, ndim: usize) -> Result<Vec<usize>> {
     // No dims, or an empty list, reduces over all of them (as PyTorch).

@@ -2,36 +2,12 @@
 
 use std::sync::Arc;
 
-use super::{constant, mark_view, nothing, record, reduce::sum_dims, Grads};
+use super::{constant, mark_view, nothing, record, reduce::sum_to, Grads};
 use crate::autograd::{SavedVar, Var};
 use crate::bail;
 use crate::error::Result;
 use crate::tensor::layout::{self, infer_shape, shape_str, wrap_dim, Layout};
 use crate::tensor::{DType, Tensor};
-
-/// Sums a broadcast gradient back down to `shape` (undoes NumPy broadcasting).
-pub fn sum_to(g: &Var, shape: &[usize]) -> Result<Var> {
-    let gs = g.shape();
-    if gs.as_slice() == shape {
-        return Ok(g.clone());
-    }
-    let lead = gs.len() - shape.len();
-    let dims: Vec<usize> = (0..gs.len())
-        .filter(|&i| i < lead || (shape[i - lead] == 1 && gs[i] != 1))
-        .collect();
-    let summed = if dims.is_empty() {
-        g.clone()
-    } else {
-        sum_dims(g, &dims, true)?
-    };
-    if summed.shape().as_slice() == shape {
-        return Ok(summed);
-    }
-    reshape(
-        &summed,
-        &shape.iter().map(|&d| d as i64).collect::<Vec<_>>(),
-    )
-}
 
 /// A view of `x` with a new layout computed from its current one.
 pub type LayoutFn = Arc<dyn Fn(&Layout) -> Layout + Send + Sync>;
