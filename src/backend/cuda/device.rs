@@ -8,12 +8,15 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::Mutex;
 
 use super::compile::Source;
-#[cfg(not(feature = "cuda-emulator"))]
-use super::driver as hw;
-#[cfg(feature = "cuda-emulator")]
-use super::emulator as hw;
+pub use super::hardware::Gemm;
+use super::hardware::Hardware;
 use crate::error::{Error, Result};
-pub use hw::Gemm;
+
+/// The hardware layer: the driver, or the CPU emulator in test builds.
+#[cfg(not(feature = "cuda-emulator"))]
+type Hw = super::driver::Context;
+#[cfg(feature = "cuda-emulator")]
+type Hw = super::emulator::Context;
 
 /// Uploads up to this many bytes go as a kernel argument (`SMALL_UPLOAD_BYTES` in
 /// `elementwise.cu`).
@@ -66,7 +69,7 @@ pub fn manual_seed_all(seed: u64) {
 
 pub struct CudaDevice {
     pub ordinal: usize,
-    hw: hw::Context,
+    hw: Hw,
     pub name: String,
     sm_count: u32,
     allocator: Mutex<Allocator>,
@@ -76,7 +79,7 @@ pub struct CudaDevice {
 
 impl CudaDevice {
     fn new(ordinal: usize) -> Result<CudaDevice> {
-        let (hw, info) = hw::Context::new(ordinal)?;
+        let (hw, info) = Hw::new(ordinal)?;
         Ok(CudaDevice {
             ordinal,
             hw,
@@ -265,7 +268,7 @@ static REGISTRY: OnceLock<std::result::Result<Registry, String>> = OnceLock::new
 /// The devices of this process, found on first use (which loads the driver).
 fn registry() -> &'static std::result::Result<Registry, String> {
     REGISTRY.get_or_init(|| {
-        let count = hw::device_count()?;
+        let count = Hw::device_count()?;
         Ok(Registry {
             slots: (0..count).map(|_| Mutex::new(None)).collect(),
         })

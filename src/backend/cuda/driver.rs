@@ -12,6 +12,7 @@ use cudarc::driver::{result as cu, sys as cu_sys, CudaContext};
 use parking_lot::Mutex;
 
 use super::compile::{cached_cubin, Source};
+use super::hardware::{DeviceInfo, Gemm, Hardware};
 use super::libs;
 use crate::base::DType;
 use crate::error::{Error, Result};
@@ -44,69 +45,8 @@ pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
-/// How many devices can be used, or why none can.
-pub fn device_count() -> std::result::Result<usize, String> {
-    if let Some(why) = libs::missing_library() {
-        return Err(why);
-    }
-    let count = guarded("driver initialisation", || {
-        match cu::init() {
-            Ok(()) => {}
-            Err(e) if e.0 == cu_sys::cudaError_enum::CUDA_ERROR_NO_DEVICE => return Ok(0),
-            Err(e) => return Err(driver_error(e)),
-        }
-        let mut version = 0;
-        // SAFETY: writes one int.
-        unsafe { cu_sys::cuDriverGetVersion(&mut version) }
-            .result()
-            .map_err(driver_error)?;
-        // The kernels are compiled by NVRTC 13 and linked against cuBLAS 13.
-        if version < 13000 {
-            return Err(Error::Runtime(format!(
-                "The NVIDIA driver on your system is too old (found version {}.{}): rustgrad's \
-                 CUDA backend is built for CUDA 13, which needs driver 580 or newer",
-                version / 1000,
-                version % 1000 / 10
-            )));
-        }
-        cu::device::get_count().map_err(driver_error)
-    })
-    .map_err(|e| e.to_string())?;
-    if count <= 0 {
-        return Err("No CUDA GPUs are available".into());
-    }
-    Ok(count as usize)
-}
-
 /// The oldest architecture NVRTC 13 compiles for (Turing).
 const MIN_ARCH: i32 = 75;
-
-/// What the backend needs to know about a device.
-pub struct DeviceInfo {
-    pub name: String,
-    pub sm_count: u32,
-}
-
-/// One matrix operand of a strided-batched GEMM (column-major, as cuBLAS sees it).
-pub struct GemmOperand {
-    pub ptr: u64,
-    pub transposed: bool,
-    pub ld: i32,
-    pub batch_stride: i64,
-}
-
-/// `C = op(A) op(B)` for each of `batch` column-major matrices: `C` is `m x n` (leading
-/// dimension `m`, batch stride `m * n`), `op(A)` is `m x k`, `op(B)` is `k x n`.
-pub struct Gemm {
-    pub dtype: DType,
-    pub m: i32,
-    pub n: i32,
-    pub k: i32,
-    pub batch: i32,
-    pub a: GemmOperand,
-    pub b: GemmOperand,
-    pub c: u64,
-}
 
 pub struct Context {
     ctx: Arc<CudaContext>,
@@ -119,97 +59,8 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(ordinal: usize) -> Result<(Context, DeviceInfo)> {
-        guarded("initialisation", || {
-            let ctx = CudaContext::new(ordinal).map_err(driver_error)?;
-            let stream =
-                cu::stream::create(cu::stream::StreamKind::NonBlocking).map_err(driver_error)?;
-            let (major, minor) = ctx.compute_capability().map_err(driver_error)?;
-            if major * 10 + minor < MIN_ARCH {
-                return Err(Error::Runtime(format!(
-                    "CUDA device {ordinal} has compute capability {major}.{minor}; rustgrad's \
-                     kernels need {}.{} or newer",
-                    MIN_ARCH / 10,
-                    MIN_ARCH % 10
-                )));
-            }
-            let sm_count = ctx
-                .attribute(cu_sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
-                .map_err(driver_error)?;
-            let info = DeviceInfo {
-                name: ctx.name().map_err(driver_error)?,
-                sm_count: sm_count.max(1) as u32,
-            };
-            let context = Context {
-                ctx,
-                stream: Raw(stream),
-                arch: format!("sm_{major}{minor}"),
-                modules: Mutex::new(HashMap::new()),
-                functions: Mutex::new(HashMap::new()),
-                blas: Mutex::new(None),
-            };
-            Ok((context, info))
-        })
-    }
-
-    /// Makes this device's context current on the calling thread.
-    pub fn bind(&self) -> Result<()> {
-        self.ctx.bind_to_thread().map_err(driver_error)
-    }
-
     fn stream(&self) -> cu_sys::CUstream {
         self.stream.0
-    }
-
-    /// Waits for all queued work.
-    pub fn synchronize(&self) -> Result<()> {
-        self.bind()?;
-        // SAFETY: the stream lives as long as the context.
-        unsafe { cu::stream::synchronize(self.stream()) }.map_err(driver_error)
-    }
-
-    /// `size` bytes of device memory, or `None` when the device is out of memory.
-    pub fn malloc(&self, size: usize) -> Result<Option<u64>> {
-        self.bind()?;
-        // SAFETY: a plain allocation on the bound context.
-        match unsafe { cu::malloc_sync(size) } {
-            Ok(p) => Ok(Some(p)),
-            Err(e) if e.0 == cu_sys::cudaError_enum::CUDA_ERROR_OUT_OF_MEMORY => Ok(None),
-            Err(e) => Err(driver_error(e)),
-        }
-    }
-
-    /// # Safety
-    /// `ptr` came from [`Context::malloc`], is unused, and the stream is idle.
-    pub unsafe fn free(&self, ptr: u64) -> Result<()> {
-        self.bind()?;
-        cu::free_sync(ptr).map_err(driver_error)
-    }
-
-    /// Copies host bytes to device memory (queued; the driver stages pageable memory before
-    /// returning, so the source may be dropped on return).
-    pub fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()> {
-        self.bind()?;
-        // SAFETY: `dst` addresses at least `bytes.len()` bytes of a live block.
-        unsafe { cu::memcpy_htod_async(dst, bytes, self.stream()) }.map_err(driver_error)
-    }
-
-    /// Copies device memory to the host after the work queued before it.
-    pub fn download(&self, dst: &mut [u8], src: u64) -> Result<()> {
-        self.bind()?;
-        // SAFETY: `src` addresses at least `dst.len()` bytes of a live block; the stream is
-        // synchronised before `dst` is read.
-        unsafe {
-            cu::memcpy_dtoh_async(dst, src, self.stream()).map_err(driver_error)?;
-            cu::stream::synchronize(self.stream()).map_err(driver_error)
-        }
-    }
-
-    /// Sets `len` bytes at `dst` to zero (queued).
-    pub fn zero(&self, dst: u64, len: usize) -> Result<()> {
-        self.bind()?;
-        // SAFETY: `dst` addresses `len` bytes of a live block.
-        unsafe { cu::memset_d8_async(dst, 0, len, self.stream()) }.map_err(driver_error)
     }
 
     /// The kernel `name` from `source`, compiling the source for this device on first use.
@@ -245,24 +96,6 @@ impl Context {
         Ok(f)
     }
 
-    /// Launches `name` with `grid` blocks of `block` threads; `params` point at the kernel's
-    /// arguments, in order, with the kernel's C types.
-    pub fn launch(
-        &self,
-        source: Source,
-        name: &str,
-        grid: u32,
-        block: u32,
-        params: &mut [*mut c_void],
-    ) -> Result<()> {
-        let f = self.function(source, name)?;
-        self.bind()?;
-        // SAFETY: the caller passes arguments matching the kernel's signature; the values
-        // are copied by the driver at launch, and device pointers come from live buffers.
-        unsafe { cu::launch_kernel(f, (grid, 1, 1), (block, 1, 1), 0, self.stream(), params) }
-            .map_err(driver_error)
-    }
-
     /// This device's cuBLAS handle (created on first use, bound to the device's stream).
     fn blas(&self) -> Result<cublas_sys::cublasHandle_t> {
         let mut slot = self.blas.lock();
@@ -281,13 +114,156 @@ impl Context {
         *slot = Some(Raw(handle));
         Ok(handle)
     }
+}
+
+impl Hardware for Context {
+    /// How many devices can be used, or why none can.
+    fn device_count() -> std::result::Result<usize, String> {
+        if let Some(why) = libs::missing_library() {
+            return Err(why);
+        }
+        let count = guarded("driver initialisation", || {
+            match cu::init() {
+                Ok(()) => {}
+                Err(e) if e.0 == cu_sys::cudaError_enum::CUDA_ERROR_NO_DEVICE => return Ok(0),
+                Err(e) => return Err(driver_error(e)),
+            }
+            let mut version = 0;
+            // SAFETY: writes one int.
+            unsafe { cu_sys::cuDriverGetVersion(&mut version) }
+                .result()
+                .map_err(driver_error)?;
+            // The kernels are compiled by NVRTC 13 and linked against cuBLAS 13.
+            if version < 13000 {
+                return Err(Error::Runtime(format!(
+                    "The NVIDIA driver on your system is too old (found version {}.{}): rustgrad's \
+                     CUDA backend is built for CUDA 13, which needs driver 580 or newer",
+                    version / 1000,
+                    version % 1000 / 10
+                )));
+            }
+            cu::device::get_count().map_err(driver_error)
+        })
+        .map_err(|e| e.to_string())?;
+        if count <= 0 {
+            return Err("No CUDA GPUs are available".into());
+        }
+        Ok(count as usize)
+    }
+
+    fn new(ordinal: usize) -> Result<(Context, DeviceInfo)> {
+        guarded("initialisation", || {
+            let ctx = CudaContext::new(ordinal).map_err(driver_error)?;
+            let stream =
+                cu::stream::create(cu::stream::StreamKind::NonBlocking).map_err(driver_error)?;
+            let (major, minor) = ctx.compute_capability().map_err(driver_error)?;
+            if major * 10 + minor < MIN_ARCH {
+                return Err(Error::Runtime(format!(
+                    "CUDA device {ordinal} has compute capability {major}.{minor}; rustgrad's \
+                     kernels need {}.{} or newer",
+                    MIN_ARCH / 10,
+                    MIN_ARCH % 10
+                )));
+            }
+            let sm_count = ctx
+                .attribute(cu_sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+                .map_err(driver_error)?;
+            let info = DeviceInfo {
+                name: ctx.name().map_err(driver_error)?,
+                sm_count: sm_count.max(1) as u32,
+            };
+            let context = Context {
+                ctx,
+                stream: Raw(stream),
+                arch: format!("sm_{major}{minor}"),
+                modules: Mutex::new(HashMap::new()),
+                functions: Mutex::new(HashMap::new()),
+                blas: Mutex::new(None),
+            };
+            Ok((context, info))
+        })
+    }
+
+    /// Makes this device's context current on the calling thread.
+    fn bind(&self) -> Result<()> {
+        self.ctx.bind_to_thread().map_err(driver_error)
+    }
+
+    /// Waits for all queued work.
+    fn synchronize(&self) -> Result<()> {
+        self.bind()?;
+        // SAFETY: the stream lives as long as the context.
+        unsafe { cu::stream::synchronize(self.stream()) }.map_err(driver_error)
+    }
+
+    /// `size` bytes of device memory, or `None` when the device is out of memory.
+    fn malloc(&self, size: usize) -> Result<Option<u64>> {
+        self.bind()?;
+        // SAFETY: a plain allocation on the bound context.
+        match unsafe { cu::malloc_sync(size) } {
+            Ok(p) => Ok(Some(p)),
+            Err(e) if e.0 == cu_sys::cudaError_enum::CUDA_ERROR_OUT_OF_MEMORY => Ok(None),
+            Err(e) => Err(driver_error(e)),
+        }
+    }
+
+    /// # Safety
+    /// `ptr` came from [`Context::malloc`], is unused, and the stream is idle.
+    unsafe fn free(&self, ptr: u64) -> Result<()> {
+        self.bind()?;
+        cu::free_sync(ptr).map_err(driver_error)
+    }
+
+    /// Copies host bytes to device memory (queued; the driver stages pageable memory before
+    /// returning, so the source may be dropped on return).
+    fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()> {
+        self.bind()?;
+        // SAFETY: `dst` addresses at least `bytes.len()` bytes of a live block.
+        unsafe { cu::memcpy_htod_async(dst, bytes, self.stream()) }.map_err(driver_error)
+    }
+
+    /// Copies device memory to the host after the work queued before it.
+    fn download(&self, dst: &mut [u8], src: u64) -> Result<()> {
+        self.bind()?;
+        // SAFETY: `src` addresses at least `dst.len()` bytes of a live block; the stream is
+        // synchronised before `dst` is read.
+        unsafe {
+            cu::memcpy_dtoh_async(dst, src, self.stream()).map_err(driver_error)?;
+            cu::stream::synchronize(self.stream()).map_err(driver_error)
+        }
+    }
+
+    /// Sets `len` bytes at `dst` to zero (queued).
+    fn zero(&self, dst: u64, len: usize) -> Result<()> {
+        self.bind()?;
+        // SAFETY: `dst` addresses `len` bytes of a live block.
+        unsafe { cu::memset_d8_async(dst, 0, len, self.stream()) }.map_err(driver_error)
+    }
+
+    /// Launches `name` with `grid` blocks of `block` threads; `params` point at the kernel's
+    /// arguments, in order, with the kernel's C types.
+    fn launch(
+        &self,
+        source: Source,
+        name: &str,
+        grid: u32,
+        block: u32,
+        params: &mut [*mut c_void],
+    ) -> Result<()> {
+        let f = self.function(source, name)?;
+        self.bind()?;
+        // SAFETY: the caller passes arguments matching the kernel's signature; the values
+        // are copied by the driver at launch, and device pointers come from live buffers.
+        unsafe { cu::launch_kernel(f, (grid, 1, 1), (block, 1, 1), 0, self.stream(), params) }
+            .map_err(driver_error)
+    }
 
     /// Queues a strided-batched GEMM through cuBLAS.
     ///
     /// # Safety
     /// The pointers must address live device buffers of the sizes the dims, leading
     /// dimensions and batch strides describe.
-    pub unsafe fn gemm(&self, g: &Gemm) -> Result<()> {
+    unsafe fn gemm(&self, g: &Gemm) -> Result<()> {
         let handle = self.blas()?;
         self.bind()?;
         let op = |t: bool| {

@@ -9,6 +9,7 @@ pub mod device;
 pub mod driver;
 #[cfg(feature = "cuda-emulator")]
 pub mod emulator;
+pub mod hardware;
 pub mod libs;
 pub mod ops;
 

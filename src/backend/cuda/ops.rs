@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::buffer::CudaBuffer;
 use super::compile::Source;
 use super::device::{CudaDevice, BLOCK};
-use super::driver::{Gemm, GemmOperand};
+use super::hardware::{Gemm, GemmOperand};
 use crate::backend::{Adam, AdamStep, HostScalar, Sgd, UnaryArgs, UnaryOp};
 use crate::base::{DType, Layout};
 use crate::error::{Error, Result};

@@ -13,7 +13,7 @@ use std::ffi::{c_void, CString};
 use parking_lot::Mutex;
 
 use super::compile::Source;
-pub use super::driver::{DeviceInfo, Gemm};
+use super::hardware::{DeviceInfo, Gemm, Hardware};
 use crate::base::DType;
 use crate::error::{Error, Result};
 
@@ -31,14 +31,14 @@ static BLOCKS: Mutex<Option<HashMap<u64, usize>>> = Mutex::new(None);
 
 const ALIGN: usize = 256;
 
-pub fn device_count() -> std::result::Result<usize, String> {
-    Ok(1)
-}
-
 pub struct Context;
 
-impl Context {
-    pub fn new(_ordinal: usize) -> Result<(Context, DeviceInfo)> {
+impl Hardware for Context {
+    fn device_count() -> std::result::Result<usize, String> {
+        Ok(1)
+    }
+
+    fn new(_ordinal: usize) -> Result<(Context, DeviceInfo)> {
         let info = DeviceInfo {
             name: "rustgrad CUDA emulator (CPU)".into(),
             sm_count: 4,
@@ -46,15 +46,15 @@ impl Context {
         Ok((Context, info))
     }
 
-    pub fn bind(&self) -> Result<()> {
+    fn bind(&self) -> Result<()> {
         Ok(())
     }
 
-    pub fn synchronize(&self) -> Result<()> {
+    fn synchronize(&self) -> Result<()> {
         Ok(())
     }
 
-    pub fn malloc(&self, size: usize) -> Result<Option<u64>> {
+    fn malloc(&self, size: usize) -> Result<Option<u64>> {
         let Ok(layout) = std::alloc::Layout::from_size_align(size, ALIGN) else {
             return Ok(None); // too large for this machine: out of memory
         };
@@ -75,7 +75,7 @@ impl Context {
 
     /// # Safety
     /// `ptr` came from [`Context::malloc`] and is not used again.
-    pub unsafe fn free(&self, ptr: u64) -> Result<()> {
+    unsafe fn free(&self, ptr: u64) -> Result<()> {
         let size = BLOCKS
             .lock()
             .get_or_insert_with(HashMap::new)
@@ -86,25 +86,25 @@ impl Context {
         Ok(())
     }
 
-    pub fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()> {
+    fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()> {
         // SAFETY: `dst` addresses at least `bytes.len()` bytes of a live block.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst as *mut u8, bytes.len()) };
         Ok(())
     }
 
-    pub fn download(&self, dst: &mut [u8], src: u64) -> Result<()> {
+    fn download(&self, dst: &mut [u8], src: u64) -> Result<()> {
         // SAFETY: `src` addresses at least `dst.len()` bytes of a live block.
         unsafe { std::ptr::copy_nonoverlapping(src as *const u8, dst.as_mut_ptr(), dst.len()) };
         Ok(())
     }
 
-    pub fn zero(&self, dst: u64, len: usize) -> Result<()> {
+    fn zero(&self, dst: u64, len: usize) -> Result<()> {
         // SAFETY: `dst` addresses `len` bytes of a live block.
         unsafe { std::ptr::write_bytes(dst as *mut u8, 0, len) };
         Ok(())
     }
 
-    pub fn launch(
+    fn launch(
         &self,
         source: Source,
         name: &str,
@@ -134,7 +134,7 @@ impl Context {
     ///
     /// # Safety
     /// As for the driver's `gemm`.
-    pub unsafe fn gemm(&self, g: &Gemm) -> Result<()> {
+    unsafe fn gemm(&self, g: &Gemm) -> Result<()> {
         match g.dtype {
             DType::F64 => gemm_typed::<f64>(g),
             _ => gemm_typed::<f32>(g),

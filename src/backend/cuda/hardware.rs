@@ -1,0 +1,73 @@
+//! What the CUDA backend needs from the hardware, as one trait: the driver and cuBLAS on a real
+//! card (`driver.rs`), or the CPU emulator in tests (`emulator/`, feature `cuda-emulator`).
+//! `device.rs` holds one implementation per device and never calls the driver itself.
+
+use std::ffi::c_void;
+
+use super::compile::Source;
+use crate::base::DType;
+use crate::error::Result;
+
+/// What the backend needs to know about a device.
+pub struct DeviceInfo {
+    pub name: String,
+    pub sm_count: u32,
+}
+
+/// One matrix operand of a strided-batched GEMM (column-major, as cuBLAS sees it).
+pub struct GemmOperand {
+    pub ptr: u64,
+    pub transposed: bool,
+    pub ld: i32,
+    pub batch_stride: i64,
+}
+
+/// `C = op(A) op(B)` for each of `batch` column-major matrices: `C` is `m x n` (leading
+/// dimension `m`, batch stride `m * n`), `op(A)` is `m x k`, `op(B)` is `k x n`.
+pub struct Gemm {
+    pub dtype: DType,
+    pub m: i32,
+    pub n: i32,
+    pub k: i32,
+    pub batch: i32,
+    pub a: GemmOperand,
+    pub b: GemmOperand,
+    pub c: u64,
+}
+
+/// One device's context: its stream, its compiled kernels, its BLAS handle.
+pub trait Hardware: Sized + Send + Sync {
+    /// How many devices can be used, or why none can.
+    fn device_count() -> std::result::Result<usize, String>;
+    /// The context of device `ordinal`, and what the backend needs to know about it.
+    fn new(ordinal: usize) -> Result<(Self, DeviceInfo)>;
+    /// Makes this device's context current on the calling thread.
+    fn bind(&self) -> Result<()>;
+    /// Waits for all queued work.
+    fn synchronize(&self) -> Result<()>;
+    /// `size` bytes of device memory, or `None` when the device is out of memory.
+    fn malloc(&self, size: usize) -> Result<Option<u64>>;
+    /// # Safety
+    /// `ptr` came from [`Hardware::malloc`] and is not used again.
+    unsafe fn free(&self, ptr: u64) -> Result<()>;
+    fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()>;
+    /// Copies `dst.len()` bytes from `src` (waits for the queued work first).
+    fn download(&self, dst: &mut [u8], src: u64) -> Result<()>;
+    fn zero(&self, dst: u64, len: usize) -> Result<()>;
+    /// Launches kernel `name` of `source` with `grid` blocks of `block` threads; `params` point
+    /// at the kernel's arguments, in order, with the kernel's C types.
+    fn launch(
+        &self,
+        source: Source,
+        name: &str,
+        grid: u32,
+        block: u32,
+        params: &mut [*mut c_void],
+    ) -> Result<()>;
+    /// Queues a strided-batched GEMM.
+    ///
+    /// # Safety
+    /// The pointers must address live device buffers of the sizes the dims, leading
+    /// dimensions and batch strides describe.
+    unsafe fn gemm(&self, g: &Gemm) -> Result<()>;
+}
