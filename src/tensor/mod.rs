@@ -266,6 +266,15 @@ impl Tensor {
         Ok(Tensor::from_memory(out, self.shape()))
     }
 
+    /// This tensor converted to `dtype` (itself, without a copy, when it already is).
+    fn into_dtype(self, dtype: DType) -> Result<Tensor> {
+        if dtype == self.dtype {
+            Ok(self)
+        } else {
+            self.cast(dtype)
+        }
+    }
+
     /// A copy on `device` (this tensor itself when it is already there).
     pub fn to_device(&self, device: Device) -> Result<Tensor> {
         if self.device() == device {
@@ -365,7 +374,7 @@ impl Tensor {
             let (ma, mb) = (a.storage.read(), b.storage.read());
             Memory::binary(op, (&ma, &a.layout), (&mb, &b.layout), &shape, calc)?
         };
-        Tensor::from_memory(out, &shape).cast(dtype)
+        Tensor::from_memory(out, &shape).into_dtype(dtype)
     }
 
     pub fn compare(&self, op: CompareOp, other: &Tensor) -> Result<Tensor> {
@@ -442,7 +451,7 @@ impl Tensor {
             .storage
             .read()
             .extreme_rows(rows.layout.offset, n_out, n, max)?;
-        let values = Tensor::from_memory(v, &out_shape).cast(self.dtype)?;
+        let values = Tensor::from_memory(v, &out_shape).into_dtype(self.dtype)?;
         Ok((values, Tensor::from_memory(i, &out_shape)))
     }
 
@@ -495,7 +504,7 @@ impl Tensor {
             inner,
         };
         let out = idx.storage.read().one_hot(rows, numeric(dtype))?;
-        Tensor::from_memory(out, &out_shape).cast(dtype)
+        Tensor::from_memory(out, &out_shape).into_dtype(dtype)
     }
 
     // ----- products -----------------------------------------------------------------------
@@ -513,7 +522,7 @@ impl Tensor {
             let (ma, mb) = (a.storage.read(), b.storage.read());
             Memory::batched_matmul((&ma, &a.layout), (&mb, &b.layout))?
         };
-        Tensor::from_memory(out, &shape).cast(dtype)
+        Tensor::from_memory(out, &shape).into_dtype(dtype)
     }
 
     // ----- gathers and scatters -----------------------------------------------------------
@@ -550,7 +559,7 @@ impl Tensor {
             inner,
         };
         let out = g.storage.read().index_add(rows, index)?;
-        Tensor::from_memory(out, shape).cast(self.dtype)
+        Tensor::from_memory(out, shape).into_dtype(self.dtype)
     }
 
     // ----- in-place writes ----------------------------------------------------------------
