@@ -517,6 +517,8 @@ class Tensor:
 
     # ----- comparisons: bool tensors of the broadcast shape, no gradient -----
 
+    # `type: ignore`: `==` returns a tensor, not a bool (as in PyTorch); NumPy arrays are
+    # operands too, and their reflected comparisons return arrays (mypy: "unsafe overlap").
     def __eq__(self, other: object, /) -> Tensor: ...  # type: ignore[override]
     def __ne__(self, other: object, /) -> Tensor: ...  # type: ignore[override]
     def __lt__(self, other: _Operand, /) -> Tensor: ...  # type: ignore[misc]

@@ -4,7 +4,7 @@
 //! Layout:
 //! - `methods.rs`: the one `#[pymethods]` block, i.e. the class's whole Python surface, by
 //!   topic. Each entry is the method's doc (its `__doc__`, which `scripts/sync_stubs.py`
-//!   copies into `_core.pyi`), its signature and a one-line body.
+//!   copies into `_core.pyi`), its signature and a body of a line or two.
 //! - `args.rs`: reading arguments (operands, dims, tensor lists) and cached Python objects.
 //! - `arith.rs`: operators and elementwise math, comparisons, logical and in-place ops.
 //! - `reduce.rs`: sums, means, max/min, softmax.
@@ -15,9 +15,9 @@
 //! Why one `#[pymethods]` block rather than one per topic: several blocks need PyO3's
 //! `multiple-pymethods` feature, which registers each block at load time through the
 //! `inventory` crate (a new dependency, life-before-main linker sections, not supported on
-//! every target) and a change to `Cargo.toml`, outside the bindings. One block whose bodies
-//! are one line each states every method once, with its doc and signature side by side, and
-//! keeps the longer bodies in the topic modules above.
+//! every target) and a change to `Cargo.toml`, outside the bindings. One block of short
+//! bodies states every method once, with its doc and signature side by side, and keeps the
+//! longer bodies in the topic modules above.
 //!
 //! Every call into the core goes through [`super::gil::run`] (via [`PyTensor::op`] and
 //! friends), which decides whether the GIL is released.
