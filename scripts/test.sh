@@ -16,8 +16,9 @@ fi
 . .venv/bin/activate
 # nvidia-cuda-nvrtc: CUDA 13's runtime compiler (nvidia/cu13/lib/libnvrtc.so.13), so that every
 # CUDA kernel source is compiled (for sm_90 and sm_80) even on a machine without a GPU.
+# mypy: its stubtest checks the extension's stub against the built module.
 python -m pip install -q --disable-pip-version-check "maturin>=1.9.4,<2" "numpy>=1.21" "pytest>=7" \
-  ruff scikit-learn tqdm matplotlib safetensors "nvidia-cuda-nvrtc>=13,<14"
+  ruff mypy scikit-learn tqdm matplotlib safetensors "nvidia-cuda-nvrtc>=13,<14"
 
 # Graphviz's `dot` renders graph pictures; the tests that need it skip without it. On CI
 # (root, Debian) it is installed when missing; a failure there only skips those tests.
@@ -55,6 +56,13 @@ RUSTGRAD_EMULATOR_THREADS=64 python -m pytest tests/test_cuda.py -m cuda -q
 
 echo "== build and install the extension"
 maturin develop --release
+
+echo "== the extension's stub against the built module"
+# Docstrings: the Rust /// docs in src/python/ are the one source; the stub's copies must match
+# them (fix: python scripts/sync_stubs.py). Names and signatures: mypy's stubtest compares every
+# object of rustgrad._core with python/rustgrad/_core.pyi (exceptions, commented, in the allowlist).
+python scripts/sync_stubs.py --check
+python -m mypy.stubtest rustgrad._core --allowlist scripts/stubtest_allowlist.txt
 
 echo "== pytest"
 # The NVRTC package is installed above: a kernel compile test that cannot load it fails here

@@ -5,6 +5,11 @@ extension module ``rustgrad._core``; this package only arranges it into torch-sh
 namespaces.
 """
 
+from __future__ import annotations
+
+import builtins as _builtins
+import typing as _typing
+
 from rustgrad import _core
 from rustgrad._core import (
     Tensor,
@@ -61,60 +66,284 @@ from rustgrad import autograd, cuda, nn, optim, viz
 from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from rustgrad.serialization import load, save
 
+if _typing.TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def _unary(name):
-    def fn(input, *args, **kwargs):
-        return getattr(input, name)(*args, **kwargs)
+    from rustgrad import return_types
+    from rustgrad._core import _Dims, _DTypeArg, _Operand
 
-    fn.__name__ = name
-    fn.__doc__ = f"Functional form of ``Tensor.{name}``."
-    return fn
+# Functional forms of tensor methods, as ``torch.exp(x)``: ``rustgrad.exp(x)`` is ``x.exp()``.
+# Each is written out, rather than generated, so that type checkers and editors see its
+# signature and docstring; each takes the method's arguments (same names and defaults) after
+# ``input``. They are not in ``__all__``: ``from rustgrad import *`` leaves the builtins
+# ``abs``, ``max``, ``min``, ``pow`` and ``sum`` alone.
+
+# ----- elementwise math (same shape as ``input``) ------------------------------------------
 
 
-# Functional forms of tensor methods, as torch.exp(x) etc.
-for _name in (
-    "abs",
-    "exp",
-    "log",
-    "sqrt",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "clamp",
-    "pow",
-    "matmul",
-    "mm",
-    "sum",
-    "mean",
-    "max",
-    "min",
-    "argmax",
-    "argmin",
-    "softmax",
-    "log_softmax",
-    "neg",
-    "reshape",
-    "flatten",
-    "squeeze",
-    "unsqueeze",
-    "t",
-    "transpose",
-    "permute",
-    "add",
-    "sub",
-    "mul",
-    "div",
-    "eq",
-    "ne",
-    "lt",
-    "le",
-    "gt",
-    "ge",
-    "detach",
-    "numel",
-):
-    globals()[_name] = _unary(_name)
-del _name
+def abs(input: Tensor) -> Tensor:
+    """``|input|`` elementwise (same shape), as ``input.abs()``."""
+    return input.abs()
+
+
+def neg(input: Tensor) -> Tensor:
+    """``-input`` (same shape), as ``input.neg()``."""
+    return input.neg()
+
+
+def exp(input: Tensor) -> Tensor:
+    """Elementwise ``e ** input`` (same shape), as ``input.exp()``."""
+    return input.exp()
+
+
+def log(input: Tensor) -> Tensor:
+    """Elementwise natural logarithm (same shape), as ``input.log()``."""
+    return input.log()
+
+
+def sqrt(input: Tensor) -> Tensor:
+    """Elementwise square root (same shape), as ``input.sqrt()``."""
+    return input.sqrt()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Elementwise hyperbolic tangent (same shape), as ``input.tanh()``."""
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """Elementwise ``1 / (1 + exp(-input))`` (same shape), as ``input.sigmoid()``."""
+    return input.sigmoid()
+
+
+def relu(input: Tensor) -> Tensor:
+    """Elementwise ``max(input, 0)`` (same shape), as ``input.relu()``."""
+    return input.relu()
+
+
+def clamp(
+    input: Tensor, min: _builtins.float | None = None, max: _builtins.float | None = None
+) -> Tensor:
+    """Elementwise clip into ``[min, max]`` (same shape; either bound may be None), as
+    ``input.clamp(min, max)``."""
+    return input.clamp(min, max)
+
+
+# ----- binary ops (broadcast shape) --------------------------------------------------------
+
+
+def add(input: Tensor, other: _Operand, alpha: _builtins.float | None = None) -> Tensor:
+    """``input + alpha * other`` (broadcast shape), as ``input.add(other, alpha)``."""
+    return input.add(other, alpha)
+
+
+def sub(input: Tensor, other: _Operand, alpha: _builtins.float | None = None) -> Tensor:
+    """``input - alpha * other`` (broadcast shape), as ``input.sub(other, alpha)``."""
+    return input.sub(other, alpha)
+
+
+def mul(input: Tensor, other: _Operand) -> Tensor:
+    """``input * other`` (broadcast shape), as ``input.mul(other)``."""
+    return input.mul(other)
+
+
+def div(input: Tensor, other: _Operand) -> Tensor:
+    """``input / other`` (broadcast shape; true division), as ``input.div(other)``."""
+    return input.div(other)
+
+
+def pow(input: Tensor, exponent: _Operand) -> Tensor:
+    """``input ** exponent`` (broadcast shape), as ``input.pow(exponent)``."""
+    return input.pow(exponent)
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """``input @ other`` with NumPy's rules (``(n, k) @ (k, m) -> (n, m)``, 1-d operands
+    promoted and squeezed back, batch dims broadcast), as ``input.matmul(other)``."""
+    return input.matmul(other)
+
+
+def mm(input: Tensor, other: Tensor) -> Tensor:
+    """``(n, k) @ (k, m) -> (n, m)`` for 2-d operands only, as ``input.mm(other)``."""
+    return input.mm(other)
+
+
+# ----- comparisons (bool tensors of the broadcast shape, no gradient) ----------------------
+
+
+def eq(input: Tensor, o: _Operand) -> Tensor:
+    """``input == o`` elementwise, as ``input.eq(o)``."""
+    return input.eq(o)
+
+
+def ne(input: Tensor, o: _Operand) -> Tensor:
+    """``input != o`` elementwise, as ``input.ne(o)``."""
+    return input.ne(o)
+
+
+def lt(input: Tensor, o: _Operand) -> Tensor:
+    """``input < o`` elementwise, as ``input.lt(o)``."""
+    return input.lt(o)
+
+
+def le(input: Tensor, o: _Operand) -> Tensor:
+    """``input <= o`` elementwise, as ``input.le(o)``."""
+    return input.le(o)
+
+
+def gt(input: Tensor, o: _Operand) -> Tensor:
+    """``input > o`` elementwise, as ``input.gt(o)``."""
+    return input.gt(o)
+
+
+def ge(input: Tensor, o: _Operand) -> Tensor:
+    """``input >= o`` elementwise, as ``input.ge(o)``."""
+    return input.ge(o)
+
+
+# ----- reductions ----------------------------------------------------------------------------
+
+
+def sum(
+    input: Tensor,
+    dim: _Dims | None = None,
+    keepdim: _builtins.bool = False,
+    dtype: _DTypeArg | None = None,
+) -> Tensor:
+    """Sum over ``dim`` (int or tuple; all dims when None -> shape ``()``), reduced dims
+    dropped unless ``keepdim``; ``dtype`` casts the result. As ``input.sum(...)``."""
+    return input.sum(dim, keepdim, dtype)
+
+
+def mean(input: Tensor, dim: _Dims | None = None, keepdim: _builtins.bool = False) -> Tensor:
+    """Mean over ``dim`` (int or tuple; all dims when None -> shape ``()``) of a floating
+    tensor, as ``input.mean(...)``."""
+    return input.mean(dim, keepdim)
+
+
+@_typing.overload
+def max(input: Tensor, dim: None = None, keepdim: _builtins.bool = False) -> Tensor: ...
+@_typing.overload
+def max(input: Tensor, dim: Tensor) -> Tensor: ...
+@_typing.overload
+def max(input: Tensor, dim: int, keepdim: _builtins.bool = False) -> return_types.max: ...
+def max(
+    input: Tensor, dim: int | Tensor | None = None, keepdim: _builtins.bool = False
+) -> Tensor | return_types.max:
+    """``max(input)``: the largest element, shape ``()``; ``max(input, dim, keepdim=False)``:
+    ``(values, indices)`` along ``dim``; ``max(input, other)``: the elementwise maximum. As
+    ``input.max(...)``."""
+    if dim is None:
+        return input.max()
+    if isinstance(dim, Tensor):
+        return input.max(dim)
+    return input.max(dim, keepdim)
+
+
+@_typing.overload
+def min(input: Tensor, dim: None = None, keepdim: _builtins.bool = False) -> Tensor: ...
+@_typing.overload
+def min(input: Tensor, dim: Tensor) -> Tensor: ...
+@_typing.overload
+def min(input: Tensor, dim: int, keepdim: _builtins.bool = False) -> return_types.min: ...
+def min(
+    input: Tensor, dim: int | Tensor | None = None, keepdim: _builtins.bool = False
+) -> Tensor | return_types.min:
+    """``min(input)``: the smallest element, shape ``()``; ``min(input, dim, keepdim=False)``:
+    ``(values, indices)`` along ``dim``; ``min(input, other)``: the elementwise minimum. As
+    ``input.min(...)``."""
+    if dim is None:
+        return input.min()
+    if isinstance(dim, Tensor):
+        return input.min(dim)
+    return input.min(dim, keepdim)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: _builtins.bool = False) -> Tensor:
+    """int64 index of the largest element along ``dim`` (of the flattened tensor when None),
+    as ``input.argmax(...)``."""
+    return input.argmax(dim, keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: _builtins.bool = False) -> Tensor:
+    """int64 index of the smallest element along ``dim`` (of the flattened tensor when None),
+    as ``input.argmin(...)``."""
+    return input.argmin(dim, keepdim)
+
+
+def softmax(input: Tensor, dim: int, dtype: _DTypeArg | None = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (same shape), as ``input.softmax(dim, dtype)``."""
+    return input.softmax(dim, dtype)
+
+
+def log_softmax(input: Tensor, dim: int, dtype: _DTypeArg | None = None) -> Tensor:
+    """``log(softmax(x))`` along ``dim``, computed stably (same shape), as
+    ``input.log_softmax(dim, dtype)``."""
+    return input.log_softmax(dim, dtype)
+
+
+# ----- shape -------------------------------------------------------------------------------
+
+
+@_typing.overload
+def reshape(input: Tensor, *shape: int) -> Tensor: ...
+@_typing.overload
+def reshape(input: Tensor, shape: Sequence[int], /) -> Tensor: ...
+def reshape(input: Tensor, *shape: _typing.Any) -> Tensor:
+    """``input`` in the new shape (one size may be -1): a view when possible, else a copy.
+    ``reshape(x, (2, 3))`` or ``reshape(x, 2, 3)``, as ``input.reshape(...)``."""
+    return input.reshape(*shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Dims ``start_dim..=end_dim`` merged into one, as ``input.flatten(...)``."""
+    return input.flatten(start_dim, end_dim)
+
+
+def squeeze(input: Tensor, dim: _Dims | None = None) -> Tensor:
+    """``input`` without size-1 dims (all of them, or those in ``dim``), as
+    ``input.squeeze(dim)``."""
+    return input.squeeze(dim)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """``input`` with a size-1 dim inserted at ``dim``, as ``input.unsqueeze(dim)``."""
+    return input.unsqueeze(dim)
+
+
+def t(input: Tensor) -> Tensor:
+    """Transpose of a tensor with at most 2 dims, as ``input.t()``."""
+    return input.t()
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """A view with dims ``dim0`` and ``dim1`` swapped, as ``input.transpose(dim0, dim1)``."""
+    return input.transpose(dim0, dim1)
+
+
+@_typing.overload
+def permute(input: Tensor, *dims: int) -> Tensor: ...
+@_typing.overload
+def permute(input: Tensor, dims: Sequence[int], /) -> Tensor: ...
+def permute(input: Tensor, *dims: _typing.Any) -> Tensor:
+    """A view with the dims reordered: ``permute(x, (2, 0, 1))`` or ``permute(x, 2, 0, 1)``,
+    as ``input.permute(...)``."""
+    return input.permute(*dims)
+
+
+# ----- other -------------------------------------------------------------------------------
+
+
+def detach(input: Tensor) -> Tensor:
+    """Same data (shared storage), no history, ``requires_grad=False``; as
+    ``input.detach()``."""
+    return input.detach()
+
+
+def numel(input: Tensor) -> int:
+    """Number of elements of ``input``, as ``input.numel()``."""
+    return input.numel()
+
 
 __version__ = "0.1.0"
 __all__ = [

@@ -1,8 +1,10 @@
-"""Type stubs for ``rustgrad._core``, the PyO3 extension (sources: ``src/python/*.rs``).
+"""The compiled core of rustgrad (a PyO3 extension; sources in ``src/python/``): tensors,
+kernels, the graph and the backward engine. The ``rustgrad`` package arranges it into
+torch-shaped namespaces.
 
-Shapes are written as tuples: ``(n, m)`` is a 2-d tensor, ``(*, n)`` any leading dims. Every
-op that returns a new tensor records a ``grad_fn`` when an input requires grad and grad mode
-is on; ops that end in ``_`` work in place and return ``self``.
+Shapes are written as tuples: ``(n, m)`` is a 2-d tensor, ``(*, n)`` any leading dims.
+Every op that returns a new tensor records a ``grad_fn`` when an input requires grad and
+grad mode is on; ops that end in ``_`` work in place and return ``self``.
 """
 
 import builtins
@@ -16,6 +18,62 @@ from typing_extensions import Self, TypeAlias
 
 from rustgrad import return_types as _return_types
 from rustgrad._size import Size
+
+# The extension's ``__all__`` (sorted here): PyO3 lists every class, function and constant
+# ``src/python/mod.rs`` adds, the private helpers too.
+__all__ = [
+    "AccumulateGrad",
+    "Node",
+    "RemovableHandle",
+    "StorageOwner",
+    "Tensor",
+    "_adam_step",
+    "_cuda_compile_kernels",
+    "_cuda_current_device",
+    "_cuda_device_count",
+    "_cuda_empty_cache",
+    "_cuda_get_device_name",
+    "_cuda_is_available",
+    "_cuda_kernel_sources",
+    "_cuda_manual_seed",
+    "_cuda_max_memory_allocated",
+    "_cuda_memory_allocated",
+    "_cuda_memory_reserved",
+    "_cuda_reset_peak_memory_stats",
+    "_cuda_set_library_dirs",
+    "_cuda_synchronize",
+    "_cuda_unavailable_reason",
+    "_function_apply",
+    "_grad",
+    "_is_anomaly_enabled",
+    "_live_nodes",
+    "_run_backward",
+    "_set_anomaly_enabled",
+    "_set_grad_enabled",
+    "_sgd_step",
+    "arange",
+    "bool_",
+    "cat",
+    "device",
+    "dtype",
+    "eye",
+    "float32",
+    "float64",
+    "from_numpy",
+    "full",
+    "full_like",
+    "int64",
+    "is_grad_enabled",
+    "linspace",
+    "manual_seed",
+    "ones",
+    "rand",
+    "randn",
+    "stack",
+    "tensor",
+    "where",
+    "zeros",
+]
 
 # ----- argument aliases (stub-only) ------------------------------------------------------------
 
@@ -69,7 +127,7 @@ class device:
     ``cpu`` and ``cuda`` types are known (anything else raises RuntimeError).
     """
 
-    def __init__(self, kind: str | int | device, index: int | None = None) -> None: ...
+    def __new__(cls, kind: str | int | device, index: int | None = None) -> Self: ...
     @property
     def type(self) -> str:
         """``"cpu"`` or ``"cuda"``."""
@@ -137,9 +195,12 @@ class RemovableHandle:
     """Returned by ``Tensor.register_hook``; ``remove()`` (or leaving a ``with`` block)
     unregisters the hook."""
 
-    def remove(self) -> None: ...
-    def __enter__(self) -> Self: ...
-    def __exit__(self, t: object, v: object, tb: object, /) -> None: ...
+    def remove(self) -> None:
+        """Unregister the hook (again is a no-op)."""
+    def __enter__(self) -> Self:
+        """``with t.register_hook(fn):`` keeps the hook for the block; returns the handle."""
+    def __exit__(self, t: object, v: object, tb: object, /) -> None:
+        """Leaving the ``with`` block unregisters the hook."""
 
 # ----- Tensor ----------------------------------------------------------------------------------
 
@@ -150,12 +211,25 @@ class Tensor:
     ``Tensor(2, 3)`` is a float32 tensor of shape ``(2, 3)`` filled with zeros (``Tensor()``
     has shape ``(0,)``); ``Tensor(data)`` copies a list, tuple or NumPy array into float32,
     like ``torch.Tensor``. Prefer :func:`tensor`, which infers the dtype.
+
+    Operators broadcast like NumPy: ``+ - * / **`` take tensors, Python numbers (which take
+    the tensor's dtype kind) or NumPy arrays, ``@`` is ``matmul``, ``+=`` and the like work in
+    place. ``== != < <= > >=`` give bool tensors of the broadcast shape (no gradient);
+    ``& | ^ ~`` work on bool tensors only.
+
+    ``t[key]`` takes ints, slices, None (new axis), ``...``, integer or bool tensors and lists
+    of indices: basic indexing gives views, tensor / list / mask indexing gives copies, as in
+    PyTorch. ``t[key] = value`` writes ``value`` (broadcast) into the indexed elements.
+
+    ``len(t)`` is the size of dim 0 and ``iter(t)`` yields ``t[0], t[1], ...`` (TypeError for
+    a 0-d tensor); ``float(t)``, ``int(t)`` and ``bool(t)`` need exactly one element. Tensors
+    hash by identity, so they work as dict keys although ``==`` is elementwise.
     """
 
     @overload
-    def __init__(self, *size: int) -> None: ...
+    def __new__(cls, *size: int) -> Self: ...
     @overload
-    def __init__(self, data: _Data, /) -> None: ...
+    def __new__(cls, data: _Data, /) -> Self: ...
 
     # ----- autograd attributes -----
 
@@ -212,6 +286,10 @@ class Tensor:
     def detach_(self) -> Self:
         """Drop this tensor's history in place: makes it a leaf that does not require grad."""
 
+    def __deepcopy__(self, _memo: object) -> Tensor:
+        """A leaf copy with its own storage, keeping ``requires_grad`` and a copy of ``.grad``
+        (so ``copy.deepcopy(model)`` works). RuntimeError for a non-leaf."""
+
     @property
     def _version(self) -> int:
         """Counter of in-place writes to the storage (checked by backward)."""
@@ -238,12 +316,11 @@ class Tensor:
 
     @overload
     def size(self, dim: None = None) -> Size:
-        """The sizes, as ``shape``."""
+        """``size()``: the sizes, as ``shape``. ``size(dim)``: the size of dimension ``dim``
+        (negative counts from the end)."""
 
     @overload
-    def size(self, dim: int) -> int:
-        """The size of dimension ``dim`` (negative counts from the end)."""
-
+    def size(self, dim: int) -> int: ...
     def dim(self) -> int:
         """Number of dimensions (0 for a scalar)."""
 
@@ -297,25 +374,21 @@ class Tensor:
         """A NumPy array sharing this tensor's memory (same shape and strides).
 
         Raises RuntimeError for a tensor that requires grad unless ``force``, and TypeError for
-        a CUDA tensor (copy it to the host with ``cpu()`` first).
+        a CUDA tensor (copy it to the host with ``cpu()`` first; ``force`` copies it).
         """
 
     def __array__(
         self, dtype: _NpDTypeLike | None = None, copy: builtins.bool | None = None
-    ) -> NDArray[Any]: ...
-    def __len__(self) -> int:
-        """Size of dimension 0 (TypeError for a 0-d tensor)."""
-
-    def __iter__(self) -> Iterator[Tensor]:
-        """The sub-tensors ``self[0], self[1], ...`` along dimension 0."""
-
+    ) -> NDArray[Any]:
+        """``numpy.asarray(t, dtype)``: ``numpy()``, cast to ``dtype`` when given, copied when
+        ``copy`` is True."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Tensor]: ...
     def __bool__(self) -> builtins.bool: ...
     def __float__(self) -> builtins.float: ...
     def __int__(self) -> int: ...
     def __index__(self) -> int: ...
-    def __hash__(self) -> int:
-        """Identity hash (tensors are usable as dict keys; ``==`` is elementwise)."""
-
+    def __hash__(self) -> int: ...
     def float(self) -> Tensor:
         """As float32 (``self`` when it already is)."""
 
@@ -330,22 +403,19 @@ class Tensor:
 
     @overload
     def to(self, dtype: _DType, /) -> Tensor:
-        """As ``dtype`` (``self`` when it already is)."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` (either by keyword too) or
+        ``to(other)`` (``other``'s dtype and device): ``self`` when nothing changes. A copy to
+        another device is differentiable (gradients flow back to the source's device)."""
 
     @overload
-    def to(self, other: Tensor, /) -> Tensor:
-        """With ``other``'s dtype and device (``self`` when it already has both)."""
-
+    def to(self, other: Tensor, /) -> Tensor: ...
     @overload
-    def to(self, device: _DeviceArg | None = None, dtype: _DType | None = None) -> Tensor:
-        """To ``device`` and ``dtype``; ``self`` when nothing changes. A copy to another
-        device is differentiable (gradients flow back to the source's device)."""
-
+    def to(self, device: _DeviceArg | None = None, dtype: _DType | None = None) -> Tensor: ...
     def cuda(
         self, device: _DeviceArg | int | None = None, non_blocking: builtins.bool = False
     ) -> Tensor:
-        """A copy on the CUDA device (``self`` when already there). RuntimeError, saying why,
-        where CUDA cannot be used."""
+        """A copy on the CUDA device (device 0 unless given; ``self`` when already there).
+        RuntimeError, saying why, where CUDA cannot be used."""
 
     def cpu(self) -> Tensor:
         """A copy in host memory (``self`` when already there)."""
@@ -433,14 +503,28 @@ class Tensor:
     def clip(self, min: builtins.float | None = None, max: builtins.float | None = None) -> Tensor:
         """Alias of ``clamp``."""
 
+    # ----- logical operators: bool tensors only -----
+
+    def __and__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
+    def __or__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
+    def __xor__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
+    def __rand__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
+    def __ror__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
+    def __rxor__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
+    def __invert__(self) -> Tensor: ...
+    def logical_not(self) -> Tensor:
+        """Elementwise ``self == 0`` as a bool tensor (same shape, no gradient)."""
+
     # ----- comparisons: bool tensors of the broadcast shape, no gradient -----
 
+    # `type: ignore`: `==` returns a tensor, not a bool (as in PyTorch); NumPy arrays are
+    # operands too, and their reflected comparisons return arrays (mypy: "unsafe overlap").
     def __eq__(self, other: object, /) -> Tensor: ...  # type: ignore[override]
     def __ne__(self, other: object, /) -> Tensor: ...  # type: ignore[override]
-    def __lt__(self, other: _Operand, /) -> Tensor: ...
-    def __le__(self, other: _Operand, /) -> Tensor: ...
-    def __gt__(self, other: _Operand, /) -> Tensor: ...
-    def __ge__(self, other: _Operand, /) -> Tensor: ...
+    def __lt__(self, other: _Operand, /) -> Tensor: ...  # type: ignore[misc]
+    def __le__(self, other: _Operand, /) -> Tensor: ...  # type: ignore[misc]
+    def __gt__(self, other: _Operand, /) -> Tensor: ...  # type: ignore[misc]
+    def __ge__(self, other: _Operand, /) -> Tensor: ...  # type: ignore[misc]
     def eq(self, o: _Operand) -> Tensor:
         """``self == o`` elementwise."""
 
@@ -479,49 +563,47 @@ class Tensor:
 
     @overload
     def max(self, dim: None = None, keepdim: builtins.bool = False) -> Tensor:
-        """The largest element, shape ``()``."""
+        """``max()``: the largest element, shape ``()``. ``max(dim, keepdim=False)``: the named
+        tuple ``(values, indices)`` along ``dim``, that dim dropped (size 1 with ``keepdim``),
+        ``indices`` int64. ``max(other)``: the elementwise maximum with a tensor, as
+        ``maximum``."""
 
     @overload
-    def max(self, dim: Tensor) -> Tensor:
-        """Elementwise maximum with another tensor, as ``maximum``."""
-
+    def max(self, dim: Tensor) -> Tensor: ...
     @overload
-    def max(self, dim: int, keepdim: builtins.bool = False) -> _return_types.max:
-        """``(values, indices)`` along ``dim``: that dim dropped (size 1 with ``keepdim``);
-        ``indices`` are int64."""
-
+    def max(self, dim: int, keepdim: builtins.bool = False) -> _return_types.max: ...
     @overload
     def min(self, dim: None = None, keepdim: builtins.bool = False) -> Tensor:
-        """The smallest element, shape ``()``."""
+        """``min()``: the smallest element, shape ``()``. ``min(dim, keepdim=False)``: the named
+        tuple ``(values, indices)`` along ``dim``, that dim dropped (size 1 with ``keepdim``),
+        ``indices`` int64. ``min(other)``: the elementwise minimum with a tensor, as
+        ``minimum``."""
 
     @overload
-    def min(self, dim: Tensor) -> Tensor:
-        """Elementwise minimum with another tensor, as ``minimum``."""
-
+    def min(self, dim: Tensor) -> Tensor: ...
     @overload
-    def min(self, dim: int, keepdim: builtins.bool = False) -> _return_types.min:
-        """``(values, indices)`` along ``dim``: that dim dropped (size 1 with ``keepdim``);
-        ``indices`` are int64."""
-
+    def min(self, dim: int, keepdim: builtins.bool = False) -> _return_types.min: ...
     def argmax(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
         """int64 index of the largest element along ``dim`` (of the flattened tensor when None,
         shape ``()``)."""
 
     def argmin(self, dim: int | None = None, keepdim: builtins.bool = False) -> Tensor:
-        """int64 index of the smallest element along ``dim`` (of the flattened tensor when
-        None, shape ``()``)."""
+        """int64 index of the smallest element along ``dim`` (of the flattened tensor when None,
+        shape ``()``)."""
 
     def softmax(self, dim: int, dtype: _DTypeArg | None = None) -> Tensor:
         """``exp(x) / sum(exp(x))`` along ``dim`` (same shape); ``dtype`` casts the input."""
 
     def log_softmax(self, dim: int, dtype: _DTypeArg | None = None) -> Tensor:
-        """``log(softmax(x))`` along ``dim``, computed stably (same shape)."""
+        """``log(softmax(x))`` along ``dim``, computed stably (same shape); ``dtype`` casts the
+        input."""
 
     # ----- views and shape -----
 
     @overload
     def view(self, *shape: int) -> Tensor:
-        """The same storage with a new shape (one size may be -1); needs compatible strides."""
+        """The same storage with a new shape (one size may be -1); needs compatible strides.
+        ``view(2, 3)`` or ``view((2, 3))``."""
 
     @overload
     def view(self, shape: Sequence[int], /) -> Tensor: ...
@@ -530,7 +612,8 @@ class Tensor:
 
     @overload
     def reshape(self, *shape: int) -> Tensor:
-        """A tensor of the new shape (one size may be -1): a view when possible, else a copy."""
+        """A tensor of the new shape (one size may be -1): a view when possible, else a copy.
+        ``reshape(2, 3)`` or ``reshape((2, 3))``."""
 
     @overload
     def reshape(self, shape: Sequence[int], /) -> Tensor: ...
@@ -580,12 +663,8 @@ class Tensor:
 
     # ----- indexing -----
 
-    def __getitem__(self, key: _Index, /) -> Tensor:
-        """Basic (int, slice, None, ``...``) indexing gives views; tensor / list / bool-mask
-        indexing gives copies, as in PyTorch."""
-
-    def __setitem__(self, key: _Index, value: _Operand | _Data, /) -> None:
-        """Write ``value`` (broadcast) into the indexed elements, in place."""
+    def __getitem__(self, key: _Index, /) -> Tensor: ...
+    def __setitem__(self, key: _Index, value: _Operand | _Data, /) -> None: ...
 
     # ----- in-place -----
 
@@ -730,7 +809,8 @@ def rand(
     device: _DeviceArg | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Uniform samples in ``[0, 1)`` of shape ``size`` (float32 by default)."""
+    """Uniform samples in ``[0, 1)`` of shape ``size`` (float32 by default): ``rand(2, 3)`` or
+    ``rand((2, 3))``."""
 
 @overload
 def rand(
@@ -748,7 +828,8 @@ def randn(
     device: _DeviceArg | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Standard normal samples of shape ``size`` (float32 by default)."""
+    """Standard normal samples of shape ``size`` (float32 by default): ``randn(2, 3)`` or
+    ``randn((2, 3))``."""
 
 @overload
 def randn(
@@ -760,14 +841,14 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor: ...
 def manual_seed(seed: int) -> None:
-    """Seed the CPU's generator behind ``rand`` and ``randn`` (``rustgrad.manual_seed`` also
-    seeds the CUDA devices' generators)."""
+    """Seed the CPU's generator behind ``rand`` and ``randn`` and every CUDA device's
+    generator."""
 
 # ----- functions on tensors ---------------------------------------------------------------------
 
 def where(condition: Tensor, input: Tensor | _Number, other: Tensor | _Number) -> Tensor:
-    """``input`` where ``condition`` (a bool tensor) holds, else ``other``; all three
-    broadcast together."""
+    """``input`` where ``condition`` (a bool tensor) holds, else ``other``; all three broadcast
+    together. ``input`` and ``other`` may be Python numbers."""
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim: ``(2, 3) + (4, 3) -> (6, 3)`` with ``dim=0``."""
@@ -802,8 +883,8 @@ def _grad(
     create_graph: bool,
     allow_unused: bool,
 ) -> list[Tensor | None]:
-    """The engine behind ``rustgrad.autograd.grad``: one gradient per input, same shape as
-    that input (None for an unused input when ``allow_unused``)."""
+    """The engine behind ``rustgrad.autograd.grad``: one gradient per input, same shape as that
+    input (None for an unused input when ``allow_unused``)."""
 
 def _live_nodes() -> int:
     """Number of graph nodes alive (for leak tests)."""
@@ -816,12 +897,15 @@ def _function_apply(
     saved: Sequence[Tensor],
 ) -> Tensor:
     """Record a custom function's ``output`` as made by a node called ``name`` whose backward
-    calls ``backward(saved_tensors, grad)`` (one gradient per tensor in ``inputs``)."""
+    calls ``backward(saved_tensors, grad)`` (one gradient per tensor in ``inputs``); the
+    ``saved`` tensors are kept, and version-checked, for it."""
 
 def _set_anomaly_enabled(enabled: bool) -> None:
     """Turn anomaly mode on or off (process-wide)."""
 
-def _is_anomaly_enabled() -> bool: ...
+def _is_anomaly_enabled() -> bool:
+    """Whether anomaly mode is on."""
+
 def _sgd_step(
     params: Sequence[Tensor],
     grads: Sequence[Tensor],
@@ -848,8 +932,8 @@ def _adam_step(
     weight_decay: float,
     maximize: bool,
 ) -> None:
-    """One Adam step over each parameter (moments updated in place; ``steps`` count this
-    step, from 1)."""
+    """One Adam step over each parameter (moments updated in place; ``steps`` count this step,
+    from 1)."""
 
 # ----- CUDA (``rustgrad.cuda`` wraps these; ``index`` None means the current device) ---------
 
@@ -886,13 +970,14 @@ def _cuda_memory_reserved(index: int | None = None) -> int:
     """Bytes held by the caching allocator (in use and cached). RuntimeError without CUDA."""
 
 def _cuda_empty_cache() -> None:
-    """Free the allocator's cached blocks; a no-op when CUDA was never initialised."""
+    """Free the allocator's cached blocks of every device set up so far; a no-op when CUDA was
+    never used."""
 
 def _cuda_get_device_name(index: int | None = None) -> str:
     """The device's name, e.g. ``"NVIDIA H100 80GB HBM3"``. RuntimeError without CUDA."""
 
 def _cuda_current_device() -> int:
-    """Always 0."""
+    """Always 0: rustgrad has no per-thread current device; ``"cuda"`` means device 0."""
 
 def _cuda_kernel_sources() -> list[str]:
     """File names of the CUDA C sources compiled into the wheel, e.g. ``"elementwise.cu"``."""

@@ -8,6 +8,7 @@ class Size(tuple):
         return f"rustgrad.Size({list(self)})"
 
     def numel(self) -> int:
+        """Number of elements of a tensor of this shape (product of the sizes)."""
         n = 1
         for d in self:
             n *= d

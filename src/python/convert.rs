@@ -8,6 +8,7 @@ use pyo3::types::{
     PyBool, PyEllipsis, PyFloat, PyInt, PyList, PyNone, PySequence, PySlice, PyTuple,
 };
 
+use super::gil::{self, Work};
 use super::tensor::PyTensor;
 use crate::ops::IndexItem;
 use crate::tensor::storage::Buffer;
@@ -39,7 +40,8 @@ fn scalar_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<(f64, Kind)>> {
                 DType::I64 => Kind::Int,
                 _ => Kind::Float,
             };
-            return Ok(Some((t.to_f64_vec()?[0], kind)));
+            let value = gil::run(obj.py(), Work::default().tensor(&t), || t.to_f64_vec())?[0];
+            return Ok(Some((value, kind)));
         }
         return Ok(None);
     }
@@ -154,19 +156,22 @@ fn walk(
 
 /// `rustgrad.tensor(data)`: scalars, nested sequences, NumPy arrays, tensors.
 pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Tensor> {
+    // A copy of a tensor (or an array's copy) in `dtype`.
+    let copy = |t: Tensor, clone: bool| -> PyResult<Tensor> {
+        let work = Work::default().tensor(&t);
+        Ok(gil::run(data.py(), work, || {
+            let t = if clone { t.clone_data()? } else { t };
+            match dtype {
+                Some(d) => t.cast(d),
+                None => Ok(t),
+            }
+        })?)
+    };
     if let Ok(t) = data.cast::<PyTensor>() {
-        let t = t.get().var.tensor().clone_data()?;
-        return Ok(match dtype {
-            Some(d) => t.cast(d)?,
-            None => t,
-        });
+        return copy(t.get().var.tensor(), true);
     }
     if let Ok(arr) = data.cast::<PyUntypedArray>() {
-        let t = from_numpy(arr)?;
-        return Ok(match dtype {
-            Some(d) => t.cast(d)?,
-            None => t,
-        });
+        return copy(from_numpy(arr)?, false);
     }
     // NumPy scalars (np.float64(2.5)) keep their dtype, as arrays do.
     let np = data.py().import("numpy")?;
@@ -255,7 +260,8 @@ pub fn share_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
     Ok(Tensor::from_buffer(Buffer::Foreign(foreign), &shape))
 }
 
-/// Owns a storage on behalf of NumPy arrays that view it.
+/// Keeps a tensor's storage alive for NumPy arrays that view it (the ``.base`` of
+/// ``t.numpy()``). Internal; not constructible.
 #[pyclass(frozen)]
 pub struct StorageOwner {
     _tensor: Tensor,
@@ -294,16 +300,18 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
 
 /// Nested lists (or a Python scalar for 0-d), as `Tensor.tolist()`.
 pub fn tensor_to_nested<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
-    // One copy from a device (each read below would otherwise wait for it again), without
-    // the GIL while the device finishes its queue.
-    let host = if t.is_cuda() {
-        let t = t.clone();
-        py.detach(move || t.to_device(crate::tensor::Device::Cpu))?
-    } else {
-        t.clone()
-    };
+    // One copy from a device (each read below would otherwise wait for it again); the
+    // device finishing its queue counts as large work in `gil::run`.
+    let (host, values) = gil::run(py, Work::default().tensor(t), || -> crate::Result<_> {
+        let host = if t.is_cuda() {
+            t.to_device(crate::tensor::Device::Cpu)?
+        } else {
+            t.clone()
+        };
+        let values = host.to_f64_vec()?;
+        Ok((host, values))
+    })?;
     let t = &host;
-    let values = t.to_f64_vec()?;
     let dtype = t.dtype();
     let to_py = |v: f64| -> PyResult<Bound<'py, PyAny>> {
         Ok(match dtype {
@@ -436,7 +444,10 @@ fn index_item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
                     "tensors used as indices must be long, int, byte or bool tensors",
                 ));
             }
-            return Ok(IndexItem::Int(t.to_vec::<i64>()?[0]));
+            let work = Work::default().tensor(&t);
+            return Ok(IndexItem::Int(
+                gil::run(obj.py(), work, || t.to_vec::<i64>())?[0],
+            ));
         }
         return Ok(IndexItem::Tensor(t));
     }

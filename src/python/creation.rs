@@ -5,6 +5,7 @@ use pyo3::types::{PyFloat, PyTuple};
 use pyo3::wrap_pyfunction;
 
 use super::convert;
+use super::gil::{self, Work};
 use super::tensor::{tensor_list, PyTensor};
 use super::types::{check_device, parse_dtype};
 use crate::autograd::{self, Var};
@@ -49,7 +50,7 @@ fn finish_leaf_on(
     requires_grad: bool,
 ) -> PyResult<Bound<'_, PyTensor>> {
     let t = match device {
-        Some(d) => t.to_device(d)?,
+        Some(d) => gil::run(py, Work::default().tensor(&t).on(d), || t.to_device(d))?,
         None => t,
     };
     let obj = Bound::new(py, finish(t, requires_grad)?)?;
@@ -59,6 +60,10 @@ fn finish_leaf_on(
     Ok(obj)
 }
 
+/// A new leaf tensor copied from ``data``; its shape is the nesting of ``data``.
+///
+/// The dtype is inferred as PyTorch does (bool, then int64, then float32; NumPy arrays keep
+/// their dtype) unless ``dtype`` is given.
 #[pyfunction]
 #[pyo3(signature = (data, dtype=None, device=None, requires_grad=false))]
 fn tensor<'py>(
@@ -77,6 +82,11 @@ fn tensor<'py>(
     )
 }
 
+/// A tensor of ``arr``'s shape and values.
+///
+/// It shares ``arr``'s memory when ``arr`` is C-contiguous, aligned and writeable with dtype
+/// float32, float64, int64 or bool; otherwise it is a copy (other integer dtypes become int64,
+/// other float dtypes float32).
 #[pyfunction]
 fn from_numpy<'py>(
     py: Python<'py>,
@@ -99,11 +109,26 @@ fn filled<'py>(
     let device = device.unwrap_or(Device::Cpu);
     finish_leaf(
         py,
-        Tensor::full_on(&shape, value, dtype, device)?,
+        full_on(py, &shape, value, dtype, device)?,
         requires_grad,
     )
 }
 
+/// `Tensor::full_on`, through [`gil::run`].
+fn full_on(
+    py: Python<'_>,
+    shape: &[usize],
+    value: f64,
+    dtype: DType,
+    device: Device,
+) -> PyResult<Tensor> {
+    let work = Work::shape(shape).on(device);
+    Ok(gil::run(py, work, || {
+        Tensor::full_on(shape, value, dtype, device)
+    })?)
+}
+
+/// Zeros of shape ``size`` (float32 by default): ``zeros(2, 3)`` or ``zeros((2, 3))``.
 #[pyfunction]
 #[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
 fn zeros<'py>(
@@ -116,6 +141,7 @@ fn zeros<'py>(
     filled(py, size, 0.0, dtype, device, requires_grad)
 }
 
+/// Ones of shape ``size`` (float32 by default): ``ones(2, 3)`` or ``ones((2, 3))``.
 #[pyfunction]
 #[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
 fn ones<'py>(
@@ -128,6 +154,8 @@ fn ones<'py>(
     filled(py, size, 1.0, dtype, device, requires_grad)
 }
 
+/// ``fill_value`` in every element of shape ``size``; the dtype follows the value's type
+/// (bool, int64, float32) unless given.
 #[pyfunction]
 #[pyo3(signature = (size, fill_value, dtype=None, device=None, requires_grad=false))]
 fn full<'py>(
@@ -153,13 +181,12 @@ fn full<'py>(
     let device = device.unwrap_or(Device::Cpu);
     finish_leaf(
         py,
-        Tensor::full_on(&shape, value, dtype, device)?,
+        full_on(py, &shape, value, dtype, device)?,
         requires_grad,
     )
 }
 
-/// `fill_value` in `input`'s shape, and its dtype and device unless others are given
-/// (`zeros_like` and `ones_like` are this in Python).
+/// ``fill_value`` in ``input``'s shape, dtype and device (unless given).
 #[pyfunction]
 #[pyo3(signature = (input, fill_value, dtype=None, device=None, requires_grad=false))]
 fn full_like<'py>(
@@ -173,10 +200,14 @@ fn full_like<'py>(
     let src = input.get().var.tensor();
     let dtype = parse_dtype(dtype)?.unwrap_or(src.dtype());
     let device = check_device(device)?.unwrap_or(src.device());
-    let t = Tensor::full_on(src.shape(), fill_value, dtype, device)?;
+    // (`zeros_like` and `ones_like` are this in Python.)
+    let t = full_on(py, src.shape(), fill_value, dtype, device)?;
     finish_leaf(py, t, requires_grad)
 }
 
+/// ``[start, end)`` in steps of ``step``, shape ``(ceil((end - start) / step),)``.
+///
+/// ``arange(n)`` is ``0..n``. int64 when all bounds are ints, else float32.
 #[pyfunction]
 #[pyo3(signature = (start, end=None, step=None, dtype=None, device=None, requires_grad=false))]
 #[allow(clippy::too_many_arguments)]
@@ -212,16 +243,16 @@ fn arange<'py>(
     }
     let n = ((e - s) / st).ceil().max(0.0) as usize;
     check_alloc(n, 8)?;
-    let values: Vec<f64> = (0..n).map(|i| s + i as f64 * st).collect();
     let dtype = parse_dtype(dtype)?.unwrap_or(if any_float { DType::F32 } else { DType::I64 });
-    finish_leaf_on(
-        py,
-        Tensor::from_f64s(&values, &[n], dtype),
-        device,
-        requires_grad,
-    )
+    let t = gil::run(py, Work::elements(n), || {
+        let values: Vec<f64> = (0..n).map(|i| s + i as f64 * st).collect();
+        Tensor::from_f64s(&values, &[n], dtype)
+    });
+    finish_leaf_on(py, t, device, requires_grad)
 }
 
+/// ``steps`` evenly spaced values from ``start`` to ``end`` inclusive, shape ``(steps,)``
+/// (float32 by default).
 #[pyfunction]
 #[pyo3(signature = (start, end, steps, dtype=None, device=None, requires_grad=false))]
 fn linspace<'py>(
@@ -242,10 +273,18 @@ fn linspace<'py>(
     let n = steps as usize;
     check_alloc(n, 8)?;
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
+    let t = gil::run(py, Work::elements(n), || {
+        Tensor::from_f64s(&linspace_values(start, end, n, dtype), &[n], dtype)
+    });
+    finish_leaf_on(py, t, device, requires_grad)
+}
+
+/// `linspace`'s `n` values.
+fn linspace_values(start: f64, end: f64, n: usize, dtype: DType) -> Vec<f64> {
     // Both halves step in from their own end with fused multiply-adds, in the result's
     // precision, as PyTorch's kernel does (so values match it bit for bit).
     let half = if n == 1 { 1 } else { n / 2 };
-    let values: Vec<f64> = if dtype == DType::F32 {
+    if dtype == DType::F32 {
         let (s, e) = (start as f32, end as f32);
         let step = if n > 1 { (e - s) / (n - 1) as f32 } else { 0.0 };
         (0..n).map(|i| if i < half { step.mul_add(i as f32, s) } else { (-step).mul_add((n - 1 - i) as f32, e) } as f64).collect()
@@ -264,15 +303,10 @@ fn linspace<'py>(
                 }
             })
             .collect()
-    };
-    finish_leaf_on(
-        py,
-        Tensor::from_f64s(&values, &[n], dtype),
-        device,
-        requires_grad,
-    )
+    }
 }
 
+/// Identity matrix of shape ``(n, m)`` (``m`` defaults to ``n``; float32 by default).
 #[pyfunction]
 #[pyo3(signature = (n, m=None, dtype=None, device=None, requires_grad=false))]
 fn eye<'py>(
@@ -294,17 +328,15 @@ fn eye<'py>(
     }
     let (n, m) = (n as usize, m as usize);
     check_alloc(n.saturating_mul(m), 8)?;
-    let mut values = vec![0.0; n * m];
-    for i in 0..n.min(m) {
-        values[i * m + i] = 1.0;
-    }
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
-    finish_leaf_on(
-        py,
-        Tensor::from_f64s(&values, &[n, m], dtype),
-        device,
-        requires_grad,
-    )
+    let t = gil::run(py, Work::elements(n * m), || {
+        let mut values = vec![0.0; n * m];
+        for i in 0..n.min(m) {
+            values[i * m + i] = 1.0;
+        }
+        Tensor::from_f64s(&values, &[n, m], dtype)
+    });
+    finish_leaf_on(py, t, device, requires_grad)
 }
 
 fn random_tensor<'py>(
@@ -334,18 +366,23 @@ fn random_tensor<'py>(
             if dtype == DType::I64 { "Long" } else { "Bool" }
         )));
     }
-    if let Some(Device::Cuda(i)) = device {
-        let t = Tensor::random(&shape, dtype, Device::Cuda(i), normal)?;
-        return finish_leaf(py, t, requires_grad);
-    }
-    let values = if normal {
-        random::normal(n)
-    } else {
-        random::uniform(n)
-    };
-    finish_leaf(py, Tensor::from_f64s(&values, &shape, dtype), requires_grad)
+    let work = Work::elements(n).on(device.unwrap_or(Device::Cpu));
+    let t = gil::run(py, work, || match device {
+        Some(Device::Cuda(i)) => Tensor::random(&shape, dtype, Device::Cuda(i), normal),
+        _ => {
+            let values = if normal {
+                random::normal(n)
+            } else {
+                random::uniform(n)
+            };
+            Ok(Tensor::from_f64s(&values, &shape, dtype))
+        }
+    })?;
+    finish_leaf(py, t, requires_grad)
 }
 
+/// Uniform samples in ``[0, 1)`` of shape ``size`` (float32 by default): ``rand(2, 3)`` or
+/// ``rand((2, 3))``.
 #[pyfunction]
 #[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
 fn rand<'py>(
@@ -358,6 +395,8 @@ fn rand<'py>(
     random_tensor(py, size, dtype, device, requires_grad, false)
 }
 
+/// Standard normal samples of shape ``size`` (float32 by default): ``randn(2, 3)`` or
+/// ``randn((2, 3))``.
 #[pyfunction]
 #[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
 fn randn<'py>(
@@ -370,16 +409,20 @@ fn randn<'py>(
     random_tensor(py, size, dtype, device, requires_grad, true)
 }
 
+/// Seed the CPU's generator behind ``rand`` and ``randn`` and every CUDA device's
+/// generator.
 #[pyfunction]
 fn manual_seed(seed: i64) {
     random::manual_seed(seed as u64);
     cuda::device::manual_seed_all(seed as u64);
 }
 
-/// `rustgrad.where(cond, a, b)`: scalars allowed for `a` and `b`.
+/// ``input`` where ``condition`` (a bool tensor) holds, else ``other``; all three broadcast
+/// together. ``input`` and ``other`` may be Python numbers.
 #[pyfunction]
 #[pyo3(name = "where")]
 fn where_(
+    py: Python<'_>,
     condition: &Bound<'_, PyTensor>,
     input: &Bound<'_, PyAny>,
     other: &Bound<'_, PyAny>,
@@ -398,26 +441,39 @@ fn where_(
     let a_like = other.cast::<PyTensor>().ok().map(|t| t.get().var.dtype());
     let a = as_var(input, a_like)?;
     let b = as_var(other, Some(a.dtype()))?;
-    Ok(PyTensor::wrap(ops::where_(&condition.get().var, &a, &b)?))
+    let c = &condition.get().var;
+    let r = gil::run(py, Work::of([c, &a, &b]), || ops::where_(c, &a, &b));
+    Ok(PyTensor::wrap(r?))
 }
 
+/// Join tensors along an existing dim: ``(2, 3) + (4, 3) -> (6, 3)`` with ``dim=0``.
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0))]
-fn cat(tensors: &Bound<'_, PyAny>, dim: i64) -> PyResult<PyTensor> {
-    Ok(PyTensor::wrap(ops::cat(&tensor_list(tensors)?, dim)?))
+fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64) -> PyResult<PyTensor> {
+    let xs = tensor_list(tensors)?;
+    Ok(PyTensor::wrap(gil::run(py, Work::of(&xs), || {
+        ops::cat(&xs, dim)
+    })?))
 }
 
+/// Join equal-shaped tensors along a new dim: k tensors ``(2, 3) -> (k, 2, 3)`` with
+/// ``dim=0``.
 #[pyfunction]
 #[pyo3(signature = (tensors, dim=0))]
-fn stack(tensors: &Bound<'_, PyAny>, dim: i64) -> PyResult<PyTensor> {
-    Ok(PyTensor::wrap(ops::stack(&tensor_list(tensors)?, dim)?))
+fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64) -> PyResult<PyTensor> {
+    let xs = tensor_list(tensors)?;
+    Ok(PyTensor::wrap(gil::run(py, Work::of(&xs), || {
+        ops::stack(&xs, dim)
+    })?))
 }
 
+/// Whether ops record the graph on this thread.
 #[pyfunction]
 fn is_grad_enabled() -> bool {
     autograd::is_grad_enabled()
 }
 
+/// Switch graph recording on this thread (``no_grad`` and friends call this).
 #[pyfunction]
 fn _set_grad_enabled(enabled: bool) {
     autograd::set_grad_enabled(enabled);
@@ -437,6 +493,8 @@ fn optional_list(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Var>>> {
         .collect()
 }
 
+/// The engine behind ``rustgrad.autograd.backward``: one gradient (or None for a
+/// one-element root) per root tensor.
 #[pyfunction]
 #[pyo3(signature = (tensors, grad_tensors, retain_graph, create_graph, inputs=None))]
 fn _run_backward(
@@ -453,7 +511,7 @@ fn _run_backward(
         .filter(|i| !i.is_none())
         .map(tensor_list)
         .transpose()?;
-    py.detach(move || {
+    gil::run(py, Work::unbounded(), move || {
         autograd::backward(
             &roots,
             &grads,
@@ -465,6 +523,8 @@ fn _run_backward(
     Ok(())
 }
 
+/// The engine behind ``rustgrad.autograd.grad``: one gradient per input, same shape as that
+/// input (None for an unused input when ``allow_unused``).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
 fn _grad(
@@ -479,7 +539,7 @@ fn _grad(
     let outs = tensor_list(outputs)?;
     let ins = tensor_list(inputs)?;
     let grads = optional_list(grad_outputs)?;
-    let r = py.detach(move || {
+    let r = gil::run(py, Work::unbounded(), move || {
         autograd::grad(
             &outs,
             &ins,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
+use super::gil::{self, Work};
 use crate::backend::cuda::compile::{compile_cubin, Source};
 use crate::backend::cuda::{self, device as registry, CudaDevice};
 
@@ -23,57 +24,69 @@ fn device_at(index: Option<i64>) -> PyResult<std::sync::Arc<CudaDevice>> {
     Ok(cuda::device(i as usize)?)
 }
 
+/// True when the driver, a GPU, NVRTC and cuBLAS can all be used.
 #[pyfunction]
 fn _cuda_is_available() -> bool {
     cuda::unavailable_reason().is_none()
 }
 
+/// Number of usable GPUs (0 without a driver or GPU).
 #[pyfunction]
 fn _cuda_device_count() -> usize {
     cuda::device_count()
 }
 
+/// Why CUDA cannot be used, as a sentence (no driver, no GPU, which library is missing);
+/// ``""`` when it can.
 #[pyfunction]
 fn _cuda_unavailable_reason() -> String {
     cuda::unavailable_reason().unwrap_or_default()
 }
 
+/// Folders searched for libnvrtc, libcublas and libcublasLt before the system's search
+/// path. Takes effect only before first CUDA use (``rustgrad.cuda`` calls it at import).
 #[pyfunction]
 fn _cuda_set_library_dirs(dirs: Vec<PathBuf>) {
     cuda::libs::set_library_dirs(dirs);
 }
 
+/// Wait for the device's queued work. RuntimeError without CUDA.
 #[pyfunction]
 #[pyo3(signature = (index=None))]
 fn _cuda_synchronize(py: Python<'_>, index: Option<i64>) -> PyResult<()> {
     let d = device_at(index)?;
-    py.detach(|| d.synchronize())?;
+    gil::run(py, Work::unbounded(), || d.synchronize())?;
     Ok(())
 }
 
+/// Seed every device's generator; never raises.
 #[pyfunction]
 fn _cuda_manual_seed(seed: i64) {
     registry::manual_seed_all(seed as u64);
 }
 
+/// Bytes held by live tensors. RuntimeError without CUDA.
 #[pyfunction]
 #[pyo3(signature = (index=None))]
 fn _cuda_memory_allocated(index: Option<i64>) -> PyResult<usize> {
     Ok(device_at(index)?.memory_allocated())
 }
 
+/// Peak of ``_cuda_memory_allocated`` since the last reset. RuntimeError without CUDA.
 #[pyfunction]
 #[pyo3(signature = (index=None))]
 fn _cuda_max_memory_allocated(index: Option<i64>) -> PyResult<usize> {
     Ok(device_at(index)?.max_memory_allocated())
 }
 
+/// Bytes held by the caching allocator (in use and cached). RuntimeError without CUDA.
 #[pyfunction]
 #[pyo3(signature = (index=None))]
 fn _cuda_memory_reserved(index: Option<i64>) -> PyResult<usize> {
     Ok(device_at(index)?.memory_reserved())
 }
 
+/// Restart the peak from the current usage. RuntimeError without CUDA.
 #[pyfunction]
 #[pyo3(signature = (index=None))]
 fn _cuda_reset_peak_memory_stats(index: Option<i64>) -> PyResult<()> {
@@ -81,7 +94,8 @@ fn _cuda_reset_peak_memory_stats(index: Option<i64>) -> PyResult<()> {
     Ok(())
 }
 
-/// Frees cached blocks of every device set up so far (nothing when CUDA was never used).
+/// Free the allocator's cached blocks of every device set up so far; a no-op when CUDA was
+/// never used.
 #[pyfunction]
 fn _cuda_empty_cache() -> PyResult<()> {
     for d in registry::initialized_devices() {
@@ -90,27 +104,31 @@ fn _cuda_empty_cache() -> PyResult<()> {
     Ok(())
 }
 
+/// The device's name, e.g. ``"NVIDIA H100 80GB HBM3"``. RuntimeError without CUDA.
 #[pyfunction]
 #[pyo3(signature = (index=None))]
 fn _cuda_get_device_name(index: Option<i64>) -> PyResult<String> {
     Ok(device_at(index)?.name.clone())
 }
 
-/// Always 0: rustgrad has no per-thread current device; `"cuda"` means device 0.
+/// Always 0: rustgrad has no per-thread current device; ``"cuda"`` means device 0.
 #[pyfunction]
 fn _cuda_current_device() -> usize {
     0
 }
 
+/// File names of the CUDA C sources compiled into the wheel, e.g. ``"elementwise.cu"``.
 #[pyfunction]
 fn _cuda_kernel_sources() -> Vec<&'static str> {
     Source::ALL.iter().map(|s| s.file_name()).collect()
 }
 
-/// Compiles every kernel source to a CUBIN for `arch`: (file name, CUBIN size in bytes).
+/// Compile every kernel source with NVRTC to CUBIN for ``arch`` (``"sm_90"``, ``"sm_80"``;
+/// needs libnvrtc, not a GPU): ``(source name, cubin bytes)`` per source. RuntimeError with
+/// NVRTC's log on a compile error, or mentioning nvrtc when libnvrtc cannot be loaded.
 #[pyfunction]
 fn _cuda_compile_kernels(py: Python<'_>, arch: String) -> PyResult<Vec<(&'static str, usize)>> {
-    py.detach(|| {
+    gil::run(py, Work::unbounded(), || {
         Source::ALL
             .iter()
             .map(|&s| Ok((s.file_name(), compile_cubin(s, &arch)?.len())))

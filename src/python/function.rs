@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PySequence;
 use pyo3::wrap_pyfunction;
 
+use super::gil::{self, Work};
 use super::tensor::{tensor_list, PyTensor};
 use crate::autograd::{self, anomaly, Backward, GradHook, HookHandle, NodeRef, SavedVar, Var};
 use crate::error::{Error, Result};
@@ -61,7 +62,8 @@ pub fn python_hook(f: Py<PyAny>) -> GradHook {
     })
 }
 
-/// `handle = t.register_hook(fn)`; `handle.remove()` unregisters it.
+/// Returned by ``Tensor.register_hook``; ``remove()`` (or leaving a ``with`` block)
+/// unregisters the hook.
 #[pyclass(name = "RemovableHandle", module = "rustgrad.utils.hooks", frozen)]
 pub struct PyRemovableHandle {
     handle: HookHandle,
@@ -69,14 +71,17 @@ pub struct PyRemovableHandle {
 
 #[pymethods]
 impl PyRemovableHandle {
+    /// Unregister the hook (again is a no-op).
     fn remove(&self) {
         self.handle.remove();
     }
 
+    /// ``with t.register_hook(fn):`` keeps the hook for the block; returns the handle.
     fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
         slf
     }
 
+    /// Leaving the ``with`` block unregisters the hook.
     fn __exit__(&self, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) {
         self.handle.remove();
     }
@@ -130,9 +135,9 @@ impl Backward for PythonFunctionBackward {
     }
 }
 
-/// Records a custom function's output: a node named `name` whose backward calls
-/// `backward(saved, grad)`, with an edge to each tensor in `inputs` and `saved` tensors kept
-/// (and version-checked) for it.
+/// Record a custom function's ``output`` as made by a node called ``name`` whose backward
+/// calls ``backward(saved_tensors, grad)`` (one gradient per tensor in ``inputs``); the
+/// ``saved`` tensors are kept, and version-checked, for it.
 #[pyfunction]
 fn _function_apply(
     name: String,
@@ -170,11 +175,13 @@ fn _function_apply(
     Ok(PyTensor::wrap(Var::with_history(out, node)))
 }
 
+/// Turn anomaly mode on or off (process-wide).
 #[pyfunction]
 fn _set_anomaly_enabled(enabled: bool) {
     anomaly::set_enabled(enabled);
 }
 
+/// Whether anomaly mode is on.
 #[pyfunction]
 fn _is_anomaly_enabled() -> bool {
     anomaly::is_enabled()
@@ -189,6 +196,7 @@ fn python_stack() -> Option<String> {
     })
 }
 
+/// One SGD step over each parameter in place; returns the momentum buffers.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
 fn _sgd_step(
@@ -221,7 +229,8 @@ fn _sgd_step(
         nesterov,
         maximize,
     };
-    let out = py.detach(move || -> Result<Vec<Option<Var>>> {
+    let work = Work::of(params.iter().chain(&grads).chain(buffers.iter().flatten()));
+    let out = gil::run(py, work, move || -> Result<Vec<Option<Var>>> {
         params
             .iter()
             .zip(&grads)
@@ -239,6 +248,8 @@ fn _sgd_step(
     Ok(out.into_iter().map(|b| b.map(PyTensor::wrap)).collect())
 }
 
+/// One Adam step over each parameter (moments updated in place; ``steps`` count this step,
+/// from 1).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
 fn _adam_step(
@@ -274,19 +285,23 @@ fn _adam_step(
         weight_decay,
         maximize,
     };
-    py.detach(move || -> Result<()> {
-        for (i, &step) in steps.iter().enumerate() {
-            optim::adam_step(
-                &lists[0][i].tensor(),
-                &lists[1][i].tensor(),
-                &lists[2][i].tensor(),
-                &lists[3][i].tensor(),
-                step,
-                &h,
-            )?;
-        }
-        Ok(())
-    })?;
+    gil::run(
+        py,
+        Work::of(lists.iter().flatten()),
+        move || -> Result<()> {
+            for (i, &step) in steps.iter().enumerate() {
+                optim::adam_step(
+                    &lists[0][i].tensor(),
+                    &lists[1][i].tensor(),
+                    &lists[2][i].tensor(),
+                    &lists[3][i].tensor(),
+                    step,
+                    &h,
+                )?;
+            }
+            Ok(())
+        },
+    )?;
     Ok(())
 }
 

@@ -1,10 +1,21 @@
 //! PyO3 bindings: argument conversion, the `Tensor` class, graph nodes, exceptions. Only
 //! this module imports PyO3; everything below it is plain Rust.
+//!
+//! - `tensor/`: the `Tensor` class (see its `mod.rs` for the layout by topic).
+//! - `creation.rs`: module-level functions: creation, `where`/`cat`/`stack`, the engine.
+//! - `function.rs`: hooks, custom `Function`s, anomaly mode, optimizer steps.
+//! - `node.rs`: `grad_fn` objects. `types.rs`: `dtype` and `device`. `cuda.rs`: the
+//!   `rustgrad.cuda` entry points. `convert.rs`: Python data to tensors and back.
+//! - `gil.rs`: the one place that decides whether a call releases the GIL.
+//!
+//! The `///` docs of everything exported are its Python `__doc__` and, through
+//! `scripts/sync_stubs.py`, the docstrings of `python/rustgrad/_core.pyi`.
 
 mod convert;
 mod creation;
 mod cuda;
 mod function;
+mod gil;
 mod node;
 pub mod tensor;
 mod types;
@@ -30,6 +41,13 @@ impl From<Error> for PyErr {
     }
 }
 
+/// The compiled core of rustgrad (a PyO3 extension; sources in ``src/python/``): tensors,
+/// kernels, the graph and the backward engine. The ``rustgrad`` package arranges it into
+/// torch-shaped namespaces.
+///
+/// Shapes are written as tuples: ``(n, m)`` is a 2-d tensor, ``(*, n)`` any leading dims.
+/// Every op that returns a new tensor records a ``grad_fn`` when an input requires grad and
+/// grad mode is on; ops that end in ``_`` work in place and return ``self``.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;

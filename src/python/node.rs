@@ -7,6 +7,9 @@ use super::tensor::PyTensor;
 use crate::autograd::arena::{self, EdgeTarget};
 use crate::autograd::{NodeRef, Var};
 
+/// A recorded op of the backward graph (``t.grad_fn``), e.g. ``AddBackward0``.
+///
+/// Not constructible. Two ``Node`` objects for the same graph node compare equal.
 #[pyclass(name = "Node", module = "rustgrad.autograd", frozen)]
 pub struct PyNode {
     pub node: NodeRef,
@@ -14,7 +17,7 @@ pub struct PyNode {
 
 #[pymethods]
 impl PyNode {
-    /// The node's name as PyTorch shows it (`AddBackward0`).
+    /// The node's PyTorch name, e.g. ``"AddBackward0"``.
     fn name(&self) -> String {
         self.node.name()
     }
@@ -27,8 +30,10 @@ impl PyNode {
         )
     }
 
-    /// `((node, 0), ...)` for each input: `AccumulateGrad` for leaves, `None` for inputs
-    /// that need no gradient.
+    /// One ``(node, 0)`` pair per input of the op, in input order.
+    ///
+    /// ``node`` is an ``AccumulateGrad`` for a leaf that requires grad, a ``Node`` for an
+    /// intermediate result, and None for an input that needs no gradient.
     #[getter]
     fn next_functions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let items = arena::node_edges(self.node.id())
@@ -68,7 +73,7 @@ impl PyNode {
     }
 }
 
-/// The node that accumulates into a leaf's `.grad`.
+/// The graph node that accumulates into a leaf's ``.grad``. Not constructible.
 #[pyclass(name = "AccumulateGrad", module = "rustgrad.autograd", frozen)]
 pub struct PyAccumulateGrad {
     var: Var,
@@ -76,6 +81,7 @@ pub struct PyAccumulateGrad {
 
 #[pymethods]
 impl PyAccumulateGrad {
+    /// Always ``"torch::autograd::AccumulateGrad"``.
     fn name(&self) -> &'static str {
         "torch::autograd::AccumulateGrad"
     }
@@ -84,12 +90,13 @@ impl PyAccumulateGrad {
         format!("<AccumulateGrad object at {:#x}>", slf.as_ptr() as usize)
     }
 
-    /// The leaf this node accumulates into.
+    /// The leaf tensor this node accumulates into (the very object, while it lives).
     #[getter]
     fn variable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTensor>> {
         PyTensor::object(py, self.var.clone())
     }
 
+    /// Always empty: a leaf has no inputs.
     #[getter]
     fn next_functions<'py>(&self, py: Python<'py>) -> Bound<'py, PyTuple> {
         PyTuple::empty(py)

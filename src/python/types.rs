@@ -7,6 +7,9 @@ use pyo3::sync::PyOnceLock;
 use crate::backend::cuda;
 use crate::tensor::{DType, Device};
 
+/// An element type; one object each: ``float32``, ``float64``, ``int64``, ``bool_``.
+///
+/// Compare with ``is`` or ``==``; repr is ``rustgrad.float32``. Not constructible.
 #[pyclass(
     name = "dtype",
     module = "rustgrad",
@@ -26,11 +29,13 @@ impl PyDType {
         format!("rustgrad.{}", self.dtype.name())
     }
 
+    /// True for ``float32`` and ``float64``.
     #[getter]
     fn is_floating_point(&self) -> bool {
         self.dtype.is_float()
     }
 
+    /// Bytes per element (4, 8, 8, 1).
     #[getter]
     fn itemsize(&self) -> usize {
         self.dtype.size_of()
@@ -86,6 +91,10 @@ pub fn parse_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
     }))
 }
 
+/// Where a tensor lives: ``device("cpu")``, ``device("cuda", 0)``, ``device("cuda:1")``.
+///
+/// ``device(0)`` means ``cuda:0``; a ``device`` argument is returned as a copy. Only the
+/// ``cpu`` and ``cuda`` types are known (anything else raises RuntimeError).
 #[pyclass(
     name = "device",
     module = "rustgrad",
@@ -118,11 +127,13 @@ impl PyDevice {
         parse_device(&s, index)
     }
 
+    /// ``"cpu"`` or ``"cuda"``.
     #[getter]
     fn r#type(&self) -> &str {
         &self.kind
     }
 
+    /// The device ordinal, or None when unspecified.
     #[getter]
     fn index(&self) -> Option<i64> {
         self.index
@@ -224,6 +235,7 @@ pub fn resolve_device(obj: &Bound<'_, PyAny>) -> PyResult<Device> {
              available)"
         )));
     }
+    super::gil::cuda_device_named();
     Ok(Device::Cuda(index as usize))
 }
 

@@ -92,6 +92,9 @@ class FunctionCtx:
 # Subclasses are made with this metaclass so that ``Function.apply`` can be a classmethod and
 # each subclass knows its node name.
 class FunctionMeta(type):
+    """The metaclass of :class:`Function`: names each subclass's graph node
+    (``MyFnBackward``)."""
+
     def __init__(cls, name, bases, namespace):
         super().__init__(name, bases, namespace)
         cls._backward_name = f"{name}Backward"

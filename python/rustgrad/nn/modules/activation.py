@@ -14,9 +14,11 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
+        """``max(input, 0)`` elementwise (same shape; in place when ``inplace``)."""
         return F.relu(input, inplace=self.inplace)
 
     def extra_repr(self):
+        """``"inplace=True"`` when set, else nothing."""
         return "inplace=True" if self.inplace else ""
 
 
@@ -24,6 +26,7 @@ class Tanh(Module):
     """Hyperbolic tangent elementwise; any shape."""
 
     def forward(self, input):
+        """``tanh(input)`` elementwise (same shape)."""
         return F.tanh(input)
 
 
@@ -31,6 +34,7 @@ class Sigmoid(Module):
     """``1 / (1 + exp(-x))`` elementwise; any shape."""
 
     def forward(self, input):
+        """``1 / (1 + exp(-input))`` elementwise (same shape)."""
         return F.sigmoid(input)
 
 
@@ -42,9 +46,11 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
+        """Softmax of ``input`` along ``self.dim`` (same shape)."""
         return F.softmax(input, self.dim)
 
     def extra_repr(self):
+        """``"dim=..."``."""
         return f"dim={self.dim}"
 
 
@@ -56,7 +62,9 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input):
+        """Log-softmax of ``input`` along ``self.dim`` (same shape)."""
         return F.log_softmax(input, self.dim)
 
     def extra_repr(self):
+        """``"dim=..."``."""
         return f"dim={self.dim}"

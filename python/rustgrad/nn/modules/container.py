@@ -70,6 +70,7 @@ class Sequential(Module):
         return self
 
     def forward(self, input):
+        """``input`` through each module in turn."""
         for module in self._modules.values():
             input = module(input)
         return input

@@ -18,9 +18,11 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, input):
+        """``input`` with elements dropped (training mode) or unchanged (evaluation mode)."""
         return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
+        """``"p=..., inplace=..."``."""
         return f"p={self.p}, inplace={self.inplace}"
 
 
@@ -33,7 +35,9 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input):
+        """``input`` with dims ``start_dim..=end_dim`` merged into one."""
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
+        """``"start_dim=..., end_dim=..."``."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -18,6 +18,7 @@ class Identity(Module):
         super().__init__()
 
     def forward(self, input):
+        """``input`` itself."""
         return input
 
 
@@ -51,9 +52,11 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
+        """``input @ weight.T + bias``: ``(*, in_features) -> (*, out_features)``."""
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
+        """``"in_features=..., out_features=..., bias=..."``."""
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"

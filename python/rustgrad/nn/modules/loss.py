@@ -18,6 +18,8 @@ class MSELoss(_Loss):
     ``"mean"`` (default), ``"sum"`` or ``"none"``."""
 
     def forward(self, input, target):
+        """The loss of ``input`` against ``target``: shape ``()``, or ``input``'s shape with
+        ``reduction="none"``."""
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -33,6 +35,8 @@ class NLLLoss(_Loss):
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
+        """The loss of log-probabilities ``input (N, C)`` against ``target (N,)``: shape ``()``, or
+        ``(N,)`` with ``reduction="none"``."""
         return F.nll_loss(
             input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
         )
@@ -57,6 +61,8 @@ class CrossEntropyLoss(_Loss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):
+        """The loss of logits ``input (N, C)`` against ``target``: shape ``()``, or ``(N,)`` with
+        ``reduction="none"``."""
         return F.cross_entropy(
             input,
             target,

@@ -36,6 +36,7 @@ class RemovableHandle:
         RemovableHandle._next_id += 1
 
     def remove(self):
+        """Unregister the hook (again is a no-op)."""
         self._hooks.pop(self.id, None)
 
     def __enter__(self):

@@ -1,0 +1,190 @@
+//! Operators and elementwise math: the bodies behind `+ - * / ** @`, comparisons, `& | ^ ~`
+//! and the in-place forms.
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyBool;
+
+use super::args::{py_scalar, scaled};
+use super::{wrap, Obj, PyTensor};
+use crate::autograd::Var;
+use crate::error::Result;
+use crate::ops::{self, scalar_like};
+use crate::python::gil::{self, Work};
+use crate::tensor::{CompareOp, DType, Tensor};
+
+/// A result the operator protocol hands to Python: a new tensor or `NotImplemented`.
+pub(super) type Returned = PyResult<Py<PyAny>>;
+
+fn returned(py: Python<'_>, t: PyResult<PyTensor>) -> Returned {
+    Ok(Bound::new(py, t?)?.into_any().unbind())
+}
+
+/// `me op other` (or `other op me` when `reflected`), `NotImplemented` for operands we do
+/// not know.
+pub(super) fn binary(
+    me: &PyTensor,
+    py: Python<'_>,
+    other: &Obj<'_>,
+    reflected: bool,
+    f: fn(&Var, &Var) -> Result<Var>,
+) -> Returned {
+    let Some(o) = me.operand(other)? else {
+        return Ok(py.NotImplemented());
+    };
+    let r = me.op2(py, &o, |a, o| if reflected { f(o, a) } else { f(a, o) });
+    returned(py, r)
+}
+
+/// `me <op> other` elementwise, as a bool tensor.
+pub(super) fn compare(me: &PyTensor, py: Python<'_>, other: &Obj<'_>, op: CompareOp) -> Returned {
+    let Some(o) = me.operand(other)? else {
+        return Ok(py.NotImplemented());
+    };
+    returned(py, me.op2(py, &o, |a, b| ops::compare(a, b, op)))
+}
+
+/// `&`, `|`, `^` between bool tensors (or a bool tensor and a Python bool).
+pub(super) fn logical(
+    me: &PyTensor,
+    py: Python<'_>,
+    other: &Obj<'_>,
+    f: fn(&Tensor, &Tensor) -> Result<Tensor>,
+) -> Returned {
+    let b = if other.is_instance_of::<PyBool>() {
+        Tensor::scalar(other.extract::<bool>()? as u8 as f64, DType::Bool)
+    } else {
+        match me.operand(other)? {
+            Some(o) => o.tensor(),
+            None => return Ok(py.NotImplemented()),
+        }
+    };
+    let a = me.var.tensor();
+    if a.dtype() != DType::Bool || b.dtype() != DType::Bool {
+        return Err(PyTypeError::new_err(
+            "logical operators (&, |, ^) are only supported between bool tensors in rustgrad",
+        ));
+    }
+    let work = Work::default().tensor(&a).tensor(&b);
+    let r = gil::run(py, work, || Ok(Var::new(f(&a, &b)?, false)));
+    returned(py, wrap(r))
+}
+
+/// `~t`: bool tensors only.
+pub(super) fn invert(me: &PyTensor, py: Python<'_>) -> PyResult<PyTensor> {
+    if me.var.dtype() != DType::Bool {
+        return Err(PyTypeError::new_err(
+            "~ (bitwise_not) is only supported for bool tensors in rustgrad",
+        ));
+    }
+    logical_not(me, py)
+}
+
+/// Elementwise `t == 0`, as a bool tensor without history.
+pub(super) fn logical_not(me: &PyTensor, py: Python<'_>) -> PyResult<PyTensor> {
+    me.op(py, |v| {
+        let t = v.tensor();
+        let flipped = t.compare(CompareOp::Eq, &Tensor::scalar(0.0, t.dtype()))?;
+        Ok(Var::new(flipped, false))
+    })
+}
+
+/// `other - me`: a Python number is subtracted from as PyTorch records it (`RsubBackward1`).
+pub(super) fn rsub(me: &PyTensor, py: Python<'_>, other: &Obj<'_>) -> Returned {
+    if other.cast::<PyTensor>().is_err() {
+        if let Some(s) = me.operand(other)? {
+            return returned(py, me.op2(py, &s, ops::rsub_scalar));
+        }
+    }
+    binary(me, py, other, true, ops::sub)
+}
+
+/// `other / me`: a Python number divides as `number * (1 / me)`, as PyTorch records it.
+pub(super) fn rtruediv(me: &PyTensor, py: Python<'_>, other: &Obj<'_>) -> Returned {
+    if let Some((v, is_float)) = py_scalar(other) {
+        let r = me.op(py, |x| {
+            let r = ops::reciprocal(x)?;
+            let s = scalar_like(v, is_float, r.dtype());
+            ops::mul(&r, &s)
+        });
+        return returned(py, r);
+    }
+    binary(me, py, other, true, ops::div)
+}
+
+/// `me ** exponent`.
+pub(super) fn pow(me: &PyTensor, py: Python<'_>, exponent: &Obj<'_>) -> Returned {
+    if let Some((p, is_float)) = py_scalar(exponent) {
+        let r = me.op(py, |x| {
+            if is_float && !x.dtype().is_float() {
+                // An integer tensor to a float power computes in the default float type.
+                return ops::pow_scalar(&ops::to_dtype(x, DType::F32)?, p);
+            }
+            ops::pow_scalar(x, p)
+        });
+        return returned(py, r);
+    }
+    binary(me, py, exponent, false, ops::pow)
+}
+
+/// `base ** me`.
+pub(super) fn rpow(me: &PyTensor, py: Python<'_>, base: &Obj<'_>) -> Returned {
+    if let Some((b, _)) = py_scalar(base) {
+        return returned(py, me.op(py, |x| ops::rpow_scalar(b, x)));
+    }
+    binary(me, py, base, true, ops::pow)
+}
+
+/// `me @ other` (or `other @ me` when `reflected`): tensors only.
+pub(super) fn matmul(me: &PyTensor, py: Python<'_>, other: &Obj<'_>, reflected: bool) -> Returned {
+    let Ok(t) = other.cast::<PyTensor>() else {
+        return Ok(py.NotImplemented());
+    };
+    let o = &t.get().var;
+    let r = me.op2(py, o, |a, o| {
+        if reflected {
+            ops::matmul(o, a)
+        } else {
+            ops::matmul(a, o)
+        }
+    });
+    returned(py, r)
+}
+
+/// `me + alpha * other` or `me - alpha * other` (`f` is `ops::add` or `ops::sub`).
+pub(super) fn with_alpha(
+    me: &PyTensor,
+    py: Python<'_>,
+    other: &Obj<'_>,
+    alpha: Option<f64>,
+    f: fn(&Var, &Var) -> Result<Var>,
+) -> PyResult<PyTensor> {
+    let o = me.need_operand(other)?;
+    me.op2(py, &o, |a, o| f(a, &scaled(o, alpha)?))
+}
+
+/// `me += alpha * other` and the like (`f` is one of `ops::add_`, ...); `me` back.
+pub(super) fn in_place<'py>(
+    slf: &Bound<'py, PyTensor>,
+    other: &Obj<'_>,
+    alpha: Option<f64>,
+    f: fn(&Var, &Var) -> Result<()>,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let me = slf.get();
+    let o = me.need_operand(other)?;
+    let v = &me.var;
+    gil::run(slf.py(), Work::of([v, &o]), || f(v, &scaled(&o, alpha)?))?;
+    Ok(slf.clone())
+}
+
+/// `fill_(value)`: a number or a one-element tensor.
+pub(super) fn fill<'py>(
+    slf: &Bound<'py, PyTensor>,
+    value: &Obj<'_>,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let v: f64 = match value.cast::<PyTensor>() {
+        Ok(t) => super::interop::scalar_value(t.get(), slf.py())?,
+        Err(_) => value.extract()?,
+    };
+    PyTensor::in_place(slf, |x| ops::fill_(x, v))
+}

@@ -1,0 +1,207 @@
+//! Moves between dtypes and devices, and conversions to Python scalars, lists and NumPy.
+
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyInt, PyTuple};
+
+use super::{Obj, PyTensor};
+use crate::autograd::Var;
+use crate::ops;
+use crate::python::convert;
+use crate::python::gil::{self, Work};
+use crate::python::types::{self, PyDType};
+use crate::tensor::{DType, Device, Layout, Tensor};
+
+/// `Tensor(list)`, `Tensor(ndarray)` or `Tensor(*sizes)`: float32, like `torch.Tensor`.
+pub(super) fn construct(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+    let shape = match args.get_item(0).ok() {
+        None => vec![0],
+        Some(f) if args.len() == 1 && !f.is_instance_of::<PyInt>() => {
+            let t = convert::tensor_from_data(&f, Some(DType::F32))?;
+            return Ok(PyTensor::wrap(Var::new(t, false)));
+        }
+        Some(_) => convert::sizes(args)?,
+    };
+    let zeros = gil::run(py, Work::shape(&shape), || {
+        Tensor::zeros(&shape, DType::F32)
+    })?;
+    Ok(PyTensor::wrap(Var::new(zeros, false)))
+}
+
+/// The value of a one-element tensor (any shape), read from the device if need be.
+pub(super) fn scalar_value(me: &PyTensor, py: Python<'_>) -> PyResult<f64> {
+    let t = me.var.tensor();
+    if t.numel() != 1 {
+        return Err(PyRuntimeError::new_err(format!(
+            "a Tensor with {} elements cannot be converted to Scalar",
+            t.numel()
+        )));
+    }
+    let work = Work::default().tensor(&t);
+    Ok(gil::run(py, work, || t.to_f64_vec())?[0])
+}
+
+/// `float(t)` / `int(t)`: PyTorch raises ValueError for more than one element.
+pub(super) fn python_scalar(me: &PyTensor, py: Python<'_>) -> PyResult<f64> {
+    if me.var.numel() != 1 {
+        return Err(PyValueError::new_err(
+            "only one element tensors can be converted to Python scalars",
+        ));
+    }
+    scalar_value(me, py)
+}
+
+/// `bool(t)`.
+pub(super) fn truth(me: &PyTensor, py: Python<'_>) -> PyResult<bool> {
+    let n = me.var.numel();
+    if n != 1 {
+        return Err(PyRuntimeError::new_err(format!(
+            "Boolean value of Tensor with {} values is ambiguous",
+            if n == 0 { "no" } else { "more than one" }
+        )));
+    }
+    Ok(scalar_value(me, py)? != 0.0)
+}
+
+/// `operator.index(t)`: integer tensors of one element.
+pub(super) fn index(me: &PyTensor, py: Python<'_>) -> PyResult<i64> {
+    if me.var.dtype().is_float() || me.var.numel() != 1 {
+        return Err(PyTypeError::new_err(
+            "only integer tensors of a single element can be converted to an index",
+        ));
+    }
+    Ok(scalar_value(me, py)? as i64)
+}
+
+/// `t.item()`: the Python bool, int or float of a one-element tensor.
+pub(super) fn item<'py>(me: &PyTensor, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    scalar_value(me, py)?;
+    let t = me.var.tensor();
+    let one = t.with_layout(Layout {
+        shape: Default::default(),
+        strides: Default::default(),
+        offset: t.layout().offset,
+    });
+    convert::tensor_to_nested(py, &one)
+}
+
+/// `t.numpy(force)`: a NumPy array sharing the tensor's memory (a host copy of a CUDA
+/// tensor with `force`).
+pub(super) fn numpy<'py>(
+    me: &PyTensor,
+    py: Python<'py>,
+    force: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    if me.var.requires_grad() && !force {
+        return Err(PyRuntimeError::new_err(
+            "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.",
+        ));
+    }
+    let t = me.var.tensor();
+    if t.is_cuda() {
+        if !force {
+            return Err(PyTypeError::new_err(format!(
+                "can't convert {} device type tensor to numpy. Use Tensor.cpu() to copy the \
+                 tensor to host memory first.",
+                t.device()
+            )));
+        }
+        let work = Work::default().tensor(&t);
+        let host = gil::run(py, work, || t.to_device(Device::Cpu))?;
+        return convert::to_numpy(py, &host);
+    }
+    convert::to_numpy(py, &t)
+}
+
+/// `np.asarray(t, dtype, copy=...)`.
+pub(super) fn array<'py>(
+    me: &PyTensor,
+    py: Python<'py>,
+    dtype: Option<&Bound<'py, PyAny>>,
+    copy: Option<bool>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let arr = numpy(me, py, false)?;
+    let arr = match dtype {
+        Some(d) if !d.is_none() => arr.call_method1("astype", (d,))?,
+        _ => arr,
+    };
+    if copy == Some(true) {
+        return arr.call_method0("copy");
+    }
+    Ok(arr)
+}
+
+/// `t` on `device`: this very object when it is already there (as in PyTorch).
+pub(super) fn moved<'py>(
+    slf: &Bound<'py, PyTensor>,
+    device: Device,
+) -> PyResult<Bound<'py, PyAny>> {
+    if slf.get().var.tensor().device() == device {
+        return Ok(slf.clone().into_any());
+    }
+    PyTensor::op_or_self(slf, |v| ops::to_device(v, device))
+}
+
+/// `.to(dtype)`, `.to(device)`, `.to(other)`, `.to(device, dtype)`, keywords too.
+pub(super) fn to<'py>(
+    slf: &Bound<'py, PyTensor>,
+    args: &Bound<'py, PyTuple>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut dtype = None;
+    let mut device = None;
+    let mut check = |a: &Obj<'py>| -> PyResult<()> {
+        if let Ok(d) = a.cast::<PyDType>() {
+            dtype = Some(d.get().dtype);
+        } else if let Ok(t) = a.cast::<PyTensor>() {
+            let t: Tensor = t.get().var.tensor();
+            dtype = Some(t.dtype());
+            device = Some(t.device());
+        } else if a.is_instance_of::<PyBool>() {
+            // `non_blocking` / `copy` given by position: copies are queued either way.
+        } else if !a.is_none() {
+            device = Some(types::resolve_device(a)?);
+        }
+        Ok(())
+    };
+    for a in args.iter() {
+        check(&a)?;
+    }
+    if let Some(kw) = kwargs {
+        if let Some(d) = kw.get_item("dtype")? {
+            check(&d)?;
+        }
+        if let Some(d) = kw.get_item("device")? {
+            check(&d)?;
+        }
+    }
+    PyTensor::op_or_self(slf, |me| {
+        let mut out = me.clone();
+        if let Some(d) = dtype.filter(|&d| d != me.dtype()) {
+            out = ops::to_dtype(&out, d)?;
+        }
+        if let Some(d) = device.filter(|&d| d != me.tensor().device()) {
+            out = ops::to_device(&out, d)?;
+        }
+        Ok(out)
+    })
+}
+
+/// `.cuda(device)`: device 0 unless given; RuntimeError for a CPU device.
+pub(super) fn cuda<'py>(
+    slf: &Bound<'py, PyTensor>,
+    device: Option<&Obj<'py>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let target = match device {
+        Some(d) if !d.is_none() => match types::resolve_device(d)? {
+            Device::Cpu => {
+                return Err(PyRuntimeError::new_err(
+                    "Invalid device, must be cuda device",
+                ))
+            }
+            cuda => cuda,
+        },
+        _ => types::resolve_device(&"cuda".into_pyobject(slf.py())?.into_any())?,
+    };
+    moved(slf, target)
+}

@@ -1,0 +1,836 @@
+//! The `Tensor` class's Python surface: one `#[pymethods]` block (see `mod.rs` for why one),
+//! each method with its doc, its signature and a body of a line or two (argument reading, then
+//! a call into the core through `PyTensor::op` and friends, or into a topic module).
+//!
+//! The `///` docs here are the methods' `__doc__` and, through `scripts/sync_stubs.py`, the
+//! docstrings of `_core.pyi`: edit them here, then run the script. Operator methods
+//! (`__add__`, `__getitem__`, ...) fill type slots, whose `__doc__` is CPython's own, so they
+//! carry `//` comments; the class doc in `mod.rs` describes them.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use super::arith::{self, Returned};
+use super::{args, autograd, interop, reduce, shape, Obj, PyTensor};
+use crate::ops;
+use crate::python::convert::{self, parse_size};
+use crate::python::gil::{self, Work};
+use crate::python::node::PyNode;
+use crate::python::types::{self, PyDType, PyDevice};
+use crate::tensor::{BinaryOp, CompareOp, DType, Device};
+
+static TENSOR_STR: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+
+#[pymethods]
+impl PyTensor {
+    // `Tensor(list)`, `Tensor(ndarray)` or `Tensor(*sizes)`: float32, like `torch.Tensor`.
+    #[new]
+    #[pyo3(signature = (*args))]
+    fn py_new(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        interop::construct(py, args)
+    }
+
+    // ----- printing and hashing -----------------------------------------------------------
+
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let f = args::cached(slf.py(), &TENSOR_STR, "rustgrad._tensor_str", "_str")?;
+        f.call1((slf,))?.extract()
+    }
+    fn __str__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        Self::__repr__(slf)
+    }
+    // Identity: tensors are usable as dict keys (`==` is elementwise).
+    fn __hash__(slf: &Bound<'_, Self>) -> isize {
+        slf.as_ptr() as isize
+    }
+
+    // ----- autograd attributes ------------------------------------------------------------
+
+    /// The same data without history (shares storage). Assigning a tensor replaces this
+    /// tensor's data (its shape and dtype may change).
+    #[getter]
+    fn get_data(&self) -> PyTensor {
+        PyTensor::wrap(self.var.detach())
+    }
+    #[setter]
+    fn set_data(&self, value: &Bound<'_, PyTensor>) {
+        self.var.set_tensor(value.get().var.tensor());
+    }
+
+    /// The accumulated gradient, same shape as ``self``; None until a backward reaches it.
+    ///
+    /// Reading it on a non-leaf that does not ``retain_grad()`` warns (UserWarning). Assign
+    /// None to clear it, or a tensor of the same shape (else RuntimeError).
+    #[getter]
+    fn get_grad<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTensor>>> {
+        autograd::grad(self, py)
+    }
+    #[setter]
+    fn set_grad(&self, value: Option<&Bound<'_, PyTensor>>) -> PyResult<()> {
+        autograd::set_grad(self, value)
+    }
+
+    /// The node that made this tensor; None for leaves.
+    #[getter]
+    fn grad_fn(&self) -> Option<PyNode> {
+        self.var.grad_fn().map(|node| PyNode { node })
+    }
+
+    /// Whether gradients flow to this tensor. Only leaves may be set (non-leaves raise
+    /// RuntimeError); only floating tensors may require grad.
+    #[getter]
+    fn get_requires_grad(&self) -> bool {
+        self.var.requires_grad()
+    }
+    #[setter]
+    fn set_requires_grad(slf: &Bound<'_, Self>, value: bool) -> PyResult<()> {
+        autograd::set_requires_grad(slf, value)
+    }
+
+    /// Set ``requires_grad`` in place; returns ``self``.
+    #[pyo3(signature = (requires_grad=true))]
+    fn requires_grad_<'py>(
+        slf: &Bound<'py, Self>,
+        requires_grad: bool,
+    ) -> PyResult<Bound<'py, Self>> {
+        autograd::set_requires_grad(slf, requires_grad).map(|()| slf.clone())
+    }
+
+    /// True for tensors not produced by a recorded op (including all that do not require
+    /// grad).
+    #[getter]
+    fn is_leaf(&self) -> bool {
+        self.var.is_leaf()
+    }
+
+    /// True for a non-leaf after ``retain_grad()``.
+    #[getter]
+    fn retains_grad(&self) -> bool {
+        self.var.retains_grad()
+    }
+
+    /// Make backward populate ``.grad`` of this non-leaf tensor too.
+    fn retain_grad(&self) -> PyResult<()> {
+        Ok(self.var.retain_grad()?)
+    }
+
+    /// Call ``hook(grad)`` when this tensor's gradient is computed (once, on the summed
+    /// gradient); a returned tensor (same shape) replaces the gradient.
+    fn register_hook(
+        &self,
+        hook: Py<PyAny>,
+    ) -> PyResult<crate::python::function::PyRemovableHandle> {
+        crate::python::function::register_hook(&self.var, hook)
+    }
+
+    /// Same data (shared storage), no history, ``requires_grad=False``.
+    fn detach(&self) -> PyTensor {
+        PyTensor::wrap(self.var.detach())
+    }
+
+    /// Drop this tensor's history in place: makes it a leaf that does not require grad.
+    fn detach_<'py>(slf: &Bound<'py, Self>) -> Bound<'py, Self> {
+        autograd::detach_(slf)
+    }
+
+    /// Counter of in-place writes to the storage (checked by backward).
+    #[getter]
+    fn _version(&self) -> u64 {
+        self.var.tensor().version()
+    }
+
+    /// Accumulate d(self)/d(leaf) into each leaf's ``.grad``.
+    ///
+    /// ``gradient`` (same shape as ``self``) may be left out only for a one-element tensor.
+    /// ``retain_graph`` defaults to ``create_graph``; ``inputs`` limits accumulation to those
+    /// tensors.
+    #[pyo3(signature = (gradient=None, retain_graph=None, create_graph=false, inputs=None))]
+    fn backward(
+        &self,
+        py: Python<'_>,
+        gradient: Option<&Bound<'_, PyTensor>>,
+        retain_graph: Option<bool>,
+        create_graph: bool,
+        inputs: Option<&Obj<'_>>,
+    ) -> PyResult<()> {
+        autograd::backward(self, py, gradient, retain_graph, create_graph, inputs)
+    }
+
+    /// A leaf copy with its own storage, keeping ``requires_grad`` and a copy of ``.grad``
+    /// (so ``copy.deepcopy(model)`` works). RuntimeError for a non-leaf.
+    fn __deepcopy__(&self, py: Python<'_>, _memo: &Obj<'_>) -> PyResult<PyTensor> {
+        autograd::deepcopy(self, py)
+    }
+
+    // ----- metadata -----------------------------------------------------------------------
+
+    /// The sizes, e.g. ``rustgrad.Size([2, 3])``.
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        args::size_object(py, &self.var.shape())
+    }
+
+    /// ``size()``: the sizes, as ``shape``. ``size(dim)``: the size of dimension ``dim``
+    /// (negative counts from the end).
+    #[pyo3(signature = (dim=None))]
+    fn size<'py>(&self, py: Python<'py>, dim: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        shape::size(self, py, dim)
+    }
+
+    /// Number of dimensions (0 for a scalar).
+    fn dim(&self) -> usize {
+        self.var.shape().len()
+    }
+
+    /// Number of dimensions, as ``dim()``.
+    #[getter]
+    fn ndim(&self) -> usize {
+        self.var.shape().len()
+    }
+
+    /// Number of elements (product of the sizes).
+    fn numel(&self) -> usize {
+        self.var.numel()
+    }
+
+    /// Alias of ``numel()``.
+    fn nelement(&self) -> usize {
+        self.var.numel()
+    }
+
+    /// The element type.
+    #[getter]
+    fn dtype(&self, py: Python<'_>) -> Py<PyDType> {
+        types::dtype_object(py, self.var.dtype())
+    }
+
+    /// Where the data lives: ``device(type='cpu')`` or ``device(type='cuda', index=0)``
+    /// (``str()`` gives ``"cpu"`` / ``"cuda:0"``).
+    #[getter]
+    fn device(&self) -> PyDevice {
+        PyDevice::from_device(self.var.tensor().device())
+    }
+
+    /// True when the data lives on a CUDA device.
+    #[getter]
+    fn is_cuda(&self) -> bool {
+        self.var.tensor().is_cuda()
+    }
+
+    /// True for float32 and float64 tensors.
+    fn is_floating_point(&self) -> bool {
+        self.var.dtype().is_float()
+    }
+
+    /// True when the elements are laid out row-major without gaps.
+    fn is_contiguous(&self) -> bool {
+        self.var.tensor().is_contiguous()
+    }
+
+    /// Bytes per element.
+    fn element_size(&self) -> usize {
+        self.var.dtype().size_of()
+    }
+
+    /// Address of the first element.
+    fn data_ptr(&self) -> usize {
+        let t = self.var.tensor();
+        let base = t.storage().read().as_ptr();
+        base + t.layout().offset * t.dtype().size_of()
+    }
+
+    /// Elements to step in storage per index step, one entry per dimension.
+    fn stride<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.var.tensor().layout().strides.iter())
+    }
+
+    // ----- conversion ---------------------------------------------------------------------
+
+    /// The value of a one-element tensor (any shape) as a Python bool, int or float.
+    fn item<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        interop::item(self, py)
+    }
+
+    /// Nested lists of Python numbers; a bare number for a 0-d tensor.
+    fn tolist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::tensor_to_nested(py, &self.var.tensor())
+    }
+
+    /// A NumPy array sharing this tensor's memory (same shape and strides).
+    ///
+    /// Raises RuntimeError for a tensor that requires grad unless ``force``, and TypeError for
+    /// a CUDA tensor (copy it to the host with ``cpu()`` first; ``force`` copies it).
+    #[pyo3(signature = (force=false))]
+    fn numpy<'py>(&self, py: Python<'py>, force: bool) -> PyResult<Bound<'py, PyAny>> {
+        interop::numpy(self, py, force)
+    }
+
+    /// ``numpy.asarray(t, dtype)``: ``numpy()``, cast to ``dtype`` when given, copied when
+    /// ``copy`` is True.
+    #[pyo3(signature = (dtype=None, copy=None))]
+    fn __array__<'py>(
+        &self,
+        py: Python<'py>,
+        dtype: Option<&Obj<'py>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        interop::array(self, py, dtype, copy)
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        shape::leading_size(self, "len() of a 0-d tensor")
+    }
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        shape::iter(self, py)
+    }
+    fn __bool__(&self, py: Python<'_>) -> PyResult<bool> {
+        interop::truth(self, py)
+    }
+    fn __float__(&self, py: Python<'_>) -> PyResult<f64> {
+        interop::python_scalar(self, py)
+    }
+    fn __int__(&self, py: Python<'_>) -> PyResult<i64> {
+        Ok(interop::python_scalar(self, py)? as i64)
+    }
+    fn __index__(&self, py: Python<'_>) -> PyResult<i64> {
+        interop::index(self, py)
+    }
+
+    /// As float32 (``self`` when it already is).
+    fn float<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::op_or_self(slf, |v| ops::to_dtype(v, DType::F32))
+    }
+
+    /// As float64 (``self`` when it already is).
+    fn double<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::op_or_self(slf, |v| ops::to_dtype(v, DType::F64))
+    }
+
+    /// As int64 (``self`` when it already is).
+    fn long<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::op_or_self(slf, |v| ops::to_dtype(v, DType::I64))
+    }
+
+    /// As bool (``self`` when it already is).
+    #[pyo3(name = "bool")]
+    fn to_bool<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::op_or_self(slf, |v| ops::to_dtype(v, DType::Bool))
+    }
+
+    /// ``to(dtype)``, ``to(device)``, ``to(device, dtype)`` (either by keyword too) or
+    /// ``to(other)`` (``other``'s dtype and device): ``self`` when nothing changes. A copy to
+    /// another device is differentiable (gradients flow back to the source's device).
+    #[pyo3(signature = (*args, **kwargs))]
+    fn to<'py>(
+        slf: &Bound<'py, Self>,
+        args: &Bound<'py, PyTuple>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        interop::to(slf, args, kwargs)
+    }
+
+    /// A copy on the CUDA device (device 0 unless given; ``self`` when already there).
+    /// RuntimeError, saying why, where CUDA cannot be used.
+    #[pyo3(signature = (device=None, non_blocking=false))]
+    fn cuda<'py>(
+        slf: &Bound<'py, Self>,
+        device: Option<&Obj<'py>>,
+        non_blocking: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let _ = non_blocking; // copies are queued on the device's stream either way
+        interop::cuda(slf, device)
+    }
+
+    /// A copy in host memory (``self`` when already there).
+    fn cpu<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        interop::moved(slf, Device::Cpu)
+    }
+
+    // ----- arithmetic (broadcasting; Python numbers take the tensor's dtype kind) ---------
+
+    fn __add__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::binary(self, py, o, false, ops::add)
+    }
+    // Addition commutes; PyTorch records the tensor as the first input.
+    fn __radd__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::binary(self, py, o, false, ops::add)
+    }
+    fn __sub__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::binary(self, py, o, false, ops::sub)
+    }
+    fn __rsub__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::rsub(self, py, o)
+    }
+    fn __mul__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::binary(self, py, o, false, ops::mul)
+    }
+    fn __rmul__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::binary(self, py, o, false, ops::mul)
+    }
+    fn __truediv__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::binary(self, py, o, false, ops::div)
+    }
+    fn __rtruediv__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::rtruediv(self, py, o)
+    }
+    fn __pow__(&self, py: Python<'_>, o: &Obj<'_>, _modulo: Option<&Obj<'_>>) -> Returned {
+        arith::pow(self, py, o)
+    }
+    fn __rpow__(&self, py: Python<'_>, o: &Obj<'_>, _modulo: Option<&Obj<'_>>) -> Returned {
+        arith::rpow(self, py, o)
+    }
+    fn __matmul__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::matmul(self, py, o, false)
+    }
+    fn __rmatmul__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::matmul(self, py, o, true)
+    }
+    fn __neg__(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::neg)
+    }
+    fn __pos__<'py>(slf: &Bound<'py, Self>) -> Bound<'py, Self> {
+        slf.clone()
+    }
+    fn __abs__(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::abs)
+    }
+
+    /// ``self + alpha * other`` (broadcast shape).
+    #[pyo3(signature = (other, alpha=None))]
+    fn add(&self, py: Python<'_>, other: &Obj<'_>, alpha: Option<f64>) -> PyResult<PyTensor> {
+        arith::with_alpha(self, py, other, alpha, ops::add)
+    }
+
+    /// ``self - alpha * other`` (broadcast shape).
+    #[pyo3(signature = (other, alpha=None))]
+    fn sub(&self, py: Python<'_>, other: &Obj<'_>, alpha: Option<f64>) -> PyResult<PyTensor> {
+        arith::with_alpha(self, py, other, alpha, ops::sub)
+    }
+
+    /// ``self * other`` (broadcast shape).
+    fn mul(&self, py: Python<'_>, other: &Obj<'_>) -> PyResult<PyTensor> {
+        self.op2(py, &self.need_operand(other)?, ops::mul)
+    }
+
+    /// ``self / other`` (broadcast shape; true division).
+    fn div(&self, py: Python<'_>, other: &Obj<'_>) -> PyResult<PyTensor> {
+        self.op2(py, &self.need_operand(other)?, ops::div)
+    }
+
+    /// ``self ** exponent`` (broadcast shape).
+    fn pow(&self, py: Python<'_>, exponent: &Obj<'_>) -> Returned {
+        arith::pow(self, py, exponent)
+    }
+
+    /// ``self @ other`` with NumPy's rules: ``(n, k) @ (k, m) -> (n, m)``; 1-d operands are
+    /// promoted and squeezed back (``(k,) @ (k,) -> ()``); batch dims ``(*b, n, k)``
+    /// broadcast.
+    fn matmul(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<PyTensor> {
+        self.op2(py, &other.get().var, ops::matmul)
+    }
+
+    /// ``(n, k) @ (k, m) -> (n, m)``, 2-d operands only.
+    fn mm(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<PyTensor> {
+        self.op2(py, &other.get().var, ops::mm)
+    }
+
+    /// ``(k,) . (k,) -> ()``, 1-d operands only.
+    fn dot(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<PyTensor> {
+        self.op2(py, &other.get().var, ops::dot)
+    }
+
+    /// Elementwise maximum (broadcast shape).
+    fn maximum(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<PyTensor> {
+        self.op2(py, &other.get().var, ops::maximum)
+    }
+
+    /// Elementwise minimum (broadcast shape).
+    fn minimum(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<PyTensor> {
+        self.op2(py, &other.get().var, ops::minimum)
+    }
+
+    /// ``-self`` (same shape).
+    fn neg(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::neg)
+    }
+
+    /// ``|self|`` (same shape).
+    fn abs(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::abs)
+    }
+
+    /// Elementwise ``e ** self`` (same shape).
+    fn exp(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::exp)
+    }
+
+    /// Elementwise natural logarithm (same shape).
+    fn log(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::log)
+    }
+
+    /// Elementwise square root (same shape).
+    fn sqrt(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::sqrt)
+    }
+
+    /// Elementwise hyperbolic tangent (same shape).
+    fn tanh(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::tanh)
+    }
+
+    /// Elementwise ``1 / (1 + exp(-self))`` (same shape).
+    fn sigmoid(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::sigmoid)
+    }
+
+    /// Elementwise ``max(self, 0)`` (same shape).
+    fn relu(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::relu)
+    }
+
+    /// Elementwise clip into ``[min, max]`` (same shape); either bound may be None.
+    #[pyo3(signature = (min=None, max=None))]
+    fn clamp(&self, py: Python<'_>, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
+        self.op(py, |v| ops::clamp(v, min, max))
+    }
+
+    /// Alias of ``clamp``.
+    #[pyo3(signature = (min=None, max=None))]
+    fn clip(&self, py: Python<'_>, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
+        self.op(py, |v| ops::clamp(v, min, max))
+    }
+
+    // ----- logical operators on bool tensors ----------------------------------------------
+
+    fn __and__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::logical(self, py, o, |a, b| a.binary(BinaryOp::Minimum, b))
+    }
+    fn __or__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::logical(self, py, o, |a, b| a.binary(BinaryOp::Maximum, b))
+    }
+    fn __xor__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::logical(self, py, o, |a, b| a.compare(CompareOp::Ne, b))
+    }
+    fn __rand__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        self.__and__(py, o)
+    }
+    fn __ror__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        self.__or__(py, o)
+    }
+    fn __rxor__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        self.__xor__(py, o)
+    }
+    fn __invert__(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        arith::invert(self, py)
+    }
+
+    /// Elementwise ``self == 0`` as a bool tensor (same shape, no gradient).
+    fn logical_not(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        arith::logical_not(self, py)
+    }
+
+    // ----- comparisons (bool results of the broadcast shape, no gradient) -----------------
+
+    fn __eq__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Eq)
+    }
+    fn __ne__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Ne)
+    }
+    fn __lt__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Lt)
+    }
+    fn __le__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Le)
+    }
+    fn __gt__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Gt)
+    }
+    fn __ge__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Ge)
+    }
+
+    /// ``self == o`` elementwise.
+    fn eq(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Eq)
+    }
+
+    /// ``self != o`` elementwise.
+    fn ne(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Ne)
+    }
+
+    /// ``self < o`` elementwise.
+    fn lt(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Lt)
+    }
+
+    /// ``self <= o`` elementwise.
+    fn le(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Le)
+    }
+
+    /// ``self > o`` elementwise.
+    fn gt(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Gt)
+    }
+
+    /// ``self >= o`` elementwise.
+    fn ge(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::compare(self, py, o, CompareOp::Ge)
+    }
+
+    // ----- reductions ---------------------------------------------------------------------
+
+    /// Sum over ``dim`` (int or tuple; all dims when None -> shape ``()``).
+    ///
+    /// Reduced dims are dropped, or kept with size 1 when ``keepdim``. ``dtype`` casts the
+    /// result.
+    #[pyo3(signature = (dim=None, keepdim=false, dtype=None))]
+    fn sum(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Obj<'_>>,
+        keepdim: bool,
+        dtype: Option<&Obj<'_>>,
+    ) -> PyResult<PyTensor> {
+        reduce::sum_or_mean(self, py, dim, keepdim, dtype, false)
+    }
+
+    /// Mean over ``dim`` (int or tuple; all dims when None -> shape ``()``); floating
+    /// tensors only.
+    #[pyo3(signature = (dim=None, keepdim=false))]
+    fn mean(&self, py: Python<'_>, dim: Option<&Obj<'_>>, keepdim: bool) -> PyResult<PyTensor> {
+        reduce::sum_or_mean(self, py, dim, keepdim, None, true)
+    }
+
+    /// ``max()``: the largest element, shape ``()``. ``max(dim, keepdim=False)``: the named
+    /// tuple ``(values, indices)`` along ``dim``, that dim dropped (size 1 with ``keepdim``),
+    /// ``indices`` int64. ``max(other)``: the elementwise maximum with a tensor, as
+    /// ``maximum``.
+    #[pyo3(signature = (dim=None, keepdim=false))]
+    fn max(&self, py: Python<'_>, dim: Option<&Obj<'_>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+        reduce::extreme(self, py, dim, keepdim, true)
+    }
+
+    /// ``min()``: the smallest element, shape ``()``. ``min(dim, keepdim=False)``: the named
+    /// tuple ``(values, indices)`` along ``dim``, that dim dropped (size 1 with ``keepdim``),
+    /// ``indices`` int64. ``min(other)``: the elementwise minimum with a tensor, as
+    /// ``minimum``.
+    #[pyo3(signature = (dim=None, keepdim=false))]
+    fn min(&self, py: Python<'_>, dim: Option<&Obj<'_>>, keepdim: bool) -> PyResult<Py<PyAny>> {
+        reduce::extreme(self, py, dim, keepdim, false)
+    }
+
+    /// int64 index of the largest element along ``dim`` (of the flattened tensor when None,
+    /// shape ``()``).
+    #[pyo3(signature = (dim=None, keepdim=false))]
+    fn argmax(&self, py: Python<'_>, dim: Option<i64>, keepdim: bool) -> PyResult<PyTensor> {
+        self.op(py, |v| ops::arg_extreme(v, dim, keepdim, true))
+    }
+
+    /// int64 index of the smallest element along ``dim`` (of the flattened tensor when None,
+    /// shape ``()``).
+    #[pyo3(signature = (dim=None, keepdim=false))]
+    fn argmin(&self, py: Python<'_>, dim: Option<i64>, keepdim: bool) -> PyResult<PyTensor> {
+        self.op(py, |v| ops::arg_extreme(v, dim, keepdim, false))
+    }
+
+    /// ``exp(x) / sum(exp(x))`` along ``dim`` (same shape); ``dtype`` casts the input.
+    #[pyo3(signature = (dim, dtype=None))]
+    fn softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Obj<'_>>) -> PyResult<PyTensor> {
+        reduce::softmax(self, py, dim, dtype, ops::softmax)
+    }
+
+    /// ``log(softmax(x))`` along ``dim``, computed stably (same shape); ``dtype`` casts the
+    /// input.
+    #[pyo3(signature = (dim, dtype=None))]
+    fn log_softmax(&self, py: Python<'_>, dim: i64, dtype: Option<&Obj<'_>>) -> PyResult<PyTensor> {
+        reduce::softmax(self, py, dim, dtype, ops::log_softmax)
+    }
+
+    // ----- views and shape ----------------------------------------------------------------
+
+    /// The same storage with a new shape (one size may be -1); needs compatible strides.
+    /// ``view(2, 3)`` or ``view((2, 3))``.
+    #[pyo3(signature = (*shape))]
+    fn view(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        let shape = parse_size(shape)?;
+        self.op(py, |v| ops::view(v, &shape))
+    }
+
+    /// ``view(other.shape)``.
+    fn view_as(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<PyTensor> {
+        let shape = args::shape_of(other);
+        self.op(py, |v| ops::view(v, &shape))
+    }
+
+    /// A tensor of the new shape (one size may be -1): a view when possible, else a copy.
+    /// ``reshape(2, 3)`` or ``reshape((2, 3))``.
+    #[pyo3(signature = (*shape))]
+    fn reshape(&self, py: Python<'_>, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        let shape = parse_size(shape)?;
+        self.op(py, |v| ops::reshape(v, &shape))
+    }
+
+    /// ``reshape(other.shape)``.
+    fn reshape_as(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<PyTensor> {
+        let shape = args::shape_of(other);
+        self.op(py, |v| ops::reshape(v, &shape))
+    }
+
+    /// Merge dims ``start_dim..=end_dim`` into one: ``(2, 3, 4).flatten() -> (24,)``.
+    #[pyo3(signature = (start_dim=0, end_dim=-1))]
+    #[pyo3(text_signature = "($self, start_dim=0, end_dim=-1)")]
+    fn flatten(&self, py: Python<'_>, start_dim: i64, end_dim: i64) -> PyResult<PyTensor> {
+        self.op(py, |v| ops::flatten(v, start_dim, end_dim))
+    }
+
+    /// Drop size-1 dims (all of them, or those in ``dim`` that have size 1).
+    #[pyo3(signature = (dim=None))]
+    fn squeeze(&self, py: Python<'_>, dim: Option<&Obj<'_>>) -> PyResult<PyTensor> {
+        let dims = args::dims_arg(dim)?;
+        self.op(py, |v| ops::squeeze(v, dims.as_deref()))
+    }
+
+    /// Insert a size-1 dim at ``dim``: ``(2, 3).unsqueeze(0) -> (1, 2, 3)``.
+    fn unsqueeze(&self, py: Python<'_>, dim: i64) -> PyResult<PyTensor> {
+        self.op(py, |v| ops::unsqueeze(v, dim))
+    }
+
+    /// Transpose of a tensor with at most 2 dims: ``(n, m) -> (m, n)``.
+    fn t(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::t)
+    }
+
+    /// All dims reversed: ``(a, b, c) -> (c, b, a)``.
+    #[getter(T)]
+    fn get_t(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        let reversed: Vec<i64> = (0..self.var.shape().len() as i64).rev().collect();
+        self.op(py, |v| ops::permute(v, &reversed))
+    }
+
+    /// A view with dims ``dim0`` and ``dim1`` swapped.
+    fn transpose(&self, py: Python<'_>, dim0: i64, dim1: i64) -> PyResult<PyTensor> {
+        self.op(py, |v| ops::transpose(v, dim0, dim1))
+    }
+
+    /// A view with the dims reordered: ``(a, b, c).permute(2, 0, 1) -> (c, a, b)``.
+    #[pyo3(signature = (*dims))]
+    fn permute(&self, py: Python<'_>, dims: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        let dims = parse_size(dims)?;
+        self.op(py, |v| ops::permute(v, &dims))
+    }
+
+    /// A broadcast view: size-1 dims stretched, new leading dims added (-1 keeps a size).
+    /// ``(3, 1).expand(2, 3, 4) -> (2, 3, 4)``.
+    #[pyo3(signature = (*sizes))]
+    fn expand(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        let sizes = parse_size(sizes)?;
+        self.op(py, |v| ops::expand(v, &sizes))
+    }
+
+    /// ``expand(other.shape)``.
+    fn expand_as(&self, py: Python<'_>, other: &Bound<'_, PyTensor>) -> PyResult<PyTensor> {
+        let shape = args::shape_of(other);
+        self.op(py, |v| ops::expand(v, &shape))
+    }
+
+    /// A row-major copy (``self`` when already contiguous).
+    fn contiguous<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Self::op_or_self(slf, ops::contiguous)
+    }
+
+    /// A copy with its own storage (records ``CloneBackward0``).
+    fn clone(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::clone)
+    }
+
+    // ----- indexing -----------------------------------------------------------------------
+
+    fn __getitem__(&self, py: Python<'_>, key: &Obj<'_>) -> PyResult<PyTensor> {
+        shape::getitem(self, py, key)
+    }
+    fn __setitem__(&self, py: Python<'_>, key: &Obj<'_>, value: &Obj<'_>) -> PyResult<()> {
+        shape::setitem(self, py, key, value)
+    }
+
+    // ----- in-place -----------------------------------------------------------------------
+
+    /// ``self += alpha * other``; ``other`` broadcasts to ``self``'s shape.
+    #[pyo3(signature = (other, alpha=None))]
+    fn add_<'py>(
+        slf: &Bound<'py, Self>,
+        other: &Obj<'py>,
+        alpha: Option<f64>,
+    ) -> PyResult<Bound<'py, Self>> {
+        arith::in_place(slf, other, alpha, ops::add_)
+    }
+
+    /// ``self -= alpha * other``; ``other`` broadcasts to ``self``'s shape.
+    #[pyo3(signature = (other, alpha=None))]
+    fn sub_<'py>(
+        slf: &Bound<'py, Self>,
+        other: &Obj<'py>,
+        alpha: Option<f64>,
+    ) -> PyResult<Bound<'py, Self>> {
+        arith::in_place(slf, other, alpha, ops::sub_)
+    }
+
+    /// ``self *= other``; ``other`` broadcasts to ``self``'s shape.
+    fn mul_<'py>(slf: &Bound<'py, Self>, other: &Obj<'py>) -> PyResult<Bound<'py, Self>> {
+        arith::in_place(slf, other, None, ops::mul_)
+    }
+
+    /// ``self /= other``; ``other`` broadcasts to ``self``'s shape.
+    fn div_<'py>(slf: &Bound<'py, Self>, other: &Obj<'py>) -> PyResult<Bound<'py, Self>> {
+        arith::in_place(slf, other, None, ops::div_)
+    }
+
+    /// Fill with zeros.
+    fn zero_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        Self::in_place(slf, ops::zero_)
+    }
+
+    /// Fill with ``value`` (a number or a one-element tensor).
+    fn fill_<'py>(slf: &Bound<'py, Self>, value: &Obj<'py>) -> PyResult<Bound<'py, Self>> {
+        arith::fill(slf, value)
+    }
+
+    /// Copy ``src`` (broadcast to ``self``'s shape, cast to its dtype) into ``self``.
+    #[pyo3(signature = (src, non_blocking=false))]
+    fn copy_<'py>(
+        slf: &Bound<'py, Self>,
+        src: &Bound<'py, PyTensor>,
+        non_blocking: bool,
+    ) -> PyResult<Bound<'py, Self>> {
+        let _ = non_blocking; // copies are queued on the device's stream either way
+        let (v, src) = (&slf.get().var, &src.get().var);
+        gil::run(slf.py(), Work::of([v, src]), || ops::copy_(v, src))?;
+        Ok(slf.clone())
+    }
+
+    /// Clip into ``[min, max]`` in place.
+    #[pyo3(signature = (min=None, max=None))]
+    fn clamp_<'py>(
+        slf: &Bound<'py, Self>,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) -> PyResult<Bound<'py, Self>> {
+        Self::in_place(slf, |v| ops::clamp_(v, min, max))
+    }
+
+    fn __iadd__(slf: &Bound<'_, Self>, other: &Obj<'_>) -> PyResult<()> {
+        arith::in_place(slf, other, None, ops::add_).map(drop)
+    }
+    fn __isub__(slf: &Bound<'_, Self>, other: &Obj<'_>) -> PyResult<()> {
+        arith::in_place(slf, other, None, ops::sub_).map(drop)
+    }
+    fn __imul__(slf: &Bound<'_, Self>, other: &Obj<'_>) -> PyResult<()> {
+        arith::in_place(slf, other, None, ops::mul_).map(drop)
+    }
+    fn __itruediv__(slf: &Bound<'_, Self>, other: &Obj<'_>) -> PyResult<()> {
+        arith::in_place(slf, other, None, ops::div_).map(drop)
+    }
+}

@@ -1,0 +1,90 @@
+//! Views, indexing and iteration.
+
+use pyo3::exceptions::{PyIndexError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use super::{wrap, Obj, PyTensor};
+use crate::autograd::Var;
+use crate::ops::{self, IndexItem};
+use crate::python::convert;
+use crate::python::gil::{self, Work};
+use crate::tensor::layout::wrap_dim;
+
+/// The tensors an index key brings into the work.
+fn with_index(work: Work, items: &[IndexItem]) -> Work {
+    items.iter().fold(work, |w, item| match item {
+        IndexItem::Tensor(t) => w.tensor(t),
+        _ => w,
+    })
+}
+
+/// `me[key]`.
+pub(super) fn getitem(me: &PyTensor, py: Python<'_>, key: &Obj<'_>) -> PyResult<PyTensor> {
+    let items = convert::index_key(key)?;
+    let v = &me.var;
+    let work = with_index(Work::of([v]), &items);
+    wrap(gil::run(py, work, || ops::getitem(v, &items)))
+}
+
+/// `me[key] = value`: a tensor, a number or data `tensor()` reads.
+pub(super) fn setitem(
+    me: &PyTensor,
+    py: Python<'_>,
+    key: &Obj<'_>,
+    value: &Obj<'_>,
+) -> PyResult<()> {
+    let items = convert::index_key(key)?;
+    let value = match me.operand(value)? {
+        Some(v) => v,
+        None => Var::new(
+            convert::tensor_from_data(value, Some(me.var.dtype()))?,
+            false,
+        ),
+    };
+    let v = &me.var;
+    let work = with_index(Work::of([v, &value]), &items);
+    Ok(gil::run(py, work, || ops::setitem(v, &items, &value))?)
+}
+
+/// `iter(me)`: the sub-tensors along dim 0.
+pub(super) fn iter<'py>(me: &PyTensor, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    let n = leading_size(me, "iteration over a 0-d tensor")?;
+    let v = &me.var;
+    let rows = gil::run(py, Work::of([v]), || {
+        (0..n)
+            .map(|i| ops::select(v, 0, i))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    let items = rows.into_iter().map(PyTensor::wrap);
+    PyList::new(py, items)?.call_method0("__iter__")
+}
+
+/// The size of dim 0; TypeError (`message`) for a 0-d tensor.
+pub(super) fn leading_size(me: &PyTensor, message: &'static str) -> PyResult<usize> {
+    match me.var.shape().first() {
+        Some(&n) => Ok(n),
+        None => Err(PyTypeError::new_err(message)),
+    }
+}
+
+/// `size()`: the shape; `size(dim)`: one dim's size.
+pub(super) fn size<'py>(
+    me: &PyTensor,
+    py: Python<'py>,
+    dim: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let shape = me.var.shape();
+    let Some(d) = dim else {
+        return super::size_object(py, &shape);
+    };
+    if shape.is_empty() {
+        wrap_dim(d, 0)?;
+        return Err(PyIndexError::new_err(
+            "dimension specified as 0 but tensor has no dimensions",
+        ));
+    }
+    Ok(shape[wrap_dim(d, shape.len())?]
+        .into_pyobject(py)?
+        .into_any())
+}
