@@ -391,7 +391,8 @@ class OpInfo:
     mix in others, e.g. an int64 index). ``differentiable``: gradients are defined (float
     inputs). ``graph``: how much of PyTorch's ``grad_fn`` graph rustgrad builds too: "full"
     (every node), "name" (the output's node), "none" (``graph_reason`` says why: rustgrad
-    composes the op from others, or PyTorch's graph is an implementation detail).
+    composes the op from others, or PyTorch's graph is an implementation detail), or a
+    function of the sample giving one of these.
     ``broadcasts``: samples must include broadcasting. ``libm``: the op calls math library
     functions (exp, log, pow, ...), which the CPU and CUDA may round differently even for
     integer inputs. ``exempt``: sample cases (see ``sample_cases``) the op cannot
@@ -414,6 +415,9 @@ class OpInfo:
     @property
     def primary(self):
         return self.variants[0]
+
+    def graph_of(self, sample):
+        return self.graph(sample) if callable(self.graph) else self.graph
 
     def samples(self, dtype):
         """The samples for ``dtype``, named (unique within the op and dtype)."""
@@ -556,13 +560,13 @@ def reflected_samples(kind="n", scalars=(2.5, 2)):
     return gen
 
 
-def reduction_samples(kwargs_list, kind="n", empty_kwargs=({}, {"dim": 0}, {"dim": 1})):
-    """A (2, 3, 4) tensor with each of ``kwargs_list``; 0-d, size 0 (with each of
-    ``empty_kwargs``), size 1, and the views with a dim and with all dims."""
+def reduction_samples(cases, kind="n", empty_kwargs=({}, {"dim": 0}, {"dim": 1})):
+    """A (2, 3, 4) tensor with each of ``cases`` (``(args, kwargs)``); 0-d, size 0 (with each
+    of ``empty_kwargs``), size 1, and the views with a dim and with all dims."""
 
     def gen(g):
-        for kw in kwargs_list:
-            yield S(g.t((2, 3, 4), kind), **kw)
+        for args, kw in cases:
+            yield S(g.t((2, 3, 4), kind), *args, **kw)
         yield S(g.t((), kind))
         yield S(g.t((), kind, "offset"), dim=0)
         for kw in empty_kwargs:
@@ -582,23 +586,26 @@ def reduction_samples(kwargs_list, kind="n", empty_kwargs=({}, {"dim": 0}, {"dim
     return gen
 
 
-REDUCE_KWARGS = [
-    {},
-    {"dim": 0},
-    {"dim": 1},
-    {"dim": -1},
-    {"dim": -3},
-    {"dim": (0, 2)},
-    {"dim": (-1, 0)},
-    {"dim": 1, "keepdim": True},
-    {"dim": (0, 1), "keepdim": True},
-    {"dim": -2, "keepdim": True},
-    {"dim": 2},
+# sum and mean: the dims positional and by keyword, negative, tuples, keepdim
+REDUCE_CASES = [
+    ((), {}),
+    ((0,), {}),
+    ((1,), {}),
+    ((-1,), {}),
+    ((-3,), {}),
+    (((0, 2),), {}),
+    (((-1, 0),), {}),
+    (((0, -1),), {"keepdim": True}),
+    ((), {"dim": 1}),
+    ((), {"dim": 2}),
+    ((), {"dim": 1, "keepdim": True}),
+    ((), {"dim": (0, 1), "keepdim": True}),
+    ((-2,), {"keepdim": True}),
 ]
 
 
 def sum_samples(g):
-    yield from reduction_samples(REDUCE_KWARGS)(g)
+    yield from reduction_samples(REDUCE_CASES)(g)
     for dt in ALL:
         # sum(dtype=...): every dtype into float64, and each into its own
         if dt in ("float64", g.dtype):
@@ -610,7 +617,9 @@ def max_min_samples(g):
     """Without dim (the element), with dim (values and indices); no empty input without a
     dim (PyTorch raises)."""
     gen = reduction_samples(
-        [{}, {"dim": 0}, {"dim": 1, "keepdim": True}, {"dim": -1}, {"dim": 2, "keepdim": True}],
+        [((), {})]
+        + [((), {"dim": d, "keepdim": k}) for d in (0, 1, -1, 2) for k in (False, True)]
+        + [((1,), {}), ((-1, True), {})],
         empty_kwargs=({"dim": 1}, {"dim": -1, "keepdim": True}),
     )
     for sample in gen(g):
@@ -623,7 +632,7 @@ def max_min_samples(g):
 
 def arg_reduction_samples(g):
     gen = reduction_samples(
-        [{}, {"dim": 0}, {"dim": 1}, {"dim": -1}, {"dim": 2, "keepdim": True}],
+        [((), {}), ((0,), {}), ((), {"dim": 1}), ((-1,), {}), ((), {"dim": 2, "keepdim": True})],
         empty_kwargs=({"dim": 1}, {"dim": -1, "keepdim": True}),
     )
     yield from gen(g)
@@ -633,6 +642,7 @@ def softmax_samples(g):
     for dim in (0, 1, -1):
         yield S(g.t((3, 4)), dim)
     yield S(g.t((2, 3, 4)), 1)
+    yield S(g.t((2, 3, 4)), dim=0)
     yield S(g.t((2, 3, 4)), dim=-1)
     yield S(g.t((4, 2)), dim=0)
     yield S(g.t((), "n"), 0)
@@ -1447,7 +1457,8 @@ OP_DB = [
         dtypes=NUMERIC,
         broadcasts=True,
         exempt={"0-d": "matmul needs operands of at least 1 dim"},
-        graph="name",
+        # (full for 1-d and 2-d operands)
+        graph=lambda s: "full" if all(len(a.shape) <= 2 for a in s.tensors()) else "name",
         graph_reason="the views, expands and clones PyTorch puts around a batched product are "
         "its implementation detail",
         expects=[
@@ -1577,7 +1588,7 @@ OP_DB = [
             )
         ],
     ),
-    OpInfo("mean", [method("mean"), function("mean")], reduction_samples(REDUCE_KWARGS)),
+    OpInfo("mean", [method("mean"), function("mean")], reduction_samples(REDUCE_CASES)),
     *[
         OpInfo(
             name,
