@@ -387,8 +387,10 @@ class OpInfo:
     others must agree with it exactly. ``inplace_variants`` are checked against PyTorch's
     in-place op (an ``on_clone`` primary makes an in-place-only op testable out of place).
 
-    ``dtypes``: the dtypes PyTorch supports the op for (samples are made for each; an op may
-    mix in others, e.g. an int64 index). ``differentiable``: gradients are defined (float
+    ``dtypes``: the dtypes the op supports, those PyTorch supports it for (rustgrad accepts
+    some more, e.g. ``-x`` of a bool tensor, where PyTorch raises; bitwise ops are bool-only in
+    rustgrad, a TypeError for integers); samples are made for each, and may mix in others (an
+    int64 index, a float64 operand). ``differentiable``: gradients are defined (float
     inputs). ``graph``: how much of PyTorch's ``grad_fn`` graph rustgrad builds too: "full"
     (every node), "name" (the output's node), "none" (``graph_reason`` says why: rustgrad
     composes the op from others, or PyTorch's graph is an implementation detail), or a
@@ -1303,7 +1305,7 @@ def _alpha(sample):
 
 
 CLAMP_INT = (
-    "rustgrad bug: clamp of an int64 tensor with float bounds gives int64 (the bounds "
+    "rustgrad bug: clamp of an int64/bool tensor with float bounds gives int64 (the bounds "
     "truncated) where PyTorch promotes to float32 (and its clamp_ raises, as float32 cannot be "
     "written into int64)"
 )
@@ -1435,7 +1437,6 @@ OP_DB = [
         binary_samples(scalars=(), mixed=(), ties=True),
         dtypes=ALL,
         broadcasts=True,
-        exempt={},
     ),
     OpInfo(
         "minimum",
@@ -1525,12 +1526,13 @@ OP_DB = [
         "clamp",
         [method("clamp"), method("clip"), function("clamp")],
         clamp_samples,
-        dtypes=NUMERIC,
+        dtypes=ALL,
         inplace_variants=[method("clamp_")],
         exempt={"broadcast": "one tensor"},
         expects=[
-            xfail(("parity",), CLAMP_INT, ("int64",), _float_bounds),
-            # (on an expanded view clamp_ raises in both libraries: overlapping memory)
+            xfail(("parity",), CLAMP_INT, ("int64", "bool"), _float_bounds),
+            # (clamp_ raises in both on an expanded view, overlapping memory, and on a bool
+            # tensor, whose result is not bool)
             xfail(
                 ("inplace",),
                 CLAMP_INT,
