@@ -1,9 +1,10 @@
-"""CUDA: what a user sees without a GPU (checked everywhere), and with one, every op of the core
-run on the device and compared with the same op on the CPU, values and gradients.
+"""CUDA: what a user sees without a GPU (checked everywhere), and with one, every sample of
+every op in the op table (``tests/opinfo.py``) run on the device and compared with the same op
+on the CPU, values and gradients, out of place and in place.
 
 Tests marked ``cuda`` skip where no GPU can be used (see conftest); those marked ``no_gpu`` skip
-where one can. The device-parametrized gradcheck and PyTorch-parity suites run their cases on
-the GPU too.
+where one can. The op table's gradcheck and gradgradcheck (``test_ops.py``) and the composite
+gradcheck and PyTorch-parity tests run on the GPU too.
 
 Tolerances for CPU-vs-CUDA comparisons: float64 ``rtol=1e-10`` (the two backends may sum in
 another order and use other libm routines, a few ulp apart); float32 ``rtol=1e-5``. Where an
@@ -20,7 +21,19 @@ import numpy as np
 import pytest
 import rustgrad as rg
 import rustgrad.nn.functional as F
-from conftest import HAS_CUDA, assert_close, draw_input, node_name, raises
+from conftest import HAS_CUDA, assert_close, node_name, raises
+from opinfo import (
+    DEVICE_TOL,
+    Arg,
+    assert_same_values,
+    dtype_name,
+    inplace_on_views,
+    inplace_with_grad,
+    op_params,
+    run,
+    tolerance,
+    variant_params,
+)
 from rustgrad import _core, nn
 
 cuda = pytest.mark.cuda
@@ -241,304 +254,73 @@ def test_failed_module_move_leaves_it_on_the_cpu():
 
 # ================================================================= on a GPU: every op vs the CPU
 
-
-def _assigned(t, index, value):
-    t[index] = value
-    return t
-
-
-def _assign(a, index, value):
-    """A copy of ``a`` (recorded in the graph) with ``value`` written at ``index``."""
-    return _assigned(a * 1.0, index, value)
+# Every sample of every op in the op table (tests/opinfo.py), run on the device and on the
+# CPU: values, dtypes, gradients and grad_fn names must agree (DEVICE_TOL; integer and bool
+# results exactly).
+CUDA = [pytest.param("cuda", marks=cuda)]
 
 
-def _inplace_chain(a, b, p):
-    y = a * 1.0
-    y.add_(b)
-    y.mul_(b)
-    y.sub_(b, alpha=0.5)
-    y.div_(p)
-    y += 0.25
-    y *= p
-    y.clamp_(-1.0, 1.0)
-    return y
+@pytest.mark.parametrize("op, dtype, sample, device", op_params("device", devices=CUDA))
+def test_op_matches_cpu(op, dtype, sample, device):
+    cpu, dev = run(op.primary, sample, rg, "cpu"), run(op.primary, sample, rg, device)
+    assert len(dev.outputs) == len(cpu.outputs)
+    for c, d in zip(cpu.outputs, dev.outputs):
+        assert str(d.device) == "cuda:0" and d.is_cuda
+        assert d.dtype == c.dtype and d.shape == c.shape
+        assert d.requires_grad == c.requires_grad
+        assert node_name(d.grad_fn) == node_name(c.grad_fn)
+        assert_same_values(d, c, tolerance(sample, dtype_name(c.dtype), DEVICE_TOL, op))
+    for c, d in zip(cpu.leaves, dev.leaves):
+        assert d.is_cuda
+        assert (d.grad is None) == (c.grad is None)
+        if c.grad is not None:
+            assert str(d.grad.device) == "cuda:0"
+            assert d.grad.dtype == c.grad.dtype
+            tol = tolerance(sample, dtype_name(c.grad.dtype), DEVICE_TOL, op)
+            assert_same_values(d.grad, c.grad, tol)
 
 
-def _on(t, values, dtype=None):
-    """A constant tensor on ``t``'s device (``t``'s dtype unless given)."""
-    return rg.tensor(values, dtype=dtype or t.dtype, device=t.device)
+# (the first in-place variant of each op: ``x += y`` runs the kernels of ``x.add_(y)``)
+@pytest.mark.parametrize(
+    "op, variant, sample, device", variant_params("device_inplace", "inplace[0]", CUDA)
+)
+def test_inplace_matches_cpu(op, variant, sample, device):
+    cpu = inplace_on_views(variant, sample, rg, "cpu")
+    dev = inplace_on_views(variant, sample, rg, device)
+    if isinstance(cpu, Exception):
+        assert isinstance(dev, type(cpu)), f"{dev!r}, expected {cpu!r}"
+        return
+    assert not isinstance(dev, BaseException), f"the CPU did not raise: {dev!r}"
+    target, result, version = dev
+    assert result is target and target.is_cuda
+    assert target._version > version
+    assert target.dtype == cpu[0].dtype
+    tol = tolerance(sample, dtype_name(target.dtype), DEVICE_TOL, op)
+    assert_same_values(target, cpu[0], tol)
+    first = sample.args[0]
+    # with gradients (float64: the float32 kernels ran above)
+    if (
+        op.differentiable
+        and isinstance(first, Arg)
+        and first.grad
+        and dtype_name(target.dtype) == "float64"
+    ):
+        out, leaves = inplace_with_grad(variant, sample, rg, device)
+        cpu_out, cpu_leaves = inplace_with_grad(variant, sample, rg, "cpu")
+        assert out.is_cuda and node_name(out.grad_fn) == node_name(cpu_out.grad_fn)
+        for d, c in zip(leaves, cpu_leaves):
+            assert (d.grad is None) == (c.grad is None)
+            if c.grad is not None:
+                assert d.grad.is_cuda
+                assert_same_values(d.grad, c.grad, tol)
 
 
 def _index(t, values):
     return rg.tensor(values, device=t.device)
 
 
-N23, N3, P23, Z34 = ("n", (2, 3)), ("n", (3,)), ("p", (2, 3)), ("z", (3, 4))
-
-# id: (function of the leaves, (kind, shape) of each leaf)
-OPS = {
-    # unary, elementwise
-    "neg": (lambda a: -a, [N23]),
-    "abs": (lambda a: a.abs(), [Z34]),
-    "exp": (lambda a: a.exp(), [N23]),
-    "log": (lambda a: a.log(), [P23]),
-    "sqrt": (lambda a: a.sqrt(), [P23]),
-    "tanh": (lambda a: a.tanh(), [N23]),
-    "sigmoid": (lambda a: a.sigmoid(), [N23]),
-    "relu": (lambda a: a.relu(), [Z34]),
-    "clamp": (lambda a: a.clamp(-0.5, 0.5), [Z34]),
-    "clamp_min": (lambda a: a.clamp(min=-0.5), [Z34]),
-    "clamp_max": (lambda a: rg.clamp(a, max=0.5), [Z34]),
-    "clip": (lambda a: a.clip(-0.5, 0.5), [Z34]),
-    "pow_2": (lambda a: a**2, [N23]),
-    "pow_3": (lambda a: a.pow(3), [N23]),
-    "pow_2.5": (lambda a: a**2.5, [P23]),
-    "pow_-1.5": (lambda a: a**-1.5, [P23]),
-    "rpow": (lambda a: 2.0**a, [N23]),
-    "exp_transposed": (lambda a: a.t().exp(), [("n", (3, 4))]),
-    "sqrt_strided": (lambda a: a[:, ::2].sqrt(), [("p", (3, 6))]),
-    "tanh_expanded": (lambda a: a.expand(4, 2, 3).tanh(), [N23]),
-    "sigmoid_permuted": (lambda a: a.permute(2, 0, 1).sigmoid(), [("n", (2, 3, 4))]),
-    "exp_0dim": (lambda a: a.exp(), [("n", ())]),
-    # binary, elementwise, with broadcasting and Python numbers
-    "add": (lambda a, b: a + b, [N23, N23]),
-    "add_bcast": (lambda a, b: a + b, [("n", (4, 1, 3)), ("n", (2, 1))]),
-    "add_alpha": (lambda a, b: a.add(b, alpha=2.5), [N23, N3]),
-    "sub": (lambda a, b: a - b, [N23, N3]),
-    "sub_alpha": (lambda a, b: a.sub(b, alpha=-0.5), [N3, N23]),
-    "mul": (lambda a, b: a * b, [("n", (2, 1)), ("n", (1, 3))]),
-    "div": (lambda a, b: a / b, [N23, ("p", (3,))]),
-    "div_bcast_left": (lambda a, b: a / b, [N3, ("p", (4, 3))]),
-    "pow_tensor": (lambda a, b: a**b, [P23, N23]),
-    "pow_0dim_exponent": (lambda a, b: a.pow(b), [P23, ("n", ())]),
-    "maximum": (lambda a, b: a.maximum(b), [N23, N23]),
-    "minimum": (lambda a, b: a.minimum(b), [N23, N3]),
-    "mul_0dim": (lambda a, b: a * b, [N23, ("n", ())]),
-    "scalars": (lambda a: (a + 2.5) * 3.0 - 1.5 / (a * a + 1.0) + 2 * a - a / 4.0, [N23]),
-    "rsub_rdiv": (lambda a: 2.5 - 4.0 / a, [P23]),
-    "add_transposed": (lambda a, b: a.t() + b, [("n", (3, 2)), N23]),
-    "mul_strided": (lambda a, b: a[:, ::2] * b[::2], [("n", (2, 6)), ("n", (4, 3))]),
-    "sub_transposed_bcast": (lambda a, b: a.transpose(0, 2) - b, [("n", (4, 3, 2)), ("n", (4,))]),
-    "div_both_noncontig": (lambda a, b: a.t() / b[:, 1::2], [("n", (3, 2)), ("p", (2, 6))]),
-    # where
-    "where": (lambda a, b: rg.where(a > b, a, b), [N23, N3]),
-    "where_scalar": (lambda a: rg.where(a > 0, a, 0.0), [Z34]),
-    "where_bcast_cond": (lambda a, b: rg.where(b > 0, a * 2.0, a.exp() + b), [N23, ("n", (2, 1))]),
-    # reductions
-    "sum": (lambda a: a.sum(), [("n", (2, 3, 4))]),
-    "sum_dim": (lambda a: a.sum(1), [("n", (2, 3, 4))]),
-    "sum_dims_keepdim": (lambda a: a.sum((0, 2), keepdim=True), [("n", (2, 3, 4))]),
-    "sum_last_dim": (lambda a: rg.sum(a, -1), [("n", (2, 3, 4))]),
-    "sum_transposed": (lambda a: a.transpose(0, 2).sum(1), [("n", (2, 3, 4))]),
-    "mean": (lambda a: a.mean(), [("n", (2, 3, 4))]),
-    "mean_dim": (lambda a: a.mean(dim=-1), [("n", (2, 3, 4))]),
-    "mean_keepdim": (lambda a: a.mean((0, 1), keepdim=True), [("n", (2, 3, 4))]),
-    "max": (lambda a: a.max(), [("n", (3, 4))]),
-    "min": (lambda a: a.min(), [("n", (3, 4))]),
-    "max_dim": (lambda a: a.max(1).values, [("n", (3, 4))]),
-    "max_dim_middle": (lambda a: a.max(dim=1, keepdim=True)[0], [("n", (2, 3, 4))]),
-    "min_dim": (lambda a: a.min(0).values, [("n", (3, 4))]),
-    "max_dim_transposed": (lambda a: a.t().max(1).values, [("n", (3, 4))]),
-    "softmax": (lambda a: a.softmax(1), [("n", (3, 4))]),
-    "softmax_dim0": (lambda a: rg.softmax(a, 0), [("n", (3, 4))]),
-    "softmax_middle": (lambda a: a.softmax(1), [("n", (2, 3, 4))]),
-    "softmax_transposed": (lambda a: a.t().softmax(-1), [("n", (3, 4))]),
-    "softmax_large": (lambda a: (a * 300.0).softmax(-1), [("n", (2, 5))]),
-    "log_softmax": (lambda a: a.log_softmax(-1), [("n", (3, 4))]),
-    "log_softmax_dim0": (lambda a: rg.log_softmax(a, dim=0), [("n", (3, 4))]),
-    "log_softmax_middle": (lambda a: a.log_softmax(1), [("n", (2, 3, 4))]),
-    "log_softmax_large": (lambda a: (a * 300.0).log_softmax(1), [("n", (2, 5))]),
-    # matrix products
-    "dot": (lambda a, b: a @ b, [N3, N3]),
-    "mv": (lambda a, b: a @ b, [N23, N3]),
-    "vm": (lambda a, b: a @ b, [N3, ("n", (3, 4))]),
-    "mm": (lambda a, b: a @ b, [N23, ("n", (3, 4))]),
-    "mm_function": (lambda a, b: rg.mm(a, b) + rg.matmul(a, b), [N23, ("n", (3, 4))]),
-    "mm_odd_sizes": (lambda a, b: a @ b, [("n", (33, 65)), ("n", (65, 17))]),
-    "bmm": (lambda a, b: a @ b, [("n", (5, 2, 3)), ("n", (5, 3, 4))]),
-    "matmul_bcast": (lambda a, b: a @ b, [("n", (2, 1, 3, 4)), ("n", (5, 4, 2))]),
-    "matmul_batch_by_matrix": (lambda a, b: a @ b, [("n", (5, 2, 3)), ("n", (3, 4))]),
-    "matmul_matrix_by_batch": (lambda a, b: a @ b, [N23, ("n", (5, 3, 4))]),
-    "matmul_batch_by_vector": (lambda a, b: a @ b, [("n", (5, 2, 3)), N3]),
-    "matmul_vector_by_batch": (lambda a, b: a @ b, [N3, ("n", (5, 3, 4))]),
-    "mm_transposed": (lambda a, b: a.t() @ b.t(), [("n", (3, 2)), ("n", (4, 3))]),
-    "bmm_transposed": (lambda a, b: a.transpose(-1, -2) @ b, [("n", (5, 3, 2)), ("n", (5, 3, 4))]),
-    "mm_strided": (lambda a, b: a[:, ::2] @ b[1::2], [("n", (2, 6)), ("n", (6, 4))]),
-    "mm_expanded": (lambda a, b: a.expand(3, 2, 3) @ b, [N23, ("n", (3, 3, 4))]),
-    # indexing (reads)
-    "index_int": (lambda a: a[1], [("n", (4, 5))]),
-    "index_neg_int": (lambda a: a[-1, 2], [("n", (4, 5))]),
-    "index_slices": (lambda a: a[1:3, ::2], [("n", (4, 5))]),
-    "index_neg_slice": (lambda a: a[-2:, :-1], [("n", (4, 5))]),
-    "index_ellipsis_none": (lambda a: a[..., None, 1], [("n", (2, 3, 4))]),
-    "index_list": (lambda a: a[[0, 2, 0]], [("n", (4, 5))]),
-    "index_list_dim1": (lambda a: a[:, [4, 1, 4]], [("n", (4, 5))]),
-    "index_tensor": (lambda a: a[_index(a, [3, 1, 3, 3])], [("n", (4, 5))]),
-    "index_tensor_negative": (lambda a: a[_index(a, [-1, 0, -1])], [("n", (4, 5))]),
-    "index_tensor_on_cpu": (lambda a: a[rg.tensor([2, 0, 2])], [("n", (4, 5))]),
-    "index_rows_cols": (lambda a: a[_index(a, [0, 1, 3]), _index(a, [2, 0, 4])], [("n", (4, 5))]),
-    "index_mixed": (lambda a: a[1:, [0, 0, 2]], [("n", (4, 5))]),
-    "index_mask": (lambda a: a[a > 0], [("n", (4, 5))]),
-    "index_transposed": (lambda a: a.t()[_index(a, [1, 1, 0])], [("n", (4, 5))]),
-    # indexing (writes), differentiable through a copy
-    "setitem_row": (lambda a, b: _assign(a, 1, b), [("n", (4, 5)), ("n", (5,))]),
-    "setitem_column": (lambda a, b: _assign(a, (slice(None), 2), b), [("n", (4, 5)), ("n", (4,))]),
-    "setitem_block": (lambda a, b: _assign(a, (slice(1, 3), slice(0, 2)), b), [Z34, ("n", (2, 2))]),
-    "setitem_strided": (lambda a, b: _assign(a, slice(None, None, 2), b), [Z34, ("n", (2, 4))]),
-    "setitem_bcast": (lambda a, b: _assign(a, slice(1, None), b), [Z34, ("n", (4,))]),
-    "setitem_scalar": (lambda a: _assign(a, (1, slice(1, None)), 5.0), [Z34]),
-    "setitem_tensor_index": (lambda a, b: _assign(a, _index(a, [0, 2]), b), [Z34, ("n", (2, 4))]),
-    "setitem_mask": (lambda a: _assign(a, a > 0, 0.0), [Z34]),
-    # joining and views
-    "cat": (lambda a, b: rg.cat([a, b]), [N23, ("n", (1, 3))]),
-    "cat_dim1": (lambda a, b: rg.cat((a, b), dim=1), [N23, ("n", (2, 2))]),
-    "cat_noncontig": (lambda a, b: rg.cat([a.t(), b], -1), [("n", (3, 2)), ("n", (2, 4))]),
-    "cat_same_twice": (lambda a: rg.cat([a, a * 2.0, a]), [N23]),
-    "stack": (lambda a, b: rg.stack([a, b]), [N23, N23]),
-    "stack_dim1": (lambda a, b: rg.stack([a, b], 1), [N23, N23]),
-    "stack_last": (lambda a, b: rg.stack([a.t(), b], dim=-1), [("n", (3, 2)), N23]),
-    "contiguous": (lambda a: a.t().contiguous(), [N23]),
-    "reshape_noncontig": (lambda a: a.permute(2, 0, 1).reshape(-1), [("n", (2, 3, 4))]),
-    "flatten_views": (lambda a: a.unsqueeze(0).expand(2, 3, 2).flatten(1), [("n", (3, 2))]),
-    "squeeze_view": (lambda a: a.squeeze().view(3, 1) * 2.0, [("n", (1, 3, 1))]),
-    "clone": (lambda a: a.t().clone(), [N23]),
-    # in-place ops recorded in the graph
-    "inplace_chain": (_inplace_chain, [N23, N23, P23]),
-    # dtype casts
-    "to_float64": (lambda a: (a.double() * 3.0).sum(1), [N23]),
-    "to_float32": (lambda a: a.float().exp(), [N23]),
-    # nn.functional
-    "linear": (lambda x, w, b: F.linear(x, w, b), [("n", (4, 3)), N23, ("n", (2,))]),
-    "mse_loss": (lambda a, b: F.mse_loss(a, b), [N23, N23]),
-    "cross_entropy": (lambda a: F.cross_entropy(a, _index(a, [0, 2, 1, 2])), [("n", (4, 3))]),
-    "cross_entropy_options": (
-        lambda a: F.cross_entropy(
-            a,
-            _index(a, [0, -100, 1, 2]),
-            weight=_on(a, [0.2, 0.3, 0.5]),
-            label_smoothing=0.1,
-        ),
-        [("n", (4, 3))],
-    ),
-    "nll_loss_sum": (
-        lambda a: F.nll_loss(a.log_softmax(1), _index(a, [1, 1, 0]), reduction="sum"),
-        [("n", (3, 4))],
-    ),
-    "mlp": (
-        lambda x, w1, b1, w2: ((x @ w1 + b1).tanh() @ w2).log_softmax(1),
-        [("n", (6, 4)), ("n", (4, 5)), ("n", (5,)), ("n", (5, 3))],
-    ),
-}
-
-
 def _leaves(arrays, device):
     return [rg.tensor(a).to(device).requires_grad_() for a in arrays]
-
-
-@cuda
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("case", list(OPS))
-def test_op_matches_cpu(case, dtype):
-    fn, specs = OPS[case]
-    rng = np.random.default_rng(zlib.crc32(case.encode()))
-    arrays = [draw_input(rng, kind, shape).astype(dtype) for kind, shape in specs]
-    cpu_leaves, dev_leaves = _leaves(arrays, "cpu"), _leaves(arrays, "cuda")
-    cpu_out, dev_out = fn(*cpu_leaves), fn(*dev_leaves)
-    # float32 tolerances wherever float32 arithmetic is involved
-    tol = TOL["float64" if dtype == "float64" and cpu_out.dtype == rg.float64 else "float32"]
-
-    assert str(dev_out.device) == "cuda:0" and dev_out.is_cuda
-    assert dev_out.dtype == cpu_out.dtype
-    assert dev_out.shape == cpu_out.shape
-    assert_close(dev_out.cpu(), cpu_out, **tol)
-
-    upstream = rg.tensor(rng.standard_normal(tuple(cpu_out.shape))).to(cpu_out.dtype)
-    cpu_out.backward(upstream)
-    dev_out.backward(upstream.to("cuda"))
-    for cpu_leaf, dev_leaf in zip(cpu_leaves, dev_leaves):
-        assert dev_leaf.grad is not None
-        assert str(dev_leaf.grad.device) == "cuda:0"
-        assert dev_leaf.grad.dtype == cpu_leaf.grad.dtype
-        assert_close(dev_leaf.grad.cpu(), cpu_leaf.grad, **tol)
-
-
-def _exact_inputs(seed):
-    """float64 x, y (with some equal entries), int64 i, j, bool m, all of shape (3, 4)."""
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((3, 4)) * 3.0
-    y = np.where(rng.random((3, 4)) < 0.3, x, rng.standard_normal((3, 4)) * 3.0)
-    i = rng.integers(-5, 6, (3, 4))
-    j = rng.integers(-5, 6, (3, 4))
-    m = rng.random((3, 4)) < 0.5
-    return x, y, i, j, m
-
-
-# Ops without gradients (comparisons, indices, integer and bool arithmetic): results must be
-# equal, not close.
-EXACT = {
-    "eq": lambda x, y, i, j, m: x == y,
-    "ne": lambda x, y, i, j, m: x.ne(y),
-    "lt": lambda x, y, i, j, m: x < y,
-    "le": lambda x, y, i, j, m: x <= y,
-    "gt": lambda x, y, i, j, m: x > y[0],
-    "ge": lambda x, y, i, j, m: x[:, :1] >= y,
-    "lt_scalar": lambda x, y, i, j, m: x < 0.5,
-    "eq_int_scalar": lambda x, y, i, j, m: i == 2,
-    "gt_int": lambda x, y, i, j, m: i > j,
-    "le_int_float": lambda x, y, i, j, m: i <= x,
-    "and": lambda x, y, i, j, m: m & (x > 0),
-    "or": lambda x, y, i, j, m: m | (i > 0),
-    "invert": lambda x, y, i, j, m: ~m,
-    "argmax": lambda x, y, i, j, m: x.argmax(),
-    "argmax_dim": lambda x, y, i, j, m: x.argmax(1),
-    "argmin_dim_keepdim": lambda x, y, i, j, m: x.argmin(0, keepdim=True),
-    "argmax_transposed": lambda x, y, i, j, m: x.t().argmax(1),
-    "max_indices": lambda x, y, i, j, m: x.max(1)[1],
-    "min_indices": lambda x, y, i, j, m: x.min(dim=0).indices,
-    "int_arith": lambda x, y, i, j, m: i * 3 + j - 1,
-    "int_neg_abs": lambda x, y, i, j, m: -i + j.abs(),
-    "int_clamp": lambda x, y, i, j, m: i.clamp(-2, 2),
-    "int_relu": lambda x, y, i, j, m: i.relu(),
-    "int_sum": lambda x, y, i, j, m: i.sum(),
-    "int_sum_dim": lambda x, y, i, j, m: i.sum(0),
-    "int_max": lambda x, y, i, j, m: i.max(),
-    "int_min_dim": lambda x, y, i, j, m: i.t().min(1).values,
-    "int_div": lambda x, y, i, j, m: i / (j.abs() + 1),
-    "int_maximum": lambda x, y, i, j, m: i.maximum(j),
-    "bool_sum": lambda x, y, i, j, m: m.sum(),
-    "bool_sum_dim": lambda x, y, i, j, m: m.sum(1),
-    "to_long": lambda x, y, i, j, m: x.long(),
-    "int_to_float": lambda x, y, i, j, m: i.float() * 0.5,
-    "bool_to_long": lambda x, y, i, j, m: m.long(),
-    "to_bool": lambda x, y, i, j, m: (x * (x > 0)).bool(),
-    "where_int": lambda x, y, i, j, m: rg.where(m, i, j),
-    "where_int_scalar": lambda x, y, i, j, m: rg.where(i == j, 0, i),
-    "cat_int": lambda x, y, i, j, m: rg.cat([i, j], 1),
-    "stack_bool": lambda x, y, i, j, m: rg.stack([m, ~m]),
-    "index_int_tensor": lambda x, y, i, j, m: i[_index(i, [2, 0])],
-    "index_int_by_int": lambda x, y, i, j, m: x[0][i[0].abs().clamp(0, 3)],
-    "mask_select": lambda x, y, i, j, m: x[m],
-    "int_setitem": lambda x, y, i, j, m: _assigned(i * 1, m, 7),
-    "int_contiguous": lambda x, y, i, j, m: i.t().contiguous(),
-    "sum_dtype": lambda x, y, i, j, m: i.sum(dtype=rg.float64),
-    # 0-d CPU integers travel to the kernel exactly, not through a float64.
-    "int_plus_big_cpu_scalar": lambda x, y, i, j, m: i + rg.tensor(2**53 + 1),
-    "int_compare_big_cpu_scalar": lambda x, y, i, j, m: (i + 2**53 + 1) == rg.tensor(2**53 + 1),
-}
-
-
-@cuda
-@pytest.mark.parametrize("case", list(EXACT))
-def test_exact_op_matches_cpu(case):
-    arrays = _exact_inputs(zlib.crc32(case.encode()))
-    cpu = EXACT[case](*[rg.tensor(a) for a in arrays])
-    dev = EXACT[case](*[rg.tensor(a).cuda() for a in arrays])
-    assert dev.is_cuda
-    assert dev.dtype == cpu.dtype and dev.shape == cpu.shape
-    if cpu.is_floating_point():
-        assert_close(dev.cpu(), cpu, rtol=1e-15)
-    else:
-        np.testing.assert_array_equal(dev.cpu().numpy(), cpu.numpy())
 
 
 @cuda
@@ -680,57 +462,6 @@ def test_empty_tensors_on_device():
 
 
 # ----------------------------------------------------------------- in-place ops
-
-INPLACE = {
-    "add_": lambda t, o: t.add_(o),
-    "add_alpha": lambda t, o: t.add_(o, alpha=-0.5),
-    "add_row": lambda t, o: t.add_(o[0]),
-    "add_0dim": lambda t, o: t.add_(o[1, 2]),
-    "add_0dim_cpu": lambda t, o: t.add_(rg.tensor(1.5, dtype=rg.float64)),
-    "sub_alpha": lambda t, o: t.sub_(o, alpha=2.0),
-    "mul_": lambda t, o: t.mul_(o),
-    "div_": lambda t, o: t.div_(o.abs() + 1.0),
-    "iadd_number": lambda t, o: t.__iadd__(1.5),
-    "imul": lambda t, o: t.__imul__(o),
-    "isub": lambda t, o: t.__isub__(o),
-    "itruediv_number": lambda t, o: t.__itruediv__(3.0),
-    "clamp_": lambda t, o: t.clamp_(-0.5, 0.5),
-    "clamp_min_": lambda t, o: t.clamp_(min=0.1),
-    "zero_": lambda t, o: t.zero_(),
-    "fill_": lambda t, o: t.fill_(2.5),
-    "fill_0dim": lambda t, o: t.fill_(o[2, 3]),
-    "copy_": lambda t, o: t.copy_(o.t().t()),
-    "copy_transposed": lambda t, o: t.copy_(o.t().contiguous().t()),
-    "copy_cast": lambda t, o: t.copy_(o.float()),
-    "copy_row": lambda t, o: t.copy_(o[1]),
-    "copy_from_cpu": lambda t, o: t.copy_(o.cpu()),
-    "setitem_slice": lambda t, o: t.__setitem__(slice(1, None), o[:2]),
-    "setitem_mask": lambda t, o: t.__setitem__(o > 0, 0.0),
-    "setitem_column": lambda t, o: t.__setitem__((slice(None), 0), 5.0),
-    "setitem_tensor_index": lambda t, o: t.__setitem__(_index(t, [0, 2]), o[:2]),
-    "setitem_rows_cols": lambda t, o: t.__setitem__((_index(t, [0, 2]), _index(t, [1, 3])), -1.0),
-    "setitem_0dim_value": lambda t, o: t.__setitem__((1, 2), o[0, 0]),
-    "mul_on_strided_view": lambda t, o: t[:, 1::2].mul_(o[:, ::2]),
-    "add_on_transposed_view": lambda t, o: t.t().add_(o.t()),
-    "zero_on_row_view": lambda t, o: t[1].zero_(),
-}
-
-
-@cuda
-@pytest.mark.parametrize("op", list(INPLACE))
-def test_inplace_matches_cpu(op):
-    rng = np.random.default_rng(zlib.crc32(op.encode()))
-    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
-    results = {}
-    for dev in ("cpu", "cuda"):
-        t, o = rg.tensor(a).to(dev), rg.tensor(b).to(dev)
-        version = t._version
-        INPLACE[op](t, o)
-        assert t._version > version
-        results[dev] = t
-    assert results["cuda"].is_cuda
-    assert_close(results["cuda"].cpu(), results["cpu"], **TOL["float64"])
-    assert not np.array_equal(results["cpu"].numpy(), a)  # the op did change something
 
 
 @cuda
