@@ -1504,6 +1504,8 @@ OP_DB = [
     _unary_entry("log", "p", dtypes=ALL),
     _unary_entry("sqrt", "p", dtypes=ALL),
     _unary_entry("tanh", F=True, dtypes=ALL),
+    _unary_entry("sin", dtypes=ALL),
+    _unary_entry("cos", dtypes=ALL),
     _unary_entry("sigmoid", F=True, dtypes=ALL),
     OpInfo(
         "relu",

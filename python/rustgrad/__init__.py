@@ -111,6 +111,16 @@ def tanh(input: Tensor) -> Tensor:
     return input.tanh()
 
 
+def sin(input: Tensor) -> Tensor:
+    """Elementwise sine, in radians (same shape), as ``input.sin()``."""
+    return input.sin()
+
+
+def cos(input: Tensor) -> Tensor:
+    """Elementwise cosine, in radians (same shape), as ``input.cos()``."""
+    return input.cos()
+
+
 def sigmoid(input: Tensor) -> Tensor:
     """Elementwise ``1 / (1 + exp(-input))`` (same shape), as ``input.sigmoid()``."""
     return input.sigmoid()

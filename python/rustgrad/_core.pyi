@@ -491,6 +491,12 @@ class Tensor:
     def tanh(self) -> Tensor:
         """Elementwise hyperbolic tangent (same shape)."""
 
+    def sin(self) -> Tensor:
+        """Elementwise sine, in radians (same shape)."""
+
+    def cos(self) -> Tensor:
+        """Elementwise cosine, in radians (same shape)."""
+
     def sigmoid(self) -> Tensor:
         """Elementwise ``1 / (1 + exp(-self))`` (same shape)."""
 

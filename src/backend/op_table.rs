@@ -32,6 +32,8 @@ macro_rules! elementwise_ops {
                 Sqrt      "sqrt"    { v.sqrt() }           "sqrt(v)";
                 Tanh      "tanh"    { v.tanh() }           "tanh(v)";
                 Sigmoid   "sigmoid" { T::ONE / (T::ONE + (-v).exp()) } "(T)1 / ((T)1 + exp(-v))";
+                Sin       "sin"     { v.sin() }            "sin(v)";
+                Cos       "cos"     { v.cos() }            "cos(v)";
             }
             // `x op y` in the promoted dtype (int64 wraps on overflow, as PyTorch's does).
             binary |x, y| {

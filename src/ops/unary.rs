@@ -88,6 +88,28 @@ pub fn tanh(x: &Var) -> Result<Var> {
     ))
 }
 
+pub fn sin(x: &Var) -> Result<Var> {
+    let out = x.tensor().unary(UnaryOp::Sin);
+    Ok(record(
+        out?,
+        &[x],
+        "SinBackward0",
+        saved_input(x),
+        |g, s, _| Ok(vec![Some(mul(g, &cos(&s[0])?)?)]),
+    ))
+}
+
+pub fn cos(x: &Var) -> Result<Var> {
+    let out = x.tensor().unary(UnaryOp::Cos);
+    Ok(record(
+        out?,
+        &[x],
+        "CosBackward0",
+        saved_input(x),
+        |g, s, _| Ok(vec![Some(mul(g, &neg(&sin(&s[0])?)?)?)]),
+    ))
+}
+
 pub fn sigmoid(x: &Var) -> Result<Var> {
     let out = x.tensor().unary(UnaryOp::Sigmoid);
     Ok(record(

@@ -479,6 +479,16 @@ impl PyTensor {
         self.op(py, ops::tanh)
     }
 
+    /// Elementwise sine, in radians (same shape).
+    fn sin(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::sin)
+    }
+
+    /// Elementwise cosine, in radians (same shape).
+    fn cos(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::cos)
+    }
+
     /// Elementwise ``1 / (1 + exp(-self))`` (same shape).
     fn sigmoid(&self, py: Python<'_>) -> PyResult<PyTensor> {
         self.op(py, ops::sigmoid)
