@@ -6,6 +6,7 @@ pub mod storage;
 
 use std::sync::Arc;
 
+use crate::backend::cpu::dispatch;
 use crate::backend::{reduced_shape, split_at_dim, Along, Element, SumPlan};
 pub use crate::backend::{ActivationBackward, BinaryOp, CompareOp, UnaryArgs, UnaryOp};
 use crate::bail;
@@ -14,30 +15,6 @@ pub use crate::base::{device, dtype, layout};
 pub use crate::base::{DType, Device, Layout, Shape};
 use crate::error::{Error, Result};
 use storage::{Buffer, Memory, Storage};
-
-/// Runs `$body` with `$T` bound to the Rust type of `$dtype` (for host values only).
-macro_rules! dispatch {
-    ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            DType::I64 => {
-                type $T = i64;
-                $body
-            }
-            DType::Bool => {
-                type $T = bool;
-                $body
-            }
-        }
-    };
-}
 
 /// The one device of the non-scalar operands; 0-d CPU tensors go with any device, as in
 /// PyTorch. Errors in PyTorch's words when two devices meet.

@@ -198,15 +198,14 @@ impl Memory {
 
     /// Two operands of a binary kernel: device memory may meet a 0-d host scalar, which is
     /// passed by value instead of being copied to the device.
-    fn two_operands<R>(
+    fn two_operands(
         a: (&Memory, &Layout),
         b: (&Memory, &Layout),
         cpu: impl FnOnce(Operand<Buffer>, Operand<Buffer>) -> Result<Buffer>,
         dev: impl FnOnce(Operand<CudaBuffer>, Operand<CudaBuffer>) -> Result<CudaBuffer>,
-        wrap: impl FnOnce(Memory) -> R,
-    ) -> Result<R> {
+    ) -> Result<Memory> {
         use Operand::{Scalar, View};
-        Ok(wrap(match (a.0, b.0) {
+        Ok(match (a.0, b.0) {
             (Memory::Cpu(x), Memory::Cpu(y)) => Memory::Cpu(cpu(View(x, a.1), View(y, b.1))?),
             (Memory::Cuda(x), Memory::Cuda(y)) => Memory::Cuda(dev(View(x, a.1), View(y, b.1))?),
             (Memory::Cuda(x), Memory::Cpu(y)) => {
@@ -215,7 +214,7 @@ impl Memory {
             (Memory::Cpu(x), Memory::Cuda(y)) => {
                 Memory::Cuda(dev(Scalar(host_scalar(x, a.1)), View(y, b.1))?)
             }
-        }))
+        })
     }
 
     pub fn binary(
@@ -230,7 +229,6 @@ impl Memory {
             b,
             |x, y| Buffer::binary(op, x, y, shape, dtype),
             |x, y| CudaBuffer::binary(op, x, y, shape, dtype),
-            |m| m,
         )
     }
 
@@ -246,7 +244,6 @@ impl Memory {
             b,
             |x, y| Buffer::compare(op, x, y, shape, dtype),
             |x, y| CudaBuffer::compare(op, x, y, shape, dtype),
-            |m| m,
         )
     }
 

@@ -52,6 +52,8 @@ macro_rules! dispatch {
     };
 }
 
+pub(crate) use dispatch;
+
 /// Like `dispatch!` for the arithmetic types; bool fails (callers cast it to int64 first).
 macro_rules! dispatch_num {
     ($dtype:expr, $T:ident => $body:expr) => {
