@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
+use smallvec::SmallVec;
 
 use super::var::{Var, VarInner};
 use super::{anomaly, GradHook};
@@ -44,6 +45,10 @@ pub enum EdgeTarget {
     /// A leaf that requires grad: its gradient accumulates into `.grad`.
     Leaf(Var),
 }
+
+/// A node's input edges: inline for the one or two inputs of almost every op, so that
+/// recording an op does not allocate for them.
+pub type Edges = SmallVec<[Edge; 2]>;
 
 #[derive(Clone)]
 pub struct Edge {
@@ -128,7 +133,7 @@ impl SavedVar {
 
 struct NodeData {
     op: Arc<dyn Backward>,
-    edges: Vec<Edge>,
+    edges: Edges,
     saved: Vec<SavedVar>,
     /// Whether the node ever held saved tensors (then a second backward is an error).
     had_saved: bool,
@@ -259,7 +264,7 @@ pub struct NodeRef {
 impl NodeRef {
     /// Records a node. `edges` that point at nodes must each carry a reference that the new
     /// node takes over (see [`NodeRef::into_edge`]).
-    pub fn create(op: Arc<dyn Backward>, edges: Vec<Edge>, saved: Vec<SavedVar>) -> NodeRef {
+    pub fn create(op: Arc<dyn Backward>, edges: Edges, saved: Vec<SavedVar>) -> NodeRef {
         let node = NodeData {
             op,
             edges,
@@ -329,7 +334,7 @@ pub fn node_edges(id: NodeId) -> Vec<Edge> {
     ARENA
         .lock()
         .get(id)
-        .map(|n| n.edges.clone())
+        .map(|n| n.edges.to_vec())
         .unwrap_or_default()
 }
 
@@ -451,13 +456,13 @@ mod tests {
     }
 
     fn node() -> NodeRef {
-        NodeRef::create(Arc::new(Named), vec![], vec![])
+        NodeRef::create(Arc::new(Named), Edges::new(), vec![])
     }
 
     fn data() -> NodeData {
         NodeData {
             op: Arc::new(Named),
-            edges: vec![],
+            edges: Edges::new(),
             saved: vec![],
             had_saved: false,
             released: false,

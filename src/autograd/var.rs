@@ -74,6 +74,12 @@ impl Var {
         self.0.state.lock().tensor.clone()
     }
 
+    /// `f` of the tensor, read in place (no clone). `f` must not lock another variable: a
+    /// variable's lock is not reentrant, and `x * x` names one variable twice.
+    pub fn with_tensor<R>(&self, f: impl FnOnce(&Tensor) -> R) -> R {
+        f(&self.0.state.lock().tensor)
+    }
+
     /// Replaces the data (`x.data = t`), keeping the autograd identity.
     pub fn set_tensor(&self, tensor: Tensor) {
         self.0.state.lock().tensor = tensor;

@@ -51,6 +51,10 @@ pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize> {
 
 /// NumPy broadcasting of two shapes.
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
+    if a == b {
+        // The common case (operands of one shape) without the per-dim walk.
+        return Ok(Shape::from_slice(a));
+    }
     let n = a.len().max(b.len());
     let mut out: Shape = SmallVec::from_elem(1, n);
     for i in 0..n {
@@ -122,17 +126,41 @@ pub fn infer_shape(requested: &[i64], numel: usize) -> Result<Shape> {
     Ok(out)
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Layout {
     pub shape: Shape,
     pub strides: Strides,
     pub offset: usize,
 }
 
+// By hand: SmallVec's own `Clone` copies element by element through `Extend`, and a tensor's
+// layout is cloned several times per op, which made it a tenth of a small op's bookkeeping.
+impl Clone for Layout {
+    fn clone(&self) -> Layout {
+        Layout {
+            shape: copy_small(&self.shape),
+            strides: copy_small(&self.strides),
+            offset: self.offset,
+        }
+    }
+}
+
+/// A copy of a small vector of plain integers: inline ones bit for bit, spilled ones through
+/// the heap.
+fn copy_small<T: Copy>(v: &SmallVec<[T; 4]>) -> SmallVec<[T; 4]> {
+    if v.spilled() {
+        SmallVec::from_slice(v)
+    } else {
+        // SAFETY: an inline SmallVec owns no heap memory and its elements are `Copy`, so a
+        // bitwise copy is an independent, valid value (nothing is freed twice).
+        unsafe { std::ptr::read(v) }
+    }
+}
+
 impl Layout {
     pub fn contiguous(shape: &[usize]) -> Layout {
         Layout {
-            shape: shape.into(),
+            shape: Shape::from_slice(shape),
             strides: contiguous_strides(shape),
             offset: 0,
         }

@@ -3,7 +3,7 @@
 use super::{constant, nothing, record, reduce::sum_to, Grads};
 use crate::autograd::{SavedVar, Var};
 use crate::error::Result;
-use crate::tensor::{BinaryOp, CompareOp, Tensor};
+use crate::tensor::{BinaryOp, CompareOp, Shape, Tensor};
 
 /// `Some(f())` when the input wants a gradient.
 pub(crate) fn need(wanted: bool, f: impl FnOnce() -> Result<Var>) -> Result<Option<Var>> {
@@ -14,9 +14,20 @@ pub(crate) fn need(wanted: bool, f: impl FnOnce() -> Result<Var>) -> Result<Opti
     }
 }
 
+/// `a op b`, and the operands' shapes for the backward to reduce its gradients to (one
+/// look at each variable: this is every binary op's per-call cost).
+fn forward(op: BinaryOp, a: &Var, b: &Var) -> Result<(Tensor, Shape, Shape)> {
+    let (ta, tb) = (a.tensor(), b.tensor());
+    let out = ta.binary(op, &tb)?;
+    Ok((
+        out,
+        Shape::from_slice(ta.shape()),
+        Shape::from_slice(tb.shape()),
+    ))
+}
+
 pub fn add(a: &Var, b: &Var) -> Result<Var> {
-    let out = a.tensor().binary(BinaryOp::Add, &b.tensor())?;
-    let (sa, sb) = (a.shape(), b.shape());
+    let (out, sa, sb) = forward(BinaryOp::Add, a, b)?;
     Ok(record(
         out,
         &[a, b],
@@ -32,8 +43,7 @@ pub fn add(a: &Var, b: &Var) -> Result<Var> {
 }
 
 pub fn sub(a: &Var, b: &Var) -> Result<Var> {
-    let out = a.tensor().binary(BinaryOp::Sub, &b.tensor())?;
-    let (sa, sb) = (a.shape(), b.shape());
+    let (out, sa, sb) = forward(BinaryOp::Sub, a, b)?;
     Ok(record(
         out,
         &[a, b],
@@ -57,8 +67,7 @@ pub fn rsub_scalar(x: &Var, scalar: &Var) -> Result<Var> {
 }
 
 pub fn mul(a: &Var, b: &Var) -> Result<Var> {
-    let out = a.tensor().binary(BinaryOp::Mul, &b.tensor())?;
-    let (sa, sb) = (a.shape(), b.shape());
+    let (out, sa, sb) = forward(BinaryOp::Mul, a, b)?;
     let saved = |_: &Tensor| vec![SavedVar::input(a), SavedVar::input(b)];
     Ok(record(
         out,
@@ -75,8 +84,7 @@ pub fn mul(a: &Var, b: &Var) -> Result<Var> {
 }
 
 pub fn div(a: &Var, b: &Var) -> Result<Var> {
-    let out = a.tensor().binary(BinaryOp::Div, &b.tensor())?;
-    let (sa, sb) = (a.shape(), b.shape());
+    let (out, sa, sb) = forward(BinaryOp::Div, a, b)?;
     let saved = |_: &Tensor| vec![SavedVar::input(a), SavedVar::input(b)];
     Ok(record(
         out,
@@ -113,8 +121,7 @@ pub fn reciprocal(x: &Var) -> Result<Var> {
 
 /// `a ** b` for two tensors.
 pub fn pow(a: &Var, b: &Var) -> Result<Var> {
-    let out = a.tensor().binary(BinaryOp::Pow, &b.tensor())?;
-    let (sa, sb) = (a.shape(), b.shape());
+    let (out, sa, sb) = forward(BinaryOp::Pow, a, b)?;
     let saved = |_: &Tensor| vec![SavedVar::input(a), SavedVar::input(b)];
     Ok(record(
         out,
@@ -184,8 +191,7 @@ pub fn minimum(a: &Var, b: &Var) -> Result<Var> {
 
 /// Elementwise max/min: the gradient goes to the chosen side, split evenly on ties.
 fn select_by(a: &Var, b: &Var, op: BinaryOp, cmp: CompareOp, name: &'static str) -> Result<Var> {
-    let out = a.tensor().binary(op, &b.tensor())?;
-    let (sa, sb) = (a.shape(), b.shape());
+    let (out, sa, sb) = forward(op, a, b)?;
     let saved = |_: &Tensor| vec![SavedVar::input(a), SavedVar::input(b)];
     Ok(record(
         out,

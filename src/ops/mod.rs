@@ -22,7 +22,8 @@ pub use reduce::*;
 pub use shape::*;
 pub use unary::*;
 
-use crate::autograd::{is_grad_enabled, Backward, NodeRef, SavedVar, Var};
+use crate::autograd::arena::EdgeTarget;
+use crate::autograd::{is_grad_enabled, Backward, Edges, NodeRef, SavedVar, Var};
 use crate::error::Result;
 use crate::tensor::{DType, Tensor};
 
@@ -61,10 +62,14 @@ pub fn record<F>(
 where
     F: Fn(&Var, &[Var], &[bool]) -> Result<Grads> + Send + Sync + 'static,
 {
-    if !is_grad_enabled() || !inputs.iter().any(|v| v.requires_grad()) {
+    if !is_grad_enabled() {
         return Var::new(out, false);
     }
-    let edges = inputs.iter().map(|v| v.edge()).collect();
+    // The edges say whether any input wants a gradient (one look at each input).
+    let edges: Edges = inputs.iter().map(|v| v.edge()).collect();
+    if edges.iter().all(|e| matches!(e.target, EdgeTarget::None)) {
+        return Var::new(out, false);
+    }
     let saved = saved(&out);
     let node = NodeRef::create(Arc::new(Formula { name, f: formula }), edges, saved);
     Var::with_history(out, node)

@@ -5,8 +5,6 @@
 //! which tensors the call involves ([`Work`]); no binding calls `py.detach` itself, so the
 //! rule below holds everywhere. (`grep -rn 'py.detach' src/python` finds only `run`.)
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use pyo3::prelude::*;
 
 use crate::autograd::Var;
@@ -55,27 +53,11 @@ impl Default for Work {
     }
 }
 
-/// Set once a CUDA device has been named from Python (see [`cuda_device_named`]).
-static CUDA_NAMED: AtomicBool = AtomicBool::new(false);
-
-/// Records that a CUDA device was named from Python (`types::resolve_device`, the one place
-/// that turns a device argument into a CUDA device). Every CUDA tensor starts with such a
-/// name, so until then no tensor can live on a device and [`Work::of`] reads only shapes: a
-/// look at a tensor's device clones it, which costs more than a small op's bookkeeping.
-pub fn cuda_device_named() {
-    CUDA_NAMED.store(true, Ordering::Relaxed);
-}
-
 impl Work {
-    /// Work on these variables' tensors.
+    /// Work on these variables' tensors (read in place: no clone on the per-op path).
     pub fn of<'a>(vars: impl IntoIterator<Item = &'a Var>) -> Work {
-        if CUDA_NAMED.load(Ordering::Relaxed) {
-            vars.into_iter()
-                .fold(Work::default(), |w, v| w.tensor(&v.tensor()))
-        } else {
-            vars.into_iter()
-                .fold(Work::default(), |w, v| w.dims(&v.shape()))
-        }
+        vars.into_iter()
+            .fold(Work::default(), |w, v| v.with_tensor(|t| w.tensor(t)))
     }
 
     /// Work whose cost the arguments do not bound: always released.

@@ -235,7 +235,6 @@ pub fn resolve_device(obj: &Bound<'_, PyAny>) -> PyResult<Device> {
              available)"
         )));
     }
-    super::gil::cuda_device_named();
     Ok(Device::Cuda(index as usize))
 }
 

@@ -153,6 +153,25 @@ fn scalar_buffer(s: super::HostScalar, dtype: DType) -> Buffer {
     }
 }
 
+/// `f` of the two operands as buffers and layouts (a scalar, which only a CUDA tensor's
+/// partner sends, through [`operand`]). Two views, every CPU op's case, go
+/// straight through.
+fn with_views<R>(
+    a: Operand<Buffer>,
+    b: Operand<Buffer>,
+    dtype: DType,
+    shape: &[usize],
+    f: impl FnOnce((&Buffer, &Layout), (&Buffer, &Layout)) -> R,
+) -> Result<R> {
+    if let (Operand::View(ba, la), Operand::View(bb, lb)) = (&a, &b) {
+        return Ok(f((ba, la), (bb, lb)));
+    }
+    let (mut ka, mut kb) = (None, None);
+    let a = operand(a, dtype, shape, &mut ka)?;
+    let b = operand(b, dtype, shape, &mut kb)?;
+    Ok(f(a, b))
+}
+
 /// The buffer and layout of an operand (a scalar becomes a broadcast 1-element buffer).
 fn operand<'a>(
     o: Operand<'a, Buffer>,
@@ -236,12 +255,11 @@ impl BackendStorage for Buffer {
         shape: &[usize],
         dtype: DType,
     ) -> Result<Buffer> {
-        let (mut ka, mut kb) = (None, None);
-        let (ba, la) = operand(a, dtype, shape, &mut ka)?;
-        let (bb, lb) = operand(b, dtype, shape, &mut kb)?;
-        Ok(
-            dispatch_num!(dtype, T => T::into_buffer(binary::<T>(op, (T::slice(ba), la), (T::slice(bb), lb), shape))),
-        )
+        with_views(a, b, dtype, shape, |(ba, la), (bb, lb)| {
+            Ok(
+                dispatch_num!(dtype, T => T::into_buffer(binary::<T>(op, (T::slice(ba), la), (T::slice(bb), lb), shape))),
+            )
+        })?
     }
 
     fn compare(
@@ -251,11 +269,12 @@ impl BackendStorage for Buffer {
         shape: &[usize],
         dtype: DType,
     ) -> Result<Buffer> {
-        let (mut ka, mut kb) = (None, None);
-        let (ba, la) = operand(a, dtype, shape, &mut ka)?;
-        let (bb, lb) = operand(b, dtype, shape, &mut kb)?;
-        Ok(
-            dispatch!(dtype, T => Buffer::Bool(compare::<T>(op, (T::slice(ba), la), (T::slice(bb), lb), shape))),
+        with_views(
+            a,
+            b,
+            dtype,
+            shape,
+            |(ba, la), (bb, lb)| dispatch!(dtype, T => Buffer::Bool(compare::<T>(op, (T::slice(ba), la), (T::slice(bb), lb), shape))),
         )
     }
 
