@@ -16,6 +16,8 @@ pub enum Error {
     Value(String),
     /// `MemoryError`: an allocation that cannot be satisfied.
     Memory(String),
+    /// `NotImplementedError`: an op PyTorch has no kernel for in this dtype (`bool ** bool`).
+    NotImplemented(String),
     /// An error raised by user code the core called back into (a Python hook or custom
     /// function), carried through unchanged for the binding layer to re-raise.
     Foreign(Arc<dyn Any + Send + Sync>, String),
@@ -37,6 +39,7 @@ impl fmt::Display for Error {
             | Error::Type(m)
             | Error::Value(m)
             | Error::Memory(m)
+            | Error::NotImplemented(m)
             | Error::Foreign(_, m) => f.write_str(m),
         }
     }

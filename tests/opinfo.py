@@ -1266,72 +1266,20 @@ def _reflected_entry(name, dunder, fn, kind="n", scalars=(2.5, 2), **kw):
 
 # ----- known rustgrad bugs (strict xfails; each names what PyTorch does instead)
 
-BOOL_ARITH = (
-    "rustgrad bug: bool {0} bool (tensors, or a bool tensor and a Python bool) gives int64 "
-    'where PyTorch keeps bool; in place (x.{1}_ / x {0}= y on a bool x) it raises "result '
-    "type Long can't be cast to the desired output type Bool\""
-)
-INT_ALPHA = (
-    "rustgrad bug: an integer alpha with int64/bool tensors gives float32 where PyTorch keeps "
-    "the integer dtype (so x.{0}_(y, alpha=...) raises for an int64 x)"
-)
 ALPHA_GRAPH = (
     "rustgrad records alpha as a separate MulBackward0 on the second operand; PyTorch's "
     "{0} node takes both leaves directly"
 )
 
 
-def _bool_only(sample):
-    """Every tensor bool, every other operand a Python bool, no keyword arguments."""
-    return (
-        not sample.kwargs
-        and all(a.dtype == "bool" for a in sample.tensors())
-        and all(isinstance(x, (Arg, bool)) for x in sample.args)
-    )
-
-
-def _inplace_shape(sample):
-    """The result has the first operand's shape (so the op can be done in place on it)."""
-    shapes = [a.shape if isinstance(a, Arg) else () for a in sample.args]
-    return np.broadcast_shapes(*shapes) == shapes[0]
-
-
-def _int_alpha(sample):
-    return isinstance(sample.kwargs.get("alpha"), int)
-
-
 def _alpha(sample):
     return "alpha" in sample.kwargs
-
-
-CLAMP_INT = (
-    "rustgrad bug: clamp of an int64/bool tensor with float bounds gives int64 (the bounds "
-    "truncated) where PyTorch promotes to float32 (and its clamp_ raises, as float32 cannot be "
-    "written into int64)"
-)
-
-
-def _float_bounds(sample):
-    return any(isinstance(a, float) for a in (*sample.args[1:], *sample.kwargs.values()))
 
 
 RESHAPE_ALIAS = (
     "reshaping a non-contiguous tensor that can be viewed records ViewBackward0; PyTorch "
     "records ReshapeAliasBackward0"
 )
-
-
-def _bool_arith(op_symbol, name):
-    return [
-        xfail(("parity",), BOOL_ARITH.format(op_symbol, name), ("bool",), _bool_only),
-        xfail(
-            ("inplace",),
-            BOOL_ARITH.format(op_symbol, name),
-            ("bool",),
-            # (into an expanded view both raise: overlapping memory)
-            lambda s: _bool_only(s) and _inplace_shape(s) and s.args[0].layout != "expanded",
-        ),
-    ]
 
 
 OP_DB = [
@@ -1344,8 +1292,6 @@ OP_DB = [
         dtypes=ALL,
         samples=binary_samples(kwargs=({"alpha": 2.5}, {"alpha": -1}), big_int=True),
         expects=[
-            *_bool_arith("+", "add"),
-            xfail(("parity", "inplace"), INT_ALPHA.format("add"), ("int64", "bool"), _int_alpha),
             xfail(("parity_graph",), ALPHA_GRAPH.format("AddBackward0"), FLOATS, _alpha),
         ],
     ),
@@ -1358,7 +1304,6 @@ OP_DB = [
         # (PyTorch has no subtraction with a bool tensor)
         samples=binary_samples(kwargs=({"alpha": -0.5}, {"alpha": 2}), mixed=NUMERIC, big_int=True),
         expects=[
-            xfail(("parity", "inplace"), INT_ALPHA.format("sub"), ("int64",), _int_alpha),
             xfail(("parity_graph",), ALPHA_GRAPH.format("SubBackward0"), FLOATS, _alpha),
         ],
     ),
@@ -1368,7 +1313,6 @@ OP_DB = [
         "mul_",
         "__imul__",
         dtypes=ALL,
-        expects=_bool_arith("*", "mul"),
     ),
     _binary_entry(
         "div",
@@ -1400,7 +1344,6 @@ OP_DB = [
         operator.add,
         dtypes=ALL,
         scalars=(2.5, 2, True),
-        expects=[xfail(("parity",), BOOL_ARITH.format("+", "add"), ("bool",), _bool_only)],
     ),
     _reflected_entry("rsub", "__rsub__", operator.sub, dtypes=NUMERIC),
     _reflected_entry(
@@ -1409,7 +1352,6 @@ OP_DB = [
         operator.mul,
         dtypes=ALL,
         scalars=(3.0, 3, True),
-        expects=[xfail(("parity",), BOOL_ARITH.format("*", "mul"), ("bool",), _bool_only)],
     ),
     _reflected_entry(
         "rtruediv", "__rtruediv__", operator.truediv, kind="p", dtypes=ALL, scalars=(4.0, 4)
@@ -1421,15 +1363,6 @@ OP_DB = [
         dtypes=ALL,
         scalars=(2.0, 3),
         libm=True,
-        expects=[
-            xfail(
-                ("parity",),
-                "rustgrad bug: a Python int ** an int64/bool tensor gives float32 where "
-                "PyTorch gives int64",
-                ("int64", "bool"),
-                lambda s: isinstance(s.args[1], int),
-            )
-        ],
     ),
     OpInfo(
         "maximum",
@@ -1531,17 +1464,6 @@ OP_DB = [
         dtypes=ALL,
         inplace_variants=[method("clamp_")],
         exempt={"broadcast": "one tensor"},
-        expects=[
-            xfail(("parity",), CLAMP_INT, ("int64", "bool"), _float_bounds),
-            # (clamp_ raises in both on an expanded view, overlapping memory, and on a bool
-            # tensor, whose result is not bool)
-            xfail(
-                ("inplace",),
-                CLAMP_INT,
-                ("int64",),
-                lambda s: _float_bounds(s) and s.args[0].layout != "expanded",
-            ),
-        ],
     ),
     # ----- comparisons and logic (no gradient)
     *[

@@ -142,6 +142,26 @@ def _promotion_cases(mod, device="cpu"):
         "i64.sum": lambda: i64.sum(),
         "argmax": lambda: f32.argmax(),
         "max_dim_indices": lambda: f32.max(0)[1],
+        # bool arithmetic stays bool where PyTorch has a bool kernel (or, and)
+        "bool+bool": lambda: b + b,
+        "bool*bool": lambda: b * b,
+        "bool+pybool": lambda: b + True,
+        "bool*pyint": lambda: b * 3,
+        "bool/bool": lambda: b / b,
+        "bool.add(bool,alpha=int)": lambda: b.add(b, alpha=2),
+        # an integer alpha, base or bound keeps the integer dtype; a float one promotes
+        "i64.add(pyint,alpha=int)": lambda: i64.add(10, alpha=2),
+        "i64.sub(i64,alpha=int)": lambda: i64.sub(i64, alpha=3),
+        "pyint**i64": lambda: 2**i64,
+        "pyfloat**i64": lambda: 2.0**i64,
+        "pyint**bool": lambda: 3**b,
+        "i64.clamp(float)": lambda: (i64 * 3).clamp(1.5, 2.5),
+        "i64.clamp(int)": lambda: (i64 * 3).clamp(1, 2),
+        "bool.clamp(float)": lambda: b.clamp(max=0.5),
+        "where(b,pyint,pyint)": lambda: mod.where(b, 1, 0),
+        "where(b,pybool,pybool)": lambda: mod.where(b, True, False),
+        "where(b,pyfloat,pyint)": lambda: mod.where(b, 1.5, 0),
+        "i64+bigint": lambda: i64 + (2**62 + 1),
     }
 
 
@@ -154,6 +174,34 @@ def test_type_promotion(case, device):
     assert _dtype_name(rg, r.dtype) == _dtype_name(torch, t.dtype)
     assert_close(r.cpu(), t)
     assert r.requires_grad is False
+
+
+def _promotion_errors(mod):
+    i64 = mod.ones(2, dtype=mod.int64)
+    b = mod.ones(2, dtype=mod.bool)
+    return {
+        "bool-bool": lambda: b - b,
+        "bool-pybool": lambda: b - True,
+        "bool**bool": lambda: b**b,
+        "i64.add(alpha=float)": lambda: i64.add(i64, alpha=1.5),
+        "i64.add(alpha=bool)": lambda: i64.add(i64, alpha=True),
+        "i64**-1": lambda: i64**-1,
+        "i64.clamp_(float)": lambda: i64.clamp_(0.5, 1.5),
+        "bool.clamp_(int)": lambda: b.clamp_(0),
+        "bool.clamp_(float)": lambda: b.clamp_(max=0.5),
+        "i64+2**64": lambda: i64 + 2**64,
+        "i64-2**64": lambda: i64 - 2**64,
+    }
+
+
+@pytest.mark.parametrize("case", list(_promotion_errors(torch)))
+def test_promotion_errors_match_torch(case):
+    with pytest.raises(Exception) as expected:
+        _promotion_errors(torch)[case]()
+    with pytest.raises(Exception) as got:
+        _promotion_errors(rg)[case]()
+    assert got.type is expected.type
+    assert str(got.value) == str(expected.value)
 
 
 @pytest.mark.parametrize(

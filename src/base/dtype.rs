@@ -86,3 +86,47 @@ mod tests {
         assert_eq!(F64.to_float(), F64);
     }
 }
+
+/// A Python number as PyTorch wraps it beside a tensor: its kind (bool, int, float) decides
+/// the result's dtype, and an integer keeps all 64 bits (never through `f64`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+}
+
+impl Scalar {
+    pub fn is_float(self) -> bool {
+        matches!(self, Scalar::Float(_))
+    }
+
+    pub fn to_f64(self) -> f64 {
+        match self {
+            Scalar::Bool(b) => b as u8 as f64,
+            Scalar::Int(i) => i as f64,
+            Scalar::Float(f) => f,
+        }
+    }
+
+    /// The dtype PyTorch gives the number alone (`torch.tensor(1)` is int64).
+    pub fn default_dtype(self) -> DType {
+        match self {
+            Scalar::Bool(_) => DType::Bool,
+            Scalar::Int(_) => DType::I64,
+            Scalar::Float(_) => DType::F32,
+        }
+    }
+
+    /// The dtype of a 0-d tensor of this number beside a tensor of `like` (PyTorch's
+    /// "wrapped number" rule: the tensor's dtype wins unless the number is of a higher
+    /// category — bool < integer < floating — which then gives its default dtype).
+    pub fn dtype_beside(self, like: DType) -> DType {
+        match (like, self) {
+            (like, _) if like.is_float() => like,
+            (_, Scalar::Float(_)) => DType::F32,
+            (DType::Bool, Scalar::Int(_)) => DType::I64,
+            (like, _) => like,
+        }
+    }
+}

@@ -3,7 +3,7 @@
 use super::{constant, nothing, record, reduce::sum_to, Grads};
 use crate::autograd::{SavedVar, Var};
 use crate::error::Result;
-use crate::tensor::{BinaryOp, CompareOp, Shape, Tensor};
+use crate::tensor::{BinaryOp, CompareOp, Scalar, Shape, Tensor};
 
 /// `Some(f())` when the input wants a gradient.
 pub(crate) fn need(wanted: bool, f: impl FnOnce() -> Result<Var>) -> Result<Option<Var>> {
@@ -170,9 +170,10 @@ pub fn pow_scalar(x: &Var, p: f64) -> Result<Var> {
     }))
 }
 
-/// `base ** x` for a scalar base.
-pub fn rpow_scalar(base: f64, x: &Var) -> Result<Var> {
-    let b = Tensor::scalar(base, x.dtype().to_float());
+/// `base ** x` for a scalar base (an int base with an integer tensor stays int64).
+pub fn rpow_scalar(base: Scalar, x: &Var) -> Result<Var> {
+    let b = Tensor::from_scalar(base, base.dtype_beside(x.dtype()));
+    let base = base.to_f64();
     let out = b.binary(BinaryOp::Pow, &x.tensor())?;
     let saved = |o: &Tensor| vec![SavedVar::output(&constant(o.clone()))];
     Ok(record(out, &[x], "PowBackward2", saved, move |g, s, _| {

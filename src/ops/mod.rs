@@ -25,7 +25,7 @@ pub use unary::*;
 use crate::autograd::arena::EdgeTarget;
 use crate::autograd::{is_grad_enabled, Backward, Edges, NodeRef, SavedVar, Var};
 use crate::error::Result;
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{DType, Scalar, Tensor};
 
 /// Gradients for each input, as a backward formula returns them.
 pub type Grads = Vec<Option<Var>>;
@@ -94,19 +94,8 @@ pub fn constant(tensor: Tensor) -> Var {
     Var::new(tensor, false)
 }
 
-/// A 0-d constant for a Python scalar next to a tensor of `like`: PyTorch's "wrapped
-/// number" rule keeps the tensor's dtype unless the scalar is a float and the tensor is not.
-pub fn scalar_like(value: f64, is_float: bool, like: DType) -> Var {
-    let dtype = match (like.is_float(), is_float) {
-        (true, _) => like,
-        (false, true) => DType::F32,
-        (false, false) => {
-            if like == DType::Bool {
-                DType::I64
-            } else {
-                like
-            }
-        }
-    };
-    constant(Tensor::scalar(value, dtype))
+/// A 0-d constant for a Python number next to a tensor of `like` (PyTorch's "wrapped
+/// number" rule, [`Scalar::dtype_beside`]).
+pub fn scalar_like(value: Scalar, like: DType) -> Var {
+    constant(Tensor::from_scalar(value, value.dtype_beside(like)))
 }

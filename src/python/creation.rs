@@ -7,13 +7,14 @@ use pyo3::wrap_pyfunction;
 use super::convert;
 use super::gil::{self, Work};
 use super::tensor::{tensor_list, PyTensor};
-use super::types::{check_device, parse_dtype};
+use super::types::{check_device, parse_dtype, py_scalar};
 use crate::autograd::{self, Var};
 use crate::backend::cpu::random;
 use crate::backend::cuda;
 use crate::ops;
 use crate::tensor::Device;
 use crate::tensor::{DType, Tensor};
+use pyo3::exceptions::PyTypeError;
 
 /// Fails with a Python error (instead of aborting) when `n` elements of `bytes` each cannot
 /// be allocated.
@@ -431,12 +432,16 @@ fn where_(
         if let Ok(t) = o.cast::<PyTensor>() {
             return Ok(t.get().var.clone());
         }
-        let is_float = o.is_instance_of::<PyFloat>();
-        Ok(ops::scalar_like(
-            o.extract::<f64>()?,
-            is_float,
-            like.unwrap_or(if is_float { DType::F32 } else { DType::I64 }),
-        ))
+        let Some(s) = py_scalar(o)? else {
+            return Err(PyTypeError::new_err(format!(
+                "where(): argument 'other' must be Tensor or Number, not {}",
+                o.get_type().name()?
+            )));
+        };
+        Ok(match like {
+            Some(like) => ops::scalar_like(s, like),
+            None => ops::constant(Tensor::from_scalar(s, s.default_dtype())),
+        })
     };
     let a_like = other.cast::<PyTensor>().ok().map(|t| t.get().var.dtype());
     let a = as_var(input, a_like)?;

@@ -20,7 +20,9 @@ mod node;
 pub mod tensor;
 mod types;
 
-use pyo3::exceptions::{PyIndexError, PyMemoryError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyIndexError, PyMemoryError, PyNotImplementedError, PyRuntimeError, PyTypeError, PyValueError,
+};
 use pyo3::prelude::*;
 
 use crate::error::Error;
@@ -33,6 +35,7 @@ impl From<Error> for PyErr {
             Error::Type(m) => PyTypeError::new_err(m),
             Error::Value(m) => PyValueError::new_err(m),
             Error::Memory(m) => PyMemoryError::new_err(m),
+            Error::NotImplemented(m) => PyNotImplementedError::new_err(m),
             Error::Foreign(payload, m) => match payload.downcast_ref::<PyErr>() {
                 Some(err) => Python::attach(|py| err.clone_ref(py)),
                 None => PyRuntimeError::new_err(m),

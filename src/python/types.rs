@@ -1,11 +1,12 @@
 //! `rustgrad.dtype` and `rustgrad.device`.
 
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{PyOverflowError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyFloat, PyInt};
 
 use crate::backend::cuda;
-use crate::tensor::{DType, Device};
+use crate::tensor::{DType, Device, Scalar};
 
 /// An element type; one object each: ``float32``, ``float64``, ``int64``, ``bool_``.
 ///
@@ -243,5 +244,39 @@ pub fn check_device(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Device>> 
     match obj {
         Some(o) if !o.is_none() => resolve_device(o).map(Some),
         _ => Ok(None),
+    }
+}
+
+/// A Python number (bool, int or float; NumPy's float64 is a float) as a [`Scalar`], `None`
+/// for anything else. An int outside int64 raises OverflowError, as PyTorch does, rather
+/// than wrapping or rounding.
+pub fn py_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
+    if obj.is_instance_of::<PyBool>() {
+        return Ok(Some(Scalar::Bool(obj.extract::<bool>()?)));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        return match obj.extract::<i64>() {
+            Ok(i) => Ok(Some(Scalar::Int(i))),
+            Err(_) => Err(PyOverflowError::new_err("int too big to convert")),
+        };
+    }
+    if obj.is_instance_of::<PyFloat>() {
+        return Ok(Some(Scalar::Float(obj.extract::<f64>()?)));
+    }
+    Ok(None)
+}
+
+/// A number argument (`alpha=`, clamp's bounds): `None` when absent or None, TypeError for
+/// anything but a bool, int or float.
+pub fn number_arg(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<Scalar>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    match py_scalar(obj)? {
+        Some(s) => Ok(Some(s)),
+        None => Err(PyTypeError::new_err(format!(
+            "{name} must be a number, not {}",
+            obj.get_type().name()?
+        ))),
     }
 }

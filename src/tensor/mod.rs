@@ -12,7 +12,7 @@ pub use crate::backend::{ActivationBackward, BinaryOp, CompareOp, UnaryArgs, Una
 use crate::bail;
 use crate::base::layout::shape_str;
 pub use crate::base::{device, dtype, layout};
-pub use crate::base::{DType, Device, Layout, Shape};
+pub use crate::base::{DType, Device, Layout, Scalar, Shape};
 use crate::error::{Error, Result};
 use storage::{Buffer, Memory, Storage};
 
@@ -119,6 +119,15 @@ impl Tensor {
 
     pub fn scalar(value: f64, dtype: DType) -> Tensor {
         dispatch!(dtype, T => Tensor::from_vec(vec![T::from_f64(value)], &[]))
+    }
+
+    /// A 0-d tensor of `dtype` holding a Python number (an integer stored as int64 exactly).
+    pub fn from_scalar(value: Scalar, dtype: DType) -> Tensor {
+        match (value, dtype) {
+            (Scalar::Int(i), DType::I64) => Tensor::from_vec(vec![i], &[]),
+            (Scalar::Int(i), DType::Bool) => Tensor::from_vec(vec![i != 0], &[]),
+            _ => Tensor::scalar(value.to_f64(), dtype),
+        }
     }
 
     /// Values given as `f64` (as Python hands them over), stored as `dtype`.
@@ -317,20 +326,29 @@ impl Tensor {
         }
     }
 
-    /// The dtype `self op other` computes in.
-    pub fn result_dtype(&self, op: BinaryOp, other: &Tensor) -> DType {
+    /// The dtype of `self op other`, with PyTorch's rules for bool operands: `+`, `*`,
+    /// maximum and minimum of two bools stay bool (or, and, or, and), `/` is float, `-` and
+    /// `**` have no bool kernel.
+    pub fn result_dtype(&self, op: BinaryOp, other: &Tensor) -> Result<DType> {
         let t = self.promote_with(other);
-        match (op, t) {
+        Ok(match (op, t) {
             (BinaryOp::Div, DType::I64 | DType::Bool) => DType::F32,
-            (_, DType::Bool) if op != BinaryOp::Maximum && op != BinaryOp::Minimum => DType::I64,
+            (BinaryOp::Sub, DType::Bool) => bail!(
+                Runtime,
+                "Subtraction, the `-` operator, with two bool tensors is not supported. Use the \
+                 `^` or `logical_xor()` operator instead."
+            ),
+            (BinaryOp::Pow, DType::Bool) => {
+                bail!(NotImplemented, "\"pow\" not implemented for 'Bool'")
+            }
             _ => t,
-        }
+        })
     }
 
     pub fn binary(&self, op: BinaryOp, other: &Tensor) -> Result<Tensor> {
         let shape = layout::broadcast_shapes(self.shape(), other.shape())?;
         common_device(&[self, other])?;
-        let dtype = self.result_dtype(op, other);
+        let dtype = self.result_dtype(op, other)?;
         // Bool operands (max/min of masks) compute as int64 and convert back.
         let calc = numeric(dtype);
         // Borrow operands that already have the dtype (a clone copies the layout).

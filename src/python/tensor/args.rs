@@ -3,13 +3,16 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyFloat, PyInt, PySequence, PyTuple};
+use pyo3::types::{PySequence, PyTuple};
 
 use super::{Obj, PyTensor};
 use crate::autograd::Var;
+use crate::bail;
 use crate::error::Result;
 use crate::ops::{self, scalar_like};
 use crate::python::convert;
+use crate::python::types::py_scalar;
+use crate::tensor::{DType, Scalar, Tensor};
 
 /// An object of a Python module, imported once.
 pub(super) fn cached<'py>(
@@ -27,17 +30,6 @@ static SIZE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 pub fn size_object<'py>(py: Python<'py>, shape: &[usize]) -> PyResult<Bound<'py, PyAny>> {
     let size = cached(py, &SIZE, "rustgrad._size", "Size")?;
     size.call1((PyTuple::new(py, shape)?,))
-}
-
-/// A Python scalar as (value, is_float), or `None` for anything else.
-pub(super) fn py_scalar(obj: &Obj<'_>) -> Option<(f64, bool)> {
-    if obj.is_instance_of::<PyBool>() || obj.is_instance_of::<PyInt>() {
-        return obj.extract::<f64>().ok().map(|v| (v, false));
-    }
-    if obj.is_instance_of::<PyFloat>() {
-        return obj.extract::<f64>().ok().map(|v| (v, true));
-    }
-    None
 }
 
 /// Reads a dim argument that may be an int, a sequence of ints, or None.
@@ -64,12 +56,23 @@ pub(super) fn shape_of(other: &Bound<'_, PyTensor>) -> Vec<i64> {
     other.get().var.shape().iter().map(|&d| d as i64).collect()
 }
 
-/// `other * alpha` for `add(other, alpha=...)` (a call into the core: run it under
-/// `gil::run`).
-pub(super) fn scaled(other: &Var, alpha: Option<f64>) -> Result<Var> {
+/// `other * alpha` for `me.add(other, alpha=...)`, with PyTorch's checks of alpha against
+/// the result's dtype (a call into the core: run it under `gil::run`).
+pub(super) fn scaled(me: &Var, other: &Var, alpha: Option<Scalar>) -> Result<Var> {
+    let Some(alpha) = alpha else {
+        return Ok(other.clone());
+    };
+    let result = me.tensor().promote_with(&other.tensor());
     match alpha {
-        None => Ok(other.clone()),
-        Some(a) => ops::mul(other, &scalar_like(a, true, other.dtype())),
+        Scalar::Float(_) if !result.is_float() => bail!(
+            Runtime,
+            "For integral input tensors, argument alpha must not be a floating point number."
+        ),
+        Scalar::Bool(_) if result != DType::Bool => {
+            bail!(Runtime, "Boolean alpha only supported for Boolean results.")
+        }
+        // Computed in the result's dtype, as PyTorch does (a bool result takes alpha as a bool).
+        _ => ops::mul(other, &ops::constant(Tensor::from_scalar(alpha, result))),
     }
 }
 
@@ -80,8 +83,8 @@ impl PyTensor {
         if let Ok(t) = other.cast::<PyTensor>() {
             return Ok(Some(t.get().var.clone()));
         }
-        if let Some((v, is_float)) = py_scalar(other) {
-            return Ok(Some(scalar_like(v, is_float, self.var.dtype())));
+        if let Some(s) = py_scalar(other)? {
+            return Ok(Some(scalar_like(s, self.var.dtype())));
         }
         if other.cast::<numpy::PyUntypedArray>().is_ok() {
             return Ok(Some(Var::new(

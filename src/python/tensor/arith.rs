@@ -5,12 +5,14 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
 
-use super::args::{py_scalar, scaled};
+use super::args::scaled;
 use super::{wrap, Obj, PyTensor};
 use crate::autograd::Var;
+use crate::bail;
 use crate::error::Result;
 use crate::ops::{self, scalar_like};
 use crate::python::gil::{self, Work};
+use crate::python::types::{number_arg, py_scalar};
 use crate::tensor::{CompareOp, DType, Tensor};
 
 /// A result the operator protocol hands to Python: a new tensor or `NotImplemented`.
@@ -101,10 +103,10 @@ pub(super) fn rsub(me: &PyTensor, py: Python<'_>, other: &Obj<'_>) -> Returned {
 
 /// `other / me`: a Python number divides as `number * (1 / me)`, as PyTorch records it.
 pub(super) fn rtruediv(me: &PyTensor, py: Python<'_>, other: &Obj<'_>) -> Returned {
-    if let Some((v, is_float)) = py_scalar(other) {
+    if let Some(v) = py_scalar(other)? {
         let r = me.op(py, |x| {
             let r = ops::reciprocal(x)?;
-            let s = scalar_like(v, is_float, r.dtype());
+            let s = scalar_like(v, r.dtype());
             ops::mul(&r, &s)
         });
         return returned(py, r);
@@ -114,13 +116,19 @@ pub(super) fn rtruediv(me: &PyTensor, py: Python<'_>, other: &Obj<'_>) -> Return
 
 /// `me ** exponent`.
 pub(super) fn pow(me: &PyTensor, py: Python<'_>, exponent: &Obj<'_>) -> Returned {
-    if let Some((p, is_float)) = py_scalar(exponent) {
+    if let Some(p) = py_scalar(exponent)? {
         let r = me.op(py, |x| {
-            if is_float && !x.dtype().is_float() {
+            if p.is_float() && !x.dtype().is_float() {
                 // An integer tensor to a float power computes in the default float type.
-                return ops::pow_scalar(&ops::to_dtype(x, DType::F32)?, p);
+                return ops::pow_scalar(&ops::to_dtype(x, DType::F32)?, p.to_f64());
             }
-            ops::pow_scalar(x, p)
+            if !x.dtype().is_float() && p.to_f64() < 0.0 {
+                bail!(
+                    Runtime,
+                    "Integers to negative integer powers are not allowed."
+                );
+            }
+            ops::pow_scalar(x, p.to_f64())
         });
         return returned(py, r);
     }
@@ -129,7 +137,7 @@ pub(super) fn pow(me: &PyTensor, py: Python<'_>, exponent: &Obj<'_>) -> Returned
 
 /// `base ** me`.
 pub(super) fn rpow(me: &PyTensor, py: Python<'_>, base: &Obj<'_>) -> Returned {
-    if let Some((b, _)) = py_scalar(base) {
+    if let Some(b) = py_scalar(base)? {
         return returned(py, me.op(py, |x| ops::rpow_scalar(b, x)));
     }
     binary(me, py, base, true, ops::pow)
@@ -156,24 +164,26 @@ pub(super) fn with_alpha(
     me: &PyTensor,
     py: Python<'_>,
     other: &Obj<'_>,
-    alpha: Option<f64>,
+    alpha: Option<&Obj<'_>>,
     f: fn(&Var, &Var) -> Result<Var>,
 ) -> PyResult<PyTensor> {
     let o = me.need_operand(other)?;
-    me.op2(py, &o, |a, o| f(a, &scaled(o, alpha)?))
+    let alpha = number_arg(alpha, "alpha")?;
+    me.op2(py, &o, |a, o| f(a, &scaled(a, o, alpha)?))
 }
 
 /// `me += alpha * other` and the like (`f` is one of `ops::add_`, ...); `me` back.
 pub(super) fn in_place<'py>(
     slf: &Bound<'py, PyTensor>,
     other: &Obj<'_>,
-    alpha: Option<f64>,
+    alpha: Option<&Obj<'_>>,
     f: fn(&Var, &Var) -> Result<()>,
 ) -> PyResult<Bound<'py, PyTensor>> {
     let me = slf.get();
     let o = me.need_operand(other)?;
+    let alpha = number_arg(alpha, "alpha")?;
     let v = &me.var;
-    gil::run(slf.py(), Work::of([v, &o]), || f(v, &scaled(&o, alpha)?))?;
+    gil::run(slf.py(), Work::of([v, &o]), || f(v, &scaled(v, &o, alpha)?))?;
     Ok(slf.clone())
 }
 
@@ -187,4 +197,53 @@ pub(super) fn fill<'py>(
         Err(_) => value.extract()?,
     };
     PyTensor::in_place(slf, |x| ops::fill_(x, v))
+}
+
+/// `clamp(min, max)`: an integer tensor with a float bound is clamped as float32, as in
+/// PyTorch (the bounds are not truncated).
+pub(super) fn clamp(
+    me: &PyTensor,
+    py: Python<'_>,
+    min: Option<&Obj<'_>>,
+    max: Option<&Obj<'_>>,
+) -> PyResult<PyTensor> {
+    let (lo, hi) = (number_arg(min, "min")?, number_arg(max, "max")?);
+    let float_bound = lo.is_some_and(|b| b.is_float()) || hi.is_some_and(|b| b.is_float());
+    let (lo, hi) = (lo.map(|b| b.to_f64()), hi.map(|b| b.to_f64()));
+    me.op(py, |x| {
+        if float_bound && !x.dtype().is_float() {
+            return ops::clamp(&ops::to_dtype(x, DType::F32)?, lo, hi);
+        }
+        ops::clamp(x, lo, hi)
+    })
+}
+
+/// `clamp_(min, max)`: the result type must fit the tensor (PyTorch's words name the C++
+/// type: a float bound into int64, any number bound into bool).
+pub(super) fn clamp_<'py>(
+    slf: &Bound<'py, PyTensor>,
+    min: Option<&Obj<'_>>,
+    max: Option<&Obj<'_>>,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let (lo, hi) = (number_arg(min, "min")?, number_arg(max, "max")?);
+    let dtype = slf.get().var.dtype();
+    let float_bound = lo.is_some_and(|b| b.is_float()) || hi.is_some_and(|b| b.is_float());
+    let result = match dtype {
+        DType::Bool if float_bound => Some("Float"),
+        DType::Bool if lo.is_some() || hi.is_some() => Some("Long"),
+        DType::I64 if float_bound => Some("Float"),
+        _ => None,
+    };
+    if let Some(result) = result {
+        let target = if dtype == DType::Bool {
+            "bool"
+        } else {
+            "long int"
+        };
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "result type {result} can't be cast to the desired output type {target}"
+        )));
+    }
+    let (lo, hi) = (lo.map(|b| b.to_f64()), hi.map(|b| b.to_f64()));
+    PyTensor::in_place(slf, |v| ops::clamp_(v, lo, hi))
 }

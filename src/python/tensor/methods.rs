@@ -397,13 +397,13 @@ impl PyTensor {
 
     /// ``self + alpha * other`` (broadcast shape).
     #[pyo3(signature = (other, alpha=None))]
-    fn add(&self, py: Python<'_>, other: &Obj<'_>, alpha: Option<f64>) -> PyResult<PyTensor> {
+    fn add(&self, py: Python<'_>, other: &Obj<'_>, alpha: Option<&Obj<'_>>) -> PyResult<PyTensor> {
         arith::with_alpha(self, py, other, alpha, ops::add)
     }
 
     /// ``self - alpha * other`` (broadcast shape).
     #[pyo3(signature = (other, alpha=None))]
-    fn sub(&self, py: Python<'_>, other: &Obj<'_>, alpha: Option<f64>) -> PyResult<PyTensor> {
+    fn sub(&self, py: Python<'_>, other: &Obj<'_>, alpha: Option<&Obj<'_>>) -> PyResult<PyTensor> {
         arith::with_alpha(self, py, other, alpha, ops::sub)
     }
 
@@ -501,14 +501,24 @@ impl PyTensor {
 
     /// Elementwise clip into ``[min, max]`` (same shape); either bound may be None.
     #[pyo3(signature = (min=None, max=None))]
-    fn clamp(&self, py: Python<'_>, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
-        self.op(py, |v| ops::clamp(v, min, max))
+    fn clamp(
+        &self,
+        py: Python<'_>,
+        min: Option<&Obj<'_>>,
+        max: Option<&Obj<'_>>,
+    ) -> PyResult<PyTensor> {
+        arith::clamp(self, py, min, max)
     }
 
     /// Alias of ``clamp``.
     #[pyo3(signature = (min=None, max=None))]
-    fn clip(&self, py: Python<'_>, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
-        self.op(py, |v| ops::clamp(v, min, max))
+    fn clip(
+        &self,
+        py: Python<'_>,
+        min: Option<&Obj<'_>>,
+        max: Option<&Obj<'_>>,
+    ) -> PyResult<PyTensor> {
+        arith::clamp(self, py, min, max)
     }
 
     // ----- logical operators on bool tensors ----------------------------------------------
@@ -773,7 +783,7 @@ impl PyTensor {
     fn add_<'py>(
         slf: &Bound<'py, Self>,
         other: &Obj<'py>,
-        alpha: Option<f64>,
+        alpha: Option<&Obj<'py>>,
     ) -> PyResult<Bound<'py, Self>> {
         arith::in_place(slf, other, alpha, ops::add_)
     }
@@ -783,7 +793,7 @@ impl PyTensor {
     fn sub_<'py>(
         slf: &Bound<'py, Self>,
         other: &Obj<'py>,
-        alpha: Option<f64>,
+        alpha: Option<&Obj<'py>>,
     ) -> PyResult<Bound<'py, Self>> {
         arith::in_place(slf, other, alpha, ops::sub_)
     }
@@ -825,10 +835,10 @@ impl PyTensor {
     #[pyo3(signature = (min=None, max=None))]
     fn clamp_<'py>(
         slf: &Bound<'py, Self>,
-        min: Option<f64>,
-        max: Option<f64>,
+        min: Option<&Obj<'py>>,
+        max: Option<&Obj<'py>>,
     ) -> PyResult<Bound<'py, Self>> {
-        Self::in_place(slf, |v| ops::clamp_(v, min, max))
+        arith::clamp_(slf, min, max)
     }
 
     fn __iadd__(slf: &Bound<'_, Self>, other: &Obj<'_>) -> PyResult<()> {
