@@ -1366,14 +1366,22 @@ OP_DB = [
     ),
     OpInfo(
         "maximum",
-        [method("maximum"), Variant("x.max(other)", lambda mod, x, y: x.max(y), ("Tensor.max",))],
+        [
+            method("maximum"),
+            function("maximum"),
+            Variant("x.max(other)", lambda mod, x, y: x.max(y), ("Tensor.max",)),
+        ],
         binary_samples(scalars=(), mixed=(), ties=True),
         dtypes=ALL,
         broadcasts=True,
     ),
     OpInfo(
         "minimum",
-        [method("minimum"), Variant("x.min(other)", lambda mod, x, y: x.min(y), ("Tensor.min",))],
+        [
+            method("minimum"),
+            function("minimum"),
+            Variant("x.min(other)", lambda mod, x, y: x.min(y), ("Tensor.min",)),
+        ],
         binary_samples(scalars=(), mixed=(), ties=True),
         dtypes=ALL,
         broadcasts=True,

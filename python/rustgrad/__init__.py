@@ -121,6 +121,16 @@ def cos(input: Tensor) -> Tensor:
     return input.cos()
 
 
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise maximum (broadcast shape; NaN wins), as ``input.maximum(other)``."""
+    return input.maximum(other)
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise minimum (broadcast shape; NaN wins), as ``input.minimum(other)``."""
+    return input.minimum(other)
+
+
 def sigmoid(input: Tensor) -> Tensor:
     """Elementwise ``1 / (1 + exp(-input))`` (same shape), as ``input.sigmoid()``."""
     return input.sigmoid()

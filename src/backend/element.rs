@@ -41,7 +41,7 @@ pub trait Num:
 
     #[inline]
     fn relu(self) -> Self {
-        if self > Self::ZERO {
+        if self > Self::ZERO || self.is_nan() {
             self
         } else {
             Self::ZERO

@@ -21,7 +21,8 @@ macro_rules! elementwise_ops {
                 Neg       "neg"     { v.negate() }         "rg_neg(v)";
                 Abs       "abs"     { v.abs() }            "rg_abs(v)";
                 Sign      "sign"    { v.sign() }           "v > (T)0 ? (T)1 : (v < (T)0 ? (T)-1 : v)";
-                Relu      "relu"    { v.relu() }           "v > (T)0 ? v : (T)0";
+                // NaN stays NaN (PyTorch's relu is clamp_min(0)).
+                Relu      "relu"    { v.relu() }           "(v > (T)0 || rg_isnan(v)) ? v : (T)0";
                 PowScalar "pow"     { v.pow_scalar(p) }    "rg_pow_scalar(v, p)";
                 Clamp     "clamp"   { v.clamp_to(lo, hi) } "rg_clamp(v, lo, hi)";
             }
@@ -58,7 +59,8 @@ macro_rules! elementwise_ops {
             // Activations' backward in one pass, from the incoming gradient `g` and the
             // activation's output `y` (floats).
             activation_backward |g, y| {
-                Threshold "threshold_backward" { if y > T::ZERO { g } else { T::ZERO } } "y > (T)0 ? g : (T)0";
+                // Zero where y <= 0, else g (so a NaN output passes its gradient, as in PyTorch).
+                Threshold "threshold_backward" { if y <= T::ZERO { T::ZERO } else { g } } "y <= (T)0 ? (T)0 : g";
                 Tanh      "tanh_backward"      { g * (T::ONE - y * y) }                  "g * ((T)1 - y * y)";
                 Sigmoid   "sigmoid_backward"   { g * (y * (T::ONE - y)) }                "g * (y * ((T)1 - y))";
             }

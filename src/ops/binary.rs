@@ -178,7 +178,15 @@ pub fn rpow_scalar(base: Scalar, x: &Var) -> Result<Var> {
     let saved = |o: &Tensor| vec![SavedVar::output(&constant(o.clone()))];
     Ok(record(out, &[x], "PowBackward2", saved, move |g, s, _| {
         let ln_base = constant(Tensor::scalar(base.ln(), s[0].dtype()));
-        Ok(vec![Some(mul(&mul(g, &s[0])?, &ln_base)?)])
+        let grad = mul(&mul(g, &s[0])?, &ln_base)?;
+        if base != 0.0 {
+            return Ok(vec![Some(grad)]);
+        }
+        // 0 ** x: PyTorch takes the gradient as 0 where x >= 0 (not 1 * -inf or 0 * -inf);
+        // x < 0 is where the output 0 ** x is inf.
+        let y = s[0].tensor();
+        let negative_x = y.compare(CompareOp::Gt, &Tensor::scalar(1.0, y.dtype()))?;
+        Ok(vec![Some(super::masked(&grad, negative_x)?)])
     }))
 }
 
@@ -200,16 +208,18 @@ fn select_by(a: &Var, b: &Var, op: BinaryOp, cmp: CompareOp, name: &'static str)
         name,
         saved,
         move |g, s, _| -> Result<Grads> {
+            // PyTorch's rule: ties split the gradient, the loser gets 0 (selected), and at a
+            // NaN, which compares neither way, both sides get it.
             let (at, bt) = (s[0].tensor(), s[1].tensor());
-            let dt = g.dtype();
-            let wins = at.compare(cmp, &bt)?.cast(dt);
-            let ties = at.compare(CompareOp::Eq, &bt)?.cast(dt);
-            let half = Tensor::scalar(0.5, dt);
-            let wa = wins?.binary(BinaryOp::Add, &ties?.binary(BinaryOp::Mul, &half)?)?;
-            let wb = Tensor::scalar(1.0, dt).binary(BinaryOp::Sub, &wa)?;
+            let half = mul(g, &constant(Tensor::scalar(0.5, g.dtype())))?;
+            let shared = where_(&constant(at.compare(CompareOp::Eq, &bt)?), &half, g)?;
+            let (a_wins, b_wins) = (at.compare(cmp, &bt)?, bt.compare(cmp, &at)?);
+            let a_loses = b_wins;
+            let b_loses = a_wins;
+            let zero = constant(Tensor::scalar(0.0, g.dtype()));
             Ok(vec![
-                Some(sum_to(&mul(g, &constant(wa))?, &sa)?),
-                Some(sum_to(&mul(g, &constant(wb))?, &sb)?),
+                Some(sum_to(&where_(&constant(a_loses), &zero, &shared)?, &sa)?),
+                Some(sum_to(&where_(&constant(b_loses), &zero, &shared)?, &sb)?),
             ])
         },
     ))

@@ -84,6 +84,14 @@ pub(crate) fn mark_view(out: Var, of: &Var) -> Var {
     out
 }
 
+/// `g` where `keep` (a bool tensor broadcasting with `g`) holds, else 0: a masked gradient
+/// selects rather than multiplies, so an inf or NaN where the mask is off does not leak
+/// (`inf * 0` is NaN), as in PyTorch.
+pub fn masked(g: &Var, keep: Tensor) -> Result<Var> {
+    let zero = constant(Tensor::scalar(0.0, g.dtype()));
+    where_(&constant(keep), g, &zero)
+}
+
 /// No saved variables.
 pub fn nothing(_: &Tensor) -> Vec<SavedVar> {
     Vec::new()

@@ -7,7 +7,7 @@ use crate::bail;
 use crate::error::Result;
 use crate::ops::{div, mul, sub};
 use crate::tensor::layout::wrap_dim;
-use crate::tensor::{CompareOp, DType, Tensor};
+use crate::tensor::{BinaryOp, CompareOp, DType, Tensor};
 
 /// Sums a broadcast gradient back down to `shape` (undoes NumPy broadcasting).
 pub fn sum_to(g: &Var, shape: &[usize]) -> Result<Var> {
@@ -180,14 +180,24 @@ pub fn extreme(x: &Var, max: bool) -> Result<Var> {
         name,
         saved,
         move |g, s, _| -> Result<Grads> {
-            let hits = s[0]
-                .tensor()
-                .compare(CompareOp::Eq, &s[1].tensor())?
-                .cast(g.dtype())?;
-            let count = hits.sum_dims(&(0..hits.ndim()).collect::<Vec<_>>(), false)?;
-            let weights = constant(hits.binary(crate::tensor::BinaryOp::Div, &count)?);
-            let spread = expand(g, &in_shape.iter().map(|&d| d as i64).collect::<Vec<_>>())?;
-            Ok(vec![Some(mul(&spread, &weights)?)])
+            // PyTorch's evenly_distribute_backward: the elements equal to the result share
+            // the gradient (NaN counts as equal to a NaN result); the others get 0, selected.
+            let (x, r) = (s[0].tensor(), s[1].tensor());
+            let both_nan = x
+                .compare(CompareOp::Ne, &x)?
+                .binary(BinaryOp::Minimum, &r.compare(CompareOp::Ne, &r)?)?;
+            let hits = x
+                .compare(CompareOp::Eq, &r)?
+                .binary(BinaryOp::Maximum, &both_nan)?;
+            let count = hits
+                .cast(g.dtype())?
+                .sum_dims(&(0..hits.ndim()).collect::<Vec<_>>(), false)?;
+            let share = div(g, &constant(count))?;
+            let spread = expand(
+                &share,
+                &in_shape.iter().map(|&d| d as i64).collect::<Vec<_>>(),
+            )?;
+            Ok(vec![Some(super::masked(&spread, hits)?)])
         },
     ))
 }
@@ -217,13 +227,14 @@ pub fn extreme_dim(x: &Var, dim: i64, keepdim: bool, max: bool) -> Result<(Var, 
             } else {
                 idx.clone()
             };
-            let one_hot = constant(Tensor::one_hot_along(&idx, d, n, g.dtype())?);
+            let chosen = Tensor::one_hot_along(&idx, d, n, DType::Bool)?;
             let g = if keepdim {
                 g.clone()
             } else {
                 unsqueeze(g, d as i64)?
             };
-            Ok(vec![Some(mul(&g, &one_hot)?)])
+            let full: Vec<i64> = chosen.shape().iter().map(|&d| d as i64).collect();
+            Ok(vec![Some(super::masked(&expand(&g, &full)?, chosen)?)])
         },
     );
     Ok((out, constant(indices)))

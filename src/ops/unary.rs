@@ -32,11 +32,33 @@ pub fn abs(x: &Var) -> Result<Var> {
         &[x],
         "AbsBackward0",
         saved_input(x),
-        |g, s, _| {
-            let sign = constant(s[0].tensor().unary(UnaryOp::Sign)?);
-            Ok(vec![Some(mul(g, &sign)?)])
-        },
+        |g, s, _| Ok(vec![Some(mul(g, &sgn(&s[0])?)?)]),
     ))
+}
+
+/// `x.sgn()` for abs's backward: -1, 0 or 1 (NaN stays NaN), recorded (`SgnBackward0`, a
+/// zero gradient) so that a gradient taken with `create_graph` stays part of the graph, as
+/// in PyTorch.
+fn sgn(x: &Var) -> Result<Var> {
+    let out = x.tensor().unary(UnaryOp::Sign)?;
+    Ok(record(
+        out,
+        &[x],
+        "SgnBackward0",
+        super::nothing,
+        |g, _, _| Ok(vec![Some(zeros_like(g)?)]),
+    ))
+}
+
+/// Zeros of `g`'s shape and dtype (a constant).
+fn zeros_like(g: &Var) -> Result<Var> {
+    let t = g.tensor();
+    Ok(constant(Tensor::full_on(
+        t.shape(),
+        0.0,
+        t.dtype(),
+        t.device(),
+    )?))
 }
 
 pub fn exp(x: &Var) -> Result<Var> {
@@ -133,7 +155,8 @@ pub fn relu(x: &Var) -> Result<Var> {
 }
 
 /// `g` where `y > 0`, else 0: ReLU's backward in one pass over memory (PyTorch's
-/// `threshold_backward`). Differentiable in `g`; `y` only selects, so it gets no gradient.
+/// `threshold_backward`). Differentiable in `g`; `y` only selects, so its gradient is zero
+/// (recorded, as PyTorch does, so that `create_graph` results stay in the graph).
 pub fn threshold_backward(g: &Var, y: &Var) -> Result<Var> {
     let out = g
         .tensor()
@@ -141,10 +164,15 @@ pub fn threshold_backward(g: &Var, y: &Var) -> Result<Var> {
     let saved = |_: &Tensor| vec![SavedVar::input(y)];
     Ok(record(
         out,
-        &[g],
+        &[g, y],
         "ThresholdBackwardBackward0",
         saved,
-        |gg, s, _| Ok(vec![Some(threshold_backward(gg, &s[0])?)]),
+        |gg, s, n| {
+            Ok(vec![
+                super::need(n[0], || threshold_backward(gg, &s[0]))?,
+                super::need(n[1], || zeros_like(gg))?,
+            ])
+        },
     ))
 }
 
@@ -220,7 +248,7 @@ pub fn clamp(x: &Var, min: Option<f64>, max: Option<f64>) -> Result<Var> {
                 let ok = t.compare(CompareOp::Le, &Tensor::scalar(hi, t.dtype()))?;
                 mask = Tensor::where_(&ok, &mask, &Tensor::scalar(0.0, DType::Bool))?;
             }
-            Ok(vec![Some(mul(g, &constant(mask.cast(g.dtype())?))?)])
+            Ok(vec![Some(super::masked(g, mask)?)])
         },
     ))
 }

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use super::index::index_select;
 use super::reduce::sum_to;
 use super::shape::reshape;
-use super::{constant, nothing, record, Grads};
+use super::{nothing, record, Grads};
 use crate::autograd::Var;
 use crate::error::Result;
 use crate::tensor::layout::numel;
-use crate::tensor::Tensor;
+use crate::tensor::{DType, Tensor};
 
 /// Records `out` = `prev` with `value` (broadcast to `region_shape`) written at the flat
 /// `positions`: the node PyTorch calls `CopySlices`.
@@ -31,12 +31,12 @@ pub(crate) fn copy_slices(
         nothing,
         move |g, _, nd| -> Result<Grads> {
             let gprev = super::need(nd[0], || {
-                let mut mask = vec![1.0f64; n];
+                let mut keep = vec![1.0f64; n];
                 for &p in positions.iter() {
-                    mask[p] = 0.0;
+                    keep[p] = 0.0;
                 }
-                let mask = Tensor::from_f64s(&mask, &shape, g.dtype());
-                super::mul(g, &constant(mask.to_device(g.tensor().device())?))
+                let keep = Tensor::from_f64s(&keep, &shape, DType::Bool);
+                super::masked(g, keep.to_device(g.tensor().device())?)
             })?;
             let gval = super::need(nd[1], || {
                 let flat = reshape(g, &[n as i64])?;

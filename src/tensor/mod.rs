@@ -472,7 +472,11 @@ impl Tensor {
     pub fn softmax(&self, dim: usize, log: bool) -> Result<Tensor> {
         let x = self.cast(self.dtype.to_float())?;
         if x.ndim() == 0 {
-            return Tensor::scalar_on(if log { 0.0 } else { 1.0 }, x.dtype, x.device());
+            // One row of one element (so NaN stays NaN, as in PyTorch).
+            let mut row = Layout::contiguous(&[1]);
+            row.offset = x.layout.offset;
+            let out = x.with_layout(row).softmax(0, log)?;
+            return Ok(out.with_layout(Layout::contiguous(&[])));
         }
         let (rows, outer) = x.rows_along(dim)?;
         let n = x.shape()[dim];
