@@ -397,3 +397,115 @@ def test_setitem_no_grad_tensor_with_grad_value():
     buf.sum().backward()
     assert_close(v.grad, 4.0)
     assert np.allclose(buf.detach().numpy(), [0.0, 4.0, 0.0])
+
+
+# ----- against PyTorch: what in-place writes do to other views, retained gradients and saves
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def _view_written_through_another_view(m):
+    # y is a view of the batched product's result; y[0] is another view of it.
+    a = m.tensor([[2.0]], requires_grad=True)
+    y = a @ m.tensor([[[1.0]], [[2.0]]])
+    y[0].add_(a)
+    y.sum().backward()
+    return [a.grad]
+
+
+def _view_zeroed_through_another_view(m):
+    w = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = m.tensor([1.0, 2.0]) @ w  # a squeezed view of the 2-d product
+    y[0].zero_()
+    y.sum().backward()
+    return [w.grad]
+
+
+def _view_sees_write_to_base(m):
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = x * 1
+    v = b[1:]
+    b.mul_(3)  # through the base: v must see the factor
+    (v * v).sum().backward()
+    return [x.grad]
+
+
+def _view_of_no_grad_base_gains_history(m):
+    x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = m.zeros(3)
+    v = b[:2]
+    b.add_(x)
+    v.sum().backward()
+    return [x.grad]
+
+
+def _retain_grad_then_inplace(m):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.mul_(3)
+    y.sum().backward()
+    return [y.grad, x.grad]
+
+
+def _no_save_of_partner_without_grad(m):
+    # x * scalar saves only the scalar: writing x afterwards is no error.
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    z = y * 3.0
+    y.add_(1)
+    z.sum().backward()
+    return [x.grad]
+
+
+def _linear_weight_written_under_no_grad(m):
+    lin = m.nn.Linear(3, 2)
+    y = lin(m.ones(4, 3)).sum()
+    with m.no_grad():
+        lin.weight.add_(1)
+    y.backward()
+    return [lin.bias.grad]
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        _view_written_through_another_view,
+        _view_zeroed_through_another_view,
+        _view_sees_write_to_base,
+        _view_of_no_grad_base_gains_history,
+        _retain_grad_then_inplace,
+        _no_save_of_partner_without_grad,
+        _linear_weight_written_under_no_grad,
+    ],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_inplace_gradients_match_torch(program):
+    torch = _torch()
+    for got, expected in zip(program(rg), program(torch)):
+        assert_close(got, expected.numpy())
+
+
+def test_stale_view_is_remade_from_its_base_as_torch_names_it():
+    torch = _torch()
+
+    def names(m):
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = x * 1
+        v = b[1:]
+        b.mul_(2)
+        return v.grad_fn.name(), v.grad_fn.next_functions[0][0].name()
+
+    assert names(rg) == names(torch)
+
+
+def test_saved_partner_still_checked_when_its_gradient_is_needed():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    w = rg.tensor([3.0, 4.0], requires_grad=True)
+    y = x * 1
+    z = y * w
+    y.add_(1)
+    with raises(RuntimeError, MODIFIED_MSG):
+        z.sum().backward()

@@ -70,9 +70,21 @@ pub enum SavedVar {
     /// The op's own output, saved without its `grad_fn` to avoid a reference cycle; it is
     /// re-attached to this node when unpacked under `create_graph`.
     Output { tensor: Tensor, version: u64 },
+    /// Not kept: only the gradient of an input that needs none would read it (so a later
+    /// in-place change of it is no error, as in PyTorch). Unpacks to a placeholder.
+    Skipped,
 }
 
 impl SavedVar {
+    /// `var` if `needed` (the formula that reads it will run), else [`SavedVar::Skipped`].
+    pub fn input_if(needed: bool, var: &Var) -> SavedVar {
+        if needed {
+            SavedVar::input(var)
+        } else {
+            SavedVar::Skipped
+        }
+    }
+
     pub fn input(var: &Var) -> SavedVar {
         let storage = var.tensor().storage().clone();
         SavedVar::Input {
@@ -92,6 +104,7 @@ impl SavedVar {
 
     fn unpack(&self, node: NodeId, node_name: &str, output_requires_grad: bool) -> Result<Var> {
         let (now, saved_version) = match self {
+            SavedVar::Skipped => return Ok(placeholder()),
             SavedVar::Input {
                 storage, version, ..
             } => (storage.version(), *version),
@@ -101,6 +114,7 @@ impl SavedVar {
             let description = match self {
                 SavedVar::Input { var, .. } => var.tensor().type_description(),
                 SavedVar::Output { tensor, .. } => tensor.type_description(),
+                SavedVar::Skipped => String::new(),
             };
             let which = match self {
                 SavedVar::Input { var, .. } => match var.grad_fn_name() {
@@ -108,6 +122,7 @@ impl SavedVar {
                     None => String::new(),
                 },
                 SavedVar::Output { .. } => format!(", which is output 0 of {node_name},"),
+                SavedVar::Skipped => String::new(),
             };
             return Err(Error::Runtime(format!(
                 "one of the variables needed for gradient computation has been modified by an \
@@ -120,6 +135,7 @@ impl SavedVar {
         }
         Ok(match self {
             SavedVar::Input { var, .. } => var.clone(),
+            SavedVar::Skipped => placeholder(),
             SavedVar::Output { tensor, .. } => {
                 if output_requires_grad && super::is_grad_enabled() {
                     Var::with_history(tensor.clone(), NodeRef::share(node))
@@ -129,6 +145,14 @@ impl SavedVar {
             }
         })
     }
+}
+
+/// What a skipped save unpacks to: one shared 0-d tensor (no formula reads it).
+fn placeholder() -> Var {
+    static PLACEHOLDER: std::sync::OnceLock<Var> = std::sync::OnceLock::new();
+    PLACEHOLDER
+        .get_or_init(|| Var::new(Tensor::scalar(0.0, DType::F32), false))
+        .clone()
 }
 
 struct NodeData {
@@ -349,6 +373,14 @@ pub fn retain_grad(id: NodeId, var: &Var) {
         if !n.retained.iter().any(|r| r.ptr_eq(&w)) {
             n.retained.push(w);
         }
+    }
+}
+
+/// Stops keeping `var`'s gradient at this node (its history moved to another node).
+pub fn unretain_grad(id: NodeId, var: &Var) {
+    if let Some(n) = ARENA.lock().get_mut(id) {
+        let w = var.downgrade();
+        n.retained.retain(|r| !r.ptr_eq(&w));
     }
 }
 

@@ -30,12 +30,22 @@ struct VarState {
     /// For a view: the variable whose storage it views (in-place ops on the view also
     /// rebase the base's history).
     base: Option<Var>,
+    /// For a view: makes it again from its base's current history (see [`Var::grad_fn`]).
+    replay: Option<ViewReplay>,
+    /// The storage's version when `grad_fn` was last set: a view whose storage has changed
+    /// since may have a stale history (another view, or the base, was written in place).
+    history_at: u64,
     /// Gradient hooks of a leaf (a non-leaf's hooks live on its `grad_fn` node).
     hooks: Vec<(u64, GradHook)>,
 }
 
 #[derive(Clone)]
 pub struct Var(Arc<VarInner>);
+
+/// Remakes a view from its base (`Some(view)` with a history through the base's current
+/// `grad_fn`), as PyTorch regenerates a view's `grad_fn` after an in-place change of its
+/// storage; `None` when the view cannot be remade.
+pub type ViewReplay = Arc<dyn Fn(&Var) -> Option<Var> + Send + Sync>;
 
 impl Var {
     /// A leaf.
@@ -48,6 +58,8 @@ impl Var {
                 grad: None,
                 retains_grad: false,
                 base: None,
+                replay: None,
+                history_at: 0,
                 hooks: Vec::new(),
             }),
             handle: Mutex::new(None),
@@ -64,6 +76,8 @@ impl Var {
                 grad: None,
                 retains_grad: false,
                 base: None,
+                replay: None,
+                history_at: 0,
                 hooks: Vec::new(),
             }),
             handle: Mutex::new(None),
@@ -99,8 +113,43 @@ impl Var {
     }
 
     pub fn requires_grad(&self) -> bool {
-        let s = self.0.state.lock();
+        let s = self.fresh_state();
         s.requires_grad || s.grad_fn.is_some()
+    }
+
+    /// The state, with a view's history first brought up to date: when its storage changed
+    /// since its `grad_fn` was set (an in-place write through the base or another view), the
+    /// view is remade from its base's current history (PyTorch's `AsStridedBackward0`), so
+    /// that gradients through it see the write.
+    fn fresh_state(&self) -> parking_lot::MutexGuard<'_, VarState> {
+        let s = self.0.state.lock();
+        let stale = match (&s.base, &s.replay) {
+            (Some(base), Some(replay)) if s.tensor.version() != s.history_at => {
+                Some((base.clone(), replay.clone(), s.tensor.version()))
+            }
+            _ => None,
+        };
+        let Some((base, replay, now)) = stale else {
+            return s;
+        };
+        drop(s); // the replay locks the base
+        let remade = if base.requires_grad() {
+            replay(&base).and_then(|v| v.grad_fn())
+        } else {
+            None
+        };
+        let mut s = self.0.state.lock();
+        if s.history_at != now {
+            if remade.is_some() {
+                let old = std::mem::replace(&mut s.grad_fn, remade);
+                s.history_at = now;
+                drop(s);
+                drop(old); // outside the lock
+                return self.0.state.lock();
+            }
+            s.history_at = now;
+        }
+        s
     }
 
     pub fn set_requires_grad(&self, requires_grad: bool) -> Result<()> {
@@ -127,21 +176,36 @@ impl Var {
     }
 
     pub fn is_leaf(&self) -> bool {
-        self.0.state.lock().grad_fn.is_none()
+        self.fresh_state().grad_fn.is_none()
     }
 
     pub fn grad_fn(&self) -> Option<NodeRef> {
-        self.0.state.lock().grad_fn.clone()
+        self.fresh_state().grad_fn.clone()
     }
 
     pub fn grad_fn_name(&self) -> Option<String> {
-        let id = self.0.state.lock().grad_fn.as_ref().map(|n| n.id())?;
+        let id = self.fresh_state().grad_fn.as_ref().map(|n| n.id())?;
         arena::node_name(id)
     }
 
-    /// Replaces the history (in-place ops rebase a variable onto their own node).
+    /// Replaces the history (in-place ops rebase a variable onto their own node). A retained
+    /// gradient follows the history: `.grad` is the gradient of the current value.
     pub fn set_grad_fn(&self, grad_fn: Option<NodeRef>) {
-        let old = std::mem::replace(&mut self.0.state.lock().grad_fn, grad_fn);
+        let (old, retained) = {
+            let mut s = self.0.state.lock();
+            s.history_at = s.tensor.version();
+            let new_id = grad_fn.as_ref().map(|n| n.id());
+            let old = std::mem::replace(&mut s.grad_fn, grad_fn);
+            (old, s.retains_grad.then_some(new_id))
+        };
+        if let Some(new_id) = retained {
+            if let Some(old) = &old {
+                arena::unretain_grad(old.id(), self);
+            }
+            if let Some(id) = new_id {
+                arena::retain_grad(id, self);
+            }
+        }
         drop(old); // outside the lock
     }
 
@@ -187,7 +251,7 @@ impl Var {
 
     /// Where this variable's gradient should flow, as an edge of a new node.
     pub fn edge(&self) -> Edge {
-        let s = self.0.state.lock();
+        let s = self.fresh_state();
         let dtype = s.tensor.dtype();
         let target = match &s.grad_fn {
             Some(node) => node.clone().into_edge_target(),
@@ -237,10 +301,14 @@ impl Var {
         self.0.state.lock().base.clone()
     }
 
-    /// Marks this variable as a view of `of` (or of `of`'s own base).
-    pub fn set_view_of(&self, of: &Var) {
+    /// Marks this variable as a view of `of` (or of `of`'s own base); `replay` remakes it
+    /// from that base when its history goes stale.
+    pub fn set_view_of(&self, of: &Var, replay: ViewReplay) {
         let base = of.view_base().unwrap_or_else(|| of.clone());
-        self.0.state.lock().base = Some(base);
+        let mut s = self.0.state.lock();
+        s.base = Some(base);
+        s.replay = Some(replay);
+        s.history_at = s.tensor.version();
     }
 
     /// Runs `f` on the binding layer's slot.

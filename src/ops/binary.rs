@@ -68,7 +68,14 @@ pub fn rsub_scalar(x: &Var, scalar: &Var) -> Result<Var> {
 
 pub fn mul(a: &Var, b: &Var) -> Result<Var> {
     let (out, sa, sb) = forward(BinaryOp::Mul, a, b)?;
-    let saved = |_: &Tensor| vec![SavedVar::input(a), SavedVar::input(b)];
+    // Each input's gradient reads only the other (PyTorch saves no more: a later in-place
+    // change of an input whose partner needs no gradient is no error).
+    let saved = |_: &Tensor| {
+        vec![
+            SavedVar::input_if(b.requires_grad(), a),
+            SavedVar::input_if(a.requires_grad(), b),
+        ]
+    };
     Ok(record(
         out,
         &[a, b],
@@ -85,7 +92,7 @@ pub fn mul(a: &Var, b: &Var) -> Result<Var> {
 
 pub fn div(a: &Var, b: &Var) -> Result<Var> {
     let (out, sa, sb) = forward(BinaryOp::Div, a, b)?;
-    let saved = |_: &Tensor| vec![SavedVar::input(a), SavedVar::input(b)];
+    let saved = |_: &Tensor| vec![SavedVar::input_if(b.requires_grad(), a), SavedVar::input(b)];
     Ok(record(
         out,
         &[a, b],

@@ -10,7 +10,13 @@ use crate::tensor::layout::{Shape, Strides};
 use crate::tensor::{Layout, Tensor};
 
 fn saved_both<'a>(a: &'a Var, b: &'a Var) -> impl FnOnce(&Tensor) -> Vec<SavedVar> + 'a {
-    move |_| vec![SavedVar::input(a), SavedVar::input(b)]
+    // Each input's gradient reads only the other (as PyTorch saves them).
+    move |_| {
+        vec![
+            SavedVar::input_if(b.requires_grad(), a),
+            SavedVar::input_if(a.requires_grad(), b),
+        ]
+    }
 }
 
 fn check_dtypes(a: &Var, b: &Var) -> Result<()> {

@@ -23,9 +23,11 @@ pub use shape::*;
 pub use unary::*;
 
 use crate::autograd::arena::EdgeTarget;
-use crate::autograd::{is_grad_enabled, Backward, Edges, NodeRef, SavedVar, Var};
+use crate::autograd::{
+    is_grad_enabled, Backward, Edges, GradModeGuard, NodeRef, SavedVar, Var, ViewReplay,
+};
 use crate::error::Result;
-use crate::tensor::{DType, Scalar, Tensor};
+use crate::tensor::{DType, Layout, Scalar, Tensor};
 
 /// Gradients for each input, as a backward formula returns them.
 pub type Grads = Vec<Option<Var>>;
@@ -76,10 +78,34 @@ where
 }
 
 /// Marks `out`, which shares `of`'s storage, as a view of it (while grad mode is on, so
-/// that in-place changes through the view reach `of`'s history).
+/// that in-place changes through the view reach `of`'s history, and changes through the
+/// base or another view reach the view's: it is then remade from the base as
+/// `AsStridedBackward0`, as in PyTorch).
 pub(crate) fn mark_view(out: Var, of: &Var) -> Var {
     if is_grad_enabled() {
-        out.set_view_of(of);
+        let t = out.tensor();
+        let (view, storage) = (t.layout().clone(), t.storage().clone());
+        let replay: ViewReplay = Arc::new(move |base: &Var| {
+            // The view's place in the storage, relative to a contiguous base (the usual
+            // base: an op's result) that still holds that storage; another is not remade.
+            let bt = base.tensor();
+            let at = bt.layout().clone();
+            if !Arc::ptr_eq(bt.storage(), &storage)
+                || !at.is_contiguous()
+                || view.offset < at.offset
+            {
+                return None;
+            }
+            let (view, base_offset) = (view.clone(), at.offset);
+            let f: shape::LayoutFn = Arc::new(move |l: &Layout| {
+                let mut v = view.clone();
+                v.offset = v.offset - base_offset + l.offset;
+                v
+            });
+            let _grad = GradModeGuard::new(true);
+            Some(shape::strided_view(base, "AsStridedBackward0", f))
+        });
+        out.set_view_of(of, replay);
     }
     out
 }
