@@ -1720,14 +1720,6 @@ OP_DB = [
                 samples=["1,0,1"],
             ),
             xfail(
-                ("parity",),
-                "rustgrad bug: writing a float tensor that requires grad into an int64/bool "
-                "tensor records CopySlices and gives the value a gradient; PyTorch casts and "
-                "records nothing",
-                ("int64", "bool"),
-                ["3x4,1,4#1", "3x4,1,4#2"],
-            ),
-            xfail(
                 ("parity_graph",),
                 "x[key] = v always records CopySlices; PyTorch records IndexPutBackward0 for "
                 "tensor and mask keys and CopyBackwards where the key selects the whole tensor",
@@ -1790,16 +1782,6 @@ OP_DB = [
         dtypes=ALL,
         inplace_variants=[method("copy_")],
         broadcasts=True,
-        expects=[
-            xfail(
-                ("parity",),
-                "rustgrad bug: copying a float tensor that requires grad into an int64/bool "
-                "tensor records CopyBackwards and gives the source a gradient; PyTorch casts "
-                "and records nothing",
-                ("int64", "bool"),
-                ["3x4,3x4#1", "3x4,3x4#2"],
-            )
-        ],
     ),
     # ----- nn.functional (composites of the ops above)
     OpInfo(

@@ -231,14 +231,19 @@ def sum(
     dtype: _DTypeArg | None = None,
 ) -> Tensor:
     """Sum over ``dim`` (int or tuple; all dims when None -> shape ``()``), reduced dims
-    dropped unless ``keepdim``; ``dtype`` casts the result. As ``input.sum(...)``."""
+    dropped unless ``keepdim``; ``dtype`` casts the input first. As ``input.sum(...)``."""
     return input.sum(dim, keepdim, dtype)
 
 
-def mean(input: Tensor, dim: _Dims | None = None, keepdim: _builtins.bool = False) -> Tensor:
+def mean(
+    input: Tensor,
+    dim: _Dims | None = None,
+    keepdim: _builtins.bool = False,
+    dtype: _DTypeArg | None = None,
+) -> Tensor:
     """Mean over ``dim`` (int or tuple; all dims when None -> shape ``()``) of a floating
-    tensor, as ``input.mean(...)``."""
-    return input.mean(dim, keepdim)
+    tensor (``dtype`` casts the input first), as ``input.mean(...)``."""
+    return input.mean(dim, keepdim, dtype)
 
 
 @_typing.overload

@@ -560,12 +560,17 @@ class Tensor:
         """Sum over ``dim`` (int or tuple; all dims when None -> shape ``()``).
 
         Reduced dims are dropped, or kept with size 1 when ``keepdim``. ``dtype`` casts the
-        result.
+        input first.
         """
 
-    def mean(self, dim: _Dims | None = None, keepdim: builtins.bool = False) -> Tensor:
+    def mean(
+        self,
+        dim: _Dims | None = None,
+        keepdim: builtins.bool = False,
+        dtype: _DTypeArg | None = None,
+    ) -> Tensor:
         """Mean over ``dim`` (int or tuple; all dims when None -> shape ``()``); floating
-        tensors only."""
+        tensors only (``dtype`` casts the input first, so integers can be averaged)."""
 
     @overload
     def max(self, dim: None = None, keepdim: builtins.bool = False) -> Tensor:

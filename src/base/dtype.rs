@@ -96,6 +96,12 @@ pub enum Scalar {
     Float(f64),
 }
 
+impl From<f64> for Scalar {
+    fn from(v: f64) -> Scalar {
+        Scalar::Float(v)
+    }
+}
+
 impl Scalar {
     pub fn is_float(self) -> bool {
         matches!(self, Scalar::Float(_))

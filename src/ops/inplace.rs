@@ -10,7 +10,7 @@ use crate::autograd::{is_grad_enabled, GradModeGuard, Var};
 use crate::bail;
 use crate::error::Result;
 use crate::tensor::layout::shape_str;
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{DType, Scalar, Tensor};
 
 /// Runs `compute(prev, others)`, where `prev` stands for `x`'s current value and history,
 /// and makes its result `x`'s new value and history. When `x` is a view, its base's history
@@ -38,7 +38,11 @@ pub fn rebase(
         }
     }
     let others: Vec<Var> = others.iter().map(|v| (*v).clone()).collect();
-    let recording = grad_mode && (x.requires_grad() || others.iter().any(|o| o.requires_grad()));
+    // An integer or bool tensor never has a gradient (copying a float that needs one into
+    // it, as PyTorch allows, records nothing).
+    let recording = grad_mode
+        && x.dtype().is_float()
+        && (x.requires_grad() || others.iter().any(|o| o.requires_grad()));
     let target = x.tensor();
     if target.layout().has_internal_overlap() {
         bail!(
@@ -128,7 +132,7 @@ fn overwrite(prev: &Var, out: Tensor, name: &'static str) -> Var {
     })
 }
 
-pub fn fill_(x: &Var, value: f64) -> Result<()> {
+pub fn fill_(x: &Var, value: Scalar) -> Result<()> {
     rebase(x, &[], |p, _| {
         let t = p.tensor();
         Ok(overwrite(

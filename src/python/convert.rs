@@ -12,62 +12,87 @@ use super::gil::{self, Work};
 use super::tensor::PyTensor;
 use crate::ops::IndexItem;
 use crate::tensor::storage::Buffer;
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{DType, Device, Scalar, Tensor};
 
-/// What kind of Python number was seen (decides the inferred dtype).
+/// What kind of number was seen (decides the inferred dtype, the highest wins): a NumPy
+/// float64 scalar gives float64, a Python float the default float32.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     Bool,
     Int,
     Float,
+    Double,
 }
 
-fn scalar_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<(f64, Kind)>> {
+/// A Python int as int64, or PyTorch's ValueError for one outside it.
+fn int64_of(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    obj.extract::<i64>()
+        .map_err(|_| PyValueError::new_err("Overflow when unpacking long long"))
+}
+
+fn scalar_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<(Scalar, Kind)>> {
     if obj.is_instance_of::<PyBool>() {
-        return Ok(Some((obj.extract::<bool>()? as u8 as f64, Kind::Bool)));
+        return Ok(Some((Scalar::Bool(obj.extract::<bool>()?), Kind::Bool)));
     }
     if obj.is_instance_of::<PyInt>() {
-        return Ok(Some((obj.extract::<f64>()?, Kind::Int)));
+        return Ok(Some((Scalar::Int(int64_of(obj)?), Kind::Int)));
+    }
+    // NumPy scalars and 0-d arrays keep their kind (np.float64 is also a Python float).
+    if let Ok(a) = obj.cast::<PyUntypedArray>() {
+        if a.ndim() == 0 {
+            return Ok(Some(numpy_scalar(obj, &a.dtype().to_string())?));
+        }
+        return Ok(None);
+    }
+    let np_generic = obj.py().import("numpy")?.getattr("generic")?;
+    if obj.is_instance(&np_generic)? {
+        let dtype = obj.getattr("dtype")?.str()?.to_string();
+        return Ok(Some(numpy_scalar(obj, &dtype)?));
     }
     if obj.is_instance_of::<PyFloat>() {
-        return Ok(Some((obj.extract::<f64>()?, Kind::Float)));
+        return Ok(Some((Scalar::Float(obj.extract::<f64>()?), Kind::Float)));
     }
     if let Ok(t) = obj.cast::<PyTensor>() {
         let t = t.get().var.tensor();
         if t.ndim() == 0 {
+            let host = gil::run(obj.py(), Work::default().tensor(&t), || {
+                t.to_device(Device::Cpu)
+            })?;
             let kind = match t.dtype() {
                 DType::Bool => Kind::Bool,
                 DType::I64 => Kind::Int,
-                _ => Kind::Float,
+                DType::F32 => Kind::Float,
+                DType::F64 => Kind::Double,
             };
-            let value = gil::run(obj.py(), Work::default().tensor(&t), || t.to_f64_vec())?[0];
-            return Ok(Some((value, kind)));
-        }
-        return Ok(None);
-    }
-    // NumPy scalars and other number-likes.
-    if let Ok(a) = obj.cast::<PyUntypedArray>() {
-        if a.ndim() == 0 {
-            let kind = dtype_kind(&a.dtype().to_string());
-            return Ok(Some((obj.call_method0("item")?.extract::<f64>()?, kind)));
+            return Ok(Some((host.scalar_value()?, kind)));
         }
         return Ok(None);
     }
     if obj.hasattr("__float__")? && !obj.hasattr("__len__")? {
         let name = obj.get_type().name()?.to_string();
-        let kind = if name.contains("int") {
-            Kind::Int
-        } else if name.contains("bool") {
-            Kind::Bool
-        } else {
-            Kind::Float
-        };
-        return Ok(Some((
-            obj.call_method0("__float__")?.extract::<f64>()?,
-            kind,
-        )));
+        if name.contains("bool") {
+            return Ok(Some((Scalar::Bool(obj.is_truthy()?), Kind::Bool)));
+        }
+        if name.contains("int") && obj.hasattr("__index__")? {
+            return Ok(Some((
+                Scalar::Int(int64_of(&obj.call_method0("__index__")?)?),
+                Kind::Int,
+            )));
+        }
+        let v = obj.call_method0("__float__")?.extract::<f64>()?;
+        return Ok(Some((Scalar::Float(v), Kind::Float)));
     }
     Ok(None)
+}
+
+/// A NumPy scalar of dtype `name` (its `.item()` is a Python bool, int or float).
+fn numpy_scalar(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<(Scalar, Kind)> {
+    let item = obj.call_method0("item")?;
+    Ok(match dtype_kind(name) {
+        Kind::Bool => (Scalar::Bool(item.extract::<bool>()?), Kind::Bool),
+        Kind::Int => (Scalar::Int(int64_of(&item)?), Kind::Int),
+        kind => (Scalar::Float(item.extract::<f64>()?), kind),
+    })
 }
 
 fn dtype_kind(name: &str) -> Kind {
@@ -75,6 +100,8 @@ fn dtype_kind(name: &str) -> Kind {
         Kind::Bool
     } else if name.contains("int") {
         Kind::Int
+    } else if name == "float64" {
+        Kind::Double
     } else {
         Kind::Float
     }
@@ -88,7 +115,7 @@ fn walk(
     obj: &Bound<'_, PyAny>,
     depth: usize,
     shape: &mut Vec<usize>,
-    out: &mut Vec<f64>,
+    out: &mut Vec<Scalar>,
     kind: &mut Kind,
 ) -> PyResult<()> {
     if depth > MAX_DIMS {
@@ -190,12 +217,13 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
         Kind::Bool => DType::Bool,
         Kind::Int => DType::I64,
         Kind::Float => DType::F32,
+        Kind::Double => DType::F64,
     };
-    Ok(Tensor::from_f64s(
+    Ok(Tensor::from_scalars(
         &values,
         &shape,
         dtype.unwrap_or(inferred),
-    ))
+    )?)
 }
 
 /// Copies a NumPy array (any strides) into a tensor, keeping its dtype where we have it.
@@ -321,6 +349,10 @@ pub fn tensor_to_nested<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py,
         })
     };
     if t.ndim() == 0 {
+        if dtype == DType::I64 {
+            // Exact (f64 loses precision past 2^53).
+            return Ok(t.to_vec::<i64>()?[0].into_pyobject(py)?.into_any());
+        }
         return to_py(values[0]);
     }
     // An empty tensor with huge outer dims would still need that many Python lists.

@@ -1,19 +1,19 @@
 //! Module-level functions: creation, grad mode, the engine entry points, device queries.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyFloat, PyTuple};
+use pyo3::types::PyTuple;
 use pyo3::wrap_pyfunction;
 
 use super::convert;
 use super::gil::{self, Work};
 use super::tensor::{tensor_list, PyTensor};
-use super::types::{check_device, parse_dtype, py_scalar};
+use super::types::{check_device, number, parse_dtype, py_scalar};
 use crate::autograd::{self, Var};
 use crate::backend::cpu::random;
 use crate::backend::cuda;
 use crate::ops;
 use crate::tensor::Device;
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{DType, Scalar, Tensor};
 use pyo3::exceptions::PyTypeError;
 
 /// Fails with a Python error (instead of aborting) when `n` elements of `bytes` each cannot
@@ -119,7 +119,7 @@ fn filled<'py>(
 fn full_on(
     py: Python<'_>,
     shape: &[usize],
-    value: f64,
+    value: impl Into<Scalar> + Send,
     dtype: DType,
     device: Device,
 ) -> PyResult<Tensor> {
@@ -170,15 +170,8 @@ fn full<'py>(
     let device = check_device(device)?;
     let args = PyTuple::new(size.py(), [size])?;
     let shape = convert::sizes(&args)?;
-    let value: f64 = fill_value.extract()?;
-    let inferred = if fill_value.is_instance_of::<pyo3::types::PyBool>() {
-        DType::Bool
-    } else if fill_value.is_instance_of::<PyFloat>() {
-        DType::F32
-    } else {
-        DType::I64
-    };
-    let dtype = parse_dtype(dtype)?.unwrap_or(inferred);
+    let value = number(fill_value, "fill_value")?;
+    let dtype = parse_dtype(dtype)?.unwrap_or(value.default_dtype());
     let device = device.unwrap_or(Device::Cpu);
     finish_leaf(
         py,
@@ -193,7 +186,7 @@ fn full<'py>(
 fn full_like<'py>(
     py: Python<'py>,
     input: &Bound<'_, PyTensor>,
-    fill_value: f64,
+    fill_value: &Bound<'_, PyAny>,
     dtype: Option<&Bound<'_, PyAny>>,
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
@@ -202,7 +195,8 @@ fn full_like<'py>(
     let dtype = parse_dtype(dtype)?.unwrap_or(src.dtype());
     let device = check_device(device)?.unwrap_or(src.device());
     // (`zeros_like` and `ones_like` are this in Python.)
-    let t = full_on(py, src.shape(), fill_value, dtype, device)?;
+    let value = number(fill_value, "fill_value")?;
+    let t = full_on(py, src.shape(), value, dtype, device)?;
     finish_leaf(py, t, requires_grad)
 }
 
@@ -222,29 +216,53 @@ fn arange<'py>(
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
     let device = check_device(device)?;
-    let is_float = |o: &Bound<'_, PyAny>| o.is_instance_of::<PyFloat>();
-    let any_float = is_float(start) || end.is_some_and(is_float) || step.is_some_and(is_float);
-    let (s, e) = match end {
-        Some(e) => (start.extract::<f64>()?, e.extract::<f64>()?),
-        None => (0.0, start.extract::<f64>()?),
+    let (start, end) = match end {
+        Some(e) => (number(start, "start")?, number(e, "end")?),
+        None => (Scalar::Int(0), number(start, "end")?),
     };
-    let st = match step {
-        Some(v) => v.extract::<f64>()?,
-        None => 1.0,
+    let step = match step {
+        Some(v) => number(v, "step")?,
+        None => Scalar::Int(1),
     };
-    if st == 0.0 {
+    let any_float = start.is_float() || end.is_float() || step.is_float();
+    let dtype = parse_dtype(dtype)?.unwrap_or(if any_float { DType::F32 } else { DType::I64 });
+    if step.to_f64() == 0.0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
             "step must be nonzero",
         ));
     }
-    if (e - s) * st < 0.0 {
+    if (end.to_f64() - start.to_f64()) * step.to_f64() < 0.0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
             "upper bound and larger bound inconsistent with step sign",
         ));
     }
+    if dtype == DType::I64 {
+        // As PyTorch: the bounds and step are taken as int64 first (arange(2.5) has 2
+        // elements), and the count and values are computed in integers.
+        let int = |v: Scalar| match v {
+            Scalar::Int(i) => Ok(i),
+            other => crate::tensor::float_to_int64(other.to_f64().trunc()),
+        };
+        let (s, e, st) = (int(start)?, int(end)?, int(step)?);
+        if st == 0 {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "step must be nonzero",
+            ));
+        }
+        let span = (e as i128 - s as i128 + st as i128 - st.signum() as i128) / st as i128;
+        let n = usize::try_from(span.max(0)).unwrap_or(usize::MAX);
+        check_alloc(n, 8)?;
+        let t = gil::run(py, Work::elements(n), || {
+            let values: Vec<i64> = (0..n as i128)
+                .map(|i| (s as i128 + i * st as i128) as i64)
+                .collect();
+            Tensor::from_vec(values, &[n])
+        });
+        return finish_leaf_on(py, t, device, requires_grad);
+    }
+    let (s, e, st) = (start.to_f64(), end.to_f64(), step.to_f64());
     let n = ((e - s) / st).ceil().max(0.0) as usize;
     check_alloc(n, 8)?;
-    let dtype = parse_dtype(dtype)?.unwrap_or(if any_float { DType::F32 } else { DType::I64 });
     let t = gil::run(py, Work::elements(n), || {
         let values: Vec<f64> = (0..n).map(|i| s + i as f64 * st).collect();
         Tensor::from_f64s(&values, &[n], dtype)

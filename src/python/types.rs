@@ -269,14 +269,17 @@ pub fn py_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
 /// A number argument (`alpha=`, clamp's bounds): `None` when absent or None, TypeError for
 /// anything but a bool, int or float.
 pub fn number_arg(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<Scalar>> {
-    let Some(obj) = obj.filter(|o| !o.is_none()) else {
-        return Ok(None);
-    };
-    match py_scalar(obj)? {
-        Some(s) => Ok(Some(s)),
-        None => Err(PyTypeError::new_err(format!(
-            "{name} must be a number, not {}",
-            obj.get_type().name()?
-        ))),
+    match obj.filter(|o| !o.is_none()) {
+        Some(obj) => number(obj, name).map(Some),
+        None => Ok(None),
     }
+}
+
+/// A required number argument (`fill_value`): TypeError for anything but a bool, int or
+/// float.
+pub fn number(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Scalar> {
+    py_scalar(obj)?.ok_or_else(|| match obj.get_type().name() {
+        Ok(t) => PyTypeError::new_err(format!("{name} must be a number, not {t}")),
+        Err(e) => e,
+    })
 }

@@ -40,6 +40,18 @@ pub fn common_device(tensors: &[&Tensor]) -> Result<Device> {
     Ok(found.unwrap_or(Device::Cpu))
 }
 
+/// `f` truncated to int64, or PyTorch's error when int64 cannot hold it.
+pub fn float_to_int64(f: f64) -> Result<i64> {
+    // 2^63 is exact in f64; every finite value in [-2^63, 2^63) truncates into range.
+    if f.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+        bail!(
+            Runtime,
+            "value cannot be converted to type int64 without overflow"
+        );
+    }
+    Ok(f as i64)
+}
+
 /// The dtype integer-only kernels compute a bool tensor in.
 fn numeric(d: DType) -> DType {
     if d == DType::Bool {
@@ -93,9 +105,15 @@ impl Tensor {
     }
 
     /// `value` everywhere, on `device`.
-    pub fn full_on(shape: &[usize], value: f64, dtype: DType, device: Device) -> Result<Tensor> {
+    pub fn full_on(
+        shape: &[usize],
+        value: impl Into<Scalar>,
+        dtype: DType,
+        device: Device,
+    ) -> Result<Tensor> {
+        let value = value.into();
         let t = Tensor::zeros_on(shape, dtype, device)?;
-        if value != 0.0 {
+        if value.to_f64() != 0.0 {
             t.fill_(value)?;
         }
         Ok(t)
@@ -216,6 +234,40 @@ impl Tensor {
             DType::F32 | DType::F64 => self.to_f64_vec()?.iter().any(|v| v.is_nan()),
             _ => false,
         })
+    }
+
+    /// The value of a one-element tensor (of any shape), exact for int64.
+    pub fn scalar_value(&self) -> Result<Scalar> {
+        if self.numel() != 1 {
+            bail!(
+                Runtime,
+                "a Tensor with {} elements cannot be converted to Scalar",
+                self.numel()
+            );
+        }
+        Ok(match self.dtype {
+            DType::I64 => Scalar::Int(self.to_vec::<i64>()?[0]),
+            DType::Bool => Scalar::Bool(self.to_vec::<i64>()?[0] != 0),
+            DType::F32 | DType::F64 => Scalar::Float(self.to_f64_vec()?[0]),
+        })
+    }
+
+    /// A tensor of `dtype` from Python numbers: integers exact; a float that int64 cannot
+    /// hold (NaN, inf, out of range) is PyTorch's error, not a saturated value.
+    pub fn from_scalars(values: &[Scalar], shape: &[usize], dtype: DType) -> Result<Tensor> {
+        if dtype != DType::I64 {
+            let v: Vec<f64> = values.iter().map(|v| v.to_f64()).collect();
+            return Ok(Tensor::from_f64s(&v, shape, dtype));
+        }
+        let ints = values
+            .iter()
+            .map(|&v| match v {
+                Scalar::Int(i) => Ok(i),
+                Scalar::Bool(b) => Ok(b as i64),
+                Scalar::Float(f) => float_to_int64(f),
+            })
+            .collect::<Result<Vec<i64>>>()?;
+        Ok(Tensor::from_vec(ints, shape))
     }
 
     pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
@@ -596,8 +648,17 @@ impl Tensor {
         self.storage.write().put(self.layout.offset, positions, &mv)
     }
 
-    pub fn fill_(&self, value: f64) -> Result<()> {
-        self.storage.write().fill(&self.layout, value)
+    pub fn fill_(&self, value: impl Into<Scalar>) -> Result<()> {
+        let value = value.into();
+        match value {
+            // An int64 that f64 cannot hold: written exactly, as a broadcast 0-d tensor.
+            Scalar::Int(i) if self.dtype == DType::I64 && i.unsigned_abs() > 1 << 53 => {
+                let one = Tensor::from_scalar(value, DType::I64).to_device(self.device())?;
+                let src = one.with_layout(one.layout.expand(self.shape())?);
+                self.copy_from(&src)
+            }
+            _ => self.storage.write().fill(&self.layout, value.to_f64()),
+        }
     }
 
     /// Adds `src` (in this view's shape and order) into the addressed elements; offsets that

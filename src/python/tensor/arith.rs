@@ -12,7 +12,7 @@ use crate::bail;
 use crate::error::Result;
 use crate::ops::{self, scalar_like};
 use crate::python::gil::{self, Work};
-use crate::python::types::{number_arg, py_scalar};
+use crate::python::types::{number, number_arg, py_scalar};
 use crate::tensor::{CompareOp, DType, Tensor};
 
 /// A result the operator protocol hands to Python: a new tensor or `NotImplemented`.
@@ -192,9 +192,9 @@ pub(super) fn fill<'py>(
     slf: &Bound<'py, PyTensor>,
     value: &Obj<'_>,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    let v: f64 = match value.cast::<PyTensor>() {
+    let v = match value.cast::<PyTensor>() {
         Ok(t) => super::interop::scalar_value(t.get(), slf.py())?,
-        Err(_) => value.extract()?,
+        Err(_) => number(value, "value")?,
     };
     PyTensor::in_place(slf, |x| ops::fill_(x, v))
 }

@@ -10,7 +10,7 @@ use crate::ops;
 use crate::python::convert;
 use crate::python::gil::{self, Work};
 use crate::python::types::{self, PyDType};
-use crate::tensor::{DType, Device, Layout, Tensor};
+use crate::tensor::{DType, Device, Layout, Scalar, Tensor};
 
 /// `Tensor(list)`, `Tensor(ndarray)` or `Tensor(*sizes)`: float32, like `torch.Tensor`.
 pub(super) fn construct(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
@@ -28,27 +28,31 @@ pub(super) fn construct(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<P
     Ok(PyTensor::wrap(Var::new(zeros, false)))
 }
 
-/// The value of a one-element tensor (any shape), read from the device if need be.
-pub(super) fn scalar_value(me: &PyTensor, py: Python<'_>) -> PyResult<f64> {
+/// The value of a one-element tensor (any shape), read from the device if need be; int64
+/// exact.
+pub(super) fn scalar_value(me: &PyTensor, py: Python<'_>) -> PyResult<Scalar> {
     let t = me.var.tensor();
-    if t.numel() != 1 {
-        return Err(PyRuntimeError::new_err(format!(
-            "a Tensor with {} elements cannot be converted to Scalar",
-            t.numel()
-        )));
-    }
     let work = Work::default().tensor(&t);
-    Ok(gil::run(py, work, || t.to_f64_vec())?[0])
+    Ok(gil::run(py, work, || t.scalar_value())?)
 }
 
 /// `float(t)` / `int(t)`: PyTorch raises ValueError for more than one element.
-pub(super) fn python_scalar(me: &PyTensor, py: Python<'_>) -> PyResult<f64> {
+pub(super) fn python_scalar(me: &PyTensor, py: Python<'_>) -> PyResult<Scalar> {
     if me.var.numel() != 1 {
         return Err(PyValueError::new_err(
             "only one element tensors can be converted to Python scalars",
         ));
     }
     scalar_value(me, py)
+}
+
+/// `int(t)`: an int64 tensor exactly; a float one truncated as Python's `int(float)` does.
+pub(super) fn python_int<'py>(me: &PyTensor, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    match python_scalar(me, py)? {
+        Scalar::Int(i) => Ok(i.into_pyobject(py)?.into_any()),
+        Scalar::Bool(b) => Ok((b as i64).into_pyobject(py)?.into_any()),
+        Scalar::Float(f) => py.get_type::<pyo3::types::PyInt>().call1((f,)),
+    }
 }
 
 /// `bool(t)`.
@@ -60,7 +64,7 @@ pub(super) fn truth(me: &PyTensor, py: Python<'_>) -> PyResult<bool> {
             if n == 0 { "no" } else { "more than one" }
         )));
     }
-    Ok(scalar_value(me, py)? != 0.0)
+    Ok(scalar_value(me, py)?.to_f64() != 0.0)
 }
 
 /// `operator.index(t)`: integer tensors of one element.
@@ -70,7 +74,10 @@ pub(super) fn index(me: &PyTensor, py: Python<'_>) -> PyResult<i64> {
             "only integer tensors of a single element can be converted to an index",
         ));
     }
-    Ok(scalar_value(me, py)? as i64)
+    Ok(match scalar_value(me, py)? {
+        Scalar::Int(i) => i,
+        other => other.to_f64() as i64,
+    })
 }
 
 /// `t.item()`: the Python bool, int or float of a one-element tensor.

@@ -287,10 +287,10 @@ impl PyTensor {
         interop::truth(self, py)
     }
     fn __float__(&self, py: Python<'_>) -> PyResult<f64> {
-        interop::python_scalar(self, py)
+        Ok(interop::python_scalar(self, py)?.to_f64())
     }
-    fn __int__(&self, py: Python<'_>) -> PyResult<i64> {
-        Ok(interop::python_scalar(self, py)? as i64)
+    fn __int__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        interop::python_int(self, py)
     }
     fn __index__(&self, py: Python<'_>) -> PyResult<i64> {
         interop::index(self, py)
@@ -606,7 +606,7 @@ impl PyTensor {
     /// Sum over ``dim`` (int or tuple; all dims when None -> shape ``()``).
     ///
     /// Reduced dims are dropped, or kept with size 1 when ``keepdim``. ``dtype`` casts the
-    /// result.
+    /// input first.
     #[pyo3(signature = (dim=None, keepdim=false, dtype=None))]
     fn sum(
         &self,
@@ -619,10 +619,16 @@ impl PyTensor {
     }
 
     /// Mean over ``dim`` (int or tuple; all dims when None -> shape ``()``); floating
-    /// tensors only.
-    #[pyo3(signature = (dim=None, keepdim=false))]
-    fn mean(&self, py: Python<'_>, dim: Option<&Obj<'_>>, keepdim: bool) -> PyResult<PyTensor> {
-        reduce::sum_or_mean(self, py, dim, keepdim, None, true)
+    /// tensors only (``dtype`` casts the input first, so integers can be averaged).
+    #[pyo3(signature = (dim=None, keepdim=false, dtype=None))]
+    fn mean(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Obj<'_>>,
+        keepdim: bool,
+        dtype: Option<&Obj<'_>>,
+    ) -> PyResult<PyTensor> {
+        reduce::sum_or_mean(self, py, dim, keepdim, dtype, true)
     }
 
     /// ``max()``: the largest element, shape ``()``. ``max(dim, keepdim=False)``: the named

@@ -25,22 +25,36 @@ pub(super) fn sum_or_mean(
     mean: bool,
 ) -> PyResult<PyTensor> {
     let dims = dims_arg(dim)?;
-    let r = me.op(py, |v| match dims {
-        None if mean => ops::mean(v),
-        None => ops::sum(v),
-        Some(ds) => {
-            let wrapped = ops::reduction_dims(Some(&ds), v.shape().len())?;
-            if mean {
-                ops::mean_dims(v, &wrapped, keepdim)
-            } else {
-                ops::sum_dims(v, &wrapped, keepdim)
+    // As PyTorch: the input is cast to `dtype` first (so `sum(dtype=int64)` of floats sums
+    // truncated values, and `mean(dtype=float64)` of ints is allowed).
+    let dtype = types::parse_dtype(dtype)?;
+    me.op(py, |v| {
+        let cast;
+        let v = match dtype {
+            Some(d) => {
+                cast = ops::to_dtype(v, d)?;
+                &cast
             }
+            None => v,
+        };
+        let r = match &dims {
+            None if mean => ops::mean(v),
+            None => ops::sum(v),
+            Some(ds) => {
+                let wrapped = ops::reduction_dims(Some(ds), v.shape().len())?;
+                if mean {
+                    ops::mean_dims(v, &wrapped, keepdim)
+                } else {
+                    ops::sum_dims(v, &wrapped, keepdim)
+                }
+            }
+        }?;
+        // A bool sum is counted in int64; `dtype=bool` wants it back as bool (any).
+        match dtype {
+            Some(d) if d != r.dtype() => ops::to_dtype(&r, d),
+            _ => Ok(r),
         }
-    })?;
-    match types::parse_dtype(dtype)? {
-        Some(d) => r.op(py, |v| ops::to_dtype(v, d)),
-        None => Ok(r),
-    }
+    })
 }
 
 /// `max()` / `min()`: the extreme element; `max(other)`: elementwise with a tensor;

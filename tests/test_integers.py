@@ -1,0 +1,62 @@
+"""Integers stay exact (never through float64), out-of-range values raise as in PyTorch, and
+integer-valued arguments keep PyTorch's dtypes. Compared with the reference PyTorch."""
+
+import math
+
+import numpy as np
+import pytest
+import rustgrad as rg
+
+torch = pytest.importorskip("torch")
+
+BIG = 2**53 + 1  # the first integer float64 cannot hold
+
+
+def _cases(m):
+    return {
+        "tensor(list)": lambda: m.tensor([BIG, -BIG]).tolist(),
+        "tensor(int)": lambda: m.tensor(BIG).item(),
+        "item": lambda: m.tensor([BIG]).item(),
+        "int()": lambda: int(m.tensor(BIG)),
+        "index": lambda: [0] * 3 + [m.tensor(BIG).__index__()],
+        "arithmetic": lambda: (m.tensor([2**62 + 1]) - 2**62).tolist(),
+        "comparison": lambda: (m.tensor([BIG]) == 2**53).tolist(),
+        "sum": lambda: m.tensor([2**53, 1]).sum().item(),
+        "max": lambda: m.tensor([BIG, 2**53]).max().item(),
+        "full": lambda: m.full((2,), BIG).tolist(),
+        "full_like": lambda: m.full_like(m.zeros(2, dtype=m.int64), BIG).tolist(),
+        "fill_": lambda: m.zeros(2, dtype=m.int64).fill_(BIG).tolist(),
+        "where": lambda: m.where(m.tensor([True, False]), BIG, 0).tolist(),
+        "int64 beyond 2**63": lambda: m.tensor([2**63]),
+        "int64 below -2**63": lambda: m.tensor([-(2**63) - 1]),
+        "nan into int64": lambda: m.tensor([math.nan], dtype=m.int64),
+        "inf into int64": lambda: m.tensor([math.inf], dtype=m.int64),
+        "float into int64 truncates": lambda: m.tensor([2.7, -2.7], dtype=m.int64).tolist(),
+        "numpy float64 elements": lambda: str(m.tensor([np.float64(1.5), 2.0]).dtype),
+        "numpy float32 elements": lambda: str(m.tensor([np.float32(1.5), 2.0]).dtype),
+        "numpy int64 elements": lambda: str(m.tensor([np.int64(3), 2]).dtype),
+        "numpy bool elements": lambda: str(m.tensor([np.bool_(True), False]).dtype),
+        "arange(2.5, int64)": lambda: m.arange(2.5, dtype=m.int64).tolist(),
+        "arange(-0.5, 3.5, int64)": lambda: m.arange(-0.5, 3.5, dtype=m.int64).tolist(),
+        "arange(10, 0, -3)": lambda: m.arange(10, 0, -3).tolist(),
+        "arange(0, 1, 0.3)": lambda: m.arange(0, 1, 0.3).tolist(),
+        "arange big": lambda: m.arange(BIG, BIG + 2).tolist(),
+        "sum(dtype=int64) casts first": lambda: m.tensor([1.5, 2.5]).sum(dtype=m.int64).item(),
+        "mean(dtype=float64) of ints": lambda: m.tensor([1, 2]).mean(dtype=m.float64).item(),
+        "copy_ into int64 records nothing": lambda: (
+            m.zeros(2, dtype=m.int64).copy_(m.tensor([1.5, 2.5], requires_grad=True)).requires_grad
+        ),
+    }
+
+
+def _outcome(f):
+    try:
+        r = f()
+    except Exception as e:  # noqa: BLE001 (the exception type and message are compared)
+        return type(e).__name__, str(e)
+    return r.replace("torch.", "").replace("rustgrad.", "") if isinstance(r, str) else r
+
+
+@pytest.mark.parametrize("case", list(_cases(torch)))
+def test_integers_match_torch(case):
+    assert _outcome(_cases(rg)[case]) == _outcome(_cases(torch)[case])
