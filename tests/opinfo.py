@@ -1529,15 +1529,6 @@ OP_DB = [
             [method(name), function(name)],
             max_min_samples,
             dtypes=ALL,
-            expects=[
-                xfail(
-                    ("parity_graph",),
-                    f"{name}(dim) of a 0-d tensor returns values without a grad_fn; PyTorch "
-                    f"records {name.capitalize()}Backward0",
-                    FLOATS,
-                    ["0d.off,dim=0"],
-                )
-            ],
         )
         for name in ("max", "min")
     ],
@@ -1687,13 +1678,6 @@ OP_DB = [
         expects=[
             xfail(
                 ("parity_graph",),
-                "x[()] and x[...] of a 0-d tensor return x itself; PyTorch returns an alias "
-                "(AliasBackward0)",
-                FLOATS,
-                ["0d,()", "0d.off,..."],
-            ),
-            xfail(
-                ("parity_graph",),
                 "bool-mask and paired tensor indices gather from a flattened view "
                 "(IndexBackward0 over ViewBackward0, or a ViewBackward0 on top); PyTorch's "
                 "IndexBackward0 takes the tensor itself",
@@ -1712,13 +1696,6 @@ OP_DB = [
         graph="name",
         graph_reason="PyTorch's views and expands of the value are its implementation detail",
         expects=[
-            xfail(
-                ("gradcheck", "gradgradcheck", "parity", "parity_graph", "inplace", "device"),
-                "rustgrad bug: x[0] = v for x of shape (1,) and v of shape (1,) raises "
-                '"value tensor of shape [1] cannot be broadcast to indexing result of shape '
-                "[]\"; PyTorch drops the value's leading size-1 dims",
-                samples=["1,0,1"],
-            ),
             xfail(
                 ("parity_graph",),
                 "x[key] = v always records CopySlices; PyTorch records IndexPutBackward0 for "

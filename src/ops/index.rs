@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::shape::{reshape, select, slice, unsqueeze};
+use super::shape::{reshape, select, slice, strided_view, unsqueeze, LayoutFn};
 use super::view::copy_slices;
 use super::{inplace::rebase, nothing, record};
 use crate::autograd::Var;
@@ -97,6 +97,8 @@ fn expand_ellipsis(items: &[IndexItem], ndim: usize) -> Result<Vec<IndexItem>> {
 
 /// `x[items]`.
 pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
+    // `x[:]` alone is a slice even when it keeps everything (PyTorch's SliceBackward0).
+    let bare_slice = matches!(items, [IndexItem::Slice(..)]);
     let items = expand_ellipsis(items, x.shape().len())?;
     let tensors = items
         .iter()
@@ -109,7 +111,7 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
     let mut dim = 0usize;
     // The input dimension an item refers to (error messages name it).
     let mut source_dim = 0usize;
-    for item in &items {
+    for (position, item) in items.iter().enumerate() {
         let shape = out.shape();
         source_dim += consumed(item);
         let src = source_dim.saturating_sub(1);
@@ -120,7 +122,7 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
             }
             IndexItem::Slice(a, b, s) => {
                 let (a, b, s) = slice_bounds(*a, *b, *s, shape[dim])?;
-                if !(a == 0 && b == shape[dim] && s == 1) {
+                if (bare_slice && position == 0) || !(a == 0 && b == shape[dim] && s == 1) {
                     out = slice(&out, dim, a, b, s)?;
                 }
                 dim += 1;
@@ -158,6 +160,11 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
                 dim += idx_shape.len();
             }
         }
+    }
+    if out.ptr_eq(x) {
+        // Nothing selected (`x[...]`, `x[:, :]`): a new view all the same, as in PyTorch.
+        let same: LayoutFn = Arc::new(|l: &Layout| l.clone());
+        return Ok(strided_view(x, "AliasBackward0", same));
     }
     Ok(out)
 }
@@ -324,6 +331,13 @@ pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
             .map(|p| p as usize)
             .collect(),
     );
+    // A value with more dims than the region loses its leading size-1 dims (PyTorch writes
+    // a [1, N] row into an [N] one).
+    let mut value = value.clone();
+    while value.shape().len() > region_shape.len() && value.shape()[0] == 1 {
+        value = super::shape::squeeze_named(&value, &[0], "SqueezeBackward1")?;
+    }
+    let value = &value;
     let vt = value.tensor();
     if crate::tensor::layout::broadcast_shapes(&region_shape, vt.shape())
         .map(|s| s.as_slice() != region_shape.as_slice())

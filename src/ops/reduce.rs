@@ -206,14 +206,16 @@ pub fn extreme(x: &Var, max: bool) -> Result<Var> {
 pub fn extreme_dim(x: &Var, dim: i64, keepdim: bool, max: bool) -> Result<(Var, Var)> {
     let t = x.tensor();
     let d = wrap_dim(dim, t.ndim())?;
+    let name = if max { "MaxBackward0" } else { "MinBackward0" };
     if t.ndim() == 0 {
-        return Ok((
-            x.clone(),
-            constant(Tensor::scalar_on(0.0, DType::I64, t.device())?),
-        ));
+        // The value itself, as a new tensor with the op's node (not `x`), and index 0.
+        let values = record(t.clone_data()?, &[x], name, nothing, |g, _, _| {
+            Ok(vec![Some(g.clone())])
+        });
+        let zero = constant(Tensor::scalar_on(0.0, DType::I64, t.device())?);
+        return Ok((values, zero));
     }
     let (values, indices) = t.extreme_dim(d, keepdim, max)?;
-    let name = if max { "MaxBackward0" } else { "MinBackward0" };
     let n = t.shape()[d];
     let idx = indices.clone();
     let out = record(

@@ -299,19 +299,26 @@ pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
         bail!(Value, "torch.cat(): expected a non-empty list of Tensors");
     }
     let ts: Vec<Tensor> = xs.iter().map(|v| v.tensor()).collect();
-    let first = &ts[0];
-    if first.ndim() == 0 {
+    if let Some(i) = ts.iter().position(|t| t.ndim() == 0) {
         bail!(
             Runtime,
-            "zero-dimensional tensor (at position 0) cannot be concatenated"
+            "zero-dimensional tensor (at position {}) cannot be concatenated",
+            i
         );
     }
+    // PyTorch's legacy rule: a 1-D empty tensor (shape [0]) is skipped next to others.
+    let legacy_empty = |t: &Tensor| t.shape() == [0];
+    let first = ts.iter().find(|t| !legacy_empty(t)).unwrap_or(&ts[0]);
+    let skipped = |t: &Tensor| legacy_empty(t) && !legacy_empty(first);
     let d = wrap_dim(dim, first.ndim())?;
     let dtype = ts
         .iter()
         .fold(first.dtype(), |acc, t| acc.promote(t.dtype()));
     let mut total = 0;
     for (i, t) in ts.iter().enumerate() {
+        if skipped(t) {
+            continue;
+        }
         if t.ndim() != first.ndim() {
             bail!(
                 Runtime,
@@ -339,13 +346,18 @@ pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
     shape[d] = total;
     let device = crate::tensor::common_device(&ts.iter().collect::<Vec<_>>())?;
     let out = Tensor::zeros_on(&shape, dtype, device)?;
+    // Each input's extent along `d`, None for a skipped one.
     let mut sizes = Vec::with_capacity(ts.len());
     let mut start = 0;
     for t in &ts {
+        if skipped(t) {
+            sizes.push(None);
+            continue;
+        }
         let len = t.shape()[d];
         out.with_layout(out.layout().slice(d, start, start + len, 1))
             .copy_from(t)?;
-        sizes.push(len);
+        sizes.push(Some(len));
         start += len;
     }
     let refs: Vec<&Var> = xs.iter().collect();
@@ -359,8 +371,19 @@ pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
             let mut grads = Vec::with_capacity(sizes.len());
             for (i, &len) in sizes.iter().enumerate() {
                 let s = start;
-                grads.push(super::need(n[i], || slice(g, d, s, s + len, 1))?);
-                start += len;
+                grads.push(match len {
+                    Some(len) => {
+                        start += len;
+                        super::need(n[i], || slice(g, d, s, s + len, 1))?
+                    }
+                    None => super::need(n[i], || {
+                        Ok(constant(Tensor::zeros_on(
+                            &[0],
+                            g.dtype(),
+                            g.tensor().device(),
+                        )?))
+                    })?,
+                });
             }
             Ok(grads)
         },

@@ -301,11 +301,8 @@ def cross_entropy(
         terms = logp * target
         if weight is not None:
             terms = terms * weight_b
-        loss = -terms.sum(class_dim)
-        if reduction == "mean":
-            batch = 1 if input.dim() == 1 else input.shape[0]
-            return loss.sum() / batch
-        return _reduce(loss, reduction)
+        # "mean" averages over every position (N and the extra dims), as PyTorch does.
+        return _reduce(-terms.sum(class_dim), reduction)
 
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
