@@ -364,6 +364,50 @@ def test_threads_build_and_backprop_own_graphs():
     assert errors == []
 
 
+def test_threads_accumulating_into_one_leaf_lose_no_update():
+    # Large enough that each backward runs with the GIL released, so the two threads'
+    # accumulations into w.grad really overlap.
+    w = rg.ones(200_000, requires_grad=True)
+    barrier = threading.Barrier(2)
+
+    def worker():
+        barrier.wait()
+        for _ in range(50):
+            (w * 2).sum().backward()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert w.grad.min().item() == 200.0 and w.grad.max().item() == 200.0
+
+
+def test_two_threads_backward_through_one_graph_once():
+    # Without retain_graph one of them must find the saved tensors freed, as in PyTorch.
+    for _ in range(5):
+        x = rg.ones(300_000, requires_grad=True)
+        y = (x * x).sum()
+        barrier = threading.Barrier(2)
+        errors = []
+
+        def worker(y=y, barrier=barrier, errors=errors):
+            barrier.wait()
+            try:
+                y.backward()
+            except RuntimeError as e:
+                errors.append(str(e))
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(errors) == 1
+        assert errors[0].startswith("Trying to backward through the graph a second time")
+        assert x.grad.max().item() == 2.0
+
+
 def test_threads_share_a_leaf():
     x = rg.tensor([1.0, 2.0, 3.0], dtype=rg.float64, requires_grad=True)
     errors = []

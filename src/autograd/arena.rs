@@ -422,16 +422,27 @@ pub struct NodeTask {
 }
 
 impl NodeTask {
-    pub fn load(id: NodeId) -> Option<NodeTask> {
-        let arena = ARENA.lock();
-        let n = arena.get(id)?;
+    /// Copies out what running node `id` needs. With `release` (a backward without
+    /// `retain_graph`), the saved tensors are taken out and the node marked released in the
+    /// same step, so that a second backward through it, even one running concurrently on
+    /// another thread, finds them gone and raises, as in PyTorch.
+    pub fn load(id: NodeId, release: bool) -> Option<NodeTask> {
+        let mut arena = ARENA.lock();
+        let n = arena.get_mut(id)?;
+        let released = n.released;
+        let saved = if release {
+            n.released = true;
+            std::mem::take(&mut n.saved)
+        } else {
+            n.saved.clone()
+        };
         Some(NodeTask {
             op: n.op.clone(),
             retained: n.retained.clone(),
             pre_hooks: n.pre_hooks.iter().map(|(_, h)| h.clone()).collect(),
             trace: n.trace.clone(),
-            saved: n.saved.clone(),
-            released: n.released,
+            saved,
+            released,
             had_saved: n.had_saved,
         })
     }
@@ -454,21 +465,6 @@ impl NodeTask {
             .map(|s| s.unpack(id, &name, requires_grad))
             .collect()
     }
-}
-
-/// Frees a node's saved tensors after backward (`retain_graph=False`).
-pub fn release_saved(id: NodeId) {
-    let saved = {
-        let mut arena = ARENA.lock();
-        match arena.get_mut(id) {
-            Some(n) => {
-                n.released = true;
-                std::mem::take(&mut n.saved)
-            }
-            None => return,
-        }
-    };
-    drop(saved); // outside the lock
 }
 
 #[cfg(test)]

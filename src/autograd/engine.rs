@@ -336,7 +336,7 @@ fn execute(
         };
         let runs = info.runs;
         let edges = std::mem::take(&mut info.edges);
-        let Some(task) = NodeTask::load(id) else {
+        let Some(task) = NodeTask::load(id, runs && !retain_graph) else {
             continue;
         };
         let grad = run_hooks(&task.pre_hooks, grad)?;
@@ -371,9 +371,7 @@ fn execute(
             check_for_nan(&task, &task.op.name(), &grads)?;
         }
         drop(saved);
-        if !retain_graph {
-            arena::release_saved(id);
-        }
+        drop(task); // (without retain_graph, the node's saved tensors go with it)
         let grads = grads.into_iter().chain(std::iter::repeat(None));
         for ((edge, g), &need) in edges.iter().zip(grads).zip(&needs) {
             if !need {
@@ -468,6 +466,16 @@ fn owned_grad(g: Var, create_graph: bool) -> Result<Var> {
     Ok(Var::new(g.tensor().clone_data()?, false))
 }
 
+/// Serialises `.grad += g` per leaf: two threads backpropagating into one leaf must not
+/// both read the old `.grad` and lose an update (PyTorch locks its AccumulateGrad too).
+/// Striped: leaves that share a stripe only wait for each other.
+fn leaf_lock(leaf: &Var) -> parking_lot::MutexGuard<'static, ()> {
+    const STRIPES: usize = 64;
+    static LOCKS: [parking_lot::Mutex<()>; STRIPES] =
+        [const { parking_lot::Mutex::new(()) }; STRIPES];
+    LOCKS[(leaf.key() / 64) % STRIPES].lock()
+}
+
 /// `leaf.grad += g` (out of place, so earlier references to `.grad` keep their values).
 fn accumulate_grad(leaf: &Var, g: Var, create_graph: bool) -> Result<()> {
     if g.shape() != leaf.shape() {
@@ -478,6 +486,7 @@ fn accumulate_grad(leaf: &Var, g: Var, create_graph: bool) -> Result<()> {
             shape_str(&leaf.shape())
         )));
     }
+    let _serial = leaf_lock(leaf);
     let updated = match leaf.grad() {
         None => owned_grad(g, create_graph)?,
         Some(old) => {
