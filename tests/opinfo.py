@@ -1328,15 +1328,6 @@ OP_DB = [
         dtypes=NUMERIC,
         samples=pow_samples,
         libm=True,
-        expects=[
-            xfail(
-                ("parity",),
-                "rustgrad bug: the gradient of a float64 exponent over an int64 base is "
-                "computed in float32 (about 1e-8 off); PyTorch computes it in float64",
-                ("int64",),
-                lambda s: [a.dtype for a in s.tensors()] == ["int64", "float64"],
-            )
-        ],
     ),
     _reflected_entry(
         "radd",

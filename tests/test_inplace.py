@@ -509,3 +509,28 @@ def test_saved_partner_still_checked_when_its_gradient_is_needed():
     y.add_(1)
     with raises(RuntimeError, MODIFIED_MSG):
         z.sum().backward()
+
+
+def test_writing_pow_result_in_place_is_caught_like_torch():
+    # pow(a, b) saves its result for b's gradient (as PyTorch), so filling it is caught.
+    a = rg.tensor(1.1, dtype=rg.float64)
+    b = rg.tensor(-2.33, dtype=rg.float64, requires_grad=True)
+    y = a**b
+    y.fill_(-3)
+    with raises(RuntimeError, MODIFIED_MSG):
+        (y * 1.5).sum().backward()
+
+
+def test_overwritten_value_gradient_is_a_constant_under_create_graph():
+    torch = _torch()
+
+    def grads(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1
+        y.fill_(0.5)
+        w = x * 1
+        w.copy_(m.tensor([3.0, 4.0]))
+        (g,) = m.autograd.grad(((y + w) * x).sum(), x, create_graph=True)
+        return g.requires_grad, g.tolist()
+
+    assert grads(rg) == grads(torch)

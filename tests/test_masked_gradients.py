@@ -92,6 +92,13 @@ VALUE_CASES = {
     "log_softmax of 0-d": lambda m: m.tensor(-3.0).log_softmax(0),
     "maximum(nan)": lambda m: m.maximum(m.tensor([NAN, 1.0]), m.tensor([0.0, NAN])),
     "max() of NaN": lambda m: m.tensor([1.0, NAN]).max(),
+    # PyTorch's special exponents: sqrt, rsqrt, reciprocal, square, cube (not pow's limits)
+    **{
+        f"pow({p}) at inf, 0 and -0": (
+            lambda m, p=p: m.tensor([-INF, INF, -2.0, 0.0, -0.0], dtype=m.float64).pow(p)
+        )
+        for p in (0.5, -0.5, -1.0, -2.0, 2.0, 3.0, 1.5)
+    },
 }
 
 

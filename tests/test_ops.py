@@ -228,6 +228,7 @@ TENSOR_NON_OPS = {
     "tolist": "conversion to lists",
     "numpy": "conversion to NumPy",
     "__array__": "conversion to NumPy",
+    "__array_priority__": "tells NumPy to defer to the tensor (test_parity_torch)",
     "__bool__": "conversion to a Python bool",
     "__float__": "conversion to a Python float",
     "__int__": "conversion to a Python int",

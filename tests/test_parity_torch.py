@@ -162,6 +162,15 @@ def _promotion_cases(mod, device="cpu"):
         "where(b,pybool,pybool)": lambda: mod.where(b, True, False),
         "where(b,pyfloat,pyint)": lambda: mod.where(b, 1.5, 0),
         "i64+bigint": lambda: i64 + (2**62 + 1),
+        # NumPy scalars are Python numbers to PyTorch (np.bool_ through __float__)
+        "i64*np.int64": lambda: i64 * np.int64(3),
+        "i64+np.float32": lambda: i64 + np.float32(1.5),
+        "f64+np.float32": lambda: f64 + np.float32(2),
+        "bool+np.bool_": lambda: b + np.bool_(True),
+        "np.float32+i64": lambda: np.float32(2) + i64,
+        "np.int64*i64": lambda: np.int64(3) * i64,
+        "where(b,i64,np.float32)": lambda: mod.where(b, i64, np.float32(2)),
+        "i64.clamp(np.float64)": lambda: i64.clamp(np.float64(0.5)),
     }
 
 

@@ -377,6 +377,7 @@ class Tensor:
         a CUDA tensor (copy it to the host with ``cpu()`` first; ``force`` copies it).
         """
 
+    __array_priority__: builtins.int
     def __array__(
         self, dtype: _NpDTypeLike | None = None, copy: builtins.bool | None = None
     ) -> NDArray[Any]:

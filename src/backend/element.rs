@@ -195,6 +195,20 @@ macro_rules! float {
             fn is_nan(self) -> bool {
                 <$t>::is_nan(self)
             }
+            /// PyTorch's special exponents (so `(-inf) ** 0.5` is NaN like its `sqrt`, not
+            /// `pow`'s inf), `powf` otherwise.
+            #[inline]
+            fn pow_scalar(self, e: Self) -> Self {
+                match e {
+                    2.0 => self * self,
+                    3.0 => self * self * self,
+                    0.5 => self.sqrt(),
+                    -0.5 => 1.0 / self.sqrt(),
+                    -1.0 => 1.0 / self,
+                    -2.0 => 1.0 / (self * self),
+                    _ => self.powf(e),
+                }
+            }
         }
         impl Float for $t {
             #[inline(always)]

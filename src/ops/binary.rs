@@ -129,14 +129,22 @@ pub fn reciprocal(x: &Var) -> Result<Var> {
 /// `a ** b` for two tensors.
 pub fn pow(a: &Var, b: &Var) -> Result<Var> {
     let (out, sa, sb) = forward(BinaryOp::Pow, a, b)?;
-    let saved = |_: &Tensor| vec![SavedVar::input(a), SavedVar::input(b)];
+    // As PyTorch: the exponent's gradient reads the result, so writing the result in place
+    // afterwards is caught at backward.
+    let saved = |o: &Tensor| {
+        vec![
+            SavedVar::input(a),
+            SavedVar::input(b),
+            SavedVar::output(&constant(o.clone())),
+        ]
+    };
     Ok(record(
         out,
         &[a, b],
         "PowBackward1",
         saved,
         move |g, s, n| -> Result<Grads> {
-            let (a, b) = (&s[0], &s[1]);
+            let (a, b, result) = (&s[0], &s[1], &s[2]);
             let ga = need(n[0], || {
                 // b * a^(b-1), taken as 0 where b == 0 (the limit PyTorch uses; avoids 0 * inf).
                 let one = constant(Tensor::scalar(1.0, b.dtype()));
@@ -146,11 +154,15 @@ pub fn pow(a: &Var, b: &Var) -> Result<Var> {
                 sum_to(&mul(g, &term)?, &sa)
             })?;
             let gb = need(n[1], || {
-                // g * a^b * log(a), taken as 0 where a == 0 (the limit PyTorch uses).
-                let zero = constant(Tensor::scalar(0.0, a.dtype()));
-                let at_zero = constant(a.tensor().compare(CompareOp::Eq, &zero.tensor())?);
-                let safe_a = where_(&at_zero, &constant(Tensor::scalar(1.0, a.dtype())), a)?;
-                let term = mul(&pow(a, b)?, &log(&safe_a)?)?;
+                // g * a^b * log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's limit).
+                let (at, bt) = (a.tensor(), b.tensor());
+                let zero_a = at.compare(CompareOp::Eq, &Tensor::scalar(0.0, at.dtype()))?;
+                let b_nonneg = bt.compare(CompareOp::Ge, &Tensor::scalar(0.0, bt.dtype()))?;
+                let limit = zero_a.binary(BinaryOp::Minimum, &b_nonneg)?;
+                let zero = constant(Tensor::scalar(0.0, g.dtype()));
+                // log in the result's dtype (an int64 base under a float64 exponent is f64).
+                let log_a = log(&super::to_dtype(a, result.dtype())?)?;
+                let term = where_(&constant(limit), &zero, &mul(result, &log_a)?)?;
                 sum_to(&mul(g, &term)?, &sb)
             })?;
             Ok(vec![ga, gb])
@@ -158,7 +170,6 @@ pub fn pow(a: &Var, b: &Var) -> Result<Var> {
     ))
 }
 
-/// `x ** p` for a scalar exponent.
 pub fn pow_scalar(x: &Var, p: f64) -> Result<Var> {
     let out = x.tensor().pow_scalar(p);
     let saved = |_: &Tensor| vec![SavedVar::input(x)];

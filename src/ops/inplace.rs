@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::view::{copy_slices, view_positions};
-use super::{constant, mul, nothing, record, reduce::sum_to};
+use super::{constant, nothing, record, reduce::sum_to, zeros_like};
 use crate::autograd::{is_grad_enabled, GradModeGuard, Var};
 use crate::bail;
 use crate::error::Result;
@@ -125,10 +125,7 @@ pub fn clamp_(x: &Var, min: Option<f64>, max: Option<f64>) -> Result<()> {
 /// A constant result whose node passes zero gradient to the old value.
 fn overwrite(prev: &Var, out: Tensor, name: &'static str) -> Var {
     record(out, &[prev], name, nothing, |g, _, _| {
-        Ok(vec![Some(mul(
-            g,
-            &constant(Tensor::scalar(0.0, g.dtype())),
-        )?)])
+        Ok(vec![Some(zeros_like(g)?)])
     })
 }
 
@@ -169,7 +166,7 @@ pub fn copy_(x: &Var, src: &Var) -> Result<()> {
             nothing,
             move |g, _, n| {
                 Ok(vec![
-                    super::need(n[0], || mul(g, &constant(Tensor::scalar(0.0, g.dtype()))))?,
+                    super::need(n[0], || zeros_like(g))?,
                     super::need(n[1], || sum_to(g, &src_shape))?,
                 ])
             },

@@ -118,6 +118,18 @@ pub fn masked(g: &Var, keep: Tensor) -> Result<Var> {
     where_(&constant(keep), g, &zero)
 }
 
+/// Zeros of `g`'s shape and dtype, as a constant: a gradient that is no function of anything
+/// (so under `create_graph` it does not require grad, as in PyTorch).
+pub(crate) fn zeros_like(g: &Var) -> Result<Var> {
+    let t = g.tensor();
+    Ok(constant(Tensor::full_on(
+        t.shape(),
+        0.0,
+        t.dtype(),
+        t.device(),
+    )?))
+}
+
 /// No saved variables.
 pub fn nothing(_: &Tensor) -> Vec<SavedVar> {
     Vec::new()

@@ -46,19 +46,8 @@ fn sgn(x: &Var) -> Result<Var> {
         &[x],
         "SgnBackward0",
         super::nothing,
-        |g, _, _| Ok(vec![Some(zeros_like(g)?)]),
+        |g, _, _| Ok(vec![Some(super::zeros_like(g)?)]),
     ))
-}
-
-/// Zeros of `g`'s shape and dtype (a constant).
-fn zeros_like(g: &Var) -> Result<Var> {
-    let t = g.tensor();
-    Ok(constant(Tensor::full_on(
-        t.shape(),
-        0.0,
-        t.dtype(),
-        t.device(),
-    )?))
 }
 
 pub fn exp(x: &Var) -> Result<Var> {
@@ -170,7 +159,7 @@ pub fn threshold_backward(g: &Var, y: &Var) -> Result<Var> {
         |gg, s, n| {
             Ok(vec![
                 super::need(n[0], || threshold_backward(gg, &s[0]))?,
-                super::need(n[1], || zeros_like(gg))?,
+                super::need(n[1], || super::zeros_like(gg))?,
             ])
         },
     ))

@@ -263,7 +263,32 @@ pub fn py_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
     if obj.is_instance_of::<PyFloat>() {
         return Ok(Some(Scalar::Float(obj.extract::<f64>()?)));
     }
-    Ok(None)
+    numpy_scalar(obj)
+}
+
+/// A NumPy scalar (`np.int64(3)`, `np.float32(1.5)`) as the Python number PyTorch takes it
+/// for: integers as ints, floats as floats, and `np.bool_` as a float (PyTorch reads it
+/// through `__float__`: `bool_tensor + np.bool_(True)` is float32).
+fn numpy_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<Scalar>> {
+    static GENERIC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let Ok(generic) = GENERIC.import(obj.py(), "numpy", "generic") else {
+        return Ok(None);
+    };
+    if !obj.is_instance(generic)? {
+        return Ok(None);
+    }
+    let kind: String = obj.getattr("dtype")?.getattr("kind")?.extract()?;
+    let item = obj.call_method0("item")?;
+    Ok(match kind.as_str() {
+        "i" | "u" => {
+            Some(Scalar::Int(item.extract::<i64>().map_err(|_| {
+                PyOverflowError::new_err("int too big to convert")
+            })?))
+        }
+        "b" => Some(Scalar::Float(item.extract::<bool>()? as u8 as f64)),
+        "f" => Some(Scalar::Float(item.extract::<f64>()?)),
+        _ => None,
+    })
 }
 
 /// A number argument (`alpha=`, clamp's bounds): `None` when absent or None, TypeError for

@@ -277,6 +277,13 @@ impl PyTensor {
         interop::array(self, py, dtype, copy)
     }
 
+    /// Above NumPy's arrays and scalars (1000, as PyTorch), so that ``np.float32(2) + t``
+    /// asks the tensor (a tensor result, PyTorch's promotion) rather than making an array.
+    #[classattr]
+    fn __array_priority__() -> i64 {
+        1000
+    }
+
     fn __len__(&self) -> PyResult<usize> {
         shape::leading_size(self, "len() of a 0-d tensor")
     }

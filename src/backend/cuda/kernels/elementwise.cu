@@ -40,8 +40,15 @@ template <typename T> __device__ __forceinline__ T rg_div(T x, T y) { return x /
 __device__ __forceinline__ i64 rg_div(i64 x, i64 y) { return y == 0 ? 0 : x / y; }
 template <typename T> __device__ __forceinline__ T rg_pow(T x, T y) { return pow(x, y); }
 __device__ __forceinline__ i64 rg_pow(i64 x, i64 y) { return int_pow(x, y); }
+// PyTorch's special exponents (as the CPU's `pow_scalar`), `pow` otherwise.
 template <typename T> __device__ __forceinline__ T rg_pow_scalar(T v, T p) {
-    return p == (T)2 ? v * v : pow(v, p);
+    if (p == (T)2) return v * v;
+    if (p == (T)3) return v * v * v;
+    if (p == (T)0.5) return sqrt(v);
+    if (p == (T)-0.5) return (T)1 / sqrt(v);
+    if (p == (T)-1) return (T)1 / v;
+    if (p == (T)-2) return (T)1 / (v * v);
+    return pow(v, p);
 }
 __device__ __forceinline__ i64 rg_pow_scalar(i64 v, i64 p) { return int_pow(v, p); }
 // `hi` wins when `lo > hi`; NaN stays NaN (as in PyTorch).
