@@ -1,0 +1,65 @@
+"""A fuzz campaign: ``python -m tests.fuzz --programs 20000 --seed 1 [--jobs 2]``.
+
+Prints each mismatch class (signature) with its count, whether it is a known bug (``known.py``)
+and a minimal reproducer (the shortest instance, already shrunk). ``--json FILE`` also writes
+every class with its reproducer's statements (the format ``known.py`` stores).
+"""
+
+import argparse
+import collections
+import concurrent.futures
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/
+
+from fuzz.known import KNOWN  # noqa: E402
+from fuzz.runner import reproducer, run_batch  # noqa: E402
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__)
+    ap.add_argument("--programs", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--start", type=int, default=0, help="first program index")
+    ap.add_argument("--jobs", type=int, default=1, help="child processes in parallel")
+    ap.add_argument("--chunk", type=int, default=250, help="programs per child batch")
+    ap.add_argument("--json", help="write the classes and reproducers to this file")
+    args = ap.parse_args(argv)
+
+    t0 = time.time()
+    stop = args.start + args.programs
+    chunks = [(s, min(s + args.chunk, stop)) for s in range(args.start, stop, args.chunk)]
+    results = []
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        futs = [pool.submit(run_batch, args.seed, a, b) for a, b in chunks]
+        for n, fut in enumerate(concurrent.futures.as_completed(futs), 1):
+            results.extend(fut.result())
+            print(f"[{n}/{len(chunks)} batches, {time.time() - t0:.0f}s, "
+                  f"{len(results)} mismatching programs]", file=sys.stderr, flush=True)
+
+    classes = collections.defaultdict(list)
+    for idx, sig, detail, stmts in results:
+        classes[sig].append((len(stmts), idx, detail, stmts))
+    known = {k.signature: k for k in KNOWN}
+    print(f"seed {args.seed}, programs {args.start}..{stop - 1}: {len(results)} mismatching "
+          f"programs in {len(classes)} classes ({time.time() - t0:.0f}s)\n")
+    out = []
+    for sig, items in sorted(classes.items(), key=lambda kv: -len(kv[1])):
+        _, idx, detail, stmts = min(items, key=lambda t: (t[0], t[1]))
+        k = known.get(sig)
+        label = f"known: {k.issue_class}" if k else "NOT IN known.py"
+        print(f"== {len(items):5d}  {sig}   [{label}]\n   (program {idx}: {detail})")
+        print("   " + reproducer(stmts).replace("\n", "\n   ") + "\n")
+        out.append({"signature": sig, "count": len(items), "program": idx, "detail": detail,
+                    "stmts": [s.to_json() for s in stmts]})
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
