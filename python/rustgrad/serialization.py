@@ -23,12 +23,20 @@ What :func:`save` accepts:
   kept as JSON in ``__metadata__["rustgrad.structure"]``. Dict keys may be strings or ints;
   tuples come back as tuples.
 
+The ``safetensors`` package writes and reads the files: its reader validates the header
+(offsets that cover the data exactly, without overlaps or holes; integer shapes that match the
+byte counts; a bounded header length) and memory-maps the file. A file that fails raises
+``ValueError`` naming the file, with safetensors' reason (a stream is read only as far as its
+header says). A flat state dict's order is kept in ``__metadata__["rustgrad.keys"]``
+(safetensors orders the header by dtype and name); files without it (those of rustgrad's own
+earlier writer, or of other tools) load in their header's order.
+
 Limits: tensors are written as independent copies (two tensors sharing storage load as two
 tensors; CUDA tensors are copied to the host and load on the CPU unless ``map_location`` says
 otherwise); ``requires_grad`` and the autograd graph are not saved (loaded tensors are leaves that
 do not require grad). :func:`load` also reads safetensors files written elsewhere with dtypes
-``F16``/``BF16`` (as float32), ``I8``/``I16``/``I32``/``U8``/``U16``/``U32`` (as int64) besides
-the four above.
+``F16``/``BF16`` (as float32, exactly), ``I8``/``I16``/``I32``/``U8``/``U16``/``U32`` (as
+int64) besides the four above; a ``BOOL`` byte other than 0 loads as True.
 """
 
 import json
@@ -187,13 +195,13 @@ def _read_stream(fh, source):
     header bounds what is read: a stream such as /dev/zero cannot make it read forever)."""
     head = fh.read(8)
     if len(head) < 8:
-        raise _bad(source, "shorter than 8 bytes")
+        return head  # (safetensors: "header too small")
     (n,) = struct.unpack("<Q", head)
     if n > _MAX_HEADER:
-        raise _bad(source, f"header length {n} is larger than {_MAX_HEADER}")
+        raise _bad(source, f"header too large ({n} bytes)")
     header = fh.read(n)
     if len(header) < n:
-        raise _bad(source, f"truncated header ({len(header)} of {n} bytes)")
+        return head + header  # (safetensors reports it)
     end = 0
     try:
         for key, info in json.loads(header.decode("utf-8")).items():
@@ -213,10 +221,10 @@ def _decode(f):
         buf = _read_stream(f, source)
         try:
             entries = deserialize(buf)
-            (n,) = struct.unpack("<Q", buf[:8])
-            meta = json.loads(buf[8 : 8 + n]).get("__metadata__") or {}
-        except (SafetensorError, ValueError) as err:
+        except SafetensorError as err:
             raise _bad(source, err) from err
+        (n,) = struct.unpack("<Q", buf[:8])
+        meta = json.loads(buf[8 : 8 + n]).get("__metadata__") or {}
         order = _header_order(buf[8 : 8 + n])
         tensors = {
             name: _convert(name, e["dtype"], e["shape"], e["data"], source) for name, e in entries

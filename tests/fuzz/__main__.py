@@ -15,8 +15,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/
 
-from fuzz.known import KNOWN  # noqa: E402
-from fuzz.runner import reproducer, run_batch  # noqa: E402
+from fuzz.known import KNOWN, classify
+from fuzz.runner import reproducer, run_batch
 
 
 def main(argv=None):
@@ -37,24 +37,41 @@ def main(argv=None):
         futs = [pool.submit(run_batch, args.seed, a, b) for a, b in chunks]
         for n, fut in enumerate(concurrent.futures.as_completed(futs), 1):
             results.extend(fut.result())
-            print(f"[{n}/{len(chunks)} batches, {time.time() - t0:.0f}s, "
-                  f"{len(results)} mismatching programs]", file=sys.stderr, flush=True)
+            print(
+                f"[{n}/{len(chunks)} batches, {time.time() - t0:.0f}s, "
+                f"{len(results)} mismatching programs]",
+                file=sys.stderr,
+                flush=True,
+            )
 
     classes = collections.defaultdict(list)
     for idx, sig, detail, stmts in results:
         classes[sig].append((len(stmts), idx, detail, stmts))
-    known = {k.signature: k for k in KNOWN}
-    print(f"seed {args.seed}, programs {args.start}..{stop - 1}: {len(results)} mismatching "
-          f"programs in {len(classes)} classes ({time.time() - t0:.0f}s)\n")
+    known = {k.id: k for k in KNOWN}
+    print(
+        f"seed {args.seed}, programs {args.start}..{stop - 1}: {len(results)} mismatching "
+        f"programs in {len(classes)} classes ({time.time() - t0:.0f}s)\n"
+    )
     out = []
     for sig, items in sorted(classes.items(), key=lambda kv: -len(kv[1])):
         _, idx, detail, stmts = min(items, key=lambda t: (t[0], t[1]))
-        k = known.get(sig)
-        label = f"known: {k.issue_class}" if k else "NOT IN known.py"
+        ids = {classify(sig, d, st) for _, _, d, st in items}
+        label = "; ".join(
+            f"known {i}: {known[i].issue_class}" if i else "NOT IN known.py"
+            for i in sorted(ids, key=str)
+        )
         print(f"== {len(items):5d}  {sig}   [{label}]\n   (program {idx}: {detail})")
         print("   " + reproducer(stmts).replace("\n", "\n   ") + "\n")
-        out.append({"signature": sig, "count": len(items), "program": idx, "detail": detail,
-                    "stmts": [s.to_json() for s in stmts]})
+        out.append(
+            {
+                "signature": sig,
+                "count": len(items),
+                "program": idx,
+                "detail": detail,
+                "classes": sorted(map(str, ids)),
+                "stmts": [s.to_json() for s in stmts],
+            }
+        )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1)

@@ -160,6 +160,8 @@ class Gen:
             if info:
                 for k, val in info(v).items():
                     setattr(v, k, val)
+            if v.stale:  # made from a view with earlier history (README): values only
+                self.stmts[-1].check = tuple(c + "@" if c == var else c for c in check)
             self.vars[var] = v
             return v
         return True
@@ -184,7 +186,9 @@ class Gen:
         if r < 0.4:
             code = f"{name} = torch.tensor({literal(vals, dtype)}, dtype={self.dt(dtype)}{rg})"
         elif r < 0.5:  # dtype inferred from the Python values
-            code = f"{name} = torch.tensor({literal(vals, dtype)}{rg if dtype == 'float32' else ''})"
+            code = (
+                f"{name} = torch.tensor({literal(vals, dtype)}{rg if dtype == 'float32' else ''})"
+            )
             tag = "create.tensor_infer"
         elif r < 0.6:
             npd = {"bool": "np.bool_"}.get(dtype, f"np.{dtype}")
@@ -195,7 +199,14 @@ class Gen:
                 code = code[:-1] + ", requires_grad=True)"
         elif r < 0.66:  # NumPy and Python scalars, mixed
             sc = self.choice(
-                ["np.float64(1.5)", "np.float32(-2.25)", "np.int64(3)", "np.bool_(True)", "2", "0.5"]
+                [
+                    "np.float64(1.5)",
+                    "np.float32(-2.25)",
+                    "np.int64(3)",
+                    "np.bool_(True)",
+                    "2",
+                    "0.5",
+                ]
             )
             code = f"{name} = torch.tensor([{sc}, {literal(self.values((), dtype), dtype)}])"
             tag = "create.tensor_npscalar"
@@ -258,7 +269,9 @@ class Gen:
             idx = ", ".join([":"] * (d % nd) + [f"{start}:{stop}:{step}"])
             code = f"{x.name}[{idx}]"
         elif op == "expand":
-            new = [s if s != 1 or not self.coin() else int(self.rng.integers(0, 4)) for s in x.shape]
+            new = [
+                s if s != 1 or not self.coin() else int(self.rng.integers(0, 4)) for s in x.shape
+            ]
             if self.coin(0.3):
                 new = [int(self.rng.integers(1, 3))] + new
             if self.coin(0.3):
@@ -276,7 +289,11 @@ class Gen:
             code = f"{x.name}.flatten()"
         elif op == "index":
             size = x.shape[0] if nd else 0
-            idx = [int(self.rng.integers(-size, size)) for _ in range(int(self.rng.integers(0, 4)))] if size else []
+            idx = (
+                [int(self.rng.integers(-size, size)) for _ in range(int(self.rng.integers(0, 4)))]
+                if size
+                else []
+            )
             code = f"{x.name}[torch.tensor({idx!r}, dtype=torch.int64)]"
             if self.coin(0.3) and nd >= 2:
                 code = f"{x.name}[:, {idx!r}]" if idx else f"{x.name}[{idx!r}]"
@@ -301,15 +318,32 @@ class Gen:
 
         self.emit(f"{name} = {code}", f"view.{op}", name, info=info)
 
-    UNARY = ["exp", "log", "sqrt", "tanh", "sin", "cos", "sigmoid", "neg", "abs", "relu",
-             "logical_not", "float", "double", "long", "bool", "clone", "positive"]
+    UNARY = (
+        "exp",
+        "log",
+        "sqrt",
+        "tanh",
+        "sin",
+        "cos",
+        "sigmoid",
+        "neg",
+        "abs",
+        "relu",
+        "logical_not",
+        "float",
+        "double",
+        "long",
+        "bool",
+        "clone",
+        "positive",
+    )
 
     def unary(self):
         x = self.pick()
         if x is None:
             return
         name = self.fresh()
-        op = self.choice(self.UNARY + ["softmax", "log_softmax", "clamp", "pow", "to", "F.relu"])
+        op = self.choice([*self.UNARY, "softmax", "log_softmax", "clamp", "pow", "to", "F.relu"])
         nd = len(x.shape)
         if op in ("softmax", "log_softmax"):
             d = int(self.rng.integers(-max(nd, 1), max(nd, 1)))
@@ -334,39 +368,77 @@ class Gen:
         elif op == "neg" and self.coin():
             code = f"-{x.name}"
         else:
-            code = f"{x.name}.{op}()" if self.coin(0.7) or op in ("float", "double", "long", "bool", "clone", "logical_not") else f"torch.{op}({x.name})"
+            code = (
+                f"{x.name}.{op}()"
+                if self.coin(0.7)
+                or op in ("float", "double", "long", "bool", "clone", "logical_not")
+                else f"torch.{op}({x.name})"
+            )
         self.emit(f"{name} = {code}", f"unary.{op}", name, info=lambda v: {"stale": x.stale})
 
-    BINARY = {
-        "add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "eq": "==", "ne": "!=",
-        "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "maximum": None, "minimum": None,
-        "and": "&", "or": "|", "xor": "^", "matmul": "@",
+    BINARY = {  # noqa: RUF012 (a constant)
+        "add": "+",
+        "sub": "-",
+        "mul": "*",
+        "div": "/",
+        "pow": "**",
+        "eq": "==",
+        "ne": "!=",
+        "lt": "<",
+        "le": "<=",
+        "gt": ">",
+        "ge": ">=",
+        "maximum": None,
+        "minimum": None,
+        "and": "&",
+        "or": "|",
+        "xor": "^",
+        "matmul": "@",
     }
 
     def scalar(self):
-        return self.choice(["2", "-1", "0", "0.5", "-2.5", "True", "False", "np.float64(1.5)",
-                            "np.float32(2)", "np.int64(-3)", "3.0", "1e-3"])
+        return self.choice(
+            [
+                "2",
+                "-1",
+                "0",
+                "0.5",
+                "-2.5",
+                "True",
+                "False",
+                "np.float64(1.5)",
+                "np.float32(2)",
+                "np.int64(-3)",
+                "3.0",
+                "1e-3",
+            ]
+        )
 
     def other_operand(self, x):
         """A variable broadcastable with ``x`` if one exists, else a new tensor."""
+
         def ok(v):
             a, b = v.shape[::-1], x.shape[::-1]
             return all(p == q or p == 1 or q == 1 for p, q in zip(a, b))
+
         y = self.pick(lambda v: v.name != x.name and ok(v)) if self.coin(0.6) else None
         if y is not None:
             return y.name, y.stale
         # a fresh operand: same shape, or broadcasting against it
         shape = list(x.shape)
         if shape and self.coin(0.4):
-            shape = shape[int(self.rng.integers(0, len(shape) + 1)):]
+            shape = shape[int(self.rng.integers(0, len(shape) + 1)) :]
         if shape and self.coin(0.3):
             shape[int(self.rng.integers(len(shape)))] = 1
         dtype = x.dtype if self.coin(0.6) else self.choice(DTYPES)
         name = self.fresh()
         grad = ", requires_grad=True" if dtype in FLOATS and self.coin(0.5) else ""
         vals = self.values(tuple(shape), dtype)
-        self.emit(f"{name} = torch.tensor({literal(vals, dtype)}, dtype={self.dt(dtype)}{grad})",
-                  "create.tensor", name)
+        self.emit(
+            f"{name} = torch.tensor({literal(vals, dtype)}, dtype={self.dt(dtype)}{grad})",
+            "create.tensor",
+            name,
+        )
         return name, False
 
     def binary(self):
@@ -379,7 +451,12 @@ class Gen:
             return  # bool-only in rustgrad: README, "Deliberate differences from PyTorch"
         if op == "matmul":
             return self.matmul(x)
-        if self.coin(0.3) and op not in ("maximum", "minimum"):
+        if op in ("and", "or", "xor"):  # bool operands only (README)
+            y = self.pick(lambda v: v.dtype == "bool")
+            other, stale = (
+                (y.name, y.stale) if y and self.coin() else (self.choice(["True", "False"]), False)
+            )
+        elif self.coin(0.3) and op not in ("maximum", "minimum"):
             other, stale = self.scalar(), False
         else:
             other, stale = self.other_operand(x)
@@ -400,8 +477,9 @@ class Gen:
             code = f"{x.name}.{op}({other})"
         else:
             code = f"torch.{op}({x.name}, {other})"
-        self.emit(f"{name} = {code}", f"binary.{op}", name,
-                  info=lambda v: {"stale": x.stale or stale})
+        self.emit(
+            f"{name} = {code}", f"binary.{op}", name, info=lambda v: {"stale": x.stale or stale}
+        )
 
     def matmul(self, x):
         nd = len(x.shape)
@@ -409,19 +487,36 @@ class Gen:
             shape = (2,)
         else:
             k = x.shape[-1]
-            shape = self.choice([(k,), (k, int(self.rng.integers(0, 4))),
-                                 (int(self.rng.integers(1, 3)), k, 2)])
+            shape = self.choice(
+                [(k,), (k, int(self.rng.integers(0, 4))), (int(self.rng.integers(1, 3)), k, 2)]
+            )
         dtype = x.dtype if self.coin(0.8) else self.choice(DTYPES)
         y = self.fresh()
         grad = ", requires_grad=True" if dtype in FLOATS and self.coin(0.5) else ""
-        self.emit(f"{y} = torch.tensor({literal(self.values(shape, dtype), dtype)}, "
-                  f"dtype={self.dt(dtype)}{grad})", "create.tensor", y)
+        self.emit(
+            f"{y} = torch.tensor({literal(self.values(shape, dtype), dtype)}, "
+            f"dtype={self.dt(dtype)}{grad})",
+            "create.tensor",
+            y,
+        )
         name = self.fresh()
-        form = self.choice(["{x} @ {y}", "{x}.matmul({y})", "torch.matmul({x}, {y})",
-                            "{x}.mm({y})", "{x}.dot({y})", "{y} @ {x}"])
+        tag, form = self.choice(
+            [
+                ("matmul", "{x} @ {y}"),
+                ("matmul", "{x}.matmul({y})"),
+                ("matmul", "torch.matmul({x}, {y})"),
+                ("mm", "{x}.mm({y})"),
+                ("dot", "{x}.dot({y})"),
+                ("rmatmul", "{y} @ {x}"),
+            ]
+        )
         code = form.format(x=x.name, y=y)
-        self.emit(f"{name} = {code}", f"matmul.{form.split('(')[0].split('.')[-1].strip('{}xy @')}" or "matmul", name,
-                  info=lambda v: {"stale": x.stale})
+        self.emit(
+            f"{name} = {code}",
+            f"matmul.{tag}",
+            name,
+            info=lambda v: {"stale": x.stale},
+        )
 
     def reduce(self):
         x = self.pick()
@@ -454,8 +549,12 @@ class Gen:
         d = int(self.rng.integers(-max(nd, 1), max(nd, 1)))
         name = self.fresh()
         stale = any(self.vars[p].stale for p in parts)
-        self.emit(f"{name} = torch.{fn}([{', '.join(parts)}], {d})", f"join.{fn}", name,
-                  info=lambda v: {"stale": stale})
+        self.emit(
+            f"{name} = torch.{fn}([{', '.join(parts)}], {d})",
+            f"join.{fn}",
+            name,
+            info=lambda v: {"stale": stale},
+        )
 
     def where(self):
         x = self.pick()
@@ -464,20 +563,44 @@ class Gen:
         other, stale = self.other_operand(x) if self.coin(0.7) else (self.scalar(), False)
         name = self.fresh()
         cond = self.choice([f"{x.name} > 0", f"{x.name} != {x.name}", f"{x.name}.bool()"])
-        self.emit(f"{name} = torch.where({cond}, {x.name}, {other})", "where", name,
-                  info=lambda v: {"stale": x.stale or stale})
+        self.emit(
+            f"{name} = torch.where({cond}, {x.name}, {other})",
+            "where",
+            name,
+            info=lambda v: {"stale": x.stale or stale},
+        )
 
     def convert(self):
         x = self.pick()
         if x is None:
             return
         name = self.fresh()
-        op = self.choice(["item", "tolist", "int", "float", "bool", "shape", "numpy", "len", "dim",
-                          "numel", "is_contiguous"])
-        code = {"int": f"int({x.name})", "float": f"float({x.name})", "bool": f"bool({x.name})",
-                "shape": f"tuple({x.name}.shape)", "numpy": f"{x.name}.detach().numpy().tolist()",
-                "len": f"len({x.name})", "dim": f"{x.name}.dim()", "numel": f"{x.name}.numel()",
-                "is_contiguous": f"{x.name}.is_contiguous()"}.get(op, f"{x.name}.{op}()")
+        op = self.choice(
+            [
+                "item",
+                "tolist",
+                "int",
+                "float",
+                "bool",
+                "shape",
+                "numpy",
+                "len",
+                "dim",
+                "numel",
+                "is_contiguous",
+            ]
+        )
+        code = {
+            "int": f"int({x.name})",
+            "float": f"float({x.name})",
+            "bool": f"bool({x.name})",
+            "shape": f"tuple({x.name}.shape)",
+            "numpy": f"{x.name}.detach().numpy().tolist()",
+            "len": f"len({x.name})",
+            "dim": f"{x.name}.dim()",
+            "numel": f"{x.name}.numel()",
+            "is_contiguous": f"{x.name}.is_contiguous()",
+        }.get(op, f"{x.name}.{op}()")
         self.emit(f"{name} = {code}", f"convert.{op}", name)
 
     def inplace(self):
@@ -487,8 +610,21 @@ class Gen:
         if x is None:
             return
         nd = len(x.shape)
-        op = self.choice(["add_", "mul_", "sub_", "div_", "clamp_", "zero_", "fill_", "copy_",
-                          "setitem", "setitem", "iadd"])
+        op = self.choice(
+            [
+                "add_",
+                "mul_",
+                "sub_",
+                "div_",
+                "clamp_",
+                "zero_",
+                "fill_",
+                "copy_",
+                "setitem",
+                "setitem",
+                "iadd",
+            ]
+        )
         if op in ("add_", "mul_", "sub_", "div_", "copy_"):
             other = self.scalar() if self.coin(0.4) and op != "copy_" else self.other_operand(x)[0]
             code = f"{x.name}.{op}({other})"
@@ -499,17 +635,30 @@ class Gen:
         elif op == "iadd":
             code = f"{x.name} += {self.other_operand(x)[0] if self.coin() else self.scalar()}"
         elif op == "setitem":
-            key = self.choice(["...", "0", "-1", ":", "1:", "::2", "0, 0", "None"]) if nd else self.choice(["...", "()"])
+            key = (
+                self.choice(["...", "0", "-1", ":", "1:", "::2", "0, 0", "None"])
+                if nd
+                else self.choice(["...", "()"])
+            )
             if self.coin(0.2) and nd:
                 mask = literal(self.rng.random(x.shape) < 0.5, "bool")
                 key = f"torch.tensor({mask})"
-            val = self.scalar() if self.coin(0.5) else self.pick(lambda v: len(v.shape) <= max(nd - 1, 0))
+            val = (
+                self.scalar()
+                if self.coin(0.5)
+                else self.pick(lambda v: len(v.shape) <= max(nd - 1, 0))
+            )
             val = val.name if isinstance(val, Var) else val
             code = f"{x.name}[{key}] = {val}"
         else:
             code = f"{x.name}.{op}()"
-        # every tensor sharing x's storage may change: compare them all
-        aliases = tuple(v.name for v in self.vars.values() if v.base == x.base)
+        # every tensor sharing x's storage may change: compare them all (the other views by
+        # value only, "@": they keep their earlier history, README)
+        aliases = tuple(
+            v.name if v.name == x.name else v.name + "@"
+            for v in self.vars.values()
+            if v.base == x.base
+        )
         if self.emit(code, f"inplace.{op}", None, check=aliases, keep_error=0.4):
             for v in self.vars.values():
                 if v.base == x.base and v.name != x.name:
@@ -517,14 +666,19 @@ class Gen:
 
     def grads(self):
         """First- and second-order gradients of a weighted sum of the float results."""
-        roots = [v for v in self.vars.values()
-                 if v.dtype in FLOATS and v.requires_grad and not v.stale]
+        roots = [
+            v for v in self.vars.values() if v.dtype in FLOATS and v.requires_grad and not v.stale
+        ]
         leaves = [v for v in self.vars.values() if v.leaf and v.requires_grad and v.dtype in FLOATS]
         if not roots or not leaves:
             return
         terms = []
         for v in roots[-3:]:
-            w = literal(self.values(v.shape, "float64").clip(-3, 3), "float64") if v.shape else "1.5"
+            w = (
+                literal(self.values(v.shape, "float64").clip(-3, 3), "float64")
+                if v.shape
+                else "1.5"
+            )
             w = w.replace("math.nan", "0.5").replace("math.inf", "1.0")
             terms.append(f"({v.name} * torch.tensor({w}, dtype={self.dt(v.dtype)})).sum()")
         lv = ", ".join(v.name for v in leaves)
@@ -532,24 +686,53 @@ class Gen:
         if "loss" not in self.ns:
             return
         if self.coin(0.25):
-            self.emit("loss.backward()", "grad.backward", None,
-                      check=tuple(f"{v.name}.grad" for v in leaves), keep_error=1.0)
+            self.emit(
+                "loss.backward()",
+                "grad.backward",
+                None,
+                check=tuple(f"{v.name}.grad" for v in leaves),
+                keep_error=1.0,
+            )
             return
-        self.emit(f"g1 = torch.autograd.grad(loss, [{lv}], create_graph=True, allow_unused=True)",
-                  "grad.first", "g1", keep_error=1.0)
+        self.emit(
+            f"g1 = torch.autograd.grad(loss, [{lv}], create_graph=True, allow_unused=True)",
+            "grad.first",
+            "g1",
+            keep_error=1.0,
+        )
         if "g1" not in self.ns:
             return
-        self.emit("gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), "
-                  "torch.zeros(()))", "grad.gg", "gg")
+        self.emit(
+            "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), "
+            "torch.zeros(()))",
+            "grad.gg",
+            "gg",
+        )
         if getattr(self.ns.get("gg"), "requires_grad", False):
-            self.emit(f"g2 = torch.autograd.grad(gg, [{lv}], allow_unused=True)", "grad.second",
-                      "g2", keep_error=1.0)
+            self.emit(
+                f"g2 = torch.autograd.grad(gg, [{lv}], allow_unused=True)",
+                "grad.second",
+                "g2",
+                keep_error=1.0,
+            )
 
     def generate(self):
         for _ in range(int(self.rng.integers(1, 3))):
             self.create()
-        kinds = [self.create, self.view, self.view, self.unary, self.binary, self.binary,
-                 self.reduce, self.join, self.where, self.convert, self.inplace, self.inplace]
+        kinds = [
+            self.create,
+            self.view,
+            self.view,
+            self.unary,
+            self.binary,
+            self.binary,
+            self.reduce,
+            self.join,
+            self.where,
+            self.convert,
+            self.inplace,
+            self.inplace,
+        ]
         n = int(self.rng.integers(3, self.max_stmts))
         for _ in range(n):
             self.choice(kinds)()

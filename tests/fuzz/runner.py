@@ -47,7 +47,7 @@ def run_program(program, torch, on_stmt=None):
         checked = {}
         for name in stmt.check:
             try:
-                value = eval(name, ns)  # noqa: S307 (names and ``name.grad`` only)
+                value = eval(name.rstrip("@"), ns)
             except (KeyboardInterrupt, SystemExit):
                 raise
             except BaseException as err:  # noqa: BLE001
@@ -55,6 +55,8 @@ def run_program(program, torch, on_stmt=None):
                 continue
             try:
                 checked[name] = snapshot(value, torch)
+                if name.endswith("@") and checked[name][0] == "tensor":
+                    checked[name] = checked[name][:3] + (None,) + checked[name][4:]
             except (KeyboardInterrupt, SystemExit):
                 raise
             except BaseException as err:  # noqa: BLE001 (reading a value may panic too)
@@ -99,13 +101,22 @@ def diff(a, b, mixed=False):
             return f"pytype {a[1]}!={b[1]}"
         x, y = a[2], b[2]
         if isinstance(x, float) and isinstance(y, float):
-            return None if (x == y or (math.isnan(x) and math.isnan(y)) or
-                            math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-6)) else "value"
+            return (
+                None
+                if (
+                    x == y
+                    or (math.isnan(x) and math.isnan(y))
+                    or math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-6)
+                )
+                else "value"
+            )
         if a[1] == "numpy":
             xa, ya = np.asarray(x), np.asarray(y)
             ok = xa.shape == ya.shape and (
                 np.allclose(xa, ya, rtol=1.3e-6, atol=1e-5, equal_nan=True)
-                if xa.dtype.kind == "f" else np.array_equal(xa, ya))
+                if xa.dtype.kind == "f"
+                else np.array_equal(xa, ya)
+            )
             return None if ok else "value"
         return None if x == y else "value"
     return None if a == b else f"other {a[1]}!={b[1]}"
@@ -131,7 +142,9 @@ def compare(program, ours, ref):
         if a[0] != b[0]:
             what = f"raised {a[1]}" if a[0] == "raised" else f"ran (PyTorch raised {b[1]})"
             sig = "exception|" if a[0] == "raised" else "no-exception|"
-            found.append((i, f"{sig}{stmt.tag}", what + (f": {a[2]}" if a[0] == "raised" else f": {b[2]}")))
+            found.append(
+                (i, f"{sig}{stmt.tag}", what + (f": {a[2]}" if a[0] == "raised" else f": {b[2]}"))
+            )
             break  # later statements see other state
         if a[0] == "raised":
             if a[1] != b[1]:
@@ -143,7 +156,14 @@ def compare(program, ours, ref):
                 kind = d.split(" ")[0]
                 area = "grad" if stmt.tag.startswith("grad") else "value"
                 label = {"value": area, "dtype": "dtype", "shape": "shape"}.get(kind, kind)
-                found.append((i, f"{label}|{stmt.tag}" + (f"|{d}" if kind in ("dtype", "requires_grad", "pytype") else ""), f"{name}: {d}"))
+                found.append(
+                    (
+                        i,
+                        f"{label}|{stmt.tag}"
+                        + (f"|{d}" if kind in ("dtype", "requires_grad", "pytype") else ""),
+                        f"{name}: {d}",
+                    )
+                )
                 break
         if found:
             break
@@ -158,6 +178,7 @@ def check_program(program, rg, torch):
 
 def shrink(program, signature, rg, torch, budget=200):
     """Greedily drop statements while the first mismatch keeps ``signature``."""
+
     def same(p):
         found = check_program(p, rg, torch)
         return bool(found) and found[0][1] == signature
@@ -169,7 +190,7 @@ def shrink(program, signature, rg, torch, budget=200):
         for i in range(len(prog) - 1, -1, -1):
             if budget <= 0:
                 break
-            cand = prog[:i] + prog[i + 1:]
+            cand = prog[:i] + prog[i + 1 :]
             budget -= 1
             if cand and same(cand):
                 prog = cand
@@ -188,6 +209,8 @@ def child_main(seed, start, stop):
 
     torch.set_default_dtype(torch.float32)
     out = sys.stdout
+    hook = os.environ.get("FUZZ_ABORT_AT")
+    abort_at = tuple(int(v) for v in hook.split(",")) if hook else None
     for i in range(start, stop):
         program = generate(seed * 1_000_003 + i, torch)
         out.write(json.dumps({"program": i, "stmts": [s.to_json() for s in program]}) + "\n")
@@ -197,15 +220,19 @@ def child_main(seed, start, stop):
         def mark(k, i=i):
             out.write(json.dumps({"at": [i, k]}) + "\n")
             out.flush()
+            if abort_at == (i, k):
+                os.abort()  # (the test of crash reporting)
 
         ours = run_program(program, rustgrad, on_stmt=mark)
         found = compare(program, ours, ref)
         if found:
             program = program[: found[0][0] + 1]
-            k, sig, detail = found[0]
+            _, sig, detail = found[0]
             if os.environ.get("FUZZ_NO_SHRINK") != "1":
                 program = shrink(program, sig, rustgrad, torch)
-            out.write(json.dumps({"mismatch": [i, sig, detail, [s.to_json() for s in program]]}) + "\n")
+            out.write(
+                json.dumps({"mismatch": [i, sig, detail, [s.to_json() for s in program]]}) + "\n"
+            )
         out.write(json.dumps({"done": i}) + "\n")
         out.flush()
 
@@ -219,9 +246,16 @@ def run_batch(seed, start, stop, timeout=600):
     i = start
     while i < stop:
         proc = subprocess.Popen(
-            [sys.executable, "-c",
-             f"from fuzz.runner import child_main; child_main({seed}, {i}, {stop})"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+            [
+                sys.executable,
+                "-c",
+                f"from fuzz.runner import child_main; child_main({seed}, {i}, {stop})",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
         current, stmts, at, deadline = None, [], None, time.time() + timeout
         try:
             out, err = proc.communicate(timeout=max(1, deadline - time.time()))
