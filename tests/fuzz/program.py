@@ -716,6 +716,12 @@ class Gen:
                 keep_error=1.0,
             )
 
+    def opinfo(self):
+        """A call from the op table, ``tests/opinfo.py`` (see ``opinfo_gen``)."""
+        from .opinfo_gen import opinfo_statement  # (it imports this module)
+
+        opinfo_statement(self)
+
     def generate(self):
         for _ in range(int(self.rng.integers(1, 3))):
             self.create()
@@ -732,6 +738,8 @@ class Gen:
             self.convert,
             self.inplace,
             self.inplace,
+            self.opinfo,
+            self.opinfo,
         ]
         n = int(self.rng.integers(3, self.max_stmts))
         for _ in range(n):
