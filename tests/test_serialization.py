@@ -227,7 +227,10 @@ _TRAILING = _json_file({"a": _entry("F32", [1], 0, 4)}, b"\0" * 8)  # 4 bytes to
         (_json_file({"a": _entry("F32", [1.5], 0, 4)}, b"\0" * 4), "expected usize"),
         (_json_file({"a": _entry("F32", ["2"], 0, 8)}, b"\0" * 8), "invalid JSON"),
         (_json_file({"a": _entry("F32", [-1], 0, 4)}, b"\0" * 4), "invalid JSON"),
-        (_json_file({"a": _entry("F32", [3], 0, 8)}, b"\0" * 8), "invalid shape, data type, or offset"),
+        (
+            _json_file({"a": _entry("F32", [3], 0, 8)}, b"\0" * 8),
+            "invalid shape, data type, or offset",
+        ),
         (_json_file({"a": _entry("C64", [1], 0, 8)}, b"\0" * 8), "unsupported dtype C64"),
         (_json_file({"a": _entry("F32", [2**62, 2**62], 0, 4)}, b"\0" * 4), "overflow"),
         (
@@ -283,6 +286,9 @@ def test_load_of_dev_zero_and_endless_streams_stops_at_once():
             self.served += len(buf)
             return len(buf)
 
+    huge = _json_file({"a": _entry("F32", [2**40], 0, 2**42)}, b"")
+    with raises(ValueError, "truncated data"):  # a seekable file holding less than claimed
+        rg.load(io.BytesIO(huge + b"\0" * 64))
     for byte in (b"\0", b"\xff", b"{"):
         stream = Endless(byte)
         with raises(ValueError):

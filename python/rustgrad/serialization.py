@@ -209,7 +209,25 @@ def _read_stream(fh, source):
                 end = max(end, int(info["data_offsets"][1]))
     except Exception:  # noqa: BLE001, S110 (safetensors reports what is wrong below)
         pass
-    return head + header + fh.read(end)
+    try:  # a seekable file: refuse at once data that it does not hold
+        here = fh.tell()
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(here)
+        if end > size - here:
+            raise _bad(
+                source, f"truncated data, file not fully covered ({size - here} of {end} bytes)"
+            )
+    except (AttributeError, OSError, ValueError) as err:
+        if isinstance(err, ValueError) and str(err).startswith("rustgrad.load"):
+            raise
+    chunks, left = [], end
+    while left > 0:  # (in pieces: an endless stream claiming a huge size fails by running dry)
+        chunk = fh.read(min(left, 1 << 26))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return head + header + b"".join(chunks)
 
 
 def _decode(f):
