@@ -80,7 +80,16 @@ def main(argv=None):
         print(f"  {n:6d}  {cid}: {label}")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"classes": out, "by_class": dict(by_class)}, fh, indent=1)
+            unclassified = [
+                {"program": i, "signature": sig, "detail": d, "stmts": [x.to_json() for x in st]}
+                for i, sig, d, st in results
+                if classify(sig, d, st) is None
+            ]
+        json.dump(
+            {"classes": out, "by_class": dict(by_class), "unclassified": unclassified[:200]},
+            fh,
+            indent=1,
+        )
     return 0
 
 

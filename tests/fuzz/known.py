@@ -36,6 +36,25 @@ def classify(signature, detail, stmts):
 
 KNOWN = [
     Known(
+        "torch-pow-bool-backward",
+        "NOT a rustgrad bug: PyTorch's backward of x ** bool_tensor raises (it subtracts 1 from the bool exponent); rustgrad computes it. Kept so the slice notices when PyTorch changes",
+        "^no-exception\\|grad\\.[a-z]+ :: .*Subtraction, the `-` operator, with a bool tensor",
+        [
+            [
+                "v1 = torch.tensor([1.37, 1.48], dtype=torch.float64, requires_grad=True)",
+                "create.tensor",
+                ["v1"],
+            ],
+            ["v9 = torch.tensor([False, True], dtype=torch.bool)", "create.tensor", ["v9"]],
+            ["v10 = v1.pow(v9)", "binary.pow", ["v10"]],
+            [
+                "g1 = torch.autograd.grad(v10.sum(), [v1], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+        ],
+    ),
+    Known(
         "int64-via-float64",
         "Integers: int64 passes through float64 (tensor([2**53 + 1]) is 2**53)",
         "^value\\|create\\.",
@@ -158,8 +177,8 @@ KNOWN = [
     ),
     Known(
         "expand-args",
-        "NEW: expand() with no sizes, and -1 for a new leading dim, are accepted",
-        "^no-exception\\|view\\.expand :: .*(missing 1 required positional|isn't allowed in a leading, non-existing dimension)",
+        "NEW: expand() accepts sizes PyTorch refuses (no sizes at all; -1 for a new leading dim)",
+        "^no-exception\\|[a-z]+\\.expand :: ",
         [
             ["v1 = torch.tensor(1)", "create.tensor_infer", ["v1"]],
             ["v4 = v1.expand()", "view.expand", ["v4"]],
@@ -415,6 +434,20 @@ KNOWN = [
         [
             ["v1 = torch.ones(3, 1, 0)", "create.ones", ["v1"]],
             ["v2 = v1[:, [0, 1, 1]]", "view.index", ["v2"]],
+        ],
+    ),
+    Known(
+        "fill-tensor-grad",
+        "NEW: x.fill_(t) with a 0-d tensor t that requires grad drops t's gradient (the result does not require grad)",
+        "^requires_grad\\|[a-z]+\\.fill_\\|requires_grad False!=True",
+        [
+            ["v9 = torch.zeros(2, 3, dtype=torch.float64)", "create.zeros", ["v9"]],
+            [
+                "v10 = torch.tensor(-0.7, dtype=torch.float64, requires_grad=True)",
+                "create.tensor",
+                ["v10"],
+            ],
+            ["v11 = v9.clone().fill_(v10)", "opinfo.fill_", ["v11"]],
         ],
     ),
 ]

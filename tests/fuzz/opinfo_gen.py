@@ -165,4 +165,12 @@ def opinfo_statement(gen):
     if call is None:
         return
     out = gen.fresh()
-    gen.emit(f"{out} = {call}", f"opinfo.{op.name}", out, keep_error=1.0)
+    # (a view of an expanded argument overlaps itself too: no in-place writes to it, README)
+    expanded = op.name == "expand" or any(gen.vars[n].expanded for n in names.values())
+    gen.emit(
+        f"{out} = {call}",
+        f"opinfo.{op.name}",
+        out,
+        keep_error=1.0,
+        info=lambda v: {"expanded": expanded},
+    )
