@@ -79,17 +79,17 @@ def main(argv=None):
         label = known[cid].issue_class if cid else "NOT IN known.py: a new bug, or a new class"
         print(f"  {n:6d}  {cid}: {label}")
     if args.json:
+        unclassified = [
+            {"program": i, "signature": sig, "detail": d, "stmts": [x.to_json() for x in st]}
+            for i, sig, d, st in results
+            if classify(sig, d, st) is None
+        ]
         with open(args.json, "w") as fh:
-            unclassified = [
-                {"program": i, "signature": sig, "detail": d, "stmts": [x.to_json() for x in st]}
-                for i, sig, d, st in results
-                if classify(sig, d, st) is None
-            ]
-        json.dump(
-            {"classes": out, "by_class": dict(by_class), "unclassified": unclassified[:200]},
-            fh,
-            indent=1,
-        )
+            json.dump(
+                {"classes": out, "by_class": dict(by_class), "unclassified": unclassified[:200]},
+                fh,
+                indent=1,
+            )
     return 0
 
 
