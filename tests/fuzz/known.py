@@ -37,8 +37,8 @@ def classify(signature, detail, stmts):
 KNOWN = [
     Known(
         "torch-pow-bool-backward",
-        "NOT a rustgrad bug: PyTorch's backward of x ** bool_tensor raises (it subtracts 1 from the bool exponent); rustgrad computes it. Kept so the slice notices when PyTorch changes",
-        "^no-exception\\|grad\\.[a-z]+ :: .*Subtraction, the `-` operator, with a bool tensor",
+        "NOT a rustgrad bug: PyTorch's backward raises where rustgrad computes (x ** bool_tensor subtracts from a bool; bool_scalar ** tensor and some int paths hit INTERNAL ASSERTs). Kept so the slice notices when PyTorch changes",
+        "^no-exception\\|grad\\.[a-z]+ :: .*(Subtraction, the `-` operator, with a bool tensor|INTERNAL ASSERT FAILED)",
         [
             [
                 "v1 = torch.tensor([1.37, 1.48], dtype=torch.float64, requires_grad=True)",
@@ -106,7 +106,7 @@ KNOWN = [
     Known(
         "int-alpha",
         "Promotion: int_t.add(10, alpha=2) is int64",
-        "^dtype\\|[a-z]+\\.(add|sub)\\|dtype float32!=int64",
+        "^(dtype\\|[a-z]+\\.(add|sub)\\|dtype float32!=int64|exception\\|[a-z_.]+\\.(add|sub)_? :: raised RuntimeError: result type Float can't be cast to the desired output type Long)",
         [
             [
                 "v1 = torch.tensor([[[-2]], [[4]], [[1]], [[-5]]], dtype=torch.int64)",
@@ -448,6 +448,68 @@ KNOWN = [
                 ["v10"],
             ],
             ["v11 = v9.clone().fill_(v10)", "opinfo.fill_", ["v11"]],
+        ],
+    ),
+    Known(
+        "elementwise-layout",
+        "NEW: elementwise results are always contiguous; PyTorch keeps a non-contiguous input's strides, so a later view()/flatten() aliases (or fails) differently",
+        "^(no-exception\\|view\\.(reshape|view) :: .*view size is not compatible|value\\|inplace\\.[a-z_]+ :: v\\d+@: value)",
+        [
+            ["v9 = torch.ones(2, 3, dtype=torch.float32).t()", "create.ones", ["v9"]],
+            ["v10 = v9.sqrt()", "unary.sqrt", ["v10"]],
+            ["v16 = v10.view(-1)", "view.reshape", ["v16"]],
+        ],
+    ),
+    Known(
+        "second-order-unused",
+        "NEW: a second-order autograd.grad(..., allow_unused=True) returns a tensor for an input PyTorch reports unused (None)",
+        "^kind\\|grad\\.second :: g2: kind tensor!=py",
+        [
+            [
+                "v2 = torch.tensor([[-1.3566654518961707, -0.6072853365930857, 0.09701636841131098], [1.1381290177562453, 0.49246573813312516, 1.4997356845111938]], dtype=torch.float64).detach().requires_grad_()",
+                "create.opinfo",
+                ["v2"],
+            ],
+            ["v3 = v2.clone().fill_(True)", "opinfo.fill_", ["v3"]],
+            ["v4 = torch.cat([v3], 0)", "join.cat", ["v4"]],
+            [
+                "v6 = torch.tensor([-1.43, 1.55, -3.67], dtype=torch.float64, requires_grad=True)",
+                "create.tensor",
+                ["v6"],
+            ],
+            ["v7 = v4.matmul(v6)", "matmul.matmul", ["v7"]],
+            ["v8 = v2[:, 0::1]", "view.slice", ["v8"]],
+            ["v18 = torch.relu(v2)", "unary.relu", ["v18"]],
+            [
+                "loss = (v7 * torch.tensor([0.38, 3.0], dtype=torch.float64)).sum() + (v8 * torch.tensor([[0.8, -0.67, -0.43], [-0.35, 2.71, -1.13]], dtype=torch.float64)).sum() + (v18 * torch.tensor([[-1.69, -0.77, -3.0], [0.36, 1.11, -1.07]], dtype=torch.float64)).sum()",
+                "grad.loss",
+                [],
+            ],
+            [
+                "g1 = torch.autograd.grad(loss, [v2, v6], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+            [
+                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
+                "grad.gg",
+                ["gg"],
+            ],
+            ["g2 = torch.autograd.grad(gg, [v2, v6], allow_unused=True)", "grad.second", ["g2"]],
+        ],
+    ),
+    Known(
+        "float32-rounding-compared",
+        "NOT a bug: float32 rounding (a mean's summation order) amplified by an exact comparison",
+        "^value\\|[a-z_.]+\\.(eq|ne|lt|le|gt|ge) ::",
+        [
+            [
+                "v2 = torch.tensor([[[1.92, 1.48, -3.0, 0.87], [-3.74, 1.29, 0.13, -0.12]], [[0.31, -0.62, 4.97, -0.41], [-0.33, 3.25, -0.95, -0.09]]])",
+                "create.tensor",
+                ["v2"],
+            ],
+            ["v4 = v2.mean()", "reduce.mean", ["v4"]],
+            ["v10 = v4.eq(v2)", "binary.eq", ["v10"]],
         ],
     ),
 ]

@@ -12,6 +12,26 @@ import opinfo
 from .program import literal
 
 _OPS = list(opinfo.OP_DB)
+# ops whose result may share its first argument's storage
+_VIEWS = {
+    "view",
+    "reshape",
+    "flatten",
+    "squeeze",
+    "unsqueeze",
+    "t",
+    "T",
+    "transpose",
+    "permute",
+    "expand",
+    "expand_as",
+    "getitem",
+    "contiguous",
+    "detach",
+    "view_as",
+    "select",
+    "narrow",
+}
 
 
 def _base(arg):
@@ -166,11 +186,15 @@ def opinfo_statement(gen):
         return
     out = gen.fresh()
     # (a view of an expanded argument overlaps itself too: no in-place writes to it, README)
-    expanded = op.name == "expand" or any(gen.vars[n].expanded for n in names.values())
-    gen.emit(
-        f"{out} = {call}",
-        f"opinfo.{op.name}",
-        out,
-        keep_error=1.0,
-        info=lambda v: {"expanded": expanded},
+    expanded = op.name in ("expand", "expand_as") or any(
+        gen.vars[n].expanded for n in names.values()
     )
+    first_var = gen.vars.get(names.get(id(first))) if isinstance(first, opinfo.Arg) else None
+
+    def info(v):
+        out = {"expanded": expanded}
+        if first_var is not None and op.name in _VIEWS:  # shares the first argument's storage
+            out["base"], out["stale"] = first_var.base, first_var.stale
+        return out
+
+    gen.emit(f"{out} = {call}", f"opinfo.{op.name}", out, keep_error=1.0, info=info)

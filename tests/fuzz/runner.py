@@ -30,6 +30,15 @@ def snapshot(value, torch):
     return ("other", type(value).__name__)
 
 
+def _values_only(snap):
+    """A snapshot without requires_grad (for views with earlier history: README)."""
+    if snap[0] == "tensor":
+        return snap[:3] + (None,) + snap[4:]
+    if snap[0] == "seq":
+        return ("seq", [_values_only(s) for s in snap[1]])
+    return snap
+
+
 def run_program(program, torch, on_stmt=None):
     """Each statement's outcome: ("raised", type name) or ("ok", {checked name: snapshot})."""
     ns = {"torch": torch, "np": np, "math": math}
@@ -55,8 +64,8 @@ def run_program(program, torch, on_stmt=None):
                 continue
             try:
                 checked[name] = snapshot(value, torch)
-                if name.endswith("@") and checked[name][0] == "tensor":
-                    checked[name] = checked[name][:3] + (None,) + checked[name][4:]
+                if name.endswith("@"):
+                    checked[name] = _values_only(checked[name])
             except (KeyboardInterrupt, SystemExit):
                 raise
             except BaseException as err:  # noqa: BLE001 (reading a value may panic too)
