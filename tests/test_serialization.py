@@ -20,6 +20,9 @@ def _header(path):
 
 
 def test_file_layout_is_safetensors(tmp_path):
+    """Written by the safetensors package: its layout (header entries ordered by dtype size
+    and name, data contiguous in that order), our metadata, and the dict's order kept in
+    ``rustgrad.keys``."""
     sd = OrderedDict(
         [
             ("w", rg.tensor([[1.0, 2.0], [3.0, 4.0]])),
@@ -34,17 +37,46 @@ def test_file_layout_is_safetensors(tmp_path):
     rg.save(sd, path)
     n, header, data = _header(path)
     assert (8 + n) % 8 == 0  # header padded to an 8-byte boundary
-    assert header["__metadata__"] == {"rustgrad.format": "1"}
-    assert header["w"] == {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}
-    assert header["d"] == {"dtype": "F64", "shape": [1], "data_offsets": [16, 24]}
-    assert header["i"] == {"dtype": "I64", "shape": [3], "data_offsets": [24, 48]}
-    assert header["b"] == {"dtype": "BOOL", "shape": [2], "data_offsets": [48, 50]}
-    assert header["scalar"] == {"dtype": "F32", "shape": [], "data_offsets": [50, 54]}
-    assert header["empty"] == {"dtype": "F32", "shape": [0, 3], "data_offsets": [54, 54]}
-    assert len(data) == 54
-    assert np.frombuffer(data[:16], "<f4").tolist() == [1.0, 2.0, 3.0, 4.0]
-    assert np.frombuffer(data[24:48], "<i8").tolist() == [1, -2, 3]
-    assert data[48:50] == b"\x01\x00"
+    assert header.pop("__metadata__") == {
+        "rustgrad.format": "1",
+        "rustgrad.keys": json.dumps(list(sd)),
+    }
+    expected = {
+        "w": ("F32", [2, 2], 16),
+        "d": ("F64", [1], 8),
+        "i": ("I64", [3], 24),
+        "b": ("BOOL", [2], 2),
+        "scalar": ("F32", [], 4),
+        "empty": ("F32", [0, 3], 0),
+    }
+    end = 0
+    for name, info in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"]):
+        dtype, shape, nbytes = expected[name]
+        assert (info["dtype"], info["shape"]) == (dtype, shape)
+        assert info["data_offsets"] == [end, end + nbytes]  # contiguous, no holes
+        end += nbytes
+    assert len(data) == end == 54
+    begin = header["i"]["data_offsets"][0]
+    assert np.frombuffer(data[begin : begin + 24], "<i8").tolist() == [1, -2, 3]
+    begin = header["b"]["data_offsets"][0]
+    assert data[begin : begin + 2] == b"\x01\x00"
+    assert list(rg.load(path)) == list(sd)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool"])
+@pytest.mark.parametrize("shape", [(), (0,), (2, 0, 3), (1,), (2, 3)])
+def test_every_dtype_and_shape_round_trips(tmp_path, dtype, shape):
+    values = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape) - 2.5
+    t = rg.tensor(values.astype(dtype))
+    for obj in ({"t": t}, t, [t, {"x": (t,)}]):  # flat, bare, nested
+        rg.save(obj, tmp_path / "x.st")
+        back = rg.load(tmp_path / "x.st")
+        leaf = back["t"] if isinstance(back, dict) else back
+        if isinstance(back, list):
+            assert back[1]["x"][0].shape == t.shape
+            leaf = back[0]
+        assert leaf.dtype == getattr(rg, dtype) and tuple(leaf.shape) == shape
+        np.testing.assert_array_equal(leaf.numpy(), t.numpy())
 
 
 def test_state_dict_round_trip_keeps_order_dtype_and_values(tmp_path):
@@ -161,29 +193,145 @@ def _file(header, data):
     return struct.pack("<Q", len(header)) + header + data
 
 
+def _entry(dtype, shape, begin, end):
+    return {"dtype": dtype, "shape": shape, "data_offsets": [begin, end]}
+
+
+def _json_file(header, data):
+    return _file(json.dumps(header).encode(), data)
+
+
+_TRAILING = _json_file({"a": _entry("F32", [1], 0, 4)}, b"\0" * 8)  # 4 bytes too many
+
+
 @pytest.mark.parametrize(
     ("blob", "message"),
     [
-        (b"", "shorter than 8 bytes"),
-        (struct.pack("<Q", 1000) + b"{}", "header length 1000 is invalid"),
-        (struct.pack("<Q", 4) + b"nope", "not valid JSON"),
-        (struct.pack("<Q", 2) + b"[]", "not a JSON object"),
+        (b"", "header too small"),
+        (b"\x01\x02", "header too small"),
+        (struct.pack("<Q", 1000) + b"{}", "invalid header length"),
+        (struct.pack("<Q", 2**63) + b"{}", "header too large"),  # a huge header length
+        (struct.pack("<Q", 4) + b"nope", "invalid JSON"),
+        (struct.pack("<Q", 2) + b"[]", "invalid JSON"),
+        (struct.pack("<Q", 9) + b'{"x":{}} ', "missing field"),
+        (_json_file({"x": _entry("F32", [4], 0, 16)}, b"\0" * 8), "not fully covered"),  # truncated
         (
-            _file(b'{"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', b"\0" * 8),
-            "do not fit its shape",
+            _json_file({"a": _entry("F32", [2], 0, 8), "b": _entry("F32", [2], 4, 12)}, b"\0" * 12),
+            "invalid offset",  # overlapping
         ),
         (
-            _file(b'{"x":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}', b"\0" * 8),
-            "unsupported dtype C64",
+            _json_file({"a": _entry("F32", [1], 0, 4), "b": _entry("F32", [1], 8, 12)}, b"\0" * 12),
+            "invalid offset",  # a hole between them
         ),
-        (struct.pack("<Q", 9) + b'{"x":{}} ', "bad header entry"),
+        (_TRAILING, "not fully covered"),
+        (_json_file({"a": _entry("F32", [1.5], 0, 4)}, b"\0" * 4), "expected usize"),
+        (_json_file({"a": _entry("F32", ["2"], 0, 8)}, b"\0" * 8), "invalid JSON"),
+        (_json_file({"a": _entry("F32", [-1], 0, 4)}, b"\0" * 4), "invalid JSON"),
+        (
+            _json_file({"a": _entry("F32", [3], 0, 8)}, b"\0" * 8),
+            "invalid shape, data type, or offset",
+        ),
+        (_json_file({"a": _entry("C64", [1], 0, 8)}, b"\0" * 8), "unsupported dtype C64"),
+        (_json_file({"a": _entry("F32", [2**62, 2**62], 0, 4)}, b"\0" * 4), "overflow"),
+        (
+            _json_file(
+                {"__metadata__": {"rustgrad.structure": "[" * 100000 + "]" * 100000}},
+                b"",
+            ),
+            "bad rustgrad.structure metadata",  # (RecursionError before)
+        ),
+        (
+            _json_file({"__metadata__": {"rustgrad.structure": '{"tensor": "nope"}'}}, b""),
+            "bad rustgrad.structure metadata",  # (KeyError before)
+        ),
+        (
+            _json_file({"__metadata__": {"rustgrad.structure": '{"list": 3}'}}, b""),
+            "bad rustgrad.structure metadata",  # (TypeError before)
+        ),
+        (
+            _json_file({"__metadata__": {"rustgrad.structure": '"tensor"'}}, b""),
+            "unknown structure entry",
+        ),
     ],
 )
-def test_malformed_files_raise_value_error(tmp_path, blob, message):
+def test_malformed_files_raise_value_error_naming_the_file(tmp_path, blob, message):
     path = tmp_path / "bad.safetensors"
     path.write_bytes(blob)
     with raises(ValueError, message):
         rg.load(path)
+    # (a stream is read only as far as its header says: bytes after that stay unread)
+    if blob != _TRAILING:
+        with raises(ValueError, message):  # the same checks on a file object
+            rg.load(io.BytesIO(blob))
+    if "structure" not in message:
+        with raises(ValueError, "bad.safetensors"):
+            rg.load(path)
+
+
+def test_load_of_dev_zero_and_endless_streams_stops_at_once():
+    """``load('/dev/zero')`` read without bound before; a stream is read only as far as its
+    header says."""
+    with raises(ValueError, "/dev/zero"):
+        rg.load("/dev/zero")
+
+    class Endless(io.RawIOBase):
+        def __init__(self, byte):
+            self.byte, self.served = byte, 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, buf):
+            buf[:] = self.byte * len(buf)
+            self.served += len(buf)
+            return len(buf)
+
+    huge = _json_file({"a": _entry("F32", [2**40], 0, 2**42)}, b"")
+    with raises(ValueError, "truncated data"):  # a seekable file holding less than claimed
+        rg.load(io.BytesIO(huge + b"\0" * 64))
+    for byte in (b"\0", b"\xff", b"{"):
+        stream = Endless(byte)
+        with raises(ValueError):
+            rg.load(io.BufferedReader(stream))
+        assert stream.served < 2 * 1024 * 1024 * 1024  # not read to the end of memory
+
+
+def test_truncated_file_raises(tmp_path):
+    path = tmp_path / "t.st"
+    rg.save({"a": rg.ones(100), "b": rg.zeros(3, dtype=rg.int64)}, path)
+    raw = path.read_bytes()
+    for cut in (len(raw) - 1, len(raw) - 400, 12):
+        path.write_bytes(raw[:cut])
+        with raises(ValueError, "t.st"):
+            rg.load(path)
+
+
+def test_bool_bytes_other_than_0_and_1_load_as_true(tmp_path):
+    """A Rust bool must be 0 or 1: any other byte is normalised (as PyTorch does)."""
+    path = tmp_path / "b.st"
+    path.write_bytes(_json_file({"b": _entry("BOOL", [4], 0, 4)}, b"\x00\x01\x02\xff"))
+    b = rg.load(path)["b"]
+    assert b.tolist() == [False, True, True, True]
+    assert b.sum().item() == 3
+
+
+def test_files_of_the_earlier_writer_load_in_header_order(tmp_path):
+    """rustgrad's own writer (before the safetensors package wrote the files) stored names in
+    the dict's order, without ``rustgrad.keys``: such files still load, in that order."""
+    header = {
+        "__metadata__": {"rustgrad.format": "1"},
+        "z": _entry("F32", [2], 0, 8),
+        "a": _entry("I64", [], 8, 16),
+        "m": _entry("BOOL", [1], 16, 17),
+    }
+    data = np.array([1.5, -2], "<f4").tobytes() + np.array(7, "<i8").tobytes() + b"\x01"
+    path = tmp_path / "old.st"
+    path.write_bytes(_json_file(header, data))
+    loaded = rg.load(path)
+    assert list(loaded) == ["z", "a", "m"]
+    assert loaded["z"].tolist() == [1.5, -2.0]
+    assert loaded["a"].shape == () and loaded["a"].item() == 7  # 0-d stays 0-d
+    assert loaded["m"].tolist() == [True]
 
 
 def test_safetensors_package_reads_our_files_and_we_read_its(tmp_path):
@@ -228,3 +376,44 @@ def test_safetensors_torch_loads_a_state_dict_into_a_torch_model(tmp_path):
     theirs.load_state_dict(st_torch.load_file(str(tmp_path / "linear.safetensors")))
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     assert_close(theirs(torch.tensor(x)), ours(rg.tensor(x)), rtol=1e-6)
+
+
+def test_reference_torch_files_load_and_go_back(tmp_path):
+    """A file of ``safetensors.torch.save_file`` loads into rustgrad (float16 and bfloat16 as
+    float32: rustgrad has no 16-bit floats; narrow integers as int64), and what rustgrad saves
+    loads back into PyTorch."""
+    torch = pytest.importorskip("torch")
+    st_torch = pytest.importorskip("safetensors.torch")
+    ref = {
+        "f32": torch.randn(3, 4),
+        "f64": torch.randn(2, dtype=torch.float64),
+        "i64": torch.tensor([2**62 + 1, -3]),  # exact beyond 2**53
+        "bool": torch.tensor([[True, False]]),
+        "scalar": torch.tensor(2.5),
+        "empty": torch.zeros(0, 5),
+        "f16": torch.tensor([0.5, -1024.0, 65504.0], dtype=torch.float16),
+        "bf16": torch.tensor([1.5, -3.0e38, 2.0**-126], dtype=torch.bfloat16),
+        "i32": torch.tensor([2**31 - 1, -(2**31)], dtype=torch.int32),
+        "u8": torch.tensor([0, 255], dtype=torch.uint8),
+        "t": torch.arange(6.0).reshape(2, 3).t().contiguous(),
+    }
+    path = tmp_path / "ref.safetensors"
+    st_torch.save_file(ref, str(path))
+    loaded = rg.load(path)
+    widened = {"f16": rg.float32, "bf16": rg.float32, "i32": rg.int64, "u8": rg.int64}
+    for name, value in ref.items():
+        t = loaded[name]
+        assert tuple(t.shape) == tuple(value.shape), name
+        want = widened.get(name) or getattr(rg, str(value.dtype).split(".")[1])
+        assert t.dtype == want, name
+        exact = value.float() if name in ("f16", "bf16") else value
+        if name in ("i32", "u8"):
+            exact = value.long()
+        np.testing.assert_array_equal(t.numpy(), exact.numpy())
+    assert loaded["i64"].tolist()[0] == 2**62 + 1
+
+    rg.save({k: v for k, v in loaded.items()}, tmp_path / "back.safetensors")
+    back = st_torch.load_file(str(tmp_path / "back.safetensors"))
+    for name in ("f32", "f64", "i64", "bool", "scalar", "empty", "t"):
+        assert back[name].dtype == ref[name].dtype and back[name].shape == ref[name].shape
+        assert torch.equal(back[name], ref[name]), name

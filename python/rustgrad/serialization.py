@@ -23,12 +23,20 @@ What :func:`save` accepts:
   kept as JSON in ``__metadata__["rustgrad.structure"]``. Dict keys may be strings or ints;
   tuples come back as tuples.
 
+The ``safetensors`` package writes and reads the files: its reader validates the header
+(offsets that cover the data exactly, without overlaps or holes; integer shapes that match the
+byte counts; a bounded header length) and memory-maps the file. A file that fails raises
+``ValueError`` naming the file, with safetensors' reason (a stream is read only as far as its
+header says). A flat state dict's order is kept in ``__metadata__["rustgrad.keys"]``
+(safetensors orders the header by dtype and name); files without it (those of rustgrad's own
+earlier writer, or of other tools) load in their header's order.
+
 Limits: tensors are written as independent copies (two tensors sharing storage load as two
 tensors; CUDA tensors are copied to the host and load on the CPU unless ``map_location`` says
 otherwise); ``requires_grad`` and the autograd graph are not saved (loaded tensors are leaves that
 do not require grad). :func:`load` also reads safetensors files written elsewhere with dtypes
-``F16``/``BF16`` (as float32), ``I8``/``I16``/``I32``/``U8``/``U16``/``U32`` (as int64) besides
-the four above.
+``F16``/``BF16`` (as float32, exactly), ``I8``/``I16``/``I32``/``U8``/``U16``/``U32`` (as
+int64) besides the four above; a ``BOOL`` byte other than 0 loads as True.
 """
 
 import json
@@ -46,22 +54,27 @@ Tensor = _core.Tensor
 
 _FORMAT_KEY = "rustgrad.format"
 _STRUCTURE_KEY = "rustgrad.structure"
+# The names of a flat state dict in the dict's order (safetensors' writer orders the header by
+# dtype and name; files without this key load in their header's order).
+_KEYS_KEY = "rustgrad.keys"
 _FORMAT_VERSION = "1"
 
-# rustgrad dtype -> (safetensors name, NumPy little-endian dtype)
+# rustgrad dtype -> NumPy little-endian dtype written
 _WRITE_DTYPES = {
-    _core.float32: ("F32", "<f4"),
-    _core.float64: ("F64", "<f8"),
-    _core.int64: ("I64", "<i8"),
-    _core.bool_: ("BOOL", "|b1"),
+    _core.float32: np.dtype("<f4"),
+    _core.float64: np.dtype("<f8"),
+    _core.int64: np.dtype("<i8"),
+    _core.bool_: np.dtype("|b1"),
 }
-# safetensors name -> (NumPy dtype stored in the file, NumPy dtype of the loaded tensor)
+# safetensors dtype -> (NumPy dtype of its bytes in the file, NumPy dtype of the loaded tensor);
+# rustgrad has no 16-bit floats or narrow integers: those widen to float32 and int64 exactly.
 _READ_DTYPES = {
     "F32": ("<f4", np.float32),
     "F64": ("<f8", np.float64),
     "I64": ("<i8", np.int64),
-    "BOOL": ("|b1", np.bool_),
+    "BOOL": ("|u1", np.bool_),  # (read as bytes: safetensors checks nothing about their values)
     "F16": ("<f2", np.float32),
+    "BF16": ("<u2", np.float32),  # the top 16 bits of a float32
     "I8": ("|i1", np.int64),
     "I16": ("<i2", np.int64),
     "I32": ("<i4", np.int64),
@@ -69,6 +82,7 @@ _READ_DTYPES = {
     "U16": ("<u2", np.int64),
     "U32": ("<u4", np.int64),
 }
+# safetensors refuses larger headers too; checked here before reading from a file object
 _MAX_HEADER = 100 * 1024 * 1024
 
 
@@ -117,49 +131,30 @@ def _flatten(obj, path, tensors):
     )
 
 
-def _tensor_bytes(tensor):
-    dtype = tensor.dtype
-    if dtype not in _WRITE_DTYPES:
-        raise TypeError(f"rustgrad.save: unsupported dtype {dtype}")
-    name, np_dtype = _WRITE_DTYPES[dtype]
-    array = np.ascontiguousarray(tensor.detach().cpu().numpy(), dtype=np_dtype)
-    return name, list(tensor.shape), array.tobytes()
-
-
-def _encode(tensors, metadata):
-    header = OrderedDict()
-    if metadata:
-        header["__metadata__"] = metadata
-    chunks = []
-    offset = 0
-    for name, tensor in tensors.items():
-        dtype, shape, data = _tensor_bytes(tensor)
-        header[name] = {
-            "dtype": dtype,
-            "shape": shape,
-            "data_offsets": [offset, offset + len(data)],
-        }
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    return b"".join([struct.pack("<Q", len(text)), text, *chunks])
+def _array(tensor):
+    if tensor.dtype not in _WRITE_DTYPES:
+        raise TypeError(f"rustgrad.save: unsupported dtype {tensor.dtype}")
+    # np.array, not ascontiguousarray: that makes a 0-d array 1-d
+    return np.array(tensor.detach().cpu().numpy(), dtype=_WRITE_DTYPES[tensor.dtype], order="C")
 
 
 def save(obj, f):
     """Write ``obj`` (a state dict, an optimizer state dict, or a nest of them; see the module
-    docstring) to ``f``, a path or a binary file object, in the safetensors format."""
+    docstring) to ``f``, a path or a binary file object, in the safetensors format (written by
+    the ``safetensors`` package)."""
+    from safetensors.numpy import save as st_save
+
     tensors = OrderedDict()
     if _is_flat_state_dict(obj):
         tensors.update(obj)
-        metadata = {_FORMAT_KEY: _FORMAT_VERSION}
+        metadata = {_FORMAT_KEY: _FORMAT_VERSION, _KEYS_KEY: json.dumps(list(tensors))}
     else:
         structure = _flatten(obj, [], tensors)
         metadata = {
             _FORMAT_KEY: _FORMAT_VERSION,
             _STRUCTURE_KEY: json.dumps(structure, separators=(",", ":")),
         }
-    data = _encode(tensors, metadata)
+    data = st_save({name: _array(t) for name, t in tensors.items()}, metadata=metadata)
     if hasattr(f, "write"):
         f.write(data)
     else:
@@ -170,45 +165,127 @@ def save(obj, f):
 # ----- load ------------------------------------------------------------------------------------
 
 
-def _decode(buf):
-    if len(buf) < 8:
-        raise ValueError("rustgrad.load: not a safetensors file (shorter than 8 bytes)")
-    (n,) = struct.unpack("<Q", buf[:8])
-    if n > min(_MAX_HEADER, len(buf) - 8):
-        raise ValueError(f"rustgrad.load: not a safetensors file (header length {n} is invalid)")
+def _bad(source, err):
+    return ValueError(f"rustgrad.load: {source} is not a valid safetensors file: {err}")
+
+
+def _convert(name, dtype, shape, raw, source):
+    """A tensor from the raw little-endian bytes of a validated entry."""
+    if dtype not in _READ_DTYPES:
+        raise ValueError(f"rustgrad.load: {source}: tensor {name!r} has unsupported dtype {dtype}")
+    file_dtype, out_dtype = _READ_DTYPES[dtype]
+    array = np.frombuffer(raw, dtype=file_dtype).reshape(shape)
+    if dtype == "BF16":
+        array = (array.astype("<u4") << 16).view("<f4")
+    elif dtype == "BOOL":
+        array = array != 0  # any nonzero byte is True (a Rust bool must be 0 or 1)
+    return _core.from_numpy(np.array(array, dtype=out_dtype, order="C"))
+
+
+def _header_order(header_bytes):
     try:
-        header = json.loads(bytes(buf[8 : 8 + n]).decode("utf-8"), object_pairs_hook=OrderedDict)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"rustgrad.load: the safetensors header is not valid JSON: {err}") from err
-    if not isinstance(header, dict):
-        raise ValueError("rustgrad.load: the safetensors header is not a JSON object")  # noqa: TRY004
-    metadata = header.pop("__metadata__", None) or {}
-    data = buf[8 + n :]
-    tensors = OrderedDict()
-    for name, info in header.items():
-        try:
-            dtype, shape, (begin, end) = info["dtype"], info["shape"], info["data_offsets"]
-        except (KeyError, TypeError, ValueError) as err:
-            raise ValueError(f"rustgrad.load: bad header entry for tensor {name!r}") from err
-        if dtype not in _READ_DTYPES:
-            raise ValueError(f"rustgrad.load: tensor {name!r} has unsupported dtype {dtype}")
-        file_dtype, out_dtype = _READ_DTYPES[dtype]
-        file_dtype = np.dtype(file_dtype)
-        count = 1
-        for size in shape:
-            count *= int(size)
-        if not 0 <= begin <= end <= len(data) or end - begin != count * file_dtype.itemsize:
-            raise ValueError(
-                f"rustgrad.load: tensor {name!r}: data_offsets {[begin, end]} do not fit its "
-                f"shape {shape} and dtype {dtype} (or the file is truncated)"
+        pairs = json.loads(bytes(header_bytes).decode("utf-8"), object_pairs_hook=list)
+        return [k for k, _ in pairs if k != "__metadata__"]
+    except (UnicodeDecodeError, ValueError, TypeError):
+        return []
+
+
+def _read_stream(fh, source):
+    """The bytes of one safetensors file from a stream: 8 + header + data bytes, no more (the
+    header bounds what is read: a stream such as /dev/zero cannot make it read forever)."""
+    head = fh.read(8)
+    if len(head) < 8:
+        return head  # (safetensors: "header too small")
+    (n,) = struct.unpack("<Q", head)
+    if n > _MAX_HEADER:
+        raise _bad(source, f"header too large ({n} bytes)")
+    header = fh.read(n)
+    if len(header) < n:
+        return head + header  # (safetensors reports it)
+    end = 0
+    try:
+        for key, info in json.loads(header.decode("utf-8")).items():
+            if key != "__metadata__":
+                end = max(end, int(info["data_offsets"][1]))
+    except Exception:  # noqa: BLE001, S110 (safetensors reports what is wrong below)
+        pass
+    try:  # a seekable file: refuse at once data that it does not hold
+        here = fh.tell()
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(here)
+        if end > size - here:
+            raise _bad(
+                source, f"truncated data, file not fully covered ({size - here} of {end} bytes)"
             )
-        array = np.frombuffer(data, dtype=file_dtype, count=count, offset=begin)
-        array = array.astype(out_dtype).reshape([int(s) for s in shape])
-        tensors[name] = _core.from_numpy(np.ascontiguousarray(array))
-    return tensors, metadata
+    except (AttributeError, OSError, ValueError) as err:
+        if isinstance(err, ValueError) and str(err).startswith("rustgrad.load"):
+            raise
+    chunks, left = [], end
+    while left > 0:  # (in pieces: an endless stream claiming a huge size fails by running dry)
+        chunk = fh.read(min(left, 1 << 26))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return head + header + b"".join(chunks)
+
+
+def _decode(f):
+    """``(OrderedDict of tensors, metadata)`` of a path or a binary file object."""
+    from safetensors import SafetensorError, deserialize, safe_open
+
+    if hasattr(f, "read"):
+        source = "the file object"
+        buf = _read_stream(f, source)
+        try:
+            entries = deserialize(buf)
+        except SafetensorError as err:
+            raise _bad(source, err) from err
+        (n,) = struct.unpack("<Q", buf[:8])
+        meta = json.loads(buf[8 : 8 + n]).get("__metadata__") or {}
+        order = _header_order(buf[8 : 8 + n])
+        tensors = {
+            name: _convert(name, e["dtype"], e["shape"], e["data"], source) for name, e in entries
+        }
+    else:
+        path = os.fspath(f)
+        source = repr(path)
+        tensors = {}
+        try:
+            # validates the header (offsets contiguous, no overlaps or holes, integer shapes,
+            # sizes that match) and memory-maps the file
+            with safe_open(path, framework="numpy") as st:
+                meta = st.metadata() or {}
+                names = list(st.keys())
+            with open(path, "rb") as fh:
+                (n,) = struct.unpack("<Q", fh.read(8))
+                header = fh.read(n)
+            order = _header_order(header)
+            infos = json.loads(header)
+            with open(path, "rb") as fh:
+                mapped = np.memmap(fh, dtype=np.uint8, mode="r") if os.path.getsize(path) else b""
+                for name in names:
+                    begin, end = infos[name]["data_offsets"]
+                    raw = mapped[8 + n + begin : 8 + n + end]
+                    tensors[name] = _convert(
+                        name, infos[name]["dtype"], infos[name]["shape"], raw, source
+                    )
+                del mapped
+        except SafetensorError as err:
+            raise _bad(source, err) from err
+    keys = meta.get(_KEYS_KEY)
+    try:
+        keys = json.loads(keys) if keys is not None else None
+    except ValueError:
+        keys = None
+    if not (isinstance(keys, list) and sorted(map(str, keys)) == sorted(tensors)):
+        keys = order if sorted(order) == sorted(tensors) else sorted(tensors)
+    return OrderedDict((k, tensors[k]) for k in keys), meta
 
 
 def _unflatten(node, tensors):
+    if not isinstance(node, dict) or len(node) != 1:
+        raise ValueError(f"rustgrad.load: unknown structure entry {node!r}")
     if "tensor" in node:
         return tensors[node["tensor"]]
     if "dict" in node:
@@ -247,19 +324,14 @@ def load(f, map_location=None, weights_only=True):
     compatibility (loading never runs code either way).
     """
     device = _map_device(map_location)
-    if hasattr(f, "read"):
-        buf = f.read()
-    else:
-        with open(os.fspath(f), "rb") as fh:
-            buf = fh.read()
-    tensors, metadata = _decode(memoryview(buf) if isinstance(buf, bytes) else buf)
+    tensors, metadata = _decode(f)
     if device is not None and device.type != "cpu":
         tensors = OrderedDict((name, t.to(device)) for name, t in tensors.items())
     structure = metadata.get(_STRUCTURE_KEY)
     if structure is None:
         return tensors
     try:
-        node = json.loads(structure)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"rustgrad.load: bad {_STRUCTURE_KEY} metadata: {err}") from err
-    return _unflatten(node, tensors)
+        return _unflatten(json.loads(structure), tensors)
+    except (ValueError, KeyError, TypeError, RecursionError) as err:
+        # (a hand-made file: a missing tensor, a non-list, nesting deeper than Python's stack)
+        raise ValueError(f"rustgrad.load: bad {_STRUCTURE_KEY} metadata: {err!r}") from err
