@@ -310,7 +310,12 @@ pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
     let legacy_empty = |t: &Tensor| t.shape() == [0];
     let first = ts.iter().find(|t| !legacy_empty(t)).unwrap_or(&ts[0]);
     let skipped = |t: &Tensor| legacy_empty(t) && !legacy_empty(first);
-    let d = wrap_dim(dim, first.ndim())?;
+    // Only legacy empty tensors: any dim is accepted (PyTorch never checks it then).
+    let d = if legacy_empty(first) {
+        0
+    } else {
+        wrap_dim(dim, first.ndim())?
+    };
     let dtype = ts
         .iter()
         .fold(first.dtype(), |acc, t| acc.promote(t.dtype()));

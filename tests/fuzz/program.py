@@ -10,7 +10,9 @@ must agree) and its variable is never used again.
 Cases the README lists under "Deliberate differences from PyTorch" are not generated: several
 tensor indices on non-adjacent dimensions, writes through an expanded view, and gradients
 through a view whose base another view modified in place (variables that may see such stale
-history are marked ``stale`` and kept out of the gradient checks).
+history are marked ``stale`` and kept out of the gradient checks; rustgrad now remakes such
+views from their base as PyTorch does, checked by tests/test_inplace.py, so this exclusion can
+be lifted).
 
 Only names rustgrad has are generated (``Tensor.prod``, ``all``, ``any``, ``select``,
 ``narrow``, ``exp_`` and the like, ``torch.as_tensor`` and ``torch.maximum`` do not exist in

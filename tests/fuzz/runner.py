@@ -19,7 +19,9 @@ def snapshot(value, torch):
     """A comparable description of a value made by either library."""
     if isinstance(value, torch.Tensor):
         dtype = str(value.dtype).rsplit(".", 1)[-1].replace("bool_", "bool")
-        arr = np.array(value.detach().cpu().numpy(), copy=True)  # (numpy() may share memory)
+        # (numpy() may share memory; force=True: PyTorch's zero-gradient ZeroTensor refuses
+        # plain numpy())
+        arr = np.array(value.detach().cpu().numpy(force=True), copy=True)
         return ("tensor", dtype, tuple(int(s) for s in value.shape), bool(value.requires_grad), arr)
     if isinstance(value, (list, tuple)) and not isinstance(value, str):
         return ("seq", [snapshot(v, torch) for v in value])

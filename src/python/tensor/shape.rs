@@ -35,6 +35,15 @@ pub(super) fn setitem(
     value: &Obj<'_>,
 ) -> PyResult<()> {
     let items = convert::index_key(key)?;
+    // PyTorch assigns Python numbers and NumPy integers but refuses NumPy floats other than
+    // float64 (which is a Python float).
+    if !value.is_instance_of::<pyo3::types::PyFloat>() && is_numpy_float(value)? {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "can't assign a numpy.{} to a torch.{}",
+            value.get_type().name()?,
+            me.var.dtype().legacy_name()
+        )));
+    }
     let value = match me.operand(value)? {
         Some(v) => v,
         None => Var::new(
@@ -45,6 +54,11 @@ pub(super) fn setitem(
     let v = &me.var;
     let work = with_index(Work::of([v, &value]), &items);
     Ok(gil::run(py, work, || ops::setitem(v, &items, &value))?)
+}
+
+fn is_numpy_float(obj: &Obj<'_>) -> PyResult<bool> {
+    let floating = obj.py().import("numpy")?.getattr("floating")?;
+    obj.is_instance(&floating)
 }
 
 /// `iter(me)`: the sub-tensors along dim 0.
