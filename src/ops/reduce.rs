@@ -205,28 +205,27 @@ pub fn extreme_dim(x: &Var, dim: i64, keepdim: bool, max: bool) -> Result<(Var, 
     let (values, indices) = t.extreme_dim(d, keepdim, max)?;
     let name = if max { "MaxBackward0" } else { "MinBackward0" };
     let n = t.shape()[d];
-    let idx = indices.clone();
-    let out = record(
-        values,
-        &[x],
-        name,
-        nothing,
-        move |g, _, _| -> Result<Grads> {
-            let idx = if keepdim {
-                idx.with_layout(idx.layout().squeeze_dims(&[d]))
-            } else {
-                idx.clone()
-            };
-            let one_hot = constant(Tensor::one_hot_along(&idx, d, n, g.dtype())?);
-            let g = if keepdim {
-                g.clone()
-            } else {
-                unsqueeze(g, d as i64)?
-            };
-            Ok(vec![Some(mul(&g, &one_hot)?)])
-        },
-    );
-    Ok((out, constant(indices)))
+    // The indices handed back to the caller are saved version-checked: an in-place write to
+    // them (`i.add_(5)`) makes backward raise PyTorch's error instead of scattering the
+    // gradient to wrong (or out-of-range) places.
+    let indices = constant(indices);
+    let saved = |_: &Tensor| vec![SavedVar::input(&indices)];
+    let out = record(values, &[x], name, saved, move |g, s, _| -> Result<Grads> {
+        let idx = s[0].tensor();
+        let idx = if keepdim {
+            idx.with_layout(idx.layout().squeeze_dims(&[d]))
+        } else {
+            idx
+        };
+        let one_hot = constant(Tensor::one_hot_along(&idx, d, n, g.dtype())?);
+        let g = if keepdim {
+            g.clone()
+        } else {
+            unsqueeze(g, d as i64)?
+        };
+        Ok(vec![Some(mul(&g, &one_hot)?)])
+    });
+    Ok((out, indices))
 }
 
 /// `argmax`/`argmin`, over all elements (flattened) or along `dim`.

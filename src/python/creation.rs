@@ -17,17 +17,10 @@ use crate::tensor::{DType, Tensor};
 
 /// Fails with a Python error (instead of aborting) when `n` elements of `bytes` each cannot
 /// be allocated.
+/// Refuses `n` staging values (float64) the machine cannot hold, by the one host rule.
 fn check_alloc(n: usize, bytes: usize) -> PyResult<()> {
-    let total = n.checked_mul(bytes).filter(|&t| t <= isize::MAX as usize);
-    let ok = total.is_some_and(|t| Vec::<u8>::new().try_reserve_exact(t).is_ok());
-    if !ok {
-        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-            "[enforce fail at alloc_cpu.cpp] DefaultCPUAllocator: not enough memory: you tried \
-             to allocate {} bytes.",
-            (n as u128) * bytes as u128
-        )));
-    }
-    Ok(())
+    debug_assert_eq!(bytes, 8);
+    Ok(crate::base::buffer::check_host_alloc(DType::F64, n)?)
 }
 
 fn finish(t: Tensor, requires_grad: bool) -> PyResult<PyTensor> {
@@ -244,10 +237,10 @@ fn arange<'py>(
     let n = ((e - s) / st).ceil().max(0.0) as usize;
     check_alloc(n, 8)?;
     let dtype = parse_dtype(dtype)?.unwrap_or(if any_float { DType::F32 } else { DType::I64 });
-    let t = gil::run(py, Work::elements(n), || {
+    let t = gil::run(py, Work::elements(n), || -> PyResult<Tensor> {
         let values: Vec<f64> = (0..n).map(|i| s + i as f64 * st).collect();
-        Tensor::from_f64s(&values, &[n], dtype)
-    });
+        Ok(Tensor::from_f64s(&values, &[n], dtype))
+    })?;
     finish_leaf_on(py, t, device, requires_grad)
 }
 
@@ -273,9 +266,13 @@ fn linspace<'py>(
     let n = steps as usize;
     check_alloc(n, 8)?;
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
-    let t = gil::run(py, Work::elements(n), || {
-        Tensor::from_f64s(&linspace_values(start, end, n, dtype), &[n], dtype)
-    });
+    let t = gil::run(py, Work::elements(n), || -> PyResult<Tensor> {
+        Ok(Tensor::from_f64s(
+            &linspace_values(start, end, n, dtype),
+            &[n],
+            dtype,
+        ))
+    })?;
     finish_leaf_on(py, t, device, requires_grad)
 }
 
@@ -327,15 +324,16 @@ fn eye<'py>(
         }
     }
     let (n, m) = (n as usize, m as usize);
-    check_alloc(n.saturating_mul(m), 8)?;
+    let nm = crate::base::layout::checked_numel(&[n, m])?;
+    check_alloc(nm, 8)?;
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
-    let t = gil::run(py, Work::elements(n * m), || {
-        let mut values = vec![0.0; n * m];
+    let t = gil::run(py, Work::elements(nm), || -> PyResult<Tensor> {
+        let mut values = vec![0.0; nm];
         for i in 0..n.min(m) {
             values[i * m + i] = 1.0;
         }
-        Tensor::from_f64s(&values, &[n, m], dtype)
-    });
+        Ok(Tensor::from_f64s(&values, &[n, m], dtype))
+    })?;
     finish_leaf_on(py, t, device, requires_grad)
 }
 
@@ -561,6 +559,7 @@ fn _live_nodes() -> usize {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tensor, m)?)?;
     m.add_function(wrap_pyfunction!(from_numpy, m)?)?;
+    m.add_function(wrap_pyfunction!(crate::python::gil::debug_panic, m)?)?;
     m.add_function(wrap_pyfunction!(zeros, m)?)?;
     m.add_function(wrap_pyfunction!(ones, m)?)?;
     m.add_function(wrap_pyfunction!(full, m)?)?;
