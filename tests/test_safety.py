@@ -4,7 +4,6 @@ machine cannot hold, and panics that must never reach Python."""
 
 import numpy as np
 import pytest
-
 import rustgrad as torch
 from rustgrad import _core
 
@@ -16,7 +15,10 @@ OVERFLOW = "numel: integer multiplication overflow"
 
 def test_matmul_of_an_overflowing_expand_raises():
     a = torch.ones(1, 1).expand(2**62 + 1, 1)
-    with pytest.raises(RuntimeError, match=r"Storage size calculation overflowed with sizes=\[4611686018427387905, 4\]"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Storage size calculation overflowed with sizes=\[4611686018427387905, 4\]",
+    ):
         a @ torch.ones(1, 4)
 
 
@@ -164,7 +166,9 @@ def test_subclass_sharing_memory_writes_only_its_own_elements():
 
 # ----- saved max/min indices are version-checked -----------------------------------------
 
-INPLACE = "one of the variables needed for gradient computation has been modified by an inplace operation"
+INPLACE = (
+    "one of the variables needed for gradient computation has been modified by an inplace operation"
+)
 
 
 @pytest.mark.parametrize("fn", ["max", "min"])
@@ -179,7 +183,7 @@ def test_changed_extreme_indices_raise_at_backward(fn, shift):
 
 def test_unchanged_extreme_indices_still_give_the_gradient():
     x = torch.tensor([[1.0, 5.0], [3.0, 2.0]], requires_grad=True)
-    v, i = x.max(1, keepdim=True)
+    v, _ = x.max(1, keepdim=True)
     v.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0, 1], [1, 0]])
 
@@ -236,5 +240,5 @@ def test_a_panic_in_the_core_is_a_runtime_error_naming_the_op():
 def test_a_panic_is_not_a_base_exception():
     try:
         _core._debug_panic("x")
-    except Exception as e:  # PanicException derives from BaseException only
+    except BaseException as e:  # noqa: BLE001 - PyO3's PanicException is a BaseException
         assert type(e) is RuntimeError
