@@ -186,8 +186,10 @@ fn panic_message(op: &str, payload: &(dyn std::any::Any + Send)) -> String {
     format!("{op}: internal error (a Rust panic, please report it): {detail}")
 }
 
-/// A test hook: a call into the core that panics inside [`run`], as an internal bug would.
-/// Compiled in always so the test runs against the shipped extension (`_core._debug_panic`).
+// Compiled in always so the test runs against the shipped extension. (The `///` below is the
+// function's `__doc__`, synced into `_core.pyi`.)
+/// A test hook: a call into the core that panics inside ``gil::run``, as an internal bug
+/// would; it raises ``RuntimeError`` naming ``debug_panic`` (no panic reaches Python).
 #[pyfunction]
 #[pyo3(name = "_debug_panic")]
 pub fn debug_panic(py: Python<'_>, message: String) -> PyResult<()> {
