@@ -242,3 +242,11 @@ def test_a_panic_is_not_a_base_exception():
         _core._debug_panic("x")
     except BaseException as e:  # noqa: BLE001 - PyO3's PanicException is a BaseException
         assert type(e) is RuntimeError
+
+
+@pytest.mark.cuda
+def test_huge_cuda_allocation_is_refused():
+    with pytest.raises(RuntimeError, match="CUDA out of memory"):
+        torch.zeros(10**12, device="cuda")
+    # The device still works afterwards.
+    assert torch.ones(3, device="cuda").sum().item() == 3
