@@ -43,6 +43,7 @@ __all__ = [
     "_cuda_set_library_dirs",
     "_cuda_synchronize",
     "_cuda_unavailable_reason",
+    "_debug_panic",
     "_function_apply",
     "_grad",
     "_is_anomaly_enabled",
@@ -717,6 +718,10 @@ def tensor(
     The dtype is inferred as PyTorch does (bool, then int64, then float32; NumPy arrays keep
     their dtype) unless ``dtype`` is given.
     """
+
+def _debug_panic(message: str) -> None:
+    """A test hook: a call into the core that panics inside ``gil::run``, as an internal bug
+    would; it raises ``RuntimeError`` naming ``debug_panic`` (no panic reaches Python)."""
 
 def from_numpy(arr: NDArray[Any]) -> Tensor:
     """A tensor of ``arr``'s shape and values.

@@ -138,14 +138,10 @@ impl Buffer {
     /// A zero-filled buffer; fails cleanly instead of aborting when memory is short.
     pub fn zeros(dtype: DType, len: usize) -> Result<Buffer> {
         fn alloc<T: Clone + Default>(len: usize, dtype: DType) -> Result<Vec<T>> {
+            check_host_alloc(dtype, len)?;
             let mut v: Vec<T> = Vec::new();
-            v.try_reserve_exact(len).map_err(|_| {
-                Error::Runtime(format!(
-                    "[enforce fail at alloc_cpu.cpp] DefaultCPUAllocator: not enough memory: \
-                     you tried to allocate {} bytes.",
-                    (len as u128) * dtype.size_of() as u128
-                ))
-            })?;
+            v.try_reserve_exact(len)
+                .map_err(|_| cannot_allocate((len as u128) * dtype.size_of() as u128))?;
             v.resize(len, T::default());
             Ok(v)
         }
@@ -161,4 +157,55 @@ impl Buffer {
 fn bytes<T>(v: &[T]) -> &[u8] {
     // SAFETY: numbers and bools have no padding bytes.
     unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}
+
+/// PyTorch's words for a host allocation it cannot make.
+fn cannot_allocate(bytes: u128) -> Error {
+    Error::Runtime(format!(
+        "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate \
+         memory: you tried to allocate {bytes} bytes. Error code 12 (Cannot allocate memory)"
+    ))
+}
+
+/// The most bytes one host buffer may take: physical memory plus swap, capped by the cgroup's
+/// `memory.max` when there is one. Read once. Linux overcommits, so without this rule a request
+/// far beyond the machine (`zeros(10**12)`) would succeed and then fill memory page by page
+/// until the OOM killer ends the process; anything this rule lets through may still fail in
+/// `try_reserve_exact`, which is an error too, never an abort.
+pub fn host_alloc_limit() -> u128 {
+    static LIMIT: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let field = |name: &str| -> Option<u128> {
+            let line = meminfo.lines().find(|l| l.starts_with(name))?;
+            let kib: u128 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        };
+        let mut limit = match (field("MemTotal:"), field("SwapTotal:")) {
+            (Some(m), s) => m + s.unwrap_or(0),
+            // Not Linux (or no /proc): leave it to the allocator.
+            (None, _) => u128::MAX,
+        };
+        if let Ok(max) = std::fs::read_to_string("/sys/fs/cgroup/memory.max") {
+            if let Ok(cg) = max.trim().parse::<u128>() {
+                let swap = std::fs::read_to_string("/sys/fs/cgroup/memory.swap.max")
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u128>().ok())
+                    .unwrap_or(0);
+                limit = limit.min(cg + swap);
+            }
+        }
+        limit
+    })
+}
+
+/// Refuses a host buffer of `len` elements of `dtype` that the machine cannot hold (see
+/// [`host_alloc_limit`]), with PyTorch's error. Every host buffer a kernel fills is checked
+/// here first (`Buffer::zeros` and the `Memory` methods that produce a result).
+pub fn check_host_alloc(dtype: DType, len: usize) -> Result<()> {
+    let bytes = (len as u128) * dtype.size_of() as u128;
+    if bytes > host_alloc_limit() || bytes > isize::MAX as u128 {
+        return Err(cannot_allocate(bytes));
+    }
+    Ok(())
 }

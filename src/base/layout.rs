@@ -15,17 +15,32 @@ pub fn shape_str(shape: &[usize]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
+/// The element count of a shape already known to be valid (a tensor's: see
+/// [`checked_numel`], which every shape-growing path goes through).
 pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
 
-/// Row-major strides of a contiguous tensor of this shape.
+/// The element count of `shape`, or PyTorch's error when it does not fit an `isize` (PyTorch's
+/// int64 numel). Every place that makes a shape bigger than its input (creation, `expand`,
+/// broadcasting, matmul, `cat`) checks through here, so `numel` and every offset of a tensor's
+/// layout fit in `isize` afterwards.
+pub fn checked_numel(shape: &[usize]) -> Result<usize> {
+    match shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) {
+        Some(n) if n <= isize::MAX as usize => Ok(n),
+        _ => bail!(Runtime, "numel: integer multiplication overflow"),
+    }
+}
+
+/// Row-major strides of a contiguous tensor of this shape. Saturating: only a tensor with no
+/// elements can have strides past `isize` (`zeros(0, 2**62, 4)`), and such strides never
+/// address anything.
 pub fn contiguous_strides(shape: &[usize]) -> Strides {
     let mut strides: Strides = SmallVec::from_elem(0, shape.len());
     let mut acc = 1isize;
     for i in (0..shape.len()).rev() {
         strides[i] = acc;
-        acc *= shape[i].max(1) as isize;
+        acc = acc.saturating_mul(isize::try_from(shape[i].max(1)).unwrap_or(isize::MAX));
     }
     strides
 }
@@ -83,6 +98,7 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
             );
         };
     }
+    checked_numel(&out)?;
     Ok(out)
 }
 
@@ -176,6 +192,9 @@ impl Layout {
 
     /// Row-major contiguous (size-1 dimensions may have any stride, as in PyTorch).
     pub fn is_contiguous(&self) -> bool {
+        if self.shape.contains(&0) {
+            return true; // no element is out of place (PyTorch agrees)
+        }
         let mut expected = 1isize;
         for i in (0..self.shape.len()).rev() {
             if self.shape[i] != 1 {
@@ -231,11 +250,40 @@ impl Layout {
                 );
             }
         }
+        checked_numel(target)?;
         Ok(Layout {
             shape: target.into(),
             strides,
             offset: self.offset,
         })
+    }
+
+    /// The largest storage index this layout reaches plus one (0 when it has no elements),
+    /// computed with checked arithmetic; `None` on overflow or a negative index.
+    pub fn extent(&self) -> Option<usize> {
+        if self.shape.contains(&0) {
+            return Some(0);
+        }
+        let mut hi = isize::try_from(self.offset).ok()?;
+        let mut lo = hi;
+        for (&d, &s) in self.shape.iter().zip(&self.strides) {
+            let span = s.checked_mul(isize::try_from(d - 1).ok()?)?;
+            if span >= 0 {
+                hi = hi.checked_add(span)?;
+            } else {
+                lo = lo.checked_add(span)?;
+            }
+        }
+        if lo < 0 {
+            return None;
+        }
+        usize::try_from(hi).ok()?.checked_add(1)
+    }
+
+    /// Whether every element of this layout lies inside a storage of `len` elements: the
+    /// bound kernels rely on, checked once per op rather than per element.
+    pub fn fits_in(&self, len: usize) -> bool {
+        self.extent().is_some_and(|e| e <= len)
     }
 
     pub fn permute(&self, dims: &[usize]) -> Layout {
@@ -486,5 +534,93 @@ mod tests {
         let e = wrap_dim(3, 3).unwrap_err();
         assert!(matches!(e, Error::Index(_)));
         assert!(e.to_string().contains("[-3, 2], but got 3"));
+    }
+
+    /// Property test (a seeded generator in place of the `proptest` crate): random view
+    /// chains (permute, expand, slice, select, narrow, unsqueeze, squeeze, view) over random
+    /// shapes with size-0 and size-1 dims; every offset a chain's layout yields lies inside
+    /// its storage and matches `extent`, and overflowing shapes are errors, never wraps.
+    #[test]
+    fn random_view_chains_stay_inside_their_storage() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rnd = move |n: usize| -> usize {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n.max(1) as u64) as usize
+        };
+        for _ in 0..3000 {
+            let nd = rnd(4) + 1;
+            let shape: Vec<usize> = (0..nd).map(|_| [0, 1, 1, 2, 3, 5][rnd(6)]).collect();
+            let storage = numel(&shape);
+            let mut l = Layout::contiguous(&shape);
+            for _ in 0..rnd(6) {
+                let nd = l.ndim();
+                match rnd(7) {
+                    0 if nd > 0 => {
+                        let mut p: Vec<usize> = (0..nd).collect();
+                        for i in (1..nd).rev() {
+                            p.swap(i, rnd(i + 1));
+                        }
+                        l = l.permute(&p);
+                    }
+                    1 => {
+                        let mut t: Vec<usize> = vec![rnd(3) + 1];
+                        t.extend(l.shape.iter().map(|&d| if d == 1 { rnd(4) } else { d }));
+                        l = l.expand(&t).unwrap();
+                    }
+                    2 if nd > 0 => {
+                        let d = rnd(nd);
+                        let len = l.shape[d];
+                        let start = rnd(len + 1);
+                        let end = start + rnd(len - start + 1);
+                        l = l.slice(d, start, end, rnd(3) + 1);
+                    }
+                    3 if nd > 0 && l.shape.iter().all(|&d| d > 0) => {
+                        let d = rnd(nd);
+                        l = l.select(d, rnd(l.shape[d]));
+                    }
+                    4 => l = l.unsqueeze(rnd(nd + 1)),
+                    5 if nd > 0 => l = l.squeeze_dims(&[rnd(nd)]),
+                    _ => {
+                        let flat = [l.numel()];
+                        if let Some(v) = l.view(&flat) {
+                            l = v;
+                        }
+                    }
+                }
+                // As `Tensor::with_layout` does: an empty view addresses nothing.
+                if l.shape.contains(&0) {
+                    l.offset = 0;
+                }
+                let offsets = l.offsets();
+                assert_eq!(offsets.len(), l.numel());
+                assert!(l.fits_in(storage), "{l:?} over {storage}");
+                let max = offsets.iter().max().map_or(0, |&m| m + 1);
+                assert!(max <= l.extent().unwrap(), "{l:?}");
+                assert!(offsets.iter().all(|&o| o < storage));
+            }
+        }
+    }
+
+    #[test]
+    fn overflowing_shapes_are_errors() {
+        assert!(checked_numel(&[1 << 62, 4]).is_err());
+        assert!(checked_numel(&[1 << 62, 2]).is_err()); // past isize::MAX
+        assert_eq!(checked_numel(&[0, 1 << 62, 4]).unwrap(), 0);
+        let l = Layout::contiguous(&[1, 1]);
+        assert!(l.expand(&[(1 << 62) + 1, 4]).is_err());
+        assert!(broadcast_shapes(&[(1 << 62) + 1, 1], &[1, 4]).is_err());
+        // Strides of an empty tensor saturate instead of wrapping.
+        let e = Layout::contiguous(&[0, 1 << 62, 4]);
+        assert_eq!(e.strides[0], isize::MAX);
+        assert_eq!(e.extent(), Some(0));
+        let far = Layout {
+            shape: [2].into_iter().collect(),
+            strides: [isize::MAX].into_iter().collect(),
+            offset: 1,
+        };
+        assert_eq!(far.extent(), None);
+        assert!(!far.fits_in(usize::MAX));
     }
 }

@@ -217,29 +217,28 @@ pub fn extreme_dim(x: &Var, dim: i64, keepdim: bool, max: bool) -> Result<(Var, 
     }
     let (values, indices) = t.extreme_dim(d, keepdim, max)?;
     let n = t.shape()[d];
-    let idx = indices.clone();
-    let out = record(
-        values,
-        &[x],
-        name,
-        nothing,
-        move |g, _, _| -> Result<Grads> {
-            let idx = if keepdim {
-                idx.with_layout(idx.layout().squeeze_dims(&[d]))
-            } else {
-                idx.clone()
-            };
-            let chosen = Tensor::one_hot_along(&idx, d, n, DType::Bool)?;
-            let g = if keepdim {
-                g.clone()
-            } else {
-                unsqueeze(g, d as i64)?
-            };
-            let full: Vec<i64> = chosen.shape().iter().map(|&d| d as i64).collect();
-            Ok(vec![Some(super::masked(&expand(&g, &full)?, chosen)?)])
-        },
-    );
-    Ok((out, constant(indices)))
+    // The indices handed back to the caller are saved version-checked: an in-place write to
+    // them (`i.add_(5)`) makes backward raise PyTorch's error instead of scattering the
+    // gradient to wrong (or out-of-range) places.
+    let indices = constant(indices);
+    let saved = |_: &Tensor| vec![SavedVar::input(&indices)];
+    let out = record(values, &[x], name, saved, move |g, s, _| -> Result<Grads> {
+        let idx = s[0].tensor();
+        let idx = if keepdim {
+            idx.with_layout(idx.layout().squeeze_dims(&[d]))
+        } else {
+            idx
+        };
+        let chosen = Tensor::one_hot_along(&idx, d, n, DType::Bool)?;
+        let g = if keepdim {
+            g.clone()
+        } else {
+            unsqueeze(g, d as i64)?
+        };
+        let full: Vec<i64> = chosen.shape().iter().map(|&d| d as i64).collect();
+        Ok(vec![Some(super::masked(&expand(&g, &full)?, chosen)?)])
+    });
+    Ok((out, indices))
 }
 
 /// `argmax`/`argmin`, over all elements (flattened) or along `dim`.

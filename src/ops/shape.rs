@@ -236,12 +236,17 @@ pub fn expand(x: &Var, shape: &[i64]) -> Result<Var> {
         .enumerate()
         .map(|(i, &d)| {
             if d == -1 && i >= lead {
-                t.shape()[i - lead]
+                Ok(t.shape()[i - lead])
+            } else if d < 0 {
+                // PyTorch's words for a negative size other than -1.
+                Err(crate::error::Error::Runtime(
+                    "numel: integer multiplication overflow".into(),
+                ))
             } else {
-                d.max(0) as usize
+                Ok(d as usize)
             }
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let out = t.with_layout(t.layout().expand(&target)?);
     let in_shape = t.shape().to_vec();
     let v = record(out, &[x], "ExpandBackward0", nothing, move |g, _, _| {

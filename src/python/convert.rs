@@ -226,8 +226,31 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
     )?)
 }
 
+/// The array as a plain `ndarray` over the same memory. A subclass may override `flags`,
+/// `strides`, `shape`, `view`, `astype`, `__array__`, ... at Python level and lie about its
+/// layout; `numpy.asarray` of an ndarray subclass builds a base-class view in C
+/// (`PyArray_View`, no Python-level method of the object is called), and everything read
+/// afterwards (`shape()`, `strides()`, the data pointer, `flags`) comes from that view's C
+/// struct or from base-class methods.
+fn plain_array<'py>(arr: &Bound<'py, PyUntypedArray>) -> PyResult<Bound<'py, PyUntypedArray>> {
+    let py = arr.py();
+    let ndarray = <PyUntypedArray as pyo3::PyTypeInfo>::type_object(py);
+    if arr.get_type().is(&ndarray) {
+        return Ok(arr.clone());
+    }
+    let plain = py.import("numpy")?.call_method1("asarray", (arr,))?;
+    if !plain.get_type().is(&ndarray) {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "expected a numpy.ndarray (could not read this ndarray subclass as one)",
+        ));
+    }
+    Ok(plain.cast_into::<PyUntypedArray>()?)
+}
+
 /// Copies a NumPy array (any strides) into a tensor, keeping its dtype where we have it.
 pub fn from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
+    let arr = &plain_array(arr)?;
+    crate::base::buffer::check_host_alloc(DType::F64, arr.len())?;
     let name = arr.dtype().to_string();
     let shape = arr.shape().to_vec();
     macro_rules! copy {
@@ -273,9 +296,13 @@ pub fn share_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         "int64" => DType::I64,
         _ => return from_numpy(arr), // bool too: its bytes are checked while copying
     };
-    let flags = arr.getattr("flags")?;
-    let flag = |name: &str| -> PyResult<bool> { flags.getattr(name)?.extract() };
-    if !(flag("c_contiguous")? && flag("aligned")? && flag("writeable")?) {
+    let arr = &plain_array(arr)?;
+    // The flags from the array's C struct, never its Python-level `flags`.
+    use numpy::npyffi::flags::{NPY_ARRAY_ALIGNED, NPY_ARRAY_C_CONTIGUOUS, NPY_ARRAY_WRITEABLE};
+    // SAFETY: `arr` is a live ndarray; reading its flags field.
+    let flags = unsafe { (*arr.as_array_ptr()).flags };
+    let need = NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | NPY_ARRAY_WRITEABLE;
+    if flags & need != need {
         return from_numpy(arr);
     }
     let shape = arr.shape().to_vec();

@@ -18,17 +18,10 @@ use pyo3::exceptions::PyTypeError;
 
 /// Fails with a Python error (instead of aborting) when `n` elements of `bytes` each cannot
 /// be allocated.
+/// Refuses `n` staging values (float64) the machine cannot hold, by the one host rule.
 fn check_alloc(n: usize, bytes: usize) -> PyResult<()> {
-    let total = n.checked_mul(bytes).filter(|&t| t <= isize::MAX as usize);
-    let ok = total.is_some_and(|t| Vec::<u8>::new().try_reserve_exact(t).is_ok());
-    if !ok {
-        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-            "[enforce fail at alloc_cpu.cpp] DefaultCPUAllocator: not enough memory: you tried \
-             to allocate {} bytes.",
-            (n as u128) * bytes as u128
-        )));
-    }
-    Ok(())
+    debug_assert_eq!(bytes, 8);
+    Ok(crate::base::buffer::check_host_alloc(DType::F64, n)?)
 }
 
 fn finish(t: Tensor, requires_grad: bool) -> PyResult<PyTensor> {
@@ -252,21 +245,21 @@ fn arange<'py>(
         let span = (e as i128 - s as i128 + st as i128 - st.signum() as i128) / st as i128;
         let n = usize::try_from(span.max(0)).unwrap_or(usize::MAX);
         check_alloc(n, 8)?;
-        let t = gil::run(py, Work::elements(n), || {
+        let t = gil::run(py, Work::elements(n), || -> PyResult<Tensor> {
             let values: Vec<i64> = (0..n as i128)
                 .map(|i| (s as i128 + i * st as i128) as i64)
                 .collect();
-            Tensor::from_vec(values, &[n])
-        });
+            Ok(Tensor::from_vec(values, &[n]))
+        })?;
         return finish_leaf_on(py, t, device, requires_grad);
     }
     let (s, e, st) = (start.to_f64(), end.to_f64(), step.to_f64());
     let n = ((e - s) / st).ceil().max(0.0) as usize;
     check_alloc(n, 8)?;
-    let t = gil::run(py, Work::elements(n), || {
+    let t = gil::run(py, Work::elements(n), || -> PyResult<Tensor> {
         let values: Vec<f64> = (0..n).map(|i| s + i as f64 * st).collect();
-        Tensor::from_f64s(&values, &[n], dtype)
-    });
+        Ok(Tensor::from_f64s(&values, &[n], dtype))
+    })?;
     finish_leaf_on(py, t, device, requires_grad)
 }
 
@@ -292,9 +285,13 @@ fn linspace<'py>(
     let n = steps as usize;
     check_alloc(n, 8)?;
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
-    let t = gil::run(py, Work::elements(n), || {
-        Tensor::from_f64s(&linspace_values(start, end, n, dtype), &[n], dtype)
-    });
+    let t = gil::run(py, Work::elements(n), || -> PyResult<Tensor> {
+        Ok(Tensor::from_f64s(
+            &linspace_values(start, end, n, dtype),
+            &[n],
+            dtype,
+        ))
+    })?;
     finish_leaf_on(py, t, device, requires_grad)
 }
 
@@ -346,15 +343,16 @@ fn eye<'py>(
         }
     }
     let (n, m) = (n as usize, m as usize);
-    check_alloc(n.saturating_mul(m), 8)?;
+    let nm = crate::base::layout::checked_numel(&[n, m])?;
+    check_alloc(nm, 8)?;
     let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
-    let t = gil::run(py, Work::elements(n * m), || {
-        let mut values = vec![0.0; n * m];
+    let t = gil::run(py, Work::elements(nm), || -> PyResult<Tensor> {
+        let mut values = vec![0.0; nm];
         for i in 0..n.min(m) {
             values[i * m + i] = 1.0;
         }
-        Tensor::from_f64s(&values, &[n, m], dtype)
-    });
+        Ok(Tensor::from_f64s(&values, &[n, m], dtype))
+    })?;
     finish_leaf_on(py, t, device, requires_grad)
 }
 
@@ -584,6 +582,7 @@ fn _live_nodes() -> usize {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tensor, m)?)?;
     m.add_function(wrap_pyfunction!(from_numpy, m)?)?;
+    m.add_function(wrap_pyfunction!(crate::python::gil::debug_panic, m)?)?;
     m.add_function(wrap_pyfunction!(zeros, m)?)?;
     m.add_function(wrap_pyfunction!(ones, m)?)?;
     m.add_function(wrap_pyfunction!(full, m)?)?;

@@ -116,12 +116,68 @@ impl Work {
 
 /// Runs `f`, the call into the core, with the GIL released when `work` is large (see
 /// [`RELEASE_NUMEL`]) and with it held otherwise.
-pub fn run<T: Send>(py: Python<'_>, work: Work, f: impl FnOnce() -> T + Send) -> T {
+///
+/// A panic inside the core never reaches Python as PyO3's `PanicException` (a
+/// `BaseException`): it is caught here, where every binding enters the core, and becomes a
+/// `RuntimeError` naming the binding (read from the closure's type, so no call site names it).
+pub fn run<T: Send + FromPanic, F: FnOnce() -> T + Send>(py: Python<'_>, work: Work, f: F) -> T {
+    let guarded = || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+            T::from_panic(panic_message(op_name::<F>(), payload.as_ref()))
+        })
+    };
     if work.releases_gil() {
-        py.detach(f)
+        py.detach(guarded)
     } else {
-        f()
+        guarded()
     }
+}
+
+/// What a call into the core returns, able to carry a caught panic as an error.
+pub trait FromPanic {
+    fn from_panic(message: String) -> Self;
+}
+
+impl<T> FromPanic for crate::error::Result<T> {
+    fn from_panic(message: String) -> Self {
+        Err(crate::error::Error::Runtime(message))
+    }
+}
+
+impl<T> FromPanic for PyResult<T> {
+    fn from_panic(message: String) -> Self {
+        Err(pyo3::exceptions::PyRuntimeError::new_err(message))
+    }
+}
+
+/// The binding a closure was written in: `...::PyTensor>::max::{{closure}}` gives `max`.
+fn op_name<F>() -> &'static str {
+    let full = std::any::type_name::<F>();
+    full.rsplit("::")
+        .find(|part| !part.starts_with("{{") && !part.is_empty())
+        .map(|p| p.trim_start_matches("py_"))
+        .unwrap_or(full)
+}
+
+fn panic_message(op: &str, payload: &(dyn std::any::Any + Send)) -> String {
+    let detail = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("{op}: internal error (a Rust panic, please report it): {detail}")
+}
+
+// Compiled in always so the test runs against the shipped extension. (The `///` below is the
+// function's `__doc__`, synced into `_core.pyi`.)
+/// A test hook: a call into the core that panics inside ``gil::run``, as an internal bug
+/// would; it raises ``RuntimeError`` naming ``debug_panic`` (no panic reaches Python).
+#[pyfunction]
+#[pyo3(name = "_debug_panic")]
+pub fn debug_panic(py: Python<'_>, message: String) -> PyResult<()> {
+    run(py, Work::default(), || -> PyResult<()> {
+        panic!("{message}");
+    })
 }
 
 #[cfg(test)]

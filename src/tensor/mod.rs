@@ -190,7 +190,13 @@ impl Tensor {
     }
 
     /// A view with another layout over the same storage.
-    pub fn with_layout(&self, layout: Layout) -> Tensor {
+    pub fn with_layout(&self, mut layout: Layout) -> Tensor {
+        // A view with no elements addresses nothing: its offset (which may lie past the end of
+        // an empty storage, as `zeros(2, 0, 4)[1]`) is reset so kernels' `s[offset..]` is valid.
+        if layout.shape.contains(&0) {
+            layout.offset = 0;
+        }
+        debug_assert!(layout.extent().is_some());
         Tensor {
             storage: self.storage.clone(),
             layout,
@@ -477,6 +483,10 @@ impl Tensor {
     pub fn sum_dims(&self, dims: &[usize], keepdim: bool) -> Result<Tensor> {
         let x = self.cast(numeric(self.dtype))?;
         let plan = SumPlan::new(&x.layout, dims, keepdim);
+        // Reducing an empty dim gives a result bigger than the input (`zeros(0, 2**62, 4)`).
+        if layout::checked_numel(&plan.out_shape).is_err() {
+            bail!(Runtime, "Stride calculation overflowed");
+        }
         let out = x.storage.read().sum(&x.layout, &plan)?;
         Ok(Tensor::from_memory(out, &plan.out_shape))
     }
@@ -569,6 +579,11 @@ impl Tensor {
         let nd = a.ndim();
         let mut shape = a.shape()[..nd - 1].to_vec();
         shape.push(b.shape()[nd - 1]);
+        // The product's shape is new (m and n from two operands): check it before filling it.
+        let n = checked_numel(&shape)?;
+        if !dev.is_cuda() {
+            crate::base::buffer::check_host_alloc(calc, n)?;
+        }
         let out = {
             let (ma, mb) = (a.storage.read(), b.storage.read());
             Memory::batched_matmul((&ma, &a.layout), (&mb, &b.layout))?
@@ -584,6 +599,7 @@ impl Tensor {
         let (outer, n, inner) = split_at_dim(x.shape(), dim);
         let mut out_shape = x.shape().to_vec();
         out_shape[dim] = index.len();
+        check_indices(index, n)?;
         let rows = Along {
             offset: x.layout.offset,
             outer,
@@ -603,6 +619,13 @@ impl Tensor {
     ) -> Result<Tensor> {
         let g = self.cast(numeric(self.dtype))?.contiguous()?;
         let (outer, n, inner) = split_at_dim(shape, dim);
+        check_indices(index, n)?;
+        if g.numel() != outer * index.len() * inner {
+            bail!(
+                Runtime,
+                "index_add(): Number of indices should be equal to source.size(dim)"
+            );
+        }
         let rows = Along {
             offset: g.layout.offset,
             outer,
@@ -644,6 +667,14 @@ impl Tensor {
             .to_device(self.device())?
             .private_from(self)?
             .contiguous()?;
+        // The kernels index without checks: bound everything once here.
+        check_indices(positions, self.numel())?;
+        if v.numel() < positions.len() {
+            bail!(
+                Runtime,
+                "put_(): Expected source and index to have the same number of elements"
+            );
+        }
         let mv = v.storage.read();
         self.storage.write().put(self.layout.offset, positions, &mv)
     }
@@ -675,14 +706,26 @@ impl Tensor {
     }
 }
 
+/// Every index below `n`, checked once before a kernel that indexes without checks.
+fn check_indices(index: &[usize], n: usize) -> Result<()> {
+    if let Some(&bad) = index.iter().find(|&&i| i >= n) {
+        bail!(
+            Index,
+            "index {} is out of bounds for dimension with size {}",
+            bad,
+            n
+        );
+    }
+    Ok(())
+}
+
 /// The element count of `shape`, or PyTorch's error when it overflows.
 fn checked_numel(shape: &[usize]) -> Result<usize> {
-    let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    match n {
-        Some(n) => Ok(n),
-        None => bail!(
+    match layout::checked_numel(shape) {
+        Ok(n) => Ok(n),
+        Err(_) => bail!(
             Runtime,
-            "Trying to create tensor with a number of elements that overflows: {}",
+            "Storage size calculation overflowed with sizes={}",
             shape_str(shape)
         ),
     }

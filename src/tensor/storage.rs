@@ -179,11 +179,40 @@ impl Memory {
 
     // ----- kernels ----------------------------------------------------------------------
 
+    /// Every element of `l` inside this memory: the bound the kernels index by, checked once
+    /// per call (O(ndim)) so no layout bug can make a kernel read or write outside it.
+    fn check_view(&self, l: &Layout) -> Result<()> {
+        if l.fits_in(self.len()) {
+            Ok(())
+        } else {
+            Err(Error::Runtime(format!(
+                "view out of bounds: shape {:?}, strides {:?}, offset {} over {} elements",
+                l.shape.as_slice(),
+                l.strides.as_slice(),
+                l.offset,
+                self.len()
+            )))
+        }
+    }
+
+    /// Refuses a host result of `n` elements the machine cannot hold, before a kernel
+    /// starts filling it (see `base::buffer::host_alloc_limit`).
+    fn check_out(&self, dtype: DType, n: usize) -> Result<()> {
+        match self {
+            Memory::Cpu(_) => crate::base::buffer::check_host_alloc(dtype, n),
+            Memory::Cuda(_) => Ok(()),
+        }
+    }
+
     pub fn gather(&self, l: &Layout) -> Result<Memory> {
+        self.check_view(l)?;
+        self.check_out(self.dtype(), l.numel())?;
         Ok(on_backend!((self) => |m| m.gather(l)))
     }
 
     pub fn cast(&self, l: &Layout, to: DType) -> Result<Memory> {
+        self.check_view(l)?;
+        self.check_out(to, l.numel())?;
         Ok(on_backend!((self) => |m| m.cast(l, to)))
     }
 
@@ -193,6 +222,8 @@ impl Memory {
         op: crate::backend::UnaryOp,
         args: crate::backend::UnaryArgs,
     ) -> Result<Memory> {
+        self.check_view(l)?;
+        self.check_out(self.dtype(), l.numel())?;
         Ok(on_backend!((self) => |m| m.unary(l, op, args)))
     }
 
@@ -205,6 +236,8 @@ impl Memory {
         dev: impl FnOnce(Operand<CudaBuffer>, Operand<CudaBuffer>) -> Result<CudaBuffer>,
     ) -> Result<Memory> {
         use Operand::{Scalar, View};
+        a.0.check_view(a.1)?;
+        b.0.check_view(b.1)?;
         Ok(match (a.0, b.0) {
             (Memory::Cpu(x), Memory::Cpu(y)) => Memory::Cpu(cpu(View(x, a.1), View(y, b.1))?),
             (Memory::Cuda(x), Memory::Cuda(y)) => Memory::Cuda(dev(View(x, a.1), View(y, b.1))?),
@@ -224,6 +257,7 @@ impl Memory {
         shape: &[usize],
         dtype: DType,
     ) -> Result<Memory> {
+        a.0.check_out(dtype, crate::base::layout::numel(shape))?;
         Memory::two_operands(
             a,
             b,
@@ -239,6 +273,7 @@ impl Memory {
         shape: &[usize],
         dtype: DType,
     ) -> Result<Memory> {
+        a.0.check_out(dtype, crate::base::layout::numel(shape))?;
         Memory::two_operands(
             a,
             b,
@@ -253,6 +288,7 @@ impl Memory {
         y: (&Memory, &Layout),
         shape: &[usize],
     ) -> Result<Memory> {
+        g.0.check_out(g.0.dtype(), crate::base::layout::numel(shape))?;
         Ok(
             on_backend!((g.0, y.0) => |gm, ym| BackendStorage::activation_backward(
                 op,
@@ -269,6 +305,7 @@ impl Memory {
         b: (&Memory, &Layout),
         shape: &[usize],
     ) -> Result<Memory> {
+        a.0.check_out(a.0.dtype(), crate::base::layout::numel(shape))?;
         Ok(
             on_backend!((c.0, a.0, b.0) => |cm, am, bm| BackendStorage::where_(
                 (cm, c.1),
@@ -280,6 +317,8 @@ impl Memory {
     }
 
     pub fn sum(&self, l: &Layout, plan: &crate::backend::SumPlan) -> Result<Memory> {
+        self.check_view(l)?;
+        self.check_out(self.dtype(), plan.n_out)?;
         Ok(on_backend!((self) => |m| m.sum(l, plan)))
     }
 
@@ -328,18 +367,26 @@ impl Memory {
     }
 
     pub fn copy_into(&mut self, dst: &Layout, src: (&Memory, &Layout)) -> Result<()> {
+        self.check_view(dst)?;
+        src.0.check_view(src.1)?;
         on_backend_mut!((self, src.0) => |d, s| d.copy_into(dst, (s, src.1)))
     }
 
     pub fn put(&mut self, offset: usize, positions: &[usize], values: &Memory) -> Result<()> {
+        // `put` addresses `offset + p` (p checked below the view's numel by the caller).
+        if offset > self.len() {
+            return Err(Error::Runtime("put_(): offset out of bounds".into()));
+        }
         on_backend_mut!((self, values) => |d, v| d.put(offset, positions, v))
     }
 
     pub fn fill(&mut self, l: &Layout, value: f64) -> Result<()> {
+        self.check_view(l)?;
         on_backend_mut!((self) => |d| d.fill(l, value))
     }
 
     pub fn add_into(&mut self, l: &Layout, src: &Memory) -> Result<()> {
+        self.check_view(l)?;
         on_backend_mut!((self, src) => |d, s| d.add_into(l, s))
     }
 

@@ -337,6 +337,17 @@ impl BackendStorage for Buffer {
 
     fn one_hot(&self, rows: Along, dtype: DType) -> Result<Buffer> {
         let idx = &i64::slice(self)[rows.offset..];
+        // The kernel writes at each index unchecked: bound them all once, up front.
+        let count = rows.outer * rows.inner;
+        if let Some(&bad) = idx[..count]
+            .iter()
+            .find(|&&i| i < 0 || i as usize >= rows.n)
+        {
+            return Err(crate::error::Error::Runtime(format!(
+                "Class values must be smaller than num_classes: index {bad} for {} classes",
+                rows.n
+            )));
+        }
         Ok(dispatch_num!(dtype, T =>
             T::into_buffer(index::one_hot::<T>(idx, rows.outer, rows.n, rows.inner))))
     }

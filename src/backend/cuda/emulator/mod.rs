@@ -58,6 +58,11 @@ impl Hardware for Context {
         let Ok(layout) = std::alloc::Layout::from_size_align(size, ALIGN) else {
             return Ok(None); // too large for this machine: out of memory
         };
+        // Emulated device memory is host memory: refuse what the host cannot hold (the host
+        // rule), rather than overcommit and fill it page by page below.
+        if size as u128 > crate::base::buffer::host_alloc_limit() {
+            return Ok(None);
+        }
         // SAFETY: `size` is nonzero (the allocator never asks for empty blocks).
         let p = unsafe { std::alloc::alloc(layout) };
         if p.is_null() {
