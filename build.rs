@@ -66,7 +66,10 @@ mod cubins {
         let script = "import sys, os\nfor p in sys.path:\n    f = os.path.join(p or '.', \
                       'nvidia', 'cu13', 'lib', 'libnvrtc.so.13')\n    \
                       print(f) if os.path.exists(f) else None";
-        if let Ok(o) = std::process::Command::new(&python).args(["-c", script]).output() {
+        if let Ok(o) = std::process::Command::new(&python)
+            .args(["-c", script])
+            .output()
+        {
             let text = String::from_utf8_lossy(&o.stdout).into_owned();
             out.extend(text.lines().map(PathBuf::from));
         }
@@ -156,6 +159,28 @@ mod cubins {
             .replace("#include \"elementwise_ops.cuh\"", preamble)
     }
 
+    /// Build-time cache of compiled images, shared by the profiles of one target folder (a
+    /// release build and `cargo bench` compile the same images): `target/rustgrad-cubins`.
+    fn cache_dir(out_dir: &Path) -> PathBuf {
+        // OUT_DIR is target/[triple/]<profile>/build/rustgrad-<hash>/out.
+        out_dir
+            .ancestors()
+            .nth(4)
+            .unwrap_or(out_dir)
+            .join("rustgrad-cubins")
+    }
+
+    /// A 64-bit FNV-1a hash of the parts (stable across builds).
+    fn fnv1a(parts: &[&[u8]]) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for part in parts {
+            for &b in *part {
+                h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    }
+
     /// Writes `$OUT_DIR/cubins.rs`: `EMBEDDED: &[(source, arch, image)]`, empty without NVRTC.
     pub fn embed(out_dir: &Path, preamble: &str) {
         println!("cargo:rerun-if-env-changed=RUSTGRAD_EMBED_CUBINS");
@@ -179,20 +204,41 @@ mod cubins {
             unsafe { (nvrtc.version)(&mut v.0, &mut v.1) };
             let dir = Path::new("src/backend/cuda/kernels");
             let started = std::time::Instant::now();
+            let cache = cache_dir(out_dir);
+            let _ = std::fs::create_dir_all(&cache);
+            let cache = &cache;
             // One thread per architecture: NVRTC compiles separate programs concurrently.
             let images: Vec<(String, String, Vec<u8>)> = std::thread::scope(|scope| {
                 let jobs: Vec<_> = ARCHS
                     .iter()
                     .map(|&arch| {
                         let nvrtc = &nvrtc;
+                        let v = &v;
                         scope.spawn(move || {
                             SOURCES
                                 .iter()
                                 .map(|&file| {
                                     let text = program(dir, file, preamble);
-                                    let image = nvrtc.compile(file, &text, arch).unwrap_or_else(
-                                        |log| panic!("NVRTC could not compile {file} for {arch}:\n{log}"),
-                                    );
+                                    let key = fnv1a(&[
+                                        text.as_bytes(),
+                                        arch.as_bytes(),
+                                        format!("{v:?}").as_bytes(),
+                                    ]);
+                                    let cached = cache.join(format!("{file}-{arch}-{key:016x}"));
+                                    if let Ok(image) = std::fs::read(&cached) {
+                                        return (file.to_string(), arch.to_string(), image);
+                                    }
+                                    let image =
+                                        nvrtc.compile(file, &text, arch).unwrap_or_else(|log| {
+                                            panic!(
+                                                "NVRTC could not compile {file} for {arch}:\n{log}"
+                                            )
+                                        });
+                                    let tmp =
+                                        cached.with_extension(format!("tmp{}", std::process::id()));
+                                    if std::fs::write(&tmp, &image).is_ok() {
+                                        let _ = std::fs::rename(&tmp, &cached);
+                                    }
                                     (file.to_string(), arch.to_string(), image)
                                 })
                                 .collect::<Vec<_>>()

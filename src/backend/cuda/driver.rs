@@ -86,7 +86,8 @@ impl Context {
                             .map_err(driver_error)
                     };
                     // The image built into the wheel, when it loads; else NVRTC's.
-                    let shipped = embedded_cubin(source, &self.arch).and_then(|(_, i)| load(i).ok());
+                    let shipped =
+                        embedded_cubin(source, &self.arch).and_then(|(_, i)| load(i).ok());
                     let m = match shipped {
                         Some(m) => Ok(m),
                         None => load(&cached_cubin(source, &self.arch, self.driver)?),

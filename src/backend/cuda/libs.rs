@@ -63,7 +63,7 @@ pub fn file_of_symbol(lib: &libloading::Library, symbol: &str) -> Option<PathBuf
 }
 
 /// The file that holds the code or data at `addr`, resolved through links.
-pub fn file_of_address(addr: *const std::ffi::c_void) -> Option<PathBuf> {
+fn file_of_address(addr: *const std::ffi::c_void) -> Option<PathBuf> {
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     // SAFETY: `dladdr` only reads the loader's tables and fills `info`.
     if unsafe { libc::dladdr(addr, &mut info) } == 0 || info.dli_fname.is_null() {
@@ -110,8 +110,9 @@ fn choose(names: &[&str], symbol: &str) -> Option<PathBuf> {
         Some(system) => {
             if let Some(w) = wanted {
                 let w = std::fs::canonicalize(&w).unwrap_or(w);
-                if w != system {
-                    NOTES.lock().push(format!(
+                let mut notes = NOTES.lock();
+                if w != system && !notes.iter().any(|n| n.contains(&*w.to_string_lossy())) {
+                    notes.push(format!(
                         "lib{main}.so on the system search path ({}) is used instead of {}: \
                          the unversioned name is looked up first (a CUDA toolkit's dev link or \
                          LD_LIBRARY_PATH); remove its folder from LD_LIBRARY_PATH to use the \

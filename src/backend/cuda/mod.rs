@@ -52,7 +52,10 @@ mod tests {
         let base = cache_file(dir, Source::Reduce, "sm_90", (13, 0), 13000);
         assert!(base.starts_with(dir));
         let name = base.file_name().unwrap().to_str().unwrap().to_string();
-        assert!(name.starts_with("reduce.cu-sm_90-") && name.ends_with(".cubin"), "{name}");
+        assert!(
+            name.starts_with("reduce.cu-sm_90-") && name.ends_with(".cubin"),
+            "{name}"
+        );
         assert_eq!(
             base,
             cache_file(dir, Source::Reduce, "sm_90", (13, 0), 13000)
@@ -74,7 +77,7 @@ mod tests {
         let common = include_str!("kernels/common.cuh");
         assert!(common.contains(&define), "{define}");
         // Whole warps (full-mask shuffles) and a power of two (the max/min tree).
-        assert!(block % 32 == 0 && block.is_power_of_two() && block <= 1024);
+        assert!(block.is_multiple_of(32) && block.is_power_of_two() && block <= 1024);
         // No literal-sized shared array is left behind.
         for source in Source::ALL {
             let text = source.program();
