@@ -234,8 +234,11 @@ mod cubins {
                                                 "NVRTC could not compile {file} for {arch}:\n{log}"
                                             )
                                         });
-                                    let tmp =
-                                        cached.with_extension(format!("tmp{}", std::process::id()));
+                                    // Per file and process: threads write side by side.
+                                    let tmp = cache.join(format!(
+                                        "{file}-{arch}-{key:016x}.tmp{}",
+                                        std::process::id()
+                                    ));
                                     if std::fs::write(&tmp, &image).is_ok() {
                                         let _ = std::fs::rename(&tmp, &cached);
                                     }
