@@ -5,6 +5,7 @@ because the folder has no ``__init__.py``).
 """
 
 import contextlib
+import os
 import re
 
 import numpy as np
@@ -13,19 +14,47 @@ import rustgrad
 
 # The devices that the device-parametrized suites run on: the CPU always, CUDA where a GPU can
 # be used. The CUDA entry carries the ``cuda`` marker, so ``pytest -m cuda`` selects it.
+# ``RUSTGRAD_REQUIRE_CUDA=1`` (set by ``scripts/gpu_check.sh``) keeps the CUDA entry and turns
+# every CUDA skip into a failure, so a check on a GPU machine cannot pass without the GPU.
 HAS_CUDA = rustgrad.cuda.is_available()
-DEVICES = ["cpu"] + ([pytest.param("cuda", marks=pytest.mark.cuda)] if HAS_CUDA else [])
+REQUIRE_CUDA = os.environ.get("RUSTGRAD_REQUIRE_CUDA") == "1"
+DEVICES = ["cpu"] + (
+    [pytest.param("cuda", marks=pytest.mark.cuda)] if HAS_CUDA or REQUIRE_CUDA else []
+)
+
+
+def _cuda_reason():
+    return rustgrad._core._cuda_unavailable_reason() or "CUDA is not available"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "rustgrad_require_cuda: a CUDA test failed by RUSTGRAD_REQUIRE_CUDA=1"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``cuda`` skip where no GPU can be used."""
+    """Tests marked ``cuda`` skip where no GPU can be used (fail under RUSTGRAD_REQUIRE_CUDA=1)."""
     if HAS_CUDA:
         return
-    reason = rustgrad._core._cuda_unavailable_reason() or "CUDA is not available"
-    skip = pytest.mark.skip(reason=f"needs a CUDA GPU: {reason}")
+    reason = _cuda_reason()
+    if REQUIRE_CUDA:
+        # Failing in setup, not at collection: every selected CUDA test is reported as an error.
+        mark = pytest.mark.rustgrad_require_cuda(reason=reason)
+    else:
+        mark = pytest.mark.skip(reason=f"needs a CUDA GPU: {reason}")
     for item in items:
         if item.get_closest_marker("cuda") is not None:
-            item.add_marker(skip)
+            item.add_marker(mark)
+
+
+def pytest_runtest_setup(item):
+    marker = item.get_closest_marker("rustgrad_require_cuda")
+    if marker is not None:
+        pytest.fail(
+            f"RUSTGRAD_REQUIRE_CUDA=1 but CUDA is not available: {marker.kwargs['reason']}",
+            pytrace=False,
+        )
 
 
 def to_numpy(value):

@@ -31,10 +31,13 @@ __all__ = [
     "_cuda_compile_kernels",
     "_cuda_current_device",
     "_cuda_device_count",
+    "_cuda_embedded_arch_for",
+    "_cuda_embedded_cubins",
     "_cuda_empty_cache",
     "_cuda_get_device_name",
     "_cuda_is_available",
     "_cuda_kernel_sources",
+    "_cuda_library_notes",
     "_cuda_manual_seed",
     "_cuda_max_memory_allocated",
     "_cuda_memory_allocated",
@@ -963,6 +966,18 @@ def _cuda_device_count() -> int:
 def _cuda_unavailable_reason() -> str:
     """Why CUDA cannot be used, as a sentence (no driver, no GPU, which library is missing);
     ``""`` when it can."""
+
+def _cuda_embedded_cubins() -> list[tuple[str, str, bytes]]:
+    """The CUBINs built into the extension: ``(source name, arch, image bytes)`` each (empty when
+    it was built without NVRTC, in debug, or for the emulator)."""
+
+def _cuda_embedded_arch_for(source: str, arch: str) -> str | None:
+    """The architecture of the embedded CUBIN that a device of ``arch`` (``"sm_87"``) would load
+    for ``source``, or None when NVRTC would compile it at run time."""
+
+def _cuda_library_notes() -> list[str]:
+    """Notes about the CUDA libraries chosen (a pip library displaced by a system one, naming
+    both files), for ``rustgrad.cuda`` to raise as warnings."""
 
 def _cuda_set_library_dirs(dirs: Sequence[str]) -> None:
     """Folders searched for libnvrtc, libcublas and libcublasLt before the system's search

@@ -157,7 +157,8 @@ pub fn copy_(x: &Var, src: &Var) -> Result<()> {
     rebase(x, &[src], move |p, o| {
         let s = o[0].tensor();
         let c = s.cast(dtype)?;
-        let out = c.with_layout(c.layout().expand(&shape)?).clone_data();
+        // A view, not a copy: `rebase` copies it into `x` once (copying first if it aliases).
+        let out = Ok::<_, crate::error::Error>(c.with_layout(c.layout().expand(&shape)?));
         let src_shape = s.shape().to_vec();
         Ok(record(
             out?,

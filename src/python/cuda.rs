@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use super::gil::{self, Work};
-use crate::backend::cuda::compile::{compile_cubin, Source};
+use crate::backend::cuda::compile::{compile_cubin, embedded_cubin, embedded_cubins, Source};
 use crate::backend::cuda::{self, device as registry, CudaDevice};
 
 /// The device an optional index names (device 0 by default), set up if need be.
@@ -41,6 +42,13 @@ fn _cuda_device_count() -> usize {
 #[pyfunction]
 fn _cuda_unavailable_reason() -> String {
     cuda::unavailable_reason().unwrap_or_default()
+}
+
+/// Notes about the CUDA libraries chosen (a pip library displaced by a system one, naming
+/// both files), for ``rustgrad.cuda`` to raise as warnings.
+#[pyfunction]
+fn _cuda_library_notes() -> Vec<String> {
+    cuda::libs::notes()
 }
 
 /// Folders searched for libnvrtc, libcublas and libcublasLt before the system's search
@@ -137,11 +145,33 @@ fn _cuda_compile_kernels(py: Python<'_>, arch: String) -> PyResult<Vec<(&'static
     .map_err(PyErr::from)
 }
 
+/// The CUBINs built into the extension: ``(source name, arch, image bytes)`` each (empty when
+/// it was built without NVRTC, in debug, or for the emulator).
+#[pyfunction]
+fn _cuda_embedded_cubins(py: Python<'_>) -> Vec<(&'static str, &'static str, Bound<'_, PyBytes>)> {
+    embedded_cubins()
+        .iter()
+        .map(|&(file, arch, image)| (file, arch, PyBytes::new(py, image)))
+        .collect()
+}
+
+/// The architecture of the embedded CUBIN that a device of ``arch`` (``"sm_87"``) would load
+/// for ``source``, or None when NVRTC would compile it at run time.
+#[pyfunction]
+fn _cuda_embedded_arch_for(source: &str, arch: &str) -> PyResult<Option<&'static str>> {
+    let s = Source::ALL
+        .into_iter()
+        .find(|s| s.file_name() == source)
+        .ok_or_else(|| PyRuntimeError::new_err(format!("no kernel source {source}")))?;
+    Ok(embedded_cubin(s, arch).map(|(a, _)| a))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_is_available, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_device_count, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_unavailable_reason, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_set_library_dirs, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_library_notes, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_synchronize, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_manual_seed, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_memory_allocated, m)?)?;
@@ -153,5 +183,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_current_device, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_kernel_sources, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_compile_kernels, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_embedded_cubins, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_embedded_arch_for, m)?)?;
     Ok(())
 }

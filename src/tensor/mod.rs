@@ -649,11 +649,15 @@ impl Tensor {
             ))
         })?;
         let _ = expanded;
-        // Materialise the source first: it may alias this storage.
-        let src = src
-            .cast(self.dtype)?
-            .clone_data()?
-            .to_device(self.device())?;
+        // Materialise the source first only when it may alias this storage; otherwise the
+        // elements are copied once, straight from the source's storage.
+        let src = src.cast(self.dtype)?;
+        let src = if Arc::ptr_eq(&src.storage, &self.storage) {
+            src.clone_data()?
+        } else {
+            src
+        };
+        let src = src.to_device(self.device())?;
         let ls = src.layout.expand(self.shape())?;
         let ms = src.storage.read();
         self.storage.write().copy_into(&self.layout, (&ms, &ls))

@@ -14,12 +14,20 @@ without opening anything):
    ``nvidia-cuda-nvrtc`` and ``nvidia-cublas``), then every other ``nvidia/*/lib`` (the CUDA 12
    wheels: ``nvidia/cuda_nvrtc/lib``, ``nvidia/cublas/lib``, ...), as PyTorch finds them.
 
+That is the order of the libraries preloaded; the CUDA bindings then open each library by
+name, the unversioned name first (``libnvrtc.so``, ``libcublas.so``, ``libcuda.so``). Where
+the system's search path has that name (a CUDA toolkit's dev link, ``LD_LIBRARY_PATH``), that
+file is used instead and nothing is preloaded, so two copies are never mixed; a
+``RuntimeWarning`` names both files. A toolkit's stub ``libcuda.so`` makes CUDA unavailable,
+and the reason names it.
+
 A ``device`` argument may be None (the current device), an int ordinal, a string such as
 ``"cuda"`` or ``"cuda:0"``, or a :class:`rustgrad.device`.
 """
 
 import os
 import sys
+import warnings
 
 from rustgrad import _core
 
@@ -87,9 +95,21 @@ def _device_index(device):
     )
 
 
+_warned = set()
+
+
+def _warn_library_notes():
+    for note in _core._cuda_library_notes():
+        if note not in _warned:
+            _warned.add(note)
+            warnings.warn(note, RuntimeWarning, stacklevel=3)
+
+
 def is_available() -> bool:
     """True when an NVIDIA driver, at least one GPU, NVRTC and cuBLAS can all be used."""
-    return _core._cuda_is_available()
+    available = _core._cuda_is_available()
+    _warn_library_notes()
+    return available
 
 
 def device_count() -> int:

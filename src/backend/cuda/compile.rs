@@ -10,6 +10,33 @@ use crate::error::{Error, Result};
 
 const COMMON: &str = include_str!("kernels/common.cuh");
 
+/// CUBINs compiled when the wheel was built (build.rs): `(source file, arch, image)`; empty
+/// when the build had no NVRTC, in debug builds and with the emulator.
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/cubins.rs"));
+}
+
+/// The embedded CUBIN of `source` for a device of architecture `arch` (`"sm_86"`): the image
+/// for that architecture, else the newest one of the same major version at or below it (a
+/// CUBIN runs on later minor versions of its major, e.g. sm_80's on an sm_87), else `None`
+/// (NVRTC compiles it at run time).
+pub fn embedded_cubin(source: Source, arch: &str) -> Option<(&'static str, &'static [u8])> {
+    let cc = |a: &str| a.strip_prefix("sm_")?.parse::<u32>().ok();
+    let want = cc(arch)?;
+    embedded::EMBEDDED
+        .iter()
+        .filter(|(file, a, _)| *file == source.file_name() && cc(a).is_some())
+        .map(|&(_, a, image)| (cc(a).unwrap(), a, image))
+        .filter(|&(have, _, _)| have / 10 == want / 10 && have <= want)
+        .max_by_key(|&(have, _, _)| have)
+        .map(|(_, a, image)| (a, image))
+}
+
+/// Every embedded CUBIN: `(source file, arch, image)`.
+pub fn embedded_cubins() -> &'static [(&'static str, &'static str, &'static [u8])] {
+    embedded::EMBEDDED
+}
+
 /// A kernel source file; each is compiled into one module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Source {
@@ -94,23 +121,47 @@ fn cache_dir() -> Option<std::path::PathBuf> {
     Some(dir.join("kernels"))
 }
 
-/// [`compile_cubin`] through an on-disk cache keyed by the program text, the architecture and
-/// NVRTC's version, so a process pays NVRTC's seconds only when a kernel source changed. A
-/// cache that cannot be read or written is skipped, never an error.
-pub fn cached_cubin(source: Source, arch: &str) -> Result<Vec<u8>> {
+/// The cache file of `source` compiled for `arch` by NVRTC `nvrtc` (major, minor), for the
+/// driver of CUDA API version `driver`: a new driver (whose loader may refuse an old image) or
+/// a new NVRTC gets a new file.
+pub fn cache_file(
+    dir: &std::path::Path,
+    source: Source,
+    arch: &str,
+    nvrtc: (i32, i32),
+    driver: i32,
+) -> std::path::PathBuf {
+    let key = fnv1a(&[
+        source.program().as_bytes(),
+        arch.as_bytes(),
+        format!("{nvrtc:?}").as_bytes(),
+        format!("driver {driver}").as_bytes(),
+    ]);
+    dir.join(format!("{}-{arch}-{key:016x}.cubin", source.file_name()))
+}
+
+/// Where [`cached_cubin`] keeps `source` for `arch`, or `None` (no cache folder, or NVRTC's
+/// version unknown).
+fn cached_path(source: Source, arch: &str, driver: i32) -> Option<std::path::PathBuf> {
     let mut version = (0, 0);
     // SAFETY: writes two ints; NVRTC was checked to load by the caller's caller.
     let known = unsafe { sys::nvrtcVersion(&mut version.0, &mut version.1) }
         .result()
         .is_ok();
-    let key = fnv1a(&[
-        source.program().as_bytes(),
-        arch.as_bytes(),
-        format!("{version:?}").as_bytes(),
-    ]);
-    let path = cache_dir()
+    cache_dir()
         .filter(|_| known)
-        .map(|d| d.join(format!("{}-{arch}-{key:016x}.cubin", source.file_name())));
+        .map(|d| cache_file(&d, source, arch, version, driver))
+}
+
+/// [`compile_cubin`] through an on-disk cache keyed by the program text, the architecture,
+/// NVRTC's version and the driver's (`driver`, 0 when there is none), so a process pays
+/// NVRTC's seconds only when a kernel source changed. A cache that cannot be read or written is
+/// skipped, never an error.
+pub fn cached_cubin(source: Source, arch: &str, driver: i32) -> Result<Vec<u8>> {
+    if let Some(why) = super::libs::nvrtc_missing() {
+        return Err(Error::Runtime(why));
+    }
+    let path = cached_path(source, arch, driver);
     if let Some(bytes) = path.as_ref().and_then(|p| std::fs::read(p).ok()) {
         return Ok(bytes);
     }
@@ -126,6 +177,14 @@ pub fn cached_cubin(source: Source, arch: &str) -> Result<Vec<u8>> {
         }
     }
     Ok(cubin)
+}
+
+/// Deletes the cached CUBIN of `source` (one the driver refused to load: damaged, or from
+/// another toolchain), so that the next [`cached_cubin`] compiles it again.
+pub fn forget_cached(source: Source, arch: &str, driver: i32) {
+    if let Some(p) = cached_path(source, arch, driver) {
+        let _ = std::fs::remove_file(p);
+    }
 }
 
 /// Compiles `source` to a CUBIN for `arch` (`"sm_90"`). A CUBIN for the card's own

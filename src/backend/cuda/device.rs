@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
@@ -21,6 +22,20 @@ type Hw = super::emulator::Context;
 /// Uploads up to this many bytes go as a kernel argument (`SMALL_UPLOAD_BYTES` in
 /// `elementwise.cu`).
 pub const SMALL_UPLOAD: usize = 256;
+
+/// The staging ring for larger uploads: this many page-locked slots of `STAGING_SLOT` bytes,
+/// each with an event recorded after the copy that reads it. A copy from pageable memory is
+/// staged by the driver and may wait for the whole stream; from a slot it is queued and
+/// returns, and only a slot's own previous copy is waited for before the slot is refilled.
+pub const STAGING_SLOTS: usize = 4;
+pub const STAGING_SLOT: usize = 1 << 20;
+
+struct Staging<E> {
+    /// `STAGING_SLOTS * STAGING_SLOT` page-locked bytes (an address: raw pointers are not Send).
+    base: usize,
+    events: Vec<E>,
+    next: usize,
+}
 
 /// Block sizes: elementwise kernels use grid-stride loops over at most this many blocks per SM.
 pub const BLOCK: u32 = 256;
@@ -73,6 +88,9 @@ pub struct CudaDevice {
     pub name: String,
     sm_count: u32,
     allocator: Mutex<Allocator>,
+    /// Set up on the first large upload; `Err` once page-locked memory could not be had (the
+    /// driver's pageable copy is used from then on).
+    staging: Mutex<Option<std::result::Result<Staging<<Hw as Hardware>::Event>, ()>>>,
     /// (seed, offset): draws are counter-based, so the offset is all the state there is.
     rng: Mutex<(u64, u64)>,
 }
@@ -86,12 +104,14 @@ impl CudaDevice {
             name: info.name,
             sm_count: info.sm_count,
             allocator: Mutex::new(Allocator::default()),
+            staging: Mutex::new(None),
             rng: Mutex::new((SEED.lock().unwrap_or(DEFAULT_SEED), 0)),
         })
     }
 
     /// Waits for all queued work on this device.
     pub fn synchronize(&self) -> Result<()> {
+        check_not_forked()?;
         self.hw.synchronize()
     }
 
@@ -111,6 +131,7 @@ impl CudaDevice {
         block: u32,
         params: &mut [*mut c_void],
     ) -> Result<()> {
+        check_not_forked()?;
         self.hw.launch(source, name, grid, block, params)
     }
 
@@ -119,6 +140,7 @@ impl CudaDevice {
     /// # Safety
     /// The pointers must address live buffers of the sizes the dims and strides describe.
     pub unsafe fn gemm(&self, g: &Gemm) -> Result<()> {
+        check_not_forked()?;
         self.hw.gemm(g)
     }
 
@@ -132,6 +154,7 @@ impl CudaDevice {
         if size == 0 {
             return Ok((0, 0));
         }
+        check_not_forked()?;
         let mut books = self.allocator.lock();
         let cached = books.free.get_mut(&size).and_then(|v| v.pop());
         let ptr = match cached {
@@ -158,7 +181,8 @@ impl CudaDevice {
     /// Returns a block to the cache. Work queued on the stream that still reads it runs
     /// before any later use, because every use is on the same stream.
     pub fn free(&self, ptr: u64, size: usize) {
-        if size == 0 {
+        // In a forked child the block is the parent's: forget it, never take the lock.
+        if size == 0 || FORKED_CHILD.load(Ordering::Relaxed) {
             return;
         }
         let mut books = self.allocator.lock();
@@ -186,6 +210,7 @@ impl CudaDevice {
 
     /// Frees every cached (unused) block back to the driver.
     pub fn empty_cache(&self) -> Result<()> {
+        check_not_forked()?;
         let mut books = self.allocator.lock();
         self.release_cached(&mut books)
     }
@@ -212,8 +237,9 @@ impl CudaDevice {
         if bytes.is_empty() {
             return Ok(());
         }
+        check_not_forked()?;
         if bytes.len() > SMALL_UPLOAD {
-            return self.hw.upload(dst, bytes);
+            return self.upload_staged(dst, bytes);
         }
         let mut data = [0u8; SMALL_UPLOAD];
         data[..bytes.len()].copy_from_slice(bytes);
@@ -226,11 +252,59 @@ impl CudaDevice {
         self.launch(Source::Elementwise, "write_bytes", 1, BLOCK, &mut params)
     }
 
+    /// Copies `bytes` through the staging ring, one slot-sized chunk at a time.
+    fn upload_staged(&self, dst: u64, bytes: &[u8]) -> Result<()> {
+        let mut staging = self.staging.lock();
+        if staging.is_none() {
+            *staging = Some(self.new_staging());
+        }
+        let Some(Ok(ring)) = staging.as_mut() else {
+            return self.hw.upload(dst, bytes);
+        };
+        for (i, chunk) in bytes.chunks(STAGING_SLOT).enumerate() {
+            let slot = ring.next;
+            ring.next = (slot + 1) % STAGING_SLOTS;
+            let event = &ring.events[slot];
+            // The slot's previous copy must have run before its bytes are replaced.
+            self.hw.event_wait(event)?;
+            let host = (ring.base + slot * STAGING_SLOT) as *mut u8;
+            // SAFETY: the slot holds `STAGING_SLOT` bytes and no queued copy reads it (waited
+            // above); `dst + i * STAGING_SLOT` addresses `chunk.len()` bytes of the block.
+            unsafe {
+                std::ptr::copy_nonoverlapping(chunk.as_ptr(), host, chunk.len());
+                self.hw
+                    .upload_async(dst + (i * STAGING_SLOT) as u64, host, chunk.len())?;
+            }
+            self.hw.event_record(event)?;
+        }
+        Ok(())
+    }
+
+    /// The ring's page-locked memory and events, or `Err` when they cannot be had.
+    fn new_staging(&self) -> std::result::Result<Staging<<Hw as Hardware>::Event>, ()> {
+        let size = STAGING_SLOTS * STAGING_SLOT;
+        let base = self.hw.host_alloc(size).map_err(drop)?;
+        let events: Result<Vec<_>> = (0..STAGING_SLOTS).map(|_| self.hw.event_new()).collect();
+        match events {
+            Ok(events) => Ok(Staging {
+                base: base as usize,
+                events,
+                next: 0,
+            }),
+            Err(_) => {
+                // SAFETY: just allocated; nothing was queued from it.
+                let _ = unsafe { self.hw.host_free(base, size) };
+                Err(())
+            }
+        }
+    }
+
     /// Copies device memory to the host, waiting for queued work first.
     pub fn download(&self, dst: &mut [u8], src: u64) -> Result<()> {
         if dst.is_empty() {
             return Ok(());
         }
+        check_not_forked()?;
         self.hw.download(dst, src)
     }
 
@@ -239,6 +313,7 @@ impl CudaDevice {
         if len == 0 {
             return Ok(());
         }
+        check_not_forked()?;
         self.hw.zero(dst, len)
     }
 
@@ -263,32 +338,72 @@ struct Registry {
     slots: Vec<Mutex<Option<Arc<CudaDevice>>>>,
 }
 
-static REGISTRY: OnceLock<std::result::Result<Registry, String>> = OnceLock::new();
+/// Set once a device count was found; a failed attempt is not kept, so a later call (after a
+/// transient driver error, or a library installed since) tries again.
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+static REGISTRY_INIT: Mutex<()> = Mutex::new(());
 
-/// The devices of this process, found on first use (which loads the driver).
-fn registry() -> &'static std::result::Result<Registry, String> {
-    REGISTRY.get_or_init(|| {
-        let count = Hw::device_count()?;
-        Ok(Registry {
-            slots: (0..count).map(|_| Mutex::new(None)).collect(),
-        })
-    })
+/// Set in the child of a `fork` after CUDA was set up: the child shares none of the parent's
+/// driver state, and the parent's locks (the allocator's) may have been held by a thread that
+/// does not exist in the child.
+static FORKED_CHILD: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn after_fork_in_child() {
+    FORKED_CHILD.store(true, Ordering::Relaxed);
 }
 
-/// Why CUDA cannot be used here, or `None` when at least one device can.
+/// PyTorch's words for CUDA used in a child forked after CUDA was set up.
+pub fn forked_error() -> Error {
+    Error::Runtime(
+        "Cannot re-initialize CUDA in forked subprocess. To use CUDA with multiprocessing, you \
+         must use the 'spawn' start method"
+            .into(),
+    )
+}
+
+/// Fails in a child forked after CUDA was set up.
+#[inline]
+pub fn check_not_forked() -> Result<()> {
+    if FORKED_CHILD.load(Ordering::Relaxed) {
+        return Err(forked_error());
+    }
+    Ok(())
+}
+
+/// The devices of this process, found on first use (which loads the driver).
+fn registry() -> std::result::Result<&'static Registry, String> {
+    if let Some(r) = REGISTRY.get() {
+        return Ok(r);
+    }
+    let _init = REGISTRY_INIT.lock();
+    if let Some(r) = REGISTRY.get() {
+        return Ok(r);
+    }
+    if FORKED_CHILD.load(Ordering::Relaxed) {
+        return Err(forked_error().to_string());
+    }
+    let count = Hw::device_count()?;
+    // SAFETY: registers a handler that only stores to an atomic (async-signal-safe).
+    unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+    Ok(REGISTRY.get_or_init(|| Registry {
+        slots: (0..count).map(|_| Mutex::new(None)).collect(),
+    }))
+}
+
+/// Why CUDA cannot be used here, or `None` when at least one device can. (In a forked child,
+/// as `torch.cuda.is_available()`, still `None`: using a device raises instead.)
 pub fn unavailable_reason() -> Option<String> {
-    registry().as_ref().err().cloned()
+    registry().err()
 }
 
 pub fn device_count() -> usize {
-    registry().as_ref().map(|r| r.slots.len()).unwrap_or(0)
+    registry().map(|r| r.slots.len()).unwrap_or(0)
 }
 
 /// The device `ordinal`, set up on first use.
 pub fn device(ordinal: usize) -> Result<Arc<CudaDevice>> {
-    let reg = registry()
-        .as_ref()
-        .map_err(|why| Error::Runtime(why.clone()))?;
+    let reg = registry().map_err(Error::Runtime)?;
+    check_not_forked()?;
     let Some(slot) = reg.slots.get(ordinal) else {
         return Err(Error::Runtime(format!(
             "CUDA error: invalid device ordinal (device {ordinal} requested, {} available)",
@@ -306,9 +421,12 @@ pub fn device(ordinal: usize) -> Result<Arc<CudaDevice>> {
 
 /// The devices set up so far (for process-wide calls like `empty_cache` and `manual_seed`);
 /// never loads the driver, so CPU-only programs that seed or empty the cache stay CPU-only.
+/// None in a forked child (their locks belong to the parent).
 pub fn initialized_devices() -> Vec<Arc<CudaDevice>> {
     match REGISTRY.get() {
-        Some(Ok(reg)) => reg.slots.iter().filter_map(|s| s.lock().clone()).collect(),
+        Some(reg) if !FORKED_CHILD.load(Ordering::Relaxed) => {
+            reg.slots.iter().filter_map(|s| s.lock().clone()).collect()
+        }
         _ => Vec::new(),
     }
 }

@@ -11,7 +11,7 @@ use cudarc::cublas::{result as cublas, sys as cublas_sys};
 use cudarc::driver::{result as cu, sys as cu_sys, CudaContext};
 use parking_lot::Mutex;
 
-use super::compile::{cached_cubin, Source};
+use super::compile::{cached_cubin, compile_cubin, embedded_cubin, forget_cached, Source};
 use super::hardware::{DeviceInfo, Gemm, Hardware};
 use super::libs;
 use crate::base::DType;
@@ -45,6 +45,10 @@ pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
+/// A driver event (destroyed with the context's other handles: never, as devices live for the
+/// life of the process).
+pub struct Event(Raw<cu_sys::CUevent>);
+
 /// The oldest architecture NVRTC 13 compiles for (Turing).
 const MIN_ARCH: i32 = 75;
 
@@ -53,6 +57,8 @@ pub struct Context {
     stream: Raw<cu_sys::CUstream>,
     /// The architecture kernels are compiled for, e.g. `sm_90`.
     arch: String,
+    /// The driver's CUDA API version (13000 for 13.0): part of the kernel cache's key.
+    driver: i32,
     modules: Mutex<HashMap<Source, Raw<cu_sys::CUmodule>>>,
     functions: Mutex<HashMap<String, Raw<cu_sys::CUfunction>>>,
     blas: Mutex<Option<Raw<cublas_sys::cublasHandle_t>>>,
@@ -73,11 +79,28 @@ impl Context {
             match modules.get(&source) {
                 Some(m) => m.0,
                 None => {
-                    let cubin = cached_cubin(source, &self.arch)?;
                     self.bind()?;
-                    // SAFETY: `cubin` is a complete CUBIN image produced by NVRTC.
-                    let m = unsafe { cu::module::load_data(cubin.as_ptr() as *const c_void) }
-                        .map_err(driver_error)?;
+                    let load = |cubin: &[u8]| {
+                        // SAFETY: `cubin` is a complete CUBIN image produced by NVRTC.
+                        unsafe { cu::module::load_data(cubin.as_ptr() as *const c_void) }
+                            .map_err(driver_error)
+                    };
+                    // The image built into the wheel, when it loads; else NVRTC's.
+                    let shipped =
+                        embedded_cubin(source, &self.arch).and_then(|(_, i)| load(i).ok());
+                    let m = match shipped {
+                        Some(m) => Ok(m),
+                        None => load(&cached_cubin(source, &self.arch, self.driver)?),
+                    };
+                    let m = match m {
+                        Ok(m) => m,
+                        // A cached image the driver refuses (truncated, or from another
+                        // toolchain): deleted and compiled again, once.
+                        Err(_) => {
+                            forget_cached(source, &self.arch, self.driver);
+                            load(&compile_cubin(source, &self.arch)?)?
+                        }
+                    };
                     modules.insert(source, Raw(m));
                     m
                 }
@@ -119,13 +142,23 @@ impl Context {
 impl Hardware for Context {
     /// How many devices can be used, or why none can.
     fn device_count() -> std::result::Result<usize, String> {
-        if let Some(why) = libs::missing_library() {
+        if let Some(why) = libs::driver_missing() {
             return Err(why);
         }
         let count = guarded("driver initialisation", || {
             match cu::init() {
                 Ok(()) => {}
                 Err(e) if e.0 == cu_sys::cudaError_enum::CUDA_ERROR_NO_DEVICE => return Ok(0),
+                // A CUDA toolkit's `lib64/stubs/libcuda.so` links but cannot run anything.
+                Err(e) if e.0 == cu_sys::cudaError_enum::CUDA_ERROR_STUB_LIBRARY => {
+                    let file = libs::driver_file()
+                        .map_or_else(|| "libcuda.so".into(), |p| p.display().to_string());
+                    return Err(Error::Runtime(format!(
+                        "CUDA driver initialization failed: {file} is the CUDA toolkit's stub \
+                         library, not the NVIDIA driver (CUDA_ERROR_STUB_LIBRARY): remove its \
+                         folder from LD_LIBRARY_PATH so that the driver's libcuda.so.1 is used"
+                    )));
+                }
                 Err(e) => return Err(driver_error(e)),
             }
             let mut version = 0;
@@ -145,6 +178,9 @@ impl Hardware for Context {
             cu::device::get_count().map_err(driver_error)
         })
         .map_err(|e| e.to_string())?;
+        if let Some(why) = libs::missing_library() {
+            return Err(why);
+        }
         if count <= 0 {
             return Err("No CUDA GPUs are available".into());
         }
@@ -176,6 +212,14 @@ impl Hardware for Context {
                 ctx,
                 stream: Raw(stream),
                 arch: format!("sm_{major}{minor}"),
+                driver: {
+                    let mut v = 0;
+                    // SAFETY: writes one int (the driver was initialised by `device_count`).
+                    unsafe { cu_sys::cuDriverGetVersion(&mut v) }
+                        .result()
+                        .map_err(driver_error)?;
+                    v
+                },
                 modules: Mutex::new(HashMap::new()),
                 functions: Mutex::new(HashMap::new()),
                 blas: Mutex::new(None),
@@ -220,6 +264,49 @@ impl Hardware for Context {
         self.bind()?;
         // SAFETY: `dst` addresses at least `bytes.len()` bytes of a live block.
         unsafe { cu::memcpy_htod_async(dst, bytes, self.stream()) }.map_err(driver_error)
+    }
+
+    type Event = Event;
+
+    fn host_alloc(&self, size: usize) -> Result<*mut u8> {
+        self.bind()?;
+        // SAFETY: a plain page-locked allocation on the bound context.
+        unsafe { cu::malloc_host(size, 0) }
+            .map(|p| p as *mut u8)
+            .map_err(driver_error)
+    }
+
+    unsafe fn host_free(&self, ptr: *mut u8, _size: usize) -> Result<()> {
+        self.bind()?;
+        cu::free_host(ptr as *mut c_void).map_err(driver_error)
+    }
+
+    fn event_new(&self) -> Result<Event> {
+        self.bind()?;
+        // Timing off: the cheapest event, for ordering only.
+        cu::event::create(cu_sys::CUevent_flags::CU_EVENT_DISABLE_TIMING)
+            .map(|e| Event(Raw(e)))
+            .map_err(driver_error)
+    }
+
+    fn event_record(&self, event: &Event) -> Result<()> {
+        self.bind()?;
+        // SAFETY: the event and the stream live as long as the context.
+        unsafe { cu::event::record(event.0 .0, self.stream()) }.map_err(driver_error)
+    }
+
+    fn event_wait(&self, event: &Event) -> Result<()> {
+        self.bind()?;
+        // SAFETY: as above; a never-recorded event completes at once.
+        unsafe { cu::event::synchronize(event.0 .0) }.map_err(driver_error)
+    }
+
+    unsafe fn upload_async(&self, dst: u64, src: *const u8, len: usize) -> Result<()> {
+        self.bind()?;
+        // From page-locked memory the copy is truly asynchronous: the caller keeps `src`
+        // unchanged until an event recorded after it has completed.
+        let bytes = std::slice::from_raw_parts(src, len);
+        cu::memcpy_htod_async(dst, bytes, self.stream()).map_err(driver_error)
     }
 
     /// Copies device memory to the host after the work queued before it.

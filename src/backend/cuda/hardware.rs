@@ -50,7 +50,28 @@ pub trait Hardware: Sized + Send + Sync {
     /// # Safety
     /// `ptr` came from [`Hardware::malloc`] and is not used again.
     unsafe fn free(&self, ptr: u64) -> Result<()>;
+    /// Copies pageable host bytes to device memory (the driver stages them; it may wait for
+    /// the stream). The fallback when page-locked memory cannot be had.
     fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()>;
+    /// An event: marks a point in the stream that the host can wait for.
+    type Event: Send;
+    /// `size` bytes of page-locked host memory (the source of asynchronous uploads).
+    fn host_alloc(&self, size: usize) -> Result<*mut u8>;
+    /// # Safety
+    /// `ptr` came from [`Hardware::host_alloc`] with `size`, and no queued copy reads it.
+    unsafe fn host_free(&self, ptr: *mut u8, size: usize) -> Result<()>;
+    fn event_new(&self) -> Result<Self::Event>;
+    /// Marks the current end of the stream.
+    fn event_record(&self, event: &Self::Event) -> Result<()>;
+    /// Waits (on the host) until the work queued before the event's last record has run.
+    fn event_wait(&self, event: &Self::Event) -> Result<()>;
+    /// Queues a copy of `len` bytes from page-locked `src` to `dst` and returns at once.
+    ///
+    /// # Safety
+    /// `src` is page-locked memory from [`Hardware::host_alloc`] that stays unchanged until
+    /// the copy has run (an event recorded after it has completed); `dst` addresses at least
+    /// `len` bytes of a live block.
+    unsafe fn upload_async(&self, dst: u64, src: *const u8, len: usize) -> Result<()>;
     /// Copies `dst.len()` bytes from `src` (waits for the queued work first).
     fn download(&self, dst: &mut [u8], src: u64) -> Result<()>;
     fn zero(&self, dst: u64, len: usize) -> Result<()>;

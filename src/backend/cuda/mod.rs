@@ -46,6 +46,48 @@ mod tests {
     }
 
     #[test]
+    fn kernel_cache_key_covers_driver_nvrtc_and_arch() {
+        use super::compile::cache_file;
+        let dir = std::path::Path::new("/cache");
+        let base = cache_file(dir, Source::Reduce, "sm_90", (13, 0), 13000);
+        assert!(base.starts_with(dir));
+        let name = base.file_name().unwrap().to_str().unwrap().to_string();
+        assert!(
+            name.starts_with("reduce.cu-sm_90-") && name.ends_with(".cubin"),
+            "{name}"
+        );
+        assert_eq!(
+            base,
+            cache_file(dir, Source::Reduce, "sm_90", (13, 0), 13000)
+        );
+        for other in [
+            cache_file(dir, Source::Reduce, "sm_90", (13, 0), 13010),
+            cache_file(dir, Source::Reduce, "sm_90", (13, 1), 13000),
+            cache_file(dir, Source::Reduce, "sm_80", (13, 0), 13000),
+            cache_file(dir, Source::Index, "sm_90", (13, 0), 13000),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
+    #[test]
+    fn block_size_matches_the_kernels_shared_arrays() {
+        let block = super::device::BLOCK;
+        let define = format!("#define RG_BLOCK {block}\n");
+        let common = include_str!("kernels/common.cuh");
+        assert!(common.contains(&define), "{define}");
+        // Whole warps (full-mask shuffles) and a power of two (the max/min tree).
+        assert!(block.is_multiple_of(32) && block.is_power_of_two() && block <= 1024);
+        // No literal-sized shared array is left behind.
+        for source in Source::ALL {
+            let text = source.program();
+            for line in text.lines().filter(|l| l.contains("__shared__")) {
+                assert!(line.contains("RG_"), "{}: {line}", source.file_name());
+            }
+        }
+    }
+
+    #[test]
     fn metas_merge_contiguous_views_into_one_dim() {
         let l = Layout::contiguous(&[2, 3, 4]);
         let m = metas(&[2, 3, 4], &[&l, &l]).unwrap();

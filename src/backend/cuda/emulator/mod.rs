@@ -6,6 +6,10 @@
 //! does on the host (layouts, launches, argument order, allocator, cuBLAS operands) and the
 //! kernels' arithmetic on machines without a GPU; it says nothing about GPU speed, memory
 //! ordering or the driver's own behaviour.
+//!
+//! Copies from page-locked memory are asynchronous, as on a GPU: they wait in a queue (the
+//! stream) and run at the next launch, GEMM, zeroing, download, event wait or free. A host
+//! buffer reused before its copy ran is therefore caught: the copy reads the new bytes.
 
 use std::collections::HashMap;
 use std::ffi::{c_void, CString};
@@ -31,7 +35,24 @@ static BLOCKS: Mutex<Option<HashMap<u64, usize>>> = Mutex::new(None);
 
 const ALIGN: usize = 256;
 
+/// Queued copies from page-locked memory: (destination, source, length).
+static PENDING: Mutex<Vec<(u64, usize, usize)>> = Mutex::new(Vec::new());
+
+/// Copies from page-locked memory queued so far (a test reads it to see the staging path).
+pub static STAGED_COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs the queued copies, in order (the point where a GPU's stream would reach them).
+fn drain() {
+    for (dst, src, len) in PENDING.lock().drain(..) {
+        // SAFETY: `upload_async`'s contract keeps both ends alive and unchanged until here.
+        unsafe { std::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, len) };
+    }
+}
+
 pub struct Context;
+
+/// An emulated event: nothing to record, since waiting runs every queued copy.
+pub struct Event;
 
 impl Hardware for Context {
     fn device_count() -> std::result::Result<usize, String> {
@@ -51,6 +72,7 @@ impl Hardware for Context {
     }
 
     fn synchronize(&self) -> Result<()> {
+        drain();
         Ok(())
     }
 
@@ -81,6 +103,7 @@ impl Hardware for Context {
     /// # Safety
     /// `ptr` came from [`Context::malloc`] and is not used again.
     unsafe fn free(&self, ptr: u64) -> Result<()> {
+        drain();
         let size = BLOCKS
             .lock()
             .get_or_insert_with(HashMap::new)
@@ -92,18 +115,60 @@ impl Hardware for Context {
     }
 
     fn upload(&self, dst: u64, bytes: &[u8]) -> Result<()> {
+        drain();
         // SAFETY: `dst` addresses at least `bytes.len()` bytes of a live block.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst as *mut u8, bytes.len()) };
         Ok(())
     }
 
+    type Event = Event;
+
+    fn host_alloc(&self, size: usize) -> Result<*mut u8> {
+        let layout = std::alloc::Layout::from_size_align(size, ALIGN)
+            .map_err(|_| Error::Runtime("CUDA error: out of memory".into()))?;
+        // SAFETY: `size` is nonzero (the staging ring's size).
+        let p = unsafe { std::alloc::alloc(layout) };
+        if p.is_null() {
+            return Err(Error::Runtime("CUDA error: out of memory".into()));
+        }
+        Ok(p)
+    }
+
+    unsafe fn host_free(&self, ptr: *mut u8, size: usize) -> Result<()> {
+        drain();
+        let layout = std::alloc::Layout::from_size_align(size, ALIGN).expect("valid layout");
+        std::alloc::dealloc(ptr, layout);
+        Ok(())
+    }
+
+    fn event_new(&self) -> Result<Event> {
+        Ok(Event)
+    }
+
+    fn event_record(&self, _event: &Event) -> Result<()> {
+        Ok(())
+    }
+
+    fn event_wait(&self, _event: &Event) -> Result<()> {
+        drain();
+        Ok(())
+    }
+
+    unsafe fn upload_async(&self, dst: u64, src: *const u8, len: usize) -> Result<()> {
+        STAGED_COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        PENDING.lock().push((dst, src as usize, len));
+        Ok(())
+    }
+
     fn download(&self, dst: &mut [u8], src: u64) -> Result<()> {
+        drain();
         // SAFETY: `src` addresses at least `dst.len()` bytes of a live block.
         unsafe { std::ptr::copy_nonoverlapping(src as *const u8, dst.as_mut_ptr(), dst.len()) };
         Ok(())
     }
 
     fn zero(&self, dst: u64, len: usize) -> Result<()> {
+        drain();
         // SAFETY: `dst` addresses `len` bytes of a live block.
         unsafe { std::ptr::write_bytes(dst as *mut u8, 0, len) };
         Ok(())
@@ -122,6 +187,7 @@ impl Hardware for Context {
                 "CUDA error: invalid configuration argument ({name}: {grid} x {block})"
             )));
         }
+        drain();
         let c_name = CString::new(name).expect("kernel names hold no NUL");
         // SAFETY: as for cuLaunchKernel: `params` point at arguments of the kernel's types.
         let rc =
@@ -140,6 +206,7 @@ impl Hardware for Context {
     /// # Safety
     /// As for the driver's `gemm`.
     unsafe fn gemm(&self, g: &Gemm) -> Result<()> {
+        drain();
         match g.dtype {
             DType::F64 => gemm_typed::<f64>(g),
             _ => gemm_typed::<f32>(g),

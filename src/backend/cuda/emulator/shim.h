@@ -11,6 +11,7 @@
 #include <barrier>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <type_traits>
@@ -31,6 +32,9 @@ inline thread_local EmulatedDim blockIdx{0}, threadIdx{0};
 inline std::barrier<> *emulated_block_barrier = nullptr;
 inline std::barrier<> *emulated_warp_barriers[32] = {};
 inline unsigned long long emulated_warp_slots[32][32];
+
+// A kernel's own assertion failed: on a GPU the launch fails; here the process stops.
+[[noreturn]] inline void __trap() { std::abort(); }
 
 inline void __syncthreads() {
     if (blockDim.x > 1) emulated_block_barrier->arrive_and_wait();

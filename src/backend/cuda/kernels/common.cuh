@@ -75,12 +75,26 @@ __device__ __forceinline__ bool is_nan(u8) { return false; }
 template <typename T> __device__ __forceinline__ T to_t(double v) { return (T)v; }
 template <> __device__ __forceinline__ u8 to_t<u8>(double v) { return v != 0.0; }
 
-// Block-wide sum (blockDim.x a power of two <= 1024); every thread gets the result.
+// The block size every kernel is launched with (`BLOCK` in device.rs; a Rust test checks that
+// they agree): the reductions' shared arrays are sized from it.
+#define RG_BLOCK 256
+#define RG_WARPS (RG_BLOCK / 32)
+
+// Block-wide reductions shuffle with a full warp mask and keep one shared slot per warp: they
+// need whole warps, at most RG_BLOCK threads. A launch that breaks this stops the kernel (a
+// launch error on the host) instead of reading past a shared array. The emulator's one-thread
+// mode (blockDim.x == 1) takes the shortcuts below and is allowed.
+__device__ __forceinline__ void assert_whole_warps() {
+    if (blockDim.x != 1 && (blockDim.x % 32 != 0 || blockDim.x > RG_BLOCK)) __trap();
+}
+
+// Block-wide sum; every thread gets the result.
 template <typename T> __device__ T block_sum(T v) {
+    assert_whole_warps();
     // The CPU emulator's default mode runs one thread per block; its threaded mode
     // (RUSTGRAD_EMULATOR_THREADS) and real GPUs run the warp and shared-memory code below.
     if (blockDim.x == 1) return v;
-    __shared__ T warp_sums[32];
+    __shared__ T warp_sums[RG_WARPS];
     for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffff, v, o);
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     __syncthreads();
@@ -98,8 +112,9 @@ template <typename T> __device__ T block_sum(T v) {
 
 // Block-wide max; every thread gets the result.
 template <typename T> __device__ T block_max(T v) {
+    assert_whole_warps();
     if (blockDim.x == 1) return v;
-    __shared__ T warp_max[32];
+    __shared__ T warp_max[RG_WARPS];
     for (int o = 16; o > 0; o >>= 1) {
         T other = __shfl_down_sync(0xffffffff, v, o);
         v = other > v ? other : v;

@@ -62,8 +62,10 @@ template <typename T> __device__ __forceinline__ bool better(T v, i64 j, T best,
     extern "C" __global__ void extreme_rows_##NAME(i64 n_out, i64 n, i64 chunks, i64 chunk_len, \
                                                    const T *x, const i64 *idx_in, T *values,    \
                                                    i64 *indices, int max) {                      \
-        __shared__ T best_v[256];                                                                \
-        __shared__ i64 best_i[256];                                                              \
+        /* The tree below halves blockDim.x: a power of two, at most RG_BLOCK. */             \
+        if (blockDim.x > RG_BLOCK || (blockDim.x & (blockDim.x - 1)) != 0) __trap();             \
+        __shared__ T best_v[RG_BLOCK];                                                           \
+        __shared__ i64 best_i[RG_BLOCK];                                                         \
         for (i64 b = blockIdx.x; b < n_out * chunks; b += gridDim.x) {                           \
             i64 row = b / chunks, c = b % chunks;                                                \
             i64 start = c * chunk_len, end = min(start + chunk_len, n);                          \
