@@ -66,10 +66,6 @@ pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize> {
 
 /// NumPy broadcasting of two shapes.
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
-    if a == b {
-        // The common case (operands of one shape) without the per-dim walk.
-        return Ok(Shape::from_slice(a));
-    }
     let n = a.len().max(b.len());
     let mut out: Shape = SmallVec::from_elem(1, n);
     for i in 0..n {

@@ -16,6 +16,7 @@ pub(crate) fn need(wanted: bool, f: impl FnOnce() -> Result<Var>) -> Result<Opti
 
 /// `a op b`, and the operands' shapes for the backward to reduce its gradients to (one
 /// look at each variable: this is every binary op's per-call cost).
+#[inline(always)] // (its tuple result is large: moved through memory when not inlined)
 fn forward(op: BinaryOp, a: &Var, b: &Var) -> Result<(Tensor, Shape, Shape)> {
     let (ta, tb) = (a.tensor(), b.tensor());
     let out = ta.binary(op, &tb)?;

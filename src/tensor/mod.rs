@@ -52,6 +52,12 @@ pub fn float_to_int64(f: f64) -> Result<i64> {
     Ok(f as i64)
 }
 
+/// `a == b` for two shapes, inline (a slice comparison calls `memcmp`).
+#[inline]
+fn same_shape(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// The dtype integer-only kernels compute a bool tensor in.
 fn numeric(d: DType) -> DType {
     if d == DType::Bool {
@@ -404,7 +410,15 @@ impl Tensor {
     }
 
     pub fn binary(&self, op: BinaryOp, other: &Tensor) -> Result<Tensor> {
-        let shape = layout::broadcast_shapes(self.shape(), other.shape())?;
+        // Operands of one shape (the common case) borrow it: building and moving a shape
+        // through a `Result` costs more than the rest of a small op's bookkeeping.
+        let broadcast;
+        let shape: &[usize] = if same_shape(self.shape(), other.shape()) {
+            self.shape()
+        } else {
+            broadcast = layout::broadcast_shapes(self.shape(), other.shape())?;
+            &broadcast
+        };
         common_device(&[self, other])?;
         let dtype = self.result_dtype(op, other)?;
         // Bool operands (max/min of masks) compute as int64 and convert back.
@@ -425,9 +439,9 @@ impl Tensor {
         };
         let out = {
             let (ma, mb) = (a.storage.read(), b.storage.read());
-            Memory::binary(op, (&ma, &a.layout), (&mb, &b.layout), &shape, calc)?
+            Memory::binary(op, (&ma, &a.layout), (&mb, &b.layout), shape, calc)?
         };
-        Tensor::from_memory(out, &shape).into_dtype(dtype)
+        Tensor::from_memory(out, shape).into_dtype(dtype)
     }
 
     pub fn compare(&self, op: CompareOp, other: &Tensor) -> Result<Tensor> {
