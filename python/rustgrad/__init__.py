@@ -370,7 +370,7 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
-__version__ = "0.1.0"
+__version__: str = _core.__version__  # Cargo.toml's version (CHANGELOG.md)
 __all__ = [
     "Tensor",
     "arange",

@@ -27,6 +27,7 @@ __all__ = [
     "RemovableHandle",
     "StorageOwner",
     "Tensor",
+    "__version__",
     "_adam_step",
     "_cuda_compile_kernels",
     "_cuda_current_device",
@@ -142,6 +143,8 @@ class device:
 
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+__version__: str  # Cargo.toml's version
 
 float32: dtype
 float64: dtype
