@@ -62,7 +62,7 @@ float = float32
 double = float64
 long = int64
 
-from rustgrad import autograd, cuda, nn, optim, viz
+from rustgrad import autograd, cuda, nn, optim, utils, viz
 from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from rustgrad.serialization import load, save
 
@@ -404,6 +404,7 @@ __all__ = [
     "set_grad_enabled",
     "stack",
     "tensor",
+    "utils",
     "viz",
     "where",
     "zeros",
