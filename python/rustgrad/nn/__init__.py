@@ -4,7 +4,7 @@ Everything is plain Python over rustgrad's differentiable ops: a layer's ``forwa
 the graph that ``backward`` walks, so no layer needs a backward of its own.
 """
 
-from rustgrad.nn import functional, init
+from rustgrad.nn import functional, init, utils
 from rustgrad.nn.modules import (
     CrossEntropyLoss,
     Dropout,
@@ -43,4 +43,5 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "utils",
 ]
