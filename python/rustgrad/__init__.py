@@ -478,3 +478,10 @@ __all__ += [
     "set_default_dtype",
     "set_rng_state",
 ]
+
+# ----- interop: __format__, pickling, DLPack (rustgrad._interop) ---------------------------
+from rustgrad import utils  # noqa: E402
+from rustgrad._interop import from_dlpack  # noqa: E402
+from rustgrad._size import Size  # noqa: E402
+
+__all__ += ["Size", "from_dlpack", "utils"]
