@@ -80,9 +80,7 @@ def _reduce_device(self):
 def __dlpack__(self, *args, **kwargs):
     """A DLPack capsule of this tensor's memory (zero-copy, strides kept; CPU tensors)."""
     if self.requires_grad:
-        raise RuntimeError(
-            "Can't export tensors that require gradient, use tensor.detach()"
-        )
+        raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
     if self.device.type != "cpu":
         raise BufferError("rustgrad exports DLPack capsules of CPU tensors only")
     return self.numpy().__dlpack__(*args, **kwargs)
