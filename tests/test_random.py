@@ -280,9 +280,7 @@ def test_set_default_device_cpu():
     rg.set_default_device(None)
 
 
-@pytest.mark.parametrize(
-    "name", ["FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor"]
-)
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor"])
 def test_legacy_tensor_types(name):
     ours, theirs = getattr(rg, name), getattr(torch, name)
     a, ta = ours(2, 3), theirs(2, 3)

@@ -179,7 +179,7 @@ class _InstallInChild:
 
 
 def _patch_multiprocessing_spawn() -> None:
-    import multiprocessing.spawn as spawn
+    from multiprocessing import spawn
 
     if getattr(spawn.get_preparation_data, "_rustgrad", False):
         return
@@ -223,7 +223,7 @@ def run_script(path: str, args: list[str]) -> int:
     sys.modules["__main__"] = main
     try:
         code = compile(source, path_abs, "exec", dont_inherit=True)
-        exec(code, main.__dict__)
+        exec(code, main.__dict__)  # noqa: S102 - running the script is the point
     except SystemExit:
         raise
     except BaseException as err:  # noqa: BLE001 - reported as Python reports it

@@ -30,9 +30,7 @@ class Parameter(_core.Tensor):
         if data is None:
             data = _core.zeros(0)
         if not isinstance(data, _core.Tensor):
-            raise TypeError(
-                f"Parameter(): data must be a Tensor, but got {type(data).__name__}"
-            )
+            raise TypeError(f"Parameter(): data must be a Tensor, but got {type(data).__name__}")
         return _core.Tensor._make_subclass(cls, data, requires_grad)
 
     def __repr__(self):
