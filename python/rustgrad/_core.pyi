@@ -19,19 +19,13 @@ from typing_extensions import Self, TypeAlias
 from rustgrad import return_types as _return_types
 from rustgrad._size import Size
 
-_T = TypeVar("_T", bound="Tensor")
+_T = TypeVar("_T", bound=Tensor)
 
 # The extension's ``__all__`` (sorted here): PyO3 lists every class, function and constant
 # ``src/python/mod.rs`` adds, the private helpers too.
 __all__ = [
-    # (the drop-in work's names first, in a block of their own)
-    "Generator",
-    "_get_default_device",
-    "_set_default_device",
-    "default_generator",
-    "get_default_dtype",
-    "set_default_dtype",
     "AccumulateGrad",
+    "Generator",
     "Node",
     "RemovableHandle",
     "StorageOwner",
@@ -57,16 +51,19 @@ __all__ = [
     "_cuda_unavailable_reason",
     "_debug_panic",
     "_function_apply",
+    "_get_default_device",
     "_grad",
     "_is_anomaly_enabled",
     "_live_nodes",
     "_run_backward",
     "_set_anomaly_enabled",
+    "_set_default_device",
     "_set_grad_enabled",
     "_sgd_step",
     "arange",
     "bool_",
     "cat",
+    "default_generator",
     "device",
     "dtype",
     "eye",
@@ -75,6 +72,7 @@ __all__ = [
     "from_numpy",
     "full",
     "full_like",
+    "get_default_dtype",
     "int64",
     "is_grad_enabled",
     "linspace",
@@ -82,6 +80,7 @@ __all__ = [
     "ones",
     "rand",
     "randn",
+    "set_default_dtype",
     "stack",
     "tensor",
     "where",
@@ -342,7 +341,7 @@ class Tensor:
         """``(device type, index)`` as DLPack numbers them: ``(1, 0)`` for the CPU."""
 
     @staticmethod
-    def _make_subclass(cls: type[_T], data: Tensor, require_grad: bool = False) -> _T:
+    def _make_subclass(subclass: type[_T], data: Tensor, require_grad: bool = False) -> _T:
         """A ``cls`` instance (a subclass of ``Tensor``) sharing ``data``'s storage, as PyTorch's
         ``Tensor._make_subclass``; ``data`` is not changed."""
 

@@ -57,10 +57,10 @@ def __reduce_ex__(self, protocol):
     return (_rebuild_tensor, args)
 
 
-def _make_subclass(cls, data, require_grad=False):
+def _make_subclass(subclass, data, require_grad=False):
     """A ``cls`` instance (a subclass of ``Tensor``) sharing ``data``'s storage, as PyTorch's
     ``Tensor._make_subclass``; ``data`` is not changed."""
-    obj = Tensor.__new__(cls)
+    obj = Tensor.__new__(subclass)
     obj.data = data.detach()
     obj.requires_grad_(require_grad)
     return obj
