@@ -1,5 +1,5 @@
-"""``rustgrad.utils``, as ``torch.utils``: ``data`` (datasets and loaders)."""
+"""``rustgrad.utils``, as ``torch.utils``: ``data`` (datasets and loaders), ``dlpack``."""
 
-from rustgrad.utils import data
+from rustgrad.utils import data, dlpack
 
-__all__ = ["data"]
+__all__ = ["data", "dlpack"]
