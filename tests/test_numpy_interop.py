@@ -106,5 +106,5 @@ NUMPY_BOOL_EXPRS = [
 
 @pytest.mark.parametrize("expr", NUMPY_BOOL_EXPRS)
 def test_numpy_bool_operands_as_pytorch(expr):
-    got, want = (_outcome(lambda _: eval(expr, {"m": m, "np": np}), None) for m in (rg, torch))
+    got, want = (_outcome(lambda m: eval(expr, {"m": m, "np": np}), m) for m in (rg, torch))
     assert got == want

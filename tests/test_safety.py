@@ -325,7 +325,7 @@ def test_bool_bytes_from_a_shared_array_read_as_pytorch():
     for m in (torch, pt):
         raw = np.array(RAW_BOOL_BYTES, dtype=np.uint8)
         b = m.from_numpy(raw.view(np.bool_))
-        results.append((b.sum().item(), (~b).tolist(), b.float().tolist(), (b == True).tolist()))  # noqa: E712
+        results.append((b.sum().item(), (~b).tolist(), b.float().tolist(), (b == True).tolist()))
     assert results[0] == results[1]
 
 
