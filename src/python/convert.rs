@@ -138,7 +138,7 @@ fn walk(
         // lacks: remembered for the error an integer result then raises.
         if k == Kind::Bool && numpy_bool.is_none() && !obj.is_instance_of::<PyBool>() {
             let ty = obj.get_type();
-            if ty.module()?.to_string() == "numpy" {
+            if ty.module()? == "numpy" {
                 *numpy_bool = Some(format!("numpy.{}", ty.name()?));
             }
         }
