@@ -250,3 +250,95 @@ def test_huge_cuda_allocation_is_refused():
         torch.zeros(10**12, device="cuda")
     # The device still works afterwards.
     assert torch.ones(3, device="cuda").sum().item() == 3
+
+
+# ----- bool storage holding bytes other than 0 and 1 -------------------------------------
+# Python can write any byte into a bool tensor's memory (through `numpy()`, or an array given
+# to `from_numpy`); rustgrad stores bools as bytes and reads any nonzero byte as True, as
+# PyTorch does. Each expression runs in both libraries on the same bytes.
+
+RAW_BOOL_BYTES = [2, 0, 255, 1]
+
+RAW_BOOL_EXPRS = [
+    "b.sum()",
+    "b.sum(0)",
+    "b.long()",
+    "b.float()",
+    "b.to(m.float64)",
+    "b.float().mean()",
+    "x * b",
+    "b & b",
+    "b | b",
+    "b ^ b",
+    "b & m.tensor([True, True, False, True])",
+    "~b",
+    "b.any()",
+    "b.all()",
+    "b.max()",
+    "x[b]",
+    "b == True",
+    "b == m.tensor([True] * 4)",
+    "b != m.tensor([True] * 4)",
+    "b + b",
+    "b * b",
+    "m.maximum(b, b)",
+    "m.where(b, x, -x)",
+    "b.clone()",
+    "b.view(2, 2).t().long()",
+    "m.stack([b, b])",
+    "m.cat([b, b])",
+    "b.tolist()",
+    "b[0].item()",
+    "bool(b[2])",
+]
+
+
+def _raw_bool(m):
+    b = m.tensor([True, False, True, True])
+    b.numpy().view(np.uint8)[:] = RAW_BOOL_BYTES
+    return b
+
+
+def _plain(v):
+    """A result as Python values and a dtype name, comparable across the two libraries."""
+    if hasattr(v, "tolist"):
+        return v.tolist(), str(v.dtype).split(".")[-1]
+    return v, type(v).__name__
+
+
+@pytest.mark.parametrize("expr", RAW_BOOL_EXPRS)
+def test_bool_bytes_other_than_0_and_1_read_as_pytorch(expr):
+    pt = pytest.importorskip("torch")
+    method = expr.split("(")[0].removeprefix("b.")
+    if method.isidentifier() and not hasattr(torch.Tensor, method):
+        pytest.skip(f"Tensor.{method} is not there yet")
+    got, want = (
+        _plain(eval(expr, {"m": m, "b": _raw_bool(m), "x": m.tensor([1.0, 2.0, 3.0, 4.0])}))
+        for m in (torch, pt)
+    )
+    assert got == want
+
+
+def test_bool_bytes_from_a_shared_array_read_as_pytorch():
+    pt = pytest.importorskip("torch")
+    results = []
+    for m in (torch, pt):
+        raw = np.array(RAW_BOOL_BYTES, dtype=np.uint8)
+        b = m.from_numpy(raw.view(np.bool_))
+        results.append((b.sum().item(), (~b).tolist(), b.float().tolist(), (b == True).tolist()))
+    assert results[0] == results[1]
+
+
+def test_bool_bytes_stay_as_written_in_shared_memory():
+    # Reads normalise; the memory itself is not rewritten behind NumPy's back (as in PyTorch).
+    b = _raw_bool(torch)
+    assert b.sum().item() == 3
+    assert b.numpy().view(np.uint8).tolist() == RAW_BOOL_BYTES
+
+
+@pytest.mark.cuda
+def test_bool_bytes_moved_to_cuda_read_as_true():
+    b = _raw_bool(torch).to("cuda")
+    assert b.sum().item() == 3
+    assert (b == torch.tensor([True] * 4, device="cuda")).tolist() == [True, False, True, True]
+    assert b.long().tolist() == [1, 0, 1, 1]

@@ -2,7 +2,7 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-use crate::base::{Buffer, DType};
+use crate::base::{Bool8, Buffer, DType};
 
 /// Any storable element.
 pub trait Element: Copy + Send + Sync + PartialOrd + PartialEq + Default + 'static {
@@ -135,13 +135,13 @@ element!(f32, F32);
 element!(f64, F64);
 element!(i64, I64);
 
-impl Element for bool {
+impl Element for Bool8 {
     const DTYPE: DType = DType::Bool;
     fn from_f64(v: f64) -> Self {
-        v != 0.0
+        Bool8::new(v != 0.0)
     }
     fn to_f64(self) -> f64 {
-        self as u8 as f64
+        self.get() as u8 as f64
     }
     fn slice(buffer: &Buffer) -> &[Self] {
         match buffer {

@@ -1,12 +1,13 @@
 //! Host memory: the buffer behind a CPU tensor (and the staging side of device copies).
 
-use super::DType;
+use super::{Bool8, DType};
 use crate::error::{Error, Result};
 
 /// Host memory of one dtype: a vector per dtype, or memory owned by someone else.
 #[derive(Debug)]
 pub enum Buffer {
-    Bool(Vec<bool>),
+    /// Bytes, never Rust `bool`s (see [`Bool8`]).
+    Bool(Vec<Bool8>),
     I64(Vec<i64>),
     F32(Vec<f32>),
     F64(Vec<f64>),
@@ -121,7 +122,7 @@ impl Buffer {
     /// The elements as mutable bytes (for copies from a device).
     pub fn host_bytes_mut(&mut self) -> &mut [u8] {
         fn bytes_mut<T>(v: &mut [T]) -> &mut [u8] {
-            // SAFETY: numbers and bools; the device only writes valid values of the dtype.
+            // SAFETY: numbers and `Bool8` bytes: every bit pattern is a valid value.
             unsafe {
                 std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, std::mem::size_of_val(v))
             }
@@ -155,7 +156,7 @@ impl Buffer {
 }
 
 fn bytes<T>(v: &[T]) -> &[u8] {
-    // SAFETY: numbers and bools have no padding bytes.
+    // SAFETY: numbers and `Bool8` bytes have no padding bytes.
     unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
 }
 

@@ -1,5 +1,47 @@
 //! Element types and PyTorch's type-promotion rules.
 
+/// A bool element as stored: one byte. Python can write any byte into a bool tensor's memory
+/// (through `numpy()` or a shared `from_numpy` array), and a Rust `bool` holding anything but
+/// 0 or 1 is undefined behaviour, so storage never holds `bool`: every read goes through
+/// [`Bool8::get`], where any nonzero byte is true (PyTorch's normalisation). Comparisons use
+/// that value too, so bytes 1 and 2 are equal.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bool8(u8);
+
+impl Bool8 {
+    #[inline]
+    pub const fn new(b: bool) -> Bool8 {
+        Bool8(b as u8)
+    }
+
+    #[inline]
+    pub const fn get(self) -> bool {
+        self.0 != 0
+    }
+}
+
+impl From<bool> for Bool8 {
+    #[inline]
+    fn from(b: bool) -> Bool8 {
+        Bool8::new(b)
+    }
+}
+
+impl PartialEq for Bool8 {
+    #[inline]
+    fn eq(&self, other: &Bool8) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl PartialOrd for Bool8 {
+    #[inline]
+    fn partial_cmp(&self, other: &Bool8) -> Option<std::cmp::Ordering> {
+        self.get().partial_cmp(&other.get())
+    }
+}
+
 /// The element types a tensor can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DType {
@@ -84,6 +126,16 @@ mod tests {
         assert_eq!(Bool.promote(Bool), Bool);
         assert_eq!(I64.to_float(), F32);
         assert_eq!(F64.to_float(), F64);
+    }
+
+    #[test]
+    fn bool8_reads_any_nonzero_byte_as_true() {
+        use super::Bool8;
+        // Bytes Python may write: 2 and 255 are true and equal to 1.
+        let [one, two, max]: [Bool8; 3] = unsafe { std::mem::transmute([1u8, 2, 255]) };
+        assert!(two.get() && max.get());
+        assert!(one == two && two == max);
+        assert!(Bool8::new(false) < two);
     }
 }
 

@@ -9,7 +9,7 @@ use crate::autograd::Var;
 use crate::bail;
 use crate::error::{Error, Result};
 use crate::tensor::layout::{numel, Layout};
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{Bool8, DType, Tensor};
 
 /// One element of an indexing expression, already converted from Python.
 #[derive(Clone, Debug)]
@@ -136,7 +136,7 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
             IndexItem::Tensor(t) if t.dtype() == DType::Bool && t.ndim() == 0 => {
                 // `x[True]` adds a dimension of size 1, `x[False]` one of size 0.
                 out = unsqueeze(&out, dim as i64)?;
-                if !t.to_vec::<bool>()?[0] {
+                if !t.to_vec::<Bool8>()?[0].get() {
                     out = slice(&out, dim, 0, 0, 1)?;
                 }
                 dim += 1;
@@ -201,8 +201,8 @@ fn masks_as_indices(items: &[IndexItem], shape: &[usize]) -> Result<Vec<IndexIte
                 check_mask_shape(t, shape, dim)?;
                 let covered = &shape[dim..dim + k];
                 let mut columns = vec![Vec::new(); k];
-                for (p, m) in t.to_vec::<bool>()?.into_iter().enumerate() {
-                    if m {
+                for (p, m) in t.to_vec::<Bool8>()?.into_iter().enumerate() {
+                    if m.get() {
                         let mut rest = p;
                         for d in (0..k).rev() {
                             columns[d].push((rest % covered[d]) as i64);
@@ -297,11 +297,11 @@ fn tensor_index(
         DType::Bool => {
             let k = t.ndim().max(1);
             check_mask_shape(t, shape, dim)?;
-            let mask = t.to_vec::<bool>()?;
+            let mask = t.to_vec::<Bool8>()?;
             let pos: Vec<usize> = mask
                 .iter()
                 .enumerate()
-                .filter(|(_, &m)| m)
+                .filter(|(_, m)| m.get())
                 .map(|(i, _)| i)
                 .collect();
             let n = pos.len();

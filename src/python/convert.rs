@@ -1,7 +1,9 @@
 //! Python data to tensors and back: nested sequences, scalars, NumPy arrays, index keys.
 
 use numpy::ndarray::{ArrayViewD, IxDyn, ShapeBuilder};
-use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{
+    PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
+};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{
@@ -12,7 +14,7 @@ use super::gil::{self, Work};
 use super::tensor::PyTensor;
 use crate::ops::IndexItem;
 use crate::tensor::storage::Buffer;
-use crate::tensor::{DType, Device, Scalar, Tensor};
+use crate::tensor::{Bool8, DType, Device, Scalar, Tensor};
 
 /// What kind of number was seen (decides the inferred dtype, the highest wins): a NumPy
 /// float64 scalar gives float64, a Python float the default float32.
@@ -117,6 +119,7 @@ fn walk(
     shape: &mut Vec<usize>,
     out: &mut Vec<Scalar>,
     kind: &mut Kind,
+    numpy_bool: &mut Option<String>,
 ) -> PyResult<()> {
     if depth > MAX_DIMS {
         return Err(PyValueError::new_err(format!(
@@ -130,6 +133,14 @@ fn walk(
                 "expected sequence of length {} at dim {} (got a scalar)",
                 shape[depth], depth
             )));
+        }
+        // PyTorch reads a NumPy bool in a list as an integer through `__index__`, which it
+        // lacks: remembered for the error an integer result then raises.
+        if k == Kind::Bool && numpy_bool.is_none() && !obj.is_instance_of::<PyBool>() {
+            let ty = obj.get_type();
+            if ty.module()? == "numpy" {
+                *numpy_bool = Some(format!("numpy.{}", ty.name()?));
+            }
         }
         out.push(v);
         *kind = (*kind).max(k);
@@ -152,7 +163,7 @@ fn walk(
         // A tensor inside a list: take its values.
         let t = t.get().var.tensor();
         let list = tensor_to_nested(obj.py(), &t)?;
-        return walk(&list, depth, shape, out, kind);
+        return walk(&list, depth, shape, out, kind, numpy_bool);
     }
     let Ok(seq) = obj.cast::<PySequence>() else {
         return Err(PyTypeError::new_err(format!(
@@ -176,7 +187,7 @@ fn walk(
         )));
     }
     for i in 0..len {
-        walk(&seq.get_item(i)?, depth + 1, shape, out, kind)?;
+        walk(&seq.get_item(i)?, depth + 1, shape, out, kind, numpy_bool)?;
     }
     Ok(())
 }
@@ -221,7 +232,8 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
     let mut shape = Vec::new();
     let mut values = Vec::new();
     let mut kind = Kind::Bool;
-    walk(data, 0, &mut shape, &mut values, &mut kind)?;
+    let mut numpy_bool = None;
+    walk(data, 0, &mut shape, &mut values, &mut kind, &mut numpy_bool)?;
     if values.is_empty() {
         kind = Kind::Float;
     }
@@ -231,11 +243,13 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
         Kind::Float => crate::base::dtype::default_float(),
         Kind::Double => DType::F64,
     };
-    Ok(Tensor::from_scalars(
-        &values,
-        &shape,
-        dtype.unwrap_or(inferred),
-    )?)
+    let dtype = dtype.unwrap_or(inferred);
+    if let Some(name) = numpy_bool.filter(|_| dtype != DType::Bool && !dtype.is_float()) {
+        return Err(PyTypeError::new_err(format!(
+            "'{name}' object cannot be interpreted as an integer"
+        )));
+    }
+    Ok(Tensor::from_scalars(&values, &shape, dtype)?)
 }
 
 /// The array as a plain `ndarray` over the same memory. A subclass may override `flags`,
@@ -262,6 +276,13 @@ fn plain_array<'py>(arr: &Bound<'py, PyUntypedArray>) -> PyResult<Bound<'py, PyU
 /// Copies a NumPy array (any strides) into a tensor, keeping its dtype where we have it.
 pub fn from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
     let arr = &plain_array(arr)?;
+    // Read from the array's C-level descriptor.
+    if arr.dtype().is_native_byteorder() == Some(false) {
+        return Err(PyValueError::new_err(
+            "given numpy array has byte order different from the native byte order. \
+             Conversion between byte orders is currently not supported.",
+        ));
+    }
     crate::base::buffer::check_host_alloc(DType::F64, arr.len())?;
     let name = arr.dtype().to_string();
     let shape = arr.shape().to_vec();
@@ -280,7 +301,7 @@ pub fn from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         "bool" => {
             let bytes = arr.call_method1("view", ("uint8",))?;
             let a = bytes.cast::<PyArrayDyn<u8>>()?.readonly();
-            Buffer::Bool(a.as_array().iter().map(|&b| b != 0).collect())
+            Buffer::Bool(a.as_array().iter().map(|&b| Bool8::new(b != 0)).collect())
         }
         "int32" => Buffer::I64(copy!(i32).into_iter().map(i64::from).collect()),
         "int16" => Buffer::I64(copy!(i16).into_iter().map(i64::from).collect()),
@@ -306,7 +327,9 @@ pub fn share_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         "float32" => DType::F32,
         "float64" => DType::F64,
         "int64" => DType::I64,
-        _ => return from_numpy(arr), // bool too: its bytes are checked while copying
+        // Shared as bytes: any byte is a valid `Bool8` (nonzero reads as true).
+        "bool" => DType::Bool,
+        _ => return from_numpy(arr),
     };
     let arr = &plain_array(arr)?;
     // The flags from the array's C struct, never its Python-level `flags`.
@@ -344,9 +367,13 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
     }
     let strides = IxDyn(&l.strides.iter().map(|&s| s as usize).collect::<Vec<_>>());
     macro_rules! view {
-        ($t:ty) => {{
+        ($t:ty) => {
+            view!($t as $t)
+        };
+        // Storage elements of `$s` shown to NumPy as `$t` (of the same size).
+        ($s:ty as $t:ty) => {{
             let buf = t.storage().read();
-            let base = <$t as crate::backend::Element>::slice(buf.host()?).as_ptr();
+            let base = <$s as crate::backend::Element>::slice(buf.host()?).as_ptr() as *const $t;
             // SAFETY: the buffer is never reallocated after creation (writes go element by
             // element), `owner` keeps the storage alive for as long as the array exists, and
             // the layout addresses only elements inside the buffer.
@@ -361,7 +388,8 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
         DType::F32 => view!(f32),
         DType::F64 => view!(f64),
         DType::I64 => view!(i64),
-        DType::Bool => view!(bool),
+        // NumPy's bool is a byte too; the pointer is handed over, never read here as `bool`.
+        DType::Bool => view!(Bool8 as bool),
     })
 }
 
@@ -491,7 +519,10 @@ fn index_item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
     }
     if obj.is_instance_of::<PyBool>() {
         let b = obj.extract::<bool>()?;
-        return Ok(IndexItem::Tensor(Tensor::from_vec(vec![b], &[])));
+        return Ok(IndexItem::Tensor(Tensor::from_vec(
+            vec![Bool8::new(b)],
+            &[],
+        )));
     }
     if obj.is_instance_of::<PyInt>() {
         return Ok(IndexItem::Int(obj.extract()?));

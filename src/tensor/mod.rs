@@ -15,7 +15,7 @@ pub use crate::backend::{ActivationBackward, BinaryOp, CompareOp, UnaryArgs, Una
 use crate::bail;
 use crate::base::layout::shape_str;
 pub use crate::base::{device, dtype, layout};
-pub use crate::base::{DType, Device, Layout, Scalar, Shape};
+pub use crate::base::{Bool8, DType, Device, Layout, Scalar, Shape};
 use crate::error::{Error, Result};
 use storage::{Buffer, Memory, Storage};
 
@@ -152,7 +152,7 @@ impl Tensor {
     pub fn from_scalar(value: Scalar, dtype: DType) -> Tensor {
         match (value, dtype) {
             (Scalar::Int(i), DType::I64) => Tensor::from_vec(vec![i], &[]),
-            (Scalar::Int(i), DType::Bool) => Tensor::from_vec(vec![i != 0], &[]),
+            (Scalar::Int(i), DType::Bool) => Tensor::from_vec(vec![Bool8::new(i != 0)], &[]),
             _ => Tensor::scalar(value.to_f64(), dtype),
         }
     }
@@ -333,7 +333,14 @@ impl Tensor {
         if self.device() == device {
             return Ok(self.clone());
         }
-        let c = self.contiguous()?;
+        // Bool bytes leave the host as 0 or 1: device kernels read them as raw bytes, and
+        // host memory may hold any byte Python wrote (a bool cast normalises, see `Bool8`).
+        let c = if self.dtype == DType::Bool {
+            let bytes = self.storage.read().cast(&self.layout, DType::Bool)?;
+            Tensor::from_memory(bytes, self.shape())
+        } else {
+            self.contiguous()?
+        };
         let out = c
             .storage
             .read()

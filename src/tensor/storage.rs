@@ -9,7 +9,7 @@ use crate::backend::cuda::{self, CudaBuffer};
 use crate::backend::{BackendStorage, HostScalar, Operand, OptimizerStep};
 use crate::backend::{Element, Sgd};
 pub use crate::base::buffer::{Buffer, Foreign};
-use crate::base::{DType, Device, Layout};
+use crate::base::{Bool8, DType, Device, Layout};
 use crate::error::{Error, Result};
 
 /// A tensor's memory: host memory for the CPU backend, device memory for CUDA.
@@ -76,7 +76,7 @@ fn host_scalar(b: &Buffer, l: &Layout) -> HostScalar {
             }
         }
         DType::Bool => {
-            let v = bool::slice(b)[o] as i64;
+            let v = Bool8::slice(b)[o].get() as i64;
             HostScalar {
                 float: v as f64,
                 int: v,

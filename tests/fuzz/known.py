@@ -45,12 +45,6 @@ KNOWN = [
         ],
     ),
     Known(
-        "numpy-scalar-list",
-        "Promotion (tensor([np.float64(1.5), 2.0]) is float64) / NEW: np.bool_ in a list of ints accepted",
-        "^(dtype|no-exception)\\|create\\.tensor_npscalar",
-        [["v6 = torch.tensor([np.bool_(True), -5])", "create.tensor_npscalar", ["v6"]]],
-    ),
-    Known(
         "expand-args",
         "NEW: expand() accepts sizes PyTorch refuses (no sizes at all; -1 for a new leading dim)",
         "^no-exception\\|[a-z]+\\.expand :: ",

@@ -19,7 +19,7 @@ use super::{
     OptimizerStep, SumPlan, SumRead, UnaryArgs, UnaryOp,
 };
 use crate::bail;
-use crate::base::{Buffer, DType, Layout};
+use crate::base::{Bool8, Buffer, DType, Layout};
 use crate::error::Result;
 
 /// Below this many elements a kernel runs on the calling thread. Waking rayon's sleeping
@@ -45,7 +45,7 @@ macro_rules! dispatch {
                 $body
             }
             DType::Bool => {
-                type $T = bool;
+                type $T = crate::base::Bool8;
                 $body
             }
         }
@@ -128,9 +128,9 @@ macro_rules! cpu_kernels {
         }
 
         #[allow(clippy::bool_comparison)] // one generic body also serves bool tensors
-        fn compare<T: Element>(op: CompareOp, a: (&[T], &Layout), b: (&[T], &Layout), shape: &[usize]) -> Vec<bool> {
+        fn compare<T: Element>(op: CompareOp, a: (&[T], &Layout), b: (&[T], &Layout), shape: &[usize]) -> Vec<Bool8> {
             match op {
-                $(CompareOp::$CV => ew::zip(a.0, a.1, b.0, b.1, shape, |$cx: T, $cy: T| { $($ccpu)* }),)*
+                $(CompareOp::$CV => ew::zip(a.0, a.1, b.0, b.1, shape, |$cx: T, $cy: T| Bool8::new({ $($ccpu)* })),)*
             }
         }
 
@@ -147,7 +147,7 @@ elementwise_ops!(cpu_kernels);
 fn scalar_buffer(s: super::HostScalar, dtype: DType) -> Buffer {
     match dtype {
         DType::I64 => Buffer::I64(vec![s.int]),
-        DType::Bool => Buffer::Bool(vec![s.int != 0]),
+        DType::Bool => Buffer::Bool(vec![Bool8::new(s.int != 0)]),
         DType::F32 => Buffer::F32(vec![s.float as f32]),
         DType::F64 => Buffer::F64(vec![s.float]),
     }
@@ -297,8 +297,8 @@ impl BackendStorage for Buffer {
         shape: &[usize],
     ) -> Result<Buffer> {
         Ok(dispatch!(a.0.dtype(), T => T::into_buffer(ew::zip3(
-            bool::slice(c.0), c.1, T::slice(a.0), a.1, T::slice(b.0), b.1, shape,
-            |c, x, y| if c { x } else { y },
+            Bool8::slice(c.0), c.1, T::slice(a.0), a.1, T::slice(b.0), b.1, shape,
+            |c, x, y| if c.get() { x } else { y },
         ))))
     }
 
@@ -401,11 +401,11 @@ impl BackendStorage for Buffer {
     fn add_into(&mut self, l: &Layout, src: &Buffer) -> Result<()> {
         if self.dtype() == DType::Bool {
             // Gradients are never bool; a logical or keeps the operation total.
-            let s = bool::slice(src).to_vec();
+            let s = Bool8::slice(src).to_vec();
             let mut k = 0;
-            let dst = bool::slice_mut(self);
+            let dst = Bool8::slice_mut(self);
             l.for_each_offset(|o| {
-                dst[o] |= s[k];
+                dst[o] = Bool8::new(dst[o].get() | s[k].get());
                 k += 1;
             });
             return Ok(());

@@ -1,7 +1,7 @@
 //! Operators and elementwise math: the bodies behind `+ - * / ** @`, comparisons, `& | ^ ~`
 //! and the in-place forms.
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyNotImplementedError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::PyBool;
 
@@ -46,11 +46,14 @@ pub(super) fn compare(me: &PyTensor, py: Python<'_>, other: &Obj<'_>, op: Compar
     returned(py, me.op2(py, &o, |a, b| ops::compare(a, b, op)))
 }
 
-/// `&`, `|`, `^` between bool tensors (or a bool tensor and a Python bool).
+/// `&`, `|`, `^` (`name`: and, or, xor) between bool tensors (or a bool tensor and a Python
+/// bool). A floating result type (a float operand, or a NumPy bool, which PyTorch reads as a
+/// float) is PyTorch's NotImplementedError for the bitwise kernel.
 pub(super) fn logical(
     me: &PyTensor,
     py: Python<'_>,
     other: &Obj<'_>,
+    name: &str,
     f: fn(&Tensor, &Tensor) -> Result<Tensor>,
 ) -> Returned {
     let b = if other.is_instance_of::<PyBool>() {
@@ -62,6 +65,18 @@ pub(super) fn logical(
         }
     };
     let a = me.var.tensor();
+    let result = a.promote_with(&b);
+    if result.is_float() {
+        let device = if a.is_cuda() || b.is_cuda() {
+            "cuda"
+        } else {
+            "cpu"
+        };
+        return Err(PyNotImplementedError::new_err(format!(
+            "\"bitwise_{name}_{device}\" not implemented for '{}'",
+            result.scalar_name()
+        )));
+    }
     if a.dtype() != DType::Bool || b.dtype() != DType::Bool {
         return Err(PyTypeError::new_err(
             "logical operators (&, |, ^) are only supported between bool tensors in rustgrad",

@@ -531,13 +531,13 @@ impl PyTensor {
     // ----- logical operators on bool tensors ----------------------------------------------
 
     fn __and__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
-        arith::logical(self, py, o, |a, b| a.binary(BinaryOp::Minimum, b))
+        arith::logical(self, py, o, "and", |a, b| a.binary(BinaryOp::Minimum, b))
     }
     fn __or__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
-        arith::logical(self, py, o, |a, b| a.binary(BinaryOp::Maximum, b))
+        arith::logical(self, py, o, "or", |a, b| a.binary(BinaryOp::Maximum, b))
     }
     fn __xor__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
-        arith::logical(self, py, o, |a, b| a.compare(CompareOp::Ne, b))
+        arith::logical(self, py, o, "xor", |a, b| a.compare(CompareOp::Ne, b))
     }
     fn __rand__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
         self.__and__(py, o)

@@ -194,6 +194,7 @@ template <typename D, typename S> __device__ __forceinline__ D cast_value(S v) {
 template <> __device__ __forceinline__ u8 cast_value<u8, float>(float v) { return v != 0.0f; }
 template <> __device__ __forceinline__ u8 cast_value<u8, double>(double v) { return v != 0.0; }
 template <> __device__ __forceinline__ u8 cast_value<u8, i64>(i64 v) { return v != 0; }
+template <> __device__ __forceinline__ u8 cast_value<u8, u8>(u8 v) { return v != 0; }
 
 #define CAST(S, SN, D, DN)                                                                       \
     extern "C" __global__ void cast_##SN##_##DN(i64 n, Meta x, const S *__restrict__ xp,        \
