@@ -112,7 +112,8 @@ def test_run_imports_of_missing_pytorch_names_raise_not_implemented(tmp_path):
         """
         import torch
         for attempt in ("torch.fft", "from torch.fft import fft", "import torch.fft",
-                        "torch.nn.LazyLinear", "torch.nosuchname"):
+                        "torch.nn.LazyLinear", "torch.nosuchname", "torch.ones(2).unfold",
+                        "torch.ones(2).nosuchmethod"):
             try:
                 exec(attempt)
             except NotImplementedError as e:
@@ -128,6 +129,8 @@ def test_run_imports_of_missing_pytorch_names_raise_not_implemented(tmp_path):
     assert lines[3] == "NotImplementedError: rustgrad does not implement torch.nn.LazyLinear yet"
     # A name PyTorch lacks too raises PyTorch's AttributeError.
     assert lines[4] == "AttributeError: module 'torch' has no attribute 'nosuchname'"
+    assert lines[5] == "NotImplementedError: rustgrad does not implement torch.Tensor.unfold yet"
+    assert lines[6] == "AttributeError: 'Tensor' object has no attribute 'nosuchmethod'"
 
 
 def test_install_as_torch_in_a_running_interpreter():
@@ -139,7 +142,12 @@ def test_install_as_torch_in_a_running_interpreter():
         from torch.nn import functional as F
         assert torch is rustgrad and nn is rustgrad.nn and F is rustgrad.nn.functional
         print(torch.float32, torch.Size([3]), type(torch.ones(1)))
+        try:
+            torch.ones(1).unfold
+        except NotImplementedError as e:
+            print(e)
         rustgrad.uninstall_as_torch()
+        assert not hasattr(rustgrad.ones(1), "unfold")
         print(rustgrad.float32, rustgrad.Size([3]), type(rustgrad.ones(1)))
         """
     )
@@ -147,6 +155,7 @@ def test_install_as_torch_in_a_running_interpreter():
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "torch.float32 torch.Size([3]) <class 'torch.Tensor'>",
+        "rustgrad does not implement torch.Tensor.unfold yet",
         "rustgrad.float32 rustgrad.Size([3]) <class 'rustgrad.Tensor'>",
     ]
 

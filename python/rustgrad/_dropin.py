@@ -126,6 +126,10 @@ def _use_torch_names(on: bool) -> None:
 
     _prefix = "torch" if on else "rustgrad"
     _core.Tensor.__module__ = _prefix
+    if on:
+        _core.Tensor.__getattr__ = _tensor_getattr
+    elif "__getattr__" in vars(_core.Tensor):
+        del _core.Tensor.__getattr__
     dtype = _core.dtype
     if on and "dtype" not in _saved_reprs:
         _saved_reprs["dtype"] = dtype.__repr__
@@ -138,6 +142,18 @@ def _use_torch_names(on: bool) -> None:
     elif not on and "dtype" in _saved_reprs:
         dtype.__repr__ = _saved_reprs.pop("dtype")
         dtype.__str__ = dtype.__repr__
+
+
+def _tensor_getattr(self, name: str):
+    """``Tensor.__getattr__`` while rustgrad stands in for PyTorch: a ``Tensor`` attribute of
+    PyTorch that rustgrad lacks raises NotImplementedError naming it. (Only then: a class
+    ``__getattr__`` slows every attribute lookup on tensors a little.)"""
+    if not name.startswith("_") and name in _TENSOR_NAMES:
+        raise not_implemented(f"torch.Tensor.{name}")
+    raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+
+_TENSOR_NAMES = frozenset(NAMES["torch.Tensor"])
 
 
 def install_as_torch() -> None:
