@@ -50,6 +50,10 @@ SCRIPT = """
     print(F.relu(torch.tensor([-1.0, 2.0])))
     opt = optim.SGD(model.parameters(), lr=0.1)
     print(type(opt).__name__, isinstance(x, torch.Tensor))
+    print(type(model[0]), type(model[0].weight), type(x.shape), torch.LongTensor)
+    print(nn.Parameter(torch.ones(2)))
+    print(torch.tensor([[1.0, 5.0], [3.0, 2.0]]).max(dim=1))
+    print(torch.get_default_dtype(), f"{y:.3f}", f"{y:>12}")
     sys.exit(int(sys.argv[-1]))
 """
 

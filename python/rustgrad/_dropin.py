@@ -130,6 +130,8 @@ def _use_torch_names(on: bool) -> None:
         _core.Tensor.__getattr__ = _tensor_getattr
     elif "__getattr__" in vars(_core.Tensor):
         del _core.Tensor.__getattr__
+    if on != bool(_renamed):
+        _rename_classes(on)
     dtype = _core.dtype
     if on and "dtype" not in _saved_reprs:
         _saved_reprs["dtype"] = dtype.__repr__
@@ -154,6 +156,35 @@ def _tensor_getattr(self, name: str):
 
 
 _TENSOR_NAMES = frozenset(NAMES["torch.Tensor"])
+
+
+# (class, its rustgrad __module__) for the classes renamed while in torch mode
+_renamed: list = []
+
+
+def _torch_module_name(real: str) -> str:
+    """``torch.nn.modules.linear`` for ``rustgrad.nn.modules.linear``; ``torch`` for a private
+    module (``rustgrad._size`` holds ``torch.Size``)."""
+    parts = real.split(".")
+    if any(p.startswith("_") for p in parts[1:]):
+        return "torch"
+    return ".".join(["torch", *parts[1:]])
+
+
+def _rename_classes(on: bool) -> None:
+    """Classes defined in rustgrad's Python modules print as ``<class 'torch.nn...'>``."""
+    if not on:
+        for cls, module in _renamed:
+            cls.__module__ = module
+        _renamed.clear()
+        return
+    for modname, module in list(sys.modules.items()):
+        if not modname.startswith("rustgrad.") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, type) and value.__module__ == modname:
+                _renamed.append((value, modname))
+                value.__module__ = _torch_module_name(modname)
 
 
 def install_as_torch() -> None:
