@@ -124,10 +124,18 @@ def test_run_imports_of_missing_pytorch_names_raise_not_implemented(tmp_path):
                 print("NotImplementedError:", e)
             except AttributeError as e:
                 print("AttributeError:", e)
+        try:
+            import torch.fft
+        except ImportError as e:
+            print("an ImportError too:", e)
+        import torch.nn.LazyLinear
         """,
     )
     r = _run(["-m", "rustgrad", "run", "missing.py"], tmp_path)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[-1] == (
+        "NotImplementedError: rustgrad does not implement torch.nn.LazyLinear yet"
+    )
     lines = r.stdout.splitlines()
     assert lines[:3] == ["NotImplementedError: rustgrad does not implement torch.fft yet"] * 3
     assert lines[3] == "NotImplementedError: rustgrad does not implement torch.nn.LazyLinear yet"
@@ -135,6 +143,7 @@ def test_run_imports_of_missing_pytorch_names_raise_not_implemented(tmp_path):
     assert lines[4] == "AttributeError: module 'torch' has no attribute 'nosuchname'"
     assert lines[5] == "NotImplementedError: rustgrad does not implement torch.Tensor.unfold yet"
     assert lines[6] == "AttributeError: 'Tensor' object has no attribute 'nosuchmethod'"
+    assert lines[7] == "an ImportError too: rustgrad does not implement torch.fft yet"
 
 
 def test_install_as_torch_in_a_running_interpreter():
@@ -172,6 +181,8 @@ def test_reprs_say_rustgrad_outside_torch_mode():
         rustgrad.fft  # noqa: B018
     with pytest.raises(AttributeError, match="has no attribute 'nosuchname'"):
         rustgrad.nosuchname  # noqa: B018
+    # Probes answer "no" rather than failing (the error is an AttributeError too).
+    assert getattr(rustgrad, "fft", None) is None and not hasattr(rustgrad.nn, "LazyLinear")
     assert not hasattr(rustgrad, "_private_probe")
 
 

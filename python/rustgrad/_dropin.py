@@ -8,7 +8,9 @@
   ``python script.py`` would.
 * A PyTorch name that rustgrad lacks raises ``NotImplementedError`` naming it, both as an
   attribute (``torch.fft``) and as an import (``from torch.fft import fft``); a name PyTorch
-  lacks too raises PyTorch's ``AttributeError``. PyTorch's names come from ``_torch_names.py``
+  lacks too raises PyTorch's ``AttributeError``. The NotImplementedError is also an
+  AttributeError (an ImportError for imports), so ``hasattr`` probes and ``except
+  ImportError`` fallbacks keep working. PyTorch's names come from ``_torch_names.py``
   (written from the reference PyTorch by ``scripts/torch_names.py``).
 """
 
@@ -45,9 +47,31 @@ def prefix() -> str:
     return _prefix
 
 
+class _MissingName(NotImplementedError, AttributeError):
+    """A PyTorch attribute rustgrad lacks. Also an AttributeError, so that probes
+    (``hasattr(t, "values")`` in Matplotlib, ``getattr(torch, "compile", None)``) answer "no"
+    instead of failing; prints as ``NotImplementedError``."""
+
+
+class _MissingModule(NotImplementedError, ModuleNotFoundError):
+    """A PyTorch module rustgrad lacks. Also an ImportError, so that ``try: import torch.x
+    except ImportError:`` fallbacks work; prints as ``NotImplementedError``."""
+
+
+for _cls in (_MissingName, _MissingModule):
+    _cls.__module__ = "builtins"  # a traceback's last line reads "NotImplementedError: ..."
+    _cls.__name__ = _cls.__qualname__ = "NotImplementedError"
+
+
 def not_implemented(name: str) -> NotImplementedError:
-    """The error for a PyTorch name (``torch.fft``) that rustgrad does not have."""
-    return NotImplementedError(f"rustgrad does not implement {name} yet")
+    """The error for a PyTorch attribute (``torch.nn.LazyLinear``) that rustgrad lacks."""
+    return _MissingName(f"rustgrad does not implement {name} yet")
+
+
+def _not_implemented_module(name: str) -> NotImplementedError:
+    err = _MissingModule(f"rustgrad does not implement {name} yet")
+    err.name = name  # (NotImplementedError's __init__ comes first and takes no keywords)
+    return err
 
 
 def _missing_getattr(real: str, torch_name: str, previous):
@@ -99,7 +123,7 @@ class _TorchAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             module = importlib.import_module(real)
         except ModuleNotFoundError as err:
             if err.name is not None and real.startswith(err.name):
-                raise not_implemented(spec.name) from None
+                raise _not_implemented_module(spec.name) from None
             raise
         # The import system stamps the alias's spec on the module; exec_module puts the real
         # one back so that rustgrad's own submodule imports keep working.
