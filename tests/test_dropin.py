@@ -257,3 +257,11 @@ def test_check_reports_unreadable_and_unparsable_scripts(tmp_path):
 def test_usage_for_unknown_commands():
     r = _run(["-m", "rustgrad", "frobnicate"], ".")
     assert r.returncode == 2 and "usage:" in r.stderr
+
+
+def test_backends_flags_scripts_set():
+    assert rustgrad.backends.mps.is_available() is False
+    assert rustgrad.backends.cudnn.is_available() is False
+    rustgrad.backends.cudnn.deterministic = True
+    rustgrad.backends.cudnn.benchmark = False
+    rustgrad.backends.cuda.matmul.allow_tf32 = False

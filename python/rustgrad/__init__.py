@@ -485,3 +485,8 @@ from rustgrad._interop import from_dlpack
 from rustgrad._size import Size
 
 __all__ += ["Size", "from_dlpack", "utils"]
+
+# ----- torch.backends (flags scripts set; rustgrad.backends) --------------------------------
+from rustgrad import backends
+
+__all__ += ["backends"]
