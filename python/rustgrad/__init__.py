@@ -417,7 +417,6 @@ from rustgrad import _dropin
 from rustgrad._dropin import install_as_torch, uninstall_as_torch
 
 __all__ += ["install_as_torch", "uninstall_as_torch"]
-_dropin.hook_missing_names()
 
 # ----- creation and randomness (rustgrad.random, Generator, default dtype and device) -------
 from rustgrad import random
@@ -490,3 +489,4 @@ __all__ += ["Size", "from_dlpack", "utils"]
 from rustgrad import backends
 
 __all__ += ["backends"]
+_dropin.hook_missing_names()  # last: every namespace above is imported by now

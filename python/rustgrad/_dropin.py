@@ -39,6 +39,8 @@ _NAMESPACES = (
     ".optim",
     ".autograd",
     ".cuda",
+    ".utils",
+    ".backends",
 )
 
 
