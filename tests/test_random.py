@@ -343,3 +343,18 @@ def test_generator_is_not_reseeded_global_state():
     assert rg.rand(6, generator=h1).tolist() == a1 + b1
     assert a1 != a2
     assert math.isfinite(sum(a1))
+
+
+@pytest.mark.parametrize(
+    "name", ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+             "kaiming_normal_"],
+)  # fmt: skip
+def test_nn_init_takes_a_generator(name):
+    init = getattr(rg.nn.init, name)
+    g = rg.Generator().manual_seed(11)
+    a = init(rg.zeros(4, 3), generator=g).tolist()
+    rg.rand(10)  # the default generator moving changes nothing
+    g.manual_seed(11)
+    assert init(rg.zeros(4, 3), generator=g).tolist() == a
+    # PyTorch's nn.init takes generator= under the same name.
+    getattr(torch.nn.init, name)(torch.zeros(4, 3), generator=torch.Generator())
