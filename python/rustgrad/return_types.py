@@ -1,20 +1,36 @@
 """Named results of reductions that return values and indices, as ``torch.return_types``."""
 
-from collections import namedtuple
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from rustgrad._core import Tensor
 
 
-def _structseq(name, fields):
-    """A named tuple printed as PyTorch prints its ``torch.return_types`` (one field a line)."""
-    base = namedtuple(name, fields)
+def _repr(result: tuple, name: str) -> str:
+    """PyTorch's layout: ``torch.return_types.max(\\nvalues=...,\\nindices=...)``."""
+    from rustgrad._dropin import prefix
 
-    def __repr__(self):
-        from rustgrad._dropin import prefix
-
-        items = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
-        return f"{prefix()}.return_types.{name}(\n{items})"
-
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": __name__})
+    items = ",\n".join(f"{f}={v!r}" for f, v in zip(result._fields, result))  # type: ignore[attr-defined]
+    return f"{prefix()}.return_types.{name}(\n{items})"
 
 
-max = _structseq("max", ["values", "indices"])  # PyTorch's names (shadow the builtins)
-min = _structseq("min", ["values", "indices"])
+class max(NamedTuple):  # PyTorch's names (shadow the builtins)
+    """``(values, indices)`` of ``max(input, dim)``."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __repr__(self) -> str:
+        return _repr(self, "max")
+
+
+class min(NamedTuple):
+    """``(values, indices)`` of ``min(input, dim)``."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __repr__(self) -> str:
+        return _repr(self, "min")
