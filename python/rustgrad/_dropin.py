@@ -30,18 +30,9 @@ from rustgrad._torch_names import NAMES
 # The package name that reprs print: "rustgrad", or "torch" once install_as_torch() ran.
 _prefix = "rustgrad"
 
-# rustgrad modules that stand for a PyTorch namespace and get a missing-name __getattr__.
-_NAMESPACES = (
-    "",
-    ".nn",
-    ".nn.functional",
-    ".nn.init",
-    ".optim",
-    ".autograd",
-    ".cuda",
-    ".utils",
-    ".backends",
-)
+# rustgrad modules that stand for a PyTorch namespace and get a missing-name __getattr__
+# (those that exist: ".nn", ".utils.data", ...).
+_NAMESPACES = tuple(ns[len("torch") :] for ns in NAMES if ns != "torch.Tensor")
 
 
 def prefix() -> str:
