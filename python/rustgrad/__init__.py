@@ -479,11 +479,10 @@ __all__ += [
 ]
 
 # ----- interop: __format__, pickling, DLPack (rustgrad._interop) ---------------------------
-from rustgrad import utils as utils  # torch.utils (a re-export, not in __all__)
 from rustgrad._interop import from_dlpack
 from rustgrad._size import Size
 
-__all__ += ["Size", "from_dlpack"]  # (not `utils`, `random`: `import *` keeps the stdlib's)
+__all__ += ["Size", "from_dlpack"]  # (not `random`: `import *` keeps the stdlib's)
 
 # ----- torch.backends (flags scripts set; rustgrad.backends) --------------------------------
 from rustgrad import backends as backends  # torch.backends (a re-export)
