@@ -50,6 +50,10 @@ SCRIPT = """
     print(F.relu(torch.tensor([-1.0, 2.0])))
     opt = optim.SGD(model.parameters(), lr=0.1)
     print(type(opt).__name__, isinstance(x, torch.Tensor))
+    print(type(model[0]), type(model[0].weight), type(x.shape), torch.LongTensor)
+    print(nn.Parameter(torch.ones(2)))
+    print(torch.tensor([[1.0, 5.0], [3.0, 2.0]]).max(dim=1))
+    print(torch.get_default_dtype(), f"{y:.3f}", f"{y:>12}")
     sys.exit(int(sys.argv[-1]))
 """
 
@@ -112,22 +116,34 @@ def test_run_imports_of_missing_pytorch_names_raise_not_implemented(tmp_path):
         """
         import torch
         for attempt in ("torch.fft", "from torch.fft import fft", "import torch.fft",
-                        "torch.nn.LazyLinear", "torch.nosuchname"):
+                        "torch.nn.LazyLinear", "torch.nosuchname", "torch.ones(2).unfold",
+                        "torch.ones(2).nosuchmethod"):
             try:
                 exec(attempt)
             except NotImplementedError as e:
                 print("NotImplementedError:", e)
             except AttributeError as e:
                 print("AttributeError:", e)
+        try:
+            import torch.fft
+        except ImportError as e:
+            print("an ImportError too:", e)
+        import torch.nn.LazyLinear
         """,
     )
     r = _run(["-m", "rustgrad", "run", "missing.py"], tmp_path)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[-1] == (
+        "NotImplementedError: rustgrad does not implement torch.nn.LazyLinear yet"
+    )
     lines = r.stdout.splitlines()
     assert lines[:3] == ["NotImplementedError: rustgrad does not implement torch.fft yet"] * 3
     assert lines[3] == "NotImplementedError: rustgrad does not implement torch.nn.LazyLinear yet"
     # A name PyTorch lacks too raises PyTorch's AttributeError.
     assert lines[4] == "AttributeError: module 'torch' has no attribute 'nosuchname'"
+    assert lines[5] == "NotImplementedError: rustgrad does not implement torch.Tensor.unfold yet"
+    assert lines[6] == "AttributeError: 'Tensor' object has no attribute 'nosuchmethod'"
+    assert lines[7] == "an ImportError too: rustgrad does not implement torch.fft yet"
 
 
 def test_install_as_torch_in_a_running_interpreter():
@@ -139,7 +155,12 @@ def test_install_as_torch_in_a_running_interpreter():
         from torch.nn import functional as F
         assert torch is rustgrad and nn is rustgrad.nn and F is rustgrad.nn.functional
         print(torch.float32, torch.Size([3]), type(torch.ones(1)))
+        try:
+            torch.ones(1).unfold
+        except NotImplementedError as e:
+            print(e)
         rustgrad.uninstall_as_torch()
+        assert not hasattr(rustgrad.ones(1), "unfold")
         print(rustgrad.float32, rustgrad.Size([3]), type(rustgrad.ones(1)))
         """
     )
@@ -147,6 +168,7 @@ def test_install_as_torch_in_a_running_interpreter():
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "torch.float32 torch.Size([3]) <class 'torch.Tensor'>",
+        "rustgrad does not implement torch.Tensor.unfold yet",
         "rustgrad.float32 rustgrad.Size([3]) <class 'rustgrad.Tensor'>",
     ]
 
@@ -159,6 +181,8 @@ def test_reprs_say_rustgrad_outside_torch_mode():
         rustgrad.fft  # noqa: B018
     with pytest.raises(AttributeError, match="has no attribute 'nosuchname'"):
         rustgrad.nosuchname  # noqa: B018
+    # Probes answer "no" rather than failing (the error is an AttributeError too).
+    assert getattr(rustgrad, "fft", None) is None and not hasattr(rustgrad.nn, "LazyLinear")
     assert not hasattr(rustgrad, "_private_probe")
 
 
@@ -233,3 +257,11 @@ def test_check_reports_unreadable_and_unparsable_scripts(tmp_path):
 def test_usage_for_unknown_commands():
     r = _run(["-m", "rustgrad", "frobnicate"], ".")
     assert r.returncode == 2 and "usage:" in r.stderr
+
+
+def test_backends_flags_scripts_set():
+    assert rustgrad.backends.mps.is_available() is False
+    assert rustgrad.backends.cudnn.is_available() is False
+    rustgrad.backends.cudnn.deterministic = True
+    rustgrad.backends.cudnn.benchmark = False
+    rustgrad.backends.cuda.matmul.allow_tf32 = False

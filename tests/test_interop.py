@@ -118,8 +118,9 @@ def test_tensor_of_a_torch_tensor_and_back(dtype):
     t = torch.tensor([[1, 0], [3, 1]]).to(getattr(torch, dtype))
     x = rg.tensor(t)
     assert name(x.dtype) == dtype and x.tolist() == t.tolist()
-    back = torch.tensor(np.asarray(x))
+    back = torch.tensor(x)
     assert back.dtype == t.dtype and back.tolist() == t.tolist()
+    assert torch.tensor(np.asarray(x)).tolist() == t.tolist()
     assert torch.as_tensor(x.numpy()).tolist() == t.tolist()
     assert torch.from_dlpack(x).dtype == t.dtype
 

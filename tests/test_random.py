@@ -67,10 +67,43 @@ def test_default_generator_functions():
         rg.Generator().manual_seed(1.5)
 
 
-def test_generator_device_must_match():
-    g = rg.Generator()
-    with pytest.raises((RuntimeError, Exception)):
-        rg.rand(2, generator=g, device="cuda")
+@pytest.mark.cuda
+def test_generators_and_samplers_on_cuda():
+    g = rg.Generator(device="cuda").manual_seed(1)
+    assert str(g.device) == "cuda:0"
+    a = rg.rand(5, generator=g, device="cuda")
+    assert a.device.type == "cuda"
+    g.manual_seed(1)
+    assert rg.randn(5, generator=g, device="cuda").device.type == "cuda"
+    g.manual_seed(1)
+    assert rg.rand(5, generator=g, device="cuda").tolist() == a.tolist()
+    with pytest.raises(
+        RuntimeError, match="Expected a 'cuda' device type for generator but found 'cpu'"
+    ):
+        rg.rand(2, generator=rg.Generator(), device="cuda")
+    with pytest.raises(
+        RuntimeError, match="Expected a 'cpu' device type for generator but found 'cuda'"
+    ):
+        rg.rand(2, generator=g)
+    x = rg.randint(0, 5, (1000,), device="cuda")
+    assert x.device.type == "cuda" and x.dtype is rg.int64
+    assert set(vals(x).astype(int).tolist()) == {0, 1, 2, 3, 4}
+    assert sorted(vals(rg.randperm(10, device="cuda")).astype(int).tolist()) == list(range(10))
+    p = rg.rand(100, device="cuda")
+    for out in (rg.bernoulli(p), rg.multinomial(p, 3), rg.normal(0.0, 1.0, (3,), device="cuda"),
+                rg.normal(p, 1.0), rg.rand_like(p), rg.randn_like(p), rg.randint_like(p, 3),
+                rg.zeros(3, device="cuda").uniform_(), rg.zeros(3, device="cuda").normal_(),
+                rg.zeros(3, device="cuda").random_(4), rg.zeros(3, device="cuda").bernoulli_(),
+                rg.zeros(3, device="cuda").exponential_()):  # fmt: skip
+        assert out.device.type == "cuda"
+    try:
+        rg.set_default_device("cuda")
+        assert rg.zeros(2).device.type == "cuda" and rg.rand(2).device.type == "cuda"
+        assert rg.tensor([1.0]).device.type == "cuda"
+        assert rg.zeros_like(rg.zeros(1, device="cpu")).device.type == "cpu"
+    finally:
+        rg.set_default_device(None)
+    assert rg.zeros(2).device.type == "cpu"
 
 
 # ----- size=, *_like, empty ------------------------------------------------------------------
@@ -310,3 +343,18 @@ def test_generator_is_not_reseeded_global_state():
     assert rg.rand(6, generator=h1).tolist() == a1 + b1
     assert a1 != a2
     assert math.isfinite(sum(a1))
+
+
+@pytest.mark.parametrize(
+    "name", ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+             "kaiming_normal_"],
+)  # fmt: skip
+def test_nn_init_takes_a_generator(name):
+    init = getattr(rg.nn.init, name)
+    g = rg.Generator().manual_seed(11)
+    a = init(rg.zeros(4, 3), generator=g).tolist()
+    rg.rand(10)  # the default generator moving changes nothing
+    g.manual_seed(11)
+    assert init(rg.zeros(4, 3), generator=g).tolist() == a
+    # PyTorch's nn.init takes generator= under the same name.
+    getattr(torch.nn.init, name)(torch.zeros(4, 3), generator=torch.Generator())

@@ -418,10 +418,9 @@ from rustgrad import _dropin
 from rustgrad._dropin import install_as_torch, uninstall_as_torch
 
 __all__ += ["install_as_torch", "uninstall_as_torch"]
-_dropin.hook_missing_names()
 
 # ----- creation and randomness (rustgrad.random, Generator, default dtype and device) -------
-from rustgrad import random
+from rustgrad import random as random  # torch.random (a re-export, not in __all__)
 from rustgrad._core import (
     Generator,
     default_generator,
@@ -472,7 +471,6 @@ __all__ += [
     "randint",
     "randint_like",
     "randn_like",
-    "random",
     "randperm",
     "seed",
     "set_default_device",
@@ -484,4 +482,9 @@ __all__ += [
 from rustgrad._interop import from_dlpack
 from rustgrad._size import Size
 
-__all__ += ["Size", "from_dlpack", "utils"]
+__all__ += ["Size", "from_dlpack"]  # (not `random`: `import *` keeps the stdlib's)
+
+# ----- torch.backends (flags scripts set; rustgrad.backends) --------------------------------
+from rustgrad import backends as backends  # torch.backends (a re-export)
+
+_dropin.hook_missing_names()  # last: every namespace above is imported by now

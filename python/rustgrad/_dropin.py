@@ -8,7 +8,9 @@
   ``python script.py`` would.
 * A PyTorch name that rustgrad lacks raises ``NotImplementedError`` naming it, both as an
   attribute (``torch.fft``) and as an import (``from torch.fft import fft``); a name PyTorch
-  lacks too raises PyTorch's ``AttributeError``. PyTorch's names come from ``_torch_names.py``
+  lacks too raises PyTorch's ``AttributeError``. The NotImplementedError is also an
+  AttributeError (an ImportError for imports), so ``hasattr`` probes and ``except
+  ImportError`` fallbacks keep working. PyTorch's names come from ``_torch_names.py``
   (written from the reference PyTorch by ``scripts/torch_names.py``).
 """
 
@@ -28,16 +30,9 @@ from rustgrad._torch_names import NAMES
 # The package name that reprs print: "rustgrad", or "torch" once install_as_torch() ran.
 _prefix = "rustgrad"
 
-# rustgrad modules that stand for a PyTorch namespace and get a missing-name __getattr__.
-_NAMESPACES = (
-    "",
-    ".nn",
-    ".nn.functional",
-    ".nn.init",
-    ".optim",
-    ".autograd",
-    ".cuda",
-)
+# rustgrad modules that stand for a PyTorch namespace and get a missing-name __getattr__
+# (those that exist: ".nn", ".utils.data", ...).
+_NAMESPACES = tuple(ns[len("torch") :] for ns in NAMES if ns != "torch.Tensor")
 
 
 def prefix() -> str:
@@ -45,9 +40,31 @@ def prefix() -> str:
     return _prefix
 
 
+class _MissingName(NotImplementedError, AttributeError):
+    """A PyTorch attribute rustgrad lacks. Also an AttributeError, so that probes
+    (``hasattr(t, "values")`` in Matplotlib, ``getattr(torch, "compile", None)``) answer "no"
+    instead of failing; prints as ``NotImplementedError``."""
+
+
+class _MissingModule(NotImplementedError, ModuleNotFoundError):
+    """A PyTorch module rustgrad lacks. Also an ImportError, so that ``try: import torch.x
+    except ImportError:`` fallbacks work; prints as ``NotImplementedError``."""
+
+
+for _cls in (_MissingName, _MissingModule):
+    _cls.__module__ = "builtins"  # a traceback's last line reads "NotImplementedError: ..."
+    _cls.__name__ = _cls.__qualname__ = "NotImplementedError"
+
+
 def not_implemented(name: str) -> NotImplementedError:
-    """The error for a PyTorch name (``torch.fft``) that rustgrad does not have."""
-    return NotImplementedError(f"rustgrad does not implement {name} yet")
+    """The error for a PyTorch attribute (``torch.nn.LazyLinear``) that rustgrad lacks."""
+    return _MissingName(f"rustgrad does not implement {name} yet")
+
+
+def _not_implemented_module(name: str) -> NotImplementedError:
+    err = _MissingModule(f"rustgrad does not implement {name} yet")
+    err.name = name  # (NotImplementedError's __init__ comes first and takes no keywords)
+    return err
 
 
 def _missing_getattr(real: str, torch_name: str, previous):
@@ -99,7 +116,7 @@ class _TorchAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             module = importlib.import_module(real)
         except ModuleNotFoundError as err:
             if err.name is not None and real.startswith(err.name):
-                raise not_implemented(spec.name) from None
+                raise _not_implemented_module(spec.name) from None
             raise
         # The import system stamps the alias's spec on the module; exec_module puts the real
         # one back so that rustgrad's own submodule imports keep working.
@@ -126,6 +143,12 @@ def _use_torch_names(on: bool) -> None:
 
     _prefix = "torch" if on else "rustgrad"
     _core.Tensor.__module__ = _prefix
+    if on:
+        _core.Tensor.__getattr__ = _tensor_getattr
+    elif "__getattr__" in vars(_core.Tensor):
+        del _core.Tensor.__getattr__
+    if on != bool(_renamed):
+        _rename_classes(on)
     dtype = _core.dtype
     if on and "dtype" not in _saved_reprs:
         _saved_reprs["dtype"] = dtype.__repr__
@@ -138,6 +161,47 @@ def _use_torch_names(on: bool) -> None:
     elif not on and "dtype" in _saved_reprs:
         dtype.__repr__ = _saved_reprs.pop("dtype")
         dtype.__str__ = dtype.__repr__
+
+
+def _tensor_getattr(self, name: str):
+    """``Tensor.__getattr__`` while rustgrad stands in for PyTorch: a ``Tensor`` attribute of
+    PyTorch that rustgrad lacks raises NotImplementedError naming it. (Only then: a class
+    ``__getattr__`` slows every attribute lookup on tensors a little.)"""
+    if not name.startswith("_") and name in _TENSOR_NAMES:
+        raise not_implemented(f"torch.Tensor.{name}")
+    raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+
+_TENSOR_NAMES = frozenset(NAMES["torch.Tensor"])
+
+
+# (class, its rustgrad __module__) for the classes renamed while in torch mode
+_renamed: list = []
+
+
+def _torch_module_name(real: str) -> str:
+    """``torch.nn.modules.linear`` for ``rustgrad.nn.modules.linear``; ``torch`` for a private
+    module (``rustgrad._size`` holds ``torch.Size``)."""
+    parts = real.split(".")
+    if any(p.startswith("_") for p in parts[1:]):
+        return "torch"
+    return ".".join(["torch", *parts[1:]])
+
+
+def _rename_classes(on: bool) -> None:
+    """Classes defined in rustgrad's Python modules print as ``<class 'torch.nn...'>``."""
+    if not on:
+        for cls, module in _renamed:
+            cls.__module__ = module
+        _renamed.clear()
+        return
+    for modname, module in list(sys.modules.items()):
+        if not modname.startswith("rustgrad.") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, type) and value.__module__ == modname:
+                _renamed.append((value, modname))
+                value.__module__ = _torch_module_name(modname)
 
 
 def install_as_torch() -> None:

@@ -87,19 +87,23 @@ def _check_float(tensor, name):
         raise TypeError(f"{name}(): expected a floating-point tensor, got {tensor.dtype}")
 
 
-def uniform_(tensor, a=0.0, b=1.0):
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with samples from ``U(a, b)``."""
     _check_float(tensor, "uniform_")
     with no_grad():
-        sample = _core.rand(tensor.shape, dtype=tensor.dtype, device=tensor.device)
+        sample = _core.rand(
+            tensor.shape, generator=generator, dtype=tensor.dtype, device=tensor.device
+        )
         return tensor.copy_(sample * (b - a) + a)
 
 
-def normal_(tensor, mean=0.0, std=1.0):
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with samples from ``N(mean, std**2)``."""
     _check_float(tensor, "normal_")
     with no_grad():
-        sample = _core.randn(tensor.shape, dtype=tensor.dtype, device=tensor.device)
+        sample = _core.randn(
+            tensor.shape, generator=generator, dtype=tensor.dtype, device=tensor.device
+        )
         return tensor.copy_(sample * std + mean)
 
 
@@ -130,22 +134,22 @@ def eye_(tensor):
         return tensor.copy_(_core.eye(n, m, dtype=tensor.dtype, device=tensor.device))
 
 
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot uniform: ``U(-a, a)`` with ``a = gain * sqrt(6 / (fan_in + fan_out))``."""
     fan_in, fan_out = _fans(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot normal: ``N(0, std**2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = _fans(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He uniform: ``U(-bound, bound)`` with ``bound = gain * sqrt(3 / fan)``, where ``gain =
     calculate_gain(nonlinearity, a)`` and ``fan`` is the fan of ``mode``.
 
@@ -156,13 +160,13 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
         return tensor
     gain = calculate_gain(nonlinearity, a)
     bound = math.sqrt(3.0) * gain / math.sqrt(fan)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He normal: ``N(0, std**2)`` with ``std = gain / sqrt(fan)``."""
     fan = _fan(tensor, mode)
     if fan == 0:
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)

@@ -36,6 +36,8 @@ class Parameter(_core.Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
+    __str__ = __repr__  # print() shows the same, as PyTorch's
+
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
