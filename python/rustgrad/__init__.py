@@ -409,3 +409,17 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# ----- autograd extras: inference mode, torch.func ------------------------------------------
+
+from rustgrad import func  # noqa: E402
+from rustgrad._core import is_inference_mode_enabled  # noqa: E402
+from rustgrad.autograd.grad_mode import inference_mode  # noqa: E402
+
+
+def is_inference(input: Tensor) -> _builtins.bool:
+    """Whether ``input`` is an inference tensor, as ``input.is_inference()``."""
+    return input.is_inference()
+
+
+__all__ += ["func", "inference_mode", "is_inference", "is_inference_mode_enabled"]

@@ -87,6 +87,7 @@ impl SavedVar {
 
     pub fn input(var: &Var) -> SavedVar {
         let storage = var.tensor().storage().clone();
+        note_inference_save(&storage);
         SavedVar::Input {
             var: var.clone(),
             version: storage.version(),
@@ -96,6 +97,7 @@ impl SavedVar {
 
     pub fn output(var: &Var) -> SavedVar {
         let tensor = var.tensor();
+        note_inference_save(tensor.storage());
         SavedVar::Output {
             version: tensor.version(),
             tensor,
@@ -145,6 +147,27 @@ impl SavedVar {
             }
         })
     }
+}
+
+thread_local! {
+    /// Set when an op saved an inference tensor for backward: the op's binding then raises
+    /// PyTorch's error ([`take_save_error`]); saving itself cannot fail.
+    static INFERENCE_SAVED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note_inference_save(storage: &Storage) {
+    if storage.is_inference() && !crate::tensor::storage::is_inference_mode() {
+        INFERENCE_SAVED.with(|c| c.set(true));
+    }
+}
+
+/// PyTorch's error if an op since the last call saved an inference tensor for backward.
+pub fn take_save_error() -> Option<String> {
+    INFERENCE_SAVED.with(|c| c.replace(false)).then(|| {
+        "Inference tensors cannot be saved for backward. To work around you can make a clone \
+         to get a normal tensor and use it in autograd."
+            .to_string()
+    })
 }
 
 /// What a skipped save unpacks to: one shared 0-d tensor (no formula reads it).

@@ -171,6 +171,9 @@ fn _function_apply(
         backward,
         inputs: inputs.len(),
     };
+    if let Some(message) = autograd::arena::take_save_error() {
+        return Err(Error::Runtime(message).into());
+    }
     let node = NodeRef::create(Arc::new(op), edges, saved);
     Ok(PyTensor::wrap(Var::with_history(out, node)))
 }

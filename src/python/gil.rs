@@ -126,26 +126,39 @@ pub fn run<T: Send + FromPanic, F: FnOnce() -> T + Send>(py: Python<'_>, work: W
             T::from_panic(panic_message(op_name::<F>(), payload.as_ref()))
         })
     };
-    if work.releases_gil() {
+    let out = if work.releases_gil() {
         py.detach(guarded)
     } else {
         guarded()
+    };
+    // An op that saved an inference tensor for backward fails as in PyTorch.
+    match crate::autograd::arena::take_save_error() {
+        Some(message) => T::from_error(message),
+        None => out,
     }
 }
 
 /// What a call into the core returns, able to carry a caught panic as an error.
 pub trait FromPanic {
-    fn from_panic(message: String) -> Self;
+    /// A `RuntimeError` with this message.
+    fn from_error(message: String) -> Self;
+
+    fn from_panic(message: String) -> Self
+    where
+        Self: Sized,
+    {
+        Self::from_error(message)
+    }
 }
 
 impl<T> FromPanic for crate::error::Result<T> {
-    fn from_panic(message: String) -> Self {
+    fn from_error(message: String) -> Self {
         Err(crate::error::Error::Runtime(message))
     }
 }
 
 impl<T> FromPanic for PyResult<T> {
-    fn from_panic(message: String) -> Self {
+    fn from_error(message: String) -> Self {
         Err(pyo3::exceptions::PyRuntimeError::new_err(message))
     }
 }

@@ -4,9 +4,10 @@ from rustgrad import _core
 from rustgrad._core import Tensor
 from rustgrad.autograd.anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from rustgrad.autograd.function import Function, FunctionCtx, once_differentiable
-from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
+from rustgrad.autograd.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from rustgrad.autograd.gradcheck import gradcheck, gradgradcheck
 from rustgrad.autograd.variable import Variable
+from rustgrad.autograd import functional  # noqa: I001  (uses rustgrad.autograd.grad at call time)
 
 
 def _as_list(x):
@@ -54,9 +55,11 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "functional",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "inference_mode",
     "is_anomaly_enabled",
     "no_grad",
     "once_differentiable",
