@@ -7,7 +7,7 @@ from rustgrad.autograd.function import Function, FunctionCtx, once_differentiabl
 from rustgrad.autograd.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from rustgrad.autograd.gradcheck import gradcheck, gradgradcheck
 from rustgrad.autograd.variable import Variable
-from rustgrad.autograd import functional  # noqa: I001  (uses rustgrad.autograd.grad at call time)
+from rustgrad.autograd import functional, graph, profiler  # noqa: I001  (use autograd.grad at call time)
 
 
 def _as_list(x):
@@ -57,12 +57,14 @@ __all__ = [
     "enable_grad",
     "functional",
     "grad",
+    "graph",
     "gradcheck",
     "gradgradcheck",
     "inference_mode",
     "is_anomaly_enabled",
     "no_grad",
     "once_differentiable",
+    "profiler",
     "set_detect_anomaly",
     "set_grad_enabled",
 ]
