@@ -7,7 +7,7 @@ from rustgrad.autograd.function import Function, FunctionCtx, once_differentiabl
 from rustgrad.autograd.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from rustgrad.autograd.gradcheck import gradcheck, gradgradcheck
 from rustgrad.autograd.variable import Variable
-from rustgrad.autograd import functional, graph, profiler  # noqa: I001  (use autograd.grad at call time)
+from rustgrad.autograd import forward_ad, functional, graph, profiler  # noqa: I001  (use autograd.grad at call time)
 
 
 def _as_list(x):
@@ -55,6 +55,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "forward_ad",
     "functional",
     "grad",
     "graph",
