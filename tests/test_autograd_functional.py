@@ -181,10 +181,11 @@ def test_vhp_hvp(name, create_graph):
 
 def test_vector_product_defaults_and_errors_match_torch():
     rng = np.random.default_rng(10)
-    (s, x, v), (ts, tx, tv) = _pair(rng, (1,), (3,), (2,))
+    (s, x, v), (ts, _, _) = _pair(rng, (1,), (3,), (2,))
     # v may be left out for a one-element input/output.
     assert_same_tree(
-        AF.vjp(lambda a: a.exp().sum(), s), torch.autograd.functional.vjp(lambda a: a.exp().sum(), ts)
+        AF.vjp(lambda a: a.exp().sum(), s),
+        torch.autograd.functional.vjp(lambda a: a.exp().sum(), ts),
     )
     assert_same_tree(
         AF.jvp(lambda a: a.exp(), s), torch.autograd.functional.jvp(lambda a: a.exp(), ts)
@@ -219,6 +220,4 @@ def test_hvp_create_graph_gradcheck():
     assert gradcheck(
         lambda a, b: AF.hvp(lambda u: (u.sin() * u).sum(), a, b, create_graph=True)[1], (x, v)
     )
-    assert gradcheck(
-        lambda a, b: AF.jvp(lambda u: u.exp() * u, a, b, create_graph=True)[1], (x, v)
-    )
+    assert gradcheck(lambda a, b: AF.jvp(lambda u: u.exp() * u, a, b, create_graph=True)[1], (x, v))

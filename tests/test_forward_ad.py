@@ -32,7 +32,9 @@ FUNCS = {
     "views": lambda x: x.t().reshape(6)[1:5].unsqueeze(0).expand(2, 4),
     "softmax": lambda x: x.softmax(1) + x.log_softmax(0),
     "index": lambda x: x[:, [2, 0, 1]] * x[1],
-    "cat_stack": lambda x: rg.cat([x, x * 2]) if isinstance(x, rg.Tensor) else torch.cat([x, x * 2]),
+    "cat_stack": lambda x: (
+        rg.cat([x, x * 2]) if isinstance(x, rg.Tensor) else torch.cat([x, x * 2])
+    ),
 }
 
 X = np.array([[0.3, -0.8, 1.2], [2.0, -0.1, 0.6]])
@@ -88,9 +90,8 @@ def test_errors_match_torch():
             lib.autograd.forward_ad.make_dual(lib.ones(3), lib.ones(2))
 
     def nested(lib):
-        with lib.autograd.forward_ad.dual_level():
-            with lib.autograd.forward_ad.dual_level():
-                pass
+        with lib.autograd.forward_ad.dual_level(), lib.autograd.forward_ad.dual_level():
+            pass
 
     for case in (no_level, bad_shape, nested):
         with pytest.raises(Exception) as expected:

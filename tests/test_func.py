@@ -173,7 +173,10 @@ def test_jacobians(name):
     ours, theirs = getattr(rg.func, name), getattr(torch.func, name)
     same(ours(f)(x, y), theirs(f)(tx, ty))
     same(ours(f, argnums=(0, 1))(x, y), theirs(f, argnums=(0, 1))(tx, ty))
-    same(ours(lambda a: (a.sum(1), a), has_aux=True)(x), theirs(lambda a: (a.sum(1), a), has_aux=True)(tx))
+    same(
+        ours(lambda a: (a.sum(1), a), has_aux=True)(x),
+        theirs(lambda a: (a.sum(1), a), has_aux=True)(tx),
+    )
     s, ts = rg.tensor(1.5, dtype=rg.float64), torch.tensor(1.5, dtype=torch.float64)
     same(ours(lambda a: a * a)(s), theirs(lambda a: a * a)(ts))
 
@@ -185,7 +188,10 @@ def test_vmap_matches_torch():
     def model(a, w):
         return (a @ w).tanh().softmax(0)
 
-    same(rg.func.vmap(model, in_dims=(0, None))(x, w), torch.func.vmap(model, in_dims=(0, None))(tx, tw))
+    same(
+        rg.func.vmap(model, in_dims=(0, None))(x, w),
+        torch.func.vmap(model, in_dims=(0, None))(tx, tw),
+    )
     same(
         rg.func.vmap(lambda a, b: a * b, in_dims=(0, 1))(x, y),
         torch.func.vmap(lambda a, b: a * b, in_dims=(0, 1))(tx, ty),
@@ -203,7 +209,9 @@ def test_vmap_matches_torch():
         torch.func.vmap(lambda d: d["a"] + d["b"], in_dims=({"a": 0, "b": 1},))({"a": tx, "b": ty}),
     )
     # Per-sample gradients: vmap over grad.
-    per = rg.func.vmap(rg.func.grad(lambda a, w: model(a, w).sum() ** 2, argnums=1), in_dims=(0, None))
+    per = rg.func.vmap(
+        rg.func.grad(lambda a, w: model(a, w).sum() ** 2, argnums=1), in_dims=(0, None)
+    )
     tper = torch.func.vmap(
         torch.func.grad(lambda a, w: model(a, w).sum() ** 2, argnums=1), in_dims=(0, None)
     )

@@ -70,8 +70,10 @@ def make(lib):
         def backward(ctx, g):
             x, y = ctx.saved_tensors
             seen.append(ctx.needs_input_grad)
-            return (g * y if ctx.needs_input_grad[0] else None,
-                    g * x if ctx.needs_input_grad[1] else None)
+            return (
+                g * y if ctx.needs_input_grad[0] else None,
+                g * x if ctx.needs_input_grad[1] else None,
+            )
 
     class Cube(lib.autograd.Function):
         """PyTorch 2 style: forward without ctx, then setup_context."""

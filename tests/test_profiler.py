@@ -71,9 +71,11 @@ def test_record_function_as_decorator_and_without_profiler():
 
 def test_table_has_torchs_layout():
     def run(lib):
-        with lib.autograd.profiler.profile() as prof:
-            with lib.autograd.profiler.record_function(LABEL):
-                _work(lib)
+        with (
+            lib.autograd.profiler.profile() as prof,
+            lib.autograd.profiler.record_function(LABEL),
+        ):
+            _work(lib)
         return prof.key_averages().table(sort_by="cpu_time_total", row_limit=3)
 
     ours, theirs = run(rg).splitlines(), run(torch).splitlines()
@@ -110,9 +112,8 @@ def test_percentages_and_row_limit():
 
 
 def test_export_chrome_trace(tmp_path):
-    with rg.autograd.profiler.profile() as prof:
-        with rg.autograd.profiler.record_function(LABEL):
-            _work(rg)
+    with rg.autograd.profiler.profile() as prof, rg.autograd.profiler.record_function(LABEL):
+        _work(rg)
     path = tmp_path / "trace.json"
     prof.export_chrome_trace(str(path))
     trace = json.loads(path.read_text())["traceEvents"]

@@ -37,7 +37,9 @@ GRAPHS = {
     "log_softmax": lambda a, b: a.log_softmax(0),
     "max_all": lambda a, b: a.max(),
     "max_dim": lambda a, b: a.reshape(2, 3).max(1)[0],
-    "where": lambda a, b: rg.where(a > 1, a, b) if isinstance(a, rg.Tensor) else torch.where(a > 1, a, b),
+    "where": lambda a, b: (
+        rg.where(a > 1, a, b) if isinstance(a, rg.Tensor) else torch.where(a > 1, a, b)
+    ),
 }
 
 
@@ -55,11 +57,11 @@ def test_saved_names_and_values_match_torch(name):
     node, tnode = y.grad_fn, ty.grad_fn
     assert node.name() == tnode.name()
     tensor_fields = [
-        n[len("_saved_"):]
+        n[len("_saved_") :]
         for n in dir(tnode)
         if n.startswith("_saved_") and isinstance(getattr(tnode, n), torch.Tensor)
     ]
-    ours = {n[len("_saved_"):] for n in dir(node) if n.startswith("_saved_")}
+    ours = {n[len("_saved_") :] for n in dir(node) if n.startswith("_saved_")}
     missing = KNOWN_MISSING.get(node.name(), set())
     assert set(tensor_fields) - missing == ours, (tensor_fields, ours)
     for field in set(tensor_fields) - missing:
@@ -82,7 +84,7 @@ def test_saved_result_keeps_history_and_unsaved_is_none():
         assert m._saved_self is None
         assert_close(m._saved_other, [3.0, 4.0])
     with raises(AttributeError, "'MulBackward0' object has no attribute '_saved_foo'"):
-        (a * a).grad_fn._saved_foo
+        _ = (a * a).grad_fn._saved_foo
 
 
 def test_access_after_free_raises_as_torch():
@@ -91,9 +93,11 @@ def test_access_after_free_raises_as_torch():
         y = x * x
         y.sum().backward()
         with pytest.raises(RuntimeError) as err:
-            y.grad_fn._saved_self
-        assert "Trying to backward through the graph a second time (or directly access saved " \
-               "tensors after they have already been freed)" in str(err.value)
+            _ = y.grad_fn._saved_self
+        assert (
+            "Trying to backward through the graph a second time (or directly access saved "
+            "tensors after they have already been freed)" in str(err.value)
+        )
         with pytest.raises(RuntimeError) as err2:
             y.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
         assert "Calling register_hooks on a saved tensor after it has been freed" in str(err2.value)
@@ -158,9 +162,8 @@ def test_pack_hook_errors_propagate_and_unpack_must_return_tensor():
     def bad_pack(t):
         raise ValueError("no packing")
 
-    with saved_tensors_hooks(bad_pack, lambda p: p):
-        with raises(ValueError, "no packing"):
-            x * x
+    with saved_tensors_hooks(bad_pack, lambda p: p), raises(ValueError, "no packing"):
+        x * x
     with saved_tensors_hooks(lambda t: 1, lambda p: p):
         y = x * x
     with raises(TypeError, "Output of saved tensor unpack_hook expected to be a Tensor"):

@@ -412,9 +412,9 @@ __all__ = [
 
 # ----- autograd extras: inference mode, torch.func ------------------------------------------
 
-from rustgrad import func, profiler  # noqa: E402
-from rustgrad._core import is_inference_mode_enabled  # noqa: E402
-from rustgrad.autograd.grad_mode import inference_mode  # noqa: E402
+from rustgrad import func, profiler
+from rustgrad._core import is_inference_mode_enabled
+from rustgrad.autograd.grad_mode import inference_mode
 
 
 def is_inference(input: Tensor) -> _builtins.bool:
@@ -422,4 +422,4 @@ def is_inference(input: Tensor) -> _builtins.bool:
     return input.is_inference()
 
 
-__all__ += ["func", "profiler", "inference_mode", "is_inference", "is_inference_mode_enabled"]
+__all__ += ["func", "inference_mode", "is_inference", "is_inference_mode_enabled", "profiler"]

@@ -25,6 +25,7 @@ __all__ = [
     "AccumulateGrad",
     "Node",
     "RemovableHandle",
+    "SavedTensor",
     "StorageOwner",
     "Tensor",
     "_adam_step",
@@ -51,9 +52,16 @@ __all__ = [
     "_grad",
     "_is_anomaly_enabled",
     "_live_nodes",
+    "_pop_saved_tensors_hooks",
+    "_profiler_enable",
+    "_profiler_events",
+    "_profiler_now",
+    "_profiler_thread",
+    "_push_saved_tensors_hooks",
     "_run_backward",
     "_set_anomaly_enabled",
     "_set_grad_enabled",
+    "_set_inference_mode",
     "_sgd_step",
     "arange",
     "bool_",
@@ -68,6 +76,7 @@ __all__ = [
     "full_like",
     "int64",
     "is_grad_enabled",
+    "is_inference_mode_enabled",
     "linspace",
     "manual_seed",
     "ones",
@@ -77,16 +86,6 @@ __all__ = [
     "tensor",
     "where",
     "zeros",
-    # autograd extras
-    "SavedTensor",
-    "_pop_saved_tensors_hooks",
-    "_profiler_enable",
-    "_profiler_events",
-    "_profiler_now",
-    "_profiler_thread",
-    "_push_saved_tensors_hooks",
-    "_set_inference_mode",
-    "is_inference_mode_enabled",
 ]
 
 # ----- argument aliases (stub-only) ------------------------------------------------------------
@@ -194,7 +193,9 @@ class SavedTensor:
     """One tensor a graph node saved for backward (``grad_fn._raw_saved_self``). Not
     constructible."""
 
-    def register_hooks(self, pack: Callable[[Tensor], Any], unpack: Callable[[Any], Tensor]) -> None:
+    def register_hooks(
+        self, pack: Callable[[Tensor], Any], unpack: Callable[[Any], Tensor]
+    ) -> None:
         """Pack this saved tensor with ``pack`` now, and unpack it with ``unpack`` whenever it is
         used (once per saved tensor)."""
 
@@ -1064,7 +1065,9 @@ def _set_inference_mode(enabled: bool) -> None:
     """Switch inference mode on this thread (``inference_mode`` calls this; it also switches
     grad mode off)."""
 
-def _push_saved_tensors_hooks(pack: Callable[[Tensor], Any], unpack: Callable[[Any], Tensor]) -> None:
+def _push_saved_tensors_hooks(
+    pack: Callable[[Tensor], Any], unpack: Callable[[Any], Tensor]
+) -> None:
     """Start packing every tensor saved for backward on this thread with ``pack`` (and unpacking
     it with ``unpack``) until the matching ``_pop_saved_tensors_hooks``."""
 

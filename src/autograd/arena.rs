@@ -129,7 +129,12 @@ pub fn take_save_error() -> Option<Error> {
 
 /// `var` through the innermost saved-tensor hooks, if any are in force. They are set aside
 /// while `pack` runs, so ops inside it save normally.
-fn packed_by_hooks(var: &Var, storage: &Arc<Storage>, version: u64, output: bool) -> Option<SavedVar> {
+fn packed_by_hooks(
+    var: &Var,
+    storage: &Arc<Storage>,
+    version: u64,
+    output: bool,
+) -> Option<SavedVar> {
     let hooks = SAVED_HOOKS.with(|h| h.borrow().last().cloned())?;
     let stack = SAVED_HOOKS.with(|h| std::mem::take(&mut *h.borrow_mut()));
     let packed = hooks.pack(var);

@@ -71,15 +71,20 @@ impl SavedHooks for PyHooks {
 impl PackedVar for PyPacked {
     fn unpack(&self) -> Result<Var> {
         Python::attach(|py| {
-            let r = self.unpack.call1(py, (self.value.clone_ref(py),)).map_err(foreign)?;
+            let r = self
+                .unpack
+                .call1(py, (self.value.clone_ref(py),))
+                .map_err(foreign)?;
             let r = r.bind(py);
             match r.cast::<PyTensor>() {
                 Ok(t) => Ok(t.get().var.clone()),
-                Err(_) => Err(foreign(PyTypeError::new_err(format!(
+                Err(_) => {
+                    Err(foreign(PyTypeError::new_err(format!(
                     "Output of saved tensor unpack_hook expected to be a Tensor but got result \
                      of type {}",
                     r.get_type().name().map(|n| n.to_string()).unwrap_or_default()
-                )))),
+                ))))
+                }
             }
         })
     }
@@ -173,7 +178,9 @@ pub fn profiled<T>(name: fn() -> &'static str, f: impl FnOnce() -> T) -> T {
     let start = epoch().elapsed().as_nanos() as u64;
     let out = f();
     let end = epoch().elapsed().as_nanos() as u64;
-    EVENTS.lock().push((name(), start, end - start, thread_id()));
+    EVENTS
+        .lock()
+        .push((name(), start, end - start, thread_id()));
     out
 }
 

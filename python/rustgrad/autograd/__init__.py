@@ -2,12 +2,12 @@
 
 from rustgrad import _core
 from rustgrad._core import Tensor
+from rustgrad.autograd import forward_ad, functional, graph, profiler
 from rustgrad.autograd.anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from rustgrad.autograd.function import Function, FunctionCtx, once_differentiable
 from rustgrad.autograd.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from rustgrad.autograd.gradcheck import gradcheck, gradgradcheck
 from rustgrad.autograd.variable import Variable
-from rustgrad.autograd import forward_ad, functional, graph, profiler  # noqa: I001  (use autograd.grad at call time)
 
 
 def _as_list(x):
@@ -58,9 +58,9 @@ __all__ = [
     "forward_ad",
     "functional",
     "grad",
-    "graph",
     "gradcheck",
     "gradgradcheck",
+    "graph",
     "inference_mode",
     "is_anomaly_enabled",
     "no_grad",

@@ -92,8 +92,7 @@ def _validate_v(v, other, is_other_tuple):
         if el_v.size() != el_other.size():
             prepend = f"Entry {idx} in " if is_other_tuple else ""
             raise RuntimeError(
-                f"{prepend}v has invalid size: should be {el_other.size()} but got "
-                f"{el_v.size()}."
+                f"{prepend}v has invalid size: should be {el_other.size()} but got {el_v.size()}."
             )
 
 
@@ -196,8 +195,7 @@ def _single_v_check(items, v, fn_name, create_graph, which):
         _validate_v(v, items, is_items_tuple)
     elif len(items) != 1 or items[0].nelement() != 1:
         raise RuntimeError(
-            f"The vector v can only be None if the {which} a single Tensor with a single "
-            "element."
+            f"The vector v can only be None if the {which} a single Tensor with a single element."
         )
     return v
 
@@ -236,7 +234,11 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
         v = _single_v_check(
-            (is_inputs_tuple, inputs), v, "jvp", create_graph, "input to the user-provided function is"
+            (is_inputs_tuple, inputs),
+            v,
+            "jvp",
+            create_graph,
+            "input to the user-provided function is",
         )
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(
@@ -390,12 +392,14 @@ def _scalar_function_grad(func, inputs, v, create_graph, strict, fn_name):
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
     inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
     v = _single_v_check(
-        (is_inputs_tuple, inputs), v, fn_name, create_graph, "input to the user-provided function is"
+        (is_inputs_tuple, inputs),
+        v,
+        fn_name,
+        create_graph,
+        "input to the user-provided function is",
     )
     outputs = func(*inputs)
-    is_outputs_tuple, outputs = _as_tuple(
-        outputs, "outputs of the user-provided function", fn_name
-    )
+    is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", fn_name)
     _check_requires_grad(outputs, "outputs", strict=strict)
     if is_outputs_tuple or not isinstance(outputs[0], _core.Tensor):
         raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")

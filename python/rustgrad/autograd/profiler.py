@@ -170,7 +170,12 @@ class EventList(list):
     ):
         """PyTorch's text table: name, self/total CPU time and share, average, calls."""
         return _build_table(
-            self, sort_by, header, row_limit, max_name_column_width, top_level_events_only,
+            self,
+            sort_by,
+            header,
+            row_limit,
+            max_name_column_width,
+            top_level_events_only,
             time_unit,
         )
 
@@ -204,20 +209,29 @@ _SORT_KEYS = {
 }
 
 
-def _build_table(events, sort_by, header, row_limit, max_name_column_width, top_level_only,
-                 time_unit):
+def _build_table(
+    events, sort_by, header, row_limit, max_name_column_width, top_level_only, time_unit
+):
     if len(events) == 0:
         return ""
     if sort_by is not None:
         if sort_by not in _SORT_KEYS:
             raise AttributeError(f"'FunctionEventAvg' object has no attribute '{sort_by}'")
-        events = EventList(sorted(events, key=lambda e: getattr(e, _SORT_KEYS[sort_by]),
-                                  reverse=True))
+        events = EventList(
+            sorted(events, key=lambda e: getattr(e, _SORT_KEYS[sort_by]), reverse=True)
+        )
     name_width = max(len(e.key) for e in events) + 4
     if max_name_column_width is not None:
         name_width = min(name_width, max_name_column_width)
-    headers = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg",
-               "# of Calls"]
+    headers = [
+        "Name",
+        "Self CPU %",
+        "Self CPU",
+        "CPU total %",
+        "CPU total",
+        "CPU time avg",
+        "# of Calls",
+    ]
     widths = [name_width] + [12] * (len(headers) - 1)
     row_format = "".join("{: >" + str(w) + "}  " for w in widths)
     header_sep = "".join("-" * w + "  " for w in widths)
@@ -287,10 +301,23 @@ class profile:
     ``prof.function_events``, ``prof.export_chrome_trace(path)``. ``use_cuda``,
     ``record_shapes``, ``profile_memory`` and ``with_stack`` are accepted and add nothing."""
 
-    def __init__(self, enabled=True, *, use_cuda=False, use_device=None, record_shapes=False,
-                 with_flops=False, profile_memory=False, with_stack=False, with_modules=False,
-                 use_kineto=False, use_cpu=True, experimental_config=None, acc_events=False,
-                 custom_trace_id_callback=None):
+    def __init__(
+        self,
+        enabled=True,
+        *,
+        use_cuda=False,
+        use_device=None,
+        record_shapes=False,
+        with_flops=False,
+        profile_memory=False,
+        with_stack=False,
+        with_modules=False,
+        use_kineto=False,
+        use_cpu=True,
+        experimental_config=None,
+        acc_events=False,
+        custom_trace_id_callback=None,
+    ):
         self.enabled = enabled
         self.entered = False
         self.function_events = None

@@ -58,7 +58,9 @@ def _flatten(tree):
         parts = [_flatten(t) for t in tree]
         leaves = [x for ls, _ in parts for x in ls]
 
-        def build(new, kind=type(tree), parts=parts):
+        kind = type(tree)
+
+        def build(new, kind=kind, parts=parts):
             out, at = [], 0
             for ls, b in parts:
                 out.append(b(new[at : at + len(ls)]))
@@ -89,9 +91,7 @@ def _argnums_tuple(argnums, n_args):
         raise RuntimeError("argnums must be non-empty")
     for a in nums:
         if not isinstance(a, int):
-            raise RuntimeError(
-                f"argnums must be int or Tuple[int, ...], got: {type(argnums)}"
-            )
+            raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")  # noqa: TRY004  (PyTorch raises these types)
         if not -n_args <= a < n_args:
             raise RuntimeError(f"Got argnum={a}, but only {n_args} positional inputs")
     nums = tuple(a % n_args for a in nums)
@@ -164,7 +164,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                     )
                 output, aux = output
             if not isinstance(output, Tensor):
-                raise RuntimeError(
+                raise RuntimeError(  # noqa: TRY004  (PyTorch raises these types)
                     "grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
                     f"{type(output)}"
                 )
@@ -209,7 +209,7 @@ def _check_tensor_outputs(output, api):
     leaves, _ = _flatten(output)
     for x in leaves:
         if not isinstance(x, Tensor):
-            raise RuntimeError(
+            raise RuntimeError(  # noqa: TRY004  (PyTorch raises these types)
                 f"{api}: Expected f to be a function that has non-empty output (got output = "
                 f"{output})"
                 if not leaves
@@ -268,12 +268,12 @@ def vjp(func, *primals, has_aux=False):
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """``(func(*primals), J @ tangents)``: the output and its directional derivative."""
     if not isinstance(primals, tuple):
-        raise RuntimeError(
+        raise RuntimeError(  # noqa: TRY004  (PyTorch raises these types)
             "jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid "
             "to call f(*primals)."
         )
     if not isinstance(tangents, tuple):
-        raise RuntimeError(
+        raise RuntimeError(  # noqa: TRY004  (PyTorch raises these types)
             "jvp(f, primals, tangents): Expected tangents to be a tuple. E.g. it should be "
             "valid to call f(*primals)."
         )
@@ -413,7 +413,7 @@ def _broadcast_in_dims(in_dims, args, func):
         leaves, _ = _flatten(list(args))
         return [in_dims] * len(leaves)
     if not isinstance(in_dims, tuple):
-        raise ValueError(
+        raise ValueError(  # noqa: TRY004  (PyTorch raises these types)
             f"vmap({_fn_name(func)}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` to "
             "be int or a (potentially nested) tuple matching the structure of inputs, got: "
             f"{type(in_dims)}."
@@ -460,7 +460,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 norm.append(None)
                 continue
             if not isinstance(x, Tensor):
-                raise ValueError(
+                raise ValueError(  # noqa: TRY004  (PyTorch raises these types)
                     f"vmap({_fn_name(func)}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} "
                     f"for an input but the input is of type {type(x)}. We cannot vmap over "
                     "non-Tensor arguments, please use None as the respective in_dim"
@@ -513,15 +513,14 @@ def _stack_outputs(results, out_dims, func):
             out.append(column[0])
             continue
         if not isinstance(column[0], Tensor):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004  (PyTorch raises these types)
                 f"vmap({_fn_name(func)}, ...): `{_fn_name(func)}` must only return Tensors, got "
                 f"type {type(column[0])}. Did you mean to set out_dims= to None for output?"
             )
         n = column[0].dim() + 1
         if not -n <= d < n:
             raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got "
-                f"{d})"
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
             )
         out.append(torch.stack(column, dim=d % n))
     return build(out)

@@ -3,8 +3,8 @@ only; see ``rustgrad.autograd.profiler`` for what is recorded)."""
 
 import enum
 
-from rustgrad.autograd.profiler import record_function
 from rustgrad.autograd.profiler import profile as _autograd_profile
+from rustgrad.autograd.profiler import record_function
 
 __all__ = ["ProfilerActivity", "profile", "record_function", "schedule"]
 
@@ -18,7 +18,7 @@ class ProfilerActivity(enum.Enum):
 
 def schedule(*, wait, warmup, active, repeat=0, skip_first=0):
     """Accepted for PyTorch compatibility: ``profile`` records the whole block."""
-    return None
+    return
 
 
 class profile(_autograd_profile):
@@ -26,10 +26,23 @@ class profile(_autograd_profile):
     ``export_chrome_trace`` as :class:`rustgrad.autograd.profiler.profile`. ``step()`` is a
     no-op."""
 
-    def __init__(self, *, activities=None, schedule=None, on_trace_ready=None,
-                 record_shapes=False, profile_memory=False, with_stack=False, with_flops=False,
-                 with_modules=False, experimental_config=None, execution_trace_observer=None,
-                 acc_events=False, use_cuda=None, custom_trace_id_callback=None):
+    def __init__(
+        self,
+        *,
+        activities=None,
+        schedule=None,
+        on_trace_ready=None,
+        record_shapes=False,
+        profile_memory=False,
+        with_stack=False,
+        with_flops=False,
+        with_modules=False,
+        experimental_config=None,
+        execution_trace_observer=None,
+        acc_events=False,
+        use_cuda=None,
+        custom_trace_id_callback=None,
+    ):
         super().__init__(enabled=True)
         self._on_trace_ready = on_trace_ready
 

@@ -36,11 +36,19 @@ pub(super) fn sum_or_mean(
     }
 }
 
-fn sum(me: &PyTensor, py: Python<'_>, f: impl Fn(&Var) -> Result<Var> + Send) -> PyResult<PyTensor> {
+fn sum(
+    me: &PyTensor,
+    py: Python<'_>,
+    f: impl Fn(&Var) -> Result<Var> + Send,
+) -> PyResult<PyTensor> {
     me.op(py, f)
 }
 
-fn mean(me: &PyTensor, py: Python<'_>, f: impl Fn(&Var) -> Result<Var> + Send) -> PyResult<PyTensor> {
+fn mean(
+    me: &PyTensor,
+    py: Python<'_>,
+    f: impl Fn(&Var) -> Result<Var> + Send,
+) -> PyResult<PyTensor> {
     me.op(py, f)
 }
 
