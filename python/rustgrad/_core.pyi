@@ -177,10 +177,8 @@ class Node:
         intermediate result, and None for an input that needs no gradient.
         """
 
-    def __getattr__(self, name: str, /) -> Any:
-        """``_saved_<name>`` (the saved tensor, or None where none was saved) and
-        ``_raw_saved_<name>`` (a ``SavedTensor``) for the tensors this node saved, by
-        PyTorch's names."""
+    # ``_saved_<name>`` / ``_raw_saved_<name>`` of the tensors the node saved.
+    def __getattr__(self, name: str, /) -> Any: ...
 
     def __dir__(self) -> list[str]:
         """The node's attributes, with its saved tensors' names."""

@@ -176,7 +176,8 @@ fn profile_name<F>() -> &'static str {
             return name;
         }
     }
-    op_name::<F>().trim_end_matches('>')
+    let name = op_name::<F>();
+    name.split('<').next().unwrap_or(name)
 }
 
 /// The binding a closure was written in: `...::PyTensor>::max::{{closure}}` gives `max`.

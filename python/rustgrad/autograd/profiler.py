@@ -52,6 +52,11 @@ def _op_name(binding):
     return binding
 
 
+def _time_str(attr):
+    """A property formatting the time ``attr`` as PyTorch does (``12.345us``)."""
+    return property(lambda self: _format_time(getattr(self, attr)), doc=f"``{attr}``, formatted.")
+
+
 _REFLECTED = {"add", "sub", "mul", "truediv", "pow", "matmul", "and", "or", "xor"}
 _INPLACE = {"add", "sub", "mul", "truediv"}
 
@@ -76,19 +81,22 @@ class FunctionEvent:
 
     @property
     def cpu_time_total(self):
+        """Microseconds from start to end."""
         return self.time_range_end - self.time_range_start
 
     @property
     def self_cpu_time_total(self):
+        """Microseconds not spent in the calls inside this one."""
         return self.cpu_time_total - sum(c.cpu_time_total for c in self.cpu_children)
 
     @property
     def cpu_time(self):
+        """The same as ``cpu_time_total`` (one call)."""
         return self.cpu_time_total
 
-    cpu_time_str = property(lambda self: _format_time(self.cpu_time))
-    cpu_time_total_str = property(lambda self: _format_time(self.cpu_time_total))
-    self_cpu_time_total_str = property(lambda self: _format_time(self.self_cpu_time_total))
+    cpu_time_str = _time_str("cpu_time")
+    cpu_time_total_str = _time_str("cpu_time_total")
+    self_cpu_time_total_str = _time_str("self_cpu_time_total")
 
     def __repr__(self):
         return (
@@ -112,6 +120,7 @@ class FunctionEventAvg:
         self.cpu_parent = None
 
     def add(self, other):
+        """Count ``other`` (an event or an average) in."""
         self.count += other.count
         self.cpu_time_total += other.cpu_time_total
         self.self_cpu_time_total += other.self_cpu_time_total
@@ -122,11 +131,12 @@ class FunctionEventAvg:
 
     @property
     def cpu_time(self):
+        """Average microseconds per call."""
         return 0.0 if self.count == 0 else self.cpu_time_total / self.count
 
-    cpu_time_str = property(lambda self: _format_time(self.cpu_time))
-    cpu_time_total_str = property(lambda self: _format_time(self.cpu_time_total))
-    self_cpu_time_total_str = property(lambda self: _format_time(self.self_cpu_time_total))
+    cpu_time_str = _time_str("cpu_time")
+    cpu_time_total_str = _time_str("cpu_time_total")
+    self_cpu_time_total_str = _time_str("self_cpu_time_total")
 
     def __repr__(self):
         return (
@@ -147,9 +157,11 @@ class EventList(list):
 
     @property
     def self_cpu_time_total(self):
+        """Self time of all events, in microseconds."""
         return sum(e.self_cpu_time_total for e in self)
 
     def total_average(self):
+        """All events together, as one ``FunctionEventAvg`` named ``Total``."""
         total = FunctionEventAvg("Total")
         for evt in self:
             total.count += evt.count
@@ -364,23 +376,28 @@ class profile:
             raise RuntimeError("Profiler didn't finish running")
 
     def key_averages(self, group_by_input_shape=False, group_by_stack_n=0):
+        """The recorded events averaged by name (an ``EventList``)."""
         self._check_finished()
         return self.function_events.key_averages()
 
     def table(self, sort_by=None, row_limit=100, **kwargs):
+        """The table of every recorded event (not averaged), as ``EventList.table``."""
         self._check_finished()
         return self.function_events.table(sort_by=sort_by, row_limit=row_limit, **kwargs)
 
     def export_chrome_trace(self, path):
+        """Write the recorded events as a Chrome trace."""
         self._check_finished()
         self.function_events.export_chrome_trace(path)
 
     @property
     def self_cpu_time_total(self):
+        """Self time of all recorded events, in microseconds."""
         self._check_finished()
         return self.function_events.self_cpu_time_total
 
     def total_average(self):
+        """All recorded events as one average."""
         self._check_finished()
         return self.function_events.total_average()
 

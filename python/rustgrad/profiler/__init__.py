@@ -56,10 +56,13 @@ class profile(_autograd_profile):
         """Marks a training step (recorded as one block here)."""
 
     def start(self):
+        """Start recording (as entering the ``with`` block)."""
         self.__enter__()
 
     def stop(self):
+        """Stop recording (as leaving the ``with`` block)."""
         self.__exit__(None, None, None)
 
     def events(self):
+        """The recorded events (an ``EventList``)."""
         return self.function_events

@@ -30,26 +30,30 @@ pub(super) fn sum_or_mean(
     let dtype = types::parse_dtype(dtype)?;
     // Through a function named after the op, which the profiler records.
     if mean {
-        self::mean(me, py, |v| reduce_to(v, &dims, keepdim, dtype, true))
+        self::mean(me, py, &dims, keepdim, dtype)
     } else {
-        self::sum(me, py, |v| reduce_to(v, &dims, keepdim, dtype, false))
+        self::sum(me, py, &dims, keepdim, dtype)
     }
 }
 
 fn sum(
     me: &PyTensor,
     py: Python<'_>,
-    f: impl Fn(&Var) -> Result<Var> + Send,
+    dims: &Option<Vec<i64>>,
+    keepdim: bool,
+    dtype: Option<DType>,
 ) -> PyResult<PyTensor> {
-    me.op(py, f)
+    me.op(py, |v| reduce_to(v, dims, keepdim, dtype, false))
 }
 
 fn mean(
     me: &PyTensor,
     py: Python<'_>,
-    f: impl Fn(&Var) -> Result<Var> + Send,
+    dims: &Option<Vec<i64>>,
+    keepdim: bool,
+    dtype: Option<DType>,
 ) -> PyResult<PyTensor> {
-    me.op(py, f)
+    me.op(py, |v| reduce_to(v, dims, keepdim, dtype, true))
 }
 
 fn reduce_to(
