@@ -177,8 +177,8 @@ class Node:
         intermediate result, and None for an input that needs no gradient.
         """
 
-    # ``_saved_<name>`` / ``_raw_saved_<name>`` of the tensors the node saved.
-    def __getattr__(self, name: str, /) -> Any: ...
+    # ``_saved_<name>`` / ``_raw_saved_<name>`` (the tensors the node saved) come from a
+    # ``__getattr__`` slot, which the stub cannot name (stubtest sees ``__getattribute__``).
 
     def __dir__(self) -> list[str]:
         """The node's attributes, with its saved tensors' names."""
