@@ -114,6 +114,18 @@ def test_nested_grad_and_hessian():
     )
 
 
+def test_nested_transform_over_a_captured_input():
+    # The inner grad's argument does not require grad; it closes over the outer one.
+    def inner_of(lib, v, y0):
+        return (lib.func.grad(lambda y: (v * y.sin() * y).sum())(y0) ** 2).sum()
+
+    (x, y), (tx, ty) = _pair(np.random.default_rng(10), (3,), (3,))
+    same(
+        rg.func.grad(lambda v: inner_of(rg, v, y))(x),
+        torch.func.grad(lambda v: inner_of(torch, v, ty))(tx),
+    )
+
+
 def test_results_differentiable_when_inputs_require_grad():
     (x,), (tx,) = _pair(np.random.default_rng(4), (3,))
     x.requires_grad_(True)

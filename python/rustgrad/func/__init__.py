@@ -46,7 +46,9 @@ class _Level:
 
 
 def _nested():
-    return getattr(_state, "depth", 0) > 1
+    """Whether a transform is being applied around this call (checked before entering
+    one's own level)."""
+    return getattr(_state, "depth", 0) > 0
 
 
 # ----- pytrees (tuples, lists, dicts of tensors) --------------------------------------------
