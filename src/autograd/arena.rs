@@ -73,10 +73,12 @@ pub enum SavedVar {
     /// Not kept: only the gradient of an input that needs none would read it (so a later
     /// in-place change of it is no error, as in PyTorch). Unpacks to a placeholder.
     Skipped,
-    /// Handed to saved-tensor hooks: kept as whatever `pack` returned, unpacked on use.
+    /// Handed to saved-tensor hooks: kept as whatever `pack` returned, unpacked on use. The
+    /// storage is held weakly (for its version), so that hooks that move the data elsewhere
+    /// (`save_on_cpu`) free the original; once it is gone nothing can change it in place.
     Packed {
         packed: Arc<dyn PackedVar>,
-        storage: Arc<Storage>,
+        storage: Weak<Storage>,
         version: u64,
         /// The op's output (re-attached to the node on unpack, as [`SavedVar::Output`]).
         output: bool,
@@ -142,7 +144,7 @@ fn packed_by_hooks(
     Some(match packed {
         Ok(packed) => SavedVar::Packed {
             packed,
-            storage: storage.clone(),
+            storage: Arc::downgrade(storage),
             version,
             output,
         },
@@ -197,7 +199,10 @@ impl SavedVar {
             SavedVar::Output { tensor, version } => (tensor.version(), *version),
             SavedVar::Packed {
                 storage, version, ..
-            } => (storage.version(), *version),
+            } => (
+                storage.upgrade().map_or(*version, |s| s.version()),
+                *version,
+            ),
         };
         if now != saved_version {
             let description = match self {
@@ -592,7 +597,7 @@ pub fn register_saved_hooks(
     if let Some(slot) = arena.get_mut(id).and_then(|n| n.saved.get_mut(index)) {
         *slot = SavedVar::Packed {
             packed,
-            storage,
+            storage: Arc::downgrade(&storage),
             version,
             output,
         };
