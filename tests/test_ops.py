@@ -247,6 +247,8 @@ TENSOR_NON_OPS = {
     "__new__": "constructor (test_tensor_api)",
     "__repr__": "printing (test_tensor_str)",
     "__str__": "printing (test_tensor_str)",
+    # autograd extras (test_inference_mode)
+    "is_inference": "query",
 }
 
 NAMESPACE_NON_OPS = {
@@ -278,6 +280,10 @@ NAMESPACE_NON_OPS = {
     "enable_grad": "grad mode",
     "load": "files (test_serialization)",
     "save": "files (test_serialization)",
+    # autograd extras (test_inference_mode)
+    "inference_mode": "grad mode",
+    "is_inference": "query (Tensor.is_inference)",
+    "is_inference_mode_enabled": "grad mode",
 }
 
 FUNCTIONAL_NON_OPS = {

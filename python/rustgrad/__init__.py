@@ -487,4 +487,18 @@ __all__ += ["Size", "from_dlpack"]  # (not `random`: `import *` keeps the stdlib
 # ----- torch.backends (flags scripts set; rustgrad.backends) --------------------------------
 from rustgrad import backends as backends  # torch.backends (a re-export)
 
+# ----- autograd extras: inference mode, torch.func ------------------------------------------
+
+from rustgrad import func, profiler
+from rustgrad._core import is_inference_mode_enabled
+from rustgrad.autograd.grad_mode import inference_mode
+
+
+def is_inference(input: Tensor) -> _builtins.bool:
+    """Whether ``input`` is an inference tensor, as ``input.is_inference()``."""
+    return input.is_inference()
+
+
+__all__ += ["func", "inference_mode", "is_inference", "is_inference_mode_enabled", "profiler"]
+
 _dropin.hook_missing_names()  # last: every namespace above is imported by now

@@ -28,6 +28,7 @@ __all__ = [
     "Generator",
     "Node",
     "RemovableHandle",
+    "SavedTensor",
     "StorageOwner",
     "Tensor",
     "__version__",
@@ -56,10 +57,17 @@ __all__ = [
     "_grad",
     "_is_anomaly_enabled",
     "_live_nodes",
+    "_pop_saved_tensors_hooks",
+    "_profiler_enable",
+    "_profiler_events",
+    "_profiler_now",
+    "_profiler_thread",
+    "_push_saved_tensors_hooks",
     "_run_backward",
     "_set_anomaly_enabled",
     "_set_default_device",
     "_set_grad_enabled",
+    "_set_inference_mode",
     "_sgd_step",
     "arange",
     "bool_",
@@ -76,6 +84,7 @@ __all__ = [
     "get_default_dtype",
     "int64",
     "is_grad_enabled",
+    "is_inference_mode_enabled",
     "linspace",
     "manual_seed",
     "ones",
@@ -179,8 +188,28 @@ class Node:
         intermediate result, and None for an input that needs no gradient.
         """
 
+    # ``_saved_<name>`` / ``_raw_saved_<name>`` (the tensors the node saved) come from a
+    # ``__getattr__`` slot, which the stub cannot name (stubtest sees ``__getattribute__``).
+
+    def __dir__(self) -> list[str]:
+        """The node's attributes, with its saved tensors' names."""
+
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+@final
+class SavedTensor:
+    """One tensor a graph node saved for backward (``grad_fn._raw_saved_self``). Not
+    constructible."""
+
+    def register_hooks(
+        self, pack: Callable[[Tensor], Any], unpack: Callable[[Any], Tensor]
+    ) -> None:
+        """Pack this saved tensor with ``pack`` now, and unpack it with ``unpack`` whenever it is
+        used (once per saved tensor)."""
+
+    def unpack(self) -> Tensor | None:
+        """The saved tensor, unpacked (hooks run), or None."""
 
 @final
 class AccumulateGrad:
@@ -287,6 +316,9 @@ class Tensor:
     @property
     def retains_grad(self) -> builtins.bool:
         """True for a non-leaf after ``retain_grad()``."""
+
+    def is_inference(self) -> builtins.bool:
+        """True for a tensor made inside ``inference_mode`` (or a view of one)."""
 
     def retain_grad(self) -> None:
         """Make backward populate ``.grad`` of this non-leaf tensor too."""
@@ -1069,10 +1101,13 @@ def _function_apply(
     inputs: Sequence[Tensor],
     output: Tensor,
     saved: Sequence[Tensor],
+    dirty: bool = False,
 ) -> Tensor:
     """Record a custom function's ``output`` as made by a node called ``name`` whose backward
     calls ``backward(saved_tensors, grad)`` (one gradient per tensor in ``inputs``); the
-    ``saved`` tensors are kept, and version-checked, for it."""
+    ``saved`` tensors are kept, and version-checked, for it. With ``dirty`` the output is an
+    input the function changed in place (``ctx.mark_dirty``): that very tensor is returned,
+    its history moved onto the new node."""
 
 def _set_anomaly_enabled(enabled: bool) -> None:
     """Turn anomaly mode on or off (process-wide)."""
@@ -1172,3 +1207,33 @@ def _cuda_compile_kernels(arch: str) -> list[tuple[str, int]]:
     """Compile every kernel source with NVRTC to CUBIN for ``arch`` (``"sm_90"``, ``"sm_80"``;
     needs libnvrtc, not a GPU): ``(source name, cubin bytes)`` per source. RuntimeError with
     NVRTC's log on a compile error, or mentioning nvrtc when libnvrtc cannot be loaded."""
+
+# ----- autograd extras: inference mode, saved-tensor hooks, profiler ---------------------------
+
+def is_inference_mode_enabled() -> bool:
+    """Whether ``inference_mode`` is on in this thread."""
+
+def _set_inference_mode(enabled: bool) -> None:
+    """Switch inference mode on this thread (``inference_mode`` calls this; it also switches
+    grad mode off)."""
+
+def _push_saved_tensors_hooks(
+    pack: Callable[[Tensor], Any], unpack: Callable[[Any], Tensor]
+) -> None:
+    """Start packing every tensor saved for backward on this thread with ``pack`` (and unpacking
+    it with ``unpack``) until the matching ``_pop_saved_tensors_hooks``."""
+
+def _pop_saved_tensors_hooks() -> None:
+    """End the innermost ``_push_saved_tensors_hooks``."""
+
+def _profiler_enable(enabled: bool) -> None:
+    """Start (or stop) recording ops; starting clears the record."""
+
+def _profiler_now() -> int:
+    """Nanoseconds on the profiler's clock (for events recorded from Python)."""
+
+def _profiler_events() -> list[tuple[str, int, int, int]]:
+    """The recorded ops, ``(name, start_ns, duration_ns, thread)`` each, and clears the record."""
+
+def _profiler_thread() -> int:
+    """This thread's id as the profiler records it."""

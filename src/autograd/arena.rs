@@ -73,6 +73,86 @@ pub enum SavedVar {
     /// Not kept: only the gradient of an input that needs none would read it (so a later
     /// in-place change of it is no error, as in PyTorch). Unpacks to a placeholder.
     Skipped,
+    /// Handed to saved-tensor hooks: kept as whatever `pack` returned, unpacked on use. The
+    /// storage is held weakly (for its version), so that hooks that move the data elsewhere
+    /// (`save_on_cpu`) free the original; once it is gone nothing can change it in place.
+    Packed {
+        packed: Arc<dyn PackedVar>,
+        storage: Weak<Storage>,
+        version: u64,
+        /// The op's output (re-attached to the node on unpack, as [`SavedVar::Output`]).
+        output: bool,
+    },
+}
+
+/// Saved-tensor hooks (`saved_tensors_hooks(pack, unpack)`): `pack` runs when an op saves a
+/// tensor; what it returns is kept instead and unpacked when the tensor is needed.
+pub trait SavedHooks: Send + Sync {
+    fn pack(&self, var: &Var) -> Result<Arc<dyn PackedVar>>;
+}
+
+/// A tensor as a pack hook left it.
+pub trait PackedVar: Send + Sync {
+    fn unpack(&self) -> Result<Var>;
+    /// Whether this came from hooks registered on this one saved tensor (`register_hooks`).
+    fn own_hooks(&self) -> bool;
+}
+
+thread_local! {
+    /// The `saved_tensors_hooks` in force on this thread, innermost last.
+    static SAVED_HOOKS: RefCell<Vec<Arc<dyn SavedHooks>>> = const { RefCell::new(Vec::new()) };
+    /// An error met while saving (an inference tensor, a failing pack hook): the op's binding
+    /// raises it ([`take_save_error`]); saving itself cannot fail.
+    static SAVE_ERROR: RefCell<Option<Error>> = const { RefCell::new(None) };
+}
+
+pub fn push_saved_hooks(hooks: Arc<dyn SavedHooks>) {
+    SAVED_HOOKS.with(|h| h.borrow_mut().push(hooks));
+}
+
+pub fn pop_saved_hooks() {
+    let popped = SAVED_HOOKS.with(|h| h.borrow_mut().pop());
+    drop(popped);
+}
+
+fn set_save_error(e: Error) {
+    SAVE_ERROR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Some(e);
+        }
+    });
+}
+
+/// The error, if an op since the last call failed to save a tensor for backward.
+pub fn take_save_error() -> Option<Error> {
+    SAVE_ERROR.with(|c| c.borrow_mut().take())
+}
+
+/// `var` through the innermost saved-tensor hooks, if any are in force. They are set aside
+/// while `pack` runs, so ops inside it save normally.
+fn packed_by_hooks(
+    var: &Var,
+    storage: &Arc<Storage>,
+    version: u64,
+    output: bool,
+) -> Option<SavedVar> {
+    let hooks = SAVED_HOOKS.with(|h| h.borrow().last().cloned())?;
+    let stack = SAVED_HOOKS.with(|h| std::mem::take(&mut *h.borrow_mut()));
+    let packed = hooks.pack(var);
+    SAVED_HOOKS.with(|h| *h.borrow_mut() = stack);
+    Some(match packed {
+        Ok(packed) => SavedVar::Packed {
+            packed,
+            storage: Arc::downgrade(storage),
+            version,
+            output,
+        },
+        Err(e) => {
+            set_save_error(e);
+            SavedVar::Skipped
+        }
+    })
 }
 
 impl SavedVar {
@@ -87,6 +167,10 @@ impl SavedVar {
 
     pub fn input(var: &Var) -> SavedVar {
         let storage = var.tensor().storage().clone();
+        note_inference_save(&storage);
+        if let Some(p) = packed_by_hooks(var, &storage, storage.version(), false) {
+            return p;
+        }
         SavedVar::Input {
             var: var.clone(),
             version: storage.version(),
@@ -96,6 +180,10 @@ impl SavedVar {
 
     pub fn output(var: &Var) -> SavedVar {
         let tensor = var.tensor();
+        note_inference_save(tensor.storage());
+        if let Some(p) = packed_by_hooks(var, tensor.storage(), tensor.version(), true) {
+            return p;
+        }
         SavedVar::Output {
             version: tensor.version(),
             tensor,
@@ -109,20 +197,28 @@ impl SavedVar {
                 storage, version, ..
             } => (storage.version(), *version),
             SavedVar::Output { tensor, version } => (tensor.version(), *version),
+            SavedVar::Packed {
+                storage, version, ..
+            } => (
+                storage.upgrade().map_or(*version, |s| s.version()),
+                *version,
+            ),
         };
         if now != saved_version {
             let description = match self {
                 SavedVar::Input { var, .. } => var.tensor().type_description(),
                 SavedVar::Output { tensor, .. } => tensor.type_description(),
-                SavedVar::Skipped => String::new(),
+                SavedVar::Skipped | SavedVar::Packed { .. } => String::new(),
             };
             let which = match self {
                 SavedVar::Input { var, .. } => match var.grad_fn_name() {
                     Some(n) => format!(", which is output 0 of {n},"),
                     None => String::new(),
                 },
-                SavedVar::Output { .. } => format!(", which is output 0 of {node_name},"),
-                SavedVar::Skipped => String::new(),
+                SavedVar::Output { .. } | SavedVar::Packed { output: true, .. } => {
+                    format!(", which is output 0 of {node_name},")
+                }
+                SavedVar::Skipped | SavedVar::Packed { .. } => String::new(),
             };
             return Err(Error::Runtime(format!(
                 "one of the variables needed for gradient computation has been modified by an \
@@ -143,7 +239,27 @@ impl SavedVar {
                     Var::new(tensor.clone(), false)
                 }
             }
+            SavedVar::Packed { packed, output, .. } => {
+                let v = packed.unpack()?;
+                if *output && output_requires_grad && super::is_grad_enabled() {
+                    Var::with_history(v.tensor(), NodeRef::share(node))
+                } else {
+                    v
+                }
+            }
         })
+    }
+}
+
+fn note_inference_save(storage: &Storage) {
+    if storage.is_inference() && !crate::tensor::storage::is_inference_mode() {
+        set_save_error(Error::Runtime(
+            "Inference tensors cannot be saved for backward. Please do not use Tensors created \
+             in inference mode in computation tracked by autograd. To work around this, you can \
+             make a clone to get a normal tensor and use it in autograd, or use \
+             `torch.no_grad()` instead of `torch.inference_mode()`."
+                .into(),
+        ));
     }
 }
 
@@ -403,6 +519,90 @@ pub fn remove_pre_hook(id: NodeId, key: u64) {
         })
     };
     drop(removed); // outside the lock: a hook may own Python objects
+}
+
+const FREED: &str = "Saved intermediate values of the graph are freed when you call \
+     .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through \
+     the graph a second time or if you need to access saved";
+
+/// The `index`-th tensor node `id` saved (`grad_fn._saved_self`), unpacked; `None` when it
+/// was not saved (no gradient reads it) or there is no such slot.
+pub fn saved_at(id: NodeId, index: usize) -> Result<Option<Var>> {
+    let (saved, name) = {
+        let arena = ARENA.lock();
+        let Some(n) = arena.get(id) else {
+            return Ok(None);
+        };
+        if n.released && n.had_saved {
+            return Err(Error::Runtime(format!(
+                "Trying to backward through the graph a second time (or directly access saved \
+                 tensors after they have already been freed). {FREED} tensors after calling \
+                 backward."
+            )));
+        }
+        (n.saved.get(index).cloned(), n.op.name())
+    };
+    match saved {
+        None | Some(SavedVar::Skipped) => Ok(None),
+        Some(s) => s.unpack(id, &name, true).map(Some),
+    }
+}
+
+/// Runs `pack` on the `index`-th saved tensor of node `id` and keeps what it returns in its
+/// place (`grad_fn._raw_saved_self.register_hooks(pack, unpack)`).
+pub fn register_saved_hooks(
+    id: NodeId,
+    index: usize,
+    pack: impl FnOnce(&Var) -> Result<Arc<dyn PackedVar>>,
+) -> Result<()> {
+    let freed = || {
+        Error::Runtime(format!(
+            "Calling register_hooks on a saved tensor after it has been freed. {FREED} \
+             variables after calling backward."
+        ))
+    };
+    let current = {
+        let arena = ARENA.lock();
+        let n = arena.get(id).ok_or_else(freed)?;
+        if n.released && n.had_saved {
+            return Err(freed());
+        }
+        n.saved.get(index).cloned()
+    };
+    let (var, storage, version, output) = match current {
+        Some(SavedVar::Input {
+            var,
+            storage,
+            version,
+        }) => (var, storage, version, false),
+        Some(SavedVar::Output { tensor, version }) => {
+            let storage = tensor.storage().clone();
+            (Var::new(tensor, false), storage, version, true)
+        }
+        Some(SavedVar::Packed { packed, .. }) if packed.own_hooks() => {
+            return Err(Error::Runtime(
+                "Calling register_hooks on a saved tensor whose hooks have already been set. \
+                 Hint: only one pair of hooks is allowed at a time."
+                    .into(),
+            ))
+        }
+        _ => {
+            return Err(Error::Runtime(
+                "Calling register_hooks on a saved tensor with value None is forbidden".into(),
+            ))
+        }
+    };
+    let packed = pack(&var)?;
+    let mut arena = ARENA.lock();
+    if let Some(slot) = arena.get_mut(id).and_then(|n| n.saved.get_mut(index)) {
+        *slot = SavedVar::Packed {
+            packed,
+            storage: Arc::downgrade(&storage),
+            version,
+            output,
+        };
+    }
+    Ok(())
 }
 
 /// The number of nodes alive in the arena (for leak tests).

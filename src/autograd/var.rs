@@ -165,6 +165,16 @@ impl Var {
             }
             return Ok(());
         }
+        if requires_grad
+            && s.tensor.storage().is_inference()
+            && !crate::tensor::storage::is_inference_mode()
+        {
+            bail!(
+                Runtime,
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not \
+                 allowed."
+            );
+        }
         if requires_grad && !s.tensor.dtype().is_float() {
             bail!(
                 Runtime,

@@ -137,20 +137,28 @@ impl Backward for PythonFunctionBackward {
 
 /// Record a custom function's ``output`` as made by a node called ``name`` whose backward
 /// calls ``backward(saved_tensors, grad)`` (one gradient per tensor in ``inputs``); the
-/// ``saved`` tensors are kept, and version-checked, for it.
+/// ``saved`` tensors are kept, and version-checked, for it. With ``dirty`` the output is an
+/// input the function changed in place (``ctx.mark_dirty``): that very tensor is returned,
+/// its history moved onto the new node.
 #[pyfunction]
-fn _function_apply(
+#[pyo3(signature = (name, backward, inputs, output, saved, dirty=false))]
+fn _function_apply<'py>(
     name: String,
     backward: Py<PyAny>,
-    inputs: &Bound<'_, PyAny>,
-    output: &Bound<'_, PyTensor>,
-    saved: &Bound<'_, PyAny>,
-) -> PyResult<PyTensor> {
+    inputs: &Bound<'py, PyAny>,
+    output: &Bound<'py, PyTensor>,
+    saved: &Bound<'py, PyAny>,
+    dirty: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = output.py();
     let inputs = tensor_list(inputs)?;
     let saved = tensor_list(saved)?;
     let out = output.get().var.tensor();
     if !autograd::is_grad_enabled() || !inputs.iter().any(|v| v.requires_grad()) {
-        return Ok(PyTensor::wrap(Var::new(out, false)));
+        if dirty {
+            return Ok(output.clone().into_any());
+        }
+        return Ok(Bound::new(py, PyTensor::wrap(Var::new(out, false)))?.into_any());
     }
     let edges = inputs.iter().map(|v| v.edge()).collect();
     // The output itself is saved without its history (no cycle) and re-attached to this
@@ -171,8 +179,15 @@ fn _function_apply(
         backward,
         inputs: inputs.len(),
     };
+    if let Some(e) = autograd::arena::take_save_error() {
+        return Err(e.into());
+    }
     let node = NodeRef::create(Arc::new(op), edges, saved);
-    Ok(PyTensor::wrap(Var::with_history(out, node)))
+    if dirty {
+        raw_output.set_grad_fn(Some(node));
+        return Ok(output.clone().into_any());
+    }
+    Ok(Bound::new(py, PyTensor::wrap(Var::with_history(out, node)))?.into_any())
 }
 
 /// Turn anomaly mode on or off (process-wide).

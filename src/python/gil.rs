@@ -126,28 +126,58 @@ pub fn run<T: Send + FromPanic, F: FnOnce() -> T + Send>(py: Python<'_>, work: W
             T::from_panic(panic_message(op_name::<F>(), payload.as_ref()))
         })
     };
-    if work.releases_gil() {
-        py.detach(guarded)
-    } else {
-        guarded()
+    let out = super::autograd_extras::profiled(profile_name::<F>, || {
+        if work.releases_gil() {
+            py.detach(guarded)
+        } else {
+            guarded()
+        }
+    });
+    // An op that saved an inference tensor for backward fails as in PyTorch.
+    match crate::autograd::arena::take_save_error() {
+        Some(e) => T::from_core_error(e),
+        None => out,
     }
 }
 
 /// What a call into the core returns, able to carry a caught panic as an error.
 pub trait FromPanic {
-    fn from_panic(message: String) -> Self;
+    fn from_core_error(e: crate::error::Error) -> Self;
+
+    fn from_panic(message: String) -> Self
+    where
+        Self: Sized,
+    {
+        Self::from_core_error(crate::error::Error::Runtime(message))
+    }
 }
 
 impl<T> FromPanic for crate::error::Result<T> {
-    fn from_panic(message: String) -> Self {
-        Err(crate::error::Error::Runtime(message))
+    fn from_core_error(e: crate::error::Error) -> Self {
+        Err(e)
     }
 }
 
 impl<T> FromPanic for PyResult<T> {
-    fn from_panic(message: String) -> Self {
-        Err(pyo3::exceptions::PyRuntimeError::new_err(message))
+    fn from_core_error(e: crate::error::Error) -> Self {
+        Err(e.into())
     }
+}
+
+/// The op a call into the core runs, for the profiler: the `ops` function named in the
+/// closure's type when there is one (`op1<rustgrad::ops::unary::exp>` gives `exp`), else the
+/// binding it was written in.
+fn profile_name<F>() -> &'static str {
+    let full = std::any::type_name::<F>();
+    if let Some(at) = full.rfind("rustgrad::ops::") {
+        let rest = &full[at + "rustgrad::ops::".len()..];
+        let item = rest.split(['<', '>', ',', ' ']).next().unwrap_or(rest);
+        if let Some(name) = item.rsplit("::").next().filter(|n| !n.is_empty()) {
+            return name;
+        }
+    }
+    let name = op_name::<F>();
+    name.split('<').next().unwrap_or(name)
 }
 
 /// The binding a closure was written in: `...::PyTensor>::max::{{closure}}` gives `max`.

@@ -6,6 +6,54 @@ use pyo3::types::PyTuple;
 use super::tensor::PyTensor;
 use crate::autograd::arena::{self, EdgeTarget};
 use crate::autograd::{NodeRef, Var};
+use pyo3::exceptions::PyAttributeError;
+
+use super::autograd_extras::PySavedTensor;
+
+/// The tensors each node saves, by PyTorch's names (`grad_fn._saved_<name>`), in the order
+/// the op saves them (`src/ops/`).
+const SAVED_NAMES: &[(&str, &[&str])] = &[
+    ("AbsBackward0", &["self"]),
+    ("BmmBackward0", &["self", "mat2"]),
+    ("ClampBackward1", &["self"]),
+    ("CosBackward0", &["self"]),
+    ("DivBackward0", &["self", "other"]),
+    ("DotBackward0", &["self", "tensor"]),
+    ("ExpBackward0", &["result"]),
+    ("LogBackward0", &["self"]),
+    ("LogSoftmaxBackward0", &["result"]),
+    ("MaxBackward0", &["indices"]),
+    ("MaxBackward1", &["self", "result"]),
+    ("MaximumBackward0", &["self", "other"]),
+    ("MinBackward0", &["indices"]),
+    ("MinBackward1", &["self", "result"]),
+    ("MinimumBackward0", &["self", "other"]),
+    ("MmBackward0", &["self", "mat2"]),
+    ("MulBackward0", &["self", "other"]),
+    ("MvBackward0", &["self", "vec"]),
+    ("PowBackward0", &["self"]),
+    ("PowBackward1", &["self", "exponent", "result"]),
+    ("PowBackward2", &["result"]),
+    ("ReciprocalBackward0", &["result"]),
+    ("ReluBackward0", &["result"]),
+    ("SigmoidBackward0", &["result"]),
+    ("SigmoidBackwardBackward0", &["grad_output", "output"]),
+    ("SinBackward0", &["self"]),
+    ("SoftmaxBackward0", &["result"]),
+    ("SqrtBackward0", &["result"]),
+    ("TanhBackward0", &["result"]),
+    ("TanhBackwardBackward0", &["grad_output", "output"]),
+    ("ThresholdBackwardBackward0", &["self"]),
+    ("WhereBackward0", &["condition"]),
+];
+
+fn saved_names(node: &str) -> &'static [&'static str] {
+    SAVED_NAMES
+        .iter()
+        .find(|(n, _)| *n == node)
+        .map(|(_, names)| *names)
+        .unwrap_or(&[])
+}
 
 /// A recorded op of the backward graph (``t.grad_fn``), e.g. ``AddBackward0``.
 ///
@@ -54,6 +102,48 @@ impl PyNode {
             })
             .collect::<PyResult<Vec<_>>>()?;
         PyTuple::new(py, items)
+    }
+
+    /// ``_saved_<name>`` (the saved tensor, or None where none was saved) and
+    /// ``_raw_saved_<name>`` (a ``SavedTensor``) for the tensors this node saved, by
+    /// PyTorch's names.
+    fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+        let node = self.node.name();
+        let names = saved_names(&node);
+        let find = |field: &str| names.iter().position(|n| *n == field);
+        if let Some(index) = name.strip_prefix("_raw_saved_").and_then(find) {
+            let raw = PySavedTensor {
+                node: self.node.clone(),
+                index,
+            };
+            return Ok(Bound::new(py, raw)?.into_any().unbind());
+        }
+        if let Some(index) = name.strip_prefix("_saved_").and_then(find) {
+            let saved = arena::saved_at(self.node.id(), index)?;
+            return Ok(match saved {
+                Some(v) => PyTensor::object(py, v)?.into_any().unbind(),
+                None => py.None(),
+            });
+        }
+        Err(PyAttributeError::new_err(format!(
+            "'{node}' object has no attribute '{name}'"
+        )))
+    }
+
+    /// The node's attributes, with its saved tensors' names.
+    fn __dir__(slf: &Bound<'_, Self>) -> PyResult<Vec<String>> {
+        let mut names: Vec<String> = slf
+            .get_type()
+            .dir()?
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        for field in saved_names(&slf.get().node.name()) {
+            names.push(format!("_saved_{field}"));
+            names.push(format!("_raw_saved_{field}"));
+        }
+        names.sort();
+        Ok(names)
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {

@@ -665,6 +665,7 @@ impl Tensor {
     /// Copies `src` (broadcast to this view's shape, cast to its dtype) into the elements
     /// this view addresses, bumping the storage version.
     pub fn copy_from(&self, src: &Tensor) -> Result<()> {
+        self.storage.check_writable()?;
         let expanded = src.layout.expand(self.shape()).map_err(|_| {
             Error::Runtime(format!(
                 "The size of tensor a ({}) must match the size of tensor b ({}) at non-singleton dimension 0",
@@ -689,6 +690,7 @@ impl Tensor {
 
     /// `self[positions[k]] = values[k]` on a contiguous 1-D view (row-major `values`).
     pub fn put_(&self, positions: &[usize], values: &Tensor) -> Result<()> {
+        self.storage.check_writable()?;
         // Contiguous from element 0 of their own memory, as the kernels read them.
         let v = values
             .cast(self.dtype)?
@@ -708,6 +710,7 @@ impl Tensor {
     }
 
     pub fn fill_(&self, value: impl Into<Scalar>) -> Result<()> {
+        self.storage.check_writable()?;
         let value = value.into();
         match value {
             // An int64 that f64 cannot hold: written exactly, as a broadcast 0-d tensor.
@@ -723,6 +726,7 @@ impl Tensor {
     /// Adds `src` (in this view's shape and order) into the addressed elements; offsets that
     /// repeat (an expanded view) accumulate.
     pub fn add_into(&self, src: &Tensor) -> Result<()> {
+        self.storage.check_writable()?;
         // Contiguous from element 0 of its own memory, in this view's order.
         let src = src
             .cast(self.dtype)?

@@ -480,6 +480,22 @@ pub struct Storage {
     memory: RwLock<Memory>,
     version: AtomicU64,
     device: Device,
+    /// Made inside `inference_mode` (PyTorch's inference tensors; their views are too).
+    inference: bool,
+}
+
+thread_local! {
+    /// Whether `inference_mode` is on in this thread (as PyTorch's, per thread).
+    static INFERENCE_MODE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether `inference_mode` is on in this thread.
+pub fn is_inference_mode() -> bool {
+    INFERENCE_MODE.with(|m| m.get())
+}
+
+pub fn set_inference_mode(enabled: bool) {
+    INFERENCE_MODE.with(|m| m.set(enabled));
 }
 
 impl Storage {
@@ -488,7 +504,27 @@ impl Storage {
             device: memory.device(),
             memory: RwLock::new(memory),
             version: AtomicU64::new(0),
+            inference: is_inference_mode(),
         }
+    }
+
+    /// Whether this memory was made in inference mode.
+    pub fn is_inference(&self) -> bool {
+        self.inference
+    }
+
+    /// PyTorch's error for an in-place write to an inference tensor outside inference mode
+    /// (checked before the write, so the data is left as it was).
+    pub fn check_writable(&self) -> Result<()> {
+        if self.inference && !is_inference_mode() {
+            return Err(Error::Runtime(
+                "Inplace update to inference tensor outside InferenceMode is not allowed.You \
+                 can make a clone to get a normal tensor before doing inplace update.See \
+                 https://github.com/pytorch/rfcs/pull/17 for more details."
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Read access. Recursive, so that one op may read the same storage twice (`x + x`)

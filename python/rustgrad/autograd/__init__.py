@@ -2,9 +2,10 @@
 
 from rustgrad import _core
 from rustgrad._core import Tensor
+from rustgrad.autograd import forward_ad, functional, graph, profiler
 from rustgrad.autograd.anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from rustgrad.autograd.function import Function, FunctionCtx, once_differentiable
-from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
+from rustgrad.autograd.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from rustgrad.autograd.gradcheck import gradcheck, gradgradcheck
 from rustgrad.autograd.variable import Variable
 
@@ -54,12 +55,17 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "forward_ad",
+    "functional",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "graph",
+    "inference_mode",
     "is_anomaly_enabled",
     "no_grad",
     "once_differentiable",
+    "profiler",
     "set_detect_anomaly",
     "set_grad_enabled",
 ]

@@ -26,8 +26,12 @@ backward makes backward raise PyTorch's "modified by an inplace operation" error
 ``backward`` is written with differentiable ops, ``create_graph=True`` differentiates through it
 (the saved inputs keep their history), so second derivatives of custom functions work.
 
-Limitations: ``forward`` must return a single tensor (PyTorch allows tuples of tensors);
-``ctx.mark_dirty`` is not supported.
+``forward`` may return a tuple: each differentiable tensor in it gets its own graph node,
+whose backward calls ``backward`` with that output's gradient and zeros (or ``None`` after
+``ctx.set_materialize_grads(False)``) for the others, so ``backward`` runs once per output
+that receives a gradient (the sum is PyTorch's result, ``backward`` being linear in the
+gradients). ``ctx.mark_dirty`` returns the modified input itself, its history moved onto the
+node; ``ctx.mark_non_differentiable`` outputs come back without history.
 """
 
 import functools
@@ -51,6 +55,7 @@ class FunctionCtx:
         self.to_save = ()
         self._saved = None
         self._non_differentiable = ()
+        self._dirty = ()
         self.materialize_grads = True
 
     def save_for_backward(self, *tensors):
@@ -83,9 +88,14 @@ class FunctionCtx:
         """Declare outputs that have no gradient: they come back without ``grad_fn``."""
         self._non_differentiable = tensors
 
+    def mark_dirty(self, *tensors):
+        """Declare inputs that ``forward`` changed in place; they must be returned as outputs
+        (the same objects), which then carry this function's history."""
+        self._dirty = tensors
+
     def set_materialize_grads(self, value):
-        """Accepted for PyTorch compatibility: with a single output the incoming gradient is
-        always a tensor, so there is nothing to materialize."""
+        """With ``False``, outputs that get no gradient are passed to ``backward`` as ``None``
+        instead of zeros."""
         self.materialize_grads = bool(value)
 
 
@@ -200,15 +210,19 @@ class Function(metaclass=FunctionMeta):
             else:
                 output = cls.forward(ctx, *args, **kwargs)
 
-        if isinstance(output, (tuple, list)):
-            raise NotImplementedError(
-                f"{cls.__name__}.forward returned a {type(output).__name__}: rustgrad's custom "
-                "Functions support a single tensor output"
-            )
-        if not isinstance(output, Tensor):
-            return output  # PyTorch passes non-tensor outputs through untouched
-        if any(o is output for o in ctx._non_differentiable):
-            return output.detach()
+        is_tuple = isinstance(output, tuple)
+        outputs = output if is_tuple else (output,)
+        for d in ctx._dirty:
+            if not any(d is o for o in outputs):
+                raise RuntimeError(
+                    "Some elements marked as dirty during the forward method were not returned "
+                    "as output. The inputs that are modified inplace must all be outputs of the "
+                    "Function."
+                )
+            if grad_enabled and d.is_leaf and d.requires_grad:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation."
+                )
 
         tensor_inputs = [a for a, t in zip(args, is_tensor) if t]
         to_save = ctx.to_save
@@ -220,43 +234,76 @@ class Function(metaclass=FunctionMeta):
         n_args = len(args)
         arg_of_input = [i for i, t in enumerate(is_tensor) if t]
         input_meta = [(_shape(a), a.dtype) for a in tensor_inputs]  # no references kept
+        # Each output's shape, dtype and device, to make zeros for the outputs without grad.
+        out_meta = [
+            (_shape(o), o.dtype, o.device) if isinstance(o, Tensor) else None for o in outputs
+        ]
 
-        def backward(saved_tensors, grad):
-            values = [None] * n_saved
-            for i, t in zip(saved_index, saved_tensors):
-                values[i] = t
-            ctx._saved = tuple(values)
-            try:
-                result = cls.backward(ctx, grad)
-            finally:
-                ctx._saved = None
-            if not isinstance(result, tuple):
-                result = (result,)
-            if len(result) != n_args:
-                if len(result) > n_args and all(r is None for r in result[n_args:]):
-                    result = result[:n_args]
-                else:
-                    raise RuntimeError(
-                        f"function {name} returned an incorrect number of gradients "
-                        f"(expected {n_args}, got {len(result)})"
-                    )
-            for i, (r, t) in enumerate(zip(result, is_tensor)):
-                if not t and r is not None:
-                    raise RuntimeError(
-                        f"function {name} returned a gradient different than None at position "
-                        f"{i + 1}, but the corresponding forward input was not a Variable"
-                    )
-                if r is not None and not isinstance(r, Tensor):
-                    raise RuntimeError(f"expected Variable or None (got {type(r).__name__})")
-            grads = []
-            for k, i in enumerate(arg_of_input):
-                r = result[i]
-                if r is not None:
-                    r = _validate_grad(name, i, r, *input_meta[k])
-                grads.append(r)
-            return tuple(grads)
+        def make_backward(k):
+            """The backward of the node for output ``k``."""
 
-        return _core._function_apply(name, backward, tensor_inputs, output, saved)
+            def backward(saved_tensors, grad):
+                values = [None] * n_saved
+                for i, t in zip(saved_index, saved_tensors):
+                    values[i] = t
+                grads = []
+                for i, meta in enumerate(out_meta):
+                    if i == k:
+                        grads.append(grad)
+                    elif meta is not None and ctx.materialize_grads:
+                        grads.append(_core.zeros(meta[0], dtype=meta[1], device=meta[2]))
+                    else:
+                        grads.append(None)
+                ctx._saved = tuple(values)
+                try:
+                    result = cls.backward(ctx, *grads)
+                finally:
+                    ctx._saved = None
+                return _check_grads(result, name, n_args, is_tensor, arg_of_input, input_meta)
+
+            return backward
+
+        results = []
+        for k, o in enumerate(outputs):
+            if not isinstance(o, Tensor):
+                results.append(o)  # PyTorch passes non-tensor outputs through untouched
+            elif any(o is n for n in ctx._non_differentiable):
+                results.append(o.detach())
+            else:
+                dirty = any(o is d for d in ctx._dirty)
+                results.append(
+                    _core._function_apply(name, make_backward(k), tensor_inputs, o, saved, dirty)
+                )
+        return tuple(results) if is_tuple else results[0]
+
+
+def _check_grads(result, name, n_args, is_tensor, arg_of_input, input_meta):
+    """``backward``'s result as one gradient per tensor input, with PyTorch's checks."""
+    if not isinstance(result, tuple):
+        result = (result,)
+    if len(result) != n_args:
+        if len(result) > n_args and all(r is None for r in result[n_args:]):
+            result = result[:n_args]
+        else:
+            raise RuntimeError(
+                f"function {name} returned an incorrect number of gradients "
+                f"(expected {n_args}, got {len(result)})"
+            )
+    for i, (r, t) in enumerate(zip(result, is_tensor)):
+        if not t and r is not None:
+            raise RuntimeError(
+                f"function {name} returned a gradient different than None at position "
+                f"{i + 1}, but the corresponding forward input was not a Variable"
+            )
+        if r is not None and not isinstance(r, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(r).__name__})")
+    grads = []
+    for k, i in enumerate(arg_of_input):
+        r = result[i]
+        if r is not None:
+            r = _validate_grad(name, i, r, *input_meta[k])
+        grads.append(r)
+    return tuple(grads)
 
 
 def once_differentiable(fn):

@@ -80,3 +80,47 @@ class set_grad_enabled(_GradModeContext):
     def __exit__(self, *exc):
         _core._set_grad_enabled(self._prev)
         return False
+
+
+# ----- inference_mode ------------------------------------------------------------------------
+
+
+class inference_mode(_GradModeContext):
+    """Inference mode: no graph is recorded (as ``no_grad``), and tensors made inside are
+    inference tensors (``t.is_inference()``), which cannot later be saved for backward or
+    changed in place outside inference mode (PyTorch's errors). ``inference_mode(False)``
+    switches it off inside an outer one (and grad mode back on). Usable as ``with``, as
+    ``@inference_mode`` and as ``@inference_mode()``."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):
+            return cls()(mode)  # bare decorator: ``@inference_mode``
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev = (_core.is_grad_enabled(), _core.is_inference_mode_enabled())
+        _core._set_grad_enabled(not self.mode)
+        _core._set_inference_mode(self.mode)
+        return self
+
+    def __exit__(self, *exc):
+        _core._set_grad_enabled(self._prev[0])
+        _core._set_inference_mode(self._prev[1])
+        return False
+
+    def __call__(self, func):
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    def clone(self):
+        """A new context manager with the same mode."""
+        return self.__class__(self.mode)

@@ -29,7 +29,8 @@ pub(super) fn binary(
     py: Python<'_>,
     other: &Obj<'_>,
     reflected: bool,
-    f: fn(&Var, &Var) -> Result<Var>,
+    // Generic (a function item, not a pointer) so that the profiler can name the op.
+    f: impl Fn(&Var, &Var) -> Result<Var> + Copy + Send + Sync,
 ) -> Returned {
     let Some(o) = me.operand(other)? else {
         return Ok(py.NotImplemented());

@@ -866,4 +866,11 @@ impl PyTensor {
     fn __itruediv__(slf: &Bound<'_, Self>, other: &Obj<'_>) -> PyResult<()> {
         arith::in_place(slf, other, None, ops::div_).map(drop)
     }
+
+    // ----- autograd extras (inference mode) ---------------------------------------------
+
+    /// True for a tensor made inside ``inference_mode`` (or a view of one).
+    fn is_inference(&self) -> bool {
+        self.var.tensor().storage().is_inference()
+    }
 }
