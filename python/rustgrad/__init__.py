@@ -488,7 +488,6 @@ __all__ += ["Size", "from_dlpack"]  # (not `random`: `import *` keeps the stdlib
 from rustgrad import backends as backends  # torch.backends (a re-export)
 
 # ----- autograd extras: inference mode, torch.func ------------------------------------------
-
 from rustgrad import func, profiler
 from rustgrad._core import is_inference_mode_enabled
 from rustgrad.autograd.grad_mode import inference_mode

@@ -147,6 +147,7 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore what :meth:`state_dict` returned."""
         self.__dict__.update(state_dict)
 
     def get_last_lr(self):
@@ -234,6 +235,7 @@ class _LambdaState:
     callable objects are saved by their ``__dict__``."""
 
     def state_dict(self):
+        """Every attribute but the optimizer, the inner schedulers' state dicts included."""
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [
             None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
@@ -242,6 +244,7 @@ class _LambdaState:
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore what :meth:`state_dict` returned."""
         state_dict = dict(state_dict)
         saved = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
@@ -259,6 +262,7 @@ class LambdaLR(_LambdaState, LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
 
@@ -272,6 +276,7 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
         if self._is_initial:
             return _lrs(self.optimizer)
@@ -290,6 +295,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _lrs(self.optimizer)
@@ -309,6 +315,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
         if self.last_epoch not in self.milestones:
             return _lrs(self.optimizer)
@@ -330,6 +337,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
         if self.last_epoch == 0:
             return self._scaled(self.factor)
@@ -362,6 +370,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
         if self.last_epoch == 0:
             return self._scaled(self.start_factor)
@@ -388,6 +397,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
         if self._is_initial:
             return _lrs(self.optimizer)
@@ -406,6 +416,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
         if self._is_initial or self.last_epoch > self.total_iters:
             return _lrs(self.optimizer)
@@ -427,6 +438,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
         t, period, low = self.last_epoch, self.T_max, self.eta_min
         groups = self.optimizer.param_groups
@@ -474,6 +486,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
         low = self.eta_min
         return [
@@ -620,6 +633,7 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self):
+        """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
         step = self.last_epoch
         if step > self.total_steps:
@@ -704,6 +718,7 @@ class SequentialLR(LRScheduler):
             scheduler.last_epoch -= 1
 
     def step(self):
+        """Step every scheduler (chained) or the current one (sequential)."""
         self.last_epoch += 1
         index = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[index]
@@ -714,11 +729,13 @@ class SequentialLR(LRScheduler):
         self._last_lr = scheduler.get_last_lr()
 
     def state_dict(self):
+        """Every attribute but the optimizer, the inner schedulers' state dicts included."""
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore what :meth:`state_dict` returned."""
         state_dict = dict(state_dict)
         inner = state_dict.pop("_schedulers")
         self.__dict__.update(state_dict)
@@ -742,16 +759,19 @@ class ChainedScheduler(LRScheduler):
         self._last_lr = _lrs(schedulers[-1].optimizer)
 
     def step(self):
+        """Step every scheduler (chained) or the current one (sequential)."""
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = _lrs(self._schedulers[-1].optimizer)
 
     def state_dict(self):
+        """Every attribute but the optimizer, the inner schedulers' state dicts included."""
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore what :meth:`state_dict` returned."""
         SequentialLR.load_state_dict(self, state_dict)
 
 
@@ -807,6 +827,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self):
+        """Whether the scheduler is waiting out its ``cooldown`` after a reduction."""
         return self.cooldown_counter > 0
 
     def is_better(self, a, best):

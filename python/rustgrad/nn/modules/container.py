@@ -172,12 +172,15 @@ class ModuleDict(Module):
         return module
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def items(self):
+        """``(key, value)`` pairs, in insertion order."""
         return self._modules.items()
 
     def values(self):
+        """The values, in insertion order."""
         return self._modules.values()
 
     def update(self, modules):
@@ -230,6 +233,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
+        """One line per entry, as PyTorch prints them."""
         return "\n".join(_describe(i, p, False) for i, p in enumerate(self))
 
 
@@ -264,23 +268,29 @@ class ParameterDict(Module):
         return key in self._keys
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._keys.keys()
 
     def items(self):
+        """``(key, value)`` pairs, in insertion order."""
         return ((k, self[k]) for k in self._keys)
 
     def values(self):
+        """The values, in insertion order."""
         return (self[k] for k in self._keys)
 
     def get(self, key, default=None):
+        """The parameter under ``key``, or ``default``."""
         return getattr(self, key) if key in self._keys else default
 
     def pop(self, key):
+        """Remove ``key`` and return its parameter."""
         value = self[key]
         del self[key]
         return value
 
     def clear(self):
+        """Remove every entry."""
         for key in list(self._keys):
             del self[key]
 
@@ -291,6 +301,7 @@ class ParameterDict(Module):
             self[key] = value
 
     def extra_repr(self):
+        """One line per entry, as PyTorch prints them."""
         return "\n".join(_describe(k, p, True) for k, p in self.items())
 
 

@@ -92,6 +92,7 @@ class L1Loss(_Loss):
     """Mean absolute error; see :func:`rustgrad.nn.functional.l1_loss`."""
 
     def forward(self, input, target):
+        """The loss of ``input`` against ``target``: shape ``()``, or ``input``'s shape with ``reduction="none"``."""
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
@@ -103,6 +104,7 @@ class SmoothL1Loss(_Loss):
         self.beta = beta
 
     def forward(self, input, target):
+        """The loss of ``input`` against ``target``: shape ``()``, or ``input``'s shape with ``reduction="none"``."""
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
@@ -115,6 +117,7 @@ class HuberLoss(_Loss):
         self.delta = delta
 
     def forward(self, input, target):
+        """The loss of ``input`` against ``target``: shape ``()``, or ``input``'s shape with ``reduction="none"``."""
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
@@ -127,6 +130,7 @@ class BCELoss(_Loss):
         self.register_buffer("weight", weight)
 
     def forward(self, input, target):
+        """The loss of ``input`` against ``target``: shape ``()``, or ``input``'s shape with ``reduction="none"``."""
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
@@ -142,6 +146,7 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
+        """The loss of ``input`` against ``target``: shape ``()``, or ``input``'s shape with ``reduction="none"``."""
         return F.binary_cross_entropy_with_logits(
             input, target, self.weight, pos_weight=self.pos_weight, reduction=self.reduction
         )
@@ -161,6 +166,7 @@ class KLDivLoss(_Loss):
         self.log_target = log_target
 
     def forward(self, input, target):
+        """The loss of ``input`` against ``target``: shape ``()``, or ``input``'s shape with ``reduction="none"``."""
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
@@ -173,6 +179,7 @@ class CosineEmbeddingLoss(_Loss):
         self.margin = margin
 
     def forward(self, input1, input2, target):
+        """The loss of the pair ``input1``, ``input2`` against ``target`` (1 or -1): shape ``()``, or per sample with ``reduction="none"``."""
         return F.cosine_embedding_loss(
             input1, input2, target, margin=self.margin, reduction=self.reduction
         )
@@ -187,6 +194,7 @@ class MarginRankingLoss(_Loss):
         self.margin = margin
 
     def forward(self, input1, input2, target):
+        """The loss of the pair ``input1``, ``input2`` against ``target`` (1 or -1): shape ``()``, or per sample with ``reduction="none"``."""
         return F.margin_ranking_loss(
             input1, input2, target, margin=self.margin, reduction=self.reduction
         )
