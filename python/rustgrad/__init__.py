@@ -371,6 +371,68 @@ def numel(input: Tensor) -> int:
 
 
 __version__ = "0.1.0"
+# ----- reductions, scans, sorting, linear algebra, indexing, shape ops (issue 11, point 2) ---
+# Written in ``_ops.py`` (composites of the core's differentiable ops); imported here as the
+# functional forms, and bound there as ``Tensor`` methods.
+from rustgrad import _ops as _ops_module  # noqa: E402
+from rustgrad._ops import (  # noqa: E402
+    addmm,
+    allclose,
+    amax,
+    amin,
+    any,
+    all,
+    argsort,
+    baddbmm,
+    bmm,
+    chunk,
+    cumprod,
+    cumsum,
+    diag,
+    diagonal,
+    dot,
+    einsum,
+    equal,
+    flip,
+    gather,
+    index_add,
+    index_select,
+    is_tensor,
+    isclose,
+    kthvalue,
+    logsumexp,
+    masked_fill,
+    masked_select,
+    median,
+    moveaxis,
+    movedim,
+    mv,
+    narrow,
+    nonzero,
+    norm,
+    outer,
+    prod,
+    repeat_interleave,
+    roll,
+    scatter,
+    scatter_add,
+    sort,
+    split,
+    std,
+    swapaxes,
+    swapdims,
+    tile,
+    topk,
+    trace,
+    tril,
+    triu,
+    unbind,
+    unique,
+    var,
+)
+
+_ops_module._bind()
+
 __all__ = [
     "Tensor",
     "arange",

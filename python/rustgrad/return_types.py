@@ -4,3 +4,9 @@ from collections import namedtuple
 
 max = namedtuple("max", ["values", "indices"])  # PyTorch's names (shadow the builtins)
 min = namedtuple("min", ["values", "indices"])
+
+# sorting and order statistics (issue 11)
+sort = namedtuple("sort", ["values", "indices"])
+topk = namedtuple("topk", ["values", "indices"])
+kthvalue = namedtuple("kthvalue", ["values", "indices"])
+median = namedtuple("median", ["values", "indices"])
