@@ -113,6 +113,15 @@ def _to_end(x: Tensor, dims: list[int]) -> Tensor:
     return moved.reshape(*lead, -1)
 
 
+def _ones_like(x: Tensor) -> Tensor:
+    return _core.full((), 1, dtype=x.dtype, device=x.device)
+
+
+def _zero_of(x: Tensor) -> Tensor:
+    """Zeros of ``x``'s shape whose gradient to ``x`` is 0 (not NaN where x is inf/NaN)."""
+    return _core.where(_core.zeros((), dtype=_bool, device=x.device), x, _zeros((), x))
+
+
 def _zeros(shape, like: Tensor, dtype=None) -> Tensor:
     return _core.zeros(tuple(shape), dtype=dtype or like.dtype, device=like.device)
 
@@ -152,11 +161,11 @@ def _check_index(name: str, x: Tensor, dim: int, index: Tensor, src: Tensor | No
             )
     idx = _host(index).astype(_np.int64)
     size = xsh[dim]
-    bad = (idx < -size) | (idx >= size)
+    bad = (idx < 0) | (idx >= size)  # (no wrapping of negative indices, as PyTorch)
     if bad.any():
         v = int(idx[bad].flat[0])
         raise RuntimeError(f"index {v} is out of bounds for dimension {dim} with size {size}")
-    return _np.where(idx < 0, idx + size, idx)
+    return idx
 
 
 def _add_at(n: int, positions: _np.ndarray, values: Tensor) -> Tensor:
@@ -277,9 +286,14 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=Non
     n = 1
     for d in dims:
         n *= input.shape[d]
-    centred = input - input.mean(tuple(dims), keepdim=True) if dims else input - input
-    sq = (centred * centred).sum(tuple(dims), keepdim=keepdim) if dims else centred * centred
     denom = _builtins.max(n - c, 0)
+    mean = input.mean(tuple(dims), keepdim=True) if dims else input
+    if not denom:
+        # no degrees of freedom: inf/NaN, with PyTorch's gradient 2 (x - mean) / 0 (the
+        # mean's own term, 0 elsewhere, would make it NaN here)
+        mean = mean.detach()
+    centred = input - mean
+    sq = (centred * centred).sum(tuple(dims), keepdim=keepdim) if dims else centred * centred
     return sq / denom if denom else sq / 0.0
 
 
@@ -288,8 +302,10 @@ def std(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=Non
     """Standard deviation: ``var(...).sqrt()`` (same arguments)."""
     if isinstance(dim, _builtins.bool):
         unbiased, dim = dim, None
-    return var(input, dim, unbiased, keepdim, correction=correction, axis=axis,
-               keepdims=keepdims).sqrt()
+    v = var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    # PyTorch's gradient is 0 where the deviation is 0 (not sqrt's infinite slope)
+    zero = v == 0
+    return _core.where(zero, v * 0, _core.where(zero, _ones_like(v), v).sqrt())
 
 
 def amax(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
@@ -308,13 +324,16 @@ def _extreme(x, dim, keepdim, axis, keepdims, largest):
     dim, keepdim = _axis(dim, axis, keepdim, keepdims)
     dims = _dims(dim if dim != () else None, x.ndim)
     name = "amax" if largest else "amin"
+    if x.numel() == 0 and (dim is None or dim == ()) and x.ndim:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument."
+        )
     for d in dims:
         if x.shape[d] == 0:
             raise IndexError(
                 f"{name}(): Expected reduction dim {d} to have non-zero size."
             )
-    if x.numel() == 0 and not dims and x.ndim:
-        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
     merged = _to_end(x.detach(), dims)
     shape = [1 if d in dims else s for d, s in enumerate(x.shape)]
     r = merged.max(-1) if largest else merged.min(-1)
@@ -393,7 +412,7 @@ def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     if p == -_math.inf:
         return amin(a, tuple(dims), keepdim) if dims else a
     if p == 0:
-        return red((x != 0).to(x.dtype))
+        return red((x != 0).to(x.dtype) + _zero_of(x))
     if p == 1:
         return red(a)
     if p == 2:
@@ -406,7 +425,7 @@ def median(input: Tensor, dim=None, keepdim=False):
     indices)`` along it; NaN propagates."""
     if dim is None:
         if input.numel() == 0:
-            return _core.full((), _math.nan, dtype=input.dtype, device=input.device)
+            return input.sum() * _math.nan
         return kthvalue(input.reshape(-1), (input.numel() + 1) // 2, 0, _nan_first=True).values
     r = kthvalue(input, (_builtins.max(input.shape[_wrap(dim, input.ndim)] if input.ndim else 1,
                                        1) + 1) // 2, dim, keepdim, _nan_first=True)
@@ -563,7 +582,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
                            else f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
     prod_ = _scaled(mat1.mm(mat2), alpha)
     if beta == 0:
-        return prod_ + input.expand(*prod_.shape) * 0 if False else prod_ * 1
+        return prod_ + _zero_of(input)  # input ignored (NaN too), its gradient 0
     return _scaled(input, beta) + prod_
 
 
@@ -571,7 +590,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
     """``beta * input + alpha * bmm(batch1, batch2)``."""
     prod_ = _scaled(bmm(batch1, batch2), alpha)
     if beta == 0:
-        return prod_ * 1
+        return prod_ + _zero_of(input)
     return _scaled(input, beta) + prod_
 
 
@@ -754,6 +773,11 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if input.ndim == 0:
+        if index.numel() != 1:
+            raise IndexError(
+                f"index_select(): Index to scalar can have only 1 value, got {index.numel()} "
+                "value(s)"
+            )
         return gather(input, 0, index.reshape(-1)).reshape(())
     size = input.shape[d]
     i = _host(index).reshape(-1)
@@ -980,7 +1004,7 @@ def split(tensor: Tensor, split_size_or_sections, dim=0):
             raise RuntimeError(
                 f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
             )
-        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
+        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s and n else [0]
     else:
         sizes = list(split_size_or_sections)
         if _builtins.sum(sizes) != n:
@@ -1090,7 +1114,7 @@ def diagonal(input: Tensor, offset=0, dim1=0, dim2=1) -> Tensor:
     ii = _long(_np.arange(length) + i0, "cpu")
     jj = _long(_np.arange(length) + j0, "cpu")
     if length == 0:
-        return x[..., 0:0, 0].reshape(*x.shape[:-2], 0) if r else x.reshape(*x.shape[:-2], 0)
+        return x[..., :0, :].sum(-1)  # shape (..., 0), still in the graph
     lead = (slice(None),) * (x.ndim - 2)
     return x[lead + (ii, jj)]
 
@@ -1174,16 +1198,16 @@ _METHODS = [
 
 # In place: the out-of-place result written into ``self`` (``copy_`` records the history).
 _INPLACE = ["cumsum", "cumprod", "scatter", "scatter_add", "index_add", "masked_fill", "tril",
-            "triu", "swapaxes", "swapdims"]
+            "triu"]
 
 
 def _inplace(name):
     f = globals()[name]
 
     def method(self, *args, **kwargs):
+        if name in ("cumsum", "cumprod") and self.dtype == _bool:
+            raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
         result = f(self, *args, **kwargs)
-        if name in ("swapaxes", "swapdims"):
-            raise NotImplementedError(f"rustgrad: Tensor.{name}_ (an in-place view change)")
         if result.dtype != self.dtype:
             raise RuntimeError(
                 f"result type {result.dtype} can't be cast to the desired output type "
@@ -1202,8 +1226,7 @@ def _bind():
     for name in _METHODS:
         f = globals()[name]
         setattr(Tensor, name, f)
-    for name in ("cumsum", "cumprod", "scatter", "scatter_add", "index_add", "masked_fill",
-                 "tril", "triu"):
+    for name in _INPLACE:
         setattr(Tensor, name + "_", _inplace(name))
     for name in ("sum", "mean", "max", "min", "argmax", "argmin"):
         setattr(Tensor, name, _numpy_keywords(getattr(Tensor, name)))
