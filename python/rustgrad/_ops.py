@@ -334,6 +334,8 @@ def _extreme(x, dim, keepdim, axis, keepdims, largest):
             raise IndexError(
                 f"{name}(): Expected reduction dim {d} to have non-zero size."
             )
+    if x.numel() == 0:  # (an empty result)
+        return _keep(x.sum(tuple(dims), keepdim=True).to(x.dtype), dims, keepdim)
     merged = _to_end(x.detach(), dims)
     shape = [1 if d in dims else s for d, s in enumerate(x.shape)]
     r = merged.max(-1) if largest else merged.min(-1)
@@ -1114,7 +1116,7 @@ def diagonal(input: Tensor, offset=0, dim1=0, dim2=1) -> Tensor:
     ii = _long(_np.arange(length) + i0, "cpu")
     jj = _long(_np.arange(length) + j0, "cpu")
     if length == 0:
-        return x[..., :0, :].sum(-1)  # shape (..., 0), still in the graph
+        return x[..., :0, :].reshape(*x.shape[:-2], 0)  # still in the graph
     lead = (slice(None),) * (x.ndim - 2)
     return x[lead + (ii, jj)]
 
@@ -1205,14 +1207,9 @@ def _inplace(name):
     f = globals()[name]
 
     def method(self, *args, **kwargs):
-        if name in ("cumsum", "cumprod") and self.dtype == _bool:
-            raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
         result = f(self, *args, **kwargs)
-        if result.dtype != self.dtype:
-            raise RuntimeError(
-                f"result type {result.dtype} can't be cast to the desired output type "
-                f"{self.dtype}"
-            )
+        if name in ("cumsum", "cumprod") and self.dtype == _bool and self.numel() > 1:
+            raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
         return self.copy_(result)
 
     method.__name__ = name + "_"
