@@ -19,16 +19,13 @@ ops they are made of, e.g. ``gather`` records ``IndexBackward0``, not ``GatherBa
 from __future__ import annotations
 
 import builtins as _builtins
+import inspect as _inspect
 import math as _math
-import typing as _typing
 
 import numpy as _np
 
 from rustgrad import _core
 from rustgrad._core import Tensor
-
-if _typing.TYPE_CHECKING:
-    from collections.abc import Sequence
 
 __all__: list[str] = []  # re-exported by ``rustgrad`` explicitly
 
@@ -208,8 +205,9 @@ def _pairwise(x: Tensor, combine, identity) -> Tensor:
     while x.shape[-1] > 1:
         n = x.shape[-1]
         if n % 2:
-            x = _core.cat([x, _core.full((*x.shape[:-1], 1), identity, dtype=x.dtype,
-                                         device=x.device)], -1)
+            x = _core.cat(
+                [x, _core.full((*x.shape[:-1], 1), identity, dtype=x.dtype, device=x.device)], -1
+            )
         x = combine(x[..., 0::2], x[..., 1::2])
     return x
 
@@ -270,8 +268,16 @@ def _correction(name, unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
-def var(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-        keepdims=None) -> Tensor:
+def var(
+    input: Tensor,
+    dim=None,
+    unbiased=None,
+    keepdim=False,
+    *,
+    correction=None,
+    axis=None,
+    keepdims=None,
+) -> Tensor:
     """Variance over ``dim`` (all if None) with Bessel's ``correction`` (default 1;
     ``unbiased=False`` is 0); NaN where ``n - correction <= 0``, as PyTorch."""
     if isinstance(dim, _builtins.bool):  # var(True): the old unbiased positional
@@ -279,9 +285,7 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=Non
     dim, keepdim = _axis(dim, axis, keepdim, keepdims)
     c = _correction("var", unbiased, correction)
     if not input.is_floating_point():
-        raise RuntimeError(
-            "std and var only support floating point and complex dtypes"
-        )
+        raise RuntimeError("std and var only support floating point and complex dtypes")
     dims = _dims(dim, input.ndim)
     n = 1
     for d in dims:
@@ -297,8 +301,16 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=Non
     return sq / denom if denom else sq / 0.0
 
 
-def std(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-        keepdims=None) -> Tensor:
+def std(
+    input: Tensor,
+    dim=None,
+    unbiased=None,
+    keepdim=False,
+    *,
+    correction=None,
+    axis=None,
+    keepdims=None,
+) -> Tensor:
     """Standard deviation: ``var(...).sqrt()`` (same arguments)."""
     if isinstance(dim, _builtins.bool):
         unbiased, dim = dim, None
@@ -331,9 +343,7 @@ def _extreme(x, dim, keepdim, axis, keepdims, largest):
         )
     for d in dims:
         if x.shape[d] == 0:
-            raise IndexError(
-                f"{name}(): Expected reduction dim {d} to have non-zero size."
-            )
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if x.numel() == 0:  # (an empty result)
         return _keep(x.sum(tuple(dims), keepdim=True).to(x.dtype), dims, keepdim)
     merged = _to_end(x.detach(), dims)
@@ -428,9 +438,9 @@ def median(input: Tensor, dim=None, keepdim=False):
     if dim is None:
         if input.numel() == 0:
             return input.sum() * _math.nan
-        return kthvalue(input.reshape(-1), (input.numel() + 1) // 2, 0, _nan_first=True).values
-    r = kthvalue(input, (_builtins.max(input.shape[_wrap(dim, input.ndim)] if input.ndim else 1,
-                                       1) + 1) // 2, dim, keepdim, _nan_first=True)
+        return _kth(input.reshape(-1), (input.numel() + 1) // 2, 0, False, True).values
+    n = input.shape[_wrap(dim, input.ndim)] if input.ndim else 1
+    r = _kth(input, (_builtins.max(n, 1) + 1) // 2, dim, keepdim, True)
     return _named("median")(r.values, r.indices)
 
 
@@ -444,8 +454,9 @@ def _order(a: _np.ndarray, axis: int, descending: bool) -> _np.ndarray:
         key = _np.where(_np.isnan(a), -_np.inf, -a)
         nan_last = ~_np.isnan(a)
         return _np.lexsort((key, nan_last), axis=axis) if a.ndim else _np.zeros((), _np.int64)
-    return _np.argsort(-a.astype(_np.int64) if a.dtype != _np.int64 else ~a, axis=axis,
-                       kind="stable")
+    return _np.argsort(
+        -a.astype(_np.int64) if a.dtype != _np.int64 else ~a, axis=axis, kind="stable"
+    )
 
 
 def _gather_sorted(x: Tensor, dim: int, order: _np.ndarray):
@@ -459,8 +470,10 @@ def sort(input: Tensor, dim=-1, descending=False, *, stable=False):
         dim = -1
     d = _wrap(dim, input.ndim)
     if input.ndim == 0:
-        return _named("sort")(input * 1 if input.is_floating_point() else input.clone(),
-                              _long(0, input.device).reshape(()))
+        return _named("sort")(
+            input * 1 if input.is_floating_point() else input.clone(),
+            _long(0, input.device).reshape(()),
+        )
     order = _order(_host(input), d, descending)
     values, idx = _gather_sorted(input, d, order)
     return _named("sort")(values, idx)
@@ -479,24 +492,32 @@ def topk(input: Tensor, k: int, dim=-1, largest=True, sorted=True):
     d = _wrap(dim, input.ndim)
     size = input.shape[d] if input.ndim else 1
     if not 0 <= k <= size:
-        raise RuntimeError(f"selected index k out of range")
+        raise RuntimeError("selected index k out of range")
     if input.ndim == 0:
-        return _named("topk")(input * 1 if input.is_floating_point() else input.clone(),
-                              _long(0, input.device).reshape(()))
+        return _named("topk")(
+            input * 1 if input.is_floating_point() else input.clone(),
+            _long(0, input.device).reshape(()),
+        )
     order = _np.take(_order(_host(input), d, largest), _np.arange(k), axis=d)
     values, idx = _gather_sorted(input, d, order)
     return _named("topk")(values, idx)
 
 
-def kthvalue(input: Tensor, k: int, dim=-1, keepdim=False, *, _nan_first=False):
+def kthvalue(input: Tensor, k: int, dim=-1, keepdim=False):
     """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
+    return _kth(input, k, dim, keepdim, False)
+
+
+def _kth(input: Tensor, k: int, dim, keepdim, _nan_first):
     d = _wrap(dim, input.ndim)
     size = input.shape[d] if input.ndim else 1
     if not 1 <= k <= size:
         raise IndexError(f"kthvalue(): selected number k out of range for dimension {d}")
     if input.ndim == 0:
-        return _named("kthvalue")(input * 1 if input.is_floating_point() else input.clone(),
-                                  _long(0, input.device).reshape(()))
+        return _named("kthvalue")(
+            input * 1 if input.is_floating_point() else input.clone(),
+            _long(0, input.device).reshape(()),
+        )
     a = _host(input)
     order = _order(a, d, False)
     pick = _np.take(order, [k - 1], axis=d)
@@ -548,9 +569,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix (n, m) times vector (m,): shape (n,)."""
     if input.ndim != 2 or vec.ndim != 1:
-        raise RuntimeError(
-            f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}"
-        )
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(
             f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x"
@@ -580,8 +599,11 @@ def _scaled(t: Tensor, s):
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcast; beta=0 ignores it)."""
     if mat1.ndim != 2 or mat2.ndim != 2:
-        raise RuntimeError(f"mat1 must be a matrix, got {mat1.ndim}-D tensor" if mat1.ndim != 2
-                           else f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
+        raise RuntimeError(
+            f"mat1 must be a matrix, got {mat1.ndim}-D tensor"
+            if mat1.ndim != 2
+            else f"mat2 must be a matrix, got {mat2.ndim}-D tensor"
+        )
     prod_ = _scaled(mat1.mm(mat2), alpha)
     if beta == 0:
         return prod_ + _zero_of(input)  # input ignored (NaN too), its gradient 0
@@ -612,9 +634,11 @@ def einsum(equation: str, *operands) -> Tensor:
     lhs, arrow, out = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
-        raise ValueError("einsum(): more operands were provided than specified in the equation"
-                         if len(operands) > len(terms) else
-                         "einsum(): fewer operands were provided than specified in the equation")
+        raise ValueError(
+            "einsum(): more operands were provided than specified in the equation"
+            if len(operands) > len(terms)
+            else "einsum(): fewer operands were provided than specified in the equation"
+        )
     # ``...``: the broadcast dims, named by letters no term uses.
     spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
     nell = 0
@@ -626,7 +650,7 @@ def einsum(equation: str, *operands) -> Tensor:
     for t, x in zip(terms, operands):
         if "..." in t:
             k = x.ndim - (len(t) - 3)
-            t = t.replace("...", ell[nell - k:])
+            t = t.replace("...", ell[nell - k :])
         if len(t) != x.ndim:
             raise RuntimeError(
                 f"einsum(): the number of subscripts in the equation ({len(t)}) does not match "
@@ -638,8 +662,9 @@ def einsum(equation: str, *operands) -> Tensor:
         out = out.replace("...", ell)
     else:
         letters = "".join(fixed)
-        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and
-                                   c not in ell))
+        out = ell + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell)
+        )
     sizes: dict = {}
     ops = []
     for t, x in zip(fixed, operands):
@@ -652,7 +677,7 @@ def einsum(equation: str, *operands) -> Tensor:
         for c, s in zip(t, x.shape):
             if sizes.get(c, 1) != s and s != 1 and sizes.get(c, 1) != 1:
                 raise RuntimeError(
-                    f"einsum(): operands do not broadcast with remapped shapes (original->remapped)"
+                    "einsum(): operands do not broadcast with remapped shapes (original->remapped)"
                 )
             sizes[c] = s if s != 1 else sizes.get(c, 1)
         ops.append((t, x))
@@ -679,11 +704,15 @@ def einsum(equation: str, *operands) -> Tensor:
             return x.expand(*[sizes[c] for c in order]) if order else x
 
         a2 = arrange(ta, a, batch + left + contr).reshape(
-            *[sizes[c] for c in batch], _prod([sizes[c] for c in left]),
-            _prod([sizes[c] for c in contr]))
+            *[sizes[c] for c in batch],
+            _prod([sizes[c] for c in left]),
+            _prod([sizes[c] for c in contr]),
+        )
         b2 = arrange(tb, b, batch + contr + right).reshape(
-            *[sizes[c] for c in batch], _prod([sizes[c] for c in contr]),
-            _prod([sizes[c] for c in right]))
+            *[sizes[c] for c in batch],
+            _prod([sizes[c] for c in contr]),
+            _prod([sizes[c] for c in right]),
+        )
         r = a2.matmul(b2).reshape(*[sizes[c] for c in batch + left + right])
         ops = [("".join(batch + left + right), r)] + ops[2:]
     t, x = ops[0]
@@ -726,11 +755,12 @@ def _scatter_src(name, x, d, index, src, value):
         vals = _core.full((pos.size,), value, dtype=x.dtype, device=x.device)
     else:
         if src.dtype != x.dtype:
-            raise RuntimeError(
-                f"{name}(): Expected self.dtype to be equal to src.dtype"
-            )
-        spos = _flat_positions(tuple(src.shape) or (1,), d, _np.indices(idx.shape)[d]
-                               if idx.ndim else _np.zeros(1, _np.int64))
+            raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+        spos = _flat_positions(
+            tuple(src.shape) or (1,),
+            d,
+            _np.indices(idx.shape)[d] if idx.ndim else _np.zeros(1, _np.int64),
+        )
         vals = src.reshape(-1)[_long(spos, "cpu")] if pos.size else src.reshape(-1)[:0]
     return pos, vals
 
@@ -753,8 +783,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
     if reduce is not None:
         raise RuntimeError("reduce argument must be either add or multiply.")
     out = input.reshape(-1).clone()
-    if pos.size:
-        out[_long(pos, "cpu")] = vals
+    out[_long(pos, "cpu")] = vals
     return out.reshape(*input.shape)
 
 
@@ -769,9 +798,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The slices of ``input`` at ``index`` (1-D int64) along ``dim``."""
     d = _wrap(dim, input.ndim)
     if not isinstance(index, Tensor) or index.dtype != _int64:
-        raise RuntimeError(
-            "index_select(): Expected dtype int32 or int64 for index"
-        )
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if input.ndim == 0:
@@ -784,7 +811,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     size = input.shape[d]
     i = _host(index).reshape(-1)
     if ((i < 0) | (i >= size)).any():
-        raise IndexError(f"index out of range in self")
+        raise IndexError("index out of range in self")
     return input[(slice(None),) * d + (index.reshape(-1),)]
 
 
@@ -835,18 +862,14 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
         v = _core.full((), value, dtype=input.dtype, device=input.device)
     out = _core.where(mask, v, input)
     if list(out.shape) != list(input.shape):
-        raise RuntimeError(
-            f"The size of the mask must match the size of the tensor it fills"
-        )
+        raise RuntimeError("The size of the mask must match the size of the tensor it fills")
     return out
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The elements of ``input`` where ``mask`` (bool; both broadcast) is True, 1-D."""
     if not isinstance(mask, Tensor) or mask.dtype != _bool:
-        raise RuntimeError(
-            "masked_select: expected BoolTensor for mask"
-        )
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
     shape = _np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     x = input.expand(*shape) if tuple(input.shape) != shape else input
     m = mask.expand(*shape) if tuple(mask.shape) != shape else mask
@@ -1056,9 +1079,7 @@ def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
     if start < 0:
         start += n
     if length < 0 or start + length > n:
-        raise RuntimeError(
-            f"start ({start}) + length ({length}) exceeds dimension size ({n})."
-        )
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return input[(slice(None),) * d + (slice(start, start + length),)]
 
 
@@ -1127,21 +1148,20 @@ def diag(input: Tensor, diagonal=0) -> Tensor:
     if input.ndim == 2:
         return globals()["diagonal"](input, diagonal)
     if input.ndim != 1:
-        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " f"{input.ndim}D")
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
     n = input.shape[0]
     m = n + abs(diagonal)
     i0, j0 = (0, diagonal) if diagonal >= 0 else (-diagonal, 0)
     pos = (_np.arange(n) + i0) * m + _np.arange(n) + j0
     out = _zeros((m * m,), input)
-    if n:
-        out[_long(pos, "cpu")] = input
+    out[_long(pos, "cpu")] = input
     return out.reshape(m, m)
 
 
 def trace(input: Tensor) -> Tensor:
     """The sum of the main diagonal of a 2-D tensor (integers give int64)."""
     if input.ndim != 2:
-        raise RuntimeError("trace: expected a matrix, but got tensor with dim " f"{input.ndim}")
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     return diagonal(input).sum()
 
 
@@ -1152,9 +1172,7 @@ def isclose(input: Tensor, other: Tensor, rtol=1e-05, atol=1e-08, equal_nan=Fals
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close;
     NaNs only with ``equal_nan``): a bool tensor."""
     if input.dtype != other.dtype:
-        raise RuntimeError(
-            f"{input.dtype} did not match {other.dtype}".replace("rustgrad.", "")
-        )
+        raise RuntimeError(f"{input.dtype} did not match {other.dtype}".replace("rustgrad.", ""))
     eq = input == other
     if not input.is_floating_point():
         if input.dtype == _bool:
@@ -1166,7 +1184,7 @@ def isclose(input: Tensor, other: Tensor, rtol=1e-05, atol=1e-08, equal_nan=Fals
     close = ((a - b).abs() <= atol + rtol * b.abs()) & finite
     out = eq | close
     if equal_nan:
-        out = out | ((a != a) & (b != b))
+        out = out | (a.ne(a) & b.ne(b))  # (NaN: the value unequal to itself)
     return out
 
 
@@ -1190,17 +1208,73 @@ def is_tensor(obj) -> bool:
 # ----- methods --------------------------------------------------------------------------------
 
 _METHODS = [
-    "prod", "cumsum", "cumprod", "std", "var", "norm", "logsumexp", "any", "all", "amax",
-    "amin", "median", "sort", "argsort", "topk", "kthvalue", "unique", "mv", "bmm", "addmm",
-    "baddbmm", "outer", "gather", "scatter", "scatter_add", "index_select", "index_add",
-    "masked_fill", "masked_select", "nonzero", "tril", "triu", "roll", "flip", "repeat",
-    "repeat_interleave", "tile", "split", "chunk", "unbind", "narrow", "movedim", "moveaxis",
-    "swapaxes", "swapdims", "diag", "diagonal", "trace", "isclose", "allclose", "equal",
+    "prod",
+    "cumsum",
+    "cumprod",
+    "std",
+    "var",
+    "norm",
+    "logsumexp",
+    "any",
+    "all",
+    "amax",
+    "amin",
+    "median",
+    "sort",
+    "argsort",
+    "topk",
+    "kthvalue",
+    "unique",
+    "mv",
+    "bmm",
+    "addmm",
+    "baddbmm",
+    "outer",
+    "gather",
+    "scatter",
+    "scatter_add",
+    "index_select",
+    "index_add",
+    "masked_fill",
+    "masked_select",
+    "nonzero",
+    "tril",
+    "triu",
+    "roll",
+    "flip",
+    "repeat",
+    "repeat_interleave",
+    "tile",
+    "split",
+    "chunk",
+    "unbind",
+    "narrow",
+    "movedim",
+    "moveaxis",
+    "swapaxes",
+    "swapdims",
+    "diag",
+    "diagonal",
+    "trace",
+    "isclose",
+    "allclose",
+    "equal",
 ]
 
 # In place: the out-of-place result written into ``self`` (``copy_`` records the history).
-_INPLACE = ["cumsum", "cumprod", "scatter", "scatter_add", "index_add", "masked_fill", "tril",
-            "triu"]
+_INPLACE = [
+    "cumsum",
+    "cumprod",
+    "scatter",
+    "scatter_add",
+    "index_add",
+    "masked_fill",
+    "tril",
+    "triu",
+]
+
+
+_C_NAME = {_bool: "bool", _int64: "long", _f32: "float", _f64: "double"}
 
 
 def _inplace(name):
@@ -1208,8 +1282,14 @@ def _inplace(name):
 
     def method(self, *args, **kwargs):
         result = f(self, *args, **kwargs)
-        if name in ("cumsum", "cumprod") and self.dtype == _bool and self.numel() > 1:
-            raise NotImplementedError(f'"{name}_out_cpu" not implemented for \'Bool\'')
+        if name in ("cumsum", "cumprod"):
+            if self.dtype == _bool and self.ndim and self.numel():
+                raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+            if kwargs.get("dtype") not in (None, self.dtype):
+                raise RuntimeError(
+                    f"Bad in-place call: input tensor dtype {_C_NAME[self.dtype]} and output "
+                    f"tensor dtype {_C_NAME[kwargs['dtype']]} should match"
+                )
         return self.copy_(result)
 
     method.__name__ = name + "_"
@@ -1221,12 +1301,25 @@ def _bind():
     """Attach the methods to ``Tensor`` (each with its function's doc) and accept NumPy's
     ``axis=``/``keepdims=`` on the older reductions."""
     for name in _METHODS:
-        f = globals()[name]
-        setattr(Tensor, name, f)
+        setattr(Tensor, name, _as_method(globals()[name]))
     for name in _INPLACE:
         setattr(Tensor, name + "_", _inplace(name))
     for name in ("sum", "mean", "max", "min", "argmax", "argmin"):
         setattr(Tensor, name, _numpy_keywords(getattr(Tensor, name)))
+
+
+def _as_method(f):
+    """``f`` (whose first parameter is ``input``) as a method taking ``self``."""
+
+    def method(self, *args, **kwargs):
+        return f(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = f.__name__
+    method.__doc__ = f.__doc__
+    sig = _inspect.signature(f)
+    first, *rest = sig.parameters.values()
+    method.__signature__ = sig.replace(parameters=[first.replace(name="self"), *rest])
+    return method
 
 
 def _numpy_keywords(f):
