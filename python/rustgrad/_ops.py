@@ -48,7 +48,7 @@ def _wrap(dim: int, ndim: int) -> int:
 def _axis(dim, axis, keepdim, keepdims):
     """PyTorch's ``dim``/``keepdim`` or NumPy's ``axis``/``keepdims`` (not both)."""
     if axis is not None:
-        if dim is not None:
+        if dim is not None and dim != ():
             raise TypeError("got both 'dim' and its alias 'axis'")
         dim = axis
     if keepdims is not None:
@@ -262,7 +262,10 @@ def cumprod(input: Tensor, dim: int, *, dtype=None, axis=None) -> Tensor:
 
 def _correction(name, unbiased, correction):
     if unbiased is not None and correction is not None:
-        raise RuntimeError(f"{name}(): cannot specify both unbiased and correction")
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got (correction=int, "
+            "unbiased=bool, )"
+        )
     if correction is not None:
         return correction
     return 1 if unbiased is None or unbiased else 0
@@ -512,7 +515,7 @@ def _kth(input: Tensor, k: int, dim, keepdim, _nan_first):
     d = _wrap(dim, input.ndim)
     size = input.shape[d] if input.ndim else 1
     if not 1 <= k <= size:
-        raise IndexError(f"kthvalue(): selected number k out of range for dimension {d}")
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if input.ndim == 0:
         return _named("kthvalue")(
             input * 1 if input.is_floating_point() else input.clone(),
@@ -803,7 +806,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if input.ndim == 0:
         if index.numel() != 1:
-            raise IndexError(
+            raise RuntimeError(
                 f"index_select(): Index to scalar can have only 1 value, got {index.numel()} "
                 "value(s)"
             )
