@@ -79,7 +79,7 @@ EXPANDED_WRITE = xfail(
     samples=lambda s: s.args[0].layout == "expanded",
 )
 CUMPROD_INPLACE = skip(
-    ("inplace",),
+    ("inplace", "device_inplace"),
     "PyTorch's cumprod_ cannot backpropagate (it saved the input it overwrites); the values "
     "are checked for int64 and bool",
     dtypes=FLOATS,
@@ -616,12 +616,12 @@ def _as_tensor(name, owner="rustgrad"):
     if owner == "rustgrad":
         return Variant(
             f"rustgrad.{name}",
-            lambda mod, *a, **k: mod.tensor(getattr(mod, name)(*a, **k)),
+            lambda mod, *a, **k: mod.tensor(getattr(mod, name)(*a, **k)).to(a[0].device),
             (f"rustgrad.{name}",),
         )
     return Variant(
         f"x.{name}",
-        lambda mod, x, *a, **k: mod.tensor(getattr(x, name)(*a, **k)),
+        lambda mod, x, *a, **k: mod.tensor(getattr(x, name)(*a, **k)).to(x.device),
         (f"Tensor.{name}",),
     )
 
