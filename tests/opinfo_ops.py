@@ -487,8 +487,11 @@ def roll_samples(g):
 
 
 def flip_samples(g):
-    yield from per_layout((1, (0,), {}), (2, (0, 1), {}), (0, ((),), {}))(g)
+    # (dims as a tuple: PyTorch's functional form takes no int; the method's varargs are
+    # checked in test_ops_issue11.py)
+    yield from per_layout((1, ((0,),), {}), (2, ((0, 1),), {}), (0, ((),), {}))(g)
     yield S(g.t((2, 3, 4)), (-1,))
+    yield S(g.t((2, 3)), dims=[1, 0])
 
 
 def repeat_samples(g):
@@ -497,7 +500,8 @@ def repeat_samples(g):
 
 
 def tile_samples(g):
-    yield from per_layout((0, (2,), {}), (1, ((2, 1, 3),), {}))(g)
+    yield from per_layout((0, ((2,),), {}), (1, ((2, 1, 3),), {}))(g)
+    yield S(g.t((2, 3)), dims=(2, 1))
 
 
 def repeat_interleave_samples(g):

@@ -47,6 +47,8 @@ ERROR_CASES = {
     "sort dim out of range": lambda m: t(m, [1.0, 2.0]).sort(dim=-2),
     "movedim repeated": lambda m: t(m, np.ones((2, 3))).movedim((0, 0), (0, 1)),
     "repeat too few sizes": lambda m: t(m, np.ones((2, 3))).repeat(2),
+    "flip(x, int)": lambda m: m.flip(t(m, [1.0, 2.0]), 0),
+    "tile(x, int)": lambda m: m.tile(t(m, [1.0, 2.0]), 2),
     "tril of 1-d": lambda m: t(m, [1.0, 2.0]).tril(),
     "diagonal same dims": lambda m: t(m, np.ones((2, 3))).diagonal(0, 1, 1),
     "trace of 1-d": lambda m: t(m, [1.0, 2.0]).trace(),
@@ -211,3 +213,18 @@ def test_gradients_as_pytorch(name, fn, v):
 def test_std_of_equal_values_has_pytorchs_zero_gradient():
     (ours, theirs) = _grads(lambda m, x: x.std(1), np.array([[2.0, 2.0], [1.0, 3.0]]), order=1)
     np.testing.assert_array_equal(ours[0], theirs[0])
+
+
+def test_methods_take_dims_as_varargs():
+    v = np.arange(6.0).reshape(2, 3)
+    for call in (
+        lambda x: x.flip(0, 1),
+        lambda x: x.flip((1,)),
+        lambda x: x.flip(dims=[0]),
+        lambda x: x.tile(2, 1),
+        lambda x: x.tile((3,)),
+        lambda x: x.repeat(1, 2),
+        lambda x: x.repeat((2, 1, 1)),
+        lambda x: x.permute(1, 0).movedim(0, 1),
+    ):
+        np.testing.assert_array_equal(call(rg.tensor(v)).numpy(), call(torch.tensor(v)).numpy())

@@ -912,8 +912,8 @@ class Tensor:
         """Elements shifted by ``shifts`` along ``dims`` (cyclically); without dims, the
         flattened tensor is rolled and reshaped back."""
 
-    def flip(self, *dims: Any) -> Tensor:
-        """``input`` reversed along each of ``dims``."""
+    def flip(self, *dims: Any, **kwargs: Any) -> Tensor:
+        """``input`` reversed along each of ``dims`` (a tuple; the method also takes varargs)."""
 
     def repeat(self, *sizes: Any) -> Tensor:
         """``input`` tiled ``sizes[i]`` times along dim ``i`` (``sizes`` may add leading dims)."""
@@ -929,8 +929,9 @@ class Tensor:
         ``repeats`` may be a tensor (one count per element). ``repeat_interleave(counts)``
         alone gives ``arange(len(counts))`` repeated by the counts."""
 
-    def tile(self, *dims: Any) -> Tensor:
-        """``repeat`` with ``dims`` padded with leading ones to ``input.ndim``."""
+    def tile(self, *dims: Any, **kwargs: Any) -> Tensor:
+        """``repeat`` with ``dims`` (a tuple; the method also takes varargs) padded with leading
+        ones to ``input.ndim``."""
 
     def split(self, split_size_or_sections: Any, dim: Any = ...) -> tuple[Tensor, ...]:
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the

@@ -933,6 +933,8 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Elements shifted by ``shifts`` along ``dims`` (cyclically); without dims, the
     flattened tensor is rolled and reshaped back."""
     shifts = [shifts] if isinstance(shifts, int) else list(shifts)
+    if input.numel() == 0:  # (PyTorch returns before looking at the dims)
+        return input.clone()
     if dims is None:
         if len(shifts) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
@@ -955,9 +957,19 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     return x if x is not input else input * 1 if input.is_floating_point() else input.clone()
 
 
-def flip(input: Tensor, *dims) -> Tensor:
-    """``input`` reversed along each of ``dims``."""
-    dims = _ints(dims)
+def _int_tuple(name: str, dims) -> list:
+    """The functional forms take a tuple of dims, as PyTorch's (the methods also varargs)."""
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(
+            f"{name}(): argument 'dims' (position 2) must be tuple of ints, not "
+            f"{type(dims).__name__}"
+        )
+    return list(dims)
+
+
+def flip(input: Tensor, dims) -> Tensor:
+    """``input`` reversed along each of ``dims`` (a tuple; the method also takes varargs)."""
+    dims = _int_tuple("flip", dims)
     ds = _dims(tuple(dims), input.ndim) if dims else []
     x = input
     for d in ds:
@@ -980,13 +992,18 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     for r, s in zip(sizes, shape):
         inter += [1, s]
         big += [r, s]
-    y = x.reshape(*inter).expand(*big) if inter else x
-    return y.reshape(*[r * s for r, s in zip(sizes, shape)]) if inter else y * 1
+    if not inter:
+        return x.clone()
+    # a copy of its own (an expanded view would share, and overlap, the input's memory)
+    y = x.reshape(*inter).expand(*big)
+    y = y.contiguous() if sizes.count(1) != len(sizes) else y.clone()
+    return y.reshape(*[r * s for r, s in zip(sizes, shape)])
 
 
-def tile(input: Tensor, *dims) -> Tensor:
-    """``repeat`` with ``dims`` padded with leading ones to ``input.ndim``."""
-    dims = _ints(dims)
+def tile(input: Tensor, dims) -> Tensor:
+    """``repeat`` with ``dims`` (a tuple; the method also takes varargs) padded with leading
+    ones to ``input.ndim``."""
+    dims = _int_tuple("tile", dims)
     dims = [1] * (input.ndim - len(dims)) + dims
     return repeat(input, *dims)
 
@@ -1305,6 +1322,8 @@ def _bind():
     ``axis=``/``keepdims=`` on the older reductions."""
     for name in _METHODS:
         setattr(Tensor, name, _as_method(globals()[name]))
+    for name in ("flip", "tile"):  # x.flip(0, 1) as x.flip((0, 1))
+        setattr(Tensor, name, _varargs_method(globals()[name]))
     for name in _INPLACE:
         setattr(Tensor, name + "_", _inplace(name))
     for name in ("sum", "mean", "max", "min", "argmax", "argmin"):
@@ -1322,6 +1341,19 @@ def _as_method(f):
     sig = _inspect.signature(f)
     first, *rest = sig.parameters.values()
     method.__signature__ = sig.replace(parameters=[first.replace(name="self"), *rest])
+    return method
+
+
+def _varargs_method(f):
+    """``f(input, dims)`` as a method taking the dims as a tuple, varargs or ``dims=``."""
+
+    def method(self, *dims, **kwargs):
+        if "dims" in kwargs:
+            return f(self, kwargs.pop("dims"), **kwargs)
+        return f(self, _ints(dims), **kwargs)
+
+    method.__name__ = method.__qualname__ = f.__name__
+    method.__doc__ = f.__doc__
     return method
 
 
