@@ -903,12 +903,12 @@ def _tri(x: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:
     if x.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
     r, c = x.shape[-2], x.shape[-1]
-    i = _np.arange(r).reshape(-1, 1)
-    j = _np.arange(c).reshape(1, -1)
-    keep = (j - i <= diagonal) if lower else (j - i >= diagonal)
-    m = _core.tensor(keep)
-    m = m if str(x.device) == "cpu" else m.to(x.device)
-    return _core.where(m, x, _zeros((), x))
+    # the mask from two aranges on the device (no host array of r * c)
+    i = _core.arange(r, device=x.device).reshape(r, 1)
+    j = _core.arange(c, device=x.device)
+    offset = j - i
+    keep = (offset <= diagonal) if lower else (offset >= diagonal)
+    return _core.where(keep, x, _zeros((), x))
 
 
 def tril(input: Tensor, diagonal=0) -> Tensor:
