@@ -371,171 +371,6 @@ def numel(input: Tensor) -> int:
 
 
 __version__ = "0.1.0"
-# ----- reductions, scans, sorting, linear algebra, indexing, shape ops (issue 11, point 2) ---
-# Written in ``_ops.py`` (composites of the core's differentiable ops); imported here as the
-# functional forms, and bound there as ``Tensor`` methods.
-from rustgrad import _ops as _ops_module
-from rustgrad._ops import (
-    addmm as addmm,
-)
-from rustgrad._ops import (
-    all as all,
-)
-from rustgrad._ops import (
-    allclose as allclose,
-)
-from rustgrad._ops import (
-    amax as amax,
-)
-from rustgrad._ops import (
-    amin as amin,
-)
-from rustgrad._ops import (
-    any as any,
-)
-from rustgrad._ops import (
-    argsort as argsort,
-)
-from rustgrad._ops import (
-    baddbmm as baddbmm,
-)
-from rustgrad._ops import (
-    bmm as bmm,
-)
-from rustgrad._ops import (
-    chunk as chunk,
-)
-from rustgrad._ops import (
-    cumprod as cumprod,
-)
-from rustgrad._ops import (
-    cumsum as cumsum,
-)
-from rustgrad._ops import (
-    diag as diag,
-)
-from rustgrad._ops import (
-    diagonal as diagonal,
-)
-from rustgrad._ops import (
-    dot as dot,
-)
-from rustgrad._ops import (
-    einsum as einsum,
-)
-from rustgrad._ops import (
-    equal as equal,
-)
-from rustgrad._ops import (
-    flip as flip,
-)
-from rustgrad._ops import (
-    gather as gather,
-)
-from rustgrad._ops import (
-    index_add as index_add,
-)
-from rustgrad._ops import (
-    index_select as index_select,
-)
-from rustgrad._ops import (
-    is_tensor as is_tensor,
-)
-from rustgrad._ops import (
-    isclose as isclose,
-)
-from rustgrad._ops import (
-    kthvalue as kthvalue,
-)
-from rustgrad._ops import (
-    logsumexp as logsumexp,
-)
-from rustgrad._ops import (
-    masked_fill as masked_fill,
-)
-from rustgrad._ops import (
-    masked_select as masked_select,
-)
-from rustgrad._ops import (
-    median as median,
-)
-from rustgrad._ops import (
-    moveaxis as moveaxis,
-)
-from rustgrad._ops import (
-    movedim as movedim,
-)
-from rustgrad._ops import (
-    mv as mv,
-)
-from rustgrad._ops import (
-    narrow as narrow,
-)
-from rustgrad._ops import (
-    nonzero as nonzero,
-)
-from rustgrad._ops import (
-    norm as norm,
-)
-from rustgrad._ops import (
-    outer as outer,
-)
-from rustgrad._ops import (
-    prod as prod,
-)
-from rustgrad._ops import (
-    repeat_interleave as repeat_interleave,
-)
-from rustgrad._ops import (
-    roll as roll,
-)
-from rustgrad._ops import (
-    scatter as scatter,
-)
-from rustgrad._ops import (
-    scatter_add as scatter_add,
-)
-from rustgrad._ops import (
-    sort as sort,
-)
-from rustgrad._ops import (
-    split as split,
-)
-from rustgrad._ops import (
-    std as std,
-)
-from rustgrad._ops import (
-    swapaxes as swapaxes,
-)
-from rustgrad._ops import (
-    swapdims as swapdims,
-)
-from rustgrad._ops import (
-    tile as tile,
-)
-from rustgrad._ops import (
-    topk as topk,
-)
-from rustgrad._ops import (
-    trace as trace,
-)
-from rustgrad._ops import (
-    tril as tril,
-)
-from rustgrad._ops import (
-    triu as triu,
-)
-from rustgrad._ops import (
-    unbind as unbind,
-)
-from rustgrad._ops import (
-    unique as unique,
-)
-from rustgrad._ops import (
-    var as var,
-)
-
-_ops_module._bind()
 
 __all__ = [
     "Tensor",
@@ -574,4 +409,119 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
+]
+
+# ----- reductions, scans, sorting, linear algebra, indexing, shape ops (issue 11, point 2) ---
+# Written in ``_ops.py`` (composites of the core's differentiable ops): the functional forms
+# here; ``_bind`` attaches the methods to ``Tensor``.
+from rustgrad import _ops
+from rustgrad._ops import (
+    addmm,
+    allclose,
+    amax,
+    amin,
+    argsort,
+    baddbmm,
+    bmm,
+    chunk,
+    cumprod,
+    cumsum,
+    diag,
+    diagonal,
+    dot,
+    einsum,
+    equal,
+    flip,
+    gather,
+    index_add,
+    index_select,
+    is_tensor,
+    isclose,
+    kthvalue,
+    logsumexp,
+    masked_fill,
+    masked_select,
+    median,
+    moveaxis,
+    movedim,
+    mv,
+    narrow,
+    nonzero,
+    norm,
+    outer,
+    prod,
+    repeat_interleave,
+    roll,
+    scatter,
+    scatter_add,
+    sort,
+    split,
+    std,
+    swapaxes,
+    swapdims,
+    tile,
+    topk,
+    trace,
+    tril,
+    triu,
+    unbind,
+    unique,
+    var,
+)
+from rustgrad._ops import all as all  # (re-exports kept out of __all__: builtins' names)
+from rustgrad._ops import any as any
+
+_ops._bind()
+__all__ += [
+    "addmm",
+    "allclose",
+    "amax",
+    "amin",
+    "argsort",
+    "baddbmm",
+    "bmm",
+    "chunk",
+    "cumprod",
+    "cumsum",
+    "diag",
+    "diagonal",
+    "dot",
+    "einsum",
+    "equal",
+    "flip",
+    "gather",
+    "index_add",
+    "index_select",
+    "is_tensor",
+    "isclose",
+    "kthvalue",
+    "logsumexp",
+    "masked_fill",
+    "masked_select",
+    "median",
+    "moveaxis",
+    "movedim",
+    "mv",
+    "narrow",
+    "nonzero",
+    "norm",
+    "outer",
+    "prod",
+    "repeat_interleave",
+    "roll",
+    "scatter",
+    "scatter_add",
+    "sort",
+    "split",
+    "std",
+    "swapaxes",
+    "swapdims",
+    "tile",
+    "topk",
+    "trace",
+    "tril",
+    "triu",
+    "unbind",
+    "unique",
+    "var",
 ]
