@@ -84,15 +84,11 @@ def _long(values, device) -> Tensor:
     return t if str(device) == "cpu" else t.to(device)
 
 
-def _float_dtype(x: Tensor):
-    return x.dtype if x.dtype in (_f32, _f64) else _f32
-
-
 def _sum_dtype(x: Tensor, dtype):
     """The dtype of a sum-like result: ``dtype``, else int64 for integers and bools."""
     if dtype is not None:
         return dtype
-    return _int64 if x.dtype in (_bool, _int64) else x.dtype
+    return x.dtype if x.is_floating_point() else _int64  # (every integer type and bool)
 
 
 def _keep(x: Tensor, dims: list[int], keepdim: bool) -> Tensor:
@@ -163,6 +159,11 @@ def _check_index(name: str, x: Tensor, dim: int, index: Tensor, src: Tensor | No
         v = int(idx[bad].flat[0])
         raise RuntimeError(f"index {v} is out of bounds for dimension {dim} with size {size}")
     return idx
+
+
+def _integer_index(index) -> bool:
+    """An index tensor of an integer type (index_select/index_add take int32 too)."""
+    return isinstance(index, Tensor) and not index.is_floating_point() and index.dtype != _bool
 
 
 def _add_at(n: int, positions: _np.ndarray, values: Tensor) -> Tensor:
@@ -800,7 +801,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The slices of ``input`` at ``index`` (1-D int64) along ``dim``."""
     d = _wrap(dim, input.ndim)
-    if not isinstance(index, Tensor) or index.dtype != _int64:
+    if not _integer_index(index):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -822,7 +823,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     """A copy of ``input`` with ``alpha * source[j]`` added to slice ``index[j]`` along
     ``dim``."""
     d = _wrap(dim, input.ndim)
-    if index.dtype != _int64:
+    if not _integer_index(index):
         raise RuntimeError("index_add_(): Expected dtype int32/int64 for index")
     i = _host(index).reshape(-1)
     size = input.shape[d] if input.ndim else 1
@@ -1297,6 +1298,10 @@ _INPLACE = [
 _C_NAME = {_bool: "bool", _int64: "long", _f32: "float", _f64: "double"}
 
 
+def _c_name(dtype) -> str:
+    return _C_NAME.get(dtype, str(dtype).split(".")[-1])
+
+
 def _inplace(name):
     f = globals()[name]
 
@@ -1307,8 +1312,8 @@ def _inplace(name):
                 raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
             if kwargs.get("dtype") not in (None, self.dtype):
                 raise RuntimeError(
-                    f"Bad in-place call: input tensor dtype {_C_NAME[self.dtype]} and output "
-                    f"tensor dtype {_C_NAME[kwargs['dtype']]} should match"
+                    f"Bad in-place call: input tensor dtype {_c_name(self.dtype)} and output "
+                    f"tensor dtype {_c_name(kwargs['dtype'])} should match"
                 )
         return self.copy_(result)
 
