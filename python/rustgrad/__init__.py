@@ -373,6 +373,8 @@ def numel(input: Tensor) -> int:
 
 
 __version__: str = _core.__version__  # Cargo.toml's version (CHANGELOG.md)
+__version__ = "0.1.0"
+
 __all__ = [
     "Tensor",
     "arange",
@@ -499,5 +501,120 @@ def is_inference(input: Tensor) -> _builtins.bool:
 
 
 __all__ += ["func", "inference_mode", "is_inference", "is_inference_mode_enabled", "profiler"]
+
+# ----- reductions, scans, sorting, linear algebra, indexing, shape ops (issue 11, point 2) ---
+# Written in ``_ops.py`` (composites of the core's differentiable ops): the functional forms
+# here; ``_bind`` attaches the methods to ``Tensor``.
+from rustgrad import _ops
+from rustgrad._ops import (
+    addmm,
+    allclose,
+    amax,
+    amin,
+    argsort,
+    baddbmm,
+    bmm,
+    chunk,
+    cumprod,
+    cumsum,
+    diag,
+    diagonal,
+    dot,
+    einsum,
+    equal,
+    flip,
+    gather,
+    index_add,
+    index_select,
+    is_tensor,
+    isclose,
+    kthvalue,
+    logsumexp,
+    masked_fill,
+    masked_select,
+    median,
+    moveaxis,
+    movedim,
+    mv,
+    narrow,
+    nonzero,
+    norm,
+    outer,
+    prod,
+    repeat_interleave,
+    roll,
+    scatter,
+    scatter_add,
+    sort,
+    split,
+    std,
+    swapaxes,
+    swapdims,
+    tile,
+    topk,
+    trace,
+    tril,
+    triu,
+    unbind,
+    unique,
+    var,
+)
+from rustgrad._ops import all as all  # (re-exports kept out of __all__: builtins' names)
+from rustgrad._ops import any as any
+
+_ops._bind()
+__all__ += [
+    "addmm",
+    "allclose",
+    "amax",
+    "amin",
+    "argsort",
+    "baddbmm",
+    "bmm",
+    "chunk",
+    "cumprod",
+    "cumsum",
+    "diag",
+    "diagonal",
+    "dot",
+    "einsum",
+    "equal",
+    "flip",
+    "gather",
+    "index_add",
+    "index_select",
+    "is_tensor",
+    "isclose",
+    "kthvalue",
+    "logsumexp",
+    "masked_fill",
+    "masked_select",
+    "median",
+    "moveaxis",
+    "movedim",
+    "mv",
+    "narrow",
+    "nonzero",
+    "norm",
+    "outer",
+    "prod",
+    "repeat_interleave",
+    "roll",
+    "scatter",
+    "scatter_add",
+    "sort",
+    "split",
+    "std",
+    "swapaxes",
+    "swapdims",
+    "tile",
+    "topk",
+    "trace",
+    "tril",
+    "triu",
+    "unbind",
+    "unique",
+    "var",
+]
 
 _dropin.hook_missing_names()  # last: every namespace above is imported by now

@@ -798,6 +798,309 @@ class Tensor:
     def clamp_(self, min: builtins.float | None = None, max: builtins.float | None = None) -> Self:
         """Clip into ``[min, max]`` in place."""
 
+    # ----- reductions, scans, sorting, linear algebra, indexing, shape ops (issue 11) -----
+    # (Python methods bound by rustgrad._ops; the functional forms are rustgrad.<name>)
+
+    def prod(
+        self,
+        dim: Any = ...,
+        keepdim: Any = ...,
+        *,
+        dtype: Any = ...,
+        axis: Any = ...,
+        keepdims: Any = ...,
+    ) -> Tensor:
+        """Product of the elements (over ``dim`` if given); integers and bools give int64.
+        Exact where elements are 0 (pairwise products, not a log/exp formula)."""
+
+    def cumsum(self, dim: Any, *, dtype: Any = ..., axis: Any = ...) -> Tensor:
+        """Cumulative sum along ``dim``; integers and bools give int64."""
+
+    def cumprod(self, dim: Any, *, dtype: Any = ..., axis: Any = ...) -> Tensor:
+        """Cumulative product along ``dim``; integers and bools give int64."""
+
+    def std(
+        self,
+        dim: Any = ...,
+        unbiased: Any = ...,
+        keepdim: Any = ...,
+        *,
+        correction: Any = ...,
+        axis: Any = ...,
+        keepdims: Any = ...,
+    ) -> Tensor:
+        """Standard deviation: ``var(...).sqrt()`` (same arguments)."""
+
+    def var(
+        self,
+        dim: Any = ...,
+        unbiased: Any = ...,
+        keepdim: Any = ...,
+        *,
+        correction: Any = ...,
+        axis: Any = ...,
+        keepdims: Any = ...,
+    ) -> Tensor:
+        """Variance over ``dim`` (all if None) with Bessel's ``correction`` (default 1;
+        ``unbiased=False`` is 0); NaN where ``n - correction <= 0``, as PyTorch."""
+
+    def norm(self, p: Any = ..., dim: Any = ..., keepdim: Any = ..., dtype: Any = ...) -> Tensor:
+        """The ``p``-norm over ``dim`` (all if None): 2 and 'fro' Euclidean, 1, inf, -inf, 0
+        (count of nonzeros) or any float; floating inputs only, as PyTorch."""
+
+    def logsumexp(
+        self,
+        dim: Any = ...,
+        keepdim: Any = ...,
+        *,
+        axis: Any = ...,
+        keepdims: Any = ...,
+    ) -> Tensor:
+        """``log(sum(exp(input)))`` over ``dim``, computed stably (shifted by the maximum);
+        integers compute in float32."""
+
+    def any(
+        self,
+        dim: Any = ...,
+        keepdim: Any = ...,
+        *,
+        axis: Any = ...,
+        keepdims: Any = ...,
+    ) -> Tensor:
+        """Whether any element (over ``dim``) is nonzero: a bool tensor."""
+
+    def all(
+        self,
+        dim: Any = ...,
+        keepdim: Any = ...,
+        *,
+        axis: Any = ...,
+        keepdims: Any = ...,
+    ) -> Tensor:
+        """Whether every element (over ``dim``) is nonzero: a bool tensor."""
+
+    def amax(
+        self,
+        dim: Any = ...,
+        keepdim: Any = ...,
+        *,
+        axis: Any = ...,
+        keepdims: Any = ...,
+    ) -> Tensor:
+        """Maximum over ``dim`` (a dim or tuple; () means all); the gradient is shared evenly
+        between tied maxima, as PyTorch's ``amax``."""
+
+    def amin(
+        self,
+        dim: Any = ...,
+        keepdim: Any = ...,
+        *,
+        axis: Any = ...,
+        keepdims: Any = ...,
+    ) -> Tensor:
+        """Minimum over ``dim`` (a dim or tuple; () means all); the gradient is shared evenly
+        between tied minima, as PyTorch's ``amin``."""
+
+    def median(self, dim: Any = ..., keepdim: Any = ...) -> Any:
+        """The lower median: of all elements (a 0-d tensor) or, with ``dim``, ``(values,
+        indices)`` along it; NaN propagates."""
+
+    def sort(
+        self,
+        dim: Any = ...,
+        descending: Any = ...,
+        *,
+        stable: Any = ...,
+    ) -> _return_types.sort:
+        """``(values, indices)`` sorted along ``dim`` (stable; NaN as the largest value)."""
+
+    def argsort(self, dim: Any = ..., descending: Any = ..., *, stable: Any = ...) -> Tensor:
+        """The indices that sort ``input`` along ``dim`` (stable)."""
+
+    def topk(
+        self,
+        k: Any,
+        dim: Any = ...,
+        largest: Any = ...,
+        sorted: Any = ...,
+    ) -> _return_types.topk:
+        """``(values, indices)`` of the ``k`` largest (or smallest) along ``dim``, largest first."""
+
+    def kthvalue(self, k: Any, dim: Any = ..., keepdim: Any = ...) -> _return_types.kthvalue:
+        """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
+
+    def unique(
+        self,
+        sorted: Any = ...,
+        return_inverse: Any = ...,
+        return_counts: Any = ...,
+        dim: Any = ...,
+    ) -> Any:
+        """The distinct values (sorted), with the inverse indices and counts when asked; with
+        ``dim``, the distinct slices along it. No gradient (as PyTorch)."""
+
+    def mv(self, vec: Any) -> Tensor:
+        """Matrix (n, m) times vector (m,): shape (n,)."""
+
+    def bmm(self, mat2: Any) -> Tensor:
+        """Batched matrix product: (b, n, m) @ (b, m, p) is (b, n, p) (no broadcasting)."""
+
+    def addmm(self, mat1: Any, mat2: Any, *, beta: Any = ..., alpha: Any = ...) -> Tensor:
+        """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcast; beta=0 ignores it)."""
+
+    def baddbmm(self, batch1: Any, batch2: Any, *, beta: Any = ..., alpha: Any = ...) -> Tensor:
+        """``beta * input + alpha * bmm(batch1, batch2)``."""
+
+    def outer(self, vec2: Any) -> Tensor:
+        """Outer product of two 1-D tensors: shape (n, m)."""
+
+    def gather(self, dim: Any, index: Any, *, sparse_grad: Any = ...) -> Tensor:
+        """``out[i][j] = input[index[i][j]][j]`` (for dim 0): values picked along ``dim``; the
+        result has ``index``'s shape."""
+
+    def scatter(
+        self,
+        dim: Any,
+        index: Any,
+        src: Any = ...,
+        *,
+        value: Any = ...,
+        reduce: Any = ...,
+    ) -> Tensor:
+        """A copy of ``input`` with ``src`` (a tensor, or a number ``value``) written at
+        ``index`` along ``dim`` (the inverse of ``gather``); ``reduce='add'``/``'multiply'``
+        combine instead of writing."""
+
+    def scatter_add(self, dim: Any, index: Any, src: Any) -> Tensor:
+        """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
+
+    def index_select(self, dim: Any, index: Any) -> Tensor:
+        """The slices of ``input`` at ``index`` (1-D int64) along ``dim``."""
+
+    def index_add(self, dim: Any, index: Any, source: Any, *, alpha: Any = ...) -> Tensor:
+        """A copy of ``input`` with ``alpha * source[j]`` added to slice ``index[j]`` along
+        ``dim``."""
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """``input`` with ``value`` (a number or 0-d tensor) where ``mask`` (bool, broadcast) is
+        True."""
+
+    def masked_select(self, mask: Any) -> Tensor:
+        """The elements of ``input`` where ``mask`` (bool; both broadcast) is True, 1-D."""
+
+    def nonzero(self, *, as_tuple: Any = ...) -> Any:
+        """The indices of the nonzero elements: (n, ndim) int64, or one 1-D tensor per dim with
+        ``as_tuple=True``."""
+
+    def tril(self, diagonal: Any = ...) -> Tensor:
+        """The lower triangle of the last two dims (on and below ``diagonal``), zeros above."""
+
+    def triu(self, diagonal: Any = ...) -> Tensor:
+        """The upper triangle of the last two dims (on and above ``diagonal``), zeros below."""
+
+    def roll(self, shifts: Any, dims: Any = ...) -> Tensor:
+        """Elements shifted by ``shifts`` along ``dims`` (cyclically); without dims, the
+        flattened tensor is rolled and reshaped back."""
+
+    def flip(self, *dims: Any, **kwargs: Any) -> Tensor:
+        """``input`` reversed along each of ``dims`` (a tuple; the method also takes varargs)."""
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """``input`` tiled ``sizes[i]`` times along dim ``i`` (``sizes`` may add leading dims)."""
+
+    def repeat_interleave(
+        self,
+        repeats: Any = ...,
+        dim: Any = ...,
+        *,
+        output_size: Any = ...,
+    ) -> Tensor:
+        """Each element (or slice along ``dim``) repeated ``repeats`` times in a row;
+        ``repeats`` may be a tensor (one count per element). ``repeat_interleave(counts)``
+        alone gives ``arange(len(counts))`` repeated by the counts."""
+
+    def tile(self, *dims: Any, **kwargs: Any) -> Tensor:
+        """``repeat`` with ``dims`` (a tuple; the method also takes varargs) padded with leading
+        ones to ``input.ndim``."""
+
+    def split(self, split_size_or_sections: Any, dim: Any = ...) -> tuple[Tensor, ...]:
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the
+        listed sizes (which must add up to the dim's size)."""
+
+    def chunk(self, chunks: Any, dim: Any = ...) -> tuple[Tensor, ...]:
+        """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
+
+    def unbind(self, dim: Any = ...) -> tuple[Tensor, ...]:
+        """The slices along ``dim``, as a tuple (that dim removed)."""
+
+    def narrow(self, dim: Any, start: Any, length: Any) -> Tensor:
+        """The view of ``length`` elements from ``start`` along ``dim``."""
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        """``input`` with dims ``source`` moved to positions ``destination`` (the others keep
+        their order)."""
+
+    def moveaxis(self, source: Any, destination: Any) -> Tensor:
+        """``input`` with dims ``source`` moved to positions ``destination`` (the others keep
+        their order)."""
+
+    def swapaxes(self, axis0: Any, axis1: Any) -> Tensor:
+        """``input.transpose(axis0, axis1)`` (NumPy's name)."""
+
+    def swapdims(self, dim0: Any, dim1: Any) -> Tensor:
+        """``input.transpose(dim0, dim1)``."""
+
+    def diag(self, diagonal: Any = ...) -> Tensor:
+        """A 1-D tensor as the ``diagonal`` of a square matrix (zeros elsewhere), or the
+        ``diagonal`` of a 2-D tensor."""
+
+    def diagonal(self, offset: Any = ..., dim1: Any = ..., dim2: Any = ...) -> Tensor:
+        """The diagonal (``offset`` above the main one) of the planes of ``dim1`` and ``dim2``,
+        as the last dim of the result."""
+
+    def trace(self) -> Tensor:
+        """The sum of the main diagonal of a 2-D tensor (integers give int64)."""
+
+    def isclose(self, other: Any, rtol: Any = ..., atol: Any = ..., equal_nan: Any = ...) -> Tensor:
+        """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close;
+        NaNs only with ``equal_nan``): a bool tensor."""
+
+    def allclose(
+        self,
+        other: Any,
+        rtol: Any = ...,
+        atol: Any = ...,
+        equal_nan: Any = ...,
+    ) -> builtins.bool:
+        """Whether every element of ``input`` is close to ``other`` (see ``isclose``)."""
+
+    def equal(self, other: Any) -> builtins.bool:
+        """Whether the two tensors have the same shape and the same elements."""
+
+    def cumsum_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``cumsum``: writes the result into ``self`` and returns it."""
+
+    def cumprod_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``cumprod``: writes the result into ``self`` and returns it."""
+
+    def scatter_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``scatter``: writes the result into ``self`` and returns it."""
+
+    def scatter_add_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``scatter_add``: writes the result into ``self`` and returns it."""
+
+    def index_add_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``index_add``: writes the result into ``self`` and returns it."""
+
+    def masked_fill_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``masked_fill``: writes the result into ``self`` and returns it."""
+
+    def tril_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``tril``: writes the result into ``self`` and returns it."""
+
+    def triu_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``triu``: writes the result into ``self`` and returns it."""
+
 # ----- creation ---------------------------------------------------------------------------------
 
 def tensor(

@@ -34,3 +34,43 @@ class min(NamedTuple):
 
     def __repr__(self) -> str:
         return _repr(self, "min")
+
+
+class sort(NamedTuple):
+    """``(values, indices)`` of ``sort(input, dim)``."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __repr__(self) -> str:
+        return _repr(self, "sort")
+
+
+class topk(NamedTuple):
+    """``(values, indices)`` of ``topk(input, k)``."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __repr__(self) -> str:
+        return _repr(self, "topk")
+
+
+class kthvalue(NamedTuple):
+    """``(values, indices)`` of ``kthvalue(input, k)``."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __repr__(self) -> str:
+        return _repr(self, "kthvalue")
+
+
+class median(NamedTuple):
+    """``(values, indices)`` of ``median(input, dim)``."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __repr__(self) -> str:
+        return _repr(self, "median")

@@ -219,4 +219,33 @@ KNOWN = [
             ["g2 = torch.autograd.grad(gg, [v1, v3], allow_unused=True)", "grad.second", ["g2"]],
         ],
     ),
+    # ----- found once the issue-11 ops (tests/opinfo_ops.py) joined the op table -----
+    Known(
+        "second-order-div-nan",
+        "NEW: second-order gradient values through div with NaN and zero inputs differ (the "
+        "div-softmax class above without the softmax)",
+        "^grad\\|grad\\.second :: .*(?=.*binary\\.div)",
+        [
+            ["v1 = torch.tensor(np.array([[0.0, -3.02, 2.25], [-1.95, -0.0, -1.09], [math.nan, -1.91, -1.38]], dtype=np.float64), requires_grad=True)", "create.tensor_numpy", ["v1"]],
+            ["v2 = torch.from_numpy(np.array([[-0.41], [1.62], [-1.26]], dtype=np.float32))", "create.from_numpy_numpy", ["v2"]],
+            ["v7 = torch.div(v2, v1)", "binary.div", ["v7"]],
+            ["loss = (v7 * torch.tensor([[2.75, -0.0, -3.0], [1.82, 0.6, -0.37], [-1.1, -0.09, -3.0]], dtype=torch.float64)).sum()", "grad.loss", []],
+            ["g1 = torch.autograd.grad(loss, [v1], create_graph=True, allow_unused=True)", "grad.first", ["g1"]],
+            ["gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))", "grad.gg", ["gg"]],
+            ["g2 = torch.autograd.grad(gg, [v1], allow_unused=True)", "grad.second", ["g2"]],
+        ],
+    ),
+    Known(
+        "composite-saves-no-result",
+        "NEW: ops composed in python/rustgrad/_ops.py (norm, std, ...) do not save their own "
+        "result, so overwriting it in place before backward is not caught as in PyTorch",
+        "^no-exception\\|grad\\.first :: .*modified by an inplace operation.*opinfo\\.norm",
+        [
+            ["v8 = torch.tensor([[7.0, 7.0], [-1.920556902885437, 1.0332731008529663], [0.28573498129844666, -0.26664701104164124], [0.2696954607963562, 0.8432942032814026]], dtype=torch.float32)[1:].detach().requires_grad_()", "create.opinfo", ["v8"]],
+            ["v9 = v8.norm(1)", "opinfo.norm", ["v9"]],
+            ["v9.zero_()", "inplace.zero_", ["v9"]],
+            ["loss = (v9 * torch.tensor(1.5, dtype=torch.float32)).sum()", "grad.loss", []],
+            ["g1 = torch.autograd.grad(loss, [v8], create_graph=True, allow_unused=True)", "grad.first", ["g1"]],
+        ],
+    ),
 ]

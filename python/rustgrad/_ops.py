@@ -1,0 +1,1378 @@
+"""Reductions, scans, sorting, linear algebra, indexing and shape ops of issue 11 (point 2),
+composed from the differentiable ops of ``_core`` (so every one has a backward on both
+backends, second order included), and attached to ``Tensor`` as methods by ``rustgrad``.
+
+How each is built (what PyTorch would call its graph differs: these record the nodes of the
+ops they are made of, e.g. ``gather`` records ``IndexBackward0``, not ``GatherBackward0``):
+
+- scans and products (``cumsum``, ``cumprod``, ``prod``): log2(n) passes of shifted adds or
+  pairwise products (exact at zeros, unlike a log/exp formulation);
+- order statistics (``sort``, ``argsort``, ``topk``, ``kthvalue``, ``median``, ``unique``,
+  ``nonzero``): positions are found on the host (NumPy, stable), values are then gathered
+  from the tensor itself, so gradients flow through the gather;
+- gathers and scatters: flat positions computed on the host, then one ``index`` (gather),
+  one indexed write (scatter), or the adjoint of an ``index`` (``_add_at``: scatter_add,
+  index_add);
+- everything else from views, ``where``, ``mul``/``sum`` and ``matmul``.
+"""
+
+from __future__ import annotations
+
+import builtins as _builtins
+import inspect as _inspect
+import math as _math
+
+import numpy as _np
+
+from rustgrad import _core
+from rustgrad._core import Tensor
+
+__all__: list[str] = []  # re-exported by ``rustgrad`` explicitly
+
+_bool, _int64, _f32, _f64 = _core.bool_, _core.int64, _core.float32, _core.float64
+
+
+# ----- helpers --------------------------------------------------------------------------------
+
+
+def _wrap(dim: int, ndim: int) -> int:
+    """``dim`` wrapped into ``[0, ndim)`` (a 0-d tensor takes -1 and 0), with PyTorch's error."""
+    n = _builtins.max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return dim % n
+
+
+def _axis(dim, axis, keepdim, keepdims):
+    """PyTorch's ``dim``/``keepdim`` or NumPy's ``axis``/``keepdims`` (not both)."""
+    if axis is not None:
+        if dim is not None and dim != ():
+            raise TypeError("got both 'dim' and its alias 'axis'")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, _builtins.bool(keepdim)
+
+
+def _dims(dim, ndim: int) -> list[int]:
+    """Reduction dims (None or () means all), wrapped, each once."""
+    if dim is None:
+        return list(range(ndim))
+    if isinstance(dim, int):
+        dim = (dim,)
+    out = []
+    for d in dim:
+        w = _wrap(d, ndim)
+        if w in out:
+            raise RuntimeError(f"dim {w} appears multiple times in the list of dims")
+        out.append(w)
+    if ndim == 0:
+        return []
+    return out if out else list(range(ndim))
+
+
+def _host(x: Tensor) -> _np.ndarray:
+    """``x``'s values as a NumPy array (no graph)."""
+    return x.detach().cpu().numpy()
+
+
+def _long(values, device) -> Tensor:
+    """An int64 tensor of ``values`` on ``device``."""
+    t = _core.tensor(_np.asarray(values, dtype=_np.int64))
+    return t if str(device) == "cpu" else t.to(device)
+
+
+def _sum_dtype(x: Tensor, dtype):
+    """The dtype of a sum-like result: ``dtype``, else int64 for integers and bools."""
+    if dtype is not None:
+        return dtype
+    return x.dtype if x.is_floating_point() else _int64  # (every integer type and bool)
+
+
+def _keep(x: Tensor, dims: list[int], keepdim: bool) -> Tensor:
+    """``x`` reduced over ``dims`` with keepdim=True, squeezed unless ``keepdim``."""
+    if keepdim or not dims:
+        return x
+    return x.squeeze(tuple(dims)) if dims else x
+
+
+def _to_end(x: Tensor, dims: list[int]) -> Tensor:
+    """``x`` with ``dims`` moved to the end and merged into one (at least one element wide)."""
+    rest = [d for d in range(x.ndim) if d not in dims]
+    moved = x.permute(*rest, *dims) if x.ndim else x.reshape(1)
+    lead = [x.shape[d] for d in rest]
+    return moved.reshape(*lead, -1)
+
+
+def _ones_like(x: Tensor) -> Tensor:
+    return _core.full((), 1, dtype=x.dtype, device=x.device)
+
+
+def _zero_of(x: Tensor) -> Tensor:
+    """Zeros of ``x``'s shape whose gradient to ``x`` is 0 (not NaN where x is inf/NaN)."""
+    return _core.where(_core.zeros((), dtype=_bool, device=x.device), x, _zeros((), x))
+
+
+def _zeros(shape, like: Tensor, dtype=None) -> Tensor:
+    return _core.zeros(tuple(shape), dtype=dtype or like.dtype, device=like.device)
+
+
+def _flat_positions(shape, dim: int, index: _np.ndarray) -> _np.ndarray:
+    """Row-major positions in a tensor of ``shape`` of the elements ``index`` addresses along
+    ``dim`` (the other coordinates are ``index``'s own), as gather/scatter use them."""
+    strides = _np.array([int(_np.prod(shape[i + 1 :])) for i in range(len(shape))], _np.int64)
+    if index.ndim == 0:
+        return index.reshape(1) * 1
+    coords = _np.indices(index.shape, dtype=_np.int64)
+    pos = _np.zeros(index.shape, _np.int64)
+    for d in range(index.ndim):
+        pos += (index if d == dim else coords[d]) * strides[d]
+    return pos.reshape(-1)
+
+
+def _check_index(name: str, x: Tensor, dim: int, index: Tensor, src: Tensor | None = None):
+    """PyTorch's checks of gather/scatter's ``index``; its values, wrapped, as NumPy."""
+    if not isinstance(index, Tensor) or index.dtype != _int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    xd, idd = _builtins.max(x.ndim, 1), _builtins.max(index.ndim, 1)
+    if idd != xd and index.numel() != 0:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    ish = tuple(index.shape) or (1,)
+    xsh = tuple(x.shape) or (1,)
+    for d in range(len(ish)):
+        if d != dim and index.numel() and ish[d] > xsh[d]:
+            raise RuntimeError(
+                f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
+                f"no larger than self {list(x.shape)} apart from dimension {dim}"
+            )
+        if src is not None and index.numel() and ish[d] > (tuple(src.shape) or (1,))[d]:
+            raise RuntimeError(
+                f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
+                f"no larger than src {list(src.shape)} apart from dimension {dim}"
+            )
+    idx = _host(index).astype(_np.int64)
+    size = xsh[dim]
+    bad = (idx < 0) | (idx >= size)  # (no wrapping of negative indices, as PyTorch)
+    if bad.any():
+        v = int(idx[bad].flat[0])
+        raise RuntimeError(f"index {v} is out of bounds for dimension {dim} with size {size}")
+    return idx
+
+
+def _integer_index(index) -> bool:
+    """An index tensor of an integer type (index_select/index_add take int32 too)."""
+    return isinstance(index, Tensor) and not index.is_floating_point() and index.dtype != _bool
+
+
+def _add_at(n: int, positions: _np.ndarray, values: Tensor) -> Tensor:
+    """A length-``n`` tensor of zeros with ``values`` (flat) added at ``positions`` (repeats
+    add up): the adjoint of an index, differentiable in ``values`` to every order."""
+    from rustgrad import autograd
+
+    values = values.reshape(-1)
+    if positions.size == 0:
+        return _zeros((n,), values) + values.sum() * 0
+    with _core_enable_grad():
+        z = _zeros((n,), values, dtype=values.dtype if values.is_floating_point() else _f64)
+        z.requires_grad_(True)
+        picked = z[_long(positions, "cpu")]
+        g = values if values.is_floating_point() else values.to(_f64)
+        (out,) = autograd.grad(picked, z, grad_outputs=g, create_graph=values.requires_grad)
+    return out if values.is_floating_point() else out.to(values.dtype)
+
+
+class _core_enable_grad:
+    def __enter__(self):
+        self.prev = _core.is_grad_enabled()
+        _core._set_grad_enabled(True)
+
+    def __exit__(self, *exc):
+        _core._set_grad_enabled(self.prev)
+
+
+def _named(kind: str):
+    from rustgrad import return_types
+
+    return getattr(return_types, kind)
+
+
+# ----- reductions -----------------------------------------------------------------------------
+
+
+def _pairwise(x: Tensor, combine, identity) -> Tensor:
+    """``x`` folded along its last dim by ``combine`` in log2(n) passes of pairs."""
+    while x.shape[-1] > 1:
+        n = x.shape[-1]
+        if n % 2:
+            x = _core.cat(
+                [x, _core.full((*x.shape[:-1], 1), identity, dtype=x.dtype, device=x.device)], -1
+            )
+        x = combine(x[..., 0::2], x[..., 1::2])
+    return x
+
+
+def prod(input: Tensor, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Product of the elements (over ``dim`` if given); integers and bools give int64.
+    Exact where elements are 0 (pairwise products, not a log/exp formula)."""
+    dim, keepdim = _axis(dim, axis, keepdim, keepdims)
+    x = input.to(_sum_dtype(input, dtype))
+    dims = list(range(x.ndim)) if dim is None else _dims(dim, x.ndim)
+    if dim is None:
+        keepdim = False
+    if x.numel() == 0:
+        # the empty product is 1 (still connected to the graph, gradient 0)
+        r = x.sum(tuple(dims), keepdim=True) + 1
+        return _keep(r, dims, keepdim)
+    merged = _to_end(x, dims)
+    r = _pairwise(merged, lambda a, b: a * b, 1)
+    shape = [1 if d in dims else s for d, s in enumerate(x.shape)]
+    return _keep(r.reshape(*shape) if x.ndim else r.reshape(()), dims, keepdim)
+
+
+def _scan(x: Tensor, dim: int, combine, identity) -> Tensor:
+    """Inclusive scan along ``dim`` (Hillis-Steele: log2(n) shifted combines)."""
+    if x.ndim == 0 or x.shape[dim] <= 1:
+        return x * 1 if x.is_floating_point() else x.clone()
+    moved = x.movedim(dim, -1)
+    n = moved.shape[-1]
+    s = 1
+    while s < n:
+        pad = _core.full((*moved.shape[:-1], s), identity, dtype=moved.dtype, device=moved.device)
+        moved = combine(moved, _core.cat([pad, moved[..., : n - s]], -1))
+        s *= 2
+    return moved.movedim(-1, dim)
+
+
+def cumsum(input: Tensor, dim: int, *, dtype=None, axis=None) -> Tensor:
+    """Cumulative sum along ``dim``; integers and bools give int64."""
+    if axis is not None:
+        dim = axis
+    x = input.to(_sum_dtype(input, dtype))
+    return _scan(x, _wrap(dim, x.ndim), lambda a, b: a + b, 0)
+
+
+def cumprod(input: Tensor, dim: int, *, dtype=None, axis=None) -> Tensor:
+    """Cumulative product along ``dim``; integers and bools give int64."""
+    if axis is not None:
+        dim = axis
+    x = input.to(_sum_dtype(input, dtype))
+    return _scan(x, _wrap(dim, x.ndim), lambda a, b: a * b, 1)
+
+
+def _correction(name, unbiased, correction):
+    if unbiased is not None and correction is not None:
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got (correction=int, "
+            "unbiased=bool, )"
+        )
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def var(
+    input: Tensor,
+    dim=None,
+    unbiased=None,
+    keepdim=False,
+    *,
+    correction=None,
+    axis=None,
+    keepdims=None,
+) -> Tensor:
+    """Variance over ``dim`` (all if None) with Bessel's ``correction`` (default 1;
+    ``unbiased=False`` is 0); NaN where ``n - correction <= 0``, as PyTorch."""
+    if isinstance(dim, _builtins.bool):  # var(True): the old unbiased positional
+        unbiased, dim = dim, None
+    dim, keepdim = _axis(dim, axis, keepdim, keepdims)
+    c = _correction("var", unbiased, correction)
+    if not input.is_floating_point():
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    dims = _dims(dim, input.ndim)
+    n = 1
+    for d in dims:
+        n *= input.shape[d]
+    denom = _builtins.max(n - c, 0)
+    mean = input.mean(tuple(dims), keepdim=True) if dims else input
+    if not denom:
+        # no degrees of freedom: inf/NaN, with PyTorch's gradient 2 (x - mean) / 0 (the
+        # mean's own term, 0 elsewhere, would make it NaN here)
+        mean = mean.detach()
+    centred = input - mean
+    sq = (centred * centred).sum(tuple(dims), keepdim=keepdim) if dims else centred * centred
+    return sq / denom if denom else sq / 0.0
+
+
+def std(
+    input: Tensor,
+    dim=None,
+    unbiased=None,
+    keepdim=False,
+    *,
+    correction=None,
+    axis=None,
+    keepdims=None,
+) -> Tensor:
+    """Standard deviation: ``var(...).sqrt()`` (same arguments)."""
+    if isinstance(dim, _builtins.bool):
+        unbiased, dim = dim, None
+    v = var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    # PyTorch's gradient is 0 where the deviation is 0 (not sqrt's infinite slope)
+    zero = v == 0
+    return _core.where(zero, v * 0, _core.where(zero, _ones_like(v), v).sqrt())
+
+
+def amax(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    """Maximum over ``dim`` (a dim or tuple; () means all); the gradient is shared evenly
+    between tied maxima, as PyTorch's ``amax``."""
+    return _extreme(input, dim, keepdim, axis, keepdims, True)
+
+
+def amin(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    """Minimum over ``dim`` (a dim or tuple; () means all); the gradient is shared evenly
+    between tied minima, as PyTorch's ``amin``."""
+    return _extreme(input, dim, keepdim, axis, keepdims, False)
+
+
+def _extreme(x, dim, keepdim, axis, keepdims, largest):
+    dim, keepdim = _axis(dim, axis, keepdim, keepdims)
+    dims = _dims(dim if dim != () else None, x.ndim)
+    name = "amax" if largest else "amin"
+    if x.numel() == 0 and (dim is None or dim == ()) and x.ndim:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument."
+        )
+    for d in dims:
+        if x.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    if x.numel() == 0:  # (an empty result)
+        return _keep(x.sum(tuple(dims), keepdim=True).to(x.dtype), dims, keepdim)
+    merged = _to_end(x.detach(), dims)
+    shape = [1 if d in dims else s for d, s in enumerate(x.shape)]
+    r = merged.max(-1) if largest else merged.min(-1)
+    values = r.values.reshape(*shape) if x.ndim else r.values.reshape(())
+    if not (x.requires_grad and _core.is_grad_enabled()):
+        return _keep(values, dims, keepdim)
+    # The value is exact; the gradient goes to the elements equal to it, shared evenly (a
+    # zero-valued term: x - x.detach() where x is finite).
+    hits = x.detach() == values
+    finite = (x.detach() - x.detach()) == 0
+    count = hits.sum(tuple(dims) or None, keepdim=True).to(x.dtype) if dims else 1
+    delta = _core.where(hits & finite, x - x.detach(), _zeros((), x))
+    out = values + (delta / count).sum(tuple(dims), keepdim=True) if dims else values + delta
+    return _keep(out, dims, keepdim)
+
+
+def logsumexp(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    """``log(sum(exp(input)))`` over ``dim``, computed stably (shifted by the maximum);
+    integers compute in float32."""
+    dim, keepdim = _axis(dim, axis, keepdim, keepdims)
+    x = input if input.is_floating_point() else input.to(_f32)
+    dims = _dims(dim if dim != () else None, x.ndim)
+    if x.numel() == 0:
+        s = x.exp().sum(tuple(dims), keepdim=True) if dims else x.exp()
+        return _keep(s.log(), dims, keepdim)
+    m = amax(x.detach(), tuple(dims), keepdim=True) if dims else x.detach()
+    m = _core.where((m - m) == 0, m, _zeros((), m))  # +-inf shifts by 0
+    s = (x - m).exp().sum(tuple(dims), keepdim=True) if dims else (x - m).exp()
+    return _keep(s.log() + m, dims, keepdim)
+
+
+def _any_all(x, dim, keepdim, axis, keepdims, want_all):
+    dim, keepdim = _axis(dim, axis, keepdim, keepdims)
+    dims = list(range(x.ndim)) if dim is None else _dims(dim, x.ndim)
+    if dim is None:
+        keepdim = False
+    hits = (x == 0) if want_all else (x != 0)
+    if not dims:
+        return hits.logical_not() if want_all else hits
+    count = hits.sum(tuple(dims), keepdim=keepdim)
+    return count == 0 if want_all else count > 0
+
+
+def any(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    """Whether any element (over ``dim``) is nonzero: a bool tensor."""
+    return _any_all(input, dim, keepdim, axis, keepdims, False)
+
+
+def all(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
+    """Whether every element (over ``dim``) is nonzero: a bool tensor."""
+    return _any_all(input, dim, keepdim, axis, keepdims, True)
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
+    """The ``p``-norm over ``dim`` (all if None): 2 and 'fro' Euclidean, 1, inf, -inf, 0
+    (count of nonzeros) or any float; floating inputs only, as PyTorch."""
+    if not input.is_floating_point():
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"
+        )
+    x = input.to(dtype) if dtype is not None else input
+    dims = list(range(x.ndim)) if dim is None else _dims(dim, x.ndim)
+    if dim is None:
+        keepdim = False
+    if p == "fro" or p is None:
+        p = 2
+    if p == "nuc":
+        raise NotImplementedError("rustgrad: norm(p='nuc') (nuclear norm) is not implemented")
+    a = x.abs()
+
+    def red(t):
+        return t.sum(tuple(dims), keepdim=keepdim) if dims else t
+
+    if p == _math.inf:
+        return amax(a, tuple(dims), keepdim) if dims else a
+    if p == -_math.inf:
+        return amin(a, tuple(dims), keepdim) if dims else a
+    if p == 0:
+        return red((x != 0).to(x.dtype) + _zero_of(x))
+    if p == 1:
+        return red(a)
+    if p == 2:
+        return red(x * x).sqrt()
+    return red(a.pow(p)).pow(1.0 / p)
+
+
+def median(input: Tensor, dim=None, keepdim=False):
+    """The lower median: of all elements (a 0-d tensor) or, with ``dim``, ``(values,
+    indices)`` along it; NaN propagates."""
+    if dim is None:
+        if input.numel() == 0:
+            return input.sum() * _math.nan
+        return _kth(input.reshape(-1), (input.numel() + 1) // 2, 0, False, True).values
+    n = input.shape[_wrap(dim, input.ndim)] if input.ndim else 1
+    r = _kth(input, (_builtins.max(n, 1) + 1) // 2, dim, keepdim, True)
+    return _named("median")(r.values, r.indices)
+
+
+def _order(a: _np.ndarray, axis: int, descending: bool) -> _np.ndarray:
+    """Stable argsort along ``axis``; NaN counts as the largest value, as PyTorch."""
+    if a.dtype == _np.bool_:
+        a = a.astype(_np.int8)
+    if not descending:
+        return _np.argsort(a, axis=axis, kind="stable")
+    if a.dtype.kind == "f":
+        key = _np.where(_np.isnan(a), -_np.inf, -a)
+        nan_last = ~_np.isnan(a)
+        return _np.lexsort((key, nan_last), axis=axis) if a.ndim else _np.zeros((), _np.int64)
+    return _np.argsort(
+        -a.astype(_np.int64) if a.dtype != _np.int64 else ~a, axis=axis, kind="stable"
+    )
+
+
+def _gather_sorted(x: Tensor, dim: int, order: _np.ndarray):
+    idx = _long(order, x.device)
+    return gather(x, dim, idx), idx
+
+
+def sort(input: Tensor, dim=-1, descending=False, *, stable=False):
+    """``(values, indices)`` sorted along ``dim`` (stable; NaN as the largest value)."""
+    if isinstance(dim, _builtins.bool):  # sort(stable, dim=..., ...) overload not taken
+        dim = -1
+    d = _wrap(dim, input.ndim)
+    if input.ndim == 0:
+        return _named("sort")(
+            input * 1 if input.is_floating_point() else input.clone(),
+            _long(0, input.device).reshape(()),
+        )
+    order = _order(_host(input), d, descending)
+    values, idx = _gather_sorted(input, d, order)
+    return _named("sort")(values, idx)
+
+
+def argsort(input: Tensor, dim=-1, descending=False, *, stable=False) -> Tensor:
+    """The indices that sort ``input`` along ``dim`` (stable)."""
+    d = _wrap(dim, input.ndim)
+    if input.ndim == 0:
+        return _long(0, input.device).reshape(())
+    return _long(_order(_host(input), d, descending), input.device)
+
+
+def topk(input: Tensor, k: int, dim=-1, largest=True, sorted=True):
+    """``(values, indices)`` of the ``k`` largest (or smallest) along ``dim``, largest first."""
+    d = _wrap(dim, input.ndim)
+    size = input.shape[d] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    if input.ndim == 0:
+        return _named("topk")(
+            input * 1 if input.is_floating_point() else input.clone(),
+            _long(0, input.device).reshape(()),
+        )
+    order = _np.take(_order(_host(input), d, largest), _np.arange(k), axis=d)
+    values, idx = _gather_sorted(input, d, order)
+    return _named("topk")(values, idx)
+
+
+def kthvalue(input: Tensor, k: int, dim=-1, keepdim=False):
+    """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
+    return _kth(input, k, dim, keepdim, False)
+
+
+def _kth(input: Tensor, k: int, dim, keepdim, _nan_first):
+    d = _wrap(dim, input.ndim)
+    size = input.shape[d] if input.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if input.ndim == 0:
+        return _named("kthvalue")(
+            input * 1 if input.is_floating_point() else input.clone(),
+            _long(0, input.device).reshape(()),
+        )
+    a = _host(input)
+    order = _order(a, d, False)
+    pick = _np.take(order, [k - 1], axis=d)
+    if _nan_first and a.dtype.kind == "f":
+        # median: a row holding NaN answers its first NaN
+        nan = _np.isnan(a)
+        first_nan = _np.argmax(nan, axis=d)
+        has = nan.any(axis=d)
+        pick = _np.where(_np.expand_dims(has, d), _np.expand_dims(first_nan, d), pick)
+    values, idx = _gather_sorted(input, d, pick)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return _named("kthvalue")(values, idx)
+
+
+def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values (sorted), with the inverse indices and counts when asked; with
+    ``dim``, the distinct slices along it. No gradient (as PyTorch)."""
+    a = _host(input)
+    dev = input.device
+    if dim is None:
+        vals, inv, counts = _np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+        inv = inv.reshape(a.shape)
+    else:
+        d = _wrap(dim, input.ndim)
+        if a.shape[d] == 0:
+            vals, inv, counts = a, _np.zeros(0, _np.int64), _np.zeros(0, _np.int64)
+        else:
+            vals, inv, counts = _np.unique(a, return_inverse=True, return_counts=True, axis=d)
+        inv = inv.reshape(-1)
+    out = _core.tensor(_np.ascontiguousarray(vals), dtype=input.dtype)
+    out = out if str(dev) == "cpu" else out.to(dev)
+    res = [out]
+    if return_inverse:
+        res.append(_long(inv, dev))
+    if return_counts:
+        res.append(_long(counts, dev))
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+# ----- linear algebra -------------------------------------------------------------------------
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors, as ``input.dot(tensor)``."""
+    return input.dot(tensor)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """Matrix (n, m) times vector (m,): shape (n,)."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+    if input.shape[1] != vec.shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({input.shape[0]}), mat ({input.shape[0]}x"
+            f"{input.shape[1]}), vec ({vec.shape[0]})"
+        )
+    return input.matmul(vec)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix product: (b, n, m) @ (b, m, p) is (b, n, p) (no broadcasting)."""
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
+        )
+    return input.matmul(mat2)
+
+
+def _scaled(t: Tensor, s):
+    return t if s == 1 else t * s
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcast; beta=0 ignores it)."""
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(
+            f"mat1 must be a matrix, got {mat1.ndim}-D tensor"
+            if mat1.ndim != 2
+            else f"mat2 must be a matrix, got {mat2.ndim}-D tensor"
+        )
+    prod_ = _scaled(mat1.mm(mat2), alpha)
+    if beta == 0:
+        return prod_ + _zero_of(input)  # input ignored (NaN too), its gradient 0
+    return _scaled(input, beta) + prod_
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """``beta * input + alpha * bmm(batch1, batch2)``."""
+    prod_ = _scaled(bmm(batch1, batch2), alpha)
+    if beta == 0:
+        return prod_ + _zero_of(input)
+    return _scaled(input, beta) + prod_
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """Outer product of two 1-D tensors: shape (n, m)."""
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError("outer: expected 1-D tensors")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation (``'ij,jk->ik'``, implicit output, ``...``): operands are
+    contracted pairwise with ``matmul``; repeated letters in one operand take its diagonal."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ValueError(
+            "einsum(): more operands were provided than specified in the equation"
+            if len(operands) > len(terms)
+            else "einsum(): fewer operands were provided than specified in the equation"
+        )
+    # ``...``: the broadcast dims, named by letters no term uses.
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
+    nell = 0
+    for t, x in zip(terms, operands):
+        if "..." in t:
+            nell = _builtins.max(nell, x.ndim - (len(t) - 3))
+    ell = "".join(spare[:nell])
+    fixed = []
+    for t, x in zip(terms, operands):
+        if "..." in t:
+            k = x.ndim - (len(t) - 3)
+            t = t.replace("...", ell[nell - k :])
+        if len(t) != x.ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({len(t)}) does not match "
+                f"the number of dimensions ({x.ndim}) for operand {len(fixed)}"
+                + ("" if "..." in t else " and no ellipsis was given")
+            )
+        fixed.append(t)
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        letters = "".join(fixed)
+        out = ell + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell)
+        )
+    sizes: dict = {}
+    ops = []
+    for t, x in zip(fixed, operands):
+        # diagonals of repeated letters
+        while len(set(t)) < len(t):
+            c = next(c for c in t if t.count(c) > 1)
+            i, j = t.index(c), t.index(c, t.index(c) + 1)
+            x = diagonal(x, 0, i, j)
+            t = t[:i] + t[i + 1 : j] + t[j + 1 :] + c
+        for c, s in zip(t, x.shape):
+            if sizes.get(c, 1) != s and s != 1 and sizes.get(c, 1) != 1:
+                raise RuntimeError(
+                    "einsum(): operands do not broadcast with remapped shapes (original->remapped)"
+                )
+            sizes[c] = s if s != 1 else sizes.get(c, 1)
+        ops.append((t, x))
+
+    def reduce_unused(t, x, keep):
+        drop = [i for i, c in enumerate(t) if c not in keep]
+        if drop:
+            x = x.sum(tuple(drop))
+            t = "".join(c for c in t if c in keep)
+        return t, x
+
+    while len(ops) > 1:
+        (ta, a), (tb, b) = ops[0], ops[1]
+        others = set(out) | set("".join(t for t, _ in ops[2:]))
+        ta, a = reduce_unused(ta, a, others | set(tb))
+        tb, b = reduce_unused(tb, b, others | set(ta))
+        batch = [c for c in ta if c in tb and c in others]
+        contr = [c for c in ta if c in tb and c not in others]
+        left = [c for c in ta if c not in tb]
+        right = [c for c in tb if c not in ta]
+
+        def arrange(t, x, order):
+            x = x.permute(*[t.index(c) for c in order]) if x.ndim else x
+            return x.expand(*[sizes[c] for c in order]) if order else x
+
+        a2 = arrange(ta, a, batch + left + contr).reshape(
+            *[sizes[c] for c in batch],
+            _prod([sizes[c] for c in left]),
+            _prod([sizes[c] for c in contr]),
+        )
+        b2 = arrange(tb, b, batch + contr + right).reshape(
+            *[sizes[c] for c in batch],
+            _prod([sizes[c] for c in contr]),
+            _prod([sizes[c] for c in right]),
+        )
+        r = a2.matmul(b2).reshape(*[sizes[c] for c in batch + left + right])
+        ops = [("".join(batch + left + right), r)] + ops[2:]
+    t, x = ops[0]
+    t, x = reduce_unused(t, x, set(out))
+    if not out:
+        return x.sum() if x.ndim else x * 1
+    x = x.permute(*[t.index(c) for c in out])
+    shape = [sizes[c] for c in out]
+    return x.expand(*shape) * 1 if list(x.shape) != shape else x * 1
+
+
+def _prod(xs):
+    p = 1
+    for v in xs:
+        p *= v
+    return p
+
+
+# ----- indexing -------------------------------------------------------------------------------
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad=False) -> Tensor:
+    """``out[i][j] = input[index[i][j]][j]`` (for dim 0): values picked along ``dim``; the
+    result has ``index``'s shape."""
+    d = _wrap(dim, input.ndim)
+    idx = _check_index("gather", input, d, index)
+    pos = _flat_positions(tuple(input.shape) or (1,), d, idx if input.ndim else idx.reshape(1))
+    flat = input.reshape(-1)
+    return flat[_long(pos, "cpu")].reshape(*index.shape)
+
+
+def _scatter_src(name, x, d, index, src, value):
+    if src is None and value is None:
+        raise TypeError(f"{name}() missing 1 required positional argument: 'src' or 'value'")
+    if src is not None and not isinstance(src, Tensor):
+        value, src = src, None
+    idx = _check_index(name, x, d, index, src)
+    pos = _flat_positions(tuple(x.shape) or (1,), d, idx if x.ndim else idx.reshape(1))
+    if src is None:
+        vals = _core.full((pos.size,), value, dtype=x.dtype, device=x.device)
+    else:
+        if src.dtype != x.dtype:
+            raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
+        spos = _flat_positions(
+            tuple(src.shape) or (1,),
+            d,
+            _np.indices(idx.shape)[d] if idx.ndim else _np.zeros(1, _np.int64),
+        )
+        vals = src.reshape(-1)[_long(spos, "cpu")] if pos.size else src.reshape(-1)[:0]
+    return pos, vals
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, reduce=None):
+    """A copy of ``input`` with ``src`` (a tensor, or a number ``value``) written at
+    ``index`` along ``dim`` (the inverse of ``gather``); ``reduce='add'``/``'multiply'``
+    combine instead of writing."""
+    d = _wrap(dim, input.ndim)
+    pos, vals = _scatter_src("scatter", input, d, index, src, value)
+    n = input.numel()
+    if reduce == "add":
+        return input + _add_at(n, pos, vals).reshape(*input.shape)
+    if reduce == "multiply":
+        out = input.reshape(-1) * 1
+        for p, i in zip(pos.tolist(), range(pos.size)):
+            out = out.clone()
+            out[p] = out[p] * vals[i]
+        return out.reshape(*input.shape)
+    if reduce is not None:
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    out = input.reshape(-1).clone()
+    out[_long(pos, "cpu")] = vals
+    return out.reshape(*input.shape)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
+    d = _wrap(dim, input.ndim)
+    pos, vals = _scatter_src("scatter_add", input, d, index, src, None)
+    return input + _add_at(input.numel(), pos, vals).reshape(*input.shape)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices of ``input`` at ``index`` (1-D int64) along ``dim``."""
+    d = _wrap(dim, input.ndim)
+    if not _integer_index(index):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if input.ndim == 0:
+        if index.numel() != 1:
+            raise RuntimeError(
+                f"index_select(): Index to scalar can have only 1 value, got {index.numel()} "
+                "value(s)"
+            )
+        return gather(input, 0, index.reshape(-1)).reshape(())
+    size = input.shape[d]
+    i = _host(index).reshape(-1)
+    if ((i < 0) | (i >= size)).any():
+        raise IndexError("index out of range in self")
+    return input[(slice(None),) * d + (index.reshape(-1),)]
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """A copy of ``input`` with ``alpha * source[j]`` added to slice ``index[j]`` along
+    ``dim``."""
+    d = _wrap(dim, input.ndim)
+    if not _integer_index(index):
+        raise RuntimeError("index_add_(): Expected dtype int32/int64 for index")
+    i = _host(index).reshape(-1)
+    size = input.shape[d] if input.ndim else 1
+    if ((i < 0) | (i >= size)).any():
+        raise IndexError("index out of range in self")
+    want = list(input.shape)
+    if input.ndim:
+        want[d] = i.size
+    if list(source.shape) != want and not (input.ndim == 0 and source.numel() == 1):
+        raise RuntimeError(
+            f"index_add_(): Source/destination tensor must have same slice shapes. "
+            f"Destination slice shape: {list(input.shape)} at dimension {d} and source "
+            f"slice shape: {list(source.shape)} at dimension {d}."
+        )
+    idx = _np.broadcast_to(
+        i.reshape([-1 if k == d else 1 for k in range(_builtins.max(input.ndim, 1))]),
+        want or [1],
+    )
+    pos = _flat_positions(tuple(input.shape) or (1,), d, _np.ascontiguousarray(idx))
+    vals = _scaled(source, alpha)
+    return input + _add_at(input.numel(), pos, vals).reshape(*input.shape)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    """``input`` with ``value`` (a number or 0-d tensor) where ``mask`` (bool, broadcast) is
+    True."""
+    if not isinstance(mask, Tensor) or mask.dtype != _bool:
+        raise RuntimeError(
+            "masked_fill_ only supports boolean masks, but got mask with dtype "
+            + ("long int" if isinstance(mask, Tensor) and mask.dtype == _int64 else str(mask))
+        )
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
+            )
+        v = value.to(input.dtype)
+    else:
+        v = _core.full((), value, dtype=input.dtype, device=input.device)
+    out = _core.where(mask, v, input)
+    if list(out.shape) != list(input.shape):
+        raise RuntimeError("The size of the mask must match the size of the tensor it fills")
+    return out
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements of ``input`` where ``mask`` (bool; both broadcast) is True, 1-D."""
+    if not isinstance(mask, Tensor) or mask.dtype != _bool:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = _np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    x = input.expand(*shape) if tuple(input.shape) != shape else input
+    m = mask.expand(*shape) if tuple(mask.shape) != shape else mask
+    if not shape:
+        return x.reshape(1)[m.reshape(1)]
+    return x.reshape(-1)[m.reshape(-1)]
+
+
+def nonzero(input: Tensor, *, as_tuple=False):
+    """The indices of the nonzero elements: (n, ndim) int64, or one 1-D tensor per dim with
+    ``as_tuple=True``."""
+    a = _host(input)
+    if a.ndim == 0:
+        hits = _np.nonzero(a.reshape(1))
+        if as_tuple:
+            return (_long(hits[0], input.device),)
+        return _long(_np.zeros((hits[0].size, 0), _np.int64), input.device)
+    hits = _np.nonzero(a)
+    if as_tuple:
+        return tuple(_long(h, input.device) for h in hits)
+    return _long(_np.stack(hits, axis=1).reshape(-1, a.ndim), input.device)
+
+
+# ----- shape ----------------------------------------------------------------------------------
+
+
+def _tri(x: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:
+    if x.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    r, c = x.shape[-2], x.shape[-1]
+    # the mask from two aranges on the device (no host array of r * c)
+    i = _core.arange(r, device=x.device).reshape(r, 1)
+    j = _core.arange(c, device=x.device)
+    offset = j - i
+    keep = (offset <= diagonal) if lower else (offset >= diagonal)
+    return _core.where(keep, x, _zeros((), x))
+
+
+def tril(input: Tensor, diagonal=0) -> Tensor:
+    """The lower triangle of the last two dims (on and below ``diagonal``), zeros above."""
+    return _tri(input, diagonal, True, "tril")
+
+
+def triu(input: Tensor, diagonal=0) -> Tensor:
+    """The upper triangle of the last two dims (on and above ``diagonal``), zeros below."""
+    return _tri(input, diagonal, False, "triu")
+
+
+def _ints(args):
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        return list(args[0])
+    if len(args) == 1 and hasattr(args[0], "__iter__"):
+        return list(args[0])
+    return list(args)
+
+
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    """Elements shifted by ``shifts`` along ``dims`` (cyclically); without dims, the
+    flattened tensor is rolled and reshaped back."""
+    shifts = [shifts] if isinstance(shifts, int) else list(shifts)
+    if input.numel() == 0:  # (PyTorch returns before looking at the dims)
+        return input.clone()
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        return roll(input.reshape(-1), shifts, 0).reshape(*input.shape)
+    dims = [dims] if isinstance(dims, int) else list(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(
+            f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+        )
+    x = input
+    for s, d in zip(shifts, dims):
+        d = _wrap(d, x.ndim)
+        n = x.shape[d] if x.ndim else 1
+        if n == 0 or x.ndim == 0:
+            continue
+        s %= n
+        if s:
+            pre = (slice(None),) * d
+            x = _core.cat([x[pre + (slice(n - s, None),)], x[pre + (slice(0, n - s),)]], d)
+    return x if x is not input else input * 1 if input.is_floating_point() else input.clone()
+
+
+def _int_tuple(name: str, dims) -> list:
+    """The functional forms take a tuple of dims, as PyTorch's (the methods also varargs)."""
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(
+            f"{name}(): argument 'dims' (position 2) must be tuple of ints, not "
+            f"{type(dims).__name__}"
+        )
+    return list(dims)
+
+
+def flip(input: Tensor, dims) -> Tensor:
+    """``input`` reversed along each of ``dims`` (a tuple; the method also takes varargs)."""
+    dims = _int_tuple("flip", dims)
+    ds = _dims(tuple(dims), input.ndim) if dims else []
+    x = input
+    for d in ds:
+        n = x.shape[d]
+        x = x[(slice(None),) * d + (_long(_np.arange(n - 1, -1, -1), "cpu"),)]
+    return x if ds else input.clone()
+
+
+def repeat(input: Tensor, *sizes) -> Tensor:
+    """``input`` tiled ``sizes[i]`` times along dim ``i`` (``sizes`` may add leading dims)."""
+    sizes = _ints(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor"
+        )
+    shape = [1] * (len(sizes) - input.ndim) + list(input.shape)
+    x = input.reshape(*shape) if shape else input
+    inter, big = [], []
+    for r, s in zip(sizes, shape):
+        inter += [1, s]
+        big += [r, s]
+    if not inter:
+        return x.clone()
+    # a copy of its own (an expanded view would share, and overlap, the input's memory)
+    y = x.reshape(*inter).expand(*big)
+    y = y.contiguous() if sizes.count(1) != len(sizes) else y.clone()
+    return y.reshape(*[r * s for r, s in zip(sizes, shape)])
+
+
+def tile(input: Tensor, dims) -> Tensor:
+    """``repeat`` with ``dims`` (a tuple; the method also takes varargs) padded with leading
+    ones to ``input.ndim``."""
+    dims = _int_tuple("tile", dims)
+    dims = [1] * (input.ndim - len(dims)) + dims
+    return repeat(input, *dims)
+
+
+def repeat_interleave(input: Tensor, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in a row;
+    ``repeats`` may be a tensor (one count per element). ``repeat_interleave(counts)``
+    alone gives ``arange(len(counts))`` repeated by the counts."""
+    if repeats is None:
+        counts = _host(input).reshape(-1)
+        return _long(_np.repeat(_np.arange(counts.size), counts), input.device)
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else _wrap(dim, x.ndim)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    n = x.shape[d]
+    if isinstance(repeats, Tensor):
+        counts = _host(repeats).reshape(-1)
+        if counts.size == 1:
+            counts = _np.repeat(counts, n)
+        if counts.size != n:
+            raise RuntimeError("repeats must have the same size as input along dim")
+        if (counts < 0).any():
+            raise RuntimeError("repeats can not be negative")
+        pos = _np.repeat(_np.arange(n), counts)
+    else:
+        if repeats < 0:
+            raise RuntimeError("repeats can not be negative")
+        pos = _np.repeat(_np.arange(n), repeats)
+    return x[(slice(None),) * d + (_long(pos, "cpu"),)]
+
+
+def split(tensor: Tensor, split_size_or_sections, dim=0):
+    """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the
+    listed sizes (which must add up to the dim's size)."""
+    d = _wrap(dim, tensor.ndim)
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, int):
+        s = split_size_or_sections
+        if s < 0 or (s == 0 and n != 0):
+            raise RuntimeError(
+                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+            )
+        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s and n else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if _builtins.sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                f"at dimension {d}), but got split_sizes={sizes}"
+            )
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(tensor, d, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input: Tensor, chunks: int, dim=0):
+    """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = _wrap(dim, input.ndim)
+    n = input.shape[d]
+    size = -(-n // chunks) if n else 0
+    if size == 0:
+        return tuple(narrow(input, d, 0, 0) for _ in range(chunks if n == 0 else 1))
+    return split(input, size, d)
+
+
+def unbind(input: Tensor, dim=0):
+    """The slices along ``dim``, as a tuple (that dim removed)."""
+    d = _wrap(dim, input.ndim)
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
+
+
+def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
+    """The view of ``length`` elements from ``start`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = _wrap(dim, input.ndim)
+    if isinstance(start, Tensor):
+        start = int(start.item())
+    n = input.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(
+            f"start out of range (expected to be in range of [{-n}, {n}], but got {start})"
+        )
+    if start < 0:
+        start += n
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return input[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def movedim(input: Tensor, source, destination) -> Tensor:
+    """``input`` with dims ``source`` moved to positions ``destination`` (the others keep
+    their order)."""
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({src} dims) should contain "
+            f"the same number of dims as destination ({dst} dims)"
+        )
+    n = input.ndim
+    src = [_wrap(s, n) for s in src]
+    dst = [_wrap(s, n) for s in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError("movedim: repeated dim in `source` or `destination`")
+    if n == 0:
+        return input.permute()
+    order = [-1] * n
+    for s, t in zip(src, dst):
+        order[t] = s
+    rest = iter(d for d in range(n) if d not in src)
+    order = [o if o >= 0 else next(rest) for o in order]
+    return input.permute(*order)
+
+
+moveaxis = movedim
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """``input.transpose(axis0, axis1)`` (NumPy's name)."""
+    return input.transpose(axis0, axis1)
+
+
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``input.transpose(dim0, dim1)``."""
+    return input.transpose(dim0, dim1)
+
+
+def diagonal(input: Tensor, offset=0, dim1=0, dim2=1) -> Tensor:
+    """The diagonal (``offset`` above the main one) of the planes of ``dim1`` and ``dim2``,
+    as the last dim of the result."""
+    n = input.ndim
+    if n < 2:
+        raise RuntimeError(f"diagonal dimensions requires ndim larger than 1, got {n}")
+    a, b = _wrap(dim1, n), _wrap(dim2, n)
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    x = movedim(input, (a, b), (-2, -1))
+    r, c = x.shape[-2], x.shape[-1]
+    i0, j0 = (0, offset) if offset >= 0 else (-offset, 0)
+    length = _builtins.max(0, _builtins.min(r - i0, c - j0))
+    ii = _long(_np.arange(length) + i0, "cpu")
+    jj = _long(_np.arange(length) + j0, "cpu")
+    if length == 0:
+        return x[..., :0, :].reshape(*x.shape[:-2], 0)  # still in the graph
+    lead = (slice(None),) * (x.ndim - 2)
+    return x[lead + (ii, jj)]
+
+
+def diag(input: Tensor, diagonal=0) -> Tensor:
+    """A 1-D tensor as the ``diagonal`` of a square matrix (zeros elsewhere), or the
+    ``diagonal`` of a 2-D tensor."""
+    if input.ndim == 2:
+        return globals()["diagonal"](input, diagonal)
+    if input.ndim != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+    n = input.shape[0]
+    m = n + abs(diagonal)
+    i0, j0 = (0, diagonal) if diagonal >= 0 else (-diagonal, 0)
+    pos = (_np.arange(n) + i0) * m + _np.arange(n) + j0
+    out = _zeros((m * m,), input)
+    out[_long(pos, "cpu")] = input
+    return out.reshape(m, m)
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of the main diagonal of a 2-D tensor (integers give int64)."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return diagonal(input).sum()
+
+
+# ----- predicates -----------------------------------------------------------------------------
+
+
+def isclose(input: Tensor, other: Tensor, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close;
+    NaNs only with ``equal_nan``): a bool tensor."""
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"{input.dtype} did not match {other.dtype}".replace("rustgrad.", ""))
+    eq = input == other
+    if not input.is_floating_point():
+        if input.dtype == _bool:
+            return eq
+        diff = (input - other).abs().to(_f64)
+        return eq | (diff <= atol + rtol * other.abs().to(_f64))
+    a, b = input.detach(), other.detach()
+    finite = ((a - a) == 0) & ((b - b) == 0)
+    close = ((a - b).abs() <= atol + rtol * b.abs()) & finite
+    out = eq | close
+    if equal_nan:
+        out = out | (a.ne(a) & b.ne(b))  # (NaN: the value unequal to itself)
+    return out
+
+
+def allclose(input: Tensor, other: Tensor, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """Whether every element of ``input`` is close to ``other`` (see ``isclose``)."""
+    return _builtins.bool(isclose(input, other, rtol, atol, equal_nan).all().item())
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """Whether the two tensors have the same shape and the same elements."""
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return _builtins.bool((input == other).all().item())
+
+
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is a ``Tensor``."""
+    return isinstance(obj, Tensor)
+
+
+# ----- methods --------------------------------------------------------------------------------
+
+_METHODS = [
+    "prod",
+    "cumsum",
+    "cumprod",
+    "std",
+    "var",
+    "norm",
+    "logsumexp",
+    "any",
+    "all",
+    "amax",
+    "amin",
+    "median",
+    "sort",
+    "argsort",
+    "topk",
+    "kthvalue",
+    "unique",
+    "mv",
+    "bmm",
+    "addmm",
+    "baddbmm",
+    "outer",
+    "gather",
+    "scatter",
+    "scatter_add",
+    "index_select",
+    "index_add",
+    "masked_fill",
+    "masked_select",
+    "nonzero",
+    "tril",
+    "triu",
+    "roll",
+    "flip",
+    "repeat",
+    "repeat_interleave",
+    "tile",
+    "split",
+    "chunk",
+    "unbind",
+    "narrow",
+    "movedim",
+    "moveaxis",
+    "swapaxes",
+    "swapdims",
+    "diag",
+    "diagonal",
+    "trace",
+    "isclose",
+    "allclose",
+    "equal",
+]
+
+# In place: the out-of-place result written into ``self`` (``copy_`` records the history).
+_INPLACE = [
+    "cumsum",
+    "cumprod",
+    "scatter",
+    "scatter_add",
+    "index_add",
+    "masked_fill",
+    "tril",
+    "triu",
+]
+
+
+_C_NAME = {_bool: "bool", _int64: "long", _f32: "float", _f64: "double"}
+
+
+def _c_name(dtype) -> str:
+    return _C_NAME.get(dtype, str(dtype).split(".")[-1])
+
+
+def _inplace(name):
+    f = globals()[name]
+
+    def method(self, *args, **kwargs):
+        result = f(self, *args, **kwargs)
+        if name in ("cumsum", "cumprod"):
+            if self.dtype == _bool and self.ndim and self.numel():
+                raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+            if kwargs.get("dtype") not in (None, self.dtype):
+                raise RuntimeError(
+                    f"Bad in-place call: input tensor dtype {_c_name(self.dtype)} and output "
+                    f"tensor dtype {_c_name(kwargs['dtype'])} should match"
+                )
+        return self.copy_(result)
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``: writes the result into ``self`` and returns it."
+    return method
+
+
+def _bind():
+    """Attach the methods to ``Tensor`` (each with its function's doc) and accept NumPy's
+    ``axis=``/``keepdims=`` on the older reductions."""
+    for name in _METHODS:
+        setattr(Tensor, name, _as_method(globals()[name]))
+    for name in ("flip", "tile"):  # x.flip(0, 1) as x.flip((0, 1))
+        setattr(Tensor, name, _varargs_method(globals()[name]))
+    for name in _INPLACE:
+        setattr(Tensor, name + "_", _inplace(name))
+    for name in ("sum", "mean", "max", "min", "argmax", "argmin"):
+        setattr(Tensor, name, _numpy_keywords(getattr(Tensor, name)))
+
+
+def _as_method(f):
+    """``f`` (whose first parameter is ``input``) as a method taking ``self``."""
+
+    def method(self, *args, **kwargs):
+        return f(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = f.__name__
+    method.__doc__ = f.__doc__
+    sig = _inspect.signature(f)
+    first, *rest = sig.parameters.values()
+    method.__signature__ = sig.replace(parameters=[first.replace(name="self"), *rest])
+    return method
+
+
+def _varargs_method(f):
+    """``f(input, dims)`` as a method taking the dims as a tuple, varargs or ``dims=``."""
+
+    def method(self, *dims, **kwargs):
+        if "dims" in kwargs:
+            return f(self, kwargs.pop("dims"), **kwargs)
+        return f(self, _ints(dims), **kwargs)
+
+    method.__name__ = method.__qualname__ = f.__name__
+    method.__doc__ = f.__doc__
+    return method
+
+
+def _numpy_keywords(f):
+    def method(self, *args, **kwargs):
+        if "axis" in kwargs:
+            if "dim" in kwargs:
+                raise TypeError("got both 'dim' and its alias 'axis'")
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return f(self, *args, **kwargs)
+
+    method.__name__ = f.__name__
+    method.__doc__ = f.__doc__
+    method.__wrapped__ = f
+    return method

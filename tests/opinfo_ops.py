@@ -1,0 +1,744 @@
+"""The op table's entries for the reductions, scans, sorting, linear algebra, indexing and
+shape ops of issue 11 point 2 (``python/rustgrad/_ops.py``). ``opinfo.py`` appends ``OPS``
+to ``OP_DB``, so every test the table drives (gradcheck, gradgradcheck, PyTorch parity,
+variants, in place, CUDA against the CPU) runs these too.
+
+Graphs: these ops are composites of the core's differentiable ops, so their nodes are those
+of the parts (``gather`` records ``IndexBackward0``, ``std`` ``SqrtBackward0``), not
+PyTorch's native ones: ``graph="none"`` with that reason. Ops returning Python values
+(``allclose``, ``equal``, ``is_tensor``) are wrapped into a 0-d tensor for the comparison.
+"""
+
+import numpy as np
+from opinfo import (
+    ALL,
+    FLOATS,
+    NUMERIC,
+    Arg,
+    OpInfo,
+    S,
+    Variant,
+    dot_samples,
+    function,
+    method,
+    skip,
+    xfail,
+)
+
+NEEDS_DIMS = {"0-d": "PyTorch refuses a 0-d input"}
+COMPOSITE = "a composite of the core's ops: its nodes are theirs, not PyTorch's native node"
+TIES = "not differentiable at ties (finite differences straddle a kink)"
+NAN_GRAD = "the result is NaN (n - correction <= 0): so is its gradient"
+LAYOUTS = [
+    ((), "contiguous"),
+    ((), "offset"),
+    ((0, 3), "contiguous"),
+    ((1,), "contiguous"),
+    ((3, 4), "transposed"),
+    ((2, 3), "stepped"),
+    ((3, 2), "offset"),
+    ((3, 2, 2), "expanded"),
+]
+
+
+def _no_grad_ties(sample):
+    if any(a.layout == "expanded" for a in sample.tensors()):
+        sample.skips.update(gradcheck=TIES, gradgradcheck=TIES)
+    return sample
+
+
+def per_layout(*cases, ties=False, min_ndim=0, kind="n", empty=True, expanded=True):
+    """A (2, 3, 4) tensor with each of ``cases`` (``(args, kwargs)``), then every layout of
+    ``LAYOUTS`` (with ``ndim >= min_ndim``) with the cases that fit its ndim (a case is
+    ``(ndim_needed, args, kwargs)``)."""
+
+    def gen(g):
+        for need, args, kw in cases:
+            yield (
+                _no_grad_ties(S(g.t((2, 3, 4), kind), *args, **kw))
+                if ties
+                else S(g.t((2, 3, 4), kind), *args, **kw)
+            )
+        for shape, layout in LAYOUTS:
+            if len(shape) < min_ndim or (not empty and 0 in shape):
+                continue
+            if not expanded and layout == "expanded":
+                continue
+            for need, args, kw in cases:
+                if len(shape) >= need:
+                    s = S(g.t(shape, kind, layout), *args, **kw)
+                    yield _no_grad_ties(s) if ties else s
+
+    return gen
+
+
+EXPANDED_WRITE = xfail(
+    ("inplace",),
+    "writing into an expanded (stride-0) view raises PyTorch's overlapping-memory error; "
+    "PyTorch's own in-place op writes it",
+    samples=lambda s: s.args[0].layout == "expanded",
+)
+CUMPROD_INPLACE = skip(
+    ("inplace", "device_inplace"),
+    "PyTorch's cumprod_ cannot backpropagate (it saved the input it overwrites); the values "
+    "are checked for int64 and bool",
+    dtypes=FLOATS,
+)
+
+
+def entry(name, gen, dtypes=FLOATS, inplace=False, fn=True, **kw):
+    variants = [method(name)] + ([function(name)] if fn else [])
+    return OpInfo(
+        name,
+        variants,
+        gen,
+        dtypes=dtypes,
+        inplace_variants=[method(name + "_")] if inplace else [],
+        graph="none",
+        graph_reason=COMPOSITE,
+        **kw,
+    )
+
+
+# ----- reductions ----------------------------------------------------------------------------
+
+REDUCE = [
+    (0, (), {}),
+    (1, (0,), {}),
+    (2, (-1,), {"keepdim": True}),
+    (3, ((0, 2),), {}),
+    (1, (), {"axis": 0, "keepdims": True}),
+]
+
+
+def prod_samples(g):
+    yield from per_layout(*REDUCE[:3], (1, (), {"dim": 0, "keepdim": True}))(g)
+    v = g.t((2, 5))
+    v.value[0, 1] = 0  # a zero: the gradient is exact there (no division by the product)
+    yield S(v, 1)
+    w = g.t((4,))
+    w.value[[0, 2]] = 0
+    yield S(w)
+
+
+def scan_samples(g):
+    yield from per_layout((0, (0,), {}), (0, (-1,), {}), (2, (), {"dim": 1}))(g)
+    yield S(g.t((3, 9)), 1)  # past a power of two
+    yield S(g.t((2, 3)), dim=1, dtype=_dtype("float64"))
+
+
+def _dtype(name):
+    from opinfo import DType
+
+    return DType(name)
+
+
+def var_samples(g):
+    for s in per_layout(
+        (0, (), {}),
+        (1, (0,), {}),
+        (2, (1,), {"keepdim": True}),
+        (3, ((0, 2),), {"correction": 0}),
+        (1, (), {"dim": 0, "unbiased": False}),
+        (2, (), {"dim": -1, "correction": 2}),
+        (1, (), {"axis": 0, "keepdims": True}),
+    )(g):
+        shape = s.args[0].shape
+        dims = s.args[1] if len(s.args) > 1 else s.kwargs.get("dim", s.kwargs.get("axis"))
+        dims = range(len(shape)) if dims is None else [dims] if isinstance(dims, int) else dims
+        n = int(np.prod([shape[d] for d in dims])) if shape else 1
+        c = s.kwargs.get("correction", 0 if s.kwargs.get("unbiased") is False else 1)
+        if n - c <= 0:
+            s.skips.update(gradcheck=NAN_GRAD, gradgradcheck=NAN_GRAD)
+        yield s
+
+
+def norm_samples(g):
+    yield from per_layout(
+        (0, (), {}),
+        (1, (1,), {}),
+        (1, ("fro",), {}),
+        (1, (2, 0), {"keepdim": True}),
+        (2, (3, (0, 1)), {}),
+        (1, (), {"p": 1, "dim": 0}),
+    )(g)
+    # (p=0 is left out: PyTorch records a node whose gradient is None)
+    for p in (float("inf"), -float("inf"), 0.5):
+        yield _no_grad_ties(S(g.t((3, 4)), p, 1))
+
+
+def logsumexp_samples(g):
+    yield from per_layout((0, (0,), {}), (2, (-1,), {"keepdim": True}), (2, ((0, 1),), {}))(g)
+    big = g.t((2, 5))
+    big.value = big.value * 300.0
+    yield S(big, 1)
+    inf = g.t((2, 3))
+    inf.value[0, :] = -np.inf
+    yield S(inf, 1, skips={"gradcheck": "-inf rows", "gradgradcheck": "-inf rows"})
+
+
+def any_all_samples(g):
+    yield from per_layout(
+        (0, (), {}), (1, (0,), {}), (2, (-1,), {"keepdim": True}), (1, (), {"axis": 0})
+    )(g)
+    yield S(g.t((2, 3), "p"), 1)
+
+
+def amax_samples(g):
+    yield from per_layout(
+        (0, (), {}),
+        (1, (0,), {}),
+        (2, ((0, 1),), {"keepdim": True}),
+        (2, (-1,), {}),
+        ties=True,
+        min_ndim=1,
+        empty=False,
+    )(g)
+    yield S(g.t(()))
+    yield S(g.t((), "n", "offset"), 0)
+    yield S(g.t((0, 3)), 1)
+    t = g.t((2, 3))
+    t.value[:, 1] = t.value[:, 0]  # ties share the gradient evenly
+    yield S(t, 1, skips={"gradcheck": TIES, "gradgradcheck": TIES})
+
+
+def order_samples(*cases, empty=(-1,), expanded=True):
+    """Samples for order statistics (ties only in the expanded layout, whose gradients are
+    skipped; the int64 and bool values are drawn distinct per row where it matters)."""
+
+    def gen(g):
+        yield from per_layout(*cases, ties=True, min_ndim=1, empty=False, expanded=expanded)(g)
+        yield S(g.t((0, 3)), *empty)
+
+    return gen
+
+
+def sort_samples(g):
+    yield from order_samples(
+        (1, (), {}),
+        (1, (0,), {}),
+        (2, (), {"dim": 0, "descending": True}),
+        (2, (-1, True), {}),
+        (1, (), {"stable": True}),
+    )(g)
+    yield S(g.t(()))
+    yield S(g.t((), "n", "offset"), 0)
+    nan = g.t((2, 4))
+    if g.dtype in FLOATS:
+        nan.value[0, 1] = np.nan
+        yield S(nan, 1, skips={"gradcheck": "NaN", "gradgradcheck": "NaN"})
+        yield S(nan, 1, True, skips={"gradcheck": "NaN", "gradgradcheck": "NaN"})
+
+
+def argsort_samples(g):
+    yield from order_samples((1, (), {}), (2, (0,), {}), (2, (), {"dim": 1, "descending": True}))(g)
+    yield S(g.t(()))
+    yield S(g.t((), "n", "offset"))
+
+
+def topk_samples(g):
+    yield from order_samples(
+        (1, (1,), {}), (2, (1, 0), {}), (2, (2,), {"largest": False}), (1, (0,), {}), empty=(1, -1)
+    )(g)
+    yield S(g.t(()), 1)
+    yield S(g.t((), "n", "offset"), 0)
+    if g.dtype in FLOATS:  # (distinct values: PyTorch orders tied indices its own way)
+        yield S(g.t((3, 5)), 3, 1, True, True)
+
+
+def kthvalue_samples(g):
+    yield from order_samples(
+        (1, (1,), {}), (2, (1, 0), {}), (2, (1, -1, True), {}), empty=(1, -1), expanded=False
+    )(g)  # (which tied index PyTorch picks varies)
+    yield S(g.t((2, 3), "n", "stepped"), 2, 1)
+    yield S(g.t(()), 1)
+    yield S(g.t((), "n", "offset"), 1, 0)
+    yield S(g.t((3, 5)), 3, 1)
+
+
+def median_samples(g):
+    yield from order_samples((1, (), {}), (1, (0,), {}), (2, (1, True), {}), expanded=False)(g)
+    yield S(g.t(()))
+    yield S(g.t((), "n", "offset"), 0)
+    yield S(g.t((3, 6)), 1)
+    if g.dtype in FLOATS:
+        nan = g.t((2, 4))
+        nan.value[0, 2] = np.nan
+        yield S(nan, 1, skips={"gradcheck": "NaN", "gradgradcheck": "NaN"})
+
+
+def unique_samples(g):
+    # (no gradient: PyTorch's unique records a node whose backward raises)
+    for shape, layout in LAYOUTS:
+        v = g.t(shape, layout=layout, requires_grad=False)
+        if g.dtype in FLOATS:
+            v.value = np.round(v.value).astype(v.value.dtype)  # repeats
+        yield S(v)
+        yield S(v, return_inverse=True, return_counts=True)
+    yield S(g.t((3, 4), requires_grad=False), sorted=True, return_counts=True)
+    rows = g.t((4, 3), requires_grad=False)
+    rows.value[2] = rows.value[0]
+    yield S(rows, dim=0, return_inverse=True, return_counts=True)
+    yield S(rows, dim=1)
+
+
+# ----- linear algebra ------------------------------------------------------------------------
+
+
+def mv_samples(g):
+    yield S(g.t((2, 3)), g.t((3,)))
+    yield S(g.t((0, 3)), g.t((3,)))
+    yield S(g.t((2, 0)), g.t((0,)))
+    yield S(g.t((1, 1)), g.t((1,)))
+    yield S(g.t((3, 4), "n", "transposed"), g.t((4,), "n", "stepped"))
+    yield S(g.t((3, 2), "n", "offset"), g.t((2,), "n", "offset"))
+    yield S(g.t((3, 2), "n", "expanded"), g.t((2,)))
+
+
+def bmm_samples(g):
+    yield S(g.t((2, 2, 3)), g.t((2, 3, 4)))
+    yield S(g.t((0, 2, 3)), g.t((0, 3, 4)))
+    yield S(g.t((2, 0, 3)), g.t((2, 3, 1)))
+    yield S(g.t((1, 1, 1)), g.t((1, 1, 1)))
+    yield S(g.t((2, 4, 3), "n", "transposed"), g.t((2, 3, 2), "n", "stepped"))
+    yield S(g.t((3, 2, 2), "n", "offset"), g.t((3, 2, 2), "n", "expanded"))
+
+
+def addmm_samples(g):
+    yield S(g.t((2, 4)), g.t((2, 3)), g.t((3, 4)))
+    yield S(g.t((4,)), g.t((2, 3)), g.t((3, 4)), beta=0.5, alpha=2)
+    yield S(g.t(()), g.t((2, 3)), g.t((3, 4)), alpha=-1)
+    yield S(g.t((), "n", "offset"), g.t((1, 1)), g.t((1, 1)))
+    yield S(g.t((0, 4)), g.t((0, 3)), g.t((3, 4)))
+    yield S(g.t((2, 1)), g.t((2, 3), "n", "transposed"), g.t((3, 4), "n", "stepped"))
+    yield S(g.t((2, 2), "n", "offset"), g.t((2, 2), "n", "expanded"), g.t((2, 2)), beta=0)
+
+
+def baddbmm_samples(g):
+    yield S(g.t((2, 2, 4)), g.t((2, 2, 3)), g.t((2, 3, 4)))
+    yield S(g.t((4,)), g.t((2, 2, 3)), g.t((2, 3, 4)), beta=0.5, alpha=2)
+    yield S(g.t(()), g.t((1, 1, 1)), g.t((1, 1, 1)))
+    yield S(g.t((), "n", "offset"), g.t((0, 2, 3)), g.t((0, 3, 4)))
+    yield S(
+        g.t((2, 2, 2), "n", "transposed"),
+        g.t((2, 2, 3), "n", "stepped"),
+        g.t((2, 3, 2), "n", "offset"),
+    )
+    yield S(g.t((2, 1)), g.t((3, 2, 2), "n", "expanded"), g.t((3, 2, 2)), beta=0)
+
+
+def outer_samples(g):
+    yield S(g.t((3,)), g.t((4,)))
+    yield S(g.t((0,)), g.t((2,)))
+    yield S(g.t((1,)), g.t((1,)))
+    yield S(g.t((4,), "n", "stepped"), g.t((3,), "n", "offset"))
+
+
+def einsum_samples(g):
+    t = g.t
+    yield S("ij,jk->ik", t((2, 3)), t((3, 4)))
+    yield S("bij,bjk->bik", t((2, 2, 3)), t((2, 3, 4), "n", "transposed"))
+    yield S("ii->i", t((3, 3)))
+    yield S("ii", t((3, 3), "n", "offset"))
+    yield S("i,j->ij", t((3,)), t((2,), "n", "stepped"))
+    yield S("...ij->...ji", t((2, 3, 4)))
+    yield S("ij,ij->", t((2, 3)), t((2, 3), "n", "expanded"))
+    yield S("ab,bc,cd->ad", t((2, 3)), t((3, 2)), t((2, 4)))
+    yield S("ij,jk", t((0, 3)), t((3, 2)))
+    yield S("i,i", t((1,)), t((1,)))
+    yield S(",ij->ij", t(()), t((2, 3)))
+    yield S("bn,anm,bm->ba", t((2, 3)), t((4, 3, 2)), t((2, 2)))
+
+
+# ----- indexing ------------------------------------------------------------------------------
+
+
+def _index(g, shape, high, low=0):
+    return Arg(g.rng.integers(low, high, shape).astype(np.int64))
+
+
+def gather_samples(g):
+    yield S(g.t((3, 4)), 1, _index(g, (3, 2), 4))
+    yield S(g.t((3, 4)), 0, _index(g, (5, 4), 3))
+    yield S(g.t((2, 3, 4), "n", "transposed"), 2, _index(g, (2, 2, 3), 3))
+    yield S(g.t((2, 4), "n", "stepped"), 1, _index(g, (2, 6), 4))
+    yield S(g.t((3, 2), "n", "offset"), 0, _index(g, (3, 2), 3))
+    yield S(g.t((3, 2, 2), "n", "expanded"), 0, _index(g, (2, 2, 2), 3))
+    yield S(g.t(()), 0, Arg(np.array(0, np.int64)))
+    yield S(g.t((), "n", "offset"), 0, Arg(np.array(0, np.int64)))
+    yield S(g.t((0, 3)), 1, _index(g, (0, 2), 3))
+    yield S(g.t((1,)), 0, _index(g, (1,), 1))
+
+
+def _perm_index(g, shape, dim, size):
+    """Distinct positions along ``dim`` (scatter writes no place twice: PyTorch leaves the
+    winner of a repeat unspecified)."""
+    v = np.argsort(g.rng.random(shape[:dim] + (size,) + shape[dim + 1 :]), axis=dim)
+    return Arg(np.take(v, np.arange(shape[dim]), axis=dim).astype(np.int64))
+
+
+def scatter_samples(g):
+    t = g.t
+    yield S(t((3, 4)), 1, _perm_index(g, (3, 2), 1, 4), t((3, 2)))
+    yield S(t((3, 4)), 0, _perm_index(g, (2, 4), 0, 3), t((2, 4)))
+    yield S(t((3, 4)), 1, _perm_index(g, (3, 2), 1, 4), 2.5 if g.dtype in FLOATS else 2)
+    yield S(t((3, 4)), 1, _perm_index(g, (3, 2), 1, 4), value=-1)
+    yield S(
+        t((3, 4), "n", "transposed"), 0, _perm_index(g, (2, 4), 0, 3), t((2, 4), "n", "stepped")
+    )
+    yield S(t((3, 2), "n", "offset"), 1, _perm_index(g, (3, 1), 1, 2), t((3, 1), "n", "offset"))
+    yield S(t(()), 0, Arg(np.array(0, np.int64)), t(()))
+    yield S(t((), "n", "offset"), 0, Arg(np.array(0, np.int64)), t((), "n", "offset"))
+    yield S(t((0, 3)), 1, _index(g, (0, 2), 3), t((0, 2)))
+    yield S(t((1,)), 0, _index(g, (1,), 1), t((1,)))
+    # (PyTorch has no derivative for scatter with reduce=)
+    yield S(
+        t((3, 4), requires_grad=False),
+        1,
+        _index(g, (3, 5), 4),
+        t((3, 5), requires_grad=False),
+        reduce="add",
+    )
+
+
+def scatter_add_samples(g):
+    t = g.t
+    yield S(t((3, 4)), 1, _index(g, (3, 6), 4), t((3, 6)))  # repeats add up
+    yield S(t((3, 4)), 0, _index(g, (5, 4), 3), t((5, 4)))
+    yield S(t((3, 4), "n", "transposed"), 0, _index(g, (2, 4), 3), t((2, 4), "n", "stepped"))
+    yield S(t((3, 2), "n", "offset"), 1, _index(g, (3, 3), 2), t((3, 3), "n", "expanded"))
+    yield S(t(()), 0, Arg(np.array(0, np.int64)), t(()))
+    yield S(t((), "n", "offset"), 0, Arg(np.array(0, np.int64)), t((), "n", "offset"))
+    yield S(t((0, 3)), 1, _index(g, (0, 2), 3), t((0, 2)))
+    yield S(t((1,)), 0, _index(g, (1,), 1), t((1,)))
+
+
+def index_select_samples(g):
+    yield S(g.t((3, 4)), 1, Arg(np.array([3, 0, 0, 2], np.int64)))
+    yield S(g.t((3, 4)), 0, Arg(np.array([], np.int64)))
+    yield S(g.t((3, 4)), -2, Arg(np.array(1, np.int64)))
+    yield S(g.t((3, 4), "n", "transposed"), 0, Arg(np.array([2, 2], np.int64)))
+    yield S(g.t((2, 4), "n", "stepped"), 1, Arg(np.array([1], np.int64)))
+    yield S(g.t((3, 2), "n", "offset"), 0, Arg(np.array([0, 2], np.int64)))
+    yield S(g.t((3, 2, 2), "n", "expanded"), 2, Arg(np.array([1, 0], np.int64)))
+    yield S(g.t(()), 0, Arg(np.array([0], np.int64)))
+    yield S(g.t((), "n", "offset"), 0, Arg(np.array([0], np.int64)))
+    yield S(g.t((0, 3)), 1, Arg(np.array([2], np.int64)))
+    yield S(g.t((1,)), 0, Arg(np.array([0], np.int64)))
+
+
+def index_add_samples(g):
+    t = g.t
+    yield S(t((3, 4)), 1, Arg(np.array([3, 0, 0], np.int64)), t((3, 3)))
+    yield S(t((3, 4)), 0, Arg(np.array([2, 2, 1, 0, 2], np.int64)), t((5, 4)), alpha=2)
+    yield S(
+        t((3, 4), "n", "transposed"), 1, Arg(np.array([1], np.int64)), t((3, 1), "n", "stepped")
+    )
+    yield S(
+        t((3, 2), "n", "offset"), 0, Arg(np.array([0, 2], np.int64)), t((2, 2), "n", "expanded")
+    )
+    yield S(t(()), 0, Arg(np.array([0], np.int64)), t(()))
+    yield S(t((), "n", "offset"), 0, Arg(np.array([0], np.int64)), t((), "n", "offset"))
+    yield S(t((0, 3)), 1, Arg(np.array([2], np.int64)), t((0, 1)))
+    yield S(t((1,)), 0, Arg(np.array([0, 0], np.int64)), t((2,)))
+
+
+def _mask(g, shape):
+    return Arg(g.rng.random(shape) < 0.5)
+
+
+def masked_fill_samples(g):
+    value = 2.5 if g.dtype in FLOATS else True if g.dtype == "bool" else 3
+    for shape, layout in LAYOUTS:
+        yield S(g.t(shape, layout=layout), _mask(g, shape), value)
+    yield S(g.t((2, 3)), _mask(g, (3,)), value)  # the mask broadcasts
+    yield S(g.t((2, 3)), _mask(g, (2, 1)), g.t(()))  # a 0-d tensor value (gradient too)
+
+
+def masked_select_samples(g):
+    for shape, layout in LAYOUTS:
+        yield S(g.t(shape, layout=layout), _mask(g, shape))
+    yield S(g.t((2, 3)), _mask(g, (3,)))
+    yield S(g.t((3,)), _mask(g, (2, 3)))
+
+
+def nonzero_samples(g):
+    for shape, layout in LAYOUTS:
+        yield S(g.t(shape, layout=layout))
+        yield S(g.t(shape, layout=layout), as_tuple=True)
+
+
+# ----- shape ---------------------------------------------------------------------------------
+
+
+def tri_samples(g):
+    yield from per_layout(
+        (2, (), {}), (2, (1,), {}), (2, (-1,), {}), (2, (), {"diagonal": 5}), min_ndim=2
+    )(g)
+    yield S(g.t((2, 3, 4)), -2)
+    yield S(g.t((0, 3)))
+    yield S(g.t((1, 1)))
+
+
+def roll_samples(g):
+    yield from per_layout(
+        (1, (1, 0), {}), (2, (-1, 1), {}), (0, (3,), {}), (2, ((1, 2), (0, 1)), {})
+    )(g)
+
+
+def flip_samples(g):
+    # (dims as a tuple: PyTorch's functional form takes no int; the method's varargs are
+    # checked in test_ops_issue11.py)
+    yield from per_layout((1, ((0,),), {}), (2, ((0, 1),), {}), (0, ((),), {}))(g)
+    yield S(g.t((2, 3, 4)), (-1,))
+    yield S(g.t((2, 3)), dims=[1, 0])
+
+
+def repeat_samples(g):
+    yield from per_layout((0, (2, 1, 2, 1), {}), (1, ((2, 0, 1),), {}))(g)
+    yield S(g.t((3, 4), "n", "transposed"), 1, 3)
+
+
+def tile_samples(g):
+    yield from per_layout((0, ((2,),), {}), (1, ((2, 1, 3),), {}))(g)
+    yield S(g.t((2, 3)), dims=(2, 1))
+
+
+def repeat_interleave_samples(g):
+    yield from per_layout((0, (2,), {}), (1, (3,), {"dim": 0}), (2, (), {"repeats": 2, "dim": -1}))(
+        g
+    )
+    yield S(g.t((3, 2)), Arg(np.array([1, 0, 3], np.int64)), dim=0)
+    yield S(g.t((3, 2)), Arg(np.array([2], np.int64)), 1)
+
+
+def split_samples(g):
+    yield from per_layout((1, (1,), {}), (1, (2, 0), {}), min_ndim=1)(g)
+    yield S(g.t((3, 2)), [1, 1], 1)
+    yield S(g.t((5, 2)), [2, 0, 3])
+    yield S(g.t((5, 2)), 2)
+
+
+def chunk_samples(g):
+    yield from per_layout((1, (2,), {}), (2, (3, 1), {}), (1, (5, 0), {}))(g)
+    yield S(g.t((6, 2)), 4)
+
+
+def unbind_samples(g):
+    yield from per_layout((1, (), {}), (2, (1,), {}), (2, (-1,), {}), min_ndim=1)(g)
+
+
+def narrow_samples(g):
+    yield from per_layout((1, (0, 0, 0), {}), (2, (1, 1, 1), {}), (2, (-1, -2, 2), {}), min_ndim=1)(
+        g
+    )
+    yield S(g.t((0, 3)), 1, 1, 2)
+
+
+def movedim_samples(g):
+    yield from per_layout((1, (0, -1), {}), (3, ((0, 1), (2, 0)), {}), (0, (0, 0), {}))(g)
+
+
+def swap_samples(g):
+    yield from per_layout((1, (0, -1), {}), (3, (2, 0), {}), (0, (0, 0), {}))(g)
+
+
+def diagonal_samples(g):
+    yield from per_layout(
+        (2, (), {}),
+        (2, (1,), {}),
+        (2, (-1, 1, 0), {}),
+        (3, (0, 0, 2), {}),
+        (2, (), {"offset": 7}),
+        min_ndim=2,
+    )(g)
+    yield S(g.t((1, 1)))
+
+
+def diag_samples(g):
+    for shape, layout in [
+        ((3,), "contiguous"),
+        ((4,), "stepped"),
+        ((2,), "offset"),
+        ((0,), "contiguous"),
+        ((1,), "contiguous"),
+        ((3, 4), "transposed"),
+        ((3, 2), "offset"),
+        ((3, 3), "expanded"),
+        ((0, 2), "contiguous"),
+    ]:
+        yield S(g.t(shape, layout=layout))
+        yield S(g.t(shape, layout=layout), 1)
+        yield S(g.t(shape, layout=layout), -1)
+
+
+def trace_samples(g):
+    for shape, layout in [
+        ((3, 3), "contiguous"),
+        ((3, 4), "transposed"),
+        ((2, 3), "stepped"),
+        ((3, 2), "offset"),
+        ((3, 3), "expanded"),
+        ((0, 2), "contiguous"),
+        ((1, 1), "contiguous"),
+    ]:
+        yield S(g.t(shape, layout=layout))
+
+
+# ----- predicates ----------------------------------------------------------------------------
+
+
+def close_samples(g):
+    for shape, layout in LAYOUTS:
+        a = g.t(shape, layout=layout, requires_grad=False)
+        b = Arg(
+            a.value
+            + (g.rng.random(shape) < 0.5).astype(a.value.dtype)
+            * (1e-6 if g.dtype in FLOATS else 1),
+            requires_grad=False,
+        )
+        yield S(a, b)
+    a = Arg(
+        np.array([1.0, np.inf, -np.inf, np.nan, 1.0]).astype(g.dtype)
+        if g.dtype in FLOATS
+        else np.array([1, 2, 3]).astype(g.dtype),
+        requires_grad=False,
+    )
+    b = Arg(
+        np.array([1.0, np.inf, np.inf, np.nan, 1.1]).astype(g.dtype)
+        if g.dtype in FLOATS
+        else np.array([1, 3, 3]).astype(g.dtype),
+        requires_grad=False,
+    )
+    yield S(a, b)
+    yield S(a, b, equal_nan=True)
+    yield S(a, b, rtol=0.2, atol=0.0)
+
+
+def _as_tensor(name, owner="rustgrad"):
+    """A predicate returning a Python bool, as a 0-d tensor (so the table can compare it)."""
+    if owner == "rustgrad":
+        return Variant(
+            f"rustgrad.{name}",
+            lambda mod, *a, **k: mod.tensor(getattr(mod, name)(*a, **k)).to(a[0].device),
+            (f"rustgrad.{name}",),
+        )
+    return Variant(
+        f"x.{name}",
+        lambda mod, x, *a, **k: mod.tensor(getattr(x, name)(*a, **k)).to(x.device),
+        (f"Tensor.{name}",),
+    )
+
+
+def equal_samples(g):
+    for shape, layout in LAYOUTS:
+        a = g.t(shape, layout=layout, requires_grad=False)
+        yield S(a, Arg(a.value.copy(), requires_grad=False))
+        yield S(a, g.t(shape, requires_grad=False))
+    yield S(g.t((2, 3), requires_grad=False), g.t((3,), requires_grad=False))
+
+
+def is_tensor_samples(g):
+    yield S(g.t((2, 3)))
+    yield S(g.t(()))
+    yield S(g.t((), "n", "offset"))
+    yield S(g.t((0, 3)))
+    yield S(g.t((1,), "n", "stepped"))
+
+
+OPS = [
+    entry("prod", prod_samples, ALL),
+    entry("cumsum", scan_samples, ALL, inplace=True),
+    entry("cumprod", scan_samples, ALL, inplace=True, expects=[CUMPROD_INPLACE]),
+    entry("var", var_samples),
+    entry(
+        "std",
+        var_samples,
+        expects=[
+            skip(
+                ("gradgradcheck",),
+                "the second derivative is infinite where the deviation is 0 (equal values)",
+                samples=lambda s: s.args[0].layout == "expanded",
+            )
+        ],
+    ),
+    entry("norm", norm_samples),
+    entry("logsumexp", logsumexp_samples),
+    entry("any", any_all_samples, ALL, differentiable=False),
+    entry("all", any_all_samples, ALL, differentiable=False),
+    entry("amax", amax_samples, NUMERIC, exempt=NEEDS_DIMS),
+    entry("amin", amax_samples, NUMERIC),
+    entry("sort", sort_samples, NUMERIC),
+    entry("argsort", argsort_samples, NUMERIC, differentiable=False),
+    entry("topk", topk_samples, NUMERIC),
+    entry("kthvalue", kthvalue_samples, FLOATS),  # (int64: PyTorch's index among ties varies)
+    entry("median", median_samples, FLOATS),
+    entry("unique", unique_samples, NUMERIC, differentiable=False),
+    OpInfo("rustgrad.dot", [function("dot")], dot_samples, exempt=NEEDS_DIMS),
+    entry("mv", mv_samples, exempt=NEEDS_DIMS),
+    entry("bmm", bmm_samples, exempt=NEEDS_DIMS),
+    entry("addmm", addmm_samples),
+    entry("baddbmm", baddbmm_samples),
+    entry("outer", outer_samples, exempt=NEEDS_DIMS),
+    OpInfo("einsum", [function("einsum")], einsum_samples, graph="none", graph_reason=COMPOSITE),
+    entry("gather", gather_samples, ALL),
+    entry("scatter", scatter_samples, NUMERIC, inplace=True),
+    entry("scatter_add", scatter_add_samples, NUMERIC, inplace=True),
+    entry("index_select", index_select_samples, ALL),
+    entry("index_add", index_add_samples, NUMERIC, inplace=True),
+    entry("masked_fill", masked_fill_samples, ALL, inplace=True, expects=[EXPANDED_WRITE]),
+    entry("masked_select", masked_select_samples, ALL),
+    entry("nonzero", nonzero_samples, ALL, differentiable=False),
+    entry("tril", tri_samples, ALL, inplace=True, exempt=NEEDS_DIMS, expects=[EXPANDED_WRITE]),
+    entry("triu", tri_samples, ALL, inplace=True, exempt=NEEDS_DIMS, expects=[EXPANDED_WRITE]),
+    entry("roll", roll_samples, ALL),
+    entry("flip", flip_samples, ALL),
+    entry("repeat", repeat_samples, ALL, fn=False),
+    entry("tile", tile_samples, ALL),
+    entry("repeat_interleave", repeat_interleave_samples, ALL),
+    entry("split", split_samples, ALL, exempt=NEEDS_DIMS),
+    entry("chunk", chunk_samples, ALL, exempt=NEEDS_DIMS),
+    entry("unbind", unbind_samples, ALL, exempt=NEEDS_DIMS),
+    entry("narrow", narrow_samples, ALL, exempt=NEEDS_DIMS),
+    entry("movedim", movedim_samples, ALL),
+    entry("moveaxis", movedim_samples, ALL),
+    entry("swapaxes", swap_samples, ALL),
+    entry("swapdims", swap_samples, ALL),
+    entry("diagonal", diagonal_samples, ALL, exempt=NEEDS_DIMS),
+    entry("diag", diag_samples, ALL, exempt=NEEDS_DIMS),
+    entry("trace", trace_samples, NUMERIC, exempt=NEEDS_DIMS),
+    OpInfo(
+        "isclose",
+        [method("isclose"), function("isclose")],
+        close_samples,
+        NUMERIC,
+        differentiable=False,
+    ),
+    OpInfo(
+        "allclose",
+        [_as_tensor("allclose"), _as_tensor("allclose", "Tensor")],
+        close_samples,
+        NUMERIC,
+        differentiable=False,
+        graph="none",
+        graph_reason="a Python bool",
+    ),
+    OpInfo(
+        "equal",
+        [_as_tensor("equal"), _as_tensor("equal", "Tensor")],
+        equal_samples,
+        ALL,
+        differentiable=False,
+        graph="none",
+        graph_reason="a Python bool",
+    ),
+    OpInfo(
+        "is_tensor",
+        [_as_tensor("is_tensor")],
+        is_tensor_samples,
+        FLOATS,
+        differentiable=False,
+        graph="none",
+        graph_reason="a Python bool",
+    ),
+]
