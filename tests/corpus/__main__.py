@@ -42,12 +42,16 @@ def main() -> int:
     print(f"|-{'-' * width}-|----------|---------|-------|-------")
     for r in results:
         detail = r.detail if len(r.detail) <= 110 else r.detail[:107] + "..."
-        print(f"| {r.program:<{width}} | {modes[r.program]:<8} | {r.status:<7} | {r.seconds:4.1f}s | {detail}")
+        print(
+            f"| {r.program:<{width}} | {modes[r.program]:<8} | {r.status:<7} | {r.seconds:4.1f}s | {detail}"
+        )
     passing = [r.program for r in results if r.status == "pass"]
     print(f"\n{len(passing)} of {len(results)} pass.")
     blocked = harness.blockers(results)
     if blocked:
-        print("\nMissing names that stop programs (the first one each program meets), most frequent first:")
+        print(
+            "\nMissing names that stop programs (the first one each program meets), most frequent first:"
+        )
         for name, count in blocked:
             print(f"  {count:3d}  {name}")
     newly = sorted(set(passing) - PASSING)

@@ -1,6 +1,6 @@
 """Run one corpus program as ``python prog.py`` would, under PyTorch or rustgrad, with fixed seeds.
 
-    python tests/corpus/_boot.py {torch|rustgrad} PROGRAM [ARGS...]
+python tests/corpus/_boot.py {torch|rustgrad} PROGRAM [ARGS...]
 """
 
 import random

@@ -11,6 +11,8 @@ PyTorch's outputs are recorded in ``expected/<name>.txt`` (``python -m tests.cor
 so the suite compares against them without running PyTorch.
 """
 
+from __future__ import annotations
+
 import math
 import os
 import re
@@ -65,7 +67,13 @@ def run(program: Program, backend: str, timeout: float = 120.0) -> Run:
     start = time.perf_counter()
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, cwd=PROGRAM_DIR, env=env
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=PROGRAM_DIR,
+            env=env,
+            check=False,
         )
     except subprocess.TimeoutExpired as err:
         out = err.stdout.decode() if isinstance(err.stdout, bytes) else err.stdout or ""
@@ -74,9 +82,7 @@ def run(program: Program, backend: str, timeout: float = 120.0) -> Run:
 
 
 # A number standing alone (not the digits of a name such as `fc1` or `conv2d`).
-_NUMBER = re.compile(
-    r"(?<![\w.])[-+]?(?:(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|inf|nan)(?![\w])"
-)
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|inf|nan)(?![\w])")
 
 
 def tokenize(line: str) -> tuple[list[str], list[float]]:
@@ -141,7 +147,10 @@ _MISSING = (
     (re.compile(r"^AttributeError: type object '([\w.]+)' has no attribute '(\w+)'"), r"\1.\2"),
     (re.compile(r"^ModuleNotFoundError: No module named '([\w.]+)'"), r"\1"),
     (re.compile(r"^ImportError: cannot import name '(\w+)' from '([\w.]+)'"), r"\2.\1"),
-    (re.compile(r"^TypeError: ([\w.]+)\(\) got an unexpected keyword argument '(\w+)'"), r"\1(\2=)"),
+    (
+        re.compile(r"^TypeError: ([\w.]+)\(\) got an unexpected keyword argument '(\w+)'"),
+        r"\1(\2=)",
+    ),
 )
 
 
@@ -184,7 +193,9 @@ def check_all(programs: list[Program], timeout: float = 120.0, workers: int = 2)
     """Run ``programs`` under rustgrad (``workers`` at a time) and classify each."""
 
     def one(program: Program) -> Result:
-        return classify(program, expected_path(program).read_text(), run(program, "rustgrad", timeout))
+        return classify(
+            program, expected_path(program).read_text(), run(program, "rustgrad", timeout)
+        )
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, programs))
