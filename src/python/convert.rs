@@ -216,7 +216,7 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
     let inferred = match kind {
         Kind::Bool => DType::Bool,
         Kind::Int => DType::I64,
-        Kind::Float => DType::F32,
+        Kind::Float => crate::base::dtype::default_float(),
         Kind::Double => DType::F64,
     };
     Ok(Tensor::from_scalars(

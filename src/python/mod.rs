@@ -6,6 +6,7 @@
 //! - `function.rs`: hooks, custom `Function`s, anomaly mode, optimizer steps.
 //! - `node.rs`: `grad_fn` objects. `types.rs`: `dtype` and `device`. `cuda.rs`: the
 //!   `rustgrad.cuda` entry points. `convert.rs`: Python data to tensors and back.
+//! - `generator.rs`: `Generator` and `default_generator`.
 //! - `gil.rs`: the one place that decides whether a call releases the GIL.
 //!
 //! The `///` docs of everything exported are its Python `__doc__` and, through
@@ -15,6 +16,7 @@ mod convert;
 mod creation;
 mod cuda;
 mod function;
+mod generator;
 mod gil;
 mod node;
 pub mod tensor;
@@ -61,6 +63,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<convert::StorageOwner>()?;
     types::register_dtypes(m)?;
     creation::register(m)?;
+    generator::register(m)?;
     cuda::register(m)?;
     function::register(m)?;
     Ok(())
