@@ -7,6 +7,7 @@
 
 import argparse
 import sys
+from collections import Counter
 
 from . import harness
 from .manifest import PASSING, PROGRAMS
@@ -53,6 +54,15 @@ def main() -> int:
             "\nMissing names that stop programs (the first one each program meets), most frequent first:"
         )
         for name, count in blocked:
+            print(f"  {count:3d}  {name}")
+    failing = [p for p in chosen if p.name not in passing]
+    uses = Counter(n for names in harness.static_missing(failing).values() for n in names)
+    if uses:
+        print(
+            "\nEvery name the failing programs use that rustgrad lacks (python -m rustgrad check),"
+            " by number of programs:"
+        )
+        for name, count in uses.most_common():
             print(f"  {count:3d}  {name}")
     newly = sorted(set(passing) - PASSING)
     regressed = sorted(PASSING & {r.program for r in results if r.status != "pass"})

@@ -214,6 +214,29 @@ def record(programs: list[Program], timeout: float = 300.0) -> list[str]:
     return failed
 
 
+def static_missing(programs: list[Program]) -> dict[str, list[str]]:
+    """Every PyTorch name each program uses that rustgrad lacks, found without running it
+    (``python -m rustgrad check``): program name -> missing names."""
+    if not programs:
+        return {}
+    command = [sys.executable, "-m", "rustgrad", "check", *map(str, map(program_path, programs))]
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(REPO / "python"), os.environ.get("PYTHONPATH")])
+        ),
+    )
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    found: dict[str, list[str]] = {p.name: [] for p in programs}
+    for line in done.stdout.splitlines():
+        match = re.match(r"^(.*?\.py):\d+: (\S+)$", line)
+        if match:
+            names = found[Path(match.group(1)).stem]
+            if match.group(2) not in names:
+                names.append(match.group(2))
+    return found
+
+
 def blockers(results: list[Result]) -> list[tuple[str, int]]:
     """The missing names that stop programs, most frequent first."""
     return Counter(r.detail for r in results if r.status == "missing").most_common()

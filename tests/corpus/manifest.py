@@ -226,6 +226,7 @@ PASSING: frozenset[str] = frozenset(
 # Regular expressions whose matches are replaced by "<masked>" in both outputs before comparing,
 # for output PyTorch itself does not repeat from run to run.
 MASKS: dict[str, tuple[str, ...]] = {
-    # id() is an address; torch.randn(3, 4) is the only tensor printed with 4 decimals
-    "d2l_ndarray": (r"(?<=id\(Z\): )\d+", r"tensor\(\[\[ ?-?\d\.\d{4},[^)]*\)"),
+    # id() is an address; torch.randn(3, 4) is the only tensor printed with 4 decimals (or in
+    # scientific notation)
+    "d2l_ndarray": (r"(?<=id\(Z\): )\d+", r"tensor\(\[\[ ?-?\d\.\d{4}(?:e[-+]\d\d)?,[^)]*\)"),
 }
