@@ -96,6 +96,7 @@ def test_masks_hide_what_pytorch_does_not_repeat() -> None:
         harness._mask(program, "tensor([[ 0.,  1.],\n [2., 3.]])")
         == "tensor([[ 0.,  1.],\n [2., 3.]])"
     )
+    assert harness._mask(program, "tensor([[-1.4107e-02,  1.0e+00]])") == "<masked>"
 
 
 @pytest.mark.parametrize(
