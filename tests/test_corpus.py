@@ -74,6 +74,8 @@ def test_values_mode_compares_numbers_within_tolerance() -> None:
 def test_skeleton_mode_ignores_finite_numbers_but_not_text() -> None:
     expected = "tensor([0.1, 0.2])\ntorch.Size([2])\n"
     assert harness.compare(SKELETON, expected, "tensor([0.7, 0.9])\ntorch.Size([5])\n") is None
+    assert harness.compare(SKELETON, "tensor([-0.1,  0.2])\n", "tensor([ 0.1, -0.2])\n") is None
+    assert harness.compare(VALUES, "tensor([-0.0,  0.2])\n", "tensor([ 0.0,  0.2])\n")
     assert harness.compare(SKELETON, expected, "tensor([0.7, 0.9])\nrustgrad.Size([2])\n")
     assert harness.compare(SKELETON, expected, "tensor([0.7, nan])\ntorch.Size([2])\n")
     assert harness.compare(SKELETON, expected, "tensor([0.7])\ntorch.Size([2])\n")
@@ -87,6 +89,9 @@ def test_loss_mode_needs_finite_decreasing_loss() -> None:
 
 
 def test_masks_hide_what_pytorch_does_not_repeat() -> None:
+    assert harness._mask(VALUES, "<AddBackward0 object at 0x7f36816d1cc0>") == (
+        "<AddBackward0 object at <masked>>"
+    )
     program = BY_NAME["d2l_ndarray"]
     masked = harness._mask(
         program, "id(Z): 140550241484496\ntensor([[ 1.5410, -0.2934],\n [1.0, 2.0]])"

@@ -166,6 +166,38 @@ PROGRAMS = (
         "long recipe prose in the docstring shortened (marked); code unchanged",
     ),
     Program(
+        "nlp_pytorch_tutorial",
+        f"{TUTORIALS}/00e0058584f8faf2e058902c245d88f672736cd7/beginner_source/nlp/pytorch_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints torch.randn tensors (after torch.manual_seed(1), PyTorch's stream)",
+        PROSE,
+    ),
+    Program(
+        "nlp_deep_learning_tutorial",
+        f"{TUTORIALS}/016d0cc077f60c82b8497d4c7f92051ce40cafee/beginner_source/nlp/deep_learning_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "a bag-of-words classifier from randomly initialised nn.Linear; prints its outputs",
+        PROSE,
+    ),
+    Program(
+        "nlp_word_embeddings_tutorial",
+        f"{TUTORIALS}/016d0cc077f60c82b8497d4c7f92051ce40cafee/beginner_source/nlp/word_embeddings_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "an n-gram language model with nn.Embedding; random initialisation (losses printed as one list)",
+        PROSE,
+    ),
+    Program(
+        "nlp_sequence_models_tutorial",
+        f"{TUTORIALS}/0d1e0f7576479586ee777d5387153830750025eb/beginner_source/nlp/sequence_models_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "an LSTM part-of-speech tagger; random initialisation and inputs",
+        PROSE,
+    ),
+    Program(
         "regression",
         f"{EXAMPLES}/regression/main.py",
         "BSD-3-Clause",
@@ -214,6 +246,7 @@ PASSING: frozenset[str] = frozenset(
         "d2l_ndarray",
         "dynamic_net",
         "micrograd_test_engine",
+        "nlp_pytorch_tutorial",
         "polynomial_custom_function",
         "polynomial_module",
         "polynomial_nn",
@@ -226,6 +259,7 @@ PASSING: frozenset[str] = frozenset(
 
 # Regular expressions whose matches are replaced by "<masked>" in both outputs before comparing,
 # for output PyTorch itself does not repeat from run to run.
+GLOBAL_MASKS: tuple[str, ...] = (r"(?<= at )0x[0-9a-f]+",)  # object addresses in reprs
 MASKS: dict[str, tuple[str, ...]] = {
     # id() is an address; torch.randn(3, 4) is the only tensor printed with 4 decimals (or in
     # scientific notation)
