@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -65,19 +66,21 @@ def run(program: Program, backend: str, timeout: float = 120.0) -> Run:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "python"), env.get("PYTHONPATH")]))
     command = [sys.executable, str(BOOT), backend, str(program_path(program))]
     start = time.perf_counter()
-    try:
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=PROGRAM_DIR,
-            env=env,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as err:
-        out = err.stdout.decode() if isinstance(err.stdout, bytes) else err.stdout or ""
-        return Run(out, "", -1, time.perf_counter() - start, True)
+    # A scratch working directory: some programs save checkpoints or figures.
+    with tempfile.TemporaryDirectory(prefix=f"corpus-{program.name}-") as cwd:
+        try:
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=cwd,
+                env=env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as err:
+            out = err.stdout.decode() if isinstance(err.stdout, bytes) else err.stdout or ""
+            return Run(out, "", -1, time.perf_counter() - start, True)
     return Run(done.stdout, done.stderr, done.returncode, time.perf_counter() - start, False)
 
 

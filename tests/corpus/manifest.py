@@ -198,6 +198,32 @@ PROGRAMS = (
         PROSE,
     ),
     Program(
+        "modelsyt_tutorial",
+        f"{TUTORIALS}/108cc1aa7d1eeab1ecea696fd418f1b1a0eaa6e3/beginner_source/introyt/modelsyt_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints randomly initialised layers' parameters and outputs on torch.rand inputs",
+        PROSE,
+    ),
+    Program(
+        "autogradyt_tutorial",
+        f"{TUTORIALS}/199e9530f4b72f57ba2dc222e1fd18db3efc49ed/beginner_source/introyt/autogradyt_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints gradients of a randomly initialised model; the profiler table (timings) is masked",
+        PROSE
+        + "; `optimizer.zero_grad()` given `set_to_none=False` (since PyTorch 2.0 it sets .grad "
+        "to None and the tutorial's next line, which prints the zeroed gradient, fails)",
+    ),
+    Program(
+        "defining_a_neural_network",
+        f"{TUTORIALS}/0a7e68666de5faceafa90276ad2b7874cd32c5e0/recipes_source/recipes/defining_a_neural_network.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints the log-probabilities of a randomly initialised CNN on a torch.rand image",
+        "long recipe prose shortened (marked); code unchanged",
+    ),
+    Program(
         "regression",
         f"{EXAMPLES}/regression/main.py",
         "BSD-3-Clause",
@@ -261,6 +287,8 @@ PASSING: frozenset[str] = frozenset(
 # for output PyTorch itself does not repeat from run to run.
 GLOBAL_MASKS: tuple[str, ...] = (r"(?<= at )0x[0-9a-f]+",)  # object addresses in reprs
 MASKS: dict[str, tuple[str, ...]] = {
+    # key_averages().table(): operator timings, in an order that follows them
+    "autogradyt_tutorial": (r"-{10,}[\s\S]*?Self CPU time total: [^\n]*",),
     # id() is an address; torch.randn(3, 4) is the only tensor printed with 4 decimals (or in
     # scientific notation)
     "d2l_ndarray": (r"(?<=id\(Z\): )\d+", r"tensor\(\[\[ ?-?\d\.\d{4}(?:e[-+]\d\d)?,[^)]*\)"),
