@@ -255,6 +255,15 @@ PROGRAMS = (
         D2L_CHANGES,
     ),
     Program(
+        "micrograd_lecture_torch",
+        "https://github.com/karpathy/nn-zero-to-hero/blob/73c3fcc741f0ec104ca850b1fb0df90e7e8d4cde/"
+        "lectures/micrograd/micrograd_lecture_second_half_roughly.ipynb",
+        "MIT",
+        "values",
+        "deterministic: one tanh neuron's output and gradients in float64",
+        "the notebook's two PyTorch code cells (12 and 13) as a script",
+    ),
+    Program(
         "micrograd_test_engine",
         f"{MICROGRAD}/test/test_engine.py",
         "MIT",
@@ -271,6 +280,7 @@ PASSING: frozenset[str] = frozenset(
     {
         "d2l_ndarray",
         "dynamic_net",
+        "micrograd_lecture_torch",
         "micrograd_test_engine",
         "nlp_pytorch_tutorial",
         "polynomial_custom_function",
