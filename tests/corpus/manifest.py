@@ -224,6 +224,14 @@ PROGRAMS = (
         "long recipe prose shortened (marked); code unchanged",
     ),
     Program(
+        "tensors_deeper_tutorial",
+        f"{TUTORIALS}/3664438a88e1df751350abc330c23e277a3a406b/beginner_source/introyt/tensors_deeper_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints torch.rand tensors (PyTorch's stream, seeded 1729) and torch.empty ones",
+        PROSE,
+    ),
+    Program(
         "regression",
         f"{EXAMPLES}/regression/main.py",
         "BSD-3-Clause",
