@@ -45,7 +45,7 @@ def main():
     body = pprint.pformat(names, width=99, compact=True)
     out.write_text(
         f'"""PyTorch {torch.__version__.split("+")[0]}\'s public names per namespace '
-        "(written by scripts/torch_names.py).\"\"\"\n\n"
+        '(written by scripts/torch_names.py)."""\n\n'
         f"NAMES: dict[str, list[str]] = {body}\n"
     )
     print(out, sum(map(len, names.values())))

@@ -413,21 +413,21 @@ __all__ = [
 ]
 
 # ----- drop-in for PyTorch (rustgrad._dropin): `import torch` as rustgrad, missing names ----
-from rustgrad import _dropin  # noqa: E402
-from rustgrad._dropin import install_as_torch, uninstall_as_torch  # noqa: E402
+from rustgrad import _dropin
+from rustgrad._dropin import install_as_torch, uninstall_as_torch
 
 __all__ += ["install_as_torch", "uninstall_as_torch"]
 _dropin.hook_missing_names()
 
 # ----- creation and randomness (rustgrad.random, Generator, default dtype and device) -------
-from rustgrad import random  # noqa: E402
-from rustgrad._core import (  # noqa: E402
+from rustgrad import random
+from rustgrad._core import (
     Generator,
     default_generator,
     get_default_dtype,
     set_default_dtype,
 )
-from rustgrad._legacy import (  # noqa: E402
+from rustgrad._legacy import (
     BoolTensor,
     DoubleTensor,
     FloatTensor,
@@ -436,7 +436,7 @@ from rustgrad._legacy import (  # noqa: E402
     get_default_device,
     set_default_device,
 )
-from rustgrad.random import (  # noqa: E402
+from rustgrad.random import (
     bernoulli,
     get_rng_state,
     initial_seed,
@@ -471,10 +471,17 @@ __all__ += [
     "randint",
     "randint_like",
     "randn_like",
-    "randperm",
     "random",
+    "randperm",
     "seed",
     "set_default_device",
     "set_default_dtype",
     "set_rng_state",
 ]
+
+# ----- interop: __format__, pickling, DLPack (rustgrad._interop) ---------------------------
+from rustgrad import utils
+from rustgrad._interop import from_dlpack
+from rustgrad._size import Size
+
+__all__ += ["Size", "from_dlpack", "utils"]

@@ -27,10 +27,42 @@ from rustgrad._torch_names import NAMES
 
 # Functions whose result is a tensor, to know which variables hold tensors.
 _TENSOR_MAKERS = frozenset(
-    "tensor as_tensor from_numpy zeros ones full empty rand randn randint randperm arange "
-    "linspace logspace eye zeros_like ones_like full_like empty_like rand_like randn_like "
-    "randint_like stack cat concat normal bernoulli multinomial Tensor FloatTensor DoubleTensor "
-    "LongTensor IntTensor BoolTensor".split()
+    [
+        "tensor",
+        "as_tensor",
+        "from_numpy",
+        "zeros",
+        "ones",
+        "full",
+        "empty",
+        "rand",
+        "randn",
+        "randint",
+        "randperm",
+        "arange",
+        "linspace",
+        "logspace",
+        "eye",
+        "zeros_like",
+        "ones_like",
+        "full_like",
+        "empty_like",
+        "rand_like",
+        "randn_like",
+        "randint_like",
+        "stack",
+        "cat",
+        "concat",
+        "normal",
+        "bernoulli",
+        "multinomial",
+        "Tensor",
+        "FloatTensor",
+        "DoubleTensor",
+        "LongTensor",
+        "IntTensor",
+        "BoolTensor",
+    ]
 )
 
 _MISSING = object()
@@ -55,13 +87,12 @@ def _getattr(obj, name):
     try:
         return getattr(obj, name)
     except Exception:  # noqa: BLE001 - NotImplementedError, AttributeError or a probe failing
-        pass
-    if inspect.ismodule(obj):
-        try:
-            return importlib.import_module(f"{obj.__name__}.{name}")
-        except Exception:  # noqa: BLE001 - missing submodule
-            pass
-    return _MISSING
+        if not inspect.ismodule(obj):
+            return _MISSING
+    try:
+        return importlib.import_module(f"{obj.__name__}.{name}")
+    except Exception:  # noqa: BLE001 - a missing submodule
+        return _MISSING
 
 
 def resolve(torch_path: str):

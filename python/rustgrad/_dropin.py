@@ -179,7 +179,7 @@ class _InstallInChild:
 
 
 def _patch_multiprocessing_spawn() -> None:
-    import multiprocessing.spawn as spawn
+    from multiprocessing import spawn
 
     if getattr(spawn.get_preparation_data, "_rustgrad", False):
         return
@@ -213,16 +213,17 @@ def run_script(path: str, args: list[str]) -> int:
     install_as_torch()
     sys.argv = [path, *args]
     sys.path[0] = os.path.dirname(os.path.abspath(path))
+    path_abs = os.path.abspath(path)  # as Python (3.9+) sets a script's __file__
     main = types.ModuleType("__main__")
-    main.__file__ = path
+    main.__file__ = path_abs
     main.__builtins__ = builtins
-    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
+    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path_abs)
     main.__spec__ = None
     main.__cached__ = None
     sys.modules["__main__"] = main
     try:
-        code = compile(source, path, "exec", dont_inherit=True)
-        exec(code, main.__dict__)
+        code = compile(source, path_abs, "exec", dont_inherit=True)
+        exec(code, main.__dict__)  # noqa: S102 - running the script is the point
     except SystemExit:
         raise
     except BaseException as err:  # noqa: BLE001 - reported as Python reports it
@@ -230,7 +231,7 @@ def run_script(path: str, args: list[str]) -> int:
         # Drop this function's frame (and compile's, for a SyntaxError nothing is left).
         if tb is not None:
             tb = tb.tb_next
-        sys.excepthook(type(err), err, tb)
+        sys.excepthook(type(err), err.with_traceback(tb), tb)
         return 130 if isinstance(err, KeyboardInterrupt) else 1
     finally:
         sys.stdout.flush()

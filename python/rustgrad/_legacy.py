@@ -34,9 +34,7 @@ class _LegacyType(type):
 
     def __instancecheck__(cls, obj):
         return (
-            isinstance(obj, _core.Tensor)
-            and obj.dtype is cls._dtype
-            and obj.device.type == "cpu"
+            isinstance(obj, _core.Tensor) and obj.dtype is cls._dtype and obj.device.type == "cpu"
         )
 
     def __repr__(cls):

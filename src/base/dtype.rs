@@ -104,7 +104,8 @@ impl From<f64> for Scalar {
 
 /// The floating dtype of Python floats and of float creation without a `dtype=`
 /// (`torch.get_default_dtype()`): float32 unless `set_default_float` chose float64.
-static DEFAULT_FLOAT_IS_F64: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static DEFAULT_FLOAT_IS_F64: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 pub fn default_float() -> DType {
     if DEFAULT_FLOAT_IS_F64.load(std::sync::atomic::Ordering::Relaxed) {

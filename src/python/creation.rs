@@ -5,16 +5,16 @@ use pyo3::types::PyTuple;
 use pyo3::wrap_pyfunction;
 
 use super::convert;
+use super::generator::PyGenerator;
 use super::gil::{self, Work};
 use super::tensor::{tensor_list, PyTensor};
-use super::generator::PyGenerator;
 use super::types::{check_device, number, parse_dtype, py_scalar, PyDType};
 use crate::autograd::{self, Var};
 use crate::backend::cpu::random;
 use crate::backend::cuda;
+use crate::base::dtype::default_float;
 use crate::ops;
 use crate::tensor::Device;
-use crate::base::dtype::default_float;
 use crate::tensor::{DType, Scalar, Tensor};
 use pyo3::exceptions::PyTypeError;
 
@@ -226,7 +226,11 @@ fn arange<'py>(
         None => Scalar::Int(1),
     };
     let any_float = start.is_float() || end.is_float() || step.is_float();
-    let dtype = parse_dtype(dtype)?.unwrap_or(if any_float { default_float() } else { DType::I64 });
+    let dtype = parse_dtype(dtype)?.unwrap_or(if any_float {
+        default_float()
+    } else {
+        DType::I64
+    });
     if step.to_f64() == 0.0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
             "step must be nonzero",
