@@ -263,6 +263,38 @@ PROGRAMS = (
         D2L_CHANGES,
     ),
     Program(
+        "d2l_model_construction",
+        f"{D2L}/chapter_builders-guide/model-construction.md",
+        "MIT-0",
+        "skeleton",
+        "layers built with nn.LazyLinear, random initialisation; prints output shapes",
+        D2L_CHANGES + "; d2lbook's `tab.selected(...)` answered as for the PyTorch tab",
+    ),
+    Program(
+        "d2l_parameters",
+        f"{D2L}/chapter_builders-guide/parameters.md",
+        "MIT-0",
+        "skeleton",
+        "prints a randomly initialised network's state_dict and parameters",
+        D2L_CHANGES,
+    ),
+    Program(
+        "d2l_init_param",
+        f"{D2L}/chapter_builders-guide/init-param.md",
+        "MIT-0",
+        "skeleton",
+        "nn.init normal/uniform initialisations print random weights (constant ones are exact)",
+        D2L_CHANGES,
+    ),
+    Program(
+        "d2l_read_write",
+        f"{D2L}/chapter_builders-guide/read-write.md",
+        "MIT-0",
+        "skeleton",
+        "torch.save/torch.load of tensors, lists, dicts and a randomly initialised MLP's state_dict",
+        D2L_CHANGES,
+    ),
+    Program(
         "micrograd_lecture_torch",
         "https://github.com/karpathy/nn-zero-to-hero/blob/73c3fcc741f0ec104ca850b1fb0df90e7e8d4cde/"
         "lectures/micrograd/micrograd_lecture_second_half_roughly.ipynb",
