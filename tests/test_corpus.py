@@ -109,9 +109,15 @@ def test_masks_hide_what_pytorch_does_not_repeat() -> None:
     [
         ("AttributeError: module 'rustgrad' has no attribute 'dot'", "torch.dot"),
         ("AttributeError: module 'rustgrad.nn' has no attribute 'Conv2d'", "torch.nn.Conv2d"),
-        ("AttributeError: 'rustgrad.Tensor' object has no attribute 'new_ones'", "Tensor.new_ones"),
-        ("TypeError: Tensor.sum() got an unexpected keyword argument 'axis'", "Tensor.sum(axis=)"),
-        ("TypeError: add() got an unexpected keyword argument 'out'", "add(out=)"),
+        (
+            "AttributeError: 'rustgrad.Tensor' object has no attribute 'new_ones'",
+            "torch.Tensor.new_ones",
+        ),
+        (
+            "TypeError: Tensor.sum() got an unexpected keyword argument 'axis'",
+            "torch.Tensor.sum(axis=)",
+        ),
+        ("TypeError: add() got an unexpected keyword argument 'out'", "torch.add(out=)"),
         ("ModuleNotFoundError: No module named 'rustgrad.utils'", "torch.utils"),
         (
             "ImportError: cannot import name 'DataLoader' from 'rustgrad.utils.data'",

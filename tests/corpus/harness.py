@@ -170,7 +170,8 @@ def missing_name(exception: str) -> str | None:
         match = pattern.match(exception)
         if match:
             name = _RUSTGRAD.sub("torch", match.expand(template))
-            return name.replace("torch.Tensor", "Tensor")
+            # spelled as `python -m rustgrad check` spells names: torch.Tensor.x, torch.f(k=)
+            return name if name.startswith("torch.") else f"torch.{name}"
     return None
 
 
