@@ -232,6 +232,23 @@ PROGRAMS = (
         PROSE,
     ),
     Program(
+        "forward_ad_usage",
+        f"{TUTORIALS}/2d52ead6fdcf053698694bfe1c11cd88758f6f11/intermediate_source/forward_ad_usage.py",
+        "BSD-3-Clause",
+        "values",
+        "prints nothing: its asserts (tangent identity, allclose of two JVPs) and gradcheck are the test",
+    ),
+    Program(
+        "custom_function_double_backward",
+        f"{TUTORIALS}/0ece40a1f1c8b0adb2c03fe2cb480762b96c09ee/intermediate_source/custom_function_double_backward_tutorial.py",
+        "BSD-3-Clause",
+        "values",
+        "prints nothing: its gradcheck and gradgradcheck calls are the test",
+        PROSE
+        + "; `import torchviz` (not a dependency) replaced by a stand-in whose make_dot draws "
+        "nothing (the script discards its result)",
+    ),
+    Program(
         "regression",
         f"{EXAMPLES}/regression/main.py",
         "BSD-3-Clause",
