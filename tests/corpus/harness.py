@@ -157,6 +157,8 @@ _MISSING = (
         r"\1(\2=)",
     ),
 )
+# Any other NotImplementedError names a feature rather than a name: its message stands for it.
+_FEATURE = re.compile(r"^NotImplementedError: (.+)")
 
 
 def last_exception(stderr: str) -> str:
@@ -172,7 +174,8 @@ def missing_name(exception: str) -> str | None:
             name = _RUSTGRAD.sub("torch", match.expand(template))
             # spelled as `python -m rustgrad check` spells names: torch.Tensor.x, torch.f(k=)
             return name if name.startswith("torch.") else f"torch.{name}"
-    return None
+    feature = _FEATURE.match(exception)
+    return feature.group(1) if feature else None
 
 
 def classify(program: Program, expected: str, outcome: Run) -> Result:
