@@ -249,6 +249,16 @@ PROGRAMS = (
         "nothing (the script discards its result)",
     ),
     Program(
+        "jacobians_hessians",
+        f"{TUTORIALS}/14f19bbffcff42ee752897e57b4b96e4972d302f/intermediate_source/jacobians_hessians.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "torch.randn weights and inputs (seeded, PyTorch's stream); benchmark timings, whose units "
+        "vary, are masked",
+        PROSE
+        + "; each `Timer(...).timeit(500)` is `.timeit(20)` (500 runs take over 30 s on a CPU)",
+    ),
+    Program(
         "regression",
         f"{EXAMPLES}/regression/main.py",
         "BSD-3-Clause",
@@ -354,6 +364,8 @@ PASSING: frozenset[str] = frozenset(
 # for output PyTorch itself does not repeat from run to run.
 GLOBAL_MASKS: tuple[str, ...] = (r"(?<= at )0x[0-9a-f]+",)  # object addresses in reprs
 MASKS: dict[str, tuple[str, ...]] = {
+    # torch.utils.benchmark measurements: their unit follows the time measured
+    "jacobians_hessians": (r"(?m)(?<=\d) (?:ns|us|ms|s)$",),
     # key_averages().table(): operator timings, in an order that follows them
     "autogradyt_tutorial": (r"-{10,}[\s\S]*?Self CPU time total: [^\n]*",),
     # id() is an address; torch.randn(3, 4) is the only tensor printed with 4 decimals (or in
