@@ -1716,7 +1716,7 @@ OP_DB = [
             xfail(
                 ("inplace",),
                 "zero_ on an expanded (stride-0) view raises PyTorch's overlapping-memory "
-                "error; PyTorch fills it (see README: writing through expanded views)",
+                "error; PyTorch fills it (see docs/dropin.md: writing through expanded views)",
                 samples=lambda s: s.args[0].layout == "expanded",
             )
         ],

@@ -63,7 +63,7 @@ float = float32
 double = float64
 long = int64
 
-from rustgrad import autograd, cuda, nn, optim, viz
+from rustgrad import autograd, cuda, nn, optim, utils, viz
 from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from rustgrad.random import manual_seed
 from rustgrad.serialization import load, save
@@ -372,7 +372,7 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
-__version__ = "0.1.0"
+__version__: str = _core.__version__  # Cargo.toml's version (CHANGELOG.md)
 __all__ = [
     "Tensor",
     "arange",
@@ -406,6 +406,7 @@ __all__ = [
     "set_grad_enabled",
     "stack",
     "tensor",
+    "utils",
     "viz",
     "where",
     "zeros",

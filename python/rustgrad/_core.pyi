@@ -30,6 +30,7 @@ __all__ = [
     "RemovableHandle",
     "StorageOwner",
     "Tensor",
+    "__version__",
     "_adam_step",
     "_cuda_compile_kernels",
     "_cuda_current_device",
@@ -150,6 +151,8 @@ class device:
 
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+__version__: str  # Cargo.toml's version
 
 float32: dtype
 float64: dtype

@@ -55,6 +55,8 @@ impl From<Error> for PyErr {
 /// grad mode is on; ops that end in ``_`` work in place and return ``self``.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The crate's version is the one source: maturin writes it into the wheel's metadata too.
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<node::PyNode>()?;
     m.add_class::<node::PyAccumulateGrad>()?;

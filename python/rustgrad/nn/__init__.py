@@ -4,14 +4,21 @@ Everything is plain Python over rustgrad's differentiable ops: a layer's ``forwa
 the graph that ``backward`` walks, so no layer needs a backward of its own.
 """
 
-from rustgrad.nn import functional, init
+from rustgrad.nn import functional, init, utils
 from rustgrad.nn.modules import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
     Dropout,
     Flatten,
+    HuberLoss,
     Identity,
+    KLDivLoss,
+    L1Loss,
     Linear,
     LogSoftmax,
+    MarginRankingLoss,
     Module,
     ModuleList,
     MSELoss,
@@ -19,19 +26,27 @@ from rustgrad.nn.modules import (
     ReLU,
     Sequential,
     Sigmoid,
+    SmoothL1Loss,
     Softmax,
     Tanh,
 )
 from rustgrad.nn.parameter import Parameter
 
 __all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "HuberLoss",
     "Identity",
+    "KLDivLoss",
+    "L1Loss",
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MarginRankingLoss",
     "Module",
     "ModuleList",
     "NLLLoss",
@@ -39,8 +54,10 @@ __all__ = [
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
     "Tanh",
     "functional",
     "init",
+    "utils",
 ]

@@ -4,23 +4,43 @@ from rustgrad.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, T
 from rustgrad.nn.modules.container import ModuleList, Sequential
 from rustgrad.nn.modules.dropout import Dropout, Flatten
 from rustgrad.nn.modules.linear import Identity, Linear
-from rustgrad.nn.modules.loss import CrossEntropyLoss, MSELoss, NLLLoss
+from rustgrad.nn.modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from rustgrad.nn.modules.module import Module
 
 __all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "HuberLoss",
     "Identity",
+    "KLDivLoss",
+    "L1Loss",
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MarginRankingLoss",
     "Module",
     "ModuleList",
     "NLLLoss",
     "ReLU",
     "Sequential",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
     "Tanh",
 ]
