@@ -355,6 +355,7 @@ PASSING: frozenset[str] = frozenset(
         "polynomial_nn",
         "polynomial_optim",
         "polynomial_tensor",
+        "regression",
         "two_layer_net_autograd",
         "two_layer_net_custom_function",
     }
