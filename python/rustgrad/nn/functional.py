@@ -395,7 +395,7 @@ def binary_cross_entropy(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
-    if input.numel() and bool(((input < 0) | (input > 1)).any()):
+    if input.numel() and ((input < 0) | (input > 1)).sum().item() > 0:
         raise RuntimeError("all elements of input should be between 0 and 1")
     log_p = input.log().clamp(min=-100)
     log_q = (1 - input).log().clamp(min=-100)

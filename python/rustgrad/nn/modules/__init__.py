@@ -1,8 +1,14 @@
 """The layers of ``rustgrad.nn``, one file per family (as ``torch.nn.modules``)."""
 
 from rustgrad.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from rustgrad.nn.modules.container import ModuleList, Sequential
-from rustgrad.nn.modules.dropout import Dropout, Flatten
+from rustgrad.nn.modules.container import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
+from rustgrad.nn.modules.dropout import Dropout, Flatten, Unflatten
 from rustgrad.nn.modules.linear import Identity, Linear
 from rustgrad.nn.modules.loss import (
     BCELoss,
@@ -35,12 +41,16 @@ __all__ = [
     "MSELoss",
     "MarginRankingLoss",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
     "Tanh",
+    "Unflatten",
 ]
