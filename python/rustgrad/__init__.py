@@ -481,7 +481,6 @@ __all__ += [
 ]
 
 # ----- interop: __format__, pickling, DLPack (rustgrad._interop) ---------------------------
-from rustgrad import utils
 from rustgrad._interop import from_dlpack
 from rustgrad._size import Size
 
