@@ -1,0 +1,375 @@
+"""The corpus: real PyTorch programs written by others, and how each one's output is compared.
+
+The programs' text lives in ``tests/corpus/programs/<name>.py`` (source URL, license notice and
+every change at the top of each file). Modes:
+
+- ``values``: the output is deterministic, so it must equal PyTorch's line by line: text exactly,
+  numbers within ``rtol``/``atol``.
+- ``skeleton``: the numbers come from PyTorch's random stream (or uninitialised memory), which
+  rustgrad does not reproduce; the text must still equal PyTorch's exactly, with as many numbers
+  per line, every one finite.
+- ``loss``: ``skeleton``, and the training loss (group 1 of ``loss`` on each matching line) is
+  finite throughout and ends lower than it starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TUTORIALS = "https://github.com/pytorch/tutorials/blob"
+EXAMPLES = "https://github.com/pytorch/examples/blob/77f55b912142e11fcfdf5b530231fb9c52f181e8"
+D2L = "https://github.com/d2l-ai/d2l-en/blob/23d7a5aecceee57d1292c56e90cce307f183bb0a"
+MICROGRAD = "https://github.com/karpathy/micrograd/blob/c911406e5ace8742e5841a7e0df113ecb5d54685"
+
+# A training log line "<step> <loss>", as the "Learning PyTorch with Examples" programs print.
+STEP_LOSS = r"^\d+ (\S+)$"
+RANDOM_INIT = "weights (or data) come from torch.randn, whose stream rustgrad does not reproduce"
+D2L_CHANGES = (
+    "the chapter's PyTorch cells (`%%tab pytorch` / `%%tab all`) concatenated in order; a cell's "
+    "last expression is passed to `_show`, which prints its repr as Jupyter displays it"
+)
+PROSE = "long tutorial prose comments shortened (marked `[corpus: ... shortened]`); code unchanged"
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    source: str
+    license: str
+    mode: str
+    reason: str
+    changes: str = "none"
+    loss: str | None = None
+    rtol: float = 1e-4
+    atol: float = 1e-6
+
+
+PROGRAMS = (
+    Program(
+        "polynomial_tensor",
+        f"{TUTORIALS}/088bc52a76551211d2499b1cca69a677eba59236/beginner_source/examples_tensor/polynomial_tensor.py",
+        "BSD-3-Clause",
+        "loss",
+        RANDOM_INIT,
+        loss=STEP_LOSS,
+    ),
+    Program(
+        "polynomial_autograd",
+        f"{TUTORIALS}/02e5a75dc17eec70591fbfc71b6e53b390083c3a/beginner_source/examples_autograd/polynomial_autograd.py",
+        "BSD-3-Clause",
+        "loss",
+        RANDOM_INIT,
+        "`a.grad, ... = 0., ...` (which PyTorch 2.13 rejects: a float is not a gradient) replaced by "
+        "the `a.grad = None` lines the original has commented out above it",
+        loss=STEP_LOSS,
+    ),
+    Program(
+        "polynomial_custom_function",
+        f"{TUTORIALS}/02ed6c5cf613bbf2b631704eee62033b8bd746ef/beginner_source/examples_autograd/polynomial_custom_function.py",
+        "BSD-3-Clause",
+        "values",
+        "initial weights are constants (torch.full), so every number is determined",
+    ),
+    Program(
+        "polynomial_nn",
+        f"{TUTORIALS}/02d7694195db7543ff85fd72177d1f1adca7784a/beginner_source/examples_nn/polynomial_nn.py",
+        "BSD-3-Clause",
+        "loss",
+        "nn.Linear's initial weights come from PyTorch's random stream",
+        loss=STEP_LOSS,
+    ),
+    Program(
+        "polynomial_optim",
+        f"{TUTORIALS}/02d7694195db7543ff85fd72177d1f1adca7784a/beginner_source/examples_nn/polynomial_optim.py",
+        "BSD-3-Clause",
+        "loss",
+        "nn.Linear's initial weights come from PyTorch's random stream",
+        loss=STEP_LOSS,
+    ),
+    Program(
+        "polynomial_module",
+        f"{TUTORIALS}/1d189709801e98f5f184af0567c7f06b8b5156c2/beginner_source/examples_nn/polynomial_module.py",
+        "BSD-3-Clause",
+        "loss",
+        RANDOM_INIT,
+        loss=STEP_LOSS,
+    ),
+    Program(
+        "dynamic_net",
+        f"{TUTORIALS}/1d189709801e98f5f184af0567c7f06b8b5156c2/beginner_source/examples_nn/dynamic_net.py",
+        "BSD-3-Clause",
+        "loss",
+        RANDOM_INIT,
+        "6000 training steps instead of 30000 (over a minute on a CPU); it still prints every 2000",
+        loss=STEP_LOSS,
+    ),
+    Program(
+        "two_layer_net_autograd",
+        f"{TUTORIALS}/15bfd259a60e64010d98cc9ed47c2ba45b12726b/beginner_source/examples_autograd/two_layer_net_autograd.py",
+        "BSD-3-Clause",
+        "loss",
+        RANDOM_INIT,
+        loss=STEP_LOSS,
+    ),
+    Program(
+        "two_layer_net_custom_function",
+        f"{TUTORIALS}/4ba126213d3cfa9e10ecde3faaf3d93e9d9d02c1/beginner_source/examples_autograd/two_layer_net_custom_function.py",
+        "BSD-3-Clause",
+        "loss",
+        RANDOM_INIT,
+        loss=STEP_LOSS,
+    ),
+    Program(
+        "tensorqs_tutorial",
+        f"{TUTORIALS}/0dea8a155bb46fd384abe428afcbb65e0a391739/beginner_source/basics/tensorqs_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints torch.rand / torch.rand_like tensors",
+    ),
+    Program(
+        "autogradqs_tutorial",
+        f"{TUTORIALS}/1532c0de875b79f541371438d8d1d08be18f87de/beginner_source/basics/autogradqs_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "w and b come from torch.randn and their gradients are printed",
+        PROSE,
+    ),
+    Program(
+        "buildmodel_tutorial",
+        f"{TUTORIALS}/07a339ece661a2b304b8834780470f522eed1e02/beginner_source/basics/buildmodel_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints activations and weights of randomly initialised layers",
+        "the unused `from torchvision import datasets, transforms` commented out (torchvision is not a dependency)",
+    ),
+    Program(
+        "neural_networks_tutorial",
+        f"{TUTORIALS}/06dc97785c47755b8d5bca167ad3cfc2ee8a04c1/beginner_source/blitz/neural_networks_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints outputs and gradients of a randomly initialised LeNet",
+        PROSE,
+    ),
+    Program(
+        "blitz_tensor_tutorial",
+        f"{TUTORIALS}/08c4ec986e5eddc66264d3f00f256aafe22d2786/beginner_source/blitz/tensor_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints torch.empty (uninitialised), torch.rand and torch.randn tensors",
+    ),
+    Program(
+        "what_is_state_dict",
+        f"{TUTORIALS}/0a7e68666de5faceafa90276ad2b7874cd32c5e0/recipes_source/recipes/what_is_state_dict.py",
+        "BSD-3-Clause",
+        "values",
+        "prints module structure, parameter sizes and optimizer settings only",
+        "long recipe prose in the docstring shortened (marked); code unchanged",
+    ),
+    Program(
+        "nlp_pytorch_tutorial",
+        f"{TUTORIALS}/00e0058584f8faf2e058902c245d88f672736cd7/beginner_source/nlp/pytorch_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints torch.randn tensors (after torch.manual_seed(1), PyTorch's stream)",
+        PROSE,
+    ),
+    Program(
+        "nlp_deep_learning_tutorial",
+        f"{TUTORIALS}/016d0cc077f60c82b8497d4c7f92051ce40cafee/beginner_source/nlp/deep_learning_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "a bag-of-words classifier from randomly initialised nn.Linear; prints its outputs",
+        PROSE,
+    ),
+    Program(
+        "nlp_word_embeddings_tutorial",
+        f"{TUTORIALS}/016d0cc077f60c82b8497d4c7f92051ce40cafee/beginner_source/nlp/word_embeddings_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "an n-gram language model with nn.Embedding; random initialisation (losses printed as one list)",
+        PROSE,
+    ),
+    Program(
+        "nlp_sequence_models_tutorial",
+        f"{TUTORIALS}/0d1e0f7576479586ee777d5387153830750025eb/beginner_source/nlp/sequence_models_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "an LSTM part-of-speech tagger; random initialisation and inputs",
+        PROSE,
+    ),
+    Program(
+        "modelsyt_tutorial",
+        f"{TUTORIALS}/108cc1aa7d1eeab1ecea696fd418f1b1a0eaa6e3/beginner_source/introyt/modelsyt_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints randomly initialised layers' parameters and outputs on torch.rand inputs",
+        PROSE,
+    ),
+    Program(
+        "autogradyt_tutorial",
+        f"{TUTORIALS}/199e9530f4b72f57ba2dc222e1fd18db3efc49ed/beginner_source/introyt/autogradyt_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints gradients of a randomly initialised model; the profiler table (timings) is masked",
+        PROSE
+        + "; `optimizer.zero_grad()` given `set_to_none=False` (since PyTorch 2.0 it sets .grad "
+        "to None and the tutorial's next line, which prints the zeroed gradient, fails)",
+    ),
+    Program(
+        "defining_a_neural_network",
+        f"{TUTORIALS}/0a7e68666de5faceafa90276ad2b7874cd32c5e0/recipes_source/recipes/defining_a_neural_network.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints the log-probabilities of a randomly initialised CNN on a torch.rand image",
+        "long recipe prose shortened (marked); code unchanged",
+    ),
+    Program(
+        "tensors_deeper_tutorial",
+        f"{TUTORIALS}/3664438a88e1df751350abc330c23e277a3a406b/beginner_source/introyt/tensors_deeper_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "prints torch.rand tensors (PyTorch's stream, seeded 1729) and torch.empty ones",
+        PROSE,
+    ),
+    Program(
+        "forward_ad_usage",
+        f"{TUTORIALS}/2d52ead6fdcf053698694bfe1c11cd88758f6f11/intermediate_source/forward_ad_usage.py",
+        "BSD-3-Clause",
+        "values",
+        "prints nothing: its asserts (tangent identity, allclose of two JVPs) and gradcheck are the test",
+    ),
+    Program(
+        "custom_function_double_backward",
+        f"{TUTORIALS}/0ece40a1f1c8b0adb2c03fe2cb480762b96c09ee/intermediate_source/custom_function_double_backward_tutorial.py",
+        "BSD-3-Clause",
+        "values",
+        "prints nothing: its gradcheck and gradgradcheck calls are the test",
+        PROSE
+        + "; `import torchviz` (not a dependency) replaced by a stand-in whose make_dot draws "
+        "nothing (the script discards its result)",
+    ),
+    Program(
+        "jacobians_hessians",
+        f"{TUTORIALS}/14f19bbffcff42ee752897e57b4b96e4972d302f/intermediate_source/jacobians_hessians.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "torch.randn weights and inputs (seeded, PyTorch's stream); benchmark timings, whose units "
+        "vary, are masked",
+        PROSE
+        + "; each `Timer(...).timeit(500)` is `.timeit(20)` (500 runs take over 30 s on a CPU)",
+    ),
+    Program(
+        "regression",
+        f"{EXAMPLES}/regression/main.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "target polynomial and batches come from torch.randn; it trains until the loss is below 1e-3",
+    ),
+    Program(
+        "d2l_ndarray",
+        f"{D2L}/chapter_preliminaries/ndarray.md",
+        "MIT-0",
+        "values",
+        "deterministic apart from one torch.randn and two id() values, which are masked",
+        D2L_CHANGES,
+    ),
+    Program(
+        "d2l_autograd",
+        f"{D2L}/chapter_preliminaries/autograd.md",
+        "MIT-0",
+        "values",
+        "deterministic (the one torch.randn only feeds a comparison that prints True)",
+        D2L_CHANGES,
+    ),
+    Program(
+        "d2l_linear_algebra",
+        f"{D2L}/chapter_preliminaries/linear-algebra.md",
+        "MIT-0",
+        "values",
+        "deterministic",
+        D2L_CHANGES,
+    ),
+    Program(
+        "d2l_model_construction",
+        f"{D2L}/chapter_builders-guide/model-construction.md",
+        "MIT-0",
+        "skeleton",
+        "layers built with nn.LazyLinear, random initialisation; prints output shapes",
+        D2L_CHANGES + "; d2lbook's `tab.selected(...)` answered as for the PyTorch tab",
+    ),
+    Program(
+        "d2l_parameters",
+        f"{D2L}/chapter_builders-guide/parameters.md",
+        "MIT-0",
+        "skeleton",
+        "prints a randomly initialised network's state_dict and parameters",
+        D2L_CHANGES,
+    ),
+    Program(
+        "d2l_init_param",
+        f"{D2L}/chapter_builders-guide/init-param.md",
+        "MIT-0",
+        "skeleton",
+        "nn.init normal/uniform initialisations print random weights (constant ones are exact)",
+        D2L_CHANGES,
+    ),
+    Program(
+        "d2l_read_write",
+        f"{D2L}/chapter_builders-guide/read-write.md",
+        "MIT-0",
+        "skeleton",
+        "torch.save/torch.load of tensors, lists, dicts and a randomly initialised MLP's state_dict",
+        D2L_CHANGES,
+    ),
+    Program(
+        "micrograd_lecture_torch",
+        "https://github.com/karpathy/nn-zero-to-hero/blob/73c3fcc741f0ec104ca850b1fb0df90e7e8d4cde/"
+        "lectures/micrograd/micrograd_lecture_second_half_roughly.ipynb",
+        "MIT",
+        "values",
+        "deterministic: one tanh neuron's output and gradients in float64",
+        "the notebook's two PyTorch code cells (12 and 13) as a script",
+    ),
+    Program(
+        "micrograd_test_engine",
+        f"{MICROGRAD}/test/test_engine.py",
+        "MIT",
+        "values",
+        "deterministic: checks micrograd's values and gradients against torch's",
+        "micrograd/engine.py inlined in place of `from micrograd.engine import Value`; the two test "
+        "functions are called at the end and report `ok`",
+    ),
+)
+
+# Programs that give PyTorch's result under rustgrad today. Strict, like a strict xfail: a program
+# that starts passing must be added here (tests/test_corpus.py fails until it is).
+PASSING: frozenset[str] = frozenset(
+    {
+        "d2l_ndarray",
+        "dynamic_net",
+        "micrograd_lecture_torch",
+        "micrograd_test_engine",
+        "nlp_pytorch_tutorial",
+        "polynomial_custom_function",
+        "polynomial_module",
+        "polynomial_nn",
+        "polynomial_optim",
+        "polynomial_tensor",
+        "regression",
+        "two_layer_net_autograd",
+        "two_layer_net_custom_function",
+    }
+)
+
+# Regular expressions whose matches are replaced by "<masked>" in both outputs before comparing,
+# for output PyTorch itself does not repeat from run to run.
+GLOBAL_MASKS: tuple[str, ...] = (r"(?<= at )0x[0-9a-f]+",)  # object addresses in reprs
+MASKS: dict[str, tuple[str, ...]] = {
+    # torch.utils.benchmark measurements: their unit follows the time measured
+    "jacobians_hessians": (r"(?m)(?<=\d) (?:ns|us|ms|s)$",),
+    # key_averages().table(): operator timings, in an order that follows them
+    "autogradyt_tutorial": (r"-{10,}[\s\S]*?Self CPU time total: [^\n]*",),
+    # id() is an address; torch.randn(3, 4) is the only tensor printed with 4 decimals (or in
+    # scientific notation)
+    "d2l_ndarray": (r"(?<=id\(Z\): )\d+", r"tensor\(\[\[ ?-?\d\.\d{4}(?:e[-+]\d\d)?,[^)]*\)"),
+}
