@@ -11,6 +11,7 @@
 //! The `///` docs of everything exported are its Python `__doc__` and, through
 //! `scripts/sync_stubs.py`, the docstrings of `python/rustgrad/_core.pyi`.
 
+mod activation;
 mod convert;
 mod creation;
 mod cuda;
@@ -63,5 +64,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     creation::register(m)?;
     cuda::register(m)?;
     function::register(m)?;
+    activation::register(m)?;
     Ok(())
 }
