@@ -109,6 +109,41 @@ fn erf_slope(x: &Var) -> Result<Var> {
     mul(&exp(&neg(&mul(x, x)?)?)?, &k(TWO_OVER_SQRT_PI, x))
 }
 
+/// `f(x)` written into `x` by an op whose in-place form PyTorch does not differentiate
+/// (`asinh_`, `acosh_`, `atanh_`): its backward raises PyTorch's error.
+fn underivable_(x: &Var, f: fn(&Var) -> Result<Var>, name: &'static str) -> Result<()> {
+    super::rebase(x, &[], |p, _| {
+        let out = {
+            let _off = crate::autograd::GradModeGuard::new(false);
+            f(p)?.tensor()
+        };
+        Ok(record(
+            out,
+            &[p],
+            "torch::autograd::NotImplemented",
+            super::nothing,
+            move |_, _, _| {
+                bail!(
+                    NotImplemented,
+                    "the derivative for 'inplace version of {name}' is not implemented."
+                )
+            },
+        ))
+    })
+}
+
+pub fn asinh_(x: &Var) -> Result<()> {
+    underivable_(x, asinh, "asinh")
+}
+
+pub fn acosh_(x: &Var) -> Result<()> {
+    underivable_(x, acosh, "acosh")
+}
+
+pub fn atanh_(x: &Var) -> Result<()> {
+    underivable_(x, atanh, "atanh")
+}
+
 pub fn erf(x: &Var) -> Result<Var> {
     pointwise(x, UnaryOp::Erf, "ErfBackward0", Save::Input, |g, x| {
         mul(g, &erf_slope(x)?)

@@ -35,10 +35,10 @@ fn gelu<'py>(input: &Bound<'py, PyTensor>, approximate: &str) -> PyResult<Bound<
     let tanh = match approximate {
         "none" => false,
         "tanh" => true,
-        other => {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                "approximate argument must be either none or tanh., but got {other}"
-            )))
+        _ => {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "approximate argument must be either none or tanh.",
+            ))
         }
     };
     apply(input, false, move |v| ops::gelu(v, tanh))

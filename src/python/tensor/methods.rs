@@ -1040,17 +1040,17 @@ impl PyTensor {
 
     /// ``asinh()`` in place.
     fn asinh_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
-        math::unary_(slf, ops::asinh)
+        Self::in_place(slf, ops::asinh_)
     }
 
     /// ``acosh()`` in place.
     fn acosh_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
-        math::unary_(slf, ops::acosh)
+        Self::in_place(slf, ops::acosh_)
     }
 
     /// ``atanh()`` in place.
     fn atanh_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
-        math::unary_(slf, ops::atanh)
+        Self::in_place(slf, ops::atanh_)
     }
 
     /// ``erf()`` in place.
