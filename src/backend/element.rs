@@ -27,7 +27,7 @@ pub trait Num:
     /// NaN test (always false for integers).
     fn is_nan(self) -> bool;
 
-    /// -1, 0 or 1 (NaN stays NaN).
+    /// -1, 0 or 1: PyTorch's `(0 < v) - (v < 0)`, so NaN and -0.0 give +0.0.
     #[inline]
     fn sign(self) -> Self {
         if self > Self::ZERO {
@@ -35,7 +35,7 @@ pub trait Num:
         } else if self < Self::ZERO {
             Self::ZERO - Self::ONE
         } else {
-            self
+            Self::ZERO
         }
     }
 
@@ -96,7 +96,7 @@ pub trait Num:
 /// CPU expression in `op_table.rs` can call any of them).
 macro_rules! libm_functions {
     ($m:ident) => {
-        $m!(ln sqrt tanh sin cos tan asin acos atan sinh cosh asinh acosh atanh exp2 exp_m1
+        $m!(ln sqrt tanh sin cos tan asin acos atan sinh cosh asinh acosh exp2 exp_m1
             ln_1p log2 log10 fract recip cbrt);
     };
 }
@@ -112,6 +112,8 @@ pub trait Float: Num + Neg<Output = Self> {
     /// `e^self`: vectorised for float32 (see `FastExp` below), libm's for float64.
     fn exp(self) -> Self;
     libm_functions!(declare_libm);
+    /// musl's (the standard library's loses digits near +-1).
+    fn atanh(self) -> Self;
     fn erf(self) -> Self;
     fn erfc(self) -> Self;
     /// The inverse of `erf` (PyTorch's `calc_erfinv`: a rational guess, two Newton steps).
@@ -199,7 +201,7 @@ macro_rules! define_libm {
 }
 
 macro_rules! float {
-    ($t:ty, $erf:path, $erfc:path) => {
+    ($t:ty, $erf:path, $erfc:path, $atanh:path, $erfinv:ident) => {
         impl Num for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -320,6 +322,10 @@ macro_rules! float {
             }
             libm_functions!(define_libm);
             #[inline]
+            fn atanh(self) -> Self {
+                $atanh(self)
+            }
+            #[inline]
             fn erf(self) -> Self {
                 $erf(self)
             }
@@ -328,42 +334,51 @@ macro_rules! float {
                 $erfc(self)
             }
             fn erfinv(self) -> Self {
-                let y = self;
-                let a: [$t; 4] = [0.886226899, -1.645349621, 0.914624893, -0.140543331];
-                let b: [$t; 4] = [-2.118377725, 1.442710462, -0.329097515, 0.012229801];
-                let c: [$t; 4] = [-1.970840454, -1.624906493, 3.429567803, 1.641345311];
-                let d: [$t; 2] = [3.543889200, 1.637067800];
-                let y_abs = y.abs();
-                if y_abs > 1.0 {
-                    return <$t>::NAN;
-                }
-                if y_abs == 1.0 {
-                    return <$t>::INFINITY.copysign(y);
-                }
-                let mut x = if y_abs <= 0.7 {
-                    let z = y * y;
-                    let num = ((a[3] * z + a[2]) * z + a[1]) * z + a[0];
-                    let dem = (((b[3] * z + b[2]) * z + b[1]) * z + b[0]) * z + 1.0;
-                    y * num / dem
-                } else {
-                    let z = (-((1.0 - y_abs) / 2.0).ln()).sqrt();
-                    let num = ((c[3] * z + c[2]) * z + c[1]) * z + c[0];
-                    let dem = (d[1] * z + d[0]) * z + 1.0;
-                    num.copysign(y) / dem
-                };
-                let two_over_sqrt_pi = (2.0 / std::f64::consts::PI.sqrt()) as $t;
-                for _ in 0..2 {
-                    x -= ($erf(x) - y) / (two_over_sqrt_pi * (-x * x).exp());
-                }
-                x
+                $erfinv(self)
             }
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
             const INFINITY: Self = <$t>::INFINITY;
         }
     };
 }
-float!(f32, libm::erff, libm::erfcf);
-float!(f64, libm::erf, libm::erfc);
+/// PyTorch's `calc_erfinv` in float64: a rational guess, then two Newton steps.
+fn erfinv(y: f64) -> f64 {
+    let a = [0.886226899, -1.645349621, 0.914624893, -0.140543331];
+    let b = [-2.118377725, 1.442710462, -0.329097515, 0.012229801];
+    let c = [-1.970840454, -1.624906493, 3.429567803, 1.641345311];
+    let d = [3.543889200, 1.637067800];
+    let y_abs = y.abs();
+    if y_abs > 1.0 {
+        return f64::NAN;
+    }
+    if y_abs == 1.0 {
+        return f64::INFINITY.copysign(y);
+    }
+    let mut x = if y_abs <= 0.7 {
+        let z = y * y;
+        let num = ((a[3] * z + a[2]) * z + a[1]) * z + a[0];
+        let dem = (((b[3] * z + b[2]) * z + b[1]) * z + b[0]) * z + 1.0;
+        y * num / dem
+    } else {
+        let z = (-((1.0 - y_abs) / 2.0).ln()).sqrt();
+        let num = ((c[3] * z + c[2]) * z + c[1]) * z + c[0];
+        let dem = (d[1] * z + d[0]) * z + 1.0;
+        num.copysign(y) / dem
+    };
+    for _ in 0..2 {
+        x -= (libm::erf(x) - y) / (std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp());
+    }
+    x
+}
+
+/// float32 through float64: the float32 Newton steps stall a few ulp off near +-1, where
+/// PyTorch's result is the rounded float64 one.
+fn erfinv_via_f64(y: f32) -> f32 {
+    erfinv(y as f64) as f32
+}
+
+float!(f32, libm::erff, libm::erfcf, libm::atanhf, erfinv_via_f64);
+float!(f64, libm::erf, libm::erfc, libm::atanh, erfinv);
 
 impl Num for i64 {
     const ZERO: Self = 0;

@@ -20,7 +20,8 @@ macro_rules! elementwise_ops {
             unary_any |v, p, lo, hi| {
                 Neg       "neg"     { v.negate() }         "rg_neg(v)";
                 Abs       "abs"     { v.abs() }            "rg_abs(v)";
-                Sign      "sign"    { v.sign() }           "v > (T)0 ? (T)1 : (v < (T)0 ? (T)-1 : v)";
+                // NaN and -0.0 give +0.0 (PyTorch's `(0 < v) - (v < 0)`).
+                Sign      "sign"    { v.sign() }           "v > (T)0 ? (T)1 : (v < (T)0 ? (T)-1 : (T)0)";
                 // NaN stays NaN (PyTorch's relu is clamp_min(0)).
                 Relu      "relu"    { v.relu() }           "(v > (T)0 || rg_isnan(v)) ? v : (T)0";
                 PowScalar "pow"     { v.pow_scalar(p) }    "rg_pow_scalar(v, p)";

@@ -268,7 +268,7 @@ pub fn round(x: &Var, decimals: i64) -> Result<Var> {
     Ok(stepwise(x, out, "RoundBackward1"))
 }
 
-/// -1, 0 or 1 (NaN stays NaN; bool stays bool, as in PyTorch).
+/// -1, 0 or 1 (0 at NaN; bool stays bool, as in PyTorch).
 pub fn sign(x: &Var) -> Result<Var> {
     if x.dtype() == DType::Bool {
         return Ok(constant(x.tensor().clone_data()?));

@@ -970,7 +970,7 @@ impl PyTensor {
         self.op(py, ops::square)
     }
 
-    /// Elementwise sign: -1, 0 or 1 (same shape and dtype; NaN stays NaN).
+    /// Elementwise sign: -1, 0 or 1 (same shape and dtype; 0 at NaN, as PyTorch).
     fn sign(&self, py: Python<'_>) -> PyResult<PyTensor> {
         self.op(py, ops::sign)
     }

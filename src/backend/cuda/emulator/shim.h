@@ -114,8 +114,9 @@ using std::tan;
 using std::tanh;
 using std::trunc;
 
-// CUDA's erfinv (not in C++): PyTorch's calc_erfinv, as the CPU kernel computes it.
-template <typename T> inline T erfinv(T y) {
+// CUDA's erfinv (not in C++): PyTorch's calc_erfinv in double, as the CPU kernel computes it.
+inline double erfinv_double(double y) {
+    using T = double;
     const T a[4] = {(T)0.886226899, (T)-1.645349621, (T)0.914624893, (T)-0.140543331};
     const T b[4] = {(T)-2.118377725, (T)1.442710462, (T)-0.329097515, (T)0.012229801};
     const T c[4] = {(T)-1.970840454, (T)-1.624906493, (T)3.429567803, (T)1.641345311};
@@ -139,6 +140,8 @@ template <typename T> inline T erfinv(T y) {
     for (int i = 0; i < 2; ++i) x = x - (std::erf(x) - y) / (two_over_sqrt_pi * std::exp(-x * x));
     return x;
 }
+inline double erfinv(double y) { return erfinv_double(y); }
+inline float erfinv(float y) { return (float)erfinv_double(y); }
 
 inline double cospi(double x) { return std::cos(M_PI * x); }
 inline float __int_as_float(int bits) {
