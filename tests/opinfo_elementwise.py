@@ -69,7 +69,7 @@ def above_one(v):
     return 1.1 + np.abs(v)
 
 
-def _math_entry(name, domain=None, kind="n", dtypes=ALL, **kw):
+def _math_entry(name, domain=None, kind="n", dtypes=ALL, inplace=True, **kw):
     """A unary math function: method, functional form, in-place method."""
     gen = unary_samples(kind)
     if domain is not None:
@@ -79,9 +79,22 @@ def _math_entry(name, domain=None, kind="n", dtypes=ALL, **kw):
         [method(name), function(name)],
         gen,
         dtypes=dtypes,
-        inplace_variants=[method(f"{name}_")],
+        inplace_variants=[method(f"{name}_")] if inplace else [],
         libm=True,
         **kw,
+    )
+
+
+def _underivable_inplace(name, domain):
+    """``x.name_()`` where PyTorch does not differentiate the in-place form (its backward
+    raises, checked in ``test_elementwise.py``): values only, on a clone."""
+    return OpInfo(
+        f"{name}_",
+        [Variant(f"x.clone().{name}_()", lambda mod, x: getattr(x.clone(), f"{name}_")())],
+        no_grad(mapped(unary_samples(), domain)),
+        differentiable=False,
+        inplace_variants=[method(f"{name}_")],
+        libm=True,
     )
 
 
@@ -179,9 +192,12 @@ ELEMENTWISE_OPS = [
     _math_entry("atan"),
     _math_entry("sinh"),
     _math_entry("cosh"),
-    _math_entry("asinh"),
-    _math_entry("acosh", above_one),
-    _math_entry("atanh", inside_unit),
+    _math_entry("asinh", inplace=False),
+    _math_entry("acosh", above_one, inplace=False),
+    _math_entry("atanh", inside_unit, inplace=False),
+    _underivable_inplace("asinh", lambda v: v),
+    _underivable_inplace("acosh", above_one),
+    _underivable_inplace("atanh", inside_unit),
     _math_entry("erf"),
     _math_entry("erfc"),
     _math_entry("erfinv", inside_unit),

@@ -118,9 +118,11 @@ def test_activation_edges(name, kwargs, dtype):
     ours = getattr(F, name)(rg.tensor(values), **kwargs)
     theirs = getattr(torch.nn.functional, name)(torch.tensor(values), **kwargs)
     # (float32: the op table's parity tolerance; PyTorch's float32 erf, inside GELU, is a few
-    # ulp off where 1 + erf cancels)
-    tol = 1e-4 if dtype == "float32" else 1e-12
-    _same(ours, theirs, tol, exact_zero_sign=False, skip=_known(name, dtype, values))
+    # ulp off where 1 + erf cancels: gelu(-3) differs by 5e-7)
+    a, e = ours.numpy(), theirs.numpy()
+    keep = ~_known(name, dtype, values)
+    tol = {"rtol": 1e-4, "atol": 1e-5} if dtype == "float32" else {"rtol": 1e-12, "atol": 0}
+    np.testing.assert_allclose(a[keep], e[keep], **tol)
 
 
 @pytest.mark.parametrize("key", sorted(KNOWN))
@@ -128,7 +130,8 @@ def test_known_differences(key):
     """rustgrad gives the correctly rounded value where PyTorch does not (if PyTorch changes,
     this fails and the entry goes)."""
     name, dtype = key
-    values = np.array(KNOWN[key], dtype=dtype)
+    # (long enough for PyTorch's vectorised path: its scalar tail computes these right)
+    values = np.tile(np.array(KNOWN[key], dtype=dtype), 64)
     mod_f = F if hasattr(F, name) and not hasattr(rg, name) else rg
     ours = getattr(mod_f, name)(rg.tensor(values)).numpy()
     torch_mod = torch.nn.functional if mod_f is F else torch
@@ -166,7 +169,7 @@ def test_binary_edges(name):
 def test_modulo_of_huge_quotients_is_exact():
     """``fmod(1e308, 0.3)`` is exact in rustgrad (C's fmod); PyTorch's vectorised float64
     kernel divides first and gives NaN: a known difference."""
-    a, b = np.array([1e308]), np.array([0.3])
+    a, b = np.full(64, 1e308), np.full(64, 0.3)  # (PyTorch's scalar tail is exact too)
     for name in ("fmod", "remainder"):
         ours = getattr(rg, name)(rg.tensor(a), rg.tensor(b)).numpy()
         np.testing.assert_array_equal(ours, np.fmod(a, b))

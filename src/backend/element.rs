@@ -112,7 +112,7 @@ pub trait Float: Num + Neg<Output = Self> {
     /// `e^self`: vectorised for float32 (see `FastExp` below), libm's for float64.
     fn exp(self) -> Self;
     libm_functions!(declare_libm);
-    /// musl's (the standard library's loses digits near +-1).
+    /// The C library's (the standard library's loses digits near +-1).
     fn atanh(self) -> Self;
     fn erf(self) -> Self;
     fn erfc(self) -> Self;
@@ -341,6 +341,34 @@ macro_rules! float {
         }
     };
 }
+/// The C library's math functions that the standard library lacks (`erf`, `erfc`) or rounds
+/// worse (`atanh` near +-1): the ones PyTorch's scalar CPU kernels and the CUDA emulator call,
+/// so results agree to the last bit where PyTorch is not vectorised (`erfinv`'s Newton steps).
+mod c_math {
+    mod ffi {
+        extern "C" {
+            pub fn erf(x: f64) -> f64;
+            pub fn erff(x: f32) -> f32;
+            pub fn erfc(x: f64) -> f64;
+            pub fn erfcf(x: f32) -> f32;
+            pub fn atanh(x: f64) -> f64;
+            pub fn atanhf(x: f32) -> f32;
+        }
+    }
+    macro_rules! safe {
+        ($($f:ident: $t:ty;)*) => {
+            $(#[inline]
+            pub fn $f(x: $t) -> $t {
+                // SAFETY: pure functions of one number (C99 <math.h>), no pointers, no state.
+                unsafe { ffi::$f(x) }
+            })*
+        };
+    }
+    safe! {
+        erf: f64; erff: f32; erfc: f64; erfcf: f32; atanh: f64; atanhf: f32;
+    }
+}
+
 /// PyTorch's `calc_erfinv` in float64: a rational guess, then two Newton steps.
 fn erfinv(y: f64) -> f64 {
     let a = [0.886226899, -1.645349621, 0.914624893, -0.140543331];
@@ -365,10 +393,20 @@ fn erfinv(y: f64) -> f64 {
         let dem = (d[1] * z + d[0]) * z + 1.0;
         num.copysign(y) / dem
     };
-    for _ in 0..2 {
-        x -= (libm::erf(x) - y) / (std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp());
+    let slope = |x: f64| std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp();
+    if y_abs <= 0.7 {
+        for _ in 0..2 {
+            x -= (c_math::erf(x) - y) / slope(x);
+        }
+        return x;
     }
-    x
+    // In the tails the steps solve erfc(|x|) = 1 - |y| (exact here): erf(x) - y would cancel
+    // to a few digits near +-1, where the result is PyTorch's to the last bit.
+    let (t, mut a) = (1.0 - y_abs, x.abs());
+    for _ in 0..2 {
+        a += (c_math::erfc(a) - t) / slope(a);
+    }
+    a.copysign(y)
 }
 
 /// float32 through float64: the float32 Newton steps stall a few ulp off near +-1, where
@@ -377,8 +415,14 @@ fn erfinv_via_f64(y: f32) -> f32 {
     erfinv(y as f64) as f32
 }
 
-float!(f32, libm::erff, libm::erfcf, libm::atanhf, erfinv_via_f64);
-float!(f64, libm::erf, libm::erfc, libm::atanh, erfinv);
+float!(
+    f32,
+    c_math::erff,
+    c_math::erfcf,
+    c_math::atanhf,
+    erfinv_via_f64
+);
+float!(f64, c_math::erf, c_math::erfc, c_math::atanh, erfinv);
 
 impl Num for i64 {
     const ZERO: Self = 0;

@@ -5,8 +5,8 @@
 
 use super::{constant, masked, need, record, reduce::sum_to, zeros_like, Grads};
 use crate::autograd::{SavedVar, Var};
-use crate::bail;
 use crate::backend::UnaryArgs;
+use crate::bail;
 use crate::error::Result;
 use crate::ops::{add, div, exp, mul, neg, pow_scalar, sub, where_};
 use crate::tensor::{BinaryOp, CompareOp, DType, Shape, Tensor, UnaryOp};
@@ -158,10 +158,16 @@ pub fn erfc(x: &Var) -> Result<Var> {
 
 pub fn erfinv(x: &Var) -> Result<Var> {
     // g * sqrt(pi) / 2 * exp(erfinv(x)^2)
-    pointwise(x, UnaryOp::Erfinv, "ErfinvBackward0", Save::Output, |g, y| {
-        let slope = mul(&exp(&mul(y, y)?)?, &k(1.0 / TWO_OVER_SQRT_PI, y))?;
-        mul(g, &slope)
-    })
+    pointwise(
+        x,
+        UnaryOp::Erfinv,
+        "ErfinvBackward0",
+        Save::Output,
+        |g, y| {
+            let slope = mul(&exp(&mul(y, y)?)?, &k(1.0 / TWO_OVER_SQRT_PI, y))?;
+            mul(g, &slope)
+        },
+    )
 }
 
 pub fn log2(x: &Var) -> Result<Var> {
@@ -520,7 +526,11 @@ fn params(p: f64, lo: f64, hi: f64) -> UnaryArgs {
 
 /// GELU, exact (`tanh == false`: `x * Phi(x)`) or its tanh approximation.
 pub fn gelu(x: &Var, tanh: bool) -> Result<Var> {
-    let op = if tanh { UnaryOp::GeluTanh } else { UnaryOp::Gelu };
+    let op = if tanh {
+        UnaryOp::GeluTanh
+    } else {
+        UnaryOp::Gelu
+    };
     let out = activation_forward(x, op, "GeluKernelImpl", UnaryArgs::default())?;
     Ok(record(
         out,
@@ -564,7 +574,10 @@ fn gelu_second(x: &Var, tanh: bool) -> Result<Var> {
     }
     // u = beta (x + kappa x^3), t = tanh(u): (1 - t^2) (u' - x t u'^2 + x u'' / 2)
     let (beta, kappa) = (0.797_884_560_802_865_4, 0.044715);
-    let u = mul(&add(x, &mul(&pow_scalar(x, 3.0)?, &k(kappa, x))?)?, &k(beta, x))?;
+    let u = mul(
+        &add(x, &mul(&pow_scalar(x, 3.0)?, &k(kappa, x))?)?,
+        &k(beta, x),
+    )?;
     let t = super::tanh(&u)?;
     let du = mul(&quad(x, 3.0 * kappa, 1.0)?, &k(beta, x))?;
     let d2u = mul(x, &k(6.0 * beta * kappa, x))?;
@@ -605,7 +618,10 @@ fn silu_backward(g: &Var, x: &Var) -> Result<Var> {
                 need(n[1], || {
                     let sg = super::sigmoid(x)?;
                     let ds = mul(&sg, &sub(&k(1.0, x), &sg)?)?;
-                    let rest = add(&k(2.0, x), &mul(x, &sub(&k(1.0, x), &mul(&sg, &k(2.0, x))?)?)?)?;
+                    let rest = add(
+                        &k(2.0, x),
+                        &mul(x, &sub(&k(1.0, x), &mul(&sg, &k(2.0, x))?)?)?,
+                    )?;
                     mul(&mul(gg, g)?, &mul(&ds, &rest)?)
                 })?,
             ])
@@ -625,7 +641,10 @@ pub fn mish(x: &Var) -> Result<Var> {
             // tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)
             let x = &s[0];
             let t = super::tanh(&softplus(x, 1.0, 20.0)?)?;
-            let slope = add(&t, &mul(&mul(x, &super::sigmoid(x)?)?, &quad(&t, -1.0, 1.0)?)?)?;
+            let slope = add(
+                &t,
+                &mul(&mul(x, &super::sigmoid(x)?)?, &quad(&t, -1.0, 1.0)?)?,
+            )?;
             Ok(vec![Some(mul(g, &slope)?)])
         },
     ))
@@ -695,7 +714,12 @@ pub fn leaky_relu(x: &Var, negative_slope: f64) -> Result<Var> {
 
 /// `log(sigmoid(x))`, computed without overflow.
 pub fn logsigmoid(x: &Var) -> Result<Var> {
-    let out = activation_forward(x, UnaryOp::LogSigmoid, "log_sigmoid_cpu", UnaryArgs::default())?;
+    let out = activation_forward(
+        x,
+        UnaryOp::LogSigmoid,
+        "log_sigmoid_cpu",
+        UnaryArgs::default(),
+    )?;
     Ok(record(
         out,
         &[x],
@@ -721,7 +745,10 @@ pub fn hardtanh(x: &Var, min_val: f64, max_val: f64) -> Result<Var> {
             let t = s[0].tensor();
             let above = t.compare(CompareOp::Gt, &Tensor::scalar(min_val, t.dtype()))?;
             let below = t.compare(CompareOp::Lt, &Tensor::scalar(max_val, t.dtype()))?;
-            Ok(vec![Some(masked(g, above.binary(BinaryOp::Minimum, &below)?)?)])
+            Ok(vec![Some(masked(
+                g,
+                above.binary(BinaryOp::Minimum, &below)?,
+            )?)])
         },
     ))
 }

@@ -80,7 +80,9 @@ fn elu<'py>(
     input_scale: f64,
     inplace: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    apply(input, inplace, move |v| ops::elu(v, alpha, scale, input_scale))
+    apply(input, inplace, move |v| {
+        ops::elu(v, alpha, scale, input_scale)
+    })
 }
 
 /// Leaky ReLU: ``x`` for ``x > 0``, else ``negative_slope * x``.

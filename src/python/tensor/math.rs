@@ -60,7 +60,13 @@ pub(super) fn operator(
     let Some(o) = me.operand(other)? else {
         return Ok(py.NotImplemented());
     };
-    let r = me.op2(py, &o, |a, o| if reflected { f(o, a, false) } else { f(a, o, scalar) })?;
+    let r = me.op2(py, &o, |a, o| {
+        if reflected {
+            f(o, a, false)
+        } else {
+            f(a, o, scalar)
+        }
+    })?;
     Ok(Bound::new(py, r)?.into_any().unbind())
 }
 

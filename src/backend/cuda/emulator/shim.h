@@ -137,8 +137,14 @@ inline double erfinv_double(double y) {
         x = std::copysign(num, y) / dem;
     }
     const T two_over_sqrt_pi = (T)(2.0 / std::sqrt(M_PI));
-    for (int i = 0; i < 2; ++i) x = x - (std::erf(x) - y) / (two_over_sqrt_pi * std::exp(-x * x));
-    return x;
+    if (y_abs <= (T)0.7) {
+        for (int i = 0; i < 2; ++i) x = x - (std::erf(x) - y) / (two_over_sqrt_pi * std::exp(-x * x));
+        return x;
+    }
+    // The tails solve erfc(|x|) = 1 - |y|, as the CPU kernel does.
+    T t = (T)1 - y_abs, a = std::fabs(x);
+    for (int i = 0; i < 2; ++i) a = a + (std::erfc(a) - t) / (two_over_sqrt_pi * std::exp(-a * a));
+    return std::copysign(a, y);
 }
 inline double erfinv(double y) { return erfinv_double(y); }
 inline float erfinv(float y) { return (float)erfinv_double(y); }
