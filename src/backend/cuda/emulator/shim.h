@@ -142,9 +142,9 @@ inline double erfinv_double(double y) {
         return x;
     }
     // The tails solve erfc(|x|) = 1 - |y|, as the CPU kernel does.
-    T t = (T)1 - y_abs, a = std::fabs(x);
-    for (int i = 0; i < 2; ++i) a = a + (std::erfc(a) - t) / (two_over_sqrt_pi * std::exp(-a * a));
-    return std::copysign(a, y);
+    T t = (T)1 - y_abs, ax = std::fabs(x);
+    for (int i = 0; i < 2; ++i) ax = ax + (std::erfc(ax) - t) / (two_over_sqrt_pi * std::exp(-ax * ax));
+    return std::copysign(ax, y);
 }
 inline double erfinv(double y) { return erfinv_double(y); }
 inline float erfinv(float y) { return (float)erfinv_double(y); }
