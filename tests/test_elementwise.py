@@ -392,3 +392,16 @@ def test_inplace_activation_writes_input():
     assert x.tolist() == [-0.5, 2.0]
     assert F.hardtanh_(x, 0.0, 1.0) is x
     assert x.tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_nan_and_infinities(name):
+    """NaN wins either side, infinities compare as numbers (the sign of a zero at a +-0 tie
+    follows PyTorch's vectorised kernel in some lanes and its scalar tail in others: not
+    compared)."""
+    grid = np.array(np.meshgrid(BINARY_VALUES, BINARY_VALUES)).reshape(2, -1)
+    for dtype in ("float32", "float64"):
+        a, b = grid[0].astype(dtype), grid[1].astype(dtype)
+        ours = getattr(rg, name)(rg.tensor(a), rg.tensor(b))
+        theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+        _same(ours, theirs, 0, exact_zero_sign=False)
