@@ -159,13 +159,17 @@ mod cubins {
             .replace("#include \"elementwise_ops.cuh\"", preamble)
     }
 
-    /// Build-time cache of compiled images, shared by the profiles of one target folder (a
-    /// release build and `cargo bench` compile the same images): `target/rustgrad-cubins`.
+    /// Build-time cache of compiled images, shared by the profiles and targets of one target
+    /// folder (a release build, `cargo bench` and the wheel's `--target` build compile the
+    /// same images): `target/rustgrad-cubins`.
     fn cache_dir(out_dir: &Path) -> PathBuf {
-        // OUT_DIR is target/[triple/]<profile>/build/rustgrad-<hash>/out.
+        // OUT_DIR is target/[triple/]<profile>/build/rustgrad-<hash>/out; cargo marks the
+        // target folder (and a triple's folder inside it) with CACHEDIR.TAG: the outermost.
         out_dir
             .ancestors()
-            .nth(4)
+            .filter(|dir| dir.join("CACHEDIR.TAG").is_file())
+            .last()
+            .or_else(|| out_dir.ancestors().nth(4))
             .unwrap_or(out_dir)
             .join("rustgrad-cubins")
     }

@@ -1,4 +1,4 @@
-"""Draw the lecture's graph (z = x + y; s = z.sum()) for the README: docs/lecture_graph.svg.
+"""Draw the lecture's graph (z = x + y; s = z.sum()) for the docs (training page): docs/lecture_graph.svg.
 
 Usage: python scripts/lecture_graph.py [OUTPUT]   (needs Graphviz's `dot`; .png works too)
 """

@@ -37,7 +37,7 @@ echo "== lint"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --all-targets --features cuda-emulator -- -D warnings
-ruff check python tests benches examples scripts
+ruff check python tests benches examples scripts docs
 
 echo "== cargo test"
 cargo test
@@ -54,8 +54,14 @@ python -m pytest tests -m cuda -q
 # and atomics run too (slower: the device tests of test_cuda.py only).
 RUSTGRAD_EMULATOR_THREADS=64 python -m pytest tests/test_cuda.py -m cuda -q
 
-echo "== build and install the extension"
-maturin develop --release
+echo "== the release wheel (manylinux_2_28, abi3), built once: installed here for the tests"
+# The tests below run against the wheel a user installs (not an editable build); `maturin
+# develop --release` gives back an editable install for working on the code.
+wheel=$(bash scripts/build_wheel.sh | tail -n 1)
+python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
+
+echo "== the wheel in a fresh environment: import, the lecture, one backward"
+bash scripts/wheel_smoke.sh "$wheel"
 
 echo "== the extension's stub against the built module"
 # Docstrings: the Rust /// docs in src/python/ are the one source; the stub's copies must match
@@ -68,6 +74,9 @@ echo "== pytest"
 # The NVRTC package is installed above: a kernel compile test that cannot load it fails here
 # instead of skipping.
 RUSTGRAD_REQUIRE_NVRTC=1 python -m pytest tests
+
+echo "== documentation site (API reference from the runtime docstrings; warnings are errors)"
+bash scripts/docs.sh --quiet
 
 echo "== side-by-side benchmark (tiny)"
 python benches/compare.py --size tiny

@@ -26,6 +26,7 @@ shows, and skips with the reason.
 """
 
 import dataclasses
+import functools
 import operator
 import zlib
 from collections.abc import Callable
@@ -1179,6 +1180,147 @@ def nll_samples(g, logits=False):
         yield S(inp((4, 3)), probs, reduction="none", label_smoothing=0.1)
 
 
+# ----- the losses and tensor utilities of issue 12 (composites of the ops above)
+
+
+def _pair_loss_samples(**options):
+    """``(input, target)`` of one shape, every layout case, each reduction; ``options`` are
+    keyword variants (beta, delta, ...) added to some samples."""
+
+    def samples(g):
+        v = g.t
+        for reduction in ("mean", "sum", "none"):
+            yield S(v((2, 3)), v((2, 3)), reduction=reduction)
+        for key, values in options.items():
+            for value in values:
+                yield S(v((3, 2)), v((3, 2)), **{key: value})
+        yield S(v(()), v(()))
+        yield S(v((), "n", "offset"), v(()), reduction="sum")
+        yield S(v((0, 3)), v((0, 3)), reduction="sum")
+        yield S(v((1,)), v((1,)))
+        yield S(v((3, 4), "n", "transposed"), v((3, 4), "n", "stepped"))
+        yield S(v((3, 4), "n", "offset"), v((3, 4), "n", "expanded"), reduction="none")
+
+    return samples
+
+
+def _probabilities(g, shape, layout="contiguous", grad=True):
+    """An ``Arg`` of values in (0.05, 0.95), away from the clamped ends of BCE's logs."""
+    values = g.rng.uniform(0.05, 0.95, shape).astype(g.dtype)
+    if layout == "expanded":
+        values = np.broadcast_to(values[:1], shape).copy()
+    return Arg(values, layout, requires_grad=grad)
+
+
+def bce_samples(g):
+    p = functools.partial(_probabilities, g)
+    for reduction in ("mean", "sum", "none"):
+        yield S(p((2, 3)), p((2, 3)), reduction=reduction)
+    yield S(p((3, 2)), p((3, 2)), weight=p((3, 2), grad=False))
+    yield S(p(()), p(()))
+    yield S(p((), "offset"), p(()), reduction="sum")
+    yield S(p((0, 3)), p((0, 3)), reduction="sum")
+    yield S(p((1,)), p((1,)))
+    yield S(p((3, 4), "transposed"), p((3, 4), "stepped"))
+    yield S(p((3, 4), "offset"), p((3, 4), "expanded"), reduction="none")
+
+
+def bce_logits_samples(g):
+    v, p = g.t, functools.partial(_probabilities, g)
+    for reduction in ("mean", "sum", "none"):
+        yield S(v((2, 3)), p((2, 3)), reduction=reduction)
+    yield S(v((3, 2)), p((3, 2)), weight=p((3, 2), grad=False), pos_weight=v((2,), "p"))
+    yield S(v((3, 2)), p((3, 2)), pos_weight=v((3, 2), "p"), reduction="sum")
+    yield S(v(()), p(()))
+    yield S(v((), "n", "offset"), p(()), reduction="sum")
+    yield S(v((0, 3)), p((0, 3)), reduction="sum")
+    yield S(v((1,)), p((1,)))
+    yield S(v((3, 4), "n", "transposed"), p((3, 4), "stepped"))
+    yield S(v((3, 4), "n", "offset"), p((3, 4), "expanded"), reduction="none")
+
+
+def kl_div_samples(g):
+    v, p = g.t, functools.partial(_probabilities, g)
+    for reduction in ("batchmean", "sum", "none"):
+        yield S(v((2, 3)), p((2, 3)), reduction=reduction)
+        yield S(v((2, 3)), v((2, 3)), reduction=reduction, log_target=True)
+    zero = np.array([[0.0, 0.5], [0.25, 0.0]], dtype=g.dtype)
+    yield S(v((2, 2)), Arg(zero, requires_grad=False), reduction="sum")
+    yield S(v(()), p(()), reduction="sum")
+    yield S(v((), "n", "offset"), p(()), reduction="sum")
+    yield S(v((0, 3)), p((0, 3)), reduction="sum")
+    yield S(v((1,)), p((1,)), reduction="batchmean")
+    yield S(v((3, 4), "n", "transposed"), p((3, 4), "stepped"), reduction="sum")
+    yield S(v((3, 4), "n", "offset"), p((3, 4), "expanded"), reduction="none")
+
+
+def _signs(values):
+    return Arg(np.asarray(values), requires_grad=False)
+
+
+def cosine_embedding_samples(g):
+    v = g.t
+    for reduction in ("mean", "sum", "none"):
+        yield S(v((3, 4), "z"), v((3, 4), "z"), _signs([1.0, -1.0, 1.0]), reduction=reduction)
+    yield S(v((3, 4), "z"), v((3, 4), "z"), _signs([-1.0, -1.0, 1.0]), margin=0.2)
+    yield S(v((4,), "z"), v((4,), "z"), _signs(-1.0), margin=-0.5)
+    yield S(v((1, 3), "z"), v((1, 3), "z"), _signs([1.0]))
+    yield S(v((0, 3)), v((0, 3)), _signs(np.zeros(0)), reduction="sum")
+    yield S(v((4, 3), "z", "transposed"), v((4, 3), "z", "offset"), _signs([1.0, -1, -1, 1]))
+    yield S(v((4, 3), "z", "stepped"), v((4, 3), "z", "expanded"), _signs([-1.0, 1, -1, 1]))
+
+
+def margin_ranking_samples(g):
+    v = g.t
+    for reduction in ("mean", "sum", "none"):
+        yield S(v((5,)), v((5,)), _signs([1.0, -1, 1, -1, 1]), reduction=reduction)
+    yield S(v((5,)), v((5,)), _signs([1.0, -1, -1, -1, 1]), margin=0.3)
+    yield S(v(()), v(()), _signs(1.0))
+    yield S(v((), "n", "offset"), v(()), _signs(-1.0), reduction="sum")
+    yield S(v((0,)), v((0,)), _signs(np.zeros(0)), reduction="sum")
+    yield S(v((1,)), v((1,)), _signs([-1.0]))
+    yield S(v((2, 3), "n", "transposed"), v((2, 3), "n", "stepped"), _signs(np.ones((2, 3))))
+
+
+def one_hot_samples(g):
+    yield S(_targets([0, 3, 1]))
+    yield S(_targets([[0, 3], [1, 1]]), 5)
+    yield S(_targets(2), 4)
+    yield S(_targets([2]))
+    yield S(_targets(np.zeros(0)), 3)
+    yield S(Arg(np.array([[1, 2], [0, 1]], dtype=np.int64), "transposed"))
+    yield S(Arg(np.array([0, 2, 1, 1], dtype=np.int64), "offset"), 3)
+
+
+def pad_samples(g):
+    v = g.t
+    yield S(v((2, 3)), (1, 2))
+    yield S(v((2, 3)), (1, 1, 2, 0), value=-1.5)
+    yield S(v((2, 3, 4)), (-1, 1, 0, -1))
+    yield S(v(()), ())
+    yield S(v((0, 3)), (1, 1))
+    yield S(v((1,)), (2, 0))
+    yield S(v((3, 4), "n", "transposed"), (1, 1))
+    yield S(v((3, 4), "n", "offset"), (0, 2))
+    for mode in ("reflect", "replicate", "circular"):
+        yield S(v((2, 5)), (2, 1), mode=mode)
+        yield S(v((1, 3, 4), "n", "stepped"), (1, 2, 2, 1), mode=mode)
+        yield S(v((2, 2, 3, 3)), (1, 1, 1, 2, 1, 0), mode=mode)
+
+
+def normalize_samples(g):
+    v = g.t
+    yield S(v((3, 4), "z"))
+    yield S(v((3, 4), "z"), 1.0, 0)
+    yield S(v((2, 3, 2), "z"), 3.0, -1)
+    yield S(v((4,), "z"), dim=0)
+    yield S(v((1, 1), "z"))
+    yield S(v((0, 3)))
+    yield S(v((3, 4), "z", "transposed"), dim=0)
+    yield S(v((3, 4), "z", "offset"))
+    yield S(Arg(np.zeros((2, 3), dtype=g.dtype)))  # a zero row: divided by eps
+
+
 def cross_entropy_samples(g):
     yield from nll_samples(g, logits=True)
 
@@ -1716,7 +1858,7 @@ OP_DB = [
             xfail(
                 ("inplace",),
                 "zero_ on an expanded (stride-0) view raises PyTorch's overlapping-memory "
-                "error; PyTorch fills it (see README: writing through expanded views)",
+                "error; PyTorch fills it (see docs/dropin.md: writing through expanded views)",
                 samples=lambda s: s.args[0].layout == "expanded",
             )
         ],
@@ -1784,6 +1926,69 @@ OP_DB = [
         graph="none",
         graph_reason="rustgrad composes cross_entropy; PyTorch has fused nodes",
         exempt={"0-d": "input needs a class dim", "broadcast": "targets match the input"},
+    ),
+    # ----- the losses and tensor utilities of issue 12 (composites; PyTorch has fused nodes)
+    *(
+        OpInfo(
+            f"nn.functional.{name}",
+            [functional(name)],
+            make_samples,
+            graph="none",
+            graph_reason=f"rustgrad composes {name}; PyTorch has a fused node",
+            exempt=exempt,
+            libm=libm,
+        )
+        for name, make_samples, exempt, libm in (
+            ("l1_loss", _pair_loss_samples(), {"broadcast": "PyTorch warns"}, False),
+            (
+                "smooth_l1_loss",
+                _pair_loss_samples(beta=(0.5, 0.0)),
+                {"broadcast": "PyTorch warns"},
+                False,
+            ),
+            (
+                "huber_loss",
+                _pair_loss_samples(delta=(0.5, 2.0)),
+                {"broadcast": "PyTorch warns"},
+                False,
+            ),
+            ("binary_cross_entropy", bce_samples, {"broadcast": "PyTorch raises"}, True),
+            (
+                "binary_cross_entropy_with_logits",
+                bce_logits_samples,
+                {},
+                True,
+            ),
+            ("kl_div", kl_div_samples, {"broadcast": "targets match the input"}, True),
+            (
+                "cosine_embedding_loss",
+                cosine_embedding_samples,
+                {},
+                True,
+            ),
+            (
+                "margin_ranking_loss",
+                margin_ranking_samples,
+                {"broadcast": "PyTorch requires equal dims"},
+                False,
+            ),
+            ("pad", pad_samples, {"broadcast": "one tensor and a padding tuple"}, False),
+            (
+                "normalize",
+                normalize_samples,
+                {"0-d": "needs a dim to normalise along"},
+                True,
+            ),
+        )
+    ),
+    OpInfo(
+        "nn.functional.one_hot",
+        [functional("one_hot")],
+        one_hot_samples,
+        dtypes=("int64",),
+        differentiable=False,
+        graph="none",
+        graph_reason="no gradient",
     ),
 ]
 

@@ -206,7 +206,7 @@ def test_docs_reach_help_and_signatures():
     assert "broadcast" in inspect.getdoc(rg.Tensor.add)
     assert str(inspect.signature(rg.Tensor.sum)) == "(self, /, dim=None, keepdim=False, dtype=None)"
     assert str(inspect.signature(rg.Tensor.flatten)) == "(self, /, start_dim=0, end_dim=-1)"
-    assert str(inspect.signature(rg.zeros)).startswith("(*size, dtype=None")
+    assert str(inspect.signature(rg.zeros)).startswith("(*shape, size=None, dtype=None")
     assert inspect.getdoc(rg.Tensor.grad).startswith("The accumulated gradient")
     assert "len(t)" in inspect.getdoc(rg.Tensor)
 

@@ -285,6 +285,44 @@ FUNCTIONAL_NON_OPS = {
     "Tensor": "the class (imported there)",
 }
 
+# ----- the drop-in work: random samplers, creation defaults, interop and the runner -----------
+# (sampled values have no finite differences or PyTorch values to compare: their distributions
+# are tested in test_random; interop in test_interop; the runner in test_dropin)
+_RANDOM = "random (test_random: distributions at fixed seeds)"
+_INTEROP = "interop (test_interop)"
+TENSOR_NON_OPS.update(
+    {
+        "bernoulli_": _RANDOM,
+        "exponential_": _RANDOM,
+        "normal_": _RANDOM,
+        "random_": _RANDOM,
+        "uniform_": _RANDOM,
+        "__dlpack__": _INTEROP,
+        "__dlpack_device__": _INTEROP,
+        "__format__": _INTEROP,
+        "__reduce_ex__": _INTEROP,
+    }
+)
+NAMESPACE_NON_OPS.update(
+    {
+        **dict.fromkeys(
+            ["bernoulli", "multinomial", "normal", "rand_like", "randint", "randint_like",
+             "randn_like", "randperm", "Generator", "get_rng_state", "set_rng_state", "seed",
+             "initial_seed"],
+            _RANDOM,
+        ),
+        **dict.fromkeys(
+            ["empty_like", "get_default_device", "set_default_device", "get_default_dtype",
+             "set_default_dtype", "BoolTensor", "DoubleTensor", "FloatTensor", "IntTensor",
+             "LongTensor", "Size"],
+            "creation (test_random)",
+        ),
+        "from_dlpack": _INTEROP,
+        "install_as_torch": "the runner (test_dropin)",
+        "uninstall_as_torch": "the runner (test_dropin)",
+    }
+)  # fmt: skip
+
 
 def _public_tensor_names():
     names = set()

@@ -74,8 +74,24 @@ def test_sgd_and_adam_step_non_contiguous_parameters():
         lambda m: (m.tensor([0, 2, 2]), m.tensor([1, 0, 1])),
         lambda m: (slice(None), m.tensor([[0], [1]]), m.tensor([2, 0, 2])),
         lambda m: ([1, 0], [3, 3]),
+        # A bool mask beside another tensor index stands for its nonzero() coordinates.
+        lambda m: (m.tensor([True, False, True]), m.tensor([1, 3])),
+        lambda m: (m.tensor([0, 2]), m.tensor([True, False, True, False])),
+        lambda m: (
+            m.tensor([[True, False, True, False]] * 2 + [[False] * 4]),
+            m.tensor([4, 0, 1, 2]),
+        ),
+        lambda m: (slice(None), m.tensor([False, True, True, False]), m.tensor([[0], [3]])),
     ],
-    ids=["two-vectors", "slice-then-broadcast-pair", "two-lists"],
+    ids=[
+        "two-vectors",
+        "slice-then-broadcast-pair",
+        "two-lists",
+        "mask-then-index",
+        "index-then-mask",
+        "2d-mask-then-index",
+        "slice-mask-broadcast",
+    ],
 )
 def test_several_tensor_indices_match_torch(key):
     torch = pytest.importorskip("torch")
@@ -97,3 +113,19 @@ def test_setitem_with_two_tensor_indices():
     assert x.tolist() == [[0, 5, 0, 0], [0, 0, 0, 0], [0, 0, 0, 7]]
     with pytest.raises(IndexError, match="adjacent"):
         rg.zeros(3, 4, 5)[rg.tensor([0]), :, rg.tensor([1])]
+    y = rg.zeros(3, 4)
+    y[rg.tensor([True, False, True]), rg.tensor([1, 3])] = rg.tensor([5.0, 7.0])
+    assert y.tolist() == x.tolist()
+
+
+def test_mask_beside_an_index_checks_its_shape_as_torch():
+    torch = pytest.importorskip("torch")
+    messages = []
+    for m in (rg, torch):
+        with pytest.raises(IndexError) as info:
+            m.zeros(3, 4)[m.tensor([True, False]), m.tensor([1])]
+        messages.append(str(info.value))
+        with pytest.raises(IndexError) as info:
+            m.zeros(3, 4, 5)[:, m.ones(4, 3, dtype=m.bool)]
+        messages.append(str(info.value))
+    assert messages[:2] == messages[2:]

@@ -33,12 +33,6 @@ from rustgrad._core import (
 )
 
 
-def manual_seed(seed):
-    """Seed the generators behind ``rand`` and ``randn``: the CPU's and every CUDA device's
-    (as ``torch.manual_seed``)."""
-    _core.manual_seed(seed)
-
-
 def zeros_like(input, dtype=None, device=None, requires_grad=False):
     """Zeros of ``input``'s shape and (unless given) dtype and device."""
     return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad)
@@ -49,9 +43,16 @@ def ones_like(input, dtype=None, device=None, requires_grad=False):
     return full_like(input, 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    """A tensor of the given size. Its contents are unspecified in PyTorch; here they are zeros."""
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+def empty(*size, **kwargs):
+    """A tensor of the given size (``empty(2, 3)``, ``empty((2, 3))``, ``empty(size=(2, 3))``;
+    ``dtype``, ``device``, ``requires_grad`` as ``zeros``). Its contents are unspecified in
+    PyTorch; here they are zeros."""
+    return zeros(*size, **kwargs)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``input``'s shape and (unless given) dtype and device; zeros here."""
+    return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 float32 = _core.float32
@@ -62,7 +63,7 @@ float = float32
 double = float64
 long = int64
 
-from rustgrad import autograd, cuda, nn, optim, viz
+from rustgrad import autograd, cuda, nn, optim, utils, viz
 
 # ----- elementwise math of issue 11 (functional forms, with ``out=``, in ``_math.py``; in
 # ``__all__`` but ``round``, which would shadow the builtin) -----
@@ -104,6 +105,7 @@ from rustgrad._math import (
 )
 from rustgrad._math import round as round
 from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
+from rustgrad.random import manual_seed
 from rustgrad.serialization import load, save
 
 if _typing.TYPE_CHECKING:
@@ -426,7 +428,7 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
-__version__ = "0.1.0"
+__version__: str = _core.__version__  # Cargo.toml's version (CHANGELOG.md)
 __all__ = [
     "Tensor",
     "acos",
@@ -493,8 +495,82 @@ __all__ = [
     "tan",
     "tensor",
     "trunc",
+    "utils",
     "viz",
     "where",
     "zeros",
     "zeros_like",
 ]
+
+# ----- drop-in for PyTorch (rustgrad._dropin): `import torch` as rustgrad, missing names ----
+from rustgrad import _dropin
+from rustgrad._dropin import install_as_torch, uninstall_as_torch
+
+__all__ += ["install_as_torch", "uninstall_as_torch"]
+_dropin.hook_missing_names()
+
+# ----- creation and randomness (rustgrad.random, Generator, default dtype and device) -------
+from rustgrad import random
+from rustgrad._core import (
+    Generator,
+    default_generator,
+    get_default_dtype,
+    set_default_dtype,
+)
+from rustgrad._legacy import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
+    get_default_device,
+    set_default_device,
+)
+from rustgrad.random import (
+    bernoulli,
+    get_rng_state,
+    initial_seed,
+    multinomial,
+    normal,
+    rand_like,
+    randint,
+    randint_like,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
+
+__all__ += [
+    "BoolTensor",
+    "DoubleTensor",
+    "FloatTensor",
+    "Generator",
+    "IntTensor",
+    "LongTensor",
+    "bernoulli",
+    "default_generator",
+    "empty_like",
+    "get_default_device",
+    "get_default_dtype",
+    "get_rng_state",
+    "initial_seed",
+    "multinomial",
+    "normal",
+    "rand_like",
+    "randint",
+    "randint_like",
+    "randn_like",
+    "random",
+    "randperm",
+    "seed",
+    "set_default_device",
+    "set_default_dtype",
+    "set_rng_state",
+]
+
+# ----- interop: __format__, pickling, DLPack (rustgrad._interop) ---------------------------
+from rustgrad._interop import from_dlpack
+from rustgrad._size import Size
+
+__all__ += ["Size", "from_dlpack", "utils"]

@@ -1,4 +1,9 @@
-"""``python -m rustgrad``: the two lectures' demos.
+"""``python -m rustgrad``: the two lectures' demos; ``run`` and ``check`` for PyTorch scripts.
+
+``python -m rustgrad run script.py [args]`` runs an unmodified PyTorch script with rustgrad as
+``torch`` (``rustgrad._dropin.run_script``); ``python -m rustgrad check script.py ...`` lists the
+PyTorch names a script uses that rustgrad lacks, without running it (``rustgrad._check``).
+With no arguments:
 
 1. Replay the computational-graphs lecture on rustgrad, cell by cell.
 2. Its sequel, a linear model: train ``nn.Linear(1, 1)`` with ``MSELoss`` and ``SGD`` on a small
@@ -56,5 +61,26 @@ def main() -> int:
     return 0
 
 
+USAGE = """usage: python -m rustgrad                       the lectures' demos
+       python -m rustgrad run SCRIPT.py [ARGS...]  run a PyTorch script on rustgrad
+       python -m rustgrad check SCRIPT.py...       list the PyTorch names it uses that rustgrad lacks
+"""
+
+
+def cli(argv: list[str]) -> int:
+    if not argv:
+        return main()
+    if argv[0] == "run" and len(argv) >= 2:
+        from rustgrad._dropin import run_script
+
+        return run_script(argv[1], argv[2:])
+    if argv[0] == "check" and len(argv) >= 2:
+        from rustgrad._check import main as check
+
+        return check(argv[1:])
+    sys.stderr.write(USAGE)
+    return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(sys.argv[1:]))

@@ -9,7 +9,7 @@ grad mode is on; ops that end in ``_`` work in place and return ``self``.
 
 import builtins
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, SupportsIndex, final, overload
+from typing import Any, SupportsIndex, TypeVar, final, overload
 
 import numpy as np
 from numpy.typing import DTypeLike as _NpDTypeLike
@@ -19,14 +19,18 @@ from typing_extensions import Self, TypeAlias
 from rustgrad import return_types as _return_types
 from rustgrad._size import Size
 
+_T = TypeVar("_T", bound=Tensor)
+
 # The extension's ``__all__`` (sorted here): PyO3 lists every class, function and constant
 # ``src/python/mod.rs`` adds, the private helpers too.
 __all__ = [
     "AccumulateGrad",
+    "Generator",
     "Node",
     "RemovableHandle",
     "StorageOwner",
     "Tensor",
+    "__version__",
     "_adam_step",
     "_cuda_compile_kernels",
     "_cuda_current_device",
@@ -48,16 +52,19 @@ __all__ = [
     "_cuda_unavailable_reason",
     "_debug_panic",
     "_function_apply",
+    "_get_default_device",
     "_grad",
     "_is_anomaly_enabled",
     "_live_nodes",
     "_run_backward",
     "_set_anomaly_enabled",
+    "_set_default_device",
     "_set_grad_enabled",
     "_sgd_step",
     "arange",
     "bool_",
     "cat",
+    "default_generator",
     "device",
     "dtype",
     "eye",
@@ -66,6 +73,7 @@ __all__ = [
     "from_numpy",
     "full",
     "full_like",
+    "get_default_dtype",
     "int64",
     "is_grad_enabled",
     "linspace",
@@ -73,6 +81,7 @@ __all__ = [
     "ones",
     "rand",
     "randn",
+    "set_default_dtype",
     "stack",
     "tensor",
     "where",
@@ -142,6 +151,8 @@ class device:
 
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+__version__: str  # Cargo.toml's version
 
 float32: dtype
 float64: dtype
@@ -289,6 +300,53 @@ class Tensor:
 
     def detach_(self) -> Self:
         """Drop this tensor's history in place: makes it a leaf that does not require grad."""
+
+    # ----- written in Python (rustgrad.random, rustgrad._interop), set on the class -----
+    def uniform_(
+        self,
+        from_: float = 0.0,
+        to: float = 1.0,
+        *,
+        generator: Generator | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """Fills ``self`` with samples of U[from, to); returns ``self``."""
+
+    def normal_(
+        self, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None
+    ) -> Self:
+        """Fills ``self`` with samples of N(mean, std²); returns ``self``."""
+
+    def random_(self, *args: int, generator: Generator | None = None, **kwargs: int) -> Self:
+        """Fills ``self`` with integers drawn uniformly from ``[from, to)``: ``random_(to)``,
+        ``random_(from, to)``, or ``random_()`` (``[0, 2**mantissa]`` for floats, as PyTorch)."""
+
+    def bernoulli_(self, p: float | Tensor = 0.5, *, generator: Generator | None = None) -> Self:
+        """Fills ``self`` with 0/1 samples of probability ``p`` (a float or a tensor broadcast to
+        ``self``); returns ``self``."""
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Generator | None = None) -> Self:
+        """Fills ``self`` with samples of Exp(lambd) (density ``lambd * exp(-lambd * x)``);
+        returns ``self``."""
+
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its value (``f"{loss:.4f}"``); others as ``object`` does."""
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        """Pickles the values (a copy: a view unpickles as an independent tensor, as in
+        PyTorch), the dtype, the device and ``requires_grad``; a subclass also its class and
+        ``__dict__``."""
+
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        """A DLPack capsule of this tensor's memory (zero-copy, strides kept; CPU tensors)."""
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """``(device type, index)`` as DLPack numbers them: ``(1, 0)`` for the CPU."""
+
+    @staticmethod
+    def _make_subclass(subclass: type[_T], data: Tensor, require_grad: bool = False) -> _T:
+        """A ``cls`` instance (a subclass of ``Tensor``) sharing ``data``'s storage, as PyTorch's
+        ``Tensor._make_subclass``; ``data`` is not changed."""
 
     def __deepcopy__(self, _memo: object) -> Tensor:
         """A leaf copy with its own storage, keeping ``requires_grad`` and a copy of ``.grad``
@@ -896,16 +954,46 @@ def from_numpy(arr: NDArray[Any]) -> Tensor:
 
 @overload
 def zeros(
-    *size: int,
+    *shape: int,
+    size: None = None,
     dtype: _DTypeArg | None = None,
     device: _DeviceArg | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Zeros of shape ``size`` (float32 by default): ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    """Zeros of shape ``size`` (the default float dtype unless given): ``zeros(2, 3)``,
+    ``zeros((2, 3))`` or ``zeros(size=(2, 3))``."""
 
 @overload
 def zeros(
-    size: Sequence[int],
+    shape: Sequence[int],
+    /,
+    *,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+@overload
+def zeros(
+    *,
+    size: int | Sequence[int],
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+@overload
+def ones(
+    *shape: int,
+    size: None = None,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Ones of shape ``size`` (the default float dtype unless given): ``ones(2, 3)``,
+    ``ones((2, 3))`` or ``ones(size=(2, 3))``."""
+
+@overload
+def ones(
+    shape: Sequence[int],
     /,
     *,
     dtype: _DTypeArg | None = None,
@@ -914,18 +1002,8 @@ def zeros(
 ) -> Tensor: ...
 @overload
 def ones(
-    *size: int,
-    dtype: _DTypeArg | None = None,
-    device: _DeviceArg | None = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    """Ones of shape ``size`` (float32 by default): ``ones(2, 3)`` or ``ones((2, 3))``."""
-
-@overload
-def ones(
-    size: Sequence[int],
-    /,
     *,
+    size: int | Sequence[int],
     dtype: _DTypeArg | None = None,
     device: _DeviceArg | None = None,
     requires_grad: bool = False,
@@ -984,38 +1062,64 @@ def eye(
 
 @overload
 def rand(
-    *size: int,
+    *shape: int,
+    size: None = None,
+    generator: Generator | None = None,
     dtype: _DTypeArg | None = None,
     device: _DeviceArg | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Uniform samples in ``[0, 1)`` of shape ``size`` (float32 by default): ``rand(2, 3)`` or
-    ``rand((2, 3))``."""
+    """Uniform samples in ``[0, 1)`` of shape ``size`` (the default float dtype unless given):
+    ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``; ``generator=`` draws from that
+    generator instead of the default one."""
 
 @overload
 def rand(
-    size: Sequence[int],
+    shape: Sequence[int],
     /,
     *,
+    generator: Generator | None = None,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+@overload
+def rand(
+    *,
+    size: int | Sequence[int],
+    generator: Generator | None = None,
     dtype: _DTypeArg | None = None,
     device: _DeviceArg | None = None,
     requires_grad: bool = False,
 ) -> Tensor: ...
 @overload
 def randn(
-    *size: int,
+    *shape: int,
+    size: None = None,
+    generator: Generator | None = None,
     dtype: _DTypeArg | None = None,
     device: _DeviceArg | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """Standard normal samples of shape ``size`` (float32 by default): ``randn(2, 3)`` or
-    ``randn((2, 3))``."""
+    """Standard normal samples of shape ``size`` (the default float dtype unless given):
+    ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``; ``generator=`` draws from
+    that generator instead of the default one."""
 
 @overload
 def randn(
-    size: Sequence[int],
+    shape: Sequence[int],
     /,
     *,
+    generator: Generator | None = None,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+@overload
+def randn(
+    *,
+    size: int | Sequence[int],
+    generator: Generator | None = None,
     dtype: _DTypeArg | None = None,
     device: _DeviceArg | None = None,
     requires_grad: bool = False,
@@ -1023,6 +1127,56 @@ def randn(
 def manual_seed(seed: int) -> None:
     """Seed the CPU's generator behind ``rand`` and ``randn`` and every CUDA device's
     generator."""
+
+# ----- generators and creation defaults (drop-in work) ---------------------------------------
+
+@final
+class Generator:
+    """A random number generator with its own state: ``Generator(device='cpu')``.
+
+    Pass it as ``generator=`` to ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``,
+    ``bernoulli``, ``multinomial`` and the in-place samplers; draws then come from (and
+    advance) this generator's state only. The same seed gives the same stream. Its draws are
+    made on the host (also for a CUDA generator, whose samples are then copied to its device);
+    they are not PyTorch's stream.
+    """
+
+    def __new__(cls, device: _DeviceArg | None = None) -> Self: ...
+    def manual_seed(self, seed: int) -> Self:
+        """Restarts the stream from ``seed`` (an int); returns the generator."""
+
+    def seed(self) -> int:
+        """Seeds the generator from a non-deterministic source; returns the seed."""
+
+    def initial_seed(self) -> int:
+        """The seed the current stream started from."""
+
+    def get_state(self) -> Tensor:
+        """The whole state, as an int64 tensor of 5 elements (the seed, then xoshiro256**'s four
+        words, bit for bit); ``set_state`` takes it back."""
+
+    def set_state(self, new_state: Tensor) -> Self:
+        """Restores a state from ``get_state`` (of this or any CPU generator); returns the
+        generator."""
+
+    @property
+    def device(self) -> device:
+        """The device this generator samples for."""
+
+default_generator: Generator
+
+def set_default_dtype(d: _DTypeArg) -> None:
+    """Makes ``dtype`` (``float32`` or ``float64``) the dtype of Python floats and of float
+    tensors created without ``dtype=`` (``tensor(1.5)``, ``ones(2)``, ``rand(3)``)."""
+
+def get_default_dtype() -> dtype:
+    """The default floating dtype (``float32`` unless ``set_default_dtype`` changed it)."""
+
+def _set_default_device(device: _DeviceArg | None) -> None:
+    """Sets (None: clears) the device of creation calls without ``device=``."""
+
+def _get_default_device() -> device:
+    """The device of creation calls without ``device=``."""
 
 # ----- functions on tensors ---------------------------------------------------------------------
 

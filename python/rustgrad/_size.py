@@ -5,7 +5,9 @@ class Size(tuple):
     """A tuple of ints describing a tensor's shape."""
 
     def __repr__(self):
-        return f"rustgrad.Size({list(self)})"
+        from rustgrad._dropin import prefix
+
+        return f"{prefix()}.Size({list(self)})"
 
     def numel(self) -> int:
         """Number of elements of a tensor of this shape (product of the sizes)."""

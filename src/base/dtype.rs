@@ -102,6 +102,24 @@ impl From<f64> for Scalar {
     }
 }
 
+/// The floating dtype of Python floats and of float creation without a `dtype=`
+/// (`torch.get_default_dtype()`): float32 unless `set_default_float` chose float64.
+static DEFAULT_FLOAT_IS_F64: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+pub fn default_float() -> DType {
+    if DEFAULT_FLOAT_IS_F64.load(std::sync::atomic::Ordering::Relaxed) {
+        DType::F64
+    } else {
+        DType::F32
+    }
+}
+
+/// `torch.set_default_dtype`: float32 or float64 (callers check that `dtype` is floating).
+pub fn set_default_float(dtype: DType) {
+    DEFAULT_FLOAT_IS_F64.store(dtype == DType::F64, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Scalar {
     pub fn is_float(self) -> bool {
         matches!(self, Scalar::Float(_))
@@ -120,7 +138,7 @@ impl Scalar {
         match self {
             Scalar::Bool(_) => DType::Bool,
             Scalar::Int(_) => DType::I64,
-            Scalar::Float(_) => DType::F32,
+            Scalar::Float(_) => default_float(),
         }
     }
 
@@ -130,7 +148,7 @@ impl Scalar {
     pub fn dtype_beside(self, like: DType) -> DType {
         match (like, self) {
             (like, _) if like.is_float() => like,
-            (_, Scalar::Float(_)) => DType::F32,
+            (_, Scalar::Float(_)) => default_float(),
             (DType::Bool, Scalar::Int(_)) => DType::I64,
             (like, _) => like,
         }

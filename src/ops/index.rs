@@ -105,6 +105,7 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
         .filter(|i| matches!(i, IndexItem::Tensor(_)))
         .count();
     if tensors > 1 {
+        let items = masks_as_indices(&items, &x.shape())?;
         return gather_by_several(x, &items);
     }
     let mut out = x.clone();
@@ -165,6 +166,58 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
         // Nothing selected (`x[...]`, `x[:, :]`): a new view all the same, as in PyTorch.
         let same: LayoutFn = Arc::new(|l: &Layout| l.clone());
         return Ok(strided_view(x, "AliasBackward0", same));
+    }
+    Ok(out)
+}
+
+/// A bool mask indexing `shape` from `dim` must have the sizes of the dims it covers
+/// (PyTorch's error names the first differing dim of the mask and of the tensor).
+fn check_mask_shape(mask: &Tensor, shape: &[usize], dim: usize) -> Result<()> {
+    let covered = &shape[dim..(dim + mask.ndim()).min(shape.len())];
+    if let Some(j) = (0..mask.ndim()).find(|&j| covered.get(j) != Some(&mask.shape()[j])) {
+        bail!(
+            Index,
+            "The shape of the mask {} at index {} does not match the shape of the indexed tensor \
+             {} at index {}",
+            crate::tensor::layout::shape_str(mask.shape()),
+            j,
+            crate::tensor::layout::shape_str(shape),
+            dim + j
+        );
+    }
+    Ok(())
+}
+
+/// Beside other tensor indices, a bool mask of `k` dims stands for its `k` columns of
+/// `nonzero()` coordinates (as PyTorch reads `x[mask, idx]`), after checking that it matches
+/// the dims it covers.
+fn masks_as_indices(items: &[IndexItem], shape: &[usize]) -> Result<Vec<IndexItem>> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut dim = 0usize;
+    for item in items {
+        match item {
+            IndexItem::Tensor(t) if t.dtype() == DType::Bool && t.ndim() > 0 => {
+                let k = t.ndim();
+                check_mask_shape(t, shape, dim)?;
+                let covered = &shape[dim..dim + k];
+                let mut columns = vec![Vec::new(); k];
+                for (p, m) in t.to_vec::<bool>()?.into_iter().enumerate() {
+                    if m {
+                        let mut rest = p;
+                        for d in (0..k).rev() {
+                            columns[d].push((rest % covered[d]) as i64);
+                            rest /= covered[d];
+                        }
+                    }
+                }
+                for column in columns {
+                    let n = column.len();
+                    out.push(IndexItem::Tensor(Tensor::from_vec(column, &[n])));
+                }
+            }
+            other => out.push(other.clone()),
+        }
+        dim += consumed(item);
     }
     Ok(out)
 }
@@ -243,18 +296,7 @@ fn tensor_index(
     match t.dtype() {
         DType::Bool => {
             let k = t.ndim().max(1);
-            let covered = &shape[dim..dim + k];
-            if t.ndim() > 0 && t.shape() != covered {
-                bail!(
-                    Index,
-                    "The shape of the mask {} at index {} does not match the shape of the indexed \
-                     tensor {} at index {}",
-                    crate::tensor::layout::shape_str(t.shape()),
-                    0,
-                    crate::tensor::layout::shape_str(covered),
-                    dim
-                );
-            }
+            check_mask_shape(t, shape, dim)?;
             let mask = t.to_vec::<bool>()?;
             let pos: Vec<usize> = mask
                 .iter()

@@ -206,6 +206,18 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
         let arr = np.call_method1("asarray", (data,))?;
         return tensor_from_data(&arr, dtype);
     }
+    // Another library's tensor (PyTorch's, say): its NumPy form, detached first as
+    // `torch.tensor(t)` copies a tensor that requires grad.
+    let is_data = data.is_instance_of::<PyList>() || data.is_instance_of::<PyTuple>();
+    if !is_data && data.hasattr("__array__")? {
+        let host = if data.hasattr("detach")? && data.hasattr("cpu")? {
+            data.call_method0("detach")?.call_method0("cpu")?
+        } else {
+            data.clone()
+        };
+        let arr = np.call_method1("asarray", (host,))?;
+        return tensor_from_data(&arr, dtype);
+    }
     let mut shape = Vec::new();
     let mut values = Vec::new();
     let mut kind = Kind::Bool;
@@ -216,7 +228,7 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
     let inferred = match kind {
         Kind::Bool => DType::Bool,
         Kind::Int => DType::I64,
-        Kind::Float => DType::F32,
+        Kind::Float => crate::base::dtype::default_float(),
         Kind::Double => DType::F64,
     };
     Ok(Tensor::from_scalars(

@@ -5,12 +5,14 @@ use pyo3::types::PyTuple;
 use pyo3::wrap_pyfunction;
 
 use super::convert;
+use super::generator::PyGenerator;
 use super::gil::{self, Work};
 use super::tensor::{tensor_list, PyTensor};
-use super::types::{check_device, number, parse_dtype, py_scalar};
+use super::types::{check_device, number, parse_dtype, py_scalar, PyDType};
 use crate::autograd::{self, Var};
 use crate::backend::cpu::random;
 use crate::backend::cuda;
+use crate::base::dtype::default_float;
 use crate::ops;
 use crate::tensor::Device;
 use crate::tensor::{DType, Scalar, Tensor};
@@ -67,7 +69,7 @@ fn tensor<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    let device = check_device(device)?;
+    let device = device_arg(device)?;
     finish_leaf_on(
         py,
         convert::tensor_from_data(data, parse_dtype(dtype)?)?,
@@ -89,17 +91,19 @@ fn from_numpy<'py>(
     finish_leaf(py, convert::share_numpy(arr)?, false)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn filled<'py>(
     py: Python<'py>,
-    size: &Bound<'_, PyTuple>,
+    shape: &Bound<'_, PyTuple>,
+    size: Option<&Bound<'_, PyAny>>,
     value: f64,
     dtype: Option<&Bound<'_, PyAny>>,
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    let device = check_device(device)?;
-    let shape = convert::sizes(size)?;
-    let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
+    let device = device_arg(device)?;
+    let shape = shape_arg(shape, size)?;
+    let dtype = parse_dtype(dtype)?.unwrap_or(default_float());
     let device = device.unwrap_or(Device::Cpu);
     finish_leaf(
         py,
@@ -122,30 +126,34 @@ fn full_on(
     })?)
 }
 
-/// Zeros of shape ``size`` (float32 by default): ``zeros(2, 3)`` or ``zeros((2, 3))``.
+/// Zeros of shape ``size`` (the default float dtype unless given): ``zeros(2, 3)``,
+/// ``zeros((2, 3))`` or ``zeros(size=(2, 3))``.
 #[pyfunction]
-#[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
+#[pyo3(signature = (*shape, size=None, dtype=None, device=None, requires_grad=false))]
 fn zeros<'py>(
     py: Python<'py>,
-    size: &Bound<'_, PyTuple>,
+    shape: &Bound<'_, PyTuple>,
+    size: Option<&Bound<'_, PyAny>>,
     dtype: Option<&Bound<'_, PyAny>>,
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    filled(py, size, 0.0, dtype, device, requires_grad)
+    filled(py, shape, size, 0.0, dtype, device, requires_grad)
 }
 
-/// Ones of shape ``size`` (float32 by default): ``ones(2, 3)`` or ``ones((2, 3))``.
+/// Ones of shape ``size`` (the default float dtype unless given): ``ones(2, 3)``,
+/// ``ones((2, 3))`` or ``ones(size=(2, 3))``.
 #[pyfunction]
-#[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
+#[pyo3(signature = (*shape, size=None, dtype=None, device=None, requires_grad=false))]
 fn ones<'py>(
     py: Python<'py>,
-    size: &Bound<'_, PyTuple>,
+    shape: &Bound<'_, PyTuple>,
+    size: Option<&Bound<'_, PyAny>>,
     dtype: Option<&Bound<'_, PyAny>>,
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    filled(py, size, 1.0, dtype, device, requires_grad)
+    filled(py, shape, size, 1.0, dtype, device, requires_grad)
 }
 
 /// ``fill_value`` in every element of shape ``size``; the dtype follows the value's type
@@ -160,7 +168,7 @@ fn full<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    let device = check_device(device)?;
+    let device = device_arg(device)?;
     let args = PyTuple::new(size.py(), [size])?;
     let shape = convert::sizes(&args)?;
     let value = number(fill_value, "fill_value")?;
@@ -208,7 +216,7 @@ fn arange<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    let device = check_device(device)?;
+    let device = device_arg(device)?;
     let (start, end) = match end {
         Some(e) => (number(start, "start")?, number(e, "end")?),
         None => (Scalar::Int(0), number(start, "end")?),
@@ -218,7 +226,11 @@ fn arange<'py>(
         None => Scalar::Int(1),
     };
     let any_float = start.is_float() || end.is_float() || step.is_float();
-    let dtype = parse_dtype(dtype)?.unwrap_or(if any_float { DType::F32 } else { DType::I64 });
+    let dtype = parse_dtype(dtype)?.unwrap_or(if any_float {
+        default_float()
+    } else {
+        DType::I64
+    });
     if step.to_f64() == 0.0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
             "step must be nonzero",
@@ -276,7 +288,7 @@ fn linspace<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    let device = check_device(device)?;
+    let device = device_arg(device)?;
     if steps < 0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
             "number of steps must be non-negative",
@@ -284,7 +296,7 @@ fn linspace<'py>(
     }
     let n = steps as usize;
     check_alloc(n, 8)?;
-    let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
+    let dtype = parse_dtype(dtype)?.unwrap_or(default_float());
     let t = gil::run(py, Work::elements(n), || -> PyResult<Tensor> {
         Ok(Tensor::from_f64s(
             &linspace_values(start, end, n, dtype),
@@ -333,7 +345,7 @@ fn eye<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    let device = check_device(device)?;
+    let device = device_arg(device)?;
     let m = m.unwrap_or(n);
     for (name, v) in [("n", n), ("m", m)] {
         if v < 0 {
@@ -345,7 +357,7 @@ fn eye<'py>(
     let (n, m) = (n as usize, m as usize);
     let nm = crate::base::layout::checked_numel(&[n, m])?;
     check_alloc(nm, 8)?;
-    let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
+    let dtype = parse_dtype(dtype)?.unwrap_or(default_float());
     let t = gil::run(py, Work::elements(nm), || -> PyResult<Tensor> {
         let mut values = vec![0.0; nm];
         for i in 0..n.min(m) {
@@ -356,22 +368,38 @@ fn eye<'py>(
     finish_leaf_on(py, t, device, requires_grad)
 }
 
+/// The shape of a creation call: its sizes (`rand(2, 3)`, `rand((2, 3))`) or `size=`.
+fn shape_arg(shape: &Bound<'_, PyTuple>, size: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<usize>> {
+    match size {
+        Some(s) if !shape.is_empty() => Err(PyTypeError::new_err(format!(
+            "size given both as positional arguments {:?} and as size={}",
+            shape.str()?.to_string(),
+            s.str()?
+        ))),
+        Some(s) => convert::sizes(&PyTuple::new(s.py(), [s])?),
+        None => convert::sizes(shape),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn random_tensor<'py>(
     py: Python<'py>,
-    size: &Bound<'_, PyTuple>,
+    shape: &Bound<'_, PyTuple>,
+    size: Option<&Bound<'_, PyAny>>,
+    generator: Option<&Bound<'_, PyGenerator>>,
     dtype: Option<&Bound<'_, PyAny>>,
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
     normal: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    let device = check_device(device)?;
-    let shape = convert::sizes(size)?;
+    let device = device_arg(device)?;
+    let shape = shape_arg(shape, size)?;
     let n = shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .unwrap_or(usize::MAX);
     check_alloc(n, 8)?;
-    let dtype = parse_dtype(dtype)?.unwrap_or(DType::F32);
+    let dtype = parse_dtype(dtype)?.unwrap_or(default_float());
     if !dtype.is_float() {
         return Err(pyo3::exceptions::PyNotImplementedError::new_err(format!(
             "\"{}\" not implemented for '{}'",
@@ -383,47 +411,121 @@ fn random_tensor<'py>(
             if dtype == DType::I64 { "Long" } else { "Bool" }
         )));
     }
-    let work = Work::elements(n).on(device.unwrap_or(Device::Cpu));
-    let t = gil::run(py, work, || match device {
-        Some(Device::Cuda(i)) => Tensor::random(&shape, dtype, Device::Cuda(i), normal),
-        _ => {
-            let values = if normal {
-                random::normal(n)
-            } else {
-                random::uniform(n)
+    let device = device.unwrap_or(Device::Cpu);
+    let generator = generator.map(|g| g.get());
+    if let Some(g) = generator {
+        g.check_device(device)?;
+    }
+    let work = Work::elements(n).on(device);
+    let t = gil::run(py, work, || match (device, generator) {
+        (Device::Cuda(i), None) => Tensor::random(&shape, dtype, Device::Cuda(i), normal),
+        (_, g) => {
+            let values = match g {
+                Some(g) => g.draw(n, normal),
+                None if normal => random::normal(n),
+                None => random::uniform(n),
             };
-            Ok(Tensor::from_f64s(&values, &shape, dtype))
+            Tensor::from_f64s(&values, &shape, dtype).to_device(device)
         }
     })?;
     finish_leaf(py, t, requires_grad)
 }
 
-/// Uniform samples in ``[0, 1)`` of shape ``size`` (float32 by default): ``rand(2, 3)`` or
-/// ``rand((2, 3))``.
+/// Uniform samples in ``[0, 1)`` of shape ``size`` (the default float dtype unless given):
+/// ``rand(2, 3)``, ``rand((2, 3))`` or ``rand(size=(2, 3))``; ``generator=`` draws from that
+/// generator instead of the default one.
 #[pyfunction]
-#[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
+#[pyo3(signature = (*shape, size=None, generator=None, dtype=None, device=None, requires_grad=false))]
 fn rand<'py>(
     py: Python<'py>,
-    size: &Bound<'_, PyTuple>,
+    shape: &Bound<'_, PyTuple>,
+    size: Option<&Bound<'_, PyAny>>,
+    generator: Option<&Bound<'_, PyGenerator>>,
     dtype: Option<&Bound<'_, PyAny>>,
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    random_tensor(py, size, dtype, device, requires_grad, false)
+    random_tensor(
+        py,
+        shape,
+        size,
+        generator,
+        dtype,
+        device,
+        requires_grad,
+        false,
+    )
 }
 
-/// Standard normal samples of shape ``size`` (float32 by default): ``randn(2, 3)`` or
-/// ``randn((2, 3))``.
+/// Standard normal samples of shape ``size`` (the default float dtype unless given):
+/// ``randn(2, 3)``, ``randn((2, 3))`` or ``randn(size=(2, 3))``; ``generator=`` draws from
+/// that generator instead of the default one.
 #[pyfunction]
-#[pyo3(signature = (*size, dtype=None, device=None, requires_grad=false))]
+#[pyo3(signature = (*shape, size=None, generator=None, dtype=None, device=None, requires_grad=false))]
 fn randn<'py>(
     py: Python<'py>,
-    size: &Bound<'_, PyTuple>,
+    shape: &Bound<'_, PyTuple>,
+    size: Option<&Bound<'_, PyAny>>,
+    generator: Option<&Bound<'_, PyGenerator>>,
     dtype: Option<&Bound<'_, PyAny>>,
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    random_tensor(py, size, dtype, device, requires_grad, true)
+    random_tensor(
+        py,
+        shape,
+        size,
+        generator,
+        dtype,
+        device,
+        requires_grad,
+        true,
+    )
+}
+
+// ----- defaults for creation (`set_default_dtype`, `set_default_device`) -----------------
+
+/// The device of creation calls without `device=` (`set_default_device`); None is the CPU.
+static DEFAULT_DEVICE: parking_lot::Mutex<Option<Device>> = parking_lot::Mutex::new(None);
+
+/// A creation call's `device=`, or the default device when absent.
+fn device_arg(device: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Device>> {
+    Ok(check_device(device)?.or(*DEFAULT_DEVICE.lock()))
+}
+
+/// Makes ``dtype`` (``float32`` or ``float64``) the dtype of Python floats and of float
+/// tensors created without ``dtype=`` (``tensor(1.5)``, ``ones(2)``, ``rand(3)``).
+#[pyfunction]
+fn set_default_dtype(d: &Bound<'_, PyAny>) -> PyResult<()> {
+    let dtype = parse_dtype(Some(d))?.unwrap_or(DType::F32);
+    if !dtype.is_float() {
+        return Err(PyTypeError::new_err(
+            "only floating-point types are supported as the default type",
+        ));
+    }
+    crate::base::dtype::set_default_float(dtype);
+    Ok(())
+}
+
+/// The default floating dtype (``float32`` unless ``set_default_dtype`` changed it).
+#[pyfunction]
+fn get_default_dtype(py: Python<'_>) -> Py<PyDType> {
+    super::types::dtype_object(py, default_float())
+}
+
+/// Sets (None: clears) the device of creation calls without ``device=``.
+#[pyfunction]
+#[pyo3(signature = (device))]
+fn _set_default_device(device: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let d = check_device(device)?.filter(|d| d.is_cuda());
+    *DEFAULT_DEVICE.lock() = d;
+    Ok(())
+}
+
+/// The device of creation calls without ``device=``.
+#[pyfunction]
+fn _get_default_device() -> super::types::PyDevice {
+    super::types::PyDevice::from_device(DEFAULT_DEVICE.lock().unwrap_or(Device::Cpu))
 }
 
 /// Seed the CPU's generator behind ``rand`` and ``randn`` and every CUDA device's
@@ -593,6 +695,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rand, m)?)?;
     m.add_function(wrap_pyfunction!(randn, m)?)?;
     m.add_function(wrap_pyfunction!(manual_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(set_default_dtype, m)?)?;
+    m.add_function(wrap_pyfunction!(get_default_dtype, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_default_device, m)?)?;
+    m.add_function(wrap_pyfunction!(_get_default_device, m)?)?;
     m.add_function(wrap_pyfunction!(where_, m)?)?;
     m.add_function(wrap_pyfunction!(cat, m)?)?;
     m.add_function(wrap_pyfunction!(stack, m)?)?;

@@ -6,6 +6,7 @@
 //! - `function.rs`: hooks, custom `Function`s, anomaly mode, optimizer steps.
 //! - `node.rs`: `grad_fn` objects. `types.rs`: `dtype` and `device`. `cuda.rs`: the
 //!   `rustgrad.cuda` entry points. `convert.rs`: Python data to tensors and back.
+//! - `generator.rs`: `Generator` and `default_generator`.
 //! - `gil.rs`: the one place that decides whether a call releases the GIL.
 //!
 //! The `///` docs of everything exported are its Python `__doc__` and, through
@@ -16,6 +17,7 @@ mod convert;
 mod creation;
 mod cuda;
 mod function;
+mod generator;
 mod gil;
 mod node;
 pub mod tensor;
@@ -54,6 +56,8 @@ impl From<Error> for PyErr {
 /// grad mode is on; ops that end in ``_`` work in place and return ``self``.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The crate's version is the one source: maturin writes it into the wheel's metadata too.
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<tensor::PyTensor>()?;
     m.add_class::<node::PyNode>()?;
     m.add_class::<node::PyAccumulateGrad>()?;
@@ -62,6 +66,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<convert::StorageOwner>()?;
     types::register_dtypes(m)?;
     creation::register(m)?;
+    generator::register(m)?;
     cuda::register(m)?;
     function::register(m)?;
     activation::register(m)?;

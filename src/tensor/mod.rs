@@ -4,6 +4,9 @@
 
 pub mod storage;
 
+#[cfg(test)]
+mod proptests;
+
 use std::sync::Arc;
 
 use crate::backend::cpu::dispatch;

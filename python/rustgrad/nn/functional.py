@@ -10,6 +10,9 @@ import warnings
 from rustgrad import _core
 
 __all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cosine_embedding_loss",
     "cross_entropy",
     "dropout",
     "elu",
@@ -17,20 +20,28 @@ __all__ = [
     "gelu",
     "hardtanh",
     "hardtanh_",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
     "leaky_relu",
     "leaky_relu_",
     "linear",
     "log_softmax",
     "logsigmoid",
+    "margin_ranking_loss",
     "mish",
     "mse_loss",
     "nll_loss",
+    "normalize",
+    "one_hot",
+    "pad",
     "relu",
     "relu6",
     "selu",
     "selu_",
     "sigmoid",
     "silu",
+    "smooth_l1_loss",
     "softmax",
     "softplus",
     "tanh",
@@ -415,3 +426,266 @@ def cross_entropy(
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / num_classes)
+
+
+# ----- more losses (issue 12): regression, binary, divergence, ranking ---------------------------
+
+
+def _warn_size_mismatch(input, target):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error ``|input - target|`` (times ``weight``), reduced by ``reduction``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_size_mismatch(input, target)
+    loss = (input - target).abs()
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``);
+    ``beta = 0`` is the L1 loss."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    _warn_size_mismatch(input, target)
+    z = (input - target).abs()
+    if beta == 0:
+        return _reduce(z, reduction)
+    return _reduce(_core.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)`` (times ``weight``)."""
+    _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _warn_size_mismatch(input, target)
+    z = (input - target).abs()
+    loss = _core.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
+    """``-(t log x + (1 - t) log(1 - x))`` (each log clamped at -100, as PyTorch) for
+    probabilities ``input`` in [0, 1], times ``weight``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
+        )
+    if input.numel() and ((input < 0) | (input > 1)).sum().item() > 0:
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    log_p = input.log().clamp(min=-100)
+    log_q = (1 - input).log().clamp(min=-100)
+    loss = -(target * log_p + (1 - target) * log_q)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction="mean",
+    pos_weight=None,
+):
+    """Binary cross entropy of ``sigmoid(input)``, computed stably from the logits:
+    ``(1 - t) x + (1 + (pos_weight - 1) t) softplus(-x)``, times ``weight``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
+        )
+    # softplus(-x) = log(1 + exp(-x)) = relu(-x) + log1p(exp(-|x|)), exact for any x.
+    softplus_neg = (-input).relu() + (-input.abs()).exp().log1p()
+    if pos_weight is None:
+        loss = (1 - target) * input + softplus_neg
+    else:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """``target * (log target - input)`` for log-probabilities ``input`` (0 where
+    ``target == 0``); ``log_target`` says ``target`` holds log-probabilities too.
+    ``reduction="batchmean"`` divides the sum by the batch size (the KL divergence)."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        positive = target > 0
+        safe = _core.where(positive, target, 1.0)
+        loss = _core.where(positive, target * safe.log(), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.dim() != 0 else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):  # fmt: skip
+    """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where
+    ``target == -1``; cosine along the last dim of ``(N, D)`` or ``(D,)`` inputs."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input1.dim() not in (1, 2) or input1.dim() != input2.dim():
+        raise RuntimeError(
+            f"1D target tensor expects 2D input tensors, but found inputs with sizes "
+            f"{list(input1.shape)} and {list(input2.shape)}."
+        )
+    eps = 1e-12  # PyTorch's EPSILON in the norms
+    dot = (input1 * input2).sum(-1)
+    norms = ((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps)
+    cos = dot / norms.sqrt()
+    pos = _core.where(target == 1, 1 - cos, 0.0)
+    neg = _core.where(target == -1, (cos - margin).clamp(min=0), 0.0)
+    return _reduce(pos + neg, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):  # fmt: skip
+    """``max(0, -target (x1 - x2) + margin)``: ``target = 1`` wants ``x1`` ranked higher."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} "
+        )
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+# ----- tensor utilities: one_hot, pad, normalize -------------------------------------------------
+
+
+def one_hot(tensor, num_classes=-1):
+    """``(*, num_classes)`` int64 with a 1 at each entry's class (``num_classes=-1``: the
+    largest class + 1)."""
+    if tensor.dtype != _core.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if tensor.numel() == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(tensor.max().item()) + 1
+    if tensor.numel():
+        low, high = _core.stack([tensor.min(), tensor.max()]).tolist()
+        if low < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if high >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    classes = _core.arange(num_classes, device=tensor.device)
+    return (tensor.unsqueeze(-1) == classes).long()
+
+
+def _edge_indices(n, before, after, mode):
+    """Indices into a dim of size ``n`` that pad it by ``before``/``after`` in ``mode``."""
+    positions = range(-before, n + after)
+    if mode == "replicate":
+        return [min(max(i, 0), n - 1) for i in positions]
+    if mode == "circular":
+        if before > n or after > n:
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        return [i % n for i in positions]
+    # reflect: mirror without repeating the edge element
+    if before >= n or after >= n:
+        raise RuntimeError(
+            f"Argument #4: Padding size should be less than the corresponding input dimension, "
+            f"but got: padding ({before}, {after}) at dimension of input {n}"
+        )
+    period = 2 * (n - 1)
+    out = []
+    for i in positions:
+        j = i % period if period else 0
+        out.append(j if j < n else period - j)
+    return out
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)`` starting
+    from the last dim. ``mode``: ``"constant"`` (``value``, default 0; negative pads crop),
+    ``"reflect"``, ``"replicate"``, ``"circular"``."""
+    if len(pad) % 2 != 0:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got padding length "
+                           f"{len(pad)} and input of dimension {input.dim()}")  # fmt: skip
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if mode != "constant" and value not in (None, 0):
+        raise NotImplementedError(f'Padding mode "{mode}" doesn\'t take in value argument.')
+    if mode != "constant":
+        dims = len(pad) // 2
+        if input.dim() not in (dims + 1, dims + 2) or dims > 3:
+            raise NotImplementedError(
+                f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
+                "Supported combinations for non-constant padding:\n"
+                "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+            )
+    out = input
+    for k in range(len(pad) // 2):
+        dim = input.dim() - 1 - k
+        before, after = int(pad[2 * k]), int(pad[2 * k + 1])
+        n = out.shape[dim]
+        if mode == "constant":
+            # Crop negative pads first, then add blocks of the constant.
+            start, stop = max(-before, 0), n - max(-after, 0)
+            if start or stop != n:
+                out = out[(slice(None),) * dim + (slice(start, stop),)]
+            parts = []
+            for width in (max(before, 0), None, max(after, 0)):
+                if width is None:
+                    parts.append(out)
+                elif width:
+                    shape = list(out.shape)
+                    shape[dim] = width
+                    parts.append(
+                        _core.full(
+                            shape,
+                            0.0 if value is None else value,
+                            dtype=out.dtype,
+                            device=out.device,
+                        )
+                    )
+            out = _core.cat(parts, dim) if len(parts) > 1 else out
+        else:
+            index = _core.tensor(_edge_indices(n, before, after, mode), device=out.device)
+            out = out[(slice(None),) * dim + (index,)]
+    return out
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    norm = input.norm(p, dim, keepdim=True).clamp(min=eps)
+    result = input / norm.expand_as(input)
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result

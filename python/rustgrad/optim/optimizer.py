@@ -47,7 +47,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
-                f"dicts, but got {type(params).__name__}"
+                f"dicts, but got {'Tensor' if isinstance(params, _core.Tensor) else type(params).__name__}"
             )
         param_groups = list(params)
         if len(param_groups) == 0:

@@ -10,20 +10,21 @@ use crate::ops;
 use crate::python::convert;
 use crate::python::gil::{self, Work};
 use crate::python::types::{self, PyDType};
-use crate::tensor::{DType, Device, Layout, Scalar, Tensor};
+use crate::tensor::{Device, Layout, Scalar, Tensor};
 
-/// `Tensor(list)`, `Tensor(ndarray)` or `Tensor(*sizes)`: float32, like `torch.Tensor`.
+/// `Tensor(list)`, `Tensor(ndarray)` or `Tensor(*sizes)`: the default float dtype, like
+/// `torch.Tensor`.
 pub(super) fn construct(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
     let shape = match args.get_item(0).ok() {
         None => vec![0],
         Some(f) if args.len() == 1 && !f.is_instance_of::<PyInt>() => {
-            let t = convert::tensor_from_data(&f, Some(DType::F32))?;
+            let t = convert::tensor_from_data(&f, Some(crate::base::dtype::default_float()))?;
             return Ok(PyTensor::wrap(Var::new(t, false)));
         }
         Some(_) => convert::sizes(args)?,
     };
     let zeros = gil::run(py, Work::shape(&shape), || {
-        Tensor::zeros(&shape, DType::F32)
+        Tensor::zeros(&shape, crate::base::dtype::default_float())
     })?;
     Ok(PyTensor::wrap(Var::new(zeros, false)))
 }

@@ -63,7 +63,7 @@ type Obj<'py> = Bound<'py, PyAny>;
 /// ``len(t)`` is the size of dim 0 and ``iter(t)`` yields ``t[0], t[1], ...`` (TypeError for
 /// a 0-d tensor); ``float(t)``, ``int(t)`` and ``bool(t)`` need exactly one element. Tensors
 /// hash by identity, so they work as dict keys although ``==`` is elementwise.
-#[pyclass(name = "Tensor", module = "rustgrad", frozen, weakref)]
+#[pyclass(name = "Tensor", module = "rustgrad", frozen, weakref, subclass)]
 pub struct PyTensor {
     pub var: Var,
 }

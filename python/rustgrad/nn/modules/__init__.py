@@ -17,36 +17,66 @@ from rustgrad.nn.modules.activation import (
     Softplus,
     Tanh,
 )
-from rustgrad.nn.modules.container import ModuleList, Sequential
-from rustgrad.nn.modules.dropout import Dropout, Flatten
+from rustgrad.nn.modules.container import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+)
+from rustgrad.nn.modules.dropout import Dropout, Flatten, Unflatten
 from rustgrad.nn.modules.linear import Identity, Linear
-from rustgrad.nn.modules.loss import CrossEntropyLoss, MSELoss, NLLLoss
+from rustgrad.nn.modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from rustgrad.nn.modules.module import Module
 
 __all__ = [
     "ELU",
     "GELU",
     "SELU",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
     "Hardtanh",
+    "HuberLoss",
     "Identity",
+    "KLDivLoss",
+    "L1Loss",
     "LeakyReLU",
     "Linear",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
+    "MarginRankingLoss",
     "Mish",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "NLLLoss",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "ReLU6",
     "Sequential",
     "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
     "Softmax",
     "Softplus",
     "Tanh",
+    "Unflatten",
 ]

@@ -1,11 +1,12 @@
-"""Containers: ``nn.Sequential`` and ``nn.ModuleList``."""
+"""Containers: ``nn.Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``,
+``ParameterDict``."""
 
 import operator
 from collections import OrderedDict
 
 from rustgrad.nn.modules.module import Module
 
-__all__ = ["ModuleList", "Sequential"]
+__all__ = ["ModuleDict", "ModuleList", "ParameterDict", "ParameterList", "Sequential"]
 
 
 def _index(idx, length):
@@ -130,3 +131,198 @@ class ModuleList(Module):
         self._modules.clear()
         for i, m in enumerate(items):
             self.add_module(str(i), m)
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered under their keys (in insertion
+    order). Supports ``len``, iteration over keys, ``[key]``, ``in``, ``keys()``, ``items()``,
+    ``values()``, ``update``, ``pop`` and ``clear``; it has no ``forward`` of its own."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def clear(self):
+        """Remove every module."""
+        self._modules.clear()
+
+    def pop(self, key):
+        """Remove ``key`` and return its module."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def update(self, modules):
+        """Add or replace modules from a mapping or an iterable of ``(key, module)`` pairs."""
+        items = modules.items() if hasattr(modules, "items") else modules
+        for j, entry in enumerate(items):
+            if not hasattr(modules, "items") and len(entry) != 2:
+                raise ValueError(
+                    f"ModuleDict update sequence element #{j} has length {len(entry)}; 2 is "
+                    "required"
+                )
+            key, module = entry
+            self[key] = module
+
+
+class ParameterList(Module):
+    """A list of parameters registered as ``"0"``, ``"1"``, ... (tensors given are wrapped
+    in ``Parameter``). Supports ``len``, iteration, indexing, ``append`` and ``extend``."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)([self[i] for i in range(len(self))[idx]])
+        return getattr(self, str(_index(idx, len(self))))
+
+    def __setitem__(self, idx, param):
+        setattr(self, str(_index(idx, len(self))), _as_parameter(param))
+
+    def append(self, value):
+        """Add ``value`` (a Parameter, or a tensor made one) at the end; returns ``self``."""
+        self._size += 1
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values):
+        """Append each of ``values``; returns ``self``."""
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_describe(i, p, False) for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of parameters registered under their keys (tensors given are wrapped in
+    ``Parameter``)."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self):
+        return (self[k] for k in self._keys)
+
+    def get(self, key, default=None):
+        return getattr(self, key) if key in self._keys else default
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self):
+        for key in list(self._keys):
+            del self[key]
+
+    def update(self, parameters):
+        """Add or replace parameters from a mapping or an iterable of ``(key, value)`` pairs."""
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in items:
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(_describe(k, p, True) for k, p in self.items())
+
+
+def _as_parameter(value):
+    from rustgrad.nn.parameter import Parameter
+
+    if isinstance(value, Parameter) or not hasattr(value, "requires_grad"):
+        return value
+    return Parameter(value)
+
+
+# PyTorch's legacy tensor type names (what ``torch.typename`` gives), by dtype name.
+_TYPE_NAMES = {
+    "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+    "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+    "bool": "Bool",
+}  # fmt: skip
+
+
+def _describe(key, param, legacy_type_name):
+    """PyTorch's line for an entry of a ParameterList (the dtype) or ParameterDict (the legacy
+    type name, as ``torch.typename``) repr."""
+    if not hasattr(param, "shape"):
+        return f"  ({key}): Object of type: {type(param).__name__}"
+    from rustgrad.nn.parameter import Parameter
+
+    size = "x".join(str(d) for d in param.shape)
+    device = f" ({param.device})" if param.device.type == "cuda" else ""
+    if legacy_type_name:
+        prefix = str(param.dtype).rsplit(".", 1)[0] + (".cuda" if device else "")
+        kind = f"{prefix}.{_TYPE_NAMES.get(str(param.dtype).rsplit('.', 1)[-1], '')}Tensor"
+    else:
+        kind = str(param.dtype)
+    what = "Parameter" if isinstance(param, Parameter) else "Tensor"
+    return f"  ({key}): {what} containing: [{kind} of size {size}{device}]"

@@ -1,9 +1,9 @@
-"""``nn.Dropout`` and ``nn.Flatten``."""
+"""``nn.Dropout``, ``nn.Flatten`` and ``nn.Unflatten``."""
 
 from rustgrad.nn import functional as F
 from rustgrad.nn.modules.module import Module
 
-__all__ = ["Dropout", "Flatten"]
+__all__ = ["Dropout", "Flatten", "Unflatten"]
 
 
 class Dropout(Module):
@@ -41,3 +41,22 @@ class Flatten(Module):
     def extra_repr(self):
         """``"start_dim=..., end_dim=..."``."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``: ``(N, 12) -> (N, 3, 4)``."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input):
+        """``input`` with dim ``dim`` split into ``unflattened_size``."""
+        dim = self.dim % input.dim() if isinstance(self.dim, int) else self.dim
+        shape = list(input.shape)
+        return input.reshape(shape[:dim] + list(self.unflattened_size) + shape[dim + 1 :])
+
+    def extra_repr(self):
+        """``"dim=..., unflattened_size=..."``."""
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -427,6 +427,9 @@ class Module:
                     continue
                 value = state_dict[key]
                 current = getattr(module, registry)[name]
+                if not isinstance(value, Tensor) and hasattr(value, "__array__"):
+                    # Another library's tensor (a PyTorch state dict): copied in.
+                    value = _core.tensor(value, dtype=current.dtype, device=current.device)
                 if not isinstance(value, Tensor):
                     errors.append(
                         f'While copying the parameter named "{key}", expected torch.Tensor or '

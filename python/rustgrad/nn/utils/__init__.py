@@ -1,0 +1,21 @@
+"""``rustgrad.nn.utils``, as ``torch.nn.utils``: gradient clipping, parameters as a vector,
+``rnn.pad_sequence``."""
+
+from rustgrad.nn.utils import rnn
+from rustgrad.nn.utils.clip_grad import (
+    clip_grad_norm,
+    clip_grad_norm_,
+    clip_grad_value_,
+    get_total_norm,
+)
+from rustgrad.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+
+__all__ = [
+    "clip_grad_norm",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "get_total_norm",
+    "parameters_to_vector",
+    "rnn",
+    "vector_to_parameters",
+]

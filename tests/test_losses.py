@@ -1,0 +1,199 @@
+"""The losses and tensor utilities of issue 12 against PyTorch: values and gradients for every
+``reduction``, gradcheck in float64, module forms and their reprs, errors."""
+
+import numpy as np
+import pytest
+import rustgrad
+import rustgrad.nn.functional as F
+from rustgrad.autograd import gradcheck
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def pair(array, requires_grad=True):
+    return (
+        rustgrad.tensor(array, requires_grad=requires_grad),
+        torch.tensor(array, requires_grad=requires_grad),
+    )
+
+
+def compare(ours_fn, theirs_fn, arrays, differentiable=(0,)):
+    """Run both with the same float64 inputs; compare values and the gradients of
+    ``differentiable`` inputs."""
+    ours_in, theirs_in = [], []
+    for i, a in enumerate(arrays):
+        o, t = pair(a, requires_grad=i in differentiable)
+        ours_in.append(o)
+        theirs_in.append(t)
+    ours, theirs = ours_fn(*ours_in), theirs_fn(*theirs_in)
+    np.testing.assert_allclose(
+        ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12
+    )
+    weights = np.random.default_rng(0).standard_normal(tuple(theirs.shape))
+    (ours * rustgrad.tensor(weights)).sum().backward()
+    (theirs * torch.tensor(weights)).sum().backward()
+    for i in differentiable:
+        np.testing.assert_allclose(
+            ours_in[i].grad.numpy(), theirs_in[i].grad.numpy(), rtol=1e-9, atol=1e-12
+        )
+
+
+rng = np.random.default_rng(1)
+X = rng.standard_normal((4, 5)) * 2
+Y = rng.standard_normal((4, 5)) * 2
+P = rng.uniform(0.02, 0.98, (4, 5))
+T01 = (rng.uniform(size=(4, 5)) > 0.5).astype(np.float64)
+SOFT = rng.uniform(size=(4, 5))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_regression_losses(reduction):
+    compare(lambda a, b: F.l1_loss(a, b, reduction=reduction),
+            lambda a, b: TF.l1_loss(a, b, reduction=reduction), [X, Y], (0, 1))  # fmt: skip
+    for beta in (1.0, 0.5, 0.0):
+        compare(lambda a, b, beta=beta: F.smooth_l1_loss(a, b, reduction=reduction, beta=beta),
+                lambda a, b, beta=beta: TF.smooth_l1_loss(a, b, reduction=reduction, beta=beta),
+                [X, Y], (0, 1))  # fmt: skip
+    for delta in (1.0, 2.5):
+        compare(lambda a, b, d=delta: F.huber_loss(a, b, reduction=reduction, delta=d),
+                lambda a, b, d=delta: TF.huber_loss(a, b, reduction=reduction, delta=d),
+                [X, Y], (0, 1))  # fmt: skip
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy(reduction):
+    w = rng.uniform(0.5, 2, (4, 5))
+    compare(lambda p, t: F.binary_cross_entropy(p, t, reduction=reduction),
+            lambda p, t: TF.binary_cross_entropy(p, t, reduction=reduction), [P, SOFT], (0, 1))  # fmt: skip
+    compare(lambda p, t, w: F.binary_cross_entropy(p, t, w, reduction=reduction),
+            lambda p, t, w: TF.binary_cross_entropy(p, t, w, reduction=reduction), [P, T01, w])  # fmt: skip
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_binary_cross_entropy_with_logits(reduction):
+    big = X * 30  # far into both tails: the stable form must not overflow or lose the value
+    pos_weight = rng.uniform(0.5, 3, (5,))
+    w = rng.uniform(0.5, 2, (4, 5))
+    for logits in (X, big):
+        compare(lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+                lambda x, t: TF.binary_cross_entropy_with_logits(x, t, reduction=reduction),
+                [logits, SOFT], (0, 1))  # fmt: skip
+        compare(
+            lambda x, t, w, pw: F.binary_cross_entropy_with_logits(x, t, w, reduction=reduction, pos_weight=pw),
+            lambda x, t, w, pw: TF.binary_cross_entropy_with_logits(x, t, w, reduction=reduction, pos_weight=pw),
+            [logits, T01, w, pos_weight], (0, 3),
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("reduction", ["batchmean", "sum", "none", "mean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div(reduction, log_target):
+    logp = np.log(rng.dirichlet(np.ones(5), 4))
+    q = rng.dirichlet(np.ones(5), 4)
+    q[0, 1] = 0.0  # a zero target contributes 0, not NaN
+    target = np.log(q + 1e-3) if log_target else q
+    with np.errstate(divide="ignore"):
+        compare(lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target),
+                lambda a, b: TF.kl_div(a, b, reduction=reduction, log_target=log_target),
+                [logp, target], (0, 1) if log_target else (0,))  # fmt: skip
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ranking_and_embedding_losses(reduction):
+    target = np.array([1.0, -1.0, 1.0, -1.0])
+    for margin in (0.0, 0.3):
+        compare(lambda a, b, t, m=margin: F.cosine_embedding_loss(a, b, t, m, reduction=reduction),
+                lambda a, b, t, m=margin: TF.cosine_embedding_loss(a, b, t, m, reduction=reduction),
+                [X, Y, target], (0, 1))  # fmt: skip
+        compare(lambda a, b, t, m=margin: F.margin_ranking_loss(a, b, t, m, reduction=reduction),
+                lambda a, b, t, m=margin: TF.margin_ranking_loss(a, b, t, m, reduction=reduction),
+                [X[:, 0], Y[:, 0], target], (0, 1))  # fmt: skip
+
+
+def test_gradcheck_in_float64():
+    x = rustgrad.tensor(X, requires_grad=True)
+    y = rustgrad.tensor(Y * 0.3 + 0.05)
+    p = rustgrad.tensor(P, requires_grad=True)
+    t = rustgrad.tensor(SOFT)
+    assert gradcheck(lambda a: F.smooth_l1_loss(a, y, beta=0.7), (x,))
+    assert gradcheck(lambda a: F.huber_loss(a, y, delta=1.5), (x,))
+    assert gradcheck(lambda a: F.binary_cross_entropy(a, t), (p,))
+    assert gradcheck(lambda a: F.binary_cross_entropy_with_logits(a, t), (x,))
+    assert gradcheck(lambda a: F.kl_div(a, t, reduction="batchmean"), (x,))
+    assert gradcheck(
+        lambda a: F.cosine_embedding_loss(a, y, rustgrad.tensor([1.0, -1, 1, 1])), (x,)
+    )
+
+
+def test_modules_as_pytorch():
+    names = ["L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
+             "CosineEmbeddingLoss", "MarginRankingLoss"]  # fmt: skip
+    for name in names:
+        ours, theirs = getattr(rustgrad.nn, name)(), getattr(torch.nn, name)()
+        assert repr(ours) == repr(theirs)
+        assert ours.reduction == theirs.reduction
+    a, b = pair(P)
+    loss = rustgrad.nn.BCEWithLogitsLoss(pos_weight=rustgrad.tensor([2.0] * 5))(
+        a, rustgrad.tensor(T01)
+    )
+    expected = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0] * 5))(b, torch.tensor(T01))
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-12)
+    assert "pos_weight" in dict(
+        rustgrad.nn.BCEWithLogitsLoss(pos_weight=rustgrad.ones(5)).named_buffers()
+    )
+
+
+def test_loss_errors_as_pytorch():
+    cases = [
+        (lambda F_, lib: F_.binary_cross_entropy(lib.tensor(P), lib.tensor(P[0]))),
+        (lambda F_, lib: F_.binary_cross_entropy(lib.tensor(X), lib.tensor(SOFT))),
+        (lambda F_, lib: F_.binary_cross_entropy_with_logits(lib.tensor(X), lib.tensor(P[0]))),
+        (lambda F_, lib: F_.smooth_l1_loss(lib.tensor(X), lib.tensor(Y), beta=-1)),
+        (lambda F_, lib: F_.huber_loss(lib.tensor(X), lib.tensor(Y), delta=0)),
+        (lambda F_, lib: F_.kl_div(lib.tensor(X), lib.tensor(Y), reduction="avg")),
+        (lambda F_, lib: F_.l1_loss(lib.tensor(X), lib.tensor(Y), reduction="avg")),
+        (lambda F_, lib: F_.margin_ranking_loss(lib.tensor(X), lib.tensor(Y[0]), lib.tensor(Y[0]))),
+        (lambda F_, lib: F_.one_hot(lib.tensor([1.0]))),
+        (lambda F_, lib: F_.one_hot(lib.tensor([3]), 2)),
+        (lambda F_, lib: F_.one_hot(lib.tensor([-1]), 2)),
+        (lambda F_, lib: F_.pad(lib.tensor(X), (1,))),
+        (lambda F_, lib: F_.pad(lib.tensor(X), (5, 0), mode="reflect")),
+        (lambda F_, lib: F_.pad(lib.tensor(X), (1, 1), mode="bogus")),
+        (lambda F_, lib: F_.pad(lib.tensor(X[None, None]), (1, 1), mode="replicate")),
+    ]
+    for case in cases:
+        raised = []
+        for F_, lib in ((F, rustgrad), (TF, torch)):
+            with pytest.raises(Exception) as info:
+                case(F_, lib)
+            raised.append(type(info.value))
+        assert raised[0] == raised[1], raised
+
+
+def test_one_hot_as_pytorch():
+    labels = [[0, 3], [2, 1]]
+    for classes in (-1, 6):
+        ours = F.one_hot(rustgrad.tensor(labels), classes)
+        theirs = TF.one_hot(torch.tensor(labels), classes)
+        assert ours.tolist() == theirs.tolist() and ours.dtype == rustgrad.int64
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("pads", [(1, 2), (2, 0, 1, 1), (0, 1, 2, 0)])
+def test_pad_as_pytorch(mode, pads):
+    x = rng.standard_normal((2, 3, 4, 5)[: len(pads) // 2 + 2])
+    compare(lambda a: F.pad(a, pads, mode=mode), lambda a: TF.pad(a, pads, mode=mode), [x])
+    if mode == "constant":
+        compare(lambda a: F.pad(a, pads, value=-2.5), lambda a: TF.pad(a, pads, value=-2.5), [x])
+        crop = tuple(-p for p in pads)
+        compare(lambda a: F.pad(a, crop), lambda a: TF.pad(a, crop), [x])
+
+
+@pytest.mark.parametrize("p, dim", [(2.0, 1), (1.0, 0), (3.0, -1)])
+def test_normalize_as_pytorch(p, dim):
+    x = X.copy()
+    x[1] = 0.0  # a zero row: divided by eps, gradient finite
+    compare(lambda a: F.normalize(a, p, dim), lambda a: TF.normalize(a, p, dim), [x])

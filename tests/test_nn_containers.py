@@ -1,0 +1,81 @@
+"""ModuleDict, ParameterList, ParameterDict and Unflatten against PyTorch's: registered names,
+state dicts, reprs, container behaviour, and a state dict moving between the libraries."""
+
+import pytest
+import rustgrad
+from rustgrad import nn
+
+torch = pytest.importorskip("torch")
+
+
+def build(lib):
+    lib.manual_seed(0)
+
+    class Net(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.heads = lib.nn.ModuleDict({"a": lib.nn.Linear(3, 2), "b": lib.nn.Linear(3, 1)})
+            self.scales = lib.nn.ParameterList([lib.nn.Parameter(lib.ones(2)), lib.zeros(1)])
+            self.extra = lib.nn.ParameterDict({"bias": lib.nn.Parameter(lib.zeros(3))})
+            self.unflat = lib.nn.Unflatten(1, (2, 3))
+
+        def forward(self, x):
+            y = self.heads["a"](x + self.extra["bias"]) * self.scales[0]
+            return y.sum() + self.heads["b"](x).sum() + self.scales[1].sum()
+
+    return Net()
+
+
+def test_names_shapes_and_state_dicts_as_pytorch():
+    ours, theirs = build(rustgrad), build(torch)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in theirs.named_parameters()
+    ]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict(theirs.state_dict())  # a PyTorch state dict loads as is
+    x = [[0.5, -1.0, 2.0]]
+    assert ours(rustgrad.tensor(x)).item() == pytest.approx(
+        theirs(torch.tensor(x)).item(), rel=1e-6
+    )
+    assert isinstance(ours.scales[1], nn.Parameter)  # a tensor given is made a Parameter
+
+
+def test_reprs_as_pytorch():
+    ours, theirs = build(rustgrad), build(torch)
+    for name in ("heads", "unflat", "scales", "extra"):
+        # Outside the drop-in runner, dtypes print as rustgrad.float32 (a documented difference).
+        mine = repr(getattr(ours, name)).replace("rustgrad.", "torch.")
+        assert mine == repr(getattr(theirs, name)), name
+
+
+def test_module_dict_behaviour():
+    d = nn.ModuleDict([("x", nn.Linear(1, 1))])
+    d["y"] = nn.Identity()
+    d.update({"z": nn.Linear(2, 2)})
+    assert list(d) == list(d.keys()) == ["x", "y", "z"] and "y" in d and len(d) == 3
+    assert isinstance(d.pop("x"), nn.Linear) and list(d) == ["y", "z"]
+    assert [n for n, _ in d.named_parameters()] == ["z.weight", "z.bias"]
+    with pytest.raises(ValueError, match="has length 3; 2 is required"):
+        d.update([("a", nn.Identity(), 1)])
+    d.clear()
+    assert len(d) == 0
+
+
+def test_parameter_list_and_dict_behaviour():
+    pl = nn.ParameterList()
+    pl.append(rustgrad.ones(2)).extend([rustgrad.zeros(3)])
+    assert len(pl) == 2 and [tuple(p.shape) for p in pl] == [(2,), (3,)]
+    assert [n for n, _ in pl.named_parameters()] == ["0", "1"]
+    assert all(p.requires_grad for p in pl)
+    pd = nn.ParameterDict({"w": rustgrad.ones(1)})
+    pd.update([("v", rustgrad.zeros(2))])
+    assert list(pd) == ["w", "v"] and pd.get("q") is None and "v" in pd
+    assert tuple(pd.pop("w").shape) == (1,) and list(pd.keys()) == ["v"]
+
+
+def test_unflatten_as_pytorch():
+    x = torch.arange(24.0).reshape(2, 12)
+    for dim, size in ((1, (3, 4)), (-1, (2, 2, 3)), (0, (1, 2))):
+        ours = nn.Unflatten(dim, size)(rustgrad.tensor(x.tolist()))
+        theirs = torch.nn.Unflatten(dim, size)(x)
+        assert ours.tolist() == theirs.tolist()
