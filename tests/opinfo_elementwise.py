@@ -118,8 +118,10 @@ def round_samples(g):
 
 
 def modulo_samples(g):
-    """Divisors away from 0; Python numbers (also floats with an integer tensor)."""
-    return binary_samples("n", "z", scalars=(2.5, 2, -1.5, -3), mixed=NUMERIC)(g)
+    """Divisors away from 0 (the dividend too: one sample divides a tensor by itself);
+    Python numbers (also floats with an integer tensor). A zero dividend and integer division
+    by zero: ``test_elementwise.py``."""
+    return binary_samples("z", "z", scalars=(2.5, 2, -1.5, -3), mixed=NUMERIC)(g)
 
 
 def lerp_samples(g):
