@@ -313,7 +313,8 @@ pub fn atan2(a: &Var, b: &Var) -> Result<Var> {
             let r = div(g, &add(&mul(a, a)?, &mul(b, b)?)?)?;
             Ok(vec![
                 need(n[0], || sum_to(&mul(&r, b)?, &sa))?,
-                need(n[1], || sum_to(&mul(&r, &neg(a)?)?, &sb))?,
+                // (negated after the product: `a` may be a bool tensor, which has no negation)
+                need(n[1], || sum_to(&neg(&mul(&r, a)?)?, &sb))?,
             ])
         },
     ))
