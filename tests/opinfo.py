@@ -2000,6 +2000,12 @@ from opinfo_ops import OPS as _ISSUE11_OPS
 
 OP_DB.extend(_ISSUE11_OPS)
 
+# The elementwise math and activations of issue 11 (their own file; imported here, after OP_DB
+# exists, so that every test driven by the table covers them).
+from opinfo_elementwise import ELEMENTWISE_OPS
+
+OP_DB.extend(ELEMENTWISE_OPS)
+
 
 # ================================================================= running samples
 # (shared by test_ops.py and test_cuda.py)

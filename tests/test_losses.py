@@ -29,7 +29,9 @@ def compare(ours_fn, theirs_fn, arrays, differentiable=(0,)):
         ours_in.append(o)
         theirs_in.append(t)
     ours, theirs = ours_fn(*ours_in), theirs_fn(*theirs_in)
-    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10, atol=1e-12
+    )
     weights = np.random.default_rng(0).standard_normal(tuple(theirs.shape))
     (ours * rustgrad.tensor(weights)).sum().backward()
     (theirs * torch.tensor(weights)).sum().backward()
@@ -121,7 +123,9 @@ def test_gradcheck_in_float64():
     assert gradcheck(lambda a: F.binary_cross_entropy(a, t), (p,))
     assert gradcheck(lambda a: F.binary_cross_entropy_with_logits(a, t), (x,))
     assert gradcheck(lambda a: F.kl_div(a, t, reduction="batchmean"), (x,))
-    assert gradcheck(lambda a: F.cosine_embedding_loss(a, y, rustgrad.tensor([1.0, -1, 1, 1])), (x,))
+    assert gradcheck(
+        lambda a: F.cosine_embedding_loss(a, y, rustgrad.tensor([1.0, -1, 1, 1])), (x,)
+    )
 
 
 def test_modules_as_pytorch():
@@ -132,10 +136,14 @@ def test_modules_as_pytorch():
         assert repr(ours) == repr(theirs)
         assert ours.reduction == theirs.reduction
     a, b = pair(P)
-    loss = rustgrad.nn.BCEWithLogitsLoss(pos_weight=rustgrad.tensor([2.0] * 5))(a, rustgrad.tensor(T01))
+    loss = rustgrad.nn.BCEWithLogitsLoss(pos_weight=rustgrad.tensor([2.0] * 5))(
+        a, rustgrad.tensor(T01)
+    )
     expected = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0] * 5))(b, torch.tensor(T01))
     assert loss.item() == pytest.approx(expected.item(), rel=1e-12)
-    assert "pos_weight" in dict(rustgrad.nn.BCEWithLogitsLoss(pos_weight=rustgrad.ones(5)).named_buffers())
+    assert "pos_weight" in dict(
+        rustgrad.nn.BCEWithLogitsLoss(pos_weight=rustgrad.ones(5)).named_buffers()
+    )
 
 
 def test_loss_errors_as_pytorch():

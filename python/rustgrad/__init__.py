@@ -64,6 +64,46 @@ double = float64
 long = int64
 
 from rustgrad import autograd, cuda, nn, optim, utils, viz
+
+# ----- elementwise math of issue 11 (functional forms, with ``out=``, in ``_math.py``; in
+# ``__all__`` but ``round``, which would shadow the builtin) -----
+from rustgrad._math import (
+    _out,
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    ceil,
+    cosh,
+    erf,
+    erfc,
+    erfinv,
+    exp2,
+    expm1,
+    floor,
+    floor_divide,
+    fmod,
+    frac,
+    hypot,
+    lerp,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    reciprocal,
+    remainder,
+    rsqrt,
+    selu,
+    sign,
+    sinh,
+    square,
+    tan,
+    trunc,
+)
+from rustgrad._math import round as round
 from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from rustgrad.random import manual_seed
 from rustgrad.serialization import load, save
@@ -83,59 +123,59 @@ if _typing.TYPE_CHECKING:
 # ----- elementwise math (same shape as ``input``) ------------------------------------------
 
 
-def abs(input: Tensor) -> Tensor:
+def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``|input|`` elementwise (same shape), as ``input.abs()``."""
-    return input.abs()
+    return _out("abs", input.abs(), out)
 
 
-def neg(input: Tensor) -> Tensor:
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``-input`` (same shape), as ``input.neg()``."""
-    return input.neg()
+    return _out("neg", input.neg(), out)
 
 
-def exp(input: Tensor) -> Tensor:
+def exp(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``e ** input`` (same shape), as ``input.exp()``."""
-    return input.exp()
+    return _out("exp", input.exp(), out)
 
 
-def log(input: Tensor) -> Tensor:
+def log(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise natural logarithm (same shape), as ``input.log()``."""
-    return input.log()
+    return _out("log", input.log(), out)
 
 
-def sqrt(input: Tensor) -> Tensor:
+def sqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise square root (same shape), as ``input.sqrt()``."""
-    return input.sqrt()
+    return _out("sqrt", input.sqrt(), out)
 
 
-def tanh(input: Tensor) -> Tensor:
+def tanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise hyperbolic tangent (same shape), as ``input.tanh()``."""
-    return input.tanh()
+    return _out("tanh", input.tanh(), out)
 
 
-def sin(input: Tensor) -> Tensor:
+def sin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise sine, in radians (same shape), as ``input.sin()``."""
-    return input.sin()
+    return _out("sin", input.sin(), out)
 
 
-def cos(input: Tensor) -> Tensor:
+def cos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise cosine, in radians (same shape), as ``input.cos()``."""
-    return input.cos()
+    return _out("cos", input.cos(), out)
 
 
-def maximum(input: Tensor, other: Tensor) -> Tensor:
+def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise maximum (broadcast shape; NaN wins), as ``input.maximum(other)``."""
-    return input.maximum(other)
+    return _out("maximum", input.maximum(other), out)
 
 
-def minimum(input: Tensor, other: Tensor) -> Tensor:
+def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise minimum (broadcast shape; NaN wins), as ``input.minimum(other)``."""
-    return input.minimum(other)
+    return _out("minimum", input.minimum(other), out)
 
 
-def sigmoid(input: Tensor) -> Tensor:
+def sigmoid(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``1 / (1 + exp(-input))`` (same shape), as ``input.sigmoid()``."""
-    return input.sigmoid()
+    return _out("sigmoid", input.sigmoid(), out)
 
 
 def relu(input: Tensor) -> Tensor:
@@ -144,50 +184,66 @@ def relu(input: Tensor) -> Tensor:
 
 
 def clamp(
-    input: Tensor, min: _builtins.float | None = None, max: _builtins.float | None = None
+    input: Tensor,
+    min: _builtins.float | None = None,
+    max: _builtins.float | None = None,
+    *,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Elementwise clip into ``[min, max]`` (same shape; either bound may be None), as
     ``input.clamp(min, max)``."""
-    return input.clamp(min, max)
+    return _out("clamp", input.clamp(min, max), out)
 
 
 # ----- binary ops (broadcast shape) --------------------------------------------------------
 
 
-def add(input: Tensor, other: _Operand, alpha: _builtins.float | None = None) -> Tensor:
+def add(
+    input: Tensor,
+    other: _Operand,
+    alpha: _builtins.float | None = None,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """``input + alpha * other`` (broadcast shape), as ``input.add(other, alpha)``."""
-    return input.add(other, alpha)
+    return _out("add", input.add(other, alpha), out)
 
 
-def sub(input: Tensor, other: _Operand, alpha: _builtins.float | None = None) -> Tensor:
+def sub(
+    input: Tensor,
+    other: _Operand,
+    alpha: _builtins.float | None = None,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """``input - alpha * other`` (broadcast shape), as ``input.sub(other, alpha)``."""
-    return input.sub(other, alpha)
+    return _out("sub", input.sub(other, alpha), out)
 
 
-def mul(input: Tensor, other: _Operand) -> Tensor:
+def mul(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
     """``input * other`` (broadcast shape), as ``input.mul(other)``."""
-    return input.mul(other)
+    return _out("mul", input.mul(other), out)
 
 
-def div(input: Tensor, other: _Operand) -> Tensor:
+def div(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
     """``input / other`` (broadcast shape; true division), as ``input.div(other)``."""
-    return input.div(other)
+    return _out("div", input.div(other), out)
 
 
-def pow(input: Tensor, exponent: _Operand) -> Tensor:
+def pow(input: Tensor, exponent: _Operand, *, out: Tensor | None = None) -> Tensor:
     """``input ** exponent`` (broadcast shape), as ``input.pow(exponent)``."""
-    return input.pow(exponent)
+    return _out("pow", input.pow(exponent), out)
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input @ other`` with NumPy's rules (``(n, k) @ (k, m) -> (n, m)``, 1-d operands
     promoted and squeezed back, batch dims broadcast), as ``input.matmul(other)``."""
-    return input.matmul(other)
+    return _out("matmul", input.matmul(other), out)
 
 
-def mm(input: Tensor, other: Tensor) -> Tensor:
+def mm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``(n, k) @ (k, m) -> (n, m)`` for 2-d operands only, as ``input.mm(other)``."""
-    return input.mm(other)
+    return _out("mm", input.mm(other), out)
 
 
 # ----- comparisons (bool tensors of the broadcast shape, no gradient) ----------------------
@@ -377,25 +433,49 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor",
+    "acos",
+    "acosh",
     "arange",
+    "asin",
+    "asinh",
+    "atan",
+    "atan2",
+    "atanh",
     "autograd",
     "bool",
     "cat",
+    "ceil",
+    "cosh",
     "cuda",
     "device",
     "dtype",
     "empty",
     "enable_grad",
+    "erf",
+    "erfc",
+    "erfinv",
+    "exp2",
+    "expm1",
     "eye",
     "float32",
     "float64",
+    "floor",
+    "floor_divide",
+    "fmod",
+    "frac",
     "from_numpy",
     "full",
     "full_like",
+    "hypot",
     "int64",
     "is_grad_enabled",
+    "lerp",
     "linspace",
     "load",
+    "log1p",
+    "log2",
+    "log10",
+    "logaddexp",
     "manual_seed",
     "nn",
     "no_grad",
@@ -404,10 +484,19 @@ __all__ = [
     "optim",
     "rand",
     "randn",
+    "reciprocal",
+    "remainder",
+    "rsqrt",
     "save",
+    "selu",
     "set_grad_enabled",
+    "sign",
+    "sinh",
+    "square",
     "stack",
+    "tan",
     "tensor",
+    "trunc",
     "utils",
     "viz",
     "where",

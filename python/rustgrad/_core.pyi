@@ -75,22 +75,30 @@ __all__ = [
     "default_generator",
     "device",
     "dtype",
+    "elu",
     "eye",
     "float32",
     "float64",
     "from_numpy",
     "full",
     "full_like",
+    "gelu",
     "get_default_dtype",
+    "hardtanh",
     "int64",
     "is_grad_enabled",
     "is_inference_mode_enabled",
+    "leaky_relu",
     "linspace",
+    "logsigmoid",
     "manual_seed",
+    "mish",
     "ones",
     "rand",
     "randn",
     "set_default_dtype",
+    "silu",
+    "softplus",
     "stack",
     "tensor",
     "where",
@@ -1101,6 +1109,166 @@ class Tensor:
     def triu_(self, *args: Any, **kwargs: Any) -> Self:
         """In-place ``triu``: writes the result into ``self`` and returns it."""
 
+    # ----- elementwise math of issue 11 -----
+
+    def tan(self) -> Tensor:
+        """Elementwise tangent, in radians (same shape)."""
+    def asin(self) -> Tensor:
+        """Elementwise arcsine (same shape; NaN outside ``[-1, 1]``)."""
+    def acos(self) -> Tensor:
+        """Elementwise arccosine (same shape; NaN outside ``[-1, 1]``)."""
+    def atan(self) -> Tensor:
+        """Elementwise arctangent (same shape)."""
+    def sinh(self) -> Tensor:
+        """Elementwise hyperbolic sine (same shape)."""
+    def cosh(self) -> Tensor:
+        """Elementwise hyperbolic cosine (same shape)."""
+    def asinh(self) -> Tensor:
+        """Elementwise inverse hyperbolic sine (same shape)."""
+    def acosh(self) -> Tensor:
+        """Elementwise inverse hyperbolic cosine (same shape; NaN below 1)."""
+    def atanh(self) -> Tensor:
+        """Elementwise inverse hyperbolic tangent (same shape; NaN outside ``[-1, 1]``)."""
+    def erf(self) -> Tensor:
+        """Elementwise error function (same shape)."""
+    def erfc(self) -> Tensor:
+        """Elementwise complementary error function ``1 - erf(self)`` (same shape)."""
+    def erfinv(self) -> Tensor:
+        """Elementwise inverse error function (same shape; NaN outside ``[-1, 1]``)."""
+    def log2(self) -> Tensor:
+        """Elementwise base-2 logarithm (same shape)."""
+    def log10(self) -> Tensor:
+        """Elementwise base-10 logarithm (same shape)."""
+    def log1p(self) -> Tensor:
+        """Elementwise ``log(1 + self)``, accurate near 0 (same shape)."""
+    def expm1(self) -> Tensor:
+        """Elementwise ``exp(self) - 1``, accurate near 0 (same shape)."""
+    def exp2(self) -> Tensor:
+        """Elementwise ``2 ** self`` (same shape)."""
+    def rsqrt(self) -> Tensor:
+        """Elementwise ``1 / sqrt(self)`` (same shape)."""
+    def reciprocal(self) -> Tensor:
+        """Elementwise ``1 / self`` (same shape; integers give floats)."""
+    def square(self) -> Tensor:
+        """Elementwise ``self * self`` (same shape; bool gives int64)."""
+    def sign(self) -> Tensor:
+        """Elementwise sign: -1, 0 or 1 (same shape and dtype; 0 at NaN, as PyTorch)."""
+    def floor(self) -> Tensor:
+        """Elementwise largest whole number ``<= self`` (same shape and dtype)."""
+    def ceil(self) -> Tensor:
+        """Elementwise smallest whole number ``>= self`` (same shape and dtype)."""
+    def trunc(self) -> Tensor:
+        """Elementwise whole part, rounded toward zero (same shape and dtype)."""
+    def frac(self) -> Tensor:
+        """Elementwise fractional part ``self - trunc(self)`` (same shape; floats)."""
+    def round(self, decimals: int = 0) -> Tensor:
+        """Elementwise rounding to the nearest whole number, ties to even (same shape and dtype);
+        ``decimals`` rounds to that many decimal places (negative: tens, hundreds, ...)."""
+    def round_(self, decimals: int = 0) -> Self:
+        """``round(decimals)`` in place."""
+    def tan_(self) -> Self:
+        """``tan()`` in place."""
+    def asin_(self) -> Self:
+        """``asin()`` in place."""
+    def acos_(self) -> Self:
+        """``acos()`` in place."""
+    def atan_(self) -> Self:
+        """``atan()`` in place."""
+    def sinh_(self) -> Self:
+        """``sinh()`` in place."""
+    def cosh_(self) -> Self:
+        """``cosh()`` in place."""
+    def asinh_(self) -> Self:
+        """``asinh()`` in place."""
+    def acosh_(self) -> Self:
+        """``acosh()`` in place."""
+    def atanh_(self) -> Self:
+        """``atanh()`` in place."""
+    def erf_(self) -> Self:
+        """``erf()`` in place."""
+    def erfc_(self) -> Self:
+        """``erfc()`` in place."""
+    def erfinv_(self) -> Self:
+        """``erfinv()`` in place."""
+    def log2_(self) -> Self:
+        """``log2()`` in place."""
+    def log10_(self) -> Self:
+        """``log10()`` in place."""
+    def log1p_(self) -> Self:
+        """``log1p()`` in place."""
+    def expm1_(self) -> Self:
+        """``expm1()`` in place."""
+    def exp2_(self) -> Self:
+        """``exp2()`` in place."""
+    def rsqrt_(self) -> Self:
+        """``rsqrt()`` in place."""
+    def reciprocal_(self) -> Self:
+        """``reciprocal()`` in place."""
+    def square_(self) -> Self:
+        """``square()`` in place."""
+    def sign_(self) -> Self:
+        """``sign()`` in place."""
+    def floor_(self) -> Self:
+        """``floor()`` in place."""
+    def ceil_(self) -> Self:
+        """``ceil()`` in place."""
+    def trunc_(self) -> Self:
+        """``trunc()`` in place."""
+    def frac_(self) -> Self:
+        """``frac()`` in place."""
+    def neg_(self) -> Self:
+        """``neg()`` in place."""
+    def abs_(self) -> Self:
+        """``abs()`` in place."""
+    def exp_(self) -> Self:
+        """``exp()`` in place."""
+    def log_(self) -> Self:
+        """``log()`` in place."""
+    def sqrt_(self) -> Self:
+        """``sqrt()`` in place."""
+    def tanh_(self) -> Self:
+        """``tanh()`` in place."""
+    def sin_(self) -> Self:
+        """``sin()`` in place."""
+    def cos_(self) -> Self:
+        """``cos()`` in place."""
+    def sigmoid_(self) -> Self:
+        """``sigmoid()`` in place."""
+    def relu_(self) -> Self:
+        """``relu()`` in place."""
+    def atan2(self, other: Tensor) -> Tensor:
+        """Elementwise arctangent of ``self / other`` in the correct quadrant (broadcast shape)."""
+    def hypot(self, other: Tensor) -> Tensor:
+        """Elementwise ``sqrt(self ** 2 + other ** 2)`` (broadcast shape)."""
+    def logaddexp(self, other: Tensor) -> Tensor:
+        """Elementwise ``log(exp(self) + exp(other))`` without overflow (broadcast shape)."""
+    def atan2_(self, other: Tensor) -> Self:
+        """``atan2(other)`` in place; ``other`` broadcasts to ``self``'s shape."""
+    def hypot_(self, other: Tensor) -> Self:
+        """``hypot(other)`` in place; ``other`` broadcasts to ``self``'s shape."""
+    def fmod(self, other: _Operand) -> Tensor:
+        """Elementwise remainder of ``self / other`` with ``self``'s sign (C's ``fmod``; broadcast shape)."""
+    def fmod_(self, other: _Operand) -> Self:
+        """``fmod(other)`` in place; ``other`` broadcasts to ``self``'s shape."""
+    def remainder(self, other: _Operand) -> Tensor:
+        """Elementwise remainder of ``self / other`` with ``other``'s sign (Python's ``%``; broadcast shape)."""
+    def remainder_(self, other: _Operand) -> Self:
+        """``remainder(other)`` in place; ``other`` broadcasts to ``self``'s shape."""
+    def floor_divide(self, other: _Operand) -> Tensor:
+        """Elementwise ``floor(self / other)`` (Python's ``//``; broadcast shape). Integer division by zero raises RuntimeError."""
+    def floor_divide_(self, other: _Operand) -> Self:
+        """``floor_divide(other)`` in place; ``other`` broadcasts to ``self``'s shape."""
+    def lerp(self, end: Tensor, weight: Tensor | builtins.float) -> Tensor:
+        """``self + weight * (end - self)`` (broadcast shape); ``weight`` a tensor or a number."""
+    def lerp_(self, end: Tensor, weight: Tensor | builtins.float) -> Self:
+        """``lerp(end, weight)`` in place."""
+    def __mod__(self, other: _Operand, /) -> Tensor: ...
+    def __rmod__(self, other: _Operand, /) -> Tensor: ...
+    def __floordiv__(self, other: _Operand, /) -> Tensor: ...
+    def __rfloordiv__(self, other: _Operand, /) -> Tensor: ...
+    def __imod__(self, other: _Operand, /) -> Self: ...
+    def __ifloordiv__(self, other: _Operand, /) -> Self: ...
+
 # ----- creation ---------------------------------------------------------------------------------
 
 def tensor(
@@ -1540,3 +1708,40 @@ def _profiler_events() -> list[tuple[str, int, int, int]]:
 
 def _profiler_thread() -> int:
     """This thread's id as the profiler records it."""
+
+# ----- activations of issue 11 (wrapped by ``rustgrad.nn.functional``) ---------------------------
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """GELU: ``x * Phi(x)`` (``approximate="none"``) or ``0.5 * x * (1 + tanh(sqrt(2 / pi) *
+    (x + 0.044715 * x ** 3)))`` (``approximate="tanh"``); floating tensors."""
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """SiLU (swish): ``x * sigmoid(x)``."""
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """Mish: ``x * tanh(softplus(x))``."""
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """Softplus: ``log(1 + exp(beta * x)) / beta``, and ``x`` where ``beta * x > threshold``."""
+
+def elu(
+    input: Tensor,
+    alpha: float = 1.0,
+    scale: float = 1.0,
+    input_scale: float = 1.0,
+    inplace: bool = False,
+) -> Tensor:
+    """ELU: ``scale * x`` for ``x > 0``, else ``alpha * scale * (exp(input_scale * x) - 1)``
+    (``elu`` is ``scale = input_scale = 1``; ``selu`` fixes all three)."""
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """Leaky ReLU: ``x`` for ``x > 0``, else ``negative_slope * x``."""
+
+def hardtanh(
+    input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+) -> Tensor:
+    """Hardtanh: ``x`` clamped into ``[min_val, max_val]`` (``relu6`` is ``[0, 6]``); the
+    gradient is zero at and beyond the bounds."""
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x))``, computed without overflow."""

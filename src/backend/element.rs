@@ -27,7 +27,7 @@ pub trait Num:
     /// NaN test (always false for integers).
     fn is_nan(self) -> bool;
 
-    /// -1, 0 or 1 (NaN stays NaN).
+    /// -1, 0 or 1: PyTorch's `(0 < v) - (v < 0)`, so NaN and -0.0 give +0.0.
     #[inline]
     fn sign(self) -> Self {
         if self > Self::ZERO {
@@ -35,7 +35,7 @@ pub trait Num:
         } else if self < Self::ZERO {
             Self::ZERO - Self::ONE
         } else {
-            self
+            Self::ZERO
         }
     }
 
@@ -58,6 +58,26 @@ pub trait Num:
         }
     }
 
+    /// Rounded down (integers are already whole).
+    fn floor(self) -> Self;
+    fn ceil(self) -> Self;
+    /// Rounded to the nearest, ties to even (C's `nearbyint`, PyTorch's `round`).
+    fn round(self) -> Self;
+    fn trunc(self) -> Self;
+    /// PyTorch's `round(decimals=d)`: scaled by `10^d`, rounded, scaled back.
+    fn round_decimals(self, decimals: Self) -> Self;
+    /// `x - trunc(x / y) * y` (C's `fmod`); integers by zero give 0 (callers refuse them).
+    fn fmod(self, y: Self) -> Self;
+    /// The remainder with the divisor's sign (Python's `%`).
+    fn remainder(self, y: Self) -> Self;
+    /// `floor(x / y)` (Python's `//`), as PyTorch computes it.
+    fn floor_divide(self, y: Self) -> Self;
+    /// Float-only binary functions (integers compute as floats before they get here).
+    fn atan2(self, y: Self) -> Self;
+    fn hypot(self, y: Self) -> Self;
+    /// `log(exp(x) + exp(y))` without overflow.
+    fn logaddexp(self, y: Self) -> Self;
+
     /// Clamped into `[lo, hi]` (`hi` wins when `lo > hi`; NaN stays NaN, as in PyTorch).
     #[inline]
     fn clamp_to(self, lo: Self, hi: Self) -> Self {
@@ -76,8 +96,8 @@ pub trait Num:
 /// CPU expression in `op_table.rs` can call any of them).
 macro_rules! libm_functions {
     ($m:ident) => {
-        $m!(ln sqrt tanh sin cos tan asin acos atan sinh cosh asinh acosh atanh exp2 exp_m1
-            ln_1p log2 log10 floor ceil round trunc fract recip cbrt);
+        $m!(ln sqrt tanh sin cos tan asin acos atan sinh cosh asinh acosh exp2 exp_m1
+            ln_1p log2 log10 fract recip cbrt);
     };
 }
 
@@ -92,6 +112,12 @@ pub trait Float: Num + Neg<Output = Self> {
     /// `e^self`: vectorised for float32 (see `FastExp` below), libm's for float64.
     fn exp(self) -> Self;
     libm_functions!(declare_libm);
+    /// The C library's (the standard library's loses digits near +-1).
+    fn atanh(self) -> Self;
+    fn erf(self) -> Self;
+    fn erfc(self) -> Self;
+    /// The inverse of `erf` (PyTorch's `calc_erfinv`: a rational guess, two Newton steps).
+    fn erfinv(self) -> Self;
     const NEG_INFINITY: Self;
     const INFINITY: Self;
 }
@@ -175,7 +201,7 @@ macro_rules! define_libm {
 }
 
 macro_rules! float {
-    ($t:ty) => {
+    ($t:ty, $erf:path, $erfc:path, $atanh:path, $erfinv:ident) => {
         impl Num for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -194,6 +220,85 @@ macro_rules! float {
             #[inline]
             fn is_nan(self) -> bool {
                 <$t>::is_nan(self)
+            }
+            #[inline]
+            fn floor(self) -> Self {
+                <$t>::floor(self)
+            }
+            #[inline]
+            fn ceil(self) -> Self {
+                <$t>::ceil(self)
+            }
+            #[inline]
+            fn round(self) -> Self {
+                <$t>::round_ties_even(self)
+            }
+            #[inline]
+            fn trunc(self) -> Self {
+                <$t>::trunc(self)
+            }
+            #[inline]
+            fn round_decimals(self, decimals: Self) -> Self {
+                // As PyTorch: a negative count divides by the positive power (exact for 10^k).
+                if decimals >= 0.0 {
+                    let p = (10.0 as $t).powf(decimals);
+                    (self * p).round_ties_even() / p
+                } else {
+                    let p = (10.0 as $t).powf(-decimals);
+                    (self / p).round_ties_even() * p
+                }
+            }
+            #[inline]
+            fn fmod(self, y: Self) -> Self {
+                self % y
+            }
+            #[inline]
+            fn remainder(self, y: Self) -> Self {
+                let m = self % y;
+                if m != 0.0 && (y < 0.0) != (m < 0.0) {
+                    m + y
+                } else {
+                    m
+                }
+            }
+            #[inline]
+            fn floor_divide(self, y: Self) -> Self {
+                // PyTorch's div_floor_floating: exact where floor(x / y) would round badly.
+                if y == 0.0 {
+                    return self / y;
+                }
+                let m = self % y;
+                let mut div = (self - m) / y;
+                if m != 0.0 && (y < 0.0) != (m < 0.0) {
+                    div -= 1.0;
+                }
+                if div != 0.0 {
+                    let f = div.floor();
+                    if div - f > 0.5 {
+                        f + 1.0
+                    } else {
+                        f
+                    }
+                } else {
+                    (0.0 as $t).copysign(self / y)
+                }
+            }
+            #[inline]
+            fn atan2(self, y: Self) -> Self {
+                <$t>::atan2(self, y)
+            }
+            #[inline]
+            fn hypot(self, y: Self) -> Self {
+                <$t>::hypot(self, y)
+            }
+            #[inline]
+            fn logaddexp(self, y: Self) -> Self {
+                // Equal infinities would give inf - inf.
+                if self.is_infinite() && self == y {
+                    self
+                } else {
+                    self.max(y) + (-(self - y).abs()).exp().ln_1p()
+                }
             }
             /// PyTorch's special exponents (so `(-inf) ** 0.5` is NaN like its `sqrt`, not
             /// `pow`'s inf), `powf` otherwise.
@@ -216,13 +321,108 @@ macro_rules! float {
                 fast_exp(self)
             }
             libm_functions!(define_libm);
+            #[inline]
+            fn atanh(self) -> Self {
+                $atanh(self)
+            }
+            #[inline]
+            fn erf(self) -> Self {
+                $erf(self)
+            }
+            #[inline]
+            fn erfc(self) -> Self {
+                $erfc(self)
+            }
+            fn erfinv(self) -> Self {
+                $erfinv(self)
+            }
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
             const INFINITY: Self = <$t>::INFINITY;
         }
     };
 }
-float!(f32);
-float!(f64);
+/// The C library's math functions that the standard library lacks (`erf`, `erfc`) or rounds
+/// worse (`atanh` near +-1): the ones PyTorch's scalar CPU kernels and the CUDA emulator call,
+/// so results agree to the last bit where PyTorch is not vectorised (`erfinv`'s Newton steps).
+mod c_math {
+    mod ffi {
+        extern "C" {
+            pub fn erf(x: f64) -> f64;
+            pub fn erff(x: f32) -> f32;
+            pub fn erfc(x: f64) -> f64;
+            pub fn erfcf(x: f32) -> f32;
+            pub fn atanh(x: f64) -> f64;
+            pub fn atanhf(x: f32) -> f32;
+        }
+    }
+    macro_rules! safe {
+        ($($f:ident: $t:ty;)*) => {
+            $(#[inline]
+            pub fn $f(x: $t) -> $t {
+                // SAFETY: pure functions of one number (C99 <math.h>), no pointers, no state.
+                unsafe { ffi::$f(x) }
+            })*
+        };
+    }
+    safe! {
+        erf: f64; erff: f32; erfc: f64; erfcf: f32; atanh: f64; atanhf: f32;
+    }
+}
+
+/// PyTorch's `calc_erfinv` in float64: a rational guess, then two Newton steps.
+fn erfinv(y: f64) -> f64 {
+    let a = [0.886226899, -1.645349621, 0.914624893, -0.140543331];
+    let b = [-2.118377725, 1.442710462, -0.329097515, 0.012229801];
+    let c = [-1.970840454, -1.624906493, 3.429567803, 1.641345311];
+    let d = [3.543889200, 1.637067800];
+    let y_abs = y.abs();
+    if y_abs > 1.0 {
+        return f64::NAN;
+    }
+    if y_abs == 1.0 {
+        return f64::INFINITY.copysign(y);
+    }
+    let mut x = if y_abs <= 0.7 {
+        let z = y * y;
+        let num = ((a[3] * z + a[2]) * z + a[1]) * z + a[0];
+        let dem = (((b[3] * z + b[2]) * z + b[1]) * z + b[0]) * z + 1.0;
+        y * num / dem
+    } else {
+        let z = (-((1.0 - y_abs) / 2.0).ln()).sqrt();
+        let num = ((c[3] * z + c[2]) * z + c[1]) * z + c[0];
+        let dem = (d[1] * z + d[0]) * z + 1.0;
+        num.copysign(y) / dem
+    };
+    let slope = |x: f64| std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp();
+    if y_abs <= 0.7 {
+        for _ in 0..2 {
+            x -= (c_math::erf(x) - y) / slope(x);
+        }
+        return x;
+    }
+    // In the tails the steps solve erfc(|x|) = 1 - |y| (exact here): erf(x) - y would cancel
+    // to a few digits near +-1, where the result is PyTorch's to the last bit.
+    let (t, mut a) = (1.0 - y_abs, x.abs());
+    for _ in 0..2 {
+        a += (c_math::erfc(a) - t) / slope(a);
+    }
+    a.copysign(y)
+}
+
+/// float32 through float64: the float32 Newton steps stall a few ulp off near +-1, where
+/// PyTorch's result is the rounded float64 one.
+fn erfinv_via_f64(y: f32) -> f32 {
+    erfinv(y as f64) as f32
+}
+
+float!(
+    f32,
+    c_math::erff,
+    c_math::erfcf,
+    c_math::atanhf,
+    erfinv_via_f64
+);
+float!(f64, c_math::erf, c_math::erfc, c_math::atanh, erfinv);
 
 impl Num for i64 {
     const ZERO: Self = 0;
@@ -257,6 +457,68 @@ impl Num for i64 {
         } else {
             self.wrapping_pow(e.min(u32::MAX as i64) as u32)
         }
+    }
+    #[inline]
+    fn floor(self) -> Self {
+        self
+    }
+    #[inline]
+    fn ceil(self) -> Self {
+        self
+    }
+    #[inline]
+    fn round(self) -> Self {
+        self
+    }
+    #[inline]
+    fn trunc(self) -> Self {
+        self
+    }
+    #[inline]
+    fn round_decimals(self, _: Self) -> Self {
+        self
+    }
+    #[inline]
+    fn fmod(self, y: Self) -> Self {
+        if y == 0 {
+            0
+        } else {
+            self.wrapping_rem(y)
+        }
+    }
+    #[inline]
+    fn remainder(self, y: Self) -> Self {
+        let m = self.fmod(y);
+        if m != 0 && (y < 0) != (m < 0) {
+            m + y
+        } else {
+            m
+        }
+    }
+    #[inline]
+    fn floor_divide(self, y: Self) -> Self {
+        if y == 0 {
+            return 0;
+        }
+        let q = self.wrapping_div(y);
+        if self.wrapping_rem(y) != 0 && (self < 0) != (y < 0) {
+            q - 1
+        } else {
+            q
+        }
+    }
+    // (never reached: these ops compute integers as floats)
+    #[inline]
+    fn atan2(self, y: Self) -> Self {
+        (self as f64).atan2(y as f64) as i64
+    }
+    #[inline]
+    fn hypot(self, y: Self) -> Self {
+        (self as f64).hypot(y as f64) as i64
+    }
+    #[inline]
+    fn logaddexp(self, y: Self) -> Self {
+        (self as f64).logaddexp(y as f64) as i64
     }
 }
 

@@ -20,13 +20,22 @@ macro_rules! elementwise_ops {
             unary_any |v, p, lo, hi| {
                 Neg       "neg"     { v.negate() }         "rg_neg(v)";
                 Abs       "abs"     { v.abs() }            "rg_abs(v)";
-                Sign      "sign"    { v.sign() }           "v > (T)0 ? (T)1 : (v < (T)0 ? (T)-1 : v)";
+                // NaN and -0.0 give +0.0 (PyTorch's `(0 < v) - (v < 0)`).
+                Sign      "sign"    { v.sign() }           "v > (T)0 ? (T)1 : (v < (T)0 ? (T)-1 : (T)0)";
                 // NaN stays NaN (PyTorch's relu is clamp_min(0)).
                 Relu      "relu"    { v.relu() }           "(v > (T)0 || rg_isnan(v)) ? v : (T)0";
                 PowScalar "pow"     { v.pow_scalar(p) }    "rg_pow_scalar(v, p)";
                 Clamp     "clamp"   { v.clamp_to(lo, hi) } "rg_clamp(v, lo, hi)";
+                // Whole numbers: integers pass through. `round` ties to even (nearbyint).
+                Floor     "floor"   { v.floor() }          "rg_floor(v)";
+                Ceil      "ceil"    { v.ceil() }           "rg_ceil(v)";
+                Round     "round"   { v.round() }          "rg_round(v)";
+                Trunc     "trunc"   { v.trunc() }          "rg_trunc(v)";
+                // `p` is the number of decimals (floats only).
+                RoundDecimals "round_decimals" { v.round_decimals(p) } "rg_round_decimals(v, p)";
             }
-            // Ops whose result is floating (integer inputs are cast to float32 first).
+            // Ops whose result is floating (integer inputs are cast to float32 first). The
+            // parametrised activations read `p`, `lo` and `hi` as `unary_any` does.
             unary_float |v| {
                 Exp       "exp"     { v.exp() }            "exp(v)";
                 Log       "log"     { v.ln() }             "log(v)";
@@ -35,6 +44,42 @@ macro_rules! elementwise_ops {
                 Sigmoid   "sigmoid" { T::ONE / (T::ONE + (-v).exp()) } "(T)1 / ((T)1 + exp(-v))";
                 Sin       "sin"     { v.sin() }            "sin(v)";
                 Cos       "cos"     { v.cos() }            "cos(v)";
+                Tan       "tan"     { v.tan() }            "tan(v)";
+                Asin      "asin"    { v.asin() }           "asin(v)";
+                Acos      "acos"    { v.acos() }           "acos(v)";
+                Atan      "atan"    { v.atan() }           "atan(v)";
+                Sinh      "sinh"    { v.sinh() }           "sinh(v)";
+                Cosh      "cosh"    { v.cosh() }           "cosh(v)";
+                Asinh     "asinh"   { v.asinh() }          "asinh(v)";
+                Acosh     "acosh"   { v.acosh() }          "acosh(v)";
+                Atanh     "atanh"   { v.atanh() }          "atanh(v)";
+                Erf       "erf"     { v.erf() }            "erf(v)";
+                Erfc      "erfc"    { v.erfc() }           "erfc(v)";
+                Erfinv    "erfinv"  { v.erfinv() }         "erfinv(v)";
+                Log2      "log2"    { v.log2() }           "log2(v)";
+                Log10     "log10"   { v.log10() }          "log10(v)";
+                Log1p     "log1p"   { v.ln_1p() }          "log1p(v)";
+                Expm1     "expm1"   { v.exp_m1() }         "expm1(v)";
+                Exp2      "exp2"    { v.exp2() }           "exp2(v)";
+                Rsqrt     "rsqrt"   { T::ONE / v.sqrt() }  "(T)1 / sqrt(v)";
+                Frac      "frac"    { v - v.trunc() }      "v - trunc(v)";
+                // Activations, with PyTorch's CPU formulas (so the same values at the edges).
+                Gelu      "gelu"    { v * T::from_f64(0.5) * (T::ONE + (v * T::from_f64(std::f64::consts::FRAC_1_SQRT_2)).erf()) }
+                                    "v * (T)0.5 * ((T)1 + erf(v * (T)0.70710678118654752440))";
+                GeluTanh  "gelu_tanh" { T::from_f64(0.5) * v * (T::ONE + (T::from_f64(0.7978845608028654) * (v + T::from_f64(0.044715) * v * v * v)).tanh()) }
+                                    "(T)0.5 * v * ((T)1 + tanh((T)0.79788456080286535588 * (v + (T)0.044715 * v * v * v)))";
+                Silu      "silu"    { v / (T::ONE + (-v).exp()) } "v / ((T)1 + exp(-v))";
+                Mish      "mish"    { v * v.exp().ln_1p().tanh() } "v * tanh(log1p(exp(v)))";
+                // `p` is beta, `hi` the threshold above which the input passes through.
+                Softplus  "softplus" { if v * p > hi { v } else { (v * p).exp().ln_1p() / p } }
+                                    "v * p > hi ? v : log1p(exp(v * p)) / p";
+                // `p` is alpha, `lo` the scale, `hi` the input scale (SELU and CELU are ELUs).
+                Elu       "elu"     { if v <= T::ZERO { (v * hi).exp_m1() * (p * lo) } else { v * lo } }
+                                    "v <= (T)0 ? expm1(v * hi) * (p * lo) : v * lo";
+                // `p` is the negative slope.
+                LeakyRelu "leaky_relu" { if v > T::ZERO { v } else { v * p } } "v > (T)0 ? v : v * p";
+                LogSigmoid "log_sigmoid" { (if v < T::ZERO { v } else { T::ZERO }) - (-v.abs()).exp().ln_1p() }
+                                    "(v < (T)0 ? v : (T)0) - log1p(exp(-fabs(v)))";
             }
             // `x op y` in the promoted dtype (int64 wraps on overflow, as PyTorch's does).
             binary |x, y| {
@@ -46,6 +91,14 @@ macro_rules! elementwise_ops {
                 // NaN wins, as in PyTorch.
                 Maximum   "maximum" { if x >= y || x.is_nan() { x } else { y } } "(x >= y || rg_isnan(x)) ? x : y";
                 Minimum   "minimum" { if x <= y || x.is_nan() { x } else { y } } "(x <= y || rg_isnan(x)) ? x : y";
+                // Integer divisors of 0 are refused before the kernel (ZeroDivisionError).
+                Fmod      "fmod"    { x.fmod(y) }            "rg_fmod(x, y)";
+                Remainder "remainder" { x.remainder(y) }     "rg_remainder(x, y)";
+                FloorDivide "floor_divide" { x.floor_divide(y) } "rg_floor_divide(x, y)";
+                // Floats only (integers are promoted first).
+                Atan2     "atan2"   { x.atan2(y) }           "rg_atan2(x, y)";
+                Hypot     "hypot"   { x.hypot(y) }           "rg_hypot(x, y)";
+                Logaddexp "logaddexp" { x.logaddexp(y) }     "rg_logaddexp(x, y)";
             }
             // Comparisons, to bool, in the promoted dtype (bool included).
             compare |x, y| {
@@ -57,12 +110,30 @@ macro_rules! elementwise_ops {
                 Ge        "ge"      { x >= y }             "x >= y";
             }
             // Activations' backward in one pass, from the incoming gradient `g` and the
-            // activation's output `y` (floats).
+            // activation's output `y` (floats). GELU's constants: sqrt(2 / pi) = 0.79788...,
+            // the normal density at 0, 1 / sqrt(2 pi) = 0.39894...
             activation_backward |g, y| {
                 // Zero where y <= 0, else g (so a NaN output passes its gradient, as in PyTorch).
                 Threshold "threshold_backward" { if y <= T::ZERO { T::ZERO } else { g } } "y <= (T)0 ? (T)0 : g";
                 Tanh      "tanh_backward"      { g * (T::ONE - y * y) }                  "g * ((T)1 - y * y)";
                 Sigmoid   "sigmoid_backward"   { g * (y * (T::ONE - y)) }                "g * (y * ((T)1 - y))";
+                // These read the activation's input (`y` names it): PyTorch's formulas.
+                Gelu      "gelu_backward" {
+                    g * (T::from_f64(0.5) * (T::ONE + (y * T::from_f64(std::f64::consts::FRAC_1_SQRT_2)).erf())
+                        + y * (T::from_f64(-0.5) * y * y).exp() * T::from_f64(0.3989422804014327))
+                } "g * ((T)0.5 * ((T)1 + erf(y * (T)0.70710678118654752440)) + y * exp((T)-0.5 * y * y) * (T)0.39894228040143267794)";
+                GeluTanh  "gelu_tanh_backward" {
+                    {
+                        let (beta, kappa) = (T::from_f64(0.7978845608028654), T::from_f64(0.044715));
+                        let t = (beta * (y + kappa * y * y * y)).tanh();
+                        let half = T::from_f64(0.5);
+                        g * (half * (T::ONE + t)
+                            + half * y * (T::ONE - t * t) * beta * (T::ONE + T::from_f64(3.0) * kappa * y * y))
+                    }
+                } "rg_gelu_tanh_backward(g, y)";
+                Silu      "silu_backward" {
+                    { let s = T::ONE / (T::ONE + (-y).exp()); g * s * (T::ONE + y * (T::ONE - s)) }
+                } "rg_silu_backward(g, y)";
             }
         }
     };

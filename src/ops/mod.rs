@@ -5,6 +5,7 @@
 mod binary;
 mod index;
 mod inplace;
+mod math;
 mod matmul;
 mod reduce;
 mod shape;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 pub use binary::*;
 pub use index::*;
 pub use inplace::*;
+pub use math::*;
 pub use matmul::*;
 pub use reduce::*;
 pub use shape::*;

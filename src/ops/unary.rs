@@ -36,7 +36,7 @@ pub fn abs(x: &Var) -> Result<Var> {
     ))
 }
 
-/// `x.sgn()` for abs's backward: -1, 0 or 1 (NaN stays NaN), recorded (`SgnBackward0`, a
+/// `x.sgn()` for abs's backward: -1, 0 or 1 (0 at NaN, as PyTorch's), recorded (`SgnBackward0`, a
 /// zero gradient) so that a gradient taken with `create_graph` stays part of the graph, as
 /// in PyTorch.
 fn sgn(x: &Var) -> Result<Var> {

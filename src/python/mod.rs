@@ -12,6 +12,7 @@
 //! The `///` docs of everything exported are its Python `__doc__` and, through
 //! `scripts/sync_stubs.py`, the docstrings of `python/rustgrad/_core.pyi`.
 
+mod activation;
 mod autograd_extras;
 mod convert;
 mod creation;
@@ -70,5 +71,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cuda::register(m)?;
     function::register(m)?;
     autograd_extras::register(m)?;
+    activation::register(m)?;
     Ok(())
 }

@@ -373,7 +373,8 @@ impl Tensor {
         self.unary_with(UnaryOp::Clamp, args)
     }
 
-    fn unary_with(&self, op: UnaryOp, args: UnaryArgs) -> Result<Tensor> {
+    /// A parametrised unary op (`args` as its kernel reads them).
+    pub fn unary_with(&self, op: UnaryOp, args: UnaryArgs) -> Result<Tensor> {
         // Float-only ops compute integers as float32; the others compute bool as int64.
         let calc = if op.needs_float() {
             self.dtype.to_float()
@@ -415,6 +416,20 @@ impl Tensor {
             (BinaryOp::Pow, DType::Bool) => {
                 bail!(NotImplemented, "\"pow\" not implemented for 'Bool'")
             }
+            (BinaryOp::Atan2, DType::I64 | DType::Bool) => DType::F32,
+            (BinaryOp::Hypot | BinaryOp::Logaddexp, DType::I64 | DType::Bool)
+            | (BinaryOp::Fmod | BinaryOp::Remainder | BinaryOp::FloorDivide, DType::Bool) => {
+                // PyTorch's kernel names in its message.
+                let kernel = match op {
+                    BinaryOp::FloorDivide => "div_floor",
+                    other => other.name(),
+                };
+                bail!(
+                    NotImplemented,
+                    "\"{kernel}_cpu\" not implemented for '{}'",
+                    t.scalar_name()
+                )
+            }
             _ => t,
         })
     }
@@ -447,6 +462,16 @@ impl Tensor {
             cb = other.cast(calc)?;
             &cb
         };
+        if calc == DType::I64
+            && matches!(
+                op,
+                BinaryOp::Fmod | BinaryOp::Remainder | BinaryOp::FloorDivide
+            )
+            && b.to_vec::<i64>()?.contains(&0)
+        {
+            // PyTorch's CPU words (integer division by zero has no value to give).
+            bail!(Runtime, "ZeroDivisionError");
+        }
         let out = {
             let (ma, mb) = (a.storage.read(), b.storage.read());
             Memory::binary(op, (&ma, &a.layout), (&mb, &b.layout), shape, calc)?

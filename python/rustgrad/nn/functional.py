@@ -15,21 +15,35 @@ __all__ = [
     "cosine_embedding_loss",
     "cross_entropy",
     "dropout",
+    "elu",
+    "elu_",
+    "gelu",
+    "hardtanh",
+    "hardtanh_",
     "huber_loss",
     "kl_div",
     "l1_loss",
+    "leaky_relu",
+    "leaky_relu_",
     "linear",
     "log_softmax",
+    "logsigmoid",
     "margin_ranking_loss",
+    "mish",
     "mse_loss",
     "nll_loss",
     "normalize",
     "one_hot",
     "pad",
     "relu",
+    "relu6",
+    "selu",
+    "selu_",
     "sigmoid",
+    "silu",
     "smooth_l1_loss",
     "softmax",
+    "softplus",
     "tanh",
 ]
 
@@ -96,6 +110,85 @@ def tanh(input):
 def sigmoid(input):
     """``1 / (1 + exp(-input))``, elementwise."""
     return input.sigmoid()
+
+
+# ----- activations of issue 11 (kernels and backward formulas in ``src/ops/math.rs``) -----------
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def gelu(input, approximate="none"):
+    """GELU: ``input * Phi(input)`` (``approximate="none"``) or its tanh approximation
+    (``approximate="tanh"``), elementwise."""
+    return _core.gelu(input, approximate)
+
+
+def silu(input, inplace=False):
+    """SiLU (swish): ``input * sigmoid(input)``, elementwise."""
+    return _core.silu(input, inplace)
+
+
+def mish(input, inplace=False):
+    """Mish: ``input * tanh(softplus(input))``, elementwise."""
+    return _core.mish(input, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * input)) / beta``, and ``input`` itself where ``beta * input >
+    threshold``, elementwise."""
+    return _core.softplus(input, beta, threshold)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """ELU: ``input`` where positive, else ``alpha * (exp(input) - 1)``, elementwise."""
+    return _core.elu(input, alpha, 1.0, 1.0, inplace)
+
+
+def elu_(input, alpha=1.0):
+    """``elu`` written into ``input``."""
+    return _core.elu(input, alpha, 1.0, 1.0, True)
+
+
+def selu(input, inplace=False):
+    """SELU: ``scale * elu(input, alpha)`` with the self-normalising constants, elementwise."""
+    return _core.elu(input, _SELU_ALPHA, _SELU_SCALE, 1.0, inplace)
+
+
+def selu_(input):
+    """``selu`` written into ``input``."""
+    return _core.elu(input, _SELU_ALPHA, _SELU_SCALE, 1.0, True)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``input`` where positive, else ``negative_slope * input``, elementwise."""
+    return _core.leaky_relu(input, negative_slope, inplace)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """``leaky_relu`` written into ``input``."""
+    return _core.leaky_relu(input, negative_slope, True)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``input`` clamped into ``[min_val, max_val]`` (gradient zero at and beyond the
+    bounds), elementwise."""
+    return _core.hardtanh(input, min_val, max_val, inplace)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """``hardtanh`` written into ``input``."""
+    return _core.hardtanh(input, min_val, max_val, True)
+
+
+def relu6(input, inplace=False):
+    """``min(max(input, 0), 6)``, elementwise (``hardtanh(input, 0, 6)``)."""
+    return _core.hardtanh(input, 0.0, 6.0, inplace)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(input))``, computed without overflow, elementwise."""
+    return _core.logsigmoid(input)
 
 
 def _softmax_dim(ndim, name):

@@ -11,7 +11,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use super::arith::{self, Returned};
-use super::{args, autograd, interop, reduce, shape, Obj, PyTensor};
+use super::{args, autograd, interop, math, reduce, shape, Obj, PyTensor};
+use crate::autograd::Var;
 use crate::ops;
 use crate::python::convert::{self, parse_size};
 use crate::python::gil::{self, Work};
@@ -872,5 +873,413 @@ impl PyTensor {
     /// True for a tensor made inside ``inference_mode`` (or a view of one).
     fn is_inference(&self) -> bool {
         self.var.tensor().storage().is_inference()
+    }
+
+    // ----- elementwise math of issue 11 (bodies in `math.rs`) ------------------------------
+
+    /// Elementwise tangent, in radians (same shape).
+    fn tan(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::tan)
+    }
+
+    /// Elementwise arcsine (same shape; NaN outside ``[-1, 1]``).
+    fn asin(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::asin)
+    }
+
+    /// Elementwise arccosine (same shape; NaN outside ``[-1, 1]``).
+    fn acos(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::acos)
+    }
+
+    /// Elementwise arctangent (same shape).
+    fn atan(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::atan)
+    }
+
+    /// Elementwise hyperbolic sine (same shape).
+    fn sinh(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::sinh)
+    }
+
+    /// Elementwise hyperbolic cosine (same shape).
+    fn cosh(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::cosh)
+    }
+
+    /// Elementwise inverse hyperbolic sine (same shape).
+    fn asinh(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::asinh)
+    }
+
+    /// Elementwise inverse hyperbolic cosine (same shape; NaN below 1).
+    fn acosh(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::acosh)
+    }
+
+    /// Elementwise inverse hyperbolic tangent (same shape; NaN outside ``[-1, 1]``).
+    fn atanh(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::atanh)
+    }
+
+    /// Elementwise error function (same shape).
+    fn erf(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::erf)
+    }
+
+    /// Elementwise complementary error function ``1 - erf(self)`` (same shape).
+    fn erfc(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::erfc)
+    }
+
+    /// Elementwise inverse error function (same shape; NaN outside ``[-1, 1]``).
+    fn erfinv(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::erfinv)
+    }
+
+    /// Elementwise base-2 logarithm (same shape).
+    fn log2(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::log2)
+    }
+
+    /// Elementwise base-10 logarithm (same shape).
+    fn log10(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::log10)
+    }
+
+    /// Elementwise ``log(1 + self)``, accurate near 0 (same shape).
+    fn log1p(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::log1p)
+    }
+
+    /// Elementwise ``exp(self) - 1``, accurate near 0 (same shape).
+    fn expm1(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::expm1)
+    }
+
+    /// Elementwise ``2 ** self`` (same shape).
+    fn exp2(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::exp2)
+    }
+
+    /// Elementwise ``1 / sqrt(self)`` (same shape).
+    fn rsqrt(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::rsqrt)
+    }
+
+    /// Elementwise ``1 / self`` (same shape; integers give floats).
+    fn reciprocal(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::reciprocal)
+    }
+
+    /// Elementwise ``self * self`` (same shape; bool gives int64).
+    fn square(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::square)
+    }
+
+    /// Elementwise sign: -1, 0 or 1 (same shape and dtype; 0 at NaN, as PyTorch).
+    fn sign(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::sign)
+    }
+
+    /// Elementwise largest whole number ``<= self`` (same shape and dtype).
+    fn floor(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::floor)
+    }
+
+    /// Elementwise smallest whole number ``>= self`` (same shape and dtype).
+    fn ceil(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::ceil)
+    }
+
+    /// Elementwise whole part, rounded toward zero (same shape and dtype).
+    fn trunc(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::trunc)
+    }
+
+    /// Elementwise fractional part ``self - trunc(self)`` (same shape; floats).
+    fn frac(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::frac)
+    }
+
+    /// Elementwise rounding to the nearest whole number, ties to even (same shape and dtype);
+    /// ``decimals`` rounds to that many decimal places (negative: tens, hundreds, ...).
+    #[pyo3(signature = (decimals=0))]
+    fn round(&self, py: Python<'_>, decimals: i64) -> PyResult<PyTensor> {
+        self.op(py, |v| ops::round(v, decimals))
+    }
+
+    /// ``round(decimals)`` in place.
+    #[pyo3(signature = (decimals=0))]
+    fn round_<'py>(slf: &Bound<'py, Self>, decimals: i64) -> PyResult<Bound<'py, Self>> {
+        Self::in_place(slf, |v| ops::rebase(v, &[], |p, _| ops::round(p, decimals)))
+    }
+
+    /// ``tan()`` in place.
+    fn tan_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::tan)
+    }
+
+    /// ``asin()`` in place.
+    fn asin_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::asin)
+    }
+
+    /// ``acos()`` in place.
+    fn acos_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::acos)
+    }
+
+    /// ``atan()`` in place.
+    fn atan_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::atan)
+    }
+
+    /// ``sinh()`` in place.
+    fn sinh_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::sinh)
+    }
+
+    /// ``cosh()`` in place.
+    fn cosh_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::cosh)
+    }
+
+    /// ``asinh()`` in place.
+    fn asinh_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        Self::in_place(slf, ops::asinh_)
+    }
+
+    /// ``acosh()`` in place.
+    fn acosh_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        Self::in_place(slf, ops::acosh_)
+    }
+
+    /// ``atanh()`` in place.
+    fn atanh_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        Self::in_place(slf, ops::atanh_)
+    }
+
+    /// ``erf()`` in place.
+    fn erf_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::erf)
+    }
+
+    /// ``erfc()`` in place.
+    fn erfc_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::erfc)
+    }
+
+    /// ``erfinv()`` in place.
+    fn erfinv_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::erfinv)
+    }
+
+    /// ``log2()`` in place.
+    fn log2_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::log2)
+    }
+
+    /// ``log10()`` in place.
+    fn log10_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::log10)
+    }
+
+    /// ``log1p()`` in place.
+    fn log1p_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::log1p)
+    }
+
+    /// ``expm1()`` in place.
+    fn expm1_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::expm1)
+    }
+
+    /// ``exp2()`` in place.
+    fn exp2_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::exp2)
+    }
+
+    /// ``rsqrt()`` in place.
+    fn rsqrt_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::rsqrt)
+    }
+
+    /// ``reciprocal()`` in place.
+    fn reciprocal_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::reciprocal)
+    }
+
+    /// ``square()`` in place.
+    fn square_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::square)
+    }
+
+    /// ``sign()`` in place.
+    fn sign_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::sign)
+    }
+
+    /// ``floor()`` in place.
+    fn floor_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::floor)
+    }
+
+    /// ``ceil()`` in place.
+    fn ceil_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::ceil)
+    }
+
+    /// ``trunc()`` in place.
+    fn trunc_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::trunc)
+    }
+
+    /// ``frac()`` in place.
+    fn frac_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::frac)
+    }
+
+    /// ``neg()`` in place.
+    fn neg_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::neg)
+    }
+
+    /// ``abs()`` in place.
+    fn abs_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::abs)
+    }
+
+    /// ``exp()`` in place.
+    fn exp_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::exp)
+    }
+
+    /// ``log()`` in place.
+    fn log_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::log)
+    }
+
+    /// ``sqrt()`` in place.
+    fn sqrt_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::sqrt)
+    }
+
+    /// ``tanh()`` in place.
+    fn tanh_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::tanh)
+    }
+
+    /// ``sin()`` in place.
+    fn sin_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::sin)
+    }
+
+    /// ``cos()`` in place.
+    fn cos_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::cos)
+    }
+
+    /// ``sigmoid()`` in place.
+    fn sigmoid_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::sigmoid)
+    }
+
+    /// ``relu()`` in place.
+    fn relu_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::relu)
+    }
+
+    /// Elementwise arctangent of ``self / other`` in the correct quadrant (broadcast shape).
+    fn atan2(&self, py: Python<'_>, other: &Obj<'_>) -> PyResult<PyTensor> {
+        math::binary(self, py, other, math::atan2)
+    }
+
+    /// ``atan2(other)`` in place; ``other`` broadcasts to ``self``'s shape.
+    fn atan2_<'py>(slf: &Bound<'py, Self>, other: &Obj<'py>) -> PyResult<Bound<'py, Self>> {
+        math::binary_(slf, other, math::atan2)
+    }
+
+    /// Elementwise remainder of ``self / other`` with ``self``'s sign (C's ``fmod``; broadcast shape).
+    fn fmod(&self, py: Python<'_>, other: &Obj<'_>) -> PyResult<PyTensor> {
+        math::binary(self, py, other, math::fmod)
+    }
+
+    /// ``fmod(other)`` in place; ``other`` broadcasts to ``self``'s shape.
+    fn fmod_<'py>(slf: &Bound<'py, Self>, other: &Obj<'py>) -> PyResult<Bound<'py, Self>> {
+        math::binary_(slf, other, math::fmod)
+    }
+
+    /// Elementwise remainder of ``self / other`` with ``other``'s sign (Python's ``%``; broadcast shape).
+    fn remainder(&self, py: Python<'_>, other: &Obj<'_>) -> PyResult<PyTensor> {
+        math::binary(self, py, other, math::remainder)
+    }
+
+    /// ``remainder(other)`` in place; ``other`` broadcasts to ``self``'s shape.
+    fn remainder_<'py>(slf: &Bound<'py, Self>, other: &Obj<'py>) -> PyResult<Bound<'py, Self>> {
+        math::binary_(slf, other, math::remainder)
+    }
+
+    /// Elementwise ``floor(self / other)`` (Python's ``//``; broadcast shape). Integer division by zero raises RuntimeError.
+    fn floor_divide(&self, py: Python<'_>, other: &Obj<'_>) -> PyResult<PyTensor> {
+        math::binary(self, py, other, math::floor_divide)
+    }
+
+    /// ``floor_divide(other)`` in place; ``other`` broadcasts to ``self``'s shape.
+    fn floor_divide_<'py>(slf: &Bound<'py, Self>, other: &Obj<'py>) -> PyResult<Bound<'py, Self>> {
+        math::binary_(slf, other, math::floor_divide)
+    }
+
+    /// Elementwise ``sqrt(self ** 2 + other ** 2)`` (broadcast shape).
+    fn hypot(&self, py: Python<'_>, other: &Obj<'_>) -> PyResult<PyTensor> {
+        math::binary(self, py, other, math::hypot)
+    }
+
+    /// ``hypot(other)`` in place; ``other`` broadcasts to ``self``'s shape.
+    fn hypot_<'py>(slf: &Bound<'py, Self>, other: &Obj<'py>) -> PyResult<Bound<'py, Self>> {
+        math::binary_(slf, other, math::hypot)
+    }
+
+    /// Elementwise ``log(exp(self) + exp(other))`` without overflow (broadcast shape).
+    fn logaddexp(&self, py: Python<'_>, other: &Obj<'_>) -> PyResult<PyTensor> {
+        math::binary(self, py, other, |a: &Var, b: &Var, _| ops::logaddexp(a, b))
+    }
+
+    /// ``self + weight * (end - self)`` (broadcast shape); ``weight`` a tensor or a number.
+    fn lerp(
+        &self,
+        py: Python<'_>,
+        end: &Bound<'_, PyTensor>,
+        weight: &Obj<'_>,
+    ) -> PyResult<PyTensor> {
+        math::lerp(self, py, end, weight)
+    }
+
+    /// ``lerp(end, weight)`` in place.
+    fn lerp_<'py>(
+        slf: &Bound<'py, Self>,
+        end: &Bound<'py, PyTensor>,
+        weight: &Obj<'py>,
+    ) -> PyResult<Bound<'py, Self>> {
+        math::lerp_(slf, end, weight)
+    }
+
+    fn __mod__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        math::operator(self, py, o, false, math::remainder)
+    }
+    fn __rmod__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        math::operator(self, py, o, true, math::rremainder)
+    }
+    fn __floordiv__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        math::operator(self, py, o, false, math::floor_divide)
+    }
+    fn __rfloordiv__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        math::operator(self, py, o, true, math::floor_divide)
+    }
+    fn __imod__(slf: &Bound<'_, Self>, other: &Obj<'_>) -> PyResult<()> {
+        math::binary_(slf, other, math::remainder).map(drop)
+    }
+    fn __ifloordiv__(slf: &Bound<'_, Self>, other: &Obj<'_>) -> PyResult<()> {
+        math::binary_(slf, other, math::floor_divide).map(drop)
     }
 }

@@ -7,6 +7,8 @@
 //!   copies into `_core.pyi`), its signature and a body of a line or two.
 //! - `args.rs`: reading arguments (operands, dims, tensor lists) and cached Python objects.
 //! - `arith.rs`: operators and elementwise math, comparisons, logical and in-place ops.
+//! - `math.rs`: the further elementwise math (`%`, `//`, `atan2`, `lerp`, ...) and in-place
+//!   forms of unary ops.
 //! - `reduce.rs`: sums, means, max/min, softmax.
 //! - `shape.rs`: views, indexing, iteration.
 //! - `interop.rs`: dtype and device moves, Python scalars, lists and NumPy arrays.
@@ -26,6 +28,7 @@ mod args;
 mod arith;
 mod autograd;
 mod interop;
+mod math;
 mod methods;
 mod reduce;
 mod shape;

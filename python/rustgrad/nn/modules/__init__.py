@@ -1,6 +1,22 @@
 """The layers of ``rustgrad.nn``, one file per family (as ``torch.nn.modules``)."""
 
-from rustgrad.nn.modules.activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from rustgrad.nn.modules.activation import (
+    ELU,
+    GELU,
+    SELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from rustgrad.nn.modules.container import (
     ModuleDict,
     ModuleList,
@@ -26,20 +42,27 @@ from rustgrad.nn.modules.loss import (
 from rustgrad.nn.modules.module import Module
 
 __all__ = [
+    "ELU",
+    "GELU",
+    "SELU",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CosineEmbeddingLoss",
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "Hardtanh",
     "HuberLoss",
     "Identity",
     "KLDivLoss",
     "L1Loss",
+    "LeakyReLU",
     "Linear",
+    "LogSigmoid",
     "LogSoftmax",
     "MSELoss",
     "MarginRankingLoss",
+    "Mish",
     "Module",
     "ModuleDict",
     "ModuleList",
@@ -47,10 +70,13 @@ __all__ = [
     "ParameterDict",
     "ParameterList",
     "ReLU",
+    "ReLU6",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
+    "Softplus",
     "Tanh",
     "Unflatten",
 ]

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <type_traits>
 
@@ -84,6 +85,7 @@ using std::atan2;
 using std::atanh;
 using std::cbrt;
 using std::ceil;
+using std::copysign;
 using std::cos;
 using std::cosh;
 using std::erf;
@@ -94,6 +96,8 @@ using std::expm1;
 using std::fabs;
 using std::floor;
 using std::fmod;
+using std::hypot;
+using std::isinf;
 using std::lgamma;
 using std::log;
 using std::log10;
@@ -101,6 +105,7 @@ using std::log1p;
 using std::log2;
 using std::min;
 using std::pow;
+using std::rint;
 using std::round;
 using std::sin;
 using std::sinh;
@@ -108,6 +113,41 @@ using std::sqrt;
 using std::tan;
 using std::tanh;
 using std::trunc;
+
+// CUDA's erfinv (not in C++): PyTorch's calc_erfinv in double, as the CPU kernel computes it.
+inline double erfinv_double(double y) {
+    using T = double;
+    const T a[4] = {(T)0.886226899, (T)-1.645349621, (T)0.914624893, (T)-0.140543331};
+    const T b[4] = {(T)-2.118377725, (T)1.442710462, (T)-0.329097515, (T)0.012229801};
+    const T c[4] = {(T)-1.970840454, (T)-1.624906493, (T)3.429567803, (T)1.641345311};
+    const T d[2] = {(T)3.543889200, (T)1.637067800};
+    T y_abs = std::fabs(y);
+    if (y_abs > (T)1) return std::numeric_limits<T>::quiet_NaN();
+    if (y_abs == (T)1) return std::copysign(std::numeric_limits<T>::infinity(), y);
+    T x;
+    if (y_abs <= (T)0.7) {
+        T z = y * y;
+        T num = ((a[3] * z + a[2]) * z + a[1]) * z + a[0];
+        T dem = (((b[3] * z + b[2]) * z + b[1]) * z + b[0]) * z + (T)1;
+        x = y * num / dem;
+    } else {
+        T z = std::sqrt(-std::log(((T)1 - y_abs) / (T)2));
+        T num = ((c[3] * z + c[2]) * z + c[1]) * z + c[0];
+        T dem = (d[1] * z + d[0]) * z + (T)1;
+        x = std::copysign(num, y) / dem;
+    }
+    const T two_over_sqrt_pi = (T)(2.0 / std::sqrt(M_PI));
+    if (y_abs <= (T)0.7) {
+        for (int i = 0; i < 2; ++i) x = x - (std::erf(x) - y) / (two_over_sqrt_pi * std::exp(-x * x));
+        return x;
+    }
+    // The tails solve erfc(|x|) = 1 - |y|, as the CPU kernel does.
+    T t = (T)1 - y_abs, ax = std::fabs(x);
+    for (int i = 0; i < 2; ++i) ax = ax + (std::erfc(ax) - t) / (two_over_sqrt_pi * std::exp(-ax * ax));
+    return std::copysign(ax, y);
+}
+inline double erfinv(double y) { return erfinv_double(y); }
+inline float erfinv(float y) { return (float)erfinv_double(y); }
 
 inline double cospi(double x) { return std::cos(M_PI * x); }
 inline float __int_as_float(int bits) {

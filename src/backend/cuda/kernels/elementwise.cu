@@ -58,6 +58,80 @@ template <typename T> __device__ __forceinline__ T rg_clamp(T v, T lo, T hi) {
     return v;
 }
 template <typename T> __device__ __forceinline__ bool rg_isnan(T v) { return is_nan(v); }
+// Whole numbers (integers pass through); `round` ties to even as PyTorch's nearbyint.
+template <typename T> __device__ __forceinline__ T rg_floor(T v) { return floor(v); }
+__device__ __forceinline__ i64 rg_floor(i64 v) { return v; }
+template <typename T> __device__ __forceinline__ T rg_ceil(T v) { return ceil(v); }
+__device__ __forceinline__ i64 rg_ceil(i64 v) { return v; }
+template <typename T> __device__ __forceinline__ T rg_round(T v) { return rint(v); }
+__device__ __forceinline__ i64 rg_round(i64 v) { return v; }
+template <typename T> __device__ __forceinline__ T rg_trunc(T v) { return trunc(v); }
+__device__ __forceinline__ i64 rg_trunc(i64 v) { return v; }
+// PyTorch's round(decimals=d): a negative count divides by the positive power.
+template <typename T> __device__ __forceinline__ T rg_round_decimals(T v, T d) {
+    if (d >= (T)0) {
+        T p = pow((T)10, d);
+        return rint(v * p) / p;
+    }
+    T p = pow((T)10, -d);
+    return rint(v / p) * p;
+}
+__device__ __forceinline__ i64 rg_round_decimals(i64 v, i64) { return v; }
+// fmod, Python's remainder and floor division, as the CPU kernels (integer divisors of 0 are
+// refused before launch; they give 0 here rather than trap).
+template <typename T> __device__ __forceinline__ T rg_fmod(T x, T y) { return fmod(x, y); }
+__device__ __forceinline__ i64 rg_fmod(i64 x, i64 y) {
+    if (y == 0) return 0;
+    if (y == -1) return 0; // (INT64_MIN % -1 overflows)
+    return x % y;
+}
+template <typename T> __device__ __forceinline__ T rg_remainder(T x, T y) {
+    T m = rg_fmod(x, y);
+    return (m != (T)0 && ((y < (T)0) != (m < (T)0))) ? m + y : m;
+}
+template <typename T> __device__ __forceinline__ T rg_floor_divide(T x, T y) {
+    // PyTorch's div_floor_floating.
+    if (y == (T)0) return x / y;
+    T m = fmod(x, y);
+    T div = (x - m) / y;
+    if (m != (T)0 && ((y < (T)0) != (m < (T)0))) div -= (T)1;
+    if (div != (T)0) {
+        T f = floor(div);
+        return div - f > (T)0.5 ? f + (T)1 : f;
+    }
+    return copysign((T)0, x / y);
+}
+__device__ __forceinline__ i64 rg_floor_divide(i64 x, i64 y) {
+    if (y == 0) return 0;
+    if (y == -1) return rg_neg(x);
+    i64 q = x / y;
+    return (x % y != 0 && ((x < 0) != (y < 0))) ? q - 1 : q;
+}
+// Float-only binary functions (integers are promoted before launch; the i64 forms only
+// give the switch one signature).
+template <typename T> __device__ __forceinline__ T rg_atan2(T x, T y) { return atan2(x, y); }
+__device__ __forceinline__ i64 rg_atan2(i64 x, i64 y) { return (i64)atan2((double)x, (double)y); }
+template <typename T> __device__ __forceinline__ T rg_hypot(T x, T y) { return hypot(x, y); }
+__device__ __forceinline__ i64 rg_hypot(i64 x, i64 y) { return (i64)hypot((double)x, (double)y); }
+template <typename T> __device__ __forceinline__ T rg_logaddexp(T x, T y) {
+    if (isinf(x) && x == y) return x;
+    T m = x > y ? x : y;
+    return m + log1p(exp(-fabs(x - y)));
+}
+__device__ __forceinline__ i64 rg_logaddexp(i64 x, i64 y) {
+    return (i64)rg_logaddexp((double)x, (double)y);
+}
+// Activation backwards from the input `x` (PyTorch's formulas).
+template <typename T> __device__ __forceinline__ T rg_gelu_tanh_backward(T g, T x) {
+    const T beta = (T)0.79788456080286535588, kappa = (T)0.044715;
+    T t = tanh(beta * (x + kappa * x * x * x));
+    return g * ((T)0.5 * ((T)1 + t) +
+                (T)0.5 * x * ((T)1 - t * t) * beta * ((T)1 + (T)3 * kappa * x * x));
+}
+template <typename T> __device__ __forceinline__ T rg_silu_backward(T g, T x) {
+    T s = (T)1 / ((T)1 + exp(-x));
+    return g * s * ((T)1 + x * ((T)1 - s));
+}
 
 // unary_any_op, unary_float_op, binary_op, compare_op and activation_backward_op: one switch
 // over op codes each, generated from src/backend/op_table.rs.

@@ -1,0 +1,253 @@
+"""Functional forms of the elementwise math methods (``rustgrad.tan(x)`` is ``x.tan()``), each
+with PyTorch's ``out=`` keyword, and ``_out``, the one helper behind every ``out=`` of the
+``rustgrad`` namespace."""
+
+from __future__ import annotations
+
+import builtins as _builtins
+import typing as _typing
+import warnings as _warnings
+
+from rustgrad import _core
+from rustgrad._core import Tensor
+
+if _typing.TYPE_CHECKING:
+    from rustgrad._core import _Operand
+
+__all__: list[str] = []  # (the names are re-exported by ``rustgrad`` explicitly)
+
+_KIND = {_core.bool_: 0, _core.int64: 1, _core.float32: 2, _core.float64: 2}
+_SCALAR_NAME = {
+    _core.bool_: "Bool",
+    _core.int64: "Long",
+    _core.float32: "Float",
+    _core.float64: "Double",
+}
+
+
+def _out(name: str, result: Tensor, out: Tensor | None) -> Tensor:
+    """``result``, or, when ``out`` is given, ``result`` written into ``out`` (which is
+    returned), as PyTorch's ``out=``: no autograd through it, the result's dtype must cast to
+    ``out``'s (no float into an integer tensor, no integer into bool), and an ``out`` of
+    another shape is resized (with PyTorch's deprecation warning unless it was empty)."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _core.is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    if _KIND[result.dtype] > _KIND[out.dtype]:
+        raise RuntimeError(
+            f"result type {_SCALAR_NAME[result.dtype]} can't be cast to the desired output "
+            f"type {_SCALAR_NAME[out.dtype]}"
+        )
+    if tuple(out.shape) != tuple(result.shape):
+        if out.numel() != 0:
+            _warnings.warn(
+                "An output with one or more elements was resized since it had shape "
+                f"{list(out.shape)}, which does not match the required output shape "
+                f"{list(result.shape)}. This behavior is deprecated, and in a future PyTorch "
+                "release outputs will not be resized unless they have zero elements. You can "
+                "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+                "with t.resize_(0).",
+                UserWarning,
+                stacklevel=3,
+            )
+        out.data = _core.zeros(tuple(result.shape), dtype=out.dtype, device=out.device)
+    out.copy_(result)
+    return out
+
+
+# ----- one tensor (same shape as ``input``) ------------------------------------------------
+
+
+def tan(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise tangent, in radians, as ``input.tan()``."""
+    return _out("tan", input.tan(), out)
+
+
+def asin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise arcsine (NaN outside ``[-1, 1]``), as ``input.asin()``."""
+    return _out("asin", input.asin(), out)
+
+
+def acos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise arccosine (NaN outside ``[-1, 1]``), as ``input.acos()``."""
+    return _out("acos", input.acos(), out)
+
+
+def atan(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise arctangent, as ``input.atan()``."""
+    return _out("atan", input.atan(), out)
+
+
+def sinh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise hyperbolic sine, as ``input.sinh()``."""
+    return _out("sinh", input.sinh(), out)
+
+
+def cosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise hyperbolic cosine, as ``input.cosh()``."""
+    return _out("cosh", input.cosh(), out)
+
+
+def asinh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise inverse hyperbolic sine, as ``input.asinh()``."""
+    return _out("asinh", input.asinh(), out)
+
+
+def acosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise inverse hyperbolic cosine (NaN below 1), as ``input.acosh()``."""
+    return _out("acosh", input.acosh(), out)
+
+
+def atanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise inverse hyperbolic tangent, as ``input.atanh()``."""
+    return _out("atanh", input.atanh(), out)
+
+
+def erf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise error function, as ``input.erf()``."""
+    return _out("erf", input.erf(), out)
+
+
+def erfc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``1 - erf(input)``, as ``input.erfc()``."""
+    return _out("erfc", input.erfc(), out)
+
+
+def erfinv(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise inverse error function, as ``input.erfinv()``."""
+    return _out("erfinv", input.erfinv(), out)
+
+
+def log2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise base-2 logarithm, as ``input.log2()``."""
+    return _out("log2", input.log2(), out)
+
+
+def log10(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise base-10 logarithm, as ``input.log10()``."""
+    return _out("log10", input.log10(), out)
+
+
+def log1p(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``log(1 + input)``, accurate near 0, as ``input.log1p()``."""
+    return _out("log1p", input.log1p(), out)
+
+
+def expm1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``exp(input) - 1``, accurate near 0, as ``input.expm1()``."""
+    return _out("expm1", input.expm1(), out)
+
+
+def exp2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``2 ** input``, as ``input.exp2()``."""
+    return _out("exp2", input.exp2(), out)
+
+
+def rsqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``1 / sqrt(input)``, as ``input.rsqrt()``."""
+    return _out("rsqrt", input.rsqrt(), out)
+
+
+def reciprocal(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``1 / input`` (integers give floats), as ``input.reciprocal()``."""
+    return _out("reciprocal", input.reciprocal(), out)
+
+
+def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``input * input``, as ``input.square()``."""
+    return _out("square", input.square(), out)
+
+
+def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise -1, 0 or 1 (same dtype), as ``input.sign()``."""
+    return _out("sign", input.sign(), out)
+
+
+def floor(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise rounding down (same dtype), as ``input.floor()``."""
+    return _out("floor", input.floor(), out)
+
+
+def ceil(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise rounding up (same dtype), as ``input.ceil()``."""
+    return _out("ceil", input.ceil(), out)
+
+
+def trunc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise rounding toward zero (same dtype), as ``input.trunc()``."""
+    return _out("trunc", input.trunc(), out)
+
+
+def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``input - trunc(input)``, as ``input.frac()``."""
+    return _out("frac", input.frac(), out)
+
+
+def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:
+    """Elementwise rounding to the nearest, ties to even (to ``decimals`` places when given),
+    as ``input.round(decimals=decimals)``."""
+    return _out("round", input.round(decimals), out)
+
+
+# ----- two tensors (broadcast shape) -------------------------------------------------------
+
+
+def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise arctangent of ``input / other`` in the correct quadrant, as
+    ``input.atan2(other)``."""
+    return _out("atan2", input.atan2(other), out)
+
+
+def fmod(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise remainder with ``input``'s sign (C's ``fmod``), as ``input.fmod(other)``."""
+    return _out("fmod", input.fmod(other), out)
+
+
+def remainder(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise remainder with ``other``'s sign (Python's ``%``), as
+    ``input.remainder(other)``."""
+    return _out("remainder", input.remainder(other), out)
+
+
+def floor_divide(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``floor(input / other)`` (Python's ``//``), as
+    ``input.floor_divide(other)``."""
+    return _out("floor_divide", input.floor_divide(other), out)
+
+
+def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``sqrt(input ** 2 + other ** 2)``, as ``input.hypot(other)``."""
+    return _out("hypot", input.hypot(other), out)
+
+
+def logaddexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``log(exp(input) + exp(other))`` without overflow, as
+    ``input.logaddexp(other)``."""
+    return _out("logaddexp", input.logaddexp(other), out)
+
+
+def lerp(
+    input: Tensor,
+    end: Tensor,
+    weight: Tensor | _builtins.float,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
+    """``input + weight * (end - input)`` (broadcast shape), as ``input.lerp(end, weight)``."""
+    return _out("lerp", input.lerp(end, weight), out)
+
+
+def selu(input: Tensor) -> Tensor:
+    """SELU, ``scale * elu(input, alpha)`` with PyTorch's fixed constants, as
+    ``torch.selu``."""
+    return _core.elu(input, _SELU_ALPHA, _SELU_SCALE)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
