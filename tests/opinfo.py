@@ -1229,8 +1229,13 @@ def bce_logits_samples(g):
     v, p = g.t, functools.partial(_probabilities, g)
     for reduction in ("mean", "sum", "none"):
         yield S(v((2, 3)), p((2, 3)), reduction=reduction)
-    yield S(v((3, 2)), p((3, 2)), weight=p((3, 2), grad=False), pos_weight=v((2,), "p"))
-    yield S(v((3, 2)), p((3, 2)), pos_weight=v((3, 2), "p"), reduction="sum")
+    yield S(
+        v((3, 2)),
+        p((3, 2)),
+        weight=p((3, 2), grad=False),
+        pos_weight=g.t((2,), "p", requires_grad=False),
+    )
+    yield S(v((3, 2)), p((3, 2)), pos_weight=g.t((3, 2), "p", requires_grad=False), reduction="sum")
     yield S(v(()), p(()))
     yield S(v((), "n", "offset"), p(()), reduction="sum")
     yield S(v((0, 3)), p((0, 3)), reduction="sum")
@@ -1318,7 +1323,10 @@ def normalize_samples(g):
     yield S(v((0, 3)))
     yield S(v((3, 4), "z", "transposed"), dim=0)
     yield S(v((3, 4), "z", "offset"))
-    yield S(Arg(np.zeros((2, 3), dtype=g.dtype)))  # a zero row: divided by eps
+    # Zero rows are divided by eps; finite differences across the kink at 0 are meaningless
+    # there (PyTorch's gradcheck fails the same way), values and gradients match PyTorch.
+    kink = "the norm's kink at 0: finite differences cross it"
+    yield S(Arg(np.zeros((2, 3), dtype=g.dtype)), skips={"gradcheck": kink, "gradgradcheck": kink})
 
 
 def cross_entropy_samples(g):

@@ -357,6 +357,7 @@ PASSING: frozenset[str] = frozenset(
         "polynomial_optim",
         "polynomial_tensor",
         "regression",
+        "tensorqs_tutorial",
         "two_layer_net_autograd",
         "two_layer_net_custom_function",
     }

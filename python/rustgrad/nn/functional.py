@@ -442,6 +442,19 @@ def _warn_size_mismatch(input, target):
         )
 
 
+def _not_differentiable(function, **tensors):
+    """PyTorch's error for a weight-like argument that requires grad (its loss functions have
+    no gradient for them)."""
+    if not _core.is_grad_enabled():
+        return
+    for name, t in tensors.items():
+        if t is not None and t.requires_grad:
+            raise RuntimeError(
+                f"The function '{function}' is not differentiable with respect to argument "
+                f"'{name}'. This input cannot have requires_grad True."
+            )
+
+
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error ``|input - target|`` (times ``weight``), reduced by ``reduction``."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -488,6 +501,7 @@ def binary_cross_entropy(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
+    _not_differentiable("binary_cross_entropy", weight=weight)
     if input.numel() and ((input < 0) | (input > 1)).sum().item() > 0:
         raise RuntimeError("all elements of input should be between 0 and 1")
     log_p = input.log().clamp(min=-100)
@@ -513,6 +527,7 @@ def binary_cross_entropy_with_logits(
         raise ValueError(
             f"Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
+    _not_differentiable("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     # softplus(-x) = log(1 + exp(-x)) = relu(-x) + log1p(exp(-|x|)), exact for any x.
     softplus_neg = (-input).relu() + (-input.abs()).exp().log1p()
     if pos_weight is None:
@@ -555,10 +570,13 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     ``target == -1``; cosine along the last dim of ``(N, D)`` or ``(D,)`` inputs."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    if input1.dim() not in (1, 2) or input1.dim() != input2.dim():
+    if target.dim() not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    want = 2 if target.dim() == 1 else 1
+    if input1.dim() != want or input2.dim() != want:
         raise RuntimeError(
-            f"1D target tensor expects 2D input tensors, but found inputs with sizes "
-            f"{list(input1.shape)} and {list(input2.shape)}."
+            f"{target.dim()}D target tensor expects {want}D input tensors, but found inputs "
+            f"with sizes {list(input1.shape)} and {list(input2.shape)}."
         )
     eps = 1e-12  # PyTorch's EPSILON in the norms
     dot = (input1 * input2).sum(-1)
@@ -683,7 +701,14 @@ def pad(input, pad, mode="constant", value=None):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """``input / max(||input||_p, eps)`` along ``dim``."""
-    norm = input.norm(p, dim, keepdim=True).clamp(min=eps)
+    # The p-norm with PyTorch's gradient at a zero vector (0, not NaN): the root is taken
+    # of a sum that is replaced by 1 where it is 0, and the result selected back to 0 there.
+    powered = input * input if p == 2 else input.abs() ** p
+    total = powered.sum(dim, keepdim=True)
+    nonzero = total > 0
+    safe = _core.where(nonzero, total, 1.0)
+    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
+    norm = _core.where(nonzero, root, 0.0).clamp(min=eps)
     result = input / norm.expand_as(input)
     if out is not None:
         out.copy_(result)
