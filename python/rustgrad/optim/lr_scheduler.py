@@ -231,8 +231,13 @@ def _lambdas(optimizer, lr_lambda):
 
 
 class _LambdaState:
-    """State dicts of schedulers holding functions: plain functions (lambdas) are not saved,
-    callable objects are saved by their ``__dict__``."""
+    """Schedulers holding functions (one, or one per group). In their state dicts plain
+    functions (lambdas) are not saved, callable objects are saved by their ``__dict__``."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.optimizer = optimizer
+        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
 
     def state_dict(self):
         """Every attribute but the optimizer, the inner schedulers' state dicts included."""
@@ -256,11 +261,6 @@ class _LambdaState:
 class LambdaLR(_LambdaState, LRScheduler):
     """``lr = initial_lr * lr_lambda(epoch)`` (one function, or one per group)."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
-
     def get_lr(self):
         """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
@@ -269,11 +269,6 @@ class LambdaLR(_LambdaState, LRScheduler):
 
 class MultiplicativeLR(_LambdaState, LRScheduler):
     """Each epoch, ``lr *= lr_lambda(epoch)``."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        self.optimizer = optimizer
-        self.lr_lambdas = _lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
@@ -682,7 +677,25 @@ def _check_composable(owner, optimizer, schedulers):
             )
 
 
-class SequentialLR(LRScheduler):
+class _OfSchedulers(LRScheduler):
+    """A scheduler driving others (``self._schedulers``): their state dicts nest in its own."""
+
+    def state_dict(self):
+        """Every attribute but the optimizer, the inner schedulers' state dicts included."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        """Restore what :meth:`state_dict` returned."""
+        state_dict = dict(state_dict)
+        inner = state_dict.pop("_schedulers")
+        self.__dict__.update(state_dict)
+        for scheduler, state in zip(self._schedulers, inner):
+            scheduler.load_state_dict(state)
+
+
+class SequentialLR(_OfSchedulers):
     """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` (restarted at its
     epoch 0), and so on."""
 
@@ -718,7 +731,7 @@ class SequentialLR(LRScheduler):
             scheduler.last_epoch -= 1
 
     def step(self):
-        """Step every scheduler (chained) or the current one (sequential)."""
+        """Step the scheduler of the current phase (the next one restarts at a milestone)."""
         self.last_epoch += 1
         index = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[index]
@@ -728,22 +741,8 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self):
-        """Every attribute but the optimizer, the inner schedulers' state dicts included."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
 
-    def load_state_dict(self, state_dict):
-        """Restore what :meth:`state_dict` returned."""
-        state_dict = dict(state_dict)
-        inner = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for scheduler, state in zip(self._schedulers, inner):
-            scheduler.load_state_dict(state)
-
-
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_OfSchedulers):
     """Step every scheduler of the list on each ``step()`` (their factors multiply)."""
 
     def __init__(self, schedulers, optimizer=None):
@@ -759,20 +758,10 @@ class ChainedScheduler(LRScheduler):
         self._last_lr = _lrs(schedulers[-1].optimizer)
 
     def step(self):
-        """Step every scheduler (chained) or the current one (sequential)."""
+        """Step every scheduler of the chain."""
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = _lrs(self._schedulers[-1].optimizer)
-
-    def state_dict(self):
-        """Every attribute but the optimizer, the inner schedulers' state dicts included."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict):
-        """Restore what :meth:`state_dict` returned."""
-        SequentialLR.load_state_dict(self, state_dict)
 
 
 class ReduceLROnPlateau(LRScheduler):
