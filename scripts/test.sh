@@ -51,8 +51,9 @@ echo "== CUDA code paths on the CPU emulator (no GPU here): the cuda-marked test
 maturin develop --release --features cuda-emulator
 python -m pytest tests -m cuda -q
 # Again with 64 real threads per block, so warp shuffles, shared-memory reductions, barriers
-# and atomics run too (slower: the device tests of test_cuda.py only).
-RUSTGRAD_EMULATOR_THREADS=64 python -m pytest tests/test_cuda.py -m cuda -q
+# and atomics run too (slower: the device tests of test_cuda.py only, the per-op comparisons
+# in float64 alone: the thread-level code of each kernel template is the same for every dtype).
+RUSTGRAD_EMULATOR_THREADS=64 python -m pytest tests/test_cuda.py -m cuda -q -k "not matches_cpu or float64"
 
 echo "== the release wheel (manylinux_2_28, abi3), built once: installed here for the tests"
 # The tests below run against the wheel a user installs (not an editable build); `maturin
