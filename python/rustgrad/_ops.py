@@ -84,9 +84,18 @@ def _long(values, device) -> Tensor:
     return t if str(device) == "cpu" else t.to(device)
 
 
+# PyTorch's C++ scalar-type names, which its dtype errors show.
+_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char"}
+_SCALAR_NAMES.update(uint8="Byte", bool="Bool")
+
+
 def _sum_dtype(x: Tensor, dtype):
-    """The dtype of a sum-like result: ``dtype``, else int64 for integers and bools."""
+    """The dtype of a sum-like result: ``dtype``, else int64 for integers and bools. An
+    integer ``dtype`` for an input that requires grad is PyTorch's error."""
     if dtype is not None:
+        if not dtype.is_floating_point and x.requires_grad and _core.is_grad_enabled():
+            name = _SCALAR_NAMES.get(str(dtype).rpartition(".")[2], str(dtype))
+            raise RuntimeError(f"Autograd not support dtype: {name}")
         return dtype
     return x.dtype if x.is_floating_point() else _int64  # (every integer type and bool)
 
@@ -357,11 +366,13 @@ def _extreme(x, dim, keepdim, axis, keepdims, largest):
     if not (x.requires_grad and _core.is_grad_enabled()):
         return _keep(values, dims, keepdim)
     # The value is exact; the gradient goes to the elements equal to it, shared evenly (a
-    # zero-valued term: x - x.detach() where x is finite).
+    # zero-valued term: x - x.detach() where x is finite). As PyTorch's formula, the gradient
+    # is multiplied by the mask, not selected: a NaN gradient reaches every element.
     hits = x.detach() == values
     finite = (x.detach() - x.detach()) == 0
     count = hits.sum(tuple(dims) or None, keepdim=True).to(x.dtype) if dims else 1
-    delta = _core.where(hits & finite, x - x.detach(), _zeros((), x))
+    xf = _core.where(finite, x, _zeros((), x))
+    delta = (xf - xf.detach()) * hits.to(x.dtype)
     out = values + (delta / count).sum(tuple(dims), keepdim=True) if dims else values + delta
     return _keep(out, dims, keepdim)
 
@@ -725,7 +736,11 @@ def einsum(equation: str, *operands) -> Tensor:
         return x.sum() if x.ndim else x * 1
     x = x.permute(*[t.index(c) for c in out])
     shape = [sizes[c] for c in out]
-    return x.expand(*shape) * 1 if list(x.shape) != shape else x * 1
+    if list(x.shape) != shape:
+        return x.expand(*shape) * 1
+    # A fresh result, or, for one operand with nothing summed, a view of it (a permutation,
+    # maybe of a diagonal), as PyTorch's.
+    return x
 
 
 def _prod(xs):

@@ -3,7 +3,7 @@
 //! atan2, hypot, logaddexp, lerp). Backward formulas are PyTorch's (`derivatives.yaml`),
 //! written with differentiable ops so that they work at second order.
 
-use super::{constant, masked, need, record, reduce::sum_to, zeros_like, Grads};
+use super::{constant, need, record, reduce::sum_to, zeros_like, Grads};
 use crate::autograd::{SavedVar, Var};
 use crate::backend::UnaryArgs;
 use crate::bail;
@@ -214,11 +214,7 @@ pub fn square(x: &Var) -> Result<Var> {
 
 /// The `NotImplementedError` PyTorch raises for an op on a dtype its kernel lacks.
 fn refuse(kernel: &str, x: &Var) -> Result<()> {
-    bail!(
-        NotImplemented,
-        "\"{kernel}\" not implemented for '{}'",
-        x.dtype().scalar_name()
-    )
+    super::refuse_dtype(kernel, x.dtype())
 }
 
 pub fn frac(x: &Var) -> Result<Var> {
@@ -392,7 +388,11 @@ fn modulo(a: &Var, b: &Var, op: BinaryOp, scalar_b: bool) -> Result<Var> {
         out,
         &[a, b],
         name1,
-        saved_both(a, b),
+        // Only `b`'s gradient reads them (as PyTorch saves them).
+        |_: &Tensor| {
+            let need_b = b.requires_grad();
+            vec![SavedVar::input_if(need_b, a), SavedVar::input_if(need_b, b)]
+        },
         move |g, s, n| -> Result<Grads> {
             let (a, b) = (&s[0], &s[1]);
             Ok(vec![
@@ -742,14 +742,30 @@ pub fn hardtanh(x: &Var, min_val: f64, max_val: f64) -> Result<Var> {
         &[x],
         "HardtanhBackward0",
         |_: &Tensor| vec![SavedVar::input(x)],
-        move |g, s, _| {
-            let t = s[0].tensor();
-            let above = t.compare(CompareOp::Gt, &Tensor::scalar(min_val, t.dtype()))?;
-            let below = t.compare(CompareOp::Lt, &Tensor::scalar(max_val, t.dtype()))?;
-            Ok(vec![Some(masked(
-                g,
-                above.binary(BinaryOp::Minimum, &below)?,
-            )?)])
+        move |g, s, _| Ok(vec![Some(hardtanh_backward(g, &s[0], min_val, max_val)?)]),
+    ))
+}
+
+/// `g` where `min_val < x < max_val`, else 0 (PyTorch's `hardtanh_backward`). Recorded with
+/// `x` as an input, as PyTorch does, so that under `create_graph` the gradient is part of the
+/// graph whenever `x` is; `x` only selects, so its own gradient is zero.
+pub fn hardtanh_backward(g: &Var, x: &Var, min_val: f64, max_val: f64) -> Result<Var> {
+    let t = x.tensor();
+    let above = t.compare(CompareOp::Gt, &Tensor::scalar(min_val, t.dtype()))?;
+    let below = t.compare(CompareOp::Lt, &Tensor::scalar(max_val, t.dtype()))?;
+    let inside = above.binary(BinaryOp::Minimum, &below)?;
+    let gt = g.tensor();
+    let out = Tensor::where_(&inside, &gt, &Tensor::scalar(0.0, gt.dtype()))?;
+    Ok(record(
+        out,
+        &[g, x],
+        "HardtanhBackwardBackward0",
+        |_: &Tensor| vec![SavedVar::input(x)],
+        move |gg, s, n| {
+            Ok(vec![
+                super::need(n[0], || hardtanh_backward(gg, &s[0], min_val, max_val))?,
+                super::need(n[1], || super::zeros_like(gg))?,
+            ])
         },
     ))
 }

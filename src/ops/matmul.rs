@@ -19,7 +19,10 @@ fn saved_both<'a>(a: &'a Var, b: &'a Var) -> impl FnOnce(&Tensor) -> Vec<SavedVa
     }
 }
 
-fn check_dtypes(a: &Var, b: &Var) -> Result<()> {
+/// Operands of one dtype, which has a kernel: PyTorch has no bool products (`kernel` is its
+/// kernel's name, which its error message shows) but only reaches the kernel when there are
+/// products to compute (`products`: the result's elements times the inner size).
+fn check_dtypes(a: &Var, b: &Var, kernel: &str, products: usize) -> Result<()> {
     let (da, db) = (a.dtype(), b.dtype());
     if da != db {
         bail!(
@@ -28,6 +31,9 @@ fn check_dtypes(a: &Var, b: &Var) -> Result<()> {
             da.name(),
             db.name()
         );
+    }
+    if da == crate::tensor::DType::Bool && products > 0 {
+        super::refuse_dtype(kernel, da)?;
     }
     Ok(())
 }
@@ -48,7 +54,8 @@ pub fn mm(a: &Var, b: &Var) -> Result<Var> {
             tb.shape()[1]
         );
     }
-    check_dtypes(a, b)?;
+    let products = ta.shape()[0] * ta.shape()[1] * tb.shape()[1];
+    check_dtypes(a, b, "addmm_impl_cpu_", products)?;
     let out = Tensor::batched_matmul(&ta, &tb);
     Ok(record(
         out?,
@@ -86,7 +93,7 @@ pub fn dot(a: &Var, b: &Var) -> Result<Var> {
             tb.numel()
         );
     }
-    check_dtypes(a, b)?;
+    check_dtypes(a, b, "dot", 1)?;
     let k = ta.numel();
     let row = ta.with_layout(Layout {
         shape: Shape::from_slice(&[1, k]),
@@ -127,7 +134,7 @@ pub fn mv(a: &Var, v: &Var) -> Result<Var> {
             tv.shape()[0]
         );
     }
-    check_dtypes(a, v)?;
+    check_dtypes(a, v, "addmv_impl_cpu", ta.numel())?;
     let col = tv.with_layout(tv.layout().unsqueeze(1));
     let out = Tensor::batched_matmul(&ta, &col);
     let out = out?.with_layout(Layout::contiguous(&[ta.shape()[0]]));
@@ -204,8 +211,8 @@ pub fn matmul(a: &Var, b: &Var) -> Result<Var> {
                     shape_str(&[xb[..xb.len() - 2].iter().product::<usize>(), k2])
                 );
             }
-            check_dtypes(a, b)?;
             let batch = broadcast_shapes(&xa[..xa.len() - 2], &xb[..xb.len() - 2])?;
+            check_dtypes(a, b, "bmm", batch.iter().product::<usize>() * m * k * n)?;
             let target = |r: usize, c: usize| -> Vec<i64> {
                 batch
                     .iter()

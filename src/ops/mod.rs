@@ -31,6 +31,30 @@ use crate::autograd::{
 use crate::error::Result;
 use crate::tensor::{DType, Layout, Scalar, Tensor};
 
+/// PyTorch's `NotImplementedError` for an op whose kernel lacks `dtype`, with PyTorch's CPU
+/// kernel name in the message (`"abs_cpu" not implemented for 'Bool'`).
+pub(crate) fn refuse_dtype(kernel: &str, dtype: DType) -> Result<()> {
+    crate::bail!(
+        NotImplemented,
+        "\"{kernel}\" not implemented for '{}'",
+        dtype.scalar_name()
+    )
+}
+
+/// PyTorch's refusal of an op that would make a result requiring grad with an integer or
+/// bool dtype (`x.sum(dtype=torch.int64)` of an `x` that requires grad); a plain cast such as
+/// `x.long()` is allowed and its result simply does not require grad.
+pub fn check_autograd_dtype(x: &Var, dtype: DType) -> Result<()> {
+    if !dtype.is_float() && x.requires_grad() && is_grad_enabled() {
+        crate::bail!(
+            Runtime,
+            "Autograd not support dtype: {}",
+            dtype.scalar_name()
+        );
+    }
+    Ok(())
+}
+
 /// Gradients for each input, as a backward formula returns them.
 pub type Grads = Vec<Option<Var>>;
 

@@ -244,6 +244,10 @@ pub fn extreme_dim(x: &Var, dim: i64, keepdim: bool, max: bool) -> Result<(Var, 
 /// `argmax`/`argmin`, over all elements (flattened) or along `dim`.
 pub fn arg_extreme(x: &Var, dim: Option<i64>, keepdim: bool, max: bool) -> Result<Var> {
     let t = x.tensor();
+    if t.dtype() == DType::Bool {
+        let name = if max { "argmax" } else { "argmin" };
+        bail!(Runtime, "{name}(): does not support bool input");
+    }
     match dim {
         None => {
             let flat = t
@@ -276,9 +280,27 @@ pub fn arg_extreme(x: &Var, dim: Option<i64>, keepdim: bool, max: bool) -> Resul
     }
 }
 
+/// PyTorch has (log_)softmax kernels for floating types only; its message names the kernel
+/// it would have used (the last-dim one for the last dim or a 0-d tensor). An empty input
+/// never reaches a kernel: it comes back as an empty tensor of its own dtype.
+fn non_float_softmax(name: &str, t: &Tensor, d: usize) -> Result<Option<Var>> {
+    if t.dtype().is_float() {
+        return Ok(None);
+    }
+    if t.numel() == 0 {
+        return Ok(Some(constant(t.contiguous()?)));
+    }
+    let lastdim = if d + 1 >= t.ndim() { "_lastdim" } else { "" };
+    super::refuse_dtype(&format!("{name}{lastdim}_kernel_impl"), t.dtype())?;
+    Ok(None)
+}
+
 pub fn softmax(x: &Var, dim: i64) -> Result<Var> {
     let t = x.tensor();
     let d = wrap_dim(dim, t.ndim())?;
+    if let Some(empty) = non_float_softmax("softmax", &t, d)? {
+        return Ok(empty);
+    }
     let out = t.softmax(d, false);
     let saved = |o: &Tensor| vec![SavedVar::output(&constant(o.clone()))];
     Ok(record(
@@ -298,6 +320,9 @@ pub fn softmax(x: &Var, dim: i64) -> Result<Var> {
 pub fn log_softmax(x: &Var, dim: i64) -> Result<Var> {
     let t = x.tensor();
     let d = wrap_dim(dim, t.ndim())?;
+    if let Some(empty) = non_float_softmax("log_softmax", &t, d)? {
+        return Ok(empty);
+    }
     let out = t.softmax(d, true);
     let saved = |o: &Tensor| vec![SavedVar::output(&constant(o.clone()))];
     Ok(record(

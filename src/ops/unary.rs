@@ -19,6 +19,13 @@ fn scalar(v: f64, like: &Var) -> Var {
 }
 
 pub fn neg(x: &Var) -> Result<Var> {
+    if x.dtype() == DType::Bool {
+        crate::bail!(
+            Runtime,
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying \
+             to invert a mask, use the `~` or `logical_not()` operator instead."
+        );
+    }
     let out = x.tensor().unary(UnaryOp::Neg);
     Ok(record(out?, &[x], "NegBackward0", nothing, |g, _, _| {
         Ok(vec![Some(neg(g)?)])
@@ -26,6 +33,9 @@ pub fn neg(x: &Var) -> Result<Var> {
 }
 
 pub fn abs(x: &Var) -> Result<Var> {
+    if x.dtype() == DType::Bool {
+        super::refuse_dtype("abs_cpu", DType::Bool)?;
+    }
     let out = x.tensor().unary(UnaryOp::Abs);
     Ok(record(
         out?,
@@ -133,6 +143,9 @@ pub fn sigmoid(x: &Var) -> Result<Var> {
 }
 
 pub fn relu(x: &Var) -> Result<Var> {
+    if x.dtype() == DType::Bool {
+        crate::bail!(Runtime, "Boolean inputs not supported for relu");
+    }
     let out = x.tensor().unary(UnaryOp::Relu);
     Ok(record(
         out?,

@@ -231,6 +231,11 @@ fn arange<'py>(
     } else {
         DType::I64
     });
+    if dtype == DType::Bool {
+        return Err(pyo3::exceptions::PyNotImplementedError::new_err(
+            "\"arange_cpu\" not implemented for 'Bool'",
+        ));
+    }
     if step.to_f64() == 0.0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
             "step must be nonzero",

@@ -77,6 +77,13 @@ pub struct Tensor {
     dtype: DType,
 }
 
+/// PyTorch's refusals of `-` with bool operands (tensors or Python bools).
+pub const SUB_TWO_BOOLS: &str = "Subtraction, the `-` operator, with two bool tensors is not \
+     supported. Use the `^` or `logical_xor()` operator instead.";
+pub const SUB_ONE_BOOL: &str = "Subtraction, the `-` operator, with a bool tensor is not \
+     supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator \
+     instead.";
+
 impl Tensor {
     // ----- construction -------------------------------------------------------------------
 
@@ -408,11 +415,10 @@ impl Tensor {
         let t = self.promote_with(other);
         Ok(match (op, t) {
             (BinaryOp::Div, DType::I64 | DType::Bool) => DType::F32,
-            (BinaryOp::Sub, DType::Bool) => bail!(
-                Runtime,
-                "Subtraction, the `-` operator, with two bool tensors is not supported. Use the \
-                 `^` or `logical_xor()` operator instead."
-            ),
+            (BinaryOp::Sub, DType::Bool) => bail!(Runtime, "{SUB_TWO_BOOLS}"),
+            (BinaryOp::Sub, _) if self.dtype == DType::Bool || other.dtype == DType::Bool => {
+                bail!(Runtime, "{SUB_ONE_BOOL}")
+            }
             (BinaryOp::Pow, DType::Bool) => {
                 bail!(NotImplemented, "\"pow\" not implemented for 'Bool'")
             }

@@ -107,8 +107,23 @@ pub(super) fn logical_not(me: &PyTensor, py: Python<'_>) -> PyResult<PyTensor> {
     })
 }
 
+/// PyTorch refuses `-` with a Python bool operand as it refuses bool tensors (the scalar
+/// would otherwise become a number of `me`'s dtype).
+pub(super) fn refuse_bool_sub(me: &PyTensor, other: &Obj<'_>) -> PyResult<()> {
+    if !other.is_instance_of::<PyBool>() {
+        return Ok(());
+    }
+    let msg = if me.var.dtype() == DType::Bool {
+        crate::tensor::SUB_TWO_BOOLS
+    } else {
+        crate::tensor::SUB_ONE_BOOL
+    };
+    Err(pyo3::exceptions::PyRuntimeError::new_err(msg))
+}
+
 /// `other - me`: a Python number is subtracted from as PyTorch records it (`RsubBackward1`).
 pub(super) fn rsub(me: &PyTensor, py: Python<'_>, other: &Obj<'_>) -> Returned {
+    refuse_bool_sub(me, other)?;
     if other.cast::<PyTensor>().is_err() {
         if let Some(s) = me.operand(other)? {
             return returned(py, me.op2(py, &s, ops::rsub_scalar));
@@ -133,7 +148,18 @@ pub(super) fn rtruediv(me: &PyTensor, py: Python<'_>, other: &Obj<'_>) -> Return
 /// `me ** exponent`.
 pub(super) fn pow(me: &PyTensor, py: Python<'_>, exponent: &Obj<'_>) -> Returned {
     if let Some(p) = py_scalar(exponent)? {
+        let exponent_is_bool = exponent.is_instance_of::<PyBool>();
         let r = me.op(py, |x| {
+            if exponent_is_bool && x.dtype() == DType::Bool {
+                // bool ** bool stays bool, as PyTorch's: x ** True is x, x ** False is True.
+                let t = x.tensor();
+                let r = if p.to_f64() != 0.0 {
+                    t.clone_data()?
+                } else {
+                    Tensor::full_on(t.shape(), 1.0, DType::Bool, t.device())?
+                };
+                return Ok(Var::new(r, false));
+            }
             if p.is_float() && !x.dtype().is_float() {
                 // An integer tensor to a float power computes in the default float type.
                 return ops::pow_scalar(&ops::to_dtype(x, DType::F32)?, p.to_f64());

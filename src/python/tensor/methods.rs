@@ -364,6 +364,7 @@ impl PyTensor {
         arith::binary(self, py, o, false, ops::add)
     }
     fn __sub__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
+        arith::refuse_bool_sub(self, o)?;
         arith::binary(self, py, o, false, ops::sub)
     }
     fn __rsub__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
@@ -396,8 +397,13 @@ impl PyTensor {
     fn __neg__(&self, py: Python<'_>) -> PyResult<PyTensor> {
         self.op(py, ops::neg)
     }
-    fn __pos__<'py>(slf: &Bound<'py, Self>) -> Bound<'py, Self> {
-        slf.clone()
+    fn __pos__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        if slf.get().var.dtype() == DType::Bool {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "The `+` operator, on a bool tensor is not supported.",
+            ));
+        }
+        Ok(slf.clone())
     }
     fn __abs__(&self, py: Python<'_>) -> PyResult<PyTensor> {
         self.op(py, ops::abs)
@@ -412,6 +418,7 @@ impl PyTensor {
     /// ``self - alpha * other`` (broadcast shape).
     #[pyo3(signature = (other, alpha=None))]
     fn sub(&self, py: Python<'_>, other: &Obj<'_>, alpha: Option<&Obj<'_>>) -> PyResult<PyTensor> {
+        arith::refuse_bool_sub(self, other)?;
         arith::with_alpha(self, py, other, alpha, ops::sub)
     }
 
@@ -809,6 +816,7 @@ impl PyTensor {
         other: &Obj<'py>,
         alpha: Option<&Obj<'py>>,
     ) -> PyResult<Bound<'py, Self>> {
+        arith::refuse_bool_sub(slf.get(), other)?;
         arith::in_place(slf, other, alpha, ops::sub_)
     }
 
@@ -859,6 +867,7 @@ impl PyTensor {
         arith::in_place(slf, other, None, ops::add_).map(drop)
     }
     fn __isub__(slf: &Bound<'_, Self>, other: &Obj<'_>) -> PyResult<()> {
+        arith::refuse_bool_sub(slf.get(), other)?;
         arith::in_place(slf, other, None, ops::sub_).map(drop)
     }
     fn __imul__(slf: &Bound<'_, Self>, other: &Obj<'_>) -> PyResult<()> {

@@ -66,6 +66,7 @@ fn reduce_to(
     let cast;
     let v = match dtype {
         Some(d) => {
+            ops::check_autograd_dtype(v, d)?;
             cast = ops::to_dtype(v, d)?;
             &cast
         }

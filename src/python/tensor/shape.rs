@@ -10,6 +10,7 @@ use crate::ops::{self, IndexItem};
 use crate::python::convert;
 use crate::python::gil::{self, Work};
 use crate::tensor::layout::wrap_dim;
+use crate::tensor::{DType, Tensor};
 
 /// The tensors an index key brings into the work.
 fn with_index(work: Work, items: &[IndexItem]) -> Work {
@@ -44,6 +45,7 @@ pub(super) fn setitem(
             me.var.dtype().legacy_name()
         )));
     }
+    let given_tensor = value.cast::<PyTensor>().is_ok();
     let value = match me.operand(value)? {
         Some(v) => v,
         None => Var::new(
@@ -51,9 +53,36 @@ pub(super) fn setitem(
             false,
         ),
     };
+    if given_tensor {
+        check_index_put_dtype(&me.var, &items, &value)?;
+    }
     let v = &me.var;
     let work = with_index(Work::of([v, &value]), &items);
     Ok(gil::run(py, work, || ops::setitem(v, &items, &value))?)
+}
+
+/// PyTorch writes a tensor through tensor indices with `index_put_`, which refuses another
+/// dtype (basic indexing copies and casts; a one-element value under a lone bool mask is a
+/// `masked_fill_`, which casts too).
+fn check_index_put_dtype(x: &Var, items: &[IndexItem], value: &Var) -> PyResult<()> {
+    let tensors: Vec<&Tensor> = items
+        .iter()
+        .filter_map(|i| match i {
+            IndexItem::Tensor(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let masked_fill = matches!(tensors.as_slice(), [t] if t.dtype() == DType::Bool)
+        && value.tensor().numel() == 1;
+    if tensors.is_empty() || masked_fill || value.dtype() == x.dtype() {
+        return Ok(());
+    }
+    Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+        "Index put requires the source and destination dtypes match, got {} for the \
+         destination and {} for the source.",
+        x.dtype().scalar_name(),
+        value.dtype().scalar_name()
+    )))
 }
 
 fn is_numpy_float(obj: &Obj<'_>) -> PyResult<bool> {
