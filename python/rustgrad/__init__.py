@@ -706,4 +706,9 @@ __all__ += [
     "var",
 ]
 
+# ----- corpus drop-in gaps (issue 12 point 8): torch.accelerator, torch.functional -----
+from rustgrad import accelerator, functional
+
+__all__ += ["accelerator", "functional"]
+
 _dropin.hook_missing_names()  # last: every namespace above is imported by now

@@ -516,6 +516,7 @@ PASSING: frozenset[str] = frozenset(
         "morvan_batch_train",
         "morvan_dropout",
         "nlp_pytorch_tutorial",
+        "polynomial_autograd",
         "polynomial_custom_function",
         "polynomial_module",
         "polynomial_nn",
