@@ -508,6 +508,7 @@ PASSING: frozenset[str] = frozenset(
     {
         "d2l_autograd",
         "d2l_channels",
+        "d2l_linear_algebra",
         "d2l_ndarray",
         "ddp_series_single_gpu",
         "dynamic_net",
