@@ -20,6 +20,9 @@ TUTORIALS = "https://github.com/pytorch/tutorials/blob"
 EXAMPLES = "https://github.com/pytorch/examples/blob/77f55b912142e11fcfdf5b530231fb9c52f181e8"
 D2L = "https://github.com/d2l-ai/d2l-en/blob/23d7a5aecceee57d1292c56e90cce307f183bb0a"
 MICROGRAD = "https://github.com/karpathy/micrograd/blob/c911406e5ace8742e5841a7e0df113ecb5d54685"
+LLM_FROM_SCRATCH = (
+    "https://github.com/rasbt/LLMs-from-scratch/blob/28c65cdfbc3338e2e040016eea4b7fdf556e4d57"
+)
 MORVAN = (
     "https://github.com/MorvanZhou/PyTorch-Tutorial/blob/dbe154a9e56635e51c6b0c2ccea8ae36cfb585a7/"
     "tutorial-contents"
@@ -497,6 +500,26 @@ LAYERS_PROGRAMS = (
         "values",
         "nn.Dropout in train/eval mode; prints the two models only (the losses go to a plot)",
         "100 training steps instead of 500 (the plots every 10 steps take a minute on a CPU)",
+    ),
+    Program(
+        "llm_from_scratch_ch03_attention",
+        f"{LLM_FROM_SCRATCH}/ch03/01_main-chapter-code/ch03.ipynb",
+        "Apache-2.0",
+        "skeleton",
+        "self-attention, causal masking (masked_fill_, register_buffer), nn.Dropout and "
+        "multi-head attention; weights from torch.rand / nn.Linear after manual_seed",
+        "cell 0 (it prints the installed torch package's version from its metadata) left out; "
+        "a cell's last expression is passed to `_show`, which prints its repr as Jupyter does",
+    ),
+    Program(
+        "llm_from_scratch_appendix_a_part1",
+        f"{LLM_FROM_SCRATCH}/appendix-A/01_main-chapter-code/code-part1.ipynb",
+        "Apache-2.0",
+        "loss",
+        "a Dataset and DataLoaders (shuffle, drop_last) train a randomly initialised MLP with SGD",
+        "cell 0's `print(torch.__version__)` (the library's own version) left out; a cell's last "
+        "expression is passed to `_show`, which prints its repr as Jupyter does",
+        loss=r"Train/Val Loss: (\S+)$",
     ),
 )
 
