@@ -393,6 +393,14 @@ LAYERS_PROGRAMS = (
         D2L_CHANGES + D2L_ALIASES,
     ),
     Program(
+        "d2l_rnn",
+        f"{D2L}/chapter_recurrent-neural-networks/rnn.md",
+        "MIT-0",
+        "skeleton",
+        "an RNN's hidden-state update by hand, two equal ways, on torch.randn inputs and weights",
+        D2L_CHANGES + D2L_ALIASES,
+    ),
+    Program(
         "saving_and_loading_a_general_checkpoint",
         f"{TUTORIALS}/0a7e68666de5faceafa90276ad2b7874cd32c5e0/recipes_source/recipes/"
         "saving_and_loading_a_general_checkpoint.py",
@@ -533,6 +541,7 @@ PASSING: frozenset[str] = frozenset(
         "d2l_channels",
         "d2l_linear_algebra",
         "d2l_ndarray",
+        "d2l_rnn",
         "ddp_series_single_gpu",
         "dynamic_net",
         "micrograd_lecture_torch",
