@@ -228,3 +228,30 @@ def test_methods_take_dims_as_varargs():
         lambda x: x.permute(1, 0).movedim(0, 1),
     ):
         np.testing.assert_array_equal(call(rg.tensor(v)).numpy(), call(torch.tensor(v)).numpy())
+
+
+# ----- cumsum/cumprod with NumPy's axis= and no dim (a popular textbook's `A.cumsum(axis=0)`) -----
+@pytest.mark.parametrize("name", ["cumsum", "cumprod", "cumsum_", "cumprod_"])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_scan_axis_keyword(name, axis):
+    v = np.random.default_rng(2).standard_normal((3, 4))
+    ours = getattr(rg.tensor(v), name)(axis=axis)
+    theirs = getattr(torch.tensor(v), name)(axis=axis)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    functional = getattr(rg, name.rstrip("_"))(rg.tensor(v), axis=axis)
+    np.testing.assert_allclose(functional.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.tensor([1.0, 2.0]).cumsum(),
+        lambda m: m.tensor([1.0, 2.0]).cumprod(),
+        lambda m: m.tensor([1.0, 2.0]).cumsum(0, axis=0),
+        lambda m: m.cumprod(m.tensor([1.0, 2.0]), 0, axis=0),
+    ],
+)
+def test_scan_dim_errors_as_pytorch(call):
+    ours, theirs = both(call)
+    assert isinstance(theirs, TypeError), theirs
+    assert isinstance(ours, TypeError) and str(ours) == str(theirs)

@@ -706,4 +706,20 @@ __all__ += [
     "var",
 ]
 
+# ----- corpus drop-in gaps (issue 12 point 8): torch.accelerator, torch.functional, print
+# options, constants -----
+import math as _math_consts
+
+from rustgrad import accelerator, functional
+from rustgrad._tensor_str import set_printoptions
+
+# torch's constants (math's and NumPy's): torch.inf, torch.nan, torch.pi, torch.e, torch.newaxis
+inf = _math_consts.inf
+nan = _math_consts.nan
+pi = _math_consts.pi
+e = _math_consts.e
+newaxis = None
+
+__all__ += ["accelerator", "functional", "set_printoptions"]
+
 _dropin.hook_missing_names()  # last: every namespace above is imported by now

@@ -254,18 +254,27 @@ def _scan(x: Tensor, dim: int, combine, identity) -> Tensor:
     return moved.movedim(-1, dim)
 
 
-def cumsum(input: Tensor, dim: int, *, dtype=None, axis=None) -> Tensor:
+def _scan_dim(name: str, dim, axis) -> int:
+    """``dim``, or NumPy's ``axis=`` in its place (``A.cumsum(axis=0)``); PyTorch's errors."""
+    if axis is None:
+        if dim is None:
+            raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+        return dim
+    if dim is not None:
+        raise TypeError(f"{name}() got an unexpected keyword argument 'axis'")
+    return axis
+
+
+def cumsum(input: Tensor, dim: int | None = None, *, dtype=None, axis=None) -> Tensor:
     """Cumulative sum along ``dim``; integers and bools give int64."""
-    if axis is not None:
-        dim = axis
+    dim = _scan_dim("cumsum", dim, axis)
     x = input.to(_sum_dtype(input, dtype))
     return _scan(x, _wrap(dim, x.ndim), lambda a, b: a + b, 0)
 
 
-def cumprod(input: Tensor, dim: int, *, dtype=None, axis=None) -> Tensor:
+def cumprod(input: Tensor, dim: int | None = None, *, dtype=None, axis=None) -> Tensor:
     """Cumulative product along ``dim``; integers and bools give int64."""
-    if axis is not None:
-        dim = axis
+    dim = _scan_dim("cumprod", dim, axis)
     x = input.to(_sum_dtype(input, dtype))
     return _scan(x, _wrap(dim, x.ndim), lambda a, b: a * b, 1)
 

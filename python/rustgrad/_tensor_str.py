@@ -1,8 +1,8 @@
 """Text form of a tensor, laid out the way PyTorch lays it out.
 
-``_core.Tensor.__repr__`` and ``__str__`` call :func:`_str`. The rules follow PyTorch's default
-print options (precision 4, threshold 1000, edgeitems 3, linewidth 80, automatic scientific
-notation), so that ``repr(rustgrad.tensor(...))`` reads exactly as ``repr(torch.tensor(...))``
+``_core.Tensor.__repr__`` and ``__str__`` call :func:`_str`. The rules follow PyTorch's print
+options (by default precision 4, threshold 1000, edgeitems 3, linewidth 80, automatic scientific
+notation; :func:`set_printoptions` changes them), so that ``repr(rustgrad.tensor(...))`` reads exactly as ``repr(torch.tensor(...))``
 with ``rustgrad.`` in place of ``torch.`` in dtype names.
 
 The module works on the nested Python lists of ``t.tolist()`` and touches only ``tolist``,
@@ -16,6 +16,49 @@ PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
 LINEWIDTH = 80
+SCI_MODE = None  # None: chosen per tensor; True/False: forced (set_printoptions(sci_mode=))
+
+# set_printoptions(profile=...): (precision, threshold, edgeitems, linewidth), as PyTorch's
+_PROFILES = {
+    "default": (4, 1000, 3, 80),
+    "short": (2, 1000, 2, 80),
+    "full": (4, math.inf, 3, 80),
+}
+
+
+def set_printoptions(
+    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
+) -> None:
+    """Set how tensors print, as ``torch.set_printoptions``: digits after the point
+    (``precision``), the element count above which a tensor is summarized (``threshold``), the
+    items kept at each end of a summarized dimension (``edgeitems``), the line width
+    (``linewidth``), a ``profile`` (``"default"``, ``"short"`` or ``"full"``) that the other
+    arguments override, and ``sci_mode`` (True/False forces scientific notation on or off; None,
+    which every call without it restores, chooses per tensor)."""
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None and profile in _PROFILES:
+        PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = _PROFILES[profile]
+    if precision is not None:
+        PRECISION = precision
+    if threshold is not None:
+        THRESHOLD = threshold
+    if edgeitems is not None:
+        EDGEITEMS = edgeitems
+    if linewidth is not None:
+        LINEWIDTH = linewidth
+    SCI_MODE = sci_mode  # as PyTorch: a call without sci_mode goes back to automatic
+
+
+def get_printoptions() -> dict:
+    """The current print options, as ``torch._tensor_str.get_printoptions``."""
+    return {
+        "precision": PRECISION,
+        "threshold": THRESHOLD,
+        "edgeitems": EDGEITEMS,
+        "linewidth": LINEWIDTH,
+        "sci_mode": SCI_MODE,
+    }
+
 
 _FLOAT_NAMES = ("float16", "bfloat16", "float32", "float64")
 # dtypes whose name is left out of the repr of a non-empty tensor
@@ -65,17 +108,15 @@ class _Formatter:
         magnitudes = [abs(v) for v in finite]
         lo, hi = min(magnitudes), max(magnitudes)
         self.int_mode = all(v == math.ceil(v) for v in finite)
-        wide_range = hi / lo > 1000.0 or hi > 1.0e8
-        if self.int_mode:
-            if wide_range:
-                self.sci_mode = True
-                widths = (len(f"{v:.{PRECISION}e}") for v in finite)
-            else:
-                # integer-valued floats print as "3." : one more character than "3"
-                widths = (len(f"{v:.0f}") + 1 for v in finite)
-        elif wide_range or lo < 1.0e-4:
-            self.sci_mode = True
+        if SCI_MODE is None:
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+        else:
+            self.sci_mode = SCI_MODE
+        if self.sci_mode:
             widths = (len(f"{v:.{PRECISION}e}") for v in finite)
+        elif self.int_mode:
+            # integer-valued floats print as "3." : one more character than "3"
+            widths = (len(f"{v:.0f}") + 1 for v in finite)
         else:
             widths = (len(f"{v:.{PRECISION}f}") for v in finite)
         self.max_width = max(self.max_width, *widths)

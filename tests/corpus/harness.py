@@ -64,7 +64,7 @@ def run(program: Program, backend: str, timeout: float = 120.0) -> Run:
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
     # The repository's own python/ first, so a source checkout's rustgrad is the one tested.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "python"), env.get("PYTHONPATH")]))
-    command = [sys.executable, str(BOOT), backend, str(program_path(program))]
+    command = [sys.executable, str(BOOT), backend, str(program_path(program)), *program.args]
     start = time.perf_counter()
     # A scratch working directory: some programs save checkpoints or figures.
     with tempfile.TemporaryDirectory(prefix=f"corpus-{program.name}-") as cwd:

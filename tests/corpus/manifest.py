@@ -20,6 +20,13 @@ TUTORIALS = "https://github.com/pytorch/tutorials/blob"
 EXAMPLES = "https://github.com/pytorch/examples/blob/77f55b912142e11fcfdf5b530231fb9c52f181e8"
 D2L = "https://github.com/d2l-ai/d2l-en/blob/23d7a5aecceee57d1292c56e90cce307f183bb0a"
 MICROGRAD = "https://github.com/karpathy/micrograd/blob/c911406e5ace8742e5841a7e0df113ecb5d54685"
+LLM_FROM_SCRATCH = (
+    "https://github.com/rasbt/LLMs-from-scratch/blob/28c65cdfbc3338e2e040016eea4b7fdf556e4d57"
+)
+MORVAN = (
+    "https://github.com/MorvanZhou/PyTorch-Tutorial/blob/dbe154a9e56635e51c6b0c2ccea8ae36cfb585a7/"
+    "tutorial-contents"
+)
 
 # A training log line "<step> <loss>", as the "Learning PyTorch with Examples" programs print.
 STEP_LOSS = r"^\d+ (\S+)$"
@@ -42,6 +49,8 @@ class Program:
     loss: str | None = None
     rtol: float = 1e-4
     atol: float = 1e-6
+    # command-line arguments, for programs that require some
+    args: tuple[str, ...] = ()
 
 
 PROGRAMS = (
@@ -341,16 +350,206 @@ PROGRAMS = (
     ),
 )
 
+# Convolution, recurrence, normalisation and data loading (issue 12 point 8).
+RECIPE_PROSE = "long recipe prose shortened (marked `[corpus: ... shortened]`); code unchanged"
+D2L_ALIASES = (
+    "; `from d2l import torch as d2l` replaced by the aliases the chapter uses (and `corr2d`), "
+    "copied from the d2l package's d2l/torch.py at the same commit"
+)
+LAYERS_PROGRAMS = (
+    Program(
+        "d2l_conv_layer",
+        f"{D2L}/chapter_convolutional-neural-networks/conv-layer.md",
+        "MIT-0",
+        "loss",
+        "cross-correlation by hand (exact), then nn.LazyConv2d, randomly initialised, learns an "
+        "edge-detection kernel",
+        D2L_CHANGES + D2L_ALIASES,
+        loss=r"^epoch \d+, loss (\S+)$",
+    ),
+    Program(
+        "d2l_padding_and_strides",
+        f"{D2L}/chapter_convolutional-neural-networks/padding-and-strides.md",
+        "MIT-0",
+        "values",
+        "prints only the output shapes of nn.LazyConv2d with padding and strides",
+        D2L_CHANGES,
+    ),
+    Program(
+        "d2l_channels",
+        f"{D2L}/chapter_convolutional-neural-networks/channels.md",
+        "MIT-0",
+        "values",
+        "multi-channel cross-correlation of constant tensors; its torch.normal inputs only feed an "
+        "assert",
+        D2L_CHANGES + D2L_ALIASES,
+    ),
+    Program(
+        "d2l_pooling",
+        f"{D2L}/chapter_convolutional-neural-networks/pooling.md",
+        "MIT-0",
+        "values",
+        "max/average pooling by hand and nn.MaxPool2d (padding, stride, channels) on arange inputs",
+        D2L_CHANGES + D2L_ALIASES,
+    ),
+    Program(
+        "d2l_rnn",
+        f"{D2L}/chapter_recurrent-neural-networks/rnn.md",
+        "MIT-0",
+        "skeleton",
+        "an RNN's hidden-state update by hand, two equal ways, on torch.randn inputs and weights",
+        D2L_CHANGES + D2L_ALIASES,
+    ),
+    Program(
+        "saving_and_loading_a_general_checkpoint",
+        f"{TUTORIALS}/0a7e68666de5faceafa90276ad2b7874cd32c5e0/recipes_source/recipes/"
+        "saving_and_loading_a_general_checkpoint.py",
+        "BSD-3-Clause",
+        "values",
+        "prints a CNN's structure; the checkpoint (model and SGD state) round trip must not fail",
+        RECIPE_PROSE,
+    ),
+    Program(
+        "saving_multiple_models_in_one_file",
+        f"{TUTORIALS}/0a7e68666de5faceafa90276ad2b7874cd32c5e0/recipes_source/recipes/"
+        "saving_multiple_models_in_one_file.py",
+        "BSD-3-Clause",
+        "values",
+        "prints nothing: two CNNs and their optimizers saved to one file and loaded must not fail",
+        RECIPE_PROSE,
+    ),
+    Program(
+        "warmstarting_model_using_parameters_from_a_different_model",
+        f"{TUTORIALS}/0a7e68666de5faceafa90276ad2b7874cd32c5e0/recipes_source/recipes/"
+        "warmstarting_model_using_parameters_from_a_different_model.py",
+        "BSD-3-Clause",
+        "values",
+        "prints nothing: one CNN's state_dict loaded into another (strict=False) must not fail",
+        RECIPE_PROSE,
+    ),
+    Program(
+        "saving_and_loading_models_for_inference",
+        f"{TUTORIALS}/0a7e68666de5faceafa90276ad2b7874cd32c5e0/recipes_source/recipes/"
+        "saving_and_loading_models_for_inference.py",
+        "BSD-3-Clause",
+        "values",
+        "prints a CNN's structure; its state_dict and the whole pickled module round trip",
+        RECIPE_PROSE
+        + "; the whole-module `torch.load(PATH)` given `weights_only=False` (PyTorch >= 2.6 "
+        "refuses to unpickle a module by default)",
+    ),
+    Program(
+        "reasoning_about_shapes",
+        f"{TUTORIALS}/c53e7d4efc0e39e455c531d21ec7db28ba220214/recipes_source/recipes/"
+        "reasoning_about_shapes.py",
+        "BSD-3-Clause",
+        "values",
+        "Conv2d/MaxPool2d on the meta device: prints shapes only (the timings are masked)",
+    ),
+    Program(
+        "nlp_advanced_tutorial",
+        f"{TUTORIALS}/546ebc600c1972a19cc2aa858b081b85ac7bbf12/beginner_source/nlp/advanced_tutorial.py",
+        "BSD-3-Clause",
+        "skeleton",
+        "a Bi-LSTM CRF (nn.Embedding, bidirectional nn.LSTM) from random initialisation; prints "
+        "the Viterbi score and path before and after training",
+        "long tutorial prose shortened (marked); the 0-d scores that `torch.cat` joins are given "
+        "`.view(1)` (PyTorch >= 0.4 refuses to concatenate 0-d tensors)",
+    ),
+    Program(
+        "ddp_series_single_gpu",
+        f"{EXAMPLES}/distributed/ddp-tutorial-series/single_gpu.py",
+        "BSD-3-Clause",
+        "values",
+        "a Dataset of torch.rand pairs through a shuffling DataLoader; prints batch sizes, step "
+        "counts and checkpoint messages only",
+        "datautils.py (same folder) inlined in place of `from datautils import MyTrainDataset`; "
+        '`device = 0` (cuda:0) is `device = "cpu"`',
+        args=("3", "1"),
+    ),
+    Program(
+        "morvan_batch_train",
+        f"{MORVAN}/305_batch_train.py",
+        "MIT",
+        "skeleton",
+        "TensorDataset + DataLoader (shuffle, num_workers=2): the batches' order comes from "
+        "PyTorch's random stream",
+    ),
+    Program(
+        "morvan_optimizer",
+        f"{MORVAN}/306_optimizer.py",
+        "MIT",
+        "values",
+        "SGD, momentum, RMSprop and Adam over a DataLoader; prints the epoch numbers only (the "
+        "losses go to a plot)",
+    ),
+    Program(
+        "morvan_rnn_regressor",
+        f"{MORVAN}/403_RNN_regressor.py",
+        "MIT",
+        "values",
+        "nn.RNN (batch_first) regresses cos from sin with Adam; prints the model only (the "
+        "predictions go to a plot)",
+        "50 training steps instead of 100 (the plot and `plt.pause(0.05)` of every step take over 15 s)",
+    ),
+    Program(
+        "morvan_batch_normalization",
+        f"{MORVAN}/504_batch_normalization.py",
+        "MIT",
+        "values",
+        "nn.BatchNorm1d (train/eval, momentum), nn.init, Adam over a DataLoader; prints the "
+        "epoch numbers only (the losses go to plots)",
+        "EPOCH = 2 instead of 12 (the per-epoch histogram plots take over a minute on a CPU)",
+    ),
+    Program(
+        "morvan_dropout",
+        f"{MORVAN}/503_dropout.py",
+        "MIT",
+        "values",
+        "nn.Dropout in train/eval mode; prints the two models only (the losses go to a plot)",
+        "100 training steps instead of 500 (the plots every 10 steps take a minute on a CPU)",
+    ),
+    Program(
+        "llm_from_scratch_ch03_attention",
+        f"{LLM_FROM_SCRATCH}/ch03/01_main-chapter-code/ch03.ipynb",
+        "Apache-2.0",
+        "skeleton",
+        "self-attention, causal masking (masked_fill_, register_buffer), nn.Dropout and "
+        "multi-head attention; weights from torch.rand / nn.Linear after manual_seed",
+        "cell 0 (it prints the installed torch package's version from its metadata) left out; "
+        "a cell's last expression is passed to `_show`, which prints its repr as Jupyter does",
+    ),
+    Program(
+        "llm_from_scratch_appendix_a_part1",
+        f"{LLM_FROM_SCRATCH}/appendix-A/01_main-chapter-code/code-part1.ipynb",
+        "Apache-2.0",
+        "loss",
+        "a Dataset and DataLoaders (shuffle, drop_last) train a randomly initialised MLP with SGD",
+        "cell 0's `print(torch.__version__)` (the library's own version) left out; a cell's last "
+        "expression is passed to `_show`, which prints its repr as Jupyter does",
+        loss=r"Train/Val Loss: (\S+)$",
+    ),
+)
+
+PROGRAMS = PROGRAMS + LAYERS_PROGRAMS
+
 # Programs that give PyTorch's result under rustgrad today. Strict, like a strict xfail: a program
 # that starts passing must be added here (tests/test_corpus.py fails until it is).
 PASSING: frozenset[str] = frozenset(
     {
         "d2l_autograd",
+        "d2l_channels",
+        "d2l_linear_algebra",
         "d2l_ndarray",
+        "d2l_rnn",
+        "ddp_series_single_gpu",
         "dynamic_net",
         "micrograd_lecture_torch",
         "micrograd_test_engine",
+        "morvan_batch_train",
+        "morvan_dropout",
         "nlp_pytorch_tutorial",
+        "polynomial_autograd",
         "polynomial_custom_function",
         "polynomial_module",
         "polynomial_nn",
@@ -371,6 +570,8 @@ MASKS: dict[str, tuple[str, ...]] = {
     "jacobians_hessians": (r"(?m)(?<=\d) (?:ns|us|ms|s)$",),
     # key_averages().table(): operator timings, in an order that follows them
     "autogradyt_tutorial": (r"-{10,}[\s\S]*?Self CPU time total: [^\n]*",),
+    # timeit.default_timer() differences
+    "reasoning_about_shapes": (r"(?<=Time taken: )\S+",),
     # id() is an address; torch.randn(3, 4) is the only tensor printed with 4 decimals (or in
     # scientific notation)
     "d2l_ndarray": (r"(?<=id\(Z\): )\d+", r"tensor\(\[\[ ?-?\d\.\d{4}(?:e[-+]\d\d)?,[^)]*\)"),

@@ -1,5 +1,6 @@
-"""``rustgrad.utils``, as ``torch.utils``: ``data`` (datasets and loaders), ``dlpack``."""
+"""``rustgrad.utils``, as ``torch.utils``: ``data`` (datasets and loaders), ``dlpack``,
+``benchmark`` (a minimal ``Timer``)."""
 
-from rustgrad.utils import data, dlpack
+from rustgrad.utils import benchmark, data, dlpack
 
-__all__ = ["data", "dlpack"]
+__all__ = ["benchmark", "data", "dlpack"]

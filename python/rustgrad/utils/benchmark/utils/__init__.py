@@ -1,0 +1,1 @@
+"""``torch.utils.benchmark.utils``: where PyTorch's ``Timer`` and ``Measurement`` live."""
