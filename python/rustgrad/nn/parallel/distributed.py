@@ -83,6 +83,7 @@ class DistributedDataParallel(Module):
                 self._where[id(p)] = (b, i)
         self._expected = 0  # gradients still to come in this iteration's backward
         self._syncing = False
+        self._next = 0  # the next bucket to all-reduce
         for p in params:
             p.register_hook(self._make_hook(p))
 
@@ -131,6 +132,7 @@ class DistributedDataParallel(Module):
             for b in self._buckets:
                 b.ready, b.work = 0, None
             self._expected = sum(len(b.params) for b in self._buckets)
+            self._next = 0
             if self.find_unused_parameters:
                 used = _reachable_leaves(out)
                 for b in self._buckets:
@@ -173,10 +175,15 @@ class DistributedDataParallel(Module):
             v += p.grad.detach().contiguous().numpy().reshape(-1)
             p.grad = None  # the engine's accumulation after this hook starts from scratch
         b.ready += 1
-        if b.ready == len(b.params):
-            b.work = dist.all_reduce(
-                rustgrad.from_numpy(b.flat), group=self.process_group, async_op=True
+        # MPI needs the same collective order on every rank: buckets start in index order.
+        while self._next < len(self._buckets):
+            nb = self._buckets[self._next]
+            if nb.ready < len(nb.params):
+                break
+            nb.work = dist.all_reduce(
+                rustgrad.from_numpy(nb.flat), group=self.process_group, async_op=True
             )
+            self._next += 1
         self._expected -= 1
         if self._expected > 0:
             return None
@@ -200,13 +207,15 @@ class DistributedDataParallel(Module):
 
 def _reachable_leaves(out):
     """ids of the leaves reached from ``out``'s graph (find_unused_parameters)."""
-    seen, found = set(), set()
+    # Node wrappers are made on access: keep them alive so that ids are not reused.
+    seen, found, alive = set(), set(), []
     stack = [t.grad_fn for t in _tensors(out) if t.grad_fn is not None]
     while stack:
         fn = stack.pop()
         if fn is None or id(fn) in seen:
             continue
         seen.add(id(fn))
+        alive.append(fn)
         var = getattr(fn, "variable", None)
         if var is not None:
             found.add(id(var))
