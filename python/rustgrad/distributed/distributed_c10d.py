@@ -1,8 +1,8 @@
 """Process groups and collectives (``torch.distributed.distributed_c10d``) on ``mpi4py``.
 
-Every collective is posted as a non-blocking MPI request and waited on with the group's
-``timeout``: a peer that never arrives raises ``RuntimeError`` naming the rank instead of
-hanging. Tensor memory goes to MPI as a NumPy view (no copy) when the tensor is contiguous
+An ``async_op=True`` collective (and every point-to-point one) is a non-blocking MPI request
+waited on with the group's ``timeout``: a peer that never arrives raises ``RuntimeError``
+naming the rank instead of hanging. A rank that raises aborts the job (``sys.excepthook``). Tensor memory goes to MPI as a NumPy view (no copy) when the tensor is contiguous
 and on the CPU.
 """
 
@@ -287,12 +287,14 @@ class Work:
         MPI = _mpi()
         limit = timeout if timeout is not None else self._group.timeout
         deadline = time.monotonic() + limit.total_seconds()
-        spins = 0
+        reqs, spins = self._requests, 0
         try:
-            while not MPI.Request.Testall(self._requests):
+            # MPI progresses a non-blocking collective only inside MPI calls, so poll without
+            # sleeping; past the first spins yield the core (ranks may share cores).
+            while not MPI.Request.Testall(reqs):
                 spins += 1
-                if spins > 1000:  # past the latency-bound range: stop burning a shared core
-                    time.sleep(0.0002)
+                if spins > 100:
+                    time.sleep(0)
                     if time.monotonic() > deadline:
                         raise self._error(
                             f"timed out after {limit.total_seconds():g} s "
@@ -361,10 +363,22 @@ def _check_debug(g, what, arrs):
 
 
 def _post(g, what, start, async_op, finish=None):
+    """Run a collective: ``start(False)`` posts it as non-blocking MPI requests (``async_op``:
+    returned as a ``Work`` whose ``wait`` has the group's timeout); ``start(True)`` runs
+    MPI's blocking collective, whose algorithms are faster than the non-blocking ones (no
+    timeout then, as PyTorch's MPI backend; a rank that dies aborts the job)."""
     if g is GroupMember.NON_GROUP_MEMBER:
         return None
+    if not async_op:
+        try:
+            start(True)
+        except _mpi().Exception as e:
+            raise RuntimeError(f"[Rank {_global_rank()}] {what} failed: {e}") from e
+        if finish is not None:
+            finish()
+        return None
     try:
-        reqs = start()
+        reqs = start(False)
     except _mpi().Exception as e:
         raise RuntimeError(f"[Rank {_global_rank()}] {what} failed: {e}") from e
     work = Work(reqs if isinstance(reqs, list) else [reqs], g, what, finish)
@@ -387,7 +401,13 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     _check_debug(g, "all_reduce", [a])
     mop = _mpi_op(op, "all_reduce")
     fin = (lambda: _average(a, g.size())) if op == ReduceOp.AVG else None
-    return _post(g, "all_reduce", lambda: g.comm.Iallreduce(_mpi().IN_PLACE, a, mop), async_op, fin)
+    return _post(
+        g,
+        "all_reduce",
+        lambda b: (g.comm.Allreduce if b else g.comm.Iallreduce)(_mpi().IN_PLACE, a, mop),
+        async_op,
+        fin,
+    )
 
 
 def broadcast(tensor, src, group=None, async_op=False):
@@ -398,7 +418,9 @@ def broadcast(tensor, src, group=None, async_op=False):
     a = _buf(tensor, "broadcast")
     _check_debug(g, "broadcast", [a])
     root = get_group_rank(g, src)
-    return _post(g, "broadcast", lambda: g.comm.Ibcast(a, root=root), async_op)
+    return _post(
+        g, "broadcast", lambda b: (g.comm.Bcast if b else g.comm.Ibcast)(a, root=root), async_op
+    )
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
@@ -415,7 +437,12 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     if out.size != inp.size * g.size():
         raise ValueError("output tensor size must be equal to world_size times input tensor size")
     _check_debug(g, "all_gather_into_tensor", [inp])
-    return _post(g, "all_gather_into_tensor", lambda: g.comm.Iallgather(inp, out), async_op)
+    return _post(
+        g,
+        "all_gather_into_tensor",
+        lambda b: (g.comm.Allgather if b else g.comm.Iallgather)(inp, out),
+        async_op,
+    )
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
@@ -439,7 +466,13 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
         for o, row in zip(outs, flat):
             o.reshape(-1)[...] = row
 
-    return _post(g, "all_gather", lambda: g.comm.Iallgather(inp, flat), async_op, finish)
+    return _post(
+        g,
+        "all_gather",
+        lambda b: (g.comm.Allgather if b else g.comm.Iallgather)(inp, flat),
+        async_op,
+        finish,
+    )
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
@@ -459,7 +492,9 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     return _post(
         g,
         "reduce_scatter_tensor",
-        lambda: g.comm.Ireduce_scatter_block(inp, out, mop),
+        lambda b: (g.comm.Reduce_scatter_block if b else g.comm.Ireduce_scatter_block)(
+            inp, out, mop
+        ),
         async_op,
         fin,
     )
@@ -478,7 +513,11 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
     fin = (lambda: _average(a, g.size())) if op == ReduceOp.AVG and me else None
     send = _mpi().IN_PLACE if me else a
     return _post(
-        g, "reduce", lambda: g.comm.Ireduce(send, a if me else None, mop, root=root), async_op, fin
+        g,
+        "reduce",
+        lambda b: (g.comm.Reduce if b else g.comm.Ireduce)(send, a if me else None, mop, root=root),
+        async_op,
+        fin,
     )
 
 
@@ -504,7 +543,13 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
             for o, row in zip(outs, flat):
                 o.reshape(-1)[...] = row
 
-    return _post(g, "gather", lambda: g.comm.Igather(inp, flat, root=root), async_op, finish)
+    return _post(
+        g,
+        "gather",
+        lambda b: (g.comm.Gather if b else g.comm.Igather)(inp, flat, root=root),
+        async_op,
+        finish,
+    )
 
 
 def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
@@ -527,7 +572,12 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     elif scatter_list:
         raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
     _check_debug(g, "scatter", [out])
-    return _post(g, "scatter", lambda: g.comm.Iscatter(flat, out, root=root), async_op)
+    return _post(
+        g,
+        "scatter",
+        lambda b: (g.comm.Scatter if b else g.comm.Iscatter)(flat, out, root=root),
+        async_op,
+    )
 
 
 def isend(tensor, dst, group=None, tag=0):
@@ -537,7 +587,7 @@ def isend(tensor, dst, group=None, tag=0):
     g = _group(group)
     a = _buf(tensor, "isend")
     peer = get_group_rank(g, dst)
-    return _post(g, "isend", lambda: g.comm.Isend(a, dest=peer, tag=tag), True)
+    return _post(g, "isend", lambda b: g.comm.Isend(a, dest=peer, tag=tag), True)
 
 
 def irecv(tensor, src=None, group=None, tag=0):
@@ -593,7 +643,7 @@ def barrier(group=None, async_op=False, device_ids=None):
     if not _member(group):
         return None
     g = _group(group)
-    return _post(g, "barrier", lambda: g.comm.Ibarrier(), async_op)
+    return _post(g, "barrier", lambda b: g.comm.Barrier() if b else g.comm.Ibarrier(), async_op)
 
 
 def all_gather_object(object_list, obj, group=None):
