@@ -59,9 +59,11 @@ class ProcessGroup:
         self.ranks = ranks  # global ranks, in group-rank order
 
     def rank(self):
+        """This process's rank in the group."""
         return self.comm.Get_rank()
 
     def size(self):
+        """Number of processes in the group."""
         return self.comm.Get_size()
 
 
@@ -272,6 +274,7 @@ class Work:
                 self._result = self._finish()
 
     def is_completed(self):
+        """True once the operation has finished (polls MPI; never blocks)."""
         if self._done:
             return True
         try:
@@ -282,6 +285,8 @@ class Work:
         return self._done
 
     def wait(self, timeout=None):
+        """Block until done; RuntimeError naming the rank after ``timeout`` (a
+        ``timedelta``; default the group's)."""
         if self._done:
             return True
         MPI = _mpi()
@@ -306,6 +311,7 @@ class Work:
         return True
 
     def result(self):
+        """What the operation produced (``irecv``: the sender's rank), after ``wait``."""
         return self._result
 
     def _error(self, why):

@@ -79,6 +79,7 @@ def _worker(argv):
 
 
 def main(argv=None):
+    """Parse torchrun's arguments and run the script under mpiexec; returns its status."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--_worker"]:
         _worker(argv[1:])

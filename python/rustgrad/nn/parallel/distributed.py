@@ -113,6 +113,7 @@ class DistributedDataParallel(Module):
     # ----- forward ---------------------------------------------------------------------
 
     def forward(self, *inputs, **kwargs):
+        """The wrapped module's forward; prepares this iteration's gradient reduction."""
         if self._syncing and self._expected > 0:
             raise RuntimeError(
                 "Expected to have finished reduction in the prior iteration before starting a "
