@@ -28,10 +28,16 @@ class ReduceOp(enum.Enum):
     MAX = "max"
 
 
-def _mpi():
-    from mpi4py import MPI
+_cache = {}  # MPI module, op table, debug flag: looked up once (a call costs microseconds)
 
-    return MPI
+
+def _mpi():
+    mpi = _cache.get("MPI")
+    if mpi is None:
+        from mpi4py import MPI
+
+        mpi = _cache["MPI"] = MPI
+    return mpi
 
 
 def is_mpi_available():
@@ -161,6 +167,7 @@ def init_process_group(
         )
     if want_rank is not None and want_rank != comm.Get_rank():
         raise ValueError(f"rank={want_rank} but MPI gave this process rank {comm.Get_rank()}")
+    _cache["debug"] = os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() == "DETAIL"
     comm = comm.Dup()  # our own context: user mpi4py traffic on COMM_WORLD cannot mix in
     comm.Set_errhandler(MPI.ERRORS_RETURN)
     world = ProcessGroup(comm, backend, timeout, list(range(comm.Get_size())))
@@ -320,7 +327,7 @@ class Work:
 
 def _buf(t, what):
     """The tensor's memory as a NumPy array (a view: MPI reads and writes it in place)."""
-    from rustgrad import Tensor
+    from rustgrad._core import Tensor
 
     if not isinstance(t, Tensor):
         raise TypeError(f"{what}(): argument must be a Tensor, not {type(t).__name__}")
@@ -332,14 +339,16 @@ def _buf(t, what):
 
 
 def _mpi_op(op, what):
-    MPI = _mpi()
-    table = {
-        ReduceOp.SUM: MPI.SUM,
-        ReduceOp.AVG: MPI.SUM,  # then divided by the group's size
-        ReduceOp.PRODUCT: MPI.PROD,
-        ReduceOp.MIN: MPI.MIN,
-        ReduceOp.MAX: MPI.MAX,
-    }
+    table = _cache.get("ops")
+    if table is None:
+        MPI = _mpi()
+        table = _cache["ops"] = {
+            ReduceOp.SUM: MPI.SUM,
+            ReduceOp.AVG: MPI.SUM,  # then divided by the group's size
+            ReduceOp.PRODUCT: MPI.PROD,
+            ReduceOp.MIN: MPI.MIN,
+            ReduceOp.MAX: MPI.MAX,
+        }
     if op not in table:
         raise ValueError(f"{what}: unsupported op {op!r}")
     return table[op]
@@ -355,7 +364,7 @@ def _average(arr, n):
 def _check_debug(g, what, arrs):
     """``TORCH_DISTRIBUTED_DEBUG=DETAIL``: compare every rank's shapes and dtypes first, so a
     mismatch raises on all ranks instead of corrupting data or hanging."""
-    if os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() != "DETAIL":
+    if not _cache["debug"]:
         return
     mine = (what, [(a.shape, a.dtype.str) for a in arrs])
     everyone = g.comm.allgather(mine)
