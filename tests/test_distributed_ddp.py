@@ -19,3 +19,27 @@ def test_ddp_matches_one_process_on_the_concatenated_batch():
         ]:
             assert f"OK {name} rank={rank}" in out, out
         assert f"DONE rank={rank}" in out
+
+
+def test_ddp_digits_example_matches_the_single_process_run():
+    pytest.importorskip("sklearn")
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    example = str(Path(__file__).parents[1] / "examples" / "ddp_digits.py")
+    accuracy = {}
+    for n in (1, 2):
+        cmd = [sys.executable, "-m", "rustgrad.distributed.run", "--nproc-per-node", str(n)]
+        p = subprocess.run(
+            [*cmd, example, "--epochs", "2"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert p.stdout.count("samples/s (") == n, p.stdout  # one throughput line per rank
+        line = next(x for x in p.stdout.splitlines() if "final test accuracy" in x)
+        accuracy[n] = float(line.rsplit(" ", 1)[1])
+    assert accuracy[1] == accuracy[2] > 0.5, accuracy  # chance is 0.1
