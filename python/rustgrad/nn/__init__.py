@@ -89,3 +89,8 @@ __all__ = [
     "init",
     "utils",
 ]
+
+# ---- distributed (branch dist): torch.nn.parallel ----
+from rustgrad.nn import parallel
+
+__all__ += ["parallel"]
