@@ -332,3 +332,31 @@ def test_hooks_do_not_keep_graph_alive():
     z.backward()
     del y, z
     assert rg._core._live_nodes() == before
+
+
+@pytest.mark.parametrize("lib_name", ["rustgrad", "torch"])
+def test_leaf_hooks_run_as_soon_as_the_leaf_gradient_is_final(lib_name):
+    # As PyTorch's AccumulateGrad node: a parameter near the output has its hooks run (and its
+    # .grad set) before the backward of the layers nearer the input, so DistributedDataParallel's
+    # all-reduce overlaps the rest of the backward pass.
+    lib = pytest.importorskip(lib_name)
+    events = []
+
+    class Traced(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            events.append("early layer backward")
+            return g
+
+    x = lib.ones(3, requires_grad=True)
+    w1 = lib.full((3,), 2.0, requires_grad=True)
+    w2 = lib.full((3,), 3.0, requires_grad=True)
+    w2.register_hook(lambda g: events.append("last layer hook"))
+    x.register_hook(lambda g: events.append("input hook"))
+    ((Traced.apply(x * w1)) * w2).sum().backward()
+    assert events == ["last layer hook", "early layer backward", "input hook"]
+    assert w2.grad.tolist() == [2.0, 2.0, 2.0]

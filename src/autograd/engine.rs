@@ -206,22 +206,11 @@ fn execute(
     let accumulate_all = matches!(sink, Sink::Accumulate { only: None });
     let wants_leaf = |leaf: &Var| accumulate_all || leaf_slot.contains_key(&leaf.key());
 
-    // Gradients meet at leaves too: summed here, then hooks and accumulation run once each.
-    let mut leaf_grads: Vec<(Var, Var)> = Vec::new();
-    let mut leaf_index: HashMap<usize, usize> = HashMap::new();
-    let mut to_leaf = |leaf: &Var, g: Var| -> Result<()> {
-        match leaf_index.get(&leaf.key()) {
-            Some(&i) => {
-                let (_, acc) = &leaf_grads[i];
-                leaf_grads[i].1 = ops::add(acc, &g)?;
-            }
-            None => {
-                leaf_index.insert(leaf.key(), leaf_grads.len());
-                leaf_grads.push((leaf.clone(), g));
-            }
-        }
-        Ok(())
-    };
+    // Gradients meet at leaves too: summed here; a leaf's hooks and accumulation run once,
+    // as soon as the last node with an edge to it has run (as PyTorch's AccumulateGrad node
+    // does), so that a hook (DistributedDataParallel's all-reduce) overlaps the rest of the
+    // backward pass. Leaves whose count never reaches zero are finished at the end.
+    let mut leaves = LeafGrads::default();
 
     // Every reachable node, with its input edges (read from the arena once), whether it
     // must run, how many gradients it still waits for, and the gradient gathered so far.
@@ -239,7 +228,7 @@ fn execute(
             }
             None => {
                 if wants_leaf(root) {
-                    to_leaf(root, g)?;
+                    leaves.add(root, g)?;
                 }
             }
         }
@@ -315,6 +304,13 @@ fn execute(
                 child.deps += 1;
             }
         }
+        for e in &nodes[&id].edges {
+            if let EdgeTarget::Leaf(v) = &e.target {
+                if wants_leaf(v) {
+                    *leaves.deps.entry(v.key()).or_default() += 1;
+                }
+            }
+        }
     }
     for (id, g) in root_buffers {
         let info = nodes.get_mut(&id).expect("roots were discovered");
@@ -385,7 +381,20 @@ fn execute(
                 EdgeTarget::None => {}
                 EdgeTarget::Leaf(leaf) => {
                     if let Some(g) = g {
-                        to_leaf(leaf, g)?;
+                        leaves.add(leaf, g)?;
+                    }
+                    if leaves.arrived(leaf) {
+                        if let Some(g) = leaves.take(leaf) {
+                            let g = run_hooks(&leaf.hooks(), g)?;
+                            finish_leaf(
+                                leaf,
+                                g,
+                                &leaf_slot,
+                                accumulate,
+                                create_graph,
+                                &mut captured,
+                            )?;
+                        }
                     }
                 }
                 EdgeTarget::Node(next) => {
@@ -402,19 +411,83 @@ fn execute(
         }
     }
 
-    // Leaves last: hooks see the summed gradient, then it is accumulated or handed back.
-    for (leaf, g) in leaf_grads {
-        let g = run_hooks(&leaf.hooks(), g)?;
-        match leaf_slot.get(&leaf.key()) {
-            Some(slots) if !accumulate => {
-                for &i in slots {
-                    captured[i] = Some(add_grads(captured[i].take(), g.clone())?);
-                }
-            }
-            _ => accumulate_grad(&leaf, g, create_graph)?,
+    // Leaves not finished above (a root that is a leaf, or a node that produced no gradient):
+    // hooks see the summed gradient, then it is accumulated or handed back.
+    for (leaf, g) in leaves.pending {
+        if let Some(g) = g {
+            let g = run_hooks(&leaf.hooks(), g)?;
+            finish_leaf(
+                &leaf,
+                g,
+                &leaf_slot,
+                accumulate,
+                create_graph,
+                &mut captured,
+            )?;
         }
     }
     Ok(captured)
+}
+
+/// The gradients arriving at leaves during one backward pass: summed per leaf (in order of
+/// first arrival), with the number of edges still to deliver one.
+#[derive(Default)]
+struct LeafGrads {
+    pending: Vec<(Var, Option<Var>)>,
+    index: HashMap<usize, usize>,
+    deps: HashMap<usize, usize>,
+}
+
+impl LeafGrads {
+    fn add(&mut self, leaf: &Var, g: Var) -> Result<()> {
+        match self.index.get(&leaf.key()) {
+            Some(&i) => {
+                let acc = self.pending[i].1.take();
+                self.pending[i].1 = Some(add_grads(acc, g)?);
+            }
+            None => {
+                self.index.insert(leaf.key(), self.pending.len());
+                self.pending.push((leaf.clone(), Some(g)));
+            }
+        }
+        Ok(())
+    }
+
+    /// One edge into `leaf` has delivered; true when it was the last one.
+    fn arrived(&mut self, leaf: &Var) -> bool {
+        match self.deps.get_mut(&leaf.key()) {
+            Some(d) => {
+                *d -= 1;
+                *d == 0
+            }
+            None => false,
+        }
+    }
+
+    fn take(&mut self, leaf: &Var) -> Option<Var> {
+        let &i = self.index.get(&leaf.key())?;
+        self.pending[i].1.take()
+    }
+}
+
+/// A leaf's final gradient: accumulated into `.grad`, or handed back by `autograd.grad`.
+fn finish_leaf(
+    leaf: &Var,
+    g: Var,
+    leaf_slot: &HashMap<usize, Vec<usize>>,
+    accumulate: bool,
+    create_graph: bool,
+    captured: &mut [Option<Var>],
+) -> Result<()> {
+    match leaf_slot.get(&leaf.key()) {
+        Some(slots) if !accumulate => {
+            for &i in slots {
+                captured[i] = Some(add_grads(captured[i].take(), g.clone())?);
+            }
+            Ok(())
+        }
+        _ => accumulate_grad(leaf, g, create_graph),
+    }
 }
 
 /// Runs gradient hooks in order; each may replace the gradient.

@@ -5,8 +5,9 @@ PyTorch: backward produces the last layers' gradients first) by a hook on each p
 a full bucket's all-reduce starts at once (non-blocking) while the other hooks run, and the
 last hook waits for all of them and writes the averaged gradients to ``.grad``.
 
-Known limit: rustgrad's engine runs leaf hooks after the whole graph has been traversed, so
-communication overlaps the other buckets' copies, not the backward compute of earlier layers.
+The engine runs a parameter's hooks as soon as its gradient is complete, so a bucket's
+all-reduce starts while the backward of earlier layers still runs (MPI advances it inside
+later MPI calls).
 """
 
 import contextlib
