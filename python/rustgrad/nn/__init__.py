@@ -89,3 +89,30 @@ __all__ = [
     "init",
     "utils",
 ]
+
+# ----- layers branch: embedding, normalisation, lazy, recurrent, attention ---------------------
+from rustgrad.nn.modules import (  # noqa: E402
+    BatchNorm1d,
+    BatchNorm2d,
+    Dropout1d,
+    Dropout2d,
+    Embedding,
+    GroupNorm,
+    LayerNorm,
+    LazyLinear,
+    LazyModuleMixin,
+    UninitializedParameter,
+)
+
+__all__ += [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Dropout1d",
+    "Dropout2d",
+    "Embedding",
+    "GroupNorm",
+    "LayerNorm",
+    "LazyLinear",
+    "LazyModuleMixin",
+    "UninitializedParameter",
+]

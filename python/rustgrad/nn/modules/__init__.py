@@ -80,3 +80,24 @@ __all__ = [
     "Tanh",
     "Unflatten",
 ]
+
+# ----- layers branch: embedding, normalisation, lazy, recurrent, attention ---------------------
+from rustgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: E402
+from rustgrad.nn.modules.dropout import Dropout1d, Dropout2d  # noqa: E402
+from rustgrad.nn.modules.lazy import LazyLinear, LazyModuleMixin, UninitializedParameter  # noqa: E402
+from rustgrad.nn.modules.normalization import GroupNorm, LayerNorm  # noqa: E402
+from rustgrad.nn.modules.sparse import Embedding  # noqa: E402
+
+_LAYERS = [
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Dropout1d",
+    "Dropout2d",
+    "Embedding",
+    "GroupNorm",
+    "LayerNorm",
+    "LazyLinear",
+    "LazyModuleMixin",
+    "UninitializedParameter",
+]
+__all__ += _LAYERS
