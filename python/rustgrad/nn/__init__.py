@@ -102,6 +102,14 @@ from rustgrad.nn.modules import (  # noqa: E402
     LazyLinear,
     LazyModuleMixin,
     UninitializedParameter,
+    GRU,
+    GRUCell,
+    LSTM,
+    LSTMCell,
+    MultiheadAttention,
+    RNN,
+    RNNBase,
+    RNNCell,
 )
 
 __all__ += [
@@ -115,4 +123,12 @@ __all__ += [
     "LazyLinear",
     "LazyModuleMixin",
     "UninitializedParameter",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "MultiheadAttention",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
 ]

@@ -953,10 +953,10 @@ def scaled_dot_product_attention(
         scale = 1.0 / math.sqrt(query.size(-1))
     scores = (query @ key.transpose(-2, -1)) * scale
     if is_causal:
-        keep = _core.ones((length, source), dtype=_core.bool, device=query.device).tril()
+        keep = _core.ones((length, source), dtype=_core.bool_, device=query.device).tril()
         scores = scores.masked_fill(keep.logical_not(), float("-inf"))
     elif attn_mask is not None:
-        if attn_mask.dtype == _core.bool:
+        if attn_mask.dtype == _core.bool_:
             scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
         else:
             scores = scores + attn_mask

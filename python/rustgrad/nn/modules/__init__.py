@@ -87,6 +87,8 @@ from rustgrad.nn.modules.dropout import Dropout1d, Dropout2d  # noqa: E402
 from rustgrad.nn.modules.lazy import LazyLinear, LazyModuleMixin, UninitializedParameter  # noqa: E402
 from rustgrad.nn.modules.normalization import GroupNorm, LayerNorm  # noqa: E402
 from rustgrad.nn.modules.sparse import Embedding  # noqa: E402
+from rustgrad.nn.modules.activation import MultiheadAttention  # noqa: E402
+from rustgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: E402
 
 _LAYERS = [
     "BatchNorm1d",
@@ -99,5 +101,13 @@ _LAYERS = [
     "LazyLinear",
     "LazyModuleMixin",
     "UninitializedParameter",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "MultiheadAttention",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
 ]
 __all__ += _LAYERS
