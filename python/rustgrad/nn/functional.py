@@ -742,7 +742,7 @@ def embedding(
     """Rows of ``weight`` picked by the integer ``input``: ``(*) -> (*, embedding_dim)``. The
     ``padding_idx`` row gets no gradient; ``max_norm`` renormalises (in place) the rows looked
     up whose ``norm_type``-norm exceeds it."""
-    if input.dtype not in (_core.int64, _core.int32):
+    if input.dtype not in (_core.int64, getattr(_core, "int32", _core.int64)):
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar "
             f"types: Long, Int; but got {_dtype_name(input.dtype)} instead "
@@ -768,11 +768,11 @@ def _embedding_renorm_(weight, indices, max_norm, norm_type):
     from rustgrad.autograd.grad_mode import no_grad
 
     with no_grad():
-        rows = _core.unique(indices)
+        rows = indices.unique()
         picked = weight.index_select(0, rows)
         norms = picked.norm(p=norm_type, dim=1, keepdim=True)
         # PyTorch's epsilon: rows above max_norm are scaled to just under it.
-        scale = _core.where(norms > max_norm, max_norm / (norms + 1e-7), _core.ones_like(norms))
+        scale = _core.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
         weight[rows] = picked * scale
 
 

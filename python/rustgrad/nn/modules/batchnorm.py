@@ -19,6 +19,8 @@ class _BatchNorm(Module):
         track_running_stats=True,
         device=None,
         dtype=None,
+        *,
+        bias=True,
     ):
         super().__init__()
         self.num_features = num_features
@@ -28,7 +30,10 @@ class _BatchNorm(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(_core.zeros((num_features,), dtype=dtype, device=device))
-            self.bias = Parameter(_core.zeros((num_features,), dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(_core.zeros((num_features,), dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -54,7 +59,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def _check_input_dim(self, input):
         raise NotImplementedError
@@ -82,10 +88,11 @@ class _BatchNorm(Module):
         )
 
     def extra_repr(self):
-        """``"3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True"``."""
+        """``"3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True"``."""
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 

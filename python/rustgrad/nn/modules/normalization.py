@@ -45,10 +45,10 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        """``"(4,), eps=1e-05, elementwise_affine=True"``."""
+        """``"(4,), eps=1e-05, elementwise_affine=True, bias=True"``."""
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
-            f"elementwise_affine={self.elementwise_affine}"
+            f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
 
 
@@ -56,7 +56,9 @@ class GroupNorm(Module):
     """Normalise ``(N, C, *)`` over groups of channels; per-channel ``weight`` (ones) and
     ``bias`` (zeros) when ``affine``."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
+    def __init__(
+        self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True
+    ):
         super().__init__()
         if num_channels % num_groups != 0:
             raise ValueError("num_channels must be divisible by num_groups")
@@ -66,7 +68,10 @@ class GroupNorm(Module):
         self.affine = affine
         if affine:
             self.weight = Parameter(_core.zeros((num_channels,), dtype=dtype, device=device))
-            self.bias = Parameter(_core.zeros((num_channels,), dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(_core.zeros((num_channels,), dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -76,12 +81,16 @@ class GroupNorm(Module):
         """``weight = 1``, ``bias = 0``."""
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, input):
         """``input`` normalised per group of channels, then scaled and shifted per channel."""
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        """``"2, 4, eps=1e-05, affine=True"``."""
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        """``"2, 4, eps=1e-05, affine=True, bias=True"``."""
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
