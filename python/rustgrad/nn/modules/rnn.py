@@ -230,7 +230,7 @@ class RNNBase(Module):
                 hx = tuple(hx)
                 if not batched:
                     hx = tuple(h.unsqueeze(1) for h in hx)
-                self._check_hidden(hx[0], shape)
+                self._check_hidden(hx[0], shape, "hidden[0]")
                 self._check_hidden(hx[1], shape, "hidden[1]")
             else:
                 if not batched:
