@@ -17,10 +17,10 @@ import os
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+from tqdm import tqdm
 
 TEXT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "tiny_text.txt")
 
@@ -58,7 +58,8 @@ def sample(model, stoi, itos, prompt="The ", length=120, temperature=0.8):
 
 def main(steps=300, batch=32, window=48, plot="char_lstm.png", seed=0):
     torch.manual_seed(seed)
-    text = open(TEXT).read()
+    with open(TEXT) as f:
+        text = f.read()
     chars = sorted(set(text))
     stoi = {c: i for i, c in enumerate(chars)}
     itos = dict(enumerate(chars))

@@ -46,8 +46,12 @@ def test_sdpa_matches_torch(device, kw):
 def test_sdpa_gradcheck_and_errors():
     q, k, v = (rg.randn(2, 3, 4, dtype=rg.float64, requires_grad=True) for _ in range(3))
     mask = rg.randn(3, 3, dtype=rg.float64)
-    assert rg.autograd.gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, mask), (q, k, v))
-    assert rg.autograd.gradgradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), (q, k, v))
+    assert rg.autograd.gradcheck(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, mask), (q, k, v)
+    )
+    assert rg.autograd.gradgradcheck(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), (q, k, v)
+    )
     with raises(RuntimeError, "Explicit attn_mask should not be set when is_causal=True"):
         F.scaled_dot_product_attention(q, k, v, mask, is_causal=True)
 
@@ -98,7 +102,9 @@ def test_mha_matches_torch(device, ctor, call):
     kdim, vdim = ctor.get("kdim", 8), ctor.get("vdim", 8)
     batch_first = ctor.get("batch_first", False)
     lq, ls, n = 3, 4, 2
-    shape = (lambda length, e: (n, length, e)) if batch_first else (lambda length, e: (length, n, e))
+    shape = (
+        (lambda length, e: (n, length, e)) if batch_first else (lambda length, e: (length, n, e))
+    )
     q = torch.randn(shape(lq, 8), dtype=torch.float64, requires_grad=True)
     k = torch.randn(shape(ls, kdim), dtype=torch.float64, requires_grad=True)
     v = torch.randn(shape(ls, vdim), dtype=torch.float64, requires_grad=True)
@@ -108,8 +114,12 @@ def test_mha_matches_torch(device, ctor, call):
         "float": torch.randn(lq, ls, dtype=torch.float64),
         "causal": torch.ones(lq, ls, dtype=torch.bool).triu(1),
     }
-    call_t = {key: masks.get(val, val) if isinstance(val, str) else val for key, val in call.items()}
-    call_r = {key: to_rg(val, device) if hasattr(val, "numpy") else val for key, val in call_t.items()}
+    call_t = {
+        key: masks.get(val, val) if isinstance(val, str) else val for key, val in call.items()
+    }
+    call_r = {
+        key: to_rg(val, device) if hasattr(val, "numpy") else val for key, val in call_t.items()
+    }
     qr, kr, vr = (to_rg(t, device).requires_grad_() for t in (q, k, v))
     out_t, w_t = theirs(q, k, v, **call_t)
     out_r, w_r = ours(qr, kr, vr, **call_r)

@@ -7,7 +7,7 @@ import pytest
 import rustgrad as rg
 import rustgrad.nn.functional as F
 from conftest import DEVICES, assert_close, raises
-from layers_util import load_from_torch, load_into_torch, to_rg, to_torch
+from layers_util import load_from_torch, load_into_torch, to_rg
 from rustgrad import nn
 
 torch = pytest.importorskip("torch")
@@ -52,7 +52,9 @@ def test_embedding_names_init_repr():
 @pytest.mark.parametrize("padding_idx", [None, 0, -1])
 def test_embedding_matches_torch(device, padding_idx):
     theirs = torch.nn.Embedding(7, 4, padding_idx=padding_idx).double()
-    ours = load_from_torch(nn.Embedding(7, 4, padding_idx=padding_idx).to(device).double(), theirs, device)
+    ours = load_from_torch(
+        nn.Embedding(7, 4, padding_idx=padding_idx).to(device).double(), theirs, device
+    )
     idx = torch.tensor([[0, 6, 3], [6, 6, 1]])
     _compare_module(ours, theirs, idx, device)
     # the padding row gets no gradient
@@ -101,7 +103,11 @@ def test_embedding_errors():
 
 def test_lazy_linear_materialises_at_first_call():
     m = nn.LazyLinear(4)
-    assert repr(m) == repr(torch.nn.LazyLinear(4)) == "LazyLinear(in_features=0, out_features=4, bias=True)"
+    assert (
+        repr(m)
+        == repr(torch.nn.LazyLinear(4))
+        == "LazyLinear(in_features=0, out_features=4, bias=True)"
+    )
     assert m.has_uninitialized_params()
     assert isinstance(m.weight, nn.UninitializedParameter)
     y = m(rg.randn(2, 5))
@@ -171,13 +177,18 @@ def test_layer_and_group_norm_match_torch(device, make, shape):
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("momentum", [0.1, None])
-@pytest.mark.parametrize("cls, shape", [("BatchNorm1d", (5, 3)), ("BatchNorm1d", (4, 3, 6)), ("BatchNorm2d", (4, 3, 2, 5))])
+@pytest.mark.parametrize(
+    "cls, shape",
+    [("BatchNorm1d", (5, 3)), ("BatchNorm1d", (4, 3, 6)), ("BatchNorm2d", (4, 3, 2, 5))],
+)
 def test_batch_norm_training_and_eval_match_torch(device, momentum, cls, shape):
     theirs = getattr(torch.nn, cls)(3, momentum=momentum).double()
     with torch.no_grad():
         theirs.weight.normal_()
         theirs.bias.normal_()
-    ours = load_from_torch(getattr(nn, cls)(3, momentum=momentum).to(device).double(), theirs, device)
+    ours = load_from_torch(
+        getattr(nn, cls)(3, momentum=momentum).to(device).double(), theirs, device
+    )
     for _ in range(3):  # running statistics over several batches
         _compare_module(ours, theirs, torch.randn(shape, dtype=torch.float64) * 2 + 1, device)
     for name in ("running_mean", "running_var", "num_batches_tracked"):
@@ -210,7 +221,10 @@ def test_norm_gradcheck_float64():
 
 
 def test_norm_errors_match_torch():
-    with raises(RuntimeError, "Given normalized_shape=[4], expected input with shape [*, 4], but got input of size[2, 3]"):
+    with raises(
+        RuntimeError,
+        "Given normalized_shape=[4], expected input with shape [*, 4], but got input of size[2, 3]",
+    ):
         nn.LayerNorm(4)(rg.randn(2, 3))
     with raises(ValueError, "num_channels must be divisible by num_groups"):
         nn.GroupNorm(4, 6)
@@ -218,7 +232,10 @@ def test_norm_errors_match_torch():
         nn.BatchNorm2d(3)(rg.randn(2, 3, 4))
     with raises(ValueError, "expected 2D or 3D input (got 4D input)"):
         nn.BatchNorm1d(3)(rg.randn(2, 3, 4, 4))
-    with raises(ValueError, "Expected more than 1 value per channel when training, got input size torch.Size([1, 3])"):
+    with raises(
+        ValueError,
+        "Expected more than 1 value per channel when training, got input size torch.Size([1, 3])",
+    ):
         nn.BatchNorm1d(3)(rg.randn(1, 3))
 
 

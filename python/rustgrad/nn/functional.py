@@ -719,7 +719,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 # ----- layers branch: embedding, normalisation, channel dropout, attention ---------------------
 
-__all__ += [  # noqa: PLE0605
+__all__ += [
     "batch_norm",
     "dropout1d",
     "dropout2d",

@@ -82,32 +82,31 @@ __all__ = [
 ]
 
 # ----- layers branch: embedding, normalisation, lazy, recurrent, attention ---------------------
-from rustgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: E402
-from rustgrad.nn.modules.dropout import Dropout1d, Dropout2d  # noqa: E402
-from rustgrad.nn.modules.lazy import LazyLinear, LazyModuleMixin, UninitializedParameter  # noqa: E402
-from rustgrad.nn.modules.normalization import GroupNorm, LayerNorm  # noqa: E402
-from rustgrad.nn.modules.sparse import Embedding  # noqa: E402
-from rustgrad.nn.modules.activation import MultiheadAttention  # noqa: E402
-from rustgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell  # noqa: E402
+from rustgrad.nn.modules.activation import MultiheadAttention
+from rustgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
+from rustgrad.nn.modules.dropout import Dropout1d, Dropout2d
+from rustgrad.nn.modules.lazy import LazyLinear, LazyModuleMixin, UninitializedParameter
+from rustgrad.nn.modules.normalization import GroupNorm, LayerNorm
+from rustgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from rustgrad.nn.modules.sparse import Embedding
 
-_LAYERS = [
+__all__ += [
+    "GRU",
+    "LSTM",
+    "RNN",
     "BatchNorm1d",
     "BatchNorm2d",
     "Dropout1d",
     "Dropout2d",
     "Embedding",
+    "GRUCell",
     "GroupNorm",
+    "LSTMCell",
     "LayerNorm",
     "LazyLinear",
     "LazyModuleMixin",
-    "UninitializedParameter",
-    "GRU",
-    "GRUCell",
-    "LSTM",
-    "LSTMCell",
     "MultiheadAttention",
-    "RNN",
     "RNNBase",
     "RNNCell",
+    "UninitializedParameter",
 ]
-__all__ += _LAYERS

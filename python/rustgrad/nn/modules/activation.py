@@ -253,9 +253,9 @@ class LogSigmoid(Module):
 
 # ----- layers branch: multi-head attention -----------------------------------------------------
 
-import math  # noqa: E402
+import math
 
-from rustgrad import _core  # noqa: E402
+from rustgrad import _core
 
 
 class MultiheadAttention(Module):
@@ -287,7 +287,9 @@ class MultiheadAttention(Module):
             )
         super().__init__()
         if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv/add_zero_attn are not supported")
+            raise NotImplementedError(
+                "MultiheadAttention: add_bias_kv/add_zero_attn are not supported"
+            )
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -296,8 +298,10 @@ class MultiheadAttention(Module):
         self.dropout = dropout
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
-        assert self.head_dim * num_heads == self.embed_dim, "embed_dim must be divisible by num_heads"
-        make = lambda *shape: Parameter(_core.zeros(shape, dtype=dtype, device=device))  # noqa: E731
+        assert self.head_dim * num_heads == self.embed_dim, (
+            "embed_dim must be divisible by num_heads"
+        )
+        make = lambda *shape: Parameter(_core.zeros(shape, dtype=dtype, device=device))
         if not self._qkv_same_embed_dim:
             self.q_proj_weight = make(embed_dim, embed_dim)
             self.k_proj_weight = make(embed_dim, self.kdim)

@@ -38,9 +38,15 @@ class _BatchNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", _core.zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", _core.ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", _core.tensor(0, dtype=_core.int64, device=device))
+            self.register_buffer(
+                "running_mean", _core.zeros(num_features, dtype=dtype, device=device)
+            )
+            self.register_buffer(
+                "running_var", _core.ones(num_features, dtype=dtype, device=device)
+            )
+            self.register_buffer(
+                "num_batches_tracked", _core.tensor(0, dtype=_core.int64, device=device)
+            )
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)

@@ -1,7 +1,6 @@
 """Lazy modules: ``LazyModuleMixin``, ``UninitializedParameter`` and ``nn.LazyLinear``, whose
 input size is read from the first input."""
 
-
 from rustgrad import _core
 from rustgrad.autograd.grad_mode import no_grad
 from rustgrad.nn.modules.linear import Linear
@@ -93,5 +92,3 @@ class LazyLinear(LazyModuleMixin, Linear):
                 if self.bias is not None:
                     self.bias.materialize((self.out_features,))
                 self.reset_parameters()
-
-

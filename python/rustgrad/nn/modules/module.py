@@ -227,7 +227,9 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
-        backward = _BackwardHooks(self) if self._backward_hooks or self._backward_pre_hooks else None
+        backward = (
+            _BackwardHooks(self) if self._backward_hooks or self._backward_pre_hooks else None
+        )
         if backward is not None:
             args = backward.wrap_inputs(args)
         try:

@@ -14,7 +14,13 @@ class LayerNorm(Module):
     ``bias`` at zeros, both of shape ``normalized_shape``."""
 
     def __init__(
-        self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None
+        self,
+        normalized_shape,
+        eps=1e-5,
+        elementwise_affine=True,
+        bias=True,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         if isinstance(normalized_shape, int):
@@ -25,7 +31,9 @@ class LayerNorm(Module):
         if elementwise_affine:
             self.weight = Parameter(_core.zeros(self.normalized_shape, dtype=dtype, device=device))
             if bias:
-                self.bias = Parameter(_core.zeros(self.normalized_shape, dtype=dtype, device=device))
+                self.bias = Parameter(
+                    _core.zeros(self.normalized_shape, dtype=dtype, device=device)
+                )
             else:
                 self.register_parameter("bias", None)
         else:

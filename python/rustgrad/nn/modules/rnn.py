@@ -15,7 +15,7 @@ from rustgrad.nn.modules.module import Module
 from rustgrad.nn.parameter import Parameter
 from rustgrad.nn.utils.rnn import PackedSequence, _pack, pad_packed_sequence
 
-__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell"]
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell"]
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
@@ -57,7 +57,11 @@ class RNNBase(Module):
         dtype=None,
     ):
         super().__init__()
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
+        if (
+            not isinstance(dropout, (int, float))
+            or not 0 <= dropout <= 1
+            or isinstance(dropout, bool)
+        ):
             raise ValueError(
                 "dropout should be a number in range [0, 1] representing the probability of an "
                 "element being zeroed"
@@ -127,7 +131,7 @@ class RNNBase(Module):
 
     def _weights(self, layer, direction):
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-        get = lambda name: getattr(self, name + suffix, None)  # noqa: E731
+        get = lambda name: getattr(self, name + suffix, None)
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
     def _direction(self, x, state, layer, direction, mask):
@@ -319,7 +323,7 @@ class _CellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        make = lambda *shape: Parameter(_core.zeros(shape, dtype=dtype, device=device))  # noqa: E731
+        make = lambda *shape: Parameter(_core.zeros(shape, dtype=dtype, device=device))
         self.weight_ih = make(gates * hidden_size, input_size)
         self.weight_hh = make(gates * hidden_size, hidden_size)
         if bias:
@@ -376,7 +380,9 @@ class _CellBase(Module):
 class RNNCell(_CellBase):
     """One step of :class:`RNN`: ``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)``."""
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+    def __init__(
+        self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None
+    ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
         super().__init__(input_size, hidden_size, bias, 1, device, dtype)

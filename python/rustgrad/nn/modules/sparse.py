@@ -43,7 +43,9 @@ class Embedding(Module):
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
         if sparse:
-            raise NotImplementedError("nn.Embedding(sparse=True): sparse gradients are not supported")
+            raise NotImplementedError(
+                "nn.Embedding(sparse=True): sparse gradients are not supported"
+            )
         self.sparse = sparse
         if _weight is None:
             weight = _core.zeros((num_embeddings, embedding_dim), dtype=dtype, device=device)
@@ -51,7 +53,9 @@ class Embedding(Module):
             self.reset_parameters()
         else:
             if list(_weight.shape) != [num_embeddings, embedding_dim]:
-                raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+                raise AssertionError(
+                    "Shape of weight does not match num_embeddings and embedding_dim"
+                )
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self):

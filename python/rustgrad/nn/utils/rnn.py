@@ -34,7 +34,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
 
 # ----- layers branch: packed sequences ---------------------------------------------------------
 
-from collections import namedtuple  # noqa: E402
+from collections import namedtuple
 
 __all__ += ["PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence"]
 
@@ -57,8 +57,10 @@ class PackedSequence(
         data = self.data.to(*args, **kwargs)
         if data is self.data:
             return self
-        move = lambda t: None if t is None else t.to(data.device)  # noqa: E731
-        return type(self)(data, self.batch_sizes, move(self.sorted_indices), move(self.unsorted_indices))
+        move = lambda t: None if t is None else t.to(data.device)
+        return type(self)(
+            data, self.batch_sizes, move(self.sorted_indices), move(self.unsorted_indices)
+        )
 
 
 def _invert(permutation):
@@ -138,11 +140,17 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
         row = data[start : start + size]
         start += size
         if size < width:
-            fill = rustgrad.full((width - size, *data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
+            fill = rustgrad.full(
+                (width - size, *data.shape[1:]), padding_value, dtype=data.dtype, device=data.device
+            )
             row = rustgrad.cat([row, fill], 0)
         rows.append(row)
     for _ in range(steps - len(sizes)):
-        rows.append(rustgrad.full((width, *data.shape[1:]), padding_value, dtype=data.dtype, device=data.device))
+        rows.append(
+            rustgrad.full(
+                (width, *data.shape[1:]), padding_value, dtype=data.dtype, device=data.device
+            )
+        )
     padded = rustgrad.stack(rows, 0)
     lengths = _lengths(batch_sizes)
     if sequence.unsorted_indices is not None:
