@@ -228,6 +228,10 @@ def test_norm_errors_match_torch():
         nn.LayerNorm(4)(rg.randn(2, 3))
     with raises(ValueError, "num_channels must be divisible by num_groups"):
         nn.GroupNorm(4, 6)
+    with raises(
+        ValueError, "Expected more than 1 value per channel when training, got input size [1, 2]"
+    ):
+        F.group_norm(rg.randn(1, 2), 2)
     with raises(ValueError, "expected 4D input (got 3D input)"):
         nn.BatchNorm2d(3)(rg.randn(2, 3, 4))
     with raises(ValueError, "expected 2D or 3D input (got 4D input)"):

@@ -823,7 +823,13 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             f"Expected number of channels in input to be divisible by num_groups, but got "
             f"input of shape {list(input.shape)} and num_groups={num_groups}"
         )
-    grouped = input.reshape(n, num_groups, -1)
+    sizes = [n * c // num_groups, num_groups, *input.shape[2:]]
+    if sizes[0] * math.prod(sizes[2:]) == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {sizes}"
+        )
+    # an explicit size (not -1), so that empty batches reshape too
+    grouped = input.reshape(n, num_groups, (c // num_groups) * math.prod(input.shape[2:]))
     mean = grouped.mean(2, keepdim=True)
     centred = grouped - mean
     var = (centred * centred).mean(2, keepdim=True)
