@@ -226,32 +226,12 @@ KNOWN = [
         "div-softmax class above without the softmax)",
         "^grad\\|grad\\.second :: .*(?=.*binary\\.div)",
         [
-            [
-                "v1 = torch.tensor(np.array([[0.0, -3.02, 2.25], [-1.95, -0.0, -1.09], [math.nan, -1.91, -1.38]], dtype=np.float64), requires_grad=True)",
-                "create.tensor_numpy",
-                ["v1"],
-            ],
-            [
-                "v2 = torch.from_numpy(np.array([[-0.41], [1.62], [-1.26]], dtype=np.float32))",
-                "create.from_numpy_numpy",
-                ["v2"],
-            ],
+            ["v1 = torch.tensor(np.array([[0.0, -3.02, 2.25], [-1.95, -0.0, -1.09], [math.nan, -1.91, -1.38]], dtype=np.float64), requires_grad=True)", "create.tensor_numpy", ["v1"]],
+            ["v2 = torch.from_numpy(np.array([[-0.41], [1.62], [-1.26]], dtype=np.float32))", "create.from_numpy_numpy", ["v2"]],
             ["v7 = torch.div(v2, v1)", "binary.div", ["v7"]],
-            [
-                "loss = (v7 * torch.tensor([[2.75, -0.0, -3.0], [1.82, 0.6, -0.37], [-1.1, -0.09, -3.0]], dtype=torch.float64)).sum()",
-                "grad.loss",
-                [],
-            ],
-            [
-                "g1 = torch.autograd.grad(loss, [v1], create_graph=True, allow_unused=True)",
-                "grad.first",
-                ["g1"],
-            ],
-            [
-                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
-                "grad.gg",
-                ["gg"],
-            ],
+            ["loss = (v7 * torch.tensor([[2.75, -0.0, -3.0], [1.82, 0.6, -0.37], [-1.1, -0.09, -3.0]], dtype=torch.float64)).sum()", "grad.loss", []],
+            ["g1 = torch.autograd.grad(loss, [v1], create_graph=True, allow_unused=True)", "grad.first", ["g1"]],
+            ["gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))", "grad.gg", ["gg"]],
             ["g2 = torch.autograd.grad(gg, [v1], allow_unused=True)", "grad.second", ["g2"]],
         ],
     ),
@@ -263,19 +243,11 @@ KNOWN = [
         "^no-exception\\|grad\\.(first|backward) :: .*modified by an inplace operation.*"
         "opinfo\\.(norm|std|var|nn\\.functional\\.[a-z_]+)",
         [
-            [
-                "v8 = torch.tensor([[7.0, 7.0], [-1.920556902885437, 1.0332731008529663], [0.28573498129844666, -0.26664701104164124], [0.2696954607963562, 0.8432942032814026]], dtype=torch.float32)[1:].detach().requires_grad_()",
-                "create.opinfo",
-                ["v8"],
-            ],
+            ["v8 = torch.tensor([[7.0, 7.0], [-1.920556902885437, 1.0332731008529663], [0.28573498129844666, -0.26664701104164124], [0.2696954607963562, 0.8432942032814026]], dtype=torch.float32)[1:].detach().requires_grad_()", "create.opinfo", ["v8"]],
             ["v9 = v8.norm(1)", "opinfo.norm", ["v9"]],
             ["v9.zero_()", "inplace.zero_", ["v9"]],
             ["loss = (v9 * torch.tensor(1.5, dtype=torch.float32)).sum()", "grad.loss", []],
-            [
-                "g1 = torch.autograd.grad(loss, [v8], create_graph=True, allow_unused=True)",
-                "grad.first",
-                ["g1"],
-            ],
+            ["g1 = torch.autograd.grad(loss, [v8], create_graph=True, allow_unused=True)", "grad.first", ["g1"]],
         ],
     ),
     Known(
@@ -284,22 +256,10 @@ KNOWN = [
         "HardtanhBackward0 output requires grad when the input does; the values agree)",
         "^requires_grad\\|grad\\.first\\|requires_grad False!=True :: .*opinfo\\.nn\\.functional\\.hardtanh",
         [
-            [
-                "v4 = torch.tensor([-1.37, 0.5], dtype=torch.float64).detach().requires_grad_()",
-                "create.opinfo",
-                ["v4"],
-            ],
+            ["v4 = torch.tensor([-1.37, 0.5], dtype=torch.float64).detach().requires_grad_()", "create.opinfo", ["v4"]],
             ["v5 = torch.nn.functional.hardtanh(v4)", "opinfo.nn.functional.hardtanh", ["v5"]],
-            [
-                "loss = (v5 * torch.tensor([-0.84, 1.0], dtype=torch.float64)).sum()",
-                "grad.loss",
-                [],
-            ],
-            [
-                "g1 = torch.autograd.grad(loss, [v4], create_graph=True, allow_unused=True)",
-                "grad.first",
-                ["g1"],
-            ],
+            ["loss = (v5 * torch.tensor([-0.84, 1.0], dtype=torch.float64)).sum()", "grad.loss", []],
+            ["g1 = torch.autograd.grad(loss, [v4], create_graph=True, allow_unused=True)", "grad.first", ["g1"]],
         ],
     ),
     Known(
@@ -308,27 +268,11 @@ KNOWN = [
         "from PyTorch's (first order and values agree)",
         "^grad\\|grad\\.second :: .*opinfo\\.cumprod",
         [
-            [
-                "v6 = torch.tensor([[-0.9686419367790222, -1.288686752319336, -0.0010351930977776647], [-0.9726478457450867, 0.6605782508850098, 0.18506111204624176]], dtype=torch.float32).detach().requires_grad_()",
-                "create.opinfo",
-                ["v6"],
-            ],
+            ["v6 = torch.tensor([[-0.9686419367790222, -1.288686752319336, -0.0010351930977776647], [-0.9726478457450867, 0.6605782508850098, 0.18506111204624176]], dtype=torch.float32).detach().requires_grad_()", "create.opinfo", ["v6"]],
             ["v7 = torch.cumprod(v6, dim=1, dtype=torch.float64)", "opinfo.cumprod", ["v7"]],
-            [
-                "loss = (v6 * torch.tensor([[-2.2, -1.4, 0.45], [-1.92, 0.56, -2.78]], dtype=torch.float32)).sum() + (v7 * torch.tensor([[-0.36, -3.0, -1.55], [-1.14, -0.1, -0.63]], dtype=torch.float64)).sum()",
-                "grad.loss",
-                [],
-            ],
-            [
-                "g1 = torch.autograd.grad(loss, [v6], create_graph=True, allow_unused=True)",
-                "grad.first",
-                ["g1"],
-            ],
-            [
-                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
-                "grad.gg",
-                ["gg"],
-            ],
+            ["loss = (v6 * torch.tensor([[-2.2, -1.4, 0.45], [-1.92, 0.56, -2.78]], dtype=torch.float32)).sum() + (v7 * torch.tensor([[-0.36, -3.0, -1.55], [-1.14, -0.1, -0.63]], dtype=torch.float64)).sum()", "grad.loss", []],
+            ["g1 = torch.autograd.grad(loss, [v6], create_graph=True, allow_unused=True)", "grad.first", ["g1"]],
+            ["gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))", "grad.gg", ["gg"]],
             ["g2 = torch.autograd.grad(gg, [v6], allow_unused=True)", "grad.second", ["g2"]],
         ],
     ),
