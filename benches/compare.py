@@ -71,6 +71,10 @@ SIZES = {
         "scaling_sample_s": 0.05,
         "gflops_n": [256, 1024, 2048],
         "gflops_sample_s": 0.2,
+        "lstm_batch": 32,  # issue 12's LSTM step: hidden 128, batch 32, sequence 32
+        "lstm_seq": 32,
+        "lstm_hidden": 128,
+        "lstm_steps": 5,
     },
     "tiny": {
         "chain_ops": 20,
@@ -88,6 +92,10 @@ SIZES = {
         "scaling_sample_s": 0.0005,
         "gflops_n": [32, 64],
         "gflops_sample_s": 0.001,
+        "lstm_batch": 4,
+        "lstm_seq": 4,
+        "lstm_hidden": 8,
+        "lstm_steps": 1,
     },
 }
 
@@ -212,6 +220,30 @@ def _elementwise(lib, size):
     return run
 
 
+def _lstm(lib, size):
+    """LSTM training steps: ``nn.LSTM(H, H)`` over ``(seq, batch, H)``, a linear head on the
+    last output, MSE, manual SGD under no_grad."""
+    lib.manual_seed(0)
+    hidden, batch, seq = size["lstm_hidden"], size["lstm_batch"], size["lstm_seq"]
+    lstm = lib.nn.LSTM(hidden, hidden)
+    head = lib.nn.Linear(hidden, 1)
+    params = list(lstm.parameters()) + list(head.parameters())
+    inputs = lib.randn(seq, batch, hidden)
+    targets = lib.randn(batch, 1)
+
+    def steps():
+        for _ in range(size["lstm_steps"]):
+            out, _ = lstm(inputs)
+            loss = ((head(out[-1]) - targets) ** 2).mean()
+            loss.backward()
+            with lib.no_grad():
+                for p in params:
+                    p -= 0.01 * p.grad
+                    p.grad = None
+
+    return steps
+
+
 WORKLOADS = [
     Workload(
         "chain of tiny ops (3 elems), fwd+bwd",
@@ -231,6 +263,14 @@ WORKLOADS = [
         _big_mlp,
         None,
         lambda s: s["big_mlp_steps"],
+    ),
+    Workload(
+        "LSTM step, hidden 128, batch 32, seq 32, SGD",
+        "ms/step",
+        1e3,
+        _lstm,
+        None,
+        lambda s: s["lstm_steps"],
     ),
     Workload("matmul NxN float32, fwd+bwd", "ms", 1e3, _matmul, "mm_reps", lambda s: 1),
     Workload(

@@ -2224,3 +2224,104 @@ def inplace_with_grad(variant, sample, mod, device):
     if out.requires_grad:
         out.backward(_upstream(out, mod, device, np.random.default_rng(0)))
     return out, [memo[id(a)] for a in sample.grad_args()]
+
+
+# ================================================================= layers branch: nn.functional
+# embedding, layer_norm, group_norm, batch_norm, scaled_dot_product_attention (composites)
+
+_NEEDS_DIMS = {"0-d": "normalises over at least one dim"}
+
+
+def layer_norm_samples(g):
+    v = g.t
+    yield S(v((3, 4)), (4,), v((4,)), v((4,)))
+    yield S(v((2, 3, 4)), (3, 4))
+    yield S(v((2, 3, 4)), (4,), None, v((4,)), 1e-3)
+    yield S(v((0, 4)), (4,), v((4,)), v((4,)))
+    yield S(v((1,)), (1,))
+    yield S(v((3, 4), "n", "transposed"), (4,), v((4,), "n", "stepped"))
+    yield S(v((3, 4), "n", "offset"), (4,), v((4,), "n", "offset"))
+
+
+def group_norm_samples(g):
+    v = g.t
+    yield S(v((2, 4, 3)), 2, v((4,)), v((4,)))
+    yield S(v((2, 6)), 3)
+    yield S(v((2, 4, 2, 3)), 4, v((4,)), None, 1e-3)
+    yield S(v((0, 4, 2)), 2)
+    yield S(v((2, 1, 3)), 1, v((1,)), v((1,)))
+    yield S(v((3, 4), "n", "transposed"), 2, v((4,), "n", "stepped"), v((4,)))
+    yield S(v((3, 4), "n", "offset"), 2, v((4,)), v((4,), "n", "offset"))
+
+
+def batch_norm_samples(g):
+    v = g.t
+
+    def stats(c):
+        mean = Arg(g.values((c,)), requires_grad=False)
+        var = Arg(np.abs(g.values((c,))) + 0.5, requires_grad=False)
+        return mean, var
+
+    yield S(v((4, 3)), None, None, v((3,)), v((3,)), True)
+    yield S(v((4, 3, 2)), *stats(3), v((3,)), v((3,)), False)
+    yield S(v((3, 2, 2, 2)), *stats(2), None, v((2,)), True, 0.3)
+    yield S(v((0, 3)), *stats(3), v((3,)), v((3,)), False)
+    yield S(v((1, 1)), *stats(1), None, None, False)
+    yield S(v((3, 4), "n", "transposed"), None, None, v((4,), "n", "stepped"), None, True)
+    yield S(v((4, 3), "n", "offset"), None, None, v((3,), "n", "offset"), None, True)
+
+
+def embedding_samples(g):
+    v = g.t
+
+    def idx(values):
+        return Arg(np.array(values, np.int64))
+
+    padding = "padding_idx's row gets no gradient by design (finite differences see it)"
+    yield S(idx([[0, 4, 2], [4, 4, 1]]), v((5, 4)))
+    yield S(idx(2), v((5, 4)))
+    yield S(idx(np.zeros((0,), np.int64)), v((5, 4)))
+    yield S(idx([0]), v((1, 3)))
+    yield S(idx([3, 0, 3]), v((4, 5), "n", "transposed"))
+    yield S(idx([[1], [4]]), v((5, 3), "n", "offset"))
+    yield S(
+        idx([1, 0, 1, 3]),
+        v((4, 2)),
+        padding_idx=1,
+        skips={"gradcheck": padding, "gradgradcheck": padding},
+    )
+
+
+def sdpa_samples(g):
+    v = g.t
+    keep = Arg(np.array([[True, False, True, True, False]] * 3))
+    yield S(v((2, 3, 4)), v((2, 5, 4)), v((2, 5, 6)))
+    yield S(v((2, 3, 4)), v((2, 5, 4)), v((2, 5, 6)), keep)
+    yield S(v((3, 4)), v((5, 4)), v((5, 2)), v((3, 5)))
+    yield S(v((3, 4)), v((3, 4)), v((3, 4)), is_causal=True)
+    yield S(v((3, 4)), v((5, 4)), v((5, 4)), scale=0.5)
+    yield S(v((0, 3, 4)), v((0, 5, 4)), v((0, 5, 4)))
+    yield S(v((1, 1)), v((1, 1)), v((1, 1)))
+    yield S(v((2, 4, 3), "n", "transposed"), v((2, 3, 3)), v((2, 3, 2), "n", "stepped"))
+    yield S(v((3, 4), "n", "offset"), v((3, 4), "n", "offset"), v((3, 4)))
+
+
+_LAYERS_OPS = [
+    OpInfo(
+        f"nn.functional.{name}",
+        [functional(name)],
+        make_samples,
+        graph="none",
+        graph_reason=f"rustgrad composes {name}; PyTorch has a fused node",
+        exempt=exempt,
+        libm=libm,
+    )
+    for name, make_samples, exempt, libm in (
+        ("embedding", embedding_samples, {}, False),
+        ("layer_norm", layer_norm_samples, _NEEDS_DIMS, True),
+        ("group_norm", group_norm_samples, _NEEDS_DIMS, True),
+        ("batch_norm", batch_norm_samples, _NEEDS_DIMS, True),
+        ("scaled_dot_product_attention", sdpa_samples, {"0-d": "attends over matrices"}, True),
+    )
+]
+OP_DB.extend(_LAYERS_OPS)

@@ -451,3 +451,12 @@ def test_op_db_is_consistent():
         assert callable(op.graph) or op.graph in ("full", "name", "none")
         if op.graph != "full":
             assert op.graph_reason
+
+
+# ----- layers branch: channel dropout is random (tests/test_nn_norm.py) -----------------------
+FUNCTIONAL_NON_OPS.update(
+    {
+        "dropout1d": "random (test_nn_norm)",
+        "dropout2d": "random (test_nn_norm)",
+    }
+)

@@ -90,6 +90,49 @@ __all__ = [
     "utils",
 ]
 
+# ----- layers branch: embedding, normalisation, lazy, recurrent, attention ---------------------
+from rustgrad.nn.modules import (
+    GRU,
+    LSTM,
+    RNN,
+    BatchNorm1d,
+    BatchNorm2d,
+    Dropout1d,
+    Dropout2d,
+    Embedding,
+    GroupNorm,
+    GRUCell,
+    LayerNorm,
+    LazyLinear,
+    LazyModuleMixin,
+    LSTMCell,
+    MultiheadAttention,
+    RNNBase,
+    RNNCell,
+    UninitializedParameter,
+)
+
+__all__ += [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Dropout1d",
+    "Dropout2d",
+    "Embedding",
+    "GRUCell",
+    "GroupNorm",
+    "LSTMCell",
+    "LayerNorm",
+    "LazyLinear",
+    "LazyModuleMixin",
+    "MultiheadAttention",
+    "RNNBase",
+    "RNNCell",
+    "UninitializedParameter",
+]
+
 # ---- distributed (branch dist): torch.nn.parallel ----
 from rustgrad.nn import parallel
 

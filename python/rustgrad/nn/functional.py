@@ -5,6 +5,7 @@ of gradients) come from the ops' own formulas. Shapes: ``N`` is the batch size, 
 of classes, ``*`` any further dims.
 """
 
+import math
 import warnings
 
 from rustgrad import _core
@@ -714,3 +715,258 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         out.copy_(result)
         return out
     return result
+
+
+# ----- layers branch: embedding, normalisation, channel dropout, attention ---------------------
+
+__all__ += [
+    "batch_norm",
+    "dropout1d",
+    "dropout2d",
+    "embedding",
+    "group_norm",
+    "layer_norm",
+    "scaled_dot_product_attention",
+]
+
+
+def embedding(
+    input,
+    weight,
+    padding_idx=None,
+    max_norm=None,
+    norm_type=2.0,
+    scale_grad_by_freq=False,
+    sparse=False,
+):
+    """Rows of ``weight`` picked by the integer ``input``: ``(*) -> (*, embedding_dim)``. The
+    ``padding_idx`` row gets no gradient; ``max_norm`` renormalises (in place) the rows looked
+    up whose ``norm_type``-norm exceeds it."""
+    if input.dtype not in (_core.int64, getattr(_core, "int32", _core.int64)):
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {_dtype_name(input.dtype)} instead "
+            "(while checking arguments for embedding)"
+        )
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += weight.size(0)
+        if not 0 <= padding_idx < weight.size(0):
+            raise AssertionError("Padding_idx must be within num_embeddings")
+    flat = input.reshape(-1)
+    if max_norm is not None:
+        _embedding_renorm_(weight, flat, max_norm, norm_type)
+    out = weight.index_select(0, flat).reshape(*input.shape, weight.size(1))
+    if padding_idx is not None:
+        # The padding row's value is looked up but, as in PyTorch, it receives no gradient.
+        pad = (input == padding_idx).unsqueeze(-1)
+        out = _core.where(pad, out.detach(), out)
+    return out
+
+
+def _embedding_renorm_(weight, indices, max_norm, norm_type):
+    from rustgrad.autograd.grad_mode import no_grad
+
+    with no_grad():
+        rows = indices.unique()
+        picked = weight.index_select(0, rows)
+        norms = picked.norm(p=norm_type, dim=1, keepdim=True)
+        # PyTorch's epsilon: rows above max_norm are scaled to just under it.
+        scale = _core.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        weight[rows] = picked * scale
+
+
+def _norm_shape_error(normalized_shape, input):
+    return RuntimeError(
+        f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+        f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
+        f"{list(input.shape)}"
+    )
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dims (biased variance), then scale by
+    ``weight`` and shift by ``bias`` (both of shape ``normalized_shape``)."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    n = len(normalized_shape)
+    if n == 0 or input.dim() < n or tuple(input.shape[input.dim() - n :]) != normalized_shape:
+        raise _norm_shape_error(normalized_shape, input)
+    dims = tuple(range(-n, 0))
+    mean = input.mean(dims, keepdim=True)
+    centred = input - mean
+    var = (centred * centred).mean(dims, keepdim=True)
+    out = centred * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _channel_shape(input):
+    """``(1, C, 1, ...)``: how a per-channel tensor broadcasts against ``(N, C, *)``."""
+    return (1, input.size(1)) + (1,) * (input.dim() - 2)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise ``(N, C, *)`` over each group of ``C // num_groups`` channels (and all
+    further dims), then apply the per-channel ``weight`` and ``bias``."""
+    if input.dim() < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {input.dim()}"
+        )
+    n, c = input.size(0), input.size(1)
+    if c % num_groups != 0:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got "
+            f"input of shape {list(input.shape)} and num_groups={num_groups}"
+        )
+    sizes = [n * c // num_groups, num_groups, *input.shape[2:]]
+    if sizes[0] * math.prod(sizes[2:]) == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {sizes}"
+        )
+    # an explicit size (not -1), so that empty batches reshape too
+    grouped = input.reshape(n, num_groups, (c // num_groups) * math.prod(input.shape[2:]))
+    mean = grouped.mean(2, keepdim=True)
+    centred = grouped - mean
+    var = (centred * centred).mean(2, keepdim=True)
+    out = (centred * (var + eps).rsqrt()).reshape(input.shape)
+    if weight is not None:
+        out = out * weight.reshape(_channel_shape(input))
+    if bias is not None:
+        out = out + bias.reshape(_channel_shape(input))
+    return out
+
+
+def batch_norm(
+    input,
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training=False,
+    momentum=0.1,
+    eps=1e-5,
+):
+    """Normalise ``(N, C, *)`` per channel: with the batch's statistics when ``training``
+    (updating ``running_mean``/``running_var`` in place, the variance unbiased as PyTorch
+    does), else with the running statistics."""
+    from rustgrad.autograd.grad_mode import no_grad
+
+    shape = _channel_shape(input)
+    if training:
+        count = input.numel() // input.size(1)
+        if count <= 1:
+            raise ValueError(
+                "Expected more than 1 value per channel when training, got input size "
+                f"{input.shape}".replace("rustgrad.Size", "torch.Size")
+            )
+        dims = (0,) + tuple(range(2, input.dim()))
+        mean = input.mean(dims, keepdim=True)
+        centred = input - mean
+        var = (centred * centred).mean(dims, keepdim=True)
+        if running_mean is not None:
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.reshape(-1).detach() * momentum)
+        if running_var is not None:
+            with no_grad():
+                unbiased = var.reshape(-1).detach() * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        mean = running_mean.reshape(shape)
+        centred = input - mean
+        var = running_var.reshape(shape)
+    out = centred * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def _feature_dropout(input, p, training, inplace, batched_dim):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    # One draw per channel: batched inputs keep (N, C), unbatched ones (C,).
+    lead = 2 if input.dim() == batched_dim else 1
+    shape = tuple(input.shape[:lead]) + (1,) * (input.dim() - lead)
+    if p == 1.0:
+        mask = _core.zeros(shape, dtype=input.dtype, device=input.device)
+    else:
+        keep = _core.rand(shape, dtype=input.dtype, device=input.device) >= p
+        mask = keep.to(input.dtype) * (1.0 / (1.0 - p))
+    if inplace:
+        return input.mul_(mask)
+    return input * mask
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) with probability ``p``."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            "dropout1d: Expected 2D or 3D input, but received a "
+            f"{input.dim()}D input. Note that dropout1d exists to provide channel-wise "
+            "dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
+            "batch dimension (i.e. 2D or 3D inputs)."
+        )
+    return _feature_dropout(input, p, training, inplace, 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) with probability ``p``."""
+    if input.dim() not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated "
+            "and will result in an error in a future release. To retain the behavior and "
+            "silence this warning, please use dropout instead. Note that dropout2d exists to "
+            "provide channel-wise dropout on inputs with 2 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    if input.dim() == 3:
+        # PyTorch reads a 3-D input as (N, C, L) here (with a warning).
+        return _feature_dropout(input, p, training, inplace, 3)
+    return _feature_dropout(input, p, training, inplace, 4)
+
+
+def scaled_dot_product_attention(
+    query,
+    key,
+    value,
+    attn_mask=None,
+    dropout_p=0.0,
+    is_causal=False,
+    scale=None,
+    enable_gqa=False,
+):
+    """``softmax(query @ key^T * scale + mask) @ value`` over the last two dims. A bool
+    ``attn_mask`` keeps the positions where it is True; a float one is added to the scores;
+    ``is_causal`` keeps ``j <= i``. ``scale`` defaults to ``1 / sqrt(E)``."""
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+            "is_causal=True"
+        )
+    length, source = query.size(-2), key.size(-2)
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.size(-1))
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if is_causal:
+        keep = _core.ones((length, source), dtype=_core.bool_, device=query.device).tril()
+        scores = scores.masked_fill(keep.logical_not(), float("-inf"))
+    elif attn_mask is not None:
+        if attn_mask.dtype == _core.bool_:
+            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = scores.softmax(-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value

@@ -80,3 +80,33 @@ __all__ = [
     "Tanh",
     "Unflatten",
 ]
+
+# ----- layers branch: embedding, normalisation, lazy, recurrent, attention ---------------------
+from rustgrad.nn.modules.activation import MultiheadAttention
+from rustgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
+from rustgrad.nn.modules.dropout import Dropout1d, Dropout2d
+from rustgrad.nn.modules.lazy import LazyLinear, LazyModuleMixin, UninitializedParameter
+from rustgrad.nn.modules.normalization import GroupNorm, LayerNorm
+from rustgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from rustgrad.nn.modules.sparse import Embedding
+
+__all__ += [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Dropout1d",
+    "Dropout2d",
+    "Embedding",
+    "GRUCell",
+    "GroupNorm",
+    "LSTMCell",
+    "LayerNorm",
+    "LazyLinear",
+    "LazyModuleMixin",
+    "MultiheadAttention",
+    "RNNBase",
+    "RNNCell",
+    "UninitializedParameter",
+]

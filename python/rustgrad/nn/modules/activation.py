@@ -249,3 +249,184 @@ class LogSigmoid(Module):
     def forward(self, input):
         """``logsigmoid(input)`` elementwise (same shape)."""
         return F.logsigmoid(input)
+
+
+# ----- layers branch: multi-head attention -----------------------------------------------------
+
+import math
+
+from rustgrad import _core
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention as ``torch.nn.MultiheadAttention``: the query/key/value projections
+    in ``in_proj_weight`` ``(3*E, E)`` (or ``q/k/v_proj_weight`` when ``kdim``/``vdim`` differ
+    from ``embed_dim``), the output projection ``out_proj``; returns ``(output, weights)``."""
+
+    def __init__(
+        self,
+        embed_dim,
+        num_heads,
+        dropout=0.0,
+        bias=True,
+        add_bias_kv=False,
+        add_zero_attn=False,
+        kdim=None,
+        vdim=None,
+        batch_first=False,
+        device=None,
+        dtype=None,
+    ):
+        from rustgrad.nn.modules.linear import NonDynamicallyQuantizableLinear
+        from rustgrad.nn.parameter import Parameter
+
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(
+                f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} "
+                f"and num_heads={num_heads} instead"
+            )
+        super().__init__()
+        if add_bias_kv or add_zero_attn:
+            raise NotImplementedError(
+                "MultiheadAttention: add_bias_kv/add_zero_attn are not supported"
+            )
+        self.embed_dim = embed_dim
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.batch_first = batch_first
+        self.head_dim = embed_dim // num_heads
+        assert self.head_dim * num_heads == self.embed_dim, (
+            "embed_dim must be divisible by num_heads"
+        )
+        make = lambda *shape: Parameter(_core.zeros(shape, dtype=dtype, device=device))
+        if not self._qkv_same_embed_dim:
+            self.q_proj_weight = make(embed_dim, embed_dim)
+            self.k_proj_weight = make(embed_dim, self.kdim)
+            self.v_proj_weight = make(embed_dim, self.vdim)
+            self.register_parameter("in_proj_weight", None)
+        else:
+            self.in_proj_weight = make(3 * embed_dim, embed_dim)
+            self.register_parameter("q_proj_weight", None)
+            self.register_parameter("k_proj_weight", None)
+            self.register_parameter("v_proj_weight", None)
+        if bias:
+            self.in_proj_bias = make(3 * embed_dim)
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = NonDynamicallyQuantizableLinear(
+            embed_dim, embed_dim, bias=bias, device=device, dtype=dtype
+        )
+        self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
+        self._reset_parameters()
+
+    def _reset_parameters(self):
+        from rustgrad.nn import init
+
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            init.xavier_uniform_(self.q_proj_weight)
+            init.xavier_uniform_(self.k_proj_weight)
+            init.xavier_uniform_(self.v_proj_weight)
+        if self.in_proj_bias is not None:
+            init.constant_(self.in_proj_bias, 0.0)
+            init.constant_(self.out_proj.bias, 0.0)
+
+    def forward(
+        self,
+        query,
+        key,
+        value,
+        key_padding_mask=None,
+        need_weights=True,
+        attn_mask=None,
+        average_attn_weights=True,
+        is_causal=False,
+    ):
+        """``(attn_output, attn_weights)``; ``query`` ``(L, N, E)`` (``(N, L, E)`` with
+        ``batch_first``, ``(L, E)`` unbatched). In ``key_padding_mask`` ``(N, S)`` and a bool
+        ``attn_mask`` ``(L, S)`` or ``(N*heads, L, S)``, True marks a position not attended
+        to; a float mask is added to the scores. ``attn_weights`` are averaged over heads
+        unless ``average_attn_weights=False``, None unless ``need_weights``."""
+        batched = query.dim() == 3
+        if not batched:
+            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+        elif self.batch_first:
+            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        length, batch, embed = query.shape
+        source = key.size(0)
+        if embed != self.embed_dim:
+            raise AssertionError(
+                f"was expecting embedding dimension of {self.embed_dim}, but got {embed}"
+            )
+        heads, head_dim = self.num_heads, self.head_dim
+        e = self.embed_dim
+        b = self.in_proj_bias
+        bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight
+            wq, wk, wv = w[:e], w[e : 2 * e], w[2 * e :]
+        else:
+            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+        q = F.linear(query, wq, bq)
+        k = F.linear(key, wk, bk)
+        v = F.linear(value, wv, bv)
+        # (L, N, E) -> (N, heads, L, head_dim)
+        q = q.reshape(length, batch * heads, head_dim).transpose(0, 1)
+        k = k.reshape(source, batch * heads, head_dim).transpose(0, 1)
+        v = v.reshape(source, batch * heads, head_dim).transpose(0, 1)
+        scores = (q * (1.0 / math.sqrt(head_dim))) @ k.transpose(1, 2)  # (N*heads, L, S)
+        if is_causal and attn_mask is None:
+            attn_mask = _core.ones((length, source), dtype=_core.bool_, device=query.device)
+            attn_mask = attn_mask.triu(1)
+        if attn_mask is not None:
+            if attn_mask.dim() == 2:
+                if tuple(attn_mask.shape) != (length, source):
+                    raise RuntimeError(
+                        f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should "
+                        f"be {(length, source)}."
+                    )
+                attn_mask = attn_mask.unsqueeze(0)
+            elif tuple(attn_mask.shape) != (batch * heads, length, source):
+                raise RuntimeError(
+                    f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                    f"{(batch * heads, length, source)}."
+                )
+            if attn_mask.dtype == _core.bool_:
+                scores = scores.masked_fill(attn_mask, float("-inf"))
+            else:
+                scores = scores + attn_mask
+        if key_padding_mask is not None:
+            scores = scores.reshape(batch, heads, length, source)
+            pad = key_padding_mask.reshape(batch, 1, 1, source)
+            if pad.dtype == _core.bool_:
+                scores = scores.masked_fill(pad, float("-inf"))
+            else:
+                scores = scores + pad
+            scores = scores.reshape(batch * heads, length, source)
+        weights = scores.softmax(-1)
+        dropped = F.dropout(weights, self.dropout, self.training) if self.dropout > 0 else weights
+        out = dropped @ v  # (N*heads, L, head_dim)
+        out = out.transpose(0, 1).reshape(length * batch, e)
+        out = self.out_proj(out).reshape(length, batch, e)
+        if not batched:
+            out = out.squeeze(1)
+        elif self.batch_first:
+            out = out.transpose(0, 1)
+        if not need_weights:
+            return out, None
+        weights = weights.reshape(batch, heads, length, source)
+        if average_attn_weights:
+            weights = weights.mean(1)
+        if not batched:
+            weights = weights.squeeze(0)
+        return out, weights
+
+
+__all__ += ["MultiheadAttention"]

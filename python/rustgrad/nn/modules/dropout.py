@@ -60,3 +60,27 @@ class Unflatten(Module):
     def extra_repr(self):
         """``"dim=..., unflattened_size=..."``."""
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+# ----- layers branch: channel dropout ----------------------------------------------------------
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) with probability ``p`` in training
+    mode, scaling the others by ``1 / (1 - p)``."""
+
+    def forward(self, input):
+        """``input`` with whole channels dropped (training mode) or unchanged."""
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) with probability ``p`` in
+    training mode, scaling the others by ``1 / (1 - p)``."""
+
+    def forward(self, input):
+        """``input`` with whole channels dropped (training mode) or unchanged."""
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+__all__ += ["Dropout1d", "Dropout2d"]

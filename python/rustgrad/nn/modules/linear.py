@@ -61,3 +61,11 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """``MultiheadAttention.out_proj``'s class: a ``Linear`` under PyTorch's name (so the
+    printed module matches)."""
+
+
+__all__ += ["NonDynamicallyQuantizableLinear"]

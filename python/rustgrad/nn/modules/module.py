@@ -1,5 +1,6 @@
 """``nn.Module``: the base class of every layer and model, as ``torch.nn.Module``."""
 
+import warnings
 from collections import OrderedDict, namedtuple
 
 from rustgrad import _core
@@ -30,20 +31,119 @@ class RemovableHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks):
+    def __init__(self, hooks, *extra):
         self._hooks = hooks
+        self._extra = extra  # the sets of hook ids with options (with_kwargs, always_call)
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
     def remove(self):
         """Unregister the hook (again is a no-op)."""
         self._hooks.pop(self.id, None)
+        for ids in self._extra:
+            ids.discard(self.id)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.remove()
+
+
+def _insert(hooks, key, hook, prepend):
+    hooks[key] = hook
+    if prepend:
+        hooks.move_to_end(key, last=False)
+
+
+def _tensor_positions(values):
+    return [i for i, v in enumerate(values) if isinstance(v, Tensor)]
+
+
+class _BackwardHooks:
+    """One call's full backward hooks: an identity autograd node on the outputs sees
+    ``grad_output`` (running the pre-hooks), one on the inputs sees ``grad_input`` (running the
+    hooks), as PyTorch's ``BackwardHook``."""
+
+    def __init__(self, module):
+        self.module = module
+        self.grad_output = None
+        self.n_inputs = 0
+        self.inputs_hooked = False
+
+    def _identity(self, tensors, on_backward):
+        from rustgrad.autograd import Function
+
+        class BackwardHookFunction(Function):
+            @staticmethod
+            def forward(ctx, *ts):
+                return tuple(t.view_as(t) for t in ts)
+
+            @staticmethod
+            def backward(ctx, *grads):
+                return on_backward(grads)
+
+        out = BackwardHookFunction.apply(*tensors)
+        return out if isinstance(out, tuple) else (out,)
+
+    def wrap_inputs(self, args):
+        positions = [i for i in _tensor_positions(args) if args[i].requires_grad]
+        self.n_inputs = len(_tensor_positions(args))
+        self.input_positions = [_tensor_positions(args).index(i) for i in positions]
+        if not positions or not self.module._backward_hooks:
+            return args
+        self.inputs_hooked = True
+        wrapped = self._identity([args[i] for i in positions], self._on_grad_input)
+        args = list(args)
+        for i, t in zip(positions, wrapped):
+            args[i] = t
+        return tuple(args)
+
+    def _on_grad_input(self, grads):
+        full = [None] * self.n_inputs
+        for slot, g in zip(self.input_positions, grads):
+            full[slot] = g
+        grad_input = tuple(full)
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, grad_input, self.grad_output)
+            if result is not None:
+                grad_input = tuple(result)
+        return tuple(grad_input[slot] for slot in self.input_positions)
+
+    def wrap_outputs(self, output):
+        single = isinstance(output, Tensor)
+        values = (output,) if single else output
+        if not isinstance(values, tuple):
+            return output
+        positions = [i for i in _tensor_positions(values) if values[i].requires_grad]
+        if not positions:
+            return output
+        wrapped = self._identity([values[i] for i in positions], self._on_grad_output)
+        values = list(values)
+        for i, t in zip(positions, wrapped):
+            values[i] = t
+        return values[0] if single else tuple(values)
+
+    def _on_grad_output(self, grads):
+        grad_output = tuple(grads)
+        for hook in list(self.module._backward_pre_hooks.values()):
+            result = hook(self.module, grad_output)
+            if result is not None:
+                grad_output = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+        self.grad_output = grad_output
+        if not self.inputs_hooked:
+            # No input requires grad: the hooks run now, with grad_input all None.
+            if self.module._backward_hooks:
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect to "
+                    "module outputs since no inputs require gradients. See "
+                    "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                    "#torch.nn.Module.register_full_backward_hook for more details.",
+                    stacklevel=2,
+                )
+            for hook in list(self.module._backward_hooks.values()):
+                hook(self.module, (None,) * self.n_inputs, grad_output)
+        return grad_output
 
 
 def _indent(text, spaces):
@@ -100,6 +200,11 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks_with_kwargs", set())
+        object.__setattr__(self, "_forward_hooks_with_kwargs", set())
+        object.__setattr__(self, "_forward_hooks_always_called", set())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         """The computation; every subclass defines it."""
@@ -108,27 +213,83 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of "
+                            f"(new_args, new_kwargs), but got {result}."
+                        )
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        backward = (
+            _BackwardHooks(self) if self._backward_hooks or self._backward_pre_hooks else None
+        )
+        if backward is not None:
+            args = backward.wrap_inputs(args)
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            # always_call hooks run even when forward raised (their output argument is None).
+            for key, hook in list(self._forward_hooks.items()):
+                if key in self._forward_hooks_always_called:
+                    if key in self._forward_hooks_with_kwargs:
+                        hook(self, args, kwargs, None)
+                    else:
+                        hook(self, args, None)
+            raise
+        for key, hook in list(self._forward_hooks.items()):
+            if key in self._forward_hooks_with_kwargs:
+                result = hook(self, args, kwargs, output)
+            else:
+                result = hook(self, args, output)
             if result is not None:
                 output = result
+        if backward is not None:
+            output = backward.wrap_outputs(output)
         return output
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, args)`` runs before ``forward``; it may return replacement args."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, args)`` runs before ``forward``; it may return replacement args.
+        With ``with_kwargs``: ``hook(module, args, kwargs)``, returning ``(args, kwargs)``."""
+        handle = RemovableHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
+        _insert(self._forward_pre_hooks, handle.id, hook, prepend)
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs.add(handle.id)
         return handle
 
-    def register_forward_hook(self, hook):
-        """``hook(module, args, output)`` runs after ``forward``; it may return a new output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """``hook(module, args, output)`` runs after ``forward``; it may return a new output.
+        With ``with_kwargs``: ``hook(module, args, kwargs, output)``; with ``always_call`` it
+        also runs (with ``output=None``) when ``forward`` raises."""
+        handle = RemovableHandle(
+            self._forward_hooks, self._forward_hooks_with_kwargs, self._forward_hooks_always_called
+        )
+        _insert(self._forward_hooks, handle.id, hook, prepend)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs.add(handle.id)
+        if always_call:
+            self._forward_hooks_always_called.add(handle.id)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are
+        known; it may return a replacement ``grad_output``."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        _insert(self._backward_pre_hooks, handle.id, hook, prepend)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's
+        tensor inputs are computed (``None`` for inputs that do not require grad); it may
+        return a replacement ``grad_input``."""
+        handle = RemovableHandle(self._backward_hooks)
+        _insert(self._backward_hooks, handle.id, hook, prepend)
         return handle
 
     # ----- registration -----
@@ -386,7 +547,9 @@ class Module:
         persistent buffers, detached (sharing storage) unless ``keep_vars``."""
         if destination is None:
             destination = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+        for module_prefix, module in self.named_modules(
+            prefix=prefix.rstrip("."), remove_duplicate=False
+        ):
             p = f"{module_prefix}." if module_prefix else ""
             module._save_to_state_dict(destination, p, keep_vars)
         return destination
@@ -394,7 +557,7 @@ class Module:
     def _state_slots(self):
         """name -> (owning module, registry name, local name) for every state_dict entry."""
         slots = OrderedDict()
-        for module_prefix, module in self.named_modules():
+        for module_prefix, module in self.named_modules(remove_duplicate=False):
             p = f"{module_prefix}." if module_prefix else ""
             for name, param in module._parameters.items():
                 if param is not None:
@@ -521,6 +684,13 @@ class Module:
     def double(self):
         """Cast floating-point parameters and buffers to float64."""
         return self._apply(lambda t: t.double() if t.is_floating_point() else t)
+
+    def half(self):
+        """Cast floating-point parameters and buffers to float16 (once rustgrad has it)."""
+        dtype = getattr(_core, "float16", None)
+        if dtype is None:
+            raise NotImplementedError("Module.half(): rustgrad has no float16 dtype yet")
+        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
 
     def float(self):
         """Cast floating-point parameters and buffers to float32."""

@@ -1,0 +1,142 @@
+"""Module hooks (forward, forward pre, full backward, full backward pre) and the module API
+(apply, named_modules, named_buffers, non-persistent buffers, requires_grad_, dtype moves),
+checked against PyTorch running the same code."""
+
+import pytest
+import rustgrad as rg
+from conftest import assert_close, raises
+from layers_util import load_from_torch, to_rg
+
+torch = pytest.importorskip("torch")
+
+
+def _run_hooks(lib, x_np, log):
+    """The same program for both libraries: every kind of hook on a small net."""
+    lib.manual_seed(0)
+    net = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2))
+    lin = net[0]
+    handles = [
+        lin.register_forward_pre_hook(lambda m, args: log.append(("pre", tuple(args[0].shape)))),
+        lin.register_forward_pre_hook(
+            lambda m, args, kwargs: ((args[0] * 2,), kwargs), with_kwargs=True
+        ),
+        lin.register_forward_hook(lambda m, args, out: out + 1),
+        lin.register_forward_hook(
+            lambda m, args, kwargs, out: log.append(("fwd_kw", sorted(kwargs))), with_kwargs=True
+        ),
+        net[2].register_full_backward_pre_hook(
+            lambda m, go: log.append(("bpre", [tuple(g.shape) for g in go]))
+        ),
+        net[2].register_full_backward_hook(
+            lambda m, gi, go: log.append(("bwd", [g.numpy().round(10).tolist() for g in gi]))
+        ),
+        lin.register_full_backward_hook(
+            lambda m, gi, go: log.append(("bwd_lin", [g is None for g in gi]))
+        ),
+        net[1].register_full_backward_hook(lambda m, gi, go: (gi[0] * 3,)),
+    ]
+    return net, handles
+
+
+def _hooked_run(lib, inp, weights_from=None):
+    """The hooked net's log and parameter gradients; hooks removed afterwards leave no trace."""
+    log = []
+    net, handles = _run_hooks(lib, inp, log)
+    net = net.double()
+    if weights_from is not None:
+        load_from_torch(net, weights_from)
+    net(inp).pow(2).sum().backward()
+    grads = [p.grad.clone() for p in net.parameters()]
+    entries = list(log)
+    for h in handles:
+        h.remove()
+    log.clear()
+    net(inp).sum().backward()
+    assert log == []
+    return net, entries, grads
+
+
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")
+def test_hooks_match_torch():
+    x = torch.randn(5, 3, dtype=torch.float64)
+    theirs, log_t, grads_t = _hooked_run(torch, x)
+    _, log_r, grads_r = _hooked_run(rg, to_rg(x), weights_from=theirs)
+    assert _loose_equal(log_r, log_t)
+    for a, b in zip(grads_r, grads_t):
+        assert_close(a, b, rtol=1e-12)
+
+
+def _loose_equal(ours, theirs):
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a[0] == b[0]
+        if a[0] == "bwd":
+            for ga, gb in zip(a[1], b[1]):
+                assert_close(rg.tensor(ga), torch.tensor(gb), rtol=1e-9)
+        else:
+            assert a == b, (a, b)
+    return True
+
+
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")
+def test_backward_hook_input_requires_grad():
+    for lib in (torch, rg):
+        m = lib.nn.Linear(2, 2)
+        seen = []
+        m.register_full_backward_hook(
+            lambda mod, gi, go, seen=seen: seen.append((len(gi), gi[0] is None, len(go)))
+        )
+        m(lib.randn(3, 2)).sum().backward()
+        x = lib.randn(3, 2, requires_grad=True)
+        m(x).sum().backward()
+        assert seen == [(1, True, 1), (1, False, 1)]
+
+
+def test_forward_hook_always_call_and_prepend():
+    for lib in (torch, rg):
+        order = []
+
+        class Boom(lib.nn.Module):
+            def forward(self, x):
+                raise ValueError("boom")
+
+        m = Boom()
+        m.register_forward_hook(lambda *a, order=order: order.append("always"), always_call=True)
+        m.register_forward_hook(lambda *a, order=order: order.append("never"))
+        with pytest.raises(ValueError):
+            m(lib.ones(1))
+        assert order == ["always"]
+        lin = lib.nn.Identity()
+        lin.register_forward_hook(lambda m, a, o, order=order: order.append("second"))
+        lin.register_forward_hook(lambda m, a, o, order=order: order.append("first"), prepend=True)
+        lin(lib.ones(1))
+        assert order[-2:] == ["first", "second"]
+
+
+def test_module_api_matches_torch():
+    results = []
+    for lib in (torch, rg):
+        block = lib.nn.Linear(2, 2)
+        net = lib.nn.Sequential(block, lib.nn.ReLU(), block, lib.nn.BatchNorm1d(2))
+        net.register_buffer("scratch", lib.zeros(1), persistent=False)
+        names = [n for n, _ in net.named_modules()]
+        all_names = [n for n, _ in net.named_modules(remove_duplicate=False)]
+        prefixed = [n for n, _ in net.named_modules(prefix="model")]
+        buffers = [n for n, _ in net.named_buffers()]
+        keys = list(net.state_dict())
+        visited = []
+        net.apply(lambda m, visited=visited: visited.append(type(m).__name__))
+        net.requires_grad_(False)
+        frozen = [p.requires_grad for p in net.parameters()]
+        dtypes = [str(p.dtype).split(".")[-1] for p in net.double().parameters()]
+        results.append((names, all_names, prefixed, buffers, keys, visited, frozen, dtypes))
+    assert results[0] == results[1]
+
+
+def test_half_is_a_clear_error_until_float16_exists():
+    m = rg.nn.Linear(2, 2)
+    if hasattr(rg, "float16"):
+        assert m.half().weight.dtype == rg.float16
+    else:
+        with raises(NotImplementedError, "float16"):
+            m.half()

@@ -1,0 +1,189 @@
+"""F.scaled_dot_product_attention and nn.MultiheadAttention against PyTorch (masks, causal,
+scale, batch_first, kdim/vdim, padding masks, head weights), gradcheck in float64, CPU vs CUDA,
+and a small transformer block that trains."""
+
+import pytest
+import rustgrad as rg
+import rustgrad.nn.functional as F
+from conftest import DEVICES, assert_close, raises
+from layers_util import load_from_torch, load_into_torch, to_rg
+from rustgrad import nn
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+
+def _masks():
+    bool_mask = torch.rand(4, 6) > 0.3
+    bool_mask[:, 0] = True  # every row attends somewhere
+    return [
+        {},
+        {"is_causal": True},
+        {"attn_mask": bool_mask},
+        {"attn_mask": torch.randn(4, 6, dtype=torch.float64)},
+        {"scale": 0.3},
+    ]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("kw", _masks(), ids=["plain", "causal", "bool", "float", "scale"])
+def test_sdpa_matches_torch(device, kw):
+    q = torch.randn(2, 3, 4, 5, dtype=torch.float64, requires_grad=True)
+    k = torch.randn(2, 3, 6, 5, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(2, 3, 6, 7, dtype=torch.float64, requires_grad=True)
+    rkw = {n: to_rg(m, device) if hasattr(m, "numpy") else m for n, m in kw.items()}
+    qr, kr, vr = (to_rg(t, device).requires_grad_() for t in (q, k, v))
+    out_t = TF.scaled_dot_product_attention(q, k, v, **kw)
+    out_r = F.scaled_dot_product_attention(qr, kr, vr, **rkw)
+    assert_close(out_r.cpu(), out_t, rtol=1e-10, atol=1e-12)
+    g = torch.randn(out_t.shape, dtype=torch.float64)
+    out_t.backward(g)
+    out_r.backward(to_rg(g, device))
+    for a, b in ((qr, q), (kr, k), (vr, v)):
+        assert_close(a.grad.cpu(), b.grad, rtol=1e-9, atol=1e-12)
+
+
+def test_sdpa_gradcheck_and_errors():
+    q, k, v = (rg.randn(2, 3, 4, dtype=rg.float64, requires_grad=True) for _ in range(3))
+    mask = rg.randn(3, 3, dtype=rg.float64)
+    assert rg.autograd.gradcheck(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, mask), (q, k, v)
+    )
+    assert rg.autograd.gradgradcheck(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), (q, k, v)
+    )
+    with raises(RuntimeError, "Explicit attn_mask should not be set when is_causal=True"):
+        F.scaled_dot_product_attention(q, k, v, mask, is_causal=True)
+
+
+def test_sdpa_dropout_only_scales_kept_weights():
+    q = k = rg.zeros(1, 50, 4)
+    v = rg.ones(1, 50, 4)
+    out = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
+    # uniform weights 1/50 each, kept ones scaled by 2: every output is (kept count) * 2 / 50
+    counts = (out[0, :, 0] * 25).round()
+    assert_close(out[0, :, 0], counts / 25, rtol=1e-5)
+    assert 10 < counts.mean().item() < 40
+
+
+def test_mha_names_repr_init():
+    ours, theirs = nn.MultiheadAttention(8, 2), torch.nn.MultiheadAttention(8, 2)
+    assert repr(ours) == repr(theirs)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in theirs.named_parameters()
+    ]
+    assert ours.in_proj_bias.abs().sum().item() == 0 and ours.out_proj.bias.abs().sum().item() == 0
+    bound = (6 / (8 + 24)) ** 0.5  # xavier_uniform_ on (3E, E)
+    assert ours.in_proj_weight.abs().max().item() <= bound
+    load_into_torch(theirs, ours)
+    ours_kv = nn.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False)
+    theirs_kv = torch.nn.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False)
+    assert list(ours_kv.state_dict()) == list(theirs_kv.state_dict())
+    assert ours_kv.in_proj_weight is None
+
+
+@pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(
+    "ctor, call",
+    [
+        ({}, {}),
+        ({"batch_first": True}, {"need_weights": False}),
+        ({"kdim": 3, "vdim": 5}, {"average_attn_weights": False}),
+        ({}, {"key_padding_mask": "pad"}),
+        ({}, {"attn_mask": "bool"}),
+        ({"bias": False}, {"attn_mask": "float", "key_padding_mask": "pad"}),
+        ({}, {"is_causal": True, "attn_mask": "causal"}),
+    ],
+)
+def test_mha_matches_torch(device, ctor, call):
+    theirs = torch.nn.MultiheadAttention(8, 2, **ctor).double()
+    ours = load_from_torch(nn.MultiheadAttention(8, 2, **ctor).to(device).double(), theirs, device)
+    kdim, vdim = ctor.get("kdim", 8), ctor.get("vdim", 8)
+    batch_first = ctor.get("batch_first", False)
+    lq, ls, n = 3, 4, 2
+    shape = (
+        (lambda length, e: (n, length, e)) if batch_first else (lambda length, e: (length, n, e))
+    )
+    q = torch.randn(shape(lq, 8), dtype=torch.float64, requires_grad=True)
+    k = torch.randn(shape(ls, kdim), dtype=torch.float64, requires_grad=True)
+    v = torch.randn(shape(ls, vdim), dtype=torch.float64, requires_grad=True)
+    masks = {
+        "pad": torch.tensor([[False, False, True, False], [False, True, True, False]]),
+        "bool": torch.tensor([[False, True, False, False]] * lq),
+        "float": torch.randn(lq, ls, dtype=torch.float64),
+        "causal": torch.ones(lq, ls, dtype=torch.bool).triu(1),
+    }
+    call_t = {
+        key: masks.get(val, val) if isinstance(val, str) else val for key, val in call.items()
+    }
+    call_r = {
+        key: to_rg(val, device) if hasattr(val, "numpy") else val for key, val in call_t.items()
+    }
+    qr, kr, vr = (to_rg(t, device).requires_grad_() for t in (q, k, v))
+    out_t, w_t = theirs(q, k, v, **call_t)
+    out_r, w_r = ours(qr, kr, vr, **call_r)
+    assert_close(out_r.cpu(), out_t, rtol=1e-10, atol=1e-12)
+    if w_t is None:
+        assert w_r is None
+    else:
+        assert_close(w_r.cpu(), w_t, rtol=1e-10, atol=1e-12)
+    g = torch.randn(out_t.shape, dtype=torch.float64)
+    out_t.backward(g)
+    out_r.backward(to_rg(g, device))
+    for a, b in ((qr, q), (kr, k), (vr, v)):
+        assert_close(a.grad.cpu(), b.grad, rtol=1e-9, atol=1e-12)
+    ours_p = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():
+        assert_close(ours_p[name].grad.cpu(), p.grad, rtol=1e-9, atol=1e-12)
+
+
+def test_mha_unbatched_gradcheck_and_errors():
+    m = nn.MultiheadAttention(4, 2).double()
+    x = rg.randn(3, 4, dtype=rg.float64, requires_grad=True)
+    assert rg.autograd.gradcheck(lambda x: m(x, x, x)[0], (x,))
+    with raises(AssertionError, "was expecting embedding dimension of 4, but got 3"):
+        m(rg.randn(3, 1, 3), rg.randn(3, 1, 3), rg.randn(3, 1, 3))
+    with raises(AssertionError, "embed_dim must be divisible by num_heads"):
+        nn.MultiheadAttention(5, 2)
+    with raises(RuntimeError, "The shape of the 2D attn_mask is (2, 2), but should be (3, 3)."):
+        m(x.unsqueeze(1), x.unsqueeze(1), x.unsqueeze(1), attn_mask=rg.zeros(2, 2))
+
+
+class Block(nn.Module):
+    """A pre-norm transformer block: attention and an MLP, each with a residual."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(d)
+        self.attn = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.ln2 = nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+
+    def forward(self, x, mask):
+        h = self.ln1(x)
+        x = x + self.attn(h, h, h, attn_mask=mask, need_weights=False)[0]
+        return x + self.mlp(self.ln2(x))
+
+
+def test_small_transformer_block_trains():
+    rg.manual_seed(0)
+    vocab, d, length = 11, 16, 8
+    emb, pos = nn.Embedding(vocab, d), nn.Embedding(length, d)
+    block, head = Block(d, 2), nn.Linear(d, vocab)
+    params = [p for m in (emb, pos, block, head) for p in m.parameters()]
+    opt = rg.optim.Adam(params, lr=0.01)
+    mask = rg.ones(length, length, dtype=rg.bool).triu(1)
+    # next token is (token + 1) mod vocab
+    seq = rg.randint(0, vocab, (16, 1)) + rg.arange(length + 1)
+    seq = seq.remainder(vocab)
+    x, y = seq[:, :-1], seq[:, 1:]
+    losses = []
+    for _ in range(40):
+        logits = head(block(emb(x) + pos(rg.arange(length)), mask))
+        loss = F.cross_entropy(logits.reshape(-1, vocab), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.2 * losses[0]

@@ -1,0 +1,272 @@
+"""Embedding, lazy modules, BatchNorm/LayerNorm/GroupNorm and channel dropout against PyTorch:
+names, shapes, initialisation, repr, state dicts both ways, forward/backward values, gradcheck
+in float64, errors, and CPU vs CUDA."""
+
+import numpy as np
+import pytest
+import rustgrad as rg
+import rustgrad.nn.functional as F
+from conftest import DEVICES, assert_close, raises
+from layers_util import load_from_torch, load_into_torch, to_rg
+from rustgrad import nn
+
+torch = pytest.importorskip("torch")
+
+
+def _compare_module(ours, theirs, x, device="cpu", rtol=1e-10, atol=1e-12):
+    """Forward and backward (input and parameter gradients) of ``ours`` vs ``theirs``."""
+    xt = x.clone().requires_grad_(x.is_floating_point())
+    xr = to_rg(x, device).requires_grad_(x.is_floating_point())
+    yt, yr = theirs(xt), ours(xr)
+    assert_close(yr.cpu(), yt, rtol=rtol, atol=atol)
+    gt = torch.randn(yt.shape, dtype=yt.dtype)
+    yt.backward(gt)
+    yr.backward(to_rg(gt, device))
+    if x.is_floating_point():
+        assert_close(xr.grad.cpu(), xt.grad, rtol=rtol, atol=atol)
+    ours_p = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():
+        if p.grad is None:
+            assert ours_p[name].grad is None or not ours_p[name].grad.abs().sum().item()
+        else:
+            assert_close(ours_p[name].grad.cpu(), p.grad, rtol=rtol, atol=atol)
+
+
+# ----- Embedding ------------------------------------------------------------------------------
+
+
+def test_embedding_names_init_repr():
+    m = nn.Embedding(10, 3, padding_idx=2)
+    assert [n for n, _ in m.named_parameters()] == ["weight"]
+    assert m.weight.shape == (10, 3)
+    assert m.weight[2].abs().sum().item() == 0
+    assert repr(m) == repr(torch.nn.Embedding(10, 3, padding_idx=2))
+    for kw in [{}, {"max_norm": 1.0}, {"norm_type": 1.0}, {"padding_idx": -1}]:
+        assert repr(nn.Embedding(5, 4, **kw)) == repr(torch.nn.Embedding(5, 4, **kw))
+    # N(0, 1) entries, as PyTorch draws them
+    big = nn.Embedding(1000, 100).weight
+    assert abs(big.mean().item()) < 0.01 and abs(big.std().item() - 1) < 0.01
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("padding_idx", [None, 0, -1])
+def test_embedding_matches_torch(device, padding_idx):
+    theirs = torch.nn.Embedding(7, 4, padding_idx=padding_idx).double()
+    ours = load_from_torch(
+        nn.Embedding(7, 4, padding_idx=padding_idx).to(device).double(), theirs, device
+    )
+    idx = torch.tensor([[0, 6, 3], [6, 6, 1]])
+    _compare_module(ours, theirs, idx, device)
+    # the padding row gets no gradient
+    if padding_idx is not None:
+        assert ours.weight.grad[padding_idx].abs().sum().item() == 0
+
+
+def test_embedding_state_dict_to_torch_and_from_pretrained():
+    ours = nn.Embedding(6, 2)
+    theirs = load_into_torch(torch.nn.Embedding(6, 2), ours)
+    idx = [1, 5, 5]
+    assert_close(ours(rg.tensor(idx)), theirs(torch.tensor(idx)))
+    w = rg.randn(4, 3, dtype=rg.float64)
+    frozen = nn.Embedding.from_pretrained(w)
+    assert not frozen.weight.requires_grad and repr(frozen) == "Embedding(4, 3)"
+    assert_close(frozen(rg.tensor([3, 0])), w.index_select(0, rg.tensor([3, 0])))
+    assert nn.Embedding.from_pretrained(w, freeze=False).weight.requires_grad
+
+
+def test_embedding_gradcheck_and_max_norm():
+    w = rg.randn(5, 3, dtype=rg.float64, requires_grad=True)
+    idx = rg.tensor([[1, 4], [4, 0]])
+    # (not with padding_idx: its row is deliberately left out of the gradient, as in PyTorch)
+    assert rg.autograd.gradcheck(lambda w: F.embedding(idx, w), (w,))
+    assert rg.autograd.gradgradcheck(lambda w: F.embedding(idx, w) ** 2, (w,))
+    wt = torch.randn(5, 3, dtype=torch.float64) * 3
+    wr = to_rg(wt)
+    out_t = torch.nn.functional.embedding(torch.tensor([1, 1, 3]), wt, max_norm=1.5)
+    out_r = F.embedding(rg.tensor([1, 1, 3]), wr, max_norm=1.5)
+    assert_close(out_r, out_t)
+    assert_close(wr, wt)  # rows renormalised in place, the others untouched
+
+
+def test_embedding_errors():
+    m = nn.Embedding(3, 2)
+    with raises(IndexError, "index out of range in self"):
+        m(rg.tensor([3]))
+    with raises(RuntimeError, "Expected tensor for argument #1 'indices'"):
+        m(rg.tensor([1.0]))
+    with raises(AssertionError, "Padding_idx must be within num_embeddings"):
+        nn.Embedding(3, 2, padding_idx=3)
+
+
+# ----- lazy modules ---------------------------------------------------------------------------
+
+
+def test_lazy_linear_materialises_at_first_call():
+    m = nn.LazyLinear(4)
+    assert (
+        repr(m)
+        == repr(torch.nn.LazyLinear(4))
+        == "LazyLinear(in_features=0, out_features=4, bias=True)"
+    )
+    assert m.has_uninitialized_params()
+    assert isinstance(m.weight, nn.UninitializedParameter)
+    y = m(rg.randn(2, 5))
+    assert y.shape == (2, 4)
+    assert type(m) is nn.Linear and type(m.weight) is nn.Parameter
+    assert m.weight.shape == (4, 5) and m.bias.shape == (4,)
+    assert repr(m) == "Linear(in_features=5, out_features=4, bias=True)"
+    bound = 1 / np.sqrt(5)
+    assert m.weight.abs().max().item() <= bound and m.bias.abs().max().item() <= bound
+    y.sum().backward()
+    assert m.weight.grad.shape == (4, 5)
+    theirs = load_into_torch(torch.nn.Linear(5, 4).double(), m.double())
+    x = torch.randn(3, 5, dtype=torch.float64)
+    assert_close(m(to_rg(x)), theirs(x))
+
+
+def test_lazy_linear_in_sequential_without_bias():
+    model = nn.Sequential(nn.LazyLinear(3, bias=False), nn.ReLU(), nn.LazyLinear(1))
+    model(rg.randn(2, 7))
+    assert [tuple(p.shape) for p in model.parameters()] == [(3, 7), (1, 3), (1,)]
+    assert not any(isinstance(p, nn.UninitializedParameter) for p in model.parameters())
+
+
+# ----- normalisation --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda nn: nn.LayerNorm(4),
+        lambda nn: nn.LayerNorm((3, 4), eps=1e-3, elementwise_affine=False),
+        lambda nn: nn.LayerNorm(4, bias=False),
+        lambda nn: nn.GroupNorm(2, 6),
+        lambda nn: nn.GroupNorm(3, 6, affine=False),
+        lambda nn: nn.BatchNorm1d(3),
+        lambda nn: nn.BatchNorm2d(3, momentum=None),
+        lambda nn: nn.BatchNorm2d(3, affine=False, track_running_stats=False),
+    ],
+)
+def test_norm_layers_repr_and_state_dict_keys(make):
+    ours, theirs = make(nn), make(torch.nn)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for (k, a), b in zip(ours.state_dict().items(), theirs.state_dict().values()):
+        assert tuple(a.shape) == tuple(b.shape), k
+        assert_close(a, b)  # the initial values are deterministic (ones, zeros, counters)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda nn: nn.LayerNorm(4), (2, 3, 4)),
+        (lambda nn: nn.LayerNorm((3, 4)), (2, 3, 4)),
+        (lambda nn: nn.GroupNorm(2, 6), (2, 6, 5)),
+        (lambda nn: nn.GroupNorm(3, 6), (2, 6, 2, 3)),
+    ],
+)
+def test_layer_and_group_norm_match_torch(device, make, shape):
+    theirs = make(torch.nn).double()
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.normal_()
+    ours = load_from_torch(make(nn).to(device).double(), theirs, device)
+    _compare_module(ours, theirs, torch.randn(shape, dtype=torch.float64), device)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("momentum", [0.1, None])
+@pytest.mark.parametrize(
+    "cls, shape",
+    [("BatchNorm1d", (5, 3)), ("BatchNorm1d", (4, 3, 6)), ("BatchNorm2d", (4, 3, 2, 5))],
+)
+def test_batch_norm_training_and_eval_match_torch(device, momentum, cls, shape):
+    theirs = getattr(torch.nn, cls)(3, momentum=momentum).double()
+    with torch.no_grad():
+        theirs.weight.normal_()
+        theirs.bias.normal_()
+    ours = load_from_torch(
+        getattr(nn, cls)(3, momentum=momentum).to(device).double(), theirs, device
+    )
+    for _ in range(3):  # running statistics over several batches
+        _compare_module(ours, theirs, torch.randn(shape, dtype=torch.float64) * 2 + 1, device)
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        assert_close(getattr(ours, name).cpu(), getattr(theirs, name), rtol=1e-12)
+    ours.eval()
+    theirs.eval()
+    _compare_module(ours, theirs, torch.randn(shape, dtype=torch.float64), device)
+    load_into_torch(theirs, ours)  # and back
+
+
+def test_batch_norm_without_running_stats_uses_batch_stats_in_eval():
+    theirs = torch.nn.BatchNorm1d(3, track_running_stats=False).double().eval()
+    ours = nn.BatchNorm1d(3, track_running_stats=False).double().eval()
+    _compare_module(ours, theirs, torch.randn(4, 3, dtype=torch.float64))
+
+
+def test_norm_gradcheck_float64():
+    x = rg.randn(4, 6, 3, dtype=rg.float64, requires_grad=True)
+    w = rg.randn(6, dtype=rg.float64, requires_grad=True)
+    b = rg.randn(6, dtype=rg.float64, requires_grad=True)
+    w3 = rg.randn(3, dtype=rg.float64, requires_grad=True)
+    fns = [
+        lambda x, w, b: F.layer_norm(x, (3,), w3, None),
+        lambda x, w, b: F.group_norm(x, 3, w, b),
+        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+    ]
+    for fn in fns:
+        assert rg.autograd.gradcheck(fn, (x, w, b))
+        assert rg.autograd.gradgradcheck(fn, (x, w, b))
+
+
+def test_norm_errors_match_torch():
+    with raises(
+        RuntimeError,
+        "Given normalized_shape=[4], expected input with shape [*, 4], but got input of size[2, 3]",
+    ):
+        nn.LayerNorm(4)(rg.randn(2, 3))
+    with raises(ValueError, "num_channels must be divisible by num_groups"):
+        nn.GroupNorm(4, 6)
+    with raises(
+        ValueError, "Expected more than 1 value per channel when training, got input size [1, 2]"
+    ):
+        F.group_norm(rg.randn(1, 2), 2)
+    with raises(ValueError, "expected 4D input (got 3D input)"):
+        nn.BatchNorm2d(3)(rg.randn(2, 3, 4))
+    with raises(ValueError, "expected 2D or 3D input (got 4D input)"):
+        nn.BatchNorm1d(3)(rg.randn(2, 3, 4, 4))
+    with raises(
+        ValueError,
+        "Expected more than 1 value per channel when training, got input size torch.Size([1, 3])",
+    ):
+        nn.BatchNorm1d(3)(rg.randn(1, 3))
+
+
+# ----- channel dropout ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_dropout2d_zeroes_whole_channels(device):
+    m = nn.Dropout2d(0.5)
+    assert repr(m) == repr(torch.nn.Dropout2d(0.5))
+    x = rg.ones(8, 16, 3, 3, device=device)
+    y = m(x).cpu()
+    per_channel = y.reshape(8, 16, 9)
+    values = set(np.unique(per_channel.numpy()).tolist())
+    assert values <= {0.0, 2.0}
+    # each channel is all kept or all dropped
+    assert (per_channel.amax(2) == per_channel.amin(2)).all().item()
+    assert 0.3 < (per_channel[:, :, 0] == 0).double().mean().item() < 0.7
+    m.eval()
+    assert m(x) is x
+
+
+def test_dropout1d_shapes_and_errors():
+    y = nn.Dropout1d(0.5)(rg.ones(4, 10, 7))
+    flat = y.reshape(40, 7)
+    assert (flat.amax(1) == flat.amin(1)).all().item()
+    y = F.dropout1d(rg.ones(10, 7), 0.5)  # unbatched (C, L)
+    assert (y.amax(1) == y.amin(1)).all().item()
+    with raises(RuntimeError, "dropout1d: Expected 2D or 3D input"):
+        F.dropout1d(rg.ones(2, 3, 4, 5))

@@ -1,0 +1,228 @@
+"""RNN, LSTM, GRU, their cells and packed sequences against PyTorch: parameter names, shapes,
+initialisation, repr, state dicts both ways, outputs/states/gradients, gradcheck in float64,
+errors, and CPU vs CUDA."""
+
+import math
+
+import pytest
+import rustgrad as rg
+from conftest import DEVICES, assert_close, raises
+from layers_util import load_from_torch, load_into_torch, to_rg
+from rustgrad import nn
+from rustgrad.nn.utils import rnn as rnn_utils
+
+torch = pytest.importorskip("torch")
+
+CONFIGS = [
+    ("LSTM", {}),
+    ("GRU", {}),
+    ("RNN", {}),
+    ("RNN", {"nonlinearity": "relu"}),
+    ("LSTM", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+    ("GRU", {"num_layers": 2, "bidirectional": True}),
+    ("RNN", {"num_layers": 3, "bias": False}),
+    ("LSTM", {"bias": False, "bidirectional": True}),
+]
+
+
+def _pair(cls, kw, device="cpu", sizes=(5, 7)):
+    theirs = getattr(torch.nn, cls)(*sizes, **kw).double()
+    ours = load_from_torch(getattr(nn, cls)(*sizes, **kw).to(device).double(), theirs, device)
+    return ours, theirs
+
+
+def _flat(out):
+    """Tensors of an RNN's ``(output, state)`` in order."""
+    if hasattr(out, "batch_sizes"):  # a PackedSequence: its data
+        return [out.data]
+    if isinstance(out, (tuple, list)):
+        return [t for part in out for t in _flat(part)]
+    return [out]
+
+
+def _compare(ours, theirs, args_t, args_r):
+    out_t, out_r = _flat(theirs(*args_t)), _flat(ours(*args_r))
+    assert len(out_t) == len(out_r)
+    for a, b in zip(out_r, out_t):
+        assert_close(a.cpu(), b, rtol=1e-10, atol=1e-12)
+    weights = [torch.randn(t.shape, dtype=t.dtype) for t in out_t]
+    sum(
+        ((t * w).sum() for t, w in zip(out_t, weights)), torch.zeros((), dtype=torch.float64)
+    ).backward()
+    total = None
+    for r, w in zip(out_r, weights):
+        term = (r * to_rg(w, r.device)).sum()
+        total = term if total is None else total + term
+    total.backward()
+    ours_p = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():
+        assert_close(ours_p[name].grad.cpu(), p.grad, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls, kw", CONFIGS)
+def test_names_shapes_repr_and_init(cls, kw):
+    ours, theirs = getattr(nn, cls)(5, 7, **kw), getattr(torch.nn, cls)(5, 7, **kw)
+    assert repr(ours) == repr(theirs)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in theirs.named_parameters()
+    ]
+    bound = 1 / math.sqrt(7)
+    for p in ours.parameters():
+        assert p.abs().max().item() <= bound
+    rg.manual_seed(0)
+    big = getattr(nn, cls)(4, 100, **kw)
+    b = 0.1
+    for p in big.parameters():
+        # U(-b, b): mean 0, variance b^2 / 3; bounds at 5 standard errors for p.numel() draws
+        n = p.numel()
+        assert abs(p.mean().item()) < 5 * b / math.sqrt(3 * n)
+        assert abs(p.pow(2).mean().item() - b * b / 3) < 5 * math.sqrt(4 * b**4 / 45 / n)
+    load_into_torch(theirs, ours)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("cls, kw", CONFIGS)
+def test_forward_backward_match_torch(device, cls, kw):
+    ours, theirs = _pair(cls, kw, device)
+    x = torch.randn(4, 3, 5, dtype=torch.float64)
+    _compare(ours, theirs, (x,), (to_rg(x, device),))
+
+
+@pytest.mark.parametrize("cls, kw", CONFIGS)
+def test_initial_state_and_unbatched(cls, kw):
+    ours, theirs = _pair(cls, kw)
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    batch = 4 if kw.get("batch_first") else 3
+    h0 = torch.randn(layers, batch, 7, dtype=torch.float64)
+    state_t = (h0, torch.randn_like(h0)) if cls == "LSTM" else h0
+    state_r = tuple(to_rg(s) for s in state_t) if cls == "LSTM" else to_rg(state_t)
+    x = torch.randn(4, 3, 5, dtype=torch.float64)
+    _compare(ours, theirs, (x, state_t), (to_rg(x), state_r))
+    ours.zero_grad()
+    theirs.zero_grad()
+    _compare(ours, theirs, (x[:, 0],), (to_rg(x[:, 0]),))  # unbatched (T, I)
+
+
+@pytest.mark.parametrize("cls, kw", CONFIGS)
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+def test_packed_sequences_match_torch(cls, kw, enforce_sorted):
+    kw = {k: v for k, v in kw.items() if k != "batch_first"}
+    ours, theirs = _pair(cls, kw)
+    lengths = [5, 3, 3, 1] if enforce_sorted else [3, 5, 1, 3]
+    x = torch.randn(5, 4, 5, dtype=torch.float64)
+    packed_t = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=enforce_sorted)
+    packed_r = rnn_utils.pack_padded_sequence(to_rg(x), lengths, enforce_sorted=enforce_sorted)
+    for a, b in zip(packed_r, packed_t):
+        if b is None:
+            assert a is None
+        else:
+            assert_close(a, b)
+    _compare(ours, theirs, (packed_t,), (packed_r,))
+    out_t, _ = theirs(packed_t)
+    out_r, _ = ours(packed_r)
+    for batch_first in (False, True):
+        pt, lt = torch.nn.utils.rnn.pad_packed_sequence(
+            out_t, batch_first=batch_first, total_length=6
+        )
+        pr, lr = rnn_utils.pad_packed_sequence(out_r, batch_first=batch_first, total_length=6)
+        assert_close(pr, pt, rtol=1e-10, atol=1e-12)
+        assert_close(lr, lt)
+
+
+def test_pack_sequence_and_errors():
+    seqs = [torch.randn(n, 2, dtype=torch.float64) for n in (4, 2, 1)]
+    a = rnn_utils.pack_sequence([to_rg(s) for s in seqs])
+    b = torch.nn.utils.rnn.pack_sequence(seqs)
+    assert_close(a.data, b.data)
+    assert_close(a.batch_sizes, b.batch_sizes)
+    with raises(RuntimeError, "`lengths` array must be sorted in decreasing order"):
+        rnn_utils.pack_padded_sequence(rg.zeros(3, 2, 1), [1, 3])
+    with raises(RuntimeError, "Length of all samples has to be greater than 0"):
+        rnn_utils.pack_padded_sequence(rg.zeros(3, 2, 1), [3, 0])
+
+
+def test_gradcheck_float64():
+    for cls in ("LSTM", "GRU", "RNN"):
+        m = getattr(nn, cls)(2, 3, bidirectional=True).double()
+        x = rg.randn(3, 2, 2, dtype=rg.float64, requires_grad=True)
+        h = rg.randn(2, 2, 3, dtype=rg.float64, requires_grad=True)
+
+        def fn(x, h, m=m, cls=cls):
+            state = (h, h * 0.5) if cls == "LSTM" else h
+            out, _ = m(x, state)
+            return out
+
+        assert rg.autograd.gradcheck(fn, (x, h))
+        assert rg.autograd.gradgradcheck(fn, (x, h))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(
+    "cls, kw",
+    [
+        ("LSTMCell", {}),
+        ("GRUCell", {}),
+        ("RNNCell", {}),
+        ("RNNCell", {"nonlinearity": "relu", "bias": False}),
+    ],
+)
+def test_cells_match_torch(device, cls, kw):
+    theirs = getattr(torch.nn, cls)(5, 7, **kw).double()
+    ours = getattr(nn, cls)(5, 7, **kw)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    load_from_torch(ours.to(device).double(), theirs, device)
+    x = torch.randn(3, 5, dtype=torch.float64)
+    h = torch.randn(3, 7, dtype=torch.float64)
+    state_t = (h, torch.randn_like(h)) if cls == "LSTMCell" else h
+    state_r = (
+        tuple(to_rg(s, device) for s in state_t) if cls == "LSTMCell" else to_rg(state_t, device)
+    )
+    _compare(ours, theirs, (x, state_t), (to_rg(x, device), state_r))
+    _compare(ours, theirs, (x[0],), (to_rg(x[0], device),))  # unbatched, zero state
+
+
+def test_errors_match_torch():
+    with raises(RuntimeError, "input.size(-1) must be equal to input_size. Expected 5, got 4"):
+        nn.LSTM(5, 7)(rg.randn(3, 2, 4))
+    with raises(ValueError, "LSTM: Expected input to be 2D or 3D, got 4D"):
+        nn.LSTM(5, 7)(rg.randn(3, 2, 4, 5))
+    with raises(RuntimeError, "Expected hidden size (1, 2, 7), got [1, 3, 7]"):
+        nn.GRU(5, 7)(rg.randn(3, 2, 5), rg.zeros(1, 3, 7))
+    with raises(RuntimeError, "Expected hidden[0] size (1, 2, 7), got [1, 3, 7]"):
+        nn.LSTM(5, 7)(rg.randn(3, 2, 5), (rg.zeros(1, 3, 7), rg.zeros(1, 2, 7)))
+    with raises(ValueError, "dropout should be a number in range [0, 1]"):
+        nn.LSTM(5, 7, dropout=2)
+    with raises(ValueError, "Unknown nonlinearity 'gelu'. Select from 'tanh' or 'relu'."):
+        nn.RNN(5, 7, nonlinearity="gelu")
+
+
+def test_dropout_between_layers_only_in_training():
+    m = nn.LSTM(3, 4, num_layers=2, dropout=0.5)
+    assert repr(m) == repr(torch.nn.LSTM(3, 4, num_layers=2, dropout=0.5))
+    x = rg.randn(5, 2, 3)
+    m.eval()
+    a, _ = m(x)
+    b, _ = m(x)
+    assert_close(a, b)
+    m.train()
+    outs = [m(x)[0] for _ in range(4)]
+    assert any((o - outs[0]).abs().max().item() > 0 for o in outs[1:])
+
+
+def test_lstm_trains():
+    rg.manual_seed(0)
+    model = nn.LSTM(1, 8, batch_first=True)
+    head = nn.Linear(8, 1)
+    params = list(model.parameters()) + list(head.parameters())
+    opt = rg.optim.Adam(params, lr=0.05)
+    x = rg.linspace(0, 6, 20).sin().reshape(1, 20, 1).repeat(4, 1, 1)
+    losses = []
+    for _ in range(60):
+        out, _ = model(x[:, :-1])
+        loss = ((head(out) - x[:, 1:]) ** 2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.1 * losses[0]
