@@ -155,6 +155,7 @@ class AdamW(Adam):
         )
 
     def load_state_dict(self, state_dict):
+        """:meth:`Optimizer.load_state_dict`, the groups then decoupled whatever they say."""
         super().load_state_dict(state_dict)
         # As PyTorch: AdamW always decouples, whatever the loaded groups say.
         for group in self.param_groups:

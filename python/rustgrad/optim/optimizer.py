@@ -2,12 +2,13 @@
 
 An optimizer holds ``param_groups`` (a list of dicts, each with ``"params"`` and its own
 hyperparameters, filled from ``defaults``) and ``state`` (a dict from parameter to that
-parameter's buffers). Subclasses implement ``step``; the arithmetic of one step runs in Rust
-(``rustgrad._core._sgd_step`` / ``_adam_step``), one call per parameter group.
+parameter's buffers). Subclasses implement ``step``: the step's constants are computed here
+in Python floats, as PyTorch's single-tensor implementations compute them, and the update of
+each parameter is one pass over it in Rust (``rustgrad._core._optimizer_step``).
 
 ``state_dict()`` has PyTorch's layout: ``{"state": {index: {...}}, "param_groups": [{...,
-"params": [index, ...]}]}``, parameters numbered in the order the groups list them, and PyTorch's state names; a step
-counter ``"step"`` is a 0-d float32 tensor on the CPU, as PyTorch's. A PyTorch state dict
+"params": [index, ...]}]}``, parameters numbered in the order the groups list them, with
+PyTorch's state names and group keys; a step counter ``"step"`` is a 0-d float32 tensor on the CPU, as PyTorch's. A PyTorch state dict
 (with its tensors converted to rustgrad's) loads, and training continues as it would there.
 """
 
