@@ -16,21 +16,21 @@ pub trait Fma: Copy {
 }
 
 impl Fma for f32 {
-    #[inline]
+    #[inline(always)]
     fn fma(self, b: f32, c: f32) -> f32 {
         self.mul_add(b, c)
     }
 }
 
 impl Fma for f64 {
-    #[inline]
+    #[inline(always)]
     fn fma(self, b: f64, c: f64) -> f64 {
         self.mul_add(b, c)
     }
 }
 
 /// `torch.lerp(start, end, w)` as PyTorch's vectorised kernel computes it.
-#[inline]
+#[inline(always)]
 fn lerp<T: Float + Fma>(start: T, end: T, w: T) -> T {
     let d = end - start;
     if w.abs() < T::from_f64(0.5) {
@@ -41,7 +41,7 @@ fn lerp<T: Float + Fma>(start: T, end: T, w: T) -> T {
 }
 
 /// `torch.maximum`: NaN wins.
-#[inline]
+#[inline(always)]
 fn maximum<T: Float>(a: T, b: T) -> T {
     if a.is_nan() || a > b {
         a
@@ -66,7 +66,25 @@ pub fn step<T: Float + Fma>(p: &mut [T], g: &[T], states: &mut [&mut [T]], h: &O
         .for_each(|(pc, gc, mut sc)| chunk(pc, gc, &mut sc, h));
 }
 
+/// One chunk, from a copy compiled for AVX2 and FMA where the CPU has them (the wheel targets
+/// baseline x86-64, where `mul_add` is a library call per element).
 fn chunk<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &OptimStep) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has the features the copy is compiled for.
+        return unsafe { chunk_avx2(p, g, st, h) };
+    }
+    chunk_body(p, g, st, h)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn chunk_avx2<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &OptimStep) {
+    chunk_body(p, g, st, h)
+}
+
+#[inline(always)]
+fn chunk_body<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &OptimStep) {
     if st.len() != h.n_states() || st.iter().any(|s| s.len() != p.len()) || g.len() != p.len() {
         return; // the tensor layer checks these; nothing out of bounds either way
     }
