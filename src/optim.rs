@@ -6,7 +6,7 @@ use crate::bail;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
-pub use crate::backend::{Adam, Sgd};
+pub use crate::backend::{OptimStep, UpdateRule};
 
 /// Checks dtypes and shapes before a step.
 fn check(param: &Tensor, others: &[&Tensor]) -> Result<()> {
@@ -52,94 +52,55 @@ fn write_back(original: &Tensor, stepped: &Tensor) -> Result<()> {
     Ok(())
 }
 
-/// One SGD step on `param`; returns the new momentum buffer when one was created.
-pub fn sgd_step(
-    param: &Tensor,
-    grad: &Tensor,
-    buffer: Option<&Tensor>,
-    h: &Sgd,
-) -> Result<Option<Tensor>> {
-    match buffer {
-        Some(b) => check(param, &[grad, b])?,
-        None => check(param, &[grad])?,
+/// One optimizer step on `param` with `grad`, the state buffers updated in place (each as
+/// `h.n_states()` asks, in the rule's order).
+pub fn step(param: &Tensor, grad: &Tensor, states: &[Tensor], h: &OptimStep) -> Result<()> {
+    if states.len() != h.n_states() {
+        bail!(
+            Runtime,
+            "{:?} step with these options takes {} state tensors, got {}",
+            h.rule,
+            h.n_states(),
+            states.len()
+        );
     }
+    let mut all: Vec<&Tensor> = vec![grad];
+    all.extend(states.iter());
+    check(param, &all)?;
     if !param.is_contiguous() {
         // Step a contiguous copy, then write it back through the parameter's layout.
         let copy = param.clone_data()?;
-        let created = sgd_step(&copy, grad, buffer, h)?;
-        param.copy_from(&copy)?;
-        return Ok(created);
-    }
-    let g = operand_for(param, grad, &[])?;
-    let created = h.momentum != 0.0 && buffer.is_none();
-    let buf = match buffer {
-        Some(b) => Some(operand_for(param, b, &[&g])?),
-        None if created => Some(Tensor::zeros_on(
-            param.shape(),
-            param.dtype(),
-            param.device(),
-        )?),
-        None => None,
-    };
-    {
-        let mg = g.storage().read();
-        let mut mb = buf.as_ref().map(|b| b.storage().write());
-        let momentum = mb
-            .as_deref_mut()
-            .zip(buf.as_ref())
-            .map(|(m, b)| (m, b.layout().offset, created));
-        param.storage().write().sgd_step(
-            param.layout().offset,
-            param.numel(),
-            (&mg, g.layout().offset),
-            momentum,
-            h,
-        )?;
-    }
-    match (buffer, buf) {
-        (Some(existing), Some(b)) => {
-            write_back(existing, &b)?;
-            Ok(None)
-        }
-        (None, b) => Ok(b),
-        (Some(_), None) => Ok(None),
-    }
-}
-
-/// One Adam step (`step` counts this step, starting at 1); the moment estimates are updated
-/// in place.
-pub fn adam_step(
-    param: &Tensor,
-    grad: &Tensor,
-    exp_avg: &Tensor,
-    exp_avg_sq: &Tensor,
-    step: u64,
-    h: &Adam,
-) -> Result<()> {
-    check(param, &[grad, exp_avg, exp_avg_sq])?;
-    if !param.is_contiguous() {
-        let copy = param.clone_data()?;
-        adam_step(&copy, grad, exp_avg, exp_avg_sq, step, h)?;
+        step(&copy, grad, states, h)?;
         return param.copy_from(&copy);
     }
     let g = operand_for(param, grad, &[])?;
-    let m = operand_for(param, exp_avg, &[&g])?;
-    let v = operand_for(param, exp_avg_sq, &[&g, &m])?;
+    let mut ops: Vec<Tensor> = Vec::with_capacity(states.len());
+    for s in states {
+        let mut others: Vec<&Tensor> = vec![&g];
+        others.extend(ops.iter());
+        let t = operand_for(param, s, &others)?;
+        ops.push(t);
+    }
     {
         let mg = g.storage().read();
-        let (mut mm, mut mv) = (m.storage().write(), v.storage().write());
-        param.storage().write().adam_step(
+        let mut guards: Vec<_> = ops.iter().map(|t| t.storage().write()).collect();
+        let st: Vec<_> = guards
+            .iter_mut()
+            .zip(&ops)
+            .map(|(m, t)| (&mut **m, t.layout().offset))
+            .collect();
+        param.storage().write().optimizer_step(
             param.layout().offset,
             param.numel(),
             (&mg, g.layout().offset),
-            (&mut mm, m.layout().offset),
-            (&mut mv, v.layout().offset),
+            st,
             h,
-            step,
         )?;
     }
-    write_back(exp_avg, &m)?;
-    write_back(exp_avg_sq, &v)
+    for (original, stepped) in states.iter().zip(&ops) {
+        write_back(original, stepped)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -147,25 +108,40 @@ mod tests {
     use super::*;
     use crate::tensor::DType;
 
+    fn sgd(lr: f64, momentum: f64, first: bool) -> OptimStep {
+        OptimStep {
+            rule: UpdateRule::Sgd,
+            s: [lr, momentum, 0.0, 0.0, 0.0, 0.0, 0.0],
+            weight_decay: 0.0,
+            decay: 1.0,
+            maximize: false,
+            nesterov: false,
+            first,
+            momentum: momentum != 0.0,
+            centered: false,
+            amsgrad: false,
+        }
+    }
+
     #[test]
     fn sgd_with_momentum_matches_the_formula() {
         let p = Tensor::from_vec(vec![1.0f64, 2.0], &[2]);
         let g = Tensor::from_vec(vec![0.5f64, -1.0], &[2]);
-        let h = Sgd {
-            lr: 0.1,
-            momentum: 0.9,
-            dampening: 0.0,
-            weight_decay: 0.0,
-            nesterov: false,
-            maximize: false,
-        };
-        let buf = sgd_step(&p, &g, None, &h).unwrap().unwrap();
+        let buf = Tensor::zeros(&[2], DType::F64).unwrap();
+        step(&p, &g, std::slice::from_ref(&buf), &sgd(0.1, 0.9, true)).unwrap();
         assert_eq!(p.to_vec::<f64>().unwrap(), vec![1.0 - 0.05, 2.0 + 0.1]);
         assert_eq!(buf.to_vec::<f64>().unwrap(), vec![0.5, -1.0]);
-        assert!(sgd_step(&p, &g, Some(&buf), &h).unwrap().is_none());
+        step(&p, &g, std::slice::from_ref(&buf), &sgd(0.1, 0.9, false)).unwrap();
         // buf = 0.9 * 0.5 + 0.5 = 0.95
         assert!((buf.to_vec::<f64>().unwrap()[0] - 0.95).abs() < 1e-15);
         assert!((p.to_vec::<f64>().unwrap()[0] - (0.95 - 0.095)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_wrong_number_of_states_is_an_error() {
+        let p = Tensor::from_vec(vec![1.0f64, 2.0], &[2]);
+        let g = Tensor::from_vec(vec![0.5f64, -1.0], &[2]);
+        assert!(step(&p, &g, &[], &sgd(0.1, 0.9, true)).is_err());
     }
 
     #[test]
@@ -173,19 +149,17 @@ mod tests {
         // On the first step m_hat = g and v_hat = g^2, so the update is lr * sign(g).
         let p = Tensor::from_vec(vec![1.0f64, -1.0], &[2]);
         let g = Tensor::from_vec(vec![3.0f64, -0.2], &[2]);
-        let (m, v) = (
+        let states = [
             Tensor::zeros(&[2], DType::F64).unwrap(),
             Tensor::zeros(&[2], DType::F64).unwrap(),
-        );
-        let h = Adam {
-            lr: 0.01,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 0.0,
-            weight_decay: 0.0,
-            maximize: false,
+        ];
+        let (lr, b1, b2): (f64, f64, f64) = (0.01, 0.9, 0.999);
+        let h = OptimStep {
+            rule: UpdateRule::Adam,
+            s: [b1, b2, 0.0, lr / (1.0 - b1), (1.0 - b2).sqrt(), 0.0, 0.0],
+            ..sgd(0.0, 0.0, false)
         };
-        adam_step(&p, &g, &m, &v, 1, &h).unwrap();
+        step(&p, &g, &states, &h).unwrap();
         let out = p.to_vec::<f64>().unwrap();
         assert!(
             (out[0] - 0.99).abs() < 1e-12 && (out[1] + 0.99).abs() < 1e-12,

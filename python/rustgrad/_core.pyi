@@ -32,7 +32,6 @@ __all__ = [
     "StorageOwner",
     "Tensor",
     "__version__",
-    "_adam_step",
     "_cuda_compile_kernels",
     "_cuda_current_device",
     "_cuda_device_count",
@@ -57,6 +56,7 @@ __all__ = [
     "_grad",
     "_is_anomaly_enabled",
     "_live_nodes",
+    "_optimizer_step",
     "_pop_saved_tensors_hooks",
     "_profiler_enable",
     "_profiler_events",
@@ -68,7 +68,6 @@ __all__ = [
     "_set_default_device",
     "_set_grad_enabled",
     "_set_inference_mode",
-    "_sgd_step",
     "arange",
     "bool_",
     "cat",
@@ -1586,34 +1585,24 @@ def _set_anomaly_enabled(enabled: bool) -> None:
 def _is_anomaly_enabled() -> bool:
     """Whether anomaly mode is on."""
 
-def _sgd_step(
-    params: Sequence[Tensor],
-    grads: Sequence[Tensor],
-    momentum_buffers: Sequence[Tensor | None],
-    lr: float,
-    momentum: float,
-    dampening: float,
-    weight_decay: float,
-    nesterov: bool,
-    maximize: bool,
-) -> list[Tensor | None]:
-    """One SGD step over each parameter in place; returns the momentum buffers."""
-
-def _adam_step(
-    params: Sequence[Tensor],
-    grads: Sequence[Tensor],
-    exp_avgs: Sequence[Tensor],
-    exp_avg_sqs: Sequence[Tensor],
-    steps: Sequence[int],
-    lr: float,
-    beta1: float,
-    beta2: float,
-    eps: float,
-    weight_decay: float,
-    maximize: bool,
+def _optimizer_step(
+    rule: str,
+    param: Tensor,
+    grad: Tensor,
+    states: Sequence[Tensor],
+    scalars: Sequence[float],
+    weight_decay: float = 0.0,
+    decay: float = 1.0,
+    maximize: bool = False,
+    nesterov: bool = False,
+    first: bool = False,
+    momentum: bool = False,
+    centered: bool = False,
+    amsgrad: bool = False,
 ) -> None:
-    """One Adam step over each parameter (moments updated in place; ``steps`` count this step,
-    from 1)."""
+    """One optimizer step on ``param`` with ``grad``, ``states`` (PyTorch's state tensors of the
+    rule, in its order) updated in place; ``scalars`` are the step's constants computed in
+    Python (see ``rustgrad.optim``)."""
 
 # ----- CUDA (``rustgrad.cuda`` wraps these; ``index`` None means the current device) ---------
 

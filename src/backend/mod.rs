@@ -211,60 +211,88 @@ pub struct Along {
     pub inner: usize,
 }
 
-/// Hyper-parameters of SGD (the update rules both backends' kernels apply).
-#[derive(Clone, Copy, Debug)]
-pub struct Sgd {
-    pub lr: f64,
-    pub momentum: f64,
-    pub dampening: f64,
-    pub weight_decay: f64,
-    pub nesterov: bool,
-    pub maximize: bool,
+/// The update rules of the optimizers (PyTorch's single-tensor `torch.optim` rules); AdamW is
+/// Adam with decoupled weight decay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateRule {
+    Sgd,
+    Adam,
+    RMSprop,
+    Adagrad,
+    Adadelta,
+    Adamax,
+    NAdam,
+    RAdam,
 }
 
-/// Hyper-parameters of Adam.
-#[derive(Clone, Copy, Debug)]
-pub struct Adam {
-    pub lr: f64,
-    pub beta1: f64,
-    pub beta2: f64,
-    pub eps: f64,
-    pub weight_decay: f64,
-    pub maximize: bool,
-}
-
-/// Adam's constants for one step (`step` counts from 1), computed once on the host in f64 as
-/// PyTorch does: the step size `lr / (1 - beta1^step)` and `sqrt(1 - beta2^step)`.
-#[derive(Clone, Copy, Debug)]
-pub struct AdamStep {
-    pub step_size: f64,
-    pub bias_correction2_sqrt: f64,
-}
-
-impl Adam {
-    pub fn at_step(&self, step: u64) -> AdamStep {
-        AdamStep {
-            step_size: self.lr / (1.0 - self.beta1.powi(step as i32)),
-            bias_correction2_sqrt: (1.0 - self.beta2.powi(step as i32)).sqrt(),
-        }
+impl UpdateRule {
+    pub fn from_name(name: &str) -> Option<UpdateRule> {
+        Some(match name {
+            "sgd" => UpdateRule::Sgd,
+            "adam" => UpdateRule::Adam,
+            "rmsprop" => UpdateRule::RMSprop,
+            "adagrad" => UpdateRule::Adagrad,
+            "adadelta" => UpdateRule::Adadelta,
+            "adamax" => UpdateRule::Adamax,
+            "nadam" => UpdateRule::NAdam,
+            "radam" => UpdateRule::RAdam,
+            _ => return None,
+        })
     }
 }
 
-/// An optimizer's update of one contiguous parameter, in place: the parameter, its gradient
-/// and its state buffers each as (memory, element offset), `n` elements.
-pub enum OptimizerStep<'a, S> {
-    /// `momentum` is the momentum buffer (`first`: just created, it takes the gradient).
-    Sgd {
-        h: &'a Sgd,
-        momentum: Option<(&'a mut S, usize)>,
-        first: bool,
-    },
-    Adam {
-        h: &'a Adam,
-        at: AdamStep,
-        exp_avg: (&'a mut S, usize),
-        exp_avg_sq: (&'a mut S, usize),
-    },
+/// One optimizer step's constants, computed on the host in f64 as PyTorch computes them in
+/// Python floats (each kernel casts them to the parameter's dtype). States are PyTorch's, in
+/// its order (SGD: [momentum_buffer]; Adam: exp_avg, exp_avg_sq, [max_exp_avg_sq]; RMSprop:
+/// square_avg, [momentum_buffer], [grad_avg]; Adagrad: sum; Adadelta: square_avg, acc_delta;
+/// Adamax: exp_avg, exp_inf; NAdam, RAdam: exp_avg, exp_avg_sq). `s` is per rule:
+///
+/// - Sgd: lr, momentum, dampening
+/// - Adam: beta1, beta2, eps, step_size, sqrt(bias_correction2)
+/// - RMSprop: lr, alpha, eps, momentum
+/// - Adagrad: clr, eps
+/// - Adadelta: lr, rho, eps
+/// - Adamax: beta1, beta2, eps, clr
+/// - NAdam: beta1, beta2, eps, bias_correction2, gradient coefficient, exp_avg coefficient
+/// - RAdam: beta1, beta2, eps, bias_correction1, lr, sqrt(bias_correction2), rect (0: the
+///   unrectified step)
+#[derive(Clone, Copy, Debug)]
+pub struct OptimStep {
+    pub rule: UpdateRule,
+    pub s: [f64; 7],
+    /// L2 weight decay added to the gradient (0: none).
+    pub weight_decay: f64,
+    /// Decoupled weight decay: the parameter is first multiplied by this (1: none).
+    pub decay: f64,
+    pub maximize: bool,
+    /// SGD: Nesterov momentum.
+    pub nesterov: bool,
+    /// SGD: the momentum buffer was just created and takes the gradient.
+    pub first: bool,
+    /// SGD, RMSprop: a momentum buffer is among the states.
+    pub momentum: bool,
+    /// RMSprop: centered (the last state is grad_avg).
+    pub centered: bool,
+    /// Adam: the last state is max_exp_avg_sq.
+    pub amsgrad: bool,
+}
+
+impl OptimStep {
+    /// How many state buffers the step takes, in the order listed on the rules.
+    pub fn n_states(&self) -> usize {
+        let (m, c, a) = (
+            self.momentum as usize,
+            self.centered as usize,
+            self.amsgrad as usize,
+        );
+        match self.rule {
+            UpdateRule::Sgd => m,
+            UpdateRule::Adam => 2 + a,
+            UpdateRule::RMSprop => 1 + m + c,
+            UpdateRule::Adagrad => 1,
+            _ => 2,
+        }
+    }
 }
 
 /// The kernels of a backend, over its memory type. Inputs are seen through layouts (offset,
@@ -368,12 +396,13 @@ pub trait BackendStorage: Sized {
     fn add_into(&mut self, layout: &Layout, src: &Self) -> Result<()>;
 
     /// One optimizer step on `n` elements of this (float) parameter at `offset`, with the
-    /// gradient `grad` (memory, offset).
+    /// gradient and the state buffers as (memory, element offset), each `n` long.
     fn optimizer_step(
         &mut self,
         offset: usize,
         n: usize,
         grad: (&Self, usize),
-        step: OptimizerStep<Self>,
+        states: &mut [(&mut Self, usize)],
+        step: &OptimStep,
     ) -> Result<()>;
 }

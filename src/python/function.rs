@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PySequence;
 use pyo3::wrap_pyfunction;
@@ -211,112 +211,54 @@ fn python_stack() -> Option<String> {
     })
 }
 
-/// One SGD step over each parameter in place; returns the momentum buffers.
+/// One optimizer step on ``param`` with ``grad``, ``states`` (PyTorch's state tensors of the
+/// rule, in its order) updated in place; ``scalars`` are the step's constants computed in
+/// Python (see ``rustgrad.optim``).
 #[pyfunction]
+#[pyo3(signature = (rule, param, grad, states, scalars, weight_decay=0.0, decay=1.0, maximize=false, nesterov=false, first=false, momentum=false, centered=false, amsgrad=false))]
 #[allow(clippy::too_many_arguments)]
-fn _sgd_step(
+fn _optimizer_step(
     py: Python<'_>,
-    params: &Bound<'_, PyAny>,
-    grads: &Bound<'_, PyAny>,
-    momentum_buffers: Vec<Option<Bound<'_, PyTensor>>>,
-    lr: f64,
-    momentum: f64,
-    dampening: f64,
+    rule: &str,
+    param: &Bound<'_, PyTensor>,
+    grad: &Bound<'_, PyTensor>,
+    states: &Bound<'_, PyAny>,
+    scalars: Vec<f64>,
     weight_decay: f64,
+    decay: f64,
+    maximize: bool,
     nesterov: bool,
-    maximize: bool,
-) -> PyResult<Vec<Option<PyTensor>>> {
-    let (params, grads) = (tensor_list(params)?, tensor_list(grads)?);
-    let buffers: Vec<Option<Var>> = momentum_buffers
-        .iter()
-        .map(|b| b.as_ref().map(|t| t.get().var.clone()))
-        .collect();
-    if params.len() != grads.len() || params.len() != buffers.len() {
-        return Err(PyTypeError::new_err(
-            "params, grads and momentum_buffers must have the same length",
-        ));
-    }
-    let h = optim::Sgd {
-        lr,
-        momentum,
-        dampening,
-        weight_decay,
-        nesterov,
-        maximize,
-    };
-    let work = Work::of(params.iter().chain(&grads).chain(buffers.iter().flatten()));
-    let out = gil::run(py, work, move || -> Result<Vec<Option<Var>>> {
-        params
-            .iter()
-            .zip(&grads)
-            .zip(&buffers)
-            .map(|((p, g), b)| {
-                let bt = b.as_ref().map(|b| b.tensor());
-                let created = optim::sgd_step(&p.tensor(), &g.tensor(), bt.as_ref(), &h)?;
-                Ok(match created {
-                    Some(t) => Some(Var::new(t, false)),
-                    None => b.clone(),
-                })
-            })
-            .collect()
-    })?;
-    Ok(out.into_iter().map(|b| b.map(PyTensor::wrap)).collect())
-}
-
-/// One Adam step over each parameter (moments updated in place; ``steps`` count this step,
-/// from 1).
-#[pyfunction]
-#[allow(clippy::too_many_arguments)]
-fn _adam_step(
-    py: Python<'_>,
-    params: &Bound<'_, PyAny>,
-    grads: &Bound<'_, PyAny>,
-    exp_avgs: &Bound<'_, PyAny>,
-    exp_avg_sqs: &Bound<'_, PyAny>,
-    steps: Vec<u64>,
-    lr: f64,
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
-    weight_decay: f64,
-    maximize: bool,
+    first: bool,
+    momentum: bool,
+    centered: bool,
+    amsgrad: bool,
 ) -> PyResult<()> {
-    let lists = [
-        tensor_list(params)?,
-        tensor_list(grads)?,
-        tensor_list(exp_avgs)?,
-        tensor_list(exp_avg_sqs)?,
-    ];
-    if lists.iter().any(|l| l.len() != steps.len()) {
-        return Err(PyTypeError::new_err(
-            "params, grads, exp_avgs, exp_avg_sqs and steps must have the same length",
-        ));
+    let rule = optim::UpdateRule::from_name(rule)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown optimizer update rule {rule:?}")))?;
+    if scalars.len() > 7 {
+        return Err(PyValueError::new_err("at most 7 scalars"));
     }
-    let h = optim::Adam {
-        lr,
-        beta1,
-        beta2,
-        eps,
+    let mut s = [0.0; 7];
+    s[..scalars.len()].copy_from_slice(&scalars);
+    let h = optim::OptimStep {
+        rule,
+        s,
         weight_decay,
+        decay,
         maximize,
+        nesterov,
+        first,
+        momentum,
+        centered,
+        amsgrad,
     };
-    gil::run(
-        py,
-        Work::of(lists.iter().flatten()),
-        move || -> Result<()> {
-            for (i, &step) in steps.iter().enumerate() {
-                optim::adam_step(
-                    &lists[0][i].tensor(),
-                    &lists[1][i].tensor(),
-                    &lists[2][i].tensor(),
-                    &lists[3][i].tensor(),
-                    step,
-                    &h,
-                )?;
-            }
-            Ok(())
-        },
-    )?;
+    let (p, g) = (param.get().var.clone(), grad.get().var.clone());
+    let states = tensor_list(states)?;
+    let work = Work::of([&p, &g].into_iter().chain(&states));
+    gil::run(py, work, move || -> Result<()> {
+        let st: Vec<_> = states.iter().map(|t| t.tensor()).collect();
+        optim::step(&p.tensor(), &g.tensor(), &st, &h)
+    })?;
     Ok(())
 }
 
@@ -326,7 +268,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_function_apply, m)?)?;
     m.add_function(wrap_pyfunction!(_set_anomaly_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(_is_anomaly_enabled, m)?)?;
-    m.add_function(wrap_pyfunction!(_sgd_step, m)?)?;
-    m.add_function(wrap_pyfunction!(_adam_step, m)?)?;
+    m.add_function(wrap_pyfunction!(_optimizer_step, m)?)?;
     Ok(())
 }

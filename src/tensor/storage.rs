@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::backend::cuda::{self, CudaBuffer};
-use crate::backend::{BackendStorage, HostScalar, Operand, OptimizerStep};
-use crate::backend::{Element, Sgd};
+use crate::backend::Element;
+use crate::backend::{BackendStorage, HostScalar, Operand, OptimStep};
 pub use crate::base::buffer::{Buffer, Foreign};
 use crate::base::{Bool8, DType, Device, Layout};
 use crate::error::{Error, Result};
@@ -390,86 +390,39 @@ impl Memory {
         on_backend_mut!((self, src) => |d, s| d.add_into(l, s))
     }
 
-    /// SGD on `n` elements at `offset`; `momentum` as (memory, offset, just created).
-    pub fn sgd_step(
+    /// One optimizer step on `n` elements at `offset`, the gradient and the state buffers as
+    /// (memory, offset), all on this memory's backend.
+    pub fn optimizer_step(
         &mut self,
         offset: usize,
         n: usize,
         grad: (&Memory, usize),
-        momentum: Option<(&mut Memory, usize, bool)>,
-        h: &Sgd,
+        states: Vec<(&mut Memory, usize)>,
+        h: &OptimStep,
     ) -> Result<()> {
-        match (self, grad.0, momentum) {
-            (Memory::Cpu(p), Memory::Cpu(g), None) => p.optimizer_step(
-                offset,
-                n,
-                (g, grad.1),
-                OptimizerStep::Sgd {
-                    h,
-                    momentum: None,
-                    first: false,
-                },
-            ),
-            (Memory::Cpu(p), Memory::Cpu(g), Some((Memory::Cpu(b), bo, first))) => p
-                .optimizer_step(
-                    offset,
-                    n,
-                    (g, grad.1),
-                    OptimizerStep::Sgd {
-                        h,
-                        momentum: Some((b, bo)),
-                        first,
-                    },
-                ),
-            (Memory::Cuda(p), Memory::Cuda(g), None) => p.optimizer_step(
-                offset,
-                n,
-                (g, grad.1),
-                OptimizerStep::Sgd {
-                    h,
-                    momentum: None,
-                    first: false,
-                },
-            ),
-            (Memory::Cuda(p), Memory::Cuda(g), Some((Memory::Cuda(b), bo, first))) => p
-                .optimizer_step(
-                    offset,
-                    n,
-                    (g, grad.1),
-                    OptimizerStep::Sgd {
-                        h,
-                        momentum: Some((b, bo)),
-                        first,
-                    },
-                ),
+        match (self, grad.0) {
+            (Memory::Cpu(p), Memory::Cpu(g)) => {
+                let mut st = Vec::with_capacity(states.len());
+                for (m, o) in states {
+                    match m {
+                        Memory::Cpu(b) => st.push((b, o)),
+                        _ => return Err(two_devices()),
+                    }
+                }
+                p.optimizer_step(offset, n, (g, grad.1), &mut st, h)
+            }
+            (Memory::Cuda(p), Memory::Cuda(g)) => {
+                let mut st = Vec::with_capacity(states.len());
+                for (m, o) in states {
+                    match m {
+                        Memory::Cuda(b) => st.push((b, o)),
+                        _ => return Err(two_devices()),
+                    }
+                }
+                p.optimizer_step(offset, n, (g, grad.1), &mut st, h)
+            }
             _ => Err(two_devices()),
         }
-    }
-
-    /// Adam on `n` elements at `offset`, the moments as (memory, offset).
-    #[allow(clippy::too_many_arguments)] // the operands of one kernel
-    pub fn adam_step(
-        &mut self,
-        offset: usize,
-        n: usize,
-        grad: (&Memory, usize),
-        exp_avg: (&mut Memory, usize),
-        exp_avg_sq: (&mut Memory, usize),
-        h: &crate::backend::Adam,
-        step: u64,
-    ) -> Result<()> {
-        let at = h.at_step(step);
-        on_backend_mut!((self, grad.0, exp_avg.0, exp_avg_sq.0) => |p, g, m, v| p.optimizer_step(
-            offset,
-            n,
-            (g, grad.1),
-            OptimizerStep::Adam {
-                h,
-                at,
-                exp_avg: (m, exp_avg.1),
-                exp_avg_sq: (v, exp_avg_sq.1),
-            },
-        ))
     }
 }
 

@@ -5,8 +5,26 @@ of a step runs in Rust, in one pass over each parameter.
 """
 
 from rustgrad.optim import lr_scheduler
-from rustgrad.optim.adam import Adam
+from rustgrad.optim.adadelta import Adadelta
+from rustgrad.optim.adagrad import Adagrad
+from rustgrad.optim.adam import Adam, AdamW
+from rustgrad.optim.adamax import Adamax
+from rustgrad.optim.nadam import NAdam
 from rustgrad.optim.optimizer import Optimizer
+from rustgrad.optim.radam import RAdam
+from rustgrad.optim.rmsprop import RMSprop
 from rustgrad.optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "Optimizer", "lr_scheduler"]
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "lr_scheduler",
+]

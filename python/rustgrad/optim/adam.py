@@ -1,13 +1,33 @@
-"""``optim.Adam``, as ``torch.optim.Adam``."""
+"""``optim.Adam`` and ``optim.AdamW``, as ``torch.optim``'s."""
 
 from rustgrad import _core
 from rustgrad.autograd.grad_mode import no_grad
-from rustgrad.optim.optimizer import Optimizer
+from rustgrad.optim.optimizer import (
+    Optimizer,
+    _advance,
+    _check_unsupported,
+    _new_step,
+    _optimizer_step,
+)
 
-__all__ = ["Adam"]
+__all__ = ["Adam", "AdamW"]
 
-# The per-parameter arithmetic, in Rust: one pass over each parameter, in place.
-_adam_step = _core._adam_step
+
+def _check_betas(lr, betas, eps, weight_decay):
+    if lr < 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if eps < 0.0:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if weight_decay < 0.0:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def _zeros(param):
+    return _core.full_like(param, 0.0)
 
 
 class Adam(Optimizer):
@@ -16,14 +36,15 @@ class Adam(Optimizer):
 
     .. code-block:: text
 
-        g = g + weight_decay * p                  (if weight_decay != 0; L2, not AdamW)
-        m = beta1 * m + (1 - beta1) * g
+        p = p * (1 - lr * weight_decay)           (decoupled_weight_decay: AdamW)
+        g = g + weight_decay * p                  (otherwise, if weight_decay != 0)
+        m = lerp(m, g, 1 - beta1)
         v = beta2 * v + (1 - beta2) * g * g
+        v_max = max(v_max, v)                     (amsgrad; used in place of v below)
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
 
-    The update of a whole parameter group runs in Rust (``rustgrad._core._adam_step``), one
-    pass over each parameter. ``state[p]`` holds ``"step"`` (an int), ``"exp_avg"`` (``m``)
-    and ``"exp_avg_sq"`` (``v``). ``amsgrad=True`` is not implemented.
+    Each parameter's update is one pass over it in Rust. ``state[p]`` holds ``"step"`` (a
+    0-d float32 tensor), ``"exp_avg"``, ``"exp_avg_sq"`` and ``"max_exp_avg_sq"`` (amsgrad).
     """
 
     def __init__(
@@ -35,20 +56,15 @@ class Adam(Optimizer):
         weight_decay=0,
         amsgrad=False,
         *,
+        foreach=None,
         maximize=False,
+        capturable=False,
+        differentiable=False,
+        fused=None,
+        decoupled_weight_decay=False,
     ):
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if amsgrad:
-            raise NotImplementedError("rustgrad.optim.Adam: amsgrad=True is not implemented")
+        _check_betas(lr, betas, eps, weight_decay)
+        _check_unsupported(capturable=capturable, differentiable=differentiable, fused=fused)
         defaults = {
             "lr": lr,
             "betas": tuple(betas),
@@ -56,6 +72,11 @@ class Adam(Optimizer):
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
             "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
 
@@ -63,39 +84,79 @@ class Adam(Optimizer):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            if group["amsgrad"]:
-                raise NotImplementedError("rustgrad.optim.Adam: amsgrad=True is not implemented")
-            params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
-            for param in group["params"]:
-                grad = param.grad
-                if grad is None:
-                    continue
-                state = self.state[param]
+            beta1, beta2 = (float(b) for b in group["betas"])
+            lr, wd = float(group["lr"]), float(group["weight_decay"])
+            amsgrad = bool(group["amsgrad"])
+            decoupled = bool(group.get("decoupled_weight_decay", False))
+            for param, grad, state in self._with_grads(group):
                 if len(state) == 0:
-                    state["step"] = 0
-                    state["exp_avg"] = _core.full_like(param, 0.0)
-                    state["exp_avg_sq"] = _core.full_like(param, 0.0)
-                state["step"] += 1
-                params.append(param)
-                grads.append(grad)
-                exp_avgs.append(state["exp_avg"])
-                exp_avg_sqs.append(state["exp_avg_sq"])
-                steps.append(state["step"])
-            if not params:
-                continue
-            beta1, beta2 = group["betas"]
-            with no_grad():
-                _adam_step(
-                    params,
-                    grads,
-                    exp_avgs,
-                    exp_avg_sqs,
-                    steps,
-                    float(group["lr"]),
-                    float(beta1),
-                    float(beta2),
-                    float(group["eps"]),
-                    float(group["weight_decay"]),
-                    bool(group["maximize"]),
-                )
+                    state["step"] = _new_step()
+                    state["exp_avg"] = _zeros(param)
+                    state["exp_avg_sq"] = _zeros(param)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = _zeros(param)
+                step = _advance(state)
+                # The step's constants in Python floats, as PyTorch's single-tensor Adam.
+                bias_correction1 = 1 - beta1**step
+                bias_correction2 = 1 - beta2**step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2**0.5
+                states = [state["exp_avg"], state["exp_avg_sq"]]
+                if amsgrad:
+                    states.append(state["max_exp_avg_sq"])
+                with no_grad():
+                    _optimizer_step(
+                        "adam",
+                        param,
+                        grad,
+                        states,
+                        [beta1, beta2, float(group["eps"]), step_size, bias_correction2_sqrt],
+                        weight_decay=0.0 if decoupled else wd,
+                        decay=1 - lr * wd if decoupled and wd != 0 else 1.0,
+                        maximize=bool(group["maximize"]),
+                        amsgrad=amsgrad,
+                    )
         return loss
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter, 2019), as
+    ``torch.optim.AdamW``: ``p = p * (1 - lr * weight_decay)`` before Adam's update (which then
+    adds no weight decay to the gradient)."""
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+        foreach=None,
+        capturable=False,
+        differentiable=False,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )
+
+    def load_state_dict(self, state_dict):
+        """:meth:`Optimizer.load_state_dict`, the groups then decoupled whatever they say."""
+        super().load_state_dict(state_dict)
+        # As PyTorch: AdamW always decouples, whatever the loaded groups say.
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

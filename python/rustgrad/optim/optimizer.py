@@ -2,13 +2,14 @@
 
 An optimizer holds ``param_groups`` (a list of dicts, each with ``"params"`` and its own
 hyperparameters, filled from ``defaults``) and ``state`` (a dict from parameter to that
-parameter's buffers). Subclasses implement ``step``; the arithmetic of one step runs in Rust
-(``rustgrad._core._sgd_step`` / ``_adam_step``), one call per parameter group.
+parameter's buffers). Subclasses implement ``step``: the step's constants are computed here
+in Python floats, as PyTorch's single-tensor implementations compute them, and the update of
+each parameter is one pass over it in Rust (``rustgrad._core._optimizer_step``).
 
 ``state_dict()`` has PyTorch's layout: ``{"state": {index: {...}}, "param_groups": [{...,
-"params": [index, ...]}]}``, parameters numbered in the order the groups list them. The one
-difference: a step counter (Adam's ``"step"``) is a Python int, not a 0-d tensor; a tensor
-counter in a loaded state dict is read with ``int()``.
+"params": [index, ...]}]}``, parameters numbered in the order the groups list them, with
+PyTorch's state names and group keys; a step counter ``"step"`` is a 0-d float32 tensor on the CPU, as PyTorch's. A PyTorch state dict
+(with its tensors converted to rustgrad's) loads, and training continues as it would there.
 """
 
 from collections import defaultdict
@@ -21,6 +22,32 @@ from rustgrad.autograd.grad_mode import enable_grad
 __all__ = ["Optimizer", "required"]
 
 Tensor = _core.Tensor
+
+# One optimizer step of one parameter, in Rust: (rule, param, grad, states, scalars, **flags).
+_optimizer_step = _core._optimizer_step
+
+
+def _new_step():
+    """A step counter as PyTorch's: a 0-d float32 CPU tensor."""
+    return _core.tensor(0.0, dtype=_core.float32)
+
+
+def _advance(state):
+    """Counts one more step in ``state["step"]`` (in place) and returns it as a float, as
+    PyTorch's ``_get_value`` does."""
+    step = state["step"]
+    if not isinstance(step, Tensor):
+        step = state["step"] = _core.tensor(float(step), dtype=_core.float32)
+    step.add_(1)
+    return step.item()
+
+
+def _check_unsupported(**flags):
+    """PyTorch's implementation switches rustgrad does not offer (CUDA graphs, fused kernels,
+    differentiable steps); ``foreach`` is accepted, the update is the same."""
+    for name, value in flags.items():
+        if value:
+            raise NotImplementedError(f"rustgrad.optim: {name}=True is not implemented")
 
 
 class _RequiredParameter:
@@ -97,6 +124,27 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
+    def _with_grads(self, group):
+        """The group's parameters that have a gradient, each with its state dict."""
+        for param in group["params"]:
+            if param.grad is not None:
+                yield param, param.grad, self.state[param]
+
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs before each ``step``; returns a handle with
+        ``remove()``."""
+        return _register(self.__dict__.setdefault("_step_pre_hooks", {}), hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs after each ``step``; returns a handle with
+        ``remove()``."""
+        return _register(self.__dict__.setdefault("_step_post_hooks", {}), hook)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _with_hooks(cls.__dict__["step"])
+
     def zero_grad(self, set_to_none=True):
         """Clear the gradients of all parameters: set them to None (default), or fill with
         zeros."""
@@ -158,10 +206,13 @@ class Optimizer:
                 params_by_index[index] = param
 
         def cast(param, key, value):
+            if key == "step" and not isinstance(value, Tensor):
+                return _core.tensor(float(value), dtype=_core.float32)
             if isinstance(value, Tensor):
                 value = value.detach()
                 if key == "step":
-                    return int(value.item())
+                    # PyTorch keeps the counter as it is (float32, on the CPU).
+                    return value.clone()
                 if value.is_floating_point() and param.is_floating_point():
                     value = value.to(param.device, param.dtype)
                 else:
@@ -201,3 +252,48 @@ class Optimizer:
                     lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+class _Handle:
+    """What ``register_step_*_hook`` returns: ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = _Handle._next_id
+        _Handle._next_id += 1
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+
+def _register(hooks, hook):
+    handle = _Handle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def _with_hooks(step):
+    """``step`` wrapped to run the optimizer's step hooks, as PyTorch's ``profile_hook_step``:
+    a pre-hook may return new ``(args, kwargs)``."""
+    from functools import wraps
+
+    @wraps(step)
+    def wrapper(self, *args, **kwargs):
+        for hook in list(self.__dict__.get("_step_pre_hooks", {}).values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        f"{hook} must return None or a tuple of (new_args, new_kwargs), "
+                        f"but got {result}."
+                    )
+                args, kwargs = result
+        out = step(self, *args, **kwargs)
+        for hook in list(self.__dict__.get("_step_post_hooks", {}).values()):
+            hook(self, args, kwargs)
+        return out
+
+    wrapper._rustgrad_hooked = True
+    return wrapper

@@ -2,12 +2,9 @@
 
 from rustgrad import _core
 from rustgrad.autograd.grad_mode import no_grad
-from rustgrad.optim.optimizer import Optimizer
+from rustgrad.optim.optimizer import Optimizer, _check_unsupported, _optimizer_step
 
 __all__ = ["SGD"]
-
-# The per-parameter arithmetic, in Rust: one pass over each parameter, in place.
-_sgd_step = _core._sgd_step
 
 
 class SGD(Optimizer):
@@ -21,8 +18,8 @@ class SGD(Optimizer):
         g = g + momentum * b  (nesterov)  or  b               (if momentum != 0)
         p = p - lr * g
 
-    The update of a whole parameter group runs in Rust (``rustgrad._core._sgd_step``), one
-    pass over each parameter. The momentum buffer is ``state[p]["momentum_buffer"]``.
+    Each parameter's update is one pass over it in Rust. The momentum buffer is
+    ``state[p]["momentum_buffer"]``.
     """
 
     def __init__(
@@ -35,6 +32,9 @@ class SGD(Optimizer):
         nesterov=False,
         *,
         maximize=False,
+        foreach=None,
+        differentiable=False,
+        fused=None,
     ):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -42,8 +42,7 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_unsupported(differentiable=differentiable, fused=fused)
         defaults = {
             "lr": lr,
             "momentum": momentum,
@@ -51,37 +50,44 @@ class SGD(Optimizer):
             "weight_decay": weight_decay,
             "nesterov": nesterov,
             "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
         }
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            momentum = group["momentum"]
-            params, grads, buffers = [], [], []
+            momentum = float(group["momentum"])
+            scalars = [float(group["lr"]), momentum, float(group["dampening"])]
             for param in group["params"]:
                 grad = param.grad
                 if grad is None:
                     continue
-                params.append(param)
-                grads.append(grad)
-                buffers.append(self.state[param].get("momentum_buffer") if momentum else None)
-            if not params:
-                continue
-            with no_grad():
-                buffers = _sgd_step(
-                    params,
-                    grads,
-                    buffers,
-                    float(group["lr"]),
-                    float(momentum),
-                    float(group["dampening"]),
-                    float(group["weight_decay"]),
-                    bool(group["nesterov"]),
-                    bool(group["maximize"]),
-                )
-            if momentum:
-                for param, buffer in zip(params, buffers):
-                    self.state[param]["momentum_buffer"] = buffer
+                states, first = [], False
+                if momentum != 0:
+                    # Without momentum the state stays empty, as PyTorch's.
+                    state = self.state[param]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = _core.full_like(param, 0.0)
+                        first = True
+                    states = [buf]
+                with no_grad():
+                    _optimizer_step(
+                        "sgd",
+                        param,
+                        grad,
+                        states,
+                        scalars,
+                        weight_decay=float(group["weight_decay"]),
+                        maximize=bool(group["maximize"]),
+                        nesterov=bool(group["nesterov"]),
+                        first=first,
+                        momentum=momentum != 0,
+                    )
         return loss

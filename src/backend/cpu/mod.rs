@@ -16,7 +16,7 @@ use elementwise as ew;
 use super::op_table::elementwise_ops;
 use super::{
     ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Element, Float, Num, Operand,
-    OptimizerStep, SumPlan, SumRead, UnaryArgs, UnaryOp,
+    OptimStep, SumPlan, SumRead, UnaryArgs, UnaryOp,
 };
 use crate::bail;
 use crate::base::{Bool8, Buffer, DType, Layout};
@@ -419,22 +419,17 @@ impl BackendStorage for Buffer {
         offset: usize,
         n: usize,
         grad: (&Buffer, usize),
-        step: OptimizerStep<Buffer>,
+        states: &mut [(&mut Buffer, usize)],
+        step: &OptimStep,
     ) -> Result<()> {
         dispatch_float!(self.dtype(), T => {
             let p = &mut T::slice_mut(self)[offset..offset + n];
             let g = &T::slice(grad.0)[grad.1..grad.1 + n];
-            match step {
-                OptimizerStep::Sgd { h, momentum, first } => {
-                    let b = momentum.map(|(m, o)| &mut T::slice_mut(m)[o..o + n]);
-                    optim::sgd(p, g, b, first, h);
-                }
-                OptimizerStep::Adam { h, at, exp_avg, exp_avg_sq } => {
-                    let m = &mut T::slice_mut(exp_avg.0)[exp_avg.1..exp_avg.1 + n];
-                    let v = &mut T::slice_mut(exp_avg_sq.0)[exp_avg_sq.1..exp_avg_sq.1 + n];
-                    optim::adam(p, g, m, v, h, at);
-                }
-            }
+            let mut st: Vec<&mut [T]> = states
+                .iter_mut()
+                .map(|(b, o)| &mut T::slice_mut(b)[*o..*o + n])
+                .collect();
+            optim::step(p, g, &mut st, step);
         });
         Ok(())
     }

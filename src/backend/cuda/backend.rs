@@ -7,8 +7,8 @@ use super::device::CudaDevice;
 use super::ops::{self as k, View};
 use super::CudaBuffer;
 use crate::backend::{
-    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Operand, OptimizerStep,
-    SumPlan, SumRead, UnaryArgs, UnaryOp,
+    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Operand, OptimStep, SumPlan,
+    SumRead, UnaryArgs, UnaryOp,
 };
 use crate::base::{Buffer, DType, Layout};
 use crate::error::Result;
@@ -193,32 +193,11 @@ impl BackendStorage for CudaBuffer {
         offset: usize,
         n: usize,
         grad: (&CudaBuffer, usize),
-        step: OptimizerStep<CudaBuffer>,
+        states: &mut [(&mut CudaBuffer, usize)],
+        step: &OptimStep,
     ) -> Result<()> {
-        match step {
-            OptimizerStep::Sgd { h, momentum, first } => k::sgd_step(
-                (self, offset),
-                grad,
-                momentum.map(|(b, o)| (&*b, o)),
-                first,
-                n,
-                h,
-            ),
-            OptimizerStep::Adam {
-                h,
-                at,
-                exp_avg,
-                exp_avg_sq,
-            } => k::adam_step(
-                (self, offset),
-                grad,
-                (&*exp_avg.0, exp_avg.1),
-                (&*exp_avg_sq.0, exp_avg_sq.1),
-                n,
-                h,
-                at,
-            ),
-        }
+        let st: Vec<(&CudaBuffer, usize)> = states.iter().map(|(b, o)| (&**b, *o)).collect();
+        k::optimizer_step((self, offset), grad, &st, n, step)
     }
 }
 

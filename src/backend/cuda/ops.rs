@@ -9,7 +9,7 @@ use super::buffer::CudaBuffer;
 use super::compile::Source;
 use super::device::{CudaDevice, BLOCK};
 use super::hardware::{Gemm, GemmOperand};
-use crate::backend::{Adam, AdamStep, HostScalar, Sgd, UnaryArgs, UnaryOp};
+use crate::backend::{HostScalar, OptimStep, UnaryArgs, UnaryOp};
 use crate::base::{DType, Layout};
 use crate::error::{Error, Result};
 
@@ -870,93 +870,54 @@ pub fn random(dev: &Arc<CudaDevice>, n: usize, dtype: DType, normal: bool) -> Re
 
 // ----- optimizer steps -----------------------------------------------------------------------
 
-/// One SGD step on `n` contiguous elements at the given element offsets; `buffer` is the
-/// momentum buffer (`first` when it was just created and takes the gradient).
-#[allow(clippy::too_many_arguments)]
-pub fn sgd_step(
+/// One optimizer step on `n` contiguous elements: the parameter, its gradient and the
+/// rule's state buffers, each at its element offset (`optim.cu`).
+pub fn optimizer_step(
     param: (&CudaBuffer, usize),
     grad: (&CudaBuffer, usize),
-    buffer: Option<(&CudaBuffer, usize)>,
-    first: bool,
+    states: &[(&CudaBuffer, usize)],
     n: usize,
-    h: &Sgd,
+    h: &OptimStep,
 ) -> Result<()> {
     let dev = param.0.device();
     let dtype = param.0.dtype();
     let (pp, gp) = (param.0.ptr_at(param.1), grad.0.ptr_at(grad.1));
-    let bp = buffer.map(|(b, o)| b.ptr_at(o)).unwrap_or(0);
-    let s = |v: f64| Scalar::new(dtype, v);
-    let (lr, mom, damp, wd) = (s(h.lr), s(h.momentum), s(h.dampening), s(h.weight_decay));
-    let (n64, nest, maxi, has, fst) = (
-        n as i64,
-        h.nesterov as i32,
-        h.maximize as i32,
-        buffer.is_some() as i32,
-        first as i32,
-    );
+    let mut sp = [0u64; 3];
+    for (slot, (b, o)) in sp.iter_mut().zip(states) {
+        *slot = b.ptr_at(*o);
+    }
+    let flags: i32 = [
+        h.maximize, h.nesterov, h.first, h.momentum, h.centered, h.amsgrad,
+    ]
+    .iter()
+    .enumerate()
+    .map(|(bit, &on)| (on as i32) << bit)
+    .sum();
+    let (n64, rule) = (n as i64, h.rule as i32);
+    let (a, wd, decay) = (h.s, h.weight_decay, h.decay);
     elementwise(
         dev,
         Source::Optim,
-        &format!("sgd_step_{}", suffix(dtype)),
+        &format!("optim_step_{}", suffix(dtype)),
         n,
         &mut [
             arg(&n64),
+            arg(&rule),
+            arg(&flags),
             arg(&pp),
             arg(&gp),
-            arg(&bp),
-            lr.ptr(),
-            mom.ptr(),
-            damp.ptr(),
-            wd.ptr(),
-            arg(&nest),
-            arg(&maxi),
-            arg(&has),
-            arg(&fst),
-        ],
-    )
-}
-
-/// One Adam step on `n` contiguous elements (each buffer with its element offset).
-pub fn adam_step(
-    param: (&CudaBuffer, usize),
-    grad: (&CudaBuffer, usize),
-    exp_avg: (&CudaBuffer, usize),
-    exp_avg_sq: (&CudaBuffer, usize),
-    n: usize,
-    h: &Adam,
-    at: AdamStep,
-) -> Result<()> {
-    let dev = param.0.device();
-    let dtype = param.0.dtype();
-    let ptrs = [param, grad, exp_avg, exp_avg_sq].map(|(b, o)| b.ptr_at(o));
-    let s = |v: f64| Scalar::new(dtype, v);
-    let (ss, b1, b2, eps, wd, bc2) = (
-        s(at.step_size),
-        s(h.beta1),
-        s(h.beta2),
-        s(h.eps),
-        s(h.weight_decay),
-        s(at.bias_correction2_sqrt),
-    );
-    let (n64, maxi) = (n as i64, h.maximize as i32);
-    elementwise(
-        dev,
-        Source::Optim,
-        &format!("adam_step_{}", suffix(dtype)),
-        n,
-        &mut [
-            arg(&n64),
-            arg(&ptrs[0]),
-            arg(&ptrs[1]),
-            arg(&ptrs[2]),
-            arg(&ptrs[3]),
-            ss.ptr(),
-            b1.ptr(),
-            b2.ptr(),
-            eps.ptr(),
-            wd.ptr(),
-            bc2.ptr(),
-            arg(&maxi),
+            arg(&sp[0]),
+            arg(&sp[1]),
+            arg(&sp[2]),
+            arg(&a[0]),
+            arg(&a[1]),
+            arg(&a[2]),
+            arg(&a[3]),
+            arg(&a[4]),
+            arg(&a[5]),
+            arg(&a[6]),
+            arg(&wd),
+            arg(&decay),
         ],
     )
 }

@@ -52,7 +52,7 @@ const Entry KERNELS[] = {
     ALL(K, index_select) NUMS(K, index_add) NUMS(K, one_hot)
     K(matmul_i64) K(write_bytes)
     FLOATS(K, uniform) FLOATS(K, normal)
-    FLOATS(K, sgd_step) FLOATS(K, adam_step)
+    FLOATS(K, optim_step)
 };
 
 } // namespace
