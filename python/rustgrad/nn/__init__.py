@@ -44,6 +44,16 @@ from rustgrad.nn.modules import (
     Tanh,
     Unflatten,
 )
+from rustgrad.nn.modules import (  # convolution, pooling, resizing (branch conv)
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    MaxPool1d,
+    MaxPool2d,
+    Upsample,
+)
 from rustgrad.nn.parameter import Parameter
 
 __all__ = [
@@ -88,4 +98,15 @@ __all__ = [
     "functional",
     "init",
     "utils",
+]
+
+__all__ += [  # branch conv
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "Upsample",
 ]

@@ -714,3 +714,31 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         out.copy_(result)
         return out
     return result
+
+
+# ----- convolution, pooling, unfold/fold, interpolate (branch conv) -----
+from rustgrad.nn._conv_functional import (  # noqa: E402
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    fold,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+    unfold,
+)
+
+__all__ += [  # branch conv
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
+    "fold",
+    "interpolate",
+    "max_pool1d",
+    "max_pool2d",
+    "unfold",
+]

@@ -41,6 +41,16 @@ from rustgrad.nn.modules.loss import (
 )
 from rustgrad.nn.modules.module import Module
 
+# ----- convolution, pooling, resizing (branch conv) -----
+from rustgrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: E402
+from rustgrad.nn.modules.pooling import (  # noqa: E402
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    Upsample,
+)
+
 __all__ = [
     "ELU",
     "GELU",
@@ -79,4 +89,13 @@ __all__ = [
     "Softplus",
     "Tanh",
     "Unflatten",
+    # convolution, pooling, resizing (branch conv)
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "Upsample",
 ]
