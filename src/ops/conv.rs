@@ -11,15 +11,23 @@ pub fn im2col(x: &Var, win: Window) -> Result<Var> {
     let out = x.tensor().im2col(&win)?;
     let shape = x.shape();
     let size = [shape[2], shape[3]];
-    Ok(record(out, &[x], "Im2ColBackward0", nothing, move |g, _, _| {
-        Ok(vec![Some(col2im(g, size, win)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "Im2ColBackward0",
+        nothing,
+        move |g, _, _| Ok(vec![Some(col2im(g, size, win)?)]),
+    ))
 }
 
 /// Columns `[n, c * kh * kw, blocks]` summed into `[n, c, size...]` images.
 pub fn col2im(x: &Var, size: [usize; 2], win: Window) -> Result<Var> {
     let out = x.tensor().col2im(size, &win)?;
-    Ok(record(out, &[x], "Col2ImBackward0", nothing, move |g, _, _| {
-        Ok(vec![Some(im2col(g, win)?)])
-    }))
+    Ok(record(
+        out,
+        &[x],
+        "Col2ImBackward0",
+        nothing,
+        move |g, _, _| Ok(vec![Some(im2col(g, win)?)]),
+    ))
 }

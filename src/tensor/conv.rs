@@ -16,9 +16,9 @@ pub struct Window {
 }
 
 impl Window {
-    /// The number of window positions along each dim of an image of `size` (`None` when
+    /// The number of window positions along each dim of an image of `size` (below 1 when
     /// the padded image is smaller than the dilated kernel).
-    fn blocks(&self, size: [usize; 2]) -> Result<[Option<usize>; 2]> {
+    fn blocks(&self, size: [usize; 2]) -> Result<[i64; 2]> {
         let [kh, kw] = self.kernel;
         if kh == 0 || kw == 0 {
             bail!(Runtime, "kernel size should be greater than zero, but got kernel_height: {kh} kernel_width: {kw}");
@@ -31,16 +31,22 @@ impl Window {
         if dh == 0 || dw == 0 {
             bail!(Runtime, "dilation should be greater than zero, but got dilation_height: {dh} dilation_width: {dw}");
         }
-        let along = |i: usize| -> Result<Option<usize>> {
-            let padded = self.padding[i]
-                .checked_mul(2)
-                .and_then(|p| p.checked_add(size[i]));
-            let span = (self.kernel[i] - 1)
-                .checked_mul(self.dilation[i])
-                .and_then(|s| s.checked_add(1));
-            match (padded, span) {
-                (Some(p), Some(s)) => Ok(p.checked_sub(s).map(|room| room / self.stride[i] + 1)),
-                _ => bail!(Runtime, "im2col: integer overflow in the window geometry"),
+        // PyTorch's formula in signed arithmetic (C division truncates toward zero), so a
+        // window larger than the padded image reports the same block count as PyTorch.
+        let along = |i: usize| -> Result<i64> {
+            let as_i64 = |v: usize| i64::try_from(v).ok();
+            let geometry = (|| {
+                let padded = as_i64(self.padding[i])?
+                    .checked_mul(2)?
+                    .checked_add(as_i64(size[i])?)?;
+                let span = (as_i64(self.kernel[i])? - 1)
+                    .checked_mul(as_i64(self.dilation[i])?)?
+                    .checked_add(1)?;
+                Some((padded - span) / as_i64(self.stride[i])? + 1)
+            })();
+            match geometry {
+                Some(v) => Ok(v),
+                None => bail!(Runtime, "im2col: integer overflow in the window geometry"),
             }
         };
         Ok([along(0)?, along(1)?])
@@ -97,15 +103,15 @@ impl Tensor {
         needs_float(self, "im2col")?;
         let size = [shape[2], shape[3]];
         let out = match win.blocks(size)? {
-            [Some(a), Some(b)] if a > 0 && b > 0 => [a, b],
+            [a, b] if a > 0 && b > 0 => [a as usize, b as usize],
             blocks => bail!(
                 Runtime,
                 "Given input with spatial size ({}, {}), {}, calculated shape of the array of sliding blocks as ({}, {}), but its components must be at least one.",
                 size[0],
                 size[1],
                 win.describe(),
-                blocks[0].map_or(-1, |v| v as i64),
-                blocks[1].map_or(-1, |v| v as i64)
+                blocks[0],
+                blocks[1]
             ),
         };
         let out_shape = [
@@ -147,10 +153,10 @@ impl Tensor {
             );
         }
         let out = match blocks {
-            [Some(a), Some(b)] if a > 0 && b > 0 && a.checked_mul(b) == Some(shape[2]) => [a, b],
-            _ => {
-                let show = |b: Option<usize>| b.map_or(-1, |v| v as i64);
-                let (a, b) = (show(blocks[0]), show(blocks[1]));
+            [a, b] if a > 0 && b > 0 && (a as usize).checked_mul(b as usize) == Some(shape[2]) => {
+                [a as usize, b as usize]
+            }
+            [a, b] => {
                 bail!(
                     Runtime,
                     "Given output_size=({}, {}), {}, stride=({}, {}), expected size of input's dimension 2 to match the calculated number of sliding blocks {a} * {b} = {}, but got input.size(2)={}.",

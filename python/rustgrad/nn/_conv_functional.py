@@ -98,7 +98,7 @@ def _batched(input, spatial, name):
 def _same_padding(kernel, dilation, stride):
     """``(left, right)`` per dim for ``padding='same'``."""
     if any(s != 1 for s in stride):
-        raise ValueError("padding='same' is not supported for strided convolutions")
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
     out = []
     for k, d in zip(kernel, dilation):
         total = d * (k - 1)
@@ -125,7 +125,7 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, name, unbatc
             f"{c} channels instead"
         )
     if out_ch % groups != 0:
-        raise RuntimeError("Given groups=%d, expected weight to be divisible by %d at dimension 0, but got weight of size %s instead" % (groups, groups, list(weight.shape)))  # fmt: skip
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {list(weight.shape)} instead")  # fmt: skip
     if isinstance(padding, str):
         if padding == "valid":
             padding = (0, 0)
@@ -137,7 +137,7 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, name, unbatc
                 n, c, h, w = input.shape
             padding = (pads[0][0], pads[1][0])
         else:
-            raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")  # fmt: skip
+            raise RuntimeError(f"Invalid padding string: {padding!r}")
     padding = _pair(padding, "padding")
     if min(padding) < 0:
         raise RuntimeError("negative padding is not supported")
@@ -195,7 +195,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         weight.unsqueeze(2),
         bias,
         (1, _tuple(stride, 1, "stride")[0]),
-        pad if not isinstance(pad, str) else pad,
+        pad,
         (1, _tuple(dilation, 1, "dilation")[0]),
         groups,
         "conv1d",
@@ -352,12 +352,14 @@ def max_pool1d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
     """1-d max pooling of ``(N, C, L)`` (or ``(C, L)``): 2-d pooling over a height of one."""
-    one = lambda v: _tuple(v, 1, "argument")[0]  # noqa: E731
+    one = lambda v: _tuple(v, 1, "argument")[0]
     x = input.unsqueeze(-2)
     res = max_pool2d(
         x,
         (1, one(kernel_size)),
-        None if stride is None or (not isinstance(stride, int) and len(stride) == 0) else (1, one(stride)),
+        None
+        if stride is None or (not isinstance(stride, int) and len(stride) == 0)
+        else (1, one(stride)),
         (0, one(padding)),
         (1, one(dilation)),
         ceil_mode,
@@ -439,14 +441,14 @@ def _interp_matrix(size, out, mode, align_corners, scale, dtype, device):
     for i in range(out):
         if mode == "nearest":
             step = (1.0 / scale) if scale else size / out
-            m[i, min(int(math.floor(i * step)), size - 1)] = 1.0
+            m[i, min(math.floor(i * step), size - 1)] = 1.0
             continue
         if align_corners:
             src = i * (size - 1) / (out - 1) if out > 1 else 0.0
         else:
             step = (1.0 / scale) if scale else size / out
             src = max((i + 0.5) * step - 0.5, 0.0)
-        lo = min(int(math.floor(src)), size - 1)
+        lo = min(math.floor(src), size - 1)
         hi = min(lo + 1, size - 1)
         frac = src - lo
         m[i, lo] += 1.0 - frac
@@ -485,7 +487,7 @@ def interpolate(
         scales = (None,) * spatial
     else:
         sf = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)  # fmt: skip
-        out = tuple(int(math.floor(d * f)) for d, f in zip(dims, sf))
+        out = tuple(math.floor(d * f) for d, f in zip(dims, sf))
         scales = (None,) * spatial if recompute_scale_factor else sf
     mats = [
         _interp_matrix(d, o, mode, bool(align_corners), sc, input.dtype, input.device)

@@ -717,7 +717,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 
 # ----- convolution, pooling, unfold/fold, interpolate (branch conv) -----
-from rustgrad.nn._conv_functional import (  # noqa: E402
+from rustgrad.nn._conv_functional import (
     adaptive_avg_pool2d,
     avg_pool2d,
     conv1d,

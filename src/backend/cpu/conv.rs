@@ -10,7 +10,13 @@ use crate::backend::{Im2Col, Num};
 
 /// The outputs `o` in `[lo, hi)` of `0..out` whose input `o * stride + k_off - pad` lies in
 /// `0..size`, and the input of `lo`.
-fn valid(out: usize, k_off: usize, pad: usize, stride: usize, size: usize) -> (usize, usize, usize) {
+fn valid(
+    out: usize,
+    k_off: usize,
+    pad: usize,
+    stride: usize,
+    size: usize,
+) -> (usize, usize, usize) {
     // o * stride + k_off >= pad  <=>  o >= ceil((pad - k_off) / stride)
     let lo = pad.saturating_sub(k_off).div_ceil(stride);
     // o * stride + k_off - pad <= size - 1  <=>  o <= (size - 1 + pad - k_off) / stride
@@ -29,7 +35,9 @@ fn per_plane<T: Send>(dst: &mut [T], chunk: usize, f: impl Fn(usize, &mut [T]) +
         return;
     }
     if dst.len() >= PARALLEL_THRESHOLD {
-        dst.par_chunks_mut(chunk).enumerate().for_each(|(p, d)| f(p, d));
+        dst.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(p, d)| f(p, d));
     } else {
         dst.chunks_mut(chunk).enumerate().for_each(|(p, d)| f(p, d));
     }
@@ -46,8 +54,7 @@ pub fn im2col<T: Num + Send + Sync>(x: &[T], g: &Im2Col) -> Vec<T> {
         for ki in 0..kh {
             let (y_lo, y_hi, y0) = valid(oh, ki * g.dilation[0], g.padding[0], g.stride[0], h);
             for kj in 0..kw {
-                let (x_lo, x_hi, x0) =
-                    valid(ow, kj * g.dilation[1], g.padding[1], g.stride[1], w);
+                let (x_lo, x_hi, x0) = valid(ow, kj * g.dilation[1], g.padding[1], g.stride[1], w);
                 if x_lo == x_hi {
                     continue; // x0 is only an input column when the range is not empty
                 }
@@ -76,14 +83,15 @@ pub fn col2im<T: Num + Send + Sync>(c: &[T], g: &Im2Col) -> Vec<T> {
         for ki in 0..kh {
             let (y_lo, y_hi, y0) = valid(oh, ki * g.dilation[0], g.padding[0], g.stride[0], h);
             for kj in 0..kw {
-                let (x_lo, x_hi, x0) =
-                    valid(ow, kj * g.dilation[1], g.padding[1], g.stride[1], w);
+                let (x_lo, x_hi, x0) = valid(ow, kj * g.dilation[1], g.padding[1], g.stride[1], w);
                 if x_lo == x_hi {
                     continue; // x0 is only an input column when the range is not empty
                 }
                 let rows = &src[(ki * kw + kj) * oh * ow..(ki * kw + kj + 1) * oh * ow];
                 for (oy, iy) in (y_lo..y_hi).zip((y0..).step_by(g.stride[0])) {
-                    let dst = img[iy * w + x0..(iy + 1) * w].iter_mut().step_by(g.stride[1]);
+                    let dst = img[iy * w + x0..(iy + 1) * w]
+                        .iter_mut()
+                        .step_by(g.stride[1]);
                     for (d, &s) in dst.zip(&rows[oy * ow + x_lo..oy * ow + x_hi]) {
                         *d = *d + s;
                     }
@@ -111,7 +119,8 @@ mod tests {
                                 - g.padding[0] as isize;
                             let ix = (ox * g.stride[1] + kj * g.dilation[1]) as isize
                                 - g.padding[1] as isize;
-                            let inside = iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w;
+                            let inside =
+                                iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w;
                             out.push(if inside {
                                 x[p * h * w + iy as usize * w + ix as usize]
                             } else {

@@ -16,8 +16,8 @@ use elementwise as ew;
 
 use super::op_table::elementwise_ops;
 use super::{
-    ActivationBackward, Along, BackendStorage, Im2Col, BinaryOp, CompareOp, Element, Float, Num, Operand,
-    OptimizerStep, SumPlan, SumRead, UnaryArgs, UnaryOp,
+    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Element, Float, Im2Col, Num,
+    Operand, OptimizerStep, SumPlan, SumRead, UnaryArgs, UnaryOp,
 };
 use crate::bail;
 use crate::base::{Bool8, Buffer, DType, Layout};

@@ -7,7 +7,7 @@ use super::device::CudaDevice;
 use super::ops::{self as k, View};
 use super::CudaBuffer;
 use crate::backend::{
-    ActivationBackward, Along, BackendStorage, Im2Col, BinaryOp, CompareOp, Operand, OptimizerStep,
+    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Im2Col, Operand, OptimizerStep,
     SumPlan, SumRead, UnaryArgs, UnaryOp,
 };
 use crate::base::{Buffer, DType, Layout};

@@ -7,7 +7,13 @@ use crate::backend::Im2Col;
 use crate::error::Result;
 
 /// Launches `{family}_{dtype}` over `total` output elements with the geometry's arguments.
-fn launch(family: &str, src: &CudaBuffer, g: &Im2Col, out: &CudaBuffer, total: usize) -> Result<()> {
+fn launch(
+    family: &str,
+    src: &CudaBuffer,
+    g: &Im2Col,
+    out: &CudaBuffer,
+    total: usize,
+) -> Result<()> {
     let i = |v: usize| v as i64;
     let dims = [
         i(total),

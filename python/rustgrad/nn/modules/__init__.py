@@ -24,6 +24,7 @@ from rustgrad.nn.modules.container import (
     ParameterList,
     Sequential,
 )
+from rustgrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from rustgrad.nn.modules.dropout import Dropout, Flatten, Unflatten
 from rustgrad.nn.modules.linear import Identity, Linear
 from rustgrad.nn.modules.loss import (
@@ -40,10 +41,7 @@ from rustgrad.nn.modules.loss import (
     SmoothL1Loss,
 )
 from rustgrad.nn.modules.module import Module
-
-# ----- convolution, pooling, resizing (branch conv) -----
-from rustgrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: E402
-from rustgrad.nn.modules.pooling import (  # noqa: E402
+from rustgrad.nn.modules.pooling import (
     AdaptiveAvgPool2d,
     AvgPool2d,
     MaxPool1d,
@@ -89,7 +87,9 @@ __all__ = [
     "Softplus",
     "Tanh",
     "Unflatten",
-    # convolution, pooling, resizing (branch conv)
+]
+
+__all__ += [  # convolution, pooling, resizing (branch conv)
     "AdaptiveAvgPool2d",
     "AvgPool2d",
     "Conv1d",

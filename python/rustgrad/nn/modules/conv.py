@@ -49,7 +49,7 @@ class _ConvNd(Module):
             raise ValueError(f"padding_mode must be one of {modes}, but got padding_mode='{padding_mode}'")  # fmt: skip
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")  # fmt: skip
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'same', 'valid'}}")  # fmt: skip
             if padding == "same" and any(s != 1 for s in _ntuple(stride, n)):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         self.in_channels = in_channels
