@@ -2224,3 +2224,8 @@ def inplace_with_grad(variant, sample, mod, device):
     if out.requires_grad:
         out.backward(_upstream(out, mod, device, np.random.default_rng(0)))
     return out, [memo[id(a)] for a in sample.grad_args()]
+
+# Convolution, pooling, unfold/fold and interpolate (branch conv; their own file).
+from opinfo_conv import OPS as _CONV_OPS
+
+OP_DB.extend(_CONV_OPS)
