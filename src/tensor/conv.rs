@@ -143,7 +143,7 @@ impl Tensor {
         needs_float(self, "col2im")?;
         let window = win.kernel[0].saturating_mul(win.kernel[1]);
         let blocks = win.blocks(size)?;
-        if window == 0 || shape[1] % window != 0 {
+        if window == 0 || !shape[1].is_multiple_of(window) {
             bail!(
                 Runtime,
                 "Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)={} and kernel_size=({}, {}).",
