@@ -1,9 +1,9 @@
 """A small convolutional network on handwritten digits, written as PyTorch code.
 
 The data set is scikit-learn's bundled copy of the UCI handwritten digits (1,797 images of
-8x8 pixels, classes 0-9; no download needed). The model is ``Conv2d(1, 16, 3, padding=1) ->
-ReLU -> Conv2d(16, 32, 3, padding=1) -> ReLU -> MaxPool2d(2) -> Linear(32*4*4, 64) -> ReLU ->
-Linear(64, 10)``, trained with ``CrossEntropyLoss`` and ``Adam``; it reaches about 98-99%
+8x8 pixels, classes 0-9; no download needed). The model is ``Conv2d(1, 32, 3, padding=1) ->
+ReLU -> Conv2d(32, 64, 3, padding=1) -> ReLU -> MaxPool2d(2) -> Dropout(0.25) ->
+Linear(64*4*4, 128) -> ReLU -> Linear(128, 10)``, trained with ``CrossEntropyLoss`` and ``Adam``; it reaches about 98-99%
 accuracy on the held-out quarter of the images in well under a minute on a CPU.
 
 It imports ``torch``: run it on PyTorch, or unchanged on rustgrad with::
@@ -43,14 +43,18 @@ class CNN(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1),
+            nn.Conv2d(1, 32, 3, padding=1),
             nn.ReLU(),
-            nn.Conv2d(16, 32, 3, padding=1),
+            nn.Conv2d(32, 64, 3, padding=1),
             nn.ReLU(),
             nn.MaxPool2d(2),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(32 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, 10)
+            nn.Flatten(),
+            nn.Dropout(0.25),
+            nn.Linear(64 * 4 * 4, 128),
+            nn.ReLU(),
+            nn.Linear(128, 10),
         )
 
     def forward(self, x):
@@ -58,11 +62,14 @@ class CNN(nn.Module):
 
 
 def accuracy(model, x, y):
+    model.eval()  # no dropout while measuring
     with torch.no_grad():
-        return (model(x).argmax(dim=1) == y).float().mean().item()
+        acc = (model(x).argmax(dim=1) == y).float().mean().item()
+    model.train()
+    return acc
 
 
-def main(epochs=15, batch_size=32, lr=2e-3, plot_path="cnn_digits.png", seed=0):
+def main(epochs=20, batch_size=32, lr=2e-3, plot_path="cnn_digits.png", seed=0):
     """Trains the CNN and returns its test accuracy."""
     torch.manual_seed(seed)
     x_train, y_train, x_test, y_test = load_data()
@@ -123,7 +130,7 @@ def main(epochs=15, batch_size=32, lr=2e-3, plot_path="cnn_digits.png", seed=0):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=int(os.environ.get("CNN_EPOCHS", "15")))
+    parser.add_argument("--epochs", type=int, default=int(os.environ.get("CNN_EPOCHS", "20")))
     parser.add_argument("--plot", default="cnn_digits.png")
     args = parser.parse_args()
     main(epochs=args.epochs, plot_path=args.plot)
