@@ -2225,6 +2225,7 @@ def inplace_with_grad(variant, sample, mod, device):
         out.backward(_upstream(out, mod, device, np.random.default_rng(0)))
     return out, [memo[id(a)] for a in sample.grad_args()]
 
+
 # Convolution, pooling, unfold/fold and interpolate (branch conv; their own file).
 from opinfo_conv import OPS as _CONV_OPS
 
