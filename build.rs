@@ -24,13 +24,14 @@ mod cubins {
     /// (datacenter, consumer).
     pub const ARCHS: [&str; 6] = ["sm_80", "sm_86", "sm_89", "sm_90", "sm_100", "sm_120"];
     /// The kernel sources, as `compile.rs`'s `Source::ALL` (a test checks they agree).
-    pub const SOURCES: [&str; 6] = [
+    pub const SOURCES: [&str; 7] = [
         "elementwise.cu",
         "reduce.cu",
         "index.cu",
         "matmul.cu",
         "random.cu",
         "optim.cu",
+        "conv.cu",
     ];
 
     type Prog = *mut c_void;

@@ -61,6 +61,8 @@ SIZES = {
         "mlp_steps": 20,
         "big_mlp_batch": 256,
         "big_mlp_steps": 5,
+        "lenet_batch": 64,
+        "lenet_steps": 5,
         "mm_n": 1024,
         "mm_reps": 3,
         "ew_n": 4 * 1024 * 1024,
@@ -82,6 +84,8 @@ SIZES = {
         "mlp_steps": 2,
         "big_mlp_batch": 8,
         "big_mlp_steps": 1,
+        "lenet_batch": 4,
+        "lenet_steps": 1,
         "mm_n": 32,
         "mm_reps": 1,
         "ew_n": 4096,
@@ -193,6 +197,30 @@ def _big_mlp(lib, size):
     return steps
 
 
+def _lenet(lib, size):
+    """LeNet-sized CNN training steps: conv(1->6, 5) -> relu -> maxpool 2 -> conv(6->16, 5) ->
+    relu -> maxpool 2 -> linear(256->120) -> relu -> linear(120->10), cross-entropy, SGD."""
+    nn = importlib.import_module(lib.__name__ + ".nn")
+    lib.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 10),
+    )  # fmt: skip
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    inputs = lib.randn(size["lenet_batch"], 1, 28, 28)
+    targets = lib.randn(size["lenet_batch"], 10).argmax(dim=1)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def steps():
+        for _ in range(size["lenet_steps"]):
+            opt.zero_grad()
+            loss_fn(model(inputs), targets).backward()
+            opt.step()
+
+    return steps
+
+
 def _matmul(lib, size):
     lib.manual_seed(0)
     n = size["mm_n"]
@@ -271,6 +299,12 @@ WORKLOADS = [
         _lstm,
         None,
         lambda s: s["lstm_steps"],
+        "LeNet CNN step 1x28x28, batch B, conv/maxpool/linear, SGD",
+        "ms/step",
+        1e3,
+        _lenet,
+        None,
+        lambda s: s["lenet_steps"],
     ),
     Workload("matmul NxN float32, fwd+bwd", "ms", 1e3, _matmul, "mm_reps", lambda s: 1),
     Workload(

@@ -2325,3 +2325,7 @@ _LAYERS_OPS = [
     )
 ]
 OP_DB.extend(_LAYERS_OPS)
+# Convolution, pooling, unfold/fold and interpolate (branch conv; their own file).
+from opinfo_conv import OPS as _CONV_OPS
+
+OP_DB.extend(_CONV_OPS)

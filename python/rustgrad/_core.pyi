@@ -1734,3 +1734,26 @@ def hardtanh(
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))``, computed without overflow."""
+
+# ----- im2col / col2im (branch conv; wrapped by ``rustgrad.nn.functional.unfold``/``fold``) -----
+
+def im2col(
+    input: Tensor,
+    kernel_size: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: tuple[int, int],
+    stride: tuple[int, int],
+) -> Tensor:
+    """The sliding blocks of a float ``[n, c, h, w]`` tensor as columns ``[n, c * kh * kw,
+    blocks]``; each argument is a pair of non-negative ints."""
+
+def col2im(
+    input: Tensor,
+    output_size: tuple[int, int],
+    kernel_size: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: tuple[int, int],
+    stride: tuple[int, int],
+) -> Tensor:
+    """Float columns ``[n, c * kh * kw, blocks]`` summed into ``[n, c, *output_size]`` images
+    (the adjoint of ``im2col``); each argument is a pair of non-negative ints."""

@@ -211,6 +211,23 @@ pub struct Along {
     pub inner: usize,
 }
 
+/// The geometry of im2col/col2im (`F.unfold`/`F.fold`): images `[planes, size[0], size[1]]`
+/// (planes = batch * channels, contiguous from `offset`) and columns `[planes, kernel[0] *
+/// kernel[1], out[0] * out[1]]`, where column `(ki, kj, oy, ox)` reads pixel `(oy * stride +
+/// ki * dilation - padding, ...)` (zero outside the image). The tensor layer checks that every
+/// field is positive (padding may be 0) and that `out` is the size the others give.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Im2Col {
+    pub offset: usize,
+    pub planes: usize,
+    pub size: [usize; 2],
+    pub kernel: [usize; 2],
+    pub dilation: [usize; 2],
+    pub padding: [usize; 2],
+    pub stride: [usize; 2],
+    pub out: [usize; 2],
+}
+
 /// The update rules of the optimizers (PyTorch's single-tensor `torch.optim` rules); AdamW is
 /// Adam with decoupled weight decay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -380,6 +397,12 @@ pub trait BackendStorage: Sized {
     /// Zeros of `[outer, n, inner]` with this `[outer, index.len(), inner]` block (at
     /// `rows.offset`) added at `index` along the middle dim (int64 or float).
     fn index_add(&self, rows: Along, index: &[usize]) -> Result<Self>;
+
+    /// The columns of the float images `geom` describes (im2col).
+    fn im2col(&self, geom: &Im2Col) -> Result<Self>;
+    /// The images that sum the float columns `geom` describes (col2im, the adjoint of
+    /// [`BackendStorage::im2col`]; `geom.offset` is the columns').
+    fn col2im(&self, geom: &Im2Col) -> Result<Self>;
 
     /// `[batch, m, k] @ [batch, k, n]` of two 3-d views in one dtype (int64 or float).
     fn batched_matmul(a: (&Self, &Layout), b: (&Self, &Layout)) -> Result<Self>;

@@ -3,6 +3,7 @@
 //! backward pass too. Node names are PyTorch's.
 
 mod binary;
+mod conv;
 mod index;
 mod inplace;
 mod math;
@@ -16,6 +17,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 pub use binary::*;
+pub use conv::*;
 pub use index::*;
 pub use inplace::*;
 pub use math::*;

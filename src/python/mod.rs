@@ -14,6 +14,7 @@
 
 mod activation;
 mod autograd_extras;
+mod conv;
 mod convert;
 mod creation;
 mod cuda;
@@ -72,5 +73,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     function::register(m)?;
     autograd_extras::register(m)?;
     activation::register(m)?;
+    conv::register(m)?;
     Ok(())
 }

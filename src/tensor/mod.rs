@@ -2,7 +2,9 @@
 //! layer builds on. Methods here do PyTorch's dtype promotion, broadcasting and views; the
 //! kernels themselves run on the tensor's backend through `storage::Memory`.
 
+mod conv;
 pub mod storage;
+pub use conv::Window;
 
 #[cfg(test)]
 mod proptests;

@@ -357,6 +357,14 @@ impl Memory {
         Ok(on_backend!((self) => |m| m.index_add(rows, index)))
     }
 
+    pub fn im2col(&self, geom: &crate::backend::Im2Col) -> Result<Memory> {
+        Ok(on_backend!((self) => |m| m.im2col(geom)))
+    }
+
+    pub fn col2im(&self, geom: &crate::backend::Im2Col) -> Result<Memory> {
+        Ok(on_backend!((self) => |m| m.col2im(geom)))
+    }
+
     pub fn batched_matmul(a: (&Memory, &Layout), b: (&Memory, &Layout)) -> Result<Memory> {
         Ok(
             on_backend!((a.0, b.0) => |am, bm| BackendStorage::batched_matmul(

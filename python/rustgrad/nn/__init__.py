@@ -9,8 +9,13 @@ from rustgrad.nn.modules import (
     ELU,
     GELU,
     SELU,
+    AdaptiveAvgPool2d,
+    AvgPool2d,
     BCELoss,
     BCEWithLogitsLoss,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
     Dropout,
@@ -25,6 +30,8 @@ from rustgrad.nn.modules import (
     LogSigmoid,
     LogSoftmax,
     MarginRankingLoss,
+    MaxPool1d,
+    MaxPool2d,
     Mish,
     Module,
     ModuleDict,
@@ -43,6 +50,7 @@ from rustgrad.nn.modules import (
     Softplus,
     Tanh,
     Unflatten,
+    Upsample,
 )
 from rustgrad.nn.parameter import Parameter
 
@@ -137,3 +145,13 @@ __all__ += [
 from rustgrad.nn import parallel
 
 __all__ += ["parallel"]
+__all__ += [  # branch conv
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "Upsample",
+]

@@ -970,3 +970,29 @@ def scaled_dot_product_attention(
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
+# ----- convolution, pooling, unfold/fold, interpolate (branch conv) -----
+from rustgrad.nn._conv_functional import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    fold,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+    unfold,
+)
+
+__all__ += [  # branch conv
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "conv1d",
+    "conv2d",
+    "conv_transpose2d",
+    "fold",
+    "interpolate",
+    "max_pool1d",
+    "max_pool2d",
+    "unfold",
+]

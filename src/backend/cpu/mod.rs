@@ -3,6 +3,7 @@
 //! implements [`BackendStorage`] for host [`Buffer`]s on top of them, picking the element type
 //! by dtype.
 
+pub mod conv;
 pub mod elementwise;
 pub mod fastmath;
 pub mod index;
@@ -15,8 +16,8 @@ use elementwise as ew;
 
 use super::op_table::elementwise_ops;
 use super::{
-    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Element, Float, Num, Operand,
-    OptimStep, SumPlan, SumRead, UnaryArgs, UnaryOp,
+    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Element, Float, Im2Col, Num,
+    Operand, OptimStep, SumPlan, SumRead, UnaryArgs, UnaryOp,
 };
 use crate::bail;
 use crate::base::{Bool8, Buffer, DType, Layout};
@@ -364,6 +365,14 @@ impl BackendStorage for Buffer {
             dispatch_num!(self.dtype(), T => T::into_buffer(index::index_add(
             &T::slice(self)[rows.offset..], rows.outer, rows.n, rows.inner, idx))),
         )
+    }
+
+    fn im2col(&self, geom: &Im2Col) -> Result<Buffer> {
+        Ok(dispatch_float!(self.dtype(), T => T::into_buffer(conv::im2col(T::slice(self), geom))))
+    }
+
+    fn col2im(&self, geom: &Im2Col) -> Result<Buffer> {
+        Ok(dispatch_float!(self.dtype(), T => T::into_buffer(conv::col2im(T::slice(self), geom))))
     }
 
     fn batched_matmul(a: (&Buffer, &Layout), b: (&Buffer, &Layout)) -> Result<Buffer> {

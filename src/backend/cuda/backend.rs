@@ -7,8 +7,8 @@ use super::device::CudaDevice;
 use super::ops::{self as k, View};
 use super::CudaBuffer;
 use crate::backend::{
-    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Operand, OptimStep, SumPlan,
-    SumRead, UnaryArgs, UnaryOp,
+    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Im2Col, Operand, OptimStep,
+    SumPlan, SumRead, UnaryArgs, UnaryOp,
 };
 use crate::base::{Buffer, DType, Layout};
 use crate::error::Result;
@@ -152,6 +152,14 @@ impl BackendStorage for CudaBuffer {
 
     fn index_add(&self, rows: Along, index: &[usize]) -> Result<CudaBuffer> {
         k::index_add(self, rows.offset, rows.outer, rows.n, rows.inner, index)
+    }
+
+    fn im2col(&self, geom: &Im2Col) -> Result<CudaBuffer> {
+        super::conv::im2col(self, geom)
+    }
+
+    fn col2im(&self, geom: &Im2Col) -> Result<CudaBuffer> {
+        super::conv::col2im(self, geom)
     }
 
     fn batched_matmul(a: (&CudaBuffer, &Layout), b: (&CudaBuffer, &Layout)) -> Result<Self> {

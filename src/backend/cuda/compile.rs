@@ -46,16 +46,18 @@ pub enum Source {
     Matmul,
     Random,
     Optim,
+    Conv,
 }
 
 impl Source {
-    pub const ALL: [Source; 6] = [
+    pub const ALL: [Source; 7] = [
         Source::Elementwise,
         Source::Reduce,
         Source::Index,
         Source::Matmul,
         Source::Random,
         Source::Optim,
+        Source::Conv,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -66,6 +68,7 @@ impl Source {
             Source::Matmul => "matmul.cu",
             Source::Random => "random.cu",
             Source::Optim => "optim.cu",
+            Source::Conv => "conv.cu",
         }
     }
 
@@ -78,6 +81,7 @@ impl Source {
             Source::Matmul => include_str!("kernels/matmul.cu"),
             Source::Random => include_str!("kernels/random.cu"),
             Source::Optim => include_str!("kernels/optim.cu"),
+            Source::Conv => include_str!("kernels/conv.cu"),
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod buffer;
 pub mod compile;
+pub mod conv;
 pub mod device;
 pub mod driver;
 #[cfg(feature = "cuda-emulator")]

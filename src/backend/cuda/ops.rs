@@ -78,7 +78,7 @@ pub fn metas(shape: &[usize], layouts: &[&Layout]) -> Result<Vec<Meta>> {
 }
 
 /// A pointer to a kernel argument, as `cuLaunchKernel` takes them.
-fn arg<T>(v: &T) -> *mut c_void {
+pub(super) fn arg<T>(v: &T) -> *mut c_void {
     v as *const T as *mut c_void
 }
 
@@ -140,7 +140,7 @@ pub struct View<'a> {
 pub type Operand<'a> = crate::backend::Operand<'a, CudaBuffer>;
 
 /// Launches an elementwise kernel over `n` outputs.
-fn elementwise(
+pub(super) fn elementwise(
     dev: &CudaDevice,
     source: Source,
     name: &str,

@@ -24,6 +24,7 @@ from rustgrad.nn.modules.container import (
     ParameterList,
     Sequential,
 )
+from rustgrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
 from rustgrad.nn.modules.dropout import Dropout, Flatten, Unflatten
 from rustgrad.nn.modules.linear import Identity, Linear
 from rustgrad.nn.modules.loss import (
@@ -40,6 +41,13 @@ from rustgrad.nn.modules.loss import (
     SmoothL1Loss,
 )
 from rustgrad.nn.modules.module import Module
+from rustgrad.nn.modules.pooling import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    Upsample,
+)
 
 __all__ = [
     "ELU",
@@ -109,4 +117,14 @@ __all__ += [
     "RNNBase",
     "RNNCell",
     "UninitializedParameter",
+]
+__all__ += [  # convolution, pooling, resizing (branch conv)
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "Upsample",
 ]

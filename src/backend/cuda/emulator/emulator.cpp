@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../kernels/common.cuh"
+#include "../kernels/conv.cu"
 #include "../kernels/elementwise.cu"
 #include "../kernels/index.cu"
 #include "../kernels/matmul.cu"
@@ -53,6 +54,7 @@ const Entry KERNELS[] = {
     K(matmul_i64) K(write_bytes)
     FLOATS(K, uniform) FLOATS(K, normal)
     FLOATS(K, optim_step)
+    FLOATS(K, im2col) FLOATS(K, col2im)
 };
 
 } // namespace

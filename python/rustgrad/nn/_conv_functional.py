@@ -1,0 +1,499 @@
+"""Convolution, pooling, ``unfold``/``fold`` and ``interpolate``: the forms
+``rustgrad.nn.functional`` re-exports.
+
+``unfold``/``fold`` are the Rust kernels ``_core.im2col``/``_core.col2im`` (each the other's
+backward, on both backends). The rest are composites of them and existing ops (matmul,
+max/sum along a dim, pad, index), so every backend and every order of gradient comes for
+free; their ``grad_fn`` names are those of the last op (not PyTorch's fused node names).
+"""
+
+import math
+
+import numpy as np
+
+from rustgrad import _core
+
+
+def _tuple(value, n, name):
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(f"{name} must have {n} elements, got {len(value)}")
+    return value
+
+
+def _pair(value, name="argument"):
+    return _tuple(value, 2, name)
+
+
+def _check_window(kernel, dilation, padding, stride):
+    for name, label, v, least in (
+        ("kernel size", "kernel", kernel, 1),
+        ("dilation", "dilation", dilation, 1),
+        ("stride", "stride", stride, 1),
+    ):
+        if min(v) < least:
+            raise RuntimeError(
+                f"{name} should be greater than zero, but got {label}_height: {v[0]} "
+                f"{label}_width: {v[1]}"
+            )
+    if min(padding) < 0:
+        raise RuntimeError(
+            f"padding should be non-negative, but got pad_height: {padding[0]} "
+            f"pad_width: {padding[1]}"
+        )
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding local blocks of a ``(N, C, H, W)`` (or ``(C, H, W)``) tensor as columns
+    ``(N, C * kh * kw, L)`` (im2col)."""
+    k, d, p, s = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
+    _check_window(k, d, p, s)
+    if input.dim() == 3:
+        return _core.im2col(input.unsqueeze(0), k, d, p, s).squeeze(0)
+    if input.dim() != 4:
+        raise RuntimeError(
+            "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other "
+            f"non-zero dimensions for input, but got: {list(input.shape)}"
+        )
+    return _core.im2col(input, k, d, p, s)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sums columns ``(N, C * kh * kw, L)`` (or ``(C * kh * kw, L)``) back into images
+    ``(N, C, *output_size)`` (col2im, the adjoint of ``unfold``)."""
+    o = _pair(output_size)
+    k, d, p, s = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
+    _check_window(k, d, p, s)
+    if min(o) < 1:
+        raise RuntimeError(f"output size must be positive, but got {o}")
+    if input.dim() == 2:
+        return _core.col2im(input.unsqueeze(0), o, k, d, p, s).squeeze(0)
+    if input.dim() != 3:
+        raise RuntimeError(
+            "Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and non-zero "
+            f"dimensions for input, but got: {list(input.shape)}"
+        )
+    return _core.col2im(input, o, k, d, p, s)
+
+
+# ----- convolution -----------------------------------------------------------------------
+
+
+def _batched(input, spatial, name):
+    """``input`` with a batch dim (and whether one was added)."""
+    if input.dim() == spatial + 1:
+        return input.unsqueeze(0), True
+    if input.dim() != spatial + 2:
+        raise RuntimeError(
+            f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to "
+            f"{name}, but got input of size: {list(input.shape)}"
+        )
+    return input, False
+
+
+def _same_padding(kernel, dilation, stride):
+    """``(left, right)`` per dim for ``padding='same'``."""
+    if any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    out = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        out.append((total // 2, total - total // 2))
+    return out
+
+
+def _conv2d(input, weight, bias, stride, padding, dilation, groups, name, unbatched_dim):
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    if weight.dim() != 4:
+        raise RuntimeError(
+            f"weight should have at least three dimensions, got {weight.dim()}"
+            if weight.dim() < 3
+            else f"Expected {unbatched_dim}D weight, got {weight.dim()}D"
+        )
+    if groups < 1:
+        raise RuntimeError("non-positive groups is not supported")
+    out_ch, in_per_group, kh, kw = weight.shape
+    n, c, h, w = input.shape
+    if c != in_per_group * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
+            f"input{list(input.shape)} to have {in_per_group * groups} channels, but got "
+            f"{c} channels instead"
+        )
+    if out_ch % groups != 0:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {list(weight.shape)} instead")  # fmt: skip
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            pads = _same_padding((kh, kw), dilation, stride)
+            if any(a != b for a, b in pads):
+                # Asymmetric: the extra pixel goes on the right/bottom (as PyTorch).
+                input = _core_pad(input, (0, pads[1][1] - pads[1][0], 0, pads[0][1] - pads[0][0]))
+                n, c, h, w = input.shape
+            padding = (pads[0][0], pads[1][0])
+        else:
+            raise RuntimeError(f"Invalid padding string: {padding!r}")
+    padding = _pair(padding, "padding")
+    if min(padding) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if min(stride) < 1:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(dilation) < 1:
+        raise RuntimeError("dilation should be greater than zero")
+    ph, pw = h + 2 * padding[0], w + 2 * padding[1]
+    eh, ew = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
+    if ph < eh or pw < ew:
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({ph} x {pw}). Kernel size: "
+            f"({eh} x {ew}). Kernel size can't be greater than actual input size"
+        )
+    oh, ow = (ph - eh) // stride[0] + 1, (pw - ew) // stride[1] + 1
+    if n == 0:
+        out = _core.zeros((0, out_ch, oh, ow), dtype=input.dtype, device=input.device)
+        return out + weight.sum() * 0 if bias is None else out + bias.view(1, -1, 1, 1)
+    cols = _core.im2col(input, (kh, kw), dilation, padding, stride)  # (N, C*kh*kw, L)
+    k = in_per_group * kh * kw
+    if groups == 1:
+        out = weight.reshape(out_ch, k).matmul(cols)
+    else:
+        cols = cols.view(n, groups, k, oh * ow)
+        out = weight.reshape(groups, out_ch // groups, k).matmul(cols)
+    out = out.reshape(n, out_ch, oh, ow)
+    if bias is not None:
+        out = out + bias.view(1, out_ch, 1, 1)
+    return out
+
+
+def _core_pad(input, pad):
+    from rustgrad.nn.functional import pad as _pad
+
+    return _pad(input, pad)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution (cross-correlation) of ``(N, C, H, W)`` (or ``(C, H, W)``) with
+    ``weight`` ``(O, C / groups, kh, kw)``: im2col then one (batched) matmul."""
+    x, added = _batched(input, 2, "conv2d")
+    out = _conv2d(x, weight, bias, stride, padding, dilation, groups, "conv2d", 4)
+    return out.squeeze(0) if added else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d convolution of ``(N, C, L)`` (or ``(C, L)``) with ``weight`` ``(O, C / groups, k)``:
+    a 2-d convolution over a height of one."""
+    x, added = _batched(input, 1, "conv1d")
+    if weight.dim() != 3:
+        raise RuntimeError(f"Expected 3D weight, got {weight.dim()}D")
+    pad = padding if isinstance(padding, str) else (0, _tuple(padding, 1, "padding")[0])
+    out = _conv2d(
+        x.unsqueeze(2),
+        weight.unsqueeze(2),
+        bias,
+        (1, _tuple(stride, 1, "stride")[0]),
+        pad,
+        (1, _tuple(dilation, 1, "dilation")[0]),
+        groups,
+        "conv1d",
+        3,
+    ).squeeze(2)
+    return out.squeeze(0) if added else out
+
+
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """Transposed 2-d convolution (the gradient of ``conv2d`` w.r.t. its input) of
+    ``(N, C_in, H, W)`` with ``weight`` ``(C_in, C_out / groups, kh, kw)``: one matmul, then
+    col2im."""
+    x, added = _batched(input, 2, "conv_transpose2d")
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation)
+    if weight.dim() != 4:
+        raise RuntimeError(f"Expected 4D weight, got {weight.dim()}D")
+    in_ch, out_per_group, kh, kw = weight.shape
+    n, c, h, w = x.shape
+    if c != in_ch:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+            f"input{list(x.shape)} to have {in_ch} channels, but got {c} channels instead"
+        )
+    if groups < 1 or in_ch % groups:
+        raise RuntimeError("non-positive groups is not supported" if groups < 1 else f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {list(weight.shape)} instead")  # fmt: skip
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= s and op >= d:
+            raise RuntimeError(
+                "output padding must be smaller than either stride or dilation, but got "
+                f"output_padding_height: {output_padding[0]} output_padding_width: "
+                f"{output_padding[1]} stride_height: {stride[0]} stride_width: {stride[1]} "
+                f"dilation_height: {dilation[0]} dilation_width: {dilation[1]}"
+            )
+    oh = (h - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kh - 1) + output_padding[0] + 1
+    ow = (w - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kw - 1) + output_padding[1] + 1
+    if oh < 1 or ow < 1:
+        raise RuntimeError(
+            f"Given input size per channel: ({h} x {w}). Calculated output size per channel: "
+            f"({oh} x {ow}). Output size is too small"
+        )
+    out_ch = out_per_group * groups
+    cin = in_ch // groups
+    k = out_per_group * kh * kw
+    xs = x.reshape(n, groups, cin, h * w)
+    wt = weight.reshape(groups, cin, k).transpose(1, 2)  # (g, k, cin)
+    cols = wt.matmul(xs).reshape(n, out_ch * kh * kw, h * w)
+    # col2im counts blocks from the output size: with output_padding < stride they are h * w.
+    out = _core.col2im(cols, (oh, ow), (kh, kw), dilation, padding, stride)
+    if bias is not None:
+        out = out + bias.view(1, out_ch, 1, 1)
+    return out.squeeze(0) if added else out
+
+
+# ----- pooling ---------------------------------------------------------------------------
+
+
+def _pool_out(size, k, s, p, d, ceil_mode):
+    """PyTorch's ``pooling_output_shape``."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1  # the last window must start inside the input or its left padding
+    return out
+
+
+def _pool_args(kernel_size, stride, padding, dilation, name):
+    k = _pair(kernel_size, "kernel_size")
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _pair(stride)
+    p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
+    if min(k) < 1:
+        raise RuntimeError(f"{name}: kernel_size must be greater than zero, but got kH: {k[0]} kW: {k[1]}")  # fmt: skip
+    if min(s) < 1:
+        raise RuntimeError(f"{name}: stride must be greater than zero, but got dH: {s[0]} dW: {s[1]}")  # fmt: skip
+    if min(d) < 1:
+        raise RuntimeError(f"{name}: dilation must be greater than zero, but got dilationH: {d[0]} dilationW: {d[1]}")  # fmt: skip
+    for pp, kk in zip(p, k):
+        if pp < 0 or pp > kk // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={pp}, kernel_size={kk} and dilation={d[0]}")  # fmt: skip
+    return k, s, p, d
+
+
+def _pooled_windows(x, k, s, p, d, ceil_mode, fill):
+    """The windows of ``x`` ``(N, C, H, W)`` padded with ``fill`` as ``(N, C, kh * kw, L)``,
+    the output size, and the padding used (left/top, right/bottom)."""
+    n, c, h, w = x.shape
+    oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode)
+    ow = _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
+    if oh < 1 or ow < 1:
+        raise RuntimeError(
+            f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
+            "Output size is too small"
+        )
+    # Right/bottom padding so that the last (ceil_mode) window fits.
+    bottom = max((oh - 1) * s[0] + d[0] * (k[0] - 1) + 1 - h - p[0], 0)
+    right = max((ow - 1) * s[1] + d[1] * (k[1] - 1) + 1 - w - p[1], 0)
+    pads = (p[1], right, p[0], bottom)
+    xp = _core_pad_value(x, pads, fill) if any(pads) else x
+    cols = _core.im2col(xp, k, d, (0, 0), s).view(n, c, k[0] * k[1], oh * ow)
+    return cols, (oh, ow), pads
+
+
+def _core_pad_value(x, pads, value):
+    from rustgrad.nn.functional import pad as _pad
+
+    return _pad(x, pads, value=value)
+
+
+def _as_4d(input, name, spatial=2):
+    if input.dim() == spatial + 1:
+        return input.unsqueeze(0), True
+    if input.dim() != spatial + 2:
+        raise RuntimeError(
+            f"{name}: Expected {spatial + 1}D or {spatial + 2}D (batch mode) tensor for input "
+            f"with possibly 0 batch size and non-zero dimensions, but got: {list(input.shape)}"
+        )
+    return input, False
+
+
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """2-d max pooling; with ``return_indices`` also the flat ``h * W + w`` position of each
+    maximum in its input plane (as ``max_unpool2d`` takes)."""
+    k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
+    x, added = _as_4d(input, "max_pool2d")
+    n, c, h, w = x.shape
+    cols, (oh, ow), pads = _pooled_windows(x, k, s, p, d, ceil_mode, -math.inf)
+    values, arg = cols.max(2)
+    out = values.view(n, c, oh, ow)
+    if added:
+        out = out.squeeze(0)
+    if not return_indices:
+        return out
+    # The input position each window element reads, through the same padding and windows.
+    pos = np.full((h + pads[2] + pads[3], w + pads[0] + pads[1]), -1, dtype=np.int64)
+    pos[pads[2] : pads[2] + h, pads[0] : pads[0] + w] = np.arange(h * w).reshape(h, w)
+    kh, kw = k
+    windows = np.empty((kh * kw, oh * ow), dtype=np.int64)
+    for i in range(kh):
+        for j in range(kw):
+            rows = pos[i * d[0] : i * d[0] + (oh - 1) * s[0] + 1 : s[0]]
+            windows[i * kw + j] = rows[:, j * d[1] : j * d[1] + (ow - 1) * s[1] + 1 : s[1]].reshape(-1)  # fmt: skip
+    table = _core.tensor(windows, device=x.device)
+    flat = arg.reshape(-1, oh * ow)  # (N * C, L): which window element won
+    cols_idx = _core.arange(oh * ow, device=x.device).expand(flat.shape[0], oh * ow)
+    indices = table[flat, cols_idx].view(n, c, oh, ow)
+    return out, (indices.squeeze(0) if added else indices)
+
+
+def max_pool1d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """1-d max pooling of ``(N, C, L)`` (or ``(C, L)``): 2-d pooling over a height of one."""
+    one = lambda v: _tuple(v, 1, "argument")[0]
+    x = input.unsqueeze(-2)
+    res = max_pool2d(
+        x,
+        (1, one(kernel_size)),
+        None
+        if stride is None or (not isinstance(stride, int) and len(stride) == 0)
+        else (1, one(stride)),
+        (0, one(padding)),
+        (1, one(dilation)),
+        ceil_mode,
+        return_indices,
+    )
+    if return_indices:
+        return res[0].squeeze(-2), res[1].squeeze(-2)
+    return res.squeeze(-2)
+
+
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """2-d average pooling; ``count_include_pad`` counts the zero padding in the divisor,
+    ``divisor_override`` replaces it."""
+    k, s, p, d = _pool_args(kernel_size, stride, padding, 1, "avg_pool2d")
+    x, added = _as_4d(input, "avg_pool2d")
+    n, c, h, w = x.shape
+    cols, (oh, ow), pads = _pooled_windows(x, k, s, p, d, ceil_mode, 0.0)
+    total = cols.sum(2)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError("divisor must be not zero")
+        out = total / divisor_override
+    else:
+        # Each window's divisor: its cells inside the input (or inside input + padding).
+        inside = np.zeros((h + pads[2] + pads[3], w + pads[0] + pads[1]))
+        if count_include_pad:
+            inside[: h + 2 * p[0], : w + 2 * p[1]] = 1
+        else:
+            inside[pads[2] : pads[2] + h, pads[0] : pads[0] + w] = 1
+        counts = np.zeros(oh * ow)
+        for i in range(oh):
+            for j in range(ow):
+                win = inside[i * s[0] : i * s[0] + k[0], j * s[1] : j * s[1] + k[1]]
+                counts[i * ow + j] = win.sum()
+        out = total / _core.tensor(counts, dtype=x.dtype, device=x.device)
+    out = out.view(n, c, oh, ow)
+    return out.squeeze(0) if added else out
+
+
+def _adaptive_matrix(size, out, dtype, device):
+    """``(out, size)`` averaging rows: row ``i`` averages ``[floor(i * size / out),
+    ceil((i + 1) * size / out))``, PyTorch's adaptive windows."""
+    m = np.zeros((out, size))
+    for i in range(out):
+        a, b = (i * size) // out, -((-(i + 1) * size) // out)
+        m[i, a:b] = 1.0 / (b - a)
+    return _core.tensor(m, dtype=dtype, device=device)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to ``output_size`` (an int, a pair; ``None`` keeps that dim): the
+    windows are separable, so it is two small matmuls."""
+    x, added = _as_4d(input, "adaptive_avg_pool2d")
+    h, w = x.shape[-2:]
+    o = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)  # fmt: skip
+    oh, ow = (h if o[0] is None else o[0]), (w if o[1] is None else o[1])
+    if oh < 0 or ow < 0:
+        raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but received {{{oh}, {ow}}}")  # fmt: skip
+    a = _adaptive_matrix(h, oh, x.dtype, x.device)
+    b = _adaptive_matrix(w, ow, x.dtype, x.device)
+    out = a.matmul(x).matmul(b.transpose(0, 1))
+    return out.squeeze(0) if added else out
+
+
+# ----- interpolation ---------------------------------------------------------------------
+
+
+def _interp_matrix(size, out, mode, align_corners, scale, dtype, device):
+    """``(out, size)`` rows that interpolate one dim (PyTorch's source-index rules)."""
+    m = np.zeros((out, size))
+    for i in range(out):
+        if mode == "nearest":
+            step = (1.0 / scale) if scale else size / out
+            m[i, min(math.floor(i * step), size - 1)] = 1.0
+            continue
+        if align_corners:
+            src = i * (size - 1) / (out - 1) if out > 1 else 0.0
+        else:
+            step = (1.0 / scale) if scale else size / out
+            src = max((i + 0.5) * step - 0.5, 0.0)
+        lo = min(math.floor(src), size - 1)
+        hi = min(lo + 1, size - 1)
+        frac = src - lo
+        m[i, lo] += 1.0 - frac
+        m[i, hi] += frac
+    return _core.tensor(m, dtype=dtype, device=device)
+
+
+def interpolate(
+    input,
+    size=None,
+    scale_factor=None,
+    mode="nearest",
+    align_corners=None,
+    recompute_scale_factor=None,
+    antialias=False,
+):
+    """Resize the spatial dims of ``(N, C, W)`` or ``(N, C, H, W)``: ``mode`` ``"nearest"``,
+    ``"linear"``/``"bilinear"`` (``align_corners``), to ``size`` or by ``scale_factor``."""
+    if mode not in ("nearest", "linear", "bilinear"):
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported by rustgrad")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")  # fmt: skip
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported by rustgrad")
+    spatial = input.dim() - 2
+    if spatial not in (1, 2):
+        raise NotImplementedError(f"Input Error: Only 3D and 4D input Tensors supported (got {input.dim()}D) for the modes: nearest | linear | bilinear (got {mode})")  # fmt: skip
+    expected = {"linear": 1, "bilinear": 2}.get(mode, spatial)
+    if expected != spatial:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {expected + 2}D input")  # fmt: skip
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    dims = input.shape[2:]
+    if size is not None:
+        out = _tuple(size, spatial, "size")
+        scales = (None,) * spatial
+    else:
+        sf = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)  # fmt: skip
+        out = tuple(math.floor(d * f) for d, f in zip(dims, sf))
+        scales = (None,) * spatial if recompute_scale_factor else sf
+    mats = [
+        _interp_matrix(d, o, mode, bool(align_corners), sc, input.dtype, input.device)
+        for d, o, sc in zip(dims, out, scales)
+    ]
+    y = input.matmul(mats[-1].transpose(0, 1))
+    if spatial == 2:
+        y = mats[0].matmul(y)
+    return y

@@ -1,0 +1,109 @@
+"""Pooling and resizing layers: ``MaxPool1d/2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``,
+``Upsample``."""
+
+from rustgrad.nn import functional as F
+from rustgrad.nn.modules.module import Module
+
+__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d", "Upsample"]
+
+
+class _MaxPoolNd(Module):
+    _dims = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):  # fmt: skip
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if (stride is not None) else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self):
+        """PyTorch's summary of the window."""
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class MaxPool2d(_MaxPoolNd):
+    """2-d max pooling (``stride`` defaults to ``kernel_size``)."""
+
+    def forward(self, input):
+        """The window maxima (and their indices with ``return_indices``)."""
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=self.ceil_mode, return_indices=self.return_indices)  # fmt: skip
+
+
+class MaxPool1d(_MaxPoolNd):
+    """1-d max pooling (``stride`` defaults to ``kernel_size``)."""
+
+    def forward(self, input):
+        """The window maxima (and their indices with ``return_indices``)."""
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=self.ceil_mode, return_indices=self.return_indices)  # fmt: skip
+
+
+class AvgPool2d(Module):
+    """2-d average pooling (``stride`` defaults to ``kernel_size``)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):  # fmt: skip
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if (stride is not None) else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def extra_repr(self):
+        """PyTorch's summary of the window."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input):
+        """The window means."""
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad, self.divisor_override)  # fmt: skip
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed ``output_size`` whatever the input size."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self):
+        """``output_size=...``."""
+        return f"output_size={self.output_size}"
+
+    def forward(self, input):
+        """The adaptive window means."""
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+
+class Upsample(Module):
+    """Resizes by ``F.interpolate`` (``size`` or ``scale_factor``; ``mode`` nearest,
+    linear, bilinear)."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):  # fmt: skip
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        if isinstance(scale_factor, tuple):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode = mode
+        self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input):
+        """``F.interpolate`` with this layer's settings."""
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners, recompute_scale_factor=self.recompute_scale_factor)  # fmt: skip
+
+    def extra_repr(self):
+        """PyTorch's summary: the size or the scale factor, and the mode."""
+        if self.scale_factor is not None:
+            info = "scale_factor=" + repr(self.scale_factor)
+        else:
+            info = "size=" + repr(self.size)
+        return info + ", mode=" + repr(self.mode)

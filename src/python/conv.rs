@@ -1,0 +1,61 @@
+//! im2col and col2im as module-level functions (`torch._C._nn.im2col`/`col2im`):
+//! `rustgrad.nn.functional.unfold`/`fold` wrap them after normalising their arguments.
+
+use pyo3::prelude::*;
+use pyo3::wrap_pyfunction;
+
+use super::gil::{self, Work};
+use super::tensor::PyTensor;
+use crate::ops;
+use crate::tensor::Window;
+
+/// The sliding blocks of a float ``[n, c, h, w]`` tensor as columns ``[n, c * kh * kw,
+/// blocks]``; each argument is a pair of non-negative ints.
+#[pyfunction]
+fn im2col<'py>(
+    input: &Bound<'py, PyTensor>,
+    kernel_size: [usize; 2],
+    dilation: [usize; 2],
+    padding: [usize; 2],
+    stride: [usize; 2],
+) -> PyResult<Bound<'py, PyTensor>> {
+    let py = input.py();
+    let v = &input.get().var;
+    let win = Window {
+        kernel: kernel_size,
+        dilation,
+        padding,
+        stride,
+    };
+    let out = gil::run(py, Work::of([v]), || ops::im2col(v, win))?;
+    Bound::new(py, PyTensor::wrap(out))
+}
+
+/// Float columns ``[n, c * kh * kw, blocks]`` summed into ``[n, c, *output_size]`` images
+/// (the adjoint of ``im2col``); each argument is a pair of non-negative ints.
+#[pyfunction]
+fn col2im<'py>(
+    input: &Bound<'py, PyTensor>,
+    output_size: [usize; 2],
+    kernel_size: [usize; 2],
+    dilation: [usize; 2],
+    padding: [usize; 2],
+    stride: [usize; 2],
+) -> PyResult<Bound<'py, PyTensor>> {
+    let py = input.py();
+    let v = &input.get().var;
+    let win = Window {
+        kernel: kernel_size,
+        dilation,
+        padding,
+        stride,
+    };
+    let out = gil::run(py, Work::of([v]), || ops::col2im(v, output_size, win))?;
+    Bound::new(py, PyTensor::wrap(out))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(im2col, m)?)?;
+    m.add_function(wrap_pyfunction!(col2im, m)?)?;
+    Ok(())
+}

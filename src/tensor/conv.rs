@@ -1,0 +1,184 @@
+//! im2col/col2im on tensors: the geometry checks (PyTorch's messages) before the kernels.
+
+use super::{checked_numel, Tensor};
+use crate::backend::Im2Col;
+use crate::bail;
+use crate::base::buffer::check_host_alloc;
+use crate::error::Result;
+
+/// A sliding window over two spatial dims (`F.unfold`'s arguments).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub kernel: [usize; 2],
+    pub dilation: [usize; 2],
+    pub padding: [usize; 2],
+    pub stride: [usize; 2],
+}
+
+impl Window {
+    /// The number of window positions along each dim of an image of `size` (below 1 when
+    /// the padded image is smaller than the dilated kernel).
+    fn blocks(&self, size: [usize; 2]) -> Result<[i64; 2]> {
+        let [kh, kw] = self.kernel;
+        if kh == 0 || kw == 0 {
+            bail!(Runtime, "kernel size should be greater than zero, but got kernel_height: {kh} kernel_width: {kw}");
+        }
+        let [sh, sw] = self.stride;
+        if sh == 0 || sw == 0 {
+            bail!(Runtime, "stride should be greater than zero, but got stride_height: {sh} stride_width: {sw}");
+        }
+        let [dh, dw] = self.dilation;
+        if dh == 0 || dw == 0 {
+            bail!(Runtime, "dilation should be greater than zero, but got dilation_height: {dh} dilation_width: {dw}");
+        }
+        // PyTorch's formula in signed arithmetic (C division truncates toward zero), so a
+        // window larger than the padded image reports the same block count as PyTorch.
+        let along = |i: usize| -> Result<i64> {
+            let as_i64 = |v: usize| i64::try_from(v).ok();
+            let geometry = (|| {
+                let padded = as_i64(self.padding[i])?
+                    .checked_mul(2)?
+                    .checked_add(as_i64(size[i])?)?;
+                let span = (as_i64(self.kernel[i])? - 1)
+                    .checked_mul(as_i64(self.dilation[i])?)?
+                    .checked_add(1)?;
+                Some((padded - span) / as_i64(self.stride[i])? + 1)
+            })();
+            match geometry {
+                Some(v) => Ok(v),
+                None => bail!(Runtime, "im2col: integer overflow in the window geometry"),
+            }
+        };
+        Ok([along(0)?, along(1)?])
+    }
+
+    fn describe(&self) -> String {
+        let pair = |v: [usize; 2]| format!("({}, {})", v[0], v[1]);
+        format!(
+            "kernel_size={}, dilation={}, padding={}",
+            pair(self.kernel),
+            pair(self.dilation),
+            pair(self.padding)
+        )
+    }
+
+    fn geometry(&self, offset: usize, planes: usize, size: [usize; 2], out: [usize; 2]) -> Im2Col {
+        Im2Col {
+            offset,
+            planes,
+            size,
+            kernel: self.kernel,
+            dilation: self.dilation,
+            padding: self.padding,
+            stride: self.stride,
+            out,
+        }
+    }
+}
+
+fn needs_float(t: &Tensor, kernel: &str) -> Result<()> {
+    if !t.dtype().is_float() {
+        let dev = if t.is_cuda() { "cuda" } else { "cpu" };
+        bail!(
+            NotImplemented,
+            "\"{kernel}_out_{dev}\" not implemented for '{}'",
+            t.dtype().scalar_name()
+        );
+    }
+    Ok(())
+}
+
+impl Tensor {
+    /// The sliding blocks of a float `[n, c, h, w]` tensor as columns `[n, c * kh * kw,
+    /// blocks]` (`F.unfold`).
+    pub fn im2col(&self, win: &Window) -> Result<Tensor> {
+        let shape = self.shape();
+        if shape.len() != 4 || shape[1..].contains(&0) {
+            bail!(
+                Runtime,
+                "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but got: {}",
+                crate::base::layout::shape_str(shape)
+            );
+        }
+        needs_float(self, "im2col")?;
+        let size = [shape[2], shape[3]];
+        let out = match win.blocks(size)? {
+            [a, b] if a > 0 && b > 0 => [a as usize, b as usize],
+            blocks => bail!(
+                Runtime,
+                "Given input with spatial size ({}, {}), {}, calculated shape of the array of sliding blocks as ({}, {}), but its components must be at least one.",
+                size[0],
+                size[1],
+                win.describe(),
+                blocks[0],
+                blocks[1]
+            ),
+        };
+        let out_shape = [
+            shape[0],
+            checked_numel(&[shape[1], win.kernel[0], win.kernel[1]])?,
+            checked_numel(&out)?,
+        ];
+        let n = checked_numel(&out_shape)?;
+        if !self.is_cuda() {
+            check_host_alloc(self.dtype(), n)?;
+        }
+        let x = self.contiguous()?;
+        let geom = win.geometry(x.layout.offset, shape[0] * shape[1], size, out);
+        let mem = x.storage.read().im2col(&geom)?;
+        Ok(Tensor::from_memory(mem, &out_shape))
+    }
+
+    /// The float `[n, c * kh * kw, blocks]` columns summed back into `[n, c, size...]` images
+    /// (`F.fold`, the adjoint of [`Tensor::im2col`]).
+    pub fn col2im(&self, size: [usize; 2], win: &Window) -> Result<Tensor> {
+        let shape = self.shape();
+        if shape.len() != 3 || shape[1..].contains(&0) {
+            bail!(
+                Runtime,
+                "Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and non-zero dimensions for input, but got: {}",
+                crate::base::layout::shape_str(shape)
+            );
+        }
+        needs_float(self, "col2im")?;
+        let window = win.kernel[0].saturating_mul(win.kernel[1]);
+        let blocks = win.blocks(size)?;
+        if window == 0 || !shape[1].is_multiple_of(window) {
+            bail!(
+                Runtime,
+                "Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got input.size(1)={} and kernel_size=({}, {}).",
+                shape[1],
+                win.kernel[0],
+                win.kernel[1]
+            );
+        }
+        let out = match blocks {
+            [a, b] if a > 0 && b > 0 && (a as usize).checked_mul(b as usize) == Some(shape[2]) => {
+                [a as usize, b as usize]
+            }
+            [a, b] => {
+                bail!(
+                    Runtime,
+                    "Given output_size=({}, {}), {}, stride=({}, {}), expected size of input's dimension 2 to match the calculated number of sliding blocks {a} * {b} = {}, but got input.size(2)={}.",
+                    size[0],
+                    size[1],
+                    win.describe(),
+                    win.stride[0],
+                    win.stride[1],
+                    a.saturating_mul(b),
+                    shape[2]
+                )
+            }
+        };
+        let channels = shape[1] / window;
+        let out_shape = [shape[0], channels, size[0], size[1]];
+        let n = checked_numel(&out_shape)?;
+        if !self.is_cuda() {
+            check_host_alloc(self.dtype(), n)?;
+        }
+        let c = self.contiguous()?;
+        let geom = win.geometry(c.layout.offset, shape[0] * channels, size, out);
+        let mem = c.storage.read().col2im(&geom)?;
+        Ok(Tensor::from_memory(mem, &out_shape))
+    }
+}

@@ -1,0 +1,495 @@
+"""Convolution, pooling, ``unfold``/``fold`` and ``interpolate``: values, gradients and
+``grad_fn`` names against PyTorch over a grid of shapes and options, gradcheck and
+gradgradcheck in float64, the modules' parameters, reprs and state dicts, error parity, and
+CPU against CUDA (the emulator in CI)."""
+
+import itertools
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rustgrad as rg
+import rustgrad.nn.functional as F
+from conftest import DEVICES, assert_close, raises, to_numpy
+from rustgrad import nn
+from rustgrad.autograd import gradcheck, gradgradcheck
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+RNG = np.random.default_rng(0)
+
+
+def pair(shape, dtype=np.float64, noncontiguous=False):
+    """The same random values as a rustgrad and a torch leaf (optionally a transposed view)."""
+    a = RNG.standard_normal(shape).astype(dtype)
+    if noncontiguous:
+        a = np.ascontiguousarray(a.swapaxes(-1, -2)).swapaxes(-1, -2)
+    r = rg.tensor(np.ascontiguousarray(a))
+    t = torch.tensor(np.ascontiguousarray(a))
+    if noncontiguous:
+        r = rg.tensor(np.ascontiguousarray(a.swapaxes(-1, -2))).transpose(-1, -2)
+        t = torch.tensor(np.ascontiguousarray(a.swapaxes(-1, -2))).transpose(-1, -2)
+        assert not r.is_contiguous() or 1 in shape[-2:]
+    return r.requires_grad_(), t.requires_grad_()
+
+
+def check_against_torch(fn_rg, fn_t, shapes, rtol=1e-10, atol=1e-12, noncontiguous=False):
+    """Same values and same input gradients (for a random upstream gradient) as PyTorch."""
+    pairs = [pair(s, noncontiguous=noncontiguous) for s in shapes]
+    out_r = fn_rg(*[p[0] for p in pairs])
+    out_t = fn_t(*[p[1] for p in pairs])
+    assert tuple(out_r.shape) == tuple(out_t.shape)
+    assert_close(out_r, out_t, rtol=rtol, atol=atol)
+    g = RNG.standard_normal(tuple(out_t.shape))
+    out_r.backward(rg.tensor(g))
+    out_t.backward(torch.tensor(g))
+    for r, t in pairs:
+        assert_close(r.grad, t.grad, rtol=rtol, atol=atol)
+    return out_r, out_t
+
+
+# ----- unfold / fold ---------------------------------------------------------------------------
+
+WINDOWS = [
+    # (input shape, kernel, dilation, padding, stride)
+    ((2, 3, 5, 6), 3, 1, 0, 1),
+    ((1, 1, 4, 4), (2, 3), (1, 1), (1, 0), (1, 2)),
+    ((2, 2, 7, 5), (3, 2), (2, 1), (2, 1), (3, 2)),
+    ((1, 4, 1, 9), (1, 4), (1, 2), (0, 3), (1, 3)),
+    ((3, 1, 3, 3), 3, 1, 0, 1),
+    ((2, 3, 6, 6), 1, 1, 0, 2),
+]
+
+
+@pytest.mark.parametrize("shape,k,d,p,s", WINDOWS)
+@pytest.mark.parametrize("noncontiguous", [False, True])
+def test_unfold_matches_torch(shape, k, d, p, s, noncontiguous):
+    out_r, out_t = check_against_torch(
+        lambda x: F.unfold(x, k, d, p, s),
+        lambda x: TF.unfold(x, k, d, p, s),
+        [shape],
+        noncontiguous=noncontiguous,
+    )
+    assert out_r.grad_fn.name() == out_t.grad_fn.name() == "Im2ColBackward0"
+
+
+@pytest.mark.parametrize("shape,k,d,p,s", WINDOWS)
+def test_fold_matches_torch(shape, k, d, p, s):
+    cols = TF.unfold(torch.zeros(shape), k, d, p, s).shape
+    out_r, out_t = check_against_torch(
+        lambda c: F.fold(c, shape[2:], k, d, p, s),
+        lambda c: TF.fold(c, shape[2:], k, d, p, s),
+        [tuple(cols)],
+    )
+    assert out_r.grad_fn.name() == out_t.grad_fn.name() == "Col2ImBackward0"
+
+
+def test_unfold_fold_unbatched_and_float32():
+    x = RNG.standard_normal((3, 5, 4)).astype(np.float32)
+    u = F.unfold(rg.tensor(x), 2, padding=1)
+    assert_close(u, TF.unfold(torch.tensor(x), 2, padding=1), rtol=1e-6)
+    assert u.dtype == rg.float32
+    f = F.fold(u, (5, 4), 2, padding=1)
+    assert_close(f, TF.fold(TF.unfold(torch.tensor(x), 2, padding=1), (5, 4), 2, padding=1), rtol=1e-6)  # fmt: skip
+
+
+@pytest.mark.parametrize("shape,k,d,p,s", WINDOWS[:3])
+def test_unfold_fold_gradcheck_and_gradgradcheck(shape, k, d, p, s):
+    x = rg.tensor(RNG.standard_normal(shape)).requires_grad_()
+    assert gradcheck(lambda x: F.unfold(x, k, d, p, s), (x,))
+    assert gradgradcheck(lambda x: F.unfold(x, k, d, p, s) ** 2, (x,))
+    cols = rg.tensor(RNG.standard_normal(tuple(TF.unfold(torch.zeros(shape), k, d, p, s).shape)))
+    cols.requires_grad_()
+    assert gradcheck(lambda c: F.fold(c, shape[2:], k, d, p, s), (cols,))
+    assert gradgradcheck(lambda c: F.fold(c, shape[2:], k, d, p, s) ** 2, (cols,))
+
+
+def test_unfold_double_backward_node_names_match_torch():
+    xr, xt = pair((1, 2, 4, 4))
+    (gr,) = rg.autograd.grad((F.unfold(xr, 2) ** 2).sum(), xr, create_graph=True)
+    (gt,) = torch.autograd.grad((TF.unfold(xt, 2) ** 2).sum(), xt, create_graph=True)
+    assert_close(gr, gt)
+    assert gr.grad_fn.name() == gt.grad_fn.name()
+
+
+UNFOLD_ERRORS = [
+    lambda F, t: F.unfold(t(2, 3, 5, 5), 0),
+    lambda F, t: F.unfold(t(2, 3, 5, 5), 2, stride=0),
+    lambda F, t: F.unfold(t(2, 3, 5, 5), 2, dilation=0),
+    lambda F, t: F.unfold(t(2, 3, 5, 5), 2, padding=-1),
+    lambda F, t: F.unfold(t(2, 3, 5, 5), 6),
+    lambda F, t: F.unfold(t(2, 3, 5, 5), (3, 7), stride=2),
+    lambda F, t: F.unfold(t(2, 3, 0, 5), 2),
+    lambda F, t: F.fold(t(2, 13, 16), (5, 5), 2),
+    lambda F, t: F.fold(t(2, 12, 15), (5, 5), 2),
+    lambda F, t: F.fold(t(2, 12, 16), (5, 5), 6),
+]
+
+
+@pytest.mark.parametrize("case", range(len(UNFOLD_ERRORS)))
+def test_unfold_fold_errors_match_torch(case):
+    fn = UNFOLD_ERRORS[case]
+    with pytest.raises(Exception) as expected:
+        fn(TF, lambda *s: torch.zeros(s))
+    with raises(type(expected.value), str(expected.value)):
+        fn(F, lambda *s: rg.zeros(*s))
+
+
+def test_unfold_rejects_integers_like_torch():
+    with pytest.raises(NotImplementedError) as expected:
+        TF.unfold(torch.zeros(1, 1, 3, 3, dtype=torch.long), 2)
+    with raises(NotImplementedError, str(expected.value)):
+        F.unfold(rg.zeros(1, 1, 3, 3, dtype=rg.int64), 2)
+
+
+# ----- convolution -----------------------------------------------------------------------------
+
+CONV2D = [
+    # (input, weight, bias, kwargs)
+    ((2, 3, 6, 5), (4, 3, 3, 3), True, {}),
+    ((1, 2, 5, 5), (3, 2, 2, 3), False, {"stride": 2, "padding": 1}),
+    ((2, 4, 7, 6), (6, 2, 3, 2), True, {"groups": 2, "dilation": (2, 1), "padding": (2, 1)}),
+    ((1, 3, 5, 5), (2, 3, 3, 3), True, {"padding": "same"}),
+    ((1, 3, 6, 5), (2, 3, 2, 4), True, {"padding": "same", "dilation": 2}),
+    ((2, 2, 4, 4), (2, 2, 3, 3), True, {"padding": "valid"}),
+    ((4, 3, 5), (2, 4, 1, 1), True, {}),  # unbatched
+    ((2, 4, 5, 5), (4, 1, 3, 3), True, {"groups": 4, "stride": (1, 2)}),  # depthwise
+]
+
+
+@pytest.mark.parametrize("xs,ws,bias,kw", CONV2D)
+def test_conv2d_matches_torch(xs, ws, bias, kw):
+    shapes = [xs, ws] + ([(ws[0],)] if bias else [])
+    check_against_torch(
+        lambda x, w, *b: F.conv2d(x, w, *b, **kw),
+        lambda x, w, *b: TF.conv2d(x, w, *b, **kw),
+        shapes,
+    )
+
+
+def test_conv2d_noncontiguous_input():
+    check_against_torch(
+        lambda x, w: F.conv2d(x, w, padding=1),
+        lambda x, w: TF.conv2d(x, w, padding=1),
+        [(2, 3, 5, 6), (2, 3, 3, 3)],
+        noncontiguous=True,
+    )
+
+
+CONV1D = [
+    ((2, 3, 9), (4, 3, 3), True, {}),
+    ((1, 4, 8), (4, 2, 2), False, {"stride": 2, "padding": 1, "groups": 2}),
+    ((2, 2, 7), (3, 2, 4), True, {"padding": "same", "dilation": 2}),
+    ((3, 6), (2, 3, 3), True, {}),
+]
+
+
+@pytest.mark.parametrize("xs,ws,bias,kw", CONV1D)
+def test_conv1d_matches_torch(xs, ws, bias, kw):
+    shapes = [xs, ws] + ([(ws[0],)] if bias else [])
+    check_against_torch(
+        lambda x, w, *b: F.conv1d(x, w, *b, **kw),
+        lambda x, w, *b: TF.conv1d(x, w, *b, **kw),
+        shapes,
+    )
+
+
+CONVT = [
+    ((2, 3, 4, 5), (3, 2, 3, 3), True, {}),
+    ((1, 2, 3, 3), (2, 3, 2, 2), False, {"stride": 2}),
+    (
+        (2, 4, 3, 4),
+        (4, 1, 3, 2),
+        True,
+        {"stride": (2, 3), "padding": 1, "output_padding": (1, 2), "groups": 2},
+    ),
+    (
+        (1, 2, 4, 4),
+        (2, 2, 3, 3),
+        True,
+        {"dilation": 2, "padding": 2, "stride": 2, "output_padding": 1},
+    ),
+    ((2, 3, 3), (2, 3, 2, 2), True, {}),
+]
+
+
+@pytest.mark.parametrize("xs,ws,bias,kw", CONVT)
+def test_conv_transpose2d_matches_torch(xs, ws, bias, kw):
+    shapes = [xs, ws] + ([(ws[1] * kw.get("groups", 1),)] if bias else [])
+    check_against_torch(
+        lambda x, w, *b: F.conv_transpose2d(x, w, *b, **kw),
+        lambda x, w, *b: TF.conv_transpose2d(x, w, *b, **kw),
+        shapes,
+    )
+
+
+def test_conv_gradcheck_and_gradgradcheck():
+    x = rg.tensor(RNG.standard_normal((1, 2, 4, 4))).requires_grad_()
+    w = rg.tensor(RNG.standard_normal((2, 1, 2, 3))).requires_grad_()
+    b = rg.tensor(RNG.standard_normal(2)).requires_grad_()
+    f = lambda x, w, b: F.conv2d(x, w, b, stride=(1, 2), padding=1, groups=2)
+    assert gradcheck(f, (x, w, b))
+    assert gradgradcheck(f, (x, w, b))
+    wt = rg.tensor(RNG.standard_normal((2, 2, 2, 2))).requires_grad_()
+    g = lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, output_padding=1)
+    assert gradcheck(g, (x, wt, b))
+    assert gradgradcheck(g, (x, wt, b))
+
+
+CONV_ERRORS = [
+    lambda F, t: F.conv2d(t(2, 4, 5, 5), t(8, 3, 3, 3)),
+    lambda F, t: F.conv2d(t(1, 3, 2, 2), t(8, 3, 3, 3)),
+    lambda F, t: F.conv2d(t(1, 3, 5, 5), t(2, 3, 3, 3), stride=2, padding="same"),
+    lambda F, t: F.conv2d(t(1, 3, 5, 5), t(2, 3, 3, 3), padding="full"),
+    lambda F, t: F.conv_transpose2d(t(1, 3, 5, 5), t(2, 3, 3, 3)),
+    lambda F, t: F.conv_transpose2d(t(1, 3, 5, 5), t(3, 2, 3, 3), stride=2, output_padding=2),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CONV_ERRORS)))
+def test_conv_errors_match_torch(case):
+    fn = CONV_ERRORS[case]
+    with pytest.raises(Exception) as expected:
+        fn(TF, lambda *s: torch.zeros(s))
+    with raises(type(expected.value), str(expected.value)):
+        fn(F, lambda *s: rg.zeros(*s))
+
+
+# ----- modules ---------------------------------------------------------------------------------
+
+MODULES = [
+    ("Conv2d", (3, 8, 3), {}),
+    (
+        "Conv2d",
+        (4, 6, (2, 3)),
+        {"stride": 2, "padding": 1, "dilation": (1, 2), "groups": 2, "bias": False},
+    ),
+    ("Conv2d", (2, 2, 3), {"padding": "same", "padding_mode": "reflect"}),
+    ("Conv2d", (2, 3, 3), {"padding": 1, "padding_mode": "circular"}),
+    ("Conv2d", (2, 3, 3), {"padding": (1, 2), "padding_mode": "replicate"}),
+    ("Conv1d", (3, 5, 3), {"padding": 1}),
+    ("Conv1d", (4, 4, 2), {"groups": 4, "stride": 2, "bias": False}),
+    ("ConvTranspose2d", (3, 4, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+    ("ConvTranspose2d", (4, 2, 2), {"groups": 2, "bias": False}),
+]
+
+
+@pytest.mark.parametrize("name,args,kw", MODULES)
+def test_conv_module_matches_torch(name, args, kw):
+    mr = getattr(nn, name)(*args, **kw).double()
+    mt = getattr(torch.nn, name)(*args, **kw).double()
+    assert repr(mr) == repr(mt)
+    assert [(k, tuple(v.shape)) for k, v in mr.state_dict().items()] == [
+        (k, tuple(v.shape)) for k, v in mt.state_dict().items()
+    ]
+    # torch -> rustgrad and back
+    mr.load_state_dict({k: rg.tensor(v.numpy()) for k, v in mt.state_dict().items()})
+    back = {k: torch.tensor(to_numpy(v)) for k, v in mr.state_dict().items()}
+    mt2 = getattr(torch.nn, name)(*args, **kw).double()
+    mt2.load_state_dict(back)
+    spatial = (7,) if name == "Conv1d" else (6, 7)
+    xr, xt = pair((2, args[0], *spatial))
+    out_r, out_t = mr(xr), mt2(xt)
+    assert_close(out_r, out_t, rtol=1e-10, atol=1e-12)
+    out_r.sum().backward()
+    out_t.sum().backward()
+    assert_close(mr.weight.grad, mt2.weight.grad, rtol=1e-10, atol=1e-12)
+    assert_close(xr.grad, xt.grad, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,args,kw", MODULES[:2] + MODULES[7:8])
+def test_conv_default_init_bounds_match_torch(name, args, kw):
+    m = getattr(nn, name)(*args, **kw)
+    mt = getattr(torch.nn, name)(*args, **kw)
+    wb = 1 / np.sqrt(mt.weight.shape[1] * np.prod(mt.kernel_size))  # kaiming_uniform_(a=sqrt(5))
+    w = to_numpy(m.weight)
+    assert np.abs(w).max() <= wb and np.abs(w).max() > 0.5 * wb
+    assert w.std() > 0.3 * wb
+    if m.bias is not None:
+        assert np.abs(to_numpy(m.bias)).max() <= wb
+
+
+# ----- pooling ---------------------------------------------------------------------------------
+
+MAXPOOL = [
+    ((2, 3, 6, 6), {"kernel_size": 2}),
+    ((1, 2, 7, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ((2, 1, 7, 7), {"kernel_size": (3, 2), "stride": (2, 3), "ceil_mode": True}),
+    ((1, 2, 8, 9), {"kernel_size": 2, "dilation": 2, "padding": 1, "ceil_mode": True}),
+    ((3, 5, 5), {"kernel_size": 2, "stride": 1}),
+]
+
+
+@pytest.mark.parametrize("shape,kw", MAXPOOL)
+def test_max_pool2d_matches_torch(shape, kw):
+    check_against_torch(lambda x: F.max_pool2d(x, **kw), lambda x: TF.max_pool2d(x, **kw), [shape])
+    a = RNG.standard_normal(shape)
+    vr, ir = F.max_pool2d(rg.tensor(a), return_indices=True, **kw)
+    vt, it = TF.max_pool2d(torch.tensor(a), return_indices=True, **kw)
+    assert_close(vr, vt)
+    assert_close(ir, it)
+    assert ir.dtype == rg.int64
+
+
+@pytest.mark.parametrize(
+    "shape,kw",
+    [
+        ((2, 3, 9), {"kernel_size": 3}),
+        ((1, 2, 10), {"kernel_size": 2, "stride": 3, "padding": 1, "ceil_mode": True}),
+    ],
+)
+def test_max_pool1d_matches_torch(shape, kw):
+    check_against_torch(lambda x: F.max_pool1d(x, **kw), lambda x: TF.max_pool1d(x, **kw), [shape])
+    a = RNG.standard_normal(shape)
+    assert_close(F.max_pool1d(rg.tensor(a), return_indices=True, **kw)[1], TF.max_pool1d(torch.tensor(a), return_indices=True, **kw)[1])  # fmt: skip
+
+
+AVGPOOL = [
+    ((2, 3, 6, 6), {"kernel_size": 2}),
+    ((1, 2, 7, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
+    ((1, 2, 7, 5), {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}),
+    ((2, 1, 7, 7), {"kernel_size": (3, 2), "stride": (2, 3), "ceil_mode": True}),
+    (
+        (2, 1, 6, 7),
+        {
+            "kernel_size": 3,
+            "stride": 2,
+            "padding": 1,
+            "ceil_mode": True,
+            "count_include_pad": False,
+        },
+    ),
+    ((1, 1, 5, 5), {"kernel_size": 2, "divisor_override": 3}),
+]
+
+
+@pytest.mark.parametrize("shape,kw", AVGPOOL)
+def test_avg_pool2d_matches_torch(shape, kw):
+    check_against_torch(lambda x: F.avg_pool2d(x, **kw), lambda x: TF.avg_pool2d(x, **kw), [shape])
+
+
+@pytest.mark.parametrize("shape,out", [((2, 3, 7, 5), (3, 2)), ((1, 1, 4, 4), 1), ((2, 5, 6), (4, None)), ((1, 2, 3, 3), 5)])  # fmt: skip
+def test_adaptive_avg_pool2d_matches_torch(shape, out):
+    check_against_torch(lambda x: F.adaptive_avg_pool2d(x, out), lambda x: TF.adaptive_avg_pool2d(x, out), [shape])  # fmt: skip
+
+
+def test_pool_gradcheck():
+    x = rg.tensor(RNG.standard_normal((1, 2, 5, 5))).requires_grad_()
+    assert gradcheck(lambda x: F.max_pool2d(x, 2, 1, 1), (x,))
+    assert gradcheck(lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True), (x,))
+    assert gradgradcheck(lambda x: F.avg_pool2d(x, 3, 2, 1) ** 2, (x,))
+    assert gradcheck(lambda x: F.adaptive_avg_pool2d(x, 3), (x,))
+
+
+@pytest.mark.parametrize(
+    "name,args,kw",
+    [
+        ("MaxPool2d", (2,), {}),
+        ("MaxPool2d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True}),
+        ("MaxPool1d", (3,), {"stride": 1}),
+        ("AvgPool2d", (2,), {}),
+        ("AvgPool2d", ((2, 3),), {"stride": 1, "padding": 1}),
+        ("AdaptiveAvgPool2d", ((2, 3),), {}),
+        ("Upsample", (), {"scale_factor": 2}),
+        ("Upsample", (), {"size": (5, 4), "mode": "bilinear", "align_corners": True}),
+    ],
+)
+def test_pool_module_repr_and_values_match_torch(name, args, kw):
+    mr, mt = getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw)
+    assert repr(mr) == repr(mt)
+    a = RNG.standard_normal((2, 3, 7) if name.endswith("1d") else (2, 3, 6, 7))
+    assert_close(mr(rg.tensor(a)), mt(torch.tensor(a)), rtol=1e-12, atol=1e-12)
+
+
+def test_pool_errors_match_torch():
+    for fn in (
+        lambda F, x: F.max_pool2d(x, 3, padding=2),
+        lambda F, x: F.max_pool2d(x, 7),
+    ):
+        with pytest.raises(RuntimeError) as expected:
+            fn(TF, torch.zeros(1, 1, 5, 5))
+        with raises(RuntimeError, str(expected.value)):
+            fn(F, rg.zeros(1, 1, 5, 5))
+
+
+# ----- interpolate -----------------------------------------------------------------------------
+
+INTERP = [
+    ((2, 3, 4, 5), {"scale_factor": 2}),
+    ((1, 2, 5, 3), {"size": (7, 4)}),
+    ((1, 2, 6, 6), {"size": (4, 3)}),
+    ((1, 2, 4, 5), {"scale_factor": 1.5, "mode": "bilinear"}),
+    ((2, 1, 4, 5), {"size": (7, 3), "mode": "bilinear", "align_corners": True}),
+    ((2, 1, 6, 5), {"size": (3, 8), "mode": "bilinear", "align_corners": False}),
+    ((2, 3, 6), {"scale_factor": 2, "mode": "linear"}),
+    ((2, 3, 6), {"size": 4, "mode": "nearest"}),
+]
+
+
+@pytest.mark.parametrize("shape,kw", INTERP)
+def test_interpolate_matches_torch(shape, kw):
+    check_against_torch(lambda x: F.interpolate(x, **kw), lambda x: TF.interpolate(x, **kw), [shape])  # fmt: skip
+
+
+# ----- CPU against CUDA ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", [d for d in DEVICES if d != "cpu"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cuda_matches_cpu(device, dtype):
+    shapes = [(2, 3, 6, 5), (4, 3, 3, 3), (4,)]
+    arrays = [RNG.standard_normal(s).astype(dtype) for s in shapes]
+    tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == "float32" else {"rtol": 1e-12, "atol": 1e-12}
+    results = []
+    for dev in ("cpu", device):
+        x, w, b = [rg.tensor(a, device=dev).requires_grad_() for a in arrays]
+        outs = [
+            F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+            F.fold(F.unfold(x, 3, padding=1), (6, 5), 3, padding=1),
+            F.conv2d(x, w, b, padding=1, stride=(1, 2)),
+            F.conv_transpose2d(x, w.transpose(0, 1).contiguous(), None, stride=2),
+            F.max_pool2d(x, 2, ceil_mode=True),
+            F.avg_pool2d(x, 3, 2, 1),
+        ]
+        loss = sum((o * o).sum() for o in outs)
+        loss.backward()
+        results.append([to_numpy(o) for o in outs] + [to_numpy(t.grad) for t in (x, w, b)])
+        assert outs[0].device.type == dev
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, **tol)
+
+
+def test_grid_of_options_for_unfold_fold_against_torch():
+    """A wider grid of windows (batch 1, size-1 dims) compared without gradients."""
+    for h, w, k, d, p, s in itertools.product((1, 3, 6), (2, 5), (1, 2, 3), (1, 2), (0, 1), (1, 2)):
+        if h + 2 * p < d * (k - 1) + 1 or w + 2 * p < d * (k - 1) + 1:
+            continue
+        a = RNG.standard_normal((1, 2, h, w))
+        u = F.unfold(rg.tensor(a), k, d, p, s)
+        ut = TF.unfold(torch.tensor(a), k, d, p, s)
+        assert_close(u, ut)
+        assert_close(F.fold(u, (h, w), k, d, p, s), TF.fold(ut, (h, w), k, d, p, s), rtol=1e-12)
+
+
+# ----- the CNN example under the drop-in runner ------------------------------------------------
+
+
+def test_cnn_digits_example_runs_unchanged_under_rustgrad_run(tmp_path):
+    """``examples/cnn_digits.py`` is ``import torch`` code; at 3 epochs it still learns."""
+    pytest.importorskip("sklearn")
+    example = Path(__file__).resolve().parent.parent / "examples" / "cnn_digits.py"
+    env = dict(os.environ, CNN_EPOCHS="3")
+    plot = tmp_path / "cnn.png"
+    run = [sys.executable, "-m", "rustgrad", "run", str(example), "--plot", str(plot)]
+    out = subprocess.run(
+        run, check=False, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600
+    )
+    assert out.returncode == 0, out.stderr
+    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", out.stdout).group(1))
+    assert accuracy >= 0.85, accuracy
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
