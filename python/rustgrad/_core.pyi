@@ -175,6 +175,13 @@ float32: dtype
 float64: dtype
 int64: dtype
 bool_: dtype
+# ----- the dtypes of issue 11 point 4 -----
+uint8: dtype
+int8: dtype
+int16: dtype
+int32: dtype
+float16: dtype
+bfloat16: dtype
 
 # ----- graph nodes -----------------------------------------------------------------------------
 
@@ -380,6 +387,34 @@ class Tensor:
     def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
         """A DLPack capsule of this tensor's memory (zero-copy, strides kept; CPU tensors)."""
 
+    # ----- dtype casts written in Python (rustgrad._dtypes) -----
+    def int(self, memory_format: Any = None) -> Tensor:
+        """As int32 (``self`` when it already is)."""
+
+    def short(self, memory_format: Any = None) -> Tensor:
+        """As int16 (``self`` when it already is)."""
+
+    def char(self, memory_format: Any = None) -> Tensor:
+        """As int8 (``self`` when it already is)."""
+
+    def byte(self, memory_format: Any = None) -> Tensor:
+        """As uint8 (``self`` when it already is)."""
+
+    def half(self, memory_format: Any = None) -> Tensor:
+        """As float16 (``self`` when it already is)."""
+
+    def bfloat16(self, memory_format: Any = None) -> Tensor:
+        """As bfloat16 (``self`` when it already is)."""
+
+    @overload
+    def type(self, dtype: None = None, non_blocking: builtins.bool = False, **kwargs: Any) -> str:
+        """Without ``dtype``: the legacy type name (``'torch.FloatTensor'``, on CUDA
+        ``'torch.cuda.FloatTensor'``); with one (a dtype or such a name): the tensor cast to it."""
+
+    @overload
+    def type(
+        self, dtype: _DType | str | type, non_blocking: builtins.bool = False, **kwargs: Any
+    ) -> Tensor: ...
     def __dlpack_device__(self) -> tuple[int, int]:
         """``(device type, index)`` as DLPack numbers them: ``(1, 0)`` for the CPU."""
 

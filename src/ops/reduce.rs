@@ -244,6 +244,10 @@ pub fn extreme_dim(x: &Var, dim: i64, keepdim: bool, max: bool) -> Result<(Var, 
 /// `argmax`/`argmin`, over all elements (flattened) or along `dim`.
 pub fn arg_extreme(x: &Var, dim: Option<i64>, keepdim: bool, max: bool) -> Result<Var> {
     let t = x.tensor();
+    if t.dtype() == DType::Bool {
+        let name = if max { "argmax" } else { "argmin" };
+        bail!(Runtime, "{name}(): does not support bool input");
+    }
     match dim {
         None => {
             let flat = t
