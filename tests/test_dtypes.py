@@ -199,7 +199,8 @@ def test_type_without_argument_is_the_legacy_name(name):
 
 
 @pytest.mark.parametrize(
-    "legacy", ["IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "HalfTensor", "BFloat16Tensor"]
+    "legacy",
+    ["IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "HalfTensor", "BFloat16Tensor"],
 )
 def test_legacy_types(legacy):
     def case(m):

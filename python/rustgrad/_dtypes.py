@@ -45,8 +45,10 @@ class finfo:
         if type is None:
             type = _core.get_default_dtype()
         if not isinstance(type, _core.dtype) or not type.is_floating_point:
-            raise TypeError(f"torch.finfo() requires a floating point input type. Use "
-                            f"torch.iinfo to handle '{type}'")
+            raise TypeError(
+                f"torch.finfo() requires a floating point input type. Use "
+                f"torch.iinfo to handle '{type}'"
+            )
         self.dtype = _name(type)
         if type is _core.bfloat16:
             # 8 exponent bits (as float32's), 7 fraction bits; NumPy has no bfloat16.
@@ -80,8 +82,9 @@ class iinfo:
 
     def __init__(self, type):
         if not isinstance(type, _core.dtype) or type.is_floating_point:
-            raise TypeError(f"torch.iinfo() requires an integer input type. Use torch.finfo "
-                            f"to handle '{type}'")
+            raise TypeError(
+                f"torch.iinfo() requires an integer input type. Use torch.finfo to handle '{type}'"
+            )
         self.dtype = _name(type)
         if type is _core.bool_:
             self.bits, self.min, self.max = 8, 0, 1
@@ -111,12 +114,16 @@ def _cast(dtype, name):
     return cast
 
 
-Tensor.int = _cast(_core.int32, "int")
-Tensor.short = _cast(_core.int16, "short")
-Tensor.char = _cast(_core.int8, "char")
-Tensor.byte = _cast(_core.uint8, "byte")
-Tensor.half = _cast(_core.float16, "half")
-Tensor.bfloat16 = _cast(_core.bfloat16, "bfloat16")
+class _DTypeCasts:
+    """The casts below, as the stub states them (a base of ``Tensor`` there, so that ``int``
+    and ``type`` in ``Tensor``'s own annotations stay the builtins); set on ``Tensor`` here."""
+
+    int = _cast(_core.int32, "int")
+    short = _cast(_core.int16, "short")
+    char = _cast(_core.int8, "char")
+    byte = _cast(_core.uint8, "byte")
+    half = _cast(_core.float16, "half")
+    bfloat16 = _cast(_core.bfloat16, "bfloat16")
 
 
 def type(self, dtype=None, non_blocking=False, **kwargs):
@@ -142,4 +149,7 @@ def type(self, dtype=None, non_blocking=False, **kwargs):
     return self.to(dtype)
 
 
-Tensor.type = type
+_DTypeCasts.type = type  # type: ignore[attr-defined]
+for _name_ in ("int", "short", "char", "byte", "half", "bfloat16", "type"):
+    setattr(Tensor, _name_, getattr(_DTypeCasts, _name_))
+_core._DTypeCasts = _DTypeCasts  # type: ignore[misc, assignment]  # (the stub's base)

@@ -173,11 +173,18 @@ macro_rules! element {
     };
     // Primitives: Rust's `as` wraps between integers and truncates (saturating) from floats.
     ($t:ty, $variant:ident) => {
-        element!($t, $variant, |v| v as $t, |v| v as f64, |v| v as $t, |v| v as i64);
+        element!($t, $variant, |v| v as $t, |v| v as f64, |v| v as $t, |v| v
+            as i64);
     };
     ($t:ty, $variant:ident, half) => {
-        element!($t, $variant, |v| <$t>::from_f64(v), |v| v.to_f64(),
-            |v| <$t>::from_f64(v as f64), |v| v.to_f64() as i64);
+        element!(
+            $t,
+            $variant,
+            |v| <$t>::from_f64(v),
+            |v| v.to_f64(),
+            |v| <$t>::from_f64(v as f64),
+            |v| v.to_f64() as i64
+        );
     };
 }
 element!(f32, F32);
