@@ -2055,7 +2055,10 @@ def dtype_name(dtype):
 
 
 def numpy_of(t):
-    return np.asarray(t.detach().cpu().numpy())
+    t = t.detach().cpu()
+    if dtype_name(t.dtype) == "bfloat16":
+        t = t.float()  # NumPy has no bfloat16; float32 holds every value exactly
+    return np.asarray(t.numpy())
 
 
 def tolerance(sample, dtype, table=PARITY_TOL, op=None):
