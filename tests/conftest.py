@@ -63,7 +63,10 @@ def to_numpy(value):
     if isinstance(value, np.ndarray):
         return value
     if hasattr(value, "detach") and hasattr(value, "numpy"):
-        return np.asarray(value.detach().cpu().numpy())
+        value = value.detach().cpu()
+        if str(value.dtype).endswith("bfloat16"):
+            value = value.float()  # NumPy has no bfloat16; float32 holds every value exactly
+        return np.asarray(value.numpy())
     return np.asarray(value)
 
 

@@ -2014,6 +2014,24 @@ from opinfo_elementwise import ELEMENTWISE_OPS
 
 OP_DB.extend(ELEMENTWISE_OPS)
 
+# ----- the casts to the dtypes of issue 11 point 4 (``Tensor.int()``, ...: rustgrad._dtypes),
+# from every sample dtype. The CUDA backend has no kernels for these dtypes yet.
+_NEW_DTYPE_CASTS = [
+    ("int", "int32"),
+    ("short", "int16"),
+    ("char", "int8"),
+    ("byte", "uint8"),
+    ("half", "float16"),
+    ("bfloat16", "bfloat16"),
+]
+OP_DB.extend(
+    dataclasses.replace(
+        _cast(name, dtype),
+        expects=[skip(TESTS, "no CUDA kernels for this dtype yet", devices=("cuda",))],
+    )
+    for name, dtype in _NEW_DTYPE_CASTS
+)
+
 
 # ================================================================= running samples
 # (shared by test_ops.py and test_cuda.py)
@@ -2037,7 +2055,10 @@ def dtype_name(dtype):
 
 
 def numpy_of(t):
-    return np.asarray(t.detach().cpu().numpy())
+    t = t.detach().cpu()
+    if dtype_name(t.dtype) == "bfloat16":
+        t = t.float()  # NumPy has no bfloat16; float32 holds every value exactly
+    return np.asarray(t.numpy())
 
 
 def tolerance(sample, dtype, table=PARITY_TOL, op=None):

@@ -50,12 +50,6 @@ class Squares:
 Point = collections.namedtuple("Point", "x y")
 
 
-# The samples hold int32 arrays, which PyTorch keeps int32; rustgrad has no int32 yet (issue 11
-# point 4) and widens them to int64. Strict: these start passing when int32 lands.
-_INT32 = pytest.mark.xfail(strict=True, reason="int32 not yet a rustgrad dtype (issue 11 point 4)")
-
-
-@_INT32
 @pytest.mark.parametrize("batch_size, drop_last", [(1, False), (4, False), (4, True), (11, True)])
 def test_sequential_batches_as_pytorch(batch_size, drop_last):
     ours = rg_data.DataLoader(Squares(rustgrad), batch_size=batch_size, drop_last=drop_last)
@@ -96,7 +90,6 @@ def test_collate_tensors_stack_and_errors_as_pytorch():
         rg_data.default_collate([rustgrad.ones(2), rustgrad.ones(3)])
 
 
-@_INT32
 def test_no_auto_batching_converts_as_pytorch():
     ours = rg_data.DataLoader(Squares(rustgrad, 3), batch_size=None)
     theirs = torch.utils.data.DataLoader(Squares(torch, 3), batch_size=None)

@@ -331,6 +331,17 @@ NAMESPACE_NON_OPS.update(
 # corpus drop-in gaps (issue 12 point 8)
 NAMESPACE_NON_OPS["set_printoptions"] = "printing (test_printoptions)"
 
+# ----- the dtypes of issue 11 point 4 (rustgrad._dtypes; tested in test_dtypes) -----
+_DTYPES = "dtype machinery (test_dtypes)"
+TENSOR_NON_OPS["type"] = _DTYPES
+NAMESPACE_NON_OPS.update(
+    dict.fromkeys(
+        ["finfo", "iinfo", "BFloat16Tensor", "ByteTensor", "CharTensor", "HalfTensor",
+         "ShortTensor"],
+        _DTYPES,
+    )
+)  # fmt: skip
+
 
 def _public_tensor_names():
     names = set()

@@ -364,7 +364,7 @@ def test_safetensors_package_reads_our_files_and_we_read_its(tmp_path):
     loaded = rg.load(theirs)
     for key, value in arrays.items():
         np.testing.assert_array_equal(loaded[key].numpy(), value)
-    assert loaded["f16"].dtype == rg.float32 and loaded["i32"].dtype == rg.int64
+    assert loaded["f16"].dtype == rg.float16 and loaded["i32"].dtype == rg.int32
 
 
 def test_safetensors_torch_loads_a_state_dict_into_a_torch_model(tmp_path):
@@ -400,20 +400,18 @@ def test_reference_torch_files_load_and_go_back(tmp_path):
     path = tmp_path / "ref.safetensors"
     st_torch.save_file(ref, str(path))
     loaded = rg.load(path)
-    widened = {"f16": rg.float32, "bf16": rg.float32, "i32": rg.int64, "u8": rg.int64}
     for name, value in ref.items():
         t = loaded[name]
         assert tuple(t.shape) == tuple(value.shape), name
-        want = widened.get(name) or getattr(rg, str(value.dtype).split(".")[1])
-        assert t.dtype == want, name
-        exact = value.float() if name in ("f16", "bf16") else value
-        if name in ("i32", "u8"):
-            exact = value.long()
-        np.testing.assert_array_equal(t.numpy(), exact.numpy())
+        assert t.dtype == getattr(rg, str(value.dtype).split(".")[1]), name  # dtype kept
+        if name == "bf16":  # (NumPy has no bfloat16: compared through float32, exact)
+            t, value = t.float(), value.float()
+        np.testing.assert_array_equal(t.numpy(), value.numpy())
     assert loaded["i64"].tolist()[0] == 2**62 + 1
 
+    loaded.pop("bf16")  # (saving bfloat16 is not supported yet)
     rg.save({k: v for k, v in loaded.items()}, tmp_path / "back.safetensors")
     back = st_torch.load_file(str(tmp_path / "back.safetensors"))
-    for name in ("f32", "f64", "i64", "bool", "scalar", "empty", "t"):
+    for name in ("f32", "f64", "i64", "bool", "scalar", "empty", "t", "f16", "i32", "u8"):
         assert back[name].dtype == ref[name].dtype and back[name].shape == ref[name].shape
         assert torch.equal(back[name], ref[name]), name

@@ -62,6 +62,18 @@ bool = _core.bool_  # the name PyTorch uses (shadows the builtin here)
 float = float32
 double = float64
 long = int64
+# ----- the dtypes of issue 11 point 4 and their PyTorch aliases (rustgrad._dtypes) -----
+uint8 = _core.uint8
+int8 = _core.int8
+int16 = _core.int16
+int32 = _core.int32
+float16 = _core.float16
+bfloat16 = _core.bfloat16
+short = int16
+half = float16
+# ``torch.int``, set where type checkers don't see it: ``int`` in this module's annotations
+# stays the builtin.
+globals()["int"] = int32
 
 from rustgrad import autograd, cuda, nn, optim, utils, viz
 
@@ -519,11 +531,16 @@ from rustgrad._core import (
     set_default_dtype,
 )
 from rustgrad._legacy import (
+    BFloat16Tensor,
     BoolTensor,
+    ByteTensor,
+    CharTensor,
     DoubleTensor,
     FloatTensor,
+    HalfTensor,
     IntTensor,
     LongTensor,
+    ShortTensor,
     get_default_device,
     set_default_device,
 )
@@ -568,6 +585,13 @@ __all__ += [
     "set_default_dtype",
     "set_rng_state",
 ]
+
+# ----- dtypes: finfo/iinfo, Tensor.int()/short()/half()/... and .type() (rustgrad._dtypes) ----
+from rustgrad._dtypes import finfo, iinfo
+
+__all__ += ["bfloat16", "float16", "half", "int", "int8", "int16", "int32", "short", "uint8"]
+__all__ += ["finfo", "iinfo"]
+__all__ += ["BFloat16Tensor", "ByteTensor", "CharTensor", "HalfTensor", "ShortTensor"]
 
 # ----- interop: __format__, pickling, DLPack (rustgrad._interop) ---------------------------
 from rustgrad._interop import from_dlpack

@@ -69,6 +69,7 @@ __all__ = [
     "_set_grad_enabled",
     "_set_inference_mode",
     "arange",
+    "bfloat16",
     "bool_",
     "cat",
     "default_generator",
@@ -76,6 +77,7 @@ __all__ = [
     "dtype",
     "elu",
     "eye",
+    "float16",
     "float32",
     "float64",
     "from_numpy",
@@ -84,6 +86,9 @@ __all__ = [
     "gelu",
     "get_default_dtype",
     "hardtanh",
+    "int8",
+    "int16",
+    "int32",
     "int64",
     "is_grad_enabled",
     "is_inference_mode_enabled",
@@ -100,6 +105,7 @@ __all__ = [
     "softplus",
     "stack",
     "tensor",
+    "uint8",
     "where",
     "zeros",
 ]
@@ -132,18 +138,23 @@ _Device: TypeAlias = device
 
 @final
 class dtype:
-    """An element type; one object each: ``float32``, ``float64``, ``int64``, ``bool_``.
+    """An element type; one object each: ``bool_``, ``uint8``, ``int8``, ``int16``, ``int32``,
+    ``int64``, ``float16``, ``bfloat16``, ``float32``, ``float64``.
 
     Compare with ``is`` or ``==``; repr is ``rustgrad.float32``. Not constructible.
     """
 
     @property
     def is_floating_point(self) -> bool:
-        """True for ``float32`` and ``float64``."""
+        """True for the floating types (``float16``, ``bfloat16``, ``float32``, ``float64``)."""
 
     @property
     def itemsize(self) -> int:
-        """Bytes per element (4, 8, 8, 1)."""
+        """Bytes per element (``float32``: 4)."""
+
+    @property
+    def is_signed(self) -> bool:
+        """True for every type but ``bool_`` and ``uint8``."""
 
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
@@ -174,6 +185,13 @@ float32: dtype
 float64: dtype
 int64: dtype
 bool_: dtype
+# ----- the dtypes of issue 11 point 4 -----
+uint8: dtype
+int8: dtype
+int16: dtype
+int32: dtype
+float16: dtype
+bfloat16: dtype
 
 # ----- graph nodes -----------------------------------------------------------------------------
 
@@ -255,8 +273,46 @@ class RemovableHandle:
 
 # ----- Tensor ----------------------------------------------------------------------------------
 
+# ----- the dtype casts of issue 11 point 4, written in Python (rustgrad._dtypes) and set on
+# Tensor at import. Stated in a base of the stub's Tensor so that ``int`` and ``type`` in
+# Tensor's own annotations stay the builtins.
+class _DTypeCasts:
+    """The casts below, as the stub states them (a base of ``Tensor`` there, so that ``int``
+    and ``type`` in ``Tensor``'s own annotations stay the builtins); set on ``Tensor`` here."""
+
+    def int(self, memory_format: Any = None) -> Tensor:
+        """As int32 (``self`` when it already is)."""
+
+    def short(self, memory_format: Any = None) -> Tensor:
+        """As int16 (``self`` when it already is)."""
+
+    def char(self, memory_format: Any = None) -> Tensor:
+        """As int8 (``self`` when it already is)."""
+
+    def byte(self, memory_format: Any = None) -> Tensor:
+        """As uint8 (``self`` when it already is)."""
+
+    def half(self, memory_format: Any = None) -> Tensor:
+        """As float16 (``self`` when it already is)."""
+
+    def bfloat16(self, memory_format: Any = None) -> Tensor:
+        """As bfloat16 (``self`` when it already is)."""
+
+    @overload
+    def type(self, dtype: None = None, non_blocking: builtins.bool = False, **kwargs: Any) -> str:
+        """Without ``dtype``: the legacy type name (``'torch.FloatTensor'``, on CUDA
+        ``'torch.cuda.FloatTensor'``); with one (a dtype or such a name): the tensor cast to it."""
+
+    @overload
+    def type(
+        self,
+        dtype: _DType | str | builtins.type,
+        non_blocking: builtins.bool = False,
+        **kwargs: Any,
+    ) -> Tensor: ...
+
 @final
-class Tensor:
+class Tensor(_DTypeCasts):
     """An n-dimensional array with autograd support (also ``rustgrad.autograd.Variable``).
 
     ``Tensor(2, 3)`` is a float32 tensor of shape ``(2, 3)`` filled with zeros (``Tensor()``

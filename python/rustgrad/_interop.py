@@ -50,7 +50,9 @@ def __reduce_ex__(self, protocol):
     """Pickles the values (a copy: a view unpickles as an independent tensor, as in
     PyTorch), the dtype, the device and ``requires_grad``; a subclass also its class and
     ``__dict__``."""
-    values = self.detach().cpu().numpy().copy()
+    src = self.detach().cpu()
+    # NumPy has no bfloat16: its values travel as float32 (exact) and round back on load.
+    values = (src.float() if src.dtype is _core.bfloat16 else src).numpy().copy()
     args = (values, _dtype_name(self.dtype), str(self.device), self.requires_grad)
     if type(self) is not Tensor:
         args += (type(self), dict(getattr(self, "__dict__", {})))

@@ -1,5 +1,6 @@
 """PyTorch's legacy tensor types (``FloatTensor``, ``DoubleTensor``, ``LongTensor``,
-``IntTensor``, ``BoolTensor``) and the default device.
+``IntTensor``, ``BoolTensor``, ``ShortTensor``, ``CharTensor``, ``ByteTensor``, ``HalfTensor``,
+``BFloat16Tensor``) and the default device.
 
 ``FloatTensor(2, 3)`` is a new float32 tensor of shape ``(2, 3)`` (zeros here; uninitialised in
 PyTorch), ``FloatTensor([1, 2])`` copies data into float32; ``isinstance(t, FloatTensor)``
@@ -12,11 +13,16 @@ from __future__ import annotations
 from rustgrad import _core
 
 __all__ = [
+    "BFloat16Tensor",
     "BoolTensor",
+    "ByteTensor",
+    "CharTensor",
     "DoubleTensor",
     "FloatTensor",
+    "HalfTensor",
     "IntTensor",
     "LongTensor",
+    "ShortTensor",
     "get_default_device",
     "set_default_device",
 ]
@@ -50,9 +56,13 @@ def _legacy(name: str, dtype) -> _LegacyType:
 FloatTensor = _legacy("FloatTensor", _core.float32)
 DoubleTensor = _legacy("DoubleTensor", _core.float64)
 LongTensor = _legacy("LongTensor", _core.int64)
-# rustgrad has no int32 yet: IntTensor holds int64 values (a deliberate difference).
-IntTensor = _legacy("IntTensor", getattr(_core, "int32", _core.int64))
+IntTensor = _legacy("IntTensor", _core.int32)
 BoolTensor = _legacy("BoolTensor", _core.bool_)
+ShortTensor = _legacy("ShortTensor", _core.int16)
+CharTensor = _legacy("CharTensor", _core.int8)
+ByteTensor = _legacy("ByteTensor", _core.uint8)
+HalfTensor = _legacy("HalfTensor", _core.float16)
+BFloat16Tensor = _legacy("BFloat16Tensor", _core.bfloat16)
 
 
 def set_default_device(device) -> None:

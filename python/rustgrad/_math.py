@@ -23,6 +23,11 @@ _SCALAR_NAME = {
     _core.float32: "Float",
     _core.float64: "Double",
 }
+# the dtypes of issue 11 point 4
+_KIND.update({_core.uint8: 1, _core.int8: 1, _core.int16: 1, _core.int32: 1})
+_KIND.update({_core.float16: 2, _core.bfloat16: 2})
+_SCALAR_NAME.update({_core.uint8: "Byte", _core.int8: "Char", _core.int16: "Short"})
+_SCALAR_NAME.update({_core.int32: "Int", _core.float16: "Half", _core.bfloat16: "BFloat16"})
 
 
 def _out(name: str, result: Tensor, out: Tensor | None) -> Tensor:

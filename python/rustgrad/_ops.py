@@ -1320,6 +1320,10 @@ _INPLACE = [
 
 
 _C_NAME = {_bool: "bool", _int64: "long", _f32: "float", _f64: "double"}
+# the dtypes of issue 11 point 4
+_C_NAME.update({_core.int32: "int", _core.int16: "short", _core.int8: "signed char"})
+_C_NAME.update({_core.uint8: "unsigned char", _core.float16: "c10::Half"})
+_C_NAME.update({_core.bfloat16: "c10::BFloat16"})
 
 
 def _c_name(dtype) -> str:

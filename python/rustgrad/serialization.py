@@ -35,7 +35,7 @@ Limits: tensors are written as independent copies (two tensors sharing storage l
 tensors; CUDA tensors are copied to the host and load on the CPU unless ``map_location`` says
 otherwise); ``requires_grad`` and the autograd graph are not saved (loaded tensors are leaves that
 do not require grad). :func:`load` also reads safetensors files written elsewhere with dtypes
-``F16``/``BF16`` (as float32, exactly), ``I8``/``I16``/``I32``/``U8``/``U16``/``U32`` (as
+``F16``/``BF16``/``I8``/``I16``/``I32``/``U8`` (keeping their dtype), ``U16``/``U32`` (as
 int64) besides the four above; a ``BOOL`` byte other than 0 loads as True.
 """
 
@@ -65,20 +65,26 @@ _WRITE_DTYPES = {
     _core.float64: np.dtype("<f8"),
     _core.int64: np.dtype("<i8"),
     _core.bool_: np.dtype("|b1"),
+    _core.float16: np.dtype("<f2"),
+    _core.int32: np.dtype("<i4"),
+    _core.int16: np.dtype("<i2"),
+    _core.int8: np.dtype("|i1"),
+    _core.uint8: np.dtype("|u1"),
 }
 # safetensors dtype -> (NumPy dtype of its bytes in the file, NumPy dtype of the loaded tensor);
-# rustgrad has no 16-bit floats or narrow integers: those widen to float32 and int64 exactly.
+# the unsigned types rustgrad lacks (U16, U32) widen to int64 exactly; BF16 is read through
+# float32 and rounded back (exact).
 _READ_DTYPES = {
     "F32": ("<f4", np.float32),
     "F64": ("<f8", np.float64),
     "I64": ("<i8", np.int64),
     "BOOL": ("|u1", np.bool_),  # (read as bytes: safetensors checks nothing about their values)
-    "F16": ("<f2", np.float32),
+    "F16": ("<f2", np.float16),
     "BF16": ("<u2", np.float32),  # the top 16 bits of a float32
-    "I8": ("|i1", np.int64),
-    "I16": ("<i2", np.int64),
-    "I32": ("<i4", np.int64),
-    "U8": ("|u1", np.int64),
+    "I8": ("|i1", np.int8),
+    "I16": ("<i2", np.int16),
+    "I32": ("<i4", np.int32),
+    "U8": ("|u1", np.uint8),
     "U16": ("<u2", np.int64),
     "U32": ("<u4", np.int64),
 }
@@ -179,7 +185,8 @@ def _convert(name, dtype, shape, raw, source):
         array = (array.astype("<u4") << 16).view("<f4")
     elif dtype == "BOOL":
         array = array != 0  # any nonzero byte is True (a Rust bool must be 0 or 1)
-    return _core.from_numpy(np.array(array, dtype=out_dtype, order="C"))
+    t = _core.from_numpy(np.array(array, dtype=out_dtype, order="C"))
+    return t.to(_core.bfloat16) if dtype == "BF16" else t
 
 
 def _header_order(header_bytes):

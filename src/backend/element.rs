@@ -9,6 +9,10 @@ pub trait Element: Copy + Send + Sync + PartialOrd + PartialEq + Default + 'stat
     const DTYPE: DType;
     fn from_f64(v: f64) -> Self;
     fn to_f64(self) -> f64;
+    /// From an int64, wrapping for the narrower integers (PyTorch's integer casts).
+    fn from_i64(v: i64) -> Self;
+    /// Truncated toward zero for floats (saturating; PyTorch leaves out-of-range undefined).
+    fn to_i64(self) -> i64;
     fn slice(buffer: &Buffer) -> &[Self];
     fn slice_mut(buffer: &mut Buffer) -> &mut [Self];
     fn into_buffer(v: Vec<Self>) -> Buffer;
@@ -123,16 +127,27 @@ pub trait Float: Num + Neg<Output = Self> {
 }
 
 macro_rules! element {
-    ($t:ty, $variant:ident) => {
+    ($t:ty, $variant:ident, |$x:ident| $from_f64:expr, |$y:ident| $to_f64:expr,
+     |$i:ident| $from_i64:expr, |$j:ident| $to_i64:expr) => {
         impl Element for $t {
             const DTYPE: DType = DType::$variant;
             #[inline]
-            fn from_f64(v: f64) -> Self {
-                v as $t
+            fn from_f64($x: f64) -> Self {
+                $from_f64
             }
             #[inline]
             fn to_f64(self) -> f64 {
-                self as f64
+                let $y = self;
+                $to_f64
+            }
+            #[inline]
+            fn from_i64($i: i64) -> Self {
+                $from_i64
+            }
+            #[inline]
+            fn to_i64(self) -> i64 {
+                let $j = self;
+                $to_i64
             }
             fn slice(buffer: &Buffer) -> &[Self] {
                 match buffer {
@@ -156,10 +171,31 @@ macro_rules! element {
             }
         }
     };
+    // Primitives: Rust's `as` wraps between integers and truncates (saturating) from floats.
+    ($t:ty, $variant:ident) => {
+        element!($t, $variant, |v| v as $t, |v| v as f64, |v| v as $t, |v| v
+            as i64);
+    };
+    ($t:ty, $variant:ident, half) => {
+        element!(
+            $t,
+            $variant,
+            |v| <$t>::from_f64(v),
+            |v| v.to_f64(),
+            |v| <$t>::from_f64(v as f64),
+            |v| v.to_f64() as i64
+        );
+    };
 }
 element!(f32, F32);
 element!(f64, F64);
+element!(u8, U8);
+element!(i8, I8);
+element!(i16, I16);
+element!(i32, I32);
 element!(i64, I64);
+element!(half::f16, F16, half);
+element!(half::bf16, BF16, half);
 
 impl Element for Bool8 {
     const DTYPE: DType = DType::Bool;
@@ -188,6 +224,12 @@ impl Element for Bool8 {
     }
     fn into_buffer(v: Vec<Self>) -> Buffer {
         Buffer::Bool(v)
+    }
+    fn from_i64(v: i64) -> Self {
+        Bool8::new(v != 0)
+    }
+    fn to_i64(self) -> i64 {
+        self.get() as i64
     }
 }
 

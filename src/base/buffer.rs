@@ -1,20 +1,87 @@
 //! Host memory: the buffer behind a CPU tensor (and the staging side of device copies).
 
+#[allow(unused_imports)] // named by the dtype table's expansion
 use super::{Bool8, DType};
 use crate::error::{Error, Result};
 
-/// Host memory of one dtype: a vector per dtype, or memory owned by someone else.
-#[derive(Debug)]
-pub enum Buffer {
-    /// Bytes, never Rust `bool`s (see [`Bool8`]).
-    Bool(Vec<Bool8>),
-    I64(Vec<i64>),
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-    /// Memory owned by someone else (a NumPy array given to `from_numpy`), kept alive by
-    /// `owner` for as long as this buffer exists.
-    Foreign(Foreign),
+macro_rules! define_buffer {
+    ($($V:ident $T:ty, $name:literal $scalar:literal $legacy:literal $kind:ident;)*) => {
+        /// Host memory of one dtype: a vector per dtype (bools as bytes, never Rust `bool`s:
+        /// see [`Bool8`]), or memory owned by someone else.
+        #[derive(Debug)]
+        pub enum Buffer {
+            $($V(Vec<$T>),)*
+            /// Memory owned by someone else (a NumPy array given to `from_numpy`), kept alive
+            /// by `owner` for as long as this buffer exists.
+            Foreign(Foreign),
+        }
+
+        impl Buffer {
+            pub fn dtype(&self) -> DType {
+                match self {
+                    $(Buffer::$V(_) => DType::$V,)*
+                    Buffer::Foreign(f) => f.dtype,
+                }
+            }
+
+            pub fn len(&self) -> usize {
+                match self {
+                    $(Buffer::$V(v) => v.len(),)*
+                    Buffer::Foreign(f) => f.len,
+                }
+            }
+
+            /// The address of the first element.
+            pub fn as_ptr(&self) -> usize {
+                match self {
+                    $(Buffer::$V(v) => v.as_ptr() as usize,)*
+                    Buffer::Foreign(f) => f.as_ptr(),
+                }
+            }
+
+            /// The elements from element `offset` on, as bytes (for copies to a device).
+            pub fn host_bytes(&self, offset: usize) -> &[u8] {
+                let size = self.dtype().size_of();
+                let all: &[u8] = match self {
+                    $(Buffer::$V(v) => bytes(v),)*
+                    // SAFETY: the constructor's contract: `len` elements of `dtype` at `ptr`.
+                    Buffer::Foreign(f) => unsafe { std::slice::from_raw_parts(f.ptr, f.len * size) },
+                };
+                &all[offset * size..]
+            }
+
+            /// The elements as mutable bytes (for copies from a device).
+            pub fn host_bytes_mut(&mut self) -> &mut [u8] {
+                fn bytes_mut<T>(v: &mut [T]) -> &mut [u8] {
+                    // SAFETY: numbers and `Bool8` bytes: every bit pattern is a valid value.
+                    unsafe {
+                        std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, std::mem::size_of_val(v))
+                    }
+                }
+                match self {
+                    $(Buffer::$V(v) => bytes_mut(v),)*
+                    Buffer::Foreign(_) => panic!("host_bytes_mut of a borrowed buffer"),
+                }
+            }
+
+            /// A zero-filled buffer; fails cleanly instead of aborting when memory is short.
+            pub fn zeros(dtype: DType, len: usize) -> Result<Buffer> {
+                fn alloc<T: Clone + Default>(len: usize, dtype: DType) -> Result<Vec<T>> {
+                    check_host_alloc(dtype, len)?;
+                    let mut v: Vec<T> = Vec::new();
+                    v.try_reserve_exact(len)
+                        .map_err(|_| cannot_allocate((len as u128) * dtype.size_of() as u128))?;
+                    v.resize(len, T::default());
+                    Ok(v)
+                }
+                Ok(match dtype {
+                    $(DType::$V => Buffer::$V(alloc(len, dtype)?),)*
+                })
+            }
+        }
+    };
 }
+crate::dtype_table!(define_buffer);
 
 pub struct Foreign {
     dtype: DType,
@@ -70,88 +137,8 @@ impl Foreign {
 }
 
 impl Buffer {
-    pub fn dtype(&self) -> DType {
-        match self {
-            Buffer::Bool(_) => DType::Bool,
-            Buffer::I64(_) => DType::I64,
-            Buffer::F32(_) => DType::F32,
-            Buffer::F64(_) => DType::F64,
-            Buffer::Foreign(f) => f.dtype,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Buffer::Bool(v) => v.len(),
-            Buffer::I64(v) => v.len(),
-            Buffer::F32(v) => v.len(),
-            Buffer::F64(v) => v.len(),
-            Buffer::Foreign(f) => f.len,
-        }
-    }
-
-    /// The address of the first element.
-    pub fn as_ptr(&self) -> usize {
-        match self {
-            Buffer::Bool(v) => v.as_ptr() as usize,
-            Buffer::I64(v) => v.as_ptr() as usize,
-            Buffer::F32(v) => v.as_ptr() as usize,
-            Buffer::F64(v) => v.as_ptr() as usize,
-            Buffer::Foreign(f) => f.as_ptr(),
-        }
-    }
-
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// The elements from element `offset` on, as bytes (for copies to a device).
-    pub fn host_bytes(&self, offset: usize) -> &[u8] {
-        let size = self.dtype().size_of();
-        let all: &[u8] = match self {
-            Buffer::Bool(v) => bytes(v),
-            Buffer::I64(v) => bytes(v),
-            Buffer::F32(v) => bytes(v),
-            Buffer::F64(v) => bytes(v),
-            // SAFETY: the constructor's contract: `len` elements of `dtype` at `ptr`.
-            Buffer::Foreign(f) => unsafe { std::slice::from_raw_parts(f.ptr, f.len * size) },
-        };
-        &all[offset * size..]
-    }
-
-    /// The elements as mutable bytes (for copies from a device).
-    pub fn host_bytes_mut(&mut self) -> &mut [u8] {
-        fn bytes_mut<T>(v: &mut [T]) -> &mut [u8] {
-            // SAFETY: numbers and `Bool8` bytes: every bit pattern is a valid value.
-            unsafe {
-                std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, std::mem::size_of_val(v))
-            }
-        }
-        match self {
-            Buffer::Bool(v) => bytes_mut(v),
-            Buffer::I64(v) => bytes_mut(v),
-            Buffer::F32(v) => bytes_mut(v),
-            Buffer::F64(v) => bytes_mut(v),
-            Buffer::Foreign(_) => panic!("host_bytes_mut of a borrowed buffer"),
-        }
-    }
-
-    /// A zero-filled buffer; fails cleanly instead of aborting when memory is short.
-    pub fn zeros(dtype: DType, len: usize) -> Result<Buffer> {
-        fn alloc<T: Clone + Default>(len: usize, dtype: DType) -> Result<Vec<T>> {
-            check_host_alloc(dtype, len)?;
-            let mut v: Vec<T> = Vec::new();
-            v.try_reserve_exact(len)
-                .map_err(|_| cannot_allocate((len as u128) * dtype.size_of() as u128))?;
-            v.resize(len, T::default());
-            Ok(v)
-        }
-        Ok(match dtype {
-            DType::Bool => Buffer::Bool(alloc(len, dtype)?),
-            DType::I64 => Buffer::I64(alloc(len, dtype)?),
-            DType::F32 => Buffer::F32(alloc(len, dtype)?),
-            DType::F64 => Buffer::F64(alloc(len, dtype)?),
-        })
     }
 }
 

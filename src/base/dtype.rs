@@ -42,65 +42,129 @@ impl PartialOrd for Bool8 {
     }
 }
 
-/// The element types a tensor can hold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DType {
-    Bool,
-    I64,
-    F32,
-    F64,
+/// The dtype table: one line per dtype, in PyTorch's `ScalarType` order (bool first here):
+/// variant, Rust element type, PyTorch's name, its C++ scalar name (error messages: `Float`,
+/// `Long`), its legacy tensor type, its kind. `$m!` receives `@ $pre` (if given) and then the lines; the
+/// enum, the host buffers and the CPU kernels' dispatch are all expanded from it.
+#[macro_export]
+macro_rules! dtype_table {
+    ($($m:ident)::+ $(@ $($pre:tt)*)?) => {
+        $($m)::+! { $(@ $($pre)*)?
+            Bool $crate::base::Bool8, "bool" "Bool" "BoolTensor" Bool;
+            U8 u8, "uint8" "Byte" "ByteTensor" Int;
+            I8 i8, "int8" "Char" "CharTensor" Int;
+            I16 i16, "int16" "Short" "ShortTensor" Int;
+            I32 i32, "int32" "Int" "IntTensor" Int;
+            I64 i64, "int64" "Long" "LongTensor" Int;
+            F16 half::f16, "float16" "Half" "HalfTensor" Float;
+            BF16 half::bf16, "bfloat16" "BFloat16" "BFloat16Tensor" Float;
+            F32 f32, "float32" "Float" "FloatTensor" Float;
+            F64 f64, "float64" "Double" "DoubleTensor" Float;
+        }
+    };
 }
 
+/// Bool < integer < floating: PyTorch's promotion categories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Bool,
+    Int,
+    Float,
+}
+
+macro_rules! define_dtype {
+    ($($V:ident $T:ty, $name:literal $scalar:literal $legacy:literal $kind:ident;)*) => {
+        /// The element types a tensor can hold.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum DType {
+            $($V,)*
+        }
+
+        impl DType {
+            /// Every dtype, in table order.
+            pub const ALL: &'static [DType] = &[$(DType::$V,)*];
+
+            /// The name PyTorch prints after `torch.` (`float32`, ...).
+            pub fn name(self) -> &'static str {
+                match self { $(DType::$V => $name,)* }
+            }
+
+            /// PyTorch's C++ scalar-type name, as its error messages print it (`Float`, `Long`).
+            pub fn scalar_name(self) -> &'static str {
+                match self { $(DType::$V => $scalar,)* }
+            }
+
+            /// The legacy tensor-type name used in some error messages (`FloatTensor`).
+            pub fn legacy_name(self) -> &'static str {
+                match self { $(DType::$V => $legacy,)* }
+            }
+
+            pub fn kind(self) -> Kind {
+                match self { $(DType::$V => Kind::$kind,)* }
+            }
+
+            pub fn size_of(self) -> usize {
+                match self { $(DType::$V => std::mem::size_of::<$T>(),)* }
+            }
+        }
+    };
+}
+dtype_table!(define_dtype);
+
 impl DType {
-    /// The name PyTorch prints after `torch.` (`float32`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            DType::Bool => "bool",
-            DType::I64 => "int64",
-            DType::F32 => "float32",
-            DType::F64 => "float64",
-        }
-    }
-
-    /// PyTorch's C++ scalar-type name, as its error messages print it (`Float`, `Long`).
-    pub fn scalar_name(self) -> &'static str {
-        match self {
-            DType::Bool => "Bool",
-            DType::I64 => "Long",
-            DType::F32 => "Float",
-            DType::F64 => "Double",
-        }
-    }
-
-    /// The legacy tensor-type name used in some error messages (`FloatTensor`).
-    pub fn legacy_name(self) -> &'static str {
-        match self {
-            DType::Bool => "BoolTensor",
-            DType::I64 => "LongTensor",
-            DType::F32 => "FloatTensor",
-            DType::F64 => "DoubleTensor",
-        }
-    }
-
     pub fn is_float(self) -> bool {
-        matches!(self, DType::F32 | DType::F64)
+        self.kind() == Kind::Float
     }
 
-    pub fn size_of(self) -> usize {
+    /// Integer or bool.
+    pub fn is_integral(self) -> bool {
+        self.kind() != Kind::Float
+    }
+
+    pub fn is_signed(self) -> bool {
+        !matches!(self, DType::Bool | DType::U8)
+    }
+
+    /// The type kernels compute in: the small integers in int64 and the half floats in
+    /// float32, rounded back to the storage type afterwards (what PyTorch's CPU kernels do for
+    /// the half types; for the integers, wrapping arithmetic gives the same bits).
+    pub fn compute(self) -> DType {
         match self {
-            DType::Bool => 1,
-            DType::I64 | DType::F64 => 8,
-            DType::F32 => 4,
+            DType::U8 | DType::I8 | DType::I16 | DType::I32 => DType::I64,
+            DType::F16 | DType::BF16 => DType::F32,
+            d => d,
         }
     }
 
-    /// Promotion of two tensors' types (both of the same "dimension category").
+    /// PyTorch's `promote_types`: the higher category wins; within the integers the wider
+    /// type, except that uint8 with a signed type needs the next signed size (uint8 + int8 is
+    /// int16); float16 with bfloat16 is float32, otherwise the wider float.
     pub fn promote(self, other: DType) -> DType {
-        // The enum is declared in promotion order.
-        if (self as u8) >= (other as u8) {
-            self
-        } else {
-            other
+        use DType::*;
+        if self == other {
+            return self;
+        }
+        match (self.kind(), other.kind()) {
+            (a, b) if a != b => {
+                if a > b {
+                    self
+                } else {
+                    other
+                }
+            }
+            (Kind::Float, _) => match (self, other) {
+                (F16, BF16) | (BF16, F16) => F32,
+                _ if self.size_of() >= other.size_of() => self,
+                _ => other,
+            },
+            _ => match (self, other) {
+                (U8, s) | (s, U8) => match s {
+                    I8 => I16,
+                    s => s,
+                },
+                _ if self.size_of() >= other.size_of() => self,
+                _ => other,
+            },
         }
     }
 
@@ -126,6 +190,14 @@ mod tests {
         assert_eq!(Bool.promote(Bool), Bool);
         assert_eq!(I64.to_float(), F32);
         assert_eq!(F64.to_float(), F64);
+        assert_eq!(U8.promote(I8), I16);
+        assert_eq!(I8.promote(U8), I16);
+        assert_eq!(U8.promote(I32), I32);
+        assert_eq!(F16.promote(BF16), F32);
+        assert_eq!(BF16.promote(I64), BF16);
+        assert_eq!(Bool.promote(U8), U8);
+        assert_eq!(I16.promote(I32), I32);
+        assert_eq!(F16.promote(F64), F64);
     }
 
     #[test]

@@ -8,5 +8,5 @@ pub mod layout;
 
 pub use buffer::{Buffer, Foreign};
 pub use device::Device;
-pub use dtype::{Bool8, DType, Scalar};
+pub use dtype::{Bool8, DType, Kind, Scalar};
 pub use layout::{Layout, Shape, Strides};

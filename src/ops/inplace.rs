@@ -80,7 +80,7 @@ pub fn rebase(
         );
     }
     if rt.dtype().is_float() && !target.dtype().is_float()
-        || rt.dtype() == DType::I64 && target.dtype() == DType::Bool
+        || rt.dtype().kind() == crate::base::Kind::Int && target.dtype() == DType::Bool
     {
         bail!(
             Runtime,

@@ -443,6 +443,12 @@ pub fn lerp(start: &Var, end: &Var, weight: &Var, scalar_weight: bool) -> Result
         DType::F32 => "float",
         DType::F64 => "double",
         DType::I64 => "long int",
+        DType::I32 => "int",
+        DType::I16 => "short int",
+        DType::I8 => "signed char",
+        DType::U8 => "unsigned char",
+        DType::F16 => "c10::Half",
+        DType::BF16 => "c10::BFloat16",
         DType::Bool => "bool",
     };
     for (name, t) in [("end", &e), ("weight", &w)] {

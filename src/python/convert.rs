@@ -60,11 +60,11 @@ fn scalar_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<(Scalar, Kind)>> {
             let host = gil::run(obj.py(), Work::default().tensor(&t), || {
                 t.to_device(Device::Cpu)
             })?;
-            let kind = match t.dtype() {
-                DType::Bool => Kind::Bool,
-                DType::I64 => Kind::Int,
-                DType::F32 => Kind::Float,
-                DType::F64 => Kind::Double,
+            let kind = match t.dtype().kind() {
+                crate::base::Kind::Bool => Kind::Bool,
+                crate::base::Kind::Int => Kind::Int,
+                _ if t.dtype() == DType::F64 => Kind::Double,
+                crate::base::Kind::Float => Kind::Float,
             };
             return Ok(Some((host.scalar_value()?, kind)));
         }
@@ -303,10 +303,11 @@ pub fn from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
             let a = bytes.cast::<PyArrayDyn<u8>>()?.readonly();
             Buffer::Bool(a.as_array().iter().map(|&b| Bool8::new(b != 0)).collect())
         }
-        "int32" => Buffer::I64(copy!(i32).into_iter().map(i64::from).collect()),
-        "int16" => Buffer::I64(copy!(i16).into_iter().map(i64::from).collect()),
-        "int8" => Buffer::I64(copy!(i8).into_iter().map(i64::from).collect()),
-        "uint8" => Buffer::I64(copy!(u8).into_iter().map(i64::from).collect()),
+        "int32" => Buffer::I32(copy!(i32)),
+        "int16" => Buffer::I16(copy!(i16)),
+        "int8" => Buffer::I8(copy!(i8)),
+        "uint8" => Buffer::U8(copy!(u8)),
+        "float16" => Buffer::F16(copy!(half::f16)),
         "uint16" => Buffer::I64(copy!(u16).into_iter().map(i64::from).collect()),
         "uint32" => Buffer::I64(copy!(u32).into_iter().map(i64::from).collect()),
         _ => {
@@ -327,6 +328,11 @@ pub fn share_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         "float32" => DType::F32,
         "float64" => DType::F64,
         "int64" => DType::I64,
+        "int32" => DType::I32,
+        "int16" => DType::I16,
+        "int8" => DType::I8,
+        "uint8" => DType::U8,
+        "float16" => DType::F16,
         // Shared as bytes: any byte is a valid `Bool8` (nonzero reads as true).
         "bool" => DType::Bool,
         _ => return from_numpy(arr),
@@ -388,6 +394,14 @@ pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>>
         DType::F32 => view!(f32),
         DType::F64 => view!(f64),
         DType::I64 => view!(i64),
+        DType::I32 => view!(i32),
+        DType::I16 => view!(i16),
+        DType::I8 => view!(i8),
+        DType::U8 => view!(u8),
+        // NumPy's float16 is IEEE half, the same bits as `half::f16`.
+        DType::F16 => view!(half::f16),
+        // NumPy has no bfloat16: PyTorch's error.
+        DType::BF16 => return Err(PyTypeError::new_err("Got unsupported ScalarType BFloat16")),
         // NumPy's bool is a byte too; the pointer is handed over, never read here as `bool`.
         DType::Bool => view!(Bool8 as bool),
     })
@@ -411,8 +425,8 @@ pub fn tensor_to_nested<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py,
     let to_py = |v: f64| -> PyResult<Bound<'py, PyAny>> {
         Ok(match dtype {
             DType::Bool => PyBool::new(py, v != 0.0).to_owned().into_any(),
-            DType::I64 => (v as i64).into_pyobject(py)?.into_any(),
-            DType::F32 | DType::F64 => PyFloat::new(py, v).into_any(),
+            d if d.is_float() => PyFloat::new(py, v).into_any(),
+            _ => (v as i64).into_pyobject(py)?.into_any(),
         })
     };
     if t.ndim() == 0 {

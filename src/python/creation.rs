@@ -246,7 +246,12 @@ fn arange<'py>(
             "upper bound and larger bound inconsistent with step sign",
         ));
     }
-    if dtype == DType::I64 {
+    if dtype == DType::Bool {
+        return Err(pyo3::exceptions::PyNotImplementedError::new_err(
+            "\"arange_cpu\" not implemented for 'Bool'",
+        ));
+    }
+    if dtype.is_integral() {
         // As PyTorch: the bounds and step are taken as int64 first (arange(2.5) has 2
         // elements), and the count and values are computed in integers.
         let int = |v: Scalar| match v {
@@ -266,7 +271,7 @@ fn arange<'py>(
             let values: Vec<i64> = (0..n as i128)
                 .map(|i| (s as i128 + i * st as i128) as i64)
                 .collect();
-            Ok(Tensor::from_vec(values, &[n]))
+            Ok(Tensor::from_vec(values, &[n]).cast(dtype)?)
         })?;
         return finish_leaf_on(py, t, device, requires_grad);
     }
@@ -413,7 +418,7 @@ fn random_tensor<'py>(
             } else {
                 "check_uniform_bounds"
             },
-            if dtype == DType::I64 { "Long" } else { "Bool" }
+            dtype.scalar_name()
         )));
     }
     let device = device.unwrap_or(Device::Cpu);

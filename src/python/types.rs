@@ -8,7 +8,8 @@ use pyo3::types::{PyBool, PyFloat, PyInt};
 use crate::backend::cuda;
 use crate::tensor::{DType, Device, Scalar};
 
-/// An element type; one object each: ``float32``, ``float64``, ``int64``, ``bool_``.
+/// An element type; one object each: ``bool_``, ``uint8``, ``int8``, ``int16``, ``int32``,
+/// ``int64``, ``float16``, ``bfloat16``, ``float32``, ``float64``.
 ///
 /// Compare with ``is`` or ``==``; repr is ``rustgrad.float32``. Not constructible.
 #[pyclass(
@@ -30,36 +31,44 @@ impl PyDType {
         format!("rustgrad.{}", self.dtype.name())
     }
 
-    /// True for ``float32`` and ``float64``.
+    /// True for the floating types (``float16``, ``bfloat16``, ``float32``, ``float64``).
     #[getter]
     fn is_floating_point(&self) -> bool {
         self.dtype.is_float()
     }
 
-    /// Bytes per element (4, 8, 8, 1).
+    /// Bytes per element (``float32``: 4).
     #[getter]
     fn itemsize(&self) -> usize {
         self.dtype.size_of()
     }
+
+    /// True for every type but ``bool_`` and ``uint8``.
+    #[getter]
+    fn is_signed(&self) -> bool {
+        self.dtype.is_signed()
+    }
 }
 
-static DTYPES: PyOnceLock<[Py<PyDType>; 4]> = PyOnceLock::new();
+static DTYPES: PyOnceLock<Vec<Py<PyDType>>> = PyOnceLock::new();
 
 /// The one Python object for each dtype (so `t.dtype is rustgrad.float32` holds).
 pub fn dtype_object(py: Python<'_>, dtype: DType) -> Py<PyDType> {
     let all = DTYPES.get_or_init(py, || {
-        [DType::Bool, DType::I64, DType::F32, DType::F64]
-            .map(|d| Py::new(py, PyDType { dtype: d }).expect("allocating a dtype object"))
+        DType::ALL
+            .iter()
+            .map(|&d| Py::new(py, PyDType { dtype: d }).expect("allocating a dtype object"))
+            .collect()
     });
     all[dtype as usize].clone_ref(py)
 }
 
 pub fn register_dtypes(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    m.add("float32", dtype_object(py, DType::F32))?;
-    m.add("float64", dtype_object(py, DType::F64))?;
-    m.add("int64", dtype_object(py, DType::I64))?;
-    m.add("bool_", dtype_object(py, DType::Bool))?;
+    for &d in DType::ALL {
+        let name = if d == DType::Bool { "bool_" } else { d.name() };
+        m.add(name, dtype_object(py, d))?;
+    }
     Ok(())
 }
 
@@ -82,6 +91,11 @@ pub fn parse_dtype(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<DType>> {
         "float32" => DType::F32,
         "float64" | "float" => DType::F64,
         "int64" | "int" => DType::I64,
+        "int32" => DType::I32,
+        "int16" => DType::I16,
+        "int8" => DType::I8,
+        "uint8" => DType::U8,
+        "float16" => DType::F16,
         "bool" | "bool_" => DType::Bool,
         _ => {
             return Err(PyTypeError::new_err(format!(

@@ -57,6 +57,32 @@ pub fn float_to_int64(f: f64) -> Result<i64> {
     Ok(f as i64)
 }
 
+/// PyTorch's check that a Python number fits a narrow integer dtype (`tensor([300],
+/// dtype=uint8)` raises); negative integers down to -max wrap into an unsigned type (`-1` is
+/// 255), as its `checked_convert` allows.
+fn fits_narrow_int(v: Scalar, i: i64, dtype: DType) -> Result<()> {
+    let (lo, hi) = match dtype {
+        DType::U8 => (0, u8::MAX as i64),
+        DType::I8 => (i8::MIN as i64, i8::MAX as i64),
+        DType::I16 => (i16::MIN as i64, i16::MAX as i64),
+        DType::I32 => (i32::MIN as i64, i32::MAX as i64),
+        _ => return Ok(()),
+    };
+    let ok = match v {
+        Scalar::Float(f) => f >= lo as f64 && f < hi as f64 + 1.0,
+        _ if lo == 0 => i >= -hi && i <= hi,
+        _ => i >= lo && i <= hi,
+    };
+    if !ok {
+        bail!(
+            Runtime,
+            "value cannot be converted to type {} without overflow",
+            dtype.name()
+        );
+    }
+    Ok(())
+}
+
 /// `a == b` for two shapes, inline (a slice comparison calls `memcmp`).
 #[inline]
 fn same_shape(a: &[usize], b: &[usize]) -> bool {
@@ -154,7 +180,12 @@ impl Tensor {
     }
 
     pub fn scalar(value: f64, dtype: DType) -> Tensor {
-        dispatch!(dtype, T => Tensor::from_vec(vec![T::from_f64(value)], &[]))
+        // Integers wrap (uint8 - 1 adds 255, as PyTorch's wrapped numbers).
+        dispatch!(dtype, T => Tensor::from_vec(vec![if dtype.is_float() {
+            T::from_f64(value)
+        } else {
+            T::from_i64(value as i64)
+        }], &[]))
     }
 
     /// A 0-d tensor of `dtype` holding a Python number (an integer stored as int64 exactly).
@@ -270,28 +301,33 @@ impl Tensor {
             );
         }
         Ok(match self.dtype {
-            DType::I64 => Scalar::Int(self.to_vec::<i64>()?[0]),
             DType::Bool => Scalar::Bool(self.to_vec::<i64>()?[0] != 0),
-            DType::F32 | DType::F64 => Scalar::Float(self.to_f64_vec()?[0]),
+            d if d.is_float() => Scalar::Float(self.to_f64_vec()?[0]),
+            _ => Scalar::Int(self.to_vec::<i64>()?[0]),
         })
     }
 
     /// A tensor of `dtype` from Python numbers: integers exact; a float that int64 cannot
     /// hold (NaN, inf, out of range) is PyTorch's error, not a saturated value.
     pub fn from_scalars(values: &[Scalar], shape: &[usize], dtype: DType) -> Result<Tensor> {
-        if dtype != DType::I64 {
+        if dtype.kind() != crate::base::Kind::Int {
             let v: Vec<f64> = values.iter().map(|v| v.to_f64()).collect();
             return Ok(Tensor::from_f64s(&v, shape, dtype));
         }
         let ints = values
             .iter()
-            .map(|&v| match v {
-                Scalar::Int(i) => Ok(i),
-                Scalar::Bool(b) => Ok(b as i64),
-                Scalar::Float(f) => float_to_int64(f),
+            .map(|&v| {
+                let i = match v {
+                    Scalar::Int(i) => i,
+                    Scalar::Bool(b) => b as i64,
+                    Scalar::Float(f) => float_to_int64(f)?,
+                };
+                fits_narrow_int(v, i, dtype)?;
+                Ok(i)
             })
             .collect::<Result<Vec<i64>>>()?;
-        Ok(Tensor::from_vec(ints, shape))
+        // Narrower integers wrap, as PyTorch's (`tensor([-1], dtype=uint8)` is 255).
+        Tensor::from_vec(ints, shape).into_dtype(dtype)
     }
 
     pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
@@ -398,11 +434,7 @@ impl Tensor {
     /// PyTorch's promotion of two tensors: a 0-d tensor only changes the result's dtype when
     /// it is of a higher category (bool < integer < floating) than the other operand.
     pub fn promote_with(&self, other: &Tensor) -> DType {
-        let category = |d: DType| match d {
-            DType::Bool => 0,
-            DType::I64 => 1,
-            DType::F32 | DType::F64 => 2,
-        };
+        let category = |d: DType| d.kind();
         match (self.ndim() == 0, other.ndim() == 0) {
             (true, false) if category(self.dtype) <= category(other.dtype) => other.dtype,
             (false, true) if category(other.dtype) <= category(self.dtype) => self.dtype,
@@ -416,7 +448,7 @@ impl Tensor {
     pub fn result_dtype(&self, op: BinaryOp, other: &Tensor) -> Result<DType> {
         let t = self.promote_with(other);
         Ok(match (op, t) {
-            (BinaryOp::Div, DType::I64 | DType::Bool) => DType::F32,
+            (BinaryOp::Div, t) if t.is_integral() => DType::F32,
             (BinaryOp::Sub, DType::Bool) => bail!(Runtime, "{SUB_TWO_BOOLS}"),
             (BinaryOp::Sub, _) if self.dtype == DType::Bool || other.dtype == DType::Bool => {
                 bail!(Runtime, "{SUB_ONE_BOOL}")
@@ -424,9 +456,16 @@ impl Tensor {
             (BinaryOp::Pow, DType::Bool) => {
                 bail!(NotImplemented, "\"pow\" not implemented for 'Bool'")
             }
-            (BinaryOp::Atan2, DType::I64 | DType::Bool) => DType::F32,
-            (BinaryOp::Hypot | BinaryOp::Logaddexp, DType::I64 | DType::Bool)
-            | (BinaryOp::Fmod | BinaryOp::Remainder | BinaryOp::FloorDivide, DType::Bool) => {
+            (BinaryOp::Atan2, t) if t.is_integral() => DType::F32,
+            (BinaryOp::Hypot | BinaryOp::Logaddexp, t) if t.is_integral() => {
+                bail!(
+                    NotImplemented,
+                    "\"{}_cpu\" not implemented for '{}'",
+                    op.name(),
+                    t.scalar_name()
+                )
+            }
+            (BinaryOp::Fmod | BinaryOp::Remainder | BinaryOp::FloorDivide, DType::Bool) => {
                 // PyTorch's kernel names in its message.
                 let kernel = match op {
                     BinaryOp::FloorDivide => "div_floor",
@@ -470,7 +509,7 @@ impl Tensor {
             cb = other.cast(calc)?;
             &cb
         };
-        if calc == DType::I64
+        if calc.kind() == crate::base::Kind::Int
             && matches!(
                 op,
                 BinaryOp::Fmod | BinaryOp::Remainder | BinaryOp::FloorDivide
@@ -538,7 +577,12 @@ impl Tensor {
 
     /// Sum over `dims` (distinct, wrapped); the reduced dims are dropped or kept as size 1.
     pub fn sum_dims(&self, dims: &[usize], keepdim: bool) -> Result<Tensor> {
-        let x = self.cast(numeric(self.dtype))?;
+        // Integers and bools add up in int64 (PyTorch's sum of int8 is int64).
+        let x = self.cast(if self.dtype.is_integral() {
+            DType::I64
+        } else {
+            self.dtype
+        })?;
         let plan = SumPlan::new(&x.layout, dims, keepdim);
         // Reducing an empty dim gives a result bigger than the input (`zeros(0, 2**62, 4)`).
         if layout::checked_numel(&plan.out_shape).is_err() {

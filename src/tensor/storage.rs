@@ -9,7 +9,7 @@ use crate::backend::cuda::{self, CudaBuffer};
 use crate::backend::Element;
 use crate::backend::{BackendStorage, HostScalar, Operand, OptimStep};
 pub use crate::base::buffer::{Buffer, Foreign};
-use crate::base::{Bool8, DType, Device, Layout};
+use crate::base::{DType, Device, Layout};
 use crate::error::{Error, Result};
 
 /// A tensor's memory: host memory for the CPU backend, device memory for CUDA.
@@ -55,34 +55,13 @@ fn two_devices() -> Error {
 
 /// The value at a 0-d host view, exactly for integers.
 fn host_scalar(b: &Buffer, l: &Layout) -> HostScalar {
-    fn at<T: Element>(b: &Buffer, o: usize) -> f64 {
-        T::slice(b)[o].to_f64()
-    }
-    let o = l.offset;
-    match b.dtype() {
-        DType::F32 => HostScalar {
-            float: at::<f32>(b, o),
-            int: at::<f32>(b, o) as i64,
-        },
-        DType::F64 => HostScalar {
-            float: at::<f64>(b, o),
-            int: at::<f64>(b, o) as i64,
-        },
-        DType::I64 => {
-            let v = i64::slice(b)[o];
-            HostScalar {
-                float: v as f64,
-                int: v,
-            }
+    crate::backend::cpu::dispatch!(b.dtype(), T => {
+        let v = T::slice(b)[l.offset];
+        HostScalar {
+            float: v.to_f64(),
+            int: v.to_i64(),
         }
-        DType::Bool => {
-            let v = Bool8::slice(b)[o].get() as i64;
-            HostScalar {
-                float: v as f64,
-                int: v,
-            }
-        }
-    }
+    })
 }
 
 impl Memory {
@@ -204,6 +183,33 @@ impl Memory {
         }
     }
 
+    /// `l`'s elements cast to the type kernels compute in (`DType::compute`: int64 for the
+    /// small integers, float32 for the half floats), with their contiguous layout; `None` when
+    /// this memory's dtype is already one.
+    fn widen(&self, l: &Layout) -> Result<Option<(Memory, Layout)>> {
+        let wide = self.dtype().compute();
+        if wide == self.dtype() {
+            return Ok(None);
+        }
+        Ok(Some((self.cast(l, wide)?, Layout::contiguous(&l.shape))))
+    }
+
+    /// The `count` elements from `offset` on, widened (for the row kernels), from offset 0.
+    fn widen_rows(&self, offset: usize, count: usize) -> Result<Option<Memory>> {
+        let mut l = Layout::contiguous(&[count]);
+        l.offset = offset;
+        Ok(self.widen(&l)?.map(|(m, _)| m))
+    }
+
+    /// A kernel's wide result rounded back to the storage type `to` (wrapping for integers).
+    fn narrow(self, to: DType) -> Result<Memory> {
+        if self.dtype() == to {
+            return Ok(self);
+        }
+        let n = self.len();
+        self.cast(&Layout::contiguous(&[n]), to)
+    }
+
     pub fn gather(&self, l: &Layout) -> Result<Memory> {
         self.check_view(l)?;
         self.check_out(self.dtype(), l.numel())?;
@@ -224,6 +230,9 @@ impl Memory {
     ) -> Result<Memory> {
         self.check_view(l)?;
         self.check_out(self.dtype(), l.numel())?;
+        if let Some((w, wl)) = self.widen(l)? {
+            return w.unary(&wl, op, args)?.narrow(self.dtype());
+        }
         Ok(on_backend!((self) => |m| m.unary(l, op, args)))
     }
 
@@ -258,6 +267,16 @@ impl Memory {
         dtype: DType,
     ) -> Result<Memory> {
         a.0.check_out(dtype, crate::base::layout::numel(shape))?;
+        if dtype.compute() != dtype {
+            a.0.check_view(a.1)?;
+            b.0.check_view(b.1)?;
+            let wide = |m: &Memory, l: &Layout| -> Result<(Memory, Layout)> {
+                Ok((m.cast(l, dtype.compute())?, Layout::contiguous(&l.shape)))
+            };
+            let (wa, wb) = (wide(a.0, a.1)?, wide(b.0, b.1)?);
+            return Memory::binary(op, (&wa.0, &wa.1), (&wb.0, &wb.1), shape, dtype.compute())?
+                .narrow(dtype);
+        }
         Memory::two_operands(
             a,
             b,
@@ -289,6 +308,10 @@ impl Memory {
         shape: &[usize],
     ) -> Result<Memory> {
         g.0.check_out(g.0.dtype(), crate::base::layout::numel(shape))?;
+        if let (Some(wg), Some(wy)) = (g.0.widen(g.1)?, y.0.widen(y.1)?) {
+            return Memory::activation_backward(op, (&wg.0, &wg.1), (&wy.0, &wy.1), shape)?
+                .narrow(g.0.dtype());
+        }
         Ok(
             on_backend!((g.0, y.0) => |gm, ym| BackendStorage::activation_backward(
                 op,
@@ -319,6 +342,12 @@ impl Memory {
     pub fn sum(&self, l: &Layout, plan: &crate::backend::SumPlan) -> Result<Memory> {
         self.check_view(l)?;
         self.check_out(self.dtype(), plan.n_out)?;
+        if self.dtype().compute() != self.dtype() {
+            // The plan reads `l` as it is: widen the whole strided extent in place, so every
+            // offset and stride the plan uses still holds.
+            let w = self.cast(&Layout::contiguous(&[self.len()]), self.dtype().compute())?;
+            return w.sum(l, plan)?.narrow(self.dtype());
+        }
         Ok(on_backend!((self) => |m| m.sum(l, plan)))
     }
 
@@ -329,6 +358,10 @@ impl Memory {
         n: usize,
         max: bool,
     ) -> Result<(Memory, Memory)> {
+        if let Some(w) = self.widen_rows(offset, n_out * n)? {
+            let (v, i) = w.extreme_rows(0, n_out, n, max)?;
+            return Ok((v.narrow(self.dtype())?, i));
+        }
         Ok(match self {
             Memory::Cpu(m) => {
                 let (v, i) = m.extreme_rows(offset, n_out, n, max)?;
@@ -342,10 +375,16 @@ impl Memory {
     }
 
     pub fn softmax_rows(&self, offset: usize, n_out: usize, n: usize, log: bool) -> Result<Memory> {
+        if let Some(w) = self.widen_rows(offset, n_out * n)? {
+            return w.softmax_rows(0, n_out, n, log)?.narrow(self.dtype());
+        }
         Ok(on_backend!((self) => |m| m.softmax_rows(offset, n_out, n, log)))
     }
 
     pub fn one_hot(&self, rows: crate::backend::Along, dtype: DType) -> Result<Memory> {
+        if dtype.compute() != dtype {
+            return self.one_hot(rows, dtype.compute())?.narrow(dtype);
+        }
         Ok(on_backend!((self) => |m| m.one_hot(rows, dtype)))
     }
 
@@ -354,6 +393,11 @@ impl Memory {
     }
 
     pub fn index_add(&self, rows: crate::backend::Along, index: &[usize]) -> Result<Memory> {
+        let count = rows.outer * rows.n * rows.inner;
+        if let Some(w) = self.widen_rows(rows.offset, count)? {
+            let rows = crate::backend::Along { offset: 0, ..rows };
+            return w.index_add(rows, index)?.narrow(self.dtype());
+        }
         Ok(on_backend!((self) => |m| m.index_add(rows, index)))
     }
 
@@ -366,6 +410,9 @@ impl Memory {
     }
 
     pub fn batched_matmul(a: (&Memory, &Layout), b: (&Memory, &Layout)) -> Result<Memory> {
+        if let (Some(wa), Some(wb)) = (a.0.widen(a.1)?, b.0.widen(b.1)?) {
+            return Memory::batched_matmul((&wa.0, &wa.1), (&wb.0, &wb.1))?.narrow(a.0.dtype());
+        }
         Ok(
             on_backend!((a.0, b.0) => |am, bm| BackendStorage::batched_matmul(
                 (am, a.1),
@@ -395,6 +442,19 @@ impl Memory {
 
     pub fn add_into(&mut self, l: &Layout, src: &Memory) -> Result<()> {
         self.check_view(l)?;
+        let dtype = self.dtype();
+        if dtype.compute() != dtype {
+            // Narrow memory: the sum in the wide type, rounded back into place.
+            let flat = Layout::contiguous(&l.shape);
+            let sum = Memory::binary(
+                crate::backend::BinaryOp::Add,
+                (self, l),
+                (src, &flat),
+                &l.shape,
+                dtype,
+            )?;
+            return self.copy_into(l, (&sum, &flat));
+        }
         on_backend_mut!((self, src) => |d, s| d.add_into(l, s))
     }
 

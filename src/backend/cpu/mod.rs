@@ -20,7 +20,7 @@ use super::{
     Operand, OptimStep, SumPlan, SumRead, UnaryArgs, UnaryOp,
 };
 use crate::bail;
-use crate::base::{Bool8, Buffer, DType, Layout};
+use crate::base::{Bool8, Buffer, DType, Kind, Layout};
 use crate::error::Result;
 
 /// Below this many elements a kernel runs on the calling thread. Waking rayon's sleeping
@@ -29,33 +29,27 @@ use crate::error::Result;
 /// time without it (BENCHMARKS.md, "time per op against tensor size").
 pub const PARALLEL_THRESHOLD: usize = 1 << 17;
 
-/// Runs `$body` with `$T` bound to the Rust type of `$dtype`.
+/// Runs `$body` with `$T` bound to the Rust type of `$dtype` (one arm per line of the dtype
+/// table).
 macro_rules! dispatch {
     ($dtype:expr, $T:ident => $body:expr) => {
+        crate::dtype_table!(crate::backend::cpu::dispatch @arms ($dtype, $T, $body))
+    };
+    (@arms ($dtype:expr, $T:ident, $body:expr)
+        $($V:ident $Ty:ty, $name:literal $scalar:literal $legacy:literal $kind:ident;)*) => {
         match $dtype {
-            DType::F32 => {
-                type $T = f32;
+            $(crate::base::DType::$V => {
+                type $T = $Ty;
                 $body
-            }
-            DType::F64 => {
-                type $T = f64;
-                $body
-            }
-            DType::I64 => {
-                type $T = i64;
-                $body
-            }
-            DType::Bool => {
-                type $T = crate::base::Bool8;
-                $body
-            }
+            })*
         }
     };
 }
 
 pub(crate) use dispatch;
 
-/// Like `dispatch!` for the arithmetic types; bool fails (callers cast it to int64 first).
+/// Like `dispatch!` for the arithmetic compute types; bool fails (callers cast it to int64
+/// first), and the storage-only types never get here (`Memory` widens them: `DType::compute`).
 macro_rules! dispatch_num {
     ($dtype:expr, $T:ident => $body:expr) => {
         match $dtype {
@@ -71,9 +65,10 @@ macro_rules! dispatch_num {
                 type $T = i64;
                 $body
             }
-            DType::Bool => bail!(
+            other => bail!(
                 Runtime,
-                "a CPU kernel got bool memory where it needs numbers"
+                "a CPU kernel got {} memory where it needs int64 or float32/64",
+                other.name()
             ),
         }
     };
@@ -146,12 +141,12 @@ elementwise_ops!(cpu_kernels);
 
 /// A 1-element buffer of `dtype` holding a host scalar (a binary operand given by value).
 fn scalar_buffer(s: super::HostScalar, dtype: DType) -> Buffer {
-    match dtype {
-        DType::I64 => Buffer::I64(vec![s.int]),
-        DType::Bool => Buffer::Bool(vec![Bool8::new(s.int != 0)]),
-        DType::F32 => Buffer::F32(vec![s.float as f32]),
-        DType::F64 => Buffer::F64(vec![s.float]),
-    }
+    // Integers exactly (wrapping into narrow types), floats rounded from the float64.
+    dispatch!(dtype, T => T::into_buffer(vec![if dtype.is_float() {
+        T::from_f64(s.float)
+    } else {
+        T::from_i64(s.int)
+    }]))
 }
 
 /// `f` of the two operands as buffers and layouts (a scalar, which only a CUDA tensor's
@@ -204,6 +199,11 @@ impl BackendStorage for Buffer {
     }
 
     fn random(_: &(), n: usize, dtype: DType, normal: bool) -> Result<Buffer> {
+        if dtype.compute() != dtype {
+            // Drawn in float32, then rounded to the half type.
+            let wide = Buffer::random(&(), n, dtype.compute(), normal)?;
+            return wide.cast(&Layout::contiguous(&[n]), dtype);
+        }
         // Drawn as float64, as the generator's stream has always been, then converted.
         let v = if normal {
             random::normal(n)
@@ -236,9 +236,13 @@ impl BackendStorage for Buffer {
     fn cast(&self, l: &Layout, to: DType) -> Result<Buffer> {
         Ok(dispatch!(self.dtype(), S => {
             let src = S::slice(self);
-            dispatch!(to, D => D::into_buffer(ew::map(src, l, |v: S| {
-                if D::DTYPE == DType::Bool { D::from_f64((v.to_f64() != 0.0) as u8 as f64) } else { D::from_f64(v.to_f64()) }
-            })))
+            // Bool is `!= 0`; an integer target wraps from int64 (PyTorch's casts: 300 is 44
+            // as uint8, -1.0 is 255); a float target rounds from float64 (exact for f32/f16).
+            dispatch!(to, D => D::into_buffer(match to.kind() {
+                Kind::Bool => ew::map(src, l, |v: S| D::from_f64((v.to_f64() != 0.0) as u8 as f64)),
+                Kind::Int => ew::map(src, l, |v: S| D::from_i64(v.to_i64())),
+                Kind::Float => ew::map(src, l, |v: S| D::from_f64(v.to_f64())),
+            }))
         }))
     }
 

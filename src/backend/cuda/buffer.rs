@@ -29,6 +29,14 @@ impl std::fmt::Debug for CudaBuffer {
 impl CudaBuffer {
     /// `len` uninitialised elements.
     pub fn alloc(device: &Arc<CudaDevice>, dtype: DType, len: usize) -> Result<CudaBuffer> {
+        if super::ops::suffix(dtype).is_empty() {
+            // No kernels for it yet: refused where device memory is made, so no kernel is
+            // ever asked for one.
+            return Err(crate::error::Error::NotImplemented(format!(
+                "rustgrad: {} tensors are not supported on CUDA yet",
+                dtype.name()
+            )));
+        }
         let bytes = len.checked_mul(dtype.size_of()).ok_or_else(|| {
             super::device::out_of_memory(
                 len as u128 * dtype.size_of() as u128,

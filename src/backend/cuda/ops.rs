@@ -97,6 +97,8 @@ impl Scalar {
             DType::F64 => Scalar::F64(v),
             DType::I64 => Scalar::I64(v as i64),
             DType::Bool => Scalar::U8((v != 0.0) as u8),
+            // (CUDA memory never holds the other dtypes: `CudaBuffer::alloc` refuses them.)
+            _ => Scalar::F64(v),
         }
     }
 
@@ -119,13 +121,14 @@ impl Scalar {
     }
 }
 
-/// The kernel-name suffix of a dtype.
+/// The kernel-name suffix of a dtype; empty for a dtype without CUDA kernels.
 pub fn suffix(dtype: DType) -> &'static str {
     match dtype {
         DType::F32 => "f32",
         DType::F64 => "f64",
         DType::I64 => "i64",
         DType::Bool => "bool",
+        _ => "",
     }
 }
 
