@@ -402,10 +402,21 @@ impl Memory {
     }
 
     pub fn im2col(&self, geom: &crate::backend::Im2Col) -> Result<Memory> {
+        let count = geom.planes * geom.size[0] * geom.size[1];
+        if let Some(w) = self.widen_rows(geom.offset, count)? {
+            let geom = crate::backend::Im2Col { offset: 0, ..*geom };
+            return w.im2col(&geom)?.narrow(self.dtype());
+        }
         Ok(on_backend!((self) => |m| m.im2col(geom)))
     }
 
     pub fn col2im(&self, geom: &crate::backend::Im2Col) -> Result<Memory> {
+        // Overlapping windows add up: in the wide type, rounded once.
+        let count = geom.planes * geom.kernel[0] * geom.kernel[1] * geom.out[0] * geom.out[1];
+        if let Some(w) = self.widen_rows(geom.offset, count)? {
+            let geom = crate::backend::Im2Col { offset: 0, ..*geom };
+            return w.col2im(&geom)?.narrow(self.dtype());
+        }
         Ok(on_backend!((self) => |m| m.col2im(geom)))
     }
 
