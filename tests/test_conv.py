@@ -461,7 +461,9 @@ def test_cuda_matches_cpu(device, dtype):
         results.append([to_numpy(o) for o in outs] + [to_numpy(t.grad) for t in (x, w, b)])
         assert outs[0].device.type == dev
     for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, **tol)
+        # Elements that are sums with cancellation (a weight gradient of ~0.08 made of terms of
+        # ~100) carry float32 rounding of the array's scale, not of their own size.
+        np.testing.assert_allclose(a, b, rtol=tol["rtol"], atol=tol["atol"] * np.abs(b).max())
 
 
 def test_grid_of_options_for_unfold_fold_against_torch():
