@@ -1908,8 +1908,6 @@ OP_DB = [
         linear_samples,
         dtypes=NUMERIC,
         broadcasts=True,
-        graph="none",
-        graph_reason="rustgrad composes linear from matmul and add; PyTorch fuses (addmm)",
     ),
     OpInfo(
         "nn.functional.mse_loss",

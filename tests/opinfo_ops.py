@@ -677,8 +677,17 @@ OPS = [
     OpInfo("rustgrad.dot", [function("dot")], dot_samples, exempt=NEEDS_DIMS),
     entry("mv", mv_samples, exempt=NEEDS_DIMS),
     entry("bmm", bmm_samples, exempt=NEEDS_DIMS),
-    entry("addmm", addmm_samples),
-    entry("baddbmm", baddbmm_samples),
+    # fused in the core (the product accumulates onto the input's copy): PyTorch's nodes
+    OpInfo(
+        "addmm", [method("addmm"), function("addmm")], addmm_samples, NUMERIC, broadcasts=True
+    ),
+    OpInfo(
+        "baddbmm",
+        [method("baddbmm"), function("baddbmm")],
+        baddbmm_samples,
+        NUMERIC,
+        broadcasts=True,
+    ),
     entry("outer", outer_samples, exempt=NEEDS_DIMS),
     OpInfo("einsum", [function("einsum")], einsum_samples, graph="none", graph_reason=COMPOSITE),
     entry("gather", gather_samples, ALL),

@@ -68,10 +68,13 @@ __all__ = [
     "_set_default_device",
     "_set_grad_enabled",
     "_set_inference_mode",
+    "addmm",
     "arange",
+    "baddbmm",
     "bfloat16",
     "bool_",
     "cat",
+    "col2im",
     "default_generator",
     "device",
     "dtype",
@@ -86,6 +89,7 @@ __all__ = [
     "gelu",
     "get_default_dtype",
     "hardtanh",
+    "im2col",
     "int8",
     "int16",
     "int32",
@@ -876,10 +880,10 @@ class Tensor(_DTypeCasts):
         """Product of the elements (over ``dim`` if given); integers and bools give int64.
         Exact where elements are 0 (pairwise products, not a log/exp formula)."""
 
-    def cumsum(self, dim: Any, *, dtype: Any = ..., axis: Any = ...) -> Tensor:
+    def cumsum(self, dim: Any = ..., *, dtype: Any = ..., axis: Any = ...) -> Tensor:
         """Cumulative sum along ``dim``; integers and bools give int64."""
 
-    def cumprod(self, dim: Any, *, dtype: Any = ..., axis: Any = ...) -> Tensor:
+    def cumprod(self, dim: Any = ..., *, dtype: Any = ..., axis: Any = ...) -> Tensor:
         """Cumulative product along ``dim``; integers and bools give int64."""
 
     def std(
@@ -1009,10 +1013,11 @@ class Tensor(_DTypeCasts):
         """Batched matrix product: (b, n, m) @ (b, m, p) is (b, n, p) (no broadcasting)."""
 
     def addmm(self, mat1: Any, mat2: Any, *, beta: Any = ..., alpha: Any = ...) -> Tensor:
-        """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcast; beta=0 ignores it)."""
+        """``beta * input + alpha * (mat1 @ mat2)`` in one pass (``input`` broadcast; beta=0
+        ignores it, NaN included): ``AddmmBackward0``."""
 
     def baddbmm(self, batch1: Any, batch2: Any, *, beta: Any = ..., alpha: Any = ...) -> Tensor:
-        """``beta * input + alpha * bmm(batch1, batch2)``."""
+        """``beta * input + alpha * bmm(batch1, batch2)`` in one pass: ``BaddbmmBackward0``."""
 
     def outer(self, vec2: Any) -> Tensor:
         """Outer product of two 1-D tensors: shape (n, m)."""
@@ -1790,6 +1795,30 @@ def hardtanh(
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))``, computed without overflow."""
+
+# ----- fused products (wrapped by ``rustgrad.addmm``/``baddbmm`` and ``nn.functional.linear``) -----
+
+def addmm(
+    input: Tensor,
+    mat1: Tensor,
+    mat2: Tensor,
+    *,
+    beta: float | bool,
+    alpha: float | bool,
+) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` of two matrices, ``input`` broadcast to the
+    product's shape (``beta=0`` ignores it, NaN included), in one pass."""
+
+def baddbmm(
+    input: Tensor,
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: float | bool,
+    alpha: float | bool,
+) -> Tensor:
+    """``beta * input + alpha * bmm(batch1, batch2)`` of two ``[b, m, k]``, ``[b, k, n]``
+    batches, ``input`` broadcast to the product's shape, in one pass."""
 
 # ----- im2col / col2im (branch conv; wrapped by ``rustgrad.nn.functional.unfold``/``fold``) -----
 

@@ -621,25 +621,14 @@ def _scaled(t: Tensor, s):
 
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
-    """``beta * input + alpha * (mat1 @ mat2)`` (``input`` broadcast; beta=0 ignores it)."""
-    if mat1.ndim != 2 or mat2.ndim != 2:
-        raise RuntimeError(
-            f"mat1 must be a matrix, got {mat1.ndim}-D tensor"
-            if mat1.ndim != 2
-            else f"mat2 must be a matrix, got {mat2.ndim}-D tensor"
-        )
-    prod_ = _scaled(mat1.mm(mat2), alpha)
-    if beta == 0:
-        return prod_ + _zero_of(input)  # input ignored (NaN too), its gradient 0
-    return _scaled(input, beta) + prod_
+    """``beta * input + alpha * (mat1 @ mat2)`` in one pass (``input`` broadcast; beta=0
+    ignores it, NaN included): ``AddmmBackward0``."""
+    return _core.addmm(input, mat1, mat2, beta=beta, alpha=alpha)
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
-    """``beta * input + alpha * bmm(batch1, batch2)``."""
-    prod_ = _scaled(bmm(batch1, batch2), alpha)
-    if beta == 0:
-        return prod_ + _zero_of(input)
-    return _scaled(input, beta) + prod_
+    """``beta * input + alpha * bmm(batch1, batch2)`` in one pass: ``BaddbmmBackward0``."""
+    return _core.baddbmm(input, batch1, batch2, beta=beta, alpha=alpha)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:

@@ -406,6 +406,19 @@ pub trait BackendStorage: Sized {
 
     /// `[batch, m, k] @ [batch, k, n]` of two 3-d views in one dtype (int64 or float).
     fn batched_matmul(a: (&Self, &Layout), b: (&Self, &Layout)) -> Result<Self>;
+    /// `beta * c + alpha * (a @ b)` with `c` a view of the product's shape `[batch, m, n]`
+    /// (broadcast strides allowed), operands as [`BackendStorage::batched_matmul`], in one
+    /// pass where the backend can (the product accumulates onto `c`'s copy; by default it is
+    /// [`addmm_composed`]). `beta == 0` does not read `c` (as BLAS: NaN there is ignored).
+    fn batched_addmm(
+        c: (&Self, &Layout),
+        a: (&Self, &Layout),
+        b: (&Self, &Layout),
+        beta: f64,
+        alpha: f64,
+    ) -> Result<Self> {
+        addmm_composed(c, a, b, beta, alpha)
+    }
 
     /// Copies `src` (its layout already broadcast to `dst`'s shape, same dtype) into the
     /// elements `dst` addresses. `src` is never this memory.
@@ -428,4 +441,58 @@ pub trait BackendStorage: Sized {
         states: &mut [(&mut Self, usize)],
         step: &OptimStep,
     ) -> Result<()>;
+}
+
+/// `beta * c + alpha * (a @ b)` from the product and two elementwise passes: what a backend
+/// without a fused kernel for the dtype computes.
+pub fn addmm_composed<S: BackendStorage>(
+    c: (&S, &Layout),
+    a: (&S, &Layout),
+    b: (&S, &Layout),
+    beta: f64,
+    alpha: f64,
+) -> Result<S> {
+    let prod = S::batched_matmul(a, b)?;
+    let shape = c.1.shape.clone();
+    let (dtype, whole) = (prod.dtype(), Layout::contiguous(&shape));
+    let number = |v: f64| {
+        Operand::Scalar(HostScalar {
+            float: v,
+            int: v as i64,
+        })
+    };
+    let prod = if alpha == 1.0 {
+        prod
+    } else {
+        S::binary(
+            BinaryOp::Mul,
+            Operand::View(&prod, &whole),
+            number(alpha),
+            &shape,
+            dtype,
+        )?
+    };
+    if beta == 0.0 {
+        return Ok(prod);
+    }
+    let c_scaled;
+    let c_op = if beta == 1.0 {
+        Operand::View(c.0, c.1)
+    } else {
+        c_scaled = S::binary(
+            BinaryOp::Mul,
+            Operand::View(c.0, c.1),
+            number(beta),
+            &shape,
+            dtype,
+        )?;
+        Operand::View(&c_scaled, &whole)
+    };
+    S::binary(
+        BinaryOp::Add,
+        c_op,
+        Operand::View(&prod, &whole),
+        &shape,
+        dtype,
+    )
 }

@@ -1,13 +1,14 @@
 //! Matrix products: `dot`, `mv`, `mm`, batched `bmm`, and `matmul` that picks among them.
 
+use super::reduce::sum_to;
 use super::shape::{expand, squeeze_named, t, transpose, unsafe_view, unsqueeze};
-use super::{mul, record, Grads};
+use super::{mul, record, scalar_like, Grads};
 use crate::autograd::{SavedVar, Var};
 use crate::bail;
 use crate::error::Result;
 use crate::tensor::layout::{broadcast_shapes, shape_str};
 use crate::tensor::layout::{Shape, Strides};
-use crate::tensor::{Layout, Tensor};
+use crate::tensor::{DType, Layout, Scalar, Tensor};
 
 fn saved_both<'a>(a: &'a Var, b: &'a Var) -> impl FnOnce(&Tensor) -> Vec<SavedVar> + 'a {
     // Each input's gradient reads only the other (as PyTorch saves them).
@@ -69,6 +70,155 @@ pub fn mm(a: &Var, b: &Var) -> Result<Var> {
             ])
         },
     ))
+}
+
+/// `v * s`, or `v` itself when `s` is 1 (PyTorch's `maybe_multiply`: no node for a scale of 1).
+fn maybe_multiply(v: &Var, s: Scalar) -> Result<Var> {
+    if s.to_f64() == 1.0 {
+        Ok(v.clone())
+    } else {
+        mul(v, &scalar_like(s, v.dtype()))
+    }
+}
+
+/// The C++ type name PyTorch's dtype messages print (`caffe2::TypeMeta`).
+fn type_meta_name(d: DType) -> &'static str {
+    match d {
+        DType::F32 => "float",
+        DType::F64 => "double",
+        DType::I64 => "long int",
+        DType::I32 => "int",
+        DType::I16 => "short int",
+        DType::I8 => "signed char",
+        DType::U8 => "unsigned char",
+        DType::F16 => "c10::Half",
+        DType::BF16 => "c10::BFloat16",
+        DType::Bool => "bool",
+    }
+}
+
+/// `beta * input + alpha * (a @ b)` for the product `name` computes (`mm` or `bmm`),
+/// `input` broadcast to its shape: one pass on the backends that fuse it (gemm and cuBLAS
+/// accumulate onto `input`'s copy). `beta == 0` ignores `input` (NaN included); integer
+/// operands truncate the scales, as PyTorch. The callers check shapes and dtypes.
+fn scaled_product(
+    [input, a, b]: [&Var; 3],
+    beta: Scalar,
+    alpha: Scalar,
+    name: &'static str,
+    kernel: &str,
+) -> Result<Var> {
+    let (ti, ta, tb) = (input.tensor(), a.tensor(), b.tensor());
+    let products = ta.numel() * tb.shape()[tb.ndim() - 1];
+    check_dtypes(a, b, kernel, products)?;
+    let out = Tensor::batched_addmm(&ti, &ta, &tb, beta, alpha)?;
+    let input_shape = Shape::from_slice(ti.shape());
+    let batched = name == "BaddbmmBackward0";
+    let product = move |x: &Var, y: &Var| if batched { bmm(x, y) } else { mm(x, y) };
+    let tr = move |x: &Var| if batched { transpose(x, -1, -2) } else { t(x) };
+    Ok(record(
+        out,
+        &[input, a, b],
+        name,
+        move |_| {
+            vec![
+                SavedVar::input_if(b.requires_grad(), a),
+                SavedVar::input_if(a.requires_grad(), b),
+            ]
+        },
+        move |g, s, n| -> Result<Grads> {
+            Ok(vec![
+                super::need(n[0], || sum_to(&maybe_multiply(g, beta)?, &input_shape))?,
+                super::need(n[1], || maybe_multiply(&product(g, &tr(&s[1])?)?, alpha))?,
+                super::need(n[2], || maybe_multiply(&product(&tr(&s[0])?, g)?, alpha))?,
+            ])
+        },
+    ))
+}
+
+/// `beta * input + alpha * (mat1 @ mat2)` of two matrices (`nn.Linear`'s product).
+pub fn addmm(input: &Var, mat1: &Var, mat2: &Var, beta: Scalar, alpha: Scalar) -> Result<Var> {
+    for (name, m) in [("mat1", mat1), ("mat2", mat2)] {
+        if m.tensor().ndim() != 2 {
+            bail!(
+                Runtime,
+                "{name} must be a matrix, got {}-D tensor",
+                m.tensor().ndim()
+            );
+        }
+    }
+    for (what, x) in [("self", input), ("mat1", mat1)] {
+        if x.dtype() != mat2.dtype() {
+            bail!(
+                Runtime,
+                "{what} and mat2 must have the same dtype, but got {} and {}",
+                x.dtype().scalar_name(),
+                mat2.dtype().scalar_name()
+            );
+        }
+    }
+    let (sa, sb) = (mat1.shape(), mat2.shape());
+    if sa[1] != sb[0] {
+        bail!(
+            Runtime,
+            "mat1 and mat2 shapes cannot be multiplied ({}x{} and {}x{})",
+            sa[0],
+            sa[1],
+            sb[0],
+            sb[1]
+        );
+    }
+    scaled_product(
+        [input, mat1, mat2],
+        beta,
+        alpha,
+        "AddmmBackward0",
+        "addmm_impl_cpu_",
+    )
+}
+
+/// `beta * input + alpha * bmm(batch1, batch2)` of two `[b, m, k]`, `[b, k, n]` batches.
+pub fn baddbmm(
+    input: &Var,
+    batch1: &Var,
+    batch2: &Var,
+    beta: Scalar,
+    alpha: Scalar,
+) -> Result<Var> {
+    for (name, m) in [("batch1", batch1), ("batch2", batch2)] {
+        if m.tensor().ndim() != 3 {
+            bail!(Runtime, "{name} must be a 3D tensor");
+        }
+    }
+    let (sa, sb) = (batch1.shape(), batch2.shape());
+    if sb[0] != sa[0] || sb[1] != sa[2] {
+        bail!(
+            Runtime,
+            "Expected size for first two dimensions of batch2 tensor to be: [{}, {}] but got: \
+             [{}, {}].",
+            sa[0],
+            sa[2],
+            sb[0],
+            sb[1]
+        );
+    }
+    let dtypes = [input.dtype(), batch1.dtype(), batch2.dtype()];
+    if dtypes[0] != dtypes[1] || dtypes[1] != dtypes[2] {
+        bail!(
+            Runtime,
+            "Input dtypes must be the same, got: input {}, batch1: {}, batch2: {}",
+            type_meta_name(dtypes[0]),
+            type_meta_name(dtypes[1]),
+            type_meta_name(dtypes[2])
+        );
+    }
+    scaled_product(
+        [input, batch1, batch2],
+        beta,
+        alpha,
+        "BaddbmmBackward0",
+        "baddbmm",
+    )
 }
 
 /// `[k] . [k]`.
@@ -185,6 +335,22 @@ pub fn matmul(a: &Var, b: &Var) -> Result<Var> {
         (2, 1) => mv(a, b),
         (1, 2) => squeeze_named(&mm(&unsqueeze(a, 0)?, b)?, &[0], "SqueezeBackward4"),
         (2, 2) => mm(a, b),
+        (n1, n2) if n1 >= 3 && n2 <= 2 && should_fold(a, b) => {
+            // `[..., m, k] @ [k, n]` as one `[... * m, k] @ [k, n]` product (PyTorch's fold):
+            // one large product instead of a batch of small ones, and the weight's gradient a
+            // single product too.
+            let k = sa[n1 - 1];
+            let rows = crate::tensor::layout::checked_numel(&sa[..n1 - 1])?;
+            let folded = super::shape::reshape(a, &[rows as i64, k as i64])?;
+            let mut shape = sa[..n1 - 1].to_vec();
+            let out = if n2 == 2 {
+                shape.push(sb[1]);
+                mm(&folded, b)?
+            } else {
+                mv(&folded, b)?
+            };
+            unsafe_view(&out, &shape)
+        }
         _ => {
             let a2 = if sa.len() == 1 {
                 unsqueeze(a, 0)?
@@ -242,4 +408,19 @@ pub fn matmul(a: &Var, b: &Var) -> Result<Var> {
             Ok(out)
         }
     }
+}
+
+/// PyTorch's `should_fold` for `a` of 3 or more dims times a matrix or vector `b`: fold when
+/// `b` requires grad (its gradient is then one product) or when `a`'s leading dims merge
+/// into one without a copy.
+fn should_fold(a: &Var, b: &Var) -> bool {
+    if b.requires_grad() {
+        return true;
+    }
+    let ta = a.tensor();
+    if ta.numel() == 0 {
+        return true;
+    }
+    let (shape, strides) = (ta.shape(), &ta.layout().strides);
+    (0..shape.len() - 2).all(|i| strides[i] == strides[i + 1] * shape[i + 1] as isize)
 }

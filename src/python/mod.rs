@@ -22,6 +22,7 @@ mod function;
 mod generator;
 mod gil;
 mod node;
+mod products;
 pub mod tensor;
 mod types;
 
@@ -74,5 +75,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     autograd_extras::register(m)?;
     activation::register(m)?;
     conv::register(m)?;
+    products::register(m)?;
     Ok(())
 }

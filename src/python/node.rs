@@ -14,6 +14,8 @@ use super::autograd_extras::PySavedTensor;
 /// the op saves them (`src/ops/`).
 const SAVED_NAMES: &[(&str, &[&str])] = &[
     ("AbsBackward0", &["self"]),
+    ("AddmmBackward0", &["mat1", "mat2"]),
+    ("BaddbmmBackward0", &["batch1", "batch2"]),
     ("BmmBackward0", &["self", "mat2"]),
     ("ClampBackward1", &["self"]),
     ("CosBackward0", &["self"]),

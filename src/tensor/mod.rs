@@ -692,6 +692,43 @@ impl Tensor {
         Tensor::from_memory(out, &shape).into_dtype(dtype)
     }
 
+    /// `beta * c + alpha * (a @ b)` for `[..batch, m, k] @ [..batch, k, n]` (equal batch
+    /// shapes, one dtype) with `c` broadcast to the product's shape, in one pass where the
+    /// backend fuses it. `beta == 0` ignores `c` (NaN included), as BLAS and PyTorch.
+    pub fn batched_addmm(
+        c: &Tensor,
+        a: &Tensor,
+        b: &Tensor,
+        beta: Scalar,
+        alpha: Scalar,
+    ) -> Result<Tensor> {
+        let dev = common_device(&[c, a, b])?;
+        let dtype = a.dtype.promote(b.dtype).promote(c.dtype);
+        let calc = numeric(dtype);
+        let nd = a.ndim();
+        let mut shape = a.shape()[..nd - 1].to_vec();
+        shape.push(b.shape()[nd - 1]);
+        let n = checked_numel(&shape)?;
+        if !dev.is_cuda() {
+            crate::base::buffer::check_host_alloc(calc, n)?;
+        }
+        c.layout.expand(&shape)?; // broadcast errors before any copy
+        let [c, a, b] = [c, a, b].map(|t| t.cast(calc).and_then(|t| t.to_device(dev)));
+        let (c, a, b) = (c?, a?, b?);
+        let c_layout = c.layout.expand(&shape)?;
+        let out = {
+            let (mc, ma, mb) = (c.storage.read(), a.storage.read(), b.storage.read());
+            Memory::batched_addmm(
+                (&mc, &c_layout),
+                (&ma, &a.layout),
+                (&mb, &b.layout),
+                beta.to_f64(),
+                alpha.to_f64(),
+            )?
+        };
+        Tensor::from_memory(out, &shape).into_dtype(dtype)
+    }
+
     // ----- gathers and scatters -----------------------------------------------------------
 
     /// Elements at `index` (wrapped, checked) along `dim`.

@@ -432,6 +432,30 @@ impl Memory {
         )
     }
 
+    pub fn batched_addmm(
+        c: (&Memory, &Layout),
+        a: (&Memory, &Layout),
+        b: (&Memory, &Layout),
+        beta: f64,
+        alpha: f64,
+    ) -> Result<Memory> {
+        if let (Some(wc), Some(wa), Some(wb)) = (c.0.widen(c.1)?, a.0.widen(a.1)?, b.0.widen(b.1)?)
+        {
+            let wide =
+                Memory::batched_addmm((&wc.0, &wc.1), (&wa.0, &wa.1), (&wb.0, &wb.1), beta, alpha)?;
+            return wide.narrow(a.0.dtype());
+        }
+        Ok(
+            on_backend!((c.0, a.0, b.0) => |cm, am, bm| BackendStorage::batched_addmm(
+                (cm, c.1),
+                (am, a.1),
+                (bm, b.1),
+                beta,
+                alpha
+            )),
+        )
+    }
+
     pub fn copy_into(&mut self, dst: &Layout, src: (&Memory, &Layout)) -> Result<()> {
         self.check_view(dst)?;
         src.0.check_view(src.1)?;

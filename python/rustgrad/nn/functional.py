@@ -89,7 +89,22 @@ def _reduce(loss, reduction):
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias``: ``(*, in_features)`` with ``weight (out_features,
-    in_features)`` and ``bias (out_features,)`` gives ``(*, out_features)``."""
+    in_features)`` and ``bias (out_features,)`` gives ``(*, out_features)``.
+
+    As PyTorch: with a bias, a matrix input (or a contiguous one whose rows are flattened
+    into a matrix) takes one fused ``addmm`` (``AddmmBackward0``); anything else is
+    ``matmul`` then ``+ bias``."""
+    if bias is not None:
+        if input.dim() == 2:
+            return _core.addmm(bias, input, weight.t(), beta=1, alpha=1)
+        if input.is_contiguous() and (input.dim() == 3 or bias.dim() == 1):
+            lead = list(input.shape[:-1])
+            rows = 1
+            for d in lead:
+                rows *= d
+            x = input.reshape(rows, input.shape[-1])
+            out = _core.addmm(bias, x, weight.t(), beta=1, alpha=1)
+            return out.view(lead + [out.shape[1]])
     out = input.matmul(weight.t())
     if bias is not None:
         out = out + bias

@@ -11,13 +11,40 @@ const PARALLEL_FLOPS: usize = 1 << 18;
 /// `rhs` `[..batch, k, n]` with the same (already broadcast) batch dimensions; strides may be
 /// anything, including 0 along broadcast batch dimensions. The result is contiguous.
 pub fn batched_matmul<T: Num>(lhs: &[T], ll: &Layout, rhs: &[T], rl: &Layout) -> Vec<T> {
+    let (m, n) = (ll.shape[ll.ndim() - 2], rl.shape[rl.ndim() - 1]);
+    let batch: usize = ll.shape[..ll.ndim() - 2].iter().product();
+    let out = vec![T::ZERO; batch * m * n];
+    batched_addmm(out, None, lhs, ll, rhs, rl, T::ONE)
+}
+
+/// `beta * acc + alpha * lhs[b] @ rhs[b]` for every batch index, written over `acc` (the
+/// contiguous `[..batch, m, n]` result; `beta` None means `acc` holds zeros and is not read,
+/// so NaN in it is ignored as BLAS ignores C when beta is 0). Operands as [`batched_matmul`].
+pub fn batched_addmm<T: Num>(
+    mut acc: Vec<T>,
+    beta: Option<T>,
+    lhs: &[T],
+    ll: &Layout,
+    rhs: &[T],
+    rl: &Layout,
+    alpha: T,
+) -> Vec<T> {
     let nd = ll.ndim();
     let (m, k, n) = (ll.shape[nd - 2], ll.shape[nd - 1], rl.shape[nd - 1]);
     let batch_shape = &ll.shape[..nd - 2];
     let batch: usize = batch_shape.iter().product();
-    let mut out = vec![T::ZERO; batch * m * n];
+    debug_assert_eq!(acc.len(), batch * m * n);
     if m == 0 || n == 0 {
-        return out;
+        return acc;
+    }
+    if k == 0 {
+        // No products: what is left is `beta * acc` (or the zeros).
+        match beta {
+            Some(b) if b != T::ONE => acc.iter_mut().for_each(|v| *v = *v * b),
+            Some(_) => {}
+            None => acc.iter_mut().for_each(|v| *v = T::ZERO),
+        }
+        return acc;
     }
     // Offsets of every batch's matrix in each operand.
     let batch_offsets = |l: &Layout| {
@@ -32,15 +59,17 @@ pub fn batched_matmul<T: Num>(lhs: &[T], ll: &Layout, rhs: &[T], rl: &Layout) ->
     let (lrs, lcs) = (ll.strides[nd - 2], ll.strides[nd - 1]);
     let (rrs, rcs) = (rl.strides[nd - 2], rl.strides[nd - 1]);
     for bi in 0..batch {
-        let dst = &mut out[bi * m * n..(bi + 1) * m * n];
-        if k == 0 {
-            continue;
-        }
-        matmul_one(
-            dst,
+        let dst = &mut acc[bi * m * n..(bi + 1) * m * n];
+        let shape = Product {
             m,
             k,
             n,
+            beta,
+            alpha,
+        };
+        matmul_one(
+            dst,
+            shape,
             &lhs[lo[bi]..],
             lrs,
             lcs,
@@ -49,15 +78,23 @@ pub fn batched_matmul<T: Num>(lhs: &[T], ll: &Layout, rhs: &[T], rl: &Layout) ->
             rcs,
         );
     }
-    out
+    acc
+}
+
+/// One product's sizes and scales: `dst = beta * dst + alpha * ([m, k] @ [k, n])`.
+#[derive(Clone, Copy)]
+struct Product<T> {
+    m: usize,
+    k: usize,
+    n: usize,
+    beta: Option<T>,
+    alpha: T,
 }
 
 #[allow(clippy::too_many_arguments)]
 fn matmul_one<T: Num>(
     dst: &mut [T],
-    m: usize,
-    k: usize,
-    n: usize,
+    p: Product<T>,
     lhs: &[T],
     lrs: isize,
     lcs: isize,
@@ -66,6 +103,7 @@ fn matmul_one<T: Num>(
     rcs: isize,
 ) {
     use std::any::TypeId;
+    let Product { m, k, n, .. } = p;
     let parallelism = if m * n * k >= PARALLEL_FLOPS {
         gemm::Parallelism::Rayon(0)
     } else {
@@ -75,7 +113,8 @@ fn matmul_one<T: Num>(
     if is(TypeId::of::<f32>()) || is(TypeId::of::<f64>()) {
         // SAFETY: the pointers address `m*k`, `k*n` and `m*n` elements reachable through the
         // given strides inside the borrowed slices (the layouts were validated by the caller),
-        // and `dst` is exclusively borrowed.
+        // and `dst` is exclusively borrowed. gemm computes `dst = a * dst + b * lhs @ rhs`,
+        // reading `dst` only when asked to.
         unsafe {
             gemm::gemm(
                 m,
@@ -84,15 +123,15 @@ fn matmul_one<T: Num>(
                 dst.as_mut_ptr(),
                 1,
                 n as isize,
-                false,
+                p.beta.is_some(),
                 lhs.as_ptr(),
                 lcs,
                 lrs,
                 rhs.as_ptr(),
                 rcs,
                 rrs,
-                T::ZERO,
-                T::ONE,
+                p.beta.unwrap_or(T::ZERO),
+                p.alpha,
                 false,
                 false,
                 false,
@@ -101,7 +140,38 @@ fn matmul_one<T: Num>(
         }
         return;
     }
-    naive(dst, m, k, n, lhs, lrs, lcs, rhs, rrs, rcs);
+    naive_scaled(dst, p, lhs, lrs, lcs, rhs, rrs, rcs);
+}
+
+/// `dst = beta * dst + alpha * (lhs @ rhs)` by plain loops (the integer path).
+#[allow(clippy::too_many_arguments)]
+fn naive_scaled<T: Num>(
+    dst: &mut [T],
+    p: Product<T>,
+    lhs: &[T],
+    lrs: isize,
+    lcs: isize,
+    rhs: &[T],
+    rrs: isize,
+    rcs: isize,
+) {
+    let Product {
+        m,
+        k,
+        n,
+        beta,
+        alpha,
+    } = p;
+    let mut prod = vec![T::ZERO; m * n];
+    naive(&mut prod, m, k, n, lhs, lrs, lcs, rhs, rrs, rcs);
+    for (d, v) in dst.iter_mut().zip(prod) {
+        let v = if alpha == T::ONE { v } else { alpha * v };
+        *d = match beta {
+            None => v,
+            Some(b) if b == T::ONE => *d + v,
+            Some(b) => b * *d + v,
+        };
+    }
 }
 
 /// The reference product (also the integer path).
@@ -191,5 +261,45 @@ mod tests {
         }
         assert_eq!(out, expect);
         assert!(supports_gemm::<f32>() && !supports_gemm::<i64>());
+    }
+
+    #[test]
+    fn addmm_scales_the_accumulator_and_the_product() {
+        let (m, k, n) = (3, 4, 5);
+        let a: Vec<f64> = (0..m * k).map(|v| v as f64 - 5.0).collect();
+        let b: Vec<f64> = (0..k * n).map(|v| (v % 7) as f64 * 0.25).collect();
+        let c: Vec<f64> = (0..m * n).map(|v| v as f64 * 0.5).collect();
+        let prod = reference(&a, &b, m, k, n);
+        let (la, lb) = (Layout::contiguous(&[m, k]), Layout::contiguous(&[k, n]));
+        let got = batched_addmm(c.clone(), Some(2.0), &a, &la, &b, &lb, -3.0);
+        let expect: Vec<f64> = c
+            .iter()
+            .zip(&prod)
+            .map(|(c, p)| 2.0 * c + -3.0 * p)
+            .collect();
+        assert_eq!(got, expect);
+        // beta None: the accumulator is not read (NaN ignored).
+        let got = batched_addmm(vec![f64::NAN; m * n], None, &a, &la, &b, &lb, 1.0);
+        assert_eq!(got, prod);
+        // Integers: the same arithmetic by the plain loops.
+        let ai: Vec<i64> = a.iter().map(|&v| v as i64).collect();
+        let bi: Vec<i64> = (0..k * n).map(|v| (v % 7) as i64).collect();
+        let ci: Vec<i64> = (0..m * n).map(|v| v as i64).collect();
+        let pi = batched_matmul(&ai, &la, &bi, &lb);
+        let got = batched_addmm(ci.clone(), Some(3), &ai, &la, &bi, &lb, 2);
+        let expect: Vec<i64> = ci.iter().zip(&pi).map(|(c, p)| 3 * c + 2 * p).collect();
+        assert_eq!(got, expect);
+        // k == 0: no products, only beta * acc.
+        let e = Layout::contiguous(&[m, 0]);
+        let got = batched_addmm(
+            c.clone(),
+            Some(2.0),
+            &[],
+            &e,
+            &[],
+            &Layout::contiguous(&[0, n]),
+            1.0,
+        );
+        assert_eq!(got, c.iter().map(|v| 2.0 * v).collect::<Vec<_>>());
     }
 }

@@ -384,6 +384,24 @@ impl BackendStorage for Buffer {
             matmul::batched_matmul(T::slice(a.0), a.1, T::slice(b.0), b.1))))
     }
 
+    fn batched_addmm(
+        c: (&Buffer, &Layout),
+        a: (&Buffer, &Layout),
+        b: (&Buffer, &Layout),
+        beta: f64,
+        alpha: f64,
+    ) -> Result<Buffer> {
+        Ok(dispatch_num!(a.0.dtype(), T => {
+            let (acc, beta) = if beta == 0.0 {
+                (vec![T::ZERO; c.1.numel()], None)
+            } else {
+                (ew::gather(T::slice(c.0), c.1), Some(T::from_f64(beta)))
+            };
+            T::into_buffer(matmul::batched_addmm(
+                acc, beta, T::slice(a.0), a.1, T::slice(b.0), b.1, T::from_f64(alpha)))
+        }))
+    }
+
     fn copy_into(&mut self, dst: &Layout, src: (&Buffer, &Layout)) -> Result<()> {
         dispatch!(self.dtype(), T => {
             let values = ew::gather(T::slice(src.0), src.1);

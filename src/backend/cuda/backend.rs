@@ -166,18 +166,46 @@ impl BackendStorage for CudaBuffer {
         let nd = a.1.ndim();
         let (m, kk, n) = (a.1.shape[nd - 2], a.1.shape[nd - 1], b.1.shape[nd - 1]);
         let batch: usize = a.1.shape[..nd - 2].iter().product();
-        // Merge the batch dims into one; operands whose batch dims do not merge are copied.
-        let as_3d = |buf: &CudaBuffer, l: &Layout, rows: usize, cols: usize| {
-            let target = [batch, rows, cols];
-            match l.view(&target) {
-                Some(l3) => Ok((None, l3)),
-                None => k::gather(view(buf, l)).map(|c| (Some(c), Layout::contiguous(&target))),
-            }
-        };
-        let (ca, la) = as_3d(a.0, a.1, m, kk)?;
-        let (cb, lb) = as_3d(b.0, b.1, kk, n)?;
+        let (la, lb) = (merged_3d(a.1, batch, m, kk), merged_3d(b.1, batch, kk, n));
+        let (ca, la) = contiguous_unless(a.0, a.1, la)?;
+        let (cb, lb) = contiguous_unless(b.0, b.1, lb)?;
         let (ba, bb) = (ca.as_ref().unwrap_or(a.0), cb.as_ref().unwrap_or(b.0));
         k::batched_matmul(view(ba, &la), view(bb, &lb), batch, m, kk, n)
+    }
+
+    fn batched_addmm(
+        c: (&CudaBuffer, &Layout),
+        a: (&CudaBuffer, &Layout),
+        b: (&CudaBuffer, &Layout),
+        beta: f64,
+        alpha: f64,
+    ) -> Result<Self> {
+        let nd = a.1.ndim();
+        let (m, kk, n) = (a.1.shape[nd - 2], a.1.shape[nd - 1], b.1.shape[nd - 1]);
+        let batch: usize = a.1.shape[..nd - 2].iter().product();
+        let fused = a.0.dtype().is_float()
+            && kk > 0
+            && [batch, m, kk, n].iter().all(|&d| d <= i32::MAX as usize);
+        if !fused || batch * m * n == 0 {
+            return crate::backend::addmm_composed(c, a, b, beta, alpha);
+        }
+        let (la, lb) = (merged_3d(a.1, batch, m, kk), merged_3d(b.1, batch, kk, n));
+        let (ca, la) = contiguous_unless(a.0, a.1, la)?;
+        let (cb, lb) = contiguous_unless(b.0, b.1, lb)?;
+        let (ba, bb) = (ca.as_ref().unwrap_or(a.0), cb.as_ref().unwrap_or(b.0));
+        let acc = if beta == 0.0 {
+            CudaBuffer::alloc(a.0.device(), a.0.dtype(), batch * m * n)?
+        } else {
+            k::gather(view(c.0, c.1))?
+        };
+        k::float_gemm(
+            view(ba, &la),
+            view(bb, &lb),
+            (batch, m, kk, n),
+            acc,
+            beta,
+            alpha,
+        )
     }
 
     fn copy_into(&mut self, dst: &Layout, src: (&CudaBuffer, &Layout)) -> Result<()> {
@@ -213,4 +241,30 @@ fn offset_layout(n: usize, offset: usize) -> Layout {
     let mut l = Layout::contiguous(&[n]);
     l.offset = offset;
     l
+}
+
+/// The view as `[batch, rows, cols]` with its batch dims merged into one, where the strides
+/// allow it.
+fn merged_3d(l: &Layout, batch: usize, rows: usize, cols: usize) -> Option<Layout> {
+    l.view(&[batch, rows, cols])
+}
+
+/// The buffer and its 3-d layout, or (where the batch dims do not merge) a contiguous copy.
+fn contiguous_unless(
+    buf: &CudaBuffer,
+    l: &Layout,
+    merged: Option<Layout>,
+) -> Result<(Option<CudaBuffer>, Layout)> {
+    match merged {
+        Some(l3) => Ok((None, l3)),
+        None => {
+            let nd = l.ndim();
+            let target = [
+                l.shape[..nd - 2].iter().product(),
+                l.shape[nd - 2],
+                l.shape[nd - 1],
+            ];
+            k::gather(view(buf, l)).map(|c| (Some(c), Layout::contiguous(&target)))
+        }
+    }
 }

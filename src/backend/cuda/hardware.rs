@@ -22,8 +22,9 @@ pub struct GemmOperand {
     pub batch_stride: i64,
 }
 
-/// `C = op(A) op(B)` for each of `batch` column-major matrices: `C` is `m x n` (leading
-/// dimension `m`, batch stride `m * n`), `op(A)` is `m x k`, `op(B)` is `k x n`.
+/// `C = alpha * op(A) op(B) + beta * C` for each of `batch` column-major matrices: `C` is
+/// `m x n` (leading dimension `m`, batch stride `m * n`), `op(A)` is `m x k`, `op(B)` is
+/// `k x n`; with `beta == 0` C is not read (as cuBLAS).
 pub struct Gemm {
     pub dtype: DType,
     pub m: i32,
@@ -33,6 +34,8 @@ pub struct Gemm {
     pub a: GemmOperand,
     pub b: GemmOperand,
     pub c: u64,
+    pub alpha: f64,
+    pub beta: f64,
 }
 
 /// One device's context: its stream, its compiled kernels, its BLAS handle.

@@ -789,23 +789,39 @@ pub fn batched_matmul(
     if dtype == DType::I64 || too_big {
         return matmul_i64(a, b, batch, m, k, n, out);
     }
+    float_gemm(a, b, (batch, m, k, n), out, 0.0, 1.0)
+}
+
+/// `beta * acc + alpha * (a @ b)` through cuBLAS, written over `acc` (a contiguous float
+/// `[batch, m, n]` buffer, read only when `beta != 0`; `k > 0`, dims within cuBLAS's ints).
+pub fn float_gemm(
+    a: View,
+    b: View,
+    (batch, m, k, n): (usize, usize, usize, usize),
+    acc: CudaBuffer,
+    beta: f64,
+    alpha: f64,
+) -> Result<CudaBuffer> {
+    let dev = a.buf.device();
     // Row-major C = A B is column-major C^T = B^T A^T: B goes first. The copies (where an
     // operand had to be made contiguous) live until the product is queued.
     let (gb, _copy_b) = gemm_operand(b, k, n)?;
     let (ga, _copy_a) = gemm_operand(a, m, k)?;
     let gemm = Gemm {
-        dtype,
+        dtype: a.buf.dtype(),
         m: n as i32,
         n: m as i32,
         k: k as i32,
         batch: batch as i32,
         a: gb,
         b: ga,
-        c: out.ptr(),
+        c: acc.ptr(),
+        alpha,
+        beta,
     };
     // SAFETY: the operands address live buffers of the sizes their layouts describe.
     unsafe { dev.gemm(&gemm) }?;
-    Ok(out)
+    Ok(acc)
 }
 
 /// Integer products (and float ones too large for cuBLAS's int sizes) by a plain kernel on

@@ -208,16 +208,16 @@ impl Hardware for Context {
     unsafe fn gemm(&self, g: &Gemm) -> Result<()> {
         drain();
         match g.dtype {
-            DType::F64 => gemm_typed::<f64>(g),
-            _ => gemm_typed::<f32>(g),
+            DType::F64 => gemm_typed::<f64>(g, g.alpha, g.beta),
+            _ => gemm_typed::<f32>(g, g.alpha as f32, g.beta as f32),
         }
         Ok(())
     }
 }
 
-unsafe fn gemm_typed<T>(g: &Gemm)
+unsafe fn gemm_typed<T>(g: &Gemm, alpha: T, beta: T)
 where
-    T: Copy + Default + std::ops::Add<Output = T> + std::ops::Mul<Output = T>,
+    T: Copy + Default + PartialEq + std::ops::Add<Output = T> + std::ops::Mul<Output = T>,
 {
     let (m, n, k) = (g.m as isize, g.n as isize, g.k as isize);
     let (lda, ldb) = (g.a.ld as isize, g.b.ld as isize);
@@ -241,7 +241,13 @@ where
                     };
                     acc = acc + av * bv;
                 }
-                *c.offset(i + j * m) = acc;
+                let out = c.offset(i + j * m);
+                // cuBLAS does not read C when beta is 0 (NaN there is ignored).
+                *out = if beta == T::default() {
+                    alpha * acc
+                } else {
+                    alpha * acc + beta * *out
+                };
             }
         }
     }

@@ -1,0 +1,54 @@
+//! The fused products `addmm` and `baddbmm` as module-level functions (`torch.addmm`,
+//! `torch.baddbmm`); the Tensor methods and `nn.functional.linear` call them.
+
+use pyo3::prelude::*;
+use pyo3::wrap_pyfunction;
+
+use super::gil::{self, Work};
+use super::tensor::PyTensor;
+use super::types::number;
+use crate::ops;
+
+/// ``beta * input + alpha * (mat1 @ mat2)`` of two matrices, ``input`` broadcast to the
+/// product's shape (``beta=0`` ignores it, NaN included), in one pass.
+#[pyfunction]
+#[pyo3(signature = (input, mat1, mat2, *, beta, alpha))]
+fn addmm<'py>(
+    input: &Bound<'py, PyTensor>,
+    mat1: &Bound<'py, PyTensor>,
+    mat2: &Bound<'py, PyTensor>,
+    beta: &Bound<'py, PyAny>,
+    alpha: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let py = input.py();
+    let (beta, alpha) = (number(beta, "beta")?, number(alpha, "alpha")?);
+    let (i, a, b) = (&input.get().var, &mat1.get().var, &mat2.get().var);
+    let out = gil::run(py, Work::of([i, a, b]), || ops::addmm(i, a, b, beta, alpha))?;
+    Bound::new(py, PyTensor::wrap(out))
+}
+
+/// ``beta * input + alpha * bmm(batch1, batch2)`` of two ``[b, m, k]``, ``[b, k, n]``
+/// batches, ``input`` broadcast to the product's shape, in one pass.
+#[pyfunction]
+#[pyo3(signature = (input, batch1, batch2, *, beta, alpha))]
+fn baddbmm<'py>(
+    input: &Bound<'py, PyTensor>,
+    batch1: &Bound<'py, PyTensor>,
+    batch2: &Bound<'py, PyTensor>,
+    beta: &Bound<'py, PyAny>,
+    alpha: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let py = input.py();
+    let (beta, alpha) = (number(beta, "beta")?, number(alpha, "alpha")?);
+    let (i, a, b) = (&input.get().var, &batch1.get().var, &batch2.get().var);
+    let out = gil::run(py, Work::of([i, a, b]), || {
+        ops::baddbmm(i, a, b, beta, alpha)
+    })?;
+    Bound::new(py, PyTensor::wrap(out))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(addmm, m)?)?;
+    m.add_function(wrap_pyfunction!(baddbmm, m)?)?;
+    Ok(())
+}
