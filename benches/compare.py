@@ -299,6 +299,8 @@ WORKLOADS = [
         _lstm,
         None,
         lambda s: s["lstm_steps"],
+    ),
+    Workload(
         "LeNet CNN step 1x28x28, batch B, conv/maxpool/linear, SGD",
         "ms/step",
         1e3,
