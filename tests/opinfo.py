@@ -1877,21 +1877,6 @@ OP_DB = [
         fill_samples,
         dtypes=ALL,
         inplace_variants=[method("fill_")],
-        expects=[
-            xfail(
-                ("gradcheck", "parity", "inplace"),
-                "rustgrad bug: fill_ with a 0-d tensor value gives the value no gradient; "
-                "PyTorch gives it the sum of the upstream gradient",
-                FLOATS,
-                ["2x3,0d", "3x4.T,0d.off"],
-            ),
-            xfail(
-                ("parity_graph",),
-                "fill_ records FillBackward0; PyTorch records FillBackward2 (a number) or "
-                "FillBackward3 (a tensor)",
-                FLOATS,
-            ),
-        ],
     ),
     OpInfo(
         "copy_",
@@ -1913,9 +1898,15 @@ OP_DB = [
         "nn.functional.mse_loss",
         [functional("mse_loss")],
         mse_samples,
-        graph="none",
-        graph_reason="rustgrad composes mse_loss; PyTorch has MseLossBackward0",
         exempt={"broadcast": "PyTorch warns on differing shapes"},
+    ),
+    OpInfo(
+        "nn.functional.binary_cross_entropy_with_logits",
+        [functional("binary_cross_entropy_with_logits")],
+        bce_logits_samples,
+        graph="name",
+        graph_reason="PyTorch's node also lists weight and pos_weight, which get no gradient",
+        libm=True,
     ),
     OpInfo(
         "nn.functional.nll_loss",
@@ -1959,12 +1950,6 @@ OP_DB = [
                 False,
             ),
             ("binary_cross_entropy", bce_samples, {"broadcast": "PyTorch raises"}, True),
-            (
-                "binary_cross_entropy_with_logits",
-                bce_logits_samples,
-                {},
-                True,
-            ),
             ("kl_div", kl_div_samples, {"broadcast": "targets match the input"}, True),
             (
                 "cosine_embedding_loss",
@@ -2336,13 +2321,13 @@ _LAYERS_OPS = [
         libm=libm,
     )
     for name, make_samples, exempt, libm in (
-        ("embedding", embedding_samples, {}, False),
         ("layer_norm", layer_norm_samples, _NEEDS_DIMS, True),
         ("group_norm", group_norm_samples, _NEEDS_DIMS, True),
         ("batch_norm", batch_norm_samples, _NEEDS_DIMS, True),
         ("scaled_dot_product_attention", sdpa_samples, {"0-d": "attends over matrices"}, True),
     )
 ]
+_LAYERS_OPS.append(OpInfo("nn.functional.embedding", [functional("embedding")], embedding_samples))
 OP_DB.extend(_LAYERS_OPS)
 # Convolution, pooling, unfold/fold and interpolate (branch conv; their own file).
 from opinfo_conv import OPS as _CONV_OPS

@@ -678,9 +678,7 @@ OPS = [
     entry("mv", mv_samples, exempt=NEEDS_DIMS),
     entry("bmm", bmm_samples, exempt=NEEDS_DIMS),
     # fused in the core (the product accumulates onto the input's copy): PyTorch's nodes
-    OpInfo(
-        "addmm", [method("addmm"), function("addmm")], addmm_samples, NUMERIC, broadcasts=True
-    ),
+    OpInfo("addmm", [method("addmm"), function("addmm")], addmm_samples, NUMERIC, broadcasts=True),
     OpInfo(
         "baddbmm",
         [method("baddbmm"), function("baddbmm")],
@@ -695,7 +693,17 @@ OPS = [
     entry("scatter_add", scatter_add_samples, NUMERIC, inplace=True),
     entry("index_select", index_select_samples, ALL),
     entry("index_add", index_add_samples, NUMERIC, inplace=True),
-    entry("masked_fill", masked_fill_samples, ALL, inplace=True, expects=[EXPANDED_WRITE]),
+    OpInfo(  # recorded as PyTorch's MaskedFillBackward0/1 (python/rustgrad/_native.py)
+        "masked_fill",
+        [method("masked_fill"), function("masked_fill")],
+        masked_fill_samples,
+        ALL,
+        inplace_variants=[method("masked_fill_")],
+        graph="name",
+        graph_reason="a Python-recorded node (python/rustgrad/_native.py): its inputs are not "
+        "listed as PyTorch's are",
+        expects=[EXPANDED_WRITE],
+    ),
     entry("masked_select", masked_select_samples, ALL),
     entry("nonzero", nonzero_samples, ALL, differentiable=False),
     entry("tril", tri_samples, ALL, inplace=True, exempt=NEEDS_DIMS, expects=[EXPANDED_WRITE]),

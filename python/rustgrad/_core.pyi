@@ -79,6 +79,7 @@ __all__ = [
     "device",
     "dtype",
     "elu",
+    "embedding",
     "eye",
     "float16",
     "float32",
@@ -516,6 +517,10 @@ class Tensor(_DTypeCasts):
 
     def element_size(self) -> int:
         """Bytes per element."""
+
+    def _is_view(self) -> bool:
+        """True for a view of another tensor made while grad mode was on (whose in-place
+        changes reach its base's history)."""
 
     def data_ptr(self) -> int:
         """Address of the first element."""
@@ -1160,8 +1165,8 @@ class Tensor(_DTypeCasts):
     def index_add_(self, *args: Any, **kwargs: Any) -> Self:
         """In-place ``index_add``: writes the result into ``self`` and returns it."""
 
-    def masked_fill_(self, *args: Any, **kwargs: Any) -> Self:
-        """In-place ``masked_fill``: writes the result into ``self`` and returns it."""
+    def masked_fill_(self, mask: Tensor, value: Any) -> Self:
+        """In-place ``masked_fill``: ``MaskedFillBackward0`` over ``self``'s history, as PyTorch."""
 
     def tril_(self, *args: Any, **kwargs: Any) -> Self:
         """In-place ``tril``: writes the result into ``self`` and returns it."""
@@ -1808,6 +1813,13 @@ def addmm(
 ) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` of two matrices, ``input`` broadcast to the
     product's shape (``beta=0`` ignores it, NaN included), in one pass."""
+
+def embedding(
+    weight: Tensor, indices: Tensor, padding_idx: int | None, scale_grad_by_freq: bool
+) -> Tensor:
+    """The rows of the 2-D ``weight`` picked by the integer ``indices``: ``[*indices, dim]``
+    (``EmbeddingBackward0``); the rows picked as ``padding_idx`` get no gradient, and
+    ``scale_grad_by_freq`` divides each row's gradient by its index's count."""
 
 def baddbmm(
     input: Tensor,

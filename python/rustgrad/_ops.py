@@ -24,7 +24,7 @@ import math as _math
 
 import numpy as _np
 
-from rustgrad import _core
+from rustgrad import _core, _native
 from rustgrad._core import Tensor
 
 __all__: list[str] = []  # re-exported by ``rustgrad`` explicitly
@@ -868,19 +868,63 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
             "masked_fill_ only supports boolean masks, but got mask with dtype "
             + ("long int" if isinstance(mask, Tensor) and mask.dtype == _int64 else str(mask))
         )
+    v, others = _masked_fill_value(input, value)
+    _check_mask_fits(input, mask)
+    return _native.record(
+        "MaskedFillBackward1" if others else "MaskedFillBackward0",
+        [input, *others],
+        lambda: _core.where(mask, v, input),
+        [mask],
+        _masked_fill_backward(others),
+    )
+
+
+def _masked_fill_value(input: Tensor, value):
+    """The fill value as a 0-d tensor of ``input``'s dtype, and the inputs it adds (a value
+    tensor, which gets a gradient)."""
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s)."
             )
-        v = value.to(input.dtype)
-    else:
-        v = _core.full((), value, dtype=input.dtype, device=input.device)
-    out = _core.where(mask, v, input)
-    if list(out.shape) != list(input.shape):
+        return value.detach().to(input.dtype), [value]
+    return _core.full((), value, dtype=input.dtype, device=input.device), []
+
+
+def _check_mask_fits(input: Tensor, mask: Tensor):
+    shape = _np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    if shape != tuple(input.shape):
         raise RuntimeError("The size of the mask must match the size of the tensor it fills")
-    return out
+
+
+def _masked_fill_backward(others):
+    has_value = bool(others)
+
+    def backward(grad, mask):
+        zero = _zeros((), grad)
+        g_input = _core.where(mask, zero, grad)
+        if not has_value:
+            return (g_input,)
+        return g_input, _core.where(mask, grad, zero).sum()
+
+    return backward
+
+
+def _masked_fill_(self: Tensor, mask: Tensor, value) -> Tensor:
+    """In-place ``masked_fill``: ``MaskedFillBackward0`` over ``self``'s history, as PyTorch."""
+    if not isinstance(mask, Tensor) or mask.dtype != _bool:
+        return masked_fill(self, mask, value)  # its error
+    v, others = _masked_fill_value(self, value)
+    _check_mask_fits(self, mask)
+    return _native.record_inplace(
+        "MaskedFillBackward1" if others else "MaskedFillBackward0",
+        self,
+        others,
+        lambda: _core.where(mask, v, self),
+        [mask],
+        _masked_fill_backward(others),
+    )
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
@@ -1302,7 +1346,6 @@ _INPLACE = [
     "scatter",
     "scatter_add",
     "index_add",
-    "masked_fill",
     "tril",
     "triu",
 ]
@@ -1348,6 +1391,7 @@ def _bind():
         setattr(Tensor, name, _varargs_method(globals()[name]))
     for name in _INPLACE:
         setattr(Tensor, name + "_", _inplace(name))
+    Tensor.masked_fill_ = _masked_fill_
     for name in ("sum", "mean", "max", "min", "argmax", "argmin"):
         setattr(Tensor, name, _numpy_keywords(getattr(Tensor, name)))
 

@@ -100,7 +100,7 @@ pub trait Num:
 /// CPU expression in `op_table.rs` can call any of them).
 macro_rules! libm_functions {
     ($m:ident) => {
-        $m!(ln sqrt tanh sin cos tan asin acos atan sinh cosh asinh acosh exp2 exp_m1
+        $m!(ln sqrt sin cos tan asin acos atan sinh cosh asinh acosh exp2 exp_m1
             ln_1p log2 log10 fract recip cbrt);
     };
 }
@@ -113,8 +113,10 @@ macro_rules! declare_libm {
 
 /// Floating-point elements.
 pub trait Float: Num + Neg<Output = Self> {
-    /// `e^self`: vectorised for float32 (see `FastExp` below), libm's for float64.
+    /// `e^self`: vectorised for float32 (see `FastMath` below), libm's for float64.
     fn exp(self) -> Self;
+    /// `tanh`: vectorised for float32 (see `FastMath` below), libm's for float64.
+    fn tanh(self) -> Self;
     libm_functions!(declare_libm);
     /// The C library's (the standard library's loses digits near +-1).
     fn atanh(self) -> Self;
@@ -360,7 +362,11 @@ macro_rules! float {
         impl Float for $t {
             #[inline(always)]
             fn exp(self) -> Self {
-                fast_exp(self)
+                FastMath::fast_exp(self)
+            }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                FastMath::fast_tanh(self)
             }
             libm_functions!(define_libm);
             #[inline]
@@ -564,27 +570,31 @@ impl Num for i64 {
     }
 }
 
-/// `exp` through [`crate::backend::cpu::fastmath`] for float32 (it vectorises), the
-/// correctly rounded libm `exp` for float64 (gradchecks need every digit).
-trait FastExp {
-    fn fast(self) -> Self;
+/// `exp` and `tanh` through [`crate::backend::cpu::fastmath`] for float32 (they vectorise),
+/// the correctly rounded libm functions for float64 (gradchecks need every digit).
+trait FastMath {
+    fn fast_exp(self) -> Self;
+    fn fast_tanh(self) -> Self;
 }
 
-impl FastExp for f32 {
+impl FastMath for f32 {
     #[inline(always)]
-    fn fast(self) -> f32 {
+    fn fast_exp(self) -> f32 {
         crate::backend::cpu::fastmath::exp_f32(self)
     }
-}
-
-impl FastExp for f64 {
     #[inline(always)]
-    fn fast(self) -> f64 {
-        self.exp()
+    fn fast_tanh(self) -> f32 {
+        crate::backend::cpu::fastmath::tanh_f32(self)
     }
 }
 
-#[inline(always)]
-fn fast_exp<T: FastExp>(x: T) -> T {
-    x.fast()
+impl FastMath for f64 {
+    #[inline(always)]
+    fn fast_exp(self) -> f64 {
+        self.exp()
+    }
+    #[inline(always)]
+    fn fast_tanh(self) -> f64 {
+        self.tanh()
+    }
 }

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::shape::{reshape, select, slice, strided_view, unsqueeze, LayoutFn};
+use super::shape::{reshape, select, slice, strided_view, unsqueeze, where_, LayoutFn};
 use super::view::copy_slices;
-use super::{inplace::rebase, nothing, record};
+use super::{constant, inplace::rebase, mul, nothing, record};
 use crate::autograd::Var;
 use crate::bail;
 use crate::error::{Error, Result};
@@ -321,6 +321,73 @@ fn tensor_index(
             "tensors used as indices must be long, int, byte or bool tensors"
         ),
     }
+}
+
+/// The rows of `weight` (`[num, dim]`) that the integer `indices` pick, shaped
+/// `[*indices, dim]` (`F.embedding`). The gradient adds each picked row's gradient into its
+/// row, skipping the rows picked as `padding_idx` and, with `scale_grad_by_freq`, dividing
+/// by how often each index occurs (as PyTorch's `embedding_dense_backward`).
+pub fn embedding(
+    weight: &Var,
+    indices: &Tensor,
+    padding_idx: Option<usize>,
+    scale_grad_by_freq: bool,
+) -> Result<Var> {
+    let wt = weight.tensor();
+    if wt.ndim() != 2 {
+        bail!(Runtime, "'weight' must be 2-D");
+    }
+    let (num, dim) = (wt.shape()[0], wt.shape()[1]);
+    let positions = indices
+        .cast(DType::I64)?
+        .to_vec::<i64>()?
+        .into_iter()
+        .map(|i| match usize::try_from(i) {
+            Ok(i) if i < num => Ok(i),
+            _ => Err(Error::Index("index out of range in self".into())),
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    let mut shape = indices.shape().to_vec();
+    shape.push(dim);
+    let n = positions.len();
+    let out = wt.index_select(0, &positions)?;
+    let out = out.with_layout(Layout::contiguous(&shape));
+    // Per picked row: whether it gets a gradient (not padding) and its scale.
+    let keep: Option<Vec<bool>> = padding_idx.map(|p| positions.iter().map(|&i| i != p).collect());
+    let scale: Option<Vec<f64>> = scale_grad_by_freq.then(|| {
+        let mut count = std::collections::HashMap::new();
+        for &i in &positions {
+            *count.entry(i).or_insert(0usize) += 1;
+        }
+        positions.iter().map(|i| 1.0 / count[i] as f64).collect()
+    });
+    let positions = Arc::new(positions);
+    Ok(record(
+        out,
+        &[weight],
+        "EmbeddingBackward0",
+        nothing,
+        move |g, _, _| {
+            let mut rows = reshape(g, &[n as i64, dim as i64])?;
+            let device = g.tensor().device();
+            if let Some(keep) = &keep {
+                let bools: Vec<Bool8> = keep.iter().map(|&k| Bool8::from(k)).collect();
+                let mask = Tensor::from_vec(bools, &[n, 1]).to_device(device)?;
+                let zero = constant(Tensor::scalar(0.0, g.dtype()).to_device(device)?);
+                rows = where_(&constant(mask), &rows, &zero)?;
+            }
+            if let Some(scale) = &scale {
+                let s = Tensor::from_f64s(scale, &[n, 1], g.dtype()).to_device(device)?;
+                rows = mul(&rows, &constant(s))?;
+            }
+            Ok(vec![Some(index_add(
+                &rows,
+                0,
+                positions.clone(),
+                &[num, dim],
+            )?)])
+        },
+    ))
 }
 
 /// Rows `positions` along `dim` (a copy; repeated positions repeat).

@@ -135,7 +135,7 @@ pub fn fill_(x: &Var, value: Scalar) -> Result<()> {
         Ok(overwrite(
             p,
             Tensor::full_on(t.shape(), value, t.dtype(), t.device())?,
-            "FillBackward0",
+            "FillBackward2",
         ))
     })
 }
@@ -153,6 +153,24 @@ pub fn zero_(x: &Var) -> Result<()> {
 
 /// `x.copy_(src)`: `src` broadcast to `x`'s shape and cast to its dtype.
 pub fn copy_(x: &Var, src: &Var) -> Result<()> {
+    overwrite_from(x, src, "CopyBackwards")
+}
+
+/// `x.fill_(value)` with a 0-d tensor `value` (which then gets the sum of `x`'s gradient).
+pub fn fill_tensor_(x: &Var, value: &Var) -> Result<()> {
+    if value.tensor().ndim() != 0 {
+        crate::bail!(
+            Runtime,
+            "fill_ only supports 0-dimension value tensor but got tensor with {} dimensions.",
+            value.tensor().ndim()
+        );
+    }
+    overwrite_from(x, value, "FillBackward3")
+}
+
+/// `x`'s elements replaced by `src` broadcast to its shape and cast to its dtype, recorded as
+/// `name`: no gradient to `x`'s old values, `src`'s summed back to its shape.
+fn overwrite_from(x: &Var, src: &Var, name: &'static str) -> Result<()> {
     let (shape, dtype) = (x.shape(), x.dtype());
     rebase(x, &[src], move |p, o| {
         let s = o[0].tensor();
@@ -160,17 +178,11 @@ pub fn copy_(x: &Var, src: &Var) -> Result<()> {
         // A view, not a copy: `rebase` copies it into `x` once (copying first if it aliases).
         let out = Ok::<_, crate::error::Error>(c.with_layout(c.layout().expand(&shape)?));
         let src_shape = s.shape().to_vec();
-        Ok(record(
-            out?,
-            &[p, &o[0]],
-            "CopyBackwards",
-            nothing,
-            move |g, _, n| {
-                Ok(vec![
-                    super::need(n[0], || zeros_like(g))?,
-                    super::need(n[1], || sum_to(g, &src_shape))?,
-                ])
-            },
-        ))
+        Ok(record(out?, &[p, &o[0]], name, nothing, move |g, _, n| {
+            Ok(vec![
+                super::need(n[0], || zeros_like(g))?,
+                super::need(n[1], || sum_to(g, &src_shape))?,
+            ])
+        }))
     })
 }

@@ -1,5 +1,6 @@
-//! The fused products `addmm` and `baddbmm` as module-level functions (`torch.addmm`,
-//! `torch.baddbmm`); the Tensor methods and `nn.functional.linear` call them.
+//! Module-level functions for ops with a node of their own: the fused products `addmm` and
+//! `baddbmm` (`torch.addmm`, `torch.baddbmm`; the Tensor methods and
+//! `nn.functional.linear` call them) and `embedding` (`nn.functional.embedding`).
 
 use pyo3::prelude::*;
 use pyo3::wrap_pyfunction;
@@ -47,7 +48,27 @@ fn baddbmm<'py>(
     Bound::new(py, PyTensor::wrap(out))
 }
 
+/// The rows of the 2-D ``weight`` picked by the integer ``indices``: ``[*indices, dim]``
+/// (``EmbeddingBackward0``); the rows picked as ``padding_idx`` get no gradient, and
+/// ``scale_grad_by_freq`` divides each row's gradient by its index's count.
+#[pyfunction]
+#[pyo3(signature = (weight, indices, padding_idx, scale_grad_by_freq))]
+fn embedding<'py>(
+    weight: &Bound<'py, PyTensor>,
+    indices: &Bound<'py, PyTensor>,
+    padding_idx: Option<usize>,
+    scale_grad_by_freq: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let py = weight.py();
+    let (w, i) = (&weight.get().var, &indices.get().var);
+    let out = gil::run(py, Work::of([w, i]), || {
+        ops::embedding(w, &i.tensor(), padding_idx, scale_grad_by_freq)
+    })?;
+    Bound::new(py, PyTensor::wrap(out))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(embedding, m)?)?;
     m.add_function(wrap_pyfunction!(addmm, m)?)?;
     m.add_function(wrap_pyfunction!(baddbmm, m)?)?;
     Ok(())

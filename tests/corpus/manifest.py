@@ -527,7 +527,7 @@ LAYERS_PROGRAMS = (
         "a Dataset and DataLoaders (shuffle, drop_last) train a randomly initialised MLP with SGD",
         "cell 0's `print(torch.__version__)` (the library's own version) left out; a cell's last "
         "expression is passed to `_show`, which prints its repr as Jupyter does",
-        loss=r"Train/Val Loss: (\S+)$",
+        loss=r"^Epoch: .* Train/Val Loss: (\S+)$",
     ),
 )
 
@@ -537,6 +537,8 @@ PROGRAMS = PROGRAMS + LAYERS_PROGRAMS
 # that starts passing must be added here (tests/test_corpus.py fails until it is).
 PASSING: frozenset[str] = frozenset(
     {
+        "autogradqs_tutorial",
+        "buildmodel_tutorial",
         "d2l_autograd",
         "d2l_channels",
         "d2l_init_param",
@@ -544,17 +546,25 @@ PASSING: frozenset[str] = frozenset(
         "d2l_model_construction",
         "d2l_ndarray",
         "d2l_parameters",
+        "d2l_pooling",
         "d2l_rnn",
         "ddp_series_single_gpu",
+        "defining_a_neural_network",
         "dynamic_net",
+        "llm_from_scratch_appendix_a_part1",
+        "llm_from_scratch_ch03_attention",
         "micrograd_lecture_torch",
         "micrograd_test_engine",
         "morvan_batch_normalization",
         "morvan_batch_train",
         "morvan_dropout",
+        "morvan_optimizer",
         "morvan_rnn_regressor",
+        "neural_networks_tutorial",
         "nlp_advanced_tutorial",
+        "nlp_deep_learning_tutorial",
         "nlp_pytorch_tutorial",
+        "nlp_word_embeddings_tutorial",
         "polynomial_autograd",
         "polynomial_custom_function",
         "polynomial_module",
@@ -562,9 +572,13 @@ PASSING: frozenset[str] = frozenset(
         "polynomial_optim",
         "polynomial_tensor",
         "regression",
+        "saving_and_loading_a_general_checkpoint",
+        "saving_multiple_models_in_one_file",
         "tensorqs_tutorial",
         "two_layer_net_autograd",
         "two_layer_net_custom_function",
+        "warmstarting_model_using_parameters_from_a_different_model",
+        "what_is_state_dict",
     }
 )
 

@@ -8,7 +8,7 @@ of classes, ``*`` any further dims.
 import math
 import warnings
 
-from rustgrad import _core
+from rustgrad import _core, _native
 
 __all__ = [
     "binary_cross_entropy",
@@ -264,8 +264,26 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
             UserWarning,
             stacklevel=2,
         )
-    diff = input - target
-    return _reduce(diff.pow(2), reduction)
+    scale = 2.0 / max(_broadcast_numel(input, target), 1) if reduction == "mean" else 2.0
+
+    def backward(grad, x, t):
+        # PyTorch's mse_loss_backward: norm * (input - target) * grad.
+        g = (x - t) * scale * grad
+        return _native.sum_to(g, x.shape), _native.sum_to(-g, t.shape)
+
+    return _native.record(
+        "MseLossBackward0",
+        [input, target],
+        lambda: _reduce((input - target).pow(2), reduction),
+        [input, target],
+        backward,
+    )
+
+
+def _broadcast_numel(a, b):
+    import numpy as np
+
+    return math.prod(np.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
 
 
 def _classes_last(input, target):
@@ -544,13 +562,35 @@ def binary_cross_entropy_with_logits(
             f"Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
     _not_differentiable("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
-    # softplus(-x) = log(1 + exp(-x)) = relu(-x) + log1p(exp(-|x|)), exact for any x.
-    softplus_neg = (-input).relu() + (-input.abs()).exp().log1p()
-    if pos_weight is None:
-        loss = (1 - target) * input + softplus_neg
-    else:
-        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
-    return _reduce(loss if weight is None else loss * weight, reduction)
+
+    def softplus_neg(x):
+        # softplus(-x) = log(1 + exp(-x)) = relu(-x) + log1p(exp(-|x|)), exact for any x.
+        return (-x).relu() + (-x.abs()).exp().log1p()
+
+    def forward():
+        if pos_weight is None:
+            loss = (1 - target) * input + softplus_neg(input)
+        else:
+            loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg(input)
+        return _reduce(loss if weight is None else loss * weight, reduction)
+
+    def backward(grad, x, t):
+        # PyTorch's binary_cross_entropy_with_logits(_target)_backward, the target's in the
+        # stable form -x + (pos_weight - 1) softplus(-x).
+        if pos_weight is None:
+            g_x, g_t = x.sigmoid() - t, -x
+        else:
+            pt = pos_weight * t
+            g_x = (pt + 1 - t) * x.sigmoid() - pt
+            g_t = (pos_weight - 1) * softplus_neg(x) - x
+        scale = grad if weight is None else grad * weight
+        if reduction == "mean":
+            scale = scale / x.numel()
+        return g_x * scale, g_t * scale
+
+    return _native.record(
+        "BinaryCrossEntropyWithLogitsBackward0", [input, target], forward, [input, target], backward
+    )
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -768,15 +808,9 @@ def embedding(
             padding_idx += weight.size(0)
         if not 0 <= padding_idx < weight.size(0):
             raise AssertionError("Padding_idx must be within num_embeddings")
-    flat = input.reshape(-1)
     if max_norm is not None:
-        _embedding_renorm_(weight, flat, max_norm, norm_type)
-    out = weight.index_select(0, flat).reshape(*input.shape, weight.size(1))
-    if padding_idx is not None:
-        # The padding row's value is looked up but, as in PyTorch, it receives no gradient.
-        pad = (input == padding_idx).unsqueeze(-1)
-        out = _core.where(pad, out.detach(), out)
-    return out
+        _embedding_renorm_(weight, input.reshape(-1), max_norm, norm_type)
+    return _core.embedding(weight, input, padding_idx, bool(scale_grad_by_freq))
 
 
 def _embedding_renorm_(weight, indices, max_norm, norm_type):
@@ -985,6 +1019,8 @@ def scaled_dot_product_attention(
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
+
+
 # ----- convolution, pooling, unfold/fold, interpolate (branch conv) -----
 from rustgrad.nn._conv_functional import (
     adaptive_avg_pool2d,

@@ -146,8 +146,50 @@ where
     if is_single(layout) && n > 0 {
         return vec![f(x[layout.offset]); n];
     }
+    let nd = layout.ndim();
+    if nd >= 2 && layout.strides[nd - 1] == 1 && layout.shape[nd - 1] >= MIN_ROW {
+        // Rows of consecutive elements (a slice of columns, a transposed batch): each row
+        // through the vectorised loop.
+        return by_rows(
+            &layout.shape,
+            [&layout.strides],
+            [layout.offset],
+            |[o], d| map_chunk(&x[o..o + d.len()], d, &f),
+        );
+    }
     let mut out = Vec::with_capacity(n);
     layout.for_each_offset(|o| out.push(f(x[o])));
+    out
+}
+
+/// Rows at least this long go through the contiguous (vectorised) loops one by one when the
+/// whole view is not contiguous.
+const MIN_ROW: usize = 16;
+
+/// A new vector of `shape`'s elements filled row by row: `fill(offsets, row)` writes one
+/// innermost row, given the operands' offsets at its start (`strides` are the operands'
+/// strides broadcast to `shape`; their inner strides are the callers' business).
+fn by_rows<U, const N: usize>(
+    shape: &[usize],
+    strides: [&[isize]; N],
+    offsets: [usize; N],
+    mut fill: impl FnMut([usize; N], &mut [MaybeUninit<U>]),
+) -> Vec<U> {
+    let nd = shape.len();
+    let inner = shape[nd - 1];
+    let n: usize = shape.iter().product();
+    let mut out: Vec<U> = Vec::with_capacity(n);
+    let dst = &mut out.spare_capacity_mut()[..n];
+    let mut rows = dst.chunks_mut(inner.max(1));
+    let outer = strides.map(|s| &s[..nd - 1]);
+    for_each_offsets(&shape[..nd - 1], outer, offsets, |at| {
+        if let Some(row) = rows.next() {
+            fill(at, row);
+        }
+    });
+    // SAFETY: `for_each_offsets` visits each of the `n / inner` rows once, in order, and
+    // `fill` writes every slot of its row.
+    unsafe { out.set_len(n) };
     out
 }
 
@@ -261,6 +303,32 @@ where
         return rows_contiguous(full, row, &|y, x| f(x, y));
     }
     let (sa, sb) = (broadcast_strides(la, shape), broadcast_strides(lb, shape));
+    let nd = shape.len();
+    if nd >= 2 && shape[nd - 1] >= MIN_ROW && n > 0 {
+        // Rows of consecutive elements in each operand (or one element repeated along the
+        // row): each row through the vectorised loops.
+        let offsets = [la.offset, lb.offset];
+        match (sa[nd - 1], sb[nd - 1]) {
+            (1, 1) => {
+                return by_rows(shape, [&sa, &sb], offsets, |[i, j], d| {
+                    zip_chunk(&a[i..i + d.len()], &b[j..j + d.len()], d, &f)
+                })
+            }
+            (1, 0) => {
+                return by_rows(shape, [&sa, &sb], offsets, |[i, j], d| {
+                    let y = b[j];
+                    map_chunk(&a[i..i + d.len()], d, &|x| f(x, y))
+                })
+            }
+            (0, 1) => {
+                return by_rows(shape, [&sa, &sb], offsets, |[i, j], d| {
+                    let x = a[i];
+                    map_chunk(&b[j..j + d.len()], d, &|y| f(x, y))
+                })
+            }
+            _ => {}
+        }
+    }
     let mut out = Vec::with_capacity(n);
     for_each_offsets(shape, [&sa, &sb], [la.offset, lb.offset], |[i, j]| {
         out.push(f(a[i], b[j]))
@@ -306,6 +374,39 @@ where
     out
 }
 
+/// One row of `zip3` whose operands step by `SC`, `SA`, `SB` (each 0 or 1) from `k`, `i`, `j`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn row3<
+    C: Copy,
+    T: Copy,
+    U,
+    F: Fn(C, T, T) -> U,
+    const SC: usize,
+    const SA: usize,
+    const SB: usize,
+>(
+    c: &[C],
+    k: usize,
+    a: &[T],
+    i: usize,
+    b: &[T],
+    j: usize,
+    dst: &mut [MaybeUninit<U>],
+    f: &F,
+) {
+    let n = dst.len();
+    // Bounds checked once per row, so the loop below has none.
+    let (c, a, b) = (
+        &c[k..k + (n - 1) * SC + 1],
+        &a[i..i + (n - 1) * SA + 1],
+        &b[j..j + (n - 1) * SB + 1],
+    );
+    for (x, d) in dst.iter_mut().enumerate() {
+        d.write(f(c[x * SC], a[x * SA], b[x * SB]));
+    }
+}
+
 /// `f(c, a, b)` with broadcasting of all three to `shape` (used by `where`).
 #[allow(clippy::too_many_arguments)]
 pub fn zip3<C, T, U, F>(
@@ -328,7 +429,41 @@ where
         broadcast_strides(la, shape),
         broadcast_strides(lb, shape),
     );
-    let mut out = Vec::with_capacity(shape.iter().product());
+    let nd = shape.len();
+    let n: usize = shape.iter().product();
+    if n > 0 && nd >= 1 && shape[nd - 1] >= MIN_ROW {
+        // Rows whose operands are each consecutive or one repeated element (`where(mask, g,
+        // 0)` of the masked gradients): loops with those strides known at compile time.
+        let shape2: SmallVec<[usize; 6]> = if nd == 1 {
+            SmallVec::from_slice(&[1, shape[0]])
+        } else {
+            SmallVec::from_slice(shape)
+        };
+        let lift = |s: &Strides| -> Strides {
+            if nd == 1 {
+                SmallVec::from_slice(&[0, s[0]])
+            } else {
+                s.clone()
+            }
+        };
+        let (sc2, sa2, sb2) = (lift(&sc), lift(&sa), lift(&sb));
+        let offsets = [lc.offset, la.offset, lb.offset];
+        let strides = [&sc2[..], &sa2[..], &sb2[..]];
+        macro_rules! rows {
+            ($($pc:literal $pa:literal $pb:literal),*) => {
+                match (sc2[sc2.len() - 1], sa2[sa2.len() - 1], sb2[sb2.len() - 1]) {
+                    $(($pc, $pa, $pb) => {
+                        return by_rows(&shape2, strides, offsets, |[k, i, j], d| {
+                            row3::<_, _, _, _, $pc, $pa, $pb>(c, k, a, i, b, j, d, &f)
+                        })
+                    })*
+                    _ => {}
+                }
+            };
+        }
+        rows!(1 1 1, 1 1 0, 1 0 1, 0 1 1, 1 0 0, 0 1 0, 0 0 1);
+    }
+    let mut out = Vec::with_capacity(n);
     for_each_offsets(
         shape,
         [&sc, &sa, &sb],
@@ -381,6 +516,92 @@ mod tests {
         let t = Layout::contiguous(&[2, 3]).transpose(0, 1);
         assert_eq!(gather(&x, &t), vec![0, 3, 1, 4, 2, 5]);
         assert_eq!(map(&x, &t, |v| v * 10), vec![0, 30, 10, 40, 20, 50]);
+    }
+
+    /// Column slices (rows of consecutive elements, long enough for the row loops), alone and
+    /// against a full, a row-repeated and a column-repeated operand, match a per-element walk.
+    #[test]
+    fn row_strided_views_match_a_per_element_walk() {
+        let x: Vec<f32> = (0..3 * 4 * 40).map(|v| v as f32 * 0.5 - 7.0).collect();
+        // [3, 4, 20]: columns 5..25 of a [3, 4, 40] buffer, from element 5.
+        let mut cols = Layout::contiguous(&[3, 4, 40]);
+        cols.shape[2] = 20;
+        cols.offset = 5;
+        let walk = |l: &Layout| {
+            let mut v = vec![];
+            l.for_each_offset(|o| v.push(x[o]));
+            v
+        };
+        let xs = walk(&cols);
+        assert_eq!(
+            map(&x, &cols, |v| v * 3.0),
+            xs.iter().map(|v| v * 3.0).collect::<Vec<_>>()
+        );
+        let shape = [3, 4, 20];
+        let full = Layout::contiguous(&shape);
+        let per_row = Layout::contiguous(&[3, 4, 1]); // one value per row, repeated along it
+        let per_col = Layout::contiguous(&[20]); // one row, repeated over the rows
+        for (other, lo) in [(&full, 0usize), (&per_row, 1), (&per_col, 2)] {
+            let os = other.expand(&shape).unwrap();
+            let ys = walk(&os);
+            let want: Vec<f32> = xs.iter().zip(&ys).map(|(a, b)| a - 2.0 * b).collect();
+            let got = zip(&x, &cols, &x, other, &shape, |a, b| a - 2.0 * b);
+            assert_eq!(got, want, "case {lo}");
+            let back: Vec<f32> = ys.iter().zip(&xs).map(|(a, b)| a - 2.0 * b).collect();
+            assert_eq!(zip(&x, other, &x, &cols, &shape, |a, b| a - 2.0 * b), back);
+        }
+    }
+
+    /// `zip3` over rows (each operand consecutive or repeated) matches a per-element walk, for
+    /// 1-d and 3-d shapes.
+    #[test]
+    fn zip3_rows_match_a_per_element_walk() {
+        let x: Vec<f32> = (0..480).map(|v| v as f32 - 100.0).collect();
+        let mask: Vec<bool> = (0..480).map(|v| v % 3 != 0).collect();
+        for shape in [vec![40usize], vec![3, 4, 20]] {
+            let full = Layout::contiguous(&shape);
+            let mut cols = Layout::contiguous(&[3, 4, 40]);
+            cols.shape[2] = 20;
+            cols.offset = 7;
+            let cols = if shape.len() == 1 {
+                Layout::contiguous(&[40])
+            } else {
+                cols
+            };
+            let scalar = Layout::contiguous(&[]).expand(&shape).unwrap();
+            let per_row = if shape.len() == 1 {
+                Layout::contiguous(&[1])
+            } else {
+                Layout::contiguous(&[3, 4, 1])
+            };
+            for (lc, la, lb) in [
+                (&full, &cols, &scalar),
+                (&full, &scalar, &cols),
+                (&per_row, &full, &cols),
+                (&scalar, &per_row, &full),
+            ] {
+                let got = zip3(&mask, lc, &x, la, &x, lb, &shape, |m, p, q| {
+                    if m {
+                        p
+                    } else {
+                        q * 2.0
+                    }
+                });
+                let (sc, sa, sb) = (
+                    broadcast_strides(lc, &shape),
+                    broadcast_strides(la, &shape),
+                    broadcast_strides(lb, &shape),
+                );
+                let mut want = vec![];
+                for_each_offsets(
+                    &shape,
+                    [&sc, &sa, &sb],
+                    [lc.offset, la.offset, lb.offset],
+                    |[k, i, j]| want.push(if mask[k] { x[i] } else { x[j] * 2.0 }),
+                );
+                assert_eq!(got, want);
+            }
+        }
     }
 
     #[test]

@@ -234,11 +234,22 @@ pub(super) fn fill<'py>(
     slf: &Bound<'py, PyTensor>,
     value: &Obj<'_>,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    let v = match value.cast::<PyTensor>() {
-        Ok(t) => super::interop::scalar_value(t.get(), slf.py())?,
-        Err(_) => number(value, "value")?,
-    };
-    PyTensor::in_place(slf, |x| ops::fill_(x, v))
+    match value.cast::<PyTensor>() {
+        // A tensor on the same device is an input of the node (it gets the sum of the filled
+        // tensor's gradient: FillBackward3); another device's 0-d value is read as a number.
+        Ok(t) if t.get().var.tensor().device() == slf.get().var.tensor().device() => {
+            let v = t.get().var.clone();
+            PyTensor::in_place(slf, |x| ops::fill_tensor_(x, &v))
+        }
+        Ok(t) => {
+            let v = super::interop::scalar_value(t.get(), slf.py())?;
+            PyTensor::in_place(slf, |x| ops::fill_(x, v))
+        }
+        Err(_) => {
+            let v = number(value, "value")?;
+            PyTensor::in_place(slf, |x| ops::fill_(x, v))
+        }
+    }
 }
 
 /// `clamp(min, max)`: an integer tensor with a float bound is clamped as float32, as in

@@ -104,6 +104,12 @@ impl PyTensor {
         self.var.is_leaf()
     }
 
+    /// True for a view of another tensor made while grad mode was on (whose in-place
+    /// changes reach its base's history).
+    fn _is_view(&self) -> bool {
+        self.var.view_base().is_some()
+    }
+
     /// True for a non-leaf after ``retain_grad()``.
     #[getter]
     fn retains_grad(&self) -> bool {

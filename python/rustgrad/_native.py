@@ -1,0 +1,55 @@
+"""Ops that PyTorch records as one node of its own (``MseLossBackward0``,
+``MaskedFillBackward0``, ...) and rustgrad composes in Python.
+
+The forward runs without history; one node with PyTorch's name then records the result, so
+``grad_fn`` and ``next_functions`` read as PyTorch's. Its backward is written with
+differentiable ops (gradients of any order follow, as PyTorch's formulas do) and gets its saved
+tensors version-checked, as every node's.
+"""
+
+from rustgrad import _core
+from rustgrad.autograd.grad_mode import no_grad
+
+
+def sum_to(grad, shape):
+    """``grad`` summed over the dims it was broadcast along from ``shape``."""
+    shape = tuple(shape)
+    if tuple(grad.shape) == shape:
+        return grad
+    lead = grad.dim() - len(shape)
+    dims = list(range(lead)) + [
+        lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1
+    ]
+    out = grad.sum(dims, keepdim=True) if dims else grad
+    return out.reshape(shape)
+
+
+def record(name, inputs, forward, saved, backward):
+    """``forward()`` (run without history) as the output of one node ``name`` over the tensors
+    ``inputs``; ``backward(grad, *saved)`` returns one gradient (or None) per input."""
+    with no_grad():
+        out = forward()
+    if not _core.is_grad_enabled() or not any(t.requires_grad for t in inputs):
+        return out
+    return _core._function_apply(name, lambda s, g: tuple(backward(g, *s)), inputs, out, saved)
+
+
+def record_inplace(name, target, others, forward, saved, backward):
+    """``target`` overwritten with ``forward()`` (run without history) and recorded, as
+    PyTorch's in-place ops, by one node ``name`` over ``target``'s old history and ``others``.
+    A view is written by ``copy_`` instead, whose history reaches its base (``CopySlices``)."""
+    if target._is_view():
+        return target.copy_(record(name, [target, *others], forward, saved, backward))
+    inputs = [target, *others]
+    needs_node = _core.is_grad_enabled() and any(t.requires_grad for t in inputs)
+    if needs_node and target.is_leaf and target.requires_grad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    with no_grad():
+        target.copy_(forward())
+    if not needs_node:
+        return target
+    return _core._function_apply(
+        name, lambda s, g: tuple(backward(g, *s)), inputs, target, saved, True
+    )
