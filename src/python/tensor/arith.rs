@@ -235,15 +235,20 @@ pub(super) fn fill<'py>(
     value: &Obj<'_>,
 ) -> PyResult<Bound<'py, PyTensor>> {
     match value.cast::<PyTensor>() {
-        // A tensor on the same device is an input of the node (it gets the sum of the filled
-        // tensor's gradient: FillBackward3); another device's 0-d value is read as a number.
-        Ok(t) if t.get().var.tensor().device() == slf.get().var.tensor().device() => {
-            let v = t.get().var.clone();
-            PyTensor::in_place(slf, |x| ops::fill_tensor_(x, &v))
-        }
+        // A tensor is an input of the node (it gets the sum of the filled tensor's gradient:
+        // FillBackward3), moved to the filled tensor's device first (a CPU 0-d value may fill
+        // a CUDA tensor).
         Ok(t) => {
-            let v = super::interop::scalar_value(t.get(), slf.py())?;
-            PyTensor::in_place(slf, |x| ops::fill_(x, v))
+            let v = t.get().var.clone();
+            PyTensor::in_place(slf, |x| {
+                let device = x.tensor().device();
+                let v = if v.tensor().device() == device {
+                    v
+                } else {
+                    ops::to_device(&v, device)?
+                };
+                ops::fill_tensor_(x, &v)
+            })
         }
         Err(_) => {
             let v = number(value, "value")?;
