@@ -5,7 +5,7 @@ use crate::backend::{Element, Num};
 use crate::base::Layout;
 
 /// Above this many multiply-adds gemm may use the rayon pool.
-const PARALLEL_FLOPS: usize = 1 << 18;
+const PARALLEL_FLOPS: usize = 1 << 22;
 
 /// `out[b] = lhs[b] @ rhs[b]` for every batch index. `lhs` has shape `[..batch, m, k]` and
 /// `rhs` `[..batch, k, n]` with the same (already broadcast) batch dimensions; strides may be
