@@ -985,6 +985,8 @@ def scaled_dot_product_attention(
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
+
+
 # ----- convolution, pooling, unfold/fold, interpolate (branch conv) -----
 from rustgrad.nn._conv_functional import (
     adaptive_avg_pool2d,
@@ -1010,4 +1012,21 @@ __all__ += [  # branch conv
     "max_pool1d",
     "max_pool2d",
     "unfold",
+]
+
+# ----- adaptive pooling, 1-d average (branch nn2) -----
+from rustgrad.nn._conv_functional import (
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+)
+
+__all__ += [  # branch nn2
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices",
 ]

@@ -107,3 +107,44 @@ class Upsample(Module):
         else:
             info = "size=" + repr(self.size)
         return info + ", mode=" + repr(self.mode)
+
+
+# ----- branch nn2: adaptive max pooling, 1-d adaptive average ----------------------------------
+
+
+class _AdaptiveMaxPoolNd(Module):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self):
+        """``output_size=...``."""
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max pooling to a fixed ``output_size`` whatever the input size."""
+
+    def forward(self, input):
+        """The adaptive window maxima (and their indices with ``return_indices``)."""
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """1-d max pooling to a fixed ``output_size`` whatever the input length."""
+
+    def forward(self, input):
+        """The adaptive window maxima (and their indices with ``return_indices``)."""
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """1-d average pooling to a fixed ``output_size`` whatever the input length."""
+
+    def forward(self, input):
+        """The adaptive window means."""
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+__all__ += ["AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
