@@ -222,6 +222,36 @@ def test_errors_match_torch():
         nn.TransformerEncoderLayer(D, 3)
 
 
+def test_mask_dtype_and_embedding_errors_as_torch():
+    def make(lib):
+        layer = lib.TransformerEncoderLayer(D, H, FF)
+        return lib.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+
+    cases = [
+        ("encoder", {"src_key_padding_mask": ("long", (2, 3))}),
+        ("encoder", {"mask": ("long", (3, 3))}),
+        ("layer", {"src_mask": ("long", (3, 3))}),
+        ("layer", {"src_key_padding_mask": ("int32", (2, 3))}),
+        ("decoder", {"tgt_mask": ("long", (3, 3))}),
+        ("decoder", {"memory_key_padding_mask": ("int32", (2, 3))}),
+    ]
+    for where, masks in cases:
+        messages = []
+        for lib, tensor_lib in ((torch.nn, torch), (nn, rg)):
+            enc = make(lib)
+            module = {"encoder": enc, "layer": enc.layers[0], "decoder": lib.TransformerDecoderLayer(D, H, FF)}[where]  # fmt: skip
+            x = tensor_lib.zeros(3, 2, D)
+            kw = {k: tensor_lib.zeros(*s, dtype=getattr(tensor_lib, d)) for k, (d, s) in masks.items()}  # fmt: skip
+            args = (x, x) if where == "decoder" else (x,)
+            with pytest.raises(AssertionError) as info:
+                module(*args, **kw)
+            messages.append(str(info.value))
+        assert messages[0] == messages[1]
+    for lib, tensor_lib in ((torch.nn, torch), (nn, rg)):
+        with pytest.raises(AssertionError, match="was expecting embedding dimension of 8, but got 9"):  # fmt: skip
+            make(lib)(tensor_lib.zeros(3, 2, D + 1))
+
+
 def test_nested_tensor_warning_as_torch():
     for lib in (torch.nn, nn):
         with warnings.catch_warnings(record=True) as caught:

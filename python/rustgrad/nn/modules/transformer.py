@@ -49,6 +49,12 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     return make_causal
 
 
+def _check_mask(mask, name):
+    """PyTorch's ``_canonical_mask`` check: a mask is bool or floating."""
+    if mask is not None and mask.dtype != _core.bool_ and not mask.is_floating_point():
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+
+
 def _get_clones(module, n):
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
 
@@ -105,6 +111,8 @@ class TransformerEncoderLayer(Module):
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """``src`` ``(S, N, E)`` (``(N, S, E)`` with ``batch_first``, ``(S, E)`` unbatched)
         through the layer; the masks as in :class:`MultiheadAttention`."""
+        _check_mask(src_key_padding_mask, "src_key_padding_mask")
+        _check_mask(src_mask, "src_mask")
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -277,6 +285,8 @@ class TransformerEncoder(Module):
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         """``src`` through the layers (``mask`` for every self-attention; ``is_causal=None``
         detects a causal ``mask``)."""
+        _check_mask(src_key_padding_mask, "src_key_padding_mask")
+        _check_mask(mask, "mask")
         output = src
         seq_len = _get_seq_len(src, self.layers[0].self_attn.batch_first)
         is_causal = _detect_is_causal_mask(mask, is_causal, seq_len)
