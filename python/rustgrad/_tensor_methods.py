@@ -110,7 +110,7 @@ def _binary(name, np_op, core_op):
         if dtype == _bool:
             return core_op(a, b if isinstance(b, Tensor) else bool(b))
         if dtype.is_floating_point:
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_scalar_name(dtype)}'")  # fmt: skip
+            raise NotImplementedError(f"\"{name}_{a.device.type}\" not implemented for '{_scalar_name(dtype)}'")  # fmt: skip
         bv = _host(b.to(dtype)) if isinstance(b, Tensor) else _np.asarray(b).astype(str(dtype).split(".")[-1])  # fmt: skip
         out = np_op(_host(a.to(dtype)), bv)
         return _core.tensor(_np.array(out), dtype=dtype, device=a.device)
@@ -133,7 +133,7 @@ def bitwise_not(input):
     if input.dtype == _bool:
         return _core_invert(input)
     if input.is_floating_point():
-        raise NotImplementedError(f"\"bitwise_not_cpu\" not implemented for '{_scalar_name(input.dtype)}'")  # fmt: skip
+        raise NotImplementedError(f"\"bitwise_not_{input.device.type}\" not implemented for '{_scalar_name(input.dtype)}'")  # fmt: skip
     return _core.tensor(_np.invert(_host(input)), dtype=input.dtype, device=input.device)
 
 
