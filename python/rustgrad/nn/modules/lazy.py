@@ -1,5 +1,6 @@
-"""Lazy modules: ``LazyModuleMixin``, ``UninitializedParameter`` and ``nn.LazyLinear``, whose
-input size is read from the first input."""
+"""Lazy modules: ``LazyModuleMixin``, ``UninitializedParameter``, ``nn.LazyLinear`` and
+``nn.LazyConv1d/2d``, ``nn.LazyConvTranspose2d``, whose input size is read from the first
+input."""
 
 from rustgrad import _core
 from rustgrad.autograd.grad_mode import no_grad
