@@ -103,9 +103,17 @@ def _result_dtype(a, b):
     return (_probe(a) + _probe(b)).dtype
 
 
+def _number(x):
+    """A NumPy scalar as PyTorch reads it: ``np.bool_`` as a float (not a bool), other
+    scalars as their Python number."""
+    if isinstance(x, _np.bool_):
+        return float(x)
+    return x.item() if isinstance(x, _np.generic) else x
+
+
 def _binary(name, np_op, core_op):
     def op(input, other):
-        a, b = input, other
+        a, b = input, _number(other)
         dtype = _result_dtype(a, b)
         if dtype == _bool:
             return core_op(a, b if isinstance(b, Tensor) else bool(b))
@@ -167,7 +175,7 @@ def _in_place(f, name):
 
 def _reflected(f):
     def method(self, other):
-        if not isinstance(other, (bool, int, float, Tensor)):
+        if not isinstance(other, (bool, int, float, Tensor, _np.generic)):
             return NotImplemented
         return f(self, other)  # these operators commute
 
