@@ -389,8 +389,7 @@ class OpInfo:
     in-place op (an ``on_clone`` primary makes an in-place-only op testable out of place).
 
     ``dtypes``: the dtypes the op supports, those PyTorch supports it for (rustgrad accepts
-    some more, e.g. ``-x`` of a bool tensor, where PyTorch raises; bitwise ops are bool-only in
-    rustgrad, a TypeError for integers); samples are made for each, and may mix in others (an
+    some more, e.g. ``-x`` of a bool tensor, where PyTorch raises); samples are made for each, and may mix in others (an
     int64 index, a float64 operand). ``differentiable``: gradients are defined (float
     inputs). ``graph``: how much of PyTorch's ``grad_fn`` graph rustgrad builds too: "full"
     (every node), "name" (the output's node), "none" (``graph_reason`` says why: rustgrad
@@ -1631,17 +1630,22 @@ OP_DB = [
     ),
     OpInfo(
         "bitwise_not",
-        [operator_("__invert__", operator.invert)],
+        [operator_("__invert__", operator.invert), method("bitwise_not"), function("bitwise_not")],
         unary_samples(),
-        dtypes=("bool",),
+        dtypes=("bool", "int64"),
         differentiable=False,
     ),
     *[
         OpInfo(
             f"bitwise_{name}",
-            [operator_(f"__{name}__", fn), reflected(f"__r{name}__")],
+            [
+                operator_(f"__{name}__", fn),
+                reflected(f"__r{name}__"),
+                method(f"bitwise_{name}"),
+                function(f"bitwise_{name}"),
+            ],
             logical_samples,
-            dtypes=("bool",),
+            dtypes=("bool", "int64"),
             differentiable=False,
             broadcasts=True,
         )

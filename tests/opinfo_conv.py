@@ -93,6 +93,23 @@ def adaptive_avg_pool2d_samples(g):
     yield S(v((2, 5, 6), "n", "offset"), (4, None))
 
 
+def adaptive_max_pool2d_samples(g):
+    v = g.t
+    yield S(v((2, 3, 7, 5)), (3, 2))
+    yield S(v((1, 2, 6, 6), "n", "transposed"), 4, return_indices=True)
+    yield S(v((1, 1, 1, 1)), 1)
+    yield S(v((2, 5, 6), "n", "offset"), (4, None))
+    yield S(v((1, 2, 3, 3)), 5)
+
+
+def adaptive_pool1d_samples(g):
+    v = g.t
+    yield S(v((2, 3, 10)), 4)
+    yield S(v((1, 2, 9), "n", "transposed"), 3)
+    yield S(v((1, 1, 1)), 1)
+    yield S(v((2, 7), "n", "offset"), (5,))
+
+
 def interpolate_samples(g):
     v = g.t
     yield S(v((2, 3, 4, 5)), scale_factor=2)
@@ -128,5 +145,8 @@ OPS = [
     _entry("max_pool1d", max_pool1d_samples),
     _entry("avg_pool2d", avg_pool2d_samples),
     _entry("adaptive_avg_pool2d", adaptive_avg_pool2d_samples),
+    _entry("adaptive_max_pool2d", adaptive_max_pool2d_samples),
+    _entry("adaptive_max_pool1d", adaptive_pool1d_samples),
+    _entry("adaptive_avg_pool1d", adaptive_pool1d_samples),
     _entry("interpolate", interpolate_samples),
 ]

@@ -195,6 +195,27 @@ def test_inplace(op, variant, sample, device):
 
 # Public names that are not ops (each with why); everything else public must have an entry.
 TENSOR_NON_OPS = {
+    # constructors taking self's dtype/device, and in-place forms (test_tensor_new_bitwise)
+    **{
+        f"new_{n}": "constructor (test_tensor_new_bitwise)"
+        for n in ("zeros", "ones", "empty", "full", "tensor")
+    },
+    **{
+        n: "in-place bitwise op (test_tensor_new_bitwise)"
+        for n in (
+            "bitwise_and_",
+            "bitwise_or_",
+            "bitwise_xor_",
+            "bitwise_not_",
+            "__iand__",
+            "__ior__",
+            "__ixor__",
+        )
+    },
+    **{
+        n: "in-place view change, no history (test_tensor_new_bitwise)"
+        for n in ("unsqueeze_", "squeeze_", "t_", "transpose_")
+    },
     # autograd bookkeeping (tested in test_autograd_engine, test_hooks, test_inplace)
     "backward": "runs the engine",
     "data": "the same data without history",
@@ -288,6 +309,8 @@ NAMESPACE_NON_OPS = {
 
 FUNCTIONAL_NON_OPS = {
     "dropout": "random (test_nn, test_cuda.test_dropout_on_device)",
+    "adaptive_max_pool1d_with_indices": "adaptive_max_pool1d's (values, indices) (test_nn_lazy_pool)",
+    "adaptive_max_pool2d_with_indices": "adaptive_max_pool2d's (values, indices) (test_nn_lazy_pool)",
     "Tensor": "the class (imported there)",
 }
 

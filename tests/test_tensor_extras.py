@@ -20,11 +20,13 @@ def test_logical_operators_on_bool_tensors():
     assert ((x > 0) & (x < 2)).tolist() == [True, False, False]
 
 
-def test_logical_operators_reject_non_bool():
-    with pytest.raises(TypeError):
-        rg.tensor([1, 2]) & rg.tensor([1, 0])
+def test_bitwise_operators_on_integers_reject_floats():
+    # integers take PyTorch's bitwise ops (tests/test_tensor_new_bitwise.py); floats refuse
+    assert (rg.tensor([1, 2]) & rg.tensor([1, 0])).tolist() == [1, 0]
     with pytest.raises(TypeError):
         ~rg.tensor([1.0])
+    with pytest.raises(NotImplementedError):
+        rg.tensor([1.0]) & rg.tensor([1.0])
 
 
 def test_deepcopy_copies_data_requires_grad_and_grad():

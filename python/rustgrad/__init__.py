@@ -746,4 +746,11 @@ newaxis = None
 
 __all__ += ["accelerator", "functional", "set_printoptions"]
 
+# ----- branch nn2: new_* constructors, bitwise ops on integers, in-place view changes ---------
+from rustgrad import _tensor_methods
+from rustgrad._tensor_methods import bitwise_and, bitwise_not, bitwise_or, bitwise_xor
+
+_tensor_methods._bind()
+__all__ += ["bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor"]
+
 _dropin.hook_missing_names()  # last: every namespace above is imported by now

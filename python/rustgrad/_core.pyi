@@ -676,14 +676,14 @@ class Tensor(_DTypeCasts):
     def clip(self, min: builtins.float | None = None, max: builtins.float | None = None) -> Tensor:
         """Alias of ``clamp``."""
 
-    # ----- logical operators: bool tensors only -----
+    # ----- logical operators (bitwise on integer tensors: rustgrad._tensor_methods) -----
 
-    def __and__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
-    def __or__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
-    def __xor__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
-    def __rand__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
-    def __ror__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
-    def __rxor__(self, other: Tensor | builtins.bool, /) -> Tensor: ...
+    def __and__(self, other: Tensor | builtins.int, /) -> Tensor: ...
+    def __or__(self, other: Tensor | builtins.int, /) -> Tensor: ...
+    def __xor__(self, other: Tensor | builtins.int, /) -> Tensor: ...
+    def __rand__(self, other: Tensor | builtins.int, /) -> Tensor: ...
+    def __ror__(self, other: Tensor | builtins.int, /) -> Tensor: ...
+    def __rxor__(self, other: Tensor | builtins.int, /) -> Tensor: ...
     def __invert__(self) -> Tensor: ...
     def logical_not(self) -> Tensor:
         """Elementwise ``self == 0`` as a bool tensor (same shape, no gradient)."""
@@ -1173,6 +1173,92 @@ class Tensor(_DTypeCasts):
 
     def triu_(self, *args: Any, **kwargs: Any) -> Self:
         """In-place ``triu``: writes the result into ``self`` and returns it."""
+
+    # ----- branch nn2: new_* constructors, bitwise ops, in-place view changes -----
+
+    def new_zeros(
+        self,
+        *size: Any,
+        dtype: Any = ...,
+        device: Any = ...,
+        requires_grad: builtins.bool = ...,
+        layout: Any = ...,
+        pin_memory: builtins.bool = ...,
+    ) -> Tensor:
+        """Zeros of ``size``, with ``self``'s dtype and device unless given."""
+    def new_ones(
+        self,
+        *size: Any,
+        dtype: Any = ...,
+        device: Any = ...,
+        requires_grad: builtins.bool = ...,
+        layout: Any = ...,
+        pin_memory: builtins.bool = ...,
+    ) -> Tensor:
+        """Ones of ``size``, with ``self``'s dtype and device unless given."""
+    def new_empty(
+        self,
+        *size: Any,
+        dtype: Any = ...,
+        device: Any = ...,
+        requires_grad: builtins.bool = ...,
+        layout: Any = ...,
+        pin_memory: builtins.bool = ...,
+    ) -> Tensor:
+        """An uninitialised tensor of ``size`` (zeros here), with ``self``'s dtype and device."""
+    def new_full(
+        self,
+        size: Any,
+        fill_value: Any,
+        *,
+        dtype: Any = ...,
+        device: Any = ...,
+        requires_grad: builtins.bool = ...,
+        layout: Any = ...,
+        pin_memory: builtins.bool = ...,
+    ) -> Tensor:
+        """``fill_value`` everywhere in ``size``, with ``self``'s dtype and device unless given."""
+    def new_tensor(
+        self,
+        data: Any,
+        *,
+        dtype: Any = ...,
+        device: Any = ...,
+        requires_grad: builtins.bool = ...,
+        layout: Any = ...,
+        pin_memory: builtins.bool = ...,
+    ) -> Tensor:
+        """A copy of ``data`` with ``self``'s dtype and device unless given (no history)."""
+    def bitwise_and(self, other: Any) -> Tensor:
+        """Elementwise ``bitwise_and`` of integer or bool tensors (broadcast, promoted)."""
+    def bitwise_or(self, other: Any) -> Tensor:
+        """Elementwise ``bitwise_or`` of integer or bool tensors (broadcast, promoted)."""
+    def bitwise_xor(self, other: Any) -> Tensor:
+        """Elementwise ``bitwise_xor`` of integer or bool tensors (broadcast, promoted)."""
+    def bitwise_not(self) -> Tensor:
+        """Elementwise ``~``: logical not of bools, two's-complement not of integers."""
+    def bitwise_and_(self, other: Any = ...) -> Self:
+        """In-place ``bitwise_and``: writes the result into ``self`` and returns it."""
+    def bitwise_or_(self, other: Any = ...) -> Self:
+        """In-place ``bitwise_or``: writes the result into ``self`` and returns it."""
+    def bitwise_xor_(self, other: Any = ...) -> Self:
+        """In-place ``bitwise_xor``: writes the result into ``self`` and returns it."""
+    def bitwise_not_(self) -> Self:
+        """In-place ``bitwise_not``: writes the result into ``self`` and returns it."""
+    def __iand__(self, other: Any) -> Self:
+        """In-place ``bitwise_and``: writes the result into ``self`` and returns it."""
+    def __ior__(self, other: Any) -> Self:
+        """In-place ``bitwise_or``: writes the result into ``self`` and returns it."""
+    def __ixor__(self, other: Any) -> Self:
+        """In-place ``bitwise_xor``: writes the result into ``self`` and returns it."""
+    def unsqueeze_(self, dim: builtins.int) -> Self:
+        """In place: ``self`` becomes ``self.unsqueeze(dim)``."""
+    def squeeze_(self, dim: Any = ...) -> Self:
+        """In place: ``self`` becomes ``self.squeeze(dim)``."""
+    def t_(self) -> Self:
+        """In place: ``self`` becomes ``self.t()``."""
+    def transpose_(self, dim0: builtins.int, dim1: builtins.int) -> Self:
+        """In place: ``self`` becomes ``self.transpose(dim0, dim1)``."""
 
     # ----- elementwise math of issue 11 -----
 

@@ -538,13 +538,16 @@ PROGRAMS = PROGRAMS + LAYERS_PROGRAMS
 PASSING: frozenset[str] = frozenset(
     {
         "autogradqs_tutorial",
+        "blitz_tensor_tutorial",
         "buildmodel_tutorial",
         "d2l_autograd",
         "d2l_channels",
+        "d2l_conv_layer",
         "d2l_init_param",
         "d2l_linear_algebra",
         "d2l_model_construction",
         "d2l_ndarray",
+        "d2l_padding_and_strides",
         "d2l_parameters",
         "d2l_pooling",
         "d2l_rnn",

@@ -155,3 +155,32 @@ __all__ += [  # branch conv
     "MaxPool2d",
     "Upsample",
 ]
+
+# ----- branch nn2: transformer, lazy convolutions, adaptive pooling ----------------------------
+from rustgrad.nn.modules import (
+    AdaptiveAvgPool1d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConvTranspose2d,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+__all__ += [
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConvTranspose2d",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+]

@@ -432,6 +432,91 @@ def adaptive_avg_pool2d(input, output_size):
     return out.squeeze(0) if added else out
 
 
+def _adaptive_windows(size, out):
+    """PyTorch's adaptive windows over a dim: ``[floor(i*size/out), ceil((i+1)*size/out))``."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to ``output_size`` (an int, a pair; ``None`` keeps that dim); with
+    ``return_indices`` also the flat ``h * W + w`` position of each maximum. The windows
+    (padded to the longest by repeating their last element) are gathered, then reduced."""
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {list(input.shape)}")  # fmt: skip
+    x, added = _as_4d(input, "adaptive_max_pool2d")
+    n, c, h, w = x.shape
+    o = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)  # fmt: skip
+    if len(o) != 2:
+        raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() must be 2")
+    oh, ow = (h if o[0] is None else o[0]), (w if o[1] is None else o[1])
+    if oh < 0 or ow < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(oh, ow)}: [{n}, {oh}, {ow}]")  # fmt: skip
+    rows, cols = _adaptive_windows(h, oh), _adaptive_windows(w, ow)
+    kh = max((b - a for a, b in rows), default=1)
+    kw = max((b - a for a, b in cols), default=1)
+    table = np.empty((oh, ow, kh * kw), dtype=np.int64)
+    for i, (r0, r1) in enumerate(rows):
+        ri = np.minimum(np.arange(r0, r0 + kh), r1 - 1)
+        for j, (c0, c1) in enumerate(cols):
+            ci = np.minimum(np.arange(c0, c0 + kw), c1 - 1)
+            table[i, j] = (ri[:, None] * w + ci[None, :]).reshape(-1)
+    positions = _core.tensor(table.reshape(-1), device=x.device)
+    cells = x.reshape(n, c, h * w).index_select(2, positions).view(n, c, oh, ow, kh * kw)
+    out, arg = cells.max(-1)
+    if added:
+        out = out.squeeze(0)
+    if not return_indices:
+        return out
+    where = _core.tensor(table, device=x.device).expand(n, c, oh, ow, kh * kw)
+    indices = where.gather(-1, arg.unsqueeze(-1)).squeeze(-1)
+    return out, (indices.squeeze(0) if added else indices)
+
+
+def _one_int(output_size, name):
+    if isinstance(output_size, int):
+        return output_size
+    size = tuple(output_size)
+    if len(size) != 1:
+        raise RuntimeError(f"{name}() argument 'output_size' should contain one int (got {len(size)})")  # fmt: skip
+    return size[0]
+
+
+def _check_1d(input, name):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            f"Expected 2 to 3 dimensions, but got {input.dim()}-dimensional tensor for "
+            f"argument #1 'self' (while checking arguments for {name})"
+        )
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling of ``(N, C, L)`` (or ``(C, L)``) to length ``output_size``: 2-d adaptive
+    pooling over a height of one."""
+    _check_1d(input, "adaptive_max_pool1d")
+    size = _one_int(output_size, "adaptive_max_pool1d")
+    res = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
+    if return_indices:
+        return res[0].squeeze(-2), res[1].squeeze(-2)
+    return res.squeeze(-2)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """``adaptive_max_pool2d`` returning ``(values, indices)``."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """``adaptive_max_pool1d`` returning ``(values, indices)``."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of ``(N, C, L)`` (or ``(C, L)``) to length ``output_size``."""
+    _check_1d(input, "adaptive_avg_pool1d")
+    size = _one_int(output_size, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
+
+
 # ----- interpolation ---------------------------------------------------------------------
 
 

@@ -1047,3 +1047,20 @@ __all__ += [  # branch conv
     "max_pool2d",
     "unfold",
 ]
+
+# ----- adaptive pooling, 1-d average (branch nn2) -----
+from rustgrad.nn._conv_functional import (
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+)
+
+__all__ += [  # branch nn2
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool2d_with_indices",
+]

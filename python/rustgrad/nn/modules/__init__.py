@@ -128,3 +128,28 @@ __all__ += [  # convolution, pooling, resizing (branch conv)
     "MaxPool2d",
     "Upsample",
 ]
+
+# ----- branch nn2: transformer, lazy convolutions, adaptive pooling ----------------------------
+from rustgrad.nn.modules.lazy import LazyConv1d, LazyConv2d, LazyConvTranspose2d
+from rustgrad.nn.modules.pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d
+from rustgrad.nn.modules.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
+
+__all__ += [
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConvTranspose2d",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+]

@@ -352,6 +352,9 @@ class MultiheadAttention(Module):
         ``attn_mask`` ``(L, S)`` or ``(N*heads, L, S)``, True marks a position not attended
         to; a float mask is added to the scores. ``attn_weights`` are averaged over heads
         unless ``average_attn_weights=False``, None unless ``need_weights``."""
+        for mask, name in ((key_padding_mask, "key_padding_mask"), (attn_mask, "attn_mask")):
+            if mask is not None and mask.dtype != _core.bool_ and not mask.is_floating_point():
+                raise AssertionError(f"only bool and floating types of {name} are supported")
         batched = query.dim() == 3
         if not batched:
             query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)

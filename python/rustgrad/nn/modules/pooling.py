@@ -1,5 +1,5 @@
-"""Pooling and resizing layers: ``MaxPool1d/2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``,
-``Upsample``."""
+"""Pooling and resizing layers: ``MaxPool1d/2d``, ``AvgPool2d``, ``AdaptiveAvgPool1d/2d``,
+``AdaptiveMaxPool1d/2d``, ``Upsample``."""
 
 from rustgrad.nn import functional as F
 from rustgrad.nn.modules.module import Module
@@ -64,9 +64,7 @@ class AvgPool2d(Module):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad, self.divisor_override)  # fmt: skip
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed ``output_size`` whatever the input size."""
-
+class _AdaptiveAvgPoolNd(Module):
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
@@ -74,6 +72,10 @@ class AdaptiveAvgPool2d(Module):
     def extra_repr(self):
         """``output_size=...``."""
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """Average pooling to a fixed ``output_size`` whatever the input size."""
 
     def forward(self, input):
         """The adaptive window means."""
@@ -107,3 +109,44 @@ class Upsample(Module):
         else:
             info = "size=" + repr(self.size)
         return info + ", mode=" + repr(self.mode)
+
+
+# ----- branch nn2: adaptive max pooling, 1-d adaptive average ----------------------------------
+
+
+class _AdaptiveMaxPoolNd(Module):
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def extra_repr(self):
+        """``output_size=...``."""
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max pooling to a fixed ``output_size`` whatever the input size."""
+
+    def forward(self, input):
+        """The adaptive window maxima (and their indices with ``return_indices``)."""
+        return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """1-d max pooling to a fixed ``output_size`` whatever the input length."""
+
+    def forward(self, input):
+        """The adaptive window maxima (and their indices with ``return_indices``)."""
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    """1-d average pooling to a fixed ``output_size`` whatever the input length."""
+
+    def forward(self, input):
+        """The adaptive window means."""
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+__all__ += ["AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]

@@ -1,0 +1,237 @@
+"""Tensor methods real programs use (branch nn2): the ``new_*`` constructors, bitwise
+``and``/``or``/``xor``/``not`` on integer tensors (with ``& | ^ ~``, reflected and in-place
+forms) and the in-place view changes ``unsqueeze_``, ``squeeze_``, ``t_``, ``transpose_``.
+
+Bool operands keep the core's logical operators; integer ones are computed on the host (NumPy,
+no gradient: integers have none), in PyTorch's promoted dtype; floating ones raise PyTorch's
+``NotImplementedError``.
+"""
+
+from __future__ import annotations
+
+import warnings as _warnings
+
+import numpy as _np
+
+from rustgrad import _core
+from rustgrad._core import Tensor
+from rustgrad._ops import _SCALAR_NAMES, _host
+
+__all__ = ["bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor"]
+
+_bool = _core.bool_
+_FLOAT_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
+
+
+def _scalar_name(dtype) -> str:
+    short = str(dtype).split(".")[-1]
+    return _SCALAR_NAMES.get(short) or _FLOAT_NAMES.get(short, short)
+
+
+# ----- new_* ----------------------------------------------------------------------------------
+
+
+def _size(size):
+    if len(size) == 1 and not isinstance(size[0], int):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _like(self, make, dtype, device, requires_grad):
+    t = make(dtype or self.dtype, device or self.device)
+    return t.requires_grad_() if requires_grad else t
+
+
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):  # fmt: skip
+    """Zeros of ``size``, with ``self``'s dtype and device unless given."""
+    shape = _size(size)
+    return _like(self, lambda d, v: _core.zeros(shape, dtype=d, device=v), dtype, device, requires_grad)  # fmt: skip
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):  # fmt: skip
+    """Ones of ``size``, with ``self``'s dtype and device unless given."""
+    shape = _size(size)
+    return _like(self, lambda d, v: _core.ones(shape, dtype=d, device=v), dtype, device, requires_grad)  # fmt: skip
+
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):  # fmt: skip
+    """An uninitialised tensor of ``size`` (zeros here), with ``self``'s dtype and device."""
+    return new_zeros(self, *size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):  # fmt: skip
+    """``fill_value`` everywhere in ``size``, with ``self``'s dtype and device unless given."""
+    shape = tuple(size)
+    return _like(self, lambda d, v: _core.full(shape, fill_value, dtype=d, device=v), dtype, device, requires_grad)  # fmt: skip
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):  # fmt: skip
+    """A copy of ``data`` with ``self``'s dtype and device unless given (no history)."""
+    if isinstance(data, Tensor):
+        _warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+            "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "tensor.new_tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
+        t = data.detach().to(device=device or self.device, dtype=dtype or self.dtype).clone()
+    else:
+        t = _core.tensor(data, dtype=dtype or self.dtype, device=device or self.device)
+    return t.requires_grad_() if requires_grad else t
+
+
+# ----- bitwise ----------------------------------------------------------------------------------
+
+
+def _probe(x):
+    """A value with ``x``'s place in type promotion (dimensioned, 0-d or a Python number)."""
+    if isinstance(x, Tensor):
+        return _core.zeros((0,) if x.ndim else (), dtype=x.dtype)
+    return x
+
+
+def _result_dtype(a, b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
+        return a.dtype
+    if not isinstance(b, Tensor):
+        if isinstance(b, bool) or (isinstance(b, int) and a.dtype != _bool):
+            return a.dtype
+        if isinstance(b, int):
+            return _core.int64
+        return _core.float32 if a.dtype == _bool or not a.is_floating_point() else a.dtype
+    return (_probe(a) + _probe(b)).dtype
+
+
+def _number(x):
+    """A NumPy scalar as PyTorch reads it: ``np.bool_`` as a float (not a bool), other
+    scalars as their Python number."""
+    if isinstance(x, _np.bool_):
+        return float(x)
+    return x.item() if isinstance(x, _np.generic) else x
+
+
+def _binary(name, np_op, core_op):
+    def op(input, other):
+        a, b = input, _number(other)
+        dtype = _result_dtype(a, b)
+        if dtype == _bool:
+            return core_op(a, b if isinstance(b, Tensor) else bool(b))
+        if dtype.is_floating_point:
+            raise NotImplementedError(f"\"{name}_{a.device.type}\" not implemented for '{_scalar_name(dtype)}'")  # fmt: skip
+        bv = _host(b.to(dtype)) if isinstance(b, Tensor) else _np.asarray(b).astype(str(dtype).split(".")[-1])  # fmt: skip
+        out = np_op(_host(a.to(dtype)), bv)
+        return _core.tensor(_np.array(out), dtype=dtype, device=a.device)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise ``{name}`` of integer or bool tensors (broadcast, promoted)."
+    return op
+
+
+_core_and, _core_or, _core_xor = Tensor.__and__, Tensor.__or__, Tensor.__xor__
+_core_invert = Tensor.__invert__
+
+bitwise_and = _binary("bitwise_and", _np.bitwise_and, _core_and)
+bitwise_or = _binary("bitwise_or", _np.bitwise_or, _core_or)
+bitwise_xor = _binary("bitwise_xor", _np.bitwise_xor, _core_xor)
+
+
+def bitwise_not(input):
+    """Elementwise ``~``: logical not of bools, two's-complement not of integers."""
+    if input.dtype == _bool:
+        return _core_invert(input)
+    if input.is_floating_point():
+        raise NotImplementedError(f"\"bitwise_not_{input.device.type}\" not implemented for '{_scalar_name(input.dtype)}'")  # fmt: skip
+    return _core.tensor(_np.invert(_host(input)), dtype=input.dtype, device=input.device)
+
+
+def _invert(self):
+    if self.is_floating_point():
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")  # fmt: skip
+    return bitwise_not(self)
+
+
+def _in_place(f, name):
+    def method(self, other=None):
+        result = f(self) if other is None and name == "bitwise_not" else f(self, other)
+        if result.dtype != self.dtype and (
+            self.dtype == _bool or (result.is_floating_point() and not self.is_floating_point())
+        ):
+            raise RuntimeError(
+                f"result type {_scalar_name(result.dtype)} can't be cast to the desired output "
+                f"type {_scalar_name(self.dtype)}"
+            )
+        if tuple(result.shape) != tuple(self.shape):
+            raise RuntimeError(
+                f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                f"{list(result.shape)}"
+            )
+        return self.copy_(result)
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``: writes the result into ``self`` and returns it."
+    return method
+
+
+def _reflected(f):
+    def method(self, other):
+        if not isinstance(other, (bool, int, float, Tensor, _np.generic)):
+            return NotImplemented
+        return f(self, other)  # these operators commute
+
+    return method
+
+
+# ----- in-place view changes ------------------------------------------------------------------
+
+
+def _restride(self, view, name):
+    """Make ``self`` the view ``view`` of its own storage (``.data`` keeps the storage)."""
+    if self.requires_grad and _core.is_grad_enabled():
+        if self.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")  # fmt: skip
+        raise NotImplementedError(
+            f"rustgrad does not implement torch.Tensor.{name} on a tensor with autograd history "
+            f"yet; use the out-of-place form"
+        )
+    self.data = view
+    return self
+
+
+def unsqueeze_(self, dim):
+    """In place: ``self`` becomes ``self.unsqueeze(dim)``."""
+    return _restride(self, self.unsqueeze(dim), "unsqueeze_")
+
+
+def squeeze_(self, dim=None):
+    """In place: ``self`` becomes ``self.squeeze(dim)``."""
+    return _restride(self, self.squeeze() if dim is None else self.squeeze(dim), "squeeze_")
+
+
+def t_(self):
+    """In place: ``self`` becomes ``self.t()``."""
+    if self.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")  # fmt: skip
+    return _restride(self, self.t(), "t_")
+
+
+def transpose_(self, dim0, dim1):
+    """In place: ``self`` becomes ``self.transpose(dim0, dim1)``."""
+    return _restride(self, self.transpose(dim0, dim1), "transpose_")
+
+
+def _bind():
+    """Attach the methods and operators to ``Tensor``."""
+    for f in (new_zeros, new_ones, new_empty, new_full, new_tensor):
+        setattr(Tensor, f.__name__, f)
+    for f in (unsqueeze_, squeeze_, t_, transpose_):
+        setattr(Tensor, f.__name__, f)
+    for name, f in (("and", bitwise_and), ("or", bitwise_or), ("xor", bitwise_xor)):
+        setattr(Tensor, f.__name__, f)
+        setattr(Tensor, f.__name__ + "_", _in_place(f, f.__name__))
+        setattr(Tensor, f"__{name}__", _reflected(f))
+        setattr(Tensor, f"__r{name}__", _reflected(f))
+        setattr(Tensor, f"__i{name}__", _in_place(f, f.__name__))
+    Tensor.bitwise_not = bitwise_not
+    Tensor.bitwise_not_ = _in_place(bitwise_not, "bitwise_not")
+    Tensor.__invert__ = _invert
