@@ -1243,13 +1243,13 @@ class Tensor(_DTypeCasts):
         """In-place ``bitwise_or``: writes the result into ``self`` and returns it."""
     def bitwise_xor_(self, other: Any = ...) -> Self:
         """In-place ``bitwise_xor``: writes the result into ``self`` and returns it."""
-    def bitwise_not_(self) -> Self:
+    def bitwise_not_(self, other: Any = ...) -> Self:
         """In-place ``bitwise_not``: writes the result into ``self`` and returns it."""
-    def __iand__(self, other: Any) -> Self:
+    def __iand__(self, other: Tensor | builtins.int | None = ...) -> Self:
         """In-place ``bitwise_and``: writes the result into ``self`` and returns it."""
-    def __ior__(self, other: Any) -> Self:
+    def __ior__(self, other: Tensor | builtins.int | None = ...) -> Self:
         """In-place ``bitwise_or``: writes the result into ``self`` and returns it."""
-    def __ixor__(self, other: Any) -> Self:
+    def __ixor__(self, other: Tensor | builtins.int | None = ...) -> Self:
         """In-place ``bitwise_xor``: writes the result into ``self`` and returns it."""
     def unsqueeze_(self, dim: builtins.int) -> Self:
         """In place: ``self`` becomes ``self.unsqueeze(dim)``."""
