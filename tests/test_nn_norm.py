@@ -270,3 +270,19 @@ def test_dropout1d_shapes_and_errors():
     assert (y.amax(1) == y.amin(1)).all().item()
     with raises(RuntimeError, "dropout1d: Expected 2D or 3D input"):
         F.dropout1d(rg.ones(2, 3, 4, 5))
+
+
+def test_a_lazy_module_loads_a_state_dict_before_its_first_call():
+    # PyTorch's _lazy_load_hook: the uninitialised parameters take the checkpoint's shapes,
+    # the module stays lazy (in_features=0) until it is called.
+    trained = nn.Sequential(nn.LazyLinear(5), nn.ReLU(), nn.LazyLinear(2))
+    x = rg.randn(3, 4)
+    want = trained(x)
+    fresh = nn.Sequential(nn.LazyLinear(5), nn.ReLU(), nn.LazyLinear(2))
+    fresh.load_state_dict(trained.state_dict())
+    reference = torch.nn.Sequential(torch.nn.LazyLinear(5), torch.nn.ReLU(), torch.nn.LazyLinear(2))
+    reference.load_state_dict({k: torch.tensor(v.numpy()) for k, v in trained.state_dict().items()})
+    assert repr(fresh) == repr(reference).replace("torch.", "rustgrad.")
+    assert_close(fresh(x), want, rtol=0, atol=0)
+    reference(torch.tensor(x.numpy()))
+    assert repr(fresh) == repr(reference)  # both plain Linear(in_features=0, ...) now

@@ -415,3 +415,15 @@ def test_reference_torch_files_load_and_go_back(tmp_path):
     for name in ("f32", "f64", "i64", "bool", "scalar", "empty", "t", "f16", "i32", "u8"):
         assert back[name].dtype == ref[name].dtype and back[name].shape == ref[name].shape
         assert torch.equal(back[name], ref[name]), name
+
+
+def test_a_plain_dict_loads_as_a_dict_and_a_state_dict_as_an_ordered_dict(tmp_path):
+    # As PyTorch's torch.load gives back the mapping type that was saved.
+    plain = {"x": rg.arange(4), "y": rg.zeros(4)}
+    rg.save(plain, tmp_path / "plain")
+    back = rg.load(tmp_path / "plain")
+    assert type(back) is dict and list(back) == ["x", "y"]
+    assert back["x"].tolist() == [0, 1, 2, 3]
+    state = nn.Linear(2, 3).state_dict()
+    rg.save(state, tmp_path / "state")
+    assert type(rg.load(tmp_path / "state")) is OrderedDict

@@ -15,7 +15,8 @@ What :func:`save` accepts:
 
 * **A flat dict of string keys to tensors** (a module's ``state_dict()``). The file is a plain
   safetensors file: ``safetensors.numpy.load_file`` or ``safetensors.torch.load_file`` read
-  it as it is. The dict's order is kept (our writer stores names in that order).
+  it as it is. The dict's order is kept (our writer stores names in that order), and so is its
+  type: an ``OrderedDict`` (a state dict) loads as one, a plain ``dict`` as a ``dict``.
 * **Anything else built from dicts, lists, tuples, tensors, and JSON values** (``None``,
   bools, ints, floats, strings): an optimizer's ``state_dict()``, ``{"model": ...,
   "optimizer": ..., "epoch": 3}``, a single tensor. Each tensor is stored under its dotted
@@ -58,6 +59,9 @@ _STRUCTURE_KEY = "rustgrad.structure"
 # dtype and name; files without this key load in their header's order).
 _KEYS_KEY = "rustgrad.keys"
 _FORMAT_VERSION = "1"
+# Set on a flat dict saved as a plain ``dict`` (not an ``OrderedDict`` such as a state dict),
+# so that it loads back as one.
+_PLAIN_DICT_KEY = "rustgrad.plain_dict"
 
 # rustgrad dtype -> NumPy little-endian dtype written
 _WRITE_DTYPES = {
@@ -154,6 +158,8 @@ def save(obj, f):
     if _is_flat_state_dict(obj):
         tensors.update(obj)
         metadata = {_FORMAT_KEY: _FORMAT_VERSION, _KEYS_KEY: json.dumps(list(tensors))}
+        if type(obj) is dict:
+            metadata[_PLAIN_DICT_KEY] = "1"
     else:
         structure = _flatten(obj, [], tensors)
         metadata = {
@@ -336,7 +342,7 @@ def load(f, map_location=None, weights_only=True):
         tensors = OrderedDict((name, t.to(device)) for name, t in tensors.items())
     structure = metadata.get(_STRUCTURE_KEY)
     if structure is None:
-        return tensors
+        return dict(tensors) if metadata.get(_PLAIN_DICT_KEY) == "1" else tensors
     try:
         return _unflatten(json.loads(structure), tensors)
     except (ValueError, KeyError, TypeError, RecursionError) as err:

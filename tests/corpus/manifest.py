@@ -550,6 +550,7 @@ PASSING: frozenset[str] = frozenset(
         "d2l_padding_and_strides",
         "d2l_parameters",
         "d2l_pooling",
+        "d2l_read_write",
         "d2l_rnn",
         "ddp_series_single_gpu",
         "defining_a_neural_network",

@@ -580,6 +580,8 @@ class Module:
             raise TypeError(
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
             )
+        from rustgrad.nn.modules.lazy import UninitializedParameter
+
         slots = self._state_slots()
         missing = [key for key in slots if key not in state_dict]
         unexpected = [key for key in state_dict if key not in slots]
@@ -599,6 +601,10 @@ class Module:
                         f"Tensor-like object from checkpoint but received {type(value)}"
                     )
                     continue
+                if isinstance(current, UninitializedParameter):
+                    # A lazy module's parameter takes the checkpoint's shape (PyTorch's
+                    # _lazy_load_hook); the module stays lazy until its first call.
+                    current.materialize(tuple(value.shape))
                 if tuple(value.shape) != tuple(current.shape):
                     errors.append(
                         f"size mismatch for {key}: copying a param with shape {value.shape} "
