@@ -249,25 +249,32 @@ def test_nvrtc_lookup_order_and_no_two_copies(tmp_path):
     import json
 
     pip = os.path.realpath(_pip_nvrtc())
-    # Without an unversioned libnvrtc.so on the search path: the pip library, no note.
+    # Alone: the pip library, no note.
     res = _run([sys.executable, "-c", _NVRTC_PROBE], env={"LD_LIBRARY_PATH": ""})
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert [os.path.realpath(p) for p in out["mapped"]] == [pip]
     assert out["notes"] == []
-    # A toolkit's dev link (here: another file) on LD_LIBRARY_PATH wins, as cudarc asks for the
-    # unversioned name first: exactly one NVRTC is mapped, and the note names both files.
+    # A toolkit's dev link (another file) on the search path does not displace it: only the
+    # pip library is mapped (cudarc's own loader would have taken the unversioned name).
     other = tmp_path / "libnvrtc.so"
-    try:
-        os.link(pip, other)
-    except OSError:
-        shutil.copy(pip, other)
+    shutil.copy(pip, other)
     res = _run([sys.executable, "-c", _NVRTC_PROBE], env={"LD_LIBRARY_PATH": str(tmp_path)})
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout.strip().splitlines()[-1])
-    assert out["mapped"] == [str(other)], out
+    assert [os.path.realpath(p) for p in out["mapped"]] == [pip], out
+    assert out["notes"] == []
+    # A copy another library of the process already loaded (as PyTorch loads its own) is the
+    # one used, never a second: the note names both files.
+    loaded = tmp_path / "libnvrtc.so.13"
+    os.rename(other, loaded)
+    probe = f"import ctypes; ctypes.CDLL({str(loaded)!r}, mode=ctypes.RTLD_GLOBAL)\n"
+    res = _run([sys.executable, "-c", probe + _NVRTC_PROBE], env={"LD_LIBRARY_PATH": ""})
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["mapped"] == [str(loaded)], out
     assert len(out["notes"]) == 1, out
-    assert str(other) in out["notes"][0] and pip in out["notes"][0]
+    assert str(loaded) in out["notes"][0] and pip in out["notes"][0]
 
 
 def test_library_notes_become_warnings(monkeypatch):

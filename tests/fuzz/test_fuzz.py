@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -14,7 +15,7 @@ import rustgrad
 
 from fuzz.known import KNOWN, classify
 from fuzz.program import Stmt, generate, render
-from fuzz.runner import check_program, compare, diff, run_batch, run_program
+from fuzz.runner import check_program, compare, diff, run_batch, run_in_float64, run_program
 
 SEED = 20261204
 # (about 45 s on one core: programs are shrunk when they mismatch)
@@ -82,6 +83,19 @@ def test_comparison_catches_each_kind_of_difference():
     assert compare(raised, ours, run_program(raised, torch))[0][1].startswith("exception-type")
     panicked = [("raised", "PanicException", "boom")]
     assert compare(raised, panicked, run_program(raised, torch))[0][1] == "panic|binary.add"
+
+
+def test_float32_rounding_is_judged_against_float64():
+    """Beyond tolerance, a float32 value passes only when it is no farther than PyTorch's
+    from the program run in float64; the float64 run really is float64."""
+    stmts = [Stmt("x = torch.tensor([1.0, 3.0], dtype=torch.float32) / 7", "t", ("x",))]
+    truth = run_in_float64(stmts, torch)[0][1]["x"]
+    assert truth[1] == "float64" and torch.get_default_dtype() == torch.float32
+    exact = ("tensor", "float32", (2,), False, truth[4].astype(np.float32))
+    off = ("tensor", "float32", (2,), False, (truth[4] * (1 + 1e-4)).astype(np.float32))
+    assert diff(exact, off, True) == "value" and diff(off, exact, True) == "value"
+    assert diff(exact, off, True, truth) is None  # PyTorch's rounding is the worse
+    assert diff(off, exact, True, truth) == "value"  # ours is the worse
 
 
 def test_a_crashing_child_is_reported_with_its_program(monkeypatch):

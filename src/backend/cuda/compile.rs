@@ -2,9 +2,10 @@
 //! to CUBIN for one real architecture. Compiling needs only libnvrtc, not a GPU, so CI checks
 //! every source for the architectures we ship to.
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, c_int, CString};
+use std::ptr::null;
 
-use cudarc::nvrtc::{result as nvrtc, sys};
+use cudarc::nvrtc::sys;
 
 use crate::error::{Error, Result};
 
@@ -148,10 +149,9 @@ pub fn cache_file(
 /// version unknown).
 fn cached_path(source: Source, arch: &str, driver: i32) -> Option<std::path::PathBuf> {
     let mut version = (0, 0);
-    // SAFETY: writes two ints; NVRTC was checked to load by the caller's caller.
-    let known = unsafe { sys::nvrtcVersion(&mut version.0, &mut version.1) }
-        .result()
-        .is_ok();
+    // SAFETY: writes two ints.
+    let known = super::libs::nvrtc()
+        .is_ok_and(|api| unsafe { (api.version)(&mut version.0, &mut version.1) } == 0);
     cache_dir()
         .filter(|_| known)
         .map(|d| cache_file(&d, source, arch, version, driver))
@@ -197,47 +197,65 @@ pub fn compile_cubin(source: Source, arch: &str) -> Result<Vec<u8>> {
     if let Some(why) = super::libs::nvrtc_missing() {
         return Err(Error::Runtime(why));
     }
-    let cuda_err = |what: &str, e: nvrtc::NvrtcError| {
+    let api = super::libs::nvrtc().map_err(Error::Runtime)?;
+    let failed = |what: &str, rc: c_int| {
         Error::Runtime(format!(
-            "NVRTC failed to {what} {}: {e:?}",
+            "NVRTC failed to {what} {} (nvrtcResult {rc})",
             source.file_name()
         ))
     };
     let src = CString::new(source.program()).expect("kernel sources hold no NUL");
     let name = CString::new(source.file_name()).expect("file names hold no NUL");
-    let prog = nvrtc::create_program(&src, Some(&name)).map_err(|e| cuda_err("load", e))?;
-    let opts = [format!("--gpu-architecture={arch}"), "--std=c++17".into()];
-    // SAFETY: `prog` is a live program until destroyed below; the option strings outlive
-    // the call.
-    let compiled = unsafe { nvrtc::compile_program(prog, &opts) };
-    let out = match compiled {
-        Ok(()) => unsafe { cubin(prog) }.map_err(|e| cuda_err("emit a CUBIN for", e)),
-        Err(_) => {
-            // SAFETY: as above.
-            let log = unsafe { nvrtc::get_program_log(prog) }.unwrap_or_default();
-            let log: Vec<u8> = log
-                .iter()
-                .map(|&c| c as u8)
-                .take_while(|&c| c != 0)
-                .collect();
-            Err(Error::Runtime(format!(
-                "NVRTC could not compile {} for {arch}:\n{}",
-                source.file_name(),
-                String::from_utf8_lossy(&log)
-            )))
-        }
+    let mut prog: sys::nvrtcProgram = std::ptr::null_mut();
+    // SAFETY: NVRTC's C API as documented; the strings outlive the call.
+    let rc = unsafe {
+        (api.create_program)(&mut prog, src.as_ptr(), name.as_ptr(), 0, null(), null())
+    };
+    if rc != 0 {
+        return Err(failed("load", rc));
+    }
+    let opts = [format!("--gpu-architecture={arch}"), "--std=c++17".into()]
+        .map(|o| CString::new(o).expect("options hold no NUL"));
+    let opt_ptrs = opts.each_ref().map(|o| o.as_ptr());
+    // SAFETY: `prog` is a live program until destroyed below; the options outlive the call.
+    let rc = unsafe { (api.compile_program)(prog, opt_ptrs.len() as c_int, opt_ptrs.as_ptr()) };
+    let out = if rc == 0 {
+        // SAFETY: as above; each buffer is sized by NVRTC's own answer.
+        unsafe { read_sized(prog, api.cubin_size, api.cubin) }
+            .map_err(|rc| failed("emit a CUBIN for", rc))
+    } else {
+        // SAFETY: as above.
+        let log = unsafe { read_sized(prog, api.program_log_size, api.program_log) }
+            .unwrap_or_default();
+        let log: Vec<u8> = log.into_iter().take_while(|&c| c != 0).collect();
+        Err(Error::Runtime(format!(
+            "NVRTC could not compile {} for {arch}:\n{}",
+            source.file_name(),
+            String::from_utf8_lossy(&log)
+        )))
     };
     // SAFETY: destroyed once, after its last use.
-    let _ = unsafe { nvrtc::destroy_program(prog) };
+    let _ = unsafe { (api.destroy_program)(&mut prog) };
     out
 }
 
+/// NVRTC's output of a (size, copy) function pair: the CUBIN or the log.
+///
 /// # Safety
-/// `prog` must be a successfully compiled, live program.
-unsafe fn cubin(prog: sys::nvrtcProgram) -> std::result::Result<Vec<u8>, nvrtc::NvrtcError> {
+/// `prog` must be a live program for which the pair's answer exists.
+unsafe fn read_sized(
+    prog: sys::nvrtcProgram,
+    size_of: unsafe extern "C" fn(sys::nvrtcProgram, *mut usize) -> c_int,
+    copy: unsafe extern "C" fn(sys::nvrtcProgram, *mut c_char) -> c_int,
+) -> std::result::Result<Vec<u8>, c_int> {
     let mut size = 0usize;
-    sys::nvrtcGetCUBINSize(prog, &mut size).result()?;
+    match size_of(prog, &mut size) {
+        0 => {}
+        rc => return Err(rc),
+    }
     let mut bytes = vec![0u8; size];
-    sys::nvrtcGetCUBIN(prog, bytes.as_mut_ptr() as *mut c_char).result()?;
-    Ok(bytes)
+    match copy(prog, bytes.as_mut_ptr() as *mut c_char) {
+        0 => Ok(bytes),
+        rc => Err(rc),
+    }
 }

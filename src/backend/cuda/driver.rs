@@ -7,7 +7,7 @@ use std::ffi::{c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use cudarc::cublas::{result as cublas, sys as cublas_sys};
+use cudarc::cublas::sys as cublas_sys;
 use cudarc::driver::{result as cu, sys as cu_sys, CudaContext};
 use parking_lot::Mutex;
 
@@ -126,14 +126,20 @@ impl Context {
             return Ok(h.0);
         }
         self.bind()?;
-        let handle = guarded("cuBLAS initialisation", || {
-            let h = cublas::create_handle()
-                .map_err(|e| Error::Runtime(format!("cuBLAS error: {e:?}")))?;
-            // SAFETY: `h` is a fresh handle and the stream lives as long as the context.
-            unsafe { cublas::set_stream(h, self.stream() as cublas_sys::cudaStream_t) }
-                .map_err(|e| Error::Runtime(format!("cuBLAS error: {e:?}")))?;
-            Ok(h)
-        })?;
+        let api = libs::cublas().map_err(Error::Runtime)?;
+        let failed = |what: &str, rc| Error::Runtime(format!("cuBLAS error: {what} ({rc})"));
+        let mut h: cublas_sys::cublasHandle_t = std::ptr::null_mut();
+        // SAFETY: cuBLAS's C API; `h` is written by `create` before its use.
+        match unsafe { (api.create)(&mut h) } {
+            0 => {}
+            rc => return Err(failed("cublasCreate", rc)),
+        }
+        // SAFETY: `h` is a fresh handle and the stream lives as long as the context.
+        match unsafe { (api.set_stream)(h, self.stream() as cublas_sys::cudaStream_t) } {
+            0 => {}
+            rc => return Err(failed("cublasSetStream", rc)),
+        }
+        let handle = h;
         *slot = Some(Raw(handle));
         Ok(handle)
     }
@@ -353,46 +359,58 @@ impl Hardware for Context {
     unsafe fn gemm(&self, g: &Gemm) -> Result<()> {
         let handle = self.blas()?;
         self.bind()?;
-        let op = |t: bool| {
-            if t {
-                cublas_sys::cublasOperation_t::CUBLAS_OP_T
-            } else {
-                cublas_sys::cublasOperation_t::CUBLAS_OP_N
-            }
+        let api = libs::cublas().map_err(Error::Runtime)?;
+        let rc = match g.dtype {
+            DType::F64 => strided_batched(api.dgemm_strided_batched, handle, g, g.alpha, g.beta),
+            _ => strided_batched(
+                api.sgemm_strided_batched,
+                handle,
+                g,
+                g.alpha as f32,
+                g.beta as f32,
+            ),
         };
-        let stride_c = g.m as i64 * g.n as i64;
-        let failed = |e: cublas::CublasError| {
-            Error::Runtime(format!("CUDA error: cuBLAS gemm failed ({e:?})"))
-        };
-        // The same call for both precisions: `$gemm` is cuBLAS's S or D variant.
-        macro_rules! strided_batched {
-            ($gemm:path, $t:ty) => {
-                $gemm(
-                    handle,
-                    op(g.a.transposed),
-                    op(g.b.transposed),
-                    g.m,
-                    g.n,
-                    g.k,
-                    &(g.alpha as $t),
-                    g.a.ptr as *const $t,
-                    g.a.ld,
-                    g.a.batch_stride,
-                    g.b.ptr as *const $t,
-                    g.b.ld,
-                    g.b.batch_stride,
-                    &(g.beta as $t),
-                    g.c as *mut $t,
-                    g.m,
-                    stride_c,
-                    g.batch,
-                )
-                .map_err(failed)
-            };
-        }
-        match g.dtype {
-            DType::F64 => strided_batched!(cublas::dgemm_strided_batched, f64),
-            _ => strided_batched!(cublas::sgemm_strided_batched, f32),
+        match rc {
+            0 => Ok(()),
+            rc => Err(Error::Runtime(format!(
+                "CUDA error: cuBLAS gemm failed (cublasStatus {rc})"
+            ))),
         }
     }
+}
+
+/// One `cublas{S,D}gemmStridedBatched` call for `g` (column-major `C = alpha op(A) op(B) +
+/// beta C`); returns cuBLAS's status.
+///
+/// # Safety
+/// As `Context::gemm`'s; `f` is the variant of element type `T`.
+unsafe fn strided_batched<T>(
+    f: libs::GemmStridedBatched<T>,
+    handle: cublas_sys::cublasHandle_t,
+    g: &Gemm,
+    alpha: T,
+    beta: T,
+) -> std::os::raw::c_int {
+    // cuBLAS's CUBLAS_OP_N and CUBLAS_OP_T.
+    let op = |transposed: bool| if transposed { 1 } else { 0 };
+    f(
+        handle,
+        op(g.a.transposed),
+        op(g.b.transposed),
+        g.m,
+        g.n,
+        g.k,
+        &alpha,
+        g.a.ptr as *const T,
+        g.a.ld,
+        g.a.batch_stride,
+        g.b.ptr as *const T,
+        g.b.ld,
+        g.b.batch_stride,
+        &beta,
+        g.c as *mut T,
+        g.m,
+        g.m as i64 * g.n as i64,
+        g.batch,
+    )
 }
