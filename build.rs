@@ -203,7 +203,7 @@ mod cubins {
                  nvidia-cuda-nvrtc, or set RUSTGRAD_NVRTC)"
             );
         }
-        if let Some(nvrtc) = nvrtc {
+        if let Some(nvrtc) = &nvrtc {
             let mut v = (0, 0);
             // SAFETY: writes two ints.
             unsafe { (nvrtc.version)(&mut v.0, &mut v.1) };
@@ -274,6 +274,16 @@ mod cubins {
             );
         }
         table.push_str("];\n");
+        let v = nvrtc.map_or((0, 0), |n| {
+            let mut v = (0, 0);
+            // SAFETY: writes two ints.
+            unsafe { (n.version)(&mut v.0, &mut v.1) };
+            v
+        });
+        table.push_str(&format!(
+            "/// The NVRTC version that compiled them ((0, 0): none).\n\
+             pub static NVRTC_VERSION: (i32, i32) = {v:?};\n"
+        ));
         std::fs::write(out_dir.join("cubins.rs"), table).expect("OUT_DIR is writable");
     }
 }
@@ -293,7 +303,8 @@ fn main() {
         // The emulator runs the kernels as C++: nothing to embed.
         std::fs::write(
             out_dir.join("cubins.rs"),
-            "pub static EMBEDDED: &[(&str, &str, &[u8])] = &[];\n",
+            "pub static EMBEDDED: &[(&str, &str, &[u8])] = &[];\n\
+             pub static NVRTC_VERSION: (i32, i32) = (0, 0);\n",
         )
         .expect("OUT_DIR is writable");
     } else {

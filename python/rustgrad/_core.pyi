@@ -26,6 +26,7 @@ _T = TypeVar("_T", bound=Tensor)
 __all__ = [
     "AccumulateGrad",
     "Generator",
+    "NcclCommunicator",
     "Node",
     "RemovableHandle",
     "SavedTensor",
@@ -46,6 +47,7 @@ __all__ = [
     "_cuda_max_memory_allocated",
     "_cuda_memory_allocated",
     "_cuda_memory_reserved",
+    "_cuda_nvrtc_versions",
     "_cuda_reset_peak_memory_stats",
     "_cuda_set_library_dirs",
     "_cuda_synchronize",
@@ -56,6 +58,9 @@ __all__ = [
     "_grad",
     "_is_anomaly_enabled",
     "_live_nodes",
+    "_nccl_library",
+    "_nccl_unique_id",
+    "_nccl_version",
     "_optimizer_step",
     "_pop_saved_tensors_hooks",
     "_profiler_enable",
@@ -1622,6 +1627,49 @@ def manual_seed(seed: int) -> None:
     """Seed the CPU's generator behind ``rand`` and ``randn`` and every CUDA device's
     generator."""
 
+# ----- NCCL (rustgrad.distributed's "nccl" backend) ------------------------------------------
+
+def _nccl_version() -> int:
+    """NCCL's version code (``22703`` for 2.27.3); RuntimeError saying how to install NCCL when
+    it cannot be loaded."""
+
+def _nccl_library() -> str | None:
+    """The file NCCL was loaded from (loads it), or None when it cannot be loaded."""
+
+def _nccl_unique_id() -> bytes:
+    """A fresh NCCL unique id (128 bytes), made by one rank and passed to every rank's
+    ``NcclCommunicator``."""
+
+@final
+class NcclCommunicator:
+    """One NCCL communicator: ``NcclCommunicator(unique_id, size, rank, device)`` joins the group
+    (blocking until every rank has). Collectives take contiguous CUDA tensors on ``device``
+    and are queued on its stream; ``op`` is ``ReduceOp``'s value (``"sum"``, ``"avg"``, ...)."""
+
+    def __new__(cls, unique_id: bytes, size: int, rank: int, device: int) -> Self: ...
+    @property
+    def rank(self) -> int:
+        """This process's rank in the communicator."""
+    @property
+    def size(self) -> int:
+        """Number of ranks."""
+    def all_reduce(self, tensor: Tensor, op: str) -> None: ...
+    def broadcast(self, tensor: Tensor, root: int) -> None: ...
+    def reduce(self, tensor: Tensor, root: int, op: str) -> None: ...
+    def all_gather(self, output: Tensor, input: Tensor) -> None: ...
+    def reduce_scatter(self, output: Tensor, input: Tensor, op: str) -> None: ...
+    def send(self, tensor: Tensor, peer: int) -> None: ...
+    def recv(self, tensor: Tensor, peer: int) -> None: ...
+    def group_start(self) -> None:
+        """Starts a group of sends and receives that NCCL runs together."""
+    def group_end(self) -> None:
+        """Ends the group (queues its calls)."""
+    def async_error(self) -> str | None:
+        """The error NCCL met in queued work (a peer gone), or None."""
+    def close(self, abort: bool = False) -> None:
+        """Frees the communicator once its queued work has run; ``abort=True``: at once,
+        abandoning queued work (what a timeout does). Later calls raise."""
+
 # ----- generators and creation defaults (drop-in work) ---------------------------------------
 
 @final
@@ -1767,6 +1815,10 @@ def _cuda_device_count() -> int:
 def _cuda_unavailable_reason() -> str:
     """Why CUDA cannot be used, as a sentence (no driver, no GPU, which library is missing);
     ``""`` when it can."""
+
+def _cuda_nvrtc_versions() -> tuple[tuple[int, int], tuple[int, int] | None]:
+    """``((major, minor) of the NVRTC that compiled the embedded CUBINs, (0, 0) when none;
+    (major, minor) of the NVRTC loaded now, or None)``."""
 
 def _cuda_embedded_cubins() -> list[tuple[str, str, bytes]]:
     """The CUBINs built into the extension: ``(source name, arch, image bytes)`` each (empty when

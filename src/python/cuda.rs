@@ -8,11 +8,13 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use super::gil::{self, Work};
-use crate::backend::cuda::compile::{compile_cubin, embedded_cubin, embedded_cubins, Source};
+use crate::backend::cuda::compile::{
+    compile_cubin, embedded_cubin, embedded_cubins, nvrtc_versions, Source,
+};
 use crate::backend::cuda::{self, device as registry, CudaDevice};
 
 /// The device an optional index names (device 0 by default), set up if need be.
-fn device_at(index: Option<i64>) -> PyResult<std::sync::Arc<CudaDevice>> {
+pub(super) fn device_at(index: Option<i64>) -> PyResult<std::sync::Arc<CudaDevice>> {
     if let Some(why) = cuda::unavailable_reason() {
         return Err(PyRuntimeError::new_err(why));
     }
@@ -155,6 +157,13 @@ fn _cuda_embedded_cubins(py: Python<'_>) -> Vec<(&'static str, &'static str, Bou
         .collect()
 }
 
+/// ``((major, minor) of the NVRTC that compiled the embedded CUBINs, (0, 0) when none;
+/// (major, minor) of the NVRTC loaded now, or None)``.
+#[pyfunction]
+fn _cuda_nvrtc_versions() -> ((i32, i32), Option<(i32, i32)>) {
+    nvrtc_versions()
+}
+
 /// The architecture of the embedded CUBIN that a device of ``arch`` (``"sm_87"``) would load
 /// for ``source``, or None when NVRTC would compile it at run time.
 #[pyfunction]
@@ -184,6 +193,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_kernel_sources, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_compile_kernels, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_embedded_cubins, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_nvrtc_versions, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_embedded_arch_for, m)?)?;
     Ok(())
 }

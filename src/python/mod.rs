@@ -21,6 +21,7 @@ mod cuda;
 mod function;
 mod generator;
 mod gil;
+mod nccl;
 mod node;
 mod products;
 pub mod tensor;
@@ -71,6 +72,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     creation::register(m)?;
     generator::register(m)?;
     cuda::register(m)?;
+    nccl::register(m)?;
     function::register(m)?;
     autograd_extras::register(m)?;
     activation::register(m)?;

@@ -1,4 +1,5 @@
-"""Process groups and collectives (``torch.distributed.distributed_c10d``) on ``mpi4py``.
+"""Process groups and collectives (``torch.distributed.distributed_c10d``) on ``mpi4py``
+for CPU tensors and on NCCL for CUDA tensors (backend ``"nccl"``, or ``"cpu:gloo,cuda:nccl"``).
 
 An ``async_op=True`` collective (and every point-to-point one) is a non-blocking MPI request
 waited on with the group's ``timeout``: a peer that never arrives raises ``RuntimeError``
@@ -46,8 +47,10 @@ def is_mpi_available():
 
 
 def is_nccl_available():
-    """True when this build has the CUDA backend (NCCL itself is not bound yet)."""
-    return False
+    """True when NCCL (``libnccl.so.2``: the ``nvidia-nccl-cu13`` pip package) can be loaded."""
+    from rustgrad import _core
+
+    return _core._nccl_library() is not None
 
 
 def is_available():
@@ -56,13 +59,36 @@ def is_available():
 
 
 class ProcessGroup:
-    """A set of ranks with its own MPI communicator (``comm``) and timeout."""
+    """A set of ranks with its own MPI communicator (``comm``) and timeout; CUDA tensors go
+    through an NCCL communicator per device (``uses_nccl``), made at the group's first
+    collective on that device (the unique id broadcast over ``comm``), as PyTorch makes its
+    NCCL communicators lazily."""
 
-    def __init__(self, comm, backend, timeout, ranks):
+    def __init__(self, comm, backend, timeout, ranks, uses_mpi=True, uses_nccl=False):
         self.comm = comm
         self.backend = backend
         self.timeout = timeout
         self.ranks = ranks  # global ranks, in group-rank order
+        self.uses_mpi = uses_mpi  # CPU tensors
+        self.uses_nccl = uses_nccl  # CUDA tensors
+        self._nccl = {}  # device index -> NcclCommunicator
+
+    def nccl(self, index):
+        """The NCCL communicator of CUDA device ``index`` (every rank calls this together)."""
+        c = self._nccl.get(index)
+        if c is None:
+            from rustgrad import _core
+
+            uid = _core._nccl_unique_id() if self.rank() == 0 else None
+            uid = self.comm.bcast(uid, root=0)
+            c = self._nccl[index] = _core.NcclCommunicator(uid, self.size(), self.rank(), index)
+        return c
+
+    def _close(self):
+        for c in self._nccl.values():
+            c.close()
+        self._nccl.clear()
+        self.comm.Free()
 
     def rank(self):
         """This process's rank in the group."""
@@ -102,11 +128,16 @@ def _global_rank():
 
 
 def _nccl_error():
-    from rustgrad import cuda
+    """PyTorch's error when the NCCL backend cannot be used, or None when it can."""
+    from rustgrad import _core, cuda
 
     if not cuda.is_available():
         return RuntimeError("ProcessGroupNCCL is only supported with GPUs, no GPUs found!")
-    return RuntimeError("Distributed package doesn't have NCCL built in")
+    try:
+        _core._nccl_version()
+    except RuntimeError as e:
+        return RuntimeError(f"Distributed package doesn't have NCCL built in ({e})")
+    return None
 
 
 def _env_int(*names):
@@ -129,8 +160,10 @@ def init_process_group(
 ):
     """Join the default process group.
 
-    ``backend``: ``"mpi"`` (default) or ``"gloo"`` (the same MPI transport); ``"nccl"`` raises
-    PyTorch's error (NCCL is not bound yet). The world is MPI's ``COMM_WORLD``; ``rank`` and
+    ``backend``: ``"mpi"`` (default) or ``"gloo"`` (the same MPI transport) for CPU tensors;
+    ``"nccl"`` for CUDA tensors; ``"cpu:gloo,cuda:nccl"`` for both. MPI starts the processes and
+    carries NCCL's unique id (``mpi4py`` is needed for every backend). The world is MPI's
+    ``COMM_WORLD``; ``rank`` and
     ``world_size`` (or ``RANK``/``WORLD_SIZE``, Open MPI's ``OMPI_COMM_WORLD_*``) must agree
     with it. ``init_method``/``MASTER_ADDR``/``MASTER_PORT`` are accepted and not needed: MPI's
     launcher wires the processes up.
@@ -140,11 +173,18 @@ def init_process_group(
     backend = (backend or "mpi").lower()
     if ":" in backend:  # "cpu:gloo,cuda:nccl"
         parts = dict(p.split(":") for p in backend.split(","))
-        backend = parts.get("cpu", "mpi")
-    if backend == "nccl":
-        raise _nccl_error()
-    if backend not in ("mpi", "gloo"):
-        raise ValueError(f"Invalid backend: '{backend}'")
+        cpu_backend, cuda_backend = parts.get("cpu"), parts.get("cuda")
+    elif backend == "nccl":
+        cpu_backend, cuda_backend = None, "nccl"
+    else:
+        cpu_backend, cuda_backend = backend, None
+    for b in (cpu_backend, cuda_backend):
+        if b not in (None, "mpi", "gloo", "nccl") or (b == "nccl" and b is cpu_backend):
+            raise ValueError(f"Invalid backend: '{b}'")
+    if cuda_backend == "nccl":
+        err = _nccl_error()
+        if err is not None:
+            raise err
     if not is_mpi_available():
         raise RuntimeError(
             "Distributed package doesn't have MPI built in. MPI is only included if you "
@@ -170,7 +210,14 @@ def init_process_group(
     _cache["debug"] = os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() == "DETAIL"
     comm = comm.Dup()  # our own context: user mpi4py traffic on COMM_WORLD cannot mix in
     comm.Set_errhandler(MPI.ERRORS_RETURN)
-    world = ProcessGroup(comm, backend, timeout, list(range(comm.Get_size())))
+    world = ProcessGroup(
+        comm,
+        backend,
+        timeout,
+        list(range(comm.Get_size())),
+        uses_mpi=cpu_backend is not None,
+        uses_nccl=cuda_backend == "nccl",
+    )
     _state["world"] = world
     GroupMember.WORLD = world
     if comm.Get_size() > 1 and _state["hook"] is None:
@@ -200,14 +247,14 @@ def destroy_process_group(group=None):
     """Leave ``group`` (default: the world, which also restores ``sys.excepthook``)."""
     if group is None or group is _state["world"]:
         world = _world()
-        world.comm.Free()
+        world._close()
         _state["world"] = None
         GroupMember.WORLD = None
         if _state["hook"] is not None:
             sys.excepthook = _state["hook"]
             _state["hook"] = None
     elif group is not GroupMember.NON_GROUP_MEMBER:
-        group.comm.Free()
+        group._close()
 
 
 def get_backend(group=None):
@@ -259,7 +306,14 @@ def new_group(
     if comm == _mpi().COMM_NULL:
         return GroupMember.NON_GROUP_MEMBER
     comm.Set_errhandler(_mpi().ERRORS_RETURN)
-    return ProcessGroup(comm, backend or world.backend, timeout or world.timeout, ranks)
+    return ProcessGroup(
+        comm,
+        backend or world.backend,
+        timeout or world.timeout,
+        ranks,
+        uses_mpi=world.uses_mpi,
+        uses_nccl=world.uses_nccl,
+    )
 
 
 class Work:
@@ -338,6 +392,66 @@ def _buf(t, what):
     return t.detach().numpy()
 
 
+def _nccl_for(g, what, *tensors):
+    """The group's NCCL communicator for ``tensors`` when they are CUDA tensors and the group
+    uses NCCL; None for CPU tensors (MPI's path, which also refuses CUDA tensors of an
+    MPI-only group)."""
+    from rustgrad._core import Tensor
+
+    on_cuda = [isinstance(t, Tensor) and t.device.type == "cuda" for t in tensors]
+    if not any(on_cuda):
+        if not g.uses_mpi:
+            raise RuntimeError("No backend type associated with device type cpu")
+        return None
+    if not g.uses_nccl:
+        return None
+    index = tensors[0].device.index or 0
+    if not all(on_cuda) or any((t.device.index or 0) != index for t in tensors):
+        raise RuntimeError(f"{what}: every tensor must be on the same CUDA device")
+    return g.nccl(index)
+
+
+class _NcclWork(Work):
+    """Handle of an NCCL collective. It is queued on the device's stream, where every later
+    rustgrad kernel runs too, so ``wait()`` has nothing to order: it raises an error NCCL met
+    in queued work (a peer gone); ``is_completed()`` waits for the device."""
+
+    def __init__(self, nc, group, what, index):
+        super().__init__([], group, what)
+        self._nc, self._index = nc, index
+
+    def _check(self):
+        err = self._nc.async_error()
+        if err is not None:
+            raise self._error(err)
+
+    def is_completed(self):
+        from rustgrad import cuda
+
+        cuda.synchronize(self._index)
+        self._check()
+        self._done = True
+        return True
+
+    def wait(self, timeout=None):
+        self._check()
+        self._done = True
+        return True
+
+
+def _nccl_run(g, nc, what, call, async_op, index):
+    """Queue an NCCL collective (``call()``); an ``async_op`` gets a ``Work``."""
+    try:
+        call()
+    except RuntimeError as e:
+        raise RuntimeError(f"[Rank {_global_rank()}] {what} failed: {e}") from e
+    return _NcclWork(nc, g, what, index) if async_op else None
+
+
+def _index(t):
+    return t.device.index or 0
+
+
 def _mpi_op(op, what):
     table = _cache.get("ops")
     if table is None:
@@ -412,6 +526,12 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     if not _member(group):
         return None
     g = _group(group)
+    nc = _nccl_for(g, "all_reduce", tensor)
+    if nc is not None:
+        if not isinstance(op, ReduceOp):
+            raise ValueError(f"all_reduce: unsupported op {op!r}")
+        call = lambda: nc.all_reduce(tensor, op.value)
+        return _nccl_run(g, nc, "all_reduce", call, async_op, _index(tensor))
     a = _buf(tensor, "all_reduce")
     _check_debug(g, "all_reduce", [a])
     mop = _mpi_op(op, "all_reduce")
@@ -430,9 +550,13 @@ def broadcast(tensor, src, group=None, async_op=False):
     if not _member(group):
         return None
     g = _group(group)
+    root = get_group_rank(g, src)
+    nc = _nccl_for(g, "broadcast", tensor)
+    if nc is not None:
+        call = lambda: nc.broadcast(tensor, root)
+        return _nccl_run(g, nc, "broadcast", call, async_op, _index(tensor))
     a = _buf(tensor, "broadcast")
     _check_debug(g, "broadcast", [a])
-    root = get_group_rank(g, src)
     return _post(
         g, "broadcast", lambda b: (g.comm.Bcast if b else g.comm.Ibcast)(a, root=root), async_op
     )
@@ -443,6 +567,10 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     if not _member(group):
         return None
     g = _group(group)
+    nc = _nccl_for(g, "all_gather_into_tensor", output_tensor, input_tensor)
+    if nc is not None:
+        call = lambda: nc.all_gather(output_tensor, input_tensor)
+        return _nccl_run(g, nc, "all_gather_into_tensor", call, async_op, _index(input_tensor))
     out, inp = (
         _buf(output_tensor, "all_gather_into_tensor"),
         _buf(input_tensor, "all_gather_into_tensor"),
@@ -465,6 +593,9 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     if not _member(group):
         return None
     g = _group(group)
+    nc = _nccl_for(g, "all_gather", tensor, *tensor_list)
+    if nc is not None:
+        return _nccl_all_gather(g, nc, tensor_list, tensor, async_op)
     inp = _buf(tensor, "all_gather")
     if len(tensor_list) != g.size():
         raise ValueError(
@@ -490,12 +621,41 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     )
 
 
+def _nccl_all_gather(g, nc, tensor_list, tensor, async_op):
+    """``all_gather`` of CUDA tensors: into one flat tensor, then copied into the list."""
+    import rustgrad
+
+    if len(tensor_list) != g.size():
+        raise ValueError(
+            f"all_gather: tensor_list has {len(tensor_list)} tensors, the group has {g.size()} ranks"
+        )
+    n = tensor.numel()
+    for o in tensor_list:
+        if o.dtype != tensor.dtype or o.numel() != n:
+            raise ValueError("all_gather: every output must match the input's dtype and size")
+    flat = rustgrad.empty(n * g.size(), dtype=tensor.dtype, device=tensor.device)
+
+    def call():
+        nc.all_gather(flat, tensor.contiguous().reshape(-1))
+        with rustgrad.no_grad():
+            for r, o in enumerate(tensor_list):
+                o.copy_(flat[r * n : (r + 1) * n].reshape(o.shape))
+
+    return _nccl_run(g, nc, "all_gather", call, async_op, _index(tensor))
+
+
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce ``input`` across ranks and give rank ``r`` the ``r``-th chunk (dim 0) in
     ``output``."""
     if not _member(group):
         return None
     g = _group(group)
+    nc = _nccl_for(g, "reduce_scatter_tensor", output, input)
+    if nc is not None:
+        if not isinstance(op, ReduceOp):
+            raise ValueError(f"reduce_scatter_tensor: unsupported op {op!r}")
+        call = lambda: nc.reduce_scatter(output, input, op.value)
+        return _nccl_run(g, nc, "reduce_scatter_tensor", call, async_op, _index(input))
     out, inp = _buf(output, "reduce_scatter_tensor"), _buf(input, "reduce_scatter_tensor")
     if out.dtype != inp.dtype:
         raise TypeError("output tensor must have the same type as input tensor")
@@ -520,9 +680,15 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
     if not _member(group):
         return None
     g = _group(group)
+    root = get_group_rank(g, dst)
+    nc = _nccl_for(g, "reduce", tensor)
+    if nc is not None:
+        if not isinstance(op, ReduceOp):
+            raise ValueError(f"reduce: unsupported op {op!r}")
+        call = lambda: nc.reduce(tensor, root, op.value)
+        return _nccl_run(g, nc, "reduce", call, async_op, _index(tensor))
     a = _buf(tensor, "reduce")
     _check_debug(g, "reduce", [a])
-    root = get_group_rank(g, dst)
     mop = _mpi_op(op, "reduce")
     me = g.rank() == root
     fin = (lambda: _average(a, g.size())) if op == ReduceOp.AVG and me else None
@@ -541,9 +707,12 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     if not _member(group):
         return None
     g = _group(group)
-    inp = _buf(tensor, "gather")
     root = get_group_rank(g, dst)
     me = g.rank() == root
+    nc = _nccl_for(g, "gather", tensor, *(gather_list or []))
+    if nc is not None:
+        return _nccl_exchange(g, nc, "gather", tensor, gather_list, root, async_op, gather=True)
+    inp = _buf(tensor, "gather")
     if me:
         if gather_list is None or len(gather_list) != g.size():
             raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
@@ -572,9 +741,12 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     if not _member(group):
         return None
     g = _group(group)
-    out = _buf(tensor, "scatter")
     root = get_group_rank(g, src)
     me = g.rank() == root
+    nc = _nccl_for(g, "scatter", tensor, *(scatter_list or []))
+    if nc is not None:
+        return _nccl_exchange(g, nc, "scatter", tensor, scatter_list, root, async_op, gather=False)
+    out = _buf(tensor, "scatter")
     flat = None
     if me:
         if scatter_list is None or len(scatter_list) != g.size():
@@ -595,13 +767,60 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     )
 
 
+def _nccl_exchange(g, nc, what, tensor, tensors, root, async_op, gather):
+    """``gather``/``scatter`` of CUDA tensors: the root's sends or receives, one NCCL group."""
+    import rustgrad
+
+    me = g.rank()
+    word = "gather_list" if gather else "scatter_list"
+    if me == root:
+        if tensors is None or len(tensors) != g.size():
+            raise ValueError(
+                f"Argument ``{word}`` must be specified on "
+                f"{'destination' if gather else 'source'} rank."
+            )
+        for t in tensors:
+            if t.dtype != tensor.dtype or t.numel() != tensor.numel():
+                raise ValueError(
+                    f"{what}: every tensor of {word} must match tensor's dtype and size"
+                )
+    elif tensors:
+        raise ValueError(
+            f"Argument ``{word}`` must NOT be specified on "
+            f"non-{'destination' if gather else 'source'} ranks."
+        )
+
+    def call():
+        nc.group_start()
+        try:
+            if me == root:
+                for r, t in enumerate(tensors):
+                    if r != root:
+                        (nc.recv if gather else nc.send)(t, r)
+            else:
+                (nc.send if gather else nc.recv)(tensor, root)
+        finally:
+            nc.group_end()
+        if me == root:
+            with rustgrad.no_grad():
+                if gather:
+                    tensors[root].copy_(tensor)
+                else:
+                    tensor.copy_(tensors[root])
+
+    return _nccl_run(g, nc, what, call, async_op, _index(tensor))
+
+
 def isend(tensor, dst, group=None, tag=0):
     """Send ``tensor`` to (global) rank ``dst`` asynchronously; returns a ``Work``."""
     if not _member(group):
         return None
     g = _group(group)
-    a = _buf(tensor, "isend")
     peer = get_group_rank(g, dst)
+    nc = _nccl_for(g, "isend", tensor)
+    if nc is not None:
+        return _nccl_run(g, nc, "isend", lambda: nc.send(tensor, peer), True, _index(tensor))
+    a = _buf(tensor, "isend")
     return _post(g, "isend", lambda b: g.comm.Isend(a, dest=peer, tag=tag), True)
 
 
@@ -611,6 +830,15 @@ def irecv(tensor, src=None, group=None, tag=0):
     if not _member(group):
         return None
     g = _group(group)
+    nc = _nccl_for(g, "irecv", tensor)
+    if nc is not None:
+        if src is None:
+            raise RuntimeError("irecv: the NCCL backend needs the source rank (src=None)")
+        peer = get_group_rank(g, src)
+        work = _nccl_run(g, nc, "irecv", lambda: nc.recv(tensor, peer), True, _index(tensor))
+        work._result = src
+        work._finish = lambda: src
+        return work
     a = _buf(tensor, "irecv")
     MPI = _mpi()
     peer = MPI.ANY_SOURCE if src is None else get_group_rank(g, src)
@@ -658,6 +886,11 @@ def barrier(group=None, async_op=False, device_ids=None):
     if not _member(group):
         return None
     g = _group(group)
+    if g._nccl:  # the devices' queued collectives first, as PyTorch's NCCL barrier
+        from rustgrad import cuda
+
+        for index in g._nccl:
+            cuda.synchronize(index)
     return _post(g, "barrier", lambda b: g.comm.Barrier() if b else g.comm.Ibarrier(), async_op)
 
 

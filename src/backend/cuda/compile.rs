@@ -33,6 +33,16 @@ pub fn embedded_cubin(source: Source, arch: &str) -> Option<(&'static str, &'sta
         .map(|(_, a, image)| (a, image))
 }
 
+/// The NVRTC version that compiled the embedded CUBINs, and the one loaded now (if any).
+pub fn nvrtc_versions() -> ((i32, i32), Option<(i32, i32)>) {
+    let mut v = (0, 0);
+    // SAFETY: writes two ints.
+    let loaded = super::libs::nvrtc()
+        .is_ok_and(|api| unsafe { (api.version)(&mut v.0, &mut v.1) } == 0)
+        .then_some(v);
+    (embedded::NVRTC_VERSION, loaded)
+}
+
 /// Every embedded CUBIN: `(source file, arch, image)`.
 pub fn embedded_cubins() -> &'static [(&'static str, &'static str, &'static [u8])] {
     embedded::EMBEDDED
@@ -208,9 +218,8 @@ pub fn compile_cubin(source: Source, arch: &str) -> Result<Vec<u8>> {
     let name = CString::new(source.file_name()).expect("file names hold no NUL");
     let mut prog: sys::nvrtcProgram = std::ptr::null_mut();
     // SAFETY: NVRTC's C API as documented; the strings outlive the call.
-    let rc = unsafe {
-        (api.create_program)(&mut prog, src.as_ptr(), name.as_ptr(), 0, null(), null())
-    };
+    let rc =
+        unsafe { (api.create_program)(&mut prog, src.as_ptr(), name.as_ptr(), 0, null(), null()) };
     if rc != 0 {
         return Err(failed("load", rc));
     }
@@ -225,8 +234,8 @@ pub fn compile_cubin(source: Source, arch: &str) -> Result<Vec<u8>> {
             .map_err(|rc| failed("emit a CUBIN for", rc))
     } else {
         // SAFETY: as above.
-        let log = unsafe { read_sized(prog, api.program_log_size, api.program_log) }
-            .unwrap_or_default();
+        let log =
+            unsafe { read_sized(prog, api.program_log_size, api.program_log) }.unwrap_or_default();
         let log: Vec<u8> = log.into_iter().take_while(|&c| c != 0).collect();
         Err(Error::Runtime(format!(
             "NVRTC could not compile {} for {arch}:\n{}",

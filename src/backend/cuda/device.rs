@@ -115,6 +115,17 @@ impl CudaDevice {
         self.hw.synchronize()
     }
 
+    /// Makes this device's context current on the calling thread.
+    pub fn bind(&self) -> Result<()> {
+        check_not_forked()?;
+        self.hw.bind()
+    }
+
+    /// The driver's handle of this device's stream (null on the emulator).
+    pub fn stream_handle(&self) -> *mut c_void {
+        self.hw.stream_handle()
+    }
+
     /// Blocks for a grid-stride loop over `n` elements.
     pub fn grid_for(&self, n: usize) -> u32 {
         let wanted = n.div_ceil(BLOCK as usize).max(1);

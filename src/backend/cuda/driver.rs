@@ -240,6 +240,10 @@ impl Hardware for Context {
     }
 
     /// Waits for all queued work.
+    fn stream_handle(&self) -> *mut c_void {
+        self.stream() as *mut c_void
+    }
+
     fn synchronize(&self) -> Result<()> {
         self.bind()?;
         // SAFETY: the stream lives as long as the context.

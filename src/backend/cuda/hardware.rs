@@ -48,6 +48,9 @@ pub trait Hardware: Sized + Send + Sync {
     fn bind(&self) -> Result<()>;
     /// Waits for all queued work.
     fn synchronize(&self) -> Result<()>;
+    /// The driver's handle of this device's stream (`CUstream`) for libraries that queue work
+    /// on it (NCCL); null where there is no driver (the emulator).
+    fn stream_handle(&self) -> *mut c_void;
     /// `size` bytes of device memory, or `None` when the device is out of memory.
     fn malloc(&self, size: usize) -> Result<Option<u64>>;
     /// # Safety

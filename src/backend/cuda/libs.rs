@@ -92,14 +92,18 @@ fn note(text: String) {
     }
 }
 
-type Handle = libloading::os::unix::Library;
+pub(super) type Handle = libloading::os::unix::Library;
 use libloading::os::unix::{RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NOW};
 
 /// Opens `lib{main}` (the last of `names`; the others are companions it opens by soname,
 /// opened first from the same folder): the copy already in the process under `soname`, else
 /// the first search folder's file by path, else `soname`, else `lib{main}.so` on the system
 /// search path. Returns the handle and the file, found through `symbol`.
-fn open_library(names: &[&str], soname: &str, symbol: &str) -> Option<(Handle, PathBuf)> {
+pub(super) fn open_library(
+    names: &[&str],
+    soname: &str,
+    symbol: &str,
+) -> Option<(Handle, PathBuf)> {
     let main = *names.last().expect("at least one library");
     let located = |lib: Handle| {
         let lib: libloading::Library = lib.into();
@@ -150,7 +154,7 @@ const RTLD_NOLOAD: std::os::raw::c_int = libc::RTLD_NOLOAD;
 ///
 /// # Safety
 /// `F` must be the symbol's C signature.
-unsafe fn symbol<F: Copy>(lib: &Handle, name: &str) -> Result<F, String> {
+pub(super) unsafe fn symbol<F: Copy>(lib: &Handle, name: &str) -> Result<F, String> {
     lib.get::<F>(name.as_bytes())
         .map(|s| *s)
         .map_err(|e| format!("{name}: {e}"))
@@ -158,7 +162,7 @@ unsafe fn symbol<F: Copy>(lib: &Handle, name: &str) -> Result<F, String> {
 
 /// Loads a library's table once it first succeeds (a failed attempt is retried by the next
 /// call: a package installed meanwhile is found).
-fn load_once<T: Send + Sync>(
+pub(super) fn load_once<T: Send + Sync>(
     slot: &'static Mutex<Option<&'static T>>,
     load: impl FnOnce() -> Result<T, String>,
 ) -> Result<&'static T, String> {
@@ -211,8 +215,12 @@ pub fn nvrtc() -> Result<&'static Nvrtc, String> {
             )
         };
         // NVRTC opens its builtins library itself (by soname): preloaded from its folder.
-        let (lib, path) = open_library(&["nvrtc-builtins", "nvrtc"], "libnvrtc.so.13", "nvrtcVersion")
-            .ok_or_else(missing)?;
+        let (lib, path) = open_library(
+            &["nvrtc-builtins", "nvrtc"],
+            "libnvrtc.so.13",
+            "nvrtcVersion",
+        )
+        .ok_or_else(missing)?;
         // SAFETY: the NVRTC 13 API's C signatures.
         unsafe {
             Ok(Nvrtc {
@@ -279,8 +287,12 @@ pub fn cublas() -> Result<&'static Cublas, String> {
                  the folder that holds it"
             )
         };
-        let (lib, path) = open_library(&["cublasLt", "cublas"], "libcublas.so.13", "cublasCreate_v2")
-            .ok_or_else(missing)?;
+        let (lib, path) = open_library(
+            &["cublasLt", "cublas"],
+            "libcublas.so.13",
+            "cublasCreate_v2",
+        )
+        .ok_or_else(missing)?;
         // SAFETY: the cuBLAS 13 API's C signatures.
         unsafe {
             Ok(Cublas {

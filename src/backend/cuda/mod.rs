@@ -12,6 +12,7 @@ pub mod driver;
 pub mod emulator;
 pub mod hardware;
 pub mod libs;
+pub mod nccl;
 pub mod ops;
 
 pub use buffer::CudaBuffer;

@@ -1,4 +1,5 @@
-"""``DistributedDataParallel``: one model replica per process, gradients averaged by MPI.
+"""``DistributedDataParallel``: one model replica per process, gradients averaged by MPI
+(CPU parameters) or NCCL (CUDA parameters).
 
 Gradients are copied into flat buckets (``bucket_cap_mb``, parameters in reverse order, as
 PyTorch: backward produces the last layers' gradients first) by a hook on each parameter;
@@ -20,20 +21,65 @@ from rustgrad.nn.modules.module import Module
 
 
 class _Bucket:
-    def __init__(self, params, dtype):
+    """Flat gradient storage of ``params``: a NumPy array for CPU parameters (MPI reads it in
+    place), a tensor on the parameters' device for CUDA ones (NCCL reads it there)."""
+
+    def __init__(self, params):
         self.params = params
         self.offsets = []
         n = 0
         for p in params:
             self.offsets.append(n)
             n += p.numel()
-        self.flat = np.zeros(n, dtype=dtype)
+        first = params[0]
+        self.on_cuda = first.device.type == "cuda"
+        if self.on_cuda:
+            self.flat = rustgrad.zeros(n, dtype=first.dtype, device=first.device)
+            self.tensor = self.flat
+        else:
+            self.flat = np.zeros(n, dtype=first.detach().numpy().dtype)
+            self.tensor = rustgrad.from_numpy(self.flat)
         self.ready = 0
         self.work = None
 
     def view(self, i):
         p = self.params[i]
         return self.flat[self.offsets[i] : self.offsets[i] + p.numel()]
+
+    def put(self, i, grad):
+        """Parameter ``i``'s slot := ``grad`` (zeros for None)."""
+        v = self.view(i)
+        if self.on_cuda:
+            with rustgrad.no_grad():
+                v.zero_() if grad is None else v.copy_(grad.detach().reshape(-1))
+        elif grad is None:
+            v[...] = 0
+        else:
+            v[...] = grad.detach().contiguous().numpy().reshape(-1)
+
+    def add(self, i, grad):
+        """Parameter ``i``'s slot += ``grad``."""
+        v = self.view(i)
+        if self.on_cuda:
+            with rustgrad.no_grad():
+                v.add_(grad.detach().reshape(-1))
+        else:
+            v += grad.detach().contiguous().numpy().reshape(-1)
+
+    def average(self, n):
+        if self.on_cuda:
+            with rustgrad.no_grad():
+                self.flat.div_(n)
+        else:
+            self.flat /= n
+
+    def grad(self, i):
+        """Parameter ``i``'s averaged gradient, as a tensor of its own."""
+        shape = tuple(self.params[i].shape)
+        if self.on_cuda:
+            with rustgrad.no_grad():
+                return self.view(i).reshape(shape).clone()
+        return rustgrad.from_numpy(self.view(i).reshape(shape).copy())
 
 
 class DistributedDataParallel(Module):
@@ -102,14 +148,18 @@ class DistributedDataParallel(Module):
         buckets, current, size = [], [], 0
         for p in reversed(params):
             nbytes = p.numel() * p.element_size()
-            if current and (size + nbytes > self.bucket_bytes_cap or p.dtype != current[0].dtype):
+            if current and (
+                size + nbytes > self.bucket_bytes_cap
+                or p.dtype != current[0].dtype
+                or p.device != current[0].device
+            ):
                 buckets.append(current)
                 current, size = [], 0
             current.append(p)
             size += nbytes
         if current:
             buckets.append(current)
-        return [_Bucket(ps, ps[0].detach().numpy().dtype) for ps in buckets]
+        return [_Bucket(ps) for ps in buckets]
 
     # ----- forward ---------------------------------------------------------------------
 
@@ -168,13 +218,9 @@ class DistributedDataParallel(Module):
         """Put ``p``'s accumulated gradient into its bucket; start the bucket's all-reduce
         when it is full; after the last one, wait and write every averaged ``.grad``."""
         b, i = self._where[id(p)]
-        v = b.view(i)
-        if grad is None:
-            v[...] = 0
-        else:
-            v[...] = grad.detach().contiguous().numpy().reshape(-1)
+        b.put(i, grad)
         if p.grad is not None:
-            v += p.grad.detach().contiguous().numpy().reshape(-1)
+            b.add(i, p.grad)
             p.grad = None  # the engine's accumulation after this hook starts from scratch
         b.ready += 1
         # MPI needs the same collective order on every rank: buckets start in index order.
@@ -182,9 +228,7 @@ class DistributedDataParallel(Module):
             nb = self._buckets[self._next]
             if nb.ready < len(nb.params):
                 break
-            nb.work = dist.all_reduce(
-                rustgrad.from_numpy(nb.flat), group=self.process_group, async_op=True
-            )
+            nb.work = dist.all_reduce(nb.tensor, group=self.process_group, async_op=True)
             self._next += 1
         self._expected -= 1
         if self._expected > 0:
@@ -196,9 +240,9 @@ class DistributedDataParallel(Module):
         mine = None
         for b in self._buckets:
             b.work.wait()
-            b.flat /= n
+            b.average(n)
             for i, p in enumerate(b.params):
-                g = rustgrad.from_numpy(b.view(i).reshape(tuple(p.shape)).copy())
+                g = b.grad(i)
                 if p is last:
                     mine = g  # handed back to the engine, which stores it as .grad
                 else:

@@ -71,6 +71,10 @@ impl Hardware for Context {
         Ok(())
     }
 
+    fn stream_handle(&self) -> *mut c_void {
+        std::ptr::null_mut()
+    }
+
     fn synchronize(&self) -> Result<()> {
         drain();
         Ok(())

@@ -46,23 +46,33 @@ __device__ __forceinline__ bool is_flat(const Meta &m) { return m.ndim == 1 && m
 #define FOR_EACH(i, n) \
     for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (i64)blockDim.x * gridDim.x)
 
-// Grid-stride loop over `n` outputs, four per thread per step: the four `value(i)` (the loads
-// and arithmetic) are computed before the four `store(i, v)`, so four loads are in flight per
-// thread, which contiguous elementwise kernels need to approach memory bandwidth.
-template <typename T, typename Value, typename Store>
-__device__ __forceinline__ void map_unrolled(i64 n, Value value, Store store) {
+// Two operands loaded together (binary and backward kernels).
+template <typename T> struct Two {
+    T a, b;
+};
+
+// How many elements a thread takes per step of `map_unrolled`.
+#define RG_UNROLL 8
+
+// Grid-stride loop over `n` outputs, RG_UNROLL per thread per step: every `load(i)` of a step
+// is issued before any `f` (which may branch on an op code: a branch between two loads
+// serialises them) and before the stores, so RG_UNROLL loads per thread are in flight, which
+// contiguous elementwise kernels need to approach memory bandwidth.
+template <typename In, typename Out, typename Load, typename F, typename Store>
+__device__ __forceinline__ void map_unrolled(i64 n, Load load, F f, Store store) {
     i64 step = (i64)blockDim.x * gridDim.x;
-    for (i64 base = (i64)blockIdx.x * blockDim.x + threadIdx.x; base < n; base += 4 * step) {
-        T v[4];
+    for (i64 base = (i64)blockIdx.x * blockDim.x + threadIdx.x; base < n;
+         base += RG_UNROLL * step) {
+        In x[RG_UNROLL];
 #pragma unroll
-        for (int u = 0; u < 4; ++u) {
+        for (int u = 0; u < RG_UNROLL; ++u) {
             i64 i = base + u * step;
-            if (i < n) v[u] = value(i);
+            if (i < n) x[u] = load(i);
         }
 #pragma unroll
-        for (int u = 0; u < 4; ++u) {
+        for (int u = 0; u < RG_UNROLL; ++u) {
             i64 i = base + u * step;
-            if (i < n) store(i, v[u]);
+            if (i < n) store(i, (Out)f(x[u]));
         }
     }
 }

@@ -155,8 +155,9 @@ template <typename T> __device__ __forceinline__ T rg_silu_backward(T g, T x) {
                                             T *__restrict__ out, T p, T lo, T hi) {             \
         if (is_flat(x)) {                                                                        \
             const T *xf = xp + x.offset;                                                         \
-            map_unrolled<T>(                                                                     \
-                n, [&](i64 i) { return unary_float_op<T>(op, xf[i], p, lo, hi); },               \
+            map_unrolled<T, T>(                                                                  \
+                n, [&](i64 i) { return xf[i]; },                                                 \
+                [&](T v) { return unary_float_op<T>(op, v, p, lo, hi); },                        \
                 [&](i64 i, T v) { out[i] = v; });                                                \
             return;                                                                              \
         }                                                                                        \
@@ -169,8 +170,9 @@ template <typename T> __device__ __forceinline__ T rg_silu_backward(T g, T x) {
         auto grad = [&](T gv, T yv) { return activation_backward_op<T>(op, gv, yv); };           \
         if (is_flat(g) && is_flat(y)) {                                                          \
             const T *gf = gp + g.offset, *yf = yp + y.offset;                                    \
-            map_unrolled<T>(                                                                     \
-                n, [&](i64 i) { return grad(gf[i], yf[i]); }, [&](i64 i, T v) { out[i] = v; }); \
+            map_unrolled<Two<T>, T>(                                                             \
+                n, [&](i64 i) { return Two<T>{gf[i], yf[i]}; },                                  \
+                [&](Two<T> v) { return grad(v.a, v.b); }, [&](i64 i, T v) { out[i] = v; });      \
             return;                                                                              \
         }                                                                                        \
         FOR_EACH(i, n) out[i] = grad(gp[offset_of(g, i)], yp[offset_of(y, i)]);                  \
@@ -182,12 +184,13 @@ template <typename T> __device__ __forceinline__ T rg_silu_backward(T g, T x) {
                                              T *__restrict__ out, int scalar_side, T scalar) {  \
         if (FLAT_OPERANDS) {                                                                     \
             FLAT_POINTERS(T)                                                                     \
-            map_unrolled<T>(                                                                     \
+            map_unrolled<Two<T>, T>(                                                             \
                 n,                                                                               \
                 [&](i64 i) {                                                                     \
                     LOAD_FLAT(T)                                                                 \
-                    return binary_op<T>(op, x, y);                                               \
+                    return Two<T>{x, y};                                                         \
                 },                                                                               \
+                [&](Two<T> v) { return binary_op<T>(op, v.a, v.b); },                            \
                 [&](i64 i, T v) { out[i] = v; });                                                \
             return;                                                                              \
         }                                                                                        \
@@ -210,12 +213,13 @@ template <typename T> __device__ __forceinline__ T rg_silu_backward(T g, T x) {
                                               u8 *__restrict__ out, int scalar_side, T scalar) { \
         if (FLAT_OPERANDS) {                                                                     \
             FLAT_POINTERS(T)                                                                     \
-            map_unrolled<u8>(                                                                    \
+            map_unrolled<Two<T>, u8>(                                                            \
                 n,                                                                               \
                 [&](i64 i) {                                                                     \
                     LOAD_FLAT(T)                                                                 \
-                    return (u8)compare_op<T>(op, x, y);                                          \
+                    return Two<T>{x, y};                                                         \
                 },                                                                               \
+                [&](Two<T> v) { return (u8)compare_op<T>(op, v.a, v.b); },                       \
                 [&](i64 i, u8 v) { out[i] = v; });                                               \
             return;                                                                              \
         }                                                                                        \
@@ -235,7 +239,9 @@ template <typename T> __device__ __forceinline__ T rg_silu_backward(T g, T x) {
         if (is_flat(src) && is_flat(dst)) {                                                      \
             const T *sf = sp + src.offset;                                                       \
             T *df = dp + dst.offset;                                                             \
-            map_unrolled<T>(n, [&](i64 i) { return sf[i]; }, [&](i64 i, T v) { df[i] = v; });   \
+            map_unrolled<T, T>(                                                                  \
+                n, [&](i64 i) { return sf[i]; }, [&](T v) { return v; },                         \
+                [&](i64 i, T v) { df[i] = v; });                                                 \
             return;                                                                              \
         }                                                                                        \
         FOR_EACH(i, n) dp[offset_of(dst, i)] = sp[offset_of(src, i)];                            \
@@ -275,8 +281,9 @@ template <> __device__ __forceinline__ u8 cast_value<u8, u8>(u8 v) { return v !=
                                                 D *__restrict__ out) {                           \
         if (is_flat(x)) {                                                                        \
             const S *xf = xp + x.offset;                                                         \
-            map_unrolled<D>(                                                                     \
-                n, [&](i64 i) { return cast_value<D, S>(xf[i]); }, [&](i64 i, D v) { out[i] = v; }); \
+            map_unrolled<S, D>(                                                                  \
+                n, [&](i64 i) { return xf[i]; }, [&](S v) { return cast_value<D, S>(v); },       \
+                [&](i64 i, D v) { out[i] = v; });                                                \
             return;                                                                              \
         }                                                                                        \
         FOR_EACH(i, n) out[i] = cast_value<D, S>(xp[offset_of(x, i)]);                           \
