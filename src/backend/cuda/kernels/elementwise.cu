@@ -155,6 +155,8 @@ template <typename T> __device__ __forceinline__ T rg_silu_backward(T g, T x) {
                                             T *__restrict__ out, T p, T lo, T hi) {             \
         if (is_flat(x)) {                                                                        \
             const T *xf = xp + x.offset;                                                         \
+            /* (16-byte packs measured slower here: 38% of copy bandwidth for exp, against  \
+               77% with scalar loads; BENCHMARKS.md) */                                          \
             map_unrolled<T, T>(                                                                  \
                 n, [&](i64 i) { return xf[i]; },                                                 \
                 [&](T v) { return unary_float_op<T>(op, v, p, lo, hi); },                        \
@@ -239,9 +241,7 @@ template <typename T> __device__ __forceinline__ T rg_silu_backward(T g, T x) {
         if (is_flat(src) && is_flat(dst)) {                                                      \
             const T *sf = sp + src.offset;                                                       \
             T *df = dp + dst.offset;                                                             \
-            map_unrolled<T, T>(                                                                  \
-                n, [&](i64 i) { return sf[i]; }, [&](T v) { return v; },                         \
-                [&](i64 i, T v) { df[i] = v; });                                                 \
+            map_contiguous<T>(n, sf, df, [&](T v) { return v; });                                \
             return;                                                                              \
         }                                                                                        \
         FOR_EACH(i, n) dp[offset_of(dst, i)] = sp[offset_of(src, i)];                            \
