@@ -180,9 +180,42 @@ def test_checkpoint_with_nested_dicts_and_plain_values(tmp_path):
     assert rg.load(tmp_path / "t.safetensors").tolist() == [1, 2]
 
 
-def test_unsupported_values_are_refused_and_never_pickled(tmp_path):
-    with raises(TypeError, "cannot store a value of type object"):
-        rg.save({"x": object()}, tmp_path / "bad.st")
+class _Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+        self.bn = nn.BatchNorm1d(2)
+
+    def forward(self, x):
+        return self.bn(self.fc(x))
+
+
+def test_whole_module_is_pickled_and_loads_only_with_weights_only_false(tmp_path):
+    import pickle
+
+    torch = pytest.importorskip("torch")
+    net = _Net()
+    path = tmp_path / "net.pt"
+    rg.save({"model": net, "epoch": 3}, path)
+    # PyTorch's default refuses to unpickle, with PyTorch's error type and first words.
+    with pytest.raises(pickle.UnpicklingError, match="^Weights only load failed"):
+        rg.load(path)
+    with pytest.raises(pickle.UnpicklingError, match="^Weights only load failed"):
+        torch_path = tmp_path / "net_torch.pt"
+        torch.save(torch.nn.Linear(2, 2), torch_path)
+        torch.load(torch_path)
+    loaded = rg.load(path, weights_only=False)
+    assert loaded["epoch"] == 3 and type(loaded["model"]) is _Net
+    x = rg.randn(4, 3)
+    net.eval(), loaded["model"].eval()
+    assert_close(loaded["model"](x), net(x).detach().numpy())
+    assert loaded["model"].fc.weight.requires_grad
+    assert list(loaded["model"].state_dict()) == list(net.state_dict())
+    rg.save(net, path)  # the object itself, as torch.save(model, PATH)
+    assert type(rg.load(path, weights_only=False)) is _Net
+
+
+def test_unsupported_keys_and_name_clashes_are_refused(tmp_path):
     with raises(TypeError, "dict keys must be str or int"):
         rg.save({(1, 2): rg.zeros(1)}, tmp_path / "bad.st")
     with raises(ValueError, "two tensors would be stored under the name 'a.b'"):

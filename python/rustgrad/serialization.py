@@ -1,7 +1,8 @@
 """``rustgrad.save`` / ``rustgrad.load``: tensors on disk in the safetensors format.
 
 The file layout is safetensors' (https://github.com/huggingface/safetensors), so other tools
-read what rustgrad writes, and loading never runs code (no pickle anywhere):
+read what rustgrad writes, and loading runs no code unless the file holds pickled objects (a
+whole module) and ``weights_only=False`` is given, as PyTorch's ``torch.load``:
 
 * 8 bytes: ``N``, the header's length, an unsigned little-endian 64-bit integer;
 * ``N`` bytes: a UTF-8 JSON object (padded with spaces to a multiple of 8 bytes) mapping each
@@ -23,6 +24,11 @@ What :func:`save` accepts:
   path (``optimizer.state.0.exp_avg``), and the structure, with every non-tensor value, is
   kept as JSON in ``__metadata__["rustgrad.structure"]``. Dict keys may be strings or ints;
   tuples come back as tuples.
+* **Any other object** (``rustgrad.save(model, PATH)``, a whole ``nn.Module``): pickled, as
+  PyTorch's ``torch.save`` does, its bytes stored as a uint8 tensor in the same file. Loading
+  it runs the pickle's code, so ``load`` refuses it by default (``weights_only=True``, PyTorch's
+  default since 2.6) with PyTorch's ``UnpicklingError``; ``weights_only=False`` loads it (only
+  for files from a trusted source). The classes it names must be importable where it loads.
 
 The ``safetensors`` package writes and reads the files: its reader validates the header
 (offsets that cover the data exactly, without overlaps or holes; integer shapes that match the
@@ -42,6 +48,7 @@ int64) besides the four above; a ``BOOL`` byte other than 0 loads as True.
 
 import json
 import os
+import pickle
 import struct
 from collections import OrderedDict
 
@@ -135,10 +142,13 @@ def _flatten(obj, path, tensors):
         return {kind: [_flatten(v, [*path, str(i)], tensors) for i, v in enumerate(obj)]}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"value": obj}
-    raise TypeError(
-        f"rustgrad.save: cannot store a value of type {type(obj).__name__} (only tensors, "
-        "dicts, lists, tuples, None, bool, int, float and str; rustgrad never pickles)"
-    )
+    # Anything else is pickled, as torch.save does (loaded only with weights_only=False).
+    name = ".".join(path) if path else "object"
+    if name in tensors or name == "__metadata__":
+        raise ValueError(f"rustgrad.save: two values would be stored under the name {name!r}")
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    tensors[name] = _core.from_numpy(np.frombuffer(data, dtype=np.uint8).copy())
+    return {"pickle": name}
 
 
 def _array(tensor):
@@ -296,17 +306,36 @@ def _decode(f):
     return OrderedDict((k, tensors[k]) for k in keys), meta
 
 
-def _unflatten(node, tensors):
+_WEIGHTS_ONLY_REFUSAL = (
+    "Weights only load failed. This file can still be loaded, to do so you have two options, "
+    "do those steps only if you trust the source of the checkpoint. \n\t(1) In PyTorch 2.6, "
+    "we changed the default value of the `weights_only` argument in `torch.load` from `False` "
+    "to `True`. Re-running `torch.load` with `weights_only` set to `False` will likely "
+    "succeed, but it can result in arbitrary code execution. Do it only if you got the file "
+    "from a trusted source.\n\t(2) rustgrad.load: the file holds a pickled {what} (saved by "
+    "rustgrad.save of an object that is not tensors, containers and plain values); "
+    "weights_only=True never unpickles."
+)
+
+
+def _unflatten(node, tensors, weights_only):
     if not isinstance(node, dict) or len(node) != 1:
         raise ValueError(f"rustgrad.load: unknown structure entry {node!r}")
     if "tensor" in node:
         return tensors[node["tensor"]]
+    if "pickle" in node:
+        data = tensors[node["pickle"]]
+        if data.dtype != _core.uint8 or data.dim() != 1:
+            raise ValueError(f"rustgrad.load: pickled entry {node['pickle']!r} is not bytes")
+        if weights_only:
+            raise pickle.UnpicklingError(_WEIGHTS_ONLY_REFUSAL.format(what=repr(node["pickle"])))
+        return pickle.loads(data.numpy().tobytes())  # (weights_only=False: a trusted file)
     if "dict" in node:
-        return {key: _unflatten(value, tensors) for key, value in node["dict"]}
+        return {key: _unflatten(value, tensors, weights_only) for key, value in node["dict"]}
     if "list" in node:
-        return [_unflatten(v, tensors) for v in node["list"]]
+        return [_unflatten(v, tensors, weights_only) for v in node["list"]]
     if "tuple" in node:
-        return tuple(_unflatten(v, tensors) for v in node["tuple"])
+        return tuple(_unflatten(v, tensors, weights_only) for v in node["tuple"])
     if "value" in node:
         return node["value"]
     raise ValueError(f"rustgrad.load: unknown structure entry {node!r}")
@@ -333,8 +362,9 @@ def load(f, map_location=None, weights_only=True):
     A flat state dict comes back as an ``OrderedDict`` of tensors in file order; a structured
     object (optimizer state dict, nested dicts) comes back as it was saved. Tensors load on the
     CPU (wherever they were saved from), or on ``map_location``: a device such as ``"cpu"``,
-    ``"cuda"`` or a ``rustgrad.device``. ``weights_only`` is accepted for PyTorch
-    compatibility (loading never runs code either way).
+    ``"cuda"`` or a ``rustgrad.device`` (pickled objects keep their tensors' own devices).
+    Pickled objects (a whole module) load only with ``weights_only=False``: unpickling runs
+    code, so the default ``weights_only=True`` raises PyTorch's ``UnpicklingError``.
     """
     device = _map_device(map_location)
     tensors, metadata = _decode(f)
@@ -344,7 +374,7 @@ def load(f, map_location=None, weights_only=True):
     if structure is None:
         return dict(tensors) if metadata.get(_PLAIN_DICT_KEY) == "1" else tensors
     try:
-        return _unflatten(json.loads(structure), tensors)
+        return _unflatten(json.loads(structure), tensors, weights_only)
     except (ValueError, KeyError, TypeError, RecursionError) as err:
         # (a hand-made file: a missing tensor, a non-list, nesting deeper than Python's stack)
         raise ValueError(f"rustgrad.load: bad {_STRUCTURE_KEY} metadata: {err!r}") from err

@@ -97,29 +97,52 @@ fn type_meta_name(d: DType) -> &'static str {
     }
 }
 
-/// `beta * input + alpha * (a @ b)` for the product `name` computes (`mm` or `bmm`),
-/// `input` broadcast to its shape: one pass on the backends that fuse it (gemm and cuBLAS
-/// accumulate onto `input`'s copy). `beta == 0` ignores `input` (NaN included); integer
-/// operands truncate the scales, as PyTorch. The callers check shapes and dtypes.
+/// The fused products: `addmm` of matrices, `baddbmm` of batches of them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fused {
+    Addmm,
+    Baddbmm,
+}
+
+impl Fused {
+    fn node_name(self) -> &'static str {
+        match self {
+            Fused::Addmm => "AddmmBackward0",
+            Fused::Baddbmm => "BaddbmmBackward0",
+        }
+    }
+
+    /// The kernel PyTorch's dtype errors name.
+    fn kernel_name(self) -> &'static str {
+        match self {
+            Fused::Addmm => "addmm_impl_cpu_",
+            Fused::Baddbmm => "baddbmm",
+        }
+    }
+}
+
+/// `beta * input + alpha * (a @ b)` (`mm` or `bmm` as `fused` says), `input` broadcast to
+/// its shape: one pass on the backends that fuse it (gemm and cuBLAS accumulate onto
+/// `input`'s copy). `beta == 0` ignores `input` (NaN included); integer operands truncate the
+/// scales, as PyTorch. The callers check shapes and dtypes.
 fn scaled_product(
     [input, a, b]: [&Var; 3],
     beta: Scalar,
     alpha: Scalar,
-    name: &'static str,
-    kernel: &str,
+    fused: Fused,
 ) -> Result<Var> {
     let (ti, ta, tb) = (input.tensor(), a.tensor(), b.tensor());
-    let products = ta.numel() * tb.shape()[tb.ndim() - 1];
-    check_dtypes(a, b, kernel, products)?;
+    let products = ta.numel().saturating_mul(tb.shape()[tb.ndim() - 1]);
+    check_dtypes(a, b, fused.kernel_name(), products)?;
     let out = Tensor::batched_addmm(&ti, &ta, &tb, beta, alpha)?;
     let input_shape = Shape::from_slice(ti.shape());
-    let batched = name == "BaddbmmBackward0";
+    let batched = fused == Fused::Baddbmm;
     let product = move |x: &Var, y: &Var| if batched { bmm(x, y) } else { mm(x, y) };
     let tr = move |x: &Var| if batched { transpose(x, -1, -2) } else { t(x) };
     Ok(record(
         out,
         &[input, a, b],
-        name,
+        fused.node_name(),
         move |_| {
             vec![
                 SavedVar::input_if(b.requires_grad(), a),
@@ -168,13 +191,7 @@ pub fn addmm(input: &Var, mat1: &Var, mat2: &Var, beta: Scalar, alpha: Scalar) -
             sb[1]
         );
     }
-    scaled_product(
-        [input, mat1, mat2],
-        beta,
-        alpha,
-        "AddmmBackward0",
-        "addmm_impl_cpu_",
-    )
+    scaled_product([input, mat1, mat2], beta, alpha, Fused::Addmm)
 }
 
 /// `beta * input + alpha * bmm(batch1, batch2)` of two `[b, m, k]`, `[b, k, n]` batches.
@@ -212,13 +229,7 @@ pub fn baddbmm(
             type_meta_name(dtypes[2])
         );
     }
-    scaled_product(
-        [input, batch1, batch2],
-        beta,
-        alpha,
-        "BaddbmmBackward0",
-        "baddbmm",
-    )
+    scaled_product([input, batch1, batch2], beta, alpha, Fused::Baddbmm)
 }
 
 /// `[k] . [k]`.

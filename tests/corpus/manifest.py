@@ -577,6 +577,7 @@ PASSING: frozenset[str] = frozenset(
         "polynomial_tensor",
         "regression",
         "saving_and_loading_a_general_checkpoint",
+        "saving_and_loading_models_for_inference",
         "saving_multiple_models_in_one_file",
         "tensorqs_tutorial",
         "two_layer_net_autograd",
