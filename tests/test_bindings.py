@@ -266,7 +266,7 @@ FUNCTIONAL = {
     "argmin": (lambda x, y: rg.argmin(x), lambda x, y: x.argmin()),
     "softmax": (lambda x, y: rg.softmax(x, 1), lambda x, y: x.softmax(1)),
     "log_softmax": (lambda x, y: rg.log_softmax(x, dim=0), lambda x, y: x.log_softmax(dim=0)),
-    "reshape": (lambda x, y: rg.reshape(x, 4, 3), lambda x, y: x.reshape(4, 3)),
+    "reshape": (lambda x, y: rg.reshape(x, (4, 3)), lambda x, y: x.reshape(4, 3)),
     "flatten": (lambda x, y: rg.flatten(x), lambda x, y: x.flatten()),
     "squeeze": (lambda x, y: rg.squeeze(x[None]), lambda x, y: x[None].squeeze()),
     "unsqueeze": (lambda x, y: rg.unsqueeze(x, -1), lambda x, y: x.unsqueeze(-1)),

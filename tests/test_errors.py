@@ -174,6 +174,30 @@ def test_expand_mismatch():
         rg.ones(2, 3).expand(4, 3)
 
 
+def test_expand_without_sizes_or_with_a_new_leading_minus_one():
+    with raises(TypeError, 'expand() missing 1 required positional arguments: "size"'):
+        rg.ones(2).expand()
+    with raises(
+        RuntimeError,
+        "The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension 0",
+    ):
+        rg.ones(2).expand(-1, 2)
+    assert rg.tensor(1.0).expand(()).shape == ()
+
+
+def test_module_reshape_and_permute_take_one_sequence():
+    x = rg.ones(3, 4)
+    with raises(TypeError, "reshape() takes 2 positional arguments but 3 were given"):
+        rg.reshape(x, 6, 2)
+    with raises(TypeError, "reshape(): argument 'shape' (position 2) must be tuple of ints"):
+        rg.reshape(x, -1)
+    with raises(TypeError, "permute() takes 2 positional arguments but 3 were given"):
+        rg.permute(x, 1, 0)
+    assert rg.reshape(x, [6, 2]).shape == (6, 2)
+    assert rg.reshape(x, shape=(12,)).shape == (12,)
+    assert rg.permute(x, (1, 0)).shape == (4, 3)
+
+
 def test_cat_stack_mismatch():
     with raises(RuntimeError, "Sizes of tensors must match except in dimension 0"):
         rg.cat([rg.ones(2, 3), rg.ones(2, 4)])

@@ -252,3 +252,31 @@ def test_vmap_errors_match_torch():
     ]
     for case in cases:
         both_error(case)
+
+
+def test_functional_call_swaps_parameters_for_one_call_as_pytorch():
+    from rustgrad.func import functional_call
+
+    model = rg.nn.Sequential(rg.nn.Linear(3, 2), rg.nn.BatchNorm1d(2))
+    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    tmodel.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    w = rg.ones(2, 3, requires_grad=True)
+    tw = torch.ones(2, 3, requires_grad=True)
+    before = model[0].weight
+    out = functional_call(model, {"0.weight": w}, (rg.tensor(x),))
+    tout = torch.func.functional_call(tmodel, {"0.weight": tw}, (torch.from_numpy(x),))
+    # (float32: PyTorch's assert_close tolerances for it)
+    assert_close(out, tout.detach().numpy(), rtol=1.3e-6, atol=1e-5)
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    assert_close(w.grad, tw.grad.numpy(), rtol=1.3e-6, atol=1e-5)
+    assert model[0].weight is before and model[0].weight.grad is None  # restored, untouched
+    # a tuple of dicts; duplicate keys and strict's missing keys raise PyTorch's errors
+    functional_call(model, ({"0.weight": w}, {"0.bias": rg.zeros(2)}), rg.tensor(x))
+    with raises(ValueError, "['0.weight'] appeared in multiple dictionaries"):
+        functional_call(model, ({"0.weight": w}, {"0.weight": w}), rg.tensor(x))
+    with pytest.raises(RuntimeError) as theirs:
+        torch.func.functional_call(tmodel, {"0.weight": tw}, torch.from_numpy(x), strict=True)
+    with raises(RuntimeError, str(theirs.value)):
+        functional_call(model, {"0.weight": w}, rg.tensor(x), strict=True)

@@ -380,14 +380,22 @@ def log_softmax(input: Tensor, dim: int, dtype: _DTypeArg | None = None) -> Tens
 # ----- shape -------------------------------------------------------------------------------
 
 
-@_typing.overload
-def reshape(input: Tensor, *shape: int) -> Tensor: ...
-@_typing.overload
-def reshape(input: Tensor, shape: Sequence[int], /) -> Tensor: ...
-def reshape(input: Tensor, *shape: _typing.Any) -> Tensor:
+def _int_sequence(fn: str, name: str, value: _typing.Any) -> Sequence[int]:
+    """``value`` when it is a sequence of sizes; PyTorch's TypeError for a bare number."""
+    import collections.abc
+
+    if not isinstance(value, collections.abc.Sequence):
+        raise TypeError(
+            f"{fn}(): argument '{name}' (position 2) must be tuple of ints, "
+            f"not {type(value).__name__}"
+        )
+    return value
+
+
+def reshape(input: Tensor, shape: Sequence[int]) -> Tensor:
     """``input`` in the new shape (one size may be -1): a view when possible, else a copy.
-    ``reshape(x, (2, 3))`` or ``reshape(x, 2, 3)``, as ``input.reshape(...)``."""
-    return input.reshape(*shape)
+    ``reshape(x, (2, 3))``, as ``input.reshape(2, 3)``."""
+    return input.reshape(_int_sequence("reshape", "shape", shape))
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -416,14 +424,10 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return input.transpose(dim0, dim1)
 
 
-@_typing.overload
-def permute(input: Tensor, *dims: int) -> Tensor: ...
-@_typing.overload
-def permute(input: Tensor, dims: Sequence[int], /) -> Tensor: ...
-def permute(input: Tensor, *dims: _typing.Any) -> Tensor:
-    """A view with the dims reordered: ``permute(x, (2, 0, 1))`` or ``permute(x, 2, 0, 1)``,
-    as ``input.permute(...)``."""
-    return input.permute(*dims)
+def permute(input: Tensor, dims: Sequence[int]) -> Tensor:
+    """A view with the dims reordered: ``permute(x, (2, 0, 1))``, as
+    ``input.permute(2, 0, 1)``."""
+    return input.permute(_int_sequence("permute", "dims", dims))
 
 
 # ----- other -------------------------------------------------------------------------------

@@ -1653,13 +1653,20 @@ class NcclCommunicator:
     @property
     def size(self) -> int:
         """Number of ranks."""
-    def all_reduce(self, tensor: Tensor, op: str) -> None: ...
-    def broadcast(self, tensor: Tensor, root: int) -> None: ...
-    def reduce(self, tensor: Tensor, root: int, op: str) -> None: ...
-    def all_gather(self, output: Tensor, input: Tensor) -> None: ...
-    def reduce_scatter(self, output: Tensor, input: Tensor, op: str) -> None: ...
-    def send(self, tensor: Tensor, peer: int) -> None: ...
-    def recv(self, tensor: Tensor, peer: int) -> None: ...
+    def all_reduce(self, tensor: Tensor, op: str) -> None:
+        """Reduces ``tensor`` across the group in place (``op``: ``"sum"``, ``"avg"``, ...)."""
+    def broadcast(self, tensor: Tensor, root: int) -> None:
+        """Copies rank ``root``'s ``tensor`` into ``tensor`` on every rank."""
+    def reduce(self, tensor: Tensor, root: int, op: str) -> None:
+        """Reduces ``tensor`` across the group into ``tensor`` on rank ``root``."""
+    def all_gather(self, output: Tensor, input: Tensor) -> None:
+        """Concatenates every rank's ``input`` into ``output`` (rank order)."""
+    def reduce_scatter(self, output: Tensor, input: Tensor, op: str) -> None:
+        """Reduces ``input`` across the group; rank ``r`` gets the ``r``-th chunk in ``output``."""
+    def send(self, tensor: Tensor, peer: int) -> None:
+        """Sends ``tensor`` to rank ``peer`` (matched by a ``recv`` there)."""
+    def recv(self, tensor: Tensor, peer: int) -> None:
+        """Receives into ``tensor`` from rank ``peer``."""
     def group_start(self) -> None:
         """Starts a group of sends and receives that NCCL runs together."""
     def group_end(self) -> None:

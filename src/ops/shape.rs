@@ -237,6 +237,11 @@ pub fn expand(x: &Var, shape: &[i64]) -> Result<Var> {
         .map(|(i, &d)| {
             if d == -1 && i >= lead {
                 Ok(t.shape()[i - lead])
+            } else if d == -1 && t.ndim() > 0 {
+                Err(crate::error::Error::Runtime(format!(
+                    "The expanded size of the tensor (-1) isn't allowed in a leading, \
+                     non-existing dimension {i}"
+                )))
             } else if d < 0 {
                 // PyTorch's words for a negative size other than -1.
                 Err(crate::error::Error::Runtime(

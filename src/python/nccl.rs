@@ -65,6 +65,7 @@ impl PyNcclCommunicator {
         self.inner.size
     }
 
+    /// Reduces ``tensor`` across the group in place (``op``: ``"sum"``, ``"avg"``, ...).
     fn all_reduce(&self, py: Python<'_>, tensor: &Bound<'_, PyTensor>, op: &str) -> PyResult<()> {
         let (t, op) = (tensor.get().var.tensor(), ReduceOp::parse(op)?);
         Ok(gil::run(py, Work::unbounded(), || {
@@ -72,6 +73,7 @@ impl PyNcclCommunicator {
         })?)
     }
 
+    /// Copies rank ``root``'s ``tensor`` into ``tensor`` on every rank.
     fn broadcast(&self, py: Python<'_>, tensor: &Bound<'_, PyTensor>, root: i32) -> PyResult<()> {
         let t = tensor.get().var.tensor();
         Ok(gil::run(py, Work::unbounded(), || {
@@ -79,6 +81,7 @@ impl PyNcclCommunicator {
         })?)
     }
 
+    /// Reduces ``tensor`` across the group into ``tensor`` on rank ``root``.
     fn reduce(
         &self,
         py: Python<'_>,
@@ -92,6 +95,7 @@ impl PyNcclCommunicator {
         })?)
     }
 
+    /// Concatenates every rank's ``input`` into ``output`` (rank order).
     fn all_gather(
         &self,
         py: Python<'_>,
@@ -104,6 +108,7 @@ impl PyNcclCommunicator {
         })?)
     }
 
+    /// Reduces ``input`` across the group; rank ``r`` gets the ``r``-th chunk in ``output``.
     fn reduce_scatter(
         &self,
         py: Python<'_>,
@@ -118,6 +123,7 @@ impl PyNcclCommunicator {
         })?)
     }
 
+    /// Sends ``tensor`` to rank ``peer`` (matched by a ``recv`` there).
     fn send(&self, py: Python<'_>, tensor: &Bound<'_, PyTensor>, peer: i32) -> PyResult<()> {
         let t = tensor.get().var.tensor();
         Ok(gil::run(py, Work::unbounded(), || {
@@ -125,6 +131,7 @@ impl PyNcclCommunicator {
         })?)
     }
 
+    /// Receives into ``tensor`` from rank ``peer``.
     fn recv(&self, py: Python<'_>, tensor: &Bound<'_, PyTensor>, peer: i32) -> PyResult<()> {
         let t = tensor.get().var.tensor();
         Ok(gil::run(py, Work::unbounded(), || {

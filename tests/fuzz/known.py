@@ -36,24 +36,6 @@ def classify(signature, detail, stmts):
 
 KNOWN = [
     Known(
-        "function-varargs",
-        "NEW: torch.reshape(x, 6, 2) and torch.permute(x, 1, 0) accept sizes as separate arguments (PyTorch: TypeError, a tuple is needed)",
-        "^no-exception\\|[a-z]+\\.(reshape|permute) :: .*(takes 2 positional arguments|must be tuple of ints)",
-        [
-            ["v1 = torch.ones(3, 4)", "create.ones", ["v1"]],
-            ["v2 = torch.reshape(v1, 6, 2)", "view.reshape", ["v2"]],
-        ],
-    ),
-    Known(
-        "expand-args",
-        "NEW: expand() accepts sizes PyTorch refuses (no sizes at all; -1 for a new leading dim)",
-        "^no-exception\\|[a-z]+\\.expand :: ",
-        [
-            ["v1 = torch.tensor(1)", "create.tensor_infer", ["v1"]],
-            ["v4 = v1.expand()", "view.expand", ["v4"]],
-        ],
-    ),
-    Known(
         "internal-overlap",
         "NEW: an in-place write whose source overlaps its destination in part (x.unsqueeze(0) += x, x.copy_(x.squeeze())) runs; PyTorch raises",
         "^no-exception\\|inplace\\.[a-z_]+ :: .*refer to a single memory location",

@@ -101,7 +101,12 @@ def make_dual(tensor, tangent, *, level=None):
             dual = tensor.view_as(tensor)
         else:
             dual = tensor.detach().requires_grad_(True)
-    duals.append((dual, tangent.detach()))
+    # As PyTorch: a tangent laid out as the primal is kept as it is (``unpack_dual(...).tangent
+    # is tangent``); another layout is copied into the primal's.
+    if tangent.stride() != tensor.stride():
+        with torch.no_grad():
+            tangent = tensor.detach().clone().copy_(tangent)
+    duals.append((dual, tangent))
     return dual
 
 

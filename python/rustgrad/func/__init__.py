@@ -25,7 +25,17 @@ from rustgrad import _core
 
 Tensor = _core.Tensor
 
-__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "vjp", "vmap"]
+__all__ = [
+    "functional_call",
+    "grad",
+    "grad_and_value",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "vjp",
+    "vmap",
+]
 
 _state = threading.local()
 
@@ -526,3 +536,70 @@ def _stack_outputs(results, out_dims, func):
             )
         out.append(torch.stack(column, dim=d % n))
     return build(out)
+
+
+def functional_call(
+    module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False
+):
+    """``module(*args, **kwargs)`` with its parameters and buffers named in
+    ``parameter_and_buffer_dicts`` (a dict, or a sequence of dicts with distinct keys, of
+    dotted names to tensors) replaced by those tensors for the call, then restored (also
+    when the call raises). ``strict=True``: every parameter and buffer must be given, and
+    no other name. Replacing one tied tensor (``tie_weights``) replaces only that name."""
+    dicts = (
+        parameter_and_buffer_dicts
+        if isinstance(parameter_and_buffer_dicts, (list, tuple))
+        else (parameter_and_buffer_dicts,)
+    )
+    merged = {}
+    for d in dicts:
+        repeated = [key for key in d if key in merged]
+        if repeated:
+            raise ValueError(
+                f"{repeated} appeared in multiple dictionaries; behavior of functional call is "
+                "ambiguous"
+            )
+        merged.update(d)
+    if strict:
+        names = {n for n, _ in module.named_parameters()} | {n for n, _ in module.named_buffers()}
+        missing, unexpected = sorted(names - set(merged)), sorted(set(merged) - names)
+        if missing or unexpected:
+            lines = []
+            if unexpected:
+                lines.append("Unexpected key(s): " + ", ".join(repr(k) for k in unexpected) + ".")
+            if missing:
+                lines.append("Missing key(s): " + ", ".join(repr(k) for k in missing) + ".")
+            raise RuntimeError(
+                f"Error(s) in reparametrizing for {type(module).__name__}:\n\t" + "\n\t".join(lines)
+            )
+    swapped = []  # (registry dict, name, old value or a marker for "absent")
+    absent = object()
+    try:
+        for key, value in merged.items():
+            owner = module
+            *path, name = key.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            registry = next(
+                (
+                    owner.__dict__[r]
+                    for r in ("_parameters", "_buffers")
+                    if name in owner.__dict__.get(r, ())
+                ),
+                None,
+            )
+            if registry is None:  # a name the module does not have: a plain attribute
+                registry = owner.__dict__
+            swapped.append((registry, name, registry.get(name, absent)))
+            registry[name] = value
+        if args is None:
+            args = ()
+        elif not isinstance(args, tuple):
+            args = (args,)
+        return module(*args, **(kwargs or {}))
+    finally:
+        for registry, name, old in reversed(swapped):
+            if old is absent:
+                del registry[name]
+            else:
+                registry[name] = old

@@ -774,6 +774,11 @@ impl PyTensor {
     /// ``(3, 1).expand(2, 3, 4) -> (2, 3, 4)``.
     #[pyo3(signature = (*sizes))]
     fn expand(&self, py: Python<'_>, sizes: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        if sizes.is_empty() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "expand() missing 1 required positional arguments: \"size\"",
+            ));
+        }
         let sizes = parse_size(sizes)?;
         self.op(py, |v| ops::expand(v, &sizes))
     }
