@@ -110,6 +110,21 @@ KNOWN = [
         ],
     ),
     Known(
+        "torch-bool-scalar-pow-backward-assert",
+        "NOT a rustgrad bug: PyTorch's backward of a Python bool raised to a tensor power "
+        "(False ** x) fails an internal assert (unknown ivalue tag 4); rustgrad computes it",
+        "^no-exception\\|grad\\.[a-z]+ :: .*INTERNAL ASSERT FAILED.*unknown ivalue tag",
+        [
+            [
+                "v6 = torch.tensor([[-0.13]], dtype=torch.float64, requires_grad=True)",
+                "create.tensor",
+                ["v6"],
+            ],
+            ["v7 = False ** v6", "binary.pow_scalar_base", ["v7"]],
+            ["v7.sum().backward()", "grad.backward", []],
+        ],
+    ),
+    Known(
         "create-graph-input-not-recorded",
         "NEW: under create_graph, whether a first-order gradient requires grad differs for ops whose PyTorch backward reads the input although the gradient does not depend on it (nll_loss/cross_entropy, F.pad's replicate/reflect/circular modes): rustgrad's composite backward does not record the input",
         "^requires_grad\\|grad\\.first\\|",
