@@ -1543,15 +1543,6 @@ OP_DB = [
         graph=lambda s: "full" if all(len(a.shape) <= 2 for a in s.tensors()) else "name",
         graph_reason="the views, expands and clones PyTorch puts around a batched product are "
         "its implementation detail",
-        expects=[
-            xfail(
-                ("parity_graph",),
-                "a matrix times a batch ends in UnsafeViewBackward0; PyTorch's ends in "
-                "CloneBackward0",
-                FLOATS,
-                ["2x3,5x3x4"],
-            )
-        ],
     ),
     OpInfo(
         "mm",

@@ -33,6 +33,10 @@ CASES = {
     "bool.sub_(True)": lambda L: _bool(L).sub_(True),
     "1 - bool": lambda L: 1 - _bool(L),
     "sub(int, bool)": lambda L: L.sub(_int(L), _bool(L)),
+    # (alpha scales the operand into int64 first: the refusal must come before)
+    "int.sub(bool, alpha=2)": lambda L: _int(L).sub(_bool(L), alpha=2),
+    "int.sub_(bool, alpha=2)": lambda L: _int(L).sub_(_bool(L), alpha=2),
+    "bool.sub(int, alpha=2)": lambda L: _bool(L).sub(_int(L), alpha=2),
     # unary ops without a bool kernel
     "-bool": lambda L: -_bool(L),
     "bool.neg_()": lambda L: _bool(L).neg_(),

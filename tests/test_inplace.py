@@ -534,3 +534,52 @@ def test_overwritten_value_gradient_is_a_constant_under_create_graph():
         return g.requires_grad, g.tolist()
 
     assert grads(rg) == grads(torch)
+
+
+def _chain(t):
+    """Node names from ``t`` down its first differentiable input."""
+    names, fn = [], t.grad_fn
+    while fn is not None:
+        names.append(fn.name())
+        nxt = [f for f, _ in fn.next_functions if f is not None]
+        nxt = [f for f in nxt if "AccumulateGrad" not in f.name()]
+        fn = nxt[0] if nxt else None
+    return names
+
+
+# (a_shape, b_shape, a requires grad, b requires grad, folded as PyTorch folds it)
+@pytest.mark.parametrize(
+    "a_shape, b_shape, a_grad, b_grad, folded",
+    [
+        ((4,), (2, 4, 3), True, False, True),
+        ((5, 4), (2, 4, 3), True, False, True),
+        ((5, 4), (2, 4, 3), False, True, False),
+        ((4,), (2, 4, 3), False, True, False),
+    ],
+)
+def test_matmul_of_a_small_operand_and_a_batch_folds_as_pytorch(
+    a_shape, b_shape, a_grad, b_grad, folded
+):
+    """PyTorch folds ``[k] @ [.., k, n]`` (and ``[m, k] @ ...`` when the matrix requires grad)
+    through ``b.mT`` copied into one matrix: the same graph, and a later in-place write to
+    ``b`` does not touch what backward reads (the fuzzer's seed 33, program 2275)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a_np, b_np = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    outs = []
+    for lib in (rg, torch):
+        a = lib.tensor(a_np, requires_grad=a_grad)
+        b = lib.tensor(b_np, requires_grad=b_grad)
+        out = a @ b
+        chain = _chain(out)
+        if not b_grad:
+            with lib.no_grad():
+                b.add_(1.0)  # after the product: PyTorch's fold saved a copy
+        out.sum().backward()
+        grad = (a if a_grad else b).grad
+        outs.append((chain, out.detach().numpy(), grad.numpy()))
+    (rc, ro, rgrad), (tc, to, tgrad) = outs
+    if folded:  # (the batched product's graph has fewer view nodes than PyTorch's)
+        assert rc == tc
+    assert_close(ro, to)
+    assert_close(rgrad, tgrad)

@@ -362,6 +362,24 @@ pub fn matmul(a: &Var, b: &Var) -> Result<Var> {
             };
             unsafe_view(&out, &shape)
         }
+        (n1, n2) if n1 <= 2 && n2 >= 3 && should_fold_transposed(a, b) => {
+            // `[k] @ [..., k, n]` or `[m, k] @ [..., k, n]` through `b`'s transpose folded into
+            // one matrix (PyTorch's transposed fold; the reshape copies `b.mT`).
+            let bt = transpose(b, -1, -2)?;
+            let st = bt.shape();
+            let k = st[n2 - 1];
+            let rows = crate::tensor::layout::checked_numel(&st[..n2 - 1])?;
+            let folded = super::shape::reshape(&bt, &[rows as i64, k as i64])?;
+            let mut shape = st[..n2 - 1].to_vec();
+            if n1 == 2 {
+                let at = t(a)?;
+                shape.push(at.shape()[1]);
+                let out = unsafe_view(&mm(&folded, &at)?, &shape)?;
+                super::shape::contiguous(&transpose(&out, -1, -2)?)
+            } else {
+                unsafe_view(&mv(&folded, a)?, &shape)
+            }
+        }
         _ => {
             let a2 = if sa.len() == 1 {
                 unsqueeze(a, 0)?
@@ -419,6 +437,28 @@ pub fn matmul(a: &Var, b: &Var) -> Result<Var> {
             Ok(out)
         }
     }
+}
+
+/// PyTorch's `should_fold` for a matrix or vector `a` times `b` of 3 or more dims (the fold
+/// of `b`'s transpose): when `a` requires grad; never for a matrix `a` otherwise (the result
+/// would need a transposing copy); else when `b.mT`'s leading dims merge without a copy.
+fn should_fold_transposed(a: &Var, b: &Var) -> bool {
+    if a.requires_grad() {
+        return true;
+    }
+    if a.shape().len() == 2 {
+        return false;
+    }
+    let tb = b.tensor();
+    if tb.numel() == 0 {
+        return true;
+    }
+    let n = tb.ndim();
+    let mut shape = tb.shape().to_vec();
+    let mut strides = tb.layout().strides.to_vec();
+    shape.swap(n - 2, n - 1);
+    strides.swap(n - 2, n - 1);
+    (0..n - 2).all(|i| strides[i] == strides[i + 1] * shape[i + 1] as isize)
 }
 
 /// PyTorch's `should_fold` for `a` of 3 or more dims times a matrix or vector `b`: fold when

@@ -107,13 +107,21 @@ pub(super) fn logical_not(me: &PyTensor, py: Python<'_>) -> PyResult<PyTensor> {
     })
 }
 
-/// PyTorch refuses `-` with a Python bool operand as it refuses bool tensors (the scalar
-/// would otherwise become a number of `me`'s dtype).
+/// PyTorch refuses `-` with a bool operand: a Python bool (which would otherwise become a
+/// number of `me`'s dtype) or a bool tensor, checked before `alpha` scales the operand into
+/// another dtype.
 pub(super) fn refuse_bool_sub(me: &PyTensor, other: &Obj<'_>) -> PyResult<()> {
-    if !other.is_instance_of::<PyBool>() {
+    let other_bool = other.is_instance_of::<PyBool>()
+        || other
+            .cast::<PyTensor>()
+            .is_ok_and(|t| t.get().var.dtype() == DType::Bool);
+    if !other_bool && me.var.dtype() != DType::Bool {
         return Ok(());
     }
-    let msg = if me.var.dtype() == DType::Bool {
+    if !other_bool && other.cast::<PyTensor>().is_err() {
+        return Ok(()); // (a bool tensor minus a number: the op's own check words it)
+    }
+    let msg = if me.var.dtype() == DType::Bool && other_bool {
         crate::tensor::SUB_TWO_BOOLS
     } else {
         crate::tensor::SUB_ONE_BOOL
