@@ -52,6 +52,7 @@ def _pytest(*args, require):
 
 @cpu_only
 def test_require_cuda_turns_skips_into_failures():
+    pytest.importorskip("torch")  # (the parity suite it runs skips without PyTorch)
     # A marked test and the CUDA cases of a device-parametrised suite.
     args = (
         "tests/test_cuda.py::test_creation_defaults_and_requires_grad",

@@ -83,7 +83,7 @@ def _empty_row():
     ],
 )
 def test_empty_view_at_an_offset_runs_like_pytorch(op):
-    import torch as ref
+    ref = pytest.importorskip("torch")
 
     got = op(torch.zeros(2, 0, 4)[1], torch)
     want = op(ref.zeros(2, 0, 4)[1], ref)
