@@ -100,8 +100,8 @@ pub trait Num:
 /// CPU expression in `op_table.rs` can call any of them).
 macro_rules! libm_functions {
     ($m:ident) => {
-        $m!(ln sqrt sin cos tan asin acos atan sinh cosh asinh acosh exp2 exp_m1
-            ln_1p log2 log10 fract recip cbrt);
+        $m!(sqrt sin cos tan asin acos atan sinh cosh asinh acosh exp2 exp_m1
+            log2 log10 fract recip cbrt);
     };
 }
 
@@ -117,6 +117,10 @@ pub trait Float: Num + Neg<Output = Self> {
     fn exp(self) -> Self;
     /// `tanh`: vectorised for float32 (see `FastMath` below), libm's for float64.
     fn tanh(self) -> Self;
+    /// The natural logarithm: vectorised for float32, libm's for float64.
+    fn ln(self) -> Self;
+    /// `ln(1 + self)`: vectorised for float32, libm's for float64.
+    fn ln_1p(self) -> Self;
     libm_functions!(declare_libm);
     /// The C library's (the standard library's loses digits near +-1).
     fn atanh(self) -> Self;
@@ -245,7 +249,7 @@ macro_rules! define_libm {
 }
 
 macro_rules! float {
-    ($t:ty, $erf:path, $erfc:path, $atanh:path, $erfinv:ident) => {
+    ($t:ty, $erfc:path, $atanh:path, $erfinv:ident) => {
         impl Num for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -368,14 +372,22 @@ macro_rules! float {
             fn tanh(self) -> Self {
                 FastMath::fast_tanh(self)
             }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                FastMath::fast_ln(self)
+            }
+            #[inline(always)]
+            fn ln_1p(self) -> Self {
+                FastMath::fast_ln_1p(self)
+            }
             libm_functions!(define_libm);
             #[inline]
             fn atanh(self) -> Self {
                 $atanh(self)
             }
-            #[inline]
+            #[inline(always)]
             fn erf(self) -> Self {
-                $erf(self)
+                FastMath::fast_erf(self)
             }
             #[inline]
             fn erfc(self) -> Self {
@@ -396,7 +408,6 @@ mod c_math {
     mod ffi {
         extern "C" {
             pub fn erf(x: f64) -> f64;
-            pub fn erff(x: f32) -> f32;
             pub fn erfc(x: f64) -> f64;
             pub fn erfcf(x: f32) -> f32;
             pub fn atanh(x: f64) -> f64;
@@ -413,7 +424,7 @@ mod c_math {
         };
     }
     safe! {
-        erf: f64; erff: f32; erfc: f64; erfcf: f32; atanh: f64; atanhf: f32;
+        erf: f64; erfc: f64; erfcf: f32; atanh: f64; atanhf: f32;
     }
 }
 
@@ -463,14 +474,8 @@ fn erfinv_via_f64(y: f32) -> f32 {
     erfinv(y as f64) as f32
 }
 
-float!(
-    f32,
-    c_math::erff,
-    c_math::erfcf,
-    c_math::atanhf,
-    erfinv_via_f64
-);
-float!(f64, c_math::erf, c_math::erfc, c_math::atanh, erfinv);
+float!(f32, c_math::erfcf, c_math::atanhf, erfinv_via_f64);
+float!(f64, c_math::erfc, c_math::atanh, erfinv);
 
 impl Num for i64 {
     const ZERO: Self = 0;
@@ -570,11 +575,15 @@ impl Num for i64 {
     }
 }
 
-/// `exp` and `tanh` through [`crate::backend::cpu::fastmath`] for float32 (they vectorise),
-/// the correctly rounded libm functions for float64 (gradchecks need every digit).
+/// `exp`, `tanh`, `ln`, `ln_1p` and `erf` through [`crate::backend::cpu::fastmath`] for
+/// float32 (they vectorise, within 2 ulp), the libm functions for float64 (gradchecks need
+/// every digit).
 trait FastMath {
     fn fast_exp(self) -> Self;
     fn fast_tanh(self) -> Self;
+    fn fast_ln(self) -> Self;
+    fn fast_ln_1p(self) -> Self;
+    fn fast_erf(self) -> Self;
 }
 
 impl FastMath for f32 {
@@ -586,6 +595,18 @@ impl FastMath for f32 {
     fn fast_tanh(self) -> f32 {
         crate::backend::cpu::fastmath::tanh_f32(self)
     }
+    #[inline(always)]
+    fn fast_ln(self) -> f32 {
+        crate::backend::cpu::fastmath::log_f32(self)
+    }
+    #[inline(always)]
+    fn fast_ln_1p(self) -> f32 {
+        crate::backend::cpu::fastmath::log1p_f32(self)
+    }
+    #[inline(always)]
+    fn fast_erf(self) -> f32 {
+        crate::backend::cpu::fastmath::erf_f32(self)
+    }
 }
 
 impl FastMath for f64 {
@@ -596,5 +617,17 @@ impl FastMath for f64 {
     #[inline(always)]
     fn fast_tanh(self) -> f64 {
         self.tanh()
+    }
+    #[inline(always)]
+    fn fast_ln(self) -> f64 {
+        self.ln()
+    }
+    #[inline(always)]
+    fn fast_ln_1p(self) -> f64 {
+        self.ln_1p()
+    }
+    #[inline(always)]
+    fn fast_erf(self) -> f64 {
+        c_math::erf(self)
     }
 }

@@ -423,6 +423,21 @@ pub trait BackendStorage: Sized {
     /// Copies `src` (its layout already broadcast to `dst`'s shape, same dtype) into the
     /// elements `dst` addresses. `src` is never this memory.
     fn copy_into(&mut self, dst: &Layout, src: (&Self, &Layout)) -> Result<()>;
+    /// `self[dst] = self[dst] op other` for each element `dst` addresses (once each), with
+    /// `other`'s layout already broadcast to `dst`'s shape, in this memory's dtype (int64 or
+    /// float); `other` is never this memory. By default the result is computed, then copied
+    /// in; a backend overrides this to update in one pass.
+    fn binary_assign(&mut self, op: BinaryOp, dst: &Layout, other: (&Self, &Layout)) -> Result<()> {
+        let dtype = self.dtype();
+        let out = Self::binary(
+            op,
+            Operand::View(self, dst),
+            Operand::View(other.0, other.1),
+            &dst.shape,
+            dtype,
+        )?;
+        self.copy_into(dst, (&out, &Layout::contiguous(&dst.shape)))
+    }
     /// `self[offset + positions[k]] = values[k]` (`values` contiguous, same dtype).
     fn put(&mut self, offset: usize, positions: &[usize], values: &Self) -> Result<()>;
     /// Writes `value` into every element the layout addresses.

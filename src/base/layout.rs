@@ -203,6 +203,27 @@ impl Layout {
         true
     }
 
+    /// Whether the elements fill `numel` consecutive slots, in some order of the dims
+    /// (PyTorch's `is_non_overlapping_and_dense`: contiguous after a permutation).
+    pub fn is_non_overlapping_and_dense(&self) -> bool {
+        let mut dims: SmallVec<[(usize, isize); 6]> = self
+            .shape
+            .iter()
+            .zip(&self.strides)
+            .filter(|(&d, _)| d != 1)
+            .map(|(&d, &s)| (d, s))
+            .collect();
+        dims.sort_by_key(|&(_, s)| s);
+        let mut expected = 1isize;
+        for (d, s) in dims {
+            if s != expected {
+                return false;
+            }
+            expected *= d as isize;
+        }
+        true
+    }
+
     /// Whether two elements share memory (an expanded dimension).
     pub fn has_internal_overlap(&self) -> bool {
         self.shape

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::shape::{reshape, select, slice, strided_view, unsqueeze, where_, LayoutFn};
 use super::view::copy_slices;
-use super::{constant, inplace::rebase, mul, nothing, record};
+use super::{constant, inplace::rebase_region, mul, nothing, record};
 use crate::autograd::Var;
 use crate::bail;
 use crate::error::{Error, Result};
@@ -460,7 +460,23 @@ pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
             crate::tensor::layout::shape_str(&region_shape)
         );
     }
-    rebase(x, &[value], move |prev, others| {
+    let vt = value.tensor();
+    if vt.ndim() > 0 && Arc::ptr_eq(x.tensor().storage(), vt.storage()) {
+        // PyTorch judges the value, broadcast to the region, against the region written: a
+        // view of `x` for basic indexing. (A 0-d value is a fill, from a copy; the region of
+        // advanced indexing is a copy here, where PyTorch's `index_put_` would also refuse
+        // an overlap: not checked.)
+        let region = {
+            let _off = crate::autograd::GradModeGuard::new(false);
+            getitem(x, items)?
+        };
+        let rt = region.tensor();
+        if !rt.layout().has_internal_overlap() {
+            let expanded = vt.with_layout(vt.layout().expand(&region_shape)?);
+            super::inplace::refuse_partial_overlap(&rt, &[expanded])?;
+        }
+    }
+    rebase_region(x, &[value], move |prev, others| {
         let value = &others[0];
         let out = prev.tensor().clone_data()?;
         let flat = out.with_layout(Layout::contiguous(&[n]));

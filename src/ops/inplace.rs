@@ -10,12 +10,39 @@ use crate::autograd::{is_grad_enabled, GradModeGuard, Var};
 use crate::bail;
 use crate::error::Result;
 use crate::tensor::layout::shape_str;
-use crate::tensor::{DType, Scalar, Tensor};
+use crate::tensor::{BinaryOp, DType, Scalar, Tensor};
 
 /// Runs `compute(prev, others)`, where `prev` stands for `x`'s current value and history,
 /// and makes its result `x`'s new value and history. When `x` is a view, its base's history
 /// is rebased too (a `CopySlices` node), so gradients through the base see the change.
 pub fn rebase(
+    x: &Var,
+    others: &[&Var],
+    compute: impl FnOnce(&Var, &[Var]) -> Result<Var>,
+) -> Result<()> {
+    if !x.tensor().layout().has_internal_overlap() {
+        let inputs: Vec<Tensor> = others.iter().map(|o| o.tensor()).collect();
+        refuse_partial_overlap(&x.tensor(), &inputs)?;
+    }
+    rebase_region(x, others, compute)
+}
+
+/// PyTorch's error for an input that partly overlaps the tensor an op writes (`written`).
+pub fn refuse_partial_overlap(written: &Tensor, inputs: &[Tensor]) -> Result<()> {
+    if inputs.iter().any(|o| written.partially_overlaps(o)) {
+        bail!(
+            Runtime,
+            "unsupported operation: some elements of the input tensor and the written-to tensor \
+             refer to a single memory location. Please clone() the tensor before performing the \
+             operation."
+        );
+    }
+    Ok(())
+}
+
+/// [`rebase`] without the overlap check, for a caller that writes a region of `x` and has
+/// checked the region itself (`x[i] = v`).
+pub fn rebase_region(
     x: &Var,
     others: &[&Var],
     compute: impl FnOnce(&Var, &[Var]) -> Result<Var>,
@@ -102,19 +129,42 @@ pub fn rebase(
     Ok(())
 }
 
+/// `x op= other` straight into `x`'s memory when nothing is recorded (an optimizer update
+/// under `no_grad`, `p -= lr * g`): one pass, no temporary, the same values as the general
+/// path. False when the general path must run (recording, casts, aliasing, errors).
+fn assign_in_place(x: &Var, other: &Var, op: BinaryOp) -> Result<bool> {
+    let recording = is_grad_enabled() && (x.requires_grad() || other.requires_grad());
+    if recording {
+        return Ok(false);
+    }
+    x.tensor().binary_assign(op, &other.tensor())
+}
+
 pub fn add_(x: &Var, other: &Var) -> Result<()> {
+    if assign_in_place(x, other, BinaryOp::Add)? {
+        return Ok(());
+    }
     rebase(x, &[other], |p, o| super::add(p, &o[0]))
 }
 
 pub fn sub_(x: &Var, other: &Var) -> Result<()> {
+    if assign_in_place(x, other, BinaryOp::Sub)? {
+        return Ok(());
+    }
     rebase(x, &[other], |p, o| super::sub(p, &o[0]))
 }
 
 pub fn mul_(x: &Var, other: &Var) -> Result<()> {
+    if assign_in_place(x, other, BinaryOp::Mul)? {
+        return Ok(());
+    }
     rebase(x, &[other], |p, o| super::mul(p, &o[0]))
 }
 
 pub fn div_(x: &Var, other: &Var) -> Result<()> {
+    if assign_in_place(x, other, BinaryOp::Div)? {
+        return Ok(());
+    }
     rebase(x, &[other], |p, o| super::div(p, &o[0]))
 }
 
@@ -165,6 +215,10 @@ pub fn fill_tensor_(x: &Var, value: &Var) -> Result<()> {
             value.tensor().ndim()
         );
     }
+    // PyTorch fills from a copy of a value that aliases the filled tensor (`x.fill_(x[0])`).
+    if x.tensor().shares_memory(&value.tensor()) {
+        return overwrite_from(x, &super::clone(value)?, "FillBackward3");
+    }
     overwrite_from(x, value, "FillBackward3")
 }
 
@@ -185,4 +239,43 @@ fn overwrite_from(x: &Var, src: &Var, name: &'static str) -> Result<()> {
             ])
         }))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn floats(values: &[f32], shape: &[usize]) -> Tensor {
+        Tensor::from_vec(values.to_vec(), shape)
+    }
+
+    /// The one-pass update runs where it gives the general path's result, and declines
+    /// (for the general path's casts, errors and aliasing rules) everywhere else.
+    #[test]
+    fn binary_assign_runs_only_where_it_matches_the_general_path() {
+        let p = floats(&[1.0, 2.0, 3.0, 4.0], &[2, 2]);
+        let row = floats(&[10.0, 20.0], &[2]);
+        assert!(p.binary_assign(BinaryOp::Sub, &row).unwrap());
+        assert_eq!(p.to_vec::<f32>().unwrap(), vec![-9.0, -18.0, -7.0, -16.0]);
+        let version = p.storage().version();
+        assert!(p
+            .binary_assign(BinaryOp::Mul, &Tensor::from_vec(vec![2.0f64], &[]))
+            .unwrap());
+        assert!(p.storage().version() > version);
+        assert_eq!(p.to_vec::<f32>().unwrap(), vec![-18.0, -36.0, -14.0, -32.0]);
+        // A result of another dtype, a target smaller than the broadcast, the same memory,
+        // an expanded target: the general path's business.
+        let ints = Tensor::from_vec(vec![1i64, 2], &[2]);
+        assert!(!ints.binary_assign(BinaryOp::Add, &row).unwrap());
+        assert!(!ints
+            .binary_assign(BinaryOp::Div, &ints.clone_data().unwrap())
+            .unwrap());
+        assert!(!row.binary_assign(BinaryOp::Add, &p).unwrap());
+        assert!(!p.binary_assign(BinaryOp::Add, &p).unwrap());
+        let expanded = row.with_layout(row.layout().expand(&[3, 2]).unwrap());
+        assert!(!expanded
+            .binary_assign(BinaryOp::Add, &floats(&[0.0; 6], &[3, 2]))
+            .unwrap());
+        assert_eq!(row.to_vec::<f32>().unwrap(), vec![10.0, 20.0]);
+    }
 }

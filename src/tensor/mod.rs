@@ -791,7 +791,7 @@ impl Tensor {
         // Materialise the source first only when it may alias this storage; otherwise the
         // elements are copied once, straight from the source's storage.
         let src = src.cast(self.dtype)?;
-        let src = if Arc::ptr_eq(&src.storage, &self.storage) {
+        let src = if self.shares_memory(&src) {
             src.clone_data()?
         } else {
             src
@@ -800,6 +800,70 @@ impl Tensor {
         let ls = src.layout.expand(self.shape())?;
         let ms = src.storage.read();
         self.storage.write().copy_into(&self.layout, (&ms, &ls))
+    }
+
+    /// Whether the two tensors' memories may share bytes: one storage, or two borrowing
+    /// overlapping NumPy arrays.
+    pub fn shares_memory(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.storage, &other.storage)
+            || self.storage.read().overlaps(&other.storage.read())
+    }
+
+    /// PyTorch's refusal of an in-place op whose input partly overlaps the written tensor:
+    /// both views dense over one storage, on overlapping ranges that are not the same
+    /// elements in the same order (views it cannot judge cheaply pass, as in PyTorch).
+    pub fn partially_overlaps(&self, other: &Tensor) -> bool {
+        let (a, b) = (&self.layout, &other.layout);
+        if !Arc::ptr_eq(&self.storage, &other.storage)
+            || a.numel() == 0
+            || b.numel() == 0
+            || !a.is_non_overlapping_and_dense()
+            || !b.is_non_overlapping_and_dense()
+        {
+            return false;
+        }
+        // Dense with positive strides: the elements are [offset, offset + numel).
+        let (a0, a1) = (a.offset, a.offset + a.numel());
+        let (b0, b1) = (b.offset, b.offset + b.numel());
+        if (a0, a1) == (b0, b1) {
+            return a.strides != b.strides;
+        }
+        a0 < b1 && b0 < a1
+    }
+
+    /// `self = self op other` in this view's memory, in one pass, where that is what
+    /// `copy_from(&self.binary(op, other)?)` would do: `other` broadcasts to this shape, the
+    /// result's dtype is this one (float or int64) and the two share no memory. Returns false
+    /// (having done nothing) otherwise, for the caller's general path.
+    pub fn binary_assign(&self, op: BinaryOp, other: &Tensor) -> Result<bool> {
+        let dtype = self.dtype;
+        let fits = !matches!(dtype, DType::Bool)
+            && !matches!(
+                op,
+                BinaryOp::Fmod | BinaryOp::Remainder | BinaryOp::FloorDivide
+            )
+            && dtype.compute() == dtype
+            && self.device() == other.device()
+            && self.result_dtype(op, other).ok() == Some(dtype)
+            && !self.shares_memory(other)
+            && !self.layout.has_internal_overlap();
+        if !fits || other.layout.expand(self.shape()).is_err() {
+            return Ok(false);
+        }
+        self.storage.check_writable()?;
+        let cast;
+        let other = if other.dtype == dtype {
+            other
+        } else {
+            cast = other.cast(dtype)?;
+            &cast
+        };
+        let lo = other.layout.expand(self.shape())?;
+        let mo = other.storage.read();
+        self.storage
+            .write()
+            .binary_assign(op, &self.layout, (&mo, &lo))?;
+        Ok(true)
     }
 
     /// `self[positions[k]] = values[k]` on a contiguous 1-D view (row-major `values`).

@@ -65,6 +65,19 @@ fn host_scalar(b: &Buffer, l: &Layout) -> HostScalar {
 }
 
 impl Memory {
+    /// Whether two host memories share bytes: two storages may borrow overlapping NumPy
+    /// arrays (`from_numpy`). Device memory is only ever shared through one storage.
+    pub fn overlaps(&self, other: &Memory) -> bool {
+        match (self, other) {
+            (Memory::Cpu(a), Memory::Cpu(b)) => {
+                let bytes = |m: &Buffer| m.len() * m.dtype().size_of();
+                let (a0, b0) = (a.as_ptr(), b.as_ptr());
+                a0 < b0 + bytes(b) && b0 < a0 + bytes(a)
+            }
+            _ => false,
+        }
+    }
+
     pub fn dtype(&self) -> DType {
         match self {
             Memory::Cpu(b) => b.dtype(),
@@ -460,6 +473,24 @@ impl Memory {
         self.check_view(dst)?;
         src.0.check_view(src.1)?;
         on_backend_mut!((self, src.0) => |d, s| d.copy_into(dst, (s, src.1)))
+    }
+
+    pub fn binary_assign(
+        &mut self,
+        op: crate::backend::BinaryOp,
+        dst: &Layout,
+        other: (&Memory, &Layout),
+    ) -> Result<()> {
+        self.check_view(dst)?;
+        other.0.check_view(other.1)?;
+        let dtype = self.dtype();
+        if dtype == DType::Bool || dtype.compute() != dtype || other.0.dtype() != dtype {
+            return Err(Error::Runtime(format!(
+                "binary_assign: no in-place kernel for {dtype:?} and {:?}",
+                other.0.dtype()
+            )));
+        }
+        on_backend_mut!((self, other.0) => |d, s| d.binary_assign(op, dst, (s, other.1)))
     }
 
     pub fn put(&mut self, offset: usize, positions: &[usize], values: &Memory) -> Result<()> {

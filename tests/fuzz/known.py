@@ -36,20 +36,6 @@ def classify(signature, detail, stmts):
 
 KNOWN = [
     Known(
-        "internal-overlap",
-        "NEW: an in-place write whose source overlaps its destination in part (x.unsqueeze(0) += x, x.copy_(x.squeeze())) runs; PyTorch raises",
-        "^no-exception\\|inplace\\.[a-z_]+ :: .*refer to a single memory location",
-        [
-            [
-                "v1 = torch.tensor(np.array([-2.5], dtype=np.float32))",
-                "create.tensor_numpy",
-                ["v1"],
-            ],
-            ["v3 = v1.squeeze(-1)", "view.squeeze", ["v3"]],
-            ["v1.copy_(v3)", "inplace.copy_", []],
-        ],
-    ),
-    Known(
         "error-check-order",
         "NEW: another exception type than PyTorch for the same error (ValueError for int ** -1; RuntimeError where PyTorch raises NotImplementedError for an unsupported dtype), or when an op has two errors (setitem index vs leaf check)",
         "^exception-type\\|",

@@ -2,10 +2,9 @@
 
 use std::mem::MaybeUninit;
 
-use rayon::prelude::*;
 use smallvec::SmallVec;
 
-use super::PARALLEL_THRESHOLD;
+use super::{avx2_twin, pool, PARALLEL_THRESHOLD};
 use crate::base::layout::{Layout, Strides};
 
 /// The elements of `x` (laid out by `layout`) as a contiguous row-major vector.
@@ -18,7 +17,7 @@ pub fn gather<T: Copy + Send + Sync>(x: &[T], layout: &Layout) -> Vec<T> {
     out
 }
 
-/// Elements per rayon task in the parallel contiguous loops.
+/// Elements per pool task in the parallel contiguous loops.
 const CHUNK: usize = 1 << 14;
 
 /// The loop body of every contiguous kernel. On x86-64 CPUs with AVX2 and FMA the same loop
@@ -38,54 +37,8 @@ fn run_loop2<T: Copy, U, F: Fn(T, T) -> U>(a: &[T], b: &[T], dst: &mut [MaybeUni
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn run_loop_avx2<T: Copy, U, F: Fn(T) -> U>(src: &[T], dst: &mut [MaybeUninit<U>], f: &F) {
-    run_loop(src, dst, f)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn run_loop2_avx2<T: Copy, U, F: Fn(T, T) -> U>(
-    a: &[T],
-    b: &[T],
-    dst: &mut [MaybeUninit<U>],
-    f: &F,
-) {
-    run_loop2(a, b, dst, f)
-}
-
-#[inline]
-fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-fn map_chunk<T: Copy, U, F: Fn(T) -> U>(src: &[T], dst: &mut [MaybeUninit<U>], f: &F) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-        unsafe { run_loop_avx2(src, dst, f) };
-        return;
-    }
-    run_loop(src, dst, f)
-}
-
-fn zip_chunk<T: Copy, U, F: Fn(T, T) -> U>(a: &[T], b: &[T], dst: &mut [MaybeUninit<U>], f: &F) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-        unsafe { run_loop2_avx2(a, b, dst, f) };
-        return;
-    }
-    run_loop2(a, b, dst, f)
-}
+avx2_twin!(fn map_chunk[T: Copy, U, F: Fn(T) -> U](src: &[T], dst: &mut [MaybeUninit<U>], f: &F) => run_loop);
+avx2_twin!(fn zip_chunk[T: Copy, U, F: Fn(T, T) -> U](a: &[T], b: &[T], dst: &mut [MaybeUninit<U>], f: &F) => run_loop2);
 
 /// `f` over a contiguous slice into a new vector, on the rayon pool when it is large.
 fn map_contiguous<T, U, F>(src: &[T], f: &F) -> Vec<U>
@@ -98,9 +51,7 @@ where
     let mut out: Vec<U> = Vec::with_capacity(n);
     let dst = &mut out.spare_capacity_mut()[..n];
     if n >= PARALLEL_THRESHOLD {
-        src.par_chunks(CHUNK)
-            .zip(dst.par_chunks_mut(CHUNK))
-            .for_each(|(s, d)| map_chunk(s, d, f));
+        pool::chunks_mut(dst, CHUNK, |at, d| map_chunk(&src[at..at + d.len()], d, f));
     } else {
         map_chunk(src, dst, f);
     }
@@ -120,10 +71,10 @@ where
     let mut out: Vec<U> = Vec::with_capacity(n);
     let dst = &mut out.spare_capacity_mut()[..n];
     if n >= PARALLEL_THRESHOLD {
-        a.par_chunks(CHUNK)
-            .zip(b.par_chunks(CHUNK))
-            .zip(dst.par_chunks_mut(CHUNK))
-            .for_each(|((x, y), d)| zip_chunk(x, y, d, f));
+        pool::chunks_mut(dst, CHUNK, |at, d| {
+            let end = at + d.len();
+            zip_chunk(&a[at..end], &b[at..end], d, f)
+        });
     } else {
         zip_chunk(a, b, dst, f);
     }
@@ -157,7 +108,16 @@ where
             |[o], d| map_chunk(&x[o..o + d.len()], d, &f),
         );
     }
-    let mut out = Vec::with_capacity(n);
+    map_strided(x, layout, &f)
+}
+
+avx2_twin!(fn map_strided[T: Copy, U, F: Fn(T) -> U](x: &[T], layout: &Layout, f: &F) -> Vec<U> => map_strided_loop);
+
+/// The per-element walk of any view (compiled for AVX2 and FMA too, so `f`'s fused
+/// multiply-adds are instructions, not libm calls).
+#[inline(always)]
+fn map_strided_loop<T: Copy, U, F: Fn(T) -> U>(x: &[T], layout: &Layout, f: &F) -> Vec<U> {
+    let mut out = Vec::with_capacity(layout.numel());
     layout.for_each_offset(|o| out.push(f(x[o])));
     out
 }
@@ -329,10 +289,23 @@ where
             _ => {}
         }
     }
-    let mut out = Vec::with_capacity(n);
-    for_each_offsets(shape, [&sa, &sb], [la.offset, lb.offset], |[i, j]| {
-        out.push(f(a[i], b[j]))
-    });
+    zip_strided(a, b, [&sa, &sb], [la.offset, lb.offset], shape, &f)
+}
+
+avx2_twin!(fn zip_strided[T: Copy, U, F: Fn(T, T) -> U](a: &[T], b: &[T], strides: [&[isize]; 2], offsets: [usize; 2], shape: &[usize], f: &F) -> Vec<U> => zip_strided_loop);
+
+/// The per-element walk of two broadcast views (an AVX2 and FMA copy too, as `map_strided`).
+#[inline(always)]
+fn zip_strided_loop<T: Copy, U, F: Fn(T, T) -> U>(
+    a: &[T],
+    b: &[T],
+    strides: [&[isize]; 2],
+    offsets: [usize; 2],
+    shape: &[usize],
+    f: &F,
+) -> Vec<U> {
+    let mut out = Vec::with_capacity(shape.iter().product());
+    for_each_offsets(shape, strides, offsets, |[i, j]| out.push(f(a[i], b[j])));
     out
 }
 
@@ -361,9 +334,14 @@ where
     let mut out: Vec<U> = Vec::with_capacity(n);
     let dst = &mut out.spare_capacity_mut()[..n];
     if n >= PARALLEL_THRESHOLD && inner >= 64 {
-        full.par_chunks(inner)
-            .zip(dst.par_chunks_mut(inner))
-            .for_each(|(x, d)| zip_chunk(x, row, d, f));
+        // Whole rows per task: about CHUNK elements each.
+        let rows = (CHUNK / inner).max(1);
+        pool::chunks_mut(dst, rows * inner, |at, d| {
+            for (k, d) in d.chunks_mut(inner).enumerate() {
+                let x = &full[at + k * inner..at + (k + 1) * inner];
+                zip_chunk(x, row, d, f);
+            }
+        });
     } else {
         for (x, d) in full.chunks(inner).zip(dst.chunks_mut(inner)) {
             zip_chunk(x, row, d, f);
@@ -492,6 +470,89 @@ pub fn write_into<T: Copy>(dst: &mut [T], dst_layout: &Layout, src: &[T], src_sh
     );
 }
 
+#[inline(always)]
+fn assign_loop<T: Copy, F: Fn(T, T) -> T>(dst: &mut [T], src: &[T], f: &F) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = f(*d, s);
+    }
+}
+
+avx2_twin!(fn assign_chunk[T: Copy, F: Fn(T, T) -> T](dst: &mut [T], src: &[T], f: &F) => assign_loop);
+avx2_twin!(fn assign_scalar[T: Copy, F: Fn(T, T) -> T](dst: &mut [T], y: T, f: &F) => assign_scalar_loop);
+
+#[inline(always)]
+fn assign_scalar_loop<T: Copy, F: Fn(T, T) -> T>(dst: &mut [T], y: T, f: &F) {
+    for d in dst.iter_mut() {
+        *d = f(*d, y);
+    }
+}
+
+/// `dst[o] = f(dst[o], src[p])` for each element of `dst_layout` (offset `o`) and the
+/// matching element of `src_layout` (offset `p`; already broadcast to the same shape): an
+/// in-place update (`p -= g`, `copy_`) in one pass, with no temporary. The two never share
+/// memory, and `dst_layout` addresses each element once.
+pub fn zip_assign<T, F>(dst: &mut [T], dst_layout: &Layout, src: &[T], src_layout: &Layout, f: F)
+where
+    T: Copy + Send + Sync,
+    F: Fn(T, T) -> T + Sync,
+{
+    let (ld, ls) = (dst_layout, src_layout);
+    let n = ld.numel();
+    if n == 0 {
+        return;
+    }
+    if ld.is_contiguous() {
+        let d = &mut dst[ld.offset..ld.offset + n];
+        if ls.is_contiguous() {
+            let s = &src[ls.offset..ls.offset + n];
+            if n >= PARALLEL_THRESHOLD {
+                pool::chunks_mut(d, CHUNK, |at, d| assign_chunk(d, &s[at..at + d.len()], &f));
+            } else {
+                assign_chunk(d, s, &f);
+            }
+            return;
+        }
+        if is_single(ls) {
+            let y = src[ls.offset];
+            if n >= PARALLEL_THRESHOLD {
+                pool::chunks_mut(d, CHUNK, |_, d| assign_scalar(d, y, &f));
+            } else {
+                assign_scalar(d, y, &f);
+            }
+            return;
+        }
+    }
+    let nd = ld.ndim();
+    if nd >= 1 && ld.strides[nd - 1] == 1 && ld.shape[nd - 1] >= MIN_ROW {
+        // Rows of consecutive destination elements, each against a row of consecutive (or
+        // one repeated) source elements: a bias added in place, a slice of columns.
+        let inner = ld.shape[nd - 1];
+        let outer = &ld.shape[..nd - 1];
+        let strides = [&ld.strides[..nd - 1], &ls.strides[..nd - 1]];
+        match ls.strides[nd - 1] {
+            1 => {
+                for_each_offsets(outer, strides, [ld.offset, ls.offset], |[i, j]| {
+                    assign_chunk(&mut dst[i..i + inner], &src[j..j + inner], &f)
+                });
+                return;
+            }
+            0 => {
+                for_each_offsets(outer, strides, [ld.offset, ls.offset], |[i, j]| {
+                    assign_scalar(&mut dst[i..i + inner], src[j], &f)
+                });
+                return;
+            }
+            _ => {}
+        }
+    }
+    for_each_offsets(
+        &ld.shape,
+        [&ld.strides, &ls.strides],
+        [ld.offset, ls.offset],
+        |[i, j]| dst[i] = f(dst[i], src[j]),
+    );
+}
+
 /// Adds `src` (contiguous in `dst_layout`'s order) into the addressed elements of `dst`;
 /// repeated offsets (an expanded destination) accumulate.
 pub fn add_into<T: Copy + std::ops::Add<Output = T>>(
@@ -602,6 +663,62 @@ mod tests {
                 assert_eq!(got, want);
             }
         }
+    }
+
+    /// In-place updates of contiguous, row-strided and transposed views, from full, scalar,
+    /// row-repeated and column-repeated operands, match a per-element walk; elements outside
+    /// the view are untouched.
+    #[test]
+    fn zip_assign_matches_a_per_element_walk() {
+        let base: Vec<f64> = (0..3 * 4 * 40).map(|v| v as f64 * 0.25 - 9.0).collect();
+        let src: Vec<f64> = (0..3 * 4 * 40).map(|v| (v as f64).sin()).collect();
+        let mut cols = Layout::contiguous(&[3, 4, 40]);
+        cols.shape[2] = 20;
+        cols.offset = 3;
+        let dsts = [
+            Layout::contiguous(&[3, 4, 20]),
+            cols,
+            Layout::contiguous(&[3, 20, 4]).transpose(1, 2),
+        ];
+        let shape = [3usize, 4, 20];
+        let srcs = [
+            Layout::contiguous(&shape),
+            Layout::contiguous(&[]).expand(&shape).unwrap(),
+            Layout::contiguous(&[20]).expand(&shape).unwrap(),
+            Layout::contiguous(&[3, 4, 1]).expand(&shape).unwrap(),
+            Layout::contiguous(&[3, 20, 4]).transpose(1, 2),
+        ];
+        for (di, ld) in dsts.iter().enumerate() {
+            for (si, ls) in srcs.iter().enumerate() {
+                let mut got = base.clone();
+                zip_assign(&mut got, ld, &src, ls, |x, y| x - 2.0 * y);
+                let mut want = base.clone();
+                let mut offsets = vec![];
+                ls.for_each_offset(|o| offsets.push(o));
+                let mut k = 0;
+                ld.for_each_offset(|o| {
+                    want[o] -= 2.0 * src[offsets[k]];
+                    k += 1;
+                });
+                assert_eq!(got, want, "dst {di} src {si}");
+            }
+        }
+        // Past the parallel threshold: whole, and from one value.
+        let n = PARALLEL_THRESHOLD * 2 + 7;
+        let l = Layout::contiguous(&[n]);
+        let mut p: Vec<f32> = (0..n).map(|v| v as f32).collect();
+        let g: Vec<f32> = (0..n).map(|v| (v % 5) as f32).collect();
+        zip_assign(&mut p, &l, &g, &l, |x, y| x - y);
+        assert!(p
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == i as f32 - (i % 5) as f32));
+        let one = Layout::contiguous(&[]).expand(&[n]).unwrap();
+        zip_assign(&mut p, &l, &[0.5f32], &one, |x, y| x * y);
+        assert!(p
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == (i as f32 - (i % 5) as f32) * 0.5));
     }
 
     #[test]

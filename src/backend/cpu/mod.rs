@@ -9,8 +9,10 @@ pub mod fastmath;
 pub mod index;
 pub mod matmul;
 pub mod optim;
+pub mod pool;
 pub mod random;
 pub mod reduce;
+pub mod simd;
 
 use elementwise as ew;
 
@@ -22,6 +24,43 @@ use super::{
 use crate::bail;
 use crate::base::{Bool8, Buffer, DType, Kind, Layout};
 use crate::error::Result;
+
+/// `$vis fn $name<$gen>(args) -> ret`, which runs the `#[inline(always)]` function
+/// `$body(args)` from a copy compiled for AVX2 and FMA where the CPU has them (plain
+/// arithmetic loops in `$body` then vectorise eight floats wide) and as is elsewhere: the wheel
+/// targets baseline x86-64. (A closure cannot do this: LLVM does not inline a large closure
+/// into the AVX2 copy, which then runs the baseline code.)
+macro_rules! avx2_twin {
+    ($vis:vis fn $name:ident [$($gen:tt)*] ($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:ident) => {
+        $vis fn $name<$($gen)*>($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn twin<$($gen)*>($($arg: $ty),*) $(-> $ret)? {
+                $body($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if $crate::backend::cpu::has_avx2() {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                return unsafe { twin($($arg),*) };
+            }
+            $body($($arg),*)
+        }
+    };
+}
+pub(crate) use avx2_twin;
+
+/// Whether the CPU has AVX2 and FMA (detected once, then a load).
+#[inline]
+pub fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
 
 /// Below this many elements a kernel runs on the calling thread. Waking rayon's sleeping
 /// workers costs about 100 microseconds on these VMs: at 32k the pool made a 65k-element op five
@@ -101,6 +140,9 @@ macro_rules! cpu_kernels {
         activation_backward |$g:ident, $y:ident| { $($GV:ident $gn:literal { $($gcpu:tt)* } $gcuda:literal;)* }
     ) => {
         fn unary_float<T: Float>(op: UnaryOp, args: UnaryArgs, x: &[T], l: &Layout) -> Vec<T> {
+            if let Some(out) = trig_f32(op, x, l) {
+                return out;
+            }
             let ($p, $lo, $hi) = (T::from_f64(args.power), T::from_f64(args.min), T::from_f64(args.max));
             match op {
                 $(UnaryOp::$AV => ew::map(x, l, move |$v: T| { $($acpu)* }),)*
@@ -123,6 +165,12 @@ macro_rules! cpu_kernels {
             }
         }
 
+        fn binary_assign<T: Num>(op: BinaryOp, dst: (&mut [T], &Layout), b: (&[T], &Layout)) {
+            match op {
+                $(BinaryOp::$BV => ew::zip_assign(dst.0, dst.1, b.0, b.1, |$bx: T, $by: T| { $($bcpu)* }),)*
+            }
+        }
+
         #[allow(clippy::bool_comparison)] // one generic body also serves bool tensors
         fn compare<T: Element>(op: CompareOp, a: (&[T], &Layout), b: (&[T], &Layout), shape: &[usize]) -> Vec<Bool8> {
             match op {
@@ -138,6 +186,44 @@ macro_rules! cpu_kernels {
     };
 }
 elementwise_ops!(cpu_kernels);
+
+/// float32 `sin` and `cos` through the vectorised kernels of [`fastmath`], whose range
+/// reduction holds up to [`fastmath::TRIG_FAST_MAX`]; the rare larger arguments (and the
+/// non-finite ones) are then recomputed with libm. None for other ops and dtypes.
+fn trig_f32<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Option<Vec<T>> {
+    let cos = match op {
+        UnaryOp::Sin => false,
+        UnaryOp::Cos => true,
+        _ => return None,
+    };
+    let x = simd::as_type::<T, f32>(x)?;
+    let mut out = if cos {
+        ew::map(x, l, fastmath::cos_f32)
+    } else {
+        ew::map(x, l, fastmath::sin_f32)
+    };
+    let gathered;
+    let inputs = if l.is_contiguous() {
+        &x[l.offset..l.offset + out.len()]
+    } else {
+        gathered = ew::gather(x, l);
+        &gathered
+    };
+    // Blocks tested without an early exit, so the test vectorises.
+    let any_slow = inputs.chunks(1024).any(|block| {
+        block
+            .iter()
+            .fold(false, |any, &v| any | fastmath::trig_needs_slow_path(v))
+    });
+    if any_slow {
+        for (o, &v) in out.iter_mut().zip(inputs) {
+            if fastmath::trig_needs_slow_path(v) {
+                *o = if cos { v.cos() } else { v.sin() };
+            }
+        }
+    }
+    Some(simd::cast_vec(out))
+}
 
 /// A 1-element buffer of `dtype` holding a host scalar (a binary operand given by value).
 fn scalar_buffer(s: super::HostScalar, dtype: DType) -> Buffer {
@@ -403,10 +489,19 @@ impl BackendStorage for Buffer {
     }
 
     fn copy_into(&mut self, dst: &Layout, src: (&Buffer, &Layout)) -> Result<()> {
-        dispatch!(self.dtype(), T => {
-            let values = ew::gather(T::slice(src.0), src.1);
-            ew::write_into(T::slice_mut(self), dst, &values, &dst.shape);
-        });
+        dispatch!(self.dtype(), T =>
+            ew::zip_assign(T::slice_mut(self), dst, T::slice(src.0), src.1, |_, y| y));
+        Ok(())
+    }
+
+    fn binary_assign(
+        &mut self,
+        op: BinaryOp,
+        dst: &Layout,
+        other: (&Buffer, &Layout),
+    ) -> Result<()> {
+        dispatch_num!(self.dtype(), T =>
+            binary_assign::<T>(op, (T::slice_mut(self), dst), (T::slice(other.0), other.1)));
         Ok(())
     }
 

@@ -1,19 +1,28 @@
 //! Reductions over the rows of a contiguous `[outer, n]` block (or over its leading axis).
+//! Float sums and extremes use explicit vectors (`simd.rs`); the other loops are plain
+//! arithmetic over slices, run from AVX2 copies ([`avx2_twin`]); rows go to the pool.
 
-use rayon::prelude::*;
-
-use super::PARALLEL_THRESHOLD;
+use super::{avx2_twin, pool, simd, PARALLEL_THRESHOLD};
 use crate::backend::{Float, Num};
 
-/// Sum of one contiguous row with eight independent accumulators (vectorises, and rounds
-/// better than one running sum).
-#[inline]
+/// Independent accumulators per row: enough to keep four 8-wide vector additions in flight
+/// (one chain of additions is bound by their latency, not by memory).
+const LANES: usize = 32;
+
+/// Sum of one contiguous row (explicit vectors for floats; independent accumulators, which
+/// also round better than one running sum).
 fn sum_slice<T: Num>(row: &[T]) -> T {
-    let mut acc = [T::ZERO; 8];
-    let chunks = row.chunks_exact(8);
+    if let Some(s) = simd::as_type::<T, f32>(row).and_then(simd::sum_f32) {
+        return simd::cast_back(s);
+    }
+    if let Some(s) = simd::as_type::<T, f64>(row).and_then(simd::sum_f64) {
+        return simd::cast_back(s);
+    }
+    let mut acc = [T::ZERO; LANES];
+    let chunks = row.chunks_exact(LANES);
     let rest = chunks.remainder();
     for c in chunks {
-        for k in 0..8 {
+        for k in 0..LANES {
             acc[k] = acc[k] + c[k];
         }
     }
@@ -21,7 +30,40 @@ fn sum_slice<T: Num>(row: &[T]) -> T {
     for v in rest {
         total = total + *v;
     }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + total
+    // Pairwise over the accumulators.
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for k in 0..width {
+            acc[k] = acc[k] + acc[k + width];
+        }
+    }
+    acc[0] + total
+}
+
+/// The rows of `x` (`n` each) in groups of about `PARALLEL_THRESHOLD / 8` elements, one group
+/// per pool task, each row's result from `row`.
+fn map_rows<T: Copy + Sync, U: Copy + Send + Default>(
+    x: &[T],
+    outer: usize,
+    n: usize,
+    row: impl Fn(&[T]) -> U + Sync,
+) -> Vec<U> {
+    let mut out = vec![U::default(); outer];
+    if outer * n >= PARALLEL_THRESHOLD && outer > 1 {
+        let rows = (PARALLEL_THRESHOLD / 8 / n.max(1)).max(1);
+        pool::chunks_mut(&mut out, rows, |at, dst| {
+            for (k, d) in dst.iter_mut().enumerate() {
+                let i = at + k;
+                *d = row(&x[i * n..(i + 1) * n]);
+            }
+        });
+    } else {
+        for (i, d) in out.iter_mut().enumerate() {
+            *d = row(&x[i * n..(i + 1) * n]);
+        }
+    }
+    out
 }
 
 /// `out[i] = sum_j x[i * n + j]`.
@@ -30,98 +72,167 @@ pub fn sum_rows<T: Num>(x: &[T], outer: usize, n: usize) -> Vec<T> {
         return vec![T::ZERO; outer];
     }
     if outer == 1 && n >= PARALLEL_THRESHOLD {
-        let parts: Vec<T> = x[..n]
-            .par_chunks(PARALLEL_THRESHOLD)
-            .map(sum_slice)
-            .collect();
+        // One long row: partial sums of pieces, then their sum.
+        let piece = PARALLEL_THRESHOLD / 4;
+        let mut parts = vec![T::ZERO; n.div_ceil(piece)];
+        pool::chunks_mut(&mut parts, 1, |at, d| {
+            let row = &x[at * piece..n.min((at + 1) * piece)];
+            d[0] = sum_slice(row);
+        });
         return vec![sum_slice(&parts)];
     }
-    if outer * n >= PARALLEL_THRESHOLD && outer > 1 {
-        return x[..outer * n].par_chunks(n).map(sum_slice).collect();
-    }
-    x[..outer * n].chunks(n).map(sum_slice).collect()
+    map_rows(x, outer, n, sum_slice)
 }
 
 /// `out[j] = sum_i x[i * inner + j]`: the reduction a bias gradient needs, without a transpose.
 pub fn sum_leading<T: Num>(x: &[T], outer: usize, inner: usize) -> Vec<T> {
     let mut out = vec![T::ZERO; inner];
-    for row in x[..outer * inner].chunks(inner.max(1)) {
+    add_rows(&mut out, &x[..outer * inner]);
+    out
+}
+
+avx2_twin!(fn add_rows[T: Num](out: &mut [T], x: &[T]) => add_rows_loop);
+
+/// `out += row` for each `out.len()`-long row of `x`.
+#[inline(always)]
+fn add_rows_loop<T: Num>(out: &mut [T], x: &[T]) {
+    for row in x.chunks(out.len().max(1)) {
         for (o, &v) in out.iter_mut().zip(row) {
             *o = *o + v;
         }
     }
-    out
 }
 
-/// Maximum (or minimum) of each row and the index of its first occurrence; NaN wins, as in
-/// PyTorch.
-pub fn extreme_rows<T: Num>(x: &[T], outer: usize, n: usize, max: bool) -> (Vec<T>, Vec<i64>) {
-    let mut values = Vec::with_capacity(outer);
-    let mut indices = Vec::with_capacity(outer);
-    for row in x[..outer * n].chunks(n) {
-        let mut best = row[0];
-        let mut at = 0usize;
-        for (j, &v) in row.iter().enumerate().skip(1) {
-            #[allow(clippy::eq_op)]
-            let best_is_nan = best != best;
-            if best_is_nan {
-                break;
-            }
-            #[allow(clippy::eq_op)]
-            let better = v != v || if max { v > best } else { v < best };
-            if better {
-                best = v;
-                at = j;
-            }
-        }
-        values.push(best);
-        indices.push(at as i64);
+/// The largest (or smallest) element of a nonempty row, NaN ignored, without its index:
+/// lanes of selects, which vectorise.
+#[inline(always)]
+fn extreme_value<T: Num>(row: &[T], max: bool) -> T {
+    if let Some((v, _)) = simd::as_type::<T, f32>(row).and_then(|r| simd::extreme_f32(r, max)) {
+        return simd::cast_back(v);
     }
-    (values, indices)
+    if let Some((v, _)) = simd::as_type::<T, f64>(row).and_then(|r| simd::extreme_f64(r, max)) {
+        return simd::cast_back(v);
+    }
+    let mut acc = [row[0]; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..LANES {
+            let better = if max { c[k] > acc[k] } else { c[k] < acc[k] };
+            acc[k] = if better { c[k] } else { acc[k] };
+        }
+    }
+    let mut best = acc[0];
+    for &v in acc[1..].iter().chain(rest) {
+        let better = if max { v > best } else { v < best };
+        best = if better { v } else { best };
+    }
+    best
 }
 
-/// Softmax (or log-softmax) of each row, shifted by the row maximum for stability.
+/// The row's extreme (NaN ignored) and whether it holds a NaN (an integer never does), in
+/// one pass for floats.
+#[inline(always)]
+fn extreme_and_nan<T: Num>(row: &[T], max: bool) -> (T, bool) {
+    if let Some((v, nan)) = simd::as_type::<T, f32>(row).and_then(|r| simd::extreme_f32(r, max)) {
+        return (simd::cast_back(v), nan);
+    }
+    if let Some((v, nan)) = simd::as_type::<T, f64>(row).and_then(|r| simd::extreme_f64(r, max)) {
+        return (simd::cast_back(v), nan);
+    }
+    #[allow(clippy::eq_op)]
+    let nan = row.iter().any(|&v| v != v);
+    (extreme_value(row, max), nan)
+}
+
+/// Maximum (or minimum) of each row and the index of its first occurrence; NaN wins (the
+/// first NaN), as in PyTorch.
+pub fn extreme_rows<T: Num>(x: &[T], outer: usize, n: usize, max: bool) -> (Vec<T>, Vec<i64>) {
+    let found = map_rows(x, outer, n, |row| extreme_index(row, max));
+    let values = found
+        .iter()
+        .enumerate()
+        .map(|(i, &j)| x[i * n + j])
+        .collect();
+    (values, found.into_iter().map(|j| j as i64).collect())
+}
+
+avx2_twin!(fn extreme_index[T: Num](row: &[T], max: bool) -> usize => extreme_index_loop);
+
+/// Where a nonempty row's first extreme is (its first NaN if it has one).
+#[inline(always)]
+fn extreme_index_loop<T: Num>(row: &[T], max: bool) -> usize {
+    let (best, nan) = extreme_and_nan(row, max);
+    // `== best` matches -0.0 and 0.0 alike: the value is read back from the row.
+    #[allow(clippy::eq_op)]
+    let at = if nan {
+        first_where(row, |v| v != v)
+    } else {
+        first_where(row, |v| v == best)
+    };
+    at.unwrap_or(0)
+}
+
+/// The first index where `hit` holds: whole 32-element blocks are tested without an early
+/// exit (so the test vectorises), then the block that hits is searched.
+#[inline(always)]
+fn first_where<T: Copy>(row: &[T], hit: impl Fn(T) -> bool) -> Option<usize> {
+    for (b, block) in row.chunks(32).enumerate() {
+        if block.iter().fold(false, |any, &v| any | hit(v)) {
+            return block.iter().position(|&v| hit(v)).map(|k| b * 32 + k);
+        }
+    }
+    None
+}
+
+/// Softmax (or log-softmax) of one row into `dst`, shifted by the row maximum for stability:
+/// separate passes (max, exp, sum, scale) so that each one vectorises.
+#[inline(always)]
+fn softmax_row<T: Float>(row: &[T], dst: &mut [T], log: bool) {
+    let mut m = extreme_value(row, true);
+    if m == T::NEG_INFINITY {
+        // All -inf: exp(-inf - 0) = 0, then 0/0 = NaN, as PyTorch (a NaN propagates anyway).
+        m = T::ZERO;
+    }
+    for (d, &v) in dst.iter_mut().zip(row) {
+        *d = (v - m).exp();
+    }
+    let total = sum_slice(dst);
+    if log {
+        let lse = total.ln();
+        for (d, &v) in dst.iter_mut().zip(row) {
+            *d = v - m - lse;
+        }
+    } else {
+        for d in dst.iter_mut() {
+            *d = *d / total;
+        }
+    }
+}
+
+avx2_twin!(fn softmax_block[T: Float](x: &[T], first: usize, dst: &mut [T], n: usize, log: bool) => softmax_block_loop);
+
+/// Softmax (or log-softmax) of the rows from `first` on into `dst` (whole rows).
+#[inline(always)]
+fn softmax_block_loop<T: Float>(x: &[T], first: usize, dst: &mut [T], n: usize, log: bool) {
+    for (k, d) in dst.chunks_mut(n).enumerate() {
+        let i = first + k;
+        softmax_row(&x[i * n..(i + 1) * n], d, log);
+    }
+}
+
+/// Softmax (or log-softmax) of each row.
 pub fn softmax_rows<T: Float>(x: &[T], outer: usize, n: usize, log: bool) -> Vec<T> {
     let mut out = vec![T::ZERO; outer * n];
-    let one_row = |(row, dst): (&[T], &mut [T])| {
-        let mut m = T::NEG_INFINITY;
-        for &v in row {
-            if v > m {
-                m = v;
-            }
-        }
-        if m == T::NEG_INFINITY {
-            m = T::ZERO;
-        }
-        let mut total = T::ZERO;
-        for (d, &v) in dst.iter_mut().zip(row) {
-            *d = (v - m).exp();
-            total = total + *d;
-        }
-        if log {
-            let lse = total.ln();
-            for (d, &v) in dst.iter_mut().zip(row) {
-                *d = v - m - lse;
-            }
-        } else {
-            for d in dst.iter_mut() {
-                *d = *d / total;
-            }
-        }
-    };
     if n == 0 {
         return out;
     }
-    if outer * n >= PARALLEL_THRESHOLD {
-        x[..outer * n]
-            .par_chunks(n)
-            .zip(out.par_chunks_mut(n))
-            .for_each(one_row);
+    let rows_per_task = (PARALLEL_THRESHOLD / 8 / n).max(1);
+    let run = |at: usize, dst: &mut [T]| softmax_block(x, at / n, dst, n, log);
+    if outer * n >= PARALLEL_THRESHOLD && outer > 1 {
+        pool::chunks_mut(&mut out, rows_per_task * n, run);
     } else {
-        x[..outer * n]
-            .chunks(n)
-            .zip(out.chunks_mut(n))
-            .for_each(one_row);
+        run(0, &mut out);
     }
     out
 }
@@ -159,6 +270,61 @@ mod tests {
         assert_eq!(i[1], 1);
         let (v, i) = extreme_rows(&x[..3], 1, 3, false);
         assert_eq!((v[0], i[0]), (1.0, 0));
+    }
+
+    /// Long rows (vector blocks, tails, the pool): the first extreme's index, the first NaN,
+    /// -0.0 against 0.0 (the first one is returned, as PyTorch), integers.
+    #[test]
+    fn extremes_of_long_rows_match_a_scalar_scan() {
+        for n in [1usize, 15, 16, 33, 100, 1000, 70_000] {
+            let rows = 3;
+            let x: Vec<f32> = (0..rows * n)
+                .map(|i| ((i * 7919) % 997) as f32 - 400.0)
+                .collect();
+            for max in [true, false] {
+                let (v, idx) = extreme_rows(&x, rows, n, max);
+                for r in 0..rows {
+                    let row = &x[r * n..(r + 1) * n];
+                    let mut at = 0;
+                    for (j, &e) in row.iter().enumerate() {
+                        if (max && e > row[at]) || (!max && e < row[at]) {
+                            at = j;
+                        }
+                    }
+                    assert_eq!((v[r], idx[r]), (row[at], at as i64), "n={n} max={max}");
+                }
+            }
+            if n > 2 {
+                let mut y = x.clone();
+                y[n + n / 2] = f32::NAN;
+                y[n + n - 1] = f32::NAN;
+                let (v, idx) = extreme_rows(&y, rows, n, true);
+                assert!(v[1].is_nan());
+                assert_eq!(idx[1], (n / 2) as i64);
+            }
+        }
+        let zeros = [0.0f64, -0.0, 0.0, -0.0];
+        let (v, i) = extreme_rows(&zeros[1..], 1, 3, true);
+        assert_eq!((v[0].to_bits(), i[0]), ((-0.0f64).to_bits(), 0));
+        let ints: Vec<i64> = (0..5000).map(|i| (i * 31) % 1009).collect();
+        let (v, i) = extreme_rows(&ints, 1, 5000, false);
+        assert_eq!((v[0], i[0]), (0, 0));
+    }
+
+    #[test]
+    fn long_sums_match_a_float64_sum() {
+        for n in [31usize, 32, 1000, 4099, PARALLEL_THRESHOLD * 2 + 3] {
+            let x: Vec<f32> = (0..n).map(|i| ((i % 17) as f32) * 0.125 - 1.0).collect();
+            let want: f64 = x.iter().map(|&v| v as f64).sum();
+            let got = sum_rows(&x, 1, n)[0] as f64;
+            assert!(
+                (got - want).abs() <= 1e-6 * n as f64,
+                "n={n}: {got} vs {want}"
+            );
+            let rows = sum_rows(&x[..n / 2 * 2], 2, n / 2);
+            let first: f64 = x[..n / 2].iter().map(|&v| v as f64).sum();
+            assert!((rows[0] as f64 - first).abs() <= 1e-6 * n as f64);
+        }
     }
 
     #[test]
