@@ -82,6 +82,16 @@ fn pool() -> Option<&'static Pool> {
     if FORKED.load(SeqCst) {
         return None;
     }
+    // The fork handler first, outside the pool's initialisation: a fork during that
+    // initialisation must not leave the child waiting on it.
+    static AT_FORK: std::sync::Once = std::sync::Once::new();
+    AT_FORK.call_once(|| {
+        #[cfg(unix)]
+        // SAFETY: registers a handler that only stores to an atomic (async-signal-safe).
+        unsafe {
+            libc::pthread_atfork(None, None, Some(forked_child))
+        };
+    });
     let p = POOL.get_or_init(|| {
         // The same count rayon uses (RAYON_NUM_THREADS, else the CPUs this process may use).
         let threads = std::env::var("RAYON_NUM_THREADS")
@@ -89,7 +99,7 @@ fn pool() -> Option<&'static Pool> {
             .and_then(|v| v.parse::<usize>().ok())
             .filter(|&n| n > 0)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let pool = Pool {
+        Pool {
             helpers: threads.saturating_sub(1),
             current: AtomicPtr::new(ptr::null_mut()),
             inside: AtomicUsize::new(0),
@@ -98,10 +108,7 @@ fn pool() -> Option<&'static Pool> {
             parked: AtomicUsize::new(0),
             lock: Mutex::new(()),
             wake: Condvar::new(),
-        };
-        // SAFETY: registers a handler that only stores to an atomic (async-signal-safe).
-        unsafe { libc::pthread_atfork(None, None, Some(forked_child)) };
-        pool
+        }
     });
     Some(p)
 }
