@@ -42,50 +42,35 @@ pub fn cast_vec<U: 'static, T: 'static>(values: Vec<U>) -> Vec<T> {
     }
 }
 
-/// Sum of a float32 row, or None without AVX2.
-pub fn sum_f32(row: &[f32]) -> Option<f32> {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return Some(unsafe { x86::sum_f32(row) });
-    }
-    let _ = row;
-    None
-}
+/// The AVX2 kernels of one float type, or None on a CPU without AVX2.
+macro_rules! row_kernels {
+    ($T:ty, $sum:ident, $extreme:ident) => {
+        /// Sum of a row, or None without AVX2.
+        pub fn $sum(row: &[$T]) -> Option<$T> {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return Some(unsafe { x86::$sum(row) });
+            }
+            let _ = row;
+            None
+        }
 
-/// Sum of a float64 row, or None without AVX2.
-pub fn sum_f64(row: &[f64]) -> Option<f64> {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return Some(unsafe { x86::sum_f64(row) });
-    }
-    let _ = row;
-    None
+        /// The largest (or smallest) element of a nonempty row and whether it holds a NaN
+        /// (the extreme then means nothing), or None without AVX2.
+        pub fn $extreme(row: &[$T], max: bool) -> Option<($T, bool)> {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return Some(unsafe { x86::$extreme(row, max) });
+            }
+            let _ = (row, max);
+            None
+        }
+    };
 }
-
-/// The largest (or smallest) element of a nonempty float32 row and whether it holds a NaN
-/// (the extreme then means nothing), or None without AVX2.
-pub fn extreme_f32(row: &[f32], max: bool) -> Option<(f32, bool)> {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return Some(unsafe { x86::extreme_f32(row, max) });
-    }
-    let _ = (row, max);
-    None
-}
-
-/// As [`extreme_f32`] for float64.
-pub fn extreme_f64(row: &[f64], max: bool) -> Option<(f64, bool)> {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return Some(unsafe { x86::extreme_f64(row, max) });
-    }
-    let _ = (row, max);
-    None
-}
+row_kernels!(f32, sum_f32, extreme_f32);
+row_kernels!(f64, sum_f64, extreme_f64);
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -104,111 +89,95 @@ mod x86 {
         rest.iter().fold(lanes[0], |a, &b| a + b)
     }
 
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn sum_f32(row: &[f32]) -> f32 {
-        let mut acc = [_mm256_setzero_ps(); 4];
-        let chunks = row.chunks_exact(32);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for (j, a) in acc.iter_mut().enumerate() {
-                // SAFETY: `c` holds 32 floats; this reads 8 of them from 8 * j.
-                *a = _mm256_add_ps(*a, unsafe { _mm256_loadu_ps(c.as_ptr().add(8 * j)) });
+    /// The sum and extreme kernels of one float type: `$W` lanes per 256-bit vector and
+    /// the type's intrinsics (`_ps` or `_pd`).
+    macro_rules! avx2_kernels {
+        ($T:ty, $W:literal, $sum:ident, $extreme:ident, $zero:ident, $set1:ident, $load:ident,
+         $store:ident, $add:ident, $max:ident, $min:ident, $or:ident, $cmp:ident,
+         $movemask:ident) => {
+            #[target_feature(enable = "avx2")]
+            pub unsafe fn $sum(row: &[$T]) -> $T {
+                let mut acc = [$zero(); 4];
+                let chunks = row.chunks_exact(4 * $W);
+                let rest = chunks.remainder();
+                for c in chunks {
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        // SAFETY: `c` holds 4 vectors; this reads the `j`th.
+                        *a = $add(*a, unsafe { $load(c.as_ptr().add($W * j)) });
+                    }
+                }
+                let s = $add($add(acc[0], acc[1]), $add(acc[2], acc[3]));
+                let mut lanes = [0.0 as $T; $W];
+                // SAFETY: `lanes` holds one vector.
+                unsafe { $store(lanes.as_mut_ptr(), s) };
+                finish(&mut lanes, rest)
             }
-        }
-        let s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-        let mut lanes = [0f32; 8];
-        // SAFETY: `lanes` holds 8 floats.
-        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), s) };
-        finish(&mut lanes, rest)
+
+            #[target_feature(enable = "avx2")]
+            pub unsafe fn $extreme(row: &[$T], max: bool) -> ($T, bool) {
+                let first = $set1(row[0]);
+                let (mut acc, mut nan) = ([first; 2], $zero());
+                let chunks = row.chunks_exact(2 * $W);
+                let rest = chunks.remainder();
+                for c in chunks {
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        // SAFETY: `c` holds 2 vectors; this reads the `j`th.
+                        let v = unsafe { $load(c.as_ptr().add($W * j)) };
+                        nan = $or(nan, $cmp::<_CMP_UNORD_Q>(v, v));
+                        *a = if max { $max(*a, v) } else { $min(*a, v) };
+                    }
+                }
+                let mut lanes = [0.0 as $T; 2 * $W];
+                // SAFETY: `lanes` holds 2 vectors.
+                unsafe {
+                    $store(lanes.as_mut_ptr(), acc[0]);
+                    $store(lanes.as_mut_ptr().add($W), acc[1]);
+                }
+                let mut seen_nan = $movemask(nan) != 0;
+                let mut best = lanes[0];
+                for &v in lanes[1..].iter().chain(rest) {
+                    seen_nan |= v.is_nan();
+                    if (max && v > best) || (!max && v < best) {
+                        best = v;
+                    }
+                }
+                (best, seen_nan || row[0].is_nan())
+            }
+        };
     }
 
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn sum_f64(row: &[f64]) -> f64 {
-        let mut acc = [_mm256_setzero_pd(); 4];
-        let chunks = row.chunks_exact(16);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for (j, a) in acc.iter_mut().enumerate() {
-                // SAFETY: `c` holds 16 doubles; this reads 4 of them from 4 * j.
-                *a = _mm256_add_pd(*a, unsafe { _mm256_loadu_pd(c.as_ptr().add(4 * j)) });
-            }
-        }
-        let s = _mm256_add_pd(_mm256_add_pd(acc[0], acc[1]), _mm256_add_pd(acc[2], acc[3]));
-        let mut lanes = [0f64; 4];
-        // SAFETY: `lanes` holds 4 doubles.
-        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), s) };
-        finish(&mut lanes, rest)
-    }
-
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn extreme_f32(row: &[f32], max: bool) -> (f32, bool) {
-        let first = _mm256_set1_ps(row[0]);
-        let (mut acc, mut nan) = ([first; 2], _mm256_setzero_ps());
-        let chunks = row.chunks_exact(16);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for (j, a) in acc.iter_mut().enumerate() {
-                // SAFETY: `c` holds 16 floats; this reads 8 of them from 8 * j.
-                let v = unsafe { _mm256_loadu_ps(c.as_ptr().add(8 * j)) };
-                nan = _mm256_or_ps(nan, _mm256_cmp_ps::<_CMP_UNORD_Q>(v, v));
-                *a = if max {
-                    _mm256_max_ps(*a, v)
-                } else {
-                    _mm256_min_ps(*a, v)
-                };
-            }
-        }
-        let mut lanes = [0f32; 16];
-        // SAFETY: `lanes` holds 16 floats.
-        unsafe {
-            _mm256_storeu_ps(lanes.as_mut_ptr(), acc[0]);
-            _mm256_storeu_ps(lanes.as_mut_ptr().add(8), acc[1]);
-        }
-        let mut seen_nan = _mm256_movemask_ps(nan) != 0;
-        let mut best = lanes[0];
-        for &v in lanes[1..].iter().chain(rest) {
-            seen_nan |= v.is_nan();
-            if (max && v > best) || (!max && v < best) {
-                best = v;
-            }
-        }
-        (best, seen_nan || row[0].is_nan())
-    }
-
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn extreme_f64(row: &[f64], max: bool) -> (f64, bool) {
-        let first = _mm256_set1_pd(row[0]);
-        let (mut acc, mut nan) = ([first; 2], _mm256_setzero_pd());
-        let chunks = row.chunks_exact(8);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for (j, a) in acc.iter_mut().enumerate() {
-                // SAFETY: `c` holds 8 doubles; this reads 4 of them from 4 * j.
-                let v = unsafe { _mm256_loadu_pd(c.as_ptr().add(4 * j)) };
-                nan = _mm256_or_pd(nan, _mm256_cmp_pd::<_CMP_UNORD_Q>(v, v));
-                *a = if max {
-                    _mm256_max_pd(*a, v)
-                } else {
-                    _mm256_min_pd(*a, v)
-                };
-            }
-        }
-        let mut lanes = [0f64; 8];
-        // SAFETY: `lanes` holds 8 doubles.
-        unsafe {
-            _mm256_storeu_pd(lanes.as_mut_ptr(), acc[0]);
-            _mm256_storeu_pd(lanes.as_mut_ptr().add(4), acc[1]);
-        }
-        let mut seen_nan = _mm256_movemask_pd(nan) != 0;
-        let mut best = lanes[0];
-        for &v in lanes[1..].iter().chain(rest) {
-            seen_nan |= v.is_nan();
-            if (max && v > best) || (!max && v < best) {
-                best = v;
-            }
-        }
-        (best, seen_nan || row[0].is_nan())
-    }
+    avx2_kernels!(
+        f32,
+        8,
+        sum_f32,
+        extreme_f32,
+        _mm256_setzero_ps,
+        _mm256_set1_ps,
+        _mm256_loadu_ps,
+        _mm256_storeu_ps,
+        _mm256_add_ps,
+        _mm256_max_ps,
+        _mm256_min_ps,
+        _mm256_or_ps,
+        _mm256_cmp_ps,
+        _mm256_movemask_ps
+    );
+    avx2_kernels!(
+        f64,
+        4,
+        sum_f64,
+        extreme_f64,
+        _mm256_setzero_pd,
+        _mm256_set1_pd,
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_add_pd,
+        _mm256_max_pd,
+        _mm256_min_pd,
+        _mm256_or_pd,
+        _mm256_cmp_pd,
+        _mm256_movemask_pd
+    );
 }
 
 #[cfg(test)]
