@@ -646,7 +646,158 @@ def is_tensor_samples(g):
     yield S(g.t((1,), "n", "stepped"))
 
 
+def select_samples(g):
+    yield S(g.t((3, 4)), 1, -1)
+    yield S(g.t((3, 4), "n", "transposed"), 0, 2)
+    yield S(g.t((2, 3), "n", "offset"), 1, 0)
+    yield S(g.t((0, 3)), 1, 2)
+    yield S(g.t((1,), "n", "stepped"), 0, 0)
+
+
+def _specials(g, shape=(2, 5)):
+    """Values with NaN, +-inf and 0 among ordinary ones for the floating dtypes."""
+    vals = g.values(shape)
+    if g.dtype in FLOATS:
+        flat = vals.reshape(-1)
+        flat[: min(4, flat.size)] = [np.nan, np.inf, -np.inf, 0.0][: min(4, flat.size)]
+    return vals
+
+
+def float_class_samples(g):
+    yield S(Arg(_specials(g)))
+    yield S(Arg(_specials(g, (3, 4)), "transposed"))
+    yield S(Arg(_specials(g, (2, 3)), "offset"))
+    yield S(g.t(()))
+    yield S(g.t((0, 2)))
+    yield S(g.t((1,)))
+
+
+def nan_to_num_samples(g):
+    yield S(Arg(_specials(g)))
+    yield S(Arg(_specials(g, (3, 4)), "transposed"), 1.5, 2.0, -3.0)
+    yield S(Arg(_specials(g, (2, 3)), "offset"), nan=0.5)
+    yield S(g.t(()), posinf=1.0)
+    yield S(g.t((0, 2)))
+    yield S(g.t((1,)))
+
+
+def addc_samples(denominator_kind):
+    def samples(g):
+        t = g.t
+        yield S(t((2, 3)), t((2, 3)), t((3,), denominator_kind), value=0.5)
+        yield S(t((3, 4), "n", "transposed"), t((3, 4), "n", "stepped"), t((3, 4), denominator_kind, "offset"))  # fmt: skip
+        yield S(t(()), t(()), t((), denominator_kind), value=2)
+        yield S(t((0, 3)), t((0, 3)), t((1, 3), denominator_kind))
+        yield S(t((1,)), t((1,)), t((1,), denominator_kind), value=-1)
+
+    return samples
+
+
+def diag_embed_samples(g):
+    yield S(g.t((2, 3)))
+    yield S(g.t((3,), "n", "stepped"))
+    yield S(g.t((2, 2), "n", "offset"))
+    yield S(g.t((0,)))
+    yield S(g.t((1,)))
+
+
+def _square(g, shape, layout="contiguous"):
+    """Matrices with a dominant positive diagonal: invertible, positive determinant."""
+    n = shape[-1]
+    return Arg((g.values(shape) + 3 * np.eye(n)).astype(g.dtype), layout)
+
+
+def square_samples(g):
+    yield S(_square(g, (3, 3)))
+    yield S(_square(g, (2, 3, 3), "transposed"))
+    yield S(_square(g, (2, 2), "offset"))
+    yield S(_square(g, (3, 2, 2), "stepped"))
+    yield S(_square(g, (0, 2, 2)))
+    yield S(_square(g, (1, 1)))
+
+
+def matrix_power_samples(g):
+    for sample, n in zip(square_samples(g), [3, -2, 0, 2, 1, -1]):
+        yield S(*sample.args, n)
+
+
+def cross_samples(g):
+    t = g.t
+    yield S(t((2, 3)), t((2, 3)), dim=1)
+    yield S(t((3, 2), "n", "transposed"), t((3, 1)), dim=0)
+    yield S(t((4, 3), "n", "offset"), t((4, 3), "n", "stepped"), dim=-1)
+    yield S(t((0, 3)), t((0, 3)), dim=1)
+    yield S(t((3,)), t((3,)), dim=0)
+
+
+def broadcast_tensors_samples(g):
+    t = g.t
+    yield S(t((2, 1)), t((3,)), t(()))
+    yield S(t((3, 2), "n", "transposed"), t((1, 2), "n", "offset"))
+    yield S(t((0, 1)), t((1, 4), "n", "stepped"))
+    yield S(t((1,)))
+
+
+def meshgrid_samples(g):
+    t = g.t
+    yield S(t((2,)), t((3,)), indexing="ij")
+    yield S(t((3,), "n", "stepped"), t((2,), "n", "offset"), t(()), indexing="xy")
+    yield S(t((0,)), t((1,)), indexing="ij")
+
+
+def matrix_t_samples(g):
+    t = g.t
+    yield S(t((2, 3)))
+    yield S(t((2, 3, 4), "n", "transposed"))
+    yield S(t((3, 2), "n", "offset"))
+    yield S(t((0, 2)))
+    yield S(t((1, 1), "n", "stepped"))
+
+
+def matrix_h_samples(g):
+    """As ``matrix_t_samples``, 2-D only (``x.H`` refuses other ranks, as PyTorch)."""
+    for sample in matrix_t_samples(g):
+        if sample.args[0].value.ndim == 2:
+            yield sample
+    yield S(g.t((3, 4), "n", "transposed"))
+
+
+def attribute(name, samples):
+    return OpInfo(
+        name,
+        [Variant(f"x.{name}", lambda mod, x: getattr(x, name), (f"Tensor.{name}",))],
+        samples,
+        dtypes=ALL,
+        exempt={"0-d": "PyTorch refuses x.mT of fewer than 2 dims"},
+    )
+
+
 OPS = [
+    entry("select", select_samples, ALL, exempt=NEEDS_DIMS),
+    *(
+        OpInfo(name, [method(name), function(name)], float_class_samples, ALL, differentiable=False)
+        for name in ("isnan", "isinf", "isfinite")
+    ),
+    entry("nan_to_num", nan_to_num_samples, NUMERIC, inplace=True),
+    entry("addcmul", addc_samples("n"), NUMERIC, inplace=True),
+    entry("addcdiv", addc_samples("z"), inplace=True),
+    entry("diag_embed", diag_embed_samples, ALL, exempt=NEEDS_DIMS),
+    *(
+        entry(name, square_samples, exempt=NEEDS_DIMS)
+        for name in ("det", "logdet", "slogdet", "inverse")
+    ),
+    entry("matrix_power", matrix_power_samples, exempt=NEEDS_DIMS),
+    entry("cross", cross_samples, exempt={**NEEDS_DIMS, "size-1": "needs a dim of size 3"}),
+    *(
+        OpInfo(name, [function(name)], gen, ALL, graph="none", graph_reason=COMPOSITE)
+        for name, gen in [
+            ("broadcast_tensors", broadcast_tensors_samples),
+            ("meshgrid", meshgrid_samples),
+        ]
+    ),
+    attribute("mT", matrix_t_samples),
+    attribute("mH", matrix_t_samples),
+    attribute("H", matrix_h_samples),
     entry("prod", prod_samples, ALL),
     entry("cumsum", scan_samples, ALL, inplace=True),
     entry("cumprod", scan_samples, ALL, inplace=True, expects=[CUMPROD_INPLACE]),

@@ -353,6 +353,7 @@ NAMESPACE_NON_OPS.update(
 )  # fmt: skip
 # corpus drop-in gaps (issue 12 point 8)
 NAMESPACE_NON_OPS["set_printoptions"] = "printing (test_printoptions)"
+NAMESPACE_NON_OPS["broadcast_shapes"] = "shape arithmetic, no tensor (test_linalg)"
 
 # ----- the dtypes of issue 11 point 4 (rustgrad._dtypes; tested in test_dtypes) -----
 _DTYPES = "dtype machinery (test_dtypes)"

@@ -757,4 +757,48 @@ from rustgrad._tensor_methods import bitwise_and, bitwise_not, bitwise_or, bitwi
 _tensor_methods._bind()
 __all__ += ["bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor"]
 
+# ----- torch.linalg and the drop-in gaps around it: float predicates, addcmul/addcdiv,
+# broadcasting helpers, matrix functions (issue 11) -----
+from rustgrad import linalg
+from rustgrad._ops import (
+    addcdiv,
+    addcmul,
+    broadcast_shapes,
+    broadcast_tensors,
+    cross,
+    det,
+    diag_embed,
+    inverse,
+    isfinite,
+    isinf,
+    isnan,
+    logdet,
+    matrix_power,
+    meshgrid,
+    nan_to_num,
+    select,
+    slogdet,
+)
+
+__all__ += [
+    "addcdiv",
+    "addcmul",
+    "broadcast_shapes",
+    "broadcast_tensors",
+    "cross",
+    "det",
+    "diag_embed",
+    "inverse",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "linalg",
+    "logdet",
+    "matrix_power",
+    "meshgrid",
+    "nan_to_num",
+    "select",
+    "slogdet",
+]
+
 _dropin.hook_missing_names()  # last: every namespace above is imported by now

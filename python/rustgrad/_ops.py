@@ -1283,9 +1283,233 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, that dim removed (a view)."""
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _wrap(dim, input.ndim)
+    n = input.shape[d]
+    if not -n <= index < n:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input.shape)} "
+            f"at dimension {dim}"
+        )
+    return input.narrow(d, index % n, 1).squeeze(d)
+
+
+def isnan(input: Tensor) -> Tensor:
+    """Where the elements are NaN: a bool tensor (all False for integers)."""
+    return input.ne(input)
+
+
+def isinf(input: Tensor) -> Tensor:
+    """Where the elements are +-inf: a bool tensor (all False for integers)."""
+    if not input.is_floating_point():
+        return _core.zeros(tuple(input.shape), dtype=_bool, device=input.device)
+    return input.detach().abs() == _math.inf
+
+
+def isfinite(input: Tensor) -> Tensor:
+    """Where the elements are neither inf nor NaN: a bool tensor (all True for integers)."""
+    if not input.is_floating_point():
+        return _core.ones(tuple(input.shape), dtype=_bool, device=input.device)
+    x = input.detach()
+    return (x - x) == 0
+
+
+def nan_to_num(input: Tensor, nan=0.0, posinf=None, neginf=None) -> Tensor:
+    """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (by default the
+    dtype's largest and lowest finite values); the gradient flows where ``input`` is kept."""
+    if not input.is_floating_point():
+        return input.clone()
+    from rustgrad._dtypes import finfo
+
+    info = finfo(input.dtype)
+    hi = info.max if posinf is None else posinf
+    lo = info.min if neginf is None else neginf
+    x = input.detach()
+
+    def const(v):
+        return _core.full((), float(v), dtype=input.dtype, device=input.device)
+
+    out = _core.where(x == _math.inf, const(hi), input)
+    out = _core.where(x == -_math.inf, const(lo), out)
+    return _core.where(x.ne(x), const(nan), out)
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 * tensor2`` (broadcast; an integer result takes ``value``
+    as an integer, as PyTorch)."""
+    product = tensor1 * tensor2
+    if not (product.is_floating_point() or input.is_floating_point()):
+        value = int(value)
+    return input + _scaled(product, value)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """``input + value * tensor1 / tensor2`` (broadcast; integer division is PyTorch's
+    RuntimeError)."""
+    if not tensor1.is_floating_point() and not tensor2.is_floating_point():
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic "
+            "addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / "
+            "tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / "
+            "tensor2) for float inputs. The future addcdiv behavior is just the latter "
+            "implementation: (input + value * tensor1 / tensor2), for all dtypes."
+        )
+    return input + _scaled(tensor1 / tensor2, value)
+
+
+def broadcast_shapes(*shapes):
+    """The shape the given shapes broadcast to (PyTorch's RuntimeError when they do not)."""
+    from rustgrad._size import Size
+
+    dims: list[int] = []
+    for i, shape in enumerate(shapes):
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        for k, size in enumerate(reversed(shape)):
+            if size < 0:
+                raise RuntimeError(
+                    f"Trying to create tensor with negative dimension {size}: {list(shape)}"
+                )
+            if k == len(dims):
+                dims.append(size)
+            elif dims[k] == 1:
+                dims[k] = size
+            elif size not in (1, dims[k]):
+                raise RuntimeError(
+                    f"Attempting to broadcast a dimension of length {size} at {-1 - k}! "
+                    f"Mismatching argument at index {i} had {shape}; but expected shape "
+                    f"should be broadcastable to {list(reversed(dims))}"
+                )
+    return Size(tuple(reversed(dims)))
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors expanded to their common shape (views)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def meshgrid(*tensors, indexing=None) -> tuple:
+    """Coordinate grids of 0-d or 1-D tensors: ``indexing='ij'`` (matrix, the default with
+    PyTorch's warning) or ``'xy'`` (Cartesian: the first two dims swapped)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        import warnings
+
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            "argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(
+            f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+        )
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(
+                f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}"
+            )
+    flat = [t.reshape(-1) for t in tensors]
+    swap = indexing == "xy" and len(flat) >= 2
+    if swap:
+        flat[0], flat[1] = flat[1], flat[0]
+    sizes = tuple(t.shape[0] for t in flat)
+    grids = []
+    for i, t in enumerate(flat):
+        view = [1] * len(flat)
+        view[i] = -1
+        grids.append(t.reshape(view).expand(sizes))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def diag_embed(input: Tensor, offset=0, dim1=-2, dim2=-1) -> Tensor:
+    """Batches of diagonal matrices whose diagonals are the last dim of ``input`` (the
+    default ``offset=0, dim1=-2, dim2=-1``)."""
+    if (offset, dim1 % (input.ndim + 1), dim2 % (input.ndim + 1)) != (0, input.ndim - 1, input.ndim):  # fmt: skip
+        from rustgrad._dropin import not_implemented
+
+        raise not_implemented("torch.diag_embed with offset or dims other than the last two")
+    n = input.shape[-1] if input.ndim else 1
+    x = input if input.ndim else input.reshape(1)
+    return x.unsqueeze(-1) * _core.eye(n, dtype=input.dtype, device=input.device)
+
+
+def det(input: Tensor) -> Tensor:
+    """The determinant of each square matrix (``linalg.det``)."""
+    from rustgrad import linalg
+
+    return linalg.det(input)
+
+
+def logdet(input: Tensor) -> Tensor:
+    """The log of the determinant of each square matrix: NaN where it is negative, -inf
+    where it is 0."""
+    from rustgrad import linalg
+
+    sign, logabs = linalg.slogdet(input)
+    nan = _core.full((), _math.nan, dtype=logabs.dtype, device=logabs.device)
+    return _core.where(sign < 0, nan, logabs)
+
+
+def slogdet(input: Tensor):
+    """``(sign, logabsdet)`` of each square matrix (``linalg.slogdet``)."""
+    from rustgrad import linalg
+
+    return linalg.slogdet(input)
+
+
+def inverse(input: Tensor) -> Tensor:
+    """The inverse of each square matrix (``linalg.inv``)."""
+    from rustgrad import linalg
+
+    return linalg.inv(input)
+
+
+def matrix_power(input: Tensor, n: int) -> Tensor:
+    """``input`` to the integer power ``n`` (``linalg.matrix_power``)."""
+    from rustgrad import linalg
+
+    return linalg.matrix_power(input, n)
+
+
+def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
+    """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3,
+    with PyTorch's deprecation warning); the batch dims broadcast."""
+    from rustgrad import linalg
+
+    return linalg._torch_cross(input, other, dim)
+
+
 # ----- methods --------------------------------------------------------------------------------
 
 _METHODS = [
+    "select",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "nan_to_num",
+    "addcmul",
+    "addcdiv",
+    "diag_embed",
+    "det",
+    "logdet",
+    "slogdet",
+    "inverse",
+    "matrix_power",
+    "cross",
     "prod",
     "cumsum",
     "cumprod",
@@ -1341,6 +1565,9 @@ _METHODS = [
 
 # In place: the out-of-place result written into ``self`` (``copy_`` records the history).
 _INPLACE = [
+    "nan_to_num",
+    "addcmul",
+    "addcdiv",
     "cumsum",
     "cumprod",
     "scatter",

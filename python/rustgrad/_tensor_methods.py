@@ -220,8 +220,34 @@ def transpose_(self, dim0, dim1):
     return _restride(self, self.transpose(dim0, dim1), "transpose_")
 
 
+def _matrix_transpose(self):
+    """The last two dims swapped (``x.mT``; a batch of matrices transposed)."""
+    if self.ndim < 2:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor." if self.ndim == 1 else "tensor.mT is only supported on matrices or batches of matrices. Got 0-D tensor.")  # fmt: skip
+    return self.transpose(-2, -1)
+
+
+def _adjoint(self):
+    """The conjugate transpose of a batch of matrices (``x.mH``: ``x.mT`` for real dtypes)."""
+    if self.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")  # fmt: skip
+    return self.transpose(-2, -1)
+
+
+def _hermitian(self):
+    """The conjugate transpose of a matrix (``x.H``: ``x.T`` for real dtypes, 0-d kept)."""
+    if self.ndim == 0:
+        return self
+    if self.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")  # fmt: skip
+    return self.transpose(0, 1)
+
+
 def _bind():
     """Attach the methods and operators to ``Tensor``."""
+    Tensor.mT = property(_matrix_transpose, doc=_matrix_transpose.__doc__)
+    Tensor.mH = property(_adjoint, doc=_adjoint.__doc__)
+    Tensor.H = property(_hermitian, doc=_hermitian.__doc__)
     for f in (new_zeros, new_ones, new_empty, new_full, new_tensor):
         setattr(Tensor, f.__name__, f)
     for f in (unsqueeze_, squeeze_, t_, transpose_):

@@ -74,3 +74,21 @@ class median(NamedTuple):
 
     def __repr__(self) -> str:
         return _repr(self, "median")
+
+
+def _linalg_result(name: str, fields: tuple[str, ...], doc: str):
+    """A named result of ``torch.linalg.<name>``, printed as PyTorch prints it."""
+    cls = NamedTuple(f"linalg_{name}", [(f, "Tensor") for f in fields])  # type: ignore[misc]
+    cls.__repr__ = lambda self: _repr(self, f"linalg_{name}")  # type: ignore[method-assign]
+    cls.__doc__ = doc
+    cls.__module__ = __name__
+    return cls
+
+
+linalg_slogdet = _linalg_result("slogdet", ("sign", "logabsdet"), "``linalg.slogdet``.")
+linalg_inv_ex = _linalg_result("inv_ex", ("inverse", "info"), "``linalg.inv_ex``.")
+linalg_solve_ex = _linalg_result("solve_ex", ("result", "info"), "``linalg.solve_ex``.")
+linalg_cholesky_ex = _linalg_result("cholesky_ex", ("L", "info"), "``linalg.cholesky_ex``.")
+linalg_qr = _linalg_result("qr", ("Q", "R"), "``linalg.qr``.")
+linalg_eigh = _linalg_result("eigh", ("eigenvalues", "eigenvectors"), "``linalg.eigh``.")
+linalg_svd = _linalg_result("svd", ("U", "S", "Vh"), "``linalg.svd``.")

@@ -36,6 +36,16 @@ def classify(signature, detail, stmts):
 
 KNOWN = [
     Known(
+        "einsum-view",
+        "NEW: einsum with a repeated index ('ii->i') is a view of its input in PyTorch (the diagonal), so an in-place op on it refuses a view of a leaf; rustgrad's einsum result is not marked as a view",
+        "^no-exception\\|inplace\\.\\w+ :: .*a view of a leaf Variable .*opinfo\\.einsum",
+        [
+            ["v2 = torch.ones(3, 3, dtype=torch.float64).requires_grad_()", "create.ones", ["v2"]],
+            ["v3 = torch.einsum('ii->i', v2)", "opinfo.einsum", ["v3"]],
+            ["v3 += 3.0", "inplace.iadd", []],
+        ],
+    ),
+    Known(
         "error-check-order",
         "NEW: another exception type than PyTorch for the same error (ValueError for int ** -1; RuntimeError where PyTorch raises NotImplementedError for an unsupported dtype), or when an op has two errors (setitem index vs leaf check)",
         "^exception-type\\|",
