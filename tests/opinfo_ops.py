@@ -772,7 +772,314 @@ def attribute(name, samples):
     )
 
 
+def clamp_bound_samples(name):
+    def samples(g):
+        t = g.t
+        yield S(t((2, 3)), 0.25)
+        yield S(t((3, 4), "n", "transposed"), t((4,)))
+        yield S(t((2, 3), "n", "offset"), t((2, 1), "n", "stepped"))
+        yield S(t(()), t(()))
+        yield S(t((0, 3)), -0.5)
+        yield S(t((1,)), t((1,), "n", "offset"))
+
+    return samples
+
+
+def dist_samples(g):
+    t = g.t
+    yield S(t((2, 3)), t((2, 3)))
+    yield S(t((3, 4), "n", "transposed"), t((4,)), 1)
+    yield S(t((2, 3), "n", "offset"), t((2, 3), "n", "stepped"), 3)
+    yield S(t(()), t(()), float("inf"))
+    yield S(t((0, 3)), t((0, 3)))
+    yield S(t((1,)), t((1,)))
+
+
+def cdist_samples(g):
+    t = g.t
+    yield S(t((3, 4)), t((2, 4)))
+    yield S(t((2, 3, 2), "n", "transposed"), t((2, 4, 2)), p=1.0)
+    yield S(t((3, 2), "n", "offset"), t((3, 2), "n", "stepped"), p=3.0)
+    yield S(t((0, 3)), t((2, 3)))
+    yield S(t((1, 1)), t((1, 1)))
+
+
+def diff_samples(g):
+    t = g.t
+    yield S(t((3, 4)))
+    yield S(t((3, 4), "n", "transposed"), 2, 0)
+    yield S(t((2, 3), "n", "offset"), 1, -1, t((2, 1)), t((2, 2), "n", "stepped"))
+    yield S(t((0, 3)), 1, 1)
+    yield S(t((1,)), prepend=t((2,)))
+
+
+def kron_samples(g):
+    t = g.t
+    yield S(t((2, 3)), t((2, 2)))
+    yield S(t((3, 2), "n", "offset"), t((3,)))  # (PyTorch's kron refuses some transposes)
+    yield S(t((2,), "n", "offset"), t((2, 2, 1), "n", "stepped"))
+    yield S(t(()), t((2,)))
+    yield S(t((0, 2)), t((1, 2)))
+    yield S(t((1,)), t((2, 1)))
+
+
+def tensordot_samples(g):
+    t = g.t
+    yield S(t((2, 3, 4)), t((3, 4, 2)))
+    yield S(t((3, 4), "n", "transposed"), t((4, 2)), 1)
+    yield S(t((2, 3), "n", "offset"), t((3, 2), "n", "stepped"), ([1, 0], [0, 1]))
+    yield S(t(()), t((2,)), 0)
+    yield S(t((0, 3)), t((3, 1)), dims=([1], [0]))
+    yield S(t((1,)), t((1, 2)), 1)
+
+
+def atleast_samples(g):
+    t = g.t
+    yield S(t(()))
+    yield S(t((3,), "n", "stepped"))
+    yield S(t((2, 3), "n", "offset"))
+    yield S(t((2, 3, 2), "n", "transposed"))
+    yield S(t((0,)))
+    yield S(t((1,)), t((2, 2)))
+
+
+def scan_pair_samples(g):
+    t = g.t
+    yield S(t((3, 4)), 1)
+    yield S(t((3, 4), "n", "transposed"), 0)
+    yield S(t((2, 3), "n", "offset"), -1)
+    yield S(t(()), 0)
+    yield S(t((0, 3)), 1)
+    yield S(t((1,)), 0)
+    vals = g.values((2, 6))
+    yield S(
+        Arg(np.round(vals).astype(vals.dtype)),  # ties
+        1,
+        skips={"gradcheck": TIES, "gradgradcheck": TIES},
+    )
+
+
+def searchsorted_samples(g):
+    t = g.t
+    seq = np.sort(g.values((5,)))
+    yield S(Arg(seq), t((2, 3)))
+    yield S(Arg(np.sort(g.values((2, 4)), -1)), t((2, 3), "n", "offset"), right=True)
+    yield S(Arg(seq, "stepped"), Arg(seq[1:3].copy()), side="left")
+    yield S(Arg(seq), t(()))
+    yield S(Arg(seq), t((0,)))
+    yield S(Arg(seq[:1].copy()), t((1,)))
+
+
+def bucketize_samples(g):
+    t = g.t
+    bounds = np.sort(g.values((4,)))
+    yield S(t((2, 3)), Arg(bounds))
+    yield S(t((3, 2), "n", "transposed"), Arg(bounds, "stepped"), right=True)
+    yield S(t((2,), "n", "offset"), Arg(bounds))
+    yield S(t(()), Arg(bounds))
+    yield S(t((0,)), Arg(bounds))
+    yield S(t((1,)), Arg(bounds[:1].copy()))
+
+
+def bincount_samples(g):
+    counts = g.rng.integers(0, 6, (7,)).astype(np.int64)
+    yield S(Arg(counts))
+    yield S(Arg(counts, "stepped"), minlength=9)
+    # (weights that require grad: PyTorch's "derivative for aten::bincount is not implemented")
+    yield S(Arg(counts, "offset"), Arg(g.rng.standard_normal(7), requires_grad=False))
+    yield S(Arg(np.zeros(0, np.int64)))
+    yield S(Arg(np.array([2], np.int64)), Arg(np.array([0.5]), requires_grad=False))
+
+
+def trapezoid_samples(g):
+    t = g.t
+    yield S(t((3, 4)))
+    yield S(t((3, 4), "n", "transposed"), dim=0, dx=0.5)
+    yield S(t((2, 3), "n", "offset"), t((3,), "n", "stepped"))
+    yield S(t((0, 3)))
+    yield S(t((1,)))
+    yield S(t((2, 3)), t((2, 3)), dim=1)
+
+
+def block_diag_samples(g):
+    t = g.t
+    yield S(t((2, 3)), t((1, 2)))
+    yield S(t((3, 2), "n", "transposed"), t((2,), "n", "offset"), t(()))
+    yield S(t((0, 2)), t((2, 1), "n", "stepped"))
+    yield S(t((1,)))
+
+
+def cartesian_prod_samples(g):
+    t = g.t
+    yield S(t((2,)), t((3,)))
+    yield S(t((3,), "n", "stepped"), t((2,), "n", "offset"), t((1,)))
+    yield S(t((0,)), t((2,)))
+    yield S(t((4,)))
+
+
+def chain_matmul_samples(g):
+    t = g.t
+    yield S(t((2, 3)), t((3, 4)), t((4, 2)))
+    yield S(t((3, 3), "n", "transposed"), t((3, 2), "n", "offset"))
+    yield S(t((2, 2), "n", "stepped"))
+    yield S(t((0, 2)), t((2, 1)), t((1, 1)))
+
+
+def decomposition_samples(g):
+    t = g.t
+    yield S(t((4, 3)))
+    yield S(t((2, 3, 3), "n", "transposed"))
+    yield S(t((3, 2), "n", "offset"))
+    yield S(t((2, 2), "n", "stepped"))
+    yield S(t((1, 1)))
+
+
+def _svd_gauge_free(call):
+    """``svd``'s factors through a function free of the singular vectors' signs."""
+    U, S_, V = call()
+    return U @ (S_.unsqueeze(-1) * V.transpose(-2, -1)), S_, (U * U).sum(-2)
+
+
+def _qr_gauge_free(call):
+    """``qr``'s factors through a function free of the signs of R's diagonal."""
+    Q, R = call()
+    sign = R.diagonal(0, -2, -1).sign()
+    return Q * sign.unsqueeze(-2), R * sign.unsqueeze(-1)
+
+
 OPS = [
+    *(
+        entry(
+            name,
+            clamp_bound_samples(name),
+            NUMERIC,
+            inplace=True,
+            expects=[
+                skip(
+                    ("inplace", "device_inplace"),
+                    "PyTorch's clamp_min_/clamp_max_ cannot backpropagate (they save the input "
+                    "they overwrite); the values are checked for int64",
+                    dtypes=FLOATS,
+                )
+            ],
+        )
+        for name in ("clamp_min", "clamp_max")
+    ),
+    entry("dist", dist_samples),
+    OpInfo(
+        "cdist",
+        [function("cdist")],
+        cdist_samples,
+        graph="none",
+        graph_reason=COMPOSITE,
+        exempt={**NEEDS_DIMS},
+    ),
+    entry("diff", diff_samples, ALL, exempt=NEEDS_DIMS),
+    entry("kron", kron_samples, NUMERIC),
+    OpInfo(
+        "tensordot",
+        [function("tensordot")],
+        tensordot_samples,
+        graph="none",
+        graph_reason=COMPOSITE,
+    ),
+    *(
+        OpInfo(name, [function(name)], atleast_samples, ALL, graph="none", graph_reason=COMPOSITE)
+        for name in ("atleast_1d", "atleast_2d", "atleast_3d")
+    ),
+    *(
+        entry(name, scan_pair_samples, ALL if name != "logcumsumexp" else FLOATS)
+        for name in ("cummax", "cummin", "logcumsumexp")
+    ),
+    OpInfo(
+        "searchsorted",
+        [function("searchsorted")],
+        searchsorted_samples,
+        NUMERIC,
+        differentiable=False,
+    ),
+    OpInfo("bucketize", [function("bucketize")], bucketize_samples, NUMERIC, differentiable=False),
+    OpInfo(
+        "bincount",
+        [method("bincount"), function("bincount")],
+        bincount_samples,
+        ("int64",),
+        differentiable=False,
+        exempt=NEEDS_DIMS,
+    ),
+    *(
+        OpInfo(
+            name,
+            [function(name)],
+            trapezoid_samples,
+            graph="none",
+            graph_reason=COMPOSITE,
+            exempt=NEEDS_DIMS,
+        )
+        for name in ("trapezoid", "trapz")
+    ),
+    OpInfo(
+        "block_diag",
+        [function("block_diag")],
+        block_diag_samples,
+        NUMERIC,
+        graph="none",
+        graph_reason=COMPOSITE,
+    ),
+    OpInfo(
+        "cartesian_prod",
+        [function("cartesian_prod")],
+        cartesian_prod_samples,
+        NUMERIC,
+        graph="none",
+        graph_reason=COMPOSITE,
+        exempt=NEEDS_DIMS,
+    ),
+    OpInfo(
+        "chain_matmul",
+        [function("chain_matmul")],
+        chain_matmul_samples,
+        graph="none",
+        graph_reason=COMPOSITE,
+        exempt=NEEDS_DIMS,
+    ),
+    OpInfo(
+        "svd",
+        [
+            Variant("x.svd up to signs", lambda mod, x: _svd_gauge_free(x.svd), ("Tensor.svd",)),
+            Variant(
+                "rustgrad.svd up to signs",
+                lambda mod, x: _svd_gauge_free(lambda: mod.svd(x)),
+                ("rustgrad.svd",),
+            ),
+        ],
+        decomposition_samples,
+        graph="none",
+        graph_reason=COMPOSITE,
+        exempt={**NEEDS_DIMS, "size-0": "LAPACK has no empty SVD here"},
+    ),
+    OpInfo(
+        "qr",
+        [
+            # (names the fuzzer does not render: it would compare the raw factors, whose
+            # signs depend on the LAPACK build)
+            Variant("x.qr up to signs", lambda mod, x: _qr_gauge_free(x.qr), ("Tensor.qr",)),
+            Variant(
+                "rustgrad.qr up to signs",
+                lambda mod, x: _qr_gauge_free(lambda: mod.qr(x)),
+                ("rustgrad.qr",),
+            ),
+        ],
+        decomposition_samples,
+        graph="none",
+        graph_reason=COMPOSITE,
+        exempt={**NEEDS_DIMS, "size-0": "LAPACK has no empty QR here"},
+    ),
+    entry(
+        "pinverse",
+        decomposition_samples,
+        exempt={**NEEDS_DIMS, "size-0": "LAPACK has no empty SVD here"},
+    ),
     entry("select", select_samples, ALL, exempt=NEEDS_DIMS),
     *(
         OpInfo(name, [method(name), function(name)], float_class_samples, ALL, differentiable=False)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 import rustgrad
 
@@ -265,3 +266,31 @@ def test_backends_flags_scripts_set():
     rustgrad.backends.cudnn.deterministic = True
     rustgrad.backends.cudnn.benchmark = False
     rustgrad.backends.cuda.matmul.allow_tf32 = False
+
+
+def test_creation_out_and_logspace_as_torch():
+    torch = pytest.importorskip("torch")
+    ours, theirs = rustgrad.zeros(0, dtype=rustgrad.float64), torch.zeros(0, dtype=torch.float64)
+    assert rustgrad.arange(1, 4, out=ours) is ours
+    torch.arange(1, 4, out=theirs)
+    assert ours.dtype == rustgrad.float64 and ours.tolist() == theirs.tolist()
+    d = rustgrad.ones(2, 2, dtype=rustgrad.int64)
+    rustgrad.zeros(2, 2, out=d)
+    assert d.dtype == rustgrad.int64 and d.tolist() == [[0, 0], [0, 0]]
+    with pytest.raises(RuntimeError) as ref:
+        torch.zeros(2, out=torch.zeros(2, dtype=torch.int64), dtype=torch.float32)
+    with pytest.raises(RuntimeError) as err:
+        rustgrad.zeros(2, out=rustgrad.zeros(2, dtype=rustgrad.int64), dtype=rustgrad.float32)
+    assert str(err.value) == str(ref.value)
+    for args, kw in [((0, 2, 5), {}), ((-1, 1, 4), {"base": 2.0, "dtype": "float64"})]:
+        ours = rustgrad.logspace(*args, **{k: getattr(rustgrad, v) if k == "dtype" else v for k, v in kw.items()})  # fmt: skip
+        ref = torch.logspace(*args, **{k: getattr(torch, v) if k == "dtype" else v for k, v in kw.items()})  # fmt: skip
+        assert str(ours.dtype).split(".")[-1] == str(ref.dtype).split(".")[-1]
+        np.testing.assert_allclose(np.asarray(ours.tolist()), ref.numpy(), rtol=1e-6)
+
+
+def test_in_place_functional_forms():
+    x = rustgrad.tensor([0.25, 1.0, 4.0])
+    assert rustgrad.sqrt_(x) is x and x.tolist() == [0.5, 1.0, 2.0]
+    assert rustgrad.clamp_(x, 0.75, 1.5).tolist() == [0.75, 1.0, 1.5]
+    assert rustgrad.zero_(x).tolist() == [0.0, 0.0, 0.0]

@@ -211,3 +211,45 @@ def test_once_differentiable_has_no_second_order():
         (g,) = lib.autograd.grad(fns[5].apply(x).sum(), x, create_graph=True)
         assert not g.requires_grad
         assert_close(g.detach(), np.exp(X))
+
+
+def _saves_its_outputs(lib):
+    class PowersSaved(lib.autograd.Function):
+        """Two outputs, both saved: the backward reads them (not the input), so a second
+        derivative must go through the saved outputs' own history."""
+
+        @staticmethod
+        def forward(ctx, x):
+            square, cube = x * x, x * x * x
+            ctx.save_for_backward(square, cube)
+            return square, cube
+
+        @staticmethod
+        def backward(ctx, g_square, g_cube):
+            square, cube = ctx.saved_tensors
+            x = cube / square
+            return 2 * x * g_square + 3 * square * g_cube
+
+    return PowersSaved
+
+
+def test_saved_outputs_of_several_keep_their_history():
+    # (Before: each output had its own node, so the other saved output came back without
+    # history and the second derivative through it was silently 0.)
+    ours, theirs = _saves_its_outputs(rg), _saves_its_outputs(torch)
+    x, tx = _x(rg), _x(torch)
+    for which in (0, 1):
+        (g,) = rg.autograd.grad(ours.apply(x)[which].sum(), x, create_graph=True)
+        (tg,) = torch.autograd.grad(theirs.apply(tx)[which].sum(), tx, create_graph=True)
+        assert_close(g, tg.detach(), rtol=1e-12)
+        (h,) = rg.autograd.grad(g.sum(), x)
+        (th,) = torch.autograd.grad(tg.sum(), tx)
+        assert_close(h, th, rtol=1e-12)
+    a, b = ours.apply(x)
+    assert a.grad_fn.name() == b.grad_fn.name() == "PowersSavedBackward"
+    a.add_(1.0)  # the outputs own their memory: no effect on what backward reads
+    (b.sum()).backward()
+    assert_close(x.grad, (3 * tx * tx).detach(), rtol=1e-12)
+    v = rg.tensor(X + 2.0, requires_grad=True)  # away from 0 (the backward divides by x^2)
+    assert gradcheck(lambda t: ours.apply(t), (v,))
+    assert gradgradcheck(lambda t: ours.apply(t), (v,))

@@ -763,42 +763,200 @@ from rustgrad import linalg
 from rustgrad._ops import (
     addcdiv,
     addcmul,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    bincount,
+    block_diag,
     broadcast_shapes,
     broadcast_tensors,
+    bucketize,
+    cartesian_prod,
+    cdist,
+    chain_matmul,
+    clamp_max,
+    clamp_min,
     cross,
+    cummax,
+    cummin,
     det,
     diag_embed,
+    diff,
+    dist,
     inverse,
     isfinite,
     isinf,
     isnan,
+    kron,
+    logcumsumexp,
     logdet,
     matrix_power,
     meshgrid,
     nan_to_num,
+    pinverse,
+    qr,
+    searchsorted,
     select,
     slogdet,
+    svd,
+    tensordot,
+    trapezoid,
+    trapz,
 )
 
 __all__ += [
     "addcdiv",
     "addcmul",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "bincount",
+    "block_diag",
     "broadcast_shapes",
     "broadcast_tensors",
+    "bucketize",
+    "cartesian_prod",
+    "cdist",
+    "chain_matmul",
+    "clamp_max",
+    "clamp_min",
     "cross",
+    "cummax",
+    "cummin",
     "det",
     "diag_embed",
+    "diff",
+    "dist",
     "inverse",
     "isfinite",
     "isinf",
     "isnan",
+    "kron",
     "linalg",
+    "logcumsumexp",
     "logdet",
     "matrix_power",
     "meshgrid",
     "nan_to_num",
+    "pinverse",
+    "qr",
+    "searchsorted",
     "select",
     "slogdet",
+    "svd",
+    "tensordot",
+    "trapezoid",
+    "trapz",
 ]
+
+# ----- out= on the creation functions (torch.rand(2, 2, out=t)) and logspace (issue 11) -----
+
+
+def _creation_with_out(f):
+    """``f`` taking PyTorch's ``out=``: the result made with ``out``'s dtype and device
+    (unless given) and written into it (resized as PyTorch resizes ``out=``)."""
+
+    def creation(*args, out=None, **kwargs):
+        if out is None:
+            return f(*args, **kwargs)
+        dtype = kwargs.get("dtype")
+        if dtype is not None and dtype != out.dtype:
+            names = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
+
+            def name(d):
+                short = str(d).rsplit(".", 1)[-1]
+                return names.get(short, short.capitalize())
+
+            raise RuntimeError(
+                f"dtype {name(dtype)} does not match dtype of out parameter ({name(out.dtype)})"
+            )
+        kwargs.setdefault("dtype", out.dtype)
+        kwargs.setdefault("device", out.device)
+        return _out(f.__name__, f(*args, **kwargs), out)
+
+    creation.__name__ = creation.__qualname__ = f.__name__
+    creation.__doc__ = f.__doc__
+    creation.__wrapped__ = f  # (inspect.signature shows the creation function's own)
+    return creation
+
+
+for _f in (rand, randn, zeros, ones, full, empty, arange, eye, linspace, randint, randperm):
+    globals()[_f.__name__] = _creation_with_out(_f)
+del _f
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None, requires_grad=False):  # fmt: skip
+    """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the
+    exponent (the default float dtype unless given)."""
+    exponents = linspace(start, end, steps, dtype=_core.float64, device=device)
+    values = (
+        _core.full((), _builtins.float(base), dtype=_core.float64, device=device) ** exponents
+    ).to(dtype or get_default_dtype())
+    if out is not None:
+        return _out("logspace", values, out)
+    return values.requires_grad_(requires_grad) if requires_grad else values
+
+
+__all__.append("logspace")
+
+# ----- in-place functional forms: torch.sin_(x) is x.sin_() (issue 11) -----
+
+
+def _in_place_function(name: str):
+    def function(input: Tensor, *args, **kwargs) -> Tensor:
+        return getattr(input, name)(*args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``input.{name}(...)``: the functional form of the in-place method."
+    return function
+
+
+for _name in [
+    "abs_",
+    "acos_",
+    "acosh_",
+    "asin_",
+    "asinh_",
+    "atan_",
+    "atanh_",
+    "ceil_",
+    "clamp_",
+    "clamp_max_",
+    "clamp_min_",
+    "clip_",
+    "cos_",
+    "cosh_",
+    "detach_",
+    "erf_",
+    "erfc_",
+    "exp2_",
+    "exp_",
+    "expm1_",
+    "fill_",
+    "floor_",
+    "frac_",
+    "log10_",
+    "log1p_",
+    "log2_",
+    "log_",
+    "nan_to_num_",
+    "neg_",
+    "reciprocal_",
+    "relu_",
+    "round_",
+    "rsqrt_",
+    "sigmoid_",
+    "sin_",
+    "sinh_",
+    "sqrt_",
+    "square_",
+    "tan_",
+    "tanh_",
+    "trunc_",
+    "zero_",
+]:
+    globals()[_name] = _in_place_function(_name)
+    __all__.append(_name)
+del _name
 
 _dropin.hook_missing_names()  # last: every namespace above is imported by now

@@ -1179,6 +1179,126 @@ class Tensor(_DTypeCasts):
     def triu_(self, *args: Any, **kwargs: Any) -> Self:
         """In-place ``triu``: writes the result into ``self`` and returns it."""
 
+    # ----- torch.linalg's neighbours and more drop-in methods (issue 11) -----
+    # (Python methods bound by rustgrad._ops; the functional forms are rustgrad.<name>)
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two dims swapped (``x.mT``; a batch of matrices transposed)."""
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of a batch of matrices (``x.mH``: ``x.mT`` for real dtypes)."""
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix (``x.H``: ``x.T`` for real dtypes, 0-d kept)."""
+
+    def select(self, dim: Any, index: Any) -> Any:
+        """The slice at ``index`` along ``dim``, that dim removed (a view)."""
+
+    def isnan(self) -> Any:
+        """Where the elements are NaN: a bool tensor (all False for integers)."""
+
+    def isinf(self) -> Any:
+        """Where the elements are +-inf: a bool tensor (all False for integers)."""
+
+    def isfinite(self) -> Any:
+        """Where the elements are neither inf nor NaN: a bool tensor (all True for integers)."""
+
+    def nan_to_num(self, nan: Any = ..., posinf: Any = ..., neginf: Any = ...) -> Any:
+        """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (by default the
+        dtype's largest and lowest finite values); the gradient flows where ``input`` is kept."""
+
+    def nan_to_num_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``nan_to_num``: writes the result into ``self`` and returns it."""
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: Any = ...) -> Any:
+        """``input + value * tensor1 * tensor2`` (broadcast; an integer result takes ``value``
+        as an integer, as PyTorch)."""
+
+    def addcmul_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``addcmul``: writes the result into ``self`` and returns it."""
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: Any = ...) -> Any:
+        """``input + value * tensor1 / tensor2`` (broadcast; integer division is PyTorch's
+        RuntimeError)."""
+
+    def addcdiv_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``addcdiv``: writes the result into ``self`` and returns it."""
+
+    def diag_embed(self, offset: Any = ..., dim1: Any = ..., dim2: Any = ...) -> Any:
+        """Batches of diagonal matrices whose diagonals are the last dim of ``input`` (the
+        default ``offset=0, dim1=-2, dim2=-1``)."""
+
+    def det(self) -> Any:
+        """The determinant of each square matrix (``linalg.det``)."""
+
+    def logdet(self) -> Any:
+        """The log of the determinant of each square matrix: NaN where it is negative, -inf
+        where it is 0."""
+
+    def slogdet(self) -> Any:
+        """``(sign, logabsdet)`` of each square matrix (``linalg.slogdet``)."""
+
+    def inverse(self) -> Any:
+        """The inverse of each square matrix (``linalg.inv``)."""
+
+    def matrix_power(self, n: Any) -> Any:
+        """``input`` to the integer power ``n`` (``linalg.matrix_power``)."""
+
+    def cross(self, other: Any, dim: Any = ...) -> Any:
+        """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3,
+        with PyTorch's deprecation warning); the batch dims broadcast."""
+
+    def clamp_min(self, min: Any) -> Any:
+        """``clamp(input, min=min)``."""
+
+    def clamp_max(self, max: Any) -> Any:
+        """``clamp(input, max=max)``."""
+
+    def clamp_min_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``clamp_min``: writes the result into ``self`` and returns it."""
+
+    def clamp_max_(self, *args: Any, **kwargs: Any) -> Self:
+        """In-place ``clamp_max``: writes the result into ``self`` and returns it."""
+
+    def clip_(self, min: Any = ..., max: Any = ...) -> Self:
+        """Clip into ``[min, max]`` in place."""
+
+    def dist(self, other: Any, p: Any = ...) -> Any:
+        """The ``p``-norm of ``input - other`` (broadcast), a 0-d tensor."""
+
+    def diff(self, n: Any = ..., dim: Any = ..., prepend: Any = ..., append: Any = ...) -> Any:
+        """The ``n``-th forward difference along ``dim`` (``!=`` for bools), after joining
+        ``prepend`` and ``append``."""
+
+    def kron(self, other: Any) -> Any:
+        """The Kronecker product (the fewer dims padded with leading 1s)."""
+
+    def cummax(self, dim: Any) -> Any:
+        """``(values, indices)`` of the running maximum along ``dim``."""
+
+    def cummin(self, dim: Any) -> Any:
+        """``(values, indices)`` of the running minimum along ``dim``."""
+
+    def logcumsumexp(self, dim: Any) -> Any:
+        """``log(cumsum(exp(input)))`` along ``dim``, without overflow."""
+
+    def bincount(self, weights: Any = ..., minlength: Any = ...) -> Any:
+        """Occurrences of each value 0..max of a 1-D non-negative integer tensor (sums of
+        ``weights`` with them)."""
+
+    def svd(self, some: Any = ..., compute_uv: Any = ...) -> Any:
+        """``(U, S, V)`` with ``input = U diag(S) V^T`` (``V``, not ``Vh``; reduced with
+        ``some``); ``compute_uv=False`` gives zero ``U`` and ``V``."""
+
+    def pinverse(self, rcond: Any = ...) -> Any:
+        """The pseudo-inverse (``linalg.pinv`` with ``rtol=rcond``)."""
+
+    def qr(self, some: Any = ...) -> Any:
+        """``(Q, R)`` (``linalg.qr``, ``'reduced'`` with ``some`` else ``'complete'``)."""
+
     # ----- branch nn2: new_* constructors, bitwise ops, in-place view changes -----
 
     def new_zeros(

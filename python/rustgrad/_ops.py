@@ -452,7 +452,13 @@ def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     if p == 1:
         return red(a)
     if p == 2:
-        return red(x * x).sqrt()
+        # sqrt'(0) is inf: where the norm is 0 its gradient is 0, as PyTorch's
+        squares = red(x * x)
+        zero = squares.detach() == 0
+        safe = _core.where(
+            zero, _core.ones((), dtype=squares.dtype, device=squares.device), squares
+        ).sqrt()
+        return _core.where(zero, _zero_of(squares), safe)
     return red(a.pow(p)).pow(1.0 / p)
 
 
@@ -1493,9 +1499,375 @@ def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
     return linalg._torch_cross(input, other, dim)
 
 
+# ----- more drop-in functions (issue 11) --------------------------------------------------------
+
+
+def _clamp_tensors(input: Tensor, min, max) -> Tensor:
+    """``clamp`` with tensor bounds: PyTorch's gradients (to ``input`` inside the bounds, to a
+    bound where ``input`` passes it); NaN in ``input`` propagates."""
+    out = input
+    if min is not None:
+        lo = min if isinstance(min, Tensor) else _core.full((), float(min), dtype=input.dtype)
+        out = _core.where(out < lo, lo, out)
+    if max is not None:
+        hi = max if isinstance(max, Tensor) else _core.full((), float(max), dtype=input.dtype)
+        out = _core.where(out > hi, hi, out)
+    return out
+
+
+def clamp_min(input: Tensor, min) -> Tensor:
+    """``clamp(input, min=min)``."""
+    return input.clamp(min=min)
+
+
+def clamp_max(input: Tensor, max) -> Tensor:
+    """``clamp(input, max=max)``."""
+    return input.clamp(max=max)
+
+
+def dist(input: Tensor, other: Tensor, p=2) -> Tensor:
+    """The ``p``-norm of ``input - other`` (broadcast), a 0-d tensor."""
+    return norm(input - other, p)
+
+
+def cdist(x1: Tensor, x2: Tensor, p=2.0, compute_mode=None) -> Tensor:
+    """The ``p``-norm distance between each row of ``x1`` (..., P, M) and each row of
+    ``x2`` (..., R, M): (..., P, R); the gradient at a zero distance is 0."""
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(
+            f"cdist only supports at least 2D tensors, X{1 if x1.ndim < 2 else 2} got: "
+            f"{(x1 if x1.ndim < 2 else x2).ndim}D"
+        )
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
+        )
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return norm(diff, p, -1)
+
+
+def diff(input: Tensor, n=1, dim=-1, prepend=None, append=None) -> Tensor:
+    """The ``n``-th forward difference along ``dim`` (``!=`` for bools), after joining
+    ``prepend`` and ``append``."""
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    d = _wrap(dim, input.ndim)
+    x = input
+    if prepend is not None or append is not None:
+        parts = [t for t in (prepend, x, append) if t is not None]
+        if _builtins.any(t.ndim != x.ndim for t in parts):
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+        x = _core.cat(parts, d)
+    for _ in range(n):
+        size = x.shape[d]
+        if size == 0:
+            break
+        hi, lo = x.narrow(d, 1, size - 1), x.narrow(d, 0, size - 1)
+        x = hi != lo if x.dtype == _bool else hi - lo
+    return x
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product (the fewer dims padded with leading 1s)."""
+    nd = _builtins.max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (nd - input.ndim) + tuple(input.shape))
+    b = other.reshape((1,) * (nd - other.ndim) + tuple(other.shape))
+    a_view, b_view = [], []
+    for i in range(nd):
+        a_view += [a.shape[i], 1]
+        b_view += [1, b.shape[i]]
+    out = a.reshape(a_view) * b.reshape(b_view)
+    return out.reshape([a.shape[i] * b.shape[i] for i in range(nd)])
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
+    """Contraction of ``a``'s last ``dims`` dims with ``b``'s first (or of the dims named
+    by a pair of lists), through one matmul."""
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    elif isinstance(dims, Tensor):
+        return tensordot(a, b, dims.tolist())
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    da, db = [_wrap(d, a.ndim) for d in da], [_wrap(d, b.ndim) for d in db]
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a.shape[x]} in dim "
+                f"{x} and second has size {b.shape[y]} in dim {y}"
+            )
+    free_a = [i for i in range(a.ndim) if i not in da]
+    free_b = [i for i in range(b.ndim) if i not in db]
+    k = 1
+    for d in da:
+        k *= a.shape[d]
+    left = a.permute(free_a + da).reshape(-1, k)
+    right = b.permute(db + free_b).reshape(k, -1)
+    shape = [a.shape[i] for i in free_a] + [b.shape[i] for i in free_b]
+    return (left @ right).reshape(shape)
+
+
+def _atleast(tensors, nd: int):
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    out = []
+    for t in tensors:
+        if t.ndim >= nd:
+            out.append(t)
+        elif nd == 3 and t.ndim == 2:
+            out.append(t.unsqueeze(-1))
+        elif nd == 3 and t.ndim == 1:
+            out.append(t.reshape(1, -1, 1))
+        elif nd >= 2 and t.ndim == 1:
+            out.append(t.unsqueeze(0))
+        else:
+            out.append(t.reshape((1,) * nd))
+    return out[0] if single else tuple(out)
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 dim (0-d becomes (1,))."""
+    return _atleast(tensors, 1)
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 dims ((n,) becomes (1, n))."""
+    return _atleast(tensors, 2)
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dims ((n,) becomes (1, n, 1), (m, n) becomes (m, n, 1))."""
+    return _atleast(tensors, 3)
+
+
+def _running_extreme(input: Tensor, dim: int, largest: bool, kind: str):
+    """``(values, indices)`` of the running max/min along ``dim``: ties take the later index,
+    a NaN wins (and the later NaN); values gathered from ``input`` (gradient to the index)."""
+    from rustgrad import return_types
+
+    if input.ndim == 0:
+        return getattr(return_types, kind)(input.clone(), _long(0, input.device).reshape(()))
+    if input.numel() == 0:  # (PyTorch checks no dim then)
+        indices = _core.zeros(tuple(input.shape), dtype=_int64, device=input.device)
+        return getattr(return_types, kind)(input.clone(), indices)
+    d = _wrap(dim, input.ndim)
+    x = _np.moveaxis(input.detach().cpu().numpy(), d, -1)
+    x = x.astype(_np.float64) if x.dtype == _np.bool_ else x
+    idx = _np.zeros(x.shape, dtype=_np.int64)
+    if x.shape[-1]:
+        cur = x[..., 0].copy()
+        at = _np.zeros(x.shape[:-1], dtype=_np.int64)
+        for i in range(x.shape[-1]):
+            xi = x[..., i]
+            beats = xi >= cur if largest else xi <= cur
+            take = _np.isnan(xi) | (~_np.isnan(cur) & beats) if x.dtype.kind == "f" else beats
+            cur = _np.where(take, xi, cur)
+            at = _np.where(take, i, at)
+            idx[..., i] = at
+    indices = _long(_np.moveaxis(idx, -1, d), input.device)
+    return getattr(return_types, kind)(input.gather(d, indices), indices)
+
+
+def cummax(input: Tensor, dim: int):
+    """``(values, indices)`` of the running maximum along ``dim``."""
+    return _running_extreme(input, dim, True, "cummax")
+
+
+def cummin(input: Tensor, dim: int):
+    """``(values, indices)`` of the running minimum along ``dim``."""
+    return _running_extreme(input, dim, False, "cummin")
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """``log(cumsum(exp(input)))`` along ``dim``, without overflow."""
+    if not input.is_floating_point():
+        raise RuntimeError("\"logcumsumexp_out_cpu\" not implemented for 'Long'")
+    if input.ndim == 0:
+        return input * 1
+    # Each step is m + log(exp(a - m) + exp(b - m)) with m = max(a, b) held constant (it
+    # cancels): smooth at ties, and unlike logaddexp's own formula its second derivative
+    # stays finite when exp(a - b) overflows (the pad, the lowest finite value; or values
+    # far apart).
+    from rustgrad._dtypes import finfo
+
+    def combine(a, b):
+        m = a.detach().maximum(b.detach())
+        return m + ((a - m).exp() + (b - m).exp()).log()
+
+    lowest = finfo(input.dtype).min
+    return _scan(input, _wrap(dim, input.ndim), combine, lowest)
+
+
+def searchsorted(sorted_sequence: Tensor, input, *, out_int32=False, right=False, side=None, sorter=None):  # fmt: skip
+    """Where ``input``'s values would go in ``sorted_sequence`` (along its last dim, row by
+    row when it has more than one): int64 (int32 with ``out_int32``) positions."""
+    if side is not None:
+        right = side == "right"
+    seq = sorted_sequence.detach().cpu().numpy()
+    vals_t = input if isinstance(input, Tensor) else _core.tensor(input)
+    vals = vals_t.detach().cpu().numpy()
+    if sorter is not None:
+        seq = _np.take_along_axis(seq, sorter.detach().cpu().numpy(), -1)
+    how = "right" if right else "left"
+    if seq.ndim == 1:
+        pos = _np.searchsorted(seq, vals, side=how)
+    else:
+        if seq.shape[:-1] != vals.shape[:-1]:
+            raise RuntimeError(
+                "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                "dimensions of boundaries tensor and input value tensor must match, but we got "
+                f"boundaries tensor {list(sorted_sequence.shape)} and input value tensor "
+                f"{list(vals_t.shape)}"
+            )
+        rows = seq.reshape(-1, seq.shape[-1])
+        vrows = vals.reshape(-1, vals.shape[-1])
+        pos = _np.stack([_np.searchsorted(r, v, side=how) for r, v in zip(rows, vrows)])
+        pos = pos.reshape(vals.shape)
+    out = _long(pos, sorted_sequence.device)
+    return out.to(_core.int32) if out_int32 else out
+
+
+def bucketize(input, boundaries: Tensor, *, out_int32=False, right=False):
+    """The bucket of each value of ``input`` among the 1-D ``boundaries``."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def bincount(input: Tensor, weights=None, minlength=0) -> Tensor:
+    """Occurrences of each value 0..max of a 1-D non-negative integer tensor (sums of
+    ``weights`` with them)."""
+    if input.ndim != 1:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if input.is_floating_point() or input.dtype == _bool:
+        raise RuntimeError(
+            f"\"bincount_cpu\" not implemented for '{'Bool' if input.dtype == _bool else 'Float'}'"
+        )
+    x = input.detach().cpu().numpy()
+    if x.size and x.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return _long(_np.bincount(x, minlength=minlength), input.device)
+    w = weights.detach().cpu().numpy()
+    counts = _np.bincount(x, weights=w, minlength=minlength)
+    dtype = weights.dtype if weights.is_floating_point() else _f64
+    return _core.tensor(counts).to(dtype=dtype, device=input.device)
+
+
+def trapezoid(y: Tensor, x=None, *, dx=None, dim=-1) -> Tensor:
+    """The trapezoidal rule along ``dim``: spacing ``dx`` (1 by default) or the sample
+    points ``x``."""
+    d = _wrap(dim, y.ndim)
+    n = y.shape[d]
+    if n == 0:  # zeros without history, as PyTorch
+        shape = [s for i, s in enumerate(y.shape) if i != d]
+        return _core.zeros(tuple(shape), dtype=y.dtype, device=y.device)
+    hi, lo = y.narrow(d, 1, n - 1), y.narrow(d, 0, n - 1)
+    if x is None:
+        return (hi + lo).sum(d) * ((1.0 if dx is None else dx) / 2)
+    xd = diff(x, dim=dim if x.ndim == y.ndim else -1)
+    if x.ndim == 1 and y.ndim > 1:
+        xd = xd.reshape([-1 if i == d else 1 for i in range(y.ndim)])
+    return ((hi + lo) * xd).sum(d) / 2
+
+
+def trapz(y: Tensor, x=None, *, dx=None, dim=-1) -> Tensor:
+    """``trapezoid`` (its older name)."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def block_diag(*tensors) -> Tensor:
+    """The tensors (0-d, 1-d as a row, or 2-d) along the diagonal of one matrix."""
+    mats = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]
+    if _builtins.any(m.ndim != 2 for m in mats):
+        bad = next(i for i, m in enumerate(mats) if m.ndim != 2)
+        raise RuntimeError(
+            f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {bad} has "
+            f"{mats[bad].ndim} dimensions"
+        )
+    if not mats:
+        return _core.zeros((1, 0))
+    dtype = mats[0].dtype
+    for m in mats[1:]:
+        dtype = (_core.zeros((), dtype=dtype) + _core.zeros((), dtype=m.dtype)).dtype
+    rows = _builtins.sum(m.shape[0] for m in mats)
+    cols = _builtins.sum(m.shape[1] for m in mats)
+    pieces, c = [], 0
+    for m in mats:
+        left = _core.zeros((m.shape[0], c), dtype=dtype, device=m.device)
+        right = _core.zeros((m.shape[0], cols - c - m.shape[1]), dtype=dtype, device=m.device)
+        pieces.append(_core.cat([left, m.to(dtype), right], 1))
+        c += m.shape[1]
+    out = _core.cat(pieces, 0) if pieces else _core.zeros((rows, cols), dtype=dtype)
+    return out
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """Every combination of the 1-D tensors' elements, one per row (one tensor: itself)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return _core.stack([g.reshape(-1) for g in grids], 1)
+
+
+def chain_matmul(*matrices) -> Tensor:
+    """The product of the matrices in order (``linalg.multi_dot``)."""
+    from rustgrad import linalg
+
+    if len(matrices) == 1:
+        return matrices[0]
+    return linalg.multi_dot(matrices)
+
+
+def svd(input: Tensor, some=True, compute_uv=True):
+    """``(U, S, V)`` with ``input = U diag(S) V^T`` (``V``, not ``Vh``; reduced with
+    ``some``); ``compute_uv=False`` gives zero ``U`` and ``V``."""
+    from rustgrad import linalg, return_types
+
+    U, S, Vh = linalg.svd(input, full_matrices=not some)
+    V = Vh.transpose(-2, -1)
+    if not compute_uv:
+        U, V = U.detach() * 0, V.detach() * 0
+    return return_types.svd(U, S, V)
+
+
+def pinverse(input: Tensor, rcond=1e-15) -> Tensor:
+    """The pseudo-inverse (``linalg.pinv`` with ``rtol=rcond``)."""
+    from rustgrad import linalg
+
+    return linalg.pinv(input, rtol=rcond)
+
+
+def qr(input: Tensor, some=True):
+    """``(Q, R)`` (``linalg.qr``, ``'reduced'`` with ``some`` else ``'complete'``)."""
+    from rustgrad import linalg, return_types
+
+    q, r = linalg.qr(input, "reduced" if some else "complete")
+    return return_types.qr(q, r)
+
+
 # ----- methods --------------------------------------------------------------------------------
 
 _METHODS = [
+    "clamp_min",
+    "clamp_max",
+    "dist",
+    "diff",
+    "kron",
+    "cummax",
+    "cummin",
+    "logcumsumexp",
+    "bincount",
+    "svd",
+    "pinverse",
+    "qr",
     "select",
     "isnan",
     "isinf",
@@ -1565,6 +1937,8 @@ _METHODS = [
 
 # In place: the out-of-place result written into ``self`` (``copy_`` records the history).
 _INPLACE = [
+    "clamp_min",
+    "clamp_max",
     "nan_to_num",
     "addcmul",
     "addcdiv",
@@ -1593,7 +1967,20 @@ def _inplace(name):
     f = globals()[name]
 
     def method(self, *args, **kwargs):
+        from rustgrad._math import _KIND, _SCALAR_NAME
+
         result = f(self, *args, **kwargs)
+        # (cumsum_/cumprod_ of bools and small ints: their own words, below)
+        if name not in ("cumsum", "cumprod") and _KIND[result.dtype] > _KIND[self.dtype]:
+            raise RuntimeError(
+                f"result type {_SCALAR_NAME[result.dtype]} can't be cast to the desired output "
+                f"type {_SCALAR_NAME[self.dtype]}"
+            )
+        if tuple(result.shape) != tuple(self.shape):
+            raise RuntimeError(
+                f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                f"{list(result.shape)}"
+            )
         if name in ("cumsum", "cumprod"):
             if self.dtype == _bool and self.ndim and self.numel():
                 raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
@@ -1618,9 +2005,29 @@ def _bind():
         setattr(Tensor, name, _varargs_method(globals()[name]))
     for name in _INPLACE:
         setattr(Tensor, name + "_", _inplace(name))
+    _bind_clamp()
     Tensor.masked_fill_ = _masked_fill_
     for name in ("sum", "mean", "max", "min", "argmax", "argmin"):
         setattr(Tensor, name, _numpy_keywords(getattr(Tensor, name)))
+
+
+def _bind_clamp():
+    """``clamp``/``clip`` (and in place) also with tensor bounds (the core takes numbers)."""
+    for name in ("clamp", "clip"):
+        setattr(Tensor, name, _clamp_method(name, getattr(Tensor, name), in_place=False))
+        setattr(Tensor, name + "_", _clamp_method(name + "_", Tensor.clamp_, in_place=True))
+
+
+def _clamp_method(name, core, in_place):
+    def method(self, min=None, max=None):
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            result = _clamp_tensors(self, min, max)
+            return self.copy_(result) if in_place else result
+        return core(self, min, max)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = core.__doc__
+    return method
 
 
 def _as_method(f):

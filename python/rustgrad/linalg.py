@@ -463,15 +463,13 @@ class LinalgQr(_Function):
     def forward(ctx, A, mode):
         q, r = _np.linalg.qr(_host(A), mode="complete" if mode == "complete" else "reduced")
         Q, R = _like(q, A), _like(r, A)
-        ctx.save_for_backward(A, Q, R)
+        ctx.save_for_backward(Q, R)
         ctx.mode = mode
         return Q, R
 
     @staticmethod
     def backward(ctx, gQ, gR):
-        A, Q, R = ctx.saved_tensors
-        if _rg.is_grad_enabled():  # create_graph: factors that carry their own history
-            Q, R = LinalgQr.apply(A, ctx.mode)
+        Q, R = ctx.saved_tensors
         m, n = Q.shape[-2], R.shape[-1]
         if ctx.mode == "complete" and m > n:
             raise RuntimeError(
@@ -510,15 +508,12 @@ class LinalgEigh(_Function):
     def forward(ctx, A, uplo):
         w, v = _np.linalg.eigh(_host(A), UPLO=uplo)
         L, V = _like(w, A), _like(v, A)
-        ctx.save_for_backward(A, L, V)
-        ctx.uplo = uplo
+        ctx.save_for_backward(L, V)
         return L, V
 
     @staticmethod
     def backward(ctx, gL, gV):
-        A, L, V = ctx.saved_tensors
-        if _rg.is_grad_enabled():  # create_graph: factors that carry their own history
-            L, V = LinalgEigh.apply(A, ctx.uplo)
+        L, V = ctx.saved_tensors
         # PyTorch's linalg_eig_backward for Hermitian input.
         VhgV = _mT(V) @ gV
         VhgV = 0.5 * (VhgV - _mT(VhgV))
@@ -551,15 +546,13 @@ class LinalgSvd(_Function):
     def forward(ctx, A, full_matrices):
         u, s, vh = _np.linalg.svd(_host(A), full_matrices=full_matrices)
         U, S, Vh = _like(u, A), _like(s, A), _like(vh, A)
-        ctx.save_for_backward(A, U, S, Vh)
+        ctx.save_for_backward(U, S, Vh)
         ctx.full = full_matrices
         return U, S, Vh
 
     @staticmethod
     def backward(ctx, gU, gS, gVh):
-        A, U, S, Vh = ctx.saved_tensors
-        if _rg.is_grad_enabled():  # create_graph: factors that carry their own history
-            U, S, Vh = LinalgSvd.apply(A, ctx.full)
+        U, S, Vh = ctx.saved_tensors
         m, n = U.shape[-2], Vh.shape[-1]
         if ctx.full and m != n:
             raise RuntimeError(

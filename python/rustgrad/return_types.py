@@ -76,19 +76,23 @@ class median(NamedTuple):
         return _repr(self, "median")
 
 
-def _linalg_result(name: str, fields: tuple[str, ...], doc: str):
-    """A named result of ``torch.linalg.<name>``, printed as PyTorch prints it."""
-    cls = NamedTuple(f"linalg_{name}", [(f, "Tensor") for f in fields])  # type: ignore[misc]
-    cls.__repr__ = lambda self: _repr(self, f"linalg_{name}")  # type: ignore[method-assign]
+def _named_result(name: str, fields: tuple[str, ...], doc: str):
+    """A named result ``torch.return_types.<name>``, printed as PyTorch prints it."""
+    cls = NamedTuple(name, [(f, "Tensor") for f in fields])  # type: ignore[misc]
+    cls.__repr__ = lambda self: _repr(self, name)  # type: ignore[method-assign]
     cls.__doc__ = doc
     cls.__module__ = __name__
     return cls
 
 
-linalg_slogdet = _linalg_result("slogdet", ("sign", "logabsdet"), "``linalg.slogdet``.")
-linalg_inv_ex = _linalg_result("inv_ex", ("inverse", "info"), "``linalg.inv_ex``.")
-linalg_solve_ex = _linalg_result("solve_ex", ("result", "info"), "``linalg.solve_ex``.")
-linalg_cholesky_ex = _linalg_result("cholesky_ex", ("L", "info"), "``linalg.cholesky_ex``.")
-linalg_qr = _linalg_result("qr", ("Q", "R"), "``linalg.qr``.")
-linalg_eigh = _linalg_result("eigh", ("eigenvalues", "eigenvectors"), "``linalg.eigh``.")
-linalg_svd = _linalg_result("svd", ("U", "S", "Vh"), "``linalg.svd``.")
+cummax = _named_result("cummax", ("values", "indices"), "``cummax(input, dim)``.")
+cummin = _named_result("cummin", ("values", "indices"), "``cummin(input, dim)``.")
+svd = _named_result("svd", ("U", "S", "V"), "``svd(input)`` (``V``, not ``Vh``).")
+qr = _named_result("qr", ("Q", "R"), "``qr(input)``.")
+linalg_slogdet = _named_result("linalg_slogdet", ("sign", "logabsdet"), "``linalg.slogdet``.")
+linalg_inv_ex = _named_result("linalg_inv_ex", ("inverse", "info"), "``linalg.inv_ex``.")
+linalg_solve_ex = _named_result("linalg_solve_ex", ("result", "info"), "``linalg.solve_ex``.")
+linalg_cholesky_ex = _named_result("linalg_cholesky_ex", ("L", "info"), "``linalg.cholesky_ex``.")
+linalg_qr = _named_result("linalg_qr", ("Q", "R"), "``linalg.qr``.")
+linalg_eigh = _named_result("linalg_eigh", ("eigenvalues", "eigenvectors"), "``linalg.eigh``.")
+linalg_svd = _named_result("linalg_svd", ("U", "S", "Vh"), "``linalg.svd``.")

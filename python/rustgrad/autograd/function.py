@@ -30,7 +30,10 @@ backward makes backward raise PyTorch's "modified by an inplace operation" error
 whose backward calls ``backward`` with that output's gradient and zeros (or ``None`` after
 ``ctx.set_materialize_grads(False)``) for the others, so ``backward`` runs once per output
 that receives a gradient (the sum is PyTorch's result, ``backward`` being linear in the
-gradients). ``ctx.mark_dirty`` returns the modified input itself, its history moved onto the
+gradients). When ``backward`` reads saved outputs of such a Function, the outputs are instead
+made one node (their flat concatenation), each output passing its gradient on to its piece:
+a saved output then keeps its history, so ``create_graph=True`` differentiates through it
+(PyTorch's one multi-output node). ``ctx.mark_dirty`` returns the modified input itself, its history moved onto the
 node; ``ctx.mark_non_differentiable`` outputs come back without history.
 """
 
@@ -263,6 +266,62 @@ class Function(metaclass=FunctionMeta):
 
             return backward
 
+        diff = [
+            k
+            for k, o in enumerate(outputs)
+            if isinstance(o, Tensor)
+            and o.is_floating_point()
+            and not any(o is n for n in ctx._non_differentiable)
+        ]
+        if (
+            any(needs)
+            and len(diff) >= 2
+            and not ctx._dirty
+            and ctx.materialize_grads
+            and any(s is outputs[k] for s in saved for k in diff)
+            and len({(outputs[k].dtype, str(outputs[k].device)) for k in diff}) == 1
+        ):
+            # Outputs saved for a backward of several outputs: one node for all of them, so
+            # that each saved output keeps its history (second derivatives through it).
+            packed = _Packed([outputs[k] for k in diff])
+
+            def backward_all(saved_tensors, grad):
+                values = [None] * n_saved
+                for i, t in zip(saved_index, saved_tensors):
+                    values[i] = t
+                for i, j in packed.saved_outputs:
+                    values[i] = packed.piece(values[i], j)
+                grads = []
+                for k, meta in enumerate(out_meta):
+                    if k in diff:
+                        grads.append(packed.piece(grad, diff.index(k)))
+                    elif meta is not None:
+                        grads.append(_core.zeros(meta[0], dtype=meta[1], device=meta[2]))
+                    else:
+                        grads.append(None)
+                ctx._saved = tuple(values)
+                try:
+                    result = cls.backward(ctx, *grads)
+                finally:
+                    ctx._saved = None
+                return _check_grads(result, name, n_args, is_tensor, arg_of_input, input_meta)
+
+            packed.note_saved(to_save, saved_index)
+            whole = _core._function_apply(
+                name, backward_all, tensor_inputs, packed.whole, packed.saved(saved), False
+            )
+            # Each output keeps its own memory and a node of the Function's name that passes
+            # its gradient on to its piece of the whole.
+            results = [
+                _core._function_apply(
+                    name, _pass_on, [packed.piece(whole, diff.index(k))], o, [], False
+                )
+                if k in diff
+                else (o.detach() if isinstance(o, Tensor) else o)
+                for k, o in enumerate(outputs)
+            ]
+            return tuple(results)
+
         results = []
         for k, o in enumerate(outputs):
             if not isinstance(o, Tensor):
@@ -275,6 +334,40 @@ class Function(metaclass=FunctionMeta):
                     _core._function_apply(name, make_backward(k), tensor_inputs, o, saved, dirty)
                 )
         return tuple(results) if is_tuple else results[0]
+
+
+def _pass_on(saved_tensors, grad):
+    return (grad,)
+
+
+class _Packed:
+    """Several outputs of one dtype and device as one flat tensor (the single output of the
+    node), with each output's place in it."""
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+        self.shapes = [_shape(o) for o in outputs]
+        self.sizes = [o.numel() for o in outputs]
+        self.offsets = [sum(self.sizes[:j]) for j in range(len(outputs))]
+        self.whole = _core.cat([o.reshape(-1) for o in outputs])
+        self.saved_outputs = []  # (index in save_for_backward's tuple, output number)
+
+    def piece(self, flat, j):
+        """Output ``j`` of ``flat`` (a view, differentiable)."""
+        return flat.narrow(0, self.offsets[j], self.sizes[j]).reshape(self.shapes[j])
+
+    def _output_number(self, t):
+        return next((j for j, o in enumerate(self.outputs) if t is o), None)
+
+    def note_saved(self, to_save, saved_index):
+        for i in saved_index:
+            j = self._output_number(to_save[i])
+            if j is not None:
+                self.saved_outputs.append((i, j))
+
+    def saved(self, saved):
+        """The saved tensors with each output replaced by the whole (saved as the output)."""
+        return [self.whole if self._output_number(t) is not None else t for t in saved]
 
 
 def _check_grads(result, name, n_args, is_tensor, arg_of_input, input_meta):
