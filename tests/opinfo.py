@@ -1639,7 +1639,11 @@ OP_DB = [
         for name in ("eq", "ne", "lt", "le", "gt", "ge")
     ],
     OpInfo(
-        "logical_not", [method("logical_not")], unary_samples(), dtypes=ALL, differentiable=False
+        "logical_not",
+        [method("logical_not"), function("logical_not")],
+        unary_samples(),
+        dtypes=ALL,
+        differentiable=False,
     ),
     OpInfo(
         "bitwise_not",
@@ -2353,8 +2357,33 @@ from opinfo_conv import OPS as _CONV_OPS
 
 OP_DB.extend(_CONV_OPS)
 
-# The functional forms of in-place methods (``torch.sin_(x)``): checked wherever the method is.
 import rustgrad as _rustgrad
+
+
+def _alias_variants(op):
+    """The variants of ``op`` under PyTorch's other names for it (``multiply`` for ``mul``)."""
+    extra, extra_inplace = [], []
+    for alias, target in _rustgrad._ALIASES.items():
+        for variant in op.variants:
+            if variant.name in (f"x.{target}", f"rustgrad.{target}"):
+                made = (method if variant.name.startswith("x.") else function)(alias)
+                if alias == "true_divide":  # (no rounding_mode: that is divide's)
+                    made = dataclasses.replace(made, only=lambda s: "rounding_mode" not in s.kwargs)
+                extra.append(made)
+        for variant in op.inplace_variants:
+            if variant.name == f"x.{target}_" and hasattr(_rustgrad.Tensor, alias + "_"):
+                made = method(alias + "_")
+                if alias == "true_divide":
+                    made = dataclasses.replace(made, only=lambda s: "rounding_mode" not in s.kwargs)
+                extra_inplace.append(made)
+    op.variants.extend(extra)
+    op.inplace_variants.extend(extra_inplace)
+
+
+for _op in OP_DB:
+    _alias_variants(_op)
+
+# The functional forms of in-place methods (``torch.sin_(x)``): checked wherever the method is.
 
 for _op in OP_DB:
     for _variant in list(_op.inplace_variants):

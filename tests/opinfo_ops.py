@@ -18,10 +18,12 @@ from opinfo import (
     OpInfo,
     S,
     Variant,
+    binary_samples,
     dot_samples,
     function,
     method,
     skip,
+    unary_samples,
     xfail,
 )
 
@@ -947,7 +949,195 @@ def _qr_gauge_free(call):
     return Q * sign.unsqueeze(-2), R * sign.unsqueeze(-1)
 
 
+def stack_like_samples(g):
+    t = g.t
+    yield S([t((2, 3)), t((2, 3), "n", "offset")])
+    yield S([t((3,)), t((3,), "n", "stepped")])
+    yield S([t(()), t(())])
+    yield S([t((2, 3, 2), "n", "transposed"), t((2, 3, 2))])
+    yield S([t((0, 3)), t((0, 3))])
+    yield S([t((1,)), t((1,))])
+
+
+def column_stack_samples(g):
+    t = g.t
+    yield S([t((3, 2)), t((3,), "n", "offset")])
+    yield S([t((2,), "n", "stepped"), t((2, 1))])
+    yield S([t(()), t((1,))])
+    yield S([t((3, 2), "n", "transposed"), t((3, 0))])
+
+
+def dim_samples(dims, zero_d=True, empty=True):
+    """One tensor of each case, with each of ``dims``'s argument tuples (a 0-d tensor with
+    no arguments when ``zero_d``; size 0 when ``empty``)."""
+
+    def gen(g):
+        t = g.t
+        shapes = [((2, 3), "contiguous"), ((3, 4), "transposed"), ((2, 3), "offset"), ((2, 4), "stepped"), ((1, 1), "contiguous"), ((2, 3, 2), "contiguous")]  # fmt: skip
+        if empty:
+            shapes.append(((0, 3), "contiguous"))
+        for shape, layout in shapes:
+            for args in dims:
+                yield S(t(shape, "n", layout), *args)
+        if zero_d:
+            yield S(t(()))
+
+    return gen
+
+
+def take_along_dim_samples(g):
+    t = g.t
+    x = g.values((3, 4))
+    yield S(Arg(x), Arg(np.argsort(x, 1)), 1)
+    yield S(Arg(x, "transposed"), Arg(np.argsort(x, 0)[:2]), 0)
+    yield S(Arg(x, "offset"), Arg(np.array([[0], [3], [1]])), -1)
+    yield S(t((2, 3)), Arg(np.array([5, 0, -1 + 6])))
+    yield S(t((0, 3)), Arg(np.zeros((0, 1), np.int64)), 1)
+    yield S(t((1,)), Arg(np.array([0, 0])), 0)
+
+
+def take_samples(g):
+    t = g.t
+    yield S(t((3, 4)), Arg(np.array([[0, -1], [5, 2]])))
+    yield S(t((3, 4), "n", "transposed"), Arg(np.array([11, 0])))
+    yield S(t((2, 3), "n", "offset"), Arg(np.array(3)))
+    yield S(t(()), Arg(np.array([0, 0])))
+    yield S(t((0,)), Arg(np.zeros(0, np.int64)))
+    yield S(t((1,), "n", "stepped"), Arg(np.array([-1])))
+
+
+def unflatten_samples(g):
+    t = g.t
+    yield S(t((2, 6)), 1, (2, 3))
+    yield S(t((6, 2), "n", "transposed"), 0, (-1, 3))
+    yield S(t((4, 3), "n", "offset"), -2, (2, 2))
+    yield S(t((0, 4), "n", "stepped"), 1, (2, 2))
+    yield S(t((1,)), 0, (1, 1))
+
+
+def numpy_split_samples(g):
+    t = g.t  # (3-D: every one of hsplit, vsplit, dsplit takes them; sizes divide by 2)
+    yield S(t((2, 4, 2)), 2)
+    yield S(t((4, 2, 4), "n", "transposed"), [1, 3])
+    yield S(t((2, 4, 2), "n", "offset"), (1,))
+    yield S(t((2, 2, 6), "n", "stepped"), [2])
+    yield S(t((0, 4, 2)), 2)
+    yield S(t((1, 1, 1)), [1])
+
+
+def tensor_split_samples(g):
+    t = g.t
+    yield S(t((3, 5)), 3, 1)
+    yield S(t((5, 3), "n", "transposed"), [1, 4], 0)
+    yield S(t((2, 4), "n", "offset"), (1, 1, 3), -1)
+    yield S(t((0, 4), "n", "stepped"), 2)
+    yield S(t((1,)), 2)
+
+
+def probability_samples(g):
+    """Values in (0, 1) (``logit``), in each layout, with and without ``eps``."""
+    for sample in unary_samples()(g):
+        arg = sample.args[0]
+        p = 1 / (1 + np.exp(-arg.value.astype(np.float64)))
+        yield S(Arg(p.astype(arg.value.dtype), arg.layout), *sample.args[1:])
+    yield S(Arg(np.array([[0.0, 0.02], [0.5, 1.0]], dtype=g.values(()).dtype)), 0.05)
+
+
+def positive_pair_samples(g):
+    """``binary_samples`` with a positive second operand (``xlogy``'s log)."""
+    yield from binary_samples(kb="p", mixed=())(g)
+
+
+ONE_ELEMENT = {"size-0": "one element only", "non-contiguous": "one element only", "offset": "one element only", "broadcast": "one tensor"}  # fmt: skip
+
+
+def is_nonzero_samples(g):
+    yield S(g.t((1,)))
+    yield S(g.t(()))
+    yield S(g.t((1, 1)))
+
+
 OPS = [
+    *(
+        OpInfo(name, [function(name)], gen, ALL, graph="none", graph_reason=COMPOSITE)
+        for name, gen in [
+            ("hstack", stack_like_samples),
+            ("vstack", stack_like_samples),
+            ("row_stack", stack_like_samples),
+            ("dstack", stack_like_samples),
+            ("column_stack", column_stack_samples),
+        ]
+    ),
+    *(
+        OpInfo(
+            name,
+            [method(name), function(name)],
+            binary_samples(scalars=(), mixed=()),
+            ALL,
+            differentiable=False,
+            broadcasts=True,
+        )
+        for name in ("logical_and", "logical_or", "logical_xor")
+    ),
+    entry("ravel", unary_samples(), ALL),
+    OpInfo(
+        "count_nonzero",
+        [method("count_nonzero"), function("count_nonzero")],
+        dim_samples([(), (1,), ((0, 1),)]),
+        ALL,
+        differentiable=False,
+    ),
+    entry("nansum", dim_samples([(), (1,), (0, True)]), NUMERIC),
+    entry("nanmean", dim_samples([(), (1,), (0, True)])),
+    entry(
+        "rot90", dim_samples([(), (2,), (-1, (1, 0)), (3, (0, 1))], False), ALL, exempt=NEEDS_DIMS
+    ),
+    entry("fliplr", dim_samples([()], False), ALL, exempt=NEEDS_DIMS),
+    entry("flipud", dim_samples([()], False), ALL, exempt=NEEDS_DIMS),
+    entry("take_along_dim", take_along_dim_samples, ALL, exempt=NEEDS_DIMS),
+    entry("take", take_samples, ALL),
+    entry("unflatten", unflatten_samples, ALL, exempt=NEEDS_DIMS),
+    OpInfo(
+        "argwhere",
+        [method("argwhere"), function("argwhere")],
+        unary_samples(),
+        ALL,
+        differentiable=False,
+    ),
+    OpInfo(
+        "is_nonzero",
+        [_as_tensor("is_nonzero"), _as_tensor("is_nonzero", "Tensor")],
+        is_nonzero_samples,
+        ALL,
+        differentiable=False,
+        graph="none",
+        graph_reason="a Python bool",
+        exempt=ONE_ELEMENT,
+    ),
+    *(entry(name, unary_samples(), NUMERIC) for name in ("deg2rad", "rad2deg")),
+    entry("logit", probability_samples),
+    entry("sinc", unary_samples()),
+    entry("xlogy", positive_pair_samples, broadcasts=True),
+    entry("copysign", binary_samples(mixed=()), broadcasts=True),
+    entry("float_power", binary_samples(ka="p", mixed=()), NUMERIC, broadcasts=True),
+    *(
+        OpInfo(name, [method(name), function(name)], float_class_samples, ALL, differentiable=False)
+        for name in ("signbit", "isposinf", "isneginf", "isreal")
+    ),
+    entry("tensor_split", tensor_split_samples, ALL, exempt=NEEDS_DIMS),
+    *(
+        entry(name, numpy_split_samples, ALL, exempt=NEEDS_DIMS)
+        for name in ("hsplit", "vsplit", "dsplit")
+    ),
+    OpInfo(
+        "aminmax",
+        [method("aminmax"), function("aminmax")],
+        dim_samples([()], empty=False),
+        NUMERIC,
+        exempt={"size-0": "PyTorch refuses an empty input (no identity)"},
+        graph="none",
+        graph_reason=COMPOSITE,
+    ),
     *(
         entry(
             name,
@@ -1043,37 +1233,29 @@ OPS = [
         graph_reason=COMPOSITE,
         exempt=NEEDS_DIMS,
     ),
-    OpInfo(
-        "svd",
-        [
-            Variant("x.svd up to signs", lambda mod, x: _svd_gauge_free(x.svd), ("Tensor.svd",)),
-            Variant(
-                "rustgrad.svd up to signs",
-                lambda mod, x: _svd_gauge_free(lambda: mod.svd(x)),
-                ("rustgrad.svd",),
-            ),
-        ],
-        decomposition_samples,
-        graph="none",
-        graph_reason=COMPOSITE,
-        exempt={**NEEDS_DIMS, "size-0": "LAPACK has no empty SVD here"},
-    ),
-    OpInfo(
-        "qr",
-        [
-            # (names the fuzzer does not render: it would compare the raw factors, whose
-            # signs depend on the LAPACK build)
-            Variant("x.qr up to signs", lambda mod, x: _qr_gauge_free(x.qr), ("Tensor.qr",)),
-            Variant(
-                "rustgrad.qr up to signs",
-                lambda mod, x: _qr_gauge_free(lambda: mod.qr(x)),
-                ("rustgrad.qr",),
-            ),
-        ],
-        decomposition_samples,
-        graph="none",
-        graph_reason=COMPOSITE,
-        exempt={**NEEDS_DIMS, "size-0": "LAPACK has no empty QR here"},
+    *(
+        OpInfo(
+            name,
+            [
+                # (names the fuzzer does not render: it would compare the raw factors, whose
+                # signs depend on the LAPACK build)
+                Variant(
+                    f"x.{name} up to signs",
+                    lambda mod, x, name=name, free=free: free(getattr(x, name)),
+                    (f"Tensor.{name}",),
+                ),
+                Variant(
+                    f"rustgrad.{name} up to signs",
+                    lambda mod, x, name=name, free=free: free(lambda: getattr(mod, name)(x)),
+                    (f"rustgrad.{name}",),
+                ),
+            ],
+            decomposition_samples,
+            graph="none",
+            graph_reason=COMPOSITE,
+            exempt={**NEEDS_DIMS, "size-0": "LAPACK has no empty factorisation here"},
+        )
+        for name, free in (("svd", _svd_gauge_free), ("qr", _qr_gauge_free))
     ),
     entry(
         "pinverse",

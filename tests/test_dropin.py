@@ -294,3 +294,13 @@ def test_in_place_functional_forms():
     assert rustgrad.sqrt_(x) is x and x.tolist() == [0.5, 1.0, 2.0]
     assert rustgrad.clamp_(x, 0.75, 1.5).tolist() == [0.75, 1.0, 1.5]
     assert rustgrad.zero_(x).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_triangle_indices_and_float_queries_as_torch():
+    torch = pytest.importorskip("torch")
+    for args in [(3, 4), (4, 3, -1), (3, 3, 1), (0, 2)]:
+        for name in ("tril_indices", "triu_indices"):
+            ours, ref = getattr(rustgrad, name)(*args), getattr(torch, name)(*args)
+            assert ours.dtype == rustgrad.int64 and ours.tolist() == ref.tolist()
+    assert rustgrad.is_floating_point(rustgrad.zeros(1)) is True
+    assert rustgrad.is_floating_point(rustgrad.zeros(1, dtype=rustgrad.int64)) is False

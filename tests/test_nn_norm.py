@@ -286,3 +286,20 @@ def test_a_lazy_module_loads_a_state_dict_before_its_first_call():
     assert_close(fresh(x), want, rtol=0, atol=0)
     reference(torch.tensor(x.numpy()))
     assert repr(fresh) == repr(reference)  # both plain Linear(in_features=0, ...) now
+
+
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 3, 0)])
+def test_batch_norm_of_an_empty_batch_as_torch(shape, training):
+    results = []
+    for lib in (rg, torch):
+        x = lib.zeros(*shape, dtype=lib.float64).requires_grad_()
+        w = lib.ones(3, dtype=lib.float64).requires_grad_()
+        b = lib.zeros(3, dtype=lib.float64).requires_grad_()
+        rm, rv = lib.zeros(3, dtype=lib.float64), lib.ones(3, dtype=lib.float64)
+        out = lib.nn.functional.batch_norm(x, rm, rv, w, b, training)
+        out.sum().backward()
+        results.append(
+            (tuple(out.shape), rm.tolist(), rv.tolist(), w.grad.tolist(), b.grad.tolist())
+        )
+    assert results[0] == results[1]

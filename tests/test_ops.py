@@ -356,6 +356,9 @@ NAMESPACE_NON_OPS.update(
 # corpus drop-in gaps (issue 12 point 8)
 NAMESPACE_NON_OPS["set_printoptions"] = "printing (test_printoptions)"
 NAMESPACE_NON_OPS["broadcast_shapes"] = "shape arithmetic, no tensor (test_linalg)"
+NAMESPACE_NON_OPS["tril_indices"] = "creation of indices (test_dropin)"
+NAMESPACE_NON_OPS["triu_indices"] = "creation of indices (test_dropin)"
+NAMESPACE_NON_OPS["is_floating_point"] = "dtype query (Tensor.is_floating_point)"
 
 # ----- the dtypes of issue 11 point 4 (rustgrad._dtypes; tested in test_dtypes) -----
 _DTYPES = "dtype machinery (test_dtypes)"

@@ -899,6 +899,123 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, device=None,
 
 __all__.append("logspace")
 
+from rustgrad._ops import (
+    aminmax,
+    argwhere,
+    column_stack,
+    copysign,
+    count_nonzero,
+    deg2rad,
+    dsplit,
+    dstack,
+    fliplr,
+    flipud,
+    float_power,
+    hsplit,
+    hstack,
+    is_floating_point,
+    is_nonzero,
+    isneginf,
+    isposinf,
+    isreal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    logit,
+    nanmean,
+    nansum,
+    rad2deg,
+    ravel,
+    rot90,
+    row_stack,
+    signbit,
+    sinc,
+    take,
+    take_along_dim,
+    tensor_split,
+    tril_indices,
+    triu_indices,
+    unflatten,
+    vsplit,
+    vstack,
+    xlogy,
+)
+
+__all__ += [
+    "aminmax",
+    "argwhere",
+    "column_stack",
+    "copysign",
+    "count_nonzero",
+    "deg2rad",
+    "dsplit",
+    "dstack",
+    "fliplr",
+    "flipud",
+    "float_power",
+    "hsplit",
+    "hstack",
+    "is_floating_point",
+    "is_nonzero",
+    "isneginf",
+    "isposinf",
+    "isreal",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
+    "logit",
+    "nanmean",
+    "nansum",
+    "rad2deg",
+    "ravel",
+    "rot90",
+    "row_stack",
+    "signbit",
+    "sinc",
+    "take",
+    "take_along_dim",
+    "tensor_split",
+    "tril_indices",
+    "triu_indices",
+    "unflatten",
+    "vsplit",
+    "vstack",
+    "xlogy",
+]
+
+# ----- PyTorch's other names for ops (NumPy's arccos, multiply, greater, ...) (issue 11) -----
+_ALIASES = {
+    "absolute": "abs",
+    "negative": "neg",
+    "multiply": "mul",
+    "subtract": "sub",
+    "divide": "div",
+    "true_divide": "div",
+    "greater": "gt",
+    "greater_equal": "ge",
+    "less": "lt",
+    "less_equal": "le",
+    "not_equal": "ne",
+    "fix": "trunc",
+    "arccos": "acos",
+    "arcsin": "asin",
+    "arctan": "atan",
+    "arccosh": "acosh",
+    "arcsinh": "asinh",
+    "arctanh": "atanh",
+    "arctan2": "atan2",
+    "clip": "clamp",
+}
+for _alias, _target in _ALIASES.items():
+    for _suffix in ("", "_"):
+        if not hasattr(Tensor, _alias + _suffix) and hasattr(Tensor, _target + _suffix):
+            setattr(Tensor, _alias + _suffix, getattr(Tensor, _target + _suffix))
+    globals().setdefault(_alias, globals()[_target])
+    __all__.append(_alias)
+del _alias, _target, _suffix
+
 # ----- in-place functional forms: torch.sin_(x) is x.sin_() (issue 11) -----
 
 
@@ -954,6 +1071,14 @@ for _name in [
     "tanh_",
     "trunc_",
     "zero_",
+    "negative_",
+    "fix_",
+    "arccos_",
+    "arcsin_",
+    "arctan_",
+    "arccosh_",
+    "arcsinh_",
+    "arctanh_",
 ]:
     globals()[_name] = _in_place_function(_name)
     __all__.append(_name)

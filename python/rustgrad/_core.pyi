@@ -1299,6 +1299,103 @@ class Tensor(_DTypeCasts):
     def qr(self, some: Any = ...) -> Any:
         """``(Q, R)`` (``linalg.qr``, ``'reduced'`` with ``some`` else ``'complete'``)."""
 
+    def logical_and(self, other: Any) -> Any:
+        """Elementwise ``input and other`` (nonzero is true): a bool tensor."""
+
+    def logical_or(self, other: Any) -> Any:
+        """Elementwise ``input or other`` (nonzero is true): a bool tensor."""
+
+    def logical_xor(self, other: Any) -> Any:
+        """Elementwise exclusive or (nonzero is true): a bool tensor."""
+
+    def ravel(self) -> Any:
+        """The elements as one dim (a view when the layout allows)."""
+
+    def count_nonzero(self, dim: Any = ...) -> Any:
+        """The number of nonzero elements (over ``dim``): int64."""
+
+    def nansum(self, dim: Any = ..., keepdim: Any = ..., *, dtype: Any = ...) -> Any:
+        """The sum treating NaN as 0 (its gradient there is 0)."""
+
+    def nanmean(self, dim: Any = ..., keepdim: Any = ..., *, dtype: Any = ...) -> Any:
+        """The mean of the elements that are not NaN (NaN where all are)."""
+
+    def rot90(self, k: Any = ..., dims: Any = ...) -> Any:
+        """``input`` turned ``k`` quarter turns in the plane of ``dims`` (from the first dim
+        towards the second)."""
+
+    def fliplr(self) -> Any:
+        """The columns in reverse order (dim 1; at least 2-D)."""
+
+    def flipud(self) -> Any:
+        """The rows in reverse order (dim 0; at least 1-D)."""
+
+    def take_along_dim(self, indices: Any, dim: Any = ...) -> Any:
+        """Elements picked along ``dim`` by ``indices`` (broadcast with ``input`` in the other
+        dims); of the flattened input when ``dim`` is None."""
+
+    def take(self, index: Any) -> Any:
+        """The elements of the flattened ``input`` at ``index`` (negative counts from the end),
+        shaped as ``index``."""
+
+    def unflatten(self, dim: Any, sizes: Any) -> Any:
+        """``dim`` split into ``sizes`` (one of them may be -1)."""
+
+    def argwhere(self) -> Any:
+        """The indices of the nonzero elements, one row each: (n, ndim) int64."""
+
+    def is_nonzero(self) -> Any:
+        """Whether the one element of ``input`` is nonzero."""
+
+    def deg2rad(self) -> Any:
+        """Degrees to radians (integers give the default float dtype)."""
+
+    def rad2deg(self) -> Any:
+        """Radians to degrees (integers give the default float dtype)."""
+
+    def logit(self, eps: Any = ...) -> Any:
+        """``log(p / (1 - p))``, ``p`` clamped into ``[eps, 1 - eps]`` when ``eps`` is given."""
+
+    def xlogy(self, other: Any) -> Any:
+        """``input * log(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
+
+    def tensor_split(self, indices_or_sections: Any, dim: Any = ...) -> Any:
+        """Views of ``input`` cut along ``dim`` into ``n`` near-equal parts (the first ``size
+        % n`` one longer) or at the given indices."""
+
+    def hsplit(self, indices_or_sections: Any) -> Any:
+        """``tensor_split`` along dim 1 (dim 0 of a 1-D tensor); sections must divide evenly."""
+
+    def vsplit(self, indices_or_sections: Any) -> Any:
+        """``tensor_split`` along dim 0 (at least 2-D); sections must divide evenly."""
+
+    def dsplit(self, indices_or_sections: Any) -> Any:
+        """``tensor_split`` along dim 2 (at least 3-D); sections must divide evenly."""
+
+    def aminmax(self, *, dim: Any = ..., keepdim: Any = ...) -> Any:
+        """``(min, max)`` of all elements, or along ``dim``."""
+
+    def signbit(self) -> Any:
+        """Where the sign bit is set (negative numbers, -0.0, NaNs with the sign): bool."""
+
+    def copysign(self, other: Any) -> Any:
+        """``|input|`` with the sign of ``other`` (its sign bit: -0.0 counts as negative)."""
+
+    def isposinf(self) -> Any:
+        """Where the elements are +inf: bool."""
+
+    def isneginf(self) -> Any:
+        """Where the elements are -inf: bool."""
+
+    def isreal(self) -> Any:
+        """Where the elements are real: all True (rustgrad has no complex dtypes)."""
+
+    def float_power(self, exponent: Any) -> Any:
+        """``input ** exponent`` computed in float64."""
+
+    def sinc(self) -> Any:
+        """``sin(pi x) / (pi x)``, 1 at 0 (gradient 0 there)."""
+
     # ----- branch nn2: new_* constructors, bitwise ops, in-place view changes -----
 
     def new_zeros(
@@ -1543,9 +1640,46 @@ class Tensor(_DTypeCasts):
     def __floordiv__(self, other: _Operand, /) -> Tensor: ...
     def __rfloordiv__(self, other: _Operand, /) -> Tensor: ...
     def __imod__(self, other: _Operand, /) -> Self: ...
-    def __ifloordiv__(self, other: _Operand, /) -> Self: ...
+    def __ifloordiv__(self, other: _Operand, /) -> Self:
+        ...
 
-# ----- creation ---------------------------------------------------------------------------------
+        # ----- creation ---------------------------------------------------------------------------------
+
+        # PyTorch's other names for ops (rustgrad._ALIASES)
+
+    absolute = abs
+    absolute_ = abs_
+    negative = neg
+    negative_ = neg_
+    multiply = mul
+    multiply_ = mul_
+    subtract = sub
+    subtract_ = sub_
+    divide = div
+    divide_ = div_
+    true_divide = div
+    true_divide_ = div_
+    greater = gt
+    greater_equal = ge
+    less = lt
+    less_equal = le
+    not_equal = ne
+    fix = trunc
+    fix_ = trunc_
+    arccos = acos
+    arccos_ = acos_
+    arcsin = asin
+    arcsin_ = asin_
+    arctan = atan
+    arctan_ = atan_
+    arccosh = acosh
+    arccosh_ = acosh_
+    arcsinh = asinh
+    arcsinh_ = asinh_
+    arctanh = atanh
+    arctanh_ = atanh_
+    arctan2 = atan2
+    arctan2_ = atan2_
 
 def tensor(
     data: _Data,

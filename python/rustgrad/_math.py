@@ -30,6 +30,21 @@ _SCALAR_NAME.update({_core.uint8: "Byte", _core.int8: "Char", _core.int16: "Shor
 _SCALAR_NAME.update({_core.int32: "Int", _core.float16: "Half", _core.bfloat16: "BFloat16"})
 
 
+def check_in_place(self: Tensor, result: Tensor) -> None:
+    """PyTorch's refusals for writing an op's ``result`` into ``self``: a dtype of a higher
+    kind (a float into an integer tensor, an integer into bool) or another shape."""
+    if _KIND[result.dtype] > _KIND[self.dtype]:
+        raise RuntimeError(
+            f"result type {_SCALAR_NAME[result.dtype]} can't be cast to the desired output "
+            f"type {_SCALAR_NAME[self.dtype]}"
+        )
+    if tuple(result.shape) != tuple(self.shape):
+        raise RuntimeError(
+            f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+            f"{list(result.shape)}"
+        )
+
+
 def _out(name: str, result: Tensor, out: Tensor | None) -> Tensor:
     """``result``, or, when ``out`` is given, ``result`` written into ``out`` (which is
     returned), as PyTorch's ``out=``: no autograd through it, the result's dtype must cast to

@@ -1853,9 +1853,398 @@ def qr(input: Tensor, some=True):
     return return_types.qr(q, r)
 
 
+# ----- NumPy-style stacking, splitting, flips and predicates (issue 11) -------------------------
+
+
+def hstack(tensors) -> Tensor:
+    """The tensors joined column-wise (1-D ones end to end)."""
+    ts = [atleast_1d(t) for t in tensors]
+    return _core.cat(ts, 0 if ts and ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    """The tensors joined row-wise (1-D ones as rows)."""
+    return _core.cat([atleast_2d(t) for t in tensors], 0)
+
+
+def row_stack(tensors) -> Tensor:
+    """``vstack``."""
+    return vstack(tensors)
+
+
+def dstack(tensors) -> Tensor:
+    """The tensors joined along the third dim (each made at least 3-D)."""
+    return _core.cat([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors) -> Tensor:
+    """The tensors as columns: 0-d and 1-D ones become columns, others join along dim 1."""
+    return _core.cat([t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors], 1)
+
+
+def _truthy(t) -> Tensor:
+    t = t if isinstance(t, Tensor) else _core.tensor(t)
+    return t if t.dtype == _bool else t != 0
+
+
+def logical_and(input: Tensor, other) -> Tensor:
+    """Elementwise ``input and other`` (nonzero is true): a bool tensor."""
+    return _truthy(input) & _truthy(other)
+
+
+def logical_or(input: Tensor, other) -> Tensor:
+    """Elementwise ``input or other`` (nonzero is true): a bool tensor."""
+    return _truthy(input) | _truthy(other)
+
+
+def logical_xor(input: Tensor, other) -> Tensor:
+    """Elementwise exclusive or (nonzero is true): a bool tensor."""
+    return _truthy(input) ^ _truthy(other)
+
+
+def logical_not(input: Tensor) -> Tensor:
+    """Elementwise ``not input`` (zero is true): a bool tensor."""
+    return input.logical_not()
+
+
+def ravel(input: Tensor) -> Tensor:
+    """The elements as one dim (a view when the layout allows)."""
+    return input.reshape(-1)
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    """The number of nonzero elements (over ``dim``): int64."""
+    hits = input != 0
+    return hits.sum() if dim is None else hits.sum(dim)
+
+
+def nansum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """The sum treating NaN as 0 (its gradient there is 0)."""
+    x = input if not input.is_floating_point() else _core.where(input.detach().ne(input.detach()), _zero_of(input), input)  # fmt: skip
+    if dtype is not None:
+        x = x.to(dtype)
+    if dim is None:
+        return x.sum()
+    return x.sum(dim, keepdim=keepdim)
+
+
+def nanmean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """The mean of the elements that are not NaN (NaN where all are)."""
+    if not input.is_floating_point():
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got Long"
+        )
+    present = input.detach() == input.detach()
+    count = present.sum() if dim is None else present.sum(dim, keepdim=keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / count.to(dtype or input.dtype)
+
+
+def rot90(input: Tensor, k=1, dims=(0, 1)) -> Tensor:
+    """``input`` turned ``k`` quarter turns in the plane of ``dims`` (from the first dim
+    towards the second)."""
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = (_wrap(d, input.ndim) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")  # fmt: skip
+    k %= 4
+    if k == 1:
+        return flip(input, [d1]).transpose(d0, d1)
+    if k == 2:
+        return flip(input, [d0, d1])
+    if k == 3:
+        return flip(input, [d0]).transpose(d0, d1)
+    return input.clone()
+
+
+def fliplr(input: Tensor) -> Tensor:
+    """The columns in reverse order (dim 1; at least 2-D)."""
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, [1])
+
+
+def flipud(input: Tensor) -> Tensor:
+    """The rows in reverse order (dim 0; at least 1-D)."""
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, [0])
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
+    """Elements picked along ``dim`` by ``indices`` (broadcast with ``input`` in the other
+    dims); of the flattened input when ``dim`` is None."""
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1)).reshape(indices.shape)
+    d = _wrap(dim, input.ndim)
+    if indices.ndim != input.ndim:
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same number of "
+            f"dimensions, but got {input.ndim} dimensions for input, and {indices.ndim} "
+            "dimensions for indices"
+        )
+    shape_i, shape_x = list(input.shape), list(indices.shape)
+    shape_i[d] = shape_x[d] = 1
+    common = list(broadcast_shapes(shape_i, shape_x))
+    x_shape, i_shape = common.copy(), common.copy()
+    x_shape[d], i_shape[d] = input.shape[d], indices.shape[d]
+    return input.expand(x_shape).gather(d, indices.expand(i_shape))
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """The elements of the flattened ``input`` at ``index`` (negative counts from the end),
+    shaped as ``index``."""
+    n = input.numel()
+    idx = index.detach().cpu().numpy().astype(_np.int64)
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = int(idx[(idx < -n) | (idx >= n)].reshape(-1)[0])
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")  # fmt: skip
+    flat = _long(_np.where(idx < 0, idx + n, idx).reshape(-1), input.device)
+    return input.reshape(-1).gather(0, flat).reshape(index.shape)
+
+
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    """``dim`` split into ``sizes`` (one of them may be -1)."""
+    d = _wrap(dim, input.ndim)
+    shape = list(input.shape)
+    return input.reshape(shape[:d] + list(sizes) + shape[d + 1 :])
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """The indices of the nonzero elements, one row each: (n, ndim) int64."""
+    return nonzero(input)
+
+
+def _triangle_indices(lower: bool, row: int, col: int, offset: int, dtype, device):
+    rows, cols = (_np.tril_indices if lower else _np.triu_indices)(row, offset, col)
+    out = _core.tensor(_np.stack([rows, cols]).astype(_np.int64).reshape(2, -1))
+    return out.to(dtype=dtype or _int64, device=device or "cpu")
+
+
+def tril_indices(row: int, col: int, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (2, N) row and column indices of the lower triangle of a ``row`` x ``col``
+    matrix (below diagonal ``offset``), row by row."""
+    return _triangle_indices(True, row, col, offset, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """The (2, N) row and column indices of the upper triangle of a ``row`` x ``col``
+    matrix (above diagonal ``offset``), row by row."""
+    return _triangle_indices(False, row, col, offset, dtype, device)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """Whether the dtype is a floating one."""
+    return input.is_floating_point()
+
+
+def is_nonzero(input: Tensor) -> bool:
+    """Whether the one element of ``input`` is nonzero."""
+    if input.numel() == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if input.numel() > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return _builtins.bool(input.item() != 0)
+
+
+def _as_float(input: Tensor) -> Tensor:
+    from rustgrad import get_default_dtype
+
+    return input if input.is_floating_point() else input.to(get_default_dtype())
+
+
+def deg2rad(input: Tensor) -> Tensor:
+    """Degrees to radians (integers give the default float dtype)."""
+    return _as_float(input) * (_math.pi / 180)
+
+
+def rad2deg(input: Tensor) -> Tensor:
+    """Radians to degrees (integers give the default float dtype)."""
+    return _as_float(input) * (180 / _math.pi)
+
+
+def logit(input: Tensor, eps=None) -> Tensor:
+    """``log(p / (1 - p))``, ``p`` clamped into ``[eps, 1 - eps]`` when ``eps`` is given."""
+    x = _as_float(input)
+    if eps is not None:
+        x = x.clamp(eps, 1 - eps)
+    return (x / (1 - x)).log()
+
+
+def _float_pair(input, other):
+    """Two operands as floating tensors: a Python number takes the other's dtype."""
+    if not isinstance(input, Tensor):
+        y = _as_float(other)
+        return _core.tensor(float(input), dtype=y.dtype, device=y.device), y
+    x = _as_float(input)
+    if not isinstance(other, Tensor):
+        return x, _core.tensor(float(other), dtype=x.dtype, device=x.device)
+    return x, _as_float(other)
+
+
+def xlogy(input, other) -> Tensor:
+    """``input * log(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
+    x, y = _float_pair(input, other)
+    yd = y.detach()
+    # Where x is 0 the value is 0 and, as PyTorch's, the gradient to x is log(y) unless y is
+    # not a positive finite number (then 0): log reads 1 there instead of y.
+    bad = (x.detach() == 0) & ~((yd > 0) & ((yd - yd) == 0))
+    out = x * _core.where(bad, _core.ones((), dtype=y.dtype, device=y.device), y).log()
+    return _core.where(yd.ne(yd), y, out)
+
+
+def tensor_split(input: Tensor, indices_or_sections, dim=0):
+    """Views of ``input`` cut along ``dim`` into ``n`` near-equal parts (the first ``size
+    % n`` one longer) or at the given indices."""
+    d = _wrap(dim, input.ndim)
+    size = input.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
+        edges, at = [], 0
+        for i in range(n - 1):
+            at += size // n + (1 if i < size % n else 0)
+            edges.append(at)
+    else:
+        edges = list(indices_or_sections)
+    bounds = [0, *[_builtins.min(_builtins.max(e if e >= 0 else e + size, 0), size) for e in edges], size]  # fmt: skip
+    return tuple(
+        input.narrow(d, lo, _builtins.max(hi - lo, 0)) for lo, hi in zip(bounds, bounds[1:])
+    )
+
+
+def _split_like_numpy(input: Tensor, sections, dim: int, name: str, need: int):
+    if input.ndim < need:
+        raise RuntimeError(
+            f"torch.{name} requires a tensor with at least {need} dimension, but got a tensor "
+            f"with {input.ndim} dimensions!"
+        )
+    if isinstance(sections, int) and input.shape[dim] % sections:
+        raise RuntimeError(
+            f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+            f"dimension {input.shape[dim]} is not divisible by the split_size {sections}!"
+        )
+    return tensor_split(input, sections, dim)
+
+
+def hsplit(input: Tensor, indices_or_sections):
+    """``tensor_split`` along dim 1 (dim 0 of a 1-D tensor); sections must divide evenly."""
+    dim = 1 if input.ndim > 1 else 0
+    return _split_like_numpy(input, indices_or_sections, dim, "hsplit", 1)
+
+
+def vsplit(input: Tensor, indices_or_sections):
+    """``tensor_split`` along dim 0 (at least 2-D); sections must divide evenly."""
+    return _split_like_numpy(input, indices_or_sections, 0, "vsplit", 2)
+
+
+def dsplit(input: Tensor, indices_or_sections):
+    """``tensor_split`` along dim 2 (at least 3-D); sections must divide evenly."""
+    return _split_like_numpy(input, indices_or_sections, 2, "dsplit", 3)
+
+
+def aminmax(input: Tensor, *, dim=None, keepdim=False):
+    """``(min, max)`` of all elements, or along ``dim``."""
+    from rustgrad import return_types
+
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation "
+                "has no identity."
+            )
+        return return_types.aminmax(input.amin(), input.amax())
+    if input.ndim and input.shape[_wrap(dim, input.ndim)] == 0:
+        raise IndexError(f"aminmax: Expected reduction dim {dim} to have non-zero size.")
+    return return_types.aminmax(input.amin(dim, keepdim), input.amax(dim, keepdim))
+
+
+def signbit(input: Tensor) -> Tensor:
+    """Where the sign bit is set (negative numbers, -0.0, NaNs with the sign): bool."""
+    out = _core.tensor(_np.signbit(input.detach().cpu().numpy()))
+    return out if input.device.type == "cpu" else out.to(input.device)
+
+
+def copysign(input, other) -> Tensor:
+    """``|input|`` with the sign of ``other`` (its sign bit: -0.0 counts as negative)."""
+    x, y = _float_pair(input, other)
+    # (+ zeros from ``other``: its gradient is 0, not None, as PyTorch's)
+    return _core.where(signbit(y), -x.abs(), x.abs()) + _zero_of(y)
+
+
+def isposinf(input: Tensor) -> Tensor:
+    """Where the elements are +inf: bool."""
+    if not input.is_floating_point():
+        return _core.zeros(tuple(input.shape), dtype=_bool, device=input.device)
+    return input.detach() == _math.inf
+
+
+def isneginf(input: Tensor) -> Tensor:
+    """Where the elements are -inf: bool."""
+    if not input.is_floating_point():
+        return _core.zeros(tuple(input.shape), dtype=_bool, device=input.device)
+    return input.detach() == -_math.inf
+
+
+def isreal(input: Tensor) -> Tensor:
+    """Where the elements are real: all True (rustgrad has no complex dtypes)."""
+    return _core.ones(tuple(input.shape), dtype=_bool, device=input.device)
+
+
+def float_power(input, exponent) -> Tensor:
+    """``input ** exponent`` computed in float64."""
+    x = input.to(_f64) if isinstance(input, Tensor) else _core.tensor(float(input), dtype=_f64)
+    e = exponent.to(_f64) if isinstance(exponent, Tensor) else float(exponent)
+    return x**e
+
+
+def sinc(input: Tensor) -> Tensor:
+    """``sin(pi x) / (pi x)``, 1 at 0 (gradient 0 there)."""
+    x = _as_float(input)
+    zero = x.detach() == 0
+    safe = _core.where(zero, _core.ones((), dtype=x.dtype, device=x.device), x) * _math.pi
+    return _core.where(zero, _core.ones((), dtype=x.dtype, device=x.device), safe.sin() / safe)
+
+
 # ----- methods --------------------------------------------------------------------------------
 
 _METHODS = [
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "ravel",
+    "count_nonzero",
+    "nansum",
+    "nanmean",
+    "rot90",
+    "fliplr",
+    "flipud",
+    "take_along_dim",
+    "take",
+    "unflatten",
+    "argwhere",
+    "is_nonzero",
+    "deg2rad",
+    "rad2deg",
+    "logit",
+    "xlogy",
+    "tensor_split",
+    "hsplit",
+    "vsplit",
+    "dsplit",
+    "aminmax",
+    "signbit",
+    "copysign",
+    "isposinf",
+    "isneginf",
+    "isreal",
+    "float_power",
+    "sinc",
     "clamp_min",
     "clamp_max",
     "dist",
@@ -1967,20 +2356,11 @@ def _inplace(name):
     f = globals()[name]
 
     def method(self, *args, **kwargs):
-        from rustgrad._math import _KIND, _SCALAR_NAME
+        from rustgrad._math import check_in_place
 
         result = f(self, *args, **kwargs)
-        # (cumsum_/cumprod_ of bools and small ints: their own words, below)
-        if name not in ("cumsum", "cumprod") and _KIND[result.dtype] > _KIND[self.dtype]:
-            raise RuntimeError(
-                f"result type {_SCALAR_NAME[result.dtype]} can't be cast to the desired output "
-                f"type {_SCALAR_NAME[self.dtype]}"
-            )
-        if tuple(result.shape) != tuple(self.shape):
-            raise RuntimeError(
-                f"output with shape {list(self.shape)} doesn't match the broadcast shape "
-                f"{list(result.shape)}"
-            )
+        if name not in ("cumsum", "cumprod"):  # (theirs: their own words, below)
+            check_in_place(self, result)
         if name in ("cumsum", "cumprod"):
             if self.dtype == _bool and self.ndim and self.numel():
                 raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")

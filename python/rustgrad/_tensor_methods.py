@@ -153,19 +153,10 @@ def _invert(self):
 
 def _in_place(f, name):
     def method(self, other=None):
+        from rustgrad._math import check_in_place
+
         result = f(self) if other is None and name == "bitwise_not" else f(self, other)
-        if result.dtype != self.dtype and (
-            self.dtype == _bool or (result.is_floating_point() and not self.is_floating_point())
-        ):
-            raise RuntimeError(
-                f"result type {_scalar_name(result.dtype)} can't be cast to the desired output "
-                f"type {_scalar_name(self.dtype)}"
-            )
-        if tuple(result.shape) != tuple(self.shape):
-            raise RuntimeError(
-                f"output with shape {list(self.shape)} doesn't match the broadcast shape "
-                f"{list(result.shape)}"
-            )
+        check_in_place(self, result)
         return self.copy_(result)
 
     method.__name__ = name + "_"

@@ -85,6 +85,7 @@ def _named_result(name: str, fields: tuple[str, ...], doc: str):
     return cls
 
 
+aminmax = _named_result("aminmax", ("min", "max"), "``aminmax(input)``.")
 cummax = _named_result("cummax", ("values", "indices"), "``cummax(input, dim)``.")
 cummin = _named_result("cummin", ("values", "indices"), "``cummin(input, dim)``.")
 svd = _named_result("svd", ("U", "S", "V"), "``svd(input)`` (``V``, not ``Vh``).")

@@ -242,29 +242,33 @@ class Function(metaclass=FunctionMeta):
             (_shape(o), o.dtype, o.device) if isinstance(o, Tensor) else None for o in outputs
         ]
 
+        def run_backward(saved_tensors, given, saved_output=None):
+            """``cls.backward`` with the saved tensors back in their places (each saved output
+            made by ``saved_output`` when given) and ``given(k)`` as output k's gradient (zeros,
+            or None without materialising, for the outputs it leaves out)."""
+            values = [None] * n_saved
+            for i, t in zip(saved_index, saved_tensors):
+                values[i] = t
+            if saved_output is not None:
+                values = saved_output(values)
+            grads = []
+            for k, meta in enumerate(out_meta):
+                grad = given(k)
+                if grad is None and meta is not None and ctx.materialize_grads:
+                    grad = _core.zeros(meta[0], dtype=meta[1], device=meta[2])
+                grads.append(grad)
+            ctx._saved = tuple(values)
+            try:
+                result = cls.backward(ctx, *grads)
+            finally:
+                ctx._saved = None
+            return _check_grads(result, name, n_args, is_tensor, arg_of_input, input_meta)
+
         def make_backward(k):
             """The backward of the node for output ``k``."""
-
-            def backward(saved_tensors, grad):
-                values = [None] * n_saved
-                for i, t in zip(saved_index, saved_tensors):
-                    values[i] = t
-                grads = []
-                for i, meta in enumerate(out_meta):
-                    if i == k:
-                        grads.append(grad)
-                    elif meta is not None and ctx.materialize_grads:
-                        grads.append(_core.zeros(meta[0], dtype=meta[1], device=meta[2]))
-                    else:
-                        grads.append(None)
-                ctx._saved = tuple(values)
-                try:
-                    result = cls.backward(ctx, *grads)
-                finally:
-                    ctx._saved = None
-                return _check_grads(result, name, n_args, is_tensor, arg_of_input, input_meta)
-
-            return backward
+            return lambda saved_tensors, grad: run_backward(
+                saved_tensors, lambda i: grad if i == k else None
+            )
 
         diff = [
             k
@@ -286,25 +290,11 @@ class Function(metaclass=FunctionMeta):
             packed = _Packed([outputs[k] for k in diff])
 
             def backward_all(saved_tensors, grad):
-                values = [None] * n_saved
-                for i, t in zip(saved_index, saved_tensors):
-                    values[i] = t
-                for i, j in packed.saved_outputs:
-                    values[i] = packed.piece(values[i], j)
-                grads = []
-                for k, meta in enumerate(out_meta):
-                    if k in diff:
-                        grads.append(packed.piece(grad, diff.index(k)))
-                    elif meta is not None:
-                        grads.append(_core.zeros(meta[0], dtype=meta[1], device=meta[2]))
-                    else:
-                        grads.append(None)
-                ctx._saved = tuple(values)
-                try:
-                    result = cls.backward(ctx, *grads)
-                finally:
-                    ctx._saved = None
-                return _check_grads(result, name, n_args, is_tensor, arg_of_input, input_meta)
+                return run_backward(
+                    saved_tensors,
+                    lambda k: packed.piece(grad, diff.index(k)) if k in diff else None,
+                    packed.saved_pieces,
+                )
 
             packed.note_saved(to_save, saved_index)
             whole = _core._function_apply(
@@ -364,6 +354,13 @@ class _Packed:
             j = self._output_number(to_save[i])
             if j is not None:
                 self.saved_outputs.append((i, j))
+
+    def saved_pieces(self, values):
+        """``save_for_backward``'s tuple with each saved output cut back out of the whole."""
+        values = list(values)
+        for i, j in self.saved_outputs:
+            values[i] = self.piece(values[i], j)
+        return values
 
     def saved(self, saved):
         """The saved tensors with each output replaced by the whole (saved as the output)."""

@@ -905,6 +905,14 @@ def batch_norm(
     does), else with the running statistics."""
     from rustgrad.autograd.grad_mode import no_grad
 
+    if input.numel() == 0:
+        # As PyTorch: an empty batch gives an empty result (no channel check, no statistics),
+        # still on the graph of ``weight`` and ``bias``.
+        out = input * 1
+        for param in (weight, bias):
+            if param is not None:
+                out = out + param.sum() * 0
+        return out
     shape = _channel_shape(input)
     if training:
         count = input.numel() // input.size(1)
