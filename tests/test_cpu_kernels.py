@@ -125,6 +125,15 @@ def test_in_place_aliasing_and_refusals_keep_pytorch_semantics():
     x[::2].add_(x[1::2])
     tx[::2].add_(tx[1::2])
     check(x, tx)
+    # The same elements in the same order (strides of size-1 dims aside) are a full overlap,
+    # which is allowed: x[...] = x.squeeze(0).
+    for lib in (rustgrad, torch):
+        z = lib.arange(4.0).reshape(1, 1, 4)
+        z[...] = z.squeeze(0) * 2
+        z[...] = z.squeeze(0)
+        assert z.reshape(-1).tolist() == [0.0, 2.0, 4.0, 6.0]
+        with pytest.raises(RuntimeError, match=message):  # (another shape: not the same walk)
+            z.add_(z.squeeze(0))
     # A float operand cannot go into an integer tensor; a broadcast cannot grow the target.
     i = rustgrad.arange(4)
     with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):

@@ -304,3 +304,15 @@ def test_triangle_indices_and_float_queries_as_torch():
             assert ours.dtype == rustgrad.int64 and ours.tolist() == ref.tolist()
     assert rustgrad.is_floating_point(rustgrad.zeros(1)) is True
     assert rustgrad.is_floating_point(rustgrad.zeros(1, dtype=rustgrad.int64)) is False
+
+
+def test_copysign_gradients_of_other_are_zeros_to_second_order():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (rustgrad, torch):
+        x = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([-2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        g1 = lib.autograd.grad((lib.copysign(x, y) ** 2).sum(), [x, y], create_graph=True)
+        g2 = lib.autograd.grad(sum((g * g).sum() for g in g1), [x, y], allow_unused=True)
+        results.append([None if g is None else g.tolist() for g in (*g1, *g2)])
+    assert results[0] == results[1]

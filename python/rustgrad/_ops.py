@@ -2173,8 +2173,11 @@ def signbit(input: Tensor) -> Tensor:
 def copysign(input, other) -> Tensor:
     """``|input|`` with the sign of ``other`` (its sign bit: -0.0 counts as negative)."""
     x, y = _float_pair(input, other)
-    # (+ zeros from ``other``: its gradient is 0, not None, as PyTorch's)
-    return _core.where(signbit(y), -x.abs(), x.abs()) + _zero_of(y)
+    # The sign as a factor on the graph of ``other`` (with derivative 0): ``other``'s
+    # gradients, first and second, are zeros rather than None, as PyTorch's.
+    one = _core.ones((), dtype=x.dtype, device=x.device)
+    sign = _core.where(signbit(y), -one, one) + _zero_of(y)
+    return x.abs() * sign
 
 
 def isposinf(input: Tensor) -> Tensor:

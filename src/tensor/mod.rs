@@ -826,7 +826,14 @@ impl Tensor {
         let (a0, a1) = (a.offset, a.offset + a.numel());
         let (b0, b1) = (b.offset, b.offset + b.numel());
         if (a0, a1) == (b0, b1) {
-            return a.strides != b.strides;
+            // The same elements in the same order (a size-1 dim's stride says nothing) is a
+            // full overlap, which PyTorch allows (`x[...] = x.squeeze(0)`).
+            let same_walk = a.shape == b.shape
+                && a.shape
+                    .iter()
+                    .zip(a.strides.iter().zip(b.strides.iter()))
+                    .all(|(&n, (sa, sb))| n == 1 || sa == sb);
+            return !same_walk;
         }
         a0 < b1 && b0 < a1
     }

@@ -148,6 +148,42 @@ KNOWN = [
         ],
     ),
     Known(
+        "torch-block-diag-empty-first-block-grad",
+        "NOT a rustgrad bug: with an empty 1-D first block (a 1x0 row), PyTorch's block_diag "
+        "backward reads the next block's gradient one row too high; rustgrad's is the correct "
+        "one (checked by hand: the forward puts that block at rows 1-2, both libraries agree)",
+        "^grad\\|grad\\.first :: g1: value :: .*opinfo\\.block_diag",
+        [
+            [
+                "v1 = torch.tensor([1.11, 0.74], dtype=torch.float32, requires_grad=True)",
+                "create.tensor",
+                ["v1"],
+            ],
+            [
+                "v5 = torch.tensor([[[0.25]], [[-3.21]], [[-3.02]]], dtype=torch.float64, requires_grad=True)",
+                "create.tensor",
+                ["v5"],
+            ],
+            ["v6 = torch.tensor([], dtype=torch.float32)", "create.opinfo", ["v6"]],
+            [
+                "v7 = torch.tensor([[-1.2152583599090576, 7.0], [-1.0526305437088013, 7.0]], dtype=torch.float32)[..., ::2].detach().requires_grad_()",
+                "create.opinfo",
+                ["v7"],
+            ],
+            ["v8 = torch.block_diag(v6, v7)", "opinfo.block_diag", ["v8"]],
+            [
+                "loss = (v5 * torch.tensor([[[-2.93]], [[0.62]], [[-2.47]]], dtype=torch.float64)).sum() + (v7 * torch.tensor([[-1.12], [3.0]], dtype=torch.float32)).sum() + (v8 * torch.tensor([[-3.0], [-1.19], [-2.94]], dtype=torch.float32)).sum()",
+                "grad.loss",
+                [],
+            ],
+            [
+                "g1 = torch.autograd.grad(loss, [v1, v5, v7], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+        ],
+    ),
+    Known(
         "torch-cdist-no-second-order",
         "NOT a rustgrad bug: PyTorch does not differentiate cdist twice (NotImplementedError for "
         "_cdist_backward); rustgrad's cdist is a composite of differentiable ops and does",
