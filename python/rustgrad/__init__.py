@@ -861,14 +861,10 @@ def _creation_with_out(f):
             return f(*args, **kwargs)
         dtype = kwargs.get("dtype")
         if dtype is not None and dtype != out.dtype:
-            names = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
-
-            def name(d):
-                short = str(d).rsplit(".", 1)[-1]
-                return names.get(short, short.capitalize())
+            from rustgrad._math import _SCALAR_NAME as name
 
             raise RuntimeError(
-                f"dtype {name(dtype)} does not match dtype of out parameter ({name(out.dtype)})"
+                f"dtype {name[dtype]} does not match dtype of out parameter ({name[out.dtype]})"
             )
         kwargs.setdefault("dtype", out.dtype)
         kwargs.setdefault("device", out.device)

@@ -25,6 +25,7 @@ import numpy as _np
 import rustgrad as _rg
 from rustgrad import _core, _ops
 from rustgrad._core import Tensor
+from rustgrad._native import sum_to
 from rustgrad.autograd import Function as _Function
 
 __all__ = [
@@ -65,13 +66,11 @@ class LinAlgError(RuntimeError):
 
 # ----- checks and host round trips ------------------------------------------------------------
 
-_TYPE_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char"}
-_TYPE_NAMES.update({"uint8": "Byte", "bool": "Bool"})
-
 
 def _type_name(t: Tensor) -> str:
-    short = str(t.dtype).rsplit(".", 1)[-1]
-    return _TYPE_NAMES.get(short, short.capitalize())
+    from rustgrad._math import _SCALAR_NAME
+
+    return _SCALAR_NAME[t.dtype]
 
 
 def _floating(A: Tensor, name: str) -> None:
@@ -145,12 +144,6 @@ def _singular(a: _np.ndarray, name: str, what: str) -> None:
 def _eye_like(A: Tensor) -> Tensor:
     n = A.shape[-1]
     return _rg.eye(n, dtype=A.dtype, device=A.device)
-
-
-def _diag_embed(v: Tensor) -> Tensor:
-    """Batches of diagonal matrices from the last dim of ``v``."""
-    n = v.shape[-1]
-    return v.unsqueeze(-1) * _rg.eye(n, dtype=v.dtype, device=v.device)
 
 
 def _diag(A: Tensor) -> Tensor:
@@ -361,17 +354,7 @@ class _LinalgSolve(_Function):
         a_shape, b_shape = ctx.shapes
         gB = solve(_mT(A), g)  # A^-H g
         gA = -(gB @ _mT(X))
-        return _ops_sum_to(gA, a_shape), _ops_sum_to(gB, b_shape)
-
-
-def _ops_sum_to(t: Tensor, shape) -> Tensor:
-    """``t`` summed over the batch dims that broadcasting added to ``shape``."""
-    shape = tuple(shape)
-    extra = t.ndim - len(shape)
-    if extra:
-        t = t.sum(tuple(range(extra)))
-    dims = tuple(i for i, (a, b) in enumerate(zip(t.shape, shape)) if a != b and b == 1)
-    return t.sum(dims, keepdim=True) if dims else t
+        return sum_to(gA, a_shape), sum_to(gB, b_shape)
 
 
 def solve_triangular(
@@ -382,7 +365,7 @@ def solve_triangular(
     _matrices(A, "linalg.solve_triangular")
     T = A.triu() if upper else A.tril()
     if unitriangular:
-        T = T - _diag_embed(_diag(T)) + _eye_like(A)
+        T = T - _ops.diag_embed(_diag(T)) + _eye_like(A)
     if left:
         return solve(T, B)
     return solve(T, B, left=False)
@@ -482,7 +465,7 @@ class LinalgQr(_Function):
         # m >= n: gA = (gQ + Q copyltu(M)) R^-H with M = R gR^H - gQ^H Q
         M = R @ _mT(gR) - _mT(gQ) @ Q
         sym = M.tril(-1)
-        M = sym + _mT(sym) + _diag_embed(_diag(M))
+        M = sym + _mT(sym) + _ops.diag_embed(_diag(M))
         return (gQ + Q @ M) @ _mT(inv(R)), None
 
 
@@ -519,7 +502,7 @@ class LinalgEigh(_Function):
         VhgV = 0.5 * (VhgV - _mT(VhgV))
         E = L.unsqueeze(-2) - L.unsqueeze(-1)
         E = E + _eye_like(V)  # the diagonal of VhgV is 0: any nonzero divisor
-        inner = VhgV / E + _diag_embed(gL)
+        inner = VhgV / E + _ops.diag_embed(gL)
         return V @ inner @ _mT(V), None
 
 
@@ -574,7 +557,7 @@ def _svd_backward(gU, gS, gVh, U, S, Vh):
     S2 = S * S
     E = S2.unsqueeze(-2) - S2.unsqueeze(-1)
     E = E + _rg.eye(k, dtype=S.dtype, device=S.device)
-    gA = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E + _diag_embed(gS)
+    gA = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E + _ops.diag_embed(gS)
     if m > k:
         gA = U @ gA
         gUSinv = gU / S.unsqueeze(-2)
