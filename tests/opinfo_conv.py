@@ -138,7 +138,7 @@ def _entry(name, samples, graph="none", exempt=IMAGES):
 OPS = [
     _entry("unfold", unfold_samples, graph=_batched_name(4)),
     _entry("fold", fold_samples, graph=_batched_name(3)),
-    _entry("conv2d", conv2d_samples),
+    _entry("conv2d", conv2d_samples, graph=_batched_name(4)),
     _entry("conv1d", conv1d_samples),
     _entry("conv_transpose2d", conv_transpose2d_samples),
     _entry("max_pool2d", max_pool2d_samples),

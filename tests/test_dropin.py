@@ -155,12 +155,16 @@ def test_install_as_torch_in_a_running_interpreter():
         import torch, torch.nn as nn
         from torch.nn import functional as F
         assert torch is rustgrad and nn is rustgrad.nn and F is rustgrad.nn.functional
+        import functorch
+        assert functorch is rustgrad._functorch
         print(torch.float32, torch.Size([3]), type(torch.ones(1)))
         try:
             torch.ones(1).unfold
         except NotImplementedError as e:
             print(e)
         rustgrad.uninstall_as_torch()
+        import sys
+        assert "functorch" not in sys.modules
         assert not hasattr(rustgrad.ones(1), "unfold")
         print(rustgrad.float32, rustgrad.Size([3]), type(rustgrad.ones(1)))
         """

@@ -11,6 +11,7 @@ import rustgrad as rg
 from conftest import assert_close, raises
 from rustgrad.autograd import forward_ad as fwAD
 from rustgrad.autograd.functional import jacobian
+from rustgrad.autograd.gradcheck import GradcheckError
 
 torch = pytest.importorskip("torch")
 tfwAD = torch.autograd.forward_ad
@@ -98,3 +99,84 @@ def test_errors_match_torch():
             case(torch)
         with raises(type(expected.value), str(expected.value)):
             case(rg)
+
+
+def _jvp_only_functions(lib):
+    """Custom Functions defining ``jvp`` and no ``backward``, written once for both libraries."""
+
+    class ExpJvp(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.result = x.exp()
+            return ctx.result
+
+        @staticmethod
+        def jvp(ctx, gx):
+            return gx * ctx.result
+
+    class MulJvp(lib.autograd.Function):
+        """Two inputs, a non-tensor one and two outputs."""
+
+        @staticmethod
+        def forward(ctx, x, y, k):
+            ctx.x, ctx.y, ctx.k = x, y, k
+            return x * y * k, x + y
+
+        @staticmethod
+        def jvp(ctx, gx, gy, gk):
+            assert gk is None
+            return (gx * ctx.y + ctx.x * gy) * ctx.k, gx + gy
+
+    return ExpJvp, MulJvp
+
+
+def test_custom_function_with_only_jvp_matches_torch():
+    (exp_rg, mul_rg), (exp_t, mul_t) = _jvp_only_functions(rg), _jvp_only_functions(torch)
+    y = X[::-1].copy()
+    with fwAD.dual_level(), tfwAD.dual_level():
+        dx = fwAD.make_dual(rg.tensor(X), rg.tensor(T))
+        tdx = tfwAD.make_dual(torch.tensor(X), torch.tensor(T))
+        # A chain through the Function and ordinary ops on both sides.
+        out = fwAD.unpack_dual((exp_rg.apply(dx * 2) + dx).sin())
+        tout = tfwAD.unpack_dual((exp_t.apply(tdx * 2) + tdx).sin())
+        assert_close(out.primal, tout.primal, rtol=1e-12)
+        assert_close(out.tangent, tout.tangent, rtol=1e-10, atol=1e-12)
+        # An input without a tangent gets zeros; a non-tensor gets None.
+        a, b = mul_rg.apply(dx, rg.tensor(y), 1.5)
+        ta, tb = mul_t.apply(tdx, torch.tensor(y), 1.5)
+        for ours, theirs in ((a, ta), (b, tb)):
+            assert_close(fwAD.unpack_dual(ours).tangent, tfwAD.unpack_dual(theirs).tangent)
+    # Backward through such a Function is PyTorch's error, not a silent stop.
+    x = rg.tensor(X, requires_grad=True)
+    tx = torch.tensor(X, requires_grad=True)
+    with pytest.raises(RuntimeError) as expected:
+        exp_t.apply(tx).sum().backward()
+    with raises(RuntimeError, str(expected.value)):
+        exp_rg.apply(x).sum().backward()
+    with fwAD.dual_level():
+        dual_out = exp_rg.apply(fwAD.make_dual(x, rg.tensor(T)))
+        with raises(RuntimeError, str(expected.value)):
+            dual_out.sum().backward()
+
+
+def test_gradcheck_checks_forward_mode_of_a_jvp_only_function():
+    (exp_rg, _), (exp_t, _) = _jvp_only_functions(rg), _jvp_only_functions(torch)
+    opts = {"check_forward_ad": True, "check_backward_ad": False, "check_undefined_grad": False}
+    x = rg.tensor(X, requires_grad=True)
+    assert rg.autograd.gradcheck(exp_rg.apply, (x,), **opts)
+    assert torch.autograd.gradcheck(exp_t.apply, (torch.tensor(X, requires_grad=True),), **opts)
+
+    class WrongJvp(rg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.x = x
+            return x * x
+
+        @staticmethod
+        def jvp(ctx, gx):
+            return gx * ctx.x  # should be 2 * x * gx
+
+    with raises(GradcheckError, "Forward AD: Jacobian mismatch"):
+        rg.autograd.gradcheck(WrongJvp.apply, (x,), **opts)
+    with raises(AssertionError, "Expected at least one of check_forward_ad or check_backward_ad"):
+        rg.autograd.gradcheck(exp_rg.apply, (x,), check_backward_ad=False)

@@ -280,3 +280,45 @@ def test_functional_call_swaps_parameters_for_one_call_as_pytorch():
         torch.func.functional_call(tmodel, {"0.weight": tw}, torch.from_numpy(x), strict=True)
     with raises(RuntimeError, str(theirs.value)):
         functional_call(model, {"0.weight": w}, rg.tensor(x), strict=True)
+
+
+def test_functorch_make_functional_and_deprecated_transforms_as_pytorch():
+    import warnings
+
+    import functorch as tft
+    from rustgrad import _functorch as ft
+
+    model = rg.nn.Sequential(rg.nn.Linear(3, 2), rg.nn.BatchNorm1d(2))
+    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    tmodel.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()})
+    model.eval(), tmodel.eval()  # (training mode would update buffers inside the transform)
+    x = np.random.default_rng(1).standard_normal((4, 3))
+    with pytest.warns(FutureWarning, match="functorch.make_functional_with_buffers` is deprecated"):
+        fmodel, params, buffers = ft.make_functional_with_buffers(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        tfmodel, tparams, tbuffers = tft.make_functional_with_buffers(tmodel)
+        assert [tuple(p.shape) for p in params] == [tuple(p.shape) for p in tparams]
+        assert len(buffers) == len(tbuffers)
+        tangents = tuple(rg.tensor(np.full(tuple(p.shape), 0.5)).float() for p in params)
+        ttangents = tuple(torch.full(tuple(p.shape), 0.5) for p in tparams)
+
+        def f(ps):
+            return fmodel(ps, buffers, rg.tensor(x).float())
+
+        def tf(ps):
+            return tfmodel(ps, tbuffers, torch.from_numpy(x).float())
+
+        out, jvp_out = ft.jvp(f, (params,), (tangents,))
+        tout, tjvp_out = tft.jvp(tf, (tparams,), (ttangents,))
+        assert_close(out, tout.detach().numpy(), rtol=1.3e-6, atol=1e-5)
+        assert_close(jvp_out, tjvp_out.detach().numpy(), rtol=1.3e-6, atol=1e-5)
+        # make_functional without buffers, its params as grad's argument
+        fmodel, params = ft.make_functional(model[0])
+        tfmodel, tparams = tft.make_functional(tmodel[0])
+        g = ft.grad(lambda ps: fmodel(ps, rg.tensor(x).float()).square().sum())(params)
+        tg = tft.grad(lambda ps: tfmodel(ps, torch.from_numpy(x).float()).square().sum())(tparams)
+        for ours, theirs in zip(g, tg):
+            assert_close(ours, theirs.detach().numpy(), rtol=1.3e-6, atol=1e-5)
+    # a deep copy: the model's own parameters are not those handed out
+    assert params[0] is not model[0].weight

@@ -5,12 +5,14 @@ Each Function is written once against a library namespace (``lib`` is ``rustgrad
 """
 
 import re
+import sys
 
 import numpy as np
 import pytest
 import rustgrad as rg
 from conftest import assert_close, raises
 from rustgrad.autograd import Function, gradcheck, gradgradcheck, once_differentiable
+from rustgrad.autograd.gradcheck import GradcheckError
 
 torch = pytest.importorskip("torch")
 
@@ -610,3 +612,47 @@ def test_graph_is_released():
     y.backward()
     del y
     assert rg._core._live_nodes() == before
+
+
+def test_gradcheck_options_as_pytorch():
+    """PyTorch's gradcheck keywords: a backward that is not linear in its gradient fails as
+    PyTorch's does; batched and dtype checks pass for sound
+    Functions; gradgradcheck takes non-contiguous output gradients and forward-over-reverse."""
+
+    def make(lib):
+        class Affine(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2 + 1  # wrong: a zero gradient must give zero
+
+        return Affine
+
+    x, tx = both(3)
+    theirs = torch.autograd.gradcheck(make(torch).apply, (tx,), raise_exception=False)
+    ours = gradcheck(make(rg).apply, (x,), raise_exception=False)
+    assert ours == theirs is False
+    with pytest.raises(sys.modules["torch.autograd.gradcheck"].GradcheckError) as expected:
+        torch.autograd.gradcheck(make(torch).apply, (tx,), atol=10.0)
+    with raises(GradcheckError, str(expected.value)):
+        gradcheck(make(rg).apply, (x,), atol=10.0)
+    assert not gradcheck(
+        make(rg).apply, (x,), atol=10.0, check_undefined_grad=False, raise_exception=False
+    )
+
+    options = {
+        "check_batched_grad": True,
+        "check_grad_dtypes": True,
+        "fast_mode": True,
+        "nondet_tol": 0.0,
+    }
+    for name in ("MulAdd", "Exp", "Cube"):
+        n_args = 2 if name == "MulAdd" else 1
+        args = tuple(both(2, 3)[0] for _ in range(n_args))
+        assert gradcheck(RG[name].apply, args, **options)
+    a = both(2, 3)[0]
+    assert gradgradcheck(RG["Cube"].apply, (a,), gen_non_contig_grad_outputs=True)
+    assert gradgradcheck(RG["Cube"].apply, (a,), check_fwd_over_rev=True)

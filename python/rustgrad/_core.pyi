@@ -33,6 +33,7 @@ __all__ = [
     "StorageOwner",
     "Tensor",
     "__version__",
+    "_convolution",
     "_cuda_compile_kernels",
     "_cuda_current_device",
     "_cuda_device_count",
@@ -180,11 +181,18 @@ class device:
     def __new__(cls, kind: str | int | device, index: int | None = None) -> Self: ...
     @property
     def type(self) -> str:
-        """``"cpu"`` or ``"cuda"``."""
+        """``"cpu"``, ``"cuda"`` or ``"meta"``."""
 
     @property
     def index(self) -> int | None:
         """The device ordinal, or None when unspecified."""
+
+    def __enter__(self) -> Self:
+        """``with rustgrad.device("meta"):`` makes this the device of creation calls without
+        ``device=`` (so of new modules' parameters too) until the block ends."""
+
+    def __exit__(self, *_exc: object) -> bool:
+        """Restores the default device from before the block."""
 
     def __eq__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
@@ -513,6 +521,10 @@ class Tensor(_DTypeCasts):
     @property
     def is_cuda(self) -> builtins.bool:
         """True when the data lives on a CUDA device."""
+
+    @property
+    def is_meta(self) -> builtins.bool:
+        """True for a tensor on the meta device (a shape and dtype, no data)."""
 
     def is_floating_point(self) -> builtins.bool:
         """True for float32 and float64 tensors."""
@@ -2253,3 +2265,17 @@ def col2im(
 ) -> Tensor:
     """Float columns ``[n, c * kh * kw, blocks]`` summed into ``[n, c, *output_size]`` images
     (the adjoint of ``im2col``); each argument is a pair of non-negative ints."""
+
+def _convolution(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    kernel_size: tuple[int, int],
+    dilation: tuple[int, int],
+    padding: tuple[int, int],
+    stride: tuple[int, int],
+    groups: int,
+) -> Tensor:
+    """The 2-d convolution of float ``[n, c, h, w]`` images with ``weight`` ``[o, c / groups, kh,
+    kw]`` (and ``bias`` ``[o]``), recorded as one ``ConvolutionBackward0`` node; each geometry
+    argument is a pair of non-negative ints (checked by ``nn.functional``)."""

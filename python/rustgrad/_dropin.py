@@ -102,16 +102,28 @@ def hook_missing_names() -> None:
         module._dropin_hooked = True
 
 
+# The packages a PyTorch install provides, and the rustgrad modules that stand for them.
+_PACKAGES = {"torch": "rustgrad", "functorch": "rustgrad._functorch"}
+
+
+def _real_name(fullname):
+    """The rustgrad module for ``torch``, ``torch.*`` or ``functorch``; None for others."""
+    top, dot, rest = fullname.partition(".")
+    if top not in _PACKAGES or (dot and top != "torch"):
+        return None
+    return _PACKAGES[top] + dot + rest
+
+
 class _TorchAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds ``torch`` and ``torch.*`` as the matching ``rustgrad`` modules."""
+    """Finds ``torch``, ``torch.*`` and ``functorch`` as the matching ``rustgrad`` modules."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "torch" and not fullname.startswith("torch."):
+        if _real_name(fullname) is None:
             return None
         return importlib.util.spec_from_loader(fullname, self)
 
     def create_module(self, spec):
-        real = "rustgrad" + spec.name[len("torch") :]
+        real = _real_name(spec.name)
         try:
             module = importlib.import_module(real)
         except ModuleNotFoundError as err:
@@ -228,7 +240,7 @@ def uninstall_as_torch() -> None:
     """Undoes :func:`install_as_torch`: ``torch`` names PyTorch again, reprs say ``rustgrad.``."""
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
-    for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
+    for name in [n for n in sys.modules if _real_name(n) is not None]:
         if getattr(sys.modules[name], "__name__", "").startswith("rustgrad"):
             del sys.modules[name]
     _use_torch_names(False)

@@ -393,8 +393,10 @@ def logsumexp(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None)
     x = input if input.is_floating_point() else input.to(_f32)
     dims = _dims(dim if dim != () else None, x.ndim)
     if x.numel() == 0:
-        s = x.exp().sum(tuple(dims), keepdim=True) if dims else x.exp()
-        return _keep(s.log(), dims, keepdim)
+        # log(0) = -inf (or an empty result), depending on no element: the gradient path is
+        # a sum times 0, so no 1/0 reaches second derivatives (PyTorch's formula has none).
+        s = x.sum(tuple(dims), keepdim=True) if dims else x
+        return _keep(s * 0.0 + float("-inf"), dims, keepdim)
     m = amax(x.detach(), tuple(dims), keepdim=True) if dims else x.detach()
     m = _core.where((m - m) == 0, m, _zeros((), m))  # +-inf shifts by 0
     s = (x - m).exp().sum(tuple(dims), keepdim=True) if dims else (x - m).exp()

@@ -12,6 +12,8 @@ checked against PyTorch by formatting ``torch`` tensors with it.
 
 import math
 
+from rustgrad._core import get_default_dtype
+
 PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
@@ -214,7 +216,13 @@ def _str(t) -> str:
     if getattr(device, "type", str(device)) != "cpu":
         suffixes.append(f"device='{device}'")
 
-    if math.prod(shape) == 0:
+    if getattr(device, "type", None) == "meta":
+        # No values to print, as PyTorch: the size (and dtype unless the default) instead.
+        suffixes.append(f"size={shape}")
+        if t.dtype != get_default_dtype():
+            suffixes.append(f"dtype={dtype_text}")
+        text = "..."
+    elif math.prod(shape) == 0:
         if len(shape) != 1:
             suffixes.append(f"size={shape}")
         if name != "float32":

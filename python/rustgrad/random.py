@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 
 import numpy as np
 
@@ -111,6 +112,13 @@ def _device_of(device, like=None):
     return like.device if like is not None else _core._get_default_device()
 
 
+def _is_meta(device) -> bool:
+    """Whether ``device`` (a device, a string or None: the default) is the meta device, whose
+    tensors hold no values to draw."""
+    device = _core._get_default_device() if device is None else _core.device(device)
+    return device.type == "meta"
+
+
 def _host(t: Tensor) -> np.ndarray:
     return t.detach().cpu().double().numpy()
 
@@ -137,6 +145,8 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     device = _device_of(device)
+    if _is_meta(device):
+        return _core.zeros(_shape(size), dtype=dtype or _core.int64, device=device)
     u = _draws(_shape(size), generator, device)
     values = low + np.floor(u * (high - low)).astype(np.int64)
     return _core.tensor(
@@ -184,6 +194,8 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
     device = _device_of(device)
+    if _is_meta(device):
+        return _core.zeros(n, dtype=dtype or _core.int64, device=device)
     # The order of n uniform keys is a uniform permutation (ties have probability ~n²/2⁵³).
     perm = np.argsort(_draws((n,), generator, device), kind="stable")
     return _core.tensor(
@@ -246,6 +258,8 @@ def _check_probabilities(p: np.ndarray) -> None:
 def bernoulli(input, p=None, *, generator=None):
     """0/1 samples with probability ``input`` (or ``p`` for every element), of ``input``'s
     shape, dtype and device."""
+    if input.is_meta:
+        return _core.zeros(tuple(input.shape), dtype=input.dtype, device=input.device)
     probs = np.broadcast_to(np.float64(p), input.shape) if p is not None else _host(input)
     _check_probabilities(np.asarray(probs))
     u = _draws(tuple(input.shape), generator, input.device)
@@ -257,6 +271,9 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     with or without replacement; int64, ``(num_samples,)`` or ``(rows, num_samples)``."""
     if input.dim() not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if input.is_meta:
+        shape = (int(num_samples),) if input.dim() == 1 else (input.shape[0], int(num_samples))
+        return _core.zeros(shape, dtype=_core.int64, device=input.device)
     weights = _host(input).reshape(-1, input.shape[-1])
     k = int(num_samples)
     if k <= 0:
@@ -356,6 +373,16 @@ def exponential_(self: Tensor, lambd=1.0, *, generator=None) -> Tensor:
     return _fill_from(self, -np.log1p(-u) / lambd)
 
 
+def _skip_meta(sampler):
+    """A meta tensor has no values to fill: the sampler returns it as it is."""
+
+    @functools.wraps(sampler)
+    def fill(self, *args, **kwargs):
+        return self if self.is_meta else sampler(self, *args, **kwargs)
+
+    return fill
+
+
 for _method in (uniform_, normal_, random_, bernoulli_, exponential_):
-    setattr(Tensor, _method.__name__, _method)
+    setattr(Tensor, _method.__name__, _skip_meta(_method))
 del _method

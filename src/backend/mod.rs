@@ -1,12 +1,13 @@
 //! Kernels. They see buffers, layouts and numbers; they know nothing of gradients.
 //!
 //! Every backend implements [`BackendStorage`] for its memory type (the CPU for host
-//! [`Buffer`](crate::base::Buffer)s, CUDA for device buffers): a kernel missing on one backend
+//! [`Buffer`](crate::base::Buffer)s, CUDA for device buffers, meta for memory without data): a kernel missing on one backend
 //! is a compile error. `tensor::storage` is the one place that picks a backend by device.
 
 pub mod cpu;
 pub mod cuda;
 pub mod element;
+pub mod meta;
 pub(crate) mod op_table;
 
 pub use element::{Element, Float, Num};

@@ -8,6 +8,8 @@ pub enum Device {
     Cpu,
     /// A CUDA device by ordinal.
     Cuda(usize),
+    /// PyTorch's meta device: tensors with shapes and dtypes but no data.
+    Meta,
 }
 
 impl Device {
@@ -17,11 +19,12 @@ impl Device {
 }
 
 impl fmt::Display for Device {
-    /// PyTorch's spelling: `cpu`, `cuda:0`.
+    /// PyTorch's spelling: `cpu`, `cuda:0`, `meta`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Device::Cpu => f.write_str("cpu"),
             Device::Cuda(i) => write!(f, "cuda:{i}"),
+            Device::Meta => f.write_str("meta"),
         }
     }
 }

@@ -1,8 +1,13 @@
 //! im2col and col2im (`F.unfold`/`F.fold`): each is the other's backward, so gradients of
 //! any order follow.
 
+use super::binary::add;
+use super::matmul::matmul;
+use super::reduce::sum_dims;
+use super::shape::{reshape, transpose};
 use super::{nothing, record};
-use crate::autograd::Var;
+use crate::autograd::{GradModeGuard, SavedVar, Var};
+use crate::bail;
 use crate::error::Result;
 use crate::tensor::Window;
 
@@ -30,4 +35,90 @@ pub fn col2im(x: &Var, size: [usize; 2], win: Window) -> Result<Var> {
         nothing,
         move |g, _, _| Ok(vec![Some(im2col(g, win)?)]),
     ))
+}
+
+/// PyTorch's `convolution` as one node (`ConvolutionBackward0`): images `[n, c, h, w]` with
+/// `weight` `[o, c / groups, kh, kw]` (and `bias` `[o]`) through im2col and one (grouped)
+/// product. Only the input and weight are saved: the backward takes the columns again from
+/// the input, and is written with differentiable ops (im2col, col2im, matmul, sum), so
+/// gradients of any order follow.
+pub fn convolution(
+    x: &Var,
+    weight: &Var,
+    bias: Option<&Var>,
+    win: Window,
+    groups: usize,
+) -> Result<Var> {
+    let out = {
+        let _no_grad = GradModeGuard::new(false);
+        convolution_forward(x, weight, bias, win, groups)?
+    };
+    let mut inputs = vec![x, weight];
+    inputs.extend(bias);
+    let size = [x.shape()[2], x.shape()[3]];
+    let w_shape = weight.shape().to_vec();
+    Ok(record(
+        out.tensor(),
+        &inputs,
+        "ConvolutionBackward0",
+        |_| vec![SavedVar::input(x), SavedVar::input(weight)],
+        move |g, saved, needs| {
+            let (x, w) = (&saved[0], &saved[1]);
+            let (n, o) = (g.shape()[0], g.shape()[1]);
+            let blocks = g.shape()[2] * g.shape()[3];
+            let k = w_shape[1] * w_shape[2] * w_shape[3];
+            let per_group = [groups as i64, (o / groups) as i64, k as i64];
+            // [n, groups, o / groups, blocks]: the output gradient as the product made it.
+            let gm = reshape(g, &[n as i64, per_group[0], per_group[1], blocks as i64])?;
+            let mut grads = vec![None; needs.len()];
+            if needs[0] {
+                let wm = reshape(w, &per_group)?;
+                let cols = matmul(&transpose(&wm, -1, -2)?, &gm)?; // [n, groups, k, blocks]
+                let cols = reshape(&cols, &[n as i64, (groups * k) as i64, blocks as i64])?;
+                grads[0] = Some(col2im(&cols, size, win)?);
+            }
+            if needs[1] {
+                let cols = im2col(x, win)?;
+                let cols = reshape(&cols, &[n as i64, per_group[0], k as i64, blocks as i64])?;
+                let gw = matmul(&gm, &transpose(&cols, -1, -2)?)?; // [n, groups, o / g, k]
+                let gw = sum_dims(&gw, &[0], false)?;
+                let shape: Vec<i64> = w_shape.iter().map(|&d| d as i64).collect();
+                grads[1] = Some(reshape(&gw, &shape)?);
+            }
+            if needs.len() == 3 && needs[2] {
+                grads[2] = Some(sum_dims(g, &[0, 2, 3], false)?);
+            }
+            Ok(grads)
+        },
+    ))
+}
+
+/// The convolution's value, by the differentiable ops (run without recording).
+fn convolution_forward(
+    x: &Var,
+    weight: &Var,
+    bias: Option<&Var>,
+    win: Window,
+    groups: usize,
+) -> Result<Var> {
+    let n = x.shape()[0];
+    let Ok([o, c_per_group, kh, kw]) = <[usize; 4]>::try_from(&weight.shape()[..]) else {
+        bail!(Runtime, "convolution: expected a 4-d weight");
+    };
+    let k = (c_per_group * kh * kw) as i64;
+    let cols = im2col(x, win)?; // [n, c * kh * kw, blocks]
+    let blocks = cols.shape()[2];
+    let out = if groups == 1 {
+        matmul(&reshape(weight, &[o as i64, k])?, &cols)?
+    } else {
+        let g = groups as i64;
+        let cols = reshape(&cols, &[n as i64, g, k, blocks as i64])?;
+        matmul(&reshape(weight, &[g, (o / groups) as i64, k])?, &cols)?
+    };
+    let [oh, ow] = win.blocks([x.shape()[2], x.shape()[3]])?;
+    let out = reshape(&out, &[n as i64, o as i64, oh, ow])?;
+    match bias {
+        Some(b) => add(&out, &reshape(b, &[1, o as i64, 1, 1])?),
+        None => Ok(out),
+    }
 }

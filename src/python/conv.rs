@@ -1,5 +1,6 @@
 //! im2col and col2im as module-level functions (`torch._C._nn.im2col`/`col2im`):
-//! `rustgrad.nn.functional.unfold`/`fold` wrap them after normalising their arguments.
+//! `rustgrad.nn.functional.unfold`/`fold` wrap them after normalising their arguments; and
+//! the convolution node `F.conv1d`/`conv2d` run after checking theirs.
 
 use pyo3::prelude::*;
 use pyo3::wrap_pyfunction;
@@ -54,7 +55,38 @@ fn col2im<'py>(
     Bound::new(py, PyTensor::wrap(out))
 }
 
+/// The 2-d convolution of float ``[n, c, h, w]`` images with ``weight`` ``[o, c / groups, kh,
+/// kw]`` (and ``bias`` ``[o]``), recorded as one ``ConvolutionBackward0`` node; each geometry
+/// argument is a pair of non-negative ints (checked by ``nn.functional``).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn _convolution<'py>(
+    input: &Bound<'py, PyTensor>,
+    weight: &Bound<'py, PyTensor>,
+    bias: Option<&Bound<'py, PyTensor>>,
+    kernel_size: [usize; 2],
+    dilation: [usize; 2],
+    padding: [usize; 2],
+    stride: [usize; 2],
+    groups: usize,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let py = input.py();
+    let (x, w) = (&input.get().var, &weight.get().var);
+    let b = bias.map(|b| b.get().var.clone());
+    let win = Window {
+        kernel: kernel_size,
+        dilation,
+        padding,
+        stride,
+    };
+    let out = gil::run(py, Work::of([x, w]), || {
+        ops::convolution(x, w, b.as_ref(), win, groups)
+    })?;
+    Bound::new(py, PyTensor::wrap(out))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_convolution, m)?)?;
     m.add_function(wrap_pyfunction!(im2col, m)?)?;
     m.add_function(wrap_pyfunction!(col2im, m)?)?;
     Ok(())

@@ -408,7 +408,10 @@ fn random_tensor<'py>(
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .unwrap_or(usize::MAX);
-    check_alloc(n, 8)?;
+    let device = device.unwrap_or(Device::Cpu);
+    if device != Device::Meta {
+        check_alloc(n, 8)?; // (meta tensors hold no values, so nothing is drawn for them)
+    }
     let dtype = parse_dtype(dtype)?.unwrap_or(default_float());
     if !dtype.is_float() {
         return Err(pyo3::exceptions::PyNotImplementedError::new_err(format!(
@@ -421,14 +424,15 @@ fn random_tensor<'py>(
             dtype.scalar_name()
         )));
     }
-    let device = device.unwrap_or(Device::Cpu);
     let generator = generator.map(|g| g.get());
     if let Some(g) = generator {
         g.check_device(device)?;
     }
     let work = Work::elements(n).on(device);
     let t = gil::run(py, work, || match (device, generator) {
-        (Device::Cuda(i), None) => Tensor::random(&shape, dtype, Device::Cuda(i), normal),
+        (Device::Cuda(_), None) | (Device::Meta, _) => {
+            Tensor::random(&shape, dtype, device, normal)
+        }
         (_, g) => {
             let values = match g {
                 Some(g) => g.draw(n, normal),
@@ -498,6 +502,24 @@ fn randn<'py>(
 /// The device of creation calls without `device=` (`set_default_device`); None is the CPU.
 static DEFAULT_DEVICE: parking_lot::Mutex<Option<Device>> = parking_lot::Mutex::new(None);
 
+/// The defaults that `with device:` blocks replaced, innermost last (restored on exit).
+static ENTERED_DEVICES: parking_lot::Mutex<Vec<Option<Device>>> =
+    parking_lot::Mutex::new(Vec::new());
+
+/// `with rustgrad.device(d):` makes `d` the default device until the block ends.
+pub(crate) fn enter_default_device(device: Device) {
+    let mut default = DEFAULT_DEVICE.lock();
+    ENTERED_DEVICES.lock().push(*default);
+    *default = (device != Device::Cpu).then_some(device);
+}
+
+/// The end of the innermost `with device:` block: the default before it again.
+pub(crate) fn exit_default_device() {
+    if let Some(previous) = ENTERED_DEVICES.lock().pop() {
+        *DEFAULT_DEVICE.lock() = previous;
+    }
+}
+
 /// A creation call's `device=`, or the default device when absent.
 fn device_arg(device: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Device>> {
     Ok(check_device(device)?.or(*DEFAULT_DEVICE.lock()))
@@ -527,7 +549,7 @@ fn get_default_dtype(py: Python<'_>) -> Py<PyDType> {
 #[pyfunction]
 #[pyo3(signature = (device))]
 fn _set_default_device(device: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-    let d = check_device(device)?.filter(|d| d.is_cuda());
+    let d = check_device(device)?.filter(|d| *d != Device::Cpu);
     *DEFAULT_DEVICE.lock() = d;
     Ok(())
 }

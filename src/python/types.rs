@@ -142,10 +142,25 @@ impl PyDevice {
         parse_device(&s, index)
     }
 
-    /// ``"cpu"`` or ``"cuda"``.
+    /// ``"cpu"``, ``"cuda"`` or ``"meta"``.
     #[getter]
     fn r#type(&self) -> &str {
         &self.kind
+    }
+
+    /// ``with rustgrad.device("meta"):`` makes this the device of creation calls without
+    /// ``device=`` (so of new modules' parameters too) until the block ends.
+    fn __enter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        let device = resolve_device(slf.as_any())?;
+        crate::python::creation::enter_default_device(device);
+        Ok(slf)
+    }
+
+    /// Restores the default device from before the block.
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, _exc: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        crate::python::creation::exit_default_device();
+        false
     }
 
     /// The device ordinal, or None when unspecified.
@@ -181,12 +196,14 @@ pub fn parse_device(s: &str, index: Option<i64>) -> PyResult<PyDevice> {
             None => (s, index),
         };
     match kind {
-        "cpu" | "cuda" => Ok(PyDevice {
+        "cpu" | "cuda" | "meta" => Ok(PyDevice {
             kind: kind.into(),
             index: idx,
         }),
         _ => Err(PyRuntimeError::new_err(format!(
-            "Expected one of cpu, cuda device type at start of device string: {s}"
+            "Expected one of cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, \
+             maia, xla, lazy, vulkan, mps, meta, hpu, mtia, privateuseone device type at start \
+             of device string: {s}"
         ))),
     }
 }
@@ -205,6 +222,10 @@ impl PyDevice {
             Device::Cuda(i) => PyDevice {
                 kind: "cuda".into(),
                 index: Some(i as i64),
+            },
+            Device::Meta => PyDevice {
+                kind: "meta".into(),
+                index: None,
             },
         }
     }
@@ -236,8 +257,10 @@ pub fn resolve_device(obj: &Bound<'_, PyAny>) -> PyResult<Device> {
             "device must be a string, an int or rustgrad.device",
         ));
     };
-    if dev.kind == "cpu" {
-        return Ok(Device::Cpu);
+    match dev.kind.as_str() {
+        "cpu" => return Ok(Device::Cpu),
+        "meta" => return Ok(Device::Meta),
+        _ => {}
     }
     if let Some(why) = cuda::unavailable_reason() {
         return Err(cuda_unavailable(&why));

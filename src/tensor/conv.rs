@@ -18,7 +18,7 @@ pub struct Window {
 impl Window {
     /// The number of window positions along each dim of an image of `size` (below 1 when
     /// the padded image is smaller than the dilated kernel).
-    fn blocks(&self, size: [usize; 2]) -> Result<[i64; 2]> {
+    pub(crate) fn blocks(&self, size: [usize; 2]) -> Result<[i64; 2]> {
         let [kh, kw] = self.kernel;
         if kh == 0 || kw == 0 {
             bail!(Runtime, "kernel size should be greater than zero, but got kernel_height: {kh} kernel_width: {kw}");
@@ -120,7 +120,7 @@ impl Tensor {
             checked_numel(&out)?,
         ];
         let n = checked_numel(&out_shape)?;
-        if !self.is_cuda() {
+        if self.device() == crate::tensor::Device::Cpu {
             check_host_alloc(self.dtype(), n)?;
         }
         let x = self.contiguous()?;
@@ -173,7 +173,7 @@ impl Tensor {
         let channels = shape[1] / window;
         let out_shape = [shape[0], channels, size[0], size[1]];
         let n = checked_numel(&out_shape)?;
-        if !self.is_cuda() {
+        if self.device() == crate::tensor::Device::Cpu {
             check_host_alloc(self.dtype(), n)?;
         }
         let c = self.contiguous()?;

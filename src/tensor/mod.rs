@@ -33,6 +33,12 @@ pub fn common_device(tensors: &[&Tensor]) -> Result<Device> {
         match found {
             None => found = Some(d),
             Some(f) if f == d => {}
+            Some(f) if f == Device::Meta || d == Device::Meta => {
+                let other = if f == Device::Meta { d } else { f };
+                return Err(Error::Runtime(format!(
+                    "Tensor on device {other} is not on the expected device meta!"
+                )));
+            }
             Some(f) => {
                 let (a, b) = if f.is_cuda() { (f, d) } else { (d, f) };
                 return Err(Error::Runtime(format!(
@@ -682,7 +688,7 @@ impl Tensor {
         shape.push(b.shape()[nd - 1]);
         // The product's shape is new (m and n from two operands): check it before filling it.
         let n = checked_numel(&shape)?;
-        if !dev.is_cuda() {
+        if dev == Device::Cpu {
             crate::base::buffer::check_host_alloc(calc, n)?;
         }
         let out = {
@@ -709,7 +715,7 @@ impl Tensor {
         let mut shape = a.shape()[..nd - 1].to_vec();
         shape.push(b.shape()[nd - 1]);
         let n = checked_numel(&shape)?;
-        if !dev.is_cuda() {
+        if dev == Device::Cpu {
             crate::base::buffer::check_host_alloc(calc, n)?;
         }
         c.layout.expand(&shape)?; // broadcast errors before any copy

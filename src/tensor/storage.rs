@@ -6,17 +6,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::backend::cuda::{self, CudaBuffer};
+use crate::backend::meta::{self, MetaBuffer};
 use crate::backend::Element;
 use crate::backend::{BackendStorage, HostScalar, Operand, OptimStep};
 pub use crate::base::buffer::{Buffer, Foreign};
 use crate::base::{DType, Device, Layout};
 use crate::error::{Error, Result};
 
-/// A tensor's memory: host memory for the CPU backend, device memory for CUDA.
+/// A tensor's memory: host memory for the CPU backend, device memory for CUDA, a length
+/// without data for meta tensors.
 #[derive(Debug)]
 pub enum Memory {
     Cpu(Buffer),
     Cuda(CudaBuffer),
+    Meta(MetaBuffer),
 }
 
 /// `$body` with `$m` bound to the backend memory inside each `Memory` (all on one backend),
@@ -27,6 +30,7 @@ macro_rules! on_backend {
         match ($($mem,)+) {
             ($(Memory::Cpu($m),)+) => Memory::Cpu($body?),
             ($(Memory::Cuda($m),)+) => Memory::Cuda($body?),
+            ($(Memory::Meta($m),)+) => Memory::Meta($body?),
             #[allow(unreachable_patterns)]
             _ => return Err(two_devices()),
         }
@@ -39,6 +43,7 @@ macro_rules! on_backend_mut {
         match ($($mem,)+) {
             ($(Memory::Cpu($m),)+) => $body,
             ($(Memory::Cuda($m),)+) => $body,
+            ($(Memory::Meta($m),)+) => $body,
             #[allow(unreachable_patterns)]
             _ => Err(two_devices()),
         }
@@ -82,6 +87,7 @@ impl Memory {
         match self {
             Memory::Cpu(b) => b.dtype(),
             Memory::Cuda(b) => b.dtype(),
+            Memory::Meta(b) => b.dtype(),
         }
     }
 
@@ -89,6 +95,7 @@ impl Memory {
         match self {
             Memory::Cpu(b) => b.len(),
             Memory::Cuda(b) => b.len(),
+            Memory::Meta(b) => b.len(),
         }
     }
 
@@ -100,6 +107,7 @@ impl Memory {
         match self {
             Memory::Cpu(_) => Device::Cpu,
             Memory::Cuda(b) => Device::Cuda(b.device().ordinal),
+            Memory::Meta(_) => Device::Meta,
         }
     }
 
@@ -108,6 +116,7 @@ impl Memory {
         match self {
             Memory::Cpu(b) => b.as_ptr(),
             Memory::Cuda(b) => b.ptr() as usize,
+            Memory::Meta(_) => 0,
         }
     }
 
@@ -118,6 +127,7 @@ impl Memory {
             Memory::Cuda(_) => Err(Error::Runtime(
                 "expected a CPU tensor, got a CUDA tensor".into(),
             )),
+            Memory::Meta(_) => Err(meta::no_data()),
         }
     }
 
@@ -127,6 +137,7 @@ impl Memory {
             Memory::Cuda(_) => Err(Error::Runtime(
                 "expected a CPU tensor, got a CUDA tensor".into(),
             )),
+            Memory::Meta(_) => Err(meta::no_data()),
         }
     }
 
@@ -136,6 +147,7 @@ impl Memory {
         Ok(match device {
             Device::Cpu => Memory::Cpu(Buffer::zeros(dtype, n)?),
             Device::Cuda(i) => Memory::Cuda(CudaBuffer::zeros(&cuda::device(i)?, dtype, n)?),
+            Device::Meta => Memory::Meta(MetaBuffer::new(dtype, n)),
         })
     }
 
@@ -145,11 +157,15 @@ impl Memory {
             Device::Cuda(i) => {
                 Memory::Cuda(CudaBuffer::random(&cuda::device(i)?, n, dtype, normal)?)
             }
+            Device::Meta => Memory::Meta(MetaBuffer::new(dtype, n)),
         })
     }
 
     /// `n` contiguous elements from element `offset`, copied to `device` (another one).
     pub fn to_device(&self, offset: usize, n: usize, device: Device) -> Result<Memory> {
+        if device == Device::Meta {
+            return Ok(Memory::Meta(MetaBuffer::new(self.dtype(), n)));
+        }
         let staged;
         let (host, offset) = match self {
             Memory::Cpu(b) => (b, offset),
@@ -157,6 +173,7 @@ impl Memory {
                 staged = b.to_host(offset, n)?;
                 (&staged, 0)
             }
+            Memory::Meta(_) => return Err(meta::no_data()),
         };
         Ok(match device {
             Device::Cpu => Memory::Cpu(host.to_host(offset, n)?),
@@ -166,6 +183,7 @@ impl Memory {
                 offset,
                 n,
             )?),
+            Device::Meta => unreachable!("handled above"),
         })
     }
 
@@ -192,7 +210,7 @@ impl Memory {
     fn check_out(&self, dtype: DType, n: usize) -> Result<()> {
         match self {
             Memory::Cpu(_) => crate::base::buffer::check_host_alloc(dtype, n),
-            Memory::Cuda(_) => Ok(()),
+            Memory::Cuda(_) | Memory::Meta(_) => Ok(()),
         }
     }
 
@@ -256,6 +274,7 @@ impl Memory {
         b: (&Memory, &Layout),
         cpu: impl FnOnce(Operand<Buffer>, Operand<Buffer>) -> Result<Buffer>,
         dev: impl FnOnce(Operand<CudaBuffer>, Operand<CudaBuffer>) -> Result<CudaBuffer>,
+        meta: impl FnOnce(Operand<MetaBuffer>, Operand<MetaBuffer>) -> Result<MetaBuffer>,
     ) -> Result<Memory> {
         use Operand::{Scalar, View};
         a.0.check_view(a.1)?;
@@ -269,6 +288,14 @@ impl Memory {
             (Memory::Cpu(x), Memory::Cuda(y)) => {
                 Memory::Cuda(dev(Scalar(host_scalar(x, a.1)), View(y, b.1))?)
             }
+            (Memory::Meta(x), Memory::Meta(y)) => Memory::Meta(meta(View(x, a.1), View(y, b.1))?),
+            (Memory::Meta(x), Memory::Cpu(y)) => {
+                Memory::Meta(meta(View(x, a.1), Scalar(host_scalar(y, b.1)))?)
+            }
+            (Memory::Cpu(x), Memory::Meta(y)) => {
+                Memory::Meta(meta(Scalar(host_scalar(x, a.1)), View(y, b.1))?)
+            }
+            _ => return Err(two_devices()),
         })
     }
 
@@ -295,6 +322,7 @@ impl Memory {
             b,
             |x, y| Buffer::binary(op, x, y, shape, dtype),
             |x, y| CudaBuffer::binary(op, x, y, shape, dtype),
+            |x, y| MetaBuffer::binary(op, x, y, shape, dtype),
         )
     }
 
@@ -311,6 +339,7 @@ impl Memory {
             b,
             |x, y| Buffer::compare(op, x, y, shape, dtype),
             |x, y| CudaBuffer::compare(op, x, y, shape, dtype),
+            |x, y| MetaBuffer::compare(op, x, y, shape, dtype),
         )
     }
 
@@ -383,6 +412,10 @@ impl Memory {
             Memory::Cuda(m) => {
                 let (v, i) = m.extreme_rows(offset, n_out, n, max)?;
                 (Memory::Cuda(v), Memory::Cuda(i))
+            }
+            Memory::Meta(m) => {
+                let (v, i) = m.extreme_rows(offset, n_out, n, max)?;
+                (Memory::Meta(v), Memory::Meta(i))
             }
         })
     }
@@ -555,6 +588,7 @@ impl Memory {
                 }
                 p.optimizer_step(offset, n, (g, grad.1), &mut st, h)
             }
+            (Memory::Meta(_), Memory::Meta(_)) => Ok(()), // no data to update
             _ => Err(two_devices()),
         }
     }

@@ -538,6 +538,7 @@ PROGRAMS = PROGRAMS + LAYERS_PROGRAMS
 PASSING: frozenset[str] = frozenset(
     {
         "autogradqs_tutorial",
+        "autogradyt_tutorial",
         "blitz_tensor_tutorial",
         "buildmodel_tutorial",
         "custom_function_double_backward",
@@ -556,6 +557,7 @@ PASSING: frozenset[str] = frozenset(
         "ddp_series_single_gpu",
         "defining_a_neural_network",
         "dynamic_net",
+        "forward_ad_usage",
         "llm_from_scratch_appendix_a_part1",
         "llm_from_scratch_ch03_attention",
         "micrograd_lecture_torch",
@@ -576,6 +578,7 @@ PASSING: frozenset[str] = frozenset(
         "polynomial_nn",
         "polynomial_optim",
         "polynomial_tensor",
+        "reasoning_about_shapes",
         "regression",
         "saving_and_loading_a_general_checkpoint",
         "saving_and_loading_models_for_inference",

@@ -12,6 +12,12 @@ the cost of two backward passes per ``unpack_dual``). So:
   ops have one);
 - dual tensors and results computed from them report ``requires_grad=True``, where PyTorch's
   dual tensors need not.
+
+A custom ``autograd.Function`` that defines ``jvp`` but no ``backward`` cannot take part in
+that trick: its outputs are made new dual tensors instead, whose tangents its ``jvp`` computes
+from the tangents of its inputs (forward mode proper, for that step). They carry no history back
+to the inputs, so a backward pass that reaches one raises PyTorch's "must implement either the
+backward or vjp" error rather than silently stopping there.
 """
 
 import collections
@@ -31,6 +37,7 @@ __all__ = [
 UnpackedDualTensor = collections.namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 _levels = []  # each: a list of (dual handle, tangent)
+_unpacking = []  # non-empty while unpack_dual differentiates (jvp outputs then let grads pass)
 
 
 def enter_dual_level():
@@ -122,11 +129,15 @@ def unpack_dual(tensor, *, level=None):
         if d is tensor:
             return UnpackedDualTensor(tensor.detach(), t)
     handles = [d for d, _ in duals]
-    with torch.enable_grad():
-        u = torch.zeros_like(tensor, requires_grad=True)
-        jtu = torch.autograd.grad(
-            tensor, handles, u, retain_graph=True, create_graph=True, allow_unused=True
-        )
+    _unpacking.append(True)
+    try:
+        with torch.enable_grad():
+            u = torch.zeros_like(tensor, requires_grad=True)
+            jtu = torch.autograd.grad(
+                tensor, handles, u, retain_graph=True, create_graph=True, allow_unused=True
+            )
+    finally:
+        _unpacking.pop()
     if all(g is None for g in jtu):
         return UnpackedDualTensor(tensor.detach(), None)
     pairs = [(g, t) for g, (_, t) in zip(jtu, duals) if g is not None and g.requires_grad]
@@ -138,3 +149,55 @@ def unpack_dual(tensor, *, level=None):
     if tangent is None:  # J^T u does not depend on u: the derivative is zero
         tangent = torch.zeros_like(tensor)
     return UnpackedDualTensor(tensor.detach(), tangent)
+
+
+def _tangents_of(args):
+    """For a custom Function with only ``jvp``: each argument's tangent (None for those
+    without, and for non-tensors), or None when no argument has one or no level is active."""
+    if not _levels:
+        return None
+    tangents = [unpack_dual(a).tangent if isinstance(a, _core.Tensor) else None for a in args]
+    if all(t is None for t in tangents):
+        return None
+    return tangents
+
+
+def _function_outputs(cls, ctx, args, output, tangents):
+    """The outputs of a custom Function with only ``jvp``: each a new dual tensor with the
+    tangent ``cls.jvp`` gives it (zeros stand for missing tangents of tensor arguments unless
+    ``ctx.set_materialize_grads(False)``)."""
+    if ctx.materialize_grads:
+        tangents = [
+            torch.zeros_like(a) if t is None and isinstance(a, _core.Tensor) else t
+            for a, t in zip(args, tangents)
+        ]
+    with torch.no_grad():
+        result = cls.jvp(ctx, *tangents)
+    is_tuple = isinstance(output, tuple)
+    outputs = output if is_tuple else (output,)
+    out_tangents = result if isinstance(result, tuple) else (result,)
+    if len(out_tangents) != len(outputs):
+        raise RuntimeError(
+            f"jvp function for custom Function {cls.__name__} returned {len(out_tangents)} "
+            f"tangents, but forward returned {len(outputs)} outputs"
+        )
+    results = []
+    for o, t in zip(outputs, out_tangents):
+        if not isinstance(o, _core.Tensor):
+            results.append(o)
+        elif t is None or not o.is_floating_point():
+            results.append(o.detach())
+        else:
+            dual = make_dual(o.detach(), t)
+            dual.register_hook(_backward_refused)
+            results.append(dual)
+    return tuple(results) if is_tuple else results[0]
+
+
+def _backward_refused(grad):
+    if not _unpacking:
+        raise RuntimeError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
+    return grad

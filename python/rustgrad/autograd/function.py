@@ -35,11 +35,16 @@ made one node (their flat concatenation), each output passing its gradient on to
 a saved output then keeps its history, so ``create_graph=True`` differentiates through it
 (PyTorch's one multi-output node). ``ctx.mark_dirty`` returns the modified input itself, its history moved onto the
 node; ``ctx.mark_non_differentiable`` outputs come back without history.
+
+A Function that defines ``jvp`` and no ``backward`` works in forward-mode AD: inside a
+``forward_ad.dual_level`` with dual inputs, its outputs are dual tensors whose tangents
+``jvp`` computes (see ``forward_ad``); backward through them raises PyTorch's error.
 """
 
 import functools
 
 from rustgrad import _core
+from rustgrad.autograd import forward_ad
 from rustgrad.autograd.grad_mode import no_grad
 
 Tensor = _core.Tensor
@@ -190,9 +195,28 @@ class Function(metaclass=FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Forward-mode AD: return one tangent per output of ``forward`` from one tangent per
+        argument (``None`` for non-tensors). Used when the Function defines no ``backward``."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD."
+        )
+
     @classmethod
     def _uses_setup_context(cls):
         return cls.setup_context is not Function.setup_context
+
+    @classmethod
+    def _forward_mode_only(cls):
+        """Whether tangents must come from ``jvp``: the double-backward trick that gives
+        tangents elsewhere (see ``forward_ad``) needs a ``backward``."""
+        return (
+            cls.jvp is not Function.jvp
+            and cls.backward is Function.backward
+            and cls.vjp is Function.vjp
+        )
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -205,6 +229,9 @@ class Function(metaclass=FunctionMeta):
         is_tensor = [isinstance(a, Tensor) for a in args]
         needs = tuple(grad_enabled and t and a.requires_grad for t, a in zip(is_tensor, args))
         ctx = FunctionCtx(needs)
+        tangents = None
+        if cls._forward_mode_only():
+            tangents = forward_ad._tangents_of(args)
 
         with no_grad():
             if cls._uses_setup_context():
@@ -226,6 +253,9 @@ class Function(metaclass=FunctionMeta):
                 raise RuntimeError(
                     "a leaf Variable that requires grad is being used in an in-place operation."
                 )
+
+        if tangents is not None:
+            return forward_ad._function_outputs(cls, ctx, args, output, tangents)
 
         tensor_inputs = [a for a, t in zip(args, is_tensor) if t]
         to_save = ctx.to_save

@@ -2,9 +2,9 @@
 ``torch.autograd.profiler``.
 
 While a ``profile`` block is active every call into the core (an op, a view, a copy, a
-backward pass) is recorded with its start and duration under **rustgrad's binding name** (the
-Python method or function called: ``mul``, ``sum``, ``matmul``, ``backward``, ...; PyTorch
-shows ``aten::mul``), and each ``record_function`` block under its own name. Self time is a
+backward pass) is recorded with its start and duration under PyTorch's name for it: the
+binding called as an ATen operator (``aten::mul``, ``aten::sum``, ``aten::matmul``, ...), a
+backward pass as ``backward``, and each ``record_function`` block under its own name. Self time is a
 call's time less that of the calls inside it (same thread). ``key_averages().table()`` prints
 PyTorch's table (CPU columns); ``export_chrome_trace`` writes the Chrome trace JSON.
 
@@ -40,16 +40,19 @@ def _format_time_share(time_us, total_time_us):
 
 
 def _op_name(binding):
-    """``__mul__``/``__rmul__`` as ``mul``, ``__imul__`` as ``mul_``, other names as they
-    are."""
+    """PyTorch's event name for a call into the core: ``__mul__``/``__rmul__`` as
+    ``aten::mul``, ``__imul__`` as ``aten::mul_``, a backward pass as ``backward``."""
+    if binding in _NOT_OPERATORS:
+        return binding
     if binding.startswith("__") and binding.endswith("__"):
         core = binding[2:-2]
         if core.startswith("i") and core[1:] in _INPLACE:
-            return core[1:] + "_"
-        if core.startswith("r") and core[1:] in _REFLECTED:
-            return core[1:]
-        return core
-    return binding
+            binding = core[1:] + "_"
+        elif core.startswith("r") and core[1:] in _REFLECTED:
+            binding = core[1:]
+        else:
+            binding = core
+    return "aten::" + binding
 
 
 def _time_str(attr):
@@ -57,6 +60,7 @@ def _time_str(attr):
     return property(lambda self: _format_time(getattr(self, attr)), doc=f"``{attr}``, formatted.")
 
 
+_NOT_OPERATORS = {"backward"}
 _REFLECTED = {"add", "sub", "mul", "truediv", "pow", "matmul", "and", "or", "xor"}
 _INPLACE = {"add", "sub", "mul", "truediv"}
 

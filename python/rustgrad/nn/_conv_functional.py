@@ -156,17 +156,8 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, name, unbatc
     if n == 0:
         out = _core.zeros((0, out_ch, oh, ow), dtype=input.dtype, device=input.device)
         return out + weight.sum() * 0 if bias is None else out + bias.view(1, -1, 1, 1)
-    cols = _core.im2col(input, (kh, kw), dilation, padding, stride)  # (N, C*kh*kw, L)
-    k = in_per_group * kh * kw
-    if groups == 1:
-        out = weight.reshape(out_ch, k).matmul(cols)
-    else:
-        cols = cols.view(n, groups, k, oh * ow)
-        out = weight.reshape(groups, out_ch // groups, k).matmul(cols)
-    out = out.reshape(n, out_ch, oh, ow)
-    if bias is not None:
-        out = out + bias.view(1, out_ch, 1, 1)
-    return out
+    # im2col and one (grouped) product, recorded as PyTorch's one ConvolutionBackward0 node.
+    return _core._convolution(input, weight, bias, (kh, kw), dilation, padding, stride, groups)
 
 
 def _core_pad(input, pad):

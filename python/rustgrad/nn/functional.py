@@ -317,7 +317,7 @@ def _classes_last(input, target):
 def _check_targets(target, num_classes, ignore_index):
     if target.dtype != _core.int64:
         raise RuntimeError(f"expected scalar type Long but found {_dtype_name(target.dtype)}")
-    if target.numel() == 0:
+    if target.numel() == 0 or target.is_meta:  # (a meta target has no values to check)
         return
     valid = _core.where(target == ignore_index, 0, target)
     # One read of both bounds: a single device-to-host copy for a CUDA target.
@@ -348,7 +348,7 @@ def _pick(logp, target, ignore_index, weight):
     ignored = target == ignore_index
     safe = _core.where(ignored, 0, target)
     keep = _core.where(ignored, 0.0, 1.0).to(logp.dtype)
-    if logp.is_cuda:
+    if logp.is_cuda or logp.is_meta:
         classes = _core.arange(c, device=logp.device)
         chosen = classes.unsqueeze(0) == safe.unsqueeze(1)
         picked = _core.where(chosen, logp, 0.0).sum(1)

@@ -33,6 +33,11 @@ pub(super) fn construct(py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<P
 /// exact.
 pub(super) fn scalar_value(me: &PyTensor, py: Python<'_>) -> PyResult<Scalar> {
     let t = me.var.tensor();
+    if t.device() == Device::Meta && t.numel() == 1 {
+        return Err(PyRuntimeError::new_err(
+            "Tensor.item() cannot be called on meta tensors",
+        ));
+    }
     let work = Work::default().tensor(&t);
     Ok(gil::run(py, work, || t.scalar_value())?)
 }
@@ -106,7 +111,7 @@ pub(super) fn numpy<'py>(
         ));
     }
     let t = me.var.tensor();
-    if t.is_cuda() {
+    if t.device() != Device::Cpu {
         if !force {
             return Err(PyTypeError::new_err(format!(
                 "can't convert {} device type tensor to numpy. Use Tensor.cpu() to copy the \

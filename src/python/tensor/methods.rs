@@ -224,6 +224,12 @@ impl PyTensor {
         self.var.tensor().is_cuda()
     }
 
+    /// True for a tensor on the meta device (a shape and dtype, no data).
+    #[getter]
+    fn is_meta(&self) -> bool {
+        self.var.tensor().device() == Device::Meta
+    }
+
     /// True for float32 and float64 tensors.
     fn is_floating_point(&self) -> bool {
         self.var.dtype().is_float()

@@ -635,13 +635,14 @@ class Module:
 
     # ----- dtype and device -----
 
-    def _apply(self, fn):
-        """Replace each parameter's data, gradient and each buffer by ``fn(tensor)``.
+    def _apply(self, fn, recurse=True):
+        """Replace each parameter's data, gradient and each buffer by ``fn(tensor)`` (this
+        module's own only, unless ``recurse``).
 
         Parameters keep their identity (their ``.data`` is swapped), so an optimizer built
         before the conversion still updates the right tensors.
         """
-        for module in self.modules():
+        for module in self.modules() if recurse else (self,):
             with no_grad():
                 for param in module._parameters.values():
                     if param is None:
@@ -677,6 +678,14 @@ class Module:
             return t
 
         return self._apply(convert)
+
+    def to_empty(self, *, device, recurse=True):
+        """Move the parameters and buffers to ``device`` without copying their values: new,
+        uninitialised memory of the same shapes and dtypes (how a model built on the meta
+        device gets real memory before a state dict is loaded into it). Returns ``self``."""
+        return self._apply(
+            lambda t: _core.zeros(tuple(t.shape), dtype=t.dtype, device=device), recurse=recurse
+        )
 
     def cuda(self, device=None):
         """Move parameters, their gradients and buffers to a CUDA device (``Tensor.cuda``'s
