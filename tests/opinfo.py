@@ -387,6 +387,13 @@ def xfail(tests, reason, dtypes=None, samples=None, devices=None):
     return Expect("xfail", tuple(tests), reason, dtypes, samples, devices)
 
 
+# PyTorch's in-place form saves the input it overwrites, so backward through it raises; ours
+# (the out-of-place result copied in) differentiates. Values are checked for int64.
+SAVES_OVERWRITTEN = (
+    "PyTorch's in-place form cannot backpropagate (it saves the input it overwrites)"
+)
+
+
 def skip(tests, reason, dtypes=None, samples=None, devices=None):
     return Expect("skip", tuple(tests), reason, dtypes, samples, devices)
 
@@ -1487,9 +1494,12 @@ OP_DB = [
     _binary_entry(
         "pow",
         "__pow__",
+        "pow_",
+        "__ipow__",
         dtypes=NUMERIC,
         samples=pow_samples,
         libm=True,
+        expects=[skip(("inplace", "device_inplace"), SAVES_OVERWRITTEN, dtypes=FLOATS)],
     ),
     _reflected_entry(
         "radd",
@@ -1578,7 +1588,12 @@ OP_DB = [
         unary_samples(),
         dtypes=NUMERIC,
     ),
-    OpInfo("positive", [operator_("__pos__", operator.pos)], unary_samples(), dtypes=NUMERIC),
+    OpInfo(
+        "positive",
+        [operator_("__pos__", operator.pos), method("positive"), function("positive")],
+        unary_samples(),
+        dtypes=NUMERIC,
+    ),
     OpInfo(
         "abs",
         [method("abs"), operator_("__abs__", abs), function("abs")],
@@ -1635,6 +1650,7 @@ OP_DB = [
             dtypes=ALL,
             differentiable=False,
             broadcasts=True,
+            inplace_variants=[method(name + "_")],
         )
         for name in ("eq", "ne", "lt", "le", "gt", "ge")
     ],
@@ -1644,6 +1660,7 @@ OP_DB = [
         unary_samples(),
         dtypes=ALL,
         differentiable=False,
+        inplace_variants=[method("logical_not_")],
     ),
     OpInfo(
         "bitwise_not",
@@ -2014,6 +2031,10 @@ from opinfo_ops import OPS as _ISSUE11_OPS
 
 OP_DB.extend(_ISSUE11_OPS)
 
+from opinfo_ops_extra import OPS as _EXTRA_OPS
+
+OP_DB.extend(_EXTRA_OPS)
+
 # The elementwise math and activations of issue 11 (their own file; imported here, after OP_DB
 # exists, so that every test driven by the table covers them).
 from opinfo_elementwise import ELEMENTWISE_OPS
@@ -2356,6 +2377,10 @@ OP_DB.extend(_LAYERS_OPS)
 from opinfo_conv import OPS as _CONV_OPS
 
 OP_DB.extend(_CONV_OPS)
+# More activations, distances, pixel shuffles and losses of nn.functional (their own file).
+from opinfo_nn_extra import OPS as _NN_EXTRA_OPS
+
+OP_DB.extend(_NN_EXTRA_OPS)
 
 import rustgrad as _rustgrad
 

@@ -14,6 +14,7 @@ from opinfo import (
     ALL,
     FLOATS,
     NUMERIC,
+    SAVES_OVERWRITTEN,
     Arg,
     OpInfo,
     S,
@@ -28,6 +29,7 @@ from opinfo import (
 )
 
 NEEDS_DIMS = {"0-d": "PyTorch refuses a 0-d input"}
+_SAVES_OVERWRITTEN = skip(("inplace", "device_inplace"), SAVES_OVERWRITTEN, dtypes=FLOATS)
 COMPOSITE = "a composite of the core's ops: its nodes are theirs, not PyTorch's native node"
 TIES = "not differentiable at ties (finite differences straddle a kink)"
 NAN_GRAD = "the result is NaN (n - correction <= 0): so is its gradient"
@@ -1076,6 +1078,7 @@ OPS = [
             ALL,
             differentiable=False,
             broadcasts=True,
+            inplace_variants=[method(name + "_")],
         )
         for name in ("logical_and", "logical_or", "logical_xor")
     ),
@@ -1114,11 +1117,19 @@ OPS = [
         graph_reason="a Python bool",
         exempt=ONE_ELEMENT,
     ),
-    *(entry(name, unary_samples(), NUMERIC) for name in ("deg2rad", "rad2deg")),
-    entry("logit", probability_samples),
-    entry("sinc", unary_samples()),
-    entry("xlogy", positive_pair_samples, broadcasts=True),
-    entry("copysign", binary_samples(mixed=()), broadcasts=True),
+    *(entry(name, unary_samples(), NUMERIC, inplace=True) for name in ("deg2rad", "rad2deg")),
+    entry("logit", probability_samples, inplace=True, expects=[_SAVES_OVERWRITTEN]),
+    entry("sinc", unary_samples(), inplace=True),
+    entry(
+        "xlogy", positive_pair_samples, inplace=True, broadcasts=True, expects=[_SAVES_OVERWRITTEN]
+    ),
+    entry(
+        "copysign",
+        binary_samples(mixed=()),
+        inplace=True,
+        broadcasts=True,
+        expects=[_SAVES_OVERWRITTEN],
+    ),
     entry("float_power", binary_samples(ka="p", mixed=()), NUMERIC, broadcasts=True),
     *(
         OpInfo(name, [method(name), function(name)], float_class_samples, ALL, differentiable=False)
@@ -1318,7 +1329,13 @@ OPS = [
     entry("mv", mv_samples, exempt=NEEDS_DIMS),
     entry("bmm", bmm_samples, exempt=NEEDS_DIMS),
     # fused in the core (the product accumulates onto the input's copy): PyTorch's nodes
-    OpInfo("addmm", [method("addmm"), function("addmm")], addmm_samples, NUMERIC, broadcasts=True),
+    OpInfo(
+        "addmm",
+        [method("addmm"), function("addmm")],
+        addmm_samples,
+        NUMERIC,
+        broadcasts=True,
+    ),
     OpInfo(
         "baddbmm",
         [method("baddbmm"), function("baddbmm")],
@@ -1361,7 +1378,9 @@ OPS = [
     entry("moveaxis", movedim_samples, ALL),
     entry("swapaxes", swap_samples, ALL),
     entry("swapdims", swap_samples, ALL),
-    entry("diagonal", diagonal_samples, ALL, exempt=NEEDS_DIMS),
+    OpInfo(  # a view, recorded as PyTorch's DiagonalBackward0
+        "diagonal", [method("diagonal"), function("diagonal")], diagonal_samples, ALL, exempt=NEEDS_DIMS
+    ),
     entry("diag", diag_samples, ALL, exempt=NEEDS_DIMS),
     entry("trace", trace_samples, NUMERIC, exempt=NEEDS_DIMS),
     OpInfo(

@@ -117,7 +117,7 @@ def test_run_imports_of_missing_pytorch_names_raise_not_implemented(tmp_path):
         """
         import torch
         for attempt in ("torch.fft", "from torch.fft import fft", "import torch.fft",
-                        "torch.nn.Bilinear", "torch.nosuchname", "torch.ones(2).unfold",
+                        "torch.nn.Bilinear", "torch.nosuchname", "torch.ones(2).stft",
                         "torch.ones(2).nosuchmethod"):
             try:
                 exec(attempt)
@@ -142,7 +142,7 @@ def test_run_imports_of_missing_pytorch_names_raise_not_implemented(tmp_path):
     assert lines[3] == "NotImplementedError: rustgrad does not implement torch.nn.Bilinear yet"
     # A name PyTorch lacks too raises PyTorch's AttributeError.
     assert lines[4] == "AttributeError: module 'torch' has no attribute 'nosuchname'"
-    assert lines[5] == "NotImplementedError: rustgrad does not implement torch.Tensor.unfold yet"
+    assert lines[5] == "NotImplementedError: rustgrad does not implement torch.Tensor.stft yet"
     assert lines[6] == "AttributeError: 'Tensor' object has no attribute 'nosuchmethod'"
     assert lines[7] == "an ImportError too: rustgrad does not implement torch.fft yet"
 
@@ -159,13 +159,13 @@ def test_install_as_torch_in_a_running_interpreter():
         assert functorch is rustgrad._functorch
         print(torch.float32, torch.Size([3]), type(torch.ones(1)))
         try:
-            torch.ones(1).unfold
+            torch.ones(1).stft
         except NotImplementedError as e:
             print(e)
         rustgrad.uninstall_as_torch()
         import sys
         assert "functorch" not in sys.modules
-        assert not hasattr(rustgrad.ones(1), "unfold")
+        assert not hasattr(rustgrad.ones(1), "stft")
         print(rustgrad.float32, rustgrad.Size([3]), type(rustgrad.ones(1)))
         """
     )
@@ -173,7 +173,7 @@ def test_install_as_torch_in_a_running_interpreter():
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "torch.float32 torch.Size([3]) <class 'torch.Tensor'>",
-        "rustgrad does not implement torch.Tensor.unfold yet",
+        "rustgrad does not implement torch.Tensor.stft yet",
         "rustgrad.float32 rustgrad.Size([3]) <class 'rustgrad.Tensor'>",
     ]
 
@@ -222,7 +222,7 @@ CHECKED = """
     from torch import optim as o
 
     x = torch.randn(3, 4)
-    y = x.unfold(0, 2, 1)
+    y = x.stft(4)
     z = torch.sum(x, nosuchkw=1)
     layer = nn.Bilinear(3)
     torch.not_a_pytorch_name
@@ -238,7 +238,7 @@ def test_check_lists_missing_names_without_running(tmp_path):
     lines = r.stdout.splitlines()
     assert lines == [
         "c.py:5: torch.fft",
-        "c.py:9: torch.Tensor.unfold",
+        "c.py:9: torch.Tensor.stft",
         "c.py:10: torch.sum(nosuchkw=)",
         "c.py:11: torch.nn.Bilinear",
         "c.py:12: torch.not_a_pytorch_name (not a PyTorch name either)",

@@ -402,6 +402,30 @@ NAMESPACE_NON_OPS.update(
 )  # fmt: skip
 
 
+# ----- PyTorch's remaining everyday names (python/rustgrad/_ops_extra.py): queries,
+# conversions and dtype arithmetic, compared with PyTorch in test_ops_extra -----
+_EXTRA = "query or conversion (test_ops_extra)"
+TENSOR_NON_OPS.update(
+    dict.fromkeys(
+        ["get_device", "imag", "is_complex", "is_conj", "is_cpu", "is_neg", "is_same_size",
+         "is_signed", "itemsize", "nbytes", "ndimension", "new", "real"],
+        _EXTRA,
+    )
+)  # fmt: skip
+TENSOR_NON_OPS["is_meta"] = "query (test_meta)"
+TENSOR_NON_OPS["bernoulli"] = _RANDOM
+TENSOR_NON_OPS["fill_diagonal_"] = "in-place write of a constant (test_ops_extra)"
+_IN_PLACE_COPY = "in place through copy_ (CopyBackwards, not PyTorch's node; test_ops_extra)"
+TENSOR_NON_OPS.update(dict.fromkeys(["addmm_", "baddbmm_", "addbmm_"], _IN_PLACE_COPY))
+NAMESPACE_NON_OPS.update(
+    dict.fromkeys(
+        ["as_tensor", "asarray", "can_cast", "imag", "is_complex", "is_conj", "is_neg",
+         "is_same_size", "isin", "promote_types", "result_type", "scalar_tensor"],
+        _EXTRA,
+    )
+)  # fmt: skip
+
+
 def _public_tensor_names():
     names = set()
     own = vars(rg.Tensor)

@@ -1080,4 +1080,14 @@ for _name in [
     __all__.append(_name)
 del _name
 
+# ----- the remaining everyday names: metadata, conversions, in-place comparisons, indexed
+# writes, statistics, dtype arithmetic (issue 11; ``_ops_extra.py``) -----
+from rustgrad import _ops_extra
+
+for _name in _ops_extra.FUNCTIONS:
+    globals()[_name] = getattr(_ops_extra, _name)
+    __all__.append(_name)
+_ops_extra._bind()
+del _name
+
 _dropin.hook_missing_names()  # last: every namespace above is imported by now

@@ -625,6 +625,9 @@ class Tensor(_DTypeCasts):
     def __isub__(self, other: _Operand, /) -> Self: ...
     def __imul__(self, other: _Operand, /) -> Self: ...
     def __itruediv__(self, other: _Operand, /) -> Self: ...
+    def __ipow__(self, exponent: _Operand, modulo: None = None, /) -> Self:
+        """In-place ``pow``: writes the result into ``self`` and returns it."""
+
     def add(self, other: _Operand, alpha: builtins.float | None = None) -> Tensor:
         """``self + alpha * other`` (broadcast shape)."""
 
@@ -823,6 +826,10 @@ class Tensor(_DTypeCasts):
 
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a size-1 dim at ``dim``: ``(2, 3).unsqueeze(0) -> (1, 2, 3)``."""
+
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """A view of the windows of ``size`` elements every ``step`` along ``dimension``, as a
+        new last dim: ``arange(7.).unfold(0, 3, 2)`` is ``[[0, 1, 2], [2, 3, 4], [4, 5, 6]]``."""
 
     def t(self) -> Tensor:
         """Transpose of a tensor with at most 2 dims: ``(n, m) -> (m, n)``."""
@@ -1146,7 +1153,7 @@ class Tensor(_DTypeCasts):
 
     def diagonal(self, offset: Any = ..., dim1: Any = ..., dim2: Any = ...) -> Tensor:
         """The diagonal (``offset`` above the main one) of the planes of ``dim1`` and ``dim2``,
-        as the last dim of the result."""
+        as the last dim of a view: writes through it reach this tensor."""
 
     def trace(self) -> Tensor:
         """The sum of the main diagonal of a 2-D tensor (integers give int64)."""
@@ -1663,6 +1670,260 @@ class Tensor(_DTypeCasts):
     absolute_ = abs_
     negative = neg
     negative_ = neg_
+    # ----- python/rustgrad/_ops_extra.py -----
+    def addbmm(self, batch1: Any, batch2: Any, *, beta: Any = ..., alpha: Any = ...) -> Any:
+        """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``."""
+
+    def addbmm_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``addbmm``: writes the result into ``self`` and returns it."""
+
+    def addmm_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``addmm``: writes the result into ``self`` and returns it."""
+
+    def addmv(self, mat: Any, vec: Any, *, beta: Any = ..., alpha: Any = ...) -> Any:
+        """``beta * input + alpha * (mat @ vec)`` (``beta == 0`` ignores ``input``, NaN
+        included)."""
+
+    def addmv_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``addmv``: writes the result into ``self`` and returns it."""
+
+    def addr(self, vec1: Any, vec2: Any, *, beta: Any = ..., alpha: Any = ...) -> Any:
+        """``beta * input + alpha * outer(vec1, vec2)``."""
+
+    def addr_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``addr``: writes the result into ``self`` and returns it."""
+
+    def baddbmm_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``baddbmm``: writes the result into ``self`` and returns it."""
+
+    def bernoulli(self, p: Any = ..., *, generator: Any = ...) -> Any:
+        """0/1 samples with probability ``self`` (or ``p``), of ``self``'s shape and dtype."""
+
+    def broadcast_to(self, size: Any) -> Any:
+        """``input`` expanded to ``size`` (a view; -1 keeps a dim), as ``expand``."""
+
+    def conj(self) -> Any:
+        """The complex conjugate: ``input`` itself for real dtypes (rustgrad has no complex)."""
+
+    def conj_physical(self) -> Any:
+        """The conjugate as new memory: a copy for real dtypes."""
+
+    def copysign_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``copysign``: writes the result into ``self`` and returns it."""
+
+    def corrcoef(self) -> Any:
+        """Pearson's correlation coefficients of the variables in ``input``'s rows, clipped to
+        [-1, 1] as PyTorch's."""
+
+    def cov(self, *, correction: Any = ..., fweights: Any = ..., aweights: Any = ...) -> Any:
+        """The covariance matrix of the variables in ``input``'s rows (observations in columns;
+        a 1-D input is one variable), with ``correction`` and optional integer frequency
+        weights ``fweights`` and float observation weights ``aweights``, as PyTorch's."""
+
+    def deg2rad_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``deg2rad``: writes the result into ``self`` and returns it."""
+
+    def diagflat(self, offset: Any = ...) -> Any:
+        """A 2-D tensor with the flattened ``input`` on diagonal ``offset``."""
+
+    def eq_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``eq``: writes the result into ``self`` and returns it."""
+
+    def fill_diagonal_(self, fill_value: Any, wrap: Any = ...) -> Any:
+        """Writes ``fill_value`` on the main diagonal of ``self`` (2-D, or every dim of one
+        length); ``wrap`` continues down a tall matrix every ``columns + 1`` rows, as NumPy's."""
+
+    def fmax(self, other: Any) -> Any:
+        """The elementwise maximum ignoring NaN (NaN only where both are). The gradient goes
+        to ``input`` where it is chosen, ties included, as PyTorch's."""
+
+    def fmin(self, other: Any) -> Any:
+        """The elementwise minimum ignoring NaN (NaN only where both are), as :func:`fmax`."""
+
+    def ge_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``ge``: writes the result into ``self`` and returns it."""
+
+    def ger(self, vec2: Any) -> Any:
+        """The outer product, as ``outer``."""
+
+    def get_device(self) -> Any:
+        """The CUDA device ordinal of a CUDA tensor; -1 on the CPU (and for meta tensors)."""
+
+    def greater_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``greater``: writes the result into ``self`` and returns it."""
+
+    def greater_equal_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``greater_equal``: writes the result into ``self`` and returns it."""
+
+    def gt_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``gt``: writes the result into ``self`` and returns it."""
+
+    @property
+    def imag(self) -> Any:
+        """The imaginary part: PyTorch's error for real dtypes (rustgrad has no complex)."""
+
+    def index_copy(self, dim: Any, index: Any, source: Any) -> Any:
+        """A copy of ``input`` with slice ``j`` of ``source`` along ``dim`` written at slice
+        ``index[j]``."""
+
+    def index_copy_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``index_copy``: writes the result into ``self`` and returns it."""
+
+    def index_fill(self, dim: Any, index: Any, value: Any) -> Any:
+        """A copy of ``input`` with the slices ``index`` along ``dim`` set to ``value`` (a number
+        or a 0-d tensor, which then gets their gradient)."""
+
+    def index_fill_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``index_fill``: writes the result into ``self`` and returns it."""
+
+    def index_put(self, indices: Any, values: Any, accumulate: Any = ...) -> Any:
+        """A copy of ``input`` with ``values`` written (or, with ``accumulate``, added: repeats
+        add up) at the elements the tuple of index tensors ``indices`` addresses, as
+        ``input[indices] = values``."""
+
+    def index_put_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``index_put``: writes the result into ``self`` and returns it."""
+
+    def inner(self, other: Any) -> Any:
+        """The sum of products over the last dims (``input * other`` when either is 0-d)."""
+
+    def is_complex(self) -> Any:
+        """False: rustgrad has no complex dtypes."""
+
+    def is_conj(self) -> Any:
+        """False: no tensor carries a pending conjugation."""
+
+    @property
+    def is_cpu(self) -> Any:
+        """Whether on the CPU."""
+
+    def is_neg(self) -> Any:
+        """False: no tensor carries a pending negation."""
+
+    def is_same_size(self, other: Any) -> Any:
+        """Whether the two shapes are equal."""
+
+    def is_signed(self) -> Any:
+        """Whether the dtype holds negative values (every dtype but bool and uint8)."""
+
+    @property
+    def itemsize(self) -> Any:
+        """Bytes per element."""
+
+    def le_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``le``: writes the result into ``self`` and returns it."""
+
+    def less_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``less``: writes the result into ``self`` and returns it."""
+
+    def less_equal_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``less_equal``: writes the result into ``self`` and returns it."""
+
+    def logical_and_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``logical_and``: writes the result into ``self`` and returns it."""
+
+    def logical_not_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``logical_not``: writes the result into ``self`` and returns it."""
+
+    def logical_or_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``logical_or``: writes the result into ``self`` and returns it."""
+
+    def logical_xor_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``logical_xor``: writes the result into ``self`` and returns it."""
+
+    def logit_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``logit``: writes the result into ``self`` and returns it."""
+
+    def lt_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``lt``: writes the result into ``self`` and returns it."""
+
+    def masked_scatter(self, mask: Any, source: Any) -> Any:
+        """A copy of ``input`` with ``source``'s leading elements written, in order, where
+        ``mask`` (broadcast to ``input``) is True."""
+
+    def masked_scatter_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``masked_scatter``: writes the result into ``self`` and returns it."""
+
+    def msort(self) -> Any:
+        """``input`` sorted along dim 0."""
+
+    def nanquantile(
+        self, q: Any, dim: Any = ..., keepdim: Any = ..., *, interpolation: Any = ...
+    ) -> Any:
+        """:func:`quantile` ignoring NaN (NaN only where a slice is all NaN)."""
+
+    @property
+    def nbytes(self) -> Any:
+        """Bytes the elements take."""
+
+    def ndimension(self) -> Any:
+        """The number of dims, as ``dim()``."""
+
+    def ne_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``ne``: writes the result into ``self`` and returns it."""
+
+    def new(self, *args: Any, **kwargs: Any) -> Any:
+        """The legacy constructor in ``self``'s dtype and device: ``x.new()`` (empty),
+        ``x.new(2, 3)`` or ``x.new(torch.Size([2, 3]))`` (a shape, uninitialised: zeros here) or
+        ``x.new([1, 2])`` (data)."""
+
+    def not_equal_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``not_equal``: writes the result into ``self`` and returns it."""
+
+    def positive(self) -> Any:
+        """``input`` itself (unary ``+``); PyTorch's error for bool."""
+
+    def pow_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``pow``: writes the result into ``self`` and returns it."""
+
+    def quantile(
+        self, q: Any, dim: Any = ..., keepdim: Any = ..., *, interpolation: Any = ...
+    ) -> Any:
+        """The ``q``-th quantiles (a number or a 1-D tensor in [0, 1]) over ``dim`` (all if
+        None), interpolating between order statistics as ``interpolation`` says; NaN where a
+        slice has NaN. Gradients flow to the order statistics used."""
+
+    def rad2deg_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``rad2deg``: writes the result into ``self`` and returns it."""
+
+    @property
+    def real(self) -> Any:
+        """The real part: ``input`` itself for real dtypes."""
+
+    def resolve_conj(self) -> Any:
+        """``input`` with a pending conjugation applied: ``input`` itself for real dtypes."""
+
+    def resolve_neg(self) -> Any:
+        """``input`` with a pending negation applied: ``input`` itself (rustgrad has none)."""
+
+    def sgn(self) -> Any:
+        """The sign, as ``sign`` (for real dtypes ``sgn`` is ``sign``)."""
+
+    def sgn_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``sgn``: writes the result into ``self`` and returns it."""
+
+    def sinc_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``sinc``: writes the result into ``self`` and returns it."""
+
+    def split_with_sizes(self, split_sizes: Any, dim: Any = ...) -> Any:
+        """``input`` split along ``dim`` into pieces of the given sizes (which must add up)."""
+
+    def sum_to_size(self, *size: Any) -> Any:
+        """``self`` summed over the dims that ``size`` broadcasts to ``self``'s shape (the
+        reverse of ``expand``)."""
+
+    def type_as(self, other: Any) -> Any:
+        """``self`` in ``other``'s dtype and on its device (``self`` itself when they match)."""
+
+    def vdot(self, other: Any) -> Any:
+        """The dot product of two 1-D tensors (conjugating the first: nothing for real dtypes)."""
+
+    def where(self, condition: Any, y: Any) -> Any:
+        """``where(condition, self, y)``."""
+
+    def xlogy_(self, *args: Any, **kwargs: Any) -> Any:
+        """In-place ``xlogy``: writes the result into ``self`` and returns it."""
+
     multiply = mul
     multiply_ = mul_
     subtract = sub

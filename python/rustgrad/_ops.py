@@ -1209,30 +1209,15 @@ def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
 
 def diagonal(input: Tensor, offset=0, dim1=0, dim2=1) -> Tensor:
     """The diagonal (``offset`` above the main one) of the planes of ``dim1`` and ``dim2``,
-    as the last dim of the result."""
-    n = input.ndim
-    if n < 2:
-        raise RuntimeError(f"diagonal dimensions requires ndim larger than 1, got {n}")
-    a, b = _wrap(dim1, n), _wrap(dim2, n)
-    if a == b:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    x = movedim(input, (a, b), (-2, -1))
-    r, c = x.shape[-2], x.shape[-1]
-    i0, j0 = (0, offset) if offset >= 0 else (-offset, 0)
-    length = _builtins.max(0, _builtins.min(r - i0, c - j0))
-    ii = _long(_np.arange(length) + i0, "cpu")
-    jj = _long(_np.arange(length) + j0, "cpu")
-    if length == 0:
-        return x[..., :0, :].reshape(*x.shape[:-2], 0)  # still in the graph
-    lead = (slice(None),) * (x.ndim - 2)
-    return x[lead + (ii, jj)]
+    as the last dim of a view of ``input`` (``Tensor.diagonal``)."""
+    return input.diagonal(offset, dim1, dim2)
 
 
 def diag(input: Tensor, diagonal=0) -> Tensor:
     """A 1-D tensor as the ``diagonal`` of a square matrix (zeros elsewhere), or the
     ``diagonal`` of a 2-D tensor."""
     if input.ndim == 2:
-        return globals()["diagonal"](input, diagonal)
+        return globals()["diagonal"](input, diagonal).clone()  # (a copy, as PyTorch's)
     if input.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
     n = input.shape[0]
@@ -1609,8 +1594,10 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     k = 1
     for d in da:
         k *= a.shape[d]
-    left = a.permute(free_a + da).reshape(-1, k)
-    right = b.permute(db + free_b).reshape(k, -1)
+    m = _math.prod(a.shape[i] for i in free_a)  # (not -1: k may be 0)
+    n = _math.prod(b.shape[i] for i in free_b)
+    left = a.permute(free_a + da).reshape(m, k)
+    right = b.permute(db + free_b).reshape(k, n)
     shape = [a.shape[i] for i in free_a] + [b.shape[i] for i in free_b]
     return (left @ right).reshape(shape)
 
@@ -2322,7 +2309,6 @@ _METHODS = [
     "swapaxes",
     "swapdims",
     "diag",
-    "diagonal",
     "trace",
     "isclose",
     "allclose",

@@ -470,3 +470,94 @@ pub fn slice(x: &Var, dim: usize, start: usize, end: usize, step: usize) -> Resu
 pub fn numel_of(shape: &[usize]) -> usize {
     layout::numel(shape)
 }
+
+/// `x.unfold(dim, size, step)`: the windows of `size` elements every `step` along `dim`, as a
+/// new last dim of that size (a view: windows may overlap, and their gradients add up).
+pub fn unfold(x: &Var, dim: i64, size: i64, step: i64) -> Result<Var> {
+    let shape = x.shape();
+    let d = wrap_dim(dim, shape.len())?;
+    let len = shape.get(d).copied().unwrap_or(1);
+    if size < 0 {
+        bail!(Runtime, "size is {size} but must be >= 0");
+    }
+    if step <= 0 {
+        bail!(Runtime, "step is {step} but must be > 0");
+    }
+    let (size, step) = (size as usize, step as usize);
+    if size > len {
+        bail!(
+            Runtime,
+            "maximum size for tensor at dimension {d} is {len} but size is {size}"
+        );
+    }
+    let windows = (len - size) / step + 1;
+    Ok(strided_view(
+        x,
+        "UnfoldBackward0",
+        Arc::new(move |l: &Layout| {
+            let mut out = l.clone();
+            if l.ndim() == 0 {
+                out.shape.push(size);
+                out.strides.push(1);
+                return out;
+            }
+            let along = l.strides[d];
+            out.shape[d] = windows;
+            out.strides[d] = along * step as isize;
+            out.shape.push(size);
+            out.strides.push(along);
+            out
+        }),
+    ))
+}
+
+/// `x.diagonal(offset, dim1, dim2)`: the diagonal `offset` above the main one of the planes
+/// of `dim1` and `dim2`, as the last dim of a view (writes through it reach `x`).
+pub fn diagonal(x: &Var, offset: i64, dim1: i64, dim2: i64) -> Result<Var> {
+    let shape = x.shape();
+    let n = shape.len();
+    if n < 2 {
+        bail!(
+            Runtime,
+            "diagonal dimensions requires ndim larger than 1, got {n}"
+        );
+    }
+    let (a, b) = (wrap_dim(dim1, n)?, wrap_dim(dim2, n)?);
+    if a == b {
+        bail!(
+            Runtime,
+            "diagonal dimensions cannot be identical {dim1}, {dim2}"
+        );
+    }
+    let (rows, cols) = (shape[a] as i64, shape[b] as i64);
+    let length = if offset >= 0 {
+        rows.min(cols.saturating_sub(offset))
+    } else {
+        (rows.saturating_add(offset)).min(cols)
+    }
+    .max(0) as usize;
+    Ok(strided_view(
+        x,
+        "DiagonalBackward0",
+        Arc::new(move |l: &Layout| {
+            let mut out = l.clone();
+            if length > 0 {
+                let (shift, dim) = if offset >= 0 {
+                    (offset, b)
+                } else {
+                    (-offset, a)
+                };
+                out.offset = (l.offset as isize + l.strides[dim] * shift as isize) as usize;
+            }
+            let along = l.strides[a] + l.strides[b];
+            let (hi, lo) = (a.max(b), a.min(b));
+            out.shape.remove(hi);
+            out.shape.remove(lo);
+            out.strides.remove(hi);
+            out.strides.remove(lo);
+            out.shape.push(length);
+            out.strides.push(along);
+            out
+        }),
+    ))
+}

@@ -207,12 +207,12 @@ def logsigmoid(input):
     return _core.logsigmoid(input)
 
 
-def _softmax_dim(ndim, name):
+def _softmax_dim(ndim, name, stacklevel=3):
     warnings.warn(
         f"Implicit dimension choice for {name} has been deprecated. "
         "Change the call to include dim=X as an argument.",
         UserWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
     return 0 if ndim in (0, 1, 3) else 1
 
@@ -1072,3 +1072,425 @@ __all__ += [  # branch nn2
     "adaptive_max_pool2d",
     "adaptive_max_pool2d_with_indices",
 ]
+
+# ----- more activations, distances, pixel shuffling and losses (composites) --------------------
+
+__all__ += [
+    "celu",
+    "celu_",
+    "cosine_similarity",
+    "gaussian_nll_loss",
+    "glu",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "hinge_embedding_loss",
+    "pairwise_distance",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "poisson_nll_loss",
+    "prelu",
+    "soft_margin_loss",
+    "softmin",
+    "softshrink",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "threshold_",
+    "triplet_margin_loss",
+]
+
+
+def _scalar_type(dtype):
+    """PyTorch's C++ name of ``dtype`` (``Float``, ``Long``, ...), as its messages print it."""
+    from rustgrad._tensor_methods import _scalar_name
+
+    return _scalar_name(dtype)
+
+
+def _floating_kernel(input, kernel):
+    """PyTorch's error for a kernel (``kernel``: its name) with no integer or bool version."""
+    if not input.is_floating_point():
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_type(input.dtype)}'")
+
+
+def _write_into(input, fn):
+    """``fn(input)`` written into ``input`` (a composite's in-place form). When recording,
+    ``fn`` reads a clone, so that the values its backward saves are not the overwritten ones."""
+    recording = _core.is_grad_enabled() and input.requires_grad
+    return input.copy_(fn(input.clone() if recording else input))
+
+
+# PyTorch's hardsigmoid backward multiplies by 1/6 rounded to float32 (its kernel's constant),
+# in float64 too: recorded as one node, with that constant.
+_ONE_SIXTH_F32 = 0.1666666716337204
+
+
+def hardsigmoid(input, inplace=False):
+    """``relu6(input + 3) / 6``, elementwise: 0 at and below -3, 1 at and above 3."""
+    _floating_kernel(input, f"hardsigmoid_{input.device.type}")
+    inside = (input > -3) & (input < 3)
+
+    def forward():
+        return _core.hardtanh(input + 3, 0.0, 6.0, False) / 6
+
+    def backward(grad, inside):
+        return (_core.where(inside, grad * _ONE_SIXTH_F32, 0.0),)
+
+    if inplace:
+        return _native.record_inplace(
+            "HardsigmoidBackward0", input, [], forward, [inside], backward
+        )
+    return _native.record("HardsigmoidBackward0", [input], forward, [inside], backward)
+
+
+def _hardswish(x):
+    # (hardtanh's gradient is zero at and beyond its bounds, as hardswish's there)
+    return x * _core.hardtanh(x + 3, 0.0, 6.0, False) / 6
+
+
+def hardswish(input, inplace=False):
+    """``input * relu6(input + 3) / 6``, elementwise: 0 at and below -3, ``input`` at and
+    above 3."""
+    _floating_kernel(input, f"hardswish_{input.device.type}")
+    return _write_into(input, _hardswish) if inplace else _hardswish(input)
+
+
+def softsign(input):
+    """``input / (1 + |input|)``, elementwise."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """``input - tanh(input)``, elementwise."""
+    return input - input.tanh()
+
+
+def softshrink(input, lambd=0.5):
+    """``input - lambd`` above ``lambd``, ``input + lambd`` below ``-lambd``, 0 between
+    (``lambd >= 0``), elementwise."""
+    from rustgrad._dtypes import finfo
+
+    _floating_kernel(input, "softshrink_check")
+    top = finfo(input.dtype).max
+    if not 0 <= lambd <= top:
+        raise RuntimeError(
+            f"lambda must be in range [0, {top:g}] for input dtype "
+            f"{_scalar_type(input.dtype)}, but found {lambd:g}"
+        )
+    # ``input * 0`` between: a signed 0 (NaN for NaN), as PyTorch's
+    inner = _core.where(input < -lambd, input + lambd, input * 0)
+    return _core.where(input > lambd, input - lambd, inner)
+
+
+def hardshrink(input, lambd=0.5):
+    """``input`` where ``input > lambd`` or ``input < -lambd``, else 0, elementwise."""
+    _floating_kernel(input, f"hardshrink_{input.device.type}")
+    keep = (input > lambd) | (input < -lambd)
+    # ``input - input`` elsewhere: 0 (NaN for NaN), as PyTorch's
+    return _core.where(keep, input, input - input)
+
+
+def _threshold(input, threshold, value, inplace=False):
+    """``value`` where ``input <= threshold``, else ``input``, elementwise (written into
+    ``input`` with ``inplace=True``)."""
+    if input.dtype == _core.bool_:
+        raise NotImplementedError(f"\"threshold_{input.device.type}\" not implemented for 'Bool'")
+    if not input.is_floating_point():
+        # both numbers are converted to the input's dtype, as PyTorch does
+        threshold, value = int(threshold), int(value)
+
+    def fn(x):
+        # (NaN is not <= threshold: it stays, with its gradient)
+        return _core.where(x <= threshold, value, x)
+
+    if not inplace:
+        return fn(input)
+    shared = [s == 0 and n > 1 for s, n in zip(input.stride(), input.shape)]
+    if any(shared):
+        # PyTorch writes into elements that share memory (an expanded view) too: through the
+        # view of the distinct ones.
+        _write_into(input[tuple(slice(0, 1) if s else slice(None) for s in shared)], fn)
+        return input
+    return _write_into(input, fn)
+
+
+# ``threshold`` is also the name of an argument (as in PyTorch, which defines it this way too)
+threshold = _threshold
+
+
+def threshold_(input, threshold, value):
+    """``threshold`` written into ``input``."""
+    return _threshold(input, threshold, value, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """CELU: ``input`` where positive, else ``alpha * (exp(input / alpha) - 1)``,
+    elementwise (``elu`` with the input scaled by ``1 / alpha``)."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return _core.elu(input, alpha, 1.0, 1.0 / alpha, inplace)
+
+
+def celu_(input, alpha=1.0):
+    """``celu`` written into ``input``."""
+    return celu(input, alpha, True)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: ``a * sigmoid(b)`` for the halves ``a``, ``b`` of ``input`` along
+    ``dim`` (which halves in size)."""
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    size = input.size(dim)
+    if size % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {dim % input.dim()} is size {size}"
+        )
+    _floating_kernel(input, f"glu_{input.device.type}")
+    half = size // 2
+    return input.narrow(dim, 0, half) * input.narrow(dim, half, half).sigmoid()
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-input)`` along ``dim`` (same shape as ``input``)."""
+    if dim is None:
+        dim = _softmax_dim(input.dim(), "softmin", _stacklevel)
+    return (-input).softmax(dim, dtype=dtype)
+
+
+def prelu(input, weight):
+    """``input`` where positive, else ``weight * input``; ``weight`` is one number or one per
+    channel (dim 1 of ``input``), elementwise."""
+    if input.dtype != weight.dtype:
+        raise RuntimeError(
+            f"prelu: Type promoting not supported. Got {_scalar_type(input.dtype)} and "
+            f"{_scalar_type(weight.dtype)}"
+        )
+    if weight.numel() != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.size(1) if input.dim() > 1 else 1
+        if weight.numel() != channels:
+            raise RuntimeError(
+                "Mismatch of parameter numbers and input channel size. Found parameter "
+                f"numbers = {weight.numel()} and channel size = {channels}."
+            )
+    if weight.dim() > 1:
+        raise RuntimeError(
+            f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}"
+        )
+    _floating_kernel(input, f"prelu_{input.device.type}")
+    if input.dim() != weight.dim():
+        shape = [1] * input.dim()
+        if input.dim() > 1:
+            shape[1] = weight.numel()
+        weight = weight.reshape(shape)
+    positive = input > 0
+    # The negative part reads 0 where ``input`` is positive: no inf * 0 in ``weight``'s gradient.
+    return _core.where(positive, input, weight * _core.where(positive, 0.0, input))
+
+
+# ----- distances and pixel shuffling -----------------------------------------------------------
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``<x1, x2> / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim`` of the broadcast
+    inputs (that dim is reduced)."""
+    from rustgrad._tensor_methods import _result_dtype
+    from rustgrad.autograd.grad_mode import no_grad
+
+    common = _result_dtype(x1, x2)
+    if not common.is_floating_point:
+        raise RuntimeError(
+            "expected common dtype to be floating point, yet common dtype is "
+            f"{_scalar_type(common)}"
+        )
+    x1 = x1 if x1.is_floating_point() else x1.to(common)
+    x2 = x2 if x2.is_floating_point() else x2.to(common)
+    # (the shape from empty meta stand-ins: a mismatch raises PyTorch's error for it)
+    shape = (_core.zeros(x1.shape, device="meta") + _core.zeros(x2.shape, device="meta")).shape
+    x1, x2 = x1.expand(shape), x2.expand(shape)
+    # As PyTorch: each input divided by its norm, the norms clamped at eps without recording
+    # (so that their gradients are the unclamped norms').
+    norm1 = x1.norm(2, dim, True).clone()
+    norm2 = x2.norm(2, dim, True).clone()
+    with no_grad():
+        norm1.clamp_(min=eps)
+        norm2.clamp_(min=eps)
+    return ((x1 / norm1) * (x2 / norm2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The ``p``-norm of ``x1 - x2 + eps`` along the last dim (of the broadcast shape)."""
+    last = max(x1.dim(), x2.dim()) - 1
+    return (x1 - x2 + eps).norm(p, last, keepdim)
+
+
+def _factor(value, function, name):
+    import operator
+
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"{function}(): argument '{name}' (position 2) must be int, not {type(value).__name__}"
+        ) from None
+
+
+def pixel_shuffle(input, upscale_factor):
+    """``(*, C * r^2, H, W) -> (*, C, H * r, W * r)`` with ``r = upscale_factor``: each group of
+    ``r^2`` channels becomes an ``r x r`` block of pixels."""
+    r = _factor(upscale_factor, "pixel_shuffle", "upscale_factor")
+    if input.dim() < 3:
+        raise RuntimeError(
+            "pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+            f"{input.dim()} dimension(s)"
+        )
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *batch, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(
+            "pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
+            f"square of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}"
+        )
+    n = len(batch)
+    out = input.reshape(*batch, c // (r * r), r, r, h, w)
+    out = out.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return out.reshape(*batch, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """``(*, C, H * r, W * r) -> (*, C * r^2, H, W)`` with ``r = downscale_factor``: the
+    inverse of ``pixel_shuffle``."""
+    r = _factor(downscale_factor, "pixel_unshuffle", "downscale_factor")
+    if input.dim() < 3:
+        raise RuntimeError(
+            "pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+            f"{input.dim()} dimension(s)"
+        )
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *batch, c, h, w = input.shape
+    for size, side, at in ((h, "height", -2), (w, "width", -1)):
+        if size % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {side} to be divisible by downscale_factor, but "
+                f"input.size({at})={size} is not divisible by {r}"
+            )
+    n = len(batch)
+    out = input.reshape(*batch, c, h // r, r, w // r, r)
+    out = out.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return out.reshape(*batch, c * r * r, h // r, w // r)
+
+
+# ----- more losses: margins, triplets, Poisson and Gaussian likelihoods ------------------------
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """``log(1 + exp(-target * input))`` (targets 1 or -1), reduced by ``reduction``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _not_differentiable("soft_margin_loss", target=target)
+    return _reduce((-input * target).exp().log1p(), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):  # fmt: skip
+    """``input`` where ``target == 1``, ``max(0, margin - input)`` where ``target == -1``
+    (the sum of both for any other target)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    hinge = _core.where(target != 1, (margin - input).clamp(min=0), 0.0)
+    return _reduce(hinge + _core.where(target != -1, input, 0.0), reduction)
+
+
+def triplet_margin_loss(
+    anchor,
+    positive,
+    negative,
+    margin=1.0,
+    p=2,
+    eps=1e-6,
+    swap=False,
+    size_average=None,
+    reduce=None,
+    reduction="mean",
+):
+    """``max(0, margin + d(anchor, positive) - d(anchor, negative))`` with ``d`` the
+    ``pairwise_distance``; ``swap`` takes the smaller of ``d(anchor, negative)`` and
+    ``d(positive, negative)``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.dim(), positive.dim(), negative.dim())
+    if len(set(dims)) != 1:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {dims[0]}D, positive {dims[1]}D, and negative "
+            f"{dims[2]}D inputs"
+        )
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = dist_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + dist_pos - dist_neg).clamp(min=0), reduction)
+
+
+def poisson_nll_loss(
+    input,
+    target,
+    log_input=True,
+    full=False,
+    size_average=None,
+    eps=1e-8,
+    reduce=None,
+    reduction="mean",
+):
+    """Poisson negative log-likelihood: ``exp(input) - target * input`` (``log_input``), else
+    ``input - target * log(input + eps)``; ``full`` adds Stirling's approximation of
+    ``log(target!)`` where ``target > 1``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + _core.where(target <= 1, 0.0, stirling)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Gaussian negative log-likelihood: ``0.5 * (log(var) + (input - target)^2 / var)`` (plus
+    ``0.5 * log(2 pi)`` when ``full``), ``var`` clamped at ``eps``. ``var`` is one per
+    element, one per row (``input``'s shape without its last dim, or with one dim of size
+    1), or a float."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * _core.full_like(input, 1)
+    elif (var < 0).any():
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (
+            input.dim() == var.dim()
+            and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1
+        ):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    from rustgrad.autograd.grad_mode import no_grad
+
+    # Clamped without recording, as PyTorch: the gradient reaches ``var`` where it is below eps.
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)

@@ -752,6 +752,19 @@ impl PyTensor {
         self.op(py, |v| ops::unsqueeze(v, dim))
     }
 
+    /// The diagonal (``offset`` above the main one) of the planes of ``dim1`` and ``dim2``,
+    /// as the last dim of a view: writes through it reach this tensor.
+    #[pyo3(signature = (offset=0, dim1=0, dim2=1))]
+    fn diagonal(&self, py: Python<'_>, offset: i64, dim1: i64, dim2: i64) -> PyResult<PyTensor> {
+        self.op(py, |v| ops::diagonal(v, offset, dim1, dim2))
+    }
+
+    /// A view of the windows of ``size`` elements every ``step`` along ``dimension``, as a
+    /// new last dim: ``arange(7.).unfold(0, 3, 2)`` is ``[[0, 1, 2], [2, 3, 4], [4, 5, 6]]``.
+    fn unfold(&self, py: Python<'_>, dimension: i64, size: i64, step: i64) -> PyResult<PyTensor> {
+        self.op(py, |v| ops::unfold(v, dimension, size, step))
+    }
+
     /// Transpose of a tensor with at most 2 dims: ``(n, m) -> (m, n)``.
     fn t(&self, py: Python<'_>) -> PyResult<PyTensor> {
         self.op(py, ops::t)

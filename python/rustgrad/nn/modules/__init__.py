@@ -153,3 +153,50 @@ __all__ += [
     "TransformerEncoder",
     "TransformerEncoderLayer",
 ]
+
+# ----- more activations, distances, pixel shuffling and losses ----------------------------------
+from rustgrad.nn.modules.activation import (
+    CELU,
+    GLU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    PReLU,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
+from rustgrad.nn.modules.distance import CosineSimilarity, PairwiseDistance
+from rustgrad.nn.modules.loss import (
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    PoissonNLLLoss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
+from rustgrad.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
+
+__all__ += [
+    "CELU",
+    "GLU",
+    "CosineSimilarity",
+    "GaussianNLLLoss",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "HingeEmbeddingLoss",
+    "PReLU",
+    "PairwiseDistance",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "PoissonNLLLoss",
+    "SoftMarginLoss",
+    "Softmin",
+    "Softshrink",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
+    "TripletMarginLoss",
+]

@@ -433,3 +433,190 @@ class MultiheadAttention(Module):
 
 
 __all__ += ["MultiheadAttention"]
+
+
+# ----- more activations: hard/soft shrinkage, thresholds, gating, learnable slopes -----------
+
+
+class Hardswish(Module):
+    """``x * relu6(x + 3) / 6`` elementwise; any shape."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        """``hardswish(input)`` elementwise (same shape; in place when ``inplace``)."""
+        return F.hardswish(input, self.inplace)
+
+
+class Hardsigmoid(Module):
+    """``relu6(x + 3) / 6`` elementwise; any shape."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        """``hardsigmoid(input)`` elementwise (same shape; in place when ``inplace``)."""
+        return F.hardsigmoid(input, self.inplace)
+
+
+class Softsign(Module):
+    """``x / (1 + |x|)`` elementwise; any shape."""
+
+    def forward(self, input):
+        """``softsign(input)`` elementwise (same shape)."""
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    """``x - tanh(x)`` elementwise; any shape."""
+
+    def forward(self, input):
+        """``tanhshrink(input)`` elementwise (same shape)."""
+        return F.tanhshrink(input)
+
+
+class Softshrink(Module):
+    """``x -+ lambd`` outside ``[-lambd, lambd]``, 0 inside; any shape."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        """``softshrink(input, lambd)`` elementwise (same shape)."""
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self):
+        """``lambd`` alone (PyTorch's wording)."""
+        return str(self.lambd)
+
+
+class Hardshrink(Module):
+    """``x`` outside ``[-lambd, lambd]``, 0 inside; any shape."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        """``hardshrink(input, lambd)`` elementwise (same shape)."""
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self):
+        """``lambd`` alone (PyTorch's wording)."""
+        return f"{self.lambd}"
+
+
+class Threshold(Module):
+    """``value`` where ``x <= threshold``, else ``x``; any shape."""
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input):
+        """``threshold(input, threshold, value)`` elementwise (same shape)."""
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self):
+        """``"threshold=..., value=..."`` (and ``", inplace=True"``)."""
+        return _inplace_repr(self.inplace, f"threshold={self.threshold}, value={self.value}")
+
+
+class CELU(Module):
+    """``x`` where positive, else ``alpha * (exp(x / alpha) - 1)``; any shape."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input):
+        """``celu(input, alpha)`` elementwise (same shape)."""
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        """``"alpha=..."`` (and ``", inplace=True"``)."""
+        return _inplace_repr(self.inplace, f"alpha={self.alpha}")
+
+
+class GLU(Module):
+    """Gated linear unit ``a * sigmoid(b)`` of the halves of the input along ``dim``: that dim
+    halves in size."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        """``glu(input, dim)``: ``input``'s shape with ``dim`` halved."""
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        """``"dim=..."``."""
+        return f"dim={self.dim}"
+
+
+class Softmin(Module):
+    """Softmin (softmax of ``-x``) along ``dim``; same shape as the input."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        """Softmin of ``input`` along ``self.dim`` (same shape)."""
+        return F.softmin(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self):
+        """``"dim=..."``."""
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """``x`` where positive, else ``weight * x``, with a learnable ``weight`` of
+    ``num_parameters`` slopes (1, or one per channel: dim 1 of the input), all ``init`` at
+    first."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        from rustgrad.nn.parameter import Parameter
+
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(_core.zeros((num_parameters,), dtype=dtype, device=device))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Set every slope to ``init``."""
+        from rustgrad.nn import init
+
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        """``prelu(input, weight)`` elementwise (same shape)."""
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        """``"num_parameters=..."``."""
+        return f"num_parameters={self.num_parameters}"
+
+
+__all__ += [
+    "CELU",
+    "GLU",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "PReLU",
+    "Softmin",
+    "Softshrink",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
+]

@@ -198,3 +198,121 @@ class MarginRankingLoss(_Loss):
         return F.margin_ranking_loss(
             input1, input2, target, margin=self.margin, reduction=self.reduction
         )
+
+
+# ----- more losses: margins, triplets, Poisson and Gaussian likelihoods -------------------------
+
+
+class SoftMarginLoss(_Loss):
+    """``log(1 + exp(-target * input))`` for targets 1 or -1; see
+    :func:`rustgrad.nn.functional.soft_margin_loss`."""
+
+    def forward(self, input, target):
+        """The loss of ``input`` against ``target``: shape ``()``, or ``input``'s shape with ``reduction="none"``."""
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """``input`` where ``target = 1``, ``max(0, margin - input)`` where -1; see
+    :func:`rustgrad.nn.functional.hinge_embedding_loss`."""
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        """The loss of ``input`` against ``target``: shape ``()``, or ``input``'s shape with ``reduction="none"``."""
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """Pulls ``anchor`` towards ``positive`` and pushes it ``margin`` further from ``negative``
+    (``p``-norm distances); see :func:`rustgrad.nn.functional.triplet_margin_loss`."""
+
+    def __init__(
+        self,
+        margin=1.0,
+        p=2.0,
+        eps=1e-6,
+        swap=False,
+        size_average=None,
+        reduce=None,
+        reduction="mean",
+    ):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(
+                f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead"
+            )
+        self.margin = margin
+        self.p = p
+        self.eps = eps
+        self.swap = swap
+
+    def forward(self, anchor, positive, negative):
+        """The loss of the triplets: shape ``()``, or one per triplet with ``reduction="none"``."""
+        return F.triplet_margin_loss(
+            anchor,
+            positive,
+            negative,
+            margin=self.margin,
+            p=self.p,
+            eps=self.eps,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood of ``target`` counts given the (log) rates ``input``;
+    see :func:`rustgrad.nn.functional.poisson_nll_loss`."""
+
+    def __init__(
+        self,
+        log_input=True,
+        full=False,
+        size_average=None,
+        eps=1e-8,
+        reduce=None,
+        reduction="mean",
+    ):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input = log_input
+        self.full = full
+        self.eps = eps
+
+    def forward(self, log_input, target):
+        """The loss of ``log_input`` against ``target``: shape ``()``, or ``input``'s shape with ``reduction="none"``."""
+        return F.poisson_nll_loss(
+            log_input,
+            target,
+            log_input=self.log_input,
+            full=self.full,
+            eps=self.eps,
+            reduction=self.reduction,
+        )
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood of ``target`` given means ``input`` and variances
+    ``var``; see :func:`rustgrad.nn.functional.gaussian_nll_loss`."""
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(None, None, reduction)
+        self.full = full
+        self.eps = eps
+
+    def forward(self, input, target, var):
+        """The loss of ``input`` against ``target`` with variances ``var``: shape ``()``, or ``input``'s shape with ``reduction="none"``."""
+        return F.gaussian_nll_loss(
+            input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
+        )
+
+
+__all__ += [
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
+    "PoissonNLLLoss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
+]

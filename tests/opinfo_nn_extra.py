@@ -1,0 +1,341 @@
+"""The op table's entries for the activations, distances, pixel shuffles and losses of
+``nn.functional`` added after issue 12 (``hardswish`` ... ``gaussian_nll_loss``). ``opinfo.py``
+appends ``OPS`` to ``OP_DB``, so gradcheck, gradgradcheck, PyTorch parity, variants, in place
+and CUDA against the CPU run these too; the modules and the errors are in
+``test_nn_extra.py``.
+
+Graphs: these are composites of the core's ops (``where``, ``hardtanh``, ``norm``, ...), so
+their nodes are their parts', not PyTorch's fused ones (``graph="none"``), except
+``hardsigmoid``, recorded as PyTorch's ``HardsigmoidBackward0``.
+
+Kinks: samples keep away from them (``"z"`` values avoid 0 and +-0.5, the default ``lambd``
+and the thresholds below; ``hardswish``/``hardsigmoid`` values are spread over +-6 so that
+both flat parts and the middle are seen), since finite differences across a kink are not a
+derivative.
+"""
+
+import numpy as np
+from opinfo import ALL, FLOATS, NUMERIC, Arg, DType, OpInfo, S, functional, skip, unary_samples
+from opinfo_elementwise import _inplace_kw, mapped
+
+COMPOSITE = "rustgrad composes {0} from other ops; PyTorch records one node of its own"
+
+
+def _entry(name, samples, graph="none", **kw):
+    return OpInfo(
+        f"nn.functional.{name}",
+        [functional(name)],
+        samples,
+        graph=graph,
+        graph_reason="" if graph == "full" else COMPOSITE.format(name),
+        **kw,
+    )
+
+
+def _keywords(base, *extra):
+    """``base``'s samples, then each keyword set of ``extra`` on a matrix and its transpose."""
+
+    def gen(g):
+        yield from base(g)
+        for kwargs in extra:
+            yield S(g.t((3, 4), "z"), **kwargs)
+            yield S(g.t((3, 4), "z", "transposed"), **kwargs)
+
+    return gen
+
+
+def _layouts(g, make):
+    """``make(arg)`` for one tensor of each case: 0-d (and its offset view), size 0, size 1,
+    a matrix, and the transposed, stepped, offset and expanded views."""
+    for shape, layout in [
+        ((), "contiguous"),
+        ((), "offset"),
+        ((0, 3), "contiguous"),
+        ((1,), "contiguous"),
+        ((2, 3), "contiguous"),
+        ((3, 4), "transposed"),
+        ((2, 3), "stepped"),
+        ((3, 2), "offset"),
+        ((3, 2, 2), "expanded"),
+    ]:
+        yield make(shape, layout)
+
+
+def threshold_samples(g):
+    # (thresholds away from the "z" values' +-0.5 gap edges; integers truncate them)
+    yield from _layouts(g, lambda s, lay: S(g.t(s, "z", lay), threshold=0.5, value=-2.0))
+    yield S(g.t((3, 4), "z"), threshold=-0.5, value=7.5)
+    yield S(g.t((3, 4), "z", "transposed"), threshold=-1.5, value=0.0)
+
+
+def glu_samples(g):
+    v = g.t
+    yield S(v((3, 4)))
+    yield S(v((4, 3)), 0)
+    yield S(v((2, 3, 4)), dim=-1)
+    yield S(v((2, 6, 2)), 1)
+    yield S(v((4,)), 0)
+    yield S(v((0, 4)))
+    yield S(v((0, 4)), 0)
+    yield S(v((3, 4), "n", "transposed"), 1)
+    yield S(v((3, 4), "n", "stepped"))
+    yield S(v((4, 4), "n", "offset"), 0)
+    yield S(v((3, 2, 2), "n", "expanded"), 1)
+
+
+def softmin_samples(g):
+    v = g.t
+    for dim in (0, 1, -1):
+        yield S(v((3, 4)), dim)
+    yield S(v((2, 3, 4)), dim=1)
+    yield S(v(()), 0)
+    yield S(v((), "n", "offset"), -1)
+    yield S(v((0, 3)), 1)
+    yield S(v((1,)), 0)
+    yield S(v((3, 4), "n", "transposed"), 0)
+    yield S(v((2, 5), "n", "stepped"), 1)
+    yield S(v((3, 4), "n", "offset"), -1)
+    yield S(v((3, 2, 2), "n", "expanded"), 0)
+    if g.dtype == "float32":
+        yield S(v((2, 3)), 1, dtype=DType("float64"))
+
+
+def prelu_samples(g):
+    v = g.t
+    yield S(v((4, 3), "z"), v((3,)))
+    yield S(v((2, 3, 4), "z"), v((3,)))
+    yield S(v((2, 3, 2, 2), "z"), v((1,)))
+    yield S(v((2, 3), "z"), v(()))
+    yield S(v((5,), "z"), v((1,)))
+    yield S(v((), "z"), v((1,)))
+    yield S(v((), "z", "offset"), v(()))
+    yield S(v((0, 3), "z"), v((3,)))
+    yield S(v((1,), "z"), v((1,)))
+    yield S(v((3, 4), "z", "transposed"), v((4,), "n", "stepped"))
+    yield S(v((3, 4), "z", "offset"), v((4,), "n", "offset"))
+    yield S(v((3, 2, 2), "z", "expanded"), v((2,)))
+
+
+def cosine_similarity_samples(g):
+    v = g.t
+    yield S(v((3, 4)), v((3, 4)))
+    yield S(v((3, 4)), v((3, 4)), 0)
+    yield S(v((2, 3, 4)), v((2, 3, 4)), dim=-1, eps=1e-3)
+    yield S(v((3, 4)), v((4,)), -1)
+    yield S(v((2, 1, 4)), v((3, 1)), 2)
+    yield S(v(()), v(()), 0)
+    yield S(v((), "n", "offset"), v((3,)), 0)
+    yield S(v((0, 3)), v((0, 3)))
+    yield S(v((1, 1)), v((1, 1)))
+    yield S(v((3, 4), "n", "transposed"), v((3, 4), "n", "stepped"))
+    yield S(v((3, 4), "n", "offset"), v((3, 4), "n", "expanded"), 0)
+    if g.dtype == "float32":
+        yield S(v((3, 4)), v((3, 4), dtype="float64"))
+
+
+def pairwise_distance_samples(g):
+    v = g.t
+    yield S(v((3, 4)), v((3, 4)))
+    for p in (1.0, 3.0, 0.5, float("inf")):
+        yield S(v((3, 4)), v((3, 4)), p)
+    yield S(v((3, 4)), v((3, 4)), 2.0, 1e-3, True)
+    yield S(v((2, 3, 4)), v((3, 4)), keepdim=True)
+    yield S(v((3, 4)), v((4,)), eps=0.1)
+    yield S(v((4,)), v((4,)))
+    yield S(v(()), v(()))
+    yield S(v((), "n", "offset"), v((3,)), 1.0)
+    yield S(v((0, 3)), v((0, 3)))
+    yield S(v((1, 1)), v((1, 1)), keepdim=True)
+    yield S(v((3, 4), "n", "transposed"), v((3, 4), "n", "stepped"))
+    yield S(v((3, 4), "n", "offset"), v((3, 4), "n", "expanded"), 3.0)
+
+
+EMPTY_UNSHUFFLE = (
+    "PyTorch's pixel_unshuffle returns an empty input unchanged (not in the unshuffled "
+    "shape), which also breaks its pixel_shuffle backward for empty batches"
+)
+
+
+def pixel_shuffle_samples(g):
+    v = g.t
+    yield S(v((1, 4, 2, 3)), 2)
+    yield S(v((2, 9, 2, 1)), 3)
+    yield S(v((8, 2, 2)), 2)
+    yield S(v((2, 1, 4, 1, 2)), upscale_factor=2)
+    # (no gradient: PyTorch's backward of an empty batch fails, see EMPTY_UNSHUFFLE)
+    yield S(v((0, 4, 2, 2), requires_grad=False), 2)
+    yield S(v((1, 1, 1)), 1)
+    yield S(v((2, 4, 3, 2), "n", "transposed"), 2)
+    yield S(v((1, 4, 2, 3), "n", "stepped"), 2)
+    yield S(v((2, 4, 2, 2), "n", "offset"), 2)
+    yield S(v((2, 4, 1, 2), "n", "expanded"), 2)
+
+
+def pixel_unshuffle_samples(g):
+    v = g.t
+    yield S(v((1, 1, 4, 6)), 2)
+    yield S(v((2, 2, 3, 6)), 3)
+    yield S(v((2, 4, 2)), 2)
+    yield S(v((2, 1, 1, 4, 2)), downscale_factor=2)
+    yield S(v((0, 1, 2, 2)), 2, skips={"parity": EMPTY_UNSHUFFLE})
+    yield S(v((1, 1, 1)), 1)
+    yield S(v((1, 2, 4, 2), "n", "transposed"), 2)
+    yield S(v((1, 2, 2, 4), "n", "stepped"), 2)
+    yield S(v((3, 1, 2, 2), "n", "offset"), 2)
+    yield S(v((2, 1, 2, 4), "n", "expanded"), 2)
+
+
+# ----- losses
+
+
+def _signs(g, shape, layout="contiguous", values=(1.0, -1.0)):
+    """A target of ``values`` (no gradient: PyTorch has none for these targets)."""
+    arr = g.rng.choice(np.asarray(values), shape).astype(g.dtype)
+    if layout == "expanded":
+        arr = np.broadcast_to(arr[:1], shape).copy()
+    return Arg(arr, layout, requires_grad=False)
+
+
+def _pair_with_targets(target):
+    """``(input, target(g, shape, layout))`` in every case and each reduction."""
+
+    def samples(g):
+        v = g.t
+        for reduction in ("mean", "sum", "none"):
+            yield S(v((2, 3)), target(g, (2, 3)), reduction=reduction)
+        yield S(v(()), target(g, ()))
+        yield S(v((), "n", "offset"), target(g, ()), reduction="sum")
+        yield S(v((0, 3)), target(g, (0, 3)), reduction="sum")
+        yield S(v((0, 3)), target(g, (0, 3)))
+        yield S(v((1,)), target(g, (1,)))
+        yield S(v((3, 4), "n", "transposed"), target(g, (3, 4), "stepped"))
+        yield S(v((3, 4), "n", "offset"), target(g, (3, 4), "expanded"), reduction="none")
+
+    return samples
+
+
+def hinge_samples(g):
+    yield from _pair_with_targets(_signs)(g)
+    v = g.t
+    yield S(v((3, 4)), _signs(g, (3, 4)), margin=0.2)
+    yield S(v((3, 4)), _signs(g, (3, 4)), margin=2.5, reduction="sum")
+    # other targets count both terms; a target that requires grad gets none (as PyTorch's)
+    yield S(v((3, 4)), _signs(g, (3, 4), values=(1.0, -1.0, 0.0, 2.0)), reduction="none")
+    yield S(v((2, 3)), Arg(np.sign(g.values((2, 3))).astype(g.dtype)))
+
+
+def triplet_samples(g):
+    v = g.t
+    for reduction in ("mean", "sum", "none"):
+        yield S(v((4, 3)), v((4, 3)), v((4, 3)), reduction=reduction)
+    yield S(v((4, 3)), v((4, 3)), v((4, 3)), margin=2.0, p=1)
+    yield S(v((4, 3)), v((4, 3)), v((4, 3)), margin=0.5, swap=True, reduction="none")
+    yield S(v((4, 3)), v((4, 3)), v((4, 3)), 3.0, 3, 1e-3, True)
+    yield S(v((3,)), v((3,)), v((3,)), margin=3.0)
+    yield S(v(()), v(()), v(()), margin=4.0)
+    yield S(v((), "n", "offset"), v(()), v(()), margin=4.0, reduction="sum")
+    yield S(v((0, 3)), v((0, 3)), v((0, 3)), reduction="sum")
+    yield S(v((1, 1)), v((1, 1)), v((1, 1)), margin=4.0)
+    yield S(v((3, 4), "n", "transposed"), v((3, 4), "n", "stepped"), v((3, 4)), margin=3.0)
+    yield S(v((3, 4), "n", "offset"), v((3, 4)), v((3, 4), "n", "expanded"), margin=3.0)
+
+
+def _counts(g, shape, layout="contiguous"):
+    """Positive targets in (0.5, 4): some at most 1 (``full``'s Stirling term skips them)."""
+    arg = g.t(shape, "p", layout)
+    arg.value = (arg.value * 2.0).astype(g.dtype)
+    return arg
+
+
+def poisson_samples(g):
+    yield from _pair_with_targets(_counts)(g)
+    v = g.t
+    yield S(v((3, 4)), _counts(g, (3, 4)), full=True)
+    yield S(v((3, 4)), _counts(g, (3, 4)), full=True, reduction="none")
+    yield S(v((3, 4), "p"), _counts(g, (3, 4)), log_input=False)
+    yield S(v((3, 4), "p"), _counts(g, (3, 4)), False, True, eps=0.1, reduction="sum")
+
+
+def gaussian_samples(g):
+    v = g.t
+    for reduction in ("mean", "sum", "none"):
+        yield S(v((2, 3)), v((2, 3)), v((2, 3), "p"), reduction=reduction)
+    yield S(v((2, 3)), v((2, 3)), v((2,), "p"), full=True)
+    yield S(v((2, 3, 4)), v((2, 3, 4)), v((2, 1, 4), "p"), reduction="none")
+    yield S(v((2, 3)), v((2, 3)), 0.7)
+    yield S(v((2, 3)), v((2, 3)), v((2, 3), "p"), eps=0.25, reduction="sum")
+    yield S(v(()), v(()), v((), "p"))
+    yield S(v((), "n", "offset"), v(()), v((), "p"), full=True)
+    yield S(v((0, 3)), v((0, 3)), v((0, 3), "p"), reduction="sum")
+    yield S(v((1,)), v((1,)), v((1,), "p"))
+    yield S(v((3, 4), "n", "transposed"), v((3, 4), "n", "stepped"), v((3, 4), "p", "offset"))
+    yield S(v((3, 4), "n", "offset"), v((3, 4)), v((3, 4), "p", "expanded"), reduction="none")
+    # Variances below eps: PyTorch clamps them without recording, so their gradient is not
+    # the finite difference (which sees the clamp); the values and gradients match PyTorch's.
+    tiny = Arg(np.asarray([[1e-8, 0.5, 2e-7], [1.5, 1e-9, 0.8]], dtype=g.dtype))
+    clamp = "var below eps: clamped without recording, as PyTorch"
+    yield S(v((2, 3)), v((2, 3)), tiny, skips={"gradcheck": clamp, "gradgradcheck": clamp})
+
+
+_SCALARS = {"0-d": "needs (*, C, H, W)"}
+
+OPS = [
+    _entry(
+        "hardswish",
+        mapped(unary_samples("z"), lambda x: 4.0 * x),
+        inplace_variants=[_inplace_kw("hardswish")],
+    ),
+    _entry(
+        "hardsigmoid",
+        mapped(unary_samples("z"), lambda x: 4.0 * x),
+        graph="full",
+        inplace_variants=[_inplace_kw("hardsigmoid")],
+    ),
+    _entry("softsign", unary_samples("z"), dtypes=(*FLOATS, "int64")),
+    _entry("tanhshrink", unary_samples("z"), dtypes=(*FLOATS, "int64"), libm=True),
+    _entry("softshrink", _keywords(unary_samples("z"), {"lambd": 1.0}, {"lambd": 0.0})),
+    _entry(
+        "hardshrink",
+        _keywords(unary_samples("z"), {"lambd": 1.0}, {"lambd": 0.0}, {"lambd": -0.5}),
+    ),
+    _entry(
+        "threshold",
+        threshold_samples,
+        dtypes=NUMERIC,
+        inplace_variants=[_inplace_kw("threshold"), functional("threshold_")],
+    ),
+    _entry(
+        "celu",
+        _keywords(unary_samples("z"), {"alpha": 0.5}, {"alpha": 2.0}, {"alpha": -1.5}),
+        inplace_variants=[_inplace_kw("celu"), functional("celu_")],
+        libm=True,
+        expects=[
+            skip(
+                ("inplace",),
+                "PyTorch's in-place celu backward refuses a negative alpha (it computes from "
+                "the result); rustgrad's computes from the input",
+                samples=lambda s: s.kwargs.get("alpha", 1.0) < 0,
+            )
+        ],
+    ),
+    _entry(
+        "glu",
+        glu_samples,
+        libm=True,
+        exempt={
+            "0-d": "halves a dim (PyTorch refuses 0-d)",
+            "size-1": "halves a dim of even size",
+        },
+    ),
+    _entry("softmin", softmin_samples, libm=True),
+    _entry("prelu", prelu_samples),
+    _entry("cosine_similarity", cosine_similarity_samples, broadcasts=True, libm=True),
+    _entry("pairwise_distance", pairwise_distance_samples, broadcasts=True, libm=True),
+    _entry("pixel_shuffle", pixel_shuffle_samples, dtypes=ALL, exempt=_SCALARS),
+    _entry("pixel_unshuffle", pixel_unshuffle_samples, dtypes=ALL, exempt=_SCALARS),
+    _entry("soft_margin_loss", _pair_with_targets(_signs), libm=True),
+    _entry("hinge_embedding_loss", hinge_samples),
+    _entry("triplet_margin_loss", triplet_samples, libm=True),
+    _entry("poisson_nll_loss", poisson_samples, libm=True),
+    _entry("gaussian_nll_loss", gaussian_samples, libm=True),
+]
