@@ -24,6 +24,14 @@ def _outcome(lib, case):
     return r
 
 
+def _chain_of_one(lib):
+    """``chain_matmul`` of one matrix is a new tensor: writing the input leaves it alone."""
+    a = lib.ones(2, 2)
+    out = lib.chain_matmul(a)
+    a.fill_(0)
+    return out
+
+
 CASES = {
     "ndimension": lambda lib: lib.ones(2, 3, 1).ndimension(),
     "get_device": lambda lib: lib.ones(2).get_device(),
@@ -77,6 +85,7 @@ CASES = {
     ),
     "index_fill_bad_index": lambda lib: lib.ones(2, 3).index_fill(1, lib.tensor([3]), 0.0),
     "quantile_bad_q": lambda lib: lib.quantile(lib.ones(3), 1.5),
+    "chain_matmul_one_is_a_copy": lambda lib: _chain_of_one(lib),
     "cov_one_variable": lambda lib: lib.cov(lib.tensor([[1.0, 2.0, 4.0]])),
 }
 

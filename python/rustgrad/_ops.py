@@ -1811,7 +1811,7 @@ def chain_matmul(*matrices) -> Tensor:
     from rustgrad import linalg
 
     if len(matrices) == 1:
-        return matrices[0]
+        return matrices[0].clone()  # (a new tensor, as PyTorch's: no alias of the input)
     return linalg.multi_dot(matrices)
 
 

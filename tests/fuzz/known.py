@@ -329,7 +329,7 @@ KNOWN = [
         "opinfo\\.(norm|std|var|median|nanmedian|logsumexp|prod|cum(sum|prod)|kthvalue|topk|sort|"
         "gather|scatter(_add)?|index_(select|add)|masked_(fill|select)|nn\\.functional\\.[a-z_]+|"
         "c?dist|clamp(_min|_max)?|clip|cum(max|min)|logcumsumexp|kron|tensordot|trapz|trapezoid|"
-        "det|logdet|slogdet|inverse|matrix_power|pinverse)",
+        "det|logdet|slogdet|inverse|matrix_power|pinverse|amin|amax|aminmax)",
         [
             [
                 "v8 = torch.tensor([[7.0, 7.0], [-1.920556902885437, 1.0332731008529663], [0.28573498129844666, -0.26664701104164124], [0.2696954607963562, 0.8432942032814026]], dtype=torch.float32)[1:].detach().requires_grad_()",
