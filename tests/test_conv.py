@@ -248,6 +248,12 @@ CONV_ERRORS = [
     lambda F, t: F.conv2d(t(1, 3, 5, 5), t(2, 3, 3, 3), padding="full"),
     lambda F, t: F.conv_transpose2d(t(1, 3, 5, 5), t(2, 3, 3, 3)),
     lambda F, t: F.conv_transpose2d(t(1, 3, 5, 5), t(3, 2, 3, 3), stride=2, output_padding=2),
+    # the bias is checked in forward (not found wrong first in backward)
+    lambda F, t: F.conv2d(t(1, 3, 5, 5), t(4, 3, 3, 3), t(1, 4)),
+    lambda F, t: F.conv2d(t(1, 3, 5, 5), t(4, 3, 3, 3), t(5)),
+    lambda F, t: F.conv1d(t(1, 3, 5), t(4, 3, 3), t(4, 1)),
+    lambda F, t: F.conv2d(t(1, 3, 5, 5), t(4, 3, 3, 3), t(4).double()),
+    lambda F, t: F.conv_transpose2d(t(1, 4, 5, 5), t(4, 3, 3, 3), t(4), groups=2),
 ]
 
 

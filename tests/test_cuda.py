@@ -862,6 +862,42 @@ def test_manual_seed_makes_device_draws_repeatable():
 
 
 @cuda
+def test_rng_state_round_trip_and_fork_rng():
+    """``cuda.get_rng_state`` is PyTorch's 16-byte uint8 tensor; setting it back repeats the
+    draws; ``random.fork_rng`` and a checkpointed dropout on the device replay them too."""
+    rg.cuda.manual_seed(9)
+    state = rg.cuda.get_rng_state()
+    assert state.dtype == rg.uint8 and tuple(state.shape) == (16,) and not state.is_cuda
+    a = rg.rand(1000, device="cuda")
+    rg.cuda.set_rng_state(state)
+    assert rg.rand(1000, device="cuda").tolist() == a.tolist()
+    assert len(rg.cuda.get_rng_state_all()) == rg.cuda.device_count()
+    for devices in (None, [0]):  # the block's draws do not move the stream after it
+        before = rg.cuda.get_rng_state()
+        with rg.random.fork_rng(devices=devices):
+            rg.rand(1000, device="cuda")
+        after = rg.rand(1000, device="cuda")
+        rg.cuda.set_rng_state(before)
+        assert rg.rand(1000, device="cuda").tolist() == after.tolist()
+    with pytest.raises(RuntimeError, match="expected 16 bytes"):
+        rg.cuda.set_rng_state(rg.zeros(3, dtype=rg.uint8))
+    # dropout in a checkpointed block: the recomputation draws the same mask
+    x = rg.randn(64, 64, device="cuda", requires_grad=True)
+
+    def block(x):
+        return rg.nn.functional.dropout(x.tanh(), 0.5) * 3
+
+    rg.cuda.manual_seed(1)
+    block(x).square().sum().backward()
+    plain = x.grad.cpu().numpy()
+    x.grad = None
+    rg.cuda.manual_seed(1)
+    out = rg.utils.checkpoint.checkpoint(block, x, use_reentrant=False)
+    out.square().sum().backward()
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), plain)
+
+
+@cuda
 def test_device_draws_leave_the_cpu_generator_alone():
     rg.manual_seed(5)
     a = rg.rand(4)
@@ -1053,9 +1089,12 @@ def test_positional_non_blocking_is_not_a_device():
 
 @cuda
 def test_out_of_memory_is_a_runtime_error():
-    # More bytes than any device has (and than a usize can round up to): PyTorch's words and
-    # type (torch.OutOfMemoryError is a RuntimeError).
-    for n in (2**61 - 1, 2**50):
-        with raises(RuntimeError, "CUDA out of memory. Tried to allocate"):
-            rg.zeros(n, dtype=rg.float64, device="cuda")
+    # More bytes than any device has: PyTorch's words and type (torch.OutOfMemoryError is a
+    # RuntimeError). Past int64 bytes, PyTorch's size error comes first, on every device.
+    with raises(RuntimeError, "CUDA out of memory. Tried to allocate"):
+        rg.zeros(2**50, dtype=rg.float64, device="cuda")
+    with raises(
+        RuntimeError, "Storage size calculation overflowed with sizes=[2305843009213693951]"
+    ):
+        rg.zeros(2**61 - 1, dtype=rg.float64, device="cuda")
     assert rg.ones(2, device="cuda").sum().item() == 2.0  # the device still works

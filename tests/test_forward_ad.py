@@ -180,3 +180,56 @@ def test_gradcheck_checks_forward_mode_of_a_jvp_only_function():
         rg.autograd.gradcheck(WrongJvp.apply, (x,), **opts)
     with raises(AssertionError, "Expected at least one of check_forward_ad or check_backward_ad"):
         rg.autograd.gradcheck(exp_rg.apply, (x,), check_backward_ad=False)
+
+
+def test_jvp_reads_what_save_for_forward_kept():
+    """``ctx.save_for_forward`` keeps tensors for ``jvp``, where ``ctx.saved_tensors`` reads
+    them (``save_for_backward``'s stay for ``backward``), as PyTorch."""
+
+    def product(lib):
+        class Product(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                ctx.save_for_forward(x, y)
+                ctx.save_for_backward(y)
+                return x * y
+
+            @staticmethod
+            def jvp(ctx, tx, ty):
+                x, y = ctx.saved_tensors
+                return tx * y + ty * x
+
+        return Product
+
+    y = X[::-1].copy()
+    with fwAD.dual_level(), tfwAD.dual_level():
+        ours = product(rg).apply(fwAD.make_dual(rg.tensor(X), rg.tensor(T)), rg.tensor(y))
+        theirs = product(torch).apply(
+            tfwAD.make_dual(torch.tensor(X), torch.tensor(T)), torch.tensor(y)
+        )
+        assert_close(fwAD.unpack_dual(ours).tangent, tfwAD.unpack_dual(theirs).tangent)
+
+    def saves_a_number(lib):
+        class SavesNumber(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_forward(3)
+                return x * 2
+
+            @staticmethod
+            def jvp(ctx, tx):
+                return tx * 2
+
+        return SavesNumber
+
+    with pytest.raises(AssertionError) as expected:
+        saves_a_number(torch).apply(torch.tensor(X))
+    with raises(AssertionError, str(expected.value)):
+        saves_a_number(rg).apply(rg.tensor(X))
+
+
+def test_gradcheck_forward_mode_of_an_empty_input():
+    x = rg.zeros(0, 3, dtype=rg.float64, requires_grad=True)
+    assert rg.autograd.gradcheck(lambda x: (x * 2).sum(0), (x,), check_forward_ad=True)
+    tx = torch.zeros(0, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x: (x * 2).sum(0), (tx,), check_forward_ad=True)

@@ -2,6 +2,10 @@
 runs the same code under rustgrad and PyTorch and compares what comes out: the result's shape,
 dtype, device and ``requires_grad``, or the exception's type and words."""
 
+import io
+import pickle
+import threading
+
 import pytest
 import rustgrad as rg
 
@@ -39,6 +43,34 @@ def _adam_step(lib):
     p.grad = lib.ones(3, device="meta")
     lib.optim.Adam([p]).step()
     return p
+
+
+def _index(lib, *values):
+    return lib.tensor(list(values), device="meta")
+
+
+def _save_load(lib, x):
+    buffer = io.BytesIO()
+    lib.save({"w": x.detach(), "n": 3}, buffer)
+    buffer.seek(0)
+    return lib.load(buffer)["w"]
+
+
+def _adam_on(lib, p):
+    p.grad = lib.ones_like(p)
+    lib.optim.Adam([p]).step()
+    return p
+
+
+def _in_meta_block(case):
+    """``case`` on a CPU tensor inside ``with device("meta")``."""
+
+    def run(lib):
+        x = lib.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, -1.0]])
+        with lib.device("meta"):
+            return case(lib, x)
+
+    return run
 
 
 CASES = {
@@ -82,6 +114,64 @@ CASES = {
     "numpy": lambda lib: _x(lib).detach().numpy(),
     "cpu": lambda lib: _x(lib).cpu(),
     "two_devices": lambda lib: _x(lib) + lib.ones(4, 3),
+    "grad_output_on_another_device": lambda lib: (_x(lib) * 2).backward(lib.ones(4, 3)),
+    "cpu_then_meta": lambda lib: lib.ones(4, 3) + _x(lib),
+    "cat_cpu_then_meta": lambda lib: lib.cat([lib.ones(4, 3), _x(lib)]),
+    "leaf_in_place_random": lambda lib: _x(lib).uniform_(),
+    # sizes whose bytes overflow int64 (the elements alone would not)
+    "storage_overflow": lambda lib: lib.ones(2**62, device="meta"),
+    "storage_overflow_2d": lambda lib: lib.zeros(2**61, 4, device="meta", dtype=lib.int8),
+    # creation without values to compute
+    "arange_huge": lambda lib: lib.arange(2**50, device="meta"),
+    "linspace_huge": lambda lib: lib.linspace(0, 1, 2**50, device="meta"),
+    "eye_huge": lambda lib: lib.eye(2**30, device="meta"),
+    "tril_indices": lambda lib: lib.tril_indices(5, 4, 1, device="meta"),
+    "triu_indices": lambda lib: lib.triu_indices(5, 4, -1, device="meta"),
+    "tril_huge": lambda lib: lib.ones(2**20, 2**20, device="meta").tril(),
+    # ops that read an index or sort on the host get shapes only
+    **{
+        f"{name}_on_meta": case
+        for name, case in {
+            "index_select": lambda lib, x: x.index_select(0, _index(lib, 0, 2)),
+            "gather": lambda lib, x: x.gather(1, lib.zeros(4, 1, dtype=lib.int64, device="meta")),
+            "index_add": lambda lib, x: x.index_add(0, _index(lib, 0, 2), x[:2]),
+            "getitem_tensor": lambda lib, x: x[_index(lib, 0, 1)],
+            "setitem_tensor": lambda lib, x: x.detach().__setitem__(_index(lib, 1), 1.0),
+            "embedding": lambda lib, x: lib.nn.functional.embedding(_index(lib, 0, 1), x),
+            "sort": lambda lib, x: x.sort(1)[1],
+            "topk": lambda lib, x: x.topk(2)[0],
+            "median": lambda lib, x: x.median(1)[1],
+            "quantile": lambda lib, x: lib.quantile(x, 0.5, dim=0),
+            "cummax": lambda lib, x: x.cummax(0)[1],
+            "pad_reflect": lambda lib, x: lib.nn.functional.pad(x[None], (1, 1), mode="reflect"),
+            "one_hot": lambda lib, x: lib.nn.functional.one_hot(_index(lib, 0, 1), 3),
+            "signbit": lambda lib, x: lib.signbit(x),
+            "inv": lambda lib, x: lib.linalg.inv(x[:3]),
+            "cholesky": lambda lib, x: lib.linalg.cholesky(x[:3]),
+            "svd": lambda lib, x: lib.linalg.svd(x, full_matrices=False)[0],
+            "pickle": lambda lib, x: pickle.loads(pickle.dumps(x)),
+            "save_load": _save_load,
+        }.items()
+        for case in [lambda lib, c=case: c(lib, _x(lib))]
+    },
+    # a default device of meta does not reach the helpers of ops on CPU tensors
+    **{
+        f"{name}_in_meta_block": _in_meta_block(case)
+        for name, case in {
+            "unique": lambda lib, x: lib.unique(x),
+            "nonzero": lambda lib, x: x.nonzero(),
+            "sort": lambda lib, x: x.sort(1)[1],
+            "median": lambda lib, x: x.median(),
+            "quantile": lambda lib, x: lib.quantile(x, 0.5),
+            "cross_entropy": lambda lib, x: lib.nn.functional.cross_entropy(
+                x, lib.tensor([0, 2], device="cpu")
+            ),
+            "bincount": lambda lib, x: lib.bincount(
+                lib.tensor([0, 2], device="cpu"), lib.tensor([0.5, 1.0], device="cpu")
+            ),
+            "adam": lambda lib, x: _adam_on(lib, lib.nn.Parameter(x.clone())),
+        }.items()
+    },
 }
 
 
@@ -118,3 +208,38 @@ def test_module_built_on_meta_gets_memory_with_to_empty():
     assert str(model.weight.device) == "cpu" and tuple(model.weight.shape) == (2, 3)
     model.load_state_dict({"weight": rg.ones(2, 3), "bias": rg.zeros(2)})
     assert model(rg.ones(1, 3)).tolist() == [[3.0, 3.0]]
+
+
+def test_default_device_is_per_thread():
+    """As PyTorch's: a ``with device`` block (or ``set_default_device``) in one thread leaves
+    the others' default alone."""
+    seen = []
+
+    def create():
+        seen.append(str(rg.zeros(1).device))
+
+    with rg.device("meta"):
+        worker = threading.Thread(target=create)
+        worker.start()
+        worker.join()
+        assert rg.zeros(1).is_meta
+    assert seen == ["cpu"]
+    rg.set_default_device("meta")
+    try:
+        worker = threading.Thread(target=create)
+        worker.start()
+        worker.join()
+        assert rg.zeros(1).is_meta
+    finally:
+        rg.set_default_device(None)
+    assert seen == ["cpu", "cpu"] and not rg.zeros(1).is_meta
+
+
+def test_cat_whose_length_overflows_is_refused():
+    """(PyTorch fails here with an internal TypeError about unpacking the size; rustgrad gives
+    its storage-overflow error.)"""
+    parts = [rg.zeros(2**62, device="meta", dtype=rg.int8)] * 5
+    with pytest.raises(RuntimeError, match=r"Storage size calculation overflowed with sizes=\[23"):
+        rg.cat(parts)
+    with pytest.raises(RuntimeError, match="Storage size calculation overflowed"):
+        rg.cat(parts[:2])  # 2**63 elements of one byte: past int64

@@ -389,6 +389,13 @@ NAMESPACE_NON_OPS["broadcast_shapes"] = "shape arithmetic, no tensor (test_linal
 NAMESPACE_NON_OPS["tril_indices"] = "creation of indices (test_dropin)"
 NAMESPACE_NON_OPS["triu_indices"] = "creation of indices (test_dropin)"
 NAMESPACE_NON_OPS["is_floating_point"] = "dtype query (Tensor.is_floating_point)"
+NAMESPACE_NON_OPS.update(
+    dict.fromkeys(
+        ["get_float32_matmul_precision", "get_num_interop_threads", "get_num_threads",
+         "set_float32_matmul_precision", "set_num_interop_threads", "set_num_threads"],
+        "process settings (test_settings)",
+    )
+)  # fmt: skip
 
 # ----- the dtypes of issue 11 point 4 (rustgrad._dtypes; tested in test_dtypes) -----
 _DTYPES = "dtype machinery (test_dtypes)"

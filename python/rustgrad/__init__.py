@@ -590,6 +590,25 @@ __all__ += [
     "set_rng_state",
 ]
 
+# ----- process settings: threads, matmul precision (rustgrad._settings) ----------------------
+from rustgrad._settings import (
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    get_num_threads,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_num_threads,
+)
+
+__all__ += [
+    "get_float32_matmul_precision",
+    "get_num_interop_threads",
+    "get_num_threads",
+    "set_float32_matmul_precision",
+    "set_num_interop_threads",
+    "set_num_threads",
+]
+
 # ----- dtypes: finfo/iinfo, Tensor.int()/short()/half()/... and .type() (rustgrad._dtypes) ----
 from rustgrad._dtypes import finfo, iinfo
 

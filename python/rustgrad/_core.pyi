@@ -41,6 +41,7 @@ __all__ = [
     "_cuda_embedded_cubins",
     "_cuda_empty_cache",
     "_cuda_get_device_name",
+    "_cuda_get_rng_state",
     "_cuda_is_available",
     "_cuda_kernel_sources",
     "_cuda_library_notes",
@@ -51,11 +52,13 @@ __all__ = [
     "_cuda_nvrtc_versions",
     "_cuda_reset_peak_memory_stats",
     "_cuda_set_library_dirs",
+    "_cuda_set_rng_state",
     "_cuda_synchronize",
     "_cuda_unavailable_reason",
     "_debug_panic",
     "_function_apply",
     "_get_default_device",
+    "_get_num_threads",
     "_grad",
     "_is_anomaly_enabled",
     "_live_nodes",
@@ -74,6 +77,7 @@ __all__ = [
     "_set_default_device",
     "_set_grad_enabled",
     "_set_inference_mode",
+    "_set_num_threads",
     "addmm",
     "arange",
     "baddbmm",
@@ -2251,6 +2255,13 @@ def get_default_dtype() -> dtype:
 def _set_default_device(device: _DeviceArg | None) -> None:
     """Sets (None: clears) the device of creation calls without ``device=``."""
 
+def _set_num_threads(n: int) -> None:
+    """Lets at most ``n`` threads work on each CPU kernel (``torch.set_num_threads``; the
+    Python layer checks ``n``)."""
+
+def _get_num_threads() -> int:
+    """The threads that work on each CPU kernel (``torch.get_num_threads``)."""
+
 def _get_default_device() -> device:
     """The device of creation calls without ``device=``."""
 
@@ -2375,6 +2386,12 @@ def _cuda_synchronize(index: int | None = None) -> None:
 
 def _cuda_manual_seed(seed: int) -> None:
     """Seed every device's generator; never raises."""
+
+def _cuda_get_rng_state(index: int | None = None) -> tuple[int, int]:
+    """The device's generator state, (seed, offset). RuntimeError without CUDA."""
+
+def _cuda_set_rng_state(seed: int, offset: int, index: int | None = None) -> None:
+    """Restores a state from `_cuda_get_rng_state`. RuntimeError without CUDA."""
 
 def _cuda_memory_allocated(index: int | None = None) -> int:
     """Bytes held by live tensors. RuntimeError without CUDA."""

@@ -37,7 +37,11 @@ def _rebuild_tensor(values, dtype_name, device, requires_grad, cls=None, state=N
     """Unpickles a tensor (a subclass' instance with its ``__dict__`` when ``cls`` is given)."""
     import rustgrad
 
-    t = _core.tensor(values, dtype=getattr(rustgrad, dtype_name), device=device)
+    dtype = getattr(rustgrad, dtype_name)
+    if device == "meta":  # ``values`` is the shape: a meta tensor has no values to keep
+        t = _core.zeros(tuple(values), dtype=dtype, device=device)
+    else:
+        t = _core.tensor(values, dtype=dtype, device=device)
     if cls is not None:
         t = Tensor._make_subclass(cls, t, requires_grad)
         if state:
@@ -50,9 +54,12 @@ def __reduce_ex__(self, protocol):
     """Pickles the values (a copy: a view unpickles as an independent tensor, as in
     PyTorch), the dtype, the device and ``requires_grad``; a subclass also its class and
     ``__dict__``."""
-    src = self.detach().cpu()
-    # NumPy has no bfloat16: its values travel as float32 (exact) and round back on load.
-    values = (src.float() if src.dtype is _core.bfloat16 else src).numpy().copy()
+    if self.is_meta:
+        values = tuple(self.shape)
+    else:
+        src = self.detach().cpu()
+        # NumPy has no bfloat16: its values travel as float32 (exact) and round back on load.
+        values = (src.float() if src.dtype is _core.bfloat16 else src).numpy().copy()
     args = (values, _dtype_name(self.dtype), str(self.device), self.requires_grad)
     if type(self) is not Tensor:
         args += (type(self), dict(getattr(self, "__dict__", {})))

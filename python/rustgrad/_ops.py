@@ -78,9 +78,20 @@ def _host(x: Tensor) -> _np.ndarray:
     return x.detach().cpu().numpy()
 
 
+def _host_or_zeros(x: Tensor) -> _np.ndarray:
+    """:func:`_host`, or zeros standing in for a meta tensor's values (a read-only view of one
+    zero: no memory), for the ops whose result shapes never depend on values."""
+    if x.is_meta:
+        stand_in = _np.float32 if x.dtype.is_floating_point else _np.int64
+        return _np.broadcast_to(_np.zeros((), stand_in), tuple(x.shape))
+    return _host(x)
+
+
+
+
 def _long(values, device) -> Tensor:
     """An int64 tensor of ``values`` on ``device``."""
-    t = _core.tensor(_np.asarray(values, dtype=_np.int64))
+    t = _core.tensor(_np.asarray(values, dtype=_np.int64), device="cpu")
     return t if str(device) == "cpu" else t.to(device)
 
 
@@ -161,7 +172,7 @@ def _check_index(name: str, x: Tensor, dim: int, index: Tensor, src: Tensor | No
                 f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
                 f"no larger than src {list(src.shape)} apart from dimension {dim}"
             )
-    idx = _host(index).astype(_np.int64)
+    idx = _host_or_zeros(index).astype(_np.int64)
     size = xsh[dim]
     bad = (idx < 0) | (idx >= size)  # (no wrapping of negative indices, as PyTorch)
     if bad.any():
@@ -506,7 +517,7 @@ def sort(input: Tensor, dim=-1, descending=False, *, stable=False):
             input * 1 if input.is_floating_point() else input.clone(),
             _long(0, input.device).reshape(()),
         )
-    order = _order(_host(input), d, descending)
+    order = _order(_host_or_zeros(input), d, descending)
     values, idx = _gather_sorted(input, d, order)
     return _named("sort")(values, idx)
 
@@ -516,7 +527,7 @@ def argsort(input: Tensor, dim=-1, descending=False, *, stable=False) -> Tensor:
     d = _wrap(dim, input.ndim)
     if input.ndim == 0:
         return _long(0, input.device).reshape(())
-    return _long(_order(_host(input), d, descending), input.device)
+    return _long(_order(_host_or_zeros(input), d, descending), input.device)
 
 
 def topk(input: Tensor, k: int, dim=-1, largest=True, sorted=True):
@@ -530,7 +541,7 @@ def topk(input: Tensor, k: int, dim=-1, largest=True, sorted=True):
             input * 1 if input.is_floating_point() else input.clone(),
             _long(0, input.device).reshape(()),
         )
-    order = _np.take(_order(_host(input), d, largest), _np.arange(k), axis=d)
+    order = _np.take(_order(_host_or_zeros(input), d, largest), _np.arange(k), axis=d)
     values, idx = _gather_sorted(input, d, order)
     return _named("topk")(values, idx)
 
@@ -550,7 +561,7 @@ def _kth(input: Tensor, k: int, dim, keepdim, _nan_first):
             input * 1 if input.is_floating_point() else input.clone(),
             _long(0, input.device).reshape(()),
         )
-    a = _host(input)
+    a = _host_or_zeros(input)
     order = _order(a, d, False)
     pick = _np.take(order, [k - 1], axis=d)
     if _nan_first and a.dtype.kind == "f":
@@ -580,7 +591,7 @@ def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False
         else:
             vals, inv, counts = _np.unique(a, return_inverse=True, return_counts=True, axis=d)
         inv = inv.reshape(-1)
-    out = _core.tensor(_np.ascontiguousarray(vals), dtype=input.dtype)
+    out = _core.tensor(_np.ascontiguousarray(vals), dtype=input.dtype, device="cpu")
     out = out if str(dev) == "cpu" else out.to(dev)
     res = [out]
     if return_inverse:
@@ -834,7 +845,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
             )
         return gather(input, 0, index.reshape(-1)).reshape(())
     size = input.shape[d]
-    i = _host(index).reshape(-1)
+    i = _host_or_zeros(index).reshape(-1)
     if ((i < 0) | (i >= size)).any():
         raise IndexError("index out of range in self")
     return input[(slice(None),) * d + (index.reshape(-1),)]
@@ -846,7 +857,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     d = _wrap(dim, input.ndim)
     if not _integer_index(index):
         raise RuntimeError("index_add_(): Expected dtype int32/int64 for index")
-    i = _host(index).reshape(-1)
+    i = _host_or_zeros(index).reshape(-1)
     size = input.shape[d] if input.ndim else 1
     if ((i < 0) | (i >= size)).any():
         raise IndexError("index out of range in self")
@@ -1647,7 +1658,7 @@ def _running_extreme(input: Tensor, dim: int, largest: bool, kind: str):
         indices = _core.zeros(tuple(input.shape), dtype=_int64, device=input.device)
         return getattr(return_types, kind)(input.clone(), indices)
     d = _wrap(dim, input.ndim)
-    x = _np.moveaxis(input.detach().cpu().numpy(), d, -1)
+    x = _np.moveaxis(_host_or_zeros(input), d, -1)
     x = x.astype(_np.float64) if x.dtype == _np.bool_ else x
     idx = _np.zeros(x.shape, dtype=_np.int64)
     if x.shape[-1]:
@@ -1747,7 +1758,7 @@ def bincount(input: Tensor, weights=None, minlength=0) -> Tensor:
     w = weights.detach().cpu().numpy()
     counts = _np.bincount(x, weights=w, minlength=minlength)
     dtype = weights.dtype if weights.is_floating_point() else _f64
-    return _core.tensor(counts).to(dtype=dtype, device=input.device)
+    return _core.tensor(counts, device="cpu").to(dtype=dtype, device=input.device)
 
 
 def trapezoid(y: Tensor, x=None, *, dx=None, dim=-1) -> Tensor:
@@ -2007,9 +2018,14 @@ def argwhere(input: Tensor) -> Tensor:
 
 
 def _triangle_indices(lower: bool, row: int, col: int, offset: int, dtype, device):
+    device = _core._get_default_device() if device is None else _core.device(device)
+    if device.type == "meta":  # only the count: (2, count), with no host array of indices
+        below = sum(min(max(i + offset + (1 if lower else 0), 0), col) for i in range(row))
+        count = below if lower else row * col - below
+        return _core.zeros((2, count), dtype=dtype or _int64, device=device)
     rows, cols = (_np.tril_indices if lower else _np.triu_indices)(row, offset, col)
-    out = _core.tensor(_np.stack([rows, cols]).astype(_np.int64).reshape(2, -1))
-    return out.to(dtype=dtype or _int64, device=device or "cpu")
+    out = _core.tensor(_np.stack([rows, cols]).astype(_np.int64).reshape(2, -1), device="cpu")
+    return out.to(dtype=dtype or _int64, device=device)
 
 
 def tril_indices(row: int, col: int, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
@@ -2155,7 +2171,9 @@ def aminmax(input: Tensor, *, dim=None, keepdim=False):
 
 def signbit(input: Tensor) -> Tensor:
     """Where the sign bit is set (negative numbers, -0.0, NaNs with the sign): bool."""
-    out = _core.tensor(_np.signbit(input.detach().cpu().numpy()))
+    if input.is_meta:
+        return _core.zeros(tuple(input.shape), dtype=_bool, device=input.device)
+    out = _core.tensor(_np.signbit(input.detach().cpu().numpy()), device="cpu")
     return out if input.device.type == "cpu" else out.to(input.device)
 
 

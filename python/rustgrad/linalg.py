@@ -95,6 +95,13 @@ def _matrices(A: Tensor, name: str, square: bool = True) -> None:
 
 
 def _host(t: Tensor) -> _np.ndarray:
+    if t.is_meta:
+        # No values: identity matrices stand in (every factorisation takes them), so that the
+        # results get their shapes and land on the meta device.
+        if t.ndim < 2:
+            return _np.zeros(tuple(t.shape), _host_dtype(t))
+        eye = _np.eye(t.shape[-2], t.shape[-1], dtype=_host_dtype(t))
+        return _np.broadcast_to(eye, tuple(t.shape)).copy()
     return t.detach().cpu().numpy()
 
 

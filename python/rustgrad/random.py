@@ -78,15 +78,25 @@ def set_rng_state(new_state: Tensor) -> None:
 
 @contextlib.contextmanager
 def fork_rng(devices=None, enabled=True, **kwargs):
-    """Restores the default CPU generator's state on exit (as ``torch.random.fork_rng``)."""
+    """Restores the default CPU generator's state on exit, and that of the CUDA devices in
+    ``devices`` (by default every CUDA device, when CUDA is available), as
+    ``torch.random.fork_rng``."""
     if not enabled:
         yield
         return
+    from rustgrad import cuda
+
+    if devices is None:
+        devices = range(cuda.device_count()) if cuda.is_available() else ()
+    devices = [cuda._device_index(d) for d in devices]
     state = get_rng_state()
+    device_states = [cuda.get_rng_state(d) for d in devices]
     try:
         yield
     finally:
         set_rng_state(state)
+        for d, device_state in zip(devices, device_states):
+            cuda.set_rng_state(device_state, d)
 
 
 # ----- helpers -----------------------------------------------------------------------------
@@ -378,7 +388,13 @@ def _skip_meta(sampler):
 
     @functools.wraps(sampler)
     def fill(self, *args, **kwargs):
-        return self if self.is_meta else sampler(self, *args, **kwargs)
+        if not self.is_meta:
+            return sampler(self, *args, **kwargs)
+        if self.is_leaf and self.requires_grad and _core.is_grad_enabled():
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        return self
 
     return fill
 

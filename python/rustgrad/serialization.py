@@ -111,12 +111,17 @@ def _is_flat_state_dict(obj):
         isinstance(obj, dict)
         and len(obj) > 0
         and "__metadata__" not in obj
-        and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items())
+        and all(
+            isinstance(k, str) and isinstance(v, Tensor) and not v.is_meta for k, v in obj.items()
+        )
     )
 
 
 def _flatten(obj, path, tensors):
     """The JSON description of ``obj``; its tensors go into ``tensors`` under dotted names."""
+    if isinstance(obj, Tensor) and obj.is_meta:
+        # No values to write: the structure keeps its shape and dtype (loaded back as meta).
+        return {"meta": [list(obj.shape), repr(obj.dtype).rsplit(".", 1)[-1]]}
     if isinstance(obj, Tensor):
         name = ".".join(path) if path else "tensor"
         if name == "__metadata__":
@@ -338,6 +343,12 @@ def _unflatten(node, tensors, weights_only):
         return tuple(_unflatten(v, tensors, weights_only) for v in node["tuple"])
     if "value" in node:
         return node["value"]
+    if "meta" in node:
+        shape, dtype_name = node["meta"]
+        dtype = getattr(_core, "bool_" if dtype_name == "bool" else dtype_name, None)
+        if not isinstance(dtype, _core.dtype):
+            raise ValueError(f"rustgrad.load: unknown dtype in {node!r}")
+        return _core.zeros(tuple(shape), dtype=dtype, device="meta")
     raise ValueError(f"rustgrad.load: unknown structure entry {node!r}")
 
 

@@ -160,6 +160,16 @@ fn root_grads(roots: &[Var], given: &[Option<Var>]) -> Result<Vec<Var>> {
                         shape_str(t.shape())
                     );
                 }
+                let (expected, got) = (t.device(), g.tensor().device());
+                if expected != got {
+                    bail!(
+                        Runtime,
+                        "invalid gradient at index {} - expected device {} but got {}",
+                        i,
+                        expected,
+                        got
+                    );
+                }
                 out.push(g.clone());
             }
             None => {

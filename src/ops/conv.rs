@@ -101,10 +101,33 @@ fn convolution_forward(
     win: Window,
     groups: usize,
 ) -> Result<Var> {
-    let n = x.shape()[0];
     let Ok([o, c_per_group, kh, kw]) = <[usize; 4]>::try_from(&weight.shape()[..]) else {
         bail!(Runtime, "convolution: expected a 4-d weight");
     };
+    let Ok([n, c, _, _]) = <[usize; 4]>::try_from(&x.shape()[..]) else {
+        bail!(Runtime, "convolution: expected a 4-d input");
+    };
+    if groups == 0 || o % groups != 0 || c_per_group.checked_mul(groups) != Some(c) {
+        bail!(
+            Runtime,
+            "convolution: groups={} does not divide the {} input and {} output channels",
+            groups,
+            c,
+            o
+        );
+    }
+    if let Some(b) = bias {
+        if b.shape().as_slice() != [o] {
+            bail!(
+                Runtime,
+                "Given weight of size {:?}, expected bias to be 1-dimensional with {} elements, \
+                 but got bias of size {:?} instead",
+                weight.shape().as_slice(),
+                o,
+                b.shape().as_slice()
+            );
+        }
+    }
     let k = (c_per_group * kh * kw) as i64;
     let cols = im2col(x, win)?; // [n, c * kh * kw, blocks]
     let blocks = cols.shape()[2];

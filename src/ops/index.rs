@@ -271,7 +271,7 @@ fn gather_by_several(x: &Var, items: &[IndexItem]) -> Result<Var> {
         let size = shape[dim];
         let expanded = t.with_layout(t.layout().expand(&index_shape)?);
         let later: usize = shape[dim + 1..first + k].iter().product();
-        for (p, i) in positions.iter_mut().zip(expanded.to_vec::<i64>()?) {
+        for (p, i) in positions.iter_mut().zip(expanded.index_values()?) {
             *p += wrap_index(i, dim, size)? * later;
         }
     }
@@ -310,7 +310,7 @@ fn tensor_index(
         DType::I64 => {
             let size = shape[dim];
             let pos = t
-                .to_vec::<i64>()?
+                .index_values()?
                 .into_iter()
                 .map(|i| wrap_index(i, src, size))
                 .collect::<Result<Vec<_>>>()?;
@@ -340,7 +340,7 @@ pub fn embedding(
     let (num, dim) = (wt.shape()[0], wt.shape()[1]);
     let positions = indices
         .cast(DType::I64)?
-        .to_vec::<i64>()?
+        .index_values()?
         .into_iter()
         .map(|i| match usize::try_from(i) {
             Ok(i) if i < num => Ok(i),
@@ -435,7 +435,7 @@ pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
     let positions: Arc<Vec<usize>> = Arc::new(
         picked
             .tensor()
-            .to_vec::<i64>()?
+            .index_values()?
             .into_iter()
             .map(|p| p as usize)
             .collect(),

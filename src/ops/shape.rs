@@ -329,7 +329,7 @@ pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
     let dtype = ts
         .iter()
         .fold(first.dtype(), |acc, t| acc.promote(t.dtype()));
-    let mut total = 0;
+    let mut total: u128 = 0;
     for (i, t) in ts.iter().enumerate() {
         if skipped(t) {
             continue;
@@ -355,10 +355,28 @@ pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
                 );
             }
         }
-        total += t.shape()[d];
+        total += t.shape()[d] as u128; // (u128: a sum of usizes cannot overflow it here)
     }
     let mut shape = first.shape().to_vec();
-    shape[d] = total;
+    shape[d] = match usize::try_from(total) {
+        Ok(total) => total,
+        Err(_) => {
+            let sizes: Vec<String> = (0..shape.len())
+                .map(|k| {
+                    if k == d {
+                        total.to_string()
+                    } else {
+                        shape[k].to_string()
+                    }
+                })
+                .collect();
+            bail!(
+                Runtime,
+                "Storage size calculation overflowed with sizes=[{}]",
+                sizes.join(", ")
+            );
+        }
+    };
     let device = crate::tensor::common_device(&ts.iter().collect::<Vec<_>>())?;
     let out = Tensor::zeros_on(&shape, dtype, device)?;
     // Each input's extent along `d`, None for a skipped one.

@@ -126,6 +126,21 @@ fn full_on(
     })?)
 }
 
+/// A meta leaf of `shape`: what `arange`, `linspace` and `eye` make on the meta device,
+/// where there are no values to compute (and so no host memory to fill).
+fn meta_leaf<'py>(
+    py: Python<'py>,
+    shape: &[usize],
+    dtype: DType,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
+    finish_leaf(
+        py,
+        full_on(py, shape, Scalar::Int(0), dtype, Device::Meta)?,
+        requires_grad,
+    )
+}
+
 /// Zeros of shape ``size`` (the default float dtype unless given): ``zeros(2, 3)``,
 /// ``zeros((2, 3))`` or ``zeros(size=(2, 3))``.
 #[pyfunction]
@@ -266,6 +281,9 @@ fn arange<'py>(
         }
         let span = (e as i128 - s as i128 + st as i128 - st.signum() as i128) / st as i128;
         let n = usize::try_from(span.max(0)).unwrap_or(usize::MAX);
+        if device == Some(Device::Meta) {
+            return meta_leaf(py, &[n], dtype, requires_grad);
+        }
         check_alloc(n, 8)?;
         let t = gil::run(py, Work::elements(n), || -> PyResult<Tensor> {
             let values: Vec<i64> = (0..n as i128)
@@ -277,6 +295,9 @@ fn arange<'py>(
     }
     let (s, e, st) = (start.to_f64(), end.to_f64(), step.to_f64());
     let n = ((e - s) / st).ceil().max(0.0) as usize;
+    if device == Some(Device::Meta) {
+        return meta_leaf(py, &[n], dtype, requires_grad);
+    }
     check_alloc(n, 8)?;
     let t = gil::run(py, Work::elements(n), || -> PyResult<Tensor> {
         let values: Vec<f64> = (0..n).map(|i| s + i as f64 * st).collect();
@@ -305,8 +326,11 @@ fn linspace<'py>(
         ));
     }
     let n = steps as usize;
-    check_alloc(n, 8)?;
     let dtype = parse_dtype(dtype)?.unwrap_or(default_float());
+    if device == Some(Device::Meta) {
+        return meta_leaf(py, &[n], dtype, requires_grad);
+    }
+    check_alloc(n, 8)?;
     let t = gil::run(py, Work::elements(n), || -> PyResult<Tensor> {
         Ok(Tensor::from_f64s(
             &linspace_values(start, end, n, dtype),
@@ -366,8 +390,11 @@ fn eye<'py>(
     }
     let (n, m) = (n as usize, m as usize);
     let nm = crate::base::layout::checked_numel(&[n, m])?;
-    check_alloc(nm, 8)?;
     let dtype = parse_dtype(dtype)?.unwrap_or(default_float());
+    if device == Some(Device::Meta) {
+        return meta_leaf(py, &[n, m], dtype, requires_grad);
+    }
+    check_alloc(nm, 8)?;
     let t = gil::run(py, Work::elements(nm), || -> PyResult<Tensor> {
         let mut values = vec![0.0; nm];
         for i in 0..n.min(m) {
@@ -499,30 +526,38 @@ fn randn<'py>(
 
 // ----- defaults for creation (`set_default_dtype`, `set_default_device`) -----------------
 
-/// The device of creation calls without `device=` (`set_default_device`); None is the CPU.
-static DEFAULT_DEVICE: parking_lot::Mutex<Option<Device>> = parking_lot::Mutex::new(None);
+thread_local! {
+    /// The device of creation calls without `device=` (`set_default_device`); None is the
+    /// CPU. Per thread, as PyTorch's: another thread's default or `with device:` block
+    /// does not reach this one.
+    static DEFAULT_DEVICE: std::cell::Cell<Option<Device>> = const { std::cell::Cell::new(None) };
 
-/// The defaults that `with device:` blocks replaced, innermost last (restored on exit).
-static ENTERED_DEVICES: parking_lot::Mutex<Vec<Option<Device>>> =
-    parking_lot::Mutex::new(Vec::new());
+    /// The defaults that `with device:` blocks replaced, innermost last (restored on exit).
+    static ENTERED_DEVICES: std::cell::RefCell<Vec<Option<Device>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// This thread's default device (None: the CPU).
+fn default_device() -> Option<Device> {
+    DEFAULT_DEVICE.with(|d| d.get())
+}
 
 /// `with rustgrad.device(d):` makes `d` the default device until the block ends.
 pub(crate) fn enter_default_device(device: Device) {
-    let mut default = DEFAULT_DEVICE.lock();
-    ENTERED_DEVICES.lock().push(*default);
-    *default = (device != Device::Cpu).then_some(device);
+    let previous = DEFAULT_DEVICE.with(|d| d.replace((device != Device::Cpu).then_some(device)));
+    ENTERED_DEVICES.with(|stack| stack.borrow_mut().push(previous));
 }
 
 /// The end of the innermost `with device:` block: the default before it again.
 pub(crate) fn exit_default_device() {
-    if let Some(previous) = ENTERED_DEVICES.lock().pop() {
-        *DEFAULT_DEVICE.lock() = previous;
+    if let Some(previous) = ENTERED_DEVICES.with(|stack| stack.borrow_mut().pop()) {
+        DEFAULT_DEVICE.with(|d| d.set(previous));
     }
 }
 
 /// A creation call's `device=`, or the default device when absent.
 fn device_arg(device: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Device>> {
-    Ok(check_device(device)?.or(*DEFAULT_DEVICE.lock()))
+    Ok(check_device(device)?.or(default_device()))
 }
 
 /// Makes ``dtype`` (``float32`` or ``float64``) the dtype of Python floats and of float
@@ -550,14 +585,27 @@ fn get_default_dtype(py: Python<'_>) -> Py<PyDType> {
 #[pyo3(signature = (device))]
 fn _set_default_device(device: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
     let d = check_device(device)?.filter(|d| *d != Device::Cpu);
-    *DEFAULT_DEVICE.lock() = d;
+    DEFAULT_DEVICE.with(|default| default.set(d));
     Ok(())
 }
 
 /// The device of creation calls without ``device=``.
 #[pyfunction]
 fn _get_default_device() -> super::types::PyDevice {
-    super::types::PyDevice::from_device(DEFAULT_DEVICE.lock().unwrap_or(Device::Cpu))
+    super::types::PyDevice::from_device(default_device().unwrap_or(Device::Cpu))
+}
+
+/// Lets at most ``n`` threads work on each CPU kernel (``torch.set_num_threads``; the
+/// Python layer checks ``n``).
+#[pyfunction]
+fn _set_num_threads(n: usize) {
+    crate::backend::cpu::pool::set_threads(n);
+}
+
+/// The threads that work on each CPU kernel (``torch.get_num_threads``).
+#[pyfunction]
+fn _get_num_threads() -> usize {
+    crate::backend::cpu::pool::threads()
 }
 
 /// Seed the CPU's generator behind ``rand`` and ``randn`` and every CUDA device's
@@ -730,6 +778,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(get_default_dtype, m)?)?;
     m.add_function(wrap_pyfunction!(_set_default_device, m)?)?;
+    m.add_function(wrap_pyfunction!(_set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(_get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_get_default_device, m)?)?;
     m.add_function(wrap_pyfunction!(where_, m)?)?;
     m.add_function(wrap_pyfunction!(cat, m)?)?;

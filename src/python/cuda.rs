@@ -75,6 +75,21 @@ fn _cuda_manual_seed(seed: i64) {
     registry::manual_seed_all(seed as u64);
 }
 
+/// The device's generator state, (seed, offset). RuntimeError without CUDA.
+#[pyfunction]
+#[pyo3(signature = (index=None))]
+fn _cuda_get_rng_state(index: Option<i64>) -> PyResult<(u64, u64)> {
+    Ok(device_at(index)?.rng_state())
+}
+
+/// Restores a state from `_cuda_get_rng_state`. RuntimeError without CUDA.
+#[pyfunction]
+#[pyo3(signature = (seed, offset, index=None))]
+fn _cuda_set_rng_state(seed: u64, offset: u64, index: Option<i64>) -> PyResult<()> {
+    device_at(index)?.set_rng_state(seed, offset);
+    Ok(())
+}
+
 /// Bytes held by live tensors. RuntimeError without CUDA.
 #[pyfunction]
 #[pyo3(signature = (index=None))]
@@ -183,6 +198,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_library_notes, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_synchronize, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_manual_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_get_rng_state, m)?)?;
+    m.add_function(wrap_pyfunction!(_cuda_set_rng_state, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_memory_allocated, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_max_memory_allocated, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_memory_reserved, m)?)?;

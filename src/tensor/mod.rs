@@ -34,9 +34,9 @@ pub fn common_device(tensors: &[&Tensor]) -> Result<Device> {
             None => found = Some(d),
             Some(f) if f == d => {}
             Some(f) if f == Device::Meta || d == Device::Meta => {
-                let other = if f == Device::Meta { d } else { f };
+                // (PyTorch's meta check: the first tensor's device is the one expected.)
                 return Err(Error::Runtime(format!(
-                    "Tensor on device {other} is not on the expected device meta!"
+                    "Tensor on device {d} is not on the expected device {f}!"
                 )));
             }
             Some(f) => {
@@ -150,7 +150,7 @@ impl Tensor {
 
     /// Zeros on `device`.
     pub fn zeros_on(shape: &[usize], dtype: DType, device: Device) -> Result<Tensor> {
-        let n = checked_numel(shape)?;
+        let n = checked_storage(shape, dtype)?;
         Ok(Tensor::from_memory(Memory::zeros(device, dtype, n)?, shape))
     }
 
@@ -171,7 +171,7 @@ impl Tensor {
 
     /// Draws from U[0, 1) (or N(0, 1) when `normal`) on `device`, converted to `dtype`.
     pub fn random(shape: &[usize], dtype: DType, device: Device, normal: bool) -> Result<Tensor> {
-        let n = checked_numel(shape)?;
+        let n = checked_storage(shape, dtype)?;
         let calc = if dtype == DType::F64 {
             DType::F64
         } else {
@@ -287,6 +287,16 @@ impl Tensor {
         let mem = t.storage.read();
         let start = t.layout.offset;
         Ok(T::slice(mem.host()?)[start..start + t.numel()].to_vec())
+    }
+
+    /// An integer index tensor's values as int64 — zeros for a meta tensor, which has no
+    /// values: ops indexing by it then compute their results' shapes (which never depend on
+    /// an index's values) and the meta backend ignores the positions.
+    pub fn index_values(&self) -> Result<Vec<i64>> {
+        if self.device() == Device::Meta {
+            return Ok(vec![0; self.numel()]);
+        }
+        self.to_vec::<i64>()
     }
 
     /// Whether any element is NaN (anomaly mode's check).
@@ -687,7 +697,7 @@ impl Tensor {
         let mut shape = a.shape()[..nd - 1].to_vec();
         shape.push(b.shape()[nd - 1]);
         // The product's shape is new (m and n from two operands): check it before filling it.
-        let n = checked_numel(&shape)?;
+        let n = checked_storage(&shape, dtype)?;
         if dev == Device::Cpu {
             crate::base::buffer::check_host_alloc(calc, n)?;
         }
@@ -714,7 +724,7 @@ impl Tensor {
         let nd = a.ndim();
         let mut shape = a.shape()[..nd - 1].to_vec();
         shape.push(b.shape()[nd - 1]);
-        let n = checked_numel(&shape)?;
+        let n = checked_storage(&shape, dtype)?;
         if dev == Device::Cpu {
             crate::base::buffer::check_host_alloc(calc, n)?;
         }
@@ -947,6 +957,22 @@ fn checked_numel(shape: &[usize]) -> Result<usize> {
     match layout::checked_numel(shape) {
         Ok(n) => Ok(n),
         Err(_) => bail!(
+            Runtime,
+            "Storage size calculation overflowed with sizes={}",
+            shape_str(shape)
+        ),
+    }
+}
+
+/// The element count of `shape`, or PyTorch's error when it, or its size in bytes of
+/// `dtype`, overflows int64 (checked for every device: a meta tensor's too).
+fn checked_storage(shape: &[usize], dtype: DType) -> Result<usize> {
+    let bytes = layout::checked_numel(shape)
+        .ok()
+        .and_then(|n| Some((n, n.checked_mul(dtype.size_of())?)));
+    match bytes {
+        Some((n, b)) if b <= i64::MAX as usize => Ok(n),
+        _ => bail!(
             Runtime,
             "Storage size calculation overflowed with sizes={}",
             shape_str(shape)

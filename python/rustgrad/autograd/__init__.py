@@ -1,5 +1,8 @@
 """``rustgrad.autograd``: the backward engine's Python face, as ``torch.autograd``."""
 
+import contextlib
+import threading
+
 from rustgrad import _core
 from rustgrad._core import Tensor
 from rustgrad.autograd import forward_ad, functional, graph, profiler
@@ -18,13 +21,34 @@ def _as_list(x):
     return list(x)
 
 
+# How many ``grad`` / ``backward(inputs=...)`` calls run in this thread: a reentrant
+# checkpoint cannot serve them (its inner backward accumulates into ``.grad``).
+_restricted = threading.local()
+
+
+def _is_checkpoint_valid() -> bool:
+    """False while a backward pass restricted to given inputs runs (PyTorch's name)."""
+    return getattr(_restricted, "depth", 0) == 0
+
+
+@contextlib.contextmanager
+def _restricted_pass():
+    _restricted.depth = getattr(_restricted, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _restricted.depth -= 1
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaves) into the leaves' ``.grad`` (``torch.autograd.backward``)."""
     tensors = _as_list(tensors)
     grads = _as_list(grad_tensors) or [None] * len(tensors)
     if retain_graph is None:
         retain_graph = create_graph
-    _core._run_backward(tensors, grads, bool(retain_graph), bool(create_graph), _as_list(inputs))
+    inputs = _as_list(inputs)
+    with _restricted_pass() if inputs else contextlib.nullcontext():
+        _core._run_backward(tensors, grads, bool(retain_graph), bool(create_graph), inputs)
 
 
 def grad(
@@ -41,11 +65,12 @@ def grad(
     grads = _as_list(grad_outputs) or [None] * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    return tuple(
-        _core._grad(
-            outputs, inputs, grads, bool(retain_graph), bool(create_graph), bool(allow_unused)
+    with _restricted_pass():
+        return tuple(
+            _core._grad(
+                outputs, inputs, grads, bool(retain_graph), bool(create_graph), bool(allow_unused)
+            )
         )
-    )
 
 
 __all__ = [

@@ -171,8 +171,12 @@ def _function_outputs(cls, ctx, args, output, tangents):
             torch.zeros_like(a) if t is None and isinstance(a, _core.Tensor) else t
             for a, t in zip(args, tangents)
         ]
-    with torch.no_grad():
-        result = cls.jvp(ctx, *tangents)
+    ctx._in_jvp = True
+    try:
+        with torch.no_grad():
+            result = cls.jvp(ctx, *tangents)
+    finally:
+        ctx._in_jvp = False
     is_tuple = isinstance(output, tuple)
     outputs = output if is_tuple else (output,)
     out_tangents = result if isinstance(result, tuple) else (result,)

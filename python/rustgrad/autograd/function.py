@@ -62,6 +62,8 @@ class FunctionCtx:
         self.needs_input_grad = tuple(needs_input_grad)
         self.to_save = ()
         self._saved = None
+        self._saved_for_forward = ()
+        self._in_jvp = False  # while ``jvp`` runs, ``saved_tensors`` are save_for_forward's
         self._non_differentiable = ()
         self._dirty = ()
         self.materialize_grads = True
@@ -80,9 +82,21 @@ class FunctionCtx:
                 )
         self.to_save = tensors
 
+    def save_for_forward(self, *tensors):
+        """Keep ``tensors`` (or ``None``) for ``jvp``, where ``ctx.saved_tensors`` reads them."""
+        if not all(t is None or isinstance(t, Tensor) for t in tensors):
+            raise AssertionError(
+                "save_for_forward expects all arguments to be tensors; you should save "
+                "non-tensors as attributes on ctx."
+            )
+        self._saved_for_forward = tensors
+
     @property
     def saved_tensors(self):
-        """The tensors given to :meth:`save_for_backward`, as a tuple (only in ``backward``)."""
+        """The tensors given to :meth:`save_for_backward`, as a tuple (only in ``backward``);
+        in ``jvp``, those given to :meth:`save_for_forward`."""
+        if self._in_jvp:
+            return tuple(self._saved_for_forward)
         if self._saved is None:
             if self.to_save:
                 raise RuntimeError(

@@ -150,7 +150,10 @@ def _forward_jacobians(func, inputs, wrt, out_index):
             for col, t in enumerate(tangents):
                 if t is not None:
                     rows[col][j] = _to_numpy(t).reshape(-1)
-        jacobians.append(rows if rows is not None else [np.zeros((0, 0)) for _ in out_index])
+        if rows is None:  # an empty input: no tangent to push, the outputs give the widths
+            outs = _outputs_of(func, inputs)
+            rows = [np.zeros((0, _numel(outs[k]))) for k in out_index]
+        jacobians.append(rows)
     return jacobians
 
 

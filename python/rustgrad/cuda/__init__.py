@@ -36,6 +36,8 @@ __all__ = [
     "device_count",
     "empty_cache",
     "get_device_name",
+    "get_rng_state",
+    "get_rng_state_all",
     "is_available",
     "manual_seed",
     "manual_seed_all",
@@ -43,6 +45,8 @@ __all__ = [
     "memory_allocated",
     "memory_reserved",
     "reset_peak_memory_stats",
+    "set_rng_state",
+    "set_rng_state_all",
     "synchronize",
 ]
 
@@ -144,6 +148,38 @@ def manual_seed(seed) -> None:
 def manual_seed_all(seed) -> None:
     """As :func:`manual_seed`: seed every CUDA device's generator."""
     _core._cuda_manual_seed(int(seed))
+
+
+def get_rng_state(device="cuda"):
+    """The device's generator state as PyTorch keeps it: a uint8 CPU tensor of 16 bytes (the
+    seed and the offset of the next draw, little-endian int64s)."""
+    import numpy as np
+
+    seed, offset = _core._cuda_get_rng_state(_device_index(device))
+    state = np.array([seed, offset], dtype="<u8").view(np.uint8)
+    return _core.tensor(state, dtype=_core.uint8, device="cpu")
+
+
+def set_rng_state(new_state, device="cuda") -> None:
+    """Restores a state from :func:`get_rng_state`: the draws after it repeat."""
+    import numpy as np
+
+    raw = np.ascontiguousarray(new_state.detach().cpu().numpy(), dtype=np.uint8).reshape(-1)
+    if raw.size != 16:
+        raise RuntimeError(f"RNG state is wrong size: expected 16 bytes, got {raw.size}")
+    seed, offset = (int(v) for v in raw.view("<u8"))
+    _core._cuda_set_rng_state(seed, offset, _device_index(device))
+
+
+def get_rng_state_all():
+    """:func:`get_rng_state` of every device."""
+    return [get_rng_state(i) for i in range(device_count())]
+
+
+def set_rng_state_all(new_states) -> None:
+    """:func:`set_rng_state` of every device, from :func:`get_rng_state_all`."""
+    for i, state in enumerate(new_states):
+        set_rng_state(state, i)
 
 
 def memory_allocated(device=None) -> int:

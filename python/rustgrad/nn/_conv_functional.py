@@ -106,6 +106,31 @@ def _same_padding(kernel, dilation, stride):
     return out
 
 
+def _c_type(dtype) -> str:
+    """The C++ name PyTorch's convolution errors give a dtype (``float``, ``double``)."""
+    name = str(dtype).rpartition(".")[2]
+    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(name, name)
+
+
+def _check_bias(input, weight, bias, groups, transposed=False):
+    """PyTorch's checks of a convolution's bias, in forward: one value per output channel, in
+    the input's dtype."""
+    if bias is None:
+        return
+    out_ch = weight.shape[1] * groups if transposed else weight.shape[0]
+    if bias.dim() != 1 or bias.shape[0] != out_ch:
+        which = "transposed=1, weight" if transposed else "weight"
+        raise RuntimeError(
+            f"Given {which} of size {list(weight.shape)}, expected bias to be 1-dimensional "
+            f"with {out_ch} elements, but got bias of size {list(bias.shape)} instead"
+        )
+    if bias.dtype != input.dtype:
+        raise RuntimeError(
+            f"Input type ({_c_type(input.dtype)}) and bias type ({_c_type(bias.dtype)}) "
+            "should be the same"
+        )
+
+
 def _conv2d(input, weight, bias, stride, padding, dilation, groups, name, unbatched_dim):
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if weight.dim() != 4:
@@ -124,6 +149,7 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, name, unbatc
             f"input{list(input.shape)} to have {in_per_group * groups} channels, but got "
             f"{c} channels instead"
         )
+    _check_bias(input, weight, bias, groups)
     if out_ch % groups != 0:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {list(weight.shape)} instead")  # fmt: skip
     if isinstance(padding, str):
@@ -180,6 +206,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x, added = _batched(input, 1, "conv1d")
     if weight.dim() != 3:
         raise RuntimeError(f"Expected 3D weight, got {weight.dim()}D")
+    _check_bias(x, weight, bias, groups)
     pad = padding if isinstance(padding, str) else (0, _tuple(padding, 1, "padding")[0])
     out = _conv2d(
         x.unsqueeze(2),
@@ -230,6 +257,7 @@ def conv_transpose2d(
             f"Given input size per channel: ({h} x {w}). Calculated output size per channel: "
             f"({oh} x {ow}). Output size is too small"
         )
+    _check_bias(x, weight, bias, groups, transposed=True)
     out_ch = out_per_group * groups
     cin = in_ch // groups
     k = out_per_group * kh * kw

@@ -356,7 +356,7 @@ def _pick(logp, target, ignore_index, weight):
             return picked, keep
         per_class = weight.to(logp.dtype).unsqueeze(0)
         return picked, _core.where(chosen, per_class, 0.0).sum(1) * keep
-    picked = logp.reshape(-1)[_core.arange(m) * c + safe]
+    picked = logp.reshape(-1)[_core.arange(m, device=logp.device) * c + safe]
     row_weight = keep if weight is None else weight.to(logp.dtype)[safe] * keep
     return picked, row_weight
 
@@ -667,7 +667,7 @@ def one_hot(tensor, num_classes=-1):
         if tensor.numel() == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(tensor.max().item()) + 1
-    if tensor.numel():
+    if tensor.numel() and not tensor.is_meta:  # (a meta tensor has no values to check)
         low, high = _core.stack([tensor.min(), tensor.max()]).tolist()
         if low < 0:
             raise RuntimeError("Class values must be non-negative.")

@@ -75,7 +75,7 @@ class NAdam(Optimizer):
             for param, grad, state in self._with_grads(group):
                 if len(state) == 0:
                     state["step"] = _new_step()
-                    state["mu_product"] = _core.tensor(1.0, dtype=_core.float32)
+                    state["mu_product"] = _core.tensor(1.0, dtype=_core.float32, device="cpu")
                     state["exp_avg"] = _zeros(param)
                     state["exp_avg_sq"] = _zeros(param)
                 step = _advance(state)

@@ -29,7 +29,7 @@ _optimizer_step = _core._optimizer_step
 
 def _new_step():
     """A step counter as PyTorch's: a 0-d float32 CPU tensor."""
-    return _core.tensor(0.0, dtype=_core.float32)
+    return _core.tensor(0.0, dtype=_core.float32, device="cpu")
 
 
 def _advance(state):
@@ -37,7 +37,7 @@ def _advance(state):
     PyTorch's ``_get_value`` does."""
     step = state["step"]
     if not isinstance(step, Tensor):
-        step = state["step"] = _core.tensor(float(step), dtype=_core.float32)
+        step = state["step"] = _core.tensor(float(step), dtype=_core.float32, device="cpu")
     step.add_(1)
     return step.item()
 
@@ -207,7 +207,7 @@ class Optimizer:
 
         def cast(param, key, value):
             if key == "step" and not isinstance(value, Tensor):
-                return _core.tensor(float(value), dtype=_core.float32)
+                return _core.tensor(float(value), dtype=_core.float32, device="cpu")
             if isinstance(value, Tensor):
                 value = value.detach()
                 if key == "step":

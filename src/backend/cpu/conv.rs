@@ -34,7 +34,7 @@ fn per_plane<T: Send>(dst: &mut [T], chunk: usize, f: impl Fn(usize, &mut [T]) +
     if chunk == 0 {
         return;
     }
-    if dst.len() >= PARALLEL_THRESHOLD {
+    if dst.len() >= PARALLEL_THRESHOLD && super::pool::threads() > 1 {
         dst.par_chunks_mut(chunk)
             .enumerate()
             .for_each(|(p, d)| f(p, d));

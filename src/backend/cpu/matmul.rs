@@ -104,8 +104,9 @@ fn matmul_one<T: Num>(
 ) {
     use std::any::TypeId;
     let Product { m, k, n, .. } = p;
-    let parallelism = if m * n * k >= PARALLEL_FLOPS {
-        gemm::Parallelism::Rayon(0)
+    let threads = super::pool::threads();
+    let parallelism = if m * n * k >= PARALLEL_FLOPS && threads > 1 {
+        gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
     };

@@ -53,7 +53,7 @@ fn maximum<T: Float>(a: T, b: T) -> T {
 /// One step over the whole parameter (`states` each as long as `p`, as many as
 /// `h.n_states()`), in parallel chunks when it is large.
 pub fn step<T: Float + Fma>(p: &mut [T], g: &[T], states: &mut [&mut [T]], h: &OptimStep) {
-    if p.len() <= CHUNK {
+    if p.len() <= CHUNK || super::pool::threads() == 1 {
         return chunk(p, g, states, h);
     }
     let mut state_chunks: Vec<_> = states.iter_mut().map(|s| s.chunks_mut(CHUNK)).collect();

@@ -73,9 +73,22 @@ extern "C" fn forked_child() {
     FORKED.store(true, SeqCst);
 }
 
-/// Threads that take part in a loop: the caller and the helpers.
+/// At most this many threads take part in a loop (`torch.set_num_threads`); 0: all of them.
+static LIMIT: AtomicUsize = AtomicUsize::new(0);
+
+/// Threads that take part in a loop: the caller and the helpers, up to the limit.
 pub fn threads() -> usize {
-    pool().map_or(1, |p| p.helpers + 1)
+    let all = pool().map_or(1, |p| p.helpers + 1);
+    match LIMIT.load(SeqCst) {
+        0 => all,
+        limit => all.min(limit),
+    }
+}
+
+/// Lets at most `n` threads (n >= 1) take part in each loop from now on, the caller
+/// included; helpers past the limit stay out of jobs (they are never torn down).
+pub fn set_threads(n: usize) {
+    LIMIT.store(n.max(1), SeqCst);
 }
 
 fn pool() -> Option<&'static Pool> {
@@ -113,7 +126,8 @@ fn pool() -> Option<&'static Pool> {
     Some(p)
 }
 
-fn helper_loop(pool: &'static Pool) {
+/// Helper `k` (from 0) takes part in jobs only while the limit leaves room for it.
+fn helper_loop(pool: &'static Pool, k: usize) {
     IS_HELPER.with(|h| h.set(true));
     let mut seen = pool.epoch.load(SeqCst);
     loop {
@@ -137,7 +151,8 @@ fn helper_loop(pool: &'static Pool) {
         // `inside == 0` knows no helper can still reach its job.
         pool.inside.fetch_add(1, SeqCst);
         let job = pool.current.load(SeqCst);
-        if !job.is_null() {
+        let limit = LIMIT.load(SeqCst);
+        if !job.is_null() && (limit == 0 || k + 1 < limit) {
             // SAFETY: the job outlives every helper inside it (see `Pool::current`).
             unsafe { (*job).work() };
         }
@@ -152,7 +167,7 @@ fn start(pool: &'static Pool) {
         for k in 0..pool.helpers {
             let spawned = std::thread::Builder::new()
                 .name(format!("rustgrad-cpu-{k}"))
-                .spawn(move || helper_loop(pool));
+                .spawn(move || helper_loop(pool, k));
             // Without a helper the caller runs every chunk itself: slower, still correct.
             drop(spawned);
         }
@@ -163,7 +178,7 @@ fn start(pool: &'static Pool) {
 /// pool's helpers. Returns when all have run; a panic in any is raised here.
 pub fn for_each_chunk(n: usize, run: &(dyn Fn(usize) + Sync)) {
     let pool = match pool() {
-        Some(p) if n > 1 && p.helpers > 0 && !IS_HELPER.with(|h| h.get()) => p,
+        Some(p) if n > 1 && threads() > 1 && !IS_HELPER.with(|h| h.get()) => p,
         _ => return (0..n).for_each(run),
     };
     if pool

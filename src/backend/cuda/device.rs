@@ -334,6 +334,16 @@ impl CudaDevice {
         *self.rng.lock() = (seed, 0);
     }
 
+    /// The generator's state: (seed, offset of the next draw).
+    pub fn rng_state(&self) -> (u64, u64) {
+        *self.rng.lock()
+    }
+
+    /// Puts back a state from [`CudaDevice::rng_state`]: the draws after it repeat.
+    pub fn set_rng_state(&self, seed: u64, offset: u64) {
+        *self.rng.lock() = (seed, offset);
+    }
+
     /// The seed and the first counter of a draw of `counters` values.
     pub fn next_counters(&self, counters: u64) -> (u64, u64) {
         let mut rng = self.rng.lock();
