@@ -1379,7 +1379,11 @@ OPS = [
     entry("swapaxes", swap_samples, ALL),
     entry("swapdims", swap_samples, ALL),
     OpInfo(  # a view, recorded as PyTorch's DiagonalBackward0
-        "diagonal", [method("diagonal"), function("diagonal")], diagonal_samples, ALL, exempt=NEEDS_DIMS
+        "diagonal",
+        [method("diagonal"), function("diagonal")],
+        diagonal_samples,
+        ALL,
+        exempt=NEEDS_DIMS,
     ),
     entry("diag", diag_samples, ALL, exempt=NEEDS_DIMS),
     entry("trace", trace_samples, NUMERIC, exempt=NEEDS_DIMS),

@@ -230,6 +230,36 @@ def test_shape_size_dim():
     assert s.shape == () and s.dim() == 0 and s.numel() == 1
 
 
+def test_size_slices_and_sums_stay_sizes_as_torch():
+    torch = pytest.importorskip("torch")
+    cases = [
+        lambda lib: lib.zeros(2, 3, 4).shape[1:],
+        lambda lib: lib.Size([2, 3])[::-1],
+        lambda lib: lib.Size([2, 3]) + (4,),
+        lambda lib: (1,) + lib.Size([2, 3]),
+        lambda lib: lib.Size([2, 3]) * 2,
+        lambda lib: 2 * lib.Size([2]),
+        lambda lib: lib.Size([2, 3]) + lib.Size([4]),
+        lambda lib: lib.Size([2, 3])[0],
+    ]
+    for case in cases:
+        ours, theirs = case(rg), case(torch)
+        assert type(ours).__name__ == type(theirs).__name__ and ours == theirs
+        assert repr(ours).replace("rustgrad.", "torch.") == repr(theirs)
+    with pytest.raises(TypeError) as theirs:
+        torch.Size([2]) + [1]
+    with raises(TypeError, str(theirs.value).replace("torch.", "rustgrad.")):
+        rg.Size([2]) + [1]
+
+
+def test_broadcast_tensors_returns_inputs_already_of_the_shape():
+    a = rg.ones(2, requires_grad=True)
+    x, _ = rg.broadcast_tensors(a, rg.ones(2))
+    assert x is a and x.is_leaf
+    x, _ = rg.broadcast_tensors(a, rg.ones(3, 2))
+    assert x is not a and node_name(x.grad_fn) == "ExpandBackward0" and tuple(x.shape) == (3, 2)
+
+
 def test_dtype_device():
     x = rg.ones(2)
     assert x.dtype == rg.float32 and x.dtype != rg.float64

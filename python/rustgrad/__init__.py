@@ -1109,4 +1109,7 @@ for _name in _ops_extra.FUNCTIONS:
 _ops_extra._bind()
 del _name
 
+# ----- torch.distributions (rustgrad.distributions; its modules use the names above) -----
+from rustgrad import distributions as distributions  # (a re-export, not in __all__)
+
 _dropin.hook_missing_names()  # last: every namespace above is imported by now

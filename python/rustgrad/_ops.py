@@ -87,8 +87,6 @@ def _host_or_zeros(x: Tensor) -> _np.ndarray:
     return _host(x)
 
 
-
-
 def _long(values, device) -> Tensor:
     """An int64 tensor of ``values`` on ``device``."""
     t = _core.tensor(_np.asarray(values, dtype=_np.int64), device="cpu")
@@ -1391,11 +1389,12 @@ def broadcast_shapes(*shapes):
 
 
 def broadcast_tensors(*tensors) -> tuple:
-    """The tensors expanded to their common shape (views)."""
+    """The tensors expanded to their common shape (views); one already of that shape comes
+    back itself, as in PyTorch."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     shape = broadcast_shapes(*(t.shape for t in tensors))
-    return tuple(t.expand(shape) for t in tensors)
+    return tuple(t if tuple(t.shape) == tuple(shape) else t.expand(shape) for t in tensors)
 
 
 def meshgrid(*tensors, indexing=None) -> tuple:
