@@ -70,6 +70,20 @@ def above_one(v):
     return 1.1 + np.abs(v)
 
 
+def away_from_poles(v):
+    return 0.3 + 2.0 * np.abs(v)
+
+
+def polygamma_samples(g):
+    for n, sample in zip([0, 1, 2, 3, 1, 2, 4, 0, 1, 3], unary_samples()(g)):
+        yield S(*sample.args, n)
+
+
+def mvlgamma_samples(g):
+    for p, sample in zip([1, 2, 3, 1, 4, 2, 1, 3, 2, 5], unary_samples()(g)):
+        yield S(*sample.args, p=p)
+
+
 def _math_entry(name, domain=None, kind="n", dtypes=ALL, inplace=True, **kw):
     """A unary math function: method, functional form, in-place method."""
     gen = unary_samples(kind)
@@ -204,6 +218,34 @@ ELEMENTWISE_OPS = [
     _math_entry("erf"),
     _math_entry("erfc"),
     _math_entry("erfinv", inside_unit),
+    # the gamma family, drawn away from the poles at 0, -1, -2, ... (finite gradients)
+    _math_entry("lgamma", away_from_poles),
+    _math_entry("digamma", away_from_poles),
+    OpInfo(
+        "polygamma",
+        [
+            method("polygamma"),
+            Variant(
+                "rustgrad.polygamma(n, x)",
+                lambda mod, x, n: mod.polygamma(n, x),
+                ("rustgrad.polygamma",),
+            ),
+        ],
+        mapped(polygamma_samples, away_from_poles),
+        dtypes=ALL,
+        inplace_variants=[method("polygamma_")],
+        libm=True,
+    ),
+    OpInfo(
+        "mvlgamma",
+        [method("mvlgamma"), function("mvlgamma")],
+        mapped(mvlgamma_samples, lambda v: 2.0 + np.abs(v)),
+        dtypes=NUMERIC,
+        inplace_variants=[method("mvlgamma_")],
+        graph="none",
+        graph_reason="a composite: lgamma of shifted copies, summed (PyTorch: MvlgammaBackward0)",
+        libm=True,
+    ),
     _math_entry("log2", kind="p"),
     _math_entry("log10", kind="p"),
     _math_entry("log1p", kind="p"),

@@ -54,6 +54,8 @@ UNARY = [
     "sin",
     "cos",
     "sigmoid",
+    "lgamma",
+    "digamma",
 ]
 
 
@@ -269,6 +271,14 @@ def test_modulo_graph_names():
             "result type Float can't be cast to the desired output type Long",
             RuntimeError,
         ),
+        (lambda: rg.polygamma(-1, rg.ones(2)), "does not support negative n", RuntimeError),
+        (lambda: rg.ones(2).mvlgamma(0), "p has to be greater than or equal to 1", RuntimeError),
+        (lambda: rg.mvlgamma(rg.tensor([True]), 1), "may not be a boolean", RuntimeError),
+        (
+            lambda: rg.tensor([1, 2]).lgamma_(),
+            "result type Float can't be cast to the desired output type Long",
+            RuntimeError,
+        ),
     ],
 )
 def test_errors(call, message, exc):
@@ -405,3 +415,12 @@ def test_maximum_minimum_nan_and_infinities(name):
         ours = getattr(rg, name)(rg.tensor(a), rg.tensor(b))
         theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
         _same(ours, theirs, 0, exact_zero_sign=False)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5])
+def test_polygamma_edges(n, dtype):
+    values = np.array(EDGES + [-1.5, -0.25, 1e-8, 1e17, 2e17], dtype=dtype)
+    ours = rg.polygamma(n, rg.tensor(values))
+    theirs = torch.polygamma(n, torch.tensor(values))
+    _same(ours, theirs, 1e-5 if dtype == "float32" else 1e-12)

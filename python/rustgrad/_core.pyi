@@ -1531,6 +1531,12 @@ class Tensor(_DTypeCasts):
         """Elementwise complementary error function ``1 - erf(self)`` (same shape)."""
     def erfinv(self) -> Tensor:
         """Elementwise inverse error function (same shape; NaN outside ``[-1, 1]``)."""
+    def lgamma(self) -> Tensor:
+        """Elementwise ``ln |Γ(self)|`` (same shape)."""
+    def digamma(self) -> Tensor:
+        """Elementwise digamma ``ψ(self)``, the derivative of ``lgamma`` (same shape)."""
+    def polygamma(self, n: int) -> Tensor:
+        """Elementwise ``ψ⁽ⁿ⁾(self)``, the ``n``-th derivative of ``digamma`` (``n >= 0``)."""
     def log2(self) -> Tensor:
         """Elementwise base-2 logarithm (same shape)."""
     def log10(self) -> Tensor:
@@ -1586,6 +1592,12 @@ class Tensor(_DTypeCasts):
         """``erfc()`` in place."""
     def erfinv_(self) -> Self:
         """``erfinv()`` in place."""
+    def lgamma_(self) -> Self:
+        """``lgamma()`` in place."""
+    def digamma_(self) -> Self:
+        """``digamma()`` in place."""
+    def polygamma_(self, n: int) -> Self:
+        """``polygamma(n)`` in place."""
     def log2_(self) -> Self:
         """``log2()`` in place."""
     def log10_(self) -> Self:
@@ -1674,6 +1686,13 @@ class Tensor(_DTypeCasts):
     absolute_ = abs_
     negative = neg
     negative_ = neg_
+    # ----- python/rustgrad/_math.py -----
+    def mvlgamma(self, p: int) -> Tensor:
+        """The log of the multivariate gamma function of dimension ``p``, elementwise."""
+
+    def mvlgamma_(self, p: int) -> Tensor:
+        """``mvlgamma(p)`` in place."""
+
     # ----- python/rustgrad/_ops_extra.py -----
     def addbmm(self, batch1: Any, batch2: Any, *, beta: Any = ..., alpha: Any = ...) -> Any:
         """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``."""

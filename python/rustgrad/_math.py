@@ -5,6 +5,7 @@ with PyTorch's ``out=`` keyword, and ``_out``, the one helper behind every ``out
 from __future__ import annotations
 
 import builtins as _builtins
+import math as _math
 import typing as _typing
 import warnings as _warnings
 
@@ -142,6 +143,52 @@ def erfc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 def erfinv(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise inverse error function, as ``input.erfinv()``."""
     return _out("erfinv", input.erfinv(), out)
+
+
+def lgamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``ln |Γ(input)|``, as ``input.lgamma()``."""
+    return _out("lgamma", input.lgamma(), out)
+
+
+def digamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``ψ(input)``, the derivative of ``lgamma``, as ``input.digamma()``."""
+    return _out("digamma", input.digamma(), out)
+
+
+def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Elementwise ``ψ⁽ⁿ⁾(input)``, the ``n``-th derivative of ``digamma`` (note the order of
+    the arguments, PyTorch's), as ``input.polygamma(n)``."""
+    return _out("polygamma", input.polygamma(n), out)
+
+
+def mvlgamma(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
+    """The log of the multivariate gamma function of dimension ``p``:
+    ``Σ_{i<p} lgamma(input - i/2) + p(p - 1)/4 · ln π``, elementwise."""
+    return _out("mvlgamma", _mvlgamma(input, p), out)
+
+
+def _mvlgamma(self: Tensor, p: int) -> Tensor:
+    """The log of the multivariate gamma function of dimension ``p``, elementwise."""
+    if self.dtype == _core.bool_:
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    dtype = self.dtype if self.is_floating_point() else _core.get_default_dtype()
+    # PyTorch's arguments: -(p - 1)/2, ..., -1/2, 0 added to each element, then summed.
+    shifts = _core.arange(-p * 0.5 + 0.5, 0.5, 0.5, dtype=dtype, device=self.device)
+    args = shifts + self.unsqueeze(-1)
+    return args.lgamma().sum(-1) + p * (p - 1) * _math.log(_math.pi) * 0.25
+
+
+def _mvlgamma_in_place(self: Tensor, p: int) -> Tensor:
+    """``mvlgamma(p)`` in place."""
+    result = _mvlgamma(self, p)
+    check_in_place(self, result)
+    return self.copy_(result)
+
+
+Tensor.mvlgamma = _mvlgamma
+Tensor.mvlgamma_ = _mvlgamma_in_place
 
 
 def log2(input: Tensor, *, out: Tensor | None = None) -> Tensor:

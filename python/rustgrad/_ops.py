@@ -19,6 +19,7 @@ ops they are made of, e.g. ``gather`` records ``IndexBackward0``, not ``GatherBa
 from __future__ import annotations
 
 import builtins as _builtins
+import functools as _functools
 import inspect as _inspect
 import math as _math
 
@@ -2071,10 +2072,74 @@ def rad2deg(input: Tensor) -> Tensor:
 
 def logit(input: Tensor, eps=None) -> Tensor:
     """``log(p / (1 - p))``, ``p`` clamped into ``[eps, 1 - eps]`` when ``eps`` is given."""
-    x = _as_float(input)
-    if eps is not None:
-        x = x.clamp(eps, 1 - eps)
-    return (x / (1 - x)).log()
+    return _logit_function().apply(_as_float(input), eps)
+
+
+@_functools.cache
+def _logit_function():
+    """``logit`` as one node with PyTorch's gradient (``LogitBackward0``): ``g / (x (1 - x))``,
+    NaN outside [0, 1] without ``eps`` and 0 outside ``[eps, 1 - eps]`` with it (the
+    composite's gradient would be finite where the value is NaN)."""
+    from rustgrad.autograd.function import Function
+
+    class Logit(Function):
+        @staticmethod
+        def forward(ctx, x, eps):
+            """The value (saving the input)."""
+            ctx.save_for_backward(x)
+            ctx.eps = eps
+            if eps is not None:
+                x = x.clamp(eps, 1 - eps)
+            return (x / (1 - x)).log()
+
+        @staticmethod
+        def backward(ctx, grad):
+            """PyTorch's ``logit_backward``, in differentiable ops."""
+            (x,) = ctx.saved_tensors
+            lo, hi = (0.0, 1.0) if ctx.eps is None else (ctx.eps, 1 - ctx.eps)
+            outside = (x < lo) | (x > hi)
+            # (0.5 stands in outside, so that the branch not taken has no inf: its
+            # gradient, zero times that, would be NaN at second order)
+            inside = _core.where(outside, _core.full((), 0.5, dtype=x.dtype, device=x.device), x)
+            slope = grad / (inside * (1 - inside))
+            fill = float("nan") if ctx.eps is None else 0.0
+            edge = _core.full((), fill, dtype=x.dtype, device=x.device)
+            return _core.where(outside, edge, slope), None
+
+    Logit._backward_name = "LogitBackward0"
+    return Logit
+
+
+@_functools.cache
+def _x_log_function(log1p: bool):
+    """``x * log(y)`` (``x * log1p(y)``) as one node with PyTorch's edges (``XlogyBackward0``,
+    ``SpecialXlog1PyBackward0``): 0 where x is 0, NaN where y is NaN; the gradient to x is
+    the log, but 0 where x is 0 and the log is not finite; the gradient to y is ``x / y``
+    (``x / (1 + y)``)."""
+    from rustgrad.autograd.function import Function
+
+    shift = 1 if log1p else 0
+
+    def log(y):
+        return y.log1p() if log1p else y.log()
+
+    class XLog(Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            """The value (saving both operands)."""
+            ctx.save_for_backward(x, y)
+            value = _core.where(x == 0, _zeros((), x), x * log(y))
+            return _core.where(y.ne(y), y, value)
+
+        @staticmethod
+        def backward(ctx, grad):
+            """PyTorch's formulas, in differentiable ops (second order follows)."""
+            x, y = ctx.saved_tensors
+            gx = _core.where((x == 0) & (y <= -shift), _zeros((), x), grad * log(y))
+            return gx, grad * x / (y + shift)
+
+    XLog._backward_name = "SpecialXlog1PyBackward0" if log1p else "XlogyBackward0"
+    return XLog
 
 
 def _float_pair(input, other):
@@ -2090,13 +2155,12 @@ def _float_pair(input, other):
 
 def xlogy(input, other) -> Tensor:
     """``input * log(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
-    x, y = _float_pair(input, other)
-    yd = y.detach()
-    # Where x is 0 the value is 0 and, as PyTorch's, the gradient to x is log(y) unless y is
-    # not a positive finite number (then 0): log reads 1 there instead of y.
-    bad = (x.detach() == 0) & ~((yd > 0) & ((yd - yd) == 0))
-    out = x * _core.where(bad, _core.ones((), dtype=y.dtype, device=y.device), y).log()
-    return _core.where(yd.ne(yd), y, out)
+    return _x_log_function(False).apply(*_float_pair(input, other))
+
+
+def xlog1py(input, other) -> Tensor:
+    """``input * log1p(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
+    return _x_log_function(True).apply(*_float_pair(input, other))
 
 
 def tensor_split(input: Tensor, indices_or_sections, dim=0):

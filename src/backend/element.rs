@@ -2,6 +2,7 @@
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
+use super::special;
 use crate::base::{Bool8, Buffer, DType};
 
 /// Any storable element.
@@ -128,6 +129,10 @@ pub trait Float: Num + Neg<Output = Self> {
     fn erfc(self) -> Self;
     /// The inverse of `erf` (PyTorch's `calc_erfinv`: a rational guess, two Newton steps).
     fn erfinv(self) -> Self;
+    /// `ln |Γ(self)|`, `ψ(self)` and `ψ⁽ⁿ⁾(self)` (see `backend::special`).
+    fn lgamma(self) -> Self;
+    fn digamma(self) -> Self;
+    fn polygamma(self, n: Self) -> Self;
     const NEG_INFINITY: Self;
     const INFINITY: Self;
 }
@@ -249,7 +254,7 @@ macro_rules! define_libm {
 }
 
 macro_rules! float {
-    ($t:ty, $erfc:path, $atanh:path, $erfinv:ident) => {
+    ($t:ty, $erfc:path, $atanh:path, $erfinv:ident, $gamma:ident) => {
         impl Num for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -396,6 +401,15 @@ macro_rules! float {
             fn erfinv(self) -> Self {
                 $erfinv(self)
             }
+            fn lgamma(self) -> Self {
+                special::$gamma::lgamma(self)
+            }
+            fn digamma(self) -> Self {
+                special::$gamma::digamma(self)
+            }
+            fn polygamma(self, n: Self) -> Self {
+                special::$gamma::polygamma(self, n)
+            }
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
             const INFINITY: Self = <$t>::INFINITY;
         }
@@ -474,8 +488,8 @@ fn erfinv_via_f64(y: f32) -> f32 {
     erfinv(y as f64) as f32
 }
 
-float!(f32, c_math::erfcf, c_math::atanhf, erfinv_via_f64);
-float!(f64, c_math::erfc, c_math::atanh, erfinv);
+float!(f32, c_math::erfcf, c_math::atanhf, erfinv_via_f64, f32s);
+float!(f64, c_math::erfc, c_math::atanh, erfinv, f64s);
 
 impl Num for i64 {
     const ZERO: Self = 0;

@@ -9,6 +9,7 @@ pub mod cuda;
 pub mod element;
 pub mod meta;
 pub(crate) mod op_table;
+pub mod special;
 
 pub use element::{Element, Float, Num};
 

@@ -63,6 +63,10 @@ macro_rules! elementwise_ops {
                 Exp2      "exp2"    { v.exp2() }           "exp2(v)";
                 Rsqrt     "rsqrt"   { T::ONE / v.sqrt() }  "(T)1 / sqrt(v)";
                 Frac      "frac"    { v - v.trunc() }      "v - trunc(v)";
+                // The gamma family (`backend::special`; `p` is polygamma's order n >= 0).
+                Lgamma    "lgamma"  { v.lgamma() }         "lgamma(v)";
+                Digamma   "digamma" { v.digamma() }        "rg_digamma(v)";
+                Polygamma "polygamma" { v.polygamma(p) }   "rg_polygamma(v, p)";
                 // Activations, with PyTorch's CPU formulas (so the same values at the edges).
                 Gelu      "gelu"    { v * T::from_f64(0.5) * (T::ONE + (v * T::from_f64(std::f64::consts::FRAC_1_SQRT_2)).erf()) }
                                     "v * (T)0.5 * ((T)1 + erf(v * (T)0.70710678118654752440))";

@@ -170,6 +170,54 @@ pub fn erfinv(x: &Var) -> Result<Var> {
     )
 }
 
+pub fn lgamma(x: &Var) -> Result<Var> {
+    pointwise(
+        x,
+        UnaryOp::Lgamma,
+        "LgammaBackward0",
+        Save::Input,
+        |g, x| mul(g, &digamma(x)?),
+    )
+}
+
+pub fn digamma(x: &Var) -> Result<Var> {
+    pointwise(
+        x,
+        UnaryOp::Digamma,
+        "DigammaBackward0",
+        Save::Input,
+        |g, x| mul(g, &polygamma(1, x)?),
+    )
+}
+
+/// `ψ⁽ⁿ⁾(x)`, the n-th derivative of `digamma` (`PolygammaBackward0`: the next order).
+pub fn polygamma(n: i64, x: &Var) -> Result<Var> {
+    polygamma_node(n, x, "PolygammaBackward0")
+}
+
+/// [`polygamma`] for the in-place form, whose node PyTorch names `PolygammaBackward1`.
+pub fn polygamma_in_place(n: i64, x: &Var) -> Result<Var> {
+    polygamma_node(n, x, "PolygammaBackward1")
+}
+
+fn polygamma_node(n: i64, x: &Var, name: &'static str) -> Result<Var> {
+    if n < 0 {
+        bail!(Runtime, "polygamma(n, x) does not support negative n.");
+    }
+    let args = UnaryArgs {
+        power: n as f64,
+        ..UnaryArgs::default()
+    };
+    let out = x.tensor().unary_with(UnaryOp::Polygamma, args)?;
+    Ok(record(
+        out,
+        &[x],
+        name,
+        |_| vec![SavedVar::input(x)],
+        move |g, s, _| Ok(vec![Some(mul(g, &polygamma(n + 1, &s[0])?)?)]),
+    ))
+}
+
 pub fn log2(x: &Var) -> Result<Var> {
     pointwise(x, UnaryOp::Log2, "Log2Backward0", Save::Input, |g, x| {
         div(g, &mul(x, &k(std::f64::consts::LN_2, x))?)

@@ -320,6 +320,37 @@ KNOWN = [
         ],
     ),
     Known(
+        "torch-nan-second-order-normalize-zero",
+        "NOT a rustgrad bug: at an all-zero row F.normalize divides by the clamped eps, a "
+        "linear map, so the second derivative is 0 (rustgrad); PyTorch's norm backward at "
+        "zero gives NaN at second order",
+        "^grad\\|grad\\.second :: g2: value :: .*opinfo\\.nn\\.functional\\.normalize",
+        [
+            [
+                "v2 = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], dtype=torch.float64).detach().requires_grad_()",
+                "create.opinfo",
+                ["v2"],
+            ],
+            ["v3 = torch.nn.functional.normalize(v2)", "opinfo.nn.functional.normalize", ["v3"]],
+            [
+                "loss = (v3 * torch.tensor([[1.53, -0.65, -2.55], [0.76, -0.46, 1.77]], dtype=torch.float64)).sum()",
+                "grad.loss",
+                [],
+            ],
+            [
+                "g1 = torch.autograd.grad(loss, [v2], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+            [
+                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
+                "grad.gg",
+                ["gg"],
+            ],
+            ["g2 = torch.autograd.grad(gg, [v2], allow_unused=True)", "grad.second", ["g2"]],
+        ],
+    ),
+    Known(
         "composite-saves-no-result",
         "NEW: ops composed of others (norm, std, median, gather, index_select, ... in "
         "python/rustgrad/_ops.py; the losses of nn.functional) do not save their own result, "

@@ -976,6 +976,21 @@ impl PyTensor {
         self.op(py, ops::erfinv)
     }
 
+    /// Elementwise ``ln |Γ(self)|`` (same shape).
+    fn lgamma(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::lgamma)
+    }
+
+    /// Elementwise digamma ``ψ(self)``, the derivative of ``lgamma`` (same shape).
+    fn digamma(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        self.op(py, ops::digamma)
+    }
+
+    /// Elementwise ``ψ⁽ⁿ⁾(self)``, the ``n``-th derivative of ``digamma`` (``n >= 0``).
+    fn polygamma(&self, py: Python<'_>, n: i64) -> PyResult<PyTensor> {
+        self.op(py, |v| ops::polygamma(n, v))
+    }
+
     /// Elementwise base-2 logarithm (same shape).
     fn log2(&self, py: Python<'_>) -> PyResult<PyTensor> {
         self.op(py, ops::log2)
@@ -1112,6 +1127,23 @@ impl PyTensor {
     /// ``erfinv()`` in place.
     fn erfinv_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
         math::unary_(slf, ops::erfinv)
+    }
+
+    /// ``lgamma()`` in place.
+    fn lgamma_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::lgamma)
+    }
+
+    /// ``digamma()`` in place.
+    fn digamma_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
+        math::unary_(slf, ops::digamma)
+    }
+
+    /// ``polygamma(n)`` in place.
+    fn polygamma_<'py>(slf: &Bound<'py, Self>, n: i64) -> PyResult<Bound<'py, Self>> {
+        Self::in_place(slf, |v| {
+            ops::rebase(v, &[], |p, _| ops::polygamma_in_place(n, p))
+        })
     }
 
     /// ``log2()`` in place.

@@ -121,6 +121,101 @@ template <typename T> __device__ __forceinline__ T rg_logaddexp(T x, T y) {
 __device__ __forceinline__ i64 rg_logaddexp(i64 x, i64 y) {
     return (i64)rg_logaddexp((double)x, (double)y);
 }
+__device__ __forceinline__ double rg_inf() { return __longlong_as_double(0x7ff0000000000000LL); }
+__device__ __forceinline__ double rg_nan() { return __longlong_as_double(0x7ff8000000000000LL); }
+// The gamma family, by the CPU's algorithms (backend/special.rs, PyTorch's Math.h): the
+// zeta sum in double, digamma's reflection through tan in double. Not inlined: the unrolled
+// loops would copy these bodies into every unary kernel (megabytes of CUBIN).
+template <typename T> __device__ __noinline__ T rg_digamma(T x) {
+    const double A[7] = {8.33333333333333333333E-2, -2.10927960927960927961E-2,
+                         7.57575757575757575758E-3, -4.16666666666666666667E-3,
+                         3.96825396825396825397E-3, -8.33333333333333333333E-3,
+                         8.33333333333333333333E-2};
+    const double pi = 3.14159265358979323846;
+    if (x == (T)0) return copysign((T)rg_inf(), -x);
+    T result = (T)0;
+    if (x < (T)0) {
+        if (x == trunc(x)) return (T)rg_nan();
+        double r = (double)x - trunc((double)x);
+        result = -(T)(pi / tan(pi * r));
+        x = (T)1 - x;
+    }
+    while (x < (T)10) {
+        result -= (T)1 / x;
+        x += (T)1;
+    }
+    if (x == (T)10) return result + (T)2.25175258906672110764;
+    T y = (T)0;
+    if (x < (T)1.0e17) {
+        T z = (T)1 / (x * x), series = (T)0;
+        for (int i = 0; i < 7; ++i) series = series * z + (T)A[i];
+        y = z * series;
+    }
+    return result + log(x) - ((T)0.5 / x) - y;
+}
+template <typename T> __device__ __noinline__ T rg_trigamma(T x) {
+    const T pi = (T)3.14159265358979323846;
+    T sign = (T)1, result = (T)0;
+    if (x < (T)0.5) {
+        sign = (T)-1;
+        T s = sin(pi * x);
+        result -= (pi * pi) / (s * s);
+        x = (T)1 - x;
+    }
+    for (int i = 0; i < 6; ++i) {
+        result += (T)1 / (x * x);
+        x += (T)1;
+    }
+    T ixx = (T)1 / (x * x);
+    result += ((T)1 + (T)1 / ((T)2 * x) +
+               ixx * ((T)1 / (T)6 - ixx * ((T)1 / (T)30 - ixx * ((T)1 / (T)42)))) / x;
+    return sign * result;
+}
+__device__ __noinline__ double rg_zeta(double x, double q) {
+    const double MACHEP = 1.11022302462515654042E-16;
+    const double A[12] = {12.0, -720.0, 30240.0, -1209600.0, 47900160.0,
+                          -1.8924375803183791606e9, 7.47242496e10, -2.950130727918164224e12,
+                          1.1646782814350067249e14, -4.5979787224074726105e15,
+                          1.8152105401943546773e17, -7.1661652561756670113e18};
+    if (x == 1.0) return rg_inf();
+    if (x < 1.0) return rg_nan();
+    if (q <= 0.0) {
+        if (q == floor(q)) return rg_inf();
+        if (x != floor(x)) return rg_nan();
+    }
+    double s = pow(q, -x), a = q, b = 0.0;
+    int i = 0;
+    while (i < 9 || a <= 9.0) {
+        i += 1;
+        a += 1.0;
+        b = pow(a, -x);
+        s += b;
+        if (-MACHEP * s < b && b < MACHEP * s) return s;
+    }
+    double w = a, k = 0.0;
+    s += b * w / (x - 1.0);
+    s -= 0.5 * b;
+    a = 1.0;
+    for (int j = 0; j < 12; ++j) {
+        a *= x + k;
+        b /= w;
+        double t = a * b / A[j];
+        s += t;
+        if (fabs(t / s) < MACHEP) return s;
+        k += 1.0;
+        a *= x + k;
+        b /= w;
+        k += 1.0;
+    }
+    return s;
+}
+template <typename T> __device__ __noinline__ T rg_polygamma(T x, T n) {
+    long long order = (long long)n;
+    if (order == 0) return rg_digamma(x);
+    if (order == 1) return rg_trigamma(x);
+    T sign = order % 2 ? (T)1 : (T)-1;
+    return sign * exp(lgamma(n + (T)1)) * (T)rg_zeta((double)(order + 1), (double)x);
+}
 // Activation backwards from the input `x` (PyTorch's formulas).
 template <typename T> __device__ __forceinline__ T rg_gelu_tanh_backward(T g, T x) {
     const T beta = (T)0.79788456080286535588, kappa = (T)0.044715;

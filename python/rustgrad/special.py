@@ -1,0 +1,232 @@
+"""``rustgrad.special``, as ``torch.special``: the special functions under PyTorch's names.
+
+Most are rustgrad's own ops under another name (``gammaln`` is ``lgamma``, ``psi`` and
+``digamma`` are ``digamma``, ``expit`` is ``sigmoid``); the rest are composed of them:
+``multigammaln`` (``mvlgamma``), ``entr`` (``-x ln x``), ``ndtr`` (the normal distribution
+function, by PyTorch's formula ``(1 + erf(x / sqrt 2)) / 2``), ``xlog1py``. Each is
+differentiable to any order. The Bessel, Airy, incomplete-gamma and orthogonal-polynomial
+families, ``erfcx``, ``log_ndtr``, ``ndtri`` and ``zeta`` are not here: asking for one
+raises ``NotImplementedError`` naming it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from rustgrad import _core, _math, _ops
+from rustgrad._core import Tensor
+from rustgrad._math import _out
+from rustgrad.autograd.function import Function
+
+__all__ = [
+    "digamma",
+    "entr",
+    "erf",
+    "erfc",
+    "erfinv",
+    "exp2",
+    "expit",
+    "expm1",
+    "gammaln",
+    "log1p",
+    "log_softmax",
+    "logit",
+    "logsumexp",
+    "multigammaln",
+    "ndtr",
+    "polygamma",
+    "psi",
+    "round",
+    "sinc",
+    "softmax",
+    "xlog1py",
+    "xlogy",
+]
+
+
+def gammaln(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``ln |Γ(input)|``, as ``torch.lgamma``."""
+    return _out("special_gammaln", input.lgamma(), out)
+
+
+def digamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``ψ(input)``, the derivative of ``gammaln``."""
+    return _out("special_digamma", input.digamma(), out)
+
+
+psi = digamma
+
+
+def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``ψ⁽ⁿ⁾(input)``, the ``n``-th derivative of ``digamma``."""
+    return _out("special_polygamma", input.polygamma(n), out)
+
+
+def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
+    """The log of the multivariate gamma function of dimension ``p``, as ``torch.mvlgamma``."""
+    return _out("special_multigammaln", _math._mvlgamma(input, p), out)
+
+
+def erf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The error function."""
+    return _out("special_erf", input.erf(), out)
+
+
+def erfc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``1 - erf(input)``."""
+    return _out("special_erfc", input.erfc(), out)
+
+
+def erfinv(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The inverse of ``erf``."""
+    return _out("special_erfinv", input.erfinv(), out)
+
+
+def exp2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``2 ** input``."""
+    return _out("special_exp2", input.exp2(), out)
+
+
+def expm1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``exp(input) - 1``, exact near 0."""
+    return _out("special_expm1", input.expm1(), out)
+
+
+def log1p(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """``ln(1 + input)``, exact near 0."""
+    return _out("special_log1p", input.log1p(), out)
+
+
+def expit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The logistic sigmoid ``1 / (1 + exp(-input))``."""
+    return _out("special_expit", input.sigmoid(), out)
+
+
+def logit(input: Tensor, eps=None, *, out: Tensor | None = None) -> Tensor:
+    """``ln(p / (1 - p))``, with ``input`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given."""
+    return _out("special_logit", _ops.logit(input, eps), out)
+
+
+def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The normalised sinc ``sin(π x) / (π x)`` (1 at 0)."""
+    return _out("special_sinc", _ops.sinc(input), out)
+
+
+def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:
+    """Rounds half to even (to ``decimals`` places)."""
+    return _out("special_round", input.round(decimals=decimals), out)
+
+
+def xlogy(input, other, *, out: Tensor | None = None) -> Tensor:
+    """``input * ln(other)``, 0 where ``input`` is 0."""
+    return _out("special_xlogy", _ops.xlogy(input, other), out)
+
+
+def xlog1py(input, other, *, out: Tensor | None = None) -> Tensor:
+    """``input * ln(1 + other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
+    return _out("special_xlog1py", _ops.xlog1py(input, other), out)
+
+
+class _Entr(Function):
+    """``-x ln x`` with PyTorch's edges (its ``SpecialEntrBackward0``): 0 at 0, -inf below,
+    NaN for NaN; the gradient ``-(1 + ln x)`` everywhere (inf at 0, NaN below)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        """The value (saving the input)."""
+        ctx.save_for_backward(x)
+        zero = _core.zeros((), dtype=x.dtype, device=x.device)
+        below = _core.full((), -math.inf, dtype=x.dtype, device=x.device)
+        value = _core.where(x > 0, -x * x.log(), _core.where(x == 0, zero, below))
+        return _core.where(x.ne(x), x, value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        """``-grad (1 + ln x)``, in differentiable ops."""
+        (x,) = ctx.saved_tensors
+        return -grad * (1 + x.log())
+
+
+_Entr._backward_name = "SpecialEntrBackward0"
+
+
+def entr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The elementwise entropy ``-x ln x``: 0 at 0, ``-inf`` below."""
+    x = input if input.is_floating_point() else input.to(_core.get_default_dtype())
+    return _out("special_entr", _Entr.apply(x), out)
+
+
+def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The standard normal distribution function ``P(Z <= input)``, by PyTorch's formula
+    ``(1 + erf(input / sqrt 2)) / 2`` (so its values, rounding in the far left tail
+    included)."""
+    x = input if input.is_floating_point() else input.to(_core.get_default_dtype())
+    return _out("special_ndtr", (1 + (x * math.sqrt(0.5)).erf()) * 0.5, out)
+
+
+def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """``exp(input)`` normalised to sum to 1 along ``dim``."""
+    from rustgrad.nn import functional as F
+
+    return F.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """``ln softmax(input)`` along ``dim``, computed stably."""
+    from rustgrad.nn import functional as F
+
+    return F.log_softmax(input, dim, dtype=dtype)
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
+    """``ln Σ exp(input)`` along ``dim``, computed stably."""
+    return _out("special_logsumexp", input.logsumexp(dim, keepdim=keepdim), out)
+
+
+# PyTorch's names that rustgrad lacks: asking for one raises NotImplementedError naming it.
+_NOT_IMPLEMENTED = frozenset(
+    [
+        "airy_ai",
+        "bessel_j0",
+        "bessel_j1",
+        "bessel_y0",
+        "bessel_y1",
+        "chebyshev_polynomial_t",
+        "chebyshev_polynomial_u",
+        "chebyshev_polynomial_v",
+        "chebyshev_polynomial_w",
+        "erfcx",
+        "gammainc",
+        "gammaincc",
+        "hermite_polynomial_h",
+        "hermite_polynomial_he",
+        "i0",
+        "i0e",
+        "i1",
+        "i1e",
+        "laguerre_polynomial_l",
+        "legendre_polynomial_p",
+        "log_ndtr",
+        "modified_bessel_i0",
+        "modified_bessel_i1",
+        "modified_bessel_k0",
+        "modified_bessel_k1",
+        "ndtri",
+        "scaled_modified_bessel_k0",
+        "scaled_modified_bessel_k1",
+        "shifted_chebyshev_polynomial_t",
+        "shifted_chebyshev_polynomial_u",
+        "shifted_chebyshev_polynomial_v",
+        "shifted_chebyshev_polynomial_w",
+        "spherical_bessel_j0",
+        "zeta",
+    ]
+)
+
+
+def __getattr__(name: str):
+    from rustgrad import _dropin
+
+    if name in _NOT_IMPLEMENTED:
+        raise _dropin.not_implemented(f"torch.special.{name}")
+    raise AttributeError(f"module '{_dropin.prefix()}.special' has no attribute '{name}'")

@@ -1,0 +1,140 @@
+"""``rustgrad.special`` against ``torch.special``: values at random and edge inputs, gradients
+(first and second order, against PyTorch's and by gradcheck), ``out=``, node names, and the
+names rustgrad lacks."""
+
+import numpy as np
+import pytest
+import rustgrad as rg
+from rustgrad.autograd import gradcheck, gradgradcheck
+
+from tests.conftest import raises
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(7)
+EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.5, 1e-8, 30.0, -30.0, np.inf, -np.inf, np.nan]
+VALUES = np.concatenate([RNG.normal(0, 3, 40), RNG.uniform(0, 1, 20), EDGES])
+UNIT = np.concatenate([RNG.uniform(0.01, 0.99, 30), [0.0, 1.0, 0.5, -0.1, 1.1, np.nan]])
+POSITIVE = np.concatenate([RNG.uniform(0.1, 8, 30), [1.0, 2.0, 10.0]])
+
+# name -> (call, inputs, whose gradient exists everywhere drawn)
+UNARY = {
+    "gammaln": (lambda s, x: s.gammaln(x), VALUES),
+    "digamma": (lambda s, x: s.digamma(x), VALUES),
+    "psi": (lambda s, x: s.psi(x), VALUES),
+    "polygamma1": (lambda s, x: s.polygamma(1, x), VALUES),
+    "polygamma3": (lambda s, x: s.polygamma(3, x), VALUES),
+    "multigammaln": (lambda s, x: s.multigammaln(x, 3), POSITIVE + 1),
+    "erf": (lambda s, x: s.erf(x), VALUES),
+    "erfc": (lambda s, x: s.erfc(x), VALUES),
+    "erfinv": (lambda s, x: s.erfinv(x), UNIT * 2 - 1),
+    "exp2": (lambda s, x: s.exp2(x), VALUES),
+    "expm1": (lambda s, x: s.expm1(x), VALUES),
+    "log1p": (lambda s, x: s.log1p(x), VALUES),
+    "expit": (lambda s, x: s.expit(x), VALUES),
+    "logit": (lambda s, x: s.logit(x), UNIT),
+    "logit_eps": (lambda s, x: s.logit(x, eps=0.05), UNIT),
+    # (not at 1e-8: both gradients cancel catastrophically there, each its own way)
+    "sinc": (lambda s, x: s.sinc(x), VALUES[VALUES != 1e-8]),
+    "round": (lambda s, x: s.round(x, decimals=1), VALUES),
+    "entr": (lambda s, x: s.entr(x), VALUES),
+    "ndtr": (lambda s, x: s.ndtr(x), VALUES),
+    "softmax": (lambda s, x: s.softmax(x.reshape(-1, 2), 1), POSITIVE[:30]),
+    "log_softmax": (lambda s, x: s.log_softmax(x.reshape(-1, 2), 0), POSITIVE[:30]),
+    "logsumexp": (lambda s, x: s.logsumexp(x.reshape(-1, 3), 1, keepdim=True), POSITIVE[:30]),
+}
+BINARY = {
+    "xlogy": lambda s, x, y: s.xlogy(x, y),
+    "xlog1py": lambda s, x, y: s.xlog1py(x, y),
+}
+PAIRS = (
+    np.concatenate([RNG.normal(0, 2, 20), [0.0, 0.0, 0.0, 0.0, 2.0, np.nan, 1.0]]),
+    np.concatenate([RNG.uniform(-0.9, 5, 20), [1.0, -1.0, -2.0, np.inf, np.nan, 1.0, -1.0]]),
+)
+
+
+def _compare(ours, theirs, dtype):
+    a, e = ours.detach().numpy(), theirs.detach().numpy()
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=1e-30)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_values_and_gradients_match_torch(name, dtype):
+    call, values = UNARY[name]
+    x = rg.tensor(values.astype(dtype), requires_grad=True)
+    tx = torch.tensor(values.astype(dtype), requires_grad=True)
+    out, t_out = call(rg.special, x), call(torch.special, tx)
+    _compare(out, t_out, dtype)
+    if name == "round":
+        return  # (zero gradients; PyTorch's node is checked in test_ops)
+    if name == "sinc" and dtype == "float32":
+        return  # (near 0 both float32 gradients cancel, each its own way: 1e-3 apart)
+    out.sum().backward()
+    t_out.sum().backward()
+    _compare(x.grad, tx.grad, dtype)
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_values_and_gradients_match_torch(name):
+    call = BINARY[name]
+    x, y = (rg.tensor(v, requires_grad=True) for v in PAIRS)
+    tx, ty = (torch.tensor(v, requires_grad=True) for v in PAIRS)
+    out, t_out = call(rg.special, x, y), call(torch.special, tx, ty)
+    _compare(out, t_out, "float64")
+    assert out.grad_fn.name() == t_out.grad_fn.name()
+    out.sum().backward()
+    t_out.sum().backward()
+    _compare(x.grad, tx.grad, "float64")
+    _compare(y.grad, ty.grad, "float64")
+    # a Python number on either side, and broadcasting
+    for args in ((2.0, PAIRS[1][:5]), (PAIRS[0][:4].reshape(4, 1), PAIRS[1][:3])):
+        ours = call(rg.special, *(rg.tensor(a) if isinstance(a, np.ndarray) else a for a in args))
+        theirs = call(torch.special, *(torch.tensor(a) if isinstance(a, np.ndarray) else a for a in args))  # fmt: skip
+        _compare(ours, theirs, "float64")
+
+
+SMOOTH = {
+    "gammaln": lambda s, x: s.gammaln(x),
+    "digamma": lambda s, x: s.digamma(x),
+    "polygamma2": lambda s, x: s.polygamma(2, x),
+    "multigammaln": lambda s, x: s.multigammaln(x + 1, 2),
+    "entr": lambda s, x: s.entr(x),
+    "ndtr": lambda s, x: s.ndtr(x),
+    "xlog1py": lambda s, x: s.xlog1py(x, x * 0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SMOOTH))
+def test_gradcheck_and_gradgradcheck(name):
+    x = rg.tensor(POSITIVE[:6], requires_grad=True)
+    f = lambda x: SMOOTH[name](rg.special, x)
+    assert gradcheck(f, (x,))
+    assert gradgradcheck(f, (x,))
+
+
+def test_out_and_errors_match_torch():
+    out = rg.empty(3)
+    rg.special.gammaln(rg.tensor([1.0, 2.0, 3.5]), out=out)
+    np.testing.assert_allclose(out.numpy(), torch.special.gammaln(torch.tensor([1.0, 2.0, 3.5])))
+    for call in (
+        lambda s, t: s.polygamma(-1, t.ones(2)),
+        lambda s, t: s.multigammaln(t.ones(2), 0),
+        lambda s, t: s.gammaln(t.ones(2), out=t.empty(2, dtype=t.int64)),
+    ):
+        with pytest.raises(Exception) as expected:
+            call(torch.special, torch)
+        with raises(type(expected.value), str(expected.value)):
+            call(rg.special, rg)
+
+
+def test_missing_names_raise_not_implemented():
+    with raises(NotImplementedError, "torch.special.bessel_j0"):
+        rg.special.bessel_j0  # noqa: B018
+    assert not hasattr(rg.special, "bessel_j0")
+    with pytest.raises(AttributeError):
+        rg.special.no_such_function  # noqa: B018
+    missing = {n for n in dir(torch.special) if not n.startswith("_")} - set(dir(rg.special))
+    missing -= {"Tensor", "torch", "common_args", "multi_dim_common"}
+    assert missing == set(rg.special._NOT_IMPLEMENTED)
