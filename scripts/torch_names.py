@@ -27,6 +27,9 @@ NAMESPACES = [
     "torch.linalg",
     "torch.backends",
     "torch.testing",
+    "torch.special",
+    "torch.distributions",
+    "torch.utils.checkpoint",
 ]
 
 

@@ -1119,5 +1119,6 @@ del _name
 
 # ----- torch.distributions (rustgrad.distributions; its modules use the names above) -----
 from rustgrad import distributions as distributions  # (a re-export, not in __all__)
+from rustgrad import special as special  # (a re-export, not in __all__)
 
 _dropin.hook_missing_names()  # last: every namespace above is imported by now

@@ -6,7 +6,7 @@ Most are rustgrad's own ops under another name (``gammaln`` is ``lgamma``, ``psi
 function, by PyTorch's formula ``(1 + erf(x / sqrt 2)) / 2``), ``xlog1py``. Each is
 differentiable to any order. The Bessel, Airy, incomplete-gamma and orthogonal-polynomial
 families, ``erfcx``, ``log_ndtr``, ``ndtri`` and ``zeta`` are not here: asking for one
-raises ``NotImplementedError`` naming it.
+raises ``NotImplementedError`` naming it (the drop-in layer's list of PyTorch's names).
 """
 
 from __future__ import annotations
@@ -181,52 +181,3 @@ def log_softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """``ln Σ exp(input)`` along ``dim``, computed stably."""
     return _out("special_logsumexp", input.logsumexp(dim, keepdim=keepdim), out)
-
-
-# PyTorch's names that rustgrad lacks: asking for one raises NotImplementedError naming it.
-_NOT_IMPLEMENTED = frozenset(
-    [
-        "airy_ai",
-        "bessel_j0",
-        "bessel_j1",
-        "bessel_y0",
-        "bessel_y1",
-        "chebyshev_polynomial_t",
-        "chebyshev_polynomial_u",
-        "chebyshev_polynomial_v",
-        "chebyshev_polynomial_w",
-        "erfcx",
-        "gammainc",
-        "gammaincc",
-        "hermite_polynomial_h",
-        "hermite_polynomial_he",
-        "i0",
-        "i0e",
-        "i1",
-        "i1e",
-        "laguerre_polynomial_l",
-        "legendre_polynomial_p",
-        "log_ndtr",
-        "modified_bessel_i0",
-        "modified_bessel_i1",
-        "modified_bessel_k0",
-        "modified_bessel_k1",
-        "ndtri",
-        "scaled_modified_bessel_k0",
-        "scaled_modified_bessel_k1",
-        "shifted_chebyshev_polynomial_t",
-        "shifted_chebyshev_polynomial_u",
-        "shifted_chebyshev_polynomial_v",
-        "shifted_chebyshev_polynomial_w",
-        "spherical_bessel_j0",
-        "zeta",
-    ]
-)
-
-
-def __getattr__(name: str):
-    from rustgrad import _dropin
-
-    if name in _NOT_IMPLEMENTED:
-        raise _dropin.not_implemented(f"torch.special.{name}")
-    raise AttributeError(f"module '{_dropin.prefix()}.special' has no attribute '{name}'")
