@@ -63,6 +63,7 @@ CASES = {
     "str": lambda lib: lib.set_num_threads("2"),
     "interop_zero": lambda lib: lib.set_num_interop_threads(0),
     "interop_float": lambda lib: lib.set_num_interop_threads(2.0),
+    "precision_not_str": lambda lib: lib.set_float32_matmul_precision(1),
     "precision_bad": lambda lib: (
         lib.set_float32_matmul_precision("low"),
         lib.get_float32_matmul_precision(),

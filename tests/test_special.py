@@ -138,3 +138,50 @@ def test_missing_names_raise_not_implemented():
     for name in ("erfcx", "zeta", "ndtri", "log_ndtr"):
         with raises(NotImplementedError, f"torch.special.{name}"):
             getattr(rg.special, name)
+
+
+def test_logit_and_xlogy_edges_match_torch():
+    """Review findings: in-place forms inside a graph, eps >= 0.5 and negative eps, NaN
+    inputs, a 0-d float64 operand's dtype, the node names of number operands, ``out=``."""
+    for lib_pair in ((rg, torch),):
+        outcomes = []
+        for lib in lib_pair:
+            got = []
+            x = lib.tensor([0.2, 0.5, 0.7], requires_grad=True)
+            y = x * 1
+            y.logit_()
+            y.sum().backward()
+            got.append(x.grad.tolist())
+            x = lib.tensor([0.2, 0.5, 0.7], requires_grad=True)
+            y = x * 1
+            y.xlogy_(2.0)
+            y.sum().backward()
+            got.append(x.grad.tolist())
+            got.append(str(lib.xlogy(lib.tensor([1, 2]), lib.tensor(2.5, dtype=lib.float64)).dtype))
+            got.append(str(lib.special.xlog1py(lib.tensor(2.5, dtype=lib.float64), lib.tensor([1, 2])).dtype))  # fmt: skip
+            got.append(lib.logit(lib.tensor([0.0, 0.5, 1.0]), 0.6).tolist())
+            got.append(lib.logit(lib.tensor([0.2, 0.5, 0.7]), 1.0).tolist())
+            for eps in (1e-6, 0.0, 0.2, -0.1, None):
+                x = lib.tensor([0.0, 1.0, 0.5, 0.1, 1.5, -0.5], dtype=lib.float64, requires_grad=True)  # fmt: skip
+                y = lib.logit(x, eps)
+                y.sum().backward()
+                got.append((y.tolist(), x.grad.tolist()))
+            x = lib.tensor([0.2, 0.5], requires_grad=True)
+            got.append([lib.xlogy(2.0, x).grad_fn.name(), lib.xlogy(x, 3).grad_fn.name()])
+            got.append([lib.special.xlog1py(2.0, x).grad_fn.name(), lib.special.xlog1py(x, 3).grad_fn.name()])  # fmt: skip
+            got.append(lib.logit(lib.tensor([0.2]), out=lib.empty(1)).tolist())
+            got.append(lib.xlogy(lib.tensor([0.2]), 2.0, out=lib.empty(1)).tolist())
+            outcomes.append(got)
+        ours, theirs = outcomes
+        np.testing.assert_equal(_rounded(ours), _rounded(theirs))
+
+
+def _rounded(obj):
+    """Floats to 6 significant digits (float32 logs differ by an ulp), dtype names as torch's."""
+    if isinstance(obj, float):
+        return float(f"{obj:.6g}")
+    if isinstance(obj, str):
+        return obj.replace("rustgrad.", "torch.")
+    if isinstance(obj, (list, tuple)):
+        return [_rounded(o) for o in obj]
+    return obj

@@ -1376,10 +1376,10 @@ class Tensor(_DTypeCasts):
     def rad2deg(self) -> Any:
         """Radians to degrees (integers give the default float dtype)."""
 
-    def logit(self, eps: Any = ...) -> Any:
+    def logit(self, eps: Any = ..., *, out: Any = ...) -> Any:
         """``log(p / (1 - p))``, ``p`` clamped into ``[eps, 1 - eps]`` when ``eps`` is given."""
 
-    def xlogy(self, other: Any) -> Any:
+    def xlogy(self, other: Any, *, out: Any = ...) -> Any:
         """``input * log(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
 
     def tensor_split(self, indices_or_sections: Any, dim: Any = ...) -> Any:

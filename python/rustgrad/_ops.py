@@ -2070,9 +2070,13 @@ def rad2deg(input: Tensor) -> Tensor:
     return _as_float(input) * (180 / _math.pi)
 
 
-def logit(input: Tensor, eps=None) -> Tensor:
+def logit(input: Tensor, eps=None, *, out: Tensor | None = None) -> Tensor:
     """``log(p / (1 - p))``, ``p`` clamped into ``[eps, 1 - eps]`` when ``eps`` is given."""
-    return _logit_function().apply(_as_float(input), eps)
+    from rustgrad._math import _out
+
+    if eps is not None and eps < 0:
+        eps = None  # (PyTorch's kernels read a negative eps as none)
+    return _out("logit", _logit_function().apply(_as_float(input), eps), out)
 
 
 @_functools.cache
@@ -2089,7 +2093,11 @@ def _logit_function():
             ctx.save_for_backward(x)
             ctx.eps = eps
             if eps is not None:
-                x = x.clamp(eps, 1 - eps)
+                # PyTorch's kernel: below eps reads eps, above 1 - eps reads 1 - eps, in that
+                # order (so eps > 0.5 differs from clamp, where the upper bound wins).
+                lo = _core.full((), eps, dtype=x.dtype, device=x.device)
+                hi = _core.full((), 1 - eps, dtype=x.dtype, device=x.device)
+                x = _core.where(x < lo, lo, _core.where(x > hi, hi, x))
             return (x / (1 - x)).log()
 
         @staticmethod
@@ -2111,7 +2119,7 @@ def _logit_function():
 
 
 @_functools.cache
-def _x_log_function(log1p: bool):
+def _x_log_function(log1p: bool, variant: int = 0):
     """``x * log(y)`` (``x * log1p(y)``) as one node with PyTorch's edges (``XlogyBackward0``,
     ``SpecialXlog1PyBackward0``): 0 where x is 0, NaN where y is NaN; the gradient to x is
     the log, but 0 where x is 0 and the log is not finite; the gradient to y is ``x / y``
@@ -2138,8 +2146,25 @@ def _x_log_function(log1p: bool):
             gx = _core.where((x == 0) & (y <= -shift), _zeros((), x), grad * log(y))
             return gx, grad * x / (y + shift)
 
-    XLog._backward_name = "SpecialXlog1PyBackward0" if log1p else "XlogyBackward0"
+    # PyTorch's node names: 1 for a number as input, 2 for a number as other.
+    XLog._backward_name = f"{'SpecialXlog1Py' if log1p else 'Xlogy'}Backward{variant}"
     return XLog
+
+
+def _x_log(log1p: bool, input, other, out, name):
+    """``x * log(y)`` or ``x * log1p(y)`` in the promoted floating dtype."""
+    from rustgrad._math import _out
+    from rustgrad._ops_extra import result_type
+
+    variant = 1 if not isinstance(input, Tensor) else 2 if not isinstance(other, Tensor) else 0
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        dtype = result_type(input, other)
+        if not dtype.is_floating_point:
+            dtype = _core.get_default_dtype()
+        x, y = input.to(dtype), other.to(dtype)
+    else:
+        x, y = _float_pair(input, other)
+    return _out(name, _x_log_function(log1p, variant).apply(x, y), out)
 
 
 def _float_pair(input, other):
@@ -2153,14 +2178,14 @@ def _float_pair(input, other):
     return x, _as_float(other)
 
 
-def xlogy(input, other) -> Tensor:
+def xlogy(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input * log(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
-    return _x_log_function(False).apply(*_float_pair(input, other))
+    return _x_log(False, input, other, out, "xlogy")
 
 
-def xlog1py(input, other) -> Tensor:
+def xlog1py(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input * log1p(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
-    return _x_log_function(True).apply(*_float_pair(input, other))
+    return _x_log(True, input, other, out, "special_xlog1py")
 
 
 def tensor_split(input: Tensor, indices_or_sections, dim=0):

@@ -71,6 +71,10 @@ _matmul_precision = {"value": "highest"}
 
 def set_float32_matmul_precision(precision: str) -> None:
     """``"highest"``, ``"high"`` or ``"medium"`` (rustgrad computes in float32 for all)."""
+    if not isinstance(precision, str):
+        raise RuntimeError(  # noqa: TRY004  (PyTorch raises this type)
+            f"set_float32_matmul_precision expects a str, but got {type(precision).__name__}"
+        )
     if precision not in ("highest", "high", "medium"):
         warnings.warn(
             f"{precision} is not one of 'highest', 'high', or 'medium'; the "

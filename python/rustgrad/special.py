@@ -119,12 +119,12 @@ def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Ten
 
 def xlogy(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input * ln(other)``, 0 where ``input`` is 0."""
-    return _out("special_xlogy", _ops.xlogy(input, other), out)
+    return _ops.xlogy(input, other, out=out)
 
 
 def xlog1py(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input * ln(1 + other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
-    return _out("special_xlog1py", _ops.xlog1py(input, other), out)
+    return _ops.xlog1py(input, other, out=out)
 
 
 class _Entr(Function):

@@ -258,7 +258,7 @@ fn arange<'py>(
     }
     if (end.to_f64() - start.to_f64()) * step.to_f64() < 0.0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
-            "upper bound and larger bound inconsistent with step sign",
+            "upper bound and lower bound inconsistent with step sign",
         ));
     }
     if dtype == DType::Bool {
