@@ -303,3 +303,59 @@ def test_batch_norm_of_an_empty_batch_as_torch(shape, training):
             (tuple(out.shape), rm.tolist(), rv.tolist(), w.grad.tolist(), b.grad.tolist())
         )
     assert results[0] == results[1]
+
+
+@pytest.mark.filterwarnings("ignore:dropout2d")
+@pytest.mark.parametrize("shape", [(2, 6), (2, 3, 4), (2, 3, 2, 2), (1, 2, 2, 2, 2)])
+def test_dropout2d_reads_any_input_as_n_c_star_as_pytorch(shape):
+    """PyTorch's ``feature_dropout``: one draw per (N, C) pair whatever the rank (a 2-D input
+    is dropped element by element), the same draws (the CPU streams are PyTorch's)."""
+    rg.manual_seed(5)
+    torch.manual_seed(5)
+    ours = F.dropout2d(rg.ones(*shape), 0.4)
+    theirs = torch.nn.functional.dropout2d(torch.ones(*shape), 0.4)
+    assert ours.tolist() == theirs.tolist()
+    with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
+        F.dropout2d(rg.ones(3), 0.5)
+    with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
+        torch.nn.functional.dropout2d(torch.ones(3), 0.5)
+
+
+# ----- batch norm as one node -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_is_one_node_with_pytorchs_gradients(training, affine):
+    """``NativeBatchNormBackward0`` as PyTorch names it; gradients to input, weight and bias
+    equal PyTorch's, and pass gradcheck and gradgradcheck (the backward recomputes the batch
+    statistics in differentiable ops)."""
+    gen = np.random.default_rng(3)
+    x = gen.standard_normal((4, 3, 5))
+    w, b = gen.standard_normal(3), gen.standard_normal(3)
+    rm, rv = gen.standard_normal(3), gen.random(3) + 0.5
+    ins = [rg.tensor(x, requires_grad=True)]
+    tins = [torch.tensor(x, requires_grad=True)]
+    if affine:
+        ins += [rg.tensor(w, requires_grad=True), rg.tensor(b, requires_grad=True)]
+        tins += [torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)]
+
+    def ours(x, *wb):
+        return F.batch_norm(x, rg.tensor(rm), rg.tensor(rv), *wb, training=training)
+
+    def theirs(x, *wb):
+        return torch.nn.functional.batch_norm(
+            x, torch.tensor(rm), torch.tensor(rv), *wb, training=training
+        )
+
+    out, tout = ours(*ins), theirs(*tins)
+    assert out.grad_fn.name() == tout.grad_fn.name() == "NativeBatchNormBackward0"
+    g = gen.standard_normal(out.shape)
+    for a, e in zip(
+        rg.autograd.grad(out, ins, rg.tensor(g)), torch.autograd.grad(tout, tins, torch.tensor(g))
+    ):
+        assert_close(a, e, rtol=1e-10, atol=1e-12)
+    assert rg.autograd.gradcheck(ours, tuple(ins))
+    assert rg.autograd.gradgradcheck(ours, tuple(ins))
+    with rg.no_grad():
+        assert ours(*ins).grad_fn is None

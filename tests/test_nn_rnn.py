@@ -226,3 +226,29 @@ def test_lstm_trains():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.1 * losses[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"num_layers": 2}, {"bidirectional": True}, {"batch_first": True}, {"dtype": "double"}],
+)
+def test_lstm_output_node_is_named_as_pytorch(kwargs):
+    """PyTorch runs a float32 CPU LSTM layer as one oneDNN call (``MkldnnRnnLayerBackward0``);
+    ours is one node of that name too, whose gradient is the stacked steps' (checked against
+    the same LSTM in float64)."""
+    kwargs = dict(kwargs)
+    double = kwargs.pop("dtype", None) == "double"
+    rg.manual_seed(0)
+    ours = nn.LSTM(3, 4, **kwargs)
+    theirs = torch.nn.LSTM(3, 4, **kwargs)
+    if double:
+        ours, theirs = ours.double(), theirs.double()
+    x = rg.randn(5, 2, 3, dtype=rg.float64 if double else rg.float32, requires_grad=True)
+    out, _ = ours(x)
+    tout, _ = theirs(torch.tensor(x.detach().numpy()))
+    assert out.grad_fn.name() == tout.grad_fn.name()
+    wide = ours.double()
+    xd = x.detach().double().requires_grad_()
+    (g32,) = rg.autograd.grad(out.pow(2).sum(), x)
+    (g64,) = rg.autograd.grad(wide(xd)[0].pow(2).sum(), xd)
+    assert_close(g32.double(), g64, rtol=1e-4, atol=1e-6)

@@ -1,7 +1,8 @@
 """Creation and randomness: Generator (its own state in Rust), the samplers and their
 distributions (statistical checks at fixed seeds), ``size=``, default dtype and device, legacy
-tensor types. The streams are rustgrad's own (not PyTorch's values); shapes, dtypes and errors
-are compared with PyTorch."""
+tensor types. On the CPU the streams are PyTorch's: every sampler, seeded alike, gives
+PyTorch's values bit for bit and leaves the generator where PyTorch leaves it (the section
+"PyTorch's stream"); shapes, dtypes and errors are compared with PyTorch."""
 
 import math
 
@@ -41,10 +42,30 @@ def test_generator_state_round_trips():
     assert rg.randn(20, generator=g).tolist() == first
     other = rg.Generator().set_state(state)
     assert rg.randn(20, generator=other).tolist() == first
-    with pytest.raises(RuntimeError):
-        g.set_state(rg.zeros(5, dtype=rg.int64))  # an all-zero xoshiro state
-    with pytest.raises(RuntimeError):
-        g.set_state(rg.ones(3))
+    for bad, kind in (
+        (rg.zeros(5056, dtype=rg.uint8), RuntimeError),  # not a valid mt19937 state
+        (rg.zeros(50, dtype=rg.uint8), RuntimeError),
+        (rg.ones(3), TypeError),
+    ):
+        with pytest.raises(kind) as ours:
+            g.set_state(bad)
+        with pytest.raises(kind) as theirs:
+            torch.Generator().set_state(torch.tensor(bad.numpy()))
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_generator_state_is_pytorchs_byte_for_byte():
+    """``get_rng_state`` holds PyTorch's ``CPUGeneratorImplState`` bytes (with a cached normal
+    sample too), and a state from either library continues the other's stream."""
+    for lib in (rg, torch):
+        lib.manual_seed(11)
+        lib.randn(3)  # leaves the second Box-Muller sample cached
+    ours, theirs = rg.get_rng_state(), torch.get_rng_state()
+    assert ours.dtype == rg.uint8 and ours.numpy().tobytes() == theirs.numpy().tobytes()
+    torch.manual_seed(5)
+    torch.rand(700)  # past a twist of the engine
+    rg.set_rng_state(rg.tensor(torch.get_rng_state().numpy()))
+    assert rg.randn(5).tolist() == torch.randn(5).tolist()
 
 
 def test_default_generator_functions():
@@ -358,3 +379,156 @@ def test_nn_init_takes_a_generator(name):
     assert init(rg.zeros(4, 3), generator=g).tolist() == a
     # PyTorch's nn.init takes generator= under the same name.
     getattr(torch.nn.init, name)(torch.zeros(4, 3), generator=torch.Generator())
+
+
+# ----- PyTorch's stream ------------------------------------------------------------------------
+
+
+def _same(a, b) -> bool:
+    """Bit-equal values (NaN nowhere), of equal shapes."""
+    a = a if isinstance(a, (list, tuple)) else [a]
+    b = b if isinstance(b, (list, tuple)) else [b]
+    return len(a) == len(b) and all(
+        tuple(x.shape) == tuple(y.shape)
+        and np.array_equal(x.detach().double().numpy(), y.detach().double().numpy())
+        for x, y in zip(a, b)
+    )
+
+
+# Each case is called with the library (rustgrad or torch) after manual_seed; sizes straddle
+# the 16-element blocks of PyTorch's normal kernel and its other branches.
+STREAM_CASES = {
+    "rand": lambda T: [T.rand(5), T.rand(3, 40), T.rand(7, dtype=T.float64)],
+    "rand-half": lambda T: [T.rand(40, dtype=T.float16), T.rand(9, dtype=T.bfloat16)],
+    "randn-small-cached": lambda T: [T.randn(3), T.randn(2), T.randn(1, dtype=T.float64)],
+    "randn-blocks": lambda T: [T.randn(16), T.randn(17), T.randn(37), T.randn(10, 100)],
+    "randn-float64": lambda T: [T.randn(15, dtype=T.float64), T.randn(37, dtype=T.float64)],
+    "randn-half": lambda T: [T.randn(40, dtype=T.float16), T.randn(33, dtype=T.bfloat16)],
+    "normal_-mean-std": lambda T: [
+        T.empty(40).normal_(0.3, 2.5),
+        T.empty(40, dtype=T.float64).normal_(-1.5, 0.1),
+        T.empty(5).normal_(0.3, 2.5),
+        T.empty(8, 6).t().normal_(0.3, 2.5),
+    ],
+    "uniform_": lambda T: [
+        T.empty(50).uniform_(-0.37, 0.37),
+        T.empty(50, dtype=T.float64).uniform_(-7.3, 1e-3),
+        T.empty(5, 3).t().uniform_(-1, 2),
+    ],
+    "randint": lambda T: [
+        T.randint(0, 10, (20,)),
+        T.randint(-(2**40), 2**40, (20,)),
+        T.randint(3, 17, (20,), dtype=T.int32),
+        T.randint(0, 10, (20,), dtype=T.float32),
+        T.randint_like(T.zeros(2, 3), 4, 9),
+    ],
+    "randperm": lambda T: [T.randperm(0), T.randperm(1), T.randperm(10), T.randperm(1000)],
+    "random_": lambda T: [
+        T.empty(5, dtype=T.int64).random_(),
+        T.empty(5).random_(),
+        T.empty(5, dtype=T.float64).random_(),
+        T.empty(5, dtype=T.uint8).random_(),
+        T.empty(9, dtype=T.bool).random_(),
+        T.empty(9).random_(7),
+        T.empty(4, dtype=T.int32).random_(-3, 3),
+    ],
+    "bernoulli": lambda T: [
+        T.bernoulli(T.full((20,), 0.3)),
+        T.bernoulli(T.full((20,), 0.3, dtype=T.float64)),
+        T.empty(20).bernoulli_(0.3),
+        T.rand(4, 5).bernoulli_(T.rand(5)),
+        T.empty(4, 4).t().bernoulli_(0.7),
+    ],
+    "exponential_": lambda T: [
+        T.empty(20).exponential_(2.0),
+        T.empty(20, dtype=T.float64).exponential_(0.5),
+    ],
+    "multinomial": lambda T: [
+        T.multinomial(T.tensor([0.1, 0.2, 0.3, 0.4]), 3),
+        T.multinomial(T.tensor([[0.1, 0.2, 0.3, 0.4], [1.0, 1.0, 0.0, 2.0]]), 1),
+        T.multinomial(T.rand(3, 50), 5),
+        T.multinomial(T.rand(50, dtype=T.float64), 60, replacement=True),
+        T.multinomial(T.tensor([[0.1, 0.2, 0.3, 0.4], [1.0, 1.0, 0.0, 2.0]]), 10, True),
+    ],
+    "normal": lambda T: [
+        T.normal(T.zeros(20), T.full((20,), 2.0)),
+        T.normal(T.ones(20), 2.0),
+        T.normal(T.ones(5), 2.0),
+        T.normal(2.0, T.rand(3, 7)),
+        T.normal(1.5, 2.0, (30,)),
+        T.normal(0.0, 1.0, size=(40,), dtype=T.float64),
+    ],
+    "like": lambda T: [T.rand_like(T.zeros(3, 4)), T.randn_like(T.zeros(30, 4))],
+    "generator": lambda T: [
+        T.rand(5, generator=T.Generator().manual_seed(7)),
+        T.randn(50, generator=T.Generator().manual_seed(7)),
+    ],
+    "dropout": lambda T: [
+        T.nn.functional.dropout(T.ones(40), 0.3),
+        T.nn.Dropout(0.2)(T.ones(50)),
+        T.nn.Dropout2d(0.5)(T.ones(2, 8, 3, 3)),
+    ],
+    "layer-init": lambda T: list(
+        T.nn.Sequential(
+            T.nn.Conv1d(3, 4, 5),
+            T.nn.Conv2d(2, 3, (2, 3)),
+            T.nn.ConvTranspose2d(3, 2, 3),
+            T.nn.Linear(3, 9),
+            T.nn.GRU(3, 5, num_layers=2),
+            T.nn.RNN(2, 3),
+            T.nn.LSTM(3, 4, bidirectional=True),
+            T.nn.Embedding(7, 3),
+            T.nn.MultiheadAttention(8, 2),
+            T.nn.TransformerEncoderLayer(8, 2, 16),
+        ).parameters()
+    ),
+    "init": lambda T: [
+        T.nn.init.kaiming_normal_(T.empty(5, 6)),
+        T.nn.init.xavier_uniform_(T.empty(5, 6)),
+        T.nn.init.xavier_normal_(T.empty(20, 30)),
+        T.nn.init.kaiming_uniform_(T.empty(4, 3, 2, 2), a=0.1),
+    ],
+    "data": lambda T: [
+        T.cat(
+            [
+                b[0]
+                for b in T.utils.data.DataLoader(
+                    T.utils.data.TensorDataset(T.arange(20)), batch_size=3, shuffle=True
+                )
+            ]
+        ),
+        T.tensor(T.utils.data.random_split(range(10), [3, 7])[0].indices),
+    ],
+}
+
+
+@pytest.mark.parametrize("seed", [0, 1234, 2**40 + 3])
+@pytest.mark.parametrize("case", list(STREAM_CASES))
+def test_seeded_draws_are_pytorchs(case, seed):
+    """Seeded alike, each sampler gives PyTorch's values bit for bit, and the draw after it
+    agrees too (the generator moved as far as PyTorch's)."""
+    rg.manual_seed(seed)
+    ours = STREAM_CASES[case](rg)
+    after = rg.rand(3)
+    torch.manual_seed(seed)
+    theirs = STREAM_CASES[case](torch)
+    assert _same(ours, theirs)
+    assert _same(after, torch.rand(3))
+
+
+def test_large_float32_normal_draws_are_pytorchs():
+    """A million float32 normals: PyTorch's vectorised log and sincos, operation for
+    operation (a one-ulp slip anywhere shows here)."""
+    rg.manual_seed(3)
+    torch.manual_seed(3)
+    assert _same(rg.randn(1_000_003), torch.randn(1_000_003))
+    assert _same(rg.empty(100_000).normal_(-3.5, 0.01), torch.empty(100_000).normal_(-3.5, 0.01))
+
+
+@pytest.mark.cuda
+def test_a_cuda_draw_leaves_the_cpu_stream_alone():
+    rg.manual_seed(2)
+    torch.manual_seed(2)
+    rg.randn(5, device="cuda")
+    rg.empty(3, device="cuda").uniform_()
+    assert _same(rg.rand(4), torch.rand(4))

@@ -56,6 +56,7 @@ __all__ = [
     "_cuda_synchronize",
     "_cuda_unavailable_reason",
     "_debug_panic",
+    "_exponential",
     "_function_apply",
     "_get_default_device",
     "_get_num_threads",
@@ -65,6 +66,7 @@ __all__ = [
     "_nccl_library",
     "_nccl_unique_id",
     "_nccl_version",
+    "_normal",
     "_optimizer_step",
     "_pop_saved_tensors_hooks",
     "_profiler_enable",
@@ -72,12 +74,15 @@ __all__ = [
     "_profiler_now",
     "_profiler_thread",
     "_push_saved_tensors_hooks",
+    "_random_ints",
+    "_randperm",
     "_run_backward",
     "_set_anomaly_enabled",
     "_set_default_device",
     "_set_grad_enabled",
     "_set_inference_mode",
     "_set_num_threads",
+    "_uniform",
     "addmm",
     "arange",
     "baddbmm",
@@ -440,7 +445,8 @@ class Tensor(_DTypeCasts):
 
     def bernoulli_(self, p: float | Tensor = 0.5, *, generator: Generator | None = None) -> Self:
         """Fills ``self`` with 0/1 samples of probability ``p`` (a float or a tensor broadcast to
-        ``self``); returns ``self``."""
+        ``self``); returns ``self``. As PyTorch: each sample is ``u < p`` for a uniform ``u``
+        drawn in float64 (a float ``p`` or a float64 tensor) or float32 (other tensors)."""
 
     def exponential_(self, lambd: float = 1.0, *, generator: Generator | None = None) -> Self:
         """Fills ``self`` with samples of Exp(lambd) (density ``lambd * exp(-lambd * x)``);
@@ -2237,7 +2243,7 @@ class Generator:
     ``bernoulli``, ``multinomial`` and the in-place samplers; draws then come from (and
     advance) this generator's state only. The same seed gives the same stream. Its draws are
     made on the host (also for a CUDA generator, whose samples are then copied to its device);
-    they are not PyTorch's stream.
+    a CPU generator's draws are PyTorch's, draw for draw (see `backend::cpu::random`).
     """
 
     def __new__(cls, device: _DeviceArg | None = None) -> Self: ...
@@ -2251,18 +2257,66 @@ class Generator:
         """The seed the current stream started from."""
 
     def get_state(self) -> Tensor:
-        """The whole state, as an int64 tensor of 5 elements (the seed, then xoshiro256**'s four
-        words, bit for bit); ``set_state`` takes it back."""
+        """The whole state as PyTorch keeps it: a uint8 tensor of 5056 bytes (PyTorch's
+        ``CPUGeneratorImplState``: the seed, mt19937's words and position, the cached normal
+        sample), so states pass between rustgrad and PyTorch; ``set_state`` takes it back."""
 
     def set_state(self, new_state: Tensor) -> Self:
-        """Restores a state from ``get_state`` (of this or any CPU generator); returns the
-        generator."""
+        """Restores a state from ``get_state`` (of this or any CPU generator, or PyTorch's
+        ``get_rng_state()``); returns the generator."""
 
     @property
     def device(self) -> device:
         """The device this generator samples for."""
 
 default_generator: Generator
+
+def _uniform(
+    shape: Sequence[int],
+    low: float,
+    high: float,
+    dtype: dtype,
+    device: _DeviceArg,
+    generator: Generator | None = None,
+) -> Tensor:
+    """A contiguous CPU tensor of `shape` and float `dtype` filled as PyTorch's ``uniform_(low,
+    high)`` fills one (``rand`` is ``[0, 1)``)."""
+
+def _normal(
+    shape: Sequence[int],
+    mean: float,
+    std: float,
+    dtype: dtype,
+    device: _DeviceArg,
+    serial: bool = False,
+    generator: Generator | None = None,
+) -> Tensor:
+    """A contiguous CPU tensor of `shape` and float `dtype` filled as PyTorch's ``normal_(mean,
+    std)`` fills one; `serial` for a non-contiguous target (drawn one sample at a time)."""
+
+def _exponential(
+    shape: Sequence[int],
+    lambd: float,
+    dtype: dtype,
+    device: _DeviceArg,
+    generator: Generator | None = None,
+) -> Tensor:
+    """A contiguous CPU tensor of `shape` and float `dtype` filled as PyTorch's CPU
+    ``exponential_(lambd)`` fills one."""
+
+def _random_ints(
+    shape: Sequence[int],
+    range: int,
+    base: int,
+    wide: bool,
+    device: _DeviceArg,
+    generator: Generator | None = None,
+) -> Tensor:
+    """A contiguous int64 CPU tensor of `shape` of integers ``word % range + base`` as PyTorch's
+    ``random_`` draws them (64-bit words when `wide`)."""
+
+def _randperm(n: int, device: _DeviceArg, generator: Generator | None = None) -> Tensor:
+    """A random permutation of ``0..n`` (int64, on the CPU) by PyTorch's CPU shuffle."""
 
 def set_default_dtype(d: _DTypeArg) -> None:
     """Makes ``dtype`` (``float32`` or ``float64``) the dtype of Python floats and of float

@@ -3,12 +3,12 @@ state, ``randint``, ``randperm``, ``normal``, ``bernoulli``, ``multinomial``, th
 samplers and the in-place samplers of ``Tensor`` (``uniform_``, ``normal_``, ``random_``,
 ``bernoulli_``, ``exponential_``).
 
-Every sampler here is a composite: its draws come from ``rand``/``randn`` of the Rust core (the
-default generator, or the ``generator=`` given, whose state lives in Rust), and the
-transformation (floor, search in a cumulative sum, ordering of exponential keys) is done on the
-host with NumPy, so one definition serves every device: the result is moved to the device
-asked for. The streams are rustgrad's own: the same seed gives the same values, but not
-PyTorch's values.
+On the CPU every draw is PyTorch's: the Rust core keeps PyTorch's generator (mt19937) and draws
+as its CPU kernels do (``_core._uniform``, ``_normal``, ``_random_ints``, ``_randperm``), and
+the samplers here transform those draws in PyTorch's order and precision, so a seeded program
+gets PyTorch's numbers. A CUDA tensor sampled without a ``generator=`` draws from its device's
+own stream (not PyTorch's CUDA stream); with a generator, the draws are made on the host and
+copied.
 """
 
 from __future__ import annotations
@@ -108,12 +108,47 @@ def _shape(size) -> tuple:
     return tuple(size)
 
 
-def _draws(shape, generator, device, normal=False) -> np.ndarray:
-    """float64 draws of ``shape`` on the host, from ``generator`` (checked against ``device``)
-    or the default generator of ``device``."""
-    sample = _core.randn if normal else _core.rand
-    t = sample(size=shape, generator=generator, dtype=_core.float64, device=device)
-    return t.cpu().numpy()
+def _on_cuda_stream(generator, device) -> bool:
+    """Whether a draw for ``device`` comes from a CUDA device's own stream (no generator)."""
+    return generator is None and _core.device(device).type == "cuda"
+
+
+def _uniform_draws(shape, low, high, dtype, generator, device) -> Tensor:
+    """A new contiguous tensor of ``shape`` on ``device`` filled as PyTorch's ``uniform_(low,
+    high)`` fills one of ``dtype``."""
+    if _on_cuda_stream(generator, device):
+        u = _core.rand(size=shape, dtype=dtype, device=device)
+        return u * (high - low) + low if (low, high) != (0, 1) else u
+    return _core._uniform(shape, low, high, dtype, device, generator).to(device)
+
+
+def _normal_draws(shape, mean, std, dtype, generator, device, serial=False) -> Tensor:
+    """A new contiguous tensor of ``shape`` on ``device`` filled as PyTorch's ``normal_(mean,
+    std)`` fills one of ``dtype`` (``serial``: as it fills a non-contiguous one)."""
+    if _on_cuda_stream(generator, device):
+        z = _core.randn(size=shape, dtype=dtype, device=device)
+        return z * std + mean if (mean, std) != (0, 1) else z
+    return _core._normal(shape, mean, std, dtype, device, serial, generator).to(device)
+
+
+def _int_draws(shape, low, high, wide, generator, device) -> Tensor:
+    """Integers of ``[low, high)`` (an int64 tensor of ``shape`` on ``device``) as PyTorch's
+    ``random_(low, high)`` draws them (64-bit words when ``wide``)."""
+    if _on_cuda_stream(generator, device):
+        u = _core.rand(size=shape, dtype=_core.float64, device=device)
+        return (u * float(high - low)).floor().long() + low
+    return _core._random_ints(shape, high - low, low, wide, device, generator).to(device)
+
+
+def _fill_in_memory_order(self: Tensor, draw) -> Tensor:
+    """``self`` filled with ``draw(shape)`` (a contiguous tensor) taken in ``self``'s memory
+    order, outermost dimension first, as PyTorch's nullary kernels walk a tensor."""
+    strides = self.stride()
+    order = sorted(range(self.dim()), key=lambda d: -strides[d])
+    values = draw(tuple(self.shape[d] for d in order))
+    if order != sorted(order):
+        values = values.permute(*sorted(range(len(order)), key=order.__getitem__))
+    return self.copy_(values)
 
 
 def _device_of(device, like=None):
@@ -157,11 +192,15 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     device = _device_of(device)
     if _is_meta(device):
         return _core.zeros(_shape(size), dtype=dtype or _core.int64, device=device)
-    u = _draws(_shape(size), generator, device)
-    values = low + np.floor(u * (high - low)).astype(np.int64)
-    return _core.tensor(
-        values, dtype=dtype or _core.int64, device=device, requires_grad=requires_grad
-    )
+    dtype = dtype or _core.int64
+    values = _int_draws(_shape(size), low, high, _wide(dtype, high - low), generator, device)
+    values = values.to(dtype)
+    return values.requires_grad_() if requires_grad else values
+
+
+def _wide(dtype, span) -> bool:
+    """Whether PyTorch draws 64-bit words for integers of a ``span`` this wide in ``dtype``."""
+    return span >= 1 << 32 and dtype in (_core.int64, _core.float64, _core.float32, _core.bfloat16)
 
 
 def randint_like(input, *args, dtype=None, device=None, requires_grad=False, generator=None):
@@ -206,14 +245,13 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     device = _device_of(device)
     if _is_meta(device):
         return _core.zeros(n, dtype=dtype or _core.int64, device=device)
-    # The order of n uniform keys is a uniform permutation (ties have probability ~n²/2⁵³).
-    perm = np.argsort(_draws((n,), generator, device), kind="stable")
-    return _core.tensor(
-        perm.astype(np.int64),
-        dtype=dtype or _core.int64,
-        device=device,
-        requires_grad=requires_grad,
-    )
+    if _on_cuda_stream(generator, device):
+        # The order of n uniform keys is a uniform permutation (ties have probability ~n²/2⁵³).
+        perm = _core.rand(size=(n,), dtype=_core.float64, device=device).argsort(stable=True)
+    else:
+        perm = _core._randperm(n, device, generator).to(device)
+    perm = perm.to(dtype or _core.int64)
+    return perm.requires_grad_() if requires_grad else perm
 
 
 def _check_std(std) -> None:
@@ -237,16 +275,22 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
         if size is None:
             raise TypeError("normal() with float mean and std needs a size")
         device = _device_of(device)
-        z = _core.randn(size=_shape(size), generator=generator, dtype=dtype, device=device)
-        out = z * builtins.float(std) + builtins.float(mean)
+        dtype = dtype or _core.get_default_dtype()
+        out = _normal_draws(
+            _shape(size), builtins.float(mean), builtins.float(std), dtype, generator, device
+        )
         return out.requires_grad_(requires_grad) if requires_grad else out
     like = tensors[0]
-    shape = builtins.sum(tensors[1:], tensors[0] * 0).shape
-    z = _core.randn(size=shape, generator=generator, dtype=like.dtype, device=like.device)
+    shape = tuple(builtins.sum(tensors[1:], tensors[0] * 0).shape)
     with _core_no_grad():
-        sample = z * (std.detach() if isinstance(std, Tensor) else std) + (
-            mean.detach() if isinstance(mean, Tensor) else mean
-        )
+        if isinstance(std, Tensor):
+            # PyTorch: normal_(0, 1), then mul_(std) and add_(mean).
+            z = _normal_draws(shape, 0.0, 1.0, like.dtype, generator, like.device)
+            sample = z * std.detach() + (mean.detach() if isinstance(mean, Tensor) else mean)
+        else:
+            # PyTorch: normal_(0, std), then add_(mean).
+            z = _normal_draws(shape, 0.0, builtins.float(std), like.dtype, generator, like.device)
+            sample = z + mean.detach()
     # PyTorch's backward of normal gives zero gradients to mean and std.
     for t in tensors:
         if t.requires_grad:
@@ -270,50 +314,66 @@ def bernoulli(input, p=None, *, generator=None):
     shape, dtype and device."""
     if input.is_meta:
         return _core.zeros(tuple(input.shape), dtype=input.dtype, device=input.device)
-    probs = np.broadcast_to(np.float64(p), input.shape) if p is not None else _host(input)
-    _check_probabilities(np.asarray(probs))
-    u = _draws(tuple(input.shape), generator, input.device)
-    return _core.tensor(u < probs, dtype=input.dtype, device=input.device)
+    out = _core.zeros(tuple(input.shape), dtype=input.dtype, device=input.device)
+    return bernoulli_(out, input if p is None else p, generator=generator)
+
+
+def _exponential_draws(shape, lambd, dtype, generator, device) -> Tensor:
+    """A new contiguous tensor of ``shape`` on ``device`` filled as PyTorch's CPU
+    ``exponential_(lambd)`` fills one of ``dtype`` (``-1/lambd * log1p(-u)`` in float64)."""
+    if _on_cuda_stream(generator, device):
+        u = _core.rand(size=shape, dtype=_core.float64, device=device)
+        return ((-u).log1p() * (-1.0 / lambd)).to(dtype)
+    return _core._exponential(shape, float(lambd), dtype, device, generator).to(device)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """``num_samples`` category indices per row of ``input`` (1-d or 2-d non-negative weights),
-    with or without replacement; int64, ``(num_samples,)`` or ``(rows, num_samples)``."""
+    with or without replacement; int64, ``(num_samples,)`` or ``(rows, num_samples)``.
+
+    PyTorch's CPU algorithms on its draws: without replacement (or for one sample) the
+    largest ``weight / q`` with ``q ~ Exp(1)`` in ``input``'s dtype; with replacement a
+    search of one float64 uniform per sample in the row's normalised cumulative sum."""
     if input.dim() not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if input.is_meta:
         shape = (int(num_samples),) if input.dim() == 1 else (input.shape[0], int(num_samples))
         return _core.zeros(shape, dtype=_core.int64, device=input.device)
-    weights = _host(input).reshape(-1, input.shape[-1])
     k = int(num_samples)
     if k <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
-    if not replacement and k > weights.shape[1]:
+    if not replacement and k > input.shape[-1]:
         raise RuntimeError(
             "cannot sample n_sample > prob_dist.size(-1) samples without replacement"
         )
+    dtype = np.float64 if input.dtype == _core.float64 else np.float32
+    weights = input.detach().cpu().to(_core.float64).numpy().astype(dtype)
+    weights = weights.reshape(-1, input.shape[-1])
     if not np.isfinite(weights).all() or (weights < 0).any():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if (weights.sum(axis=1) <= 0).any():
+    if (weights.sum(axis=1, dtype=np.float64) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     rows = weights.shape[0]
-    u = _draws((rows, k if replacement else weights.shape[1]), generator, input.device)
-    if replacement:
-        cdf = np.cumsum(weights, axis=1)
-        out = np.stack(
-            [np.searchsorted(cdf[r], u[r] * cdf[r, -1], side="right") for r in range(rows)]
-        )
-        out = np.minimum(out, weights.shape[1] - 1)
-    else:
+    if not replacement or k == 1:
         if ((weights > 0).sum(axis=1) < k).any():
             raise RuntimeError(
                 "invalid multinomial distribution (with replacement=False, not enough "
                 "non-negative category to sample)"
             )
-        # Successive sampling without replacement: the k smallest of E/w, E ~ Exp(1).
-        with np.errstate(divide="ignore"):
-            keys = -np.log1p(-u) / weights
-        out = np.argsort(keys, axis=1, kind="stable")[:, :k]
+        q = _exponential_draws(weights.shape, 1.0, input.dtype, generator, input.device)
+        q = q.cpu().to(_core.float64).numpy().astype(dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys = weights / q
+        # The k largest keys, largest first (ties to the lower index, as topk).
+        out = np.argsort(-keys, axis=1, kind="stable")[:, :k]
+    else:
+        u = _uniform_draws((rows, k), 0.0, 1.0, _core.float64, generator, input.device)
+        u = u.cpu().numpy()
+        cdf = np.cumsum(weights, axis=1, dtype=dtype)
+        cdf = cdf / cdf[:, -1:]
+        cdf[:, -1] = 1
+        # The first category whose cumulative probability is not below the draw.
+        out = np.stack([np.searchsorted(cdf[r], u[r], side="left") for r in range(rows)])
     out = out.astype(np.int64)
     if input.dim() == 1:
         out = out[0]
@@ -323,26 +383,48 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 # ----- in-place samplers (Tensor methods) -------------------------------------------------
 
 
-def _fill_from(self: Tensor, values: np.ndarray) -> Tensor:
-    return self.copy_(_core.tensor(values, dtype=self.dtype, device=self.device))
-
-
 def uniform_(self: Tensor, from_=0.0, to=1.0, *, generator=None, **kwargs) -> Tensor:
     """Fills ``self`` with samples of U[from, to); returns ``self``."""
     from_ = kwargs.pop("from", from_)
-    u = _draws(tuple(self.shape), generator, self.device)
-    return _fill_from(self, from_ + u * (to - from_))
+    if from_ > to:
+        raise RuntimeError(
+            f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}"
+        )
+    return _fill_in_memory_order(
+        self,
+        lambda shape: _uniform_draws(
+            shape, float(from_), float(to), self.dtype, generator, self.device
+        ),
+    )
 
 
 def normal_(self: Tensor, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     """Fills ``self`` with samples of N(mean, std²); returns ``self``."""
     _check_std(std)
-    z = _draws(tuple(self.shape), generator, self.device, normal=True)
-    return _fill_from(self, mean + std * z)
+    serial = not self.is_contiguous()
+    return _fill_in_memory_order(
+        self,
+        lambda shape: _normal_draws(
+            shape, float(mean), float(std), self.dtype, generator, self.device, serial
+        ),
+    )
 
 
-# random_() without bounds: [0, 2**digits] for floats (every integer they hold exactly).
-_RANDOM_SPAN = {"float32": (1 << 24) + 1, "float64": (1 << 53) + 1, "int64": 1 << 63, "bool": 2}
+# random_() without bounds: integers of [0, span) for each dtype (for floats, every integer
+# they hold exactly), drawn from 64-bit words for the dtypes in _WIDE.
+_RANDOM_SPAN = {
+    "bool": 2,
+    "uint8": 1 << 8,
+    "int8": 1 << 7,
+    "int16": 1 << 15,
+    "int32": 1 << 31,
+    "int64": 1 << 63,
+    "float16": (1 << 11) + 1,
+    "bfloat16": (1 << 8) + 1,
+    "float32": (1 << 24) + 1,
+    "float64": (1 << 53) + 1,
+}
+_WIDE = ("int64", "float64")
 
 
 def random_(self: Tensor, *args, generator=None, **kwargs) -> Tensor:
@@ -354,24 +436,46 @@ def random_(self: Tensor, *args, generator=None, **kwargs) -> Tensor:
         from_, to = 0, args[0]
     else:
         from_, to = args if args else (0, None)
+    name = str(self.dtype).rsplit(".", 1)[-1]
     if to is None:
-        to = _RANDOM_SPAN.get(str(self.dtype).rsplit(".", 1)[-1], 1 << 63)
+        to, wide = from_ + _RANDOM_SPAN[name], name in _WIDE
+    else:
+        wide = _wide(self.dtype, to - from_)
+    from_, to = int(from_), int(to)
     if from_ >= to:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}"
         )
-    u = _draws(tuple(self.shape), generator, self.device)
-    return _fill_from(self, from_ + np.floor(u * (to - from_)))
+    return _fill_in_memory_order(
+        self,
+        lambda shape: _int_draws(shape, from_, to, wide, generator, self.device),
+    )
 
 
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     """Fills ``self`` with 0/1 samples of probability ``p`` (a float or a tensor broadcast to
-    ``self``); returns ``self``."""
-    probs = _host(p) if isinstance(p, Tensor) else np.float64(p)
-    probs = np.broadcast_to(probs, tuple(self.shape))
-    _check_probabilities(probs)
-    u = _draws(tuple(self.shape), generator, self.device)
-    return _fill_from(self, (u < probs).astype(np.float64))
+    ``self``); returns ``self``. As PyTorch: each sample is ``u < p`` for a uniform ``u``
+    drawn in float64 (a float ``p`` or a float64 tensor) or float32 (other tensors)."""
+    if isinstance(p, Tensor):
+        precise = p.dtype == _core.float64
+        p = p.detach().to(_core.float64 if precise else _core.float32)
+        probs = p.broadcast_to(tuple(self.shape))
+        _check_probabilities(_host(p))
+    else:
+        precise, probs = True, float(p)
+        _check_probabilities(np.float64(p))
+    dtype = _core.float64 if precise else _core.float32
+
+    def draw(shape):
+        return _uniform_draws(shape, 0.0, 1.0, dtype, generator, self.device)
+
+    if isinstance(probs, Tensor):
+        strides = self.stride()
+        order = sorted(range(self.dim()), key=lambda d: -strides[d])
+        u = draw(tuple(self.shape[d] for d in order))
+        u = u.permute(*sorted(range(len(order)), key=order.__getitem__))
+        return self.copy_(u < probs.to(self.device))
+    return _fill_in_memory_order(self, lambda shape: draw(shape) < probs)
 
 
 def exponential_(self: Tensor, lambd=1.0, *, generator=None) -> Tensor:
@@ -379,8 +483,10 @@ def exponential_(self: Tensor, lambd=1.0, *, generator=None) -> Tensor:
     returns ``self``."""
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    u = _draws(tuple(self.shape), generator, self.device)
-    return _fill_from(self, -np.log1p(-u) / lambd)
+    return _fill_in_memory_order(
+        self,
+        lambda shape: _exponential_draws(shape, lambd, self.dtype, generator, self.device),
+    )
 
 
 def _skip_meta(sampler):

@@ -461,10 +461,12 @@ fn random_tensor<'py>(
             Tensor::random(&shape, dtype, device, normal)
         }
         (_, g) => {
-            let values = match g {
-                Some(g) => g.draw(n, normal),
-                None if normal => random::normal(n),
-                None => random::uniform(n),
+            // PyTorch's CPU draws for `dtype` (see `backend::cpu::random`).
+            let rng = g.map_or_else(|| random::DEFAULT.clone(), |g| g.rng.clone());
+            let values = if normal {
+                rng.lock().normal_fill(n, dtype, 0.0, 1.0, false)
+            } else {
+                rng.lock().uniform_fill(n, dtype, 0.0, 1.0)
             };
             Tensor::from_f64s(&values, &shape, dtype).to_device(device)
         }

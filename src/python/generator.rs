@@ -12,8 +12,8 @@ use pyo3::types::{PyBool, PyInt};
 use super::tensor::PyTensor;
 use super::types::{check_device, PyDevice};
 use crate::autograd::Var;
-use crate::backend::cpu::random::{Rng, DEFAULT, DEFAULT_SEED};
-use crate::tensor::{DType, Device, Scalar, Tensor};
+use crate::backend::cpu::random::{Rng, DEFAULT, DEFAULT_SEED, STATE_BYTES};
+use crate::tensor::{DType, Device, Tensor};
 
 /// A random number generator with its own state: ``Generator(device='cpu')``.
 ///
@@ -21,7 +21,7 @@ use crate::tensor::{DType, Device, Scalar, Tensor};
 /// ``bernoulli``, ``multinomial`` and the in-place samplers; draws then come from (and
 /// advance) this generator's state only. The same seed gives the same stream. Its draws are
 /// made on the host (also for a CUDA generator, whose samples are then copied to its device);
-/// they are not PyTorch's stream.
+/// a CPU generator's draws are PyTorch's, draw for draw (see `backend::cpu::random`).
 #[pyclass(name = "Generator", module = "rustgrad", frozen)]
 pub struct PyGenerator {
     pub rng: Arc<Mutex<Rng>>,
@@ -64,16 +64,6 @@ impl PyGenerator {
         PyGenerator {
             rng: DEFAULT.clone(),
             device: Device::Cpu,
-        }
-    }
-
-    /// `n` draws from U[0, 1) (or N(0, 1)) of this generator.
-    pub fn draw(&self, n: usize, normal: bool) -> Vec<f64> {
-        let mut rng = self.rng.lock();
-        if normal {
-            rng.normal(n)
-        } else {
-            rng.uniform(n)
         }
     }
 
@@ -123,40 +113,35 @@ impl PyGenerator {
         self.rng.lock().initial_seed()
     }
 
-    /// The whole state, as an int64 tensor of 5 elements (the seed, then xoshiro256**'s four
-    /// words, bit for bit); ``set_state`` takes it back.
+    /// The whole state as PyTorch keeps it: a uint8 tensor of 5056 bytes (PyTorch's
+    /// ``CPUGeneratorImplState``: the seed, mt19937's words and position, the cached normal
+    /// sample), so states pass between rustgrad and PyTorch; ``set_state`` takes it back.
     fn get_state(&self) -> PyTensor {
-        let values: Vec<Scalar> = self
-            .rng
-            .lock()
-            .state()
-            .iter()
-            .map(|&v| Scalar::Int(v as i64))
-            .collect();
-        let t = Tensor::from_scalars(&values, &[5], DType::I64)
-            .expect("five int64 values make a tensor");
+        let bytes = self.rng.lock().state_bytes();
+        let t = Tensor::from_vec(bytes, &[STATE_BYTES]);
         PyTensor::wrap(Var::new(t, false))
     }
 
-    /// Restores a state from ``get_state`` (of this or any CPU generator); returns the
-    /// generator.
+    /// Restores a state from ``get_state`` (of this or any CPU generator, or PyTorch's
+    /// ``get_rng_state()``); returns the generator.
     fn set_state<'py>(
         slf: &Bound<'py, Self>,
         new_state: &Bound<'_, PyTensor>,
     ) -> PyResult<Bound<'py, Self>> {
         let t = new_state.get().var.tensor();
-        let bad = || {
-            PyRuntimeError::new_err(
-                "Generator.set_state: expected an int64 tensor of 5 elements from \
-                 Generator.get_state()",
-            )
-        };
-        if t.dtype() != DType::I64 || t.shape() != [5] {
-            return Err(bad());
+        if t.dtype() != DType::U8 {
+            return Err(PyTypeError::new_err("RNG state must be a torch.ByteTensor"));
         }
-        let words: Vec<i64> = new_state.call_method0("tolist")?.extract()?;
-        let state = [0, 1, 2, 3, 4].map(|i| words[i] as u64);
-        *slf.get().rng.lock() = Rng::from_state(state).ok_or_else(bad)?;
+        if t.numel() != STATE_BYTES {
+            return Err(PyRuntimeError::new_err(format!(
+                "Expected a CPUGeneratorImplState of size {STATE_BYTES} but found the input \
+                 RNG state size to be {}",
+                t.numel()
+            )));
+        }
+        let bytes: Vec<u8> = t.to_vec::<u8>()?;
+        *slf.get().rng.lock() = Rng::from_state_bytes(&bytes)
+            .ok_or_else(|| PyRuntimeError::new_err("Invalid mt19937 state"))?;
         Ok(slf.clone())
     }
 
@@ -167,8 +152,163 @@ impl PyGenerator {
     }
 }
 
+// ----- the draws behind rustgrad.random's samplers ------------------------------------------
+
+/// The state a draw for `device` comes from: `generator`'s (checked against `device`) or the
+/// default CPU generator's.
+fn source(generator: Option<&Bound<'_, PyGenerator>>, device: Device) -> PyResult<Arc<Mutex<Rng>>> {
+    match generator {
+        Some(g) => {
+            g.get().check_device(device)?;
+            Ok(g.get().rng.clone())
+        }
+        None => Ok(DEFAULT.clone()),
+    }
+}
+
+/// The element count of `shape`, refused where it overflows or cannot be held.
+fn draw_count(shape: &[usize]) -> PyResult<usize> {
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .unwrap_or(usize::MAX);
+    crate::base::buffer::check_host_alloc(DType::F64, n)?;
+    Ok(n)
+}
+
+fn host_tensor(py: Python<'_>, draw: impl FnOnce() -> Tensor + Send) -> PyResult<PyTensor> {
+    let t = py.detach(draw);
+    Ok(PyTensor::wrap(Var::new(t, false)))
+}
+
+/// A contiguous CPU tensor of `shape` and float `dtype` filled as PyTorch's ``uniform_(low,
+/// high)`` fills one (``rand`` is ``[0, 1)``).
+#[pyfunction]
+#[pyo3(signature = (shape, low, high, dtype, device, generator=None))]
+fn _uniform(
+    py: Python<'_>,
+    shape: Vec<usize>,
+    low: f64,
+    high: f64,
+    dtype: &Bound<'_, PyAny>,
+    device: &Bound<'_, PyAny>,
+    generator: Option<&Bound<'_, PyGenerator>>,
+) -> PyResult<PyTensor> {
+    let dtype = super::types::parse_dtype(Some(dtype))?.unwrap_or(DType::F32);
+    let rng = source(
+        generator,
+        check_device(Some(device))?.unwrap_or(Device::Cpu),
+    )?;
+    let n = draw_count(&shape)?;
+    host_tensor(py, || {
+        let v = rng.lock().uniform_fill(n, dtype, low, high);
+        Tensor::from_f64s(&v, &shape, dtype)
+    })
+}
+
+/// A contiguous CPU tensor of `shape` and float `dtype` filled as PyTorch's ``normal_(mean,
+/// std)`` fills one; `serial` for a non-contiguous target (drawn one sample at a time).
+#[pyfunction]
+#[pyo3(signature = (shape, mean, std, dtype, device, serial=false, generator=None))]
+#[allow(clippy::too_many_arguments)]
+fn _normal(
+    py: Python<'_>,
+    shape: Vec<usize>,
+    mean: f64,
+    std: f64,
+    dtype: &Bound<'_, PyAny>,
+    device: &Bound<'_, PyAny>,
+    serial: bool,
+    generator: Option<&Bound<'_, PyGenerator>>,
+) -> PyResult<PyTensor> {
+    let dtype = super::types::parse_dtype(Some(dtype))?.unwrap_or(DType::F32);
+    let rng = source(
+        generator,
+        check_device(Some(device))?.unwrap_or(Device::Cpu),
+    )?;
+    let n = draw_count(&shape)?;
+    host_tensor(py, || {
+        let v = rng.lock().normal_fill(n, dtype, mean, std, serial);
+        Tensor::from_f64s(&v, &shape, dtype)
+    })
+}
+
+/// A contiguous CPU tensor of `shape` and float `dtype` filled as PyTorch's CPU
+/// ``exponential_(lambd)`` fills one.
+#[pyfunction]
+#[pyo3(signature = (shape, lambd, dtype, device, generator=None))]
+fn _exponential(
+    py: Python<'_>,
+    shape: Vec<usize>,
+    lambd: f64,
+    dtype: &Bound<'_, PyAny>,
+    device: &Bound<'_, PyAny>,
+    generator: Option<&Bound<'_, PyGenerator>>,
+) -> PyResult<PyTensor> {
+    let dtype = super::types::parse_dtype(Some(dtype))?.unwrap_or(DType::F32);
+    let rng = source(
+        generator,
+        check_device(Some(device))?.unwrap_or(Device::Cpu),
+    )?;
+    let n = draw_count(&shape)?;
+    host_tensor(py, || {
+        let v = rng.lock().exponential_fill(n, lambd);
+        Tensor::from_f64s(&v, &shape, dtype)
+    })
+}
+
+/// A contiguous int64 CPU tensor of `shape` of integers ``word % range + base`` as PyTorch's
+/// ``random_`` draws them (64-bit words when `wide`).
+#[pyfunction]
+#[pyo3(signature = (shape, range, base, wide, device, generator=None))]
+fn _random_ints(
+    py: Python<'_>,
+    shape: Vec<usize>,
+    range: u64,
+    base: i64,
+    wide: bool,
+    device: &Bound<'_, PyAny>,
+    generator: Option<&Bound<'_, PyGenerator>>,
+) -> PyResult<PyTensor> {
+    if range == 0 {
+        return Err(PyRuntimeError::new_err(
+            "random_: the range must be positive",
+        ));
+    }
+    let rng = source(
+        generator,
+        check_device(Some(device))?.unwrap_or(Device::Cpu),
+    )?;
+    let n = draw_count(&shape)?;
+    host_tensor(py, || {
+        Tensor::from_vec(rng.lock().random_ints(n, range, base, wide), &shape)
+    })
+}
+
+/// A random permutation of ``0..n`` (int64, on the CPU) by PyTorch's CPU shuffle.
+#[pyfunction]
+#[pyo3(signature = (n, device, generator=None))]
+fn _randperm(
+    py: Python<'_>,
+    n: usize,
+    device: &Bound<'_, PyAny>,
+    generator: Option<&Bound<'_, PyGenerator>>,
+) -> PyResult<PyTensor> {
+    let rng = source(
+        generator,
+        check_device(Some(device))?.unwrap_or(Device::Cpu),
+    )?;
+    draw_count(&[n])?;
+    host_tensor(py, || Tensor::from_vec(rng.lock().randperm(n), &[n]))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyGenerator>()?;
     m.add("default_generator", PyGenerator::default_cpu())?;
+    m.add_function(wrap_pyfunction!(_uniform, m)?)?;
+    m.add_function(wrap_pyfunction!(_normal, m)?)?;
+    m.add_function(wrap_pyfunction!(_random_ints, m)?)?;
+    m.add_function(wrap_pyfunction!(_exponential, m)?)?;
+    m.add_function(wrap_pyfunction!(_randperm, m)?)?;
     Ok(())
 }

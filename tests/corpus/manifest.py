@@ -5,16 +5,17 @@ every change at the top of each file). Modes:
 
 - ``values``: the output is deterministic, so it must equal PyTorch's line by line: text exactly,
   numbers within ``rtol``/``atol``.
-- ``skeleton``: the numbers come from PyTorch's random stream (or uninitialised memory), which
-  rustgrad does not reproduce; the text must still equal PyTorch's exactly, with as many numbers
-  per line, every one finite.
+- ``skeleton``: the numbers cannot repeat PyTorch's (uninitialised memory, or a long training
+  whose float32 rounding drifts from PyTorch's summation order); the text must still equal
+  PyTorch's exactly, with as many numbers per line, every one finite. (Seeded draws are no
+  reason: rustgrad's CPU generator draws PyTorch's stream; see ``STREAM_MATCHED``.)
 - ``loss``: ``skeleton``, and the training loss (group 1 of ``loss`` on each matching line) is
   finite throughout and ends lower than it starts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 TUTORIALS = "https://github.com/pytorch/tutorials/blob"
 EXAMPLES = "https://github.com/pytorch/examples/blob/77f55b912142e11fcfdf5b530231fb9c52f181e8"
@@ -30,7 +31,7 @@ MORVAN = (
 
 # A training log line "<step> <loss>", as the "Learning PyTorch with Examples" programs print.
 STEP_LOSS = r"^\d+ (\S+)$"
-RANDOM_INIT = "weights (or data) come from torch.randn, whose stream rustgrad does not reproduce"
+RANDOM_INIT = "weights (or data) come from torch.randn (PyTorch's random stream)"
 D2L_CHANGES = (
     "the chapter's PyTorch cells (`%%tab pytorch` / `%%tab all`) concatenated in order; a cell's "
     "last expression is passed to `_show`, which prints its repr as Jupyter displays it"
@@ -533,6 +534,51 @@ LAYERS_PROGRAMS = (
 
 PROGRAMS = PROGRAMS + LAYERS_PROGRAMS
 
+# Programs whose numbers come from PyTorch's random stream, which rustgrad's CPU generator
+# reproduces draw for draw: they are compared value by value (mode "values"), not by shape.
+STREAM_MATCHED: frozenset[str] = frozenset(
+    {
+        "autogradqs_tutorial",
+        "autogradyt_tutorial",
+        "buildmodel_tutorial",
+        "d2l_conv_layer",
+        "d2l_init_param",
+        "d2l_model_construction",
+        "d2l_parameters",
+        "d2l_read_write",
+        "d2l_rnn",
+        "defining_a_neural_network",
+        "dynamic_net",
+        "llm_from_scratch_appendix_a_part1",
+        "llm_from_scratch_ch03_attention",
+        "modelsyt_tutorial",
+        "morvan_batch_train",
+        "neural_networks_tutorial",
+        "nlp_advanced_tutorial",
+        "nlp_deep_learning_tutorial",
+        "nlp_pytorch_tutorial",
+        "nlp_sequence_models_tutorial",
+        "nlp_word_embeddings_tutorial",
+        "polynomial_autograd",
+        "polynomial_module",
+        "polynomial_nn",
+        "polynomial_optim",
+        "polynomial_tensor",
+        "tensorqs_tutorial",
+    }
+)
+PROGRAMS = tuple(
+    replace(
+        p,
+        mode="values",
+        loss=None,
+        reason=p.reason + "; rustgrad draws PyTorch's stream, so every number is compared",
+    )
+    if p.name in STREAM_MATCHED
+    else p
+    for p in PROGRAMS
+)
+
 # Programs that give PyTorch's result under rustgrad today. Strict, like a strict xfail: a program
 # that starts passing must be added here (tests/test_corpus.py fails until it is).
 PASSING: frozenset[str] = frozenset(
@@ -567,10 +613,12 @@ PASSING: frozenset[str] = frozenset(
         "morvan_dropout",
         "morvan_optimizer",
         "morvan_rnn_regressor",
+        "modelsyt_tutorial",
         "neural_networks_tutorial",
         "nlp_advanced_tutorial",
         "nlp_deep_learning_tutorial",
         "nlp_pytorch_tutorial",
+        "nlp_sequence_models_tutorial",
         "nlp_word_embeddings_tutorial",
         "polynomial_autograd",
         "polynomial_custom_function",

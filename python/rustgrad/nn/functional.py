@@ -5,6 +5,7 @@ of gradients) come from the ops' own formulas. Shapes: ``N`` is the batch size, 
 of classes, ``*`` any further dims.
 """
 
+import functools
 import math
 import warnings
 
@@ -231,6 +232,13 @@ def log_softmax(input, dim=None, dtype=None):
     return input.log_softmax(dim, dtype=dtype)
 
 
+def _dropout_noise(shape, p, input):
+    """PyTorch's dropout noise: ``empty(shape).bernoulli_(1 - p)`` in ``input``'s dtype, then
+    divided by ``1 - p`` (on the CPU its very draws)."""
+    noise = _core.zeros(shape, dtype=input.dtype, device=input.device).bernoulli_(1.0 - p)
+    return noise.div_(1.0 - p)
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (only
     when ``training``)."""
@@ -241,8 +249,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         mask = _core.full_like(input, 0.0)
     else:
-        keep = _core.rand(input.shape, dtype=input.dtype, device=input.device) >= p
-        mask = keep.to(input.dtype) * (1.0 / (1.0 - p))
+        mask = _dropout_noise(tuple(input.shape), p, input)
     if inplace:
         return input.mul_(mask)
     return input * mask
@@ -903,8 +910,6 @@ def batch_norm(
     """Normalise ``(N, C, *)`` per channel: with the batch's statistics when ``training``
     (updating ``running_mean``/``running_var`` in place, the variance unbiased as PyTorch
     does), else with the running statistics."""
-    from rustgrad.autograd.grad_mode import no_grad
-
     if input.numel() == 0:
         # As PyTorch: an empty batch gives an empty result (no channel check, no statistics),
         # still on the graph of ``weight`` and ``bias``.
@@ -913,7 +918,6 @@ def batch_norm(
             if param is not None:
                 out = out + param.sum() * 0
         return out
-    shape = _channel_shape(input)
     if training:
         count = input.numel() // input.size(1)
         if count <= 1:
@@ -921,10 +925,24 @@ def batch_norm(
                 "Expected more than 1 value per channel when training, got input size "
                 f"{input.shape}".replace("rustgrad.Size", "torch.Size")
             )
-        dims = (0,) + tuple(range(2, input.dim()))
-        mean = input.mean(dims, keepdim=True)
-        centred = input - mean
-        var = (centred * centred).mean(dims, keepdim=True)
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    args = (input, weight, bias, running_mean, running_var, training, momentum, eps)
+    if _core.is_grad_enabled() and any(
+        t is not None and t.requires_grad for t in (input, weight, bias)
+    ):
+        return _native_batch_norm().apply(*args)
+    return _batch_norm_values(*args)
+
+
+def _batch_norm_values(input, weight, bias, running_mean, running_var, training, momentum, eps):
+    """Batch norm's value (composite), updating the running statistics when ``training``."""
+    from rustgrad.autograd.grad_mode import no_grad
+
+    shape = _channel_shape(input)
+    if training:
+        count = input.numel() // input.size(1)
+        mean, centred, var = _batch_statistics(input)
         if running_mean is not None:
             with no_grad():
                 running_mean.mul_(1 - momentum).add_(mean.reshape(-1).detach() * momentum)
@@ -933,10 +951,7 @@ def batch_norm(
                 unbiased = var.reshape(-1).detach() * (count / (count - 1))
                 running_var.mul_(1 - momentum).add_(unbiased * momentum)
     else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-        mean = running_mean.reshape(shape)
-        centred = input - mean
+        centred = input - running_mean.reshape(shape)
         var = running_var.reshape(shape)
     out = centred * (var + eps).rsqrt()
     if weight is not None:
@@ -944,6 +959,61 @@ def batch_norm(
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+
+
+def _batch_statistics(input):
+    """The batch's per-channel mean, the centred input and the biased variance."""
+    dims = (0,) + tuple(range(2, input.dim()))
+    mean = input.mean(dims, keepdim=True)
+    centred = input - mean
+    return mean, centred, (centred * centred).mean(dims, keepdim=True)
+
+
+@functools.cache
+def _native_batch_norm():
+    """Batch norm as one node, as PyTorch records it (``NativeBatchNormBackward0``), with
+    PyTorch's gradient formulas; the backward recomputes the statistics from the saved input
+    in differentiable ops, so higher orders flow through them."""
+    from rustgrad.autograd.function import Function
+
+    class NativeBatchNorm(Function):
+        @staticmethod
+        def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps):
+            """The value (updating the running statistics when training)."""
+            stats = None if training else (running_mean, running_var)
+            ctx.save_for_backward(input, weight, *(stats or ()))
+            ctx.training, ctx.eps, ctx.has_bias = training, eps, bias is not None
+            return _batch_norm_values(
+                input, weight, bias, running_mean, running_var, training, momentum, eps
+            )
+
+        @staticmethod
+        def backward(ctx, grad):
+            """PyTorch's ``native_batch_norm_backward``: with batch statistics, the input's
+            gradient is ``w * invstd * (g - mean(g) - xhat * mean(g * xhat))``."""
+            input, weight, *stats = ctx.saved_tensors
+            shape = _channel_shape(input)
+            dims = (0,) + tuple(range(2, input.dim()))
+            if ctx.training:
+                _, centred, var = _batch_statistics(input)
+            else:
+                centred, var = input - stats[0].reshape(shape), stats[1].reshape(shape)
+            invstd = (var + ctx.eps).rsqrt()
+            xhat = centred * invstd
+            sum_g = grad.sum(dims, keepdim=True)
+            sum_gx = (grad * xhat).sum(dims, keepdim=True)
+            scale = invstd if weight is None else invstd * weight.reshape(shape)
+            if ctx.training:
+                count = input.numel() // input.size(1)
+                grad_input = scale * (grad - sum_g / count - xhat * (sum_gx / count))
+            else:
+                grad_input = grad * scale
+            grad_weight = sum_gx.reshape(-1) if weight is not None else None
+            grad_bias = sum_g.reshape(-1) if ctx.has_bias else None
+            return grad_input, grad_weight, grad_bias, None, None, None, None, None
+
+    NativeBatchNorm._backward_name = "NativeBatchNormBackward0"
+    return NativeBatchNorm
 
 
 def _feature_dropout(input, p, training, inplace, batched_dim):
@@ -957,8 +1027,7 @@ def _feature_dropout(input, p, training, inplace, batched_dim):
     if p == 1.0:
         mask = _core.zeros(shape, dtype=input.dtype, device=input.device)
     else:
-        keep = _core.rand(shape, dtype=input.dtype, device=input.device) >= p
-        mask = keep.to(input.dtype) * (1.0 / (1.0 - p))
+        mask = _dropout_noise(shape, p, input)
     if inplace:
         return input.mul_(mask)
     return input * mask
@@ -988,9 +1057,18 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
             stacklevel=2,
         )
     if input.dim() == 3:
-        # PyTorch reads a 3-D input as (N, C, L) here (with a warning).
-        return _feature_dropout(input, p, training, inplace, 3)
-    return _feature_dropout(input, p, training, inplace, 4)
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    if input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    # PyTorch reads any input here as (N, C, *): one draw per (N, C) pair.
+    return _feature_dropout(input, p, training, inplace, input.dim())
 
 
 def scaled_dot_product_attention(

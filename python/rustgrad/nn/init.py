@@ -88,23 +88,18 @@ def _check_float(tensor, name):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with samples from ``U(a, b)``."""
+    """Fill with samples from ``U(a, b)`` (``Tensor.uniform_``: PyTorch's draws on the CPU)."""
     _check_float(tensor, "uniform_")
     with no_grad():
-        sample = _core.rand(
-            tensor.shape, generator=generator, dtype=tensor.dtype, device=tensor.device
-        )
-        return tensor.copy_(sample * (b - a) + a)
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with samples from ``N(mean, std**2)``."""
+    """Fill with samples from ``N(mean, std**2)`` (``Tensor.normal_``: PyTorch's draws on the
+    CPU)."""
     _check_float(tensor, "normal_")
     with no_grad():
-        sample = _core.randn(
-            tensor.shape, generator=generator, dtype=tensor.dtype, device=tensor.device
-        )
-        return tensor.copy_(sample * std + mean)
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor, val):

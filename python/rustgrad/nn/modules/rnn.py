@@ -6,6 +6,7 @@ once. Packed sequences run padded with a per-step mask that freezes finished seq
 which also starts the reverse direction of each sequence at its own last element.
 """
 
+import functools
 import math
 
 from rustgrad import _core
@@ -174,6 +175,8 @@ class RNNBase(Module):
             if self.mode == "LSTM":
                 c = c_new
         final = (h, c) if self.mode == "LSTM" else h
+        if self.mode == "LSTM" and mask is None and x.dtype == _core.float32 and not x.is_cuda:
+            return _mkldnn_rnn_layer().apply(*outputs), final
         return _core.stack(outputs, 0), final
 
     def _check_input(self, input, batched):
@@ -272,6 +275,28 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(0, 1)
         return output, ((h_n, c_n) if self.mode == "LSTM" else h_n)
+
+
+@functools.cache
+def _mkldnn_rnn_layer():
+    """The stack of one LSTM layer's step outputs as one node named as PyTorch names it for a
+    float32 CPU LSTM, which runs each layer as one oneDNN call (``MkldnnRnnLayerBackward0``),
+    so printed outputs read as PyTorch's."""
+    from rustgrad.autograd.function import Function
+
+    class MkldnnRnnLayer(Function):
+        @staticmethod
+        def forward(ctx, *steps):
+            """The steps stacked along a new first (time) dimension."""
+            return _core.stack(steps, 0)
+
+        @staticmethod
+        def backward(ctx, grad):
+            """Each step's slice of the gradient."""
+            return grad.unbind(0)
+
+    MkldnnRnnLayer._backward_name = "MkldnnRnnLayerBackward0"
+    return MkldnnRnnLayer
 
 
 class RNN(RNNBase):

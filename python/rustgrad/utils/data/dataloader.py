@@ -167,6 +167,9 @@ class _SingleProcessIter:
     def __init__(self, loader):
         self._loader = loader
         self._indices = iter(loader._index_sampler)
+        # Drawn (and unused) as PyTorch draws its workers' base seed here, so the stream
+        # after it (a shuffling sampler's seed) is PyTorch's.
+        _seed_from(loader.generator)
         self._fetcher = _Fetcher(
             loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last
         )
