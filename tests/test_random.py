@@ -82,10 +82,21 @@ def test_default_generator_functions():
     # Seeds as PyTorch reads them: negative wraps, beyond 2**64 overflows, floats refused.
     rg.manual_seed(-1)
     assert rg.initial_seed() == 2**64 - 1 == torch.manual_seed(-1).initial_seed()
-    with pytest.raises(RuntimeError, match="Overflow"):
+    with pytest.raises(ValueError, match="Overflow when unpacking long long"):
         rg.manual_seed(2**64)
-    with pytest.raises(TypeError):
-        rg.Generator().manual_seed(1.5)
+    # The seeds each reads as PyTorch: manual_seed calls int() first; Generator.manual_seed
+    # takes Python ints only, with PyTorch's errors.
+    for seed in (np.int64(3), np.int32(3), True, 2.0, "3", None, 1.5, [1]):
+        for name in ("module", "generator"):
+            outcomes = []
+            for lib in (rg, torch):
+                call = lib.manual_seed if name == "module" else lib.Generator().manual_seed
+                try:
+                    call(seed)
+                    outcomes.append(("ok", lib.initial_seed() if name == "module" else None))
+                except Exception as e:  # noqa: BLE001 (the types are compared)
+                    outcomes.append((type(e).__name__, str(e)))
+            assert outcomes[0] == outcomes[1], (seed, name, outcomes)
 
 
 @pytest.mark.cuda
@@ -449,6 +460,8 @@ STREAM_CASES = {
         T.multinomial(T.rand(3, 50), 5),
         T.multinomial(T.rand(50, dtype=T.float64), 60, replacement=True),
         T.multinomial(T.tensor([[0.1, 0.2, 0.3, 0.4], [1.0, 1.0, 0.0, 2.0]]), 10, True),
+        T.multinomial(T.rand(4, 3).t(), 2),
+        T.multinomial(T.tensor([0.0, 1.0, 0.0]), 2),
     ],
     "normal": lambda T: [
         T.normal(T.zeros(20), T.full((20,), 2.0)),
@@ -459,12 +472,36 @@ STREAM_CASES = {
         T.normal(0.0, 1.0, size=(40,), dtype=T.float64),
     ],
     "like": lambda T: [T.rand_like(T.zeros(3, 4)), T.randn_like(T.zeros(30, 4))],
+    # (PyTorch's empty_like keeps a transposed input's layout, and fills it in memory order)
+    "like-transposed": lambda T: [
+        T.rand_like(T.zeros(6, 8).t()),
+        T.randn_like(T.zeros(6, 8).t()),
+        T.randint_like(T.zeros(6, 8).t(), 10),
+        T.randint_like(T.zeros(3), high=10),
+        T.randint(low=2, high=5, size=(4,)),
+    ],
+    # (64-bit words from a range of 2**28 on, whatever the dtype)
+    "randint-wide": lambda T: [
+        T.randint(0, 2**31 - 1, (3,)),
+        T.randint(0, 2**28, (5,), dtype=T.int32),
+        T.empty(4, dtype=T.int32).random_(0, 2**30),
+        T.empty(4, dtype=T.int64).random_(5, None),
+        T.empty(4).random_(3, None),
+    ],
+    # (a draw that rounds up to the upper bound reads the lower one)
+    "uniform-upper-bound": lambda T: [
+        T.rand(20000, dtype=T.bfloat16),
+        T.rand(20000, dtype=T.float16),
+        T.empty(200000).uniform_(100, 101),
+    ],
     "generator": lambda T: [
         T.rand(5, generator=T.Generator().manual_seed(7)),
         T.randn(50, generator=T.Generator().manual_seed(7)),
     ],
     "dropout": lambda T: [
         T.nn.functional.dropout(T.ones(40), 0.3),
+        T.nn.functional.dropout(T.ones(6, 8).t(), 0.3),
+        T.nn.functional.dropout(T.ones(8, dtype=T.float16), 0.3),
         T.nn.Dropout(0.2)(T.ones(50)),
         T.nn.Dropout2d(0.5)(T.ones(2, 8, 3, 3)),
     ],
@@ -487,6 +524,7 @@ STREAM_CASES = {
         T.nn.init.xavier_uniform_(T.empty(5, 6)),
         T.nn.init.xavier_normal_(T.empty(20, 30)),
         T.nn.init.kaiming_uniform_(T.empty(4, 3, 2, 2), a=0.1),
+        T.nn.init.kaiming_uniform_(T.empty(7, 13, dtype=T.float64)),
     ],
     "data": lambda T: [
         T.cat(

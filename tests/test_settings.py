@@ -63,6 +63,8 @@ CASES = {
     "str": lambda lib: lib.set_num_threads("2"),
     "interop_zero": lambda lib: lib.set_num_interop_threads(0),
     "interop_float": lambda lib: lib.set_num_interop_threads(2.0),
+    "overflow": lambda lib: lib.set_num_threads(10**20),
+    "interop_overflow": lambda lib: lib.set_num_interop_threads(10**20),
     "precision_not_str": lambda lib: lib.set_float32_matmul_precision(1),
     "precision_bad": lambda lib: (
         lib.set_float32_matmul_precision("low"),

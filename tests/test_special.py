@@ -185,3 +185,36 @@ def _rounded(obj):
     if isinstance(obj, (list, tuple)):
         return [_rounded(o) for o in obj]
     return obj
+
+
+# Arguments PyTorch refuses, refused with its exception type and words.
+ARGUMENT_CASES = [
+    lambda T, t: T.mvlgamma(t + 3, 2.0),
+    lambda T, t: (t + 3).mvlgamma(2.0),
+    lambda T, t: T.polygamma(True, t),
+    lambda T, t: T.polygamma(1.0, t),
+    lambda T, t: t.polygamma(True),
+    lambda T, t: t.clone().polygamma_(True),
+    lambda T, t: T.special.polygamma(True, t),
+    lambda T, t: T.special.multigammaln(t + 3, 2.0),
+]
+
+
+@pytest.mark.parametrize("case", range(len(ARGUMENT_CASES)))
+def test_int_arguments_refuse_bools_and_floats_as_pytorch(case):
+    with pytest.raises(TypeError) as theirs:
+        ARGUMENT_CASES[case](torch, torch.rand(3))
+    with raises(TypeError, str(theirs.value)):
+        ARGUMENT_CASES[case](rg, rg.rand(3))
+
+
+def test_mvlgamma_is_one_node_as_pytorch():
+    x = rg.tensor([3.5, 4.0, 7.25], dtype=rg.float64, requires_grad=True)
+    tx = torch.tensor([3.5, 4.0, 7.25], dtype=torch.float64, requires_grad=True)
+    y, ty = rg.mvlgamma(x, 3), torch.mvlgamma(tx, 3)
+    assert y.grad_fn.name() == ty.grad_fn.name() == "MvlgammaBackward0"
+    (g,) = rg.autograd.grad(y.sum(), x)
+    (tg,) = torch.autograd.grad(ty.sum(), tx)
+    np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12)
+    assert gradcheck(lambda v: rg.mvlgamma(v, 3), (x,))
+    assert gradgradcheck(lambda v: rg.mvlgamma(v, 3), (x,))

@@ -626,3 +626,26 @@ def test_cuda_queries_without_gpu():
 def test_cuda_method_raises_when_unavailable():
     with raises(RuntimeError, rg._core._cuda_unavailable_reason()):
         rg.tensor([1.0]).cuda()
+
+
+def test_size_takes_ints_and_refuses_other_items_as_pytorch():
+    import torch
+
+    assert rg.Size([True, np.int64(3), rg.tensor(4)]) == torch.Size([True, np.int64(3), 4])
+    for bad in ([2, "a"], [2, 3.0], [None]):
+        try:
+            torch.Size(bad)
+        except (TypeError, ValueError) as e:
+            expected = e
+        with raises(type(expected), str(expected).replace("torch.", "")):
+            rg.Size(bad)
+    assert type(rg.ones(2, 3).shape) is rg.Size and rg.ones(2, 3).shape == (2, 3)
+
+
+def test_broadcast_tensors_refuses_a_list_as_pytorch():
+    import torch
+
+    with pytest.raises(TypeError) as theirs:
+        torch.broadcast_tensors([torch.ones(2), torch.ones(1)])
+    with raises(TypeError, str(theirs.value)):
+        rg.broadcast_tensors([rg.ones(2), rg.ones(1)])

@@ -1694,10 +1694,12 @@ class Tensor(_DTypeCasts):
     negative_ = neg_
     # ----- python/rustgrad/_math.py -----
     def mvlgamma(self, p: int) -> Tensor:
-        """The log of the multivariate gamma function of dimension ``p``, elementwise."""
+        """The log of the multivariate gamma function of dimension ``p``, elementwise (one
+        ``MvlgammaBackward0`` node, as PyTorch records it)."""
 
     def mvlgamma_(self, p: int) -> Tensor:
-        """``mvlgamma(p)`` in place."""
+        """``mvlgamma(p)`` in place (computed on a copy, so the node's saved input is not the
+        tensor overwritten)."""
 
     # ----- python/rustgrad/_ops_extra.py -----
     def addbmm(self, batch1: Any, batch2: Any, *, beta: Any = ..., alpha: Any = ...) -> Any:
@@ -1735,7 +1737,7 @@ class Tensor(_DTypeCasts):
         """The complex conjugate: ``input`` itself for real dtypes (rustgrad has no complex)."""
 
     def conj_physical(self) -> Any:
-        """The conjugate as new memory: a copy for real dtypes."""
+        """The conjugate: ``input`` itself for real dtypes, as PyTorch."""
 
     def copysign_(self, *args: Any, **kwargs: Any) -> Any:
         """In-place ``copysign``: writes the result into ``self`` and returns it."""

@@ -5,6 +5,7 @@ with PyTorch's ``out=`` keyword, and ``_out``, the one helper behind every ``out
 from __future__ import annotations
 
 import builtins as _builtins
+import functools as _functools
 import math as _math
 import typing as _typing
 import warnings as _warnings
@@ -155,34 +156,82 @@ def digamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _out("digamma", input.digamma(), out)
 
 
+def _int_argument(function: str, name: str, position: int, value) -> int:
+    """``value`` as an int argument of ``function``, refused (bools and floats too) with
+    PyTorch's words."""
+    if isinstance(value, _builtins.bool) or not hasattr(value, "__index__"):
+        raise TypeError(
+            f"{function}(): argument '{name}' (position {position}) must be int, not "
+            f"{type(value).__name__}"
+        )
+    return value.__index__()
+
+
 def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``ψ⁽ⁿ⁾(input)``, the ``n``-th derivative of ``digamma`` (note the order of
     the arguments, PyTorch's), as ``input.polygamma(n)``."""
+    n = _int_argument("polygamma", "n", 1, n)
     return _out("polygamma", input.polygamma(n), out)
 
 
 def mvlgamma(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
     """The log of the multivariate gamma function of dimension ``p``:
     ``Σ_{i<p} lgamma(input - i/2) + p(p - 1)/4 · ln π``, elementwise."""
-    return _out("mvlgamma", _mvlgamma(input, p), out)
+    return _out("mvlgamma", _mvlgamma(input, _int_argument("mvlgamma", "p", 2, p)), out)
+
+
+def _mvlgamma_shifts(self: Tensor, p: int) -> Tensor:
+    """PyTorch's arguments of ``mvlgamma``: -(p - 1)/2, ..., -1/2, 0 added to each element
+    (along a new last dimension)."""
+    dtype = self.dtype if self.is_floating_point() else _core.get_default_dtype()
+    shifts = _core.arange(-p * 0.5 + 0.5, 0.5, 0.5, dtype=dtype, device=self.device)
+    return shifts + self.unsqueeze(-1)
+
+
+def _mvlgamma_values(self: Tensor, p: int) -> Tensor:
+    return _mvlgamma_shifts(self, p).lgamma().sum(-1) + p * (p - 1) * _math.log(_math.pi) * 0.25
 
 
 def _mvlgamma(self: Tensor, p: int) -> Tensor:
-    """The log of the multivariate gamma function of dimension ``p``, elementwise."""
+    """The log of the multivariate gamma function of dimension ``p``, elementwise (one
+    ``MvlgammaBackward0`` node, as PyTorch records it)."""
+    p = _int_argument("mvlgamma", "p", 1, p)
     if self.dtype == _core.bool_:
         raise RuntimeError("The input tensor may not be a boolean tensor.")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    dtype = self.dtype if self.is_floating_point() else _core.get_default_dtype()
-    # PyTorch's arguments: -(p - 1)/2, ..., -1/2, 0 added to each element, then summed.
-    shifts = _core.arange(-p * 0.5 + 0.5, 0.5, 0.5, dtype=dtype, device=self.device)
-    args = shifts + self.unsqueeze(-1)
-    return args.lgamma().sum(-1) + p * (p - 1) * _math.log(_math.pi) * 0.25
+    if self.requires_grad and _core.is_grad_enabled():
+        return _mvlgamma_function().apply(self, p)
+    return _mvlgamma_values(self, p)
+
+
+@_functools.cache
+def _mvlgamma_function():
+    """``mvlgamma`` as one node: its gradient is the sum of the shifted digammas."""
+    from rustgrad.autograd.function import Function
+
+    class Mvlgamma(Function):
+        @staticmethod
+        def forward(ctx, x, p):
+            """The value (saving the input)."""
+            ctx.save_for_backward(x)
+            ctx.p = p
+            return _mvlgamma_values(x, p)
+
+        @staticmethod
+        def backward(ctx, grad):
+            """``grad * Σ_i digamma(x - i/2)``, in differentiable ops."""
+            (x,) = ctx.saved_tensors
+            return grad * _mvlgamma_shifts(x, ctx.p).digamma().sum(-1), None
+
+    Mvlgamma._backward_name = "MvlgammaBackward0"
+    return Mvlgamma
 
 
 def _mvlgamma_in_place(self: Tensor, p: int) -> Tensor:
-    """``mvlgamma(p)`` in place."""
-    result = _mvlgamma(self, p)
+    """``mvlgamma(p)`` in place (computed on a copy, so the node's saved input is not the
+    tensor overwritten)."""
+    result = _mvlgamma(self.clone() if self.requires_grad else self, p)
     check_in_place(self, result)
     return self.copy_(result)
 

@@ -323,6 +323,19 @@ def var(
     for d in dims:
         n *= input.shape[d]
     denom = _builtins.max(n - c, 0)
+    if not denom and (dim is None or input.ndim == 0):
+        # A full reduction without degrees of freedom: PyTorch's VarBackward0 gives
+        # grad * where(x == mean, nan, inf), constant in x (never -inf).
+        def forward():
+            centred = input - input.mean()
+            out = (centred * centred).sum() / 0.0
+            return out.reshape((1,) * input.ndim) if keepdim else out
+
+        def backward(grad, x):
+            nan = _core.full_like(x, _math.nan)
+            return (grad * _core.where(x == x.mean(), nan, _core.full_like(x, _math.inf)),)
+
+        return _native.record("VarBackward0", [input], forward, [input], backward)
     mean = input.mean(tuple(dims), keepdim=True) if dims else input
     if not denom:
         # no degrees of freedom: inf/NaN, with PyTorch's gradient 2 (x - mean) / 0 (the
@@ -1392,8 +1405,11 @@ def broadcast_shapes(*shapes):
 def broadcast_tensors(*tensors) -> tuple:
     """The tensors expanded to their common shape (views); one already of that shape comes
     back itself, as in PyTorch."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
     shape = broadcast_shapes(*(t.shape for t in tensors))
     return tuple(t if tuple(t.shape) == tuple(shape) else t.expand(shape) for t in tensors)
 

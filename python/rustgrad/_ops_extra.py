@@ -214,8 +214,8 @@ def resolve_neg(input: Tensor) -> Tensor:
 
 
 def conj_physical(input: Tensor) -> Tensor:
-    """The conjugate as new memory: a copy for real dtypes."""
-    return input.clone()
+    """The conjugate: ``input`` itself for real dtypes, as PyTorch."""
+    return input
 
 
 def real(input: Tensor) -> Tensor:

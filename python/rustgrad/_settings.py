@@ -30,6 +30,8 @@ __all__ = [
 def _count(n, name) -> builtins.int:
     if isinstance(n, builtins.bool) or not isinstance(n, builtins.int):
         raise RuntimeError(f"{name} expects an int, but got {type(n).__name__}")  # noqa: TRY004
+    if not -(2**63) <= n < 2**63:
+        raise ValueError("Overflow when unpacking long long")
     if n <= 0:
         raise RuntimeError(f"{name} expects a positive integer")
     return n

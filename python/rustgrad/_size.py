@@ -1,8 +1,25 @@
 """``rustgrad.Size``: the shape tuple, printed as PyTorch prints ``torch.Size``."""
 
+import functools
+
 
 class Size(tuple):
     """A tuple of ints describing a tensor's shape."""
+
+    def __new__(cls, sizes=()):
+        """The sizes as ints (bools, NumPy ints and 0-d integer tensors too), refusing other
+        items with PyTorch's words."""
+        items = []
+        for i, v in enumerate(sizes):
+            if not hasattr(v, "__index__"):
+                from rustgrad._dropin import prefix
+
+                raise TypeError(
+                    f"{prefix()}.Size() takes an iterable of 'int' (item {i} is "
+                    f"'{type(v).__name__}')"
+                )
+            items.append(v.__index__())
+        return super().__new__(cls, items)
 
     def __repr__(self):
         from rustgrad._dropin import prefix
@@ -39,3 +56,8 @@ class Size(tuple):
         for d in self:
             n *= d
         return n
+
+
+# The engine's constructor of the shapes it reports (`Tensor.shape`): its sizes are ints
+# already, so it skips the checks.
+_from_ints = functools.partial(tuple.__new__, Size)

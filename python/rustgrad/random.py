@@ -47,7 +47,8 @@ __all__ = [
 
 def manual_seed(seed) -> Generator:
     """Seeds the default CPU generator and every CUDA device's generator; returns the default
-    generator (as ``torch.manual_seed``)."""
+    generator (as ``torch.manual_seed``, which reads ``int(seed)``: NumPy ints too)."""
+    seed = int(seed)
     default_generator.manual_seed(seed)  # checks the seed; any int in [-2**63, 2**64)
     s = default_generator.initial_seed()
     _core.manual_seed(s - (1 << 64) if s >= 1 << 63 else s)  # the same u64, and CUDA's
@@ -171,13 +172,19 @@ def _host(t: Tensor) -> np.ndarray:
 # ----- samplers ------------------------------------------------------------------------------
 
 
-def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, device=None,
+            requires_grad=False):  # fmt: skip
     """Integers drawn uniformly from ``[low, high)``: ``randint(high, size)`` or
-    ``randint(low, high, size)`` (int64 unless ``dtype`` is given)."""
+    ``randint(low, high, size)`` (int64 unless ``dtype`` is given); the bounds may be the
+    keywords ``low=``/``high=``."""
     if size is None:
         if not args:
             raise TypeError("randint() missing required argument 'size'")
         *args, size = args
+    if high is not None:
+        args = (low if low is not None else (args[0] if args else 0), high)
+    elif low is not None:
+        args = (low, *args)
     if len(args) == 1:
         low, high = 0, args[0]
     elif len(args) == 2:
@@ -199,42 +206,54 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
 
 
 def _wide(dtype, span) -> bool:
-    """Whether PyTorch draws 64-bit words for integers of a ``span`` this wide in ``dtype``."""
-    return span >= 1 << 32 and dtype in (_core.int64, _core.float64, _core.float32, _core.bfloat16)
+    """Whether PyTorch draws 64-bit words for integers of a ``span`` this wide in ``dtype``
+    (its release builds: from 2**28 on, whatever the dtype)."""
+    return span >= 1 << 28
 
 
-def randint_like(input, *args, dtype=None, device=None, requires_grad=False, generator=None):
-    """``randint(low=0, high, input.shape)`` in ``input``'s dtype and device unless given."""
-    return randint(
-        *args,
-        size=input.shape,
-        generator=generator,
-        dtype=dtype or input.dtype,
-        device=_device_of(device, input),
-        requires_grad=requires_grad,
+def _empty_like(input, dtype, device) -> Tensor:
+    """A new tensor of ``input``'s shape whose strides follow ``input``'s order (PyTorch's
+    ``empty_like`` keeps a permuted input's layout), so samplers fill it in PyTorch's order."""
+    strides = input.stride()
+    order = sorted(range(input.dim()), key=lambda d: -strides[d])
+    base = _core.zeros(tuple(input.shape[d] for d in order), dtype=dtype, device=device)
+    if order == sorted(order):
+        return base
+    return base.permute(*sorted(range(len(order)), key=order.__getitem__))
+
+
+def _like(sampler, input, dtype, device, requires_grad):
+    out = sampler(_empty_like(input, dtype or input.dtype, _device_of(device, input)))
+    return out.requires_grad_() if requires_grad else out
+
+
+def randint_like(input, *args, low=None, high=None, dtype=None, device=None,
+                 requires_grad=False, generator=None):  # fmt: skip
+    """``randint(low=0, high)`` of ``input``'s shape (and layout), dtype and device unless
+    given."""
+    if high is not None:
+        args = (low if low is not None else (args[0] if args else 0), high)
+    elif low is not None:
+        args = (low, *args)
+    if len(args) not in (1, 2):
+        raise TypeError(f"randint_like() takes 1 or 2 bounds, got {len(args)}")
+    return _like(
+        lambda t: t.random_(*((0, *args) if len(args) == 1 else args), generator=generator),
+        input,
+        dtype,
+        device,
+        requires_grad,
     )
 
 
 def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """``rand`` of ``input``'s shape, dtype and device (unless given)."""
-    return _core.rand(
-        size=input.shape,
-        generator=generator,
-        dtype=dtype or input.dtype,
-        device=_device_of(device, input),
-        requires_grad=requires_grad,
-    )
+    """``rand`` of ``input``'s shape (and layout), dtype and device (unless given)."""
+    return _like(lambda t: t.uniform_(generator=generator), input, dtype, device, requires_grad)
 
 
 def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """``randn`` of ``input``'s shape, dtype and device (unless given)."""
-    return _core.randn(
-        size=input.shape,
-        generator=generator,
-        dtype=dtype or input.dtype,
-        device=_device_of(device, input),
-        requires_grad=requires_grad,
-    )
+    """``randn`` of ``input``'s shape (and layout), dtype and device (unless given)."""
+    return _like(lambda t: t.normal_(generator=generator), input, dtype, device, requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -355,15 +374,10 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     rows = weights.shape[0]
     if not replacement or k == 1:
-        if ((weights > 0).sum(axis=1) < k).any():
-            raise RuntimeError(
-                "invalid multinomial distribution (with replacement=False, not enough "
-                "non-negative category to sample)"
-            )
-        q = _exponential_draws(weights.shape, 1.0, input.dtype, generator, input.device)
-        q = q.cpu().to(_core.float64).numpy().astype(dtype)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            keys = weights / q
+        # PyTorch's q = empty_like(input).exponential_(): drawn in input's layout
+        q = _empty_like(input, input.dtype, input.device).exponential_(1.0, generator=generator)
+        # the keys in input's dtype, as PyTorch divides (half types round, and may tie)
+        keys = (input.detach() / q).cpu().to(_core.float64).numpy().reshape(weights.shape)
         # The k largest keys, largest first (ties to the lower index, as topk).
         out = np.argsort(-keys, axis=1, kind="stable")[:, :k]
     else:
@@ -437,7 +451,13 @@ def random_(self: Tensor, *args, generator=None, **kwargs) -> Tensor:
     else:
         from_, to = args if args else (0, None)
     name = str(self.dtype).rsplit(".", 1)[-1]
-    if to is None:
+    if to is None and (args or "from" in kwargs or "to" in kwargs):
+        # random_(from, None): up to the dtype's largest value (for floats, 2**mantissa), as
+        # PyTorch's random_from_to with an open end
+        last = _RANDOM_SPAN[name] - 1 if name != "int64" else 2**63 - 1
+        to = last + 1
+        wide = _wide(self.dtype, to - from_)
+    elif to is None:
         to, wide = from_ + _RANDOM_SPAN[name], name in _WIDE
     else:
         wide = _wide(self.dtype, to - from_)

@@ -59,11 +59,13 @@ psi = digamma
 
 def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``ψ⁽ⁿ⁾(input)``, the ``n``-th derivative of ``digamma``."""
+    n = _math._int_argument("special_polygamma", "n", 1, n)
     return _out("special_polygamma", input.polygamma(n), out)
 
 
 def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
     """The log of the multivariate gamma function of dimension ``p``, as ``torch.mvlgamma``."""
+    p = _math._int_argument("special_multigammaln", "p", 2, p)
     return _out("special_multigammaln", _math._mvlgamma(input, p), out)
 
 

@@ -491,6 +491,30 @@ pub fn parse_size(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
     args.iter().map(|a| int_arg(&a)).collect()
 }
 
+/// An int argument `name` (at `position`) of `function`, refusing bools and floats with
+/// PyTorch's words.
+pub fn strict_int(
+    obj: &Bound<'_, PyAny>,
+    function: &str,
+    name: &str,
+    position: usize,
+) -> PyResult<i64> {
+    let refused = || {
+        let type_name = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        PyTypeError::new_err(format!(
+            "{function}(): argument '{name}' (position {position}) must be int, not {type_name}"
+        ))
+    };
+    if obj.is_instance_of::<pyo3::types::PyBool>() || obj.is_instance_of::<PyFloat>() {
+        return Err(refused());
+    }
+    obj.extract::<i64>().map_err(|_| refused())
+}
+
 fn int_arg(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
     if obj.is_instance_of::<PyFloat>() {
         return Err(PyTypeError::new_err(format!(

@@ -28,10 +28,15 @@ pub struct PyGenerator {
     pub device: Device,
 }
 
-/// A seed as PyTorch reads one: any int in ``[-2**63, 2**64)``, negative ones wrapped.
+/// A seed as PyTorch's `Generator.manual_seed` reads one: any int in ``[-2**63, 2**64)``,
+/// negative ones wrapped, with its errors for anything else (`rustgrad.manual_seed` calls
+/// `int()` on its argument first, as `torch.manual_seed` does).
 fn seed_value(seed: &Bound<'_, PyAny>) -> PyResult<u64> {
     if !seed.is_instance_of::<PyInt>() || seed.is_instance_of::<PyBool>() {
-        return Err(PyTypeError::new_err(format!(
+        if !seed.is_instance_of::<PyBool>() && seed.hasattr("__index__")? {
+            return Err(PyTypeError::new_err("an integer is required"));
+        }
+        return Err(PyRuntimeError::new_err(format!(
             "manual_seed expected a long, but got {}",
             seed.get_type().name()?
         )));
@@ -41,7 +46,9 @@ fn seed_value(seed: &Bound<'_, PyAny>) -> PyResult<u64> {
     }
     match seed.extract::<i64>() {
         Ok(v) => Ok(v as u64),
-        Err(_) => Err(PyRuntimeError::new_err("Overflow when unpacking long")),
+        Err(_) => Err(pyo3::exceptions::PyValueError::new_err(
+            "Overflow when unpacking long long",
+        )),
     }
 }
 

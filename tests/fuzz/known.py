@@ -217,7 +217,7 @@ KNOWN = [
     Known(
         "create-graph-input-not-recorded",
         "NEW: under create_graph, whether a first-order gradient requires grad differs for ops whose PyTorch backward reads the input although the gradient does not depend on it (nll_loss/cross_entropy, F.pad's replicate/reflect/circular modes): rustgrad's composite backward does not record the input",
-        "^requires_grad\\|grad\\.first\\|",
+        "^requires_grad\\|grad\\.first\\|requires_grad False!=True",
         [
             [
                 "v4 = torch.tensor([[7.0, 7.0, 7.0], [-0.29296778250582856, -1.9420944110121747, -2.2022825381675837], [-1.501628138521429, -1.1653342256328894, -0.7648270784921151], [-0.47446252308788395, -2.859660618362892, -1.137896699301668], [-2.8019507185507653, -0.0925812154226815, -3.585122464829454]], dtype=torch.float64)[1:].detach().requires_grad_()",

@@ -233,9 +233,19 @@ def log_softmax(input, dim=None, dtype=None):
 
 
 def _dropout_noise(shape, p, input):
-    """PyTorch's dropout noise: ``empty(shape).bernoulli_(1 - p)`` in ``input``'s dtype, then
-    divided by ``1 - p`` (on the CPU its very draws)."""
-    noise = _core.zeros(shape, dtype=input.dtype, device=input.device).bernoulli_(1.0 - p)
+    """PyTorch's dropout noise: ``empty(shape).bernoulli_(1 - p)`` (``empty_like(input)``
+    when ``shape`` is None, in ``input``'s layout) in ``input``'s dtype, then divided by
+    ``1 - p`` (on the CPU its very draws)."""
+    from rustgrad.random import _empty_like
+
+    if shape is None:
+        noise = _empty_like(input, input.dtype, input.device)
+    else:
+        noise = _core.zeros(shape, dtype=input.dtype, device=input.device)
+    noise = noise.bernoulli_(1.0 - p)
+    if input.dtype in (_core.float16, _core.bfloat16):
+        # PyTorch divides a half tensor by the float 1 - p (not by 1 - p rounded to half)
+        return noise.float().div_(1.0 - p).to(input.dtype)
     return noise.div_(1.0 - p)
 
 
@@ -249,7 +259,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if p == 1.0:
         mask = _core.full_like(input, 0.0)
     else:
-        mask = _dropout_noise(tuple(input.shape), p, input)
+        mask = _dropout_noise(None, p, input)
     if inplace:
         return input.mul_(mask)
     return input * mask

@@ -154,7 +154,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     if fan == 0:
         return tensor
     gain = calculate_gain(nonlinearity, a)
-    bound = math.sqrt(3.0) * gain / math.sqrt(fan)
+    bound = math.sqrt(3.0) * (gain / math.sqrt(fan))  # PyTorch's order (std first)
     return uniform_(tensor, -bound, bound, generator)
 
 

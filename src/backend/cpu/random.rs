@@ -115,13 +115,17 @@ impl Rng {
     pub fn uniform_fill(&mut self, n: usize, dtype: DType, from: f64, to: f64) -> Vec<f64> {
         match dtype {
             DType::F64 => (0..n)
-                .map(|_| self.next_f64().mul_add(to - from, from))
+                .map(|_| below(self.next_f64().mul_add(to - from, from), from, to))
                 .collect(),
             _ => {
                 // The half types draw in float32 (their opmath type), then round.
-                let (from, to) = (from as f32, to as f32);
+                let (from32, to32) = (from as f32, to as f32);
+                let (low, high) = (round_to(dtype, from), round_to(dtype, to));
                 (0..n)
-                    .map(|_| round_to(dtype, self.next_f32().mul_add(to - from, from) as f64))
+                    .map(|_| {
+                        let u = self.next_f32().mul_add(to32 - from32, from32) as f64;
+                        below(round_to(dtype, u), low, high)
+                    })
                     .collect()
             }
         }
@@ -211,8 +215,8 @@ impl Rng {
     }
 
     /// `n` integers `word % range + base` as PyTorch's `random_(from, to)` draws them: a
-    /// 64-bit word when `wide` (an int64 or float tensor asked for a range of 2³² or more),
-    /// else a 32-bit one. `random_()` without bounds is the same with `base` 0 and the dtype's
+    /// 64-bit word when `wide` (a range of 2²⁸ or more, in PyTorch's release builds), else a
+    /// 32-bit one. `random_()` without bounds is the same with `base` 0 and the dtype's
     /// range.
     pub fn random_ints(&mut self, n: usize, range: u64, base: i64, wide: bool) -> Vec<i64> {
         (0..n)
@@ -295,6 +299,15 @@ impl Rng {
                 f32::from_le_bytes(b[FLOAT_NORMAL_AT..FLOAT_NORMAL_AT + 4].try_into().unwrap())
             }),
         })
+    }
+}
+
+/// PyTorch keeps `uniform_` in `[from, to)`: a draw that rounds up to `to` reads `from`.
+fn below(v: f64, from: f64, to: f64) -> f64 {
+    if v == to && from != to {
+        from
+    } else {
+        v
     }
 }
 

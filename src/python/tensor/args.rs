@@ -28,7 +28,7 @@ static SIZE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// `rustgrad.Size(shape)`.
 pub fn size_object<'py>(py: Python<'py>, shape: &[usize]) -> PyResult<Bound<'py, PyAny>> {
-    let size = cached(py, &SIZE, "rustgrad._size", "Size")?;
+    let size = cached(py, &SIZE, "rustgrad._size", "_from_ints")?;
     size.call1((PyTuple::new(py, shape)?,))
 }
 

@@ -987,7 +987,8 @@ impl PyTensor {
     }
 
     /// Elementwise ``ψ⁽ⁿ⁾(self)``, the ``n``-th derivative of ``digamma`` (``n >= 0``).
-    fn polygamma(&self, py: Python<'_>, n: i64) -> PyResult<PyTensor> {
+    fn polygamma(&self, py: Python<'_>, n: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        let n = convert::strict_int(n, "polygamma", "n", 1)?;
         self.op(py, |v| ops::polygamma(n, v))
     }
 
@@ -1140,7 +1141,8 @@ impl PyTensor {
     }
 
     /// ``polygamma(n)`` in place.
-    fn polygamma_<'py>(slf: &Bound<'py, Self>, n: i64) -> PyResult<Bound<'py, Self>> {
+    fn polygamma_<'py>(slf: &Bound<'py, Self>, n: &Bound<'_, PyAny>) -> PyResult<Bound<'py, Self>> {
+        let n = convert::strict_int(n, "polygamma_", "n", 1)?;
         Self::in_place(slf, |v| {
             ops::rebase(v, &[], |p, _| ops::polygamma_in_place(n, p))
         })
