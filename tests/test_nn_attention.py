@@ -2,6 +2,7 @@
 scale, batch_first, kdim/vdim, padding masks, head weights), gradcheck in float64, CPU vs CUDA,
 and a small transformer block that trains."""
 
+import numpy as np
 import pytest
 import rustgrad as rg
 import rustgrad.nn.functional as F
@@ -187,3 +188,18 @@ def test_small_transformer_block_trains():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0]
+
+
+def test_attention_weights_returned_in_training_are_the_dropped_ones_as_pytorch():
+    """PyTorch returns the weights after dropout; with its stream, the same ones drop."""
+    outs = []
+    for lib in (rg, torch):
+        lib.manual_seed(0)
+        m = lib.nn.MultiheadAttention(4, 2, dropout=0.5)
+        x = lib.randn(3, 2, 4)
+        out, weights = m(x, x, x, average_attn_weights=False)
+        outs.append((out.detach().numpy(), weights.detach().numpy()))
+    (out, weights), (t_out, t_weights) = outs
+    assert ((weights == 0) == (t_weights == 0)).all() and (weights == 0).any()
+    np.testing.assert_allclose(weights, t_weights, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, t_out, rtol=1e-5, atol=1e-6)

@@ -570,3 +570,29 @@ def test_a_cuda_draw_leaves_the_cpu_stream_alone():
     rg.randn(5, device="cuda")
     rg.empty(3, device="cuda").uniform_()
     assert _same(rg.rand(4), torch.rand(4))
+
+
+# Refusals, with PyTorch's exception types and words.
+REFUSALS = [
+    lambda T: T.zeros(3, dtype=T.int64).uniform_(),
+    lambda T: T.zeros(3, dtype=T.bool).uniform_(),
+    lambda T: T.zeros(3, dtype=T.int64).normal_(),
+    lambda T: T.zeros(3, dtype=T.int64).exponential_(),
+    lambda T: T.zeros(3).uniform_(0, float("inf")),
+    lambda T: T.zeros(3).uniform_(float("-inf"), 0),
+    lambda T: T.zeros(3).normal_(0, float("nan")),
+    lambda T: T.zeros(3).bernoulli_(1.5),
+    lambda T: T.randperm(-1),
+    lambda T: T.bernoulli(T.zeros(3, dtype=T.int64)),
+    lambda T: T.multinomial(T.ones(3, dtype=T.int64), 1),
+    lambda T: T.rand(3, dtype=T.int64),
+]
+
+
+@pytest.mark.parametrize("case", range(len(REFUSALS)))
+def test_samplers_refuse_as_pytorch(case):
+    with pytest.raises(Exception) as theirs:
+        REFUSALS[case](torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        REFUSALS[case](rg)
+    assert str(ours.value) == str(theirs.value)

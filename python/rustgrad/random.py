@@ -260,7 +260,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     """A random permutation of ``0..n`` (int64 unless ``dtype`` is given)."""
     n = int(n)
     if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     device = _device_of(device)
     if _is_meta(device):
         return _core.zeros(n, dtype=dtype or _core.int64, device=device)
@@ -275,9 +275,16 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 def _check_std(std) -> None:
     low = _host(std).min(initial=0.0) if isinstance(std, Tensor) else std
-    if low < 0:
-        shown = low
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {shown:g}")
+    if not low >= 0:  # (NaN too)
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {low:g}")
+
+
+def _check_float_kernel(self: Tensor, kernel: str) -> None:
+    """PyTorch's refusal of a floating-point sampler on an integer or bool tensor."""
+    if not self.is_floating_point():
+        from rustgrad._math import _SCALAR_NAME
+
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_SCALAR_NAME[self.dtype]}'")
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
@@ -323,6 +330,14 @@ def _core_no_grad():
     return no_grad()
 
 
+def _representable(bound, dtype) -> bool:
+    """Whether ``bound`` lies within ``dtype``'s finite range."""
+    top = {_core.float16: 65504.0, _core.bfloat16: 3.3895313892515355e38}.get(
+        dtype, 3.4028234663852886e38 if dtype != _core.float64 else np.inf
+    )
+    return -top <= bound <= top
+
+
 def _check_probabilities(p: np.ndarray) -> None:
     if p.size and not ((p >= 0) & (p <= 1)).all():
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
@@ -355,6 +370,13 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     search of one float64 uniform per sample in the row's normalised cumulative sum."""
     if input.dim() not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if not input.is_floating_point():
+        from rustgrad._math import _SCALAR_NAME
+
+        raise RuntimeError(
+            "multinomial only supports floating-point dtypes for input, got: "
+            f"{_SCALAR_NAME[input.dtype]}"
+        )
     if input.is_meta:
         shape = (int(num_samples),) if input.dim() == 1 else (input.shape[0], int(num_samples))
         return _core.zeros(shape, dtype=_core.int64, device=input.device)
@@ -400,6 +422,11 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 def uniform_(self: Tensor, from_=0.0, to=1.0, *, generator=None, **kwargs) -> Tensor:
     """Fills ``self`` with samples of U[from, to); returns ``self``."""
     from_ = kwargs.pop("from", from_)
+    _check_float_kernel(self, "check_uniform_bounds")
+    for name, bound in (("from", from_), ("to", to)):
+        if not np.isfinite(bound) or not _representable(bound, self.dtype):
+            kind = "float" if self.dtype != _core.float64 else "double"
+            raise RuntimeError(f"{name} is out of bounds for {kind}")
     if from_ > to:
         raise RuntimeError(
             f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}"
@@ -414,6 +441,7 @@ def uniform_(self: Tensor, from_=0.0, to=1.0, *, generator=None, **kwargs) -> Te
 
 def normal_(self: Tensor, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     """Fills ``self`` with samples of N(mean, std²); returns ``self``."""
+    _check_float_kernel(self, "normal_kernel_cpu")
     _check_std(std)
     serial = not self.is_contiguous()
     return _fill_in_memory_order(
@@ -477,13 +505,20 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     ``self``); returns ``self``. As PyTorch: each sample is ``u < p`` for a uniform ``u``
     drawn in float64 (a float ``p`` or a float64 tensor) or float32 (other tensors)."""
     if isinstance(p, Tensor):
+        if not p.is_floating_point():
+            from rustgrad._math import _SCALAR_NAME
+
+            raise NotImplementedError(
+                f"\"bernoulli_tensor_cpu_p_\" not implemented for '{_SCALAR_NAME[p.dtype]}'"
+            )
         precise = p.dtype == _core.float64
         p = p.detach().to(_core.float64 if precise else _core.float32)
         probs = p.broadcast_to(tuple(self.shape))
         _check_probabilities(_host(p))
     else:
         precise, probs = True, float(p)
-        _check_probabilities(np.float64(p))
+        if not 0 <= probs <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     dtype = _core.float64 if precise else _core.float32
 
     def draw(shape):
@@ -501,6 +536,13 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
 def exponential_(self: Tensor, lambd=1.0, *, generator=None) -> Tensor:
     """Fills ``self`` with samples of Exp(lambd) (density ``lambd * exp(-lambd * x)``);
     returns ``self``."""
+    if not self.is_floating_point():
+        from rustgrad._math import _SCALAR_NAME
+
+        raise RuntimeError(
+            "Exponential distribution is a continuous probability distribution. dtype must be "
+            f"a floating point but you specified {_SCALAR_NAME[self.dtype]}"
+        )
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     return _fill_in_memory_order(

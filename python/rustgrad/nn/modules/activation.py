@@ -424,7 +424,8 @@ class MultiheadAttention(Module):
             out = out.transpose(0, 1)
         if not need_weights:
             return out, None
-        weights = weights.reshape(batch, heads, length, source)
+        # (the weights returned are the dropped ones, as PyTorch's)
+        weights = dropped.reshape(batch, heads, length, source)
         if average_attn_weights:
             weights = weights.mean(1)
         if not batched:
