@@ -347,14 +347,18 @@ FUNCTIONAL_NON_OPS = {
 }
 
 # ----- the drop-in work: random samplers, creation defaults, interop and the runner -----------
-# (sampled values have no finite differences or PyTorch values to compare: their distributions
-# are tested in test_random; interop in test_interop; the runner in test_dropin)
-_RANDOM = "random (test_random: distributions at fixed seeds)"
+# (sampled values have no finite differences: their distributions and PyTorch's very draws are
+# tested in test_random; interop in test_interop; the runner in test_dropin)
+_RANDOM = "random (test_random: distributions at fixed seeds, PyTorch's draws)"
 _INTEROP = "interop (test_interop)"
 TENSOR_NON_OPS.update(
     {
         "bernoulli_": _RANDOM,
+        "cauchy_": _RANDOM,
         "exponential_": _RANDOM,
+        "geometric_": _RANDOM,
+        "log_normal_": _RANDOM,
+        "multinomial": _RANDOM,
         "normal_": _RANDOM,
         "random_": _RANDOM,
         "uniform_": _RANDOM,
@@ -559,5 +563,11 @@ FUNCTIONAL_NON_OPS.update(
     {
         "dropout1d": "random (test_nn_norm)",
         "dropout2d": "random (test_nn_norm)",
+        "dropout3d": _RANDOM,
+        "alpha_dropout": _RANDOM,
+        "feature_alpha_dropout": _RANDOM,
+        "gumbel_softmax": _RANDOM,
+        "rrelu": _RANDOM,
+        "rrelu_": _RANDOM,
     }
 )

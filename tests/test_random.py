@@ -450,6 +450,26 @@ STREAM_CASES = {
         T.rand(4, 5).bernoulli_(T.rand(5)),
         T.empty(4, 4).t().bernoulli_(0.7),
     ],
+    "other-samplers": lambda T: [
+        T.empty(50).cauchy_(1.0, 2.0),
+        T.empty(50, dtype=T.float64).cauchy_(),
+        T.empty(50).geometric_(0.3),
+        T.empty(6, 5, dtype=T.int64).t().geometric_(0.7),
+        T.empty(50).log_normal_(0.5, 0.3),
+        T.empty(20, dtype=T.float64).log_normal_(),
+        T.rand(3, 5).multinomial(2),
+    ],
+    "activation-dropout": lambda T: [
+        T.nn.functional.alpha_dropout(T.randn(40), 0.3, True),
+        T.nn.functional.feature_alpha_dropout(T.randn(4, 5, 3), 0.3, True),
+        T.nn.AlphaDropout(0.2)(T.randn(40)),
+        T.nn.Dropout3d(0.4)(T.ones(2, 3, 2, 2, 2)),
+        T.nn.functional.dropout3d(T.ones(3, 2, 2, 2), 0.4),
+        T.nn.functional.rrelu(T.randn(500), training=True),
+        T.nn.functional.rrelu(T.randn(300, dtype=T.float64), 0.2, 0.4, training=True),
+        T.nn.RReLU(0.1, 0.3)(T.randn(50)),
+        T.nn.functional.gumbel_softmax(T.randn(4, 6), hard=True),
+    ],
     "exponential_": lambda T: [
         T.empty(20).exponential_(2.0),
         T.empty(20, dtype=T.float64).exponential_(0.5),
@@ -525,6 +545,12 @@ STREAM_CASES = {
         T.nn.init.xavier_normal_(T.empty(20, 30)),
         T.nn.init.kaiming_uniform_(T.empty(4, 3, 2, 2), a=0.1),
         T.nn.init.kaiming_uniform_(T.empty(7, 13, dtype=T.float64)),
+        T.nn.init.trunc_normal_(T.empty(50, 40)),
+        T.nn.init.trunc_normal_(T.empty(50, 40), std=0.02),
+        T.nn.init.trunc_normal_(T.empty(300), mean=0.0, std=1.0, a=1.5, b=3.0),
+        T.nn.init.sparse_(T.empty(10, 6), 0.3),
+        T.nn.init.dirac_(T.empty(6, 3, 3, 3), 2),
+        T.nn.init.dirac_(T.empty(4, 4, 5)),
     ],
     "data": lambda T: [
         T.cat(
@@ -596,3 +622,42 @@ def test_samplers_refuse_as_pytorch(case):
     with pytest.raises(type(theirs.value)) as ours:
         REFUSALS[case](rg)
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (3, 2, 4), (5, 5)])
+def test_orthogonal_init_is_pytorchs(shape):
+    """The same normal draws factorised: PyTorch's matrix up to QR rounding, orthogonal."""
+    rg.manual_seed(3)
+    torch.manual_seed(3)
+    ours = rg.nn.init.orthogonal_(rg.empty(*shape), gain=2.0).numpy()
+    theirs = torch.nn.init.orthogonal_(torch.empty(*shape), gain=2.0).numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)
+    flat = ours.reshape(shape[0], -1) / 2.0
+    small = flat @ flat.T if shape[0] <= flat.shape[1] else flat.T @ flat
+    np.testing.assert_allclose(small, np.eye(len(small)), atol=1e-5)
+    assert _same(rg.rand(3), torch.rand(3))
+
+
+GRADIENT_CASES = {
+    "rrelu": lambda T, x: T.nn.functional.rrelu(x, training=True),
+    "gumbel-soft": lambda T, x: T.nn.functional.gumbel_softmax(x, tau=0.7),
+    "gumbel-hard": lambda T, x: T.nn.functional.gumbel_softmax(x, hard=True),
+    "alpha-dropout": lambda T, x: T.nn.functional.alpha_dropout(x, 0.3, True),
+    "dropout3d": lambda T, x: T.nn.functional.dropout3d(x.reshape(1, 2, 3, 2, 2), 0.5),
+}
+
+
+@pytest.mark.parametrize("case", list(GRADIENT_CASES))
+def test_random_layers_give_pytorchs_gradients(case):
+    """Seeded alike, the same draws: PyTorch's outputs and input gradients (float64)."""
+    results = []
+    for lib in (rg, torch):
+        lib.manual_seed(4)
+        x = lib.randn(4, 6, dtype=lib.float64).requires_grad_()
+        y = GRADIENT_CASES[case](lib, x)
+        weights = lib.arange(y.numel(), dtype=lib.float64).reshape(tuple(y.shape))
+        (y * weights).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    (y, g), (ty, tg) = results
+    np.testing.assert_allclose(y, ty, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(g, tg, rtol=1e-12, atol=1e-14)

@@ -452,6 +452,27 @@ class Tensor(_DTypeCasts):
         """Fills ``self`` with samples of Exp(lambd) (density ``lambd * exp(-lambd * x)``);
         returns ``self``."""
 
+    def cauchy_(
+        self, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None
+    ) -> Self:
+        """Fills ``self`` with samples of the Cauchy distribution ``median + sigma * tan(pi (u -
+        1/2))``; returns ``self``."""
+
+    def geometric_(self, p: float, *, generator: Generator | None = None) -> Self:
+        """Fills ``self`` with samples of the geometric distribution of success probability
+        ``p`` (the trial of the first success: ``ceil(log(u) / log1p(-p))``); returns ``self``."""
+
+    def log_normal_(
+        self, mean: float = 1.0, std: float = 2.0, *, generator: Generator | None = None
+    ) -> Self:
+        """Fills ``self`` with ``exp`` of samples of N(mean, std²); returns ``self``."""
+
+    def multinomial(
+        self, num_samples: int, replacement: bool = False, *, generator: Generator | None = None
+    ) -> Tensor:
+        """``multinomial(self, num_samples, replacement)``: category indices drawn with the
+        weights of ``self`` (1-d or 2-d)."""
+
     def __format__(self, format_spec: str) -> str:
         """A 0-d tensor formats as its value (``f"{loss:.4f}"``); others as ``object`` does."""
 

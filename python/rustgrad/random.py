@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import functools
+import math
 
 import numpy as np
 
@@ -551,6 +552,50 @@ def exponential_(self: Tensor, lambd=1.0, *, generator=None) -> Tensor:
     )
 
 
+def _float64_draws(self: Tensor, transform, generator) -> Tensor:
+    """``self`` filled (in memory order) with ``transform`` of float64 uniforms, computed
+    with the C library in float64 as PyTorch's serial CPU kernels do."""
+
+    def draw(shape):
+        u = _uniform_draws(shape, 0.0, 1.0, _core.float64, generator, self.device)
+        values = [transform(v) for v in u.cpu().reshape(-1).tolist()]
+        return _core.tensor(values, dtype=_core.float64).reshape(shape).to(self.dtype)
+
+    return _fill_in_memory_order(self, draw)
+
+
+def cauchy_(self: Tensor, median=0.0, sigma=1.0, *, generator=None) -> Tensor:
+    """Fills ``self`` with samples of the Cauchy distribution ``median + sigma * tan(pi (u -
+    1/2))``; returns ``self``."""
+    _check_float_kernel(self, "cauchy_cpu")
+    if not sigma > 0.0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    return _float64_draws(self, lambda u: median + sigma * math.tan(math.pi * (u - 0.5)), generator)
+
+
+def geometric_(self: Tensor, p, *, generator=None) -> Tensor:
+    """Fills ``self`` with samples of the geometric distribution of success probability
+    ``p`` (the trial of the first success: ``ceil(log(u) / log1p(-p))``); returns ``self``."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    denominator = math.log1p(-p)
+    return _float64_draws(self, lambda u: math.ceil(math.log(u) / denominator), generator)
+
+
+def log_normal_(self: Tensor, mean=1.0, std=2.0, *, generator=None) -> Tensor:
+    """Fills ``self`` with ``exp`` of samples of N(mean, std²); returns ``self``."""
+    _check_float_kernel(self, "log_normal_cpu")
+    if not std > 0.0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+
+    def draw(shape):
+        z = _normal_draws(shape, mean, std, _core.float64, generator, self.device, True)
+        values = [math.exp(v) for v in z.cpu().reshape(-1).tolist()]
+        return _core.tensor(values, dtype=_core.float64).reshape(shape).to(self.dtype)
+
+    return _fill_in_memory_order(self, draw)
+
+
 def _skip_meta(sampler):
     """A meta tensor has no values to fill: the sampler returns it as it is."""
 
@@ -567,6 +612,25 @@ def _skip_meta(sampler):
     return fill
 
 
-for _method in (uniform_, normal_, random_, bernoulli_, exponential_):
+for _method in (
+    uniform_,
+    normal_,
+    random_,
+    bernoulli_,
+    exponential_,
+    cauchy_,
+    geometric_,
+    log_normal_,
+):
     setattr(Tensor, _method.__name__, _skip_meta(_method))
 del _method
+
+
+def _multinomial_method(self, num_samples, replacement=False, *, generator=None):
+    """``multinomial(self, num_samples, replacement)``: category indices drawn with the
+    weights of ``self`` (1-d or 2-d)."""
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+_multinomial_method.__name__ = "multinomial"
+Tensor.multinomial = _multinomial_method

@@ -792,12 +792,18 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 # ----- layers branch: embedding, normalisation, channel dropout, attention ---------------------
 
 __all__ += [
+    "alpha_dropout",
     "batch_norm",
     "dropout1d",
     "dropout2d",
+    "dropout3d",
     "embedding",
+    "feature_alpha_dropout",
     "group_norm",
+    "gumbel_softmax",
     "layer_norm",
+    "rrelu",
+    "rrelu_",
     "scaled_dot_product_attention",
 ]
 
@@ -1079,6 +1085,109 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     # PyTorch reads any input here as (N, C, *): one draw per (N, C) pair.
     return _feature_dropout(input, p, training, inplace, input.dim())
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) with probability
+    ``p``."""
+    if input.dim() not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {input.dim()}-D input to dropout3d, which is deprecated "
+            "and will result in an error in a future release. To retain the behavior and "
+            "silence this warning, please use dropout instead. Note that dropout3d exists to "
+            "provide channel-wise dropout on inputs with 3 spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
+            stacklevel=2,
+        )
+    return _feature_dropout(input, p, training, inplace, 5)
+
+
+# SELU's alpha: alpha dropout keeps SELU activations' mean and variance.
+_ALPHA = 1.7580993408473766
+
+
+def _alpha_dropout(input, p, training, inplace, feature):
+    """PyTorch's ``_dropout_impl`` for alpha dropout: kept values scaled by ``a``, dropped
+    ones set to the SELU saturation, both shifted by ``b`` (same draws as dropout)."""
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p == 0.0 or not training or input.numel() == 0:
+        return input
+    if p == 1.0:
+        zero = _core.zeros((), dtype=input.dtype, device=input.device)
+        return input.mul_(zero) if inplace else input * zero
+    if feature:
+        if input.dim() < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
+        noise = _core.zeros(shape, dtype=input.dtype, device=input.device)
+    else:
+        from rustgrad.random import _empty_like
+
+        noise = _empty_like(input, input.dtype, input.device)
+    noise.bernoulli_(1.0 - p)
+    a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
+    b = noise.add(-1).mul_(_ALPHA * a).add_(_ALPHA * a * p)
+    noise.mul_(a)
+    if inplace:
+        return input.mul_(noise).add_(b)
+    return input * noise + b
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout (for SELU networks): dropped elements take SELU's negative saturation,
+    and an affine map keeps the mean and variance."""
+    return _alpha_dropout(input, p, training, inplace, False)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of whole channels of ``(N, C, *)``."""
+    return _alpha_dropout(input, p, training, inplace, True)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """A sample of the Gumbel-softmax distribution over ``dim``: ``softmax((logits + g) /
+    tau)`` with Gumbel noise ``g = -log(Exp(1))``; with ``hard``, the one-hot of its argmax in
+    the forward pass and the soft sample's gradient (straight-through)."""
+    noise = _core.zeros(tuple(logits.shape), dtype=logits.dtype, device=logits.device)
+    gumbels = -noise.exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _core.zeros(tuple(logits.shape), dtype=logits.dtype, device=logits.device)
+    y_hard = y_hard.scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: in training each non-positive element is scaled by its own
+    ``U(lower, upper)`` draw (PyTorch's draws, one per such element in order); in evaluation
+    the slope is ``(lower + upper) / 2``."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from rustgrad.autograd.grad_mode import no_grad
+    from rustgrad.random import _uniform_draws
+
+    if input.dtype != _core.float64:
+        # (PyTorch's kernel holds the bounds in the input's float type, then draws in float64)
+        lower, upper = (_core.tensor(v, dtype=_core.float32).item() for v in (lower, upper))
+    with no_grad():
+        negative = input <= 0
+        count = int(negative.sum().item())
+        # (this kernel's multiply and add are not fused, unlike uniform_'s)
+        unit = _uniform_draws((count,), 0.0, 1.0, _core.float64, None, input.device)
+        slopes = unit * (upper - lower) + lower
+        noise = _core.ones(tuple(input.shape), dtype=input.dtype, device=input.device)
+        noise[negative] = slopes.to(input.dtype)
+    if inplace:
+        return input.mul_(noise)
+    return input * noise
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """``rrelu`` in place."""
+    return rrelu(input, lower, upper, training, True)
 
 
 def scaled_dot_product_attention(

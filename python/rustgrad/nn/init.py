@@ -1,15 +1,16 @@
 """``rustgrad.nn.init``: fill tensors in place with initial values, as ``torch.nn.init``.
 
 Every ``*_`` function writes into its argument under ``no_grad`` (so it works on parameters that
-require grad, and records nothing) and returns it. Random values come from rustgrad's own
-generator (seed it with ``rustgrad.manual_seed``); the distributions are PyTorch's, the exact
-numbers are not.
+require grad, and records nothing) and returns it. Random values come from the generator
+(``rustgrad.manual_seed``, or ``generator=``), whose CPU stream is PyTorch's: seeded alike, the
+same calls give PyTorch's numbers.
 
 Fans: for a weight of shape ``(out, in, *k)``, ``fan_in = in * prod(k)`` and
 ``fan_out = out * prod(k)``.
 """
 
 import math
+import warnings
 
 from rustgrad import _core
 from rustgrad.autograd.grad_mode import no_grad
@@ -17,11 +18,15 @@ from rustgrad.autograd.grad_mode import no_grad
 __all__ = [
     "calculate_gain",
     "constant_",
+    "dirac_",
     "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
     "ones_",
+    "orthogonal_",
+    "sparse_",
+    "trunc_normal_",
     "uniform_",
     "xavier_normal_",
     "xavier_uniform_",
@@ -165,3 +170,130 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator)
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with samples of ``N(mean, std**2)`` truncated to ``[a, b]``, by PyTorch's
+    algorithm and draws: where the interval holds over 30% of the mass, normal samples with
+    the ones outside redrawn; else uniform candidates on ``[a, b]`` accepted by the density."""
+    _check_float(tensor, "trunc_normal_")
+    if tensor.is_meta:
+        return tensor
+
+    def norm_cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
+    with no_grad():
+        p = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+        if p > 0.3:
+            lo = _core.tensor(a, dtype=tensor.dtype).item()
+            hi = _core.tensor(b, dtype=tensor.dtype).item()
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < lo) | (result > hi)
+                if not mask.any():
+                    break
+                redrawn = _like(result).normal_(mean, std, generator=generator)
+                result = _core.where(mask, redrawn, result)
+            if tensor is not result:
+                tensor.copy_(result)
+            return tensor
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def log_density(x):
+            return x.sub(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+        tensor.uniform_(a, b, generator=generator)
+        candidates = log_density(tensor.clone())
+        accept = _like(tensor)
+        pending = accept.uniform_(generator=generator).log_().gt(candidates)
+        result = tensor
+        while pending.any():
+            drawn = _like(tensor).uniform_(a, b, generator=generator)
+            result = _core.where(pending, drawn, result)
+            candidates = log_density(drawn)
+            pending = _core.where(
+                pending, accept.uniform_(generator=generator).log_().gt(candidates), pending
+            )
+        if result is not tensor:
+            tensor.copy_(result)
+        return tensor
+
+
+def _like(tensor):
+    """A new tensor of ``tensor``'s shape, dtype and device (PyTorch's ``empty_like``)."""
+    from rustgrad.random import _empty_like
+
+    return _empty_like(tensor, tensor.dtype, tensor.device)
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """Fill with a (semi-)orthogonal matrix times ``gain``: the Q of the QR factorisation of
+    a normal sample (trailing dimensions flattened), its signs fixed by R's diagonal."""
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0 or tensor.is_meta:
+        return tensor
+    from rustgrad import linalg
+
+    rows = tensor.size(0)
+    cols = tensor.numel() // rows
+    with no_grad():
+        flattened = _core.zeros((rows, cols), dtype=tensor.dtype, device=tensor.device)
+        flattened.normal_(0, 1, generator=generator)
+        if rows < cols:
+            flattened = flattened.t()
+        q, r = linalg.qr(flattened)
+        q = q * r.diagonal().sign()
+        if rows < cols:
+            q = q.t()
+        tensor.copy_(q.reshape(tuple(tensor.shape)))
+        tensor.mul_(gain)
+    return tensor
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill a 2-d tensor with normal samples of ``std``, then zero ``ceil(sparsity * rows)``
+    random rows of each column (PyTorch's draws: a permutation per column)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    if tensor.is_meta:
+        return tensor
+    from rustgrad.random import randperm
+
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    with no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for col in range(cols):
+            zero_rows = randperm(rows)[:num_zeros]
+            tensor[zero_rows.to(tensor.device), col] = 0
+    return tensor
+
+
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-d convolution weight with the Dirac delta: each group's output
+    channel ``d`` passes input channel ``d`` through its kernel's centre."""
+    dims = tensor.dim()
+    if dims not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    if tensor.is_meta:
+        return tensor
+    per_group = sizes[0] // groups
+    with no_grad():
+        tensor.zero_()
+        centre = tuple(s // 2 for s in sizes[2:])
+        for g in range(groups):
+            for d in range(min(per_group, sizes[1])):
+                tensor[(g * per_group + d, d, *centre)] = 1
+    return tensor

@@ -90,9 +90,15 @@ __all__ = [
 ]
 
 # ----- layers branch: embedding, normalisation, lazy, recurrent, attention ---------------------
-from rustgrad.nn.modules.activation import MultiheadAttention
+from rustgrad.nn.modules.activation import MultiheadAttention, RReLU
 from rustgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
-from rustgrad.nn.modules.dropout import Dropout1d, Dropout2d
+from rustgrad.nn.modules.dropout import (
+    AlphaDropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from rustgrad.nn.modules.lazy import LazyLinear, LazyModuleMixin, UninitializedParameter
 from rustgrad.nn.modules.normalization import GroupNorm, LayerNorm
 from rustgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
@@ -102,11 +108,14 @@ __all__ += [
     "GRU",
     "LSTM",
     "RNN",
+    "AlphaDropout",
     "BatchNorm1d",
     "BatchNorm2d",
     "Dropout1d",
     "Dropout2d",
+    "Dropout3d",
     "Embedding",
+    "FeatureAlphaDropout",
     "GRUCell",
     "GroupNorm",
     "LSTMCell",
@@ -116,6 +125,7 @@ __all__ += [
     "MultiheadAttention",
     "RNNBase",
     "RNNCell",
+    "RReLU",
     "UninitializedParameter",
 ]
 __all__ += [  # convolution, pooling, resizing (branch conv)

@@ -14,6 +14,7 @@ __all__ = [
     "LogSigmoid",
     "LogSoftmax",
     "Mish",
+    "RReLU",
     "ReLU",
     "ReLU6",
     "SiLU",
@@ -177,6 +178,25 @@ class SELU(Module):
     def extra_repr(self):
         """``"inplace=True"`` when set, else nothing."""
         return _inplace_repr(self.inplace)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: non-positive inputs scaled by a ``U(lower, upper)`` draw each
+    in training mode, by ``(lower + upper) / 2`` in evaluation."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input):
+        """``rrelu(input, lower, upper, training)`` elementwise (same shape)."""
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        """``"lower=..., upper=..."`` (and ``", inplace=True"``)."""
+        return _inplace_repr(self.inplace, f"lower={self.lower}, upper={self.upper}")
 
 
 class LeakyReLU(Module):

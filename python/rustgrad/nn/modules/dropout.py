@@ -83,4 +83,29 @@ class Dropout2d(Dropout):
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
-__all__ += ["Dropout1d", "Dropout2d"]
+class Dropout3d(Dropout):
+    """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) with probability
+    ``p`` in training mode, scaling the others by ``1 / (1 - p)``."""
+
+    def forward(self, input):
+        """``input`` with whole channels dropped (training mode) or unchanged."""
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(Dropout):
+    """Alpha dropout (for SELU networks) in training mode; the identity in evaluation."""
+
+    def forward(self, input):
+        """``alpha_dropout(input)`` in training mode, else ``input``."""
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """Alpha dropout of whole channels in training mode; the identity in evaluation."""
+
+    def forward(self, input):
+        """``feature_alpha_dropout(input)`` in training mode, else ``input``."""
+        return F.feature_alpha_dropout(input, self.p, self.training)
+
+
+__all__ += ["AlphaDropout", "Dropout1d", "Dropout2d", "Dropout3d", "FeatureAlphaDropout"]
