@@ -183,9 +183,26 @@ fn draw_count(shape: &[usize]) -> PyResult<usize> {
     Ok(n)
 }
 
-fn host_tensor(py: Python<'_>, draw: impl FnOnce() -> Tensor + Send) -> PyResult<PyTensor> {
-    let t = py.detach(draw);
+/// A new CPU tensor that `fill` draws (given the element count of `shape`) from the
+/// generator for `device`: `generator`'s or the default one; the GIL is released meanwhile.
+fn drawn(
+    py: Python<'_>,
+    shape: &[usize],
+    device: &Bound<'_, PyAny>,
+    generator: Option<&Bound<'_, PyGenerator>>,
+    fill: impl FnOnce(&mut Rng, usize) -> Tensor + Send,
+) -> PyResult<PyTensor> {
+    let rng = source(
+        generator,
+        check_device(Some(device))?.unwrap_or(Device::Cpu),
+    )?;
+    let n = draw_count(shape)?;
+    let t = py.detach(|| fill(&mut rng.lock(), n));
     Ok(PyTensor::wrap(Var::new(t, false)))
+}
+
+fn float_dtype(dtype: &Bound<'_, PyAny>) -> PyResult<DType> {
+    Ok(super::types::parse_dtype(Some(dtype))?.unwrap_or(DType::F32))
 }
 
 /// A contiguous CPU tensor of `shape` and float `dtype` filled as PyTorch's ``uniform_(low,
@@ -201,15 +218,9 @@ fn _uniform(
     device: &Bound<'_, PyAny>,
     generator: Option<&Bound<'_, PyGenerator>>,
 ) -> PyResult<PyTensor> {
-    let dtype = super::types::parse_dtype(Some(dtype))?.unwrap_or(DType::F32);
-    let rng = source(
-        generator,
-        check_device(Some(device))?.unwrap_or(Device::Cpu),
-    )?;
-    let n = draw_count(&shape)?;
-    host_tensor(py, || {
-        let v = rng.lock().uniform_fill(n, dtype, low, high);
-        Tensor::from_f64s(&v, &shape, dtype)
+    let dtype = float_dtype(dtype)?;
+    drawn(py, &shape, device, generator, |rng, n| {
+        Tensor::from_f64s(&rng.uniform_fill(n, dtype, low, high), &shape, dtype)
     })
 }
 
@@ -228,15 +239,9 @@ fn _normal(
     serial: bool,
     generator: Option<&Bound<'_, PyGenerator>>,
 ) -> PyResult<PyTensor> {
-    let dtype = super::types::parse_dtype(Some(dtype))?.unwrap_or(DType::F32);
-    let rng = source(
-        generator,
-        check_device(Some(device))?.unwrap_or(Device::Cpu),
-    )?;
-    let n = draw_count(&shape)?;
-    host_tensor(py, || {
-        let v = rng.lock().normal_fill(n, dtype, mean, std, serial);
-        Tensor::from_f64s(&v, &shape, dtype)
+    let dtype = float_dtype(dtype)?;
+    drawn(py, &shape, device, generator, |rng, n| {
+        Tensor::from_f64s(&rng.normal_fill(n, dtype, mean, std, serial), &shape, dtype)
     })
 }
 
@@ -252,15 +257,9 @@ fn _exponential(
     device: &Bound<'_, PyAny>,
     generator: Option<&Bound<'_, PyGenerator>>,
 ) -> PyResult<PyTensor> {
-    let dtype = super::types::parse_dtype(Some(dtype))?.unwrap_or(DType::F32);
-    let rng = source(
-        generator,
-        check_device(Some(device))?.unwrap_or(Device::Cpu),
-    )?;
-    let n = draw_count(&shape)?;
-    host_tensor(py, || {
-        let v = rng.lock().exponential_fill(n, lambd);
-        Tensor::from_f64s(&v, &shape, dtype)
+    let dtype = float_dtype(dtype)?;
+    drawn(py, &shape, device, generator, |rng, n| {
+        Tensor::from_f64s(&rng.exponential_fill(n, lambd), &shape, dtype)
     })
 }
 
@@ -282,13 +281,8 @@ fn _random_ints(
             "random_: the range must be positive",
         ));
     }
-    let rng = source(
-        generator,
-        check_device(Some(device))?.unwrap_or(Device::Cpu),
-    )?;
-    let n = draw_count(&shape)?;
-    host_tensor(py, || {
-        Tensor::from_vec(rng.lock().random_ints(n, range, base, wide), &shape)
+    drawn(py, &shape, device, generator, |rng, n| {
+        Tensor::from_vec(rng.random_ints(n, range, base, wide), &shape)
     })
 }
 
@@ -301,12 +295,9 @@ fn _randperm(
     device: &Bound<'_, PyAny>,
     generator: Option<&Bound<'_, PyGenerator>>,
 ) -> PyResult<PyTensor> {
-    let rng = source(
-        generator,
-        check_device(Some(device))?.unwrap_or(Device::Cpu),
-    )?;
-    draw_count(&[n])?;
-    host_tensor(py, || Tensor::from_vec(rng.lock().randperm(n), &[n]))
+    drawn(py, &[n], device, generator, |rng, n| {
+        Tensor::from_vec(rng.randperm(n), &[n])
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -534,38 +534,22 @@ LAYERS_PROGRAMS = (
 
 PROGRAMS = PROGRAMS + LAYERS_PROGRAMS
 
-# Programs whose numbers come from PyTorch's random stream, which rustgrad's CPU generator
-# reproduces draw for draw: they are compared value by value (mode "values"), not by shape.
-STREAM_MATCHED: frozenset[str] = frozenset(
+# Programs compared by shape although seeded draws are no reason any more (rustgrad's CPU
+# generator draws PyTorch's stream): uninitialised memory (torch.empty), float32 trainings
+# that drift from PyTorch's summation order over hundreds of steps, and benchmark timings.
+SHAPE_ONLY: frozenset[str] = frozenset(
     {
-        "autogradqs_tutorial",
-        "autogradyt_tutorial",
-        "buildmodel_tutorial",
-        "d2l_conv_layer",
-        "d2l_init_param",
-        "d2l_model_construction",
-        "d2l_parameters",
-        "d2l_read_write",
-        "d2l_rnn",
-        "defining_a_neural_network",
-        "dynamic_net",
-        "llm_from_scratch_appendix_a_part1",
-        "llm_from_scratch_ch03_attention",
-        "modelsyt_tutorial",
-        "morvan_batch_train",
-        "neural_networks_tutorial",
-        "nlp_advanced_tutorial",
-        "nlp_deep_learning_tutorial",
-        "nlp_pytorch_tutorial",
-        "nlp_sequence_models_tutorial",
-        "nlp_word_embeddings_tutorial",
-        "polynomial_autograd",
-        "polynomial_module",
-        "polynomial_nn",
-        "polynomial_optim",
-        "polynomial_tensor",
-        "tensorqs_tutorial",
+        "blitz_tensor_tutorial",
+        "jacobians_hessians",
+        "regression",
+        "tensors_deeper_tutorial",
+        "two_layer_net_autograd",
+        "two_layer_net_custom_function",
     }
+)
+# Every other program whose numbers come from the random stream is compared value by value.
+STREAM_MATCHED: frozenset[str] = frozenset(
+    p.name for p in PROGRAMS if p.mode != "values" and p.name not in SHAPE_ONLY
 )
 PROGRAMS = tuple(
     replace(
