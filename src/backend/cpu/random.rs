@@ -9,6 +9,7 @@ use std::sync::{Arc, LazyLock};
 
 use parking_lot::Mutex;
 
+use super::avx2_twin;
 use crate::base::dtype::DType;
 
 /// PyTorch's default seed (`torch.initial_seed()` of a fresh process).
@@ -113,22 +114,13 @@ impl Rng {
     /// scaled in float64 for float64, 24 in float32 for the others (rounded to a half type).
     /// PyTorch's compiler fuses `u * (to - from) + from` into one multiply-add; so do we.
     pub fn uniform_fill(&mut self, n: usize, dtype: DType, from: f64, to: f64) -> Vec<f64> {
-        match dtype {
-            DType::F64 => (0..n)
-                .map(|_| below(self.next_f64().mul_add(to - from, from), from, to))
-                .collect(),
-            _ => {
-                // The half types draw in float32 (their opmath type), then round.
-                let (from32, to32) = (from as f32, to as f32);
-                let (low, high) = (round_to(dtype, from), round_to(dtype, to));
-                (0..n)
-                    .map(|_| {
-                        let u = self.next_f32().mul_add(to32 - from32, from32) as f64;
-                        below(round_to(dtype, u), low, high)
-                    })
-                    .collect()
-            }
-        }
+        let mut values: Vec<f64> = match dtype {
+            DType::F64 => (0..n).map(|_| self.next_f64()).collect(),
+            // The half types draw in float32 (their opmath type), then round.
+            _ => (0..n).map(|_| self.next_f32() as f64).collect(),
+        };
+        scale_uniform(&mut values, dtype, from, to);
+        values
     }
 
     /// One N(mean, std²) draw as PyTorch's `normal_distribution<double>`: Box-Muller on two
@@ -172,11 +164,11 @@ impl Rng {
         match dtype {
             DType::F64 => {
                 let mut data: Vec<f64> = (0..n).map(|_| self.next_f64()).collect();
-                blocks_of_16(
-                    &mut data,
-                    |d| normal_16_f64(d, mean, std),
-                    |d| d.iter_mut().for_each(|v| *v = self.next_f64()),
-                );
+                normal_blocks_f64(&mut data, mean, std);
+                if let Some(tail) = tail_16(&mut data) {
+                    tail.iter_mut().for_each(|v| *v = self.next_f64());
+                    normal_blocks_f64(tail, mean, std);
+                }
                 data
             }
             _ => {
@@ -193,11 +185,11 @@ impl Rng {
                     })
                     .collect();
                 let (mean, std) = (mean as f32, std as f32);
-                blocks_of_16(
-                    &mut data,
-                    |d| normal_16_f32(d, mean, std),
-                    |d| d.iter_mut().for_each(|v| *v = self.next_f32() as f64),
-                );
+                normal_blocks_f32(&mut data, mean, std);
+                if let Some(tail) = tail_16(&mut data) {
+                    tail.iter_mut().for_each(|v| *v = self.next_f32() as f64);
+                    normal_blocks_f32(tail, mean, std);
+                }
                 if dtype != DType::F32 {
                     data.iter_mut().for_each(|v| *v = round_to(dtype, *v));
                 }
@@ -303,6 +295,7 @@ impl Rng {
 }
 
 /// PyTorch keeps `uniform_` in `[from, to)`: a draw that rounds up to `to` reads `from`.
+#[inline(always)]
 fn below(v: f64, from: f64, to: f64) -> f64 {
     if v == to && from != to {
         from
@@ -311,25 +304,52 @@ fn below(v: f64, from: f64, to: f64) -> f64 {
     }
 }
 
-/// `block` on each whole block of 16 of `data`; a last partial block is redrawn whole over
-/// the final 16 elements (`redraw`) and transformed again, as PyTorch's `normal_fill` does.
-fn blocks_of_16(
-    data: &mut [f64],
-    mut block: impl FnMut(&mut [f64]),
-    mut redraw: impl FnMut(&mut [f64]),
-) {
+/// The last 16 elements of `data` when its length is not a multiple of 16: PyTorch's
+/// `normal_fill` redraws them whole and transforms them again.
+fn tail_16(data: &mut [f64]) -> Option<&mut [f64]> {
     let n = data.len();
-    for chunk in data.chunks_exact_mut(16) {
-        block(chunk);
+    (!n.is_multiple_of(16)).then(|| &mut data[n - 16..])
+}
+
+// The transformations, compiled for FMA too: on baseline x86-64 (the wheel's target) every
+// `mul_add` would be a library call.
+avx2_twin!(fn scale_uniform [] (values: &mut [f64], dtype: DType, from: f64, to: f64) => scale_uniform_body);
+avx2_twin!(fn normal_blocks_f64 [] (data: &mut [f64], mean: f64, std: f64) => normal_blocks_f64_body);
+avx2_twin!(fn normal_blocks_f32 [] (data: &mut [f64], mean: f32, std: f32) => normal_blocks_f32_body);
+
+/// Unit draws `u` scaled to `[from, to)` as PyTorch's kernel does for `dtype`.
+#[inline(always)]
+fn scale_uniform_body(values: &mut [f64], dtype: DType, from: f64, to: f64) {
+    if dtype == DType::F64 {
+        for v in values.iter_mut() {
+            *v = below(v.mul_add(to - from, from), from, to);
+        }
+        return;
     }
-    if !n.is_multiple_of(16) {
-        let tail = &mut data[n - 16..];
-        redraw(tail);
-        block(tail);
+    let (from32, to32) = (from as f32, to as f32);
+    let (low, high) = (round_to(dtype, from), round_to(dtype, to));
+    for v in values.iter_mut() {
+        let u = (*v as f32).mul_add(to32 - from32, from32) as f64;
+        *v = below(round_to(dtype, u), low, high);
+    }
+}
+
+#[inline(always)]
+fn normal_blocks_f64_body(data: &mut [f64], mean: f64, std: f64) {
+    for block in data.chunks_exact_mut(16) {
+        normal_16_f64(block, mean, std);
+    }
+}
+
+#[inline(always)]
+fn normal_blocks_f32_body(data: &mut [f64], mean: f32, std: f32) {
+    for block in data.chunks_exact_mut(16) {
+        normal_16_f32(block, mean, std);
     }
 }
 
 /// PyTorch's `normal_fill_16` in float64 (the C library's log, cos and sin).
+#[inline(always)]
 fn normal_16_f64(d: &mut [f64], mean: f64, std: f64) {
     for j in 0..8 {
         let u1 = 1.0 - d[j];
@@ -343,6 +363,7 @@ fn normal_16_f64(d: &mut [f64], mean: f64, std: f64) {
 
 /// PyTorch's `normal_fill_16_AVX2` one lane at a time: the same float32 operations in the
 /// same order, with `avx_mathfun`'s log and sincos, so each value is bit for bit its own.
+#[inline(always)]
 fn normal_16_f32(d: &mut [f64], mean: f32, std: f32) {
     let two_pi = (2.0 * std::f64::consts::PI) as f32;
     for j in 0..8 {
@@ -355,11 +376,13 @@ fn normal_16_f32(d: &mut [f64], mean: f32, std: f32) {
     }
 }
 
+#[inline(always)]
 fn c(v: f64) -> f32 {
     v as f32
 }
 
 /// `log256_ps` of PyTorch's `avx_mathfun.h` (Cephes' logf) for one lane.
+#[inline(always)]
 fn cephes_logf(x: f32) -> f32 {
     let invalid = x <= 0.0;
     let x = x.max(f32::MIN_POSITIVE);
@@ -401,6 +424,7 @@ fn cephes_logf(x: f32) -> f32 {
 
 /// `sincos256_ps` of PyTorch's `avx_mathfun.h` (Cephes' sinf and cosf) for one lane.
 #[allow(clippy::excessive_precision)] // the constants as the C source spells them
+#[inline(always)]
 fn cephes_sincosf(x: f32) -> (f32, f32) {
     let sign_in = x.to_bits() & 0x8000_0000;
     let mut x = f32::from_bits(x.to_bits() & 0x7fff_ffff);
@@ -434,6 +458,7 @@ fn cephes_sincosf(x: f32) -> (f32, f32) {
 
 /// `v` rounded to the half type `dtype` through float32, as PyTorch's half types convert
 /// (float32 otherwise).
+#[inline(always)]
 fn round_to(dtype: DType, v: f64) -> f64 {
     let v = v as f32;
     match dtype {
