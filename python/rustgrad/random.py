@@ -142,15 +142,21 @@ def _int_draws(shape, low, high, wide, generator, device) -> Tensor:
     return _core._random_ints(shape, high - low, low, wide, device, generator).to(device)
 
 
+def _in_memory_order(like: Tensor, make) -> Tensor:
+    """``make(shape)`` (a contiguous tensor) of ``like``'s sizes taken in ``like``'s memory
+    order, outermost dimension first, viewed back in ``like``'s dimension order: what
+    PyTorch's nullary kernels write as they walk ``like``."""
+    strides = like.stride()
+    order = sorted(range(like.dim()), key=lambda d: -strides[d])
+    values = make(tuple(like.shape[d] for d in order))
+    if order == sorted(order):
+        return values
+    return values.permute(*sorted(range(len(order)), key=order.__getitem__))
+
+
 def _fill_in_memory_order(self: Tensor, draw) -> Tensor:
-    """``self`` filled with ``draw(shape)`` (a contiguous tensor) taken in ``self``'s memory
-    order, outermost dimension first, as PyTorch's nullary kernels walk a tensor."""
-    strides = self.stride()
-    order = sorted(range(self.dim()), key=lambda d: -strides[d])
-    values = draw(tuple(self.shape[d] for d in order))
-    if order != sorted(order):
-        values = values.permute(*sorted(range(len(order)), key=order.__getitem__))
-    return self.copy_(values)
+    """``self`` filled with ``draw(shape)`` in ``self``'s memory order."""
+    return self.copy_(_in_memory_order(self, draw))
 
 
 def _device_of(device, like=None):
@@ -215,12 +221,7 @@ def _wide(dtype, span) -> bool:
 def _empty_like(input, dtype, device) -> Tensor:
     """A new tensor of ``input``'s shape whose strides follow ``input``'s order (PyTorch's
     ``empty_like`` keeps a permuted input's layout), so samplers fill it in PyTorch's order."""
-    strides = input.stride()
-    order = sorted(range(input.dim()), key=lambda d: -strides[d])
-    base = _core.zeros(tuple(input.shape[d] for d in order), dtype=dtype, device=device)
-    if order == sorted(order):
-        return base
-    return base.permute(*sorted(range(len(order)), key=order.__getitem__))
+    return _in_memory_order(input, lambda shape: _core.zeros(shape, dtype=dtype, device=device))
 
 
 def _like(sampler, input, dtype, device, requires_grad):
@@ -526,12 +527,8 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
         return _uniform_draws(shape, 0.0, 1.0, dtype, generator, self.device)
 
     if isinstance(probs, Tensor):
-        strides = self.stride()
-        order = sorted(range(self.dim()), key=lambda d: -strides[d])
-        u = draw(tuple(self.shape[d] for d in order))
-        u = u.permute(*sorted(range(len(order)), key=order.__getitem__))
-        return self.copy_(u < probs.to(self.device))
-    return _fill_in_memory_order(self, lambda shape: draw(shape) < probs)
+        probs = probs.to(self.device)
+    return self.copy_(_in_memory_order(self, draw) < probs)
 
 
 def exponential_(self: Tensor, lambd=1.0, *, generator=None) -> Tensor:
