@@ -358,6 +358,84 @@ def test_half_types_compute_in_float32_and_round_back(name, op):
     _same(case)
 
 
+_HALF_SCALAR_CASES = {
+    # PyTorch's kernels read a scalar second operand of mul/div (and floor/trunc division)
+    # unrounded, in float32; the other ops, and the power of pow, round it to the half type.
+    "mul": lambda x, s, m: x * s,
+    "rmul": lambda x, s, m: s * x,
+    "div": lambda x, s, m: x / s,
+    "rdiv": lambda x, s, m: s / x,
+    "mul_": lambda x, s, m: x.clone().mul_(s),
+    "div_": lambda x, s, m: x.clone().div_(s),
+    "floordiv": lambda x, s, m: x // s,
+    "trunc": lambda x, s, m: m.div(x, s, rounding_mode="trunc"),
+    "floor": lambda x, s, m: x.div(s, rounding_mode="floor"),
+    "mul_0d_float32": lambda x, s, m: x * m.tensor(s),
+    "mul_0d_float64": lambda x, s, m: x * m.tensor(s, dtype=m.float64),
+    "0d_half_times_number": lambda x, s, m: x[3] * s,
+    "add": lambda x, s, m: x + s,
+    "rsub": lambda x, s, m: s - x,
+    "lt": lambda x, s, m: x < s,
+    "pow": lambda x, s, m: x ** (s % 3),
+    "rpow": lambda x, s, m: (s % 3) ** x,
+    "remainder": lambda x, s, m: x % s,
+    "where": lambda x, s, m: m.where(x > 2, x, s),
+}
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+@pytest.mark.parametrize("scalar", [0.1, 1.7, 3.3333, 7, 4097])
+@pytest.mark.parametrize("op", sorted(_HALF_SCALAR_CASES))
+def test_half_types_with_a_python_number_round_as_pytorch(name, scalar, op):
+    # 2,048 values between 0.5 and 4.5: a rounded scalar changes about a third of products.
+    values = np.random.default_rng(0).uniform(0.5, 4.5, 2048).astype(np.float32)
+    _same(lambda m: _HALF_SCALAR_CASES[op](m.tensor(values).to(_dt(m, name)), scalar, m))
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+@pytest.mark.parametrize("op", ["mul", "div", "rdiv", "pow"])
+def test_half_gradients_through_a_python_number_match_pytorch(name, op):
+    f = {"mul": lambda x: x * 1.7, "div": lambda x: x / 1.7, "rdiv": lambda x: 1.7 / x,
+         "pow": lambda x: x**1.7}[op]  # fmt: skip
+    values = np.random.default_rng(1).uniform(0.5, 4.5, 512).astype(np.float32)
+    g = np.random.default_rng(2).uniform(0, 1, 512).astype(np.float32)
+
+    def case(m):
+        x = m.tensor(values).to(_dt(m, name)).requires_grad_()
+        f(x).backward(m.tensor(g).to(_dt(m, name)))
+        return x.grad
+
+    _same(case)
+
+
+def test_division_rounding_modes_match_pytorch():
+    def case(m):
+        a = m.tensor([7.0, -7.0, 7.5, -7.5, 0.0, 1.0, -1.0], requires_grad=True)
+        ints = m.tensor([7, -7, 7, -7, 0, 6, -6])
+        out = []
+        for mode in ("trunc", "floor"):
+            out += [m.div(a, 2, rounding_mode=mode), a.div(m.tensor(-2.0), rounding_mode=mode)]
+            out += [m.div(ints, 2, rounding_mode=mode), ints.div(-4, rounding_mode=mode)]
+            out += [m.div(ints, m.tensor([2, 2, -2, -2, 3, 4, 4]), rounding_mode=mode)]
+            out += [m.div(a.detach(), 0, rounding_mode=mode), a.div(2, rounding_mode=None)]
+            y = a.div(3, rounding_mode=mode)
+            (grad,) = m.autograd.grad(y.sum(), a)
+            out += [y.grad_fn.name(), grad]
+            z = ints.clone()
+            z.div_(3, rounding_mode=mode)
+            out.append(z)
+        return out
+
+    _same(case)
+    for bad in (
+        lambda m: m.div(m.ones(2), 2, rounding_mode="round"),
+        lambda m: m.div(m.tensor([7]), 0, rounding_mode="trunc"),
+        lambda m: m.tensor([True]).div(m.tensor([True]), rounding_mode="floor"),
+        lambda m: m.tensor([5]).div_(2),
+    ):
+        _same(bad)
+
+
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("red", ["sum", "sum_dim", "max", "min", "argmax", "mean", "prod"])
 def test_reductions(name, red):

@@ -53,10 +53,10 @@ PAIRS = (
 )
 
 
-def _compare(ours, theirs, dtype):
+def _compare(ours, theirs, dtype, atol=1e-30):
     a, e = ours.detach().numpy(), theirs.detach().numpy()
     rtol = 1e-5 if dtype == "float32" else 1e-12
-    np.testing.assert_allclose(a, e, rtol=rtol, atol=1e-30)
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -66,7 +66,10 @@ def test_unary_values_and_gradients_match_torch(name, dtype):
     x = rg.tensor(values.astype(dtype), requires_grad=True)
     tx = torch.tensor(values.astype(dtype), requires_grad=True)
     out, t_out = call(rg.special, x), call(torch.special, tx)
-    _compare(out, t_out, dtype)
+    # float32 ndtr's far left tail is `(1 + erf) / 2` cancelling to a few ulps of 1, where
+    # PyTorch's own AVX2 and AVX-512 erf differ by one: there the unit is half an ulp of 1.
+    tail = 2.0**-25 if name == "ndtr" and dtype == "float32" else 1e-30
+    _compare(out, t_out, dtype, atol=tail)
     if name == "round":
         return  # (zero gradients; PyTorch's node is checked in test_ops)
     if name == "sinc" and dtype == "float32":

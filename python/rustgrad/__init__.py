@@ -241,9 +241,16 @@ def mul(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
     return _out("mul", input.mul(other), out)
 
 
-def div(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
-    """``input / other`` (broadcast shape; true division), as ``input.div(other)``."""
-    return _out("div", input.div(other), out)
+def div(
+    input: Tensor,
+    other: _Operand,
+    *,
+    rounding_mode: str | None = None,
+    out: Tensor | None = None,
+) -> Tensor:
+    """``input / other`` (broadcast shape; true division, or rounded by ``rounding_mode``
+    ``"trunc"`` or ``"floor"``), as ``input.div(other, rounding_mode=...)``."""
+    return _out("div", input.div(other, rounding_mode=rounding_mode), out)
 
 
 def pow(input: Tensor, exponent: _Operand, *, out: Tensor | None = None) -> Tensor:

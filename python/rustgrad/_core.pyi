@@ -668,8 +668,10 @@ class Tensor(_DTypeCasts):
     def mul(self, other: _Operand) -> Tensor:
         """``self * other`` (broadcast shape)."""
 
-    def div(self, other: _Operand) -> Tensor:
-        """``self / other`` (broadcast shape; true division)."""
+    def div(self, other: _Operand, *, rounding_mode: str | None = None) -> Tensor:
+        """``self / other`` (broadcast shape): true division, or rounded towards zero
+        (``rounding_mode="trunc"``) or down (``"floor"``), whose gradient is zero as PyTorch's
+        ``DivBackward2``."""
 
     def pow(self, exponent: _Operand) -> Tensor:
         """``self ** exponent`` (broadcast shape)."""
@@ -910,8 +912,8 @@ class Tensor(_DTypeCasts):
     def mul_(self, other: _Operand) -> Self:
         """``self *= other``; ``other`` broadcasts to ``self``'s shape."""
 
-    def div_(self, other: _Operand) -> Self:
-        """``self /= other``; ``other`` broadcasts to ``self``'s shape."""
+    def div_(self, other: _Operand, *, rounding_mode: str | None = None) -> Self:
+        """``div`` in place."""
 
     def zero_(self) -> Self:
         """Fill with zeros."""

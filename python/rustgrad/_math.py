@@ -240,6 +240,91 @@ Tensor.mvlgamma = _mvlgamma
 Tensor.mvlgamma_ = _mvlgamma_in_place
 
 
+_true_div = Tensor.div
+_true_div_ = Tensor.div_
+
+
+def _rounded_quotient(a: Tensor, b, rounding_mode: str) -> Tensor:
+    """``a / b`` rounded towards zero (``"trunc"``) or down (``"floor"``) (run without history):
+    floats as PyTorch's ``trunc(a / b)`` and ``floor_divide``, integers exactly."""
+    floor = a.floor_divide(b)
+    if rounding_mode == "floor":
+        return floor
+    if floor.dtype.is_floating_point:
+        scalar_b = not isinstance(b, Tensor) or (b.numel() == 1 and b.dtype != floor.dtype)
+        if floor.dtype in (_core.float16, _core.bfloat16) and scalar_b:
+            # PyTorch's kernel divides by a scalar in float32 and rounds once, after trunc.
+            b = b.float() if isinstance(b, Tensor) else b
+            return a.float().div(b).trunc().to(floor.dtype)
+        return a.div(b).trunc()
+    # Integers: the floor quotient, one up where a remainder is left and the signs differ.
+    b = b if isinstance(b, Tensor) else _core.tensor(b)
+    inexact = (a - floor * b) != 0
+    return floor + (inexact & ((a < 0) != (b < 0))).to(floor.dtype)
+
+
+def _check_rounding_mode(rounding_mode, a: Tensor, b) -> None:
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'"
+        )
+    b_dtype = b.dtype if isinstance(b, Tensor) else None
+    if a.dtype == _core.bool_ and (b_dtype == _core.bool_ or isinstance(b, bool)):
+        kernel = "div_trunc" if rounding_mode == "trunc" else "div_floor"
+        raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for 'Bool'")
+
+
+def _zeros_of(t: Tensor) -> Tensor:
+    return _core.zeros(tuple(t.shape), dtype=t.dtype, device=t.device)
+
+
+def _div(self: Tensor, other, *, rounding_mode: str | None = None) -> Tensor:
+    """``self / other`` (broadcast shape): true division, or rounded towards zero
+    (``rounding_mode="trunc"``) or down (``"floor"``), whose gradient is zero as PyTorch's
+    ``DivBackward2``."""
+    if rounding_mode is None:
+        return _true_div(self, other)
+    _check_rounding_mode(rounding_mode, self, other)
+    from rustgrad import _native
+
+    inputs = [t for t in (self, other) if isinstance(t, Tensor)]
+    return _native.record(
+        "DivBackward2",
+        inputs,
+        lambda: _rounded_quotient(self, other, rounding_mode),
+        [],
+        lambda g: [_zeros_of(t) if t.requires_grad else None for t in inputs],
+    )
+
+
+def _div_in_place(self: Tensor, other, *, rounding_mode: str | None = None) -> Tensor:
+    """``div`` in place."""
+    if rounding_mode is None:
+        return _true_div_(self, other)
+    result = _div(self.detach(), other.detach() if isinstance(other, Tensor) else other,
+                  rounding_mode=rounding_mode)  # fmt: skip
+    check_in_place(self, result)
+    from rustgrad import _native
+
+    others = [other] if isinstance(other, Tensor) else []
+    return _native.record_inplace(
+        "DivBackward2",
+        self,
+        others,
+        lambda: result,
+        [],
+        lambda g: (
+            [_zeros_of(g) if self.requires_grad else None]
+            + [_zeros_of(o) if o.requires_grad else None for o in others]
+        ),
+    )
+
+
+Tensor.div = _div
+Tensor.div_ = _div_in_place
+
+
 def log2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise base-2 logarithm, as ``input.log2()``."""
     return _out("log2", input.log2(), out)

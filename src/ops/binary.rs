@@ -1,6 +1,6 @@
 //! Arithmetic between two tensors (Python scalars arrive as 0-d constants).
 
-use super::{constant, nothing, record, reduce::sum_to, Grads};
+use super::{constant, nothing, record, reduce::sum_to, scalar_like, Grads};
 use crate::autograd::{SavedVar, Var};
 use crate::error::Result;
 use crate::tensor::{BinaryOp, CompareOp, Scalar, Shape, Tensor};
@@ -181,10 +181,11 @@ pub fn pow_scalar(x: &Var, p: f64) -> Result<Var> {
                 &constant(Tensor::scalar(0.0, g.dtype())),
             )?)]);
         }
-        let coef = constant(Tensor::scalar(p, s[0].dtype().to_float()));
+        // PyTorch's order, `grad * (p * x^(p-1))`, with `p` a wrapped number.
+        let coef = scalar_like(Scalar::Float(p), s[0].dtype().to_float());
         Ok(vec![Some(mul(
-            &mul(g, &coef)?,
-            &pow_scalar(&s[0], p - 1.0)?,
+            g,
+            &mul(&pow_scalar(&s[0], p - 1.0)?, &coef)?,
         )?)])
     }))
 }

@@ -171,5 +171,12 @@ pub fn constant(tensor: Tensor) -> Var {
 /// A 0-d constant for a Python number next to a tensor of `like` (PyTorch's "wrapped
 /// number" rule, [`Scalar::dtype_beside`]).
 pub fn scalar_like(value: Scalar, like: DType) -> Var {
-    constant(Tensor::from_scalar(value, value.dtype_beside(like)))
+    let dtype = value.dtype_beside(like);
+    // Beside a half type the number is kept in float32 (PyTorch's opmath type): promotion
+    // still gives the half type, and mul/div read it unrounded as PyTorch's kernels do.
+    let dtype = match dtype {
+        DType::F16 | DType::BF16 => DType::F32,
+        d => d,
+    };
+    constant(Tensor::from_scalar(value, dtype).into_wrapped_number())
 }

@@ -9,6 +9,7 @@ pub use conv::Window;
 #[cfg(test)]
 mod proptests;
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use crate::backend::cpu::dispatch;
@@ -109,6 +110,9 @@ pub struct Tensor {
     storage: Arc<Storage>,
     layout: Layout,
     dtype: DType,
+    /// A Python number made a 0-d tensor (PyTorch's "wrapped number"): it ranks below 0-d
+    /// tensors in type promotion, and mul/div of a half type read it unrounded.
+    wrapped_number: bool,
 }
 
 /// PyTorch's refusals of `-` with bool operands (tensors or Python bools).
@@ -128,6 +132,7 @@ impl Tensor {
             storage: Arc::new(Storage::new(memory)),
             layout: Layout::contiguous(shape),
             dtype,
+            wrapped_number: false,
         }
     }
 
@@ -256,6 +261,7 @@ impl Tensor {
             storage: self.storage.clone(),
             layout,
             dtype: self.dtype,
+            wrapped_number: false,
         }
     }
 
@@ -417,6 +423,12 @@ impl Tensor {
 
     /// `self ** power` for a scalar power.
     pub fn pow_scalar(&self, power: f64) -> Result<Tensor> {
+        // PyTorch's half-type kernels take the power as the half type (rounded through float).
+        let power = match self.dtype {
+            DType::F16 => half::f16::from_f32(power as f32).to_f64(),
+            DType::BF16 => half::bf16::from_f32(power as f32).to_f64(),
+            _ => power,
+        };
         let args = UnaryArgs {
             power,
             ..UnaryArgs::default()
@@ -451,11 +463,25 @@ impl Tensor {
     /// it is of a higher category (bool < integer < floating) than the other operand.
     pub fn promote_with(&self, other: &Tensor) -> DType {
         let category = |d: DType| d.kind();
-        match (self.ndim() == 0, other.ndim() == 0) {
-            (true, false) if category(self.dtype) <= category(other.dtype) => other.dtype,
-            (false, true) if category(other.dtype) <= category(self.dtype) => self.dtype,
+        // PyTorch's priority classes: tensors with dimensions, then 0-d tensors, then wrapped
+        // numbers. The higher class's dtype wins unless the lower one is of a higher category.
+        let priority = |t: &Tensor| match (t.wrapped_number, t.ndim() == 0) {
+            (true, _) => 0,
+            (false, true) => 1,
+            (false, false) => 2,
+        };
+        match priority(self).cmp(&priority(other)) {
+            Ordering::Less if category(self.dtype) <= category(other.dtype) => other.dtype,
+            Ordering::Greater if category(other.dtype) <= category(self.dtype) => self.dtype,
             _ => self.dtype.promote(other.dtype),
         }
+    }
+
+    /// This 0-d tensor marked as a Python number (see `wrapped_number`).
+    pub fn into_wrapped_number(mut self) -> Tensor {
+        debug_assert_eq!(self.ndim(), 0);
+        self.wrapped_number = true;
+        self
     }
 
     /// The dtype of `self op other`, with PyTorch's rules for bool operands: `+`, `*`,
@@ -509,8 +535,20 @@ impl Tensor {
         };
         common_device(&[self, other])?;
         let dtype = self.result_dtype(op, other)?;
+        // PyTorch's CPU kernels multiply and divide a half type by a scalar second operand
+        // of another dtype in float32, reading the scalar unrounded (a Python 1.7 is not
+        // first rounded to float16's 1.7002).
+        let opmath_scalar = matches!(op, BinaryOp::Mul | BinaryOp::Div | BinaryOp::FloorDivide)
+            && dtype.compute() == DType::F32
+            && dtype != DType::F32
+            && other.dtype != dtype
+            && other.numel() == 1;
         // Bool operands (max/min of masks) compute as int64 and convert back.
-        let calc = numeric(dtype);
+        let calc = if opmath_scalar {
+            DType::F32
+        } else {
+            numeric(dtype)
+        };
         // Borrow operands that already have the dtype (a clone copies the layout).
         let (ca, cb);
         let a = if self.dtype == calc {
