@@ -558,6 +558,28 @@ def test_op_db_is_consistent():
             assert op.graph_reason
 
 
+# ----- nn composites tested side by side with PyTorch, with gradcheck (test_nn_modules_extra2) --
+_EXTRA2 = "composite, checked against PyTorch and by gradcheck (test_nn_modules_extra2)"
+FUNCTIONAL_NON_OPS.update(
+    dict.fromkeys(
+        [
+            "avg_pool1d",
+            "bilinear",
+            "channel_shuffle",
+            "instance_norm",
+            "local_response_norm",
+            "multilabel_soft_margin_loss",
+            "rms_norm",
+            "upsample",
+            "upsample_bilinear",
+            "upsample_nearest",
+        ],
+        _EXTRA2,
+    )
+)
+FUNCTIONAL_NON_OPS["relu_"] = "in-place relu (test_nn_modules_extra2)"
+
+
 # ----- layers branch: channel dropout is random (tests/test_nn_norm.py) -----------------------
 FUNCTIONAL_NON_OPS.update(
     {

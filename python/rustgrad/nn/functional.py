@@ -694,8 +694,10 @@ def one_hot(tensor, num_classes=-1):
     return (tensor.unsqueeze(-1) == classes).long()
 
 
-def _edge_indices(n, before, after, mode):
-    """Indices into a dim of size ``n`` that pad it by ``before``/``after`` in ``mode``."""
+def _edge_indices(n, before, after, mode, where):
+    """Indices into a dim of size ``n`` that pad it by ``before``/``after`` in ``mode``
+    (``where``: ``(k, dim, shape)``, the pair's place in ``pad``, the dim and the input's
+    shape, for PyTorch's message)."""
     positions = range(-before, n + after)
     if mode == "replicate":
         return [min(max(i, 0), n - 1) for i in positions]
@@ -705,9 +707,11 @@ def _edge_indices(n, before, after, mode):
         return [i % n for i in positions]
     # reflect: mirror without repeating the edge element
     if before >= n or after >= n:
+        k, dim, shape = where
         raise RuntimeError(
-            f"Argument #4: Padding size should be less than the corresponding input dimension, "
-            f"but got: padding ({before}, {after}) at dimension of input {n}"
+            f"Argument #{4 + 2 * k}: Padding size should be less than the corresponding input "
+            f"dimension, but got: padding ({before}, {after}) at dimension {dim} of input "
+            f"{list(shape)}"
         )
     period = 2 * (n - 1)
     out = []
@@ -767,7 +771,9 @@ def pad(input, pad, mode="constant", value=None):
                     )
             out = _core.cat(parts, dim) if len(parts) > 1 else out
         else:
-            index = _core.tensor(_edge_indices(n, before, after, mode), device=out.device)
+            index = _core.tensor(
+                _edge_indices(n, before, after, mode, (k, dim, input.shape)), device=out.device
+            )
             out = out[(slice(None),) * dim + (index,)]
     return out
 
@@ -1691,3 +1697,237 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
+
+
+# ----- RMS and instance norm, local response norm, bilinear, channel shuffle, 1-d average
+# pooling, the deprecated upsample aliases, multilabel soft margin loss (composites) -----------
+
+__all__ += [
+    "avg_pool1d",
+    "bilinear",
+    "channel_shuffle",
+    "instance_norm",
+    "local_response_norm",
+    "multilabel_soft_margin_loss",
+    "relu_",
+    "rms_norm",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
+]
+
+
+def relu_(input):
+    """``max(input, 0)`` written into ``input``."""
+    return input.clamp_(min=0)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``input / sqrt(mean(input^2) + eps)`` over the last ``len(normalized_shape)`` dims,
+    then scaled by ``weight``; ``eps=None`` is the machine epsilon of ``input``'s dtype."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    n = len(normalized_shape)
+    if n == 0 or input.dim() < n or tuple(input.shape[input.dim() - n :]) != normalized_shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*{', '.join(str(s) for s in normalized_shape)}], but got input of size"
+            f"{list(input.shape)}"
+        )
+    if eps is None:
+        from rustgrad._dtypes import finfo
+
+        eps = finfo(input.dtype).eps
+    dims = tuple(range(-n, 0))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    return out
+
+
+def instance_norm(
+    input,
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    use_input_stats=True,
+    momentum=0.1,
+    eps=1e-5,
+):
+    """Normalise ``(N, C, *)`` per sample and channel over the spatial dims (as PyTorch: batch
+    norm of the ``(1, N * C, *)`` view); the running statistics, when given, are updated with
+    the mean over the batch of each sample's statistics."""
+    if use_input_stats and math.prod(input.shape[2:]) == 1:
+        raise ValueError(
+            "Expected more than 1 spatial element when training, got input size "
+            f"{input.shape}".replace("rustgrad.Size", "torch.Size")
+        )
+    b, c = input.size(0), input.size(1)
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        if stat is not None and stat.numel() != c:
+            raise RuntimeError(f"{name} should contain {b * c} elements not {stat.numel() * b}")
+    repeated = [None if t is None else t.repeat(b) for t in (running_mean, running_var)]
+    out = batch_norm(
+        input.reshape(1, b * c, *input.shape[2:]),
+        repeated[0],
+        repeated[1],
+        None if weight is None else weight.repeat(b),
+        None if bias is None else bias.repeat(b),
+        use_input_stats,
+        momentum,
+        eps,
+    )
+    if use_input_stats:
+        from rustgrad.autograd.grad_mode import no_grad
+
+        with no_grad():
+            for stat, new in zip((running_mean, running_var), repeated):
+                if stat is not None:
+                    stat.copy_(new.view(b, c).mean(0))
+    return out.reshape(input.shape)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """``input / (k + alpha * mean(input^2 over size neighbouring channels)) ** beta``, the
+    window zero-padded by ``size // 2`` channels before and ``(size - 1) // 2`` after."""
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(
+            "Expected 3D or higher dimensionality                          input "
+            f"(got {dim} dimensions)"
+        )
+    if input.numel() == 0:
+        return input
+    c = input.size(1)
+    squares = pad(input * input, (0, 0) * (dim - 2) + (size // 2, (size - 1) // 2))
+    div = squares.narrow(1, 0, c)
+    for j in range(1, size):
+        div = div + squares.narrow(1, j, c)
+    div = (div / size * alpha + k) ** beta
+    return input / div
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y[..., o] = sum_ij input1[..., i] * weight[o, i, j] * input2[..., j] + bias[o]``."""
+    if input1.dim() != input2.dim():
+        raise RuntimeError(
+            f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}"
+        )
+    for i in range(input1.dim() - 1):
+        if input1.size(i) != input2.size(i):
+            raise RuntimeError(
+                f"bilinear(): input batch dimensions do not match at dim {i}: got "
+                f"{input1.size(i)} and {input2.size(i)}"
+            )
+    if input1.size(-1) != weight.size(1):
+        raise RuntimeError(
+            f"bilinear(): input1 size does not match weight size: got {input1.size(-1)} but "
+            f"expected {weight.size(1)}"
+        )
+    if input2.size(-1) != weight.size(2):
+        raise RuntimeError(
+            f"bilinear(): input2 size does not match weight size: got {input2.size(-1)} but "
+            f"expected {weight.size(2)}"
+        )
+    lead = list(input1.shape[:-1])
+    x1 = input1.reshape(-1, input1.size(-1))
+    x2 = input2.reshape(-1, input2.size(-1))
+    out = (
+        (x1 @ weight.permute(1, 0, 2).reshape(weight.size(1), -1)).view(
+            x1.size(0), weight.size(0), weight.size(2)
+        )
+        * x2.unsqueeze(1)
+    ).sum(-1)
+    if bias is not None:
+        out = out + bias
+    return out.reshape(lead + [weight.size(0)])
+
+
+def channel_shuffle(input, groups):
+    """``(N, C, *)``: the channels, seen as ``groups`` rows of ``C // groups``, transposed."""
+    if input.dim() <= 2:
+        raise RuntimeError(
+            f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+            f"{list(input.shape)}"
+        )
+    if groups <= 0:
+        raise RuntimeError(
+            f"Number of groups to divide channels in must be positive. Value of groups:{groups}"
+        )
+    n, c, *rest = input.shape
+    if c % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups."
+        )
+    out = input.reshape(n, groups, c // groups, *rest).transpose(1, 2)
+    return out.reshape(input.shape)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):  # fmt: skip
+    """1-d average pooling of ``(N, C, L)`` (or ``(C, L)``): 2-d pooling over a height of one."""
+    from rustgrad.nn._conv_functional import _check_1d, _tuple
+
+    _check_1d(input, "avg_pool1d")
+
+    def one(v):
+        return _tuple(v, 1, "argument")[0]
+
+    no_stride = stride is None or (not isinstance(stride, int) and len(stride) == 0)
+    out = avg_pool2d(
+        input.unsqueeze(-2),
+        (1, one(kernel_size)),
+        None if no_stride else (1, one(stride)),
+        (0, one(padding)),
+        ceil_mode,
+        count_include_pad,
+    )
+    return out.squeeze(-2)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated: ``interpolate(input, size, scale_factor, mode, align_corners)``."""
+    warnings.warn(
+        "`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(input, size, scale_factor, mode="nearest")``."""
+    warnings.warn(
+        "`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: ``interpolate(input, size, scale_factor, mode="bilinear",
+    align_corners=True)``."""
+    warnings.warn(
+        "`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):  # fmt: skip
+    """``-(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))`` (times
+    ``weight``), averaged over the classes (the last dim), then reduced by ``reduction``."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.dim() - 1
+    loss = loss.sum(dim=class_dim) / input.size(class_dim)
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(reduction + " is not valid")

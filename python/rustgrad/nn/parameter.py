@@ -49,3 +49,26 @@ class Parameter(_core.Tensor):
 
     def __reduce_ex__(self, protocol):
         return (Parameter, (self.detach(), self.requires_grad))
+
+
+class Buffer(_core.Tensor):
+    """A tensor marked as a module buffer: ``self.x = nn.Buffer(data, persistent=True)``
+    registers ``x`` as :meth:`~rustgrad.nn.Module.register_buffer` does (``persistent=False``
+    keeps it out of ``state_dict``). The module keeps a plain tensor sharing ``data``'s storage
+    (``data.detach()``, with ``data``'s ``requires_grad``), as PyTorch does."""
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            data = _core.zeros(0)
+        if not isinstance(data, _core.Tensor):
+            raise TypeError(f"Buffer(): data must be a Tensor, but got {type(data).__name__}")
+        t = _core.Tensor._make_subclass(cls, data.detach(), data.requires_grad)
+        t.persistent = persistent
+        return t
+
+    def _as_tensor(self):
+        """The plain tensor the module registers (same storage, same ``requires_grad``)."""
+        return self.detach().requires_grad_(self.requires_grad)
+
+
+__all__ += ["Buffer"]

@@ -210,3 +210,72 @@ __all__ += [
     "Threshold",
     "TripletMarginLoss",
 ]
+
+# ----- normalisation, padding, pooling and resizing extras ------------------------------------
+from rustgrad.nn.modules.activation import Softmax2d
+from rustgrad.nn.modules.linear import Bilinear
+from rustgrad.nn.modules.loss import MultiLabelSoftMarginLoss
+from rustgrad.nn.modules.normalization import (
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    RMSNorm,
+)
+from rustgrad.nn.modules.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
+from rustgrad.nn.modules.pixelshuffle import ChannelShuffle
+from rustgrad.nn.modules.pooling import (
+    AvgPool1d,
+    Fold,
+    Unfold,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
+
+__all__ += [
+    "AvgPool1d",
+    "Bilinear",
+    "ChannelShuffle",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "Fold",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LocalResponseNorm",
+    "MultiLabelSoftMarginLoss",
+    "RMSNorm",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "Softmax2d",
+    "Unfold",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
+]

@@ -641,3 +641,18 @@ __all__ += [
     "Tanhshrink",
     "Threshold",
 ]
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of ``(N, C, H, W)`` or ``(C, H, W)`` (dim ``-3``)."""
+
+    def forward(self, input):
+        """Softmax of ``input`` along dim ``-3``."""
+        if input.dim() not in (3, 4):
+            raise ValueError(
+                f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead"
+            )
+        return F.softmax(input, -3)
+
+
+__all__ += ["Softmax2d"]

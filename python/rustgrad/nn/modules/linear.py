@@ -1,4 +1,4 @@
-"""``nn.Linear`` and ``nn.Identity``."""
+"""``nn.Linear``, ``nn.Bilinear`` and ``nn.Identity``."""
 
 import math
 
@@ -69,3 +69,46 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 __all__ += ["NonDynamicallyQuantizableLinear"]
+
+
+class Bilinear(Module):
+    """``y = x1^T A x2 + b``: ``(*, in1_features), (*, in2_features) -> (*, out_features)``.
+
+    ``weight`` has shape ``(out_features, in1_features, in2_features)``, ``bias``
+    ``(out_features,)``; both start ``U(-1/sqrt(in1_features), 1/sqrt(in1_features))``.
+    """
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):  # fmt: skip
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(
+            _core.zeros((out_features, in1_features, in2_features), dtype=dtype, device=device)
+        )
+        if bias:
+            self.bias = Parameter(_core.zeros((out_features,), dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw fresh initial values (PyTorch's: uniform in ``+-1/sqrt(in1_features)``)."""
+        bound = 1 / math.sqrt(self.weight.size(1))
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        """``F.bilinear(input1, input2, weight, bias)``."""
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        """``"in1_features=..., in2_features=..., out_features=..., bias=..."``."""
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
+
+
+__all__ += ["Bilinear"]

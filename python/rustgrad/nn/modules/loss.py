@@ -316,3 +316,21 @@ __all__ += [
     "SoftMarginLoss",
     "TripletMarginLoss",
 ]
+
+
+class MultiLabelSoftMarginLoss(_Loss):
+    """Multi-label one-versus-all loss of logits ``input (N, C)`` against 0/1 ``target (N, C)``;
+    see :func:`rustgrad.nn.functional.multilabel_soft_margin_loss`."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+    def forward(self, input, target):
+        """The loss: shape ``()``, or ``(N,)`` with ``reduction="none"``."""
+        return F.multilabel_soft_margin_loss(
+            input, target, weight=self.weight, reduction=self.reduction
+        )
+
+
+__all__ += ["MultiLabelSoftMarginLoss"]

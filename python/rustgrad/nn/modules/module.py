@@ -6,7 +6,7 @@ from collections import OrderedDict, namedtuple
 from rustgrad import _core
 from rustgrad._grads import clear_grads
 from rustgrad.autograd.grad_mode import no_grad
-from rustgrad.nn.parameter import is_parameter
+from rustgrad.nn.parameter import Buffer, is_parameter
 
 __all__ = ["Module"]
 
@@ -377,6 +377,10 @@ class Module:
                     "(rustgrad.nn.Module or None expected)"
                 )
             modules[name] = None
+        elif isinstance(value, Buffer):
+            if buffers is None:
+                raise AttributeError("cannot assign buffers before Module.__init__() call")
+            self.register_buffer(name, value._as_tensor(), value.persistent)
         elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(

@@ -1,4 +1,5 @@
-"""``nn.PixelShuffle`` and ``nn.PixelUnshuffle``: channels to pixel blocks and back."""
+"""``nn.PixelShuffle`` and ``nn.PixelUnshuffle`` (channels to pixel blocks and back) and
+``nn.ChannelShuffle``."""
 
 from rustgrad.nn import functional as F
 from rustgrad.nn.modules.module import Module
@@ -36,3 +37,22 @@ class PixelUnshuffle(Module):
     def extra_repr(self):
         """``"downscale_factor=..."``."""
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """``(N, C, *)``: the channels, seen as ``groups`` rows of ``C // groups``, transposed."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        """``channel_shuffle(input, groups)``."""
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        """``"groups=2"``."""
+        return f"groups={self.groups}"
+
+
+__all__ += ["ChannelShuffle"]
