@@ -9,7 +9,10 @@ from rustgrad.nn.parameter import Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """What batch and instance normalisation share, as PyTorch's ``_NormBase``: the affine
+    parameters and the running statistics."""
+
     def __init__(
         self,
         num_features,
@@ -70,6 +73,24 @@ class _BatchNorm(Module):
 
     def _check_input_dim(self, input):
         raise NotImplementedError
+
+
+class _BatchNorm(_NormBase):
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=True,
+        track_running_stats=True,
+        device=None,
+        dtype=None,
+        *,
+        bias=True,
+    ):
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
 
     def forward(self, input):
         """Batch statistics in training mode (updating the running ones), the running ones in

@@ -6,6 +6,7 @@ import warnings
 from rustgrad import _core
 from rustgrad.nn import functional as F
 from rustgrad.nn import init
+from rustgrad.nn.modules.batchnorm import _NormBase
 from rustgrad.nn.modules.module import Module
 from rustgrad.nn.parameter import Parameter
 
@@ -151,7 +152,7 @@ class RMSNorm(Module):
         )
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     _no_batch_dim = 2
 
     def __init__(
@@ -166,51 +167,9 @@ class _InstanceNorm(Module):
         *,
         bias=True,
     ):
-        super().__init__()
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_core.zeros((num_features,), dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(_core.zeros((num_features,), dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer(
-                "running_mean", _core.zeros(num_features, dtype=dtype, device=device)
-            )
-            self.register_buffer(
-                "running_var", _core.ones(num_features, dtype=dtype, device=device)
-            )
-            self.register_buffer(
-                "num_batches_tracked", _core.tensor(0, dtype=_core.int64, device=device)
-            )
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-        self.reset_parameters()
-
-    def reset_running_stats(self):
-        """Running mean 0, running variance 1, no batches tracked."""
-        if self.track_running_stats:
-            self.running_mean.zero_()
-            self.running_var.fill_(1)
-            self.num_batches_tracked.zero_()
-
-    def reset_parameters(self):
-        """Reset the running statistics; ``weight = 1``, ``bias = 0``."""
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
 
     def _check_input_dim(self, input):
         d = self._no_batch_dim
