@@ -16,7 +16,7 @@ use super::var::{Var, VarInner};
 use super::{anomaly, GradHook};
 use crate::error::{Error, Result};
 use crate::tensor::storage::Storage;
-use crate::tensor::{DType, Tensor};
+use crate::tensor::{DType, Layout, Tensor};
 
 /// A backward function: the gradient of each input given the gradient of the output.
 /// Formulas are written with differentiable ops on [`Var`]s, so running them with grad mode
@@ -27,7 +27,18 @@ pub trait Backward: Send + Sync {
     /// Gradients for each input edge (`None` where an input gets none). `needs[i]` says
     /// whether input `i` wants one at all, so work for constants can be skipped.
     fn apply(&self, grad: &Var, saved: &[Var], needs: &[bool]) -> Result<Vec<Option<Var>>>;
+    /// For the node of a strided view (`x[t]`, `x[:, a:b]`): the input's shape and the view
+    /// as a function of the input's layout. The gradient is then the incoming one written
+    /// into that region of zeros, so the engine may add it straight into the region of the
+    /// gradient it is gathering for the input instead (`T` views of one tensor then cost
+    /// one buffer, not `T` buffers of zeros added up).
+    fn view_region(&self) -> Option<(&[usize], &LayoutFn)> {
+        None
+    }
 }
+
+/// A view's layout computed from its base's layout.
+pub type LayoutFn = Arc<dyn Fn(&Layout) -> Layout + Send + Sync>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NodeId {

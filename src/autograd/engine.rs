@@ -7,7 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use smallvec::SmallVec;
 
-use super::arena::{self, Edge, EdgeTarget, NodeId, NodeTask};
+use super::arena::{self, Edge, EdgeTarget, LayoutFn, NodeId, NodeTask};
 use super::grad_mode::GradModeGuard;
 use super::var::Var;
 use super::{anomaly, GradHook};
@@ -15,7 +15,7 @@ use crate::bail;
 use crate::error::{Error, Result};
 use crate::ops;
 use crate::tensor::layout::shape_str;
-use crate::tensor::Tensor;
+use crate::tensor::{Shape, Tensor};
 
 /// What the engine tracks for each node of one backward pass.
 struct NodeInfo {
@@ -238,7 +238,7 @@ fn execute(
             }
             None => {
                 if wants_leaf(root) {
-                    leaves.add(root, g)?;
+                    leaves.add(root, Incoming::Whole(g), false)?;
                 }
             }
         }
@@ -372,26 +372,51 @@ fn execute(
                 EdgeTarget::Node(n) => nodes[n].needed,
             })
             .collect();
-        let grads = task.op.apply(&grad, &saved, &needs)?;
-        if anomaly::is_enabled() {
-            check_for_nan(&task, &task.op.name(), &grads)?;
-        }
+        let region = match task.op.view_region() {
+            // A view's gradient goes into its region of the input's gradient (outside any
+            // recorded graph, where the buffer may be written in place).
+            Some((shape, view))
+                if !create_graph
+                    && !anomaly::is_enabled()
+                    && edges.first().is_some_and(|e| e.dtype == grad.dtype()) =>
+            {
+                Some(Incoming::Region {
+                    grad: grad.clone(),
+                    shape: Shape::from_slice(shape),
+                    view: view.clone(),
+                })
+            }
+            _ => None,
+        };
+        let grads: Vec<Option<Incoming>> = match region {
+            Some(region) => vec![Some(region)],
+            None => {
+                let grads = task.op.apply(&grad, &saved, &needs)?;
+                if anomaly::is_enabled() {
+                    check_for_nan(&task, &task.op.name(), &grads)?;
+                }
+                grads.into_iter().map(|g| g.map(Incoming::Whole)).collect()
+            }
+        };
         drop(saved);
         drop(task); // (without retain_graph, the node's saved tensors go with it)
-        let grads = grads.into_iter().chain(std::iter::repeat(None));
+        drop(grad);
+        let grads = grads.into_iter().chain(std::iter::repeat_with(|| None));
         for ((edge, g), &need) in edges.iter().zip(grads).zip(&needs) {
             if !need {
                 continue;
             }
             let g = match g {
-                Some(g) if g.dtype() != edge.dtype => Some(ops::to_dtype(&g, edge.dtype)?),
+                Some(Incoming::Whole(g)) if g.dtype() != edge.dtype => {
+                    Some(Incoming::Whole(ops::to_dtype(&g, edge.dtype)?))
+                }
                 other => other,
             };
             match &edge.target {
                 EdgeTarget::None => {}
                 EdgeTarget::Leaf(leaf) => {
                     if let Some(g) = g {
-                        leaves.add(leaf, g)?;
+                        leaves.add(leaf, g, !create_graph)?;
                     }
                     if leaves.arrived(leaf) {
                         if let Some(g) = leaves.take(leaf) {
@@ -410,7 +435,7 @@ fn execute(
                 EdgeTarget::Node(next) => {
                     let child = nodes.get_mut(next).expect("children were discovered");
                     if let Some(g) = g {
-                        child.grad = Some(add_grads(child.grad.take(), g)?);
+                        child.grad = Some(g.accumulate(child.grad.take(), !create_graph)?);
                     }
                     child.deps -= 1;
                     if child.deps == 0 {
@@ -449,14 +474,15 @@ struct LeafGrads {
 }
 
 impl LeafGrads {
-    fn add(&mut self, leaf: &Var, g: Var) -> Result<()> {
+    fn add(&mut self, leaf: &Var, g: Incoming, in_place: bool) -> Result<()> {
         match self.index.get(&leaf.key()) {
             Some(&i) => {
                 let acc = self.pending[i].1.take();
-                self.pending[i].1 = Some(add_grads(acc, g)?);
+                self.pending[i].1 = Some(g.accumulate(acc, in_place)?);
             }
             None => {
                 self.index.insert(leaf.key(), self.pending.len());
+                let g = g.accumulate(None, in_place)?;
                 self.pending.push((leaf.clone(), Some(g)));
             }
         }
@@ -535,6 +561,68 @@ fn add_grads(acc: Option<Var>, g: Var) -> Result<Var> {
         None => Ok(g),
         Some(a) => ops::add(&a, &g),
     }
+}
+
+/// A gradient on its way to an input: whole, or (from a view's node) one that belongs in a
+/// region of zeros of the input's shape.
+enum Incoming {
+    Whole(Var),
+    Region {
+        grad: Var,
+        shape: Shape,
+        view: LayoutFn,
+    },
+}
+
+impl Incoming {
+    /// `acc + self`: into `acc` itself when `in_place` (no graph is being recorded) and the
+    /// engine alone holds it, as PyTorch's input buffers accumulate; else as a new tensor.
+    /// Values are those of the out-of-place sum either way. (A region always goes in place:
+    /// views take this path only when no graph is recorded.)
+    fn accumulate(self, acc: Option<Var>, in_place: bool) -> Result<Var> {
+        match self {
+            Incoming::Whole(g) => match acc {
+                None => Ok(g),
+                Some(a) if in_place && a.shape() == g.shape() && writable_buffer(&a, &g) => {
+                    a.tensor().add_into(&g.tensor())?;
+                    Ok(a)
+                }
+                Some(a) => ops::add(&a, &g),
+            },
+            Incoming::Region { grad, shape, view } => {
+                let buffer = match acc {
+                    Some(a) if a.shape() == shape && writable_buffer(&a, &grad) => a,
+                    // Someone else sees it (or it is a broadcast view): a private copy.
+                    Some(a) if a.shape() == shape && a.dtype() == grad.dtype() => {
+                        Var::new(a.tensor().clone_data()?, false)
+                    }
+                    Some(a) => {
+                        let zeros =
+                            Incoming::Region { grad, shape, view }.accumulate(None, true)?;
+                        return ops::add(&a, &zeros);
+                    }
+                    None => Var::new(
+                        Tensor::zeros_on(&shape, grad.dtype(), grad.tensor().device())?,
+                        false,
+                    ),
+                };
+                let t = buffer.tensor();
+                t.with_layout(view(t.layout())).add_into(&grad.tensor())?;
+                Ok(buffer)
+            }
+        }
+    }
+}
+
+/// Whether the engine may add `g` into `acc` in place: a gradient outside any graph, of
+/// `g`'s dtype and device, laid out densely, whose storage nothing else (a variable, a view,
+/// a saved tensor, the caller's `gradient=`) can see.
+fn writable_buffer(acc: &Var, g: &Var) -> bool {
+    if acc.requires_grad() || acc.dtype() != g.dtype() || !acc.is_sole_owner() {
+        return false;
+    }
+    let (t, gt) = (acc.tensor(), g.tensor());
+    t.is_contiguous() && t.device() == gt.device() && t.storage().check_writable().is_ok()
 }
 
 /// A gradient that may be stored as `.grad`: without `create_graph` it must not alias a

@@ -6,7 +6,7 @@ pub mod engine;
 pub mod grad_mode;
 pub mod var;
 
-pub use arena::{Backward, Edge, Edges, NodeId, NodeRef, SavedVar};
+pub use arena::{Backward, Edge, Edges, LayoutFn, NodeId, NodeRef, SavedVar};
 pub use engine::{backward, grad};
 pub use grad_mode::{is_grad_enabled, set_grad_enabled, GradModeGuard};
 pub use var::{HookHandle, Var, ViewReplay};

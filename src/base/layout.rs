@@ -224,6 +224,31 @@ impl Layout {
         true
     }
 
+    /// Whether every element has a storage slot of its own (dims sorted by stride each step
+    /// past all the slots of the dims inside them): false for expanded dims and for
+    /// overlapping windows (`unfold` with a step below the size).
+    pub fn is_non_overlapping(&self) -> bool {
+        let mut dims: SmallVec<[(usize, usize); 6]> = self
+            .shape
+            .iter()
+            .zip(&self.strides)
+            .filter(|(&d, _)| d > 1)
+            .map(|(&d, &s)| (d, s.unsigned_abs()))
+            .collect();
+        if dims.iter().any(|&(d, _)| d == 0) {
+            return true;
+        }
+        dims.sort_by_key(|&(_, s)| s);
+        let mut span = 0usize; // the farthest slot reached by the dims so far, from the first
+        for (d, s) in dims {
+            if s <= span {
+                return false;
+            }
+            span = span.saturating_add(s.saturating_mul(d - 1));
+        }
+        true
+    }
+
     /// Whether two elements share memory (an expanded dimension).
     pub fn has_internal_overlap(&self) -> bool {
         self.shape
@@ -486,6 +511,31 @@ mod tests {
         assert_eq!(broadcast_shapes(&[], &[5]).unwrap().as_slice(), &[5]);
         let err = broadcast_shapes(&[2, 3], &[4, 3]).unwrap_err();
         assert!(err.to_string().contains("size of tensor a (2) must match"));
+    }
+
+    #[test]
+    fn overlap_is_told_from_strides() {
+        let grid = Layout::contiguous(&[6, 7]);
+        assert!(grid.is_non_overlapping());
+        assert!(grid.transpose(0, 1).is_non_overlapping());
+        assert!(grid.slice(1, 1, 5, 2).is_non_overlapping());
+        assert!(grid.select(1, 3).is_non_overlapping());
+        // unfold(1, 3, 1): windows share elements; with step 3 they do not.
+        let windows = |step: isize, n: usize| Layout {
+            shape: [6, n, 3].as_slice().into(),
+            strides: [7, step, 1].as_slice().into(),
+            offset: 0,
+        };
+        assert!(!windows(1, 5).is_non_overlapping());
+        assert!(windows(3, 2).is_non_overlapping());
+        assert!(!Layout::contiguous(&[1, 4])
+            .expand(&[3, 4])
+            .unwrap()
+            .is_non_overlapping());
+        assert!(Layout::contiguous(&[0, 4])
+            .expand(&[0, 4])
+            .unwrap()
+            .is_non_overlapping());
     }
 
     #[test]

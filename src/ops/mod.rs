@@ -92,6 +92,18 @@ pub fn record<F>(
 where
     F: Fn(&Var, &[Var], &[bool]) -> Result<Grads> + Send + Sync + 'static,
 {
+    record_node(out, inputs, saved, || {
+        Arc::new(Formula { name, f: formula })
+    })
+}
+
+/// [`record`] with a backward node of its own type (made only when one is recorded).
+pub fn record_node(
+    out: Tensor,
+    inputs: &[&Var],
+    saved: impl FnOnce(&Tensor) -> Vec<SavedVar>,
+    node: impl FnOnce() -> Arc<dyn Backward>,
+) -> Var {
     if !is_grad_enabled() {
         return Var::new(out, false);
     }
@@ -101,7 +113,7 @@ where
         return Var::new(out, false);
     }
     let saved = saved(&out);
-    let node = NodeRef::create(Arc::new(Formula { name, f: formula }), edges, saved);
+    let node = NodeRef::create(node(), edges, saved);
     Var::with_history(out, node)
 }
 

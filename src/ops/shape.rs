@@ -2,25 +2,48 @@
 
 use std::sync::Arc;
 
-use super::{constant, mark_view, nothing, record, reduce::sum_to, Grads};
-use crate::autograd::{SavedVar, Var};
+use std::borrow::Cow;
+
+use super::{constant, mark_view, nothing, record, record_node, reduce::sum_to, Grads};
+pub use crate::autograd::LayoutFn;
+use crate::autograd::{Backward, SavedVar, Var};
 use crate::bail;
 use crate::error::Result;
 use crate::tensor::layout::{self, infer_shape, shape_str, wrap_dim, Layout};
-use crate::tensor::{DType, Tensor};
-
-/// A view of `x` with a new layout computed from its current one.
-pub type LayoutFn = Arc<dyn Fn(&Layout) -> Layout + Send + Sync>;
+use crate::tensor::{DType, Shape, Tensor};
 
 /// A view through `f`; the gradient is scattered back into zeros of the input's shape.
 pub fn strided_view(x: &Var, name: &'static str, f: LayoutFn) -> Var {
     let t = x.tensor();
     let out = t.with_layout(f(t.layout()));
-    let in_shape = x.shape();
-    let v = record(out, &[x], name, nothing, move |g, _, _| {
-        Ok(vec![Some(view_scatter(g, &in_shape, name, f.clone())?)])
+    let v = record_node(out, &[x], nothing, || {
+        Arc::new(StridedViewBackward {
+            name,
+            in_shape: x.shape(),
+            view: f,
+        })
     });
     mark_view(v, x)
+}
+
+/// The node of [`strided_view`], which tells the engine its region.
+struct StridedViewBackward {
+    name: &'static str,
+    in_shape: Shape,
+    view: LayoutFn,
+}
+
+impl Backward for StridedViewBackward {
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(self.name)
+    }
+    fn apply(&self, grad: &Var, _: &[Var], _: &[bool]) -> Result<Grads> {
+        let scattered = view_scatter(grad, &self.in_shape, self.name, self.view.clone())?;
+        Ok(vec![Some(scattered)])
+    }
+    fn view_region(&self) -> Option<(&[usize], &LayoutFn)> {
+        Some((&self.in_shape, &self.view))
+    }
 }
 
 /// Zeros of `shape` with `g` written into the view `f` selects: the adjoint of

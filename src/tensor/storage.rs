@@ -544,6 +544,17 @@ impl Memory {
         let dtype = self.dtype();
         if dtype.compute() != dtype {
             // Narrow memory: the sum in the wide type, rounded back into place.
+            if !l.is_non_overlapping() {
+                // Elements reached twice (overlapping windows) take their additions one after
+                // another, in the view's order, as PyTorch's kernels do: one outer index at a
+                // time, until the rest has a slot per element.
+                let flat = Layout::contiguous(&l.shape);
+                for i in 0..l.shape[0] {
+                    let src_part = src.gather(&flat.select(0, i))?;
+                    self.add_into(&l.select(0, i), &src_part)?;
+                }
+                return Ok(());
+            }
             let flat = Layout::contiguous(&l.shape);
             let sum = Memory::binary(
                 crate::backend::BinaryOp::Add,

@@ -555,11 +555,40 @@ where
 
 /// Adds `src` (contiguous in `dst_layout`'s order) into the addressed elements of `dst`;
 /// repeated offsets (an expanded destination) accumulate.
-pub fn add_into<T: Copy + std::ops::Add<Output = T>>(
+pub fn add_into<T: Copy + Send + Sync + std::ops::Add<Output = T>>(
     dst: &mut [T],
     dst_layout: &Layout,
     src: &[T],
 ) {
+    let n = dst_layout.numel();
+    let add_row = |d: &mut [T], s: &[T]| d.iter_mut().zip(s).for_each(|(d, &s)| *d = *d + s);
+    if dst_layout.is_contiguous() {
+        // The engine's gradient accumulation: whole buffers, in parallel when large.
+        let dst = &mut dst[dst_layout.offset..dst_layout.offset + n];
+        if n >= PARALLEL_THRESHOLD {
+            pool::chunks_mut(dst, CHUNK, |start, d| add_row(d, &src[start..]));
+        } else {
+            add_row(dst, src);
+        }
+        return;
+    }
+    let nd = dst_layout.ndim();
+    if nd >= 2 && dst_layout.strides[nd - 1] == 1 && dst_layout.shape[nd - 1] >= MIN_ROW {
+        // A region of rows (`x[t]`'s or `x[:, a:b]`'s gradient added into `x`'s): row by row,
+        // in order, so overlapping windows (`unfold`) still add up one after another.
+        let inner = dst_layout.shape[nd - 1];
+        let mut k = 0;
+        for_each_offsets(
+            &dst_layout.shape[..nd - 1],
+            [&dst_layout.strides[..nd - 1]],
+            [dst_layout.offset],
+            |[o]| {
+                add_row(&mut dst[o..o + inner], &src[k..k + inner]);
+                k += inner;
+            },
+        );
+        return;
+    }
     let mut k = 0;
     dst_layout.for_each_offset(|o| {
         dst[o] = dst[o] + src[k];
