@@ -111,37 +111,135 @@ fn matmul_one<T: Num>(
         gemm::Parallelism::None
     };
     let is = |id: TypeId| TypeId::of::<T>() == id;
+    if (is(TypeId::of::<f32>()) || is(TypeId::of::<f64>())) && by_columns(m, k, n, rrs, rcs) {
+        // gemm wants a column-major result; for a row-major one it computes the transposed
+        // product, which reads `rhs` (a Linear layer's transposed weight) through a slow
+        // transposing pack of all `k * n` elements. Writing a column-major result and
+        // transposing its `m * n` elements is cheaper when `m` is small.
+        let mut cols = vec![T::ZERO; m * n];
+        if p.beta.is_some() {
+            transpose(dst, m, n, &mut cols);
+        }
+        // SAFETY: as below, with `cols` the exclusively borrowed column-major `m x n` result.
+        unsafe {
+            call_gemm(
+                &mut cols,
+                1,
+                m as isize,
+                p,
+                lhs,
+                lrs,
+                lcs,
+                rhs,
+                rrs,
+                rcs,
+                parallelism,
+            )
+        };
+        transpose(&cols, n, m, dst);
+        return;
+    }
     if is(TypeId::of::<f32>()) || is(TypeId::of::<f64>()) {
         // SAFETY: the pointers address `m*k`, `k*n` and `m*n` elements reachable through the
         // given strides inside the borrowed slices (the layouts were validated by the caller),
-        // and `dst` is exclusively borrowed. gemm computes `dst = a * dst + b * lhs @ rhs`,
-        // reading `dst` only when asked to.
+        // and `dst` is exclusively borrowed, row-major.
         unsafe {
-            gemm::gemm(
-                m,
-                n,
-                k,
-                dst.as_mut_ptr(),
-                1,
+            call_gemm(
+                dst,
                 n as isize,
-                p.beta.is_some(),
-                lhs.as_ptr(),
-                lcs,
+                1,
+                p,
+                lhs,
                 lrs,
-                rhs.as_ptr(),
-                rcs,
+                lcs,
+                rhs,
                 rrs,
-                p.beta.unwrap_or(T::ZERO),
-                p.alpha,
-                false,
-                false,
-                false,
+                rcs,
                 parallelism,
-            );
-        }
+            )
+        };
         return;
     }
     naive_scaled(dst, p, lhs, lrs, lcs, rhs, rrs, rcs);
+}
+
+/// Whether to compute a row-major product as a column-major one and transpose it: when `rhs`
+/// is column-major (`rrs == 1`) and moving the `m x n` result costs less than gemm's
+/// transposing pack of the `k x n` right operand (about `m * k + m * n < k * n`).
+fn by_columns(m: usize, k: usize, n: usize, rrs: isize, rcs: isize) -> bool {
+    rrs == 1 && rcs != 1 && n > 1 && m > 1 && m * (k + n) < k * n
+}
+
+/// `dst = beta * dst + alpha * lhs @ rhs` by gemm, `dst` with row stride `drs` and column
+/// stride `dcs`; reads `dst` only when `beta` is given.
+///
+/// # Safety
+/// The strides must address `m*k`, `k*n` and `m*n` elements inside the three slices.
+#[allow(clippy::too_many_arguments)]
+unsafe fn call_gemm<T: Num>(
+    dst: &mut [T],
+    drs: isize,
+    dcs: isize,
+    p: Product<T>,
+    lhs: &[T],
+    lrs: isize,
+    lcs: isize,
+    rhs: &[T],
+    rrs: isize,
+    rcs: isize,
+    parallelism: gemm::Parallelism,
+) {
+    gemm::gemm(
+        p.m,
+        p.n,
+        p.k,
+        dst.as_mut_ptr(),
+        dcs,
+        drs,
+        p.beta.is_some(),
+        lhs.as_ptr(),
+        lcs,
+        lrs,
+        rhs.as_ptr(),
+        rcs,
+        rrs,
+        p.beta.unwrap_or(T::ZERO),
+        p.alpha,
+        false,
+        false,
+        false,
+        parallelism,
+    );
+}
+
+/// `dst` (`cols x rows`, row-major) = the transpose of `src` (`rows x cols`, row-major),
+/// by tiles that keep both sides in cache.
+fn transpose<T: Copy + 'static>(src: &[T], rows: usize, cols: usize, dst: &mut [T]) {
+    const TILE: usize = 16;
+    assert!(src.len() >= rows * cols && dst.len() >= rows * cols);
+    #[cfg(target_arch = "x86_64")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && super::has_avx2() {
+        // SAFETY: T is f32 (checked above), so the slices may be read as f32; the CPU has
+        // AVX2; the lengths were checked above.
+        unsafe {
+            let src = std::slice::from_raw_parts(src.as_ptr().cast::<f32>(), src.len());
+            let dst = std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<f32>(), dst.len());
+            transpose_f32_avx(src, rows, cols, dst);
+        }
+        return;
+    }
+    for r0 in (0..rows).step_by(TILE) {
+        let r1 = (r0 + TILE).min(rows);
+        for c0 in (0..cols).step_by(TILE) {
+            let c1 = (c0 + TILE).min(cols);
+            for c in c0..c1 {
+                let out = &mut dst[c * rows + r0..c * rows + r1];
+                for (o, r) in out.iter_mut().zip(r0..r1) {
+                    *o = src[r * cols + c];
+                }
+            }
+        }
+    }
 }
 
 /// `dst = beta * dst + alpha * (lhs @ rhs)` by plain loops (the integer path).
@@ -207,6 +305,53 @@ pub fn supports_gemm<T: Element>() -> bool {
     matches!(T::DTYPE, crate::base::DType::F32 | crate::base::DType::F64)
 }
 
+/// [`transpose`] of f32 by 8 x 8 blocks in AVX registers (the edges element by element).
+///
+/// # Safety
+/// The CPU must have AVX2; `src` and `dst` must hold `rows * cols` elements.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn transpose_f32_avx(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let (rb, cb) = (rows / 8 * 8, cols / 8 * 8);
+    let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+    for r in (0..rb).step_by(8) {
+        for c in (0..cb).step_by(8) {
+            // Rows r..r+8 of columns c..c+8, then the standard unpack/shuffle/permute steps.
+            let row = |i: usize| _mm256_loadu_ps(s.add((r + i) * cols + c));
+            let (a0, a1, a2, a3) = (row(0), row(1), row(2), row(3));
+            let (a4, a5, a6, a7) = (row(4), row(5), row(6), row(7));
+            let (t0, t1) = (_mm256_unpacklo_ps(a0, a1), _mm256_unpackhi_ps(a0, a1));
+            let (t2, t3) = (_mm256_unpacklo_ps(a2, a3), _mm256_unpackhi_ps(a2, a3));
+            let (t4, t5) = (_mm256_unpacklo_ps(a4, a5), _mm256_unpackhi_ps(a4, a5));
+            let (t6, t7) = (_mm256_unpacklo_ps(a6, a7), _mm256_unpackhi_ps(a6, a7));
+            let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+            let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+            let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+            let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+            let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+            let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+            let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+            let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+            let out = |j: usize, v: __m256| _mm256_storeu_ps(d.add((c + j) * rows + r), v);
+            out(0, _mm256_permute2f128_ps::<0x20>(u0, u4));
+            out(1, _mm256_permute2f128_ps::<0x20>(u1, u5));
+            out(2, _mm256_permute2f128_ps::<0x20>(u2, u6));
+            out(3, _mm256_permute2f128_ps::<0x20>(u3, u7));
+            out(4, _mm256_permute2f128_ps::<0x31>(u0, u4));
+            out(5, _mm256_permute2f128_ps::<0x31>(u1, u5));
+            out(6, _mm256_permute2f128_ps::<0x31>(u2, u6));
+            out(7, _mm256_permute2f128_ps::<0x31>(u3, u7));
+        }
+    }
+    for r in 0..rows {
+        let from = if r < rb { cb } else { 0 };
+        for c in from..cols {
+            dst[c * rows + r] = src[r * cols + c];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +385,46 @@ mod tests {
         let tl = Layout::contiguous(&[k, m]).transpose(0, 1);
         let got_t = batched_matmul(&at, &tl, &b, &Layout::contiguous(&[k, n]));
         assert_eq!(got_t, expect);
+    }
+
+    #[test]
+    fn transposes_match_element_by_element() {
+        for (rows, cols) in [(1, 1), (8, 8), (9, 17), (32, 512), (513, 7), (16, 24)] {
+            let src: Vec<f32> = (0..rows * cols).map(|v| v as f32).collect();
+            let mut dst = vec![0.0f32; rows * cols];
+            transpose(&src, rows, cols, &mut dst);
+            let src64: Vec<f64> = src.iter().map(|&v| v as f64).collect();
+            let mut dst64 = vec![0.0f64; rows * cols];
+            transpose(&src64, rows, cols, &mut dst64);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(dst[c * rows + r], src[r * cols + c]);
+                    assert_eq!(dst64[c * rows + r], src64[r * cols + c]);
+                }
+            }
+        }
+    }
+
+    /// Small `m` with a column-major right operand (a Linear layer's `x @ w.t()`) goes
+    /// through a column-major result; `beta` reads the accumulator through it too.
+    #[test]
+    fn column_major_results_are_transposed_back() {
+        for (m, k, n) in [(3, 40, 33), (17, 64, 50), (2, 8, 100)] {
+            assert!(by_columns(m, k, n, 1, k as isize));
+            let a: Vec<f64> = (0..m * k).map(|v| ((v * 7 % 13) as f64) - 6.0).collect();
+            let w: Vec<f64> = (0..n * k).map(|v| ((v * 5 % 11) as f64) * 0.5).collect();
+            let mut b = vec![0.0; k * n];
+            transpose(&w, n, k, &mut b);
+            let expect = reference(&a, &b, m, k, n);
+            let wt = Layout::contiguous(&[n, k]).transpose(0, 1);
+            let la = Layout::contiguous(&[m, k]);
+            assert_eq!(batched_matmul(&a, &la, &w, &wt), expect);
+            let c: Vec<f64> = (0..m * n).map(|v| v as f64 * 0.25).collect();
+            let got = batched_addmm(c.clone(), Some(2.0), &a, &la, &w, &wt, -1.0);
+            let want: Vec<f64> = c.iter().zip(&expect).map(|(c, p)| 2.0 * c - p).collect();
+            assert_eq!(got, want);
+        }
+        assert!(!by_columns(1024, 128, 512, 1, 128));
     }
 
     #[test]
