@@ -8,13 +8,111 @@ use super::{avx2_twin, pool, PARALLEL_THRESHOLD};
 use crate::base::layout::{Layout, Strides};
 
 /// The elements of `x` (laid out by `layout`) as a contiguous row-major vector.
-pub fn gather<T: Copy + Send + Sync>(x: &[T], layout: &Layout) -> Vec<T> {
+pub fn gather<T: Copy + Send + Sync + 'static>(x: &[T], layout: &Layout) -> Vec<T> {
     if layout.is_contiguous() {
         return x[layout.offset..layout.offset + layout.numel()].to_vec();
+    }
+    let nd = layout.ndim();
+    if nd >= 2 && layout.numel() > 0 {
+        let (rows, cols) = (layout.shape[nd - 2], layout.shape[nd - 1]);
+        if layout.strides[nd - 2] == 1 && layout.strides[nd - 1] == rows as isize && cols > 1 {
+            // Each matrix of the last two dims is a transposed dense block (`permute` or
+            // `.t()` then `contiguous()`): block transposes instead of an element walk.
+            let mut out = vec![x[layout.offset]; layout.numel()];
+            let block = rows * cols;
+            let mut k = 0;
+            for_each_offsets(
+                &layout.shape[..nd - 2],
+                [&layout.strides[..nd - 2]],
+                [layout.offset],
+                |[o]| {
+                    transpose(&x[o..o + block], cols, rows, &mut out[k..k + block]);
+                    k += block;
+                },
+            );
+            return out;
+        }
     }
     let mut out = Vec::with_capacity(layout.numel());
     layout.for_each_offset(|o| out.push(x[o]));
     out
+}
+
+/// `dst` (`cols x rows`, row-major) = the transpose of `src` (`rows x cols`, row-major),
+/// by tiles that keep both sides in cache.
+pub fn transpose<T: Copy + 'static>(src: &[T], rows: usize, cols: usize, dst: &mut [T]) {
+    const TILE: usize = 16;
+    assert!(src.len() >= rows * cols && dst.len() >= rows * cols);
+    #[cfg(target_arch = "x86_64")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && super::has_avx2() {
+        // SAFETY: T is f32 (checked above), so the slices may be read as f32; the CPU has
+        // AVX2; the lengths were checked above.
+        unsafe {
+            let src = std::slice::from_raw_parts(src.as_ptr().cast::<f32>(), src.len());
+            let dst = std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<f32>(), dst.len());
+            transpose_f32_avx(src, rows, cols, dst);
+        }
+        return;
+    }
+    for r0 in (0..rows).step_by(TILE) {
+        let r1 = (r0 + TILE).min(rows);
+        for c0 in (0..cols).step_by(TILE) {
+            let c1 = (c0 + TILE).min(cols);
+            for c in c0..c1 {
+                let out = &mut dst[c * rows + r0..c * rows + r1];
+                for (o, r) in out.iter_mut().zip(r0..r1) {
+                    *o = src[r * cols + c];
+                }
+            }
+        }
+    }
+}
+
+/// [`transpose`] of f32 by 8 x 8 blocks in AVX registers (the edges element by element).
+///
+/// # Safety
+/// The CPU must have AVX2; `src` and `dst` must hold `rows * cols` elements.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn transpose_f32_avx(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let (rb, cb) = (rows / 8 * 8, cols / 8 * 8);
+    let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+    for r in (0..rb).step_by(8) {
+        for c in (0..cb).step_by(8) {
+            // Rows r..r+8 of columns c..c+8, then the standard unpack/shuffle/permute steps.
+            let row = |i: usize| _mm256_loadu_ps(s.add((r + i) * cols + c));
+            let (a0, a1, a2, a3) = (row(0), row(1), row(2), row(3));
+            let (a4, a5, a6, a7) = (row(4), row(5), row(6), row(7));
+            let (t0, t1) = (_mm256_unpacklo_ps(a0, a1), _mm256_unpackhi_ps(a0, a1));
+            let (t2, t3) = (_mm256_unpacklo_ps(a2, a3), _mm256_unpackhi_ps(a2, a3));
+            let (t4, t5) = (_mm256_unpacklo_ps(a4, a5), _mm256_unpackhi_ps(a4, a5));
+            let (t6, t7) = (_mm256_unpacklo_ps(a6, a7), _mm256_unpackhi_ps(a6, a7));
+            let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+            let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+            let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+            let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+            let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+            let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+            let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+            let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+            let out = |j: usize, v: __m256| _mm256_storeu_ps(d.add((c + j) * rows + r), v);
+            out(0, _mm256_permute2f128_ps::<0x20>(u0, u4));
+            out(1, _mm256_permute2f128_ps::<0x20>(u1, u5));
+            out(2, _mm256_permute2f128_ps::<0x20>(u2, u6));
+            out(3, _mm256_permute2f128_ps::<0x20>(u3, u7));
+            out(4, _mm256_permute2f128_ps::<0x31>(u0, u4));
+            out(5, _mm256_permute2f128_ps::<0x31>(u1, u5));
+            out(6, _mm256_permute2f128_ps::<0x31>(u2, u6));
+            out(7, _mm256_permute2f128_ps::<0x31>(u3, u7));
+        }
+    }
+    for r in 0..rows {
+        let from = if r < rb { cb } else { 0 };
+        for c in from..cols {
+            dst[c * rows + r] = src[r * cols + c];
+        }
+    }
 }
 
 /// Elements per pool task in the parallel contiguous loops.
@@ -599,6 +697,36 @@ pub fn add_into<T: Copy + Send + Sync + std::ops::Add<Output = T>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Copies of transposed blocks (`permute(..).contiguous()`, `.t().contiguous()`) go by
+    /// block transposes: the same elements as a per-element walk, f32 and others.
+    #[test]
+    fn transposed_blocks_gather_as_a_walk() {
+        for shape in [
+            [3usize, 5, 4],
+            [2, 16, 9],
+            [1, 33, 17],
+            [4, 1, 8],
+            [2, 8, 8],
+        ] {
+            let n: usize = shape.iter().product();
+            let x: Vec<f32> = (0..n).map(|v| v as f32).collect();
+            let xi: Vec<i64> = (0..n as i64).collect();
+            let l = Layout::contiguous(&shape).permute(&[0, 2, 1]);
+            let mut walk = vec![];
+            l.for_each_offset(|o| walk.push(x[o]));
+            assert_eq!(gather(&x, &l), walk, "{shape:?}");
+            let walk_i: Vec<i64> = walk.iter().map(|&v| v as i64).collect();
+            assert_eq!(gather(&xi, &l), walk_i);
+            // A transposed block inside a batch that is itself strided.
+            let sliced = Layout::contiguous(&shape)
+                .slice(0, 0, shape[0], 2)
+                .permute(&[0, 2, 1]);
+            let mut walk = vec![];
+            sliced.for_each_offset(|o| walk.push(x[o]));
+            assert_eq!(gather(&x, &sliced), walk);
+        }
+    }
 
     #[test]
     fn map_and_gather_follow_strides() {

@@ -172,11 +172,31 @@ pub fn extreme_rows<T: Num>(x: &[T], outer: usize, n: usize, max: bool) -> (Vec<
     (values, found.into_iter().map(|j| j as i64).collect())
 }
 
+/// Rows up to this long are searched by one scalar pass.
+const SHORT_ROW: usize = 16;
+
 avx2_twin!(fn extreme_index[T: Num](row: &[T], max: bool) -> usize => extreme_index_loop);
 
 /// Where a nonempty row's first extreme is (its first NaN if it has one).
 #[inline(always)]
 fn extreme_index_loop<T: Num>(row: &[T], max: bool) -> usize {
+    if row.len() <= SHORT_ROW {
+        // A pooling window: one scalar pass beats the vector setup. The first extreme is
+        // kept (strict comparisons), and the first NaN ends the search.
+        let mut at = 0;
+        for (i, &v) in row.iter().enumerate().skip(1) {
+            let best = row[at];
+            #[allow(clippy::eq_op)]
+            if best != best {
+                break;
+            }
+            #[allow(clippy::eq_op)]
+            if v != v || (max && v > best) || (!max && v < best) {
+                at = i;
+            }
+        }
+        return at;
+    }
     let (best, nan) = extreme_and_nan(row, max);
     // `== best` matches -0.0 and 0.0 alike: the value is read back from the row.
     #[allow(clippy::eq_op)]
@@ -285,6 +305,25 @@ mod tests {
         assert_eq!(i[1], 1);
         let (v, i) = extreme_rows(&x[..3], 1, 3, false);
         assert_eq!((v[0], i[0]), (1.0, 0));
+    }
+
+    /// Pooling windows (short rows, one scalar pass): the first NaN wherever it is, the first
+    /// of equal extremes (-0.0 and 0.0 are equal), for max and min.
+    #[test]
+    fn short_rows_keep_pytorchs_ties_and_nans() {
+        let nan = f32::NAN;
+        let cases: [(&[f32], usize, usize); 6] = [
+            (&[nan, 1.0, 2.0, 3.0], 0, 0),
+            (&[1.0, 2.0, 3.0, nan], 3, 3),
+            (&[4.0, nan, 9.0, nan], 1, 1),
+            (&[-0.0, 0.0, -1.0, 2.0], 3, 2),
+            (&[0.0, -0.0, 5.0, 5.0], 2, 0),
+            (&[2.0, 2.0, 2.0, 2.0], 0, 0),
+        ];
+        for (row, at_max, at_min) in cases {
+            assert_eq!(extreme_index(row, true), at_max, "{row:?}");
+            assert_eq!(extreme_index(row, false), at_min, "{row:?}");
+        }
     }
 
     /// Long rows (vector blocks, tails, the pool): the first extreme's index, the first NaN,
