@@ -1,9 +1,7 @@
-//! im2col and col2im (`F.unfold`/`F.fold`) over contiguous `[planes, h, w]` images, one rayon
+//! im2col and col2im (`F.unfold`/`F.fold`) over contiguous `[planes, h, w]` images, one pool
 //! task per plane. Each kernel row's valid output range is worked out once (checked by the
 //! tensor layer's geometry), so the inner loops are slice copies and zips without per-element
 //! bounds tests.
-
-use rayon::prelude::*;
 
 use super::PARALLEL_THRESHOLD;
 use crate::backend::{Im2Col, Num};
@@ -35,9 +33,9 @@ fn per_plane<T: Send>(dst: &mut [T], chunk: usize, f: impl Fn(usize, &mut [T]) +
         return;
     }
     if dst.len() >= PARALLEL_THRESHOLD && super::pool::threads() > 1 {
-        dst.par_chunks_mut(chunk)
-            .enumerate()
-            .for_each(|(p, d)| f(p, d));
+        // Our pool, not rayon's: waking rayon's sleeping workers costs more than a LeNet
+        // layer's columns.
+        super::pool::chunks_mut(dst, chunk, |start, d| f(start / chunk, d));
     } else {
         dst.chunks_mut(chunk).enumerate().for_each(|(p, d)| f(p, d));
     }
@@ -59,9 +57,16 @@ pub fn im2col<T: Num + Send + Sync>(x: &[T], g: &Im2Col) -> Vec<T> {
                     continue; // x0 is only an input column when the range is not empty
                 }
                 let rows = &mut dst[(ki * kw + kj) * oh * ow..(ki * kw + kj + 1) * oh * ow];
+                let len = x_hi - x_lo;
                 for (oy, iy) in (y_lo..y_hi).zip((y0..).step_by(g.stride[0])) {
+                    let dst = &mut rows[oy * ow + x_lo..oy * ow + x_hi];
+                    if g.stride[1] == 1 {
+                        // Unit stride: the row segment is one copy.
+                        dst.copy_from_slice(&img[iy * w + x0..iy * w + x0 + len]);
+                        continue;
+                    }
                     let src = img[iy * w + x0..(iy + 1) * w].iter().step_by(g.stride[1]);
-                    for (d, &s) in rows[oy * ow + x_lo..oy * ow + x_hi].iter_mut().zip(src) {
+                    for (d, &s) in dst.iter_mut().zip(src) {
                         *d = s;
                     }
                 }
@@ -88,11 +93,18 @@ pub fn col2im<T: Num + Send + Sync>(c: &[T], g: &Im2Col) -> Vec<T> {
                     continue; // x0 is only an input column when the range is not empty
                 }
                 let rows = &src[(ki * kw + kj) * oh * ow..(ki * kw + kj + 1) * oh * ow];
+                let len = x_hi - x_lo;
                 for (oy, iy) in (y_lo..y_hi).zip((y0..).step_by(g.stride[0])) {
+                    let src = &rows[oy * ow + x_lo..oy * ow + x_hi];
+                    if g.stride[1] == 1 {
+                        let dst = &mut img[iy * w + x0..iy * w + x0 + len];
+                        dst.iter_mut().zip(src).for_each(|(d, &s)| *d = *d + s);
+                        continue;
+                    }
                     let dst = img[iy * w + x0..(iy + 1) * w]
                         .iter_mut()
                         .step_by(g.stride[1]);
-                    for (d, &s) in dst.zip(&rows[oy * ow + x_lo..oy * ow + x_hi]) {
+                    for (d, &s) in dst.zip(src) {
                         *d = *d + s;
                     }
                 }
