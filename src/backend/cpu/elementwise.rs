@@ -32,6 +32,20 @@ pub fn gather<T: Copy + Send + Sync + 'static>(x: &[T], layout: &Layout) -> Vec<
             );
             return out;
         }
+        if layout.strides[nd - 1] == 1 && cols >= MIN_ROW {
+            // Rows of consecutive elements (a bias expanded over a batch, a column slice):
+            // row copies.
+            return by_rows(
+                &layout.shape,
+                [&layout.strides],
+                [layout.offset],
+                |[o], row| {
+                    for (d, &v) in row.iter_mut().zip(&x[o..o + cols]) {
+                        d.write(v);
+                    }
+                },
+            );
+        }
     }
     let mut out = Vec::with_capacity(layout.numel());
     layout.for_each_offset(|o| out.push(x[o]));
@@ -718,6 +732,20 @@ mod tests {
             assert_eq!(gather(&x, &l), walk, "{shape:?}");
             let walk_i: Vec<i64> = walk.iter().map(|&v| v as i64).collect();
             assert_eq!(gather(&xi, &l), walk_i);
+            // Rows of a column slice and of a row expanded over a batch.
+            let cols = Layout::contiguous(&[shape[0], shape[1] * 20]).slice(1, 3, 3 + 17, 1);
+            let mut walk = vec![];
+            cols.for_each_offset(|o| walk.push(x[o % n]));
+            let big: Vec<f32> = (0..shape[0] * shape[1] * 20)
+                .map(|v| (v % n) as f32)
+                .collect();
+            assert_eq!(gather(&big, &cols), walk);
+            let row = Layout::contiguous(&[1, 40])
+                .expand(&[shape[1], 40])
+                .unwrap();
+            let mut walk = vec![];
+            row.for_each_offset(|o| walk.push(big[o]));
+            assert_eq!(gather(&big, &row), walk);
             // A transposed block inside a batch that is itself strided.
             let sliced = Layout::contiguous(&shape)
                 .slice(0, 0, shape[0], 2)
