@@ -54,6 +54,20 @@ KNOWN = [
         ],
     ),
     Known(
+        "torch-empty-matmul-skips-dtype-check",
+        "NOT a rustgrad bug: PyTorch's batched matmul with a size-0 operand returns an empty result without checking the dtypes (bool @ int64 gives an empty int64 tensor); rustgrad raises PyTorch's own dtype error, as PyTorch does for the same operands at any other size",
+        "^exception\\|matmul\\.matmul :: raised RuntimeError: expected m1 and m2 to have the same dtype",
+        [
+            ["v2 = torch.zeros(0, 2, dtype=torch.bool)", "create.zeros", ["v2"]],
+            [
+                "v9 = torch.tensor([[[5, 1], [4, -1]]], dtype=torch.int64)",
+                "create.tensor",
+                ["v9"],
+            ],
+            ["v10 = v2 @ v9", "matmul.matmul", ["v10"]],
+        ],
+    ),
+    Known(
         "elementwise-layout",
         "NEW: elementwise results are always contiguous; PyTorch keeps a non-contiguous input's strides, so a later view()/flatten() aliases (or fails) differently",
         "^(no-exception\\|view\\.(reshape|view) :: .*view size is not compatible|value\\|inplace\\.[a-z_]+ :: v\\d+@: value|value\\|convert\\.is_contiguous ::)",
