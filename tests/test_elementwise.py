@@ -226,6 +226,24 @@ def test_float_division_by_zero_is_ieee():
         _same(ours, theirs, 0)
 
 
+def test_divisor_gradient_follows_pytorchs_order():
+    """The divisor's gradient is ``-g * ((a / b) / b)``: ``b * b`` would vanish (1e-25 squared
+    in float32) or overflow where PyTorch's quotient stays finite, and round differently."""
+    cases = [([1e-30, 3.0, -2.5], [1e-25, 0.7, 1e20]), ([0.01, 2.83], [0.01, -1.69])]
+    for num, den in cases:
+        grads = []
+        for lib in (rg, torch):
+            a = lib.tensor(num, requires_grad=True)
+            b = lib.tensor(den, requires_grad=True)
+            (a / b * lib.tensor([1.82] * len(num))).sum().backward()
+            grads.append((a.grad, b.grad))
+        _same(grads[0][0], grads[1][0], 0)
+        _same(grads[0][1], grads[1][1], 0)
+    tiny = rg.tensor([1e-25], requires_grad=True)
+    (rg.tensor([1e-30]) / tiny).sum().backward()
+    assert np.isfinite(tiny.grad.numpy()).all()
+
+
 def test_not_differentiated_as_in_pytorch():
     x = rg.tensor([1.5, -2.5], requires_grad=True)
     y = x // 2

@@ -103,8 +103,9 @@ pub fn div(a: &Var, b: &Var) -> Result<Var> {
             let (a, b) = (&s[0], &s[1]);
             Ok(vec![
                 need(n[0], || sum_to(&div(g, b)?, &sa))?,
-                // -g * a / b^2
-                need(n[1], || sum_to(&neg(&div(&mul(g, a)?, &mul(b, b)?)?)?, &sb))?,
+                // -g * ((a / b) / b), PyTorch's order: `b * b` would overflow (or vanish) at
+                // half the exponent range and round differently.
+                need(n[1], || sum_to(&neg(&mul(g, &div(&div(a, b)?, b)?)?)?, &sb))?,
             ])
         },
     ))
