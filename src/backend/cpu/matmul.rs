@@ -8,6 +8,9 @@ use crate::base::Layout;
 /// Above this many multiply-adds gemm may use the rayon pool.
 const PARALLEL_FLOPS: usize = 1 << 22;
 
+/// Above this many multiply-adds in all, a batch of smaller products is spread over our pool.
+const BATCH_PARALLEL_FLOPS: usize = 1 << 20;
+
 /// `out[b] = lhs[b] @ rhs[b]` for every batch index. `lhs` has shape `[..batch, m, k]` and
 /// `rhs` `[..batch, k, n]` with the same (already broadcast) batch dimensions; strides may be
 /// anything, including 0 along broadcast batch dimensions. The result is contiguous.
@@ -59,25 +62,32 @@ pub fn batched_addmm<T: Num>(
     let (lo, ro) = (batch_offsets(ll), batch_offsets(rl));
     let (lrs, lcs) = (ll.strides[nd - 2], ll.strides[nd - 1]);
     let (rrs, rcs) = (rl.strides[nd - 2], rl.strides[nd - 1]);
-    for bi in 0..batch {
-        let dst = &mut acc[bi * m * n..(bi + 1) * m * n];
-        let shape = Product {
-            m,
-            k,
-            n,
-            beta,
-            alpha,
+    let shape = Product {
+        m,
+        k,
+        n,
+        beta,
+        alpha,
+        threaded: true,
+    };
+    let one = |bi: usize, dst: &mut [T], p: Product<T>| {
+        matmul_one(dst, p, &lhs[lo[bi]..], lrs, lcs, &rhs[ro[bi]..], rrs, rcs);
+    };
+    let flops = batch.saturating_mul(m * n).saturating_mul(k);
+    if batch > 1 && m * n * k < PARALLEL_FLOPS && flops >= BATCH_PARALLEL_FLOPS {
+        // Many small products (a convolution's per-image products): whole products per
+        // thread of our pool, each on one thread, instead of one after another.
+        let single = Product {
+            threaded: false,
+            ..shape
         };
-        matmul_one(
-            dst,
-            shape,
-            &lhs[lo[bi]..],
-            lrs,
-            lcs,
-            &rhs[ro[bi]..],
-            rrs,
-            rcs,
-        );
+        super::pool::chunks_mut(&mut acc, m * n, |start, dst| {
+            one(start / (m * n), dst, single)
+        });
+        return acc;
+    }
+    for bi in 0..batch {
+        one(bi, &mut acc[bi * m * n..(bi + 1) * m * n], shape);
     }
     acc
 }
@@ -90,6 +100,8 @@ struct Product<T> {
     n: usize,
     beta: Option<T>,
     alpha: T,
+    /// Whether gemm may use its threads (not inside one of our pool's tasks).
+    threaded: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -106,7 +118,7 @@ fn matmul_one<T: Num>(
     use std::any::TypeId;
     let Product { m, k, n, .. } = p;
     let threads = super::pool::threads();
-    let parallelism = if m * n * k >= PARALLEL_FLOPS && threads > 1 {
+    let parallelism = if p.threaded && m * n * k >= PARALLEL_FLOPS && threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
@@ -231,6 +243,7 @@ fn naive_scaled<T: Num>(
         n,
         beta,
         alpha,
+        ..
     } = p;
     let mut prod = vec![T::ZERO; m * n];
     naive(&mut prod, m, k, n, lhs, lrs, lcs, rhs, rrs, rcs);
@@ -349,6 +362,28 @@ mod tests {
             assert_eq!(got, want);
         }
         assert!(!by_columns(1024, 128, 512, 1, 128));
+    }
+
+    /// A batch of small products (a convolution's, the weight broadcast over images) spread
+    /// over the pool gives each product's own result.
+    #[test]
+    fn batches_of_small_products_match_one_by_one() {
+        let (batch, m, k, n) = (64, 6, 25, 200);
+        assert!(batch * m * k * n >= BATCH_PARALLEL_FLOPS && m * k * n < PARALLEL_FLOPS);
+        let w: Vec<f64> = (0..m * k).map(|v| ((v * 7 % 13) as f64) - 6.0).collect();
+        let cols: Vec<f64> = (0..batch * k * n)
+            .map(|v| ((v * 5 % 11) as f64) * 0.5)
+            .collect();
+        let wl = Layout::contiguous(&[m, k]).expand(&[batch, m, k]).unwrap();
+        let got = batched_matmul(&w, &wl, &cols, &Layout::contiguous(&[batch, k, n]));
+        for b in 0..batch {
+            let expect = reference(&w, &cols[b * k * n..(b + 1) * k * n], m, k, n);
+            assert_eq!(
+                &got[b * m * n..(b + 1) * m * n],
+                expect.as_slice(),
+                "image {b}"
+            );
+        }
     }
 
     #[test]
