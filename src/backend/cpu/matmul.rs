@@ -124,7 +124,17 @@ fn matmul_one<T: Num>(
         gemm::Parallelism::None
     };
     let is = |id: TypeId| TypeId::of::<T>() == id;
-    if (is(TypeId::of::<f32>()) || is(TypeId::of::<f64>())) && by_columns(m, k, n, rrs, rcs) {
+    if !(is(TypeId::of::<f32>()) || is(TypeId::of::<f64>())) {
+        return naive_scaled(dst, p, lhs, lrs, lcs, rhs, rrs, rcs);
+    }
+    // The product into `out`, `m x n` with row stride `drs` and column stride `dcs`.
+    let gemm_into = |out: &mut [T], drs: isize, dcs: isize| {
+        // SAFETY: the pointers address `m*k`, `k*n` and `m*n` elements reachable through the
+        // given strides inside the borrowed slices (the operands' layouts were validated by
+        // the caller; `out` holds `m*n` elements), and `out` is exclusively borrowed.
+        unsafe { call_gemm(out, drs, dcs, p, lhs, lrs, lcs, rhs, rrs, rcs, parallelism) }
+    };
+    if by_columns(m, k, n, rrs, rcs) {
         // gemm wants a column-major result; for a row-major one it computes the transposed
         // product, which reads `rhs` (a Linear layer's transposed weight) through a slow
         // transposing pack of all `k * n` elements. Writing a column-major result and
@@ -133,47 +143,11 @@ fn matmul_one<T: Num>(
         if p.beta.is_some() {
             transpose(dst, m, n, &mut cols);
         }
-        // SAFETY: as below, with `cols` the exclusively borrowed column-major `m x n` result.
-        unsafe {
-            call_gemm(
-                &mut cols,
-                1,
-                m as isize,
-                p,
-                lhs,
-                lrs,
-                lcs,
-                rhs,
-                rrs,
-                rcs,
-                parallelism,
-            )
-        };
+        gemm_into(&mut cols, 1, m as isize);
         transpose(&cols, n, m, dst);
-        return;
+    } else {
+        gemm_into(dst, n as isize, 1);
     }
-    if is(TypeId::of::<f32>()) || is(TypeId::of::<f64>()) {
-        // SAFETY: the pointers address `m*k`, `k*n` and `m*n` elements reachable through the
-        // given strides inside the borrowed slices (the layouts were validated by the caller),
-        // and `dst` is exclusively borrowed, row-major.
-        unsafe {
-            call_gemm(
-                dst,
-                n as isize,
-                1,
-                p,
-                lhs,
-                lrs,
-                lcs,
-                rhs,
-                rrs,
-                rcs,
-                parallelism,
-            )
-        };
-        return;
-    }
-    naive_scaled(dst, p, lhs, lrs, lcs, rhs, rrs, rcs);
 }
 
 /// Whether to compute a row-major product as a column-major one and transpose it: when `rhs`
