@@ -712,6 +712,24 @@ pub fn add_into<T: Copy + Send + Sync + std::ops::Add<Output = T>>(
 mod tests {
     use super::*;
 
+    #[test]
+    fn transposes_match_element_by_element() {
+        for (rows, cols) in [(1, 1), (8, 8), (9, 17), (32, 512), (513, 7), (16, 24)] {
+            let src: Vec<f32> = (0..rows * cols).map(|v| v as f32).collect();
+            let mut dst = vec![0.0f32; rows * cols];
+            transpose(&src, rows, cols, &mut dst);
+            let src64: Vec<f64> = src.iter().map(|&v| v as f64).collect();
+            let mut dst64 = vec![0.0f64; rows * cols];
+            transpose(&src64, rows, cols, &mut dst64);
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(dst[c * rows + r], src[r * cols + c]);
+                    assert_eq!(dst64[c * rows + r], src64[r * cols + c]);
+                }
+            }
+        }
+    }
+
     /// Copies of transposed blocks (`permute(..).contiguous()`, `.t().contiguous()`) go by
     /// block transposes: the same elements as a per-element walk, f32 and others.
     #[test]
