@@ -262,3 +262,27 @@ def test_in_place_update_between_numpy_arrays_that_overlap_reads_the_old_values(
     dst = rustgrad.from_numpy(base[1:])
     dst.copy_(rustgrad.from_numpy(base[:-1]))
     np.testing.assert_array_equal(base[1:], np.arange(299_999, dtype=np.float64))
+
+
+# (m, k, n) past the size at which a product is split over the pool's threads (2^22
+# multiply-adds): tall results split by rows, short wide ones by columns (each column block
+# by way of a column-major product when the right operand is transposed), uneven blocks.
+PRODUCTS = [(1000, 96, 130), (30, 500, 1030), (64, 2048, 257), (17, 129, 4099)]
+
+
+@pytest.mark.parametrize("m,k,n", PRODUCTS)
+@pytest.mark.parametrize("layout", ["nn", "nt", "tn", "tt"])
+def test_large_products_match_a_float64_reference(m, k, n, layout):
+    rng = np.random.default_rng(m + n)
+    a = rng.standard_normal((k, m) if layout[0] == "t" else (m, k)).astype("float32")
+    b = rng.standard_normal((n, k) if layout[1] == "t" else (k, n)).astype("float32")
+    bias = rng.standard_normal((m, n)).astype("float32")
+    ra, rb = rustgrad.tensor(a), rustgrad.tensor(b)
+    ra, rb = (ra.t() if layout[0] == "t" else ra), (rb.t() if layout[1] == "t" else rb)
+    ea = (a.T if layout[0] == "t" else a).astype("float64")
+    eb = (b.T if layout[1] == "t" else b).astype("float64")
+    want = ea @ eb
+    tol = 1e-6 * np.sqrt(k) * np.abs(ea) @ np.abs(eb)
+    assert np.all(np.abs((ra @ rb).numpy() - want) <= tol + 1e-6)
+    got = rustgrad.addmm(rustgrad.tensor(bias), ra, rb, beta=0.5, alpha=-2.0).numpy()
+    assert np.all(np.abs(got - (0.5 * bias - 2.0 * want)) <= 2 * tol + 1e-5)

@@ -279,3 +279,22 @@ def test_empty_parameter_list_and_shared_parameter_errors(name):
     p = rg.zeros(2, requires_grad=True)
     with pytest.raises(ValueError, match="some parameters appear in more than one"):
         getattr(optim, name)([{"params": [p]}, {"params": [p]}], lr=0.1)
+
+
+@pytest.mark.parametrize("name,kwargs", ALL, ids=IDS)
+def test_large_parameter_split_over_threads_matches_pytorch(name, kwargs):
+    """A parameter above the parallel threshold (131,072 elements) is updated in pieces on
+    several threads; the trajectory is still PyTorch's."""
+    rng = np.random.default_rng(3)
+    init = rng.standard_normal((401, 409)).astype("float32")
+    ours = [rg.tensor(init, requires_grad=True)]
+    theirs = [torch.tensor(init, requires_grad=True)]
+    opt_r = getattr(optim, name)(ours, **_torch_kwargs(name, kwargs))
+    opt_t = getattr(torch.optim, name)(theirs, **_torch_kwargs(name, kwargs))
+    for _ in range(4):
+        g = rng.standard_normal(init.shape).astype("float32")
+        ours[0].grad, theirs[0].grad = rg.tensor(g), torch.tensor(g)
+        opt_r.step()
+        opt_t.step()
+        _compare(ours, theirs, "float32")
+    _state_close(opt_r, opt_t, ours, theirs, "float32")

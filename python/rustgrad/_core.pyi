@@ -63,6 +63,8 @@ __all__ = [
     "_grad",
     "_is_anomaly_enabled",
     "_live_nodes",
+    "_lstm_layer",
+    "_lstm_layer_backward",
     "_nccl_library",
     "_nccl_unique_id",
     "_nccl_version",
@@ -2655,3 +2657,24 @@ def _convolution(
     """The 2-d convolution of float ``[n, c, h, w]`` images with ``weight`` ``[o, c / groups, kh,
     kw]`` (and ``bias`` ``[o]``), recorded as one ``ConvolutionBackward0`` node; each geometry
     argument is a pair of non-negative ints (checked by ``nn.functional``)."""
+
+def _lstm_layer(
+    proj: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, reverse: bool
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """``(out, c_n, cells, gates)`` of one LSTM layer over ``proj`` ``[T, B, 4H]`` (each step's
+    input projection plus both biases) from ``h0``, ``c0`` ``[B, H]`` with ``w_hh``
+    ``[4H, H]``, without history: float32 or float64 CPU tensors."""
+
+def _lstm_layer_backward(
+    d_out: Tensor,
+    d_cn: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    w_hh: Tensor,
+    out: Tensor,
+    cells: Tensor,
+    gates: Tensor,
+    reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """``(d_proj, d_h0, d_c0, d_w_hh)`` from the gradients of ``_lstm_layer``'s ``out`` and
+    ``c_n`` and what it returned."""

@@ -24,6 +24,7 @@ mod gil;
 mod nccl;
 mod node;
 mod products;
+mod rnn;
 pub mod tensor;
 mod types;
 
@@ -78,5 +79,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     activation::register(m)?;
     conv::register(m)?;
     products::register(m)?;
+    rnn::register(m)?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use std::mem::MaybeUninit;
 
 use smallvec::SmallVec;
 
-use super::{avx2_twin, pool, PARALLEL_THRESHOLD};
+use super::{pool, simd_twins, PARALLEL_THRESHOLD};
 use crate::base::layout::{Layout, Strides};
 
 /// The elements of `x` (laid out by `layout`) as a contiguous row-major vector.
@@ -149,10 +149,10 @@ fn run_loop2<T: Copy, U, F: Fn(T, T) -> U>(a: &[T], b: &[T], dst: &mut [MaybeUni
     }
 }
 
-avx2_twin!(fn map_chunk[T: Copy, U, F: Fn(T) -> U](src: &[T], dst: &mut [MaybeUninit<U>], f: &F) => run_loop);
-avx2_twin!(fn zip_chunk[T: Copy, U, F: Fn(T, T) -> U](a: &[T], b: &[T], dst: &mut [MaybeUninit<U>], f: &F) => run_loop2);
+simd_twins!(fn map_chunk[T: Copy, U, F: Fn(T) -> U](src: &[T], dst: &mut [MaybeUninit<U>], f: &F) => run_loop);
+simd_twins!(fn zip_chunk[T: Copy, U, F: Fn(T, T) -> U](a: &[T], b: &[T], dst: &mut [MaybeUninit<U>], f: &F) => run_loop2);
 
-/// `f` over a contiguous slice into a new vector, on the rayon pool when it is large.
+/// `f` over a contiguous slice into a new vector, on our pool when it is large.
 fn map_contiguous<T, U, F>(src: &[T], f: &F) -> Vec<U>
 where
     T: Copy + Send + Sync,
@@ -223,7 +223,7 @@ where
     map_strided(x, layout, &f)
 }
 
-avx2_twin!(fn map_strided[T: Copy, U, F: Fn(T) -> U](x: &[T], layout: &Layout, f: &F) -> Vec<U> => map_strided_loop);
+simd_twins!(fn map_strided[T: Copy, U, F: Fn(T) -> U](x: &[T], layout: &Layout, f: &F) -> Vec<U> => map_strided_loop);
 
 /// The per-element walk of any view (compiled for AVX2 and FMA too, so `f`'s fused
 /// multiply-adds are instructions, not libm calls).
@@ -404,7 +404,7 @@ where
     zip_strided(a, b, [&sa, &sb], [la.offset, lb.offset], shape, &f)
 }
 
-avx2_twin!(fn zip_strided[T: Copy, U, F: Fn(T, T) -> U](a: &[T], b: &[T], strides: [&[isize]; 2], offsets: [usize; 2], shape: &[usize], f: &F) -> Vec<U> => zip_strided_loop);
+simd_twins!(fn zip_strided[T: Copy, U, F: Fn(T, T) -> U](a: &[T], b: &[T], strides: [&[isize]; 2], offsets: [usize; 2], shape: &[usize], f: &F) -> Vec<U> => zip_strided_loop);
 
 /// The per-element walk of two broadcast views (an AVX2 and FMA copy too, as `map_strided`).
 #[inline(always)]
@@ -589,8 +589,8 @@ fn assign_loop<T: Copy, F: Fn(T, T) -> T>(dst: &mut [T], src: &[T], f: &F) {
     }
 }
 
-avx2_twin!(fn assign_chunk[T: Copy, F: Fn(T, T) -> T](dst: &mut [T], src: &[T], f: &F) => assign_loop);
-avx2_twin!(fn assign_scalar[T: Copy, F: Fn(T, T) -> T](dst: &mut [T], y: T, f: &F) => assign_scalar_loop);
+simd_twins!(fn assign_chunk[T: Copy, F: Fn(T, T) -> T](dst: &mut [T], src: &[T], f: &F) => assign_loop);
+simd_twins!(fn assign_scalar[T: Copy, F: Fn(T, T) -> T](dst: &mut [T], y: T, f: &F) => assign_scalar_loop);
 
 #[inline(always)]
 fn assign_scalar_loop<T: Copy, F: Fn(T, T) -> T>(dst: &mut [T], y: T, f: &F) {

@@ -2,10 +2,11 @@
 //! transposed operands are read in place, never copied.
 
 use super::elementwise::transpose;
+use super::pool::{self, SendPtr};
 use crate::backend::{Element, Num};
 use crate::base::Layout;
 
-/// Above this many multiply-adds gemm may use the rayon pool.
+/// Above this many multiply-adds a product is split over our pool's threads.
 const PARALLEL_FLOPS: usize = 1 << 22;
 
 /// Above this many multiply-adds in all, a batch of smaller products is spread over our pool.
@@ -92,6 +93,39 @@ pub fn batched_addmm<T: Num>(
     acc
 }
 
+/// `dst = beta * dst + lhs @ rhs` for one product of contiguous-or-strided slices, as
+/// `(data, row stride, column stride)`, of sizes `(m, k, n)`: the kernels that loop over
+/// products of their own (an LSTM layer's steps) call this. `threaded`: whether a large
+/// product may be split over our pool (not inside one of its tasks).
+pub(crate) fn gemm_slices<T: Num>(
+    dst: &mut [T],
+    (m, k, n): (usize, usize, usize),
+    beta: Option<T>,
+    (lhs, lrs, lcs): (&[T], isize, isize),
+    (rhs, rrs, rcs): (&[T], isize, isize),
+    threaded: bool,
+) {
+    debug_assert_eq!(dst.len(), m * n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if beta.is_none() {
+            dst.iter_mut().for_each(|v| *v = T::ZERO);
+        }
+        return;
+    }
+    let p = Product {
+        m,
+        k,
+        n,
+        beta,
+        alpha: T::ONE,
+        threaded,
+    };
+    matmul_one(dst, p, lhs, lrs, lcs, rhs, rrs, rcs);
+}
+
 /// One product's sizes and scales: `dst = beta * dst + alpha * ([m, k] @ [k, n])`.
 #[derive(Clone, Copy)]
 struct Product<T> {
@@ -100,7 +134,7 @@ struct Product<T> {
     n: usize,
     beta: Option<T>,
     alpha: T,
-    /// Whether gemm may use its threads (not inside one of our pool's tasks).
+    /// Whether a large product may be split over our pool (not inside one of its tasks).
     threaded: bool,
 }
 
@@ -117,22 +151,19 @@ fn matmul_one<T: Num>(
 ) {
     use std::any::TypeId;
     let Product { m, k, n, .. } = p;
-    let threads = super::pool::threads();
-    let parallelism = if p.threaded && m * n * k >= PARALLEL_FLOPS && threads > 1 {
-        gemm::Parallelism::Rayon(threads)
-    } else {
-        gemm::Parallelism::None
-    };
     let is = |id: TypeId| TypeId::of::<T>() == id;
     if !(is(TypeId::of::<f32>()) || is(TypeId::of::<f64>())) {
         return naive_scaled(dst, p, lhs, lrs, lcs, rhs, rrs, rcs);
+    }
+    if p.threaded && m * n * k >= PARALLEL_FLOPS && pool::threads() > 1 {
+        return split_over_pool(dst, p, (lhs, lrs, lcs), (rhs, rrs, rcs));
     }
     // The product into `out`, `m x n` with row stride `drs` and column stride `dcs`.
     let gemm_into = |out: &mut [T], drs: isize, dcs: isize| {
         // SAFETY: the pointers address `m*k`, `k*n` and `m*n` elements reachable through the
         // given strides inside the borrowed slices (the operands' layouts were validated by
         // the caller; `out` holds `m*n` elements), and `out` is exclusively borrowed.
-        unsafe { call_gemm(out, drs, dcs, p, lhs, lrs, lcs, rhs, rrs, rcs, parallelism) }
+        unsafe { call_gemm(out.as_mut_ptr(), drs, dcs, p, lhs, lrs, lcs, rhs, rrs, rcs) }
     };
     if by_columns(m, k, n, rrs, rcs) {
         // gemm wants a column-major result; for a row-major one it computes the transposed
@@ -150,6 +181,95 @@ fn matmul_one<T: Num>(
     }
 }
 
+/// A large product split over our pool: blocks of the result's rows (or, for a short wide
+/// result, of its columns), one single-threaded product each. gemm's own threads are
+/// rayon's, whose workers keep spinning after a product and then compete for the cores with
+/// our pool's next kernel; this way one pool serves every kernel.
+#[allow(clippy::type_complexity)]
+fn split_over_pool<T: Num>(
+    dst: &mut [T],
+    p: Product<T>,
+    (lhs, lrs, lcs): (&[T], isize, isize),
+    (rhs, rrs, rcs): (&[T], isize, isize),
+) {
+    let Product { m, k, n, .. } = p;
+    let threads = pool::threads();
+    let single = Product {
+        threaded: false,
+        ..p
+    };
+    // Strides are never negative (layouts have unsigned strides); offsets below stay inside
+    // the operands because each block lies inside the whole product.
+    let at = |i: usize, stride: isize| i * stride as usize;
+    if m >= n || n < 2 * MIN_SPLIT {
+        let rows = m.div_ceil(threads).max(MIN_SPLIT.min(m));
+        pool::chunks_mut(dst, rows * n, |start, d| {
+            let (r0, mr) = (start / n, d.len() / n);
+            let block = Product { m: mr, ..single };
+            matmul_one(d, block, &lhs[at(r0, lrs)..], lrs, lcs, rhs, rrs, rcs);
+        });
+        return;
+    }
+    let cols = n.div_ceil(threads).max(MIN_SPLIT);
+    let base = SendPtr(dst.as_mut_ptr());
+    pool::for_each_chunk(n.div_ceil(cols), &|c| {
+        let (c0, nc) = (c * cols, cols.min(n - c * cols));
+        let block = Product { n: nc, ..single };
+        let rhs = &rhs[at(c0, rcs)..];
+        if p.beta.is_none() && by_columns(m, k, nc, rrs, rcs) {
+            // As `matmul_one` does for a whole product: column-major, then transposed, here
+            // into this block's columns of every row.
+            let mut cols_major = vec![T::ZERO; m * nc];
+            // SAFETY: `cols_major` holds the `m x nc` block; the operands are slices of the
+            // whole product's.
+            unsafe {
+                call_gemm(
+                    cols_major.as_mut_ptr(),
+                    1,
+                    m as isize,
+                    block,
+                    lhs,
+                    lrs,
+                    lcs,
+                    rhs,
+                    rrs,
+                    rcs,
+                )
+            };
+            let mut rows = vec![T::ZERO; m * nc];
+            transpose(&cols_major, nc, m, &mut rows);
+            for (r, row) in rows.chunks_exact(nc).enumerate() {
+                // SAFETY: row `r`'s columns `[c0, c0 + nc)` of the `m x n` result, which no
+                // other block touches.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(row.as_ptr(), base.get().add(r * n + c0), nc)
+                };
+            }
+            return;
+        }
+        // SAFETY: `dst` holds the `m x n` row-major result; this block writes columns
+        // `[c0, c0 + nc)` of every row, which no other block touches, and its operands are
+        // slices of the whole product's.
+        unsafe {
+            call_gemm(
+                base.get().add(c0),
+                n as isize,
+                1,
+                block,
+                lhs,
+                lrs,
+                lcs,
+                rhs,
+                rrs,
+                rcs,
+            )
+        }
+    });
+}
+
+/// The fewest rows or columns a block of a split product gets.
+const MIN_SPLIT: usize = 16;
+
 /// Whether to compute a row-major product as a column-major one and transpose it: when `rhs`
 /// is column-major (`rrs == 1`) and moving the `m x n` result costs less than gemm's
 /// transposing pack of the `k x n` right operand (about `m * k + m * n < k * n`).
@@ -157,14 +277,15 @@ fn by_columns(m: usize, k: usize, n: usize, rrs: isize, rcs: isize) -> bool {
     rrs == 1 && rcs != 1 && n > 1 && m > 1 && m * (k + n) < k * n
 }
 
-/// `dst = beta * dst + alpha * lhs @ rhs` by gemm, `dst` with row stride `drs` and column
-/// stride `dcs`; reads `dst` only when `beta` is given.
+/// `dst = beta * dst + alpha * lhs @ rhs` by gemm on the calling thread, `dst` with row
+/// stride `drs` and column stride `dcs`; reads `dst` only when `beta` is given.
 ///
 /// # Safety
-/// The strides must address `m*k`, `k*n` and `m*n` elements inside the three slices.
+/// The strides must address `m*k` and `k*n` elements inside the two slices and `m*n`
+/// elements from `dst`, which nothing else may access meanwhile.
 #[allow(clippy::too_many_arguments)]
 unsafe fn call_gemm<T: Num>(
-    dst: &mut [T],
+    dst: *mut T,
     drs: isize,
     dcs: isize,
     p: Product<T>,
@@ -174,13 +295,12 @@ unsafe fn call_gemm<T: Num>(
     rhs: &[T],
     rrs: isize,
     rcs: isize,
-    parallelism: gemm::Parallelism,
 ) {
     gemm::gemm(
         p.m,
         p.n,
         p.k,
-        dst.as_mut_ptr(),
+        dst,
         dcs,
         drs,
         p.beta.is_some(),
@@ -195,7 +315,7 @@ unsafe fn call_gemm<T: Num>(
         false,
         false,
         false,
-        parallelism,
+        gemm::Parallelism::None,
     );
 }
 

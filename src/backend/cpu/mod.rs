@@ -12,6 +12,7 @@ pub mod optim;
 pub mod pool;
 pub mod random;
 pub mod reduce;
+pub mod rnn;
 pub mod simd;
 
 use elementwise as ew;
@@ -26,13 +27,24 @@ use crate::base::{Bool8, Buffer, DType, Kind, Layout};
 use crate::error::Result;
 
 /// `$vis fn $name<$gen>(args) -> ret`, which runs the `#[inline(always)]` function
-/// `$body(args)` from a copy compiled for AVX2 and FMA where the CPU has them (plain
-/// arithmetic loops in `$body` then vectorise eight floats wide) and as is elsewhere: the wheel
-/// targets baseline x86-64. (A closure cannot do this: LLVM does not inline a large closure
-/// into the AVX2 copy, which then runs the baseline code.)
-macro_rules! avx2_twin {
+/// `$body(args)` from a copy compiled for AVX-512 where the CPU has it (plain arithmetic loops
+/// in `$body` then vectorise sixteen floats wide), else from one for AVX2 and FMA (eight
+/// wide), else as is: the wheel targets baseline x86-64. The copies compute the same
+/// operations in the same order, so their results are equal. (A closure cannot do this: LLVM
+/// does not inline a large closure into the copies, which then run the baseline code.)
+macro_rules! simd_twins {
     ($vis:vis fn $name:ident [$($gen:tt)*] ($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? => $body:ident) => {
         $vis fn $name<$($gen)*>($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
+            unsafe fn twin512<$($gen)*>($($arg: $ty),*) $(-> $ret)? {
+                $body($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if $crate::backend::cpu::has_avx512() {
+                // SAFETY: the CPU supports these features (checked just above).
+                return unsafe { twin512($($arg),*) };
+            }
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
             unsafe fn twin<$($gen)*>($($arg: $ty),*) $(-> $ret)? {
@@ -47,7 +59,7 @@ macro_rules! avx2_twin {
         }
     };
 }
-pub(crate) use avx2_twin;
+pub(crate) use simd_twins;
 
 /// Whether the CPU has AVX2 and FMA (detected once, then a load).
 #[inline]
@@ -55,6 +67,23 @@ pub fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether the CPU has the AVX-512 subsets the 512-bit twins use (and AVX2 and FMA).
+#[inline]
+pub fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512vl")
+            && std::is_x86_feature_detected!("avx512dq")
+            && std::is_x86_feature_detected!("avx512bw")
+            && has_avx2()
     }
     #[cfg(not(target_arch = "x86_64"))]
     {

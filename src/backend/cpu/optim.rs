@@ -3,12 +3,9 @@
 //! kernels fuse a multiply and an add (`add(alpha=)`, `lerp`, `addcmul`) this fuses them too;
 //! `addcdiv` is not fused there, nor here.
 
-use rayon::prelude::*;
-
+use super::pool::{self, SendPtr};
+use super::simd_twins;
 use crate::backend::{Float, OptimStep, UpdateRule};
-
-/// Elements per rayon task.
-const CHUNK: usize = 1 << 14;
 
 /// `a * b + c` rounded once (the standard library's, on the two float types).
 pub trait Fma: Copy {
@@ -51,37 +48,34 @@ fn maximum<T: Float>(a: T, b: T) -> T {
 }
 
 /// One step over the whole parameter (`states` each as long as `p`, as many as
-/// `h.n_states()`), in parallel chunks when it is large.
+/// `h.n_states()`), in parallel pieces on our pool when it is large.
 pub fn step<T: Float + Fma>(p: &mut [T], g: &[T], states: &mut [&mut [T]], h: &OptimStep) {
-    if p.len() <= CHUNK || super::pool::threads() == 1 {
+    let n = p.len();
+    let threads = pool::threads();
+    if n < super::PARALLEL_THRESHOLD || threads == 1 || states.iter().any(|s| s.len() != n) {
         return chunk(p, g, states, h);
     }
-    let mut state_chunks: Vec<_> = states.iter_mut().map(|s| s.chunks_mut(CHUNK)).collect();
-    let mut work = Vec::with_capacity(p.len().div_ceil(CHUNK));
-    for (pc, gc) in p.chunks_mut(CHUNK).zip(g.chunks(CHUNK)) {
-        let sc: Vec<&mut [T]> = state_chunks.iter_mut().filter_map(|it| it.next()).collect();
-        work.push((pc, gc, sc));
-    }
-    work.into_par_iter()
-        .for_each(|(pc, gc, mut sc)| chunk(pc, gc, &mut sc, h));
+    let piece = n.div_ceil(threads);
+    let p_ptr = SendPtr(p.as_mut_ptr());
+    let s_ptrs: Vec<SendPtr<T>> = states.iter_mut().map(|s| SendPtr(s.as_mut_ptr())).collect();
+    pool::for_each_chunk(n.div_ceil(piece), &|k| {
+        let (start, len) = (k * piece, piece.min(n - k * piece));
+        // SAFETY: `p` and every state hold `n` elements; the pieces `[start, start + len)`
+        // are disjoint and each index `k` runs once, so no two threads touch one element.
+        let (pc, mut sc): (&mut [T], Vec<&mut [T]>) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(p_ptr.get().add(start), len),
+                s_ptrs
+                    .iter()
+                    .map(|s| std::slice::from_raw_parts_mut(s.get().add(start), len))
+                    .collect(),
+            )
+        };
+        chunk(pc, &g[start..start + len], &mut sc, h);
+    });
 }
 
-/// One chunk, from a copy compiled for AVX2 and FMA where the CPU has them (the wheel targets
-/// baseline x86-64, where `mul_add` is a library call per element).
-fn chunk<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &OptimStep) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has the features the copy is compiled for.
-        return unsafe { chunk_avx2(p, g, st, h) };
-    }
-    chunk_body(p, g, st, h)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn chunk_avx2<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &OptimStep) {
-    chunk_body(p, g, st, h)
-}
+simd_twins!(fn chunk[T: Float + Fma](p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &OptimStep) => chunk_body);
 
 #[inline(always)]
 fn chunk_body<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &OptimStep) {
@@ -108,16 +102,28 @@ fn chunk_body<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &Opt
         }
     };
     let n = p.len();
+    // Slices of exactly `n` (here and below) so the loops carry no bounds checks.
+    let g = &g[..n];
     match h.rule {
         UpdateRule::Sgd => {
             let (neg_lr, mom, damp) = (c(-h.s[0]), s[1], one_minus(2));
-            for i in 0..n {
-                let mut d = grad(&mut p[i], g[i]);
-                if let Some(b) = st.first_mut() {
-                    b[i] = if h.first { d } else { damp.fma(d, b[i] * mom) };
-                    d = if h.nesterov { mom.fma(b[i], d) } else { b[i] };
+            // One loop per case, each without a branch inside, so each vectorises.
+            match st.first_mut() {
+                None => {
+                    for i in 0..n {
+                        let d = grad(&mut p[i], g[i]);
+                        p[i] = neg_lr.fma(d, p[i]);
+                    }
                 }
-                p[i] = neg_lr.fma(d, p[i]);
+                Some(b) => {
+                    let b = &mut b[..n];
+                    for i in 0..n {
+                        let mut d = grad(&mut p[i], g[i]);
+                        b[i] = if h.first { d } else { damp.fma(d, b[i] * mom) };
+                        d = if h.nesterov { mom.fma(b[i], d) } else { b[i] };
+                        p[i] = neg_lr.fma(d, p[i]);
+                    }
+                }
             }
         }
         UpdateRule::Adam => {
@@ -125,54 +131,81 @@ fn chunk_body<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &Opt
             let (b2, eps, neg_ss, bc2) = (s[1], s[2], c(-h.s[3]), s[4]);
             let (m, rest) = st.split_at_mut(1);
             let (v, max) = rest.split_at_mut(1);
-            let (m, v) = (&mut m[0], &mut v[0]);
-            for i in 0..n {
-                let gi = grad(&mut p[i], g[i]);
-                m[i] = lerp(m[i], gi, w1);
-                v[i] = (w2 * gi).fma(gi, v[i] * b2);
-                let mut vi = v[i];
-                if let Some(mx) = max.first_mut() {
-                    mx[i] = maximum(mx[i], vi);
-                    vi = mx[i];
+            let (m, v) = (&mut m[0][..n], &mut v[0][..n]);
+            // One loop without amsgrad's maximum and one with it, each branch-free. (No
+            // helper closures: a closure is not compiled with the twin's target features.)
+            match max.first_mut() {
+                None => {
+                    for i in 0..n {
+                        let gi = grad(&mut p[i], g[i]);
+                        m[i] = lerp(m[i], gi, w1);
+                        v[i] = (w2 * gi).fma(gi, v[i] * b2);
+                        let denom = v[i].sqrt() / bc2 + eps;
+                        p[i] = p[i] + neg_ss * m[i] / denom;
+                    }
                 }
-                let denom = vi.sqrt() / bc2 + eps;
-                p[i] = p[i] + neg_ss * m[i] / denom;
+                Some(mx) => {
+                    let mx = &mut mx[..n];
+                    for i in 0..n {
+                        let gi = grad(&mut p[i], g[i]);
+                        m[i] = lerp(m[i], gi, w1);
+                        v[i] = (w2 * gi).fma(gi, v[i] * b2);
+                        mx[i] = maximum(mx[i], v[i]);
+                        let denom = mx[i].sqrt() / bc2 + eps;
+                        p[i] = p[i] + neg_ss * m[i] / denom;
+                    }
+                }
             }
         }
         UpdateRule::RMSprop => {
             let (neg_lr, alpha, w, eps, mom) = (c(-h.s[0]), s[1], one_minus(1), s[2], s[3]);
             let (sq, rest) = st.split_at_mut(1);
-            let sq = &mut sq[0];
+            let sq = &mut sq[0][..n];
             let (buf, rest) = if h.momentum {
                 let (b, r) = rest.split_at_mut(1);
                 (b.first_mut(), r)
             } else {
                 (None, rest)
             };
-            let mut grad_avg = rest.first_mut();
-            let mut buf = buf;
-            for i in 0..n {
-                let gi = grad(&mut p[i], g[i]);
-                sq[i] = (w * gi).fma(gi, sq[i] * alpha);
-                let avg = match grad_avg.as_mut() {
-                    Some(ga) => {
-                        ga[i] = lerp(ga[i], gi, w);
-                        (-ga[i]).fma(ga[i], sq[i]).sqrt()
+            let grad_avg = rest.first_mut().map(|a| &mut a[..n]);
+            let buf = buf.map(|b| &mut b[..n]);
+            // One loop per combination of `centered` and `momentum`, each branch-free.
+            macro_rules! rmsprop_loop {
+                ($i:ident, $gi:ident, $avg:ident => $avg_expr:expr; $update:block) => {
+                    for $i in 0..n {
+                        let $gi = grad(&mut p[$i], g[$i]);
+                        sq[$i] = (w * $gi).fma($gi, sq[$i] * alpha);
+                        let $avg = $avg_expr + eps;
+                        $update
                     }
-                    None => sq[i].sqrt(),
-                } + eps;
-                match buf.as_mut() {
-                    Some(b) => {
-                        b[i] = b[i] * mom + gi / avg;
-                        p[i] = neg_lr.fma(b[i], p[i]);
-                    }
-                    None => p[i] = p[i] + neg_lr * gi / avg,
-                }
+                };
+            }
+            match (grad_avg, buf) {
+                (None, None) => rmsprop_loop!(i, gi, avg => sq[i].sqrt(); {
+                    p[i] = p[i] + neg_lr * gi / avg
+                }),
+                (None, Some(b)) => rmsprop_loop!(i, gi, avg => sq[i].sqrt(); {
+                    b[i] = b[i] * mom + gi / avg;
+                    p[i] = neg_lr.fma(b[i], p[i]);
+                }),
+                (Some(ga), None) => rmsprop_loop!(i, gi, avg => {
+                    ga[i] = lerp(ga[i], gi, w);
+                    (-ga[i]).fma(ga[i], sq[i]).sqrt()
+                }; {
+                    p[i] = p[i] + neg_lr * gi / avg
+                }),
+                (Some(ga), Some(b)) => rmsprop_loop!(i, gi, avg => {
+                    ga[i] = lerp(ga[i], gi, w);
+                    (-ga[i]).fma(ga[i], sq[i]).sqrt()
+                }; {
+                    b[i] = b[i] * mom + gi / avg;
+                    p[i] = neg_lr.fma(b[i], p[i]);
+                }),
             }
         }
         UpdateRule::Adagrad => {
             let (neg_clr, eps) = (c(-h.s[0]), s[1]);
-            let sum = &mut st[0];
+            let sum = &mut st[0][..n];
             for i in 0..n {
                 let gi = grad(&mut p[i], g[i]);
                 sum[i] = gi.fma(gi, sum[i]);
@@ -183,7 +216,7 @@ fn chunk_body<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &Opt
         UpdateRule::Adadelta => {
             let (neg_lr, rho, w, eps) = (c(-h.s[0]), s[1], one_minus(1), s[2]);
             let (sq, acc) = st.split_at_mut(1);
-            let (sq, acc) = (&mut sq[0], &mut acc[0]);
+            let (sq, acc) = (&mut sq[0][..n], &mut acc[0][..n]);
             for i in 0..n {
                 let gi = grad(&mut p[i], g[i]);
                 sq[i] = (w * gi).fma(gi, sq[i] * rho);
@@ -196,7 +229,7 @@ fn chunk_body<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &Opt
         UpdateRule::Adamax => {
             let (w1, b2, eps, neg_clr) = (one_minus(0), s[1], s[2], c(-h.s[3]));
             let (m, u) = st.split_at_mut(1);
-            let (m, u) = (&mut m[0], &mut u[0]);
+            let (m, u) = (&mut m[0][..n], &mut u[0][..n]);
             for i in 0..n {
                 let gi = grad(&mut p[i], g[i]);
                 m[i] = lerp(m[i], gi, w1);
@@ -208,7 +241,7 @@ fn chunk_body<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &Opt
             let (w1, b2, w2, eps) = (one_minus(0), s[1], one_minus(1), s[2]);
             let (bc2, cg, cm) = (s[3], s[4], s[5]);
             let (m, v) = st.split_at_mut(1);
-            let (m, v) = (&mut m[0], &mut v[0]);
+            let (m, v) = (&mut m[0][..n], &mut v[0][..n]);
             for i in 0..n {
                 let gi = grad(&mut p[i], g[i]);
                 m[i] = lerp(m[i], gi, w1);
@@ -223,7 +256,7 @@ fn chunk_body<T: Float + Fma>(p: &mut [T], g: &[T], st: &mut [&mut [T]], h: &Opt
             let (bc1, lr, bc2_sqrt, rect) = (s[3], s[4], s[5], s[6]);
             let rectified = h.s[6] != 0.0;
             let (m, v) = st.split_at_mut(1);
-            let (m, v) = (&mut m[0], &mut v[0]);
+            let (m, v) = (&mut m[0][..n], &mut v[0][..n]);
             for i in 0..n {
                 let gi = grad(&mut p[i], g[i]);
                 m[i] = lerp(m[i], gi, w1);

@@ -7,7 +7,8 @@
 //! so it never waits for a thread that is asleep: helpers that are awake take chunks, the
 //! caller runs whatever is left, and it waits only for chunks already being worked on.
 //! Helpers spin for a short while after each job, so the next op of a training step finds
-//! them awake, then park. rayon stays for gemm and coarse work.
+//! them awake, then park. Every CPU kernel runs here, gemm's products included (split by
+//! `matmul`), so no second pool's spinning workers compete for the cores.
 
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -106,7 +107,8 @@ fn pool() -> Option<&'static Pool> {
         };
     });
     let p = POOL.get_or_init(|| {
-        // The same count rayon uses (RAYON_NUM_THREADS, else the CPUs this process may use).
+        // RAYON_NUM_THREADS as rayon reads it (the variable users of the earlier rayon pool
+        // set), else the CPUs this process may use.
         let threads = std::env::var("RAYON_NUM_THREADS")
             .ok()
             .and_then(|v| v.parse::<usize>().ok())

@@ -9,7 +9,7 @@ use std::sync::{Arc, LazyLock};
 
 use parking_lot::Mutex;
 
-use super::avx2_twin;
+use super::simd_twins;
 use crate::base::dtype::DType;
 
 /// PyTorch's default seed (`torch.initial_seed()` of a fresh process).
@@ -313,9 +313,9 @@ fn tail_16(data: &mut [f64]) -> Option<&mut [f64]> {
 
 // The transformations, compiled for FMA too: on baseline x86-64 (the wheel's target) every
 // `mul_add` would be a library call.
-avx2_twin!(fn scale_uniform [] (values: &mut [f64], dtype: DType, from: f64, to: f64) => scale_uniform_body);
-avx2_twin!(fn normal_blocks_f64 [] (data: &mut [f64], mean: f64, std: f64) => normal_blocks_f64_body);
-avx2_twin!(fn normal_blocks_f32 [] (data: &mut [f64], mean: f32, std: f32) => normal_blocks_f32_body);
+simd_twins!(fn scale_uniform [] (values: &mut [f64], dtype: DType, from: f64, to: f64) => scale_uniform_body);
+simd_twins!(fn normal_blocks_f64 [] (data: &mut [f64], mean: f64, std: f64) => normal_blocks_f64_body);
+simd_twins!(fn normal_blocks_f32 [] (data: &mut [f64], mean: f32, std: f32) => normal_blocks_f32_body);
 
 /// Unit draws `u` scaled to `[from, to)` as PyTorch's kernel does for `dtype`.
 #[inline(always)]

@@ -1,8 +1,8 @@
 //! Reductions over the rows of a contiguous `[outer, n]` block (or over its leading axis).
 //! Float sums and extremes use explicit vectors (`simd.rs`); the other loops are plain
-//! arithmetic over slices, run from AVX2 copies ([`avx2_twin`]); rows go to the pool.
+//! arithmetic over slices, run from AVX2 copies ([`simd_twins`]); rows go to the pool.
 
-use super::{avx2_twin, pool, simd, PARALLEL_THRESHOLD};
+use super::{pool, simd, simd_twins, PARALLEL_THRESHOLD};
 use crate::backend::{Float, Num};
 
 /// Independent accumulators per row: enough to keep four 8-wide vector additions in flight
@@ -106,7 +106,7 @@ pub fn sum_leading<T: Num>(x: &[T], outer: usize, inner: usize) -> Vec<T> {
     out
 }
 
-avx2_twin!(fn add_rows[T: Num](out: &mut [T], x: &[T]) => add_rows_loop);
+simd_twins!(fn add_rows[T: Num](out: &mut [T], x: &[T]) => add_rows_loop);
 
 /// `out += row` for each `out.len()`-long row of `x`.
 #[inline(always)]
@@ -175,7 +175,7 @@ pub fn extreme_rows<T: Num>(x: &[T], outer: usize, n: usize, max: bool) -> (Vec<
 /// Rows up to this long are searched by one scalar pass.
 const SHORT_ROW: usize = 16;
 
-avx2_twin!(fn extreme_index[T: Num](row: &[T], max: bool) -> usize => extreme_index_loop);
+simd_twins!(fn extreme_index[T: Num](row: &[T], max: bool) -> usize => extreme_index_loop);
 
 /// Where a nonempty row's first extreme is (its first NaN if it has one).
 #[inline(always)]
@@ -245,7 +245,7 @@ fn softmax_row<T: Float>(row: &[T], dst: &mut [T], log: bool) {
     }
 }
 
-avx2_twin!(fn softmax_block[T: Float](x: &[T], first: usize, dst: &mut [T], n: usize, log: bool) => softmax_block_loop);
+simd_twins!(fn softmax_block[T: Float](x: &[T], first: usize, dst: &mut [T], n: usize, log: bool) => softmax_block_loop);
 
 /// Softmax (or log-softmax) of the rows from `first` on into `dst` (whole rows).
 #[inline(always)]

@@ -143,10 +143,15 @@ class RNNBase(Module):
         hidden = self.hidden_size
         # All time steps' input projections in one matmul.
         if self.mode == "GRU" or b_ih is None:
-            proj = F.linear(x.reshape(steps * batch, -1), w_ih, b_ih)
+            proj = F.linear(x.reshape(steps * batch, x.size(2)), w_ih, b_ih)
         else:
-            proj = F.linear(x.reshape(steps * batch, -1), w_ih, b_ih + b_hh)
-        proj = proj.reshape(steps, batch, -1)
+            proj = F.linear(x.reshape(steps * batch, x.size(2)), w_ih, b_ih + b_hh)
+        proj = proj.reshape(steps, batch, proj.size(1))
+        if self.mode == "LSTM" and mask is None and x.dtype == _core.float32 and x.is_cpu:
+            # The whole layer in one kernel call, as PyTorch's oneDNN layer for this case.
+            h, c = state
+            out, c_n = _mkldnn_rnn_layer().apply(proj, h, c, w_hh, direction == 1)
+            return out, (out[0] if direction == 1 else out[-1], c_n)
         w_hh_t = w_hh.t()
         order = range(steps - 1, -1, -1) if direction == 1 else range(steps)
         outputs = [None] * steps
@@ -175,8 +180,6 @@ class RNNBase(Module):
             if self.mode == "LSTM":
                 c = c_new
         final = (h, c) if self.mode == "LSTM" else h
-        if self.mode == "LSTM" and mask is None and x.dtype == _core.float32 and not x.is_cuda:
-            return _mkldnn_rnn_layer().apply(*outputs), final
         return _core.stack(outputs, 0), final
 
     def _check_input(self, input, batched):
@@ -226,6 +229,8 @@ class RNNBase(Module):
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                 f"got {input.size(-1)}"
             )
+        if input.size(0) == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         directions = 2 if self.bidirectional else 1
         batch = input.size(1)
         shape = (self.num_layers * directions, batch, self.hidden_size)
@@ -277,23 +282,85 @@ class RNNBase(Module):
         return output, ((h_n, c_n) if self.mode == "LSTM" else h_n)
 
 
+def _lstm_layer_backward_composite(proj, h0, c0, w_hh, d_out, d_cn, reverse):
+    """The gradients of one LSTM layer's inputs, written with differentiable ops (for
+    ``create_graph=True``): the forward recomputed step by step, then the steps' backward in
+    reverse, each gate's gradient by hand."""
+    hidden = h0.size(1)
+    steps = proj.size(0)
+    order = list(range(steps - 1, -1, -1)) if reverse else list(range(steps))
+    h, c = h0, c0
+    h_prev, c_prev, acts = {}, {}, {}
+    for t in order:
+        h_prev[t], c_prev[t] = h, c
+        gates = proj[t] + h @ w_hh.t()
+        sig = gates.sigmoid()
+        i, f, o = sig[:, :hidden], sig[:, hidden : 2 * hidden], sig[:, 3 * hidden :]
+        g = gates[:, 2 * hidden : 3 * hidden].tanh()
+        c = f * c + i * g
+        tc = c.tanh()
+        h = o * tc
+        acts[t] = (i, f, g, o, tc)
+    dh, dc = _core.zeros(h0.shape, dtype=h0.dtype, device=h0.device), d_cn
+    d_gates = [None] * steps
+    d_w = None
+    for t in reversed(order):
+        i, f, g, o, tc = acts[t]
+        d_h = dh + d_out[t]
+        d_c = dc + d_h * o * (1 - tc * tc)
+        d_gates[t] = _core.cat(
+            [
+                d_c * g * i * (1 - i),
+                d_c * c_prev[t] * f * (1 - f),
+                d_c * i * (1 - g * g),
+                d_h * tc * o * (1 - o),
+            ],
+            1,
+        )
+        dc = d_c * f
+        dh = d_gates[t] @ w_hh
+        step_w = d_gates[t].t() @ h_prev[t]
+        d_w = step_w if d_w is None else d_w + step_w
+    if d_w is None:
+        d_w = _core.zeros(w_hh.shape, dtype=w_hh.dtype, device=w_hh.device)
+    if not steps:
+        return _core.zeros(proj.shape, dtype=proj.dtype, device=proj.device), dh, dc, d_w
+    return _core.stack(d_gates, 0), dh, dc, d_w
+
+
 @functools.cache
 def _mkldnn_rnn_layer():
-    """The stack of one LSTM layer's step outputs as one node named as PyTorch names it for a
-    float32 CPU LSTM, which runs each layer as one oneDNN call (``MkldnnRnnLayerBackward0``),
-    so printed outputs read as PyTorch's."""
+    """One LSTM layer over a whole sequence as one node, named as PyTorch names it for a
+    float32 CPU LSTM, which runs each layer as one oneDNN call (``MkldnnRnnLayerBackward0``).
+    Forward and backward are one kernel call each; with ``create_graph=True`` the backward is
+    written with differentiable ops instead, so second derivatives flow through it."""
     from rustgrad.autograd.function import Function
 
     class MkldnnRnnLayer(Function):
         @staticmethod
-        def forward(ctx, *steps):
-            """The steps stacked along a new first (time) dimension."""
-            return _core.stack(steps, 0)
+        def forward(ctx, proj, h0, c0, w_hh, reverse):
+            """``(out, c_n)``: every step's hidden state and the last cell state."""
+            out, c_n, cells, gates = _core._lstm_layer(proj, h0, c0, w_hh, reverse)
+            ctx.reverse = reverse
+            # The weight as it is now, apart from the saved variable: `module.double()`
+            # between forward and backward swaps a parameter's data, not what this step used.
+            ctx.w_hh_now = w_hh.detach()
+            ctx.save_for_backward(proj, h0, c0, w_hh, out, cells, gates)
+            return out, c_n
 
         @staticmethod
-        def backward(ctx, grad):
-            """Each step's slice of the gradient."""
-            return grad.unbind(0)
+        def backward(ctx, d_out, d_cn):
+            """The gradients of the projection, the initial states and ``w_hh``."""
+            proj, h0, c0, w_hh, out, cells, gates = ctx.saved_tensors
+            if _core.is_grad_enabled():
+                grads = _lstm_layer_backward_composite(
+                    proj, h0, c0, w_hh, d_out, d_cn, ctx.reverse
+                )
+            else:
+                grads = _core._lstm_layer_backward(
+                    d_out, d_cn, h0, c0, ctx.w_hh_now, out, cells, gates, ctx.reverse
+                )
+            return (*grads, None)
 
     MkldnnRnnLayer._backward_name = "MkldnnRnnLayerBackward0"
     return MkldnnRnnLayer
