@@ -72,7 +72,8 @@ pub fn batched_addmm<T: Num>(
         threaded: true,
     };
     let one = |bi: usize, dst: &mut [T], p: Product<T>| {
-        matmul_one(dst, p, &lhs[lo[bi]..], lrs, lcs, &rhs[ro[bi]..], rrs, rcs);
+        let (a, b) = (&lhs[lo[bi]..], &rhs[ro[bi]..]);
+        matmul_one(dst, p, Matrix::new(a, lrs, lcs), Matrix::new(b, rrs, rcs));
     };
     let flops = batch.saturating_mul(m * n).saturating_mul(k);
     if batch > 1 && m * n * k < PARALLEL_FLOPS && flops >= BATCH_PARALLEL_FLOPS {
@@ -93,16 +94,15 @@ pub fn batched_addmm<T: Num>(
     acc
 }
 
-/// `dst = beta * dst + lhs @ rhs` for one product of contiguous-or-strided slices, as
-/// `(data, row stride, column stride)`, of sizes `(m, k, n)`: the kernels that loop over
+/// `dst = beta * dst + lhs @ rhs` for one product of sizes `(m, k, n)`: the kernels that loop over
 /// products of their own (an LSTM layer's steps) call this. `threaded`: whether a large
 /// product may be split over our pool (not inside one of its tasks).
 pub(crate) fn gemm_slices<T: Num>(
     dst: &mut [T],
     (m, k, n): (usize, usize, usize),
     beta: Option<T>,
-    (lhs, lrs, lcs): (&[T], isize, isize),
-    (rhs, rrs, rcs): (&[T], isize, isize),
+    lhs: Matrix<'_, T>,
+    rhs: Matrix<'_, T>,
     threaded: bool,
 ) {
     debug_assert_eq!(dst.len(), m * n);
@@ -123,7 +123,31 @@ pub(crate) fn gemm_slices<T: Num>(
         alpha: T::ONE,
         threaded,
     };
-    matmul_one(dst, p, lhs, lrs, lcs, rhs, rrs, rcs);
+    matmul_one(dst, p, lhs, rhs);
+}
+
+/// An operand of a product: its elements from the first, with a row and a column stride
+/// (never negative; 0 along a broadcast dim).
+#[derive(Clone, Copy)]
+pub struct Matrix<'a, T> {
+    pub data: &'a [T],
+    pub rs: isize,
+    pub cs: isize,
+}
+
+impl<'a, T> Matrix<'a, T> {
+    pub fn new(data: &'a [T], rs: isize, cs: isize) -> Self {
+        Matrix { data, rs, cs }
+    }
+
+    /// The operand from row `r` and column `c` on.
+    fn from(self, r: usize, c: usize) -> Self {
+        let at = r * self.rs as usize + c * self.cs as usize;
+        Matrix {
+            data: &self.data[at..],
+            ..self
+        }
+    }
 }
 
 /// One product's sizes and scales: `dst = beta * dst + alpha * ([m, k] @ [k, n])`.
@@ -138,34 +162,24 @@ struct Product<T> {
     threaded: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn matmul_one<T: Num>(
-    dst: &mut [T],
-    p: Product<T>,
-    lhs: &[T],
-    lrs: isize,
-    lcs: isize,
-    rhs: &[T],
-    rrs: isize,
-    rcs: isize,
-) {
+fn matmul_one<T: Num>(dst: &mut [T], p: Product<T>, lhs: Matrix<'_, T>, rhs: Matrix<'_, T>) {
     use std::any::TypeId;
     let Product { m, k, n, .. } = p;
     let is = |id: TypeId| TypeId::of::<T>() == id;
     if !(is(TypeId::of::<f32>()) || is(TypeId::of::<f64>())) {
-        return naive_scaled(dst, p, lhs, lrs, lcs, rhs, rrs, rcs);
+        return naive_scaled(dst, p, lhs, rhs);
     }
     if p.threaded && m * n * k >= PARALLEL_FLOPS && pool::threads() > 1 {
-        return split_over_pool(dst, p, (lhs, lrs, lcs), (rhs, rrs, rcs));
+        return split_over_pool(dst, p, lhs, rhs);
     }
     // The product into `out`, `m x n` with row stride `drs` and column stride `dcs`.
     let gemm_into = |out: &mut [T], drs: isize, dcs: isize| {
         // SAFETY: the pointers address `m*k`, `k*n` and `m*n` elements reachable through the
         // given strides inside the borrowed slices (the operands' layouts were validated by
         // the caller; `out` holds `m*n` elements), and `out` is exclusively borrowed.
-        unsafe { call_gemm(out.as_mut_ptr(), drs, dcs, p, lhs, lrs, lcs, rhs, rrs, rcs) }
+        unsafe { call_gemm(out.as_mut_ptr(), drs, dcs, p, lhs, rhs) }
     };
-    if by_columns(m, k, n, rrs, rcs) {
+    if by_columns(m, k, n, rhs) {
         // gemm wants a column-major result; for a row-major one it computes the transposed
         // product, which reads `rhs` (a Linear layer's transposed weight) through a slow
         // transposing pack of all `k * n` elements. Writing a column-major result and
@@ -185,28 +199,19 @@ fn matmul_one<T: Num>(
 /// result, of its columns), one single-threaded product each. gemm's own threads are
 /// rayon's, whose workers keep spinning after a product and then compete for the cores with
 /// our pool's next kernel; this way one pool serves every kernel.
-#[allow(clippy::type_complexity)]
-fn split_over_pool<T: Num>(
-    dst: &mut [T],
-    p: Product<T>,
-    (lhs, lrs, lcs): (&[T], isize, isize),
-    (rhs, rrs, rcs): (&[T], isize, isize),
-) {
+fn split_over_pool<T: Num>(dst: &mut [T], p: Product<T>, lhs: Matrix<'_, T>, rhs: Matrix<'_, T>) {
     let Product { m, k, n, .. } = p;
     let threads = pool::threads();
     let single = Product {
         threaded: false,
         ..p
     };
-    // Strides are never negative (layouts have unsigned strides); offsets below stay inside
-    // the operands because each block lies inside the whole product.
-    let at = |i: usize, stride: isize| i * stride as usize;
     if m >= n || n < 2 * MIN_SPLIT {
         let rows = m.div_ceil(threads).max(MIN_SPLIT.min(m));
         pool::chunks_mut(dst, rows * n, |start, d| {
             let (r0, mr) = (start / n, d.len() / n);
             let block = Product { m: mr, ..single };
-            matmul_one(d, block, &lhs[at(r0, lrs)..], lrs, lcs, rhs, rrs, rcs);
+            matmul_one(d, block, lhs.from(r0, 0), rhs);
         });
         return;
     }
@@ -215,27 +220,14 @@ fn split_over_pool<T: Num>(
     pool::for_each_chunk(n.div_ceil(cols), &|c| {
         let (c0, nc) = (c * cols, cols.min(n - c * cols));
         let block = Product { n: nc, ..single };
-        let rhs = &rhs[at(c0, rcs)..];
-        if p.beta.is_none() && by_columns(m, k, nc, rrs, rcs) {
+        let rhs = rhs.from(0, c0);
+        if p.beta.is_none() && by_columns(m, k, nc, rhs) {
             // As `matmul_one` does for a whole product: column-major, then transposed, here
             // into this block's columns of every row.
             let mut cols_major = vec![T::ZERO; m * nc];
             // SAFETY: `cols_major` holds the `m x nc` block; the operands are slices of the
             // whole product's.
-            unsafe {
-                call_gemm(
-                    cols_major.as_mut_ptr(),
-                    1,
-                    m as isize,
-                    block,
-                    lhs,
-                    lrs,
-                    lcs,
-                    rhs,
-                    rrs,
-                    rcs,
-                )
-            };
+            unsafe { call_gemm(cols_major.as_mut_ptr(), 1, m as isize, block, lhs, rhs) };
             let mut rows = vec![T::ZERO; m * nc];
             transpose(&cols_major, nc, m, &mut rows);
             for (r, row) in rows.chunks_exact(nc).enumerate() {
@@ -250,20 +242,7 @@ fn split_over_pool<T: Num>(
         // SAFETY: `dst` holds the `m x n` row-major result; this block writes columns
         // `[c0, c0 + nc)` of every row, which no other block touches, and its operands are
         // slices of the whole product's.
-        unsafe {
-            call_gemm(
-                base.get().add(c0),
-                n as isize,
-                1,
-                block,
-                lhs,
-                lrs,
-                lcs,
-                rhs,
-                rrs,
-                rcs,
-            )
-        }
+        unsafe { call_gemm(base.get().add(c0), n as isize, 1, block, lhs, rhs) }
     });
 }
 
@@ -273,8 +252,8 @@ const MIN_SPLIT: usize = 16;
 /// Whether to compute a row-major product as a column-major one and transpose it: when `rhs`
 /// is column-major (`rrs == 1`) and moving the `m x n` result costs less than gemm's
 /// transposing pack of the `k x n` right operand (about `m * k + m * n < k * n`).
-fn by_columns(m: usize, k: usize, n: usize, rrs: isize, rcs: isize) -> bool {
-    rrs == 1 && rcs != 1 && n > 1 && m > 1 && m * (k + n) < k * n
+fn by_columns<T>(m: usize, k: usize, n: usize, rhs: Matrix<'_, T>) -> bool {
+    rhs.rs == 1 && rhs.cs != 1 && n > 1 && m > 1 && m * (k + n) < k * n
 }
 
 /// `dst = beta * dst + alpha * lhs @ rhs` by gemm on the calling thread, `dst` with row
@@ -283,18 +262,13 @@ fn by_columns(m: usize, k: usize, n: usize, rrs: isize, rcs: isize) -> bool {
 /// # Safety
 /// The strides must address `m*k` and `k*n` elements inside the two slices and `m*n`
 /// elements from `dst`, which nothing else may access meanwhile.
-#[allow(clippy::too_many_arguments)]
 unsafe fn call_gemm<T: Num>(
     dst: *mut T,
     drs: isize,
     dcs: isize,
     p: Product<T>,
-    lhs: &[T],
-    lrs: isize,
-    lcs: isize,
-    rhs: &[T],
-    rrs: isize,
-    rcs: isize,
+    lhs: Matrix<'_, T>,
+    rhs: Matrix<'_, T>,
 ) {
     gemm::gemm(
         p.m,
@@ -304,12 +278,12 @@ unsafe fn call_gemm<T: Num>(
         dcs,
         drs,
         p.beta.is_some(),
-        lhs.as_ptr(),
-        lcs,
-        lrs,
-        rhs.as_ptr(),
-        rcs,
-        rrs,
+        lhs.data.as_ptr(),
+        lhs.cs,
+        lhs.rs,
+        rhs.data.as_ptr(),
+        rhs.cs,
+        rhs.rs,
         p.beta.unwrap_or(T::ZERO),
         p.alpha,
         false,
@@ -320,17 +294,7 @@ unsafe fn call_gemm<T: Num>(
 }
 
 /// `dst = beta * dst + alpha * (lhs @ rhs)` by plain loops (the integer path).
-#[allow(clippy::too_many_arguments)]
-fn naive_scaled<T: Num>(
-    dst: &mut [T],
-    p: Product<T>,
-    lhs: &[T],
-    lrs: isize,
-    lcs: isize,
-    rhs: &[T],
-    rrs: isize,
-    rcs: isize,
-) {
+fn naive_scaled<T: Num>(dst: &mut [T], p: Product<T>, lhs: Matrix<'_, T>, rhs: Matrix<'_, T>) {
     let Product {
         m,
         k,
@@ -340,7 +304,7 @@ fn naive_scaled<T: Num>(
         ..
     } = p;
     let mut prod = vec![T::ZERO; m * n];
-    naive(&mut prod, m, k, n, lhs, lrs, lcs, rhs, rrs, rcs);
+    naive(&mut prod, m, k, n, lhs, rhs);
     for (d, v) in dst.iter_mut().zip(prod) {
         let v = if alpha == T::ONE { v } else { alpha * v };
         *d = match beta {
@@ -352,19 +316,26 @@ fn naive_scaled<T: Num>(
 }
 
 /// The reference product (also the integer path).
-#[allow(clippy::too_many_arguments)]
 pub fn naive<T: Num>(
     dst: &mut [T],
     m: usize,
     k: usize,
     n: usize,
-    lhs: &[T],
-    lrs: isize,
-    lcs: isize,
-    rhs: &[T],
-    rrs: isize,
-    rcs: isize,
+    lhs: Matrix<'_, T>,
+    rhs: Matrix<'_, T>,
 ) {
+    let (
+        Matrix {
+            data: lhs,
+            rs: lrs,
+            cs: lcs,
+        },
+        Matrix {
+            data: rhs,
+            rs: rrs,
+            cs: rcs,
+        },
+    ) = (lhs, rhs);
     for i in 0..m {
         for j in 0..n {
             let mut acc = T::ZERO;
@@ -389,7 +360,14 @@ mod tests {
 
     fn reference(a: &[f64], b: &[f64], m: usize, k: usize, n: usize) -> Vec<f64> {
         let mut out = vec![0.0; m * n];
-        naive(&mut out, m, k, n, a, k as isize, 1, b, n as isize, 1);
+        naive(
+            &mut out,
+            m,
+            k,
+            n,
+            Matrix::new(a, k as isize, 1),
+            Matrix::new(b, n as isize, 1),
+        );
         out
     }
 
@@ -423,7 +401,7 @@ mod tests {
     #[test]
     fn column_major_results_are_transposed_back() {
         for (m, k, n) in [(3, 40, 33), (17, 64, 50), (2, 8, 100)] {
-            assert!(by_columns(m, k, n, 1, k as isize));
+            assert!(by_columns(m, k, n, Matrix::<f64>::new(&[], 1, k as isize)));
             let a: Vec<f64> = (0..m * k).map(|v| ((v * 7 % 13) as f64) - 6.0).collect();
             let w: Vec<f64> = (0..n * k).map(|v| ((v * 5 % 11) as f64) * 0.5).collect();
             let mut b = vec![0.0; k * n];
@@ -437,7 +415,7 @@ mod tests {
             let want: Vec<f64> = c.iter().zip(&expect).map(|(c, p)| 2.0 * c - p).collect();
             assert_eq!(got, want);
         }
-        assert!(!by_columns(1024, 128, 512, 1, 128));
+        assert!(!by_columns(1024, 128, 512, Matrix::<f64>::new(&[], 1, 128)));
     }
 
     /// A batch of small products (a convolution's, the weight broadcast over images) spread

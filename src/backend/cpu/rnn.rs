@@ -9,7 +9,7 @@
 use std::ops::Range;
 
 use super::elementwise::transpose;
-use super::matmul::gemm_slices;
+use super::matmul::{gemm_slices, Matrix};
 use super::pool::{self, SendPtr};
 use super::simd_twins;
 use crate::backend::Float;
@@ -134,8 +134,8 @@ pub fn lstm_forward<T: Float>(
                 &mut recurrent,
                 (n, h, 4 * h),
                 None,
-                (&h_prev, h as isize, 1),
-                (&w_t, 4 * h as isize, 1),
+                Matrix::new(&h_prev, h as isize, 1),
+                Matrix::new(&w_t, 4 * h as isize, 1),
                 threaded,
             );
             // SAFETY: the three arrays hold `[T, B, _]` elements, and this task alone
@@ -211,8 +211,8 @@ pub fn lstm_backward<T: Float>(
                 dh,
                 (rows.len(), 4 * h, h),
                 None,
-                (dg, 4 * h as isize, 1),
-                (w_hh, h as isize, 1),
+                Matrix::new(dg, 4 * h as isize, 1),
+                Matrix::new(w_hh, h as isize, 1),
                 threaded,
             );
         }
@@ -231,16 +231,16 @@ pub fn lstm_backward<T: Float>(
             &mut d_w,
             (4 * h, rest, h),
             None,
-            (gates_rest, 1, 4 * h as isize),
-            (hidden_rest, h as isize, 1),
+            Matrix::new(gates_rest, 1, 4 * h as isize),
+            Matrix::new(hidden_rest, h as isize, 1),
             true,
         );
         gemm_slices(
             &mut d_w,
             (4 * h, b, h),
             Some(T::ONE),
-            (&d_proj[s.time(0) * bg..][..bg], 1, 4 * h as isize),
-            (h0, h as isize, 1),
+            Matrix::new(&d_proj[s.time(0) * bg..][..bg], 1, 4 * h as isize),
+            Matrix::new(h0, h as isize, 1),
             true,
         );
     }
