@@ -1433,12 +1433,7 @@ class Tensor(_DTypeCasts):
         """Where the sign bit is set (negative numbers, -0.0, NaNs with the sign): bool."""
 
     def copysign(self, other: Any) -> Any:
-        """``|input|`` with the sign of ``other`` (its sign bit: -0.0 counts as negative).
-
-        One node, PyTorch's ``CopysignBackward0`` (``CopysignBackward1`` for a number ``other``),
-        with PyTorch's formulas: ``input`` gets ``grad * result / input`` (0 where ``input`` is
-        0), ``other`` constant zeros (no history, even under ``create_graph``).
-        """
+        """``|input|`` with the sign of ``other`` (its sign bit: -0.0 counts as negative)."""
 
     def isposinf(self) -> Any:
         """Where the elements are +inf: bool."""

@@ -2282,35 +2282,13 @@ def signbit(input: Tensor) -> Tensor:
 
 
 def copysign(input, other) -> Tensor:
-    """``|input|`` with the sign of ``other`` (its sign bit: -0.0 counts as negative).
-
-    One node, PyTorch's ``CopysignBackward0`` (``CopysignBackward1`` for a number ``other``),
-    with PyTorch's formulas: ``input`` gets ``grad * result / input`` (0 where ``input`` is
-    0), ``other`` constant zeros (no history, even under ``create_graph``)."""
-    from rustgrad._native import record, sum_to
-
-    scalar_other = not isinstance(other, Tensor)
+    """``|input|`` with the sign of ``other`` (its sign bit: -0.0 counts as negative)."""
     x, y = _float_pair(input, other)
-
-    def result(x, y):
-        one = _core.ones((), dtype=x.dtype, device=x.device)
-        return x.abs() * _core.where(signbit(y), -one, one)
-
-    def backward(g, x, y):
-        ratio = result(x, y) / x
-        ratio = _core.where(x == 0, _zeros((), x), ratio)
-        if not scalar_other:
-            # PyTorch's ratio reads the saved result, whose graph reaches ``other`` (with
-            # derivative 0): second derivatives give ``other`` zeros, not None.
-            ratio = ratio + _zero_of(y)
-        grads = [sum_to(g * ratio, x.shape)]
-        if not scalar_other:
-            grads.append(_zeros(y.shape, y))
-        return grads
-
-    inputs = [x] if scalar_other else [x, y]
-    name = "CopysignBackward1" if scalar_other else "CopysignBackward0"
-    return record(name, inputs, lambda: result(x, y), [x, y], backward)
+    # The sign as a factor on the graph of ``other`` (with derivative 0): ``other``'s
+    # gradients, first and second, are zeros rather than None, as PyTorch's.
+    one = _core.ones((), dtype=x.dtype, device=x.device)
+    sign = _core.where(signbit(y), -one, one) + _zero_of(y)
+    return x.abs() * sign
 
 
 def isposinf(input: Tensor) -> Tensor:
