@@ -501,3 +501,44 @@ def test_cnn_digits_example_runs_unchanged_under_rustgrad_run(tmp_path):
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", out.stdout).group(1))
     assert accuracy >= 0.85, accuracy
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ----- the max-pooling kernel (float CPU tensors) ----------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,kw", MAXPOOL + [((64, 6, 24, 24), {"kernel_size": 2})])
+def test_max_pool2d_kernel_values_indices_and_gradients_are_pytorchs(shape, kw, dtype):
+    """Values, positions and gradients equal PyTorch's exactly, with ties, NaN and -inf in
+    the windows; the node is PyTorch's."""
+    rng = np.random.default_rng(7)
+    a = rng.integers(-3, 4, shape).astype(dtype)  # many ties
+    flat = a.reshape(-1)
+    flat[rng.integers(0, flat.size, 3)] = np.nan
+    flat[rng.integers(0, flat.size, 5)] = -np.inf
+    xr, xt = rg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (vr, ir), (vt, it) = F.max_pool2d(xr, return_indices=True, **kw), TF.max_pool2d(xt, return_indices=True, **kw)  # fmt: skip
+    np.testing.assert_array_equal(vr.detach().numpy(), vt.detach().numpy())
+    np.testing.assert_array_equal(ir.numpy(), it.numpy())
+    assert vr.grad_fn.name() == vt.grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+    g = rng.standard_normal(tuple(vt.shape)).astype(dtype)
+    vr.backward(rg.tensor(g))
+    vt.backward(torch.tensor(g))
+    np.testing.assert_array_equal(xr.grad.numpy(), xt.grad.numpy())
+
+
+def test_max_pool2d_kernel_second_order_and_module():
+    """``create_graph`` through the kernel's node gives second derivatives (gradgradcheck in
+    float64, and PyTorch's values); ``nn.MaxPool2d`` takes the kernel path."""
+    x = rg.tensor(RNG.standard_normal((2, 2, 6, 5))).requires_grad_()
+    assert gradcheck(lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), (x,))
+    assert gradgradcheck(lambda x: F.max_pool2d(x, 2, 1) ** 2, (x,))
+    xt = torch.tensor(x.detach().numpy(), requires_grad=True)
+    (gr,) = rg.autograd.grad((F.max_pool2d(x, 2) ** 3).sum(), x, create_graph=True)
+    (gt,) = torch.autograd.grad((TF.max_pool2d(xt, 2) ** 3).sum(), xt, create_graph=True)
+    assert_close(gr, gt)
+    (ggr,) = rg.autograd.grad((gr**2).sum(), x)
+    (ggt,) = torch.autograd.grad((gt**2).sum(), xt)
+    assert_close(ggr, ggt)
+    out = nn.MaxPool2d(2)(rg.randn(1, 3, 4, 4, requires_grad=True))
+    assert out.grad_fn.name() == "MaxPool2DWithIndicesBackward0"

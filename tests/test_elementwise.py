@@ -442,3 +442,58 @@ def test_polygamma_edges(n, dtype):
     ours = rg.polygamma(n, rg.tensor(values))
     theirs = torch.polygamma(n, torch.tensor(values))
     _same(ours, theirs, 1e-5 if dtype == "float32" else 1e-12)
+
+
+@pytest.mark.parametrize("scalar_other", [False, True])
+def test_copysign_node_and_gradients_of_both_orders_are_pytorchs(scalar_other):
+    """``copysign`` is one node of PyTorch's name; ``other``'s gradient is constant zeros
+    (no history under ``create_graph``), and second derivatives reach ``other`` as zeros, not
+    None (fuzz seed 45, program 126). Signed zeros and a zero ``input`` included."""
+    a = np.array([[1.5, -2.0, 0.0], [3.0, -0.0, 4.0]])
+    b = np.array([-1.0, 2.0, -0.0])
+    results = []
+    for lib in (rg, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = -2.0 if scalar_other else lib.tensor(b, requires_grad=True)
+        out = lib.copysign(x, y)
+        leaves = [x] if scalar_other else [x, y]
+        g1 = lib.autograd.grad((out**3).sum(), leaves, create_graph=True)
+        g2 = lib.autograd.grad(sum((g * g).sum() for g in g1), leaves, allow_unused=True)
+        results.append(
+            (
+                out.grad_fn.name(),
+                [(g.detach().numpy(), g.requires_grad) for g in g1],
+                [None if g is None else g.numpy() for g in g2],
+                out.detach().numpy(),
+            )
+        )
+    (name_r, g1_r, g2_r, out_r), (name_t, g1_t, g2_t, out_t) = results
+    assert name_r == name_t
+    np.testing.assert_array_equal(np.signbit(out_r), np.signbit(out_t))
+    np.testing.assert_allclose(out_r, out_t)
+    for (gr, req_r), (gt, req_t) in zip(g1_r, g1_t):
+        assert req_r == req_t
+        np.testing.assert_allclose(gr, gt)
+    for gr, gt in zip(g2_r, g2_t):
+        assert (gr is None) == (gt is None)
+        if gt is not None:
+            np.testing.assert_allclose(gr, gt)
+
+
+def test_copysign_in_place_keeps_what_its_node_saved():
+    """``copysign_`` overwrites its input, which the node's gradient reads: the op computes on
+    a copy, so backward neither raises a version error nor reads the new values (the
+    fixed-seed fuzz slice's program 675)."""
+    a = np.array([1.5, -2.0, 0.0, 3.0])
+    b = np.array([-1.0, 2.0, -0.0, -4.0])
+    results = []
+    for lib in (rg, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = x * 2
+        z = y.copysign_(lib.tensor(b))
+        assert z is y
+        (z**2).sum().backward()
+        results.append((y.grad_fn.name(), y.detach().numpy(), x.grad.numpy()))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    np.testing.assert_allclose(results[0][2], results[1][2])

@@ -65,6 +65,8 @@ __all__ = [
     "_live_nodes",
     "_lstm_layer",
     "_lstm_layer_backward",
+    "_max_pool2d",
+    "_max_pool2d_backward",
     "_nccl_library",
     "_nccl_unique_id",
     "_nccl_version",
@@ -1433,7 +1435,12 @@ class Tensor(_DTypeCasts):
         """Where the sign bit is set (negative numbers, -0.0, NaNs with the sign): bool."""
 
     def copysign(self, other: Any) -> Any:
-        """``|input|`` with the sign of ``other`` (its sign bit: -0.0 counts as negative)."""
+        """``|input|`` with the sign of ``other`` (its sign bit: -0.0 counts as negative).
+
+        One node, PyTorch's ``CopysignBackward0`` (``CopysignBackward1`` for a number ``other``),
+        with PyTorch's formulas: ``input`` gets ``grad * result / input`` (0 where ``input`` is
+        0), ``other`` constant zeros (no history, even under ``create_graph``).
+        """
 
     def isposinf(self) -> Any:
         """Where the elements are +inf: bool."""
@@ -1764,8 +1771,9 @@ class Tensor(_DTypeCasts):
     def conj_physical(self) -> Any:
         """The conjugate: ``input`` itself for real dtypes, as PyTorch."""
 
-    def copysign_(self, *args: Any, **kwargs: Any) -> Any:
-        """In-place ``copysign``: writes the result into ``self`` and returns it."""
+    def copysign_(self, other: Any) -> Any:
+        """In-place ``copysign``: one ``CopysignBackward`` node, as PyTorch's, which reads a copy
+        of ``self``'s old values."""
 
     def corrcoef(self) -> Any:
         """Pearson's correlation coefficients of the variables in ``input``'s rows, clipped to
@@ -2657,6 +2665,22 @@ def _convolution(
     """The 2-d convolution of float ``[n, c, h, w]`` images with ``weight`` ``[o, c / groups, kh,
     kw]`` (and ``bias`` ``[o]``), recorded as one ``ConvolutionBackward0`` node; each geometry
     argument is a pair of non-negative ints (checked by ``nn.functional``)."""
+
+def _max_pool2d(
+    input: Tensor,
+    kernel_size: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+    output_size: tuple[int, int],
+) -> tuple[Tensor, Tensor]:
+    """``(values, indices)`` of 2-d max pooling of a float32/float64 CPU ``[(n,) c, h, w]`` tensor
+    without history (``F.max_pool2d``'s kernel; it checks the arguments and computes
+    ``output_size``); ``indices`` are the int64 flat ``h * w`` positions of the maxima."""
+
+def _max_pool2d_backward(grad: Tensor, indices: Tensor, input_size: tuple[int, int]) -> Tensor:
+    """The input gradient ``[(n,) c, *input_size]`` of ``_max_pool2d`` from the output's
+    gradient and the indices it returned, without history."""
 
 def _lstm_layer(
     proj: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, reverse: bool

@@ -2282,13 +2282,50 @@ def signbit(input: Tensor) -> Tensor:
 
 
 def copysign(input, other) -> Tensor:
-    """``|input|`` with the sign of ``other`` (its sign bit: -0.0 counts as negative)."""
+    """``|input|`` with the sign of ``other`` (its sign bit: -0.0 counts as negative).
+
+    One node, PyTorch's ``CopysignBackward0`` (``CopysignBackward1`` for a number ``other``),
+    with PyTorch's formulas: ``input`` gets ``grad * result / input`` (0 where ``input`` is
+    0), ``other`` constant zeros (no history, even under ``create_graph``)."""
+    return _copysign(input, other, in_place=False)
+
+
+def _copysign(input, other, in_place):
+    """``copysign``, or with ``in_place`` its result written into ``input`` by the same node."""
+    from rustgrad._math import check_in_place
+    from rustgrad._native import record, record_inplace, sum_to
+    from rustgrad.autograd.grad_mode import no_grad
+
+    scalar_other = not isinstance(other, Tensor)
     x, y = _float_pair(input, other)
-    # The sign as a factor on the graph of ``other`` (with derivative 0): ``other``'s
-    # gradients, first and second, are zeros rather than None, as PyTorch's.
-    one = _core.ones((), dtype=x.dtype, device=x.device)
-    sign = _core.where(signbit(y), -one, one) + _zero_of(y)
-    return x.abs() * sign
+
+    def result(x, y):
+        one = _core.ones((), dtype=x.dtype, device=x.device)
+        return x.abs() * _core.where(signbit(y), -one, one)
+
+    def backward(g, x, y):
+        ratio = result(x, y) / x
+        ratio = _core.where(x == 0, _zeros((), x), ratio)
+        if not scalar_other:
+            # PyTorch's ratio reads the saved result, whose graph reaches ``other`` (with
+            # derivative 0): second derivatives give ``other`` zeros, not None.
+            ratio = ratio + _zero_of(y)
+        grads = [sum_to(g * ratio, x.shape)]
+        if not scalar_other:
+            grads.append(_zeros(y.shape, y))
+        return grads
+
+    inputs = [x] if scalar_other else [x, y]
+    name = "CopysignBackward1" if scalar_other else "CopysignBackward0"
+    if not in_place:
+        return record(name, inputs, lambda: result(x, y), [x, y], backward)
+    with no_grad():
+        out = result(x, y)
+    check_in_place(input, out)
+    # The write overwrites the values the gradient reads: the node saves a copy (with
+    # history, for second derivatives), as PyTorch's ``original_self``.
+    old = x.clone()
+    return record_inplace(name, input, inputs[1:], lambda: out, [old, y], backward)
 
 
 def isposinf(input: Tensor) -> Tensor:

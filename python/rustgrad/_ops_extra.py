@@ -683,6 +683,12 @@ def _in_place(name, f):
     return method
 
 
+def copysign_(self, other):
+    """In-place ``copysign``: one ``CopysignBackward`` node, as PyTorch's, which reads a copy
+    of ``self``'s old values."""
+    return _ops._copysign(self, other, in_place=True)
+
+
 def _values_in_place(name, f):
     """A non-differentiable op's result written into ``self`` without touching its history
     (as PyTorch's ``logical_and_``: allowed on a leaf that requires grad)."""
@@ -736,13 +742,14 @@ def _bind():
         setattr(Tensor, name, _ops._as_method(g[name]))
     for name in _IN_PLACE:
         setattr(Tensor, name + "_", _in_place(name + "_", g[name]))
-    for name in ("addmm", "baddbmm", "copysign", "sinc", "deg2rad", "rad2deg"):
+    for name in ("addmm", "baddbmm", "sinc", "deg2rad", "rad2deg"):
         setattr(Tensor, name + "_", _in_place(name + "_", getattr(_ops, name)))
     # (these save their input: computed on a copy, so the write does not change what the
     # node saved)
     for name in ("xlogy", "logit"):
         op = getattr(_ops, name)
         setattr(Tensor, name + "_", _in_place(name + "_", lambda x, *a, op=op, **k: op(x.clone(), *a, **k)))  # fmt: skip
+    Tensor.copysign_ = copysign_
     Tensor.pow_ = Tensor.__ipow__ = _in_place("pow_", Tensor.pow)
     for name, cmp in _COMPARISONS.items():
         setattr(Tensor, name + "_", _in_place(name + "_", _as_dtype_of_self(getattr(Tensor, cmp))))

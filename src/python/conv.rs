@@ -7,8 +7,10 @@ use pyo3::wrap_pyfunction;
 
 use super::gil::{self, Work};
 use super::tensor::PyTensor;
+use crate::autograd::Var;
+use crate::backend::cpu::pooling::PoolWindow;
 use crate::ops;
-use crate::tensor::Window;
+use crate::tensor::{Tensor, Window};
 
 /// The sliding blocks of a float ``[n, c, h, w]`` tensor as columns ``[n, c * kh * kw,
 /// blocks]``; each argument is a pair of non-negative ints.
@@ -85,9 +87,63 @@ fn _convolution<'py>(
     Bound::new(py, PyTensor::wrap(out))
 }
 
+/// ``(values, indices)`` of 2-d max pooling of a float32/float64 CPU ``[(n,) c, h, w]`` tensor
+/// without history (``F.max_pool2d``'s kernel; it checks the arguments and computes
+/// ``output_size``); ``indices`` are the int64 flat ``h * w`` positions of the maxima.
+#[pyfunction]
+fn _max_pool2d<'py>(
+    input: &Bound<'py, PyTensor>,
+    kernel_size: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    dilation: [usize; 2],
+    output_size: [usize; 2],
+) -> PyResult<(Bound<'py, PyTensor>, Bound<'py, PyTensor>)> {
+    let py = input.py();
+    let x = input.get().var.tensor().clone();
+    let shape = x.shape();
+    let win = PoolWindow {
+        kernel: kernel_size,
+        stride,
+        padding,
+        dilation,
+        input: match shape {
+            [.., h, w] => [*h, *w],
+            _ => [0, 0],
+        },
+        output: output_size,
+    };
+    let (values, indices) = gil::run(py, Work::default().tensor(&x), || x.max_pool2d(win))?;
+    Ok((
+        Bound::new(py, PyTensor::wrap(Var::new(values, false)))?,
+        Bound::new(py, PyTensor::wrap(Var::new(indices, false)))?,
+    ))
+}
+
+/// The input gradient ``[(n,) c, *input_size]`` of ``_max_pool2d`` from the output's
+/// gradient and the indices it returned, without history.
+#[pyfunction]
+fn _max_pool2d_backward<'py>(
+    grad: &Bound<'py, PyTensor>,
+    indices: &Bound<'py, PyTensor>,
+    input_size: [usize; 2],
+) -> PyResult<Bound<'py, PyTensor>> {
+    let py = grad.py();
+    let (g, i) = (
+        grad.get().var.tensor().clone(),
+        indices.get().var.tensor().clone(),
+    );
+    let out = gil::run(py, Work::default().tensor(&g), || {
+        Tensor::max_pool2d_backward(&g, &i, input_size)
+    })?;
+    Bound::new(py, PyTensor::wrap(Var::new(out, false)))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_convolution, m)?)?;
     m.add_function(wrap_pyfunction!(im2col, m)?)?;
     m.add_function(wrap_pyfunction!(col2im, m)?)?;
+    m.add_function(wrap_pyfunction!(_max_pool2d, m)?)?;
+    m.add_function(wrap_pyfunction!(_max_pool2d_backward, m)?)?;
     Ok(())
 }

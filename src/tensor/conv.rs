@@ -1,9 +1,11 @@
 //! im2col/col2im on tensors: the geometry checks (PyTorch's messages) before the kernels.
 
 use super::{checked_numel, Tensor};
-use crate::backend::Im2Col;
+use crate::backend::cpu::pooling::{self, PoolWindow};
+use crate::backend::{Element, Im2Col};
 use crate::bail;
 use crate::base::buffer::check_host_alloc;
+use crate::base::DType;
 use crate::error::Result;
 
 /// A sliding window over two spatial dims (`F.unfold`'s arguments).
@@ -180,5 +182,112 @@ impl Tensor {
         let geom = win.geometry(c.layout.offset, shape[0] * channels, size, out);
         let mem = c.storage.read().col2im(&geom)?;
         Ok(Tensor::from_memory(mem, &out_shape))
+    }
+}
+
+/// A float32 or float64 CPU tensor's elements, read in place, as `f` sees them.
+fn with_host_floats<R>(
+    t: &Tensor,
+    what: &str,
+    f32s: impl FnOnce(&[f32]) -> R,
+    f64s: impl FnOnce(&[f64]) -> R,
+) -> Result<R> {
+    if t.device() != crate::tensor::Device::Cpu || !matches!(t.dtype(), DType::F32 | DType::F64) {
+        bail!(Runtime, "{what}: expected a float32 or float64 CPU tensor");
+    }
+    let c = t.contiguous()?;
+    let mem = c.storage.read();
+    let range = c.layout.offset..c.layout.offset + c.numel();
+    Ok(match c.dtype() {
+        DType::F32 => f32s(&f32::slice(mem.host()?)[range]),
+        _ => f64s(&f64::slice(mem.host()?)[range]),
+    })
+}
+
+impl Tensor {
+    /// 2-d max pooling of a float32/float64 CPU `[N, C, H, W]` or `[C, H, W]` tensor
+    /// (PyTorch's `max_pool2d_with_indices`): the maxima `[.., OH, OW]` and the flat
+    /// `h * W + w` position of each in its plane (int64). `win.input` must be `[H, W]`.
+    pub fn max_pool2d(&self, win: PoolWindow) -> Result<(Tensor, Tensor)> {
+        let shape = self.shape();
+        let (lead, plane) = match shape.len() {
+            3 | 4 => shape.split_at(shape.len() - 2),
+            _ => bail!(
+                Runtime,
+                "max_pool2d: expected a 3-d or 4-d input, got {shape:?}"
+            ),
+        };
+        if win.input != plane
+            || [win.kernel, win.stride, win.dilation]
+                .iter()
+                .any(|v| v.contains(&0))
+        {
+            bail!(
+                Runtime,
+                "max_pool2d: invalid window {win:?} for input {shape:?}"
+            );
+        }
+        let out_shape = [lead, &win.output].concat();
+        let count = checked_numel(&out_shape)?;
+        check_host_alloc(DType::I64, count)?;
+        check_host_alloc(self.dtype(), count)?;
+        let planes = lead.iter().product();
+        let (values, indices) = with_host_floats(
+            self,
+            "max_pool2d",
+            |x| {
+                let (v, i) = pooling::max_pool2d(x, planes, &win);
+                (Tensor::from_vec(v, &out_shape), i)
+            },
+            |x| {
+                let (v, i) = pooling::max_pool2d(x, planes, &win);
+                (Tensor::from_vec(v, &out_shape), i)
+            },
+        )?;
+        Ok((values, Tensor::from_vec(indices, &out_shape)))
+    }
+
+    /// The input gradient of [`Tensor::max_pool2d`] (`[.., H, W]` for `input` `[H, W]`):
+    /// each of `grad`'s elements added at its maximum's position from `indices`.
+    pub fn max_pool2d_backward(
+        grad: &Tensor,
+        indices: &Tensor,
+        input: [usize; 2],
+    ) -> Result<Tensor> {
+        let gshape = grad.shape();
+        if !matches!(gshape.len(), 3 | 4) {
+            bail!(
+                Runtime,
+                "max_pool2d_backward: expected a 3-d or 4-d gradient, got {gshape:?}"
+            );
+        }
+        if indices.shape() != gshape || indices.dtype() != DType::I64 {
+            bail!(
+                Runtime,
+                "max_pool2d_backward: indices must be int64 of the gradient's shape {gshape:?}"
+            );
+        }
+        let lead = &gshape[..gshape.len() - 2];
+        let shape = [lead, &input].concat();
+        let plane_in = checked_numel(&input)?;
+        check_host_alloc(grad.dtype(), checked_numel(&shape)?)?;
+        let ids = indices.to_vec::<i64>()?;
+        let planes = lead.iter().product();
+        with_host_floats(
+            grad,
+            "max_pool2d_backward",
+            |g| {
+                Tensor::from_vec(
+                    pooling::max_pool2d_backward(g, &ids, planes, plane_in),
+                    &shape,
+                )
+            },
+            |g| {
+                Tensor::from_vec(
+                    pooling::max_pool2d_backward(g, &ids, planes, plane_in),
+                    &shape,
+                )
+            },
+        )
     }
 }

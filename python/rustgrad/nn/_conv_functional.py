@@ -2,11 +2,14 @@
 ``rustgrad.nn.functional`` re-exports.
 
 ``unfold``/``fold`` are the Rust kernels ``_core.im2col``/``_core.col2im`` (each the other's
-backward, on both backends). The rest are composites of them and existing ops (matmul,
-max/sum along a dim, pad, index), so every backend and every order of gradient comes for
-free; their ``grad_fn`` names are those of the last op (not PyTorch's fused node names).
+backward, on both backends). Max pooling of float CPU tensors is a kernel of its own
+(``_core._max_pool2d``, node ``MaxPool2DWithIndicesBackward0`` as PyTorch's). The rest are
+composites of them and existing ops (matmul, max/sum along a dim, pad, index), so every
+backend and every order of gradient comes for free; their ``grad_fn`` names are those of the
+last op (not PyTorch's fused node names).
 """
 
+import functools
 import math
 
 import numpy as np
@@ -299,10 +302,9 @@ def _pool_args(kernel_size, stride, padding, dilation, name):
     return k, s, p, d
 
 
-def _pooled_windows(x, k, s, p, d, ceil_mode, fill):
-    """The windows of ``x`` ``(N, C, H, W)`` padded with ``fill`` as ``(N, C, kh * kw, L)``,
-    the output size, and the padding used (left/top, right/bottom)."""
-    n, c, h, w = x.shape
+def _pooled_size(x, k, s, p, d, ceil_mode):
+    """The output size of pooling ``x`` ``(N, C, H, W)``, with PyTorch's error when empty."""
+    _, c, h, w = x.shape
     oh = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode)
     ow = _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
     if oh < 1 or ow < 1:
@@ -310,6 +312,55 @@ def _pooled_windows(x, k, s, p, d, ceil_mode, fill):
             f"Given input size: ({c}x{h}x{w}). Calculated output size: ({c}x{oh}x{ow}). "
             "Output size is too small"
         )
+    return oh, ow
+
+
+@functools.cache
+def _max_pool2d_function():
+    """Max pooling as one node of PyTorch's name, its forward and backward one kernel call
+    each; with ``create_graph=True`` the backward is a differentiable ``scatter_add``."""
+    from rustgrad._ops import scatter_add
+    from rustgrad.autograd.function import Function
+
+    class MaxPool2DWithIndices(Function):
+        @staticmethod
+        def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode, out_size):
+            """The maxima and their flat positions in each plane: the kernel on the CPU, the
+            composite of window gathers elsewhere (same values, indices and node)."""
+            if x.is_cpu:
+                values, indices = _core._max_pool2d(x, kernel, stride, padding, dilation, out_size)
+            else:
+                values, indices = _max_pool2d_composite(
+                    x, kernel, stride, padding, dilation, ceil_mode, True
+                )
+            ctx.in_size = tuple(x.shape[-2:])
+            ctx.mark_non_differentiable(indices)
+            ctx.save_for_backward(indices)
+            return values, indices
+
+        @staticmethod
+        def backward(ctx, grad, _grad_indices):
+            """Each output's gradient added at its maximum's position."""
+            (indices,) = ctx.saved_tensors
+            h, w = ctx.in_size
+            if _core.is_grad_enabled() or not grad.is_cpu:
+                lead = tuple(grad.shape[:-2])
+                flat = _core.zeros((*lead, h * w), dtype=grad.dtype, device=grad.device)
+                where, src = indices.reshape(*lead, -1), grad.reshape(*lead, -1)
+                g = scatter_add(flat, len(lead), where, src).view(*lead, h, w)
+            else:
+                g = _core._max_pool2d_backward(grad, indices, (h, w))
+            return g, None, None, None, None, None, None
+
+    MaxPool2DWithIndices._backward_name = "MaxPool2DWithIndicesBackward0"
+    return MaxPool2DWithIndices
+
+
+def _pooled_windows(x, k, s, p, d, ceil_mode, fill):
+    """The windows of ``x`` ``(N, C, H, W)`` padded with ``fill`` as ``(N, C, kh * kw, L)``,
+    the output size, and the padding used (left/top, right/bottom)."""
+    n, c, h, w = x.shape
+    oh, ow = _pooled_size(x, k, s, p, d, ceil_mode)
     # Right/bottom padding so that the last (ceil_mode) window fits.
     bottom = max((oh - 1) * s[0] + d[0] * (k[0] - 1) + 1 - h - p[0], 0)
     right = max((ow - 1) * s[1] + d[1] * (k[1] - 1) + 1 - w - p[1], 0)
@@ -342,6 +393,19 @@ def max_pool2d(
     """2-d max pooling; with ``return_indices`` also the flat ``h * W + w`` position of each
     maximum in its input plane (as ``max_unpool2d`` takes)."""
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
+    x, _ = _as_4d(input, "max_pool2d")
+    if (x.is_cpu or x.is_cuda) and x.dtype in (_core.float32, _core.float64):
+        # One node of PyTorch's name recording each maximum's position (on the CPU, one
+        # pass of PyTorch's kernel).
+        oh, ow = _pooled_size(x, k, s, p, d, ceil_mode)
+        out, indices = _max_pool2d_function().apply(input, k, s, p, d, ceil_mode, (oh, ow))
+        return (out, indices) if return_indices else out
+    return _max_pool2d_composite(input, k, s, p, d, ceil_mode, return_indices)
+
+
+def _max_pool2d_composite(input, k, s, p, d, ceil_mode, return_indices):
+    """Max pooling as the maximum over gathered windows (any device and float dtype); the
+    indices come from the winning window element's input position."""
     x, added = _as_4d(input, "max_pool2d")
     n, c, h, w = x.shape
     cols, (oh, ow), pads = _pooled_windows(x, k, s, p, d, ceil_mode, -math.inf)

@@ -10,6 +10,7 @@ pub mod index;
 pub mod matmul;
 pub mod optim;
 pub mod pool;
+pub mod pooling;
 pub mod random;
 pub mod reduce;
 pub mod rnn;
