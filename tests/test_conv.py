@@ -172,6 +172,49 @@ def test_conv2d_matches_torch(xs, ws, bias, kw):
     )
 
 
+# Batches the CPU kernel splits over tasks (several images per task, a sum of the weight's
+# gradient per task), a single image (the products themselves threaded), an empty batch.
+CONV2D_KERNEL = [
+    (
+        (16, 4, 9, 7),
+        (6, 2, 3, 2),
+        True,
+        {"groups": 2, "stride": (2, 1), "padding": (1, 2), "dilation": (1, 2)},
+    ),
+    ((37, 3, 12, 12), (5, 3, 5, 5), False, {}),
+    ((1, 8, 20, 20), (16, 8, 3, 3), True, {"padding": 1}),
+    ((0, 3, 6, 6), (2, 3, 3, 3), True, {}),
+]
+
+
+@pytest.mark.parametrize("xs,ws,bias,kw", CONV2D_KERNEL)
+def test_conv2d_cpu_kernel_matches_torch(xs, ws, bias, kw):
+    """The per-image kernel: values and all three gradients as PyTorch's in float64; the
+    node is PyTorch's ``ConvolutionBackward0``."""
+    shapes = [xs, ws] + ([(ws[0],)] if bias else [])
+    out, _ = check_against_torch(
+        lambda x, w, *b: F.conv2d(x, w, *b, **kw),
+        lambda x, w, *b: TF.conv2d(x, w, *b, **kw),
+        shapes,
+    )
+    assert out.grad_fn.name() == "ConvolutionBackward0"
+
+
+def test_conv2d_cpu_kernel_float32_and_only_the_weight():
+    """float32 within float32 rounding of PyTorch; asking for the weight's gradient alone
+    (a frozen input) gives the same weight gradient."""
+    a = RNG.standard_normal((24, 6, 12, 12)).astype(np.float32)
+    wa = RNG.standard_normal((16, 6, 5, 5)).astype(np.float32)
+    x, xt = rg.tensor(a), torch.tensor(a)
+    w, wt = rg.tensor(wa, requires_grad=True), torch.tensor(wa, requires_grad=True)
+    out, out_t = F.conv2d(x, w), TF.conv2d(xt, wt)
+    assert_close(out, out_t, rtol=1e-4, atol=1e-4)
+    g = RNG.standard_normal(tuple(out_t.shape)).astype(np.float32)
+    (gw,) = rg.autograd.grad(out, w, rg.tensor(g))
+    (gwt,) = torch.autograd.grad(out_t, wt, torch.tensor(g))
+    assert_close(gw, gwt, rtol=1e-4, atol=1e-3)
+
+
 def test_conv2d_noncontiguous_input():
     check_against_torch(
         lambda x, w: F.conv2d(x, w, padding=1),
@@ -516,6 +559,7 @@ def test_max_pool2d_kernel_values_indices_and_gradients_are_pytorchs(shape, kw, 
     flat = a.reshape(-1)
     flat[rng.integers(0, flat.size, 3)] = np.nan
     flat[rng.integers(0, flat.size, 5)] = -np.inf
+    flat[rng.integers(0, flat.size, flat.size // 8)] = -0.0  # ties 0.0 as a float
     xr, xt = rg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
     (vr, ir), (vt, it) = F.max_pool2d(xr, return_indices=True, **kw), TF.max_pool2d(xt, return_indices=True, **kw)  # fmt: skip
     np.testing.assert_array_equal(vr.detach().numpy(), vt.detach().numpy())

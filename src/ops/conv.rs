@@ -6,10 +6,11 @@ use super::matmul::matmul;
 use super::reduce::sum_dims;
 use super::shape::{reshape, transpose};
 use super::{nothing, record};
-use crate::autograd::{GradModeGuard, SavedVar, Var};
+use crate::autograd::{is_grad_enabled, GradModeGuard, SavedVar, Var};
 use crate::bail;
+use crate::base::{DType, Device};
 use crate::error::Result;
-use crate::tensor::Window;
+use crate::tensor::{Tensor, Window};
 
 /// The sliding blocks of `[n, c, h, w]` as columns `[n, c * kh * kw, blocks]`.
 pub fn im2col(x: &Var, win: Window) -> Result<Var> {
@@ -64,6 +65,29 @@ pub fn convolution(
         |_| vec![SavedVar::input(x), SavedVar::input(weight)],
         move |g, saved, needs| {
             let (x, w) = (&saved[0], &saved[1]);
+            if !is_grad_enabled() && on_cpu_kernel(x, w) {
+                // No graph to record: the CPU kernel, one pass per image.
+                let (dx, dw) = Tensor::conv2d_backward(
+                    &x.tensor(),
+                    &w.tensor(),
+                    &g.tensor(),
+                    &win,
+                    groups,
+                    (needs[0], needs[1]),
+                )?;
+                let mut grads = vec![
+                    dx.map(|t| Var::new(t, false)),
+                    dw.map(|t| Var::new(t, false)),
+                ];
+                if needs.len() == 3 {
+                    grads.push(
+                        needs[2]
+                            .then(|| sum_dims(g, &[0, 2, 3], false))
+                            .transpose()?,
+                    );
+                }
+                return Ok(grads);
+            }
             let (n, o) = (g.shape()[0], g.shape()[1]);
             let blocks = g.shape()[2] * g.shape()[3];
             let k = w_shape[1] * w_shape[2] * w_shape[3];
@@ -93,7 +117,17 @@ pub fn convolution(
     ))
 }
 
-/// The convolution's value, by the differentiable ops (run without recording).
+/// Whether the CPU convolution kernels take these operands: float32/float64 host tensors of
+/// one dtype (other dtypes and devices take the composite of im2col and matmul).
+fn on_cpu_kernel(x: &Var, weight: &Var) -> bool {
+    let (device, dtype) = x.with_tensor(|t| (t.device(), t.dtype()));
+    device == Device::Cpu
+        && matches!(dtype, DType::F32 | DType::F64)
+        && weight.with_tensor(|t| (t.device(), t.dtype())) == (device, dtype)
+}
+
+/// The convolution's value: the CPU kernel, or the differentiable ops (run without
+/// recording).
 fn convolution_forward(
     x: &Var,
     weight: &Var,
@@ -127,6 +161,15 @@ fn convolution_forward(
                 b.shape().as_slice()
             );
         }
+    }
+    if on_cpu_kernel(x, weight) && bias.is_none_or(|b| b.dtype() == x.dtype()) {
+        let out = x.tensor().conv2d(
+            &weight.tensor(),
+            bias.map(|b| b.tensor()).as_ref(),
+            &win,
+            groups,
+        )?;
+        return Ok(Var::new(out, false));
     }
     let k = (c_per_group * kh * kw) as i64;
     let cols = im2col(x, win)?; // [n, c * kh * kw, blocks]

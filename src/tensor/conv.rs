@@ -1,12 +1,17 @@
-//! im2col/col2im on tensors: the geometry checks (PyTorch's messages) before the kernels.
+//! im2col/col2im, convolution and max pooling on tensors: the geometry checks (PyTorch's
+//! messages for im2col/col2im) before the kernels.
 
+use super::host::{slices, HostViews};
+use super::storage::Memory;
 use super::{checked_numel, Tensor};
+use crate::backend::cpu::conv::{self, ConvShape};
 use crate::backend::cpu::pooling::{self, PoolWindow};
-use crate::backend::{Element, Im2Col};
+use crate::backend::{Element, Float, Im2Col};
 use crate::bail;
 use crate::base::buffer::check_host_alloc;
-use crate::base::DType;
+use crate::base::{DType, Device};
 use crate::error::Result;
+use parking_lot::RwLockReadGuard;
 
 /// A sliding window over two spatial dims (`F.unfold`'s arguments).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -289,5 +294,145 @@ impl Tensor {
                 )
             },
         )
+    }
+}
+
+/// The sizes of a convolution of `x` `[n, c, h, w]` by `weight` `[o, c / groups, kh, kw]`
+/// through `win`, checked as the kernels need them: float32/float64 CPU tensors of one
+/// dtype, channels the groups divide, at least one window, sizes that fit.
+fn conv_shape(x: &Tensor, weight: &Tensor, win: &Window, groups: usize) -> Result<ConvShape> {
+    let (Ok([n, c, h, w]), Ok([o, cg, kh, kw])) = (
+        <[usize; 4]>::try_from(x.shape()),
+        <[usize; 4]>::try_from(weight.shape()),
+    ) else {
+        bail!(Runtime, "conv2d: expected a 4-d input and a 4-d weight");
+    };
+    if x.device() != Device::Cpu
+        || weight.device() != Device::Cpu
+        || !matches!(x.dtype(), DType::F32 | DType::F64)
+        || weight.dtype() != x.dtype()
+    {
+        bail!(
+            Runtime,
+            "conv2d: expected float32 or float64 CPU tensors of one dtype"
+        );
+    }
+    if groups == 0
+        || !o.is_multiple_of(groups)
+        || cg.checked_mul(groups) != Some(c)
+        || [kh, kw] != win.kernel
+    {
+        bail!(
+            Runtime,
+            "conv2d: a weight of shape {:?} does not fit {} input channels in {} groups",
+            weight.shape(),
+            c,
+            groups
+        );
+    }
+    let out = match win.blocks([h, w])? {
+        [a, b] if a > 0 && b > 0 => [a as usize, b as usize],
+        blocks => bail!(Runtime, "conv2d: no window fits (blocks {blocks:?})"),
+    };
+    // Every buffer the kernels make: output, input gradient, one image's columns.
+    for shape in [
+        [n, o, out[0], out[1]],
+        [n, c, h, w],
+        [c, kh * kw, out[0], out[1]],
+    ] {
+        check_host_alloc(x.dtype(), checked_numel(&shape)?)?;
+    }
+    Ok(ConvShape {
+        images: n,
+        channels: c,
+        out_channels: o,
+        groups,
+        window: win.geometry(0, c, [h, w], out),
+    })
+}
+
+impl Tensor {
+    /// The 2-d convolution `[n, o, oh, ow]` of a float CPU `[n, c, h, w]` tensor by
+    /// `weight` `[o, c / groups, kh, kw]` (and `bias` `[o]`) without history: per image, its
+    /// columns and one product per group (the batch's columns are never made).
+    pub fn conv2d(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        win: &Window,
+        groups: usize,
+    ) -> Result<Tensor> {
+        let s = conv_shape(self, weight, win, groups)?;
+        if let Some(b) = bias {
+            if b.shape() != [s.out_channels]
+                || b.dtype() != self.dtype()
+                || b.device() != Device::Cpu
+            {
+                bail!(
+                    Runtime,
+                    "conv2d: expected a bias of shape [{}] and the input's dtype",
+                    s.out_channels
+                );
+            }
+        }
+        let mut operands = vec![self, weight];
+        operands.extend(bias);
+        let views = HostViews::new(&operands)?;
+        let guards = views.guards();
+        fn run<T: Float>(
+            s: &ConvShape,
+            v: &HostViews,
+            g: &[RwLockReadGuard<'_, Memory>],
+        ) -> Result<Vec<T>> {
+            let t = slices::<T>(v, g)?;
+            Ok(conv::conv2d(t[0], t[1], t.get(2).copied(), s))
+        }
+        let shape = [s.images, s.out_channels, s.window.out[0], s.window.out[1]];
+        Ok(match self.dtype() {
+            DType::F32 => Tensor::from_vec(run::<f32>(&s, &views, &guards)?, &shape),
+            _ => Tensor::from_vec(run::<f64>(&s, &views, &guards)?, &shape),
+        })
+    }
+
+    /// The gradients of [`Tensor::conv2d`]'s input and weight (each only when asked for)
+    /// from the output's gradient `grad`, without history.
+    pub fn conv2d_backward(
+        x: &Tensor,
+        weight: &Tensor,
+        grad: &Tensor,
+        win: &Window,
+        groups: usize,
+        need: (bool, bool),
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let s = conv_shape(x, weight, win, groups)?;
+        let out_shape = [s.images, s.out_channels, s.window.out[0], s.window.out[1]];
+        if grad.shape() != out_shape || grad.dtype() != x.dtype() || grad.device() != Device::Cpu {
+            bail!(
+                Runtime,
+                "conv2d_backward: expected a gradient of shape {out_shape:?} and the input's dtype"
+            );
+        }
+        let views = HostViews::new(&[x, weight, grad])?;
+        let guards = views.guards();
+        let (x_shape, w_shape) = (x.shape().to_vec(), weight.shape().to_vec());
+        fn run<T: Float>(
+            s: &ConvShape,
+            v: &HostViews,
+            g: &[RwLockReadGuard<'_, Memory>],
+            need: (bool, bool),
+            (x_shape, w_shape): (&[usize], &[usize]),
+        ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+            let t = slices::<T>(v, g)?;
+            let (dx, dw) = conv::conv2d_backward(t[0], t[1], t[2], s, need);
+            Ok((
+                dx.map(|d| Tensor::from_vec(d, x_shape)),
+                dw.map(|d| Tensor::from_vec(d, w_shape)),
+            ))
+        }
+        let shapes = (x_shape.as_slice(), w_shape.as_slice());
+        match x.dtype() {
+            DType::F32 => run::<f32>(&s, &views, &guards, need, shapes),
+            _ => run::<f64>(&s, &views, &guards, need, shapes),
+        }
     }
 }

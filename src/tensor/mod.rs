@@ -3,6 +3,7 @@
 //! kernels themselves run on the tensor's backend through `storage::Memory`.
 
 mod conv;
+mod host;
 pub mod rnn;
 pub mod storage;
 pub use conv::Window;

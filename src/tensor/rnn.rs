@@ -2,6 +2,7 @@
 //! input, where PyTorch calls oneDNN): shape checks, then the kernels of
 //! `backend::cpu::rnn`.
 
+use super::host::{slices, HostViews};
 use super::storage::Memory;
 use super::Tensor;
 use crate::backend::cpu::rnn::{self, LstmSaved, LstmShape};
@@ -27,44 +28,6 @@ pub struct LstmLayerGrads {
     pub h0: Tensor,
     pub c0: Tensor,
     pub w_hh: Tensor,
-}
-
-/// Contiguous copies of host tensors and read access to their memory.
-struct HostViews {
-    tensors: Vec<Tensor>,
-}
-
-impl HostViews {
-    fn new(tensors: &[&Tensor]) -> Result<HostViews> {
-        let tensors = tensors
-            .iter()
-            .map(|t| {
-                if t.is_contiguous() {
-                    Ok((*t).clone())
-                } else {
-                    t.contiguous()
-                }
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(HostViews { tensors })
-    }
-
-    fn guards(&self) -> Vec<RwLockReadGuard<'_, Memory>> {
-        self.tensors.iter().map(|t| t.storage().read()).collect()
-    }
-}
-
-/// Each tensor's elements, read through its guard.
-fn slices<'a, T: Float>(
-    views: &'a HostViews,
-    guards: &'a [RwLockReadGuard<'a, Memory>],
-) -> Result<Vec<&'a [T]>> {
-    views
-        .tensors
-        .iter()
-        .zip(guards)
-        .map(|(t, g)| Ok(&T::slice(g.host()?)[t.layout().offset..][..t.numel()]))
-        .collect()
 }
 
 /// The layer's sizes from its operands, with PyTorch-style errors for anything else.

@@ -182,10 +182,12 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, name, unbatc
             f"({eh} x {ew}). Kernel size can't be greater than actual input size"
         )
     oh, ow = (ph - eh) // stride[0] + 1, (pw - ew) // stride[1] + 1
-    if n == 0:
+    on_cpu_kernel = input.is_cpu and weight.is_cpu and input.dtype == weight.dtype
+    if n == 0 and not (on_cpu_kernel and input.dtype in (_core.float32, _core.float64)):
         out = _core.zeros((0, out_ch, oh, ow), dtype=input.dtype, device=input.device)
         return out + weight.sum() * 0 if bias is None else out + bias.view(1, -1, 1, 1)
-    # im2col and one (grouped) product, recorded as PyTorch's one ConvolutionBackward0 node.
+    # One ConvolutionBackward0 node, as PyTorch's: per image im2col and a product per group
+    # on the CPU (float32/64), im2col and one (grouped) batched product elsewhere.
     return _core._convolution(input, weight, bias, (kh, kw), dilation, padding, stride, groups)
 
 
@@ -197,7 +199,7 @@ def _core_pad(input, pad):
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation) of ``(N, C, H, W)`` (or ``(C, H, W)``) with
-    ``weight`` ``(O, C / groups, kh, kw)``: im2col then one (batched) matmul."""
+    ``weight`` ``(O, C / groups, kh, kw)``: per image im2col and a product per group."""
     x, added = _batched(input, 2, "conv2d")
     out = _conv2d(x, weight, bias, stride, padding, dilation, groups, "conv2d", 4)
     return out.squeeze(0) if added else out

@@ -17,9 +17,9 @@ pub struct PoolWindow {
 }
 
 impl PoolWindow {
-    /// The input positions (row or column) each window covers along dim `dim`, computed once
-    /// per call: `out` lists of at most `kernel` positions.
-    fn taps(&self, dim: usize) -> Vec<Vec<usize>> {
+    /// The input positions each window covers along dim `dim`: for every output position,
+    /// the first position inside the input and how many (every `dilation`-th) follow.
+    fn taps(&self, dim: usize) -> Vec<(usize, usize)> {
         let (k, s, p, d, n) = (
             self.kernel[dim],
             self.stride[dim],
@@ -29,14 +29,12 @@ impl PoolWindow {
         );
         (0..self.output[dim])
             .map(|o| {
-                (0..k)
-                    .filter_map(|i| {
-                        o.checked_mul(s)?
-                            .checked_add(i.checked_mul(d)?)?
-                            .checked_sub(p)
-                            .filter(|&x| x < n)
-                    })
-                    .collect()
+                // Taps `i` with `0 <= o * s + i * d - p < n`.
+                let start = o * s;
+                let first = p.saturating_sub(start).div_ceil(d);
+                let end = (n + p).saturating_sub(start).div_ceil(d).min(k);
+                let count = end.saturating_sub(first);
+                ((start + first * d).saturating_sub(p), count)
             })
             .collect()
     }
@@ -45,7 +43,7 @@ impl PoolWindow {
 /// The maxima and their flat `h * W + w` positions in each plane, as PyTorch's kernel scans
 /// a window: the first of tied maxima, the last NaN (NaN wins), the first element of a window
 /// of `-inf`.
-pub fn max_pool2d<T: Float>(x: &[T], planes: usize, win: &PoolWindow) -> (Vec<T>, Vec<i64>) {
+pub fn max_pool2d<T: ScanKey>(x: &[T], planes: usize, win: &PoolWindow) -> (Vec<T>, Vec<i64>) {
     let ([ih, iw], [oh, ow]) = (win.input, win.output);
     let (plane_in, plane_out) = (ih * iw, oh * ow);
     let mut values = vec![T::ZERO; planes * plane_out];
@@ -68,27 +66,72 @@ pub fn max_pool2d<T: Float>(x: &[T], planes: usize, win: &PoolWindow) -> (Vec<T>
                 .zip(ids.chunks_exact_mut(plane_out));
             for (k, (vals, ids)) in chunks.enumerate() {
                 let src = &x[(first + k) * plane_in..][..plane_in];
-                for y in 0..oh {
-                    for x_ in 0..ow {
-                        let mut best = T::NEG_INFINITY;
-                        let mut at = None;
-                        for &h in &rows[y] {
-                            for &w in &cols[x_] {
-                                let v = src[h * iw + w];
-                                if at.is_none() || v > best || v.is_nan() {
-                                    best = v;
-                                    at = Some(h * iw + w);
-                                }
-                            }
-                        }
-                        vals[y * ow + x_] = best;
-                        ids[y * ow + x_] = at.map_or(-1, |a| a as i64);
-                    }
+                let outputs = vals.chunks_exact_mut(ow).zip(ids.chunks_exact_mut(ow));
+                for ((vals, ids), &(h0, nh)) in outputs.zip(&rows) {
+                    pool_row(src, (h0, nh), &cols, win, vals, ids);
                 }
             }
         },
     );
     (values, indices)
+}
+
+/// A float's place in the order of `>` as an integer (-0.0 and 0.0 tie; NaN has none and
+/// is tested apart), so that the scan's choice compiles to conditional moves: a branch on a
+/// float comparison is mispredicted half the time on random data, and float selects
+/// compile to branches.
+pub trait ScanKey: Float {
+    type Key: Copy + Ord;
+    fn key(self) -> Self::Key;
+}
+
+macro_rules! scan_key {
+    ($t:ty, $i:ty, $bits:expr) => {
+        impl ScanKey for $t {
+            type Key = $i;
+            #[inline(always)]
+            fn key(self) -> $i {
+                // `+ 0.0` makes -0.0 into 0.0; negative floats order backwards as integers.
+                let b = (self + 0.0).to_bits() as $i;
+                b ^ ((b >> ($bits - 1)) & <$i>::MAX)
+            }
+        }
+    };
+}
+scan_key!(f32, i32, 32);
+scan_key!(f64, i64, 64);
+
+/// One row of outputs `vals`/`ids` from the input rows `h0, h0 + dh, ..` (`nh` of them),
+/// as PyTorch scans each window: from `-inf` at the window's first position, taking any
+/// greater value or NaN.
+fn pool_row<T: ScanKey>(
+    src: &[T],
+    (h0, nh): (usize, usize),
+    cols: &[(usize, usize)],
+    win: &PoolWindow,
+    vals: &mut [T],
+    ids: &mut [i64],
+) {
+    let iw = win.input[1];
+    let [dh, dw] = win.dilation;
+    let rows = &src[h0 * iw..];
+    let lowest = T::NEG_INFINITY.key();
+    for ((v, id), &(w0, nw)) in vals.iter_mut().zip(ids.iter_mut()).zip(cols) {
+        let (mut best, mut at) = (lowest, h0 * iw + w0);
+        for i in 0..nh {
+            let row = &rows[i * dh * iw..][..iw];
+            for j in 0..nw {
+                let c = w0 + j * dw;
+                let x = row[c];
+                let take = (x.key() > best) | x.is_nan();
+                best = std::hint::select_unpredictable(take, x.key(), best);
+                at = std::hint::select_unpredictable(take, (h0 + i * dh) * iw + c, at);
+            }
+        }
+        let inside = nh > 0 && nw > 0;
+        *v = if inside { src[at] } else { T::NEG_INFINITY };
+        *id = if inside { at as i64 } else { -1 };
+    }
 }
 
 /// Planes per pool task: about 16k input elements each, so small planes do not cost a task
@@ -130,4 +173,29 @@ pub fn max_pool2d_backward<T: Float>(
         },
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_keys_order_as_floats_do() {
+        let values = [
+            f64::NEG_INFINITY,
+            -3.5,
+            -1e-300,
+            -0.0,
+            0.0,
+            1e-300,
+            2.0,
+            f64::INFINITY,
+        ];
+        for &a in &values {
+            for &b in &values {
+                assert_eq!(a.key() > b.key(), a > b, "{a} {b}");
+                assert_eq!((a as f32).key() > (b as f32).key(), (a as f32) > (b as f32));
+            }
+        }
+    }
 }
