@@ -493,6 +493,22 @@ def test_half_autograd_keeps_the_dtype(name):
     _same(case)
 
 
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_half_index_adjoints_with_fewer_rows_than_the_result(name):
+    """``scatter_add`` and the gradient of advanced indexing add rows into a larger result:
+    the half-type path widened as many source rows as the result has (a view out of bounds)."""
+
+    def case(m):
+        d = _dt(m, name)
+        index = m.tensor([[0, 3, 5, 5], [8, 1, 1, 2]])
+        added = m.zeros(2, 9, dtype=d).scatter_add(1, index, m.ones(2, 4, dtype=d) * 1.5)
+        x = m.tensor([0.5, 1.5, -2.0, 4.0, 3.0]).to(d).requires_grad_()
+        (x[m.tensor([4, 0, 4])] * m.tensor([1.0, 2.0, 3.0]).to(d)).sum().backward()
+        return [added, x.grad]
+
+    _same(case)
+
+
 @pytest.mark.parametrize("name", NEW)
 def test_setitem_fill_copy(name):
     def case(m):

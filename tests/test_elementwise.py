@@ -497,3 +497,20 @@ def test_copysign_in_place_keeps_what_its_node_saved():
     assert results[0][0] == results[1][0]
     np.testing.assert_array_equal(results[0][1], results[1][1])
     np.testing.assert_allclose(results[0][2], results[1][2])
+
+
+def test_copysign_saves_its_result_as_pytorch():
+    """PyTorch's copysign node saves its result: writing it in place before backward raises
+    the version error there (fuzz seed 48, program 142), for ``copysign`` and ``copysign_``."""
+    for lib in (rg, torch):
+        a = lib.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+        b = lib.tensor([[1.0], [-1.0]], requires_grad=True)
+        r = lib.copysign(a, b)
+        r.copy_(b)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            r.sum().backward()
+        x = lib.tensor([1.0, -2.0], requires_grad=True) * 1
+        x.copysign_(-1.0)
+        x.mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            x.sum().backward()

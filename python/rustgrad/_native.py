@@ -24,13 +24,24 @@ def sum_to(grad, shape):
     return out.reshape(shape)
 
 
+# In a node's ``saved`` list: the node's own output (saved without its history, as PyTorch
+# saves ``result``), so that writing it in place before backward raises as in PyTorch.
+RESULT = object()
+
+
+def _with_result(saved, out):
+    return [out if s is RESULT else s for s in saved]
+
+
 def record(name, inputs, forward, saved, backward):
     """``forward()`` (run without history) as the output of one node ``name`` over the tensors
-    ``inputs``; ``backward(grad, *saved)`` returns one gradient (or None) per input."""
+    ``inputs``; ``backward(grad, *saved)`` returns one gradient (or None) per input.
+    ``RESULT`` in ``saved`` stands for the output."""
     with no_grad():
         out = forward()
     if not _core.is_grad_enabled() or not any(t.requires_grad for t in inputs):
         return out
+    saved = _with_result(saved, out)
     return _core._function_apply(name, lambda s, g: tuple(backward(g, *s)), inputs, out, saved)
 
 
@@ -50,6 +61,7 @@ def record_inplace(name, target, others, forward, saved, backward):
         target.copy_(forward())
     if not needs_node:
         return target
+    saved = _with_result(saved, target)
     return _core._function_apply(
         name, lambda s, g: tuple(backward(g, *s)), inputs, target, saved, True
     )

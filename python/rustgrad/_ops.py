@@ -2293,7 +2293,7 @@ def copysign(input, other) -> Tensor:
 def _copysign(input, other, in_place):
     """``copysign``, or with ``in_place`` its result written into ``input`` by the same node."""
     from rustgrad._math import check_in_place
-    from rustgrad._native import record, record_inplace, sum_to
+    from rustgrad._native import RESULT, record, record_inplace, sum_to
     from rustgrad.autograd.grad_mode import no_grad
 
     scalar_other = not isinstance(other, Tensor)
@@ -2303,7 +2303,9 @@ def _copysign(input, other, in_place):
         one = _core.ones((), dtype=x.dtype, device=x.device)
         return x.abs() * _core.where(signbit(y), -one, one)
 
-    def backward(g, x, y):
+    def backward(g, x, y, _result):
+        # (the saved result is only version-checked: the ratio is made again from ``x`` and
+        # ``y``, whose graph gives the second derivatives)
         ratio = result(x, y) / x
         ratio = _core.where(x == 0, _zeros((), x), ratio)
         if not scalar_other:
@@ -2318,14 +2320,14 @@ def _copysign(input, other, in_place):
     inputs = [x] if scalar_other else [x, y]
     name = "CopysignBackward1" if scalar_other else "CopysignBackward0"
     if not in_place:
-        return record(name, inputs, lambda: result(x, y), [x, y], backward)
+        return record(name, inputs, lambda: result(x, y), [x, y, RESULT], backward)
     with no_grad():
         out = result(x, y)
     check_in_place(input, out)
     # The write overwrites the values the gradient reads: the node saves a copy (with
     # history, for second derivatives), as PyTorch's ``original_self``.
     old = x.clone()
-    return record_inplace(name, input, inputs[1:], lambda: out, [old, y], backward)
+    return record_inplace(name, input, inputs[1:], lambda: out, [old, y, RESULT], backward)
 
 
 def isposinf(input: Tensor) -> Tensor:

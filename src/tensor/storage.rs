@@ -439,7 +439,8 @@ impl Memory {
     }
 
     pub fn index_add(&self, rows: crate::backend::Along, index: &[usize]) -> Result<Memory> {
-        let count = rows.outer * rows.n * rows.inner;
+        // The source holds `index.len()` rows (`rows.n` is the result's length along the dim).
+        let count = rows.outer * index.len() * rows.inner;
         if let Some(w) = self.widen_rows(rows.offset, count)? {
             let rows = crate::backend::Along { offset: 0, ..rows };
             return w.index_add(rows, index)?.narrow(self.dtype());
