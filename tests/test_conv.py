@@ -531,10 +531,11 @@ def test_grid_of_options_for_unfold_fold_against_torch():
 
 
 def test_cnn_digits_example_runs_unchanged_under_rustgrad_run(tmp_path):
-    """``examples/cnn_digits.py`` is ``import torch`` code; at 3 epochs it still learns."""
+    """``examples/cnn_digits.py`` is ``import torch`` code; its full run (20 epochs, about 7 s
+    on two cores) reaches issue 12's 98% test accuracy (PyTorch's run: 0.9889 too)."""
     pytest.importorskip("sklearn")
     example = Path(__file__).resolve().parent.parent / "examples" / "cnn_digits.py"
-    env = dict(os.environ, CNN_EPOCHS="3")
+    env = {k: v for k, v in os.environ.items() if k != "CNN_EPOCHS"}
     plot = tmp_path / "cnn.png"
     run = [sys.executable, "-m", "rustgrad", "run", str(example), "--plot", str(plot)]
     out = subprocess.run(
@@ -542,7 +543,7 @@ def test_cnn_digits_example_runs_unchanged_under_rustgrad_run(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", out.stdout).group(1))
-    assert accuracy >= 0.85, accuracy
+    assert accuracy >= 0.98, accuracy
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -586,3 +587,41 @@ def test_max_pool2d_kernel_second_order_and_module():
     assert_close(ggr, ggt)
     out = nn.MaxPool2d(2)(rg.randn(1, 3, 4, 4, requires_grad=True))
     assert out.grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+
+
+NAMED_NODES = [
+    lambda F, x, w: F.avg_pool2d(x, 2),
+    lambda F, x, w: F.avg_pool2d(x[0], 3, 2, 1, ceil_mode=True, count_include_pad=False),
+    lambda F, x, w: F.adaptive_avg_pool2d(x, (3, 2)),
+    lambda F, x, w: F.adaptive_avg_pool2d(x, 1),
+    lambda F, x, w: F.conv_transpose2d(x, w, stride=2),
+    lambda F, x, w: F.conv_transpose2d(x[0], w),
+]
+
+
+@pytest.mark.parametrize("case", range(len(NAMED_NODES)))
+def test_pooling_and_transposed_convolution_nodes_are_pytorchs(case):
+    """Average pooling, adaptive average pooling and the transposed convolution are one node
+    of PyTorch's name (a printed tensor shows it), with PyTorch's first and second
+    derivatives through it."""
+    f = NAMED_NODES[case]
+    a = RNG.standard_normal((2, 3, 7, 6))
+    wa = RNG.standard_normal((3, 2, 3, 3))
+    results = []
+    for lib, fn in ((rg, F), (torch, TF)):
+        x = lib.tensor(a, requires_grad=True)
+        w = lib.tensor(wa, requires_grad=True)
+        out = f(fn, x, w)
+        leaves = [x, w] if "conv" in out.grad_fn.name().lower() else [x]
+        g1 = lib.autograd.grad((out**3).sum(), leaves, create_graph=True)
+        g2 = lib.autograd.grad(sum((g * g).sum() for g in g1), leaves)
+        results.append((out.grad_fn.name(), out, g1, g2))
+    (name_r, out_r, g1_r, g2_r), (name_t, out_t, g1_t, g2_t) = results
+    assert name_r == name_t
+    assert_close(out_r, out_t)
+    for a_, b_ in zip([*g1_r, *g2_r], [*g1_t, *g2_t]):
+        assert_close(a_, b_)
+    x = rg.tensor(RNG.standard_normal((1, 3, 5, 4))).requires_grad_()
+    w = rg.tensor(RNG.standard_normal((3, 2, 2, 2))).requires_grad_()
+    assert gradcheck(lambda x, w: f(F, x, w), (x, w))
+    assert gradgradcheck(lambda x, w: f(F, x, w), (x, w))

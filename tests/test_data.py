@@ -306,3 +306,24 @@ def test_training_loop_over_a_loader():
             total += loss.item()
         losses.append(total)
     assert losses[-1] < 1e-3 * losses[0]
+
+
+def test_pin_memory_and_is_pinned_as_pytorch_without_an_accelerator():
+    """``Tensor.is_pinned()`` is False; ``pin_memory()`` raises PyTorch's error where no
+    accelerator exists, and with CUDA gives an equal ordinary copy (with a warning): rustgrad
+    does not page-lock host memory (docs/dropin.md)."""
+    x = rustgrad.arange(6.0).reshape(2, 3).t()
+    assert x.is_pinned() is False
+    if rustgrad.cuda.is_available():
+        with pytest.warns(UserWarning, match="page-lock"):
+            y = x.pin_memory()
+        assert y.is_contiguous() and y.is_pinned() is False
+        np.testing.assert_array_equal(y.numpy(), x.numpy())
+        return
+    assert torch.arange(6.0).is_pinned() is False
+    with pytest.raises(RuntimeError) as ours:
+        x.pin_memory()
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError) as theirs:
+            torch.arange(6.0).pin_memory()
+        assert str(ours.value) == str(theirs.value)

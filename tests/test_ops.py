@@ -265,6 +265,8 @@ TENSOR_NON_OPS = {
     "dtype": "query",
     "element_size": "query",
     "is_contiguous": "query",
+    "is_pinned": "query (test_data)",
+    "pin_memory": "a host copy or PyTorch's error (test_data)",
     "is_cuda": "query",
     "is_floating_point": "query",
     "ndim": "query",

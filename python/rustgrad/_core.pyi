@@ -1771,6 +1771,15 @@ class Tensor(_DTypeCasts):
     def conj_physical(self) -> Any:
         """The conjugate: ``input`` itself for real dtypes, as PyTorch."""
 
+    def is_pinned(self, device: Any = None) -> builtins.bool:
+        """Whether the tensor is in page-locked host memory: never in rustgrad (see
+        ``pin_memory``)."""
+
+    def pin_memory(self, device: Any = None) -> Tensor:
+        """PyTorch's error without an accelerator. With CUDA, a contiguous host copy, warned
+        about once: rustgrad does not page-lock host memory yet, so copies to the device are
+        not asynchronous (the values are the same)."""
+
     def copysign_(self, other: Any) -> Any:
         """In-place ``copysign``: one ``CopysignBackward`` node, as PyTorch's, which reads a copy
         of ``self``'s old values."""

@@ -638,6 +638,37 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate=False) -> Tenso
     return input + added
 
 
+def is_pinned(self: Tensor, device=None) -> bool:
+    """Whether the tensor is in page-locked host memory: never in rustgrad (see
+    ``pin_memory``)."""
+    return False
+
+
+_PIN_WARNED = []
+
+
+def pin_memory(self: Tensor, device=None) -> Tensor:
+    """PyTorch's error without an accelerator. With CUDA, a contiguous host copy, warned
+    about once: rustgrad does not page-lock host memory yet, so copies to the device are
+    not asynchronous (the values are the same)."""
+    import warnings
+
+    from rustgrad import cuda
+
+    if not cuda.is_available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    if self.device.type != "cpu":
+        raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+    if not _PIN_WARNED:
+        _PIN_WARNED.append(True)
+        warnings.warn(
+            "pin_memory(): rustgrad does not page-lock host memory yet; the tensor is copied "
+            "to ordinary host memory",
+            stacklevel=2,
+        )
+    return self.contiguous().clone()
+
+
 def fill_diagonal_(self: Tensor, fill_value, wrap=False) -> Tensor:
     """Writes ``fill_value`` on the main diagonal of ``self`` (2-D, or every dim of one
     length); ``wrap`` continues down a tall matrix every ``columns + 1`` rows, as NumPy's."""
@@ -760,6 +791,8 @@ def _bind():
         "logical_not_", lambda self: _ops.logical_not(self).to(self.dtype)
     )
     Tensor.fill_diagonal_ = fill_diagonal_
+    Tensor.is_pinned = is_pinned
+    Tensor.pin_memory = pin_memory
     Tensor.real = property(real, doc=real.__doc__)
     Tensor.imag = property(imag, doc=imag.__doc__)
     Tensor.where = _where_method

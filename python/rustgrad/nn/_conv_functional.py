@@ -266,13 +266,17 @@ def conv_transpose2d(
     out_ch = out_per_group * groups
     cin = in_ch // groups
     k = out_per_group * kh * kw
-    xs = x.reshape(n, groups, cin, h * w)
-    wt = weight.reshape(groups, cin, k).transpose(1, 2)  # (g, k, cin)
-    cols = wt.matmul(xs).reshape(n, out_ch * kh * kw, h * w)
-    # col2im counts blocks from the output size: with output_padding < stride they are h * w.
-    out = _core.col2im(cols, (oh, ow), (kh, kw), dilation, padding, stride)
-    if bias is not None:
-        out = out + bias.view(1, out_ch, 1, 1)
+
+    def transposed(x, weight, *bias):
+        xs = x.reshape(n, groups, cin, h * w)
+        wt = weight.reshape(groups, cin, k).transpose(1, 2)  # (g, k, cin)
+        cols = wt.matmul(xs).reshape(n, out_ch * kh * kw, h * w)
+        # col2im counts blocks from the output size: with output_padding < stride, h * w.
+        out = _core.col2im(cols, (oh, ow), (kh, kw), dilation, padding, stride)
+        return out + bias[0].view(1, out_ch, 1, 1) if bias else out
+
+    tensors = (x, weight) if bias is None else (x, weight, bias)
+    out = _recorded_as("ConvolutionBackward0", transposed, *tensors)
     return out.squeeze(0) if added else out
 
 
@@ -356,6 +360,57 @@ def _max_pool2d_function():
 
     MaxPool2DWithIndices._backward_name = "MaxPool2DWithIndicesBackward0"
     return MaxPool2DWithIndices
+
+
+@functools.cache
+def _as_node(name):
+    """A Function that records ``f(*tensors)``, a composite of differentiable ops, as one
+    node ``name`` (PyTorch's name for the op, which ``grad_fn`` and printed tensors show).
+    Its backward differentiates ``f`` again from the saved inputs: with ``create_graph`` on
+    the inputs themselves (so higher orders follow), otherwise on detached copies."""
+    from rustgrad.autograd import grad as autograd_grad
+    from rustgrad.autograd.function import Function
+    from rustgrad.autograd.grad_mode import enable_grad
+
+    class Composite(Function):
+        @staticmethod
+        def forward(ctx, f, *tensors):
+            ctx.f = f
+            ctx.save_for_backward(*tensors)
+            return f(*tensors)
+
+        @staticmethod
+        def backward(ctx, grad):
+            tensors = ctx.saved_tensors
+            needs = ctx.needs_input_grad[1:]
+            create_graph = _core.is_grad_enabled()
+            with enable_grad():
+                if not create_graph:
+                    tensors = [
+                        None if t is None else t.detach().requires_grad_(need)
+                        for t, need in zip(tensors, needs)
+                    ]
+                wrt = [t for t, need in zip(tensors, needs) if need]
+                out = ctx.f(*tensors)
+                found = iter(
+                    autograd_grad(out, wrt, grad, create_graph=create_graph, allow_unused=True)
+                )
+            grads = [next(found) if need else None for need in needs]
+            grads = [
+                _core.zeros(tuple(t.shape), dtype=t.dtype, device=t.device)
+                if g is None and need
+                else g
+                for g, t, need in zip(grads, tensors, needs)
+            ]
+            return (None, *grads)
+
+    Composite._backward_name = name
+    return Composite
+
+
+def _recorded_as(name, f, *tensors):
+    """``f(*tensors)`` recorded as one node ``name`` (see ``_as_node``)."""
+    return _as_node(name).apply(f, *tensors)
 
 
 def _pooled_windows(x, k, s, p, d, ceil_mode, fill):
@@ -467,29 +522,37 @@ def avg_pool2d(
     """2-d average pooling; ``count_include_pad`` counts the zero padding in the divisor,
     ``divisor_override`` replaces it."""
     k, s, p, d = _pool_args(kernel_size, stride, padding, 1, "avg_pool2d")
-    x, added = _as_4d(input, "avg_pool2d")
-    n, c, h, w = x.shape
-    cols, (oh, ow), pads = _pooled_windows(x, k, s, p, d, ceil_mode, 0.0)
-    total = cols.sum(2)
-    if divisor_override is not None:
-        if divisor_override == 0:
-            raise RuntimeError("divisor must be not zero")
-        out = total / divisor_override
-    else:
-        # Each window's divisor: its cells inside the input (or inside input + padding).
-        inside = np.zeros((h + pads[2] + pads[3], w + pads[0] + pads[1]))
-        if count_include_pad:
-            inside[: h + 2 * p[0], : w + 2 * p[1]] = 1
+    _as_4d(input, "avg_pool2d")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+
+    def pooled(input):
+        x, added = _as_4d(input, "avg_pool2d")
+        n, c, h, w = x.shape
+        cols, (oh, ow), pads = _pooled_windows(x, k, s, p, d, ceil_mode, 0.0)
+        total = cols.sum(2)
+        if divisor_override is not None:
+            out = total / divisor_override
         else:
-            inside[pads[2] : pads[2] + h, pads[0] : pads[0] + w] = 1
-        counts = np.zeros(oh * ow)
-        for i in range(oh):
-            for j in range(ow):
-                win = inside[i * s[0] : i * s[0] + k[0], j * s[1] : j * s[1] + k[1]]
-                counts[i * ow + j] = win.sum()
-        out = total / _core.tensor(counts, dtype=x.dtype, device=x.device)
-    out = out.view(n, c, oh, ow)
-    return out.squeeze(0) if added else out
+            # Each window's divisor: its cells inside the input (or inside input + padding),
+            # a rectangle, so the counts along the two dims multiply.
+            def along(dim, size, out_size, pad_after):
+                inside = np.zeros(size + p[dim] + pad_after)
+                if count_include_pad:
+                    inside[: size + 2 * p[dim]] = 1
+                else:
+                    inside[p[dim] : p[dim] + size] = 1
+                sums = np.concatenate([[0.0], np.cumsum(inside)])
+                starts = np.arange(out_size) * s[dim]
+                ends = np.minimum(starts + k[dim], inside.size)
+                return sums[ends] - sums[starts]
+
+            counts = np.outer(along(0, h, oh, pads[3]), along(1, w, ow, pads[1])).reshape(-1)
+            out = total / _core.tensor(counts, dtype=x.dtype, device=x.device)
+        out = out.view(n, c, oh, ow)
+        return out.squeeze(0) if added else out
+
+    return _recorded_as("AvgPool2DBackward0", pooled, input)
 
 
 def _adaptive_matrix(size, out, dtype, device):
@@ -505,16 +568,19 @@ def _adaptive_matrix(size, out, dtype, device):
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to ``output_size`` (an int, a pair; ``None`` keeps that dim): the
     windows are separable, so it is two small matmuls."""
-    x, added = _as_4d(input, "adaptive_avg_pool2d")
+    x, _ = _as_4d(input, "adaptive_avg_pool2d")
     h, w = x.shape[-2:]
     o = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)  # fmt: skip
     oh, ow = (h if o[0] is None else o[0]), (w if o[1] is None else o[1])
     if oh < 0 or ow < 0:
         raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but received {{{oh}, {ow}}}")  # fmt: skip
+    if (oh, ow) == (1, 1):
+        return input.mean((-2, -1), keepdim=True)  # PyTorch's path too (MeanBackward1)
     a = _adaptive_matrix(h, oh, x.dtype, x.device)
     b = _adaptive_matrix(w, ow, x.dtype, x.device)
-    out = a.matmul(x).matmul(b.transpose(0, 1))
-    return out.squeeze(0) if added else out
+    return _recorded_as(
+        "AdaptiveAvgPool2DBackward0", lambda t: a.matmul(t).matmul(b.transpose(0, 1)), input
+    )
 
 
 def _adaptive_windows(size, out):
