@@ -279,6 +279,16 @@ def test_repr_is_pytorchs_layout():
     theirs = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
     assert repr(ours) == repr(theirs)
     assert repr(ours).startswith("SGD (\nParameter Group 0\n    dampening: 0\n")
+    for name in ("Adam", "SGD", "RMSprop"):
+        # two groups: PyTorch puts a blank line between them
+        a, b = nn.Parameter(rg.zeros(1)), nn.Parameter(rg.zeros(1))
+        ta, tb = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+        ours = getattr(optim, name)([{"params": [a]}, {"params": [b], "lr": 0.005}], lr=0.01)
+        theirs = getattr(torch.optim, name)(
+            [{"params": [ta]}, {"params": [tb], "lr": 0.005}], lr=0.01
+        )
+        assert repr(ours) == repr(theirs)
+        assert "\n\nParameter Group 1\n" in repr(ours)
 
 
 def _trained(opt_cls, seed=0, steps=3, **kwargs):

@@ -244,14 +244,13 @@ class Optimizer:
         self.param_groups = new_groups
 
     def __repr__(self):
-        lines = [f"{type(self).__name__} ("]
+        # PyTorch's layout: a blank line between groups.
+        groups = []
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            for key in sorted(group):
-                if key != "params":
-                    lines.append(f"    {key}: {group[key]}")
-        lines.append(")")
-        return "\n".join(lines)
+            lines = [f"Parameter Group {i}"]
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+            groups.append("\n".join(lines) + "\n")
+        return f"{type(self).__name__} (" + "".join("\n" + g for g in groups) + ")"
 
 
 class _Handle:
