@@ -550,9 +550,10 @@ def test_cnn_digits_example_runs_unchanged_under_rustgrad_run(tmp_path):
 # ----- the max-pooling kernel (float CPU tensors) ----------------------------------------------
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("shape,kw", MAXPOOL + [((64, 6, 24, 24), {"kernel_size": 2})])
-def test_max_pool2d_kernel_values_indices_and_gradients_are_pytorchs(shape, kw, dtype):
+def test_max_pool2d_kernel_values_indices_and_gradients_are_pytorchs(shape, kw, dtype, device):
     """Values, positions and gradients equal PyTorch's exactly, with ties, NaN and -inf in
     the windows; the node is PyTorch's."""
     rng = np.random.default_rng(7)
@@ -561,15 +562,16 @@ def test_max_pool2d_kernel_values_indices_and_gradients_are_pytorchs(shape, kw, 
     flat[rng.integers(0, flat.size, 3)] = np.nan
     flat[rng.integers(0, flat.size, 5)] = -np.inf
     flat[rng.integers(0, flat.size, flat.size // 8)] = -0.0  # ties 0.0 as a float
-    xr, xt = rg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    xr = rg.tensor(a, device=device, requires_grad=True)
+    xt = torch.tensor(a, requires_grad=True)
     (vr, ir), (vt, it) = F.max_pool2d(xr, return_indices=True, **kw), TF.max_pool2d(xt, return_indices=True, **kw)  # fmt: skip
-    np.testing.assert_array_equal(vr.detach().numpy(), vt.detach().numpy())
-    np.testing.assert_array_equal(ir.numpy(), it.numpy())
+    np.testing.assert_array_equal(vr.detach().cpu().numpy(), vt.detach().numpy())
+    np.testing.assert_array_equal(ir.cpu().numpy(), it.numpy())
     assert vr.grad_fn.name() == vt.grad_fn.name() == "MaxPool2DWithIndicesBackward0"
     g = rng.standard_normal(tuple(vt.shape)).astype(dtype)
-    vr.backward(rg.tensor(g))
+    vr.backward(rg.tensor(g, device=device))
     vt.backward(torch.tensor(g))
-    np.testing.assert_array_equal(xr.grad.numpy(), xt.grad.numpy())
+    np.testing.assert_array_equal(xr.grad.cpu().numpy(), xt.grad.numpy())
 
 
 def test_max_pool2d_kernel_second_order_and_module():
@@ -587,6 +589,77 @@ def test_max_pool2d_kernel_second_order_and_module():
     assert_close(ggr, ggt)
     out = nn.MaxPool2d(2)(rg.randn(1, 3, 4, 4, requires_grad=True))
     assert out.grad_fn.name() == "MaxPool2DWithIndicesBackward0"
+
+
+# ----- the average-pooling kernel (float tensors) ----------------------------------------------
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,kw", AVGPOOL + [((64, 6, 24, 24), {"kernel_size": 2}), ((3, 9, 8), {"kernel_size": 4, "stride": 3, "padding": 2, "ceil_mode": True, "divisor_override": -5})])  # fmt: skip
+def test_avg_pool2d_kernel_values_and_gradients_are_pytorchs(shape, kw, dtype, device):
+    """Values and gradients equal PyTorch's bit for bit on both backends (the same sum order
+    and divisor for every window rule: padding counted or not, ceil mode, an overriding
+    divisor); the nodes of the first and second order are PyTorch's."""
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal(shape).astype(dtype)
+    xr = rg.tensor(a, device=device, requires_grad=True)
+    xt = torch.tensor(a, requires_grad=True)
+    vr, vt = F.avg_pool2d(xr, **kw), TF.avg_pool2d(xt, **kw)
+    np.testing.assert_array_equal(vr.detach().cpu().numpy(), vt.detach().numpy())
+    assert vr.grad_fn.name() == vt.grad_fn.name() == "AvgPool2DBackward0"
+    ga = rng.standard_normal(tuple(vt.shape)).astype(dtype)
+    g = rg.tensor(ga, device=device, requires_grad=True)
+    gt = torch.tensor(ga, requires_grad=True)
+    (dr,) = rg.autograd.grad(vr, xr, g, create_graph=True)
+    (dt,) = torch.autograd.grad(vt, xt, gt, create_graph=True)
+    np.testing.assert_array_equal(dr.detach().cpu().numpy(), dt.detach().numpy())
+    assert dr.grad_fn.name() == dt.grad_fn.name() == "AvgPool2DBackwardBackward0"
+    # The backward's derivative (with respect to the output's gradient) is the pooling.
+    h = rng.standard_normal(tuple(dt.shape)).astype(dtype)
+    (ddr,) = rg.autograd.grad(dr, g, rg.tensor(h, device=device))
+    (ddt,) = torch.autograd.grad(dt, gt, torch.tensor(h))
+    np.testing.assert_array_equal(ddr.cpu().numpy(), ddt.numpy())
+
+
+def test_avg_pool2d_kernel_gradcheck_and_module():
+    """Finite differences agree with the kernel's first and second derivatives in float64;
+    ``nn.AvgPool2d`` takes the kernel path; a non-contiguous input reads right."""
+    x = rg.tensor(RNG.standard_normal((2, 3, 7, 6))).requires_grad_()
+    for kw in AVGPOOL:
+        assert gradcheck(lambda x, kw=kw[1]: F.avg_pool2d(x, **kw), (x,))
+    assert gradgradcheck(lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False) ** 2, (x,))
+    out = nn.AvgPool2d(2)(rg.randn(1, 3, 4, 4, requires_grad=True))
+    assert out.grad_fn.name() == "AvgPool2DBackward0"
+    a = RNG.standard_normal((3, 2, 6, 7))
+    xr = rg.tensor(a).permute(1, 0, 3, 2)[:, 1:]
+    xt = torch.tensor(a).permute(1, 0, 3, 2)[:, 1:]
+    assert_close(F.avg_pool2d(xr, 3, 2, 1), TF.avg_pool2d(xt, 3, 2, 1))
+
+
+def test_pool_kernels_refuse_hostile_arguments():
+    """The private kernels check what ``F`` would have: no window of size or step 0, no
+    index arithmetic that overflows, indices of the gradient's shape and type; results of
+    any output size stay inside the input."""
+    x = rg.randn(1, 2, 5, 5)
+    for bad in ((0, 2), (2, 0)):
+        with pytest.raises(RuntimeError):
+            rg._core._max_pool2d(x, bad, (1, 1), (0, 0), (1, 1), (2, 2))
+        with pytest.raises(RuntimeError):
+            rg._core._avg_pool2d(x, (2, 2), bad, (0, 0), (2, 2), True, None)
+    with pytest.raises(RuntimeError):
+        rg._core._max_pool2d(x, (2, 2), (1, 1), (2**62, 0), (1, 1), (2, 2))
+    with pytest.raises(RuntimeError, match="divisor must be not zero"):
+        rg._core._avg_pool2d(x, (2, 2), (1, 1), (0, 0), (2, 2), True, 0)
+    g = rg.randn(1, 2, 2, 2)
+    with pytest.raises(RuntimeError, match="int64"):
+        rg._core._max_pool2d_backward(g, g, (5, 5), (2, 2), (2, 2), (0, 0), (1, 1))
+    # An output larger than the windows allow: the extra windows hold no pixel.
+    v, i = rg._core._max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), (4, 4))
+    assert v.shape == (1, 2, 4, 4) and int(i.max()) < 25
+    assert rg._core._avg_pool2d(x, (2, 2), (2, 2), (0, 0), (4, 4), True, None)[..., 3, 3].abs().sum() == 0  # fmt: skip
+    gi = rg._core._max_pool2d_backward(rg.ones(1, 2, 4, 4), i, (5, 5), (2, 2), (2, 2), (0, 0), (1, 1))  # fmt: skip
+    assert gi.shape == (1, 2, 5, 5)
 
 
 NAMED_NODES = [

@@ -81,6 +81,15 @@ def test_mha_names_repr_init():
     theirs_kv = torch.nn.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False)
     assert list(ours_kv.state_dict()) == list(theirs_kv.state_dict())
     assert ours_kv.in_proj_weight is None
+    # The learned key and value: PyTorch's names, shapes, order and xavier-normal draws.
+    torch.manual_seed(3)
+    theirs_b = torch.nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True)
+    rg.manual_seed(3)
+    ours_b = nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True)
+    assert repr(ours_b) == repr(theirs_b)
+    for (name_r, p_r), (name_t, p_t) in zip(ours_b.named_parameters(), theirs_b.named_parameters()):  # fmt: skip
+        assert name_r == name_t
+        assert_close(p_r, p_t.detach())
 
 
 @pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
@@ -95,6 +104,12 @@ def test_mha_names_repr_init():
         ({}, {"attn_mask": "bool"}),
         ({"bias": False}, {"attn_mask": "float", "key_padding_mask": "pad"}),
         ({}, {"is_causal": True, "attn_mask": "causal"}),
+        ({"add_bias_kv": True}, {"attn_mask": "bool", "key_padding_mask": "pad"}),
+        ({"add_zero_attn": True, "batch_first": True}, {"attn_mask": "float"}),
+        (
+            {"add_bias_kv": True, "add_zero_attn": True, "kdim": 3, "vdim": 5},
+            {"key_padding_mask": "pad", "average_attn_weights": False},
+        ),
     ],
 )
 def test_mha_matches_torch(device, ctor, call):

@@ -23,6 +23,8 @@ CONFIGS = [
     ("GRU", {"num_layers": 2, "bidirectional": True}),
     ("RNN", {"num_layers": 3, "bias": False}),
     ("LSTM", {"bias": False, "bidirectional": True}),
+    ("LSTM", {"proj_size": 3}),
+    ("LSTM", {"proj_size": 2, "num_layers": 2, "bidirectional": True, "batch_first": True}),
 ]
 
 
@@ -94,8 +96,9 @@ def test_initial_state_and_unbatched(cls, kw):
     ours, theirs = _pair(cls, kw)
     layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
     batch = 4 if kw.get("batch_first") else 3
-    h0 = torch.randn(layers, batch, 7, dtype=torch.float64)
-    state_t = (h0, torch.randn_like(h0)) if cls == "LSTM" else h0
+    h0 = torch.randn(layers, batch, kw.get("proj_size") or 7, dtype=torch.float64)
+    c0 = torch.randn(layers, batch, 7, dtype=torch.float64)
+    state_t = (h0, c0) if cls == "LSTM" else h0
     state_r = tuple(to_rg(s) for s in state_t) if cls == "LSTM" else to_rg(state_t)
     x = torch.randn(4, 3, 5, dtype=torch.float64)
     _compare(ours, theirs, (x, state_t), (to_rg(x), state_r))
@@ -194,6 +197,14 @@ def test_errors_match_torch():
         nn.LSTM(5, 7)(rg.randn(3, 2, 5), (rg.zeros(1, 3, 7), rg.zeros(1, 2, 7)))
     with raises(ValueError, "dropout should be a number in range [0, 1]"):
         nn.LSTM(5, 7, dropout=2)
+    with raises(RuntimeError, "Expected hidden[1] size (1, 2, 7), got [1, 2, 3]"):
+        nn.LSTM(5, 7, proj_size=3)(rg.randn(3, 2, 5), (rg.zeros(1, 2, 3), rg.zeros(1, 2, 3)))
+    with raises(ValueError, "proj_size has to be smaller than hidden_size"):
+        nn.LSTM(5, 7, proj_size=7)
+    with raises(ValueError, "proj_size should be a positive integer or zero"):
+        nn.LSTM(5, 7, proj_size=-1)
+    with raises(ValueError, "proj_size argument is only supported for LSTM, not RNN or GRU"):
+        nn.GRU(5, 7, proj_size=3)
     with raises(ValueError, "Unknown nonlinearity 'gelu'. Select from 'tanh' or 'relu'."):
         nn.RNN(5, 7, nonlinearity="gelu")
 

@@ -33,6 +33,8 @@ __all__ = [
     "StorageOwner",
     "Tensor",
     "__version__",
+    "_avg_pool2d",
+    "_avg_pool2d_backward",
     "_convolution",
     "_cuda_compile_kernels",
     "_cuda_current_device",
@@ -2683,13 +2685,47 @@ def _max_pool2d(
     dilation: tuple[int, int],
     output_size: tuple[int, int],
 ) -> tuple[Tensor, Tensor]:
-    """``(values, indices)`` of 2-d max pooling of a float32/float64 CPU ``[(n,) c, h, w]`` tensor
-    without history (``F.max_pool2d``'s kernel; it checks the arguments and computes
-    ``output_size``); ``indices`` are the int64 flat ``h * w`` positions of the maxima."""
+    """``(values, indices)`` of 2-d max pooling of a float ``[(n,) c, h, w]`` tensor to
+    ``output_size``, without history (``F.max_pool2d``'s kernel; it checks the arguments and
+    computes ``output_size``); ``indices`` are the int64 flat ``h * w`` positions of the
+    maxima."""
 
-def _max_pool2d_backward(grad: Tensor, indices: Tensor, input_size: tuple[int, int]) -> Tensor:
+def _max_pool2d_backward(
+    grad: Tensor,
+    indices: Tensor,
+    input_size: tuple[int, int],
+    kernel_size: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+) -> Tensor:
     """The input gradient ``[(n,) c, *input_size]`` of ``_max_pool2d`` from the output's
     gradient and the indices it returned, without history."""
+
+def _avg_pool2d(
+    input: Tensor,
+    kernel_size: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    output_size: tuple[int, int],
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> Tensor:
+    """2-d average pooling of a float ``[(n,) c, h, w]`` tensor to ``output_size``, without
+    history (``F.avg_pool2d``'s kernel; it checks the arguments and computes
+    ``output_size``)."""
+
+def _avg_pool2d_backward(
+    grad: Tensor,
+    input_size: tuple[int, int],
+    kernel_size: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> Tensor:
+    """The input gradient ``[(n,) c, *input_size]`` of ``_avg_pool2d`` from the output's
+    gradient, without history."""
 
 def _lstm_layer(
     proj: Tensor, h0: Tensor, c0: Tensor, w_hh: Tensor, reverse: bool

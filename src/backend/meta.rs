@@ -4,8 +4,8 @@
 //! host, `item()`, printing them) is PyTorch's error.
 
 use super::{
-    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Im2Col, Operand, OptimStep,
-    SumPlan, UnaryArgs, UnaryOp,
+    ActivationBackward, Along, AvgDivisor, BackendStorage, BinaryOp, CompareOp, Operand, OptimStep,
+    SumPlan, UnaryArgs, UnaryOp, Windows2d,
 };
 use crate::base::layout::numel;
 use crate::base::{Buffer, DType, Layout};
@@ -136,15 +136,34 @@ impl BackendStorage for MetaBuffer {
         ))
     }
 
-    fn im2col(&self, g: &Im2Col) -> Result<Self> {
+    fn im2col(&self, g: &Windows2d) -> Result<Self> {
         let sizes = [g.planes, g.kernel[0], g.kernel[1], g.out[0], g.out[1]];
         Ok(MetaBuffer::new(self.dtype, count(&sizes)?))
     }
-    fn col2im(&self, g: &Im2Col) -> Result<Self> {
+    fn col2im(&self, g: &Windows2d) -> Result<Self> {
         Ok(MetaBuffer::new(
             self.dtype,
             count(&[g.planes, g.size[0], g.size[1]])?,
         ))
+    }
+    fn max_pool2d(&self, g: &Windows2d) -> Result<(Self, Self)> {
+        let n = count(&[g.planes, g.out[0], g.out[1]])?;
+        Ok((
+            MetaBuffer::new(self.dtype, n),
+            MetaBuffer::new(DType::I64, n),
+        ))
+    }
+    fn max_pool2d_backward(&self, _: (&Self, usize), g: &Windows2d) -> Result<Self> {
+        self.col2im(g)
+    }
+    fn avg_pool2d(&self, g: &Windows2d, _: AvgDivisor) -> Result<Self> {
+        Ok(MetaBuffer::new(
+            self.dtype,
+            count(&[g.planes, g.out[0], g.out[1]])?,
+        ))
+    }
+    fn avg_pool2d_backward(&self, g: &Windows2d, _: AvgDivisor) -> Result<Self> {
+        self.col2im(g)
     }
 
     fn batched_matmul(a: (&Self, &Layout), b: (&Self, &Layout)) -> Result<Self> {

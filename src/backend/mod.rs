@@ -213,13 +213,14 @@ pub struct Along {
     pub inner: usize,
 }
 
-/// The geometry of im2col/col2im (`F.unfold`/`F.fold`): images `[planes, size[0], size[1]]`
-/// (planes = batch * channels, contiguous from `offset`) and columns `[planes, kernel[0] *
-/// kernel[1], out[0] * out[1]]`, where column `(ki, kj, oy, ox)` reads pixel `(oy * stride +
-/// ki * dilation - padding, ...)` (zero outside the image). The tensor layer checks that every
-/// field is positive (padding may be 0) and that `out` is the size the others give.
+/// Sliding windows over images, the geometry of im2col/col2im (`F.unfold`/`F.fold`) and of
+/// pooling: images `[planes, size[0], size[1]]` (planes = batch * channels, contiguous from
+/// `offset`) and `out[0] * out[1]` windows per plane, where window `(oy, ox)` tap `(ki, kj)`
+/// reads pixel `(oy * stride + ki * dilation - padding, ...)` (zero, or skipped by pooling,
+/// outside the image). The tensor layer checks that every field is positive (padding may be
+/// 0) and that `out` is the size the others give.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Im2Col {
+pub struct Windows2d {
     pub offset: usize,
     pub planes: usize,
     pub size: [usize; 2],
@@ -228,6 +229,30 @@ pub struct Im2Col {
     pub padding: [usize; 2],
     pub stride: [usize; 2],
     pub out: [usize; 2],
+}
+
+/// What average pooling divides each window's sum by (PyTorch's `count_include_pad` and
+/// `divisor_override`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AvgDivisor {
+    /// The window's cells inside the padded image (the last window may reach past it).
+    IncludePad,
+    /// The window's cells inside the image.
+    ExcludePad,
+    /// A fixed nonzero divisor.
+    Fixed(i64),
+}
+
+impl AvgDivisor {
+    /// The divisor of a window whose cells span `padded` (inside the padded image) and
+    /// `inside` (inside the image) rows times columns.
+    pub fn of(self, padded: [usize; 2], inside: [usize; 2]) -> i64 {
+        match self {
+            AvgDivisor::IncludePad => (padded[0] * padded[1]) as i64,
+            AvgDivisor::ExcludePad => (inside[0] * inside[1]) as i64,
+            AvgDivisor::Fixed(d) => d,
+        }
+    }
 }
 
 /// The update rules of the optimizers (PyTorch's single-tensor `torch.optim` rules); AdamW is
@@ -401,10 +426,24 @@ pub trait BackendStorage: Sized {
     fn index_add(&self, rows: Along, index: &[usize]) -> Result<Self>;
 
     /// The columns of the float images `geom` describes (im2col).
-    fn im2col(&self, geom: &Im2Col) -> Result<Self>;
+    fn im2col(&self, geom: &Windows2d) -> Result<Self>;
     /// The images that sum the float columns `geom` describes (col2im, the adjoint of
     /// [`BackendStorage::im2col`]; `geom.offset` is the columns').
-    fn col2im(&self, geom: &Im2Col) -> Result<Self>;
+    fn col2im(&self, geom: &Windows2d) -> Result<Self>;
+    /// The maximum of each window over float images and its flat `y * size[1] + x` position
+    /// in the plane (int64), as PyTorch scans a window: the first of tied maxima, the last
+    /// NaN; a window with no pixel gives `-inf` at position -1.
+    fn max_pool2d(&self, geom: &Windows2d) -> Result<(Self, Self)>;
+    /// The images' gradient from the float windows' gradient `[planes, out]` (contiguous
+    /// from `geom.offset`): each added at the position `indices` (int64 `[planes, out]`
+    /// contiguous from `indices.1`) holds; positions outside the plane are skipped.
+    fn max_pool2d_backward(&self, indices: (&Self, usize), geom: &Windows2d) -> Result<Self>;
+    /// The mean of each window over float images, PyTorch's: the sum of its pixels in
+    /// row-major order divided by `divisor` (`geom.dilation` is 1).
+    fn avg_pool2d(&self, geom: &Windows2d, divisor: AvgDivisor) -> Result<Self>;
+    /// The images' gradient from the float windows' gradient `[planes, out]` (contiguous
+    /// from `geom.offset`): each window's share added to its pixels, windows in order.
+    fn avg_pool2d_backward(&self, geom: &Windows2d, divisor: AvgDivisor) -> Result<Self>;
 
     /// `[batch, m, k] @ [batch, k, n]` of two 3-d views in one dtype (int64 or float).
     fn batched_matmul(a: (&Self, &Layout), b: (&Self, &Layout)) -> Result<Self>;

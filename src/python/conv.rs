@@ -8,7 +8,7 @@ use pyo3::wrap_pyfunction;
 use super::gil::{self, Work};
 use super::tensor::PyTensor;
 use crate::autograd::Var;
-use crate::backend::cpu::pooling::PoolWindow;
+use crate::backend::AvgDivisor;
 use crate::ops;
 use crate::tensor::{Tensor, Window};
 
@@ -87,9 +87,38 @@ fn _convolution<'py>(
     Bound::new(py, PyTensor::wrap(out))
 }
 
-/// ``(values, indices)`` of 2-d max pooling of a float32/float64 CPU ``[(n,) c, h, w]`` tensor
-/// without history (``F.max_pool2d``'s kernel; it checks the arguments and computes
-/// ``output_size``); ``indices`` are the int64 flat ``h * w`` positions of the maxima.
+/// A pooling window: ``kernel_size``, ``stride``, ``padding`` and ``dilation`` pairs.
+fn pool_window(
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    dilation: [usize; 2],
+) -> Window {
+    Window {
+        kernel,
+        dilation,
+        padding,
+        stride,
+    }
+}
+
+/// PyTorch's ``count_include_pad`` and ``divisor_override`` as one rule.
+fn avg_divisor(count_include_pad: bool, divisor_override: Option<i64>) -> AvgDivisor {
+    match divisor_override {
+        Some(d) => AvgDivisor::Fixed(d),
+        None if count_include_pad => AvgDivisor::IncludePad,
+        None => AvgDivisor::ExcludePad,
+    }
+}
+
+fn no_history(py: Python<'_>, t: Tensor) -> PyResult<Bound<'_, PyTensor>> {
+    Bound::new(py, PyTensor::wrap(Var::new(t, false)))
+}
+
+/// ``(values, indices)`` of 2-d max pooling of a float ``[(n,) c, h, w]`` tensor to
+/// ``output_size``, without history (``F.max_pool2d``'s kernel; it checks the arguments and
+/// computes ``output_size``); ``indices`` are the int64 flat ``h * w`` positions of the
+/// maxima.
 #[pyfunction]
 fn _max_pool2d<'py>(
     input: &Bound<'py, PyTensor>,
@@ -101,42 +130,81 @@ fn _max_pool2d<'py>(
 ) -> PyResult<(Bound<'py, PyTensor>, Bound<'py, PyTensor>)> {
     let py = input.py();
     let x = input.get().var.tensor().clone();
-    let shape = x.shape();
-    let win = PoolWindow {
-        kernel: kernel_size,
-        stride,
-        padding,
-        dilation,
-        input: match shape {
-            [.., h, w] => [*h, *w],
-            _ => [0, 0],
-        },
-        output: output_size,
-    };
-    let (values, indices) = gil::run(py, Work::default().tensor(&x), || x.max_pool2d(win))?;
-    Ok((
-        Bound::new(py, PyTensor::wrap(Var::new(values, false)))?,
-        Bound::new(py, PyTensor::wrap(Var::new(indices, false)))?,
-    ))
+    let win = pool_window(kernel_size, stride, padding, dilation);
+    let (values, indices) = gil::run(py, Work::default().tensor(&x), || {
+        x.max_pool2d(&win, output_size)
+    })?;
+    Ok((no_history(py, values)?, no_history(py, indices)?))
 }
 
 /// The input gradient ``[(n,) c, *input_size]`` of ``_max_pool2d`` from the output's
 /// gradient and the indices it returned, without history.
 #[pyfunction]
+#[allow(clippy::too_many_arguments)]
 fn _max_pool2d_backward<'py>(
     grad: &Bound<'py, PyTensor>,
     indices: &Bound<'py, PyTensor>,
     input_size: [usize; 2],
+    kernel_size: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    dilation: [usize; 2],
 ) -> PyResult<Bound<'py, PyTensor>> {
     let py = grad.py();
     let (g, i) = (
         grad.get().var.tensor().clone(),
         indices.get().var.tensor().clone(),
     );
+    let win = pool_window(kernel_size, stride, padding, dilation);
     let out = gil::run(py, Work::default().tensor(&g), || {
-        Tensor::max_pool2d_backward(&g, &i, input_size)
+        Tensor::max_pool2d_backward(&g, &i, input_size, &win)
     })?;
-    Bound::new(py, PyTensor::wrap(Var::new(out, false)))
+    no_history(py, out)
+}
+
+/// 2-d average pooling of a float ``[(n,) c, h, w]`` tensor to ``output_size``, without
+/// history (``F.avg_pool2d``'s kernel; it checks the arguments and computes
+/// ``output_size``).
+#[pyfunction]
+fn _avg_pool2d<'py>(
+    input: &Bound<'py, PyTensor>,
+    kernel_size: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    output_size: [usize; 2],
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let py = input.py();
+    let x = input.get().var.tensor().clone();
+    let win = pool_window(kernel_size, stride, padding, [1, 1]);
+    let divisor = avg_divisor(count_include_pad, divisor_override);
+    let out = gil::run(py, Work::default().tensor(&x), || {
+        x.avg_pool2d(&win, output_size, divisor)
+    })?;
+    no_history(py, out)
+}
+
+/// The input gradient ``[(n,) c, *input_size]`` of ``_avg_pool2d`` from the output's
+/// gradient, without history.
+#[pyfunction]
+fn _avg_pool2d_backward<'py>(
+    grad: &Bound<'py, PyTensor>,
+    input_size: [usize; 2],
+    kernel_size: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    count_include_pad: bool,
+    divisor_override: Option<i64>,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let py = grad.py();
+    let g = grad.get().var.tensor().clone();
+    let win = pool_window(kernel_size, stride, padding, [1, 1]);
+    let divisor = avg_divisor(count_include_pad, divisor_override);
+    let out = gil::run(py, Work::default().tensor(&g), || {
+        Tensor::avg_pool2d_backward(&g, input_size, &win, divisor)
+    })?;
+    no_history(py, out)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -145,5 +213,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(col2im, m)?)?;
     m.add_function(wrap_pyfunction!(_max_pool2d, m)?)?;
     m.add_function(wrap_pyfunction!(_max_pool2d_backward, m)?)?;
+    m.add_function(wrap_pyfunction!(_avg_pool2d, m)?)?;
+    m.add_function(wrap_pyfunction!(_avg_pool2d_backward, m)?)?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use numpy::{
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyEllipsis, PyFloat, PyInt, PyList, PyNone, PySequence, PySlice, PyTuple,
+    PyBool, PyEllipsis, PyFloat, PyInt, PyList, PyNone, PyRange, PySequence, PySlice, PyTuple,
 };
 
 use super::gil::{self, Work};
@@ -591,6 +591,15 @@ fn index_item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
         }
         return Ok(IndexItem::Tensor(t));
     }
+    // A sequence inside the key (a list, a tuple or a range, as PyTorch takes any
+    // sequence there) or an array is an index tensor.
+    let listed;
+    let obj = if obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyRange>() {
+        listed = PyList::new(obj.py(), obj.try_iter()?.collect::<PyResult<Vec<_>>>()?)?;
+        listed.as_any()
+    } else {
+        obj
+    };
     if obj.is_instance_of::<PyList>() || obj.cast::<PyUntypedArray>().is_ok() {
         let t = tensor_from_data(obj, None)?;
         let t = if t.numel() == 0 {

@@ -1,12 +1,11 @@
-//! im2col/col2im, convolution and max pooling on tensors: the geometry checks (PyTorch's
+//! im2col/col2im, convolution and pooling on tensors: the geometry checks (PyTorch's
 //! messages for im2col/col2im) before the kernels.
 
 use super::host::{slices, HostViews};
 use super::storage::Memory;
 use super::{checked_numel, Tensor};
 use crate::backend::cpu::conv::{self, ConvShape};
-use crate::backend::cpu::pooling::{self, PoolWindow};
-use crate::backend::{Element, Float, Im2Col};
+use crate::backend::{AvgDivisor, Float, Windows2d};
 use crate::bail;
 use crate::base::buffer::check_host_alloc;
 use crate::base::{DType, Device};
@@ -69,8 +68,14 @@ impl Window {
         )
     }
 
-    fn geometry(&self, offset: usize, planes: usize, size: [usize; 2], out: [usize; 2]) -> Im2Col {
-        Im2Col {
+    fn geometry(
+        &self,
+        offset: usize,
+        planes: usize,
+        size: [usize; 2],
+        out: [usize; 2],
+    ) -> Windows2d {
+        Windows2d {
             offset,
             planes,
             size,
@@ -190,66 +195,86 @@ impl Tensor {
     }
 }
 
-/// A float32 or float64 CPU tensor's elements, read in place, as `f` sees them.
-fn with_host_floats<R>(
-    t: &Tensor,
-    what: &str,
-    f32s: impl FnOnce(&[f32]) -> R,
-    f64s: impl FnOnce(&[f64]) -> R,
-) -> Result<R> {
-    if t.device() != crate::tensor::Device::Cpu || !matches!(t.dtype(), DType::F32 | DType::F64) {
-        bail!(Runtime, "{what}: expected a float32 or float64 CPU tensor");
-    }
-    let c = t.contiguous()?;
-    let mem = c.storage.read();
-    let range = c.layout.offset..c.layout.offset + c.numel();
-    Ok(match c.dtype() {
-        DType::F32 => f32s(&f32::slice(mem.host()?)[range]),
-        _ => f64s(&f64::slice(mem.host()?)[range]),
-    })
-}
-
-impl Tensor {
-    /// 2-d max pooling of a float32/float64 CPU `[N, C, H, W]` or `[C, H, W]` tensor
-    /// (PyTorch's `max_pool2d_with_indices`): the maxima `[.., OH, OW]` and the flat
-    /// `h * W + w` position of each in its plane (int64). `win.input` must be `[H, W]`.
-    pub fn max_pool2d(&self, win: PoolWindow) -> Result<(Tensor, Tensor)> {
-        let shape = self.shape();
-        let (lead, plane) = match shape.len() {
-            3 | 4 => shape.split_at(shape.len() - 2),
-            _ => bail!(
-                Runtime,
-                "max_pool2d: expected a 3-d or 4-d input, got {shape:?}"
-            ),
-        };
-        if win.input != plane
-            || [win.kernel, win.stride, win.dilation]
-                .iter()
-                .any(|v| v.contains(&0))
+impl Window {
+    /// The pooling windows over the `[planes, size]` images from `offset`, `out` per plane,
+    /// refused where a kernel's index arithmetic could overflow (the kernels clip every
+    /// window to the image, so any `out` stays in bounds).
+    fn pooling(
+        &self,
+        what: &str,
+        offset: usize,
+        planes: usize,
+        size: [usize; 2],
+        out: [usize; 2],
+    ) -> Result<Windows2d> {
+        let fits = (0..2).all(|d| {
+            let reach = out[d]
+                .checked_mul(self.stride[d])
+                .zip(self.kernel[d].checked_mul(self.dilation[d]))
+                .and_then(|(a, b)| a.checked_add(b)?.checked_add(self.padding[d]))
+                .and_then(|r| r.checked_add(size[d]));
+            reach.is_some_and(|r| r <= i64::MAX as usize / 2)
+        });
+        if [self.kernel, self.stride, self.dilation]
+            .iter()
+            .any(|v| v.contains(&0))
+            || !fits
         {
             bail!(
                 Runtime,
-                "max_pool2d: invalid window {win:?} for input {shape:?}"
+                "{what}: invalid window {self:?} for an input of size {size:?} and output {out:?}"
             );
         }
-        let out_shape = [lead, &win.output].concat();
-        let count = checked_numel(&out_shape)?;
-        check_host_alloc(DType::I64, count)?;
-        check_host_alloc(self.dtype(), count)?;
-        let planes = lead.iter().product();
-        let (values, indices) = with_host_floats(
-            self,
+        Ok(self.geometry(offset, planes, size, out))
+    }
+}
+
+/// The leading dims and the plane `[H, W]` of a 3-d or 4-d pooling operand.
+fn pooled_dims<'a>(t: &'a Tensor, what: &str) -> Result<(&'a [usize], [usize; 2])> {
+    let shape = t.shape();
+    if !matches!(shape.len(), 3 | 4) {
+        bail!(
+            Runtime,
+            "{what}: expected a 3-d or 4-d tensor, got {}",
+            crate::base::layout::shape_str(shape)
+        );
+    }
+    let (lead, plane) = shape.split_at(shape.len() - 2);
+    needs_float(t, what)?;
+    Ok((lead, [plane[0], plane[1]]))
+}
+
+/// Room for a pooling result of `shape` in `dtype`, where it lives on the host.
+fn pooled_result(like: &Tensor, shape: &[usize], dtype: DType) -> Result<()> {
+    let n = checked_numel(shape)?;
+    if like.device() == Device::Cpu {
+        check_host_alloc(dtype, n)?;
+    }
+    Ok(())
+}
+
+impl Tensor {
+    /// 2-d max pooling of a float `[N, C, H, W]` or `[C, H, W]` tensor (PyTorch's
+    /// `max_pool2d_with_indices`): the maxima `[.., out]` and the flat `h * W + w` position
+    /// of each in its plane (int64).
+    pub fn max_pool2d(&self, win: &Window, out: [usize; 2]) -> Result<(Tensor, Tensor)> {
+        let (lead, size) = pooled_dims(self, "max_pool2d")?;
+        let out_shape = [lead, &out].concat();
+        pooled_result(self, &out_shape, self.dtype())?;
+        pooled_result(self, &out_shape, DType::I64)?;
+        let x = self.contiguous()?;
+        let geom = win.pooling(
             "max_pool2d",
-            |x| {
-                let (v, i) = pooling::max_pool2d(x, planes, &win);
-                (Tensor::from_vec(v, &out_shape), i)
-            },
-            |x| {
-                let (v, i) = pooling::max_pool2d(x, planes, &win);
-                (Tensor::from_vec(v, &out_shape), i)
-            },
+            x.layout.offset,
+            lead.iter().product(),
+            size,
+            out,
         )?;
-        Ok((values, Tensor::from_vec(indices, &out_shape)))
+        let (values, indices) = x.storage.read().max_pool2d(&geom)?;
+        Ok((
+            Tensor::from_memory(values, &out_shape),
+            Tensor::from_memory(indices, &out_shape),
+        ))
     }
 
     /// The input gradient of [`Tensor::max_pool2d`] (`[.., H, W]` for `input` `[H, W]`):
@@ -258,43 +283,81 @@ impl Tensor {
         grad: &Tensor,
         indices: &Tensor,
         input: [usize; 2],
+        win: &Window,
     ) -> Result<Tensor> {
-        let gshape = grad.shape();
-        if !matches!(gshape.len(), 3 | 4) {
+        let (lead, out) = pooled_dims(grad, "max_pool2d_backward")?;
+        if indices.shape() != grad.shape() || indices.dtype() != DType::I64 {
             bail!(
                 Runtime,
-                "max_pool2d_backward: expected a 3-d or 4-d gradient, got {gshape:?}"
+                "max_pool2d_backward: indices must be int64 of the gradient's shape {:?}",
+                grad.shape()
             );
         }
-        if indices.shape() != gshape || indices.dtype() != DType::I64 {
+        if indices.device() != grad.device() {
             bail!(
                 Runtime,
-                "max_pool2d_backward: indices must be int64 of the gradient's shape {gshape:?}"
+                "max_pool2d_backward: the indices must be on the gradient's device"
             );
         }
-        let lead = &gshape[..gshape.len() - 2];
         let shape = [lead, &input].concat();
-        let plane_in = checked_numel(&input)?;
-        check_host_alloc(grad.dtype(), checked_numel(&shape)?)?;
-        let ids = indices.to_vec::<i64>()?;
+        pooled_result(grad, &shape, grad.dtype())?;
+        let (g, i) = (grad.contiguous()?, indices.contiguous()?);
         let planes = lead.iter().product();
-        with_host_floats(
-            grad,
-            "max_pool2d_backward",
-            |g| {
-                Tensor::from_vec(
-                    pooling::max_pool2d_backward(g, &ids, planes, plane_in),
-                    &shape,
-                )
-            },
-            |g| {
-                Tensor::from_vec(
-                    pooling::max_pool2d_backward(g, &ids, planes, plane_in),
-                    &shape,
-                )
-            },
-        )
+        let geom = win.pooling("max_pool2d_backward", g.layout.offset, planes, input, out)?;
+        let mem = g
+            .storage
+            .read()
+            .max_pool2d_backward((&i.storage.read(), i.layout.offset), &geom)?;
+        Ok(Tensor::from_memory(mem, &shape))
     }
+
+    /// 2-d average pooling of a float `[N, C, H, W]` or `[C, H, W]` tensor to `[.., out]`
+    /// (PyTorch's `avg_pool2d`; `win.dilation` must be 1).
+    pub fn avg_pool2d(&self, win: &Window, out: [usize; 2], divisor: AvgDivisor) -> Result<Tensor> {
+        let (lead, size) = pooled_dims(self, "avg_pool2d")?;
+        check_divisor(win, divisor)?;
+        let out_shape = [lead, &out].concat();
+        pooled_result(self, &out_shape, self.dtype())?;
+        let x = self.contiguous()?;
+        let geom = win.pooling(
+            "avg_pool2d",
+            x.layout.offset,
+            lead.iter().product(),
+            size,
+            out,
+        )?;
+        let mem = x.storage.read().avg_pool2d(&geom, divisor)?;
+        Ok(Tensor::from_memory(mem, &out_shape))
+    }
+
+    /// The input gradient `[.., input]` of [`Tensor::avg_pool2d`] from the output's `grad`.
+    pub fn avg_pool2d_backward(
+        grad: &Tensor,
+        input: [usize; 2],
+        win: &Window,
+        divisor: AvgDivisor,
+    ) -> Result<Tensor> {
+        let (lead, out) = pooled_dims(grad, "avg_pool2d_backward")?;
+        check_divisor(win, divisor)?;
+        let shape = [lead, &input].concat();
+        pooled_result(grad, &shape, grad.dtype())?;
+        let g = grad.contiguous()?;
+        let planes = lead.iter().product();
+        let geom = win.pooling("avg_pool2d_backward", g.layout.offset, planes, input, out)?;
+        let mem = g.storage.read().avg_pool2d_backward(&geom, divisor)?;
+        Ok(Tensor::from_memory(mem, &shape))
+    }
+}
+
+/// Average pooling has no dilation, and never divides by zero.
+fn check_divisor(win: &Window, divisor: AvgDivisor) -> Result<()> {
+    if win.dilation != [1, 1] {
+        bail!(Runtime, "avg_pool2d: the window has no dilation");
+    }
+    if divisor == AvgDivisor::Fixed(0) {
+        bail!(Runtime, "divisor must be not zero");
+    }
+    Ok(())
 }
 
 /// The sizes of a convolution of `x` `[n, c, h, w]` by `weight` `[o, c / groups, kh, kw]`

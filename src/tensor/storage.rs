@@ -8,7 +8,7 @@ use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::backend::cuda::{self, CudaBuffer};
 use crate::backend::meta::{self, MetaBuffer};
 use crate::backend::Element;
-use crate::backend::{BackendStorage, HostScalar, Operand, OptimStep};
+use crate::backend::{AvgDivisor, BackendStorage, HostScalar, Operand, OptimStep, Windows2d};
 pub use crate::base::buffer::{Buffer, Foreign};
 use crate::base::{DType, Device, Layout};
 use crate::error::{Error, Result};
@@ -448,23 +448,76 @@ impl Memory {
         Ok(on_backend!((self) => |m| m.index_add(rows, index)))
     }
 
-    pub fn im2col(&self, geom: &crate::backend::Im2Col) -> Result<Memory> {
+    pub fn im2col(&self, geom: &Windows2d) -> Result<Memory> {
         let count = geom.planes * geom.size[0] * geom.size[1];
         if let Some(w) = self.widen_rows(geom.offset, count)? {
-            let geom = crate::backend::Im2Col { offset: 0, ..*geom };
+            let geom = Windows2d { offset: 0, ..*geom };
             return w.im2col(&geom)?.narrow(self.dtype());
         }
         Ok(on_backend!((self) => |m| m.im2col(geom)))
     }
 
-    pub fn col2im(&self, geom: &crate::backend::Im2Col) -> Result<Memory> {
+    pub fn col2im(&self, geom: &Windows2d) -> Result<Memory> {
         // Overlapping windows add up: in the wide type, rounded once.
         let count = geom.planes * geom.kernel[0] * geom.kernel[1] * geom.out[0] * geom.out[1];
         if let Some(w) = self.widen_rows(geom.offset, count)? {
-            let geom = crate::backend::Im2Col { offset: 0, ..*geom };
+            let geom = Windows2d { offset: 0, ..*geom };
             return w.col2im(&geom)?.narrow(self.dtype());
         }
         Ok(on_backend!((self) => |m| m.col2im(geom)))
+    }
+
+    pub fn max_pool2d(&self, geom: &Windows2d) -> Result<(Memory, Memory)> {
+        let count = geom.planes * geom.size[0] * geom.size[1];
+        if let Some(w) = self.widen_rows(geom.offset, count)? {
+            let (v, i) = w.max_pool2d(&Windows2d { offset: 0, ..*geom })?;
+            return Ok((v.narrow(self.dtype())?, i));
+        }
+        Ok(match self {
+            Memory::Cpu(m) => {
+                let (v, i) = m.max_pool2d(geom)?;
+                (Memory::Cpu(v), Memory::Cpu(i))
+            }
+            Memory::Cuda(m) => {
+                let (v, i) = m.max_pool2d(geom)?;
+                (Memory::Cuda(v), Memory::Cuda(i))
+            }
+            Memory::Meta(m) => {
+                let (v, i) = m.max_pool2d(geom)?;
+                (Memory::Meta(v), Memory::Meta(i))
+            }
+        })
+    }
+
+    pub fn max_pool2d_backward(
+        &self,
+        indices: (&Memory, usize),
+        geom: &Windows2d,
+    ) -> Result<Memory> {
+        let count = geom.planes * geom.out[0] * geom.out[1];
+        if let Some(w) = self.widen_rows(geom.offset, count)? {
+            let geom = Windows2d { offset: 0, ..*geom };
+            return w.max_pool2d_backward(indices, &geom)?.narrow(self.dtype());
+        }
+        Ok(on_backend!((self, indices.0) => |m, i| m.max_pool2d_backward((i, indices.1), geom)))
+    }
+
+    pub fn avg_pool2d(&self, geom: &Windows2d, divisor: AvgDivisor) -> Result<Memory> {
+        let count = geom.planes * geom.size[0] * geom.size[1];
+        if let Some(w) = self.widen_rows(geom.offset, count)? {
+            let geom = Windows2d { offset: 0, ..*geom };
+            return w.avg_pool2d(&geom, divisor)?.narrow(self.dtype());
+        }
+        Ok(on_backend!((self) => |m| m.avg_pool2d(geom, divisor)))
+    }
+
+    pub fn avg_pool2d_backward(&self, geom: &Windows2d, divisor: AvgDivisor) -> Result<Memory> {
+        let count = geom.planes * geom.out[0] * geom.out[1];
+        if let Some(w) = self.widen_rows(geom.offset, count)? {
+            let geom = Windows2d { offset: 0, ..*geom };
+            return w.avg_pool2d_backward(&geom, divisor)?.narrow(self.dtype());
+        }
+        Ok(on_backend!((self) => |m| m.avg_pool2d_backward(geom, divisor)))
     }
 
     pub fn batched_matmul(a: (&Memory, &Layout), b: (&Memory, &Layout)) -> Result<Memory> {

@@ -2,11 +2,12 @@
 ``rustgrad.nn.functional`` re-exports.
 
 ``unfold``/``fold`` are the Rust kernels ``_core.im2col``/``_core.col2im`` (each the other's
-backward, on both backends). Max pooling of float CPU tensors is a kernel of its own
-(``_core._max_pool2d``, node ``MaxPool2DWithIndicesBackward0`` as PyTorch's). The rest are
-composites of them and existing ops (matmul, max/sum along a dim, pad, index), so every
-backend and every order of gradient comes for free; their ``grad_fn`` names are those of the
-last op (not PyTorch's fused node names).
+backward, on both backends). Convolution, max pooling and average pooling of float32/float64
+tensors are kernels of their own on both backends (``_core._convolution``,
+``_core._max_pool2d``, ``_core._avg_pool2d``) under PyTorch's node names. The rest (transposed
+convolution, adaptive pooling, interpolation, and the half types) are composites of them and
+existing ops (matmul, max/sum along a dim, pad, index), so every backend and every order of
+gradient comes for free; ``_recorded_as`` gives them PyTorch's node names.
 """
 
 import functools
@@ -324,22 +325,18 @@ def _pooled_size(x, k, s, p, d, ceil_mode):
 @functools.cache
 def _max_pool2d_function():
     """Max pooling as one node of PyTorch's name, its forward and backward one kernel call
-    each; with ``create_graph=True`` the backward is a differentiable ``scatter_add``."""
+    each (CPU or CUDA); with ``create_graph=True`` the backward is a differentiable
+    ``scatter_add``."""
     from rustgrad._ops import scatter_add
     from rustgrad.autograd.function import Function
 
     class MaxPool2DWithIndices(Function):
         @staticmethod
         def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode, out_size):
-            """The maxima and their flat positions in each plane: the kernel on the CPU, the
-            composite of window gathers elsewhere (same values, indices and node)."""
-            if x.is_cpu:
-                values, indices = _core._max_pool2d(x, kernel, stride, padding, dilation, out_size)
-            else:
-                values, indices = _max_pool2d_composite(
-                    x, kernel, stride, padding, dilation, ceil_mode, True
-                )
+            """The maxima and their flat positions in each plane."""
+            values, indices = _core._max_pool2d(x, kernel, stride, padding, dilation, out_size)
             ctx.in_size = tuple(x.shape[-2:])
+            ctx.window = (kernel, stride, padding, dilation)
             ctx.mark_non_differentiable(indices)
             ctx.save_for_backward(indices)
             return values, indices
@@ -349,13 +346,13 @@ def _max_pool2d_function():
             """Each output's gradient added at its maximum's position."""
             (indices,) = ctx.saved_tensors
             h, w = ctx.in_size
-            if _core.is_grad_enabled() or not grad.is_cpu:
+            if _core.is_grad_enabled():
                 lead = tuple(grad.shape[:-2])
                 flat = _core.zeros((*lead, h * w), dtype=grad.dtype, device=grad.device)
                 where, src = indices.reshape(*lead, -1), grad.reshape(*lead, -1)
                 g = scatter_add(flat, len(lead), where, src).view(*lead, h, w)
             else:
-                g = _core._max_pool2d_backward(grad, indices, (h, w))
+                g = _core._max_pool2d_backward(grad, indices, (h, w), *ctx.window)
             return g, None, None, None, None, None, None
 
     MaxPool2DWithIndices._backward_name = "MaxPool2DWithIndicesBackward0"
@@ -452,8 +449,8 @@ def max_pool2d(
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
     x, _ = _as_4d(input, "max_pool2d")
     if (x.is_cpu or x.is_cuda) and x.dtype in (_core.float32, _core.float64):
-        # One node of PyTorch's name recording each maximum's position (on the CPU, one
-        # pass of PyTorch's kernel).
+        # One node of PyTorch's name recording each maximum's position: one pass of
+        # PyTorch's kernel.
         oh, ow = _pooled_size(x, k, s, p, d, ceil_mode)
         out, indices = _max_pool2d_function().apply(input, k, s, p, d, ceil_mode, (oh, ow))
         return (out, indices) if return_indices else out
@@ -510,6 +507,52 @@ def max_pool1d(
     return res.squeeze(-2)
 
 
+@functools.cache
+def _avg_pool2d_functions():
+    """Average pooling as PyTorch's two nodes, each one kernel call: the pooling
+    (``AvgPool2DBackward0``) and its backward (``AvgPool2DBackwardBackward0``), each the
+    other's derivative (both are linear), so gradients of every order are kernels too."""
+    from rustgrad.autograd.function import Function
+
+    def pool(x, args):
+        k, s, p, out, count_include_pad, divisor_override = args
+        return _core._avg_pool2d(x, k, s, p, out, count_include_pad, divisor_override)
+
+    def unpool(grad, in_size, args):
+        k, s, p, _, count_include_pad, divisor_override = args
+        return _core._avg_pool2d_backward(
+            grad, in_size, k, s, p, count_include_pad, divisor_override
+        )
+
+    class AvgPool2D(Function):
+        @staticmethod
+        def forward(ctx, x, args):
+            ctx.args, ctx.in_size = args, tuple(x.shape[-2:])
+            return pool(x, args)
+
+        @staticmethod
+        def backward(ctx, grad):
+            if _core.is_grad_enabled():
+                return AvgPool2DGrad.apply(grad, ctx.in_size, ctx.args), None
+            return unpool(grad, ctx.in_size, ctx.args), None
+
+    class AvgPool2DGrad(Function):
+        @staticmethod
+        def forward(ctx, grad, in_size, args):
+            ctx.args = args
+            return unpool(grad, in_size, args)
+
+        @staticmethod
+        def backward(ctx, grad_grad):
+            if _core.is_grad_enabled():
+                return AvgPool2D.apply(grad_grad, ctx.args), None, None
+            return pool(grad_grad, ctx.args), None, None
+
+    AvgPool2D._backward_name = "AvgPool2DBackward0"
+    AvgPool2DGrad._backward_name = "AvgPool2DBackwardBackward0"
+    return AvgPool2D
+
+
 def avg_pool2d(
     input,
     kernel_size,
@@ -522,9 +565,13 @@ def avg_pool2d(
     """2-d average pooling; ``count_include_pad`` counts the zero padding in the divisor,
     ``divisor_override`` replaces it."""
     k, s, p, d = _pool_args(kernel_size, stride, padding, 1, "avg_pool2d")
-    _as_4d(input, "avg_pool2d")
+    x, _ = _as_4d(input, "avg_pool2d")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
+    if (x.is_cpu or x.is_cuda) and x.dtype in (_core.float32, _core.float64):
+        out = _pooled_size(x, k, s, p, d, ceil_mode)
+        args = (k, s, p, out, bool(count_include_pad), divisor_override)
+        return _avg_pool2d_functions().apply(input, args)
 
     def pooled(input):
         x, added = _as_4d(input, "avg_pool2d")
@@ -552,6 +599,7 @@ def avg_pool2d(
         out = out.view(n, c, oh, ow)
         return out.squeeze(0) if added else out
 
+    # Half types and meta tensors: the composite, under the same node name.
     return _recorded_as("AvgPool2DBackward0", pooled, input)
 
 

@@ -6,7 +6,7 @@
 use super::matmul::{gemm_slices, Matrix};
 use super::pool::{self, SendPtr};
 use super::PARALLEL_THRESHOLD;
-use crate::backend::{Im2Col, Num};
+use crate::backend::{Num, Windows2d};
 
 /// The outputs `o` in `[lo, hi)` of `0..out` whose input `o * stride + k_off - pad` lies in
 /// `0..size`, and the input of `lo`.
@@ -44,7 +44,7 @@ fn per_plane<T: Send>(dst: &mut [T], chunk: usize, f: impl Fn(usize, &mut [T]) +
 }
 
 /// Columns `[planes, kh * kw, oh * ow]` of the images in `x` (from `g.offset`).
-pub fn im2col<T: Num + Send + Sync>(x: &[T], g: &Im2Col) -> Vec<T> {
+pub fn im2col<T: Num + Send + Sync>(x: &[T], g: &Windows2d) -> Vec<T> {
     let (plane, cols) = (g.size[0] * g.size[1], cols_per_plane(g));
     let x = &x[g.offset..g.offset + g.planes * plane];
     let mut out = vec![T::ZERO; g.planes * cols];
@@ -56,7 +56,7 @@ pub fn im2col<T: Num + Send + Sync>(x: &[T], g: &Im2Col) -> Vec<T> {
 
 /// Images `[planes, h, w]` that sum the columns in `c` (from `g.offset`) back where
 /// [`im2col`] took them from: its adjoint.
-pub fn col2im<T: Num + Send + Sync>(c: &[T], g: &Im2Col) -> Vec<T> {
+pub fn col2im<T: Num + Send + Sync>(c: &[T], g: &Windows2d) -> Vec<T> {
     let (plane, cols) = (g.size[0] * g.size[1], cols_per_plane(g));
     let c = &c[g.offset..g.offset + g.planes * cols];
     let mut out = vec![T::ZERO; g.planes * plane];
@@ -67,13 +67,13 @@ pub fn col2im<T: Num + Send + Sync>(c: &[T], g: &Im2Col) -> Vec<T> {
 }
 
 /// How many column elements one plane gives: `kh * kw * oh * ow`.
-fn cols_per_plane(g: &Im2Col) -> usize {
+fn cols_per_plane(g: &Windows2d) -> usize {
     g.kernel[0] * g.kernel[1] * g.out[0] * g.out[1]
 }
 
 /// One plane `img` `[h, w]` as its columns `dst` `[kh * kw, oh * ow]`. Only the elements that
 /// read the image are written: those of the padding keep what `dst` held (zeros).
-fn plane_to_cols<T: Num>(img: &[T], g: &Im2Col, dst: &mut [T]) {
+fn plane_to_cols<T: Num>(img: &[T], g: &Windows2d, dst: &mut [T]) {
     let ([h, w], [kh, kw], [oh, ow]) = (g.size, g.kernel, g.out);
     for ki in 0..kh {
         let (y_lo, y_hi, y0) = valid(oh, ki * g.dilation[0], g.padding[0], g.stride[0], h);
@@ -118,7 +118,7 @@ fn copy_short<T: Copy>(dst: &mut [T], src: &[T]) {
 
 /// The columns `src` `[kh * kw, oh * ow]` of one plane added into `img` `[h, w]` where
 /// [`plane_to_cols`] took them from.
-fn cols_to_plane<T: Num>(src: &[T], g: &Im2Col, img: &mut [T]) {
+fn cols_to_plane<T: Num>(src: &[T], g: &Windows2d, img: &mut [T]) {
     let ([h, w], [kh, kw], [oh, ow]) = (g.size, g.kernel, g.out);
     for ki in 0..kh {
         let (y_lo, y_hi, y0) = valid(oh, ki * g.dilation[0], g.padding[0], g.stride[0], h);
@@ -157,7 +157,7 @@ pub struct ConvShape {
     pub channels: usize,
     pub out_channels: usize,
     pub groups: usize,
-    pub window: Im2Col,
+    pub window: Windows2d,
 }
 
 impl ConvShape {
@@ -317,7 +317,7 @@ mod tests {
     use super::*;
 
     /// The naive definition, one element at a time.
-    fn naive(x: &[f64], g: &Im2Col) -> Vec<f64> {
+    fn naive(x: &[f64], g: &Windows2d) -> Vec<f64> {
         let ([h, w], [kh, kw], [oh, ow]) = (g.size, g.kernel, g.out);
         let mut out = Vec::new();
         for p in 0..g.planes {
@@ -355,7 +355,7 @@ mod tests {
             let outsz = |i: usize| {
                 (size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) / stride[i] + 1
             };
-            let g = Im2Col {
+            let g = Windows2d {
                 offset: 1,
                 planes: 3,
                 size,
@@ -425,7 +425,7 @@ mod tests {
             let outsz = |i: usize| {
                 (size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) / stride[i] + 1
             };
-            let window = Im2Col {
+            let window = Windows2d {
                 offset: 0,
                 planes: c,
                 size,

@@ -20,8 +20,8 @@ use elementwise as ew;
 
 use super::op_table::elementwise_ops;
 use super::{
-    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Element, Float, Im2Col, Num,
-    Operand, OptimStep, SumPlan, SumRead, UnaryArgs, UnaryOp,
+    ActivationBackward, Along, AvgDivisor, BackendStorage, BinaryOp, CompareOp, Element, Float,
+    Num, Operand, OptimStep, SumPlan, SumRead, UnaryArgs, UnaryOp, Windows2d,
 };
 use crate::bail;
 use crate::base::{Bool8, Buffer, DType, Kind, Layout};
@@ -487,12 +487,43 @@ impl BackendStorage for Buffer {
         )
     }
 
-    fn im2col(&self, geom: &Im2Col) -> Result<Buffer> {
+    fn im2col(&self, geom: &Windows2d) -> Result<Buffer> {
         Ok(dispatch_float!(self.dtype(), T => T::into_buffer(conv::im2col(T::slice(self), geom))))
     }
 
-    fn col2im(&self, geom: &Im2Col) -> Result<Buffer> {
+    fn col2im(&self, geom: &Windows2d) -> Result<Buffer> {
         Ok(dispatch_float!(self.dtype(), T => T::into_buffer(conv::col2im(T::slice(self), geom))))
+    }
+
+    fn max_pool2d(&self, geom: &Windows2d) -> Result<(Buffer, Buffer)> {
+        Ok(dispatch_float!(self.dtype(), T => {
+            let (v, i) = pooling::max_pool2d(&T::slice(self)[geom.offset..], geom);
+            (T::into_buffer(v), Buffer::I64(i))
+        }))
+    }
+
+    fn max_pool2d_backward(&self, indices: (&Buffer, usize), geom: &Windows2d) -> Result<Buffer> {
+        if indices.0.dtype() != DType::I64 {
+            bail!(Runtime, "max_pool2d_backward: indices must be int64");
+        }
+        let ids = i64::slice(indices.0);
+        Ok(
+            dispatch_float!(self.dtype(), T => T::into_buffer(pooling::max_pool2d_backward(
+                &T::slice(self)[geom.offset..],
+                &ids[indices.1..],
+                geom,
+            ))),
+        )
+    }
+
+    fn avg_pool2d(&self, geom: &Windows2d, divisor: AvgDivisor) -> Result<Buffer> {
+        Ok(dispatch_float!(self.dtype(), T => T::into_buffer(
+            pooling::avg_pool2d(&T::slice(self)[geom.offset..], geom, divisor))))
+    }
+
+    fn avg_pool2d_backward(&self, geom: &Windows2d, divisor: AvgDivisor) -> Result<Buffer> {
+        Ok(dispatch_float!(self.dtype(), T => T::into_buffer(
+            pooling::avg_pool2d_backward(&T::slice(self)[geom.offset..], geom, divisor))))
     }
 
     fn batched_matmul(a: (&Buffer, &Layout), b: (&Buffer, &Layout)) -> Result<Buffer> {

@@ -7,8 +7,8 @@ use super::device::CudaDevice;
 use super::ops::{self as k, View};
 use super::CudaBuffer;
 use crate::backend::{
-    ActivationBackward, Along, BackendStorage, BinaryOp, CompareOp, Im2Col, Operand, OptimStep,
-    SumPlan, SumRead, UnaryArgs, UnaryOp,
+    ActivationBackward, Along, AvgDivisor, BackendStorage, BinaryOp, CompareOp, Operand, OptimStep,
+    SumPlan, SumRead, UnaryArgs, UnaryOp, Windows2d,
 };
 use crate::base::{Buffer, DType, Layout};
 use crate::error::Result;
@@ -154,12 +154,28 @@ impl BackendStorage for CudaBuffer {
         k::index_add(self, rows.offset, rows.outer, rows.n, rows.inner, index)
     }
 
-    fn im2col(&self, geom: &Im2Col) -> Result<CudaBuffer> {
+    fn im2col(&self, geom: &Windows2d) -> Result<CudaBuffer> {
         super::conv::im2col(self, geom)
     }
 
-    fn col2im(&self, geom: &Im2Col) -> Result<CudaBuffer> {
+    fn col2im(&self, geom: &Windows2d) -> Result<CudaBuffer> {
         super::conv::col2im(self, geom)
+    }
+
+    fn max_pool2d(&self, geom: &Windows2d) -> Result<(CudaBuffer, CudaBuffer)> {
+        super::conv::max_pool2d(self, geom)
+    }
+
+    fn max_pool2d_backward(&self, indices: (&Self, usize), geom: &Windows2d) -> Result<Self> {
+        super::conv::max_pool2d_backward(self, indices, geom)
+    }
+
+    fn avg_pool2d(&self, geom: &Windows2d, divisor: AvgDivisor) -> Result<CudaBuffer> {
+        super::conv::avg_pool2d(self, geom, divisor)
+    }
+
+    fn avg_pool2d_backward(&self, geom: &Windows2d, divisor: AvgDivisor) -> Result<CudaBuffer> {
+        super::conv::avg_pool2d_backward(self, geom, divisor)
     }
 
     fn batched_matmul(a: (&CudaBuffer, &Layout), b: (&CudaBuffer, &Layout)) -> Result<Self> {

@@ -306,10 +306,6 @@ class MultiheadAttention(Module):
                 f"and num_heads={num_heads} instead"
             )
         super().__init__()
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError(
-                "MultiheadAttention: add_bias_kv/add_zero_attn are not supported"
-            )
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -339,7 +335,12 @@ class MultiheadAttention(Module):
         self.out_proj = NonDynamicallyQuantizableLinear(
             embed_dim, embed_dim, bias=bias, device=device, dtype=dtype
         )
-        self.bias_k = self.bias_v = None
+        if add_bias_kv:
+            # A learned key and value appended to every sequence (after the projections).
+            self.bias_k = make(1, 1, embed_dim)
+            self.bias_v = make(1, 1, embed_dim)
+        else:
+            self.bias_k = self.bias_v = None
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
@@ -355,6 +356,10 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+        if self.bias_v is not None:
+            init.xavier_normal_(self.bias_v)
 
     def forward(
         self,
@@ -400,11 +405,6 @@ class MultiheadAttention(Module):
         q = F.linear(query, wq, bq)
         k = F.linear(key, wk, bk)
         v = F.linear(value, wv, bv)
-        # (L, N, E) -> (N, heads, L, head_dim)
-        q = q.reshape(length, batch * heads, head_dim).transpose(0, 1)
-        k = k.reshape(source, batch * heads, head_dim).transpose(0, 1)
-        v = v.reshape(source, batch * heads, head_dim).transpose(0, 1)
-        scores = (q * (1.0 / math.sqrt(head_dim))) @ k.transpose(1, 2)  # (N*heads, L, S)
         if is_causal and attn_mask is None:
             attn_mask = _core.ones((length, source), dtype=_core.bool_, device=query.device)
             attn_mask = attn_mask.triu(1)
@@ -421,6 +421,26 @@ class MultiheadAttention(Module):
                     f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be "
                     f"{(batch * heads, length, source)}."
                 )
+
+        def attend_one_more(attn_mask, key_padding_mask):
+            # A key appended to every sequence is attended to by every query.
+            pad = lambda m: None if m is None else F.pad(m, (0, 1))
+            return pad(attn_mask), pad(key_padding_mask), source + 1
+
+        if self.bias_k is not None and self.bias_v is not None:
+            k = _core.cat([k, self.bias_k.repeat(1, batch, 1)])
+            v = _core.cat([v, self.bias_v.repeat(1, batch, 1)])
+            attn_mask, key_padding_mask, source = attend_one_more(attn_mask, key_padding_mask)
+        # (L, N, E) -> (N, heads, L, head_dim)
+        q = q.reshape(length, batch * heads, head_dim).transpose(0, 1)
+        k = k.reshape(source, batch * heads, head_dim).transpose(0, 1)
+        v = v.reshape(source, batch * heads, head_dim).transpose(0, 1)
+        if self.add_zero_attn:
+            zeros = _core.zeros((batch * heads, 1, head_dim), dtype=k.dtype, device=k.device)
+            k, v = _core.cat([k, zeros], 1), _core.cat([v, zeros], 1)
+            attn_mask, key_padding_mask, source = attend_one_more(attn_mask, key_padding_mask)
+        scores = (q * (1.0 / math.sqrt(head_dim))) @ k.transpose(1, 2)  # (N*heads, L, S)
+        if attn_mask is not None:
             if attn_mask.dtype == _core.bool_:
                 scores = scores.masked_fill(attn_mask, float("-inf"))
             else:

@@ -73,8 +73,14 @@ class RNNBase(Module):
             raise ValueError("hidden_size must be greater than zero")
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than zero")
-        if proj_size:
-            raise NotImplementedError("proj_size is not supported by rustgrad's LSTM yet")
+        if not isinstance(proj_size, int) or isinstance(proj_size, bool) or proj_size < 0:
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
+            )
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -86,17 +92,21 @@ class RNNBase(Module):
         self.proj_size = proj_size
         directions = 2 if bidirectional else 1
         gate_size = _GATES[mode] * hidden_size
+        # With a projection, the hidden state (output and recurrent input) is `proj_size` wide.
+        real_hidden = proj_size or hidden_size
         self._flat_weights_names = []
         for layer in range(num_layers):
             for direction in range(directions):
-                layer_input = input_size if layer == 0 else hidden_size * directions
+                layer_input = input_size if layer == 0 else real_hidden * directions
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
                 shapes = [
                     ("weight_ih", (gate_size, layer_input)),
-                    ("weight_hh", (gate_size, hidden_size)),
+                    ("weight_hh", (gate_size, real_hidden)),
                 ]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
                 for name, shape in shapes:
                     param = Parameter(_core.zeros(shape, dtype=dtype, device=device))
                     setattr(self, name + suffix, param)
@@ -133,12 +143,12 @@ class RNNBase(Module):
     def _weights(self, layer, direction):
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
         get = lambda name: getattr(self, name + suffix, None)
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), get("weight_hr")
 
     def _direction(self, x, state, layer, direction, mask):
         """Run one direction of one layer over time-major ``x``; ``state`` is ``h`` or
         ``(h, c)``; returns the outputs ``(T, B, H)`` and the final state."""
-        w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+        w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
         steps, batch = x.size(0), x.size(1)
         hidden = self.hidden_size
         # All time steps' input projections in one matmul.
@@ -147,7 +157,8 @@ class RNNBase(Module):
         else:
             proj = F.linear(x.reshape(steps * batch, x.size(2)), w_ih, b_ih + b_hh)
         proj = proj.reshape(steps, batch, proj.size(1))
-        if self.mode == "LSTM" and mask is None and x.dtype == _core.float32 and x.is_cpu:
+        fused = mask is None and w_hr is None and x.dtype == _core.float32 and x.is_cpu
+        if self.mode == "LSTM" and fused:
             # The whole layer in one kernel call, as PyTorch's oneDNN layer for this case.
             h, c = state
             out, c_n = _mkldnn_rnn_layer().apply(proj, h, c, w_hh, direction == 1)
@@ -162,6 +173,8 @@ class RNNBase(Module):
         for t in order:
             if self.mode == "LSTM":
                 h_new, c_new = _lstm_step(proj[t] + h @ w_hh_t, h, c, hidden)
+                if w_hr is not None:
+                    h_new = h_new @ w_hr.t()
             elif self.mode == "GRU":
                 gh = h @ w_hh_t if b_hh is None else b_hh.addmm(h, w_hh_t)
                 h_new = _gru_step(proj[t], gh, h, hidden)
@@ -233,17 +246,18 @@ class RNNBase(Module):
             raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         directions = 2 if self.bidirectional else 1
         batch = input.size(1)
-        shape = (self.num_layers * directions, batch, self.hidden_size)
+        cell_shape = (self.num_layers * directions, batch, self.hidden_size)
+        shape = (*cell_shape[:2], self.proj_size or self.hidden_size)
         if hx is None:
-            zeros = _core.zeros(shape, dtype=input.dtype, device=input.device)
-            hx = (zeros, zeros) if self.mode == "LSTM" else zeros
+            zeros = lambda shape: _core.zeros(shape, dtype=input.dtype, device=input.device)
+            hx = (zeros(shape), zeros(cell_shape)) if self.mode == "LSTM" else zeros(shape)
         else:
             if self.mode == "LSTM":
                 hx = tuple(hx)
                 if not batched:
                     hx = tuple(h.unsqueeze(1) for h in hx)
                 self._check_hidden(hx[0], shape, "hidden[0]")
-                self._check_hidden(hx[1], shape, "hidden[1]")
+                self._check_hidden(hx[1], cell_shape, "hidden[1]")
             else:
                 if not batched:
                     hx = hx.unsqueeze(1)
@@ -353,9 +367,7 @@ def _mkldnn_rnn_layer():
             """The gradients of the projection, the initial states and ``w_hh``."""
             proj, h0, c0, w_hh, out, cells, gates = ctx.saved_tensors
             if _core.is_grad_enabled():
-                grads = _lstm_layer_backward_composite(
-                    proj, h0, c0, w_hh, d_out, d_cn, ctx.reverse
-                )
+                grads = _lstm_layer_backward_composite(proj, h0, c0, w_hh, d_out, d_cn, ctx.reverse)
             else:
                 grads = _core._lstm_layer_backward(
                     d_out, d_cn, h0, c0, ctx.w_hh_now, out, cells, gates, ctx.reverse

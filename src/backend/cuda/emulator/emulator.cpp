@@ -55,6 +55,8 @@ const Entry KERNELS[] = {
     FLOATS(K, uniform) FLOATS(K, normal)
     FLOATS(K, optim_step)
     FLOATS(K, im2col) FLOATS(K, col2im)
+    FLOATS(K, max_pool2d) FLOATS(K, max_pool2d_backward)
+    FLOATS(K, avg_pool2d) FLOATS(K, avg_pool2d_backward)
 };
 
 } // namespace

@@ -105,6 +105,7 @@ using std::log;
 using std::log10;
 using std::log1p;
 using std::log2;
+using std::max;
 using std::min;
 using std::pow;
 using std::rint;

@@ -108,6 +108,8 @@ __device__ __forceinline__ void map_contiguous(i64 n, const T *x, T *out, F f) {
     map_unrolled<T, T>(n, [&](i64 i) { return x[i]; }, f, [&](i64 i, T v) { out[i] = v; });
 }
 
+__device__ __forceinline__ double rg_inf() { return __longlong_as_double(0x7ff0000000000000LL); }
+__device__ __forceinline__ double rg_nan() { return __longlong_as_double(0x7ff8000000000000LL); }
 __device__ __forceinline__ bool is_nan(float v) { return v != v; }
 __device__ __forceinline__ bool is_nan(double v) { return v != v; }
 __device__ __forceinline__ bool is_nan(i64) { return false; }

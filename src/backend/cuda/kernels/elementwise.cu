@@ -121,8 +121,6 @@ template <typename T> __device__ __forceinline__ T rg_logaddexp(T x, T y) {
 __device__ __forceinline__ i64 rg_logaddexp(i64 x, i64 y) {
     return (i64)rg_logaddexp((double)x, (double)y);
 }
-__device__ __forceinline__ double rg_inf() { return __longlong_as_double(0x7ff0000000000000LL); }
-__device__ __forceinline__ double rg_nan() { return __longlong_as_double(0x7ff8000000000000LL); }
 // The gamma family, by the CPU's algorithms (backend/special.rs, PyTorch's Math.h): the
 // zeta sum in double, digamma's reflection through tan in double. Not inlined: the unrolled
 // loops would copy these bodies into every unary kernel (megabytes of CUBIN).
