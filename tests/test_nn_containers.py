@@ -1,8 +1,10 @@
-"""ModuleDict, ParameterList, ParameterDict and Unflatten against PyTorch's: registered names,
-state dicts, reprs, container behaviour, and a state dict moving between the libraries."""
+"""ModuleDict, ParameterList, ParameterDict, Unflatten, Sequential and ModuleList against
+PyTorch's: registered names, state dicts, reprs, container behaviour, and a state dict moving
+between the libraries."""
 
 import pytest
 import rustgrad
+from conftest import raises
 from rustgrad import nn
 
 torch = pytest.importorskip("torch")
@@ -79,3 +81,21 @@ def test_unflatten_as_pytorch():
         ours = nn.Unflatten(dim, size)(rustgrad.tensor(x.tolist()))
         theirs = torch.nn.Unflatten(dim, size)(x)
         assert ours.tolist() == theirs.tolist()
+
+
+def test_sequential_and_module_list_insert_extend_pop_as_pytorch():
+    for lib in (nn, torch.nn):
+        seq = lib.Sequential(lib.ReLU(), lib.Tanh())
+        seq.insert(1, lib.Sigmoid()).extend(lib.Sequential(lib.ELU()))
+        seq.insert(-1, lib.GELU())
+        popped = seq.pop(0)
+        lst = lib.ModuleList([lib.ReLU(), lib.Tanh(), lib.ELU()])
+        last = lst.pop(-1)
+        names = ([type(m).__name__ for m in seq], list(seq._modules), type(popped).__name__)
+        names += ([type(m).__name__ for m in lst], type(last).__name__)
+        if lib is nn:
+            ours = names
+        else:
+            assert ours == names
+    with raises(IndexError, "Index out of range: 5"):
+        nn.Sequential(nn.ReLU()).insert(5, nn.ReLU())

@@ -395,6 +395,18 @@ NAMESPACE_NON_OPS["broadcast_shapes"] = "shape arithmetic, no tensor (test_linal
 NAMESPACE_NON_OPS["tril_indices"] = "creation of indices (test_dropin)"
 NAMESPACE_NON_OPS["triu_indices"] = "creation of indices (test_dropin)"
 NAMESPACE_NON_OPS["is_floating_point"] = "dtype query (Tensor.is_floating_point)"
+NAMESPACE_NON_OPS["compile"] = "the compiler's API (test_compile)"
+NAMESPACE_NON_OPS["vmap"] = "torch.func.vmap (test_func)"
+NAMESPACE_NON_OPS.update(
+    dict.fromkeys(["cosine_similarity", "pairwise_distance"], "nn.functional's, in its OpInfo")
+)
+NAMESPACE_NON_OPS.update(
+    dict.fromkeys(
+        ["use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+         "is_deterministic_algorithms_warn_only_enabled"],
+        "a setting (test_settings)",
+    )
+)  # fmt: skip
 NAMESPACE_NON_OPS.update(
     dict.fromkeys(
         ["get_float32_matmul_precision", "get_num_interop_threads", "get_num_threads",

@@ -1,5 +1,7 @@
-"""``rustgrad.save`` / ``rustgrad.load``: the safetensors layout byte for byte, round trips of
-state dicts and optimizer state, files other tools read and write, and malformed files."""
+"""``rustgrad.save`` / ``rustgrad.load``: PyTorch's checkpoint format both ways (files of
+``torch.save`` load, ``torch.load`` reads ours), the safetensors layout byte for byte, round
+trips of state dicts and optimizer state, files other tools read and write, and malformed
+files."""
 
 import io
 import json
@@ -69,8 +71,8 @@ def test_every_dtype_and_shape_round_trips(tmp_path, dtype, shape):
     values = np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape) - 2.5
     t = rg.tensor(values.astype(dtype))
     for obj in ({"t": t}, t, [t, {"x": (t,)}]):  # flat, bare, nested
-        rg.save(obj, tmp_path / "x.st")
-        back = rg.load(tmp_path / "x.st")
+        rg.save(obj, tmp_path / "x.safetensors")
+        back = rg.load(tmp_path / "x.safetensors")
         leaf = back["t"] if isinstance(back, dict) else back
         if isinstance(back, list):
             assert back[1]["x"][0].shape == t.shape
@@ -103,19 +105,19 @@ def test_state_dict_round_trip_keeps_order_dtype_and_values(tmp_path):
 def test_non_contiguous_and_grad_requiring_tensors_save_their_values(tmp_path):
     base = rg.arange(12, dtype=rg.float64).reshape(3, 4)
     p = nn.Parameter(rg.ones(2, 2))
-    rg.save({"t": base.t(), "col": base[:, 1], "p": p}, tmp_path / "x.st")
-    loaded = rg.load(tmp_path / "x.st")
+    rg.save({"t": base.t(), "col": base[:, 1], "p": p}, tmp_path / "x.safetensors")
+    loaded = rg.load(tmp_path / "x.safetensors")
     assert_close(loaded["t"], base.numpy().T)
     assert_close(loaded["col"], base.numpy()[:, 1])
     assert loaded["p"].tolist() == [[1.0, 1.0], [1.0, 1.0]] and not loaded["p"].requires_grad
 
 
 def test_loaded_tensors_own_their_memory(tmp_path):
-    rg.save({"a": rg.zeros(3)}, tmp_path / "a.st")
-    a = rg.load(tmp_path / "a.st")["a"]
+    rg.save({"a": rg.zeros(3)}, tmp_path / "a.safetensors")
+    a = rg.load(tmp_path / "a.safetensors")["a"]
     a.add_(1.0)  # writable, and independent of the file
     assert a.tolist() == [1.0, 1.0, 1.0]
-    assert rg.load(tmp_path / "a.st")["a"].tolist() == [0.0, 0.0, 0.0]
+    assert rg.load(tmp_path / "a.safetensors")["a"].tolist() == [0.0, 0.0, 0.0]
 
 
 def test_file_objects(tmp_path):
@@ -217,9 +219,9 @@ def test_whole_module_is_pickled_and_loads_only_with_weights_only_false(tmp_path
 
 def test_unsupported_keys_and_name_clashes_are_refused(tmp_path):
     with raises(TypeError, "dict keys must be str or int"):
-        rg.save({(1, 2): rg.zeros(1)}, tmp_path / "bad.st")
+        rg.save({(1, 2): rg.zeros(1)}, tmp_path / "bad.safetensors")
     with raises(ValueError, "two tensors would be stored under the name 'a.b'"):
-        rg.save({"a": {"b": rg.zeros(1)}, "a.b": rg.zeros(1)}, tmp_path / "bad.st")
+        rg.save({"a": {"b": rg.zeros(1)}, "a.b": rg.zeros(1)}, tmp_path / "bad.safetensors")
 
 
 def _file(header, data):
@@ -330,18 +332,18 @@ def test_load_of_dev_zero_and_endless_streams_stops_at_once():
 
 
 def test_truncated_file_raises(tmp_path):
-    path = tmp_path / "t.st"
+    path = tmp_path / "t.safetensors"
     rg.save({"a": rg.ones(100), "b": rg.zeros(3, dtype=rg.int64)}, path)
     raw = path.read_bytes()
     for cut in (len(raw) - 1, len(raw) - 400, 12):
         path.write_bytes(raw[:cut])
-        with raises(ValueError, "t.st"):
+        with raises(ValueError, "t.safetensors"):
             rg.load(path)
 
 
 def test_bool_bytes_other_than_0_and_1_load_as_true(tmp_path):
     """A Rust bool must be 0 or 1: any other byte is normalised (as PyTorch does)."""
-    path = tmp_path / "b.st"
+    path = tmp_path / "b.safetensors"
     path.write_bytes(_json_file({"b": _entry("BOOL", [4], 0, 4)}, b"\x00\x01\x02\xff"))
     b = rg.load(path)["b"]
     assert b.tolist() == [False, True, True, True]
@@ -358,7 +360,7 @@ def test_files_of_the_earlier_writer_load_in_header_order(tmp_path):
         "m": _entry("BOOL", [1], 16, 17),
     }
     data = np.array([1.5, -2], "<f4").tobytes() + np.array(7, "<i8").tobytes() + b"\x01"
-    path = tmp_path / "old.st"
+    path = tmp_path / "old.safetensors"
     path.write_bytes(_json_file(header, data))
     loaded = rg.load(path)
     assert list(loaded) == ["z", "a", "m"]
@@ -460,3 +462,129 @@ def test_a_plain_dict_loads_as_a_dict_and_a_state_dict_as_an_ordered_dict(tmp_pa
     state = nn.Linear(2, 3).state_dict()
     rg.save(state, tmp_path / "state")
     assert type(rg.load(tmp_path / "state")) is OrderedDict
+
+
+# ----- PyTorch's checkpoint format (torch.save's zip archive) ----------------------------------
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def test_torch_save_files_load_into_rustgrad(tmp_path):
+    """A PyTorch checkpoint (model and optimizer state, plain values, every storage type,
+    views of one storage, a parameter, dtypes) loads with PyTorch's values, types and
+    sharing; the model's state dict loads into the same rustgrad model."""
+    torch = _torch()
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    opt = torch.optim.Adam(net.parameters())
+    net(torch.randn(5, 3)).sum().backward()
+    opt.step()
+    base = torch.randn(6)
+    dtypes = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool]  # fmt: skip
+    ckpt = {
+        "model": net.state_dict(),
+        "opt": opt.state_dict(),
+        "epoch": 3,
+        "dtype": torch.float16,
+        "typed": [torch.tensor([1, 0, 3]).to(d) for d in dtypes],
+        "halves": (base[:3], base[3:]),
+        "transposed": torch.randn(3, 2).t(),
+        "scalar": torch.tensor(2.5),
+        "param": torch.nn.Parameter(torch.ones(2)),
+        "bytes": b"\x00\x01",
+    }
+    path = tmp_path / "ckpt.pth"
+    torch.save(ckpt, path)
+    back = rg.load(path)
+    assert type(back["model"]) is OrderedDict and list(back["model"]) == list(ckpt["model"])
+    ours = rg.nn.Sequential(rg.nn.Linear(3, 4), rg.nn.BatchNorm1d(4))
+    ours.load_state_dict(back["model"])
+    for name, t in net.state_dict().items():
+        np.testing.assert_array_equal(ours.state_dict()[name].numpy(), t.numpy())
+    assert back["opt"]["param_groups"][0]["lr"] == 0.001 and back["epoch"] == 3
+    np.testing.assert_array_equal(back["opt"]["state"][0]["exp_avg"].numpy(), ckpt["opt"]["state"][0]["exp_avg"].numpy())  # fmt: skip
+    assert back["dtype"] is rg.float16
+    for got, want in zip(back["typed"], ckpt["typed"]):
+        assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+        assert got.float().tolist() == want.float().tolist()
+    a, b = back["halves"]
+    assert a.tolist() == base[:3].tolist() and b.tolist() == base[3:].tolist()
+    a.add_(1)  # views of one saved storage share it again, as in PyTorch
+    assert b.tolist() == base[3:].tolist() and a.tolist() != base[:3].tolist()
+    assert back["transposed"].tolist() == ckpt["transposed"].tolist()
+    assert back["scalar"].shape == () and back["scalar"].item() == 2.5
+    assert isinstance(back["param"], rg.nn.Parameter) and back["param"].requires_grad
+    assert back["bytes"] == b"\x00\x01"
+
+
+def test_rustgrad_checkpoints_load_into_pytorch(tmp_path):
+    """``rustgrad.save`` writes PyTorch's format: ``torch.load`` (weights only, its default)
+    reads the state dict, the optimizer's state, dtypes, devices and parameters, and the
+    model's state dict loads into the same PyTorch model."""
+    torch = _torch()
+    ours = rg.nn.Sequential(rg.nn.Linear(3, 4), rg.nn.BatchNorm1d(4))
+    opt = rg.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+    ours(rg.randn(5, 3)).sum().backward()
+    opt.step()
+    ckpt = {
+        "model": ours.state_dict(),
+        "opt": opt.state_dict(),
+        "t": rg.arange(6).view(2, 3).t(),
+        "bf": rg.tensor([1.5, -2.0]).to(rg.bfloat16),
+        "flags": rg.tensor([True, False]),
+        "dtype": rg.float64,
+        "device": rg.device("cpu"),
+        "param": rg.nn.Parameter(rg.ones(2)),
+    }
+    path = tmp_path / "ours.pt"
+    rg.save(ckpt, path)
+    back = torch.load(path)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    net.load_state_dict(back["model"])
+    for name, t in ours.state_dict().items():
+        np.testing.assert_array_equal(net.state_dict()[name].numpy(), t.numpy())
+    assert back["opt"]["param_groups"][0]["momentum"] == 0.9
+    np.testing.assert_array_equal(back["opt"]["state"][0]["momentum_buffer"].numpy(), opt.state_dict()["state"][0]["momentum_buffer"].numpy())  # fmt: skip
+    assert back["t"].tolist() == [[0, 3], [1, 4], [2, 5]] and back["t"].dtype == torch.int64
+    assert back["bf"].dtype == torch.bfloat16 and back["bf"].tolist() == [1.5, -2.0]
+    assert back["flags"].tolist() == [True, False]
+    assert back["dtype"] is torch.float64 and back["device"] == torch.device("cpu")
+    assert isinstance(back["param"], torch.nn.Parameter) and back["param"].requires_grad
+    # Tied weights stay one object; a file object works as a path does.
+    w = rg.nn.Parameter(rg.randn(2, 2))
+    buf = io.BytesIO()
+    rg.save({"a": w, "b": w}, buf)
+    buf.seek(0)
+    tied = rg.load(buf)
+    assert tied["a"] is tied["b"]
+    buf.seek(0)
+    tied_t = torch.load(buf)
+    assert tied_t["a"] is tied_t["b"]
+
+
+def test_torch_format_weights_only_map_location_and_refusals(tmp_path):
+    """Weights-only loading refuses classes with PyTorch's error, ``weights_only=False``
+    loads them (``torch.`` names under ``rustgrad.``); ``map_location`` takes a device, a
+    dict or a function; a storage record too short or a view past its storage is refused."""
+    import pickle
+    import zipfile
+
+    torch = _torch()
+    path = tmp_path / "whole.pt"
+    torch.save(torch.nn.Linear(2, 2), path)
+    with pytest.raises(pickle.UnpicklingError, match="^Weights only load failed"):
+        rg.load(path)
+    loaded = rg.load(path, weights_only=False)
+    assert type(loaded) is rg.nn.Linear and tuple(loaded.weight.shape) == (2, 2)
+    torch.save({"x": torch.ones(2)}, path)
+    for where in ("cpu", rg.device("cpu"), {"cpu": "cpu"}, lambda storage, loc: storage):
+        assert rg.load(path, map_location=where)["x"].tolist() == [1.0, 1.0]
+    # A hand-made archive whose view reaches past its storage.
+    bad = tmp_path / "bad.pt"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(bad, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            dst.writestr(name, data[:4] if name.endswith("data/0") else data)
+    with raises(pickle.UnpicklingError, "holds 1 of 2 elements"):
+        rg.load(bad)

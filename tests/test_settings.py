@@ -103,3 +103,19 @@ def test_interop_threads_set_once():
         for lib in ("rustgrad", "torch")
     ]
     assert outs[0] == outs[1] and "cannot set number of interop threads" in outs[0]
+
+
+def test_deterministic_algorithms_switch_as_pytorch():
+    try:
+        for lib in (rg, torch):
+            assert not lib.are_deterministic_algorithms_enabled()
+            lib.use_deterministic_algorithms(True, warn_only=True)
+            assert lib.are_deterministic_algorithms_enabled()
+            assert lib.is_deterministic_algorithms_warn_only_enabled()
+            lib.use_deterministic_algorithms(False)
+            assert not lib.is_deterministic_algorithms_warn_only_enabled()
+        with pytest.raises(RuntimeError, match="expects a bool"):
+            rg.use_deterministic_algorithms(1)
+    finally:
+        rg.use_deterministic_algorithms(False)
+        torch.use_deterministic_algorithms(False)

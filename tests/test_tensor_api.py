@@ -599,6 +599,30 @@ def test_indexing_values():
     assert x[rg.tensor([-1])].tolist() == a[[-1]].tolist()
 
 
+def test_ranges_and_tuples_inside_an_index_are_index_tensors_as_pytorch():
+    """PyTorch takes any sequence inside the key (``x[range(n), target]`` in the "What is
+    torch.nn really?" tutorial, ``x[(0, 1),]``) as an index tensor, in reads and writes."""
+    torch = pytest.importorskip("torch")
+    keys = [
+        lambda t: (range(3), t),
+        lambda t: range(2),
+        lambda t: ((0, 2),),
+        lambda t: (slice(None), (3, 1)),
+        lambda t: ((0, 1), range(2, 4)),
+    ]
+    for key in keys:
+        outs = []
+        for lib in (rg, torch):
+            x = lib.arange(12.0).view(3, 4)
+            k = key(lib.tensor([1, 0, 3]))
+            read = x[k].tolist()
+            x[k] = -1.0
+            outs.append((read, x.tolist()))
+        assert outs[0] == outs[1]
+    with pytest.raises(IndexError):
+        rg.zeros(3)[(0.5,),]
+
+
 def test_setitem_values():
     x = rg.zeros(3, 4)
     x[0] = 1.0
@@ -649,3 +673,13 @@ def test_broadcast_tensors_refuses_a_list_as_pytorch():
         torch.broadcast_tensors([torch.ones(2), torch.ones(1)])
     with raises(TypeError, str(theirs.value)):
         rg.broadcast_tensors([rg.ones(2), rg.ones(1)])
+
+
+def test_where_with_the_condition_alone_gives_nonzero_indices_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for values in ([0, 3, 0, 4], [[True, False], [False, True]], []):
+        ours = rg.where(rg.tensor(values))
+        theirs = torch.where(torch.tensor(values))
+        assert isinstance(ours, tuple) and [t.tolist() for t in ours] == [
+            t.tolist() for t in theirs
+        ]

@@ -607,21 +607,27 @@ __all__ += [
 
 # ----- process settings: threads, matmul precision (rustgrad._settings) ----------------------
 from rustgrad._settings import (
+    are_deterministic_algorithms_enabled,
     get_float32_matmul_precision,
     get_num_interop_threads,
     get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
     set_float32_matmul_precision,
     set_num_interop_threads,
     set_num_threads,
+    use_deterministic_algorithms,
 )
 
 __all__ += [
+    "are_deterministic_algorithms_enabled",
     "get_float32_matmul_precision",
     "get_num_interop_threads",
     "get_num_threads",
+    "is_deterministic_algorithms_warn_only_enabled",
     "set_float32_matmul_precision",
     "set_num_interop_threads",
     "set_num_threads",
+    "use_deterministic_algorithms",
 ]
 
 # ----- dtypes: finfo/iinfo, Tensor.int()/short()/half()/... and .type() (rustgrad._dtypes) ----
@@ -652,6 +658,27 @@ def is_inference(input: Tensor) -> _builtins.bool:
 
 
 __all__ += ["func", "inference_mode", "is_inference", "is_inference_mode_enabled", "profiler"]
+
+# ----- torch.compile / torch.compiler (rustgrad.compiler: eager for now, issue 15) ----------
+from rustgrad import compiler
+from rustgrad.compiler import compile
+
+# ----- aliases PyTorch keeps at the top level too ---------------------------------------------
+from rustgrad.func import vmap
+from rustgrad.nn.functional import cosine_similarity, pairwise_distance
+
+__all__ += ["compile", "compiler", "cosine_similarity", "pairwise_distance", "vmap"]
+
+_where_of_three = where
+
+
+def where(condition, input=None, other=None, **kwargs):
+    """``input`` where ``condition`` holds, else ``other``; with ``condition`` alone, the
+    indices of its nonzero elements (``condition.nonzero(as_tuple=True)``)."""
+    if input is None and other is None and not kwargs:
+        return condition.nonzero(as_tuple=True)
+    return _where_of_three(condition, input, other, **kwargs)
+
 
 # ----- reductions, scans, sorting, linear algebra, indexing, shape ops (issue 11, point 2) ---
 # Written in ``_ops.py`` (composites of the core's differentiable ops): the functional forms

@@ -91,3 +91,28 @@ def set_float32_matmul_precision(precision: str) -> None:
 def get_float32_matmul_precision() -> str:
     """The value :func:`set_float32_matmul_precision` last set (``"highest"`` by default)."""
     return _matmul_precision["value"]
+
+
+_deterministic = {"on": False, "warn_only": False}
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False) -> None:
+    """PyTorch's switch for deterministic kernels. rustgrad's CPU kernels are deterministic
+    whatever it says (each thread's share of a reduction is fixed, and the shares combine in
+    one order); on CUDA, ``index_add``/``scatter_add`` and the gradients of indexing add with
+    atomics, which this switch does not refuse (docs/dropin.md)."""
+    if not isinstance(mode, builtins.bool):
+        raise RuntimeError(  # noqa: TRY004  (PyTorch raises this type)
+            f"use_deterministic_algorithms expects a bool, but got {type(mode).__name__}"
+        )
+    _deterministic["on"], _deterministic["warn_only"] = mode, builtins.bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> builtins.bool:
+    """What :func:`use_deterministic_algorithms` last set (False by default)."""
+    return _deterministic["on"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> builtins.bool:
+    """The ``warn_only`` :func:`use_deterministic_algorithms` last set."""
+    return _deterministic["warn_only"]

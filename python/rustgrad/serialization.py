@@ -1,6 +1,8 @@
-"""``rustgrad.save`` / ``rustgrad.load``: tensors on disk in the safetensors format.
+"""``rustgrad.save`` / ``rustgrad.load``: PyTorch's checkpoint format (``_torch_format``), and
+the safetensors format for paths ending in ``.safetensors``.
 
-The file layout is safetensors' (https://github.com/huggingface/safetensors), so other tools
+What follows describes the safetensors files. Their layout is safetensors'
+(https://github.com/huggingface/safetensors), so other tools
 read what rustgrad writes, and loading runs no code unless the file holds pickled objects (a
 whole module) and ``weights_only=False`` is given, as PyTorch's ``torch.load``:
 
@@ -163,10 +165,29 @@ def _array(tensor):
     return np.array(tensor.detach().cpu().numpy(), dtype=_WRITE_DTYPES[tensor.dtype], order="C")
 
 
-def save(obj, f):
+def save(
+    obj,
+    f,
+    pickle_module=None,
+    pickle_protocol=2,
+    _use_new_zipfile_serialization=True,
+    _disable_byteorder_record=False,
+):
+    """Write ``obj`` to ``f``, a path or a binary file object: in PyTorch's checkpoint format
+    (``torch.save``'s zip archive, which ``torch.load`` reads), or in the safetensors format
+    when ``f`` is a path ending in ``.safetensors``. PyTorch's other arguments are accepted
+    and ignored (the archive is always the zip format, pickled with protocol 2)."""
+    if hasattr(f, "write") or not os.fspath(f).endswith(".safetensors"):
+        from rustgrad import _torch_format
+
+        _torch_format.save(obj, f)
+        return
+    _save_safetensors(obj, f)
+
+
+def _save_safetensors(obj, f):
     """Write ``obj`` (a state dict, an optimizer state dict, or a nest of them; see the module
-    docstring) to ``f``, a path or a binary file object, in the safetensors format (written by
-    the ``safetensors`` package)."""
+    docstring) in the safetensors format (written by the ``safetensors`` package)."""
     from safetensors.numpy import save as st_save
 
     tensors = OrderedDict()
@@ -367,8 +388,30 @@ def _map_device(map_location):
     )
 
 
-def load(f, map_location=None, weights_only=True):
-    """Read what :func:`save` wrote (or any safetensors file) from a path or binary file.
+def _torch_checkpoint(f):
+    """The bytes of ``f`` when it is a PyTorch zip checkpoint (else None, nothing consumed
+    from a file object that cannot seek)."""
+    from rustgrad import _torch_format
+
+    if hasattr(f, "read"):
+        try:
+            here = f.tell()
+            head = f.read(4)
+            if _torch_format.is_torch_zip(head):
+                return head + f.read()
+            f.seek(here)
+        except (AttributeError, OSError, ValueError):
+            pass
+        return None
+    with open(os.fspath(f), "rb") as fh:
+        return fh.read() if _torch_format.is_torch_zip(fh.read(4)) and fh.seek(0) == 0 else None
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
+    """Read a PyTorch checkpoint (``torch.save``'s zip archive, from rustgrad or PyTorch), what
+    :func:`save` wrote to a ``.safetensors`` path, or any safetensors file, from a path or a
+    binary file object. ``map_location`` is a device, a dict of location names, or a function
+    ``(storage, location)``; with it None, tensors load where they were saved.
 
     A flat state dict comes back as an ``OrderedDict`` of tensors in file order; a structured
     object (optimizer state dict, nested dicts) comes back as it was saved. Tensors load on the
@@ -377,6 +420,13 @@ def load(f, map_location=None, weights_only=True):
     Pickled objects (a whole module) load only with ``weights_only=False``: unpickling runs
     code, so the default ``weights_only=True`` raises PyTorch's ``UnpicklingError``.
     """
+    data = _torch_checkpoint(f)
+    if data is not None:
+        from rustgrad import _torch_format
+
+        device = None if callable(map_location) or isinstance(map_location, dict) else _map_device(map_location)  # fmt: skip
+        source = "the file object" if hasattr(f, "read") else repr(os.fspath(f))
+        return _torch_format.load(data, map_location, device, weights_only, source)
     device = _map_device(map_location)
     tensors, metadata = _decode(f)
     if device is not None and device.type != "cpu":

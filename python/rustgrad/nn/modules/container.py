@@ -23,7 +23,7 @@ class Sequential(Module):
 
     Children are named ``"0"``, ``"1"``, ... (or by the dict's keys). Supports ``len``,
     iteration, ``seq[i]`` (a module), ``seq[i:j]`` (a new Sequential), item assignment and
-    deletion, and ``append``.
+    deletion, ``append``, ``extend``, ``insert`` and ``pop``.
     """
 
     def __init__(self, *args):
@@ -70,6 +70,33 @@ class Sequential(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def insert(self, index, module):
+        """Insert ``module`` before position ``index`` (children renumbered); returns
+        ``self``."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")  # noqa: TRY004 (PyTorch's)
+        n = len(self._modules)
+        if not (-n <= index <= n):
+            raise IndexError(f"Index out of range: {index}")
+        items = list(self._modules.values())
+        items.insert(index + n if index < 0 else index, module)
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self.add_module(str(i), m)
+        return self
+
+    def extend(self, sequential):
+        """Append each module of ``sequential``; returns ``self``."""
+        for layer in sequential:
+            self.append(layer)
+        return self
+
+    def pop(self, key):
+        """Remove and return the module at ``key`` (an index or a slice)."""
+        v = self[key]
+        del self[key]
+        return v
+
     def forward(self, input):
         """``input`` through each module in turn."""
         for module in self._modules.values():
@@ -80,8 +107,8 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules whose parameters are registered (named ``"0"``, ``"1"``, ...).
 
-    Supports ``len``, iteration, indexing, slicing, ``append``, ``extend`` and ``insert``; it
-    has no ``forward`` of its own.
+    Supports ``len``, iteration, indexing, slicing, ``append``, ``extend``, ``insert`` and
+    ``pop``; it has no ``forward`` of its own.
     """
 
     def __init__(self, modules=None):
@@ -148,6 +175,12 @@ class ModuleList(Module):
         self._modules.clear()
         for i, m in enumerate(items):
             self.add_module(str(i), m)
+
+    def pop(self, key):
+        """Remove and return the module at ``key`` (an index or a slice)."""
+        v = self[key]
+        del self[key]
+        return v
 
 
 class ModuleDict(Module):

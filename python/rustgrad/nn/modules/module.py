@@ -705,11 +705,19 @@ class Module:
         return self._apply(lambda t: t.double() if t.is_floating_point() else t)
 
     def half(self):
-        """Cast floating-point parameters and buffers to float16 (once rustgrad has it)."""
-        dtype = getattr(_core, "float16", None)
-        if dtype is None:
-            raise NotImplementedError("Module.half(): rustgrad has no float16 dtype yet")
-        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+        """Cast floating-point parameters and buffers to float16."""
+        return self._apply(lambda t: t.to(_core.float16) if t.is_floating_point() else t)
+
+    def compile(self, *args, **kwargs):
+        """Compile this module's calls in place (``torch.compile``'s arguments; they run
+        eagerly: ``rustgrad.compiler``)."""
+        from rustgrad.compiler import compile as compile_
+
+        compile_(self.forward, *args, **kwargs)
+
+    def bfloat16(self):
+        """Cast floating-point parameters and buffers to bfloat16."""
+        return self._apply(lambda t: t.to(_core.bfloat16) if t.is_floating_point() else t)
 
     def float(self):
         """Cast floating-point parameters and buffers to float32."""

@@ -1,0 +1,117 @@
+"""``rustgrad.compile`` and ``rustgrad.compiler`` (``torch.compile`` / ``torch.compiler``).
+
+The API is PyTorch's, so scripts that compile their model or training step run unchanged:
+``rustgrad.compile(fn)`` and ``@rustgrad.compile(...)`` return a callable that returns what
+``fn`` returns, and a compiled module is an ``OptimizedModule`` holding the original as
+``_orig_mod`` (its state dict's keys start with ``_orig_mod.``, as PyTorch's do);
+``Module.compile()`` compiles a module in place.
+
+There is no graph capture yet: a compiled function runs eagerly, so every effect (parameters,
+gradients, optimizer state, random numbers, printing) is exactly eager execution's, and
+``fullgraph=True`` never finds a graph break to report. ``mode``, ``dynamic``, ``backend`` and
+``options`` are checked as PyTorch checks them and otherwise have no effect.
+"""
+
+import functools
+
+__all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "reset"]
+
+_MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
+
+
+def _optimized_module_class():
+    from rustgrad.nn.modules.module import Module
+
+    class OptimizedModule(Module):
+        """A compiled module: calls run ``_orig_mod``; attributes it lacks come from it."""
+
+        def __init__(self, mod):
+            super().__init__()
+            self._orig_mod = mod
+
+        def forward(self, *args, **kwargs):
+            return self._orig_mod(*args, **kwargs)
+
+        def __getattr__(self, name):
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(self._modules["_orig_mod"], name)
+
+    return OptimizedModule
+
+
+@functools.cache
+def _optimized_module():
+    return _optimized_module_class()
+
+
+def compile(
+    model=None,
+    *,
+    fullgraph=False,
+    dynamic=None,
+    backend="inductor",
+    mode=None,
+    options=None,
+    disable=False,
+):
+    """``model`` (a function or an ``nn.Module``) compiled; without ``model``, a decorator.
+    It runs eagerly (see the module docstring)."""
+    if model is None:
+
+        def decorate(model):
+            return compile(
+                model,
+                fullgraph=fullgraph,
+                dynamic=dynamic,
+                backend=backend,
+                mode=mode,
+                options=options,
+                disable=disable,
+            )
+
+        return decorate
+    if mode is not None and options is not None:
+        raise RuntimeError(
+            "Either mode or options can be specified, but both can't be specified at the same time."
+        )
+    if mode is not None and mode not in _MODES:
+        raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(_MODES)}")
+    if not callable(model):
+        raise AssertionError(  # noqa: TRY004 (PyTorch raises this type)
+            f"A callable function is expected, but {type(model)} is provided."
+        )
+    from rustgrad.nn.modules.module import Module
+
+    if isinstance(model, Module):
+        return _optimized_module()(model)
+
+    @functools.wraps(model)
+    def compiled(*args, **kwargs):
+        return model(*args, **kwargs)
+
+    compiled._torchdynamo_orig_callable = model
+    return compiled
+
+
+def disable(fn=None, recursive=True, *, reason=None):
+    """``fn`` left out of compilation (everything runs eagerly here); a decorator without
+    ``fn``."""
+    if fn is None:
+        return lambda fn: fn
+    return fn
+
+
+def is_compiling():
+    """False: nothing is being traced (compiled functions run eagerly)."""
+    return False
+
+
+def is_dynamo_compiling():
+    """False, as :func:`is_compiling`."""
+    return False
+
+
+def reset():
+    """Forget compiled code (there is none to forget)."""
