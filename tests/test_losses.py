@@ -1,5 +1,6 @@
 """The losses and tensor utilities of issue 12 against PyTorch: values and gradients for every
-``reduction``, gradcheck in float64, module forms and their reprs, errors."""
+``reduction``, PyTorch's node names (what ``print(loss)`` shows) with second derivatives
+through them, gradcheck in float64, module forms and their reprs, errors."""
 
 import numpy as np
 import pytest
@@ -126,6 +127,52 @@ def test_gradcheck_in_float64():
     assert gradcheck(
         lambda a: F.cosine_embedding_loss(a, y, rustgrad.tensor([1.0, -1, 1, 1])), (x,)
     )
+
+
+LOSS_NODES = [  # (name, loss, whether `t` is an input to differentiate)
+    ("cross_entropy", lambda F, x, t, c: F.cross_entropy(x, c), False),
+    ("cross_entropy weighted", lambda F, x, t, c: F.cross_entropy(x, c, weight=t[0].detach().abs()), False),
+    ("cross_entropy unbatched", lambda F, x, t, c: F.cross_entropy(x[0], c[0]), False),
+    ("nll_loss 3-d", lambda F, x, t, c: F.nll_loss(x.reshape(2, 5, 2), c.reshape(2, 2)), False),
+    ("nll_loss 4-d", lambda F, x, t, c: F.nll_loss(x.reshape(1, 5, 2, 2), c.reshape(1, 2, 2)), False),
+    ("binary_cross_entropy", lambda F, x, t, c: F.binary_cross_entropy(x.sigmoid(), t.sigmoid()), True),
+    ("smooth_l1_loss", lambda F, x, t, c: F.smooth_l1_loss(x, t, beta=0.7), True),
+    ("huber_loss", lambda F, x, t, c: F.huber_loss(x, t, delta=1.5), True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", LOSS_NODES, ids=lambda c: c[0])
+def test_loss_nodes_are_pytorchs_with_second_derivatives(case, reduction):
+    """``print(loss)`` shows PyTorch's node (``grad_fn=<NllLossBackward0>``); first and
+    second derivatives through it equal PyTorch's."""
+    _, f, uses_t = case
+    results = []
+    for lib, fn in ((rustgrad, F), (torch, TF)):
+        x = lib.tensor(X, requires_grad=True)
+        t = lib.tensor(Y, requires_grad=True)
+        c = lib.tensor([0, 1, 4, 2])
+
+        def partial(f, **kw):
+            return lambda *a, **k: f(*a, **{**k, **kw})
+
+        wrapped = type("F", (), {n: staticmethod(partial(getattr(fn, n), reduction=reduction)) for n in ("cross_entropy", "nll_loss", "binary_cross_entropy", "smooth_l1_loss", "huber_loss")})  # fmt: skip
+        out = f(wrapped, x, t, c)
+        leaves = [x, t] if uses_t else [x]
+        g1 = lib.autograd.grad((out**2).sum(), leaves, create_graph=True)
+        g2 = lib.autograd.grad(sum((g * g).sum() for g in g1), leaves, allow_unused=True)
+        name = out.grad_fn.name()
+        results.append((name, out.detach().numpy(), [g.detach().numpy() for g in g1], g2))
+    (name_r, out_r, g1_r, g2_r), (name_t, out_t, g1_t, g2_t) = results
+    assert name_r == name_t
+    np.testing.assert_allclose(out_r, out_t, rtol=1e-10, atol=1e-12)
+    for a, b in zip(g1_r, g1_t):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    for a, b in zip(g2_r, g2_t):
+        if b is None:
+            assert a is None or not a.numpy().any()
+        else:
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-8, atol=1e-12)
 
 
 def test_modules_as_pytorch():

@@ -232,11 +232,26 @@ def _pairwise(x: Tensor, combine, identity) -> Tensor:
     return x
 
 
+def _as_node(name, f, input):
+    """``f(input)``, a composite of differentiable ops, recorded as PyTorch's one node
+    ``name`` (what ``grad_fn`` prints), with the composite's derivatives of every order."""
+    if not (input.requires_grad and _core.is_grad_enabled()):
+        return f(input)
+    from rustgrad.nn._conv_functional import _recorded_as
+
+    return _recorded_as(name, f, input)
+
+
 def prod(input: Tensor, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Product of the elements (over ``dim`` if given); integers and bools give int64.
     Exact where elements are 0 (pairwise products, not a log/exp formula)."""
     dim, keepdim = _axis(dim, axis, keepdim, keepdims)
     x = input.to(_sum_dtype(input, dtype))
+    name = "ProdBackward0" if dim is None else "ProdBackward1"
+    return _as_node(name, _functools.partial(_prod_of, dim=dim, keepdim=keepdim), x)
+
+
+def _prod_of(x: Tensor, dim, keepdim) -> Tensor:
     dims = list(range(x.ndim)) if dim is None else _dims(dim, x.ndim)
     if dim is None:
         keepdim = False
@@ -336,14 +351,18 @@ def var(
             return (grad * _core.where(x == x.mean(), nan, _core.full_like(x, _math.inf)),)
 
         return _native.record("VarBackward0", [input], forward, [input], backward)
-    mean = input.mean(tuple(dims), keepdim=True) if dims else input
-    if not denom:
-        # no degrees of freedom: inf/NaN, with PyTorch's gradient 2 (x - mean) / 0 (the
-        # mean's own term, 0 elsewhere, would make it NaN here)
-        mean = mean.detach()
-    centred = input - mean
-    sq = (centred * centred).sum(tuple(dims), keepdim=keepdim) if dims else centred * centred
-    return sq / denom if denom else sq / 0.0
+
+    def variance(input):
+        mean = input.mean(tuple(dims), keepdim=True) if dims else input
+        if not denom:
+            # no degrees of freedom: inf/NaN, with PyTorch's gradient 2 (x - mean) / 0 (the
+            # mean's own term, 0 elsewhere, would make it NaN here)
+            mean = mean.detach()
+        centred = input - mean
+        sq = (centred * centred).sum(tuple(dims), keepdim=keepdim) if dims else centred * centred
+        return sq / denom if denom else sq / 0.0
+
+    return _as_node("VarBackward0", variance, input)
 
 
 def std(
@@ -359,10 +378,14 @@ def std(
     """Standard deviation: ``var(...).sqrt()`` (same arguments)."""
     if isinstance(dim, _builtins.bool):
         unbiased, dim = dim, None
-    v = var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
-    # PyTorch's gradient is 0 where the deviation is 0 (not sqrt's infinite slope)
-    zero = v == 0
-    return _core.where(zero, v * 0, _core.where(zero, _ones_like(v), v).sqrt())
+
+    def deviation(input):
+        v = var(input, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)  # fmt: skip
+        # PyTorch's gradient is 0 where the deviation is 0 (not sqrt's infinite slope)
+        zero = v == 0
+        return _core.where(zero, v * 0, _core.where(zero, _ones_like(v), v).sqrt())
+
+    return _as_node("StdBackward0", deviation, input)
 
 
 def amax(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
@@ -463,6 +486,14 @@ def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
         p = 2
     if p == "nuc":
         raise NotImplementedError("rustgrad: norm(p='nuc') (nuclear norm) is not implemented")
+    return _as_node(
+        "LinalgVectorNormBackward0",
+        _functools.partial(_vector_norm, p=p, dims=dims, keepdim=keepdim),
+        x,
+    )
+
+
+def _vector_norm(x: Tensor, p, dims, keepdim) -> Tensor:
     a = x.abs()
 
     def red(t):
@@ -493,7 +524,10 @@ def median(input: Tensor, dim=None, keepdim=False):
     if dim is None:
         if input.numel() == 0:
             return input.sum() * _math.nan
-        return _kth(input.reshape(-1), (input.numel() + 1) // 2, 0, False, True).values
+        k = (input.numel() + 1) // 2
+        return _as_node(
+            "MedianBackward0", lambda x: _kth(x.reshape(-1), k, 0, False, True).values, input
+        )
     n = input.shape[_wrap(dim, input.ndim)] if input.ndim else 1
     r = _kth(input, (_builtins.max(n, 1) + 1) // 2, dim, keepdim, True)
     return _named("median")(r.values, r.indices)

@@ -10,6 +10,7 @@ import math
 import warnings
 
 from rustgrad import _core, _native
+from rustgrad.nn._conv_functional import _recorded_as
 
 __all__ = [
     "binary_cross_entropy",
@@ -403,13 +404,24 @@ def nll_loss(
             f"weight tensor should be defined either for all {logp.shape[1]} classes or no "
             f"classes but got weight tensor of shape: {list(weight.shape)}"
         )
-    picked, row_weight = _pick(logp, flat_target, ignore_index, weight)
-    loss = -(picked * row_weight)
-    if reduction == "none":
-        return loss.reshape(loss_shape)
-    if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / row_weight.sum()
+
+    def loss(input):
+        logp, flat_target, loss_shape = _classes_last(input, target)
+        picked, row_weight = _pick(logp, flat_target, ignore_index, weight)
+        loss = -(picked * row_weight)
+        if reduction == "none":
+            return loss.reshape(loss_shape)
+        if reduction == "sum":
+            return loss.sum()
+        return loss.sum() / row_weight.sum()
+
+    # PyTorch's node: NllLoss for 1-d/2-d input, NllLoss2d (through 4-d) for images; a
+    # reshaped unreduced result ends in a view there too.
+    if input.dim() <= 2:
+        return _recorded_as("NllLossBackward0", loss, input)
+    if input.dim() == 4 or reduction != "none":
+        return _recorded_as("NllLoss2DBackward0", loss, input)
+    return loss(input)
 
 
 def cross_entropy(
@@ -523,10 +535,14 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _warn_size_mismatch(input, target)
-    z = (input - target).abs()
     if beta == 0:
-        return _reduce(z, reduction)
-    return _reduce(_core.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction)
+        return _reduce((input - target).abs(), reduction)
+
+    def loss(input, target):
+        z = (input - target).abs()
+        return _reduce(_core.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction)
+
+    return _recorded_as("SmoothL1LossBackward0", loss, input, target)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -535,9 +551,15 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _warn_size_mismatch(input, target)
-    z = (input - target).abs()
-    loss = _core.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
-    return _reduce(loss if weight is None else loss * weight, reduction)
+
+    def loss(input, target):
+        z = (input - target).abs()
+        loss = _core.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+        return _reduce(loss if weight is None else loss * weight, reduction)
+
+    if weight is not None:
+        return loss(input, target)
+    return _recorded_as("HuberLossBackward0", loss, input, target)
 
 
 def binary_cross_entropy(
@@ -555,10 +577,14 @@ def binary_cross_entropy(
     _not_differentiable("binary_cross_entropy", weight=weight)
     if input.numel() and ((input < 0) | (input > 1)).sum().item() > 0:
         raise RuntimeError("all elements of input should be between 0 and 1")
-    log_p = input.log().clamp(min=-100)
-    log_q = (1 - input).log().clamp(min=-100)
-    loss = -(target * log_p + (1 - target) * log_q)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+
+    def loss(input, target):
+        log_p = input.log().clamp(min=-100)
+        log_q = (1 - input).log().clamp(min=-100)
+        loss = -(target * log_p + (1 - target) * log_q)
+        return _reduce(loss if weight is None else loss * weight, reduction)
+
+    return _recorded_as("BinaryCrossEntropyBackward0", loss, input, target)
 
 
 def binary_cross_entropy_with_logits(
