@@ -180,6 +180,12 @@ def test_grad_allow_unused():
     assert gu is None
     with raises(RuntimeError, "appears to not have been used in the graph"):
         rg.autograd.grad(out, [x, unused])
+    # materialize_grads: zeros for what the outputs do not reach, as PyTorch's.
+    out = (x * 2).sum()
+    gx, gu = rg.autograd.grad(out, [x, unused], retain_graph=True, materialize_grads=True)
+    assert gu.tolist() == [0.0] and gu.dtype == unused.dtype
+    with raises(ValueError, "Expected allow_unused to be True or not passed"):
+        rg.autograd.grad(out, [x, unused], allow_unused=False, materialize_grads=True)
 
 
 # ---------------------------------------------------------------- grad mode

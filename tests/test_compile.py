@@ -1,7 +1,8 @@
-"""``rustgrad.compile`` / ``torch.compile``'s API (issue 15, point 1): a compiled function or
-module returns what eager code returns and leaves parameters, gradients and optimizer state
-exactly as eager execution does; a compiled module is PyTorch's ``OptimizedModule`` (state
-dict keys under ``_orig_mod.``). There is no capture yet: compiled code runs eagerly."""
+"""``rustgrad.compile`` / ``torch.compile``'s API (issue 15, point 1), and ``torch.jit``: a
+compiled function or module returns what eager code returns and leaves parameters, gradients
+and optimizer state exactly as eager execution does; a compiled module is PyTorch's
+``OptimizedModule`` (state dict keys under ``_orig_mod.``). There is no capture yet: compiled
+code runs eagerly."""
 
 import rustgrad as rg
 from conftest import raises
@@ -70,3 +71,25 @@ def test_decorator_forms_and_arguments():
         rg.compile(double, mode="fast")
     assert not rg.compiler.is_compiling()
     assert rg.compiler.disable(double) is double
+
+
+def test_jit_script_and_trace_give_back_what_they_were_given():
+    """``torch.jit.script``/``trace`` (and their decorators) keep eager semantics: the same
+    callable comes back; TorchScript serialisation says it is not supported."""
+    model = nn.Linear(2, 2)
+    assert rg.jit.script(model) is model and rg.jit.trace(model, rg.ones(1, 2)) is model
+
+    @rg.jit.script
+    def double(x):
+        return x * 2
+
+    @rg.jit.ignore
+    def helper(x):
+        return x
+
+    assert double(rg.ones(2)).tolist() == [2.0, 2.0] and helper(3) == 3
+    assert rg.jit.ignore(drop=True)(helper) is helper
+    assert not rg.jit.is_scripting() and not rg.jit.is_tracing()
+    with raises(NotImplementedError, "TorchScript is not supported"):
+        rg.jit.save(model, "m.pt")
+    assert rg.version.__version__ == rg.__version__ and rg.version.cuda is None

@@ -1061,8 +1061,11 @@ def test_save_and_load_cuda_tensors(tmp_path):
     opt = rg.optim.Adam(model.parameters())
     model(rg.randn(4, 3, device="cuda")).sum().backward()
     opt.step()
+    # PyTorch's checkpoint format: tensors load where they were saved, or on map_location.
     rg.save({"model": model.state_dict(), "opt": opt.state_dict()}, tmp_path / "ckpt")
-    ckpt = rg.load(tmp_path / "ckpt")
+    on_device = rg.load(tmp_path / "ckpt")
+    assert on_device["opt"]["state"][0]["exp_avg"].is_cuda
+    ckpt = rg.load(tmp_path / "ckpt", map_location="cpu")
     other = nn.Linear(3, 2).cuda()
     other.load_state_dict(ckpt["model"])  # host tensors copied into device parameters
     for p, q in zip(model.parameters(), other.parameters()):

@@ -309,17 +309,12 @@ def test_training_loop_over_a_loader():
 
 
 def test_pin_memory_and_is_pinned_as_pytorch_without_an_accelerator():
-    """``Tensor.is_pinned()`` is False; ``pin_memory()`` raises PyTorch's error where no
-    accelerator exists, and with CUDA gives an equal ordinary copy (with a warning): rustgrad
-    does not page-lock host memory (docs/dropin.md)."""
+    """``Tensor.is_pinned()`` is False for ordinary memory; without an accelerator,
+    ``pin_memory()`` raises PyTorch's error."""
+    if rustgrad.cuda.is_available():
+        pytest.skip("an accelerator is present (test_pinned_memory_with_cuda)")
     x = rustgrad.arange(6.0).reshape(2, 3).t()
     assert x.is_pinned() is False
-    if rustgrad.cuda.is_available():
-        with pytest.warns(UserWarning, match="page-lock"):
-            y = x.pin_memory()
-        assert y.is_contiguous() and y.is_pinned() is False
-        np.testing.assert_array_equal(y.numpy(), x.numpy())
-        return
     assert torch.arange(6.0).is_pinned() is False
     with pytest.raises(RuntimeError) as ours:
         x.pin_memory()
@@ -327,3 +322,50 @@ def test_pin_memory_and_is_pinned_as_pytorch_without_an_accelerator():
         with pytest.raises(RuntimeError) as theirs:
             torch.arange(6.0).pin_memory()
         assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.cuda
+def test_pinned_memory_with_cuda():
+    """With CUDA, ``pin_memory()`` gives a page-locked contiguous copy (every dtype, views of
+    it pinned too, the source untouched, gradients through it); the device reads it in
+    place; ``DataLoader(pin_memory=True)`` pins every tensor of its batches."""
+    if not rustgrad.cuda.is_available():
+        pytest.skip("no CUDA device")
+    x = rustgrad.arange(6.0).reshape(2, 3).t()
+    y = x.pin_memory()
+    assert y.is_pinned() and not x.is_pinned() and y.is_contiguous()
+    assert y.pin_memory() is y
+    np.testing.assert_array_equal(y.numpy(), x.numpy())
+    assert y[1:].is_pinned() and y.reshape(-1).is_pinned()
+    assert not y.clone().is_pinned() and not (y + 1).is_pinned()
+    y.add_(1)  # writable, and a copy
+    assert x.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+    for dtype in (rustgrad.float16, rustgrad.bfloat16, rustgrad.int64, rustgrad.bool, rustgrad.uint8):  # fmt: skip
+        t = rustgrad.tensor([1, 0, 3]).to(dtype)
+        p = t.pin_memory()
+        assert p.is_pinned() and p.dtype == dtype and p.tolist() == t.tolist()
+        if dtype in (rustgrad.float16, rustgrad.bfloat16, rustgrad.uint8):
+            continue  # (CUDA memory holds float32/64, int64 and bool so far)
+        assert p.cuda().cpu().tolist() == t.tolist()
+        assert p.to("cuda", non_blocking=True).cpu().tolist() == t.tolist()
+    big = rustgrad.randn(1 << 19)  # larger than one staging slot
+    assert rustgrad.equal(big.pin_memory().cuda().cpu(), big)
+    empty = rustgrad.zeros(0, 3).pin_memory()
+    assert empty.is_pinned() and empty.shape == (0, 3)
+    leaf = rustgrad.ones(3, requires_grad=True)
+    pinned = leaf.pin_memory()
+    assert pinned.grad_fn.name() == "PinMemoryBackward0"
+    (pinned * 2).sum().backward()
+    assert leaf.grad.tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(RuntimeError, match="only dense CPU tensors can be pinned"):
+        rustgrad.ones(2, device="cuda").pin_memory()
+    data = rg_data.TensorDataset(rustgrad.randn(10, 3), rustgrad.arange(10))
+    for workers in (0, 2):
+        loader = rg_data.DataLoader(data, batch_size=4, pin_memory=True, num_workers=workers)
+        for xb, yb in loader:
+            assert xb.is_pinned() and yb.is_pinned()
+    batch = {"a": rustgrad.ones(2), "b": [rustgrad.zeros(1), "text"]}
+    from rustgrad.utils.data.dataloader import _pinned
+
+    out = _pinned(batch)
+    assert out["a"].is_pinned() and out["b"][0].is_pinned() and out["b"][1] == "text"

@@ -576,8 +576,22 @@ def test_loss_errors():
         F.cross_entropy(x, rg.tensor([0, 1, 4]))
     with raises(IndexError, "Target -1 is out of bounds."):
         F.nll_loss(x, rg.tensor([0, -1, 1]))
-    with raises(RuntimeError, "expected scalar type Long but found Float"):
+    with raises(RuntimeError, "expected target dtype to be Long or Byte, but got Float"):
         F.nll_loss(x, rg.tensor([0.0, 1.0, 2.0]))
+    with raises(RuntimeError, "expected target dtype to be Long or Byte, but got Float"):
+        F.cross_entropy(x, rg.tensor([0.0, 1.0, 2.0]))  # (not the input's shape: indices)
+    with raises(RuntimeError, "expected target dtype to be Long or Byte, but got Int"):
+        F.cross_entropy(x, rg.tensor([0, 1, 2], dtype=rg.int32))
+    with raises(RuntimeError, "Expected floating point type for target with class probabilities, got Long"):  # fmt: skip
+        F.cross_entropy(x, rg.zeros(3, 4, dtype=rg.int64))
+    # Byte class indices are indices (not a mask), as in PyTorch.
+    byte = rg.tensor([0, 3, 1], dtype=rg.uint8)
+    w = rg.rand(4)
+    assert_close(
+        F.cross_entropy(x, byte, label_smoothing=0.1, weight=w),
+        F.cross_entropy(x, byte.long(), label_smoothing=0.1, weight=w),
+    )
+    assert_close(F.nll_loss(x, byte), F.nll_loss(x, byte.long()))
     with raises(ValueError, "Expected input batch_size (3) to match target batch_size (2)."):
         F.cross_entropy(x, rg.tensor([0, 1]))
     with raises(ValueError, "bad is not a valid value for reduction"):

@@ -660,14 +660,15 @@ def is_inference(input: Tensor) -> _builtins.bool:
 __all__ += ["func", "inference_mode", "is_inference", "is_inference_mode_enabled", "profiler"]
 
 # ----- torch.compile / torch.compiler (rustgrad.compiler: eager for now, issue 15) ----------
-from rustgrad import compiler
+from rustgrad import compiler, jit
+from rustgrad import version as version  # torch.version (a re-export, not in __all__)
 from rustgrad.compiler import compile
 
 # ----- aliases PyTorch keeps at the top level too ---------------------------------------------
 from rustgrad.func import vmap
 from rustgrad.nn.functional import cosine_similarity, pairwise_distance
 
-__all__ += ["compile", "compiler", "cosine_similarity", "pairwise_distance", "vmap"]
+__all__ += ["compile", "compiler", "cosine_similarity", "jit", "pairwise_distance", "vmap"]
 
 _where_of_three = where
 

@@ -64,6 +64,7 @@ __all__ = [
     "_get_num_threads",
     "_grad",
     "_is_anomaly_enabled",
+    "_is_pinned",
     "_live_nodes",
     "_lstm_layer",
     "_lstm_layer_backward",
@@ -74,6 +75,7 @@ __all__ = [
     "_nccl_version",
     "_normal",
     "_optimizer_step",
+    "_pin_memory",
     "_pop_saved_tensors_hooks",
     "_profiler_enable",
     "_profiler_events",
@@ -1774,13 +1776,12 @@ class Tensor(_DTypeCasts):
         """The conjugate: ``input`` itself for real dtypes, as PyTorch."""
 
     def is_pinned(self, device: Any = None) -> builtins.bool:
-        """Whether the tensor is in page-locked host memory: never in rustgrad (see
-        ``pin_memory``)."""
+        """Whether the tensor is in page-locked host memory (made by ``pin_memory``)."""
 
     def pin_memory(self, device: Any = None) -> Tensor:
-        """PyTorch's error without an accelerator. With CUDA, a contiguous host copy, warned
-        about once: rustgrad does not page-lock host memory yet, so copies to the device are
-        not asynchronous (the values are the same)."""
+        """A copy in page-locked host memory, which the GPU reads in place (no staging copy);
+        the tensor itself when it is pinned already. PyTorch's errors without an accelerator and
+        for a tensor that is not on the CPU."""
 
     def copysign_(self, other: Any) -> Any:
         """In-place ``copysign``: one ``CopysignBackward`` node, as PyTorch's, which reads a copy
@@ -2689,6 +2690,13 @@ def _max_pool2d(
     ``output_size``, without history (``F.max_pool2d``'s kernel; it checks the arguments and
     computes ``output_size``); ``indices`` are the int64 flat ``h * w`` positions of the
     maxima."""
+
+def _pin_memory(tensor: Tensor) -> Tensor:
+    """A page-locked copy of a CPU tensor (``Tensor.pin_memory()``, which checks the tensor and
+    that CUDA is available first), without history."""
+
+def _is_pinned(tensor: Tensor) -> bool:
+    """Whether a tensor's memory is page-locked (``Tensor.is_pinned()``)."""
 
 def _max_pool2d_backward(
     grad: Tensor,

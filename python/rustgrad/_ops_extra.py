@@ -16,7 +16,7 @@ import builtins as _builtins
 
 import numpy as _np
 
-from rustgrad import _core, _ops
+from rustgrad import _core, _native, _ops
 from rustgrad._core import Tensor
 
 __all__: list[str] = []  # re-exported by ``rustgrad`` explicitly
@@ -639,34 +639,27 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate=False) -> Tenso
 
 
 def is_pinned(self: Tensor, device=None) -> bool:
-    """Whether the tensor is in page-locked host memory: never in rustgrad (see
-    ``pin_memory``)."""
-    return False
-
-
-_PIN_WARNED = []
+    """Whether the tensor is in page-locked host memory (made by ``pin_memory``)."""
+    return _core._is_pinned(self)
 
 
 def pin_memory(self: Tensor, device=None) -> Tensor:
-    """PyTorch's error without an accelerator. With CUDA, a contiguous host copy, warned
-    about once: rustgrad does not page-lock host memory yet, so copies to the device are
-    not asynchronous (the values are the same)."""
-    import warnings
-
+    """A copy in page-locked host memory, which the GPU reads in place (no staging copy);
+    the tensor itself when it is pinned already. PyTorch's errors without an accelerator and
+    for a tensor that is not on the CPU."""
     from rustgrad import cuda
 
     if not cuda.is_available():
         raise RuntimeError("Cannot access accelerator device when none is available.")
     if self.device.type != "cpu":
         raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
-    if not _PIN_WARNED:
-        _PIN_WARNED.append(True)
-        warnings.warn(
-            "pin_memory(): rustgrad does not page-lock host memory yet; the tensor is copied "
-            "to ordinary host memory",
-            stacklevel=2,
-        )
-    return self.contiguous().clone()
+    if _core._is_pinned(self):
+        return self
+    pinned = _core._pin_memory(self.detach())
+    if self.requires_grad and _core.is_grad_enabled():
+        # A differentiable copy, as PyTorch's (its gradient flows back to the source).
+        return _native.record("PinMemoryBackward0", [self], lambda: pinned, [], lambda g: (g,))
+    return pinned
 
 
 def fill_diagonal_(self: Tensor, fill_value, wrap=False) -> Tensor:

@@ -134,6 +134,12 @@ impl Foreign {
     pub fn as_ptr(&self) -> usize {
         self.ptr as usize
     }
+
+    /// What keeps the memory alive (a NumPy array, page-locked memory): callers ask what
+    /// kind of memory it is by downcasting.
+    pub fn owner(&self) -> &(dyn std::any::Any + Send + Sync) {
+        &*self._owner
+    }
 }
 
 impl Buffer {

@@ -60,6 +60,27 @@ fn _cuda_set_library_dirs(dirs: Vec<PathBuf>) {
     cuda::libs::set_library_dirs(dirs);
 }
 
+/// A page-locked copy of a CPU tensor (``Tensor.pin_memory()``, which checks the tensor and
+/// that CUDA is available first), without history.
+#[pyfunction]
+fn _pin_memory<'py>(
+    tensor: &Bound<'py, super::tensor::PyTensor>,
+) -> PyResult<Bound<'py, super::tensor::PyTensor>> {
+    let py = tensor.py();
+    let t = tensor.get().var.tensor().clone();
+    let pinned = gil::run(py, Work::default().tensor(&t), || t.pin_memory())?;
+    Bound::new(
+        py,
+        super::tensor::PyTensor::wrap(crate::autograd::Var::new(pinned, false)),
+    )
+}
+
+/// Whether a tensor's memory is page-locked (``Tensor.is_pinned()``).
+#[pyfunction]
+fn _is_pinned(tensor: &Bound<'_, super::tensor::PyTensor>) -> bool {
+    tensor.get().var.tensor().is_pinned()
+}
+
 /// Wait for the device's queued work. RuntimeError without CUDA.
 #[pyfunction]
 #[pyo3(signature = (index=None))]
@@ -192,6 +213,8 @@ fn _cuda_embedded_arch_for(source: &str, arch: &str) -> PyResult<Option<&'static
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_cuda_is_available, m)?)?;
+    m.add_function(wrap_pyfunction!(_pin_memory, m)?)?;
+    m.add_function(wrap_pyfunction!(_is_pinned, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_device_count, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_unavailable_reason, m)?)?;
     m.add_function(wrap_pyfunction!(_cuda_set_library_dirs, m)?)?;

@@ -417,6 +417,27 @@ impl Tensor {
         Ok(Tensor::from_memory(out, c.shape()))
     }
 
+    /// A contiguous copy of a CPU tensor in page-locked host memory (`Tensor.pin_memory()`),
+    /// which devices read in place; needs a CUDA device.
+    pub fn pin_memory(&self) -> Result<Tensor> {
+        if self.device() != Device::Cpu {
+            bail!(Runtime, "only dense CPU tensors can be pinned");
+        }
+        let c = self.contiguous()?;
+        let mem = c.storage.read();
+        let Memory::Cpu(host) = &*mem else {
+            bail!(Runtime, "only dense CPU tensors can be pinned");
+        };
+        let bytes = &host.host_bytes(c.layout.offset)[..c.numel() * c.dtype.size_of()];
+        let pinned = crate::backend::cuda::pinned_copy(c.dtype, c.numel(), bytes)?;
+        Ok(Tensor::from_memory(Memory::Cpu(pinned), c.shape()))
+    }
+
+    /// Whether the tensor's memory is page-locked (made by [`Tensor::pin_memory`]).
+    pub fn is_pinned(&self) -> bool {
+        matches!(&*self.storage.read(), Memory::Cpu(b) if crate::backend::cuda::is_pinned(b))
+    }
+
     // ----- elementwise --------------------------------------------------------------------
 
     pub fn unary(&self, op: UnaryOp) -> Result<Tensor> {

@@ -57,20 +57,38 @@ def grad(
     grad_outputs=None,
     retain_graph=None,
     create_graph=False,
-    allow_unused=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
 ):
-    """Return the gradients of ``outputs`` with respect to ``inputs`` as a tuple."""
+    """Return the gradients of ``outputs`` with respect to ``inputs`` as a tuple; with
+    ``materialize_grads``, zeros (not None) for inputs the outputs do not reach."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but "
+            "got: allow_unused=False."
+        )
+    if is_grads_batched:
+        raise NotImplementedError("rustgrad: autograd.grad(is_grads_batched=True)")
+    allow_unused = bool(allow_unused) or materialize_grads
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
     grads = _as_list(grad_outputs) or [None] * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
     with _restricted_pass():
-        return tuple(
+        result = tuple(
             _core._grad(
-                outputs, inputs, grads, bool(retain_graph), bool(create_graph), bool(allow_unused)
+                outputs, inputs, grads, bool(retain_graph), bool(create_graph), allow_unused
             )
         )
+    if materialize_grads:
+        result = tuple(
+            _core.zeros(tuple(t.shape), dtype=t.dtype, device=t.device) if g is None else g
+            for g, t in zip(result, inputs, strict=True)
+        )
+    return result
 
 
 __all__ = [

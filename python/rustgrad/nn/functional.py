@@ -333,8 +333,10 @@ def _classes_last(input, target):
 
 
 def _check_targets(target, num_classes, ignore_index):
-    if target.dtype != _core.int64:
-        raise RuntimeError(f"expected scalar type Long but found {_dtype_name(target.dtype)}")
+    if target.dtype not in (_core.int64, _core.uint8):
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {_dtype_name(target.dtype)}"
+        )
     if target.numel() == 0 or target.is_meta:  # (a meta target has no values to check)
         return
     valid = _core.where(target == ignore_index, 0, target)
@@ -348,7 +350,13 @@ def _dtype_name(dtype):
     return {
         _core.float32: "Float",
         _core.float64: "Double",
+        _core.float16: "Half",
+        _core.bfloat16: "BFloat16",
         _core.int64: "Long",
+        _core.int32: "Int",
+        _core.int16: "Short",
+        _core.int8: "Char",
+        _core.uint8: "Byte",
         _core.bool_: "Bool",
     }.get(dtype, str(dtype))
 
@@ -397,8 +405,9 @@ def nll_loss(
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    logp, flat_target, loss_shape = _classes_last(input, target)
+    logp, flat_target, _ = _classes_last(input, target)
     _check_targets(flat_target, logp.shape[1], ignore_index)
+    target = target.long()  # (Byte class indices index as Long ones)
     if weight is not None and tuple(weight.shape) != (logp.shape[1],):
         raise RuntimeError(
             f"weight tensor should be defined either for all {logp.shape[1]} classes or no "
@@ -457,11 +466,12 @@ def cross_entropy(
             )
         # (C,) -> (C, 1, ..., 1) so that it lines up with the class dim of (N, C, *)
         weight_b = weight.to(logp.dtype).reshape([num_classes] + [1] * (input.dim() - 2))
-    if target.is_floating_point():
-        # Class probabilities, same shape as input.
-        if tuple(target.shape) != tuple(input.shape):
+    if tuple(target.shape) == tuple(input.shape):
+        # Class probabilities, as PyTorch tells them apart: the input's shape.
+        if not target.is_floating_point():
             raise RuntimeError(
-                f"Expected target size {list(input.shape)}, got {list(target.shape)}"
+                "Expected floating point type for target with class probabilities, got "
+                f"{_dtype_name(target.dtype)}"
             )
         if label_smoothing > 0.0:
             target = target * (1.0 - label_smoothing) + label_smoothing / num_classes
@@ -471,6 +481,8 @@ def cross_entropy(
         # "mean" averages over every position (N and the extra dims), as PyTorch does.
         return _reduce(-terms.sum(class_dim), reduction)
 
+    if target.dtype == _core.uint8:
+        target = target.long()  # (Byte class indices, not a mask)
     nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0.0:
         return nll

@@ -35,6 +35,9 @@ impl BackendStorage for CudaBuffer {
         n: usize,
     ) -> Result<CudaBuffer> {
         let bytes = &host.host_bytes(offset)[..n * host.dtype().size_of()];
+        if super::is_pinned(host) {
+            return CudaBuffer::from_pinned_host(device, host.dtype(), n, bytes);
+        }
         let buf = CudaBuffer::from_host(device, host.dtype(), n, bytes)?;
         if matches!(host, Buffer::Foreign(_)) {
             // NumPy's memory may be pinned, and a copy from pinned memory is still running when

@@ -73,6 +73,19 @@ impl CudaBuffer {
         Ok(b)
     }
 
+    /// A device copy of page-locked host bytes (a pinned tensor's), read in place.
+    pub fn from_pinned_host(
+        device: &Arc<CudaDevice>,
+        dtype: DType,
+        len: usize,
+        bytes: &[u8],
+    ) -> Result<CudaBuffer> {
+        debug_assert_eq!(bytes.len(), len * dtype.size_of());
+        let b = CudaBuffer::alloc(device, dtype, len)?;
+        device.upload_pinned(b.ptr, bytes)?;
+        Ok(b)
+    }
+
     /// Copies `dst.len()` bytes starting at element `offset` to the host.
     pub fn download(&self, offset: usize, dst: &mut [u8]) -> Result<()> {
         self.device.download(dst, self.ptr_at(offset))

@@ -82,6 +82,28 @@ pub fn manual_seed_all(seed: u64) {
     }
 }
 
+/// Page-locked host memory of a device's context (the owner of a pinned tensor's storage).
+pub struct PinnedHost {
+    device: Arc<CudaDevice>,
+    /// The address (raw pointers are not Send).
+    ptr: usize,
+    size: usize,
+}
+
+impl PinnedHost {
+    pub fn as_mut_ptr(&self) -> *mut u8 {
+        self.ptr as *mut u8
+    }
+}
+
+impl Drop for PinnedHost {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `host_alloc` of this context with this size; copies from it
+        // are synchronous (`upload_pinned`), so none is queued.
+        let _ = unsafe { self.device.hw.host_free(self.ptr as *mut u8, self.size) };
+    }
+}
+
 pub struct CudaDevice {
     pub ordinal: usize,
     hw: Hw,
@@ -261,6 +283,30 @@ impl CudaDevice {
             &len as *const i32 as *mut c_void,
         ];
         self.launch(Source::Elementwise, "write_bytes", 1, BLOCK, &mut params)
+    }
+
+    /// `size` bytes (at least one) of page-locked host memory, given back to the driver when
+    /// the block drops (`Tensor.pin_memory()`).
+    pub fn pinned(self: &Arc<Self>, size: usize) -> Result<PinnedHost> {
+        check_not_forked()?;
+        let size = size.max(1);
+        let ptr = self.hw.host_alloc(size)?;
+        Ok(PinnedHost {
+            device: Arc::clone(self),
+            ptr: ptr as usize,
+            size,
+        })
+    }
+
+    /// Copies page-locked host bytes (a pinned tensor's) to device memory: the driver reads
+    /// them in place, with no staging copy; returns once the copy is done.
+    pub fn upload_pinned(&self, dst: u64, bytes: &[u8]) -> Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        check_not_forked()?;
+        self.hw.upload(dst, bytes)?;
+        self.hw.synchronize()
     }
 
     /// Copies `bytes` through the staging ring, one slot-sized chunk at a time.

@@ -16,7 +16,29 @@ pub mod nccl;
 pub mod ops;
 
 pub use buffer::CudaBuffer;
-pub use device::{device, device_count, unavailable_reason, CudaDevice};
+pub use device::{device, device_count, unavailable_reason, CudaDevice, PinnedHost};
+
+use crate::base::{Buffer, DType};
+use crate::error::Result;
+
+/// Whether host memory is page-locked by a device's context (a pinned tensor's storage).
+pub fn is_pinned(host: &Buffer) -> bool {
+    matches!(host, Buffer::Foreign(f) if f.owner().is::<PinnedHost>())
+}
+
+/// A page-locked copy of `len` elements of `dtype` from `bytes` (device 0's context, as
+/// PyTorch pins for the current device).
+pub fn pinned_copy(dtype: DType, len: usize, bytes: &[u8]) -> Result<Buffer> {
+    let block = device(0)?.pinned(bytes.len())?;
+    // SAFETY: the block holds at least `bytes.len()` bytes and nothing else uses it yet.
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), block.as_mut_ptr(), bytes.len()) };
+    let ptr = block.as_mut_ptr();
+    // SAFETY: `len` elements of `dtype` (`bytes.len()` bytes, page-aligned memory) live as
+    // long as `block`, which the buffer owns.
+    Ok(Buffer::Foreign(unsafe {
+        crate::base::Foreign::new(dtype, ptr, len, Box::new(block))
+    }))
+}
 
 #[cfg(test)]
 mod tests {

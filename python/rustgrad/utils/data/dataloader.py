@@ -10,6 +10,7 @@ rustgrad's generator with ``base_seed + worker_id`` (``base_seed`` drawn from th
 the main process with the worker's traceback; a worker that dies raises a ``RuntimeError``.
 """
 
+import collections.abc
 import contextlib
 import itertools
 import multiprocessing
@@ -163,6 +164,38 @@ def _worker_loop(
     data_queue.close()
 
 
+def _pinned(data):
+    """``data`` with every tensor in it page-locked (PyTorch's ``pin_memory`` of a batch:
+    tensors, mappings, named tuples, sequences, and objects with a ``pin_memory`` method)."""
+    if isinstance(data, rustgrad.Tensor):
+        return data.pin_memory()
+    if isinstance(data, (str, bytes)):
+        return data
+    if isinstance(data, collections.abc.Mapping):
+        pinned = {k: _pinned(v) for k, v in data.items()}
+        try:
+            return type(data)(pinned)
+        except TypeError:
+            return pinned
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(_pinned(v) for v in data))
+    if isinstance(data, tuple):
+        return tuple(_pinned(v) for v in data)
+    if isinstance(data, collections.abc.Sequence):
+        try:
+            return type(data)([_pinned(v) for v in data])
+        except TypeError:
+            return [_pinned(v) for v in data]
+    if hasattr(data, "pin_memory"):
+        return data.pin_memory()
+    return data
+
+
+def _pins(loader):
+    """Whether the loader's batches are pinned: ``pin_memory=True`` where CUDA exists."""
+    return bool(loader.pin_memory) and rustgrad.cuda.is_available()
+
+
 class _SingleProcessIter:
     def __init__(self, loader):
         self._loader = loader
@@ -174,6 +207,7 @@ class _SingleProcessIter:
             loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last
         )
         self._yielded = 0
+        self._pin = _pins(loader)
 
     def __iter__(self):
         return self
@@ -185,7 +219,7 @@ class _SingleProcessIter:
         index = next(self._indices)
         data = self._fetcher.fetch(index)
         self._yielded += 1
-        return data
+        return _pinned(data) if self._pin else data
 
 
 class _MultiProcessIter:
@@ -223,6 +257,7 @@ class _MultiProcessIter:
         self._pending = {}  # task -> worker, for tasks whose result is not out yet
         self._arrived = {}  # task -> data that came early
         self._shut = False
+        self._pin = _pins(loader)
         for _ in range(loader.prefetch_factor * self._num_workers):
             self._send()
 
@@ -282,7 +317,7 @@ class _MultiProcessIter:
                 if isinstance(data, _ExceptionWrapper):
                     self._shutdown()
                     data.reraise()
-                return data
+                return _pinned(data) if self._pin else data
             task, data = self._receive()
             if isinstance(data, _StreamEnd):
                 # That worker's copy of the stream is exhausted: no more tasks for it.

@@ -130,7 +130,7 @@ impl Hardware for Context {
     fn host_alloc(&self, size: usize) -> Result<*mut u8> {
         let layout = std::alloc::Layout::from_size_align(size, ALIGN)
             .map_err(|_| Error::Runtime("CUDA error: out of memory".into()))?;
-        // SAFETY: `size` is nonzero (the staging ring's size).
+        // SAFETY: `size` is nonzero (callers ask for at least one byte).
         let p = unsafe { std::alloc::alloc(layout) };
         if p.is_null() {
             return Err(Error::Runtime("CUDA error: out of memory".into()));
