@@ -184,6 +184,8 @@ def test_grad_allow_unused():
     out = (x * 2).sum()
     gx, gu = rg.autograd.grad(out, [x, unused], retain_graph=True, materialize_grads=True)
     assert gu.tolist() == [0.0] and gu.dtype == unused.dtype
+    _, gu = rg.autograd.grad((x * x).sum(), [x, unused], create_graph=True, materialize_grads=True)  # fmt: skip
+    assert gu.requires_grad  # (as PyTorch's, so that it differentiates again)
     with raises(ValueError, "Expected allow_unused to be True or not passed"):
         rg.autograd.grad(out, [x, unused], allow_unused=False, materialize_grads=True)
 

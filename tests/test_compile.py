@@ -52,6 +52,12 @@ def test_compiled_modules_are_pytorchs_optimized_module():
     assert list(compiled.parameters()) == list(ours.parameters())
     assert ours.compile() is None  # in place, as PyTorch's
     assert rg.equal(ours(x), compiled(x))
+    # Copies and pickles (an EMA copy of a compiled model, a checkpoint of it).
+    import copy
+    import pickle
+
+    for twin in (copy.deepcopy(compiled), pickle.loads(pickle.dumps(compiled))):
+        assert type(twin).__name__ == "OptimizedModule" and rg.equal(twin(x), compiled(x))
 
 
 def test_decorator_forms_and_arguments():

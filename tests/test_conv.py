@@ -4,6 +4,7 @@ gradgradcheck in float64, the modules' parameters, reprs and state dicts, error 
 CPU against CUDA (the emulator in CI)."""
 
 import itertools
+import math
 import os
 import re
 import subprocess
@@ -654,12 +655,21 @@ def test_pool_kernels_refuse_hostile_arguments():
     g = rg.randn(1, 2, 2, 2)
     with pytest.raises(RuntimeError, match="int64"):
         rg._core._max_pool2d_backward(g, g, (5, 5), (2, 2), (2, 2), (0, 0), (1, 1))
-    # An output larger than the windows allow: the extra windows hold no pixel.
-    v, i = rg._core._max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), (4, 4))
-    assert v.shape == (1, 2, 4, 4) and int(i.max()) < 25
-    assert rg._core._avg_pool2d(x, (2, 2), (2, 2), (0, 0), (4, 4), True, None)[..., 3, 3].abs().sum() == 0  # fmt: skip
-    gi = rg._core._max_pool2d_backward(rg.ones(1, 2, 4, 4), i, (5, 5), (2, 2), (2, 2), (0, 0), (1, 1))  # fmt: skip
-    assert gi.shape == (1, 2, 5, 5)
+    # Windows must start inside the padded image: more outputs than that are refused (also
+    # for an empty batch, which allocates nothing else).
+    with pytest.raises(RuntimeError, match="invalid window"):
+        rg._core._max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), (4, 4))
+    with pytest.raises(RuntimeError, match="invalid window"):
+        rg._core._max_pool2d(rg.zeros(0, 1, 4, 4), (1, 1), (1, 1), (0, 0), (1, 1), (2**34, 1))
+    with pytest.raises(RuntimeError, match="invalid window"):
+        rg._core._avg_pool2d(rg.zeros(0, 1, 4, 4), (1, 1), (1, 1), (0, 0), (2**34, 1), True, None)
+    # A dilated window whose taps all fall in the padding holds no pixel: -inf at -1.
+    v, i = rg._core._max_pool2d(rg.randn(1, 1, 2, 2), (2, 2), (1, 1), (1, 1), (3, 3), (1, 1))
+    assert v.tolist() == [[[[-math.inf]]]] and i.tolist() == [[[[-1]]]]
+    v, i = rg._core._max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), (3, 3))  # a partial last row
+    assert v.shape == (1, 2, 3, 3) and int(i.max()) < 25
+    gi = rg._core._max_pool2d_backward(rg.ones(1, 2, 3, 3), i, (5, 5), (2, 2), (2, 2), (0, 0), (1, 1))  # fmt: skip
+    assert gi.shape == (1, 2, 5, 5) and gi.sum().item() == 18
 
 
 NAMED_NODES = [

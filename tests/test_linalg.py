@@ -283,3 +283,18 @@ def test_addcmul_addcdiv_in_place_as_an_optimizer_uses_them():
     ours.addcdiv_(rg.tensor(b), rg.tensor(c).abs() + 1, value=-0.5)
     ref.addcdiv_(torch.tensor(b), torch.tensor(c).abs() + 1, value=-0.5)
     assert_close(ours, ref, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("values,p", [([0.0, 0.0, 0.0], 3), ([3.0, 0.0], 0.5), ([1.0, -2.0, 0.0], 3), ([1.0, 2.0], -1), ([0.0, 2.0], 1.5)])  # fmt: skip
+def test_p_norm_gradients_at_zero_are_pytorchs(values, p):
+    """A p-norm's gradient is 0 (not NaN) at a zero vector and, for p < 1, at zero
+    elements, as PyTorch's; values are unchanged."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (rg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        n = x.norm(p)
+        n.backward()
+        results.append((n.item(), x.grad.tolist()))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-14)
+    assert results[0][1] == pytest.approx(results[1][1], rel=1e-12)

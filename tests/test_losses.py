@@ -2,6 +2,8 @@
 ``reduction``, PyTorch's node names (what ``print(loss)`` shows) with second derivatives
 through them, gradcheck in float64, module forms and their reprs, errors."""
 
+import math
+
 import numpy as np
 import pytest
 import rustgrad
@@ -138,6 +140,7 @@ LOSS_NODES = [  # (name, loss, whether `t` is an input to differentiate)
     ("binary_cross_entropy", lambda F, x, t, c: F.binary_cross_entropy(x.sigmoid(), t.sigmoid()), True),
     ("smooth_l1_loss", lambda F, x, t, c: F.smooth_l1_loss(x, t, beta=0.7), True),
     ("huber_loss", lambda F, x, t, c: F.huber_loss(x, t, delta=1.5), True),
+    ("prelu", lambda F, x, t, c: F.prelu(x, t[0]), True),  # (not a loss: its node is too)
 ]  # fmt: skip
 
 
@@ -156,7 +159,9 @@ def test_loss_nodes_are_pytorchs_with_second_derivatives(case, reduction):
         def partial(f, **kw):
             return lambda *a, **k: f(*a, **{**k, **kw})
 
-        wrapped = type("F", (), {n: staticmethod(partial(getattr(fn, n), reduction=reduction)) for n in ("cross_entropy", "nll_loss", "binary_cross_entropy", "smooth_l1_loss", "huber_loss")})  # fmt: skip
+        names = ("cross_entropy", "nll_loss", "binary_cross_entropy", "smooth_l1_loss", "huber_loss")  # fmt: skip
+        forms = {n: staticmethod(partial(getattr(fn, n), reduction=reduction)) for n in names}
+        wrapped = type("F", (), {**forms, "prelu": staticmethod(fn.prelu)})
         out = f(wrapped, x, t, c)
         leaves = [x, t] if uses_t else [x]
         g1 = lib.autograd.grad((out**2).sum(), leaves, create_graph=True)
@@ -255,3 +260,26 @@ def test_normalize_as_pytorch(p, dim):
     x = X.copy()
     x[1] = 0.0  # a zero row: divided by eps, gradient finite
     compare(lambda a: F.normalize(a, p, dim), lambda a: TF.normalize(a, p, dim), [x])
+
+
+def test_saturated_and_ignored_targets_give_pytorchs_zero_gradients():
+    """BCE at a saturated probability (exactly 0 or 1) and cross entropy over targets that
+    are all ``ignore_index`` give PyTorch's finite gradients (0), not NaN; a target or class
+    weight changed in place before backward is PyTorch's version error; class weights that
+    require grad are refused as PyTorch refuses them."""
+    for lib, fn in ((rustgrad, F), (torch, TF)):
+        p = lib.tensor([0.0, 1.0, 0.5], requires_grad=True)
+        fn.binary_cross_entropy(p, lib.tensor([0.0, 1.0, 1.0])).backward()
+        assert p.grad.tolist() == pytest.approx([0.0, 0.0, -2.0 / 3])
+        x = lib.randn(3, 5, requires_grad=True)
+        loss = fn.cross_entropy(x, lib.tensor([-100, -100, -100]))
+        loss.backward()
+        assert math.isnan(loss.item()) and x.grad.abs().sum().item() == 0
+        for changed in ("target", "weight"):
+            t, w = lib.tensor([0, 1, 2]), lib.ones(5)
+            loss = fn.cross_entropy(x, t, weight=w)
+            t.fill_(4) if changed == "target" else w.mul_(2)
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                loss.backward()
+        with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):  # fmt: skip
+            fn.nll_loss(x, lib.tensor([0, 1, 2]), weight=lib.ones(5, requires_grad=True))

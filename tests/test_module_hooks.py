@@ -140,3 +140,13 @@ def test_half_is_a_clear_error_until_float16_exists():
     else:
         with raises(NotImplementedError, "float16"):
             m.half()
+
+
+def test_full_backward_hook_warning_points_at_the_users_line():
+    """The warning that hooks fire on outputs only names the caller's ``backward()`` line,
+    as PyTorch's does, not a line inside rustgrad."""
+    lin = rg.nn.Linear(3, 2)
+    lin.register_full_backward_hook(lambda m, gi, go: None)
+    with pytest.warns(UserWarning, match="Full backward hook is firing") as record:
+        lin(rg.randn(4, 3)).sum().backward()
+    assert record[0].filename == __file__

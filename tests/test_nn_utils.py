@@ -88,3 +88,30 @@ def test_pad_sequence_as_pytorch(batch_first, side):
     assert tuple(ours.shape) == tuple(theirs.shape)
     np.testing.assert_array_equal(ours.detach().numpy(), theirs.numpy())
     ours.sum().backward()  # differentiable in the sequences
+
+
+@pytest.mark.filterwarnings("ignore:`torch.nn.utils.weight_norm` is deprecated")
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_weight_norm_as_pytorch(dim):
+    """``weight_norm`` splits the weight into PyTorch's ``weight_g``/``weight_v`` (names,
+    order, shapes, state dicts both ways), recomputes it each forward with PyTorch's values and
+    gradients, and ``remove_weight_norm`` gives a plain weight back."""
+    results = []
+    for lib in (rustgrad, torch):
+        lib.manual_seed(0)
+        conv = lib.nn.utils.weight_norm(lib.nn.Conv1d(2, 3, 2).double(), dim=dim)
+        x = lib.tensor(np.arange(20.0).reshape(2, 2, 5) / 7)
+        out = conv(x)
+        (out * out).sum().backward()
+        with pytest.raises(RuntimeError, match="Cannot register two weight_norm hooks"):
+            lib.nn.utils.weight_norm(conv, dim=dim)
+        state = list(conv.state_dict())
+        grads = [p.grad.numpy().copy() for _, p in conv.named_parameters()]
+        lib.nn.utils.remove_weight_norm(conv)
+        results.append((state, out.detach().numpy(), grads, [n for n, _ in conv.named_parameters()], conv.weight.detach().numpy()))  # fmt: skip
+    (s_r, o_r, g_r, n_r, w_r), (s_t, o_t, g_t, n_t, w_t) = results
+    assert s_r == s_t and n_r == n_t
+    np.testing.assert_allclose(o_r, o_t, rtol=1e-12)
+    for a, b in zip(g_r, g_t):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w_r, w_t, rtol=1e-12)

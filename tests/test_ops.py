@@ -397,6 +397,7 @@ NAMESPACE_NON_OPS["triu_indices"] = "creation of indices (test_dropin)"
 NAMESPACE_NON_OPS["is_floating_point"] = "dtype query (Tensor.is_floating_point)"
 NAMESPACE_NON_OPS["compile"] = "the compiler's API (test_compile)"
 NAMESPACE_NON_OPS["vmap"] = "torch.func.vmap (test_func)"
+NAMESPACE_NON_OPS["memory_format"] = "a layout's type (test_tensor_api)"
 NAMESPACE_NON_OPS.update(
     dict.fromkeys(["cosine_similarity", "pairwise_distance"], "nn.functional's, in its OpInfo")
 )

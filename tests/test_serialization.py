@@ -588,3 +588,70 @@ def test_torch_format_weights_only_map_location_and_refusals(tmp_path):
             dst.writestr(name, data[:4] if name.endswith("data/0") else data)
     with raises(pickle.UnpicklingError, "holds 1 of 2 elements"):
         rg.load(bad)
+
+
+def test_crafted_archives_are_refused_and_odd_values_round_trip(tmp_path):
+    """A pickle that hands ``_rebuild_tensor_v2`` a tensor for its storage (to read past the
+    storage through rows) or a non-int geometry is refused with ``UnpicklingError``; an
+    expanded tensor stays expanded (a small file never becomes a large allocation); sets,
+    complex numbers, bytearrays and ``Size`` load from either library's files, and what
+    PyTorch's weights-only loading refuses (frozensets, slices) is refused."""
+    import collections
+    import pickle
+
+    from rustgrad import _torch_format as tf
+
+    torch = _torch()
+
+    class Evil:
+        def __init__(self, inner, offset, size, stride, as_record=False):
+            self.inner, self.as_record = inner, as_record
+            self.rest = (offset, size, stride, False, collections.OrderedDict())
+
+    class Crafting(tf._Pickler):
+        def reducer_override(self, obj):
+            if isinstance(obj, Evil):
+                inner = obj.inner
+                if obj.as_record:  # a real storage record of the tensor's elements
+                    inner = tf._Storage(str(len(self.storages)), obj.inner)
+                    self.storages.append(inner)
+                return (tf._REBUILD_TENSOR, (inner, *obj.rest))
+            return super().reducer_override(obj)
+
+    def crafted(obj):
+        buf = io.BytesIO()
+        real, tf._Pickler = tf._Pickler, Crafting
+        try:
+            rg.save(obj, buf)
+        finally:
+            tf._Pickler = real
+        buf.seek(0)
+        return buf
+
+    inner = rg.arange(12.0).reshape(3, 4)
+    with pytest.raises(pickle.UnpicklingError, match="not a storage record"):
+        rg.load(crafted(Evil(inner, 2, (2, 4), (1, 2))))
+    with pytest.raises(pickle.UnpicklingError, match="not a tuple of ints"):
+        rg.load(crafted(Evil(rg.arange(4.0), 0, (2.0,), (1,), as_record=True)))
+    with pytest.raises(pickle.UnpicklingError, match="reach past its storage"):
+        rg.load(crafted(Evil(rg.arange(4.0), 1, (2, 2), (2, 1), as_record=True)))
+    path = tmp_path / "expanded.pt"
+    torch.save({"e": torch.zeros(1).expand(4096, 4096)}, path)
+    e = rg.load(path)["e"]
+    assert e.shape == (4096, 4096) and e.stride() == (0, 0) and path.stat().st_size < 4096
+    values = {"s": {1, 2}, "c": complex(1, 2), "b": bytearray(b"ab")}
+    for save, load, size in ((torch.save, rg.load, torch.Size), (rg.save, torch.load, rg.Size), (rg.save, rg.load, rg.Size)):  # fmt: skip
+        buf = io.BytesIO()
+        save({**values, "size": size([2, 3])}, buf)
+        buf.seek(0)
+        back = load(buf)
+        assert {k: back[k] for k in values} == values
+        assert tuple(back["size"]) == (2, 3) and type(back["size"]).__name__ == "Size"
+    # What PyTorch's weights-only loading refuses, ours refuses too (a trusted file loads).
+    buf = io.BytesIO()
+    torch.save({"f": frozenset([3]), "sl": slice(1, 5, 2)}, buf)
+    buf.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match="^Weights only load failed"):
+        rg.load(buf)
+    buf.seek(0)
+    assert rg.load(buf, weights_only=False) == {"f": frozenset([3]), "sl": slice(1, 5, 2)}

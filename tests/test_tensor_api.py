@@ -683,3 +683,39 @@ def test_where_with_the_condition_alone_gives_nonzero_indices_as_pytorch():
         assert isinstance(ours, tuple) and [t.tolist() for t in ours] == [
             t.tolist() for t in theirs
         ]
+
+
+def test_memory_formats_as_pytorch():
+    """``channels_last`` layouts: strides, contiguity checks, ``to``/``contiguous``/``clone``
+    and ``Module.to(memory_format=...)`` as PyTorch's; values and gradients unchanged."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (rg, torch):
+        x = lib.arange(48.0).reshape(2, 2, 3, 4).requires_grad_()
+        y = x.contiguous(memory_format=lib.channels_last)
+        z = lib.arange(120.0).reshape(1, 2, 3, 4, 5).to(memory_format=lib.channels_last_3d)
+        conv = lib.nn.Conv2d(2, 3, 2).to(memory_format=lib.channels_last)
+        (y * lib.arange(48.0).reshape(2, 2, 3, 4)).sum().backward()
+        results.append(
+            (
+                y.stride(),
+                y.is_contiguous(),
+                y.is_contiguous(memory_format=lib.channels_last),
+                x.is_contiguous(memory_format=lib.channels_last),
+                y.clone().stride(),
+                y.clone(memory_format=lib.contiguous_format).stride(),
+                y.to(memory_format=lib.contiguous_format).stride(),
+                z.stride(),
+                conv.weight.stride(),
+                isinstance(conv.weight, lib.nn.Parameter),
+                conv.bias.stride(),
+                y.tolist() == x.tolist(),
+                x.grad.tolist(),
+                str(lib.channels_last).split(".")[-1],
+            )
+        )
+    assert results[0] == results[1]
+    with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last format"):
+        rg.ones(3).contiguous(memory_format=rg.channels_last)
+    with pytest.raises(RuntimeError, match="preserve memory format is unsupported"):
+        rg.ones(3).contiguous(memory_format=rg.preserve_format)

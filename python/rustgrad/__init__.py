@@ -659,10 +659,27 @@ def is_inference(input: Tensor) -> _builtins.bool:
 
 __all__ += ["func", "inference_mode", "is_inference", "is_inference_mode_enabled", "profiler"]
 
-# ----- torch.compile / torch.compiler (rustgrad.compiler: eager for now, issue 15) ----------
-from rustgrad import compiler, jit
+# ----- torch.compile / torch.compiler (eager for now, issue 15), torch.jit, torch.version, and
+# the memory formats (rustgrad._memory_format) ------------------------------------------------
+from rustgrad import _memory_format, compiler, jit
 from rustgrad import version as version  # torch.version (a re-export, not in __all__)
+from rustgrad._memory_format import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from rustgrad.compiler import compile
+
+_memory_format._bind()
+__all__ += [
+    "channels_last",
+    "channels_last_3d",
+    "contiguous_format",
+    "memory_format",
+    "preserve_format",
+]
 
 # ----- aliases PyTorch keeps at the top level too ---------------------------------------------
 from rustgrad.func import vmap

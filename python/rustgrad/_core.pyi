@@ -568,8 +568,8 @@ class Tensor(_DTypeCasts):
     def is_floating_point(self) -> builtins.bool:
         """True for float32 and float64 tensors."""
 
-    def is_contiguous(self) -> builtins.bool:
-        """True when the elements are laid out row-major without gaps."""
+    def is_contiguous(self, memory_format: object = ...) -> builtins.bool:
+        """Whether the tensor is dense in ``memory_format`` (row-major by default)."""
 
     def element_size(self) -> int:
         """Bytes per element."""
@@ -626,9 +626,7 @@ class Tensor(_DTypeCasts):
 
     @overload
     def to(self, dtype: _DType, /) -> Tensor:
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` (either by keyword too) or
-        ``to(other)`` (``other``'s dtype and device): ``self`` when nothing changes. A copy to
-        another device is differentiable (gradients flow back to the source's device)."""
+        """``Tensor.to``, then the layout of ``memory_format`` (kept by default)."""
 
     @overload
     def to(self, other: Tensor, /) -> Tensor: ...
@@ -898,11 +896,12 @@ class Tensor(_DTypeCasts):
     def expand_as(self, other: Tensor) -> Tensor:
         """``expand(other.shape)``."""
 
-    def contiguous(self) -> Tensor:
-        """A row-major copy (``self`` when already contiguous)."""
+    def contiguous(self, memory_format: object = ...) -> Tensor:
+        """A dense copy of the tensor in ``memory_format`` (row-major by default), or the
+        tensor itself when it already is."""
 
-    def clone(self) -> Tensor:
-        """A copy with its own storage (records ``CloneBackward0``)."""
+    def clone(self, *, memory_format: object = ...) -> Tensor:
+        """A copy; ``preserve_format`` keeps a channels-last layout, other formats give it."""
 
     # ----- indexing -----
 

@@ -515,7 +515,16 @@ def _vector_norm(x: Tensor, p, dims, keepdim) -> Tensor:
             zero, _core.ones((), dtype=squares.dtype, device=squares.device), squares
         ).sqrt()
         return _core.where(zero, _zero_of(squares), safe)
-    return red(a.pow(p)).pow(1.0 / p)
+    if p < 0:
+        return red(a.pow(p)).pow(1.0 / p)
+    # pow's slope at 0 is inf for p < 1 (|x|^p) and at a zero sum for any p (sum^(1/p)):
+    # PyTorch's gradient is 0 at both, so neither pow sees a 0 (the values are unchanged).
+    one = _core.ones((), dtype=a.dtype, device=a.device)
+    at_zero = a.detach() == 0
+    powered = _core.where(at_zero, _zero_of(a), _core.where(at_zero, one, a).pow(p))
+    total = red(powered)
+    zero = total.detach() == 0
+    return _core.where(zero, _zero_of(total), _core.where(zero, one, total).pow(1.0 / p))
 
 
 def median(input: Tensor, dim=None, keepdim=False):

@@ -69,6 +69,7 @@ _REBUILD_TENSOR = _Global("torch._utils", "_rebuild_tensor_v2")
 _REBUILD_PARAMETER = _Global("torch._utils", "_rebuild_parameter")
 _REBUILD_META = _Global("torch._utils", "_rebuild_meta_tensor_no_storage")
 _DEVICE = _Global("torch", "device")
+_SIZE = _Global("torch", "Size")
 _STORAGE_GLOBALS = {name: _Global("torch", name) for name in _STORAGES}
 _DTYPE_GLOBALS = {}
 
@@ -125,8 +126,12 @@ class _Pickler(pickle._Pickler):
         return None
 
     def reducer_override(self, obj):
+        from rustgrad._size import Size
+
         if isinstance(obj, _core.device):
             return (_DEVICE, (str(obj),))
+        if isinstance(obj, Size):
+            return (_SIZE, (tuple(obj),))
         from rustgrad.nn.parameter import Parameter
 
         if isinstance(obj, Parameter):
@@ -180,11 +185,11 @@ def save(obj, f):
 # The globals a weights-only load unpickles (PyTorch's allowed set, as far as rustgrad has them).
 _SAFE_BUILTINS = {
     ("collections", "OrderedDict"): OrderedDict,
-    ("builtins", "set"): set,
-    ("builtins", "frozenset"): frozenset,
-    ("builtins", "slice"): slice,
-    ("builtins", "bytearray"): bytearray,
-    ("builtins", "complex"): complex,
+    **{
+        (module, t.__name__): t
+        for module in ("builtins", "__builtin__")  # (protocol 2 writes Python 2's name)
+        for t in (set, bytearray, complex)  # (PyTorch's allowed builtins)
+    },
 }
 
 
@@ -200,36 +205,72 @@ def _weights_only_error(module, name):
     )
 
 
+class _LoadedStorage:
+    """A storage read from the archive (what ``persistent_load`` gives): the only thing
+    ``_rebuild_tensor_v2`` takes as its first argument."""
+
+    def __init__(self, tensor):
+        self.tensor = tensor  # 1-d, contiguous, owning its memory
+
+
+# A view whose distinct elements outnumber its storage's (overlapping strides, as of
+# ``unfold``) is copied out; beyond this many elements a file could make a small archive
+# into a huge allocation, so it is refused instead.
+_MAX_OVERLAP = 1 << 24
+
+
+def _geometry_error(what):
+    return pickle.UnpicklingError(f"rustgrad.load: bad tensor in the checkpoint: {what}")
+
+
+def _ints(values, what):
+    values = tuple(values)
+    if not all(type(v) is int for v in values):
+        raise _geometry_error(f"{what} {values!r} is not a tuple of ints")
+    return values
+
+
 def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, *_):
-    """``torch._utils._rebuild_tensor_v2``: a view of a loaded storage, checked to lie in it."""
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    """``torch._utils._rebuild_tensor_v2``: a view of a loaded storage, checked to lie in it.
+    Dims of stride 0 (an expanded tensor) stay expanded."""
+    if not isinstance(storage, _LoadedStorage):
+        raise _geometry_error(f"its storage is a {type(storage).__name__}, not a storage record")
+    storage = storage.tensor
+    (offset,) = _ints((offset,), "offset")
+    size, stride = _ints(size, "size"), _ints(stride, "stride")
     if len(size) != len(stride) or offset < 0 or any(s < 0 for s in size + stride):
-        raise ValueError(f"rustgrad.load: bad tensor geometry {size} {stride} at {offset}")
+        raise _geometry_error(f"size {size}, stride {stride}, offset {offset}")
     if 0 not in size:
         last = offset + sum((n - 1) * s for n, s in zip(size, stride))
         if last >= storage.numel():
-            raise ValueError(
-                f"rustgrad.load: a tensor of size {size} and stride {stride} at {offset} "
-                f"reaches past its storage of {storage.numel()} elements"
+            raise _geometry_error(
+                f"size {size} and stride {stride} at {offset} reach past its storage of "
+                f"{storage.numel()} elements"
             )
+    # The dims that move in memory; those of stride 0 are expanded at the end.
+    compact = tuple(n if s else 1 for n, s in zip(size, stride))
     numel, contiguous, step = 1, [], 1
-    for n in reversed(size):
+    for n in reversed(compact):
         contiguous.append(step)
         step *= max(n, 1)
         numel *= n
-    if all(n == 1 or s == c for n, s, c in zip(size, stride, reversed(contiguous))):
+    if all(n == 1 or s == c for n, s, c in zip(compact, stride, reversed(contiguous))):
         # A row-major block of the storage: a view of it, so tensors that shared a storage
         # when saved (tied weights) share it again.
-        t = storage.narrow(0, offset, numel).view(size)
+        t = storage.narrow(0, offset, numel).view(compact)
     else:
         # Any other layout: its elements, copied (NumPy reads the strides).
+        if numel > max(storage.numel(), _MAX_OVERLAP):
+            raise _geometry_error(f"a view of {numel} overlapping elements")
         wide = storage.float() if storage.dtype == _core.bfloat16 else storage
-        host = wide.detach().cpu().numpy()
+        host = wide.detach().cpu().numpy().reshape(-1)
         items = host.itemsize
         strided = np.lib.stride_tricks.as_strided(
-            host[offset:], size, tuple(s * items for s in stride), writeable=False
+            host[offset:], compact, tuple(s * items for s in stride), writeable=False
         )
         t = _core.from_numpy(np.array(strided)).to(storage.device).to(storage.dtype)
+    if compact != size:
+        t = t.expand(size)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -274,7 +315,9 @@ class _Unpickler(pickle.Unpickler):
             if name == "device":
                 return _core.device
             if name == "Size":
-                return _core.Size
+                from rustgrad._size import Size
+
+                return Size
             dtype = _dtype_global(name)
             if dtype is not None:
                 return dtype
@@ -297,6 +340,8 @@ class _Unpickler(pickle.Unpickler):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
             raise pickle.UnpicklingError(f"rustgrad.load: unknown persistent id {pid!r}")
         _, kind, key, location, numel = pid
+        if type(numel) is not int or numel < 0 or not isinstance(key, str):
+            raise pickle.UnpicklingError(f"rustgrad.load: bad storage record {pid!r}")
         if kind not in _STORAGES:
             raise pickle.UnpicklingError(f"rustgrad.load: unsupported storage {kind!r}")
         if (key, kind) not in self.loaded:
@@ -318,7 +363,7 @@ class _Unpickler(pickle.Unpickler):
                 t = _core.from_numpy(array != 0)  # any nonzero byte is True
             else:
                 t = _core.from_numpy(array.astype(raw_dtype, copy=True))
-            self.loaded[(key, kind)] = self.map_storage(t, location)
+            self.loaded[(key, kind)] = _LoadedStorage(self.map_storage(t, location))
         return self.loaded[(key, kind)]
 
 

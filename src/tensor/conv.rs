@@ -213,7 +213,12 @@ impl Window {
                 .zip(self.kernel[d].checked_mul(self.dilation[d]))
                 .and_then(|(a, b)| a.checked_add(b)?.checked_add(self.padding[d]))
                 .and_then(|r| r.checked_add(size[d]));
+            // Every window starts inside the padded image (the kernels walk each window's
+            // rows and columns up to the kernel's reach, clipped to the image).
+            let padded = size[d].saturating_add(self.padding[d].saturating_mul(2));
             reach.is_some_and(|r| r <= i64::MAX as usize / 2)
+                && (out[d] == 0 || (out[d] - 1).saturating_mul(self.stride[d]) < padded.max(1))
+                && self.padding[d] <= self.kernel[d].saturating_mul(self.dilation[d])
         });
         if [self.kernel, self.stride, self.dilation]
             .iter()
@@ -225,6 +230,8 @@ impl Window {
                 "{what}: invalid window {self:?} for an input of size {size:?} and output {out:?}"
             );
         }
+        // The CPU kernels list each output row's and column's taps (three words each).
+        check_host_alloc(DType::I64, out[0].saturating_add(out[1]).saturating_mul(3))?;
         Ok(self.geometry(offset, planes, size, out))
     }
 }

@@ -85,7 +85,12 @@ def grad(
         )
     if materialize_grads:
         result = tuple(
-            _core.zeros(tuple(t.shape), dtype=t.dtype, device=t.device) if g is None else g
+            # (PyTorch's zeros require grad under create_graph, so they differentiate again)
+            _core.zeros(
+                tuple(t.shape), dtype=t.dtype, device=t.device, requires_grad=bool(create_graph)
+            )
+            if g is None
+            else g
             for g, t in zip(result, inputs, strict=True)
         )
     return result

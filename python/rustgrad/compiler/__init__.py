@@ -19,7 +19,15 @@ __all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "reset"]
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 
 
-def _optimized_module_class():
+def __getattr__(name):
+    # ``OptimizedModule`` is made on first use: ``nn`` imports this package's parent.
+    if name == "OptimizedModule":
+        return _optimized_module()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _optimized_module():
     from rustgrad.nn.modules.module import Module
 
     class OptimizedModule(Module):
@@ -33,17 +41,25 @@ def _optimized_module_class():
             return self._orig_mod(*args, **kwargs)
 
         def __getattr__(self, name):
+            modules = self.__dict__.get("_modules")
+            if modules is None or "_orig_mod" not in modules or name.startswith("__"):
+                # (mid-construction, or while copy/pickle probe a bare instance)
+                raise AttributeError(name)
             try:
                 return super().__getattr__(name)
             except AttributeError:
-                return getattr(self._modules["_orig_mod"], name)
+                return getattr(modules["_orig_mod"], name)
 
+        def __reduce__(self):
+            return (_rebuild_optimized, (self._orig_mod,))
+
+    OptimizedModule.__module__ = __name__
+    OptimizedModule.__qualname__ = "OptimizedModule"
     return OptimizedModule
 
 
-@functools.cache
-def _optimized_module():
-    return _optimized_module_class()
+def _rebuild_optimized(mod):
+    return _optimized_module()(mod)
 
 
 def compile(

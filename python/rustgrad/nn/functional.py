@@ -414,7 +414,9 @@ def nll_loss(
             f"classes but got weight tensor of shape: {list(weight.shape)}"
         )
 
-    def loss(input):
+    _not_differentiable("nll_loss_forward", weight=weight)
+
+    def loss(input, target, weight):
         logp, flat_target, loss_shape = _classes_last(input, target)
         picked, row_weight = _pick(logp, flat_target, ignore_index, weight)
         loss = -(picked * row_weight)
@@ -422,15 +424,21 @@ def nll_loss(
             return loss.reshape(loss_shape)
         if reduction == "sum":
             return loss.sum()
-        return loss.sum() / row_weight.sum()
+        total = row_weight.sum()
+        # Every target ignored: the loss is 0/0 (NaN) as in PyTorch, but the gradient is 0,
+        # not 0 * (1/0).
+        empty = total == 0
+        nan_if_empty = _core.where(empty, math.nan, 0.0).to(total.dtype)
+        return loss.sum() / _core.where(empty, 1.0, total).to(total.dtype) + nan_if_empty
 
     # PyTorch's node: NllLoss for 1-d/2-d input, NllLoss2d (through 4-d) for images; a
-    # reshaped unreduced result ends in a view there too.
+    # reshaped unreduced result ends in a view there too. The target and the weights are
+    # saved with the input (an in-place change before backward is the version error).
     if input.dim() <= 2:
-        return _recorded_as("NllLossBackward0", loss, input)
+        return _recorded_as("NllLossBackward0", loss, input, target, weight)
     if input.dim() == 4 or reduction != "none":
-        return _recorded_as("NllLoss2DBackward0", loss, input)
-    return loss(input)
+        return _recorded_as("NllLoss2DBackward0", loss, input, target, weight)
+    return loss(input, target, weight)
 
 
 def cross_entropy(
@@ -590,13 +598,24 @@ def binary_cross_entropy(
     if input.numel() and ((input < 0) | (input > 1)).sum().item() > 0:
         raise RuntimeError("all elements of input should be between 0 and 1")
 
-    def loss(input, target):
+    def forward():
         log_p = input.log().clamp(min=-100)
         log_q = (1 - input).log().clamp(min=-100)
         loss = -(target * log_p + (1 - target) * log_q)
         return _reduce(loss if weight is None else loss * weight, reduction)
 
-    return _recorded_as("BinaryCrossEntropyBackward0", loss, input, target)
+    def backward(grad, x, t, *w):
+        # PyTorch's binary_cross_entropy_backward and _target_backward: the input's slope
+        # with the product clamped at 1e-12 (0, not NaN, at a saturated x of 0 or 1).
+        scale = grad if reduction != "mean" else grad / x.numel()
+        if w:
+            scale = scale * w[0]
+        g_x = scale * (x - t) / ((1 - x) * x).clamp(min=1e-12)
+        g_t = scale * ((1 - x).log() - x.log())
+        return g_x, g_t
+
+    saved = [input, target] if weight is None else [input, target, weight]
+    return _native.record("BinaryCrossEntropyBackward0", [input, target], forward, saved, backward)
 
 
 def binary_cross_entropy_with_logits(
@@ -1522,14 +1541,19 @@ def prelu(input, weight):
             f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}"
         )
     _floating_kernel(input, f"prelu_{input.device.type}")
-    if input.dim() != weight.dim():
-        shape = [1] * input.dim()
-        if input.dim() > 1:
-            shape[1] = weight.numel()
-        weight = weight.reshape(shape)
-    positive = input > 0
-    # The negative part reads 0 where ``input`` is positive: no inf * 0 in ``weight``'s gradient.
-    return _core.where(positive, input, weight * _core.where(positive, 0.0, input))
+
+    def prelu(input, weight):
+        if input.dim() != weight.dim():
+            shape = [1] * input.dim()
+            if input.dim() > 1:
+                shape[1] = weight.numel()
+            weight = weight.reshape(shape)
+        positive = input > 0
+        # The negative part reads 0 where ``input`` is positive: no inf * 0 in ``weight``'s
+        # gradient.
+        return _core.where(positive, input, weight * _core.where(positive, 0.0, input))
+
+    return _recorded_as("PreluKernelBackward0", prelu, input, weight)
 
 
 # ----- distances and pixel shuffling -----------------------------------------------------------

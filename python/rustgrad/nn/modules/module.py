@@ -139,7 +139,7 @@ class _BackwardHooks:
                     "module outputs since no inputs require gradients. See "
                     "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
                     "#torch.nn.Module.register_full_backward_hook for more details.",
-                    stacklevel=2,
+                    stacklevel=_user_stacklevel(),
                 )
             for hook in list(self.module._backward_hooks.values()):
                 hook(self.module, (None,) * self.n_inputs, grad_output)
@@ -155,11 +155,25 @@ def _indent(text, spaces):
     return lines[0] + "\n" + "\n".join(pad + line for line in lines[1:])
 
 
+def _user_stacklevel():
+    """The ``stacklevel`` of a warning raised here that points at the first caller outside
+    rustgrad (the user's ``loss.backward()`` line, as PyTorch's warnings from its C++ core)."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _parse_to(args, kwargs):
     """``(device, dtype)`` from the arguments of ``Module.to`` (as ``Tensor.to`` takes them)."""
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)  # (read by Module.to)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     if len(args) > 2:
@@ -667,18 +681,23 @@ class Module:
 
     def to(self, *args, **kwargs):
         """Move and/or cast parameters and buffers: ``to(dtype)``, ``to(device)``,
-        ``to(device, dtype)``, ``to(tensor)``, or keywords ``device=``, ``dtype=``.
+        ``to(device, dtype)``, ``to(tensor)``, or keywords ``device=``, ``dtype=``,
+        ``memory_format=`` (applied to 4-d and 5-d tensors, as PyTorch).
 
         Only floating-point tensors change dtype (integer buffers keep theirs). A CUDA device
         raises RuntimeError (saying why) where CUDA cannot be used. Returns ``self``.
         """
         device, dtype = _parse_to(args, dict(kwargs))
+        layout = kwargs.get("memory_format")
 
         def convert(t):
             if dtype is not None and t.is_floating_point():
-                return t.to(device=device, dtype=dtype)
-            if device is not None:
-                return t.to(device=device)
+                t = t.to(device=device, dtype=dtype)
+            elif device is not None:
+                t = t.to(device=device)
+            if layout is not None and t.dim() in (4, 5):
+                # PyTorch lays out 4-d/5-d parameters (convolution weights) in the format.
+                t = t.to(memory_format=layout)
             return t
 
         return self._apply(convert)

@@ -1,5 +1,5 @@
 """``rustgrad.nn.utils``, as ``torch.nn.utils``: gradient clipping, parameters as a vector,
-``rnn.pad_sequence``."""
+``rnn.pad_sequence``, ``weight_norm``."""
 
 from rustgrad.nn.utils import rnn
 from rustgrad.nn.utils.clip_grad import (
@@ -9,6 +9,7 @@ from rustgrad.nn.utils.clip_grad import (
     get_total_norm,
 )
 from rustgrad.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+from rustgrad.nn.utils.weight_norm import remove_weight_norm, weight_norm
 
 __all__ = [
     "clip_grad_norm",
@@ -16,6 +17,8 @@ __all__ = [
     "clip_grad_value_",
     "get_total_norm",
     "parameters_to_vector",
+    "remove_weight_norm",
     "rnn",
     "vector_to_parameters",
+    "weight_norm",
 ]

@@ -76,8 +76,8 @@ __device__ __forceinline__ void reaching(i64 x, i64 s, i64 p, i64 k, i64 d, i64 
             i64 oy = r % oh, p = r / oh;                                                         \
             i64 y0 = oy * sh - ph, x0 = ox * sw - pw;                                            \
             i64 y1 = min(y0 + (kh - 1) * dh + 1, h), x1 = min(x0 + (kw - 1) * dw + 1, w);       \
-            while (y0 < 0) y0 += dh;                                                             \
-            while (x0 < 0) x0 += dw;                                                             \
+            if (y0 < 0) y0 += (-y0 + dh - 1) / dh * dh; /* the first tap inside the image */  \
+            if (x0 < 0) x0 += (-x0 + dw - 1) / dw * dw;                                          \
             const T *plane = x + p * h * w;                                                      \
             T best = -(T)rg_inf();                                                                \
             i64 at = -1;                                                                         \

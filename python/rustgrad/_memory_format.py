@@ -1,0 +1,140 @@
+"""Memory formats: ``torch.contiguous_format``, ``channels_last`` (NHWC strides of a 4-d
+``(N, C, H, W)`` tensor), ``channels_last_3d`` (NDHWC of a 5-d one) and ``preserve_format``.
+
+A channels-last tensor keeps its logical shape and reads the same values; only its strides
+say that channels are innermost in memory, as in PyTorch. ``contiguous(memory_format=...)``,
+``to(memory_format=...)``, ``clone(memory_format=...)``, ``is_contiguous(memory_format=...)``
+and ``Module.to(memory_format=...)`` take them. rustgrad's kernels accept any strides, so the
+format changes layouts, not results (a convolution's output is row-major here whatever its
+input's format; PyTorch keeps channels-last).
+"""
+
+from rustgrad import _core
+
+Tensor = _core.Tensor
+
+__all__ = ["channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format"]  # fmt: skip
+
+
+class memory_format:
+    """A memory format: how a tensor's elements are ordered in memory."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        from rustgrad._dropin import prefix
+
+        return f"{prefix()}.{self._name}"
+
+    def __reduce__(self):
+        return (_by_name, (self._name,))
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
+
+_FORMATS = {f._name: f for f in (contiguous_format, channels_last, channels_last_3d, preserve_format)}  # fmt: skip
+# The rank each channels-last format needs, and the order of its dims in memory.
+_ORDERS = {channels_last: (0, 2, 3, 1), channels_last_3d: (0, 2, 3, 4, 1)}
+
+
+def _by_name(name):
+    return _FORMATS[name]
+
+
+def _check(fmt, name="memory_format"):
+    if not isinstance(fmt, memory_format):
+        raise TypeError(
+            f"{name}(): argument 'memory_format' must be torch.memory_format, not "
+            f"{type(fmt).__name__}"
+        )
+
+
+def _strides_for(shape, order):
+    """Dense strides of ``shape`` with its dims laid out in memory in ``order``."""
+    strides = [0] * len(shape)
+    step = 1
+    for d in reversed(order):
+        strides[d] = step
+        step *= max(shape[d], 1)
+    return tuple(strides)
+
+
+def _is_in(t, fmt):
+    """Whether ``t``'s strides are ``fmt``'s dense layout (dims of size 1 may have any
+    stride, as PyTorch's check allows)."""
+    order = _ORDERS[fmt]
+    if t.dim() != len(order):
+        return False
+    want = _strides_for(tuple(t.shape), order)
+    return all(n == 1 or s == w for n, s, w in zip(t.shape, t.stride(), want))
+
+
+def _rank_error(fmt):
+    rank = len(_ORDERS[fmt])
+    label = "channels_last" if fmt is channels_last else "channels_last_3d"
+    return RuntimeError(f"required rank {rank} tensor to use {label} format")
+
+
+def _into(t, fmt):
+    """``t`` laid out in ``fmt`` (a channels-last format): its values in a new dense
+    block, or ``t`` itself when it already is."""
+    order = _ORDERS[fmt]
+    if t.dim() != len(order):
+        raise _rank_error(fmt)
+    if _is_in(t, fmt):
+        return t
+    inverse = [order.index(d) for d in range(len(order))]
+    return t.permute(*order).contiguous().permute(*inverse)
+
+
+def _wrap(original_contiguous, original_is_contiguous, original_clone, original_to):
+    def contiguous(self, memory_format=contiguous_format):
+        """A dense copy of the tensor in ``memory_format`` (row-major by default), or the
+        tensor itself when it already is."""
+        _check(memory_format, "contiguous")
+        if memory_format is contiguous_format:
+            return original_contiguous(self)
+        if memory_format is preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        return _into(self, memory_format)
+
+    def is_contiguous(self, memory_format=contiguous_format):
+        """Whether the tensor is dense in ``memory_format`` (row-major by default)."""
+        _check(memory_format, "is_contiguous")
+        if memory_format is contiguous_format:
+            return original_is_contiguous(self)
+        if memory_format is preserve_format:
+            raise RuntimeError("Unsupported memory format. Supports only ChannelsLast, Contiguous")
+        return _is_in(self, memory_format)
+
+    def clone(self, *, memory_format=preserve_format):
+        """A copy; ``preserve_format`` keeps a channels-last layout, other formats give it."""
+        _check(memory_format, "clone")
+        out = original_clone(self)
+        if memory_format is preserve_format:
+            for fmt in (channels_last, channels_last_3d):
+                if not original_is_contiguous(self) and _is_in(self, fmt):
+                    return _into(out, fmt)
+            return out
+        return out if memory_format is contiguous_format else _into(out, memory_format)
+
+    def to(self, *args, memory_format=preserve_format, **kwargs):
+        """``Tensor.to``, then the layout of ``memory_format`` (kept by default)."""
+        _check(memory_format, "to")
+        out = original_to(self, *args, **kwargs)
+        if memory_format in (preserve_format, contiguous_format) and (
+            memory_format is preserve_format or original_is_contiguous(out)
+        ):
+            return out
+        return contiguous(out, memory_format)
+
+    return contiguous, is_contiguous, clone, to
+
+
+def _bind():
+    for f in _wrap(Tensor.contiguous, Tensor.is_contiguous, Tensor.clone, Tensor.to):
+        setattr(Tensor, f.__name__, f)
