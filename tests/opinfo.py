@@ -1356,6 +1356,13 @@ def comparison_samples(g):
     yield from binary_samples(scalars=(0.5, 2), ties=True, big_int=True, compact=True)(g)
 
 
+def shift_samples(g):
+    """Shifts of integers: the binary samples (counts from small signed values, some negative)
+    and counts at and past the width (64), which give 0 or the sign."""
+    yield from binary_samples(scalars=(2, 70, -1), mixed=())(g)
+    yield S(Arg(np.array([1, -8, 3, 5, -1, 7])), Arg(np.array([1, 2, 64, -1, 63, 0])))
+
+
 def logical_samples(g):
     a = g.t((2, 3))
     yield from binary_samples(scalars=(True, False), mixed=())(g)
@@ -1684,6 +1691,25 @@ OP_DB = [
             broadcasts=True,
         )
         for name, fn in (("and", operator.and_), ("or", operator.or_), ("xor", operator.xor))
+    ],
+    *[
+        OpInfo(
+            f"bitwise_{side}_shift",
+            [
+                operator_(f"__{name}__", fn),
+                reflected(f"__r{name}__"),
+                method(f"bitwise_{side}_shift"),
+                function(f"bitwise_{side}_shift"),
+            ],
+            shift_samples,
+            dtypes=("int64",),
+            differentiable=False,
+            broadcasts=True,
+        )
+        for side, name, fn in (
+            ("left", "lshift", operator.lshift),
+            ("right", "rshift", operator.rshift),
+        )
     ],
     # ----- reductions
     OpInfo(

@@ -153,6 +153,18 @@ def test_int64_into_narrow_types_wraps(dst):
     _same(lambda m: m.tensor([300, -1, 128, -129, 2**40 + 5, 65537]).to(_dt(m, dst)))
 
 
+@pytest.mark.parametrize("src", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("dst", ["int64", "int32", "int16", "int8", "uint8"])
+def test_float_out_of_range_into_integers_as_torch_on_x86(src, dst):
+    """NaN, infinities and values past the target's range: int64 converts at 64 bits, the
+    narrower types at 32 bits and then wrap (PyTorch's x86 results, not saturation)."""
+    data = [np.nan, np.inf, -np.inf, 1e30, -1e30, 3e9, -3e9, 300.7, -300.7, 70000.5, 1.5, -1.5]
+    data += [2.0**63, -(2.0**63), 2.0**31, -(2.0**31), -(2.0**31) - 0.5]
+    _same(lambda m: m.tensor(data, dtype=m.float64).to(_dt(m, src)).to(_dt(m, dst)))
+    # copy_ into an integer tensor takes the same conversion
+    _same(lambda m: m.zeros(len(data), dtype=_dt(m, dst)).copy_(m.tensor(data, dtype=_dt(m, src))))  # fmt: skip
+
+
 @pytest.mark.parametrize("dst", ["float16", "bfloat16"])
 def test_float_rounding_into_half_types(dst):
     _same(lambda m: m.tensor(FDATA, dtype=m.float64).to(_dt(m, dst)))

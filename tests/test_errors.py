@@ -350,3 +350,79 @@ def test_negative_dimension():
 def test_cat_empty_list():
     with raises(ValueError, "expected a non-empty list of Tensors"):
         rg.cat([])
+
+
+# ---------------------------------------------------------------- which check comes first
+# An input with two faults gets the error PyTorch checks first (found by the fuzzer: the
+# exception type differed). Each case runs in both libraries; type and message must agree.
+
+_E = lambda m: m.tensor([], dtype=m.float64).requires_grad_()
+_LEAF = lambda m: m.tensor([1.0, 2.0], requires_grad=True)
+_FIRST_CHECK = {
+    "diagonal of 1-D: dims wrapped first": lambda m: m.diagonal(_E(m), offset=7),
+    "baddbmm: batch sizes read first": lambda m: m.tensor(0.5).baddbmm(m.ones(3), m.ones(3)),
+    "baddbmm: input expanded first": lambda m: m.ones(2).baddbmm(
+        m.ones(1, 2, 2, 3), m.ones(2, 3, 4)
+    ),
+    "addbmm: batch sizes read first": lambda m: m.ones(2, 2).addbmm(m.ones(2, 3), m.ones(3, 4)),
+    "kthvalue of an empty dim": lambda m: _E(m).kthvalue(1, -1),
+    "median of an empty dim": lambda m: _E(m).median(0),
+    "bool @ float batched: the kernel's dtype": lambda m: (
+        m.zeros(3, 4, dtype=m.bool) @ m.ones(2, 4, 2, dtype=m.float64)
+    ),
+    "sdpa of 1-D inputs": lambda m: m.nn.functional.scaled_dot_product_attention(
+        _E(m), _E(m), _E(m)
+    ),
+    "arange int64 with a step truncated to 0": lambda m: m.arange(0, 1, 0.25, dtype=m.int64),
+    "bitwise broadcast": lambda m: m.tensor([], dtype=m.int64) & m.tensor([1, 3, -2]),
+    # in place into a leaf that requires grad: the leaf check precedes the op's own
+    "cumsum_ leaf before dim": lambda m: _LEAF(m).cumsum_(dim=3),
+    "cumprod_ leaf before dim": lambda m: _E(m).cumprod_(dim=1),
+    "transpose_ leaf before dim": lambda m: _LEAF(m).transpose_(0, 3),
+    "unsqueeze_ leaf before dim": lambda m: _LEAF(m).unsqueeze_(5),
+    "t_ leaf before rank": lambda m: m.ones(2, 2, 2, requires_grad=True).t_(),
+    "index_fill_ leaf before dim": lambda m: _LEAF(m).index_fill_(3, m.tensor([0]), 1.0),
+    "masked_fill_ leaf before shape": lambda m: _LEAF(m).masked_fill_(m.ones(3, dtype=m.bool), 1.0),
+    "scatter_ leaf before dim": lambda m: _LEAF(m).scatter_(3, m.tensor([0]), 1.0),
+    "tril_ leaf before rank": lambda m: _LEAF(m).tril_(),
+    "copy_ leaf before shape": lambda m: _LEAF(m).copy_(m.ones(3)),
+    "div_ leaf before rounding mode": lambda m: _LEAF(m).div_(m.ones(2), rounding_mode="bad"),
+    "view of a leaf before shape": lambda m: _LEAF(m)[:1].copy_(m.ones(3)),
+}
+
+
+@pytest.mark.parametrize("case", list(_FIRST_CHECK), ids=list(_FIRST_CHECK))
+def test_first_failing_check_is_pytorchs(case):
+    torch = pytest.importorskip("torch")
+    make = _FIRST_CHECK[case]
+    with pytest.raises(Exception) as theirs:
+        make(torch)
+    with raises(type(theirs.value), str(theirs.value)):
+        make(rg)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        lambda m: m.ones(3, 1, 0)[:, [0, 1, 1]],  # no result element: nothing checked
+        lambda m: m.ones(2, 0)[[5]],
+        lambda m: m.ones(3, 0)[[0, 7], :],
+        lambda m: m.ones(3, 0)[m.tensor([0, 7])],
+        lambda m: m.eye(3, 0).unsqueeze(1).argmax(-2, keepdim=True)[:, [-3, -2, -1]],
+        lambda m: m.ones(0, 1)[[5]],  # an indexed dim of size 0: PyTorch's one early check
+        lambda m: m.ones(3, 0)[m.tensor([0, 7]), m.tensor([0, 0])],
+        lambda m: m.ones(3, 4)[m.tensor([0, 7])],  # elements to read: checked as before
+    ],
+)
+def test_index_bounds_checked_per_result_element_as_pytorch(index):
+    torch = pytest.importorskip("torch")
+    try:
+        want = tuple(index(torch).shape)
+    except IndexError as e:
+        with raises(IndexError, str(e).split(" for ")[0] if "size 0" not in str(e) else str(e)):
+            index(rg)
+        return
+    assert tuple(index(rg).shape) == want
+    # and writing through such an index is as quiet
+    x = index(rg)
+    assert x.numel() == 0

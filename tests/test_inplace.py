@@ -511,6 +511,28 @@ def test_saved_partner_still_checked_when_its_gradient_is_needed():
         z.sum().backward()
 
 
+def test_masked_scatter_saves_its_mask_as_torch():
+    """One ``MaskedScatterBackward0`` node saving the mask: a later write into the mask is
+    the version error (found by the fuzzer), and the gradients are PyTorch's."""
+    torch = pytest.importorskip("torch")
+
+    def run(m, write_mask):
+        x = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        src = m.tensor([10.0, 20.0, 30.0, 40.0], requires_grad=True)
+        mask = m.tensor([True, False, True])  # broadcast over the rows
+        y = x.masked_scatter(mask, src)
+        if write_mask:
+            mask.zero_()
+        (y * m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+        return y.grad_fn.name(), x.grad.tolist(), src.grad.tolist()
+
+    assert run(rg, False) == run(torch, False)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        run(torch, True)
+    with raises(RuntimeError, MODIFIED_MSG):
+        run(rg, True)
+
+
 def test_writing_pow_result_in_place_is_caught_like_torch():
     # pow(a, b) saves its result for b's gradient (as PyTorch), so filling it is caught.
     a = rg.tensor(1.1, dtype=rg.float64)

@@ -1,5 +1,5 @@
 """Tensor methods against PyTorch: ``new_zeros/ones/empty/full/tensor``; ``bitwise_and/or/xor/not``
-(functions, methods, ``& | ^ ~``, reflected and in-place forms) over the integer and bool dtypes
+and the shifts (functions, methods, ``& | ^ ~ << >>``, reflected and in-place forms) over the integer and bool dtypes
 with PyTorch's promotion and errors; ``unsqueeze_``, ``squeeze_``, ``t_``, ``transpose_``;
 ``masked_fill`` on every dtype."""
 
@@ -120,6 +120,40 @@ def test_bitwise_in_place_matches_torch(dtype):
     ta.bitwise_not_()
     ra.bitwise_not_()
     _same(ra, ta)
+
+
+@pytest.mark.parametrize("dtype", INTS)
+def test_shifts_match_torch_at_every_count(dtype):
+    """Counts inside the width, at it, past it and negative: PyTorch gives 0 (left) or the
+    sign (right) outside [0, bits), and narrow types wrap."""
+    values = [1, -8, 3, 5, -1, 7, 100, -100] if dtype != "uint8" else [1, 8, 3, 5, 255, 7, 100, 200]
+    counts = [1, 2, 64, -1, 63, 0, 7, 9]
+    ta, ra = _pair(values, dtype)
+    tb, rb = _pair(counts, dtype)
+    for name in ("bitwise_left_shift", "bitwise_right_shift"):
+        _same(getattr(rg, name)(ra, rb), getattr(torch, name)(ta, tb))
+        _same(getattr(ra, name)(2), getattr(ta, name)(2))
+    _same(ra << rb, ta << tb)
+    _same(ra >> rb, ta >> tb)
+    _same(3 << ra[:2].abs(), 3 << ta[:2].abs())
+    _same(ra << rb[:1], ta << tb[:1])  # broadcast
+    ta <<= 1
+    ra <<= 1
+    _same(ra, ta)
+    ta.bitwise_right_shift_(tb.abs() % 8)
+    ra.bitwise_right_shift_(rb.abs() % 8)
+    _same(ra, ta)
+
+
+def test_shift_and_bitwise_errors_as_torch():
+    with raises(NotImplementedError, "\"lshift_cpu\" not implemented for 'Float'"):
+        rg.tensor([1.5]) << 1
+    with raises(NotImplementedError, "\"rshift_cpu\" not implemented for 'Bool'"):
+        rg.tensor([True]) >> rg.tensor([True])
+    with raises(RuntimeError, "The size of tensor a (2) must match the size of tensor b (3)"):
+        rg.tensor([1, 2]) << rg.tensor([1, 2, 3])
+    with raises(RuntimeError, "The size of tensor a (0) must match the size of tensor b (3)"):
+        rg.tensor([], dtype=rg.int64) & rg.tensor([1, 3, -2])
 
 
 def test_bitwise_views_write_through():

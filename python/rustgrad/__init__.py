@@ -831,10 +831,24 @@ __all__ += ["accelerator", "functional", "set_printoptions"]
 
 # ----- branch nn2: new_* constructors, bitwise ops on integers, in-place view changes ---------
 from rustgrad import _tensor_methods
-from rustgrad._tensor_methods import bitwise_and, bitwise_not, bitwise_or, bitwise_xor
+from rustgrad._tensor_methods import (
+    bitwise_and,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+)
 
 _tensor_methods._bind()
-__all__ += ["bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor"]
+__all__ += [
+    "bitwise_and",
+    "bitwise_left_shift",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_right_shift",
+    "bitwise_xor",
+]
 
 # ----- torch.linalg and the drop-in gaps around it: float predicates, addcmul/addcdiv,
 # broadcasting helpers, matrix functions (issue 11) -----

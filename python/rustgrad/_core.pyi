@@ -84,6 +84,7 @@ __all__ = [
     "_push_saved_tensors_hooks",
     "_random_ints",
     "_randperm",
+    "_refuse_leaf_write",
     "_run_backward",
     "_set_anomaly_enabled",
     "_set_default_device",
@@ -1458,7 +1459,7 @@ class Tensor(_DTypeCasts):
         """``input ** exponent`` computed in float64."""
 
     def sinc(self) -> Any:
-        """``sin(pi x) / (pi x)``, 1 at 0 (gradient 0 there)."""
+        """``sin(pi x) / (pi x)``, 1 at 0, as one ``SincBackward0`` node."""
 
     # ----- branch nn2: new_* constructors, bitwise ops, in-place view changes -----
 
@@ -1537,6 +1538,22 @@ class Tensor(_DTypeCasts):
         """In-place ``bitwise_or``: writes the result into ``self`` and returns it."""
     def __ixor__(self, other: Tensor | builtins.int | None = ...) -> Self:
         """In-place ``bitwise_xor``: writes the result into ``self`` and returns it."""
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        """Elementwise ``bitwise_left_shift`` of integer or bool tensors (broadcast, promoted)."""
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        """Elementwise ``bitwise_right_shift`` of integer or bool tensors (broadcast, promoted)."""
+    def bitwise_left_shift_(self, other: Any = ...) -> Self:
+        """In-place ``bitwise_left_shift``: writes the result into ``self`` and returns it."""
+    def bitwise_right_shift_(self, other: Any = ...) -> Self:
+        """In-place ``bitwise_right_shift``: writes the result into ``self`` and returns it."""
+    def __lshift__(self, other: Tensor | builtins.int) -> Tensor: ...
+    def __rlshift__(self, other: Tensor | builtins.int) -> Tensor: ...
+    def __rshift__(self, other: Tensor | builtins.int) -> Tensor: ...
+    def __rrshift__(self, other: Tensor | builtins.int) -> Tensor: ...
+    def __ilshift__(self, other: Tensor | builtins.int | None = ...) -> Self:
+        """In-place ``bitwise_left_shift``: writes the result into ``self`` and returns it."""
+    def __irshift__(self, other: Tensor | builtins.int | None = ...) -> Self:
+        """In-place ``bitwise_right_shift``: writes the result into ``self`` and returns it."""
     def unsqueeze_(self, dim: builtins.int) -> Self:
         """In place: ``self`` becomes ``self.unsqueeze(dim)``."""
     def squeeze_(self, dim: Any = ...) -> Self:
@@ -2428,6 +2445,11 @@ def _grad(
 
 def _live_nodes() -> int:
     """Number of graph nodes alive (for leak tests)."""
+
+def _refuse_leaf_write(t: Tensor) -> None:
+    """PyTorch's refusal to write in place into ``t`` when it is a leaf that requires grad (or
+    a view of one) and grad mode is on; the in-place forms written in Python call it before
+    checking their own arguments, as PyTorch does."""
 
 def _function_apply(
     name: str,

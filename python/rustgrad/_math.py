@@ -302,6 +302,7 @@ def _div_in_place(self: Tensor, other, *, rounding_mode: str | None = None) -> T
     """``div`` in place."""
     if rounding_mode is None:
         return _true_div_(self, other)
+    _core._refuse_leaf_write(self)
     result = _div(self.detach(), other.detach() if isinstance(other, Tensor) else other,
                   rounding_mode=rounding_mode)  # fmt: skip
     check_in_place(self, result)

@@ -354,6 +354,11 @@ def var(
 
     def variance(input):
         mean = input.mean(tuple(dims), keepdim=True) if dims else input
+        if dims:
+            # One correction pass (the corrected two-pass algorithm): the mean's rounding
+            # error is taken out, so equal values have a variance of exactly 0, as PyTorch's
+            # Welford kernel gives (std's gradient is then its 0, not that of a rounding).
+            mean = mean + (input - mean).mean(tuple(dims), keepdim=True)
         if not denom:
             # no degrees of freedom: inf/NaN, with PyTorch's gradient 2 (x - mean) / 0 (the
             # mean's own term, 0 elsewhere, would make it NaN here)
@@ -362,7 +367,21 @@ def var(
         sq = (centred * centred).sum(tuple(dims), keepdim=keepdim) if dims else centred * centred
         return sq / denom if denom else sq / 0.0
 
-    return _as_node("VarBackward0", variance, input)
+    def backward(grad, x):
+        return (_var_backward(grad, x, dims, n - c, keepdim),)
+
+    return _native.record("VarBackward0", [input], lambda: variance(input), [input], backward)
+
+
+def _var_backward(grad, x, dims, dof, keepdim):
+    """PyTorch's ``var_backward``: ``(2 / dof) * grad * (x - mean)``, in its order (``dof``,
+    ``n - correction``, may be 0 or negative, as its division gives)."""
+    if not keepdim:
+        for d in sorted(dims):
+            grad = grad.unsqueeze(d)
+    mean = x.mean(tuple(dims), keepdim=True) if dims else x
+    scale = 2.0 / dof if dof else _math.inf
+    return scale * grad * (x - mean)
 
 
 def std(
@@ -385,7 +404,28 @@ def std(
         zero = v == 0
         return _core.where(zero, v * 0, _core.where(zero, _ones_like(v), v).sqrt())
 
-    return _as_node("StdBackward0", deviation, input)
+    reduced, keep = _axis(dim, axis, keepdim, keepdims)
+    c = _correction("std", unbiased, correction)
+    if not input.is_floating_point():
+        return deviation(input)  # (var's error)
+    dims = _dims(reduced, input.ndim)
+    n = 1
+    for d in dims:
+        n *= input.shape[d]
+    if n - c <= 0 and (reduced is None or input.ndim == 0):
+        # a full reduction without degrees of freedom: var's own case, composed
+        return _as_node("StdBackward0", deviation, input)
+
+    def backward(grad, x, result):
+        # PyTorch's std_backward: var's, of grad / (2 std), 0 where std is 0 (a safe
+        # divisor there, so that second derivatives are 0, not 0 * inf).
+        zero = result == 0
+        two_std = _core.where(zero, _ones_like(result), result * 2)
+        g = _core.where(zero, _core.zeros((), dtype=grad.dtype, device=grad.device), grad / two_std)  # fmt: skip
+        return (_var_backward(g, x, dims, n - c, keep),)
+
+    forward = lambda: deviation(input)
+    return _native.record("StdBackward0", [input], forward, [input, _native.RESULT], backward)
 
 
 def amax(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
@@ -486,6 +526,19 @@ def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
         p = 2
     if p == "nuc":
         raise NotImplementedError("rustgrad: norm(p='nuc') (nuclear norm) is not implemented")
+    if p == 2:
+        # PyTorch's norm_backward for p = 2: x * (grad / norm), 0 where the norm is 0 (a
+        # safe divisor there, so that second derivatives are 0, not 0 * inf).
+        def backward(grad, x, result):
+            if not keepdim:
+                for d in sorted(dims):
+                    grad, result = grad.unsqueeze(d), result.unsqueeze(d)
+            zero = result == 0
+            ratio = grad / _core.where(zero, _ones_like(result), result)
+            return (x * _core.where(zero, _zero_of(ratio), ratio),)
+
+        forward = _functools.partial(_vector_norm, x, p=2, dims=dims, keepdim=keepdim)
+        return _native.record("LinalgVectorNormBackward0", [x], forward, [x, _native.RESULT], backward)  # fmt: skip
     return _as_node(
         "LinalgVectorNormBackward0",
         _functools.partial(_vector_norm, p=p, dims=dims, keepdim=keepdim),
@@ -538,7 +591,7 @@ def median(input: Tensor, dim=None, keepdim=False):
             "MedianBackward0", lambda x: _kth(x.reshape(-1), k, 0, False, True).values, input
         )
     n = input.shape[_wrap(dim, input.ndim)] if input.ndim else 1
-    r = _kth(input, (_builtins.max(n, 1) + 1) // 2, dim, keepdim, True)
+    r = _kth(input, (_builtins.max(n, 1) + 1) // 2, dim, keepdim, True, "median")
     return _named("median")(r.values, r.indices)
 
 
@@ -606,9 +659,11 @@ def kthvalue(input: Tensor, k: int, dim=-1, keepdim=False):
     return _kth(input, k, dim, keepdim, False)
 
 
-def _kth(input: Tensor, k: int, dim, keepdim, _nan_first):
+def _kth(input: Tensor, k: int, dim, keepdim, _nan_first, name="kthvalue"):
     d = _wrap(dim, input.ndim)
     size = input.shape[d] if input.ndim else 1
+    if not size:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if input.ndim == 0:
@@ -987,6 +1042,7 @@ def _masked_fill_backward(others):
 
 def _masked_fill_(self: Tensor, mask: Tensor, value) -> Tensor:
     """In-place ``masked_fill``: ``MaskedFillBackward0`` over ``self``'s history, as PyTorch."""
+    _core._refuse_leaf_write(self)
     if not isinstance(mask, Tensor) or mask.dtype != _bool:
         return masked_fill(self, mask, value)  # its error
     v, others = _masked_fill_value(self, value)
@@ -2400,11 +2456,24 @@ def float_power(input, exponent) -> Tensor:
 
 
 def sinc(input: Tensor) -> Tensor:
-    """``sin(pi x) / (pi x)``, 1 at 0 (gradient 0 there)."""
+    """``sin(pi x) / (pi x)``, 1 at 0, as one ``SincBackward0`` node."""
     x = _as_float(input)
-    zero = x.detach() == 0
-    safe = _core.where(zero, _core.ones((), dtype=x.dtype, device=x.device), x) * _math.pi
-    return _core.where(zero, _core.ones((), dtype=x.dtype, device=x.device), safe.sin() / safe)
+
+    def forward():
+        zero = x == 0
+        safe = _core.where(zero, _core.ones((), dtype=x.dtype, device=x.device), x) * _math.pi
+        return _core.where(zero, _core.ones((), dtype=x.dtype, device=x.device), safe.sin() / safe)
+
+    def backward(grad, x):
+        # PyTorch's sinc_backward, in its order: (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0
+        # where pi x^2 is 0. Subtracting the two terms of the quotient rule separately would
+        # cancel to a few digits in float32 near 0.
+        x_pi = x * _math.pi
+        x_squared_pi = x * x * _math.pi
+        out = grad * (x_pi * x_pi.cos() - x_pi.sin()) / x_squared_pi
+        return (_core.where(x_squared_pi == 0.0, _core.zeros((), dtype=out.dtype), out),)
+
+    return _native.record("SincBackward0", [x], forward, [x], backward)
 
 
 # ----- methods --------------------------------------------------------------------------------
@@ -2553,6 +2622,7 @@ def _inplace(name):
     def method(self, *args, **kwargs):
         from rustgrad._math import check_in_place
 
+        _core._refuse_leaf_write(self)
         result = f(self, *args, **kwargs)
         if name not in ("cumsum", "cumprod"):  # (theirs: their own words, below)
             check_in_place(self, result)

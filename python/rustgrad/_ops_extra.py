@@ -305,6 +305,9 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``."""
+    # PyTorch expands ``input`` to the result's size first (batch1's second size, batch2's
+    # third): a batch of too few dims is that read's IndexError, before the 3-D checks.
+    input.expand(batch1.size(1), batch2.size(2))
     if batch1.ndim != 3 or batch2.ndim != 3:
         raise RuntimeError(
             "batch1 must be a 3D tensor" if batch1.ndim != 3 else "batch2 must be a 3D tensor"
@@ -595,9 +598,23 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     n = int(m.sum())
     if n > source.numel():
         raise RuntimeError("masked_scatter: expected source to have at least as many elements as there are ones in mask")  # fmt: skip
-    out = input.clone()
-    out[m] = source.reshape(-1)[:n]
-    return out
+    shape = tuple(input.shape)
+
+    def forward():
+        out = input.expand(tuple(m.shape)).clone()
+        out[m] = source.reshape(-1)[:n]
+        return out
+
+    def backward(grad, m):
+        # PyTorch's MaskedScatterBackward0: the input's gradient outside the mask, the
+        # source's the masked elements in order, zero-padded to its size.
+        g_input = _native.sum_to(grad.masked_fill(m, 0), shape)
+        taken = grad[m]
+        pad = _core.zeros((source.numel() - taken.numel(),), dtype=grad.dtype, device=grad.device)
+        return g_input, _core.cat([taken, pad]).reshape(tuple(source.shape))
+
+    # The mask is saved (a later in-place change of it is PyTorch's version error).
+    return _native.record("MaskedScatterBackward0", [input, source], forward, [m], backward)
 
 
 def index_put(input: Tensor, indices, values: Tensor, accumulate=False) -> Tensor:
@@ -700,6 +717,7 @@ def _in_place(name, f):
     """``f``'s result written into ``self`` (PyTorch's in-place casting rule checked)."""
 
     def method(self, *args, **kwargs):
+        _core._refuse_leaf_write(self)
         return _check_in_place(self, f(self, *args, **kwargs))
 
     method.__name__ = method.__qualname__ = name
@@ -766,11 +784,11 @@ def _bind():
         setattr(Tensor, name, _ops._as_method(g[name]))
     for name in _IN_PLACE:
         setattr(Tensor, name + "_", _in_place(name + "_", g[name]))
-    for name in ("addmm", "baddbmm", "sinc", "deg2rad", "rad2deg"):
+    for name in ("addmm", "baddbmm", "deg2rad", "rad2deg"):
         setattr(Tensor, name + "_", _in_place(name + "_", getattr(_ops, name)))
     # (these save their input: computed on a copy, so the write does not change what the
     # node saved)
-    for name in ("xlogy", "logit"):
+    for name in ("xlogy", "logit", "sinc"):
         op = getattr(_ops, name)
         setattr(Tensor, name + "_", _in_place(name + "_", lambda x, *a, op=op, **k: op(x.clone(), *a, **k)))  # fmt: skip
     Tensor.copysign_ = copysign_

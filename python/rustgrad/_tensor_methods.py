@@ -17,7 +17,14 @@ from rustgrad import _core
 from rustgrad._core import Tensor
 from rustgrad._ops import _SCALAR_NAMES, _host
 
-__all__ = ["bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor"]
+__all__ = [
+    "bitwise_and",
+    "bitwise_left_shift",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_right_shift",
+    "bitwise_xor",
+]
 
 _bool = _core.bool_
 _FLOAT_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16"}
@@ -111,14 +118,31 @@ def _number(x):
     return x.item() if isinstance(x, _np.generic) else x
 
 
-def _binary(name, np_op, core_op):
+def _check_broadcast(a, b):
+    """PyTorch's error for shapes that do not broadcast (before NumPy sees them)."""
+    if not isinstance(b, Tensor):
+        return
+    n = max(a.ndim, b.ndim)
+    for i in range(1, min(a.ndim, b.ndim) + 1):
+        da, db = a.shape[-i], b.shape[-i]
+        if da != db and da != 1 and db != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                f"non-singleton dimension {n - i}"
+            )
+
+
+def _binary(name, np_op, core_op, kernel=None):
     def op(input, other):
         a, b = input, _number(other)
+        if not isinstance(a, Tensor):  # a number first (``2 << t``): a 0-d tensor of its type
+            a = _core.tensor(_number(a), device=b.device)
+        _check_broadcast(a, b)
         dtype = _result_dtype(a, b)
-        if dtype == _bool:
+        if dtype == _bool and core_op is not None:
             return core_op(a, b if isinstance(b, Tensor) else bool(b))
-        if dtype.is_floating_point:
-            raise NotImplementedError(f"\"{name}_{a.device.type}\" not implemented for '{_scalar_name(dtype)}'")  # fmt: skip
+        if dtype.is_floating_point or dtype == _bool:
+            raise NotImplementedError(f"\"{kernel or name}_{a.device.type}\" not implemented for '{_scalar_name(dtype)}'")  # fmt: skip
         bv = _host(b.to(dtype)) if isinstance(b, Tensor) else _np.asarray(b).astype(str(dtype).split(".")[-1])  # fmt: skip
         out = np_op(_host(a.to(dtype)), bv)
         return _core.tensor(_np.array(out), dtype=dtype, device=a.device)
@@ -134,6 +158,27 @@ _core_invert = Tensor.__invert__
 bitwise_and = _binary("bitwise_and", _np.bitwise_and, _core_and)
 bitwise_or = _binary("bitwise_or", _np.bitwise_or, _core_or)
 bitwise_xor = _binary("bitwise_xor", _np.bitwise_xor, _core_xor)
+
+
+def _shift(left):
+    """PyTorch's shifts: by a count outside ``[0, bits)`` a left shift gives 0 and a right
+    shift the sign (0 or -1), where C and NumPy leave the result undefined."""
+
+    def np_op(a, b):
+        bits = a.dtype.itemsize * 8
+        b = _np.broadcast_to(b, _np.broadcast_shapes(a.shape, _np.shape(b))).astype(a.dtype)
+        inside = (b >= 0) & (b < bits)
+        count = _np.where(inside, b, 0)
+        if left:
+            return _np.where(inside, _np.left_shift(a, count), 0).astype(a.dtype)
+        sign = _np.where(a < 0, -1, 0).astype(a.dtype)
+        return _np.where(inside, _np.right_shift(a, count), sign).astype(a.dtype)
+
+    return np_op
+
+
+bitwise_left_shift = _binary("bitwise_left_shift", _shift(True), None, "lshift")
+bitwise_right_shift = _binary("bitwise_right_shift", _shift(False), None, "rshift")
 
 
 def bitwise_not(input):
@@ -173,42 +218,59 @@ def _reflected(f):
     return method
 
 
+def _operand(f):
+    """``f`` as an operator method: NotImplemented for operands that are not numbers or
+    tensors (non-commuting, unlike ``_reflected``)."""
+
+    def method(self, other):
+        if not isinstance(other, (bool, int, float, Tensor, _np.generic)):
+            return NotImplemented
+        return f(self, other)
+
+    return method
+
+
 # ----- in-place view changes ------------------------------------------------------------------
 
 
 def _restride(self, view, name):
-    """Make ``self`` the view ``view`` of its own storage (``.data`` keeps the storage)."""
+    """Make ``self`` the view ``view()`` of its own storage (``.data`` keeps the storage).
+    The leaf check comes first, as PyTorch's (before the view's own argument checks)."""
+    _core._refuse_leaf_write(self)
     if self.requires_grad and _core.is_grad_enabled():
-        if self.is_leaf:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")  # fmt: skip
         raise NotImplementedError(
             f"rustgrad does not implement torch.Tensor.{name} on a tensor with autograd history "
             f"yet; use the out-of-place form"
         )
-    self.data = view
+    self.data = view()
     return self
 
 
 def unsqueeze_(self, dim):
     """In place: ``self`` becomes ``self.unsqueeze(dim)``."""
-    return _restride(self, self.unsqueeze(dim), "unsqueeze_")
+    return _restride(self, lambda: self.unsqueeze(dim), "unsqueeze_")
 
 
 def squeeze_(self, dim=None):
     """In place: ``self`` becomes ``self.squeeze(dim)``."""
-    return _restride(self, self.squeeze() if dim is None else self.squeeze(dim), "squeeze_")
+    view = (lambda: self.squeeze()) if dim is None else (lambda: self.squeeze(dim))
+    return _restride(self, view, "squeeze_")
 
 
 def t_(self):
     """In place: ``self`` becomes ``self.t()``."""
-    if self.ndim > 2:
-        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")  # fmt: skip
-    return _restride(self, self.t(), "t_")
+
+    def view():
+        if self.ndim > 2:
+            raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")  # fmt: skip
+        return self.t()
+
+    return _restride(self, view, "t_")
 
 
 def transpose_(self, dim0, dim1):
     """In place: ``self`` becomes ``self.transpose(dim0, dim1)``."""
-    return _restride(self, self.transpose(dim0, dim1), "transpose_")
+    return _restride(self, lambda: self.transpose(dim0, dim1), "transpose_")
 
 
 def _matrix_transpose(self):
@@ -248,6 +310,12 @@ def _bind():
         setattr(Tensor, f.__name__ + "_", _in_place(f, f.__name__))
         setattr(Tensor, f"__{name}__", _reflected(f))
         setattr(Tensor, f"__r{name}__", _reflected(f))
+        setattr(Tensor, f"__i{name}__", _in_place(f, f.__name__))
+    for name, f in (("lshift", bitwise_left_shift), ("rshift", bitwise_right_shift)):
+        setattr(Tensor, f.__name__, f)
+        setattr(Tensor, f.__name__ + "_", _in_place(f, f.__name__))
+        setattr(Tensor, f"__{name}__", _operand(f))
+        setattr(Tensor, f"__r{name}__", _operand(lambda self, other, f=f: f(other, self)))
         setattr(Tensor, f"__i{name}__", _in_place(f, f.__name__))
     Tensor.bitwise_not = bitwise_not
     Tensor.bitwise_not_ = _in_place(bitwise_not, "bitwise_not")

@@ -266,13 +266,16 @@ fn gather_by_several(x: &Var, items: &[IndexItem]) -> Result<Var> {
     // Row-major position within the merged dims, from each index broadcast to `index_shape`.
     let n = numel(&index_shape);
     let mut positions = vec![0usize; n];
-    for (j, t) in indices.iter().enumerate() {
-        let dim = first + j;
-        let size = shape[dim];
-        let expanded = t.with_layout(t.layout().expand(&index_shape)?);
-        let later: usize = shape[dim + 1..first + k].iter().product();
-        for (p, i) in positions.iter_mut().zip(expanded.index_values()?) {
-            *p += wrap_index(i, dim, size)? * later;
+    let others: usize = shape[..first].iter().chain(&shape[first + k..]).product();
+    if checks_indices(&shape[first..first + k], n, others)? {
+        for (j, t) in indices.iter().enumerate() {
+            let dim = first + j;
+            let size = shape[dim];
+            let expanded = t.with_layout(t.layout().expand(&index_shape)?);
+            let later: usize = shape[dim + 1..first + k].iter().product();
+            for (p, i) in positions.iter_mut().zip(expanded.index_values()?) {
+                *p += wrap_index(i, dim, size)? * later;
+            }
         }
     }
     let mut merged: Vec<i64> = shape[..first].iter().map(|&d| d as i64).collect();
@@ -283,6 +286,18 @@ fn gather_by_several(x: &Var, items: &[IndexItem]) -> Result<Var> {
     target.extend(index_shape.iter().map(|&d| d as i64));
     target.extend(shape[first + k..].iter().map(|&d| d as i64));
     reshape(&gathered, &target)
+}
+
+/// Whether integer indices of `count` elements into dims of these `sizes` are to be checked
+/// (and used): PyTorch checks them in the gather kernel, per element of the result, so a result
+/// with no elements (`others`, the product of the dims not indexed, is 0) checks none and
+/// `ones(2, 0)[[5]]` is empty, not an error. Its one check up front: an indexed dim of size 0
+/// with a non-empty index.
+fn checks_indices(sizes: &[usize], count: usize, others: usize) -> Result<bool> {
+    if count > 0 && sizes.contains(&0) {
+        bail!(Index, "index is out of bounds for dimension with size 0");
+    }
+    Ok(count > 0 && others > 0)
 }
 
 /// Positions selected along `dim` by an index tensor: (dims consumed, positions, result
@@ -309,11 +324,16 @@ fn tensor_index(
         }
         DType::I64 => {
             let size = shape[dim];
-            let pos = t
-                .index_values()?
-                .into_iter()
-                .map(|i| wrap_index(i, src, size))
-                .collect::<Result<Vec<_>>>()?;
+            let values = t.index_values()?;
+            let others: usize = (shape[..dim].iter().chain(&shape[dim + 1..])).product();
+            let pos = if checks_indices(&shape[dim..=dim], values.len(), others)? {
+                values
+                    .into_iter()
+                    .map(|i| wrap_index(i, src, size))
+                    .collect::<Result<Vec<_>>>()?
+            } else {
+                vec![0; values.len()]
+            };
             Ok((1, pos, t.shape().to_vec()))
         }
         _ => bail!(

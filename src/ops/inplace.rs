@@ -20,6 +20,7 @@ pub fn rebase(
     others: &[&Var],
     compute: impl FnOnce(&Var, &[Var]) -> Result<Var>,
 ) -> Result<()> {
+    refuse_leaf_write(x)?;
     if !x.tensor().layout().has_internal_overlap() {
         let inputs: Vec<Tensor> = others.iter().map(|o| o.tensor()).collect();
         refuse_partial_overlap(&x.tensor(), &inputs)?;
@@ -40,6 +41,31 @@ pub fn refuse_partial_overlap(written: &Tensor, inputs: &[Tensor]) -> Result<()>
     Ok(())
 }
 
+/// PyTorch's refusal to write in place into a leaf that requires grad, or a view of one,
+/// while grad mode is on. PyTorch checks it before the op's own arguments, so in-place ops
+/// whose arguments are checked before [`rebase`] call this first.
+pub fn refuse_leaf_write(x: &Var) -> Result<()> {
+    if !is_grad_enabled() {
+        return Ok(());
+    }
+    if x.is_leaf() && x.requires_grad() {
+        bail!(
+            Runtime,
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        );
+    }
+    if let Some(b) = x.view_base() {
+        if b.is_leaf() && b.requires_grad() {
+            bail!(
+                Runtime,
+                "a view of a leaf Variable that requires grad is being used in an in-place \
+                 operation."
+            );
+        }
+    }
+    Ok(())
+}
+
 /// [`rebase`] without the overlap check, for a caller that writes a region of `x` and has
 /// checked the region itself (`x[i] = v`).
 pub fn rebase_region(
@@ -49,21 +75,7 @@ pub fn rebase_region(
 ) -> Result<()> {
     let grad_mode = is_grad_enabled();
     let base = if grad_mode { x.view_base() } else { None };
-    if grad_mode && x.is_leaf() && x.requires_grad() {
-        bail!(
-            Runtime,
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        );
-    }
-    if let Some(b) = &base {
-        if b.is_leaf() && b.requires_grad() {
-            bail!(
-                Runtime,
-                "a view of a leaf Variable that requires grad is being used in an in-place \
-                 operation."
-            );
-        }
-    }
+    refuse_leaf_write(x)?;
     let others: Vec<Var> = others.iter().map(|v| (*v).clone()).collect();
     // An integer or bool tensor never has a gradient (copying a float that needs one into
     // it, as PyTorch allows, records nothing).

@@ -202,6 +202,21 @@ pub fn baddbmm(
     beta: Scalar,
     alpha: Scalar,
 ) -> Result<Var> {
+    // PyTorch first expands `input` to the result's size, read as batch1's first two sizes
+    // and batch2's third: a batch of too few dims is that read's IndexError, an input that
+    // does not fit is the expand's error; the 3-D checks come after.
+    let size = |m: &Var, dim: i64| -> Result<usize> {
+        let shape = m.shape();
+        if shape.is_empty() {
+            bail!(
+                Index,
+                "dimension specified as {dim} but tensor has no dimensions"
+            );
+        }
+        Ok(shape[crate::base::layout::wrap_dim(dim, shape.len())?])
+    };
+    let out = [size(batch1, 0)?, size(batch1, 1)?, size(batch2, 2)?];
+    input.tensor().layout().expand(&out)?;
     for (name, m) in [("batch1", batch1), ("batch2", batch2)] {
         if m.tensor().ndim() != 3 {
             bail!(Runtime, "{name} must be a 3D tensor");
@@ -407,7 +422,13 @@ pub fn matmul(a: &Var, b: &Var) -> Result<Var> {
                 );
             }
             let batch = broadcast_shapes(&xa[..xa.len() - 2], &xb[..xb.len() - 2])?;
-            check_dtypes(a, b, "bmm", batch.iter().product::<usize>() * m * k * n)?;
+            let products = batch.iter().product::<usize>() * m * k * n;
+            // PyTorch's batched kernel is picked by the first operand's dtype before the
+            // second one's is compared: bool @ float is its NotImplementedError.
+            if a.dtype() == crate::tensor::DType::Bool && products > 0 {
+                super::refuse_dtype("bmm", a.dtype())?;
+            }
+            check_dtypes(a, b, "bmm", products)?;
             let target = |r: usize, c: usize| -> Vec<i64> {
                 batch
                     .iter()

@@ -557,17 +557,19 @@ pub fn unfold(x: &Var, dim: i64, size: i64, step: i64) -> Result<Var> {
 pub fn diagonal(x: &Var, offset: i64, dim1: i64, dim2: i64) -> Result<Var> {
     let shape = x.shape();
     let n = shape.len();
-    if n < 2 {
-        bail!(
-            Runtime,
-            "diagonal dimensions requires ndim larger than 1, got {n}"
-        );
-    }
+    // PyTorch's order: the dims are wrapped first (the default dims of a 1-D tensor are an
+    // IndexError), then compared, then the rank is checked.
     let (a, b) = (wrap_dim(dim1, n)?, wrap_dim(dim2, n)?);
     if a == b {
         bail!(
             Runtime,
             "diagonal dimensions cannot be identical {dim1}, {dim2}"
+        );
+    }
+    if n < 2 {
+        bail!(
+            Runtime,
+            "diagonal dimensions requires ndim larger than 1, got {n}"
         );
     }
     let (rows, cols) = (shape[a] as i64, shape[b] as i64);

@@ -267,20 +267,28 @@ fn arange<'py>(
         ));
     }
     if dtype.is_integral() {
-        // As PyTorch: the bounds and step are taken as int64 first (arange(2.5) has 2
-        // elements), and the count and values are computed in integers.
+        // As PyTorch: the bounds and step are taken as int64 first and the values computed
+        // from them. For int64 the count is computed in integers too (arange(2.5) has 2
+        // elements, a step of 0.25 is ValueError); for the narrower types it is counted from
+        // the float bounds (arange(2.5) has 3, a step of 0.25 repeats the start).
         let int = |v: Scalar| match v {
             Scalar::Int(i) => Ok(i),
             other => crate::tensor::float_to_int64(other.to_f64().trunc()),
         };
         let (s, e, st) = (int(start)?, int(end)?, int(step)?);
-        if st == 0 {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "step must be nonzero",
-            ));
-        }
-        let span = (e as i128 - s as i128 + st as i128 - st.signum() as i128) / st as i128;
-        let n = usize::try_from(span.max(0)).unwrap_or(usize::MAX);
+        let n = if dtype == DType::I64 {
+            if st == 0 {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "step must be nonzero",
+                ));
+            }
+            let span = (e as i128 - s as i128 + st as i128 - st.signum() as i128) / st as i128;
+            usize::try_from(span.max(0)).unwrap_or(usize::MAX)
+        } else {
+            ((end.to_f64() - start.to_f64()) / step.to_f64())
+                .ceil()
+                .max(0.0) as usize
+        };
         if device == Some(Device::Meta) {
             return meta_leaf(py, &[n], dtype, requires_grad);
         }

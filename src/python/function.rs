@@ -262,7 +262,16 @@ fn _optimizer_step(
     Ok(())
 }
 
+/// PyTorch's refusal to write in place into ``t`` when it is a leaf that requires grad (or
+/// a view of one) and grad mode is on; the in-place forms written in Python call it before
+/// checking their own arguments, as PyTorch does.
+#[pyfunction]
+fn _refuse_leaf_write(t: &Bound<'_, PyTensor>) -> PyResult<()> {
+    Ok(crate::ops::refuse_leaf_write(&t.get().var)?)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_refuse_leaf_write, m)?)?;
     anomaly::set_trace_provider(Box::new(python_stack));
     m.add_class::<PyRemovableHandle>()?;
     m.add_function(wrap_pyfunction!(_function_apply, m)?)?;

@@ -405,7 +405,8 @@ def nll_loss(
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
-    logp, flat_target, _ = _classes_last(input, target)
+    rows = _classes_last(input, target)
+    logp, flat_target, _ = rows
     _check_targets(flat_target, logp.shape[1], ignore_index)
     target = target.long()  # (Byte class indices index as Long ones)
     if weight is not None and tuple(weight.shape) != (logp.shape[1],):
@@ -435,10 +436,88 @@ def nll_loss(
     # reshaped unreduced result ends in a view there too. The target and the weights are
     # saved with the input (an in-place change before backward is the version error).
     if input.dim() <= 2:
-        return _recorded_as("NllLossBackward0", loss, input, target, weight)
+        return _nll_node("NllLossBackward0", rows, input, target, weight, reduction, ignore_index)
     if input.dim() == 4 or reduction != "none":
-        return _recorded_as("NllLoss2DBackward0", loss, input, target, weight)
+        return _nll_node("NllLoss2DBackward0", rows, input, target, weight, reduction, ignore_index)
     return loss(input, target, weight)
+
+
+def _nll_node(name, rows, input, target, weight, reduction, ignore_index):
+    """``nll_loss`` as one node ``name`` whose backward is PyTorch's ``nll_loss_backward``:
+    ``-weight[t] * grad`` (over the summed weights for ``"mean"``) at each row's target
+    class, 0 elsewhere and on ignored rows. That backward is itself one node over the
+    gradient and the input (``...BackwardBackward0``): under ``create_graph`` the first-order
+    gradient depends on the input as in PyTorch (with slope 0), and its own gradient with
+    respect to the incoming one is ``nll_loss`` again. The rows' targets and weights are
+    worked out once, for the forward and both backwards (``rows``: ``_classes_last`` of the
+    input and target)."""
+    shape = tuple(input.shape)
+    device, dtype = input.device, input.dtype
+    on_host = not (input.is_cuda or input.is_meta)
+    zero = _core.zeros((), dtype=dtype, device=device)
+    with _native.no_grad():
+        flat_logp, flat_target, loss_shape = rows
+        m, c = flat_target.numel(), shape[0 if len(shape) == 1 else 1]
+        ignored = flat_target == ignore_index
+        safe = _core.where(ignored, 0, flat_target)
+        if on_host:
+            flat_index = _core.arange(m, device=device) * c + safe
+            row_w = zero + 1 if weight is None else weight.to(dtype)[safe]
+        else:  # (a one-hot select: no index copy to the host)
+            chosen = _core.arange(c, device=device).unsqueeze(0) == safe.unsqueeze(1)
+            row_w = zero + 1 if weight is None else _core.where(chosen, weight.to(dtype).unsqueeze(0), 0.0).sum(1)  # fmt: skip
+        counted_w = _core.where(ignored, zero, row_w)  # (0 on ignored rows)
+
+    def pick(x):
+        """``x[i, target[i]]`` of an ``(M, C)`` view of ``x`` (PyTorch's layout)."""
+        flat = flat_logp if x is input else _classes_last(x, target)[0]
+        if on_host:
+            return flat.reshape(-1)[flat_index]
+        return _core.where(chosen, flat, 0.0).sum(1)
+
+    def reduce(per_row, like):
+        if reduction == "none":
+            return per_row.reshape(loss_shape)
+        if reduction == "sum":
+            return per_row.sum()
+        return per_row.sum() / counted_w.sum()  # (all ignored: 0/0, NaN as PyTorch)
+
+    def forward():
+        return reduce(_core.where(ignored, zero, -(pick(input) * row_w)), input)
+
+    def unflatten(flat):
+        """``(M, C)`` back to the input's layout (classes at dim 1)."""
+        if len(shape) == 1:
+            return flat.reshape(shape)
+        if len(shape) == 2:
+            return flat
+        order = [0, len(shape) - 1, *range(1, len(shape) - 1)]
+        return flat.reshape(shape[0], *shape[2:], shape[1]).permute(order)
+
+    def backward(grad, x, t, *w):
+        def grad_input():
+            if reduction == "none":
+                per_row = grad.reshape(-1)
+            elif reduction == "sum":
+                per_row = grad
+            else:
+                per_row = grad / counted_w.sum()
+            vals = _core.where(ignored, zero, -(row_w * per_row))
+            if not on_host:
+                return unflatten(_core.where(chosen, vals.unsqueeze(1), zero))
+            flat = _core.zeros((m * c,), dtype=grad.dtype, device=device)
+            flat[flat_index] = vals
+            return unflatten(flat.reshape(m, c))
+
+        def double_backward(gg, x):
+            # Linear in the incoming gradient, its slope is nll_loss of gg; none in x.
+            return reduce(_core.where(ignored, zero, -(pick(gg) * row_w)), gg), x.new_zeros(shape)
+
+        inner = name.replace("Backward0", "BackwardBackward0")
+        return (_native.record(inner, [grad, x], grad_input, [x], double_backward), None, *(None for _ in w))  # fmt: skip
+
+    inputs = [input, target] if weight is None else [input, target, weight]
+    return _native.record(name, inputs, forward, inputs, backward)
 
 
 def cross_entropy(
@@ -1270,6 +1349,11 @@ def scaled_dot_product_attention(
         raise RuntimeError(
             "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
             "is_causal=True"
+        )
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise RuntimeError(
+            "Expected query, key, and value to all be  at least 2 dimensional, but got "
+            f"query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead."
         )
     length, source = query.size(-2), key.size(-2)
     if scale is None:

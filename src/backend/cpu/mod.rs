@@ -356,6 +356,9 @@ impl BackendStorage for Buffer {
             // as uint8, -1.0 is 255); a float target rounds from float64 (exact for f32/f16).
             dispatch!(to, D => D::into_buffer(match to.kind() {
                 Kind::Bool => ew::map(src, l, |v: S| D::from_f64((v.to_f64() != 0.0) as u8 as f64)),
+                Kind::Int if S::DTYPE.is_float() => {
+                    ew::map(src, l, |v: S| D::from_i64(float_to_int(v.to_f64(), to)))
+                }
                 Kind::Int => ew::map(src, l, |v: S| D::from_i64(v.to_i64())),
                 Kind::Float => ew::map(src, l, |v: S| D::from_f64(v.to_f64())),
             }))
@@ -619,5 +622,26 @@ impl BackendStorage for Buffer {
             optim::step(p, g, &mut st, step);
         });
         Ok(())
+    }
+}
+
+/// A float truncated to the integer type `to` as PyTorch's CPU kernels do on x86: C++'s
+/// `static_cast`, undefined out of range in the language, is the `cvtt` instruction there,
+/// which gives the smallest integer of its width for NaN, infinities and values out of range.
+/// int64 converts at 64 bits; the narrower types at 32 bits, then wrap (`1e10` as int16 is
+/// 0, `300.0` as uint8 is 44).
+fn float_to_int(v: f64, to: DType) -> i64 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    const TWO_31: f64 = 2_147_483_648.0;
+    if to == DType::I64 {
+        if (-TWO_63..TWO_63).contains(&v) {
+            v as i64
+        } else {
+            i64::MIN
+        }
+    } else if v > -TWO_31 - 1.0 && v < TWO_31 {
+        v as i64
+    } else {
+        i64::from(i32::MIN)
     }
 }
