@@ -2407,6 +2407,10 @@ OP_DB.extend(_CONV_OPS)
 from opinfo_nn_extra import OPS as _NN_EXTRA_OPS
 
 OP_DB.extend(_NN_EXTRA_OPS)
+# grid_sample/affine_grid, embedding_bag, conv_transpose1d/conv3d, scatter_reduce, histc, mode
+from opinfo_more import OPS as _MORE_OPS
+
+OP_DB.extend(_MORE_OPS)
 
 import rustgrad as _rustgrad
 

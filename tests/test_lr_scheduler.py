@@ -89,6 +89,35 @@ SCHEDULERS = {
     "ChainedScheduler": lambda lib, o: lib.ChainedScheduler(
         [lib.ConstantLR(o, factor=0.1, total_iters=2), lib.ExponentialLR(o, gamma=0.9)]
     ),
+    "CyclicLR": lambda lib, o: lib.CyclicLR(o, base_lr=0.01, max_lr=[0.1, 0.3], step_size_up=4),
+    "CyclicLR-triangular2": lambda lib, o: lib.CyclicLR(
+        o, base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=3, step_size_down=5, mode="triangular2"
+    ),
+    "CyclicLR-exp_range": lambda lib, o: lib.CyclicLR(
+        o,
+        0.01,
+        0.1,
+        step_size_up=5,
+        mode="exp_range",
+        gamma=0.97,
+        base_momentum=0.7,
+        max_momentum=[0.95, 0.9],
+    ),
+    "CyclicLR-scale_fn-iterations": lambda lib, o: lib.CyclicLR(
+        o,
+        0.01,
+        0.1,
+        step_size_up=2,
+        step_size_down=6,
+        scale_fn=lambda x: 0.9**x,
+        scale_mode="iterations",
+    ),
+    "CyclicLR-scale_fn-cycle": lambda lib, o: lib.CyclicLR(
+        o, 0.01, 0.1, step_size_up=3, scale_fn=lambda x: 1 / x
+    ),
+    "CyclicLR-no-momentum": lambda lib, o: lib.CyclicLR(
+        o, 0.01, 0.1, step_size_up=2, cycle_momentum=False
+    ),
 }
 
 
@@ -274,3 +303,153 @@ def test_scheduler_drives_training_like_pytorch():
             sched.step()
         finals.append(w.detach().tolist())
     assert all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(*finals))
+
+
+def test_cyclic_state_dict_as_pytorch_and_resumes():
+    """The same entries as PyTorch's state dict (a custom ``scale_fn`` object saved by its
+    ``__dict__``, a lambda as None), and a scheduler loaded from it continues the schedule."""
+
+    class Decay:
+        def __init__(self):
+            self.rate = 0.8
+
+        def __call__(self, x):
+            return self.rate**x
+
+    states, continued = [], []
+    for opt, lib in zip(optimizers(), (rg_sched, torch.optim.lr_scheduler)):
+        fn = Decay()
+        sched = lib.CyclicLR(opt, 0.01, 0.1, step_size_up=3, scale_fn=fn, scale_mode="iterations")
+        for _ in range(7):
+            opt.step()
+            sched.step()
+        state = sched.state_dict()
+        states.append(state)
+        fn.rate = 0.5  # load_state_dict puts the saved rate back
+        resumed = lib.CyclicLR(opt, 0.01, 0.1, step_size_up=3, scale_fn=fn, scale_mode="iterations")
+        resumed.load_state_dict(dict(state))
+        assert fn.rate == 0.8
+        lrs = []
+        for _ in range(8):
+            opt.step()
+            resumed.step()
+            lrs.append((resumed.get_last_lr(), [g["momentum"] for g in opt.param_groups]))
+        continued.append(lrs)
+    assert states[0] == states[1]
+    assert states[0]["_scale_fn_custom"] == {"rate": 0.8}
+    assert continued[0] == continued[1]
+    lambda_state = rg_sched.CyclicLR(optimizers()[0], 0.01, 0.1, scale_fn=lambda x: 1.0)
+    assert lambda_state.state_dict()["_scale_fn_custom"] is None
+
+
+def test_cyclic_resumes_from_last_epoch_as_pytorch():
+    seen = []
+    for opt, lib in zip(optimizers(kind="adam"), (rg_sched, torch.optim.lr_scheduler)):
+        for group in opt.param_groups:
+            group["initial_lr"] = group["lr"]
+        sched = lib.CyclicLR(
+            opt, [0.01, 0.02], 0.2, step_size_up=4, mode="exp_range", gamma=0.9, last_epoch=9
+        )
+        history = []
+        for _ in range(12):
+            opt.step()
+            sched.step()
+            history.append((sched.get_last_lr(), [g["betas"] for g in opt.param_groups]))
+        seen.append((history, sched.base_lrs, sched.last_epoch))
+    assert seen[0] == seen[1]
+
+
+def test_cyclic_errors_as_pytorch():
+    cases = [
+        lambda lib, o: lib.CyclicLR(o, 0.01, 0.1, mode="sawtooth"),
+        lambda lib, o: lib.CyclicLR(o, [0.01], 0.1),
+        lambda lib, o: lib.CyclicLR(o, 0.01, [0.1, 0.2, 0.3]),
+        lambda lib, o: lib.CyclicLR(o, 0.01, 0.1, base_momentum=[0.8]),
+        lambda lib, o: lib.CyclicLR(object(), 0.01, 0.1),
+    ]
+    for make in cases:
+        raised = []
+        for opt, lib in zip(optimizers(), (rg_sched, torch.optim.lr_scheduler)):
+            with pytest.raises(Exception) as info:
+                make(lib, opt)
+            raised.append((type(info.value), str(info.value)))
+        assert raised[0] == raised[1]
+    raised = []
+    for lib in (rustgrad, torch):  # cycling momentum needs an optimizer that has one
+        opt = lib.optim.Adagrad([lib.zeros(2, requires_grad=True)], lr=0.1)
+        with pytest.raises(ValueError) as info:
+            lib.optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1)
+        raised.append(str(info.value))
+    assert raised[0] == raised[1]
+
+
+SWALR_CASES = [
+    {"swa_lr": 0.05},
+    {"swa_lr": [0.05, 0.01], "anneal_epochs": 7, "anneal_strategy": "linear"},
+    {"swa_lr": 0.5, "anneal_epochs": 4},
+    {"swa_lr": 0.02, "anneal_epochs": 0},
+    {"swa_lr": 0.3, "anneal_epochs": 1, "anneal_strategy": "linear"},
+]
+
+
+@pytest.mark.parametrize("kwargs", SWALR_CASES)
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_swalr_learning_rates_as_pytorch(kwargs, kind):
+    swa = {rg_sched: rustgrad.optim.swa_utils, torch.optim.lr_scheduler: torch.optim.swa_utils}
+    ours, theirs = run(lambda lib, o: swa[lib].SWALR(o, **kwargs), epochs=20, kind=kind)
+    assert ours == theirs
+    swa_lr = kwargs["swa_lr"]
+    assert ours[-1][0] == pytest.approx(swa_lr if isinstance(swa_lr, list) else [swa_lr] * 2)
+
+
+def test_swalr_after_another_schedule_as_pytorch():
+    """The usual SWA recipe: cosine annealing for some epochs, then SWALR from wherever the
+    learning rate got to."""
+    seen = []
+    for opt, lib in zip(optimizers(), (rustgrad, torch)):
+        cosine = lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=30)
+        swa_sched = None
+        lrs = []
+        for epoch in range(25):
+            opt.step()
+            if epoch < 10:
+                cosine.step()
+            else:
+                if swa_sched is None:
+                    swa_sched = lib.optim.swa_utils.SWALR(opt, swa_lr=0.01, anneal_epochs=5)
+                swa_sched.step()
+            lrs.append([g["lr"] for g in opt.param_groups])
+        seen.append((lrs, swa_sched.get_last_lr()))
+    assert seen[0] == seen[1]
+
+
+def test_swalr_state_dict_as_pytorch():
+    states = []
+    for opt, lib in zip(optimizers(), (rustgrad, torch)):
+        sched = lib.optim.swa_utils.SWALR(opt, 0.05, anneal_epochs=6, anneal_strategy="linear")
+        for _ in range(3):
+            opt.step()
+            sched.step()
+        state = sched.state_dict()
+        states.append(state)
+        other = lib.optim.swa_utils.SWALR(opt, 0.05, anneal_epochs=6)  # cos
+        other.load_state_dict(state)
+        assert other.anneal_func(0.25) == 0.25  # linear again
+    assert "anneal_func" not in states[0]
+    assert states[0] == states[1]
+
+
+def test_swalr_errors_as_pytorch():
+    cases = [
+        lambda su, o: su.SWALR(o, 0.05, anneal_strategy="exp"),
+        lambda su, o: su.SWALR(o, 0.05, anneal_epochs=-1),
+        lambda su, o: su.SWALR(o, 0.05, anneal_epochs=2.5),
+        lambda su, o: su.SWALR(o, [0.05]),
+    ]
+    for make in cases:
+        raised = []
+        for opt, su in zip(optimizers(), (rustgrad.optim.swa_utils, torch.optim.swa_utils)):
+            with pytest.raises(Exception) as info:
+                make(su, opt)
+            raised.append((type(info.value), str(info.value)))
+        assert raised[0] == raised[1]

@@ -398,6 +398,17 @@ NAMESPACE_NON_OPS["set_printoptions"] = "printing (test_printoptions)"
 NAMESPACE_NON_OPS["broadcast_shapes"] = "shape arithmetic, no tensor (test_linalg)"
 NAMESPACE_NON_OPS["tril_indices"] = "creation of indices (test_dropin)"
 NAMESPACE_NON_OPS["triu_indices"] = "creation of indices (test_dropin)"
+# automatic mixed precision: a context and its flags (test_amp)
+NAMESPACE_NON_OPS.update(
+    dict.fromkeys(
+        ["autocast", "autocast_decrement_nesting", "autocast_increment_nesting",
+         "clear_autocast_cache", "get_autocast_cpu_dtype", "get_autocast_dtype",
+         "get_autocast_gpu_dtype", "is_autocast_cache_enabled", "is_autocast_cpu_enabled",
+         "is_autocast_enabled", "set_autocast_cache_enabled", "set_autocast_dtype",
+         "set_autocast_enabled"],
+        "autocast state (test_amp)",
+    )
+)  # fmt: skip
 NAMESPACE_NON_OPS["is_floating_point"] = "dtype query (Tensor.is_floating_point)"
 NAMESPACE_NON_OPS["compile"] = "the compiler's API (test_compile)"
 NAMESPACE_NON_OPS["vmap"] = "torch.func.vmap (test_func)"

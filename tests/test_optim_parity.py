@@ -3,6 +3,9 @@ over 50 steps from identical parameters and gradients, in float32 and float64, f
 option; and their state dicts both ways (PyTorch's state loads into ours and training
 continues identically, and back)."""
 
+import collections
+import types
+
 import numpy as np
 import pytest
 import rustgrad as rg
@@ -298,3 +301,330 @@ def test_large_parameter_split_over_threads_matches_pytorch(name, kwargs):
         opt_t.step()
         _compare(ours, theirs, "float32")
     _state_close(opt_r, opt_t, ours, theirs, "float32")
+
+
+# ----- LBFGS: whole minimisations, iterate by iterate -----
+#
+# L-BFGS derives its step from dot products of the gradients (rustgrad's ``dot`` and PyTorch's
+# BLAS one may round differently), and on an ill-conditioned problem the last-bit differences
+# grow along the run. What must agree exactly is every decision the algorithm takes: the
+# number of iterations and of function evaluations per ``step``. The iterates agree to float64
+# rounding (amplified by the problem's conditioning) and, in float32, to float32 rounding
+# while the loss is still well above float32's resolution of the minimum.
+
+LBFGS_TOL = {"float64": (1e-9, 1e-12), "float32": (1e-4, 1e-6)}
+
+
+def _rosenbrock(x):
+    return ((1 - x[:-1]) ** 2 + 100 * (x[1:] - x[:-1] ** 2) ** 2).sum()
+
+
+def _regression_data(lib, dtype, problem):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((64, 5))
+    w_true = rng.standard_normal((5, 1))
+    if problem == "least_squares":
+        y = x @ w_true + 0.1 * rng.standard_normal((64, 1))
+    else:
+        y = (rng.random((64, 1)) < 1 / (1 + np.exp(-(x @ w_true)))).astype(np.float64)
+    start = [rng.standard_normal((1, 5)) * 0.1, np.array([0.05]), np.array([0.3, -0.2])]
+    return lib.tensor(x.astype(dtype)), lib.tensor(y.astype(dtype)), start
+
+
+def _lbfgs_run(lib, problem, dtype, steps, start=None, **kwargs):
+    """``steps`` calls of ``LBFGS.step`` on ``problem``; per step: the parameters, the loss it
+    returned, and the state's ``func_evals`` and ``n_iter``."""
+    if problem == "rosenbrock":
+        params = [lib.tensor(np.array(start, dtype=dtype), requires_grad=True)]
+
+        def loss_fn():
+            return _rosenbrock(params[0])
+    else:
+        x, y, init = _regression_data(lib, dtype, problem)
+        # The third parameter takes no part in the loss: its gradient stays None (zeros).
+        params = [lib.tensor(a.astype(dtype), requires_grad=True) for a in init]
+        w, b = params[0], params[1]
+
+        def loss_fn():
+            z = x @ w.t() + b
+            if problem == "least_squares":
+                return ((z - y) ** 2).mean()
+            bce = lib.nn.functional.binary_cross_entropy_with_logits(z, y)
+            return bce + 1e-2 * (w * w).sum()
+
+    opt = lib.optim.LBFGS(params, **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        return loss
+
+    seen = []
+    for _ in range(steps):
+        loss = opt.step(closure)
+        state = opt.state[params[0]]
+        seen.append(
+            (
+                [p.detach().numpy().copy() for p in params],
+                float(loss.detach()),
+                state["func_evals"],
+                state["n_iter"],
+            )
+        )
+    return seen, opt, params
+
+
+def _lbfgs_compare(problem, dtype, steps, start=None, **kwargs):
+    ours, opt_r, _ = _lbfgs_run(rg, problem, dtype, steps, start, **kwargs)
+    theirs, opt_t, _ = _lbfgs_run(torch, problem, dtype, steps, start, **kwargs)
+    rtol, atol = LBFGS_TOL[dtype]
+    for step, (r, t) in enumerate(zip(ours, theirs)):
+        assert r[2:] == t[2:], f"step {step}: (func_evals, n_iter) {r[2:]} != {t[2:]}"
+        for a, b in zip(r[0], t[0]):
+            assert a.dtype == b.dtype
+            assert_close(a, b, rtol=rtol, atol=atol)
+        # Near the minimum the loss cancels: compare it on the scale of the first loss.
+        assert_close(r[1], t[1], rtol=rtol, atol=max(atol, rtol * abs(theirs[0][1])))
+    return opt_r, opt_t
+
+
+ROSENBROCK_CASES = [
+    ([-1.5, 2.0], {"lr": 0.1, "max_iter": 5}),
+    ([-1.5, 2.0], {"line_search_fn": "strong_wolfe"}),
+    ([-1.5, 2.0], {"line_search_fn": "strong_wolfe", "max_iter": 5}),
+    ([-1.2, 1.0], {"line_search_fn": "strong_wolfe", "max_iter": 8, "history_size": 3}),
+    ([-1.5, 2.0, 0.5, -0.7, 1.2, 0.3], {"lr": 0.1, "max_iter": 5}),
+    ([-1.5, 2.0, 0.5, -0.7, 1.2, 0.3], {"line_search_fn": "strong_wolfe"}),
+    ([-1.5, 2.0, 0.5, -0.7, 1.2, 0.3], {"line_search_fn": "strong_wolfe", "history_size": 3}),
+]
+
+
+@pytest.mark.parametrize("start,kwargs", ROSENBROCK_CASES)
+def test_lbfgs_rosenbrock_matches_pytorch(start, kwargs):
+    """To the minimum (the strong-Wolfe runs converge within the 15 steps)."""
+    _lbfgs_compare("rosenbrock", "float64", 15, start, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs,steps",
+    [
+        ({"lr": 0.01, "max_iter": 5}, 12),
+        ({"line_search_fn": "strong_wolfe", "max_iter": 5}, 2),
+    ],
+)
+def test_lbfgs_rosenbrock_float32_matches_pytorch(kwargs, steps):
+    _lbfgs_compare("rosenbrock", "float32", steps, [-1.5, 2.0], **kwargs)
+
+
+LBFGS_REGRESSION = [
+    {"lr": 0.5, "max_iter": 4},
+    {},
+    {"line_search_fn": "strong_wolfe", "max_iter": 4},
+    {"line_search_fn": "strong_wolfe", "history_size": 3},
+    {"line_search_fn": "strong_wolfe", "max_iter": 3, "max_eval": 10},
+]
+
+
+@pytest.mark.parametrize("problem", ["least_squares", "logistic"])
+@pytest.mark.parametrize("kwargs", LBFGS_REGRESSION)
+def test_lbfgs_regression_matches_pytorch(problem, kwargs):
+    _lbfgs_compare(problem, "float64", 8, **kwargs)
+
+
+@pytest.mark.parametrize("problem", ["least_squares", "logistic"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"lr": 0.5, "max_iter": 1},
+        {"line_search_fn": "strong_wolfe", "max_iter": 1},
+        {"line_search_fn": "strong_wolfe", "max_iter": 2, "max_eval": 6},
+    ],
+)
+def test_lbfgs_regression_float32_matches_pytorch(problem, kwargs):
+    """Six steps: the loss is still far above float32's resolution of the minimum."""
+    _lbfgs_compare(problem, "float32", 6, **kwargs)
+
+
+def test_lbfgs_state_matches_pytorch():
+    opt_r, opt_t = _lbfgs_compare(
+        "logistic", "float64", 2, line_search_fn="strong_wolfe", max_iter=3, history_size=2
+    )
+    (p_r,) = opt_r.state
+    (p_t,) = opt_t.state
+    sr, st = opt_r.state[p_r], opt_t.state[p_t]
+    assert list(sr) == list(st)
+    for key, value in st.items():
+        ours = sr[key]
+        if isinstance(value, list):
+            assert len(ours) == len(value), key
+            for a, b in zip(ours, value):
+                assert (a is None) == (b is None), key
+                if b is not None:
+                    assert_close(a, b, rtol=1e-12, atol=1e-15)
+        elif isinstance(value, torch.Tensor):
+            assert isinstance(ours, rg.Tensor), key
+            assert_close(ours, value, rtol=1e-12, atol=1e-15)
+        else:
+            assert type(ours) is type(value), key
+            assert ours == pytest.approx(value, rel=1e-12), key
+
+
+def test_lbfgs_pytorch_state_dict_loads_and_minimisation_continues():
+    """Two steps in PyTorch, its state dict into rustgrad on the same weights (the curvature
+    history included), then the same further steps in both."""
+    _, opt_t, params_t = _lbfgs_run(
+        torch, "rosenbrock", "float64", 2, [-1.5, 2.0], line_search_fn="strong_wolfe", max_iter=4
+    )
+    start = params_t[0].detach().numpy().copy()
+    ours_p = rg.tensor(start, requires_grad=True)
+    opt_r = optim.LBFGS([ours_p], line_search_fn="strong_wolfe", max_iter=4)
+    opt_r.load_state_dict(_to_rustgrad(opt_t.state_dict()))
+    loaded = opt_r.state[ours_p]
+    assert len(loaded["old_dirs"]) == len(opt_t.state[params_t[0]]["old_dirs"]) > 0
+    opt_t.load_state_dict(opt_t.state_dict())
+
+    def closures(lib, p, opt):
+        def closure():
+            opt.zero_grad()
+            loss = _rosenbrock(p)
+            loss.backward()
+            return loss
+
+        return closure
+
+    close_r, close_t = closures(rg, ours_p, opt_r), closures(torch, params_t[0], opt_t)
+    for _ in range(3):
+        opt_r.step(close_r)
+        opt_t.step(close_t)
+        assert opt_r.state[ours_p]["func_evals"] == opt_t.state[params_t[0]]["func_evals"]
+        assert opt_r.state[ours_p]["n_iter"] == opt_t.state[params_t[0]]["n_iter"]
+        assert_close(ours_p.detach(), params_t[0].detach(), rtol=1e-9, atol=1e-12)
+
+
+def test_lbfgs_returns_the_first_loss_and_stops_at_a_minimum():
+    for lib in (rg, torch):
+        p = lib.tensor([1.0, 1.0], dtype=lib.float64, requires_grad=True)
+        opt = lib.optim.LBFGS([p])
+        losses = []
+
+        def closure(opt=opt, p=p, losses=losses):
+            opt.zero_grad()
+            loss = _rosenbrock(p)
+            loss.backward()
+            losses.append(loss)
+            return loss
+
+        assert opt.step(closure) is losses[0]
+        # A zero gradient: one evaluation, no iteration, no direction stored.
+        assert dict(opt.state[p]) == {"func_evals": 1, "n_iter": 0}
+
+
+def test_lbfgs_tensor_lr_as_pytorch():
+    results = []
+    for lib in (rg, torch):
+        p = lib.tensor([-1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        opt = lib.optim.LBFGS([p], lr=lib.tensor([0.1], dtype=lib.float64), max_iter=5)
+
+        def closure(opt=opt, p=p):
+            opt.zero_grad()
+            loss = _rosenbrock(p)
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        results.append((p.detach().numpy().copy(), opt.state[p]["func_evals"]))
+    assert results[0][1] == results[1][1]
+    assert_close(results[0][0], results[1][0], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, p, q: lib.optim.LBFGS([p], lr=lib.tensor([0.1, 0.2])),
+        lambda lib, p, q: lib.optim.LBFGS([p], lr=-1.0),
+        lambda lib, p, q: lib.optim.LBFGS([{"params": [p]}, {"params": [q], "lr": 0.1}]),
+        lambda lib, p, q: lib.optim.LBFGS([p], line_search_fn="backtracking").step(
+            lambda: (p * p).sum().backward() or (p * p).sum()
+        ),
+        lambda lib, p, q: lib.optim.LBFGS([p]).step(),
+    ],
+)
+def test_lbfgs_errors_as_pytorch(make):
+    raised = []
+    for lib in (rg, torch):
+        p = lib.ones(2, requires_grad=True)
+        q = lib.ones(1, requires_grad=True)
+        with pytest.raises(Exception) as info:
+            make(lib, p, q)
+        raised.append((type(info.value), str(info.value)))
+    assert raised[0] == raised[1]
+
+
+BIT_FOR_BIT_CASES = [
+    ("rosenbrock", [-1.5, 2.0], {"line_search_fn": "strong_wolfe", "lr": 0.01}),
+    ("rosenbrock", [-1.5, 2.0], {"line_search_fn": "strong_wolfe", "lr": 20.0}),
+    ("rosenbrock", [-1.5, 2.0, 0.5, -0.7], {"line_search_fn": "strong_wolfe", "max_eval": 6}),
+    ("rosenbrock", [-1.5, 2.0, 0.5, -0.7, 1.2], {"line_search_fn": "strong_wolfe", "lr": 50.0}),
+    ("rosenbrock", [-1.5, 2.0, 0.5], {"lr": 0.1, "max_iter": 5, "history_size": 2}),
+    ("rosenbrock", [-1.5, 2.0], {"lr": "tensor", "max_iter": 7}),
+    ("wavy", [-1.5, 2.0], {"line_search_fn": "strong_wolfe", "lr": 100.0}),
+    ("wavy", [0.3, -0.8, 1.7], {"line_search_fn": "strong_wolfe", "lr": 5.0, "history_size": 3}),
+    # A zoom trial with barely sufficient decrease (the Armijo constant decides).
+    ("quartic", [0.94, 1.29, 0.28, -0.86], {"line_search_fn": "strong_wolfe", "lr": 1.957}),
+    # Trials near a bracket end twice running (pushed to a tenth of the bracket inside).
+    ("bumpy", [2.22, -1.78], {"line_search_fn": "strong_wolfe", "lr": 5.949, "history_size": 2}),
+]
+
+BIT_FOR_BIT_PROBLEMS = {
+    "rosenbrock": _rosenbrock,
+    "wavy": lambda x: (torch.sin(3 * x) + 0.1 * x**2).sum(),
+    "quartic": lambda x: (x**4 - 3 * x**2 + x).sum(),
+    "bumpy": lambda x: (torch.sqrt(x**2 + 0.01) + 0.3 * torch.cos(5 * x)).sum(),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("problem,start,kwargs", BIT_FOR_BIT_CASES)
+def test_lbfgs_algorithm_is_pytorchs_bit_for_bit(problem, start, kwargs, dtype, monkeypatch):
+    """rustgrad's LBFGS code driving PyTorch's tensors takes PyTorch's LBFGS's every step bit
+    for bit: every branch of the line search (extrapolation, zoom, the steps pushed off the
+    bracket's ends, the evaluation budget) and of the two-loop recursion is PyTorch's. (Across
+    the libraries, the arithmetic's last bits differ, see above.)"""
+    from rustgrad.optim import lbfgs
+
+    monkeypatch.setattr(lbfgs, "_core", types.SimpleNamespace(cat=torch.cat, Tensor=torch.Tensor))
+    monkeypatch.setattr(lbfgs, "Tensor", torch.Tensor)
+    monkeypatch.setattr(lbfgs, "enable_grad", torch.enable_grad)
+    monkeypatch.setattr(lbfgs, "no_grad", torch.no_grad)
+
+    loss_fn = BIT_FOR_BIT_PROBLEMS[problem]
+    runs = []
+    for ours in (False, True):
+        x = torch.tensor(start, dtype=getattr(torch, dtype), requires_grad=True)
+        if kwargs.get("lr") == "tensor":
+            kwargs = dict(kwargs, lr=torch.tensor([0.1]))
+        reference = torch.optim.LBFGS([x], **kwargs)
+        if ours:
+            opt = lbfgs.LBFGS.__new__(lbfgs.LBFGS)  # Optimizer.__init__ takes rustgrad tensors
+            opt.defaults, opt.param_groups = reference.defaults, reference.param_groups
+            opt.state, opt._params, opt._numel_cache = collections.defaultdict(dict), [x], None
+        else:
+            opt = reference
+
+        def closure(x=x):
+            x.grad = None
+            loss = loss_fn(x)
+            loss.backward()
+            return loss
+
+        seen = []
+        for _ in range(15):
+            loss = opt.step(closure)
+            state = opt.state[x]
+            seen.append((x.detach().clone(), loss.item(), state["func_evals"], state["n_iter"]))
+        runs.append(seen)
+    for (x_t, *rest_t), (x_r, *rest_r) in zip(*runs):
+        assert rest_r == rest_t
+        assert torch.equal(x_r, x_t)

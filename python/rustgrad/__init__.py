@@ -661,7 +661,7 @@ __all__ += ["func", "inference_mode", "is_inference", "is_inference_mode_enabled
 
 # ----- torch.compile / torch.compiler (eager for now, issue 15), torch.jit, torch.version, and
 # the memory formats (rustgrad._memory_format) ------------------------------------------------
-from rustgrad import _memory_format, compiler, jit
+from rustgrad import compiler, jit
 from rustgrad import version as version  # torch.version (a re-export, not in __all__)
 from rustgrad._memory_format import (
     channels_last,
@@ -672,7 +672,6 @@ from rustgrad._memory_format import (
 )
 from rustgrad.compiler import compile
 
-_memory_format._bind()
 __all__ += [
     "channels_last",
     "channels_last_3d",
@@ -1183,8 +1182,51 @@ for _name in _ops_extra.FUNCTIONS:
 _ops_extra._bind()
 del _name
 
+# ----- scatter_reduce, histc, mode (``_ops_more.py``) -----
+from rustgrad import _ops_more
+
+for _name in _ops_more.FUNCTIONS:
+    globals()[_name] = getattr(_ops_more, _name)
+    __all__.append(_name)
+_ops_more._bind()
+del _name
+
 # ----- torch.distributions (rustgrad.distributions; its modules use the names above) -----
+# ----- automatic mixed precision: torch.amp, torch.autocast and its flags, torch.cpu -----
+from rustgrad import amp as amp  # (a re-export, not in __all__)
+from rustgrad import cpu as cpu  # (a re-export, not in __all__)
 from rustgrad import distributions as distributions  # (a re-export, not in __all__)
 from rustgrad import special as special  # (a re-export, not in __all__)
+from rustgrad.amp.autocast_mode import (
+    autocast,
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+)
+
+__all__ += [
+    "autocast",
+    "autocast_decrement_nesting",
+    "autocast_increment_nesting",
+    "clear_autocast_cache",
+    "get_autocast_cpu_dtype",
+    "get_autocast_dtype",
+    "get_autocast_gpu_dtype",
+    "is_autocast_cache_enabled",
+    "is_autocast_cpu_enabled",
+    "is_autocast_enabled",
+    "set_autocast_cache_enabled",
+    "set_autocast_dtype",
+    "set_autocast_enabled",
+]
 
 _dropin.hook_missing_names()  # last: every namespace above is imported by now

@@ -570,7 +570,8 @@ class Tensor(_DTypeCasts):
         """True for float32 and float64 tensors."""
 
     def is_contiguous(self, memory_format: object = ...) -> builtins.bool:
-        """Whether the tensor is dense in ``memory_format`` (row-major by default)."""
+        """True when the elements are laid out without gaps in ``memory_format`` (row-major by
+        default; ``channels_last`` and ``channels_last_3d`` too)."""
 
     def element_size(self) -> int:
         """Bytes per element."""
@@ -627,7 +628,9 @@ class Tensor(_DTypeCasts):
 
     @overload
     def to(self, dtype: _DType, /) -> Tensor:
-        """``Tensor.to``, then the layout of ``memory_format`` (kept by default)."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` (either by keyword too) or
+        ``to(other)`` (``other``'s dtype and device): ``self`` when nothing changes. A copy to
+        another device is differentiable (gradients flow back to the source's device)."""
 
     @overload
     def to(self, other: Tensor, /) -> Tensor: ...
@@ -898,11 +901,11 @@ class Tensor(_DTypeCasts):
         """``expand(other.shape)``."""
 
     def contiguous(self, memory_format: object = ...) -> Tensor:
-        """A dense copy of the tensor in ``memory_format`` (row-major by default), or the
-        tensor itself when it already is."""
+        """A dense copy in ``memory_format`` (row-major by default; ``self`` when it already is)."""
 
     def clone(self, *, memory_format: object = ...) -> Tensor:
-        """A copy; ``preserve_format`` keeps a channels-last layout, other formats give it."""
+        """A copy with its own storage (records ``CloneBackward0``); ``preserve_format`` (the
+        default) keeps a channels-last layout."""
 
     # ----- indexing -----
 
@@ -2045,6 +2048,28 @@ class Tensor(_DTypeCasts):
     arctanh_ = atanh_
     arctan2 = atan2
     arctan2_ = atan2_
+
+    # ----- python/rustgrad/_ops_more.py -----
+    def scatter_reduce(
+        self, dim: Any, index: Any, src: Any, reduce: Any, *, include_self: Any = ...
+    ) -> Any:
+        """A copy of ``input`` with the elements of ``src`` reduced into the positions ``index``
+        names along ``dim`` (as ``scatter``): ``reduce`` ``"sum"``, ``"prod"``, ``"mean"``,
+        ``"amax"`` or ``"amin"``, counting ``input``'s own value unless ``include_self=False``."""
+
+    def scatter_reduce_(
+        self, dim: Any, index: Any, src: Any, reduce: Any, *, include_self: Any = ...
+    ) -> Any:
+        """In-place ``scatter_reduce``: writes the result into ``self`` and returns it."""
+
+    def histc(self, bins: Any = ..., min: Any = ..., max: Any = ...) -> Any:
+        """Counts of ``input``'s elements in ``bins`` equal bins over ``[min, max]`` (the data's
+        own range when ``min == max``); elements outside (and NaN) are not counted, the last bin
+        includes its right edge. In ``input``'s dtype; no gradient."""
+
+    def mode(self, dim: Any = ..., keepdim: Any = ...) -> Any:
+        """``(values, indices)``: the most frequent value along ``dim`` (the smallest among the
+        most frequent) and an index of it, PyTorch's CPU choice among the equal ones."""
 
 def tensor(
     data: _Data,

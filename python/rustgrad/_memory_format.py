@@ -91,50 +91,52 @@ def _into(t, fmt):
     return t.permute(*order).contiguous().permute(*inverse)
 
 
-def _wrap(original_contiguous, original_is_contiguous, original_clone, original_to):
-    def contiguous(self, memory_format=contiguous_format):
-        """A dense copy of the tensor in ``memory_format`` (row-major by default), or the
-        tensor itself when it already is."""
-        _check(memory_format, "contiguous")
-        if memory_format is contiguous_format:
-            return original_contiguous(self)
-        if memory_format is preserve_format:
-            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
-        return _into(self, memory_format)
-
-    def is_contiguous(self, memory_format=contiguous_format):
-        """Whether the tensor is dense in ``memory_format`` (row-major by default)."""
-        _check(memory_format, "is_contiguous")
-        if memory_format is contiguous_format:
-            return original_is_contiguous(self)
-        if memory_format is preserve_format:
-            raise RuntimeError("Unsupported memory format. Supports only ChannelsLast, Contiguous")
-        return _is_in(self, memory_format)
-
-    def clone(self, *, memory_format=preserve_format):
-        """A copy; ``preserve_format`` keeps a channels-last layout, other formats give it."""
-        _check(memory_format, "clone")
-        out = original_clone(self)
-        if memory_format is preserve_format:
-            for fmt in (channels_last, channels_last_3d):
-                if not original_is_contiguous(self) and _is_in(self, fmt):
-                    return _into(out, fmt)
-            return out
-        return out if memory_format is contiguous_format else _into(out, memory_format)
-
-    def to(self, *args, memory_format=preserve_format, **kwargs):
-        """``Tensor.to``, then the layout of ``memory_format`` (kept by default)."""
-        _check(memory_format, "to")
-        out = original_to(self, *args, **kwargs)
-        if memory_format in (preserve_format, contiguous_format) and (
-            memory_format is preserve_format or original_is_contiguous(out)
-        ):
-            return out
-        return contiguous(out, memory_format)
-
-    return contiguous, is_contiguous, clone, to
+# The Tensor methods (in Rust) call these only when given a ``memory_format`` (and ``clone``
+# also for a strided tensor, which may be channels-last); without one they stay in Rust.
 
 
-def _bind():
-    for f in _wrap(Tensor.contiguous, Tensor.is_contiguous, Tensor.clone, Tensor.to):
-        setattr(Tensor, f.__name__, f)
+def _contiguous(self, memory_format):
+    """``contiguous(memory_format=...)``: a dense copy in the format, or ``self``."""
+    _check(memory_format, "contiguous")
+    if memory_format is contiguous_format:
+        return Tensor.contiguous(self)
+    if memory_format is preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    return _into(self, memory_format)
+
+
+def _is_contiguous(self, memory_format):
+    """``is_contiguous(memory_format=...)``: whether ``self`` is dense in the format."""
+    _check(memory_format, "is_contiguous")
+    if memory_format is contiguous_format:
+        return Tensor.is_contiguous(self)
+    if memory_format is preserve_format:
+        raise RuntimeError("Unsupported memory format. Supports only ChannelsLast, Contiguous")
+    return _is_in(self, memory_format)
+
+
+def _clone(self, memory_format):
+    """``clone(memory_format=...)``: ``preserve_format`` keeps a channels-last layout (as the
+    plain ``clone()`` does), other formats give theirs."""
+    _check(memory_format, "clone")
+    if memory_format is preserve_format:
+        return Tensor.clone(self)
+    if memory_format is contiguous_format:
+        return Tensor.clone(self) if Tensor.is_contiguous(self) else Tensor.contiguous(self)
+    return _into(Tensor.clone(self), memory_format)
+
+
+def _into_named(t, name):
+    """``t`` laid out in the channels-last format called ``name`` (for ``clone``)."""
+    return _into(t, _FORMATS[name])
+
+
+def _to(self, *args, memory_format=preserve_format, **kwargs):
+    """``Tensor.to(..., memory_format=...)``: the move or cast, then the format's layout."""
+    _check(memory_format, "to")
+    out = Tensor.to(self, *args, **kwargs)
+    if memory_format is preserve_format or (
+        memory_format is contiguous_format and Tensor.is_contiguous(out)
+    ):
+        return out
+    return _contiguous(out, memory_format)

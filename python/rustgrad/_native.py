@@ -45,6 +45,28 @@ def record(name, inputs, forward, saved, backward):
     return _core._function_apply(name, lambda s, g: tuple(backward(g, *s)), inputs, out, saved)
 
 
+def input_dependent(name, grad, inputs, undefined=False):
+    """``grad`` (a backward's result) as the output of a node ``name`` over itself and
+    ``inputs``, with slope 0 in ``inputs``. PyTorch's backward kernels take the forward's input
+    (``threshold_backward(grad, self)``, ``max_pool2d_with_indices_backward(grad, self, ...)``),
+    so under ``create_graph`` their result requires grad when that input does, even where the
+    gradient does not depend on it; a composite backward alone would not. Only recorded when
+    some input needs a gradient and grad mode is on (``create_graph``). The slope is zeros, or
+    with ``undefined`` PyTorch's undefined gradient (``autograd.grad`` then gives None for an
+    input reached only this way, as for convolutions)."""
+    if not _core.is_grad_enabled() or not any(t.requires_grad for t in inputs):
+        return grad
+    with no_grad():
+        out = grad.detach().clone()
+
+    def backward(gg, *saved):
+        if undefined:
+            return (gg, *(None for _ in inputs))
+        return (gg, *(_core.zeros(tuple(t.shape), dtype=t.dtype, device=t.device) for t in inputs))  # fmt: skip
+
+    return _core._function_apply(name, lambda s, g: tuple(backward(g, *s)), [grad, *inputs], out, [])  # fmt: skip
+
+
 def record_inplace(name, target, others, forward, saved, backward):
     """``target`` overwritten with ``forward()`` (run without history) and recorded, as
     PyTorch's in-place ops, by one node ``name`` over ``target``'s old history and ``others``.

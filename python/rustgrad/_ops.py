@@ -248,6 +248,11 @@ def prod(input: Tensor, dim=None, keepdim=False, *, dtype=None, axis=None, keepd
     dim, keepdim = _axis(dim, axis, keepdim, keepdims)
     x = input.to(_sum_dtype(input, dtype))
     name = "ProdBackward0" if dim is None else "ProdBackward1"
+    if x.ndim == 0:
+        # PyTorch's prod_backward passes a 0-d input's gradient through (no dependence on
+        # the input under create_graph)
+        _wrap(0 if dim is None else dim, 0)
+        return _native.record(name, [x], x.clone, [], lambda grad: (grad,))
     return _as_node(name, _functools.partial(_prod_of, dim=dim, keepdim=keepdim), x)
 
 

@@ -562,9 +562,21 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     if input.ndim:
         shape[d] = size
     mask = _core.tensor(hit, device=input.device).reshape(tuple(shape))
-    if not isinstance(value, Tensor):
-        value = _core.tensor(value, dtype=input.dtype, device=input.device)
-    return _core.where(mask, value.to(input.dtype), input)
+    filled = value if isinstance(value, Tensor) else _core.tensor(value, dtype=input.dtype, device=input.device)  # fmt: skip
+
+    def forward():
+        return _core.where(mask, filled.to(input.dtype), input)
+
+    def backward(grad, index):
+        # PyTorch's: the input's gradient off the filled slices; a tensor value gets the
+        # sum over them (each slice once, as its unique(index)).
+        zero = _core.zeros((), dtype=grad.dtype, device=grad.device)
+        return _core.where(mask, zero, grad), None, *([_core.where(mask, grad, zero).sum()] if others else [])  # fmt: skip
+
+    # One node saving the index (a later in-place change of it is the version error).
+    others = [value] if isinstance(value, Tensor) else []
+    name = "IndexFillBackward1" if others else "IndexFillBackward0"
+    return _native.record(name, [input, index, *others], forward, [index], backward)
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
@@ -576,13 +588,27 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             f"index_copy_(): Number of indices ({len(i)}) should be equal to "
             f"source.size(dim) ({source.shape[d]})"
         )
-    if input.ndim == 0:
-        out = input.reshape(1).clone()
-        out[_core.tensor(i)] = source.reshape(-1)
-        return out.reshape(())
-    out = input.movedim(d, 0).clone()
-    out[_core.tensor(i, device=input.device)] = source.to(input.dtype).movedim(d, 0)
-    return out.movedim(0, d)
+
+    def forward():
+        if input.ndim == 0:
+            out = input.reshape(1).clone()
+            out[_core.tensor(i)] = source.reshape(-1)
+            return out.reshape(())
+        out = input.movedim(d, 0).clone()
+        out[_core.tensor(i, device=input.device)] = source.to(input.dtype).movedim(d, 0)
+        return out.movedim(0, d)
+
+    def backward(grad, index):
+        # PyTorch's IndexCopyBackward0: the input's gradient off the written slices, the
+        # source's the gradient at its slices' places (index_select).
+        at = _core.tensor(i, device=grad.device)
+        g = grad.reshape(1) if grad.ndim == 0 else grad
+        g_input = g.index_fill(d, at, 0).reshape(tuple(grad.shape))
+        g_source = g.index_select(d, at).reshape(tuple(source.shape))
+        return g_input, None, g_source
+
+    # One node saving the index (a later in-place change of it is the version error).
+    return _native.record("IndexCopyBackward0", [input, index, source], forward, [index], backward)  # fmt: skip
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:

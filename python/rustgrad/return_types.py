@@ -76,6 +76,16 @@ class median(NamedTuple):
         return _repr(self, "median")
 
 
+class mode(NamedTuple):
+    """``(values, indices)`` of ``mode(input, dim)``."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __repr__(self) -> str:
+        return _repr(self, "mode")
+
+
 def _named_result(name: str, fields: tuple[str, ...], doc: str):
     """A named result ``torch.return_types.<name>``, printed as PyTorch prints it."""
     cls = NamedTuple(name, [(f, "Tensor") for f in fields])  # type: ignore[misc]

@@ -157,15 +157,19 @@ pub fn erfc(x: &Var) -> Result<Var> {
 }
 
 pub fn erfinv(x: &Var) -> Result<Var> {
-    // g * sqrt(pi) / 2 * exp(erfinv(x)^2)
+    // PyTorch's `0.5 * sqrt(pi) * exp(erfinv(x)^2) * g`, from the saved input (not the
+    // result: writing the result in place before backward is no error there).
     pointwise(
         x,
         UnaryOp::Erfinv,
         "ErfinvBackward0",
-        Save::Output,
-        |g, y| {
-            let slope = mul(&exp(&mul(y, y)?)?, &k(1.0 / TWO_OVER_SQRT_PI, y))?;
-            mul(g, &slope)
+        Save::Input,
+        |g, x| {
+            let y = erfinv(x)?;
+            mul(
+                &mul(&k(1.0 / TWO_OVER_SQRT_PI, &y), &exp(&mul(&y, &y)?)?)?,
+                g,
+            )
         },
     )
 }

@@ -223,6 +223,191 @@ KNOWN = [
         ],
     ),
     Known(
+        "torch-kron-input-change-unchecked",
+        "NOT a rustgrad bug: PyTorch's kron saves a reshaped view of an input that needs no "
+        "gradient without its version, so writing that input in place before backward "
+        "silently gives the other input a gradient from the new values; rustgrad raises the "
+        "version error",
+        "^exception\\|grad\\.[a-z]+ :: raised RuntimeError: one of the variables needed for "
+        "gradient computation has been modified by an inplace operation.*opinfo\\.kron",
+        [
+            ["v1 = torch.tensor([[1.0, 2.0], [3.0, 4.0]])", "create.opinfo", ["v1"]],
+            ["v2 = torch.tensor([0.5, -1.5], requires_grad=True)", "create.opinfo", ["v2"]],
+            ["v3 = v1.kron(v2)", "opinfo.kron", ["v3"]],
+            ["v1.add_(1.0)", "inplace.add_", ["v1"]],
+            ["v3.sum().backward()", "grad.backward", ["v2.grad"]],
+        ],
+    ),
+    Known(
+        "torch-det-1x1-constant-gradient",
+        "NOT a bug: under create_graph PyTorch's gradient of det of a 1x1 matrix (the constant "
+        "1) does not require grad; rustgrad's det backward (det * inverse transpose) records "
+        "it on the input; the values agree",
+        "^requires_grad\\|grad\\.first\\|requires_grad True!=False :: .*opinfo\\.(linalg\\.)?det",
+        [
+            [
+                "v1 = torch.tensor([[1.459]], dtype=torch.float64, requires_grad=True)",
+                "create.opinfo",
+                ["v1"],
+            ],
+            ["v2 = v1.det()", "opinfo.det", ["v2"]],
+            [
+                "g1 = torch.autograd.grad(v2, [v1], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+        ],
+    ),
+    Known(
+        "torch-nan-second-order-logit-eps",
+        "NOT a rustgrad bug: logit(x, eps) is constant outside [eps, 1 - eps], so its second "
+        "derivative there is 0 (rustgrad); PyTorch's backward takes a where over g / (x (1 - x)), "
+        "infinite at 0 and 1, and gives NaN at second order there",
+        "^grad\\|grad\\.second :: g2: value :: .*opinfo\\.logit",
+        [
+            [
+                "v1 = torch.tensor([0.0, 0.5, 1.0], dtype=torch.float32).detach().requires_grad_()",
+                "create.opinfo",
+                ["v1"],
+            ],
+            ["v2 = v1.logit(0.05)", "opinfo.logit", ["v2"]],
+            [
+                "loss = (v2 * torch.tensor([1.0, 2.0, 3.0], dtype=torch.float32)).sum()",
+                "grad.loss",
+                [],
+            ],
+            [
+                "g1 = torch.autograd.grad(loss, [v1], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+            [
+                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
+                "grad.gg",
+                ["gg"],
+            ],
+            ["g2 = torch.autograd.grad(gg, [v1], allow_unused=True)", "grad.second", ["g2"]],
+        ],
+    ),
+    Known(
+        "float32-rounding-second-order-grid-sample",
+        "NOT a bug: float32 rounding of a second-order grid_sample gradient (bicubic: sums of "
+        "sixteen weighted taps per point, differentiated twice): within a few 1e-7 of the "
+        "largest element, different roundings of the same formula",
+        "^grad\\|grad\\.second :: g2: value :: .*opinfo\\.nn\\.functional\\.grid_sample",
+        [
+            [
+                "v3 = torch.tensor([[[[1.9124044179916382, -0.7603479027748108, 0.6842482089996338], [-0.5731819868087769, 0.7943690419197083, -0.3739801049232483], [-1.1319553852081299, 0.363224059343338, 0.6388135552406311], [0.08020346611738205, 0.4475744366645813, -1.2135984897613525]], [[0.20456871390342712, 0.3194483816623688, 0.18888410925865173], [-0.6636435985565186, -0.013826369307935238, 0.14638890326023102], [-0.5984951853752136, -0.764239490032196, 1.171650767326355], [-0.45106059312820435, -1.6258268356323242, 0.6354225873947144]]]], dtype=torch.float32).detach().requires_grad_()",
+                "create.opinfo",
+                ["v3"],
+            ],
+            [
+                "v4 = torch.tensor([[[[1.5638866424560547, -1.4361903667449951], [1.3598829507827759, -0.6390306949615479]], [[-0.2263159155845642, 0.6951211094856262], [-1.603244423866272, 0.9869492053985596]], [[1.600475549697876, -0.2339659184217453], [1.6007394790649414, 0.9021226167678833]]]], dtype=torch.float32).detach().requires_grad_()",
+                "create.opinfo",
+                ["v4"],
+            ],
+            [
+                "v5 = torch.nn.functional.grid_sample(v3, v4, 'bicubic', 'reflection', False)",
+                "opinfo.nn.functional.grid_sample",
+                ["v5"],
+            ],
+            [
+                "v7 = torch.tensor([[[0.96, -3.06, -4.07], [-0.22, -0.47, 0.89], [0.21, -0.28, 2.09]], [[0.41, 0.05, -0.14], [3.17, 2.1, -2.0], [-0.61, -0.25, 0.84]], [[2.54, -1.4, -0.26], [1.79, 0.96, 0.13], [-5.2, 0.68, 0.56]], [[-0.24, 2.31, 1.2], [1.45, 3.44, 0.58], [0.98, 2.63, 1.8]]], dtype=torch.float32, requires_grad=True)",
+                "create.tensor",
+                ["v7"],
+            ],
+            [
+                "loss = (v4 * torch.tensor([[[[1.57, -0.39], [2.63, 2.32]], [[2.7, 0.48], [1.45, 0.15]], [[-2.4, -2.19], [0.0, 0.33]]]], dtype=torch.float32)).sum() + (v5 * torch.tensor([[[[2.72, 1.37], [-2.64, 2.37], [-1.9, 0.51]], [[1.03, -0.35], [2.09, -0.6], [1.14, -2.21]]]], dtype=torch.float32)).sum() + (v7 * torch.tensor([[[-0.3, 3.0, -1.48], [-1.92, -1.57, 0.09], [1.45, -3.0, 0.51]], [[-1.41, 0.79, -0.83], [1.73, 0.13, 1.44], [-0.53, -1.92, -0.07]], [[3.0, -2.59, -0.01], [2.9, -1.41, 2.59], [-1.86, -1.46, 1.38]], [[0.79, -1.14, -0.99], [-2.02, -0.15, 0.74], [0.16, 1.76, 0.99]]], dtype=torch.float32)).sum()",
+                "grad.loss",
+                [],
+            ],
+            [
+                "g1 = torch.autograd.grad(loss, [v3, v4, v7], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+            [
+                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
+                "grad.gg",
+                ["gg"],
+            ],
+            [
+                "g2 = torch.autograd.grad(gg, [v3, v4, v7], allow_unused=True)",
+                "grad.second",
+                ["g2"],
+            ],
+        ],
+    ),
+    Known(
+        "torch-embedding-bag-no-second-order",
+        "NOT a rustgrad bug: PyTorch does not differentiate embedding_bag's per_sample_weights "
+        "gradient again (NotImplementedError for _embedding_bag_per_sample_weights_backward); "
+        "rustgrad's is a composite of differentiable ops and does",
+        "^no-exception\\|grad\\.second :: .*_embedding_bag_per_sample_weights_backward",
+        [
+            [
+                "v3 = torch.tensor([1, 2, 4, 5, 4, 3, 2, 0, 5], dtype=torch.int64)",
+                "create.opinfo",
+                ["v3"],
+            ],
+            [
+                "v4 = torch.tensor([[0.6484448814054052, 1.3340531908891855, 0.0685794516994467], [0.4977213593635206, -1.2036844859100726, -0.7144690688966107], [-0.9772989198800331, 1.082235945039616, 1.3772474750242816], [0.03634017049709205, -0.18532041606789226, -0.23139241078221695], [0.41740058815496256, 0.06517892838585884, -0.9598488218662715], [-0.15112326855400152, 1.34785377764218, -0.28435149952874017]], dtype=torch.float64).detach().requires_grad_()",
+                "create.opinfo",
+                ["v4"],
+            ],
+            [
+                "v5 = torch.tensor([0, 5], dtype=torch.int64)",
+                "create.opinfo",
+                ["v5"],
+            ],
+            [
+                "v6 = torch.tensor([0.09136663386959405, 0.5552577104101791, -0.3219907463735509, 0.9215797698101789, 0.02166449048930228, -0.44268106550775804, -0.4362644952003878, 0.34550916264070375, -1.890928015837007], dtype=torch.float64).detach().requires_grad_()",
+                "create.opinfo",
+                ["v6"],
+            ],
+            [
+                "v7 = torch.nn.functional.embedding_bag(v3, v4, v5, mode='sum', per_sample_weights=v6)",
+                "opinfo.nn.functional.embedding_bag",
+                ["v7"],
+            ],
+            [
+                "v16 = v7.mean(-1)",
+                "reduce.mean.dim",
+                ["v16"],
+            ],
+            [
+                "v20 = torch.tensor([[0.8131035566329956, -0.413364440202713, -2.135798454284668], [-0.34197667241096497, 0.9335713386535645, 1.4032691717147827], [-1.1971009969711304, -0.10277391970157623, -1.5280545949935913], [0.4379239082336426, -0.2840557098388672, 2.0174403190612793]], dtype=torch.float32).transpose(-1, -2).detach().requires_grad_()",
+                "create.opinfo",
+                ["v20"],
+            ],
+            [
+                "v21 = v20.transpose(0, 1)",
+                "opinfo.transpose",
+                ["v21"],
+            ],
+            [
+                "loss = (v16 * torch.tensor([2.36, 1.06], dtype=torch.float64)).sum() + (v20 * torch.tensor([[-2.48, 3.0, -2.9, -0.36], [-0.91, 1.29, -1.26, 1.44], [0.31, -1.73, -3.0, 1.8]], dtype=torch.float32)).sum() + (v21 * torch.tensor([[1.03, -1.47, 0.94], [3.0, 1.55, -0.34], [-1.44, 3.0, -2.28], [-2.53, -3.0, 1.53]], dtype=torch.float32)).sum()",
+                "grad.loss",
+                [],
+            ],
+            [
+                "g1 = torch.autograd.grad(loss, [v4, v6, v20], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+            [
+                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
+                "grad.gg",
+                ["gg"],
+            ],
+            [
+                "g2 = torch.autograd.grad(gg, [v4, v6, v20], allow_unused=True)",
+                "grad.second",
+                ["g2"],
+            ],
+        ],
+    ),
+    Known(
         "torch-bool-scalar-pow-backward-assert",
         "NOT a rustgrad bug: PyTorch's backward of a Python bool raised to a tensor power "
         "(False ** x) fails an internal assert (unknown ivalue tag 4); rustgrad computes it",
@@ -241,22 +426,22 @@ KNOWN = [
         "create-graph-input-not-recorded",
         "NEW: under create_graph, whether a first-order gradient requires grad differs for ops "
         "whose PyTorch backward reads the input although the gradient does not depend on it "
-        "(the pooling, padding and shrink functions of nn.functional, conv2d's input, "
-        "threshold): rustgrad's composite backward does not record the input",
+        "(F.pad's reflect/replicate modes, threshold, leaky_relu, hardsigmoid): rustgrad's "
+        "backward does not record the input",
         "^requires_grad\\|grad\\.first\\|requires_grad False!=True",
         [
             [
-                "v5 = torch.tensor([[1.67, 0.52, -0.06, -0.3, 1.86, 1.06, -0.48]], dtype=torch.float32).detach().requires_grad_()",
+                "v5 = torch.tensor([[[0.3, -1.2, 2.0, 0.1]]], dtype=torch.float32).detach().requires_grad_()",
                 "create.opinfo",
                 ["v5"],
             ],
             [
-                "v6 = torch.nn.functional.adaptive_avg_pool1d(v5, (5,))",
-                "opinfo.nn.functional.adaptive_avg_pool1d",
+                "v6 = torch.nn.functional.pad(v5, (2, 1), mode='reflect')",
+                "opinfo.nn.functional.pad",
                 ["v6"],
             ],
             [
-                "loss = (v6 * torch.tensor([[-1.33, 1.5, 0.32, 1.3, -0.34]], dtype=torch.float32)).sum()",
+                "loss = (v6 * torch.tensor([[[-1.33, 1.5, 0.32, 1.3, -0.34, 0.5, 2.0]]], dtype=torch.float32)).sum()",
                 "grad.loss",
                 [],
             ],
@@ -267,7 +452,6 @@ KNOWN = [
             ],
         ],
     ),
-    # ----- found once the issue-11 ops (tests/opinfo_ops.py) joined the op table -----
     Known(
         "torch-nan-second-order-normalize-zero",
         "NOT a rustgrad bug: at an all-zero row F.normalize divides by the clamped eps, a "

@@ -206,3 +206,6 @@ def memory_reserved(device=None) -> int:
 def empty_cache() -> None:
     """Return the caching allocator's unused blocks to the driver (a no-op before first use)."""
     _core._cuda_empty_cache()
+
+
+from rustgrad.cuda import amp as amp  # (torch.cuda.amp; imported last: it uses this module)

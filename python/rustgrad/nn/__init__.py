@@ -306,3 +306,8 @@ __all__ += [
     "ZeroPad2d",
     "ZeroPad3d",
 ]
+
+# ----- bags of embeddings, 3-d and transposed 1-d convolution ----------------------------------
+from rustgrad.nn.modules import Conv3d, ConvTranspose1d, EmbeddingBag
+
+__all__ += ["Conv3d", "ConvTranspose1d", "EmbeddingBag"]

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from rustgrad import _core
+from rustgrad import _core, _native
 
 
 def _tuple(value, n, name):
@@ -281,6 +281,113 @@ def conv_transpose2d(
     return out.squeeze(0) if added else out
 
 
+def conv_transpose1d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """Transposed 1-d convolution of ``(N, C_in, L)`` (or ``(C_in, L)``) with ``weight``
+    ``(C_in, C_out / groups, k)``: the 2-d one over a height of one."""
+    x, added = _batched(input, 1, "conv_transpose1d")
+    if weight.dim() != 3:
+        raise RuntimeError(
+            f"Expected {weight.dim()}-dimensional input for {weight.dim()}-dimensional weight "
+            f"{list(weight.shape)}, but got 3-dimensional input of size {list(x.shape)} instead"
+        )
+    if x.shape[1] != weight.shape[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+            f"input{list(x.shape)} to have {weight.shape[0]} channels, but got {x.shape[1]} "
+            "channels instead"
+        )
+    one = lambda v, name: _tuple(v, 1, name)[0]
+    out = conv_transpose2d(
+        x.unsqueeze(2),
+        weight.unsqueeze(2),
+        bias,
+        (1, one(stride, "stride")),
+        (0, one(padding, "padding")),
+        (0, one(output_padding, "output_padding")),
+        groups,
+        (1, one(dilation, "dilation")),
+    ).squeeze(2)
+    return out.squeeze(0) if added else out
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d convolution of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) with ``weight``
+    ``(O, C / groups, kd, kh, kw)``: the ``kd`` depth taps of each output slice are stacked
+    as channels, so one 2-d convolution over ``N * D_out`` images does it."""
+    x, added = _batched(input, 3, "conv3d")
+    if weight.dim() != 5:
+        raise RuntimeError(
+            "expected stride to be a single integer value or a list of "
+            f"{weight.dim() - 2} values to match the convolution dimensions, but got "
+            f"stride={list(_tuple(stride, 3, 'stride'))}"
+        )
+    stride, dilation = _tuple(stride, 3, "stride"), _tuple(dilation, 3, "dilation")
+    if groups < 1:
+        raise RuntimeError("non-positive groups is not supported")
+    out_ch, cg, kd, kh, kw = weight.shape
+    n, c = x.shape[:2]
+    if c != cg * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
+            f"input{list(x.shape)} to have {cg * groups} channels, but got {c} channels instead"
+        )
+    if out_ch % groups != 0:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {list(weight.shape)} instead")  # fmt: skip
+    _check_bias(x, weight, bias, groups)
+    if min(stride) < 1:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(dilation) < 1:
+        raise RuntimeError("dilation should be greater than zero")
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0, 0)
+        elif padding == "same":
+            pads = _same_padding((kd, kh, kw), dilation, stride)
+            # (the extra pixel of an odd total goes on the right, as PyTorch)
+            x = _core_pad(x, tuple(p for pair in reversed(pads) for p in pair))
+            padding = (0, 0, 0)
+        else:
+            raise RuntimeError(f"Invalid padding string: {padding!r}")
+    padding = _tuple(padding, 3, "padding")
+    if min(padding) < 0:
+        raise RuntimeError("negative padding is not supported")
+    spatial = x.shape[2:]
+    padded = [s + 2 * p for s, p in zip(spatial, padding)]
+    span = [d * (k - 1) + 1 for d, k in zip(dilation, (kd, kh, kw))]
+    if any(p < e for p, e in zip(padded, span)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+            f"Kernel size: ({' x '.join(map(str, span))}). Kernel size can't be greater than "
+            "actual input size"
+        )
+    if padding[0]:
+        x = _core_pad(x, (0, 0, 0, 0, padding[0], padding[0]))
+    depth = (padded[0] - span[0]) // stride[0] + 1
+    h, w = spatial[1:]
+    # (N, C, kd, D_out, H, W): tap i of output slice o reads depth o * stride + i * dilation
+    taps = _core.stack(
+        [
+            x[:, :, i * dilation[0] : i * dilation[0] + stride[0] * (depth - 1) + 1 : stride[0]]
+            for i in range(kd)
+        ],
+        2,
+    )
+    # channels ordered (group, tap, channel) so each group of the 2-d convolution sees its own
+    stacked = (
+        taps.reshape(n, groups, cg, kd, depth, h, w)
+        .permute(0, 4, 1, 3, 2, 5, 6)
+        .reshape(n * depth, groups * kd * cg, h, w)
+    )
+    flat_weight = weight.permute(0, 2, 1, 3, 4).reshape(out_ch, kd * cg, kh, kw)
+    out = _conv2d(
+        stacked, flat_weight, bias, stride[1:], padding[1:], dilation[1:], groups, "conv3d", 5
+    )
+    out = out.reshape(n, depth, out_ch, *out.shape[2:]).transpose(1, 2).contiguous()
+    return out.squeeze(0) if added else out
+
+
 # ----- pooling ---------------------------------------------------------------------------
 
 
@@ -338,25 +445,34 @@ def _max_pool2d_function():
             ctx.in_size = tuple(x.shape[-2:])
             ctx.window = (kernel, stride, padding, dilation)
             ctx.mark_non_differentiable(indices)
-            ctx.save_for_backward(indices)
+            ctx.save_for_backward(indices, x)
             return values, indices
 
         @staticmethod
         def backward(ctx, grad, _grad_indices):
             """Each output's gradient added at its maximum's position."""
-            (indices,) = ctx.saved_tensors
+            indices, x = ctx.saved_tensors
             h, w = ctx.in_size
             if _core.is_grad_enabled():
                 lead = tuple(grad.shape[:-2])
                 flat = _core.zeros((*lead, h * w), dtype=grad.dtype, device=grad.device)
                 where, src = indices.reshape(*lead, -1), grad.reshape(*lead, -1)
                 g = scatter_add(flat, len(lead), where, src).view(*lead, h, w)
+                # (PyTorch's backward kernel reads the input: the result depends on it)
+                g = _native.input_dependent("MaxPool2DWithIndicesBackwardBackward0", g, [x])
             else:
                 g = _core._max_pool2d_backward(grad, indices, (h, w), *ctx.window)
             return g, None, None, None, None, None, None
 
     MaxPool2DWithIndices._backward_name = "MaxPool2DWithIndicesBackward0"
     return MaxPool2DWithIndices
+
+
+# How many of an op's leading inputs PyTorch's backward takes, where not all of them
+# (convolution_backward takes the input and weight, and the bias only by its size).
+_BACKWARD_READS = {"ConvolutionBackward0": 2, "AffineGridGeneratorBackward0": 0}
+# Ops whose double backward leaves that slope undefined (None from autograd.grad), not zeros.
+_UNDEFINED_SLOPE = {"ConvolutionBackward0"}
 
 
 @functools.cache
@@ -399,6 +515,14 @@ def _as_node(name):
                 else g
                 for g, t, need in zip(grads, tensors, needs)
             ]
+            if create_graph:
+                # PyTorch's backward of the op reads its inputs: under create_graph the
+                # gradients depend on them (with slope 0 where the composite's do not).
+                read = tensors[: _BACKWARD_READS.get(name, len(tensors))]
+                inputs = [t for t in read if t is not None and t.requires_grad]
+                double = name.replace("Backward0", "BackwardBackward0")
+                undefined = name in _UNDEFINED_SLOPE
+                grads = [g if g is None else _native.input_dependent(double, g, inputs, undefined) for g in grads]  # fmt: skip
             return (None, *grads)
 
     Composite._backward_name = name
@@ -528,25 +652,31 @@ def _avg_pool2d_functions():
         @staticmethod
         def forward(ctx, x, args):
             ctx.args, ctx.in_size = args, tuple(x.shape[-2:])
+            ctx.save_for_backward(x)  # (as PyTorch's node: its backward takes the input)
             return pool(x, args)
 
         @staticmethod
         def backward(ctx, grad):
             if _core.is_grad_enabled():
-                return AvgPool2DGrad.apply(grad, ctx.in_size, ctx.args), None
+                (x,) = ctx.saved_tensors
+                return AvgPool2DGrad.apply(grad, x, ctx.in_size, ctx.args), None
             return unpool(grad, ctx.in_size, ctx.args), None
 
     class AvgPool2DGrad(Function):
+        # over the incoming gradient and the input, with slope 0 in the input (PyTorch's
+        # avg_pool2d_backward takes it): under create_graph it requires grad as PyTorch's
         @staticmethod
-        def forward(ctx, grad, in_size, args):
-            ctx.args = args
+        def forward(ctx, grad, x, in_size, args):
+            ctx.args, ctx.x_meta = args, (tuple(x.shape), x.dtype, x.device)
             return unpool(grad, in_size, args)
 
         @staticmethod
         def backward(ctx, grad_grad):
+            shape, dtype, device = ctx.x_meta
+            zero = _core.zeros(shape, dtype=dtype, device=device) if ctx.needs_input_grad[1] else None  # fmt: skip
             if _core.is_grad_enabled():
-                return AvgPool2D.apply(grad_grad, ctx.args), None, None
-            return pool(grad_grad, ctx.args), None, None
+                return AvgPool2D.apply(grad_grad, ctx.args), zero, None, None
+            return pool(grad_grad, ctx.args), zero, None, None
 
     AvgPool2D._backward_name = "AvgPool2DBackward0"
     AvgPool2DGrad._backward_name = "AvgPool2DBackwardBackward0"
@@ -660,15 +790,32 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
             ci = np.minimum(np.arange(c0, c0 + kw), c1 - 1)
             table[i, j] = (ri[:, None] * w + ci[None, :]).reshape(-1)
     positions = _core.tensor(table.reshape(-1), device=x.device)
-    cells = x.reshape(n, c, h * w).index_select(2, positions).view(n, c, oh, ow, kh * kw)
-    out, arg = cells.max(-1)
-    if added:
-        out = out.squeeze(0)
-    if not return_indices:
-        return out
-    where = _core.tensor(table, device=x.device).expand(n, c, oh, ow, kh * kw)
-    indices = where.gather(-1, arg.unsqueeze(-1)).squeeze(-1)
-    return out, (indices.squeeze(0) if added else indices)
+    with _native.no_grad():
+        cells = x.reshape(n, c, h * w).index_select(2, positions).view(n, c, oh, ow, kh * kw)
+        out, arg = cells.max(-1)
+        where = _core.tensor(table, device=x.device).expand(n, c, oh, ow, kh * kw)
+        indices = where.gather(-1, arg.unsqueeze(-1)).squeeze(-1)
+        if added:
+            out, indices = out.squeeze(0), indices.squeeze(0)
+
+    def backward(grad, input, indices):
+        # PyTorch's adaptive_max_pool2d_backward: each output's gradient added at its
+        # maximum's position (windows overlap: positions repeat).
+        g = grad.unsqueeze(0) if added else grad
+        at = (indices.unsqueeze(0) if added else indices).reshape(n, c, -1)
+        flat = _core.zeros((n, c, h * w), dtype=grad.dtype, device=grad.device)
+        g = _scatter_add(flat, 2, at, g.reshape(n, c, -1)).view(n, c, h, w)
+        g = g.squeeze(0) if added else g
+        return (_native.input_dependent("AdaptiveMaxPool2DBackwardBackward0", g, [input]),)
+
+    out = _native.record("AdaptiveMaxPool2DBackward0", [input], lambda: out, [input, indices], backward)  # fmt: skip
+    return (out, indices) if return_indices else out
+
+
+def _scatter_add(*args):
+    from rustgrad._ops import scatter_add
+
+    return scatter_add(*args)
 
 
 def _one_int(output_size, name):

@@ -1522,17 +1522,37 @@ def softshrink(input, lambd=0.5):
             f"lambda must be in range [0, {top:g}] for input dtype "
             f"{_scalar_type(input.dtype)}, but found {lambd:g}"
         )
-    # ``input * 0`` between: a signed 0 (NaN for NaN), as PyTorch's
-    inner = _core.where(input < -lambd, input + lambd, input * 0)
-    return _core.where(input > lambd, input - lambd, inner)
+
+    def forward():
+        # ``input * 0`` between: a signed 0 (NaN for NaN), as PyTorch's
+        inner = _core.where(input < -lambd, input + lambd, input * 0)
+        return _core.where(input > lambd, input - lambd, inner)
+
+    def backward(grad, x):
+        # PyTorch's softshrink_backward: the gradient outside [-lambd, lambd], 0 inside
+        inside = (x >= -lambd) & (x <= lambd)
+        g = _core.where(inside, _core.zeros((), dtype=grad.dtype, device=grad.device), grad)
+        return (_native.input_dependent("SoftshrinkBackwardBackward0", g, [x]),)
+
+    return _native.record("SoftshrinkBackward0", [input], forward, [input], backward)
 
 
 def hardshrink(input, lambd=0.5):
     """``input`` where ``input > lambd`` or ``input < -lambd``, else 0, elementwise."""
     _floating_kernel(input, f"hardshrink_{input.device.type}")
-    keep = (input > lambd) | (input < -lambd)
-    # ``input - input`` elsewhere: 0 (NaN for NaN), as PyTorch's
-    return _core.where(keep, input, input - input)
+
+    def forward():
+        keep = (input > lambd) | (input < -lambd)
+        # ``input - input`` elsewhere: 0 (NaN for NaN), as PyTorch's
+        return _core.where(keep, input, input - input)
+
+    def backward(grad, x):
+        # PyTorch's hardshrink_backward: the gradient outside [-lambd, lambd], 0 inside
+        inside = (x >= -lambd) & (x <= lambd)
+        g = _core.where(inside, _core.zeros((), dtype=grad.dtype, device=grad.device), grad)
+        return (_native.input_dependent("HardshrinkBackwardBackward0", g, [x]),)
+
+    return _native.record("HardshrinkBackward0", [input], forward, [input], backward)
 
 
 def _threshold(input, threshold, value, inplace=False):
@@ -2077,3 +2097,12 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     if reduction == "sum":
         return loss.sum()
     raise ValueError(reduction + " is not valid")
+
+
+# ----- sampling grids (Spatial Transformer Networks), bags of embeddings, 3-d and transposed
+# 1-d convolution -----
+from rustgrad.nn._conv_functional import conv3d, conv_transpose1d
+from rustgrad.nn._embedding_bag import embedding_bag
+from rustgrad.nn._sampling import affine_grid, grid_sample
+
+__all__ += ["affine_grid", "conv3d", "conv_transpose1d", "embedding_bag", "grid_sample"]

@@ -4,11 +4,12 @@ The bookkeeping (parameter groups, state, state dicts) is Python; the per-parame
 of a step runs in Rust, in one pass over each parameter.
 """
 
-from rustgrad.optim import lr_scheduler
+from rustgrad.optim import lr_scheduler, swa_utils
 from rustgrad.optim.adadelta import Adadelta
 from rustgrad.optim.adagrad import Adagrad
 from rustgrad.optim.adam import Adam, AdamW
 from rustgrad.optim.adamax import Adamax
+from rustgrad.optim.lbfgs import LBFGS
 from rustgrad.optim.nadam import NAdam
 from rustgrad.optim.optimizer import Optimizer
 from rustgrad.optim.radam import RAdam
@@ -16,6 +17,7 @@ from rustgrad.optim.rmsprop import RMSprop
 from rustgrad.optim.sgd import SGD
 
 __all__ = [
+    "LBFGS",
     "SGD",
     "Adadelta",
     "Adagrad",
@@ -27,4 +29,5 @@ __all__ = [
     "RAdam",
     "RMSprop",
     "lr_scheduler",
+    "swa_utils",
 ]

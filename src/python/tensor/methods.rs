@@ -235,9 +235,20 @@ impl PyTensor {
         self.var.dtype().is_float()
     }
 
-    /// True when the elements are laid out row-major without gaps.
-    fn is_contiguous(&self) -> bool {
-        self.var.tensor().is_contiguous()
+    /// True when the elements are laid out without gaps in ``memory_format`` (row-major by
+    /// default; ``channels_last`` and ``channels_last_3d`` too).
+    #[pyo3(signature = (memory_format=None))]
+    fn is_contiguous<'py>(
+        slf: &Bound<'py, Self>,
+        memory_format: Option<&Obj<'py>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(format) = memory_format {
+            return memory_formats(slf.py(), "_is_contiguous", (slf, format), None);
+        }
+        let contiguous = slf.get().var.with_tensor(|t| t.is_contiguous());
+        Ok(pyo3::types::PyBool::new(slf.py(), contiguous)
+            .to_owned()
+            .into_any())
     }
 
     /// Bytes per element.
@@ -346,6 +357,13 @@ impl PyTensor {
         args: &Bound<'py, PyTuple>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(kw) = kwargs {
+            if kw.contains("memory_format")? {
+                let mut all = vec![slf.clone().into_any()];
+                all.extend(args.iter());
+                return memory_formats(slf.py(), "_to", PyTuple::new(slf.py(), all)?, Some(kw));
+            }
+        }
         interop::to(slf, args, kwargs)
     }
 
@@ -808,14 +826,34 @@ impl PyTensor {
         self.op(py, |v| ops::expand(v, &shape))
     }
 
-    /// A row-major copy (``self`` when already contiguous).
-    fn contiguous<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+    /// A dense copy in ``memory_format`` (row-major by default; ``self`` when it already is).
+    #[pyo3(signature = (memory_format=None))]
+    fn contiguous<'py>(
+        slf: &Bound<'py, Self>,
+        memory_format: Option<&Obj<'py>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(format) = memory_format {
+            return memory_formats(slf.py(), "_contiguous", (slf, format), None);
+        }
         Self::op_or_self(slf, ops::contiguous)
     }
 
-    /// A copy with its own storage (records ``CloneBackward0``).
-    fn clone(&self, py: Python<'_>) -> PyResult<PyTensor> {
-        self.op(py, ops::clone)
+    /// A copy with its own storage (records ``CloneBackward0``); ``preserve_format`` (the
+    /// default) keeps a channels-last layout.
+    #[pyo3(signature = (*, memory_format=None))]
+    fn clone<'py>(
+        slf: &Bound<'py, Self>,
+        memory_format: Option<&Obj<'py>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        if let Some(format) = memory_format {
+            return memory_formats(py, "_clone", (slf, format), None);
+        }
+        let out = Bound::new(py, slf.get().op(py, ops::clone)?)?.into_any();
+        match slf.get().var.with_tensor(channels_last_format) {
+            Some(format) => memory_formats(py, "_into_named", (out, format), None),
+            None => Ok(out),
+        }
     }
 
     // ----- indexing -----------------------------------------------------------------------
@@ -1355,4 +1393,41 @@ impl PyTensor {
     fn __ifloordiv__(slf: &Bound<'_, Self>, other: &Obj<'_>) -> PyResult<()> {
         math::binary_(slf, other, math::floor_divide).map(drop)
     }
+}
+
+/// A call with a ``memory_format`` argument: ``rustgrad._memory_format.<name>`` does the
+/// layout work (channels-last strides) in Python. The calls without one, nearly all, stay
+/// here with no Python frame.
+fn memory_formats<'py>(
+    py: Python<'py>,
+    name: &str,
+    args: impl pyo3::call::PyCallArgs<'py>,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    py.import("rustgrad._memory_format")?
+        .getattr(name)?
+        .call(args, kwargs)
+}
+
+/// The channels-last format `t` is laid out in, if any: a strided 4-d (5-d) tensor whose
+/// strides are the dense NHWC (NDHWC) ones, dims of size 1 aside (PyTorch's check). `clone`
+/// keeps such a layout (PyTorch's `preserve_format`).
+fn channels_last_format(t: &crate::tensor::Tensor) -> Option<&'static str> {
+    let (shape, strides) = (t.shape(), &t.layout().strides);
+    let (order, name): (&[usize], _) = match shape.len() {
+        4 => (&[0, 2, 3, 1], "channels_last"),
+        5 => (&[0, 2, 3, 4, 1], "channels_last_3d"),
+        _ => return None,
+    };
+    if t.is_contiguous() {
+        return None;
+    }
+    let mut step = 1usize;
+    for &d in order.iter().rev() {
+        if shape[d] != 1 && strides[d] != step as isize {
+            return None;
+        }
+        step = step.checked_mul(shape[d].max(1))?;
+    }
+    Some(name)
 }

@@ -24,7 +24,7 @@ from rustgrad.nn.modules.container import (
     ParameterList,
     Sequential,
 )
-from rustgrad.nn.modules.conv import Conv1d, Conv2d, ConvTranspose2d
+from rustgrad.nn.modules.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from rustgrad.nn.modules.dropout import Dropout, Flatten, Unflatten
 from rustgrad.nn.modules.linear import Identity, Linear
 from rustgrad.nn.modules.loss import (
@@ -102,7 +102,7 @@ from rustgrad.nn.modules.dropout import (
 from rustgrad.nn.modules.lazy import LazyLinear, LazyModuleMixin, UninitializedParameter
 from rustgrad.nn.modules.normalization import GroupNorm, LayerNorm
 from rustgrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
-from rustgrad.nn.modules.sparse import Embedding
+from rustgrad.nn.modules.sparse import Embedding, EmbeddingBag
 
 __all__ += [
     "GRU",
@@ -115,6 +115,7 @@ __all__ += [
     "Dropout2d",
     "Dropout3d",
     "Embedding",
+    "EmbeddingBag",
     "FeatureAlphaDropout",
     "GRUCell",
     "GroupNorm",
@@ -133,6 +134,8 @@ __all__ += [  # convolution, pooling, resizing (branch conv)
     "AvgPool2d",
     "Conv1d",
     "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
     "ConvTranspose2d",
     "MaxPool1d",
     "MaxPool2d",

@@ -1,4 +1,4 @@
-"""``nn.Conv1d``, ``nn.Conv2d``, ``nn.ConvTranspose2d``."""
+"""``nn.Conv1d``, ``nn.Conv2d``, ``nn.Conv3d``, ``nn.ConvTranspose1d``, ``nn.ConvTranspose2d``."""
 
 import math
 
@@ -8,7 +8,7 @@ from rustgrad.nn import init
 from rustgrad.nn.modules.module import Module
 from rustgrad.nn.parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
 
 
 def _ntuple(v, n):
@@ -157,14 +157,56 @@ class ConvTranspose2d(_ConvNd):
 
     def forward(self, input, output_size=None):
         """The transposed convolution of ``input``; ``output_size`` picks the output padding."""
-        op = self.output_padding
-        if output_size is not None:
-            want = list(output_size)[-2:]
-            op = []
-            for i in range(2):
-                size = input.shape[-2 + i]
-                least = (size - 1) * self.stride[i] - 2 * self.padding[i] + self.dilation[i] * (self.kernel_size[i] - 1) + 1  # fmt: skip
-                if not least <= want[i] < least + self.stride[i]:
-                    raise ValueError(f"requested an output size of {want}, but valid sizes range from {least} to {least + self.stride[i] - 1} (for an input of {list(input.shape[-2:])})")  # fmt: skip
-                op.append(want[i] - least)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, tuple(op), self.groups, self.dilation)  # fmt: skip
+        op = _output_padding(self, input, output_size)
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups, self.dilation)  # fmt: skip
+
+
+def _output_padding(conv, input, output_size):
+    """The output padding that gives a transposed convolution ``output_size`` (its last
+    ``_dims`` entries), or the module's own."""
+    if output_size is None:
+        return conv.output_padding
+    n = conv._dims
+    want = list(output_size)[-n:]
+    op = []
+    for i in range(n):
+        size = input.shape[-n + i]
+        least = (size - 1) * conv.stride[i] - 2 * conv.padding[i] + conv.dilation[i] * (conv.kernel_size[i] - 1) + 1  # fmt: skip
+        if not least <= want[i] < least + conv.stride[i]:
+            raise ValueError(f"requested an output size of {want}, but valid sizes range from {least} to {least + conv.stride[i] - 1} (for an input of {list(input.shape[-n:])})")  # fmt: skip
+        op.append(want[i] - least)
+    return tuple(op)
+
+
+class ConvTranspose1d(_ConvNd):
+    """Transposed 1-d convolution: ``(N, C_in, L) -> (N, C_out, L_out)``; ``weight`` is
+    ``(in_channels, out_channels / groups, k)``."""
+
+    _dims = 1
+    transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):  # fmt: skip
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')  # fmt: skip
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, device, dtype, output_padding)  # fmt: skip
+
+    def forward(self, input, output_size=None):
+        """The transposed convolution of ``input``; ``output_size`` picks the output padding."""
+        op = _output_padding(self, input, output_size)
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups, self.dilation)  # fmt: skip
+
+
+class Conv3d(_ConvNd):
+    """3-d convolution: ``(N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)``; ``weight``
+    is ``(out_channels, in_channels / groups, kd, kh, kw)``."""
+
+    _dims = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):  # fmt: skip
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode, device, dtype)  # fmt: skip
+
+    def forward(self, input):
+        """The convolution of ``input`` with ``weight`` (plus ``bias``)."""
+        if self.padding_mode != "zeros":
+            return F.conv3d(self._padded(input), self.weight, self.bias, self.stride, 0, self.dilation, self.groups)  # fmt: skip
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)  # fmt: skip

@@ -1,5 +1,6 @@
 """``nn.Module``: the base class of every layer and model, as ``torch.nn.Module``."""
 
+import functools
 import warnings
 from collections import OrderedDict, namedtuple
 
@@ -219,6 +220,7 @@ class Module:
         object.__setattr__(self, "_forward_hooks_always_called", set())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         """The computation; every subclass defines it."""
@@ -305,6 +307,24 @@ class Module:
         handle = RemovableHandle(self._backward_hooks)
         _insert(self._backward_hooks, handle.id, hook, prepend)
         return handle
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` runs in :meth:`load_state_dict` before the keys are matched (with
+        ``with_module``, the module comes first); it may rename keys of ``state_dict``."""
+        if "_load_state_dict_pre_hooks" not in self.__dict__:
+            object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = (
+            functools.partial(hook, self) if with_module else hook
+        )
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs in :meth:`load_state_dict` before the keys are
+        matched."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
 
     # ----- registration -----
 
@@ -600,10 +620,22 @@ class Module:
             )
         from rustgrad.nn.modules.lazy import UninitializedParameter
 
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # the pre-hooks may rename keys: not the caller's
+        hook_missing, hook_unexpected, errors = [], [], []
+        for module_prefix, module in self.named_modules(remove_duplicate=False):
+            hooks = module.__dict__.get("_load_state_dict_pre_hooks")
+            if not hooks:
+                continue
+            local = metadata.get(module_prefix, {}) if metadata is not None else {}
+            p = f"{module_prefix}." if module_prefix else ""
+            for hook in list(hooks.values()):
+                hook(state_dict, p, local, strict, hook_missing, hook_unexpected, errors)
         slots = self._state_slots()
         missing = [key for key in slots if key not in state_dict]
+        missing += [key for key in hook_missing if key not in missing]
         unexpected = [key for key in state_dict if key not in slots]
-        errors = []
+        unexpected += [key for key in hook_unexpected if key not in unexpected]
         with no_grad():
             for key, (module, registry, name) in slots.items():
                 if key not in state_dict:

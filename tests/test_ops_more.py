@@ -1,0 +1,431 @@
+"""``grid_sample``/``affine_grid``, ``embedding_bag`` (and ``nn.EmbeddingBag``),
+``conv_transpose1d``/``conv3d`` (and their modules), ``scatter_reduce``, ``histc`` and ``mode``
+against PyTorch, beyond the op table (``opinfo_more.py``, which runs gradcheck,
+gradgradcheck and parity over every layout): warnings, errors, the edges (grid points on the
+borders, non-finite grids, tied modes in long rows, values on histogram edges) and the
+modules."""
+
+import itertools
+import re
+import warnings
+
+import numpy as np
+import pytest
+import rustgrad as rg
+import rustgrad.nn.functional as F
+from conftest import assert_close, raises, to_numpy
+from rustgrad import nn
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+TIGHT = {"rtol": 1e-10, "atol": 1e-12}
+ALIGN_WARNING = (
+    "Default grid_sample and affine_grid behavior has changed to align_corners=False since "
+    "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
+    "documentation of grid_sample for details."
+)
+
+
+def pair(values):
+    """The same float64 values as a rustgrad and a torch leaf."""
+    values = np.asarray(values, dtype=np.float64)
+    return rg.tensor(values).requires_grad_(), torch.tensor(values).requires_grad_()
+
+
+def same_error(fn):
+    """``fn(F, lib)`` raises in rustgrad what it raises in PyTorch (type and message, with
+    ``rustgrad.`` for ``torch.`` in dtype and type names)."""
+    with pytest.raises(Exception) as expected:
+        fn(TF, torch)
+    with raises(type(expected.value), _ours(str(expected.value))):
+        fn(F, rg)
+
+
+def _ours(message):
+    """PyTorch's message with rustgrad's names of dtypes, tensor types and sizes."""
+    from rustgrad._dropin import prefix
+
+    names = r"torch\.(?=Size|Tensor|[A-Z][a-z]*Tensor|int|float|bool|uint)"
+    return re.sub(names, f"{prefix()}.", message)
+
+
+# ----- grid_sample, affine_grid --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", ["grid_sample", "affine_grid"])
+def test_align_corners_default_warns_as_torch(fn):
+    def call(F, lib):
+        if fn == "affine_grid":
+            return F.affine_grid(lib.zeros(1, 2, 3), (1, 1, 2, 2))
+        return F.grid_sample(lib.zeros(1, 1, 2, 2), lib.zeros(1, 1, 1, 2))
+
+    for lib, functional in ((torch, TF), (rg, F)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call(functional, lib)
+        assert [(w.category, str(w.message)) for w in caught] == [(UserWarning, ALIGN_WARNING)]
+        assert caught[0].filename == __file__  # (stacklevel: the caller's line)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.affine_grid(rg.zeros(1, 2, 3), (1, 1, 2, 2), align_corners=False)
+        F.grid_sample(rg.zeros(1, 1, 2, 2), rg.zeros(1, 1, 1, 2), align_corners=True)
+
+
+def test_affine_grid_unit_size_warns_as_torch():
+    with pytest.warns(UserWarning, match="unit-size grids when align_corners=True"):
+        ours = F.affine_grid(rg.ones(1, 2, 3), (1, 1, 1, 3), align_corners=True)
+    with pytest.warns(UserWarning, match="unit-size grids when align_corners=True"):
+        theirs = TF.affine_grid(torch.ones(1, 2, 3), (1, 1, 1, 3), align_corners=True)
+    assert_close(ours, theirs)
+
+
+AFFINE_ERRORS = [
+    lambda F, lib: F.affine_grid(lib.zeros(1, 2, 3, dtype=lib.int64), (1, 1, 2, 2), False),
+    lambda F, lib: F.affine_grid(lib.zeros(1, 3, 3), (1, 1, 2, 2), False),
+    lambda F, lib: F.affine_grid(lib.zeros(1, 2, 3), (1, 1, 2, 2, 2), False),
+    lambda F, lib: F.affine_grid(lib.zeros(1, 2, 3), (1, 2, 2), False),
+    lambda F, lib: F.affine_grid(lib.zeros(1, 2, 3), (1, 1, 0, 2), False),
+]
+GRID_ERRORS = [
+    lambda F, lib: F.grid_sample(
+        lib.zeros(1, 1, 2, 2), lib.zeros(1, 1, 1, 2), "linear", align_corners=False
+    ),
+    lambda F, lib: F.grid_sample(
+        lib.zeros(1, 1, 2, 2), lib.zeros(1, 1, 1, 2), padding_mode="wrap", align_corners=False
+    ),
+    lambda F, lib: F.grid_sample(lib.zeros(2, 1, 2, 2), lib.zeros(1, 1, 1, 2), align_corners=False),
+    lambda F, lib: F.grid_sample(lib.zeros(1, 1, 2, 2), lib.zeros(1, 1, 1, 3), align_corners=False),
+    lambda F, lib: F.grid_sample(lib.zeros(1, 1, 0, 2), lib.zeros(1, 1, 1, 2), align_corners=False),
+    lambda F, lib: F.grid_sample(
+        lib.zeros(1, 1, 2, 2, 2), lib.zeros(1, 1, 1, 1, 3), "bicubic", align_corners=False
+    ),
+    lambda F, lib: F.grid_sample(
+        lib.zeros(1, 1, 2, 2), lib.zeros(1, 1, 1, 2, dtype=lib.float64), align_corners=False
+    ),
+    lambda F, lib: F.grid_sample(
+        lib.zeros(1, 1, 2, 2, dtype=lib.int64),
+        lib.zeros(1, 1, 1, 2, dtype=lib.int64),
+        align_corners=False,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", range(len(AFFINE_ERRORS)))
+def test_affine_grid_errors_match_torch(case):
+    same_error(AFFINE_ERRORS[case])
+
+
+@pytest.mark.parametrize("case", range(len(GRID_ERRORS)))
+def test_grid_sample_errors_match_torch(case):
+    with pytest.raises(Exception) as expected:
+        GRID_ERRORS[case](TF, torch)
+    with raises(type(expected.value)):  # (the int64 kernel's name differs: the type only)
+        GRID_ERRORS[case](F, rg)
+
+
+MODES = list(itertools.product(("bilinear", "nearest", "bicubic"), ("zeros", "border", "reflection"), (False, True)))  # fmt: skip
+
+
+@pytest.mark.parametrize("mode,padding_mode,align_corners", MODES)
+@pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
+def test_grid_sample_on_the_borders_matches_torch(mode, padding_mode, align_corners, scale):
+    # identity grids (scaled) put sample points exactly on pixel centres and on the borders,
+    # where the derivatives of clipping and reflection switch
+    rng = np.random.default_rng(1)
+    theta = np.array([[[scale, 0, 0], [0, scale, 0]]] * 2)
+    grid = TF.affine_grid(torch.tensor(theta), (2, 2, 5, 4), align_corners).numpy()
+    xr, xt = pair(rng.standard_normal((2, 2, 3, 4)))
+    gr, gt = pair(grid)
+    out_r = F.grid_sample(xr, gr, mode, padding_mode, align_corners)
+    out_t = TF.grid_sample(xt, gt, mode, padding_mode, align_corners)
+    assert_close(out_r, out_t, **TIGHT)
+    up = rng.standard_normal(tuple(out_t.shape))
+    out_r.backward(rg.tensor(up))
+    out_t.backward(torch.tensor(up))
+    assert_close(xr.grad, xt.grad, **TIGHT)
+    assert_close(gr.grad, gt.grad, **TIGHT)
+
+
+@pytest.mark.parametrize("mode,padding_mode", list(itertools.product(("bilinear", "nearest", "bicubic"), ("zeros", "border", "reflection"))))  # fmt: skip
+def test_grid_sample_non_finite_grid_matches_torch(mode, padding_mode):
+    x = np.arange(12.0, dtype=np.float32).reshape(1, 1, 3, 4)
+    grid = np.array(
+        [[[[np.nan, 0.0], [np.inf, 0.3], [-np.inf, 0.3], [0.2, np.nan], [1e20, 0.1]]]], np.float32
+    )
+    ours = F.grid_sample(rg.tensor(x), rg.tensor(grid), mode, padding_mode, False)
+    theirs = TF.grid_sample(torch.tensor(x), torch.tensor(grid), mode, padding_mode, False)
+    np.testing.assert_allclose(to_numpy(ours), theirs.numpy(), rtol=1e-5, equal_nan=True)
+
+
+def test_spatial_transformer_matches_torch():
+    # the STN tutorial's head: a localisation net predicts theta, then affine_grid + grid_sample
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 1, 8, 8))
+    w = rng.standard_normal((6, 64)) * 0.01
+    b = np.array([1.0, 0, 0, 0, 1, 0])
+    outs = []
+    for lib, functional in ((rg, F), (torch, TF)):
+        xs, ws, bs = (lib.tensor(v).requires_grad_() for v in (x, w, b))
+        theta = functional.linear(xs.reshape(3, 64), ws, bs).reshape(-1, 2, 3)
+        grid = functional.affine_grid(theta, xs.size(), align_corners=False)
+        out = functional.grid_sample(xs, grid, align_corners=False)
+        (out * out).sum().backward()
+        outs.append([out, xs.grad, ws.grad, bs.grad])
+    for ours, theirs in zip(*outs):
+        assert_close(ours, theirs, **TIGHT)
+
+
+# ----- embedding_bag -------------------------------------------------------------------------
+
+
+def test_embedding_bag_module_matches_torch():
+    bag_r = nn.EmbeddingBag(10, 3, mode="sum", padding_idx=-2, max_norm=1.5)
+    bag_t = torch.nn.EmbeddingBag(10, 3, mode="sum", padding_idx=-2, max_norm=1.5)
+    assert repr(bag_r) == repr(bag_t) == "EmbeddingBag(10, 3, max_norm=1.5, mode='sum', padding_idx=8)"  # fmt: skip
+    assert bag_r.padding_idx == 8 and not to_numpy(bag_r.weight)[8].any()
+    assert [k for k, _ in bag_r.named_parameters()] == ["weight"]
+    weights = np.random.default_rng(3).standard_normal((10, 3)) * 2
+    bag_r.weight.data = rg.tensor(weights)
+    bag_t.weight.data = torch.tensor(weights)
+    inputs, offsets = [1, 8, 3, 3, 9, 4, 1], [0, 3, 3]
+    psw = np.linspace(0.5, 2, 7)
+    out_r = bag_r(rg.tensor(inputs), rg.tensor(offsets), rg.tensor(psw))
+    out_t = bag_t(torch.tensor(inputs), torch.tensor(offsets), torch.tensor(psw))
+    assert_close(out_r, out_t, **TIGHT)
+    assert_close(bag_r.weight, bag_t.weight, **TIGHT)  # (renormalised in place, as PyTorch)
+    out_r.sum().backward()
+    out_t.sum().backward()
+    assert_close(bag_r.weight.grad, bag_t.weight.grad, **TIGHT)
+
+
+def test_embedding_bag_from_pretrained():
+    weights = np.random.default_rng(4).standard_normal((4, 2))
+    for freeze in (True, False):
+        bag_r = nn.EmbeddingBag.from_pretrained(rg.tensor(weights), freeze=freeze, mode="max")
+        bag_t = torch.nn.EmbeddingBag.from_pretrained(torch.tensor(weights), freeze=freeze, mode="max")  # fmt: skip
+        assert repr(bag_r) == repr(bag_t)
+        assert bag_r.weight.requires_grad == bag_t.weight.requires_grad == (not freeze)
+        ids = [[0, 3, 3], [2, 1, 0]]
+        assert_close(bag_r(rg.tensor(ids)), bag_t(torch.tensor(ids)), **TIGHT)
+    with raises(AssertionError, "Embeddings parameter is expected to be 2-dimensional"):
+        nn.EmbeddingBag.from_pretrained(rg.zeros(3))
+    with raises(AssertionError, "padding_idx must be within num_embeddings"):
+        nn.EmbeddingBag(3, 2, padding_idx=3)
+
+
+def test_embedding_bag_scale_grad_by_freq_is_embeddings_scaled_gradient():
+    # each row's gradient divided by how often it occurs in the batch, as F.embedding's (and
+    # PyTorch's CUDA kernel; its CPU kernel divides by the count of another index)
+    weights = np.random.default_rng(5).standard_normal((7, 3))
+    ids = [[1, 2, 3], [3, 3, 6]]
+    wr, wt = pair(weights)
+    for mode in ("sum", "mean"):
+        wr.grad = wt.grad = None
+        F.embedding_bag(rg.tensor(ids), wr, mode=mode, scale_grad_by_freq=True).sum().backward()
+        rows = TF.embedding(torch.tensor(ids), wt, scale_grad_by_freq=True)
+        (rows.sum(1) if mode == "sum" else rows.mean(1)).sum().backward()
+        assert_close(wr.grad, wt.grad, **TIGHT)
+
+
+BAG_ERRORS = [
+    lambda F, lib: F.embedding_bag(lib.tensor([[1, 2]]), lib.zeros(4, 2), lib.tensor([0])),
+    lambda F, lib: F.embedding_bag(lib.tensor([1, 2]), lib.zeros(4, 2)),
+    lambda F, lib: F.embedding_bag(lib.tensor([1, 2]), lib.zeros(4, 2), lib.tensor([[0]])),
+    lambda F, lib: F.embedding_bag(lib.tensor([[[1]]]), lib.zeros(4, 2)),
+    lambda F, lib: F.embedding_bag(lib.tensor([1, 2]), lib.zeros(4), lib.tensor([0])),
+    lambda F, lib: F.embedding_bag(
+        lib.tensor([1, 2]), lib.zeros(4, 2), lib.tensor([0]), mode="min"
+    ),
+    lambda F, lib: F.embedding_bag(
+        lib.tensor([1, 2]), lib.zeros(4, 2), lib.tensor([0]), mode="max", scale_grad_by_freq=True
+    ),
+    lambda F, lib: F.embedding_bag(
+        lib.tensor([1, 2]), lib.zeros(4, 2), lib.tensor([0]), per_sample_weights=lib.ones(2)
+    ),
+    lambda F, lib: F.embedding_bag(
+        lib.tensor([1, 2]),
+        lib.zeros(4, 2),
+        lib.tensor([0]),
+        per_sample_weights=lib.ones(3),
+        mode="sum",
+    ),
+    lambda F, lib: F.embedding_bag(lib.tensor([1, 2]), lib.zeros(4, 2), lib.tensor([1])),
+    lambda F, lib: F.embedding_bag(lib.tensor([1, 2]), lib.zeros(4, 2), lib.tensor([0, 3])),
+    lambda F, lib: F.embedding_bag(lib.tensor([1, 4]), lib.zeros(4, 2), lib.tensor([0])),
+    lambda F, lib: F.embedding_bag(
+        lib.tensor([1, -1]), lib.zeros(4, 2), lib.tensor([0]), mode="max"
+    ),
+    lambda F, lib: F.embedding_bag(lib.tensor([1.0, 2.0]), lib.zeros(4, 2), lib.tensor([0])),
+    lambda F, lib: F.embedding_bag(
+        lib.tensor([1, 2]), lib.zeros(4, 2), lib.tensor([0]), padding_idx=4
+    ),
+    lambda F, lib: F.embedding_bag(
+        lib.tensor([1, 2]),
+        lib.zeros(4, 2),
+        lib.tensor([], dtype=lib.int64),
+        include_last_offset=True,
+    ),
+    lambda F, lib: F.embedding_bag(
+        lib.tensor([1, 2]),
+        lib.zeros(4, 2),
+        lib.tensor([0]),
+        mode="sum",
+        per_sample_weights=lib.ones(2, dtype=lib.float64),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", range(len(BAG_ERRORS)))
+def test_embedding_bag_errors_match_torch(case):
+    same_error(BAG_ERRORS[case])
+
+
+# ----- conv_transpose1d, conv3d modules ------------------------------------------------------
+
+CONV_MODULES = [
+    ("Conv3d", (3, 4, 2), {}, (2, 3, 4, 5, 4)),
+    (
+        "Conv3d",
+        (4, 6, (2, 3, 1)),
+        {"stride": 2, "padding": 1, "dilation": (1, 2, 1), "groups": 2, "bias": False},
+        (1, 4, 5, 6, 4),
+    ),
+    ("Conv3d", (2, 2, 3), {"padding": "same", "padding_mode": "reflect"}, (1, 2, 4, 4, 5)),
+    ("Conv3d", (2, 3, 3), {"padding": 1, "padding_mode": "circular"}, (2, 4, 3, 4)),
+    ("ConvTranspose1d", (3, 4, 3), {"stride": 2, "padding": 1, "output_padding": 1}, (2, 3, 6)),
+    ("ConvTranspose1d", (4, 2, 2), {"groups": 2, "bias": False, "dilation": 2}, (4, 5)),
+]
+
+
+@pytest.mark.parametrize("name,args,kw,shape", CONV_MODULES)
+def test_conv_module_matches_torch(name, args, kw, shape):
+    mr = getattr(nn, name)(*args, **kw).double()
+    mt = getattr(torch.nn, name)(*args, **kw).double()
+    assert repr(mr) == repr(mt)
+    mr.load_state_dict({k: rg.tensor(v.detach().numpy()) for k, v in mt.state_dict().items()})
+    xr, xt = pair(np.random.default_rng(6).standard_normal(shape))
+    out_r, out_t = mr(xr), mt(xt)
+    assert_close(out_r, out_t, **TIGHT)
+    assert out_r.is_contiguous()
+    out_r.sum().backward()
+    out_t.sum().backward()
+    assert_close(mr.weight.grad, mt.weight.grad, **TIGHT)
+    assert_close(xr.grad, xt.grad, **TIGHT)
+
+
+def test_conv_transpose1d_output_size_matches_torch():
+    mr, mt = nn.ConvTranspose1d(2, 3, 3, stride=3), torch.nn.ConvTranspose1d(2, 3, 3, stride=3)
+    x = np.zeros((1, 2, 4), np.float32)
+    for size in ([12], [1, 3, 13], (14,)):
+        assert mr(rg.tensor(x), output_size=size).shape == mt(torch.tensor(x), output_size=size).shape  # fmt: skip
+    with raises(ValueError, "requested an output size of [15]"):
+        mr(rg.tensor(x), output_size=[15])
+
+
+CONV_ERRORS = [
+    lambda F, lib: F.conv3d(lib.zeros(2, 4, 5, 6, 7), lib.zeros(3, 3, 2, 2, 2)),
+    lambda F, lib: F.conv3d(lib.zeros(2, 4, 5, 6, 7), lib.zeros(3, 4, 9, 2, 2)),
+    lambda F, lib: F.conv3d(lib.zeros(5, 6, 7), lib.zeros(3, 4, 2, 2, 2)),
+    lambda F, lib: F.conv3d(lib.zeros(1, 2, 3, 3, 3), lib.zeros(3, 2, 1, 1, 1), lib.zeros(2)),
+    lambda F, lib: F.conv_transpose1d(lib.zeros(2, 4, 5, 5), lib.zeros(4, 3, 2)),
+    lambda F, lib: F.conv_transpose1d(lib.zeros(2, 4, 5), lib.zeros(3, 3, 2)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CONV_ERRORS)))
+def test_conv_errors_match_torch(case):
+    same_error(CONV_ERRORS[case])
+
+
+# ----- scatter_reduce, histc, mode -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_in_place_matches_torch(reduce, include_self):
+    rng = np.random.default_rng(7)
+    x, src = rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    index = [[0, 1, 0, 2], [0, 0, 1, 1]]
+    results = []
+    for lib in (rg, torch):
+        xs, ss = lib.tensor(x).requires_grad_(), lib.tensor(src).requires_grad_()
+        y = xs * 1
+        out = y.scatter_reduce_(0, lib.tensor(index), ss, reduce, include_self=include_self)
+        assert out is y and out.grad_fn.name().endswith("ScatterReduceBackward0")
+        (out * out).sum().backward()
+        results.append([out, xs.grad, ss.grad])
+    for ours, theirs in zip(*results):
+        assert_close(ours, theirs, **TIGHT)
+
+
+def test_scatter_reduce_takes_max_and_min_as_torch():
+    x, src, index = [1.0, 2.0, 3.0], [5.0, 7.0, -1.0], [0, 0, 2]
+    for reduce in ("max", "min"):
+        ours = rg.tensor(x).scatter_reduce(0, rg.tensor(index), rg.tensor(src), reduce)
+        theirs = torch.tensor(x).scatter_reduce(0, torch.tensor(index), torch.tensor(src), reduce)
+        assert_close(ours, theirs)
+
+
+SCATTER_ERRORS = [
+    lambda lib: lib.zeros(3).scatter_reduce(0, lib.tensor([0]), lib.zeros(1), "mul"),
+    lambda lib: lib.zeros(3).scatter_reduce(
+        0, lib.tensor([0]), lib.zeros(1, dtype=lib.float64), "sum"
+    ),
+    lambda lib: lib.zeros(3).scatter_reduce(0, lib.tensor([3]), lib.zeros(1), "sum"),
+    lambda lib: lib.zeros(3).scatter_reduce(0, lib.tensor([0.0]), lib.zeros(1), "sum"),
+    lambda lib: lib.zeros(3, dtype=lib.bool).scatter_reduce(
+        0, lib.tensor([0]), lib.zeros(1, dtype=lib.bool), "mean"
+    ),
+    lambda lib: lib.histc(lib.arange(5), 3),
+    lambda lib: lib.histc(lib.zeros(3), 0),
+    lambda lib: lib.histc(lib.tensor([1.0, float("inf")]), 3),
+    lambda lib: lib.histc(lib.zeros(3), 3, 2, 1),
+    lambda lib: lib.mode(lib.zeros(2, 0), 1),
+    lambda lib: lib.mode(lib.zeros(2, 3), 2),
+]
+
+
+@pytest.mark.parametrize("case", range(len(SCATTER_ERRORS)))
+def test_scatter_reduce_histc_mode_errors_match_torch(case):
+    with pytest.raises(Exception) as expected:
+        SCATTER_ERRORS[case](torch)
+    with raises(type(expected.value), _ours(str(expected.value))):
+        SCATTER_ERRORS[case](rg)
+
+
+def test_histc_matches_torch_on_the_edges():
+    rng = np.random.default_rng(8)
+    for dtype, trial in itertools.product((np.float32, np.float64), range(60)):
+        values = (rng.standard_normal(int(rng.integers(0, 40))) * 3).astype(dtype)
+        if trial % 2:
+            values = np.round(values * 2) / 2  # on bin edges
+        bins = int(rng.integers(1, 12))
+        low, high = [(0, 0), (-1, 1), (-2.5, 3.5), (0.1, 0.7)][trial % 4]
+        ours = rg.histc(rg.tensor(values), bins, low, high)
+        theirs = torch.histc(torch.tensor(values), bins, low, high)
+        assert ours.dtype == getattr(rg, str(theirs.dtype).split(".")[1])
+        np.testing.assert_array_equal(to_numpy(ours), theirs.numpy())
+    x = rg.tensor([1.0, 2.0]).requires_grad_()
+    assert not rg.histc(x, 3).requires_grad  # (as PyTorch: no gradient)
+
+
+def test_mode_matches_torch_in_long_tied_rows():
+    # std::sort is not stable: the index PyTorch answers among equal values depends on its
+    # exact sequence of moves (insertion sort up to 16, introsort beyond, heapsort when deep)
+    rng = np.random.default_rng(9)
+    for trial in range(120):
+        n = int(rng.integers(1, 100))
+        dtype = [np.float32, np.float64, np.int64, np.bool_][trial % 4]
+        a = rng.integers(-3, 4, (3, n)).astype(dtype)
+        if trial % 8 == 0:
+            a[rng.random(a.shape) < 0.1] = np.nan
+        for dim in (0, 1):
+            ours, theirs = rg.mode(rg.tensor(a), dim), torch.mode(torch.tensor(a), dim)
+            np.testing.assert_array_equal(to_numpy(ours.values), theirs.values.numpy())
+            np.testing.assert_array_equal(to_numpy(ours.indices), theirs.indices.numpy())
+    sawtooth = np.tile(np.arange(7.0), 300)  # (a deep introsort)
+    assert rg.mode(rg.tensor(sawtooth)).indices.item() == torch.mode(torch.tensor(sawtooth)).indices.item()  # fmt: skip
+    result = rg.mode(rg.tensor([2.0, 2.0]))
+    assert result._fields == ("values", "indices")
+    assert ".return_types.mode(\nvalues=tensor(2.),\nindices=tensor(1))" in repr(result)
