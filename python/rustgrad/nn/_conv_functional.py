@@ -186,7 +186,9 @@ def _conv2d(input, weight, bias, stride, padding, dilation, groups, name, unbatc
     on_cpu_kernel = input.is_cpu and weight.is_cpu and input.dtype == weight.dtype
     if n == 0 and not (on_cpu_kernel and input.dtype in (_core.float32, _core.float64)):
         out = _core.zeros((0, out_ch, oh, ow), dtype=input.dtype, device=input.device)
-        return out + weight.sum() * 0 if bias is None else out + bias.view(1, -1, 1, 1)
+        # (input and weight stay in the graph with zero gradients, as in PyTorch's node)
+        out = out + (input.sum() * 0 + weight.sum() * 0)
+        return out if bias is None else out + bias.view(1, -1, 1, 1)
     # One ConvolutionBackward0 node, as PyTorch's: per image im2col and a product per group
     # on the CPU (float32/64), im2col and one (grouped) batched product elsewhere.
     return _core._convolution(input, weight, bias, (kh, kw), dilation, padding, stride, groups)
