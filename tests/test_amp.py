@@ -84,6 +84,31 @@ def test_autocast_nesting_decorator_and_flags_as_torch():
             assert _dtype(m.zeros((), dtype=m.get_autocast_gpu_dtype())) == "float16"
 
 
+def test_autocast_op_lists_beyond_products_as_torch():
+    """LSTM in the low dtype (its outputs cast), GRU, interpolation, adaptive pooling, padding
+    and mv in their inputs' dtype (their inner products not cast), linalg in float32."""
+
+    def run(m):
+        F = m.nn.functional
+        m.manual_seed(0)
+        with m.autocast("cpu"):
+            out, (h, c) = m.nn.LSTM(4, 3)(m.randn(2, 1, 4))
+            gru, _ = m.nn.GRU(4, 3)(m.randn(2, 1, 4))
+            a = m.randn(3, 3)
+            a = a @ a.t() + m.eye(3) * 3
+            return [
+                out, h, c, gru,
+                F.interpolate(m.randn(1, 1, 2, 2), scale_factor=2, mode="bilinear"),
+                F.adaptive_avg_pool2d(m.randn(1, 1, 5, 5), 3),
+                F.pad(m.randn(1, 1, 4), (1, 1), mode="reflect"),
+                m.mv(m.randn(2, 2), m.randn(2)),
+                m.linalg.inv(a), m.linalg.eigh(a)[0], m.linalg.cholesky(a),
+                m.linalg.vecdot(m.randn(3), m.randn(3)),
+            ]  # fmt: skip
+
+    assert [_dtype(t) for t in run(rg)] == [_dtype(t) for t in run(torch)]
+
+
 def test_ops_are_unwrapped_outside_autocast():
     """No cost per op outside autocast: the listed ops are the plain ones again."""
     plain = (rg.Tensor.__dict__["__matmul__"], rg.nn.functional.linear, rg.matmul)

@@ -41,6 +41,12 @@ GRADIENT_CASES = {
     "min().log": (lambda m, x: x.min().log(), [1.0, 0.0, 2.0]),
     "0**x": (lambda m, x: 0**x, [0.0, 1.0, 2.0]),
     "0**x negative": (lambda m, x: 0**x, [-1.0, 0.0, 2.0]),
+    # a NaN gradient into x ** e where e == 0: selected after the product (PyTorch's where)
+    "x**0 under a NaN gradient": (
+        lambda m, x: x ** (x ** m.zeros(3, dtype=m.float64)),  # log(-1.05) in the exponent's
+        [-1.05, 0.5, 2.0],
+    ),
+    "x**0.0 under a NaN gradient": (lambda m, x: (x**0.0).log() * m.tensor(NAN), [-1.0, 2.0]),
     "cross_entropy saturated": (
         lambda m, x: m.nn.functional.cross_entropy(x, m.tensor([0, 1])),
         [[1000.0, -1000.0], [0.0, 1.0]],

@@ -717,5 +717,11 @@ def test_memory_formats_as_pytorch():
     assert results[0] == results[1]
     with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last format"):
         rg.ones(3).contiguous(memory_format=rg.channels_last)
-    with pytest.raises(RuntimeError, match="preserve memory format is unsupported"):
-        rg.ones(3).contiguous(memory_format=rg.preserve_format)
+    # preserve_format: PyTorch returns a contiguous tensor itself and refuses the others; the
+    # check with it is the plain one
+    for lib in (rg, torch):
+        x = lib.ones(2, 3)
+        assert x.contiguous(memory_format=lib.preserve_format) is x
+        assert x.t().is_contiguous(memory_format=lib.preserve_format) is False
+        with pytest.raises(RuntimeError, match="preserve memory format is unsupported"):
+            x.t().contiguous(memory_format=lib.preserve_format)

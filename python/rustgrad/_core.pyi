@@ -1372,7 +1372,8 @@ class Tensor(_DTypeCasts):
         """Elementwise exclusive or (nonzero is true): a bool tensor."""
 
     def ravel(self) -> Any:
-        """The elements as one dim (a view when the layout allows)."""
+        """The elements as one dim: a view of a contiguous tensor, else a contiguous copy (as
+        PyTorch's ``contiguous().view(-1)``, even where ``reshape`` could view)."""
 
     def count_nonzero(self, dim: Any = ...) -> Any:
         """The number of nonzero elements (over ``dim``): int64."""

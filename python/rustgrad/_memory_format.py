@@ -101,6 +101,9 @@ def _contiguous(self, memory_format):
     if memory_format is contiguous_format:
         return Tensor.contiguous(self)
     if memory_format is preserve_format:
+        # (PyTorch's check comes after the already-contiguous shortcut)
+        if Tensor.is_contiguous(self):
+            return self
         raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
     return _into(self, memory_format)
 
@@ -108,10 +111,8 @@ def _contiguous(self, memory_format):
 def _is_contiguous(self, memory_format):
     """``is_contiguous(memory_format=...)``: whether ``self`` is dense in the format."""
     _check(memory_format, "is_contiguous")
-    if memory_format is contiguous_format:
+    if memory_format in (contiguous_format, preserve_format):  # (preserve: the plain check)
         return Tensor.is_contiguous(self)
-    if memory_format is preserve_format:
-        raise RuntimeError("Unsupported memory format. Supports only ChannelsLast, Contiguous")
     return _is_in(self, memory_format)
 
 

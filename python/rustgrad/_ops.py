@@ -2028,8 +2028,9 @@ def logical_not(input: Tensor) -> Tensor:
 
 
 def ravel(input: Tensor) -> Tensor:
-    """The elements as one dim (a view when the layout allows)."""
-    return input.reshape(-1)
+    """The elements as one dim: a view of a contiguous tensor, else a contiguous copy (as
+    PyTorch's ``contiguous().view(-1)``, even where ``reshape`` could view)."""
+    return input.contiguous().view(-1)
 
 
 def count_nonzero(input: Tensor, dim=None) -> Tensor:

@@ -148,12 +148,14 @@ pub fn pow(a: &Var, b: &Var) -> Result<Var> {
         move |g, s, n| -> Result<Grads> {
             let (a, b, result) = (&s[0], &s[1], &s[2]);
             let ga = need(n[0], || {
-                // b * a^(b-1), taken as 0 where b == 0 (the limit PyTorch uses; avoids 0 * inf).
+                // g * (b * a^(b-1)), taken as 0 where b == 0 (PyTorch's limit): selected after
+                // the product, so a NaN or inf gradient there gives 0 too, as PyTorch's.
                 let one = constant(Tensor::scalar(1.0, b.dtype()));
                 let zero = constant(Tensor::scalar(0.0, b.dtype()));
                 let b_zero = constant(b.tensor().compare(CompareOp::Eq, &zero.tensor())?);
-                let term = where_(&b_zero, &zero, &mul(b, &pow(a, &sub(b, &one)?)?)?)?;
-                sum_to(&mul(g, &term)?, &sa)
+                let slope = mul(g, &mul(b, &pow(a, &sub(b, &one)?)?)?)?;
+                let zero_g = constant(Tensor::scalar(0.0, slope.dtype()));
+                sum_to(&where_(&b_zero, &zero_g, &slope)?, &sa)
             })?;
             let gb = need(n[1], || {
                 // g * a^b * log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's limit).
@@ -177,10 +179,8 @@ pub fn pow_scalar(x: &Var, p: f64) -> Result<Var> {
     let saved = |_: &Tensor| vec![SavedVar::input(x)];
     Ok(record(out?, &[x], "PowBackward0", saved, move |g, s, _| {
         if p == 0.0 {
-            return Ok(vec![Some(mul(
-                g,
-                &constant(Tensor::scalar(0.0, g.dtype())),
-            )?)]);
+            // PyTorch's zeros_like: 0 whatever the gradient (NaN and inf included)
+            return Ok(vec![Some(super::zeros_like(g)?)]);
         }
         // PyTorch's order, `grad * (p * x^(p-1))`, with `p` a wrapped number.
         let coef = scalar_like(Scalar::Float(p), s[0].dtype().to_float());

@@ -137,21 +137,59 @@ _FP32 = {
     },
 }
 
+_LINALG = [
+    "inv", "inv_ex", "det", "slogdet", "solve", "solve_ex", "solve_triangular", "cholesky",
+    "cholesky_ex", "qr", "eigh", "eigvalsh", "svd", "svdvals", "pinv", "matrix_rank", "cond",
+    "matrix_norm", "vector_norm", "norm", "matrix_power",
+]  # fmt: skip
+# PyTorch's CPU float32 list has the linalg_* ops too.
+_FP32["cpu"]["linalg"] = _LINALG
+_FP32["cpu"]["rustgrad"] += ["svd", "det", "logdet", "slogdet"]
+_LOWER["cpu"]["linalg"] = ["vecdot"]
+_LOWER["cuda"]["linalg"] = ["vecdot", "multi_dot"]
+# Ops on no list that rustgrad writes with listed ones (a product inside interpolation or
+# adaptive pooling; mv on the CPU): they run in their inputs' dtype, as PyTorch's kernels, so
+# their inner ops are not cast.
+_KEEP = {
+    "cpu": {
+        "F": ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+              "adaptive_avg_pool1d", "adaptive_avg_pool2d", "pad"],
+        "rustgrad": ["mv"],
+        "Tensor": ["mv"],
+        "GRU": ["forward"],
+        "RNN": ["forward"],
+    },
+    "cuda": {"F": ["pad", "adaptive_avg_pool1d", "adaptive_avg_pool2d"]},
+}  # fmt: skip
+# PyTorch runs LSTM in the low dtype on the CPU (mkldnn_rnn_layer; GRU and RNN stay in their
+# dtype, above); rustgrad's recurrent kernel takes float32/float64, so the layer runs uncast
+# and its outputs are cast.
+_OUTPUTS = {"cpu": {"LSTM": ["forward"]}}
+
 _originals: dict = {}  # (owner, name) -> the unwrapped callable, while wrapped
 _inside = [0]  # > 0 while a wrapped op runs (its inner ops are not cast again)
 
 
 def _owners():
     import rustgrad
+    from rustgrad import linalg, nn
     from rustgrad.nn import functional
 
-    return {"rustgrad": rustgrad, "Tensor": _core.Tensor, "F": functional}
+    return {
+        "rustgrad": rustgrad,
+        "Tensor": _core.Tensor,
+        "F": functional,
+        "linalg": linalg,
+        "LSTM": nn.LSTM,
+        "GRU": nn.GRU,
+        "RNN": nn.RNN,
+    }
 
 
 def _policies():
-    """(owner, name) -> {device: "lower" or "fp32"}."""
+    """(owner, name) -> {device: "lower", "fp32", "keep" or "outputs"}."""
     out: dict = {}
-    for kind, table in (("lower", _LOWER), ("fp32", _FP32)):
+    for kind, table in (("lower", _LOWER), ("fp32", _FP32), ("keep", _KEEP), ("outputs", _OUTPUTS)):  # fmt: skip
         for device, owners in table.items():
             for owner, names in owners.items():
                 for name in names:
@@ -198,13 +236,15 @@ def _wrap(original, policy):
         kind = policy.get(device)
         if kind is None or _inside[0] or not _state[device][0]:
             return original(*args, **kwargs)
-        dtype = _state[device][1] if kind == "lower" else _core.float32
-        args, kwargs = _cast(args, device, dtype), _cast(kwargs, device, dtype)
+        if kind in ("lower", "fp32"):
+            dtype = _state[device][1] if kind == "lower" else _core.float32
+            args, kwargs = _cast(args, device, dtype), _cast(kwargs, device, dtype)
         _inside[0] += 1
         try:
-            return original(*args, **kwargs)
+            out = original(*args, **kwargs)
         finally:
             _inside[0] -= 1
+        return _cast(out, device, _state[device][1]) if kind == "outputs" else out
 
     return autocast_op
 

@@ -472,7 +472,15 @@ def _max_pool2d_function():
 
 # How many of an op's leading inputs PyTorch's backward takes, where not all of them
 # (convolution_backward takes the input and weight, and the bias only by its size).
-_BACKWARD_READS = {"ConvolutionBackward0": 2, "AffineGridGeneratorBackward0": 0}
+# Ops whose backward reads none of them that way (median's takes the input only for a mask;
+# embedding_bag's weight gradient takes no weight, the per-sample weights' gradient depends
+# on the weight through the composite already) add no dependence.
+_BACKWARD_READS = {
+    "ConvolutionBackward0": 2,
+    "AffineGridGeneratorBackward0": 0,
+    "MedianBackward0": 0,
+    "EmbeddingBagBackward0": 0,
+}
 # Ops whose double backward leaves that slope undefined (None from autograd.grad), not zeros.
 _UNDEFINED_SLOPE = {"ConvolutionBackward0"}
 
