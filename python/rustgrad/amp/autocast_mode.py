@@ -37,6 +37,11 @@ _LOSSES = [
     "soft_margin_loss", "triplet_margin_loss", "multi_margin_loss", "multilabel_margin_loss",
     "hinge_embedding_loss", "cosine_embedding_loss", "poisson_nll_loss", "ctc_loss",
 ]  # fmt: skip
+# The elementwise functions CUDA's float32 list names (functions and methods alike).
+_CUDA_FP32_MATH = [
+    "acos", "asin", "cosh", "erfinv", "exp", "expm1", "log", "log10", "log2", "log1p",
+    "reciprocal", "rsqrt", "sinh", "tan", "pow",
+]  # fmt: skip
 _LOWER = {
     "cpu": {
         "rustgrad": [*_PRODUCTS, *_CONVS, "prelu"],
@@ -75,21 +80,7 @@ _FP32 = {
     },
     "cuda": {
         "rustgrad": [
-            "acos",
-            "asin",
-            "cosh",
-            "erfinv",
-            "exp",
-            "expm1",
-            "log",
-            "log10",
-            "log2",
-            "log1p",
-            "reciprocal",
-            "rsqrt",
-            "sinh",
-            "tan",
-            "pow",
+            *_CUDA_FP32_MATH,
             "cdist",
             "dist",
             "renorm",
@@ -99,21 +90,7 @@ _FP32 = {
             "prod",
         ],
         "Tensor": [
-            "acos",
-            "asin",
-            "cosh",
-            "erfinv",
-            "exp",
-            "expm1",
-            "log",
-            "log10",
-            "log2",
-            "log1p",
-            "reciprocal",
-            "rsqrt",
-            "sinh",
-            "tan",
-            "pow",
+            *_CUDA_FP32_MATH,
             "__pow__",
             "dist",
             "renorm",

@@ -4,42 +4,13 @@ as PyTorch's)."""
 import warnings
 
 from rustgrad import _core
-from rustgrad.amp import autocast_mode, grad_scaler
+from rustgrad.amp import autocast_mode
+from rustgrad.amp._deprecated import spellings
 
 __all__ = ["GradScaler", "autocast", "custom_bwd", "custom_fwd"]
 
 
-class autocast(autocast_mode.autocast):
-    """``torch.amp.autocast("cuda", ...)``, deprecated."""
-
-    def __init__(self, enabled=True, dtype=_core.float16, cache_enabled=True):
-        warnings.warn(
-            "`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
-            "`torch.amp.autocast('cuda', args...)` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        super().__init__("cuda", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
-
-
-class GradScaler(grad_scaler.GradScaler):
-    """``torch.amp.GradScaler("cuda", ...)``, deprecated."""
-
-    def __init__(
-        self,
-        init_scale=2.0**16,
-        growth_factor=2.0,
-        backoff_factor=0.5,
-        growth_interval=2000,
-        enabled=True,
-    ):
-        warnings.warn(
-            "`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
-            "`torch.amp.GradScaler('cuda', args...)` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)  # fmt: skip
+autocast, GradScaler = spellings("cuda", _core.float16, __name__)
 
 
 def custom_fwd(fwd=None, *, cast_inputs=None):
