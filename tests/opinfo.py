@@ -1928,14 +1928,6 @@ OP_DB = [
         unary_samples(),
         dtypes=ALL,
         inplace_variants=[method("zero_")],
-        expects=[
-            xfail(
-                ("inplace",),
-                "zero_ on an expanded (stride-0) view raises PyTorch's overlapping-memory "
-                "error; PyTorch fills it (see docs/dropin.md: writing through expanded views)",
-                samples=lambda s: s.args[0].layout == "expanded",
-            )
-        ],
     ),
     OpInfo(
         "fill_",

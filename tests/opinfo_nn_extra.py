@@ -290,6 +290,8 @@ OPS = [
         mapped(unary_samples("z"), lambda x: 4.0 * x),
         graph="full",
         inplace_variants=[_inplace_kw("hardsigmoid")],
+        # (its backward raises PyTorch's error when differentiated: tests/test_higher_order.py)
+        expects=[skip(["gradgradcheck"], "PyTorch has no derivative of hardsigmoid_backward")],
     ),
     _entry("softsign", unary_samples("z"), dtypes=(*FLOATS, "int64")),
     _entry("tanhshrink", unary_samples("z"), dtypes=(*FLOATS, "int64"), libm=True),

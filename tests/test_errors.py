@@ -388,6 +388,25 @@ _FIRST_CHECK = {
     "copy_ leaf before shape": lambda m: _LEAF(m).copy_(m.ones(3)),
     "div_ leaf before rounding mode": lambda m: _LEAF(m).div_(m.ones(2), rounding_mode="bad"),
     "view of a leaf before shape": lambda m: _LEAF(m)[:1].copy_(m.ones(3)),
+    "setitem: leaf before index dtype": lambda m: _LEAF(m).__setitem__(m.tensor([0.0]), 1.0),
+    "setitem: index dtype before value dtype": lambda m: m.zeros(2).__setitem__(
+        m.tensor([]), m.tensor(1.0, dtype=m.float64)
+    ),
+    "setitem: too many indices before dtype": lambda m: m.zeros(2).__setitem__(
+        (m.tensor([0]), m.tensor([0.0])), m.tensor(1.0, dtype=m.float64)
+    ),
+    "setitem: basic indexing before leaf": lambda m: _LEAF(m)[0].__setitem__((0, 0), -2.5),
+    "setitem: int out of range before leaf": lambda m: m.tensor(
+        [], dtype=m.float64, requires_grad=True
+    ).__setitem__(-1, m.tensor(0)),
+    "setitem: leaf before tensor index bounds": lambda m: m.zeros(
+        2, requires_grad=True
+    ).__setitem__(m.tensor([5]), 1.0),
+    "scatter_reduce_ leaf before dim": lambda m: m.tensor(
+        [], dtype=m.float64, requires_grad=True
+    ).scatter_reduce_(1, m.tensor([], dtype=m.int64), m.tensor([], dtype=m.float64), "mean"),
+    "cumsum in bool": lambda m: m.tensor([1, 2]).cumsum(0, dtype=m.bool),
+    "cumprod in bool": lambda m: m.tensor([1.5]).cumprod(0, dtype=m.bool),
 }
 
 
@@ -426,3 +445,17 @@ def test_index_bounds_checked_per_result_element_as_pytorch(index):
     # and writing through such an index is as quiet
     x = index(rg)
     assert x.numel() == 0
+
+
+def test_same_element_through_another_stride_is_a_partial_overlap_as_torch():
+    # PyTorch compares the strides of two views of the same elements, a size-1 dim's too
+    torch = pytest.importorskip("torch")
+    for lib in (rg, torch):
+        x = lib.tensor([-2])
+        with pytest.raises(RuntimeError, match="some elements of the input tensor and the written-to"):  # fmt: skip
+            x.sub_(x[-1:1:3])
+        z = lib.zeros(())
+        with pytest.raises(RuntimeError, match="some elements of the input tensor and the written-to"):  # fmt: skip
+            z.flatten().add_(z.expand(1))
+        y = lib.ones(3)
+        y.add_(y.unsqueeze(0).squeeze(0))  # (the same strides: a full overlap, allowed)

@@ -274,3 +274,191 @@ def test_create_graph_through_views_indexing_and_cat():
         (g,) = lib.autograd.grad(y, x, create_graph=True)
         out.append(lib.autograd.grad((g**3).sum(), x))
     assert_close(out[0][0], out[1][0], rtol=1e-9, atol=1e-12)
+
+
+# Ops whose PyTorch backward reads the input although the gradient does not depend on it:
+# under create_graph the first-order gradient requires grad, with second-order gradient 0
+# (or PyTorch's error where it has no double backward).
+READS_INPUT = {
+    "pad_reflect": lambda lib, t: lib.nn.functional.pad(t, (2, 1), mode="reflect"),
+    "pad_replicate": lambda lib, t: lib.nn.functional.pad(t, (1, 2), mode="replicate"),
+    "pad_reflect_2d": lambda lib, t: lib.nn.functional.pad(t[None], (1, 1, 1, 0), mode="reflect"),
+    "pad_circular": lambda lib, t: lib.nn.functional.pad(t, (2, 1), mode="circular"),
+    "pad_constant": lambda lib, t: lib.nn.functional.pad(t, (2, -1)),
+    "threshold": lambda lib, t: lib.nn.functional.threshold(t, 0.2, -3.0),
+    "threshold_": lambda lib, t: lib.nn.functional.threshold(t.clone(), 0.2, -3.0, inplace=True),
+    "leaky_relu": lambda lib, t: lib.nn.functional.leaky_relu(t, 0.1),
+    "hardsigmoid": lambda lib, t: lib.nn.functional.hardsigmoid(t * 3),
+    "hardsigmoid_": lambda lib, t: lib.nn.functional.hardsigmoid(t * 3, inplace=True),
+    "pixel_unshuffle": lambda lib, t: lib.nn.functional.pixel_unshuffle(t.reshape(1, 2, 2, 2), 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(READS_INPUT))
+def test_create_graph_gradient_depends_on_an_input_the_backward_reads(name):
+    def run(lib):
+        x = lib.tensor([[[0.3, -1.2, 2.0, 0.1], [1.5, -0.4, 0.7, -2.2]]], dtype=lib.float64)
+        x.requires_grad_()
+        y = READS_INPUT[name](lib, x)
+        w = lib.linspace(-1, 2, y.numel(), dtype=lib.float64).reshape(y.shape)
+        (g,) = lib.autograd.grad((y * w).sum(), [x], create_graph=True)
+        out = {"g": g.detach().numpy(), "requires_grad": g.requires_grad}
+        if g.requires_grad:
+            try:
+                (g2,) = lib.autograd.grad((g * g).sum(), [x], allow_unused=True)
+                out["g2"] = None if g2 is None else g2.numpy()
+            except RuntimeError as e:
+                out["g2"] = str(e)
+        return out
+
+    ours, theirs = run(rg), run(torch)
+    assert ours["requires_grad"] == theirs["requires_grad"]
+    np.testing.assert_allclose(ours["g"], theirs["g"], rtol=1e-12)
+    if isinstance(theirs.get("g2"), str):
+        assert ours["g2"] == theirs["g2"]
+    elif "g2" in theirs:
+        np.testing.assert_allclose(ours["g2"], theirs["g2"], rtol=1e-12)
+
+
+def test_pixel_shuffle_and_pad_return_new_tensors():
+    x = rg.tensor(1.5, requires_grad=True)
+    y = rg.nn.functional.pad(x, ())[...]
+    y.sub_(1)  # (a view of a new tensor, not of the leaf: PyTorch allows it)
+    assert x.item() == 1.5
+    z = rg.randn(1, 2, 2, 2, requires_grad=True)
+    u = rg.nn.functional.pixel_unshuffle(z, 1)
+    assert u.grad_fn.name() == "PixelUnshuffleBackward0"
+    u.add_(1)
+    assert not rg.equal(u, z)
+
+
+def _conv_case(lib, x, w, b):
+    return lib.nn.functional.conv1d(x, w, b)
+
+
+def _batch_norm_eval(lib, x, w, b):
+    return lib.nn.functional.batch_norm(x, lib.zeros(3, dtype=x.dtype), lib.ones(3, dtype=x.dtype), w, b, training=False)  # fmt: skip
+
+
+def _batch_norm_train(lib, x, w, b):
+    return lib.nn.functional.batch_norm(x, None, None, w, b, training=True)
+
+
+def _layer_norm(lib, x, w, b):
+    return lib.nn.functional.layer_norm(x, (5,), w.repeat(2)[:5], b.repeat(2)[:5])
+
+
+def _group_norm(lib, x, w, b):
+    return lib.nn.functional.group_norm(x, 3, w, b)
+
+
+def _conv2d_case(lib, x, w, b):
+    return lib.nn.functional.conv2d(x.reshape(2, 3, 5, 1), w.reshape(1, 3, 1, 1).expand(2, 3, 1, 1), b[:2])  # fmt: skip
+
+
+@pytest.mark.parametrize("op", [_conv_case, _conv2d_case, _batch_norm_eval, _batch_norm_train, _layer_norm, _group_norm])  # fmt: skip
+@pytest.mark.parametrize("need", [(0,), (1,), (2,), (1, 2), (0, 1, 2)])
+def test_create_graph_gradients_of_layers_require_grad_as_torch(op, need):
+    # PyTorch's one backward node of a convolution or normalisation reads the input and
+    # weight (and the statistics): under create_graph its gradients require grad whenever
+    # one of those does, whatever they depend on
+    def run(lib):
+        rng = np.random.default_rng(0)
+        shapes = [(2, 3, 5), (3,), (3,)]
+        if op is _conv_case:
+            shapes = [(2, 3, 5), (4, 3, 2), (4,)]
+        ts = [lib.tensor(rng.standard_normal(s)).requires_grad_(i in need) for i, s in enumerate(shapes)]  # fmt: skip
+        y = op(lib, *ts)
+        wrt = [t for t in ts if t.requires_grad]
+        w = lib.tensor(rng.standard_normal(tuple(y.shape)))
+        grads = lib.autograd.grad((y * w).sum(), wrt, create_graph=True, allow_unused=True)
+        return [None if g is None else (g.requires_grad, g.detach().numpy()) for g in grads]
+
+    ours, theirs = run(rg), run(torch)
+    assert [o and o[0] for o in ours] == [t and t[0] for t in theirs]
+    for o, t in zip(ours, theirs):
+        if t is not None:
+            np.testing.assert_allclose(o[1], t[1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("norm", ["layer_norm", "group_norm"])
+def test_norm_result_written_in_place_leaves_its_gradient_right(norm):
+    # the backward reuses the forward's statistics: the result handed out is not them
+    outs = []
+    for lib in (rg, torch):
+        rng = np.random.default_rng(3)
+        x = lib.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+        f = getattr(lib.nn.functional, norm)
+        y = f(x, (4,)) if norm == "layer_norm" else f(x, 3)
+        w = lib.tensor(rng.standard_normal((2, 3, 4)))
+        loss = (y * w).sum()
+        y.detach().mul_(0)  # (the result is not saved: backward does not check it)
+        loss.backward()
+        outs.append(x.grad.numpy())
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("norm", ["batch_norm_eval", "batch_norm_train", "layer_norm", "group_norm"])  # fmt: skip
+@pytest.mark.parametrize("need", [(0,), (1,), (2,), (0, 1), (1, 2), (0, 1, 2)])
+def test_second_order_of_normalisations_as_torch(norm, need):
+    # PyTorch's double-backward nodes leave the slope in what they only read undefined:
+    # autograd.grad gives None there, values elsewhere
+    def run(lib):
+        rng = np.random.default_rng(0)
+        shapes = [(2, 3, 4), (3,), (3,)]
+        x, w, b = (lib.tensor(rng.standard_normal(s)).requires_grad_(i in need) for i, s in enumerate(shapes))  # fmt: skip
+        f = lib.nn.functional
+        if norm == "batch_norm_eval":
+            y = f.batch_norm(x, lib.zeros(3, dtype=x.dtype), lib.ones(3, dtype=x.dtype) * 2, w, b, False)  # fmt: skip
+        elif norm == "batch_norm_train":
+            y = f.batch_norm(x, None, None, w, b, True)
+        elif norm == "layer_norm":
+            y = f.layer_norm(x, (4,), w.repeat(2)[:4], b.repeat(2)[:4])
+        else:
+            y = f.group_norm(x, 3, w, b)
+        wrt = [t for t in (x, w, b) if t.requires_grad]
+        up = lib.tensor(rng.standard_normal(tuple(y.shape)))
+        g1 = lib.autograd.grad((y * up).sum(), wrt, create_graph=True)
+        gg = sum(((g * g).sum() for g in g1 if g.requires_grad), lib.zeros((), dtype=x.dtype))
+        g2 = lib.autograd.grad(gg, wrt, allow_unused=True) if gg.requires_grad else ()
+        return [g.requires_grad for g in g1], [None if g is None else g.numpy() for g in g2]
+
+    (ours_rg, ours_g2), (theirs_rg, theirs_g2) = run(rg), run(torch)
+    assert ours_rg == theirs_rg
+    assert [g is None for g in ours_g2] == [g is None for g in theirs_g2]
+    for o, t in zip(ours_g2, theirs_g2):
+        if t is not None:
+            np.testing.assert_allclose(o, t, rtol=1e-9, atol=1e-12)
+
+
+EDGE_CASES = {
+    # (input, op): gradients whose dependence on the input PyTorch's formula decides
+    "logcumsumexp_one_element": ([[-0.31], [2.0]], lambda lib, t: lib.logcumsumexp(t, 1)),
+    "logcumsumexp_0d": (0.7, lambda lib, t: lib.logcumsumexp(t, 0)),
+    "logsumexp_empty": ([], lambda lib, t: lib.logsumexp(t, -1, keepdim=True)),
+    "matrix_power_0": ([[1.0, 2.0], [3.0, 4.0]], lambda lib, t: lib.matrix_power(t, 0).tanh()),
+    "cat_legacy_empty": ([], lambda lib, t: lib.cat([t, t]).abs()),
+    "batch_norm_empty": ([], lambda lib, t: _empty_batch_norm(lib, t)),
+}
+
+
+def _empty_batch_norm(lib, t):
+    stats = lib.zeros(3, dtype=t.dtype), lib.ones(3, dtype=t.dtype)
+    return lib.nn.functional.batch_norm(t, *stats, lib.ones(3, dtype=t.dtype) * 2)
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_CASES))
+def test_create_graph_edge_cases_as_torch(name):
+    data, op = EDGE_CASES[name]
+
+    def run(lib):
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        y = op(lib, x)
+        (g,) = lib.autograd.grad(y.sum(), [x], create_graph=True, allow_unused=True)
+        return None if g is None else (g.requires_grad, g.detach().numpy())
+
+    ours, theirs = run(rg), run(torch)
+    assert (ours is None) == (theirs is None)
+    if theirs is not None:
+        assert ours[0] == theirs[0]
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)

@@ -605,3 +605,15 @@ def test_matmul_of_a_small_operand_and_a_batch_folds_as_pytorch(
         assert rc == tc
     assert_close(ro, to)
     assert_close(rgrad, tgrad)
+
+
+def test_fill_and_zero_write_an_expanded_tensor_as_torch():
+    # one value everywhere: PyTorch allows elements that share memory (other writes refuse)
+    for lib in (rg, _torch()):
+        x = lib.ones(1).expand(3)
+        x.zero_()
+        assert x.tolist() == [0.0, 0.0, 0.0]
+        x.fill_(2)
+        assert x.tolist() == [2.0, 2.0, 2.0]
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            x.add_(1)

@@ -298,3 +298,31 @@ def test_p_norm_gradients_at_zero_are_pytorchs(values, p):
         results.append((n.item(), x.grad.tolist()))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-14)
     assert results[0][1] == pytest.approx(results[1][1], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        [(2, 3), (3, 4), (4, 2)],
+        [(5,), (5, 3), (3, 7), (7, 2)],
+        [(2, 3), (3, 4), (4, 5), (5, 6), (6, 1)],
+        [(3,), (3, 4), (4,)],
+    ],
+)
+def test_multi_dot_multiplies_in_torchs_order(shapes):
+    # the order decides the roundings and which operands are saved
+    rng = np.random.default_rng(5)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    outcomes = []
+    for lib in (rg, torch):
+        ts = [lib.tensor(a) for a in arrays]
+        ts[-1].requires_grad_()
+        out = lib.linalg.multi_dot(ts)
+        ts[1].mul_(2)  # (saved only where a product with it needs it)
+        try:
+            out.sum().backward()
+            outcomes.append(("ok", out.detach().numpy()))
+        except RuntimeError as e:
+            outcomes.append((str(e)[:60], out.detach().numpy()))
+    assert outcomes[0][0] == outcomes[1][0]
+    np.testing.assert_allclose(outcomes[0][1], outcomes[1][1], rtol=1e-12)

@@ -158,6 +158,69 @@ def test_grid_sample_non_finite_grid_matches_torch(mode, padding_mode):
     np.testing.assert_allclose(to_numpy(ours), theirs.numpy(), rtol=1e-5, equal_nan=True)
 
 
+def test_grid_sample_nearest_grid_gradient_is_zero_under_create_graph():
+    # the image does not require grad: the result depends on the grid only through rounding
+    outs = []
+    for lib in (rg, torch):
+        x = lib.tensor(np.arange(12.0).reshape(1, 1, 3, 4))
+        grid = lib.tensor([[[[0.1, -0.3], [0.7, 0.2]]]], dtype=lib.float64, requires_grad=True)
+        y = lib.nn.functional.grid_sample(x, grid, "nearest", "reflection", False)
+        (g,) = lib.autograd.grad(y.sum(), [grid], create_graph=True)
+        outs.append((g.detach().numpy(), g.requires_grad))
+    np.testing.assert_array_equal(outs[0][0], outs[1][0])
+    assert outs[0][1] == outs[1][1]
+
+
+@pytest.mark.parametrize("psw", [False, True])
+def test_embedding_bag_second_order_raises_as_torch(psw):
+    # PyTorch marks _embedding_bag_backward not_implemented (NotImplementedError) and has no
+    # formula for _embedding_bag_per_sample_weights_backward (RuntimeError)
+    errors = []
+    for lib in (rg, torch):
+        w = lib.tensor(np.arange(18.0).reshape(6, 3) / 7, requires_grad=True)
+        idx, off = lib.tensor([1, 2, 4, 5]), lib.tensor([0, 2])
+        p = (
+            lib.tensor([0.5, 1.5, 2.0, -1.0], dtype=lib.float64, requires_grad=True)
+            if psw
+            else None
+        )
+        y = lib.nn.functional.embedding_bag(idx, w, off, mode="sum", per_sample_weights=p)
+        wrt = [w, p] if psw else [w]
+        grads = lib.autograd.grad((y * y).sum(), wrt, create_graph=True)
+        seen = []
+        for g in grads:
+            try:
+                lib.autograd.grad(g.sum(), wrt, allow_unused=True)
+                seen.append(None)
+            except (RuntimeError, NotImplementedError) as e:
+                seen.append((type(e).__name__, str(e)))
+        errors.append(seen)
+    assert errors[0] == errors[1]
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+@pytest.mark.parametrize("need", [(0,), (1,), (0, 1)])
+def test_grid_sample_second_order_slopes_as_torch(mode, need):
+    # PyTorch's double backward leaves the image's slope undefined (None) and the grid's zero
+    def run(lib):
+        rng = np.random.default_rng(4)
+        x = lib.tensor(rng.standard_normal((1, 2, 3, 4))).requires_grad_(0 in need)
+        grid = lib.tensor(rng.uniform(-1, 1, (1, 3, 2, 2))).requires_grad_(1 in need)
+        y = lib.nn.functional.grid_sample(x, grid, mode, "zeros", False)
+        wrt = [t for t in (x, grid) if t.requires_grad]
+        loss = (y * lib.tensor(rng.standard_normal(tuple(y.shape)))).sum() + (grid * 0.5).sum()
+        g1 = lib.autograd.grad(loss, wrt, create_graph=True)
+        gg = sum((g * g).sum() for g in g1)
+        g2 = lib.autograd.grad(gg, wrt, allow_unused=True)
+        return [None if g is None else g.numpy() for g in g2]
+
+    ours, theirs = run(rg), run(torch)
+    assert [g is None for g in ours] == [g is None for g in theirs]
+    for o, t in zip(ours, theirs):
+        if t is not None:
+            np.testing.assert_allclose(o, t, **TIGHT)
+
+
 def test_spatial_transformer_matches_torch():
     # the STN tutorial's head: a localisation net predicts theta, then affine_grid + grid_sample
     rng = np.random.default_rng(2)

@@ -20,7 +20,6 @@ from rustgrad._core import (
     eye,
     from_numpy,
     full,
-    full_like,
     is_grad_enabled,
     linspace,
     ones,
@@ -31,6 +30,20 @@ from rustgrad._core import (
     where,
     zeros,
 )
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    """``fill_value`` in ``input``'s shape, dtype and device (unless given), laid out as
+    ``input`` (PyTorch's ``preserve_format``: a transposed input gives a transposed result)."""
+    out = _core.full_like(input, fill_value, dtype=dtype, device=device)
+    if not input.is_contiguous():
+        from rustgrad._memory_format import _in_memory_order
+
+        def make(shape):
+            return _core.full(shape, fill_value, dtype=out.dtype, device=out.device)
+
+        out = _in_memory_order(input, make)
+    return out.requires_grad_() if requires_grad else out
 
 
 def zeros_like(input, dtype=None, device=None, requires_grad=False):

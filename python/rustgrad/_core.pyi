@@ -583,8 +583,13 @@ class Tensor(_DTypeCasts):
     def data_ptr(self) -> int:
         """Address of the first element."""
 
-    def stride(self) -> tuple[int, ...]:
-        """Elements to step in storage per index step, one entry per dimension."""
+    @overload
+    def stride(self, dim: None = None) -> tuple[int, ...]:
+        """Elements to step in storage per index step, one entry per dimension; ``stride(dim)``:
+        that dimension's (negative counts from the end)."""
+
+    @overload
+    def stride(self, dim: int) -> int: ...
 
     # ----- conversion -----
 

@@ -141,3 +141,15 @@ def _to(self, *args, memory_format=preserve_format, **kwargs):
     ):
         return out
     return _contiguous(out, memory_format)
+
+
+def _in_memory_order(like, make):
+    """``make(shape)`` (a contiguous tensor) of ``like``'s sizes taken in ``like``'s memory
+    order, outermost dimension first, viewed back in ``like``'s dimension order: what
+    PyTorch's nullary kernels write as they walk ``like``."""
+    strides = like.stride()
+    order = sorted(range(like.dim()), key=lambda d: -strides[d])
+    values = make(tuple(like.shape[d] for d in order))
+    if order == sorted(order):
+        return values
+    return values.permute(*sorted(range(len(order)), key=order.__getitem__))

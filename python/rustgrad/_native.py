@@ -52,19 +52,45 @@ def input_dependent(name, grad, inputs, undefined=False):
     so under ``create_graph`` their result requires grad when that input does, even where the
     gradient does not depend on it; a composite backward alone would not. Only recorded when
     some input needs a gradient and grad mode is on (``create_graph``). The slope is zeros, or
-    with ``undefined`` PyTorch's undefined gradient (``autograd.grad`` then gives None for an
-    input reached only this way, as for convolutions)."""
-    if not _core.is_grad_enabled() or not any(t.requires_grad for t in inputs):
+    with ``undefined`` (True, or one flag per input) PyTorch's undefined gradient
+    (``autograd.grad`` then gives None for an input reached only this way, as for
+    convolutions)."""
+    if not any(t.requires_grad for t in inputs):
+        return grad
+
+    flags = [undefined] * len(inputs) if isinstance(undefined, bool) else list(undefined)
+
+    def backward(gg):
+        zeros = [None if u else _core.zeros(tuple(t.shape), dtype=t.dtype, device=t.device) for t, u in zip(inputs, flags)]  # fmt: skip
+        return (gg, *zeros)
+
+    return _recorded_over(name, grad, inputs, backward)
+
+
+def underivable(aten, grad, inputs, marked=False):
+    """``grad`` (a backward's result) recorded over itself and ``inputs`` by PyTorch's
+    ``NotImplemented`` node, for backwards PyTorch does not differentiate (``aten``, e.g.
+    ``hardsigmoid_backward``): differentiating it again raises PyTorch's error, its
+    NotImplementedError where ``derivatives.yaml`` marks the formula ``not_implemented``
+    (``marked``), else its RuntimeError."""
+
+    def backward(gg):
+        if marked:
+            raise NotImplementedError(f"the derivative for '{aten}' is not implemented.")
+        raise RuntimeError(f"derivative for aten::{aten} is not implemented")
+
+    return _recorded_over("torch::autograd::NotImplemented", grad, inputs, backward)
+
+
+def _recorded_over(name, grad, inputs, backward):
+    """``grad`` as the output of a node ``name`` over ``grad`` and ``inputs`` whose backward
+    is ``backward(gg)``; recorded only under ``create_graph`` (grad mode on) where some of
+    them needs a gradient."""
+    if not _core.is_grad_enabled() or not any(t.requires_grad for t in (grad, *inputs)):
         return grad
     with no_grad():
         out = grad.detach().clone()
-
-    def backward(gg, *saved):
-        if undefined:
-            return (gg, *(None for _ in inputs))
-        return (gg, *(_core.zeros(tuple(t.shape), dtype=t.dtype, device=t.device) for t in inputs))  # fmt: skip
-
-    return _core._function_apply(name, lambda s, g: tuple(backward(g, *s)), [grad, *inputs], out, [])  # fmt: skip
+    return _core._function_apply(name, lambda s, g: tuple(backward(g)), [grad, *inputs], out, [])  # fmt: skip
 
 
 def record_inplace(name, target, others, forward, saved, backward):

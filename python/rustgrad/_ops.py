@@ -25,7 +25,7 @@ import math as _math
 
 import numpy as _np
 
-from rustgrad import _core, _native
+from rustgrad import _core, _native, _saved
 from rustgrad._core import Tensor
 
 __all__: list[str] = []  # re-exported by ``rustgrad`` explicitly
@@ -252,7 +252,8 @@ def prod(input: Tensor, dim=None, keepdim=False, *, dtype=None, axis=None, keepd
         # PyTorch's prod_backward passes a 0-d input's gradient through (no dependence on
         # the input under create_graph)
         _wrap(0 if dim is None else dim, 0)
-        return _native.record(name, [x], x.clone, [], lambda grad: (grad,))
+        saved = _saved.saved_list(name, x)
+        return _native.record(name, [x], x.clone, saved, lambda grad, *_: (grad,))
     return _as_node(name, _functools.partial(_prod_of, dim=dim, keepdim=keepdim), x)
 
 
@@ -272,8 +273,9 @@ def _prod_of(x: Tensor, dim, keepdim) -> Tensor:
 
 def _scan(x: Tensor, dim: int, combine, identity) -> Tensor:
     """Inclusive scan along ``dim`` (Hillis-Steele: log2(n) shifted combines)."""
+    # (PyTorch's scans write a row-major result, whatever the input's layout)
     if x.ndim == 0 or x.shape[dim] <= 1:
-        return x * 1 if x.is_floating_point() else x.clone()
+        return (x * 1 if x.is_floating_point() else x.clone()).contiguous()
     moved = x.movedim(dim, -1)
     n = moved.shape[-1]
     s = 1
@@ -281,7 +283,7 @@ def _scan(x: Tensor, dim: int, combine, identity) -> Tensor:
         pad = _core.full((*moved.shape[:-1], s), identity, dtype=moved.dtype, device=moved.device)
         moved = combine(moved, _core.cat([pad, moved[..., : n - s]], -1))
         s *= 2
-    return moved.movedim(-1, dim)
+    return moved.movedim(-1, dim).contiguous()
 
 
 def _scan_dim(name: str, dim, axis) -> int:
@@ -295,18 +297,26 @@ def _scan_dim(name: str, dim, axis) -> int:
     return axis
 
 
+def _scan_dtype(name, input, dtype):
+    """The dtype a cumulative sum or product runs in (PyTorch has no bool kernel for it)."""
+    if dtype == _core.bool_:
+        raise NotImplementedError(f"\"{name}_out_{input.device.type}\" not implemented for 'Bool'")
+    return _sum_dtype(input, dtype)
+
+
 def cumsum(input: Tensor, dim: int | None = None, *, dtype=None, axis=None) -> Tensor:
     """Cumulative sum along ``dim``; integers and bools give int64."""
     dim = _scan_dim("cumsum", dim, axis)
-    x = input.to(_sum_dtype(input, dtype))
+    x = input.to(_scan_dtype("cumsum", input, dtype))
     return _scan(x, _wrap(dim, x.ndim), lambda a, b: a + b, 0)
 
 
 def cumprod(input: Tensor, dim: int | None = None, *, dtype=None, axis=None) -> Tensor:
     """Cumulative product along ``dim``; integers and bools give int64."""
     dim = _scan_dim("cumprod", dim, axis)
-    x = input.to(_sum_dtype(input, dtype))
-    return _scan(x, _wrap(dim, x.ndim), lambda a, b: a * b, 1)
+    x = input.to(_scan_dtype("cumprod", input, dtype))
+    out = _scan(x, _wrap(dim, x.ndim), lambda a, b: a * b, 1)
+    return _saved.saving("CumprodBackward0", out, x)
 
 
 def _correction(name, unbiased, correction):
@@ -436,13 +446,15 @@ def std(
 def amax(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
     """Maximum over ``dim`` (a dim or tuple; () means all); the gradient is shared evenly
     between tied maxima, as PyTorch's ``amax``."""
-    return _extreme(input, dim, keepdim, axis, keepdims, True)
+    out = _extreme(input, dim, keepdim, axis, keepdims, True)
+    return _saved.saving("AmaxBackward0", out, input)
 
 
 def amin(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
     """Minimum over ``dim`` (a dim or tuple; () means all); the gradient is shared evenly
     between tied minima, as PyTorch's ``amin``."""
-    return _extreme(input, dim, keepdim, axis, keepdims, False)
+    out = _extreme(input, dim, keepdim, axis, keepdims, False)
+    return _saved.saving("AminBackward0", out, input)
 
 
 def _extreme(x, dim, keepdim, axis, keepdims, largest):
@@ -480,14 +492,28 @@ def _extreme(x, dim, keepdim, axis, keepdims, largest):
 def logsumexp(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed stably (shifted by the maximum);
     integers compute in float32."""
+    x = input if input.is_floating_point() else input.to(_f32)
+    return _saved.saving("LogsumexpBackward0", _logsumexp(x, dim, keepdim, axis, keepdims), x)
+
+
+def _logsumexp(input: Tensor, dim, keepdim, axis, keepdims) -> Tensor:
     dim, keepdim = _axis(dim, axis, keepdim, keepdims)
     x = input if input.is_floating_point() else input.to(_f32)
     dims = _dims(dim if dim != () else None, x.ndim)
     if x.numel() == 0:
-        # log(0) = -inf (or an empty result), depending on no element: the gradient path is
-        # a sum times 0, so no 1/0 reaches second derivatives (PyTorch's formula has none).
-        s = x.sum(tuple(dims), keepdim=True) if dims else x
-        return _keep(s * 0.0 + float("-inf"), dims, keepdim)
+        # log(0) = -inf (or an empty result), with PyTorch's backward: grad * exp(x - result),
+        # empty, and reading x (no 1/0 reaches the second derivatives)
+        def forward():
+            s = x.sum(tuple(dims), keepdim=True) if dims else x
+            return _keep(s * 0.0 + float("-inf"), dims, keepdim)
+
+        def backward(grad, x, result):
+            if not keepdim:
+                for d in sorted(dims):
+                    grad, result = grad.unsqueeze(d), result.unsqueeze(d)
+            return (grad * (x - result).exp(),)
+
+        return _native.record("LogsumexpBackward0", [x], forward, [x, _native.RESULT], backward)
     m = amax(x.detach(), tuple(dims), keepdim=True) if dims else x.detach()
     m = _core.where((m - m) == 0, m, _zeros((), m))  # +-inf shifts by 0
     s = (x - m).exp().sum(tuple(dims), keepdim=True) if dims else (x - m).exp()
@@ -597,7 +623,7 @@ def median(input: Tensor, dim=None, keepdim=False):
         )
     n = input.shape[_wrap(dim, input.ndim)] if input.ndim else 1
     r = _kth(input, (_builtins.max(n, 1) + 1) // 2, dim, keepdim, True, "median")
-    return _named("median")(r.values, r.indices)
+    return _saved.saving("MedianBackward1", _named("median")(r.values, r.indices), input)
 
 
 def _order(a: _np.ndarray, axis: int, descending: bool) -> _np.ndarray:
@@ -617,7 +643,7 @@ def _order(a: _np.ndarray, axis: int, descending: bool) -> _np.ndarray:
 
 def _gather_sorted(x: Tensor, dim: int, order: _np.ndarray):
     idx = _long(order, x.device)
-    return gather(x, dim, idx), idx
+    return _gather(x, dim, idx), idx
 
 
 def sort(input: Tensor, dim=-1, descending=False, *, stable=False):
@@ -626,13 +652,17 @@ def sort(input: Tensor, dim=-1, descending=False, *, stable=False):
         dim = -1
     d = _wrap(dim, input.ndim)
     if input.ndim == 0:
-        return _named("sort")(
-            input * 1 if input.is_floating_point() else input.clone(),
-            _long(0, input.device).reshape(()),
-        )
-    order = _order(_host_or_zeros(input), d, descending)
-    values, idx = _gather_sorted(input, d, order)
-    return _named("sort")(values, idx)
+        values, idx = _scalar_pick(input)
+    else:
+        order = _order(_host_or_zeros(input), d, descending)
+        values, idx = _gather_sorted(input, d, order)
+    return _saved.saving("SortBackward0", _named("sort")(values, idx), input)
+
+
+def _scalar_pick(input: Tensor):
+    """``(values, indices)`` of a selection from a 0-d ``input``: itself (a new tensor) and 0."""
+    values = input * 1 if input.is_floating_point() else input.clone()
+    return values, _long(0, input.device).reshape(())
 
 
 def argsort(input: Tensor, dim=-1, descending=False, *, stable=False) -> Tensor:
@@ -650,18 +680,16 @@ def topk(input: Tensor, k: int, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
     if input.ndim == 0:
-        return _named("topk")(
-            input * 1 if input.is_floating_point() else input.clone(),
-            _long(0, input.device).reshape(()),
-        )
-    order = _np.take(_order(_host_or_zeros(input), d, largest), _np.arange(k), axis=d)
-    values, idx = _gather_sorted(input, d, order)
-    return _named("topk")(values, idx)
+        values, idx = _scalar_pick(input)
+    else:
+        order = _np.take(_order(_host_or_zeros(input), d, largest), _np.arange(k), axis=d)
+        values, idx = _gather_sorted(input, d, order)
+    return _saved.saving("TopkBackward0", _named("topk")(values, idx), input)
 
 
 def kthvalue(input: Tensor, k: int, dim=-1, keepdim=False):
     """``(values, indices)`` of the ``k``-th smallest element along ``dim`` (1-based)."""
-    return _kth(input, k, dim, keepdim, False)
+    return _saved.saving("KthvalueBackward0", _kth(input, k, dim, keepdim, False), input)
 
 
 def _kth(input: Tensor, k: int, dim, keepdim, _nan_first, name="kthvalue"):
@@ -672,10 +700,7 @@ def _kth(input: Tensor, k: int, dim, keepdim, _nan_first, name="kthvalue"):
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     if input.ndim == 0:
-        return _named("kthvalue")(
-            input * 1 if input.is_floating_point() else input.clone(),
-            _long(0, input.device).reshape(()),
-        )
+        return _named("kthvalue")(*_scalar_pick(input))
     a = _host_or_zeros(input)
     order = _order(a, d, False)
     pick = _np.take(order, [k - 1], axis=d)
@@ -888,6 +913,10 @@ def _prod(xs):
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad=False) -> Tensor:
     """``out[i][j] = input[index[i][j]][j]`` (for dim 0): values picked along ``dim``; the
     result has ``index``'s shape."""
+    return _saved.saving("GatherBackward0", _gather(input, dim, index), input, index)
+
+
+def _gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     d = _wrap(dim, input.ndim)
     idx = _check_index("gather", input, d, index)
     pos = _flat_positions(tuple(input.shape) or (1,), d, idx if input.ndim else idx.reshape(1))
@@ -922,6 +951,9 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
     combine instead of writing."""
     d = _wrap(dim, input.ndim)
     pos, vals = _scatter_src("scatter", input, d, index, src, value)
+    if reduce is None:
+        name = "ScatterBackward0" if isinstance(src, Tensor) else "ScatterBackward1"
+        return _saved.saving(name, _scatter(input, pos, vals), input, index, src)
     n = input.numel()
     if reduce == "add":
         return input + _add_at(n, pos, vals).reshape(*input.shape)
@@ -931,8 +963,10 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
             out = out.clone()
             out[p] = out[p] * vals[i]
         return out.reshape(*input.shape)
-    if reduce is not None:
-        raise RuntimeError("reduce argument must be either add or multiply.")
+    raise RuntimeError("reduce argument must be either add or multiply.")
+
+
+def _scatter(input: Tensor, pos, vals) -> Tensor:
     out = input.reshape(-1).clone()
     out[_long(pos, "cpu")] = vals
     return out.reshape(*input.shape)
@@ -942,7 +976,8 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
     d = _wrap(dim, input.ndim)
     pos, vals = _scatter_src("scatter_add", input, d, index, src, None)
-    return input + _add_at(input.numel(), pos, vals).reshape(*input.shape)
+    out = input + _add_at(input.numel(), pos, vals).reshape(*input.shape)
+    return _saved.saving("ScatterAddBackward0", out, input, index, src)
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -958,12 +993,14 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
                 f"index_select(): Index to scalar can have only 1 value, got {index.numel()} "
                 "value(s)"
             )
-        return gather(input, 0, index.reshape(-1)).reshape(())
+        out = _gather(input, 0, index.reshape(-1)).reshape(())
+        return _saved.saving("IndexSelectBackward0", out, input, index)
     size = input.shape[d]
     i = _host_or_zeros(index).reshape(-1)
     if ((i < 0) | (i >= size)).any():
         raise IndexError("index out of range in self")
-    return input[(slice(None),) * d + (index.reshape(-1),)]
+    out = input[(slice(None),) * d + (index.reshape(-1),)]
+    return _saved.saving("IndexSelectBackward0", out, input, index)
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
@@ -991,7 +1028,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     )
     pos = _flat_positions(tuple(input.shape) or (1,), d, _np.ascontiguousarray(idx))
     vals = _scaled(source, alpha)
-    return input + _add_at(input.numel(), pos, vals).reshape(*input.shape)
+    out = input + _add_at(input.numel(), pos, vals).reshape(*input.shape)
+    return _saved.saving("IndexAddBackward0", out, input, index, source)
 
 
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
@@ -1069,9 +1107,8 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     shape = _np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     x = input.expand(*shape) if tuple(input.shape) != shape else input
     m = mask.expand(*shape) if tuple(mask.shape) != shape else mask
-    if not shape:
-        return x.reshape(1)[m.reshape(1)]
-    return x.reshape(-1)[m.reshape(-1)]
+    out = x.reshape(1)[m.reshape(1)] if not shape else x.reshape(-1)[m.reshape(-1)]
+    return _saved.saving("MaskedSelectBackward0", out, input, mask)
 
 
 def nonzero(input: Tensor, *, as_tuple=False):
@@ -1164,11 +1201,18 @@ def flip(input: Tensor, dims) -> Tensor:
     """``input`` reversed along each of ``dims`` (a tuple; the method also takes varargs)."""
     dims = _int_tuple("flip", dims)
     ds = _dims(tuple(dims), input.ndim) if dims else []
-    x = input
-    for d in ds:
+    if not ds:
+        return input.clone()
+    # PyTorch's result keeps the input's layout: flipped with its dims in memory order
+    strides = input.stride()
+    order = sorted(range(input.ndim), key=lambda d: -strides[d])
+    if input.is_contiguous() or order == sorted(order):
+        order = None
+    x = input if order is None else input.permute(order)
+    for d in ds if order is None else (order.index(d) for d in ds):
         n = x.shape[d]
         x = x[(slice(None),) * d + (_long(_np.arange(n - 1, -1, -1), "cpu"),)]
-    return x if ds else input.clone()
+    return x if order is None else x.permute([order.index(d) for d in range(input.ndim)])
 
 
 def repeat(input: Tensor, *sizes) -> Tensor:
@@ -1189,7 +1233,8 @@ def repeat(input: Tensor, *sizes) -> Tensor:
         return x.clone()
     # a copy of its own (an expanded view would share, and overlap, the input's memory)
     y = x.reshape(*inter).expand(*big)
-    y = y.contiguous() if sizes.count(1) != len(sizes) else y.clone()
+    # (contiguous() of an empty or unexpanded view would give the view itself)
+    y = y.contiguous() if sizes.count(1) != len(sizes) and y.numel() else y.clone()
     return y.reshape(*[r * s for r, s in zip(sizes, shape)])
 
 
@@ -1454,7 +1499,7 @@ def nan_to_num(input: Tensor, nan=0.0, posinf=None, neginf=None) -> Tensor:
 
     out = _core.where(x == _math.inf, const(hi), input)
     out = _core.where(x == -_math.inf, const(lo), out)
-    return _core.where(x.ne(x), const(nan), out)
+    return _saved.saving("NanToNumBackward0", _core.where(x.ne(x), const(nan), out), input)
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
@@ -1630,7 +1675,7 @@ def _clamp_tensors(input: Tensor, min, max) -> Tensor:
     if max is not None:
         hi = max if isinstance(max, Tensor) else _core.full((), float(max), dtype=input.dtype)
         out = _core.where(out > hi, hi, out)
-    return out
+    return _saved.saving("ClampBackward1", out, input, min, max)
 
 
 def clamp_min(input: Tensor, min) -> Tensor:
@@ -1645,7 +1690,7 @@ def clamp_max(input: Tensor, max) -> Tensor:
 
 def dist(input: Tensor, other: Tensor, p=2) -> Tensor:
     """The ``p``-norm of ``input - other`` (broadcast), a 0-d tensor."""
-    return norm(input - other, p)
+    return _saved.saving("DistBackward0", norm(input - other, p), input, other)
 
 
 def cdist(x1: Tensor, x2: Tensor, p=2.0, compute_mode=None) -> Tensor:
@@ -1661,7 +1706,7 @@ def cdist(x1: Tensor, x2: Tensor, p=2.0, compute_mode=None) -> Tensor:
             f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
         )
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return norm(diff, p, -1)
+    return _saved.saving("CdistBackward0", norm(diff, p, -1), x1, x2)
 
 
 def diff(input: Tensor, n=1, dim=-1, prepend=None, append=None) -> Tensor:
@@ -1772,11 +1817,10 @@ def _running_extreme(input: Tensor, dim: int, largest: bool, kind: str):
     a NaN wins (and the later NaN); values gathered from ``input`` (gradient to the index)."""
     from rustgrad import return_types
 
-    if input.ndim == 0:
-        return getattr(return_types, kind)(input.clone(), _long(0, input.device).reshape(()))
-    if input.numel() == 0:  # (PyTorch checks no dim then)
+    if input.ndim == 0 or input.numel() == 0:  # (PyTorch checks no dim then)
         indices = _core.zeros(tuple(input.shape), dtype=_int64, device=input.device)
-        return getattr(return_types, kind)(input.clone(), indices)
+        result = getattr(return_types, kind)(input.clone(), indices)
+        return _saved.saving(f"{kind.capitalize()}Backward0", result, input)
     d = _wrap(dim, input.ndim)
     x = _np.moveaxis(_host_or_zeros(input), d, -1)
     x = x.astype(_np.float64) if x.dtype == _np.bool_ else x
@@ -1792,7 +1836,8 @@ def _running_extreme(input: Tensor, dim: int, largest: bool, kind: str):
             at = _np.where(take, i, at)
             idx[..., i] = at
     indices = _long(_np.moveaxis(idx, -1, d), input.device)
-    return getattr(return_types, kind)(input.gather(d, indices), indices)
+    result = getattr(return_types, kind)(_gather(input, d, indices), indices)
+    return _saved.saving(f"{kind.capitalize()}Backward0", result, input)
 
 
 def cummax(input: Tensor, dim: int):
@@ -1810,7 +1855,13 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     if not input.is_floating_point():
         raise RuntimeError("\"logcumsumexp_out_cpu\" not implemented for 'Long'")
     if input.ndim == 0:
-        return input * 1
+        return _saved.saving("LogcumsumexpBackward0", input * 1, input)
+    if input.shape[_wrap(dim, input.ndim)] == 1:
+        # one element: log(exp(x)) as the shifted formula (its derivatives read the input,
+        # as PyTorch's backward does, not an identity's)
+        m = input.detach()
+        m = _core.where(m.isfinite(), m, _zeros((), m))
+        return _saved.saving("LogcumsumexpBackward0", m + (input - m).exp().log(), input)
     # Each step is m + log(exp(a - m) + exp(b - m)) with m = max(a, b) held constant (it
     # cancels): smooth at ties, and unlike logaddexp's own formula its second derivative
     # stays finite when exp(a - b) overflows (the pad, the lowest finite value; or values
@@ -1822,7 +1873,8 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
         return m + ((a - m).exp() + (b - m).exp()).log()
 
     lowest = finfo(input.dtype).min
-    return _scan(input, _wrap(dim, input.ndim), combine, lowest)
+    out = _scan(input, _wrap(dim, input.ndim), combine, lowest)
+    return _saved.saving("LogcumsumexpBackward0", out, input)
 
 
 def searchsorted(sorted_sequence: Tensor, input, *, out_int32=False, right=False, side=None, sorter=None):  # fmt: skip
@@ -2044,9 +2096,8 @@ def nansum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     x = input if not input.is_floating_point() else _core.where(input.detach().ne(input.detach()), _zero_of(input), input)  # fmt: skip
     if dtype is not None:
         x = x.to(dtype)
-    if dim is None:
-        return x.sum()
-    return x.sum(dim, keepdim=keepdim)
+    out = x.sum() if dim is None else x.sum(dim, keepdim=keepdim)
+    return _saved.saving("NansumBackward0", out, input)
 
 
 def nanmean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
@@ -2098,7 +2149,8 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     """Elements picked along ``dim`` by ``indices`` (broadcast with ``input`` in the other
     dims); of the flattened input when ``dim`` is None."""
     if dim is None:
-        return input.reshape(-1).gather(0, indices.reshape(-1)).reshape(indices.shape)
+        flat = indices.reshape(-1).clone()
+        return input.reshape(-1).gather(0, flat).reshape(indices.shape)
     d = _wrap(dim, input.ndim)
     if indices.ndim != input.ndim:
         raise RuntimeError(
@@ -2111,7 +2163,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     common = list(broadcast_shapes(shape_i, shape_x))
     x_shape, i_shape = common.copy(), common.copy()
     x_shape[d], i_shape[d] = input.shape[d], indices.shape[d]
-    return input.expand(x_shape).gather(d, indices.expand(i_shape))
+    # (PyTorch's gather saves its own broadcast of the indices, which writing the indices in
+    # place does not version: a copy here)
+    return input.expand(x_shape).gather(d, indices.expand(i_shape).clone())
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:
@@ -2123,7 +2177,8 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         bad = int(idx[(idx < -n) | (idx >= n)].reshape(-1)[0])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")  # fmt: skip
     flat = _long(_np.where(idx < 0, idx + n, idx).reshape(-1), input.device)
-    return input.reshape(-1).gather(0, flat).reshape(index.shape)
+    out = _gather(input.reshape(-1), 0, flat).reshape(index.shape)
+    return _saved.saving("TakeBackward0", out, input, index)
 
 
 def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
@@ -2372,10 +2427,11 @@ def aminmax(input: Tensor, *, dim=None, keepdim=False):
                 "aminmax(): cannot compute aminmax over an empty dimension as the operation "
                 "has no identity."
             )
-        return return_types.aminmax(input.amin(), input.amax())
-    if input.ndim and input.shape[_wrap(dim, input.ndim)] == 0:
+        dim = ()  # (all dims; keepdim keeps them, as PyTorch's)
+    elif input.ndim and input.shape[_wrap(dim, input.ndim)] == 0:
         raise IndexError(f"aminmax: Expected reduction dim {dim} to have non-zero size.")
-    return return_types.aminmax(input.amin(dim, keepdim), input.amax(dim, keepdim))
+    low, high = (_extreme(input, dim, keepdim, None, None, largest) for largest in (False, True))  # fmt: skip
+    return _saved.saving("AminmaxBackward0", return_types.aminmax(low, high), input)
 
 
 def signbit(input: Tensor) -> Tensor:
@@ -2408,15 +2464,11 @@ def _copysign(input, other, in_place):
         one = _core.ones((), dtype=x.dtype, device=x.device)
         return x.abs() * _core.where(signbit(y), -one, one)
 
-    def backward(g, x, y, _result):
-        # (the saved result is only version-checked: the ratio is made again from ``x`` and
-        # ``y``, whose graph gives the second derivatives)
-        ratio = result(x, y) / x
-        ratio = _core.where(x == 0, _zeros((), x), ratio)
-        if not scalar_other:
-            # PyTorch's ratio reads the saved result, whose graph reaches ``other`` (with
-            # derivative 0): second derivatives give ``other`` zeros, not None.
-            ratio = ratio + _zero_of(y)
+    def backward(g, x, saved_result):
+        # PyTorch's ``result / self`` (0 where ``self`` is 0), from the saved input and
+        # result only (as its node saves no ``other``). The result's graph is this node's
+        # (its gradient to ``other`` 0): second derivatives give ``other`` zeros, not None.
+        ratio = _core.where(x == 0, _zeros((), x), saved_result / x)
         grads = [sum_to(g * ratio, x.shape)]
         if not scalar_other:
             grads.append(_zeros(y.shape, y))
@@ -2425,14 +2477,14 @@ def _copysign(input, other, in_place):
     inputs = [x] if scalar_other else [x, y]
     name = "CopysignBackward1" if scalar_other else "CopysignBackward0"
     if not in_place:
-        return record(name, inputs, lambda: result(x, y), [x, y, RESULT], backward)
+        return record(name, inputs, lambda: result(x, y), [x, RESULT], backward)
     with no_grad():
         out = result(x, y)
     check_in_place(input, out)
     # The write overwrites the values the gradient reads: the node saves a copy (with
     # history, for second derivatives), as PyTorch's ``original_self``.
     old = x.clone()
-    return record_inplace(name, input, inputs[1:], lambda: out, [old, y, RESULT], backward)
+    return record_inplace(name, input, inputs[1:], lambda: out, [old, RESULT], backward)
 
 
 def isposinf(input: Tensor) -> Tensor:
@@ -2629,7 +2681,8 @@ def _inplace(name):
         from rustgrad._math import check_in_place
 
         _core._refuse_leaf_write(self)
-        result = f(self, *args, **kwargs)
+        with _saved.in_place():
+            result = f(self, *args, **kwargs)
         if name not in ("cumsum", "cumprod"):  # (theirs: their own words, below)
             check_in_place(self, result)
         if name in ("cumsum", "cumprod"):
@@ -2672,8 +2725,10 @@ def _bind_clamp():
 def _clamp_method(name, core, in_place):
     def method(self, min=None, max=None):
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            result = _clamp_tensors(self, min, max)
-            return self.copy_(result) if in_place else result
+            if not in_place:
+                return _clamp_tensors(self, min, max)
+            with _saved.in_place():
+                return self.copy_(_clamp_tensors(self, min, max))
         return core(self, min, max)
 
     method.__name__ = method.__qualname__ = name

@@ -16,7 +16,7 @@ import builtins as _builtins
 
 import numpy as _np
 
-from rustgrad import _core, _native, _ops
+from rustgrad import _core, _native, _ops, _saved
 from rustgrad._core import Tensor
 
 __all__: list[str] = []  # re-exported by ``rustgrad`` explicitly
@@ -252,7 +252,7 @@ def positive(input: Tensor) -> Tensor:
 
 def sgn(input: Tensor) -> Tensor:
     """The sign, as ``sign`` (for real dtypes ``sgn`` is ``sign``)."""
-    return input.sign()
+    return _saved.saving("SgnBackward0", input.sign(), input)
 
 
 # ----- NaN-ignoring extremes ----------------------------------------------------------------
@@ -261,12 +261,14 @@ def sgn(input: Tensor) -> Tensor:
 def fmax(input: Tensor, other: Tensor) -> Tensor:
     """The elementwise maximum ignoring NaN (NaN only where both are). The gradient goes
     to ``input`` where it is chosen, ties included, as PyTorch's."""
-    return _core.where((input >= other).logical_or(other.isnan()), input, other)
+    out = _core.where((input >= other).logical_or(other.isnan()), input, other)
+    return _saved.saving("FmaxBackward0", out, input, other)
 
 
 def fmin(input: Tensor, other: Tensor) -> Tensor:
     """The elementwise minimum ignoring NaN (NaN only where both are), as :func:`fmax`."""
-    return _core.where((input <= other).logical_or(other.isnan()), input, other)
+    out = _core.where((input <= other).logical_or(other.isnan()), input, other)
+    return _saved.saving("FminBackward0", out, input, other)
 
 
 # ----- products -----------------------------------------------------------------------------
@@ -315,7 +317,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
     b, m, k = batch1.shape
     n = batch2.shape[2]
     lhs = batch1.permute(1, 0, 2).reshape(m, b * k)
-    return _ops.addmm(input, lhs, batch2.reshape(b * k, n), beta=beta, alpha=alpha)
+    out = _ops.addmm(input, lhs, batch2.reshape(b * k, n), beta=beta, alpha=alpha)
+    return _saved.saving("AddbmmBackward0", out, input, batch1, batch2)
 
 
 def inner(input: Tensor, other: Tensor) -> Tensor:
@@ -598,7 +601,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         out[_core.tensor(i, device=input.device)] = source.to(input.dtype).movedim(d, 0)
         return out.movedim(0, d)
 
-    def backward(grad, index):
+    def backward(grad, index, *_source):
         # PyTorch's IndexCopyBackward0: the input's gradient off the written slices, the
         # source's the gradient at its slices' places (index_select).
         at = _core.tensor(i, device=grad.device)
@@ -608,7 +611,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         return g_input, None, g_source
 
     # One node saving the index (a later in-place change of it is the version error).
-    return _native.record("IndexCopyBackward0", [input, index, source], forward, [index], backward)  # fmt: skip
+    saved = _saved.saved_list("IndexCopyBackward0", input, index, source)
+    return _native.record("IndexCopyBackward0", [input, index, source], forward, saved, backward)
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
@@ -653,7 +657,7 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate=False) -> Tenso
     if not accumulate:
         out = input.clone()
         out[indices] = values
-        return out
+        return _saved.saving("IndexPutBackward0", out, input, indices, values)
     if any(i.dtype == _bool for i in indices):
         flat = []
         for i in indices:
@@ -678,7 +682,7 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate=False) -> Tenso
     shape = tuple(lin.shape) + rest
     vals = values.to(input.dtype).expand(shape)
     added = _ops._add_at(input.numel(), positions, vals).reshape(tuple(input.shape))
-    return input + added
+    return _saved.saving("IndexPutBackward0", input + added, input, indices, values)
 
 
 def is_pinned(self: Tensor, device=None) -> bool:
@@ -744,7 +748,8 @@ def _in_place(name, f):
 
     def method(self, *args, **kwargs):
         _core._refuse_leaf_write(self)
-        return _check_in_place(self, f(self, *args, **kwargs))
+        with _saved.in_place():
+            return _check_in_place(self, f(self, *args, **kwargs))
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In-place ``{name[:-1]}``: writes the result into ``self`` and returns it."

@@ -102,7 +102,7 @@ def _scatter_reduce_values(input, src, pos, spos, reduce, include_self):
 def _scatter_reduce_backward(dim, index, reduce, include_self):
     """PyTorch's ``scatter_reduce_backward`` (FunctionsManual.cpp), with differentiable ops."""
 
-    def backward(grad, self, src, result):
+    def backward(grad, self, src, result, _index):
         if reduce == "sum":
             g_self, g_src = grad, grad.gather(dim, index)
         elif reduce == "prod":
@@ -158,9 +158,8 @@ def scatter_reduce(
         return _on_device(values, input)
 
     backward = _scatter_reduce_backward(d, index, reduce, include_self)
-    return _native.record(
-        "ScatterReduceBackward0", [input, src], forward, [input, src, _native.RESULT], backward
-    )
+    saved = [input, src, _native.RESULT, index]  # (the index too, as PyTorch's node)
+    return _native.record("ScatterReduceBackward0", [input, src], forward, saved, backward)
 
 
 def scatter_reduce_(
@@ -168,6 +167,7 @@ def scatter_reduce_(
 ) -> Tensor:
     """In-place ``scatter_reduce``: writes the result into ``self`` and returns it."""
     reduce = _reduce_name(reduce)
+    _core._refuse_leaf_write(self)  # (PyTorch's first check)
     d = _ops._wrap(dim, self.ndim)
     index, pos, spos = _scatter_plan(self, d, index, src)
     # the backward reads self's old values (PyTorch saves a copy of them)
@@ -178,7 +178,7 @@ def scatter_reduce_(
 
     backward = _scatter_reduce_backward(d, index, reduce, include_self)
     return _native.record_inplace(
-        "ScatterReduceBackward0", self, [src], forward, [old, src, _native.RESULT], backward
+        "ScatterReduceBackward0", self, [src], forward, [old, src, _native.RESULT, index], backward
     )
 
 
@@ -385,13 +385,14 @@ def mode(input: Tensor, dim=-1, keepdim=False):
         values = input.gather(d, kept) if input.ndim else input.clone()
         return values if keepdim or not input.ndim else values.squeeze(d)
 
-    def backward(grad):
+    def backward(grad, _indices):
         # PyTorch's value_selecting_reduction_backward: grad written at the indices
         g = grad if keepdim or not input.ndim else grad.unsqueeze(d)
         zeros = _core.zeros(shape, dtype=grad.dtype, device=grad.device)
         return (zeros.scatter(d, kept, g) if input.ndim else g,)
 
-    values = _native.record("ModeBackward0", [input], forward, [], backward)
+    # (the indices saved, as PyTorch's node saves them)
+    values = _native.record("ModeBackward0", [input], forward, [idx], backward)
     return _result(values, kept if keepdim and input.ndim else idx)
 
 

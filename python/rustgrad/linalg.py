@@ -23,7 +23,7 @@ import warnings as _warnings
 import numpy as _np
 
 import rustgrad as _rg
-from rustgrad import _core, _ops
+from rustgrad import _core, _native, _ops, _saved
 from rustgrad._core import Tensor
 from rustgrad._native import sum_to
 from rustgrad.autograd import Function as _Function
@@ -161,6 +161,12 @@ def _mT(A: Tensor) -> Tensor:
     return A.transpose(-2, -1)
 
 
+def _column_major(X: Tensor) -> Tensor:
+    """``X`` laid out column by column, as LAPACK writes PyTorch's results (so ``view`` of them
+    fails or aliases as there)."""
+    return _mT(_mT(X).contiguous())
+
+
 # ----- factorisations (host LAPACK forward, PyTorch's backward formulas) ----------------------
 
 
@@ -173,7 +179,7 @@ class LinalgInvEx(_Function):
         except _np.linalg.LinAlgError:
             _singular(a, "linalg.inv", "inversion")
             raise
-        X = _like(x, A)
+        X = _column_major(_like(x, A))
         ctx.save_for_backward(X)
         return X
 
@@ -189,7 +195,7 @@ def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix of ``A``; ``LinAlgError`` when one is singular."""
     _matrices(A, "linalg.inv")
     if A.numel() == 0:
-        return A.clone()
+        return _saved.saving("LinalgInvExBackward0", A.clone(), A)
     return LinalgInvEx.apply(A)
 
 
@@ -284,7 +290,7 @@ def slogdet(A: Tensor):
 
     _matrices(A, "linalg.slogdet")
     sign, logabs = LinalgSlogdet.apply(A)
-    return return_types.linalg_slogdet(sign, logabs)
+    return _saved.saving("LinalgSlogdetBackward0", return_types.linalg_slogdet(sign, logabs), A)
 
 
 def _solve_shapes(A: Tensor, B: Tensor, left: bool, name: str):
@@ -602,7 +608,7 @@ def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     cut = _tolerance(A, S, atol, rtol)
     keep = S > cut
     Sinv = _rg.where(keep, 1.0 / _rg.where(keep, S, _rg.ones_like(S)), _rg.zeros_like(S))
-    return _mT(Vh) @ (Sinv.unsqueeze(-1) * _mT(U))
+    return _saved.saving("LinalgPinvBackward0", _mT(Vh) @ (Sinv.unsqueeze(-1) * _mT(U)), A)
 
 
 def _tolerance(A: Tensor, S: Tensor, atol, rtol) -> Tensor:
@@ -716,9 +722,43 @@ def multi_dot(tensors) -> Tensor:
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
-    out = tensors[0]
-    for t in tensors[1:]:
-        out = out @ t
+    if len(tensors) == 2 or any(t.ndim != 2 for t in tensors[1:-1]):
+        out = tensors[0]
+        for t in tensors[1:]:
+            out = out @ t
+        return out
+    # PyTorch's order of the products (which decides the roundings and what is saved): the
+    # cheaper of the two for three matrices, else the matrix chain order (first minimum)
+    row, col = tensors[0].ndim == 1, tensors[-1].ndim == 1
+    ms = [tensors[0].unsqueeze(0) if row else tensors[0], *tensors[1:-1]]
+    ms.append(tensors[-1].unsqueeze(-1) if col else tensors[-1])
+    dims = [ms[0].shape[0], *(m.shape[1] for m in ms)]
+    n = len(ms)
+    if n == 3:
+        a, b, c, d = dims
+        out = ms[0] @ (ms[1] @ ms[2]) if (a * c) * (b + d) > (b * d) * (a + c) else (ms[0] @ ms[1]) @ ms[2]  # fmt: skip
+    else:
+        cost = [[0] * n for _ in range(n)]
+        split = [[0] * n for _ in range(n)]
+        for length in range(1, n):
+            for i in range(n - length):
+                j = i + length
+                cost[i][j] = None
+                for k in range(i, j):
+                    q = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                    if cost[i][j] is None or q < cost[i][j]:
+                        cost[i][j], split[i][j] = q, k
+
+        def product(i, j):
+            if i == j:
+                return ms[i]
+            return product(i, split[i][j]) @ product(split[i][j] + 1, j)
+
+        out = product(0, n - 1)
+    if row:
+        out = out.squeeze(0)
+    if col:
+        out = out.squeeze(-1)
     return out
 
 
@@ -732,9 +772,19 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
             f"linalg.matrix_power: A must be batches of square matrices, but they are "
             f"{A.shape[-2]} by {A.shape[-1]} matrices"
         )
-    if n == 0:  # the identity, on the graph with a zero gradient (as PyTorch's)
-        eye = _rg.eye(A.shape[-1], dtype=A.dtype, device=A.device)
-        return eye + _ops._zero_of(A)
+    if n == 0:
+        # the identity copied into a tensor like A: on the graph with a constant zero
+        # gradient (PyTorch's CopyBackwards)
+        shape, dtype, device = tuple(A.shape), A.dtype, A.device
+        eye = _rg.eye(shape[-1], dtype=dtype, device=device)
+        return _native.record(
+            "CopyBackwards",
+            [A],
+            lambda: eye.expand(shape).clone(),
+            [],
+            lambda grad: (_rg.zeros(shape, dtype=dtype, device=device),),
+        )
+    given = A
     if n < 0:
         _floating(A, "linalg.inv")
         A, n = inv(A), -n
@@ -745,7 +795,8 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         n >>= 1
         if n:
             base = base @ base
-    return result
+    # (a new tensor for n = 1, as PyTorch's clone)
+    return result.clone() if result is given else result
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:

@@ -22,6 +22,7 @@ import numpy as np
 
 from rustgrad import _core
 from rustgrad._core import Generator, Tensor, default_generator
+from rustgrad._memory_format import _in_memory_order
 
 __all__ = [
     "Generator",
@@ -140,18 +141,6 @@ def _int_draws(shape, low, high, wide, generator, device) -> Tensor:
         u = _core.rand(size=shape, dtype=_core.float64, device=device)
         return (u * float(high - low)).floor().long() + low
     return _core._random_ints(shape, high - low, low, wide, device, generator).to(device)
-
-
-def _in_memory_order(like: Tensor, make) -> Tensor:
-    """``make(shape)`` (a contiguous tensor) of ``like``'s sizes taken in ``like``'s memory
-    order, outermost dimension first, viewed back in ``like``'s dimension order: what
-    PyTorch's nullary kernels write as they walk ``like``."""
-    strides = like.stride()
-    order = sorted(range(like.dim()), key=lambda d: -strides[d])
-    values = make(tuple(like.shape[d] for d in order))
-    if order == sorted(order):
-        return values
-    return values.permute(*sorted(range(len(order)), key=order.__getitem__))
 
 
 def _fill_in_memory_order(self: Tensor, draw) -> Tensor:

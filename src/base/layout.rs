@@ -272,8 +272,16 @@ impl Layout {
         }
         let lead = target.len() - self.ndim();
         let mut strides: Strides = SmallVec::from_elem(0, target.len());
-        for i in 0..target.len() {
+        for i in (0..target.len()).rev() {
             if i < lead {
+                // A new dim of size 1 steps as a dim outside the next one (PyTorch's
+                // `inferExpandGeometry`: its strides are observable), a broadcast one by 0.
+                if target[i] == 1 {
+                    strides[i] = match target.get(i + 1) {
+                        Some(&n) => strides[i + 1].saturating_mul(n as isize),
+                        None => 0, // (a 0-d tensor's only dim, as PyTorch's)
+                    };
+                }
                 continue;
             }
             let (d, s) = (self.shape[i - lead], self.strides[i - lead]);
@@ -491,9 +499,108 @@ impl Layout {
     }
 }
 
+/// The order of an elementwise result's dims, outermost first, as PyTorch lays the result out
+/// (TensorIterator's `reorder_dimensions`): the dims sorted by the operands' strides, broadcast
+/// to `shape`, the first operand deciding first (a broadcast dim defers to the next operand,
+/// equal strides put the smaller dim inside). A transposed or channels-last input thus gives a
+/// result with its strides, so a later `view` aliases or fails as in PyTorch. `None` where that
+/// order is row-major (every operand contiguous: the common case, decided without sorting).
+pub fn elementwise_order(shape: &[usize], operands: &[&Layout]) -> Option<Shape> {
+    let n = shape.len();
+    if n < 2 || operands.iter().all(|l| l.is_contiguous()) {
+        return None;
+    }
+    let strides: SmallVec<[Strides; 3]> = operands
+        .iter()
+        .map(|l| {
+            // (an operand's leading missing dims and broadcast dims have stride 0; a size-1
+            // dim of a size-1 result keeps its stride, as PyTorch's `compute_strides`)
+            let lead = n - l.ndim().min(n);
+            (0..n)
+                .map(|i| match i.checked_sub(lead) {
+                    Some(j) if l.shape[j] == shape[i] => l.strides[j],
+                    _ => 0,
+                })
+                .collect()
+        })
+        .collect();
+    // 1: dim a goes inside dim b; -1: outside; 0: no operand decides.
+    let inside = |a: usize, b: usize| -> i32 {
+        for s in &strides {
+            let (sa, sb) = (s[a], s[b]);
+            if sa == 0 || sb == 0 {
+                continue;
+            }
+            if sa != sb {
+                return if sa < sb { -1 } else { 1 };
+            }
+            if shape[a] > shape[b] {
+                return 1;
+            }
+        }
+        0
+    };
+    // `perm[0]` is the innermost dim; insertion sort that leaves undecided pairs in place.
+    let mut perm: Shape = (0..n).rev().collect();
+    for i in 1..n {
+        let mut moving = i;
+        for j in (0..i).rev() {
+            match inside(perm[j], perm[moving]) {
+                c if c > 0 => {
+                    perm.swap(j, moving);
+                    moving = j;
+                }
+                c if c < 0 => break,
+                _ => {}
+            }
+        }
+    }
+    perm.reverse();
+    perm.iter()
+        .enumerate()
+        .any(|(k, &d)| k != d)
+        .then_some(perm)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn elementwise_order_follows_the_first_deciding_operand() {
+        let rows = Layout::contiguous(&[2, 3]);
+        let cols = rows.transpose(0, 1); // shape [3, 2], strides [1, 3]
+                                         // a transposed operand alone: its own order (the result gets its strides)
+        assert_eq!(
+            elementwise_order(&[3, 2], &[&cols]).as_deref(),
+            Some(&[1, 0][..])
+        );
+        // a contiguous first operand decides for both
+        let c32 = Layout::contiguous(&[3, 2]);
+        assert_eq!(elementwise_order(&[3, 2], &[&c32, &cols]), None);
+        assert_eq!(
+            elementwise_order(&[3, 2], &[&cols, &c32]).as_deref(),
+            Some(&[1, 0][..])
+        );
+        // a broadcast first operand defers to the next
+        let bias = Layout::contiguous(&[2]);
+        assert_eq!(
+            elementwise_order(&[3, 2], &[&bias, &cols]).as_deref(),
+            Some(&[1, 0][..])
+        );
+        // channels-last (N, C, H, W) keeps C innermost
+        let nhwc = Layout::contiguous(&[2, 4, 5, 3]).permute(&[0, 3, 1, 2]);
+        assert_eq!(
+            elementwise_order(&[2, 3, 4, 5], &[&nhwc]).as_deref(),
+            Some(&[0, 2, 3, 1][..])
+        );
+        // every operand contiguous, or one dim: row-major
+        assert_eq!(elementwise_order(&[3, 2], &[&c32, &c32]), None);
+        assert_eq!(
+            elementwise_order(&[3], &[&Layout::contiguous(&[6]).slice(0, 0, 6, 2)]),
+            None
+        );
+    }
 
     #[test]
     fn contiguous_strides_are_row_major() {

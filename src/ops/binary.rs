@@ -175,10 +175,17 @@ pub fn pow(a: &Var, b: &Var) -> Result<Var> {
 }
 
 pub fn pow_scalar(x: &Var, p: f64) -> Result<Var> {
+    pow_scalar_with(x, p, true)
+}
+
+/// `x ** p`; `zero_is_exact`: an exponent 0 has PyTorch's constant zero gradient (a number
+/// 0), or the general formula `g * (0 * x^-1)`, NaN at 0 and recorded on `x` (PyTorch's for
+/// the Python bool `False`, which its zero check does not catch).
+pub fn pow_scalar_with(x: &Var, p: f64, zero_is_exact: bool) -> Result<Var> {
     let out = x.tensor().pow_scalar(p);
     let saved = |_: &Tensor| vec![SavedVar::input(x)];
     Ok(record(out?, &[x], "PowBackward0", saved, move |g, s, _| {
-        if p == 0.0 {
+        if p == 0.0 && zero_is_exact {
             // PyTorch's zeros_like: 0 whatever the gradient (NaN and inf included)
             return Ok(vec![Some(super::zeros_like(g)?)]);
         }
@@ -196,7 +203,8 @@ pub fn rpow_scalar(base: Scalar, x: &Var) -> Result<Var> {
     let b = Tensor::from_scalar(base, base.dtype_beside(x.dtype()));
     let base = base.to_f64();
     let out = b.binary(BinaryOp::Pow, &x.tensor())?;
-    let saved = |o: &Tensor| vec![SavedVar::output(&constant(o.clone()))];
+    // (PyTorch also saves the exponent, which its formula takes: version-checked)
+    let saved = |o: &Tensor| vec![SavedVar::output(&constant(o.clone())), SavedVar::input(x)];
     Ok(record(out, &[x], "PowBackward2", saved, move |g, s, _| {
         let ln_base = constant(Tensor::scalar(base.ln(), s[0].dtype()));
         let grad = mul(&mul(g, &s[0])?, &ln_base)?;

@@ -5,7 +5,7 @@ use super::binary::add;
 use super::matmul::matmul;
 use super::reduce::sum_dims;
 use super::shape::{reshape, transpose};
-use super::{nothing, record};
+use super::{input_dependent, nothing, record};
 use crate::autograd::{is_grad_enabled, GradModeGuard, SavedVar, Var};
 use crate::bail;
 use crate::base::{DType, Device};
@@ -111,6 +111,11 @@ pub fn convolution(
             }
             if needs.len() == 3 && needs[2] {
                 grads[2] = Some(sum_dims(g, &[0, 2, 3], false)?);
+            }
+            // (PyTorch's backward kernel reads the input and weight; its double backward
+            // leaves their slope undefined)
+            for grad in grads.iter_mut().flatten() {
+                *grad = input_dependent("ConvolutionBackwardBackward0", grad, &[x, w], true);
             }
             Ok(grads)
         },

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::shape::{reshape, select, slice, strided_view, unsqueeze, where_, LayoutFn};
 use super::view::copy_slices;
 use super::{constant, inplace::rebase_region, mul, nothing, record};
-use crate::autograd::Var;
+use crate::autograd::{SavedVar, Var};
 use crate::bail;
 use crate::error::{Error, Result};
 use crate::tensor::layout::{numel, Layout};
@@ -382,11 +382,13 @@ pub fn embedding(
         positions.iter().map(|i| 1.0 / count[i] as f64).collect()
     });
     let positions = Arc::new(positions);
+    // (the indices are saved as PyTorch saves them: writing them before backward is refused)
+    let indices = constant(indices.clone());
     Ok(record(
         out,
         &[weight],
         "EmbeddingBackward0",
-        nothing,
+        |_: &Tensor| vec![SavedVar::input(&indices)],
         move |g, _, _| {
             let mut rows = reshape(g, &[n as i64, dim as i64])?;
             let device = g.tensor().device();
@@ -440,6 +442,55 @@ fn index_add(g: &Var, dim: usize, positions: Arc<Vec<usize>>, shape: &[usize]) -
 /// `x[items] = value`: writes in place and, when recording, rebases `x`'s history on a
 /// `CopySlices` node (gradient to the old `x` outside the region, to `value` inside it).
 pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
+    setitem_checked(x, items, value, || Ok(()))
+}
+
+/// `items` with each index tensor replaced by full slices over the dims it consumes (a 0-d
+/// mask by the dim it adds): the basic indexing PyTorch applies first, as a view.
+fn basic_part(items: &[IndexItem]) -> Vec<IndexItem> {
+    let full = || IndexItem::Slice(None, None, None);
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            IndexItem::Tensor(t) if t.dtype() == DType::Bool && t.ndim() == 0 => {
+                out.push(IndexItem::NewAxis)
+            }
+            IndexItem::Tensor(t) if t.dtype() == DType::Bool => {
+                out.extend((0..t.ndim()).map(|_| full()))
+            }
+            IndexItem::Tensor(_) => out.push(full()),
+            other => out.push(other.clone()),
+        }
+    }
+    out
+}
+
+/// [`setitem`], with `check` (the caller's own check of the value) run in PyTorch's order:
+/// after the leaf check and the indices' own checks, before the value's shape is checked.
+pub fn setitem_checked(
+    x: &Var,
+    items: &[IndexItem],
+    value: &Var,
+    check: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    if let [IndexItem::Ellipsis] = items {
+        // PyTorch writes `x[...] = v` as `x.fill_(v)` (a 0-d value) or `x.copy_(v)`: the
+        // tensor itself, not a view of it (its old values get no gradient)
+        let mut value = value.clone();
+        while value.shape().len() > x.shape().len() && value.shape()[0] == 1 {
+            value = super::shape::squeeze_named(&value, &[0], "SqueezeBackward1")?;
+        }
+        if value.shape().is_empty() && value.tensor().device() == crate::base::Device::Cpu {
+            return super::inplace::fill_tensor_(x, &value);
+        }
+        // (expanded to `x`'s shape first, as PyTorch's `copy_to`: `x[...] = x.squeeze(0)`
+        // is then the same walk over the same elements, allowed)
+        let shape: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
+        if value.shape() != x.shape() {
+            value = super::shape::expand(&value, &shape)?;
+        }
+        return super::inplace::copy_(x, &value);
+    }
     // Which elements the expression addresses: index a tensor of element numbers.
     let shape = x.shape();
     let n = numel(&shape);
@@ -447,10 +498,22 @@ pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
         Tensor::from_vec((0..n as i64).collect::<Vec<i64>>(), &shape),
         false,
     );
-    let picked = {
+    // PyTorch's order: the basic indexing (a view: too many indices, ints out of range), the
+    // in-place write's leaf check, then the index tensors' own checks.
+    let index = |items: &[IndexItem]| {
         let _off = crate::autograd::GradModeGuard::new(false);
-        getitem(&numbers, items)?
+        getitem(&numbers, items)
     };
+    let picked = if items.iter().any(|i| matches!(i, IndexItem::Tensor(_))) {
+        index(&basic_part(items))?;
+        super::inplace::refuse_leaf_write(x)?;
+        index(items)?
+    } else {
+        let picked = index(items)?;
+        super::inplace::refuse_leaf_write(x)?;
+        picked
+    };
+    check()?;
     let region_shape = picked.shape();
     let positions: Arc<Vec<usize>> = Arc::new(
         picked

@@ -73,6 +73,21 @@ pub fn rebase_region(
     others: &[&Var],
     compute: impl FnOnce(&Var, &[Var]) -> Result<Var>,
 ) -> Result<()> {
+    write_back(x, others, compute, true)
+}
+
+/// `x` overwritten with one value everywhere (`fill_`, `zero_`): PyTorch allows it on a tensor
+/// whose elements share memory (an expanded one), which gets the value either way.
+fn rebase_fill(x: &Var, compute: impl FnOnce(&Var, &[Var]) -> Result<Var>) -> Result<()> {
+    write_back(x, &[], compute, false)
+}
+
+fn write_back(
+    x: &Var,
+    others: &[&Var],
+    compute: impl FnOnce(&Var, &[Var]) -> Result<Var>,
+    refuse_overlap: bool,
+) -> Result<()> {
     let grad_mode = is_grad_enabled();
     let base = if grad_mode { x.view_base() } else { None };
     refuse_leaf_write(x)?;
@@ -83,7 +98,7 @@ pub fn rebase_region(
         && x.dtype().is_float()
         && (x.requires_grad() || others.iter().any(|o| o.requires_grad()));
     let target = x.tensor();
-    if target.layout().has_internal_overlap() {
+    if refuse_overlap && target.layout().has_internal_overlap() {
         bail!(
             Runtime,
             "unsupported operation: more than one element of the written-to tensor refers to a \
@@ -192,7 +207,7 @@ fn overwrite(prev: &Var, out: Tensor, name: &'static str) -> Var {
 }
 
 pub fn fill_(x: &Var, value: Scalar) -> Result<()> {
-    rebase(x, &[], |p, _| {
+    rebase_fill(x, |p, _| {
         let t = p.tensor();
         Ok(overwrite(
             p,
@@ -203,7 +218,7 @@ pub fn fill_(x: &Var, value: Scalar) -> Result<()> {
 }
 
 pub fn zero_(x: &Var) -> Result<()> {
-    rebase(x, &[], |p, _| {
+    rebase_fill(x, |p, _| {
         let t = p.tensor();
         Ok(overwrite(
             p,

@@ -273,9 +273,15 @@ pub fn frac(x: &Var) -> Result<Var> {
     if !x.dtype().is_float() {
         refuse("frac_cpu", x)?;
     }
-    pointwise(x, UnaryOp::Frac, "FracBackward0", Save::Input, |g, _| {
-        Ok(g.clone())
-    })
+    // (the gradient passes through: nothing saved, as PyTorch)
+    let out = x.tensor().unary(UnaryOp::Frac)?;
+    Ok(record(
+        out,
+        &[x],
+        "FracBackward0",
+        super::nothing,
+        |g, _, _| Ok(vec![Some(g.clone())]),
+    ))
 }
 
 /// A piecewise-constant op: its gradient is zero (recorded, as PyTorch does).
@@ -370,10 +376,12 @@ pub fn atan2(a: &Var, b: &Var) -> Result<Var> {
 
 pub fn hypot(a: &Var, b: &Var) -> Result<Var> {
     let (out, sa, sb) = forward2(BinaryOp::Hypot, a, b)?;
+    // (each operand's formula reads that operand: saved only when it needs a gradient, as
+    // PyTorch saves it)
     let saved = |o: &Tensor| {
         vec![
-            SavedVar::input(a),
-            SavedVar::input(b),
+            SavedVar::input_if(a.requires_grad(), a),
+            SavedVar::input_if(b.requires_grad(), b),
             SavedVar::output(&constant(o.clone())),
         ]
     };
@@ -535,11 +543,13 @@ pub fn lerp(start: &Var, end: &Var, weight: &Var, scalar_weight: bool) -> Result
         Tensor::where_(&small, &from_start, &from_end)?
     };
     let shapes = [start, end, weight].map(|v| Shape::from_slice(v.tensor().shape()));
+    // (as PyTorch: the start and end only for the weight's gradient, the weight for theirs)
+    let weight_grad = !scalar_weight && weight.requires_grad();
     let saved = |_: &Tensor| {
         vec![
-            SavedVar::input(start),
-            SavedVar::input(end),
-            SavedVar::input(weight),
+            SavedVar::input_if(weight_grad, start),
+            SavedVar::input_if(weight_grad, end),
+            SavedVar::input_if(start.requires_grad() || end.requires_grad(), weight),
         ]
     };
     let formula = move |g: &Var, sv: &[Var], n: &[bool]| -> Result<Grads> {
@@ -762,11 +772,29 @@ pub fn leaky_relu(x: &Var, negative_slope: f64) -> Result<Var> {
         &[x],
         "LeakyReluBackward0",
         |_: &Tensor| vec![SavedVar::input(x)],
-        move |g, s, _| {
-            let t = s[0].tensor();
-            let positive = t.compare(CompareOp::Gt, &Tensor::scalar(0.0, t.dtype()))?;
-            let scaled = mul(g, &k(negative_slope, g))?;
-            Ok(vec![Some(where_(&constant(positive), g, &scaled)?)])
+        move |g, s, _| Ok(vec![Some(leaky_relu_backward(g, &s[0], negative_slope)?)]),
+    ))
+}
+
+/// `g` where `x > 0`, else `negative_slope * g` (PyTorch's `leaky_relu_backward`). Recorded
+/// with `x` as an input, as PyTorch does, so that under `create_graph` the gradient is part
+/// of the graph whenever `x` is; `x` only selects, so its own gradient is zero.
+pub fn leaky_relu_backward(g: &Var, x: &Var, negative_slope: f64) -> Result<Var> {
+    let t = x.tensor();
+    let positive = t.compare(CompareOp::Gt, &Tensor::scalar(0.0, t.dtype()))?;
+    let gt = g.tensor();
+    let scaled = gt.binary(BinaryOp::Mul, &Tensor::scalar(negative_slope, gt.dtype()))?;
+    let out = Tensor::where_(&positive, &gt, &scaled)?;
+    Ok(record(
+        out,
+        &[g, x],
+        "LeakyReluBackwardBackward0",
+        |_: &Tensor| vec![SavedVar::input(x)],
+        move |gg, s, n| {
+            Ok(vec![
+                super::need(n[0], || leaky_relu_backward(gg, &s[0], negative_slope))?,
+                super::need(n[1], || super::zeros_like(gg))?,
+            ])
         },
     ))
 }

@@ -170,6 +170,28 @@ pub(crate) fn zeros_like(g: &Var) -> Result<Var> {
     )?))
 }
 
+/// `grad` (a backward's result) as the output of a node `name` over itself and `inputs`.
+/// PyTorch's backward kernels take the forward's inputs (`convolution_backward(grad, input,
+/// weight)`), so under `create_graph` their results require grad whenever one of those
+/// does, even where the value does not depend on it. The slope in `inputs` is zero, or with
+/// `undefined` PyTorch's undefined gradient (None from `autograd.grad`). Python's composites
+/// have the same in `_native.input_dependent`.
+pub fn input_dependent(name: &'static str, grad: &Var, inputs: &[&Var], undefined: bool) -> Var {
+    let mut all = vec![grad];
+    all.extend_from_slice(inputs);
+    record(grad.tensor(), &all, name, nothing, move |gg, _, needs| {
+        let mut grads = vec![Some(gg.clone())];
+        for &need in &needs[1..] {
+            grads.push(if need && !undefined {
+                Some(zeros_like(gg)?)
+            } else {
+                None
+            });
+        }
+        Ok(grads)
+    })
+}
+
 /// No saved variables.
 pub fn nothing(_: &Tensor) -> Vec<SavedVar> {
     Vec::new()

@@ -288,7 +288,8 @@ fn non_float_softmax(name: &str, t: &Tensor, d: usize) -> Result<Option<Var>> {
         return Ok(None);
     }
     if t.numel() == 0 {
-        return Ok(Some(constant(t.contiguous()?)));
+        // (a new tensor, as PyTorch's: not one sharing the input's version counter)
+        return Ok(Some(constant(t.clone_data()?)));
     }
     let lastdim = if d + 1 >= t.ndim() { "_lastdim" } else { "" };
     super::refuse_dtype(&format!("{name}{lastdim}_kernel_impl"), t.dtype())?;

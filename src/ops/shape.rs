@@ -283,12 +283,20 @@ pub fn expand(x: &Var, shape: &[i64]) -> Result<Var> {
     Ok(mark_view(v, x))
 }
 
-/// A copy into fresh contiguous storage.
+/// A copy into fresh contiguous storage (`clone(memory_format=torch.contiguous_format)`).
 pub fn clone(x: &Var) -> Result<Var> {
-    let out = x.tensor().clone_data();
-    Ok(record(out?, &[x], "CloneBackward0", nothing, |g, _, _| {
+    Ok(cloned(x, x.tensor().clone_data()?))
+}
+
+/// PyTorch's `clone()`: a copy that keeps the layout (see `Tensor::clone_preserving`).
+pub fn clone_preserving(x: &Var) -> Result<Var> {
+    Ok(cloned(x, x.tensor().clone_preserving()?))
+}
+
+fn cloned(x: &Var, copy: Tensor) -> Var {
+    record(copy, &[x], "CloneBackward0", nothing, |g, _, _| {
         Ok(vec![Some(g.clone())])
-    }))
+    })
 }
 
 pub fn contiguous(x: &Var) -> Result<Var> {
@@ -402,11 +410,12 @@ pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
     };
     let device = crate::tensor::common_device(&ts.iter().collect::<Vec<_>>())?;
     let out = Tensor::zeros_on(&shape, dtype, device)?;
-    // Each input's extent along `d`, None for a skipped one.
+    // Each input's extent along `d`, None for a legacy empty one (skipped, or of no extent
+    // anyway: PyTorch's backward gives it a constant `zeros(0)`).
     let mut sizes = Vec::with_capacity(ts.len());
     let mut start = 0;
     for t in &ts {
-        if skipped(t) {
+        if skipped(t) || legacy_empty(t) {
             sizes.push(None);
             continue;
         }

@@ -384,8 +384,15 @@ impl Tensor {
         if dtype == self.dtype {
             return Ok(self.clone());
         }
-        let out = self.storage.read().cast(&self.layout, dtype)?;
-        Ok(Tensor::from_memory(out, self.shape()))
+        let mem = self.storage.read();
+        Tensor::elementwise(self.shape(), [&self.layout], |[l], _| mem.cast(l, dtype))
+    }
+
+    /// A copy in fresh storage laid out as PyTorch's `clone()` (`preserve_format`): with
+    /// this tensor's strides where it is dense, else dense in the order of its strides.
+    pub fn clone_preserving(&self) -> Result<Tensor> {
+        let mem = self.storage.read();
+        Tensor::elementwise(self.shape(), [&self.layout], |[l], _| mem.gather(l))
     }
 
     /// This tensor converted to `dtype` (itself, without a copy, when it already is).
@@ -440,6 +447,33 @@ impl Tensor {
 
     // ----- elementwise --------------------------------------------------------------------
 
+    /// `kernel(layouts, shape)`'s result, laid out as PyTorch lays out an elementwise result
+    /// (see [`layout::elementwise_order`]): where the operands order the dims otherwise than
+    /// row-major, the kernel runs over them permuted to that order and the result is
+    /// permuted back, a dense tensor with the operands' strides.
+    fn elementwise<const N: usize>(
+        shape: &[usize],
+        layouts: [&Layout; N],
+        kernel: impl FnOnce([&Layout; N], &[usize]) -> Result<Memory>,
+    ) -> Result<Tensor> {
+        let Some(order) = layout::elementwise_order(shape, &layouts) else {
+            return Ok(Tensor::from_memory(kernel(layouts, shape)?, shape));
+        };
+        let mut permuted = Vec::with_capacity(N);
+        for l in layouts {
+            permuted.push(l.expand(shape)?.permute(&order));
+        }
+        let inner_shape: Shape = order.iter().map(|&d| shape[d]).collect();
+        let out = kernel(std::array::from_fn(|i| &permuted[i]), &inner_shape)?;
+        let out = Tensor::from_memory(out, &inner_shape);
+        let mut back: Shape = order.clone();
+        for (k, &d) in order.iter().enumerate() {
+            back[d] = k;
+        }
+        let restored = out.layout.permute(&back);
+        Ok(out.with_layout(restored))
+    }
+
     pub fn unary(&self, op: UnaryOp) -> Result<Tensor> {
         self.unary_with(op, UnaryArgs::default())
     }
@@ -478,8 +512,8 @@ impl Tensor {
             numeric(self.dtype)
         };
         let x = self.cast(calc)?;
-        let out = x.storage.read().unary(&x.layout, op, args)?;
-        Ok(Tensor::from_memory(out, x.shape()))
+        let mem = x.storage.read();
+        Tensor::elementwise(x.shape(), [&x.layout], |[l], _| mem.unary(l, op, args))
     }
 
     /// PyTorch's promotion of two tensors: a 0-d tensor only changes the result's dtype when
@@ -596,11 +630,11 @@ impl Tensor {
             // PyTorch's CPU words (integer division by zero has no value to give).
             bail!(Runtime, "ZeroDivisionError");
         }
-        let out = {
-            let (ma, mb) = (a.storage.read(), b.storage.read());
-            Memory::binary(op, (&ma, &a.layout), (&mb, &b.layout), shape, calc)?
-        };
-        Tensor::from_memory(out, shape).into_dtype(dtype)
+        let (ma, mb) = (a.storage.read(), b.storage.read());
+        Tensor::elementwise(shape, [&a.layout, &b.layout], |[la, lb], shape| {
+            Memory::binary(op, (&ma, la), (&mb, lb), shape, calc)
+        })?
+        .into_dtype(dtype)
     }
 
     pub fn compare(&self, op: CompareOp, other: &Tensor) -> Result<Tensor> {
@@ -608,11 +642,10 @@ impl Tensor {
         common_device(&[self, other])?;
         let dtype = self.promote_with(other);
         let (a, b) = (self.cast(dtype)?, other.cast(dtype)?);
-        let out = {
-            let (ma, mb) = (a.storage.read(), b.storage.read());
-            Memory::compare(op, (&ma, &a.layout), (&mb, &b.layout), &shape, dtype)?
-        };
-        Ok(Tensor::from_memory(out, &shape))
+        let (ma, mb) = (a.storage.read(), b.storage.read());
+        Tensor::elementwise(&shape, [&a.layout, &b.layout], |[la, lb], shape| {
+            Memory::compare(op, (&ma, la), (&mb, lb), shape, dtype)
+        })
     }
 
     /// An activation's backward in one pass over memory: `self` is the incoming gradient,
@@ -625,11 +658,10 @@ impl Tensor {
         let dev = common_device(&[self, y])?;
         let g = self.to_device(dev)?;
         let y = y.cast(self.dtype)?.to_device(dev)?;
-        let out = {
-            let (mg, my) = (g.storage.read(), y.storage.read());
-            Memory::activation_backward(op, (&mg, &g.layout), (&my, &y.layout), &shape)?
-        };
-        Ok(Tensor::from_memory(out, &shape))
+        let (mg, my) = (g.storage.read(), y.storage.read());
+        Tensor::elementwise(&shape, [&g.layout, &y.layout], |[lg, ly], shape| {
+            Memory::activation_backward(op, (&mg, lg), (&my, ly), shape)
+        })
     }
 
     /// `cond ? a : b` elementwise, broadcasting all three.
@@ -643,11 +675,13 @@ impl Tensor {
             a.cast(dtype)?.to_device(dev)?,
             b.cast(dtype)?.to_device(dev)?,
         );
-        let out = {
-            let (mc, ma, mb) = (c.storage.read(), a.storage.read(), b.storage.read());
-            Memory::where_((&mc, &c.layout), (&ma, &a.layout), (&mb, &b.layout), &shape)?
-        };
-        Ok(Tensor::from_memory(out, &shape))
+        let (mc, ma, mb) = (c.storage.read(), a.storage.read(), b.storage.read());
+        // (PyTorch's operands are the condition, then the two values)
+        Tensor::elementwise(
+            &shape,
+            [&c.layout, &a.layout, &b.layout],
+            |[lc, la, lb], shape| Memory::where_((&mc, lc), (&ma, la), (&mb, lb), shape),
+        )
     }
 
     // ----- reductions ---------------------------------------------------------------------
@@ -903,14 +937,10 @@ impl Tensor {
         let (a0, a1) = (a.offset, a.offset + a.numel());
         let (b0, b1) = (b.offset, b.offset + b.numel());
         if (a0, a1) == (b0, b1) {
-            // The same elements in the same order (a size-1 dim's stride says nothing) is a
-            // full overlap, which PyTorch allows (`x[...] = x.squeeze(0)`).
-            let same_walk = a.shape == b.shape
-                && a.shape
-                    .iter()
-                    .zip(a.strides.iter().zip(b.strides.iter()))
-                    .all(|(&n, (sa, sb))| n == 1 || sa == sb);
-            return !same_walk;
+            // The same elements is a full overlap, which PyTorch allows, when the strides are
+            // the same too (a size-1 dim's included, as PyTorch compares them: `x.add_(y)`
+            // with `y` a differently strided view of the same one element is refused).
+            return !(a.shape == b.shape && a.strides == b.strides);
         }
         a0 < b1 && b0 < a1
     }

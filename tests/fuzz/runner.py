@@ -278,14 +278,15 @@ def child_main(seed, start, stop):
         program = generate(seed * 1_000_003 + i, torch)
         out.write(json.dumps({"program": i, "stmts": [s.to_json() for s in program]}) + "\n")
         out.flush()
-        ref = run_program(program, torch)
 
-        def mark(k, i=i):
-            out.write(json.dumps({"at": [i, k]}) + "\n")
+        def mark(k, i=i, event="at"):
+            out.write(json.dumps({event: [i, k]}) + "\n")
             out.flush()
-            if abort_at == (i, k):
+            if abort_at == (i, k) and event == "at":
                 os.abort()  # (the test of crash reporting)
 
+        # (statements PyTorch runs are marked too: a crash there is PyTorch's, not ours)
+        ref = run_program(program, torch, on_stmt=lambda k: mark(k, event="reference_at"))
         ours = run_program(program, rustgrad, on_stmt=mark)
         found = compare(program, ours, ref, lambda p=program: run_in_float64(p, torch))
         if found:
@@ -320,6 +321,7 @@ def run_batch(seed, start, stop, timeout=600):
             text=True,
         )
         current, stmts, at, deadline = None, [], None, time.time() + timeout
+        in_reference = False
         try:
             out, err = proc.communicate(timeout=max(1, deadline - time.time()))
             timed_out = False
@@ -335,8 +337,11 @@ def run_batch(seed, start, stop, timeout=600):
                 continue
             if "program" in ev:
                 current, stmts = ev["program"], [Stmt.from_json(s) for s in ev["stmts"]]
+                at = None
+            elif "reference_at" in ev:
+                at, in_reference = ev["reference_at"][1], True
             elif "at" in ev:
-                at = ev["at"][1]
+                at, in_reference = ev["at"][1], False
             elif "mismatch" in ev:
                 idx, sig, detail, prog = ev["mismatch"]
                 results.append((idx, sig, detail, [Stmt.from_json(s) for s in prog]))
@@ -349,6 +354,8 @@ def run_batch(seed, start, stop, timeout=600):
         # the child died (or hung) in program ``current``, at statement ``at``
         tag = stmts[at].tag if at is not None and at < len(stmts) else "?"
         kind = "timeout" if timed_out else f"crash(rc={proc.returncode})"
+        if in_reference:
+            kind = f"reference-{kind}"  # (PyTorch died: nothing to compare)
         tail = err.strip().splitlines()[-1:] if err.strip() else [""]
         results.append((current, f"{kind}|{tag}", tail[0][:200], stmts[: (at or 0) + 1]))
         i = current + 1

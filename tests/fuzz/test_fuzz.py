@@ -38,13 +38,15 @@ def test_fixed_seed_slice_has_only_known_mismatches():
 def test_known_bug_still_reproduces(known):
     """A strict xfail: when a bug is fixed its reproducer stops mismatching; remove it."""
     stmts = [Stmt.from_json(s) for s in known.stmts]
-    if known.pattern.startswith(("^crash", "^timeout")):  # (run where a crash cannot hurt)
+    crasher = {"^crash": "rustgrad", "^timeout": "rustgrad", "^reference-": "torch"}
+    lib = next((v for k, v in crasher.items() if known.pattern.startswith(k)), None)
+    if lib:  # (run where a crash cannot hurt)
         tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         code = (
-            f"import sys, json, rustgrad; sys.path.insert(0, {tests_dir!r})\n"
+            f"import sys, json, {lib}; sys.path.insert(0, {tests_dir!r})\n"
             "from fuzz.program import Stmt\nfrom fuzz.runner import run_program\n"
             f"run_program([Stmt.from_json(s) for s in json.loads({json.dumps(known.stmts)!r})],"
-            " rustgrad)\n"
+            f" {lib})\n"
         )
         proc = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, timeout=300, check=False

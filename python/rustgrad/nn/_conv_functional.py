@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from rustgrad import _core, _native
+from rustgrad import _core, _native, _saved
 
 
 def _tuple(value, n, name):
@@ -364,6 +364,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             f"Kernel size: ({' x '.join(map(str, span))}). Kernel size can't be greater than "
             "actual input size"
         )
+    batched = x
     if padding[0]:
         x = _core_pad(x, (0, 0, 0, 0, padding[0], padding[0]))
     depth = (padded[0] - span[0]) // stride[0] + 1
@@ -387,6 +388,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         stacked, flat_weight, bias, stride[1:], padding[1:], dilation[1:], groups, "conv3d", 5
     )
     out = out.reshape(n, depth, out_ch, *out.shape[2:]).transpose(1, 2).contiguous()
+    out = _saved.saving("ConvolutionBackward0", out, batched, weight, bias)
     return out.squeeze(0) if added else out
 
 
@@ -481,8 +483,22 @@ _BACKWARD_READS = {
     "MedianBackward0": 0,
     "EmbeddingBagBackward0": 0,
 }
-# Ops whose double backward leaves that slope undefined (None from autograd.grad), not zeros.
-_UNDEFINED_SLOPE = {"ConvolutionBackward0"}
+# Ops whose double backward leaves slopes undefined (None from autograd.grad), not zeros: per
+# gradient the op returns, the inputs whose slope in it is undefined (a grid sampler's image
+# gradient has a zero slope in the grid, its grid gradient none).
+_UNDEFINED_SLOPE = {
+    "ConvolutionBackward0": ({0, 1}, {0, 1}, {0, 1}),
+    "GridSampler2DBackward0": ({0}, {0, 1}),
+    "GridSampler3DBackward0": ({0}, {0, 1}),
+}
+# Gradients PyTorch does not differentiate again, by input position: the backward it names,
+# whether derivatives.yaml marks it not_implemented, and the inputs its node reads.
+_NO_DOUBLE_BACKWARD = {
+    "EmbeddingBagBackward0": {
+        0: ("_embedding_bag_backward", True, ()),
+        1: ("_embedding_bag_per_sample_weights_backward", False, (0,)),
+    },
+}
 
 
 @functools.cache
@@ -499,12 +515,21 @@ def _as_node(name):
         @staticmethod
         def forward(ctx, f, *tensors):
             ctx.f = f
-            ctx.save_for_backward(*tensors)
-            return f(*tensors)
+            out = f(*tensors)
+            # What PyTorch's node saves (``_saved.SAVES``: inputs, the result) is saved, so
+            # version-checked; the other inputs are kept unchecked (only their sizes, or
+            # nothing, enter the gradient).
+            kept = _saved.saved_positions(name, ctx.needs_input_grad[1:])
+            ctx.unsaved = {i: t for i, t in enumerate(tensors) if i not in kept}
+            ctx.n = len(tensors)
+            result = [out] if _saved.saves_result(name) else []
+            ctx.save_for_backward(*(t for i, t in enumerate(tensors) if i in kept), *result)
+            return out
 
         @staticmethod
         def backward(ctx, grad):
-            tensors = ctx.saved_tensors
+            saved = iter(ctx.saved_tensors)
+            tensors = [ctx.unsaved[i] if i in ctx.unsaved else next(saved) for i in range(ctx.n)]
             needs = ctx.needs_input_grad[1:]
             create_graph = _core.is_grad_enabled()
             with enable_grad():
@@ -515,8 +540,12 @@ def _as_node(name):
                     ]
                 wrt = [t for t, need in zip(tensors, needs) if need]
                 out = ctx.f(*tensors)
+                # (a result that depends on none of them, as grid_sample's nearest mode on
+                # the grid, has zero gradients)
                 found = iter(
                     autograd_grad(out, wrt, grad, create_graph=create_graph, allow_unused=True)
+                    if out.requires_grad
+                    else [None] * len(wrt)
                 )
             grads = [next(found) if need else None for need in needs]
             grads = [
@@ -528,11 +557,23 @@ def _as_node(name):
             if create_graph:
                 # PyTorch's backward of the op reads its inputs: under create_graph the
                 # gradients depend on them (with slope 0 where the composite's do not).
-                read = tensors[: _BACKWARD_READS.get(name, len(tensors))]
-                inputs = [t for t in read if t is not None and t.requires_grad]
+                read = list(enumerate(tensors[: _BACKWARD_READS.get(name, len(tensors))]))
+                read = [(i, t) for i, t in read if t is not None and t.requires_grad]
+                inputs = [t for _, t in read]
                 double = name.replace("Backward0", "BackwardBackward0")
-                undefined = name in _UNDEFINED_SLOPE
-                grads = [g if g is None else _native.input_dependent(double, g, inputs, undefined) for g in grads]  # fmt: skip
+                slopes = _UNDEFINED_SLOPE.get(name, [()] * len(grads))
+                grads = [
+                    g
+                    if g is None
+                    else _native.input_dependent(
+                        double, g, inputs, [i in slopes[k] for i, _ in read]
+                    )
+                    for k, g in enumerate(grads)
+                ]
+                for i, (aten, marked, reads) in _NO_DOUBLE_BACKWARD.get(name, {}).items():
+                    if grads[i] is not None:
+                        inputs = [tensors[j] for j in reads if tensors[j].requires_grad]
+                        grads[i] = _native.underivable(aten, grads[i], inputs, marked)
             return (None, *grads)
 
     Composite._backward_name = name

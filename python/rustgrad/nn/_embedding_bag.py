@@ -174,7 +174,7 @@ def embedding_bag(
     indices = input.reshape(-1).to(_core.int64)
     dim = weight.shape[1]
 
-    def reduce(weight, psw):
+    def reduce(weight, psw, *_index):
         rows = _core.embedding(weight, indices, padding_idx, bool(scale_grad_by_freq))[kept_t]
         if mode == "max":
             return _bag_max(rows, bag_of, counts, bags, dim)
@@ -186,8 +186,9 @@ def embedding_bag(
             out = out / n.unsqueeze(1)
         return out
 
-    # (an absent per_sample_weights is a None input of the node, as in PyTorch's graph)
-    return _recorded_as("EmbeddingBagBackward0", reduce, weight, per_sample_weights)
+    # (an absent per_sample_weights is a None input of the node, as in PyTorch's graph; the
+    # indices and offsets are inputs too, saved as PyTorch's node saves them)
+    return _recorded_as("EmbeddingBagBackward0", reduce, weight, per_sample_weights, indices, offsets)  # fmt: skip
 
 
 def _bag_max(rows, bag_of, counts, bags, dim):

@@ -9,7 +9,8 @@ import functools
 import math
 import warnings
 
-from rustgrad import _core, _native
+from rustgrad import _core, _native, _saved
+from rustgrad._memory_format import contiguous_format
 from rustgrad.nn._conv_functional import _recorded_as
 
 __all__ = [
@@ -727,7 +728,7 @@ def binary_cross_entropy_with_logits(
             loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg(input)
         return _reduce(loss if weight is None else loss * weight, reduction)
 
-    def backward(grad, x, t):
+    def backward(grad, x, t, *_weights):
         # PyTorch's binary_cross_entropy_with_logits(_target)_backward, the target's in the
         # stable form -x + (pos_weight - 1) softplus(-x).
         if pos_weight is None:
@@ -741,8 +742,10 @@ def binary_cross_entropy_with_logits(
             scale = scale / x.numel()
         return g_x * scale, g_t * scale
 
+    # (the weights saved too, as PyTorch's node saves them)
+    saved = [t for t in (input, target, weight, pos_weight) if t is not None]
     return _native.record(
-        "BinaryCrossEntropyWithLogitsBackward0", [input, target], forward, [input, target], backward
+        "BinaryCrossEntropyWithLogitsBackward0", [input, target], forward, saved, backward
     )
 
 
@@ -880,37 +883,78 @@ def pad(input, pad, mode="constant", value=None):
                 "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
                 "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
             )
+    pads = [int(p) for p in pad]
+    if mode == "constant":
+        return _constant_pad_node(input, pads, 0.0 if value is None else value)
+    if mode == "circular":
+        return _gather_pad(input, pads, mode, [])
+    # Reflection and replication: one node, whose backward adds each output's gradient at its
+    # source and reads the input (so under create_graph the gradient depends on it)
+    steps = []
+    name = f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{len(pads) // 2}D"
+
+    def backward(grad, x):
+        for dim, size, index in reversed(steps):
+            shape = list(grad.shape)
+            shape[dim] = size
+            grad = _core.zeros(shape, dtype=grad.dtype, device=grad.device).index_add(dim, index, grad)  # fmt: skip
+        return (_native.input_dependent(f"{name}BackwardBackward0", grad, [x]),)
+
+    forward = functools.partial(_gather_pad, input, pads, mode, steps)
+    return _native.record(f"{name}Backward0", [input], forward, [input], backward)
+
+
+def _constant_pad_node(input, pads, fill):
+    """``_constant_pad`` recorded as PyTorch's one node, whose backward pads the gradient
+    back (the negated widths crop it, and pad zeros where the forward cropped)."""
+    return _native.record(
+        "ConstantPadNdBackward0",
+        [input],
+        lambda: _constant_pad(input, pads, fill),
+        [],
+        lambda grad: (_constant_pad_node(grad, [-p for p in pads], 0.0),),
+    )
+
+
+def _constant_pad(input, pad, fill):
+    """``input`` with the last ``len(pad) // 2`` dims padded by blocks of ``fill`` (negative
+    widths crop); a copy when ``pad`` changes nothing, as PyTorch's ``constant_pad_nd``."""
     out = input
     for k in range(len(pad) // 2):
         dim = input.dim() - 1 - k
-        before, after = int(pad[2 * k]), int(pad[2 * k + 1])
+        before, after = pad[2 * k], pad[2 * k + 1]
         n = out.shape[dim]
-        if mode == "constant":
-            # Crop negative pads first, then add blocks of the constant.
-            start, stop = max(-before, 0), n - max(-after, 0)
-            if start or stop != n:
-                out = out[(slice(None),) * dim + (slice(start, stop),)]
-            parts = []
-            for width in (max(before, 0), None, max(after, 0)):
-                if width is None:
-                    parts.append(out)
-                elif width:
-                    shape = list(out.shape)
-                    shape[dim] = width
-                    parts.append(
-                        _core.full(
-                            shape,
-                            0.0 if value is None else value,
-                            dtype=out.dtype,
-                            device=out.device,
-                        )
-                    )
-            out = _core.cat(parts, dim) if len(parts) > 1 else out
-        else:
-            index = _core.tensor(
-                _edge_indices(n, before, after, mode, (k, dim, input.shape)), device=out.device
-            )
-            out = out[(slice(None),) * dim + (index,)]
+        # Crop negative pads first, then add blocks of the constant.
+        start, stop = max(-before, 0), n - max(-after, 0)
+        if start or stop != n:
+            out = out[(slice(None),) * dim + (slice(start, stop),)]
+        parts = []
+        for width in (max(before, 0), None, max(after, 0)):
+            if width is None:
+                parts.append(out)
+            elif width:
+                shape = list(out.shape)
+                shape[dim] = width
+                parts.append(_core.full(shape, fill, dtype=out.dtype, device=out.device))
+        out = _core.cat(parts, dim) if len(parts) > 1 else out
+    if out is input:
+        return input.clone()
+    return out.contiguous()
+
+
+def _gather_pad(input, pad, mode, steps):
+    """``input`` padded in ``mode`` (reflect, replicate, circular) by gathering its edge
+    elements; the steps taken are appended to ``steps``: ``(dim, size before, index)``."""
+    out = input
+    for k in range(len(pad) // 2):
+        dim = input.dim() - 1 - k
+        before, after = pad[2 * k], pad[2 * k + 1]
+        n = out.shape[dim]
+        index = _core.tensor(
+            _edge_indices(n, before, after, mode, (k, dim, input.shape)), device=out.device
+        )
+        out = out[(slice(None),) * dim + (index,)]
+        steps.append((dim, n, index))
     return out
 
 
@@ -1008,15 +1052,56 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if n == 0 or input.dim() < n or tuple(input.shape[input.dim() - n :]) != normalized_shape:
         raise _norm_shape_error(normalized_shape, input)
     dims = tuple(range(-n, 0))
-    mean = input.mean(dims, keepdim=True)
-    centred = input - mean
-    var = (centred * centred).mean(dims, keepdim=True)
-    out = centred * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    lead = tuple(range(input.dim() - n))
+
+    stats = []
+
+    def forward():
+        stats.extend(_normalized(input, dims, eps))
+        # (a copy when nothing follows: the result is the user's, the statistics ours)
+        out = stats[0] if weight is not None or bias is not None else stats[0].clone()
+        if weight is not None:
+            out = out * weight
+        if bias is not None:
+            out = out + bias
+        return out
+
+    def backward(grad, x, *params):
+        """PyTorch's ``native_layer_norm_backward``, in differentiable ops (the statistics
+        recomputed from the saved input, so higher orders follow)."""
+        w = params[0] if weight is not None else None
+        # (the forward's statistics, or under create_graph the same recomputed from x in
+        # recorded ops)
+        xhat, rstd = _normalized(x, dims, eps) if _core.is_grad_enabled() else stats
+        gxhat = grad if w is None else grad * w
+        grad_input = _normalized_backward(gxhat, xhat, rstd, dims)
+        weighted = grad * xhat
+        grads = [
+            grad_input,
+            None if w is None else weighted.sum(lead) if lead else weighted,
+            None if bias is None else grad.sum(lead) if lead else grad,
+        ]
+        # PyTorch's one double-backward node reads the input, weight and statistics: under
+        # create_graph every gradient depends on them
+        reads = [x, *params]
+        return [_native.input_dependent("NativeLayerNormBackwardBackward0", g, reads, undefined=True) for g in grads if g is not None]  # fmt: skip
+
+    args = [t for t in (input, weight, bias) if t is not None]
+    return _native.record("NativeLayerNormBackward0", args, forward, args, backward)
+
+
+def _normalized(x, dims, eps):
+    """``x`` standardised over ``dims`` (biased variance) and its ``rsqrt(var + eps)``."""
+    centred = x - x.mean(dims, keepdim=True)
+    rstd = ((centred * centred).mean(dims, keepdim=True) + eps).rsqrt()
+    return centred * rstd, rstd
+
+
+def _normalized_backward(gxhat, xhat, rstd, dims):
+    """The gradient of a standardisation over ``dims``, given that of its output."""
+    mean_g = gxhat.mean(dims, keepdim=True)
+    mean_gx = (gxhat * xhat).mean(dims, keepdim=True)
+    return rstd * (gxhat - mean_g - xhat * mean_gx)
 
 
 def _channel_shape(input):
@@ -1043,16 +1128,40 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             f"Expected more than 1 value per channel when training, got input size {sizes}"
         )
     # an explicit size (not -1), so that empty batches reshape too
-    grouped = input.reshape(n, num_groups, (c // num_groups) * math.prod(input.shape[2:]))
-    mean = grouped.mean(2, keepdim=True)
-    centred = grouped - mean
-    var = (centred * centred).mean(2, keepdim=True)
-    out = (centred * (var + eps).rsqrt()).reshape(input.shape)
-    if weight is not None:
-        out = out * weight.reshape(_channel_shape(input))
-    if bias is not None:
-        out = out + bias.reshape(_channel_shape(input))
-    return out
+    groups = (n, num_groups, (c // num_groups) * math.prod(input.shape[2:]))
+    channel = _channel_shape(input)
+    dims = (0, *range(2, input.dim()))
+
+    stats = []
+
+    def forward():
+        stats.extend(_normalized(input.reshape(groups), 2, eps))
+        out = stats[0].reshape(input.shape)
+        if weight is None and bias is None:
+            out = out.clone()  # (not the saved statistics themselves)
+        if weight is not None:
+            out = out * weight.reshape(channel)
+        if bias is not None:
+            out = out + bias.reshape(channel)
+        return out
+
+    def backward(grad, x, *params):
+        """PyTorch's ``native_group_norm_backward``, in differentiable ops."""
+        w = params[0] if weight is not None else None
+        xhat, rstd = _normalized(x.reshape(groups), 2, eps) if _core.is_grad_enabled() else stats
+        gxhat = (grad if w is None else grad * w.reshape(channel)).reshape(groups)
+        grad_input = _normalized_backward(gxhat, xhat, rstd, 2).reshape(x.shape)
+        grad_weight = None if w is None else (grad * xhat.reshape(x.shape)).sum(dims)
+        grad_bias = None if bias is None else grad.sum(dims)
+        # PyTorch differentiates the input's and weight's gradients (which read the
+        # input, weight and statistics) under create_graph; the bias's is the sum alone
+        reads = [x, *([w] if w is not None else [])]
+        grads = [_native.input_dependent("NativeGroupNormBackwardBackward0", g, reads, undefined=True) for g in (grad_input, grad_weight) if g is not None]  # fmt: skip
+        return [*grads, *([grad_bias] if grad_bias is not None else [])]
+
+    args = [t for t in (input, weight, bias) if t is not None]
+    saved = [t for t in (input, weight) if t is not None]
+    return _native.record("NativeGroupNormBackward0", args, forward, saved, backward)
 
 
 def batch_norm(
@@ -1070,11 +1179,12 @@ def batch_norm(
     does), else with the running statistics."""
     if input.numel() == 0:
         # As PyTorch: an empty batch gives an empty result (no channel check, no statistics),
-        # still on the graph of ``weight`` and ``bias``.
-        out = input * 1
-        for param in (weight, bias):
-            if param is not None:
-                out = out + param.sum() * 0
+        # still on the graph of ``weight`` and ``bias`` (through their first elements)
+        out = input.clone()
+        if weight is not None:
+            out = out * weight[0]
+        if bias is not None:
+            out = out + bias[0]
         return out
     if training:
         count = input.numel() // input.size(1)
@@ -1168,7 +1278,13 @@ def _native_batch_norm():
                 grad_input = grad * scale
             grad_weight = sum_gx.reshape(-1) if weight is not None else None
             grad_bias = sum_g.reshape(-1) if ctx.has_bias else None
-            return grad_input, grad_weight, grad_bias, None, None, None, None, None
+            grads = [grad_input, grad_weight, grad_bias]
+            if _core.is_grad_enabled():
+                # PyTorch's one double-backward node reads the input and weight: under
+                # create_graph every gradient depends on them
+                reads = [t for t in (input, weight) if t is not None]
+                grads = [g if g is None else _native.input_dependent("NativeBatchNormBackwardBackward0", g, reads, undefined=True) for g in grads]  # fmt: skip
+            return *grads, None, None, None, None, None
 
     NativeBatchNorm._backward_name = "NativeBatchNormBackward0"
     return NativeBatchNorm
@@ -1358,7 +1474,10 @@ def scaled_dot_product_attention(
     length, source = query.size(-2), key.size(-2)
     if scale is None:
         scale = 1.0 / math.sqrt(query.size(-1))
-    scores = (query @ key.transpose(-2, -1)) * scale
+    # PyTorch's math kernel: query and key each scaled by sqrt(|scale|) before the product,
+    # which then saves those copies (not query and key themselves)
+    root = math.sqrt(abs(scale))
+    scores = (query * (-root if scale < 0 else root)) @ (key.transpose(-2, -1) * root)
     if is_causal:
         keep = _core.ones((length, source), dtype=_core.bool_, device=query.device).tril()
         scores = scores.masked_fill(keep.logical_not(), float("-inf"))
@@ -1473,19 +1592,24 @@ _ONE_SIXTH_F32 = 0.1666666716337204
 def hardsigmoid(input, inplace=False):
     """``relu6(input + 3) / 6``, elementwise: 0 at and below -3, 1 at and above 3."""
     _floating_kernel(input, f"hardsigmoid_{input.device.type}")
-    inside = (input > -3) & (input < 3)
 
     def forward():
         return _core.hardtanh(input + 3, 0.0, 6.0, False) / 6
 
-    def backward(grad, inside):
-        return (_core.where(inside, grad * _ONE_SIXTH_F32, 0.0),)
+    def backward(grad, x):
+        inside = (x > -3) & (x < 3)
+        g = _core.where(inside, grad * _ONE_SIXTH_F32, 0.0)
+        # PyTorch's hardsigmoid_backward reads the input (under create_graph the gradient
+        # depends on it) and has no derivative of its own
+        return (_native.underivable("hardsigmoid_backward", g, [x]),)
 
     if inplace:
+        # (the backward reads the input as it was, as PyTorch's saved ``original_self``)
+        original = input.clone() if input.requires_grad and _core.is_grad_enabled() else input
         return _native.record_inplace(
-            "HardsigmoidBackward0", input, [], forward, [inside], backward
+            "HardsigmoidBackward0", input, [], forward, [original], backward
         )
-    return _native.record("HardsigmoidBackward0", [input], forward, [inside], backward)
+    return _native.record("HardsigmoidBackward0", [input], forward, [input], backward)
 
 
 def _hardswish(x):
@@ -1565,8 +1689,17 @@ def _threshold(input, threshold, value, inplace=False):
         threshold, value = int(threshold), int(value)
 
     def fn(x):
-        # (NaN is not <= threshold: it stays, with its gradient)
-        return _core.where(x <= threshold, value, x)
+        def forward():
+            # (NaN is not <= threshold: it stays, with its gradient)
+            return _core.where(x <= threshold, value, x)
+
+        def backward(grad, x):
+            # PyTorch's threshold_backward reads the input: under create_graph the gradient
+            # depends on it (with slope 0)
+            g = _core.where(x <= threshold, _core.zeros((), dtype=grad.dtype, device=grad.device), grad)  # fmt: skip
+            return (_native.input_dependent("ThresholdBackwardBackward0", g, [x]),)
+
+        return _native.record("ThresholdBackward0", [x], forward, [x], backward)
 
     if not inplace:
         return fn(input)
@@ -1725,9 +1858,21 @@ def pixel_shuffle(input, upscale_factor):
             f"square of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}"
         )
     n = len(batch)
-    out = input.reshape(*batch, c // (r * r), r, r, h, w)
-    out = out.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return out.reshape(*batch, c // (r * r), h * r, w * r)
+
+    def forward():
+        out = input.reshape(*batch, c // (r * r), r, r, h, w)
+        out = out.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+        return _fresh(out).view(*batch, c // (r * r), h * r, w * r)
+
+    return _native.record(
+        "PixelShuffleBackward0", [input], forward, [], lambda g: (pixel_unshuffle(g, r),)
+    )
+
+
+def _fresh(x):
+    """A row-major copy of ``x`` (PyTorch's pixel (un)shuffle write new memory, even where a
+    view would do)."""
+    return x.clone(memory_format=contiguous_format)
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -1749,9 +1894,15 @@ def pixel_unshuffle(input, downscale_factor):
                 f"input.size({at})={size} is not divisible by {r}"
             )
     n = len(batch)
-    out = input.reshape(*batch, c, h // r, r, w // r, r)
-    out = out.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return out.reshape(*batch, c * r * r, h // r, w // r)
+
+    def forward():
+        out = input.reshape(*batch, c, h // r, r, w // r, r)
+        out = out.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+        return _fresh(out).view(*batch, c * r * r, h // r, w // r)
+
+    return _native.record(
+        "PixelUnshuffleBackward0", [input], forward, [], lambda g: (pixel_shuffle(g, r),)
+    )
 
 
 # ----- more losses: margins, triplets, Poisson and Gaussian likelihoods ------------------------
@@ -1762,7 +1913,8 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _not_differentiable("soft_margin_loss", target=target)
-    return _reduce((-input * target).exp().log1p(), reduction)
+    loss = _reduce((-input * target).exp().log1p(), reduction)
+    return _saved.saving("SoftMarginLossBackward0", loss, input, target)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):  # fmt: skip

@@ -178,7 +178,7 @@ pub(super) fn pow(me: &PyTensor, py: Python<'_>, exponent: &Obj<'_>) -> Returned
                     "Integers to negative integer powers are not allowed."
                 );
             }
-            ops::pow_scalar(x, p.to_f64())
+            ops::pow_scalar_with(x, p.to_f64(), !exponent_is_bool)
         });
         return returned(py, r);
     }

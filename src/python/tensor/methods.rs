@@ -263,9 +263,11 @@ impl PyTensor {
         base + t.layout().offset * t.dtype().size_of()
     }
 
-    /// Elements to step in storage per index step, one entry per dimension.
-    fn stride<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, self.var.tensor().layout().strides.iter())
+    /// Elements to step in storage per index step, one entry per dimension; ``stride(dim)``:
+    /// that dimension's (negative counts from the end).
+    #[pyo3(signature = (dim=None))]
+    fn stride<'py>(&self, py: Python<'py>, dim: Option<i64>) -> PyResult<Bound<'py, PyAny>> {
+        shape::stride(self, py, dim)
     }
 
     // ----- conversion ---------------------------------------------------------------------
@@ -849,7 +851,7 @@ impl PyTensor {
         if let Some(format) = memory_format {
             return memory_formats(py, "_clone", (slf, format), None);
         }
-        let out = Bound::new(py, slf.get().op(py, ops::clone)?)?.into_any();
+        let out = Bound::new(py, slf.get().op(py, ops::clone_preserving)?)?.into_any();
         match slf.get().var.with_tensor(channels_last_format) {
             Some(format) => memory_formats(py, "_into_named", (out, format), None),
             None => Ok(out),

@@ -2,7 +2,7 @@
 
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyTuple};
 
 use super::{wrap, Obj, PyTensor};
 use crate::autograd::Var;
@@ -53,18 +53,22 @@ pub(super) fn setitem(
             false,
         ),
     };
-    if given_tensor {
-        check_index_put_dtype(&me.var, &items, &value)?;
-    }
     let v = &me.var;
     let work = with_index(Work::of([v, &value]), &items);
-    Ok(gil::run(py, work, || ops::setitem(v, &items, &value))?)
+    Ok(gil::run(py, work, || {
+        ops::setitem_checked(v, &items, &value, || {
+            if given_tensor {
+                check_index_put_dtype(v, &items, &value)?;
+            }
+            Ok(())
+        })
+    })?)
 }
 
 /// PyTorch writes a tensor through tensor indices with `index_put_`, which refuses another
 /// dtype (basic indexing copies and casts; a one-element value under a lone bool mask is a
 /// `masked_fill_`, which casts too).
-fn check_index_put_dtype(x: &Var, items: &[IndexItem], value: &Var) -> PyResult<()> {
+fn check_index_put_dtype(x: &Var, items: &[IndexItem], value: &Var) -> crate::error::Result<()> {
     let tensors: Vec<&Tensor> = items
         .iter()
         .filter_map(|i| match i {
@@ -77,12 +81,13 @@ fn check_index_put_dtype(x: &Var, items: &[IndexItem], value: &Var) -> PyResult<
     if tensors.is_empty() || masked_fill || value.dtype() == x.dtype() {
         return Ok(());
     }
-    Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+    crate::bail!(
+        Runtime,
         "Index put requires the source and destination dtypes match, got {} for the \
          destination and {} for the source.",
         x.dtype().scalar_name(),
         value.dtype().scalar_name()
-    )))
+    )
 }
 
 fn is_numpy_float(obj: &Obj<'_>) -> PyResult<bool> {
@@ -109,6 +114,28 @@ pub(super) fn leading_size(me: &PyTensor, message: &'static str) -> PyResult<usi
         Some(&n) => Ok(n),
         None => Err(PyTypeError::new_err(message)),
     }
+}
+
+/// `stride()`: the strides; `stride(dim)`: one dim's stride.
+pub(super) fn stride<'py>(
+    me: &PyTensor,
+    py: Python<'py>,
+    dim: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let tensor = me.var.tensor();
+    let strides = &tensor.layout().strides;
+    let Some(d) = dim else {
+        return Ok(PyTuple::new(py, strides.iter())?.into_any());
+    };
+    if strides.is_empty() {
+        wrap_dim(d, 0)?;
+        return Err(PyIndexError::new_err(
+            "Dimension specified as 0 but tensor has no dimensions",
+        ));
+    }
+    Ok(strides[wrap_dim(d, strides.len())?]
+        .into_pyobject(py)?
+        .into_any())
 }
 
 /// `size()`: the shape; `size(dim)`: one dim's size.

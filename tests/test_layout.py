@@ -1,0 +1,91 @@
+"""The layout (strides) of results against PyTorch's: elementwise results follow the operands'
+strides (TensorIterator's order), ``clone()``, dtype conversions and ``flip`` keep the input's
+layout (``preserve_format``), ``contiguous()`` is row-major. A result's strides decide whether a
+later ``view`` aliases it or fails, so they are observable."""
+
+import numpy as np
+import pytest
+import rustgrad as rg
+from conftest import raises
+
+torch = pytest.importorskip("torch")
+
+
+def _inputs(lib):
+    """Operands of every layout kind, built the same way in both libraries."""
+    base = lib.tensor(np.arange(120, dtype=np.float32).reshape(2, 3, 4, 5) / 7 - 8)
+    return {
+        "transposed": base[0, 0].t(),  # (5, 4), strides (1, 5)
+        "sliced_t": base[0, 0][:, ::2].t(),  # not dense
+        "channels_last": base.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2),
+        "expanded_t": base[0, 0, :1].expand(3, 5).t(),
+        "row": base[0, 0, 0],
+        "contiguous": base[0, 0].t().contiguous(),
+    }
+
+
+CASES = {
+    "sqrt": lambda lib, x: x["transposed"].abs().sqrt(),
+    "neg": lambda lib, x: -x["sliced_t"],
+    "add_contiguous_first": lambda lib, x: x["contiguous"] + x["transposed"],
+    "add_transposed_first": lambda lib, x: x["transposed"] + x["contiguous"],
+    "add_broadcast_first": lambda lib, x: x["row"][:4] + x["transposed"],
+    "mul_scalar": lambda lib, x: x["channels_last"] * 2,
+    "relu": lambda lib, x: x["channels_last"].relu(),
+    "compare": lambda lib, x: x["transposed"] > 0,
+    "where": lambda lib, x: lib.where(x["transposed"] > 0, x["transposed"], 0.0),
+    "clamp": lambda lib, x: x["transposed"].clamp(-1, 1),
+    "pow": lambda lib, x: x["sliced_t"] ** 2,
+    "expanded": lambda lib, x: x["expanded_t"].exp(),
+    "double": lambda lib, x: x["transposed"].double(),
+    "double_not_dense": lambda lib, x: x["sliced_t"].double(),
+    "half_channels_last": lambda lib, x: x["channels_last"].half(),
+    "clone": lambda lib, x: x["transposed"].clone(),
+    "clone_not_dense": lambda lib, x: x["sliced_t"].clone(),
+    "clone_contiguous_format": lambda lib, x: x["transposed"].clone(
+        memory_format=lib.contiguous_format
+    ),
+    "contiguous": lambda lib, x: x["transposed"].contiguous(),
+    "flip": lambda lib, x: x["transposed"].flip(0),
+    "rot90": lambda lib, x: x["transposed"].rot90(),
+    "rot90_twice": lambda lib, x: x["transposed"].rot90(2),
+    "sum_keepdim": lambda lib, x: x["channels_last"].sum(1, keepdim=True) * 1,
+    "pad_nothing": lambda lib, x: lib.nn.functional.pad(x["transposed"], (0, 0)),
+    "zeros_like": lambda lib, x: lib.zeros_like(x["transposed"]),
+    "full_like_channels_last": lambda lib, x: lib.full_like(x["channels_last"], 2.0),
+    "cumsum": lambda lib, x: x["transposed"].cumsum(0),
+    "cumprod_one": lambda lib, x: x["transposed"][:1].cumprod(0),
+    "inverse": lambda lib, x: lib.inverse(x["contiguous"][:4] + 4 * lib.eye(4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_result_strides_match_torch(name):
+    ours = CASES[name](rg, _inputs(rg))
+    theirs = CASES[name](torch, _inputs(torch))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    # (strides of size-1 dims are not observable through views; PyTorch's are arbitrary)
+    significant = [i for i, n in enumerate(theirs.shape) if n != 1]
+    assert [ours.stride(i) for i in significant] == [theirs.stride(i) for i in significant]
+    assert ours.is_contiguous() == theirs.is_contiguous()
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_view_of_a_transposed_result_fails_and_flatten_copies():
+    x = rg.ones(2, 3).t()
+    y = x.sqrt()
+    with raises(RuntimeError, "view size is not compatible"):
+        y.view(-1)
+    flat = y.flatten()
+    flat.sub_(1)
+    assert y.sum().item() == 6  # (a copy: y is untouched, as in PyTorch)
+
+
+def test_stride_of_one_dim_as_torch():
+    for lib in (rg, torch):
+        x = lib.ones(2, 3, 4).transpose(0, 2)
+        assert (x.stride(0), x.stride(-1), x.stride(dim=1)) == (1, 12, 4)
+    with raises(IndexError, "Dimension out of range (expected to be in range of [-2, 1], but got 5)"):  # fmt: skip
+        rg.ones(2, 3).stride(5)
+    with raises(IndexError, "Dimension specified as 0 but tensor has no dimensions"):
+        rg.ones(()).stride(0)

@@ -1,0 +1,146 @@
+"""Saved tensors are version-checked as PyTorch's: a differential sweep over the op table
+(``tests/opinfo.py``'s ``OP_DB``, with the entries of ``opinfo_more.py`` and the others).
+
+PyTorch's backward node of each op saves some tensors (its inputs, its result, its indices:
+``derivatives.yaml``), and overwriting one in place before backward makes backward raise "one
+of the variables needed for gradient computation has been modified by an inplace operation"
+(rustgrad states PyTorch's rule for its composites in ``python/rustgrad/_saved.py``). For every
+differentiable op and its first float64 sample with gradients:
+
+- ``test_outputs_saved_as_torch``: the op on leaves that require grad, then one output at a
+  time overwritten in place (``y.mul_(1)``: its values kept, its version bumped; indices
+  included, which ``sort`` and the like save), then backward from the sum of every output;
+- ``test_inputs_saved_as_torch``: the op on copies of its tensors (clones of the leaves, so not
+  leaves themselves; copies of the index and mask tensors), then one copy at a time
+  overwritten in place, then backward.
+
+rustgrad must raise where PyTorch raises, and only there. The outcome compared is "ok",
+"modified" (backward raised that error), or the type of another error (e.g. writing into a
+view of a leaf).
+"""
+
+import pytest
+import rustgrad as rg
+from opinfo import OP_DB, call, flatten_outputs
+
+torch = pytest.importorskip("torch")
+
+MODIFIED = "modified by an inplace operation"
+
+# Where PyTorch's own outcome is not one to copy, (op, check) -> why (skipped).
+_UNSAFE_VIEW = (
+    "PyTorch's {} multiplies _unsafe_view's of its inputs, which share their memory but not "
+    "their version counter: an in-place change goes unnoticed (and backward reads the new "
+    "values); rustgrad's product saves views of the inputs, so it raises"
+)
+ODD = {
+    ("kron", "input 0"): _UNSAFE_VIEW.format("kron"),
+    ("kron", "input 1"): _UNSAFE_VIEW.format("kron"),
+    ("take_along_dim", "input 1"): (
+        "PyTorch's take_along_dim gathers with a broadcast of the indices that does not share "
+        "their version counter (an in-place change goes unnoticed), though its gather saves "
+        "the index; rustgrad's gather saves the indices themselves, so it raises"
+    ),
+}
+
+# rustgrad's known differences outside the Python composites, (op, check) -> why (strict
+# xfails: fixing one makes its test pass, and then this entry must go).
+_RUST = "the op is the Rust core's ({}): PyTorch's node {}"
+_MULTI_VIEW = (
+    "view semantics, not a saved tensor: PyTorch's outputs of a function returning several "
+    "views refuse backward once their base was written in place; rustgrad's are plain views"
+)
+GAPS = {
+    ("relu_", "output 0"): _RUST.format("ReluBackward0, in place", "saves the result"),
+    **{(op, "input 0"): _MULTI_VIEW for op in ("split", "split_with_sizes", "chunk", "unbind")},
+}
+
+
+def _first_sample(op):
+    if not op.differentiable or "float64" not in op.dtypes:
+        return None
+    return next((s for s in op.samples("float64") if s.grad_args()), None)
+
+
+CASES = [(op, s) for op in OP_DB if (s := _first_sample(op)) is not None]
+
+
+def _overwrite(t):
+    """``t`` written in place with its own values (its version goes up)."""
+    if t.dtype in (rg.bool, torch.bool):
+        t.logical_and_(t)
+    else:
+        t.mul_(1)
+
+
+def _outcome(step):
+    try:
+        step()
+    except Exception as err:  # noqa: BLE001 (the outcome is compared)
+        return "modified" if MODIFIED in str(err) else type(err).__name__
+    return "ok"
+
+
+def _overwrite_then_backward(mod, target, outputs):
+    written = _outcome(lambda: _overwrite(target))
+    if written != "ok":
+        return f"in place: {written}"
+    roots = [o.sum() for o in outputs if o.requires_grad]
+    return _outcome(lambda: mod.autograd.backward(roots) if roots else None)
+
+
+def output_outcome(op, sample, mod, k):
+    result, _ = call(op.primary, sample, mod, "cpu")
+    outputs = flatten_outputs(result)
+    return _overwrite_then_backward(mod, outputs[k], outputs)
+
+
+def input_outcome(op, sample, mod, k):
+    _, memo = call(op.primary, sample, mod, "cpu")  # the leaves and other tensors, to copy
+    copies = {key: t.clone() for key, t in memo.items()}
+    result, _ = call(op.primary, sample, mod, "cpu", copies)
+    target = copies[id(sample.tensors()[k])]
+    return _overwrite_then_backward(mod, target, flatten_outputs(result))
+
+
+def _params(checks):
+    params = []
+    for op, sample in CASES:
+        for check in checks(op, sample):
+            key = (op.name, check)
+            marks = []
+            if key in ODD:
+                marks.append(pytest.mark.skip(reason=ODD[key]))
+            if key in GAPS:
+                marks.append(pytest.mark.xfail(strict=True, reason=GAPS[key]))
+            params.append(
+                pytest.param(op, sample, check, id=f"{op.name}-{sample.name}-{check}", marks=marks)
+            )
+    return params
+
+
+def _outputs(op, sample):
+    result, _ = call(op.primary, sample, torch, "cpu")
+    return [f"output {k}" for k in range(len(flatten_outputs(result)))]
+
+
+def _inputs(op, sample):
+    return [f"input {k}" for k in range(len(sample.tensors()))]
+
+
+@pytest.mark.parametrize("op, sample, check", _params(_outputs))
+def test_outputs_saved_as_torch(op, sample, check):
+    k = int(check.split()[1])
+    assert output_outcome(op, sample, rg, k) == output_outcome(op, sample, torch, k)
+
+
+@pytest.mark.parametrize("op, sample, check", _params(_inputs))
+def test_inputs_saved_as_torch(op, sample, check):
+    k = int(check.split()[1])
+    assert input_outcome(op, sample, rg, k) == input_outcome(op, sample, torch, k)
+
+
+def test_exception_lists_are_current():
+    """Every listed case is one the sweep runs."""
+    ran = {(op.name, c) for op, s in CASES for c in _outputs(op, s) + _inputs(op, s)}
+    assert not (set(ODD) | set(GAPS)) - ran
