@@ -1862,7 +1862,7 @@ OP_DB = [
         dtypes=ALL,
     ),
     OpInfo("contiguous", [method("contiguous")], unary_samples(), dtypes=ALL),
-    OpInfo("clone", [method("clone")], unary_samples(), dtypes=ALL),
+    OpInfo("clone", [method("clone"), function("clone")], unary_samples(), dtypes=ALL),
     dataclasses.replace(
         _cast("float", "float32"),
         expects=[

@@ -703,6 +703,9 @@ def diag_embed_samples(g):
     yield S(g.t((2, 2), "n", "offset"))
     yield S(g.t((0,)))
     yield S(g.t((1,)))
+    yield S(g.t((2, 3)), offset=1)
+    yield S(g.t((2, 3), "n", "stepped"), offset=-2, dim1=0, dim2=2)
+    yield S(g.t((3, 2)), 0, 2, 1)
 
 
 def _square(g, shape, layout="contiguous"):

@@ -428,6 +428,32 @@ def test_adaptive_avg_pool2d_matches_torch(shape, out):
     check_against_torch(lambda x: F.adaptive_avg_pool2d(x, out), lambda x: TF.adaptive_avg_pool2d(x, out), [shape])  # fmt: skip
 
 
+@pytest.mark.parametrize("shape,out", [((2, 5, 6), (4, None)), ((1, 2, 7, 9), (3, 4)), ((2, 3, 3), (7, 2))])  # fmt: skip
+def test_adaptive_avg_pool2d_keeps_infinities_where_torch_does(shape, out):
+    """An inf or NaN reaches only the windows that hold it, forward and backward (a product
+    with an averaging matrix spread NaN over every window of the row)."""
+    a = RNG.standard_normal(shape)
+    a.flat[2], a.flat[5] = math.inf, math.nan
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor(a, requires_grad=True)
+        y = lib.nn.functional.adaptive_avg_pool2d(x, out)
+        g = lib.ones(tuple(y.shape), dtype=lib.float64)
+        g[(0,) * y.dim()] = math.inf
+        (gx,) = lib.autograd.grad(y, x, g)
+        results.append([to_numpy(t.detach()) for t in (y, gx)])
+    for ours, ref in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 0, 3), (2, 0, 3), (1, 3, 0)])
+def test_adaptive_avg_pool2d_of_an_empty_plane_raises_as_torch(shape):
+    with pytest.raises(RuntimeError) as expected:
+        TF.adaptive_avg_pool2d(torch.ones(shape), (2, 2))
+    with raises(RuntimeError, str(expected.value)):
+        F.adaptive_avg_pool2d(rg.ones(shape), (2, 2))
+
+
 def test_pool_gradcheck():
     x = rg.tensor(RNG.standard_normal((1, 2, 5, 5))).requires_grad_()
     assert gradcheck(lambda x: F.max_pool2d(x, 2, 1, 1), (x,))
@@ -484,6 +510,55 @@ INTERP = [
 @pytest.mark.parametrize("shape,kw", INTERP)
 def test_interpolate_matches_torch(shape, kw):
     check_against_torch(lambda x: F.interpolate(x, **kw), lambda x: TF.interpolate(x, **kw), [shape])  # fmt: skip
+
+
+@pytest.mark.parametrize("shape,kw", INTERP)
+def test_interpolate_keeps_infinities_where_torch_does(shape, kw):
+    """An inf in the input or the upstream gradient reaches only the elements that read it
+    (gathers and scatter-adds, as PyTorch's kernels; a product with an interpolation matrix
+    spread NaN over whole rows), and the nodes, to second order, are PyTorch's."""
+    a = RNG.standard_normal(shape)
+    a.flat[4] = np.inf
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor(a, requires_grad=True)
+        y = lib.nn.functional.interpolate(x, **kw)
+        g = lib.ones(tuple(y.shape), dtype=lib.float64, requires_grad=True)
+        with lib.no_grad():
+            g[(0,) * y.dim()] = -math.inf
+        (gx,) = lib.autograd.grad(y, x, g, create_graph=True)
+        (gg,) = lib.autograd.grad(gx.sum(), g, create_graph=True)
+        names = [t.grad_fn.name() for t in (y, gx)]
+        results.append([to_numpy(t.detach()) for t in (y, gx, gg)] + names)
+    ours, ref = results[1], results[0]
+    for a_, b_ in zip(ours[:3], ref[:3]):
+        np.testing.assert_allclose(a_, b_, rtol=1e-12, atol=1e-12)
+    assert ours[3:] == ref[3:]
+
+
+@pytest.mark.parametrize("mode,shape", [("nearest", (1, 1, 3)), ("nearest", (1, 1, 3, 3)), ("linear", (1, 1, 3)), ("bilinear", (1, 1, 3, 3))])  # fmt: skip
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_interpolate_of_integers_raises_as_torch(mode, shape, dtype):
+    with pytest.raises(NotImplementedError) as expected:
+        TF.interpolate(torch.ones(shape, dtype=getattr(torch, dtype)), scale_factor=2, mode=mode)
+    with raises(NotImplementedError, str(expected.value)):
+        F.interpolate(rg.ones(shape, dtype=getattr(rg, dtype)), scale_factor=2, mode=mode)
+
+
+def test_interpolate_bilinear_of_bytes_is_refused():
+    """A deliberate difference (docs/dropin.md): PyTorch's fixed-point uint8 path is not
+    reproduced, so it raises rather than rounding differently."""
+    with raises(NotImplementedError, "uint8 bilinear is not supported by rustgrad"):
+        F.interpolate(rg.ones((1, 1, 3, 3), dtype=rg.uint8), scale_factor=2, mode="bilinear")
+
+
+def test_interpolate_nearest_of_bytes_matches_torch():
+    a = RNG.integers(0, 255, (2, 3, 4, 5)).astype(np.uint8)
+    for kw in ({"scale_factor": 2}, {"size": (3, 7)}):
+        ref = TF.interpolate(torch.tensor(a), **kw)
+        got = F.interpolate(rg.tensor(a), **kw)
+        assert got.dtype == rg.uint8
+        np.testing.assert_array_equal(to_numpy(got), ref.numpy())
 
 
 # ----- CPU against CUDA ------------------------------------------------------------------------

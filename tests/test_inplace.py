@@ -224,6 +224,18 @@ def test_inplace_on_leaf_requiring_grad(fn):
     assert w.is_leaf and w.requires_grad and w.grad_fn is None
 
 
+@pytest.mark.parametrize("view", [lambda w: w.transpose(0, 0), lambda w: w.swapaxes(0, 0), lambda w: w.T])  # fmt: skip
+def test_views_of_a_0d_leaf_are_views(view):
+    """A 0-d tensor's transposes alias it, as PyTorch's: in place on one is in place on a
+    view of the leaf."""
+    w = rg.tensor(1.5, requires_grad=True)
+    v = view(w)
+    assert v._is_view()
+    with raises(RuntimeError, "a view of a " + LEAF_MSG):
+        v.add_(1)
+    assert w.item() == 1.5
+
+
 def test_optimizer_style_update_under_no_grad():
     target = rg.tensor([3.0, -1.0, 0.5])
     w = rg.zeros(3, requires_grad=True)
@@ -617,3 +629,22 @@ def test_fill_and_zero_write_an_expanded_tensor_as_torch():
         assert x.tolist() == [2.0, 2.0, 2.0]
         with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
             x.add_(1)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.ones(3),
+        lambda lib: lib.full((3,), 2.0),
+        lambda lib: lib.full((2,), 2**60),
+        lambda lib: lib.ones_like(lib.zeros(2)),
+        lambda lib: lib.full_like(lib.zeros(2), 3.0),
+        lambda lib: lib.zeros(3),
+        lambda lib: lib.eye(2),
+    ],
+)
+def test_new_tensors_start_at_version_zero(make):
+    """Creation is not an in-place write: ``_version`` starts at 0 as PyTorch's (a module's
+    buffers made by ``ones`` count only the writes after it)."""
+    torch = pytest.importorskip("torch")
+    assert make(rg)._version == make(torch)._version == 0

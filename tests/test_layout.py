@@ -56,6 +56,52 @@ CASES = {
     "cumsum": lambda lib, x: x["transposed"].cumsum(0),
     "cumprod_one": lambda lib, x: x["transposed"][:1].cumprod(0),
     "inverse": lambda lib, x: lib.inverse(x["contiguous"][:4] + 4 * lib.eye(4)),
+    "torch_clone": lambda lib, x: lib.clone(x["transposed"]),
+    # results of other dtypes, written as PyTorch's kernels walk the input
+    "sign_bool": lambda lib, x: lib.sign(x["transposed"] > 0),
+    "isinf_int": lambda lib, x: lib.isinf(x["transposed"].long()),
+    "isfinite_int": lambda lib, x: lib.isfinite(x["transposed"].long()),
+    "isreal": lambda lib, x: lib.isreal(x["transposed"]),
+    "signbit": lambda lib, x: lib.signbit(x["transposed"]),
+    "bitwise_not_int": lambda lib, x: lib.bitwise_not(x["transposed"].long()),
+}
+
+# Image ops keep a channels-last input's layout (PyTorch's kernels allocate their results in the
+# input's suggested memory format); layer_norm and the 1-d max pooling without indices and
+# without grad write row-major.
+_F = lambda lib: lib.nn.functional
+CASES |= {
+    "conv2d": lambda lib, x: _F(lib).conv2d(x["channels_last"], lib.ones(2, 3, 2, 2)),
+    "conv2d_weight": lambda lib, x: _F(lib).conv2d(
+        x["channels_last"].contiguous(),
+        lib.ones(2, 3, 2, 2).contiguous(memory_format=lib.channels_last),
+    ),
+    "conv_transpose2d": lambda lib, x: _F(lib).conv_transpose2d(
+        x["channels_last"], lib.ones(3, 2, 2, 2)
+    ),
+    "conv1d": lambda lib, x: _F(lib).conv1d(x["channels_last"][:, :, 0], lib.ones(2, 3, 2)),
+    "max_pool2d": lambda lib, x: _F(lib).max_pool2d(x["channels_last"], 2),
+    "max_pool2d_indices": lambda lib, x: _F(lib).max_pool2d(
+        x["channels_last"], 2, return_indices=True
+    )[1],
+    "avg_pool2d": lambda lib, x: _F(lib).avg_pool2d(x["channels_last"], 2, 1, 1),
+    "adaptive_avg_pool2d": lambda lib, x: _F(lib).adaptive_avg_pool2d(x["channels_last"], (3, 2)),
+    "adaptive_max_pool2d": lambda lib, x: _F(lib).adaptive_max_pool2d(x["channels_last"], (3, 2)),
+    "interpolate": lambda lib, x: _F(lib).interpolate(x["channels_last"], scale_factor=2),
+    "bilinear": lambda lib, x: _F(lib).interpolate(x["channels_last"], (5, 7), mode="bilinear"),
+    "pad": lambda lib, x: _F(lib).pad(x["channels_last"], (1, 2, 0, 1)),
+    "pad_reflect": lambda lib, x: _F(lib).pad(x["channels_last"], (1, 1, 1, 1), mode="reflect"),
+    "pad_circular": lambda lib, x: _F(lib).pad(x["channels_last"], (1, 1, 1, 1), mode="circular"),
+    "pixel_unshuffle": lambda lib, x: _F(lib).pixel_unshuffle(x["channels_last"][..., :4], 2),
+    "layer_norm": lambda lib, x: _F(lib).layer_norm(x["channels_last"].sin(), (5,)),
+    "max_pool1d": lambda lib, x: _F(lib).max_pool1d(x["channels_last"][:, :, 0], 2),
+    "max_pool1d_grad": lambda lib, x: _F(lib).max_pool1d(
+        x["channels_last"][:, :, 0].requires_grad_(), 2
+    ),
+    "avg_pool1d": lambda lib, x: _F(lib).avg_pool1d(x["channels_last"][:, :, 0], 2),
+    "adaptive_max_pool1d": lambda lib, x: _F(lib).adaptive_max_pool1d(
+        x["channels_last"][:, :, 0], 2
+    ),
 }
 
 
@@ -68,7 +114,7 @@ def test_result_strides_match_torch(name):
     significant = [i for i, n in enumerate(theirs.shape) if n != 1]
     assert [ours.stride(i) for i in significant] == [theirs.stride(i) for i in significant]
     assert ours.is_contiguous() == theirs.is_contiguous()
-    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_view_of_a_transposed_result_fails_and_flatten_copies():

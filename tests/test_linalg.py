@@ -1,6 +1,8 @@
 """``rustgrad.linalg`` and the matrix functions beside it: values and gradients against PyTorch,
 gradients against finite differences (gradcheck and gradgradcheck in float64), PyTorch's errors."""
 
+import math
+
 import numpy as np
 import pytest
 import rustgrad as rg
@@ -272,6 +274,19 @@ def test_float_predicates_and_helpers():
     assert rg.ones(2, 3, 4).mH.shape == (2, 4, 3)
     assert rg.select(x, 1, -1).tolist() == [2.0, 5.0]
     assert rg.diag_embed(x).tolist() == torch.diag_embed(torch.arange(6.0).reshape(2, 3)).tolist()
+
+
+def test_diag_embed_keeps_an_inf_on_its_diagonal():
+    """The diagonal is written into zeros: an inf stays alone (a product with an identity
+    made NaN beside it), and the gradient reads the diagonal back."""
+    for lib in (torch, rg):
+        x = lib.tensor([1.0, math.inf, 2.0], requires_grad=True)
+        y = lib.diag_embed(x, 1)
+        g = lib.ones(4, 4)
+        g[1, 0] = math.inf
+        y.backward(g)
+        assert y.grad_fn.name() == "DiagEmbedBackward0"
+        assert not y.isnan().any() and x.grad.tolist() == [1.0, 1.0, 1.0]
 
 
 def test_addcmul_addcdiv_in_place_as_an_optimizer_uses_them():

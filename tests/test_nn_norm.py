@@ -359,3 +359,31 @@ def test_batch_norm_is_one_node_with_pytorchs_gradients(training, affine):
     assert rg.autograd.gradgradcheck(ours, tuple(ins))
     with rg.no_grad():
         assert ours(*ins).grad_fn is None
+
+
+@pytest.mark.parametrize("mode", ["written_after", "two_forwards", "eval_written_after"])
+def test_batch_norm_saves_its_running_statistics_as_torch(mode):
+    """The node saves the running statistics, training or not: writing them in place before
+    backward makes it raise; its own update of them does not (two forwards, then one
+    backward, as in a GAN's discriminator), and their versions move as PyTorch's."""
+    outcomes = []
+    for lib in (torch, rg):
+        lib.manual_seed(0)
+        bn = lib.nn.BatchNorm1d(3)
+        if mode == "eval_written_after":
+            bn.eval()
+        x = lib.randn(4, 3, requires_grad=True)
+        y = bn(x)
+        if mode == "two_forwards":
+            y = y + bn(x * 2)
+        else:
+            with lib.no_grad():
+                bn.running_mean.add_(1)
+        try:
+            y.pow(2).sum().backward()
+            outcome = "ok"
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            outcome = "raised"
+        outcomes.append((outcome, bn.running_mean._version, bn.running_var._version))
+    assert outcomes[1] == outcomes[0]

@@ -144,3 +144,34 @@ def test_exception_lists_are_current():
     """Every listed case is one the sweep runs."""
     ran = {(op.name, c) for op, s in CASES for c in _outputs(op, s) + _inputs(op, s)}
     assert not (set(ODD) | set(GAPS)) - ran
+
+
+@pytest.mark.parametrize(
+    "a,b,dims",
+    [
+        ((2, 3), (3, 2), ([1, 0], [0, 1])),  # (inner product of permuted views: mul and sum)
+        ((2, 1, 3), (3, 1, 2), ([0, 2], [2, 0])),
+        ((2, 3), (2, 3), 2),  # (inner product of flat views: dot)
+        ((3, 2), (3, 4), ([0], [0])),
+        ((2, 3, 4), (4, 3, 5), ([2, 1], [0, 1])),  # (a copy of the permuted input)
+    ],
+)
+@pytest.mark.parametrize("written", [0, 1])
+def test_tensordot_saves_views_or_copies_as_torch(a, b, dims, written):
+    """Which of tensordot's inputs backward reads (a view, or a copy made by its reshape)
+    decides whether writing that input afterwards makes backward raise."""
+    outcomes = []
+    for lib in (torch, rg):
+        x = lib.arange(float(a[0] * a[1] * (a[2] if len(a) > 2 else 1))).reshape(a)
+        y = lib.ones(b, requires_grad=True) * 2
+        x.requires_grad_()
+        inputs = [x * 1, y]
+        out = lib.tensordot(*inputs, dims)
+        inputs[written].add_(1)
+        try:
+            out.sum().backward()
+            outcomes.append("ok")
+        except RuntimeError as e:
+            assert MODIFIED in str(e)
+            outcomes.append("modified")
+    assert outcomes[1] == outcomes[0]

@@ -1003,6 +1003,7 @@ __all__.append("logspace")
 from rustgrad._ops import (
     aminmax,
     argwhere,
+    clone,
     column_stack,
     copysign,
     count_nonzero,
@@ -1046,6 +1047,7 @@ from rustgrad._ops import (
 __all__ += [
     "aminmax",
     "argwhere",
+    "clone",
     "column_stack",
     "copysign",
     "count_nonzero",

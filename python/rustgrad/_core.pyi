@@ -509,6 +509,11 @@ class Tensor(_DTypeCasts):
     def _version(self) -> int:
         """Counter of in-place writes to the storage (checked by backward)."""
 
+    def _copy_unversioned_(self, src: Tensor) -> None:
+        """Copy ``src`` into this tensor without moving ``_version``, as PyTorch's batch norm
+        kernels update the running statistics (so batch norm nodes that saved them stay
+        valid). Private: for ``F.batch_norm``."""
+
     def backward(
         self,
         gradient: Tensor | None = None,
@@ -1296,8 +1301,9 @@ class Tensor(_DTypeCasts):
         """In-place ``addcdiv``: writes the result into ``self`` and returns it."""
 
     def diag_embed(self, offset: Any = ..., dim1: Any = ..., dim2: Any = ...) -> Any:
-        """Batches of diagonal matrices whose diagonals are the last dim of ``input`` (the
-        default ``offset=0, dim1=-2, dim2=-1``)."""
+        """Batches of (``offset``) diagonal matrices whose diagonals are the last dim of
+        ``input``, in the output's dims ``dim1`` and ``dim2``. The diagonal is written into zeros
+        (a product with an identity would turn an inf into NaN beside it)."""
 
     def det(self) -> Any:
         """The determinant of each square matrix (``linalg.det``)."""

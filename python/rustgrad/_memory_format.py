@@ -5,8 +5,9 @@ A channels-last tensor keeps its logical shape and reads the same values; only i
 say that channels are innermost in memory, as in PyTorch. ``contiguous(memory_format=...)``,
 ``to(memory_format=...)``, ``clone(memory_format=...)``, ``is_contiguous(memory_format=...)``
 and ``Module.to(memory_format=...)`` take them. rustgrad's kernels accept any strides, so the
-format changes layouts, not results (a convolution's output is row-major here whatever its
-input's format; PyTorch keeps channels-last).
+format changes layouts, not results. The image ops whose PyTorch kernels follow the input's
+suggested format (convolutions, pooling, interpolation, padding, pixel shuffles) lay out
+their results channels-last for a channels-last input (``_channels_last_like``).
 """
 
 from rustgrad import _core
@@ -147,9 +148,51 @@ def _in_memory_order(like, make):
     """``make(shape)`` (a contiguous tensor) of ``like``'s sizes taken in ``like``'s memory
     order, outermost dimension first, viewed back in ``like``'s dimension order: what
     PyTorch's nullary kernels write as they walk ``like``."""
+    return _computed_in_memory_order(like, lambda t: make(tuple(t.shape)))
+
+
+def _computed_in_memory_order(like, f):
+    """``f(t)`` (a contiguous result of ``t``'s shape) for ``t``, ``like`` with its dims
+    permuted into memory order, viewed back in ``like``'s dimension order: the layout
+    PyTorch's elementwise kernels give a result of ``like``."""
     strides = like.stride()
     order = sorted(range(like.dim()), key=lambda d: -strides[d])
-    values = make(tuple(like.shape[d] for d in order))
     if order == sorted(order):
-        return values
+        return f(like)
+    values = f(like.permute(*order))
     return values.permute(*sorted(range(len(order)), key=order.__getitem__))
+
+
+def _suggests_channels_last(t):
+    """PyTorch's ``suggest_memory_format() == channels_last`` for a 4-d tensor: its strides
+    order the dims N, H, W, C outermost first (``is_channels_last_strides_2d``), ambiguous
+    cases (size-1 dims, a zero channel stride) falling back to row-major as PyTorch's do."""
+    if t.dim() != 4:
+        return False
+    sizes, strides = tuple(t.shape), t.stride()
+    if strides[1] == 0:
+        return False
+    least = 0
+    for d in (1, 3, 2, 0):
+        if sizes[d] == 0 or strides[d] < least:
+            return False
+        if d == 0 and least == strides[1]:
+            return False
+        least = strides[d] * (max(1, sizes[d]))
+    return True
+
+
+def _channels_last_like(out, *sources):
+    """``out`` (4-d) laid out channels-last when one of ``sources`` suggests it, as PyTorch's
+    image kernels allocate their results; otherwise ``out`` itself. A result with history
+    keeps its node's name, and its gradient passes through unchanged."""
+    if out.dim() != 4 or _is_in(out, channels_last):
+        return out
+    if not any(_suggests_channels_last(s) for s in sources):
+        return out
+    if out.grad_fn is None:
+        return _into(out, channels_last)
+    from rustgrad import _native
+
+    name = out.grad_fn.name()
+    return _native.record(name, [out], lambda: _into(out, channels_last), [], lambda g: (g,))

@@ -27,6 +27,7 @@ import numpy as _np
 
 from rustgrad import _core, _native, _saved
 from rustgrad._core import Tensor
+from rustgrad._memory_format import _computed_in_memory_order, _in_memory_order
 
 __all__: list[str] = []  # re-exported by ``rustgrad`` explicitly
 
@@ -1470,14 +1471,14 @@ def isnan(input: Tensor) -> Tensor:
 def isinf(input: Tensor) -> Tensor:
     """Where the elements are +-inf: a bool tensor (all False for integers)."""
     if not input.is_floating_point():
-        return _core.zeros(tuple(input.shape), dtype=_bool, device=input.device)
+        return _in_memory_order(input, lambda s: _core.zeros(s, dtype=_bool, device=input.device))  # fmt: skip
     return input.detach().abs() == _math.inf
 
 
 def isfinite(input: Tensor) -> Tensor:
     """Where the elements are neither inf nor NaN: a bool tensor (all True for integers)."""
     if not input.is_floating_point():
-        return _core.ones(tuple(input.shape), dtype=_bool, device=input.device)
+        return _in_memory_order(input, lambda s: _core.ones(s, dtype=_bool, device=input.device))  # fmt: skip
     x = input.detach()
     return (x - x) == 0
 
@@ -1605,15 +1606,28 @@ def meshgrid(*tensors, indexing=None) -> tuple:
 
 
 def diag_embed(input: Tensor, offset=0, dim1=-2, dim2=-1) -> Tensor:
-    """Batches of diagonal matrices whose diagonals are the last dim of ``input`` (the
-    default ``offset=0, dim1=-2, dim2=-1``)."""
-    if (offset, dim1 % (input.ndim + 1), dim2 % (input.ndim + 1)) != (0, input.ndim - 1, input.ndim):  # fmt: skip
-        from rustgrad._dropin import not_implemented
-
-        raise not_implemented("torch.diag_embed with offset or dims other than the last two")
-    n = input.shape[-1] if input.ndim else 1
+    """Batches of (``offset``) diagonal matrices whose diagonals are the last dim of
+    ``input``, in the output's dims ``dim1`` and ``dim2``. The diagonal is written into zeros
+    (a product with an identity would turn an inf into NaN beside it)."""
     x = input if input.ndim else input.reshape(1)
-    return x.unsqueeze(-1) * _core.eye(n, dtype=input.dtype, device=input.device)
+    out_ndim = x.ndim + 1
+    d1, d2 = _wrap(dim1, out_ndim), _wrap(dim2, out_ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = x.shape[-1] + abs(offset)
+    shape = list(x.shape[:-1])
+    for d in sorted((d1, d2)):
+        shape.insert(d, n)
+
+    def forward():
+        out = _core.zeros(tuple(shape), dtype=x.dtype, device=x.device)
+        out.diagonal(offset, d1, d2).copy_(x)
+        return out
+
+    def backward(g):
+        return (g.diagonal(offset, d1, d2).reshape(input.shape),)
+
+    return _native.record("DiagEmbedBackward0", [input], forward, [], backward)
 
 
 def det(input: Tensor) -> Tensor:
@@ -1772,10 +1786,17 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
         k *= a.shape[d]
     m = _math.prod(a.shape[i] for i in free_a)  # (not -1: k may be 0)
     n = _math.prod(b.shape[i] for i in free_b)
-    left = a.permute(free_a + da).reshape(m, k)
-    right = b.permute(db + free_b).reshape(k, n)
     shape = [a.shape[i] for i in free_a] + [b.shape[i] for i in free_b]
-    return (left @ right).reshape(shape)
+    left, right = a.permute(free_a + da), b.permute(db + free_b)
+    if m == 1 and n == 1:
+        # PyTorch's inner product: a dot of flat views where both are, else a sum of the
+        # product of the (squeezed) permuted views (so it saves the views, not copies)
+        try:
+            flat = left.view(k), right.view(k)
+        except RuntimeError:
+            return (left.squeeze() * right.squeeze()).sum().reshape(shape)
+        return flat[0].dot(flat[1]).reshape(shape)
+    return (left.reshape(m, k) @ right.reshape(k, n)).reshape(shape)
 
 
 def _atleast(tensors, nd: int):
@@ -2434,12 +2455,24 @@ def aminmax(input: Tensor, *, dim=None, keepdim=False):
     return _saved.saving("AminmaxBackward0", return_types.aminmax(low, high), input)
 
 
+def clone(input: Tensor, *, memory_format=None) -> Tensor:
+    """(Not in ``__all__``: bound as a method it would replace ``Tensor.clone``.) A copy of ``input`` with its own memory, in the graph (``CloneBackward0``); the layout
+    is kept (``preserve_format``) unless ``memory_format`` names another."""
+    if memory_format is None:
+        return input.clone()
+    return input.clone(memory_format=memory_format)
+
+
 def signbit(input: Tensor) -> Tensor:
     """Where the sign bit is set (negative numbers, -0.0, NaNs with the sign): bool."""
     if input.is_meta:
         return _core.zeros(tuple(input.shape), dtype=_bool, device=input.device)
-    out = _core.tensor(_np.signbit(input.detach().cpu().numpy()), device="cpu")
-    return out if input.device.type == "cpu" else out.to(input.device)
+
+    def signs(t):
+        out = _core.tensor(_np.signbit(t.detach().cpu().numpy()), device="cpu")
+        return out if input.device.type == "cpu" else out.to(input.device)
+
+    return _computed_in_memory_order(input, signs)
 
 
 def copysign(input, other) -> Tensor:
@@ -2503,7 +2536,7 @@ def isneginf(input: Tensor) -> Tensor:
 
 def isreal(input: Tensor) -> Tensor:
     """Where the elements are real: all True (rustgrad has no complex dtypes)."""
-    return _core.ones(tuple(input.shape), dtype=_bool, device=input.device)
+    return _in_memory_order(input, lambda s: _core.ones(s, dtype=_bool, device=input.device))
 
 
 def float_power(input, exponent) -> Tensor:

@@ -15,6 +15,7 @@ import numpy as _np
 
 from rustgrad import _core
 from rustgrad._core import Tensor
+from rustgrad._memory_format import _computed_in_memory_order
 from rustgrad._ops import _SCALAR_NAMES, _host
 
 __all__ = [
@@ -187,7 +188,9 @@ def bitwise_not(input):
         return _core_invert(input)
     if input.is_floating_point():
         raise NotImplementedError(f"\"bitwise_not_{input.device.type}\" not implemented for '{_scalar_name(input.dtype)}'")  # fmt: skip
-    return _core.tensor(_np.invert(_host(input)), dtype=input.dtype, device=input.device)
+    return _computed_in_memory_order(
+        input, lambda t: _core.tensor(_np.invert(_host(t)), dtype=input.dtype, device=input.device)
+    )
 
 
 def _invert(self):

@@ -331,7 +331,7 @@ pub fn round(x: &Var, decimals: i64) -> Result<Var> {
 /// -1, 0 or 1 (0 at NaN; bool stays bool, as in PyTorch).
 pub fn sign(x: &Var) -> Result<Var> {
     if x.dtype() == DType::Bool {
-        return Ok(constant(x.tensor().clone_data()?));
+        return Ok(constant(x.tensor().clone_preserving()?));
     }
     let out = x.tensor().unary(UnaryOp::Sign)?;
     Ok(stepwise(x, out, "SignBackward0"))
@@ -776,23 +776,32 @@ pub fn leaky_relu(x: &Var, negative_slope: f64) -> Result<Var> {
     ))
 }
 
-/// `g` where `x > 0`, else `negative_slope * g` (PyTorch's `leaky_relu_backward`). Recorded
-/// with `x` as an input, as PyTorch does, so that under `create_graph` the gradient is part
-/// of the graph whenever `x` is; `x` only selects, so its own gradient is zero.
+/// `g` where `x > 0`, else `negative_slope * g` (PyTorch's `leaky_relu_backward`).
 pub fn leaky_relu_backward(g: &Var, x: &Var, negative_slope: f64) -> Result<Var> {
-    let t = x.tensor();
-    let positive = t.compare(CompareOp::Gt, &Tensor::scalar(0.0, t.dtype()))?;
-    let gt = g.tensor();
-    let scaled = gt.binary(BinaryOp::Mul, &Tensor::scalar(negative_slope, gt.dtype()))?;
-    let out = Tensor::where_(&positive, &gt, &scaled)?;
+    selected_by_input(g, x, "LeakyReluBackwardBackward0", move |gt, t| {
+        let positive = t.compare(CompareOp::Gt, &Tensor::scalar(0.0, t.dtype()))?;
+        let scaled = gt.binary(BinaryOp::Mul, &Tensor::scalar(negative_slope, gt.dtype()))?;
+        Tensor::where_(&positive, gt, &scaled)
+    })
+}
+
+/// The gradient of a piecewise-linear activation: `select(g, x)` is linear in `g`, and `x`
+/// only chooses the piece. Recorded with `x` as an input, as PyTorch does, so that under
+/// `create_graph` the gradient is part of the graph whenever `x` is; `x`'s own gradient is
+/// zero.
+fn selected_by_input<F>(g: &Var, x: &Var, name: &'static str, select: F) -> Result<Var>
+where
+    F: Fn(&Tensor, &Tensor) -> Result<Tensor> + Clone + Send + Sync + 'static,
+{
+    let out = select(&g.tensor(), &x.tensor())?;
     Ok(record(
         out,
         &[g, x],
-        "LeakyReluBackwardBackward0",
+        name,
         |_: &Tensor| vec![SavedVar::input(x)],
         move |gg, s, n| {
             Ok(vec![
-                super::need(n[0], || leaky_relu_backward(gg, &s[0], negative_slope))?,
+                super::need(n[0], || selected_by_input(gg, &s[0], name, select.clone()))?,
                 super::need(n[1], || super::zeros_like(gg))?,
             ])
         },
@@ -832,26 +841,12 @@ pub fn hardtanh(x: &Var, min_val: f64, max_val: f64) -> Result<Var> {
     ))
 }
 
-/// `g` where `min_val < x < max_val`, else 0 (PyTorch's `hardtanh_backward`). Recorded with
-/// `x` as an input, as PyTorch does, so that under `create_graph` the gradient is part of the
-/// graph whenever `x` is; `x` only selects, so its own gradient is zero.
+/// `g` where `min_val < x < max_val`, else 0 (PyTorch's `hardtanh_backward`).
 pub fn hardtanh_backward(g: &Var, x: &Var, min_val: f64, max_val: f64) -> Result<Var> {
-    let t = x.tensor();
-    let above = t.compare(CompareOp::Gt, &Tensor::scalar(min_val, t.dtype()))?;
-    let below = t.compare(CompareOp::Lt, &Tensor::scalar(max_val, t.dtype()))?;
-    let inside = above.binary(BinaryOp::Minimum, &below)?;
-    let gt = g.tensor();
-    let out = Tensor::where_(&inside, &gt, &Tensor::scalar(0.0, gt.dtype()))?;
-    Ok(record(
-        out,
-        &[g, x],
-        "HardtanhBackwardBackward0",
-        |_: &Tensor| vec![SavedVar::input(x)],
-        move |gg, s, n| {
-            Ok(vec![
-                super::need(n[0], || hardtanh_backward(gg, &s[0], min_val, max_val))?,
-                super::need(n[1], || super::zeros_like(gg))?,
-            ])
-        },
-    ))
+    selected_by_input(g, x, "HardtanhBackwardBackward0", move |gt, t| {
+        let above = t.compare(CompareOp::Gt, &Tensor::scalar(min_val, t.dtype()))?;
+        let below = t.compare(CompareOp::Lt, &Tensor::scalar(max_val, t.dtype()))?;
+        let inside = above.binary(BinaryOp::Minimum, &below)?;
+        Tensor::where_(&inside, gt, &Tensor::scalar(0.0, gt.dtype()))
+    })
 }

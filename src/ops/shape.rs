@@ -184,9 +184,11 @@ pub fn transpose(x: &Var, d0: i64, d1: i64) -> Result<Var> {
     let t = x.tensor();
     let (a, b) = (wrap_dim(d0, t.ndim())?, wrap_dim(d1, t.ndim())?);
     if t.ndim() == 0 {
-        return Ok(record(t, &[x], "TransposeBackward0", nothing, |g, _, _| {
+        // Still a view (PyTorch's `transpose(0, 0)` of a 0-d tensor aliases it).
+        let v = record(t, &[x], "TransposeBackward0", nothing, |g, _, _| {
             Ok(vec![Some(g.clone())])
-        }));
+        });
+        return Ok(mark_view(v, x));
     }
     let out = t.with_layout(t.layout().transpose(a, b));
     let v = record(out, &[x], "TransposeBackward0", nothing, move |g, _, _| {

@@ -171,7 +171,7 @@ impl Tensor {
         let value = value.into();
         let t = Tensor::zeros_on(shape, dtype, device)?;
         if value.to_f64() != 0.0 {
-            t.fill_(value)?;
+            t.fill_versioned(value, false)?;
         }
         Ok(t)
     }
@@ -890,6 +890,16 @@ impl Tensor {
     /// Copies `src` (broadcast to this view's shape, cast to its dtype) into the elements
     /// this view addresses, bumping the storage version.
     pub fn copy_from(&self, src: &Tensor) -> Result<()> {
+        self.copy_from_versioned(src, true)
+    }
+
+    /// `copy_from` without moving the storage's version: tensors saved for backward before
+    /// stay valid (batch norm's running statistics, which PyTorch's kernels update so).
+    pub fn copy_from_unversioned(&self, src: &Tensor) -> Result<()> {
+        self.copy_from_versioned(src, false)
+    }
+
+    fn copy_from_versioned(&self, src: &Tensor, versioned: bool) -> Result<()> {
         self.storage.check_writable()?;
         let expanded = src.layout.expand(self.shape()).map_err(|_| {
             Error::Runtime(format!(
@@ -910,7 +920,12 @@ impl Tensor {
         let src = src.to_device(self.device())?;
         let ls = src.layout.expand(self.shape())?;
         let ms = src.storage.read();
-        self.storage.write().copy_into(&self.layout, (&ms, &ls))
+        let mut memory = if versioned {
+            self.storage.write()
+        } else {
+            self.storage.write_unversioned()
+        };
+        memory.copy_into(&self.layout, (&ms, &ls))
     }
 
     /// Whether the two tensors' memories may share bytes: one storage, or two borrowing
@@ -1002,16 +1017,25 @@ impl Tensor {
     }
 
     pub fn fill_(&self, value: impl Into<Scalar>) -> Result<()> {
+        self.fill_versioned(value.into(), true)
+    }
+
+    /// `fill_`, moving the storage's version only when `versioned` (not for a tensor being
+    /// created: PyTorch's `full`/`ones` start at version 0).
+    fn fill_versioned(&self, value: Scalar, versioned: bool) -> Result<()> {
         self.storage.check_writable()?;
-        let value = value.into();
         match value {
             // An int64 that f64 cannot hold: written exactly, as a broadcast 0-d tensor.
             Scalar::Int(i) if self.dtype == DType::I64 && i.unsigned_abs() > 1 << 53 => {
                 let one = Tensor::from_scalar(value, DType::I64).to_device(self.device())?;
                 let src = one.with_layout(one.layout.expand(self.shape())?);
-                self.copy_from(&src)
+                self.copy_from_versioned(&src, versioned)
             }
-            _ => self.storage.write().fill(&self.layout, value.to_f64()),
+            _ if versioned => self.storage.write().fill(&self.layout, value.to_f64()),
+            _ => self
+                .storage
+                .write_unversioned()
+                .fill(&self.layout, value.to_f64()),
         }
     }
 

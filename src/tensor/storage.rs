@@ -725,6 +725,12 @@ impl Storage {
         self.memory.write()
     }
 
+    /// Write access that leaves the version where it is, for the one write autograd must not
+    /// see: batch norm's update of its running statistics (as PyTorch's kernels write them).
+    pub fn write_unversioned(&self) -> RwLockWriteGuard<'_, Memory> {
+        self.memory.write()
+    }
+
     pub fn version(&self) -> u64 {
         self.version.load(Ordering::Relaxed)
     }

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from rustgrad import _core, _native, _saved
+from rustgrad import _core, _math, _native, _saved
+from rustgrad._memory_format import _channels_last_like
 
 
 def _tuple(value, n, name):
@@ -205,6 +206,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ``weight`` ``(O, C / groups, kh, kw)``: per image im2col and a product per group."""
     x, added = _batched(input, 2, "conv2d")
     out = _conv2d(x, weight, bias, stride, padding, dilation, groups, "conv2d", 4)
+    out = _channels_last_like(out, x, weight)
     return out.squeeze(0) if added else out
 
 
@@ -237,6 +239,12 @@ def conv_transpose2d(
     ``(N, C_in, H, W)`` with ``weight`` ``(C_in, C_out / groups, kh, kw)``: one matmul, then
     col2im."""
     x, added = _batched(input, 2, "conv_transpose2d")
+    out = _conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation)
+    out = _channels_last_like(out, x, weight)
+    return out.squeeze(0) if added else out
+
+
+def _conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, dilation):
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
     output_padding, dilation = _pair(output_padding, "output_padding"), _pair(dilation)
     if weight.dim() != 4:
@@ -279,8 +287,7 @@ def conv_transpose2d(
         return out + bias[0].view(1, out_ch, 1, 1) if bias else out
 
     tensors = (x, weight) if bias is None else (x, weight, bias)
-    out = _recorded_as("ConvolutionBackward0", transposed, *tensors)
-    return out.squeeze(0) if added else out
+    return _recorded_as("ConvolutionBackward0", transposed, *tensors)
 
 
 def conv_transpose1d(
@@ -301,7 +308,7 @@ def conv_transpose1d(
             "channels instead"
         )
     one = lambda v, name: _tuple(v, 1, name)[0]
-    out = conv_transpose2d(
+    out = _conv_transpose2d(
         x.unsqueeze(2),
         weight.unsqueeze(2),
         bias,
@@ -628,8 +635,11 @@ def max_pool2d(
         # PyTorch's kernel.
         oh, ow = _pooled_size(x, k, s, p, d, ceil_mode)
         out, indices = _max_pool2d_function().apply(input, k, s, p, d, ceil_mode, (oh, ow))
-        return (out, indices) if return_indices else out
-    return _max_pool2d_composite(input, k, s, p, d, ceil_mode, return_indices)
+    else:
+        out = _max_pool2d_composite(input, k, s, p, d, ceil_mode, return_indices)
+        out, indices = out if return_indices else (out, None)
+    out = _channels_last_like(out, input)
+    return (out, _channels_last_like(indices, input)) if return_indices else out
 
 
 def _max_pool2d_composite(input, k, s, p, d, ceil_mode, return_indices):
@@ -679,6 +689,9 @@ def max_pool1d(
     )
     if return_indices:
         return res[0].squeeze(-2), res[1].squeeze(-2)
+    if not (input.requires_grad and _core.is_grad_enabled()) and input.is_cpu:
+        # (PyTorch's CPU kernel without indices writes row-major whatever the input's layout)
+        return res.squeeze(-2).contiguous()
     return res.squeeze(-2)
 
 
@@ -734,7 +747,7 @@ def _avg_pool2d_functions():
     return AvgPool2D
 
 
-def avg_pool2d(
+def _avg_pool2d(
     input,
     kernel_size,
     stride=None,
@@ -784,32 +797,81 @@ def avg_pool2d(
     return _recorded_as("AvgPool2DBackward0", pooled, input)
 
 
-def _adaptive_matrix(size, out, dtype, device):
-    """``(out, size)`` averaging rows: row ``i`` averages ``[floor(i * size / out),
-    ceil((i + 1) * size / out))``, PyTorch's adaptive windows."""
-    m = np.zeros((out, size))
-    for i in range(out):
-        a, b = (i * size) // out, -((-(i + 1) * size) // out)
-        m[i, a:b] = 1.0 / (b - a)
-    return _core.tensor(m, dtype=dtype, device=device)
+def _window_sums(t, dim, windows):
+    """The sum of each window ``[a, b)`` of ``t`` along ``dim``: the k-th elements of all
+    windows gathered at once and added where a window has one (selected, never multiplied by
+    a 0/1 weight, so an inf or NaN stays in the windows that hold it, as in PyTorch's loops;
+    the gradient is scatter-adds)."""
+    lengths = [b - a for a, b in windows]
+    total = None
+    for k in range(max(lengths, default=0)):
+        index = _core.tensor([min(a + k, b - 1) for a, b in windows], device=t.device)
+        term = t.index_select(dim, index)
+        if min(lengths) <= k:
+            shape = [1] * t.dim()
+            shape[dim] = len(windows)
+            held = _core.tensor([n > k for n in lengths], device=t.device).view(shape)
+            term = term.where(held, 0.0)
+        total = term if total is None else total + term
+    if total is None:  # (no windows: an empty output)
+        return t.index_select(dim, _core.tensor([], dtype=_core.int64, device=t.device))
+    return total
 
 
-def adaptive_avg_pool2d(input, output_size):
+def _adaptive_avg_pool2d(input, output_size):
     """Average pooling to ``output_size`` (an int, a pair; ``None`` keeps that dim): the
-    windows are separable, so it is two small matmuls."""
+    windows are separable, so each window's sum is summed over rows, then divided once by its
+    size (PyTorch's order)."""
     x, _ = _as_4d(input, "adaptive_avg_pool2d")
     h, w = x.shape[-2:]
     o = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)  # fmt: skip
     oh, ow = (h if o[0] is None else o[0]), (w if o[1] is None else o[1])
     if oh < 0 or ow < 0:
         raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but received {{{oh}, {ow}}}")  # fmt: skip
+    for d in (input.dim() - 2, input.dim() - 1):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch dimensions, but input has sizes {list(input.shape)} with dimension {d} being empty")  # fmt: skip
     if (oh, ow) == (1, 1):
         return input.mean((-2, -1), keepdim=True)  # PyTorch's path too (MeanBackward1)
-    a = _adaptive_matrix(h, oh, x.dtype, x.device)
-    b = _adaptive_matrix(w, ow, x.dtype, x.device)
+    rows, cols = _adaptive_windows(h, oh), _adaptive_windows(w, ow)
+    sizes = np.outer([b - a for a, b in rows], [b - a for a, b in cols])
+    counts = _core.tensor(sizes, dtype=x.dtype, device=x.device)
     return _recorded_as(
-        "AdaptiveAvgPool2DBackward0", lambda t: a.matmul(t).matmul(b.transpose(0, 1)), input
+        "AdaptiveAvgPool2DBackward0",
+        lambda t: _window_sums(_window_sums(t, t.dim() - 1, cols), t.dim() - 2, rows) / counts,
+        input,
     )
+
+
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """2-d average pooling; ``count_include_pad`` counts the zero padding in the divisor,
+    ``divisor_override`` replaces it."""
+    out = _avg_pool2d(
+        input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+    return _channels_last_like(out, input)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to ``output_size`` (an int, a pair; ``None`` keeps that dim)."""
+    return _channels_last_like(_adaptive_avg_pool2d(input, output_size), input)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to ``output_size`` (an int, a pair; ``None`` keeps that dim); with
+    ``return_indices`` also the flat ``h * W + w`` position of each maximum."""
+    out = _adaptive_max_pool2d(input, output_size, return_indices)
+    if return_indices:
+        return _channels_last_like(out[0], input), _channels_last_like(out[1], input)
+    return _channels_last_like(out, input)
 
 
 def _adaptive_windows(size, out):
@@ -817,7 +879,7 @@ def _adaptive_windows(size, out):
     return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False):
+def _adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to ``output_size`` (an int, a pair; ``None`` keeps that dim); with
     ``return_indices`` also the flat ``h * W + w`` position of each maximum. The windows
     (padded to the longest by repeating their last element) are gathered, then reduced."""
@@ -917,25 +979,65 @@ def adaptive_avg_pool1d(input, output_size):
 # ----- interpolation ---------------------------------------------------------------------
 
 
-def _interp_matrix(size, out, mode, align_corners, scale, dtype, device):
-    """``(out, size)`` rows that interpolate one dim (PyTorch's source-index rules)."""
-    m = np.zeros((out, size))
+def _interp_taps(size, out, mode, align_corners, scale):
+    """For each of ``out`` outputs along one dim, the source indices ``lo``, ``hi`` and their
+    weights (PyTorch's source-index rules; nearest reads ``lo`` alone)."""
+    step = (1.0 / scale) if scale else size / out
+    lo, hi, frac = [], [], []
     for i in range(out):
         if mode == "nearest":
-            step = (1.0 / scale) if scale else size / out
-            m[i, min(math.floor(i * step), size - 1)] = 1.0
+            lo.append(min(math.floor(i * step), size - 1))
             continue
         if align_corners:
             src = i * (size - 1) / (out - 1) if out > 1 else 0.0
         else:
-            step = (1.0 / scale) if scale else size / out
             src = max((i + 0.5) * step - 0.5, 0.0)
-        lo = min(math.floor(src), size - 1)
-        hi = min(lo + 1, size - 1)
-        frac = src - lo
-        m[i, lo] += 1.0 - frac
-        m[i, hi] += frac
-    return _core.tensor(m, dtype=dtype, device=device)
+        j = min(math.floor(src), size - 1)
+        lo.append(j)
+        hi.append(min(j + 1, size - 1))
+        frac.append(src - j)
+    return lo, hi, frac
+
+
+def _chain(x, steps, method):
+    for step in steps:
+        x = getattr(step, method)(x)
+    return x
+
+
+class _Resample:
+    """Interpolation along one dim as gathers of source rows (never a product with the rows an
+    output does not read, so an inf stays where PyTorch keeps it), and its adjoint as
+    scatter-adds (PyTorch's upsample backward kernels)."""
+
+    def __init__(self, dim, size, taps, like):
+        lo, hi, frac = taps
+        self.dim, self.size = dim, size
+        self.lo = _core.tensor(lo, dtype=_core.int64, device=like.device)
+        self.linear = bool(hi)
+        if self.linear:
+            self.hi = _core.tensor(hi, dtype=_core.int64, device=like.device)
+            shape = [1] * like.dim()
+            shape[dim] = len(frac)
+            w = np.asarray(frac).reshape(shape)
+            self.w_hi = _core.tensor(w, dtype=like.dtype, device=like.device)
+            self.w_lo = _core.tensor(1.0 - w, dtype=like.dtype, device=like.device)
+
+    def forward(self, x):
+        y = x.index_select(self.dim, self.lo)
+        if self.linear:
+            y = y * self.w_lo + x.index_select(self.dim, self.hi) * self.w_hi
+        return y
+
+    def adjoint(self, g):
+        shape = list(g.shape)
+        shape[self.dim] = self.size
+        grad = _core.zeros(tuple(shape), dtype=g.dtype, device=g.device)
+        if not self.linear:
+            return grad.index_add(self.dim, self.lo, g)
+        return grad.index_add(self.dim, self.lo, g * self.w_lo).index_add(
+            self.dim, self.hi, g * self.w_hi
+        )
 
 
 def interpolate(
@@ -971,11 +1073,32 @@ def interpolate(
         sf = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)  # fmt: skip
         out = tuple(math.floor(d * f) for d, f in zip(dims, sf))
         scales = (None,) * spatial if recompute_scale_factor else sf
-    mats = [
-        _interp_matrix(d, o, mode, bool(align_corners), sc, input.dtype, input.device)
-        for d, o, sc in zip(dims, out, scales)
+    if not input.is_floating_point() and (input.dtype != _core.uint8 or mode != "nearest"):
+        if input.dtype == _core.uint8 and spatial == 2:
+            raise NotImplementedError("interpolate: uint8 bilinear is not supported by rustgrad")
+        kernel = {1: "compute_indices_weights_", 2: "upsample_"}[spatial] + {
+            (1, "nearest"): "nearest",
+            (2, "nearest"): "nearest2d_channels_last",
+            (1, "linear"): "linear",
+            (2, "bilinear"): "bilinear2d_channels_last",
+        }[spatial, mode]
+        name = _math._SCALAR_NAME[input.dtype]
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
+    # the last dim first, then the one before (PyTorch's order of the products)
+    steps = [
+        _Resample(2 + k, d, _interp_taps(d, o, mode, bool(align_corners), sc), input)
+        for k, d, o, sc in reversed(list(zip(range(spatial), dims, out, scales)))
     ]
-    y = input.matmul(mats[-1].transpose(0, 1))
-    if spatial == 2:
-        y = mats[0].matmul(y)
-    return y
+
+    kind = "Nearest" if mode == "nearest" else ("Linear" if spatial == 1 else "Bilinear")
+    name = f"Upsample{kind}{spatial}DBackward0"
+
+    # each the other's derivative (the map is linear), recorded as PyTorch's nodes
+    def upsample(x):
+        return _native.record(name, [x], lambda: _chain(x, steps, "forward"), [], lambda g: (adjoint(g),))  # fmt: skip
+
+    def adjoint(g):
+        back = steps[::-1]
+        return _native.record(f"{name[:-1]}Backward0", [g], lambda: _chain(g, back, "adjoint"), [], lambda gg: (upsample(gg),))  # fmt: skip
+
+    return _channels_last_like(upsample(input), input)

@@ -10,7 +10,7 @@ import math
 import warnings
 
 from rustgrad import _core, _native, _saved
-from rustgrad._memory_format import contiguous_format
+from rustgrad._memory_format import _channels_last_like, contiguous_format
 from rustgrad.nn._conv_functional import _recorded_as
 
 __all__ = [
@@ -885,7 +885,8 @@ def pad(input, pad, mode="constant", value=None):
             )
     pads = [int(p) for p in pad]
     if mode == "constant":
-        return _constant_pad_node(input, pads, 0.0 if value is None else value)
+        out = _constant_pad_node(input, pads, 0.0 if value is None else value)
+        return _channels_last_like(out, input)
     if mode == "circular":
         return _gather_pad(input, pads, mode, [])
     # Reflection and replication: one node, whose backward adds each output's gradient at its
@@ -901,7 +902,8 @@ def pad(input, pad, mode="constant", value=None):
         return (_native.input_dependent(f"{name}BackwardBackward0", grad, [x]),)
 
     forward = functools.partial(_gather_pad, input, pads, mode, steps)
-    return _native.record(f"{name}Backward0", [input], forward, [input], backward)
+    out = _native.record(f"{name}Backward0", [input], forward, [input], backward)
+    return _channels_last_like(out, input)
 
 
 def _constant_pad_node(input, pads, fill):
@@ -1064,7 +1066,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             out = out * weight
         if bias is not None:
             out = out + bias
-        return out
+        return out.contiguous()  # (PyTorch's kernel writes row-major whatever the input's layout)
 
     def backward(grad, x, *params):
         """PyTorch's ``native_layer_norm_backward``, in differentiable ops (the statistics
@@ -1211,13 +1213,15 @@ def _batch_norm_values(input, weight, bias, running_mean, running_var, training,
     if training:
         count = input.numel() // input.size(1)
         mean, centred, var = _batch_statistics(input)
-        if running_mean is not None:
-            with no_grad():
-                running_mean.mul_(1 - momentum).add_(mean.reshape(-1).detach() * momentum)
-        if running_var is not None:
-            with no_grad():
+        # (written without moving their versions, as PyTorch's kernels: a batch norm node
+        # that saved them stays valid through the next forward)
+        with no_grad():
+            if running_mean is not None:
+                batch = mean.reshape(-1).detach()
+                running_mean._copy_unversioned_(running_mean * (1 - momentum) + batch * momentum)
+            if running_var is not None:
                 unbiased = var.reshape(-1).detach() * (count / (count - 1))
-                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+                running_var._copy_unversioned_(running_var * (1 - momentum) + unbiased * momentum)
     else:
         centred = input - running_mean.reshape(shape)
         var = running_var.reshape(shape)
@@ -1248,8 +1252,9 @@ def _native_batch_norm():
         @staticmethod
         def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps):
             """The value (updating the running statistics when training)."""
-            stats = None if training else (running_mean, running_var)
-            ctx.save_for_backward(input, weight, *(stats or ()))
+            # (the running statistics too, training or not, as PyTorch's node: writing them
+            # in place before backward makes it raise)
+            ctx.save_for_backward(input, weight, running_mean, running_var)
             ctx.training, ctx.eps, ctx.has_bias = training, eps, bias is not None
             return _batch_norm_values(
                 input, weight, bias, running_mean, running_var, training, momentum, eps
@@ -1864,9 +1869,10 @@ def pixel_shuffle(input, upscale_factor):
         out = out.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
         return _fresh(out).view(*batch, c // (r * r), h * r, w * r)
 
-    return _native.record(
+    out = _native.record(
         "PixelShuffleBackward0", [input], forward, [], lambda g: (pixel_unshuffle(g, r),)
     )
+    return _channels_last_like(out, input)
 
 
 def _fresh(x):
@@ -1900,9 +1906,10 @@ def pixel_unshuffle(input, downscale_factor):
         out = out.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
         return _fresh(out).view(*batch, c * r * r, h // r, w // r)
 
-    return _native.record(
+    out = _native.record(
         "PixelUnshuffleBackward0", [input], forward, [], lambda g: (pixel_shuffle(g, r),)
     )
+    return _channels_last_like(out, input)
 
 
 # ----- more losses: margins, triplets, Poisson and Gaussian likelihoods ------------------------

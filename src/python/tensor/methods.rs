@@ -146,6 +146,13 @@ impl PyTensor {
         self.var.tensor().version()
     }
 
+    /// Copy ``src`` into this tensor without moving ``_version``, as PyTorch's batch norm
+    /// kernels update the running statistics (so batch norm nodes that saved them stay
+    /// valid). Private: for ``F.batch_norm``.
+    fn _copy_unversioned_(&self, src: PyRef<'_, PyTensor>) -> PyResult<()> {
+        Ok(self.var.tensor().copy_from_unversioned(&src.var.tensor())?)
+    }
+
     /// Accumulate d(self)/d(leaf) into each leaf's ``.grad``.
     ///
     /// ``gradient`` (same shape as ``self``) may be left out only for a one-element tensor.

@@ -3,6 +3,7 @@
 use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
+use pyo3::BoundObject;
 
 use super::{wrap, Obj, PyTensor};
 use crate::autograd::Var;
@@ -124,18 +125,11 @@ pub(super) fn stride<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let tensor = me.var.tensor();
     let strides = &tensor.layout().strides;
-    let Some(d) = dim else {
-        return Ok(PyTuple::new(py, strides.iter())?.into_any());
-    };
-    if strides.is_empty() {
-        wrap_dim(d, 0)?;
-        return Err(PyIndexError::new_err(
-            "Dimension specified as 0 but tensor has no dimensions",
-        ));
+    match dim {
+        None => Ok(PyTuple::new(py, strides.iter())?.into_any()),
+        // PyTorch capitalises this message for `stride` only.
+        Some(d) => one_dim(py, strides, d, "Dimension"),
     }
-    Ok(strides[wrap_dim(d, strides.len())?]
-        .into_pyobject(py)?
-        .into_any())
 }
 
 /// `size()`: the shape; `size(dim)`: one dim's size.
@@ -145,16 +139,29 @@ pub(super) fn size<'py>(
     dim: Option<i64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let shape = me.var.shape();
-    let Some(d) = dim else {
-        return super::size_object(py, &shape);
-    };
-    if shape.is_empty() {
-        wrap_dim(d, 0)?;
-        return Err(PyIndexError::new_err(
-            "dimension specified as 0 but tensor has no dimensions",
-        ));
+    match dim {
+        None => super::size_object(py, &shape),
+        Some(d) => one_dim(py, &shape, d, "dimension"),
     }
-    Ok(shape[wrap_dim(d, shape.len())?]
-        .into_pyobject(py)?
-        .into_any())
+}
+
+/// The entry of `per_dim` for `dim` (wrapped), with PyTorch's errors for a 0-d tensor.
+fn one_dim<'py, T: Copy + IntoPyObject<'py>>(
+    py: Python<'py>,
+    per_dim: &[T],
+    dim: i64,
+    word: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    if per_dim.is_empty() {
+        wrap_dim(dim, 0)?;
+        return Err(PyIndexError::new_err(format!(
+            "{word} specified as 0 but tensor has no dimensions"
+        )));
+    }
+    let value = per_dim[wrap_dim(dim, per_dim.len())?];
+    Ok(value
+        .into_pyobject(py)
+        .map_err(Into::<PyErr>::into)?
+        .into_any()
+        .into_bound())
 }
