@@ -648,3 +648,21 @@ def test_new_tensors_start_at_version_zero(make):
     buffers made by ``ones`` count only the writes after it)."""
     torch = pytest.importorskip("torch")
     assert make(rg)._version == make(torch)._version == 0
+
+
+@pytest.mark.parametrize(
+    "index", [(), Ellipsis, slice(None), (slice(None), slice(0, 2)), (Ellipsis, slice(None))]
+)
+def test_setitem_of_every_element_writes_the_tensor_itself(index):
+    """PyTorch's slicing skips slices that keep every element, so ``x[:] = v`` (``x[()]``,
+    ``x[..., :]``) is ``x.fill_(v)``: one FillBackward3 node, no CopySlices, and under
+    create_graph the (zero) gradient of the old values does not require grad."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (torch, rg):
+        leaf = lib.ones(2, 2, dtype=lib.float64, requires_grad=True)
+        x = leaf * 2
+        x[index] = 3.0
+        (g,) = lib.autograd.grad((x * leaf).sum(), [leaf], create_graph=True)
+        results.append((x.grad_fn.name(), g.tolist(), g.requires_grad))
+    assert results[1] == results[0]

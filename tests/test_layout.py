@@ -64,6 +64,10 @@ CASES = {
     "isreal": lambda lib, x: lib.isreal(x["transposed"]),
     "signbit": lambda lib, x: lib.signbit(x["transposed"]),
     "bitwise_not_int": lambda lib, x: lib.bitwise_not(x["transposed"].long()),
+    "flip_expanded": lambda lib, x: x["expanded_t"].flip(1),
+    "flip_expanded_bool": lambda lib, x: (x["row"][:1] > 0).expand(3, 2, 2).flip(0),
+    "isneginf_int": lambda lib, x: lib.isneginf(x["transposed"].long()),
+    "isposinf_int": lambda lib, x: lib.isposinf(x["transposed"].long()),
 }
 
 # Image ops keep a channels-last input's layout (PyTorch's kernels allocate their results in the

@@ -6,6 +6,7 @@ borders, non-finite grids, tied modes in long rows, values on histogram edges) a
 modules."""
 
 import itertools
+import math
 import re
 import warnings
 
@@ -492,3 +493,57 @@ def test_mode_matches_torch_in_long_tied_rows():
     result = rg.mode(rg.tensor([2.0, 2.0]))
     assert result._fields == ("values", "indices")
     assert ".return_types.mode(\nvalues=tensor(2.),\nindices=tensor(1))" in repr(result)
+
+
+def test_sum_to_size_of_nothing_is_a_sum_as_torch():
+    """PyTorch's ``sum_to`` with an empty size is ``sum()``: a new tensor with SumBackward0,
+    even for a 0-d input (an in-place write to it is no write to the leaf)."""
+    torch = pytest.importorskip("torch")
+    for lib in (torch, rg):
+        leaf = lib.tensor(0.5, requires_grad=True)
+        out = leaf.sum_to_size(())
+        assert out is not leaf and out.grad_fn.name() == "SumBackward0"
+        out.detach().zero_()
+        assert leaf.item() == 0.5
+
+
+def test_logcumsumexp_backward_is_torch_formula():
+    """One LogcumsumexpBackward0 node with PyTorch's backward (positive and negative parts
+    of the gradient in log space): a NaN in the incoming gradient counts as neither part
+    (PyTorch's result, where a scan's chain rule would spread it along the dim), and an
+    infinite first-order gradient stays at its element at second order."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    a, g = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    g[0, 1], g[2, 3] = np.nan, np.inf
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor(a, requires_grad=True)
+        y = x.logcumsumexp(1)
+        (gx,) = lib.autograd.grad(y, x, lib.tensor(g), create_graph=True)
+        (gg,) = lib.autograd.grad((gx * gx).nan_to_num(0.0, 0.0, 0.0).sum(), x)
+        results.append((y.grad_fn.name(), gx.detach().numpy(), gg.numpy()))
+    assert results[1][0] == results[0][0] == "LogcumsumexpBackward0"
+    for ours, ref in zip(results[1][1:], results[0][1:]):
+        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [math.inf, 1.0],
+        [1.0, math.inf],
+        [-math.inf, -math.inf],
+        [math.inf, -math.inf],
+        [-math.inf, 2.0],
+        [math.nan, 1.0],
+        [0.5, -math.inf, 2.0],
+    ],
+)
+def test_logcumsumexp_of_infinities_as_torch(values):
+    """inf and -inf come out as themselves (a shifted sum at an infinite maximum gave NaN,
+    and -inf came out as the lowest finite float)."""
+    torch = pytest.importorskip("torch")
+    ours = rg.tensor(values, dtype=rg.float64).logcumsumexp(0)
+    ref = torch.tensor(values, dtype=torch.float64).logcumsumexp(0)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-15, atol=0)

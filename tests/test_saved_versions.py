@@ -175,3 +175,22 @@ def test_tensordot_saves_views_or_copies_as_torch(a, b, dims, written):
             assert MODIFIED in str(e)
             outcomes.append("modified")
     assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("weights", ["fweights", "aweights"])
+def test_cov_saves_its_weights_as_torch(weights):
+    """cov multiplies by the weights themselves (not a converted copy), so writing them in
+    place before backward raises, as in PyTorch."""
+    outcomes = []
+    for lib in (torch, rg):
+        x = lib.arange(8.0, dtype=lib.float64).reshape(2, 4).requires_grad_()
+        w = lib.tensor([1, 2, 1, 3]) if weights == "fweights" else lib.tensor([0.5, 1.0, 2.0, 1.0], dtype=lib.float64)  # fmt: skip
+        out = lib.cov(x, **{weights: w})
+        w.zero_()
+        try:
+            out.sum().backward()
+            outcomes.append("ok")
+        except RuntimeError as e:
+            assert MODIFIED in str(e)
+            outcomes.append("modified")
+    assert outcomes[1] == outcomes[0]

@@ -509,6 +509,11 @@ class Tensor(_DTypeCasts):
     def _version(self) -> int:
         """Counter of in-place writes to the storage (checked by backward)."""
 
+    def _memory_order(self) -> list[int]:
+        """The dims, outermost first, in the order PyTorch's elementwise kernels lay out a result
+        of this tensor alone (TensorIterator's order: by stride, broadcast dims and ties kept
+        in place). Private: for results that take this tensor's layout."""
+
     def _copy_unversioned_(self, src: Tensor) -> None:
         """Copy ``src`` into this tensor without moving ``_version``, as PyTorch's batch norm
         kernels update the running statistics (so batch norm nodes that saved them stay
@@ -1357,7 +1362,8 @@ class Tensor(_DTypeCasts):
         """``(values, indices)`` of the running minimum along ``dim``."""
 
     def logcumsumexp(self, dim: Any) -> Any:
-        """``log(cumsum(exp(input)))`` along ``dim``, without overflow."""
+        """``log(cumsum(exp(input)))`` along ``dim``, without overflow: one
+        ``LogcumsumexpBackward0`` node whose backward is PyTorch's formula."""
 
     def bincount(self, weights: Any = ..., minlength: Any = ...) -> Any:
         """Occurrences of each value 0..max of a 1-D non-negative integer tensor (sums of

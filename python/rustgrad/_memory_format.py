@@ -155,8 +155,7 @@ def _computed_in_memory_order(like, f):
     """``f(t)`` (a contiguous result of ``t``'s shape) for ``t``, ``like`` with its dims
     permuted into memory order, viewed back in ``like``'s dimension order: the layout
     PyTorch's elementwise kernels give a result of ``like``."""
-    strides = like.stride()
-    order = sorted(range(like.dim()), key=lambda d: -strides[d])
+    order = like._memory_order()
     if order == sorted(order):
         return f(like)
     values = f(like.permute(*order))

@@ -1205,8 +1205,7 @@ def flip(input: Tensor, dims) -> Tensor:
     if not ds:
         return input.clone()
     # PyTorch's result keeps the input's layout: flipped with its dims in memory order
-    strides = input.stride()
-    order = sorted(range(input.ndim), key=lambda d: -strides[d])
+    order = input._memory_order()
     if input.is_contiguous() or order == sorted(order):
         order = None
     x = input if order is None else input.permute(order)
@@ -1872,30 +1871,46 @@ def cummin(input: Tensor, dim: int):
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
-    """``log(cumsum(exp(input)))`` along ``dim``, without overflow."""
+    """``log(cumsum(exp(input)))`` along ``dim``, without overflow: one
+    ``LogcumsumexpBackward0`` node whose backward is PyTorch's formula."""
     if not input.is_floating_point():
         raise RuntimeError("\"logcumsumexp_out_cpu\" not implemented for 'Long'")
     if input.ndim == 0:
         return _saved.saving("LogcumsumexpBackward0", input * 1, input)
-    if input.shape[_wrap(dim, input.ndim)] == 1:
+    d = _wrap(dim, input.ndim)
+    if input.shape[d] == 1:
         # one element: log(exp(x)) as the shifted formula (its derivatives read the input,
         # as PyTorch's backward does, not an identity's)
         m = input.detach()
         m = _core.where(m.isfinite(), m, _zeros((), m))
         return _saved.saving("LogcumsumexpBackward0", m + (input - m).exp().log(), input)
-    # Each step is m + log(exp(a - m) + exp(b - m)) with m = max(a, b) held constant (it
-    # cancels): smooth at ties, and unlike logaddexp's own formula its second derivative
-    # stays finite when exp(a - b) overflows (the pad, the lowest finite value; or values
-    # far apart).
     from rustgrad._dtypes import finfo
 
+    lowest = finfo(input.dtype).min
+
     def combine(a, b):
-        m = a.detach().maximum(b.detach())
+        # m + log(exp(a - m) + exp(b - m)), m = max(a, b) (0 where infinite, so that inf and
+        # -inf come out as themselves): no overflow
+        m = a.maximum(b)
+        m = _core.where(m.isinf(), _zeros((), m), m)
         return m + ((a - m).exp() + (b - m).exp()).log()
 
-    lowest = finfo(input.dtype).min
-    out = _scan(input, _wrap(dim, input.ndim), combine, lowest)
-    return _saved.saving("LogcumsumexpBackward0", out, input)
+    def backward(grad, x, result):
+        """PyTorch's ``logcumsumexp_backward``: the positive and negative parts of the
+        gradient, each as an exp of a reversed logcumsumexp in log space (a NaN gradient
+        counts as neither, as there)."""
+        if grad.numel() == 0:
+            return (grad,)
+        log_abs = grad.abs().log()
+        floor = _zeros((), grad) + lowest
+        parts = [_core.where(side, log_abs, floor) for side in (grad > 0, grad < 0)]
+        rev = [flip(logcumsumexp(flip(p - result, [d]), d), [d]) for p in parts]
+        return ((rev[0] + x).exp() - (rev[1] + x).exp(),)
+
+    def forward():
+        return _scan(input, d, combine, -_math.inf)
+
+    return _native.record("LogcumsumexpBackward0", [input], forward, [input, _native.RESULT], backward)  # fmt: skip
 
 
 def searchsorted(sorted_sequence: Tensor, input, *, out_int32=False, right=False, side=None, sorter=None):  # fmt: skip
@@ -2523,14 +2538,14 @@ def _copysign(input, other, in_place):
 def isposinf(input: Tensor) -> Tensor:
     """Where the elements are +inf: bool."""
     if not input.is_floating_point():
-        return _core.zeros(tuple(input.shape), dtype=_bool, device=input.device)
+        return _in_memory_order(input, lambda s: _core.zeros(s, dtype=_bool, device=input.device))  # fmt: skip
     return input.detach() == _math.inf
 
 
 def isneginf(input: Tensor) -> Tensor:
     """Where the elements are -inf: bool."""
     if not input.is_floating_point():
-        return _core.zeros(tuple(input.shape), dtype=_bool, device=input.device)
+        return _in_memory_order(input, lambda s: _core.zeros(s, dtype=_bool, device=input.device))  # fmt: skip
     return input.detach() == -_math.inf
 
 

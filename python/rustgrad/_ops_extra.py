@@ -94,6 +94,8 @@ def sum_to_size(self: Tensor, *size) -> Tensor:
         raise RuntimeError(
             f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}."
         ) from None
+    if not size:  # (PyTorch's sum_to: a sum, even of a 0-d tensor)
+        return self.sum()
     lead = len(shape) - len(size)
     dims = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(size) if s == 1 and shape[lead + i] != 1
@@ -404,7 +406,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
             raise RuntimeError(f"cov(): expected fweights to have the same numel as there are observations in the input but got {fweights.numel()} != {n}")  # fmt: skip
         if bool((fweights < 0).any()):
             raise RuntimeError("cov(): fweights cannot be negative")
-        w = fweights.to(x.dtype)
+        w = fweights  # (itself, as PyTorch's: the products save it, version-checked)
     if aweights is not None:
         if not aweights.is_floating_point():
             raise RuntimeError("cov(): expected aweights to have floating point dtype")
@@ -426,7 +428,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> 
         norm = norm.clamp(min=0)
     centred = x - avg
     weighted = centred if w is None else centred * w
-    out = weighted.matmul(centred.t()) / norm
+    out = centred.matmul(weighted.t()) / norm  # (PyTorch's order of the factors)
     return out.reshape(()) if x.shape[0] == 1 else out  # one variable: its variance
 
 

@@ -465,6 +465,21 @@ fn basic_part(items: &[IndexItem]) -> Vec<IndexItem> {
     out
 }
 
+/// Whether `items` are only `...` and slices that keep every element of their dims in order
+/// (no ints, new axes or tensors): the tensor itself, as PyTorch's setitem sees it.
+fn addresses_all(items: &[IndexItem], shape: &[usize]) -> bool {
+    let Ok(items) = expand_ellipsis(items, shape.len()) else {
+        return false;
+    };
+    items.len() == shape.len()
+        && items.iter().zip(shape).all(|(item, &n)| match item {
+            IndexItem::Slice(a, b, s) => {
+                matches!(slice_bounds(*a, *b, *s, n), Ok((0, end, 1)) if end == n)
+            }
+            _ => false,
+        })
+}
+
 /// [`setitem`], with `check` (the caller's own check of the value) run in PyTorch's order:
 /// after the leaf check and the indices' own checks, before the value's shape is checked.
 pub fn setitem_checked(
@@ -473,8 +488,9 @@ pub fn setitem_checked(
     value: &Var,
     check: impl FnOnce() -> Result<()>,
 ) -> Result<()> {
-    if let [IndexItem::Ellipsis] = items {
-        // PyTorch writes `x[...] = v` as `x.fill_(v)` (a 0-d value) or `x.copy_(v)`: the
+    if addresses_all(items, &x.shape()) {
+        // PyTorch writes `x[...] = v` (and `x[()]`, `x[:]`, any slices that keep every
+        // element: its slicing skips them) as `x.fill_(v)` (a 0-d value) or `x.copy_(v)`: the
         // tensor itself, not a view of it (its old values get no gradient)
         let mut value = value.clone();
         while value.shape().len() > x.shape().len() && value.shape()[0] == 1 {

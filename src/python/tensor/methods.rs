@@ -146,6 +146,17 @@ impl PyTensor {
         self.var.tensor().version()
     }
 
+    /// The dims, outermost first, in the order PyTorch's elementwise kernels lay out a result
+    /// of this tensor alone (TensorIterator's order: by stride, broadcast dims and ties kept
+    /// in place). Private: for results that take this tensor's layout.
+    fn _memory_order(&self) -> Vec<usize> {
+        let tensor = self.var.tensor();
+        let layout = tensor.layout();
+        crate::tensor::layout::elementwise_order(&layout.shape, &[layout])
+            .map(|order| order.to_vec())
+            .unwrap_or_else(|| (0..layout.shape.len()).collect())
+    }
+
     /// Copy ``src`` into this tensor without moving ``_version``, as PyTorch's batch norm
     /// kernels update the running statistics (so batch norm nodes that saved them stay
     /// valid). Private: for ``F.batch_norm``.
