@@ -459,3 +459,26 @@ def test_same_element_through_another_stride_is_a_partial_overlap_as_torch():
             z.flatten().add_(z.expand(1))
         y = lib.ones(3)
         y.add_(y.unsqueeze(0).squeeze(0))  # (the same strides: a full overlap, allowed)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, v: v.cumprod_(dim=1, dtype=lib.float64),
+        lambda lib, v: v.cumsum_(dim=1, dtype=lib.float64),
+        lambda lib, v: v.cumprod_(1),
+        lambda lib, v: v.long().cumprod_(1, dtype=lib.int32),
+        lambda lib, v: v.short().cumsum_(1, dtype=lib.int32),
+        lambda lib, v: v.float().masked_scatter(
+            lib.tensor([True, False, True]), lib.ones(3, dtype=lib.int64)
+        ),
+    ],
+)
+def test_in_place_scan_and_masked_scatter_dtype_errors_as_torch(call):
+    """The dtype refusal comes before the bool kernel's, in PyTorch's C type names."""
+    torch = pytest.importorskip("torch")
+    with pytest.raises(Exception) as expected:
+        call(torch, torch.tensor([[True, False, True]]))
+    with pytest.raises(type(expected.value)) as got:
+        call(rg, rg.tensor([[True, False, True]]))
+    assert str(got.value) == str(expected.value)

@@ -547,3 +547,80 @@ def test_logcumsumexp_of_infinities_as_torch(values):
     ours = rg.tensor(values, dtype=rg.float64).logcumsumexp(0)
     ref = torch.tensor(values, dtype=torch.float64).logcumsumexp(0)
     np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda lib, x: lib.nan_to_num(x),
+        lambda lib, x: lib.nn.functional.hardswish(x),
+        lambda lib, x: lib.nn.functional.relu6(x),
+        lambda lib, x: lib.nn.functional.hardtanh(x, -1.0, 2.0),
+    ],
+    ids=["nan_to_num", "hardswish", "relu6", "hardtanh"],
+)
+def test_piecewise_gradients_at_nan_inf_and_bounds_as_torch(op):
+    """Which masks multiply and which select, and what a NaN input does, as PyTorch's
+    kernels: nan_to_num multiplies by its mask (an infinite gradient at a replaced element is
+    NaN), hardswish and hardtanh select (a NaN input passes the gradient), at the bounds too;
+    second order included."""
+    torch = pytest.importorskip("torch")
+    values = [1.0, math.nan, math.inf, -math.inf, -4.0, 0.5, 4.0, 3.0, -3.0, 6.0, -1.0, 2.0]
+    upstream = [math.inf, math.inf, math.inf, math.nan, math.inf, math.nan, math.inf] + [2.0] * 5
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        g = lib.tensor(upstream, dtype=lib.float64, requires_grad=True)
+        (gx,) = lib.autograd.grad(op(lib, x), x, g, create_graph=True)
+        second = lib.autograd.grad(gx.nan_to_num(0.0, 0.0, 0.0).sum(), [x, g], allow_unused=True)
+        results.append([gx.detach().numpy()] + [None if s is None else s.numpy() for s in second])
+    for ours, ref in zip(results[1], results[0]):
+        if ref is None or ours is None:
+            assert ours is None or not ours.any()
+            continue
+        np.testing.assert_array_equal(ours, ref)
+
+
+def test_full_of_negative_zero_keeps_its_sign():
+    """``full(..., -0.0)`` writes -0.0 (it was taken for the zeros already there)."""
+    for make in (lambda: rg.full((2,), -0.0), lambda: rg.full_like(rg.ones(2), -0.0)):
+        assert [math.copysign(1.0, v) for v in make().tolist()] == [-1.0, -1.0]
+    assert (rg.tensor([1.0, 2.0]) / rg.full((1,), -0.0)).tolist() == [-math.inf, -math.inf]
+
+
+def test_take_along_dim_without_dim_as_torch():
+    """PyTorch's flattening: views of input and indices (a strided one raises view's error;
+    writing the indices before backward raises), and a flat result."""
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (torch, rg):
+        x = lib.arange(6.0).reshape(2, 3).requires_grad_()
+        out = [tuple(lib.take_along_dim(x, lib.tensor([[0, 1], [2, 3]])).shape)]
+        for bad in (x.detach().t(), None):
+            index = lib.tensor([[0, 1], [2, 3], [4, 5]]).t() if bad is None else lib.tensor([1])
+            try:
+                lib.take_along_dim(x if bad is None else bad, index)
+                out.append("ok")
+            except RuntimeError as e:
+                out.append(str(e)[:40])
+        index = lib.tensor([5, 0, 5])
+        y = lib.take_along_dim(x, index)
+        index.fill_(2)
+        try:
+            y.sum().backward()
+            out.append("ok")
+        except RuntimeError as e:
+            out.append("modified" if "inplace" in str(e) else str(e))
+        outcomes.append(out)
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_prod_of_one_factor_is_a_new_tensor(dim):
+    """A product over one element is a copy, never a view of the input: writing it leaves
+    the input alone."""
+    x = rg.tensor([[0.5]], requires_grad=True)
+    out = x.prod() if dim is None else x.prod(dim)
+    with rg.no_grad():
+        out.fill_(7.0)
+    assert x.tolist() == [[0.5]]

@@ -268,6 +268,8 @@ def _prod_of(x: Tensor, dim, keepdim) -> Tensor:
         return _keep(r, dims, keepdim)
     merged = _to_end(x, dims)
     r = _pairwise(merged, lambda a, b: a * b, 1)
+    if merged.shape[-1] == 1:
+        r = r.clone()  # (one factor: the result must not be a view of the input)
     shape = [1 if d in dims else s for d, s in enumerate(x.shape)]
     return _keep(r.reshape(*shape) if x.ndim else r.reshape(()), dims, keepdim)
 
@@ -1497,9 +1499,19 @@ def nan_to_num(input: Tensor, nan=0.0, posinf=None, neginf=None) -> Tensor:
     def const(v):
         return _core.full((), float(v), dtype=input.dtype, device=input.device)
 
-    out = _core.where(x == _math.inf, const(hi), input)
-    out = _core.where(x == -_math.inf, const(lo), out)
-    return _saved.saving("NanToNumBackward0", _core.where(x.ne(x), const(nan), out), input)
+    def forward():
+        out = _core.where(x == _math.inf, const(hi), x)
+        out = _core.where(x == -_math.inf, const(lo), out)
+        return _core.where(x.ne(x), const(nan), out)
+
+    # (PyTorch's formula multiplies by the mask: an infinite gradient at a replaced element
+    # gives NaN there, as in PyTorch; in place, the mask of the old values, which PyTorch
+    # reads from a copy)
+    if _saved.is_in_place():
+        finite = x.isfinite()
+        return _native.record("NanToNumBackward0", [input], forward, [], lambda g: (g * finite,))
+    backward = lambda g, x: (g * x.isfinite(),)
+    return _native.record("NanToNumBackward0", [input], forward, [input], backward)
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
@@ -2185,8 +2197,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     """Elements picked along ``dim`` by ``indices`` (broadcast with ``input`` in the other
     dims); of the flattened input when ``dim`` is None."""
     if dim is None:
-        flat = indices.reshape(-1).clone()
-        return input.reshape(-1).gather(0, flat).reshape(indices.shape)
+        # PyTorch's: views of both flattened (a strided one raises view's error; gather saves
+        # the indices' view, so writing them before backward raises), a flat result
+        return input.view(-1).gather(0, indices.view(-1))
     d = _wrap(dim, input.ndim)
     if indices.ndim != input.ndim:
         raise RuntimeError(
@@ -2711,9 +2724,9 @@ _INPLACE = [
 ]
 
 
-_C_NAME = {_bool: "bool", _int64: "long", _f32: "float", _f64: "double"}
+_C_NAME = {_bool: "bool", _int64: "long int", _f32: "float", _f64: "double"}
 # the dtypes of issue 11 point 4
-_C_NAME.update({_core.int32: "int", _core.int16: "short", _core.int8: "signed char"})
+_C_NAME.update({_core.int32: "int", _core.int16: "short int", _core.int8: "signed char"})
 _C_NAME.update({_core.uint8: "unsigned char", _core.float16: "c10::Half"})
 _C_NAME.update({_core.bfloat16: "c10::BFloat16"})
 
@@ -2729,18 +2742,19 @@ def _inplace(name):
         from rustgrad._math import check_in_place
 
         _core._refuse_leaf_write(self)
+        scan = name in ("cumsum", "cumprod")
+        # (the scans' own words, in PyTorch's order: the dtypes, then the kernel's)
+        if scan and kwargs.get("dtype") not in (None, self.dtype):
+            raise RuntimeError(
+                f"Bad in-place call: input tensor dtype {_c_name(self.dtype)} and output "
+                f"tensor dtype {_c_name(kwargs['dtype'])} should match"
+            )
+        if scan and self.dtype == _bool and self.ndim and self.numel():
+            raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
         with _saved.in_place():
             result = f(self, *args, **kwargs)
-        if name not in ("cumsum", "cumprod"):  # (theirs: their own words, below)
+        if not scan:
             check_in_place(self, result)
-        if name in ("cumsum", "cumprod"):
-            if self.dtype == _bool and self.ndim and self.numel():
-                raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
-            if kwargs.get("dtype") not in (None, self.dtype):
-                raise RuntimeError(
-                    f"Bad in-place call: input tensor dtype {_c_name(self.dtype)} and output "
-                    f"tensor dtype {_c_name(kwargs['dtype'])} should match"
-                )
         return self.copy_(result)
 
     method.__name__ = name + "_"

@@ -16,7 +16,7 @@ import builtins as _builtins
 
 import numpy as _np
 
-from rustgrad import _core, _native, _ops, _saved
+from rustgrad import _core, _math, _native, _ops, _saved
 from rustgrad._core import Tensor
 
 __all__: list[str] = []  # re-exported by ``rustgrad`` explicitly
@@ -623,7 +623,8 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     if mask.dtype != _bool:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {_dtype_name(mask.dtype)}")  # fmt: skip
     if source.dtype != input.dtype:
-        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got {_ops._c_name(input.dtype).capitalize()} and {_ops._c_name(source.dtype).capitalize()}")  # fmt: skip
+        names = _math._SCALAR_NAME[input.dtype], _math._SCALAR_NAME[source.dtype]
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got{names[0]} and {names[1]}")  # fmt: skip
     m = mask.expand(tuple(_ops.broadcast_shapes(tuple(mask.shape), tuple(input.shape))))
     if tuple(m.shape) != tuple(input.shape):
         input = input.expand(tuple(m.shape))

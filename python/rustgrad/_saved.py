@@ -145,6 +145,11 @@ def in_place():
         _state.in_place = before
 
 
+def is_in_place():
+    """Whether an in-place form is being computed (see :func:`in_place`)."""
+    return getattr(_state, "in_place", False)
+
+
 def saved_list(name, *args):
     """What node ``name`` saves of ``args`` (the op's tensor arguments), ``RESULT`` standing
     for its output: a ``saved`` list for ``_native.record``."""

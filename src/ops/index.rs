@@ -492,12 +492,17 @@ pub fn setitem_checked(
         // PyTorch writes `x[...] = v` (and `x[()]`, `x[:]`, any slices that keep every
         // element: its slicing skips them) as `x.fill_(v)` (a 0-d value) or `x.copy_(v)`: the
         // tensor itself, not a view of it (its old values get no gradient)
+        // (PyTorch's `copy_to`: equal sizes copy, then a 0-d CPU value fills, else the value
+        // is expanded and copied)
+        if value.shape() == x.shape() {
+            return super::inplace::copy_(x, value);
+        }
+        if value.shape().is_empty() && value.tensor().device() == crate::base::Device::Cpu {
+            return super::inplace::fill_tensor_(x, value);
+        }
         let mut value = value.clone();
         while value.shape().len() > x.shape().len() && value.shape()[0] == 1 {
             value = super::shape::squeeze_named(&value, &[0], "SqueezeBackward1")?;
-        }
-        if value.shape().is_empty() && value.tensor().device() == crate::base::Device::Cpu {
-            return super::inplace::fill_tensor_(x, &value);
         }
         // (expanded to `x`'s shape first, as PyTorch's `copy_to`: `x[...] = x.squeeze(0)`
         // is then the same walk over the same elements, allowed)

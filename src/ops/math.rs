@@ -841,7 +841,8 @@ pub fn hardtanh(x: &Var, min_val: f64, max_val: f64) -> Result<Var> {
     ))
 }
 
-/// `g` where `min_val < x < max_val`, else 0 (PyTorch's `hardtanh_backward`).
+/// `g` where `min_val < x < max_val`, else 0 (PyTorch's `hardtanh_backward`; a NaN input
+/// gets 0, as in its vectorised kernel, which its scalar tail contradicts).
 pub fn hardtanh_backward(g: &Var, x: &Var, min_val: f64, max_val: f64) -> Result<Var> {
     selected_by_input(g, x, "HardtanhBackwardBackward0", move |gt, t| {
         let above = t.compare(CompareOp::Gt, &Tensor::scalar(min_val, t.dtype()))?;

@@ -170,7 +170,8 @@ impl Tensor {
     ) -> Result<Tensor> {
         let value = value.into();
         let t = Tensor::zeros_on(shape, dtype, device)?;
-        if value.to_f64() != 0.0 {
+        // (by bits: -0.0 is written, not taken for the zeros already there)
+        if value.to_f64().to_bits() != 0 {
             t.fill_versioned(value, false)?;
         }
         Ok(t)

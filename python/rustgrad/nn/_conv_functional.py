@@ -836,11 +836,61 @@ def _adaptive_avg_pool2d(input, output_size):
     rows, cols = _adaptive_windows(h, oh), _adaptive_windows(w, ow)
     sizes = np.outer([b - a for a, b in rows], [b - a for a, b in cols])
     counts = _core.tensor(sizes, dtype=x.dtype, device=x.device)
-    return _recorded_as(
-        "AdaptiveAvgPool2DBackward0",
-        lambda t: _window_sums(_window_sums(t, t.dim() - 1, cols), t.dim() - 2, rows) / counts,
-        input,
-    )
+    means = [_core.tensor(_averaging(n, win), dtype=x.dtype, device=x.device) for n, win in ((h, rows), (w, cols))]  # fmt: skip
+    last = input.dim() - 1
+
+    def finite(t):
+        return t.numel() > 0 and bool(t.isfinite().all())
+
+    # Dense products (gemm: fast) where every value is finite; gathers and scatter-adds
+    # otherwise, so that an inf or NaN reaches only the windows that hold it
+    def pool(t):
+        if finite(t):
+            return means[0].matmul(t).matmul(means[1].t())
+        return _window_sums(_window_sums(t, last, cols), last - 1, rows) / counts
+
+    def unpool(g):
+        if finite(g):
+            return means[0].t().matmul(g).matmul(means[1])
+        g = g / counts
+        return _window_sums_adjoint(_window_sums_adjoint(g, last - 1, rows, h), last, cols, w)
+
+    # each the other's derivative (both are linear), recorded as PyTorch's nodes
+    def pooled(t):
+        # (saving the input, as PyTorch's node: writing it before backward raises)
+        return _native.record("AdaptiveAvgPool2DBackward0", [t], lambda: pool(t), [t], lambda g, _: (unpooled(g),))  # fmt: skip
+
+    def unpooled(g):
+        return _native.record("AdaptiveAvgPool2DBackwardBackward0", [g], lambda: unpool(g), [], lambda gg: (pooled(gg),))  # fmt: skip
+
+    return pooled(input)
+
+
+def _averaging(size, windows):
+    """``(out, size)`` rows that average each window."""
+    m = np.zeros((len(windows), size))
+    for i, (a, b) in enumerate(windows):
+        m[i, a:b] = 1.0 / (b - a)
+    return m
+
+
+def _window_sums_adjoint(g, dim, windows, size):
+    """The adjoint of :func:`_window_sums`: each window's gradient added to its elements
+    (scatter-adds; a window's NaN or inf reaches only its own elements)."""
+    lengths = [b - a for a, b in windows]
+    shape = list(g.shape)
+    shape[dim] = size
+    out = _core.zeros(tuple(shape), dtype=g.dtype, device=g.device)
+    for k in range(max(lengths, default=0)):
+        index = _core.tensor([min(a + k, b - 1) for a, b in windows], device=g.device)
+        term = g
+        if min(lengths) <= k:
+            held_shape = [1] * g.dim()
+            held_shape[dim] = len(windows)
+            held = _core.tensor([n > k for n in lengths], device=g.device).view(held_shape)
+            term = g.where(held, 0.0)
+        out = out.index_add(dim, index, term)
+    return out
 
 
 def avg_pool2d(
@@ -1000,8 +1050,11 @@ def _interp_taps(size, out, mode, align_corners, scale):
 
 
 def _chain(x, steps, method):
+    # Dense products (gemm: fast) where every value is finite; gathers and scatter-adds
+    # otherwise, so that an inf or NaN reaches only the outputs that read it
+    dense = x.is_floating_point() and x.numel() > 0 and bool(x.isfinite().all())
     for step in steps:
-        x = getattr(step, method)(x)
+        x = getattr(step, method)(x, dense)
     return x
 
 
@@ -1013,8 +1066,11 @@ class _Resample:
     def __init__(self, dim, size, taps, like):
         lo, hi, frac = taps
         self.dim, self.size = dim, size
+        self.last = dim == like.dim() - 1
         self.lo = _core.tensor(lo, dtype=_core.int64, device=like.device)
         self.linear = bool(hi)
+        rows = np.arange(len(lo))
+        m = np.zeros((len(lo), size))
         if self.linear:
             self.hi = _core.tensor(hi, dtype=_core.int64, device=like.device)
             shape = [1] * like.dim()
@@ -1022,14 +1078,25 @@ class _Resample:
             w = np.asarray(frac).reshape(shape)
             self.w_hi = _core.tensor(w, dtype=like.dtype, device=like.device)
             self.w_lo = _core.tensor(1.0 - w, dtype=like.dtype, device=like.device)
+            np.add.at(m, (rows, lo), 1.0 - np.asarray(frac))
+            np.add.at(m, (rows, hi), np.asarray(frac))
+        else:
+            m[rows, lo] = 1.0
+        self.matrix = None
+        if like.is_floating_point():
+            self.matrix = _core.tensor(m, dtype=like.dtype, device=like.device)
 
-    def forward(self, x):
+    def forward(self, x, dense=False):
+        if dense:
+            return x.matmul(self.matrix.t()) if self.last else self.matrix.matmul(x)
         y = x.index_select(self.dim, self.lo)
         if self.linear:
             y = y * self.w_lo + x.index_select(self.dim, self.hi) * self.w_hi
         return y
 
-    def adjoint(self, g):
+    def adjoint(self, g, dense=False):
+        if dense:
+            return g.matmul(self.matrix) if self.last else self.matrix.t().matmul(g)
         shape = list(g.shape)
         shape[self.dim] = self.size
         grad = _core.zeros(tuple(shape), dtype=g.dtype, device=g.device)

@@ -1618,8 +1618,26 @@ def hardsigmoid(input, inplace=False):
 
 
 def _hardswish(x):
-    # (hardtanh's gradient is zero at and beyond its bounds, as hardswish's there)
-    return x * _core.hardtanh(x + 3, 0.0, 6.0, False) / 6
+    """One HardswishBackward0 node: PyTorch's kernel and backward."""
+    forward = lambda: x * _core.hardtanh(x + 3, 0.0, 6.0, False) / 6
+    return _native.record("HardswishBackward0", [x], forward, [x], _hardswish_backward)
+
+
+def _hardswish_backward(grad, x):
+    """PyTorch's ``hardswish_backward``: 0 up to -3, ``grad * (x / 3 + 1/2)`` below 3, else
+    ``grad`` (a NaN input passes it), selected, not multiplied; its own derivatives are
+    PyTorch's (``grad_output``: the same map, ``self``: ``gg * grad / 3`` strictly inside)."""
+
+    def forward():
+        mid = grad * (x / 3 + 0.5)
+        return _core.where(x <= -3, 0.0, _core.where(x < 3, mid, grad))
+
+    def backward(gg, grad, x):
+        inside = (x > -3).logical_and(x < 3)
+        return _hardswish_backward(gg, x)[0], _core.where(inside, gg * grad / 3, 0.0)
+
+    out = _native.record("HardswishBackwardBackward0", [grad, x], forward, [grad, x], backward)
+    return (out,)
 
 
 def hardswish(input, inplace=False):
