@@ -783,3 +783,17 @@ def test_pooling_and_transposed_convolution_nodes_are_pytorchs(case):
     w = rg.tensor(RNG.standard_normal((3, 2, 2, 2))).requires_grad_()
     assert gradcheck(lambda x, w: f(F, x, w), (x, w))
     assert gradgradcheck(lambda x, w: f(F, x, w), (x, w))
+
+
+@pytest.mark.parametrize("shape,out", [((1, 2, 6, 5), (3, 2)), ((2, 7), (5,))])
+def test_adaptive_avg_pool_gradient_depends_on_the_input_under_create_graph(shape, out):
+    """PyTorch's backward takes the input, so under create_graph the first-order gradient
+    requires grad (and its own gradient w.r.t. the input is zeros, not an error)."""
+    results = []
+    for lib in (torch, rg):
+        x = lib.ones(shape, dtype=lib.float64, requires_grad=True)
+        pool = lib.nn.functional.adaptive_avg_pool2d if len(shape) == 4 else lib.nn.functional.adaptive_avg_pool1d  # fmt: skip
+        (g,) = lib.autograd.grad(pool(x, out).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        results.append((g.requires_grad, g.grad_fn.name(), to_numpy(gg).tolist()))
+    assert results[1] == results[0]

@@ -858,10 +858,13 @@ def _adaptive_avg_pool2d(input, output_size):
     # each the other's derivative (both are linear), recorded as PyTorch's nodes
     def pooled(t):
         # (saving the input, as PyTorch's node: writing it before backward raises)
-        return _native.record("AdaptiveAvgPool2DBackward0", [t], lambda: pool(t), [t], lambda g, _: (unpooled(g),))  # fmt: skip
+        return _native.record("AdaptiveAvgPool2DBackward0", [t], lambda: pool(t), [t], lambda g, x: (unpooled(g, x),))  # fmt: skip
 
-    def unpooled(g):
-        return _native.record("AdaptiveAvgPool2DBackwardBackward0", [g], lambda: unpool(g), [], lambda gg: (pooled(gg),))  # fmt: skip
+    def unpooled(g, x):
+        # over the input too, as PyTorch's backward takes it (under create_graph the gradient
+        # requires grad when the input does), with slope 0 there
+        zero = lambda: _core.zeros(tuple(x.shape), dtype=x.dtype, device=x.device)
+        return _native.record("AdaptiveAvgPool2DBackwardBackward0", [g, x], lambda: unpool(g), [], lambda gg: (pooled(gg), zero()))  # fmt: skip
 
     return pooled(input)
 
