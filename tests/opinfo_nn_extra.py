@@ -1,5 +1,7 @@
 """The op table's entries for the activations, distances, pixel shuffles and losses of
-``nn.functional`` added after issue 12 (``hardswish`` ... ``gaussian_nll_loss``). ``opinfo.py``
+``nn.functional`` added after issue 12 (``hardswish`` ... ``gaussian_nll_loss``), and the
+margin losses of ``nn/_losses_extra.py`` (``multi_margin_loss``, ``multilabel_margin_loss``,
+recorded as PyTorch's nodes; ``triplet_margin_with_distance_loss``, a composite). ``opinfo.py``
 appends ``OPS`` to ``OP_DB``, so gradcheck, gradgradcheck, PyTorch parity, variants, in place
 and CUDA against the CPU run these too; the modules and the errors are in
 ``test_nn_extra.py``.
@@ -277,6 +279,112 @@ def gaussian_samples(g):
     yield S(v((2, 3)), v((2, 3)), tiny, skips={"gradcheck": clamp, "gradgradcheck": clamp})
 
 
+# ----- margin losses over class scores, the triplet loss with a distance (``_losses_extra.py``)
+
+
+def _classes(g, shape, classes, layout="contiguous"):
+    """Class indices in ``[0, classes)`` (int64: no gradient)."""
+    arr = g.rng.integers(0, classes, shape).astype(np.int64)
+    if layout == "expanded":
+        arr = np.broadcast_to(arr[:1], shape).copy()
+    return Arg(arr, layout)
+
+
+def _weights(g, classes, layout="contiguous"):
+    """Positive class weights (PyTorch refuses a weight that requires grad)."""
+    return Arg(g.values((classes,), "p") + 0.5, layout, requires_grad=False)
+
+
+def multi_margin_samples(g):
+    v = g.t
+    for reduction in ("mean", "sum", "none"):
+        yield S(v((3, 4)), _classes(g, (3,), 4), reduction=reduction)
+    yield S(v((3, 4)), _classes(g, (3,), 4), p=2, margin=0.5)
+    yield S(v((3, 4)), _classes(g, (3,), 4), 2, 1.5, _weights(g, 4), reduction="sum")
+    yield S(v((3, 4)), _classes(g, (3,), 4), margin=-0.5, weight=_weights(g, 4), reduction="none")
+    yield S(v((4,)), _classes(g, (1,), 4))
+    yield S(v((4,)), _classes(g, (), 4), reduction="none")
+    yield S(v(()), _classes(g, (), 1))
+    yield S(v((), "n", "offset"), _classes(g, (), 1), p=2, reduction="none")
+    # (an empty batch: PyTorch leaves the mean and sum of no losses unwritten)
+    yield S(v((0, 4)), _classes(g, (0,), 4), reduction="none")
+    yield S(v((1, 1)), _classes(g, (1,), 1))
+    yield S(v((3, 4), "n", "transposed"), _classes(g, (3,), 4, "stepped"))
+    yield S(v((3, 4), "n", "offset"), _classes(g, (3,), 4, "offset"), weight=_weights(g, 4, "stepped"), reduction="none")  # fmt: skip
+    yield S(v((3, 4), "n", "expanded"), _classes(g, (3,), 4, "expanded"), p=2, reduction="sum")
+
+
+def _labels(g, shape, layout="contiguous"):
+    """Rows of class labels ended by -1 (some repeated, some rows full, some empty), with
+    junk after the -1 that PyTorch ignores."""
+    classes = shape[-1]
+    rows = []
+    for _ in range(int(np.prod(shape[:-1]))):
+        count = int(g.rng.integers(0, classes + 1))
+        row = list(g.rng.integers(0, classes, count)) + [-1] * (classes - count)
+        if count < classes - 1:
+            row[count + 1 :] = g.rng.integers(-1, classes, classes - count - 1)
+        rows.append(row)
+    arr = np.asarray(rows, dtype=np.int64).reshape(shape)
+    if layout == "expanded":
+        arr = np.broadcast_to(arr[:1], shape).copy()
+    return Arg(arr, layout)
+
+
+def multilabel_margin_samples(g):
+    v = g.t
+    for reduction in ("mean", "sum", "none"):
+        yield S(v((3, 4)), _labels(g, (3, 4)), reduction=reduction)
+    yield S(v((2, 4)), Arg(np.array([[1, 1, -1, 0], [3, 0, 2, 1]])), reduction="none")
+    yield S(v((4,)), _labels(g, (4,)))
+    yield S(v((4,)), _labels(g, (4,)), reduction="none")
+    yield S(v(()), Arg(np.array(0)))
+    yield S(v((), "n", "offset"), Arg(np.array(-1)), reduction="sum")
+    # (an empty batch: PyTorch leaves the mean and sum of no losses unwritten)
+    yield S(v((0, 4)), Arg(np.zeros((0, 4), dtype=np.int64)), reduction="none")
+    yield S(v((1, 1)), Arg(np.array([[0]])))
+    yield S(v((3, 4), "n", "transposed"), _labels(g, (3, 4), "stepped"))
+    yield S(v((3, 4), "n", "offset"), _labels(g, (3, 4), "offset"), reduction="none")
+    yield S(v((3, 4), "n", "expanded"), _labels(g, (3, 4), "expanded"), reduction="sum")
+
+
+class _Distance:
+    """A distance function of tensor methods only (so the same one serves rustgrad and
+    PyTorch), named for the samples' ids."""
+
+    def __init__(self, name, fn):
+        self.name, self.fn = name, fn
+
+    def __call__(self, a, b):
+        return self.fn(a, b)
+
+    def __repr__(self):
+        return self.name
+
+
+L1 = _Distance("l1", lambda a, b: (a - b).abs().sum(-1))
+SQUARED = _Distance("squared", lambda a, b: (a - b).pow(2).sum(-1))
+
+
+def triplet_distance_samples(g):
+    v = g.t
+    for reduction in ("mean", "sum", "none"):
+        yield S(v((4, 3)), v((4, 3)), v((4, 3)), reduction=reduction)
+    yield S(v((4, 3)), v((4, 3)), v((4, 3)), distance_function=L1, margin=2.0)
+    yield S(v((4, 3)), v((4, 3)), v((4, 3)), distance_function=SQUARED, swap=True, reduction="none")  # fmt: skip
+    yield S(v((4, 3)), v((4, 3)), v((4, 3)), margin=0.5, swap=True, reduction="sum")
+    yield S(v((3,)), v((3,)), v((3,)), margin=3.0)
+    yield S(v(()), v(()), v(()), margin=4.0)
+    yield S(v((), "n", "offset"), v(()), v(()), distance_function=L1, margin=4.0, reduction="sum")  # fmt: skip
+    yield S(v((0, 3)), v((0, 3)), v((0, 3)), reduction="sum")
+    yield S(v((1, 1)), v((1, 1)), v((1, 1)), margin=4.0)
+    yield S(v((3, 4), "n", "transposed"), v((3, 4), "n", "stepped"), v((3, 4)), margin=3.0)
+    yield S(v((3, 4), "n", "offset"), v((3, 4)), v((3, 4), "n", "expanded"), distance_function=SQUARED, margin=3.0)  # fmt: skip
+
+
+NO_DOUBLE_BACKWARD = "PyTorch has no derivative of {0}_backward (it raises; so does rustgrad)"
+
+
 _SCALARS = {"0-d": "needs (*, C, H, W)"}
 
 OPS = [
@@ -340,4 +448,17 @@ OPS = [
     _entry("triplet_margin_loss", triplet_samples, libm=True),
     _entry("poisson_nll_loss", poisson_samples, libm=True),
     _entry("gaussian_nll_loss", gaussian_samples, libm=True),
+    *(
+        _entry(
+            name,
+            samples,
+            graph="full",
+            expects=[skip(["gradgradcheck"], NO_DOUBLE_BACKWARD.format(name))],
+        )
+        for name, samples in (
+            ("multi_margin_loss", multi_margin_samples),
+            ("multilabel_margin_loss", multilabel_margin_samples),
+        )
+    ),
+    _entry("triplet_margin_with_distance_loss", triplet_distance_samples, libm=True),
 ]

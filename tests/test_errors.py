@@ -482,3 +482,22 @@ def test_in_place_scan_and_masked_scatter_dtype_errors_as_torch(call):
     with pytest.raises(type(expected.value)) as got:
         call(rg, rg.tensor([[True, False, True]]))
     assert str(got.value) == str(expected.value)
+
+
+_POOLS = ["avg_pool1d", "max_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d", "lp_pool2d", "lp_pool1d", "max_pool3d", "avg_pool3d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_avg_pool3d"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", _POOLS)
+@pytest.mark.parametrize("shape", [(4,), (3, 4), (0, 3, 4), (3, 0, 4), (2, 3, 4, 5, 6), (0, 2, 4, 4), (2, 0, 4, 4), (2, 3, 0, 4)])  # fmt: skip
+def test_pooling_input_errors_as_torch(name, shape):
+    """Each pooling function refuses a wrong rank or an empty non-batch dim with PyTorch's
+    exception type and words (average pooling's IndexError below three dims included)."""
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (torch, rg):
+        args = (2.0, 2) if name.startswith("lp") else (2,)
+        try:
+            outcomes.append(tuple(getattr(lib.nn.functional, name)(lib.zeros(*shape), *args).shape))
+        except (RuntimeError, IndexError, ValueError) as e:
+            outcomes.append(f"{type(e).__name__}: {e}")
+    assert outcomes[1] == outcomes[0]

@@ -666,3 +666,72 @@ def test_setitem_of_every_element_writes_the_tensor_itself(index):
         (g,) = lib.autograd.grad((x * leaf).sum(), [leaf], create_graph=True)
         results.append((x.grad_fn.name(), g.tolist(), g.requires_grad))
     assert results[1] == results[0]
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        lambda b: b[0],
+        lambda b: b.t(),
+        lambda b: b.view(12),
+        lambda b: b.squeeze(0),
+        lambda b: b[:, 1:3].unsqueeze(0),
+        lambda b: b.diagonal(),
+    ],
+)
+def test_written_view_reads_its_history_through_its_base(view):
+    """As PyTorch, a view written in place gets ``AsStridedBackward0`` of its base's
+    ``CopySlices`` as its history, not the write's own node: under create_graph the gradient
+    of what it overwrote is the base's (a copy of an incoming gradient that requires grad), so
+    it requires grad even where its values are zeros."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (torch, rg):
+        leaf = lib.tensor([[0.5, 1.5, 2.0, 3.0]] * 3, dtype=lib.float64, requires_grad=True)
+        base = lib.where(leaf > 1, leaf, lib.zeros(()))
+        v = view(base)
+        v.copy_(lib.zeros(v.shape, dtype=lib.bool))
+        y = (v.sqrt() * 2).sum() + (base * base).sum()
+        (g,) = lib.autograd.grad(y, [leaf], create_graph=True)
+        results.append((v.grad_fn.name(), g.tolist(), g.requires_grad))
+    assert results[1] == results[0]
+
+
+def _setitem_outcome(lib, program):
+    ns = {"torch": lib}
+    try:
+        exec(program, ns)  # noqa: S102  (the same program in both libraries)
+    except RuntimeError as e:
+        return f"RuntimeError: {e}"
+    return [ns[k].tolist() for k in ("x", "y") if k in ns]
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        # the value's leading size-1 dims go before it is expanded (PyTorch's copy_to), so
+        # its strides differ from the target's: a partial overlap
+        "y = torch.eye(1, 1); x = y.unsqueeze(0); x[:] = y",
+        "y = torch.eye(1, 1); x = y.unsqueeze(0); x[...] = y",
+        "y = torch.eye(1, 1); x = y.unsqueeze(0); x.copy_(y)",
+        # equal sizes copy directly: the same strides, a full overlap, allowed
+        "y = torch.eye(1, 1); x = y.unsqueeze(0); x[0] = y",
+        "y = torch.eye(1, 1); x = y.unsqueeze(0); x.copy_(y.expand(1, 1, 1))",
+        "x = torch.arange(4.0).view(2, 2); x[:] = x",
+        # an expanded target: only the addressed memory is written
+        "x = torch.broadcast_to(torch.tensor(False), (2, 2)); x[0, 0] = -1",
+        "x = torch.zeros(3, 1).expand(3, 4); x[:, 1] = torch.tensor([1.0, 2, 3])",
+        "x = torch.zeros(3, 1).expand(3, 4); x[1] = 7",
+        "y = torch.zeros(4, 3, dtype=torch.bool); x = y.unfold(0, 2, 1); x[::2] = torch.tensor(True)",
+        "y = torch.zeros(5, 2); x = y.unfold(0, 3, 1); x[1] = 2.5",
+        "x = torch.zeros(3, 1).expand(3, 4); x[0] = torch.arange(4.0)",
+        "x = torch.tensor([[5], [-1], [-3]]).broadcast_to((2, 3, 4)); x[x.new_ones(2, 3, 4).bool()] = 9",
+    ],
+)
+def test_setitem_overlap_as_torch(program):
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's deprecation of index_put_ on expanded
+        assert _setitem_outcome(rg, program) == _setitem_outcome(torch, program)

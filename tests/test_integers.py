@@ -2,6 +2,7 @@
 integer-valued arguments keep PyTorch's dtypes. Compared with the reference PyTorch."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -60,3 +61,64 @@ def _outcome(f):
 @pytest.mark.parametrize("case", list(_cases(torch)))
 def test_integers_match_torch(case):
     assert _outcome(_cases(rg)[case]) == _outcome(_cases(torch)[case])
+
+
+_FILL_VALUES = [300, -255, -256, 255.5, -0.5, -3, np.int64(-3), -128.9, -129.0, 127.9, 2**31, 1e30, float("nan"), float("inf"), 70000, 65519.0, 1e300, True, 3.5e38, -(2**63), 2**63 - 1]  # fmt: skip
+
+
+def _fill_outcomes(lib, dtype, value, n):
+    def assign():
+        x = lib.zeros(n, dtype=dtype)
+        x[:] = value
+        return x
+
+    out = []
+    for fill in (
+        lambda: lib.zeros(n, dtype=dtype).fill_(value),
+        lambda: lib.full((n,), value, dtype=dtype),
+        assign,
+    ):
+        try:
+            out.append(fill().tolist())
+        except RuntimeError as e:
+            out.append(str(e))
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 3])
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64", "bool"])  # fmt: skip
+def test_fill_values_checked_as_torch(dtype, n):
+    """fill_/full/x[:] = v convert the number as PyTorch's checked_convert: "value cannot be
+    converted to type uint8_t without overflow" outside the type's range (a float before
+    truncation), negative integers down to -255 wrapping into uint8, a half type's single
+    element unchecked."""
+    for value in _FILL_VALUES:
+        ours = _fill_outcomes(rg, getattr(rg, dtype), value, n)
+        theirs = _fill_outcomes(torch, getattr(torch, dtype), value, n)
+        assert str(ours) == str(theirs), value
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        lambda lib: lib.tensor([2, 0, 2], dtype=lib.int32),
+        lambda lib: (slice(None), lib.tensor([2, 0], dtype=lib.int32)),
+        lambda lib: (lib.tensor([1, 0], dtype=lib.int32), lib.tensor([2, 2])),
+        lambda lib: lib.tensor([1, 0, 1], dtype=lib.uint8),  # (a mask, as PyTorch reads it)
+        lambda lib: lib.tensor([2, 0], dtype=lib.int16),  # (refused)
+    ],
+)
+def test_index_dtypes_as_torch(key):
+    """Indices may be int64, int32, uint8 (a mask) or bool; values and gradients as PyTorch."""
+    outcomes = []
+    for lib in (torch, rg):
+        x = lib.arange(9.0, dtype=lib.float64).reshape(3, 3).requires_grad_()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # (PyTorch's uint8 deprecation)
+                y = x[key(lib)]
+            (g,) = lib.autograd.grad((y * y).sum(), [x])
+            outcomes.append((y.tolist(), g.tolist()))
+        except IndexError as e:
+            outcomes.append(str(e))
+    assert outcomes[1] == outcomes[0]

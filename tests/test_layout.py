@@ -3,6 +3,8 @@ strides (TensorIterator's order), ``clone()``, dtype conversions and ``flip`` ke
 layout (``preserve_format``), ``contiguous()`` is row-major. A result's strides decide whether a
 later ``view`` aliases it or fails, so they are observable."""
 
+import math
+
 import numpy as np
 import pytest
 import rustgrad as rg
@@ -139,3 +141,41 @@ def test_stride_of_one_dim_as_torch():
         rg.ones(2, 3).stride(5)
     with raises(IndexError, "Dimension specified as 0 but tensor has no dimensions"):
         rg.ones(()).stride(0)
+
+
+@pytest.mark.parametrize("op", ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift"])  # fmt: skip
+@pytest.mark.parametrize("other", ["tensor", "number"])
+def test_bitwise_results_take_torch_layout(op, other):
+    """Integer bitwise ops (computed on the host) write their result in the layout PyTorch's
+    TensorIterator gives the operands, not row-major."""
+    results = []
+    for lib in (torch, rg):
+        a = lib.tensor([[-3, 3, 2], [-1, 5, 3], [-2, 1, -5], [4, -1, -3]]).t()
+        b = lib.tensor([-4, 7, 3, 7, 2, 7, 1, 7])[::2] if other == "tensor" else 3
+        out = getattr(lib, op)(a, b)
+        results.append((out.tolist(), out.stride(), out._version))
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (4,), (), (2, 0), (3, 1, 2)])
+def test_nonzero_layout_as_torch(shape):
+    """nonzero/argwhere write the coordinates dim by dim: strides (1, n), as PyTorch's."""
+    results = []
+    for lib in (torch, rg):
+        x = (lib.arange(float(math.prod(shape))) % 3).reshape(shape)
+        out = lib.argwhere(x)
+        flat = out.flatten()
+        out.fill_(0)  # (a copy of the (n, ndim) result is not changed by writing it)
+        results.append((flat.tolist(), tuple(out.shape), out.stride() if out.numel() else None))
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_grid_sample_writes_row_major(mode):
+    results = []
+    for lib in (torch, rg):
+        x = lib.arange(24.0).reshape(1, 2, 3, 4)
+        grid = lib.zeros(1, 3, 2, 2)
+        out = lib.nn.functional.grid_sample(x, grid, mode, "border", False)
+        results.append((out.tolist(), out.stride()))
+    assert results[1] == results[0]

@@ -2,6 +2,8 @@
 names, shapes, initialisation, repr, state dicts both ways, forward/backward values, gradcheck
 in float64, errors, and CPU vs CUDA."""
 
+import math
+
 import numpy as np
 import pytest
 import rustgrad as rg
@@ -387,3 +389,25 @@ def test_batch_norm_saves_its_running_statistics_as_torch(mode):
             outcome = "raised"
         outcomes.append((outcome, bn.running_mean._version, bn.running_var._version))
     assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("norm", ["layer_norm", "group_norm"])
+def test_norm_backward_infinite_gradient_as_torch(norm):
+    """The input gradient is PyTorch's kernel formula (rstd * g + b * x + c over the raw input),
+    so an infinite incoming gradient spreads NaN over its row as PyTorch's does."""
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor([[1.2, 0.02, 0.4, -2.1], [-0.3, 0.2, 1.15, -1.1], [0.2, -0.5, -1.0, 0.4]], dtype=lib.float64, requires_grad=True)  # fmt: skip
+        w = lib.tensor([-0.01, -0.9, -0.1, -0.7], dtype=lib.float64)
+        if norm == "layer_norm":
+            y = (
+                F.layer_norm(x, (4,), w)
+                if lib is rg
+                else torch.nn.functional.layer_norm(x, (4,), w)
+            )
+        else:
+            y = (F if lib is rg else torch.nn.functional).group_norm(x.reshape(3, 4, 1), 2, w).reshape(3, 4)  # fmt: skip
+        g = lib.tensor([[-2.0, 2.0, -1.8, 0.85], [-3.3, 3.1, 0.36, math.inf], [math.inf, 0.23, 0.49, 0.0]], dtype=lib.float64)  # fmt: skip
+        (gx,) = lib.autograd.grad((y * g).sum(), [x])
+        results.append([[round(v, 9) if math.isfinite(v) else str(v) for v in row] for row in gx.tolist()])  # fmt: skip
+    assert results[1] == results[0]

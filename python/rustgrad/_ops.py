@@ -1126,7 +1126,10 @@ def nonzero(input: Tensor, *, as_tuple=False):
     hits = _np.nonzero(a)
     if as_tuple:
         return tuple(_long(h, input.device) for h in hits)
-    return _long(_np.stack(hits, axis=1).reshape(-1, a.ndim), input.device)
+    if hits[0].size == 0:
+        return _long(_np.zeros((0, a.ndim), _np.int64), input.device)
+    # (PyTorch writes the coordinates dim by dim: its (n, ndim) result has strides (1, n))
+    return _long(_np.stack(hits, axis=0), input.device).t().detach()
 
 
 # ----- shape ----------------------------------------------------------------------------------
@@ -1535,7 +1538,8 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
             "tensor2) for float inputs. The future addcdiv behavior is just the latter "
             "implementation: (input + value * tensor1 / tensor2), for all dtypes."
         )
-    return input + _scaled(tensor1 / tensor2, value)
+    out = input + _scaled(tensor1 / tensor2, value)
+    return _saved.saving("AddcdivBackward0", out, input, tensor1, tensor2)
 
 
 def broadcast_shapes(*shapes):

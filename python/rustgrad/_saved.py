@@ -90,6 +90,8 @@ SAVES = {
     "NansumBackward0": (0,),
     "ClampBackward1": (0, 1, 2),
     "AddbmmBackward0": ((1, 2), (2, 1)),
+    # (self, tensor1, tensor2): tensor2 is read by both tensors' formulas, saved always
+    "AddcdivBackward0": (2, (1, 2)),
     # nn.functional
     "SoftMarginLossBackward0": (0, 1),
     # recorded as one node (``_as_node``) over (input, weight, bias): the bias is read for

@@ -145,8 +145,16 @@ def _binary(name, np_op, core_op, kernel=None):
         if dtype.is_floating_point or dtype == _bool:
             raise NotImplementedError(f"\"{kernel or name}_{a.device.type}\" not implemented for '{_scalar_name(dtype)}'")  # fmt: skip
         bv = _host(b.to(dtype)) if isinstance(b, Tensor) else _np.asarray(b).astype(str(dtype).split(".")[-1])  # fmt: skip
-        out = np_op(_host(a.to(dtype)), bv)
-        return _core.tensor(_np.array(out), dtype=dtype, device=a.device)
+        out = _core.tensor(_np.array(np_op(_host(a.to(dtype)), bv)), dtype=dtype, device=a.device)
+        # (written into zeros made by the same kind of kernel, so the result takes the layout
+        # PyTorch's TensorIterator gives the operands)
+        like = a.to(dtype) - a.to(dtype)
+        if isinstance(b, Tensor):
+            like = like + (b.to(dtype) - b.to(dtype))
+        if like.is_contiguous():
+            return out
+        like._copy_unversioned_(out)
+        return like
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"Elementwise ``{name}`` of integer or bool tensors (broadcast, promoted)."

@@ -40,7 +40,7 @@ pub trait Backward: Send + Sync {
 /// A view's layout computed from its base's layout.
 pub type LayoutFn = Arc<dyn Fn(&Layout) -> Layout + Send + Sync>;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId {
     index: u32,
     generation: u32,
@@ -489,8 +489,29 @@ pub fn node_edges(id: NodeId) -> Vec<Edge> {
         .unwrap_or_default()
 }
 
-pub fn node_seq(id: NodeId) -> u64 {
-    ARENA.lock().get(id).map(|n| n.seq).unwrap_or(0)
+/// An in-place op's node saved its result before the result was written into the tensor the
+/// op modifies (`to`): the saved output becomes that tensor at its version now, so that a
+/// later in-place change of it is caught at backward, as in PyTorch (where they are one).
+pub fn retarget_saved_output(id: NodeId, from: &Tensor, to: &Tensor) {
+    if let Some(n) = ARENA.lock().get_mut(id) {
+        for s in n.saved.iter_mut() {
+            if let SavedVar::Output { tensor, version } = s {
+                if Arc::ptr_eq(tensor.storage(), from.storage()) {
+                    *tensor = to.clone();
+                    *version = to.version();
+                }
+            }
+        }
+    }
+}
+
+/// A node's input edges and its sequence number (one look at the arena).
+pub fn node_edges_and_seq(id: NodeId) -> (Vec<Edge>, u64) {
+    ARENA
+        .lock()
+        .get(id)
+        .map(|n| (n.edges.to_vec(), n.seq))
+        .unwrap_or_default()
 }
 
 /// Registers a non-leaf variable to receive the gradient that reaches this node.

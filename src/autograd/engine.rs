@@ -2,7 +2,7 @@
 //! each one waits for, run each node once all have arrived, add gradients that meet, and
 //! accumulate into leaves. Iterative throughout, so graph depth never touches the stack.
 
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use smallvec::SmallVec;
@@ -20,6 +20,9 @@ use crate::tensor::{Shape, Tensor};
 /// What the engine tracks for each node of one backward pass.
 struct NodeInfo {
     edges: Vec<Edge>,
+    /// When the node was made: later nodes run first, as PyTorch's ready queue orders them
+    /// (so gradients reach each input in PyTorch's order and sum to its float roundings).
+    seq: u64,
     /// An input edge leads to a leaf whose gradient is wanted.
     reaches_leaf: bool,
     /// The node's backward formula must run.
@@ -256,7 +259,7 @@ fn execute(
             continue;
         }
         stack.push((id, true));
-        let edges = arena::node_edges(id);
+        let (edges, seq) = arena::node_edges_and_seq(id);
         let mut reaches_leaf = false;
         for edge in &edges {
             match &edge.target {
@@ -273,6 +276,7 @@ fn execute(
             id,
             NodeInfo {
                 edges,
+                seq,
                 reaches_leaf,
                 runs: false,
                 needed: false,
@@ -326,16 +330,15 @@ fn execute(
         let info = nodes.get_mut(&id).expect("roots were discovered");
         info.grad = Some(add_grads(info.grad.take(), g)?);
     }
-    let mut ready: Vec<NodeId> = root_nodes
+    let mut ready: BinaryHeap<(u64, NodeId)> = root_nodes
         .iter()
-        .copied()
         .filter(|id| nodes[id].needed && nodes[id].deps == 0)
+        .map(|&id| (nodes[&id].seq, id))
         .collect();
-    ready.sort_by_key(|&id| arena::node_seq(id));
 
     let mut captured: Vec<Option<Var>> = vec![None; targets.len()];
     let accumulate = matches!(sink, Sink::Accumulate { .. });
-    while let Some(id) = ready.pop() {
+    while let Some((_, id)) = ready.pop() {
         let info = nodes.get_mut(&id).expect("ready nodes were discovered");
         let Some(grad) = info.grad.take() else {
             continue;
@@ -439,7 +442,7 @@ fn execute(
                     }
                     child.deps -= 1;
                     if child.deps == 0 {
-                        ready.push(*next);
+                        ready.push((child.seq, *next));
                     }
                 }
             }

@@ -306,6 +306,17 @@ impl Var {
             .collect()
     }
 
+    /// This view's history remade from its base's current history (PyTorch's
+    /// `AsStridedBackward0`), or None where it cannot be (no base, or a base whose storage or
+    /// layout no longer holds the view).
+    pub fn remade_from_base(&self) -> Option<NodeRef> {
+        let (base, replay) = {
+            let s = self.0.state.lock();
+            (s.base.clone()?, s.replay.clone()?)
+        };
+        replay(&base).and_then(|v| v.grad_fn())
+    }
+
     /// The variable this one is a view of, if any.
     pub fn view_base(&self) -> Option<Var> {
         self.0.state.lock().base.clone()

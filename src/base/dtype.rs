@@ -245,6 +245,50 @@ pub fn set_default_float(dtype: DType) {
 }
 
 impl Scalar {
+    /// PyTorch's `checked_convert` of a value filling `numel` elements of `dtype` (`fill_`,
+    /// `full`, `x[i] = v`): "value cannot be converted to type uint8_t without overflow".
+    /// Integers down to -max wrap into uint8; a float into an integer type must lie within its
+    /// range before truncation; NaN fits only float types; infinities fit every float type;
+    /// a bool fits anything. A single element of a half type is written unchecked (PyTorch
+    /// fills one element through another path: `full((1,), 7e4, dtype=float16)` is inf).
+    pub fn check_fits(self, dtype: DType, numel: usize) -> crate::error::Result<()> {
+        use DType::*;
+        let (c_name, lo, hi) = match dtype {
+            Bool => return Ok(()),
+            U8 => ("uint8_t", 0.0, 255.0),
+            I8 => ("int8_t", -128.0, 127.0),
+            I16 => ("int16_t", -32768.0, 32767.0),
+            I32 => ("int", -2147483648.0, 2147483647.0),
+            I64 => ("int64_t", -(2f64.powi(63)), 2f64.powi(63)),
+            F16 => ("c10::Half", -65504.0, 65504.0),
+            BF16 => ("c10::BFloat16", -f32::MAX as f64, f32::MAX as f64),
+            F32 => ("float", -f32::MAX as f64, f32::MAX as f64),
+            F64 => return Ok(()),
+        };
+        if numel == 1 && matches!(dtype, F16 | BF16) {
+            return Ok(());
+        }
+        let overflows = match self {
+            Scalar::Bool(_) => false,
+            Scalar::Int(i) => match dtype {
+                U8 => !(-255..=255).contains(&i),
+                I64 => false,
+                _ => (i as f64) < lo || (i as f64) > hi,
+            },
+            Scalar::Float(f) if dtype.is_float() => f.is_finite() && (f < lo || f > hi),
+            // (int64's bounds: 2^63 itself does not fit)
+            Scalar::Float(f) if dtype == I64 => f.is_nan() || f < lo || f >= hi,
+            Scalar::Float(f) => f.is_nan() || f < lo || f > hi,
+        };
+        if overflows {
+            crate::bail!(
+                Runtime,
+                "value cannot be converted to type {c_name} without overflow"
+            );
+        }
+        Ok(())
+    }
+
     pub fn is_float(self) -> bool {
         matches!(self, Scalar::Float(_))
     }

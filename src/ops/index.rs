@@ -104,9 +104,20 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
         .iter()
         .filter(|i| matches!(i, IndexItem::Tensor(_)))
         .count();
+    let saved = index_tensors(&items);
+    // A uint8 index is a mask, as PyTorch reads it (it warns that this is deprecated).
+    let items = items
+        .into_iter()
+        .map(|i| match i {
+            IndexItem::Tensor(t) if t.dtype() == DType::U8 => {
+                Ok(IndexItem::Tensor(t.cast(DType::Bool)?))
+            }
+            other => Ok(other),
+        })
+        .collect::<Result<Vec<_>>>()?;
     if tensors > 1 {
         let items = masks_as_indices(&items, &x.shape())?;
-        return gather_by_several(x, &items);
+        return gather_by_several(x, &items, &saved);
     }
     let mut out = x.clone();
     let mut dim = 0usize;
@@ -150,7 +161,7 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
                     merged.extend(shape[dim + flat_dims..].iter().map(|&d| d as i64));
                     out = reshape(&out, &merged)?;
                 }
-                out = index_select(&out, dim, positions)?;
+                out = index_select_saving(&out, dim, positions, &saved)?;
                 if idx_shape.len() != 1 {
                     let s = out.shape();
                     let mut target: Vec<i64> = s[..dim].iter().map(|&d| d as i64).collect();
@@ -225,7 +236,7 @@ fn masks_as_indices(items: &[IndexItem], shape: &[usize]) -> Result<Vec<IndexIte
 /// `x[i, j]`, `x[:, i, j]`: several integer tensors on adjacent dimensions, broadcast together
 /// (the only other items may be full slices). The indexed dims are merged into one, gathered
 /// at the combined positions, and the result takes the broadcast index shape in their place.
-fn gather_by_several(x: &Var, items: &[IndexItem]) -> Result<Var> {
+fn gather_by_several(x: &Var, items: &[IndexItem], saved: &[Tensor]) -> Result<Var> {
     let unsupported = || {
         Error::Index(
             "rustgrad supports several tensor indices only on adjacent dimensions, with full \
@@ -281,7 +292,7 @@ fn gather_by_several(x: &Var, items: &[IndexItem]) -> Result<Var> {
     let mut merged: Vec<i64> = shape[..first].iter().map(|&d| d as i64).collect();
     merged.push(shape[first..first + k].iter().product::<usize>() as i64);
     merged.extend(shape[first + k..].iter().map(|&d| d as i64));
-    let gathered = index_select(&reshape(x, &merged)?, first, positions)?;
+    let gathered = index_select_saving(&reshape(x, &merged)?, first, positions, saved)?;
     let mut target: Vec<i64> = shape[..first].iter().map(|&d| d as i64).collect();
     target.extend(index_shape.iter().map(|&d| d as i64));
     target.extend(shape[first + k..].iter().map(|&d| d as i64));
@@ -322,7 +333,7 @@ fn tensor_index(
             let n = pos.len();
             Ok((k, pos, vec![n]))
         }
-        DType::I64 => {
+        DType::I64 | DType::I32 => {
             let size = shape[dim];
             let values = t.index_values()?;
             let others: usize = (shape[..dim].iter().chain(&shape[dim + 1..])).product();
@@ -414,16 +425,40 @@ pub fn embedding(
 
 /// Rows `positions` along `dim` (a copy; repeated positions repeat).
 pub fn index_select(x: &Var, dim: usize, positions: Vec<usize>) -> Result<Var> {
+    index_select_saving(x, dim, positions, &[])
+}
+
+/// [`index_select`] for `x[indices]`: the node saves the index tensors as PyTorch's
+/// `IndexBackward0` does, so writing one before backward is its version error.
+fn index_select_saving(
+    x: &Var,
+    dim: usize,
+    positions: Vec<usize>,
+    indices: &[Tensor],
+) -> Result<Var> {
     let out = x.tensor().index_select(dim, &positions);
     let in_shape = x.shape();
     let positions = Arc::new(positions);
+    let indices: Vec<Var> = indices.iter().map(|t| constant(t.clone())).collect();
     Ok(record(
         out?,
         &[x],
         "IndexBackward0",
-        nothing,
+        |_: &Tensor| indices.iter().map(SavedVar::input).collect(),
         move |g, _, _| Ok(vec![Some(index_add(g, dim, positions.clone(), &in_shape)?)]),
     ))
+}
+
+/// The tensors of an index that PyTorch's `IndexBackward0` saves (all but 0-d bools, which
+/// only add a dimension).
+fn index_tensors(items: &[IndexItem]) -> Vec<Tensor> {
+    items
+        .iter()
+        .filter_map(|i| match i {
+            IndexItem::Tensor(t) if !(t.dtype() == DType::Bool && t.ndim() == 0) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Zeros of `shape` with `g` added at `positions` along `dim`: the adjoint of
@@ -443,6 +478,15 @@ fn index_add(g: &Var, dim: usize, positions: Arc<Vec<usize>>, shape: &[usize]) -
 /// `CopySlices` node (gradient to the old `x` outside the region, to `value` inside it).
 pub fn setitem(x: &Var, items: &[IndexItem], value: &Var) -> Result<()> {
     setitem_checked(x, items, value, || Ok(()))
+}
+
+/// Whether two of these memory offsets are the same (a tensor whose elements share memory).
+fn repeats(offsets: &[usize]) -> bool {
+    let len = offsets.iter().max().map_or(0, |m| m + 1);
+    let mut seen = vec![false; len];
+    offsets
+        .iter()
+        .any(|&o| std::mem::replace(&mut seen[o], true))
 }
 
 /// `items` with each index tensor replaced by full slices over the dims it consumes (a 0-d
@@ -500,12 +544,15 @@ pub fn setitem_checked(
         if value.shape().is_empty() && value.tensor().device() == crate::base::Device::Cpu {
             return super::inplace::fill_tensor_(x, value);
         }
+        // (as PyTorch's `copy_to`, the value loses its leading size-1 dims and is expanded
+        // to `x`'s shape: the overlap check then compares those strides, so
+        // `x[...] = x.squeeze(0)` is allowed and `x.unsqueeze(0)[...] = x` refused)
         let mut value = value.clone();
-        while value.shape().len() > x.shape().len() && value.shape()[0] == 1 {
-            value = super::shape::squeeze_named(&value, &[0], "SqueezeBackward1")?;
+        let ones = value.shape().iter().take_while(|&&d| d == 1).count();
+        if ones > 0 {
+            let rest: Vec<i64> = value.shape()[ones..].iter().map(|&d| d as i64).collect();
+            value = reshape(&value, &rest)?;
         }
-        // (expanded to `x`'s shape first, as PyTorch's `copy_to`: `x[...] = x.squeeze(0)`
-        // is then the same walk over the same elements, allowed)
         let shape: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
         if value.shape() != x.shape() {
             value = super::shape::expand(&value, &shape)?;
@@ -525,7 +572,8 @@ pub fn setitem_checked(
         let _off = crate::autograd::GradModeGuard::new(false);
         getitem(&numbers, items)
     };
-    let picked = if items.iter().any(|i| matches!(i, IndexItem::Tensor(_))) {
+    let advanced = items.iter().any(|i| matches!(i, IndexItem::Tensor(_)));
+    let picked = if advanced {
         index(&basic_part(items))?;
         super::inplace::refuse_leaf_write(x)?;
         index(items)?
@@ -576,9 +624,59 @@ pub fn setitem_checked(
         };
         let rt = region.tensor();
         if !rt.layout().has_internal_overlap() {
-            let expanded = vt.with_layout(vt.layout().expand(&region_shape)?);
+            // (a value of another shape without its leading size-1 dims, expanded:
+            // PyTorch's `copy_to`)
+            let l = vt.layout();
+            let ones = if vt.shape() == region_shape.as_slice() {
+                0
+            } else {
+                l.shape.iter().take_while(|&&d| d == 1).count()
+            };
+            let stripped = Layout {
+                shape: l.shape[ones..].into(),
+                strides: l.strides[ones..].into(),
+                offset: l.offset,
+            };
+            let expanded = vt.with_layout(stripped.expand(&region_shape)?);
             super::inplace::refuse_partial_overlap(&rt, &[expanded])?;
         }
+    }
+    let xt = x.tensor();
+    let recording =
+        crate::autograd::is_grad_enabled() && (x.requires_grad() || value.requires_grad());
+    // (a dense layout cannot repeat memory: only others are looked at element by element)
+    let offsets = if recording || xt.layout().is_non_overlapping_and_dense() {
+        Vec::new()
+    } else {
+        xt.layout().offsets()
+    };
+    if !recording && repeats(&offsets) {
+        // An expanded (or unfolded) tensor: PyTorch writes the addressed elements where they
+        // sit in memory (`index_put_` on one only warns), refusing a basic-indexing region
+        // that itself repeats memory along a dim of stride 0; writing the whole tensor back
+        // would put stale copies over the written ones.
+        if !advanced {
+            let region = {
+                let _off = crate::autograd::GradModeGuard::new(false);
+                getitem(x, items)?
+            };
+            if region.tensor().layout().has_internal_overlap() {
+                bail!(
+                    Runtime,
+                    "unsupported operation: more than one element of the written-to tensor \
+                     refers to a single memory location. Please clone() the tensor before \
+                     performing the operation."
+                );
+            }
+        }
+        let addresses: Vec<usize> = positions.iter().map(|&p| offsets[p]).collect();
+        let len = offsets.iter().max().map_or(0, |m| m + 1);
+        let memory = xt.with_layout(Layout::contiguous(&[len]));
+        let vt = value.tensor();
+        return memory.put_(
+            &addresses,
+            &vt.with_layout(vt.layout().expand(&region_shape)?),
+        );
     }
     rebase_region(x, &[value], move |prev, others| {
         let value = &others[0];

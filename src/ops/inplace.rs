@@ -145,12 +145,19 @@ fn write_back(
     }
     target.copy_from(&rt)?;
     if recording && result.requires_grad() {
-        x.set_grad_fn(result.grad_fn());
+        if let Some(node) = result.grad_fn() {
+            crate::autograd::arena::retarget_saved_output(node.id(), &rt, &target);
+        }
         if let (Some(b), Some(prev)) = (base, base_prev) {
             let bt = b.tensor();
             let positions = Arc::new(view_positions(&bt, &target));
             let node = copy_slices(bt, &prev, &result, positions, target.shape().to_vec());
             b.set_grad_fn(node.grad_fn());
+            // As PyTorch, the written view reads its new history through its base's
+            // (`AsStridedBackward0` of `CopySlices`), not straight from the write's node.
+            x.set_grad_fn(x.remade_from_base().or_else(|| result.grad_fn()));
+        } else {
+            x.set_grad_fn(result.grad_fn());
         }
     }
     Ok(())

@@ -112,6 +112,14 @@ fn filled<'py>(
     )
 }
 
+/// How many elements `shape` holds (saturating: only compared with small counts).
+fn element_count(shape: &[usize]) -> usize {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .unwrap_or(usize::MAX)
+}
+
 /// `Tensor::full_on`, through [`gil::run`].
 fn full_on(
     py: Python<'_>,
@@ -189,6 +197,7 @@ fn full<'py>(
     let value = number(fill_value, "fill_value")?;
     let dtype = parse_dtype(dtype)?.unwrap_or(value.default_dtype());
     let device = device.unwrap_or(Device::Cpu);
+    value.check_fits(dtype, element_count(&shape))?;
     finish_leaf(
         py,
         full_on(py, &shape, value, dtype, device)?,
@@ -212,6 +221,7 @@ fn full_like<'py>(
     let device = check_device(device)?.unwrap_or(src.device());
     // (`zeros_like` and `ones_like` are this in Python.)
     let value = number(fill_value, "fill_value")?;
+    value.check_fits(dtype, src.numel())?;
     let t = full_on(py, src.shape(), value, dtype, device)?;
     finish_leaf(py, t, requires_grad)
 }

@@ -270,11 +270,21 @@ impl Tensor {
 
     /// The `legacy[shape]` description used in autograd error messages.
     pub fn type_description(&self) -> String {
-        format!(
-            "torch.{} {}",
-            self.dtype.legacy_name(),
-            shape_str(self.shape())
-        )
+        let cuda = matches!(self.device(), Device::Cuda(_));
+        // PyTorch names the types without a legacy tensor class by dispatch key and dtype.
+        let kind = match self.dtype {
+            DType::Bool | DType::BF16 => format!(
+                "{}{}Type",
+                if cuda { "CUDA" } else { "CPU" },
+                self.dtype.scalar_name()
+            ),
+            _ => format!(
+                "torch.{}{}",
+                if cuda { "cuda." } else { "" },
+                self.dtype.legacy_name()
+            ),
+        };
+        format!("{kind} {}", shape_str(self.shape()))
     }
 
     /// This tensor, or a copy of it when it shares storage with `other` (a kernel that
@@ -1025,6 +1035,11 @@ impl Tensor {
     /// created: PyTorch's `full`/`ones` start at version 0).
     fn fill_versioned(&self, value: Scalar, versioned: bool) -> Result<()> {
         self.storage.check_writable()?;
+        // A negative integer wraps into uint8 (two's complement: -3 is 253), as in PyTorch.
+        let value = match (value, self.dtype) {
+            (Scalar::Int(i), DType::U8) => Scalar::Int(i64::from(i as u8)),
+            _ => value,
+        };
         match value {
             // An int64 that f64 cannot hold: written exactly, as a broadcast 0-d tensor.
             Scalar::Int(i) if self.dtype == DType::I64 && i.unsigned_abs() > 1 << 53 => {

@@ -311,3 +311,36 @@ __all__ += [
 from rustgrad.nn.modules import Conv3d, ConvTranspose1d, EmbeddingBag
 
 __all__ += ["Conv3d", "ConvTranspose1d", "EmbeddingBag"]
+
+# ----- 3-d pooling, max unpooling, power-average pooling, margin losses -----------------------
+from rustgrad.nn.modules import (
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+    MultiLabelMarginLoss,
+    MultiMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+
+__all__ += [
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool3d",
+    "AvgPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
+    "MultiLabelMarginLoss",
+    "MultiMarginLoss",
+    "TripletMarginWithDistanceLoss",
+]

@@ -612,6 +612,21 @@ def _core_pad_value(x, pads, value):
     return _pad(x, pads, value=value)
 
 
+def _check_pool2d_input(input, max_pool):
+    """PyTorch's checks of a 2-d pooling input, in its words: 3-d or 4-d, every dim but the
+    batch non-empty (average pooling reads ``size(-3)`` first: an IndexError below 3 dims)."""
+    n = input.dim()
+    if n < 3 and not max_pool:
+        m = max(n, 1)
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-m}, {m - 1}], but got -3)")  # fmt: skip
+    if n not in (3, 4):
+        if max_pool:
+            raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:{list(input.shape)}")  # fmt: skip
+    if 0 in input.shape[n - 3 :]:
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:{list(input.shape)}")  # fmt: skip
+
+
 def _as_4d(input, name, spatial=2):
     if input.dim() == spatial + 1:
         return input.unsqueeze(0), True
@@ -629,6 +644,7 @@ def max_pool2d(
     """2-d max pooling; with ``return_indices`` also the flat ``h * W + w`` position of each
     maximum in its input plane (as ``max_unpool2d`` takes)."""
     k, s, p, d = _pool_args(kernel_size, stride, padding, dilation, "max_pool2d")
+    _check_pool2d_input(input, max_pool=True)
     x, _ = _as_4d(input, "max_pool2d")
     if (x.is_cpu or x.is_cuda) and x.dtype in (_core.float32, _core.float64):
         # One node of PyTorch's name recording each maximum's position: one pass of
@@ -675,6 +691,8 @@ def max_pool1d(
 ):
     """1-d max pooling of ``(N, C, L)`` (or ``(C, L)``): 2-d pooling over a height of one."""
     one = lambda v: _tuple(v, 1, "argument")[0]
+    if input.dim() not in (2, 3) or 0 in input.shape[-2:]:
+        raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:{list(input.shape)}")  # fmt: skip
     x = input.unsqueeze(-2)
     res = max_pool2d(
         x,
@@ -759,6 +777,7 @@ def _avg_pool2d(
     """2-d average pooling; ``count_include_pad`` counts the zero padding in the divisor,
     ``divisor_override`` replaces it."""
     k, s, p, d = _pool_args(kernel_size, stride, padding, 1, "avg_pool2d")
+    _check_pool2d_input(input, max_pool=False)
     x, _ = _as_4d(input, "avg_pool2d")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
@@ -822,6 +841,8 @@ def _adaptive_avg_pool2d(input, output_size):
     """Average pooling to ``output_size`` (an int, a pair; ``None`` keeps that dim): the
     windows are separable, so each window's sum is summed over rows, then divided once by its
     size (PyTorch's order)."""
+    if input.dim() not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}")  # fmt: skip
     x, _ = _as_4d(input, "adaptive_avg_pool2d")
     h, w = x.shape[-2:]
     o = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)  # fmt: skip
@@ -927,6 +948,13 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     return _channels_last_like(out, input)
 
 
+def _check_non_empty(input, name):
+    """PyTorch's refusal of an empty dim after the first (which it reads as a batch)."""
+    for d in range(1, input.dim()):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input has sizes {list(input.shape)} with dimension {d} being empty")  # fmt: skip
+
+
 def _adaptive_windows(size, out):
     """PyTorch's adaptive windows over a dim: ``[floor(i*size/out), ceil((i+1)*size/out))``."""
     return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
@@ -938,6 +966,7 @@ def _adaptive_max_pool2d(input, output_size, return_indices=False):
     (padded to the longest by repeating their last element) are gathered, then reduced."""
     if input.dim() not in (3, 4):
         raise RuntimeError(f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: {list(input.shape)}")  # fmt: skip
+    _check_non_empty(input, "adaptive_max_pool2d")
     x, added = _as_4d(input, "adaptive_max_pool2d")
     n, c, h, w = x.shape
     o = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)  # fmt: skip
@@ -1005,6 +1034,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max pooling of ``(N, C, L)`` (or ``(C, L)``) to length ``output_size``: 2-d adaptive
     pooling over a height of one."""
     _check_1d(input, "adaptive_max_pool1d")
+    _check_non_empty(input, "adaptive_max_pool1d")
     size = _one_int(output_size, "adaptive_max_pool1d")
     res = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
     if return_indices:

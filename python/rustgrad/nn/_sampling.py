@@ -239,7 +239,8 @@ def _sample(input, grid, *, nd, mode, padding_mode, align_corners):
     if weights:
         vals = vals * _core.stack(weights, 1).unsqueeze(-1)
     out = vals.sum(1)  # (n, p, c)
-    return out.transpose(1, 2).reshape(n, c, *out_spatial)
+    # (PyTorch's kernel writes a contiguous result)
+    return out.transpose(1, 2).contiguous().reshape(n, c, *out_spatial)
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):

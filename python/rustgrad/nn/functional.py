@@ -1076,7 +1076,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         # recorded ops)
         xhat, rstd = _normalized(x, dims, eps) if _core.is_grad_enabled() else stats
         gxhat = grad if w is None else grad * w
-        grad_input = _normalized_backward(gxhat, xhat, rstd, dims)
+        grad_input = _normalized_backward(gxhat, x, rstd, dims)
         weighted = grad * xhat
         grads = [
             grad_input,
@@ -1099,11 +1099,17 @@ def _normalized(x, dims, eps):
     return centred * rstd, rstd
 
 
-def _normalized_backward(gxhat, xhat, rstd, dims):
-    """The gradient of a standardisation over ``dims``, given that of its output."""
-    mean_g = gxhat.mean(dims, keepdim=True)
-    mean_gx = (gxhat * xhat).mean(dims, keepdim=True)
-    return rstd * (gxhat - mean_g - xhat * mean_gx)
+def _normalized_backward(gxhat, x, rstd, dims):
+    """The gradient of a standardisation of ``x`` over ``dims``, given that of its output, in
+    the form of PyTorch's layer and group norm kernels (``rstd * g + b * x + c`` over the raw
+    input: the same values, and the same NaN where an infinite gradient meets the sums)."""
+    mean = x.mean(dims, keepdim=True)
+    count = math.prod(x.shape[d] for d in ((dims,) if isinstance(dims, int) else dims))
+    ds = (gxhat * x).sum(dims, keepdim=True)
+    db = gxhat.sum(dims, keepdim=True)
+    b = (db * mean - ds) * rstd * rstd * rstd / count
+    c = -b * mean - db * rstd / count
+    return rstd * gxhat + b * x + c
 
 
 def _channel_shape(input):
@@ -1152,7 +1158,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         w = params[0] if weight is not None else None
         xhat, rstd = _normalized(x.reshape(groups), 2, eps) if _core.is_grad_enabled() else stats
         gxhat = (grad if w is None else grad * w.reshape(channel)).reshape(groups)
-        grad_input = _normalized_backward(gxhat, xhat, rstd, 2).reshape(x.shape)
+        grad_input = _normalized_backward(gxhat, x.reshape(groups), rstd, 2).reshape(x.shape)
         grad_weight = None if w is None else (grad * xhat.reshape(x.shape)).sum(dims)
         grad_bias = None if bias is None else grad.sum(dims)
         # PyTorch differentiates the input's and weight's gradients (which read the
@@ -2283,3 +2289,43 @@ from rustgrad.nn._embedding_bag import embedding_bag
 from rustgrad.nn._sampling import affine_grid, grid_sample
 
 __all__ += ["affine_grid", "conv3d", "conv_transpose1d", "embedding_bag", "grid_sample"]
+
+# ----- 3-d pooling, max unpooling, power-average pooling, margin losses over class scores,
+# the triplet loss with a custom distance -----
+from rustgrad.nn._losses_extra import (
+    multi_margin_loss,
+    multilabel_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from rustgrad.nn._pool3d import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+    max_pool3d,
+    max_pool3d_with_indices,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+
+__all__ += [
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
+    "avg_pool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "max_pool3d",
+    "max_pool3d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "triplet_margin_with_distance_loss",
+]

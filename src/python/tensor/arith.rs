@@ -260,6 +260,10 @@ pub(super) fn fill<'py>(
         }
         Err(_) => {
             let v = number(value, "value")?;
+            {
+                let x = &slf.get().var;
+                v.check_fits(x.dtype(), x.numel())?;
+            }
             PyTensor::in_place(slf, |x| ops::fill_(x, v))
         }
     }

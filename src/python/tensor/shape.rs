@@ -47,6 +47,14 @@ pub(super) fn setitem(
         )));
     }
     let given_tensor = value.cast::<PyTensor>().is_ok();
+    let dtype = me.var.dtype();
+    if !given_tensor && !matches!(dtype, DType::F16 | DType::BF16) {
+        // (a number is written as PyTorch's `fill_`, checked; a half type's check depends on
+        // how many elements the region holds, which is not known here)
+        if let Ok(Some(n)) = crate::python::types::py_scalar(value) {
+            n.check_fits(dtype, 2)?;
+        }
+    }
     let value = match me.operand(value)? {
         Some(v) => v,
         None => Var::new(

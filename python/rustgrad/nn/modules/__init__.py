@@ -282,3 +282,38 @@ __all__ += [
     "ZeroPad2d",
     "ZeroPad3d",
 ]
+
+# ----- 3-d pooling, max unpooling, power-average pooling, margin losses -----------------------
+from rustgrad.nn.modules.loss import (
+    MultiLabelMarginLoss,
+    MultiMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+from rustgrad.nn.modules.pooling import (
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+)
+
+__all__ += [
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool3d",
+    "AvgPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
+    "MultiLabelMarginLoss",
+    "MultiMarginLoss",
+    "TripletMarginWithDistanceLoss",
+]

@@ -334,3 +334,60 @@ class MultiLabelSoftMarginLoss(_Loss):
 
 
 __all__ += ["MultiLabelSoftMarginLoss"]
+
+
+# ----- margin losses over class scores, the triplet loss with a custom distance ------------------
+
+
+class MultiMarginLoss(_Loss):
+    """Multi-class hinge loss of scores ``input (N, C)`` against class indices ``target (N,)``;
+    see :func:`rustgrad.nn.functional.multi_margin_loss`."""
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):  # fmt: skip
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+        if p != 1 and p != 2:
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and weight.dim() != 1:
+            raise ValueError(
+                f"MultiMarginLoss: expected weight to be None or 1D tensor, got {weight.dim()}D instead"
+            )
+        self.p = p
+        self.margin = margin
+
+    def forward(self, input, target):
+        """The loss: shape ``()``, or ``(N,)`` with ``reduction="none"``."""
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight, reduction=self.reduction)  # fmt: skip
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge loss of scores ``input (N, C)`` against label indices ``target (N,
+    C)`` (ended by ``-1``); see :func:`rustgrad.nn.functional.multilabel_margin_loss`."""
+
+    def forward(self, input, target):
+        """The loss: shape ``()``, or ``(N,)`` with ``reduction="none"``."""
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """Triplet loss with a custom ``distance_function`` (default ``PairwiseDistance()``); see
+    :func:`rustgrad.nn.functional.triplet_margin_with_distance_loss`."""
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(size_average=None, reduce=None, reduction=reduction)
+        if margin <= 0:
+            raise ValueError(
+                f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead"
+            )
+        from rustgrad.nn.modules.distance import PairwiseDistance
+
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()  # fmt: skip
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor, positive, negative):
+        """The loss of the triplets: shape ``()``, or one per triplet with ``reduction="none"``."""
+        return F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function, margin=self.margin, swap=self.swap, reduction=self.reduction)  # fmt: skip
+
+
+__all__ += ["MultiLabelMarginLoss", "MultiMarginLoss", "TripletMarginWithDistanceLoss"]

@@ -1,5 +1,6 @@
-"""Pooling and resizing layers: ``MaxPool1d/2d``, ``AvgPool2d``, ``AdaptiveAvgPool1d/2d``,
-``AdaptiveMaxPool1d/2d``, ``Upsample``."""
+"""Pooling and resizing layers: ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
+``AdaptiveAvgPool1d/2d/3d``, ``AdaptiveMaxPool1d/2d/3d``, ``MaxUnpool1d/2d/3d``,
+``LPPool1d/2d/3d``, ``Upsample``."""
 
 from rustgrad.nn import functional as F
 from rustgrad.nn.modules.module import Module
@@ -241,3 +242,154 @@ class Unfold(Module):
 
 
 __all__ += ["AvgPool1d", "Fold", "Unfold", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+
+
+# ----- 3-d pooling, max unpooling, power-average pooling ---------------------------------------
+
+
+def _ntuple(value, n):
+    # (PyTorch's _single/_pair/_triple: a sequence as is, else n copies)
+    return tuple(value) if hasattr(value, "__iter__") else (value,) * n
+
+
+class MaxPool3d(_MaxPoolNd):
+    """3-d max pooling (``stride`` defaults to ``kernel_size``)."""
+
+    def forward(self, input):
+        """The window maxima (and their indices with ``return_indices``)."""
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=self.ceil_mode, return_indices=self.return_indices)  # fmt: skip
+
+
+class AvgPool3d(Module):
+    """3-d average pooling (``stride`` defaults to ``kernel_size``)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):  # fmt: skip
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if (stride is not None) else kernel_size
+        self.padding = padding
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
+
+    def extra_repr(self):
+        """PyTorch's summary of the window."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input):
+        """The window means."""
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad, self.divisor_override)  # fmt: skip
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    """3-d average pooling to a fixed ``output_size`` whatever the input size."""
+
+    def forward(self, input):
+        """The adaptive window means."""
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """3-d max pooling to a fixed ``output_size`` whatever the input size."""
+
+    def forward(self, input):
+        """The adaptive window maxima (and their indices with ``return_indices``)."""
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
+
+
+class _MaxUnpoolNd(Module):
+    _dims = 2
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _ntuple(kernel_size, self._dims)
+        self.stride = _ntuple(stride if (stride is not None) else kernel_size, self._dims)
+        self.padding = _ntuple(padding, self._dims)
+
+    def extra_repr(self):
+        """PyTorch's summary of the window."""
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of ``MaxPool1d``: values placed at their indices, zeros elsewhere."""
+
+    _dims = 1
+
+    def forward(self, input, indices, output_size=None):
+        """``input`` placed at ``indices`` in zeros (of ``output_size`` if given)."""
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)  # fmt: skip
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of ``MaxPool2d``: values placed at their indices, zeros elsewhere."""
+
+    _dims = 2
+
+    def forward(self, input, indices, output_size=None):
+        """``input`` placed at ``indices`` in zeros (of ``output_size`` if given)."""
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)  # fmt: skip
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of ``MaxPool3d``: values placed at their indices, zeros elsewhere."""
+
+    _dims = 3
+
+    def forward(self, input, indices, output_size=None):
+        """``input`` placed at ``indices`` in zeros (of ``output_size`` if given)."""
+        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding, output_size)  # fmt: skip
+
+
+class _LPPoolNd(Module):
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def extra_repr(self):
+        """PyTorch's summary of the window."""
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(_LPPoolNd):
+    """1-d power-average pooling: ``(sum over the window of x ** p) ** (1 / p)``."""
+
+    def forward(self, input):
+        """The windows' ``norm_type``-norms."""
+        return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)  # fmt: skip
+
+
+class LPPool2d(_LPPoolNd):
+    """2-d power-average pooling: ``(sum over the window of x ** p) ** (1 / p)``."""
+
+    def forward(self, input):
+        """The windows' ``norm_type``-norms."""
+        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)  # fmt: skip
+
+
+class LPPool3d(_LPPoolNd):
+    """3-d power-average pooling: ``(sum over the window of x ** p) ** (1 / p)``."""
+
+    def forward(self, input):
+        """The windows' ``norm_type``-norms."""
+        return F.lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)  # fmt: skip
+
+
+__all__ += [
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool3d",
+    "AvgPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
+]
