@@ -19,6 +19,8 @@ rustgrad must raise where PyTorch raises, and only there. The outcome compared i
 view of a leaf).
 """
 
+import math
+
 import pytest
 import rustgrad as rg
 from opinfo import OP_DB, call, flatten_outputs
@@ -264,4 +266,28 @@ def test_addc_saves_as_torch(op, needs, written):
         with lib.no_grad():
             args[written].add_(1)
         outcomes.append(_backward_outcome(out))
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize(
+    "a,b,dims",
+    [
+        ((1,), (1, 2), 1),
+        ((2, 1), (1, 3), 1),
+        ((1,), (1, 2, 2), 1),
+        ((3,), (1, 2), 1),
+        ((2, 1), (3, 4), ([1], [0])),
+    ],
+)
+def test_tensordot_sums_broadcast_dims_as_torch(a, b, dims):
+    """A contracted dim of size 1 on one side broadcasts: PyTorch sums the other side's right
+    away (a new tensor, so writing the original afterwards does not make backward raise)."""
+    outcomes = []
+    for lib in (torch, rg):
+        x = lib.arange(float(math.prod(a)), dtype=lib.float64).reshape(a) * 1
+        y = lib.ones(b, dtype=lib.float64, requires_grad=True)
+        out = lib.tensordot(x, y, dims)
+        values = out.tolist()
+        x.add_(1)
+        outcomes.append((values, _backward_outcome(out)))
     assert outcomes[1] == outcomes[0]

@@ -1788,11 +1788,18 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     da, db = [_wrap(d, a.ndim) for d in da], [_wrap(d, b.ndim) for d in db]
     if len(da) != len(db):
         raise RuntimeError("both dimension lists should have same length")
+    # (PyTorch's: a contracted dim of size 1 on one side broadcasts, the other side's is
+    # summed right away, keeping its dim)
+    sa, sb = a, b
     for x, y in zip(da, db):
-        if a.shape[x] != b.shape[y]:
+        if sb.shape[y] == 1:
+            a = a.sum(x, keepdim=True, dtype=a.dtype)
+        elif sa.shape[x] == 1:
+            b = b.sum(y, keepdim=True, dtype=b.dtype)
+        elif sa.shape[x] != sb.shape[y]:
             raise RuntimeError(
-                f"contracted dimensions need to match, but first has size {a.shape[x]} in dim "
-                f"{x} and second has size {b.shape[y]} in dim {y}"
+                f"contracted dimensions need to match, but first has size {sa.shape[x]} in dim "
+                f"{x} and second has size {sb.shape[y]} in dim {y}"
             )
     free_a = [i for i in range(a.ndim) if i not in da]
     free_b = [i for i in range(b.ndim) if i not in db]
