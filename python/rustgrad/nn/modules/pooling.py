@@ -44,9 +44,7 @@ class MaxPool1d(_MaxPoolNd):
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=self.ceil_mode, return_indices=self.return_indices)  # fmt: skip
 
 
-class AvgPool2d(Module):
-    """2-d average pooling (``stride`` defaults to ``kernel_size``)."""
-
+class _AvgPoolNd(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):  # fmt: skip
         super().__init__()
         self.kernel_size = kernel_size
@@ -59,6 +57,10 @@ class AvgPool2d(Module):
     def extra_repr(self):
         """PyTorch's summary of the window."""
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """2-d average pooling (``stride`` defaults to ``kernel_size``)."""
 
     def forward(self, input):
         """The window means."""
@@ -260,21 +262,8 @@ class MaxPool3d(_MaxPoolNd):
         return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation, ceil_mode=self.ceil_mode, return_indices=self.return_indices)  # fmt: skip
 
 
-class AvgPool3d(Module):
+class AvgPool3d(_AvgPoolNd):
     """3-d average pooling (``stride`` defaults to ``kernel_size``)."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):  # fmt: skip
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if (stride is not None) else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
-
-    def extra_repr(self):
-        """PyTorch's summary of the window."""
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input):
         """The window means."""
