@@ -6,6 +6,9 @@
     python benches/compare.py --peak-memory   # + peak RSS of a 784-512-10 training loop
     python benches/compare.py --scaling benches/scaling.png   # + time per op against size
     python benches/compare.py --gflops        # + matmul GFLOP/s against this CPU's peak
+    python benches/compare.py --op-scaling ops.csv   # + single ops (unary, binary, reductions)
+    python benches/compare.py --peers         # + the same workloads in JAX, jax.jit, autograd
+    python benches/compare.py --mlp-scaling   # + the [w,w,w,10] MLP step for w = 16 .. 2048
     python benches/compare.py --all           # everything, one markdown report (BENCHMARKS.md)
 
 Each round runs every library once per workload, alternating which goes first; the reported
@@ -31,6 +34,17 @@ Sections besides the workload table:
   against an *estimate* of this machine's float32 peak: physical cores * GHz (``/proc/cpuinfo``)
   * 32 FLOP/cycle (two 256-bit FMA units: 2 units * 8 lanes * 2 FLOP per FMA).
 
+* ``--op-scaling PATH.csv``: one op (``tanh``, ``exp``, ``relu``, ``x * 0.01``, ``x * y``,
+  ``x + y``, ``sum``, ``amax``) on float32 vectors of 1 to 16M elements under ``no_grad``; the
+  table gives rustgrad/torch per op and size, the CSV the times.
+* ``--peers``: the workloads of ``benches/peers.py`` (a 100-op tiny chain, MLP steps at batch
+  64, a 4M-element chain with ``tanh``, a 1024x1024 product, a Hessian-vector product) in every
+  engine that imports: rustgrad, PyTorch, JAX op by op and under ``jax.jit``, HIPS autograd
+  (``pip install -r benches/requirements-peers.txt``; absent engines are skipped and named),
+  with each engine's first call (``jax.jit`` compiles there) in a second table.
+* ``--mlp-scaling``: the ``[w, w, w, 10]`` MLP training step, batch 64, for w = 16 .. 2048, in
+  the same engines.
+
 ``--size tiny`` runs every section at toy sizes (the plot goes to a temporary directory unless
 ``--scaling`` names a path) so that CI exercises all code paths in a few seconds.
 """
@@ -50,9 +64,13 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+import peers
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DEFAULT_PLOT = os.path.join("benches", "scaling.png")
+DEFAULT_OP_SCALING = os.path.join("benches", "op_scaling.csv")
 
 SIZES = {
     "default": {
@@ -77,6 +95,14 @@ SIZES = {
         "lstm_seq": 32,
         "lstm_hidden": 128,
         "lstm_steps": 5,
+        "peer_batch": 64,  # issue 14's outside workloads: batch-64 training steps
+        "peer_widths": [256, 1024, 2048],
+        "peer_ew_n": 4 * 1024 * 1024,
+        "peer_mm_n": 1024,
+        "peer_sample_s": 0.2,
+        "mlp_batch": 32,
+        "mlp_scaling_widths": [2**k for k in range(4, 12)],  # 16 .. 2048
+        "op_scaling_sizes": [4**k for k in range(13)],
     },
     "tiny": {
         "chain_ops": 20,
@@ -100,6 +126,14 @@ SIZES = {
         "lstm_seq": 4,
         "lstm_hidden": 8,
         "lstm_steps": 1,
+        "peer_batch": 4,
+        "peer_widths": [16],
+        "peer_ew_n": 4096,
+        "peer_mm_n": 32,
+        "peer_sample_s": 0.001,
+        "mlp_batch": 4,
+        "mlp_scaling_widths": [16, 32],
+        "op_scaling_sizes": [1, 4096],
     },
 }
 
@@ -714,6 +748,113 @@ def report_gflops(points, names, rounds, peak, note, markdown):
     print(note)
 
 
+# ---------------------------------------------------------------- peers, MLP and op scaling
+
+
+def measure_peers(handles, rows, size, rounds):
+    """``{row name: ({engine: median seconds per run}, {engine: seconds of the first run})}``.
+
+    The first run of each engine is timed alone (JAX's ``jit`` traces and compiles there);
+    the medians come from calibrated samples of the later runs, engines alternating.
+    """
+    results = {}
+    for wl in rows:
+        runs, first = {}, {}
+        for name, handle in handles.items():
+            runs[name] = wl.setup(name, handle, size)
+            first[name] = _time_once(runs[name], 1)
+        reps = {name: _calibrate(run, size["peer_sample_s"]) for name, run in runs.items()}
+        results[wl.name] = (_alternate(runs, reps, rounds), first)
+        del runs
+    return results
+
+
+def _peer_ratio_names(names):
+    return [n for n in names if n != "torch"] if "torch" in names else []
+
+
+def report_peers(results, rows, names, size, markdown, first_calls=True):
+    others = _peer_ratio_names(names)
+    header = ["workload"] + names + [f"{n}/torch" for n in others]
+    table = []
+    for wl in rows:
+        times, _ = results[wl.name]
+        row = [wl.label(size)] + [f"{_fmt(times[n] * wl.scale)} {wl.unit}" for n in names]
+        table.append(row + [f"{times[n] / times['torch']:.2f}" for n in others])
+    _print_table(header, table, markdown)
+    if not first_calls:
+        return
+    print()
+    print("First call of each workload (JAX's jit traces and compiles there), ms:")
+    print()
+    header = ["workload"] + names
+    table = [[wl.label(size)] + [_fmt(results[wl.name][1][n] * 1e3) for n in names] for wl in rows]
+    _print_table(header, table, markdown)
+
+
+OP_SCALING_OPS = {
+    "tanh": lambda x, y: x.tanh(),
+    "exp": lambda x, y: x.exp(),
+    "relu": lambda x, y: x.relu(),
+    "x * 0.01": lambda x, y: x * 0.01,
+    "x * y": lambda x, y: x * y,
+    "x + y": lambda x, y: x + y,
+    "sum": lambda x, y: x.sum(),
+    "amax": lambda x, y: x.amax(),
+}
+
+
+def _op_setup(lib, n, op):
+    rng = np.random.default_rng(0)
+    x = lib.tensor(rng.standard_normal(n).astype("float32"))
+    y = lib.tensor(rng.standard_normal(n).astype("float32"))
+    fn = OP_SCALING_OPS[op]
+
+    def run():
+        with lib.no_grad():
+            fn(x, y)
+
+    return run
+
+
+def measure_op_scaling(libs, size, rounds):
+    """``[(numel, {op: {lib: median seconds per call}})]``, no autograd, float32 vectors."""
+    points = []
+    for n in size["op_scaling_sizes"]:
+        per_op = {}
+        for op in OP_SCALING_OPS:
+            runs = {name: _op_setup(lib, n, op) for name, lib in libs.items()}
+            reps = {name: _calibrate(run, size["scaling_sample_s"]) for name, run in runs.items()}
+            per_op[op] = _alternate(runs, reps, rounds)
+            del runs
+        points.append((n, per_op))
+    return points
+
+
+def report_op_scaling(points, names, rounds, csv_path, markdown):
+    print(
+        f"One op on float32 vectors under `no_grad` (a new result each call), median of {rounds} "
+        f"alternating round(s); cells are {names[0]}/{names[1]} time (below 1: {names[0]} "
+        f"faster). Times: `{_display_path(csv_path)}`."
+    )
+    print()
+    ops = list(OP_SCALING_OPS)
+    header = ["elements"] + [f"`{op}`" for op in ops]
+    rows = [
+        [f"{numel:,}"] + [_ratio(per_op[op], names)[0] for op in ops] for numel, per_op in points
+    ]
+    _print_table(header, rows, markdown)
+
+
+def write_op_scaling(points, names, csv_path):
+    with open(csv_path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["numel", "op"] + [f"{n}_us" for n in names])
+        for numel, per_op in points:
+            for op, times in per_op.items():
+                writer.writerow([numel, op] + [f"{times[n] * 1e6:.4g}" for n in names])
+
+
 # ---------------------------------------------------------------- driver
 
 
@@ -767,9 +908,29 @@ def main(argv=None):
         "--gflops", action="store_true", help="also report matmul GFLOP/s against the CPU peak"
     )
     parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="also run the peers table: rustgrad, torch, jax, jax.jit, autograd (those installed)",
+    )
+    parser.add_argument(
+        "--engines",
+        default=",".join(peers.ENGINES),
+        help="engines of --peers and --mlp-scaling (default: all of them that import)",
+    )
+    parser.add_argument(
+        "--mlp-scaling",
+        action="store_true",
+        help="also time the [w,w,w,10] MLP step, batch 64, for w = 16 .. 2048 in every engine",
+    )
+    parser.add_argument(
+        "--op-scaling",
+        metavar="PATH.csv",
+        help="also time single ops (unary, binary, reductions) from 1 to 16M elements",
+    )
+    parser.add_argument(
         "--all",
         action="store_true",
-        help="table + --peak-memory + --scaling benches/scaling.png + --gflops, as markdown",
+        help="every section (--op-scaling to benches/op_scaling.csv), as markdown",
     )
     parser.add_argument("--peak-child", help=argparse.SUPPRESS)  # internal: one library
     args = parser.parse_args(argv)
@@ -784,9 +945,15 @@ def main(argv=None):
 
     tiny = args.size == "tiny"
     # --size tiny alone is the CI smoke run: every section, so none of them can rot.
-    every = args.all or (tiny and not (args.peak_memory or args.scaling or args.gflops))
+    chosen = args.peak_memory or args.scaling or args.gflops or args.peers or args.mlp_scaling
+    every = args.all or (tiny and not (chosen or args.op_scaling))
     do_peak = args.peak_memory or every
     do_gflops = args.gflops or every
+    do_peers = args.peers or every
+    do_mlp_scaling = args.mlp_scaling or every
+    op_scaling_path = args.op_scaling
+    if every and not op_scaling_path:
+        op_scaling_path = os.path.join(ROOT, DEFAULT_OP_SCALING)
     scaling_path, scratch = args.scaling, None
     if every and not scaling_path:
         if tiny:  # never overwrite the real plot with toy numbers
@@ -795,7 +962,8 @@ def main(argv=None):
         else:
             scaling_path = os.path.join(ROOT, DEFAULT_PLOT)
     markdown = args.markdown or args.all
-    sections = do_peak or scaling_path or do_gflops
+    sections = do_peak or scaling_path or do_gflops or do_peers or do_mlp_scaling
+    sections = sections or op_scaling_path
 
     versions = ", ".join(f"{n} {getattr(m, '__version__', '?')}" for n, m in libs.items())
     extra = ""
@@ -834,6 +1002,34 @@ def main(argv=None):
             _section("Matmul GFLOP/s", markdown)
             peak, note = cpu_peak()
             report_gflops(measure_gflops(libs, size, rounds), names, rounds, peak, note, markdown)
+        if op_scaling_path:
+            if scratch:
+                op_scaling_path = os.path.join(scratch, "op_scaling.csv")
+            _section("Single ops against tensor size", markdown)
+            points = measure_op_scaling(libs, size, rounds)
+            write_op_scaling(points, names, op_scaling_path)
+            report_op_scaling(points, names, rounds, op_scaling_path, markdown)
+        if do_peers or do_mlp_scaling:
+            handles, missing = peers.load([e.strip() for e in args.engines.split(",") if e])
+            engines = list(handles)
+            for name, why in missing.items():
+                print(f"note: engine {name} skipped: {why}", file=sys.stderr)
+            versions = ", ".join(f"{n} {peers.version(n, h)}" for n, h in handles.items())
+        if do_peers:
+            _section("Peers: the same workloads in every engine", markdown)
+            print(
+                f"Engines: {versions}{'; not installed: ' + ', '.join(missing) if missing else ''}. "
+                f"Median of {rounds} alternating round(s); `engine/torch` below 1 means faster "
+                f"than PyTorch. Definitions: `benches/peers.py`."
+            )
+            print()
+            rows = peers.workloads(size)
+            report_peers(measure_peers(handles, rows, size, rounds), rows, engines, size, markdown)
+        if do_mlp_scaling:
+            _section(f"MLP [w,w,w,10] step, batch {size['peer_batch']}, against w", markdown)
+            rows = [peers.wide_mlp(w) for w in size["mlp_scaling_widths"]]
+            results = measure_peers(handles, rows, size, rounds)
+            report_peers(results, rows, engines, size, markdown, first_calls=False)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)

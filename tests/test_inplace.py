@@ -735,3 +735,62 @@ def test_setitem_overlap_as_torch(program):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # PyTorch's deprecation of index_put_ on expanded
         assert _setitem_outcome(rg, program) == _setitem_outcome(torch, program)
+
+
+def test_fill_without_recording_writes_in_place_as_torch():
+    # (no grad recorded: straight into memory; large enough for the pool's chunks)
+    torch = _torch()
+
+    def run(lib):
+        n = 300_001
+        x = lib.arange(2 * n, dtype=lib.float64)
+        v = x[1::2]
+        before = x._version
+        v.fill_(-2.5)
+        bumped = x._version - before
+        y = lib.zeros(5, dtype=lib.uint8)
+        y[1:4].fill_(-3)  # wraps
+        z = lib.zeros(3, dtype=lib.int64)
+        z.fill_(2**60 + 1)  # exactly
+        w = lib.ones(4, requires_grad=True) * 2
+        with lib.no_grad():
+            w.zero_()
+        big = lib.full((n,), -0.0)
+        return (
+            bumped > 0,
+            x[:6].tolist(),
+            float(x.sum()),
+            y.tolist(),
+            z.tolist(),
+            w.tolist(),
+            w.requires_grad,
+            str(big[-1].item()),
+            float(lib.ones(n, dtype=lib.float64).sum()),
+        )
+
+    assert run(rg) == run(torch)
+
+
+@pytest.mark.parametrize("base_grad", [False, True])
+@pytest.mark.parametrize("exponent", ["scalar", "plain", "grad"])
+def test_pow_in_place_reads_the_old_values_for_its_gradient(base_grad, exponent):
+    # PyTorch's pow_ saves a copy of self's old values (the write must not change them);
+    # rustgrad raised the version error for every gradient through pow_.
+    if not base_grad and exponent != "grad":
+        pytest.skip("no gradient flows")
+    torch = _torch()
+
+    def run(lib):
+        x = lib.tensor([1.5, 2.0, -0.5], requires_grad=base_grad)
+        a = x * 1 if base_grad else x
+        e = 2.0 if exponent == "scalar" else lib.tensor([2.0, 3.0, 2.0])
+        if exponent == "grad":
+            e.requires_grad_()
+        a.pow_(e)
+        leaves = [t for t in (x, e) if isinstance(t, lib.Tensor) and t.requires_grad]
+        return a.tolist(), [g.tolist() for g in lib.autograd.grad((a * a).sum(), leaves)]
+
+    got, want = run(rg), run(torch)
+    assert_close(rg.tensor(got[0]), torch.tensor(want[0]))
+    for g, w in zip(got[1], want[1]):
+        assert_close(rg.tensor(g), torch.tensor(w))

@@ -122,3 +122,29 @@ def test_index_dtypes_as_torch(key):
         except IndexError as e:
             outcomes.append(str(e))
     assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize(
+    "clamp",
+    [
+        lambda lib, x: x.clamp(-1, 1),  # uint8: -1 wraps to 255, so the upper bound wins
+        lambda lib, x: x.clone().clamp_(-1, 1),
+        lambda lib, x: x.clamp(min=-3),
+        lambda lib, x: x.clamp(max=-3),
+        lambda lib, x: x.clip(-1, 1),
+        lambda lib, x: x.clamp(2, 300),  # out of uint8's range
+        lambda lib, x: x.to(lib.int8).clamp(-200, 100),
+        lambda lib, x: x.long().clamp(-(2**40), 7),
+        lambda lib, x: x.int().clamp(0.5, 6.5),  # a float bound: a float result
+    ],
+)
+def test_integer_clamp_bounds_convert_as_torch(clamp):
+    def run(lib):
+        x = lib.tensor([0, 1, 5, 200], dtype=lib.uint8)
+        try:
+            out = clamp(lib, x)
+        except RuntimeError as exc:
+            return "RuntimeError", str(exc)
+        return str(out.dtype).split(".")[-1], out.tolist()
+
+    assert run(rg) == run(torch)

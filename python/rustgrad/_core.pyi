@@ -1988,7 +1988,6 @@ class Tensor(_DTypeCasts):
 
     def pow_(self, *args: Any, **kwargs: Any) -> Any:
         """In-place ``pow``: writes the result into ``self`` and returns it."""
-
     def quantile(
         self, q: Any, dim: Any = ..., keepdim: Any = ..., *, interpolation: Any = ...
     ) -> Any:

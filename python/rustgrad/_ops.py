@@ -474,10 +474,14 @@ def _extreme(x, dim, keepdim, axis, keepdims, largest):
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if x.numel() == 0:  # (an empty result)
         return _keep(x.sum(tuple(dims), keepdim=True).to(x.dtype), dims, keepdim)
-    merged = _to_end(x.detach(), dims)
     shape = [1 if d in dims else s for d, s in enumerate(x.shape)]
-    r = merged.max(-1) if largest else merged.min(-1)
-    values = r.values.reshape(*shape) if x.ndim else r.values.reshape(())
+    if len(dims) == x.ndim:  # every dim: the whole tensor's extreme, no indices to find
+        whole = x.detach().max() if largest else x.detach().min()
+        values = whole.reshape(*shape)
+    else:
+        merged = _to_end(x.detach(), dims)
+        r = merged.max(-1) if largest else merged.min(-1)
+        values = r.values.reshape(*shape)
     if not (x.requires_grad and _core.is_grad_enabled()):
         return _keep(values, dims, keepdim)
     # The value is exact; the gradient goes to the elements equal to it, shared evenly (a
@@ -2802,11 +2806,23 @@ def _clamp_method(name, core, in_place):
                 return _clamp_tensors(self, min, max)
             with _saved.in_place():
                 return self.copy_(_clamp_tensors(self, min, max))
-        return core(self, min, max)
+        return core(self, _integer_bound(self, min), _integer_bound(self, max))
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = core.__doc__
     return method
+
+
+_INTEGER_DTYPES = (_core.uint8, _core.int8, _core.int16, _core.int32, _core.int64)
+
+
+def _integer_bound(x, bound):
+    """An int bound of an integer tensor converted to its dtype as PyTorch converts it: out
+    of range is refused in PyTorch's words, and uint8 wraps (``clamp(-1, 1)`` is 1 throughout:
+    the lower bound is 255)."""
+    if type(bound) is not int or x.dtype not in _INTEGER_DTYPES:
+        return bound
+    return _core.full((), bound, dtype=x.dtype).item()
 
 
 def _as_method(f):

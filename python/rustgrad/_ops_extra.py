@@ -759,6 +759,21 @@ def _in_place(name, f):
     return method
 
 
+def _pow_in_place(native):
+    """``pow_``: a tensor exponent through the core's in-place op (PyTorch's node, saving the
+    written tensor); a number computed from a copy of the old values, as PyTorch saves them,
+    and written back."""
+    by_number = _in_place("pow_", lambda x, *a, **k: Tensor.pow(x.clone(), *a, **k))
+
+    def pow_(self, *args, **kwargs):
+        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+            return native(self, args[0])
+        return by_number(self, *args, **kwargs)
+
+    pow_.__doc__ = by_number.__doc__
+    return pow_
+
+
 def copysign_(self, other):
     """In-place ``copysign``: one ``CopysignBackward`` node, as PyTorch's, which reads a copy
     of ``self``'s old values."""
@@ -825,8 +840,8 @@ def _bind():
     for name in ("xlogy", "logit", "sinc"):
         op = getattr(_ops, name)
         setattr(Tensor, name + "_", _in_place(name + "_", lambda x, *a, op=op, **k: op(x.clone(), *a, **k)))  # fmt: skip
+    Tensor.pow_ = Tensor.__ipow__ = _pow_in_place(Tensor.pow_)
     Tensor.copysign_ = copysign_
-    Tensor.pow_ = Tensor.__ipow__ = _in_place("pow_", Tensor.pow)
     for name, cmp in _COMPARISONS.items():
         setattr(Tensor, name + "_", _in_place(name + "_", _as_dtype_of_self(getattr(Tensor, cmp))))
     for name in ("logical_and", "logical_or", "logical_xor"):

@@ -350,6 +350,13 @@ pub trait BackendStorage: Sized {
 
     /// `n` zeros.
     fn zeros(device: &Self::Device, dtype: DType, n: usize) -> Result<Self>;
+    /// `n` copies of `value` (in `dtype`): zeros, then a fill, unless the backend writes them
+    /// in one pass.
+    fn full(device: &Self::Device, dtype: DType, n: usize, value: f64) -> Result<Self> {
+        let mut out = Self::zeros(device, dtype, n)?;
+        out.fill(&Layout::contiguous(&[n]), value)?;
+        Ok(out)
+    }
     /// `n` draws from U[0, 1) or N(0, 1), in a float dtype, from the device's generator.
     fn random(device: &Self::Device, n: usize, dtype: DType, normal: bool) -> Result<Self>;
     /// A copy of host memory (contiguous, from element `offset`, `n` elements).

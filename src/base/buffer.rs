@@ -68,11 +68,23 @@ macro_rules! define_buffer {
             pub fn zeros(dtype: DType, len: usize) -> Result<Buffer> {
                 fn alloc<T: Clone + Default>(len: usize, dtype: DType) -> Result<Vec<T>> {
                     check_host_alloc(dtype, len)?;
-                    let mut v: Vec<T> = Vec::new();
-                    v.try_reserve_exact(len)
-                        .map_err(|_| cannot_allocate((len as u128) * dtype.size_of() as u128))?;
-                    v.resize(len, T::default());
-                    Ok(v)
+                    let refused = || cannot_allocate((len as u128) * dtype.size_of() as u128);
+                    let layout = std::alloc::Layout::array::<T>(len).map_err(|_| refused())?;
+                    if layout.size() == 0 {
+                        return Ok(Vec::new());
+                    }
+                    // Zeroed by the allocator (calloc): memory fresh from the OS is zero
+                    // already, so a large tensor costs no pass over it here (a resize did).
+                    // SAFETY: the size is not zero; every dtype's element (numbers, `Bool8`,
+                    // the half types) is valid as all-zero bytes; the memory comes from the
+                    // global allocator with `Vec<T>`'s layout for `len` elements.
+                    unsafe {
+                        let ptr = std::alloc::alloc_zeroed(layout).cast::<T>();
+                        if ptr.is_null() {
+                            return Err(refused());
+                        }
+                        Ok(Vec::from_raw_parts(ptr, len, len))
+                    }
                 }
                 Ok(match dtype {
                     $(DType::$V => Buffer::$V(alloc(len, dtype)?),)*
@@ -196,6 +208,16 @@ pub fn host_alloc_limit() -> u128 {
 /// Refuses a host buffer of `len` elements of `dtype` that the machine cannot hold (see
 /// [`host_alloc_limit`]), with PyTorch's error. Every host buffer a kernel fills is checked
 /// here first (`Buffer::zeros` and the `Memory` methods that produce a result).
+/// An empty vector with room for `len` elements of `dtype`, refused (an error, not an abort)
+/// when the machine cannot hold them.
+pub fn reserve_host<T>(dtype: DType, len: usize) -> Result<Vec<T>> {
+    check_host_alloc(dtype, len)?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(len)
+        .map_err(|_| cannot_allocate((len as u128) * dtype.size_of() as u128))?;
+    Ok(v)
+}
+
 pub fn check_host_alloc(dtype: DType, len: usize) -> Result<()> {
     let bytes = (len as u128) * dtype.size_of() as u128;
     if bytes > host_alloc_limit() || bytes > isize::MAX as u128 {

@@ -213,7 +213,21 @@ fn overwrite(prev: &Var, out: Tensor, name: &'static str) -> Var {
     })
 }
 
+/// `x.fill_(value)` straight into `x`'s memory when nothing is recorded (no temporary of
+/// `x`'s size and no copy: a 1M-element `fill_` took 8x PyTorch's time that way).
+fn fill_in_place(x: &Var, value: Scalar) -> Result<bool> {
+    let recording = is_grad_enabled() && x.dtype().is_float() && x.requires_grad();
+    if recording {
+        return Ok(false);
+    }
+    x.tensor().fill_(value)?;
+    Ok(true)
+}
+
 pub fn fill_(x: &Var, value: Scalar) -> Result<()> {
+    if fill_in_place(x, value)? {
+        return Ok(());
+    }
     rebase_fill(x, |p, _| {
         let t = p.tensor();
         Ok(overwrite(
@@ -225,6 +239,9 @@ pub fn fill_(x: &Var, value: Scalar) -> Result<()> {
 }
 
 pub fn zero_(x: &Var) -> Result<()> {
+    if fill_in_place(x, Scalar::Int(0))? {
+        return Ok(());
+    }
     rebase_fill(x, |p, _| {
         let t = p.tensor();
         Ok(overwrite(

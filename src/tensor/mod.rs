@@ -169,11 +169,19 @@ impl Tensor {
         device: Device,
     ) -> Result<Tensor> {
         let value = value.into();
-        let t = Tensor::zeros_on(shape, dtype, device)?;
-        // (by bits: -0.0 is written, not taken for the zeros already there)
-        if value.to_f64().to_bits() != 0 {
-            t.fill_versioned(value, false)?;
+        // (by bits: -0.0 is written, not taken for zeros)
+        if value.to_f64().to_bits() == 0 {
+            return Tensor::zeros_on(shape, dtype, device);
         }
+        if let Some(number) = fill_number(value, dtype) {
+            let n = checked_storage(shape, dtype)?;
+            return Ok(Tensor::from_memory(
+                Memory::full(device, dtype, n, number)?,
+                shape,
+            ));
+        }
+        let t = Tensor::zeros_on(shape, dtype, device)?;
+        t.fill_versioned(value, false)?;
         Ok(t)
     }
 
@@ -1035,23 +1043,15 @@ impl Tensor {
     /// created: PyTorch's `full`/`ones` start at version 0).
     fn fill_versioned(&self, value: Scalar, versioned: bool) -> Result<()> {
         self.storage.check_writable()?;
-        // A negative integer wraps into uint8 (two's complement: -3 is 253), as in PyTorch.
-        let value = match (value, self.dtype) {
-            (Scalar::Int(i), DType::U8) => Scalar::Int(i64::from(i as u8)),
-            _ => value,
-        };
-        match value {
+        match fill_number(value, self.dtype) {
             // An int64 that f64 cannot hold: written exactly, as a broadcast 0-d tensor.
-            Scalar::Int(i) if self.dtype == DType::I64 && i.unsigned_abs() > 1 << 53 => {
+            None => {
                 let one = Tensor::from_scalar(value, DType::I64).to_device(self.device())?;
                 let src = one.with_layout(one.layout.expand(self.shape())?);
                 self.copy_from_versioned(&src, versioned)
             }
-            _ if versioned => self.storage.write().fill(&self.layout, value.to_f64()),
-            _ => self
-                .storage
-                .write_unversioned()
-                .fill(&self.layout, value.to_f64()),
+            Some(number) if versioned => self.storage.write().fill(&self.layout, number),
+            Some(number) => self.storage.write_unversioned().fill(&self.layout, number),
         }
     }
 
@@ -1097,6 +1097,17 @@ fn checked_numel(shape: &[usize]) -> Result<usize> {
 
 /// The element count of `shape`, or PyTorch's error when it, or its size in bytes of
 /// `dtype`, overflows int64 (checked for every device: a meta tensor's too).
+/// The number a fill of `value` writes into `dtype`'s elements: a negative integer wraps into
+/// uint8 (two's complement: -3 is 253), as in PyTorch. None for an int64 that f64 cannot hold
+/// (beyond 2^53), which is written exactly another way.
+fn fill_number(value: Scalar, dtype: DType) -> Option<f64> {
+    match (value, dtype) {
+        (Scalar::Int(i), DType::U8) => Some(f64::from(i as u8)),
+        (Scalar::Int(i), DType::I64) if i.unsigned_abs() > 1 << 53 => None,
+        _ => Some(value.to_f64()),
+    }
+}
+
 fn checked_storage(shape: &[usize], dtype: DType) -> Result<usize> {
     let bytes = layout::checked_numel(shape)
         .ok()

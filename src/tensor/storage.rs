@@ -151,6 +151,15 @@ impl Memory {
         })
     }
 
+    /// `n` copies of `value`, converted to `dtype` as `fill` converts it.
+    pub fn full(device: Device, dtype: DType, n: usize, value: f64) -> Result<Memory> {
+        Ok(match device {
+            Device::Cpu => Memory::Cpu(Buffer::full(&(), dtype, n, value)?),
+            Device::Cuda(i) => Memory::Cuda(CudaBuffer::full(&cuda::device(i)?, dtype, n, value)?),
+            Device::Meta => Memory::Meta(MetaBuffer::new(dtype, n)),
+        })
+    }
+
     pub fn random(device: Device, n: usize, dtype: DType, normal: bool) -> Result<Memory> {
         Ok(match device {
             Device::Cpu => Memory::Cpu(Buffer::random(&(), n, dtype, normal)?),

@@ -52,9 +52,29 @@ pub fn gather<T: Copy + Send + Sync + 'static>(x: &[T], layout: &Layout) -> Vec<
     out
 }
 
+/// `v`'s elements as slots to write into (a result computed in place of initialised memory).
+///
+/// # Safety
+/// Whoever writes through the result writes values (never `MaybeUninit::uninit()`).
+pub unsafe fn as_slots<T>(v: &mut [T]) -> &mut [MaybeUninit<T>] {
+    // SAFETY: `MaybeUninit<T>` has `T`'s layout; the caller keeps every element initialised.
+    unsafe { &mut *(v as *mut [T] as *mut [MaybeUninit<T>]) }
+}
+
 /// `dst` (`cols x rows`, row-major) = the transpose of `src` (`rows x cols`, row-major),
 /// by tiles that keep both sides in cache.
 pub fn transpose<T: Copy + 'static>(src: &[T], rows: usize, cols: usize, dst: &mut [T]) {
+    // SAFETY: `transpose_into` writes only values.
+    transpose_into(src, rows, cols, unsafe { as_slots(dst) })
+}
+
+/// [`transpose`] into slots that need not be initialised.
+pub fn transpose_into<T: Copy + 'static>(
+    src: &[T],
+    rows: usize,
+    cols: usize,
+    dst: &mut [MaybeUninit<T>],
+) {
     const TILE: usize = 16;
     assert!(src.len() >= rows * cols && dst.len() >= rows * cols);
     #[cfg(target_arch = "x86_64")]
@@ -63,7 +83,10 @@ pub fn transpose<T: Copy + 'static>(src: &[T], rows: usize, cols: usize, dst: &m
         // AVX2; the lengths were checked above.
         unsafe {
             let src = std::slice::from_raw_parts(src.as_ptr().cast::<f32>(), src.len());
-            let dst = std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast::<f32>(), dst.len());
+            let dst = std::slice::from_raw_parts_mut(
+                dst.as_mut_ptr().cast::<MaybeUninit<f32>>(),
+                dst.len(),
+            );
             transpose_f32_avx(src, rows, cols, dst);
         }
         return;
@@ -75,7 +98,7 @@ pub fn transpose<T: Copy + 'static>(src: &[T], rows: usize, cols: usize, dst: &m
             for c in c0..c1 {
                 let out = &mut dst[c * rows + r0..c * rows + r1];
                 for (o, r) in out.iter_mut().zip(r0..r1) {
-                    *o = src[r * cols + c];
+                    o.write(src[r * cols + c]);
                 }
             }
         }
@@ -88,10 +111,10 @@ pub fn transpose<T: Copy + 'static>(src: &[T], rows: usize, cols: usize, dst: &m
 /// The CPU must have AVX2; `src` and `dst` must hold `rows * cols` elements.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn transpose_f32_avx(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+unsafe fn transpose_f32_avx(src: &[f32], rows: usize, cols: usize, dst: &mut [MaybeUninit<f32>]) {
     use std::arch::x86_64::*;
     let (rb, cb) = (rows / 8 * 8, cols / 8 * 8);
-    let (s, d) = (src.as_ptr(), dst.as_mut_ptr());
+    let (s, d) = (src.as_ptr(), dst.as_mut_ptr().cast::<f32>());
     for r in (0..rb).step_by(8) {
         for c in (0..cb).step_by(8) {
             // Rows r..r+8 of columns c..c+8, then the standard unpack/shuffle/permute steps.
@@ -124,7 +147,7 @@ unsafe fn transpose_f32_avx(src: &[f32], rows: usize, cols: usize, dst: &mut [f3
     for r in 0..rows {
         let from = if r < rb { cb } else { 0 };
         for c in from..cols {
-            dst[c * rows + r] = src[r * cols + c];
+            dst[c * rows + r].write(src[r * cols + c]);
         }
     }
 }
@@ -152,20 +175,32 @@ fn run_loop2<T: Copy, U, F: Fn(T, T) -> U>(a: &[T], b: &[T], dst: &mut [MaybeUni
 simd_twins!(fn map_chunk[T: Copy, U, F: Fn(T) -> U](src: &[T], dst: &mut [MaybeUninit<U>], f: &F) => run_loop);
 simd_twins!(fn zip_chunk[T: Copy, U, F: Fn(T, T) -> U](a: &[T], b: &[T], dst: &mut [MaybeUninit<U>], f: &F) => run_loop2);
 
-/// `f` over a contiguous slice into a new vector, on our pool when it is large.
-fn map_contiguous<T, U, F>(src: &[T], f: &F) -> Vec<U>
+/// `f` over a contiguous slice into a new vector, on our pool from `threshold` elements on.
+fn map_contiguous<T, U, F>(src: &[T], threshold: usize, f: &F) -> Vec<U>
 where
     T: Copy + Send + Sync,
     U: Copy + Send + Sync,
     F: Fn(T) -> U + Sync + Send,
 {
+    map_slices(src, threshold, |s, d| map_chunk(s, d, f))
+}
+
+/// `kernel(piece of src, its slots in the result)` over a contiguous slice (a map whose loop
+/// is written by hand), on our pool from `threshold` elements on.
+pub fn map_slices<T, U, K>(src: &[T], threshold: usize, kernel: K) -> Vec<U>
+where
+    T: Copy + Send + Sync,
+    U: Copy + Send + Sync,
+    K: Fn(&[T], &mut [MaybeUninit<U>]) + Sync,
+{
     let n = src.len();
     let mut out: Vec<U> = Vec::with_capacity(n);
     let dst = &mut out.spare_capacity_mut()[..n];
-    if n >= PARALLEL_THRESHOLD {
-        pool::chunks_mut(dst, CHUNK, |at, d| map_chunk(&src[at..at + d.len()], d, f));
+    if n >= threshold {
+        let chunk = CHUNK.min(threshold / 2).max(1);
+        pool::chunks_mut(dst, chunk, |at, d| kernel(&src[at..at + d.len()], d));
     } else {
-        map_chunk(src, dst, f);
+        kernel(src, dst);
     }
     // SAFETY: every one of the `n` slots was written above.
     unsafe { out.set_len(n) };
@@ -202,9 +237,33 @@ where
     U: Copy + Send + Sync,
     F: Fn(T) -> U + Sync + Send,
 {
+    map_costing(x, layout, PARALLEL_THRESHOLD, f)
+}
+
+/// Below this many elements a costly map (a transcendental function: tens of instructions
+/// per element) runs on the calling thread. At 65k elements `tanh` took 2.5x PyTorch's time
+/// on one thread while `relu` was even; this is PyTorch's grain size (BENCHMARKS.md).
+pub const COSTLY_PARALLEL_THRESHOLD: usize = 1 << 15;
+
+/// [`map`] of a costly `f`: on our pool from [`COSTLY_PARALLEL_THRESHOLD`] elements on.
+pub fn map_costly<T, U, F>(x: &[T], layout: &Layout, f: F) -> Vec<U>
+where
+    T: Copy + Send + Sync,
+    U: Copy + Send + Sync,
+    F: Fn(T) -> U + Sync + Send,
+{
+    map_costing(x, layout, COSTLY_PARALLEL_THRESHOLD, f)
+}
+
+fn map_costing<T, U, F>(x: &[T], layout: &Layout, threshold: usize, f: F) -> Vec<U>
+where
+    T: Copy + Send + Sync,
+    U: Copy + Send + Sync,
+    F: Fn(T) -> U + Sync + Send,
+{
     let n = layout.numel();
     if layout.is_contiguous() {
-        return map_contiguous(&x[layout.offset..layout.offset + n], &f);
+        return map_contiguous(&x[layout.offset..layout.offset + n], threshold, &f);
     }
     if is_single(layout) && n > 0 {
         return vec![f(x[layout.offset]); n];
@@ -561,6 +620,21 @@ where
         |[k, i, j]| out.push(f(c[k], a[i], b[j])),
     );
     out
+}
+
+/// Every element of `dst` set to `value`, on our pool when it is large.
+pub fn fill<T: Copy + Send + Sync>(dst: &mut [T], value: T) {
+    // SAFETY: `fill_slots` writes only values.
+    fill_slots(unsafe { as_slots(dst) }, value)
+}
+
+/// [`fill`] of slots that need not be initialised.
+pub fn fill_slots<T: Copy + Send + Sync>(dst: &mut [MaybeUninit<T>], value: T) {
+    if dst.len() >= PARALLEL_THRESHOLD {
+        pool::chunks_mut(dst, CHUNK, |_, d| d.fill(MaybeUninit::new(value)));
+    } else {
+        dst.fill(MaybeUninit::new(value));
+    }
 }
 
 /// Writes `src` (contiguous, broadcast to `dst_layout`'s shape from `src_shape`) into the

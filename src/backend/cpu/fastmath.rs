@@ -74,6 +74,72 @@ pub fn tanh_f32(x: f32) -> f32 {
     y.copysign(x)
 }
 
+/// `tanh_f32` of every element of `src` into `dst` (same length) by explicit AVX-512 code:
+/// [`tanh_f32`]'s formulas with the division `2 / (e + 1)` done as a reciprocal estimate
+/// (`vrcp14ps`, 14 bits) refined by one Newton step (about 28 bits), since a 16-lane division
+/// took a third of the time per element. Within 2 ulp of the correctly rounded value, as
+/// `tanh_f32` (tested below); the tail goes through `tanh_f32`.
+///
+/// # Safety
+/// The CPU must have AVX-512F (`has_avx512`), and `dst.len() == src.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn tanh_f32_avx512(src: &[f32], dst: &mut [std::mem::MaybeUninit<f32>]) {
+    use std::arch::x86_64::*;
+    debug_assert_eq!(src.len(), dst.len());
+    let body = src.len() / 16 * 16;
+    let splat = _mm512_set1_ps;
+    let (one, two) = (splat(1.0), splat(2.0));
+    let sign = _mm512_set1_epi32(i32::MIN);
+    for i in (0..body).step_by(16) {
+        let x = _mm512_loadu_ps(src.as_ptr().add(i));
+        let z = _mm512_abs_ps(x);
+        // e^(2|x|), 2|x| capped at 18 (tanh is 1.0 in float32 from 9 on): no overflow, and
+        // 2^n is one exponent. (A NaN becomes 18 here; it is put back at the end.)
+        let t = _mm512_min_ps(_mm512_add_ps(z, z), splat(18.0));
+        let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+            _mm512_mul_ps(t, splat(LOG2E)),
+        );
+        let r = _mm512_fnmadd_ps(n, splat(LN2_LO), _mm512_fnmadd_ps(n, splat(LN2_HI), t));
+        let mut p = splat(1.987_569_1e-4);
+        for c in [
+            1.398_199_9e-3,
+            8.333_452e-3,
+            4.166_579_6e-2,
+            1.666_666_5e-1,
+            0.5,
+        ] {
+            p = _mm512_fmadd_ps(p, r, splat(c));
+        }
+        let er = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), one);
+        let d = _mm512_add_ps(_mm512_scalef_ps(er, n), one);
+        // 1 / d: the estimate, then q (2 - d q).
+        let q = _mm512_rcp14_ps(d);
+        let q = _mm512_mul_ps(q, _mm512_fnmadd_ps(d, q, two));
+        let big = _mm512_fnmadd_ps(two, q, one);
+        // |x| <= 0.625: z + z^3 P(z^2).
+        let s = _mm512_mul_ps(z, z);
+        let mut p = splat(-5.704_988_7e-3);
+        for c in [2.063_909e-2, -5.373_971_5e-2, 1.333_144_2e-1, -3.333_328e-1] {
+            p = _mm512_fmadd_ps(p, s, splat(c));
+        }
+        let small = _mm512_fmadd_ps(_mm512_mul_ps(p, s), z, z);
+        let near = _mm512_cmp_ps_mask::<_CMP_LE_OQ>(z, splat(TANH_POLY_MAX));
+        let y = _mm512_mask_blend_ps(near, big, small);
+        // tanh is odd: |tanh| with x's sign bit (also keeps -0.0); a NaN is passed on.
+        let signed = _mm512_or_si512(
+            _mm512_castps_si512(y),
+            _mm512_and_si512(_mm512_castps_si512(x), sign),
+        );
+        let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x, x);
+        let y = _mm512_mask_blend_ps(nan, _mm512_castsi512_ps(signed), x);
+        _mm512_storeu_ps(dst.as_mut_ptr().add(i).cast::<f32>(), y);
+    }
+    for (d, &v) in dst[body..].iter_mut().zip(&src[body..]) {
+        d.write(tanh_f32(v));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // log / log1p
 
@@ -313,6 +379,43 @@ mod tests {
         assert_eq!(exp_f32(-200.0), 0.0);
         assert!(exp_f32(f32::NAN).is_nan());
         assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
+    }
+
+    #[test]
+    fn tanh_avx512_is_within_two_ulp_of_f64_reference() {
+        if !crate::backend::cpu::has_avx512() {
+            return;
+        }
+        let mut xs: Vec<f32> = float_stride(12.0, true).collect();
+        xs.extend([
+            0.0, -0.0, 0.625, -0.625, 9.0, 18.0, 1e-30, -1e-30, 88.0, 1e30,
+        ]);
+        xs.extend([
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MIN_POSITIVE,
+        ]);
+        let mut out = vec![std::mem::MaybeUninit::new(0.0f32); xs.len()];
+        // SAFETY: the CPU has AVX-512 (checked above); equal lengths.
+        unsafe { tanh_f32_avx512(&xs, &mut out) };
+        let mut worst = 0;
+        for (&x, y) in xs.iter().zip(&out) {
+            // SAFETY: every slot was written.
+            let y = unsafe { y.assume_init() };
+            if x.is_nan() {
+                assert!(y.is_nan());
+                continue;
+            }
+            let want = (x as f64).tanh() as f32;
+            assert_eq!(
+                y.is_sign_negative(),
+                want.is_sign_negative(),
+                "tanh({x}) = {y}"
+            );
+            worst = worst.max(ulps(y, want));
+        }
+        assert!(worst <= 2, "worst {worst} ulp");
     }
 
     #[test]

@@ -1,7 +1,15 @@
 //! Matrix products through the `gemm` crate, which takes arbitrary row and column strides:
 //! transposed operands are read in place, never copied.
+//!
+//! A product's result is written into uninitialised memory (`MaybeUninit` slots): zeroing it
+//! first cost a pass over it, and, from the allocator's zeroed memory, page faults on the
+//! first write that made the weight gradient of a batch-64 Linear layer 1.7x slower
+//! (BENCHMARKS.md). Only an accumulating product (`beta` given) reads its destination, which
+//! its caller initialised.
 
-use super::elementwise::transpose;
+use std::mem::MaybeUninit;
+
+use super::elementwise::{as_slots, transpose, transpose_into};
 use super::pool::{self, SendPtr};
 use crate::backend::{Element, Num};
 use crate::base::Layout;
@@ -18,8 +26,23 @@ const BATCH_PARALLEL_FLOPS: usize = 1 << 20;
 pub fn batched_matmul<T: Num>(lhs: &[T], ll: &Layout, rhs: &[T], rl: &Layout) -> Vec<T> {
     let (m, n) = (ll.shape[ll.ndim() - 2], rl.shape[rl.ndim() - 1]);
     let batch: usize = ll.shape[..ll.ndim() - 2].iter().product();
-    let out = vec![T::ZERO; batch * m * n];
-    batched_addmm(out, None, lhs, ll, rhs, rl, T::ONE)
+    let total = batch * m * n;
+    let mut out = Vec::with_capacity(total);
+    // SAFETY: no beta, so `dst` is not read.
+    unsafe {
+        products(
+            &mut out.spare_capacity_mut()[..total],
+            None,
+            lhs,
+            ll,
+            rhs,
+            rl,
+            T::ONE,
+        )
+    };
+    // SAFETY: without a beta, `products` writes every one of the `total` elements.
+    unsafe { out.set_len(total) };
+    out
 }
 
 /// `beta * acc + alpha * lhs[b] @ rhs[b]` for every batch index, written over `acc` (the
@@ -34,22 +57,45 @@ pub fn batched_addmm<T: Num>(
     rl: &Layout,
     alpha: T,
 ) -> Vec<T> {
+    // SAFETY: `acc` is initialised, and `products` writes only values into it.
+    unsafe { products(as_slots(&mut acc), beta, lhs, ll, rhs, rl, alpha) };
+    acc
+}
+
+/// [`batched_addmm`] into `acc`'s slots.
+///
+/// # Safety
+/// When `beta` is given, every element of `acc` must be initialised.
+unsafe fn products<T: Num>(
+    acc: &mut [MaybeUninit<T>],
+    beta: Option<T>,
+    lhs: &[T],
+    ll: &Layout,
+    rhs: &[T],
+    rl: &Layout,
+    alpha: T,
+) {
     let nd = ll.ndim();
     let (m, k, n) = (ll.shape[nd - 2], ll.shape[nd - 1], rl.shape[nd - 1]);
     let batch_shape = &ll.shape[..nd - 2];
     let batch: usize = batch_shape.iter().product();
     debug_assert_eq!(acc.len(), batch * m * n);
     if m == 0 || n == 0 {
-        return acc;
+        return;
     }
     if k == 0 {
         // No products: what is left is `beta * acc` (or the zeros).
         match beta {
-            Some(b) if b != T::ONE => acc.iter_mut().for_each(|v| *v = *v * b),
+            // SAFETY: with a beta, `acc` is initialised (this function's contract).
+            Some(b) if b != T::ONE => acc.iter_mut().for_each(|v| {
+                v.write(unsafe { v.assume_init() } * b);
+            }),
             Some(_) => {}
-            None => acc.iter_mut().for_each(|v| *v = T::ZERO),
+            None => acc.iter_mut().for_each(|v| {
+                v.write(T::ZERO);
+            }),
         }
-        return acc;
+        return;
     }
     // Offsets of every batch's matrix in each operand.
     let batch_offsets = |l: &Layout| {
@@ -71,9 +117,10 @@ pub fn batched_addmm<T: Num>(
         alpha,
         threaded: true,
     };
-    let one = |bi: usize, dst: &mut [T], p: Product<T>| {
+    let one = |bi: usize, dst: &mut [MaybeUninit<T>], p: Product<T>| {
         let (a, b) = (&lhs[lo[bi]..], &rhs[ro[bi]..]);
-        matmul_one(dst, p, Matrix::new(a, lrs, lcs), Matrix::new(b, rrs, rcs));
+        // SAFETY: `dst` is a piece of `acc`, initialised when `beta` is given.
+        unsafe { matmul_one(dst, p, Matrix::new(a, lrs, lcs), Matrix::new(b, rrs, rcs)) };
     };
     let flops = batch.saturating_mul(m * n).saturating_mul(k);
     if batch > 1 && m * n * k < PARALLEL_FLOPS && flops >= BATCH_PARALLEL_FLOPS {
@@ -83,15 +130,12 @@ pub fn batched_addmm<T: Num>(
             threaded: false,
             ..shape
         };
-        super::pool::chunks_mut(&mut acc, m * n, |start, dst| {
-            one(start / (m * n), dst, single)
-        });
-        return acc;
+        super::pool::chunks_mut(acc, m * n, |start, dst| one(start / (m * n), dst, single));
+        return;
     }
     for bi in 0..batch {
         one(bi, &mut acc[bi * m * n..(bi + 1) * m * n], shape);
     }
-    acc
 }
 
 /// `dst = beta * dst + lhs @ rhs` for one product of sizes `(m, k, n)`: the kernels that loop over
@@ -123,7 +167,8 @@ pub(crate) fn gemm_slices<T: Num>(
         alpha: T::ONE,
         threaded,
     };
-    matmul_one(dst, p, lhs, rhs);
+    // SAFETY: `dst` is initialised, and the product writes only values into it.
+    unsafe { matmul_one(as_slots(dst), p, lhs, rhs) };
 }
 
 /// An operand of a product: its elements from the first, with a row and a column stride
@@ -162,22 +207,32 @@ struct Product<T> {
     threaded: bool,
 }
 
-fn matmul_one<T: Num>(dst: &mut [T], p: Product<T>, lhs: Matrix<'_, T>, rhs: Matrix<'_, T>) {
+/// # Safety
+/// When `p.beta` is given, every element of `dst` must be initialised.
+unsafe fn matmul_one<T: Num>(
+    dst: &mut [MaybeUninit<T>],
+    p: Product<T>,
+    lhs: Matrix<'_, T>,
+    rhs: Matrix<'_, T>,
+) {
     use std::any::TypeId;
     let Product { m, k, n, .. } = p;
     let is = |id: TypeId| TypeId::of::<T>() == id;
     if !(is(TypeId::of::<f32>()) || is(TypeId::of::<f64>())) {
-        return naive_scaled(dst, p, lhs, rhs);
+        // SAFETY: this function's contract.
+        return unsafe { naive_scaled(dst, p, lhs, rhs) };
     }
     if p.threaded && m * n * k >= PARALLEL_FLOPS && pool::threads() > 1 {
-        return split_over_pool(dst, p, lhs, rhs);
+        // SAFETY: this function's contract.
+        return unsafe { split_over_pool(dst, p, lhs, rhs) };
     }
     // The product into `out`, `m x n` with row stride `drs` and column stride `dcs`.
-    let gemm_into = |out: &mut [T], drs: isize, dcs: isize| {
+    let gemm_into = |out: &mut [MaybeUninit<T>], drs: isize, dcs: isize| {
         // SAFETY: the pointers address `m*k`, `k*n` and `m*n` elements reachable through the
         // given strides inside the borrowed slices (the operands' layouts were validated by
-        // the caller; `out` holds `m*n` elements), and `out` is exclusively borrowed.
-        unsafe { call_gemm(out.as_mut_ptr(), drs, dcs, p, lhs, rhs) }
+        // the caller; `out` holds `m*n` elements), `out` is exclusively borrowed, and it is
+        // initialised when `beta` is given.
+        unsafe { call_gemm(out.as_mut_ptr().cast(), drs, dcs, p, lhs, rhs) }
     };
     if by_columns(m, k, n, rhs) {
         // gemm wants a column-major result; for a row-major one it computes the transposed
@@ -186,10 +241,13 @@ fn matmul_one<T: Num>(dst: &mut [T], p: Product<T>, lhs: Matrix<'_, T>, rhs: Mat
         // transposing its `m * n` elements is cheaper when `m` is small.
         let mut cols = vec![T::ZERO; m * n];
         if p.beta.is_some() {
-            transpose(dst, m, n, &mut cols);
+            // SAFETY: with a beta, `dst` is initialised (this function's contract).
+            let acc = unsafe { &*(dst as *const [MaybeUninit<T>] as *const [T]) };
+            transpose(acc, m, n, &mut cols);
         }
-        gemm_into(&mut cols, 1, m as isize);
-        transpose(&cols, n, m, dst);
+        // SAFETY: `cols` is initialised and receives only values.
+        gemm_into(unsafe { as_slots(&mut cols) }, 1, m as isize);
+        transpose_into(&cols, n, m, dst);
     } else {
         gemm_into(dst, n as isize, 1);
     }
@@ -199,7 +257,15 @@ fn matmul_one<T: Num>(dst: &mut [T], p: Product<T>, lhs: Matrix<'_, T>, rhs: Mat
 /// result, of its columns), one single-threaded product each. gemm's own threads are
 /// rayon's, whose workers keep spinning after a product and then compete for the cores with
 /// our pool's next kernel; this way one pool serves every kernel.
-fn split_over_pool<T: Num>(dst: &mut [T], p: Product<T>, lhs: Matrix<'_, T>, rhs: Matrix<'_, T>) {
+///
+/// # Safety
+/// As [`matmul_one`]'s.
+unsafe fn split_over_pool<T: Num>(
+    dst: &mut [MaybeUninit<T>],
+    p: Product<T>,
+    lhs: Matrix<'_, T>,
+    rhs: Matrix<'_, T>,
+) {
     let Product { m, k, n, .. } = p;
     let threads = pool::threads();
     let single = Product {
@@ -211,12 +277,13 @@ fn split_over_pool<T: Num>(dst: &mut [T], p: Product<T>, lhs: Matrix<'_, T>, rhs
         pool::chunks_mut(dst, rows * n, |start, d| {
             let (r0, mr) = (start / n, d.len() / n);
             let block = Product { m: mr, ..single };
-            matmul_one(d, block, lhs.from(r0, 0), rhs);
+            // SAFETY: `d` is rows of `dst`, initialised when `beta` is given.
+            unsafe { matmul_one(d, block, lhs.from(r0, 0), rhs) };
         });
         return;
     }
     let cols = n.div_ceil(threads).max(MIN_SPLIT);
-    let base = SendPtr(dst.as_mut_ptr());
+    let base = SendPtr(dst.as_mut_ptr().cast::<T>());
     pool::for_each_chunk(n.div_ceil(cols), &|c| {
         let (c0, nc) = (c * cols, cols.min(n - c * cols));
         let block = Product { n: nc, ..single };
@@ -294,7 +361,15 @@ unsafe fn call_gemm<T: Num>(
 }
 
 /// `dst = beta * dst + alpha * (lhs @ rhs)` by plain loops (the integer path).
-fn naive_scaled<T: Num>(dst: &mut [T], p: Product<T>, lhs: Matrix<'_, T>, rhs: Matrix<'_, T>) {
+///
+/// # Safety
+/// As [`matmul_one`]'s.
+unsafe fn naive_scaled<T: Num>(
+    dst: &mut [MaybeUninit<T>],
+    p: Product<T>,
+    lhs: Matrix<'_, T>,
+    rhs: Matrix<'_, T>,
+) {
     let Product {
         m,
         k,
@@ -307,11 +382,13 @@ fn naive_scaled<T: Num>(dst: &mut [T], p: Product<T>, lhs: Matrix<'_, T>, rhs: M
     naive(&mut prod, m, k, n, lhs, rhs);
     for (d, v) in dst.iter_mut().zip(prod) {
         let v = if alpha == T::ONE { v } else { alpha * v };
-        *d = match beta {
+        let v = match beta {
             None => v,
-            Some(b) if b == T::ONE => *d + v,
-            Some(b) => b * *d + v,
+            // SAFETY: with a beta, `dst` is initialised (this function's contract).
+            Some(b) if b == T::ONE => (unsafe { d.assume_init() }) + v,
+            Some(b) => b * unsafe { d.assume_init() } + v,
         };
+        d.write(v);
     }
 }
 
@@ -416,6 +493,41 @@ mod tests {
             assert_eq!(got, want);
         }
         assert!(!by_columns(1024, 128, 512, Matrix::<f64>::new(&[], 1, 128)));
+    }
+
+    /// Products large enough to split over the pool (by rows, by columns, and by columns
+    /// through column-major blocks) write every element of their uninitialised result; so
+    /// do products without an inner dim (zeros).
+    #[test]
+    fn split_products_write_every_element() {
+        // (m, k, n, rhs column-major): rows split; columns split; column blocks by columns.
+        for (m, k, n, rhs_cols) in [
+            (512, 64, 160, false),
+            (64, 96, 1024, false),
+            (24, 2048, 1024, true),
+        ] {
+            assert!(m * k * n >= PARALLEL_FLOPS);
+            let a: Vec<f64> = (0..m * k).map(|v| ((v * 7 % 13) as f64) - 6.0).collect();
+            let b: Vec<f64> = (0..k * n).map(|v| ((v * 5 % 11) as f64) * 0.5).collect();
+            let expect = reference(&a, &b, m, k, n);
+            let (bs, bl) = if rhs_cols {
+                let mut w = vec![0.0; k * n];
+                transpose(&b, k, n, &mut w);
+                (w, Layout::contiguous(&[n, k]).transpose(0, 1))
+            } else {
+                (b, Layout::contiguous(&[k, n]))
+            };
+            let got = batched_matmul(&a, &Layout::contiguous(&[m, k]), &bs, &bl);
+            assert_eq!(got, expect, "{m}x{k}x{n}");
+        }
+        let none: Vec<f32> = Vec::new();
+        let got = batched_matmul(
+            &none,
+            &Layout::contiguous(&[3, 0]),
+            &none,
+            &Layout::contiguous(&[0, 5]),
+        );
+        assert_eq!(got, vec![0.0f32; 15]);
     }
 
     /// A batch of small products (a convolution's, the weight broadcast over images) spread

@@ -170,13 +170,13 @@ macro_rules! cpu_kernels {
         activation_backward |$g:ident, $y:ident| { $($GV:ident $gn:literal { $($gcpu:tt)* } $gcuda:literal;)* }
     ) => {
         fn unary_float<T: Float>(op: UnaryOp, args: UnaryArgs, x: &[T], l: &Layout) -> Vec<T> {
-            if let Some(out) = trig_f32(op, x, l) {
+            if let Some(out) = trig_f32(op, x, l).or_else(|| tanh_f32_avx512(op, x, l)) {
                 return out;
             }
             let ($p, $lo, $hi) = (T::from_f64(args.power), T::from_f64(args.min), T::from_f64(args.max));
             match op {
                 $(UnaryOp::$AV => ew::map(x, l, move |$v: T| { $($acpu)* }),)*
-                $(UnaryOp::$FV => ew::map(x, l, move |$fv: T| { $($fcpu)* }),)*
+                $(UnaryOp::$FV => ew::map_costly(x, l, move |$fv: T| { $($fcpu)* }),)*
             }
         }
 
@@ -228,9 +228,9 @@ fn trig_f32<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Option<Vec<T>> {
     };
     let x = simd::as_type::<T, f32>(x)?;
     let mut out = if cos {
-        ew::map(x, l, fastmath::cos_f32)
+        ew::map_costly(x, l, fastmath::cos_f32)
     } else {
-        ew::map(x, l, fastmath::sin_f32)
+        ew::map_costly(x, l, fastmath::sin_f32)
     };
     let gathered;
     let inputs = if l.is_contiguous() {
@@ -253,6 +253,31 @@ fn trig_f32<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Option<Vec<T>> {
         }
     }
     Some(simd::cast_vec(out))
+}
+
+/// float32 `tanh` of a contiguous tensor by the AVX-512 kernel
+/// ([`fastmath::tanh_f32_avx512`]). None for other ops, dtypes, layouts and CPUs.
+fn tanh_f32_avx512<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Option<Vec<T>> {
+    if op != UnaryOp::Tanh || !l.is_contiguous() || !has_avx512() {
+        return None;
+    }
+    let x = simd::as_type::<T, f32>(x)?;
+    let src = &x[l.offset..l.offset + l.numel()];
+    #[cfg(target_arch = "x86_64")]
+    {
+        let threshold = ew::COSTLY_PARALLEL_THRESHOLD;
+        // SAFETY: the CPU has AVX-512 (checked above); `map_slices` gives the kernel pieces
+        // of equal lengths.
+        let out = ew::map_slices(src, threshold, |s, d| unsafe {
+            fastmath::tanh_f32_avx512(s, d)
+        });
+        Some(simd::cast_vec(out))
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = src;
+        None
+    }
 }
 
 /// A 1-element buffer of `dtype` holding a host scalar (a binary operand given by value).
@@ -312,6 +337,17 @@ impl BackendStorage for Buffer {
 
     fn zeros(_: &(), dtype: DType, n: usize) -> Result<Buffer> {
         Buffer::zeros(dtype, n)
+    }
+
+    fn full(_: &(), dtype: DType, n: usize, value: f64) -> Result<Buffer> {
+        // One pass of writes (zeros first were a pass more: `ones(1M)` took 5x PyTorch's time).
+        Ok(dispatch!(dtype, T => {
+            let mut v: Vec<T> = crate::base::buffer::reserve_host(dtype, n)?;
+            ew::fill_slots(&mut v.spare_capacity_mut()[..n], T::from_f64(value));
+            // SAFETY: `fill_slots` wrote all `n` elements.
+            unsafe { v.set_len(n) };
+            T::into_buffer(v)
+        }))
     }
 
     fn random(_: &(), n: usize, dtype: DType, normal: bool) -> Result<Buffer> {
@@ -582,8 +618,13 @@ impl BackendStorage for Buffer {
 
     fn fill(&mut self, l: &Layout, value: f64) -> Result<()> {
         dispatch!(self.dtype(), T => {
-            let v = [T::from_f64(value)];
-            ew::write_into(T::slice_mut(self), l, &v, &[]);
+            let v = T::from_f64(value);
+            let dst = T::slice_mut(self);
+            if l.is_contiguous() {
+                ew::fill(&mut dst[l.offset..l.offset + l.numel()], v);
+            } else {
+                ew::write_into(dst, l, &[v], &[]);
+            }
         });
         Ok(())
     }

@@ -163,6 +163,34 @@ fn extreme_and_nan<T: Num>(row: &[T], max: bool) -> (T, bool) {
 /// Maximum (or minimum) of each row and the index of its first occurrence; NaN wins (the
 /// first NaN), as in PyTorch.
 pub fn extreme_rows<T: Num>(x: &[T], outer: usize, n: usize, max: bool) -> (Vec<T>, Vec<i64>) {
+    if outer == 1 && n >= PARALLEL_THRESHOLD {
+        // One long row (`x.max()`): each piece's first extreme on the pool, then the first
+        // piece with a NaN, or else the first piece holding the extreme (strictly better
+        // wins, so ties keep the earliest index).
+        let piece = PARALLEL_THRESHOLD / 4;
+        let mut found = vec![0usize; n.div_ceil(piece)];
+        pool::chunks_mut(&mut found, 1, |at, d| {
+            let start = at * piece;
+            d[0] = start + extreme_index(&x[start..n.min(start + piece)], max);
+        });
+        #[allow(clippy::eq_op)]
+        let is_nan = |j: usize| x[j] != x[j];
+        let at = found
+            .iter()
+            .copied()
+            .find(|&j| is_nan(j))
+            .unwrap_or_else(|| {
+                found.iter().copied().fold(found[0], |best, j| {
+                    let better = if max { x[j] > x[best] } else { x[j] < x[best] };
+                    if better {
+                        j
+                    } else {
+                        best
+                    }
+                })
+            });
+        return (vec![x[at]], vec![at as i64]);
+    }
     let found = map_rows(x, outer, n, |row| extreme_index(row, max));
     let values = found
         .iter()
@@ -328,6 +356,31 @@ mod tests {
 
     /// Long rows (vector blocks, tails, the pool): the first extreme's index, the first NaN,
     /// -0.0 against 0.0 (the first one is returned, as PyTorch), integers.
+    #[test]
+    fn one_long_row_splits_over_the_pool_keeping_the_first_extreme() {
+        let n = PARALLEL_THRESHOLD * 2 + 5;
+        let mut x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 997) as f32).collect();
+        // Ties in several pieces: the earliest index wins.
+        let (far, near) = (n - 3, PARALLEL_THRESHOLD + 1);
+        x[far] = 5000.0;
+        x[near] = 5000.0;
+        x[7] = -5000.0;
+        x[n - 1] = -5000.0;
+        assert_eq!(
+            extreme_rows(&x, 1, n, true),
+            (vec![5000.0], vec![near as i64])
+        );
+        assert_eq!(extreme_rows(&x, 1, n, false), (vec![-5000.0], vec![7]));
+        // A NaN in a later piece beats every number; the first NaN is reported.
+        x[far] = f32::NAN;
+        x[n - 1] = f32::NAN;
+        for max in [true, false] {
+            let (v, i) = extreme_rows(&x, 1, n, max);
+            assert!(v[0].is_nan());
+            assert_eq!(i[0], far as i64);
+        }
+    }
+
     #[test]
     fn extremes_of_long_rows_match_a_scalar_scan() {
         for n in [1usize, 15, 16, 33, 100, 1000, 70_000] {

@@ -1371,6 +1371,16 @@ impl PyTensor {
         math::binary_(slf, other, math::hypot)
     }
 
+    /// ``pow(exponent)`` in place with a tensor ``exponent`` (broadcast to ``self``'s shape):
+    /// PyTorch's ``PowBackward1``, reading a copy of the old values, saving the written
+    /// tensor.
+    fn pow_<'py>(
+        slf: &Bound<'py, Self>,
+        exponent: &Bound<'py, Self>,
+    ) -> PyResult<Bound<'py, Self>> {
+        math::binary_(slf, exponent.as_any(), |x, e, _| ops::pow(x, e))
+    }
+
     /// Elementwise ``log(exp(self) + exp(other))`` without overflow (broadcast shape).
     fn logaddexp(&self, py: Python<'_>, other: &Obj<'_>) -> PyResult<PyTensor> {
         math::binary(self, py, other, |a: &Var, b: &Var, _| ops::logaddexp(a, b))
