@@ -170,7 +170,7 @@ macro_rules! cpu_kernels {
         activation_backward |$g:ident, $y:ident| { $($GV:ident $gn:literal { $($gcpu:tt)* } $gcuda:literal;)* }
     ) => {
         fn unary_float<T: Float>(op: UnaryOp, args: UnaryArgs, x: &[T], l: &Layout) -> Vec<T> {
-            if let Some(out) = trig_f32(op, x, l).or_else(|| tanh_f32_avx512(op, x, l)) {
+            if let Some(out) = trig_f32(op, x, l).or_else(|| f32_avx512(op, x, l)) {
                 return out;
             }
             let ($p, $lo, $hi) = (T::from_f64(args.power), T::from_f64(args.min), T::from_f64(args.max));
@@ -255,22 +255,25 @@ fn trig_f32<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Option<Vec<T>> {
     Some(simd::cast_vec(out))
 }
 
-/// float32 `tanh` of a contiguous tensor by the AVX-512 kernel
-/// ([`fastmath::tanh_f32_avx512`]). None for other ops, dtypes, layouts and CPUs.
-fn tanh_f32_avx512<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Option<Vec<T>> {
-    if op != UnaryOp::Tanh || !l.is_contiguous() || !has_avx512() {
+/// float32 `tanh` and `exp` of a contiguous tensor by the AVX-512 kernels of [`fastmath`].
+/// None for other ops, dtypes, layouts and CPUs.
+fn f32_avx512<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Option<Vec<T>> {
+    if !matches!(op, UnaryOp::Tanh | UnaryOp::Exp) || !l.is_contiguous() || !has_avx512() {
         return None;
     }
     let x = simd::as_type::<T, f32>(x)?;
     let src = &x[l.offset..l.offset + l.numel()];
     #[cfg(target_arch = "x86_64")]
     {
+        let kernel = if op == UnaryOp::Tanh {
+            fastmath::tanh_f32_avx512
+        } else {
+            fastmath::exp_f32_avx512
+        };
         let threshold = ew::COSTLY_PARALLEL_THRESHOLD;
         // SAFETY: the CPU has AVX-512 (checked above); `map_slices` gives the kernel pieces
         // of equal lengths.
-        let out = ew::map_slices(src, threshold, |s, d| unsafe {
-            fastmath::tanh_f32_avx512(s, d)
-        });
+        let out = ew::map_slices(src, threshold, |s, d| unsafe { kernel(s, d) });
         Some(simd::cast_vec(out))
     }
     #[cfg(not(target_arch = "x86_64"))]
