@@ -151,19 +151,7 @@ class Workload:
 
 
 def _chain(lib, size):
-    n_ops = size["chain_ops"]
-    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    w = lib.tensor([1.0001, 0.9999, 1.0002])
-    b = lib.tensor([0.001, -0.002, 0.003])
-
-    def run():
-        y = x
-        for i in range(n_ops):
-            y = y * w if i % 2 == 0 else y + b
-        y.sum().backward()
-        x.grad = None
-
-    return run
+    return peers._torch_chain(lib, size["chain_ops"])
 
 
 def _mlp(lib, size):
@@ -256,17 +244,7 @@ def _lenet(lib, size):
 
 
 def _matmul(lib, size):
-    lib.manual_seed(0)
-    n = size["mm_n"]
-    a = lib.randn(n, n).requires_grad_()
-    b = lib.randn(n, n).requires_grad_()
-
-    def run():
-        (a @ b).sum().backward()
-        a.grad = None
-        b.grad = None
-
-    return run
+    return peers._torch_matmul(lib, size["mm_n"])
 
 
 def _elementwise(lib, size):

@@ -52,6 +52,35 @@ pub fn exp_f32(x: f32) -> f32 {
     }
 }
 
+/// e^t for 16 lanes of `t` in [-104, 89]: `exp_f32`'s reduction t = n ln2 + r and polynomial,
+/// with `vscalefps` multiplying by 2^n (one rounding; inf and subnormals past the range).
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[inline]
+unsafe fn exp_avx512(t: std::arch::x86_64::__m512) -> std::arch::x86_64::__m512 {
+    use std::arch::x86_64::*;
+    let splat = _mm512_set1_ps;
+    let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+        _mm512_mul_ps(t, splat(LOG2E)),
+    );
+    let r = _mm512_fnmadd_ps(n, splat(LN2_LO), _mm512_fnmadd_ps(n, splat(LN2_HI), t));
+    let mut p = splat(1.987_569_1e-4);
+    for c in [
+        1.398_199_9e-3,
+        8.333_452e-3,
+        4.166_579_6e-2,
+        1.666_666_5e-1,
+        0.5,
+    ] {
+        p = _mm512_fmadd_ps(p, r, splat(c));
+    }
+    let er = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), splat(1.0));
+    _mm512_scalef_ps(er, n)
+}
+
 /// `exp_f32` of every element of `src` into `dst` (same length) by explicit AVX-512 code: the
 /// same reduction and polynomial, with `vscalefps` multiplying by 2^n (it rounds once and
 /// gives inf and subnormals past the range by itself), so the selects of `exp_f32` go.
@@ -72,22 +101,7 @@ pub unsafe fn exp_f32_avx512(src: &[f32], dst: &mut [std::mem::MaybeUninit<f32>]
         // e^x is 0 below -104 and inf above 89 (scalef gets there from the ends); the
         // clamp keeps n small. (A NaN becomes -104 here; it is put back at the end.)
         let xc = _mm512_min_ps(_mm512_max_ps(x, splat(-104.0)), splat(89.0));
-        let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
-            _mm512_mul_ps(xc, splat(LOG2E)),
-        );
-        let r = _mm512_fnmadd_ps(n, splat(LN2_LO), _mm512_fnmadd_ps(n, splat(LN2_HI), xc));
-        let mut p = splat(1.987_569_1e-4);
-        for c in [
-            1.398_199_9e-3,
-            8.333_452e-3,
-            4.166_579_6e-2,
-            1.666_666_5e-1,
-            0.5,
-        ] {
-            p = _mm512_fmadd_ps(p, r, splat(c));
-        }
-        let er = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), splat(1.0));
-        let y = _mm512_scalef_ps(er, n);
+        let y = exp_avx512(xc);
         let nan = _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(x, x);
         _mm512_storeu_ps(
             dst.as_mut_ptr().add(i).cast::<f32>(),
@@ -144,22 +158,7 @@ pub unsafe fn tanh_f32_avx512(src: &[f32], dst: &mut [std::mem::MaybeUninit<f32>
         // e^(2|x|), 2|x| capped at 18 (tanh is 1.0 in float32 from 9 on): no overflow, and
         // 2^n is one exponent. (A NaN becomes 18 here; it is put back at the end.)
         let t = _mm512_min_ps(_mm512_add_ps(z, z), splat(18.0));
-        let n = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
-            _mm512_mul_ps(t, splat(LOG2E)),
-        );
-        let r = _mm512_fnmadd_ps(n, splat(LN2_LO), _mm512_fnmadd_ps(n, splat(LN2_HI), t));
-        let mut p = splat(1.987_569_1e-4);
-        for c in [
-            1.398_199_9e-3,
-            8.333_452e-3,
-            4.166_579_6e-2,
-            1.666_666_5e-1,
-            0.5,
-        ] {
-            p = _mm512_fmadd_ps(p, r, splat(c));
-        }
-        let er = _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), one);
-        let d = _mm512_add_ps(_mm512_scalef_ps(er, n), one);
+        let d = _mm512_add_ps(exp_avx512(t), one);
         // 1 / d: the estimate, then q (2 - d q).
         let q = _mm512_rcp14_ps(d);
         let q = _mm512_mul_ps(q, _mm512_fnmadd_ps(d, q, two));
