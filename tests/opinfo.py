@@ -387,13 +387,6 @@ def xfail(tests, reason, dtypes=None, samples=None, devices=None):
     return Expect("xfail", tuple(tests), reason, dtypes, samples, devices)
 
 
-# PyTorch's in-place form saves the input it overwrites, so backward through it raises; ours
-# (the out-of-place result copied in) differentiates. Values are checked for int64.
-SAVES_OVERWRITTEN = (
-    "PyTorch's in-place form cannot backpropagate (it saves the input it overwrites)"
-)
-
-
 def skip(tests, reason, dtypes=None, samples=None, devices=None):
     return Expect("skip", tuple(tests), reason, dtypes, samples, devices)
 
@@ -1506,7 +1499,6 @@ OP_DB = [
         dtypes=NUMERIC,
         samples=pow_samples,
         libm=True,
-        expects=[skip(("inplace", "device_inplace"), SAVES_OVERWRITTEN, dtypes=FLOATS)],
     ),
     _reflected_entry(
         "radd",
@@ -1620,16 +1612,6 @@ OP_DB = [
         unary_samples("z"),
         dtypes=NUMERIC,
         inplace_variants=[Variant("F.relu(inplace=True)", _relu_inplace)],
-        expects=[
-            xfail(
-                ("inplace",),
-                "F.relu(x, inplace=True) records ClampBackward1 (it is clamp_(min=0)); "
-                "PyTorch records ReluBackward0",
-                FLOATS,
-                # (on an expanded view both raise: overlapping memory)
-                lambda s: s.args[0].layout != "expanded",
-            )
-        ],
     ),
     OpInfo(
         "clamp",
@@ -1640,9 +1622,9 @@ OP_DB = [
         exempt={"broadcast": "one tensor"},
         expects=[
             xfail(
-                ("parity_graph", "inplace"),
-                "tensor bounds are a composite of where: WhereBackward0 (CopyBackwards in "
-                "place), not PyTorch's ClampBackward0",
+                ("parity_graph",),
+                "tensor bounds are a composite of where, not PyTorch's ClampBackward0 (the "
+                "in-place form is recorded as ClampBackward0)",
                 FLOATS,
                 lambda s: any(hasattr(a, "layout") for a in (*s.args[1:], *s.kwargs.values())),
             )

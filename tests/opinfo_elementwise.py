@@ -30,7 +30,6 @@ from opinfo import (
     reflected_samples,
     skip,
     unary_samples,
-    xfail,
 )
 
 
@@ -183,12 +182,6 @@ def _inplace_kw(name):
         f"F.{name}(inplace=True)",
         lambda mod, x, **k: getattr(mod.nn.functional, name)(x, inplace=True, **k),
     )
-
-
-BACKWARD1 = (
-    "in place, PyTorch's {0} records {1}Backward1 (its backward from the result); rustgrad "
-    "records {1}Backward0 (from the input, saved before the write)"
-)
 
 
 def _first_needs_grad(sample):
@@ -381,20 +374,11 @@ ELEMENTWISE_OPS = [
         "elu",
         extra=({"alpha": 0.5},),
         inplace=[_inplace_kw("elu"), functional("elu_")],
-        expects=[xfail(("inplace",), BACKWARD1.format("elu_", "Elu"), FLOATS, _first_needs_grad)],
     ),
     _activation(
         "leaky_relu",
         extra=({"negative_slope": 0.2},),
         inplace=[_inplace_kw("leaky_relu"), functional("leaky_relu_")],
-        expects=[
-            xfail(
-                ("inplace",),
-                BACKWARD1.format("leaky_relu_", "LeakyRelu"),
-                FLOATS,
-                _first_needs_grad,
-            )
-        ],
     ),
     _activation(
         "hardtanh",
@@ -419,7 +403,6 @@ ELEMENTWISE_OPS.append(
         unary_samples("z"),
         inplace_variants=[_inplace_kw("selu"), functional("selu_")],
         libm=True,
-        expects=[xfail(("inplace",), BACKWARD1.format("selu_", "Elu"), FLOATS, _first_needs_grad)],
     )
 )
 

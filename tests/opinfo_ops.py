@@ -14,7 +14,6 @@ from opinfo import (
     ALL,
     FLOATS,
     NUMERIC,
-    SAVES_OVERWRITTEN,
     Arg,
     OpInfo,
     S,
@@ -29,7 +28,6 @@ from opinfo import (
 )
 
 NEEDS_DIMS = {"0-d": "PyTorch refuses a 0-d input"}
-_SAVES_OVERWRITTEN = skip(("inplace", "device_inplace"), SAVES_OVERWRITTEN, dtypes=FLOATS)
 COMPOSITE = "a composite of the core's ops: its nodes are theirs, not PyTorch's native node"
 TIES = "not differentiable at ties (finite differences straddle a kink)"
 NAN_GRAD = "the result is NaN (n - correction <= 0): so is its gradient"
@@ -81,12 +79,6 @@ EXPANDED_WRITE = xfail(
     "writing into an expanded (stride-0) view raises PyTorch's overlapping-memory error; "
     "PyTorch's own in-place op writes it",
     samples=lambda s: s.args[0].layout == "expanded",
-)
-CUMPROD_INPLACE = skip(
-    ("inplace", "device_inplace"),
-    "PyTorch's cumprod_ cannot backpropagate (it saved the input it overwrites); the values "
-    "are checked for int64 and bool",
-    dtypes=FLOATS,
 )
 
 
@@ -1121,17 +1113,14 @@ OPS = [
         exempt=ONE_ELEMENT,
     ),
     *(entry(name, unary_samples(), NUMERIC, inplace=True) for name in ("deg2rad", "rad2deg")),
-    entry("logit", probability_samples, inplace=True, expects=[_SAVES_OVERWRITTEN]),
+    entry("logit", probability_samples, inplace=True),
     entry("sinc", unary_samples(), inplace=True),
-    entry(
-        "xlogy", positive_pair_samples, inplace=True, broadcasts=True, expects=[_SAVES_OVERWRITTEN]
-    ),
+    entry("xlogy", positive_pair_samples, inplace=True, broadcasts=True),
     entry(
         "copysign",
         binary_samples(mixed=()),
         inplace=True,
         broadcasts=True,
-        expects=[_SAVES_OVERWRITTEN],
     ),
     entry("float_power", binary_samples(ka="p", mixed=()), NUMERIC, broadcasts=True),
     *(
@@ -1158,14 +1147,6 @@ OPS = [
             clamp_bound_samples(name),
             NUMERIC,
             inplace=True,
-            expects=[
-                skip(
-                    ("inplace", "device_inplace"),
-                    "PyTorch's clamp_min_/clamp_max_ cannot backpropagate (they save the input "
-                    "they overwrite); the values are checked for int64",
-                    dtypes=FLOATS,
-                )
-            ],
         )
         for name in ("clamp_min", "clamp_max")
     ),
@@ -1303,7 +1284,7 @@ OPS = [
     attribute("H", matrix_h_samples),
     entry("prod", prod_samples, ALL),
     entry("cumsum", scan_samples, ALL, inplace=True),
-    entry("cumprod", scan_samples, ALL, inplace=True, expects=[CUMPROD_INPLACE]),
+    entry("cumprod", scan_samples, ALL, inplace=True),
     entry("var", var_samples),
     entry(
         "std",

@@ -189,6 +189,39 @@ def test_reductions_match_torch(shape, dtype):
     check(x.log_softmax(-1), tx.log_softmax(-1), **tol)
 
 
+@pytest.mark.parametrize(
+    ("shape", "dim", "keepdim"),
+    [
+        ((3, 4), (), False),
+        ((3, 4), 0, True),
+        ((2, 3, 4), (0, 2), False),
+        ((2, 3, 4), (2, 0), True),
+        ((4, 5), (1,), False),
+        ((), (), False),
+        ((), 0, True),
+    ],
+)
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_amax_over_dims_matches_torch_with_ties_and_nan(shape, dim, keepdim, name):
+    """One native node (src/ops/reduce.rs): values, the gradient shared between ties (a NaN
+    in a group gives NaN gradients to all of it), the node's name and saved tensors."""
+    rng = np.random.default_rng(3)
+    a = np.asarray(rng.integers(-2, 3, size=shape).astype(np.float64))  # many ties
+    if a.ndim == 3:
+        a[1, 2, 3] = np.nan
+    x, tx = rustgrad.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    transposed = a.ndim == 2 and shape[0] == 4  # a non-contiguous input
+    y = getattr(x.t() if transposed else x, name)(dim, keepdim)
+    ty = getattr(tx.t() if transposed else tx, name)(dim, keepdim)
+    check(y.detach(), ty.detach(), rtol=0, atol=0)
+    assert y.grad_fn.name() == ty.grad_fn.name()
+    check(y.grad_fn._saved_result.detach(), ty.grad_fn._saved_result.detach(), rtol=0, atol=0)
+    g = rng.standard_normal(tuple(ty.shape))
+    y.backward(rustgrad.tensor(g))
+    ty.backward(torch.tensor(g))
+    check(x.grad, tx.grad, rtol=1e-12, atol=1e-12)
+
+
 def test_row_extremes_with_nan_inf_and_signed_zero_match_torch():
     rows = np.random.default_rng(9).standard_normal((6, 1000)).astype(np.float32)
     rows[0, 700] = np.nan

@@ -253,10 +253,12 @@ def test_not_differentiated_as_in_pytorch():
     with raises(RuntimeError, "derivative for aten::remainder is not implemented"):
         (7 % x).sum().backward()
     z = x.detach().clone().requires_grad_()
-    w = z * 1
-    w.asinh_()
-    with raises(NotImplementedError, "the derivative for 'inplace version of asinh'"):
-        w.sum().backward()
+    for name in ["asinh", "acosh", "atanh"]:
+        w = z * 1 + (2 if name == "acosh" else 0) - (z * 1.1 if name == "atanh" else 0)
+        getattr(w, name + "_")()
+        assert w.grad_fn.name() == name.capitalize() + "Backward1"  # as PyTorch's
+        with raises(NotImplementedError, f"the derivative for 'inplace version of {name}'"):
+            w.sum().backward()
 
 
 def test_modulo_graph_names():

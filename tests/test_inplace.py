@@ -6,7 +6,7 @@
 import numpy as np
 import pytest
 import rustgrad as rg
-from conftest import assert_close, raises
+from conftest import assert_close, node_name, raises
 
 LEAF_MSG = "leaf Variable that requires grad is being used in an in-place operation"
 MODIFIED_MSG = "modified by an inplace operation"
@@ -794,3 +794,87 @@ def test_pow_in_place_reads_the_old_values_for_its_gradient(base_grad, exponent)
     assert_close(rg.tensor(got[0]), torch.tensor(want[0]))
     for g, w in zip(got[1], want[1]):
         assert_close(rg.tensor(g), torch.tensor(w))
+
+
+# In-place forms that rustgrad computes out of place and writes into ``self``: each call on
+# ``b`` (a (3, 4) float64 non-leaf, values in (0, 1)); ``t(lib, values)`` makes an operand.
+_T = lambda lib, v: lib.tensor(np.asarray(v))
+_W = np.linspace(0.15, 0.85, 12).reshape(3, 4)
+_I = np.array([[2, 0, 1, 0]])
+COMPOSITE_IN_PLACE = {
+    "pow_(2)": lambda lib, b: b.pow_(2),
+    "pow_(0.5)": lambda lib, b: b.pow_(0.5),
+    "ipow": lambda lib, b: b.__ipow__(3),
+    "clamp_min_(number)": lambda lib, b: b.clamp_min_(0.5),
+    "clamp_max_(number)": lambda lib, b: b.clamp_max_(0.5),
+    "clamp_min_(tensor)": lambda lib, b: b.clamp_min_(_T(lib, _W[0])),
+    "clamp_max_(tensor)": lambda lib, b: b.clamp_max_(_T(lib, _W)),
+    "clamp_(min=tensor)": lambda lib, b: b.clamp_(min=_T(lib, _W)),
+    "clip_(tensor, tensor)": lambda lib, b: b.clip_(_T(lib, _W / 2), _T(lib, _W + 0.1)),
+    "cumsum_": lambda lib, b: b.cumsum_(1),
+    "cumprod_": lambda lib, b: b.cumprod_(0),
+    "deg2rad_": lambda lib, b: b.deg2rad_(),
+    "rad2deg_": lambda lib, b: b.rad2deg_(),
+    "logit_": lambda lib, b: b.logit_(0.2),
+    "sinc_": lambda lib, b: b.sinc_(),
+    "xlogy_(number)": lambda lib, b: b.xlogy_(2.0),
+    "xlogy_(tensor)": lambda lib, b: b.xlogy_(_T(lib, _W)),
+    "nan_to_num_": lambda lib, b: b.nan_to_num_(0.0, 1.0, -1.0),
+    "addcmul_": lambda lib, b: b.addcmul_(_T(lib, _W), _T(lib, _W[::-1] * 2), value=0.5),
+    "addcdiv_": lambda lib, b: b.addcdiv_(_T(lib, _W), _T(lib, _W + 1), value=2),
+    "tril_": lambda lib, b: b.tril_(),
+    "triu_": lambda lib, b: b.triu_(1),
+    "scatter_(number)": lambda lib, b: b.scatter_(0, _T(lib, _I), 2.0),
+    "scatter_(tensor)": lambda lib, b: b.scatter_(0, _T(lib, _I), _T(lib, _W)),
+    "scatter_add_": lambda lib, b: b.scatter_add_(0, _T(lib, _I), _T(lib, _W)),
+    "index_add_": lambda lib, b: b.index_add_(1, _T(lib, [3, 0]), _T(lib, _W[:, :2]), alpha=2),
+    "index_copy_": lambda lib, b: b.index_copy_(1, _T(lib, [3, 0]), _T(lib, _W[:, :2])),
+    "index_fill_": lambda lib, b: b.index_fill_(1, _T(lib, [3, 0]), -1.0),
+    "masked_scatter_": lambda lib, b: b.masked_scatter_(_T(lib, _W > 0.5), _T(lib, _W)),
+    "addmv_": lambda lib, b: b[0].clone().addmv_(_T(lib, _W[:, :4].T), _T(lib, _W[:, 0])),
+    "addr_": lambda lib, b: b.addr_(_T(lib, _W[:, 0]), _T(lib, _W[0]), beta=0.5),
+    "mvlgamma_": lambda lib, b: (b + 1).mvlgamma_(2),
+    "F.threshold_": lambda lib, b: lib.nn.functional.threshold_(b, 0.5, -2.0),
+    "F.hardswish(inplace)": lambda lib, b: lib.nn.functional.hardswish(b, inplace=True),
+    "F.relu_": lambda lib, b: lib.nn.functional.relu_(b - 0.5),
+    # (native in-place activations: PyTorch's nodes of the in-place forms, ...Backward1)
+    "F.elu_": lambda lib, b: lib.nn.functional.elu_(b - 0.5, 0.7),
+    "F.selu(inplace)": lambda lib, b: lib.nn.functional.selu(b - 0.5, inplace=True),
+    "F.leaky_relu_": lambda lib, b: lib.nn.functional.leaky_relu_(b - 0.5, 0.2),
+}
+
+
+@pytest.mark.parametrize("call", list(COMPOSITE_IN_PLACE))
+def test_composite_in_place_node_is_named_after_the_op_as_torch(call):
+    """The in-place forms computed out of place are recorded by PyTorch's node for the op
+    (``PowBackward0``, ``ClampMinBackward0``, ...), not ``copy_``'s ``CopyBackwards``, with
+    PyTorch's values, version and gradients; none raises the version error (each composite
+    reads a copy of the values it overwrites, as PyTorch's node saves them)."""
+    torch = _torch()
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor(np.linspace(0.1, 0.9, 12).reshape(3, 4), requires_grad=True)
+        b = x * 1
+        out = COMPOSITE_IN_PLACE[call](lib, b)
+        weight = lib.tensor(np.linspace(-1.0, 2.0, out.numel()).reshape(tuple(out.shape)))
+        (grad,) = lib.autograd.grad((out * weight).sum(), x)
+        results.append((node_name(out.grad_fn), out._version, out.tolist(), grad.numpy()))
+    (name, version, values, grad), (want_name, want_version, want_values, want_grad) = results
+    assert (name, version) == (want_name, want_version)
+    np.testing.assert_allclose(values, want_values, rtol=1e-12)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_scatter_with_reduce_has_no_derivative_as_torch(in_place):
+    torch = _torch()
+    for lib in (torch, rg):
+        x = lib.tensor([0.5, 1.5, 2.5], requires_grad=True)
+        b = x * 1
+        op = b.scatter_ if in_place else b.scatter
+        out = op(0, lib.tensor([2, 0]), 2.0, reduce="multiply")
+        assert out.tolist() == [1.0, 1.5, 5.0]
+        assert node_name(out.grad_fn) == "NotImplemented"
+        aten = "scatter_" if in_place else "scatter"
+        with raises(RuntimeError, f"derivative for aten::{aten} is not implemented"):
+            out.sum().backward()

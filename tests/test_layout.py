@@ -179,3 +179,56 @@ def test_grid_sample_writes_row_major(mode):
         out = lib.nn.functional.grid_sample(x, grid, mode, "border", False)
         results.append((out.tolist(), out.stride()))
     assert results[1] == results[0]
+
+
+def _sort_inputs(lib, base=None):
+    """Inputs of every layout kind for sort (with ties), built the same way in both libraries
+    (views of ``base``, by default a new tensor)."""
+    if base is None:
+        base = lib.tensor(np.arange(120, dtype=np.float64).reshape(2, 3, 4, 5) % 7 - 3)
+    return {
+        "contiguous": base[0, 0] * 1,
+        "transposed": base[0, 0].t(),  # strides (1, 5)
+        "permuted_3d": base[0].permute(2, 0, 1),
+        "channels_last": base.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2),
+        "sliced_t": base[0, 0][:, ::2].t(),  # not dense: dense strides in its order
+        "expanded": base[0, 0, :1].expand(3, 5),  # overlapping: row-major
+        "expanded_t": base[0, 0, :1].expand(3, 5).t(),
+        "batch_of_one": base[:1, 0, 1:3],  # (1, 2, 5): the size-1 dim's stride is 60
+        "unit_dim_t": base[0, 0, :, :1].t(),  # (1, 4), strides (1, 5)
+        "long_t": base[0, 0].long().t(),
+    }
+
+
+@pytest.mark.parametrize("name", list(_sort_inputs(rg)))
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_results_keep_the_input_layout_as_torch(name, dim, descending):
+    """sort/argsort/msort allocate their results with the input's strides when it is dense
+    (dims of size 1 included), else dense strides in its memory order (PyTorch's
+    ``infer_dense_strides``), rather than row-major."""
+    results = []
+    for lib in (torch, rg):
+        x = _sort_inputs(lib)[name]
+        values, indices = x.sort(dim=dim, descending=descending, stable=True)
+        plain = lib.sort(x, dim, descending)
+        args = x.argsort(dim=dim, descending=descending, stable=True)
+        results.append(
+            [
+                (t.tolist(), tuple(t.shape), t.stride())
+                for t in (values, indices, *plain, args, lib.msort(x))
+            ]
+        )
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("name", ["transposed", "batch_of_one", "permuted_3d"])
+def test_sort_of_a_strided_input_backpropagates_as_torch(name):
+    grads = []
+    for lib in (torch, rg):
+        leaf = lib.tensor(np.arange(120.0).reshape(2, 3, 4, 5) % 7 - 3, requires_grad=True)
+        values = _sort_inputs(lib, leaf * 1)[name].sort(0, descending=True).values
+        weight = lib.tensor(np.linspace(-1, 2, values.numel()).reshape(tuple(values.shape)))
+        (values * weight).sum().backward()
+        grads.append((values.grad_fn.name(), values.stride(), leaf.grad.tolist()))
+    assert grads[1] == grads[0]

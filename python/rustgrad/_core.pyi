@@ -33,6 +33,7 @@ __all__ = [
     "StorageOwner",
     "Tensor",
     "__version__",
+    "_amax",
     "_avg_pool2d",
     "_avg_pool2d_backward",
     "_convolution",
@@ -73,6 +74,7 @@ __all__ = [
     "_nccl_library",
     "_nccl_unique_id",
     "_nccl_version",
+    "_nll_loss",
     "_normal",
     "_optimizer_step",
     "_pin_memory",
@@ -1067,10 +1069,11 @@ class Tensor(_DTypeCasts):
         *,
         stable: Any = ...,
     ) -> _return_types.sort:
-        """``(values, indices)`` sorted along ``dim`` (stable; NaN as the largest value)."""
+        """``(values, indices)`` sorted along ``dim`` (stable; NaN as the largest value), laid
+        out in ``input``'s memory order as PyTorch's."""
 
     def argsort(self, dim: Any = ..., descending: Any = ..., *, stable: Any = ...) -> Tensor:
-        """The indices that sort ``input`` along ``dim`` (stable)."""
+        """The indices that sort ``input`` along ``dim`` (stable), laid out as ``sort``'s."""
 
     def topk(
         self,
@@ -2727,6 +2730,11 @@ def col2im(
     """Float columns ``[n, c * kh * kw, blocks]`` summed into ``[n, c, *output_size]`` images
     (the adjoint of ``im2col``); each argument is a pair of non-negative ints."""
 
+def _amax(input: Tensor, dims: list[int], keepdim: bool, largest: bool) -> Tensor:
+    """``amax`` (``largest``) or ``amin`` of ``input`` over ``dims`` (distinct, wrapped; all of
+    them for a whole-tensor reduction), recorded as one ``AmaxBackward0``/``AminBackward0``
+    node. ``rustgrad.amax`` checks the arguments and gives PyTorch's errors first."""
+
 def _convolution(
     input: Tensor,
     weight: Tensor,
@@ -2740,6 +2748,13 @@ def _convolution(
     """The 2-d convolution of float ``[n, c, h, w]`` images with ``weight`` ``[o, c / groups, kh,
     kw]`` (and ``bias`` ``[o]``), recorded as one ``ConvolutionBackward0`` node; each geometry
     argument is a pair of non-negative ints (checked by ``nn.functional``)."""
+
+def _nll_loss(input: Tensor, target: Tensor, ignore_index: int, reduction: str) -> Tensor | None:
+    """``nll_loss`` of float32/float64 CPU log-probabilities ``[N, C]`` (or ``[C]``) at int64/uint8
+    class indices ``[N]`` (or ``()``), without class weights, recorded as one
+    ``NllLossBackward0`` node; ``reduction`` is ``"none"``, ``"mean"`` or ``"sum"``. None when
+    a target equals ``ignore_index`` or for other shapes, dtypes and devices:
+    ``nn.functional.nll_loss`` then takes its general path (which checks them)."""
 
 def _max_pool2d(
     input: Tensor,

@@ -231,9 +231,11 @@ def _mvlgamma_function():
 def _mvlgamma_in_place(self: Tensor, p: int) -> Tensor:
     """``mvlgamma(p)`` in place (computed on a copy, so the node's saved input is not the
     tensor overwritten)."""
+    from rustgrad import _native
+
     result = _mvlgamma(self.clone() if self.requires_grad else self, p)
     check_in_place(self, result)
-    return self.copy_(result)
+    return _native.write_result(self, result)
 
 
 Tensor.mvlgamma = _mvlgamma

@@ -162,6 +162,97 @@ def _computed_in_memory_order(like, f):
     return values.permute(*sorted(range(len(order)), key=order.__getitem__))
 
 
+def _is_non_overlapping_and_dense(sizes, strides):
+    """PyTorch's ``is_non_overlapping_and_dense``: the elements fill a block of memory
+    exactly once, in some order of the dims (dims of size 0 or 1 may have any stride)."""
+    need = 1
+    for d in sorted(range(len(sizes)), key=lambda d: (sizes[d] < 2, strides[d])):
+        if sizes[d] < 2:
+            return True
+        if strides[d] != need:
+            return False
+        need *= sizes[d]
+    return True
+
+
+def _dense_order_of(sizes, strides):
+    """The dims, outermost first, of PyTorch's ``infer_dense_strides``: TensorIterator's
+    ordering (by stride, a dim of stride 0 staying where it is, equal strides putting the
+    larger size outside), taken from the innermost dim by its insertion sort."""
+    n = len(sizes)
+    perm = list(range(n - 1, -1, -1))  # innermost first
+
+    def should_swap(d0, d1):
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return -1 if s0 < s1 else 1
+        return 1 if sizes[d0] > sizes[d1] else 0
+
+    for i in range(1, n):
+        d1 = i
+        for j in range(1, i + 1):
+            d0 = i - j
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm[::-1]
+
+
+def _with_unit_strides(t, strides):
+    """``t`` (not empty, its dims of size above 1 at ``strides``) viewed with its dims of
+    size 1 at theirs too, which a dense tensor's may be anything: each taken out and put
+    back as a window of one (``unfold``, its step the stride) of a trailing helper dim of
+    stride 1 (an expanded and narrowed one for stride 0)."""
+    units = [d for d, n in enumerate(t.shape) if n == 1 and t.stride(d) != strides[d]]
+    if not units or not t.numel():
+        return t
+    u = t
+    for d in reversed(units):
+        u = u.squeeze(d)
+    kept = u.dim()
+    u = u.unsqueeze(-1)  # the helper: size 1, stride 1
+    for d in units:
+        if strides[d] > 0:
+            u = u.unfold(-1, 1, strides[d])
+        else:
+            u = u.expand(*u.shape[:-1], 2).narrow(-1, 0, 1).unsqueeze(-1)
+    u = u.squeeze(-1)
+    rest = iter(range(kept))
+    return u.permute(*[kept + units.index(d) if d in units else next(rest) for d in range(t.dim())])
+
+
+def _computed_in_layout_order(like, f):
+    """``f(t, order)`` (a contiguous result of ``t``'s shape, or a tuple of them) for ``t``,
+    ``like`` with its dims permuted into ``order`` (outermost first), each viewed back in
+    ``like``'s dimension order: laid out as PyTorch's ``sort`` allocates its results. They
+    take ``like``'s strides when it is non-overlapping and dense (ordered by stride, the
+    larger size outside on a tie, so that a dim of size 1 gets its stride where a contiguous
+    layout can give it one; :func:`_with_unit_strides` for the others), else the dense
+    strides of ``infer_dense_strides``."""
+    sizes, strides = tuple(like.shape), like.stride()
+    dense = _is_non_overlapping_and_dense(sizes, strides)
+    if dense:
+        order = sorted(range(len(sizes)), key=lambda d: (-strides[d], -sizes[d]))
+    else:
+        order = _dense_order_of(sizes, strides)
+    if order == sorted(order):
+        made = f(like, order)
+    else:
+        made = f(like.permute(*order), order)
+        back = sorted(range(len(order)), key=order.__getitem__)
+        made = tuple(m.permute(*back) for m in made) if isinstance(made, tuple) else made.permute(*back)  # fmt: skip
+    if not dense:
+        return made
+    if isinstance(made, tuple):
+        return tuple(_with_unit_strides(m, strides) for m in made)
+    return _with_unit_strides(made, strides)
+
+
 def _suggests_channels_last(t):
     """PyTorch's ``suggest_memory_format() == channels_last`` for a 4-d tensor: its strides
     order the dims N, H, W, C outermost first (``is_channels_last_strides_2d``), ambiguous

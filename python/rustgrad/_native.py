@@ -113,3 +113,27 @@ def record_inplace(name, target, others, forward, saved, backward):
     return _core._function_apply(
         name, lambda s, g: tuple(backward(g, *s)), inputs, target, saved, True
     )
+
+
+def write_result(target, result, name=None):
+    """``target.copy_(result)`` for an in-place form computed out of place (``result``, with
+    its history, of ``target``'s shape): recorded, as PyTorch's in-place op, by one node named
+    after the op (``name``, else ``result``'s own node: the out-of-place op's), which passes
+    the gradient on to ``result``, rather than by ``copy_``'s ``CopyBackwards``. A view is
+    written by ``copy_`` (its history reaches its base through ``CopySlices``, as PyTorch's),
+    and so is a result without history."""
+    node = result.grad_fn
+    if (
+        not _core.is_grad_enabled()
+        or not result.requires_grad
+        or (name is None and node is None)
+        or target._is_view()
+        or (target.is_leaf and target.requires_grad)  # (copy_ refuses it in PyTorch's words)
+        or tuple(target.shape) != tuple(result.shape)
+    ):
+        return target.copy_(result)
+    name = name or node.name()
+    dtype = result.dtype
+    with no_grad():
+        target.copy_(result)
+    return _core._function_apply(name, lambda s, g: (g if g.dtype == dtype else g.to(dtype),), [result], target, [], True)  # fmt: skip

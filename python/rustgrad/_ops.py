@@ -27,7 +27,11 @@ import numpy as _np
 
 from rustgrad import _core, _native, _saved
 from rustgrad._core import Tensor
-from rustgrad._memory_format import _computed_in_memory_order, _in_memory_order
+from rustgrad._memory_format import (
+    _computed_in_layout_order,
+    _computed_in_memory_order,
+    _in_memory_order,
+)
 
 __all__: list[str] = []  # re-exported by ``rustgrad`` explicitly
 
@@ -449,51 +453,32 @@ def std(
 def amax(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
     """Maximum over ``dim`` (a dim or tuple; () means all); the gradient is shared evenly
     between tied maxima, as PyTorch's ``amax``."""
-    out = _extreme(input, dim, keepdim, axis, keepdims, True)
-    return _saved.saving("AmaxBackward0", out, input)
+    return _extreme(input, dim, keepdim, axis, keepdims, True)
 
 
 def amin(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
     """Minimum over ``dim`` (a dim or tuple; () means all); the gradient is shared evenly
     between tied minima, as PyTorch's ``amin``."""
-    out = _extreme(input, dim, keepdim, axis, keepdims, False)
-    return _saved.saving("AminBackward0", out, input)
+    return _extreme(input, dim, keepdim, axis, keepdims, False)
 
 
 def _extreme(x, dim, keepdim, axis, keepdims, largest):
     dim, keepdim = _axis(dim, axis, keepdim, keepdims)
     dims = _dims(dim if dim != () else None, x.ndim)
-    name = "amax" if largest else "amin"
-    if x.numel() == 0 and (dim is None or dim == ()) and x.ndim:
-        raise RuntimeError(
-            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
-            "the reduction dim with the 'dim' argument."
-        )
-    for d in dims:
-        if x.shape[d] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    if x.numel() == 0:  # (an empty result)
+    if x.numel() == 0:
+        name = "amax" if largest else "amin"
+        if (dim is None or dim == ()) and x.ndim:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
+        for d in dims:
+            if x.shape[d] == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        # (an empty result)
         return _keep(x.sum(tuple(dims), keepdim=True).to(x.dtype), dims, keepdim)
-    shape = [1 if d in dims else s for d, s in enumerate(x.shape)]
-    if len(dims) == x.ndim:  # every dim: the whole tensor's extreme, no indices to find
-        whole = x.detach().max() if largest else x.detach().min()
-        values = whole.reshape(*shape)
-    else:
-        merged = _to_end(x.detach(), dims)
-        r = merged.max(-1) if largest else merged.min(-1)
-        values = r.values.reshape(*shape)
-    if not (x.requires_grad and _core.is_grad_enabled()):
-        return _keep(values, dims, keepdim)
-    # The value is exact; the gradient goes to the elements equal to it, shared evenly (a
-    # zero-valued term: x - x.detach() where x is finite). As PyTorch's formula, the gradient
-    # is multiplied by the mask, not selected: a NaN gradient reaches every element.
-    hits = x.detach() == values
-    finite = (x.detach() - x.detach()) == 0
-    count = hits.sum(tuple(dims) or None, keepdim=True).to(x.dtype) if dims else 1
-    xf = _core.where(finite, x, _zeros((), x))
-    delta = (xf - xf.detach()) * hits.to(x.dtype)
-    out = values + (delta / count).sum(tuple(dims), keepdim=True) if dims else values + delta
-    return _keep(out, dims, keepdim)
+    # One node, AmaxBackward0/AminBackward0, with PyTorch's formula (src/ops/reduce.rs).
+    return _core._amax(x, dims, keepdim, largest)
 
 
 def logsumexp(input: Tensor, dim=(), keepdim=False, *, axis=None, keepdims=None) -> Tensor:
@@ -653,16 +638,30 @@ def _gather_sorted(x: Tensor, dim: int, order: _np.ndarray):
     return _gather(x, dim, idx), idx
 
 
+def _sorted_in_layout(input: Tensor, d: int, descending: bool, values=True):
+    """``(values, indices)`` of ``input`` sorted along dim ``d`` (or the indices alone), laid
+    out as PyTorch's sort allocates them: ``input``'s strides when it is dense, else dense
+    strides in its order (``infer_dense_strides``). Sorted with the dims permuted into that
+    order, where the results are contiguous, and viewed back."""
+
+    def f(x, order):
+        pd = order.index(d)
+        ordered = _order(_host_or_zeros(x), pd, descending)
+        return _gather_sorted(x, pd, ordered) if values else _long(ordered, x.device)
+
+    return _computed_in_layout_order(input, f)
+
+
 def sort(input: Tensor, dim=-1, descending=False, *, stable=False):
-    """``(values, indices)`` sorted along ``dim`` (stable; NaN as the largest value)."""
+    """``(values, indices)`` sorted along ``dim`` (stable; NaN as the largest value), laid
+    out in ``input``'s memory order as PyTorch's."""
     if isinstance(dim, _builtins.bool):  # sort(stable, dim=..., ...) overload not taken
         dim = -1
     d = _wrap(dim, input.ndim)
     if input.ndim == 0:
         values, idx = _scalar_pick(input)
     else:
-        order = _order(_host_or_zeros(input), d, descending)
-        values, idx = _gather_sorted(input, d, order)
+        values, idx = _sorted_in_layout(input, d, descending)
     return _saved.saving("SortBackward0", _named("sort")(values, idx), input)
 
 
@@ -673,11 +672,11 @@ def _scalar_pick(input: Tensor):
 
 
 def argsort(input: Tensor, dim=-1, descending=False, *, stable=False) -> Tensor:
-    """The indices that sort ``input`` along ``dim`` (stable)."""
+    """The indices that sort ``input`` along ``dim`` (stable), laid out as ``sort``'s."""
     d = _wrap(dim, input.ndim)
     if input.ndim == 0:
         return _long(0, input.device).reshape(())
-    return _long(_order(_host_or_zeros(input), d, descending), input.device)
+    return _sorted_in_layout(input, d, descending, values=False)
 
 
 def topk(input: Tensor, k: int, dim=-1, largest=True, sorted=True):
@@ -963,14 +962,17 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
         return _saved.saving(name, _scatter(input, pos, vals), input, index, src)
     n = input.numel()
     if reduce == "add":
-        return input + _add_at(n, pos, vals).reshape(*input.shape)
-    if reduce == "multiply":
+        out = input + _add_at(n, pos, vals).reshape(*input.shape)
+    elif reduce == "multiply":
         out = input.reshape(-1) * 1
         for p, i in zip(pos.tolist(), range(pos.size)):
             out = out.clone()
             out[p] = out[p] * vals[i]
-        return out.reshape(*input.shape)
-    raise RuntimeError("reduce argument must be either add or multiply.")
+        out = out.reshape(*input.shape)
+    else:
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    # PyTorch has no derivative for scatter with reduce=: its NotImplemented node
+    return _native.underivable("scatter_" if _saved.is_in_place() else "scatter", out, [])
 
 
 def _scatter(input: Tensor, pos, vals) -> Tensor:
@@ -2739,6 +2741,19 @@ _INPLACE = [
 ]
 
 
+# The in-place forms' PyTorch nodes where the composite's own node is another (the rest are
+# named after the out-of-place op's node), from the arguments after ``self``.
+_INPLACE_NODES = {
+    "clamp_min": lambda min: f"ClampMinBackward{int(isinstance(min, Tensor))}",
+    "clamp_max": lambda max: f"ClampMaxBackward{int(isinstance(max, Tensor))}",
+    "addcmul": lambda *a, **k: "AddcmulBackward0",
+    "cumsum": lambda *a, **k: "CumsumBackward0",
+    "tril": lambda *a, **k: "TrilBackward0",
+    "triu": lambda *a, **k: "TriuBackward0",
+}
+# The in-place forms whose composites save the input they overwrite.
+_INPLACE_READS_COPY = {"clamp_min", "clamp_max", "cumprod"}
+
 _C_NAME = {_bool: "bool", _int64: "long int", _f32: "float", _f64: "double"}
 # the dtypes of issue 11 point 4
 _C_NAME.update({_core.int32: "int", _core.int16: "short int", _core.int8: "signed char"})
@@ -2766,11 +2781,15 @@ def _inplace(name):
             )
         if scan and self.dtype == _bool and self.ndim and self.numel():
             raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
+        # (a composite whose parts save the input reads a copy, as PyTorch's node saves the
+        # old values: the write does not change what backward reads)
+        copy = name in _INPLACE_READS_COPY and self.requires_grad and _core.is_grad_enabled()
         with _saved.in_place():
-            result = f(self, *args, **kwargs)
+            result = f(self.clone() if copy else self, *args, **kwargs)
         if not scan:
             check_in_place(self, result)
-        return self.copy_(result)
+        node = _INPLACE_NODES.get(name)
+        return _native.write_result(self, result, node and node(*args, **kwargs))
 
     method.__name__ = name + "_"
     method.__doc__ = f"In-place ``{name}``: writes the result into ``self`` and returns it."
@@ -2805,7 +2824,7 @@ def _clamp_method(name, core, in_place):
             if not in_place:
                 return _clamp_tensors(self, min, max)
             with _saved.in_place():
-                return self.copy_(_clamp_tensors(self, min, max))
+                return _native.write_result(self, _clamp_tensors(self, min, max), "ClampBackward0")
         return core(self, _integer_bound(self, min), _integer_bound(self, max))
 
     method.__name__ = method.__qualname__ = name

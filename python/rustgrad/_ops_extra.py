@@ -28,11 +28,13 @@ def _dtype_name(dtype) -> str:
     return str(dtype).rsplit(".", 1)[-1]
 
 
-def _check_in_place(self: Tensor, result: Tensor) -> Tensor:
+def _check_in_place(self: Tensor, result: Tensor, node=None) -> Tensor:
+    """``result`` written into ``self`` (PyTorch's in-place casting rule checked), recorded
+    by the op's node (``node``, else ``result``'s)."""
     from rustgrad._math import check_in_place
 
     check_in_place(self, result)
-    return self.copy_(result)
+    return _native.write_result(self, result, node)
 
 
 # ----- metadata and conversions -------------------------------------------------------------
@@ -746,13 +748,14 @@ def _bernoulli_method(self: Tensor, p=None, *, generator=None) -> Tensor:
     return random.bernoulli(self, p, generator=generator)
 
 
-def _in_place(name, f):
-    """``f``'s result written into ``self`` (PyTorch's in-place casting rule checked)."""
+def _in_place(name, f, node=None):
+    """``f``'s result written into ``self`` (PyTorch's in-place casting rule checked), recorded
+    by PyTorch's node ``node`` (by default the out-of-place op's, ``result``'s)."""
 
     def method(self, *args, **kwargs):
         _core._refuse_leaf_write(self)
         with _saved.in_place():
-            return _check_in_place(self, f(self, *args, **kwargs))
+            return _check_in_place(self, f(self, *args, **kwargs), node)
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In-place ``{name[:-1]}``: writes the result into ``self`` and returns it."
@@ -820,6 +823,9 @@ FUNCTIONS = [
     "index_copy", "masked_scatter", "index_put",
 ]  # fmt: skip
 _IN_PLACE = ["index_fill", "index_copy", "masked_scatter", "index_put", "addmv", "addr", "addbmm", "sgn"]  # fmt: skip
+# (the in-place forms of composites whose own node is another: PyTorch's, for the rest the
+# out-of-place op's node)
+_IN_PLACE_NODES = {"addmv": "AddmvBackward0", "addr": "AddrBackward0"}
 _COMPARISONS = {
     "eq": "eq", "ne": "ne", "lt": "lt", "le": "le", "gt": "gt", "ge": "ge", "greater": "gt",
     "less": "lt", "greater_equal": "ge", "less_equal": "le", "not_equal": "ne",
@@ -832,9 +838,12 @@ def _bind():
     for name in _METHODS:
         setattr(Tensor, name, _ops._as_method(g[name]))
     for name in _IN_PLACE:
-        setattr(Tensor, name + "_", _in_place(name + "_", g[name]))
-    for name in ("addmm", "baddbmm", "deg2rad", "rad2deg"):
+        setattr(Tensor, name + "_", _in_place(name + "_", g[name], _IN_PLACE_NODES.get(name)))
+    for name in ("addmm", "baddbmm"):
         setattr(Tensor, name + "_", _in_place(name + "_", getattr(_ops, name)))
+    # (composites of a multiplication, whose node is MulBackward0)
+    for name, node in (("deg2rad", "Deg2RadBackward0"), ("rad2deg", "Rad2DegBackward0")):
+        setattr(Tensor, name + "_", _in_place(name + "_", getattr(_ops, name), node))
     # (these save their input: computed on a copy, so the write does not change what the
     # node saved)
     for name in ("xlogy", "logit", "sinc"):

@@ -46,8 +46,6 @@ SAVES = {
     **dict.fromkeys(
         [
             "LogsumexpBackward0",
-            "AmaxBackward0",
-            "AminBackward0",
             "ProdBackward0",
             "ProdBackward1",
             "CumprodBackward0",

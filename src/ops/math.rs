@@ -110,38 +110,38 @@ fn erf_slope(x: &Var) -> Result<Var> {
 }
 
 /// `f(x)` written into `x` by an op whose in-place form PyTorch does not differentiate
-/// (`asinh_`, `acosh_`, `atanh_`): its backward raises PyTorch's error.
-fn underivable_(x: &Var, f: fn(&Var) -> Result<Var>, name: &'static str) -> Result<()> {
+/// (`asinh_`, `acosh_`, `atanh_`): recorded by PyTorch's node `node`, whose backward raises
+/// PyTorch's error.
+fn underivable_(
+    x: &Var,
+    f: fn(&Var) -> Result<Var>,
+    name: &'static str,
+    node: &'static str,
+) -> Result<()> {
     super::rebase(x, &[], |p, _| {
         let out = {
             let _off = crate::autograd::GradModeGuard::new(false);
             f(p)?.tensor()
         };
-        Ok(record(
-            out,
-            &[p],
-            "torch::autograd::NotImplemented",
-            super::nothing,
-            move |_, _, _| {
-                bail!(
-                    NotImplemented,
-                    "the derivative for 'inplace version of {name}' is not implemented."
-                )
-            },
-        ))
+        Ok(record(out, &[p], node, super::nothing, move |_, _, _| {
+            bail!(
+                NotImplemented,
+                "the derivative for 'inplace version of {name}' is not implemented."
+            )
+        }))
     })
 }
 
 pub fn asinh_(x: &Var) -> Result<()> {
-    underivable_(x, asinh, "asinh")
+    underivable_(x, asinh, "asinh", "AsinhBackward1")
 }
 
 pub fn acosh_(x: &Var) -> Result<()> {
-    underivable_(x, acosh, "acosh")
+    underivable_(x, acosh, "acosh", "AcoshBackward1")
 }
 
 pub fn atanh_(x: &Var) -> Result<()> {
-    underivable_(x, atanh, "atanh")
+    underivable_(x, atanh, "atanh", "AtanhBackward1")
 }
 
 pub fn erf(x: &Var) -> Result<Var> {
@@ -740,14 +740,19 @@ pub fn softplus(x: &Var, beta: f64, threshold: f64) -> Result<Var> {
 }
 
 /// ELU with PyTorch's three coefficients: `x * scale` for `x > 0`, else `alpha * scale *
-/// (exp(x * input_scale) - 1)` (SELU is an ELU with fixed ones).
-pub fn elu(x: &Var, alpha: f64, scale: f64, input_scale: f64) -> Result<Var> {
+/// (exp(x * input_scale) - 1)` (SELU is an ELU with fixed ones). `in_place`: the node of
+/// `elu_` (PyTorch's `EluBackward1`).
+pub fn elu(x: &Var, alpha: f64, scale: f64, input_scale: f64, in_place: bool) -> Result<Var> {
     let args = params(alpha, scale, input_scale);
     let out = activation_forward(x, UnaryOp::Elu, "elu_cpu", args)?;
     Ok(record(
         out,
         &[x],
-        "EluBackward0",
+        if in_place {
+            "EluBackward1"
+        } else {
+            "EluBackward0"
+        },
         |_: &Tensor| vec![SavedVar::input(x)],
         move |g, s, _| {
             let x = &s[0];
@@ -763,14 +768,19 @@ pub fn elu(x: &Var, alpha: f64, scale: f64, input_scale: f64) -> Result<Var> {
     ))
 }
 
-/// `x` for `x > 0`, else `negative_slope * x`.
-pub fn leaky_relu(x: &Var, negative_slope: f64) -> Result<Var> {
+/// `x` for `x > 0`, else `negative_slope * x`. `in_place`: the node of `leaky_relu_`
+/// (PyTorch's `LeakyReluBackward1`).
+pub fn leaky_relu(x: &Var, negative_slope: f64, in_place: bool) -> Result<Var> {
     let args = params(negative_slope, 0.0, 0.0);
     let out = activation_forward(x, UnaryOp::LeakyRelu, "leaky_relu_cpu", args)?;
     Ok(record(
         out,
         &[x],
-        "LeakyReluBackward0",
+        if in_place {
+            "LeakyReluBackward1"
+        } else {
+            "LeakyReluBackward0"
+        },
         |_: &Tensor| vec![SavedVar::input(x)],
         move |g, s, _| Ok(vec![Some(leaky_relu_backward(g, &s[0], negative_slope)?)]),
     ))

@@ -202,6 +202,51 @@ pub fn extreme(x: &Var, max: bool) -> Result<Var> {
     ))
 }
 
+/// `amax`/`amin` over `dims` (distinct, wrapped; every dim for a whole-tensor reduction):
+/// PyTorch's formula for the gradient, `grad / count * mask` with `mask` the elements equal to
+/// the result and `count` their number per reduced group, multiplied rather than selected (a
+/// NaN gradient, or a NaN result that no element equals, reaches every element).
+pub fn amax(x: &Var, dims: &[usize], keepdim: bool, max: bool) -> Result<Var> {
+    let nd = x.shape().len();
+    for (k, &d) in dims.iter().enumerate() {
+        if d >= nd.max(1) || dims[..k].contains(&d) {
+            bail!(
+                Index,
+                "amax(): dims {dims:?} are not distinct dims of a {nd}-d tensor"
+            );
+        }
+    }
+    let dims: &[usize] = if nd == 0 { &[] } else { dims };
+    let values = x.tensor().extreme_dims(dims, keepdim, max)?;
+    let name = if max {
+        "AmaxBackward0"
+    } else {
+        "AminBackward0"
+    };
+    let saved = |o: &Tensor| vec![SavedVar::input(x), SavedVar::output(&constant(o.clone()))];
+    let dims = dims.to_vec();
+    Ok(record(
+        values,
+        &[x],
+        name,
+        saved,
+        move |g, s, _| -> Result<Grads> {
+            let (x, r) = (s[0].tensor(), s[1].tensor());
+            let kept_shape = crate::backend::reduced_shape(x.shape(), &dims, true);
+            // The result with its reduced dims back as size 1 (a contiguous view of it).
+            let r = r.contiguous()?;
+            let mut kept = crate::tensor::Layout::contiguous(&kept_shape);
+            kept.offset = r.layout().offset;
+            let r = r.with_layout(kept);
+            let mask = x.compare(CompareOp::Eq, &r)?.cast(g.dtype())?;
+            let count = mask.sum_dims(&dims, true)?;
+            let g = reshape(g, &kept_shape.iter().map(|&d| d as i64).collect::<Vec<_>>())?;
+            let share = div(&g, &constant(count))?;
+            Ok(vec![Some(mul(&share, &constant(mask))?)])
+        },
+    ))
+}
+
 /// `max(dim)`/`min(dim)`: values (differentiable) and indices.
 pub fn extreme_dim(x: &Var, dim: i64, keepdim: bool, max: bool) -> Result<(Var, Var)> {
     let t = x.tensor();

@@ -81,7 +81,7 @@ fn elu<'py>(
     inplace: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
     apply(input, inplace, move |v| {
-        ops::elu(v, alpha, scale, input_scale)
+        ops::elu(v, alpha, scale, input_scale, inplace)
     })
 }
 
@@ -93,7 +93,9 @@ fn leaky_relu<'py>(
     negative_slope: f64,
     inplace: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    apply(input, inplace, move |v| ops::leaky_relu(v, negative_slope))
+    apply(input, inplace, move |v| {
+        ops::leaky_relu(v, negative_slope, inplace)
+    })
 }
 
 /// Hardtanh: ``x`` clamped into ``[min_val, max_val]`` (``relu6`` is ``[0, 6]``); the

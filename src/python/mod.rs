@@ -21,6 +21,7 @@ mod cuda;
 mod function;
 mod generator;
 mod gil;
+mod loss;
 mod nccl;
 mod node;
 mod products;
@@ -78,6 +79,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     autograd_extras::register(m)?;
     activation::register(m)?;
     conv::register(m)?;
+    tensor::reduce::register(m)?;
+    loss::register(m)?;
     products::register(m)?;
     rnn::register(m)?;
     Ok(())

@@ -15,6 +15,8 @@ use super::autograd_extras::PySavedTensor;
 const SAVED_NAMES: &[(&str, &[&str])] = &[
     ("AbsBackward0", &["self"]),
     ("AddmmBackward0", &["mat1", "mat2"]),
+    ("AmaxBackward0", &["self", "result"]),
+    ("AminBackward0", &["self", "result"]),
     ("BaddbmmBackward0", &["batch1", "batch2"]),
     ("BmmBackward0", &["self", "mat2"]),
     ("ClampBackward1", &["self"]),
@@ -37,6 +39,7 @@ const SAVED_NAMES: &[(&str, &[&str])] = &[
     ("PowBackward1", &["self", "exponent", "result"]),
     ("PowBackward2", &["result"]),
     ("ReciprocalBackward0", &["result"]),
+    ("NllLossBackward0", &["self", "target"]),
     ("ReluBackward0", &["result"]),
     ("SigmoidBackward0", &["result"]),
     ("SigmoidBackwardBackward0", &["grad_output", "output"]),

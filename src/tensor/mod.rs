@@ -743,6 +743,31 @@ impl Tensor {
         Ok((values, Tensor::from_memory(i, &out_shape)))
     }
 
+    /// `amax`/`amin` over `dims` (distinct, wrapped, each non-empty; none: the 0-d case):
+    /// the values only. The reduced dims move last into one row per kept position (no copy
+    /// when they already are last), as `extreme_dim` does for one dim.
+    pub fn extreme_dims(&self, dims: &[usize], keepdim: bool, max: bool) -> Result<Tensor> {
+        let shape = self.shape();
+        let mut order: Vec<usize> = (0..self.ndim()).filter(|d| !dims.contains(d)).collect();
+        let n_out = layout::checked_numel(&order.iter().map(|&d| shape[d]).collect::<Vec<_>>())?;
+        let n = layout::checked_numel(&dims.iter().map(|&d| shape[d]).collect::<Vec<_>>())?;
+        if n == 0 {
+            bail!(
+                Index,
+                "max(): Expected reduction dim to have non-zero size."
+            );
+        }
+        order.extend_from_slice(dims);
+        let x = self.cast(numeric(self.dtype))?;
+        let rows = x.with_layout(x.layout.permute(&order)).contiguous()?;
+        let (v, _) = rows
+            .storage
+            .read()
+            .extreme_rows(rows.layout.offset, n_out, n, max)?;
+        let out_shape = reduced_shape(shape, dims, keepdim);
+        Tensor::from_memory(v, &out_shape).into_dtype(self.dtype)
+    }
+
     /// A contiguous copy with `dim` moved last, and the shape of the other dims.
     fn rows_along(&self, dim: usize) -> Result<(Tensor, Vec<usize>)> {
         let nd = self.ndim();

@@ -117,7 +117,7 @@ def linear(input, weight, bias=None):
 def relu(input, inplace=False):
     """``max(input, 0)`` elementwise (written into ``input`` with ``inplace=True``)."""
     if inplace:
-        return input.clamp_(min=0)
+        return input.relu_()
     return input.relu()
 
 
@@ -412,6 +412,11 @@ def nll_loss(
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
+    if weight is None and isinstance(input, Tensor) and isinstance(target, Tensor):
+        # The common case, one native node (src/ops/loss.rs); None: the general path below.
+        out = _core._nll_loss(input, target, ignore_index, reduction)
+        if out is not None:
+            return out
     rows = _classes_last(input, target)
     logp, flat_target, _ = rows
     maybe_ignored = _check_targets(flat_target, logp.shape[1], ignore_index)
@@ -1616,11 +1621,12 @@ def _floating_kernel(input, kernel):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{_scalar_type(input.dtype)}'")
 
 
-def _write_into(input, fn):
-    """``fn(input)`` written into ``input`` (a composite's in-place form). When recording,
-    ``fn`` reads a clone, so that the values its backward saves are not the overwritten ones."""
+def _write_into(input, fn, node=None):
+    """``fn(input)`` written into ``input`` (a composite's in-place form), recorded by PyTorch's
+    in-place node ``node`` (by default ``fn``'s). When recording, ``fn`` reads a clone, so that
+    the values its backward saves are not the overwritten ones."""
     recording = _core.is_grad_enabled() and input.requires_grad
-    return input.copy_(fn(input.clone() if recording else input))
+    return _native.write_result(input, fn(input.clone() if recording else input), node)
 
 
 # PyTorch's hardsigmoid backward multiplies by 1/6 rounded to float32 (its kernel's constant),
@@ -1766,7 +1772,7 @@ def _threshold(input, threshold, value, inplace=False):
         # view of the distinct ones.
         _write_into(input[tuple(slice(0, 1) if s else slice(None) for s in shared)], fn)
         return input
-    return _write_into(input, fn)
+    return _write_into(input, fn, "ThresholdBackward1")
 
 
 # ``threshold`` is also the name of an argument (as in PyTorch, which defines it this way too)
@@ -2096,7 +2102,7 @@ __all__ += [
 
 def relu_(input):
     """``max(input, 0)`` written into ``input``."""
-    return input.clamp_(min=0)
+    return input.relu_()
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):

@@ -243,7 +243,7 @@ where
 /// Below this many elements a costly map (a transcendental function: tens of instructions
 /// per element) runs on the calling thread. At 65k elements `tanh` took 2.5x PyTorch's time
 /// on one thread while `relu` was even; this is PyTorch's grain size (BENCHMARKS.md).
-pub const COSTLY_PARALLEL_THRESHOLD: usize = 1 << 15;
+pub const COSTLY_PARALLEL_THRESHOLD: usize = 1 << 13;
 
 /// [`map`] of a costly `f`: on our pool from [`COSTLY_PARALLEL_THRESHOLD`] elements on.
 pub fn map_costly<T, U, F>(x: &[T], layout: &Layout, f: F) -> Vec<U>

@@ -92,11 +92,11 @@ pub fn has_avx512() -> bool {
     }
 }
 
-/// Below this many elements a kernel runs on the calling thread. Waking rayon's sleeping
-/// workers costs about 100 microseconds on these VMs: at 32k the pool made a 65k-element op five
-/// times slower than one thread, while the 784-512-10 MLP step (131k-element activations) lost
-/// time without it (BENCHMARKS.md, "time per op against tensor size").
-pub const PARALLEL_THRESHOLD: usize = 1 << 17;
+/// Below this many elements a kernel runs on the calling thread. Our pool's caller works
+/// too and its helpers spin between the ops of a step, so a split pays from 32k elements on:
+/// there `add`/`mul` went from 1.1-1.4x PyTorch's time (one thread against its two) to
+/// 0.83-0.96x (BENCHMARKS.md, entry 32). (Under rayon, whose workers sleep, it was 128k.)
+pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 
 /// Runs `$body` with `$T` bound to the Rust type of `$dtype` (one arm per line of the dtype
 /// table).

@@ -30,7 +30,7 @@ mod autograd;
 mod interop;
 mod math;
 mod methods;
-mod reduce;
+pub(crate) mod reduce;
 mod shape;
 
 use pyo3::prelude::*;

@@ -138,3 +138,22 @@ pub(super) fn softmax(
         None => f(v, dim),
     })
 }
+
+/// ``amax`` (``largest``) or ``amin`` of ``input`` over ``dims`` (distinct, wrapped; all of
+/// them for a whole-tensor reduction), recorded as one ``AmaxBackward0``/``AminBackward0``
+/// node. ``rustgrad.amax`` checks the arguments and gives PyTorch's errors first.
+#[pyfunction]
+fn _amax<'py>(
+    input: &Bound<'py, PyTensor>,
+    dims: Vec<usize>,
+    keepdim: bool,
+    largest: bool,
+) -> PyResult<PyTensor> {
+    input
+        .get()
+        .op(input.py(), |v| ops::amax(v, &dims, keepdim, largest))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_amax, m)?)
+}
