@@ -164,3 +164,22 @@ def test_pow_in_place_writes_through_views_as_pytorch():
         row = x[1]
         row **= 2
         assert x.tolist() == [[1.0, 2.0], [9.0, 16.0]]
+
+
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+@pytest.mark.parametrize("q", [0.5, [0.2, 0.8], 0.3, [0.7]], ids=["number", "two", "0-d", "one"])
+@pytest.mark.parametrize("dim", [None, 0, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_quantile_shape_and_layout_match_torch(name, q, dim, keepdim):
+    """A tensor ``q``'s dim comes first, laid out innermost in memory (PyTorch's strides); a
+    0-d ``q`` adds no dim."""
+    x = np.random.default_rng(5).standard_normal((3, 4, 5)).astype(np.float32)
+    x[0, 0, 0] = np.nan
+    tq = q if isinstance(q, float) and name == "quantile" else torch.tensor(q)
+    rq = tq if isinstance(tq, float) else rg.tensor(tq.numpy())
+    want = getattr(torch, name)(torch.tensor(x), tq, dim, keepdim)
+    got = getattr(rg, name)(rg.tensor(x), rq, dim, keepdim)
+    assert (tuple(got.shape), got.stride()) == (tuple(want.shape), want.stride())
+    # (float32: PyTorch interpolates with lerp's two-branch fused formula, we with a + w (b - a):
+    # within an ulp of the order statistics, which are about 1)
+    assert_close(got, want, rtol=1.3e-6, atol=2e-7)

@@ -510,7 +510,6 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
         else:
             out = out.masked_fill(nan.any(-1, keepdim=True), float("nan"))
         pieces.append(out.squeeze(-1))
-    out = _core.stack(pieces) if not scalar_q or _np.ndim(q) else pieces[0]
     if keepdim:
         if dim is None:
             shape = (1,) * input.ndim
@@ -518,9 +517,13 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
             shape = list(input.shape) or [1]
             shape[d] = 1
             shape = tuple(shape) if input.ndim else ()
-        lead = (len(pieces),) if out.ndim > len(pieces[0].shape) else ()
-        out = out.reshape(lead + shape)
-    return out
+    if (_np.ndim(q) if scalar_q else q.ndim) == 0:  # (a number or a 0-d q: no q dim)
+        return pieces[0].reshape(shape) if keepdim else pieces[0]
+    # As PyTorch's: the quantiles side by side innermost in memory, their dim then moved first
+    out = _core.stack(pieces, -1)
+    if keepdim:
+        out = out.reshape((*shape, len(pieces)))
+    return out.movedim(-1, 0)
 
 
 def quantile(input: Tensor, q, dim=None, keepdim=False, *, interpolation="linear") -> Tensor:
