@@ -232,3 +232,50 @@ def test_sort_of_a_strided_input_backpropagates_as_torch(name):
         (values * weight).sum().backward()
         grads.append((values.grad_fn.name(), values.stride(), leaf.grad.tolist()))
     assert grads[1] == grads[0]
+
+
+@pytest.mark.parametrize(
+    ("size", "stride"),
+    [
+        ((2, 3), (1, 2)),
+        ((2, 3), (3, 1)),
+        ((4,), (2,)),
+        ((0, 3), (5, 7)),
+        ((2, 3), (0, 0)),
+        ((), ()),
+    ],
+)
+def test_empty_strided_lays_out_as_torch(size, stride):
+    """The strides given, memory up to the farthest element (zeros here); arithmetic on the
+    result and its gradient as on PyTorch's (whose values are unspecified: both filled
+    first)."""
+    ours = rg.empty_strided(size, stride, dtype=rg.float64, requires_grad=True)
+    theirs = torch.empty_strided(size, stride, dtype=torch.float64, requires_grad=True)
+    assert (tuple(ours.shape), ours.stride()) == (tuple(theirs.shape), theirs.stride())
+    assert ours.is_leaf and ours.requires_grad and ours.dtype == rg.float64
+    assert (ours.detach().numpy() == 0).all()
+    with torch.no_grad():
+        theirs.zero_()
+    w = np.arange(1, math.prod(size) + 1, dtype=np.float64).reshape(size)
+    (ours * rg.tensor(w) + 1).sum().backward()
+    (theirs * torch.tensor(w) + 1).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    ("size", "stride"),
+    [((2, 3), (1,)), ((2, -3), (1, 2)), ((2, 3), (-1, 2)), ((2**40, 2**40), (2**40, 1))],
+)
+def test_empty_strided_refuses_as_torch(size, stride):
+    with pytest.raises(RuntimeError) as theirs:
+        torch.empty_strided(size, stride)
+    with raises(RuntimeError, str(theirs.value)):
+        rg.empty_strided(size, stride)
+
+
+def test_new_empty_strided_takes_dtype_and_device_from_self():
+    x = rg.ones(2, dtype=rg.float64)
+    y = x.new_empty_strided((2, 3), (1, 2))
+    assert (tuple(y.shape), y.stride(), y.dtype) == ((2, 3), (1, 2), rg.float64)
+    z = x.new_empty_strided((3,), (2,), dtype=rg.int64, requires_grad=False)
+    assert (z.stride(), z.dtype, z.requires_grad) == ((2,), rg.int64, False)

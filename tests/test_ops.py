@@ -230,6 +230,7 @@ TENSOR_NON_OPS = {
         f"new_{n}": "constructor (test_tensor_new_bitwise)"
         for n in ("zeros", "ones", "empty", "full", "tensor")
     },
+    "new_empty_strided": "constructor (test_layout)",
     **{
         n: "in-place bitwise op (test_tensor_new_bitwise)"
         for n in (
@@ -312,6 +313,7 @@ NAMESPACE_NON_OPS = {
     # creation (test_parity_torch, test_cuda, test_tensor_api)
     "arange": "creation",
     "empty": "creation",
+    "empty_strided": "creation (test_layout)",
     "eye": "creation",
     "from_numpy": "creation",
     "full": "creation",

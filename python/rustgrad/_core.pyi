@@ -106,6 +106,7 @@ __all__ = [
     "dtype",
     "elu",
     "embedding",
+    "empty_strided",
     "eye",
     "float16",
     "float32",
@@ -1517,6 +1518,19 @@ class Tensor(_DTypeCasts):
         pin_memory: builtins.bool = ...,
     ) -> Tensor:
         """An uninitialised tensor of ``size`` (zeros here), with ``self``'s dtype and device."""
+    def new_empty_strided(
+        self,
+        size: Any,
+        stride: Any,
+        *,
+        dtype: Any = ...,
+        device: Any = ...,
+        requires_grad: builtins.bool = ...,
+        layout: Any = ...,
+        pin_memory: builtins.bool = ...,
+    ) -> Tensor:
+        """``empty_strided(size, stride)`` (zeros here), with ``self``'s dtype and device unless
+        given."""
     def new_full(
         self,
         size: Any,
@@ -2143,6 +2157,18 @@ def zeros(
     device: _DeviceArg | None = None,
     requires_grad: bool = False,
 ) -> Tensor: ...
+def empty_strided(
+    size: Sequence[int],
+    stride: Sequence[int],
+    *,
+    dtype: _DTypeArg | None = None,
+    device: _DeviceArg | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A tensor of shape ``size`` whose elements lie ``stride`` apart in its memory (PyTorch's
+    ``empty_strided``; the memory, up to the farthest element, holds zeros here), e.g.
+    ``empty_strided((2, 3), (1, 2))``: column-major."""
+
 @overload
 def ones(
     *shape: int,

@@ -67,6 +67,13 @@ def new_empty(self, *size, dtype=None, device=None, requires_grad=False, layout=
     return new_zeros(self, *size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):  # fmt: skip
+    """``empty_strided(size, stride)`` (zeros here), with ``self``'s dtype and device unless
+    given."""
+    size, stride = tuple(size), tuple(stride)
+    return _like(self, lambda d, v: _core.empty_strided(size, stride, dtype=d, device=v), dtype, device, requires_grad)  # fmt: skip
+
+
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):  # fmt: skip
     """``fill_value`` everywhere in ``size``, with ``self``'s dtype and device unless given."""
     shape = tuple(size)
@@ -312,7 +319,7 @@ def _bind():
     Tensor.mT = property(_matrix_transpose, doc=_matrix_transpose.__doc__)
     Tensor.mH = property(_adjoint, doc=_adjoint.__doc__)
     Tensor.H = property(_hermitian, doc=_hermitian.__doc__)
-    for f in (new_zeros, new_ones, new_empty, new_full, new_tensor):
+    for f in (new_zeros, new_ones, new_empty, new_empty_strided, new_full, new_tensor):
         setattr(Tensor, f.__name__, f)
     for f in (unsqueeze_, squeeze_, t_, transpose_):
         setattr(Tensor, f.__name__, f)

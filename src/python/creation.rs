@@ -15,7 +15,7 @@ use crate::backend::cuda;
 use crate::base::dtype::default_float;
 use crate::ops;
 use crate::tensor::Device;
-use crate::tensor::{DType, Scalar, Tensor};
+use crate::tensor::{DType, Layout, Scalar, Tensor};
 use pyo3::exceptions::PyTypeError;
 
 /// Fails with a Python error (instead of aborting) when `n` elements of `bytes` each cannot
@@ -162,6 +162,61 @@ fn zeros<'py>(
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
     filled(py, shape, size, 0.0, dtype, device, requires_grad)
+}
+
+/// A tensor of shape ``size`` whose elements lie ``stride`` apart in its memory (PyTorch's
+/// ``empty_strided``; the memory, up to the farthest element, holds zeros here), e.g.
+/// ``empty_strided((2, 3), (1, 2))``: column-major.
+#[pyfunction]
+#[pyo3(signature = (size, stride, *, dtype=None, device=None, requires_grad=false))]
+fn empty_strided<'py>(
+    py: Python<'py>,
+    size: Vec<i64>,
+    stride: Vec<i64>,
+    dtype: Option<&Bound<'_, PyAny>>,
+    device: Option<&Bound<'_, PyAny>>,
+    requires_grad: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let runtime = |m: String| PyErr::from(crate::error::Error::Runtime(m));
+    if size.len() != stride.len() {
+        return Err(runtime(format!(
+            "dimensionality of sizes ({}) must match dimensionality of strides ({})",
+            size.len(),
+            stride.len()
+        )));
+    }
+    if let Some(d) = size.iter().find(|&&d| d < 0) {
+        return Err(runtime(format!(
+            "Trying to create tensor with negative dimension {d}: {size:?}"
+        )));
+    }
+    // One element past the farthest one (none when a dim is empty), in checked arithmetic.
+    let overflow = || {
+        runtime(format!(
+            "Storage size calculation overflowed with sizes={size:?} and strides={stride:?}"
+        ))
+    };
+    let extent = if size.contains(&0) {
+        0
+    } else {
+        size.iter()
+            .zip(&stride)
+            .try_fold(1usize, |end, (&n, &st)| {
+                let st = usize::try_from(st).ok()?;
+                end.checked_add((n as usize - 1).checked_mul(st)?)
+            })
+            .filter(|&end| isize::try_from(end).is_ok())
+            .ok_or_else(overflow)?
+    };
+    let dtype = parse_dtype(dtype)?.unwrap_or(default_float());
+    let device = device_arg(device)?.unwrap_or(Device::Cpu);
+    let memory = full_on(py, &[extent], 0.0, dtype, device)?;
+    let layout = Layout {
+        shape: size.iter().map(|&n| n as usize).collect(),
+        strides: stride.iter().map(|&st| st as isize).collect(),
+        offset: 0,
+    };
+    finish_leaf(py, memory.with_layout(layout), requires_grad)
 }
 
 /// Ones of shape ``size`` (the default float dtype unless given): ``ones(2, 3)``,
@@ -786,6 +841,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(from_numpy, m)?)?;
     m.add_function(wrap_pyfunction!(crate::python::gil::debug_panic, m)?)?;
     m.add_function(wrap_pyfunction!(zeros, m)?)?;
+    m.add_function(wrap_pyfunction!(empty_strided, m)?)?;
     m.add_function(wrap_pyfunction!(ones, m)?)?;
     m.add_function(wrap_pyfunction!(full, m)?)?;
     m.add_function(wrap_pyfunction!(full_like, m)?)?;
