@@ -100,6 +100,7 @@ __all__ = [
     "bfloat16",
     "bool_",
     "cat",
+    "celu",
     "col2im",
     "default_generator",
     "device",
@@ -2689,6 +2690,10 @@ def elu(
 ) -> Tensor:
     """ELU: ``scale * x`` for ``x > 0``, else ``alpha * scale * (exp(input_scale * x) - 1)``
     (``elu`` is ``scale = input_scale = 1``; ``selu`` fixes all three)."""
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """CELU: ``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)`` (an ELU with
+    ``input_scale = 1 / alpha``, recorded as PyTorch's ``CeluBackward0``/``1``)."""
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """Leaky ReLU: ``x`` for ``x > 0``, else ``negative_slope * x``."""

@@ -740,19 +740,16 @@ pub fn softplus(x: &Var, beta: f64, threshold: f64) -> Result<Var> {
 }
 
 /// ELU with PyTorch's three coefficients: `x * scale` for `x > 0`, else `alpha * scale *
-/// (exp(x * input_scale) - 1)` (SELU is an ELU with fixed ones). `in_place`: the node of
-/// `elu_` (PyTorch's `EluBackward1`).
-pub fn elu(x: &Var, alpha: f64, scale: f64, input_scale: f64, in_place: bool) -> Result<Var> {
+/// (exp(x * input_scale) - 1)` (SELU is an ELU with fixed ones, CELU one with
+/// `input_scale = 1 / alpha`), recorded as `node` (PyTorch's `EluBackward0`, `EluBackward1`
+/// in place, `CeluBackward0`/`1` for CELU).
+pub fn elu(x: &Var, alpha: f64, scale: f64, input_scale: f64, node: &'static str) -> Result<Var> {
     let args = params(alpha, scale, input_scale);
     let out = activation_forward(x, UnaryOp::Elu, "elu_cpu", args)?;
     Ok(record(
         out,
         &[x],
-        if in_place {
-            "EluBackward1"
-        } else {
-            "EluBackward0"
-        },
+        node,
         |_: &Tensor| vec![SavedVar::input(x)],
         move |g, s, _| {
             let x = &s[0];

@@ -80,8 +80,32 @@ fn elu<'py>(
     input_scale: f64,
     inplace: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
+    let node = if inplace {
+        "EluBackward1"
+    } else {
+        "EluBackward0"
+    };
     apply(input, inplace, move |v| {
-        ops::elu(v, alpha, scale, input_scale, inplace)
+        ops::elu(v, alpha, scale, input_scale, node)
+    })
+}
+
+/// CELU: ``x`` for ``x > 0``, else ``alpha * (exp(x / alpha) - 1)`` (an ELU with
+/// ``input_scale = 1 / alpha``, recorded as PyTorch's ``CeluBackward0``/``1``).
+#[pyfunction]
+#[pyo3(signature = (input, alpha=1.0, inplace=false))]
+fn celu<'py>(
+    input: &Bound<'py, PyTensor>,
+    alpha: f64,
+    inplace: bool,
+) -> PyResult<Bound<'py, PyTensor>> {
+    let node = if inplace {
+        "CeluBackward1"
+    } else {
+        "CeluBackward0"
+    };
+    apply(input, inplace, move |v| {
+        ops::elu(v, alpha, 1.0, 1.0 / alpha, node)
     })
 }
 
@@ -123,6 +147,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mish, m)?)?;
     m.add_function(wrap_pyfunction!(softplus, m)?)?;
     m.add_function(wrap_pyfunction!(elu, m)?)?;
+    m.add_function(wrap_pyfunction!(celu, m)?)?;
     m.add_function(wrap_pyfunction!(leaky_relu, m)?)?;
     m.add_function(wrap_pyfunction!(hardtanh, m)?)?;
     m.add_function(wrap_pyfunction!(logsigmoid, m)?)?;

@@ -1789,7 +1789,7 @@ def celu(input, alpha=1.0, inplace=False):
     elementwise (``elu`` with the input scaled by ``1 / alpha``)."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return _core.elu(input, alpha, 1.0, 1.0 / alpha, inplace)
+    return _core.celu(input, alpha, inplace)
 
 
 def celu_(input, alpha=1.0):
