@@ -773,6 +773,10 @@ def report_peers(results, rows, names, size, markdown, first_calls=True):
 OP_SCALING_OPS = {
     "tanh": lambda x, y: x.tanh(),
     "exp": lambda x, y: x.exp(),
+    "expm1": lambda x, y: x.expm1(),
+    "sigmoid": lambda x, y: x.sigmoid(),
+    "erf": lambda x, y: x.erf(),
+    "sin": lambda x, y: x.sin(),
     "relu": lambda x, y: x.relu(),
     "x * 0.01": lambda x, y: x * 0.01,
     "x * y": lambda x, y: x * y,

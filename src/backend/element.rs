@@ -101,8 +101,7 @@ pub trait Num:
 /// CPU expression in `op_table.rs` can call any of them).
 macro_rules! libm_functions {
     ($m:ident) => {
-        $m!(sqrt sin cos tan asin acos atan sinh cosh asinh acosh exp2 exp_m1
-            log2 log10 fract recip cbrt);
+        $m!(sqrt sin cos tan asin acos asinh acosh log2 log10 fract recip cbrt);
     };
 }
 
@@ -123,7 +122,15 @@ pub trait Float: Num + Neg<Output = Self> {
     /// `ln(1 + self)`: vectorised for float32, libm's for float64.
     fn ln_1p(self) -> Self;
     libm_functions!(declare_libm);
-    /// The C library's (the standard library's loses digits near +-1).
+    /// `atan`, `sinh`, `cosh`, `2^self`, `e^self - 1`: vectorised for float32, libm's for
+    /// float64.
+    fn atan(self) -> Self;
+    fn sinh(self) -> Self;
+    fn cosh(self) -> Self;
+    fn exp2(self) -> Self;
+    fn exp_m1(self) -> Self;
+    /// Vectorised for float32; the C library's for float64 (the standard library's loses
+    /// digits near +-1).
     fn atanh(self) -> Self;
     fn erf(self) -> Self;
     fn erfc(self) -> Self;
@@ -254,7 +261,7 @@ macro_rules! define_libm {
 }
 
 macro_rules! float {
-    ($t:ty, $erfc:path, $atanh:path, $erfinv:ident, $gamma:ident) => {
+    ($t:ty, $erfc:path, $erfinv:ident, $gamma:ident) => {
         impl Num for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -386,9 +393,29 @@ macro_rules! float {
                 FastMath::fast_ln_1p(self)
             }
             libm_functions!(define_libm);
-            #[inline]
+            #[inline(always)]
+            fn atan(self) -> Self {
+                FastMath::fast_atan(self)
+            }
+            #[inline(always)]
+            fn sinh(self) -> Self {
+                FastMath::fast_sinh(self)
+            }
+            #[inline(always)]
+            fn cosh(self) -> Self {
+                FastMath::fast_cosh(self)
+            }
+            #[inline(always)]
+            fn exp2(self) -> Self {
+                FastMath::fast_exp2(self)
+            }
+            #[inline(always)]
+            fn exp_m1(self) -> Self {
+                FastMath::fast_exp_m1(self)
+            }
+            #[inline(always)]
             fn atanh(self) -> Self {
-                $atanh(self)
+                FastMath::fast_atanh(self)
             }
             #[inline(always)]
             fn erf(self) -> Self {
@@ -425,7 +452,6 @@ mod c_math {
             pub fn erfc(x: f64) -> f64;
             pub fn erfcf(x: f32) -> f32;
             pub fn atanh(x: f64) -> f64;
-            pub fn atanhf(x: f32) -> f32;
         }
     }
     macro_rules! safe {
@@ -438,7 +464,7 @@ mod c_math {
         };
     }
     safe! {
-        erf: f64; erfc: f64; erfcf: f32; atanh: f64; atanhf: f32;
+        erf: f64; erfc: f64; erfcf: f32; atanh: f64;
     }
 }
 
@@ -488,8 +514,8 @@ fn erfinv_via_f64(y: f32) -> f32 {
     erfinv(y as f64) as f32
 }
 
-float!(f32, c_math::erfcf, c_math::atanhf, erfinv_via_f64, f32s);
-float!(f64, c_math::erfc, c_math::atanh, erfinv, f64s);
+float!(f32, c_math::erfcf, erfinv_via_f64, f32s);
+float!(f64, c_math::erfc, erfinv, f64s);
 
 impl Num for i64 {
     const ZERO: Self = 0;
@@ -589,59 +615,39 @@ impl Num for i64 {
     }
 }
 
-/// `exp`, `tanh`, `ln`, `ln_1p` and `erf` through [`crate::backend::cpu::fastmath`] for
-/// float32 (they vectorise, within 2 ulp), the libm functions for float64 (gradchecks need
-/// every digit).
-trait FastMath {
-    fn fast_exp(self) -> Self;
-    fn fast_tanh(self) -> Self;
-    fn fast_ln(self) -> Self;
-    fn fast_ln_1p(self) -> Self;
-    fn fast_erf(self) -> Self;
+/// The functions that [`crate::backend::cpu::fastmath`] computes for float32 (they vectorise,
+/// within 2 ulp): `fastmath`'s for float32, libm's for float64 (gradchecks need every digit).
+macro_rules! fast_math {
+    ($($method:ident: $f32:ident, |$x:ident| $f64:expr;)*) => {
+        trait FastMath {
+            $(fn $method(self) -> Self;)*
+        }
+        impl FastMath for f32 {
+            $(#[inline(always)]
+            fn $method(self) -> f32 {
+                crate::backend::cpu::fastmath::$f32(self)
+            })*
+        }
+        impl FastMath for f64 {
+            $(#[inline(always)]
+            fn $method(self) -> f64 {
+                let $x = self;
+                $f64
+            })*
+        }
+    };
 }
 
-impl FastMath for f32 {
-    #[inline(always)]
-    fn fast_exp(self) -> f32 {
-        crate::backend::cpu::fastmath::exp_f32(self)
-    }
-    #[inline(always)]
-    fn fast_tanh(self) -> f32 {
-        crate::backend::cpu::fastmath::tanh_f32(self)
-    }
-    #[inline(always)]
-    fn fast_ln(self) -> f32 {
-        crate::backend::cpu::fastmath::log_f32(self)
-    }
-    #[inline(always)]
-    fn fast_ln_1p(self) -> f32 {
-        crate::backend::cpu::fastmath::log1p_f32(self)
-    }
-    #[inline(always)]
-    fn fast_erf(self) -> f32 {
-        crate::backend::cpu::fastmath::erf_f32(self)
-    }
-}
-
-impl FastMath for f64 {
-    #[inline(always)]
-    fn fast_exp(self) -> f64 {
-        self.exp()
-    }
-    #[inline(always)]
-    fn fast_tanh(self) -> f64 {
-        self.tanh()
-    }
-    #[inline(always)]
-    fn fast_ln(self) -> f64 {
-        self.ln()
-    }
-    #[inline(always)]
-    fn fast_ln_1p(self) -> f64 {
-        self.ln_1p()
-    }
-    #[inline(always)]
-    fn fast_erf(self) -> f64 {
-        c_math::erf(self)
-    }
+fast_math! {
+    fast_exp: exp_f32, |x| x.exp();
+    fast_tanh: tanh_f32, |x| x.tanh();
+    fast_ln: log_f32, |x| x.ln();
+    fast_ln_1p: log1p_f32, |x| x.ln_1p();
+    fast_erf: erf_f32, |x| c_math::erf(x);
+    fast_atan: atan_f32, |x| x.atan();
+    fast_sinh: sinh_f32, |x| x.sinh();
+    fast_cosh: cosh_f32, |x| x.cosh();
+    fast_exp2: exp2_f32, |x| x.exp2();
+    fast_exp_m1: expm1_f32, |x| x.exp_m1();
+    fast_atanh: atanh_f32, |x| c_math::atanh(x);
 }

@@ -1,8 +1,10 @@
-//! Branch-free float32 `exp` (Cephes' polynomial with an exact range reduction), `tanh`
-//! (Cephes' odd polynomial near 0, `exp` beyond), `log`/`log1p` (FreeBSD's `logf` kernel),
-//! `erf` (two minimax fits) and `sin`/`cos` (a float64 Cody-Waite reduction, Cephes'
-//! polynomials; valid up to [`TRIG_FAST_MAX`]) that the compiler can vectorise, unlike a libm
-//! call; each within 2 ulp of the correctly rounded value (tested below; exhaustive sweeps
+//! Branch-free float32 math that the compiler can vectorise, unlike a libm call: `exp`,
+//! `expm1`, `exp2`, `sinh`, `cosh` (Cephes' polynomial with an exact range reduction), `tanh`
+//! (Cephes' odd polynomial near 0, `exp` beyond), `log`/`log1p` (FreeBSD's `logf` kernel) and
+//! `atanh` through it, `erf` (two minimax fits), `atan` (Cephes' `atanf`) and `sin`/`cos`/`tan`
+//! (a float64 Cody-Waite reduction, Cephes' polynomials; valid up to [`TRIG_FAST_MAX`]); and
+//! explicit AVX-512 loops for `exp`, `tanh` and the trig functions. Each is within 2 ulp of the
+//! correctly rounded value (tested below against float64 over every binade; exhaustive sweeps
 //! found at most 1 ulp for log, log1p, erf, sin and cos).
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
@@ -13,38 +15,153 @@ const MAX_ARG: f32 = 88.722_84; // ln(f32::MAX)
 const MIN_ARG: f32 = -103.972_08; // below this the result rounds to 0
 const ROUND_MAGIC: f32 = 12_582_912.0;
 
+/// e^r - 1 = r + r^2 P(r) for |r| <= ln2 / 2 (Cephes' expf polynomial): no cancellation near
+/// 0, so `exp_f32` (adding 1) and `expm1_f32` (scaling first) share it.
 #[inline(always)]
-pub fn exp_f32(x: f32) -> f32 {
-    // Reduce: x = n ln2 + r with |r| <= ln2 / 2, so e^x = 2^n e^r.
-    // `max`/`min` (unlike `clamp`) drop a NaN, so `n` below is always a small integer.
-    #[allow(clippy::manual_clamp)]
-    let xc = x.max(MIN_ARG).min(MAX_ARG);
-    // Round to nearest by adding and subtracting 1.5 * 2^23 (no `floor`, which baseline
-    // x86-64 only has as a libm call): n is within 1/2 of x log2(e), so |r| <= ln2 / 2.
-    let n = (xc * LOG2E + ROUND_MAGIC) - ROUND_MAGIC;
-    // Fused multiply-adds: one rounding each, and half the latency of the chain in the AVX2
-    // copies of the loops (`mul_add` is one instruction there; elsewhere a libm `fmaf`,
-    // which gives the same results).
-    let r = n.mul_add(-LN2_LO, n.mul_add(-LN2_HI, xc));
+fn expm1_poly(r: f32) -> f32 {
     let mut p = 1.987_569_1e-4_f32;
     p = p.mul_add(r, 1.398_199_9e-3);
     p = p.mul_add(r, 8.333_452e-3);
     p = p.mul_add(r, 4.166_579_6e-2);
     p = p.mul_add(r, 1.666_666_5e-1);
     p = p.mul_add(r, 0.5);
-    let er = (p * r).mul_add(r, r) + 1.0;
-    // 2^n as two normal factors, so n may range over [-150, 128] (subnormal and near-overflow
-    // results round once, in the last multiplication).
-    // SAFETY: `n` is an integer in [-150, 128] (`xc` is finite and clamped), which `i32`
-    // holds; unlike `as`, this converts all lanes at once (no saturation checks).
+    (p * r).mul_add(r, r)
+}
+
+/// x = n ln2 + r with |r| <= ln2 / 2 (plus rounding), for finite x: returns (e^r - 1, n).
+#[inline(always)]
+fn exp_reduce(x: f32) -> (f32, f32) {
+    // Round to nearest by adding and subtracting 1.5 * 2^23 (no `floor`, which baseline
+    // x86-64 only has as a libm call): n is within 1/2 of x log2(e), so |r| <= ln2 / 2.
+    let n = (x * LOG2E + ROUND_MAGIC) - ROUND_MAGIC;
+    // Fused multiply-adds: one rounding each, and half the latency of the chain in the AVX2
+    // copies of the loops (`mul_add` is one instruction there; elsewhere a libm `fmaf`,
+    // which gives the same results).
+    let r = n.mul_add(-LN2_LO, n.mul_add(-LN2_HI, x));
+    (expm1_poly(r), n)
+}
+
+/// y 2^n for an integer n in [-151, 129], as two normal factors (subnormal and near-overflow
+/// results round once, in the last multiplication).
+#[inline(always)]
+fn scale_by_pow2(y: f32, n: f32) -> f32 {
+    // SAFETY: callers pass an integer in [-151, 129], which `i32` holds; unlike `as`, this
+    // converts all lanes at once (no saturation checks).
     let n: i32 = unsafe { n.to_int_unchecked() };
     let half = n >> 1;
     let s1 = f32::from_bits(((half + 127) as u32) << 23);
     let s2 = f32::from_bits(((n - half + 127) as u32) << 23);
-    let y = er * s1 * s2;
+    y * s1 * s2
+}
+
+#[inline(always)]
+pub fn exp_f32(x: f32) -> f32 {
+    // e^x = 2^n e^r. `max`/`min` (unlike `clamp`) drop a NaN, so `n` is always a small
+    // integer, in [-150, 128].
+    #[allow(clippy::manual_clamp)]
+    let xc = x.max(MIN_ARG).min(MAX_ARG);
+    let (pm1, n) = exp_reduce(xc);
+    let y = scale_by_pow2(pm1 + 1.0, n);
     // Selects, not branches, so the loop vectorises.
     let y = if x > MAX_ARG { f32::INFINITY } else { y };
     let y = if x < MIN_ARG { 0.0 } else { y };
+    if x.is_nan() {
+        x
+    } else {
+        y
+    }
+}
+
+/// e^x / 2 without overflow up to x = 89.4 (`sinh`, `cosh` of large arguments).
+#[inline(always)]
+fn exp_half_f32(x: f32) -> f32 {
+    #[allow(clippy::manual_clamp)]
+    let xc = x.max(MIN_ARG).min(90.0);
+    let (pm1, n) = exp_reduce(xc);
+    scale_by_pow2(pm1 + 1.0, n - 1.0)
+}
+
+/// e^x - 1 without cancellation near 0: 2^n (1 + p) - 1 = p 2^n + (2^n - 1) in one rounding
+/// (2^n - 1 is exact for the n in [-24, 24] where the 1 matters; past 17.4 it is e^x).
+#[inline(always)]
+pub fn expm1_f32(x: f32) -> f32 {
+    #[allow(clippy::manual_clamp)]
+    let xc = x.max(-18.0).min(MAX_ARG);
+    let (pm1, n) = exp_reduce(xc);
+    let near = n.min(24.0);
+    // SAFETY: `near` is an integer in [-26, 24].
+    let s = f32::from_bits(((unsafe { near.to_int_unchecked::<i32>() } + 127) as u32) << 23);
+    let y = pm1.mul_add(s, s - 1.0);
+    let y = if n > 24.0 {
+        scale_by_pow2(pm1 + 1.0, n)
+    } else {
+        y
+    };
+    let y = if x > MAX_ARG { f32::INFINITY } else { y };
+    // expm1(-0.0) = -0.0; NaN stays NaN.
+    if x == 0.0 || x.is_nan() {
+        x
+    } else {
+        y
+    }
+}
+
+/// ln 2 - `LN_2` as a float: f ln2 = f LN_2 + f LN2_TAIL to about 48 bits.
+const LN2_TAIL: f32 = 1.904_654_3e-9;
+
+/// 2^x = 2^n e^(f ln2) with n the nearest integer and f = x - n exact, |f| <= 1/2.
+#[inline(always)]
+pub fn exp2_f32(x: f32) -> f32 {
+    #[allow(clippy::manual_clamp)]
+    let xc = x.max(-150.0).min(128.0);
+    let n = (xc + ROUND_MAGIC) - ROUND_MAGIC;
+    let f = xc - n;
+    let r = f.mul_add(std::f32::consts::LN_2, f * LN2_TAIL);
+    let y = scale_by_pow2(expm1_poly(r) + 1.0, n);
+    if x.is_nan() {
+        x
+    } else {
+        y
+    }
+}
+
+/// Past this |x|, e^-|x| is below a quarter ulp of e^|x| and sinh, cosh are e^|x| / 2.
+const HYPERBOLIC_EXP_FROM: f32 = 9.0;
+
+#[inline(always)]
+pub fn sinh_f32(x: f32) -> f32 {
+    let z = x.abs();
+    // t = e^z - 1: sinh z = (t + t / (t + 1)) / 2, which near 0 is (2t - t^2 / (t + 1)) / 2
+    // (fdlibm's forms; no cancellation).
+    let t = expm1_f32(z.min(HYPERBOLIC_EXP_FROM));
+    let small = 0.5 * (2.0f32.mul_add(t, -(t * t / (t + 1.0))));
+    let mid = 0.5 * (t + t / (t + 1.0));
+    let y = if z < 1.0 { small } else { mid };
+    let y = if z >= HYPERBOLIC_EXP_FROM {
+        exp_half_f32(z)
+    } else {
+        y
+    };
+    let y = if z > 89.5 { f32::INFINITY } else { y };
+    // Odd (copysign keeps -0.0); NaN stays NaN.
+    if x.is_nan() {
+        x
+    } else {
+        y.copysign(x)
+    }
+}
+
+#[inline(always)]
+pub fn cosh_f32(x: f32) -> f32 {
+    let z = x.abs();
+    let e = exp_f32(z.min(HYPERBOLIC_EXP_FROM));
+    let y = 0.5f32.mul_add(e, 0.5 / e);
+    let y = if z >= HYPERBOLIC_EXP_FROM {
+        exp_half_f32(z)
+    } else {
+        y
+    };
+    let y = if z > 89.5 { f32::INFINITY } else { y };
     if x.is_nan() {
         x
     } else {
@@ -284,6 +401,21 @@ pub fn log1p_f32(x: f32) -> f32 {
     }
 }
 
+/// atanh x = log1p(2x / (1 - x)) / 2, with fdlibm's form 2x + 2x^2 / (1 - x) of the argument
+/// below 1/2 (no rounding of 1 - x reaching the small result).
+#[inline(always)]
+pub fn atanh_f32(x: f32) -> f32 {
+    let z = x.abs();
+    let t = z + z;
+    // 1 - z is exact on [1/2, 1]; z = 1 gives inf, z > 1 (and NaN) NaN.
+    let arg = if z < 0.5 {
+        t.mul_add(z / (1.0 - z), t)
+    } else {
+        t / (1.0 - z)
+    };
+    (0.5 * log1p_f32(arg)).copysign(x)
+}
+
 // ---------------------------------------------------------------------------------------------
 // erf
 
@@ -401,11 +533,223 @@ pub fn cos_f32(x: f32) -> f32 {
     f32::from_bits(y.to_bits() ^ (((q + 1) & 2) << 30))
 }
 
+/// tan x = sin / cos of the reduced argument, or -cos / sin in the odd quadrants.
+#[inline(always)]
+pub fn tan_f32(x: f32) -> f32 {
+    let (r, r_lo, q) = trig_reduce(x);
+    let (s, c) = sincos_kernel(r, r_lo);
+    let odd = q & 1 == 1;
+    let y = if odd { c } else { s } / if odd { s } else { c };
+    let y = if odd { -y } else { y };
+    // tan(-0.0) = -0.0.
+    if x == 0.0 {
+        x
+    } else {
+        y
+    }
+}
+
+// pi/2 and pi/4 as floats plus what they miss.
+const PIO2_F32: f32 = std::f32::consts::FRAC_PI_2;
+const PIO2_F32_LO: f32 = -4.371_139e-8;
+const PIO4_F32: f32 = std::f32::consts::FRAC_PI_4;
+const PIO4_F32_LO: f32 = -2.185_569_5e-8;
+
+/// Cephes' atanf: |x| is brought into [0, tan(pi/8)] by atan z = pi/2 + atan(-1/z) above
+/// tan(3pi/8) and pi/4 + atan((z - 1) / (z + 1)) above tan(pi/8), then an odd polynomial.
+#[inline(always)]
+pub fn atan_f32(x: f32) -> f32 {
+    let z = x.abs();
+    let big = z > 2.414_213_5;
+    let mid = z > 0.414_213_57;
+    let num = if big {
+        -1.0
+    } else if mid {
+        z - 1.0
+    } else {
+        z
+    };
+    let den = if big {
+        z
+    } else if mid {
+        z + 1.0
+    } else {
+        1.0
+    };
+    let w = num / den;
+    let (base, base_lo) = if big {
+        (PIO2_F32, PIO2_F32_LO)
+    } else if mid {
+        (PIO4_F32, PIO4_F32_LO)
+    } else {
+        (0.0, 0.0)
+    };
+    let s = w * w;
+    let mut p = 8.053_744_5e-2_f32;
+    p = p.mul_add(s, -1.387_768_6e-1);
+    p = p.mul_add(s, 1.997_771_1e-1);
+    p = p.mul_add(s, -3.333_295e-1);
+    let y = base + ((p * s).mul_add(w, w) + base_lo);
+    // Odd (copysign keeps -0.0); NaN goes through every step.
+    y.copysign(x)
+}
+
 /// Elements that [`sin_f32`] / [`cos_f32`] do not reduce accurately (|x| > [`TRIG_FAST_MAX`],
 /// inf, NaN): the caller recomputes those with libm.
 #[inline(always)]
 pub fn trig_needs_slow_path(x: f32) -> bool {
     x.is_nan() || x.abs() > TRIG_FAST_MAX
+}
+
+/// Which function [`trig_f32_avx512`] computes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Trig {
+    Sin,
+    Cos,
+    Tan,
+}
+
+/// libm's float32 `op` (arguments past [`TRIG_FAST_MAX`], inf and NaN).
+fn trig_libm(op: Trig, x: f32) -> f32 {
+    match op {
+        Trig::Sin => x.sin(),
+        Trig::Cos => x.cos(),
+        Trig::Tan => x.tan(),
+    }
+}
+
+/// [`sin_f32`], [`cos_f32`] or [`tan_f32`] of one float.
+#[inline(always)]
+pub fn trig_f32(op: Trig, x: f32) -> f32 {
+    match op {
+        Trig::Sin => sin_f32(x),
+        Trig::Cos => cos_f32(x),
+        Trig::Tan => tan_f32(x),
+    }
+}
+
+/// `trig_reduce` for 8 lanes in double precision: (r_hi, r_lo, n) with r_hi + r_lo = x - n
+/// pi/2 (the products fused, so exact) and n as integers.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+#[inline]
+unsafe fn trig_reduce_avx512_half(
+    x: std::arch::x86_64::__m256,
+) -> (
+    std::arch::x86_64::__m256,
+    std::arch::x86_64::__m256,
+    std::arch::x86_64::__m256i,
+) {
+    use std::arch::x86_64::*;
+    let xd = _mm512_cvtps_pd(x);
+    let n = _mm512_roundscale_pd::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+        _mm512_mul_pd(xd, _mm512_set1_pd(FRAC_2_PI_F64)),
+    );
+    let r = _mm512_fnmadd_pd(
+        n,
+        _mm512_set1_pd(PIO2_LO),
+        _mm512_fnmadd_pd(n, _mm512_set1_pd(PIO2_HI), xd),
+    );
+    let r_hi = _mm512_cvtpd_ps(r);
+    let r_lo = _mm512_cvtpd_ps(_mm512_sub_pd(r, _mm512_cvtps_pd(r_hi)));
+    (r_hi, r_lo, _mm512_cvtpd_epi32(n))
+}
+
+/// sin, cos or tan of every element of `src` into `dst` (same length) by explicit AVX-512 code:
+/// [`trig_reduce`] in double precision eight lanes at a time, then [`sincos_kernel`]'s
+/// polynomials on sixteen (fused, so the last bit may differ from the scalar functions');
+/// lanes past [`TRIG_FAST_MAX`], inf and NaN are recomputed with libm in the same pass. Within
+/// 2 ulp of the correctly rounded value (tested below).
+///
+/// # Safety
+/// The CPU must have AVX-512F (`has_avx512`), and `dst.len() == src.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+pub unsafe fn trig_f32_avx512(op: Trig, src: &[f32], dst: &mut [std::mem::MaybeUninit<f32>]) {
+    use std::arch::x86_64::*;
+    debug_assert_eq!(src.len(), dst.len());
+    let body = src.len() / 16 * 16;
+    let splat = _mm512_set1_ps;
+    let join = |lo: __m256, hi: __m256| {
+        _mm512_castpd_ps(_mm512_insertf64x4::<1>(
+            _mm512_castps_pd(_mm512_castps256_ps512(lo)),
+            _mm256_castps_pd(hi),
+        ))
+    };
+    let one = _mm512_set1_epi32(1);
+    for i in (0..body).step_by(16) {
+        let x = _mm512_loadu_ps(src.as_ptr().add(i));
+        let upper = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(x)));
+        let (r0, lo0, n0) = trig_reduce_avx512_half(_mm512_castps512_ps256(x));
+        let (r1, lo1, n1) = trig_reduce_avx512_half(upper);
+        let (r, r_lo) = (join(r0, r1), join(lo0, lo1));
+        let q = _mm512_inserti64x4::<1>(_mm512_castsi256_si512(n0), n1);
+        // sincos_kernel, fused.
+        let z = _mm512_mul_ps(r, r);
+        let mut ps = splat(-1.951_529_6e-4);
+        ps = _mm512_fmadd_ps(ps, z, splat(8.332_161e-3));
+        ps = _mm512_fmadd_ps(ps, z, splat(-1.666_665_5e-1));
+        let sin = _mm512_add_ps(r, _mm512_fmadd_ps(_mm512_mul_ps(ps, z), r, r_lo));
+        let mut pc = splat(2.443_315_7e-5);
+        pc = _mm512_fmadd_ps(pc, z, splat(-1.388_731_6e-3));
+        pc = _mm512_fmadd_ps(pc, z, splat(4.166_664_6e-2));
+        let hz = _mm512_mul_ps(splat(0.5), z);
+        let w = _mm512_sub_ps(splat(1.0), hz);
+        let small = _mm512_fnmadd_ps(r, r_lo, _mm512_mul_ps(_mm512_mul_ps(pc, z), z));
+        let cos = _mm512_add_ps(
+            w,
+            _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(splat(1.0), w), hz), small),
+        );
+        // n mod 4 picks the function and the sign (as in sin_f32, cos_f32, tan_f32).
+        let odd = _mm512_test_epi32_mask(q, one);
+        let sign_of =
+            |bits: __m512i| _mm512_slli_epi32::<30>(_mm512_and_si512(bits, _mm512_set1_epi32(2)));
+        let y = match op {
+            Trig::Sin => _mm512_xor_ps(
+                _mm512_mask_blend_ps(odd, sin, cos),
+                _mm512_castsi512_ps(sign_of(q)),
+            ),
+            Trig::Cos => _mm512_xor_ps(
+                _mm512_mask_blend_ps(odd, cos, sin),
+                _mm512_castsi512_ps(sign_of(_mm512_add_epi32(q, one))),
+            ),
+            Trig::Tan => {
+                let t = _mm512_div_ps(
+                    _mm512_mask_blend_ps(odd, sin, cos),
+                    _mm512_mask_blend_ps(odd, cos, sin),
+                );
+                _mm512_mask_sub_ps(t, odd, _mm512_setzero_ps(), t)
+            }
+        };
+        // sin(-0.0) = tan(-0.0) = -0.0 (r + r_lo gives +0.0).
+        let y = if op == Trig::Cos {
+            y
+        } else {
+            _mm512_mask_blend_ps(
+                _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(x, _mm512_setzero_ps()),
+                y,
+                x,
+            )
+        };
+        _mm512_storeu_ps(dst.as_mut_ptr().add(i).cast::<f32>(), y);
+        // Not <= TRIG_FAST_MAX (unordered: NaN too).
+        let mut slow = _mm512_cmp_ps_mask::<_CMP_NLE_UQ>(_mm512_abs_ps(x), splat(TRIG_FAST_MAX));
+        while slow != 0 {
+            let lane = slow.trailing_zeros() as usize;
+            dst[i + lane].write(trig_libm(op, src[i + lane]));
+            slow &= slow - 1;
+        }
+    }
+    for (d, &v) in dst[body..].iter_mut().zip(&src[body..]) {
+        d.write(if trig_needs_slow_path(v) {
+            trig_libm(op, v)
+        } else {
+            trig_f32(op, v)
+        });
+    }
 }
 
 #[cfg(test)]
@@ -673,5 +1017,156 @@ mod tests {
         assert!(!trig_needs_slow_path(TRIG_FAST_MAX) && !trig_needs_slow_path(-TRIG_FAST_MAX));
         assert!(trig_needs_slow_path(TRIG_FAST_MAX.next_up()));
         assert!(trig_needs_slow_path(-1e30));
+    }
+
+    /// The largest error in ulp of `f` against `reference` (in float64, rounded) over `xs`,
+    /// where the reference is finite; NaN must give NaN, and infinite or zero references must
+    /// be met exactly (sign included).
+    fn worst_ulps(
+        xs: impl IntoIterator<Item = f32>,
+        f: impl Fn(f32) -> f32,
+        reference: impl Fn(f64) -> f64,
+    ) -> u32 {
+        let mut worst = 0;
+        for x in xs {
+            let (got, want) = (f(x), reference(x as f64) as f32);
+            if want.is_nan() {
+                assert!(got.is_nan(), "f({x}) = {got}, want NaN");
+            } else if want.is_infinite() || want == 0.0 {
+                assert_eq!(got.to_bits(), want.to_bits(), "f({x}) = {got}, want {want}");
+            } else {
+                let error = ulps(got, want);
+                assert!(error <= 8, "f({x}) = {got}, want {want}");
+                worst = worst.max(error);
+            }
+        }
+        worst
+    }
+
+    /// Every `step` from `lo` to `hi`, then the specials.
+    fn grid(lo: f32, hi: f32, step: f32) -> impl Iterator<Item = f32> {
+        let n = ((hi - lo) / step) as usize;
+        (0..=n).map(move |i| lo + i as f32 * step).chain([
+            0.0,
+            -0.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            f32::MIN_POSITIVE,
+            -f32::MIN_POSITIVE,
+            f32::MAX,
+            f32::MIN,
+        ])
+    }
+
+    #[test]
+    fn expm1_exp2_sinh_cosh_are_within_two_ulp_of_f64_reference() {
+        let xs = || float_stride(f32::MAX, true).chain(grid(-20.0, 20.0, 0.000_71));
+        assert!(worst_ulps(xs(), expm1_f32, f64::exp_m1) <= 2, "expm1");
+        assert!(worst_ulps(xs(), sinh_f32, f64::sinh) <= 2, "sinh");
+        assert!(worst_ulps(xs(), cosh_f32, f64::cosh) <= 2, "cosh");
+        // 2^x is subnormal below -126: there the float64 reference rounds once and we twice.
+        let exp2_xs = xs().filter(|&x| !(-150.0..-126.0).contains(&x));
+        assert!(worst_ulps(exp2_xs, exp2_f32, f64::exp2) <= 2, "exp2");
+        for x in (0..18_000).map(|i| -150.0 + i as f32 * 0.001_3) {
+            let want = (x as f64).exp2() as f32;
+            assert!((exp2_f32(x) - want).abs() <= f32::from_bits(1), "exp2({x})");
+        }
+        // Integers are exact; near 0 the results are x (expm1, sinh) and 1 (cosh).
+        for k in -149..=127 {
+            assert_eq!(exp2_f32(k as f32), (k as f64).exp2() as f32, "exp2({k})");
+        }
+        assert_eq!(expm1_f32(1e-30), 1e-30);
+        assert_eq!(sinh_f32(-1e-30), -1e-30);
+        assert_eq!(cosh_f32(1e-30), 1.0);
+        assert_eq!(expm1_f32(-100.0), -1.0);
+        assert_eq!(sinh_f32(89.5), f32::INFINITY);
+        assert_eq!(cosh_f32(-89.5), f32::INFINITY);
+        assert!(cosh_f32(89.4).is_finite() && sinh_f32(-89.4).is_finite());
+    }
+
+    #[test]
+    fn atan_atanh_are_within_two_ulp_of_f64_reference() {
+        let xs = || float_stride(f32::MAX, true).chain(grid(-4.0, 4.0, 0.000_37));
+        assert!(worst_ulps(xs(), atan_f32, f64::atan) <= 2, "atan");
+        // Every float in [1 - 2^-10, 1], where atanh's argument 1 - x cancels.
+        let near_one = ((1.0f32 - 1.0 / 1024.0).to_bits()..=1.0f32.to_bits()).map(f32::from_bits);
+        let xs = xs().chain(near_one.clone()).chain(near_one.map(|x| -x));
+        assert!(worst_ulps(xs, atanh_f32, f64::atanh) <= 2, "atanh");
+        assert_eq!(atan_f32(f32::INFINITY), std::f32::consts::FRAC_PI_2);
+        assert_eq!(atanh_f32(-1.0), f32::NEG_INFINITY);
+    }
+
+    /// Floats of every binade up to 2^24 and those nearest to multiples of pi/2 (where the
+    /// reduction cancels most), both signs.
+    fn trig_inputs() -> Vec<f32> {
+        let mut xs: Vec<f32> = grid(-10.0, 10.0, 0.000_37).collect();
+        xs.extend(float_stride(TRIG_FAST_MAX, true));
+        for k in (1..=10_680_707u32)
+            .step_by(1_013)
+            .chain([102_940, 6_381_956, 10_680_707])
+        {
+            let f = (k as f64 * std::f64::consts::FRAC_PI_2) as f32;
+            xs.extend([f, f.next_down(), f.next_up(), -f]);
+        }
+        // Past the fast range (libm's).
+        xs.extend([TRIG_FAST_MAX.next_up(), -1e30, 3e38, f32::MAX]);
+        xs
+    }
+
+    /// libm where [`trig_needs_slow_path`], as the kernels' callers do.
+    fn with_slow_path(op: Trig) -> impl Fn(f32) -> f32 {
+        move |x| {
+            if trig_needs_slow_path(x) {
+                trig_libm(op, x)
+            } else {
+                trig_f32(op, x)
+            }
+        }
+    }
+
+    #[test]
+    fn tan_is_within_two_ulp_of_f64_reference() {
+        let xs = trig_inputs();
+        assert!(worst_ulps(xs.iter().copied(), with_slow_path(Trig::Tan), f64::tan) <= 2);
+        assert_eq!(tan_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+    }
+
+    #[test]
+    fn trig_avx512_matches_f64_reference() {
+        if !crate::backend::cpu::has_avx512() {
+            return;
+        }
+        let xs = trig_inputs();
+        let mut out = vec![std::mem::MaybeUninit::new(0.0f32); xs.len()];
+        for (op, reference, bound) in [
+            (Trig::Sin, f64::sin as fn(f64) -> f64, 2),
+            (Trig::Cos, f64::cos, 2),
+            (Trig::Tan, f64::tan, 2),
+        ] {
+            // SAFETY: the CPU has AVX-512 (checked above); equal lengths.
+            unsafe { trig_f32_avx512(op, &xs, &mut out) };
+            // SAFETY: every slot was written.
+            let got: std::collections::HashMap<u32, f32> = xs
+                .iter()
+                .zip(&out)
+                .map(|(x, y)| (x.to_bits(), unsafe { y.assume_init() }))
+                .collect();
+            let kernel = |x: f32| got[&x.to_bits()];
+            let worst = worst_ulps(xs.iter().copied(), kernel, reference);
+            assert!(worst <= bound, "{op:?}: worst {worst} ulp");
+            for &x in &xs {
+                if trig_needs_slow_path(x) {
+                    assert_eq!(
+                        kernel(x).to_bits(),
+                        trig_libm(op, x).to_bits(),
+                        "{op:?}({x})"
+                    );
+                }
+                if x == 0.0 && op != Trig::Cos {
+                    assert_eq!(kernel(x).to_bits(), x.to_bits(), "{op:?}({x})");
+                }
+            }
+        }
     }
 }

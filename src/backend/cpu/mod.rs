@@ -170,13 +170,13 @@ macro_rules! cpu_kernels {
         activation_backward |$g:ident, $y:ident| { $($GV:ident $gn:literal { $($gcpu:tt)* } $gcuda:literal;)* }
     ) => {
         fn unary_float<T: Float>(op: UnaryOp, args: UnaryArgs, x: &[T], l: &Layout) -> Vec<T> {
-            if let Some(out) = trig_f32(op, x, l).or_else(|| f32_avx512(op, x, l)) {
+            if let Some(out) = f32_avx512(op, x, l).or_else(|| trig_f32(op, x, l)) {
                 return out;
             }
             let ($p, $lo, $hi) = (T::from_f64(args.power), T::from_f64(args.min), T::from_f64(args.max));
             match op {
-                $(UnaryOp::$AV => ew::map(x, l, move |$v: T| { $($acpu)* }),)*
-                $(UnaryOp::$FV => ew::map_costly(x, l, move |$fv: T| { $($fcpu)* }),)*
+                $(UnaryOp::$AV => ew::map(x, l, #[inline(always)] move |$v: T| { $($acpu)* }),)*
+                $(UnaryOp::$FV => ew::map_costly(x, l, #[inline(always)] move |$fv: T| { $($fcpu)* }),)*
             }
         }
 
@@ -184,53 +184,59 @@ macro_rules! cpu_kernels {
             type T = i64;
             let ($p, $lo, $hi) = (T::from_f64(args.power), T::from_f64(args.min), T::from_f64(args.max));
             Ok(match op {
-                $(UnaryOp::$AV => ew::map(x, l, move |$v: T| { $($acpu)* }),)*
+                $(UnaryOp::$AV => ew::map(x, l, #[inline(always)] move |$v: T| { $($acpu)* }),)*
                 _ => bail!(Runtime, "{} needs a floating-point input", op.name()),
             })
         }
 
         fn binary<T: Num>(op: BinaryOp, a: (&[T], &Layout), b: (&[T], &Layout), shape: &[usize]) -> Vec<T> {
             match op {
-                $(BinaryOp::$BV => ew::zip(a.0, a.1, b.0, b.1, shape, |$bx: T, $by: T| { $($bcpu)* }),)*
+                $(BinaryOp::$BV => ew::zip(a.0, a.1, b.0, b.1, shape, #[inline(always)] |$bx: T, $by: T| { $($bcpu)* }),)*
             }
         }
 
         fn binary_assign<T: Num>(op: BinaryOp, dst: (&mut [T], &Layout), b: (&[T], &Layout)) {
             match op {
-                $(BinaryOp::$BV => ew::zip_assign(dst.0, dst.1, b.0, b.1, |$bx: T, $by: T| { $($bcpu)* }),)*
+                $(BinaryOp::$BV => ew::zip_assign(dst.0, dst.1, b.0, b.1, #[inline(always)] |$bx: T, $by: T| { $($bcpu)* }),)*
             }
         }
 
         #[allow(clippy::bool_comparison)] // one generic body also serves bool tensors
         fn compare<T: Element>(op: CompareOp, a: (&[T], &Layout), b: (&[T], &Layout), shape: &[usize]) -> Vec<Bool8> {
             match op {
-                $(CompareOp::$CV => ew::zip(a.0, a.1, b.0, b.1, shape, |$cx: T, $cy: T| Bool8::new({ $($ccpu)* })),)*
+                $(CompareOp::$CV => ew::zip(a.0, a.1, b.0, b.1, shape, #[inline(always)] |$cx: T, $cy: T| Bool8::new({ $($ccpu)* })),)*
             }
         }
 
         fn activation_backward<T: Float>(op: ActivationBackward, g: (&[T], &Layout), y: (&[T], &Layout), shape: &[usize]) -> Vec<T> {
             match op {
-                $(ActivationBackward::$GV => ew::zip(g.0, g.1, y.0, y.1, shape, |$g: T, $y: T| { $($gcpu)* }),)*
+                $(ActivationBackward::$GV => ew::zip(g.0, g.1, y.0, y.1, shape, #[inline(always)] |$g: T, $y: T| { $($gcpu)* }),)*
             }
         }
     };
 }
 elementwise_ops!(cpu_kernels);
 
-/// float32 `sin` and `cos` through the vectorised kernels of [`fastmath`], whose range
+/// The float32 trig function of `op`, if it is one.
+fn trig_of(op: UnaryOp) -> Option<fastmath::Trig> {
+    match op {
+        UnaryOp::Sin => Some(fastmath::Trig::Sin),
+        UnaryOp::Cos => Some(fastmath::Trig::Cos),
+        UnaryOp::Tan => Some(fastmath::Trig::Tan),
+        _ => None,
+    }
+}
+
+/// float32 `sin`, `cos` and `tan` through the vectorised kernels of [`fastmath`], whose range
 /// reduction holds up to [`fastmath::TRIG_FAST_MAX`]; the rare larger arguments (and the
 /// non-finite ones) are then recomputed with libm. None for other ops and dtypes.
 fn trig_f32<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Option<Vec<T>> {
-    let cos = match op {
-        UnaryOp::Sin => false,
-        UnaryOp::Cos => true,
-        _ => return None,
-    };
+    let trig = trig_of(op)?;
     let x = simd::as_type::<T, f32>(x)?;
-    let mut out = if cos {
-        ew::map_costly(x, l, fastmath::cos_f32)
-    } else {
-        ew::map_costly(x, l, fastmath::sin_f32)
+    let mut out = match trig {
+        fastmath::Trig::Sin => ew::map_costly(x, l, fastmath::sin_f32),
+        fastmath::Trig::Cos => ew::map_costly(x, l, fastmath::cos_f32),
+        fastmath::Trig::Tan => ew::map_costly(x, l, fastmath::tan_f32),
     };
     let gathered;
     let inputs = if l.is_contiguous() {
@@ -248,37 +254,50 @@ fn trig_f32<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Option<Vec<T>> {
     if any_slow {
         for (o, &v) in out.iter_mut().zip(inputs) {
             if fastmath::trig_needs_slow_path(v) {
-                *o = if cos { v.cos() } else { v.sin() };
+                *o = match trig {
+                    fastmath::Trig::Sin => v.sin(),
+                    fastmath::Trig::Cos => v.cos(),
+                    fastmath::Trig::Tan => v.tan(),
+                };
             }
         }
     }
     Some(simd::cast_vec(out))
 }
 
-/// float32 `tanh` and `exp` of a contiguous tensor by the AVX-512 kernels of [`fastmath`].
-/// None for other ops, dtypes, layouts and CPUs.
+/// float32 `tanh`, `exp`, `sin`, `cos` and `tan` of a contiguous tensor by the AVX-512 kernels
+/// of [`fastmath`]. None for other ops, dtypes, layouts and CPUs.
 fn f32_avx512<T: Float>(op: UnaryOp, x: &[T], l: &Layout) -> Option<Vec<T>> {
-    if !matches!(op, UnaryOp::Tanh | UnaryOp::Exp) || !l.is_contiguous() || !has_avx512() {
+    let trig = trig_of(op);
+    if !(matches!(op, UnaryOp::Tanh | UnaryOp::Exp) || trig.is_some())
+        || !l.is_contiguous()
+        || !has_avx512()
+    {
         return None;
     }
     let x = simd::as_type::<T, f32>(x)?;
     let src = &x[l.offset..l.offset + l.numel()];
     #[cfg(target_arch = "x86_64")]
     {
-        let kernel = if op == UnaryOp::Tanh {
-            fastmath::tanh_f32_avx512
-        } else {
-            fastmath::exp_f32_avx512
-        };
         let threshold = ew::COSTLY_PARALLEL_THRESHOLD;
-        // SAFETY: the CPU has AVX-512 (checked above); `map_slices` gives the kernel pieces
-        // of equal lengths.
-        let out = ew::map_slices(src, threshold, |s, d| unsafe { kernel(s, d) });
+        // SAFETY (all three): the CPU has AVX-512 (checked above); `map_slices` gives the
+        // kernel pieces of equal lengths.
+        let out = match (op, trig) {
+            (_, Some(trig)) => ew::map_slices(src, threshold, |s, d| unsafe {
+                fastmath::trig_f32_avx512(trig, s, d)
+            }),
+            (UnaryOp::Tanh, _) => ew::map_slices(src, threshold, |s, d| unsafe {
+                fastmath::tanh_f32_avx512(s, d)
+            }),
+            _ => ew::map_slices(src, threshold, |s, d| unsafe {
+                fastmath::exp_f32_avx512(s, d)
+            }),
+        };
         Some(simd::cast_vec(out))
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = src;
+        let _ = (src, trig);
         None
     }
 }
