@@ -6,7 +6,7 @@
 import numpy as np
 import pytest
 import rustgrad as rg
-from conftest import assert_close, node_name, raises
+from conftest import assert_close, graph_signature, node_name, raises
 
 LEAF_MSG = "leaf Variable that requires grad is being used in an in-place operation"
 MODIFIED_MSG = "modified by an inplace operation"
@@ -893,3 +893,63 @@ def test_activation_nodes_in_place_and_not_are_torch_names(name):
         f(b, inplace=True)
         names.append((node_name(f(x * 1).grad_fn), node_name(b.grad_fn)))
     assert names[1] == names[0]
+
+
+# (a call spelled four ways, each in place or not: PyTorch records rrelu_with_noise either way)
+RRELU_CALLS = {
+    "F.rrelu": lambda lib, b, train: lib.nn.functional.rrelu(b, 0.1, 0.4, train),
+    "F.rrelu(inplace)": lambda lib, b, train: lib.nn.functional.rrelu(b, 0.1, 0.4, train, True),
+    "F.rrelu_": lambda lib, b, train: lib.nn.functional.rrelu_(b, training=train),
+    "nn.RReLU(inplace)": lambda lib, b, train: lib.nn.RReLU(inplace=True).train(train)(b),
+}
+
+
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("call", list(RRELU_CALLS))
+def test_rrelu_is_recorded_as_torchs_rrelu_with_noise(call, training):
+    """Evaluation (a leaky_relu's values) and training alike, ``rrelu`` is PyTorch's
+    ``RreluWithNoiseBackward0`` (``...Backward1`` in place), not ``LeakyReluBackward0`` or a
+    multiplication's node, with its values, version, first and second derivatives (float64,
+    the same draws) and the gradient's graph (``RreluWithNoiseBackwardBackward0``)."""
+    torch = _torch()
+    results = []
+    for lib in (torch, rg):
+        lib.manual_seed(5)
+        x = lib.tensor([[-1.5, -0.5, 0.0], [0.5, 2.0, -3.0]], dtype=lib.float64)
+        x.requires_grad_()
+        y = RRELU_CALLS[call](lib, x * 1, training)
+        weight = lib.tensor([[1.0, -2.0, 3.0], [0.5, 1.5, -1.0]], dtype=lib.float64)
+        (g,) = lib.autograd.grad((y * y * weight).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * weight).sum(), x)
+        results.append(
+            (
+                y.grad_fn.name(),
+                y._version,
+                graph_signature(g.grad_fn, 3),
+                y.tolist(),
+                g.tolist(),
+                gg.tolist(),
+            )
+        )
+    ours, theirs = results
+    assert ours[:3] == theirs[:3]
+    for a, b in zip(ours[3:], theirs[3:]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_rrelu_in_place_with_a_negative_slope_refuses_backward_as_torch(training):
+    """In evaluation PyTorch's in-place backward reads the result, which a negative slope
+    leaves ambiguous: backward refuses it (training multiplies by the saved noise)."""
+    torch = _torch()
+    outcomes = []
+    for lib in (torch, rg):
+        lib.manual_seed(1)
+        x = lib.tensor([-1.5, -0.5, 0.0, 0.5], dtype=lib.float64, requires_grad=True)
+        y = lib.nn.functional.rrelu(x * 1, -0.5, -0.1, training, inplace=True)
+        try:
+            y.sum().backward()
+            outcomes.append(x.grad.tolist())
+        except RuntimeError as e:
+            outcomes.append(str(e))
+    assert outcomes[1] == outcomes[0]

@@ -4,6 +4,7 @@ layout (``preserve_format``), ``contiguous()`` is row-major. A result's strides 
 later ``view`` aliases it or fails, so they are observable."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -232,6 +233,164 @@ def test_sort_of_a_strided_input_backpropagates_as_torch(name):
         (values * weight).sum().backward()
         grads.append((values.grad_fn.name(), values.stride(), leaf.grad.tolist()))
     assert grads[1] == grads[0]
+
+
+def _empty_sort_inputs(lib):
+    """Empty inputs of every layout kind, built the same way in both libraries."""
+    return {
+        "(0,)": lib.empty(0),
+        "(3, 0)": lib.empty(3, 0),
+        "(0, 4) of a transpose": lib.empty(4, 0).t(),
+        "(4, 0) of a transpose": lib.empty(0, 4).t(),
+        "(2, 0, 3)": lib.empty(2, 0, 3),
+        "(3, 2, 0) permuted": lib.empty(2, 0, 3).permute(2, 0, 1),
+        "step of an empty slice": lib.empty(4)[4:][::2],  # stride 2
+        "every other column": lib.empty(0, 6, 4)[:, ::2],  # (0, 3, 4), strides (24, 8, 1)
+        "empty rows of a transpose": lib.empty(5, 4).t()[1:1],  # (0, 5), strides (1, 4)
+        "expanded": lib.empty(3, 0).expand(2, 3, 0),  # strides (0, 1, 1)
+        "a unit dim": lib.empty(0, 1, 3),
+        "channels-last strides": lib.empty_strided((2, 3, 0, 4), (0, 1, 12, 3)),
+        "long": lib.empty(0, 2, dtype=lib.int64).t(),
+    }
+
+
+@pytest.mark.parametrize("name", list(_empty_sort_inputs(rg)))
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_of_an_empty_input_keeps_its_strides_as_torch(name, descending):
+    """An empty tensor is contiguous in PyTorch, so non-overlapping and dense whatever its
+    strides: sort/argsort/msort allocate their (empty) results with its strides exactly,
+    along any dim, and values still record ``SortBackward0``."""
+    results = []
+    for lib in (torch, rg):
+        x = _empty_sort_inputs(lib)[name]
+        if x.is_floating_point():
+            x.requires_grad_()
+        for dim in range(-1, x.dim()):
+            values, indices = x.sort(dim=dim, descending=descending, stable=True)
+            plain = lib.sort(x, dim, descending)
+            args = lib.argsort(x, dim, descending)
+            results.append(
+                [
+                    (tuple(t.shape), t.stride(), t.dtype == lib.int64)
+                    for t in (values, indices, *plain, args, lib.msort(x))
+                ]
+                + [values.grad_fn and values.grad_fn.name(), indices.requires_grad]
+            )
+    half = len(results) // 2
+    assert results[half:] == results[:half]
+
+
+_X = np.array([[3, 1, 2, 1], [0, 5, -1, 5], [2, 2, 7, -3]], dtype=np.float32)
+
+
+def _sort_out_cases(lib):
+    """``sort(x, out=(values, indices), **keywords)``: (x, values, indices, keywords), made
+    the same way in both libraries (``list``: the outs passed as a list)."""
+    x, z, e, i64 = lib.tensor(_X), lib.zeros, lib.empty, lib.int64
+    return {
+        "outs of its shape": (x, z(3, 4), z(3, 4, dtype=i64), {}),
+        "transposed outs keep their strides": (x, z(4, 3).t(), z(4, 3, dtype=i64).t(), {"dim": 0}),
+        "empty outs take a transposed input's strides": (x.t(), e(0), e(0, dtype=i64), {}),
+        "empty outs take dense strides of a stepped input": (
+            x[:, ::2].t(),
+            e(0),
+            e(0, dtype=i64),
+            {"dim": 1},
+        ),
+        "outs of another shape are resized with a warning": (
+            x,
+            z(5),
+            z(2, 6, dtype=i64),
+            {"stable": True, "descending": True},
+        ),
+        "a 0-d input": (lib.tensor(2.5), z(3), e(0, dtype=i64), {}),
+        "an empty input": (e(0, 2).t(), z(3), e(0, dtype=i64), {"dim": 0}),
+        "integers, into a list": (
+            x.long(),
+            e(0, dtype=i64),
+            e(0, dtype=i64),
+            {"stable": False, "list": True},
+        ),
+        "the input itself as values": (x, x, e(0, dtype=i64), {"descending": True}),
+    }
+
+
+@pytest.mark.parametrize("name", list(_sort_out_cases(rg)))
+def test_sort_into_out_as_torch(name):
+    """``sort(..., out=(values, indices))`` writes into and returns those tensors (as
+    ``return_types.sort_out``), with PyTorch's values, shapes, strides (an out of the right
+    shape keeps its own, a resized one takes the layout sort gives its results), versions
+    and resize warnings."""
+    results = []
+    for lib in (torch, rg):
+        x, values, indices, kwargs = _sort_out_cases(lib)[name]
+        kwargs = dict(kwargs)
+        out = [values, indices] if kwargs.pop("list", False) else (values, indices)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = lib.sort(x, out=out, **kwargs)
+        assert result[0] is values and result.indices is indices
+        results.append(
+            [type(result).__name__, len(caught), (values._version, indices._version)]
+            + [(t.tolist(), tuple(t.shape), t.stride(), str(t.dtype)[-5:]) for t in result]
+        )
+        for w in caught:
+            assert str(w.message).startswith("An output with one or more elements was resized")
+    assert results[1] == results[0]
+
+
+def _sort_out_refusals(lib):
+    """Calls of ``sort`` with ``out=`` that PyTorch refuses, made alike in both libraries."""
+    x, e, i32, i64, f64 = lib.ones(3), lib.empty, lib.int32, lib.int64, lib.float64
+    return {
+        "int32 indices": lambda: lib.sort(x, out=(e(0), e(0, dtype=i32))),
+        "float indices": lambda: lib.sort(x, 0, True, out=(e(0), e(0))),
+        "double values": lambda: lib.sort(x, out=(e(0, dtype=f64), e(0, dtype=i64))),
+        "long values of floats": lambda: lib.sort(
+            x, stable=True, out=(e(0, dtype=i64), e(0, dtype=i32))
+        ),
+        "an input that requires grad": lambda: lib.sort(
+            x.requires_grad_(), out=(e(0, dtype=f64), e(0))
+        ),
+        "an out that requires grad": lambda: lib.sort(
+            x, out=(e(0, requires_grad=True), e(0, dtype=i64))
+        ),
+        "a dim out of range": lambda: lib.sort(x, 1, out=(e(0, dtype=i64), e(0))),
+        "one out": lambda: lib.sort(x, out=(e(0),)),
+        "three outs": lambda: lib.sort(x, out=(e(0),) * 3),
+        "a number for indices": lambda: lib.sort(x, out=(e(0), 3)),
+        "a number for values, stable": lambda: lib.sort(x, stable=True, out=(3, e(0))),
+        "a tensor for out": lambda: lib.sort(x, out=e(0)),
+    }
+
+
+@pytest.mark.parametrize("name", list(_sort_out_refusals(rg)))
+def test_sort_into_out_refuses_as_torch(name):
+    """PyTorch's checks, in its order and words: the autograd refusal, the dim, then each
+    out's exact dtype (values first); ``out`` must be a pair of tensors."""
+    with pytest.raises(Exception) as theirs:
+        _sort_out_refusals(torch)[name]()
+    with raises(type(theirs.value), str(theirs.value)):
+        _sort_out_refusals(rg)[name]()
+
+
+def test_sort_into_out_resizes_values_before_refusing_indices_as_torch():
+    """Each out is checked and resized in turn: values take their shape before the indices'
+    dtype is refused; without grad mode an input that requires grad may be sorted into outs;
+    the method takes no ``out=``."""
+    shapes = []
+    for lib in (torch, rg):
+        values = lib.empty(0)
+        with pytest.raises(RuntimeError, match="Expected out tensor to have dtype long int"):
+            lib.sort(lib.ones(2, 3), out=(values, lib.empty(0, dtype=lib.int32)))
+        x = lib.tensor([2.0, -1.0, 0.5], requires_grad=True)
+        v, i = lib.empty(0), lib.empty(0, dtype=lib.int64)
+        with lib.no_grad():
+            lib.sort(x, out=(v, i))
+        with pytest.raises(TypeError):
+            x.detach().sort(out=(lib.empty(0), lib.empty(0, dtype=lib.int64)))
+        shapes.append((tuple(values.shape), v.tolist(), i.tolist(), v.requires_grad))
+    assert shapes[1] == shapes[0]
 
 
 @pytest.mark.parametrize(

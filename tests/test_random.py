@@ -467,6 +467,8 @@ STREAM_CASES = {
         T.nn.functional.dropout3d(T.ones(3, 2, 2, 2), 0.4),
         T.nn.functional.rrelu(T.randn(500), training=True),
         T.nn.functional.rrelu(T.randn(300, dtype=T.float64), 0.2, 0.4, training=True),
+        # (scaled in float32, then rounded once)
+        T.nn.functional.rrelu(T.randn(300).to(T.bfloat16), training=True),
         T.nn.RReLU(0.1, 0.3)(T.randn(50)),
         T.nn.functional.gumbel_softmax(T.randn(4, 6), hard=True),
     ],
@@ -612,6 +614,8 @@ REFUSALS = [
     lambda T: T.bernoulli(T.zeros(3, dtype=T.int64)),
     lambda T: T.multinomial(T.ones(3, dtype=T.int64), 1),
     lambda T: T.rand(3, dtype=T.int64),
+    lambda T: T.nn.functional.rrelu(T.tensor([-1, 2]), training=True),
+    lambda T: T.nn.functional.rrelu(T.ones(2, dtype=T.float16), training=True, inplace=True),
 ]
 
 

@@ -56,31 +56,51 @@ def _out(name: str, result: Tensor, out: Tensor | None) -> Tensor:
         return result
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if _core.is_grad_enabled() and (result.requires_grad or out.requires_grad):
-        raise RuntimeError(
-            f"{name}(): functions with out=... arguments don't support automatic "
-            "differentiation, but one of the arguments requires grad."
-        )
+    refuse_grad_out(name, result, out)
     if _KIND[result.dtype] > _KIND[out.dtype]:
         raise RuntimeError(
             f"result type {_SCALAR_NAME[result.dtype]} can't be cast to the desired output "
             f"type {_SCALAR_NAME[out.dtype]}"
         )
-    if tuple(out.shape) != tuple(result.shape):
-        if out.numel() != 0:
-            _warnings.warn(
-                "An output with one or more elements was resized since it had shape "
-                f"{list(out.shape)}, which does not match the required output shape "
-                f"{list(result.shape)}. This behavior is deprecated, and in a future PyTorch "
-                "release outputs will not be resized unless they have zero elements. You can "
-                "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
-                "with t.resize_(0).",
-                UserWarning,
-                stacklevel=3,
-            )
-        out.data = _core.zeros(tuple(result.shape), dtype=out.dtype, device=out.device)
+    resize_out(out, tuple(result.shape), stacklevel=4)
     out.copy_(result)
     return out
+
+
+def refuse_grad_out(name: str, *tensors: Tensor) -> None:
+    """PyTorch's refusal of ``out=`` where grad mode is on and one of ``tensors`` (the
+    inputs, or a result computed from them, and the outs) requires grad."""
+    if _core.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+
+
+def resize_out(out: Tensor, shape: tuple, strides: tuple | None = None, stacklevel=3) -> None:
+    """PyTorch's ``resize_output``: ``out`` given ``shape`` (new storage, contiguous, or at
+    ``strides`` where the op's kernel restrides it: a structured kernel's own layout) unless it
+    has it already, with PyTorch's deprecation warning unless it was empty. ``stacklevel``
+    counts from the caller of this function's caller."""
+    if tuple(out.shape) == tuple(shape):
+        return
+    if out.numel() != 0:
+        _warnings.warn(
+            "An output with one or more elements was resized since it had shape "
+            f"{list(out.shape)}, which does not match the required output shape "
+            f"{list(shape)}. This behavior is deprecated, and in a future PyTorch "
+            "release outputs will not be resized unless they have zero elements. You can "
+            "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+            "with t.resize_(0).",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    if strides is None:
+        out.data = _core.zeros(tuple(shape), dtype=out.dtype, device=out.device)
+    else:
+        out.data = _core.empty_strided(
+            tuple(shape), tuple(strides), dtype=out.dtype, device=out.device
+        )
 
 
 # ----- one tensor (same shape as ``input``) ------------------------------------------------

@@ -226,6 +226,24 @@ def _with_unit_strides(t, strides):
     return u.permute(*[kept + units.index(d) if d in units else next(rest) for d in range(t.dim())])
 
 
+def _empty_with_strides(t, strides):
+    """``t`` (empty) as an empty tensor at ``strides`` (any: it has no elements to place),
+    its history kept (its gradient, empty, passes on as zeros of its shape)."""
+    if t.stride() == tuple(strides):
+        return t
+    from rustgrad import _native
+
+    shape = tuple(t.shape)
+
+    def forward():
+        return _core.empty_strided(shape, tuple(strides), dtype=t.dtype, device=t.device)
+
+    def backward(grad):
+        return (_core.zeros(shape, dtype=grad.dtype, device=grad.device),)
+
+    return _native.record("AsStridedBackward0", [t], forward, [], backward)
+
+
 def _computed_in_layout_order(like, f):
     """``f(t, order)`` (a contiguous result of ``t``'s shape, or a tuple of them) for ``t``,
     ``like`` with its dims permuted into ``order`` (outermost first), each viewed back in
@@ -233,8 +251,14 @@ def _computed_in_layout_order(like, f):
     take ``like``'s strides when it is non-overlapping and dense (ordered by stride, the
     larger size outside on a tie, so that a dim of size 1 gets its stride where a contiguous
     layout can give it one; :func:`_with_unit_strides` for the others), else the dense
-    strides of ``infer_dense_strides``."""
+    strides of ``infer_dense_strides``. An empty ``like`` is dense whatever its strides (as
+    PyTorch's, it is contiguous): its empty results take its strides exactly."""
     sizes, strides = tuple(like.shape), like.stride()
+    if not like.numel():
+        made = f(like, list(range(len(sizes))))
+        if isinstance(made, tuple):
+            return tuple(_empty_with_strides(m, strides) for m in made)
+        return _empty_with_strides(made, strides)
     dense = _is_non_overlapping_and_dense(sizes, strides)
     if dense:
         order = sorted(range(len(sizes)), key=lambda d: (-strides[d], -sizes[d]))

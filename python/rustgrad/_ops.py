@@ -652,7 +652,21 @@ def _sorted_in_layout(input: Tensor, d: int, descending: bool, values=True):
     return _computed_in_layout_order(input, f)
 
 
-def sort(input: Tensor, dim=-1, descending=False, *, stable=False):
+def sort(input: Tensor, dim=-1, descending=False, *, stable=None, out=None):
+    """``(values, indices)`` sorted along ``dim`` (stable; NaN as the largest value), laid
+    out in ``input``'s memory order as PyTorch's; with ``out=(values, indices)``, written
+    into those (resized where their shape differs, as PyTorch's ``sort.values``)."""
+    if out is None:
+        return _sorted(input, dim, descending, stable=stable)
+    values, indices = _sort_outs(out, 3 if stable is None else 4)
+    from rustgrad._math import refuse_grad_out
+
+    refuse_grad_out("sort", input, values, indices)
+    result = _sorted(input, dim, descending, stable=stable)
+    return _write_sort_out(result, values, indices)
+
+
+def _sorted(input: Tensor, dim=-1, descending=False, *, stable=None):
     """``(values, indices)`` sorted along ``dim`` (stable; NaN as the largest value), laid
     out in ``input``'s memory order as PyTorch's."""
     if isinstance(dim, _builtins.bool):  # sort(stable, dim=..., ...) overload not taken
@@ -662,7 +676,50 @@ def sort(input: Tensor, dim=-1, descending=False, *, stable=False):
         values, idx = _scalar_pick(input)
     else:
         values, idx = _sorted_in_layout(input, d, descending)
-    return _saved.saving("SortBackward0", _named("sort")(values, idx), input)
+    # (PyTorch's overload with ``stable``, given at all, records its second node)
+    name = "SortBackward0" if stable is None else "SortBackward1"
+    return _saved.saving(name, _named("sort")(values, idx), input)
+
+
+def _sort_outs(out, position):
+    """``sort``'s ``out=`` (argument ``position`` of PyTorch's overload): two tensors, in
+    PyTorch's words where it is not (the call it names is ``sort(x, out=...)``)."""
+    if not isinstance(out, (tuple, list)):
+        raise TypeError(
+            "sort() received an invalid combination of arguments - got (Tensor, "
+            f"out={type(out).__name__}), but expected one of:\n"
+            " * (Tensor input, *, bool stable, int dim = -1, bool descending = False, tuple "
+            "of Tensors out = None)\n"
+            " * (Tensor input, int dim = -1, bool descending = False, *, tuple of Tensors out "
+            "= None)\n"
+        )
+    if len(out) != 2:
+        raise TypeError(f"expected tuple of 2 elements but got {len(out)}")
+    for k, t in enumerate(out):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {k} in argument {position}, but got {type(t).__name__}"
+            )
+    return out
+
+
+def _write_sort_out(result, values: Tensor, indices: Tensor):
+    """``result`` (``sort``'s) written into ``values`` and ``indices``, returned as
+    ``return_types.sort_out``. Each is checked, then resized where its shape differs, in
+    turn, as PyTorch's structured kernel does: the exact dtype, and a resized one takes the
+    result's strides (the input's layout); one of the right shape keeps its own."""
+    from rustgrad._math import resize_out
+
+    for out, made in zip((values, indices), result):
+        if out.dtype != made.dtype:
+            raise RuntimeError(
+                f"Expected out tensor to have dtype {_c_name(made.dtype)}, but got "
+                f"{_c_name(out.dtype)} instead"
+            )
+        resize_out(out, tuple(made.shape), made.stride(), stacklevel=4)
+    values.copy_(result.values)
+    indices.copy_(result.indices)
+    return _named("sort_out")(values, indices)
 
 
 def _scalar_pick(input: Tensor):
@@ -2801,6 +2858,9 @@ def _bind():
     ``axis=``/``keepdims=`` on the older reductions."""
     for name in _METHODS:
         setattr(Tensor, name, _as_method(globals()[name]))
+    # (the method takes no ``out=``, as PyTorch's)
+    Tensor.sort = _as_method(_sorted)
+    Tensor.sort.__name__ = Tensor.sort.__qualname__ = "sort"
     for name in ("flip", "tile"):  # x.flip(0, 1) as x.flip((0, 1))
         setattr(Tensor, name, _varargs_method(globals()[name]))
     for name in _INPLACE:

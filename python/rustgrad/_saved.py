@@ -66,7 +66,8 @@ SAVES = {
     "CdistBackward0": (0, 1, RESULT),
     # order statistics: the indices they return (cummax/cummin also the input)
     **dict.fromkeys(
-        ["SortBackward0", "TopkBackward0", "KthvalueBackward0", "MedianBackward1"], _INDICES
+        ["SortBackward0", "SortBackward1", "TopkBackward0", "KthvalueBackward0", "MedianBackward1"],
+        _INDICES,
     ),
     "CummaxBackward0": (0, RESULT1),
     "CumminBackward0": (0, RESULT1),

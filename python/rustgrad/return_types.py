@@ -46,6 +46,16 @@ class sort(NamedTuple):
         return _repr(self, "sort")
 
 
+class sort_out(NamedTuple):
+    """``(values, indices)`` of ``sort(input, dim, out=(values, indices))``: those tensors."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __repr__(self) -> str:
+        return _repr(self, "sort_out")
+
+
 class topk(NamedTuple):
     """``(values, indices)`` of ``topk(input, k)``."""
 

@@ -1465,14 +1465,47 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Randomized leaky ReLU: in training each non-positive element is scaled by its own
     ``U(lower, upper)`` draw (PyTorch's draws, one per such element in order); in evaluation
-    the slope is ``(lower + upper) / 2``."""
-    if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
+    the slope is ``(lower + upper) / 2``. Recorded, in both modes, as PyTorch's
+    ``rrelu_with_noise``: one ``RreluWithNoiseBackward0`` node (``...Backward1`` in place)."""
+    noise = None
+    if training:
+        if not input.is_floating_point() or (
+            input.dtype == _core.float16 and input.device.type == "cpu"
+        ):
+            raise NotImplementedError(
+                f'"rrelu_with_noise_out_{input.device.type}" not implemented for '
+                f"'{_scalar_type(input.dtype)}'"
+            )
+        noise = _rrelu_noise(input, lower, upper)
+        if noise.dtype == input.dtype:
+            forward = lambda: input * noise
+        else:
+            # (a half-precision input is scaled in float32, PyTorch's opmath type, and
+            # rounded once; the noise it saves is rounded to the input's dtype)
+            wide, noise = noise, noise.to(input.dtype)
+            forward = lambda: (input.to(wide.dtype) * wide).to(input.dtype)
+    else:
+        forward = lambda: _core.leaky_relu(input, (lower + upper) / 2, False)
+
+    def backward(grad, x):
+        return (_rrelu_with_noise_backward(grad, x, noise, lower, upper, inplace),)
+
+    if inplace:
+        return _native.record_inplace(
+            "RreluWithNoiseBackward1", input, [], forward, [_native.RESULT], backward
+        )
+    return _native.record("RreluWithNoiseBackward0", [input], forward, [input], backward)
+
+
+def _rrelu_noise(input, lower, upper):
+    """PyTorch's training noise of ``rrelu``: 1 where ``input`` is positive, else a
+    ``U(lower, upper)`` draw (in order), in the kernel's float type (float64 for a float64
+    input, else float32)."""
     from rustgrad.autograd.grad_mode import no_grad
     from rustgrad.random import _uniform_draws
 
     if input.dtype != _core.float64:
-        # (PyTorch's kernel holds the bounds in the input's float type, then draws in float64)
+        # (PyTorch's kernel holds the bounds in its float type, then draws in float64)
         lower, upper = (_core.tensor(v, dtype=_core.float32).item() for v in (lower, upper))
     with no_grad():
         negative = input <= 0
@@ -1480,11 +1513,38 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         # (this kernel's multiply and add are not fused, unlike uniform_'s)
         unit = _uniform_draws((count,), 0.0, 1.0, _core.float64, None, input.device)
         slopes = unit * (upper - lower) + lower
-        noise = _core.ones(tuple(input.shape), dtype=input.dtype, device=input.device)
-        noise[negative] = slopes.to(input.dtype)
-    if inplace:
-        return input.mul_(noise)
-    return input * noise
+        wide = _core.float64 if input.dtype == _core.float64 else _core.float32
+        noise = _core.ones(tuple(input.shape), dtype=wide, device=input.device)
+        noise[negative] = slopes.to(wide)
+    return noise
+
+
+def _rrelu_with_noise_backward(grad, x, noise, lower, upper, is_result):
+    """PyTorch's ``rrelu_with_noise_backward``: ``grad * noise`` in training (``noise`` not
+    None), else ``leaky_relu_backward`` with the slope ``(lower + upper) / 2`` over the input
+    (or, ``is_result``, the in-place form's result, which refuses a negative slope). One
+    ``RreluWithNoiseBackwardBackward0`` node, with PyTorch's derivatives: the same map of the
+    incoming gradient, zeros for ``x``."""
+    slope = (lower + upper) / 2
+    if noise is None and is_result and slope < 0:
+        raise RuntimeError(
+            "In-place leakyReLu backward calculation is triggered with a negative slope which "
+            "is not supported. This is caused by calling in-place forward function with a "
+            "negative slope, please call out-of-place version instead. File an issue at "
+            "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
+            "backward calculation with negative slope"
+        )
+
+    def forward():
+        if noise is not None:
+            return noise * grad
+        return _core.where(x > 0, grad, grad * slope)
+
+    def backward(gg, x):
+        again = _rrelu_with_noise_backward(gg, x, noise, lower, upper, False)
+        return again, _core.zeros(tuple(x.shape), dtype=x.dtype, device=x.device)
+
+    return _native.record("RreluWithNoiseBackwardBackward0", [grad, x], forward, [x], backward)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
@@ -2363,3 +2423,8 @@ __all__ += [
     "multilabel_margin_loss",
     "triplet_margin_with_distance_loss",
 ]
+
+# ----- the connectionist temporal classification loss -----
+from rustgrad.nn._ctc import ctc_loss
+
+__all__ += ["ctc_loss"]
