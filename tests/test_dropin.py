@@ -117,7 +117,7 @@ def test_run_imports_of_missing_pytorch_names_raise_not_implemented(tmp_path):
         """
         import torch
         for attempt in ("torch.fft", "from torch.fft import fft", "import torch.fft",
-                        "torch.nn.CTCLoss", "torch.nosuchname", "torch.ones(2).stft",
+                        "torch.nn.CrossMapLRN2d", "torch.nosuchname", "torch.ones(2).stft",
                         "torch.ones(2).nosuchmethod"):
             try:
                 exec(attempt)
@@ -129,17 +129,17 @@ def test_run_imports_of_missing_pytorch_names_raise_not_implemented(tmp_path):
             import torch.fft
         except ImportError as e:
             print("an ImportError too:", e)
-        import torch.nn.CTCLoss
+        import torch.nn.CrossMapLRN2d
         """,
     )
     r = _run(["-m", "rustgrad", "run", "missing.py"], tmp_path)
     assert r.returncode == 1
     assert r.stderr.splitlines()[-1] == (
-        "NotImplementedError: rustgrad does not implement torch.nn.CTCLoss yet"
+        "NotImplementedError: rustgrad does not implement torch.nn.CrossMapLRN2d yet"
     )
     lines = r.stdout.splitlines()
     assert lines[:3] == ["NotImplementedError: rustgrad does not implement torch.fft yet"] * 3
-    assert lines[3] == "NotImplementedError: rustgrad does not implement torch.nn.CTCLoss yet"
+    assert lines[3] == "NotImplementedError: rustgrad does not implement torch.nn.CrossMapLRN2d yet"
     # A name PyTorch lacks too raises PyTorch's AttributeError.
     assert lines[4] == "AttributeError: module 'torch' has no attribute 'nosuchname'"
     assert lines[5] == "NotImplementedError: rustgrad does not implement torch.Tensor.stft yet"
@@ -187,7 +187,7 @@ def test_reprs_say_rustgrad_outside_torch_mode():
     with pytest.raises(AttributeError, match="has no attribute 'nosuchname'"):
         rustgrad.nosuchname  # noqa: B018
     # Probes answer "no" rather than failing (the error is an AttributeError too).
-    assert getattr(rustgrad, "fft", None) is None and not hasattr(rustgrad.nn, "CTCLoss")
+    assert getattr(rustgrad, "fft", None) is None and not hasattr(rustgrad.nn, "CrossMapLRN2d")
     assert not hasattr(rustgrad, "_private_probe")
 
 
@@ -224,7 +224,7 @@ CHECKED = """
     x = torch.randn(3, 4)
     y = x.stft(4)
     z = torch.sum(x, nosuchkw=1)
-    layer = nn.CTCLoss(3)
+    layer = nn.CrossMapLRN2d(3)
     torch.not_a_pytorch_name
     ok = F.relu(x) + torch.zeros(3, 4) + x.sum()
     o.SGD
@@ -240,7 +240,7 @@ def test_check_lists_missing_names_without_running(tmp_path):
         "c.py:5: torch.fft",
         "c.py:9: torch.Tensor.stft",
         "c.py:10: torch.sum(nosuchkw=)",
-        "c.py:11: torch.nn.CTCLoss",
+        "c.py:11: torch.nn.CrossMapLRN2d",
         "c.py:12: torch.not_a_pytorch_name (not a PyTorch name either)",
         "c.py: 5 PyTorch name(s) that rustgrad lacks",
     ]

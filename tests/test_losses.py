@@ -283,3 +283,238 @@ def test_saturated_and_ignored_targets_give_pytorchs_zero_gradients():
                 loss.backward()
         with pytest.raises(RuntimeError, match="not differentiable with respect to argument 'weight'"):  # fmt: skip
             fn.nll_loss(x, lib.tensor([0, 1, 2]), weight=lib.ones(5, requires_grad=True))
+
+
+# ----- ctc_loss / CTCLoss ------------------------------------------------------------------
+
+
+CTC_TOL = {"float64": (1e-10, 1e-12), "float32": (1e-4, 1e-5)}
+
+
+def _ctc_case(seed):
+    """A random CTC problem: ``(x (T, N, C), targets, input_lengths, target_lengths, blank)``
+    with padded or concatenated targets, repeated labels, empty targets, inputs shorter than
+    their targets need (infinite losses) and samples of different lengths."""
+    g = np.random.default_rng(seed)
+    steps, batch, classes = int(g.integers(1, 10)), int(g.integers(1, 5)), int(g.integers(2, 7))
+    blank = int(g.integers(0, classes)) if seed % 3 else 0
+    target_lengths = g.integers(0, steps // 2 + 3, batch)
+    input_lengths = g.integers(0, steps + 1, batch) if seed % 4 else np.full(batch, steps)
+    longest = max(int(target_lengths.max()), 1)
+    labels = g.integers(0, classes, (batch, longest))
+    if seed % 5 == 0:  # long runs of a repeated label
+        labels = np.minimum(g.integers(0, 2, (batch, longest)), classes - 1)
+    if seed % 7:  # (else the blank may appear among the labels, as PyTorch allows)
+        labels = np.where(labels == blank, (blank + 1) % classes, labels)
+    if seed % 2:
+        targets = np.concatenate([labels[n, : target_lengths[n]] for n in range(batch)])
+    else:
+        targets = np.where(np.arange(longest) < target_lengths[:, None], labels, -1)
+    x = g.standard_normal((steps, batch, classes)) * 2
+    return x, targets.astype(np.int64), input_lengths, target_lengths, blank
+
+
+def _ctc_run(lib, x, targets, il, tl, blank, dtype, reduction, zero_infinity, normalized, tensors):
+    fn = F if lib is rustgrad else TF
+    leaf = lib.tensor(x, dtype=getattr(lib, dtype), requires_grad=True)
+    lp = leaf.log_softmax(2) if normalized else leaf
+    if tensors:
+        lengths = lib.tensor(il), lib.tensor(tl)
+    else:
+        lengths = tuple(int(v) for v in il), [int(v) for v in tl]
+    out = fn.ctc_loss(lp, lib.tensor(targets), *lengths, blank, reduction, zero_infinity)
+    weights = lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape)))
+    (grad,) = lib.autograd.grad((out * weights.to(out.dtype)).sum(), [leaf])
+    return out.grad_fn.name(), out.detach().numpy(), grad.numpy()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("seed", range(24))
+def test_ctc_loss_matches_torch(seed, dtype):
+    """Values, gradients (nan where PyTorch's are: infinite losses without zero_infinity) and
+    node names equal PyTorch's, for every reduction, padded and concatenated targets, tuple and
+    tensor lengths, log-probabilities from log_softmax and raw scores."""
+    x, targets, il, tl, blank = _ctc_case(seed)
+    rtol, atol = CTC_TOL[dtype]
+    for k, reduction in enumerate(REDUCTIONS):
+        for zero_infinity in (False, True):
+            args = (x, targets, il, tl, blank, dtype, reduction, zero_infinity)
+            kw = {"normalized": (seed + k) % 4 != 3, "tensors": bool((seed + k) % 2)}
+            name_r, out_r, grad_r = _ctc_run(rustgrad, *args, **kw)
+            name_t, out_t, grad_t = _ctc_run(torch, *args, **kw)
+            assert name_r == name_t
+            assert out_r.shape == out_t.shape and out_r.dtype == out_t.dtype
+            np.testing.assert_allclose(out_r, out_t, rtol=rtol, atol=atol)
+            np.testing.assert_allclose(grad_r, grad_t, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_ctc_loss_unbatched_and_edge_cases_as_pytorch(dtype):
+    """Unbatched ``(T, C)`` input, an impossible alignment (inf, nan gradient; 0 and zero
+    gradient with zero_infinity), empty targets, inputs of length 0 and the blank among the
+    labels, as PyTorch gives them."""
+    g = np.random.default_rng(5)
+    x = g.standard_normal((5, 3, 4))
+    rtol, atol = CTC_TOL[dtype]
+    cases = [  # (x, targets, input_lengths, target_lengths, blank)
+        (x[:, 0], np.array([1, 2, 2]), (5,), (3,), 0),
+        (x[:, 0], np.array([[3, 3, 1]]), (4,), (3,), 0),
+        (x, np.array([[1, 1, 1], [2, 3, 1], [1, 2, 3]]), (5, 2, 5), (3, 3, 0), 0),
+        (x, np.array([[1, 1, 1], [2, 3, 1], [1, 2, 3]]), (0, 0, 5), (0, 2, 1), 0),
+        (x, np.array([[0, 0, 1], [2, 0, 0], [0, 2, 0]]), (5, 4, 3), (3, 3, 2), 0),
+        (x, np.array([2, 1, 3, 3]), (5, 3, 4), (2, 0, 2), 3),
+    ]
+    for xs, targets, il, tl, blank in cases:
+        for reduction in REDUCTIONS:
+            for zero_infinity in (False, True):
+                results = []
+                for lib, fn in ((rustgrad, F), (torch, TF)):
+                    leaf = lib.tensor(xs, dtype=getattr(lib, dtype), requires_grad=True)
+                    out = fn.ctc_loss(leaf.log_softmax(-1), lib.tensor(targets), il, tl, blank,
+                                      reduction, zero_infinity)  # fmt: skip
+                    (grad,) = lib.autograd.grad(out.sum(), [leaf])
+                    results.append((out.grad_fn.name(), out.detach().numpy(), grad.numpy()))
+                (n_r, o_r, g_r), (n_t, o_t, g_t) = results
+                assert n_r == n_t and o_r.shape == o_t.shape
+                np.testing.assert_allclose(o_r, o_t, rtol=rtol, atol=atol)
+                np.testing.assert_allclose(g_r, g_t, rtol=rtol, atol=atol)
+                assert (np.isnan(g_r) == np.isnan(g_t)).all()
+
+
+def test_ctc_loss_gradcheck_in_float64():
+    """PyTorch's gradient is the one with respect to the scores below a log_softmax (it
+    assumes the log-probabilities sum to 1), so gradcheck runs through one."""
+    g = np.random.default_rng(11)
+    x = rustgrad.tensor(g.standard_normal((6, 3, 4)), requires_grad=True)
+    padded = rustgrad.tensor([[1, 2, 2], [3, 3, 3], [2, 0, 0]])
+    concat = rustgrad.tensor([1, 2, 2, 3, 2])
+    for reduction in REDUCTIONS:
+        assert gradcheck(
+            lambda a, r=reduction: F.ctc_loss(a.log_softmax(2), padded, (6, 6, 4), (3, 2, 1), reduction=r),
+            (x,),
+        )  # fmt: skip
+    assert gradcheck(
+        lambda a: F.ctc_loss(a.log_softmax(2), concat, rustgrad.tensor([6, 5, 3]),
+                             rustgrad.tensor([3, 0, 2]), blank=0, reduction="sum"),
+        (x,),
+    )  # fmt: skip
+    # an impossible alignment (input shorter than its repeated labels need) zeroed
+    assert gradcheck(
+        lambda a: F.ctc_loss(a.log_softmax(2), padded, (6, 4, 2), (3, 3, 1), blank=0,
+                             zero_infinity=True),
+        (x,),
+    )  # fmt: skip
+    assert gradcheck(lambda a: F.ctc_loss(a.log_softmax(1), concat[:3], (6,), (3,)), (x[:, 0].detach().requires_grad_(),))  # fmt: skip
+
+
+def test_ctc_loss_graph_as_pytorch():
+    """PyTorch's nodes, no second derivative (its error), and its version check of the saved
+    log-probabilities and targets."""
+    for lib, fn in ((rustgrad, F), (torch, TF)):
+        x = lib.tensor(X[:, :3].reshape(2, 2, 3), requires_grad=True)
+        targets = lib.tensor([[1, 2], [2, 2]])
+        loss = fn.ctc_loss(x.log_softmax(2), targets, (2, 2), (1, 1))
+        (grad,) = lib.autograd.grad(loss, [x], create_graph=True)
+        with pytest.raises(RuntimeError, match="derivative for aten::_ctc_loss_backward is not implemented"):  # fmt: skip
+            grad.sum().backward()
+        for changed in ("log_probs", "targets"):
+            lp = x.log_softmax(2)
+            loss = fn.ctc_loss(lp, targets, (2, 2), (1, 1))
+            with lib.no_grad():
+                lp.mul_(1.0) if changed == "log_probs" else targets.add_(0)
+            with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                loss.backward()
+        with lib.no_grad():
+            assert not fn.ctc_loss(x, targets, (2, 2), (1, 1)).requires_grad
+
+
+def test_ctc_loss_module_as_pytorch():
+    import inspect
+
+    assert "ctc_loss" in F.__all__ and "CTCLoss" in rustgrad.nn.__all__
+
+    def params(f):
+        return [(p.name, p.default, p.kind) for p in inspect.signature(f).parameters.values()]
+
+    assert params(F.ctc_loss) == params(TF.ctc_loss)
+    for method in ("__init__", "forward"):
+        ours = getattr(rustgrad.nn.CTCLoss, method)
+        assert params(ours) == params(getattr(torch.nn.CTCLoss, method))
+    x = np.random.default_rng(2).standard_normal((4, 2, 3))
+    for kw in ({}, {"blank": 2, "reduction": "sum", "zero_infinity": True}, {"reduction": "none"}):
+        ours, theirs = rustgrad.nn.CTCLoss(**kw), torch.nn.CTCLoss(**kw)
+        assert repr(ours) == repr(theirs)
+        assert (ours.blank, ours.reduction, ours.zero_infinity) == (theirs.blank, theirs.reduction, theirs.zero_infinity)  # fmt: skip
+        outs = [
+            m(lib.tensor(x).log_softmax(2), lib.tensor([[1, 1], [0, 1]]), (4, 1), (2, 1)).numpy()
+            for m, lib in ((ours, rustgrad), (theirs, torch))
+        ]
+        np.testing.assert_allclose(outs[0], outs[1], rtol=1e-12, atol=1e-14)
+
+
+def _ctc_errors(lib, fn):
+    lp = lib.tensor(np.random.default_rng(0).standard_normal((6, 3, 5))).log_softmax(2)
+    tg = lib.tensor([[1, 2, 3], [2, 2, 4], [3, 1, 1]])
+    return [
+        lambda: fn.ctc_loss(lp, tg, (7, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp, tg, (-1, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp, tg, (6, 5, 6), (4, 2, 1)),
+        lambda: fn.ctc_loss(lp, tg, (6, 5, 6), (-1, 2, 1)),
+        lambda: fn.ctc_loss(lp, tg.reshape(-1), (6, 5, 6), (3, -2, 8)),
+        lambda: fn.ctc_loss(lp, tg, (6, 5), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp, tg, (6, 5, 6), (3, 2)),
+        lambda: fn.ctc_loss(lp, tg, (6, 5, 6), (3, 2, 1), blank=5),
+        lambda: fn.ctc_loss(lp, tg, (6, 5, 6), (3, 2, 1), blank=-1),
+        lambda: fn.ctc_loss(lp, tg, (6, 5, 6), (3, 2, 1), reduction="foo"),
+        lambda: fn.ctc_loss(lp[0], tg, (6, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp[None], tg, (6, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp[:, 0, 0], tg, (6, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp, tg[None], (6, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp, lib.tensor(1), (6, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp, tg[:2], (6, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp, tg.reshape(-1)[:5], (6, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp[:, 0], tg[0], (6,), (2,)),
+        lambda: fn.ctc_loss(lp.to(lib.float16), tg, (6, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp.to(lib.int64), tg, (6, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp[:, :0], tg[:0], (), ()),
+        lambda: fn.ctc_loss(lp[:0], tg, (0, 0, 0), (0, 1, 0)),
+        lambda: fn.ctc_loss(lp, tg, lib.tensor([6.0, 5, 6]), lib.tensor([3, 2, 1])),
+        lambda: fn.ctc_loss(lp, tg, lib.tensor([6, 5, 6]), lib.tensor([3.0, 2, 1])),
+        lambda: fn.ctc_loss(lp, tg, lib.tensor([True] * 3), lib.tensor([3, 2, 1])),
+        lambda: fn.ctc_loss(lp, tg, lib.tensor([6, 5, 6]), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp, tg, 6, [3, 2, 1]),
+        lambda: fn.ctc_loss(lp, tg, (6.0, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp, tg, (True, 5, 6), (3, 2, 1)),
+        lambda: fn.ctc_loss(lp, tg, (6, 5, 6), (3, 2, 1), blank=1.0),
+        lambda: fn.ctc_loss(lp, tg, (6, 5, 6), (3, 2, 1), zero_infinity=1),
+        lambda: fn.ctc_loss(lp, [[1, 2, 3]] * 3, (6, 5, 6), (3, 2, 1)),
+    ]
+
+
+def test_ctc_loss_errors_as_pytorch():
+    """PyTorch's exception types and words (the first line of its TypeErrors)."""
+    for ours, theirs in zip(_ctc_errors(rustgrad, F), _ctc_errors(torch, TF)):
+        raised = []
+        for case in (ours, theirs):
+            with pytest.raises(Exception) as info:
+                case()
+            raised.append((type(info.value), str(info.value).split("\n")[0]))
+        assert raised[0] == raised[1]
+
+
+def test_ctc_loss_accepts_what_pytorch_accepts():
+    """Float and int32 targets (truncated to int64), int32 and 2-d length tensors, numpy ints
+    in the length tuples, padding of any value past each target's length."""
+    x = np.random.default_rng(4).standard_normal((6, 3, 5))
+    cases = [
+        lambda L: (L.tensor([[1.7, 2, 3], [2, 2, 4], [3, 1, 1]]), (6, 5, 6), (3, 2, 1)),
+        lambda L: (L.tensor([[1, 2, 3], [2, 2, 4], [3, 1, 1]], dtype=L.int32), (6, 5, 6), (3, 2, 1)),
+        lambda L: (L.tensor([[1, 2], [2, 9], [-1, 3]]), L.tensor([[6, 5, 6]]), L.tensor([2, 1, 0], dtype=L.int32)),
+        lambda L: (L.tensor([1, 2, 3, 2, 4]), (np.int64(6), 5, 6), (3, 2, 0)),
+    ]  # fmt: skip
+    for case in cases:
+        outs = []
+        for lib, fn in ((rustgrad, F), (torch, TF)):
+            targets, il, tl = case(lib)
+            outs.append(fn.ctc_loss(lib.tensor(x).log_softmax(2), targets, il, tl, reduction="none").numpy())  # fmt: skip
+        np.testing.assert_allclose(outs[0], outs[1], rtol=1e-12, atol=1e-14)

@@ -610,6 +610,10 @@ FUNCTIONAL_NON_OPS.update(
     )
 )
 FUNCTIONAL_NON_OPS["relu_"] = "in-place relu (test_nn_modules_extra2)"
+FUNCTIONAL_NON_OPS["ctc_loss"] = (
+    "takes lengths and targets, not tensors to vary; its gradient is PyTorch's, the one below a "
+    "log_softmax (checked against PyTorch and by gradcheck through log_softmax, test_losses)"
+)
 
 
 # ----- layers branch: channel dropout is random (tests/test_nn_norm.py) -----------------------

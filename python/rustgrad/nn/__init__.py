@@ -344,3 +344,8 @@ __all__ += [
     "MultiMarginLoss",
     "TripletMarginWithDistanceLoss",
 ]
+
+# ----- the connectionist temporal classification loss ------------------------------------------
+from rustgrad.nn.modules import CTCLoss
+
+__all__ += ["CTCLoss"]

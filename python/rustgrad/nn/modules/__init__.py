@@ -317,3 +317,8 @@ __all__ += [
     "MultiMarginLoss",
     "TripletMarginWithDistanceLoss",
 ]
+
+# ----- the connectionist temporal classification loss ------------------------------------------
+from rustgrad.nn.modules.loss import CTCLoss
+
+__all__ += ["CTCLoss"]

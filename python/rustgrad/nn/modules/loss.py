@@ -391,3 +391,24 @@ class TripletMarginWithDistanceLoss(_Loss):
 
 
 __all__ += ["MultiLabelMarginLoss", "MultiMarginLoss", "TripletMarginWithDistanceLoss"]
+
+
+# ----- the connectionist temporal classification loss ------------------------------------------
+
+
+class CTCLoss(_Loss):
+    """The connectionist temporal classification loss of log-probabilities ``(T, N, C)``
+    against targets (padded ``(N, S)`` or concatenated) with per-sample input and target
+    lengths; see :func:`rustgrad.nn.functional.ctc_loss`."""
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        """The loss: shape ``()``, or ``(N,)`` with ``reduction="none"``."""
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction, self.zero_infinity)  # fmt: skip
+
+
+__all__ += ["CTCLoss"]
