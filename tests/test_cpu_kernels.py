@@ -222,6 +222,28 @@ def test_amax_over_dims_matches_torch_with_ties_and_nan(shape, dim, keepdim, nam
     check(x.grad, tx.grad, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("n", [7, 40_000, 300_001])
+@pytest.mark.parametrize("nan_at", [None, 0, -1, 150_000])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "uint8"])
+def test_whole_tensor_extremes_without_indices_match_torch(n, nan_at, dtype):
+    """``max()``/``min()`` and ``amax``/``amin`` of one long row and of rows (the values-only
+    kernel: pieces on the pool past the threshold, NaN winning wherever it is)."""
+    a = np.random.default_rng(4).standard_normal(n) * 50
+    if dtype == "uint8":
+        a = np.abs(a)
+    a = a.astype(dtype)
+    if nan_at is not None and dtype.startswith("float") and abs(nan_at) < n:
+        a[nan_at] = np.nan
+    x, tx = rustgrad.tensor(a), torch.tensor(a)
+    for name in ["max", "min", "amax", "amin"]:
+        np.testing.assert_array_equal(getattr(x, name)().numpy(), getattr(tx, name)().numpy())
+    if n % 7 == 0:
+        rows, trows = x.reshape(7, -1), tx.reshape(7, -1)
+        for name in ["amax", "amin"]:
+            got, want = getattr(rows, name)(1).numpy(), getattr(trows, name)(1).numpy()
+            np.testing.assert_array_equal(got, want)
+
+
 def test_row_extremes_with_nan_inf_and_signed_zero_match_torch():
     rows = np.random.default_rng(9).standard_normal((6, 1000)).astype(np.float32)
     rows[0, 700] = np.nan
@@ -246,8 +268,8 @@ def test_row_extremes_with_nan_inf_and_signed_zero_match_torch():
 
 VECTORISED_FLOAT32 = [
     *("sin", "cos", "tan", "atan", "log", "log1p", "erf", "exp", "expm1", "exp2", "tanh"),
-    *("sinh", "cosh", "atanh", "sigmoid", "F.elu", "F.selu", "F.softplus", "F.mish"),
-    "F.logsigmoid",
+    *("sinh", "cosh", "asin", "acos", "asinh", "atanh", "sigmoid", "F.elu", "F.selu"),
+    *("F.softplus", "F.mish", "F.logsigmoid"),
 ]
 
 

@@ -380,6 +380,44 @@ def test_out_errors():
         rg.add(rg.ones(2), 1, out=rg.zeros(2))
 
 
+_METHOD_OUT_CALLS = {
+    "logit": lambda x, o: x.logit(out=o),
+    "logit with eps": lambda x, o: x.logit(0.1, out=o),
+    "logit, out=None": lambda x, o: x.logit(eps=0.1, out=None),
+    "logit_": lambda x, o: x.logit_(0.1, out=o),
+    "xlogy": lambda x, o: x.xlogy(x, out=o),
+    "xlogy of a number": lambda x, o: x.xlogy(2.0, out=o),
+    "xlogy without other": lambda x, o: x.xlogy(out=o),
+    "xlogy_": lambda x, o: x.xlogy_(2.0, out=None),
+    "argsort": lambda x, o: x.argsort(out=o),
+    "argsort with dim": lambda x, o: x.argsort(0, out=o),
+    "argsort with stable": lambda x, o: x.argsort(stable=True, out=o),
+    "argsort with stable and dim": lambda x, o: x.argsort(dim=0, stable=True, out=o),
+    "argsort, stable=None": lambda x, o: x.argsort(stable=None),
+    "sort": lambda x, o: x.sort(out=(o, o)),
+    "msort": lambda x, o: x.msort(out=o),
+    "sinc_": lambda x, o: x.sinc_(out=o),
+    "cumsum_": lambda x, o: x.cumsum_(0, out=o),
+    "random_": lambda x, o: x.random_(out=o),
+    "random_ to": lambda x, o: x.random_(5, out=o),
+    "random_ from to": lambda x, o: x.random_(0, 5, out=o),
+    "uniform_": lambda x, o: x.uniform_(0, 1, out=o),
+}
+
+
+@pytest.mark.parametrize("name", list(_METHOD_OUT_CALLS))
+def test_methods_refuse_out_as_torch(name):
+    """Tensor methods take no ``out=`` (only the functions do): each refuses it with
+    PyTorch's TypeError and words (an unexpected keyword; no keywords at all; or, for a
+    binding with several overloads, its "invalid combination of arguments")."""
+    with pytest.raises(TypeError) as theirs:
+        _METHOD_OUT_CALLS[name](torch.rand(3), torch.empty(0))
+    x, out = rg.rand(3), rg.empty(0)
+    with raises(TypeError, str(theirs.value)):
+        _METHOD_OUT_CALLS[name](x, out)
+    assert tuple(out.shape) == (0,) and out._version == 0
+
+
 # ----- modules ----------------------------------------------------------------------------------
 
 

@@ -393,6 +393,354 @@ def test_sort_into_out_resizes_values_before_refusing_indices_as_torch():
     assert shapes[1] == shapes[0]
 
 
+def _argsort_msort_out_cases(lib):
+    """``argsort(x, stable=..., out=...)`` and ``msort(x, out=...)``: (call, out), made alike
+    in both libraries."""
+    x, z, e, i64 = lib.tensor(_X), lib.zeros, lib.empty, lib.int64
+    return {
+        "argsort: an empty out takes a transposed input's strides": (
+            lambda o: lib.argsort(x.t(), stable=True, out=o),
+            e(0, dtype=i64),
+        ),
+        "argsort: an out of another shape is resized with a warning": (
+            lambda o: lib.argsort(x, stable=True, dim=0, descending=True, out=o),
+            z(5, dtype=i64),
+        ),
+        "argsort: a transposed out of its shape keeps its strides": (
+            lambda o: lib.argsort(x, stable=False, out=o),
+            z(4, 3, dtype=i64).t(),
+        ),
+        "argsort: dense strides of a stepped input": (
+            lambda o: lib.argsort(x[:, ::2].t(), stable=True, out=o),
+            e(0, dtype=i64),
+        ),
+        "argsort: a 0-d input": (
+            lambda o: lib.argsort(lib.tensor(2.0), stable=True, out=o),
+            z(3, dtype=i64),
+        ),
+        "argsort: out=None": (lambda o: lib.argsort(x, stable=True, out=o), None),
+        "msort: an empty out takes a transposed input's strides": (
+            lambda o: lib.msort(x.t(), out=o),
+            e(0),
+        ),
+        "msort: an out of another shape is resized with a warning": (
+            lambda o: lib.msort(x, out=o),
+            z(5),
+        ),
+        "msort: a transposed out of its shape keeps its strides": (
+            lambda o: lib.msort(x, out=o),
+            z(4, 3).t(),
+        ),
+        "msort: integers": (lambda o: lib.msort(x.long(), out=o), e(0, dtype=i64)),
+        "msort: the input itself as out": (lambda o: lib.msort(x, out=x), x),
+    }
+
+
+@pytest.mark.parametrize("name", list(_argsort_msort_out_cases(rg)))
+def test_argsort_and_msort_into_out_as_torch(name):
+    """``argsort(..., stable=..., out=)`` (PyTorch's ``argsort.stable_out``) and
+    ``msort(..., out=)`` write into and return ``out``: its values, shape, strides (kept at
+    the right shape, else sort's layout), version and resize warning as PyTorch's."""
+    results = []
+    for lib in (torch, rg):
+        call, out = _argsort_msort_out_cases(lib)[name]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = call(out)
+        assert out is None or result is out
+        results.append(
+            (result.tolist(), tuple(result.shape), result.stride(), str(result.dtype)[-5:])
+            + (result._version, [(str(w.message)[:40], w.filename) for w in caught])
+        )
+    assert results[1] == results[0]
+
+
+def _argsort_msort_refusals(lib):
+    """Calls of argsort and msort with ``out=`` that PyTorch refuses, made alike in both."""
+    x, e, i32, i64 = lib.ones(3), lib.empty, lib.int32, lib.int64
+    o = e(0, dtype=i64)
+    return {
+        "argsort: out without stable": lambda: lib.argsort(x, out=o),
+        "argsort: out=None without stable": lambda: lib.argsort(x, out=None),
+        "argsort: out and a keyword without stable": lambda: lib.argsort(x, descending=True, out=o),
+        "argsort: out and dim without stable": lambda: lib.argsort(x, dim=0, out=o),
+        "argsort: out and two keywords without stable": lambda: lib.argsort(
+            x, out=o, dim=0, descending=False
+        ),
+        "argsort: out and a positional dim": lambda: lib.argsort(x, 0, out=o),
+        "argsort: out and two positionals": lambda: lib.argsort(x, 0, True, out=o),
+        "argsort: input by keyword": lambda: lib.argsort(input=x, out=o),
+        "argsort: stable=None with out": lambda: lib.argsort(x, stable=None, out=o),
+        "argsort: an int stable with out": lambda: lib.argsort(x, stable=1, out=o),
+        "argsort: stable=None": lambda: lib.argsort(x, stable=None),
+        "argsort: a float dim": lambda: lib.argsort(x, stable=True, out=o, dim=0.5),
+        "argsort: an unknown keyword": lambda: lib.argsort(x, stable=True, out=o, foo=1),
+        "argsort: descending=None": lambda: lib.argsort(x, stable=True, out=o, descending=None),
+        "argsort: a tuple out": lambda: lib.argsort(x, stable=True, out=(o,)),
+        "argsort: float indices": lambda: lib.argsort(x, stable=True, out=e(0)),
+        "argsort: int32 indices": lambda: lib.argsort(x, stable=True, out=e(0, dtype=i32)),
+        "argsort: an input that requires grad": lambda: lib.argsort(
+            lib.ones(3, requires_grad=True), stable=True, out=e(0)
+        ),
+        "msort: long values of floats": lambda: lib.msort(x, out=o),
+        "msort: double values of floats": lambda: lib.msort(x, out=e(0, dtype=lib.float64)),
+        "msort: an input that requires grad": lambda: lib.msort(
+            lib.ones(3, requires_grad=True), out=o
+        ),
+        "msort: an out that requires grad": lambda: lib.msort(x, out=e(0, requires_grad=True)),
+        "msort: a tuple out": lambda: lib.msort(x, out=(e(0),)),
+        "msort: two positionals": lambda: lib.msort(x, 0),
+    }
+
+
+@pytest.mark.parametrize("name", list(_argsort_msort_refusals(rg)))
+def test_argsort_and_msort_into_out_refuse_as_torch(name):
+    """PyTorch's errors in its words: argsort takes ``out=`` only in its overload with
+    ``stable`` (a bool), else its "invalid combination of arguments" (the overloads, the
+    keywords in its order and its "didn't match" lines); the exact dtype of the out; the
+    autograd refusal names ``sort()`` (both sort into the out)."""
+    with pytest.raises(Exception) as theirs:
+        _argsort_msort_refusals(torch)[name]()
+    with raises(type(theirs.value), str(theirs.value)):
+        _argsort_msort_refusals(rg)[name]()
+
+
+@pytest.mark.parametrize("stable", ["omitted", None, False, True])
+def test_sort_records_the_node_of_the_overload_taken_as_torch(stable):
+    """PyTorch's ``sort`` overload with ``stable`` (taken whenever it is given, even as None)
+    records ``SortBackward1``; without it ``SortBackward0`` (msort's too); function and
+    method alike."""
+    names = []
+    for lib in (torch, rg):
+        x = lib.tensor(_X, requires_grad=True)
+        kw = {} if stable == "omitted" else {"stable": stable}
+        nodes = [
+            lib.sort(x, **kw)[0],
+            lib.sort(x, dim=0, descending=True, **kw).values,
+            x.sort(**kw).values,
+            x.sort(dim=0, **kw)[0],
+        ]
+        names.append([v.grad_fn.name() for v in nodes] + [lib.msort(x).grad_fn.name()])
+    assert names[1] == names[0]
+
+
+def _out_inputs(lib):
+    """Operands of every layout kind for ``out=``, made alike in both libraries."""
+    base = lib.tensor(np.arange(1, 121, dtype=np.float32).reshape(2, 3, 4, 5) / 150)
+    m = base[0, 0]  # (4, 5)
+    return {
+        "contiguous": m * 1,
+        "transposed": m.t(),  # (5, 4), strides (1, 5)
+        "stepped": base[0, :, ::2].reshape(3, 2, 5)[:, :, ::2],  # not dense
+        "expanded": base[0, 0, :1].expand(4, 5),
+        "channels_last": base.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2),
+        "permuted_3d": base[0].permute(2, 0, 1),
+    }
+
+
+# (op, a function of the operands): ``layout`` names the operand kind; binary cases pair two
+_OUT_UNARY = {
+    "exp": lambda lib, x, out: lib.exp(x, out=out),
+    "neg": lambda lib, x, out: lib.neg(x, out=out),
+    "sigmoid": lambda lib, x, out: lib.sigmoid(x, out=out),
+    "tan": lambda lib, x, out: lib.tan(x, out=out),
+    "round_decimals": lambda lib, x, out: lib.round(x, decimals=1, out=out),
+    "clamp": lambda lib, x, out: lib.clamp(x, 0.2, 0.5, out=out),
+    "pow_number": lambda lib, x, out: lib.pow(x, 2, out=out),
+    "mul_number": lambda lib, x, out: lib.mul(x, 3, out=out),
+    "div_floor": lambda lib, x, out: lib.div(x, 0.3, rounding_mode="floor", out=out),
+    "polygamma": lambda lib, x, out: lib.polygamma(1, x, out=out),
+    "logit": lambda lib, x, out: lib.logit(x, out=out),
+    "xlogy_number": lambda lib, x, out: lib.xlogy(x, 2.0, out=out),
+    "special_entr": lambda lib, x, out: lib.special.entr(x, out=out),
+    "special_expit": lambda lib, x, out: lib.special.expit(x, out=out),
+    # composites and reductions: row-major
+    "mvlgamma": lambda lib, x, out: lib.mvlgamma(x + 2, 2, out=out),
+    "special_ndtr": lambda lib, x, out: lib.special.ndtr(x, out=out),
+    "special_logsumexp": lambda lib, x, out: lib.special.logsumexp(x, 0, out=out),
+}
+
+
+def _write_out(lib, call, out_kind, shape):
+    """``call(out)`` for an out of ``out_kind``: its result and warnings, as comparable data."""
+    if out_kind == "empty":
+        out = lib.empty(0)
+    elif out_kind == "another shape":
+        out = lib.zeros(7)
+    else:  # the result's shape, dims reversed in memory (not contiguous)
+        out = lib.zeros(*reversed(shape)).permute(*reversed(range(len(shape))))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = call(out)
+    assert result is out
+    return (
+        np.round(result.numpy(), 5).tolist(),
+        tuple(result.shape),
+        result.stride(),
+        result._version,
+        [(str(w.message)[:40], w.filename) for w in caught],
+    )
+
+
+@pytest.mark.parametrize("out_kind", ["empty", "another shape", "its shape, not contiguous"])
+@pytest.mark.parametrize("layout", list(_out_inputs(rg)))
+@pytest.mark.parametrize("op", list(_OUT_UNARY))
+def test_out_of_an_elementwise_op_is_laid_out_as_torch(op, layout, out_kind):
+    """A resized ``out=`` takes the layout PyTorch's TensorIterator gives the op's result (the
+    input's memory order: a transposed or channels-last input gives a transposed or
+    channels-last out; dense strides for a stepped one, row-major for an expanded one);
+    composites and reductions give row-major; an out of the result's shape keeps its own
+    strides and the values are written through them."""
+    results = []
+    for lib in (torch, rg):
+        x = _out_inputs(lib)[layout]
+        shape = tuple(_OUT_UNARY[op](lib, x, None).shape)
+        call = lambda o, lib=lib, x=x: _OUT_UNARY[op](lib, x, o)
+        results.append(_write_out(lib, call, out_kind, shape))
+    assert results[1] == results[0]
+
+
+def _out_pairs(lib):
+    """Pairs of broadcastable operands of different layouts, made alike in both libraries."""
+    x = _out_inputs(lib)
+    c, t = x["contiguous"][:, :4] + 0.5, x["transposed"][:4] + 0.5  # (4, 4) each
+    cl = x["channels_last"] + 0.5
+    return {
+        "transposed, contiguous": (t, c),
+        "contiguous, transposed": (c, t),
+        "transposed, transposed": (t, t * 2),
+        "row, transposed": (c[0], t),
+        "transposed, column": (t, c[:, :1]),
+        "column, row": (c[:, :1], c[0]),
+        "transposed column, row": (c[:1].t(), c[0]),
+        "channels_last, contiguous": (cl, cl.contiguous()),
+        "contiguous, channels_last": (cl.contiguous(), cl),
+        "channels_last, per channel": (cl, c[0, :3].reshape(3, 1, 1)),
+        "per width, channels_last": (x["contiguous"][0], cl),
+        "0-d, transposed": (lib.tensor(0.5), t),
+        "number, transposed": (0.5, t),
+        "expanded, transposed": (c[:1].expand(4, 4), t),
+        "stepped, transposed": (c[:, ::2].repeat(1, 2)[:, :4], t),
+        "permuted 3-d": (
+            x["permuted_3d"] + 0.5,
+            x["permuted_3d"].transpose(0, 1).contiguous().transpose(0, 1) + 1,
+        ),
+    }
+
+
+_OUT_BINARY = {
+    "add": lambda lib, a, b, out: (
+        lib.add(a, b, out=out) if isinstance(a, lib.Tensor) else lib.add(b, a, out=out)
+    ),
+    "mul": lambda lib, a, b, out: (
+        lib.mul(b, a, out=out) if not isinstance(a, lib.Tensor) else lib.mul(a, b, out=out)
+    ),
+    "atan2": lambda lib, a, b, out: lib.atan2(*_tensors(lib, a, b), out=out),
+    "maximum": lambda lib, a, b, out: lib.maximum(*_tensors(lib, a, b), out=out),
+    "pow": lambda lib, a, b, out: lib.pow(*_tensors(lib, a, b), out=out),
+    "lerp_tensor_weight": lambda lib, a, b, out: lib.lerp(
+        *_tensors(lib, a, b), lib.tensor(0.25), out=out
+    ),
+    "xlogy": lambda lib, a, b, out: lib.xlogy(a, b, out=out),
+    "clamp_tensor_bounds": lambda lib, a, b, out: lib.clamp(*_tensors(lib, a, b), out=out),
+}
+
+
+def _tensors(lib, a, b):
+    return [v if isinstance(v, lib.Tensor) else lib.tensor(v) for v in (a, b)]
+
+
+@pytest.mark.parametrize("out_kind", ["empty", "another shape"])
+@pytest.mark.parametrize("pair", list(_out_pairs(rg)))
+@pytest.mark.parametrize("op", list(_OUT_BINARY))
+def test_out_of_a_broadcasting_op_is_laid_out_as_torch(op, pair, out_kind):
+    """A resized ``out=`` of a binary (or ternary) op takes the strides PyTorch computes from
+    the operands' memory order: the first operand that orders two dims decides, a broadcast
+    dim has no say, a number is a 0-d operand."""
+    results = []
+    for lib in (torch, rg):
+        a, b = _out_pairs(lib)[pair]
+        shape = tuple(_OUT_BINARY[op](lib, a, b, None).shape)
+        call = lambda o, lib=lib, a=a, b=b: _OUT_BINARY[op](lib, a, b, o)
+        results.append(_write_out(lib, call, out_kind, shape))
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("op", ["mm", "matmul", "matmul_batched"])
+def test_out_of_a_matrix_product_is_row_major_as_torch(op):
+    results = []
+    for lib in (torch, rg):
+        t = lib.tensor(np.arange(12, dtype=np.float32).reshape(4, 3)).t()  # (3, 4), transposed
+        calls = {
+            "mm": lambda o, lib=lib, t=t: lib.mm(t, t.t(), out=o),
+            "matmul": lambda o, lib=lib, t=t: lib.matmul(t.t(), t, out=o),
+            "matmul_batched": lambda o, lib=lib, t=t: lib.matmul(t.expand(2, 3, 4), t.t(), out=o),
+        }
+        results.append(_write_out(lib, calls[op], "empty", None))
+    assert results[1] == results[0]
+
+
+def test_iterator_strides_follow_torch_over_random_layouts():
+    """``_iterator_strides`` (TensorIterator's output layout, behind every resized ``out=``
+    of an elementwise op) against the strides of PyTorch's own results, over seeded random
+    operands: permuted, stepped, expanded, channels-last, empty, with size-1 dims at odd
+    strides, numbers among them."""
+    from rustgrad._memory_format import _iterator_strides
+
+    rng = np.random.default_rng(7)
+
+    def operand(shape):
+        n, kind = len(shape), rng.integers(6)
+        if kind == 1 and n:
+            perm = rng.permutation(n)
+            inverse = np.argsort(perm)
+            return torch.empty([shape[p] for p in perm]).permute(*inverse.tolist())
+        if kind == 2 and n:
+            d = rng.integers(n)
+            wide = list(shape)
+            wide[d] *= 2
+            return torch.empty(wide)[tuple(slice(None, None, 2) if i == d else slice(None) for i in range(n))]  # fmt: skip
+        if kind == 3 and n:
+            return torch.empty([1 if rng.random() < 0.5 else s for s in shape]).expand(*shape)
+        if kind == 4 and n == 4:
+            return torch.empty(shape).contiguous(memory_format=torch.channels_last)
+        if kind == 5 and n:
+            strides = list(torch.empty(shape).stride())
+            strides = [int(rng.choice([0, 1, 7])) if s == 1 else st for s, st in zip(shape, strides)]  # fmt: skip
+            return torch.empty_strided(shape, strides)
+        return torch.empty(shape)
+
+    checked = 0
+    for _ in range(400):
+        n = int(rng.choice([0, 1, 2, 3, 4, 4, 5]))
+        shape = tuple(int(rng.choice([0, 1, 2, 3]) if rng.random() < 0.2 else rng.choice([1, 2, 3, 4])) for _ in range(n))  # fmt: skip
+        ops = [operand(shape)]
+        for _ in range(int(rng.integers(0, 3))):
+            if rng.random() < 0.2:
+                ops.append(2.0)
+            else:
+                k = int(rng.integers(0, n + 1))
+                ops.append(operand(tuple(1 if rng.random() < 0.25 else s for s in shape[n - k :])))
+        if len(ops) == 3 and not isinstance(ops[2], float):
+            expected = torch.addcmul(*[o if isinstance(o, torch.Tensor) else torch.tensor(o) for o in ops])  # fmt: skip
+        elif len(ops) >= 2:
+            expected = torch.add(ops[0], ops[1])
+            ops = ops[:2]
+        else:
+            expected = ops[0].exp()
+        ours = [
+            rg.empty_strided(tuple(o.shape), o.stride()) if isinstance(o, torch.Tensor) else o
+            for o in ops
+        ]
+        if len(ops) == 3:
+            ours = [o if isinstance(o, rg.Tensor) else rg.tensor(o) for o in ours]
+        assert _iterator_strides(tuple(expected.shape), ours) == expected.stride(), [
+            (tuple(o.shape), o.stride()) if isinstance(o, torch.Tensor) else o for o in ops
+        ]
+        checked += 1
+    assert checked == 400
+
+
 @pytest.mark.parametrize(
     ("size", "stride"),
     [
@@ -438,3 +786,132 @@ def test_new_empty_strided_takes_dtype_and_device_from_self():
     assert (tuple(y.shape), y.stride(), y.dtype) == ((2, 3), (1, 2), rg.float64)
     z = x.new_empty_strided((3,), (2,), dtype=rg.int64, requires_grad=False)
     assert (z.stride(), z.dtype, z.requires_grad) == ((2,), rg.int64, False)
+
+
+_EMPTY_FORMAT_SHAPES = [
+    ("channels_last", (2, 0, 3, 4)),
+    ("channels_last", (0, 3, 4, 5)),
+    ("channels_last", (2, 3, 0, 4)),
+    ("channels_last", (2, 3, 4, 0)),
+    ("channels_last", (0, 0, 0, 0)),
+    ("channels_last", (1, 0, 1, 1)),
+    ("channels_last", (2, 3, 1, 0)),
+    ("channels_last_3d", (2, 0, 3, 4, 5)),
+    ("channels_last_3d", (0, 3, 4, 5, 6)),
+    ("channels_last_3d", (2, 3, 4, 5, 0)),
+]
+
+
+@pytest.mark.parametrize(("fmt", "shape"), _EMPTY_FORMAT_SHAPES)
+def test_channels_last_strides_of_empty_shapes_as_torch(fmt, shape):
+    """PyTorch's channels-last strides multiply the sizes as they are, so a dim of size 0
+    zeroes the strides outside it (``empty(2, 0, 3, 4, memory_format=channels_last)`` has
+    strides (0, 1, 0, 0)), unlike row-major strides (which count it as 1): ``empty``, the
+    ``*_like`` functions, ``contiguous``/``to``/``clone`` of a row-major empty tensor (and of
+    one of another layout with ``preserve_format``), and ``is_contiguous``'s check of them."""
+    results = []
+    for lib in (torch, rg):
+        f = getattr(lib, fmt)
+        x, made = lib.empty(shape), lib.empty(shape, memory_format=f)
+        other = lib.empty_strided(shape, tuple(reversed(lib.empty(tuple(reversed(shape))).stride())))  # fmt: skip
+        tensors = [
+            made,
+            lib.empty(shape, memory_format=f, dtype=lib.float64, requires_grad=True),
+            lib.empty_like(x, memory_format=f),
+            lib.zeros_like(x, memory_format=f),
+            lib.ones_like(x, memory_format=f),
+            lib.full_like(x, 2.0, memory_format=f),
+            lib.empty_like(made),  # (preserve_format: an empty tensor's strides exactly)
+            lib.empty_like(other, memory_format=lib.preserve_format),
+            x.contiguous(memory_format=f),
+            x.to(memory_format=f),
+            x.to(lib.float64, memory_format=f),
+            x.clone(memory_format=f),
+            other.clone(memory_format=lib.preserve_format),
+            other.to(lib.float64, memory_format=lib.preserve_format),
+            made.contiguous(),
+        ]
+        results.append(
+            [(t.stride(), str(t.dtype)[-7:], t.requires_grad) for t in tensors]
+            + [
+                x.is_contiguous(memory_format=f),
+                made.is_contiguous(memory_format=f),
+                made.is_contiguous(),
+                made.contiguous(memory_format=f) is made,
+            ]
+        )
+    assert results[1] == results[0]
+
+
+def _dense(lib, shape, order):
+    """A dense tensor of ``shape`` whose dims lie in memory in ``order`` (outermost first)."""
+    base = lib.arange(float(math.prod(shape))).reshape(*[shape[d] for d in order])
+    return base.permute(*sorted(range(len(order)), key=order.__getitem__))
+
+
+_FORMAT_LAYOUTS = [
+    ((2, 3, 4, 5), (0, 1, 2, 3)),
+    ((2, 3, 4, 5), (0, 2, 3, 1)),  # channels-last
+    ((2, 3, 4, 5), (3, 2, 1, 0)),
+    ((2, 1, 4, 5), (0, 1, 2, 3)),  # also channels-last contiguous (C is 1)
+    ((2, 1, 4, 5), (0, 2, 3, 1)),
+    ((2, 3, 1, 1), (0, 2, 3, 1)),  # ambiguous: suggests row-major
+    ((1, 3, 1, 1), (0, 1, 2, 3)),
+    ((2, 3, 4, 5, 6), (0, 2, 3, 4, 1)),  # channels-last 3-d
+    ((2, 3, 4, 5, 6), (1, 0, 2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("fmt", ["contiguous_format", "channels_last", "channels_last_3d"])
+@pytest.mark.parametrize(("shape", "order"), _FORMAT_LAYOUTS)
+def test_memory_format_conversions_as_torch(shape, order, fmt):
+    """``contiguous``/``to``/``clone``/``*_like`` with a memory format: PyTorch's exact
+    strides for the format (dims of size 1 included); ``to`` returns ``self`` exactly when
+    ``self`` already suggests the format (a transposed or permuted tensor suggests
+    ``contiguous_format``), ``contiguous`` when it already is in it; copies record one node
+    (``CloneBackward0``, ``ToCopyBackward0``); rank errors in PyTorch's words."""
+    results = []
+    for lib in (torch, rg):
+        f = getattr(lib, fmt)
+        got = []
+        for name, call in {
+            "contiguous": lambda t, f=f: t.contiguous(memory_format=f),
+            "to": lambda t, f=f: t.to(memory_format=f),
+            "to_double": lambda t, f=f, lib=lib: t.to(lib.float64, memory_format=f),
+            "clone": lambda t, f=f: t.clone(memory_format=f),
+            "empty_like": lambda t, f=f, lib=lib: lib.empty_like(t, memory_format=f),
+            "full_like": lambda t, f=f, lib=lib: lib.full_like(t, 2.0, memory_format=f),
+        }.items():
+            x = _dense(lib, shape, order)
+            try:
+                y = call(x)
+            except RuntimeError as e:
+                got.append((name, str(e)))
+                continue
+            z = call(_dense(lib, shape, order).requires_grad_())
+            values = y.tolist() if "like" not in name or name == "full_like" else None
+            got.append((name, y.stride(), values, y is x, z.grad_fn and z.grad_fn.name()))
+        got.append(_dense(lib, shape, order).is_contiguous(memory_format=f))
+        results.append(got)
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.empty(2, 3, 4, 5, memory_format=lib.preserve_format),
+        lambda lib: lib.empty(2, 3, 4, memory_format=lib.channels_last),
+        lambda lib: lib.empty((2, 3, 4, 5), memory_format=lib.channels_last_3d),
+        lambda lib: lib.empty(2, 3, 4, 5, memory_format="channels_last"),
+        lambda lib: lib.empty(2, 3, 4, 5, memory_format=lib.channels_last, out=lib.empty(0)),
+        lambda lib: lib.empty_like(lib.ones(2, 3), memory_format=lib.channels_last),
+        lambda lib: lib.zeros_like(lib.ones(2, 3), memory_format=1),
+        lambda lib: lib.full_like(lib.ones(2, 3, 4, 5), 1, memory_format=lib.channels_last_3d),
+        lambda lib: lib.ones(2, 3).t().to(memory_format=lib.channels_last),
+    ],
+)
+def test_memory_format_refusals_as_torch(call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with raises(type(theirs.value), str(theirs.value)):
+        call(rg)

@@ -33,40 +33,87 @@ from rustgrad._core import (
 )
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
     """``fill_value`` in ``input``'s shape, dtype and device (unless given), laid out as
-    ``input`` (PyTorch's ``preserve_format``: a transposed input gives a transposed result)."""
-    out = _core.full_like(input, fill_value, dtype=dtype, device=device)
-    if not input.is_contiguous():
-        from rustgrad._memory_format import _in_memory_order
+    ``input`` (PyTorch's ``preserve_format``: a transposed input gives a transposed result),
+    or in ``memory_format`` at PyTorch's exact strides for it."""
+    return _full_like("full_like", input, fill_value, dtype, device, requires_grad, memory_format)
+
+
+def _full_like(name, input, fill_value, dtype, device, requires_grad, memory_format):
+    out = None
+    if memory_format is None:
+        out = _core.full_like(input, fill_value, dtype=dtype, device=device)
+        if out.stride() == input.stride():  # (a row-major input: the common case)
+            return out.requires_grad_() if requires_grad else out
+    from rustgrad import _memory_format as formats
+
+    if memory_format is not None:
+        formats._check(memory_format, name)
+    if memory_format is None or memory_format is formats.preserve_format:
+        # PyTorch's ``empty_like``: a dense input's strides exactly (an empty input is dense
+        # whatever they are; dims of size 1 keep theirs), else dense ones in its memory order.
+        if out is None:
+            out = _core.full_like(input, fill_value, dtype=dtype, device=device)
+        sizes, strides = tuple(input.shape), input.stride()
+        if not input.numel():
+            out = _core.empty_strided(sizes, strides, dtype=out.dtype, device=out.device)
+        elif not input.is_contiguous():
+
+            def make(shape):
+                return _core.full(shape, fill_value, dtype=out.dtype, device=out.device)
+
+            out = formats._in_memory_order(input, make)
+        if out.stride() != strides and formats._is_non_overlapping_and_dense(sizes, strides):
+            out = formats._with_unit_strides(out, strides)
+    else:
+        dtype = input.dtype if dtype is None else dtype
+        device = input.device if device is None else device
 
         def make(shape):
-            return _core.full(shape, fill_value, dtype=out.dtype, device=out.device)
+            return _core.full(shape, fill_value, dtype=dtype, device=device)
 
-        out = _in_memory_order(input, make)
+        out = formats._in_format(tuple(input.shape), memory_format, make, dtype, device)
     return out.requires_grad_() if requires_grad else out
 
 
-def zeros_like(input, dtype=None, device=None, requires_grad=False):
+def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
     """Zeros of ``input``'s shape and (unless given) dtype and device."""
-    return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _full_like("zeros_like", input, 0, dtype, device, requires_grad, memory_format)
 
 
-def ones_like(input, dtype=None, device=None, requires_grad=False):
+def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
     """Ones of ``input``'s shape and (unless given) dtype and device."""
-    return full_like(input, 1, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _full_like("ones_like", input, 1, dtype, device, requires_grad, memory_format)
 
 
-def empty(*size, **kwargs):
+def empty(*size, memory_format=None, **kwargs):
     """A tensor of the given size (``empty(2, 3)``, ``empty((2, 3))``, ``empty(size=(2, 3))``;
-    ``dtype``, ``device``, ``requires_grad`` as ``zeros``). Its contents are unspecified in
+    ``dtype``, ``device``, ``requires_grad`` as ``zeros``; ``memory_format``: row-major or a
+    channels-last layout at PyTorch's exact strides). Its contents are unspecified in
     PyTorch; here they are zeros."""
-    return zeros(*size, **kwargs)
+    if memory_format is None:
+        return zeros(*size, **kwargs)
+    from rustgrad import _memory_format as formats
+
+    formats._check(memory_format, "empty")
+    if memory_format is formats.preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    requires_grad = kwargs.pop("requires_grad", False)
+    out = zeros(*size, **kwargs)
+    if memory_format is not formats.contiguous_format:
+
+        def make(shape):
+            return _core.zeros(shape, dtype=out.dtype, device=out.device)
+
+        out = formats._in_format(tuple(out.shape), memory_format, make, out.dtype, out.device)
+    return out.requires_grad_() if requires_grad else out
 
 
-def empty_like(input, dtype=None, device=None, requires_grad=False):
-    """A tensor of ``input``'s shape and (unless given) dtype and device; zeros here."""
-    return full_like(input, 0, dtype=dtype, device=device, requires_grad=requires_grad)
+def empty_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """A tensor of ``input``'s shape and (unless given) dtype and device, laid out as
+    ``full_like``'s; zeros here."""
+    return _full_like("empty_like", input, 0, dtype, device, requires_grad, memory_format)
 
 
 float32 = _core.float32
@@ -155,57 +202,57 @@ if _typing.TYPE_CHECKING:
 
 def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``|input|`` elementwise (same shape), as ``input.abs()``."""
-    return _out("abs", input.abs(), out)
+    return _out("abs", input.abs(), out, input)
 
 
 def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``-input`` (same shape), as ``input.neg()``."""
-    return _out("neg", input.neg(), out)
+    return _out("neg", input.neg(), out, input)
 
 
 def exp(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``e ** input`` (same shape), as ``input.exp()``."""
-    return _out("exp", input.exp(), out)
+    return _out("exp", input.exp(), out, input)
 
 
 def log(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise natural logarithm (same shape), as ``input.log()``."""
-    return _out("log", input.log(), out)
+    return _out("log", input.log(), out, input)
 
 
 def sqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise square root (same shape), as ``input.sqrt()``."""
-    return _out("sqrt", input.sqrt(), out)
+    return _out("sqrt", input.sqrt(), out, input)
 
 
 def tanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise hyperbolic tangent (same shape), as ``input.tanh()``."""
-    return _out("tanh", input.tanh(), out)
+    return _out("tanh", input.tanh(), out, input)
 
 
 def sin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise sine, in radians (same shape), as ``input.sin()``."""
-    return _out("sin", input.sin(), out)
+    return _out("sin", input.sin(), out, input)
 
 
 def cos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise cosine, in radians (same shape), as ``input.cos()``."""
-    return _out("cos", input.cos(), out)
+    return _out("cos", input.cos(), out, input)
 
 
 def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise maximum (broadcast shape; NaN wins), as ``input.maximum(other)``."""
-    return _out("maximum", input.maximum(other), out)
+    return _out("maximum", input.maximum(other), out, input, other)
 
 
 def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise minimum (broadcast shape; NaN wins), as ``input.minimum(other)``."""
-    return _out("minimum", input.minimum(other), out)
+    return _out("minimum", input.minimum(other), out, input, other)
 
 
 def sigmoid(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``1 / (1 + exp(-input))`` (same shape), as ``input.sigmoid()``."""
-    return _out("sigmoid", input.sigmoid(), out)
+    return _out("sigmoid", input.sigmoid(), out, input)
 
 
 def relu(input: Tensor) -> Tensor:
@@ -222,7 +269,8 @@ def clamp(
 ) -> Tensor:
     """Elementwise clip into ``[min, max]`` (same shape; either bound may be None), as
     ``input.clamp(min, max)``."""
-    return _out("clamp", input.clamp(min, max), out)
+    bounds = [b for b in (min, max) if isinstance(b, Tensor)]  # (numbers: parameters)
+    return _out("clamp", input.clamp(min, max), out, input, *bounds)
 
 
 # ----- binary ops (broadcast shape) --------------------------------------------------------
@@ -236,7 +284,7 @@ def add(
     out: Tensor | None = None,
 ) -> Tensor:
     """``input + alpha * other`` (broadcast shape), as ``input.add(other, alpha)``."""
-    return _out("add", input.add(other, alpha), out)
+    return _out("add", input.add(other, alpha), out, input, other)
 
 
 def sub(
@@ -247,12 +295,12 @@ def sub(
     out: Tensor | None = None,
 ) -> Tensor:
     """``input - alpha * other`` (broadcast shape), as ``input.sub(other, alpha)``."""
-    return _out("sub", input.sub(other, alpha), out)
+    return _out("sub", input.sub(other, alpha), out, input, other)
 
 
 def mul(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
     """``input * other`` (broadcast shape), as ``input.mul(other)``."""
-    return _out("mul", input.mul(other), out)
+    return _out("mul", input.mul(other), out, input, other)
 
 
 def div(
@@ -264,12 +312,14 @@ def div(
 ) -> Tensor:
     """``input / other`` (broadcast shape; true division, or rounded by ``rounding_mode``
     ``"trunc"`` or ``"floor"``), as ``input.div(other, rounding_mode=...)``."""
-    return _out("div", input.div(other, rounding_mode=rounding_mode), out)
+    return _out("div", input.div(other, rounding_mode=rounding_mode), out, input, other)
 
 
 def pow(input: Tensor, exponent: _Operand, *, out: Tensor | None = None) -> Tensor:
     """``input ** exponent`` (broadcast shape), as ``input.pow(exponent)``."""
-    return _out("pow", input.pow(exponent), out)
+    # (a number exponent is a parameter of PyTorch's kernel, not an operand)
+    operands = (input, exponent) if isinstance(exponent, Tensor) else (input,)
+    return _out("pow", input.pow(exponent), out, *operands)
 
 
 def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -966,6 +1016,10 @@ def _creation_with_out(f):
     def creation(*args, out=None, **kwargs):
         if out is None:
             return f(*args, **kwargs)
+        if kwargs.get("memory_format") is not None:
+            raise RuntimeError(
+                "'memory_format' argument is incompatible with 'out' tensor argument"
+            )
         dtype = kwargs.get("dtype")
         if dtype is not None and dtype != out.dtype:
             from rustgrad._math import _SCALAR_NAME as name

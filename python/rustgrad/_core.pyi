@@ -1075,7 +1075,9 @@ class Tensor(_DTypeCasts):
         out in ``input``'s memory order as PyTorch's."""
 
     def argsort(self, dim: Any = ..., descending: Any = ..., *, stable: Any = ...) -> Tensor:
-        """The indices that sort ``input`` along ``dim`` (stable), laid out as ``sort``'s."""
+        """The indices that sort ``input`` along ``dim`` (stable), laid out as ``sort``'s; with
+        ``out=`` (PyTorch takes it only beside ``stable=``, a bool), written into that int64
+        tensor (resized where its shape differs)."""
 
     def topk(
         self,
@@ -1439,10 +1441,10 @@ class Tensor(_DTypeCasts):
     def rad2deg(self) -> Any:
         """Radians to degrees (integers give the default float dtype)."""
 
-    def logit(self, eps: Any = ..., *, out: Any = ...) -> Any:
+    def logit(self, eps: Any = ...) -> Any:
         """``log(p / (1 - p))``, ``p`` clamped into ``[eps, 1 - eps]`` when ``eps`` is given."""
 
-    def xlogy(self, other: Any, *, out: Any = ...) -> Any:
+    def xlogy(self, other: Any) -> Any:
         """``input * log(other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
 
     def tensor_split(self, indices_or_sections: Any, dim: Any = ...) -> Any:
@@ -1976,7 +1978,8 @@ class Tensor(_DTypeCasts):
         """In-place ``masked_scatter``: writes the result into ``self`` and returns it."""
 
     def msort(self) -> Any:
-        """``input`` sorted along dim 0."""
+        """``input`` sorted along dim 0; with ``out=``, written into that tensor (of the same
+        dtype, resized where its shape differs, as PyTorch's ``sort.values``)."""
 
     def nanquantile(
         self, q: Any, dim: Any = ..., keepdim: Any = ..., *, interpolation: Any = ...

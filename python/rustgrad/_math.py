@@ -47,11 +47,18 @@ def check_in_place(self: Tensor, result: Tensor) -> None:
         )
 
 
-def _out(name: str, result: Tensor, out: Tensor | None) -> Tensor:
+def _out(name: str, result: Tensor, out: Tensor | None, *operands, frames: int = 0) -> Tensor:
     """``result``, or, when ``out`` is given, ``result`` written into ``out`` (which is
     returned), as PyTorch's ``out=``: no autograd through it, the result's dtype must cast to
     ``out``'s (no float into an integer tensor, no integer into bool), and an ``out`` of
-    another shape is resized (with PyTorch's deprecation warning unless it was empty)."""
+    another shape is resized (with PyTorch's deprecation warning unless it was empty). An
+    ``out`` of the result's shape keeps its strides (the values are written through them).
+    A resized one is laid out as PyTorch's kernel lays it out: for an elementwise op (its
+    TensorIterator ``operands`` given: the tensors, and numbers PyTorch wraps as 0-d
+    tensors) in the operands' memory order, as the op's own result
+    (``_iterator_strides``); otherwise (reductions, matmul, composites) row-major.
+    ``frames``: the helpers between the public function and this one (the resize warning
+    names the public function's caller)."""
     if out is None:
         return result
     if not isinstance(out, Tensor):
@@ -62,7 +69,13 @@ def _out(name: str, result: Tensor, out: Tensor | None) -> Tensor:
             f"result type {_SCALAR_NAME[result.dtype]} can't be cast to the desired output "
             f"type {_SCALAR_NAME[out.dtype]}"
         )
-    resize_out(out, tuple(result.shape), stacklevel=4)
+    shape = tuple(result.shape)
+    strides = None
+    if operands and tuple(out.shape) != shape:
+        from rustgrad._memory_format import _iterator_strides
+
+        strides = _iterator_strides(shape, operands)
+    resize_out(out, shape, strides, stacklevel=4 + frames)
     out.copy_(result)
     return out
 
@@ -108,72 +121,72 @@ def resize_out(out: Tensor, shape: tuple, strides: tuple | None = None, stacklev
 
 def tan(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise tangent, in radians, as ``input.tan()``."""
-    return _out("tan", input.tan(), out)
+    return _out("tan", input.tan(), out, input)
 
 
 def asin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise arcsine (NaN outside ``[-1, 1]``), as ``input.asin()``."""
-    return _out("asin", input.asin(), out)
+    return _out("asin", input.asin(), out, input)
 
 
 def acos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise arccosine (NaN outside ``[-1, 1]``), as ``input.acos()``."""
-    return _out("acos", input.acos(), out)
+    return _out("acos", input.acos(), out, input)
 
 
 def atan(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise arctangent, as ``input.atan()``."""
-    return _out("atan", input.atan(), out)
+    return _out("atan", input.atan(), out, input)
 
 
 def sinh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise hyperbolic sine, as ``input.sinh()``."""
-    return _out("sinh", input.sinh(), out)
+    return _out("sinh", input.sinh(), out, input)
 
 
 def cosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise hyperbolic cosine, as ``input.cosh()``."""
-    return _out("cosh", input.cosh(), out)
+    return _out("cosh", input.cosh(), out, input)
 
 
 def asinh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise inverse hyperbolic sine, as ``input.asinh()``."""
-    return _out("asinh", input.asinh(), out)
+    return _out("asinh", input.asinh(), out, input)
 
 
 def acosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise inverse hyperbolic cosine (NaN below 1), as ``input.acosh()``."""
-    return _out("acosh", input.acosh(), out)
+    return _out("acosh", input.acosh(), out, input)
 
 
 def atanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise inverse hyperbolic tangent, as ``input.atanh()``."""
-    return _out("atanh", input.atanh(), out)
+    return _out("atanh", input.atanh(), out, input)
 
 
 def erf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise error function, as ``input.erf()``."""
-    return _out("erf", input.erf(), out)
+    return _out("erf", input.erf(), out, input)
 
 
 def erfc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``1 - erf(input)``, as ``input.erfc()``."""
-    return _out("erfc", input.erfc(), out)
+    return _out("erfc", input.erfc(), out, input)
 
 
 def erfinv(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise inverse error function, as ``input.erfinv()``."""
-    return _out("erfinv", input.erfinv(), out)
+    return _out("erfinv", input.erfinv(), out, input)
 
 
 def lgamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``ln |Γ(input)|``, as ``input.lgamma()``."""
-    return _out("lgamma", input.lgamma(), out)
+    return _out("lgamma", input.lgamma(), out, input)
 
 
 def digamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``ψ(input)``, the derivative of ``lgamma``, as ``input.digamma()``."""
-    return _out("digamma", input.digamma(), out)
+    return _out("digamma", input.digamma(), out, input)
 
 
 def _int_argument(function: str, name: str, position: int, value) -> int:
@@ -191,7 +204,7 @@ def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``ψ⁽ⁿ⁾(input)``, the ``n``-th derivative of ``digamma`` (note the order of
     the arguments, PyTorch's), as ``input.polygamma(n)``."""
     n = _int_argument("polygamma", "n", 1, n)
-    return _out("polygamma", input.polygamma(n), out)
+    return _out("polygamma", input.polygamma(n), out, input)
 
 
 def mvlgamma(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
@@ -350,73 +363,73 @@ Tensor.div_ = _div_in_place
 
 def log2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise base-2 logarithm, as ``input.log2()``."""
-    return _out("log2", input.log2(), out)
+    return _out("log2", input.log2(), out, input)
 
 
 def log10(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise base-10 logarithm, as ``input.log10()``."""
-    return _out("log10", input.log10(), out)
+    return _out("log10", input.log10(), out, input)
 
 
 def log1p(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``log(1 + input)``, accurate near 0, as ``input.log1p()``."""
-    return _out("log1p", input.log1p(), out)
+    return _out("log1p", input.log1p(), out, input)
 
 
 def expm1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``exp(input) - 1``, accurate near 0, as ``input.expm1()``."""
-    return _out("expm1", input.expm1(), out)
+    return _out("expm1", input.expm1(), out, input)
 
 
 def exp2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``2 ** input``, as ``input.exp2()``."""
-    return _out("exp2", input.exp2(), out)
+    return _out("exp2", input.exp2(), out, input)
 
 
 def rsqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``1 / sqrt(input)``, as ``input.rsqrt()``."""
-    return _out("rsqrt", input.rsqrt(), out)
+    return _out("rsqrt", input.rsqrt(), out, input)
 
 
 def reciprocal(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``1 / input`` (integers give floats), as ``input.reciprocal()``."""
-    return _out("reciprocal", input.reciprocal(), out)
+    return _out("reciprocal", input.reciprocal(), out, input)
 
 
 def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``input * input``, as ``input.square()``."""
-    return _out("square", input.square(), out)
+    return _out("square", input.square(), out, input)
 
 
 def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise -1, 0 or 1 (same dtype), as ``input.sign()``."""
-    return _out("sign", input.sign(), out)
+    return _out("sign", input.sign(), out, input)
 
 
 def floor(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise rounding down (same dtype), as ``input.floor()``."""
-    return _out("floor", input.floor(), out)
+    return _out("floor", input.floor(), out, input)
 
 
 def ceil(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise rounding up (same dtype), as ``input.ceil()``."""
-    return _out("ceil", input.ceil(), out)
+    return _out("ceil", input.ceil(), out, input)
 
 
 def trunc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise rounding toward zero (same dtype), as ``input.trunc()``."""
-    return _out("trunc", input.trunc(), out)
+    return _out("trunc", input.trunc(), out, input)
 
 
 def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``input - trunc(input)``, as ``input.frac()``."""
-    return _out("frac", input.frac(), out)
+    return _out("frac", input.frac(), out, input)
 
 
 def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:
     """Elementwise rounding to the nearest, ties to even (to ``decimals`` places when given),
     as ``input.round(decimals=decimals)``."""
-    return _out("round", input.round(decimals), out)
+    return _out("round", input.round(decimals), out, input)
 
 
 # ----- two tensors (broadcast shape) -------------------------------------------------------
@@ -425,35 +438,35 @@ def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Ten
 def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise arctangent of ``input / other`` in the correct quadrant, as
     ``input.atan2(other)``."""
-    return _out("atan2", input.atan2(other), out)
+    return _out("atan2", input.atan2(other), out, input, other)
 
 
 def fmod(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
     """Elementwise remainder with ``input``'s sign (C's ``fmod``), as ``input.fmod(other)``."""
-    return _out("fmod", input.fmod(other), out)
+    return _out("fmod", input.fmod(other), out, input, other)
 
 
 def remainder(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
     """Elementwise remainder with ``other``'s sign (Python's ``%``), as
     ``input.remainder(other)``."""
-    return _out("remainder", input.remainder(other), out)
+    return _out("remainder", input.remainder(other), out, input, other)
 
 
 def floor_divide(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``floor(input / other)`` (Python's ``//``), as
     ``input.floor_divide(other)``."""
-    return _out("floor_divide", input.floor_divide(other), out)
+    return _out("floor_divide", input.floor_divide(other), out, input, other)
 
 
 def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``sqrt(input ** 2 + other ** 2)``, as ``input.hypot(other)``."""
-    return _out("hypot", input.hypot(other), out)
+    return _out("hypot", input.hypot(other), out, input, other)
 
 
 def logaddexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``log(exp(input) + exp(other))`` without overflow, as
     ``input.logaddexp(other)``."""
-    return _out("logaddexp", input.logaddexp(other), out)
+    return _out("logaddexp", input.logaddexp(other), out, input, other)
 
 
 def lerp(
@@ -464,7 +477,8 @@ def lerp(
     out: Tensor | None = None,
 ) -> Tensor:
     """``input + weight * (end - input)`` (broadcast shape), as ``input.lerp(end, weight)``."""
-    return _out("lerp", input.lerp(end, weight), out)
+    operands = (input, end, weight) if isinstance(weight, Tensor) else (input, end)
+    return _out("lerp", input.lerp(end, weight), out, *operands)
 
 
 def selu(input: Tensor) -> Tensor:

@@ -55,23 +55,32 @@ def _check(fmt, name="memory_format"):
 
 
 def _strides_for(shape, order):
-    """Dense strides of ``shape`` with its dims laid out in memory in ``order``."""
+    """Dense strides of ``shape`` with its dims laid out in memory in ``order``, as PyTorch's
+    ``get_channels_last_strides_2d/3d``: a dim of size 0 zeroes the strides outside it (an
+    empty ``(2, 0, 3, 4)`` tensor in ``channels_last`` has strides ``(0, 1, 0, 0)``; the
+    row-major strides of ``contiguous()`` count such a dim as 1 instead)."""
     strides = [0] * len(shape)
     step = 1
     for d in reversed(order):
         strides[d] = step
-        step *= max(shape[d], 1)
+        step *= shape[d]
     return tuple(strides)
 
 
 def _is_in(t, fmt):
     """Whether ``t``'s strides are ``fmt``'s dense layout (dims of size 1 may have any
     stride, as PyTorch's check allows)."""
+    return _is_channels_last(tuple(t.shape), t.stride(), fmt)
+
+
+def _is_channels_last(sizes, strides, fmt=channels_last):
+    """PyTorch's ``is_contiguous(memory_format=fmt)`` of ``sizes`` at ``strides`` (no
+    exception for an empty tensor: a dim of size 0 zeroes the strides it expects outside)."""
     order = _ORDERS[fmt]
-    if t.dim() != len(order):
+    if len(sizes) != len(order):
         return False
-    want = _strides_for(tuple(t.shape), order)
-    return all(n == 1 or s == w for n, s, w in zip(t.shape, t.stride(), want))
+    want = _strides_for(tuple(sizes), order)
+    return all(n == 1 or s == w for n, s, w in zip(sizes, strides, want))
 
 
 def _rank_error(fmt):
@@ -80,16 +89,87 @@ def _rank_error(fmt):
     return RuntimeError(f"required rank {rank} tensor to use {label} format")
 
 
-def _into(t, fmt):
-    """``t`` laid out in ``fmt`` (a channels-last format): its values in a new dense
-    block, or ``t`` itself when it already is."""
+def _contiguous_strides(shape):
+    """PyTorch's row-major strides of ``shape`` (a dim of size 0 counts as 1)."""
+    return _strides_for([max(n, 1) for n in shape], tuple(range(len(shape))))
+
+
+def _format_order_and_strides(shape, fmt):
+    """The memory order (outermost first) and PyTorch's exact strides of a new ``shape``
+    tensor in ``fmt`` (``contiguous_format`` or a channels-last one, whose rank it checks):
+    those of ``empty(shape, memory_format=fmt)``, size-1 dims included."""
+    if fmt is contiguous_format:
+        return tuple(range(len(shape))), _contiguous_strides(shape)
+    order = _ORDERS[fmt]
+    if len(shape) != len(order):
+        raise _rank_error(fmt)
+    return order, _strides_for(shape, order)
+
+
+def _in_format(shape, fmt, make, dtype, device):
+    """``make(shape)`` (a contiguous tensor) of ``shape`` taken in ``fmt``'s memory order,
+    viewed back at ``fmt``'s exact strides (an empty one made at them)."""
+    order, strides = _format_order_and_strides(tuple(shape), fmt)
+    if 0 in shape:
+        return _core.empty_strided(tuple(shape), strides, dtype=dtype, device=device)
+    made = make(tuple(shape[d] for d in order))
+    made = made.permute(*sorted(range(len(order)), key=order.__getitem__))
+    return _with_unit_strides(made, strides)
+
+
+def _copy_in(t, fmt, node="CloneBackward0"):
+    """A copy of ``t`` at ``fmt``'s exact strides (PyTorch's ``empty_like(t, fmt)`` and a
+    copy: ``clone(memory_format=fmt)``, ``to``'s copy), recorded as one node ``node`` whose
+    gradient passes through."""
+    from rustgrad import _native
+
+    def forward():
+        def make(shape):
+            p = t.permute(*order)
+            return Tensor.clone(p) if Tensor.is_contiguous(p) else Tensor.contiguous(p)
+
+        return _in_format(tuple(t.shape), fmt, make, t.dtype, t.device)
+
+    order, _ = _format_order_and_strides(tuple(t.shape), fmt)
+    return _native.record(node, [t], forward, [], lambda g: (g,))
+
+
+def _into(t, fmt, node="CloneBackward0"):
+    """``t`` laid out in ``fmt`` (a channels-last format): ``t`` itself when it already is
+    (``is_contiguous(memory_format=fmt)``), else a copy at the format's exact strides."""
     order = _ORDERS[fmt]
     if t.dim() != len(order):
         raise _rank_error(fmt)
     if _is_in(t, fmt):
         return t
-    inverse = [order.index(d) for d in range(len(order))]
-    return t.permute(*order).contiguous().permute(*inverse)
+    return _copy_in(t, fmt, node)
+
+
+def _strides_like(sizes, strides, dims):
+    """PyTorch's ``is_channels_last_strides_2d/3d`` (``dims``: the channel dim, then the
+    others innermost first): the strides order the dims as a channels-last layout, ambiguous
+    cases (size-1 dims, a zero channel stride, an empty dim) falling back to row-major."""
+    if strides[1] == 0:
+        return False
+    least = 0
+    for d in dims:
+        if sizes[d] == 0 or strides[d] < least:
+            return False
+        if d == 0 and least == strides[1]:
+            return False
+        least = strides[d] * max(1, sizes[d])
+    return True
+
+
+def _suggested_format(t):
+    """PyTorch's ``suggest_memory_format()``: the channels-last format ``t``'s strides are
+    like (4-d or 5-d), else ``contiguous_format``."""
+    sizes, strides = tuple(t.shape), t.stride()
+    if len(sizes) == 4 and _strides_like(sizes, strides, (1, 3, 2, 0)):
+        return channels_last
+    if len(sizes) == 5 and _strides_like(sizes, strides, (1, 4, 3, 2, 0)):
+        return channels_last_3d
+    return contiguous_format
 
 
 # The Tensor methods (in Rust) call these only when given a ``memory_format`` (and ``clone``
@@ -122,10 +202,10 @@ def _clone(self, memory_format):
     plain ``clone()`` does), other formats give theirs."""
     _check(memory_format, "clone")
     if memory_format is preserve_format:
+        if not self.numel():  # (dense whatever its strides: PyTorch keeps them)
+            return _empty_with_strides(Tensor.clone(self), self.stride(), "CloneBackward0")
         return Tensor.clone(self)
-    if memory_format is contiguous_format:
-        return Tensor.clone(self) if Tensor.is_contiguous(self) else Tensor.contiguous(self)
-    return _into(Tensor.clone(self), memory_format)
+    return _copy_in(self, memory_format)
 
 
 def _into_named(t, name):
@@ -134,14 +214,23 @@ def _into_named(t, name):
 
 
 def _to(self, *args, memory_format=preserve_format, **kwargs):
-    """``Tensor.to(..., memory_format=...)``: the move or cast, then the format's layout."""
+    """``Tensor.to(..., memory_format=...)``: the move or cast, then the format's layout.
+    As PyTorch's ``to``, ``self`` itself when nothing else changes and ``self`` already
+    suggests the format (``suggest_memory_format``; a transposed matrix suggests
+    ``contiguous_format``), else one copy at the format's exact strides."""
     _check(memory_format, "to")
     out = Tensor.to(self, *args, **kwargs)
-    if memory_format is preserve_format or (
-        memory_format is contiguous_format and Tensor.is_contiguous(out)
-    ):
+    if memory_format is preserve_format:
+        if out is not self and not self.numel() and out.stride() != self.stride():
+            # (an empty tensor is dense whatever its strides: PyTorch's copy keeps them)
+            return _empty_with_strides(out, self.stride(), "ToCopyBackward0")
         return out
-    return _contiguous(out, memory_format)
+    if out is self and _suggested_format(self) is memory_format:
+        return out
+    want = _format_order_and_strides(tuple(out.shape), memory_format)[1]
+    if out is not self and out.stride() == want:
+        return out
+    return _copy_in(out, memory_format, "ToCopyBackward0")  # (PyTorch's one node)
 
 
 def _in_memory_order(like, make):
@@ -226,9 +315,10 @@ def _with_unit_strides(t, strides):
     return u.permute(*[kept + units.index(d) if d in units else next(rest) for d in range(t.dim())])
 
 
-def _empty_with_strides(t, strides):
+def _empty_with_strides(t, strides, node="AsStridedBackward0"):
     """``t`` (empty) as an empty tensor at ``strides`` (any: it has no elements to place),
-    its history kept (its gradient, empty, passes on as zeros of its shape)."""
+    its history kept (one node ``node``: its gradient, empty, passes on as zeros of its
+    shape)."""
     if t.stride() == tuple(strides):
         return t
     from rustgrad import _native
@@ -241,7 +331,7 @@ def _empty_with_strides(t, strides):
     def backward(grad):
         return (_core.zeros(shape, dtype=grad.dtype, device=grad.device),)
 
-    return _native.record("AsStridedBackward0", [t], forward, [], backward)
+    return _native.record(node, [t], forward, [], backward)
 
 
 def _computed_in_layout_order(like, f):
@@ -281,19 +371,7 @@ def _suggests_channels_last(t):
     """PyTorch's ``suggest_memory_format() == channels_last`` for a 4-d tensor: its strides
     order the dims N, H, W, C outermost first (``is_channels_last_strides_2d``), ambiguous
     cases (size-1 dims, a zero channel stride) falling back to row-major as PyTorch's do."""
-    if t.dim() != 4:
-        return False
-    sizes, strides = tuple(t.shape), t.stride()
-    if strides[1] == 0:
-        return False
-    least = 0
-    for d in (1, 3, 2, 0):
-        if sizes[d] == 0 or strides[d] < least:
-            return False
-        if d == 0 and least == strides[1]:
-            return False
-        least = strides[d] * (max(1, sizes[d]))
-    return True
+    return t.dim() == 4 and _suggested_format(t) is channels_last
 
 
 def _channels_last_like(out, *sources):
@@ -310,3 +388,82 @@ def _channels_last_like(out, *sources):
 
     name = out.grad_fn.name()
     return _native.record(name, [out], lambda: _into(out, channels_last), [], lambda g: (g,))
+
+
+def _is_row_major(sizes, strides):
+    """PyTorch's ``is_contiguous()``: row-major, dims of size 1 at any stride (an empty
+    tensor is contiguous whatever its strides)."""
+    if 0 in sizes:
+        return True
+    need = 1
+    for n, s in zip(reversed(sizes), reversed(strides)):
+        if n != 1:
+            if s != need:
+                return False
+            need *= n
+    return True
+
+
+def _iterator_strides(shape, operands):
+    """The strides PyTorch's TensorIterator gives a result of the broadcast ``shape`` of
+    ``operands`` (tensors; a Python number is PyTorch's wrapped 0-d tensor), as it lays out
+    a new (or resized ``out=``) output of an elementwise op. Operands of one shape take its
+    fast path: row-major when all are contiguous, ``channels_last`` when all are (4-d), the
+    operands' own strides when all are dense with the same ones. Otherwise the dims are
+    sorted by the operands' strides (the first operand that orders a pair decides; a
+    broadcast dim, stride 0, has no say; equal strides put the larger size outside) and the
+    result is dense in that order (row-major when it is the identity)."""
+    shape = tuple(shape)
+    ndim = len(shape)
+    ops = [
+        (tuple(t.shape), tuple(t.stride())) if isinstance(t, Tensor) else ((), ()) for t in operands
+    ]
+    if ops and all(sizes == ops[0][0] for sizes, _ in ops):
+        if all(_is_row_major(*op) for op in ops):
+            return _contiguous_strides(shape)
+        if ndim == 4 and all(_is_channels_last(*op) for op in ops):
+            return _strides_for(shape, _ORDERS[channels_last])
+        if all(_is_non_overlapping_and_dense(*op) for op in ops) and all(
+            strides == ops[-1][1] for _, strides in ops
+        ):
+            return ops[-1][1]
+    if ndim <= 1:
+        return _contiguous_strides(shape)
+    # each operand's strides over the broadcast shape (0 where it is broadcast)
+    broadcast = []
+    for sizes, strides in ops:
+        offset = ndim - len(sizes)
+        row = [0] * ndim
+        for i, (n, s) in enumerate(zip(sizes, strides)):
+            row[offset + i] = 0 if n == 1 and shape[offset + i] != 1 else s
+        broadcast.append(row)
+
+    def should_swap(d0, d1):
+        for row in broadcast:
+            s0, s1 = row[d0], row[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return -1 if s0 < s1 else 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(ndim - 1, -1, -1))  # innermost first
+    for i in range(1, ndim):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    if perm == list(range(ndim - 1, -1, -1)):
+        return _contiguous_strides(shape)
+    strides = [0] * ndim
+    step = 1
+    for d in perm:
+        strides[d] = step
+        step *= shape[d]
+    return tuple(strides)

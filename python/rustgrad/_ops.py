@@ -652,13 +652,141 @@ def _sorted_in_layout(input: Tensor, d: int, descending: bool, values=True):
     return _computed_in_layout_order(input, f)
 
 
-def sort(input: Tensor, dim=-1, descending=False, *, stable=None, out=None):
+# The argument kinds ``_Overloads`` checks (other kinds, such as torch.Generator, are not)
+_ARG_TYPES = {
+    "Tensor": lambda v: isinstance(v, Tensor),
+    "bool": lambda v: isinstance(v, _builtins.bool),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, _builtins.bool),
+    "Number": lambda v: isinstance(v, (int, float, _builtins.bool)),
+}
+
+
+class _Overloads:
+    """A PyTorch function's (or method's) overloads, as its Python argument parser prints
+    them, to refuse a call none of them takes with PyTorch's ``TypeError``: the one overload
+    whose argument count fits reports its own error (a missing, surplus or mistyped
+    argument), else "received an invalid combination of arguments"."""
+
+    def __init__(self, name, *printed):
+        self.name = name
+        self.printed = printed
+        self.params = []
+        for text in printed:
+            params, kwonly = [], False
+            for arg in filter(None, text[1:-1].split(", ")):
+                if arg == "*":
+                    kwonly = True
+                    continue
+                decl, _, default = arg.partition(" = ")
+                kind, _, pname = decl.rpartition(" ")
+                params.append((pname, kind, default or None, kwonly))
+            self.params.append(params)
+
+    def check(self, args, kwargs):
+        """Raise PyTorch's TypeError unless one overload takes ``args`` and ``kwargs``."""
+        if _builtins.any(self._parse(p, args, kwargs, False) for p in self.params):
+            return
+        n = len(args) + len(kwargs)
+        fits = [
+            p for p in self.params if _builtins.sum(d is None for _, _, d, _ in p) <= n <= len(p)
+        ]
+        if len(fits) == 1:
+            self._parse(fits[0], args, kwargs, True)
+        raise self._invalid_combination(args, kwargs)
+
+    def _parse(self, params, args, kwargs, explain):
+        def fail(message):
+            if explain:
+                raise TypeError(message)
+            return False
+
+        name = self.name
+        positional = _builtins.sum(not kwonly for *_, kwonly in params)
+        required = _builtins.sum(d is None for _, _, d, _ in params)
+        if len(args) > positional:
+            if required != positional:
+                return fail(f"{name}() takes from {required} to {positional} positional "
+                            f"arguments but {len(args)} were given")  # fmt: skip
+            return fail(f"{name}() takes {positional} positional argument"
+                        f"{'' if positional == 1 else 's'} but {len(args)} were given")  # fmt: skip
+        used = 0
+        for i, (pname, kind, default, _) in enumerate(params):
+            given = i < len(args)
+            if given:
+                value = args[i]
+            elif pname in kwargs:
+                value, used = kwargs[pname], used + 1
+            else:
+                if default is None:
+                    missing = [f'"{p}"' for p, _, d, _ in params[i:] if d is None]
+                    return fail(f"{name}() missing {len(missing)} required positional "
+                                f"arguments: {', '.join(missing)}")  # fmt: skip
+                continue
+            if value is None and default == "None":
+                continue
+            if not _ARG_TYPES.get(kind, lambda v: True)(value):
+                where = f" (position {i + 1})" if given else ""
+                return fail(f"{name}(): argument '{pname}'{where} must be {kind}, not "
+                            f"{type(value).__name__}")  # fmt: skip
+        if used < len(kwargs):
+            names = [p for p, *_ in params]
+            for key in kwargs:
+                if key not in names:
+                    return fail(f"{name}() got an unexpected keyword argument '{key}'")
+                if names.index(key) < len(args):
+                    return fail(f"{name}() got multiple values for argument '{key}'")
+        return True
+
+    def _invalid_combination(self, args, kwargs):
+        """PyTorch's message, quirks kept: keywords listed in reverse (its hash map's order),
+        a trailing comma when no positional argument came, and under each overload whose
+        printed parameter count (``*`` counted, names read as the last word, so a default's
+        value) equals the arguments', the keywords not among its last parameters."""
+        keys = list(reversed(kwargs))
+        given = [type(a).__name__ for a in args] + [f"{k}={type(kwargs[k]).__name__}" for k in keys]  # fmt: skip
+        got = ", ".join(given) if args else "".join(g + ", " for g in given)
+        head = f"{self.name}() received an invalid combination of arguments - got ({got}), "
+        lines = [head + "but expected one of:\n"]
+        for text in self.printed:
+            lines.append(f" * {text}\n")
+            words = [a.rpartition(" ")[2] for a in filter(None, text[1:-1].split(", "))]
+            if kwargs and len(words) == len(args) + len(kwargs):
+                window = words[_builtins.max(len(words) - len(kwargs), 0) :]
+                unmatched = [k for k in keys if k not in window]
+                if unmatched:
+                    lines.append("      didn't match because some of the keywords were "
+                                 f"incorrect: {', '.join(unmatched)}\n")  # fmt: skip
+        return TypeError("".join(lines))
+
+
+_ARGSORT = _Overloads(
+    "argsort",
+    "(Tensor input, *, bool stable, int dim = -1, bool descending = False, Tensor out = None)",
+    "(Tensor input, int dim = -1, bool descending = False)",
+)
+
+
+class _Omitted:
+    """The default of a keyword whose mere presence picks PyTorch's overload (``stable`` of
+    ``sort``: given at all, even as None, it records ``SortBackward1``); reads as None."""
+
+    def __repr__(self):
+        return "None"
+
+    def __bool__(self):
+        return False
+
+
+_OMITTED = _Omitted()
+
+
+def sort(input: Tensor, dim=-1, descending=False, *, stable=_OMITTED, out=None):
     """``(values, indices)`` sorted along ``dim`` (stable; NaN as the largest value), laid
     out in ``input``'s memory order as PyTorch's; with ``out=(values, indices)``, written
     into those (resized where their shape differs, as PyTorch's ``sort.values``)."""
     if out is None:
         return _sorted(input, dim, descending, stable=stable)
-    values, indices = _sort_outs(out, 3 if stable is None else 4)
+    values, indices = _sort_outs(out, 3 if stable is _OMITTED else 4)
     from rustgrad._math import refuse_grad_out
 
     refuse_grad_out("sort", input, values, indices)
@@ -666,7 +794,7 @@ def sort(input: Tensor, dim=-1, descending=False, *, stable=None, out=None):
     return _write_sort_out(result, values, indices)
 
 
-def _sorted(input: Tensor, dim=-1, descending=False, *, stable=None):
+def _sorted(input: Tensor, dim=-1, descending=False, *, stable=_OMITTED):
     """``(values, indices)`` sorted along ``dim`` (stable; NaN as the largest value), laid
     out in ``input``'s memory order as PyTorch's."""
     if isinstance(dim, _builtins.bool):  # sort(stable, dim=..., ...) overload not taken
@@ -676,8 +804,9 @@ def _sorted(input: Tensor, dim=-1, descending=False, *, stable=None):
         values, idx = _scalar_pick(input)
     else:
         values, idx = _sorted_in_layout(input, d, descending)
-    # (PyTorch's overload with ``stable``, given at all, records its second node)
-    name = "SortBackward0" if stable is None else "SortBackward1"
+    # (PyTorch's overload with ``stable``, given at all, even as None, records its second
+    # node)
+    name = "SortBackward0" if stable is _OMITTED else "SortBackward1"
     return _saved.saving(name, _named("sort")(values, idx), input)
 
 
@@ -708,18 +837,24 @@ def _write_sort_out(result, values: Tensor, indices: Tensor):
     ``return_types.sort_out``. Each is checked, then resized where its shape differs, in
     turn, as PyTorch's structured kernel does: the exact dtype, and a resized one takes the
     result's strides (the input's layout); one of the right shape keeps its own."""
-    from rustgrad._math import resize_out
-
     for out, made in zip((values, indices), result):
-        if out.dtype != made.dtype:
-            raise RuntimeError(
-                f"Expected out tensor to have dtype {_c_name(made.dtype)}, but got "
-                f"{_c_name(out.dtype)} instead"
-            )
-        resize_out(out, tuple(made.shape), made.stride(), stacklevel=4)
+        _resize_sort_out(out, made, stacklevel=5)
     values.copy_(result.values)
     indices.copy_(result.indices)
     return _named("sort_out")(values, indices)
+
+
+def _resize_sort_out(out: Tensor, made: Tensor, stacklevel: int) -> None:
+    """``out`` checked for ``made``'s exact dtype (PyTorch's words) and resized to it where
+    their shapes differ, at ``made``'s strides (the layout sort gives its results)."""
+    from rustgrad._math import resize_out
+
+    if out.dtype != made.dtype:
+        raise RuntimeError(
+            f"Expected out tensor to have dtype {_c_name(made.dtype)}, but got "
+            f"{_c_name(out.dtype)} instead"
+        )
+    resize_out(out, tuple(made.shape), made.stride(), stacklevel=stacklevel)
 
 
 def _scalar_pick(input: Tensor):
@@ -728,12 +863,32 @@ def _scalar_pick(input: Tensor):
     return values, _long(0, input.device).reshape(())
 
 
-def argsort(input: Tensor, dim=-1, descending=False, *, stable=False) -> Tensor:
-    """The indices that sort ``input`` along ``dim`` (stable), laid out as ``sort``'s."""
+def argsort(*args, **kwargs) -> Tensor:
+    """The indices that sort ``input`` along ``dim`` (stable), laid out as ``sort``'s; with
+    ``out=`` (PyTorch takes it only beside ``stable=``, a bool), written into that int64
+    tensor (resized where its shape differs)."""
+    if "out" in kwargs or not isinstance(kwargs.get("stable", False), _builtins.bool):
+        # PyTorch's overloads decide (``out=`` without ``stable=``, or a ``stable`` that is
+        # not a bool, is refused in its words)
+        _ARGSORT.check(args, kwargs)
+    return _argsort(*args, **kwargs)
+
+
+def _argsort(input: Tensor, dim=-1, descending=False, *, stable=False, out=None) -> Tensor:
+    if out is not None:
+        from rustgrad._math import refuse_grad_out
+
+        refuse_grad_out("sort", input, out)  # (PyTorch's composite sorts into out)
+        made = _argsort(input, dim, descending, stable=stable)
+        _resize_sort_out(out, made, stacklevel=5)
+        return out.copy_(made)
     d = _wrap(dim, input.ndim)
     if input.ndim == 0:
         return _long(0, input.device).reshape(())
     return _sorted_in_layout(input, d, descending, values=False)
+
+
+argsort.__signature__ = _inspect.signature(_argsort)
 
 
 def topk(input: Tensor, k: int, dim=-1, largest=True, sorted=True):
@@ -2375,7 +2530,7 @@ def logit(input: Tensor, eps=None, *, out: Tensor | None = None) -> Tensor:
 
     if eps is not None and eps < 0:
         eps = None  # (PyTorch's kernels read a negative eps as none)
-    return _out("logit", _logit_function().apply(_as_float(input), eps), out)
+    return _out("logit", _logit_function().apply(_as_float(input), eps), out, input)
 
 
 @_functools.cache
@@ -2450,7 +2605,7 @@ def _x_log_function(log1p: bool, variant: int = 0):
     return XLog
 
 
-def _x_log(log1p: bool, input, other, out, name):
+def _x_log(log1p: bool, input, other, out, name, frames=1):
     """``x * log(y)`` or ``x * log1p(y)`` in the promoted floating dtype."""
     from rustgrad._math import _out
     from rustgrad._ops_extra import result_type
@@ -2463,7 +2618,7 @@ def _x_log(log1p: bool, input, other, out, name):
         x, y = input.to(dtype), other.to(dtype)
     else:
         x, y = _float_pair(input, other)
-    return _out(name, _x_log_function(log1p, variant).apply(x, y), out)
+    return _out(name, _x_log_function(log1p, variant).apply(x, y), out, input, other, frames=frames)
 
 
 def _float_pair(input, other):
@@ -2828,6 +2983,8 @@ def _inplace(name):
     def method(self, *args, **kwargs):
         from rustgrad._math import check_in_place
 
+        if "out" in kwargs:
+            _refuse_method_out(name + "_", args, kwargs)
         _core._refuse_leaf_write(self)
         scan = name in ("cumsum", "cumprod")
         # (the scans' own words, in PyTorch's order: the dtypes, then the kernel's)
@@ -2859,8 +3016,7 @@ def _bind():
     for name in _METHODS:
         setattr(Tensor, name, _as_method(globals()[name]))
     # (the method takes no ``out=``, as PyTorch's)
-    Tensor.sort = _as_method(_sorted)
-    Tensor.sort.__name__ = Tensor.sort.__qualname__ = "sort"
+    Tensor.sort = _as_method(_sorted, "sort")
     for name in ("flip", "tile"):  # x.flip(0, 1) as x.flip((0, 1))
         setattr(Tensor, name, _varargs_method(globals()[name]))
     for name in _INPLACE:
@@ -2904,18 +3060,54 @@ def _integer_bound(x, bound):
     return _core.full((), bound, dtype=x.dtype).item()
 
 
-def _as_method(f):
-    """``f`` (whose first parameter is ``input``) as a method taking ``self``."""
+def _as_method(f, name=None):
+    """``f`` (whose first parameter is ``input``) as the method ``name`` (``f``'s by default)
+    taking ``self``; as PyTorch's methods, it takes no ``out=`` (refused in PyTorch's words,
+    ``_refuse_method_out``)."""
+    name = name or f.__name__
 
     def method(self, *args, **kwargs):
+        if "out" in kwargs:
+            _refuse_method_out(name, args, kwargs)
+        if name == "argsort" and not isinstance(kwargs.get("stable", False), _builtins.bool):
+            _METHOD_OVERLOADS[name].check(args, kwargs)
         return f(self, *args, **kwargs)
 
-    method.__name__ = method.__qualname__ = f.__name__
+    method.__name__ = method.__qualname__ = name
     method.__doc__ = f.__doc__
     sig = _inspect.signature(f)
     first, *rest = sig.parameters.values()
+    rest = [p for p in rest if p.name != "out"]
     method.__signature__ = sig.replace(parameters=[first.replace(name="self"), *rest])
     return method
+
+
+# How PyTorch's Tensor methods refuse ``out=``: those whose binding has several overloads
+# list them; those that take no keyword at all say so; the rest name the keyword.
+_METHOD_OVERLOADS = {
+    "argsort": _Overloads(
+        "argsort",
+        "(*, bool stable, int dim = -1, bool descending = False)",
+        "(int dim = -1, bool descending = False)",
+    ),
+    "sort": _Overloads(
+        "sort",
+        "(*, bool stable, int dim = -1, bool descending = False)",
+        "(int dim = -1, bool descending = False)",
+    ),
+    "xlogy": _Overloads("xlogy", "(Tensor other)", "(Number other)"),
+    "xlogy_": _Overloads("xlogy_", "(Tensor other)", "(Number other)"),
+}
+_METHODS_WITHOUT_KEYWORDS = {"msort", "sinc_", "deg2rad_", "rad2deg_", "sgn_"}
+
+
+def _refuse_method_out(name, args, kwargs):
+    """Raise PyTorch's TypeError for the method ``name`` called with ``out=``."""
+    if name in _METHOD_OVERLOADS:
+        _METHOD_OVERLOADS[name].check(args, kwargs)  # (no overload has ``out``: raises)
+    if name in _METHODS_WITHOUT_KEYWORDS:
+        raise TypeError(f"TensorBase.{name}() takes no keyword arguments")
+    raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
 
 
 def _varargs_method(f):

@@ -352,9 +352,19 @@ def diagflat(input: Tensor, offset: int = 0) -> Tensor:
     return _ops.diag(input.reshape(-1), offset)
 
 
-def msort(input: Tensor) -> Tensor:
-    """``input`` sorted along dim 0."""
-    return _ops.sort(input, dim=0).values
+def msort(input: Tensor, *, out=None) -> Tensor:
+    """``input`` sorted along dim 0; with ``out=``, written into that tensor (of the same
+    dtype, resized where its shape differs, as PyTorch's ``sort.values``)."""
+    if out is None:
+        return _ops.sort(input, dim=0).values
+    if not isinstance(out, Tensor):
+        raise TypeError(f"msort(): argument 'out' must be Tensor, not {type(out).__name__}")
+    from rustgrad._math import refuse_grad_out
+
+    refuse_grad_out("sort", input, out)  # (PyTorch's composite sorts into out)
+    made = _ops.sort(input, dim=0).values
+    _ops._resize_sort_out(out, made, stacklevel=4)
+    return out.copy_(made)
 
 
 def split_with_sizes(input: Tensor, split_sizes, dim: int = 0):
@@ -756,6 +766,8 @@ def _in_place(name, f, node=None):
     by PyTorch's node ``node`` (by default the out-of-place op's, ``result``'s)."""
 
     def method(self, *args, **kwargs):
+        if "out" in kwargs:
+            _ops._refuse_method_out(name, args, kwargs)
         _core._refuse_leaf_write(self)
         with _saved.in_place():
             return _check_in_place(self, f(self, *args, **kwargs), node)

@@ -413,6 +413,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 def uniform_(self: Tensor, from_=0.0, to=1.0, *, generator=None, **kwargs) -> Tensor:
     """Fills ``self`` with samples of U[from, to); returns ``self``."""
     from_ = kwargs.pop("from", from_)
+    for key in kwargs:  # (``from`` is a keyword Python can't name; nothing else is taken)
+        raise TypeError(f"uniform_() got an unexpected keyword argument '{key}'")
     _check_float_kernel(self, "check_uniform_bounds")
     for name, bound in (("from", from_), ("to", to)):
         if not np.isfinite(bound) or not _representable(bound, self.dtype):
@@ -463,6 +465,16 @@ _WIDE = ("int64", "float64")
 def random_(self: Tensor, *args, generator=None, **kwargs) -> Tensor:
     """Fills ``self`` with integers drawn uniformly from ``[from, to)``: ``random_(to)``,
     ``random_(from, to)``, or ``random_()`` (``[0, 2**mantissa]`` for floats, as PyTorch)."""
+    if set(kwargs) - {"from", "to"}:  # (``from=``/``to=`` only; others as PyTorch refuses)
+        from rustgrad._ops import _Overloads
+
+        given = dict(kwargs, **({"generator": generator} if generator is not None else {}))
+        _Overloads(
+            "random_",
+            "(*, torch.Generator generator = None)",
+            "(int from, int to, *, torch.Generator generator = None)",
+            "(int to, *, torch.Generator generator = None)",
+        ).check(args, given)
     if kwargs:
         from_, to = kwargs.pop("from", 0), kwargs.pop("to", None)
     elif len(args) == 1:

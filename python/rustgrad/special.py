@@ -46,12 +46,12 @@ __all__ = [
 
 def gammaln(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``ln |Γ(input)|``, as ``torch.lgamma``."""
-    return _out("special_gammaln", input.lgamma(), out)
+    return _out("special_gammaln", input.lgamma(), out, input)
 
 
 def digamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``ψ(input)``, the derivative of ``gammaln``."""
-    return _out("special_digamma", input.digamma(), out)
+    return _out("special_digamma", input.digamma(), out, input)
 
 
 psi = digamma
@@ -60,7 +60,7 @@ psi = digamma
 def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``ψ⁽ⁿ⁾(input)``, the ``n``-th derivative of ``digamma``."""
     n = _math._int_argument("special_polygamma", "n", 1, n)
-    return _out("special_polygamma", input.polygamma(n), out)
+    return _out("special_polygamma", input.polygamma(n), out, input)
 
 
 def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
@@ -71,62 +71,62 @@ def multigammaln(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
 
 def erf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The error function."""
-    return _out("special_erf", input.erf(), out)
+    return _out("special_erf", input.erf(), out, input)
 
 
 def erfc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``1 - erf(input)``."""
-    return _out("special_erfc", input.erfc(), out)
+    return _out("special_erfc", input.erfc(), out, input)
 
 
 def erfinv(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ``erf``."""
-    return _out("special_erfinv", input.erfinv(), out)
+    return _out("special_erfinv", input.erfinv(), out, input)
 
 
 def exp2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``2 ** input``."""
-    return _out("special_exp2", input.exp2(), out)
+    return _out("special_exp2", input.exp2(), out, input)
 
 
 def expm1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``exp(input) - 1``, exact near 0."""
-    return _out("special_expm1", input.expm1(), out)
+    return _out("special_expm1", input.expm1(), out, input)
 
 
 def log1p(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``ln(1 + input)``, exact near 0."""
-    return _out("special_log1p", input.log1p(), out)
+    return _out("special_log1p", input.log1p(), out, input)
 
 
 def expit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The logistic sigmoid ``1 / (1 + exp(-input))``."""
-    return _out("special_expit", input.sigmoid(), out)
+    return _out("special_expit", input.sigmoid(), out, input)
 
 
 def logit(input: Tensor, eps=None, *, out: Tensor | None = None) -> Tensor:
     """``ln(p / (1 - p))``, with ``input`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given."""
-    return _out("special_logit", _ops.logit(input, eps), out)
+    return _out("special_logit", _ops.logit(input, eps), out, input)
 
 
 def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The normalised sinc ``sin(π x) / (π x)`` (1 at 0)."""
-    return _out("special_sinc", _ops.sinc(input), out)
+    return _out("special_sinc", _ops.sinc(input), out, input)
 
 
 def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:
     """Rounds half to even (to ``decimals`` places)."""
-    return _out("special_round", input.round(decimals=decimals), out)
+    return _out("special_round", input.round(decimals=decimals), out, input)
 
 
 def xlogy(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input * ln(other)``, 0 where ``input`` is 0."""
-    return _ops.xlogy(input, other, out=out)
+    return _ops._x_log(False, input, other, out, "xlogy")
 
 
 def xlog1py(input, other, *, out: Tensor | None = None) -> Tensor:
     """``input * ln(1 + other)``, 0 where ``input`` is 0 (NaN where ``other`` is NaN)."""
-    return _ops.xlog1py(input, other, out=out)
+    return _ops._x_log(True, input, other, out, "special_xlog1py")
 
 
 class _Entr(Function):
@@ -155,7 +155,7 @@ _Entr._backward_name = "SpecialEntrBackward0"
 def entr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The elementwise entropy ``-x ln x``: 0 at 0, ``-inf`` below."""
     x = input if input.is_floating_point() else input.to(_core.get_default_dtype())
-    return _out("special_entr", _Entr.apply(x), out)
+    return _out("special_entr", _Entr.apply(x), out, x)
 
 
 def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:

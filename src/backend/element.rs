@@ -101,7 +101,7 @@ pub trait Num:
 /// CPU expression in `op_table.rs` can call any of them).
 macro_rules! libm_functions {
     ($m:ident) => {
-        $m!(sqrt sin cos tan asin acos asinh acosh log2 log10 fract recip cbrt);
+        $m!(sqrt sin cos tan acosh log2 log10 fract recip cbrt);
     };
 }
 
@@ -122,9 +122,12 @@ pub trait Float: Num + Neg<Output = Self> {
     /// `ln(1 + self)`: vectorised for float32, libm's for float64.
     fn ln_1p(self) -> Self;
     libm_functions!(declare_libm);
-    /// `atan`, `sinh`, `cosh`, `2^self`, `e^self - 1`: vectorised for float32, libm's for
-    /// float64.
+    /// `asin`, `acos`, `atan`, `sinh`, `cosh`, `asinh`, `2^self`, `e^self - 1`: vectorised
+    /// for float32, libm's for float64.
+    fn asin(self) -> Self;
+    fn acos(self) -> Self;
     fn atan(self) -> Self;
+    fn asinh(self) -> Self;
     fn sinh(self) -> Self;
     fn cosh(self) -> Self;
     fn exp2(self) -> Self;
@@ -394,8 +397,20 @@ macro_rules! float {
             }
             libm_functions!(define_libm);
             #[inline(always)]
+            fn asin(self) -> Self {
+                FastMath::fast_asin(self)
+            }
+            #[inline(always)]
+            fn acos(self) -> Self {
+                FastMath::fast_acos(self)
+            }
+            #[inline(always)]
             fn atan(self) -> Self {
                 FastMath::fast_atan(self)
+            }
+            #[inline(always)]
+            fn asinh(self) -> Self {
+                FastMath::fast_asinh(self)
             }
             #[inline(always)]
             fn sinh(self) -> Self {
@@ -644,7 +659,10 @@ fast_math! {
     fast_ln: log_f32, |x| x.ln();
     fast_ln_1p: log1p_f32, |x| x.ln_1p();
     fast_erf: erf_f32, |x| c_math::erf(x);
+    fast_asin: asin_f32, |x| x.asin();
+    fast_acos: acos_f32, |x| x.acos();
     fast_atan: atan_f32, |x| x.atan();
+    fast_asinh: asinh_f32, |x| x.asinh();
     fast_sinh: sinh_f32, |x| x.sinh();
     fast_cosh: cosh_f32, |x| x.cosh();
     fast_exp2: exp2_f32, |x| x.exp2();

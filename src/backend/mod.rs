@@ -420,6 +420,17 @@ pub trait BackendStorage: Sized {
         n: usize,
         max: bool,
     ) -> Result<(Self, Self)>;
+    /// The values of [`Self::extreme_rows`] alone (`max()`, `amax`); a backend overrides this
+    /// where skipping the indices saves work.
+    fn extreme_values_rows(
+        &self,
+        offset: usize,
+        n_out: usize,
+        n: usize,
+        max: bool,
+    ) -> Result<Self> {
+        Ok(self.extreme_rows(offset, n_out, n, max)?.0)
+    }
     /// Softmax (or log-softmax) of each row of a contiguous float `[n_out, n]` block.
     fn softmax_rows(&self, offset: usize, n_out: usize, n: usize, log: bool) -> Result<Self>;
 

@@ -167,10 +167,8 @@ pub fn extreme(x: &Var, max: bool) -> Result<Var> {
             if max { "max" } else { "min" }
         );
     }
-    let flat = t
-        .contiguous()?
-        .with_layout(crate::tensor::Layout::contiguous(&[t.numel()]));
-    let (values, _) = flat.extreme_dim(0, false, max)?;
+    let all: Vec<usize> = (0..t.ndim()).collect();
+    let values = t.extreme_dims(&all, false, max)?;
     let name = if max { "MaxBackward1" } else { "MinBackward1" };
     let saved = |o: &Tensor| vec![SavedVar::input(x), SavedVar::output(&constant(o.clone()))];
     let in_shape = x.shape();

@@ -760,10 +760,10 @@ impl Tensor {
         order.extend_from_slice(dims);
         let x = self.cast(numeric(self.dtype))?;
         let rows = x.with_layout(x.layout.permute(&order)).contiguous()?;
-        let (v, _) = rows
+        let v = rows
             .storage
             .read()
-            .extreme_rows(rows.layout.offset, n_out, n, max)?;
+            .extreme_values_rows(rows.layout.offset, n_out, n, max)?;
         let out_shape = reduced_shape(shape, dims, keepdim);
         Tensor::from_memory(v, &out_shape).into_dtype(self.dtype)
     }

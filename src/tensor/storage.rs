@@ -429,6 +429,21 @@ impl Memory {
         })
     }
 
+    pub fn extreme_values_rows(
+        &self,
+        offset: usize,
+        n_out: usize,
+        n: usize,
+        max: bool,
+    ) -> Result<Memory> {
+        if let Some(w) = self.widen_rows(offset, n_out * n)? {
+            return w
+                .extreme_values_rows(0, n_out, n, max)?
+                .narrow(self.dtype());
+        }
+        Ok(on_backend!((self) => |m| m.extreme_values_rows(offset, n_out, n, max)))
+    }
+
     pub fn softmax_rows(&self, offset: usize, n_out: usize, n: usize, log: bool) -> Result<Memory> {
         if let Some(w) = self.widen_rows(offset, n_out * n)? {
             return w.softmax_rows(0, n_out, n, log)?.narrow(self.dtype());

@@ -1,11 +1,11 @@
 //! Branch-free float32 math that the compiler can vectorise, unlike a libm call: `exp`,
 //! `expm1`, `exp2`, `sinh`, `cosh` (Cephes' polynomial with an exact range reduction), `tanh`
 //! (Cephes' odd polynomial near 0, `exp` beyond), `log`/`log1p` (FreeBSD's `logf` kernel) and
-//! `atanh` through it, `erf` (two minimax fits), `atan` (Cephes' `atanf`) and `sin`/`cos`/`tan`
-//! (a float64 Cody-Waite reduction, Cephes' polynomials; valid up to [`TRIG_FAST_MAX`]); and
-//! explicit AVX-512 loops for `exp`, `tanh` and the trig functions. Each is within 2 ulp of the
-//! correctly rounded value (tested below against float64 over every binade; exhaustive sweeps
-//! found at most 1 ulp for log, log1p, erf, sin and cos).
+//! `atanh`/`asinh` through them, `erf` (two minimax fits), `asin`/`acos`/`atan` (Cephes') and
+//! `sin`/`cos`/`tan` (a float64 Cody-Waite reduction, Cephes' polynomials; valid up to
+//! [`TRIG_FAST_MAX`]); and explicit AVX-512 loops for `exp`, `tanh` and the trig functions.
+//! Each is within 2 ulp of the correctly rounded value (tested below against float64 over
+//! every binade; exhaustive sweeps found at most 1 ulp for log, log1p, erf, sin and cos).
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 // ln 2 split in two so that n * LN2_HI is exact for the n that occur.
@@ -416,6 +416,24 @@ pub fn atanh_f32(x: f32) -> f32 {
     (0.5 * log1p_f32(arg)).copysign(x)
 }
 
+/// asinh |x| = log1p(|x| + x^2 / (1 + sqrt(1 + x^2))) (fdlibm's form: no cancellation), and
+/// ln |x| + ln 2 past 2^12, where x^2 + 1 is x^2.
+#[inline(always)]
+pub fn asinh_f32(x: f32) -> f32 {
+    let z = x.abs();
+    let zc = z.min(4096.0);
+    let q = zc * zc;
+    let near = log1p_f32(zc + q / (1.0 + (1.0 + q).sqrt()));
+    let far = log_f32(z) + std::f32::consts::LN_2;
+    let y = if z > 4096.0 { far } else { near };
+    // Odd (copysign keeps -0.0); NaN stays NaN.
+    if x.is_nan() {
+        x
+    } else {
+        y.copysign(x)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // erf
 
@@ -554,6 +572,59 @@ const PIO2_F32: f32 = std::f32::consts::FRAC_PI_2;
 const PIO2_F32_LO: f32 = -4.371_139e-8;
 const PIO4_F32: f32 = std::f32::consts::FRAC_PI_4;
 const PIO4_F32_LO: f32 = -2.185_569_5e-8;
+
+const PI_F32: f32 = std::f32::consts::PI;
+const PI_F32_LO: f32 = -8.742_278e-8;
+
+/// asin s for |s| <= 1/2, given z = s^2: s + s z P(z) (Cephes' asinf polynomial).
+#[inline(always)]
+fn asin_poly(s: f32, z: f32) -> f32 {
+    let mut p = 4.216_32e-2_f32;
+    p = p.mul_add(z, 2.418_131_2e-2);
+    p = p.mul_add(z, 4.547_002_6e-2);
+    p = p.mul_add(z, 7.495_300_3e-2);
+    p = p.mul_add(z, 1.666_675_2e-1);
+    (p * z).mul_add(s, s)
+}
+
+/// Cephes' asinf: the polynomial up to |x| = 1/2, and asin a = pi/2 - 2 asin(sqrt((1 - a) / 2))
+/// above (1 - a exact there); |x| > 1 gives NaN through the square root.
+#[inline(always)]
+pub fn asin_f32(x: f32) -> f32 {
+    let a = x.abs();
+    let far = a > 0.5;
+    let z = if far { 0.5 * (1.0 - a) } else { a * a };
+    let s = if far { z.sqrt() } else { a };
+    let p = asin_poly(s, z);
+    let y = if far {
+        PIO2_F32 + 2.0f32.mul_add(-p, PIO2_F32_LO)
+    } else {
+        p
+    };
+    y.copysign(x)
+}
+
+/// Cephes' acosf: pi/2 - asin x up to |x| = 1/2, 2 asin(sqrt((1 - |x|) / 2)) above it (and pi
+/// minus that below -1/2).
+#[inline(always)]
+pub fn acos_f32(x: f32) -> f32 {
+    let a = x.abs();
+    let far = a > 0.5;
+    let z = if far { 0.5 * (1.0 - a) } else { x * x };
+    let s = if far { z.sqrt() } else { x };
+    let p = asin_poly(s, z);
+    let middle = PIO2_F32 + (PIO2_F32_LO - p);
+    let upper = p + p;
+    let lower = PI_F32 + 2.0f32.mul_add(-p, PI_F32_LO);
+    let y = if x > 0.5 { upper } else { middle };
+    let y = if x < -0.5 { lower } else { y };
+    // NaN (and |x| > 1, NaN through the square root) stays NaN.
+    if x.is_nan() {
+        x
+    } else {
+        y
+    }
+}
 
 /// Cephes' atanf: |x| is brought into [0, tan(pi/8)] by atan z = pi/2 + atan(-1/z) above
 /// tan(3pi/8) and pi/4 + atan((z - 1) / (z + 1)) above tan(pi/8), then an odd polynomial.
@@ -1085,8 +1156,12 @@ mod tests {
         assert!(cosh_f32(89.4).is_finite() && sinh_f32(-89.4).is_finite());
     }
 
+    fn xs_asinh() -> impl Iterator<Item = f32> {
+        float_stride(f32::MAX, true).chain(grid(-5000.0, 5000.0, 0.037))
+    }
+
     #[test]
-    fn atan_atanh_are_within_two_ulp_of_f64_reference() {
+    fn inverse_functions_are_within_two_ulp_of_f64_reference() {
         let xs = || float_stride(f32::MAX, true).chain(grid(-4.0, 4.0, 0.000_37));
         assert!(worst_ulps(xs(), atan_f32, f64::atan) <= 2, "atan");
         // Every float in [1 - 2^-10, 1], where atanh's argument 1 - x cancels.
@@ -1094,6 +1169,18 @@ mod tests {
         let xs = xs().chain(near_one.clone()).chain(near_one.map(|x| -x));
         assert!(worst_ulps(xs, atanh_f32, f64::atanh) <= 2, "atanh");
         assert_eq!(atan_f32(f32::INFINITY), std::f32::consts::FRAC_PI_2);
+        assert!(worst_ulps(xs_asinh(), asinh_f32, f64::asinh) <= 2, "asinh");
+        // Every 97th float in [-1, 1] and the ends.
+        let unit = || {
+            (0..=1.0f32.to_bits())
+                .step_by(97)
+                .map(f32::from_bits)
+                .flat_map(|x| [x, -x])
+                .chain([1.0, -1.0, 0.5, -0.5, 1.000_001, -1.5, f32::NAN])
+        };
+        assert!(worst_ulps(unit(), asin_f32, f64::asin) <= 2, "asin");
+        assert!(worst_ulps(unit(), acos_f32, f64::acos) <= 2, "acos");
+        assert_eq!(asin_f32(-0.0).to_bits(), (-0.0f32).to_bits());
         assert_eq!(atanh_f32(-1.0), f32::NEG_INFINITY);
     }
 

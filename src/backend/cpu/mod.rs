@@ -512,6 +512,18 @@ impl BackendStorage for Buffer {
         }))
     }
 
+    fn extreme_values_rows(
+        &self,
+        offset: usize,
+        n_out: usize,
+        n: usize,
+        max: bool,
+    ) -> Result<Buffer> {
+        Ok(dispatch_num!(self.dtype(), T => T::into_buffer(
+            reduce::extreme_values_rows(&T::slice(self)[offset..], n_out, n, max)
+        )))
+    }
+
     fn softmax_rows(&self, offset: usize, n_out: usize, n: usize, log: bool) -> Result<Buffer> {
         Ok(dispatch_float!(self.dtype(), T =>
             T::into_buffer(reduce::softmax_rows(&T::slice(self)[offset..], n_out, n, log))))

@@ -200,6 +200,55 @@ pub fn extreme_rows<T: Num>(x: &[T], outer: usize, n: usize, max: bool) -> (Vec<
     (values, found.into_iter().map(|j| j as i64).collect())
 }
 
+/// Maximum (or minimum) of each row, NaN winning, as [`extreme_rows`] without the search for
+/// its index (`max()`, `amax`): one pass over the data instead of one and a half.
+pub fn extreme_values_rows<T: Num>(x: &[T], outer: usize, n: usize, max: bool) -> Vec<T> {
+    if outer == 1 && n >= PARALLEL_THRESHOLD {
+        // Each piece's extreme on the pool, then the first NaN, or else the best of them.
+        let piece = PARALLEL_THRESHOLD / 4;
+        let mut found = vec![T::default(); n.div_ceil(piece)];
+        pool::chunks_mut(&mut found, 1, |at, d| {
+            let start = at * piece;
+            d[0] = extreme_value_of(&x[start..n.min(start + piece)], max);
+        });
+        #[allow(clippy::eq_op)]
+        let nan = found.iter().copied().find(|&v| v != v);
+        let best = found.iter().copied().fold(found[0], |best, v| {
+            let better = if max { v > best } else { v < best };
+            if better {
+                v
+            } else {
+                best
+            }
+        });
+        return vec![nan.unwrap_or(best)];
+    }
+    map_rows(x, outer, n, |row| extreme_value_of(row, max))
+}
+
+simd_twins!(fn extreme_value_of[T: Num](row: &[T], max: bool) -> T => extreme_value_loop);
+
+/// A nonempty row's extreme, or its first NaN if it has one.
+#[inline(always)]
+fn extreme_value_loop<T: Num>(row: &[T], max: bool) -> T {
+    if row.len() <= SHORT_ROW {
+        return row[extreme_index_loop(row, max)];
+    }
+    let (best, nan) = extreme_and_nan(row, max);
+    if nan {
+        first_nan(row)
+    } else {
+        best
+    }
+}
+
+/// The first NaN of a row that holds one.
+fn first_nan<T: Copy + PartialEq>(row: &[T]) -> T {
+    #[allow(clippy::eq_op)]
+    let at = first_where(row, |v| v != v);
+    row[at.unwrap_or(0)]
+}
+
 /// Rows up to this long are searched by one scalar pass.
 const SHORT_ROW: usize = 16;
 

@@ -115,23 +115,29 @@ mod x86 {
 
             #[target_feature(enable = "avx2")]
             pub unsafe fn $extreme(row: &[$T], max: bool) -> ($T, bool) {
+                // Four accumulators: `max`'s 4-cycle latency would otherwise bound the loop.
                 let first = $set1(row[0]);
-                let (mut acc, mut nan) = ([first; 2], $zero());
-                let chunks = row.chunks_exact(2 * $W);
+                let (mut acc, mut nan) = ([first; 4], $zero());
+                let chunks = row.chunks_exact(4 * $W);
                 let rest = chunks.remainder();
                 for c in chunks {
-                    for (j, a) in acc.iter_mut().enumerate() {
-                        // SAFETY: `c` holds 2 vectors; this reads the `j`th.
-                        let v = unsafe { $load(c.as_ptr().add($W * j)) };
-                        nan = $or(nan, $cmp::<_CMP_UNORD_Q>(v, v));
+                    // SAFETY: `c` holds 4 vectors; this reads the `j`th.
+                    let v: [_; 4] =
+                        std::array::from_fn(|j| unsafe { $load(c.as_ptr().add($W * j)) });
+                    // Unordered pairs: a NaN in either vector.
+                    let pair_nan = $or(
+                        $cmp::<_CMP_UNORD_Q>(v[0], v[1]),
+                        $cmp::<_CMP_UNORD_Q>(v[2], v[3]),
+                    );
+                    nan = $or(nan, pair_nan);
+                    for (a, v) in acc.iter_mut().zip(v) {
                         *a = if max { $max(*a, v) } else { $min(*a, v) };
                     }
                 }
-                let mut lanes = [0.0 as $T; 2 * $W];
-                // SAFETY: `lanes` holds 2 vectors.
-                unsafe {
-                    $store(lanes.as_mut_ptr(), acc[0]);
-                    $store(lanes.as_mut_ptr().add($W), acc[1]);
+                let mut lanes = [0.0 as $T; 4 * $W];
+                for (j, a) in acc.iter().enumerate() {
+                    // SAFETY: `lanes` holds 4 vectors; this writes the `j`th.
+                    unsafe { $store(lanes.as_mut_ptr().add($W * j), *a) };
                 }
                 let mut seen_nan = $movemask(nan) != 0;
                 let mut best = lanes[0];
