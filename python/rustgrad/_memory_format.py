@@ -269,7 +269,6 @@ def _dense_order_of(sizes, strides):
     ordering (by stride, a dim of stride 0 staying where it is, equal strides putting the
     larger size outside), taken from the innermost dim by its insertion sort."""
     n = len(sizes)
-    perm = list(range(n - 1, -1, -1))  # innermost first
 
     def should_swap(d0, d1):
         s0, s1 = strides[d0], strides[d1]
@@ -279,17 +278,24 @@ def _dense_order_of(sizes, strides):
             return -1 if s0 < s1 else 1
         return 1 if sizes[d0] > sizes[d1] else 0
 
-    for i in range(1, n):
+    return _iterator_order(n, should_swap)[::-1]
+
+
+def _iterator_order(ndim, should_swap):
+    """TensorIterator's insertion sort of the dims, innermost first: starting from the
+    reversed dims, each moves outward past those ``should_swap(outer, inner) > 0`` says it
+    belongs beyond, stopping at the first that answers ``< 0``."""
+    perm = list(range(ndim - 1, -1, -1))
+    for i in range(1, ndim):
         d1 = i
-        for j in range(1, i + 1):
-            d0 = i - j
+        for d0 in range(i - 1, -1, -1):
             c = should_swap(perm[d0], perm[d1])
             if c > 0:
                 perm[d0], perm[d1] = perm[d1], perm[d0]
                 d1 = d0
             elif c < 0:
                 break
-    return perm[::-1]
+    return perm
 
 
 def _with_unit_strides(t, strides):
@@ -449,16 +455,7 @@ def _iterator_strides(shape, operands):
                 return 1
         return 0
 
-    perm = list(range(ndim - 1, -1, -1))  # innermost first
-    for i in range(1, ndim):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
+    perm = _iterator_order(ndim, should_swap)  # innermost first
     if perm == list(range(ndim - 1, -1, -1)):
         return _contiguous_strides(shape)
     strides = [0] * ndim

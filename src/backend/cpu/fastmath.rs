@@ -128,6 +128,22 @@ pub fn exp2_f32(x: f32) -> f32 {
 /// Past this |x|, e^-|x| is below a quarter ulp of e^|x| and sinh, cosh are e^|x| / 2.
 const HYPERBOLIC_EXP_FROM: f32 = 9.0;
 
+/// `sinh`/`cosh` of |x| = `z`: `near` (their value from the exponentials) below
+/// [`HYPERBOLIC_EXP_FROM`], e^z / 2 from there, inf past 89.5 (where e^z / 2 overflows).
+#[inline(always)]
+fn hyperbolic_far(z: f32, near: f32) -> f32 {
+    let y = if z >= HYPERBOLIC_EXP_FROM {
+        exp_half_f32(z)
+    } else {
+        near
+    };
+    if z > 89.5 {
+        f32::INFINITY
+    } else {
+        y
+    }
+}
+
 #[inline(always)]
 pub fn sinh_f32(x: f32) -> f32 {
     let z = x.abs();
@@ -136,13 +152,7 @@ pub fn sinh_f32(x: f32) -> f32 {
     let t = expm1_f32(z.min(HYPERBOLIC_EXP_FROM));
     let small = 0.5 * (2.0f32.mul_add(t, -(t * t / (t + 1.0))));
     let mid = 0.5 * (t + t / (t + 1.0));
-    let y = if z < 1.0 { small } else { mid };
-    let y = if z >= HYPERBOLIC_EXP_FROM {
-        exp_half_f32(z)
-    } else {
-        y
-    };
-    let y = if z > 89.5 { f32::INFINITY } else { y };
+    let y = hyperbolic_far(z, if z < 1.0 { small } else { mid });
     // Odd (copysign keeps -0.0); NaN stays NaN.
     if x.is_nan() {
         x
@@ -155,13 +165,7 @@ pub fn sinh_f32(x: f32) -> f32 {
 pub fn cosh_f32(x: f32) -> f32 {
     let z = x.abs();
     let e = exp_f32(z.min(HYPERBOLIC_EXP_FROM));
-    let y = 0.5f32.mul_add(e, 0.5 / e);
-    let y = if z >= HYPERBOLIC_EXP_FROM {
-        exp_half_f32(z)
-    } else {
-        y
-    };
-    let y = if z > 89.5 { f32::INFINITY } else { y };
+    let y = hyperbolic_far(z, 0.5f32.mul_add(e, 0.5 / e));
     if x.is_nan() {
         x
     } else {
