@@ -12,6 +12,7 @@ pub mod error;
 pub mod autograd;
 pub mod backend;
 pub mod base;
+pub mod compile;
 pub mod ops;
 pub mod optim;
 pub mod python;

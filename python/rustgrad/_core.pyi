@@ -32,10 +32,16 @@ __all__ = [
     "SavedTensor",
     "StorageOwner",
     "Tensor",
+    "_CompiledProgram",
     "__version__",
     "_amax",
     "_avg_pool2d",
     "_avg_pool2d_backward",
+    "_compile_abort",
+    "_compile_begin",
+    "_compile_break",
+    "_compile_end",
+    "_compile_recording",
     "_convolution",
     "_cuda_compile_kernels",
     "_cuda_current_device",
@@ -2867,3 +2873,31 @@ def _lstm_layer_backward(
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """``(d_proj, d_h0, d_c0, d_w_hh)`` from the gradients of ``_lstm_layer``'s ``out`` and
     ``c_n`` and what it returned."""
+
+@final
+class _CompiledProgram:
+    """A recorded step (see `rustgrad.compiler`)."""
+
+    def replay(self, tensors: list[Tensor]) -> list[Tensor] | None:
+        """Runs the step on `tensors` (the same walk as at capture) and returns its outputs, or
+        None when a guard failed before anything visible happened (then run it eagerly)."""
+
+    def same_as(self, other: _CompiledProgram) -> bool:
+        """Whether `other` recorded the same program."""
+
+    def __len__(self) -> int: ...
+
+def _compile_begin(tensors: list[Tensor]) -> None:
+    """Starts recording this thread's kernels; `tensors` are what the function can reach."""
+
+def _compile_end(outputs: list[Tensor]) -> tuple[_CompiledProgram | None, list[str]]:
+    """Ends the recording: `(program, [])`, or `(None, reasons)` when it cannot be replayed."""
+
+def _compile_abort() -> None:
+    """Drops the recording in progress (the function raised)."""
+
+def _compile_recording() -> bool:
+    """Whether this thread is recording."""
+
+def _compile_break(reason: str) -> None:
+    """Refuses the recording in progress with `reason` (Python-level effects)."""

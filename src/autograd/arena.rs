@@ -557,6 +557,11 @@ const FREED: &str = "Saved intermediate values of the graph are freed when you c
      .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through \
      the graph a second time or if you need to access saved";
 
+/// Whether a backward without `retain_graph` ran through node `id`.
+pub fn is_released(id: NodeId) -> bool {
+    ARENA.lock().get(id).is_some_and(|n| n.released)
+}
+
 /// The `index`-th tensor node `id` saved (`grad_fn._saved_self`), unpacked; `None` when it
 /// was not saved (no gradient reads it) or there is no such slot.
 pub fn saved_at(id: NodeId, index: usize) -> Result<Option<Var>> {

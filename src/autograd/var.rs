@@ -96,6 +96,7 @@ impl Var {
 
     /// Replaces the data (`x.data = t`), keeping the autograd identity.
     pub fn set_tensor(&self, tensor: Tensor) {
+        crate::compile::note_break("`.data` was replaced");
         self.0.state.lock().tensor = tensor;
     }
 
@@ -224,6 +225,7 @@ impl Var {
     }
 
     pub fn set_grad(&self, grad: Option<Var>) {
+        crate::compile::on_set_grad(self, grad.as_ref());
         let old = std::mem::replace(&mut self.0.state.lock().grad, grad);
         drop(old);
     }
@@ -273,6 +275,7 @@ impl Var {
 
     /// Registers a hook on this tensor's gradient (`Tensor.register_hook`).
     pub fn register_hook(&self, hook: GradHook) -> Result<HookHandle> {
+        crate::compile::note_break("a gradient hook was registered");
         static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
         if !self.requires_grad() {
             bail!(

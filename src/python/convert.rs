@@ -353,6 +353,9 @@ pub fn share_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
     let ptr = unsafe { (*arr.as_array_ptr()).data as *mut u8 };
     let owner: Py<PyAny> = arr.clone().into_any().unbind();
     let foreign = unsafe { crate::tensor::storage::Foreign::new(dtype, ptr, len, Box::new(owner)) };
+    crate::compile::note_break(
+        "a tensor shares memory with a NumPy array made inside the function",
+    );
     Ok(Tensor::from_buffer(Buffer::Foreign(foreign), &shape))
 }
 
@@ -365,6 +368,7 @@ pub struct StorageOwner {
 
 /// A NumPy array sharing the tensor's memory (as `Tensor.numpy()` does).
 pub fn to_numpy<'py>(py: Python<'py>, t: &Tensor) -> PyResult<Bound<'py, PyAny>> {
+    crate::compile::note_break("`.numpy()` shares a tensor's memory with NumPy");
     let owner = Bound::new(py, StorageOwner { _tensor: t.clone() })?.into_any();
     let l = t.layout();
     let shape = IxDyn(&l.shape);

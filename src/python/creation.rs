@@ -502,6 +502,7 @@ fn random_tensor<'py>(
     requires_grad: bool,
     normal: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
+    crate::compile::note_break(crate::tensor::storage::RANDOM_BREAK);
     let device = device_arg(device)?;
     let shape = shape_arg(shape, size)?;
     let n = shape

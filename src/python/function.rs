@@ -42,6 +42,7 @@ fn optional_var(py: Python<'_>, obj: &Py<PyAny>, what: &str) -> Result<Option<Va
 /// A Python callable as a gradient hook.
 pub fn python_hook(f: Py<PyAny>) -> GradHook {
     Arc::new(move |g: &Var| -> Result<Option<Var>> {
+        crate::compile::note_break("a gradient hook ran");
         Python::attach(|py| {
             let r = f.call1(py, (PyTensor::wrap(g.clone()),)).map_err(foreign)?;
             let replacement = optional_var(py, &r, "a hook")?;

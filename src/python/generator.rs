@@ -164,6 +164,7 @@ impl PyGenerator {
 /// The state a draw for `device` comes from: `generator`'s (checked against `device`) or the
 /// default CPU generator's.
 fn source(generator: Option<&Bound<'_, PyGenerator>>, device: Device) -> PyResult<Arc<Mutex<Rng>>> {
+    crate::compile::note_break(crate::tensor::storage::RANDOM_BREAK);
     match generator {
         Some(g) => {
             g.get().check_device(device)?;

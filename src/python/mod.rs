@@ -14,6 +14,7 @@
 
 mod activation;
 mod autograd_extras;
+mod compile;
 mod conv;
 mod convert;
 mod creation;
@@ -77,6 +78,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     nccl::register(m)?;
     function::register(m)?;
     autograd_extras::register(m)?;
+    compile::register(m)?;
     activation::register(m)?;
     conv::register(m)?;
     tensor::reduce::register(m)?;

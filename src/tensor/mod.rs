@@ -130,9 +130,26 @@ impl Tensor {
     fn from_memory(memory: Memory, shape: &[usize]) -> Tensor {
         debug_assert_eq!(memory.len(), layout::numel(shape));
         let dtype = memory.dtype();
+        let storage = if crate::compile::recording() {
+            let storage = Arc::new(Storage::new(memory));
+            crate::compile::on_new_storage(&storage, &storage.read());
+            storage
+        } else {
+            Arc::new(Storage::new(memory))
+        };
         Tensor {
-            storage: Arc::new(Storage::new(memory)),
+            storage,
             layout: Layout::contiguous(shape),
+            dtype,
+            wrapped_number: false,
+        }
+    }
+
+    /// A view of `storage` (a compiled replay's result over one of its buffers).
+    pub fn from_storage(storage: Arc<Storage>, layout: Layout, dtype: DType) -> Tensor {
+        Tensor {
+            storage,
+            layout,
             dtype,
             wrapped_number: false,
         }
@@ -313,6 +330,7 @@ impl Tensor {
         let t = self.to_device(Device::Cpu)?.cast(T::DTYPE)?.contiguous()?;
         let mem = t.storage.read();
         let start = t.layout.offset;
+        crate::compile::on_host_read(&mem, start, t.numel());
         Ok(T::slice(mem.host()?)[start..start + t.numel()].to_vec())
     }
 
@@ -377,6 +395,7 @@ impl Tensor {
         let t = self.to_device(Device::Cpu)?.contiguous()?;
         let mem = t.storage.read();
         let (start, n) = (t.layout.offset, t.numel());
+        crate::compile::on_host_read(&mem, start, n);
         Ok(
             dispatch!(t.dtype, T => T::slice(mem.host()?)[start..start + n].iter().map(|v| v.to_f64()).collect()),
         )
@@ -446,6 +465,7 @@ impl Tensor {
     /// A contiguous copy of a CPU tensor in page-locked host memory (`Tensor.pin_memory()`),
     /// which devices read in place; needs a CUDA device.
     pub fn pin_memory(&self) -> Result<Tensor> {
+        crate::compile::note_break("pin_memory() makes memory outside the recorded kernels");
         if self.device() != Device::Cpu {
             bail!(Runtime, "only dense CPU tensors can be pinned");
         }

@@ -13,6 +13,9 @@ pub use crate::base::buffer::{Buffer, Foreign};
 use crate::base::{DType, Device, Layout};
 use crate::error::{Error, Result};
 
+/// Why a recording stops at a random draw (replaying it would repeat the same numbers).
+pub const RANDOM_BREAK: &str = "random numbers are drawn (a replay would repeat the same ones)";
+
 /// A tensor's memory: host memory for the CPU backend, device memory for CUDA, a length
 /// without data for meta tensors.
 #[derive(Debug)]
@@ -48,6 +51,20 @@ macro_rules! on_backend_mut {
             _ => Err(two_devices()),
         }
     };
+}
+
+/// `$body` (a kernel call), recorded as `$instr` when a compiled function is being captured
+/// and this is the outermost `Memory` call (see [`crate::compile`]).
+macro_rules! recorded {
+    ($body:block => |$rec:ident, $out:pat_param| $instr:expr) => {{
+        let entered = crate::compile::enter();
+        #[allow(clippy::redundant_closure_call)]
+        let result: Result<_> = (|| $body)();
+        match entered {
+            None => result,
+            Some(e) => e.finish(result, |$rec, $out| $instr),
+        }
+    }};
 }
 
 fn two_devices() -> Error {
@@ -144,23 +161,28 @@ impl Memory {
     // ----- creation and moves ------------------------------------------------------------
 
     pub fn zeros(device: Device, dtype: DType, n: usize) -> Result<Memory> {
-        Ok(match device {
-            Device::Cpu => Memory::Cpu(Buffer::zeros(dtype, n)?),
-            Device::Cuda(i) => Memory::Cuda(CudaBuffer::zeros(&cuda::device(i)?, dtype, n)?),
-            Device::Meta => Memory::Meta(MetaBuffer::new(dtype, n)),
-        })
+        recorded!({
+            Ok(match device {
+                Device::Cpu => Memory::Cpu(Buffer::zeros(dtype, n)?),
+                Device::Cuda(i) => Memory::Cuda(CudaBuffer::zeros(&cuda::device(i)?, dtype, n)?),
+                Device::Meta => Memory::Meta(MetaBuffer::new(dtype, n)),
+            })
+        } => |rec, out| crate::compile::Instr::Zeros { device, dtype, n, out: rec.output(out) })
     }
 
     /// `n` copies of `value`, converted to `dtype` as `fill` converts it.
     pub fn full(device: Device, dtype: DType, n: usize, value: f64) -> Result<Memory> {
-        Ok(match device {
-            Device::Cpu => Memory::Cpu(Buffer::full(&(), dtype, n, value)?),
-            Device::Cuda(i) => Memory::Cuda(CudaBuffer::full(&cuda::device(i)?, dtype, n, value)?),
-            Device::Meta => Memory::Meta(MetaBuffer::new(dtype, n)),
-        })
+        recorded!({
+            Ok(match device {
+                Device::Cpu => Memory::Cpu(Buffer::full(&(), dtype, n, value)?),
+                Device::Cuda(i) => Memory::Cuda(CudaBuffer::full(&cuda::device(i)?, dtype, n, value)?),
+                Device::Meta => Memory::Meta(MetaBuffer::new(dtype, n)),
+            })
+        } => |rec, out| crate::compile::Instr::Full { device, dtype, n, value, out: rec.output(out) })
     }
 
     pub fn random(device: Device, n: usize, dtype: DType, normal: bool) -> Result<Memory> {
+        crate::compile::note_break(RANDOM_BREAK);
         Ok(match device {
             Device::Cpu => Memory::Cpu(Buffer::random(&(), n, dtype, normal)?),
             Device::Cuda(i) => {
@@ -172,28 +194,30 @@ impl Memory {
 
     /// `n` contiguous elements from element `offset`, copied to `device` (another one).
     pub fn to_device(&self, offset: usize, n: usize, device: Device) -> Result<Memory> {
-        if device == Device::Meta {
-            return Ok(Memory::Meta(MetaBuffer::new(self.dtype(), n)));
-        }
-        let staged;
-        let (host, offset) = match self {
-            Memory::Cpu(b) => (b, offset),
-            Memory::Cuda(b) => {
-                staged = b.to_host(offset, n)?;
-                (&staged, 0)
+        recorded!({
+            if device == Device::Meta {
+                return Ok(Memory::Meta(MetaBuffer::new(self.dtype(), n)));
             }
-            Memory::Meta(_) => return Err(meta::no_data()),
-        };
-        Ok(match device {
-            Device::Cpu => Memory::Cpu(host.to_host(offset, n)?),
-            Device::Cuda(i) => Memory::Cuda(<CudaBuffer as BackendStorage>::from_host(
-                &cuda::device(i)?,
-                host,
-                offset,
-                n,
-            )?),
-            Device::Meta => unreachable!("handled above"),
-        })
+            let staged;
+            let (host, offset) = match self {
+                Memory::Cpu(b) => (b, offset),
+                Memory::Cuda(b) => {
+                    staged = b.to_host(offset, n)?;
+                    (&staged, 0)
+                }
+                Memory::Meta(_) => return Err(meta::no_data()),
+            };
+            Ok(match device {
+                Device::Cpu => Memory::Cpu(host.to_host(offset, n)?),
+                Device::Cuda(i) => Memory::Cuda(<CudaBuffer as BackendStorage>::from_host(
+                    &cuda::device(i)?,
+                    host,
+                    offset,
+                    n,
+                )?),
+                Device::Meta => unreachable!("handled above"),
+            })
+        } => |rec, out| crate::compile::Instr::ToDevice { x: rec.input(self), offset, n, device, out: rec.output(out) })
     }
 
     // ----- kernels ----------------------------------------------------------------------
@@ -251,15 +275,19 @@ impl Memory {
     }
 
     pub fn gather(&self, l: &Layout) -> Result<Memory> {
-        self.check_view(l)?;
-        self.check_out(self.dtype(), l.numel())?;
-        Ok(on_backend!((self) => |m| m.gather(l)))
+        recorded!({
+            self.check_view(l)?;
+            self.check_out(self.dtype(), l.numel())?;
+            Ok(on_backend!((self) => |m| m.gather(l)))
+        } => |rec, out| crate::compile::Instr::Gather { x: rec.input(self), l: l.clone(), out: rec.output(out) })
     }
 
     pub fn cast(&self, l: &Layout, to: DType) -> Result<Memory> {
-        self.check_view(l)?;
-        self.check_out(to, l.numel())?;
-        Ok(on_backend!((self) => |m| m.cast(l, to)))
+        recorded!({
+            self.check_view(l)?;
+            self.check_out(to, l.numel())?;
+            Ok(on_backend!((self) => |m| m.cast(l, to)))
+        } => |rec, out| crate::compile::Instr::Cast { x: rec.input(self), l: l.clone(), to, out: rec.output(out) })
     }
 
     pub fn unary(
@@ -268,12 +296,14 @@ impl Memory {
         op: crate::backend::UnaryOp,
         args: crate::backend::UnaryArgs,
     ) -> Result<Memory> {
-        self.check_view(l)?;
-        self.check_out(self.dtype(), l.numel())?;
-        if let Some((w, wl)) = self.widen(l)? {
-            return w.unary(&wl, op, args)?.narrow(self.dtype());
-        }
-        Ok(on_backend!((self) => |m| m.unary(l, op, args)))
+        recorded!({
+            self.check_view(l)?;
+            self.check_out(self.dtype(), l.numel())?;
+            if let Some((w, wl)) = self.widen(l)? {
+                return w.unary(&wl, op, args)?.narrow(self.dtype());
+            }
+            Ok(on_backend!((self) => |m| m.unary(l, op, args)))
+        } => |rec, out| crate::compile::Instr::Unary { x: rec.input(self), l: l.clone(), op, args, out: rec.output(out) })
     }
 
     /// Two operands of a binary kernel: device memory may meet a 0-d host scalar, which is
@@ -315,24 +345,26 @@ impl Memory {
         shape: &[usize],
         dtype: DType,
     ) -> Result<Memory> {
-        a.0.check_out(dtype, crate::base::layout::numel(shape))?;
-        if dtype.compute() != dtype {
-            a.0.check_view(a.1)?;
-            b.0.check_view(b.1)?;
-            let wide = |m: &Memory, l: &Layout| -> Result<(Memory, Layout)> {
-                Ok((m.cast(l, dtype.compute())?, Layout::contiguous(&l.shape)))
-            };
-            let (wa, wb) = (wide(a.0, a.1)?, wide(b.0, b.1)?);
-            return Memory::binary(op, (&wa.0, &wa.1), (&wb.0, &wb.1), shape, dtype.compute())?
-                .narrow(dtype);
-        }
-        Memory::two_operands(
-            a,
-            b,
-            |x, y| Buffer::binary(op, x, y, shape, dtype),
-            |x, y| CudaBuffer::binary(op, x, y, shape, dtype),
-            |x, y| MetaBuffer::binary(op, x, y, shape, dtype),
-        )
+        recorded!({
+            a.0.check_out(dtype, crate::base::layout::numel(shape))?;
+            if dtype.compute() != dtype {
+                a.0.check_view(a.1)?;
+                b.0.check_view(b.1)?;
+                let wide = |m: &Memory, l: &Layout| -> Result<(Memory, Layout)> {
+                    Ok((m.cast(l, dtype.compute())?, Layout::contiguous(&l.shape)))
+                };
+                let (wa, wb) = (wide(a.0, a.1)?, wide(b.0, b.1)?);
+                return Memory::binary(op, (&wa.0, &wa.1), (&wb.0, &wb.1), shape, dtype.compute())?
+                    .narrow(dtype);
+            }
+            Memory::two_operands(
+                a,
+                b,
+                |x, y| Buffer::binary(op, x, y, shape, dtype),
+                |x, y| CudaBuffer::binary(op, x, y, shape, dtype),
+                |x, y| MetaBuffer::binary(op, x, y, shape, dtype),
+            )
+        } => |rec, out| crate::compile::Instr::Binary { op, a: (rec.input(a.0), a.1.clone()), b: (rec.input(b.0), b.1.clone()), shape: shape.to_vec(), dtype, out: rec.output(out) })
     }
 
     pub fn compare(
@@ -342,14 +374,16 @@ impl Memory {
         shape: &[usize],
         dtype: DType,
     ) -> Result<Memory> {
-        a.0.check_out(dtype, crate::base::layout::numel(shape))?;
-        Memory::two_operands(
-            a,
-            b,
-            |x, y| Buffer::compare(op, x, y, shape, dtype),
-            |x, y| CudaBuffer::compare(op, x, y, shape, dtype),
-            |x, y| MetaBuffer::compare(op, x, y, shape, dtype),
-        )
+        recorded!({
+            a.0.check_out(dtype, crate::base::layout::numel(shape))?;
+            Memory::two_operands(
+                a,
+                b,
+                |x, y| Buffer::compare(op, x, y, shape, dtype),
+                |x, y| CudaBuffer::compare(op, x, y, shape, dtype),
+                |x, y| MetaBuffer::compare(op, x, y, shape, dtype),
+            )
+        } => |rec, out| crate::compile::Instr::Compare { op, a: (rec.input(a.0), a.1.clone()), b: (rec.input(b.0), b.1.clone()), shape: shape.to_vec(), dtype, out: rec.output(out) })
     }
 
     pub fn activation_backward(
@@ -358,19 +392,21 @@ impl Memory {
         y: (&Memory, &Layout),
         shape: &[usize],
     ) -> Result<Memory> {
-        g.0.check_out(g.0.dtype(), crate::base::layout::numel(shape))?;
-        if let (Some(wg), Some(wy)) = (g.0.widen(g.1)?, y.0.widen(y.1)?) {
-            return Memory::activation_backward(op, (&wg.0, &wg.1), (&wy.0, &wy.1), shape)?
-                .narrow(g.0.dtype());
-        }
-        Ok(
-            on_backend!((g.0, y.0) => |gm, ym| BackendStorage::activation_backward(
-                op,
-                (gm, g.1),
-                (ym, y.1),
-                shape
-            )),
-        )
+        recorded!({
+            g.0.check_out(g.0.dtype(), crate::base::layout::numel(shape))?;
+            if let (Some(wg), Some(wy)) = (g.0.widen(g.1)?, y.0.widen(y.1)?) {
+                return Memory::activation_backward(op, (&wg.0, &wg.1), (&wy.0, &wy.1), shape)?
+                    .narrow(g.0.dtype());
+            }
+            Ok(
+                on_backend!((g.0, y.0) => |gm, ym| BackendStorage::activation_backward(
+                    op,
+                    (gm, g.1),
+                    (ym, y.1),
+                    shape
+                )),
+            )
+        } => |rec, out| crate::compile::Instr::ActivationBackward { op, g: (rec.input(g.0), g.1.clone()), y: (rec.input(y.0), y.1.clone()), shape: shape.to_vec(), out: rec.output(out) })
     }
 
     pub fn where_(
@@ -379,27 +415,31 @@ impl Memory {
         b: (&Memory, &Layout),
         shape: &[usize],
     ) -> Result<Memory> {
-        a.0.check_out(a.0.dtype(), crate::base::layout::numel(shape))?;
-        Ok(
-            on_backend!((c.0, a.0, b.0) => |cm, am, bm| BackendStorage::where_(
-                (cm, c.1),
-                (am, a.1),
-                (bm, b.1),
-                shape
-            )),
-        )
+        recorded!({
+            a.0.check_out(a.0.dtype(), crate::base::layout::numel(shape))?;
+            Ok(
+                on_backend!((c.0, a.0, b.0) => |cm, am, bm| BackendStorage::where_(
+                    (cm, c.1),
+                    (am, a.1),
+                    (bm, b.1),
+                    shape
+                )),
+            )
+        } => |rec, out| crate::compile::Instr::Where { c: (rec.input(c.0), c.1.clone()), a: (rec.input(a.0), a.1.clone()), b: (rec.input(b.0), b.1.clone()), shape: shape.to_vec(), out: rec.output(out) })
     }
 
     pub fn sum(&self, l: &Layout, plan: &crate::backend::SumPlan) -> Result<Memory> {
-        self.check_view(l)?;
-        self.check_out(self.dtype(), plan.n_out)?;
-        if self.dtype().compute() != self.dtype() {
-            // The plan reads `l` as it is: widen the whole strided extent in place, so every
-            // offset and stride the plan uses still holds.
-            let w = self.cast(&Layout::contiguous(&[self.len()]), self.dtype().compute())?;
-            return w.sum(l, plan)?.narrow(self.dtype());
-        }
-        Ok(on_backend!((self) => |m| m.sum(l, plan)))
+        recorded!({
+            self.check_view(l)?;
+            self.check_out(self.dtype(), plan.n_out)?;
+            if self.dtype().compute() != self.dtype() {
+                // The plan reads `l` as it is: widen the whole strided extent in place, so every
+                // offset and stride the plan uses still holds.
+                let w = self.cast(&Layout::contiguous(&[self.len()]), self.dtype().compute())?;
+                return w.sum(l, plan)?.narrow(self.dtype());
+            }
+            Ok(on_backend!((self) => |m| m.sum(l, plan)))
+        } => |rec, out| crate::compile::Instr::Sum { x: rec.input(self), l: l.clone(), plan: plan.clone(), out: rec.output(out) })
     }
 
     pub fn extreme_rows(
@@ -409,24 +449,26 @@ impl Memory {
         n: usize,
         max: bool,
     ) -> Result<(Memory, Memory)> {
-        if let Some(w) = self.widen_rows(offset, n_out * n)? {
-            let (v, i) = w.extreme_rows(0, n_out, n, max)?;
-            return Ok((v.narrow(self.dtype())?, i));
-        }
-        Ok(match self {
-            Memory::Cpu(m) => {
-                let (v, i) = m.extreme_rows(offset, n_out, n, max)?;
-                (Memory::Cpu(v), Memory::Cpu(i))
+        recorded!({
+            if let Some(w) = self.widen_rows(offset, n_out * n)? {
+                let (v, i) = w.extreme_rows(0, n_out, n, max)?;
+                return Ok((v.narrow(self.dtype())?, i));
             }
-            Memory::Cuda(m) => {
-                let (v, i) = m.extreme_rows(offset, n_out, n, max)?;
-                (Memory::Cuda(v), Memory::Cuda(i))
-            }
-            Memory::Meta(m) => {
-                let (v, i) = m.extreme_rows(offset, n_out, n, max)?;
-                (Memory::Meta(v), Memory::Meta(i))
-            }
-        })
+            Ok(match self {
+                Memory::Cpu(m) => {
+                    let (v, i) = m.extreme_rows(offset, n_out, n, max)?;
+                    (Memory::Cpu(v), Memory::Cpu(i))
+                }
+                Memory::Cuda(m) => {
+                    let (v, i) = m.extreme_rows(offset, n_out, n, max)?;
+                    (Memory::Cuda(v), Memory::Cuda(i))
+                }
+                Memory::Meta(m) => {
+                    let (v, i) = m.extreme_rows(offset, n_out, n, max)?;
+                    (Memory::Meta(v), Memory::Meta(i))
+                }
+            })
+        } => |rec, out| crate::compile::Instr::ExtremeRows { x: rec.input(self), offset, n_out, n, max, out: rec.output(&out.0), index: rec.output(&out.1) })
     }
 
     pub fn extreme_values_rows(
@@ -436,81 +478,97 @@ impl Memory {
         n: usize,
         max: bool,
     ) -> Result<Memory> {
-        if let Some(w) = self.widen_rows(offset, n_out * n)? {
-            return w
-                .extreme_values_rows(0, n_out, n, max)?
-                .narrow(self.dtype());
-        }
-        Ok(on_backend!((self) => |m| m.extreme_values_rows(offset, n_out, n, max)))
+        recorded!({
+            if let Some(w) = self.widen_rows(offset, n_out * n)? {
+                return w
+                    .extreme_values_rows(0, n_out, n, max)?
+                    .narrow(self.dtype());
+            }
+            Ok(on_backend!((self) => |m| m.extreme_values_rows(offset, n_out, n, max)))
+        } => |rec, out| crate::compile::Instr::ExtremeValuesRows { x: rec.input(self), offset, n_out, n, max, out: rec.output(out) })
     }
 
     pub fn softmax_rows(&self, offset: usize, n_out: usize, n: usize, log: bool) -> Result<Memory> {
-        if let Some(w) = self.widen_rows(offset, n_out * n)? {
-            return w.softmax_rows(0, n_out, n, log)?.narrow(self.dtype());
-        }
-        Ok(on_backend!((self) => |m| m.softmax_rows(offset, n_out, n, log)))
+        recorded!({
+            if let Some(w) = self.widen_rows(offset, n_out * n)? {
+                return w.softmax_rows(0, n_out, n, log)?.narrow(self.dtype());
+            }
+            Ok(on_backend!((self) => |m| m.softmax_rows(offset, n_out, n, log)))
+        } => |rec, out| crate::compile::Instr::SoftmaxRows { x: rec.input(self), offset, n_out, n, log, out: rec.output(out) })
     }
 
     pub fn one_hot(&self, rows: crate::backend::Along, dtype: DType) -> Result<Memory> {
-        if dtype.compute() != dtype {
-            return self.one_hot(rows, dtype.compute())?.narrow(dtype);
-        }
-        Ok(on_backend!((self) => |m| m.one_hot(rows, dtype)))
+        recorded!({
+            if dtype.compute() != dtype {
+                return self.one_hot(rows, dtype.compute())?.narrow(dtype);
+            }
+            Ok(on_backend!((self) => |m| m.one_hot(rows, dtype)))
+        } => |rec, out| crate::compile::Instr::OneHot { x: rec.input(self), rows, dtype, out: rec.output(out) })
     }
 
     pub fn index_select(&self, rows: crate::backend::Along, index: &[usize]) -> Result<Memory> {
-        Ok(on_backend!((self) => |m| m.index_select(rows, index)))
+        recorded!({
+            Ok(on_backend!((self) => |m| m.index_select(rows, index)))
+        } => |rec, out| crate::compile::Instr::IndexSelect { x: rec.input(self), rows, index: index.to_vec(), out: rec.output(out) })
     }
 
     pub fn index_add(&self, rows: crate::backend::Along, index: &[usize]) -> Result<Memory> {
-        // The source holds `index.len()` rows (`rows.n` is the result's length along the dim).
-        let count = rows.outer * index.len() * rows.inner;
-        if let Some(w) = self.widen_rows(rows.offset, count)? {
-            let rows = crate::backend::Along { offset: 0, ..rows };
-            return w.index_add(rows, index)?.narrow(self.dtype());
-        }
-        Ok(on_backend!((self) => |m| m.index_add(rows, index)))
+        recorded!({
+            // The source holds `index.len()` rows (`rows.n` is the result's length along the dim).
+            let count = rows.outer * index.len() * rows.inner;
+            if let Some(w) = self.widen_rows(rows.offset, count)? {
+                let rows = crate::backend::Along { offset: 0, ..rows };
+                return w.index_add(rows, index)?.narrow(self.dtype());
+            }
+            Ok(on_backend!((self) => |m| m.index_add(rows, index)))
+        } => |rec, out| crate::compile::Instr::IndexAdd { x: rec.input(self), rows, index: index.to_vec(), out: rec.output(out) })
     }
 
     pub fn im2col(&self, geom: &Windows2d) -> Result<Memory> {
-        let count = geom.planes * geom.size[0] * geom.size[1];
-        if let Some(w) = self.widen_rows(geom.offset, count)? {
-            let geom = Windows2d { offset: 0, ..*geom };
-            return w.im2col(&geom)?.narrow(self.dtype());
-        }
-        Ok(on_backend!((self) => |m| m.im2col(geom)))
+        recorded!({
+            let count = geom.planes * geom.size[0] * geom.size[1];
+            if let Some(w) = self.widen_rows(geom.offset, count)? {
+                let geom = Windows2d { offset: 0, ..*geom };
+                return w.im2col(&geom)?.narrow(self.dtype());
+            }
+            Ok(on_backend!((self) => |m| m.im2col(geom)))
+        } => |rec, out| crate::compile::Instr::Im2col { x: rec.input(self), geom: *geom, out: rec.output(out) })
     }
 
     pub fn col2im(&self, geom: &Windows2d) -> Result<Memory> {
-        // Overlapping windows add up: in the wide type, rounded once.
-        let count = geom.planes * geom.kernel[0] * geom.kernel[1] * geom.out[0] * geom.out[1];
-        if let Some(w) = self.widen_rows(geom.offset, count)? {
-            let geom = Windows2d { offset: 0, ..*geom };
-            return w.col2im(&geom)?.narrow(self.dtype());
-        }
-        Ok(on_backend!((self) => |m| m.col2im(geom)))
+        recorded!({
+            // Overlapping windows add up: in the wide type, rounded once.
+            let count = geom.planes * geom.kernel[0] * geom.kernel[1] * geom.out[0] * geom.out[1];
+            if let Some(w) = self.widen_rows(geom.offset, count)? {
+                let geom = Windows2d { offset: 0, ..*geom };
+                return w.col2im(&geom)?.narrow(self.dtype());
+            }
+            Ok(on_backend!((self) => |m| m.col2im(geom)))
+        } => |rec, out| crate::compile::Instr::Col2im { x: rec.input(self), geom: *geom, out: rec.output(out) })
     }
 
     pub fn max_pool2d(&self, geom: &Windows2d) -> Result<(Memory, Memory)> {
-        let count = geom.planes * geom.size[0] * geom.size[1];
-        if let Some(w) = self.widen_rows(geom.offset, count)? {
-            let (v, i) = w.max_pool2d(&Windows2d { offset: 0, ..*geom })?;
-            return Ok((v.narrow(self.dtype())?, i));
-        }
-        Ok(match self {
-            Memory::Cpu(m) => {
-                let (v, i) = m.max_pool2d(geom)?;
-                (Memory::Cpu(v), Memory::Cpu(i))
+        recorded!({
+            let count = geom.planes * geom.size[0] * geom.size[1];
+            if let Some(w) = self.widen_rows(geom.offset, count)? {
+                let (v, i) = w.max_pool2d(&Windows2d { offset: 0, ..*geom })?;
+                return Ok((v.narrow(self.dtype())?, i));
             }
-            Memory::Cuda(m) => {
-                let (v, i) = m.max_pool2d(geom)?;
-                (Memory::Cuda(v), Memory::Cuda(i))
-            }
-            Memory::Meta(m) => {
-                let (v, i) = m.max_pool2d(geom)?;
-                (Memory::Meta(v), Memory::Meta(i))
-            }
-        })
+            Ok(match self {
+                Memory::Cpu(m) => {
+                    let (v, i) = m.max_pool2d(geom)?;
+                    (Memory::Cpu(v), Memory::Cpu(i))
+                }
+                Memory::Cuda(m) => {
+                    let (v, i) = m.max_pool2d(geom)?;
+                    (Memory::Cuda(v), Memory::Cuda(i))
+                }
+                Memory::Meta(m) => {
+                    let (v, i) = m.max_pool2d(geom)?;
+                    (Memory::Meta(v), Memory::Meta(i))
+                }
+            })
+        } => |rec, out| crate::compile::Instr::MaxPool2d { x: rec.input(self), geom: *geom, out: rec.output(&out.0), index: rec.output(&out.1) })
     }
 
     pub fn max_pool2d_backward(
@@ -518,42 +576,50 @@ impl Memory {
         indices: (&Memory, usize),
         geom: &Windows2d,
     ) -> Result<Memory> {
-        let count = geom.planes * geom.out[0] * geom.out[1];
-        if let Some(w) = self.widen_rows(geom.offset, count)? {
-            let geom = Windows2d { offset: 0, ..*geom };
-            return w.max_pool2d_backward(indices, &geom)?.narrow(self.dtype());
-        }
-        Ok(on_backend!((self, indices.0) => |m, i| m.max_pool2d_backward((i, indices.1), geom)))
+        recorded!({
+            let count = geom.planes * geom.out[0] * geom.out[1];
+            if let Some(w) = self.widen_rows(geom.offset, count)? {
+                let geom = Windows2d { offset: 0, ..*geom };
+                return w.max_pool2d_backward(indices, &geom)?.narrow(self.dtype());
+            }
+            Ok(on_backend!((self, indices.0) => |m, i| m.max_pool2d_backward((i, indices.1), geom)))
+        } => |rec, out| crate::compile::Instr::MaxPool2dBackward { x: rec.input(self), index: (rec.input(indices.0), indices.1), geom: *geom, out: rec.output(out) })
     }
 
     pub fn avg_pool2d(&self, geom: &Windows2d, divisor: AvgDivisor) -> Result<Memory> {
-        let count = geom.planes * geom.size[0] * geom.size[1];
-        if let Some(w) = self.widen_rows(geom.offset, count)? {
-            let geom = Windows2d { offset: 0, ..*geom };
-            return w.avg_pool2d(&geom, divisor)?.narrow(self.dtype());
-        }
-        Ok(on_backend!((self) => |m| m.avg_pool2d(geom, divisor)))
+        recorded!({
+            let count = geom.planes * geom.size[0] * geom.size[1];
+            if let Some(w) = self.widen_rows(geom.offset, count)? {
+                let geom = Windows2d { offset: 0, ..*geom };
+                return w.avg_pool2d(&geom, divisor)?.narrow(self.dtype());
+            }
+            Ok(on_backend!((self) => |m| m.avg_pool2d(geom, divisor)))
+        } => |rec, out| crate::compile::Instr::AvgPool2d { x: rec.input(self), geom: *geom, divisor, out: rec.output(out) })
     }
 
     pub fn avg_pool2d_backward(&self, geom: &Windows2d, divisor: AvgDivisor) -> Result<Memory> {
-        let count = geom.planes * geom.out[0] * geom.out[1];
-        if let Some(w) = self.widen_rows(geom.offset, count)? {
-            let geom = Windows2d { offset: 0, ..*geom };
-            return w.avg_pool2d_backward(&geom, divisor)?.narrow(self.dtype());
-        }
-        Ok(on_backend!((self) => |m| m.avg_pool2d_backward(geom, divisor)))
+        recorded!({
+            let count = geom.planes * geom.out[0] * geom.out[1];
+            if let Some(w) = self.widen_rows(geom.offset, count)? {
+                let geom = Windows2d { offset: 0, ..*geom };
+                return w.avg_pool2d_backward(&geom, divisor)?.narrow(self.dtype());
+            }
+            Ok(on_backend!((self) => |m| m.avg_pool2d_backward(geom, divisor)))
+        } => |rec, out| crate::compile::Instr::AvgPool2dBackward { x: rec.input(self), geom: *geom, divisor, out: rec.output(out) })
     }
 
     pub fn batched_matmul(a: (&Memory, &Layout), b: (&Memory, &Layout)) -> Result<Memory> {
-        if let (Some(wa), Some(wb)) = (a.0.widen(a.1)?, b.0.widen(b.1)?) {
-            return Memory::batched_matmul((&wa.0, &wa.1), (&wb.0, &wb.1))?.narrow(a.0.dtype());
-        }
-        Ok(
-            on_backend!((a.0, b.0) => |am, bm| BackendStorage::batched_matmul(
-                (am, a.1),
-                (bm, b.1)
-            )),
-        )
+        recorded!({
+            if let (Some(wa), Some(wb)) = (a.0.widen(a.1)?, b.0.widen(b.1)?) {
+                return Memory::batched_matmul((&wa.0, &wa.1), (&wb.0, &wb.1))?.narrow(a.0.dtype());
+            }
+            Ok(
+                on_backend!((a.0, b.0) => |am, bm| BackendStorage::batched_matmul(
+                    (am, a.1),
+                    (bm, b.1)
+                )),
+            )
+        } => |rec, out| crate::compile::Instr::BatchedMatmul { a: (rec.input(a.0), a.1.clone()), b: (rec.input(b.0), b.1.clone()), out: rec.output(out) })
     }
 
     pub fn batched_addmm(
@@ -563,27 +629,31 @@ impl Memory {
         beta: f64,
         alpha: f64,
     ) -> Result<Memory> {
-        if let (Some(wc), Some(wa), Some(wb)) = (c.0.widen(c.1)?, a.0.widen(a.1)?, b.0.widen(b.1)?)
-        {
-            let wide =
-                Memory::batched_addmm((&wc.0, &wc.1), (&wa.0, &wa.1), (&wb.0, &wb.1), beta, alpha)?;
-            return wide.narrow(a.0.dtype());
-        }
-        Ok(
-            on_backend!((c.0, a.0, b.0) => |cm, am, bm| BackendStorage::batched_addmm(
-                (cm, c.1),
-                (am, a.1),
-                (bm, b.1),
-                beta,
-                alpha
-            )),
-        )
+        recorded!({
+            if let (Some(wc), Some(wa), Some(wb)) = (c.0.widen(c.1)?, a.0.widen(a.1)?, b.0.widen(b.1)?)
+            {
+                let wide =
+                    Memory::batched_addmm((&wc.0, &wc.1), (&wa.0, &wa.1), (&wb.0, &wb.1), beta, alpha)?;
+                return wide.narrow(a.0.dtype());
+            }
+            Ok(
+                on_backend!((c.0, a.0, b.0) => |cm, am, bm| BackendStorage::batched_addmm(
+                    (cm, c.1),
+                    (am, a.1),
+                    (bm, b.1),
+                    beta,
+                    alpha
+                )),
+            )
+        } => |rec, out| crate::compile::Instr::BatchedAddmm { c: (rec.input(c.0), c.1.clone()), a: (rec.input(a.0), a.1.clone()), b: (rec.input(b.0), b.1.clone()), beta, alpha, out: rec.output(out) })
     }
 
     pub fn copy_into(&mut self, dst: &Layout, src: (&Memory, &Layout)) -> Result<()> {
-        self.check_view(dst)?;
-        src.0.check_view(src.1)?;
-        on_backend_mut!((self, src.0) => |d, s| d.copy_into(dst, (s, src.1)))
+        recorded!({
+            self.check_view(dst)?;
+            src.0.check_view(src.1)?;
+            on_backend_mut!((&mut *self, src.0) => |d, s| d.copy_into(dst, (s, src.1)))
+        } => |rec, _| crate::compile::Instr::CopyInto { dst: rec.input(self), l: dst.clone(), src: (rec.input(src.0), src.1.clone()) })
     }
 
     pub fn binary_assign(
@@ -592,63 +662,100 @@ impl Memory {
         dst: &Layout,
         other: (&Memory, &Layout),
     ) -> Result<()> {
-        self.check_view(dst)?;
-        other.0.check_view(other.1)?;
-        let dtype = self.dtype();
-        if dtype == DType::Bool || dtype.compute() != dtype || other.0.dtype() != dtype {
-            return Err(Error::Runtime(format!(
-                "binary_assign: no in-place kernel for {dtype:?} and {:?}",
-                other.0.dtype()
-            )));
-        }
-        on_backend_mut!((self, other.0) => |d, s| d.binary_assign(op, dst, (s, other.1)))
+        recorded!({
+            self.check_view(dst)?;
+            other.0.check_view(other.1)?;
+            let dtype = self.dtype();
+            if dtype == DType::Bool || dtype.compute() != dtype || other.0.dtype() != dtype {
+                return Err(Error::Runtime(format!(
+                    "binary_assign: no in-place kernel for {dtype:?} and {:?}",
+                    other.0.dtype()
+                )));
+            }
+            on_backend_mut!((&mut *self, other.0) => |d, s| d.binary_assign(op, dst, (s, other.1)))
+        } => |rec, _| crate::compile::Instr::BinaryAssign { dst: rec.input(self), op, l: dst.clone(), other: (rec.input(other.0), other.1.clone()) })
     }
 
     pub fn put(&mut self, offset: usize, positions: &[usize], values: &Memory) -> Result<()> {
-        // `put` addresses `offset + p` (p checked below the view's numel by the caller).
-        if offset > self.len() {
-            return Err(Error::Runtime("put_(): offset out of bounds".into()));
-        }
-        on_backend_mut!((self, values) => |d, v| d.put(offset, positions, v))
+        recorded!({
+            // `put` addresses `offset + p` (p checked below the view's numel by the caller).
+            if offset > self.len() {
+                return Err(Error::Runtime("put_(): offset out of bounds".into()));
+            }
+            on_backend_mut!((&mut *self, values) => |d, v| d.put(offset, positions, v))
+        } => |rec, _| crate::compile::Instr::Put { dst: rec.input(self), offset, positions: positions.to_vec(), values: rec.input(values) })
     }
 
     pub fn fill(&mut self, l: &Layout, value: f64) -> Result<()> {
-        self.check_view(l)?;
-        on_backend_mut!((self) => |d| d.fill(l, value))
+        recorded!({
+            self.check_view(l)?;
+            on_backend_mut!((&mut *self) => |d| d.fill(l, value))
+        } => |rec, _| crate::compile::Instr::Fill { dst: rec.input(self), l: l.clone(), value })
     }
 
     pub fn add_into(&mut self, l: &Layout, src: &Memory) -> Result<()> {
-        self.check_view(l)?;
-        let dtype = self.dtype();
-        if dtype.compute() != dtype {
-            // Narrow memory: the sum in the wide type, rounded back into place.
-            if !l.is_non_overlapping() {
-                // Elements reached twice (overlapping windows) take their additions one after
-                // another, in the view's order, as PyTorch's kernels do: one outer index at a
-                // time, until the rest has a slot per element.
-                let flat = Layout::contiguous(&l.shape);
-                for i in 0..l.shape[0] {
-                    let src_part = src.gather(&flat.select(0, i))?;
-                    self.add_into(&l.select(0, i), &src_part)?;
+        recorded!({
+            self.check_view(l)?;
+            let dtype = self.dtype();
+            if dtype.compute() != dtype {
+                // Narrow memory: the sum in the wide type, rounded back into place.
+                if !l.is_non_overlapping() {
+                    // Elements reached twice (overlapping windows) take their additions one after
+                    // another, in the view's order, as PyTorch's kernels do: one outer index at a
+                    // time, until the rest has a slot per element.
+                    let flat = Layout::contiguous(&l.shape);
+                    for i in 0..l.shape[0] {
+                        let src_part = src.gather(&flat.select(0, i))?;
+                        self.add_into(&l.select(0, i), &src_part)?;
+                    }
+                    return Ok(());
                 }
-                return Ok(());
+                let flat = Layout::contiguous(&l.shape);
+                let sum = Memory::binary(
+                    crate::backend::BinaryOp::Add,
+                    (self, l),
+                    (src, &flat),
+                    &l.shape,
+                    dtype,
+                )?;
+                return self.copy_into(l, (&sum, &flat));
             }
-            let flat = Layout::contiguous(&l.shape);
-            let sum = Memory::binary(
-                crate::backend::BinaryOp::Add,
-                (self, l),
-                (src, &flat),
-                &l.shape,
-                dtype,
-            )?;
-            return self.copy_into(l, (&sum, &flat));
-        }
-        on_backend_mut!((self, src) => |d, s| d.add_into(l, s))
+            on_backend_mut!((&mut *self, src) => |d, s| d.add_into(l, s))
+        } => |rec, _| crate::compile::Instr::AddInto { dst: rec.input(self), l: l.clone(), src: rec.input(src) })
     }
 
     /// One optimizer step on `n` elements at `offset`, the gradient and the state buffers as
     /// (memory, offset), all on this memory's backend.
     pub fn optimizer_step(
+        &mut self,
+        offset: usize,
+        n: usize,
+        grad: (&Memory, usize),
+        states: Vec<(&mut Memory, usize)>,
+        h: &OptimStep,
+    ) -> Result<()> {
+        use crate::compile::MemKey;
+        let Some(entered) = crate::compile::enter() else {
+            return self.optimizer_step_kernel(offset, n, grad, states, h);
+        };
+        // The buffers' identities, taken before the kernel borrows the states.
+        let keys: Vec<_> = states.iter().map(|(m, o)| (MemKey::of(m), *o)).collect();
+        let (dst, grad_key) = (MemKey::of(self), MemKey::of(grad.0));
+        let result = self.optimizer_step_kernel(offset, n, grad, states, h);
+        entered.finish(result, |rec, _| crate::compile::Instr::OptimizerStep {
+            dst: rec.input_at(dst),
+            offset,
+            n,
+            grad: (rec.input_at(grad_key), grad.1),
+            states: keys
+                .into_iter()
+                .map(|(k, o)| (rec.input_at(k), o))
+                .collect(),
+            h: *h,
+        })
+    }
+
+    fn optimizer_step_kernel(
         &mut self,
         offset: usize,
         n: usize,

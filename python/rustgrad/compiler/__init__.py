@@ -14,7 +14,18 @@ gradients, optimizer state, random numbers, printing) is exactly eager execution
 
 import functools
 
-__all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "reset"]
+from rustgrad.compiler._capture import ExplainOutput, Unsupported
+
+__all__ = [
+    "ExplainOutput",
+    "Unsupported",
+    "compile",
+    "disable",
+    "explain",
+    "is_compiling",
+    "is_dynamo_compiling",
+    "reset",
+]
 
 _MODES = ("default", "lite", "reduce-overhead", "max-autotune-no-cudagraphs", "max-autotune")
 
@@ -103,11 +114,18 @@ def compile(
     if isinstance(model, Module):
         return _optimized_module()(model)
 
+    if disable:
+        return model
+    from rustgrad.compiler._capture import Compiled
+
+    capture = Compiled(model, fullgraph=fullgraph)
+
     @functools.wraps(model)
     def compiled(*args, **kwargs):
-        return model(*args, **kwargs)
+        return capture(*args, **kwargs)
 
     compiled._torchdynamo_orig_callable = model
+    compiled._rustgrad_capture = capture
     return compiled
 
 
@@ -131,3 +149,22 @@ def is_dynamo_compiling():
 
 def reset():
     """Forget compiled code (there is none to forget)."""
+
+
+def explain(fn, *args, **kwargs):
+    """What keeps ``fn`` from replaying: with arguments, runs ``fn(*args, **kwargs)`` once
+    (eagerly, recording) and returns an ``ExplainOutput`` (``graph_count``,
+    ``graph_break_count``, ``break_reasons``, ``op_count``: the kernels recorded); without,
+    returns a function that does so (``torch._dynamo.explain(fn)(*args)``)."""
+    from rustgrad.compiler._capture import explain_call
+
+    def run(*args, **kwargs):
+        return explain_call(fn, args, kwargs)[1]
+
+    return run(*args, **kwargs) if args or kwargs else run
+
+
+def _stats(compiled):
+    """Counts of a compiled function's calls: ``recordings``, ``replays``, ``eager`` (calls
+    that ran eagerly without recording) and the break ``reasons`` seen."""
+    return dict(compiled._rustgrad_capture.stats)

@@ -276,6 +276,7 @@ impl PyTensor {
 
     /// Address of the first element.
     fn data_ptr(&self) -> usize {
+        crate::compile::note_break("`data_ptr()` reads a buffer's address");
         let t = self.var.tensor();
         let base = t.storage().read().as_ptr();
         base + t.layout().offset * t.dtype().size_of()

@@ -1,0 +1,487 @@
+"""Capture and replay of a compiled function (issue 15, milestone M1; ``docs/compile-plan.md``).
+
+A compiled function runs eagerly while the core records every kernel it calls (forward,
+backward, optimizer update). Once two recordings in a row agree, later calls with the same
+guards replay the recorded kernels in Rust: no Python, graph nodes or dispatch per op, and
+the results bit for bit eager's (the same kernels on the same layouts in the same order).
+
+Guards, checked before each replay:
+
+- the Python state the function can reach (its arguments, closure, the globals its code and
+  the code of functions and classes it reaches names, and everything inside those: module
+  attributes, optimizer ``param_groups`` and ``state``, lists, dicts, plain numbers), as
+  type/value tokens for numbers and strings and identity for other objects;
+- each reachable tensor's dtype, device, layout, storage size, ``requires_grad``, leaf-ness,
+  whether it has a ``.grad``, and which of them share storage (checked in Rust);
+- grad mode, inference mode and the default dtype;
+- every host read (``.item()``, ``.tolist()``, indexing by a tensor) finds the values it read
+  at capture, else the call runs eagerly (nothing visible has happened by then).
+
+What a replay cannot reproduce makes the call eager (a *break*, with a reason in
+``explain``): random numbers, conv2d/LSTM kernels, printing and other calls with effects
+outside rustgrad, changes to Python state, tensors made inside the function that outlive it,
+hooks, returned tensors whose graph was not consumed, host reads after the function changed
+its inputs (e.g. returning ``loss.item()`` after ``optimizer.step()``).
+"""
+
+import builtins
+import functools
+import os
+import sys
+import types
+
+import numpy as np
+
+import rustgrad
+from rustgrad import _core
+
+__all__ = ["Compiled", "ExplainOutput", "Unsupported", "explain_call"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# How many entries (guard sets) one function keeps, as dynamo's ``cache_size_limit``.
+_CACHE_LIMIT = 8
+# Recordings that disagree or break before a guard set stays eager.
+_RECORD_LIMIT = 4
+# NumPy arrays up to this many bytes are guarded by value; larger ones make the call eager.
+_NDARRAY_GUARD_BYTES = 1 << 16
+
+_SAFE_BUILTINS = frozenset(
+    getattr(builtins, n)
+    for n in [
+        "abs",
+        "all",
+        "any",
+        "bool",
+        "callable",
+        "chr",
+        "divmod",
+        "enumerate",
+        "filter",
+        "float",
+        "format",
+        "getattr",
+        "hasattr",
+        "hash",
+        "id",
+        "int",
+        "isinstance",
+        "issubclass",
+        "iter",
+        "len",
+        "list",
+        "map",
+        "max",
+        "min",
+        "ord",
+        "pow",
+        "range",
+        "repr",
+        "reversed",
+        "round",
+        "slice",
+        "sorted",
+        "str",
+        "sum",
+        "tuple",
+        "type",
+        "zip",
+        "dict",
+        "set",
+        "frozenset",
+        "super",
+        "setattr",
+        "delattr",
+        "vars",
+    ]
+)
+_SAFE_MODULES = frozenset({"math", "_operator", "operator", "itertools", "rustgrad._core"})
+# Empty containers inside a dict are one token each, without identity (hook dicts).
+_EMPTY_SKIPPABLE = frozenset({dict, list, set, tuple, __import__("collections").OrderedDict})
+_CONTAINERS = (list, dict, set, frozenset, tuple, str, bytes, int, float, complex)
+
+
+class Unsupported(RuntimeError):
+    """Raised by ``compile(fn, fullgraph=True)`` when ``fn`` cannot be captured whole (the
+    call itself ran eagerly first)."""
+
+
+class ExplainOutput:
+    """What ``explain`` found in one call (``torch._dynamo.explain``'s fields)."""
+
+    def __init__(self, reasons, op_count):
+        self.break_reasons = list(reasons)
+        self.graph_break_count = len(self.break_reasons)
+        self.graph_count = 0 if self.break_reasons else 1
+        self.op_count = op_count
+
+    def __repr__(self):
+        lines = [
+            f"Graph Count: {self.graph_count}",
+            f"Graph Break Count: {self.graph_break_count}",
+            f"Op Count: {self.op_count}",
+            "Break Reasons:",
+        ]
+        lines += [f"  Break Reason {i + 1}: {r}" for i, r in enumerate(self.break_reasons)]
+        return "\n".join(lines)
+
+
+# ----- the walk of reachable state ----------------------------------------------------------
+
+
+class _Walk:
+    """Tokens for everything ``fn`` can reach, and the tensors among it (in walk order)."""
+
+    def __init__(self):
+        self.tokens = []
+        self.tensors = []
+        self.seen = {}
+        self.keep = []  # objects whose ids are tokens: held so ids are not reused
+        self.unguardable = None
+        self.codes = set()
+
+    def value(self, v, depth=0):
+        tokens = self.tokens
+        t = type(v)
+        if v is None or t in (bool, int, str, bytes, complex):
+            tokens.append((t, v))
+            return
+        if t is float:
+            tokens.append((t, repr(v)))
+            return
+        key = id(v)
+        if key in self.seen:
+            tokens.append(("seen", self.seen[key]))
+            return
+        self.seen[key] = len(self.seen)
+        self.keep.append(v)
+        if isinstance(v, rustgrad.Tensor):
+            tokens.append(("T", len(self.tensors)))
+            self.tensors.append(v)
+            return
+        if isinstance(v, _module_class()):
+            self.module(v, depth + 1)
+            return
+        if depth > 40:
+            tokens.append(("deep", key))
+            return
+        if t in (list, tuple) or isinstance(v, (list, tuple)):
+            tokens.append((t, len(v)))
+            for x in v:
+                self.value(x, depth + 1)
+            return
+        if isinstance(v, dict):
+            keys = tuple(v)
+            if all(type(k) is str for k in keys):
+                tokens.append((t, keys))  # (the common case: one token for the keys)
+            else:
+                tokens.append((t, len(keys)))
+                for k in keys:
+                    self.value(k, depth + 1)
+            for x in v.values():
+                if x.__class__ in _EMPTY_SKIPPABLE and not x:
+                    tokens.append(x.__class__)
+                else:
+                    self.value(x, depth + 1)
+            return
+        if isinstance(v, (set, frozenset)):
+            tokens.append((t, len(v)))
+            for x in sorted(v, key=repr):
+                self.value(x, depth + 1)
+            return
+        if isinstance(v, (rustgrad.dtype, rustgrad.device)):
+            tokens.append((t, str(v)))
+            return
+        if isinstance(v, types.ModuleType):
+            tokens.append(("module", key))
+            return
+        if isinstance(v, np.ndarray):
+            if v.nbytes > _NDARRAY_GUARD_BYTES:
+                self.unguardable = "reads a NumPy array too large to guard by value"
+            tokens.append(("ndarray", v.dtype.str, v.shape, v.tobytes()))
+            return
+        if isinstance(v, np.generic):
+            tokens.append(("np", v.dtype.str, v.tobytes()))
+            return
+        if isinstance(v, types.FunctionType):
+            tokens.append(("fn", key))
+            if not hasattr(v, "_rustgrad_capture"):  # (a compiled function guards itself)
+                self.function(v, depth + 1)
+            return
+        if isinstance(v, types.MethodType):
+            tokens.append(("method", key))
+            self.value(v.__self__, depth + 1)
+            self.value(v.__func__, depth + 1)
+            return
+        if isinstance(v, type):
+            tokens.append(("class", key))
+            self.cls(v, depth + 1)
+            return
+        if isinstance(v, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+            tokens.append(("builtin", key))
+            return
+        state = getattr(v, "__dict__", None)
+        tokens.append(("obj", id(t), key))
+        self.cls(t, depth + 1)
+        if isinstance(state, dict):
+            self.value(state, depth + 1)
+        slots = getattr(t, "__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            self.value(getattr(v, name, None), depth + 1)
+
+    def module(self, m, depth):
+        """An ``nn.Module``: its attributes, the (usually empty) hook dicts by emptiness."""
+        tokens = self.tokens
+        tokens.append(("M", id(type(m)), id(m)))
+        self.cls(type(m), depth)
+        for name, x in m.__dict__.items():
+            if x.__class__ in _EMPTY_SKIPPABLE and not x:
+                tokens.append(name)
+            else:
+                tokens.append((name,))
+                self.value(x, depth)
+
+    def cls(self, c, depth):
+        """A user class: the globals its methods name (library classes are trusted)."""
+        module = getattr(c, "__module__", "") or ""
+        if module.startswith(("rustgrad", "builtins", "numpy")) or id(c) in self.seen:
+            return
+        self.seen[id(c)] = len(self.seen)
+        self.keep.append(c)
+        for k in sorted(vars(c)):
+            f = vars(c)[k]
+            if isinstance(f, (staticmethod, classmethod)):
+                f = f.__func__
+            if isinstance(f, property):
+                f = f.fget
+            if isinstance(f, types.FunctionType):
+                self.function(f, depth + 1)
+
+    def function(self, f, depth):
+        """A function's closure, defaults and the globals its code names."""
+        if f.__module__ and f.__module__.startswith("rustgrad"):
+            return
+        cells = f.__closure__ or ()
+        self.value([c.cell_contents for c in cells if _filled(c)], depth + 1)
+        self.value(f.__defaults__, depth + 1)
+        self.value(f.__kwdefaults__, depth + 1)
+        self.code_globals(f.__code__, f.__globals__, depth + 1)
+
+    def code_globals(self, code, globs, depth):
+        if (id(code), id(globs)) in self.codes:
+            return
+        self.codes.add((id(code), id(globs)))
+        for name in code.co_names:
+            if name in globs:
+                self.tokens.append(("g", name))
+                self.value(globs[name], depth + 1)
+        for c in code.co_consts:
+            if isinstance(c, types.CodeType):
+                self.code_globals(c, globs, depth)
+
+
+@functools.cache
+def _module_class():
+    from rustgrad.nn import Module
+
+    return Module
+
+
+def _filled(cell):
+    try:
+        cell.cell_contents  # noqa: B018 (an empty cell raises)
+    except ValueError:
+        return False
+    return True
+
+
+def _walk(fn, args, kwargs):
+    w = _Walk()
+    w.tokens.append(
+        (
+            rustgrad.is_grad_enabled(),
+            _core.is_inference_mode_enabled(),
+            str(rustgrad.get_default_dtype()),
+        )
+    )
+    w.value(fn)
+    w.value(args)
+    w.value(kwargs)
+    return w
+
+
+# ----- outputs ----------------------------------------------------------------------------
+
+
+def _flatten(value, tensors):
+    """A spec of ``value`` with its tensors replaced by their index in ``tensors``; None
+    when ``value`` holds something a replay cannot rebuild."""
+    t = type(value)
+    if isinstance(value, rustgrad.Tensor):
+        tensors.append(value)
+        return ("T", len(tensors) - 1)
+    if value is None or t in (bool, int, float, str, complex):
+        return ("C", value)
+    if t in (list, tuple):
+        parts = [_flatten(v, tensors) for v in value]
+        return None if None in parts else (t, parts)
+    if t is dict:
+        parts = [_flatten(v, tensors) for v in value.values()]
+        return None if None in parts else (t, list(value.keys()), parts)
+    return None
+
+
+def _rebuild(spec, tensors):
+    kind = spec[0]
+    if kind == "T":
+        return tensors[spec[1]]
+    if kind == "C":
+        return spec[1]
+    if kind is dict:
+        return {k: _rebuild(p, tensors) for k, p in zip(spec[1], spec[2])}
+    return kind(_rebuild(p, tensors) for p in spec[1])
+
+
+# ----- the effect monitor -----------------------------------------------------------------
+
+
+class _Monitor:
+    """A profile function that notes calls to C functions a replay would skip."""
+
+    def __init__(self):
+        self.reason = None
+
+    def __call__(self, frame, event, arg):
+        if event != "c_call" or self.reason is not None:
+            return
+        if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            return  # rustgrad's own Python layer (its kernels are recorded in Rust)
+        if arg in _SAFE_BUILTINS:
+            return
+        owner = getattr(arg, "__self__", None)
+        if isinstance(owner, (*_CONTAINERS, rustgrad.Tensor)) or owner is _core:
+            return  # (a tensor method's kernels are recorded, or break, in Rust)
+        module = getattr(arg, "__module__", None)
+        if module in _SAFE_MODULES:
+            return
+        name = getattr(arg, "__qualname__", None) or getattr(arg, "__name__", repr(arg))
+        self.reason = (
+            f"calls {module + '.' if module else ''}{name}, which a replay would not run "
+            f"({frame.f_code.co_filename}:{frame.f_lineno})"
+        )
+
+
+# ----- the compiled function --------------------------------------------------------------
+
+
+class _Entry:
+    """The recordings under one guard set."""
+
+    def __init__(self, walk):
+        self.keep = walk.keep  # held so that the ids in the key stay valid
+        self.program = None
+        self.out_spec = None
+        self.last = None  # the previous recording (program, out_spec)
+        self.failures = 0
+        self.reasons = []
+
+
+class Compiled:
+    """``fn`` compiled: see the module docstring."""
+
+    def __init__(self, fn, fullgraph=False):
+        self.fn = fn
+        self.fullgraph = fullgraph
+        self.entries = {}
+        self.stats = {"recordings": 0, "replays": 0, "eager": 0, "reasons": []}
+
+    def __call__(self, *args, **kwargs):
+        if _core._compile_recording():
+            # Inside another compiled function's capture: its recording takes our kernels.
+            return self.fn(*args, **kwargs)
+        walk = _walk(self.fn, args, kwargs)
+        if walk.unguardable is not None:
+            return self._eager(walk.unguardable, args, kwargs)
+        key = tuple(walk.tokens)
+        entry = self.entries.get(key)
+        if entry is None:
+            if len(self.entries) >= _CACHE_LIMIT:
+                return self._eager(
+                    f"more than {_CACHE_LIMIT} guard sets (cache_size_limit)", args, kwargs
+                )
+            entry = self.entries[key] = _Entry(walk)
+        if entry.program is not None:
+            outs = entry.program.replay(walk.tensors)
+            if outs is not None:
+                self.stats["replays"] += 1
+                return _rebuild(entry.out_spec, outs)
+            entry.program = None  # a guard failed: record again
+        if entry.failures >= _RECORD_LIMIT:
+            return self._eager(None, args, kwargs)
+        return self._record(entry, walk, args, kwargs)
+
+    def _eager(self, reason, args, kwargs):
+        self.stats["eager"] += 1
+        if reason is not None:
+            self._note(reason)
+        return self.fn(*args, **kwargs)
+
+    def _note(self, reason):
+        if reason not in self.stats["reasons"]:
+            self.stats["reasons"].append(reason)
+        if self.fullgraph:
+            raise Unsupported(reason)
+
+    def _record(self, entry, walk, args, kwargs):
+        self.stats["recordings"] += 1
+        result, program, spec, reasons = _capture(self.fn, walk, args, kwargs)
+        if reasons:
+            entry.failures += 1
+            entry.last = None
+            for r in reasons:
+                self._note(r)
+            return result
+        if entry.last is not None and entry.last[0].same_as(program) and entry.last[1] == spec:
+            entry.program, entry.out_spec = program, spec
+        else:
+            entry.failures += entry.last is not None
+        entry.last = (program, spec)
+        return result
+
+
+def _capture(fn, walk, args, kwargs):
+    """Runs ``fn`` eagerly while recording: (result, program, out_spec, break reasons)."""
+    before = walk.tokens + [id(t) for t in walk.tensors]
+    monitor = _Monitor()
+    old_profile = sys.getprofile()
+    _core._compile_begin(walk.tensors)
+    sys.setprofile(monitor)
+    try:
+        result = fn(*args, **kwargs)
+    except BaseException:
+        sys.setprofile(old_profile)
+        _core._compile_abort()
+        raise
+    sys.setprofile(old_profile)
+    outputs = []
+    spec = _flatten(result, outputs)
+    reasons = []
+    if spec is None:
+        _core._compile_break(
+            f"returns a {type(result).__name__} holding values a replay cannot rebuild"
+        )
+    if monitor.reason is not None:
+        _core._compile_break(monitor.reason)
+    program, reasons = _core._compile_end(outputs)
+    after = _walk(fn, args, kwargs)
+    if after.tokens + [id(t) for t in after.tensors] != before:
+        reasons = [*reasons, "changes Python state a replay would not change"]
+    return result, program, spec, reasons
+
+
+def explain_call(fn, args, kwargs):
+    """Runs ``fn`` once while recording and says what would keep it from replaying."""
+    walk = _walk(fn, args, kwargs)
+    if walk.unguardable is not None:
+        return fn(*args, **kwargs), ExplainOutput([walk.unguardable], 0)
+    result, program, _, reasons = _capture(fn, walk, args, kwargs)
+    return result, ExplainOutput(reasons, 0 if program is None else len(program))
