@@ -3,6 +3,10 @@ recorded kernels, bit for bit what eager execution computes, and every call a re
 reproduce runs eagerly with the reason on record. Each "replays" test also checks that
 replays happened, so a silent fallback to eager cannot pass."""
 
+import collections
+import functools
+import types
+
 import pytest
 import rustgrad as rg
 import rustgrad.nn.functional as F
@@ -255,6 +259,7 @@ def test_a_loss_read_after_the_update_replays_only_while_it_repeats():
     assert _stats(fast)["replays"] == 0 and _stats(fast)["eager"] >= 1
     zero = rg.optim.SGD(model.parameters(), lr=0.0)
     zero_twin = rg.optim.SGD(twin.parameters(), lr=0.0)
+    fast = rg.compile(step)
     for _ in range(6):  # lr 0: the loss repeats, so replays pass the check
         assert fast(model, zero, x, y) == step(twin, zero_twin, x, y)
         _same_state(model, twin)
@@ -274,6 +279,17 @@ def test_fullgraph_raises_at_a_break_and_explain_names_it():
     assert clean.graph_break_count == 0 and clean.graph_count == 1 and clean.op_count >= 2
 
 
+def test_reset_forgets_recordings():
+    fast = rg.compile(lambda x: x * 2 + 1)
+    for _ in range(4):
+        fast(rg.ones(2))
+    assert _stats(fast)["replays"] >= 1
+    rg.compiler.reset()
+    before = _stats(fast)["recordings"]
+    assert rg.equal(fast(rg.ones(2)), rg.full((2,), 3.0))
+    assert _stats(fast)["recordings"] == before + 1
+
+
 def test_a_compiled_function_inside_anothers_capture_runs_inside_it():
     inner = rg.compile(lambda x: x * 3)
 
@@ -285,3 +301,132 @@ def test_a_compiled_function_inside_anothers_capture_runs_inside_it():
         x = rg.full((2,), float(i))
         assert rg.equal(fast(x), outer(x))
     assert _stats(fast)["replays"] >= 2
+
+
+# ----- state a replay must see (classes of bugs found by adversarial testing) ---------------
+
+
+class _Cfg:
+    scale = 2.0
+    calls = 0
+
+
+_cfg = types.ModuleType("user_cfg")  # a user's config module
+_cfg.scale = 2.0
+_window = collections.deque([1.0], maxlen=2)
+_weights = {"w": 3.0}
+_scale_of = functools.partial(dict.get, _weights)
+
+
+def _configured(x):
+    _Cfg.calls += 1
+    return x * (_Cfg.scale * _cfg.scale * _window[-1] * _scale_of("w"))
+
+
+def test_python_state_read_through_classes_modules_and_containers_is_guarded():
+    fast = rg.compile(_configured)
+    x = rg.ones(2)
+    for change in (None, "class", "module", "deque", "partial"):
+        if change == "class":
+            _Cfg.scale = 5.0
+        if change == "module":
+            _cfg.scale = 7.0
+        if change == "deque":
+            _window.append(11.0)
+        if change == "partial":
+            _weights["w"] = 13.0
+        for _ in range(4):
+            expected = _Cfg.scale * _cfg.scale * _window[-1] * _weights["w"]
+            calls = _Cfg.calls
+            assert fast(x).tolist() == [expected] * 2
+            assert _Cfg.calls == calls + 1  # the counter moves on every call, as eagerly
+
+
+def test_an_iterator_or_a_changed_requires_grad_keeps_the_call_eager():
+    it = iter(range(100))
+
+    def take(x):
+        for v in it:
+            return x + v
+
+    fast = rg.compile(take)
+    assert [fast(rg.zeros(1)).item() for _ in range(5)] == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+    def grow(x):
+        x.requires_grad_()
+        return x * 2
+
+    fast = rg.compile(grow)
+    for _ in range(4):
+        x = rg.ones(2)
+        fast(x)
+        assert x.requires_grad
+    assert _stats(fast)["replays"] == 0
+
+
+def test_modes_and_inputs_with_a_history_are_guarded():
+    w = rg.ones(3, requires_grad=True)
+
+    def f(x):
+        y = (x * w).sqrt()
+        y.sum().backward()
+        return y.detach()
+
+    fast = rg.compile(f)
+    for _ in range(4):
+        w.grad = None
+        fast(rg.ones(3))
+    with rg.autograd.set_detect_anomaly(True), raises(RuntimeError, "returned nan"):
+        w.grad = None
+        fast(rg.zeros(3))  # sqrt(0) has an infinite slope: NaN in backward, caught eagerly
+    with rg.autocast("cpu", dtype=rg.bfloat16):
+        assert fast(rg.ones(3)).dtype == f(rg.ones(3)).dtype
+    # An input's own graph would run inside the function: never replayed.
+    base = rg.ones(3, requires_grad=True)
+
+    def through(h):
+        h.sum().backward()
+
+    fast = rg.compile(through)
+    for fn in (rg.exp, rg.sin, rg.exp, rg.sin, rg.exp):
+        base.grad = None
+        fast(fn(base))
+        assert rg.equal(base.grad, fn(base.detach()) if fn is rg.exp else rg.cos(base.detach()))
+    assert _stats(fast)["replays"] == 0
+
+
+def test_returned_objects_and_versions_are_eagers():
+    model = nn.BatchNorm1d(3)
+    p = rg.ones(3, requires_grad=True)
+
+    def f(x):
+        y = model(x)
+        (y * p).sum().backward()
+        return x, y, y, p.grad
+
+    fast = rg.compile(f)
+    for _ in range(5):
+        p.grad = None
+        x = rg.randn(4, 3)
+        a, y1, y2, g = fast(x)
+        assert a is x and y1 is y2 and g is p.grad
+    assert _stats(fast)["replays"] >= 2
+    # Running statistics are written without a version bump, by a replay too.
+    assert model.running_mean._version == nn.BatchNorm1d(3).running_mean._version
+
+
+def test_saved_tensor_hooks_around_a_call_make_it_eager():
+    w = rg.ones(3, requires_grad=True)
+
+    def f(x):
+        (x * w).sum().backward()
+
+    fast = rg.compile(f)
+    x = rg.full((3,), 2.0)
+    for _ in range(4):
+        w.grad = None
+        fast(x)
+    w.grad = None
+    with rg.autograd.graph.saved_tensors_hooks(lambda t: t * 10, lambda t: t):
+        fast(x)
+    assert w.grad.tolist() == [20.0] * 3

@@ -117,6 +117,11 @@ thread_local! {
     static SAVE_ERROR: RefCell<Option<Error>> = const { RefCell::new(None) };
 }
 
+/// Whether saved-tensor hooks are active on this thread.
+pub fn saved_hooks_active() -> bool {
+    SAVED_HOOKS.with(|h| !h.borrow().is_empty())
+}
+
 pub fn push_saved_hooks(hooks: Arc<dyn SavedHooks>) {
     SAVED_HOOKS.with(|h| h.borrow_mut().push(hooks));
 }

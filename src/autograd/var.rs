@@ -155,6 +155,9 @@ impl Var {
 
     pub fn set_requires_grad(&self, requires_grad: bool) -> Result<()> {
         let mut s = self.0.state.lock();
+        if s.requires_grad != requires_grad {
+            crate::compile::note_break("`requires_grad` was changed");
+        }
         if s.grad_fn.is_some() {
             if !requires_grad {
                 bail!(

@@ -146,9 +146,15 @@ pub fn begin(externals: &[Var]) {
         externals: Vec::new(),
         internals: Vec::new(),
         _held: externals.to_vec(),
+        versions: Vec::new(),
     };
     for (k, v) in externals.iter().enumerate() {
         r.vars.entry(v.key()).or_insert(k);
+        if v.grad_fn().is_some() {
+            // A backward inside the function would run (and free) the input's own graph,
+            // which a replay cannot follow; nor can it check that the graph is the same.
+            r.refuse("an input has a history (a `grad_fn`): pass it detached".into());
+        }
         let sig = ExternalSig::of(v);
         let t = v.tensor();
         let mem = t.storage().read();
@@ -169,6 +175,7 @@ pub fn begin(externals: &[Var]) {
             })
         };
         r.externals.push((sig, slot));
+        r.versions.push(t.storage().version());
     }
     RECORDER.with(|c| *c.borrow_mut() = Some(r));
     DEPTH.with(|d| d.set(0));
@@ -232,6 +239,8 @@ pub struct Recorder {
     /// keys) while recording. (So no `.grad` is ever its only holder then: the engine adds
     /// gradients out of place and sets `.grad`, which a replay does whoever holds the old one.)
     _held: Vec<Var>,
+    /// Each external storage's version at the start (a replay bumps versions as eager did).
+    versions: Vec<u64>,
 }
 
 impl Recorder {
@@ -366,9 +375,21 @@ impl Recorder {
     fn finish(mut self, outputs: &[Var]) -> std::result::Result<Program, Vec<String>> {
         let mut kept: HashSet<SlotId> = HashSet::new();
         let mut outs = Vec::with_capacity(outputs.len());
-        for v in outputs {
+        for (i, v) in outputs.iter().enumerate() {
+            if let Some(j) = outputs[..i].iter().position(|o| o.ptr_eq(v)) {
+                outs.push(OutputKind::Same(j));
+                continue;
+            }
             if let Some(&k) = self.vars.get(&v.key()) {
                 outs.push(OutputKind::External(k));
+                continue;
+            }
+            let grad_of = self
+                ._held
+                .iter()
+                .position(|h| h.grad().is_some_and(|g| g.ptr_eq(v)));
+            if let Some(k) = grad_of {
+                outs.push(OutputKind::GradOf(k));
                 continue;
             }
             let t = v.tensor();
@@ -409,6 +430,7 @@ impl Recorder {
                 layout: t.layout().clone(),
                 dtype: t.dtype(),
                 spent,
+                version: t.storage().version(),
             });
         }
         for i in &self.instrs {
@@ -452,6 +474,87 @@ impl Recorder {
         if !self.breaks.is_empty() {
             return Err(self.breaks);
         }
-        Program::new(self.slots, self.instrs, self.externals, outs).map_err(|e| vec![e])
+        // How far each external storage's version moved (in-place writes; some, such as
+        // batch norm's running statistics, write without a bump).
+        let mut bumps = Vec::new();
+        for (k, (_, slot)) in self.externals.iter().enumerate() {
+            let Some(slot) = *slot else { continue };
+            let now = self._held[k].tensor().storage().version();
+            let moved = now.saturating_sub(self.versions[k]);
+            if moved > 0 && !bumps.iter().any(|&(s, _)| s == slot) {
+                bumps.push((slot, moved));
+            }
+        }
+        Program::new(self.slots, self.instrs, self.externals, outs, bumps).map_err(|e| vec![e])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops;
+    use crate::Tensor;
+
+    fn leaf(v: Vec<f32>, requires_grad: bool) -> Var {
+        let n = v.len();
+        Var::new(Tensor::from_vec(v, &[n]), requires_grad)
+    }
+
+    #[test]
+    fn a_narrow_float_kernel_is_one_instruction_and_replays_bit_for_bit() {
+        let x = ops::to_dtype(&leaf(vec![0.5, -1.25, 3.0], false), DType::F16).unwrap();
+        begin(std::slice::from_ref(&x));
+        let y = ops::exp(&x).unwrap();
+        let program = end(std::slice::from_ref(&y)).unwrap();
+        // The f16 exp widens, computes and narrows inside `Memory::unary`: one instruction.
+        assert_eq!(program.len(), 1);
+        let again = program.replay(std::slice::from_ref(&x)).unwrap().unwrap();
+        assert_eq!(
+            again[0].tensor().to_f64_vec().unwrap(),
+            y.tensor().to_f64_vec().unwrap()
+        );
+    }
+
+    #[test]
+    fn a_replay_reads_the_new_binding_and_checks_its_signature() {
+        let (x, w) = (leaf(vec![1.0, 2.0], false), leaf(vec![3.0, 4.0], false));
+        begin(&[x.clone(), w.clone()]);
+        let y = ops::mul(&x, &w).unwrap();
+        let program = end(std::slice::from_ref(&y)).unwrap();
+        let x2 = leaf(vec![5.0, 6.0], false);
+        let out = program.replay(&[x2, w.clone()]).unwrap().unwrap();
+        assert_eq!(out[0].tensor().to_vec::<f32>().unwrap(), vec![15.0, 24.0]);
+        // Another shape, or a tensor that requires grad, fails the guard before any effect.
+        let wider = leaf(vec![1.0, 2.0, 3.0], false);
+        assert!(program.replay(&[wider, w.clone()]).unwrap().is_none());
+        assert!(program
+            .replay(&[leaf(vec![5.0, 6.0], true), w])
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn reading_a_tensor_made_outside_the_walk_breaks_the_recording() {
+        let (x, hidden) = (leaf(vec![1.0], false), leaf(vec![2.0], false));
+        begin(std::slice::from_ref(&x));
+        let y = ops::add(&x, &hidden).unwrap();
+        let reasons = end(std::slice::from_ref(&y)).err().unwrap();
+        assert!(reasons[0].contains("cannot reach"), "{reasons:?}");
+    }
+
+    #[test]
+    fn recording_is_per_thread() {
+        let x = leaf(vec![1.0], false);
+        begin(std::slice::from_ref(&x));
+        let other = std::thread::spawn(|| {
+            let a = leaf(vec![2.0], false);
+            ops::exp(&a).map(|_| recording()).unwrap()
+        })
+        .join()
+        .unwrap();
+        let y = ops::exp(&x).unwrap();
+        let program = end(std::slice::from_ref(&y)).unwrap();
+        assert!(!other);
+        assert_eq!(program.len(), 1);
     }
 }

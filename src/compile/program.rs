@@ -78,6 +78,10 @@ impl ExternalSig {
 pub enum OutputKind {
     /// An external variable itself.
     External(usize),
+    /// The `.grad` of external variable `k` (the same object).
+    GradOf(usize),
+    /// The same object as output `j`.
+    Same(usize),
     /// A tensor over a slot; `spent`: the name of the `grad_fn` a backward inside the
     /// function consumed (the replayed output gets a node of that name that raises as a
     /// second backward through a freed graph does).
@@ -86,6 +90,8 @@ pub enum OutputKind {
         layout: Layout,
         dtype: DType,
         spent: Option<String>,
+        /// Its storage's version (in-place writes inside the function).
+        version: u64,
     },
 }
 
@@ -433,6 +439,8 @@ pub struct Program {
     frees: Vec<Vec<SlotId>>,
     /// Constants some instruction writes: copied afresh at each replay.
     written_consts: HashSet<SlotId>,
+    /// How many version bumps each external slot took in the recorded call.
+    bumps: Vec<(SlotId, u64)>,
 }
 
 impl Program {
@@ -441,6 +449,7 @@ impl Program {
         instrs: Vec<Instr>,
         externals: Vec<(ExternalSig, Option<SlotId>)>,
         outputs: Vec<OutputKind>,
+        bumps: Vec<(SlotId, u64)>,
     ) -> std::result::Result<Program, String> {
         let instrs = hoist_host_reads(&slots, instrs)?;
         let mut last = vec![None; slots.len()];
@@ -464,7 +473,7 @@ impl Program {
             .iter()
             .filter_map(|o| match o {
                 OutputKind::Made { slot, .. } => Some(*slot),
-                OutputKind::External(_) => None,
+                _ => None,
             })
             .collect();
         let mut frees = vec![Vec::new(); instrs.len()];
@@ -485,6 +494,7 @@ impl Program {
             outputs,
             frees,
             written_consts,
+            bumps,
         })
     }
 
@@ -518,8 +528,8 @@ impl Program {
     /// Runs the program on `externals` (the same walk as at capture, grads expanded).
     /// `Ok(None)`: a guard failed before anything visible happened; run eagerly instead.
     pub fn replay(&self, externals: &[Var]) -> Result<Option<Vec<Var>>> {
-        if externals.len() != self.externals.len() {
-            return Ok(None);
+        if externals.len() != self.externals.len() || crate::autograd::arena::saved_hooks_active() {
+            return Ok(None); // (saved-tensor hooks would see every tensor saved eagerly)
         }
         let mut vals: Vec<Option<Arc<Storage>>> = vec![None; self.slots.len()];
         let mut bound: HashSet<usize> = HashSet::new();
@@ -563,23 +573,39 @@ impl Program {
                 vals[s as usize] = None;
             }
         }
-        let mut outs = Vec::with_capacity(self.outputs.len());
+        for (s, n) in &self.bumps {
+            let storage = slot_of(&vals, *s)?;
+            for _ in 0..*n {
+                storage.bump_version();
+            }
+        }
+        let mut outs: Vec<Var> = Vec::with_capacity(self.outputs.len());
         for o in &self.outputs {
-            outs.push(match o {
+            let out = match o {
                 OutputKind::External(k) => externals[*k].clone(),
+                OutputKind::GradOf(k) => externals[*k].grad().ok_or_else(missing)?,
+                OutputKind::Same(j) => outs[*j].clone(),
                 OutputKind::Made {
                     slot,
                     layout,
                     dtype,
                     spent,
+                    version,
                 } => {
-                    let t = Tensor::from_storage(slot_of(&vals, *slot)?, layout.clone(), *dtype);
+                    let storage = slot_of(&vals, *slot)?;
+                    if !matches!(self.slots[*slot as usize].0, SlotKind::External(_)) {
+                        for _ in storage.version()..*version {
+                            storage.bump_version();
+                        }
+                    }
+                    let t = Tensor::from_storage(storage, layout.clone(), *dtype);
                     match spent {
                         None => Var::new(t, false),
                         Some(name) => Var::with_history(t, spent_node(name)),
                     }
                 }
-            });
+            };
+            outs.push(out);
         }
         Ok(Some(outs))
     }
@@ -777,13 +803,15 @@ impl Program {
             )),
             CopyInto { dst, l, src } => {
                 let s = r(src.0)?;
-                slot_of(vals, *dst)?.write().copy_into(l, (&s, &src.1))?;
+                slot_of(vals, *dst)?
+                    .write_unversioned()
+                    .copy_into(l, (&s, &src.1))?;
                 None
             }
             BinaryAssign { dst, op, l, other } => {
                 let o = r(other.0)?;
                 slot_of(vals, *dst)?
-                    .write()
+                    .write_unversioned()
                     .binary_assign(*op, l, (&o, &other.1))?;
                 None
             }
@@ -794,16 +822,18 @@ impl Program {
                 values,
             } => {
                 let v = r(*values)?;
-                slot_of(vals, *dst)?.write().put(*offset, positions, &v)?;
+                slot_of(vals, *dst)?
+                    .write_unversioned()
+                    .put(*offset, positions, &v)?;
                 None
             }
             Fill { dst, l, value } => {
-                slot_of(vals, *dst)?.write().fill(l, *value)?;
+                slot_of(vals, *dst)?.write_unversioned().fill(l, *value)?;
                 None
             }
             AddInto { dst, l, src } => {
                 let s = r(*src)?;
-                slot_of(vals, *dst)?.write().add_into(l, &s)?;
+                slot_of(vals, *dst)?.write_unversioned().add_into(l, &s)?;
                 None
             }
             OptimizerStep {
@@ -820,14 +850,14 @@ impl Program {
                     .iter()
                     .map(|(s, _)| slot_of(vals, *s))
                     .collect::<Result<_>>()?;
-                let mut guards: Vec<_> = owned.iter().map(|s| s.write()).collect();
+                let mut guards: Vec<_> = owned.iter().map(|s| s.write_unversioned()).collect();
                 let states: Vec<(&mut Memory, usize)> = guards
                     .iter_mut()
                     .zip(states)
                     .map(|(g, (_, o))| (&mut **g, *o))
                     .collect();
                 param
-                    .write()
+                    .write_unversioned()
                     .optimizer_step(*offset, *n, (&g, grad.1), states, h)?;
                 None
             }

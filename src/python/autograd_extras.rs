@@ -48,6 +48,7 @@ struct PyPacked {
 
 impl PyHooks {
     fn pack_var(&self, var: &Var) -> Result<Arc<dyn PackedVar>> {
+        crate::compile::note_break("a saved-tensor hook ran");
         Python::attach(|py| {
             let value = self
                 .pack

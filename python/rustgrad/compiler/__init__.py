@@ -6,10 +6,13 @@ The API is PyTorch's, so scripts that compile their model or training step run u
 ``_orig_mod`` (its state dict's keys start with ``_orig_mod.``, as PyTorch's do);
 ``Module.compile()`` compiles a module in place.
 
-There is no graph capture yet: a compiled function runs eagerly, so every effect (parameters,
-gradients, optimizer state, random numbers, printing) is exactly eager execution's, and
-``fullgraph=True`` never finds a graph break to report. ``mode``, ``dynamic``, ``backend`` and
-``options`` are checked as PyTorch checks them and otherwise have no effect.
+A compiled function captures and replays (``_capture.py``; the guide is ``docs/compile.md``):
+its first calls run eagerly while the core records every kernel; once two recordings agree,
+calls whose guards hold replay the kernels in Rust, bit for bit eager's results. What a replay
+cannot reproduce (random numbers, printing, Python state changes, ...) runs eagerly, with the
+reason in :func:`explain`; ``fullgraph=True`` raises :class:`Unsupported` then. A compiled
+module runs eagerly (its backward happens outside the call). ``mode``, ``dynamic``,
+``backend`` and ``options`` are checked as PyTorch checks them and otherwise have no effect.
 """
 
 import functools
@@ -148,7 +151,11 @@ def is_dynamo_compiling():
 
 
 def reset():
-    """Forget compiled code (there is none to forget)."""
+    """Forget every recording of every compiled function (they capture again on their next
+    calls), and the objects their guards held."""
+    from rustgrad.compiler._capture import reset_all
+
+    reset_all()
 
 
 def explain(fn, *args, **kwargs):

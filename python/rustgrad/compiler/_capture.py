@@ -24,20 +24,27 @@ hooks, returned tensors whose graph was not consumed, host reads after the funct
 its inputs (e.g. returning ``loss.item()`` after ``optimizer.step()``).
 """
 
+import array
 import builtins
+import collections
+import collections.abc
+import contextlib
 import functools
 import os
 import sys
 import types
+import weakref
 
 import numpy as np
 
 import rustgrad
 from rustgrad import _core
 
-__all__ = ["Compiled", "ExplainOutput", "Unsupported", "explain_call"]
+__all__ = ["Compiled", "ExplainOutput", "Unsupported", "explain_call", "reset_all"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_TRUSTED_DIRS = (_PACKAGE_DIR, contextlib.__file__)
+_NUMPY_DIR = os.path.dirname(np.__file__)
 # How many entries (guard sets) one function keeps, as dynamo's ``cache_size_limit``.
 _CACHE_LIMIT = 8
 # Recordings that disagree or break before a guard set stays eager.
@@ -97,6 +104,9 @@ _SAFE_BUILTINS = frozenset(
 _SAFE_MODULES = frozenset({"math", "_operator", "operator", "itertools", "rustgrad._core"})
 # Empty containers inside a dict are one token each, without identity (hook dicts).
 _EMPTY_SKIPPABLE = frozenset({dict, list, set, tuple, __import__("collections").OrderedDict})
+_SCALARS = frozenset({type(None), bool, int, str, bytes, complex})
+_TENSOR_TYPES = (rustgrad.Tensor,)
+_Module = None  # rustgrad.nn.Module (imported on first use: nn imports this package's parent)
 _CONTAINERS = (list, dict, set, frozenset, tuple, str, bytes, int, float, complex)
 
 
@@ -138,27 +148,29 @@ class _Walk:
         self.keep = []  # objects whose ids are tokens: held so ids are not reused
         self.unguardable = None
         self.codes = set()
+        self.classes = set()
 
     def value(self, v, depth=0):
         tokens = self.tokens
         t = type(v)
-        if v is None or t in (bool, int, str, bytes, complex):
+        if t in _SCALARS:
             tokens.append((t, v))
             return
         if t is float:
-            tokens.append((t, repr(v)))
+            tokens.append((t, repr(v)))  # (repr: NaN equals itself, -0.0 differs from 0.0)
             return
         key = id(v)
-        if key in self.seen:
-            tokens.append(("seen", self.seen[key]))
+        seen = self.seen
+        if key in seen:
+            tokens.append(("seen", seen[key]))
             return
-        self.seen[key] = len(self.seen)
+        seen[key] = len(seen)
         self.keep.append(v)
-        if isinstance(v, rustgrad.Tensor):
+        if t in _TENSOR_TYPES or isinstance(v, _TENSOR_TYPES):
             tokens.append(("T", len(self.tensors)))
             self.tensors.append(v)
             return
-        if isinstance(v, _module_class()):
+        if isinstance(v, _Module):
             self.module(v, depth + 1)
             return
         if depth > 40:
@@ -178,8 +190,11 @@ class _Walk:
                 for k in keys:
                     self.value(k, depth + 1)
             for x in v.values():
-                if x.__class__ in _EMPTY_SKIPPABLE and not x:
-                    tokens.append(x.__class__)
+                c = x.__class__
+                if c in _SCALARS:
+                    tokens.append((c, x))
+                elif c in _EMPTY_SKIPPABLE and not x:
+                    tokens.append(c)
                 else:
                     self.value(x, depth + 1)
             return
@@ -218,6 +233,31 @@ class _Walk:
             return
         if isinstance(v, (types.BuiltinFunctionType, types.BuiltinMethodType)):
             tokens.append(("builtin", key))
+            owner = getattr(v, "__self__", None)
+            if owner is not None and not isinstance(owner, types.ModuleType):
+                self.value(owner, depth + 1)  # (a bound method: ``d.get`` reads ``d``)
+            return
+        if isinstance(v, functools.partial):
+            tokens.append(("partial", key))
+            self.value(v.func, depth + 1)
+            self.value(v.args, depth + 1)
+            self.value(v.keywords, depth + 1)
+            return
+        if isinstance(v, collections.deque):
+            tokens.append((t, len(v), v.maxlen))
+            for x in v:
+                self.value(x, depth + 1)
+            return
+        if isinstance(v, (bytearray, memoryview)):
+            tokens.append((t, bytes(v)))
+            return
+        if isinstance(v, array.array):
+            tokens.append((t, v.typecode, v.tobytes()))
+            return
+        if isinstance(v, collections.abc.Iterator):
+            # (a for loop advances it without any call the monitor sees)
+            self.unguardable = "reads an iterator, whose position a replay would not advance"
+            tokens.append(("iterator", key))
             return
         state = getattr(v, "__dict__", None)
         tokens.append(("obj", id(t), key))
@@ -234,7 +274,10 @@ class _Walk:
         tokens.append(("M", id(type(m)), id(m)))
         self.cls(type(m), depth)
         for name, x in m.__dict__.items():
-            if x.__class__ in _EMPTY_SKIPPABLE and not x:
+            c = x.__class__
+            if c in _SCALARS:
+                tokens.append((name, c, x))
+            elif c in _EMPTY_SKIPPABLE and not x:
                 tokens.append(name)
             else:
                 tokens.append((name,))
@@ -243,9 +286,9 @@ class _Walk:
     def cls(self, c, depth):
         """A user class: the globals its methods name (library classes are trusted)."""
         module = getattr(c, "__module__", "") or ""
-        if module.startswith(("rustgrad", "builtins", "numpy")) or id(c) in self.seen:
+        if module.startswith(("rustgrad", "builtins", "numpy")) or id(c) in self.classes:
             return
-        self.seen[id(c)] = len(self.seen)
+        self.classes.add(id(c))
         self.keep.append(c)
         for k in sorted(vars(c)):
             f = vars(c)[k]
@@ -255,6 +298,9 @@ class _Walk:
                 f = f.fget
             if isinstance(f, types.FunctionType):
                 self.function(f, depth + 1)
+            elif not (k.startswith("__") and k.endswith("__")) and not isinstance(f, type):
+                self.tokens.append(("class attr", k))  # (class-level settings and counters)
+                self.value(f, depth + 1)
 
     def function(self, f, depth):
         """A function's closure, defaults and the globals its code names."""
@@ -270,20 +316,31 @@ class _Walk:
         if (id(code), id(globs)) in self.codes:
             return
         self.codes.add((id(code), id(globs)))
-        for name in code.co_names:
+        names = code.co_names
+        for name in names:
             if name in globs:
+                v = globs[name]
                 self.tokens.append(("g", name))
-                self.value(globs[name], depth + 1)
+                self.value(v, depth + 1)
+                if isinstance(v, types.ModuleType) and _user_module(v):
+                    # ``cfg.scale``: the attributes of a user's module that this code names
+                    attrs = vars(v)
+                    for attr in names:
+                        if attr in attrs:
+                            self.tokens.append(("module attr", attr))
+                            self.value(attrs[attr], depth + 1)
         for c in code.co_consts:
             if isinstance(c, types.CodeType):
                 self.code_globals(c, globs, depth)
 
 
-@functools.cache
-def _module_class():
-    from rustgrad.nn import Module
+# Packages whose modules hold no state a compiled step reads (their functions are code).
+_LIBRARIES = frozenset({"rustgrad", "numpy", "torch", "jax", "scipy", "builtins"})
 
-    return Module
+
+def _user_module(m):
+    top = (getattr(m, "__name__", "") or "").partition(".")[0]
+    return top not in _LIBRARIES and top not in sys.stdlib_module_names
 
 
 def _filled(cell):
@@ -295,12 +352,19 @@ def _filled(cell):
 
 
 def _walk(fn, args, kwargs):
+    global _Module
+    if _Module is None:
+        from rustgrad.nn import Module as _Module
+    from rustgrad.amp import autocast_mode
+
     w = _Walk()
     w.tokens.append(
         (
             rustgrad.is_grad_enabled(),
             _core.is_inference_mode_enabled(),
+            _core._is_anomaly_enabled(),
             str(rustgrad.get_default_dtype()),
+            tuple((d, on, str(dt)) for d, (on, dt) in autocast_mode._state.items()),
         )
     )
     w.value(fn)
@@ -312,33 +376,38 @@ def _walk(fn, args, kwargs):
 # ----- outputs ----------------------------------------------------------------------------
 
 
-def _flatten(value, tensors):
-    """A spec of ``value`` with its tensors replaced by their index in ``tensors``; None
-    when ``value`` holds something a replay cannot rebuild."""
+def _flatten(value, tensors, inputs=None):
+    """A spec of ``value`` with its tensors replaced by their index in ``tensors`` (or, for
+    a tensor the walk found, ``inputs``: its position there, so a replay returns that very
+    object); None when ``value`` holds something a replay cannot rebuild."""
     t = type(value)
     if isinstance(value, rustgrad.Tensor):
+        if inputs is not None and id(value) in inputs:
+            return ("X", inputs[id(value)])
         tensors.append(value)
         return ("T", len(tensors) - 1)
     if value is None or t in (bool, int, float, str, complex):
         return ("C", value)
     if t in (list, tuple):
-        parts = [_flatten(v, tensors) for v in value]
+        parts = [_flatten(v, tensors, inputs) for v in value]
         return None if None in parts else (t, parts)
     if t is dict:
-        parts = [_flatten(v, tensors) for v in value.values()]
+        parts = [_flatten(v, tensors, inputs) for v in value.values()]
         return None if None in parts else (t, list(value.keys()), parts)
     return None
 
 
-def _rebuild(spec, tensors):
+def _rebuild(spec, tensors, inputs):
     kind = spec[0]
     if kind == "T":
         return tensors[spec[1]]
+    if kind == "X":
+        return inputs[spec[1]]
     if kind == "C":
         return spec[1]
     if kind is dict:
-        return {k: _rebuild(p, tensors) for k, p in zip(spec[1], spec[2])}
-    return kind(_rebuild(p, tensors) for p in spec[1])
+        return {k: _rebuild(p, tensors, inputs) for k, p in zip(spec[1], spec[2])}
+    return kind(_rebuild(p, tensors, inputs) for p in spec[1])
 
 
 # ----- the effect monitor -----------------------------------------------------------------
@@ -353,8 +422,17 @@ class _Monitor:
     def __call__(self, frame, event, arg):
         if event != "c_call" or self.reason is not None:
             return
-        if frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-            return  # rustgrad's own Python layer (its kernels are recorded in Rust)
+        if frame.f_code.co_filename.startswith(_TRUSTED_DIRS):
+            # rustgrad's own Python layer (its kernels are recorded in Rust), and contextlib
+            # driving a ``@contextmanager`` generator (whose own code is watched as it runs)
+            return
+        if frame.f_code.co_filename.startswith(_NUMPY_DIR):
+            # NumPy's Python helpers (shape arithmetic) when rustgrad called them
+            outer = frame
+            while outer is not None and outer.f_code.co_filename.startswith(_NUMPY_DIR):
+                outer = outer.f_back
+            if outer is not None and outer.f_code.co_filename.startswith(_PACKAGE_DIR):
+                return
         if arg in _SAFE_BUILTINS:
             return
         owner = getattr(arg, "__self__", None)
@@ -393,10 +471,13 @@ class Compiled:
         self.fullgraph = fullgraph
         self.entries = {}
         self.stats = {"recordings": 0, "replays": 0, "eager": 0, "reasons": []}
+        self.gave_up = False
+        _LIVE.add(self)
 
     def __call__(self, *args, **kwargs):
-        if _core._compile_recording():
-            # Inside another compiled function's capture: its recording takes our kernels.
+        if _core._compile_recording() or self.gave_up:
+            # Inside another compiled function's capture its recording takes our kernels; a
+            # function none of whose guard sets replays runs eagerly without the walk.
             return self.fn(*args, **kwargs)
         walk = _walk(self.fn, args, kwargs)
         if walk.unguardable is not None:
@@ -413,9 +494,11 @@ class Compiled:
             outs = entry.program.replay(walk.tensors)
             if outs is not None:
                 self.stats["replays"] += 1
-                return _rebuild(entry.out_spec, outs)
+                return _rebuild(entry.out_spec, outs, walk.tensors)
             entry.program = None  # a guard failed: record again
         if entry.failures >= _RECORD_LIMIT:
+            if not any(e.program is not None for e in self.entries.values()):
+                self.gave_up = True
             return self._eager(None, args, kwargs)
         return self._record(entry, walk, args, kwargs)
 
@@ -448,6 +531,16 @@ class Compiled:
         return result
 
 
+_LIVE = weakref.WeakSet()
+
+
+def reset_all():
+    """``rustgrad.compiler.reset()``: every compiled function starts over."""
+    for c in list(_LIVE):
+        c.entries.clear()
+        c.gave_up = False
+
+
 def _capture(fn, walk, args, kwargs):
     """Runs ``fn`` eagerly while recording: (result, program, out_spec, break reasons)."""
     before = walk.tokens + [id(t) for t in walk.tensors]
@@ -463,7 +556,7 @@ def _capture(fn, walk, args, kwargs):
         raise
     sys.setprofile(old_profile)
     outputs = []
-    spec = _flatten(result, outputs)
+    spec = _flatten(result, outputs, {id(t): i for i, t in enumerate(walk.tensors)})
     reasons = []
     if spec is None:
         _core._compile_break(

@@ -62,6 +62,7 @@ pub(super) fn set_requires_grad(slf: &Bound<'_, PyTensor>, value: bool) -> PyRes
 /// `t.detach_()`.
 pub(super) fn detach_<'py>(slf: &Bound<'py, PyTensor>) -> Bound<'py, PyTensor> {
     let v = &slf.get().var;
+    crate::compile::note_break("`detach_()` changed a tensor's history");
     v.set_grad_fn(None);
     let _ = v.set_requires_grad(false);
     slf.clone()

@@ -143,6 +143,7 @@ impl PyTensor {
     /// Counter of in-place writes to the storage (checked by backward).
     #[getter]
     fn _version(&self) -> u64 {
+        crate::compile::note_break("`_version` was read (a replay moves versions without Python)");
         self.var.tensor().version()
     }
 
