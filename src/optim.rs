@@ -54,7 +54,13 @@ fn write_back(original: &Tensor, stepped: &Tensor) -> Result<()> {
 
 /// One optimizer step on `param` with `grad`, the state buffers updated in place (each as
 /// `h.n_states()` asks, in the rule's order).
-pub fn step(param: &Tensor, grad: &Tensor, states: &[Tensor], h: &OptimStep) -> Result<()> {
+pub fn step(
+    param: &Tensor,
+    grad: &Tensor,
+    states: &[Tensor],
+    counter: Option<&Tensor>,
+    h: &OptimStep,
+) -> Result<()> {
     if states.len() != h.n_states() {
         bail!(
             Runtime,
@@ -70,7 +76,7 @@ pub fn step(param: &Tensor, grad: &Tensor, states: &[Tensor], h: &OptimStep) -> 
     if !param.is_contiguous() {
         // Step a contiguous copy, then write it back through the parameter's layout.
         let copy = param.clone_data()?;
-        step(&copy, grad, states, h)?;
+        step(&copy, grad, states, counter, h)?;
         return param.copy_from(&copy);
     }
     let g = operand_for(param, grad, &[])?;
@@ -83,6 +89,7 @@ pub fn step(param: &Tensor, grad: &Tensor, states: &[Tensor], h: &OptimStep) -> 
     }
     {
         let mg = g.storage().read();
+        let count = counter.map(|c| (c.storage().read(), c.layout().offset));
         let mut guards: Vec<_> = ops.iter().map(|t| t.storage().write()).collect();
         let st: Vec<_> = guards
             .iter_mut()
@@ -94,6 +101,7 @@ pub fn step(param: &Tensor, grad: &Tensor, states: &[Tensor], h: &OptimStep) -> 
             param.numel(),
             (&mg, g.layout().offset),
             st,
+            count.as_ref().map(|(m, at)| (&**m, *at)),
             h,
         )?;
     }
@@ -120,6 +128,7 @@ mod tests {
             momentum: momentum != 0.0,
             centered: false,
             amsgrad: false,
+            from_step: false,
         }
     }
 
@@ -128,10 +137,24 @@ mod tests {
         let p = Tensor::from_vec(vec![1.0f64, 2.0], &[2]);
         let g = Tensor::from_vec(vec![0.5f64, -1.0], &[2]);
         let buf = Tensor::zeros(&[2], DType::F64).unwrap();
-        step(&p, &g, std::slice::from_ref(&buf), &sgd(0.1, 0.9, true)).unwrap();
+        step(
+            &p,
+            &g,
+            std::slice::from_ref(&buf),
+            None,
+            &sgd(0.1, 0.9, true),
+        )
+        .unwrap();
         assert_eq!(p.to_vec::<f64>().unwrap(), vec![1.0 - 0.05, 2.0 + 0.1]);
         assert_eq!(buf.to_vec::<f64>().unwrap(), vec![0.5, -1.0]);
-        step(&p, &g, std::slice::from_ref(&buf), &sgd(0.1, 0.9, false)).unwrap();
+        step(
+            &p,
+            &g,
+            std::slice::from_ref(&buf),
+            None,
+            &sgd(0.1, 0.9, false),
+        )
+        .unwrap();
         // buf = 0.9 * 0.5 + 0.5 = 0.95
         assert!((buf.to_vec::<f64>().unwrap()[0] - 0.95).abs() < 1e-15);
         assert!((p.to_vec::<f64>().unwrap()[0] - (0.95 - 0.095)).abs() < 1e-15);
@@ -141,7 +164,7 @@ mod tests {
     fn a_wrong_number_of_states_is_an_error() {
         let p = Tensor::from_vec(vec![1.0f64, 2.0], &[2]);
         let g = Tensor::from_vec(vec![0.5f64, -1.0], &[2]);
-        assert!(step(&p, &g, &[], &sgd(0.1, 0.9, true)).is_err());
+        assert!(step(&p, &g, &[], None, &sgd(0.1, 0.9, true)).is_err());
     }
 
     #[test]
@@ -159,7 +182,7 @@ mod tests {
             s: [b1, b2, 0.0, lr / (1.0 - b1), (1.0 - b2).sqrt(), 0.0, 0.0],
             ..sgd(0.0, 0.0, false)
         };
-        step(&p, &g, &states, &h).unwrap();
+        step(&p, &g, &states, None, &h).unwrap();
         let out = p.to_vec::<f64>().unwrap();
         assert!(
             (out[0] - 0.99).abs() < 1e-12 && (out[1] + 0.99).abs() < 1e-12,

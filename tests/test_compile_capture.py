@@ -44,6 +44,10 @@ def _same_state(a, b):
     [
         lambda ps: rg.optim.SGD(ps, lr=0.1),
         lambda ps: rg.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+        lambda ps: rg.optim.Adam(ps, lr=0.01),
+        lambda ps: rg.optim.AdamW(ps, lr=0.01, weight_decay=0.1, amsgrad=True),
+        lambda ps: rg.optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+        lambda ps: rg.optim.Adadelta(ps),
     ],
 )
 def test_a_training_step_replays_bit_for_bit(make_opt):
@@ -57,7 +61,12 @@ def test_a_training_step_replays_bit_for_bit(make_opt):
         assert le.item() == lc.item()
         _same_state(eager, compiled)
     assert _stats(step)["replays"] >= 3
-    assert opt_e.state_dict()["state"].keys() == opt_c.state_dict()["state"].keys()
+    state_e, state_c = opt_e.state_dict()["state"], opt_c.state_dict()["state"]
+    assert state_e.keys() == state_c.keys()
+    for k in state_e:
+        for name, value in state_e[k].items():
+            other = state_c[k][name]
+            assert rg.equal(value, other) if isinstance(value, rg.Tensor) else value == other
 
 
 def test_a_replayed_loss_is_eagers_spent_graph():

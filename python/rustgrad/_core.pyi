@@ -2566,10 +2566,13 @@ def _optimizer_step(
     momentum: bool = False,
     centered: bool = False,
     amsgrad: bool = False,
+    step: Tensor | None = None,
 ) -> None:
     """One optimizer step on ``param`` with ``grad``, ``states`` (PyTorch's state tensors of the
     rule, in its order) updated in place; ``scalars`` are the step's constants computed in
-    Python (see ``rustgrad.optim``)."""
+    Python (see ``rustgrad.optim``). With ``step`` (Adam: its counter, a one-element float32
+    CPU tensor), ``scalars[3]`` is the learning rate and the step size and bias correction
+    come from the counter's value when the kernel runs."""
 
 # ----- CUDA (``rustgrad.cuda`` wraps these; ``index`` None means the current device) ---------
 

@@ -319,9 +319,28 @@ pub struct OptimStep {
     pub centered: bool,
     /// Adam: the last state is max_exp_avg_sq.
     pub amsgrad: bool,
+    /// Adam: `s[3]` holds the learning rate, and the step's constants come from the step
+    /// counter the kernel call is given ([`OptimStep::at_step`]), so that a compiled replay
+    /// computes them from the counter's value then.
+    pub from_step: bool,
 }
 
 impl OptimStep {
+    /// The constants of step `t` (the counter after this step's increment): Adam's step size
+    /// `lr / (1 - beta1^t)` and `(1 - beta2^t)^0.5`, with `pow` as Python's float `**`
+    /// computes them (so the values are those PyTorch's single-tensor Adam uses).
+    pub fn at_step(&self, t: f64) -> OptimStep {
+        let mut h = *self;
+        if self.from_step {
+            let (bias_correction1, bias_correction2) =
+                (1.0 - self.s[0].powf(t), 1.0 - self.s[1].powf(t));
+            h.s[3] = self.s[3] / bias_correction1;
+            h.s[4] = bias_correction2.powf(0.5);
+            h.from_step = false;
+        }
+        h
+    }
+
     /// How many state buffers the step takes, in the order listed on the rules.
     pub fn n_states(&self) -> usize {
         let (m, c, a) = (

@@ -295,6 +295,8 @@ pub enum Instr {
         offset: usize,
         n: usize,
         grad: (SlotId, usize),
+        /// The step counter `h`'s constants come from (`h.from_step`), read at replay.
+        step: Option<(SlotId, usize)>,
         states: Vec<(SlotId, usize)>,
         h: OptimStep,
     },
@@ -358,9 +360,12 @@ impl Instr {
             BinaryAssign { other, .. } => vec![other.0],
             Put { values, .. } => vec![*values],
             AddInto { src, .. } => vec![*src],
-            OptimizerStep { grad, states, .. } => {
+            OptimizerStep {
+                grad, states, step, ..
+            } => {
                 let mut v = vec![grad.0];
                 v.extend(states.iter().map(|s| s.0));
+                v.extend(step.map(|s| s.0));
                 v
             }
             SetGrad {
@@ -841,10 +846,12 @@ impl Program {
                 offset,
                 n,
                 grad,
+                step,
                 states,
                 h,
             } => {
                 let g = r(grad.0)?;
+                let counter = step.map(|(s, _)| r(s)).transpose()?;
                 let param = slot_of(vals, *dst)?;
                 let owned: Vec<Arc<Storage>> = states
                     .iter()
@@ -856,9 +863,14 @@ impl Program {
                     .zip(states)
                     .map(|(g, (_, o))| (&mut **g, *o))
                     .collect();
-                param
-                    .write_unversioned()
-                    .optimizer_step(*offset, *n, (&g, grad.1), states, h)?;
+                param.write_unversioned().optimizer_step(
+                    *offset,
+                    *n,
+                    (&g, grad.1),
+                    states,
+                    counter.as_deref().zip(step.map(|(_, at)| at)),
+                    h,
+                )?;
                 None
             }
             HostRead { x, offset, bytes } => {

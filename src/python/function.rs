@@ -214,9 +214,11 @@ fn python_stack() -> Option<String> {
 
 /// One optimizer step on ``param`` with ``grad``, ``states`` (PyTorch's state tensors of the
 /// rule, in its order) updated in place; ``scalars`` are the step's constants computed in
-/// Python (see ``rustgrad.optim``).
+/// Python (see ``rustgrad.optim``). With ``step`` (Adam: its counter, a one-element float32
+/// CPU tensor), ``scalars[3]`` is the learning rate and the step size and bias correction
+/// come from the counter's value when the kernel runs.
 #[pyfunction]
-#[pyo3(signature = (rule, param, grad, states, scalars, weight_decay=0.0, decay=1.0, maximize=false, nesterov=false, first=false, momentum=false, centered=false, amsgrad=false))]
+#[pyo3(signature = (rule, param, grad, states, scalars, weight_decay=0.0, decay=1.0, maximize=false, nesterov=false, first=false, momentum=false, centered=false, amsgrad=false, step=None))]
 #[allow(clippy::too_many_arguments)]
 fn _optimizer_step(
     py: Python<'_>,
@@ -233,6 +235,7 @@ fn _optimizer_step(
     momentum: bool,
     centered: bool,
     amsgrad: bool,
+    step: Option<&Bound<'_, PyTensor>>,
 ) -> PyResult<()> {
     let rule = optim::UpdateRule::from_name(rule)
         .ok_or_else(|| PyValueError::new_err(format!("unknown optimizer update rule {rule:?}")))?;
@@ -252,13 +255,26 @@ fn _optimizer_step(
         momentum,
         centered,
         amsgrad,
+        from_step: step.is_some(),
     };
+    if step.is_some() && rule != optim::UpdateRule::Adam {
+        return Err(PyValueError::new_err("step= is for the adam rule"));
+    }
+    let counter = step.map(|t| t.get().var.tensor());
+    if counter
+        .as_ref()
+        .is_some_and(|c| c.numel() != 1 || c.device() != crate::base::Device::Cpu)
+    {
+        return Err(PyValueError::new_err(
+            "step= takes a one-element CPU tensor",
+        ));
+    }
     let (p, g) = (param.get().var.clone(), grad.get().var.clone());
     let states = tensor_list(states)?;
     let work = Work::of([&p, &g].into_iter().chain(&states));
     gil::run(py, work, move || -> Result<()> {
         let st: Vec<_> = states.iter().map(|t| t.tensor()).collect();
-        optim::step(&p.tensor(), &g.tensor(), &st, &h)
+        optim::step(&p.tensor(), &g.tensor(), &st, counter.as_ref(), &h)
     })?;
     Ok(())
 }

@@ -725,28 +725,45 @@ impl Memory {
     }
 
     /// One optimizer step on `n` elements at `offset`, the gradient and the state buffers as
-    /// (memory, offset), all on this memory's backend.
+    /// (memory, offset), all on this memory's backend; `step`: the step counter (a float32
+    /// host element) the constants of `h` come from when `h.from_step`.
     pub fn optimizer_step(
         &mut self,
         offset: usize,
         n: usize,
         grad: (&Memory, usize),
         states: Vec<(&mut Memory, usize)>,
+        step: Option<(&Memory, usize)>,
         h: &OptimStep,
     ) -> Result<()> {
         use crate::compile::MemKey;
-        let Some(entered) = crate::compile::enter() else {
-            return self.optimizer_step_kernel(offset, n, grad, states, h);
+        let resolved = match step {
+            Some((m, at)) if h.from_step && !matches!(m, Memory::Meta(_)) => {
+                let b = m.host()?;
+                if at >= b.len() {
+                    return Err(Error::Runtime(
+                        "optimizer step counter out of bounds".into(),
+                    ));
+                }
+                let t = crate::backend::cpu::dispatch!(b.dtype(), T => T::slice(b)[at].to_f64());
+                h.at_step(t)
+            }
+            _ => *h,
         };
+        let Some(entered) = crate::compile::enter() else {
+            return self.optimizer_step_kernel(offset, n, grad, states, &resolved);
+        };
+        let step_key = step.map(|(m, at)| (MemKey::of(m), at));
         // The buffers' identities, taken before the kernel borrows the states.
         let keys: Vec<_> = states.iter().map(|(m, o)| (MemKey::of(m), *o)).collect();
         let (dst, grad_key) = (MemKey::of(self), MemKey::of(grad.0));
-        let result = self.optimizer_step_kernel(offset, n, grad, states, h);
+        let result = self.optimizer_step_kernel(offset, n, grad, states, &resolved);
         entered.finish(result, |rec, _| crate::compile::Instr::OptimizerStep {
             dst: rec.input_at(dst),
             offset,
             n,
             grad: (rec.input_at(grad_key), grad.1),
+            step: step_key.map(|(k, at)| (rec.input_at(k), at)),
             states: keys
                 .into_iter()
                 .map(|(k, o)| (rec.input_at(k), o))

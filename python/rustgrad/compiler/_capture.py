@@ -438,6 +438,8 @@ class _Monitor:
         owner = getattr(arg, "__self__", None)
         if isinstance(owner, (*_CONTAINERS, rustgrad.Tensor)) or owner is _core:
             return  # (a tensor method's kernels are recorded, or break, in Rust)
+        if owner in _CONTAINERS or owner is object:
+            return  # ``tuple.__new__`` (a named tuple), ``object.__new__``
         module = getattr(arg, "__module__", None)
         if module in _SAFE_MODULES:
             return
@@ -525,8 +527,13 @@ class Compiled:
             return result
         if entry.last is not None and entry.last[0].same_as(program) and entry.last[1] == spec:
             entry.program, entry.out_spec = program, spec
-        else:
-            entry.failures += entry.last is not None
+        elif entry.last is not None:
+            entry.failures += 1
+            if entry.failures >= _RECORD_LIMIT:
+                self._note(
+                    "recordings kept differing (values no guard sees: the time, a counter "
+                    "outside the function, host-read values that change)"
+                )
         entry.last = (program, spec)
         return result
 

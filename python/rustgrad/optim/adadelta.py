@@ -4,8 +4,8 @@ from rustgrad.autograd.grad_mode import no_grad
 from rustgrad.optim.adam import _zeros
 from rustgrad.optim.optimizer import (
     Optimizer,
-    _advance,
     _check_unsupported,
+    _count,
     _new_step,
     _optimizer_step,
 )
@@ -72,7 +72,7 @@ class Adadelta(Optimizer):
                     state["step"] = _new_step()
                     state["square_avg"] = _zeros(param)
                     state["acc_delta"] = _zeros(param)
-                _advance(state)
+                _count(state)
                 with no_grad():
                     _optimizer_step(
                         "adadelta",

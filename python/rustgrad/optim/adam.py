@@ -4,8 +4,8 @@ from rustgrad import _core
 from rustgrad.autograd.grad_mode import no_grad
 from rustgrad.optim.optimizer import (
     Optimizer,
-    _advance,
     _check_unsupported,
+    _count,
     _new_step,
     _optimizer_step,
 )
@@ -95,12 +95,10 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _zeros(param)
                     if amsgrad:
                         state["max_exp_avg_sq"] = _zeros(param)
-                step = _advance(state)
-                # The step's constants in Python floats, as PyTorch's single-tensor Adam.
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2**0.5
+                # The step's constants (``lr / (1 - beta1**t)``, ``(1 - beta2**t)**0.5``) are
+                # computed in Rust from the counter, as PyTorch's single-tensor Adam computes
+                # them in Python floats (``OptimStep::at_step``).
+                step = _count(state)
                 states = [state["exp_avg"], state["exp_avg_sq"]]
                 if amsgrad:
                     states.append(state["max_exp_avg_sq"])
@@ -110,11 +108,12 @@ class Adam(Optimizer):
                         param,
                         grad,
                         states,
-                        [beta1, beta2, float(group["eps"]), step_size, bias_correction2_sqrt],
+                        [beta1, beta2, float(group["eps"]), lr],
                         weight_decay=0.0 if decoupled else wd,
                         decay=1 - lr * wd if decoupled and wd != 0 else 1.0,
                         maximize=bool(group["maximize"]),
                         amsgrad=amsgrad,
+                        step=step,
                     )
         return loss
 

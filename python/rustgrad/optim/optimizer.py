@@ -32,14 +32,19 @@ def _new_step():
     return _core.tensor(0.0, dtype=_core.float32, device="cpu")
 
 
-def _advance(state):
-    """Counts one more step in ``state["step"]`` (in place) and returns it as a float, as
-    PyTorch's ``_get_value`` does."""
+def _count(state):
+    """Counts one more step in ``state["step"]`` (in place) and returns that tensor (without
+    reading it: a compiled step then replays, see ``rustgrad.compiler``)."""
     step = state["step"]
     if not isinstance(step, Tensor):
         step = state["step"] = _core.tensor(float(step), dtype=_core.float32, device="cpu")
     step.add_(1)
-    return step.item()
+    return step
+
+
+def _advance(state):
+    """:func:`_count`, and the new count as a float, as PyTorch's ``_get_value`` gives it."""
+    return _count(state).item()
 
 
 def _check_unsupported(**flags):

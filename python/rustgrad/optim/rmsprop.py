@@ -4,8 +4,8 @@ from rustgrad.autograd.grad_mode import no_grad
 from rustgrad.optim.adam import _zeros
 from rustgrad.optim.optimizer import (
     Optimizer,
-    _advance,
     _check_unsupported,
+    _count,
     _new_step,
     _optimizer_step,
 )
@@ -81,7 +81,7 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = _zeros(param)
                     if centered:
                         state["grad_avg"] = _zeros(param)
-                _advance(state)
+                _count(state)
                 states = [state["square_avg"]]
                 if momentum > 0:
                     states.append(state["momentum_buffer"])
