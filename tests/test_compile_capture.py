@@ -439,3 +439,81 @@ def test_saved_tensor_hooks_around_a_call_make_it_eager():
     with rg.autograd.graph.saved_tensors_hooks(lambda t: t * 10, lambda t: t):
         fast(x)
     assert w.grad.tolist() == [20.0] * 3
+
+
+def test_a_read_of_optimizer_state_after_the_step_is_not_checked_before_it():
+    rg.manual_seed(0)
+    w, w_twin = rg.zeros(2, requires_grad=True), rg.zeros(2, requires_grad=True)
+    opt, opt_twin = rg.optim.Adam([w], lr=0.1), rg.optim.Adam([w_twin], lr=0.1)
+
+    def step(w, opt):
+        opt.zero_grad()
+        (w - 1).pow(2).sum().backward()
+        opt.step()
+        return "moved" if opt.state[w]["exp_avg"][0].item() != 0 else "zero"
+
+    fast = rg.compile(step)
+    for _ in range(6):
+        assert fast(w, opt) == step(w_twin, opt_twin) == "moved"
+        assert rg.equal(w, w_twin)
+
+
+def test_attributes_on_parameters_env_and_builtins_are_guarded(monkeypatch):
+    import builtins
+    import os
+
+    model, twin = nn.Linear(2, 1), nn.Linear(2, 1)
+    twin.load_state_dict(model.state_dict())
+    for m in (model, twin):
+        m.weight.lr_mult = 1.0
+    monkeypatch.setenv("RG_COMPILE_TEST_MODE", "a")
+    monkeypatch.setattr(builtins, "RG_COMPILE_TEST_SCALE", 1.0, raising=False)
+
+    def step(m, x):
+        loss = m(x).sum() * (2.0 if os.environ.get("RG_COMPILE_TEST_MODE") == "a" else 3.0)
+        loss = loss * builtins.RG_COMPILE_TEST_SCALE
+        loss.backward()
+        with rg.no_grad():
+            for p in m.parameters():
+                p -= 0.1 * getattr(p, "lr_mult", 1.0) * p.grad
+                p.grad = None
+        return loss.detach()
+
+    fast = rg.compile(step)
+    x = rg.ones(3, 2)
+    for i in range(12):
+        if i == 4:
+            model.weight.lr_mult = twin.weight.lr_mult = 0.0
+        if i == 7:
+            monkeypatch.setenv("RG_COMPILE_TEST_MODE", "b")
+        if i == 10:
+            builtins.RG_COMPILE_TEST_SCALE = 5.0
+        assert rg.equal(fast(model, x), step(twin, x))
+        _same_state(model, twin)
+
+
+def test_inference_tensors_and_returned_containers_are_eagers():
+    def bump(w):
+        w.add_(1)
+        return w
+
+    fast = rg.compile(bump)
+    for _ in range(4):
+        fast(rg.zeros(2))
+    with rg.inference_mode():
+        frozen = rg.zeros(2)
+    with raises(RuntimeError, "Inplace update to inference tensor outside InferenceMode"):
+        fast(frozen)
+    model = nn.Linear(2, 1)
+    opt = rg.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+        return opt.param_groups[0]
+
+    fast = rg.compile(step)
+    for _ in range(5):
+        assert fast(rg.ones(1, 2)) is opt.param_groups[0]
+    assert _stats(fast)["replays"] >= 1

@@ -445,7 +445,7 @@ impl Recorder {
         // Every internal buffer still alive must be returned or a `.grad`: anything else was
         // stored somewhere a replay would not update.
         // (An unwritten constant kept somewhere holds the same values after a replay.)
-        let written: HashSet<SlotId> = self.instrs.iter().filter_map(Instr::written).collect();
+        let written: HashSet<SlotId> = self.instrs.iter().flat_map(Instr::writes).collect();
         for (slot, weak) in &self.internals {
             let constant = matches!(self.slots[*slot as usize].0, SlotKind::Const(_));
             let changes = !constant || written.contains(slot);

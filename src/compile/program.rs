@@ -54,6 +54,8 @@ pub struct ExternalSig {
     is_leaf: bool,
     has_grad: bool,
     has_hooks: bool,
+    /// Made in inference mode (in-place writes outside it raise).
+    inference: bool,
 }
 
 impl ExternalSig {
@@ -69,6 +71,7 @@ impl ExternalSig {
             is_leaf: v.is_leaf(),
             has_grad: v.grad().is_some(),
             has_hooks: !v.hooks().is_empty(),
+            inference: t.storage().is_inference(),
         }
     }
 }
@@ -314,7 +317,7 @@ pub enum Instr {
 }
 
 impl Instr {
-    /// The slot written in place, if any.
+    /// The slot written in place, if any (for an optimizer step: the parameter).
     pub fn written(&self) -> Option<SlotId> {
         use Instr::*;
         match self {
@@ -326,6 +329,15 @@ impl Instr {
             | OptimizerStep { dst, .. } => Some(*dst),
             _ => None,
         }
+    }
+
+    /// Every slot written in place: [`Instr::written`], and an optimizer step's states.
+    pub fn writes(&self) -> Vec<SlotId> {
+        let mut w: Vec<SlotId> = self.written().into_iter().collect();
+        if let Instr::OptimizerStep { states, .. } = self {
+            w.extend(states.iter().map(|s| s.0));
+        }
+        w
     }
 
     /// The slots read.
@@ -463,12 +475,12 @@ impl Program {
             for s in ins
                 .reads()
                 .into_iter()
-                .chain(ins.written())
+                .chain(ins.writes())
                 .chain(ins.made())
             {
                 last[s as usize] = Some(i);
             }
-            if let Some(w) = ins.written() {
+            for w in ins.writes() {
                 if matches!(slots[w as usize].0, SlotKind::Const(_)) {
                     written_consts.insert(w);
                 }
@@ -912,7 +924,7 @@ fn hoist_host_reads(
 ) -> std::result::Result<Vec<Instr>, String> {
     let external = |s: SlotId| matches!(slots[s as usize].0, SlotKind::External(_));
     let is_effect =
-        |i: &Instr| matches!(i, Instr::SetGrad { .. }) || i.written().is_some_and(external);
+        |i: &Instr| matches!(i, Instr::SetGrad { .. }) || i.writes().into_iter().any(external);
     let Some(first_effect) = instrs.iter().position(is_effect) else {
         return Ok(instrs);
     };
@@ -939,11 +951,11 @@ fn hoist_host_reads(
             }
         }
         for &c in &cone {
-            let pure = instrs[c].written().is_none() && !is_effect(&instrs[c]);
+            let pure = instrs[c].writes().is_empty() && !is_effect(&instrs[c]);
             let unchanged = instrs[c]
                 .reads()
                 .iter()
-                .all(|&s| instrs[..c].iter().all(|i| i.written() != Some(s)));
+                .all(|&s| instrs[..c].iter().all(|i| !i.writes().contains(&s)));
             if !pure || !unchanged {
                 return Err("the host read a tensor's values (`.item()`, `.tolist()`, \
                      printing, indexing by a tensor) that depend on what the function \

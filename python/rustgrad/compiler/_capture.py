@@ -44,6 +44,30 @@ __all__ = ["Compiled", "ExplainOutput", "Unsupported", "explain_call", "reset_al
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TRUSTED_DIRS = (_PACKAGE_DIR, contextlib.__file__)
+
+
+def _effect_files():
+    """``{file: module}`` of the standard library's Python modules whose functions read or
+    change state outside the program (the environment, files, clocks, random numbers)."""
+    import importlib
+
+    files = {}
+    for name in (
+        "os", "random", "logging", "uuid", "secrets", "tempfile", "subprocess", "socket",
+        "pathlib", "shutil", "glob", "datetime", "getpass", "warnings", "io", "_pyio",
+    ):  # fmt: skip
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        files[f"<frozen {name}>"] = name  # (``os`` is a frozen module: its code says so)
+        path = getattr(module, "__file__", None)
+        if path:
+            files[path] = name
+    return files
+
+
+_EFFECT_FILES = _effect_files()
 _NUMPY_DIR = os.path.dirname(np.__file__)
 # How many entries (guard sets) one function keeps, as dynamo's ``cache_size_limit``.
 _CACHE_LIMIT = 8
@@ -145,7 +169,9 @@ class _Walk:
         self.tokens = []
         self.tensors = []
         self.seen = {}
-        self.keep = []  # objects whose ids are tokens: held so ids are not reused
+        # The objects whose ids are tokens, in ``seen`` order (held so ids are not reused)
+        self.objects = []
+        self.keep = []  # (and the classes walked)
         self.unguardable = None
         self.codes = set()
         self.classes = set()
@@ -165,10 +191,13 @@ class _Walk:
             tokens.append(("seen", seen[key]))
             return
         seen[key] = len(seen)
-        self.keep.append(v)
+        self.objects.append(v)
         if t in _TENSOR_TYPES or isinstance(v, _TENSOR_TYPES):
             tokens.append(("T", len(self.tensors)))
             self.tensors.append(v)
+            attrs = getattr(v, "__dict__", None)  # (a Parameter's or subclass's attributes)
+            if attrs:
+                self.value(attrs, depth + 1)
             return
         if isinstance(v, _Module):
             self.module(v, depth + 1)
@@ -269,8 +298,9 @@ class _Walk:
             self.value(getattr(v, name, None), depth + 1)
 
     def module(self, m, depth):
-        """An ``nn.Module``: its attributes, the (usually empty) hook dicts by emptiness."""
-        tokens = self.tokens
+        """An ``nn.Module``: its attributes, the (usually empty) hook dicts by emptiness;
+        parameter and submodule dicts inline (the walk's hot path)."""
+        tokens, seen, objects = self.tokens, self.seen, self.objects
         tokens.append(("M", id(type(m)), id(m)))
         self.cls(type(m), depth)
         for name, x in m.__dict__.items():
@@ -279,6 +309,39 @@ class _Walk:
                 tokens.append((name, c, x))
             elif c in _EMPTY_SKIPPABLE and not x:
                 tokens.append(name)
+            elif name == "_parameters" and c is collections.OrderedDict:
+                key = id(x)
+                if key in seen:
+                    tokens.append(("seen", seen[key]))
+                    continue
+                seen[key] = len(seen)
+                objects.append(x)
+                tokens.append((name, tuple(x)))
+                for p in x.values():
+                    pkey = id(p)
+                    if p is None or pkey in seen or p.__dict__:
+                        self.value(p, depth + 1)  # (the general path)
+                        continue
+                    seen[pkey] = len(seen)
+                    objects.append(p)
+                    tokens.append(len(self.tensors))
+                    self.tensors.append(p)
+            elif name == "_modules" and c is collections.OrderedDict:
+                key = id(x)
+                if key in seen:
+                    tokens.append(("seen", seen[key]))
+                    continue
+                seen[key] = len(seen)
+                objects.append(x)
+                tokens.append((name, tuple(x)))
+                for sub in x.values():
+                    skey = id(sub)
+                    if sub is None or skey in seen:
+                        self.value(sub, depth + 1)
+                        continue
+                    seen[skey] = len(seen)
+                    objects.append(sub)
+                    self.module(sub, depth + 1)
             else:
                 tokens.append((name,))
                 self.value(x, depth)
@@ -317,6 +380,8 @@ class _Walk:
             return
         self.codes.add((id(code), id(globs)))
         names = code.co_names
+        # (names in string constants too: ``getattr(cfg, "scale")``, ``vars(cfg)["scale"]``)
+        attr_names = names + tuple(c for c in code.co_consts if type(c) is str)
         for name in names:
             if name in globs:
                 v = globs[name]
@@ -325,14 +390,22 @@ class _Walk:
                 if isinstance(v, types.ModuleType) and _user_module(v):
                     # ``cfg.scale``: the attributes of a user's module that this code names
                     attrs = vars(v)
-                    for attr in names:
+                    for attr in attr_names:
                         if attr in attrs:
                             self.tokens.append(("module attr", attr))
                             self.value(attrs[attr], depth + 1)
+            elif name in _BUILTIN_NAMES and _BUILTIN_NAMES[name] is not _ORIGINAL_BUILTINS.get(
+                name, _ORIGINAL_BUILTINS
+            ):
+                self.tokens.append(("builtin name", name))  # (set by the program)
+                self.value(_BUILTIN_NAMES[name], depth + 1)
         for c in code.co_consts:
             if isinstance(c, types.CodeType):
                 self.code_globals(c, globs, depth)
 
+
+_BUILTIN_NAMES = builtins.__dict__
+_ORIGINAL_BUILTINS = dict(builtins.__dict__)
 
 # Packages whose modules hold no state a compiled step reads (their functions are code).
 _LIBRARIES = frozenset({"rustgrad", "numpy", "torch", "jax", "scipy", "builtins"})
@@ -376,11 +449,14 @@ def _walk(fn, args, kwargs):
 # ----- outputs ----------------------------------------------------------------------------
 
 
-def _flatten(value, tensors, inputs=None):
+def _flatten(value, tensors, inputs=None, walked=None):
     """A spec of ``value`` with its tensors replaced by their index in ``tensors`` (or, for
     a tensor the walk found, ``inputs``: its position there, so a replay returns that very
-    object); None when ``value`` holds something a replay cannot rebuild."""
+    object; for any other object the walk found, ``walked``: its place in the walk); None
+    when ``value`` holds something a replay cannot rebuild."""
     t = type(value)
+    if walked is not None and t not in _SCALARS and t is not float and id(value) in walked:
+        return ("O", walked[id(value)])
     if isinstance(value, rustgrad.Tensor):
         if inputs is not None and id(value) in inputs:
             return ("X", inputs[id(value)])
@@ -389,38 +465,56 @@ def _flatten(value, tensors, inputs=None):
     if value is None or t in (bool, int, float, str, complex):
         return ("C", value)
     if t in (list, tuple):
-        parts = [_flatten(v, tensors, inputs) for v in value]
+        parts = [_flatten(v, tensors, inputs, walked) for v in value]
         return None if None in parts else (t, parts)
     if t is dict:
-        parts = [_flatten(v, tensors, inputs) for v in value.values()]
+        parts = [_flatten(v, tensors, inputs, walked) for v in value.values()]
         return None if None in parts else (t, list(value.keys()), parts)
     return None
 
 
-def _rebuild(spec, tensors, inputs):
+def _rebuild(spec, tensors, inputs, walked=()):
     kind = spec[0]
     if kind == "T":
         return tensors[spec[1]]
     if kind == "X":
         return inputs[spec[1]]
+    if kind == "O":
+        return walked[spec[1]]
     if kind == "C":
         return spec[1]
     if kind is dict:
-        return {k: _rebuild(p, tensors, inputs) for k, p in zip(spec[1], spec[2])}
-    return kind(_rebuild(p, tensors, inputs) for p in spec[1])
+        return {k: _rebuild(p, tensors, inputs, walked) for k, p in zip(spec[1], spec[2])}
+    return kind(_rebuild(p, tensors, inputs, walked) for p in spec[1])
 
 
 # ----- the effect monitor -----------------------------------------------------------------
 
 
 class _Monitor:
-    """A profile function that notes calls to C functions a replay would skip."""
+    """A profile function that notes calls a replay would skip: C functions outside a safe
+    list, and the standard library's Python modules that read or change the world."""
 
     def __init__(self):
         self.reason = None
 
+    def python_call(self, frame):
+        code = frame.f_code
+        where = _EFFECT_FILES.get(code.co_filename)
+        if where is None:
+            return
+        caller = frame.f_back
+        if caller is not None and caller.f_code.co_filename.startswith(_TRUSTED_DIRS):
+            return
+        self.reason = f"calls {where}.{code.co_name}, which a replay would not run"
+
     def __call__(self, frame, event, arg):
-        if event != "c_call" or self.reason is not None:
+        if self.reason is not None:
+            return
+        if event == "call":
+            self.python_call(frame)
+            return
+        if event != "c_call":
             return
         if frame.f_code.co_filename.startswith(_TRUSTED_DIRS):
             # rustgrad's own Python layer (its kernels are recorded in Rust), and contextlib
@@ -457,7 +551,7 @@ class _Entry:
     """The recordings under one guard set."""
 
     def __init__(self, walk):
-        self.keep = walk.keep  # held so that the ids in the key stay valid
+        self.keep = (walk.objects, walk.keep)  # held so that the ids in the key stay valid
         self.program = None
         self.out_spec = None
         self.last = None  # the previous recording (program, out_spec)
@@ -496,7 +590,7 @@ class Compiled:
             outs = entry.program.replay(walk.tensors)
             if outs is not None:
                 self.stats["replays"] += 1
-                return _rebuild(entry.out_spec, outs, walk.tensors)
+                return _rebuild(entry.out_spec, outs, walk.tensors, walk.objects)
             entry.program = None  # a guard failed: record again
         if entry.failures >= _RECORD_LIMIT:
             if not any(e.program is not None for e in self.entries.values()):
@@ -563,7 +657,7 @@ def _capture(fn, walk, args, kwargs):
         raise
     sys.setprofile(old_profile)
     outputs = []
-    spec = _flatten(result, outputs, {id(t): i for i, t in enumerate(walk.tensors)})
+    spec = _flatten(result, outputs, {id(t): i for i, t in enumerate(walk.tensors)}, walk.seen)
     reasons = []
     if spec is None:
         _core._compile_break(
