@@ -192,110 +192,129 @@ class _Walk:
             return
         seen[key] = len(seen)
         self.objects.append(v)
-        if t in _TENSOR_TYPES or isinstance(v, _TENSOR_TYPES):
-            tokens.append(("T", len(self.tensors)))
-            self.tensors.append(v)
-            attrs = getattr(v, "__dict__", None)  # (a Parameter's or subclass's attributes)
-            if attrs:
-                self.value(attrs, depth + 1)
-            return
-        if isinstance(v, _Module):
-            self.module(v, depth + 1)
-            return
-        if depth > 40:
+        walk = _WALKERS.get(t) or _walker_of(t)
+        if depth > 40 and walk is not _Walk.tensor and walk is not _Walk.module_value:
             tokens.append(("deep", key))
             return
-        if t in (list, tuple) or isinstance(v, (list, tuple)):
-            tokens.append((t, len(v)))
-            for x in v:
-                self.value(x, depth + 1)
-            return
-        if isinstance(v, dict):
-            keys = tuple(v)
-            if all(type(k) is str for k in keys):
-                tokens.append((t, keys))  # (the common case: one token for the keys)
+        walk(self, v, depth)
+
+    # One walker per kind of object, picked once per type (``_walker_of``).
+
+    def tensor(self, v, depth):
+        self.tokens.append(("T", len(self.tensors)))
+        self.tensors.append(v)
+        attrs = getattr(v, "__dict__", None)  # (a Parameter's or subclass's attributes)
+        if attrs:
+            self.value(attrs, depth + 1)
+
+    def module_value(self, v, depth):
+        self.module(v, depth + 1)
+
+    def sequence(self, v, depth):
+        self.tokens.append((type(v), len(v)))
+        for x in v:
+            self.value(x, depth + 1)
+
+    def mapping(self, v, depth):
+        tokens = self.tokens
+        keys = tuple(v)
+        if all(type(k) is str for k in keys):
+            tokens.append((type(v), keys))  # (the common case: one token for the keys)
+        else:
+            tokens.append((type(v), len(keys)))
+            for k in keys:
+                self.value(k, depth + 1)
+        for x in v.values():
+            c = x.__class__
+            if c in _SCALARS:
+                tokens.append((c, x))
+            elif c in _EMPTY_SKIPPABLE and not x:
+                tokens.append(c)
             else:
-                tokens.append((t, len(keys)))
-                for k in keys:
-                    self.value(k, depth + 1)
-            for x in v.values():
-                c = x.__class__
-                if c in _SCALARS:
-                    tokens.append((c, x))
-                elif c in _EMPTY_SKIPPABLE and not x:
-                    tokens.append(c)
-                else:
-                    self.value(x, depth + 1)
-            return
-        if isinstance(v, (set, frozenset)):
-            tokens.append((t, len(v)))
-            for x in sorted(v, key=repr):
                 self.value(x, depth + 1)
-            return
-        if isinstance(v, (rustgrad.dtype, rustgrad.device)):
-            tokens.append((t, str(v)))
-            return
-        if isinstance(v, types.ModuleType):
-            tokens.append(("module", key))
-            return
-        if isinstance(v, np.ndarray):
-            if v.nbytes > _NDARRAY_GUARD_BYTES:
-                self.unguardable = "reads a NumPy array too large to guard by value"
-            tokens.append(("ndarray", v.dtype.str, v.shape, v.tobytes()))
-            return
-        if isinstance(v, np.generic):
-            tokens.append(("np", v.dtype.str, v.tobytes()))
-            return
-        if isinstance(v, types.FunctionType):
-            tokens.append(("fn", key))
-            if not hasattr(v, "_rustgrad_capture"):  # (a compiled function guards itself)
-                self.function(v, depth + 1)
-            return
-        if isinstance(v, types.MethodType):
-            tokens.append(("method", key))
-            self.value(v.__self__, depth + 1)
-            self.value(v.__func__, depth + 1)
-            return
-        if isinstance(v, type):
-            tokens.append(("class", key))
-            self.cls(v, depth + 1)
-            return
-        if isinstance(v, (types.BuiltinFunctionType, types.BuiltinMethodType)):
-            tokens.append(("builtin", key))
-            owner = getattr(v, "__self__", None)
-            if owner is not None and not isinstance(owner, types.ModuleType):
-                self.value(owner, depth + 1)  # (a bound method: ``d.get`` reads ``d``)
-            return
-        if isinstance(v, functools.partial):
-            tokens.append(("partial", key))
-            self.value(v.func, depth + 1)
-            self.value(v.args, depth + 1)
-            self.value(v.keywords, depth + 1)
-            return
-        if isinstance(v, collections.deque):
-            tokens.append((t, len(v), v.maxlen))
-            for x in v:
-                self.value(x, depth + 1)
-            return
-        if isinstance(v, (bytearray, memoryview)):
-            tokens.append((t, bytes(v)))
-            return
-        if isinstance(v, array.array):
-            tokens.append((t, v.typecode, v.tobytes()))
-            return
-        if isinstance(v, collections.abc.Iterator):
-            # (a for loop advances it without any call the monitor sees)
-            self.unguardable = "reads an iterator, whose position a replay would not advance"
-            tokens.append(("iterator", key))
-            return
+
+    def unordered(self, v, depth):
+        self.tokens.append((type(v), len(v)))
+        for x in sorted(v, key=repr):
+            self.value(x, depth + 1)
+
+    def by_str(self, v, depth):
+        self.tokens.append((type(v), str(v)))
+
+    def identity(self, v, depth):
+        self.tokens.append(("id", id(v)))
+
+    def ndarray(self, v, depth):
+        if v.nbytes > _NDARRAY_GUARD_BYTES:
+            self.unguardable = "reads a NumPy array too large to guard by value"
+        self.tokens.append(("ndarray", v.dtype.str, v.shape, v.tobytes()))
+
+    def np_scalar(self, v, depth):
+        self.tokens.append(("np", v.dtype.str, v.tobytes()))
+
+    def function_value(self, v, depth):
+        self.tokens.append(("fn", id(v)))
+        if not hasattr(v, "_rustgrad_capture"):  # (a compiled function guards itself)
+            self.function(v, depth + 1)
+
+    def method(self, v, depth):
+        self.tokens.append(("method", id(v)))
+        self.value(v.__self__, depth + 1)
+        self.value(v.__func__, depth + 1)
+
+    def class_value(self, v, depth):
+        self.tokens.append(("class", id(v)))
+        self.cls(v, depth + 1)
+
+    def builtin(self, v, depth):
+        self.tokens.append(("builtin", id(v)))
+        owner = getattr(v, "__self__", None)
+        if owner is not None and not isinstance(owner, types.ModuleType):
+            self.value(owner, depth + 1)  # (a bound method: ``d.get`` reads ``d``)
+
+    def partial(self, v, depth):
+        self.tokens.append(("partial", id(v)))
+        self.value(v.func, depth + 1)
+        self.value(v.args, depth + 1)
+        self.value(v.keywords, depth + 1)
+
+    def deque(self, v, depth):
+        self.tokens.append((type(v), len(v), v.maxlen))
+        for x in v:
+            self.value(x, depth + 1)
+
+    def buffer(self, v, depth):
+        self.tokens.append((type(v), bytes(v)))
+
+    def array(self, v, depth):
+        self.tokens.append((type(v), v.typecode, v.tobytes()))
+
+    def iterator(self, v, depth):
+        # (a for loop advances it without any call the monitor sees)
+        self.unguardable = "reads an iterator, whose position a replay would not advance"
+        self.tokens.append(("iterator", id(v)))
+
+    def instance(self, v, depth):
+        t = type(v)
         state = getattr(v, "__dict__", None)
-        tokens.append(("obj", id(t), key))
+        self.tokens.append(("obj", id(t), id(v)))
         self.cls(t, depth + 1)
         if isinstance(state, dict):
             self.value(state, depth + 1)
         slots = getattr(t, "__slots__", ())
         for name in (slots,) if isinstance(slots, str) else slots:
             self.value(getattr(v, name, None), depth + 1)
+
+    def first_visit(self, x):
+        """Registers ``x`` in the walk; False (after a back-reference token) when the walk
+        has already seen it."""
+        key, seen = id(x), self.seen
+        if key in seen:
+            self.tokens.append(("seen", seen[key]))
+            return False
+        seen[key] = len(seen)
+        self.objects.append(x)
+        return True
 
     def module(self, m, depth):
         """An ``nn.Module``: its attributes, the (usually empty) hook dicts by emptiness;
@@ -309,39 +328,26 @@ class _Walk:
                 tokens.append((name, c, x))
             elif c in _EMPTY_SKIPPABLE and not x:
                 tokens.append(name)
-            elif name == "_parameters" and c is collections.OrderedDict:
-                key = id(x)
-                if key in seen:
-                    tokens.append(("seen", seen[key]))
+            elif name in ("_parameters", "_modules") and c is collections.OrderedDict:
+                if not self.first_visit(x):
                     continue
-                seen[key] = len(seen)
-                objects.append(x)
                 tokens.append((name, tuple(x)))
-                for p in x.values():
-                    pkey = id(p)
-                    if p is None or pkey in seen or p.__dict__:
-                        self.value(p, depth + 1)  # (the general path)
+                params = name == "_parameters"
+                for item in x.values():
+                    if (
+                        item is None
+                        or id(item) in seen
+                        or (params and getattr(item, "__dict__", True))
+                    ):
+                        self.value(item, depth + 1)  # (the general path)
                         continue
-                    seen[pkey] = len(seen)
-                    objects.append(p)
-                    tokens.append(len(self.tensors))
-                    self.tensors.append(p)
-            elif name == "_modules" and c is collections.OrderedDict:
-                key = id(x)
-                if key in seen:
-                    tokens.append(("seen", seen[key]))
-                    continue
-                seen[key] = len(seen)
-                objects.append(x)
-                tokens.append((name, tuple(x)))
-                for sub in x.values():
-                    skey = id(sub)
-                    if sub is None or skey in seen:
-                        self.value(sub, depth + 1)
-                        continue
-                    seen[skey] = len(seen)
-                    objects.append(sub)
-                    self.module(sub, depth + 1)
+                    seen[id(item)] = len(seen)
+                    objects.append(item)
+                    if params:
+                        tokens.append(len(self.tensors))
+                        self.tensors.append(item)
+                    else:
+                        self.module(item, depth + 1)
             else:
                 tokens.append((name,))
                 self.value(x, depth)
@@ -409,6 +415,36 @@ _ORIGINAL_BUILTINS = dict(builtins.__dict__)
 
 # Packages whose modules hold no state a compiled step reads (their functions are code).
 _LIBRARIES = frozenset({"rustgrad", "numpy", "torch", "jax", "scipy", "builtins"})
+
+
+_WALKERS = {}
+
+
+def _walker_of(t):
+    """The walker of objects of type ``t`` (decided once per type)."""
+    checks = [
+        (_TENSOR_TYPES, _Walk.tensor),
+        ((_Module,), _Walk.module_value),
+        ((list, tuple), _Walk.sequence),
+        ((dict,), _Walk.mapping),
+        ((set, frozenset), _Walk.unordered),
+        ((rustgrad.dtype, rustgrad.device), _Walk.by_str),
+        ((types.ModuleType,), _Walk.identity),
+        ((np.ndarray,), _Walk.ndarray),
+        ((np.generic,), _Walk.np_scalar),
+        ((types.FunctionType,), _Walk.function_value),
+        ((types.MethodType,), _Walk.method),
+        ((type,), _Walk.class_value),
+        ((types.BuiltinFunctionType, types.BuiltinMethodType), _Walk.builtin),
+        ((functools.partial,), _Walk.partial),
+        ((collections.deque,), _Walk.deque),
+        ((bytearray, memoryview), _Walk.buffer),
+        ((array.array,), _Walk.array),
+        ((collections.abc.Iterator,), _Walk.iterator),
+    ]
+    walker = next((w for kinds, w in checks if issubclass(t, kinds)), _Walk.instance)
+    _WALKERS[t] = walker
+    return walker
 
 
 def _user_module(m):
