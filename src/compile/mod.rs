@@ -28,6 +28,9 @@ thread_local! {
     /// How many recorded `Memory` calls are running: only the outermost one is recorded.
     static DEPTH: Cell<u32> = const { Cell::new(0) };
     static RECORDER: RefCell<Option<Recorder>> = const { RefCell::new(None) };
+    /// A kernel ran while the recorder was busy with its own bookkeeping (a view refreshed
+    /// while a hook inspected it): the recording misses it and must be refused.
+    static MISSED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Held while a `Memory` method runs during a recording (see [`enter`]).
@@ -79,10 +82,13 @@ impl Entered {
 }
 
 fn with_recorder(f: impl FnOnce(&mut Recorder)) {
-    RECORDER.with(|r| {
-        if let Some(r) = r.borrow_mut().as_mut() {
-            f(r)
+    RECORDER.with(|r| match r.try_borrow_mut() {
+        Ok(mut r) => {
+            if let Some(r) = r.as_mut() {
+                f(r)
+            }
         }
+        Err(_) => MISSED.with(|m| m.set(true)),
     })
 }
 
@@ -179,6 +185,7 @@ pub fn begin(externals: &[Var]) {
     }
     RECORDER.with(|c| *c.borrow_mut() = Some(r));
     DEPTH.with(|d| d.set(0));
+    MISSED.with(|m| m.set(false));
     ACTIVE.with(|a| a.set(true));
 }
 
@@ -196,9 +203,12 @@ pub fn abort() {
 /// Ends the recording with the function's returned tensors: the program, or the reasons it
 /// cannot be replayed.
 pub fn end(outputs: &[Var]) -> std::result::Result<Program, Vec<String>> {
-    let Some(r) = take() else {
+    let Some(mut r) = take() else {
         return Err(vec!["no recording was running".into()]);
     };
+    if MISSED.with(|m| m.replace(false)) {
+        r.refuse("a kernel ran while the recorder was taking note of another".into());
+    }
     r.finish(outputs)
 }
 
