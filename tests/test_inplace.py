@@ -3,6 +3,8 @@
 ``Tensor._version`` is PyTorch's (private but widely used) view of the storage's version counter.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import rustgrad as rg
@@ -953,3 +955,143 @@ def test_rrelu_in_place_with_a_negative_slope_refuses_backward_as_torch(training
         except RuntimeError as e:
             outcomes.append(str(e))
     assert outcomes[1] == outcomes[0]
+
+
+def test_version_error_names_the_op_and_hints_as_torch():
+    """PyTorch 2.13's words: the op without ``Backward0`` (``Sum1`` for ``SumBackward1``, a
+    custom ``MyFn`` for ``MyFnBackward``), and the anomaly-mode hint only in anomaly mode."""
+    torch = _torch()
+
+    def error(lib, make, anomaly=False):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = make(lib, a)
+        c = b * b
+        with lib.no_grad():
+            b.add_(1)
+        with lib.autograd.set_detect_anomaly(anomaly), pytest.raises(RuntimeError) as info:
+            c.sum().backward()
+        return str(info.value)
+
+    makes = {
+        "mul": lambda lib, a: a * 1,
+        "sum1": lambda lib, a: a.sum(0, keepdim=True),
+        "view": lambda lib, a: a.view(2),
+        "select": lambda lib, a: a[0],
+        "mm": lambda lib, a: a.unsqueeze(0) @ a.unsqueeze(1),
+        "sigmoid_double": lambda lib, a: lib.autograd.grad(
+            lib.sigmoid(a).sum(), a, create_graph=True
+        )[0],
+    }
+    for name, make in makes.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch's anomaly-mode warnings
+            assert error(rg, make) == error(torch, make), name
+            assert error(rg, make, True) == error(torch, make, True), name
+    assert "output 0 of Sum1," in error(rg, makes["sum1"])
+
+
+def test_in_place_leaky_relu_with_a_negative_slope_refuses_backward_as_torch():
+    torch = _torch()
+    for lib in (rg, torch):
+        a = lib.tensor([1.0, -2.0], requires_grad=True)
+        b = a.clone()
+        lib.nn.functional.leaky_relu_(b, -0.5)
+        assert b.grad_fn.name() == "LeakyReluBackward1"
+        with raises(RuntimeError, "In-place leakyReLu backward calculation is triggered with a negative slope"):  # fmt: skip
+            b.sum().backward()
+    # as do in-place ELU and CELU with a negative alpha
+    for lib in (rg, torch):
+        F = lib.nn.functional
+        for write, inplace in ((F.elu_, False), (F.celu_, False), (F.elu, True)):
+            a = lib.tensor([1.0, -2.0], requires_grad=True)
+            b = a.clone()
+            write(b, -0.5, **({"inplace": True} if inplace else {}))
+            with raises(RuntimeError, "In-place elu backward calculation is triggered with a negative slope which is not supported. This is caused by calling in-place forward function with a negative slope, please call out-of-place version instead."):  # fmt: skip
+                b.sum().backward()
+    for lib in (rg, torch):
+        a = lib.tensor([1.0, -2.0], requires_grad=True)
+        # a slope of zero, or out of place, differentiates
+        for slope, inplace in ((0.0, True), (-0.5, False)):
+            c = a.clone()
+            lib.nn.functional.leaky_relu(c, slope, inplace=inplace).sum().backward()
+        assert a.grad.tolist() == [2.0, -0.5]
+
+
+def _set(index):
+    """``t[index] = 5`` as a function of ``t``."""
+    return lambda t: t.__setitem__(index, 5.0)
+
+
+# (how to get a view, how to write it)
+_VIEW_WRITES = {
+    # one of several views one call returned (PyTorch's MULTI_OUTPUT_NODE)
+    "unbind_add": (lambda lib, x: (x * 1).unbind()[1], lambda t: t.add_(1)),
+    "split_mul": (lambda lib, x: (x * 1).split(1)[0], lambda t: t.mul_(2)),
+    "split_sizes_mul": (lambda lib, x: (x * 1).split([1, 2])[1], lambda t: t.mul_(2)),
+    "split_single": (lambda lib, x: (x * 1).split(3)[0], lambda t: t.zero_()),
+    "chunk_add": (lambda lib, x: (x * 1).chunk(2)[0], lambda t: t.add_(1)),
+    "unbind_leaf": (lambda lib, x: x.unbind()[0], lambda t: t.add_(1)),
+    "unbind_setitem_int": (lambda lib, x: (x * 1).unbind()[1], _set(0)),
+    "unbind_setitem_slice": (lambda lib, x: (x * 1).unbind()[1], _set(slice(0, 2))),
+    "unbind_setitem_all": (lambda lib, x: (x * 1).unbind()[1], _set(slice(None))),
+    "unbind_setitem_none": (lambda lib, x: (x * 1).unbind()[1], _set(None)),
+    "unbind_setitem_tensor": (lambda lib, x: (x * 1).unbind()[1], _set([0])),
+    "unbind_view_of": (lambda lib, x: (x * 1).unbind()[1], lambda t: t.view(2, 2).add_(1)),
+    "split_select_of": (lambda lib, x: (x * 1).split([1, 2])[1], lambda t: t[0].add_(1)),
+    # allowed: no grad mode, a base without grad, a detached piece, tensor_split's slices
+    "unbind_no_grad_base": (lambda lib, x: lib.ones(3, 4).unbind()[0], lambda t: t.add_(1)),
+    "unbind_detached": (lambda lib, x: (x * 1).unbind()[0].detach(), lambda t: t.add_(1)),
+    "tensor_split": (lambda lib, x: (x * 1).tensor_split(2)[0], lambda t: t.add_(1)),
+}
+
+
+def _row_of_result(lib, x):
+    y = x * 1
+    with lib.no_grad():
+        return y[1]
+
+
+def _no_grad(view):
+    """``view(lib, x)`` taken in no_grad mode."""
+
+    def taken(lib, x):
+        with lib.no_grad():
+            return view(lib, x)
+
+    return taken
+
+
+_NO_GRAD_VIEWS = {
+    # a view made in no_grad mode of a base that requires grad, written with grad mode on
+    "leaf_select_add": (_no_grad(lambda lib, x: x[1]), lambda t: t.add_(1)),
+    "leaf_select_setitem": (_no_grad(lambda lib, x: x[1]), _set(0)),
+    "leaf_select_setitem_slice": (_no_grad(lambda lib, x: x[1]), _set(slice(0, 2))),
+    "leaf_select_setitem_tensor": (_no_grad(lambda lib, x: x[1]), _set([0])),
+    "result_view_add": (_row_of_result, lambda t: t.add_(1)),
+    "unbind_under_no_grad": (_no_grad(lambda lib, x: x.unbind()[1]), lambda t: t.add_(1)),
+    # allowed: the base made under no_grad needs no grad
+    "no_grad_result": (_no_grad(lambda lib, x: (x * 1)[1]), lambda t: t.add_(1)),
+}
+
+
+@pytest.mark.parametrize("case", sorted({**_VIEW_WRITES, **_NO_GRAD_VIEWS}))
+def test_in_place_writes_through_refused_views_as_torch(case):
+    """PyTorch's ``handle_view_on_rebase``: writing in place, with grad mode on, one of the
+    views ``unbind``/``split``/``chunk`` returned (or a view of one), or a view made in no_grad
+    mode of a base that requires grad, raises its error with its words; the allowed forms
+    run."""
+    torch = _torch()
+    view, write = {**_VIEW_WRITES, **_NO_GRAD_VIEWS}[case]
+
+    def outcome(lib):
+        x = lib.ones(3, 4, requires_grad=True)
+        t = view(lib, x)
+        try:
+            write(t)
+        except RuntimeError as e:
+            return str(e)
+        with lib.no_grad():
+            write(view(lib, x))  # under no_grad every write runs
+        return "ran"
+
+    assert outcome(rg) == outcome(torch)

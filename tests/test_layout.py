@@ -680,6 +680,55 @@ def test_out_of_a_matrix_product_is_row_major_as_torch(op):
     assert results[1] == results[0]
 
 
+def _random_operand(rng, shape):
+    """A torch tensor of ``shape``: permuted, stepped, expanded, channels-last, with size-1
+    dims at odd strides, or row-major."""
+    n, kind = len(shape), rng.integers(6)
+    if kind == 1 and n:
+        perm = rng.permutation(n)
+        inverse = np.argsort(perm)
+        return torch.empty([shape[p] for p in perm]).permute(*inverse.tolist())
+    if kind == 2 and n:
+        d = rng.integers(n)
+        wide = list(shape)
+        wide[d] *= 2
+        return torch.empty(wide)[tuple(slice(None, None, 2) if i == d else slice(None) for i in range(n))]  # fmt: skip
+    if kind == 3 and n:
+        return torch.empty([1 if rng.random() < 0.5 else s for s in shape]).expand(*shape)
+    if kind == 4 and n == 4:
+        return torch.empty(shape).contiguous(memory_format=torch.channels_last)
+    if kind == 5 and n:
+        strides = list(torch.empty(shape).stride())
+        strides = [int(rng.choice([0, 1, 7])) if s == 1 else st for s, st in zip(shape, strides)]  # fmt: skip
+        return torch.empty_strided(shape, strides)
+    return torch.empty(shape)
+
+
+def _random_operands(rng):
+    """A random broadcast shape's operands: a torch tensor of that shape, then up to two
+    tensors broadcasting to it or Python numbers."""
+    n = int(rng.choice([0, 1, 2, 3, 4, 4, 5]))
+    shape = tuple(int(rng.choice([0, 1, 2, 3]) if rng.random() < 0.2 else rng.choice([1, 2, 3, 4])) for _ in range(n))  # fmt: skip
+    ops = [_random_operand(rng, shape)]
+    for _ in range(int(rng.integers(0, 3))):
+        if rng.random() < 0.2:
+            ops.append(2.0)
+        else:
+            k = int(rng.integers(0, n + 1))
+            ops.append(_random_operand(rng, tuple(1 if rng.random() < 0.25 else s for s in shape[n - k :])))  # fmt: skip
+    return ops
+
+
+def _ours(ops):
+    """``ops`` (torch tensors and numbers) as rustgrad operands of the same layouts."""
+    return [
+        rg.empty_strided(tuple(o.shape), o.stride()).fill_(1.5)
+        if isinstance(o, torch.Tensor)
+        else o
+        for o in ops
+    ]
+
+
 def test_iterator_strides_follow_torch_over_random_layouts():
     """``_iterator_strides`` (TensorIterator's output layout, behind every resized ``out=``
     of an elementwise op) against the strides of PyTorch's own results, over seeded random
@@ -688,39 +737,9 @@ def test_iterator_strides_follow_torch_over_random_layouts():
     from rustgrad._memory_format import _iterator_strides
 
     rng = np.random.default_rng(7)
-
-    def operand(shape):
-        n, kind = len(shape), rng.integers(6)
-        if kind == 1 and n:
-            perm = rng.permutation(n)
-            inverse = np.argsort(perm)
-            return torch.empty([shape[p] for p in perm]).permute(*inverse.tolist())
-        if kind == 2 and n:
-            d = rng.integers(n)
-            wide = list(shape)
-            wide[d] *= 2
-            return torch.empty(wide)[tuple(slice(None, None, 2) if i == d else slice(None) for i in range(n))]  # fmt: skip
-        if kind == 3 and n:
-            return torch.empty([1 if rng.random() < 0.5 else s for s in shape]).expand(*shape)
-        if kind == 4 and n == 4:
-            return torch.empty(shape).contiguous(memory_format=torch.channels_last)
-        if kind == 5 and n:
-            strides = list(torch.empty(shape).stride())
-            strides = [int(rng.choice([0, 1, 7])) if s == 1 else st for s, st in zip(shape, strides)]  # fmt: skip
-            return torch.empty_strided(shape, strides)
-        return torch.empty(shape)
-
     checked = 0
     for _ in range(400):
-        n = int(rng.choice([0, 1, 2, 3, 4, 4, 5]))
-        shape = tuple(int(rng.choice([0, 1, 2, 3]) if rng.random() < 0.2 else rng.choice([1, 2, 3, 4])) for _ in range(n))  # fmt: skip
-        ops = [operand(shape)]
-        for _ in range(int(rng.integers(0, 3))):
-            if rng.random() < 0.2:
-                ops.append(2.0)
-            else:
-                k = int(rng.integers(0, n + 1))
-                ops.append(operand(tuple(1 if rng.random() < 0.25 else s for s in shape[n - k :])))
+        ops = _random_operands(rng)
         if len(ops) == 3 and not isinstance(ops[2], float):
             expected = torch.addcmul(*[o if isinstance(o, torch.Tensor) else torch.tensor(o) for o in ops])  # fmt: skip
         elif len(ops) >= 2:
@@ -728,10 +747,7 @@ def test_iterator_strides_follow_torch_over_random_layouts():
             ops = ops[:2]
         else:
             expected = ops[0].exp()
-        ours = [
-            rg.empty_strided(tuple(o.shape), o.stride()) if isinstance(o, torch.Tensor) else o
-            for o in ops
-        ]
+        ours = _ours(ops)
         if len(ops) == 3:
             ours = [o if isinstance(o, rg.Tensor) else rg.tensor(o) for o in ours]
         assert _iterator_strides(tuple(expected.shape), ours) == expected.stride(), [
@@ -739,6 +755,51 @@ def test_iterator_strides_follow_torch_over_random_layouts():
         ]
         checked += 1
     assert checked == 400
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda lib, a, b: a + b,
+        lambda lib, a, b: a * b,
+        lambda lib, a, b: lib.maximum(a, b) if isinstance(b, lib.Tensor) else a.clamp(max=b),
+        lambda lib, a, b: a < b,
+        lambda lib, a, b: lib.where(a > 0, a, b),
+        lambda lib, a, b: a.exp(),
+        lambda lib, a, b: lib.nn.functional.relu(a),
+    ],
+    ids=["add", "mul", "maximum", "lt", "where", "exp", "relu"],
+)
+def test_elementwise_results_have_torchs_exact_strides(op):
+    """The core's elementwise results take TensorIterator's layout to the last stride, those
+    of size-1 dims included (a channels-last ``(2, 1, 4, 5)`` tensor times 1 keeps ``(20, 1, 5,
+    1)``; plus itself is row-major), over seeded random operands."""
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        ops = _random_operands(rng)[:2]
+        if len(ops) == 1:
+            ops.append(0.5)
+        expected = op(torch, *ops)
+        got = op(rg, *_ours(ops))
+        assert (tuple(got.shape), got.stride()) == (tuple(expected.shape), expected.stride()), [
+            (tuple(o.shape), o.stride()) if isinstance(o, torch.Tensor) else o for o in ops
+        ]
+    for lib in (rg, torch):
+        t = lib.ones(2, 1, 4, 5).to(memory_format=lib.channels_last)
+        assert t.stride() == (20, 1, 5, 1)
+        assert (t * 1).stride() == (20, 1, 5, 1)
+        assert (t + t).stride() == (20, 20, 5, 1)
+
+
+def test_copies_preserve_the_exact_strides_as_torch():
+    """``clone()`` and ``.to(dtype)`` (``preserve_format``) keep a dense tensor's very strides,
+    size-1 dims' included, and lay out any other dense in the order of its strides."""
+    rng = np.random.default_rng(13)
+    for _ in range(300):
+        theirs = _random_operands(rng)[0]
+        ours = _ours([theirs])[0]
+        for copy in (lambda t: t.clone(), lambda t: t.double(), lambda t: t.to(torch.int32 if isinstance(t, torch.Tensor) else rg.int32)):  # fmt: skip
+            assert copy(ours).stride() == copy(theirs).stride(), (tuple(theirs.shape), theirs.stride())  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -393,6 +393,41 @@ def test_grad_fn_repr_name_next_functions():
     assert x.grad_fn is None
 
 
+def test_grad_fn_class_is_named_after_its_node_as_torch():
+    """``type(t.grad_fn)`` is a class of the node's name (PyTorch's ``MulBackward0``), one per
+    name, a subclass of ``autograd.graph.Node``, not constructible."""
+    torch = pytest.importorskip("torch")
+    for lib in (rg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        z = (y.exp() + 1).sum()
+        assert type(y.grad_fn).__name__ == "MulBackward0"
+        assert repr(type(y.grad_fn)) == "<class 'MulBackward0'>"
+        assert type(z.grad_fn).__name__ == "SumBackward0"
+        add_node = z.grad_fn.next_functions[0][0]
+        assert type(add_node).__name__ == "AddBackward0"
+        assert type(add_node.next_functions[0][0]).__name__ == "ExpBackward0"
+        assert type((x * 3).grad_fn) is type(y.grad_fn)
+        assert type(x.exp().grad_fn) is not type(y.grad_fn)
+        assert isinstance(y.grad_fn, lib.autograd.graph.Node)
+        with raises(TypeError, "cannot create 'MulBackward0' instances"):
+            type(y.grad_fn)()
+    with raises(TypeError, "cannot create 'Node' instances"):
+        rg.autograd.graph.Node()
+
+    # a custom Function's node is named after it
+    class Twice(rg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    assert type(Twice.apply(rg.ones(2, requires_grad=True)).grad_fn).__name__ == "TwiceBackward"
+
+
 def test_grad_fn_constant_input_is_none():
     x = rg.tensor([1.0, 2.0], requires_grad=True)
     y = x * rg.tensor([3.0, 4.0])

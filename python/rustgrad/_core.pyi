@@ -75,6 +75,7 @@ __all__ = [
     "_live_nodes",
     "_lstm_layer",
     "_lstm_layer_backward",
+    "_mark_multi_output_views",
     "_max_pool2d",
     "_max_pool2d_backward",
     "_nccl_library",
@@ -245,7 +246,9 @@ bfloat16: dtype
 class Node:
     """A recorded op of the backward graph (``t.grad_fn``), e.g. ``AddBackward0``.
 
-    Not constructible. Two ``Node`` objects for the same graph node compare equal.
+    Each node is an instance of a subclass named after it (``type(t.grad_fn).__name__`` is
+    ``"AddBackward0"``, as in PyTorch). Not constructible. Two ``Node`` objects for the same
+    graph node compare equal.
     """
 
     def name(self) -> str:
@@ -2531,6 +2534,11 @@ def _refuse_leaf_write(t: Tensor) -> None:
     """PyTorch's refusal to write in place into ``t`` when it is a leaf that requires grad (or
     a view of one) and grad mode is on; the in-place forms written in Python call it before
     checking their own arguments, as PyTorch does."""
+
+def _mark_multi_output_views(views: Sequence[Tensor], op: str) -> None:
+    """Marks ``views``, all returned by one call of ``op`` (``"Unbind"``, ``"Split"`` or
+    ``"SplitWithSizes"``), as PyTorch's multi-output views: while grad mode is on, writing
+    one of them (or a view of one) in place raises PyTorch's error."""
 
 def _function_apply(
     name: str,

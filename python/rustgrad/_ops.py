@@ -1522,6 +1522,7 @@ def split(tensor: Tensor, split_size_or_sections, dim=0):
     for s in sizes:
         out.append(narrow(tensor, d, start, s))
         start += s
+    _core._mark_multi_output_views(out, "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes")  # fmt: skip
     return tuple(out)
 
 
@@ -1542,7 +1543,9 @@ def unbind(input: Tensor, dim=0):
     d = _wrap(dim, input.ndim)
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
+    out = [input[(slice(None),) * d + (i,)] for i in range(input.shape[d])]
+    _core._mark_multi_output_views(out, "Unbind")
+    return tuple(out)
 
 
 def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:

@@ -171,6 +171,19 @@ fn packed_by_hooks(
     })
 }
 
+/// The op a node's name stands for in PyTorch's version error: `MulBackward0` is `Mul`,
+/// `SumBackward1` is `Sum1`, a custom `MyFnBackward` is `MyFn`.
+pub fn op_of_node(node: &str) -> String {
+    match node.rfind("Backward") {
+        Some(at) if node[at + 8..].bytes().all(|b| b.is_ascii_digit()) => {
+            let overload = &node[at + 8..];
+            let overload = if overload == "0" { "" } else { overload };
+            format!("{}{overload}", &node[..at])
+        }
+        _ => node.to_string(),
+    }
+}
+
 impl SavedVar {
     /// `var` if `needed` (the formula that reads it will run), else [`SavedVar::Skipped`].
     pub fn input_if(needed: bool, var: &Var) -> SavedVar {
@@ -228,21 +241,26 @@ impl SavedVar {
             };
             let which = match self {
                 SavedVar::Input { var, .. } => match var.grad_fn_name() {
-                    Some(n) => format!(", which is output 0 of {n},"),
+                    Some(n) => format!(", which is output 0 of {},", op_of_node(&n)),
                     None => String::new(),
                 },
                 SavedVar::Output { .. } | SavedVar::Packed { output: true, .. } => {
-                    format!(", which is output 0 of {node_name},")
+                    format!(", which is output 0 of {},", op_of_node(node_name))
                 }
                 SavedVar::Skipped | SavedVar::Packed { .. } => String::new(),
             };
+            let hint = if anomaly::is_enabled() {
+                "the backtrace further above shows the operation that failed to compute its \
+                 gradient. The variable in question was changed in there or anywhere later. \
+                 Good luck!"
+            } else {
+                "enable anomaly detection to find the operation that failed to compute its \
+                 gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+            };
             return Err(Error::Runtime(format!(
                 "one of the variables needed for gradient computation has been modified by an \
-                 inplace operation: [{}]{} is at version {}; expected version {} instead. Hint: \
-                 the backtrace further above shows the operation that failed to compute its \
-                 gradient. The variable in question was changed in there or anywhere later. \
-                 Good luck!",
-                description, which, now, saved_version
+                 inplace operation: [{description}]{which} is at version {now}; expected version \
+                 {saved_version} instead. Hint: {hint}"
             )));
         }
         Ok(match self {

@@ -37,6 +37,34 @@ struct VarState {
     history_at: u64,
     /// Gradient hooks of a leaf (a non-leaf's hooks live on its `grad_fn` node).
     hooks: Vec<(u64, GradHook)>,
+    /// How this view was made, for PyTorch's refusals of in-place writes through it.
+    creation: ViewCreation,
+}
+
+/// How a view came to be (PyTorch's `CreationMeta`): some views refuse in-place writes while
+/// grad mode is on, since no history can say what such a write does to the gradient.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum ViewCreation {
+    /// An ordinary view (or no view).
+    #[default]
+    Default,
+    /// Made in no_grad mode of a base that requires grad; `direct`: by the view op itself,
+    /// not a view of such a view.
+    NoGrad { direct: bool },
+    /// One of the views a single call returned (`unbind`, `split`, `chunk`): the call's op
+    /// and which output, or None for a view of such a view.
+    MultiOutput { op: Option<(&'static str, usize)> },
+}
+
+impl ViewCreation {
+    /// What a view of a view made this way inherits (PyTorch's `propagate_creation_meta`).
+    fn inherited(self) -> ViewCreation {
+        match self {
+            ViewCreation::Default => ViewCreation::Default,
+            ViewCreation::NoGrad { .. } => ViewCreation::NoGrad { direct: false },
+            ViewCreation::MultiOutput { .. } => ViewCreation::MultiOutput { op: None },
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -61,6 +89,7 @@ impl Var {
                 replay: None,
                 history_at: 0,
                 hooks: Vec::new(),
+                creation: ViewCreation::Default,
             }),
             handle: Mutex::new(None),
         }))
@@ -79,6 +108,7 @@ impl Var {
                 replay: None,
                 history_at: 0,
                 hooks: Vec::new(),
+                creation: ViewCreation::Default,
             }),
             handle: Mutex::new(None),
         }))
@@ -332,10 +362,21 @@ impl Var {
     /// from that base when its history goes stale.
     pub fn set_view_of(&self, of: &Var, replay: ViewReplay) {
         let base = of.view_base().unwrap_or_else(|| of.clone());
+        let creation = of.creation().inherited();
         let mut s = self.0.state.lock();
         s.base = Some(base);
         s.replay = Some(replay);
         s.history_at = s.tensor.version();
+        s.creation = creation;
+    }
+
+    /// How this view was made.
+    pub fn creation(&self) -> ViewCreation {
+        self.0.state.lock().creation
+    }
+
+    pub fn set_creation(&self, creation: ViewCreation) {
+        self.0.state.lock().creation = creation;
     }
 
     /// Runs `f` on the binding layer's slot.

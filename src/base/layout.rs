@@ -203,6 +203,57 @@ impl Layout {
         true
     }
 
+    /// Whether the strides are exactly `contiguous_strides(shape)` (no size-0 dim), size-1
+    /// dims included: the layout every new tensor gets.
+    pub fn is_exactly_row_major(&self) -> bool {
+        let mut expected = 1isize;
+        for (&n, &s) in self.shape.iter().zip(&self.strides).rev() {
+            if s != expected || n == 0 {
+                return false;
+            }
+            expected = expected.saturating_mul(n as isize);
+        }
+        true
+    }
+
+    /// PyTorch's `is_contiguous(memory_format=torch.channels_last)` for a 4-d layout (size-1
+    /// dims at any stride).
+    pub fn is_channels_last(&self) -> bool {
+        self.ndim() == 4
+            && channels_last_strides(&self.shape)
+                .iter()
+                .zip(&self.strides)
+                .zip(&self.shape)
+                .all(|((want, s), &n)| n == 1 || s == want)
+    }
+
+    /// PyTorch's `is_non_overlapping_and_dense` exactly: past the dims of size 2 or more,
+    /// sorted by stride, each stepping over all the ones inside it, any dim of size 1 may have
+    /// any stride; an empty tensor is dense whatever its strides.
+    pub fn is_dense_in_some_order(&self) -> bool {
+        if self.shape.contains(&0) {
+            return true; // (as PyTorch: an empty tensor is contiguous)
+        }
+        let mut dims: SmallVec<[(usize, isize); 6]> = self
+            .shape
+            .iter()
+            .zip(&self.strides)
+            .map(|(&d, &s)| (d, s))
+            .collect();
+        dims.sort_by_key(|&(d, s)| (d < 2, s));
+        let mut expected = 1isize;
+        for (d, s) in dims {
+            if d < 2 {
+                return true;
+            }
+            if s != expected {
+                return false;
+            }
+            expected = expected.saturating_mul(d as isize);
+        }
+        true
+    }
+
     /// Whether the elements fill `numel` consecutive slots, in some order of the dims
     /// (PyTorch's `is_non_overlapping_and_dense`: contiguous after a permutation).
     pub fn is_non_overlapping_and_dense(&self) -> bool {
@@ -510,6 +561,107 @@ pub fn elementwise_order(shape: &[usize], operands: &[&Layout]) -> Option<Shape>
     if n < 2 || operands.iter().all(|l| l.is_contiguous()) {
         return None;
     }
+    iterator_order(shape, operands)
+}
+
+/// How PyTorch lays out a new elementwise result of `operands` broadcast to `shape`.
+#[derive(Debug, PartialEq)]
+pub enum ResultLayout {
+    /// Row-major (`contiguous_strides`).
+    RowMajor,
+    /// Dense with the dims in this order, outermost first.
+    Ordered(Shape),
+    /// Exactly these strides: dense, with those of size-1 dims as PyTorch gives them.
+    Strided(Strides),
+}
+
+/// TensorIterator's layout of an elementwise result, size-1 dims' strides included. Operands
+/// of one shape take its fast path (`fast_set_up`): row-major when all are contiguous,
+/// channels-last when all are (4-d), the operands' own strides when all are dense with the
+/// same ones. Otherwise the dims are sorted by the operands' strides ([`iterator_order`]) and
+/// the result is dense in that order.
+pub fn elementwise_layout(shape: &[usize], operands: &[&Layout]) -> ResultLayout {
+    // The common case, decided without sorting: every operand at exactly row-major strides
+    // (broadcast ones too) sorts to the identity. (An empty one may not: a size-1 dim inside
+    // a size-0 one has the larger size.)
+    if operands.iter().all(|l| l.is_exactly_row_major()) {
+        return ResultLayout::RowMajor;
+    }
+    if operands.iter().all(|l| l.shape[..] == shape[..]) {
+        if operands.iter().all(|l| l.is_contiguous()) {
+            return ResultLayout::RowMajor;
+        }
+        if shape.len() == 4 && operands.iter().all(|l| l.is_channels_last()) {
+            return ResultLayout::Strided(channels_last_strides(shape));
+        }
+        let last = &operands[operands.len() - 1].strides;
+        if operands
+            .iter()
+            .all(|l| l.strides == *last && l.is_dense_in_some_order())
+        {
+            return ResultLayout::Strided(last.clone());
+        }
+    }
+    if shape.len() < 2 {
+        return ResultLayout::RowMajor;
+    }
+    match iterator_order(shape, operands) {
+        // (an empty result's strides: its dims' products in that order, a size-0 dim zeroing
+        // those outside it, as TensorIterator's `compatible_stride`)
+        Some(order) if shape.contains(&0) => {
+            let mut strides: Strides = SmallVec::from_elem(0, shape.len());
+            let mut step = 1isize;
+            for &d in order.iter().rev() {
+                strides[d] = step;
+                step = step.saturating_mul(isize::try_from(shape[d]).unwrap_or(isize::MAX));
+            }
+            ResultLayout::Strided(strides)
+        }
+        Some(order) => ResultLayout::Ordered(order),
+        None => ResultLayout::RowMajor,
+    }
+}
+
+/// The layout of a copy of `l` that keeps its format (PyTorch's `empty_like` with
+/// `preserve_format`, behind `clone()` and `.to(dtype)`): its very strides where it is
+/// dense, else dense in the order of its strides (`infer_dense_strides`).
+pub fn preserved_layout(l: &Layout) -> ResultLayout {
+    if l.is_exactly_row_major() {
+        return ResultLayout::RowMajor;
+    }
+    if l.is_dense_in_some_order() {
+        return ResultLayout::Strided(l.strides.clone());
+    }
+    match iterator_order(&l.shape, &[l]) {
+        Some(order) if l.ndim() >= 2 => ResultLayout::Ordered(order),
+        _ => ResultLayout::RowMajor,
+    }
+}
+
+/// The strides of `empty(shape, memory_format=channels_last)` (NHWC): as PyTorch's
+/// `get_channels_last_strides_2d`, a dim of size 0 zeroes the strides outside it.
+pub fn channels_last_strides(shape: &[usize]) -> Strides {
+    let mut strides: Strides = SmallVec::from_elem(0, 4);
+    let mut step = 1isize;
+    for d in [1, 3, 2, 0] {
+        strides[d] = step;
+        step = step.saturating_mul(isize::try_from(shape[d]).unwrap_or(isize::MAX));
+    }
+    strides
+}
+
+/// The dims, outermost first, by decreasing stride (ties in place): an order in which a
+/// dense layout's elements are row-major.
+pub fn order_of_strides(strides: &[isize]) -> Shape {
+    let mut order: Shape = (0..strides.len()).collect();
+    order.sort_by_key(|&d| std::cmp::Reverse(strides[d]));
+    order
+}
+
+/// TensorIterator's `reorder_dimensions`: the dims sorted by the operands' strides (see
+/// [`elementwise_order`]); `None` where that is row-major.
+fn iterator_order(shape: &[usize], operands: &[&Layout]) -> Option<Shape> {
+    let n = shape.len();
     let strides: SmallVec<[Strides; 3]> = operands
         .iter()
         .map(|l| {

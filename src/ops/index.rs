@@ -22,6 +22,22 @@ pub enum IndexItem {
     Tensor(Tensor),
 }
 
+/// The view op PyTorch's `x[items] = v` writes through, as its errors name it: that of the
+/// last basic index that makes a view (`Select` for an int, `Slice`, `Unsqueeze` for None);
+/// None where the write goes to `x` itself (only `...`, `:` and tensors).
+fn view_made_by(items: &[IndexItem]) -> Option<&'static str> {
+    items.iter().rev().find_map(|item| match item {
+        IndexItem::Int(_) => Some("Select"),
+        IndexItem::NewAxis => Some("Unsqueeze"),
+        IndexItem::Slice(start, stop, step) => {
+            let whole =
+                matches!(start, None | Some(0)) && stop.is_none() && matches!(step, None | Some(1));
+            (!whole).then_some("Slice")
+        }
+        IndexItem::Ellipsis | IndexItem::Tensor(_) => None,
+    })
+}
+
 fn wrap_index(i: i64, dim: usize, size: usize) -> Result<usize> {
     let s = size as i64;
     if i < -s || i >= s {
@@ -573,13 +589,14 @@ pub fn setitem_checked(
         getitem(&numbers, items)
     };
     let advanced = items.iter().any(|i| matches!(i, IndexItem::Tensor(_)));
+    let through = view_made_by(items);
     let picked = if advanced {
         index(&basic_part(items))?;
-        super::inplace::refuse_leaf_write(x)?;
+        super::inplace::refuse_write_through(x, through)?;
         index(items)?
     } else {
         let picked = index(items)?;
-        super::inplace::refuse_leaf_write(x)?;
+        super::inplace::refuse_write_through(x, through)?;
         picked
     };
     check()?;

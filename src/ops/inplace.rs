@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::view::{copy_slices, view_positions};
 use super::{constant, nothing, record, reduce::sum_to, zeros_like};
-use crate::autograd::{is_grad_enabled, GradModeGuard, Var};
+use crate::autograd::{is_grad_enabled, GradModeGuard, Var, ViewCreation};
 use crate::bail;
 use crate::error::Result;
 use crate::tensor::layout::shape_str;
@@ -45,9 +45,16 @@ pub fn refuse_partial_overlap(written: &Tensor, inputs: &[Tensor]) -> Result<()>
 /// while grad mode is on. PyTorch checks it before the op's own arguments, so in-place ops
 /// whose arguments are checked before [`rebase`] call this first.
 pub fn refuse_leaf_write(x: &Var) -> Result<()> {
+    refuse_write_through(x, None)
+}
+
+/// [`refuse_leaf_write`] for a write by indexing (`x[0] = v`), which PyTorch makes through a
+/// view of `x` (`through`: its op, e.g. `Select`), as its refusals word it.
+pub fn refuse_write_through(x: &Var, through: Option<&str>) -> Result<()> {
     if !is_grad_enabled() {
         return Ok(());
     }
+    refuse_view_creation(x, through)?;
     if x.is_leaf() && x.requires_grad() {
         bail!(
             Runtime,
@@ -64,6 +71,53 @@ pub fn refuse_leaf_write(x: &Var) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// PyTorch's `handle_view_on_rebase`: no in-place write under grad mode through a view made
+/// in no_grad mode of a base that requires grad, or through one of several views one call
+/// returned (no history could say what the write does to the other views' gradients).
+fn refuse_view_creation(x: &Var, through: Option<&str>) -> Result<()> {
+    let creation = x.creation();
+    if creation == ViewCreation::Default
+        || !(x.requires_grad() || matches!(creation, ViewCreation::NoGrad { .. }))
+    {
+        return Ok(());
+    }
+    // The view PyTorch names: the one indexing makes, else this one's own op.
+    let own = || {
+        x.grad_fn_name()
+            .map(|n| crate::autograd::arena::op_of_node(&n))
+    };
+    let named = through.map(str::to_string).or_else(own);
+    let message = match creation {
+        ViewCreation::Default => return Ok(()),
+        ViewCreation::MultiOutput { op } => {
+            let (op, output) = match (through, op) {
+                (None, Some((op, output))) => (op.to_string(), output),
+                _ => (named.unwrap_or_default(), 0),
+            };
+            format!(
+                "Output {output} of {op} is a view and is being modified inplace. This view is \
+                 the output of a function that returns multiple views. Such functions do not \
+                 allow the output views to be modified inplace. You should replace the inplace \
+                 operation by an out-of-place one."
+            )
+        }
+        ViewCreation::NoGrad { direct } => {
+            let prefix = match named.filter(|_| !direct || through.is_some()) {
+                Some(op) => format!("Output 0 of {op} is a view of a view which was created in"),
+                None => "A view was created in".to_string(),
+            };
+            format!(
+                "{prefix} no_grad mode and is being modified inplace with grad mode enabled. \
+                 Given that this use case is ambiguous and error-prone, it is forbidden. You \
+                 can clarify your code by moving both the view and the inplace either both \
+                 inside the no_grad block (if you don't want the inplace to be tracked) or \
+                 both outside (if you want the inplace to be tracked)."
+            )
+        }
+    };
+    Err(crate::error::Error::Runtime(message))
 }
 
 /// [`rebase`] without the overlap check, for a caller that writes a region of `x` and has
@@ -163,11 +217,18 @@ fn write_back(
     Ok(())
 }
 
+/// Whether `x` is a view whose in-place writes [`refuse_view_creation`] may refuse: the
+/// shortcuts below leave such writes to the general path, which checks.
+fn refused_view(x: &Var) -> bool {
+    x.creation() != ViewCreation::Default
+}
+
 /// `x op= other` straight into `x`'s memory when nothing is recorded (an optimizer update
 /// under `no_grad`, `p -= lr * g`): one pass, no temporary, the same values as the general
 /// path. False when the general path must run (recording, casts, aliasing, errors).
 fn assign_in_place(x: &Var, other: &Var, op: BinaryOp) -> Result<bool> {
-    let recording = is_grad_enabled() && (x.requires_grad() || other.requires_grad());
+    let recording =
+        is_grad_enabled() && (x.requires_grad() || other.requires_grad() || refused_view(x));
     if recording {
         return Ok(false);
     }
@@ -216,7 +277,8 @@ fn overwrite(prev: &Var, out: Tensor, name: &'static str) -> Var {
 /// `x.fill_(value)` straight into `x`'s memory when nothing is recorded (no temporary of
 /// `x`'s size and no copy: a 1M-element `fill_` took 8x PyTorch's time that way).
 fn fill_in_place(x: &Var, value: Scalar) -> Result<bool> {
-    let recording = is_grad_enabled() && x.dtype().is_float() && x.requires_grad();
+    let recording =
+        is_grad_enabled() && ((x.dtype().is_float() && x.requires_grad()) || refused_view(x));
     if recording {
         return Ok(false);
     }

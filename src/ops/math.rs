@@ -752,6 +752,16 @@ pub fn elu(x: &Var, alpha: f64, scale: f64, input_scale: f64, node: &'static str
         node,
         |_: &Tensor| vec![SavedVar::input(x)],
         move |g, s, _| {
+            // PyTorch's in-place nodes differentiate from the result, which a negative alpha
+            // leaves ambiguous: their backward refuses.
+            if node.ends_with("Backward1") && alpha < 0.0 {
+                bail!(
+                    Runtime,
+                    "In-place elu backward calculation is triggered with a negative slope which \
+                     is not supported. This is caused by calling in-place forward function with \
+                     a negative slope, please call out-of-place version instead."
+                );
+            }
             let x = &s[0];
             let t = x.tensor();
             let negative = t.compare(CompareOp::Le, &Tensor::scalar(0.0, t.dtype()))?;
@@ -779,7 +789,21 @@ pub fn leaky_relu(x: &Var, negative_slope: f64, in_place: bool) -> Result<Var> {
             "LeakyReluBackward0"
         },
         |_: &Tensor| vec![SavedVar::input(x)],
-        move |g, s, _| Ok(vec![Some(leaky_relu_backward(g, &s[0], negative_slope)?)]),
+        move |g, s, _| {
+            // PyTorch's in-place form saves its result, whose sign no longer says which piece
+            // a negative slope took: its backward refuses.
+            if in_place && negative_slope < 0.0 {
+                bail!(
+                    Runtime,
+                    "In-place leakyReLu backward calculation is triggered with a negative slope \
+                     which is not supported. This is caused by calling in-place forward function \
+                     with a negative slope, please call out-of-place version instead. File an \
+                     issue at https://github.com/pytorch/pytorch if you do require supporting \
+                     in-place leakRelu backward calculation with negative slope"
+                );
+            }
+            Ok(vec![Some(leaky_relu_backward(g, &s[0], negative_slope)?)])
+        },
     ))
 }
 

@@ -30,7 +30,8 @@ pub use unary::*;
 
 use crate::autograd::arena::EdgeTarget;
 use crate::autograd::{
-    is_grad_enabled, Backward, Edges, GradModeGuard, NodeRef, SavedVar, Var, ViewReplay,
+    is_grad_enabled, Backward, Edges, GradModeGuard, NodeRef, SavedVar, Var, ViewCreation,
+    ViewReplay,
 };
 use crate::error::Result;
 use crate::tensor::{DType, Layout, Scalar, Tensor};
@@ -148,6 +149,12 @@ pub(crate) fn mark_view(out: Var, of: &Var) -> Var {
             Some(shape::strided_view(base, "AsStridedBackward0", f))
         });
         out.set_view_of(of, replay);
+    } else if of.requires_grad() || of.creation() != ViewCreation::Default {
+        // (no history links it to `of`, but an in-place write under grad mode is refused)
+        out.set_creation(match of.creation() {
+            ViewCreation::Default => ViewCreation::NoGrad { direct: true },
+            _ => ViewCreation::NoGrad { direct: false },
+        });
     }
     out
 }

@@ -287,8 +287,35 @@ fn _refuse_leaf_write(t: &Bound<'_, PyTensor>) -> PyResult<()> {
     Ok(crate::ops::refuse_leaf_write(&t.get().var)?)
 }
 
+/// Marks ``views``, all returned by one call of ``op`` (``"Unbind"``, ``"Split"`` or
+/// ``"SplitWithSizes"``), as PyTorch's multi-output views: while grad mode is on, writing
+/// one of them (or a view of one) in place raises PyTorch's error.
+#[pyfunction]
+fn _mark_multi_output_views(views: Vec<PyRef<'_, PyTensor>>, op: &str) -> PyResult<()> {
+    let op: &'static str = match op {
+        "Unbind" => "Unbind",
+        "Split" => "Split",
+        "SplitWithSizes" => "SplitWithSizes",
+        _ => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "unknown op {op}"
+            )))
+        }
+    };
+    if crate::autograd::is_grad_enabled() {
+        for (output, view) in views.iter().enumerate() {
+            view.var
+                .set_creation(crate::autograd::ViewCreation::MultiOutput {
+                    op: Some((op, output)),
+                });
+        }
+    }
+    Ok(())
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_refuse_leaf_write, m)?)?;
+    m.add_function(wrap_pyfunction!(_mark_multi_output_views, m)?)?;
     anomaly::set_trace_provider(Box::new(python_stack));
     m.add_class::<PyRemovableHandle>()?;
     m.add_function(wrap_pyfunction!(_function_apply, m)?)?;

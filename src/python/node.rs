@@ -1,7 +1,11 @@
 //! `grad_fn` objects: the nodes of the recorded graph, as Python sees them.
 
+use std::cell::RefCell;
+
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple, PyType};
 
 use super::tensor::PyTensor;
 use crate::autograd::arena::{self, EdgeTarget};
@@ -62,14 +66,68 @@ fn saved_names(node: &str) -> &'static [&'static str] {
 
 /// A recorded op of the backward graph (``t.grad_fn``), e.g. ``AddBackward0``.
 ///
-/// Not constructible. Two ``Node`` objects for the same graph node compare equal.
-#[pyclass(name = "Node", module = "rustgrad.autograd", frozen)]
+/// Each node is an instance of a subclass named after it (``type(t.grad_fn).__name__`` is
+/// ``"AddBackward0"``, as in PyTorch). Not constructible. Two ``Node`` objects for the same
+/// graph node compare equal.
+#[pyclass(name = "Node", module = "rustgrad.autograd", frozen, subclass)]
 pub struct PyNode {
     pub node: NodeRef,
 }
 
+thread_local! {
+    /// The node `PyNode::object` hands to `__new__`: Python constructs the subclass, so the
+    /// Rust value cannot travel as an argument a user could also pass.
+    static PENDING: RefCell<Option<NodeRef>> = const { RefCell::new(None) };
+}
+
+/// One class per node name, made on first sight (`MulBackward0`, a custom `MyFnBackward`).
+static NODE_TYPES: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
+
+impl PyNode {
+    /// `node` as Python sees it: an instance of the subclass of `Node` named after it.
+    pub fn object(py: Python<'_>, node: NodeRef) -> PyResult<Bound<'_, PyAny>> {
+        let name = node.name();
+        let types = NODE_TYPES
+            .get_or_init(py, || PyDict::new(py).unbind())
+            .bind(py);
+        let class = match types.get_item(&name)? {
+            Some(class) => class,
+            None => {
+                let namespace = PyDict::new(py);
+                // No `__dict__`: instances keep `Node`'s layout. PyTorch's classes show as
+                // `<class 'MulBackward0'>`, with no module.
+                namespace.set_item("__slots__", PyTuple::empty(py))?;
+                namespace.set_item("__module__", "builtins")?;
+                let class = py.get_type::<PyType>().call1((
+                    &name,
+                    (py.get_type::<PyNode>(),),
+                    namespace,
+                ))?;
+                types.set_item(&name, &class)?;
+                class
+            }
+        };
+        PENDING.with(|p| *p.borrow_mut() = Some(node));
+        let made = class.call0();
+        PENDING.with(|p| p.borrow_mut().take());
+        made
+    }
+}
+
 #[pymethods]
 impl PyNode {
+    #[new]
+    #[classmethod]
+    fn new(cls: &Bound<'_, PyType>) -> PyResult<Self> {
+        match PENDING.with(|p| p.borrow_mut().take()) {
+            Some(node) => Ok(PyNode { node }),
+            None => Err(PyTypeError::new_err(format!(
+                "cannot create '{}' instances",
+                cls.name()?
+            ))),
+        }
+    }
+
     /// The node's PyTorch name, e.g. ``"AddBackward0"``.
     fn name(&self) -> String {
         self.node.name()
@@ -94,13 +152,7 @@ impl PyNode {
             .map(|e| -> PyResult<Bound<'py, PyTuple>> {
                 let f: Bound<'py, PyAny> = match e.target {
                     EdgeTarget::None => py.None().into_bound(py),
-                    EdgeTarget::Node(id) => Bound::new(
-                        py,
-                        PyNode {
-                            node: NodeRef::share(id),
-                        },
-                    )?
-                    .into_any(),
+                    EdgeTarget::Node(id) => PyNode::object(py, NodeRef::share(id))?,
                     EdgeTarget::Leaf(v) => Bound::new(py, PyAccumulateGrad { var: v })?.into_any(),
                 };
                 PyTuple::new(py, [f, 0i64.into_pyobject(py)?.into_any()])

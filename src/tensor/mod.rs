@@ -423,14 +423,18 @@ impl Tensor {
             return Ok(self.clone());
         }
         let mem = self.storage.read();
-        Tensor::elementwise(self.shape(), [&self.layout], |[l], _| mem.cast(l, dtype))
+        let result = layout::preserved_layout(&self.layout);
+        Tensor::laid_out(self.shape(), [&self.layout], result, |[l], _| {
+            mem.cast(l, dtype)
+        })
     }
 
     /// A copy in fresh storage laid out as PyTorch's `clone()` (`preserve_format`): with
     /// this tensor's strides where it is dense, else dense in the order of its strides.
     pub fn clone_preserving(&self) -> Result<Tensor> {
         let mem = self.storage.read();
-        Tensor::elementwise(self.shape(), [&self.layout], |[l], _| mem.gather(l))
+        let result = layout::preserved_layout(&self.layout);
+        Tensor::laid_out(self.shape(), [&self.layout], result, |[l], _| mem.gather(l))
     }
 
     /// This tensor converted to `dtype` (itself, without a copy, when it already is).
@@ -487,7 +491,7 @@ impl Tensor {
     // ----- elementwise --------------------------------------------------------------------
 
     /// `kernel(layouts, shape)`'s result, laid out as PyTorch lays out an elementwise result
-    /// (see [`layout::elementwise_order`]): where the operands order the dims otherwise than
+    /// (see [`layout::elementwise_layout`]): where the operands order the dims otherwise than
     /// row-major, the kernel runs over them permuted to that order and the result is
     /// permuted back, a dense tensor with the operands' strides.
     fn elementwise<const N: usize>(
@@ -495,8 +499,26 @@ impl Tensor {
         layouts: [&Layout; N],
         kernel: impl FnOnce([&Layout; N], &[usize]) -> Result<Memory>,
     ) -> Result<Tensor> {
-        let Some(order) = layout::elementwise_order(shape, &layouts) else {
-            return Ok(Tensor::from_memory(kernel(layouts, shape)?, shape));
+        let result = layout::elementwise_layout(shape, &layouts);
+        Tensor::laid_out(shape, layouts, result, kernel)
+    }
+
+    /// `kernel(layouts, shape)`'s result, computed in the order of `result` and laid out as it
+    /// says.
+    fn laid_out<const N: usize>(
+        shape: &[usize],
+        layouts: [&Layout; N],
+        result: layout::ResultLayout,
+        kernel: impl FnOnce([&Layout; N], &[usize]) -> Result<Memory>,
+    ) -> Result<Tensor> {
+        let (order, exact) = match result {
+            layout::ResultLayout::RowMajor => {
+                return Ok(Tensor::from_memory(kernel(layouts, shape)?, shape));
+            }
+            layout::ResultLayout::Ordered(order) => (order, None),
+            layout::ResultLayout::Strided(strides) => {
+                (layout::order_of_strides(&strides), Some(strides))
+            }
         };
         let mut permuted = Vec::with_capacity(N);
         for l in layouts {
@@ -509,7 +531,20 @@ impl Tensor {
         for (k, &d) in order.iter().enumerate() {
             back[d] = k;
         }
-        let restored = out.layout.permute(&back);
+        let mut restored = out.layout.permute(&back);
+        if let Some(strides) = exact {
+            // (the same addresses: only size-1 dims' strides differ from the order's)
+            debug_assert!(
+                shape.contains(&0)
+                    || restored
+                        .strides
+                        .iter()
+                        .zip(&strides)
+                        .zip(shape)
+                        .all(|((a, b), &n)| n < 2 || a == b)
+            );
+            restored.strides = strides;
+        }
         Ok(out.with_layout(restored))
     }
 

@@ -1711,4 +1711,41 @@ KNOWN = [
             ],
         ],
     ),
+    Known(
+        "float32-rounding-second-order-corrcoef-attention",
+        "NOT a bug: float32 rounding of second-order corrcoef and scaled_dot_product_attention gradients (a covariance over a few elements divided by a product of deviations; a softmax over scores of products, differentiated twice): within 3e-7 of the largest element from the float64 run, as PyTorch's, at a few elements rustgrad the farther of the two",
+        "^grad\\|grad\\.second :: g2: value :: .*opinfo\\.(corrcoef|nn\\.functional\\.scaled_dot_product_attention)",
+        [
+            [
+                "v1 = torch.from_numpy(np.array(-2, dtype=np.int64))",
+                "create.from_numpy_numpy",
+                ["v1"],
+            ],
+            ["v2 = torch.ones((), dtype=torch.float64, requires_grad=True)", "create.ones", ["v2"]],
+            [
+                "v6 = torch.tensor([[-1.1733201742172241, 0.8960399031639099, 0.4878884553909302, 0.47712066769599915, -0.14483679831027985], [-0.5927811861038208, -0.4562416672706604, -2.6185364723205566, -0.6232166886329651, 0.02630685456097126], [1.5675162076950073, 1.35391104221344, 0.6526889801025391, -0.007177347782999277, 1.4190670251846313]], dtype=torch.float32).detach().requires_grad_()",
+                "create.opinfo",
+                ["v6"],
+            ],
+            ["v7 = torch.corrcoef(v6)", "opinfo.corrcoef", ["v7"]],
+            ["v8 = v6.div(1e-3)", "binary.div", ["v8"]],
+            ["v12 = torch.where(v1 > 0, v1, v7)", "where", ["v12"]],
+            [
+                "loss = (v7 * torch.tensor([[0.28, -1.3, 1.02], [0.44, -1.83, -2.6], [-3.0, -2.82, -3.0]], dtype=torch.float32)).sum() + (v8 * torch.tensor([[0.34, 0.45, 1.33, -0.65, 1.21], [-2.33, -1.72, -2.81, 0.23, -1.09], [3.0, -1.15, -1.18, 3.0, 2.03]], dtype=torch.float32)).sum() + (v12 * torch.tensor([[-0.85, 0.51, -0.04], [-0.6, 0.08, -0.49], [-3.0, 2.31, 0.5]], dtype=torch.float32)).sum()",
+                "grad.loss",
+                [],
+            ],
+            [
+                "g1 = torch.autograd.grad(loss, [v2, v6], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+            [
+                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
+                "grad.gg",
+                ["gg"],
+            ],
+            ["g2 = torch.autograd.grad(gg, [v2, v6], allow_unused=True)", "grad.second", ["g2"]],
+        ],
+    ),
 ]

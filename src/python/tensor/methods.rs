@@ -73,8 +73,11 @@ impl PyTensor {
 
     /// The node that made this tensor; None for leaves.
     #[getter]
-    fn grad_fn(&self) -> Option<PyNode> {
-        self.var.grad_fn().map(|node| PyNode { node })
+    fn grad_fn<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.var
+            .grad_fn()
+            .map(|node| PyNode::object(py, node))
+            .transpose()
     }
 
     /// Whether gradients flow to this tensor. Only leaves may be set (non-leaves raise
