@@ -1042,7 +1042,30 @@ _VIEW_WRITES = {
     "unbind_no_grad_base": (lambda lib, x: lib.ones(3, 4).unbind()[0], lambda t: t.add_(1)),
     "unbind_detached": (lambda lib, x: (x * 1).unbind()[0].detach(), lambda t: t.add_(1)),
     "tensor_split": (lambda lib, x: (x * 1).tensor_split(2)[0], lambda t: t.add_(1)),
+    # a piece of a base without grad, written with a value that needs grad
+    "split_piece_add_grad": (
+        lambda lib, x: lib.ones(4).split(2)[1],
+        lambda t: t.add_(_needing_grad(t)),
+    ),
+    "split_piece_setitem_grad": (
+        lambda lib, x: lib.ones(4, 2).split(2)[1],
+        lambda t: t.__setitem__(0, _needing_grad(t[0])),
+    ),
+    # a leaf that is itself a view (of a tensor without grad): written through a view of it
+    "leaf_view_row": (lambda lib, x: _leaf_view(lib)[1], lambda t: t.mul_(2)),
+    "leaf_view_transposed": (lambda lib, x: _leaf_view(lib).t(), lambda t: t.add_(1)),
+    "leaf_view_itself": (lambda lib, x: _leaf_view(lib), lambda t: t.add_(1)),
 }
+
+
+def _needing_grad(t):
+    """A tensor like ``t`` that requires grad."""
+    return t.new_ones(t.shape).requires_grad_()
+
+
+def _leaf_view(lib):
+    """A leaf that requires grad and is a view of a tensor that does not."""
+    return lib.arange(4.0).reshape(2, 2).requires_grad_()
 
 
 def _row_of_result(lib, x):
@@ -1061,6 +1084,17 @@ def _no_grad(view):
     return taken
 
 
+def _no_grad_view_of(make):
+    """``make(lib)[1:]``, with the slice taken in no_grad mode."""
+
+    def taken(lib, x):
+        base = make(lib)
+        with lib.no_grad():
+            return base[1:]
+
+    return taken
+
+
 _NO_GRAD_VIEWS = {
     # a view made in no_grad mode of a base that requires grad, written with grad mode on
     "leaf_select_add": (_no_grad(lambda lib, x: x[1]), lambda t: t.add_(1)),
@@ -1069,8 +1103,14 @@ _NO_GRAD_VIEWS = {
     "leaf_select_setitem_tensor": (_no_grad(lambda lib, x: x[1]), _set([0])),
     "result_view_add": (_row_of_result, lambda t: t.add_(1)),
     "unbind_under_no_grad": (_no_grad(lambda lib, x: x.unbind()[1]), lambda t: t.add_(1)),
-    # allowed: the base made under no_grad needs no grad
+    # allowed: the base made under no_grad needs no grad; the first base of a leaf that is a
+    # view needs none
     "no_grad_result": (_no_grad(lambda lib, x: (x * 1)[1]), lambda t: t.add_(1)),
+    "no_grad_view_of_piece": (
+        _no_grad_view_of(lambda lib: lib.ones(2, 2).unbind()[1]),
+        lambda t: t.add_(1),
+    ),
+    "no_grad_view_of_leaf_view": (_no_grad_view_of(_leaf_view), lambda t: t.add_(1)),
 }
 
 

@@ -791,6 +791,19 @@ def test_elementwise_results_have_torchs_exact_strides(op):
         assert (t + t).stride() == (20, 20, 5, 1)
 
 
+def test_to_with_copy_always_copies_in_the_inputs_format():
+    for lib in (rg, torch):
+        x = lib.arange(3.0).reshape(3, 1).expand(3, 4)
+        for y in (x.to(lib.float32, copy=True), x.to(copy=True), x.to("cpu", copy=True), x.to(x, copy=True), x.to(lib.float32, False, True)):  # fmt: skip
+            assert y.stride() == (4, 1)
+            y[0, 0] = 100.0
+            assert y[0].tolist() == [100.0, 0.0, 0.0, 0.0] and x[0, 0].item() == 0.0
+        t = lib.ones(2, 3).t()
+        assert t.to(copy=True).stride() == (1, 3)
+        assert t.to(copy=True).data_ptr() != t.data_ptr()
+        assert t.to(lib.float32).data_ptr() == t.data_ptr()  # (no copy asked: itself)
+
+
 def test_copies_preserve_the_exact_strides_as_torch():
     """``clone()`` and ``.to(dtype)`` (``preserve_format``) keep a dense tensor's very strides,
     size-1 dims' included, and lay out any other dense in the order of its strides."""

@@ -592,11 +592,11 @@ pub fn setitem_checked(
     let through = view_made_by(items);
     let picked = if advanced {
         index(&basic_part(items))?;
-        super::inplace::refuse_write_through(x, through)?;
+        super::inplace::refuse_write(x, through, value.requires_grad())?;
         index(items)?
     } else {
         let picked = index(items)?;
-        super::inplace::refuse_write_through(x, through)?;
+        super::inplace::refuse_write(x, through, value.requires_grad())?;
         picked
     };
     check()?;

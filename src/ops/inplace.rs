@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::view::{copy_slices, view_positions};
 use super::{constant, nothing, record, reduce::sum_to, zeros_like};
+use crate::autograd::arena::op_of_node;
 use crate::autograd::{is_grad_enabled, GradModeGuard, Var, ViewCreation};
 use crate::bail;
 use crate::error::Result;
@@ -20,7 +21,7 @@ pub fn rebase(
     others: &[&Var],
     compute: impl FnOnce(&Var, &[Var]) -> Result<Var>,
 ) -> Result<()> {
-    refuse_leaf_write(x)?;
+    refuse_write(x, None, others.iter().any(|o| o.requires_grad()))?;
     if !x.tensor().layout().has_internal_overlap() {
         let inputs: Vec<Tensor> = others.iter().map(|o| o.tensor()).collect();
         refuse_partial_overlap(&x.tensor(), &inputs)?;
@@ -45,24 +46,19 @@ pub fn refuse_partial_overlap(written: &Tensor, inputs: &[Tensor]) -> Result<()>
 /// while grad mode is on. PyTorch checks it before the op's own arguments, so in-place ops
 /// whose arguments are checked before [`rebase`] call this first.
 pub fn refuse_leaf_write(x: &Var) -> Result<()> {
-    refuse_write_through(x, None)
+    refuse_write(x, None, false)
 }
 
-/// [`refuse_leaf_write`] for a write by indexing (`x[0] = v`), which PyTorch makes through a
-/// view of `x` (`through`: its op, e.g. `Select`), as its refusals word it.
-pub fn refuse_write_through(x: &Var, through: Option<&str>) -> Result<()> {
+/// PyTorch's `check_inplace` for a write into `x` while grad mode is on (`others_need_grad`:
+/// whether a value written needs a gradient). `through`: the view op a write by indexing
+/// (`x[0] = v`) first makes, e.g. `Select`, which PyTorch's words name.
+pub fn refuse_write(x: &Var, through: Option<&str>, others_need_grad: bool) -> Result<()> {
     if !is_grad_enabled() {
         return Ok(());
     }
-    refuse_view_creation(x, through)?;
-    if x.is_leaf() && x.requires_grad() {
-        bail!(
-            Runtime,
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        );
-    }
+    refuse_view_creation(x, through, others_need_grad)?;
     if let Some(b) = x.view_base() {
-        if b.is_leaf() && b.requires_grad() {
+        if x.requires_grad() && b.is_leaf() {
             bail!(
                 Runtime,
                 "a view of a leaf Variable that requires grad is being used in an in-place \
@@ -70,53 +66,67 @@ pub fn refuse_write_through(x: &Var, through: Option<&str>) -> Result<()> {
             );
         }
     }
+    if x.is_leaf() && x.requires_grad() {
+        bail!(
+            Runtime,
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        );
+    }
     Ok(())
 }
 
 /// PyTorch's `handle_view_on_rebase`: no in-place write under grad mode through a view made
 /// in no_grad mode of a base that requires grad, or through one of several views one call
 /// returned (no history could say what the write does to the other views' gradients).
-fn refuse_view_creation(x: &Var, through: Option<&str>) -> Result<()> {
+fn refuse_view_creation(x: &Var, through: Option<&str>, others_need_grad: bool) -> Result<()> {
     let creation = x.creation();
-    if creation == ViewCreation::Default
-        || !(x.requires_grad() || matches!(creation, ViewCreation::NoGrad { .. }))
+    let no_grad_view = matches!(creation, ViewCreation::NoGrad { .. });
+    if creation == ViewCreation::Default || !(x.requires_grad() || no_grad_view || others_need_grad)
     {
         return Ok(());
     }
-    // The view PyTorch names: the one indexing makes, else this one's own op.
-    let own = || {
-        x.grad_fn_name()
-            .map(|n| crate::autograd::arena::op_of_node(&n))
-    };
-    let named = through.map(str::to_string).or_else(own);
-    let message = match creation {
-        ViewCreation::Default => return Ok(()),
-        ViewCreation::MultiOutput { op } => {
-            let (op, output) = match (through, op) {
-                (None, Some((op, output))) => (op.to_string(), output),
-                _ => (named.unwrap_or_default(), 0),
-            };
-            format!(
-                "Output {output} of {op} is a view and is being modified inplace. This view is \
-                 the output of a function that returns multiple views. Such functions do not \
-                 allow the output views to be modified inplace. You should replace the inplace \
-                 operation by an out-of-place one."
-            )
+    // The view PyTorch names (its `grad_fn` and output number): the one indexing makes, else
+    // the call that made this one, else this one's own op; none where it has no history.
+    let (named, has_history) = match (through, creation) {
+        (Some(op), ViewCreation::NoGrad { .. }) => (Some((op.to_string(), 0)), true),
+        (Some(op), _) => (Some((op.to_string(), 0)), x.requires_grad()),
+        (None, ViewCreation::NoGrad { direct }) => {
+            (x.grad_fn_name().map(|n| (op_of_node(&n), 0)), !direct)
         }
-        ViewCreation::NoGrad { direct } => {
-            let prefix = match named.filter(|_| !direct || through.is_some()) {
-                Some(op) => format!("Output 0 of {op} is a view of a view which was created in"),
-                None => "A view was created in".to_string(),
-            };
-            format!(
-                "{prefix} no_grad mode and is being modified inplace with grad mode enabled. \
-                 Given that this use case is ambiguous and error-prone, it is forbidden. You \
-                 can clarify your code by moving both the view and the inplace either both \
-                 inside the no_grad block (if you don't want the inplace to be tracked) or \
-                 both outside (if you want the inplace to be tracked)."
-            )
+        (None, ViewCreation::MultiOutput { op: Some((op, k)) }) => {
+            (Some((op.to_string(), k)), x.requires_grad())
         }
+        (None, _) => (
+            x.grad_fn_name().map(|n| (op_of_node(&n), 0)),
+            x.requires_grad(),
+        ),
     };
+    let named = named.filter(|_| has_history);
+    let mut message = match (&named, no_grad_view) {
+        (Some((op, k)), false) => {
+            format!("Output {k} of {op} is a view and is being modified inplace.")
+        }
+        (Some((op, k)), true) => format!(
+            "Output {k} of {op} is a view of a view which was created in no_grad mode and is \
+             being modified inplace with grad mode enabled."
+        ),
+        (None, _) => "A view was created in no_grad mode and is being modified inplace with grad \
+                      mode enabled."
+            .to_string(),
+    };
+    message.push_str(match creation {
+        ViewCreation::MultiOutput { .. } => {
+            " This view is the output of a function that returns multiple views. Such functions \
+             do not allow the output views to be modified inplace. You should replace the \
+             inplace operation by an out-of-place one."
+        }
+        _ => {
+            " Given that this use case is ambiguous and error-prone, it is forbidden. You can \
+             clarify your code by moving both the view and the inplace either both inside the \
+             no_grad block (if you don't want the inplace to be tracked) or both outside (if you \
+             want the inplace to be tracked)."
+        }
+    });
     Err(crate::error::Error::Runtime(message))
 }
 
@@ -144,7 +154,7 @@ fn write_back(
 ) -> Result<()> {
     let grad_mode = is_grad_enabled();
     let base = if grad_mode { x.view_base() } else { None };
-    refuse_leaf_write(x)?;
+    refuse_write(x, None, others.iter().any(|o| o.requires_grad()))?;
     let others: Vec<Var> = others.iter().map(|v| (*v).clone()).collect();
     // An integer or bool tensor never has a gradient (copying a float that needs one into
     // it, as PyTorch allows, records nothing).

@@ -149,12 +149,15 @@ pub(crate) fn mark_view(out: Var, of: &Var) -> Var {
             Some(shape::strided_view(base, "AsStridedBackward0", f))
         });
         out.set_view_of(of, replay);
-    } else if of.requires_grad() || of.creation() != ViewCreation::Default {
-        // (no history links it to `of`, but an in-place write under grad mode is refused)
-        out.set_creation(match of.creation() {
-            ViewCreation::Default => ViewCreation::NoGrad { direct: true },
-            _ => ViewCreation::NoGrad { direct: false },
-        });
+    } else {
+        // No history links it to `of`, but an in-place write under grad mode is refused where
+        // the base (PyTorch's `_base`: the first of a chain of views) requires grad.
+        let of_no_grad_view = matches!(of.creation(), ViewCreation::NoGrad { .. });
+        if of_no_grad_view || of.view_base().unwrap_or_else(|| of.clone()).requires_grad() {
+            out.set_creation(ViewCreation::NoGrad {
+                direct: !of_no_grad_view,
+            });
+        }
     }
     out
 }

@@ -253,6 +253,7 @@ class Gen:
             ops += ["transpose", "t", "permute"] * 2
         if nd >= 1:
             ops += ["slice", "expand", "squeeze", "index", "mask"] * 2
+            ops += ["unbind", "split", "chunk"]
         if nd == 0:
             ops += ["expand", "getitem"]
         op = self.choice(ops)
@@ -270,6 +271,19 @@ class Gen:
             stop = self.choice(["", str(size), str(int(self.rng.integers(0, size + 2)))])
             idx = ", ".join([":"] * (d % nd) + [f"{start}:{stop}:{step}"])
             code = f"{x.name}[{idx}]"
+        elif op in ("unbind", "split", "chunk"):
+            # one of several views one call returns (PyTorch refuses in-place writes to them)
+            size = x.shape[d]
+            k = self.choice([0, -1]) if size else 0
+            if op == "unbind":
+                code = f"{x.name}.unbind({d})[{k}]"
+            elif op == "chunk":
+                code = f"{x.name}.chunk({self.choice([1, 2, 3])}, {d})[{k}]"
+            elif self.coin() and size:
+                cut = int(self.rng.integers(0, size + 1))
+                code = f"{x.name}.split([{cut}, {size - cut}], {d})[{k}]"
+            else:
+                code = f"{x.name}.split({self.choice([1, 2, 3])}, {d})[{k}]"
         elif op == "expand":
             new = [
                 s if s != 1 or not self.coin() else int(self.rng.integers(0, 4)) for s in x.shape

@@ -163,6 +163,9 @@ pub(super) fn to<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let mut dtype = None;
     let mut device = None;
+    // `non_blocking` then `copy`, when given by position
+    let mut flags = 0;
+    let mut copy = false;
     let mut check = |a: &Obj<'py>| -> PyResult<()> {
         if let Ok(d) = a.cast::<PyDType>() {
             dtype = Some(d.get().dtype);
@@ -171,7 +174,11 @@ pub(super) fn to<'py>(
             dtype = Some(t.dtype());
             device = Some(t.device());
         } else if a.is_instance_of::<PyBool>() {
-            // `non_blocking` / `copy` given by position: copies are queued either way.
+            // (`non_blocking`: copies are queued either way)
+            if flags == 1 {
+                copy = a.is_truthy()?;
+            }
+            flags += 1;
         } else if !a.is_none() {
             device = Some(types::resolve_device(a)?);
         }
@@ -187,9 +194,19 @@ pub(super) fn to<'py>(
         if let Some(d) = kw.get_item("device")? {
             check(&d)?;
         }
+        if let Some(c) = kw.get_item("copy")? {
+            copy = c.is_truthy()?;
+        }
     }
     PyTensor::op_or_self(slf, |me| {
         let mut out = me.clone();
+        // `copy=True` copies even when nothing changes (in the input's format, as `clone()`)
+        if copy
+            && dtype.is_none_or(|d| d == me.dtype())
+            && device.is_none_or(|d| d == me.tensor().device())
+        {
+            return ops::clone_preserving(me);
+        }
         if let Some(d) = dtype.filter(|&d| d != me.dtype()) {
             out = ops::to_dtype(&out, d)?;
         }
