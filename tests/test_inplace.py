@@ -1084,6 +1084,16 @@ def _no_grad(view):
     return taken
 
 
+def _in_inference_mode(view):
+    """``view(lib, x)`` taken in inference mode."""
+
+    def taken(lib, x):
+        with lib.inference_mode():
+            return view(lib, x)
+
+    return taken
+
+
 def _no_grad_view_of(make):
     """``make(lib)[1:]``, with the slice taken in no_grad mode."""
 
@@ -1103,6 +1113,8 @@ _NO_GRAD_VIEWS = {
     "leaf_select_setitem_tensor": (_no_grad(lambda lib, x: x[1]), _set([0])),
     "result_view_add": (_row_of_result, lambda t: t.add_(1)),
     "unbind_under_no_grad": (_no_grad(lambda lib, x: x.unbind()[1]), lambda t: t.add_(1)),
+    "inference_mode_select": (_in_inference_mode(lambda lib, x: x[1]), lambda t: t.add_(1)),
+    "inference_mode_setitem": (_in_inference_mode(lambda lib, x: x[1]), _set(slice(0, 2))),
     # allowed: the base made under no_grad needs no grad; the first base of a leaf that is a
     # view needs none
     "no_grad_result": (_no_grad(lambda lib, x: (x * 1)[1]), lambda t: t.add_(1)),
@@ -1135,3 +1147,43 @@ def test_in_place_writes_through_refused_views_as_torch(case):
         return "ran"
 
     assert outcome(rg) == outcome(torch)
+
+
+def test_results_made_by_copying_start_at_version_zero_as_torch():
+    torch = _torch()
+    makes = {
+        "cat": lambda lib, a: lib.cat([a, a]),
+        "stack": lambda lib, a: lib.stack([a, a]),
+        "roll": lambda lib, a: a.roll(1, 0),
+        "block_diag": lambda lib, a: lib.block_diag(a, a),
+    }
+    for name, make in makes.items():
+        for lib in (rg, torch):
+            a = lib.ones(2, 3, requires_grad=True) * 1
+            assert make(lib, a)._version == 0, (name, lib.__name__)
+    for lib in (rg, torch):
+        x = lib.ones(3, 4, requires_grad=True)
+        assert x.select(1, 0).grad_fn.name() == "SelectBackward0"
+        assert lib.select(x, 0, -1).grad_fn.name() == "SelectBackward0"
+
+
+def test_broadcast_matmul_operand_written_before_backward_as_torch():
+    """A batched matmul saves an operand broadcast along the batch dims as the copy PyTorch's
+    reshape makes: writing the operand before backward is no error and the gradient uses the
+    old values; an operand that is not broadcast is saved itself (the version error)."""
+    torch = _torch()
+    grads = []
+    for lib in (rg, torch):
+        gen = np.random.default_rng(0)
+        a = lib.tensor(gen.standard_normal((2, 1, 3, 4)), requires_grad=True)
+        b = lib.tensor(gen.standard_normal((5, 4, 2)))
+        y = a @ b
+        b.fill_(1e-3)
+        y.sum().backward()
+        grads.append(a.grad.numpy())
+        c = lib.tensor(gen.standard_normal((2, 5, 4, 2)))
+        z = a.expand(2, 5, 3, 4) @ c
+        c.fill_(1e-3)
+        with raises(RuntimeError, "modified by an inplace operation"):
+            z.sum().backward()
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)

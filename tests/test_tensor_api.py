@@ -414,6 +414,22 @@ def test_grad_fn_class_is_named_after_its_node_as_torch():
             type(y.grad_fn)()
     with raises(TypeError, "cannot create 'Node' instances"):
         rg.autograd.graph.Node()
+    # one object per node while it lives (traversals deduplicate by id(), as torchviz does)
+    for lib in (rg, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2 + x
+        assert y.grad_fn is y.grad_fn
+        mul = y.grad_fn.next_functions[0][0]
+        assert mul is y.grad_fn.next_functions[0][0]
+        acc = mul.next_functions[0][0]
+        assert acc is y.grad_fn.next_functions[1][0] and acc.variable is x
+        seen, stack = set(), [y.grad_fn]
+        while stack:
+            fn = stack.pop()
+            if fn is not None and id(fn) not in seen:
+                seen.add(id(fn))
+                stack.extend(f for f, _ in fn.next_functions)
+        assert len(seen) == 3  # Add, Mul, AccumulateGrad
 
     # a custom Function's node is named after it
     class Twice(rg.autograd.Function):

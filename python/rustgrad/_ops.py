@@ -1266,7 +1266,8 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     return _native.record(
         "MaskedFillBackward1" if others else "MaskedFillBackward0",
         [input, *others],
-        lambda: _core.where(mask, v, input),
+        # (row-major, as PyTorch's: a contiguous clone of `input` expanded to the mask)
+        lambda: _core.where(mask, v, input).contiguous(),
         [mask],
         _masked_fill_backward(others),
     )
@@ -1685,7 +1686,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
             f"select(): index {index} out of range for tensor of size {list(input.shape)} "
             f"at dimension {dim}"
         )
-    return input.narrow(d, index % n, 1).squeeze(d)
+    return input[(slice(None),) * d + (index,)]  # (PyTorch's node: SelectBackward0)
 
 
 def isnan(input: Tensor) -> Tensor:

@@ -48,9 +48,9 @@ pub enum ViewCreation {
     /// An ordinary view (or no view).
     #[default]
     Default,
-    /// Made in no_grad mode of a base that requires grad; `direct`: by the view op itself,
-    /// not a view of such a view.
-    NoGrad { direct: bool },
+    /// Made in no_grad mode (`inference`: in inference mode) of a base that requires grad;
+    /// `direct`: by the view op itself, not a view of such a view.
+    NoGrad { direct: bool, inference: bool },
     /// One of the views a single call returned (`unbind`, `split`, `chunk`): the call's op
     /// and which output, or None for a view of such a view.
     MultiOutput { op: Option<(&'static str, usize)> },
@@ -61,7 +61,10 @@ impl ViewCreation {
     fn inherited(self) -> ViewCreation {
         match self {
             ViewCreation::Default => ViewCreation::Default,
-            ViewCreation::NoGrad { .. } => ViewCreation::NoGrad { direct: false },
+            ViewCreation::NoGrad { inference, .. } => ViewCreation::NoGrad {
+                direct: false,
+                inference,
+            },
             ViewCreation::MultiOutput { .. } => ViewCreation::MultiOutput { op: None },
         }
     }

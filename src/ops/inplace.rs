@@ -90,7 +90,7 @@ fn refuse_view_creation(x: &Var, through: Option<&str>, others_need_grad: bool) 
     let (named, has_history) = match (through, creation) {
         (Some(op), ViewCreation::NoGrad { .. }) => (Some((op.to_string(), 0)), true),
         (Some(op), _) => (Some((op.to_string(), 0)), x.requires_grad()),
-        (None, ViewCreation::NoGrad { direct }) => {
+        (None, ViewCreation::NoGrad { direct, .. }) => {
             (x.grad_fn_name().map(|n| (op_of_node(&n), 0)), !direct)
         }
         (None, ViewCreation::MultiOutput { op: Some((op, k)) }) => {
@@ -102,31 +102,37 @@ fn refuse_view_creation(x: &Var, through: Option<&str>, others_need_grad: bool) 
         ),
     };
     let named = named.filter(|_| has_history);
+    let (mode, writing, block) = match creation {
+        ViewCreation::NoGrad {
+            inference: true, ..
+        } => ("inference mode", "in normal mode", "inference_mode"),
+        _ => ("no_grad mode", "with grad mode enabled", "no_grad"),
+    };
     let mut message = match (&named, no_grad_view) {
         (Some((op, k)), false) => {
             format!("Output {k} of {op} is a view and is being modified inplace.")
         }
         (Some((op, k)), true) => format!(
-            "Output {k} of {op} is a view of a view which was created in no_grad mode and is \
-             being modified inplace with grad mode enabled."
+            "Output {k} of {op} is a view of a view which was created in {mode} and is being \
+             modified inplace {writing}."
         ),
-        (None, _) => "A view was created in no_grad mode and is being modified inplace with grad \
-                      mode enabled."
-            .to_string(),
+        (None, _) => {
+            format!("A view was created in {mode} and is being modified inplace {writing}.")
+        }
     };
-    message.push_str(match creation {
-        ViewCreation::MultiOutput { .. } => {
+    match creation {
+        ViewCreation::MultiOutput { .. } => message.push_str(
             " This view is the output of a function that returns multiple views. Such functions \
              do not allow the output views to be modified inplace. You should replace the \
-             inplace operation by an out-of-place one."
-        }
-        _ => {
+             inplace operation by an out-of-place one.",
+        ),
+        _ => message.push_str(&format!(
             " Given that this use case is ambiguous and error-prone, it is forbidden. You can \
              clarify your code by moving both the view and the inplace either both inside the \
-             no_grad block (if you don't want the inplace to be tracked) or both outside (if you \
+             {block} block (if you don't want the inplace to be tracked) or both outside (if you \
              want the inplace to be tracked)."
-        }
-    });
+        )),
+    }
     Err(crate::error::Error::Runtime(message))
 }
 

@@ -436,16 +436,23 @@ pub fn matmul(a: &Var, b: &Var) -> Result<Var> {
                     .chain([r as i64, c as i64])
                     .collect()
             };
-            let ea = if xa[..xa.len() - 2] == batch[..] {
-                a2
-            } else {
-                expand(&a2, &target(m, k))?
+            // An operand broadcast along the batch dims is expanded, and copied where PyTorch's
+            // `reshape` of the expansion copies (it adds elements): `bmm` then saves the copy,
+            // so writing the operand before backward raises no version error, as in PyTorch.
+            let batch_numel = batch.iter().product::<usize>();
+            let broadcast = |x: Var, own: &[usize], shape: Vec<i64>| -> Result<Var> {
+                if own == &batch[..] {
+                    return Ok(x);
+                }
+                let expanded = expand(&x, &shape)?;
+                if own.iter().product::<usize>() == batch_numel {
+                    Ok(expanded)
+                } else {
+                    super::shape::contiguous(&expanded)
+                }
             };
-            let eb = if xb[..xb.len() - 2] == batch[..] {
-                b2
-            } else {
-                expand(&b2, &target(k, n))?
-            };
+            let ea = broadcast(a2, &xa[..xa.len() - 2], target(m, k))?;
+            let eb = broadcast(b2, &xb[..xb.len() - 2], target(k, n))?;
             let mut out = bmm(&ea, &eb)?;
             let mut shape: Vec<usize> = batch.to_vec();
             if sa.len() > 1 {

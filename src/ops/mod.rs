@@ -156,6 +156,7 @@ pub(crate) fn mark_view(out: Var, of: &Var) -> Var {
         if of_no_grad_view || of.view_base().unwrap_or_else(|| of.clone()).requires_grad() {
             out.set_creation(ViewCreation::NoGrad {
                 direct: !of_no_grad_view,
+                inference: crate::tensor::storage::is_inference_mode(),
             });
         }
     }

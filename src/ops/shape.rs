@@ -422,8 +422,9 @@ pub fn cat(xs: &[Var], dim: i64) -> Result<Var> {
             continue;
         }
         let len = t.shape()[d];
+        // (a fresh result starts at version 0, as PyTorch's)
         out.with_layout(out.layout().slice(d, start, start + len, 1))
-            .copy_from(t)?;
+            .copy_from_unversioned(t)?;
         sizes.push(Some(len));
         start += len;
     }

@@ -1,11 +1,13 @@
 //! `grad_fn` objects: the nodes of the recorded graph, as Python sees them.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyDict, PyTuple, PyType, PyWeakrefMethods, PyWeakrefReference};
 
 use super::tensor::PyTensor;
 use crate::autograd::arena::{self, EdgeTarget};
@@ -69,7 +71,7 @@ fn saved_names(node: &str) -> &'static [&'static str] {
 /// Each node is an instance of a subclass named after it (``type(t.grad_fn).__name__`` is
 /// ``"AddBackward0"``, as in PyTorch). Not constructible. Two ``Node`` objects for the same
 /// graph node compare equal.
-#[pyclass(name = "Node", module = "rustgrad.autograd", frozen, subclass)]
+#[pyclass(name = "Node", module = "rustgrad.autograd", frozen, subclass, weakref)]
 pub struct PyNode {
     pub node: NodeRef,
 }
@@ -83,9 +85,50 @@ thread_local! {
 /// One class per node name, made on first sight (`MulBackward0`, a custom `MyFnBackward`).
 static NODE_TYPES: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
 
+/// A graph node as Python sees it: one object per node while that object lives, so that
+/// `y.grad_fn is y.grad_fn`, as in PyTorch (traversals deduplicate by `id()`).
+#[derive(Hash, PartialEq, Eq)]
+enum Seen {
+    Node(arena::NodeId),
+    /// An `AccumulateGrad`, by its leaf's address (alive while the object is).
+    Leaf(usize),
+}
+
+/// The live objects of [`Seen`] nodes (weak: a node's object goes when Python drops it), and
+/// the size at which dead entries are next swept out.
+struct Objects(HashMap<Seen, Py<PyWeakrefReference>>, usize);
+
+static SEEN: LazyLock<Mutex<Objects>> = LazyLock::new(|| Mutex::new(Objects(HashMap::new(), 1024)));
+
+/// The live object of `key`, else `make()`'s, remembered.
+fn remembered<'py>(
+    py: Python<'py>,
+    key: Seen,
+    make: impl FnOnce() -> PyResult<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let lock = || SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(live) = lock().0.get(&key).and_then(|w| w.bind(py).upgrade()) {
+        return Ok(live);
+    }
+    let made = make()?; // (unlocked: it runs Python)
+    let weak = PyWeakrefReference::new(&made)?.unbind();
+    let mut seen = lock();
+    seen.0.insert(key, weak);
+    if seen.0.len() >= seen.1 {
+        seen.0.retain(|_, w| w.bind(py).upgrade().is_some());
+        seen.1 = (2 * seen.0.len()).max(1024);
+    }
+    Ok(made)
+}
+
 impl PyNode {
-    /// `node` as Python sees it: an instance of the subclass of `Node` named after it.
+    /// `node` as Python sees it: an instance of the subclass of `Node` named after it (the
+    /// same object while it lives).
     pub fn object(py: Python<'_>, node: NodeRef) -> PyResult<Bound<'_, PyAny>> {
+        remembered(py, Seen::Node(node.id()), || PyNode::made(py, node))
+    }
+
+    fn made(py: Python<'_>, node: NodeRef) -> PyResult<Bound<'_, PyAny>> {
         let name = node.name();
         let types = NODE_TYPES
             .get_or_init(py, || PyDict::new(py).unbind())
@@ -153,7 +196,9 @@ impl PyNode {
                 let f: Bound<'py, PyAny> = match e.target {
                     EdgeTarget::None => py.None().into_bound(py),
                     EdgeTarget::Node(id) => PyNode::object(py, NodeRef::share(id))?,
-                    EdgeTarget::Leaf(v) => Bound::new(py, PyAccumulateGrad { var: v })?.into_any(),
+                    EdgeTarget::Leaf(v) => remembered(py, Seen::Leaf(v.key()), || {
+                        Ok(Bound::new(py, PyAccumulateGrad { var: v })?.into_any())
+                    })?,
                 };
                 PyTuple::new(py, [f, 0i64.into_pyobject(py)?.into_any()])
             })
@@ -221,7 +266,7 @@ impl PyNode {
 }
 
 /// The graph node that accumulates into a leaf's ``.grad``. Not constructible.
-#[pyclass(name = "AccumulateGrad", module = "rustgrad.autograd", frozen)]
+#[pyclass(name = "AccumulateGrad", module = "rustgrad.autograd", frozen, weakref)]
 pub struct PyAccumulateGrad {
     var: Var,
 }

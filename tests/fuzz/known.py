@@ -1749,43 +1749,6 @@ KNOWN = [
         ],
     ),
     Known(
-        "broadcast-matmul-operand-saved-itself",
-        "NEW (spurious version error; issue 10 names the class for `x * scalar`): a batched matmul whose operand is broadcast along the batch dims saves that operand itself, so writing it in place before backward raises the version error; PyTorch expands and reshapes it first (a copy), saves the copy, and runs",
-        "^exception\\|grad\\.(backward|first) :: raised RuntimeError: one of the variables needed for gradient computation has been modified by an inplace operation: .*opinfo\\.matmul.* inplace\\.",
-        [
-            [
-                "v2 = torch.tensor([7.0, 4.877547717053877], dtype=torch.float64)[1].detach().requires_grad_()",
-                "create.opinfo",
-                ["v2"],
-            ],
-            [
-                "v3 = torch.tensor(-1.44, dtype=torch.float64, requires_grad=True)",
-                "create.tensor",
-                ["v3"],
-            ],
-            [
-                "v5 = torch.tensor([[[[0.6796233641797821, -1.9731185010821717, -1.1657008654803456, 2.310596183414025], [-0.7037626623598878, -0.5430328889679287, 1.287133910884929, 0.2957210476295848], [-0.4288546138615121, -0.8469503839862909, 1.5309661226536373, 0.7534461223098251]]], [[[-0.21939522060374464, 0.2906274667461107, 1.0117657625784804, 0.5893090019688004], [0.9570412215441878, -0.5528061488460327, 0.3891018780803566, 0.7157967768617917], [-0.5001802566411414, 1.998753823563248, 1.2469052260082036, 0.32048118161220385]]]], dtype=torch.float64).detach().requires_grad_()",
-                "create.opinfo",
-                ["v5"],
-            ],
-            [
-                "v6 = torch.tensor([[[-0.3861979143981498, -0.4514896721669096], [-0.14242818731398188, 0.4651119283433093], [-0.37877743184317764, 0.5178893642433157], [0.15432396235774856, 0.5699686418838511]], [[0.008798792243061078, -0.6998274092471973], [-0.11768618055386151, 1.087366895505218], [-0.39059230610271445, -1.583243111599827], [-1.6539826783923888, -0.5240343135166121]], [[-0.9454831571925446, 1.9917222118420737], [-1.956558571362528, 0.7245753699843178], [-0.49164094310018597, -0.99709974038685], [0.23388660349917062, -0.23419470611096707]], [[-1.1653282176033009, -1.2784204204401655], [-0.8364558774378706, 0.5232698607578359], [0.24619361055869274, -1.2622802030725704], [0.8990497844702952, -0.24251200405388598]], [[0.6983264723318299, -0.6287923200539748], [2.658927919749228, -0.8154295514155777], [0.7232401925035638, -0.28352066728328407], [-1.0519364749336695, 1.4065750330141626]]], dtype=torch.float64)",
-                "create.opinfo",
-                ["v6"],
-            ],
-            ["v7 = torch.matmul(v5, v6)", "opinfo.matmul", ["v7"]],
-            ["v6.fill_(1e-3)", "inplace.fill_", ["v6"]],
-            ["v8 = torch.where(v6 != v6, v6, v2)", "where", ["v8"]],
-            ["v9 = torch.where(v7 > 0, v7, v3)", "where", ["v9"]],
-            [
-                "loss = (v7 * torch.tensor([[[[-0.18, -0.92], [-3.0, 3.0], [-1.88, -0.96]], [[1.3, 1.89], [-1.11, 1.96], [-3.0, 0.04]], [[2.74, 2.14], [-0.19, 0.19], [-1.73, -3.0]], [[3.0, -2.12], [-3.0, -2.25], [2.32, 1.82]], [[-0.95, 0.39], [-1.82, 0.08], [-2.25, 2.58]]], [[[0.56, 3.0], [0.42, 1.09], [0.77, 1.34]], [[-0.64, 0.37], [-3.0, 1.19], [-1.74, 3.0]], [[-2.47, -1.16], [1.03, -2.05], [3.0, 2.32]], [[-2.84, -0.08], [1.55, -0.3], [-2.28, 1.93]], [[0.16, 3.0], [-1.62, -1.58], [0.02, 2.28]]]], dtype=torch.float64)).sum() + (v8 * torch.tensor([[[-0.89, 0.59], [-0.15, -0.37], [0.92, 1.88], [-3.0, 0.44]], [[1.54, -0.66], [1.14, 2.23], [0.7, 1.98], [1.56, -3.0]], [[0.33, -3.0], [1.65, -3.0], [0.69, 0.26], [0.23, -3.0]], [[-2.18, 1.41], [0.47, 2.04], [-1.56, 0.01], [3.0, -1.64]], [[-1.46, 0.12], [2.48, 0.66], [3.0, -3.0], [1.63, -1.38]]], dtype=torch.float64)).sum() + (v9 * torch.tensor([[[[-1.46, 2.8], [-1.76, 0.29], [0.25, 0.07]], [[-0.86, -1.13], [2.01, 1.39], [-1.82, 0.98]], [[3.0, -3.0], [1.18, -0.52], [-2.94, -0.46]], [[-1.31, 0.31], [1.89, -2.45], [-1.11, 1.52]], [[-1.42, 0.15], [2.84, -3.0], [-0.74, 1.02]]], [[[-1.78, 1.75], [0.23, 0.09], [0.2, -1.93]], [[2.83, -3.0], [1.31, 3.0], [1.1, 3.0]], [[3.0, 1.46], [-1.54, 1.41], [-2.53, 1.05]], [[2.79, -1.5], [-3.0, -0.88], [1.24, -0.7]], [[-1.31, -1.76], [-1.01, -1.09], [1.58, 0.7]]]], dtype=torch.float64)).sum()",
-                "grad.loss",
-                [],
-            ],
-            ["loss.backward()", "grad.backward", ["v2.grad", "v3.grad", "v5.grad"]],
-        ],
-    ),
-    Known(
         "multi-output-view-used-after-its-base-changed",
         "NEW: one of the views unbind/split/chunk returned, used (with grad mode on) after its base or another view of its base was written in place: PyTorch raises 'Output k of Split is a view and its base or another view of its base has been modified inplace...' when the view's history is remade; rustgrad remakes it (AsStridedBackward0) and runs, with the gradients the write implies",
         "^no-exception\\|[a-z_.]+ :: ran \\(PyTorch raised RuntimeError\\): .*its base or another view of its base has been modified inplace",
