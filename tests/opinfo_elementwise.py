@@ -401,7 +401,7 @@ ELEMENTWISE_OPS.append(
         "nn.functional.selu",
         [functional("selu"), function("selu")],
         unary_samples("z"),
-        inplace_variants=[_inplace_kw("selu"), functional("selu_")],
+        inplace_variants=[_inplace_kw("selu"), functional("selu_"), function("selu_")],
         libm=True,
     )
 )

@@ -17,16 +17,28 @@ derivative.
 """
 
 import numpy as np
-from opinfo import ALL, FLOATS, NUMERIC, Arg, DType, OpInfo, S, functional, skip, unary_samples
+from opinfo import (
+    ALL,
+    FLOATS,
+    NUMERIC,
+    Arg,
+    DType,
+    OpInfo,
+    S,
+    function,
+    functional,
+    skip,
+    unary_samples,
+)
 from opinfo_elementwise import _inplace_kw, mapped
 
 COMPOSITE = "rustgrad composes {0} from other ops; PyTorch records one node of its own"
 
 
-def _entry(name, samples, graph="none", **kw):
+def _entry(name, samples, graph="none", variants=(), **kw):
     return OpInfo(
         f"nn.functional.{name}",
-        [functional(name)],
+        [functional(name), *variants],
         samples,
         graph=graph,
         graph_reason="" if graph == "full" else COMPOSITE.format(name),
@@ -417,16 +429,9 @@ OPS = [
     _entry(
         "celu",
         _keywords(unary_samples("z"), {"alpha": 0.5}, {"alpha": 2.0}, {"alpha": -1.5}),
-        inplace_variants=[_inplace_kw("celu"), functional("celu_")],
+        variants=[function("celu")],
+        inplace_variants=[_inplace_kw("celu"), functional("celu_"), function("celu_")],
         libm=True,
-        expects=[
-            skip(
-                ("inplace",),
-                "PyTorch's in-place celu backward refuses a negative alpha (it computes from "
-                "the result); rustgrad's computes from the input",
-                samples=lambda s: s.kwargs.get("alpha", 1.0) < 0,
-            )
-        ],
     ),
     _entry(
         "glu",

@@ -22,7 +22,7 @@ from opinfo import (
     unary_samples,
     where_samples,
 )
-from opinfo_ops import COMPOSITE, NEEDS_DIMS, entry
+from opinfo_ops import COMPOSITE, NEEDS_DIMS, chunk_samples, entry, split_samples
 
 
 def _idx(values):
@@ -108,6 +108,13 @@ def msort_samples(g):
     yield S(t((0, 2)))
     yield S(t((1,)))
     yield S(t(()))
+
+
+def unsafe_split_samples(g):
+    """``split``'s samples with one size (``unsafe_split`` takes no list)."""
+    yield from (
+        s for s in split_samples(g) if not (len(s.args) > 1 and isinstance(s.args[1], list))
+    )
 
 
 def split_with_sizes_samples(g):
@@ -302,6 +309,9 @@ OPS = [
     entry("diagflat", diagflat_samples, ALL),
     entry("msort", msort_samples, NUMERIC),
     entry("split_with_sizes", split_with_sizes_samples, ALL, exempt=NEEDS_DIMS),
+    entry("unsafe_split_with_sizes", split_with_sizes_samples, ALL, exempt=NEEDS_DIMS),
+    entry("unsafe_split", unsafe_split_samples, ALL, exempt=NEEDS_DIMS),
+    entry("unsafe_chunk", chunk_samples, ALL, exempt=NEEDS_DIMS),
     *(
         OpInfo(name, [function(name)], moments_samples, graph="none", graph_reason=COMPOSITE)
         for name in ("var_mean", "std_mean")

@@ -1042,6 +1042,12 @@ _VIEW_WRITES = {
     "unbind_no_grad_base": (lambda lib, x: lib.ones(3, 4).unbind()[0], lambda t: t.add_(1)),
     "unbind_detached": (lambda lib, x: (x * 1).unbind()[0].detach(), lambda t: t.add_(1)),
     "tensor_split": (lambda lib, x: (x * 1).tensor_split(2)[0], lambda t: t.add_(1)),
+    "unsafe_split": (lambda lib, x: (x * 1).unsafe_split(2)[0], lambda t: t.add_(1)),
+    "unsafe_chunk": (lambda lib, x: (x * 1).unsafe_chunk(2, 1)[1], lambda t: t.mul_(2)),
+    "unsafe_split_sizes": (
+        lambda lib, x: (x * 1).unsafe_split_with_sizes([1, 2])[1],
+        lambda t: t.zero_(),
+    ),
     # a piece of a base without grad, written with a value that needs grad
     "split_piece_add_grad": (
         lambda lib, x: lib.ones(4).split(2)[1],

@@ -101,6 +101,11 @@ CASES |= {
     "pad_circular": lambda lib, x: _F(lib).pad(x["channels_last"], (1, 1, 1, 1), mode="circular"),
     "pixel_unshuffle": lambda lib, x: _F(lib).pixel_unshuffle(x["channels_last"][..., :4], 2),
     "layer_norm": lambda lib, x: _F(lib).layer_norm(x["channels_last"].sin(), (5,)),
+    "group_norm": lambda lib, x: _F(lib).group_norm(x["channels_last"], 3),
+    "group_norm_transposed": lambda lib, x: _F(lib).group_norm(x["transposed"], 1),
+    "group_norm_affine": lambda lib, x: _F(lib).group_norm(
+        x["transposed"], 2, lib.ones(8)[::2] * 2, lib.ones(4)
+    ),
     "max_pool1d": lambda lib, x: _F(lib).max_pool1d(x["channels_last"][:, :, 0], 2),
     "max_pool1d_grad": lambda lib, x: _F(lib).max_pool1d(
         x["channels_last"][:, :, 0].requires_grad_(), 2

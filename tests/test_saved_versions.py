@@ -51,8 +51,17 @@ _MULTI_VIEW = (
     "view semantics, not a saved tensor: PyTorch's outputs of a function returning several "
     "views refuse backward once their base was written in place; rustgrad's are plain views"
 )
+_UNSAFE_PIECES = (
+    "PyTorch's unsafe_split pieces are not views to autograd, so writing one of a leaf that "
+    "requires grad is allowed; rustgrad's are views, and refuse it as a view of that leaf"
+)
 GAPS = {
     **{(op, "input 0"): _MULTI_VIEW for op in ("split", "split_with_sizes", "chunk", "unbind")},
+    **{
+        (op, f"output {k}"): _UNSAFE_PIECES
+        for op in ("unsafe_split", "unsafe_split_with_sizes", "unsafe_chunk")
+        for k in (0, 1)
+    },
 }
 
 

@@ -412,8 +412,17 @@ def test_grad_fn_class_is_named_after_its_node_as_torch():
         assert isinstance(y.grad_fn, lib.autograd.graph.Node)
         with raises(TypeError, "cannot create 'MulBackward0' instances"):
             type(y.grad_fn)()
+    for lib in (rg, torch):
+        # the abstract class, of which AccumulateGrad counts as a subclass too
+        with raises(TypeError, "Can't instantiate abstract class Node"):
+            lib.autograd.graph.Node()
+        x = lib.tensor([1.0], requires_grad=True)
+        acc = (x * 2).grad_fn.next_functions[0][0]
+        assert isinstance(acc, lib.autograd.graph.Node)
+        assert issubclass(type((x * 2).grad_fn), lib.autograd.graph.Node)
+        assert not isinstance(x, lib.autograd.graph.Node)
     with raises(TypeError, "cannot create 'Node' instances"):
-        rg.autograd.graph.Node()
+        rg._core.Node()
     # one object per node while it lives (traversals deduplicate by id(), as torchviz does)
     for lib in (rg, torch):
         x = lib.tensor([1.0, 2.0], requires_grad=True)

@@ -747,9 +747,19 @@ __all__ += [
 
 # ----- aliases PyTorch keeps at the top level too ---------------------------------------------
 from rustgrad.func import vmap
-from rustgrad.nn.functional import cosine_similarity, pairwise_distance
+from rustgrad.nn.functional import celu, celu_, cosine_similarity, pairwise_distance, selu_
 
-__all__ += ["compile", "compiler", "cosine_similarity", "jit", "pairwise_distance", "vmap"]
+__all__ += [
+    "celu",
+    "celu_",
+    "compile",
+    "compiler",
+    "cosine_similarity",
+    "jit",
+    "pairwise_distance",
+    "selu_",
+    "vmap",
+]
 
 _where_of_three = where
 

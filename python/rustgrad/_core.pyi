@@ -1197,7 +1197,8 @@ class Tensor(_DTypeCasts):
 
     def split(self, split_size_or_sections: Any, dim: Any = ...) -> tuple[Tensor, ...]:
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the
-        listed sizes (which must add up to the dim's size)."""
+        listed sizes (which must add up to the dim's size). Views that, as PyTorch's, may not be
+        written in place while grad mode is on."""
 
     def chunk(self, chunks: Any, dim: Any = ...) -> tuple[Tensor, ...]:
         """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
@@ -2049,6 +2050,17 @@ class Tensor(_DTypeCasts):
 
     def split_with_sizes(self, split_sizes: Any, dim: Any = ...) -> Any:
         """``input`` split along ``dim`` into pieces of the given sizes (which must add up)."""
+
+    def unsafe_split(self, split_size: Any, dim: Any = ...) -> tuple[Tensor, ...]:
+        """``split``, with pieces that may be written in place (PyTorch's unsafe variant: the
+        caller vouches that no gradient needs the other pieces)."""
+
+    def unsafe_chunk(self, chunks: Any, dim: Any = ...) -> tuple[Tensor, ...]:
+        """``chunk``, with pieces that may be written in place (see ``unsafe_split``)."""
+
+    def unsafe_split_with_sizes(self, split_sizes: Any, dim: Any = ...) -> tuple[Tensor, ...]:
+        """``split_with_sizes``, with pieces that may be written in place (see
+        ``unsafe_split``)."""
 
     def sum_to_size(self, *size: Any) -> Any:
         """``self`` summed over the dims that ``size`` broadcasts to ``self``'s shape (the

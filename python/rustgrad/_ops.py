@@ -1500,7 +1500,15 @@ def repeat_interleave(input: Tensor, repeats=None, dim=None, *, output_size=None
 
 def split(tensor: Tensor, split_size_or_sections, dim=0):
     """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the
-    listed sizes (which must add up to the dim's size)."""
+    listed sizes (which must add up to the dim's size). Views that, as PyTorch's, may not be
+    written in place while grad mode is on."""
+    out = _split_pieces(tensor, split_size_or_sections, dim)
+    _core._mark_multi_output_views(out, "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes")  # fmt: skip
+    return tuple(out)
+
+
+def _split_pieces(tensor: Tensor, split_size_or_sections, dim):
+    """The views ``split`` returns, as a list (not marked as one call's outputs)."""
     d = _wrap(dim, tensor.ndim)
     if tensor.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
@@ -1523,12 +1531,16 @@ def split(tensor: Tensor, split_size_or_sections, dim=0):
     for s in sizes:
         out.append(narrow(tensor, d, start, s))
         start += s
-    _core._mark_multi_output_views(out, "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes")  # fmt: skip
-    return tuple(out)
+    return out
 
 
 def chunk(input: Tensor, chunks: int, dim=0):
     """At most ``chunks`` pieces of equal size (the last may be smaller) along ``dim``."""
+    return _chunked(input, chunks, dim, split)
+
+
+def _chunked(input: Tensor, chunks: int, dim, split):
+    """``chunk`` through ``split`` (or ``unsafe_split``)."""
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = _wrap(dim, input.ndim)

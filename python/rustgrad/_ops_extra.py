@@ -367,14 +367,41 @@ def msort(input: Tensor, *, out=None) -> Tensor:
     return out.copy_(made)
 
 
-def split_with_sizes(input: Tensor, split_sizes, dim: int = 0):
-    """``input`` split along ``dim`` into pieces of the given sizes (which must add up)."""
+def unsafe_split(input: Tensor, split_size, dim: int = 0):
+    """``split``, with pieces that may be written in place (PyTorch's unsafe variant: the
+    caller vouches that no gradient needs the other pieces)."""
+    if not isinstance(split_size, int):
+        raise TypeError(
+            "unsafe_split(): argument 'split_size' (position 1) must be int, not "
+            f"{type(split_size).__name__}"
+        )
+    return tuple(_ops._split_pieces(input, split_size, dim))
+
+
+def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0):
+    """``chunk``, with pieces that may be written in place (see ``unsafe_split``)."""
+    return _ops._chunked(input, chunks, dim, unsafe_split)
+
+
+def unsafe_split_with_sizes(input: Tensor, split_sizes, dim: int = 0):
+    """``split_with_sizes``, with pieces that may be written in place (see
+    ``unsafe_split``)."""
+    _check_split_sizes(input, split_sizes, dim)
+    return tuple(_ops._split_pieces(input, list(split_sizes), dim))
+
+
+def _check_split_sizes(input: Tensor, split_sizes, dim):
     size = input.shape[_ops._wrap(dim, input.ndim)]
     if _builtins.sum(split_sizes) != size:
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
             f"size at dimension {dim}), but got split_sizes={list(split_sizes)}"
         )
+
+
+def split_with_sizes(input: Tensor, split_sizes, dim: int = 0):
+    """``input`` split along ``dim`` into pieces of the given sizes (which must add up)."""
+    _check_split_sizes(input, split_sizes, dim)
     return _ops.split(input, list(split_sizes), dim)
 
 
@@ -826,7 +853,7 @@ _METHODS = [
     "broadcast_to", "conj", "resolve_conj", "resolve_neg", "conj_physical", "is_complex", "is_conj", "is_neg", "positive", "sgn", "fmax", "fmin", "addmv", "addr",
     "addbmm", "inner", "vdot", "ger", "diagflat", "msort", "split_with_sizes", "cov",
     "corrcoef", "quantile", "nanquantile", "index_fill", "index_copy", "masked_scatter",
-    "index_put",
+    "index_put", "unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes",
 ]  # fmt: skip
 # The functions PyTorch also has at the top level (the rest are methods only).
 FUNCTIONS = [
@@ -835,7 +862,8 @@ FUNCTIONS = [
     "real", "imag", "is_complex", "is_conj", "is_neg", "positive", "sgn", "fmax", "fmin",
     "addmv", "addr", "addbmm", "inner", "vdot", "ger", "diagflat", "msort", "split_with_sizes",
     "var_mean", "std_mean", "cov", "corrcoef", "quantile", "nanquantile", "index_fill",
-    "index_copy", "masked_scatter", "index_put",
+    "index_copy", "masked_scatter", "index_put", "unsafe_split", "unsafe_chunk",
+    "unsafe_split_with_sizes",
 ]  # fmt: skip
 _IN_PLACE = ["index_fill", "index_copy", "masked_scatter", "index_put", "addmv", "addr", "addbmm", "sgn"]  # fmt: skip
 # (the in-place forms of composites whose own node is another: PyTorch's, for the rest the

@@ -1173,8 +1173,8 @@ KNOWN = [
     ),
     Known(
         "torch-nan-second-order-elu-mask",
-        "NOT a rustgrad bug: PyTorch's elu/celu double backward multiplies by the mask (x < 0), so where the incoming gradient is infinite (a division by zero after it) and x >= 0 its second derivative is inf * 0 = NaN; rustgrad's selects, giving 0 (issue 10: select, don't multiply by a mask); elsewhere the values agree",
-        "^grad\\|grad\\.second :: g2: value :: .*opinfo\\.nn\\.functional\\.(celu|elu) .*binary\\.div",
+        "NOT a rustgrad bug: PyTorch's elu/celu/selu double backward multiplies by the mask (x < 0), so where the incoming gradient is infinite (a division by zero after it) and x >= 0 its second derivative is inf * 0 = NaN; rustgrad's selects, giving 0 (issue 10: select, don't multiply by a mask); elsewhere the values agree",
+        "^grad\\|grad\\.second :: g2: value :: .*opinfo\\.nn\\.functional\\.(celu|elu|selu) .*binary\\.div",
         [
             [
                 "v5 = torch.tensor([[1.4902187170059242, -0.3027407984302954, -1.272134270444639], [0.705544419562836, 0.2852596542232284, 0.1913236306362495], [-1.0346974683861814, 0.439440254120552, -1.2290252108027921], [-0.7711557648195555, 0.9921539192157441, -1.1662016143375884]], dtype=torch.float64).transpose(-1, -2).detach().requires_grad_()",

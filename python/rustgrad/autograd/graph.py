@@ -11,10 +11,55 @@ One saved tensor of a node can get its own pair with
 ``y.grad_fn._raw_saved_self.register_hooks(pack, unpack)``.
 """
 
+import abc
+
 from rustgrad import _core
 
-Node = _core.Node
 SavedTensor = _core.SavedTensor
+
+
+class Node(abc.ABC):
+    """What every ``grad_fn`` is an instance of, as ``torch.autograd.graph.Node``: an
+    abstract class that the recorded nodes (``MulBackward0`` and the rest, each a subclass of
+    ``rustgrad.autograd.Node``) and ``AccumulateGrad`` count as subclasses of."""
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """The node's name, e.g. ``"MulBackward0"``."""
+
+    @property
+    @abc.abstractmethod
+    def next_functions(self):
+        """``(node, input number)`` per input of the op."""
+
+    @property
+    @abc.abstractmethod
+    def metadata(self) -> dict:
+        """A dict for the user's own data."""
+
+    @property
+    @abc.abstractmethod
+    def _input_metadata(self):
+        """The inputs' metadata."""
+
+    @abc.abstractmethod
+    def _register_hook_dict(self, tensor):
+        """Registers ``tensor``'s hooks on this node."""
+
+    @abc.abstractmethod
+    def register_hook(self, fn):
+        """A hook run after the node computes its gradients."""
+
+    @abc.abstractmethod
+    def register_prehook(self, fn):
+        """A hook run before the node computes its gradients."""
+
+    @classmethod
+    def __subclasshook__(cls, subclass):
+        if cls is Node and issubclass(subclass, (_core.Node, _core.AccumulateGrad)):
+            return True
+        return NotImplemented
+
 
 __all__ = ["Node", "SavedTensor", "save_on_cpu", "saved_tensors_hooks"]
 

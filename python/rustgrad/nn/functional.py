@@ -10,7 +10,7 @@ import math
 import warnings
 
 from rustgrad import _core, _native, _saved
-from rustgrad._memory_format import _channels_last_like, contiguous_format
+from rustgrad._memory_format import _channels_last_like, _suggested_format, contiguous_format
 from rustgrad.nn._conv_functional import _recorded_as
 
 __all__ = [
@@ -1176,7 +1176,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     stats = []
 
     def forward():
-        stats.extend(_normalized(input.reshape(groups), 2, eps))
+        # (PyTorch's kernel reads the input in its suggested format and writes the result
+        # so: row-major unless the input is channels-last)
+        stats.extend(_normalized(input.contiguous().reshape(groups), 2, eps))
         out = stats[0].reshape(input.shape)
         if weight is None and bias is None:
             out = out.clone()  # (not the saved statistics themselves)
@@ -1184,7 +1186,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             out = out * weight.reshape(channel)
         if bias is not None:
             out = out + bias.reshape(channel)
-        return out
+        fmt = _suggested_format(input)
+        return out if fmt is contiguous_format else out.contiguous(memory_format=fmt)
 
     def backward(grad, x, *params):
         """PyTorch's ``native_group_norm_backward``, in differentiable ops."""
