@@ -128,3 +128,15 @@ def graph_signature(node, depth=8):
         return (node_name(node),)
     children = tuple((graph_signature(child, depth - 1), idx) for child, idx in node.next_functions)
     return (node_name(node), children)
+
+
+def outcome(run, lib):
+    """``run(lib)``'s result as ``("ok", value)``, or its exception as ``(type name, first
+    line of the message)``, with the library's name taken out, to compare two libraries."""
+    try:
+        value = run(lib)
+    except Exception as err:  # noqa: BLE001 (any exception is the outcome compared)
+        assert_not_panic(err)
+        first = str(err).split("\n")[0]
+        return type(err).__name__, first.replace(lib.__name__ + ".", "torch.")
+    return "ok", value

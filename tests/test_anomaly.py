@@ -229,3 +229,24 @@ def test_set_detect_anomaly_as_context_manager():
 def test_exported_from_autograd():
     assert rg.autograd.detect_anomaly is detect_anomaly
     assert rg.autograd.set_detect_anomaly is set_detect_anomaly
+
+
+@pytest.mark.parametrize("form", ["detect_anomaly", "set_detect_anomaly"])
+def test_check_nan_false_lets_nan_gradients_through_as_torch(form):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor([0.0, 1.0], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mode = (
+                lib.autograd.detect_anomaly(check_nan=False)
+                if form == "detect_anomaly"
+                else lib.autograd.set_detect_anomaly(True, check_nan=False)
+            )
+        with mode:
+            inside = (lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled())
+            (x.sqrt() * 0).sum().backward()
+        after = (lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled())
+        results.append((inside, after, [math.isnan(g) for g in x.grad.tolist()]))
+    assert results[1] == results[0] == (((True, False), (False, True), [True, False]))

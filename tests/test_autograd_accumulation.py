@@ -160,3 +160,35 @@ def test_view_regions_on_cuda():
     (xc[0] * 2 + xc[1:3].sum(0) + xc[:, 1].sum() * xc[3]).sum().backward()
     assert x.grad.device.type == "cuda"
     assert_close(x.grad.cpu(), xc.grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("start", ["backward", "assigned", "zeroed"])
+def test_grad_accumulates_into_the_same_tensor_as_torch(start):
+    """Without create_graph PyTorch adds into ``.grad`` in place (``variable_grad +=
+    new_grad``): a reference taken to it sees the sum, and it stays the same object."""
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        if start == "assigned":
+            x.grad = lib.tensor([10.0, 20.0])
+        else:
+            (x * x).sum().backward()
+            if start == "zeroed":
+                opt = lib.optim.SGD([x], lr=0.1)
+                opt.zero_grad(set_to_none=False)
+        held = x.grad
+        (x * 3).sum().backward()
+        results.append((held.tolist(), held is x.grad, x.grad._version > held._version - 1))
+    assert results[1] == results[0]
+    assert results[0][1]
+
+
+def test_create_graph_accumulation_makes_a_new_grad():
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        (x * x).sum().backward(create_graph=True)
+        held = x.grad
+        (x * x).sum().backward(create_graph=True)
+        results.append((held.tolist(), held is x.grad, x.grad.tolist()))
+    assert results[1] == results[0]

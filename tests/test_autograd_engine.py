@@ -499,3 +499,52 @@ def test_gradients_sum_in_torch_order():
         (g,) = lib.autograd.grad(loss, [leaf])
         results.append(g.tolist())
     assert results[1] == results[0]
+
+
+def _generator_steps(lib, decorator):
+    """What each step of a generator function decorated with ``decorator`` sees."""
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    make = {
+        "no_grad": lib.no_grad,
+        "enable_grad": lib.enable_grad,
+        "inference_mode": lib.inference_mode,
+        "set_grad_enabled": lambda: lib.set_grad_enabled(False),
+    }[decorator]
+    with lib.set_grad_enabled(decorator != "enable_grad"):
+
+        @make()
+        def steps():
+            for _ in range(2):
+                received = yield (x * 2).requires_grad, lib.is_grad_enabled()
+                assert received == "sent"
+
+        gen = steps()
+        seen = [next(gen), lib.is_grad_enabled(), gen.send("sent"), lib.is_grad_enabled()]
+        with pytest.raises(StopIteration):
+            gen.send("sent")
+    return seen
+
+
+@pytest.mark.parametrize(
+    "decorator", ["no_grad", "enable_grad", "inference_mode", "set_grad_enabled"]
+)
+def test_grad_mode_decorators_cover_each_step_of_a_generator_as_torch(decorator):
+    """PyTorch's decorators wrap a generator function's every step in the mode (and leave
+    the caller's code between steps alone)."""
+    torch = pytest.importorskip("torch")
+    assert _generator_steps(rg, decorator) == _generator_steps(torch, decorator)
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", None, 1.0])
+def test_set_grad_enabled_takes_only_a_bool_as_torch(value):
+    from conftest import outcome
+
+    torch = pytest.importorskip("torch")
+    try:
+        assert outcome(lambda lib: lib.set_grad_enabled(value), rg)[0] == "TypeError"
+        assert outcome(lambda lib: lib.set_grad_enabled(value), rg) == outcome(
+            lambda lib: lib.set_grad_enabled(value), torch
+        )
+    finally:
+        torch.set_grad_enabled(True)
+        rg.set_grad_enabled(True)

@@ -160,3 +160,18 @@ WARNINGS_AND_ERRORS = {
 def test_warnings_and_errors_match_torch(name):
     case = WARNINGS_AND_ERRORS[name]
     assert _messages(rg, rg.utils.checkpoint, case) == _messages(torch, tcheckpoint, case)
+
+
+@pytest.mark.parametrize("use_reentrant", [False, True])
+def test_input_written_in_place_after_the_forward_is_a_version_error_as_torch(use_reentrant):
+    from conftest import outcome
+
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 1
+        y = lib.utils.checkpoint.checkpoint(lib.exp, h, use_reentrant=use_reentrant)
+        h.mul_(3)
+        y.sum().backward()
+        return x.grad.tolist()
+
+    assert outcome(run, rg) == outcome(run, pytest.importorskip("torch"))

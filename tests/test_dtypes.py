@@ -528,3 +528,64 @@ def test_setitem_fill_copy(name):
         return [x, y]
 
     _same(case)
+
+
+NUMBER_FIRST = {
+    "add": lambda lib: lib.add(3, lib.tensor([1, 2])),
+    "add_float_to_int": lambda lib: lib.add(3.5, lib.tensor([1, 2])),
+    "add_alpha": lambda lib: lib.add(3, lib.tensor([1.0, 2.0]), alpha=2),
+    "sub_alpha": lambda lib: lib.sub(3, lib.tensor([1.0, 2.0]), alpha=2),
+    "subtract": lambda lib: lib.subtract(3, lib.tensor([1, 2])),
+    "mul_uint8": lambda lib: lib.mul(2, lib.tensor([1, 2], dtype=lib.uint8)),
+    "multiply_bool": lambda lib: lib.multiply(True, lib.tensor([1.5, 2.0])),
+    "div": lambda lib: lib.div(7, lib.tensor([2, 4])),
+    "div_floor": lambda lib: lib.div(7, lib.tensor([2, -4]), rounding_mode="floor"),
+    "divide_float16": lambda lib: lib.divide(1.5, lib.tensor([2.0, 4.0], dtype=lib.float16)),
+    "true_divide": lambda lib: lib.true_divide(3, lib.tensor([2, 5])),
+    "pow": lambda lib: lib.pow(2, lib.tensor([1, 2])),
+    "pow_float": lambda lib: lib.pow(2.5, lib.tensor([1, 2])),
+    "remainder": lambda lib: lib.remainder(-3, lib.tensor([2, 5])),
+    "floor_divide": lambda lib: lib.floor_divide(-3, lib.tensor([2, 5])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NUMBER_FIRST))
+def test_number_as_the_first_operand_of_a_function_as_torch(case):
+    """PyTorch reads a number passed as ``input`` of these functions as a wrapped 0-d
+    tensor: the result's dtype and values are those of ``number op tensor``."""
+    theirs, ours = NUMBER_FIRST[case](torch), NUMBER_FIRST[case](rg)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("default", ["float64", "float16", "bfloat16"])
+def test_default_dtype_is_the_float_of_promotion_and_printing_as_torch(default):
+    results = []
+    for lib in (torch, rg):
+        lib.set_default_dtype(getattr(lib, default))
+        try:
+            made = [
+                lib.get_default_dtype(),
+                lib.tensor([1.5]).dtype,
+                lib.zeros(1).dtype,
+                (lib.tensor([1, 2]) / 2).dtype,
+                lib.tensor([4]).sqrt().dtype,
+                (lib.tensor([1]) * 1.5).dtype,
+                lib.tensor([1]).clamp(0.5).dtype,
+                (lib.tensor([2]) ** 0.5).dtype,
+            ]
+            printed = [
+                repr(lib.tensor([1.0, 2.0])),
+                repr(lib.tensor([1.0, 2.0], dtype=lib.float32)),
+                repr(lib.tensor([], dtype=lib.float32)),
+                repr(lib.tensor([])),
+            ]
+        finally:
+            lib.set_default_dtype(lib.float32)
+        results.append(
+            (
+                [str(d).split(".")[-1] for d in made],
+                [p.replace(lib.__name__ + ".", "") for p in printed],
+            )
+        )
+    assert results[1] == results[0]

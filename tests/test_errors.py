@@ -501,3 +501,18 @@ def test_pooling_input_errors_as_torch(name, shape):
         except (RuntimeError, IndexError, ValueError) as e:
             outcomes.append(f"{type(e).__name__}: {e}")
     assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("inputs", ["empty", "a_number"])
+def test_grad_refuses_inputs_as_torch(inputs):
+    from conftest import outcome
+
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.ones(2, requires_grad=True)
+        return lib.autograd.grad((x * x).sum(), [] if inputs == "empty" else [x, 3])
+
+    theirs = outcome(run, torch)
+    assert theirs[0] == "RuntimeError"
+    assert outcome(run, rg) == theirs

@@ -360,3 +360,18 @@ def test_leaf_hooks_run_as_soon_as_the_leaf_gradient_is_final(lib_name):
     ((Traced.apply(x * w1)) * w2).sum().backward()
     assert events == ["last layer hook", "early layer backward", "input hook"]
     assert w2.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("change", ["dtype", "size"])
+def test_hook_that_changes_the_gradients_type_or_size_is_refused_as_torch(change):
+    from conftest import outcome
+
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        x.register_hook(lambda g: g.double() if change == "dtype" else g[:1])
+        (x * x).sum().backward()
+        return x.grad.dtype
+
+    theirs, ours = outcome(run, torch), outcome(run, rg)
+    assert theirs[0] == "RuntimeError"
+    assert ours == theirs

@@ -140,3 +140,14 @@ def test_inference_mode_is_thread_local():
         t.start()
         t.join()
     assert seen == [False]
+
+
+def test_enable_grad_inside_inference_mode_records_nothing_as_torch():
+    results = []
+    for lib in (torch, rg):
+        x = lib.ones(2, requires_grad=True)
+        with lib.inference_mode(), lib.enable_grad():
+            y = x * 2
+            enabled = lib.is_grad_enabled()
+        results.append((y.requires_grad, y.grad_fn is None, enabled, lib.is_grad_enabled()))
+    assert results[1] == results[0] == (False, True, True, True)

@@ -1193,3 +1193,187 @@ def test_broadcast_matmul_operand_written_before_backward_as_torch():
         with raises(RuntimeError, "modified by an inplace operation"):
             z.sum().backward()
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+IN_PLACE_ELU_FAMILY = {
+    "elu_": lambda lib, y: lib.nn.functional.elu_(y, 0.7),
+    "elu_inplace": lambda lib, y: lib.nn.functional.elu(y, 1.3, inplace=True),
+    "celu_": lambda lib, y: lib.nn.functional.celu_(y, 0.3),
+    "selu_": lambda lib, y: lib.selu_(y),
+    "leaky_relu_": lambda lib, y: lib.nn.functional.leaky_relu_(y, 0.2),
+    "elu": lambda lib, y: lib.nn.functional.elu(y, 0.7),
+    "celu": lambda lib, y: lib.nn.functional.celu(y, 0.3),
+    "selu": lambda lib, y: lib.selu(y),
+}
+
+
+@pytest.mark.parametrize("call", sorted(IN_PLACE_ELU_FAMILY))
+def test_elu_family_values_and_two_derivatives_as_torch(call):
+    """PyTorch's in-place forms differentiate from the saved result, the out-of-place ones
+    from the input; both give a second derivative of 0 at 0 (its mask is ``x < 0``), and
+    CELU's backward scales by the reciprocal of a float32 alpha."""
+    torch = _torch()
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor([-1.5, -0.2, 0.0, 0.5, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        y = IN_PLACE_ELU_FAMILY[call](lib, y)
+        (g,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), x)
+        results.append((node_name(y.grad_fn), y.detach().numpy(), g.detach().numpy(), gg.numpy()))
+    assert results[1][0] == results[0][0]
+    for ours, theirs in zip(results[1][1:], results[0][1:]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("call", ["elu_", "celu_", "selu_", "leaky_relu_"])
+def test_in_place_activation_result_written_again_is_a_version_error_as_torch(call):
+    """The in-place forms save their result: writing it again before backward is PyTorch's
+    version error."""
+    torch = _torch()
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor([-1.5, 0.5, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        IN_PLACE_ELU_FAMILY[call](lib, y)
+        y.mul_(2)
+        with pytest.raises(RuntimeError) as err:
+            y.sum().backward()
+        results.append(MODIFIED_MSG in str(err.value))
+    assert results == [True, True]
+
+
+FRESH_COMPOSITES = {
+    "diag_of_a_vector": lambda lib, x, v: lib.diag(v, 1),
+    "diagflat": lambda lib, x, v: lib.diagflat(v),
+    "diag_embed": lambda lib, x, v: lib.diag_embed(v),
+    "scatter_value": lambda lib, x, v: x.scatter(0, lib.tensor([[0, 1, 0]]), 5.0),
+    "scatter_src": lambda lib, x, v: x.scatter(0, lib.tensor([[0, 1, 0]]), v[None] * 1),
+    "index_copy": lambda lib, x, v: x.index_copy(1, lib.tensor([0]), v[:2, None] * 1),
+    "masked_scatter": lambda lib, x, v: x.masked_scatter(x > 2, lib.zeros(6, dtype=x.dtype)),
+    "index_put": lambda lib, x, v: x.index_put((lib.tensor([0]),), lib.tensor(1.0, dtype=x.dtype)),
+}
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+@pytest.mark.parametrize("call", sorted(FRESH_COMPOSITES))
+def test_fresh_results_of_composites_start_at_version_zero_as_torch(call, requires_grad):
+    """These are one kernel in PyTorch, so their results start at ``_version`` 0 even where
+    rustgrad builds them by writing into a fresh tensor; gradients are unchanged."""
+    torch = _torch()
+    results = []
+    for lib in (torch, rg):
+        x = lib.arange(6, dtype=lib.float64).reshape(2, 3).requires_grad_(requires_grad)
+        v = lib.arange(3, dtype=lib.float64).requires_grad_(requires_grad)
+        out = FRESH_COMPOSITES[call](lib, x, v)
+        grads = None
+        if requires_grad:
+            weight = lib.arange(out.numel(), dtype=lib.float64).reshape(tuple(out.shape))
+            grads = [
+                g.tolist()
+                for g in lib.autograd.grad(
+                    (out * weight).sum(), [x, v], allow_unused=True, materialize_grads=True
+                )
+            ]
+        results.append(
+            (out._version, node_name(out.grad_fn) if out.grad_fn else None, out.tolist(), grads)
+        )
+    assert results[1] == results[0]
+    assert results[0][0] == 0
+
+
+def _split_piece_of_a_plain_base(lib):
+    base = lib.tensor([-2.1, 0.5], dtype=lib.float64)
+    return base, base.split([1, 1])[1]
+
+
+def _unbind_piece_of_a_result(lib):
+    base = lib.ones(4, dtype=lib.float64, requires_grad=True) * 1
+    return base, base.unbind()[1]
+
+
+def _chunk_piece_of_a_result(lib):
+    base = lib.ones(4, dtype=lib.float64, requires_grad=True) * 1
+    return base, base.chunk(2)[0][:1]
+
+
+STALE_VIEWS = {
+    "split_piece_of_a_plain_base": _split_piece_of_a_plain_base,
+    "unbind_piece_of_a_result": _unbind_piece_of_a_result,
+    "view_of_a_chunk_piece": _chunk_piece_of_a_result,
+}
+
+
+@pytest.mark.parametrize("use", ["op", "grad_fn", "requires_grad", "no_grad_op"])
+@pytest.mark.parametrize("case", sorted(STALE_VIEWS))
+def test_view_read_after_its_base_was_written_as_torch(case, use):
+    """PyTorch refuses to remake the history of a view that one call returned among several
+    once its base (or another view of it) was written in place with grad mode on: reading its ``grad_fn`` (any op under grad mode) raises
+    ``handle_view_on_rebase``'s words; ``requires_grad`` and ops under no_grad do not."""
+    torch = _torch()
+    results = []
+    for lib in (torch, rg):
+        base, view = STALE_VIEWS[case](lib)
+        base.mul_(lib.tensor(2.0, dtype=lib.float64, requires_grad=True))
+        try:
+            if use == "op":
+                got = (view * 2).tolist()
+            elif use == "grad_fn":
+                got = view.grad_fn is None
+            elif use == "requires_grad":
+                got = view.requires_grad
+            else:
+                with lib.no_grad():
+                    got = (view * 2).tolist()
+        except RuntimeError as e:
+            got = str(e)
+        results.append(got)
+    assert results[1] == results[0]
+
+
+BATCHED_OPERAND_WRITES = {
+    # the expanded operand folds into one batch dim as a view: saved, version-checked
+    "matrix_times_batch": ((2, 3), (2, 3, 2), "first"),
+    "batch_times_single_batch": ((2, 3, 2), (1, 2, 2), "second"),
+    # folding two batch dims of an expansion copies: the copy is saved, the write is free
+    "two_batch_dims_broadcast": ((2, 3, 3, 2), (1, 3, 2, 2), "second"),
+    "both_batch_dims_broadcast": ((2, 3, 3, 2), (1, 1, 2, 2), "second"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BATCHED_OPERAND_WRITES))
+def test_write_to_a_batch_broadcast_matmul_operand_as_torch(case):
+    """PyTorch's matmul saves the reshape of an expanded operand: a view (so a later write
+    to the operand is the version error) where the batch dims fold without copying, else a
+    copy (no error)."""
+    torch = _torch()
+    a_shape, b_shape, written = BATCHED_OPERAND_WRITES[case]
+
+    def run(lib):
+        a = lib.ones(a_shape, dtype=lib.float64, requires_grad=written == "second")
+        b = lib.ones(b_shape, dtype=lib.float64, requires_grad=written == "first")
+        out = a @ b
+        (b if written == "second" else a).div_(2)
+        leaf = a if written == "second" else b
+        try:
+            return lib.autograd.grad(out.sum(), leaf)[0].sum().item()
+        except RuntimeError as e:
+            return MODIFIED_MSG in str(e)
+
+    assert run(rg) == run(torch)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_integer_piece_of_unbind_written_with_a_value_needing_grad_as_torch(dtype):
+    """An integer tensor records nothing, so writing one of its ``unbind`` pieces with a
+    value that needs grad is allowed, as in PyTorch."""
+    torch = _torch()
+
+    def run(lib):
+        base = lib.zeros(2, 3, dtype=getattr(lib, dtype))
+        piece = base.unbind(-1)[0]
+        piece[::2] = lib.ones(1, requires_grad=True)
+        piece.copy_(lib.ones(2, requires_grad=True))
+        return base.tolist(), piece.requires_grad
+
+    assert run(rg) == run(torch)

@@ -148,3 +148,65 @@ def test_integer_clamp_bounds_convert_as_torch(clamp):
         return str(out.dtype).split(".")[-1], out.tolist()
 
     assert run(rg) == run(torch)
+
+
+QUOTIENTS = {
+    "uint8_by_negative": lambda lib: lib.tensor([3, 2], dtype=lib.uint8) / -3,
+    "int8_by_too_large": lambda lib: lib.tensor([3], dtype=lib.int8) / 300,
+    "int32_by_huge": lambda lib: lib.tensor([3], dtype=lib.int32) / 2**40,
+    "int32_div_method": lambda lib: lib.tensor([3], dtype=lib.int32).div(2**40),
+    "bool_by_int": lambda lib: lib.tensor([True, False]) / 3,
+    "true_divide": lambda lib: lib.true_divide(lib.tensor([7], dtype=lib.int16), 70000),
+    "uint8_trunc_by_negative": lambda lib: lib.tensor([3], dtype=lib.uint8).div(
+        -3, rounding_mode="trunc"
+    ),
+    "int8_floor_by_negative": lambda lib: lib.tensor([7, -7], dtype=lib.int8).div(
+        -2, rounding_mode="floor"
+    ),
+    "int64_trunc_by_negative": lambda lib: lib.tensor([7, -7]).div(-2, rounding_mode="trunc"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(QUOTIENTS))
+def test_integer_tensor_divided_by_a_python_int_as_torch(case):
+    """A Python int is a wrapped number cast to the dtype the division runs in: true division
+    runs in float (``uint8 / -3`` divides by -3), rounded division in the tensor's dtype."""
+    theirs, ours = QUOTIENTS[case](torch), QUOTIENTS[case](rg)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+SCALAR_OVERFLOWS = {
+    "uint8_power_300": lambda lib: lib.tensor([3], dtype=lib.uint8) ** 300,
+    "uint8_power_256": lambda lib: lib.tensor([3], dtype=lib.uint8).pow(256),
+    "uint8_power_255": lambda lib: lib.tensor([3], dtype=lib.uint8) ** 255,
+    "int8_power_200": lambda lib: lib.tensor([3], dtype=lib.int8) ** 200,
+    "half_power_huge": lambda lib: lib.tensor([1.5], dtype=lib.float16) ** 1e5,
+    "half_power_max": lambda lib: lib.tensor([1.5], dtype=lib.float16) ** 65504.0,
+    "float_power_huge": lambda lib: lib.tensor([1.5]) ** 1e39,
+    "int8_alpha_300": lambda lib: lib.tensor([3], dtype=lib.int8).add(1, alpha=300),
+    "uint8_alpha_negative": lambda lib: lib.tensor([3], dtype=lib.uint8).add(1, alpha=-3),
+    "half_alpha_huge": lambda lib: lib.tensor([1.5], dtype=lib.float16).add(1, alpha=1e5),
+    "float_alpha_huge": lambda lib: lib.tensor([1.5]).add(1, alpha=1e39),
+    "int8_where_300": lambda lib: lib.where(
+        lib.tensor([True]), lib.tensor([3], dtype=lib.int8), 300
+    ),
+    "half_where_huge": lambda lib: lib.where(
+        lib.tensor([True]), lib.tensor([1.5], dtype=lib.float16), 1e5
+    ),
+    "float_where_huge": lambda lib: lib.where(lib.tensor([True]), lib.tensor([1.5]), 1e39),
+    "uint8_plus_300": lambda lib: lib.tensor([3], dtype=lib.uint8) + 300,
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCALAR_OVERFLOWS))
+def test_scalar_arguments_out_of_the_dtypes_range_as_torch(case):
+    """Where PyTorch's kernel takes a number as a scalar of the tensor's dtype (a power, an
+    alpha, where's scalar), one out of its range is "value cannot be converted ... without
+    overflow"; an operand number wraps, as PyTorch's."""
+    from conftest import outcome
+
+    def run(lib):
+        return SCALAR_OVERFLOWS[case](lib).tolist()
+
+    assert outcome(run, rg) == outcome(run, torch)

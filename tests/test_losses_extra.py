@@ -320,3 +320,114 @@ def test_empty_batch_shapes_as_torch():
         assert tuple(out_r.shape) == tuple(out_t.shape)
         (g,) = rg.autograd.grad(out_r.sum(), x_r)
         assert tuple(g.shape) == (0, 3)
+
+
+def _second_derivatives(lib, loss, *values):
+    """The loss, its first derivatives and their derivatives (float64 leaves), flattened
+    into one array (zeros where a derivative does not exist)."""
+    inputs = [lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in values]
+    out = loss(lib, *inputs)
+    firsts = lib.autograd.grad(out, inputs, create_graph=True, materialize_grads=True)
+    parts = [np.array([out.item()])]
+    for g in firsts:
+        parts.append(g.detach().numpy().ravel())
+        if g.requires_grad:
+            seconds = lib.autograd.grad(
+                g.sum(), inputs, retain_graph=True, allow_unused=True, materialize_grads=True
+            )
+            parts += [s.numpy().ravel() for s in seconds]
+        else:
+            parts += [np.zeros(len(v)) for v in values]
+    return np.concatenate(parts)
+
+
+KINK_LOSSES = {
+    "smooth_l1_at_zero": (
+        lambda lib, a, b: lib.nn.functional.smooth_l1_loss(a, b, reduction="sum", beta=0.5),
+        [0.0, 0.3, -2.0],
+        [0.0, 0.0, 0.0],
+    ),
+    "huber_at_zero": (
+        lambda lib, a, b: lib.nn.functional.huber_loss(a, b, reduction="sum", delta=1.5),
+        [0.0, 0.3, -2.0],
+        [0.0, 0.0, 0.0],
+    ),
+    "bce_logits_pos_weight_at_zero": (
+        lambda lib, x, y: lib.nn.functional.binary_cross_entropy_with_logits(
+            x, y, pos_weight=lib.tensor([3.0], dtype=lib.float64), reduction="sum"
+        ),
+        [0.0, 0.5, -40.0],
+        [0.5, 0.5, 1.0],
+    ),
+    "cross_entropy_smoothed_all_ignored": (
+        lambda lib, x: lib.nn.functional.cross_entropy(
+            x.reshape(2, 3), lib.tensor([1, 1]), ignore_index=1, label_smoothing=0.3
+        ),
+        [0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KINK_LOSSES))
+def test_loss_derivatives_at_the_kinks_as_torch(case):
+    loss, *values = KINK_LOSSES[case]
+    theirs = _second_derivatives(torch, loss, *values)
+    ours = _second_derivatives(rg, loss, *values)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+@pytest.mark.parametrize("loss", ["huber_loss", "soft_margin_loss", "smooth_l1_loss"])
+@pytest.mark.parametrize("order", ["float32_input", "float64_input"])
+def test_loss_result_dtype_with_mixed_dtypes_as_torch(loss, order):
+    results = []
+    for lib in (torch, rg):
+        a, b = lib.tensor([0.5, 2.0]), lib.tensor([1.0, -1.0], dtype=lib.float64)
+        if order == "float64_input":
+            a, b = b, a
+        results.append(
+            [
+                str(getattr(lib.nn.functional, loss)(a, b, reduction=r).dtype).split(".")[-1]
+                for r in ("mean", "none")
+            ]
+        )
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, 0.0, float("inf"), float("-inf")])
+def test_normalize_for_every_p_as_torch(p):
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor(
+            [[3.0, -4.0], [1.0, 0.5], [0.0, 0.0], [float("nan"), 1.0]],
+            dtype=lib.float64,
+            requires_grad=True,
+        )
+        out = lib.nn.functional.normalize(x, p=p, dim=1)
+        (g,) = lib.autograd.grad((out * lib.tensor([1.0, 2.0], dtype=lib.float64)).sum(), x)
+        results.append((out.detach().numpy(), g.numpy()))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("pads", [(-1, 2), (2, -1), (-2, -1), (1, 1)])
+def test_circular_pad_crops_before_it_wraps_as_torch(pads):
+    results = []
+    for lib in (torch, rg):
+        x = lib.arange(5, dtype=lib.float64).reshape(1, 1, 5).requires_grad_()
+        out = lib.nn.functional.pad(x, pads, mode="circular")
+        (g,) = lib.autograd.grad(
+            (out * lib.arange(out.numel(), dtype=lib.float64).reshape(tuple(out.shape))).sum(), x
+        )
+        results.append((out.tolist(), g.tolist()))
+    assert results[1] == results[0]
+
+
+def test_constant_pad_cropping_past_the_size_raises_as_torch():
+    from conftest import outcome
+
+    def run(lib):
+        return tuple(lib.nn.functional.pad(lib.arange(5.0).reshape(1, 1, 5), (-3, -3)).shape)
+
+    theirs = outcome(run, torch)
+    assert theirs[0] == "RuntimeError"
+    assert outcome(run, rg) == theirs

@@ -150,3 +150,67 @@ def test_full_backward_hook_warning_points_at_the_users_line():
     with pytest.warns(UserWarning, match="Full backward hook is firing") as record:
         lin(rg.randn(4, 3)).sum().backward()
     assert record[0].filename == __file__
+
+
+def _always_called(lib, raiser):
+    log = []
+
+    class Boom(lib.nn.Linear):
+        def forward(self, x):
+            if raiser == "forward":
+                raise ZeroDivisionError
+            return super().forward(x)
+
+    m = Boom(2, 2)
+    m.register_forward_hook(lambda mod, args, out: log.append(out is None), always_call=True)
+    if raiser == "pre_hook":
+        m.register_forward_pre_hook(lambda *a: 1 / 0)
+    if raiser == "later_hook":
+        m.register_forward_hook(lambda *a: 1 / 0)
+    try:
+        m(lib.ones(2))
+    except ZeroDivisionError:
+        log.append("raised")
+    return log
+
+
+@pytest.mark.parametrize("raiser", ["pre_hook", "forward", "later_hook"])
+def test_always_call_forward_hook_runs_once_whatever_raised_as_torch(raiser):
+    assert _always_called(rg, raiser) == _always_called(torch, raiser)
+
+
+def test_named_parameters_keeps_duplicates_when_asked_as_torch():
+    results = []
+    for lib in (torch, rg):
+        shared = lib.nn.Linear(2, 2)
+        model = lib.nn.Sequential(shared, shared)
+        results.append(
+            (
+                [n for n, _ in model.named_parameters(remove_duplicate=False)],
+                [n for n, _ in model.named_parameters()],
+                [n for n, _ in model.named_buffers(remove_duplicate=False)],
+            )
+        )
+    assert results[1] == results[0]
+
+
+def test_load_state_dict_assign_makes_the_loaded_tensor_the_parameter_as_torch():
+    results = []
+    for lib in (torch, rg):
+        m = lib.nn.Linear(2, 2)
+        old = m.weight
+        loaded = {
+            "weight": lib.ones(2, 2, dtype=lib.float64),
+            "bias": lib.zeros(2, dtype=lib.float64),
+        }
+        m.load_state_dict(loaded, assign=True)
+        results.append(
+            (
+                old is m.weight,
+                str(m.weight.dtype).split(".")[-1],
+                m.weight.requires_grad,
+                type(m.weight).__name__,
+                [n for n, _ in m.named_parameters()],
+            )
+        )
+    assert results[1] == results[0]

@@ -218,3 +218,24 @@ def test_attention_weights_returned_in_training_are_the_dropped_ones_as_pytorch(
     assert ((weights == 0) == (t_weights == 0)).all() and (weights == 0).any()
     np.testing.assert_allclose(weights, t_weights, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out, t_out, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mask_kind", ["bool", "float"])
+def test_sdpa_query_with_every_key_masked_attends_to_nothing_as_torch(mask_kind):
+    """PyTorch's safe softmax: a fully masked query row gives 0 (and a zero gradient)."""
+    results = []
+    for lib in (torch, rg):
+        q = lib.arange(4, dtype=lib.float64).reshape(1, 1, 2, 2).requires_grad_()
+        k = lib.ones(1, 1, 3, 2, dtype=lib.float64)
+        v = lib.arange(6, dtype=lib.float64).reshape(1, 1, 3, 2).requires_grad_()
+        keep = lib.tensor([[True, False, True], [False, False, False]])
+        mask = (
+            keep
+            if mask_kind == "bool"
+            else lib.zeros(2, 3, dtype=lib.float64).masked_fill(keep.logical_not(), float("-inf"))
+        )
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        grads = lib.autograd.grad(out.sum(), [q, v])
+        results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)

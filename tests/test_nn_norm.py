@@ -411,3 +411,18 @@ def test_norm_backward_infinite_gradient_as_torch(norm):
         (gx,) = lib.autograd.grad((y * g).sum(), [x])
         results.append([[round(v, 9) if math.isfinite(v) else str(v) for v in row] for row in gx.tolist()])  # fmt: skip
     assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("module", ["BatchNorm1d", "BatchNorm2d", "InstanceNorm1d"])
+def test_state_dict_without_num_batches_tracked_loads_as_torch(module):
+    """PyTorch fills in ``num_batches_tracked`` for checkpoints without a version (older than
+    its version 2), as a plain dict is."""
+    results = []
+    for lib in (torch, rg):
+        kwargs = {"track_running_stats": True} if module.startswith("Instance") else {}
+        m = getattr(lib.nn, module)(2, **kwargs)
+        m.num_batches_tracked.add_(3)
+        state = {k: v for k, v in m.state_dict().items() if k != "num_batches_tracked"}
+        result = m.load_state_dict(dict(state))
+        results.append((list(result.missing_keys), m.num_batches_tracked.item()))
+    assert results[1] == results[0]

@@ -254,8 +254,8 @@ TENSOR_NON_OPS = {
         )
     },
     **{
-        n: "in-place view change, no history (test_tensor_new_bitwise)"
-        for n in ("unsqueeze_", "squeeze_", "t_", "transpose_")
+        n: "in-place view change (test_tensor_new_bitwise, test_inplace)"
+        for n in ("unsqueeze_", "squeeze_", "t_", "transpose_", "swapaxes_", "swapdims_")
     },
     # autograd bookkeeping (tested in test_autograd_engine, test_hooks, test_inplace)
     "backward": "runs the engine",
@@ -342,6 +342,8 @@ NAMESPACE_NON_OPS = {
     "numel": "query (Tensor.numel)",
     "manual_seed": "generator state",
     "is_grad_enabled": "grad mode",
+    "is_anomaly_enabled": "anomaly mode (test_anomaly)",
+    "is_anomaly_check_nan_enabled": "anomaly mode (test_anomaly)",
     "set_grad_enabled": "grad mode",
     "no_grad": "grad mode",
     "enable_grad": "grad mode",

@@ -624,3 +624,269 @@ def test_prod_of_one_factor_is_a_new_tensor(dim):
     with rg.no_grad():
         out.fill_(7.0)
     assert x.tolist() == [[0.5]]
+
+
+GATHER_LIKE = {
+    "take_along_dim_wraps_modulo": lambda lib: lib.take_along_dim(
+        lib.arange(6.0).reshape(2, 3), lib.tensor([[-1], [5]]), dim=1
+    ),
+    "take_along_dim_int32": lambda lib: lib.take_along_dim(
+        lib.arange(6.0).reshape(2, 3), lib.tensor([[0], [1]], dtype=lib.int32), dim=1
+    ),
+    "take_along_dim_flat_negative": lambda lib: lib.take_along_dim(
+        lib.arange(6.0).reshape(2, 3), lib.tensor([-1])
+    ),
+    "gather_int32": lambda lib: lib.arange(3.0).gather(0, lib.tensor([1], dtype=lib.int32)),
+    "gather_int16": lambda lib: lib.arange(3.0).gather(0, lib.tensor([1], dtype=lib.int16)),
+    "scatter_int32": lambda lib: lib.zeros(2, 3).scatter(
+        1, lib.tensor([[0], [1]], dtype=lib.int32), 1.0
+    ),
+    "scatter_add_int32": lambda lib: lib.zeros(2, 3).scatter_add(
+        1, lib.tensor([[0], [1]], dtype=lib.int32), lib.ones(2, 1)
+    ),
+    "scatter_add_int16": lambda lib: lib.zeros(2, 3).scatter_add(
+        1, lib.tensor([[0], [1]], dtype=lib.int16), lib.ones(2, 1)
+    ),
+    "where_uint8_condition": lambda lib: lib.where(
+        lib.tensor([1, 0], dtype=lib.uint8), lib.tensor([1.0, 2.0]), 0.0
+    ),
+    "uint8_all": lambda lib: lib.tensor([1, 2], dtype=lib.uint8).all(),
+    "uint8_any_dim": lambda lib: lib.tensor([[1, 0]], dtype=lib.uint8).any(1),
+    "bool_div_trunc": lambda lib: lib.tensor([True, False]).div(2, rounding_mode="trunc"),
+    "bool_div_floor": lambda lib: lib.tensor([True, False]).div(2, rounding_mode="floor"),
+    "arange_of_a_0d_tensor": lambda lib: lib.arange(lib.tensor(3)),
+    "arange_of_0d_bounds": lambda lib: lib.arange(lib.tensor(1.5), 4),
+    "full_of_a_0d_tensor": lambda lib: lib.full((2,), lib.tensor(3.0)),
+    "arange_of_a_1d_tensor": lambda lib: lib.arange(lib.tensor([3])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GATHER_LIKE))
+def test_index_dtypes_and_scalar_arguments_as_torch(case):
+    import warnings
+
+    from conftest import outcome
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = outcome(lambda lib: _plain(GATHER_LIKE[case](lib)), torch)
+        ours = outcome(lambda lib: _plain(GATHER_LIKE[case](lib)), rg)
+    if theirs[0] == "TypeError":  # (argument-parser words differ, deliberately)
+        assert ours[0] == "TypeError"
+    else:
+        assert ours == theirs
+
+
+def _plain(t):
+    return str(t.dtype).split(".")[-1], t.tolist()
+
+
+BFLOAT16_ORDERS = {
+    "sort": lambda lib, b: b.sort(),
+    "argsort": lambda lib, b: (b.argsort(),),
+    "median": lambda lib, b: (b[:4].median(),),
+    "median_dim": lambda lib, b: b[:4].median(0),
+    "unique": lambda lib, b: lib.unique(b[:4], return_counts=True, return_inverse=True),
+    "cummax": lambda lib, b: b.cummax(0),
+    "kthvalue": lambda lib, b: b[:4].kthvalue(2),
+    "mode": lambda lib, b: b[:4].mode(),
+    "topk": lambda lib, b: b[:4].topk(2),
+    "msort": lambda lib, b: (lib.msort(b),),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BFLOAT16_ORDERS))
+def test_bfloat16_order_statistics_as_torch(case):
+    results = []
+    for lib in (torch, rg):
+        b = lib.tensor([2.0, 1.0, 3.0, 1.0, float("nan")], dtype=lib.bfloat16)
+        results.append([_plain(t) for t in BFLOAT16_ORDERS[case](lib, b)])
+    assert repr(results[1]) == repr(results[0])
+
+
+@pytest.mark.parametrize("op", ["cumsum", "flip", "roll", "roll_flat", "repeat"])
+def test_composite_nodes_carry_torchs_names(op):
+    from conftest import node_name
+
+    calls = {
+        "cumsum": lambda t: t.cumsum(0),
+        "flip": lambda t: t.flip(0),
+        "roll": lambda t: t.roll(1, 0),
+        "roll_flat": lambda t: t.roll(0),
+        "repeat": lambda t: t.repeat(2),
+    }
+    results = []
+    for lib in (torch, rg):
+        x = lib.arange(3, dtype=lib.float64).requires_grad_()
+        out = calls[op](x)
+        (g,) = lib.autograd.grad((out * out).sum(), x)
+        results.append((node_name(out.grad_fn), out.tolist(), g.tolist()))
+    assert results[1] == results[0]
+
+
+REDUCTION_EDGES = {
+    "clamp_min_nan": lambda lib, x: x.clamp(min=float("nan")),
+    "clamp_max_nan": lambda lib, x: x.clamp(max=float("nan")),
+    "clip_nan_both": lambda lib, x: x.clip(float("nan"), 1.0),
+    "median_of_ties": lambda lib, x: (
+        lib.tensor([1.0, 2.0, 1.0, 3.0, 1.0], dtype=x.dtype) * 0
+        + (x.reshape(-1)[:5] * 0 + lib.tensor([1.0, 2.0, 1.0, 3.0, 1.0], dtype=x.dtype)).median()
+    ),
+    "median_ties_direct": lambda lib, x: x.reshape(-1).round().median(),
+    "vector_norm_keepdim_all": lambda lib, x: lib.linalg.vector_norm(x, 2, keepdim=True),
+    "vector_norm_inf_keepdim_all": lambda lib, x: lib.linalg.vector_norm(
+        x, float("inf"), keepdim=True
+    ),
+    "norm_keepdim_all": lambda lib, x: lib.norm(x, 1, keepdim=True),
+    "vector_norm_minus_one_zeros": lambda lib, x: lib.linalg.vector_norm(x * (x > 0), -1, dim=1),
+    "vector_norm_minus_two_zeros": lambda lib, x: lib.linalg.vector_norm(x * (x > 0), -2),
+    "copysign_promotes": lambda lib, x: lib.copysign(x.float(), x.double().neg()),
+    "copysign_0d_other": lambda lib, x: lib.copysign(
+        x.float(), lib.tensor(-1.0, dtype=lib.float64)
+    ),
+    "masked_fill_broadcasts_input": lambda lib, x: x[0].masked_fill(
+        lib.tensor([[True, False, False], [False, False, True]]), 5.0
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REDUCTION_EDGES))
+def test_edge_values_and_gradients_as_torch(case):
+    results = []
+    for lib in (torch, rg):
+        x = lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.0, -3.0]], dtype=lib.float64, requires_grad=True)
+        out = REDUCTION_EDGES[case](lib, x)
+        if out.requires_grad:
+            (g,) = lib.autograd.grad(
+                out.sum() if out.dtype == lib.float64 else out.double().sum(), x
+            )
+            g = g.numpy()
+        else:
+            g = None
+        results.append(
+            (str(out.dtype).split(".")[-1], tuple(out.shape), out.detach().double().numpy(), g)
+        )
+    (dtype, shape, values, grad), (want_dtype, want_shape, want_values, want_grad) = results
+    assert (dtype, shape) == (want_dtype, want_shape)
+    np.testing.assert_allclose(values, want_values, rtol=1e-12, equal_nan=True)
+    if want_grad is None:
+        assert grad is None
+    else:
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-12, equal_nan=True)
+
+
+def test_matrix_transposes_of_a_0d_tensor_are_the_identity_as_torch():
+    for lib in (torch, rg):
+        x = lib.tensor(3.0)
+        with pytest.warns(UserWarning, match="deprecated on 0-D tensors"):
+            assert x.mT is x
+        with pytest.warns(UserWarning, match="deprecated on 0-D tensors"):
+            assert x.mH is x
+
+
+@pytest.mark.parametrize("mask_shape", [(4,), (2, 3), (2, 4)])
+def test_masked_fill_shape_errors_as_torch(mask_shape):
+    from conftest import outcome
+
+    def out_of_place(lib):
+        return tuple(lib.zeros(3).masked_fill(lib.ones(mask_shape, dtype=lib.bool), 1.0).shape)
+
+    def in_place(lib):
+        return tuple(lib.zeros(3).masked_fill_(lib.ones(mask_shape, dtype=lib.bool), 1.0).shape)
+
+    for run in (out_of_place, in_place):
+        assert outcome(run, rg) == outcome(run, torch)
+
+
+SEARCHES = {
+    "nan_boundary_left": lambda lib: lib.searchsorted(
+        lib.tensor([1.0, 2.0, float("nan")]), lib.tensor([1.5, 5.0])
+    ),
+    "nan_boundaries_right": lambda lib: lib.searchsorted(
+        lib.tensor([1.0, float("nan"), float("nan")]),
+        lib.tensor([1.5, 5.0, float("nan")]),
+        right=True,
+    ),
+    "nan_values": lambda lib: lib.bucketize(
+        lib.tensor([float("nan"), 0.5]), lib.tensor([0.0, 1.0])
+    ),
+    "empty_rows": lambda lib: lib.searchsorted(lib.zeros(3, 0), lib.ones(3, 4)),
+    "empty_values": lambda lib: lib.searchsorted(lib.tensor([1.0, 2.0]), lib.ones(0)),
+    "rows_sides": lambda lib: lib.searchsorted(
+        lib.tensor([[1, 3, 3, 5], [0, 0, 2, 9]]), lib.tensor([[3, 6], [0, 2]]), side="right"
+    ),
+    "unique_nans": lambda lib: lib.unique(
+        lib.tensor([1.0, float("nan"), 2.0, float("nan")]), return_counts=True, return_inverse=True
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SEARCHES))
+def test_searches_and_unique_place_nan_as_torch(case):
+    """PyTorch's binary search compares as its kernel does (a NaN boundary is below every
+    value, a NaN value goes to the end), and ``unique`` keeps each NaN apart."""
+
+    def plain(r):
+        return [t.tolist() for t in r] if isinstance(r, tuple) else r.tolist()
+
+    assert repr(plain(SEARCHES[case](rg))) == repr(plain(SEARCHES[case](torch)))
+
+
+@pytest.mark.parametrize("dim", [None, 0])
+def test_unique_of_a_tensor_needing_grad_as_torch(dim):
+    from conftest import node_name, outcome
+
+    def run(lib):
+        x = lib.tensor([[1.0, 2.0], [1.0, 2.0]], requires_grad=True)
+        u = lib.unique(x, dim=dim)
+        described = (u.requires_grad, node_name(u.grad_fn))
+        u.sum().backward()
+        return described
+
+    theirs = outcome(run, torch)
+    assert theirs[0] == "NotImplementedError"
+    assert outcome(run, rg) == theirs
+
+
+@pytest.mark.parametrize(
+    ("shape", "dim", "sizes"),
+    [
+        ((3, 1), 1, ()),
+        ((4,), 0, (-1, 3)),
+        ((4, 0), 0, (-1, 2)),
+        ((6, 2), 0, (2, -1)),
+        ((6,), -1, (2, 4)),
+    ],
+)
+def test_unflatten_infers_from_the_dim_as_torch(shape, dim, sizes):
+    from conftest import outcome
+
+    def run(lib):
+        return tuple(lib.ones(shape).unflatten(dim, sizes).shape)
+
+    assert outcome(run, rg) == outcome(run, torch)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["0d_double_weight", "1d_double_weight", "long_scalar_weight", "double_start_float_end"],
+)
+def test_lerp_weight_dtypes_as_torch(case):
+    from conftest import outcome
+
+    def run(lib):
+        start, end = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([3.0, -1.0])
+        weight = {
+            "0d_double_weight": lambda: lib.tensor(0.25, dtype=lib.float64, requires_grad=True),
+            "1d_double_weight": lambda: lib.tensor([0.5, 0.2], dtype=lib.float64),
+            "long_scalar_weight": lambda: 2,
+            "double_start_float_end": lambda: 0.5,
+        }[case]()
+        if case == "double_start_float_end":
+            start = start.double()
+        out = lib.lerp(start, end, weight)
+        inputs = [t for t in (start, weight) if isinstance(t, lib.Tensor) and t.requires_grad]
+        grads = lib.autograd.grad(out.sum(), inputs)
+        return str(out.dtype).split(".")[-1], out.tolist(), [g.tolist() for g in grads]
+
+    assert outcome(run, rg) == outcome(run, torch)

@@ -77,3 +77,18 @@ def test_constants_are_pytorch_s():
     x = rustgrad.arange(3.0)
     assert x[rustgrad.newaxis].shape == (1, 3)
     assert x.masked_fill(x > 0, -rustgrad.inf).tolist() == [0.0, -np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("threshold", [5, 1000])
+@pytest.mark.parametrize(
+    "shape", [(5, 6), (3,), (10,), (2, 5), (0,), (), (2, 0)], ids=lambda s: str(s)
+)
+def test_no_edge_items_print_the_size_as_torch(shape, threshold):
+    """With ``edgeitems=0`` PyTorch adds the size to every non-empty tensor's repr, and a
+    summarized one shows only ``[...]``."""
+    texts = []
+    for lib in (torch, rustgrad):
+        lib.set_printoptions(threshold=threshold, edgeitems=0)
+        t = lib.arange(float(np.prod(shape, dtype=int))).reshape(shape)
+        texts.append(repr(t))
+    assert texts[1] == texts[0]

@@ -785,3 +785,30 @@ def test_memory_formats_as_pytorch():
         assert x.t().is_contiguous(memory_format=lib.preserve_format) is False
         with pytest.raises(RuntimeError, match="preserve memory format is unsupported"):
             x.t().contiguous(memory_format=lib.preserve_format)
+
+
+AUTOGRAD_ATTRIBUTE_MISUSES = {
+    "int_data_on_a_leaf_needing_grad": lambda lib: setattr(
+        lib.tensor([1.0, 2.0], requires_grad=True), "data", lib.tensor([5, 6])
+    ),
+    "requires_grad_attribute_on_a_non_leaf": lambda lib: setattr(
+        lib.ones(2, requires_grad=True) * 2, "requires_grad", True
+    ),
+    "requires_grad_method_on_a_non_leaf": lambda lib: (
+        (lib.ones(2, requires_grad=True) * 2).requires_grad_(True).requires_grad
+    ),
+    "requires_grad_false_on_a_non_leaf": lambda lib: setattr(
+        lib.ones(2, requires_grad=True) * 2, "requires_grad", False
+    ),
+    "detach_of_a_view": lambda lib: lib.ones(2, requires_grad=True)[0:1].detach_().requires_grad,
+    "detach_of_a_non_view": lambda lib: (lib.ones(2, requires_grad=True) * 2).detach_().is_leaf,
+}
+
+
+@pytest.mark.parametrize("case", sorted(AUTOGRAD_ATTRIBUTE_MISUSES))
+def test_autograd_attribute_misuse_as_torch(case):
+    from conftest import outcome
+
+    torch = pytest.importorskip("torch")
+    run = AUTOGRAD_ATTRIBUTE_MISUSES[case]
+    assert outcome(run, rg) == outcome(run, torch)

@@ -265,3 +265,41 @@ def test_masked_fill_every_dtype(dtype):
     _same(r2, t2)
     if dtype.startswith(("float", "bfloat")):
         assert_close(r.masked_fill(mr, 0.5).float(), t.masked_fill(mt, 0.5).float())
+
+
+IN_PLACE_VIEWS_WITH_HISTORY = {
+    "unsqueeze_": lambda y: y.unsqueeze_(0),
+    "squeeze_all": lambda y: y.squeeze_(),
+    "squeeze_dim": lambda y: y.squeeze_(1),
+    "squeeze_dims": lambda y: y.squeeze_((1,)),
+    "transpose_": lambda y: y.transpose_(0, 2),
+    "swapaxes_": lambda y: y.swapaxes_(0, 1),
+    "swapdims_": lambda y: y.swapdims_(0, 2),
+    "t_": lambda y: y.squeeze_(1).t_(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(IN_PLACE_VIEWS_WITH_HISTORY))
+def test_in_place_view_change_of_a_result_with_history_as_torch(case):
+    """On a tensor with history (not a leaf, not a view) the in-place view changes record
+    PyTorch's in-place node and move ``_version``; the gradient flows back through them."""
+    from conftest import node_name
+
+    results = []
+    for lib in (torch, rg):
+        x = lib.arange(6, dtype=lib.float64).reshape(2, 1, 3).requires_grad_()
+        y = x * 2
+        out = IN_PLACE_VIEWS_WITH_HISTORY[case](y)
+        weight = lib.arange(out.numel(), dtype=lib.float64).reshape(tuple(out.shape))
+        (out * weight).sum().backward()
+        results.append(
+            (
+                out is y,
+                node_name(y.grad_fn),
+                y._version,
+                tuple(y.shape),
+                y.stride(),
+                x.grad.tolist(),
+            )
+        )
+    assert results[1] == results[0]

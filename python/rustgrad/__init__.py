@@ -141,6 +141,7 @@ from rustgrad import autograd, cuda, nn, optim, utils, viz
 # ----- elementwise math of issue 11 (functional forms, with ``out=``, in ``_math.py``; in
 # ``__all__`` but ``round``, which would shadow the builtin) -----
 from rustgrad._math import (
+    _number_input,
     _out,
     acos,
     acosh,
@@ -181,6 +182,7 @@ from rustgrad._math import (
     trunc,
 )
 from rustgrad._math import round as round
+from rustgrad.autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from rustgrad.autograd.grad_mode import enable_grad, no_grad, set_grad_enabled
 from rustgrad.random import manual_seed
 from rustgrad.serialization import load, save
@@ -284,6 +286,7 @@ def add(
     out: Tensor | None = None,
 ) -> Tensor:
     """``input + alpha * other`` (broadcast shape), as ``input.add(other, alpha)``."""
+    input = _number_input(input, other)
     return _out("add", input.add(other, alpha), out, input, other)
 
 
@@ -295,11 +298,13 @@ def sub(
     out: Tensor | None = None,
 ) -> Tensor:
     """``input - alpha * other`` (broadcast shape), as ``input.sub(other, alpha)``."""
+    input = _number_input(input, other)
     return _out("sub", input.sub(other, alpha), out, input, other)
 
 
 def mul(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
     """``input * other`` (broadcast shape), as ``input.mul(other)``."""
+    input = _number_input(input, other)
     return _out("mul", input.mul(other), out, input, other)
 
 
@@ -312,12 +317,15 @@ def div(
 ) -> Tensor:
     """``input / other`` (broadcast shape; true division, or rounded by ``rounding_mode``
     ``"trunc"`` or ``"floor"``), as ``input.div(other, rounding_mode=...)``."""
+    input = _number_input(input, other)
     return _out("div", input.div(other, rounding_mode=rounding_mode), out, input, other)
 
 
 def pow(input: Tensor, exponent: _Operand, *, out: Tensor | None = None) -> Tensor:
     """``input ** exponent`` (broadcast shape), as ``input.pow(exponent)``."""
     # (a number exponent is a parameter of PyTorch's kernel, not an operand)
+    if not isinstance(input, Tensor) and isinstance(exponent, Tensor):
+        return _out("pow", exponent.__rpow__(input), out, exponent)  # (PyTorch's Scalar self)
     operands = (input, exponent) if isinstance(exponent, Tensor) else (input,)
     return _out("pow", input.pow(exponent), out, *operands)
 
@@ -561,6 +569,8 @@ __all__ = [
     "full_like",
     "hypot",
     "int64",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "lerp",
     "lgamma",

@@ -37,6 +37,8 @@ __all__ = [
     "_amax",
     "_avg_pool2d",
     "_avg_pool2d_backward",
+    "_bump_version",
+    "_check_saved_version",
     "_compile_abort",
     "_compile_begin",
     "_compile_break",
@@ -70,6 +72,7 @@ __all__ = [
     "_get_default_device",
     "_get_num_threads",
     "_grad",
+    "_is_anomaly_check_nan_enabled",
     "_is_anomaly_enabled",
     "_is_pinned",
     "_live_nodes",
@@ -83,6 +86,7 @@ __all__ = [
     "_nccl_version",
     "_nll_loss",
     "_normal",
+    "_number_beside",
     "_optimizer_step",
     "_pin_memory",
     "_pop_saved_tensors_hooks",
@@ -1612,7 +1616,14 @@ class Tensor(_DTypeCasts):
     def t_(self) -> Self:
         """In place: ``self`` becomes ``self.t()``."""
     def transpose_(self, dim0: builtins.int, dim1: builtins.int) -> Self:
-        """In place: ``self`` becomes ``self.transpose(dim0, dim1)``."""
+        """In place: ``self`` becomes ``self.transpose(dim0, dim1)`` (also ``swapaxes_``,
+        ``swapdims_``)."""
+    def swapaxes_(self, dim0: builtins.int, dim1: builtins.int) -> Self:
+        """In place: ``self`` becomes ``self.transpose(dim0, dim1)`` (also ``swapaxes_``,
+        ``swapdims_``)."""
+    def swapdims_(self, dim0: builtins.int, dim1: builtins.int) -> Self:
+        """In place: ``self`` becomes ``self.transpose(dim0, dim1)`` (also ``swapaxes_``,
+        ``swapdims_``)."""
 
     # ----- elementwise math of issue 11 -----
 
@@ -2566,11 +2577,27 @@ def _function_apply(
     input the function changed in place (``ctx.mark_dirty``): that very tensor is returned,
     its history moved onto the new node."""
 
-def _set_anomaly_enabled(enabled: bool) -> None:
-    """Turn anomaly mode on or off (process-wide)."""
+def _set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Turn anomaly mode on or off (process-wide); ``check_nan``: whether backward's results
+    are checked for NaN while it is on."""
 
 def _is_anomaly_enabled() -> bool:
     """Whether anomaly mode is on."""
+
+def _is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly mode checks backward's results for NaN."""
+
+def _bump_version(t: Tensor) -> None:
+    """Count one more in-place write of ``t`` (PyTorch counts a custom Function's
+    ``ctx.mark_dirty`` as a write of its own)."""
+
+def _check_saved_version(t: Tensor, version: int) -> None:
+    """PyTorch's version error when ``t`` was written in place since ``version`` was read."""
+
+def _number_beside(value: object, like: Tensor) -> Tensor | None:
+    """``value``, a Python number, as the 0-d tensor PyTorch makes of a number passed where a
+    tensor goes (``torch.add(3, t)``): a wrapped number, typed as it would be beside ``like``.
+    None for anything that is not a number. Private: for the functions written in Python."""
 
 def _optimizer_step(
     rule: str,

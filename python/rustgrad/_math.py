@@ -293,7 +293,10 @@ def _rounded_quotient(a: Tensor, b, rounding_mode: str) -> Tensor:
             return a.float().div(b).trunc().to(floor.dtype)
         return a.div(b).trunc()
     # Integers: the floor quotient, one up where a remainder is left and the signs differ.
-    b = b if isinstance(b, Tensor) else _core.tensor(b)
+    # (a number is in the quotient's dtype, as PyTorch's kernel reads it: -3 is 253 in uint8;
+    # so is a bool operand)
+    b = b if isinstance(b, Tensor) else _core.tensor(b).to(floor.dtype)
+    a, b = (t.to(floor.dtype) if t.dtype == _core.bool_ else t for t in (a, b))
     inexact = (a - floor * b) != 0
     return floor + (inexact & ((a < 0) != (b < 0))).to(floor.dtype)
 
@@ -446,15 +449,25 @@ def fmod(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor
     return _out("fmod", input.fmod(other), out, input, other)
 
 
+def _number_input(input, other):
+    """``input`` as PyTorch's wrapped 0-d tensor where a number is given (``remainder(-3, t)``)."""
+    if isinstance(input, Tensor) or not isinstance(other, Tensor):
+        return input
+    number = _core._number_beside(input, other)
+    return input if number is None else number
+
+
 def remainder(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
     """Elementwise remainder with ``other``'s sign (Python's ``%``), as
     ``input.remainder(other)``."""
+    input = _number_input(input, other)
     return _out("remainder", input.remainder(other), out, input, other)
 
 
 def floor_divide(input: Tensor, other: _Operand, *, out: Tensor | None = None) -> Tensor:
     """Elementwise ``floor(input / other)`` (Python's ``//``), as
     ``input.floor_divide(other)``."""
+    input = _number_input(input, other)
     return _out("floor_divide", input.floor_divide(other), out, input, other)
 
 

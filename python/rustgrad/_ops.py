@@ -80,8 +80,10 @@ def _dims(dim, ndim: int) -> list[int]:
 
 
 def _host(x: Tensor) -> _np.ndarray:
-    """``x``'s values as a NumPy array (no graph)."""
-    return x.detach().cpu().numpy()
+    """``x``'s values as a NumPy array (no graph); bfloat16, which NumPy lacks, as the float32
+    values it holds exactly."""
+    x = x.detach().cpu()
+    return (x.float() if x.dtype == _core.bfloat16 else x).numpy()
 
 
 def _host_or_zeros(x: Tensor) -> _np.ndarray:
@@ -158,8 +160,9 @@ def _flat_positions(shape, dim: int, index: _np.ndarray) -> _np.ndarray:
 
 def _check_index(name: str, x: Tensor, dim: int, index: Tensor, src: Tensor | None = None):
     """PyTorch's checks of gather/scatter's ``index``; its values, wrapped, as NumPy."""
-    if not isinstance(index, Tensor) or index.dtype != _int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    if not isinstance(index, Tensor) or index.dtype not in (_int64, _core.int32):
+        kernel = "gather" if name == "gather" else "scatter"
+        raise RuntimeError(f"{kernel}(): Expected dtype int32/int64 for index")
     xd, idd = _builtins.max(x.ndim, 1), _builtins.max(index.ndim, 1)
     if idd != xd and index.numel() != 0:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
@@ -315,7 +318,8 @@ def cumsum(input: Tensor, dim: int | None = None, *, dtype=None, axis=None) -> T
     """Cumulative sum along ``dim``; integers and bools give int64."""
     dim = _scan_dim("cumsum", dim, axis)
     x = input.to(_scan_dtype("cumsum", input, dtype))
-    return _scan(x, _wrap(dim, x.ndim), lambda a, b: a + b, 0)
+    out = _scan(x, _wrap(dim, x.ndim), lambda a, b: a + b, 0)
+    return _saved.saving("CumsumBackward0", out, x)
 
 
 def cumprod(input: Tensor, dim: int | None = None, *, dtype=None, axis=None) -> Tensor:
@@ -519,9 +523,11 @@ def _any_all(x, dim, keepdim, axis, keepdims, want_all):
         keepdim = False
     hits = (x == 0) if want_all else (x != 0)
     if not dims:
-        return hits.logical_not() if want_all else hits
-    count = hits.sum(tuple(dims), keepdim=keepdim)
-    return count == 0 if want_all else count > 0
+        out = hits.logical_not() if want_all else hits
+    else:
+        count = hits.sum(tuple(dims), keepdim=keepdim)
+        out = count == 0 if want_all else count > 0
+    return out.to(_core.uint8) if x.dtype == _core.uint8 else out  # (PyTorch's uint8 result)
 
 
 def any(input: Tensor, dim=None, keepdim=False, *, axis=None, keepdims=None) -> Tensor:
@@ -542,9 +548,8 @@ def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
             "linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"
         )
     x = input.to(dtype) if dtype is not None else input
+    # (with dim None every dim is reduced; keepdim then keeps them all as size 1)
     dims = list(range(x.ndim)) if dim is None else _dims(dim, x.ndim)
-    if dim is None:
-        keepdim = False
     if p == "fro" or p is None:
         p = 2
     if p == "nuc":
@@ -592,7 +597,15 @@ def _vector_norm(x: Tensor, p, dims, keepdim) -> Tensor:
         ).sqrt()
         return _core.where(zero, _zero_of(squares), safe)
     if p < 0:
-        return red(a.pow(p)).pow(1.0 / p)
+        # A zero element makes the norm 0, with a zero gradient for its whole slice (as
+        # PyTorch's norm.pow(1 - p) factor), not 0 * inf
+        inf = _core.full((), _math.inf, dtype=a.dtype, device=a.device)
+        one = _core.ones((), dtype=a.dtype, device=a.device)
+        at_zero = a.detach() == 0
+        total = red(_core.where(at_zero, inf, _core.where(at_zero, one, a).pow(p)))
+        zero_norm = total.detach() == _math.inf
+        safe = _core.where(zero_norm, one, total)
+        return _core.where(zero_norm, _zero_of(total), safe.pow(1.0 / p))
     # pow's slope at 0 is inf for p < 1 (|x|^p) and at a zero sum for any p (sum^(1/p)):
     # PyTorch's gradient is 0 at both, so neither pow sees a 0 (the values are unchanged).
     one = _core.ones((), dtype=a.dtype, device=a.device)
@@ -610,9 +623,18 @@ def median(input: Tensor, dim=None, keepdim=False):
         if input.numel() == 0:
             return input.sum() * _math.nan
         k = (input.numel() + 1) // 2
-        return _as_node(
-            "MedianBackward0", lambda x: _kth(x.reshape(-1), k, 0, False, True).values, input
-        )
+
+        def evenly(x):
+            # PyTorch's evenly_distribute_backward: the gradient is shared equally by every
+            # element equal to the median (by the NaNs where it is NaN)
+            value = _kth(x.detach().reshape(-1), k, 0, False, True).values
+            if not x.requires_grad:
+                return value
+            hits = x.detach().isnan() if value.isnan() else x.detach() == value
+            share = hits.to(x.dtype) / hits.sum()
+            return value + ((x - x.detach()) * share).sum()
+
+        return _as_node("MedianBackward0", evenly, input)
     n = input.shape[_wrap(dim, input.ndim)] if input.ndim else 1
     r = _kth(input, (_builtins.max(n, 1) + 1) // 2, dim, keepdim, True, "median")
     return _saved.saving("MedianBackward1", _named("median")(r.values, r.indices), input)
@@ -940,7 +962,10 @@ def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False
     a = _host(input)
     dev = input.device
     if dim is None:
-        vals, inv, counts = _np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+        # (NaN != NaN: each NaN is a value of its own, as PyTorch's)
+        vals, inv, counts = _np.unique(
+            a.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
+        )
         inv = inv.reshape(a.shape)
     else:
         d = _wrap(dim, input.ndim)
@@ -951,6 +976,15 @@ def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False
         inv = inv.reshape(-1)
     out = _core.tensor(_np.ascontiguousarray(vals), dtype=input.dtype, device="cpu")
     out = out if str(dev) == "cpu" else out.to(dev)
+    if input.requires_grad and _core.is_grad_enabled():
+        # PyTorch's node, whose backward is not implemented
+        aten, name = ("_unique2", "Unique2Backward0") if dim is None else ("unique_dim", "UniqueDimBackward0")  # fmt: skip
+        made = out
+
+        def backward(grad):
+            raise NotImplementedError(f"the derivative for '{aten}' is not implemented.")
+
+        out = _native.record(name, [input], lambda: made, [], backward)
     res = [out]
     if return_inverse:
         res.append(_long(inv, dev))
@@ -1190,6 +1224,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None, red
 def _scatter(input: Tensor, pos, vals) -> Tensor:
     out = input.reshape(-1).clone()
     out[_long(pos, "cpu")] = vals
+    out._forget_writes()  # (one kernel's result in PyTorch: version 0)
     return out.reshape(*input.shape)
 
 
@@ -1262,14 +1297,15 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
             + ("long int" if isinstance(mask, Tensor) and mask.dtype == _int64 else str(mask))
         )
     v, others = _masked_fill_value(input, value)
-    _check_mask_fits(input, mask)
+    # (the result takes the broadcast shape: a larger mask expands the input, as PyTorch's)
+    _infer_size(tuple(mask.shape), tuple(input.shape))
     return _native.record(
         "MaskedFillBackward1" if others else "MaskedFillBackward0",
         [input, *others],
         # (row-major, as PyTorch's: a contiguous clone of `input` expanded to the mask)
         lambda: _core.where(mask, v, input).contiguous(),
         [mask],
-        _masked_fill_backward(others),
+        _masked_fill_backward(others, tuple(input.shape)),
     )
 
 
@@ -1286,18 +1322,40 @@ def _masked_fill_value(input: Tensor, value):
     return _core.full((), value, dtype=input.dtype, device=input.device), []
 
 
+def _infer_size(a, b):
+    """The shape ``a`` and ``b`` broadcast to, with PyTorch's ``infer_size`` error."""
+    ndim = _builtins.max(len(a), len(b))
+    out = []
+    for i in range(ndim - 1, -1, -1):
+        offset = ndim - 1 - i
+        size_a = a[len(a) - 1 - offset] if offset < len(a) else 1
+        size_b = b[len(b) - 1 - offset] if offset < len(b) else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {i}"
+            )
+        out.append(size_a if size_b == 1 else size_b)
+    return tuple(reversed(out))
+
+
 def _check_mask_fits(input: Tensor, mask: Tensor):
-    shape = _np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    """An in-place fill cannot grow its tensor (PyTorch's words)."""
+    shape = _infer_size(tuple(input.shape), tuple(mask.shape))
     if shape != tuple(input.shape):
-        raise RuntimeError("The size of the mask must match the size of the tensor it fills")
+        raise RuntimeError(
+            f"output with shape {list(input.shape)} doesn't match the broadcast shape {list(shape)}"
+        )
 
 
-def _masked_fill_backward(others):
+def _masked_fill_backward(others, shape=None):
     has_value = bool(others)
 
     def backward(grad, mask):
         zero = _zeros((), grad)
         g_input = _core.where(mask, zero, grad)
+        if shape is not None and tuple(g_input.shape) != shape:
+            g_input = _native.sum_to(g_input, shape)  # (the input was broadcast to the mask)
         if not has_value:
             return (g_input,)
         return g_input, _core.where(mask, grad, zero).sum()
@@ -1389,11 +1447,12 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     flattened tensor is rolled and reshaped back."""
     shifts = [shifts] if isinstance(shifts, int) else list(shifts)
     if input.numel() == 0:  # (PyTorch returns before looking at the dims)
-        return input.clone()
+        return _saved.saving("RollBackward0", input.clone(), input)
     if dims is None:
         if len(shifts) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
-        return roll(input.reshape(-1), shifts, 0).reshape(*input.shape)
+        flat = roll(input.reshape(-1), shifts, 0).reshape(*input.shape)
+        return _saved.saving("RollBackward0", flat, input)
     dims = [dims] if isinstance(dims, int) else list(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(
@@ -1409,7 +1468,8 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
         if s:
             pre = (slice(None),) * d
             x = _core.cat([x[pre + (slice(n - s, None),)], x[pre + (slice(0, n - s),)]], d)
-    return x if x is not input else input * 1 if input.is_floating_point() else input.clone()
+    out = x if x is not input else input * 1 if input.is_floating_point() else input.clone()
+    return _saved.saving("RollBackward0", out, input)
 
 
 def _int_tuple(name: str, dims) -> list:
@@ -1427,7 +1487,7 @@ def flip(input: Tensor, dims) -> Tensor:
     dims = _int_tuple("flip", dims)
     ds = _dims(tuple(dims), input.ndim) if dims else []
     if not ds:
-        return input.clone()
+        return _saved.saving("FlipBackward0", input.clone(), input)
     # PyTorch's result keeps the input's layout: flipped with its dims in memory order
     order = input._memory_order()
     if input.is_contiguous() or order == sorted(order):
@@ -1436,7 +1496,8 @@ def flip(input: Tensor, dims) -> Tensor:
     for d in ds if order is None else (order.index(d) for d in ds):
         n = x.shape[d]
         x = x[(slice(None),) * d + (_long(_np.arange(n - 1, -1, -1), "cpu"),)]
-    return x if order is None else x.permute([order.index(d) for d in range(input.ndim)])
+    out = x if order is None else x.permute([order.index(d) for d in range(input.ndim)])
+    return _saved.saving("FlipBackward0", out, input)
 
 
 def repeat(input: Tensor, *sizes) -> Tensor:
@@ -1454,12 +1515,14 @@ def repeat(input: Tensor, *sizes) -> Tensor:
         inter += [1, s]
         big += [r, s]
     if not inter:
-        return x.clone()
+        return _saved.saving("RepeatBackward0", x.clone(), input)
     # a copy of its own (an expanded view would share, and overlap, the input's memory)
     y = x.reshape(*inter).expand(*big)
     # (contiguous() of an empty or unexpanded view would give the view itself)
     y = y.contiguous() if sizes.count(1) != len(sizes) and y.numel() else y.clone()
-    return y.reshape(*[r * s for r, s in zip(sizes, shape)])
+    return _saved.saving(
+        "RepeatBackward0", y.reshape(*[r * s for r, s in zip(sizes, shape)]), input
+    )
 
 
 def tile(input: Tensor, dims) -> Tensor:
@@ -1631,13 +1694,7 @@ def diag(input: Tensor, diagonal=0) -> Tensor:
         return globals()["diagonal"](input, diagonal).clone()  # (a copy, as PyTorch's)
     if input.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
-    n = input.shape[0]
-    m = n + abs(diagonal)
-    i0, j0 = (0, diagonal) if diagonal >= 0 else (-diagonal, 0)
-    pos = (_np.arange(n) + i0) * m + _np.arange(n) + j0
-    out = _zeros((m * m,), input)
-    out[_long(pos, "cpu")] = input
-    return out.reshape(m, m)
+    return diag_embed(input, diagonal)  # (PyTorch's: DiagEmbedBackward0)
 
 
 def trace(input: Tensor) -> Tensor:
@@ -1871,6 +1928,7 @@ def diag_embed(input: Tensor, offset=0, dim1=-2, dim2=-1) -> Tensor:
     def forward():
         out = _core.zeros(tuple(shape), dtype=x.dtype, device=x.device)
         out.diagonal(offset, d1, d2).copy_(x)
+        out._forget_writes()  # (one kernel's result in PyTorch: version 0)
         return out
 
     def backward(g):
@@ -2180,9 +2238,8 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32=False, right=False
     vals = vals_t.detach().cpu().numpy()
     if sorter is not None:
         seq = _np.take_along_axis(seq, sorter.detach().cpu().numpy(), -1)
-    how = "right" if right else "left"
     if seq.ndim == 1:
-        pos = _np.searchsorted(seq, vals, side=how)
+        pos = _bound(seq.reshape(1, -1), vals.reshape(1, -1), right).reshape(vals.shape)
     else:
         if seq.shape[:-1] != vals.shape[:-1]:
             raise RuntimeError(
@@ -2191,12 +2248,30 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32=False, right=False
                 f"boundaries tensor {list(sorted_sequence.shape)} and input value tensor "
                 f"{list(vals_t.shape)}"
             )
-        rows = seq.reshape(-1, seq.shape[-1])
-        vrows = vals.reshape(-1, vals.shape[-1])
-        pos = _np.stack([_np.searchsorted(r, v, side=how) for r, v in zip(rows, vrows)])
-        pos = pos.reshape(vals.shape)
+        rows = seq.reshape(_math.prod(seq.shape[:-1]), seq.shape[-1])
+        vrows = vals.reshape(rows.shape[0], vals.shape[-1])
+        pos = _bound(rows, vrows, right).reshape(vals.shape)
     out = _long(pos, sorted_sequence.device)
     return out.to(_core.int32) if out_int32 else out
+
+
+def _bound(rows: _np.ndarray, vals: _np.ndarray, right: bool) -> _np.ndarray:
+    """PyTorch's binary search (``cus_lower_bound``/``cus_upper_bound``) of each row of
+    ``vals`` in the same row of ``rows``, with its comparisons: a NaN boundary counts as
+    below every value, a NaN value lands at the end, as in PyTorch (NumPy sorts NaN last)."""
+    n = rows.shape[-1]
+    start = _np.zeros(vals.shape, _np.int64)
+    end = _np.full(vals.shape, n, _np.int64)
+    if n == 0 or vals.size == 0:
+        return start
+    with _np.errstate(invalid="ignore"):
+        while (active := start < end).any():
+            mid = start + ((end - start) >> 1)
+            at = _np.take_along_axis(rows, _np.minimum(mid, n - 1), -1)
+            onward = ~(at > vals) if right else ~(at >= vals)
+            start = _np.where(active & onward, mid + 1, start)
+            end = _np.where(active & ~onward, mid, end)
+    return start
 
 
 def bucketize(input, boundaries: Tensor, *, out_int32=False, right=False):
@@ -2234,9 +2309,12 @@ def trapezoid(y: Tensor, x=None, *, dx=None, dim=-1) -> Tensor:
     if n == 0:  # zeros without history, as PyTorch
         shape = [s for i, s in enumerate(y.shape) if i != d]
         return _core.zeros(tuple(shape), dtype=y.dtype, device=y.device)
-    hi, lo = y.narrow(d, 1, n - 1), y.narrow(d, 0, n - 1)
     if x is None:
-        return (hi + lo).sum(d) * ((1.0 if dx is None else dx) / 2)
+        # PyTorch's formula (its roundings, and its gradient: one sample gives 0 * inf = NaN
+        # where the incoming gradient is infinite)
+        ends = (y.select(d, 0) + y.select(d, -1)) * 0.5
+        return (y.sum(d) - ends) * (1.0 if dx is None else dx)
+    hi, lo = y.narrow(d, 1, n - 1), y.narrow(d, 0, n - 1)
     xd = diff(x, dim=dim if x.ndim == y.ndim else -1)
     if x.ndim == 1 and y.ndim > 1:
         xd = xd.reshape([-1 if i == d else 1 for i in range(y.ndim)])
@@ -2441,6 +2519,13 @@ def flipud(input: Tensor) -> Tensor:
 def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     """Elements picked along ``dim`` by ``indices`` (broadcast with ``input`` in the other
     dims); of the flattened input when ``dim`` is None."""
+    if isinstance(indices, Tensor) and indices.dtype != _int64:
+        from rustgrad._math import _SCALAR_NAME
+
+        raise RuntimeError(
+            "torch.take_along_dim(): dtype of indices should be Long but got "
+            f"{_SCALAR_NAME.get(indices.dtype, indices.dtype)}"
+        )
     if dim is None:
         # PyTorch's: views of both flattened (a strided one raises view's error; gather saves
         # the indices' view, so writing them before backward raises), a flat result
@@ -2457,6 +2542,9 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     common = list(broadcast_shapes(shape_i, shape_x))
     x_shape, i_shape = common.copy(), common.copy()
     x_shape[d], i_shape[d] = input.shape[d], indices.shape[d]
+    if input.shape[d]:
+        # (PyTorch 2.13 takes every index modulo the dim's size: -1 and 5 of 3 are both 2)
+        indices = indices.remainder(input.shape[d])
     # (PyTorch's gather saves its own broadcast of the indices, which writing the indices in
     # place does not version: a copy here)
     return input.expand(x_shape).gather(d, indices.expand(i_shape).clone())
@@ -2479,7 +2567,20 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     """``dim`` split into ``sizes`` (one of them may be -1)."""
     d = _wrap(dim, input.ndim)
     shape = list(input.shape)
-    return input.reshape(shape[:d] + list(sizes) + shape[d + 1 :])
+    sizes = [int(s) for s in sizes]
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    given = list(sizes)
+    known = _math.prod(s for s in sizes if s != -1)
+    if sizes.count(-1) == 1 and known and shape[d] % known == 0:
+        # (-1 is inferred from the dim alone, as PyTorch's: the other dims may be empty)
+        sizes[sizes.index(-1)] = shape[d] // known
+    if sizes.count(-1) == 1 and known or -1 not in sizes and _math.prod(sizes) != shape[d]:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {given} don't multiply up to the size of dim {d} "
+            f"({shape[d]}) in the input tensor"
+        )
+    return input.reshape(shape[:d] + sizes + shape[d + 1 :])
 
 
 def argwhere(input: Tensor) -> Tensor:
@@ -2766,9 +2867,14 @@ def _copysign(input, other, in_place):
     scalar_other = not isinstance(other, Tensor)
     x, y = _float_pair(input, other)
 
+    from rustgrad._ops_extra import result_type
+
+    # (the operands' promoted dtype: a float32 input with a float64 other is float64)
+    dtype = x.dtype if scalar_other else result_type(x, y)
+
     def result(x, y):
-        one = _core.ones((), dtype=x.dtype, device=x.device)
-        return x.abs() * _core.where(signbit(y), -one, one)
+        one = _core.ones((), dtype=dtype, device=x.device)
+        return x.abs().to(dtype) * _core.where(signbit(y), -one, one)
 
     def backward(g, x, saved_result):
         # PyTorch's ``result / self`` (0 where ``self`` is 0), from the saved input and

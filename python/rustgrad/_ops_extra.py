@@ -643,6 +643,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             return out.reshape(())
         out = input.movedim(d, 0).clone()
         out[_core.tensor(i, device=input.device)] = source.to(input.dtype).movedim(d, 0)
+        out._forget_writes()  # (one kernel's result in PyTorch: version 0)
         return out.movedim(0, d)
 
     def backward(grad, index, *_source):
@@ -678,6 +679,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     def forward():
         out = input.expand(tuple(m.shape)).clone()
         out[m] = source.reshape(-1)[:n]
+        out._forget_writes()  # (one kernel's result in PyTorch: version 0)
         return out
 
     def backward(grad, m):
@@ -702,6 +704,7 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate=False) -> Tenso
     if not accumulate:
         out = input.clone()
         out[indices] = values
+        out._forget_writes()  # (one kernel's result in PyTorch: version 0)
         return _saved.saving("IndexPutBackward0", out, input, indices, values)
     if any(i.dtype == _bool for i in indices):
         flat = []

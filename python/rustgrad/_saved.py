@@ -98,6 +98,8 @@ SAVES = {
     "ConvolutionBackward0": (0, 1),
     # (theta): the formula is linear in theta, only its size is read
     "AffineGridGeneratorBackward0": (),
+    # linear in the input, which is read for nothing but its size
+    **dict.fromkeys(["CumsumBackward0", "FlipBackward0", "RollBackward0", "RepeatBackward0"], ()),
     # (weight, per_sample_weights, indices, offsets)
     "EmbeddingBagBackward0": (2, 3, (0, 1), (1, 0)),
 }

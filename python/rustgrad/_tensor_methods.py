@@ -251,28 +251,38 @@ def _operand(f):
 # ----- in-place view changes ------------------------------------------------------------------
 
 
-def _restride(self, view, name):
-    """Make ``self`` the view ``view()`` of its own storage (``.data`` keeps the storage).
-    The leaf check comes first, as PyTorch's (before the view's own argument checks)."""
+def _restride(self, view, name, node):
+    """Make ``self`` the view ``view()`` of its own storage (``.data`` keeps the storage), a
+    write that moves ``_version``; with history, recorded by PyTorch's in-place node
+    ``node`` over the view. The leaf check comes first, as PyTorch's (before the view's own
+    argument checks)."""
     _core._refuse_leaf_write(self)
-    if self.requires_grad and _core.is_grad_enabled():
+    recording = self.requires_grad and _core.is_grad_enabled()
+    if recording and self._is_view():
         raise NotImplementedError(
-            f"rustgrad does not implement torch.Tensor.{name} on a tensor with autograd history "
+            f"rustgrad does not implement torch.Tensor.{name} on a view with autograd history "
             f"yet; use the out-of-place form"
         )
-    self.data = view()
+    made = view()
+    self.data = made.detach() if recording else made
+    if recording:
+        _core._function_apply(node, lambda saved, grad: (grad,), [made], self, [], True)
+    _core._bump_version(self)
     return self
 
 
 def unsqueeze_(self, dim):
     """In place: ``self`` becomes ``self.unsqueeze(dim)``."""
-    return _restride(self, lambda: self.unsqueeze(dim), "unsqueeze_")
+    return _restride(self, lambda: self.unsqueeze(dim), "unsqueeze_", "UnsqueezeBackward1")
 
 
 def squeeze_(self, dim=None):
     """In place: ``self`` becomes ``self.squeeze(dim)``."""
     view = (lambda: self.squeeze()) if dim is None else (lambda: self.squeeze(dim))
-    return _restride(self, view, "squeeze_")
+    node = {type(None): "SqueezeBackward3", int: "SqueezeBackward4"}.get(
+        type(dim), "SqueezeBackward5"
+    )
+    return _restride(self, view, "squeeze_", node)
 
 
 def t_(self):
@@ -283,23 +293,30 @@ def t_(self):
             raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")  # fmt: skip
         return self.t()
 
-    return _restride(self, view, "t_")
+    return _restride(self, view, "t_", "TBackward1")
 
 
 def transpose_(self, dim0, dim1):
-    """In place: ``self`` becomes ``self.transpose(dim0, dim1)``."""
-    return _restride(self, lambda: self.transpose(dim0, dim1), "transpose_")
+    """In place: ``self`` becomes ``self.transpose(dim0, dim1)`` (also ``swapaxes_``,
+    ``swapdims_``)."""
+    return _restride(self, lambda: self.transpose(dim0, dim1), "transpose_", "TransposeBackward1")
 
 
 def _matrix_transpose(self):
     """The last two dims swapped (``x.mT``; a batch of matrices transposed)."""
+    if self.ndim == 0:
+        _warnings.warn("Tensor.mT is deprecated on 0-D tensors. This function is the identity in these cases.", stacklevel=2)  # fmt: skip
+        return self
     if self.ndim < 2:
-        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor." if self.ndim == 1 else "tensor.mT is only supported on matrices or batches of matrices. Got 0-D tensor.")  # fmt: skip
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")  # fmt: skip
     return self.transpose(-2, -1)
 
 
 def _adjoint(self):
     """The conjugate transpose of a batch of matrices (``x.mH``: ``x.mT`` for real dtypes)."""
+    if self.ndim == 0:
+        _warnings.warn("Tensor.mH is deprecated on 0-D tensors. Consider using x.conj().", stacklevel=2)  # fmt: skip
+        return self
     if self.ndim < 2:
         raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")  # fmt: skip
     return self.transpose(-2, -1)
@@ -323,6 +340,7 @@ def _bind():
         setattr(Tensor, f.__name__, f)
     for f in (unsqueeze_, squeeze_, t_, transpose_):
         setattr(Tensor, f.__name__, f)
+    Tensor.swapaxes_ = Tensor.swapdims_ = transpose_
     for name, f in (("and", bitwise_and), ("or", bitwise_or), ("xor", bitwise_xor)):
         setattr(Tensor, f.__name__, f)
         setattr(Tensor, f.__name__ + "_", _in_place(f, f.__name__))

@@ -63,8 +63,8 @@ def get_printoptions() -> dict:
 
 
 _FLOAT_NAMES = ("float16", "bfloat16", "float32", "float64")
-# dtypes whose name is left out of the repr of a non-empty tensor
-_IMPLIED_NAMES = ("float32", "int64", "bool")
+# dtypes whose name is left out of the repr of a non-empty tensor, beside the default dtype
+_IMPLIED_NAMES = ("int64", "bool")
 
 
 def _dtype_name(dtype) -> str:
@@ -225,13 +225,18 @@ def _str(t) -> str:
     elif math.prod(shape) == 0:
         if len(shape) != 1:
             suffixes.append(f"size={shape}")
-        if name != "float32":
+        if name != _dtype_name(get_default_dtype()):
             suffixes.append(f"dtype={dtype_text}")
         text = "[]"
     else:
-        if name not in _IMPLIED_NAMES:
+        if not EDGEITEMS:  # (no items shown at the ends: PyTorch gives the size instead)
+            suffixes.append(f"size={shape}")
+        if name not in _IMPLIED_NAMES and name != _dtype_name(get_default_dtype()):
             suffixes.append(f"dtype={dtype_text}")
-        text = _contents(t.tolist(), shape, name in _FLOAT_NAMES)
+        if not EDGEITEMS and math.prod(shape) > THRESHOLD:
+            text = "[...]"
+        else:
+            text = _contents(t.tolist(), shape, name in _FLOAT_NAMES)
 
     grad_fn = t.grad_fn
     if grad_fn is not None:

@@ -17,6 +17,17 @@ pub fn set_enabled(enabled: bool) {
     ENABLED.store(enabled, Ordering::Relaxed);
 }
 
+/// Whether anomaly mode checks backward's results for NaN (`check_nan=`, on by default).
+static CHECK_NAN: AtomicBool = AtomicBool::new(true);
+
+pub fn set_check_nan(check: bool) {
+    CHECK_NAN.store(check, Ordering::Relaxed);
+}
+
+pub fn is_check_nan_enabled() -> bool {
+    CHECK_NAN.load(Ordering::Relaxed)
+}
+
 /// Installs the function that describes the caller's current location (the binding layer
 /// provides the Python stack). Only the first call takes effect.
 pub fn set_trace_provider(provider: TraceProvider) {

@@ -131,7 +131,10 @@ pub fn pop_saved_hooks() {
     drop(popped);
 }
 
-fn set_save_error(e: Error) {
+/// Keeps `e` for the binding to raise after the current call (the first one kept wins):
+/// for errors met where the core cannot return one (saving a tensor, reading a view's
+/// history).
+pub(crate) fn set_save_error(e: Error) {
     SAVE_ERROR.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_none() {
@@ -249,19 +252,7 @@ impl SavedVar {
                 }
                 SavedVar::Skipped | SavedVar::Packed { .. } => String::new(),
             };
-            let hint = if anomaly::is_enabled() {
-                "the backtrace further above shows the operation that failed to compute its \
-                 gradient. The variable in question was changed in there or anywhere later. \
-                 Good luck!"
-            } else {
-                "enable anomaly detection to find the operation that failed to compute its \
-                 gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
-            };
-            return Err(Error::Runtime(format!(
-                "one of the variables needed for gradient computation has been modified by an \
-                 inplace operation: [{description}]{which} is at version {now}; expected version \
-                 {saved_version} instead. Hint: {hint}"
-            )));
+            return Err(version_error(&description, &which, now, saved_version));
         }
         Ok(match self {
             SavedVar::Input { var, .. } => var.clone(),
@@ -283,6 +274,42 @@ impl SavedVar {
             }
         })
     }
+}
+
+/// PyTorch's error for a saved tensor written in place since it was saved.
+fn version_error(description: &str, which: &str, now: u64, saved_version: u64) -> Error {
+    let hint = if anomaly::is_enabled() {
+        "the backtrace further above shows the operation that failed to compute its \
+         gradient. The variable in question was changed in there or anywhere later. \
+         Good luck!"
+    } else {
+        "enable anomaly detection to find the operation that failed to compute its \
+         gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+    };
+    Error::Runtime(format!(
+        "one of the variables needed for gradient computation has been modified by an \
+         inplace operation: [{description}]{which} is at version {now}; expected version \
+         {saved_version} instead. Hint: {hint}"
+    ))
+}
+
+/// The version check of a saved input, for tensors kept outside a node (the inputs a
+/// non-reentrant checkpoint runs its function on again).
+pub fn check_saved_version(var: &Var, saved_version: u64) -> Result<()> {
+    let now = var.tensor().version();
+    if now == saved_version {
+        return Ok(());
+    }
+    let which = match var.grad_fn_name() {
+        Some(n) => format!(", which is output 0 of {},", op_of_node(&n)),
+        None => String::new(),
+    };
+    Err(version_error(
+        &var.tensor().type_description(),
+        &which,
+        now,
+        saved_version,
+    ))
 }
 
 fn note_inference_save(storage: &Storage) {

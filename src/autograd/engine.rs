@@ -395,7 +395,7 @@ fn execute(
             Some(region) => vec![Some(region)],
             None => {
                 let grads = task.op.apply(&grad, &saved, &needs)?;
-                if anomaly::is_enabled() {
+                if anomaly::is_enabled() && anomaly::is_check_nan_enabled() {
                     check_for_nan(&task, &task.op.name(), &grads)?;
                 }
                 grads.into_iter().map(|g| g.map(Incoming::Whole)).collect()
@@ -666,6 +666,12 @@ fn accumulate_grad(leaf: &Var, g: Var, create_graph: bool) -> Result<()> {
         Some(old) => {
             if create_graph {
                 ops::add(&old, &g)?
+            } else if leaf.is_leaf() && adds_in_place(&old, &g) {
+                // As PyTorch's AccumulateGrad (`variable_grad += new_grad`): the `.grad`
+                // tensor stays the same object, so references to it see the sum (a retained
+                // gradient of a non-leaf is replaced by the sum, as PyTorch's hook does).
+                old.tensor().add_into(&g.tensor())?;
+                return Ok(());
             } else {
                 let _off = GradModeGuard::new(false);
                 ops::add(&old.detach(), &g.detach())?
@@ -674,6 +680,16 @@ fn accumulate_grad(leaf: &Var, g: Var, create_graph: bool) -> Result<()> {
     };
     leaf.set_grad(Some(updated));
     Ok(())
+}
+
+/// Whether `g` may be added straight into the leaf's `.grad` tensor `old`: one of `g`'s dtype
+/// and device whose elements do not share memory.
+fn adds_in_place(old: &Var, g: &Var) -> bool {
+    let (t, gt) = (old.tensor(), g.tensor());
+    t.dtype() == gt.dtype()
+        && t.device() == gt.device()
+        && !t.layout().has_internal_overlap()
+        && t.storage().check_writable().is_ok()
 }
 
 #[cfg(test)]

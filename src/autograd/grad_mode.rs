@@ -6,7 +6,14 @@ thread_local! {
     static GRAD_ENABLED: Cell<bool> = const { Cell::new(true) };
 }
 
+/// Whether ops record a graph: grad mode is on and inference mode off (PyTorch's inference
+/// mode records nothing even under `enable_grad`).
 pub fn is_grad_enabled() -> bool {
+    grad_mode_flag() && !crate::tensor::storage::is_inference_mode()
+}
+
+/// Grad mode as set (`torch.is_grad_enabled()`), whatever inference mode says.
+pub fn grad_mode_flag() -> bool {
     GRAD_ENABLED.with(|g| g.get())
 }
 
@@ -21,7 +28,7 @@ pub struct GradModeGuard {
 
 impl GradModeGuard {
     pub fn new(enabled: bool) -> GradModeGuard {
-        let previous = is_grad_enabled();
+        let previous = grad_mode_flag();
         set_grad_enabled(enabled);
         GradModeGuard { previous }
     }

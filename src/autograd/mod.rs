@@ -8,7 +8,7 @@ pub mod var;
 
 pub use arena::{Backward, Edge, Edges, LayoutFn, NodeId, NodeRef, SavedVar};
 pub use engine::{backward, grad};
-pub use grad_mode::{is_grad_enabled, set_grad_enabled, GradModeGuard};
+pub use grad_mode::{grad_mode_flag, is_grad_enabled, set_grad_enabled, GradModeGuard};
 pub use var::{HookHandle, Var, ViewCreation, ViewReplay};
 
 use std::sync::Arc;

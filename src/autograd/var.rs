@@ -57,6 +57,50 @@ pub enum ViewCreation {
 }
 
 impl ViewCreation {
+    /// PyTorch's `handle_view_on_rebase` words for a write to a view made this way (`named`:
+    /// the view's op and output number where it has a history; `indirect`: its base or
+    /// another view of its base was written, not the view itself).
+    pub fn rebase_refusal(self, named: Option<(String, usize)>, indirect: bool) -> String {
+        let modified = if indirect {
+            "its base or another view of its base has been"
+        } else {
+            "is being"
+        };
+        let no_grad_view = matches!(self, ViewCreation::NoGrad { .. });
+        let (mode, writing, block) = match self {
+            ViewCreation::NoGrad {
+                inference: true, ..
+            } => ("inference mode", "in normal mode", "inference_mode"),
+            _ => ("no_grad mode", "with grad mode enabled", "no_grad"),
+        };
+        let mut message = match (&named, no_grad_view) {
+            (Some((op, k)), false) => {
+                format!("Output {k} of {op} is a view and {modified} modified inplace.")
+            }
+            (Some((op, k)), true) => format!(
+                "Output {k} of {op} is a view of a view which was created in {mode} and \
+                 {modified} modified inplace {writing}."
+            ),
+            (None, _) => {
+                format!("A view was created in {mode} and {modified} modified inplace {writing}.")
+            }
+        };
+        match self {
+            ViewCreation::MultiOutput { .. } => message.push_str(
+                " This view is the output of a function that returns multiple views. Such \
+                 functions do not allow the output views to be modified inplace. You should \
+                 replace the inplace operation by an out-of-place one.",
+            ),
+            _ => message.push_str(&format!(
+                " Given that this use case is ambiguous and error-prone, it is forbidden. You \
+                 can clarify your code by moving both the view and the inplace either both \
+                 inside the {block} block (if you don't want the inplace to be tracked) or both \
+                 outside (if you want the inplace to be tracked)."
+            )),
+        }
+        message
+    }
+
     /// What a view of a view made this way inherits (PyTorch's `propagate_creation_meta`).
     fn inherited(self) -> ViewCreation {
         match self {
@@ -148,7 +192,17 @@ impl Var {
 
     pub fn requires_grad(&self) -> bool {
         let s = self.fresh_state();
-        s.requires_grad || s.grad_fn.is_some()
+        if s.requires_grad || s.grad_fn.is_some() {
+            return true;
+        }
+        // A view whose history was not remade (refused, see `fresh_state`) still requires
+        // grad when its base does, as PyTorch's views do.
+        let stale_base = match &s.base {
+            Some(base) if s.tensor.version() != s.history_at => Some(base.clone()),
+            _ => None,
+        };
+        drop(s); // (the base has a lock of its own)
+        stale_base.is_some_and(|b| b.requires_grad())
     }
 
     /// The state, with a view's history first brought up to date: when its storage changed
@@ -166,7 +220,25 @@ impl Var {
         let Some((base, replay, now)) = stale else {
             return s;
         };
+        let (creation, old_node) = (s.creation, s.grad_fn.as_ref().map(|n| n.id()));
         drop(s); // the replay locks the base
+        if creation != ViewCreation::Default && base.requires_grad() && super::is_grad_enabled() {
+            // PyTorch refuses to remake such a view's history (`handle_view_on_rebase`,
+            // indirect): the op reading it raises (the binding takes the error), and the view
+            // keeps its old history meanwhile.
+            let named = old_node.and_then(|id| {
+                let op = arena::op_of_node(&arena::node_name(id)?);
+                match creation {
+                    ViewCreation::MultiOutput { op: Some((op, k)) } => Some((op.to_string(), k)),
+                    ViewCreation::NoGrad { direct: true, .. } => None,
+                    _ => Some((op, 0)),
+                }
+            });
+            arena::set_save_error(crate::error::Error::Runtime(
+                creation.rebase_refusal(named, true),
+            ));
+            return self.0.state.lock();
+        }
         let remade = if base.requires_grad() {
             replay(&base).and_then(|v| v.grad_fn())
         } else {

@@ -168,12 +168,13 @@ impl DType {
         }
     }
 
-    /// The floating type an op such as `exp` computes in (integers go to float32).
+    /// The floating type an op such as `exp` computes in (integers go to the default
+    /// floating dtype).
     pub fn to_float(self) -> DType {
         if self.is_float() {
             self
         } else {
-            DType::F32
+            default_float()
         }
     }
 }
@@ -227,21 +228,21 @@ impl From<f64> for Scalar {
 }
 
 /// The floating dtype of Python floats and of float creation without a `dtype=`
-/// (`torch.get_default_dtype()`): float32 unless `set_default_float` chose float64.
-static DEFAULT_FLOAT_IS_F64: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
+/// (`torch.get_default_dtype()`): float32 unless `set_default_float` chose another.
+static DEFAULT_FLOAT: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// [`DEFAULT_FLOAT`]'s codes.
+const DEFAULT_FLOATS: [DType; 4] = [DType::F32, DType::F64, DType::F16, DType::BF16];
 
 pub fn default_float() -> DType {
-    if DEFAULT_FLOAT_IS_F64.load(std::sync::atomic::Ordering::Relaxed) {
-        DType::F64
-    } else {
-        DType::F32
-    }
+    DEFAULT_FLOATS[DEFAULT_FLOAT.load(std::sync::atomic::Ordering::Relaxed) as usize % 4]
 }
 
-/// `torch.set_default_dtype`: float32 or float64 (callers check that `dtype` is floating).
+/// `torch.set_default_dtype`: one of the floating dtypes (callers check that `dtype` is one).
 pub fn set_default_float(dtype: DType) {
-    DEFAULT_FLOAT_IS_F64.store(dtype == DType::F64, std::sync::atomic::Ordering::Relaxed);
+    if let Some(code) = DEFAULT_FLOATS.iter().position(|&d| d == dtype) {
+        DEFAULT_FLOAT.store(code as u8, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Scalar {

@@ -131,9 +131,12 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
             other => Ok(other),
         })
         .collect::<Result<Vec<_>>>()?;
+    if items.iter().any(is_bool_scalar) {
+        return index_through_bool_scalars(x, &items);
+    }
     if tensors > 1 {
         let items = masks_as_indices(&items, &x.shape())?;
-        return gather_by_several(x, &items, &saved);
+        return index_by_several(x, &items, &saved);
     }
     let mut out = x.clone();
     let mut dim = 0usize;
@@ -160,14 +163,6 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
                 dim += 1;
             }
             IndexItem::Ellipsis => unreachable!("expanded above"),
-            IndexItem::Tensor(t) if t.dtype() == DType::Bool && t.ndim() == 0 => {
-                // `x[True]` adds a dimension of size 1, `x[False]` one of size 0.
-                out = unsqueeze(&out, dim as i64)?;
-                if !t.to_vec::<Bool8>()?[0].get() {
-                    out = slice(&out, dim, 0, 0, 1)?;
-                }
-                dim += 1;
-            }
             IndexItem::Tensor(t) => {
                 let (flat_dims, positions, idx_shape) = tensor_index(t, &shape, dim, src)?;
                 // Merge the masked dims (a bool mask may span several) into one, then gather.
@@ -177,14 +172,14 @@ pub fn getitem(x: &Var, items: &[IndexItem]) -> Result<Var> {
                     merged.extend(shape[dim + flat_dims..].iter().map(|&d| d as i64));
                     out = reshape(&out, &merged)?;
                 }
-                out = index_select_saving(&out, dim, positions, &saved)?;
-                if idx_shape.len() != 1 {
+                let target = (idx_shape.len() != 1).then(|| {
                     let s = out.shape();
-                    let mut target: Vec<i64> = s[..dim].iter().map(|&d| d as i64).collect();
-                    target.extend(idx_shape.iter().map(|&d| d as i64));
-                    target.extend(s[dim + 1..].iter().map(|&d| d as i64));
-                    out = reshape(&out, &target)?;
-                }
+                    let mut target = s[..dim].to_vec();
+                    target.extend(idx_shape.iter().copied());
+                    target.extend(s[dim + 1..].iter().copied());
+                    target
+                });
+                out = index_select_saving(&out, dim, positions, &saved, target.as_deref())?;
                 dim += idx_shape.len();
             }
         }
@@ -249,6 +244,91 @@ fn masks_as_indices(items: &[IndexItem], shape: &[usize]) -> Result<Vec<IndexIte
     Ok(out)
 }
 
+fn is_bool_scalar(item: &IndexItem) -> bool {
+    matches!(item, IndexItem::Tensor(t) if t.dtype() == DType::Bool && t.ndim() == 0)
+}
+
+/// `x[True]`, `x[0, False]`: PyTorch reads a 0-d bool as a new axis indexed by `[0]` (True)
+/// or `[]` (False), which makes the whole key advanced indexing (a copy, `IndexBackward0`):
+/// the basic items first (a view with the new axes), then the tensors.
+fn index_through_bool_scalars(x: &Var, items: &[IndexItem]) -> Result<Var> {
+    let full = || IndexItem::Slice(None, None, None);
+    let mut basic = Vec::with_capacity(items.len());
+    let mut advanced = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            IndexItem::Tensor(t) if is_bool_scalar(item) => {
+                basic.push(IndexItem::NewAxis);
+                let at: Vec<i64> = if t.to_vec::<Bool8>()?[0].get() {
+                    vec![0]
+                } else {
+                    vec![]
+                };
+                let n = at.len();
+                advanced.push(IndexItem::Tensor(Tensor::from_vec(at, &[n])));
+            }
+            IndexItem::Tensor(_) => {
+                basic.extend((0..consumed(item)).map(|_| full()));
+                advanced.push(item.clone());
+            }
+            IndexItem::Int(_) => basic.push(item.clone()),
+            _ => {
+                basic.push(item.clone());
+                advanced.push(full());
+            }
+        }
+    }
+    getitem(&getitem(x, &basic)?, &advanced)
+}
+
+/// `x[items]` with several integer tensors among ints, slices and new axes, as PyTorch reads
+/// it: the basic items first (a view), then the tensors, broadcast together, gather along the
+/// dims they fall on. Their dims take the first one's place when adjacent, else (`x[i, :, j]`)
+/// go to the front.
+fn index_by_several(x: &Var, items: &[IndexItem], saved: &[Tensor]) -> Result<Var> {
+    let full = || IndexItem::Slice(None, None, None);
+    let mut basic = Vec::with_capacity(items.len());
+    let mut indexed = Vec::new(); // (dim of the view, index)
+    let mut dim = 0usize;
+    for item in items {
+        match item {
+            IndexItem::Tensor(t) => {
+                indexed.push((dim, t.clone()));
+                basic.push(full());
+                dim += 1;
+            }
+            IndexItem::Int(_) => basic.push(item.clone()),
+            other => {
+                basic.push(other.clone());
+                dim += 1;
+            }
+        }
+    }
+    let view = if basic
+        .iter()
+        .all(|i| matches!(i, IndexItem::Slice(None, None, None)))
+    {
+        x.clone()
+    } else {
+        getitem(x, &basic)?
+    };
+    let ndim = view.shape().len();
+    let adjacent = indexed.windows(2).all(|w| w[1].0 == w[0].0 + 1);
+    let (view, first) = if adjacent {
+        (view, indexed[0].0)
+    } else {
+        let first: Vec<i64> = indexed.iter().map(|(d, _)| *d as i64).collect();
+        let rest = (0..ndim as i64).filter(|d| !first.contains(d));
+        let order: Vec<i64> = first.iter().copied().chain(rest).collect();
+        (super::shape::permute(&view, &order)?, 0)
+    };
+    let mut gather_items: Vec<IndexItem> = (0..ndim).map(|_| full()).collect();
+    for (j, (_, t)) in indexed.into_iter().enumerate() {
+        gather_items[first + j] = IndexItem::Tensor(t);
+    }
+    gather_by_several(&view, &gather_items, saved)
+}
+
 /// `x[i, j]`, `x[:, i, j]`: several integer tensors on adjacent dimensions, broadcast together
 /// (the only other items may be full slices). The indexed dims are merged into one, gathered
 /// at the combined positions, and the result takes the broadcast index shape in their place.
@@ -308,11 +388,16 @@ fn gather_by_several(x: &Var, items: &[IndexItem], saved: &[Tensor]) -> Result<V
     let mut merged: Vec<i64> = shape[..first].iter().map(|&d| d as i64).collect();
     merged.push(shape[first..first + k].iter().product::<usize>() as i64);
     merged.extend(shape[first + k..].iter().map(|&d| d as i64));
-    let gathered = index_select_saving(&reshape(x, &merged)?, first, positions, saved)?;
-    let mut target: Vec<i64> = shape[..first].iter().map(|&d| d as i64).collect();
-    target.extend(index_shape.iter().map(|&d| d as i64));
-    target.extend(shape[first + k..].iter().map(|&d| d as i64));
-    reshape(&gathered, &target)
+    let mut target = shape[..first].to_vec();
+    target.extend(index_shape.iter().copied());
+    target.extend(shape[first + k..].iter().copied());
+    index_select_saving(
+        &reshape(x, &merged)?,
+        first,
+        positions,
+        saved,
+        Some(&target),
+    )
 }
 
 /// Whether integer indices of `count` elements into dims of these `sizes` are to be checked
@@ -441,27 +526,48 @@ pub fn embedding(
 
 /// Rows `positions` along `dim` (a copy; repeated positions repeat).
 pub fn index_select(x: &Var, dim: usize, positions: Vec<usize>) -> Result<Var> {
-    index_select_saving(x, dim, positions, &[])
+    index_select_saving(x, dim, positions, &[], None)
 }
 
 /// [`index_select`] for `x[indices]`: the node saves the index tensors as PyTorch's
-/// `IndexBackward0` does, so writing one before backward is its version error.
+/// `IndexBackward0` does, so writing one before backward is its version error. With
+/// `shape`, the rows come out in that shape (the index's dims in place of `dim`): one
+/// `IndexBackward0` node, as PyTorch's, not a view of the rows.
 fn index_select_saving(
     x: &Var,
     dim: usize,
     positions: Vec<usize>,
     indices: &[Tensor],
+    shape: Option<&[usize]>,
 ) -> Result<Var> {
-    let out = x.tensor().index_select(dim, &positions);
+    let rows = x.tensor().index_select(dim, &positions)?;
+    let rows_shape: Vec<i64> = rows.shape().iter().map(|&d| d as i64).collect();
+    let out = match shape {
+        Some(shape) => rows.contiguous()?.with_layout(Layout::contiguous(shape)),
+        None => rows,
+    };
+    let reshaped = shape.is_some();
     let in_shape = x.shape();
     let positions = Arc::new(positions);
     let indices: Vec<Var> = indices.iter().map(|t| constant(t.clone())).collect();
     Ok(record(
-        out?,
+        out,
         &[x],
         "IndexBackward0",
         |_: &Tensor| indices.iter().map(SavedVar::input).collect(),
-        move |g, _, _| Ok(vec![Some(index_add(g, dim, positions.clone(), &in_shape)?)]),
+        move |g, _, _| {
+            let g = if reshaped {
+                reshape(g, &rows_shape)?
+            } else {
+                g.clone()
+            };
+            Ok(vec![Some(index_add(
+                &g,
+                dim,
+                positions.clone(),
+                &in_shape,
+            )?)])
+        },
     ))
 }
 

@@ -53,7 +53,8 @@ pub fn refuse_leaf_write(x: &Var) -> Result<()> {
 /// whether a value written needs a gradient). `through`: the view op a write by indexing
 /// (`x[0] = v`) first makes, e.g. `Select`, which PyTorch's words name.
 pub fn refuse_write(x: &Var, through: Option<&str>, others_need_grad: bool) -> Result<()> {
-    if !is_grad_enabled() {
+    // (an integer or bool tensor records nothing, whatever is written into it)
+    if !is_grad_enabled() || !x.dtype().is_float() {
         return Ok(());
     }
     refuse_view_creation(x, through, others_need_grad)?;
@@ -102,38 +103,9 @@ fn refuse_view_creation(x: &Var, through: Option<&str>, others_need_grad: bool) 
         ),
     };
     let named = named.filter(|_| has_history);
-    let (mode, writing, block) = match creation {
-        ViewCreation::NoGrad {
-            inference: true, ..
-        } => ("inference mode", "in normal mode", "inference_mode"),
-        _ => ("no_grad mode", "with grad mode enabled", "no_grad"),
-    };
-    let mut message = match (&named, no_grad_view) {
-        (Some((op, k)), false) => {
-            format!("Output {k} of {op} is a view and is being modified inplace.")
-        }
-        (Some((op, k)), true) => format!(
-            "Output {k} of {op} is a view of a view which was created in {mode} and is being \
-             modified inplace {writing}."
-        ),
-        (None, _) => {
-            format!("A view was created in {mode} and is being modified inplace {writing}.")
-        }
-    };
-    match creation {
-        ViewCreation::MultiOutput { .. } => message.push_str(
-            " This view is the output of a function that returns multiple views. Such functions \
-             do not allow the output views to be modified inplace. You should replace the \
-             inplace operation by an out-of-place one.",
-        ),
-        _ => message.push_str(&format!(
-            " Given that this use case is ambiguous and error-prone, it is forbidden. You can \
-             clarify your code by moving both the view and the inplace either both inside the \
-             {block} block (if you don't want the inplace to be tracked) or both outside (if you \
-             want the inplace to be tracked)."
-        )),
-    }
-    Err(crate::error::Error::Runtime(message))
+    Err(crate::error::Error::Runtime(
+        creation.rebase_refusal(named, false),
+    ))
 }
 
 /// [`rebase`] without the overlap check, for a caller that writes a region of `x` and has
@@ -231,6 +203,28 @@ fn write_back(
         }
     }
     Ok(())
+}
+
+/// For a write already made into `x` whose new value and history is `result` (a custom
+/// `Function`'s `mark_dirty` output): when `x` is a view, its base's history is rebased on a
+/// `CopySlices` node and `x` reads its history through the base, as [`write_back`] does.
+/// False when `x` is no view (the caller gives `x` the result's history itself).
+pub fn rebase_written_view(x: &Var, result: &Var) -> bool {
+    let Some(base) = x.view_base().filter(|_| is_grad_enabled()) else {
+        return false;
+    };
+    let (bt, target) = (base.tensor(), x.tensor());
+    // (CopySlices reads only the old value's history, not its data, now overwritten)
+    let prev = match base.grad_fn() {
+        Some(node) => Var::with_history(bt.clone(), node),
+        None if base.requires_grad() => base.clone(),
+        None => constant(bt.clone()),
+    };
+    let positions = Arc::new(view_positions(&bt, &target));
+    let node = copy_slices(bt, &prev, result, positions, target.shape().to_vec());
+    base.set_grad_fn(node.grad_fn());
+    x.set_grad_fn(x.remade_from_base().or_else(|| result.grad_fn()));
+    true
 }
 
 /// Whether `x` is a view whose in-place writes [`refuse_view_creation`] may refuse: the

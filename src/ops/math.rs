@@ -512,7 +512,8 @@ pub fn lerp(start: &Var, end: &Var, weight: &Var, scalar_weight: bool) -> Result
         DType::Bool => "bool",
     };
     for (name, t) in [("end", &e), ("weight", &w)] {
-        if t.dtype() != dtype && !(name == "weight" && scalar_weight) {
+        // (a 0-d weight is read as a scalar of the computation's dtype, as PyTorch's)
+        if t.dtype() != dtype && !(name == "weight" && (scalar_weight || t.ndim() == 0)) {
             bail!(
                 Runtime,
                 "expected dtype {} for `{name}` but got dtype {}",
@@ -743,18 +744,33 @@ pub fn softplus(x: &Var, beta: f64, threshold: f64) -> Result<Var> {
 /// (exp(x * input_scale) - 1)` (SELU is an ELU with fixed ones, CELU one with
 /// `input_scale = 1 / alpha`), recorded as `node` (PyTorch's `EluBackward0`, `EluBackward1`
 /// in place, `CeluBackward0`/`1` for CELU).
-pub fn elu(x: &Var, alpha: f64, scale: f64, input_scale: f64, node: &'static str) -> Result<Var> {
+/// The backward scales by `grad_input_scale` (CELU's is PyTorch's float32 reciprocal).
+pub fn elu(
+    x: &Var,
+    alpha: f64,
+    scale: f64,
+    (input_scale, grad_input_scale): (f64, f64),
+    node: &'static str,
+) -> Result<Var> {
     let args = params(alpha, scale, input_scale);
     let out = activation_forward(x, UnaryOp::Elu, "elu_cpu", args)?;
+    // PyTorch's in-place nodes save the result (a later write to it is a version error) and
+    // differentiate from it: `input_scale * (y + alpha * scale)` below zero.
+    let from_result = node.ends_with("Backward1");
     Ok(record(
         out,
         &[x],
         node,
-        |_: &Tensor| vec![SavedVar::input(x)],
+        move |o: &Tensor| {
+            if from_result {
+                vec![SavedVar::output(&constant(o.clone()))]
+            } else {
+                vec![SavedVar::input(x)]
+            }
+        },
         move |g, s, _| {
-            // PyTorch's in-place nodes differentiate from the result, which a negative alpha
-            // leaves ambiguous: their backward refuses.
-            if node.ends_with("Backward1") && alpha < 0.0 {
+            // A negative alpha leaves the result's sign ambiguous: PyTorch's backward refuses.
+            if from_result && alpha < 0.0 {
                 bail!(
                     Runtime,
                     "In-place elu backward calculation is triggered with a negative slope which \
@@ -762,14 +778,28 @@ pub fn elu(x: &Var, alpha: f64, scale: f64, input_scale: f64, node: &'static str
                      a negative slope, please call out-of-place version instead."
                 );
             }
-            let x = &s[0];
-            let t = x.tensor();
-            let negative = t.compare(CompareOp::Le, &Tensor::scalar(0.0, t.dtype()))?;
-            let neg_slope = mul(
-                &exp(&mul(x, &k(input_scale, x))?)?,
-                &k(input_scale * alpha * scale, x),
+            let v = &s[0];
+            let t = v.tensor();
+            let zero = Tensor::scalar(0.0, t.dtype());
+            let input_scale = grad_input_scale;
+            let neg_slope = if from_result {
+                mul(&add(v, &k(alpha * scale, v))?, &k(input_scale, v))?
+            } else {
+                mul(
+                    &exp(&mul(v, &k(input_scale, v))?)?,
+                    &k(input_scale * alpha * scale, v),
+                )?
+            };
+            // At zero the slope is the negative piece's, but, as PyTorch's double backward
+            // (masked by `x < 0`), with no derivative of its own.
+            let at_zero = t.compare(CompareOp::Eq, &zero)?;
+            let rest = where_(
+                &constant(at_zero),
+                &k(input_scale * alpha * scale, v),
+                &k(scale, v),
             )?;
-            let slope = where_(&constant(negative), &neg_slope, &k(scale, x))?;
+            let negative = t.compare(CompareOp::Lt, &zero)?;
+            let slope = where_(&constant(negative), &neg_slope, &rest)?;
             Ok(vec![Some(mul(g, &slope)?)])
         },
     ))
@@ -788,7 +818,15 @@ pub fn leaky_relu(x: &Var, negative_slope: f64, in_place: bool) -> Result<Var> {
         } else {
             "LeakyReluBackward0"
         },
-        |_: &Tensor| vec![SavedVar::input(x)],
+        // PyTorch's in-place form saves its result (whose sign is the input's for a slope
+        // that is not negative); a later write to it is a version error.
+        move |o: &Tensor| {
+            if in_place {
+                vec![SavedVar::output(&constant(o.clone()))]
+            } else {
+                vec![SavedVar::input(x)]
+            }
+        },
         move |g, s, _| {
             // PyTorch's in-place form saves its result, whose sign no longer says which piece
             // a negative slope took: its backward refuses.

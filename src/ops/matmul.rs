@@ -437,15 +437,22 @@ pub fn matmul(a: &Var, b: &Var) -> Result<Var> {
                     .collect()
             };
             // An operand broadcast along the batch dims is expanded, and copied where PyTorch's
-            // `reshape` of the expansion copies (it adds elements): `bmm` then saves the copy,
-            // so writing the operand before backward raises no version error, as in PyTorch.
+            // `reshape` of the expansion into one batch dim copies (it cannot be viewed so):
+            // `bmm` then saves the copy, so writing the operand before backward raises no
+            // version error, as in PyTorch; where the reshape is a view, it does.
             let batch_numel = batch.iter().product::<usize>();
             let broadcast = |x: Var, own: &[usize], shape: Vec<i64>| -> Result<Var> {
                 if own == &batch[..] {
                     return Ok(x);
                 }
                 let expanded = expand(&x, &shape)?;
-                if own.iter().product::<usize>() == batch_numel {
+                let t = expanded.tensor();
+                let folded = [
+                    batch_numel,
+                    t.shape()[t.ndim() - 2],
+                    t.shape()[t.ndim() - 1],
+                ];
+                if t.layout().view(&folded).is_some() {
                     Ok(expanded)
                 } else {
                     super::shape::contiguous(&expanded)

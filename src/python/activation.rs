@@ -86,7 +86,7 @@ fn elu<'py>(
         "EluBackward0"
     };
     apply(input, inplace, move |v| {
-        ops::elu(v, alpha, scale, input_scale, node)
+        ops::elu(v, alpha, scale, (input_scale, input_scale), node)
     })
 }
 
@@ -105,7 +105,9 @@ fn celu<'py>(
         "CeluBackward0"
     };
     apply(input, inplace, move |v| {
-        ops::elu(v, alpha, 1.0, 1.0 / alpha, node)
+        // PyTorch's CELU backward takes `1 / alpha` from a float32 alpha (`alpha.toFloat()`).
+        let grad_input_scale = 1.0 / (alpha as f32 as f64);
+        ops::elu(v, alpha, 1.0, (1.0 / alpha, grad_input_scale), node)
     })
 }
 

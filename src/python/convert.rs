@@ -631,5 +631,33 @@ pub fn index_key(key: &Bound<'_, PyAny>) -> PyResult<Vec<IndexItem>> {
     if let Ok(tuple) = key.cast::<PyTuple>() {
         return tuple.iter().map(|k| index_item(&k)).collect();
     }
+    if let Ok(list) = key.cast::<PyList>() {
+        if list_as_tuple(list) {
+            PyErr::warn(
+                key.py(),
+                &key.py().get_type::<pyo3::exceptions::PyUserWarning>(),
+                c"Using a non-tuple sequence for multidimensional indexing is deprecated and \
+                  will be changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In \
+                  pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], \
+                  which will result either in an error or a different result",
+                1,
+            )?;
+            return list.iter().map(|k| index_item(&k)).collect();
+        }
+    }
     Ok(vec![index_item(key)?])
+}
+
+/// NumPy's old rule, which PyTorch keeps (with a warning): a list key of fewer than 32 items
+/// holding a tensor, a sequence, a slice, `...` or `None` means the tuple of its items.
+fn list_as_tuple(list: &Bound<'_, PyList>) -> bool {
+    list.len() < 32
+        && list.iter().any(|item| {
+            item.is_instance_of::<PyTensor>()
+                || item.is_instance_of::<PySlice>()
+                || item.is_instance_of::<PyEllipsis>()
+                || item.is_none()
+                // (C's sequence check, which NumPy arrays pass)
+                || unsafe { pyo3::ffi::PySequence_Check(item.as_ptr()) } == 1
+        })
 }

@@ -713,14 +713,33 @@ fn where_(
             )));
         };
         Ok(match like {
-            Some(like) => ops::scalar_like(s, like),
+            Some(like) => {
+                // (PyTorch's scalar overload converts it, except into a half type)
+                if (!like.is_float() || s.is_float()) && !matches!(like, DType::F16 | DType::BF16) {
+                    s.check_fits(like, 2)?;
+                }
+                ops::scalar_like(s, like)
+            }
             None => ops::constant(Tensor::from_scalar(s, s.default_dtype())),
         })
     };
     let a_like = other.cast::<PyTensor>().ok().map(|t| t.get().var.dtype());
     let a = as_var(input, a_like)?;
     let b = as_var(other, Some(a.dtype()))?;
-    let c = &condition.get().var;
+    let mut c = condition.get().var.clone();
+    if c.dtype() == DType::U8 {
+        // (PyTorch still reads a uint8 condition as a mask, with this warning)
+        PyErr::warn(
+            py,
+            &py.get_type::<pyo3::exceptions::PyUserWarning>(),
+            c"where received a uint8 condition tensor. This behavior is deprecated and will be \
+              removed in a future version of PyTorch. Use a boolean condition instead.",
+            1,
+        )?;
+        let mask = gil::run(py, Work::of([&c]), || c.tensor().cast(DType::Bool))?;
+        c = Var::new(mask, false);
+    }
+    let c = &c;
     let r = gil::run(py, Work::of([c, &a, &b]), || ops::where_(c, &a, &b));
     Ok(PyTensor::wrap(r?))
 }
@@ -749,7 +768,28 @@ fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: i64) -> PyResult<PyTen
 /// Whether ops record the graph on this thread.
 #[pyfunction]
 fn is_grad_enabled() -> bool {
-    autograd::is_grad_enabled()
+    autograd::grad_mode_flag()
+}
+
+/// ``value``, a Python number, as the 0-d tensor PyTorch makes of a number passed where a
+/// tensor goes (``torch.add(3, t)``): a wrapped number, typed as it would be beside ``like``.
+/// None for anything that is not a number. Private: for the functions written in Python.
+#[pyfunction]
+fn _number_beside(
+    value: &Bound<'_, PyAny>,
+    like: &Bound<'_, PyTensor>,
+) -> PyResult<Option<PyTensor>> {
+    let Some(v) = py_scalar(value)? else {
+        return Ok(None);
+    };
+    let device = like.get().var.tensor().device();
+    let number = ops::scalar_like(v, like.get().var.dtype());
+    if device == Device::Cpu {
+        return Ok(Some(PyTensor::wrap(number)));
+    }
+    // (a wrapped number is a CPU scalar in PyTorch; here it follows its tensor's device)
+    let t = number.tensor().to_device(device)?.into_wrapped_number();
+    Ok(Some(PyTensor::wrap(Var::new(t, false))))
 }
 
 /// Switch graph recording on this thread (``no_grad`` and friends call this).
@@ -862,6 +902,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cat, m)?)?;
     m.add_function(wrap_pyfunction!(stack, m)?)?;
     m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(_number_beside, m)?)?;
     m.add_function(wrap_pyfunction!(_set_grad_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(_run_backward, m)?)?;
     m.add_function(wrap_pyfunction!(_grad, m)?)?;

@@ -48,19 +48,34 @@ pub fn python_hook(f: Py<PyAny>) -> GradHook {
             let replacement = optional_var(py, &r, "a hook")?;
             if let Some(new) = &replacement {
                 if new.shape() != g.shape() {
-                    let name = f
-                        .bind(py)
-                        .getattr("__name__")
-                        .map(|n| n.to_string())
-                        .unwrap_or_else(|_| "hook".into());
+                    let name = hook_name(py, &f);
                     return Err(Error::Runtime(format!(
                         "hook '{name}' has changed the size of value"
+                    )));
+                }
+                if new.dtype() != g.dtype() || new.tensor().device() != g.tensor().device() {
+                    let type_of = |v: &Var| {
+                        let described = v.tensor().type_description();
+                        described.split(' ').next().unwrap_or_default().to_string()
+                    };
+                    return Err(Error::Runtime(format!(
+                        "hook '{}' has changed the type of value (was {} got {})",
+                        hook_name(py, &f),
+                        type_of(g),
+                        type_of(new)
                     )));
                 }
             }
             Ok(replacement)
         })
     })
+}
+
+fn hook_name(py: Python<'_>, f: &Py<PyAny>) -> String {
+    f.bind(py)
+        .getattr("__name__")
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "hook".into())
 }
 
 /// Returned by ``Tensor.register_hook``; ``remove()`` (or leaving a ``with`` block)
@@ -185,22 +200,47 @@ fn _function_apply<'py>(
     }
     let node = NodeRef::create(Arc::new(op), edges, saved);
     if dirty {
-        raw_output.set_grad_fn(Some(node));
+        let result = Var::with_history(out, node.clone());
+        if !crate::ops::rebase_written_view(raw_output, &result) {
+            raw_output.set_grad_fn(Some(node));
+        }
         return Ok(output.clone().into_any());
     }
     Ok(Bound::new(py, PyTensor::wrap(Var::with_history(out, node)))?.into_any())
 }
 
-/// Turn anomaly mode on or off (process-wide).
+/// PyTorch's version error when ``t`` was written in place since ``version`` was read.
 #[pyfunction]
-fn _set_anomaly_enabled(enabled: bool) {
+fn _check_saved_version(t: &Bound<'_, PyTensor>, version: u64) -> PyResult<()> {
+    Ok(autograd::arena::check_saved_version(&t.get().var, version)?)
+}
+
+/// Count one more in-place write of ``t`` (PyTorch counts a custom Function's
+/// ``ctx.mark_dirty`` as a write of its own).
+#[pyfunction]
+fn _bump_version(t: &Bound<'_, PyTensor>) {
+    t.get().var.tensor().storage().bump_version();
+}
+
+/// Turn anomaly mode on or off (process-wide); ``check_nan``: whether backward's results
+/// are checked for NaN while it is on.
+#[pyfunction]
+#[pyo3(signature = (enabled, check_nan=true))]
+fn _set_anomaly_enabled(enabled: bool, check_nan: bool) {
     anomaly::set_enabled(enabled);
+    anomaly::set_check_nan(check_nan);
 }
 
 /// Whether anomaly mode is on.
 #[pyfunction]
 fn _is_anomaly_enabled() -> bool {
     anomaly::is_enabled()
+}
+
+/// Whether anomaly mode checks backward's results for NaN.
+#[pyfunction]
+fn _is_anomaly_check_nan_enabled() -> bool {
+    anomaly::is_check_nan_enabled()
 }
 
 /// The Python stack where a node is being created (anomaly mode).
@@ -321,6 +361,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_function_apply, m)?)?;
     m.add_function(wrap_pyfunction!(_set_anomaly_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(_is_anomaly_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(_bump_version, m)?)?;
+    m.add_function(wrap_pyfunction!(_check_saved_version, m)?)?;
+    m.add_function(wrap_pyfunction!(_is_anomaly_check_nan_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(_optimizer_step, m)?)?;
     Ok(())
 }

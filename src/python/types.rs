@@ -340,6 +340,12 @@ pub fn number_arg(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option
 /// A required number argument (`fill_value`): TypeError for anything but a bool, int or
 /// float.
 pub fn number(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Scalar> {
+    // (as PyTorch's argument parser, a 0-d tensor stands for its value)
+    if let Ok(t) = obj.cast::<super::tensor::PyTensor>() {
+        if t.get().var.shape().is_empty() {
+            return number(&obj.call_method0("item")?, name);
+        }
+    }
     py_scalar(obj)?.ok_or_else(|| match obj.get_type().name() {
         Ok(t) => PyTypeError::new_err(format!("{name} must be a number, not {t}")),
         Err(e) => e,

@@ -569,6 +569,10 @@ impl Tensor {
 
     /// Elements clamped into `[min, max]` (either bound optional).
     pub fn clamp(&self, min: Option<f64>, max: Option<f64>) -> Result<Tensor> {
+        if self.dtype.is_float() && min.into_iter().chain(max).any(f64::is_nan) {
+            // A NaN bound makes every element NaN, as PyTorch's min(max(x, lo), hi).
+            return Tensor::full_on(self.shape(), f64::NAN, self.dtype, self.device());
+        }
         let args = UnaryArgs {
             min: min.unwrap_or(f64::NEG_INFINITY),
             max: max.unwrap_or(f64::INFINITY),
@@ -601,10 +605,16 @@ impl Tensor {
             (false, true) => 1,
             (false, false) => 2,
         };
+        // A Python float counts as the default floating dtype (it may be held in float32
+        // beside a half type, for the kernels' sake).
+        let dtype = |t: &Tensor| match t.wrapped_number && t.dtype.is_float() {
+            true => crate::base::dtype::default_float(),
+            false => t.dtype,
+        };
         match priority(self).cmp(&priority(other)) {
             Ordering::Less if category(self.dtype) <= category(other.dtype) => other.dtype,
             Ordering::Greater if category(other.dtype) <= category(self.dtype) => self.dtype,
-            _ => self.dtype.promote(other.dtype),
+            _ => dtype(self).promote(dtype(other)),
         }
     }
 
@@ -621,7 +631,7 @@ impl Tensor {
     pub fn result_dtype(&self, op: BinaryOp, other: &Tensor) -> Result<DType> {
         let t = self.promote_with(other);
         Ok(match (op, t) {
-            (BinaryOp::Div, t) if t.is_integral() => DType::F32,
+            (BinaryOp::Div, t) if t.is_integral() => crate::base::dtype::default_float(),
             (BinaryOp::Sub, DType::Bool) => bail!(Runtime, "{SUB_TWO_BOOLS}"),
             (BinaryOp::Sub, _) if self.dtype == DType::Bool || other.dtype == DType::Bool => {
                 bail!(Runtime, "{SUB_ONE_BOOL}")

@@ -883,6 +883,18 @@ impl Storage {
         self.version.load(Ordering::Relaxed)
     }
 
+    /// Puts the version back to 0: for a composite's fresh result whose own writes built
+    /// it (PyTorch's result of one kernel starts at 0). Only where nothing else holds this
+    /// storage, strongly or weakly (no saved copy could then see the change).
+    pub fn forget_writes(self: &std::sync::Arc<Self>) -> bool {
+        let unshared =
+            std::sync::Arc::strong_count(self) == 1 && std::sync::Arc::weak_count(self) == 0;
+        if unshared {
+            self.version.store(0, Ordering::Relaxed);
+        }
+        unshared
+    }
+
     pub fn bump_version(&self) {
         self.version.fetch_add(1, Ordering::Relaxed);
     }

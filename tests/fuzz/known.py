@@ -1748,20 +1748,4 @@ KNOWN = [
             ["g2 = torch.autograd.grad(gg, [v2, v6], allow_unused=True)", "grad.second", ["g2"]],
         ],
     ),
-    Known(
-        "multi-output-view-used-after-its-base-changed",
-        "NEW: one of the views unbind/split/chunk returned, used (with grad mode on) after its base or another view of its base was written in place: PyTorch raises 'Output k of Split is a view and its base or another view of its base has been modified inplace...' when the view's history is remade; rustgrad remakes it (AsStridedBackward0) and runs, with the gradients the write implies",
-        "^no-exception\\|[a-z_.]+ :: ran \\(PyTorch raised RuntimeError\\): .*its base or another view of its base has been modified inplace",
-        [
-            ["v1 = torch.tensor([-2.1], dtype=torch.float64)", "create.tensor", ["v1"]],
-            ["v4 = v1.split([1, 0], 0)[-1]", "view.split", ["v4"]],
-            [
-                "v6 = torch.tensor([2.27], dtype=torch.float64, requires_grad=True)",
-                "create.tensor",
-                ["v6"],
-            ],
-            ["v1.mul_(v6)", "inplace.mul_", ["v1", "v4@"]],
-            ["v15 = torch.stack([v4], -2)", "join.stack", ["v15"]],
-        ],
-    ),
 ]

@@ -6,7 +6,12 @@ import threading
 from rustgrad import _core
 from rustgrad._core import Tensor
 from rustgrad.autograd import forward_ad, functional, graph, profiler
-from rustgrad.autograd.anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from rustgrad.autograd.anomaly_mode import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from rustgrad.autograd.function import Function, FunctionCtx, once_differentiable
 from rustgrad.autograd.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from rustgrad.autograd.gradcheck import gradcheck, gradgradcheck
@@ -74,6 +79,13 @@ def grad(
     allow_unused = bool(allow_unused) or materialize_grads
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise RuntimeError(  # noqa: TRY004 (PyTorch's type for it)
+                f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}"
+            )
     grads = _as_list(grad_outputs) or [None] * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
@@ -110,6 +122,7 @@ __all__ = [
     "gradgradcheck",
     "graph",
     "inference_mode",
+    "is_anomaly_check_nan_enabled",
     "is_anomaly_enabled",
     "no_grad",
     "once_differentiable",

@@ -23,11 +23,20 @@ def is_anomaly_enabled():
     return _core._is_anomaly_enabled()
 
 
+def is_anomaly_check_nan_enabled():
+    """Whether anomaly detection checks backward's results for NaN."""
+    return _core._is_anomaly_check_nan_enabled()
+
+
+def _state():
+    return _core._is_anomaly_enabled(), _core._is_anomaly_check_nan_enabled()
+
+
 class detect_anomaly:  # lower-case: PyTorch's name
     """Context manager (and decorator) that turns anomaly detection on inside its block.
 
-    The previous state is restored on exit, so blocks nest. ``check_nan`` is accepted for
-    PyTorch compatibility; NaN checking is always part of anomaly mode here.
+    The previous state is restored on exit, so blocks nest. With ``check_nan=False`` a NaN
+    from backward does not raise (the creation stacks are still recorded).
 
     Example::
 
@@ -46,23 +55,25 @@ class detect_anomaly:  # lower-case: PyTorch's name
         )
 
     def __enter__(self):
-        self.prev = _core._is_anomaly_enabled()
-        _core._set_anomaly_enabled(True)
+        self.prev = _state()
+        _core._set_anomaly_enabled(True, bool(self.check_nan))
         return self
 
     def __exit__(self, *exc):
-        _core._set_anomaly_enabled(self.prev)
+        _core._set_anomaly_enabled(*self.prev)
         return False
 
     def __call__(self, func):
+        check_nan = bool(self.check_nan)
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            prev = _core._is_anomaly_enabled()
-            _core._set_anomaly_enabled(True)
+            prev = _state()
+            _core._set_anomaly_enabled(True, check_nan)
             try:
                 return func(*args, **kwargs)
             finally:
-                _core._set_anomaly_enabled(prev)
+                _core._set_anomaly_enabled(*prev)
 
         return wrapper
 
@@ -75,17 +86,22 @@ class set_detect_anomaly:  # lower-case: PyTorch's name
     """
 
     def __init__(self, mode, check_nan=True):
-        self.prev = _core._is_anomaly_enabled()
+        self.prev = _state()
         self.mode = bool(mode)
         self.check_nan = check_nan
-        _core._set_anomaly_enabled(self.mode)
+        _core._set_anomaly_enabled(self.mode, bool(check_nan))
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _core._set_anomaly_enabled(self.prev)
+        _core._set_anomaly_enabled(*self.prev)
         return False
 
 
-__all__ = ["detect_anomaly", "is_anomaly_enabled", "set_detect_anomaly"]
+__all__ = [
+    "detect_anomaly",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
+    "set_detect_anomaly",
+]

@@ -223,14 +223,11 @@ class Function(metaclass=FunctionMeta):
         return cls.setup_context is not Function.setup_context
 
     @classmethod
-    def _forward_mode_only(cls):
-        """Whether tangents must come from ``jvp``: the double-backward trick that gives
-        tangents elsewhere (see ``forward_ad``) needs a ``backward``."""
-        return (
-            cls.jvp is not Function.jvp
-            and cls.backward is Function.backward
-            and cls.vjp is Function.vjp
-        )
+    def _backward_function(cls):
+        """``backward``, or ``vjp`` where only that is defined (PyTorch's alias)."""
+        if cls.backward is Function.backward and cls.vjp is not Function.vjp:
+            return cls.vjp
+        return cls.backward
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -241,11 +238,11 @@ class Function(metaclass=FunctionMeta):
         """
         grad_enabled = _core.is_grad_enabled()
         is_tensor = [isinstance(a, Tensor) for a in args]
-        needs = tuple(grad_enabled and t and a.requires_grad for t, a in zip(is_tensor, args))
+        # (as PyTorch's, whatever the grad mode)
+        needs = tuple(t and a.requires_grad for t, a in zip(is_tensor, args))
         ctx = FunctionCtx(needs)
-        tangents = None
-        if cls._forward_mode_only():
-            tangents = forward_ad._tangents_of(args)
+        # (forward-mode tangents come from ``jvp`` whenever one is there, as PyTorch's)
+        tangents = forward_ad._tangents_of(args)
 
         with no_grad():
             if cls._uses_setup_context():
@@ -267,6 +264,8 @@ class Function(metaclass=FunctionMeta):
                 raise RuntimeError(
                     "a leaf Variable that requires grad is being used in an in-place operation."
                 )
+        for d in ctx._dirty:
+            _core._bump_version(d)  # (PyTorch counts the marking as a write)
 
         if tangents is not None:
             return forward_ad._function_outputs(cls, ctx, args, output, tangents)
@@ -303,7 +302,7 @@ class Function(metaclass=FunctionMeta):
                 grads.append(grad)
             ctx._saved = tuple(values)
             try:
-                result = cls.backward(ctx, *grads)
+                result = cls._backward_function()(ctx, *grads)
             finally:
                 ctx._saved = None
             return _check_grads(result, name, n_args, is_tensor, arg_of_input, input_meta)
@@ -322,23 +321,37 @@ class Function(metaclass=FunctionMeta):
             and not any(o is n for n in ctx._non_differentiable)
         ]
         if (
-            any(needs)
+            grad_enabled
+            and any(needs)
             and len(diff) >= 2
             and not ctx._dirty
-            and ctx.materialize_grads
-            and any(s is outputs[k] for s in saved for k in diff)
+            and len({id(outputs[k]) for k in diff}) == len(diff)
             and len({(outputs[k].dtype, str(outputs[k].device)) for k in diff}) == 1
         ):
-            # Outputs saved for a backward of several outputs: one node for all of them, so
-            # that each saved output keeps its history (second derivatives through it).
+            # Several differentiable outputs: one node for all of them, so that `backward`
+            # runs once with every output's gradient (as PyTorch's one node with several
+            # outputs) and each saved output keeps its history (second derivatives).
             packed = _Packed([outputs[k] for k in diff])
+            received = set()  # outputs whose gradient reached the node in this pass
 
             def backward_all(saved_tensors, grad):
+                reached, _ = set(received), received.clear()
                 return run_backward(
                     saved_tensors,
-                    lambda k: packed.piece(grad, diff.index(k)) if k in diff else None,
+                    lambda k: (
+                        packed.piece(grad, diff.index(k))
+                        if k in diff and (ctx.materialize_grads or diff.index(k) in reached)
+                        else None
+                    ),
                     packed.saved_pieces,
                 )
+
+            def pass_on(j):
+                def backward(saved_tensors, grad):
+                    received.add(j)
+                    return (grad,)
+
+                return backward
 
             packed.note_saved(to_save, saved_index)
             whole = _core._function_apply(
@@ -348,7 +361,7 @@ class Function(metaclass=FunctionMeta):
             # its gradient on to its piece of the whole.
             results = [
                 _core._function_apply(
-                    name, _pass_on, [packed.piece(whole, diff.index(k))], o, [], False
+                    name, pass_on(diff.index(k)), [packed.piece(whole, diff.index(k))], o, [], False
                 )
                 if k in diff
                 else (o.detach() if isinstance(o, Tensor) else o)
@@ -360,7 +373,10 @@ class Function(metaclass=FunctionMeta):
         for k, o in enumerate(outputs):
             if not isinstance(o, Tensor):
                 results.append(o)  # PyTorch passes non-tensor outputs through untouched
-            elif any(o is n for n in ctx._non_differentiable):
+            elif any(o is n for n in ctx._non_differentiable) or (
+                not o.is_floating_point() and not any(o is d for d in ctx._dirty)
+            ):
+                # (an integer output never requires grad: PyTorch marks it non-differentiable)
                 results.append(o.detach())
             else:
                 dirty = any(o is d for d in ctx._dirty)
@@ -368,10 +384,6 @@ class Function(metaclass=FunctionMeta):
                     _core._function_apply(name, make_backward(k), tensor_inputs, o, saved, dirty)
                 )
         return tuple(results) if is_tuple else results[0]
-
-
-def _pass_on(saved_tensors, grad):
-    return (grad,)
 
 
 class _Packed:

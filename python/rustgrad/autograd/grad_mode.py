@@ -1,8 +1,54 @@
 """Grad-mode switches: ``no_grad``, ``enable_grad``, ``set_grad_enabled`` (thread-local)."""
 
 import functools
+import inspect
+import sys
 
 from rustgrad import _core
+
+
+class _Mode:
+    """Grad mode set to ``enabled`` inside a ``with`` block, then put back."""
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.prev = _core.is_grad_enabled()
+        _core._set_grad_enabled(self.enabled)
+
+    def __exit__(self, *exc):
+        _core._set_grad_enabled(self.prev)
+        return False
+
+
+def _wrap_generator(mode, func):
+    """``func``, a generator function, with ``mode()`` (a context manager) around each of
+    its steps and nothing around the caller's code between them (as PyTorch's decorators)."""
+
+    @functools.wraps(func)
+    def generator_context(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        try:
+            with mode():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with mode():
+                        gen.close()
+                    raise
+                except BaseException:  # noqa: BLE001 (thrown into the generator, as PyTorch's)
+                    with mode():
+                        response = gen.throw(*sys.exc_info())
+                else:
+                    with mode():
+                        response = gen.send(request)
+        except StopIteration as e:
+            return e.value
+
+    return generator_context
 
 
 class _GradModeContext:
@@ -21,6 +67,8 @@ class _GradModeContext:
 
     def __call__(self, func):
         enabled = self._enabled
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(lambda: _Mode(enabled), func)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
@@ -65,6 +113,11 @@ class set_grad_enabled(_GradModeContext):
     """
 
     def __init__(self, mode: bool):
+        if not isinstance(mode, bool):
+            raise TypeError(
+                "set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                f"{type(mode).__name__}"
+            )
         self._prev = _core.is_grad_enabled()
         self._enabled = bool(mode)
         _core._set_grad_enabled(self._enabled)
@@ -113,6 +166,8 @@ class inference_mode(_GradModeContext):
 
     def __call__(self, func):
         mode = self.mode
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(lambda: inference_mode(mode), func)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):

@@ -611,7 +611,9 @@ def cross_entropy(
     terms = logp if weight is None else logp * weight_b
     smooth = -terms.sum(class_dim)
     keep = _core.where(target == ignore_index, 0.0, 1.0).to(logp.dtype)
-    smooth = smooth * keep
+    # (selected, not multiplied: with every target ignored the mean's 1/0 gives the ignored
+    # positions a zero gradient, not NaN, as PyTorch's masked_fill)
+    smooth = smooth.masked_fill(target == ignore_index, 0.0)
     if reduction == "mean":
         if weight is None:
             denom = keep.sum()
@@ -672,8 +674,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         return _reduce((input - target).abs(), reduction)
 
     def loss(input, target):
-        z = (input - target).abs()
-        return _reduce(_core.where(z < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction)
+        d = input - target
+        z = d.abs()
+        # (d * d, not z * z: the second derivative at d = 0 is 1 / beta, as PyTorch's)
+        return _reduce(_core.where(z < beta, 0.5 * d * d / beta, z - 0.5 * beta), reduction)
 
     return _recorded_as("SmoothL1LossBackward0", loss, input, target)
 
@@ -686,9 +690,12 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _warn_size_mismatch(input, target)
 
     def loss(input, target):
-        z = (input - target).abs()
-        loss = _core.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
-        return _reduce(loss if weight is None else loss * weight, reduction)
+        d = input - target
+        z = d.abs()
+        loss = _core.where(z < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
+        loss = loss if weight is None else loss * weight
+        # (PyTorch's kernel writes into a tensor of the input's dtype)
+        return _reduce(loss.to(input.dtype) if input.is_floating_point() else loss, reduction)
 
     if weight is not None:
         return loss(input, target)
@@ -769,7 +776,8 @@ def binary_cross_entropy_with_logits(
         else:
             pt = pos_weight * t
             g_x = (pt + 1 - t) * x.sigmoid() - pt
-            g_t = (pos_weight - 1) * softplus_neg(x) - x
+            # (softplus(-x) as -logsigmoid(x): its derivative at 0 is -1/2, as PyTorch's)
+            g_t = -(pos_weight - 1) * _core.logsigmoid(x) - x
         scale = grad if weight is None else grad * weight
         if reduction == "mean":
             scale = scale / x.numel()
@@ -876,7 +884,12 @@ def _edge_indices(n, before, after, mode, where):
     if mode == "circular":
         if before > n or after > n:
             raise RuntimeError("Padding value causes wrapping around more than once.")
-        return [i % n for i in positions]
+        # (PyTorch crops first, then wraps around what is left)
+        start = max(-before, 0)
+        kept = n - start - max(-after, 0)
+        if kept <= 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
+        return [start + i % kept for i in range(-max(before, 0), kept + max(after, 0))]
     # reflect: mirror without repeating the edge element
     if before >= n or after >= n:
         k, dim, shape = where
@@ -959,6 +972,8 @@ def _constant_pad(input, pad, fill):
         dim = input.dim() - 1 - k
         before, after = pad[2 * k], pad[2 * k + 1]
         n = out.shape[dim]
+        if n - max(-before, 0) - max(-after, 0) < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
         # Crop negative pads first, then add blocks of the constant.
         start, stop = max(-before, 0), n - max(-after, 0)
         if start or stop != n:
@@ -997,12 +1012,15 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """``input / max(||input||_p, eps)`` along ``dim``."""
     # The p-norm with PyTorch's gradient at a zero vector (0, not NaN): the root is taken
     # of a sum that is replaced by 1 where it is 0, and the result selected back to 0 there.
-    powered = input * input if p == 2 else input.abs() ** p
-    total = powered.sum(dim, keepdim=True)
-    nonzero = total > 0
-    safe = _core.where(nonzero, total, 1.0)
-    root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
-    norm = _core.where(nonzero, root, 0.0).clamp(min=eps)
+    if p == 0 or math.isinf(p):  # (a count, a max or a min: PyTorch's norm itself)
+        norm = input.norm(p, dim, keepdim=True).clamp(min=eps)
+    else:
+        powered = input * input if p == 2 else input.abs() ** p
+        total = powered.sum(dim, keepdim=True)
+        nonzero = total != 0  # (a NaN sum stays NaN)
+        safe = _core.where(nonzero, total, 1.0)
+        root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
+        norm = _core.where(nonzero, root, 0.0).clamp(min=eps)
     result = input / norm.expand_as(input)
     if out is not None:
         out.copy_(result)
@@ -1593,7 +1611,13 @@ def scaled_dot_product_attention(
             scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
         else:
             scores = scores + attn_mask
-    weights = scores.softmax(-1)
+    if attn_mask is None:
+        weights = scores.softmax(-1)
+    else:
+        # PyTorch's safe softmax: a query whose every key is masked attends to nothing (0,
+        # with a zero gradient), not NaN
+        unseen = (scores == float("-inf")).all(-1, keepdim=True)
+        weights = scores.masked_fill(unseen, 0.0).softmax(-1).masked_fill(unseen, 0.0)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
@@ -2041,7 +2065,9 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _not_differentiable("soft_margin_loss", target=target)
-    loss = _reduce((-input * target).exp().log1p(), reduction)
+    loss = (-input * target).exp().log1p()
+    # (PyTorch's kernel writes into a tensor of the input's dtype)
+    loss = _reduce(loss.to(input.dtype) if input.is_floating_point() else loss, reduction)
     return _saved.saving("SoftMarginLossBackward0", loss, input, target)
 
 

@@ -147,6 +147,9 @@ class _Recomputation:
         self.random = _RandomState(args, preserve)
         self.count = 0
         self.saved = None
+        # (PyTorch saves the inputs for the recomputation: one written in place since is its
+        # version error)
+        self.versions = [(a, a._version) for a in args if isinstance(a, _core.Tensor)]
 
     def pack(self, tensor):
         self.count += 1
@@ -165,6 +168,8 @@ class _Recomputation:
         return self.saved[position]
 
     def recompute(self):
+        for tensor, version in self.versions:
+            _core._check_saved_version(tensor, version)
         saved = []
 
         def keep(tensor):

@@ -63,6 +63,9 @@ pub(super) fn scaled(me: &Var, other: &Var, alpha: Option<Scalar>) -> Result<Var
         return Ok(other.clone());
     };
     let result = me.tensor().promote_with(&other.tensor());
+    if !matches!(alpha, Scalar::Float(_)) || result.is_float() {
+        alpha.check_fits(result, 2)?; // (PyTorch converts alpha to the result's dtype)
+    }
     match alpha {
         Scalar::Float(_) if !result.is_float() => bail!(
             Runtime,
@@ -93,6 +96,18 @@ impl PyTensor {
             )));
         }
         Ok(None)
+    }
+
+    /// [`Self::operand`] for true division: an integer beside an integer tensor stays the
+    /// number it is (PyTorch's wrapped number is cast to the float the division runs in, not
+    /// first to the tensor's dtype: `uint8 / -3` divides by -3).
+    pub(super) fn quotient_operand(&self, other: &Obj<'_>) -> PyResult<Option<Var>> {
+        if !self.var.dtype().is_float() {
+            if let Some(Scalar::Int(i)) = py_scalar(other)? {
+                return Ok(Some(scalar_like(Scalar::Float(i as f64), self.var.dtype())));
+            }
+        }
+        self.operand(other)
     }
 
     /// [`Self::operand`], a TypeError for anything else.

@@ -9,6 +9,7 @@ use super::args::scaled;
 use super::{wrap, Obj, PyTensor};
 use crate::autograd::Var;
 use crate::bail;
+use crate::base::dtype::default_float;
 use crate::error::Result;
 use crate::ops::{self, scalar_like};
 use crate::python::gil::{self, Work};
@@ -18,7 +19,7 @@ use crate::tensor::{CompareOp, DType, Tensor};
 /// A result the operator protocol hands to Python: a new tensor or `NotImplemented`.
 pub(super) type Returned = PyResult<Py<PyAny>>;
 
-fn returned(py: Python<'_>, t: PyResult<PyTensor>) -> Returned {
+pub(super) fn returned(py: Python<'_>, t: PyResult<PyTensor>) -> Returned {
     Ok(Bound::new(py, t?)?.into_any().unbind())
 }
 
@@ -170,13 +171,18 @@ pub(super) fn pow(me: &PyTensor, py: Python<'_>, exponent: &Obj<'_>) -> Returned
             }
             if p.is_float() && !x.dtype().is_float() {
                 // An integer tensor to a float power computes in the default float type.
-                return ops::pow_scalar(&ops::to_dtype(x, DType::F32)?, p.to_f64());
+                return ops::pow_scalar(&ops::to_dtype(x, default_float())?, p.to_f64());
             }
             if !x.dtype().is_float() && p.to_f64() < 0.0 {
                 bail!(
                     Runtime,
                     "Integers to negative integer powers are not allowed."
                 );
+            }
+            // (the exponent is a scalar of the tensor's dtype in PyTorch's integer and half
+            // kernels; float32's reads it as a double)
+            if !matches!(x.dtype(), DType::F32 | DType::F64) {
+                p.check_fits(x.dtype(), 2)?;
             }
             ops::pow_scalar_with(x, p.to_f64(), !exponent_is_bool)
         });
@@ -282,7 +288,7 @@ pub(super) fn clamp(
     let (lo, hi) = (lo.map(|b| b.to_f64()), hi.map(|b| b.to_f64()));
     me.op(py, |x| {
         if float_bound && !x.dtype().is_float() {
-            return ops::clamp(&ops::to_dtype(x, DType::F32)?, lo, hi);
+            return ops::clamp(&ops::to_dtype(x, default_float())?, lo, hi);
         }
         ops::clamp(x, lo, hi)
     })

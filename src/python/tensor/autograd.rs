@@ -60,12 +60,21 @@ pub(super) fn set_requires_grad(slf: &Bound<'_, PyTensor>, value: bool) -> PyRes
 }
 
 /// `t.detach_()`.
-pub(super) fn detach_<'py>(slf: &Bound<'py, PyTensor>) -> Bound<'py, PyTensor> {
+pub(super) fn detach_<'py>(slf: &Bound<'py, PyTensor>) -> PyResult<Bound<'py, PyTensor>> {
     let v = &slf.get().var;
+    if v.view_base().is_some() {
+        return Err(PyRuntimeError::new_err(
+            "Can't detach views in-place. Use detach() instead. If you are using \
+             DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as \
+             True, gradients are views of DDP buckets, and hence detach_() cannot be called on \
+             these gradients. To fix this error, please refer to the Optimizer.zero_grad() \
+             function in torch/optim/optimizer.py as the solution.",
+        ));
+    }
     crate::compile::note_break("`detach_()` changed a tensor's history");
     v.set_grad_fn(None);
     let _ = v.set_requires_grad(false);
-    slf.clone()
+    Ok(slf.clone())
 }
 
 /// `t.backward(...)`: the whole backward pass runs without the GIL (hooks and custom

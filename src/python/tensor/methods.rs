@@ -54,8 +54,16 @@ impl PyTensor {
         PyTensor::wrap(self.var.detach())
     }
     #[setter]
-    fn set_data(&self, value: &Bound<'_, PyTensor>) {
-        self.var.set_tensor(value.get().var.tensor());
+    fn set_data(&self, value: &Bound<'_, PyTensor>) -> PyResult<()> {
+        let data = value.get().var.tensor();
+        if self.var.requires_grad() && !data.dtype().is_float() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "data set to a tensor that requires gradients must be floating point or complex \
+                 dtype",
+            ));
+        }
+        self.var.set_tensor(data);
+        Ok(())
     }
 
     /// The accumulated gradient, same shape as ``self``; None until a backward reaches it.
@@ -74,20 +82,31 @@ impl PyTensor {
     /// The node that made this tensor; None for leaves.
     #[getter]
     fn grad_fn<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.var
-            .grad_fn()
-            .map(|node| PyNode::object(py, node))
-            .transpose()
+        let node = self.var.grad_fn();
+        // (a view whose history PyTorch refuses to remake raises here, as its `grad_fn`)
+        if let Some(e) = crate::autograd::arena::take_save_error() {
+            return Err(e.into());
+        }
+        node.map(|node| PyNode::object(py, node)).transpose()
     }
 
     /// Whether gradients flow to this tensor. Only leaves may be set (non-leaves raise
     /// RuntimeError); only floating tensors may require grad.
     #[getter]
     fn get_requires_grad(&self) -> bool {
-        self.var.requires_grad()
+        let requires = self.var.requires_grad();
+        // (PyTorch's flag does not read the view's history, so nothing is refused here)
+        drop(crate::autograd::arena::take_save_error());
+        requires
     }
     #[setter]
     fn set_requires_grad(slf: &Bound<'_, Self>, value: bool) -> PyResult<()> {
+        // (the attribute refuses a non-leaf either way; `requires_grad_(True)` lets it be)
+        if value && !slf.get().var.is_leaf() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "you can only change requires_grad flags of leaf variables.",
+            ));
+        }
         autograd::set_requires_grad(slf, value)
     }
 
@@ -103,8 +122,12 @@ impl PyTensor {
     /// True for tensors not produced by a recorded op (including all that do not require
     /// grad).
     #[getter]
-    fn is_leaf(&self) -> bool {
-        self.var.is_leaf()
+    fn is_leaf(&self) -> PyResult<bool> {
+        let leaf = self.var.is_leaf();
+        match crate::autograd::arena::take_save_error() {
+            Some(e) => Err(e.into()),
+            None => Ok(leaf),
+        }
     }
 
     /// True for a view of another tensor made while grad mode was on (whose in-place
@@ -139,7 +162,7 @@ impl PyTensor {
     }
 
     /// Drop this tensor's history in place: makes it a leaf that does not require grad.
-    fn detach_<'py>(slf: &Bound<'py, Self>) -> Bound<'py, Self> {
+    fn detach_<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
         autograd::detach_(slf)
     }
 
@@ -148,6 +171,14 @@ impl PyTensor {
     fn _version(&self) -> u64 {
         crate::compile::note_break("`_version` was read (a replay moves versions without Python)");
         self.var.tensor().version()
+    }
+
+    /// Start ``_version`` again at 0 when this tensor is the only handle on its storage:
+    /// for Python composites whose fresh result was built by writing into it (PyTorch's
+    /// comes from one kernel). Private.
+    fn _forget_writes(&self) -> bool {
+        // Read in place: a cloned handle would itself count as another holder.
+        self.var.with_tensor(|t| t.storage().forget_writes())
     }
 
     /// The dims, outermost first, in the order PyTorch's elementwise kernels lay out a result
@@ -432,7 +463,10 @@ impl PyTensor {
         arith::binary(self, py, o, false, ops::mul)
     }
     fn __truediv__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
-        arith::binary(self, py, o, false, ops::div)
+        match self.quotient_operand(o)? {
+            Some(q) => arith::returned(py, self.op2(py, &q, ops::div)),
+            None => Ok(py.NotImplemented()),
+        }
     }
     fn __rtruediv__(&self, py: Python<'_>, o: &Obj<'_>) -> Returned {
         arith::rtruediv(self, py, o)
@@ -484,7 +518,12 @@ impl PyTensor {
 
     /// ``self / other`` (broadcast shape; true division).
     fn div(&self, py: Python<'_>, other: &Obj<'_>) -> PyResult<PyTensor> {
-        self.op2(py, &self.need_operand(other)?, ops::div)
+        let Some(o) = self.quotient_operand(other)? else {
+            return Err(self.need_operand(other).err().unwrap_or_else(|| {
+                pyo3::exceptions::PyTypeError::new_err("unsupported operand type")
+            }));
+        };
+        self.op2(py, &o, ops::div)
     }
 
     /// ``self ** exponent`` (broadcast shape).

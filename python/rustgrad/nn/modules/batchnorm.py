@@ -56,6 +56,15 @@ class _NormBase(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
+    def _upgrade_state_dict(self, state_dict, prefix, local_metadata):
+        """PyTorch's fix of checkpoints older than its version 2 (or without a version): a
+        missing ``num_batches_tracked`` is this module's own (or 0)."""
+        version = local_metadata.get("version", None)
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats and key not in state_dict:
+            tracked = self.num_batches_tracked
+            state_dict[key] = tracked if tracked is not None else _core.tensor(0, dtype=_core.int64)
+
     def reset_running_stats(self):
         """Running mean 0, running variance 1, no batches tracked."""
         if self.track_running_stats:

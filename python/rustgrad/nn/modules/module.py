@@ -229,46 +229,50 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        for key, hook in list(self._forward_pre_hooks.items()):
-            if key in self._forward_pre_hooks_with_kwargs:
-                result = hook(self, args, kwargs)
-                if result is not None:
-                    if not (isinstance(result, tuple) and len(result) == 2):
-                        raise RuntimeError(
-                            "forward pre-hook must return None or a tuple of "
-                            f"(new_args, new_kwargs), but got {result}."
-                        )
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        backward = (
-            _BackwardHooks(self) if self._backward_hooks or self._backward_pre_hooks else None
-        )
-        if backward is not None:
-            args = backward.wrap_inputs(args)
+        called = set()  # the always_call hooks that already ran
         try:
+            for key, hook in list(self._forward_pre_hooks.items()):
+                if key in self._forward_pre_hooks_with_kwargs:
+                    result = hook(self, args, kwargs)
+                    if result is not None:
+                        if not (isinstance(result, tuple) and len(result) == 2):
+                            raise RuntimeError(
+                                "forward pre-hook must return None or a tuple of "
+                                f"(new_args, new_kwargs), but got {result}."
+                            )
+                        args, kwargs = result
+                else:
+                    result = hook(self, args)
+                    if result is not None:
+                        args = result if isinstance(result, tuple) else (result,)
+            backward = (
+                _BackwardHooks(self) if self._backward_hooks or self._backward_pre_hooks else None
+            )
+            if backward is not None:
+                args = backward.wrap_inputs(args)
             output = self.forward(*args, **kwargs)
-        except Exception:
-            # always_call hooks run even when forward raised (their output argument is None).
             for key, hook in list(self._forward_hooks.items()):
                 if key in self._forward_hooks_always_called:
+                    called.add(key)
+                if key in self._forward_hooks_with_kwargs:
+                    result = hook(self, args, kwargs, output)
+                else:
+                    result = hook(self, args, output)
+                if result is not None:
+                    output = result
+            if backward is not None:
+                output = backward.wrap_outputs(output)
+            return output
+        except Exception:
+            # always_call hooks run even when a pre-hook, forward or another hook raised
+            # (their output argument is None), as PyTorch's
+            for key, hook in list(self._forward_hooks.items()):
+                if key in self._forward_hooks_always_called and key not in called:
                     if key in self._forward_hooks_with_kwargs:
                         hook(self, args, kwargs, None)
                     else:
                         hook(self, args, None)
             raise
-        for key, hook in list(self._forward_hooks.items()):
-            if key in self._forward_hooks_with_kwargs:
-                result = hook(self, args, kwargs, output)
-            else:
-                result = hook(self, args, output)
-            if result is not None:
-                output = result
-        if backward is not None:
-            output = backward.wrap_outputs(output)
-        return output
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """``hook(module, args)`` runs before ``forward``; it may return replacement args.
@@ -490,7 +494,11 @@ class Module:
 
     def _named_members(self, registry, prefix, recurse, remove_duplicate):
         seen = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
         for module_prefix, module in modules:
             for name, value in getattr(module, registry).items():
                 if value is None:
@@ -611,7 +619,8 @@ class Module:
         With ``strict`` (default), missing and unexpected keys raise RuntimeError, worded as
         PyTorch words it. A shape mismatch always raises. Values are copied in place (cast to
         each parameter's dtype), so optimizers holding the parameters keep working; with
-        ``assign=True`` the loaded tensors replace the buffers and the parameters' data.
+        ``assign=True`` the loaded tensors replace the buffers and become the parameters (new
+        Parameter objects, as PyTorch's).
         Returns ``(missing_keys, unexpected_keys)``.
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
@@ -625,11 +634,14 @@ class Module:
         hook_missing, hook_unexpected, errors = [], [], []
         for module_prefix, module in self.named_modules(remove_duplicate=False):
             hooks = module.__dict__.get("_load_state_dict_pre_hooks")
-            if not hooks:
+            upgrade = getattr(module, "_upgrade_state_dict", None)
+            if not hooks and upgrade is None:
                 continue
             local = metadata.get(module_prefix, {}) if metadata is not None else {}
             p = f"{module_prefix}." if module_prefix else ""
-            for hook in list(hooks.values()):
+            if upgrade is not None:
+                upgrade(state_dict, p, local)  # (a module's own fix of older checkpoints)
+            for hook in list((hooks or {}).values()):
                 hook(state_dict, p, local, strict, hook_missing, hook_unexpected, errors)
         slots = self._state_slots()
         missing = [key for key in slots if key not in state_dict]
@@ -663,7 +675,15 @@ class Module:
                     continue
                 if assign:
                     if registry == "_parameters":
-                        current.data = value.detach()
+                        # (PyTorch's: the loaded tensor becomes the parameter, a new object
+                        # keeping the old one's requires_grad)
+                        from rustgrad.nn.parameter import Parameter
+
+                        if is_parameter(value):
+                            value.requires_grad_(current.requires_grad)
+                        else:
+                            value = Parameter(value, requires_grad=current.requires_grad)
+                        module._parameters[name] = value
                     else:
                         module._buffers[name] = value
                 else:
