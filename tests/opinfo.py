@@ -1620,15 +1620,6 @@ OP_DB = [
         dtypes=ALL,
         inplace_variants=[method("clamp_"), method("clip_")],
         exempt={"broadcast": "one tensor"},
-        expects=[
-            xfail(
-                ("parity_graph",),
-                "tensor bounds are a composite of where, not PyTorch's ClampBackward0 (the "
-                "in-place form is recorded as ClampBackward0)",
-                FLOATS,
-                lambda s: any(hasattr(a, "layout") for a in (*s.args[1:], *s.kwargs.values())),
-            )
-        ],
     ),
     # ----- comparisons and logic (no gradient)
     *[

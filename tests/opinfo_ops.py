@@ -263,6 +263,17 @@ def median_samples(g):
         yield S(nan, 1, skips={"gradcheck": "NaN", "gradgradcheck": "NaN"})
 
 
+def nanmedian_samples(g):
+    yield from median_samples(g)
+    nan = g.t((3, 5))
+    nan.value[0, 1:4] = np.nan
+    nan.value[2, ::2] = np.nan  # (an all-NaN row's index is arbitrary in PyTorch: test_ops_more)
+    nan_skips = {"gradcheck": "NaN", "gradgradcheck": "NaN"}
+    yield S(nan, 1, skips=nan_skips)
+    yield S(nan, 0, True, skips=nan_skips)
+    yield S(nan, skips=nan_skips)
+
+
 def unique_samples(g):
     # (no gradient: PyTorch's unique records a node whose backward raises)
     for shape, layout in LAYOUTS:
@@ -1308,6 +1319,7 @@ OPS = [
     entry("topk", topk_samples, NUMERIC),
     entry("kthvalue", kthvalue_samples, FLOATS),  # (int64: PyTorch's index among ties varies)
     entry("median", median_samples, FLOATS),
+    entry("nanmedian", nanmedian_samples, FLOATS),
     entry("unique", unique_samples, NUMERIC, differentiable=False),
     OpInfo("rustgrad.dot", [function("dot")], dot_samples, exempt=NEEDS_DIMS),
     entry("mv", mv_samples, exempt=NEEDS_DIMS),

@@ -160,7 +160,8 @@ def test_grad_scaler_matches_torch_with_skipped_steps():
     assert rs == ts
     for (rscale, rtrack, rw), (tscale, ttrack, tw) in zip(r, t):
         assert (rscale, rtrack) == (tscale, ttrack)
-        np.testing.assert_allclose(rw, tw, rtol=1e-6)
+        # (float32 rounding at the weights' scale: an element near 0 carries its terms')
+        np.testing.assert_allclose(rw, tw, rtol=1e-6, atol=1e-6 * np.abs(tw).max())
 
 
 def test_disabled_grad_scaler_passes_through_as_torch():

@@ -192,3 +192,41 @@ def test_create_graph_accumulation_makes_a_new_grad():
         (x * x).sum().backward(create_graph=True)
         results.append((held.tolist(), held is x.grad, x.grad.tolist()))
     assert results[1] == results[0]
+
+
+# ----- .grad after backward(create_graph=True) is a tensor of its own ------------------------
+
+
+@pytest.mark.parametrize("make", ["sum", "linear"])
+def test_grad_made_with_create_graph_can_be_written_in_place(make):
+    """Under ``create_graph`` PyTorch's AccumulateGrad stores a copy, never the incoming
+    gradient (an expanded tensor for ``sum``, a transposed view for a linear layer's
+    weight): optimizers, ``zero_grad(set_to_none=False)`` and ``clip_grad_norm_`` write it
+    in place."""
+    results = []
+    for lib in (rg, torch):
+        lib.manual_seed(0)
+        if make == "sum":
+            w = lib.nn.Parameter(lib.ones(3))
+            w.sum().backward(create_graph=True)
+            params = [w]
+        else:
+            layer = lib.nn.Linear(3, 2)
+            layer(lib.ones(4, 3)).pow(2).sum().backward(create_graph=True)
+            params = list(layer.parameters())
+        strides = [p.grad.stride() for p in params]
+        lib.nn.utils.clip_grad_norm_(params, 0.1)
+        clipped = [p.grad.detach().clone() for p in params]
+        params[0].grad.mul_(3)
+        lib.optim.SGD(params, lr=0.1).zero_grad(set_to_none=False)
+        results.append(
+            (
+                strides,
+                [c.numpy().round(6).tolist() for c in clipped],
+                [p.grad.abs().sum().item() for p in params],
+            )
+        )
+    assert results[0][0] == results[1][0]
+    assert results[0][2] == results[1][2] == [0.0] * len(results[0][2])
+    for ours, theirs in zip(results[0][1], results[1][1]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5)

@@ -516,3 +516,101 @@ def test_grad_refuses_inputs_as_torch(inputs):
     theirs = outcome(run, torch)
     assert theirs[0] == "RuntimeError"
     assert outcome(run, rg) == theirs
+
+
+# ---------------------------------------------------------------- PyTorch's words, side by side
+
+
+def _setitem(value):
+    def run(lib):
+        x = lib.zeros(3)
+        x[0:2] = value(lib)
+        return x.tolist()
+
+    return run
+
+
+def _assign_grad(grad):
+    def run(lib):
+        x = lib.ones(3, requires_grad=True)
+        x.grad = grad(lib)
+
+    return run
+
+
+def _in_place(method, other):
+    return lambda lib: getattr(lib.tensor([1, 2]), method)(other(lib)).tolist()
+
+
+_WORDED = {
+    "tensor_of_none": lambda lib: lib.tensor(None),
+    "tensor_of_object": lambda lib: lib.tensor([object()]),
+    "index_by_str": lambda lib: lib.ones(3)["a"],
+    "index_past_int64": lambda lib: lib.ones(3)[2**64],
+    "index_by_float": lambda lib: lib.ones(3)[1.5],
+    "setitem_list": _setitem(lambda lib: [5.0, 6.0]),
+    "setitem_tuple": _setitem(lambda lib: (5.0, 6.0)),
+    "setitem_ndarray": _setitem(lambda lib: __import__("numpy").array([5.0, 6.0])),
+    "setitem_number": _setitem(lambda lib: 5),
+    "setitem_none": _setitem(lambda lib: None),
+    "setitem_str": _setitem(lambda lib: "a"),
+    "index_put_not_tuple": lambda lib: lib.zeros(3).index_put_(lib.tensor([0]), lib.tensor(1.0)),
+    "index_put_number": lambda lib: lib.zeros(3).index_put((lib.tensor([0]),), 1.0),
+    "index_put_list_element": lambda lib: lib.zeros(3).index_put(([0],), lib.tensor(1.0)),
+    "iand_float": _in_place("__iand__", lambda lib: 1.5),
+    "ixor_float": _in_place("bitwise_xor_", lambda lib: 1.5),
+    "ilshift_float": _in_place("__ilshift__", lambda lib: 1.5),
+    "ior_bool_tensor": _in_place("__ior__", lambda lib: lib.tensor([True])),
+    "grad_of_another_size": _assign_grad(lambda lib: lib.zeros(2)),
+    "grad_of_another_dtype": _assign_grad(lambda lib: lib.zeros(3, dtype=lib.float64)),
+    "grad_not_a_tensor": _assign_grad(lambda lib: 5),
+    "requires_grad_int": lambda lib: lib.tensor([1]).requires_grad_(),
+    "requires_grad_attribute_int": lambda lib: setattr(lib.tensor([1]), "requires_grad", True),
+    "requires_grad_keyword_int": lambda lib: lib.tensor([1], requires_grad=True),
+    "bool_of_many": lambda lib: bool(lib.ones(2)),
+    "bool_of_none": lambda lib: bool(lib.ones(0)),
+    "zeros_negative": lambda lib: lib.zeros(2, -1),
+    "ones_negative": lambda lib: lib.ones(-1),
+    "empty_negative": lambda lib: lib.empty(3, -2),
+    "randn_negative": lambda lib: lib.randn(-1),
+    "randint_negative": lambda lib: lib.randint(3, (-1,)),
+    "to_a_dtype_name": lambda lib: lib.ones(1).to("float32"),
+    "to_a_bad_index": lambda lib: lib.ones(1).to("cuda:x"),
+    "to_an_unknown_device": lambda lib: lib.ones(1).to("gpu"),
+    "clamp_mixed_bounds": lambda lib: lib.ones(2).clamp(lib.ones(2), 3),
+    "clamp_mixed_bounds_function": lambda lib: lib.clamp(lib.ones(2), 2.5, lib.ones(2)),
+    "clamp_bool_tensors": lambda lib: lib.tensor([True]).clamp(
+        lib.tensor([True]), lib.tensor([True])
+    ),
+    "clamp_in_place_broadcast": lambda lib: lib.ones(2).clamp_(lib.zeros(3, 1)),
+    "clamp_in_place_cast": lambda lib: lib.tensor([1, 5]).clamp_(lib.ones(2)),
+    "topk_bool": lambda lib: lib.tensor([True, False]).topk(1),
+    "median_bool": lambda lib: lib.tensor([True, False]).median(),
+    "median_dim_bool": lambda lib: lib.tensor([True, False]).median(0),
+    "nanmedian_bool": lambda lib: lib.tensor([True, False]).nanmedian(),
+    "kthvalue_bool": lambda lib: lib.tensor([True, False]).kthvalue(1),
+    "trace_bool": lambda lib: lib.ones(2, 2, dtype=lib.bool).trace(),
+    "cross_bool": lambda lib: lib.linalg.cross(
+        lib.ones(3, dtype=lib.bool), lib.ones(3, dtype=lib.bool)
+    ),
+    "cross_mixed_dtypes": lambda lib: lib.linalg.cross(lib.ones(3), lib.ones(3, dtype=lib.float64)),
+    "einsum_mixed_dtypes": lambda lib: lib.einsum(
+        "i,i->", lib.ones(3, dtype=lib.float64), lib.ones(3)
+    ),
+    "einsum_third_operand": lambda lib: lib.einsum(
+        "i,i,i->", lib.ones(3), lib.ones(3), lib.ones(3, dtype=lib.int64)
+    ),
+    "meshgrid_mixed_dtypes": lambda lib: lib.meshgrid(
+        lib.ones(2), lib.ones(2, dtype=lib.int64), indexing="ij"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_WORDED))
+def test_errors_in_pytorchs_words(name):
+    torch = pytest.importorskip("torch")
+    from conftest import outcome
+
+    ours, theirs = outcome(_WORDED[name], rg), outcome(_WORDED[name], torch)
+    assert theirs[0] != "ok" or name in ("setitem_number", "ior_bool_tensor")
+    assert ours == theirs

@@ -71,6 +71,24 @@ CASES = {
     "flip_expanded_bool": lambda lib, x: (x["row"][:1] > 0).expand(3, 2, 2).flip(0),
     "isneginf_int": lambda lib, x: lib.isneginf(x["transposed"].long()),
     "isposinf_int": lambda lib, x: lib.isposinf(x["transposed"].long()),
+    # written into fresh row-major buffers whatever the input's layout
+    "repeat_ones": lambda lib, x: x["transposed"].repeat(1, 1),
+    "tile_ones": lambda lib, x: x["transposed"].unsqueeze(0).tile((1, 1, 1)),
+    "repeat": lambda lib, x: x["transposed"].repeat(2, 1),
+    "logsigmoid": lambda lib, x: lib.nn.functional.logsigmoid(x["transposed"]),
+    # LAPACK's column-major solutions
+    "solve": lambda lib, x: lib.linalg.solve(
+        x["contiguous"][:4] + 4 * lib.eye(4), x["transposed"][:4, :3]
+    ),
+    "solve_batch": lambda lib, x: lib.linalg.solve(
+        (x["contiguous"][:4] + 4 * lib.eye(4)).expand(2, 4, 4), x["transposed"][:4, :3]
+    ),
+    "solve_vector": lambda lib, x: lib.linalg.solve(
+        x["contiguous"][:4] + 4 * lib.eye(4), x["row"][:4]
+    ),
+    "solve_right": lambda lib, x: lib.linalg.solve(
+        x["contiguous"][:4] + 4 * lib.eye(4), x["transposed"][:3, :4], left=False
+    ),
 }
 
 # Image ops keep a channels-last input's layout (PyTorch's kernels allocate their results in the

@@ -707,3 +707,71 @@ def test_init_errors():
         nn.init.kaiming_uniform_(rg.zeros(2, 2), mode="fan_avg")
     with raises(TypeError, "floating-point"):
         nn.init.uniform_(rg.zeros(2, dtype=rg.int64))
+
+
+# ----- PyTorch's per-module loading protocol ---------------------------------------------------
+
+
+def _legacy_linear(lib):
+    class Legacy(lib.nn.Linear):
+        """A layer whose older checkpoints named its weight ``w_old``."""
+
+        def _load_from_state_dict(self, state_dict, prefix, *args):
+            if prefix + "w_old" in state_dict:
+                state_dict[prefix + "weight"] = state_dict.pop(prefix + "w_old")
+            super()._load_from_state_dict(state_dict, prefix, *args)
+
+    return Legacy
+
+
+def _with_extra_state(lib):
+    class Counter(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(1, 1)
+            self.count = 0
+
+        def get_extra_state(self):
+            return {"count": self.count}
+
+        def set_extra_state(self, state):
+            self.count = state["count"]
+
+    return Counter
+
+
+def test_a_subclass_loading_override_renames_old_keys_as_torch():
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (rg, torch):
+        outer = lib.nn.Sequential(_legacy_linear(lib)(1, 1))
+        checkpoint = {"0.w_old": lib.full((1, 1), 3.0), "0.bias": lib.zeros(1)}
+        result = outer.load_state_dict(checkpoint)
+        outcomes.append((list(result.missing_keys), list(result.unexpected_keys), outer[0].weight.item()))  # fmt: skip
+        loose = outer.load_state_dict({"0.w_old": lib.ones(1, 1), "x": lib.ones(1)}, strict=False)
+        outcomes.append((list(loose.missing_keys), list(loose.unexpected_keys), outer[0].weight.item()))  # fmt: skip
+    assert outcomes[:2] == outcomes[2:]
+
+
+def test_extra_state_is_saved_and_restored_as_torch():
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (rg, torch):
+        m = _with_extra_state(lib)()
+        m.count = 7
+        sd = m.state_dict()
+        fresh = _with_extra_state(lib)()
+        fresh.load_state_dict(sd)
+        with pytest.raises(RuntimeError) as info:
+            lib.nn.Linear(1, 1).load_state_dict({**lib.nn.Linear(1, 1).state_dict(), "_extra_state": 1})  # fmt: skip
+        outcomes.append((list(sd), sd["_extra_state"], fresh.count, str(info.value).split("\n")[1]))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_state_dict_metadata_holds_module_versions_as_torch():
+    torch = pytest.importorskip("torch")
+    metas = []
+    for lib in (rg, torch):
+        net = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2))
+        metas.append(dict(net.state_dict()._metadata))
+    assert metas[0] == metas[1]

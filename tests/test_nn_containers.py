@@ -2,6 +2,8 @@
 PyTorch's: registered names, state dicts, reprs, container behaviour, and a state dict moving
 between the libraries."""
 
+import collections
+
 import pytest
 import rustgrad
 from conftest import raises
@@ -99,3 +101,62 @@ def test_sequential_and_module_list_insert_extend_pop_as_pytorch():
             assert ours == names
     with raises(IndexError, "Index out of range: 5"):
         nn.Sequential(nn.ReLU()).insert(5, nn.ReLU())
+
+
+# ----- registration order as PyTorch's (outside testers' findings) -----------------------------
+
+
+def _three_layers(lib):
+    class Net(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = lib.nn.Linear(1, 1)
+            self.p = lib.nn.Parameter(lib.ones(1))
+            self.fc = lib.nn.Linear(1, 1)
+            self.q = lib.nn.Parameter(lib.ones(1))
+            self.head = lib.nn.Linear(1, 1)
+
+    return Net()
+
+
+def test_reassigning_a_child_or_parameter_keeps_its_place():
+    orders = []
+    for lib in (rustgrad, torch):
+        net = _three_layers(lib)
+        net.fc = lib.nn.Linear(1, 2)  # fine-tuning's replaced head
+        net.p = lib.nn.Parameter(lib.zeros(2))
+        net.body = None
+        net.body = lib.nn.Linear(1, 1)
+        orders.append((list(net.state_dict()), [n for n, _ in net.named_parameters()]))
+    assert orders[0] == orders[1]
+
+
+def test_parameter_dict_orders_a_plain_dict_by_key():
+    keys = []
+    for lib in (rustgrad, torch):
+        d = lib.nn.ParameterDict(
+            {"b": lib.nn.Parameter(lib.ones(1)), "a": lib.nn.Parameter(lib.ones(2))}
+        )
+        d.update(
+            collections.OrderedDict(
+                z=lib.nn.Parameter(lib.ones(1)), c=lib.nn.Parameter(lib.ones(1))
+            )
+        )
+        keys.append(list(d.keys()))
+    assert keys[0] == keys[1] == ["a", "b", "z", "c"]
+
+
+def test_sequentials_add_and_multiply_as_torch():
+    shapes = []
+    for lib in (rustgrad, torch):
+        a = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU())
+        b = lib.nn.Sequential(lib.nn.Linear(3, 1))
+        both = a + b
+        twice = b * 2
+        a += b
+        shapes.append(
+            (len(both), list(both.state_dict()), len(twice), twice[0] is twice[1], len(a))
+        )
+        with pytest.raises(ValueError, match="add operator supports only objects"):
+            a + lib.nn.Linear(1, 1)
+    assert shapes[0] == shapes[1]

@@ -890,3 +890,128 @@ def test_lerp_weight_dtypes_as_torch(case):
         return str(out.dtype).split(".")[-1], out.tolist(), [g.tolist() for g in grads]
 
     assert outcome(run, rg) == outcome(run, torch)
+
+
+# ----- NaN/inf edges and shapes against PyTorch (outside testers' findings) --------------------
+
+
+def _both(run):
+    torch = pytest.importorskip("torch")
+    return run(rg), run(torch)
+
+
+_EDGE_VALUES = [-1.0, 0.0, 1.0, 2.0, np.nan, np.inf, -np.inf]
+
+
+def test_clamp_with_tensor_bounds_propagates_nan_and_routes_gradients_as_torch():
+    rng = np.random.default_rng(0)
+    forms = {
+        "both": lambda lib, x, lo, hi: x.clamp(lo, hi),
+        "min": lambda lib, x, lo, hi: x.clamp(min=lo),
+        "max": lambda lib, x, lo, hi: x.clamp(max=hi),
+        "clamp_min": lambda lib, x, lo, hi: lib.clamp_min(x, lo),
+        "clamp_max": lambda lib, x, lo, hi: lib.clamp_max(x, hi),
+        "in_place": lambda lib, x, lo, hi: (x * 1).clamp_(lo, hi),
+    }
+    for trial in range(60):
+        x, lo, hi = (rng.choice(_EDGE_VALUES, size=4) for _ in range(3))
+        if trial % 3 == 0:
+            lo = lo[:1]  # (a broadcast bound)
+        for name, form in forms.items():
+
+            def run(lib, form=form, x=x, lo=lo, hi=hi):
+                ts = [lib.tensor(a, requires_grad=True) for a in (x, lo, hi)]
+                y = form(lib, *ts)
+                grads = lib.autograd.grad(y.sum(), ts, allow_unused=True, create_graph=True)
+                return (
+                    repr(y.tolist()),
+                    [None if g is None else repr(g.tolist()) for g in grads],
+                    type(y.grad_fn).__name__,
+                )
+
+            ours, theirs = _both(run)
+            assert ours == theirs, (name, x, lo, hi)
+
+
+def test_prod_gradient_at_infinities_is_torchs_quotient():
+    for values in (
+        [2.0, -np.inf, 3.0],
+        [np.inf, 0.5, -2.0],
+        [0.0, -np.inf, 3.0],
+        [1e30, 1e30, 1e-30],
+    ):
+        for dim in (None, 0):
+
+            def run(lib, values=values, dim=dim):
+                x = lib.tensor(values, requires_grad=True)
+                y = x.prod() if dim is None else x.prod(dim)
+                y.backward()
+                return repr(y.item()), repr(x.grad.tolist()), type(y.grad_fn).__name__
+
+            ours, theirs = _both(run)
+            assert ours == theirs
+
+
+def test_norm_of_order_zero_has_no_gradient_as_torch():
+    def run(lib):
+        x = lib.tensor([1.0, 0.0, 3.0], requires_grad=True)
+        n = lib.linalg.vector_norm(x, ord=0)
+        n.backward()
+        return n.item(), x.grad, type(n.grad_fn).__name__
+
+    assert _both(run)[0] == _both(run)[1] == (2.0, None, "LinalgVectorNormBackward0")
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+def test_median_of_all_elements_with_infinities_as_torch(name):
+    def run(lib):
+        x = lib.tensor(
+            [2.0, np.inf, -1.0, -np.inf, np.nan if name == "nanmedian" else 5.0], requires_grad=True
+        )
+        m = getattr(x, name)()
+        m.backward()
+        return repr(m.item()), repr(x.grad.tolist())
+
+    ours, theirs = _both(run)
+    assert ours == theirs
+
+
+def test_nanmedian_of_an_all_nan_row_is_nan():
+    x = rg.tensor([[np.nan, np.nan, np.nan], [1.0, np.nan, 3.0]])
+    values, _ = x.nanmedian(1)
+    assert np.isnan(values[0].item()) and values[1].item() == 1.0
+    assert np.isnan(rg.tensor([np.nan, np.nan]).nanmedian().item())
+
+
+_SHAPED = {
+    "sum_none_keepdim": lambda lib, x: lib.sum(x, dim=None, keepdim=True),
+    "method_sum_none_keepdim": lambda lib, x: x.sum(None, True),
+    "mean_none_keepdim": lambda lib, x: lib.mean(x, None, True),
+    "nansum_none_keepdim": lambda lib, x: lib.nansum(x, None, True),
+    "nanmean_none_keepdim": lambda lib, x: lib.nanmean(x, None, True),
+    "all_empty_dims": lambda lib, x: lib.all(x, dim=()),
+    "any_empty_dims_keepdim": lambda lib, x: lib.any(x, dim=(), keepdim=True),
+    "all_none_keepdim": lambda lib, x: lib.all(x, dim=None, keepdim=True),
+    "addcmul_promotes_all_three": lambda lib, x: lib.addcmul(
+        lib.tensor(0.6, dtype=lib.float64), x > 0, lib.tensor(1.1, dtype=lib.float16)
+    ),
+    "addcdiv_promotes_all_three": lambda lib, x: lib.addcdiv(
+        lib.tensor(0.6, dtype=lib.float64), x, lib.tensor(1.1, dtype=lib.float16)
+    ),
+    "nan_to_num_past_the_range": lambda lib, x: lib.nan_to_num(
+        x.log() - x, nan=1e300, posinf=-1e39, neginf=-1e300
+    ),
+    "nansum_int32": lambda lib, x: lib.nansum(x.long(), dtype=lib.int32),
+    "shift_number_first": lambda lib, x: -1 << lib.tensor(3, dtype=lib.uint8),
+    "shift_number_first_int16": lambda lib, x: -3 << lib.tensor([2], dtype=lib.int16),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SHAPED))
+def test_reduction_shapes_and_result_types_as_torch(name):
+    def run(lib):
+        out = _SHAPED[name](lib, lib.tensor([[1.0, 0.0, 2.0], [3.0, 4.0, 5.0]]))
+        return tuple(out.shape), str(out.dtype).split(".")[-1], out.tolist()
+
+    ours, theirs = _both(run)
+    assert ours == theirs

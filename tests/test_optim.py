@@ -175,11 +175,24 @@ def test_step_under_grad_mode_records_nothing_and_skips_params_without_grad():
     assert b.tolist() == [1.0] and len(opt.state[b]) == 0 and opt.state[a]["step"] == 1
 
 
-def test_the_update_runs_in_rust():
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_the_update_runs_in_rust(name, monkeypatch):
     """The per-parameter arithmetic is one call into the extension per parameter."""
-    from rustgrad.optim import optimizer
+    calls = []
+    real = _core._optimizer_step
 
-    assert optimizer._optimizer_step is _core._optimizer_step
+    def counted(rule, *args, **kwargs):
+        calls.append(rule)
+        return real(rule, *args, **kwargs)
+
+    monkeypatch.setattr(_core, "_optimizer_step", counted)
+    params = [rg.ones(3, requires_grad=True), rg.ones(2, 2, requires_grad=True)]
+    opt = getattr(optim, name)(params, lr=0.1)
+    for _ in range(2):
+        for p in params:
+            p.grad = rg.ones_like(p)
+        opt.step()
+    assert len(calls) == 4
 
 
 def test_sgd_without_momentum_keeps_no_state():

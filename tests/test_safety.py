@@ -155,9 +155,10 @@ def test_ndarray_subclass_layout_is_read_from_c(dtype, make):
 
 def test_subclass_sharing_memory_writes_only_its_own_elements():
     backing = np.zeros(8, dtype=np.float32)
-    t = torch.from_numpy(backing[::2].view(Hostile))  # strided, claims contiguous: copied
-    t.fill_(1.0)
-    np.testing.assert_array_equal(backing, np.zeros(8))
+    t = torch.from_numpy(backing[::2].view(Hostile))  # strided, claims contiguous: shared
+    t.fill_(1.0)  # (through its real strides, as PyTorch's from_numpy shares it)
+    np.testing.assert_array_equal(backing, [1, 0, 1, 0, 1, 0, 1, 0])
+    backing[:] = 0
     t = torch.from_numpy(backing[:4].view(Hostile))  # contiguous, claims 10**6 elements
     assert tuple(t.shape) == (4,)
     t.fill_(1.0)
@@ -342,3 +343,15 @@ def test_bool_bytes_moved_to_cuda_read_as_true():
     assert b.sum().item() == 3
     assert (b == torch.tensor([True] * 4, device="cuda")).tolist() == [True, False, True, True]
     assert b.long().tolist() == [1, 0, 1, 1]
+
+
+def test_size_zero_tensors_with_zero_strides_are_written_as_torch():
+    """A tensor without elements shares nothing, whatever its strides: writes are no-ops, not
+    PyTorch's internal-overlap refusal."""
+    torch_ = pytest.importorskip("torch")
+    for lib in (torch, torch_):
+        y = lib.zeros(2, 0, 3).permute(2, 1, 0) * 1  # strides (1, 3, 0)
+        y[0] = lib.tensor(1.0)
+        v = lib.from_numpy(np.zeros((4, 0), dtype=np.float32))
+        v.mul_(np.int64(-3))
+        assert tuple(y.shape) == (3, 0, 2) and tuple(v.shape) == (4, 0)

@@ -93,7 +93,18 @@ def empty(*size, memory_format=None, **kwargs):
     channels-last layout at PyTorch's exact strides). Its contents are unspecified in
     PyTorch; here they are zeros."""
     if memory_format is None:
-        return zeros(*size, **kwargs)
+        try:
+            return zeros(*size, **kwargs)
+        except RuntimeError as err:
+            if not str(err).startswith("zeros: "):
+                raise
+            # (zeros words its size check its own way; empty has the general words)
+            shape = list(size[0] if len(size) == 1 and not isinstance(size[0], int) else size)
+            shape = list(kwargs.get("size", shape))
+            n = next(n for n in shape if n < 0)
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {n}: {shape}"
+            ) from None
     from rustgrad import _memory_format as formats
 
     formats._check(memory_format, "empty")
@@ -272,6 +283,8 @@ def clamp(
     """Elementwise clip into ``[min, max]`` (same shape; either bound may be None), as
     ``input.clamp(min, max)``."""
     bounds = [b for b in (min, max) if isinstance(b, Tensor)]  # (numbers: parameters)
+    if bounds:
+        _ops._check_clamp_bounds("clamp", min, max, input)
     return _out("clamp", input.clamp(min, max), out, input, *bounds)
 
 
@@ -816,6 +829,7 @@ from rustgrad._ops import (
     moveaxis,
     movedim,
     mv,
+    nanmedian,
     narrow,
     nonzero,
     norm,
@@ -873,6 +887,7 @@ __all__ += [
     "moveaxis",
     "movedim",
     "mv",
+    "nanmedian",
     "narrow",
     "nonzero",
     "norm",

@@ -983,7 +983,8 @@ class Tensor(_DTypeCasts):
         keepdims: Any = ...,
     ) -> Tensor:
         """Product of the elements (over ``dim`` if given); integers and bools give int64.
-        Exact where elements are 0 (pairwise products, not a log/exp formula)."""
+        Exact where elements are 0 (pairwise products, not a log/exp formula). The gradient is
+        PyTorch's: ``result / input`` when no element is 0, else the product of the others."""
 
     def cumsum(self, dim: Any = ..., *, dtype: Any = ..., axis: Any = ...) -> Tensor:
         """Cumulative sum along ``dim``; integers and bools give int64."""
@@ -1076,6 +1077,10 @@ class Tensor(_DTypeCasts):
     def median(self, dim: Any = ..., keepdim: Any = ...) -> Any:
         """The lower median: of all elements (a 0-d tensor) or, with ``dim``, ``(values,
         indices)`` along it; NaN propagates."""
+
+    def nanmedian(self, dim: Any = ..., keepdim: Any = ...) -> Any:
+        """:func:`median` ignoring NaN: the lower median of the other elements (NaN where a row
+        has nothing else)."""
 
     def sort(
         self,
@@ -1935,7 +1940,7 @@ class Tensor(_DTypeCasts):
         add up) at the elements the tuple of index tensors ``indices`` addresses, as
         ``input[indices] = values``."""
 
-    def index_put_(self, *args: Any, **kwargs: Any) -> Any:
+    def index_put_(self, indices: Any, values: Any, accumulate: Any = False) -> Any:
         """In-place ``index_put``: writes the result into ``self`` and returns it."""
 
     def inner(self, other: Any) -> Any:

@@ -31,6 +31,7 @@ from rustgrad._memory_format import (
     _computed_in_layout_order,
     _computed_in_memory_order,
     _in_memory_order,
+    contiguous_format,
 )
 
 __all__: list[str] = []  # re-exported by ``rustgrad`` explicitly
@@ -252,7 +253,8 @@ def _as_node(name, f, input):
 
 def prod(input: Tensor, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Product of the elements (over ``dim`` if given); integers and bools give int64.
-    Exact where elements are 0 (pairwise products, not a log/exp formula)."""
+    Exact where elements are 0 (pairwise products, not a log/exp formula). The gradient is
+    PyTorch's: ``result / input`` when no element is 0, else the product of the others."""
     dim, keepdim = _axis(dim, axis, keepdim, keepdims)
     x = input.to(_sum_dtype(input, dtype))
     name = "ProdBackward0" if dim is None else "ProdBackward1"
@@ -262,7 +264,26 @@ def prod(input: Tensor, dim=None, keepdim=False, *, dtype=None, axis=None, keepd
         _wrap(0 if dim is None else dim, 0)
         saved = _saved.saved_list(name, x)
         return _native.record(name, [x], x.clone, saved, lambda grad, *_: (grad,))
-    return _as_node(name, _functools.partial(_prod_of, dim=dim, keepdim=keepdim), x)
+    of = _functools.partial(_prod_of, dim=dim, keepdim=keepdim)
+    if not (x.requires_grad and _core.is_grad_enabled()):
+        return of(x)
+
+    def backward(grad, x, result):
+        if not keepdim and dim is not None:
+            grad, result = grad.unsqueeze(_wrap(dim, x.ndim)), result.unsqueeze(_wrap(dim, x.ndim))
+        if not (x == 0).any():
+            return (grad * (result / x),)  # (PyTorch's formula: NaN at an infinite factor)
+        # with zeros, the product of the other factors: the composite's own gradient
+        create_graph = _core.is_grad_enabled()
+        with _core_enable_grad():
+            xd = x if create_graph else x.detach().requires_grad_()
+            out = of(xd)
+            from rustgrad import autograd
+
+            (gx,) = autograd.grad(out, xd, grad.reshape(out.shape), create_graph=create_graph)
+        return (gx,)
+
+    return _native.record(name, [x], lambda: of(x), [x, _native.RESULT], backward)
 
 
 def _prod_of(x: Tensor, dim, keepdim) -> Tensor:
@@ -518,11 +539,10 @@ def _logsumexp(input: Tensor, dim, keepdim, axis, keepdims) -> Tensor:
 
 def _any_all(x, dim, keepdim, axis, keepdims, want_all):
     dim, keepdim = _axis(dim, axis, keepdim, keepdims)
-    dims = list(range(x.ndim)) if dim is None else _dims(dim, x.ndim)
-    if dim is None:
-        keepdim = False
+    # (``dim=()`` reduces nothing, as PyTorch's all/any)
+    dims = list(range(x.ndim)) if dim is None else [] if dim == () else _dims(dim, x.ndim)
     hits = (x == 0) if want_all else (x != 0)
-    if not dims:
+    if not dims and (dim == () or x.ndim == 0):
         out = hits.logical_not() if want_all else hits
     else:
         count = hits.sum(tuple(dims), keepdim=keepdim)
@@ -567,6 +587,12 @@ def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
 
         forward = _functools.partial(_vector_norm, x, p=2, dims=dims, keepdim=keepdim)
         return _native.record("LinalgVectorNormBackward0", [x], forward, [x, _native.RESULT], backward)  # fmt: skip
+    if p == 0:
+        # a count: PyTorch's norm_backward gives an undefined gradient (``.grad`` stays None)
+        forward = _functools.partial(_vector_norm, x, p=0, dims=dims, keepdim=keepdim)
+        return _native.record(
+            "LinalgVectorNormBackward0", [x], forward, [x, _native.RESULT], lambda *_: (None,)
+        )
     return _as_node(
         "LinalgVectorNormBackward0",
         _functools.partial(_vector_norm, p=p, dims=dims, keepdim=keepdim),
@@ -619,6 +645,7 @@ def _vector_norm(x: Tensor, p, dims, keepdim) -> Tensor:
 def median(input: Tensor, dim=None, keepdim=False):
     """The lower median: of all elements (a 0-d tensor) or, with ``dim``, ``(values,
     indices)`` along it; NaN propagates."""
+    _refuse_bool_median(input, dim)
     if dim is None:
         if input.numel() == 0:
             return input.sum() * _math.nan
@@ -632,12 +659,63 @@ def median(input: Tensor, dim=None, keepdim=False):
                 return value
             hits = x.detach().isnan() if value.isnan() else x.detach() == value
             share = hits.to(x.dtype) / hits.sum()
-            return value + ((x - x.detach()) * share).sum()
+            # (only the hits are read: other infinities or NaNs stay out of the value)
+            return value + ((_core.where(hits, x, value) - value) * share).sum()
 
         return _as_node("MedianBackward0", evenly, input)
     n = input.shape[_wrap(dim, input.ndim)] if input.ndim else 1
     r = _kth(input, (_builtins.max(n, 1) + 1) // 2, dim, keepdim, True, "median")
     return _saved.saving("MedianBackward1", _named("median")(r.values, r.indices), input)
+
+
+def _refuse_bool_median(input: Tensor, dim) -> None:
+    if input.dtype == _bool:
+        kernel = "median_cpu" if dim is None else "median_out"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def nanmedian(input: Tensor, dim=None, keepdim=False):
+    """:func:`median` ignoring NaN: the lower median of the other elements (NaN where a row
+    has nothing else)."""
+    _refuse_bool_median(input, dim)
+    if not input.is_floating_point():
+        out = median(input, dim, keepdim)
+        return out if dim is None else _named("nanmedian")(*out)
+    if dim is None:
+        if input.numel() == 0:
+            return input.sum() * _math.nan
+
+        def evenly(x):
+            # PyTorch's evenly_distribute_backward, as median's
+            a = _host(x.detach()).reshape(-1)
+            count = int((~_np.isnan(a)).sum())
+            flat = x.detach().reshape(-1)
+            value = flat[int(_order(a, 0, False)[_builtins.max((count - 1) // 2, 0)])]
+            if not x.requires_grad:
+                return value.clone()
+            hits = x.detach().isnan() if value.isnan() else x.detach() == value
+            share = hits.to(x.dtype) / hits.sum()
+            # (only the hits are read: the other NaNs stay out of the value)
+            return value + ((_core.where(hits, x, value) - value) * share).sum()
+
+        return _as_node("NanmedianBackward0", evenly, input)
+    d = _wrap(dim, input.ndim)
+    if input.ndim and not input.shape[d]:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
+    if not input.numel():
+        values = input.sum(d, keepdim=keepdim)  # (empty, connected to the input)
+        indices = _core.zeros(tuple(values.shape), dtype=_int64, device=input.device)
+        return _saved.saving("NanmedianBackward1", _named("nanmedian")(values, indices), input)
+    if input.ndim == 0:
+        values, idx = _scalar_pick(input)
+    else:
+        a = _host_or_zeros(input)
+        count = (~_np.isnan(a)).sum(axis=d, keepdims=True)
+        pick = _np.take_along_axis(_order(a, d, False), _np.maximum((count - 1) // 2, 0), axis=d)
+        values, idx = _gather_sorted(input, d, pick)
+        if not keepdim:
+            values, idx = values.squeeze(d), idx.squeeze(d)
+    return _saved.saving("NanmedianBackward1", _named("nanmedian")(values, idx), input)
 
 
 def _order(a: _np.ndarray, axis: int, descending: bool) -> _np.ndarray:
@@ -915,6 +993,8 @@ argsort.__signature__ = _inspect.signature(_argsort)
 
 def topk(input: Tensor, k: int, dim=-1, largest=True, sorted=True):
     """``(values, indices)`` of the ``k`` largest (or smallest) along ``dim``, largest first."""
+    if input.dtype == _bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = _wrap(dim, input.ndim)
     size = input.shape[d] if input.ndim else 1
     if not 0 <= k <= size:
@@ -933,6 +1013,9 @@ def kthvalue(input: Tensor, k: int, dim=-1, keepdim=False):
 
 
 def _kth(input: Tensor, k: int, dim, keepdim, _nan_first, name="kthvalue"):
+    if input.dtype == _bool:
+        kernel = "kthvalue_cpu" if name == "kthvalue" else "median_out"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     d = _wrap(dim, input.ndim)
     size = input.shape[d] if input.ndim else 1
     if not size:
@@ -1049,6 +1132,18 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
+def _same_dtypes(tensors) -> None:
+    """PyTorch's refusal of operands of another dtype than the first (einsum, cross)."""
+    from rustgrad._math import _SCALAR_NAME
+
+    for t in tensors[1:]:
+        if isinstance(t, Tensor) and t.dtype != tensors[0].dtype:
+            raise RuntimeError(
+                f"expected scalar type {_SCALAR_NAME[tensors[0].dtype]} but found "
+                f"{_SCALAR_NAME[t.dtype]}"
+            )
+
+
 def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation (``'ij,jk->ik'``, implicit output, ``...``): operands are
     contracted pairwise with ``matmul``; repeated letters in one operand take its diagonal."""
@@ -1063,6 +1158,7 @@ def einsum(equation: str, *operands) -> Tensor:
             if len(operands) > len(terms)
             else "einsum(): fewer operands were provided than specified in the equation"
         )
+    _same_dtypes(operands)
     # ``...``: the broadcast dims, named by letters no term uses.
     spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
     nell = 0
@@ -1518,8 +1614,9 @@ def repeat(input: Tensor, *sizes) -> Tensor:
         return _saved.saving("RepeatBackward0", x.clone(), input)
     # a copy of its own (an expanded view would share, and overlap, the input's memory)
     y = x.reshape(*inter).expand(*big)
-    # (contiguous() of an empty or unexpanded view would give the view itself)
-    y = y.contiguous() if sizes.count(1) != len(sizes) and y.numel() else y.clone()
+    # (contiguous() of an empty or unexpanded view would give the view itself; PyTorch's result
+    # is row-major whatever the input's strides)
+    y = y.clone(memory_format=contiguous_format)
     return _saved.saving(
         "RepeatBackward0", y.reshape(*[r * s for r, s in zip(sizes, shape)]), input
     )
@@ -1701,6 +1798,8 @@ def trace(input: Tensor) -> Tensor:
     """The sum of the main diagonal of a 2-D tensor (integers give int64)."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if input.dtype == _bool:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return diagonal(input).sum()
 
 
@@ -1791,7 +1890,8 @@ def nan_to_num(input: Tensor, nan=0.0, posinf=None, neginf=None) -> Tensor:
     x = input.detach()
 
     def const(v):
-        return _core.full((), float(v), dtype=input.dtype, device=input.device)
+        # (PyTorch casts the replacement unchecked: past the dtype's range it is infinite)
+        return _core.full((), float(v), dtype=_f64, device=input.device).to(input.dtype)
 
     def forward():
         out = _core.where(x == _math.inf, const(hi), x)
@@ -1808,9 +1908,39 @@ def nan_to_num(input: Tensor, nan=0.0, posinf=None, neginf=None) -> Tensor:
     return _native.record("NanToNumBackward0", [input], forward, [input], backward)
 
 
+def _common_dtype(*tensors):
+    """PyTorch's result type of several tensor operands at once: that of the tensors with
+    dims, unless the 0-d ones are of a higher category (bool < integer < float)."""
+
+    def promote(dtypes):
+        out = dtypes[0]
+        for d in dtypes[1:]:
+            out = (_core.zeros(0, dtype=out) + _core.zeros(0, dtype=d)).dtype
+        return out
+
+    def category(d):
+        return 0 if d == _bool else 2 if d.is_floating_point else 1
+
+    dims = [t.dtype for t in tensors if t.ndim]
+    zero = [t.dtype for t in tensors if not t.ndim]
+    if not dims:
+        return promote(zero)
+    if zero and category(promote(zero)) > category(promote(dims)):
+        return promote(zero)
+    return promote(dims)
+
+
+def _as_common(*tensors):
+    """The operands cast to their :func:`_common_dtype` (PyTorch's TensorIterator casts all
+    of them at once, not pair by pair)."""
+    dtype = _common_dtype(*tensors)
+    return [t if t.dtype == dtype else t.to(dtype) for t in tensors]
+
+
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """``input + value * tensor1 * tensor2`` (broadcast; an integer result takes ``value``
     as an integer, as PyTorch)."""
+    input, tensor1, tensor2 = _as_common(input, tensor1, tensor2)
     product = tensor1 * tensor2
     if not (product.is_floating_point() or input.is_floating_point()):
         value = int(value)
@@ -1829,7 +1959,8 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
             "tensor2) for float inputs. The future addcdiv behavior is just the latter "
             "implementation: (input + value * tensor1 / tensor2), for all dtypes."
         )
-    out = input + _scaled(tensor1 / tensor2, value)
+    a, b, c = _as_common(input, tensor1, tensor2)
+    out = a + _scaled(b / c, value)
     return _saved.saving("AddcdivBackward0", out, input, tensor1, tensor2)
 
 
@@ -1891,6 +2022,11 @@ def meshgrid(*tensors, indexing=None) -> tuple:
         )
     if not tensors:
         raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors[1:]:
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+        if t.device != tensors[0].device:
+            raise RuntimeError("meshgrid expects all tensors to have the same device")
     for t in tensors:
         if t.ndim > 1:
             raise RuntimeError(
@@ -1986,26 +2122,70 @@ def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
 # ----- more drop-in functions (issue 11) --------------------------------------------------------
 
 
-def _clamp_tensors(input: Tensor, min, max) -> Tensor:
-    """``clamp`` with tensor bounds: PyTorch's gradients (to ``input`` inside the bounds, to a
-    bound where ``input`` passes it); NaN in ``input`` propagates."""
-    out = input
-    if min is not None:
-        lo = min if isinstance(min, Tensor) else _core.full((), float(min), dtype=input.dtype)
-        out = _core.where(out < lo, lo, out)
-    if max is not None:
-        hi = max if isinstance(max, Tensor) else _core.full((), float(max), dtype=input.dtype)
-        out = _core.where(out > hi, hi, out)
-    return _saved.saving("ClampBackward1", out, input, min, max)
+def _clamp_tensors(input: Tensor, min, max, node="ClampBackward0", in_place=False) -> Tensor:
+    """``clamp`` with tensor bounds, as PyTorch's: NaN in ``input`` or in a bound gives NaN;
+    the gradient goes to ``input`` where ``min <= input <= max``, to ``min`` where ``input <
+    min < max``, to ``max`` where ``input > max`` or ``max < min`` (PyTorch's masks, also
+    where the result is NaN)."""
+    lo, hi = (
+        None
+        if b is None
+        else b
+        if isinstance(b, Tensor)
+        else _core.full((), float(b), dtype=input.dtype)
+        for b in (min, max)
+    )
+    if lo is not None and hi is not None and input.dtype == lo.dtype == hi.dtype == _bool:
+        raise NotImplementedError("\"clamp_cpu\" not implemented for 'Bool'")
+    bounds = [b for b in (lo, hi) if b is not None]
+    if node == "ClampBackward0" and len(bounds) == 1:
+        # (PyTorch's node lists the missing bound among its inputs, as ``(None, 0)``)
+        missing = _core.zeros((), dtype=input.dtype, device=input.device)
+        slots = [input, lo if lo is not None else missing, hi if hi is not None else missing]
+    else:
+        slots = [input, *bounds]
+
+    def forward():
+        value = input if lo is None else input.maximum(lo)
+        return value if hi is None else value.minimum(hi)
+
+    def backward(grad, x, *saved_bounds):
+        b_lo = saved_bounds[0] if lo is not None else None
+        b_hi = saved_bounds[-1] if hi is not None else None
+        if b_hi is None:
+            masks = [x >= b_lo, x < b_lo]
+        elif b_lo is None:
+            masks = [x <= b_hi, x > b_hi]
+        else:
+            masks = [(x >= b_lo) & (x <= b_hi), (x < b_lo) & (b_lo < b_hi)]
+            masks.append((x > b_hi) | (b_hi < b_lo))
+        zero = grad.new_zeros(())
+        grads = [
+            _native.sum_to(_core.where(mask, grad, zero), t.shape).to(t.dtype)
+            if t.requires_grad
+            else None
+            for mask, t in zip(masks, [input, *bounds])
+        ]
+        if len(slots) == 3 and len(bounds) == 1:
+            grads.insert(1 if lo is None else 2, None)
+        return grads
+
+    # (in place, the input is overwritten: its masks read a copy, as PyTorch's original_self)
+    x = input.detach().clone() if in_place else input
+    return _native.record(node, slots, forward, [x, *bounds], backward)
 
 
 def clamp_min(input: Tensor, min) -> Tensor:
     """``clamp(input, min=min)``."""
+    if isinstance(min, Tensor):
+        return _clamp_tensors(input, min, None, "ClampMinBackward1")
     return input.clamp(min=min)
 
 
 def clamp_max(input: Tensor, max) -> Tensor:
     """``clamp(input, max=max)``."""
+    if isinstance(max, Tensor):
+        return _clamp_tensors(input, None, max, "ClampMaxBackward1")
     return input.clamp(max=max)
 
 
@@ -2465,9 +2645,7 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
 def nansum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """The sum treating NaN as 0 (its gradient there is 0)."""
     x = input if not input.is_floating_point() else _core.where(input.detach().ne(input.detach()), _zero_of(input), input)  # fmt: skip
-    if dtype is not None:
-        x = x.to(dtype)
-    out = x.sum() if dim is None else x.sum(dim, keepdim=keepdim)
+    out = x.sum(dim, keepdim=keepdim, dtype=dtype)
     return _saved.saving("NansumBackward0", out, input)
 
 
@@ -2478,7 +2656,7 @@ def nanmean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
             "nanmean(): expected input to have floating point or complex dtype but got Long"
         )
     present = input.detach() == input.detach()
-    count = present.sum() if dim is None else present.sum(dim, keepdim=keepdim)
+    count = present.sum(dim, keepdim=keepdim)
     return nansum(input, dim, keepdim, dtype=dtype) / count.to(dtype or input.dtype)
 
 
@@ -3018,6 +3196,7 @@ _METHODS = [
     "amax",
     "amin",
     "median",
+    "nanmedian",
     "sort",
     "argsort",
     "topk",
@@ -3119,7 +3298,10 @@ def _inplace(name):
             raise NotImplementedError(f"\"{name}_out_cpu\" not implemented for 'Bool'")
         # (a composite whose parts save the input reads a copy, as PyTorch's node saves the
         # old values: the write does not change what backward reads)
-        copy = name in _INPLACE_READS_COPY and self.requires_grad and _core.is_grad_enabled()
+        needs = self.requires_grad or _builtins.any(
+            isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values())
+        )
+        copy = name in _INPLACE_READS_COPY and needs and _core.is_grad_enabled()
         with _saved.in_place():
             result = f(self.clone() if copy else self, *args, **kwargs)
         if not scan:
@@ -3156,13 +3338,32 @@ def _bind_clamp():
         setattr(Tensor, name + "_", _clamp_method(name + "_", Tensor.clamp_, in_place=True))
 
 
+def _check_clamp_bounds(name, min, max, input=None):
+    """PyTorch's overloads take both bounds as tensors or both as numbers (or None)."""
+    if _builtins.any(b is not None and not isinstance(b, Tensor) for b in (min, max)):
+        args = ([input] if input is not None else []) + [min, max]
+        got = ", ".join(type(a).__name__ for a in args if a is not None)
+        lead = "Tensor input, " if input is not None else ""
+        tail = ", *, Tensor out = None" if input is not None else ""
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got ({got}), but expected "
+            f"one of:\n * ({lead}Tensor min = None, Tensor max = None{tail})\n"
+            f" * ({lead}Number min = None, Number max = None{tail})\n"
+        )
+
+
 def _clamp_method(name, core, in_place):
     def method(self, min=None, max=None):
         if isinstance(min, Tensor) or isinstance(max, Tensor):
+            _check_clamp_bounds(name.rstrip("_"), min, max)
             if not in_place:
                 return _clamp_tensors(self, min, max)
             with _saved.in_place():
-                return _native.write_result(self, _clamp_tensors(self, min, max), "ClampBackward0")
+                out = _clamp_tensors(self, min, max, in_place=True)
+                from rustgrad._math import check_in_place
+
+                check_in_place(self, out)
+                return _native.write_result(self, out, "ClampBackward0")
         return core(self, _integer_bound(self, min), _integer_bound(self, max))
 
     method.__name__ = method.__qualname__ = name

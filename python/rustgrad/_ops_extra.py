@@ -120,7 +120,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, _np.ndarray) and device in (None, "cpu") and dtype is None:
         try:
             return _core.from_numpy(data)
-        except (TypeError, RuntimeError, ValueError):
+        except (TypeError, RuntimeError):
             pass
     return _core.tensor(data, dtype=dtype, device=device)
 
@@ -694,13 +694,31 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     return _native.record("MaskedScatterBackward0", [input, source], forward, [m], backward)
 
 
+def _check_index_put(name, indices, values) -> None:
+    """PyTorch's argument checks: a tuple (or list) of index tensors (or None), a tensor of
+    values."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(
+            f"{name}(): argument 'indices' (position 1) must be tuple of Tensors, not "
+            f"{type(indices).__name__}"
+        )
+    for k, index in enumerate(indices):
+        if index is not None and not isinstance(index, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {k} in argument 0, but got {type(index).__name__}"
+            )
+    if not isinstance(values, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'values' (position 2) must be Tensor, not {type(values).__name__}"
+        )
+
+
 def index_put(input: Tensor, indices, values: Tensor, accumulate=False) -> Tensor:
     """A copy of ``input`` with ``values`` written (or, with ``accumulate``, added: repeats
     add up) at the elements the tuple of index tensors ``indices`` addresses, as
     ``input[indices] = values``."""
+    _check_index_put("index_put", indices, values)
     indices = tuple(indices)
-    if not isinstance(values, Tensor):
-        values = _core.tensor(values, dtype=input.dtype, device=input.device)
     if not accumulate:
         out = input.clone()
         out[indices] = values
@@ -885,6 +903,14 @@ def _bind():
         setattr(Tensor, name, _ops._as_method(g[name]))
     for name in _IN_PLACE:
         setattr(Tensor, name + "_", _in_place(name + "_", g[name], _IN_PLACE_NODES.get(name)))
+    write = Tensor.index_put_
+
+    def index_put_(self, indices, values, accumulate=False):
+        _check_index_put("index_put_", indices, values)
+        return write(self, indices, values, accumulate)
+
+    index_put_.__doc__ = write.__doc__
+    Tensor.index_put_ = index_put_
     for name in ("addmm", "baddbmm"):
         setattr(Tensor, name + "_", _in_place(name + "_", getattr(_ops, name)))
     # (composites of a multiplication, whose node is MulBackward0)

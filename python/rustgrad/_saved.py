@@ -51,6 +51,7 @@ SAVES = {
             "CumprodBackward0",
             "LogcumsumexpBackward0",
             "MedianBackward0",
+            "NanmedianBackward0",
             "StdBackward0",
             "LinalgVectorNormBackward0",
             "LinalgPinvBackward0",
@@ -66,7 +67,14 @@ SAVES = {
     "CdistBackward0": (0, 1, RESULT),
     # order statistics: the indices they return (cummax/cummin also the input)
     **dict.fromkeys(
-        ["SortBackward0", "SortBackward1", "TopkBackward0", "KthvalueBackward0", "MedianBackward1"],
+        [
+            "SortBackward0",
+            "SortBackward1",
+            "TopkBackward0",
+            "KthvalueBackward0",
+            "MedianBackward1",
+            "NanmedianBackward1",
+        ],
         _INDICES,
     ),
     "CummaxBackward0": (0, RESULT1),
@@ -87,7 +95,6 @@ SAVES = {
     "FminBackward0": (0, 1),
     "NanToNumBackward0": (0,),
     "NansumBackward0": (0,),
-    "ClampBackward1": (0, 1, 2),
     "AddbmmBackward0": ((1, 2), (2, 1)),
     # (self, tensor1, tensor2): tensor2 is read by both tensors' formulas, saved always
     "AddcdivBackward0": (2, (1, 2)),

@@ -143,8 +143,11 @@ def _check_broadcast(a, b):
 def _binary(name, np_op, core_op, kernel=None):
     def op(input, other):
         a, b = input, _number(other)
-        if not isinstance(a, Tensor):  # a number first (``2 << t``): a 0-d tensor of its type
-            a = _core.tensor(_number(a), device=b.device)
+        if not isinstance(a, Tensor):  # a number first (``2 << t``): PyTorch's wrapped number
+            a = _number(a)
+            dtype = _result_dtype(b, a) if isinstance(b, Tensor) else None
+            a = _core.tensor(a, device=b.device)
+            a = a if dtype is None else a.to(dtype)  # (wrapping into the tensor's type)
         _check_broadcast(a, b)
         dtype = _result_dtype(a, b)
         if dtype == _bool and core_op is not None:
@@ -216,8 +219,16 @@ def _invert(self):
 
 def _in_place(f, name):
     def method(self, other=None):
-        from rustgrad._math import check_in_place
+        from rustgrad._math import _KIND, _SCALAR_NAME, check_in_place
 
+        if name != "bitwise_not" and isinstance(_number(other), (bool, int, float, Tensor)):
+            # (PyTorch refuses the result's type before looking for a kernel of that type)
+            dtype = _result_dtype(self, _number(other))
+            if _KIND[dtype] > _KIND[self.dtype]:
+                raise RuntimeError(
+                    f"result type {_SCALAR_NAME[dtype]} can't be cast to the desired output "
+                    f"type {_SCALAR_NAME[self.dtype]}"
+                )
         result = f(self) if other is None and name == "bitwise_not" else f(self, other)
         check_in_place(self, result)
         return self.copy_(result)

@@ -111,6 +111,13 @@ def _like(a, t: Tensor) -> Tensor:
     return out if t.device.type == "cpu" else out.to(t.device)
 
 
+def _like_column_major(a, t: Tensor) -> Tensor:
+    """:func:`_like` with each matrix laid out column by column."""
+    a = _np.swapaxes(_np.array(_np.swapaxes(a, -1, -2), dtype=_host_dtype(t), order="C"), -1, -2)
+    out = _rg.from_numpy(a)
+    return out if t.device.type == "cpu" else out.to(t.device)
+
+
 def _host_dtype(t: Tensor):
     return _np.float64 if t.dtype == _core.float64 else _np.float32
 
@@ -356,7 +363,8 @@ class _LinalgSolve(_Function):
         except _np.linalg.LinAlgError:
             _singular(a, "linalg.solve", "solve")
             raise
-        X = _like(x, A)
+        # Column-major matrices, as LAPACK leaves PyTorch's result.
+        X = _like_column_major(x, A)
         ctx.save_for_backward(A, X)
         ctx.shapes = (tuple(A.shape), tuple(B.shape))
         return X
@@ -645,6 +653,9 @@ def cond(A: Tensor, p=None) -> Tensor:
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (the batch dims broadcast)."""
+    if input.dtype == other.dtype == _core.bool_:
+        raise NotImplementedError("\"cross\" not implemented for 'Bool'")
+    _ops._same_dtypes((input, other))
     if input.ndim != other.ndim:
         raise RuntimeError(
             f"linalg.cross: inputs must have the same number of dimensions. Got "

@@ -106,9 +106,13 @@ def fork_rng(devices=None, enabled=True, **kwargs):
 
 
 def _shape(size) -> tuple:
-    if isinstance(size, int):
-        return (size,)
-    return tuple(size)
+    shape = (size,) if isinstance(size, int) else tuple(size)
+    for n in shape:
+        if n < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {n}: {list(shape)}"
+            )
+    return shape
 
 
 def _on_cuda_stream(generator, device) -> bool:

@@ -86,6 +86,16 @@ class median(NamedTuple):
         return _repr(self, "median")
 
 
+class nanmedian(NamedTuple):
+    """``(values, indices)`` of ``nanmedian(input, dim)``."""
+
+    values: Tensor
+    indices: Tensor
+
+    def __repr__(self) -> str:
+        return _repr(self, "nanmedian")
+
+
 class mode(NamedTuple):
     """``(values, indices)`` of ``mode(input, dim)``."""
 

@@ -632,7 +632,10 @@ fn writable_buffer(acc: &Var, g: &Var) -> bool {
 /// tensor that something else can still see or modify.
 fn owned_grad(g: Var, create_graph: bool) -> Result<Var> {
     if create_graph {
-        return Ok(g);
+        // As PyTorch's AccumulateGrad under create_graph: a (differentiable) copy, never the
+        // incoming gradient itself, which may be an expanded tensor (`sum`'s) or a view (`t`'s)
+        // that optimizers, `zero_grad` and `clip_grad_norm_` could not write in place.
+        return ops::clone(&g);
     }
     if g.is_sole_owner() && g.tensor().is_contiguous() && g.is_leaf() {
         return Ok(g);

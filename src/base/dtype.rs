@@ -112,6 +112,22 @@ macro_rules! define_dtype {
 dtype_table!(define_dtype);
 
 impl DType {
+    /// The C++ type's name (`caffe2::TypeMeta`), as some of PyTorch's messages print it.
+    pub fn c_name(self) -> &'static str {
+        match self {
+            DType::F32 => "float",
+            DType::F64 => "double",
+            DType::I64 => "long int",
+            DType::I32 => "int",
+            DType::I16 => "short int",
+            DType::I8 => "signed char",
+            DType::U8 => "unsigned char",
+            DType::F16 => "c10::Half",
+            DType::BF16 => "c10::BFloat16",
+            DType::Bool => "bool",
+        }
+    }
+
     pub fn is_float(self) -> bool {
         self.kind() == Kind::Float
     }

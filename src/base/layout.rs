@@ -302,10 +302,13 @@ impl Layout {
 
     /// Whether two elements share memory (an expanded dimension).
     pub fn has_internal_overlap(&self) -> bool {
-        self.shape
-            .iter()
-            .zip(&self.strides)
-            .any(|(&d, &s)| d > 1 && s == 0)
+        // (no elements, nothing shared: a size-0 tensor's strides address nothing)
+        !self.shape.contains(&0)
+            && self
+                .shape
+                .iter()
+                .zip(&self.strides)
+                .any(|(&d, &s)| d > 1 && s == 0)
     }
 
     /// Broadcasts to `target` (stride 0 along new or size-1 dimensions), as `expand`.

@@ -499,26 +499,14 @@ pub fn lerp(start: &Var, end: &Var, weight: &Var, scalar_weight: bool) -> Result
     let (s, e, w) = (start.tensor(), end.tensor(), weight.tensor());
     let dtype = s.dtype();
     // PyTorch's lerp does not promote: every tensor has `start`'s dtype.
-    let c_name = |d: DType| match d {
-        DType::F32 => "float",
-        DType::F64 => "double",
-        DType::I64 => "long int",
-        DType::I32 => "int",
-        DType::I16 => "short int",
-        DType::I8 => "signed char",
-        DType::U8 => "unsigned char",
-        DType::F16 => "c10::Half",
-        DType::BF16 => "c10::BFloat16",
-        DType::Bool => "bool",
-    };
     for (name, t) in [("end", &e), ("weight", &w)] {
         // (a 0-d weight is read as a scalar of the computation's dtype, as PyTorch's)
         if t.dtype() != dtype && !(name == "weight" && (scalar_weight || t.ndim() == 0)) {
             bail!(
                 Runtime,
                 "expected dtype {} for `{name}` but got dtype {}",
-                c_name(dtype),
-                c_name(t.dtype())
+                dtype.c_name(),
+                t.dtype().c_name()
             );
         }
     }
@@ -884,7 +872,9 @@ pub fn logsigmoid(x: &Var) -> Result<Var> {
         UnaryOp::LogSigmoid,
         "log_sigmoid_cpu",
         UnaryArgs::default(),
-    )?;
+    )?
+    // PyTorch writes it into a fresh row-major buffer, not in the input's memory order.
+    .contiguous()?;
     Ok(record(
         out,
         &[x],

@@ -8,7 +8,7 @@ use crate::bail;
 use crate::error::Result;
 use crate::tensor::layout::{broadcast_shapes, shape_str};
 use crate::tensor::layout::{Shape, Strides};
-use crate::tensor::{DType, Layout, Scalar, Tensor};
+use crate::tensor::{Layout, Scalar, Tensor};
 
 fn saved_both<'a>(a: &'a Var, b: &'a Var) -> impl FnOnce(&Tensor) -> Vec<SavedVar> + 'a {
     // Each input's gradient reads only the other (as PyTorch saves them).
@@ -78,22 +78,6 @@ fn maybe_multiply(v: &Var, s: Scalar) -> Result<Var> {
         Ok(v.clone())
     } else {
         mul(v, &scalar_like(s, v.dtype()))
-    }
-}
-
-/// The C++ type name PyTorch's dtype messages print (`caffe2::TypeMeta`).
-fn type_meta_name(d: DType) -> &'static str {
-    match d {
-        DType::F32 => "float",
-        DType::F64 => "double",
-        DType::I64 => "long int",
-        DType::I32 => "int",
-        DType::I16 => "short int",
-        DType::I8 => "signed char",
-        DType::U8 => "unsigned char",
-        DType::F16 => "c10::Half",
-        DType::BF16 => "c10::BFloat16",
-        DType::Bool => "bool",
     }
 }
 
@@ -239,9 +223,9 @@ pub fn baddbmm(
         bail!(
             Runtime,
             "Input dtypes must be the same, got: input {}, batch1: {}, batch2: {}",
-            type_meta_name(dtypes[0]),
-            type_meta_name(dtypes[1]),
-            type_meta_name(dtypes[2])
+            dtypes[0].c_name(),
+            dtypes[1].c_name(),
+            dtypes[2].c_name()
         );
     }
     scaled_product([input, batch1, batch2], beta, alpha, Fused::Baddbmm)

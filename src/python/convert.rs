@@ -12,6 +12,7 @@ use pyo3::types::{
 
 use super::gil::{self, Work};
 use super::tensor::PyTensor;
+use crate::base::layout::Layout;
 use crate::ops::IndexItem;
 use crate::tensor::storage::Buffer;
 use crate::tensor::{Bool8, DType, Device, Scalar, Tensor};
@@ -165,9 +166,28 @@ fn walk(
         let list = tensor_to_nested(obj.py(), &t)?;
         return walk(&list, depth, shape, out, kind, numpy_bool);
     }
+    if let Ok(arr) = obj.cast::<PyUntypedArray>() {
+        // An array inside a list: its elements (NumPy scalars, which keep their dtype).
+        if arr.ndim() > 0 {
+            if depth == 1 && out.is_empty() {
+                let warnings = obj.py().import("warnings")?;
+                warnings.call_method1(
+                    "warn",
+                    (
+                        "Creating a tensor from a list of numpy.ndarrays is extremely slow. \
+                         Please consider converting the list to a single numpy.ndarray with \
+                         numpy.array() before converting to a tensor.",
+                        obj.py().get_type::<pyo3::exceptions::PyUserWarning>(),
+                    ),
+                )?;
+            }
+            let items = PyList::new(obj.py(), obj.try_iter()?.collect::<PyResult<Vec<_>>>()?)?;
+            return walk(items.as_any(), depth, shape, out, kind, numpy_bool);
+        }
+    }
     let Ok(seq) = obj.cast::<PySequence>() else {
-        return Err(PyTypeError::new_err(format!(
-            "new(): invalid data type '{}'",
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "Could not infer dtype of {}",
             obj.get_type().name()?
         )));
     };
@@ -310,8 +330,34 @@ pub fn from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         "float16" => Buffer::F16(copy!(half::f16)),
         "uint16" => Buffer::I64(copy!(u16).into_iter().map(i64::from).collect()),
         "uint32" => Buffer::I64(copy!(u32).into_iter().map(i64::from).collect()),
+        // (no uint64 dtype here: int64 holds the values below 2**63)
+        "uint64" => Buffer::I64(
+            copy!(u64)
+                .into_iter()
+                .map(|v| {
+                    i64::try_from(v).map_err(|_| {
+                        pyo3::exceptions::PyRuntimeError::new_err(
+                            "value cannot be converted to type int64 without overflow",
+                        )
+                    })
+                })
+                .collect::<PyResult<_>>()?,
+        ),
+        _ if matches!(arr.dtype().kind(), b'c') => {
+            return Err(pyo3::exceptions::PyNotImplementedError::new_err(format!(
+                "rustgrad: complex dtypes are not implemented (numpy.{name} array)"
+            )));
+        }
+        _ if !matches!(arr.dtype().kind(), b'f' | b'i' | b'u' | b'b') => {
+            return Err(PyTypeError::new_err(format!(
+                "can't convert np.ndarray of type numpy.{}. The only supported types are: \
+                 float64, float32, float16, complex64, complex128, int64, int32, int16, int8, \
+                 uint64, uint32, uint16, uint8, and bool.",
+                arr.dtype().typeobj().name()?
+            )));
+        }
         _ => {
-            // Anything else (float16, ...) goes through float64.
+            // Anything else (float128, ...) goes through float64.
             let as64 = arr.call_method1("astype", ("float64",))?;
             let a = as64.cast::<PyArrayDyn<f64>>()?.readonly();
             let v: Vec<f32> = a.as_array().iter().map(|&x| x as f32).collect();
@@ -338,25 +384,49 @@ pub fn share_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         _ => return from_numpy(arr),
     };
     let arr = &plain_array(arr)?;
+    let item = dtype.size_of() as isize;
+    if arr.strides().iter().any(|&s| s < 0) {
+        return Err(PyValueError::new_err(
+            "At least one stride in the given numpy array is negative, and tensors with \
+             negative strides are not currently supported. (You can probably work around this \
+             by making a copy of your array  with array.copy().) ",
+        ));
+    }
+    if arr.strides().iter().any(|&s| s % item != 0) {
+        return Err(PyValueError::new_err(
+            "given numpy array strides not a multiple of the element byte size. Copy the numpy \
+             array to reallocate the memory.",
+        ));
+    }
     // The flags from the array's C struct, never its Python-level `flags`.
-    use numpy::npyffi::flags::{NPY_ARRAY_ALIGNED, NPY_ARRAY_C_CONTIGUOUS, NPY_ARRAY_WRITEABLE};
+    use numpy::npyffi::flags::{NPY_ARRAY_ALIGNED, NPY_ARRAY_WRITEABLE};
     // SAFETY: `arr` is a live ndarray; reading its flags field.
     let flags = unsafe { (*arr.as_array_ptr()).flags };
-    let need = NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | NPY_ARRAY_WRITEABLE;
+    let need = NPY_ARRAY_ALIGNED | NPY_ARRAY_WRITEABLE;
     if flags & need != need {
         return from_numpy(arr);
     }
     let shape = arr.shape().to_vec();
-    let len: usize = shape.iter().product();
-    // SAFETY: a C-contiguous, aligned array of `len` elements of `dtype`; the array object
-    // (owner) keeps the memory alive and NumPy never moves an array's data.
+    // Any layout NumPy has is shared as PyTorch shares it: the strides, in elements, over the
+    // span of memory they reach.
+    let layout = Layout {
+        shape: shape.iter().copied().collect(),
+        strides: arr.strides().iter().map(|&s| s / item).collect(),
+        offset: 0,
+    };
+    let len = layout
+        .extent()
+        .ok_or_else(|| PyValueError::new_err("numpy array strides overflow"))?;
+    // SAFETY: an aligned array whose elements (of `dtype`) all lie in the `len` elements from
+    // its data pointer (the strides are nonnegative, so `extent` is that reach); the array
+    // object (owner) keeps the memory alive and NumPy never moves an array's data.
     let ptr = unsafe { (*arr.as_array_ptr()).data as *mut u8 };
     let owner: Py<PyAny> = arr.clone().into_any().unbind();
     let foreign = unsafe { crate::tensor::storage::Foreign::new(dtype, ptr, len, Box::new(owner)) };
     crate::compile::note_break(
         "a tensor shares memory with a NumPy array made inside the function",
     );
-    Ok(Tensor::from_buffer(Buffer::Foreign(foreign), &shape))
+    Ok(Tensor::from_buffer(Buffer::Foreign(foreign), &[len]).with_layout(layout))
 }
 
 /// Keeps a tensor's storage alive for NumPy arrays that view it (the ``.base`` of
@@ -536,19 +606,13 @@ fn int_arg(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
 
 /// Non-negative sizes for creation functions.
 pub fn sizes(args: &Bound<'_, PyTuple>) -> PyResult<Vec<usize>> {
-    parse_size(args)?
-        .into_iter()
-        .map(|d| {
-            if d < 0 {
-                Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-                    "Trying to create tensor with negative dimension {d}: Dimension size must be \
-                     non-negative."
-                )))
-            } else {
-                Ok(d as usize)
-            }
-        })
-        .collect()
+    let size = parse_size(args)?;
+    if let Some(d) = size.iter().find(|&&d| d < 0) {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "Trying to create tensor with negative dimension {d}: {size:?}"
+        )));
+    }
+    Ok(size.into_iter().map(|d| d as usize).collect())
 }
 
 /// Converts one element of an indexing key.
@@ -567,7 +631,10 @@ fn index_item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
         )));
     }
     if obj.is_instance_of::<PyInt>() {
-        return Ok(IndexItem::Int(obj.extract()?));
+        return Ok(IndexItem::Int(int64_of(obj)?));
+    }
+    if obj.is_instance_of::<pyo3::types::PyString>() {
+        return Err(PyTypeError::new_err("new(): invalid data type 'str'"));
     }
     if let Ok(s) = obj.cast::<PySlice>() {
         let get = |name: &str| -> PyResult<Option<i64>> {
@@ -621,9 +688,11 @@ fn index_item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
     if let Ok(i) = obj.call_method0("__index__") {
         return Ok(IndexItem::Int(i.extract()?));
     }
-    Err(pyo3::exceptions::PyIndexError::new_err(
-        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid indices",
-    ))
+    Err(pyo3::exceptions::PyIndexError::new_err(format!(
+        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid \
+         indices (got {})",
+        obj.get_type().name()?
+    )))
 }
 
 /// Converts an indexing key (`x[key]`) into items.

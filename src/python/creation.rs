@@ -16,7 +16,7 @@ use crate::base::dtype::default_float;
 use crate::ops;
 use crate::tensor::Device;
 use crate::tensor::{DType, Layout, Scalar, Tensor};
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 
 /// Fails with a Python error (instead of aborting) when `n` elements of `bytes` each cannot
 /// be allocated.
@@ -161,7 +161,15 @@ fn zeros<'py>(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
-    filled(py, shape, size, 0.0, dtype, device, requires_grad)
+    filled(py, shape, size, 0.0, dtype, device, requires_grad).map_err(|e| {
+        // (PyTorch's zeros checks its sizes itself, in words of its own)
+        let negative = e.value(py).to_string();
+        if negative.starts_with("Trying to create tensor with negative dimension") {
+            PyRuntimeError::new_err("zeros: Dimension size must be non-negative.")
+        } else {
+            e
+        }
+    })
 }
 
 /// A tensor of shape ``size`` whose elements lie ``stride`` apart in its memory (PyTorch's

@@ -185,6 +185,19 @@ impl PyDevice {
 }
 
 pub fn parse_device(s: &str, index: Option<i64>) -> PyResult<PyDevice> {
+    // PyTorch's pattern: letters and underscores, then optionally `:` and an index without
+    // leading zeros.
+    let (name, number) = s.split_once(':').unwrap_or((s, "0"));
+    let well_formed = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+        && (number == "0" || !number.starts_with('0'));
+    if !well_formed {
+        return Err(PyRuntimeError::new_err(format!(
+            "Invalid device string: '{s}'"
+        )));
+    }
     let (kind, idx) =
         match s.split_once(':') {
             Some((k, i)) => (

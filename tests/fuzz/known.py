@@ -1576,63 +1576,6 @@ KNOWN = [
         ],
     ),
     Known(
-        "torch-prod-second-order-past-inf",
-        "NOT a rustgrad bug: where prod's incoming gradient is infinite (a product with an infinite matrix after it), its second derivative is NaN in PyTorch (prod_backward divides the result by the input and differentiates that) and +-inf in rustgrad's (the products' own derivatives); the first derivatives agree",
-        "^grad\\|grad\\.second :: g2: value :: .*opinfo\\.prod .*matmul\\.matmul",
-        [
-            [
-                "v6 = torch.tensor([[math.nan, 0.1289893264313055, 1.418424207967248], [math.inf, 0.714760004196049, -0.0498253761808679], [-math.inf, 2.0494452965486967, 3.381573876910517], [0.0, 0.3670219557491919, -0.7315215670297605]], dtype=torch.float64).transpose(-1, -2).detach().requires_grad_()",
-                "create.opinfo",
-                ["v6"],
-            ],
-            [
-                "v9 = torch.tensor(2.11, dtype=torch.float64, requires_grad=True)",
-                "create.tensor",
-                ["v9"],
-            ],
-            [
-                "v11 = torch.tensor([[7.0, 7.0], [0.1956265874711672, -0.28024447654171974], [-1.4286390245044402, 0.2982903370313468], [-0.5236192684683342, 1.8514205674236994]], dtype=torch.float64)[1:].detach().requires_grad_()",
-                "create.opinfo",
-                ["v11"],
-            ],
-            [
-                "v12 = v11.prod(dim=0, keepdim=True)",
-                "opinfo.prod",
-                ["v12"],
-            ],
-            [
-                "v14 = torch.tensor([[[math.inf, 0.17], [0.0, math.inf]]], dtype=torch.float64, requires_grad=True)",
-                "create.tensor",
-                ["v14"],
-            ],
-            [
-                "v15 = v12.matmul(v14)",
-                "matmul.matmul",
-                ["v15"],
-            ],
-            [
-                "loss = (v12 * torch.tensor([[-2.4, -1.83]], dtype=torch.float64)).sum() + (v14 * torch.tensor([[[0.6, 1.26], [0.0, 3.0]]], dtype=torch.float64)).sum() + (v15 * torch.tensor([[[0.49, 1.8]]], dtype=torch.float64)).sum()",
-                "grad.loss",
-                [],
-            ],
-            [
-                "g1 = torch.autograd.grad(loss, [v6, v9, v11, v14], create_graph=True, allow_unused=True)",
-                "grad.first",
-                ["g1"],
-            ],
-            [
-                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
-                "grad.gg",
-                ["gg"],
-            ],
-            [
-                "g2 = torch.autograd.grad(gg, [v6, v9, v11, v14], allow_unused=True)",
-                "grad.second",
-                ["g2"],
-            ],
-        ],
-    ),
-    Known(
         "float-rounding-sum-of-cancelling-extremes",
         "NOT a bug: a sum of nan_to_num's defaults (+-3.4e38) and small numbers: which small ones the extremes absorb depends on the order of the additions (PyTorch's vectorised sum keeps several accumulators, rustgrad's adds in another order), so the result is 0 in one and -0.475 in the other; exact either way for the order used",
         "^value\\|reduce\\.sum :: v\\d+: value :: .*opinfo\\.nan_to_num",

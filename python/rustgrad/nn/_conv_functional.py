@@ -488,6 +488,7 @@ _BACKWARD_READS = {
     "ConvolutionBackward0": 2,
     "AffineGridGeneratorBackward0": 0,
     "MedianBackward0": 0,
+    "NanmedianBackward0": 0,
     "EmbeddingBagBackward0": 0,
 }
 # Ops whose double backward leaves slopes undefined (None from autograd.grad), not zeros: per

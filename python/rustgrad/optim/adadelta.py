@@ -4,6 +4,7 @@ from rustgrad.autograd.grad_mode import no_grad
 from rustgrad.optim.adam import _zeros
 from rustgrad.optim.optimizer import (
     Optimizer,
+    _check_lr,
     _check_unsupported,
     _count,
     _new_step,
@@ -41,6 +42,7 @@ class Adadelta(Optimizer):
         maximize=False,
         differentiable=False,
     ):
+        _check_lr(lr)
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= rho <= 1.0:

@@ -5,6 +5,7 @@ from rustgrad.autograd.grad_mode import no_grad
 from rustgrad.optim.optimizer import (
     Optimizer,
     _advance,
+    _check_lr,
     _check_unsupported,
     _new_step,
     _optimizer_step,
@@ -41,6 +42,7 @@ class Adagrad(Optimizer):
         differentiable=False,
         fused=None,
     ):
+        _check_lr(lr)
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if lr_decay < 0.0:
@@ -68,9 +70,14 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for param in group["params"]:
-                state = self.state[param]
-                state["step"] = _new_step()
-                state["sum"] = _core.full_like(param, float(group["initial_accumulator_value"]))
+                self._init_state(group, param)
+
+    def _init_state(self, group, param):
+        """PyTorch fills the state at construction, and at the first step of a parameter that
+        has none (one added by ``add_param_group``, or after loading an empty state)."""
+        state = self.state[param]
+        state["step"] = _new_step()
+        state["sum"] = _core.full_like(param, float(group["initial_accumulator_value"]))
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
@@ -78,6 +85,8 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr, lr_decay = float(group["lr"]), float(group["lr_decay"])
             for param, grad, state in self._with_grads(group):
+                if not state:
+                    self._init_state(group, param)
                 step = _advance(state)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 with no_grad():

@@ -4,6 +4,7 @@ from rustgrad import _core
 from rustgrad.autograd.grad_mode import no_grad
 from rustgrad.optim.optimizer import (
     Optimizer,
+    _check_lr,
     _check_unsupported,
     _count,
     _new_step,
@@ -14,6 +15,7 @@ __all__ = ["Adam", "AdamW"]
 
 
 def _check_betas(lr, betas, eps, weight_decay):
+    _check_lr(lr)
     if lr < 0.0:
         raise ValueError(f"Invalid learning rate: {lr}")
     if eps < 0.0:

@@ -12,6 +12,8 @@ PyTorch's state names and group keys; a step counter ``"step"`` is a 0-d float32
 (with its tensors converted to rustgrad's) loads, and training continues as it would there.
 """
 
+import inspect
+import warnings
 from collections import defaultdict
 from copy import deepcopy
 
@@ -23,8 +25,20 @@ __all__ = ["Optimizer", "required"]
 
 Tensor = _core.Tensor
 
-# One optimizer step of one parameter, in Rust: (rule, param, grad, states, scalars, **flags).
-_optimizer_step = _core._optimizer_step
+_HALF = (_core.float16, _core.bfloat16)
+
+
+def _optimizer_step(rule, param, grad, states, scalars, **flags):
+    """One optimizer step of one parameter, in Rust: (rule, param, grad, states, scalars,
+    **flags). The kernels run in float32 or float64: a half-precision parameter and its state
+    are updated through float32 copies, rounded back once per step (PyTorch's own step rounds
+    after each elementwise op)."""
+    if param.dtype not in _HALF:
+        return _core._optimizer_step(rule, param, grad, states, scalars, **flags)
+    wide = [t.float() for t in (param, grad, *states)]
+    _core._optimizer_step(rule, wide[0], wide[1], wide[2:], scalars, **flags)
+    for t, w in zip((param, *states), (wide[0], *wide[2:])):
+        t.copy_(w)
 
 
 def _new_step():
@@ -45,6 +59,12 @@ def _count(state):
 def _advance(state):
     """:func:`_count`, and the new count as a float, as PyTorch's ``_get_value`` gives it."""
     return _count(state).item()
+
+
+def _check_lr(lr):
+    """PyTorch's first check of a learning rate: a tensor holds one number."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
 
 
 def _check_unsupported(**flags):
@@ -106,6 +126,16 @@ class Optimizer:
             )
         else:
             params = list(params)
+        # ``model.named_parameters()``: (name, tensor) pairs, the names kept in the group
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names:
+            if len(names) != len(params):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are "
+                    "missing"
+                )
+            param_group["param_names"] = names
         for param in params:
             if not isinstance(param, Tensor):
                 raise TypeError(
@@ -123,7 +153,19 @@ class Optimizer:
                 )
             param_group.setdefault(name, default)
         if len({id(p) for p in params}) != len(params):
-            raise ValueError("optimizer contains a parameter group with duplicate parameters")
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, "
+                "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for more "
+                "information",
+                stacklevel=3,
+            )
+        for group in self.param_groups:
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. cannot add param "
+                    f"group {which} to the optimizer"
+                )
         existing = {id(p) for group in self.param_groups for p in group["params"]}
         if any(id(p) in existing for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -244,9 +286,24 @@ class Optimizer:
             if "betas" in new_group and isinstance(new_group["betas"], list):
                 new_group["betas"] = tuple(new_group["betas"])
             new_group["params"] = group["params"]
+            # A dict saved by an older PyTorch lacks newer switches (``maximize``,
+            # ``decoupled_weight_decay``, ...): its ``__setstate__`` gives them their defaults.
+            for name, default in self._constructor_defaults().items():
+                new_group.setdefault(name, default)
             new_groups.append(new_group)
         self.state = state
         self.param_groups = new_groups
+
+    def _constructor_defaults(self):
+        """The hyperparameters this optimizer's constructor gives by default."""
+        signature = inspect.signature(type(self).__init__)
+        return {
+            name: p.default
+            for name, p in signature.parameters.items()
+            if name in self.defaults
+            and p.default is not inspect.Parameter.empty
+            and not isinstance(p.default, _RequiredParameter)
+        }
 
     def __repr__(self):
         # PyTorch's layout: a blank line between groups.
@@ -284,7 +341,9 @@ def _with_hooks(step):
     from functools import wraps
 
     @wraps(step)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(*args, **kwargs):
+        # (the hooks see ``args`` with the optimizer first, as PyTorch's)
+        self = args[0]
         for hook in list(self.__dict__.get("_step_pre_hooks", {}).values()):
             result = hook(self, args, kwargs)
             if result is not None:
@@ -294,7 +353,7 @@ def _with_hooks(step):
                         f"but got {result}."
                     )
                 args, kwargs = result
-        out = step(self, *args, **kwargs)
+        out = step(*args, **kwargs)
         for hook in list(self.__dict__.get("_step_post_hooks", {}).values()):
             hook(self, args, kwargs)
         return out

@@ -4,6 +4,7 @@ from rustgrad.autograd.grad_mode import no_grad
 from rustgrad.optim.adam import _zeros
 from rustgrad.optim.optimizer import (
     Optimizer,
+    _check_lr,
     _check_unsupported,
     _count,
     _new_step,
@@ -42,6 +43,7 @@ class RMSprop(Optimizer):
         maximize=False,
         differentiable=False,
     ):
+        _check_lr(lr)
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if eps < 0.0:

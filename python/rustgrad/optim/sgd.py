@@ -2,7 +2,7 @@
 
 from rustgrad import _core
 from rustgrad.autograd.grad_mode import no_grad
-from rustgrad.optim.optimizer import Optimizer, _check_unsupported, _optimizer_step
+from rustgrad.optim.optimizer import Optimizer, _check_lr, _check_unsupported, _optimizer_step
 
 __all__ = ["SGD"]
 
@@ -36,6 +36,7 @@ class SGD(Optimizer):
         differentiable=False,
         fused=None,
     ):
+        _check_lr(lr)
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:

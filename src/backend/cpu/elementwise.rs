@@ -326,10 +326,13 @@ fn by_rows<U, const N: usize>(
 
 /// Whether every element of the layout is the same storage element.
 fn is_single(l: &Layout) -> bool {
-    l.strides
-        .iter()
-        .zip(&l.shape)
-        .all(|(&s, &d)| s == 0 || d == 1)
+    // (a layout without elements has none to read, whatever its strides: NumPy gives an
+    // empty array stride 0)
+    !l.shape.contains(&0)
+        && l.strides
+            .iter()
+            .zip(&l.shape)
+            .all(|(&s, &d)| s == 0 || d == 1)
 }
 
 /// Strides of `layout` broadcast to `shape` (0 along broadcast dimensions).

@@ -32,13 +32,26 @@ pub(super) fn set_grad(me: &PyTensor, value: Option<&Bound<'_, PyTensor>>) -> Py
     };
     let g = g.get().var.clone();
     let problem = if g.ptr_eq(&me.var) {
-        Some("can't assign Variable as its own grad")
+        Some("can't assign Variable as its own grad".to_string())
     } else if g.dtype() != me.var.dtype() {
-        Some("assigned grad has data of a different type")
+        Some(format!(
+            "attempting to assign a gradient with dtype '{}' to a tensor with grad_dtype '{}'. \
+             The gradient must match the tensor's grad_dtype (defaults to the tensor's dtype). \
+             You can set the tensor's grad_dtype attribute with a specific dtype, or None to \
+             allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor \
+             and its gradient may break downstream systems that assume they match.",
+            g.dtype().c_name(),
+            me.var.dtype().scalar_name()
+        ))
     } else if g.shape() != me.var.shape() {
-        Some("assigned grad has data of a different size")
+        Some(format!(
+            "attempting to assign a gradient of size '{:?}' to a tensor of size '{:?}'. Please \
+             ensure that the gradient and the tensor are the same size",
+            g.shape(),
+            me.var.shape()
+        ))
     } else if g.tensor().device() != me.var.tensor().device() {
-        Some("assigned grad has data located on a different device")
+        Some("assigned grad has data located on a different device".to_string())
     } else {
         None
     };

@@ -66,8 +66,12 @@ pub(super) fn truth(me: &PyTensor, py: Python<'_>) -> PyResult<bool> {
     let n = me.var.numel();
     if n != 1 {
         return Err(PyRuntimeError::new_err(format!(
-            "Boolean value of Tensor with {} values is ambiguous",
-            if n == 0 { "no" } else { "more than one" }
+            "Boolean value of Tensor with {} is ambiguous",
+            if n == 0 {
+                "no values"
+            } else {
+                "more than one value"
+            }
         )));
     }
     Ok(scalar_value(me, py)?.to_f64() != 0.0)

@@ -75,7 +75,20 @@ impl PyTensor {
         autograd::grad(self, py)
     }
     #[setter]
-    fn set_grad(&self, value: Option<&Bound<'_, PyTensor>>) -> PyResult<()> {
+    fn set_grad(&self, value: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let value = value
+            .map(|v| {
+                v.cast::<PyTensor>().map_err(|_| {
+                    pyo3::exceptions::PyTypeError::new_err(format!(
+                        "assigned grad expected to be a Tensor or None but got grad of type {}",
+                        v.get_type()
+                            .name()
+                            .map(|n| n.to_string())
+                            .unwrap_or_default()
+                    ))
+                })
+            })
+            .transpose()?;
         autograd::set_grad(self, value)
     }
 
@@ -107,6 +120,11 @@ impl PyTensor {
                 "you can only change requires_grad flags of leaf variables.",
             ));
         }
+        if value && !slf.get().var.dtype().is_float() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "only Tensors of floating point and complex dtype can require gradients",
+            ));
+        }
         autograd::set_requires_grad(slf, value)
     }
 
@@ -116,6 +134,11 @@ impl PyTensor {
         slf: &Bound<'py, Self>,
         requires_grad: bool,
     ) -> PyResult<Bound<'py, Self>> {
+        if requires_grad && !slf.get().var.dtype().is_float() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "only Tensors of floating point dtype can require gradients",
+            ));
+        }
         autograd::set_requires_grad(slf, requires_grad).map(|()| slf.clone())
     }
 

@@ -72,6 +72,15 @@ fn reduce_to(
         }
         None => v,
     };
+    // (`dim=None, keepdim=True` keeps every dim, each of size 1)
+    let every: Option<Vec<i64>>;
+    let dims = match dims {
+        None if keepdim => {
+            every = Some((0..v.shape().len() as i64).collect());
+            &every
+        }
+        _ => dims,
+    };
     let r = match dims {
         None if mean => ops::mean(v),
         None => ops::sum(v),

@@ -55,6 +55,20 @@ pub(super) fn setitem(
             n.check_fits(dtype, 2)?;
         }
     }
+    // PyTorch assigns tensors and numbers only, not data (lists, tuples, arrays) nor None.
+    if !given_tensor && crate::python::types::py_scalar(value)?.is_none() {
+        let ty = value.get_type();
+        let (module, name) = (ty.module()?.to_string(), ty.name()?.to_string());
+        let name = if module == "builtins" {
+            name
+        } else {
+            format!("{module}.{name}")
+        };
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "can't assign a {name} to a torch.{}",
+            me.var.dtype().legacy_name()
+        )));
+    }
     let value = match me.operand(value)? {
         Some(v) => v,
         None => Var::new(

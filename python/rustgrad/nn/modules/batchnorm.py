@@ -13,6 +13,8 @@ class _NormBase(Module):
     """What batch and instance normalisation share, as PyTorch's ``_NormBase``: the affine
     parameters and the running statistics."""
 
+    _version = 2  # (its state dicts have num_batches_tracked: see _upgrade_state_dict)
+
     def __init__(
         self,
         num_features,

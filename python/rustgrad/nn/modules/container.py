@@ -97,6 +97,37 @@ class Sequential(Module):
         del self[key]
         return v
 
+    def __add__(self, other):
+        """A new Sequential of this one's modules, then ``other``'s."""
+        if not isinstance(other, Sequential):
+            raise ValueError(  # noqa: TRY004 (PyTorch's type)
+                f"add operator supports only objects of Sequential class, but {type(other)} is "
+                "given."
+            )
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other):
+        """``other``'s modules appended to this one."""
+        if not isinstance(other, Sequential):
+            raise ValueError(  # noqa: TRY004 (PyTorch's type)
+                f"add operator supports only objects of Sequential class, but {type(other)} is "
+                "given."
+            )
+        offset = len(self)
+        for i, module in enumerate(other):
+            self.add_module(str(i + offset), module)
+        return self
+
+    def __mul__(self, other):
+        """A new Sequential of this one's modules ``other`` times over (the same objects)."""
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
+
     def forward(self, input):
         """``input`` through each module in turn."""
         for module in self._modules.values():
@@ -346,7 +377,13 @@ class ParameterDict(Module):
 
     def update(self, parameters):
         """Add or replace parameters from a mapping or an iterable of ``(key, value)`` pairs."""
+        import collections
+
         items = parameters.items() if hasattr(parameters, "items") else parameters
+        if hasattr(parameters, "items") and not isinstance(
+            parameters, (collections.OrderedDict, ParameterDict)
+        ):
+            items = sorted(items)  # (PyTorch orders a plain mapping by its keys)
         for key, value in items:
             self[key] = value
 

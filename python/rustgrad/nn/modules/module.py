@@ -205,6 +205,8 @@ class Module:
     printed form see it. Subclasses must call ``super().__init__()`` before assigning any.
     """
 
+    _version = 1  # (saved in state dicts' _metadata; subclasses changing their format bump it)
+
     training: bool
 
     def __init__(self):
@@ -394,7 +396,7 @@ class Module:
         if is_parameter(value):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -406,7 +408,7 @@ class Module:
         elif isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=modules)
             modules[name] = value
         elif modules is not None and name in modules:
             if value is not None:
@@ -429,11 +431,14 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
-        """Remove ``name`` from every registry and the instance dict (before re-registering)."""
+    def _forget(self, name, keep=None):
+        """Remove ``name`` from the instance dict and every registry but ``keep`` (before
+        re-registering there: a reassigned parameter or submodule keeps its place in the
+        order, as PyTorch's)."""
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name):
@@ -580,85 +585,94 @@ class Module:
 
     # ----- state -----
 
+    def get_extra_state(self):
+        """State beyond parameters and buffers that a subclass saves in its ``state_dict``
+        (under ``"_extra_state"``) when it overrides this and :meth:`set_extra_state`."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. "
+            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
+            "bug-report.yml to report this bug."
+        )
+
+    def set_extra_state(self, state):
+        """Restore what :meth:`get_extra_state` returned."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. "
+            "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template="
+            "bug-report.yml to report a bug."
+        )
+
+    def _has_extra_state(self, method):
+        return getattr(type(self), method) is not getattr(Module, method)
+
     def _save_to_state_dict(self, destination, prefix, keep_vars):
+        """This module's own parameters, persistent buffers and extra state into
+        ``destination`` (what :meth:`state_dict` calls per module; overridable)."""
         for name, param in self._parameters.items():
             if param is not None:
                 destination[prefix + name] = param if keep_vars else param.detach()
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
+        if self._has_extra_state("get_extra_state"):
+            destination[prefix + "_extra_state"] = self.get_extra_state()
 
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """An ``OrderedDict`` from dotted names (``"fc1.weight"``) to the parameters and
-        persistent buffers, detached (sharing storage) unless ``keep_vars``."""
+        persistent buffers, detached (sharing storage) unless ``keep_vars``, with PyTorch's
+        ``_metadata`` (each module's ``version``)."""
+        if args:  # (PyTorch's deprecated positional form: destination, prefix, keep_vars)
+            destination = args[0]
+            prefix = args[1] if len(args) > 1 else prefix
+            keep_vars = args[2] if len(args) > 2 else keep_vars
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        metadata = getattr(destination, "_metadata", None)
         for module_prefix, module in self.named_modules(
             prefix=prefix.rstrip("."), remove_duplicate=False
         ):
+            if metadata is not None:
+                metadata[module_prefix] = {"version": getattr(module, "_version", 1)}
             p = f"{module_prefix}." if module_prefix else ""
             module._save_to_state_dict(destination, p, keep_vars)
         return destination
 
-    def _state_slots(self):
-        """name -> (owning module, registry name, local name) for every state_dict entry."""
-        slots = OrderedDict()
-        for module_prefix, module in self.named_modules(remove_duplicate=False):
-            p = f"{module_prefix}." if module_prefix else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    slots[p + name] = (module, "_parameters", name)
-            for name, buf in module._buffers.items():
-                if buf is not None and name not in module._non_persistent_buffers:
-                    slots[p + name] = (module, "_buffers", name)
-        return slots
-
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy the tensors of ``state_dict`` into this module's parameters and buffers.
-
-        With ``strict`` (default), missing and unexpected keys raise RuntimeError, worded as
-        PyTorch words it. A shape mismatch always raises. Values are copied in place (cast to
-        each parameter's dtype), so optimizers holding the parameters keep working; with
-        ``assign=True`` the loaded tensors replace the buffers and become the parameters (new
-        Parameter objects, as PyTorch's).
-        Returns ``(missing_keys, unexpected_keys)``.
-        """
-        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(
-                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
-            )
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
+        """Load this module's own parameters, buffers and extra state from ``state_dict``
+        (keys under ``prefix``), as PyTorch's: its load pre-hooks run first, missing keys,
+        unexpected keys and errors are appended to the lists. Subclasses override it to
+        rename keys of older checkpoints, then call ``super()._load_from_state_dict``."""
         from rustgrad.nn.modules.lazy import UninitializedParameter
 
-        metadata = getattr(state_dict, "_metadata", None)
-        state_dict = OrderedDict(state_dict)  # the pre-hooks may rename keys: not the caller's
-        hook_missing, hook_unexpected, errors = [], [], []
-        for module_prefix, module in self.named_modules(remove_duplicate=False):
-            hooks = module.__dict__.get("_load_state_dict_pre_hooks")
-            upgrade = getattr(module, "_upgrade_state_dict", None)
-            if not hooks and upgrade is None:
-                continue
-            local = metadata.get(module_prefix, {}) if metadata is not None else {}
-            p = f"{module_prefix}." if module_prefix else ""
-            if upgrade is not None:
-                upgrade(state_dict, p, local)  # (a module's own fix of older checkpoints)
-            for hook in list((hooks or {}).values()):
-                hook(state_dict, p, local, strict, hook_missing, hook_unexpected, errors)
-        slots = self._state_slots()
-        missing = [key for key in slots if key not in state_dict]
-        missing += [key for key in hook_missing if key not in missing]
-        unexpected = [key for key in state_dict if key not in slots]
-        unexpected += [key for key in hook_unexpected if key not in unexpected]
+        upgrade = getattr(self, "_upgrade_state_dict", None)
+        if upgrade is not None:
+            upgrade(state_dict, prefix, local_metadata)  # (a module's own fix of older checkpoints)
+        for hook in list(self.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)  # fmt: skip
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        local = [(name, "_parameters") for name, p in self._parameters.items() if p is not None]
+        local += [
+            (name, "_buffers")
+            for name, b in self._buffers.items()
+            if b is not None and name not in self._non_persistent_buffers
+        ]
         with no_grad():
-            for key, (module, registry, name) in slots.items():
+            for name, registry in local:
+                key = prefix + name
                 if key not in state_dict:
+                    if strict:
+                        missing_keys.append(key)
                     continue
                 value = state_dict[key]
-                current = getattr(module, registry)[name]
+                current = getattr(self, registry)[name]
                 if not isinstance(value, Tensor) and hasattr(value, "__array__"):
                     # Another library's tensor (a PyTorch state dict): copied in.
                     value = _core.tensor(value, dtype=current.dtype, device=current.device)
                 if not isinstance(value, Tensor):
-                    errors.append(
+                    error_msgs.append(
                         f'While copying the parameter named "{key}", expected torch.Tensor or '
                         f"Tensor-like object from checkpoint but received {type(value)}"
                     )
@@ -668,7 +682,7 @@ class Module:
                     # _lazy_load_hook); the module stays lazy until its first call.
                     current.materialize(tuple(value.shape))
                 if tuple(value.shape) != tuple(current.shape):
-                    errors.append(
+                    error_msgs.append(
                         f"size mismatch for {key}: copying a param with shape {value.shape} "
                         f"from checkpoint, the shape in current model is {current.shape}."
                     )
@@ -683,11 +697,58 @@ class Module:
                             value.requires_grad_(current.requires_grad)
                         else:
                             value = Parameter(value, requires_grad=current.requires_grad)
-                        module._parameters[name] = value
+                        self._parameters[name] = value
                     else:
-                        module._buffers[name] = value
+                        self._buffers[name] = value
                 else:
                     current.copy_(value)
+        extra_key = prefix + "_extra_state"
+        if self._has_extra_state("set_extra_state"):
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            names = {name for name, _ in local}
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    head, *rest = key[len(prefix) :].split(".", 1)
+                    if (rest and head not in self._modules) or (not rest and head not in names):
+                        unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy the tensors of ``state_dict`` into this module's parameters and buffers.
+
+        Each module loads its own entries through :meth:`_load_from_state_dict` (which
+        subclasses may override), as PyTorch's. With ``strict`` (default), missing and
+        unexpected keys raise RuntimeError, worded as PyTorch words it. A shape mismatch
+        always raises. Values are copied in place (cast to each parameter's dtype), so
+        optimizers holding the parameters keep working; with ``assign=True`` the loaded
+        tensors replace the buffers and become the parameters (new Parameter objects, as
+        PyTorch's). Returns ``(missing_keys, unexpected_keys)``.
+        """
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
+            )
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # the hooks may rename keys: not the caller's
+        missing, unexpected, errors = [], [], []
+
+        def load(module, local_state, prefix=""):
+            local = dict(metadata.get(prefix[:-1], {})) if metadata is not None else {}
+            if assign:
+                local["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(local_state, prefix, local, True, missing, unexpected, errors)  # fmt: skip
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    child_state = {k: v for k, v in local_state.items() if k.startswith(child_prefix)}  # fmt: skip
+                    load(child, child_state, child_prefix)
+
+        load(self, state_dict)
         if strict:
             if unexpected:
                 keys = ", ".join(f'"{k}"' for k in unexpected)
