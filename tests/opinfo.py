@@ -1451,6 +1451,12 @@ RESHAPE_ALIAS = (
 )
 
 
+def _concatenate(mod, tensors, *args, **kwargs):
+    """``concatenate``: ``cat`` whose ``dim`` is called ``axis``."""
+    axis = {"axis" if n == "dim" else n: v for n, v in kwargs.items()}
+    return mod.concatenate(tensors, *args, **axis)
+
+
 OP_DB = [
     # ----- binary arithmetic (tensor op tensor / Python scalar), with broadcasting
     _binary_entry(
@@ -1738,7 +1744,10 @@ OP_DB = [
     OpInfo("where", [function("where")], where_samples, dtypes=ALL, broadcasts=True),
     OpInfo(
         "cat",
-        [function("cat")],
+        [
+            function("cat"),
+            Variant("rustgrad.concatenate", _concatenate, ("rustgrad.concatenate",)),
+        ],
         cat_samples,
         dtypes=ALL,
         exempt={
@@ -2399,6 +2408,20 @@ def _alias_variants(op):
 
 for _op in OP_DB:
     _alias_variants(_op)
+
+
+# PyTorch's torch-level names of nn.functional ops (``torch.conv2d``): checked wherever the
+# functional form is.
+def _torch_level_variants(op):
+    for name in _rustgrad._ops_aliases._FUNCTIONAL:
+        if any(v.name == f"F.{name}" for v in op.variants):
+            op.variants.append(function(name))
+
+
+for _op in OP_DB:
+    _torch_level_variants(_op)
+    if _op.name == "nn.functional.hardshrink":  # (also a Tensor method)
+        _op.variants.append(method("hardshrink"))
 
 # The functional forms of in-place methods (``torch.sin_(x)``): checked wherever the method is.
 

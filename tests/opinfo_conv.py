@@ -265,6 +265,14 @@ def interpolate_samples(g):
     yield S(v((1, 1, 1, 1)), size=(2, 3), mode="bilinear")
     yield S(v((1, 2, 4, 5), "n", "offset"), scale_factor=1.5, mode="bilinear")
     yield S(v((2, 3, 6)), size=4, mode="linear")
+    yield S(v((1, 2, 4, 5)), size=(6, 3), mode="bicubic")
+    yield S(v((1, 2, 3, 4), "n", "transposed"), scale_factor=1.5, mode="bicubic", align_corners=True)  # fmt: skip
+    yield S(v((1, 2, 3, 2, 4)), size=(4, 3, 3), mode="trilinear")
+    yield S(v((1, 1, 2, 3, 2), "n", "offset"), scale_factor=1.5, mode="trilinear", align_corners=True)  # fmt: skip
+    yield S(v((1, 2, 3, 2, 3)), scale_factor=2, mode="nearest")
+    yield S(v((1, 2, 5, 3)), size=(3, 4), mode="nearest-exact")
+    yield S(v((1, 2, 7)), size=3, mode="area")
+    yield S(v((1, 2, 5, 7), "n", "stepped"), scale_factor=0.5, mode="area")
 
 
 def _batched_name(ndim):

@@ -406,6 +406,56 @@ ELEMENTWISE_OPS.append(
     )
 )
 
+# heaviside, gcd, lcm, ldexp, logaddexp2, rsub (``_ops_aliases.py``)
+ELEMENTWISE_OPS += [
+    OpInfo(
+        "heaviside",
+        [method("heaviside"), function("heaviside")],
+        no_grad(binary_samples(scalars=(), mixed=(), ties=True)),
+        dtypes=ALL,
+        differentiable=False,
+        inplace_variants=[method("heaviside_")],
+        broadcasts=True,
+    ),
+    *(
+        OpInfo(
+            name,
+            [method(name), function(name)],
+            binary_samples(scalars=(), mixed=()),
+            dtypes=("int64",),
+            differentiable=False,
+            inplace_variants=[method(name + "_")],
+            broadcasts=True,
+        )
+        for name in ("gcd", "lcm")
+    ),
+    OpInfo(
+        "ldexp",
+        [method("ldexp"), function("ldexp")],
+        binary_samples(scalars=(), mixed=FLOATS),
+        dtypes=NUMERIC,
+        inplace_variants=[method("ldexp_")],
+        broadcasts=True,
+        libm=True,
+    ),
+    OpInfo(
+        "logaddexp2",
+        [method("logaddexp2"), function("logaddexp2")],
+        binary_samples(scalars=(), mixed=FLOATS, ties=True),
+        broadcasts=True,
+        libm=True,
+    ),
+    OpInfo(
+        "torch.rsub",
+        [function("rsub")],
+        binary_samples(kwargs=({"alpha": 2},), mixed=FLOATS),
+        dtypes=NUMERIC,
+        broadcasts=True,
+        graph="none",
+        graph_reason="composed of a subtraction: SubBackward0 where PyTorch records RsubBackward0/1",
+    ),
+]
+
 # ``relu_`` exists only in place (tested out of place on a clone, as zero_).
 ELEMENTWISE_OPS.append(
     OpInfo(

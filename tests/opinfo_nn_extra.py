@@ -147,6 +147,18 @@ def cosine_similarity_samples(g):
         yield S(v((3, 4)), v((3, 4), dtype="float64"))
 
 
+def pdist_samples(g):
+    v = g.t
+    yield S(v((4, 3)))
+    for p in (0.0, 1.0, 3.0, 0.5, float("inf")):
+        yield S(v((4, 3)), p)
+    yield S(v((1, 1)))
+    yield S(v((1, 3)))  # (no (0, M) sample: PyTorch 2.13's pdist backward of one segfaults)
+    yield S(v((3, 0)))
+    yield S(v((4, 3), "n", "transposed"), p=1.5)
+    yield S(v((3, 4), "n", "offset"))
+
+
 def pairwise_distance_samples(g):
     v = g.t
     yield S(v((3, 4)), v((3, 4)))
@@ -446,6 +458,14 @@ OPS = [
     _entry("prelu", prelu_samples),
     _entry("cosine_similarity", cosine_similarity_samples, broadcasts=True, libm=True),
     _entry("pairwise_distance", pairwise_distance_samples, broadcasts=True, libm=True),
+    _entry(
+        "pdist",
+        pdist_samples,
+        graph="name",
+        libm=True,
+        exempt={"0-d": "a matrix only", "broadcast": "one operand"},
+        expects=[skip(["gradgradcheck"], NO_DOUBLE_BACKWARD.format("_pdist"))],
+    ),
     _entry("pixel_shuffle", pixel_shuffle_samples, dtypes=ALL, exempt=_SCALARS),
     _entry("pixel_unshuffle", pixel_unshuffle_samples, dtypes=ALL, exempt=_SCALARS),
     _entry("soft_margin_loss", _pair_with_targets(_signs), libm=True),

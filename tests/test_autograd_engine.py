@@ -548,3 +548,58 @@ def test_set_grad_enabled_takes_only_a_bool_as_torch(value):
     finally:
         torch.set_grad_enabled(True)
         rg.set_grad_enabled(True)
+
+
+def test_leaf_that_stopped_requiring_grad_takes_nothing_as_torch():
+    # (PyTorch's AccumulateGrad skips it; its gradient hooks still run)
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        seen = []
+        x.register_hook(lambda g: seen.append(g.tolist()))
+        y = (x * x).sum()
+        x.requires_grad_(False)
+        y.backward()
+        return x.grad, seen
+
+    assert run(rg) == run(torch) == (None, [[2.0, 4.0]])
+
+
+def test_saved_tensors_read_in_forward_are_empty_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        class F(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                ctx.save_for_backward(a)
+                return a * 1, len(ctx.saved_tensors)
+
+            @staticmethod
+            def backward(ctx, g, _):
+                return g
+
+        return F.apply(lib.ones(2, requires_grad=True))[1]
+
+    assert run(rg) == run(torch) == 0
+
+
+def test_view_base_as_torch():
+    # (the first of a chain of views' bases; None for a tensor that is not a view)
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a = x * 1
+        v = a[1:]
+        w = v[1:]
+        same = lambda b: b is not None and b.data_ptr() == a.data_ptr() and b.shape == a.shape
+        return same(w._base), same(v._base), x._base is None, a._base is None
+
+    assert run(rg) == run(torch) == (True, True, True, True)
+
+
+def test_volatile_is_false_with_torchs_warning():
+    with pytest.warns(UserWarning, match="volatile was removed"):
+        assert rg.ones(2).volatile is False

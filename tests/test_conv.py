@@ -797,3 +797,162 @@ def test_adaptive_avg_pool_gradient_depends_on_the_input_under_create_graph(shap
         (gg,) = lib.autograd.grad(g.sum(), x)
         results.append((g.requires_grad, g.grad_fn.name(), to_numpy(gg).tolist()))
     assert results[1] == results[0]
+
+
+def _outcome(program):
+    from conftest import outcome
+
+    def run(lib):
+        r = program(lib)
+        return (tuple(r.shape), r.detach().double().numpy().round(6).tolist()) if hasattr(r, "shape") else r  # fmt: skip
+
+    return outcome(run, rg), outcome(run, torch)
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        # a window past the image: no block (rounded down, as PyTorch), not a zero-padded one
+        lambda lib: lib.nn.functional.unfold(
+            lib.arange(16.0).reshape(1, 1, 4, 4), (1, 5), stride=3
+        ),
+        lambda lib: lib.nn.functional.unfold(
+            lib.arange(16.0).reshape(1, 1, 4, 4), (1, 3), dilation=(1, 2), stride=2
+        ),
+        lambda lib: lib.nn.functional.unfold(
+            lib.arange(16.0).reshape(1, 1, 4, 4), (1, 7), stride=2
+        ),
+        lambda lib: lib.nn.functional.fold(lib.ones(1, 5, 1), (4, 4), (1, 5), stride=3),
+    ],
+)
+def test_sliding_block_counts_as_torch(program):
+    ours, theirs = _outcome(program)
+    assert ours == theirs
+
+
+def test_conv_transpose_output_padding_below_dilation_as_torch():
+    # output_padding may reach the stride when it stays below the dilation (PyTorch's rule)
+    rng = np.random.default_rng(1)
+    for length, k, s, p, d, op in itertools.product([1, 3, 5], [1, 2, 3], [1, 2], [0, 1, 2], [2, 3], [1, 2]):  # fmt: skip
+        if not op < max(s, d) or op < s:
+            continue
+        x, w = rng.standard_normal((2, 2, length)), rng.standard_normal((2, 3, k))
+        try:
+            expected = TF.conv_transpose1d(torch.tensor(x), torch.tensor(w), stride=s, padding=p, output_padding=op, dilation=d)  # fmt: skip
+        except RuntimeError:
+            continue
+        xr = rg.tensor(x, requires_grad=True)
+        got = F.conv_transpose1d(xr, rg.tensor(w), stride=s, padding=p, output_padding=op, dilation=d)  # fmt: skip
+        assert_close(got, expected.numpy(), atol=1e-12)
+        xt = torch.tensor(x, requires_grad=True)
+        TF.conv_transpose1d(xt, torch.tensor(w), stride=s, padding=p, output_padding=op, dilation=d).sum().backward()  # fmt: skip
+        got.sum().backward()
+        assert_close(xr.grad, xt.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda lib: lib.nn.functional.interpolate(
+            lib.ones(1, 1, 1), scale_factor=0.7, mode="linear"
+        ),
+        lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 1), size=0),
+        lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 2, 2), size=(0, 3)),
+        lambda lib: lib.nn.functional.interpolate(
+            lib.ones(1, 1, 2, 2), size=(1, 0), mode="bilinear"
+        ),
+        lambda lib: lib.nn.functional.interpolate(
+            lib.ones(1, 1, 1), scale_factor=0.7, recompute_scale_factor=True
+        ),
+        lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 3, 3), size=(2, 3, 4)),
+        lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 3, 3), scale_factor=(2, 3, 4)),
+        lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 3), mode="foo", size=2),
+        lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 3)),
+        lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 3), size=2, scale_factor=2),
+    ],
+)
+def test_interpolate_argument_errors_as_torch(program):
+    ours, theirs = _outcome(program)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda lib: lib.nn.functional.adaptive_avg_pool2d(lib.ones(1, 1, 4, 4), (1, 2, 3)),
+        lambda lib: lib.nn.functional.adaptive_avg_pool2d(lib.ones(1, 1, 4, 4), [2]),
+        *(
+            (
+                lambda lib, kw=kw: lib.nn.functional.max_pool1d(
+                    lib.arange(4.0).reshape(1, 1, 4), **kw
+                )
+            )
+            for kw in [
+                {"kernel_size": 0},
+                {"kernel_size": 2, "stride": 0},
+                {"kernel_size": 2, "padding": -1},
+                {"kernel_size": 2, "padding": 2},
+                {"kernel_size": 2, "dilation": 0},
+                {"kernel_size": 5},
+                {"kernel_size": 5, "ceil_mode": True},
+                {"kernel_size": 2, "stride": 3, "padding": 1, "dilation": 2},
+                {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+            ]
+        ),
+    ],
+)
+def test_pooling_argument_errors_as_torch(program):
+    ours, theirs = _outcome(program)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda lib: lib.ones(2, 3) @ lib.ones(3, 2, dtype=lib.float64),
+        lambda lib: lib.ones(2, 3, dtype=lib.int64) @ lib.ones(3, 2),
+        lambda lib: lib.ones(3) @ lib.ones(3, dtype=lib.float64),
+        lambda lib: lib.ones(2, 3, dtype=lib.float64) @ lib.ones(3),
+        lambda lib: lib.ones(2, 3) @ lib.ones(3, dtype=lib.float64),
+        lambda lib: lib.ones(2, 2, 3) @ lib.ones(2, 3, 2, dtype=lib.float64),
+        lambda lib: lib.nn.functional.linear(lib.ones(2, 2, 3), lib.ones(2, 3, dtype=lib.float64)),
+        lambda lib: lib.nn.functional.linear(lib.tensor(1.0), lib.ones(2, 3)),
+        lambda lib: lib.nn.functional.linear(lib.ones(3), lib.tensor(1.0)),
+        lambda lib: lib.nn.Linear(3, 2)(lib.tensor(1.0)),
+    ],
+)
+def test_product_argument_errors_as_torch(program):
+    ours, theirs = _outcome(program)
+    assert ours == theirs
+
+
+_RESIZES = [
+    ("bicubic", (1, 2, 4, 5)), ("bicubic", (2, 1, 3, 3)), ("trilinear", (1, 2, 3, 4, 5)),
+    ("nearest", (1, 2, 3, 4, 5)), ("nearest-exact", (1, 2, 5)), ("nearest-exact", (1, 2, 4, 5)),
+    ("nearest-exact", (1, 1, 3, 4, 5)), ("area", (1, 2, 7)), ("area", (1, 2, 5, 7)),
+    ("area", (1, 1, 3, 5, 7)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode, shape", _RESIZES)
+@pytest.mark.parametrize(
+    "how", [{"size": (7, 3, 6)}, {"scale_factor": 1.7}, {"scale_factor": 0.6}, {"size": (2, 9, 4)}]
+)
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_interpolate_modes_values_gradients_and_nodes_as_torch(mode, shape, how, align_corners):
+    if align_corners and mode in ("nearest", "nearest-exact", "area"):
+        pytest.skip("align_corners is refused for this mode (checked in test_interpolate_argument_errors_as_torch)")  # fmt: skip
+    spatial = len(shape) - 2
+    kw = {"size": how["size"][:spatial]} if "size" in how else dict(how)
+    if mode not in ("nearest", "nearest-exact", "area"):
+        kw["align_corners"] = align_corners
+    x = RNG.standard_normal(shape)
+    xt, xr = torch.tensor(x, requires_grad=True), rg.tensor(x, requires_grad=True)
+    expected = TF.interpolate(xt, mode=mode, **kw)
+    got = F.interpolate(xr, mode=mode, **kw)
+    assert got.grad_fn.name() == expected.grad_fn.name()
+    assert_close(got, expected.detach().numpy(), atol=1e-12)
+    g = RNG.standard_normal(tuple(expected.shape))
+    expected.backward(torch.tensor(g))
+    got.backward(rg.tensor(g))
+    assert_close(xr.grad, xt.grad.numpy(), atol=1e-12)

@@ -554,3 +554,12 @@ def test_copysign_saves_its_result_as_pytorch():
         x.mul_(2)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             x.sum().backward()
+
+
+def test_heaviside_is_not_differentiated_as_in_pytorch():
+    for lib in (rg, pytest.importorskip("torch")):
+        x = lib.tensor([1.5, 0.0, -2.5], requires_grad=True)
+        y = lib.heaviside(x, lib.tensor(0.5))
+        assert y.requires_grad and y.grad_fn.name() == "torch::autograd::NotImplemented"
+        with raises(RuntimeError, "derivative for aten::heaviside is not implemented"):
+            y.sum().backward()

@@ -542,7 +542,63 @@ def _in_place(method, other):
     return lambda lib: getattr(lib.tensor([1, 2]), method)(other(lib)).tolist()
 
 
+def _leaf(lib):
+    return lib.tensor([1.0, 2.0], requires_grad=True)
+
+
+def _setitem_leaf(key):
+    def run(lib):
+        _leaf(lib)[key(lib)] = 5.0
+
+    return run
+
+
+def _function_of(lib, forward, backward=lambda ctx, g: g):
+    class F(lib.autograd.Function):
+        pass
+
+    F.forward = staticmethod(forward)
+    F.backward = staticmethod(backward)
+    return F
+
+
+def _hook_returning(value):
+    def run(lib):
+        x = _leaf(lib)
+        y = x * 2
+        y.register_hook(lambda g: value)
+        y.sum().backward()
+
+    return run
+
+
 _WORDED = {
+    "setitem_leaf_int": _setitem_leaf(lambda lib: 0),
+    "setitem_leaf_slice": _setitem_leaf(lambda lib: slice(None)),
+    "setitem_leaf_newaxis": _setitem_leaf(lambda lib: (None,)),
+    "setitem_leaf_list": _setitem_leaf(lambda lib: [0]),
+    "setitem_leaf_mask": _setitem_leaf(lambda lib: lib.tensor([True, False])),
+    "backward_inputs_empty": lambda lib: (_leaf(lib) * 2).sum().backward(inputs=[]),
+    "backward_inputs_not_requiring_grad": lambda lib: (
+        (_leaf(lib) * 2).sum().backward(inputs=[lib.ones(2)])
+    ),
+    "grad_unused_at_index": lambda lib: lib.autograd.grad(
+        ((x := _leaf(lib)) * 2).sum(), [x, _leaf(lib)]
+    ),
+    "grad_outputs_fewer": lambda lib: lib.autograd.grad([(x := _leaf(lib)) * 2, x * 3], x, [None]),
+    "grad_outputs_fewer_scalar": lambda lib: lib.autograd.grad(
+        [(x := _leaf(lib)).sum(), x.sum()], x, [None]
+    ),
+    "requires_grad_set_to_int": lambda lib: setattr(lib.ones(2), "requires_grad", 1),
+    "requires_grad_method_int": lambda lib: lib.ones(2).requires_grad_(1),
+    "parameter_of_ints": lambda lib: lib.nn.Parameter(lib.tensor([1, 2])),
+    "hook_returns_int": _hook_returning(3),
+    "function_backward_returns_int": lambda lib: (
+        _function_of(lib, lambda ctx, a: a * 2, lambda ctx, g: 3).apply(_leaf(lib)).sum().backward()
+    ),
+    "save_for_backward_int": lambda lib: _function_of(
+        lib, lambda ctx, a: (ctx.save_for_backward(a, 3), a * 2)[1]
+    ).apply(_leaf(lib)),
     "tensor_of_none": lambda lib: lib.tensor(None),
     "tensor_of_object": lambda lib: lib.tensor([object()]),
     "index_by_str": lambda lib: lib.ones(3)["a"],

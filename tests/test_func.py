@@ -322,3 +322,37 @@ def test_functorch_make_functional_and_deprecated_transforms_as_pytorch():
             assert_close(ours, theirs.detach().numpy(), rtol=1.3e-6, atol=1e-5)
     # a deep copy: the model's own parameters are not those handed out
     assert params[0] is not model[0].weight
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda lib: lib.vmap(lambda r: r, out_dims=None)(lib.arange(6.0).reshape(2, 3)),
+        lambda lib: lib.vmap(lambda r: lib.ones(2), out_dims=None)(lib.arange(6.0).reshape(2, 3)),
+        lambda lib: lib.vmap(lambda r: r * 2)(lib.zeros(0, 3)),
+        lambda lib: lib.vmap(lambda r: (r * 2, r.sum()))(lib.zeros(0, 3)),
+        lambda lib: lib.vmap(lambda r: r.sum(), in_dims=1)(lib.zeros(3, 0)),
+    ],
+)
+def test_vmap_unbatched_and_empty_outputs_as_torch(program):
+    from conftest import outcome
+
+    def run(lib):
+        out = program(lib)
+        outs = out if isinstance(out, tuple) else (out,)
+        return [(tuple(o.shape), o.tolist()) for o in outs]
+
+    assert outcome(run, rg) == outcome(run, torch)
+
+
+@pytest.mark.parametrize("mode", ["no_grad", "inference_mode"])
+def test_transforms_under_no_grad_and_inference_mode_as_torch(mode):
+    def run(lib):
+        with getattr(lib, mode)():
+            x = lib.tensor([1.0, 2.0])
+            _, tangent = lib.func.jvp(lib.sin, (x,), (lib.ones(2),))
+            gradient = lib.func.grad(lambda v: v.sin().sum())(x)
+        return tangent.tolist(), gradient.tolist()
+
+    ours, theirs = run(rg), run(torch)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)

@@ -163,9 +163,9 @@ def test_mark_dirty():
         out = fns[2].apply(x, y)
         assert out is x and out.grad_fn.name() == "AddInPlaceBackward"
         assert_close(x.detach(), X + 1)
-    leaf = _x(rg)
-    with raises(RuntimeError, "a leaf Variable that requires grad is being used in an in-place"):
-        R[2].apply(leaf, rg.ones(3))
+    for lib, fns in ((rg, R), (torch, T)):  # (PyTorch's words for a marked leaf)
+        with raises(RuntimeError, "a leaf Variable that requires grad has been used in an in-place"):  # fmt: skip
+            fns[2].apply(_x(lib), lib.ones(3))
     x0, tx0 = _x(rg), _x(torch)
     x, tx = x0 * 1, tx0 * 1
     out = R[2].apply(x, rg.ones(3))

@@ -375,3 +375,56 @@ def test_hook_that_changes_the_gradients_type_or_size_is_refused_as_torch(change
     theirs, ours = outcome(run, torch), outcome(run, rg)
     assert theirs[0] == "RuntimeError"
     assert ours == theirs
+
+
+def _post_accumulate_program(lib):
+    log = []
+    p = lib.ones(2, requires_grad=True)
+    params = {p: "p"}  # (the hook gets the tensor itself: usable as a key)
+    p.register_hook(lambda g: log.append(("pre", g.tolist())) or g * 10)
+    handle = p.register_post_accumulate_grad_hook(lambda t: log.append((params[t], t.grad.tolist())))  # fmt: skip
+    (p * 3).sum().backward()
+    (p * 3).sum().backward()
+    lib.autograd.grad((p * 2).sum(), p)  # (nothing is accumulated: no hook)
+    handle.remove()
+    (p * 3).sum().backward()
+    log.append(("after remove", p.grad.tolist()))
+    return log
+
+
+def test_post_accumulate_grad_hook_as_torch():
+    assert _post_accumulate_program(rg) == _post_accumulate_program(torch)
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda lib: lib.ones(2).register_post_accumulate_grad_hook(print),
+        lambda lib: (lib.ones(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(print),
+        lambda lib: _backward_with_post_hook(lib, lambda t: t * 2),
+    ],
+)
+def test_post_accumulate_grad_hook_errors_as_torch(program):
+    with pytest.raises(RuntimeError) as ours:
+        program(rg)
+    with pytest.raises(RuntimeError) as theirs:
+        program(torch)
+    assert str(ours.value) == str(theirs.value)
+
+
+def _backward_with_post_hook(lib, hook):
+    q = lib.ones(2, requires_grad=True)
+    q.register_post_accumulate_grad_hook(hook)
+    (q * 2).sum().backward()
+
+
+def test_post_accumulate_grad_hook_does_not_keep_its_tensor_alive():
+    import gc
+    import weakref
+
+    p = rg.ones(2, requires_grad=True)
+    p.register_post_accumulate_grad_hook(lambda t: None)
+    ref = weakref.ref(p)
+    del p
+    gc.collect()
+    assert ref() is None

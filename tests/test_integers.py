@@ -210,3 +210,28 @@ def test_scalar_arguments_out_of_the_dtypes_range_as_torch(case):
         return SCALAR_OVERFLOWS[case](lib).tolist()
 
     assert outcome(run, rg) == outcome(run, torch)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda t, z: t // z,
+        lambda t, z: t % z,
+        lambda t, z: t.fmod(z),
+        lambda t, z: t.div(z, rounding_mode="floor"),
+        lambda t, z: t.div(z, rounding_mode="trunc"),
+    ],
+)
+@pytest.mark.parametrize("divisor", ["number", "tensor", "empty"])
+def test_integer_division_of_nothing_by_zero_is_empty(op, divisor):
+    # an empty result divides nothing: no ZeroDivisionError (a non-empty one still raises)
+    def run(lib, n):
+        x = lib.arange(n)
+        z = {"number": 0, "tensor": lib.zeros(1, dtype=lib.int64), "empty": lib.zeros(n, dtype=lib.int64)}[divisor]  # fmt: skip
+        return op(x, z).tolist()
+
+    assert run(rg, 0) == run(torch, 0) == []
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        run(rg, 3)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        run(torch, 3)

@@ -341,3 +341,16 @@ def test_multi_dot_multiplies_in_torchs_order(shapes):
             outcomes.append((str(e)[:60], out.detach().numpy()))
     assert outcomes[0][0] == outcomes[1][0]
     np.testing.assert_allclose(outcomes[0][1], outcomes[1][1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (0, 3), (3, 0), (2, 3, 0), (0, 2, 2)])
+@pytest.mark.parametrize("ord", [2, -2, "nuc", "fro", 1, -1, math.inf, -math.inf])
+def test_matrix_norm_of_empty_matrices_as_torch(shape, ord):
+    # the largest of nothing is 0 (norms are never negative); the smallest is PyTorch's error
+    from conftest import outcome
+
+    def run(lib):
+        r = lib.linalg.matrix_norm(lib.zeros(shape), ord=ord)
+        return list(r.shape), r.tolist()
+
+    assert outcome(run, rg) == outcome(run, torch)

@@ -518,3 +518,71 @@ def test_ctc_loss_accepts_what_pytorch_accepts():
             targets, il, tl = case(lib)
             outs.append(fn.ctc_loss(lib.tensor(x).log_softmax(2), targets, il, tl, reduction="none").numpy())  # fmt: skip
         np.testing.assert_allclose(outs[0], outs[1], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("loss", ["smooth_l1_loss", "huber_loss"])
+def test_infinite_differences_take_the_clipped_slope_as_torch(loss):
+    # the square is taken only of the near differences: an infinite one's slope is +-1
+    # (+-delta), not inf * 0
+    def grads(lib):
+        x = lib.tensor([math.inf, -math.inf, 2.0, 0.3], requires_grad=True)
+        t = lib.tensor([0.0, 0.0, -math.inf, 0.0])
+        getattr(lib.nn.functional, loss)(x, t, reduction="sum").backward()
+        return x.grad.tolist()
+
+    assert grads(rustgrad) == grads(torch)
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0, 2.0, 3.0, math.inf])
+def test_normalize_of_a_zero_vector_as_torch(p):
+    def grads(lib):
+        x = lib.zeros(3, requires_grad=True)
+        lib.nn.functional.normalize(x, p=p, dim=0).sum().backward()
+        return x.grad.tolist()
+
+    assert grads(rustgrad) == grads(torch)
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda lib: lib.nn.functional.mse_loss(lib.ones(2, 3), lib.ones(4)),
+        lambda lib: lib.nn.functional.l1_loss(lib.ones(2, 3), lib.ones(4)),
+        lambda lib: lib.nn.functional.cross_entropy(
+            lib.ones(2, 3), lib.tensor([0, 1]), label_smoothing=1.5
+        ),
+        lambda lib: lib.nn.functional.cross_entropy(
+            lib.ones(4, 1), lib.zeros(1, dtype=lib.long), weight=lib.ones(4)
+        ),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3), lib.ones(2, 4)),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(2, 3), lib.ones(2, 4, dtype=lib.long)),
+        lambda lib: lib.nn.functional.cross_entropy(
+            lib.ones(2, 3, 5), lib.ones(2, 4, dtype=lib.long)
+        ),
+        lambda lib: lib.nn.functional.cross_entropy(
+            lib.ones(2, 3), lib.ones(2, dtype=lib.long), weight=lib.ones(4)
+        ),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(3), lib.ones(2, dtype=lib.long)),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(3), lib.ones(2, 2, dtype=lib.long)),
+        lambda lib: lib.nn.functional.cross_entropy(lib.ones(3), lib.tensor([1]), reduction="none"),
+        lambda lib: lib.nn.functional.cross_entropy(
+            lib.ones(2, 3, 5), lib.ones(2, 5, dtype=lib.long), weight=lib.ones(2)
+        ),
+        lambda lib: lib.nn.functional.nll_loss(
+            lib.ones(2, 3, 4, 5), lib.ones(2, 4, 5, dtype=lib.long), weight=lib.ones(2)
+        ),
+        lambda lib: lib.nn.functional.nll_loss(lib.ones(2, 3), lib.ones(2, 4, dtype=lib.long)),
+    ],
+)
+def test_loss_argument_errors_as_torch(program):
+    import warnings
+
+    from conftest import outcome
+
+    def run(lib):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = program(lib)
+        return tuple(r.shape), r.tolist()
+
+    assert outcome(run, rustgrad) == outcome(run, torch)

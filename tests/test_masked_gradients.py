@@ -69,6 +69,19 @@ GRADIENT_CASES = {
         [1.0, 2.0, 3.0],
     ),
     "relu at NaN": (lambda m, x: x.relu(), [NAN, -1.0, 1.0]),
+    # the inf-norms share the gradient by the elements at the norm and the NaNs (sgn 0)
+    "vector_norm(inf) at NaN": (lambda m, x: m.linalg.vector_norm(x, INF), [NAN, 1.0, 3.0]),
+    "vector_norm(-inf) at NaN": (lambda m, x: m.linalg.vector_norm(x, -INF), [NAN, 1.0, 3.0]),
+    "vector_norm(inf) ties": (lambda m, x: m.linalg.vector_norm(x, INF), [-3.0, 1.0, 3.0]),
+    "vector_norm(inf, dim) rows": (
+        lambda m, x: m.linalg.vector_norm(x, INF, dim=1),
+        [[-3.0, NAN, 3.0], [0.0, 0.0, 0.0]],
+    ),
+    "norm(inf) all NaN": (lambda m, x: m.norm(x, INF), [NAN, 1.0, NAN]),
+    # nansum's mask multiplies: an all-NaN row of nanmean (1/0 upstream) gives NaN
+    "nanmean all NaN": (lambda m, x: m.nanmean(x), [NAN, NAN]),
+    "nanmean(dim) a NaN row": (lambda m, x: m.nanmean(x, 1), [[NAN, 1.0], [NAN, NAN]]),
+    "nansum then 1/x": (lambda m, x: 1 / m.nansum(x, 0, keepdim=True), [[NAN, 0.0], [NAN, 0.0]]),
 }
 
 

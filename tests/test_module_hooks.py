@@ -214,3 +214,122 @@ def test_load_state_dict_assign_makes_the_loaded_tensor_the_parameter_as_torch()
             )
         )
     assert results[1] == results[0]
+
+
+def _state_dict_hooks_program(lib):
+    """State-dict and load-state-dict hooks of every kind, and what they saw, in order."""
+    log = []
+    net = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Sequential(lib.nn.Linear(2, 1)))
+    net[0].register_state_dict_pre_hook(lambda m, prefix, keep: log.append(("pre", prefix, keep)))
+    net.register_state_dict_pre_hook(lambda m, prefix, keep: log.append(("root pre", prefix)))
+
+    def post(m, sd, prefix, meta):
+        log.append(("post", prefix, sorted(sd), meta["version"]))
+        sd[prefix + "extra"] = lib.zeros(1)
+
+    net[1].register_state_dict_post_hook(post)
+    legacy = net._register_state_dict_hook(lambda m, sd, prefix, meta: {"only": lib.ones(1)})
+    log.append(("keys", sorted(net.state_dict(keep_vars=True))))
+    legacy.remove()
+    sd = net.state_dict()
+    log.append(("keys", sorted(sd), sorted(sd._metadata)))
+
+    def load_post(m, incompatible):
+        log.append(("load post", type(m).__name__, list(incompatible.unexpected_keys)))
+        incompatible.unexpected_keys.clear()  # (strict loading then passes)
+
+    net.register_load_state_dict_post_hook(load_post)
+    net[1].register_load_state_dict_post_hook(load_post)
+    log.append(("loaded", tuple(net.load_state_dict(sd))))
+    return log
+
+
+def test_state_dict_hooks_as_torch():
+    assert _state_dict_hooks_program(rg) == _state_dict_hooks_program(torch)
+
+
+def test_state_dict_hook_errors_as_torch():
+    def post_returning(lib):
+        net = lib.nn.Linear(1, 1)
+        net.register_state_dict_post_hook(lambda m, sd, prefix, meta: {})
+        net.state_dict()
+
+    def legacy_after_public(lib):
+        net = lib.nn.Linear(1, 1)
+        hook = lambda m, sd, prefix, meta: None
+        net.register_state_dict_post_hook(hook)
+        net._register_state_dict_hook(hook)
+
+    def load_post_returning(lib):
+        net = lib.nn.Linear(1, 1)
+        net.register_load_state_dict_post_hook(lambda m, keys: keys)
+        net.load_state_dict(net.state_dict())
+
+    def both_backward_hook_kinds(lib):
+        net = lib.nn.Linear(1, 1)
+        net.register_backward_hook(lambda m, gi, go: None)
+        net.register_full_backward_hook(lambda m, gi, go: None)
+
+    for program in (post_returning, legacy_after_public, load_post_returning, both_backward_hook_kinds):  # fmt: skip
+        with pytest.raises(Exception) as ours:
+            program(rg)
+        with pytest.raises(Exception) as theirs:
+            program(torch)
+        assert (type(ours.value), str(ours.value)) == (type(theirs.value), str(theirs.value))
+
+
+def test_legacy_backward_hook_sees_grad_output_as_torch():
+    def run(lib):
+        lib.manual_seed(0)
+        net = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.Tanh())
+        seen = []
+        net[1].register_backward_hook(lambda m, gi, go: seen.append((gi[0].tolist(), go[0].tolist())))  # fmt: skip
+        x = lib.tensor([[0.5, -1.0, 2.0]])
+        with lib.no_grad():
+            net[0].weight.copy_(lib.tensor([[0.1, 0.2, 0.3], [-0.3, 0.2, 0.1]]))
+            net[0].bias.zero_()
+        net(x).sum().backward()
+        return seen
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, theirs = run(rg), run(torch)
+    assert len(ours) == len(theirs) == 1
+    for a, b in zip(ours[0], theirs[0]):
+        assert_close(rg.tensor(a), torch.tensor(b).numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda lib, net: type(net.get_submodule("1.0")).__name__,
+        lambda lib, net: net.get_submodule("1.0.weight"),
+        lambda lib, net: net.get_submodule("1.x"),
+        lambda lib, net: net.get_buffer("2.running_mean").shape,
+        lambda lib, net: net.get_buffer("2.weight"),
+        lambda lib, net: net.get_buffer("2.nothing"),
+        lambda lib, net: net.get_parameter("2.running_var"),
+        lambda lib, net: net.get_parameter("0.weight").shape,
+        lambda lib, net: net.set_submodule("", lib.nn.ReLU()),
+        lambda lib, net: net.set_submodule("0", 5),
+        lambda lib, net: net.set_submodule("1.0.weight", lib.nn.ReLU()),
+        lambda lib, net: net.set_submodule("1.new", lib.nn.ReLU(), strict=True),
+        lambda lib, net: (net.set_submodule("1.new", lib.nn.ReLU()), str(net))[1],
+        lambda lib, net: (net.set_submodule("1.0", lib.nn.Tanh(), strict=True), str(net))[1],
+        lambda lib, net: net.set_submodule("nope.x", lib.nn.ReLU()),
+        lambda lib, net: (net.call_super_init, net.dump_patches),
+    ],
+)
+def test_submodule_paths_as_torch(program):
+    from conftest import outcome
+
+    def run(lib):
+        net = lib.nn.Sequential(
+            lib.nn.Linear(2, 2), lib.nn.Sequential(lib.nn.Linear(2, 2)), lib.nn.BatchNorm1d(2)
+        )
+        result = program(lib, net)
+        return tuple(result) if hasattr(result, "__len__") and not isinstance(result, str) else result  # fmt: skip
+
+    assert outcome(run, rg) == outcome(run, torch)

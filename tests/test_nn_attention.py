@@ -239,3 +239,52 @@ def test_sdpa_query_with_every_key_masked_attends_to_nothing_as_torch(mask_kind)
         results.append([out.detach().numpy(), *(g.numpy() for g in grads)])
     for ours, theirs in zip(results[1], results[0]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+def _fully_masked_mha(lib, mask_kind, need_weights):
+    lib.manual_seed(0)
+    mha = lib.nn.MultiheadAttention(4, 2, batch_first=True)
+    with lib.no_grad():
+        for i, p in enumerate(mha.parameters()):
+            p.copy_(lib.linspace(-0.3, 0.2 + 0.1 * i, p.numel()).reshape(p.shape))
+    x = lib.linspace(-1, 1, 24).reshape(2, 3, 4).requires_grad_()
+    kw = {"need_weights": need_weights}
+    if mask_kind == "key_padding":
+        kw["key_padding_mask"] = lib.tensor([[False, False, True], [True, True, True]])
+    else:
+        kw["attn_mask"] = lib.tensor([[False, True, False], [True, True, True], [False, False, False]])  # fmt: skip
+    out, _ = mha(x, x, x, **kw)
+    out.sum().backward()
+    return out.detach().numpy(), x.grad.numpy(), mha.in_proj_weight.grad.numpy()
+
+
+@pytest.mark.parametrize("mask_kind", ["key_padding", "attn_mask"])
+def test_multihead_attention_fully_masked_rows_as_torch(mask_kind):
+    # without weights PyTorch runs scaled_dot_product_attention: a query with every key
+    # masked attends to nothing (0), and no NaN reaches the gradients
+    ours = _fully_masked_mha(rg, mask_kind, need_weights=False)
+    theirs = _fully_masked_mha(torch, mask_kind, need_weights=False)
+    for a, b in zip(ours, theirs):
+        assert np.isfinite(a).all()
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((1, 4, 3, 5), (1, 2, 3, 5), (1, 2, 3, 5)),
+        ((4, 3, 5), (2, 3, 5), (1, 3, 5)),
+        ((1, 4, 3, 5), (1, 3, 3, 5), (1, 3, 3, 5)),
+    ],
+)
+def test_scaled_dot_product_attention_grouped_query_as_torch(shapes):
+    from conftest import outcome
+
+    def run(lib):
+        gen = np.random.default_rng(0)
+        q, k, v = (lib.tensor(gen.standard_normal(s), requires_grad=True) for s in shapes)
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+        out.sum().backward()
+        return [t.detach().numpy().round(10).tolist() for t in (out, q.grad, k.grad, v.grad)]
+
+    assert outcome(run, rg) == outcome(run, torch)

@@ -1,8 +1,12 @@
-"""nn.LazyConv1d/2d/LazyConvTranspose2d and adaptive pooling (F.adaptive_max_pool1d/2d with
+"""nn.LazyConv1d/2d/3d, LazyConvTranspose1d/2d, the lazy batch and instance norms,
+BatchNorm3d and adaptive pooling (F.adaptive_max_pool1d/2d with
 indices, F.adaptive_avg_pool1d, nn.AdaptiveMaxPool1d/2d, nn.AdaptiveAvgPool1d) against PyTorch:
 reprs before and after the first call, materialised shapes, state dicts, values, indices,
 gradients, errors."""
 
+import math
+
+import numpy as np
 import pytest
 import rustgrad as rg
 import rustgrad.nn.functional as F
@@ -145,3 +149,48 @@ def test_adaptive_pool_errors_as_torch():
         F.adaptive_avg_pool1d(rg.zeros(2, 3, 4, 5), 2)
     with raises(RuntimeError, "adaptive_max_pool1d() argument 'output_size' should contain one int (got 2)"):  # fmt: skip
         F.adaptive_max_pool1d(rg.zeros(2, 3, 4), (2, 3))
+
+
+@pytest.mark.parametrize(
+    "name, args, shape",
+    [
+        ("LazyBatchNorm1d", (), (4, 3)),
+        ("LazyBatchNorm1d", (), (4, 3, 5)),
+        ("LazyBatchNorm2d", (), (2, 3, 4, 4)),
+        ("LazyBatchNorm3d", (), (2, 3, 2, 2, 2)),
+        ("LazyInstanceNorm1d", (), (2, 3, 5)),
+        ("LazyInstanceNorm2d", (), (2, 3, 4, 4)),
+        ("LazyInstanceNorm3d", (), (2, 3, 2, 2, 2)),
+        ("LazyConv3d", (4, 2), (1, 3, 4, 4, 4)),
+        ("LazyConvTranspose1d", (4, 2), (1, 3, 5)),
+        ("BatchNorm3d", (3,), (2, 3, 2, 2, 2)),
+    ],
+)
+def test_lazy_modules_become_torchs(name, args, shape):
+    def run(lib):
+        lib.manual_seed(0)
+        m = getattr(lib.nn, name)(*args)
+        before = (sorted(m.state_dict()), m.has_uninitialized_params()) if name.startswith("Lazy") else None  # fmt: skip
+        x = lib.linspace(-2, 3, math.prod(shape)).reshape(shape)
+        y = m(x)
+        sizes = sorted((k, tuple(v.shape)) for k, v in m.state_dict().items())
+        stats = None if getattr(m, "running_mean", None) is None else m.running_mean.tolist()
+        return before, type(m).__name__, repr(m), sizes, tuple(y.shape), stats
+
+    ours, theirs = run(rg), run(torch)
+    assert ours[:5] == theirs[:5]
+    if ours[5] is not None:
+        np.testing.assert_allclose(ours[5], theirs[5], rtol=1e-5, atol=1e-6)
+
+
+def test_batch_norm3d_values_and_errors_as_torch():
+    from conftest import outcome
+
+    def run(lib):
+        m = lib.nn.BatchNorm3d(3)
+        y = m(lib.linspace(0, 1, 48).reshape(2, 3, 2, 2, 2))
+        return y.detach().numpy().round(5).tolist(), np.round(m.running_var.tolist(), 6).tolist()
+
+    assert outcome(run, rg) == outcome(run, torch)
+    bad = lambda lib: lib.nn.BatchNorm3d(3)(lib.ones(2, 3, 4))
+    assert outcome(bad, rg) == outcome(bad, torch)

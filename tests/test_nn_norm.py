@@ -228,7 +228,7 @@ def test_norm_errors_match_torch():
         "Given normalized_shape=[4], expected input with shape [*, 4], but got input of size[2, 3]",
     ):
         nn.LayerNorm(4)(rg.randn(2, 3))
-    with raises(ValueError, "num_channels must be divisible by num_groups"):
+    with raises(ValueError, "num_channels (6) must be divisible by num_groups (4)"):
         nn.GroupNorm(4, 6)
     with raises(
         ValueError, "Expected more than 1 value per channel when training, got input size [1, 2]"
@@ -426,3 +426,34 @@ def test_state_dict_without_num_batches_tracked_loads_as_torch(module):
         result = m.load_state_dict(dict(state))
         results.append((list(result.missing_keys), m.num_batches_tracked.item()))
     assert results[1] == results[0]
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda lib: lib.nn.BatchNorm1d(3)(lib.ones(2, 4)),
+        lambda lib: lib.nn.functional.batch_norm(lib.ones(2, 4), lib.ones(4), lib.ones(3)),
+        lambda lib: lib.nn.functional.batch_norm(lib.ones(2, 4), None, None, weight=lib.ones(3)),
+        lambda lib: lib.nn.functional.batch_norm(lib.ones(2, 4), lib.ones(4), None),
+        lambda lib: lib.nn.functional.batch_norm(
+            lib.ones(2, 4), None, None, bias=lib.ones(3), training=True
+        ),
+        lambda lib: lib.nn.functional.batch_norm(
+            lib.ones(2, 4), lib.ones(3), lib.ones(3), training=True
+        ),
+        lambda lib: lib.nn.GroupNorm(2, 3),
+        lambda lib: lib.nn.Hardtanh(2.0, 1.0),
+        lambda lib: lib.nn.Unflatten(1, (2, 2))(lib.ones(2, 3)),
+        lambda lib: lib.nn.Unflatten(-1, (2, -1))(lib.ones(2, 3)),
+        lambda lib: lib.nn.functional.dropout1d(lib.ones(2, 3, 4, 4), p=-0.1),
+        lambda lib: lib.nn.functional.dropout3d(lib.ones(2, 3), p=-1),
+    ],
+)
+def test_layer_argument_errors_as_torch(program):
+    from conftest import outcome
+
+    def run(lib):
+        r = program(lib)
+        return tuple(r.shape) if hasattr(r, "shape") else type(r).__name__
+
+    assert outcome(run, rg) == outcome(run, torch)

@@ -384,3 +384,25 @@ def test_empty_batch_and_empty_sequence_as_pytorch(cls):
         assert float(m.weight_hh_l0.grad.abs().sum()) == 0.0
     with raises(RuntimeError, "Expected sequence length to be larger than 0 in RNN"):
         getattr(nn, cls)(3, 4)(rg.zeros(0, 2, 3))
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        lambda lib: lib.nn.LSTMCell(3, 4)(lib.ones(2, 5)),
+        lambda lib: lib.nn.GRUCell(3, 4)(lib.ones(2, 5)),
+        lambda lib: lib.nn.RNNCell(3, 4)(lib.ones(5)),
+        lambda lib: lib.nn.LSTMCell(3, 4)(lib.ones(2, 3), (lib.ones(2, 5), lib.ones(2, 4))),
+        lambda lib: lib.nn.LSTMCell(3, 4)(lib.ones(2, 3), (lib.ones(2, 4), lib.ones(2, 5))),
+        lambda lib: lib.nn.LSTMCell(3, 4)(lib.ones(2, 3), (lib.ones(3, 4), lib.ones(2, 4))),
+        lambda lib: lib.nn.GRUCell(3, 4)(lib.ones(2, 3), lib.ones(3, 4)),
+        lambda lib: lib.nn.RNNCell(3, 4)(lib.ones(3), lib.ones(5)),
+    ],
+)
+def test_cell_argument_errors_as_torch(program):
+    from conftest import outcome
+
+    def run(lib):
+        return tuple(program(lib).shape)
+
+    assert outcome(run, rg) == outcome(run, torch)

@@ -618,6 +618,10 @@ FUNCTIONAL_NON_OPS.update(
     )
 )
 FUNCTIONAL_NON_OPS["relu_"] = "in-place relu (test_nn_modules_extra2)"
+# (their torch-level names are the same functions: torch.avg_pool1d is F.avg_pool1d)
+NAMESPACE_NON_OPS.update(dict.fromkeys(["avg_pool1d", "bilinear", "channel_shuffle"], _EXTRA2))
+TENSOR_NON_OPS["register_post_accumulate_grad_hook"] = "a hook (test_hooks)"
+TENSOR_NON_OPS["volatile"] = "a removed flag, always False (test_autograd_engine)"
 FUNCTIONAL_NON_OPS["ctc_loss"] = (
     "takes lengths and targets, not tensors to vary; its gradient is PyTorch's, the one below a "
     "log_softmax (checked against PyTorch and by gradcheck through log_softmax, test_losses)"

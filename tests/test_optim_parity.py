@@ -776,3 +776,39 @@ def test_half_precision_parameters_step_close_to_torch(name, dtype):
         results.append(w.detach().float().numpy())
     # (each of PyTorch's ops rounds to the half type; rustgrad rounds once per step)
     np.testing.assert_allclose(results[0], results[1], rtol=2e-2, atol=1e-2)
+
+
+def _state_dict_hooks_program(lib):
+    log = []
+    p = lib.nn.Parameter(lib.ones(2))
+    opt = lib.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = lib.ones(2)
+    opt.step()
+    opt.register_state_dict_pre_hook(lambda o: log.append("pre"))
+    opt.register_state_dict_pre_hook(lambda o: log.append("pre first"), prepend=True)
+
+    def post(o, sd):
+        log.append(("post", sorted(sd)))
+        sd["note"] = 1
+        return sd
+
+    opt.register_state_dict_post_hook(post)
+    sd = opt.state_dict()
+    log.append(sorted(sd))
+
+    def load_pre(o, sd):
+        log.append(("load pre", sorted(sd)))
+        sd = dict(sd)
+        sd.pop("note")
+        sd["param_groups"] = [dict(g, lr=0.5) for g in sd["param_groups"]]
+        return sd
+
+    opt.register_load_state_dict_pre_hook(load_pre)
+    opt.register_load_state_dict_post_hook(lambda o: log.append(("load post", o.param_groups[0]["lr"])))  # fmt: skip
+    opt.load_state_dict(sd)
+    log.append(sorted(sd))  # (the caller's dict is untouched)
+    return log
+
+
+def test_optimizer_state_dict_hooks_as_torch():
+    assert _state_dict_hooks_program(rg) == _state_dict_hooks_program(torch)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins as _builtins
 import typing as _typing
 
-from rustgrad import _core
+from rustgrad import _core, _size
 from rustgrad._core import (
     Tensor,
     arange,
@@ -92,19 +92,14 @@ def empty(*size, memory_format=None, **kwargs):
     ``dtype``, ``device``, ``requires_grad`` as ``zeros``; ``memory_format``: row-major or a
     channels-last layout at PyTorch's exact strides). Its contents are unspecified in
     PyTorch; here they are zeros."""
+    # (zeros words its size check its own way; empty has the general words)
+    integer = _builtins.int
+    shape = size[0] if len(size) == 1 and not isinstance(size[0], integer) else size
+    shape = kwargs.get("size", shape)
+    if isinstance(shape, (tuple, list)) and _builtins.all(isinstance(n, integer) for n in shape):
+        _size.check_non_negative(shape)
     if memory_format is None:
-        try:
-            return zeros(*size, **kwargs)
-        except RuntimeError as err:
-            if not str(err).startswith("zeros: "):
-                raise
-            # (zeros words its size check its own way; empty has the general words)
-            shape = list(size[0] if len(size) == 1 and not isinstance(size[0], int) else size)
-            shape = list(kwargs.get("size", shape))
-            n = next(n for n in shape if n < 0)
-            raise RuntimeError(
-                f"Trying to create tensor with negative dimension {n}: {shape}"
-            ) from None
+        return zeros(*size, **kwargs)
     from rustgrad import _memory_format as formats
 
     formats._check(memory_format, "empty")
@@ -1201,6 +1196,7 @@ _ALIASES = {
     "arctanh": "atanh",
     "arctan2": "atan2",
     "clip": "clamp",
+    "concat": "cat",
 }
 for _alias, _target in _ALIASES.items():
     for _suffix in ("", "_"):
@@ -1295,6 +1291,16 @@ for _name in _ops_more.FUNCTIONS:
     globals()[_name] = getattr(_ops_more, _name)
     __all__.append(_name)
 _ops_more._bind()
+del _name
+
+# ----- torch-level names of functional ops; heaviside, gcd, lcm, ldexp, logaddexp2, rsub
+# (``_ops_aliases.py``) -----
+from rustgrad import _ops_aliases
+
+_ops_aliases._bind()
+for _name in _ops_aliases.FUNCTIONS:
+    globals()[_name] = getattr(_ops_aliases, _name)
+    __all__.append(_name)
 del _name
 
 # ----- torch.distributions (rustgrad.distributions; its modules use the names above) -----

@@ -445,6 +445,10 @@ class Tensor(_DTypeCasts):
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed (once, on the summed
         gradient); a returned tensor (same shape) replaces the gradient."""
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
+        """Call ``hook(self)`` each time backward has accumulated this leaf's ``.grad`` (after
+        its gradient hooks; not for ``autograd.grad``). ``hook`` must return None. Returns a
+        handle whose ``remove()`` unregisters it."""
 
     def detach_(self) -> Self:
         """Drop this tensor's history in place: makes it a leaf that does not require grad."""
@@ -1295,6 +1299,10 @@ class Tensor(_DTypeCasts):
         """The conjugate transpose of a batch of matrices (``x.mH``: ``x.mT`` for real dtypes)."""
 
     @property
+    def volatile(self) -> builtins.bool:
+        """Always False, with PyTorch's warning (``volatile`` was removed: use ``no_grad``)."""
+
+    @property
     def H(self) -> Tensor:
         """The conjugate transpose of a matrix (``x.H``: ``x.T`` for real dtypes, 0-d kept)."""
 
@@ -1775,6 +1783,28 @@ class Tensor(_DTypeCasts):
         """Elementwise ``sqrt(self ** 2 + other ** 2)`` (broadcast shape)."""
     def logaddexp(self, other: Tensor) -> Tensor:
         """Elementwise ``log(exp(self) + exp(other))`` without overflow (broadcast shape)."""
+    def logaddexp2(self, other: Tensor) -> Tensor:
+        """``log2(2 ** input + 2 ** other)`` without overflow, as PyTorch's kernel: ``max +
+        log2(1 + 2 ** -|input - other|)``, and ``input`` where both are the same infinity."""
+    def heaviside(self, values: Tensor) -> Tensor:
+        """The Heaviside step: ``values`` where ``input`` is 0, else ``input > 0`` (0 at NaN),
+        in ``input``'s dtype (both must have it); no gradient."""
+    def heaviside_(self, values: Tensor) -> Self:
+        """In-place :func:`heaviside`."""
+    def gcd(self, other: Tensor) -> Tensor:
+        """The greatest common divisor of integer elements (non-negative; ``gcd(0, 0) = 0``)."""
+    def gcd_(self, other: Tensor) -> Self:
+        """In-place :func:`gcd`."""
+    def lcm(self, other: Tensor) -> Tensor:
+        """The least common multiple of integer elements (non-negative; 0 if either is 0)."""
+    def lcm_(self, other: Tensor) -> Self:
+        """In-place :func:`lcm`."""
+    def ldexp(self, other: Tensor) -> Tensor:
+        """``input * 2 ** other`` (floating: an integer ``input`` gives the default dtype)."""
+    def ldexp_(self, other: Tensor) -> Self:
+        """In-place :func:`ldexp`."""
+    def hardshrink(self, lambd: builtins.float = 0.5) -> Tensor:
+        """``input`` where ``input > lambd`` or ``input < -lambd``, else 0, elementwise."""
     def atan2_(self, other: Tensor) -> Self:
         """``atan2(other)`` in place; ``other`` broadcasts to ``self``'s shape."""
     def hypot_(self, other: Tensor) -> Self:

@@ -69,9 +69,11 @@ def __reduce_ex__(self, protocol):
 def _make_subclass(subclass, data, require_grad=False):
     """A ``cls`` instance (a subclass of ``Tensor``) sharing ``data``'s storage, as PyTorch's
     ``Tensor._make_subclass``; ``data`` is not changed."""
+    if require_grad and not (data.is_floating_point() or data.is_complex()):
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")  # fmt: skip
     obj = Tensor.__new__(subclass)
     obj.data = data.detach()
-    obj.requires_grad_(require_grad)
+    obj.requires_grad_(bool(require_grad))
     return obj
 
 

@@ -587,6 +587,20 @@ def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
 
         forward = _functools.partial(_vector_norm, x, p=2, dims=dims, keepdim=keepdim)
         return _native.record("LinalgVectorNormBackward0", [x], forward, [x, _native.RESULT], backward)  # fmt: skip
+    if p in (_math.inf, -_math.inf):
+        # PyTorch's norm_backward: the gradient is shared by the elements whose magnitude
+        # is the norm, and by the NaNs (whose sgn is 0: a NaN norm passes no gradient)
+        def backward(grad, x, result):
+            if not keepdim:
+                for d in sorted(dims):
+                    grad, result = grad.unsqueeze(d), result.unsqueeze(d)
+            magnitude = x.abs()
+            hits = ((magnitude == result) | magnitude.isnan()).to(x.dtype)
+            count = hits.sum(tuple(dims), keepdim=True) if dims else hits
+            return (x.sgn() * ((grad / count) * hits),)
+
+        forward = _functools.partial(_vector_norm, x, p=p, dims=dims, keepdim=keepdim)
+        return _native.record("LinalgVectorNormBackward0", [x], forward, [x, _native.RESULT], backward)  # fmt: skip
     if p == 0:
         # a count: PyTorch's norm_backward gives an undefined gradient (``.grad`` stays None)
         forward = _functools.partial(_vector_norm, x, p=0, dims=dims, keepdim=keepdim)
@@ -1912,11 +1926,9 @@ def _common_dtype(*tensors):
     """PyTorch's result type of several tensor operands at once: that of the tensors with
     dims, unless the 0-d ones are of a higher category (bool < integer < float)."""
 
-    def promote(dtypes):
-        out = dtypes[0]
-        for d in dtypes[1:]:
-            out = (_core.zeros(0, dtype=out) + _core.zeros(0, dtype=d)).dtype
-        return out
+    from rustgrad._ops_extra import promote_types
+
+    promote = lambda dtypes: _functools.reduce(promote_types, dtypes)
 
     def category(d):
         return 0 if d == _bool else 2 if d.is_floating_point else 1
@@ -1966,16 +1978,13 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tens
 
 def broadcast_shapes(*shapes):
     """The shape the given shapes broadcast to (PyTorch's RuntimeError when they do not)."""
-    from rustgrad._size import Size
+    from rustgrad._size import Size, check_non_negative
 
     dims: list[int] = []
     for i, shape in enumerate(shapes):
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        check_non_negative(shape)
         for k, size in enumerate(reversed(shape)):
-            if size < 0:
-                raise RuntimeError(
-                    f"Trying to create tensor with negative dimension {size}: {list(shape)}"
-                )
             if k == len(dims):
                 dims.append(size)
             elif dims[k] == 1:
@@ -2644,9 +2653,22 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
 
 def nansum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """The sum treating NaN as 0 (its gradient there is 0)."""
-    x = input if not input.is_floating_point() else _core.where(input.detach().ne(input.detach()), _zero_of(input), input)  # fmt: skip
-    out = x.sum(dim, keepdim=keepdim, dtype=dtype)
-    return _saved.saving("NansumBackward0", out, input)
+    if not input.is_floating_point():
+        return _saved.saving("NansumBackward0", input.sum(dim, keepdim=keepdim, dtype=dtype), input)  # fmt: skip
+
+    def forward():
+        x = input.detach()
+        return _core.where(x.ne(x), _zero_of(x), x).sum(dim, keepdim=keepdim, dtype=dtype)
+
+    def backward(grad, x):
+        # PyTorch's nansum_backward multiplies by the mask: an infinite gradient gives NaN
+        # at a NaN element (as nanmean's of an all-NaN row), not 0
+        if not keepdim and dim is not None:
+            for d in sorted(_dims(dim, x.ndim)):
+                grad = grad.unsqueeze(d)
+        return ((grad * x.isnan().logical_not()).to(x.dtype),)
+
+    return _native.record("NansumBackward0", [input], forward, [input], backward)
 
 
 def nanmean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:

@@ -3,6 +3,15 @@
 import functools
 
 
+def check_non_negative(shape) -> None:
+    """PyTorch's RuntimeError for the first negative size in ``shape`` (a creation's shape)."""
+    negative = next((n for n in shape if n < 0), None)
+    if negative is not None:
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {negative}: {list(shape)}"
+        )
+
+
 class Size(tuple):
     """A tuple of ints describing a tensor's shape."""
 

@@ -342,14 +342,41 @@ def _hermitian(self):
     return self.transpose(0, 1)
 
 
+# ----- hooks ------------------------------------------------------------------------------------
+
+
+def register_post_accumulate_grad_hook(self, hook):
+    """Call ``hook(self)`` each time backward has accumulated this leaf's ``.grad`` (after
+    its gradient hooks; not for ``autograd.grad``). ``hook`` must return None. Returns a
+    handle whose ``remove()`` unregisters it."""
+    import weakref
+
+    # (weakly: the hook lives on the leaf, which must not keep its own Python object alive)
+    tensor = weakref.ref(self)
+
+    def call(_leaf):
+        this = tensor()
+        if this is not None and hook(this) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+
+    return self._register_post_accumulate_grad_hook(call)
+
+
+def _volatile(self):
+    """Always False, with PyTorch's warning (``volatile`` was removed: use ``no_grad``)."""
+    _warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning, stacklevel=2)  # fmt: skip
+    return False
+
+
 def _bind():
     """Attach the methods and operators to ``Tensor``."""
     Tensor.mT = property(_matrix_transpose, doc=_matrix_transpose.__doc__)
     Tensor.mH = property(_adjoint, doc=_adjoint.__doc__)
     Tensor.H = property(_hermitian, doc=_hermitian.__doc__)
+    Tensor.volatile = property(_volatile, doc=_volatile.__doc__)
     for f in (new_zeros, new_ones, new_empty, new_empty_strided, new_full, new_tensor):
         setattr(Tensor, f.__name__, f)
-    for f in (unsqueeze_, squeeze_, t_, transpose_):
+    for f in (unsqueeze_, squeeze_, t_, transpose_, register_post_accumulate_grad_hook):
         setattr(Tensor, f.__name__, f)
     Tensor.swapaxes_ = Tensor.swapdims_ = transpose_
     for name, f in (("and", bitwise_and), ("or", bitwise_or), ("xor", bitwise_xor)):

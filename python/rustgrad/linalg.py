@@ -566,6 +566,21 @@ class LinalgSvd(_Function):
         return _svd_backward(gU, gS, gVh, U, S, Vh), None
 
 
+# PyTorch's node names for the factorisations (a Function's node is otherwise ``<Class>Backward``)
+for _cls, _node in (
+    (LinalgInvEx, "LinalgInvExBackward0"),
+    (LinalgDet, "LinalgDetBackward0"),
+    (LinalgSlogdet, "LinalgSlogdetBackward0"),
+    (_LinalgSolve, "LinalgSolveExBackward0"),
+    (LinalgCholeskyEx, "LinalgCholeskyExBackward0"),
+    (LinalgQr, "LinalgQrBackward0"),
+    (LinalgEigh, "LinalgEighBackward0"),
+    (LinalgSvd, "LinalgSvdBackward0"),
+):
+    _cls._backward_name = _node
+del _cls, _node
+
+
 def _svd_backward(gU, gS, gVh, U, S, Vh):
     """PyTorch's ``svd_backward`` (real case) for the reduced SVD."""
     m, n, k = U.shape[-2], Vh.shape[-1], S.shape[-1]
@@ -702,7 +717,11 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     if ord in ("nuc", 2, -2):
         M = A.movedim((d0, d1), (-2, -1))
         S = svdvals(M)
-        r = S.sum(-1) if ord == "nuc" else (S.amax(-1) if ord == 2 else S.amin(-1))
+        if ord == -2 and S.shape[-1] == 0:
+            raise IndexError("amin(): Expected reduction dim -1 to have non-zero size.")
+        # (the largest of no singular values is 0, as a sum: norms are never negative)
+        empty = S.shape[-1] == 0
+        r = S.sum(-1) if ord == "nuc" or empty else (S.amax(-1) if ord == 2 else S.amin(-1))
         if keepdim:
             for d in sorted((d0, d1)):
                 r = r.unsqueeze(d)
@@ -711,7 +730,13 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         # 1: largest column sum (sum over rows); inf: largest row sum.
         over, then = (d0, d1) if ord in (1, -1) else (d1, d0)
         sums = A.abs().sum(over, keepdim=True)
-        r = sums.amax(then, keepdim=True) if ord > 0 else sums.amin(then, keepdim=True)
+        if sums.shape[then] == 0 and ord < 0:
+            # (PyTorch's words number the dim after the first sum dropped its dim)
+            dim = then - (over < then)
+            raise IndexError(f"amin(): Expected reduction dim {dim} to have non-zero size.")
+        # (the largest of no sums is 0, as a sum: norms are never negative)
+        reduce = sums.sum if sums.shape[then] == 0 else sums.amax if ord > 0 else sums.amin
+        r = reduce(then, keepdim=True)
         return r if keepdim else r.squeeze(_builtins.max(d0, d1)).squeeze(_builtins.min(d0, d1))
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 

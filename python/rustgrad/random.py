@@ -23,6 +23,7 @@ import numpy as np
 from rustgrad import _core
 from rustgrad._core import Generator, Tensor, default_generator
 from rustgrad._memory_format import _in_memory_order
+from rustgrad._size import check_non_negative
 
 __all__ = [
     "Generator",
@@ -107,11 +108,7 @@ def fork_rng(devices=None, enabled=True, **kwargs):
 
 def _shape(size) -> tuple:
     shape = (size,) if isinstance(size, int) else tuple(size)
-    for n in shape:
-        if n < 0:
-            raise RuntimeError(
-                f"Trying to create tensor with negative dimension {n}: {list(shape)}"
-            )
+    check_non_negative(shape)
     return shape
 
 
@@ -254,8 +251,7 @@ def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of ``0..n`` (int64 unless ``dtype`` is given)."""
     n = int(n)
-    if n < 0:
-        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    check_non_negative([n])
     device = _device_of(device)
     if _is_meta(device):
         return _core.zeros(n, dtype=dtype or _core.int64, device=device)

@@ -76,9 +76,18 @@ pub fn backward(
 ) -> Result<()> {
     if let Some(inputs) = inputs {
         if inputs.is_empty() {
-            bail!(Runtime, "'inputs' argument to backward() cannot be empty.");
+            bail!(
+                Runtime,
+                "`inputs` argument to `backward()` cannot be empty."
+            );
         }
-        check_inputs(inputs)?;
+        // (PyTorch retains the gradient of each input, which refuses these in its words)
+        if inputs.iter().any(|v| !v.requires_grad()) {
+            bail!(
+                Runtime,
+                "can't retain_grad on Tensor that has requires_grad=False"
+            );
+        }
     }
     execute(
         tensors,
@@ -108,11 +117,15 @@ pub fn grad(
         create_graph,
         Sink::Capture { inputs },
     )?;
-    if !allow_unused && grads.iter().any(|g| g.is_none()) {
+    if let Some(i) = grads
+        .iter()
+        .position(|g| g.is_none())
+        .filter(|_| !allow_unused)
+    {
         bail!(
             Runtime,
-            "One of the differentiated Tensors appears to not have been used in the graph. Set \
-             allow_unused=True if this is the desired behavior."
+            "The differentiated Tensor at index {i} appears to not have been used in the graph. \
+             Set allow_unused=True if this is the desired behavior."
         );
     }
     Ok(grads)
@@ -131,15 +144,7 @@ fn check_inputs(inputs: &[Var]) -> Result<()> {
 /// The gradient to start from for each root: the given one (shape-checked) or ones for a
 /// one-element output.
 fn root_grads(roots: &[Var], given: &[Option<Var>]) -> Result<Vec<Var>> {
-    if roots.len() != given.len() {
-        bail!(
-            Runtime,
-            "grad can be implicitly created only for scalar outputs: got {} tensors and {} \
-             gradients",
-            roots.len(),
-            given.len()
-        );
-    }
+    // (the pairs are checked first, as PyTorch's Python side zips them, then the count)
     let mut out = Vec::with_capacity(roots.len());
     for (i, (root, g)) in roots.iter().zip(given).enumerate() {
         if !root.requires_grad() {
@@ -188,6 +193,14 @@ fn root_grads(roots: &[Var], given: &[Option<Var>]) -> Result<Vec<Var>> {
                 ));
             }
         }
+    }
+    if roots.len() != given.len() {
+        bail!(
+            Runtime,
+            "got {} tensors and {} gradients",
+            roots.len(),
+            given.len()
+        );
     }
     Ok(out)
 }
@@ -525,7 +538,16 @@ fn finish_leaf(
             }
             Ok(())
         }
-        _ => accumulate_grad(leaf, g, create_graph),
+        // (as PyTorch's AccumulateGrad: a leaf that stopped requiring grad since the graph
+        // was built takes nothing; its gradient hooks have run)
+        _ if !leaf.requires_grad() => Ok(()),
+        _ => {
+            accumulate_grad(leaf, g, create_graph)?;
+            for hook in leaf.post_accumulate_hooks() {
+                hook(leaf)?;
+            }
+            Ok(())
+        }
     }
 }
 

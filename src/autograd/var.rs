@@ -37,6 +37,9 @@ struct VarState {
     history_at: u64,
     /// Gradient hooks of a leaf (a non-leaf's hooks live on its `grad_fn` node).
     hooks: Vec<(u64, GradHook)>,
+    /// Hooks a leaf runs after its `.grad` was accumulated (called with the leaf itself;
+    /// their results are ignored): `register_post_accumulate_grad_hook`.
+    post_accumulate_hooks: Vec<(u64, GradHook)>,
     /// How this view was made, for PyTorch's refusals of in-place writes through it.
     creation: ViewCreation,
 }
@@ -136,6 +139,7 @@ impl Var {
                 replay: None,
                 history_at: 0,
                 hooks: Vec::new(),
+                post_accumulate_hooks: Vec::new(),
                 creation: ViewCreation::Default,
             }),
             handle: Mutex::new(None),
@@ -155,6 +159,7 @@ impl Var {
                 replay: None,
                 history_at: 0,
                 hooks: Vec::new(),
+                post_accumulate_hooks: Vec::new(),
                 creation: ViewCreation::Default,
             }),
             handle: Mutex::new(None),
@@ -247,10 +252,15 @@ impl Var {
         let mut s = self.0.state.lock();
         if s.history_at != now {
             if remade.is_some() {
+                // (a retained gradient follows the view to its new history, as PyTorch's)
+                let retained = remade.as_ref().filter(|_| s.retains_grad).map(|n| n.id());
                 let old = std::mem::replace(&mut s.grad_fn, remade);
                 s.history_at = now;
                 drop(s);
                 drop(old); // outside the lock
+                if let Some(id) = retained {
+                    arena::retain_grad(id, self);
+                }
                 return self.0.state.lock();
             }
             s.history_at = now;
@@ -384,14 +394,13 @@ impl Var {
     /// Registers a hook on this tensor's gradient (`Tensor.register_hook`).
     pub fn register_hook(&self, hook: GradHook) -> Result<HookHandle> {
         crate::compile::note_break("a gradient hook was registered");
-        static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
         if !self.requires_grad() {
             bail!(
                 Runtime,
                 "cannot register a hook on a tensor that doesn't require gradient"
             );
         }
-        let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+        let key = NEXT_HOOK_KEY.fetch_add(1, Ordering::Relaxed);
         let node = self.0.state.lock().grad_fn.as_ref().map(|n| n.id());
         let target = match node {
             Some(id) => {
@@ -404,6 +413,39 @@ impl Var {
             }
         };
         Ok(HookHandle { target, key })
+    }
+
+    /// Registers a hook run with this leaf after backward accumulated into its `.grad`
+    /// (`Tensor.register_post_accumulate_grad_hook`).
+    pub fn register_post_accumulate_grad_hook(&self, hook: GradHook) -> Result<HookHandle> {
+        crate::compile::note_break("a post-accumulate-grad hook was registered");
+        if !self.requires_grad() {
+            bail!(
+                Runtime,
+                "cannot register a hook on a tensor that doesn't require gradient"
+            );
+        }
+        if !self.is_leaf() {
+            bail!(
+                Runtime,
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            );
+        }
+        let key = NEXT_HOOK_KEY.fetch_add(1, Ordering::Relaxed);
+        self.0.state.lock().post_accumulate_hooks.push((key, hook));
+        Ok(HookHandle {
+            target: HookTarget::PostAccumulate(self.downgrade()),
+            key,
+        })
+    }
+
+    /// The leaf's post-accumulate-grad hooks, in registration order.
+    pub fn post_accumulate_hooks(&self) -> Vec<GradHook> {
+        let s = self.0.state.lock();
+        s.post_accumulate_hooks
+            .iter()
+            .map(|(_, h)| h.clone())
+            .collect()
     }
 
     /// The leaf's gradient hooks, in registration order.
@@ -485,8 +527,12 @@ impl Var {
     }
 }
 
+/// The keys of registered hooks (unique across every kind, for [`HookHandle::remove`]).
+static NEXT_HOOK_KEY: AtomicU64 = AtomicU64::new(1);
+
 enum HookTarget {
     Leaf(Weak<VarInner>),
+    PostAccumulate(Weak<VarInner>),
     Node(NodeId),
 }
 
@@ -500,16 +546,21 @@ impl HookHandle {
     pub fn remove(&self) {
         match &self.target {
             HookTarget::Node(id) => arena::remove_pre_hook(*id, self.key),
-            HookTarget::Leaf(weak) => {
+            HookTarget::Leaf(weak) | HookTarget::PostAccumulate(weak) => {
                 if let Some(v) = Var::upgrade(weak) {
                     let removed = {
                         let mut s = v.0.state.lock();
-                        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut s.hooks)
+                        let hooks = match self.target {
+                            HookTarget::Leaf(_) => &mut s.hooks,
+                            _ => &mut s.post_accumulate_hooks,
+                        };
+                        let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(hooks)
                             .into_iter()
                             .partition(|(k, _)| *k == self.key);
-                        s.hooks = kept;
+                        *hooks = kept;
                         gone
                     };
+                    // (dropped outside the lock: a hook's captures may hold this variable)
                     drop(removed);
                 }
             }

@@ -68,9 +68,11 @@ pub fn refuse_write(x: &Var, through: Option<&str>, others_need_grad: bool) -> R
         }
     }
     if x.is_leaf() && x.requires_grad() {
+        // (a write by indexing writes through the view the indexing made)
+        let view = if through.is_some() { "a view of " } else { "" };
         bail!(
             Runtime,
-            "a leaf Variable that requires grad is being used in an in-place operation."
+            "{view}a leaf Variable that requires grad is being used in an in-place operation."
         );
     }
     Ok(())
@@ -161,7 +163,14 @@ fn write_back(
         None
     };
     let result = if recording {
-        compute(&snapshot(x)?, &others)?
+        // A view's old value is read through a fresh view of its base's old history (as
+        // PyTorch's CopySlices reads the written region), not through the view's own node:
+        // hooks registered on that node belong to the old value and no longer run.
+        let prev = match base.as_ref().and_then(|_| x.remade_from_base()) {
+            Some(node) => Var::with_history(x.tensor().clone_data()?, node),
+            None => snapshot(x)?,
+        };
+        compute(&prev, &others)?
     } else {
         let _off = GradModeGuard::new(false);
         compute(&x.detach(), &others)?

@@ -26,12 +26,25 @@ fn saved_both<'a>(a: &'a Var, b: &'a Var) -> impl FnOnce(&Tensor) -> Vec<SavedVa
 fn check_dtypes(a: &Var, b: &Var, kernel: &str, products: usize) -> Result<()> {
     let (da, db) = (a.dtype(), b.dtype());
     if da != db {
-        bail!(
-            Runtime,
-            "expected m1 and m2 to have the same dtype, but got: {} != {}",
-            da.name(),
-            db.name()
-        );
+        // (each of PyTorch's kernels words it its own way)
+        let (sa, sb) = (da.scalar_name(), db.scalar_name());
+        match kernel {
+            "dot" => bail!(
+                Runtime,
+                "dot : expected both vectors to have same dtype, but found {sa} and {sb}"
+            ),
+            "bmm" => bail!(Runtime, "expected scalar type {sa} but found {sb}"),
+            "addmv_impl_cpu" => bail!(
+                Runtime,
+                "addmv input tensors must have the same dtype, but got {sb}, {sa}, and {sb}"
+            ),
+            _ => bail!(
+                Runtime,
+                "expected m1 and m2 to have the same dtype, but got: {} != {}",
+                da.c_name(),
+                db.c_name()
+            ),
+        }
     }
     if da == crate::tensor::DType::Bool && products > 0 {
         super::refuse_dtype(kernel, da)?;

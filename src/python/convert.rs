@@ -607,12 +607,18 @@ fn int_arg(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
 /// Non-negative sizes for creation functions.
 pub fn sizes(args: &Bound<'_, PyTuple>) -> PyResult<Vec<usize>> {
     let size = parse_size(args)?;
-    if let Some(d) = size.iter().find(|&&d| d < 0) {
-        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-            "Trying to create tensor with negative dimension {d}: {size:?}"
-        )));
-    }
+    check_non_negative(&size)?;
     Ok(size.into_iter().map(|d| d as usize).collect())
+}
+
+/// PyTorch's RuntimeError for the first negative size of a shape being created.
+pub fn check_non_negative(size: &[i64]) -> PyResult<()> {
+    match size.iter().find(|&&d| d < 0) {
+        Some(d) => Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "Trying to create tensor with negative dimension {d}: {size:?}"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Converts one element of an indexing key.

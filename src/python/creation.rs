@@ -193,11 +193,7 @@ fn empty_strided<'py>(
             stride.len()
         )));
     }
-    if let Some(d) = size.iter().find(|&&d| d < 0) {
-        return Err(runtime(format!(
-            "Trying to create tensor with negative dimension {d}: {size:?}"
-        )));
-    }
+    convert::check_non_negative(&size)?;
     // One element past the farthest one (none when a dim is empty), in checked arithmetic.
     let overflow = || {
         runtime(format!(

@@ -28,13 +28,20 @@ fn optional_var(py: Python<'_>, obj: &Py<PyAny>, what: &str) -> Result<Option<Va
         return Ok(None);
     }
     let t = obj.cast::<PyTensor>().map_err(|_| {
-        foreign(PyTypeError::new_err(format!(
-            "{what} must return a Tensor or None, not {}",
-            obj.get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_default()
-        )))
+        let type_name = obj
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        // (PyTorch's words: a hook's TypeError, a Function backward's RuntimeError)
+        foreign(match what {
+            "a hook" => PyTypeError::new_err(format!(
+                "expected Variable, but hook returned '{type_name}'"
+            )),
+            _ => pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "expected Variable or None (got {type_name})"
+            )),
+        })
     })?;
     Ok(Some(t.get().var.clone()))
 }
@@ -106,6 +113,22 @@ impl PyRemovableHandle {
 pub fn register_hook(var: &Var, f: Py<PyAny>) -> PyResult<PyRemovableHandle> {
     Ok(PyRemovableHandle {
         handle: var.register_hook(python_hook(f))?,
+    })
+}
+
+/// `var.register_post_accumulate_grad_hook(f)`: `f` runs with the leaf after backward
+/// accumulated its `.grad` (what it returns is the caller's to check).
+pub fn register_post_accumulate_grad_hook(var: &Var, f: Py<PyAny>) -> PyResult<PyRemovableHandle> {
+    let hook: GradHook = Arc::new(move |leaf: &Var| -> Result<Option<Var>> {
+        crate::compile::note_break("a post-accumulate-grad hook ran");
+        Python::attach(|py| {
+            f.call1(py, (PyTensor::wrap(leaf.clone()),))
+                .map_err(foreign)?;
+            Ok(None)
+        })
+    });
+    Ok(PyRemovableHandle {
+        handle: var.register_post_accumulate_grad_hook(hook)?,
     })
 }
 

@@ -37,8 +37,8 @@ impl Window {
         if dh == 0 || dw == 0 {
             bail!(Runtime, "dilation should be greater than zero, but got dilation_height: {dh} dilation_width: {dw}");
         }
-        // PyTorch's formula in signed arithmetic (C division truncates toward zero), so a
-        // window larger than the padded image reports the same block count as PyTorch.
+        // PyTorch's formula in signed arithmetic, divided rounding down (its `div_rtn`), so
+        // a window larger than the padded image reports the same block count as PyTorch.
         let along = |i: usize| -> Result<i64> {
             let as_i64 = |v: usize| i64::try_from(v).ok();
             let geometry = (|| {
@@ -48,7 +48,7 @@ impl Window {
                 let span = (as_i64(self.kernel[i])? - 1)
                     .checked_mul(as_i64(self.dilation[i])?)?
                     .checked_add(1)?;
-                Some((padded - span) / as_i64(self.stride[i])? + 1)
+                Some((padded - span).div_euclid(as_i64(self.stride[i])?) + 1)
             })();
             match geometry {
                 Some(v) => Ok(v),

@@ -709,9 +709,11 @@ impl Tensor {
                 op,
                 BinaryOp::Fmod | BinaryOp::Remainder | BinaryOp::FloorDivide
             )
+            && shape.iter().all(|&d| d > 0)
             && b.to_vec::<i64>()?.contains(&0)
         {
-            // PyTorch's CPU words (integer division by zero has no value to give).
+            // PyTorch's CPU words (integer division by zero has no value to give; an empty
+            // result divides nothing).
             bail!(Runtime, "ZeroDivisionError");
         }
         let (ma, mb) = (a.storage.read(), b.storage.read());

@@ -77,8 +77,8 @@ class FunctionCtx:
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(
-                    f"save_for_backward can only save variables, but argument {i} is not a "
-                    f"Variable (got {type(t).__name__})"
+                    f"save_for_backward can only save variables, but argument {i} is of type "
+                    f"{type(t).__name__}"
                 )
         self.to_save = tensors
 
@@ -98,12 +98,7 @@ class FunctionCtx:
         if self._in_jvp:
             return tuple(self._saved_for_forward)
         if self._saved is None:
-            if self.to_save:
-                raise RuntimeError(
-                    "saved_tensors can only be read in backward; in forward, keep a reference "
-                    "to the tensors themselves"
-                )
-            return ()
+            return ()  # (in forward: nothing is saved yet, as PyTorch's)
         return self._saved
 
     def mark_non_differentiable(self, *tensors):
@@ -262,7 +257,7 @@ class Function(metaclass=FunctionMeta):
                 )
             if grad_enabled and d.is_leaf and d.requires_grad:
                 raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation."
+                    "a leaf Variable that requires grad has been used in an in-place operation."
                 )
         for d in ctx._dirty:
             _core._bump_version(d)  # (PyTorch counts the marking as a write)

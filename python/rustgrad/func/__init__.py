@@ -45,12 +45,15 @@ class _Level:
 
     def __enter__(self):
         _state.depth = getattr(_state, "depth", 0) + 1
-        self._grad = torch.enable_grad()
-        self._grad.__enter__()
+        # (transforms work under no_grad and inference_mode too, as PyTorch's)
+        self._modes = [torch.inference_mode(False), torch.enable_grad()]
+        for mode in self._modes:
+            mode.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self._grad.__exit__(*exc)
+        for mode in reversed(self._modes):
+            mode.__exit__(*exc)
         _state.depth -= 1
         return False
 
@@ -119,6 +122,8 @@ def _handle(x):
         return x
     if x.requires_grad:
         return x.view_as(x)
+    if x.is_inference():  # (made in inference mode: a normal copy can be saved for backward)
+        return x.clone().requires_grad_(True)
     return x.detach().requires_grad_(True)
 
 
@@ -497,6 +502,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 "vmap: Expected all tensors to have the same size in the mapped dimension, got "
                 f"sizes {sizes} for the mapped dimension"
             )
+        if sizes[0] == 0:
+            # (PyTorch calls func once on an empty batch: here on zeros of a sample's shape,
+            # whose results are then cut to none)
+            sample = [x if d is None else _take(torch.zeros(tuple(x.shape[:d]) + (1,) + tuple(x.shape[d + 1 :]), dtype=x.dtype, device=x.device), d, 0) for x, d in zip(leaves, norm)]  # fmt: skip
+            return _stack_outputs([func(*build(sample), **kwargs)], out_dims, func, empty=True)
         results = []
         for i in range(sizes[0]):
             sample = [x if d is None else _take(x, d, i) for x, d in zip(leaves, norm)]
@@ -506,7 +516,16 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     return wrapper
 
 
-def _stack_outputs(results, out_dims, func):
+def _same_output(a, b):
+    """Whether two samples' outputs are one unbatched output (the same object, or equal
+    tensors)."""
+    if a is b:
+        return True
+    both = isinstance(a, Tensor) and isinstance(b, Tensor)
+    return both and a.shape == b.shape and bool(torch.equal(a, b))
+
+
+def _stack_outputs(results, out_dims, func, empty=False):
     first, build = _flatten(results[0])
     per = [_flatten(r)[0] for r in results]
     if isinstance(out_dims, int) or out_dims is None:
@@ -522,7 +541,15 @@ def _stack_outputs(results, out_dims, func):
     for k, d in enumerate(odims):
         column = [p[k] for p in per]
         if d is None:
-            out.append(column[0])
+            # (an output that differs between samples is a batched one, which PyTorch
+            # refuses to return unbatched)
+            first = column[0]
+            if empty or not all(_same_output(c, first) for c in column[1:]):
+                raise ValueError(
+                    f"vmap({_fn_name(func)}, ...): `{_fn_name(func)}` can not return a "
+                    "BatchedTensor when out_dim is None"
+                )
+            out.append(first)
             continue
         if not isinstance(column[0], Tensor):
             raise ValueError(  # noqa: TRY004  (PyTorch raises these types)
@@ -534,7 +561,8 @@ def _stack_outputs(results, out_dims, func):
             raise IndexError(
                 f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
             )
-        out.append(torch.stack(column, dim=d % n))
+        stacked = torch.stack(column, dim=d % n)
+        out.append(stacked.narrow(d % n, 0, 0) if empty else stacked)
     return build(out)
 
 

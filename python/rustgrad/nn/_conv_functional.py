@@ -17,6 +17,7 @@ import numpy as np
 
 from rustgrad import _core, _math, _native, _saved
 from rustgrad._memory_format import _channels_last_like
+from rustgrad._size import check_non_negative
 
 
 def _tuple(value, n, name):
@@ -282,8 +283,20 @@ def _conv_transpose2d(x, weight, bias, stride, padding, output_padding, groups, 
         xs = x.reshape(n, groups, cin, h * w)
         wt = weight.reshape(groups, cin, k).transpose(1, 2)  # (g, k, cin)
         cols = wt.matmul(xs).reshape(n, out_ch * kh * kw, h * w)
-        # col2im counts blocks from the output size: with output_padding < stride, h * w.
-        out = _core.col2im(cols, (oh, ow), (kh, kw), dilation, padding, stride)
+        if all(op < s for op, s in zip(output_padding, stride)):
+            # col2im counts blocks from the output size: with output_padding < stride, h * w
+            out = _core.col2im(cols, (oh, ow), (kh, kw), dilation, padding, stride)
+        else:
+            # (a larger output_padding, allowed below the dilation, would add a block: the
+            # blocks are folded unpadded, then cropped by the padding and zero-extended)
+            full = [(size - 1) * st + d * (kk - 1) + 1 for size, st, d, kk in zip((h, w), stride, dilation, (kh, kw))]  # fmt: skip
+            out = _core.col2im(cols, tuple(full), (kh, kw), dilation, (0, 0), stride)
+            extra = [max(0, op - pad) for op, pad in zip(output_padding, padding)]
+            if any(extra):
+                from rustgrad.nn.functional import pad as _pad
+
+                out = _pad(out, (0, extra[1], 0, extra[0]))
+            out = out[:, :, padding[0] : padding[0] + oh, padding[1] : padding[1] + ow]
         return out + bias[0].view(1, out_ch, 1, 1) if bias else out
 
     tensors = (x, weight) if bias is None else (x, weight, bias)
@@ -687,6 +700,27 @@ def _max_pool2d_composite(input, k, s, p, d, ceil_mode, return_indices):
     return out, (indices.squeeze(0) if added else indices)
 
 
+def _check_max_pool1d(length, kernel, stride, padding, dilation, ceil_mode):
+    """PyTorch's checks of its own max_pool1d kernel (the one without indices)."""
+    name = "max_pool1d()"
+    if kernel <= 0:
+        raise RuntimeError(f"{name} kernel_size must be greater than zero, but got {kernel}")
+    if stride <= 0:
+        raise RuntimeError(f"{name} stride must be greater than zero, but got {stride}")
+    if padding < 0:
+        raise RuntimeError(f"{name} padding must be non-negative, but got {padding}")
+    if padding > kernel // 2:
+        raise RuntimeError(f"{name} padding should be at most half of kernel size, but got padding={padding} and kernel_size={kernel}")  # fmt: skip
+    if dilation <= 0:
+        raise RuntimeError(f"{name} dilation must be greater than zero, but got {dilation}")
+    span = length + 2 * padding - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= length + padding:
+        out -= 1
+    if out < 1:
+        raise RuntimeError(f"{name} Invalid computed output size: {out}")
+
+
 def max_pool1d(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
@@ -694,6 +728,19 @@ def max_pool1d(
     one = lambda v: _tuple(v, 1, "argument")[0]
     if input.dim() not in (2, 3) or 0 in input.shape[-2:]:
         raise RuntimeError(f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got:{list(input.shape)}")  # fmt: skip
+    if not return_indices:
+        _check_max_pool1d(
+            input.shape[-1],
+            one(kernel_size),
+            one(
+                kernel_size
+                if stride is None or (not isinstance(stride, int) and len(stride) == 0)
+                else stride
+            ),
+            one(padding),
+            one(dilation),
+            ceil_mode,
+        )
     x = input.unsqueeze(-2)
     res = max_pool2d(
         x,
@@ -847,6 +894,8 @@ def _adaptive_avg_pool2d(input, output_size):
     x, _ = _as_4d(input, "adaptive_avg_pool2d")
     h, w = x.shape[-2:]
     o = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)  # fmt: skip
+    if len(o) != 2:
+        raise RuntimeError("adaptive_avg_pool2d: output_size must be 2")
     oh, ow = (h if o[0] is None else o[0]), (w if o[1] is None else o[1])
     if oh < 0 or ow < 0:
         raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 but received {{{oh}, {ow}}}")  # fmt: skip
@@ -974,8 +1023,7 @@ def _adaptive_max_pool2d(input, output_size, return_indices=False):
     if len(o) != 2:
         raise RuntimeError("adaptive_max_pool2d(): internal error: output_size.size() must be 2")
     oh, ow = (h if o[0] is None else o[0]), (w if o[1] is None else o[1])
-    if oh < 0 or ow < 0:
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(oh, ow)}: [{n}, {oh}, {ow}]")  # fmt: skip
+    check_non_negative([n, oh, ow])
     rows, cols = _adaptive_windows(h, oh), _adaptive_windows(w, ow)
     kh = max((b - a for a, b in rows), default=1)
     kw = max((b - a for a, b in cols), default=1)
@@ -1063,24 +1111,47 @@ def adaptive_avg_pool1d(input, output_size):
 # ----- interpolation ---------------------------------------------------------------------
 
 
+_CUBIC_A = -0.75  # (PyTorch's cubic convolution constant)
+
+
+def _cubic_near(x, a=_CUBIC_A):
+    """The cubic convolution weight of a tap within 1 of the source position."""
+    return ((a + 2) * x - (a + 3)) * x * x + 1
+
+
+def _cubic_far(x, a=_CUBIC_A):
+    """The cubic convolution weight of a tap between 1 and 2 from the source position."""
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+
 def _interp_taps(size, out, mode, align_corners, scale):
-    """For each of ``out`` outputs along one dim, the source indices ``lo``, ``hi`` and their
-    weights (PyTorch's source-index rules; nearest reads ``lo`` alone)."""
+    """For each of ``out`` outputs along one dim, the taps it reads: a list of ``(indices,
+    weights)`` (weights None for the nearest modes' one tap), by PyTorch's source-index rules
+    (``area_pixel_compute_source_index``; cubic convolution with ``A = -0.75``)."""
     step = (1.0 / scale) if scale else size / out
-    lo, hi, frac = [], [], []
+    if mode in ("nearest", "nearest-exact"):
+        shift = 0.5 if mode == "nearest-exact" else 0.0
+        return [([min(math.floor((i + shift) * step), size - 1) for i in range(out)], None)]
+    if align_corners:
+        step = (size - 1) / (out - 1) if out > 1 else 0.0
+    cubic = mode == "bicubic"
+    taps = [([], []) for _ in range(4 if cubic else 2)]
     for i in range(out):
-        if mode == "nearest":
-            lo.append(min(math.floor(i * step), size - 1))
-            continue
-        if align_corners:
-            src = i * (size - 1) / (out - 1) if out > 1 else 0.0
+        src = i * step if align_corners else (i + 0.5) * step - 0.5
+        if not cubic:
+            src = max(src, 0.0)
+            j = min(math.floor(src), size - 1)
+            frac = src - j
+            picks = [(j, 1.0 - frac), (min(j + 1, size - 1), frac)]
         else:
-            src = max((i + 0.5) * step - 0.5, 0.0)
-        j = min(math.floor(src), size - 1)
-        lo.append(j)
-        hi.append(min(j + 1, size - 1))
-        frac.append(src - j)
-    return lo, hi, frac
+            j = math.floor(src)
+            t = src - j
+            weights = (_cubic_far(t + 1.0), _cubic_near(t), _cubic_near(1.0 - t), _cubic_far(2.0 - t))  # fmt: skip
+            picks = [(min(max(j - 1 + k, 0), size - 1), w) for k, w in enumerate(weights)]
+        for (indices, weights), (k, w) in zip(taps, picks):
+            indices.append(k)
+            weights.append(w)
+    return taps
 
 
 def _chain(x, steps, method):
@@ -1098,47 +1169,48 @@ class _Resample:
     scatter-adds (PyTorch's upsample backward kernels)."""
 
     def __init__(self, dim, size, taps, like):
-        lo, hi, frac = taps
         self.dim, self.size = dim, size
-        self.last = dim == like.dim() - 1
-        self.lo = _core.tensor(lo, dtype=_core.int64, device=like.device)
-        self.linear = bool(hi)
-        rows = np.arange(len(lo))
-        m = np.zeros((len(lo), size))
-        if self.linear:
-            self.hi = _core.tensor(hi, dtype=_core.int64, device=like.device)
-            shape = [1] * like.dim()
-            shape[dim] = len(frac)
-            w = np.asarray(frac).reshape(shape)
-            self.w_hi = _core.tensor(w, dtype=like.dtype, device=like.device)
-            self.w_lo = _core.tensor(1.0 - w, dtype=like.dtype, device=like.device)
-            np.add.at(m, (rows, lo), 1.0 - np.asarray(frac))
-            np.add.at(m, (rows, hi), np.asarray(frac))
-        else:
-            m[rows, lo] = 1.0
+        self.taps = []
+        m = np.zeros((len(taps[0][0]), size))
+        rows = np.arange(m.shape[0])
+        shape = [1] * like.dim()
+        shape[dim] = m.shape[0]
+        for indices, weights in taps:
+            index = _core.tensor(indices, dtype=_core.int64, device=like.device)
+            if weights is None:
+                self.taps.append((index, None))
+                m[rows, indices] = 1.0
+                continue
+            w = np.asarray(weights).reshape(shape)
+            self.taps.append((index, _core.tensor(w, dtype=like.dtype, device=like.device)))
+            np.add.at(m, (rows, indices), np.asarray(weights))
         self.matrix = None
         if like.is_floating_point():
             self.matrix = _core.tensor(m, dtype=like.dtype, device=like.device)
 
+    def _dense(self, x, matrix):
+        # (the dim moved last for one product, then back)
+        return x.movedim(self.dim, -1).matmul(matrix.t()).movedim(-1, self.dim)
+
     def forward(self, x, dense=False):
         if dense:
-            return x.matmul(self.matrix.t()) if self.last else self.matrix.matmul(x)
-        y = x.index_select(self.dim, self.lo)
-        if self.linear:
-            y = y * self.w_lo + x.index_select(self.dim, self.hi) * self.w_hi
+            return self._dense(x, self.matrix)
+        y = None
+        for index, w in self.taps:
+            term = x.index_select(self.dim, index)
+            term = term if w is None else term * w
+            y = term if y is None else y + term
         return y
 
     def adjoint(self, g, dense=False):
         if dense:
-            return g.matmul(self.matrix) if self.last else self.matrix.t().matmul(g)
+            return self._dense(g, self.matrix.t())
         shape = list(g.shape)
         shape[self.dim] = self.size
         grad = _core.zeros(tuple(shape), dtype=g.dtype, device=g.device)
-        if not self.linear:
-            return grad.index_add(self.dim, self.lo, g)
-        return grad.index_add(self.dim, self.lo, g * self.w_lo).index_add(
-            self.dim, self.hi, g * self.w_hi
-        )
+        for index, w in self.taps:
+            grad = grad.index_add(self.dim, index, g if w is None else g * w)
+        return grad
 
 
 def interpolate(
@@ -1150,39 +1222,61 @@ def interpolate(
     recompute_scale_factor=None,
     antialias=False,
 ):
-    """Resize the spatial dims of ``(N, C, W)`` or ``(N, C, H, W)``: ``mode`` ``"nearest"``,
-    ``"linear"``/``"bilinear"`` (``align_corners``), to ``size`` or by ``scale_factor``."""
-    if mode not in ("nearest", "linear", "bilinear"):
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported by rustgrad")
-    if mode == "nearest" and align_corners is not None:
+    """Resize the spatial dims of ``(N, C, W)``, ``(N, C, H, W)`` or ``(N, C, D, H, W)``:
+    ``mode`` ``"nearest"``, ``"nearest-exact"``, ``"area"``, or (with ``align_corners``)
+    ``"linear"``, ``"bilinear"``, ``"bicubic"``, ``"trilinear"``, to ``size`` or by
+    ``scale_factor``."""
+    modes = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+    if mode not in modes:
+        if mode == "lanczos":
+            raise NotImplementedError(f"interpolate: mode {mode!r} is not supported by rustgrad")
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})")  # fmt: skip
+    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")  # fmt: skip
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported by rustgrad")
     spatial = input.dim() - 2
-    if spatial not in (1, 2):
-        raise NotImplementedError(f"Input Error: Only 3D and 4D input Tensors supported (got {input.dim()}D) for the modes: nearest | linear | bilinear (got {mode})")  # fmt: skip
-    expected = {"linear": 1, "bilinear": 2}.get(mode, spatial)
+    if spatial not in (1, 2, 3):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})")  # fmt: skip
+    expected = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode, spatial)
     if expected != spatial:
         raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {expected + 2}D input")  # fmt: skip
-    if (size is None) == (scale_factor is None):
+    if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
     dims = input.shape[2:]
     if size is not None:
+        if isinstance(size, (list, tuple)) and len(size) != spatial:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got input with spatial dimensions of {list(dims)} and output size of {size}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) format.")  # fmt: skip
         out = _tuple(size, spatial, "size")
         scales = (None,) * spatial
     else:
+        if isinstance(scale_factor, (list, tuple)) and len(scale_factor) != spatial:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but got input with spatial dimensions of {list(dims)} and scale_factor of shape {scale_factor}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")  # fmt: skip
         sf = (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)  # fmt: skip
         out = tuple(math.floor(d * f) for d, f in zip(dims, sf))
         scales = (None,) * spatial if recompute_scale_factor else sf
+    if min(*dims, *out) <= 0:
+        letters = "DHW"[3 - spatial :]
+        given = lambda sizes: ", ".join(f"{c}: {n}" for c, n in zip(letters, sizes))
+        joined = " and " if spatial == 1 else " "
+        sizes = f"input ({given(dims)}){joined}output ({given(out)})"
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got {sizes}")
+    if mode == "area":  # (PyTorch's: adaptive average pooling to the output size)
+        pool = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d}.get(spatial)
+        if pool is None:
+            from rustgrad.nn._pool3d import adaptive_avg_pool3d as pool
+        return pool(input, out)
     if not input.is_floating_point() and (input.dtype != _core.uint8 or mode != "nearest"):
         if input.dtype == _core.uint8 and spatial == 2:
             raise NotImplementedError("interpolate: uint8 bilinear is not supported by rustgrad")
-        kernel = {1: "compute_indices_weights_", 2: "upsample_"}[spatial] + {
+        kernel = {1: "compute_indices_weights_", 2: "upsample_"}.get(spatial, "upsample_") + {
             (1, "nearest"): "nearest",
             (2, "nearest"): "nearest2d_channels_last",
             (1, "linear"): "linear",
             (2, "bilinear"): "bilinear2d_channels_last",
-        }[spatial, mode]
+        }.get((spatial, mode), f"{mode.replace('-', '_')}{spatial}d")
         name = _math._SCALAR_NAME[input.dtype]
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
     # the last dim first, then the one before (PyTorch's order of the products)
@@ -1191,7 +1285,7 @@ def interpolate(
         for k, d, o, sc in reversed(list(zip(range(spatial), dims, out, scales)))
     ]
 
-    kind = "Nearest" if mode == "nearest" else ("Linear" if spatial == 1 else "Bilinear")
+    kind = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear", "bilinear": "Bilinear", "bicubic": "Bicubic", "trilinear": "Trilinear"}[mode]  # fmt: skip
     name = f"Upsample{kind}{spatial}DBackward0"
 
     # each the other's derivative (the map is linear), recorded as PyTorch's nodes

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from rustgrad import _core, _native
+from rustgrad._size import check_non_negative
 from rustgrad.nn._conv_functional import (
     _adaptive_windows,
     _window_sums,
@@ -409,10 +410,7 @@ def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
             raise RuntimeError(f"adaptive_max_pool3d(): Expected input to have non-zero size for non-batch dimensions, but input has sizes {_sizes(input)} with dimension {i} being empty")  # fmt: skip
     if len(o) != 3:
         raise RuntimeError("adaptive_max_pool3d(): internal error: output_size.size() must be 3")
-    if min(o) < 0:
-        shape = [*_sizes(input)[:-3], *o]
-        negative = next(n for n in shape if n < 0)
-        raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: {shape}")
+    check_non_negative([*_sizes(input)[:-3], *o])
     if input.dtype not in _FLOATS:
         raise _not_implemented("adaptive_max_pool3d_cpu", input.dtype)
     sizes = tuple(input.shape[-3:])

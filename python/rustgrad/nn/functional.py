@@ -97,6 +97,11 @@ def linear(input, weight, bias=None):
     As PyTorch: with a bias, a matrix input (or a contiguous one whose rows are flattened
     into a matrix) takes one fused ``addmm`` (``AddmmBackward0``); anything else is
     ``matmul`` then ``+ bias``."""
+    if input.dim() == 0 or weight.dim() == 0:
+        raise RuntimeError(
+            "both arguments to linear need to be at least 1D, but they are "
+            f"{input.dim()}D and {weight.dim()}D"
+        )
     if bias is not None:
         if input.dim() == 2:
             return _core.addmm(bias, input, weight.t(), beta=1, alpha=1)
@@ -251,11 +256,15 @@ def _dropout_noise(shape, p, input):
     return noise.div_(1.0 - p)
 
 
+def _check_probability(p) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (only
     when ``training``)."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_probability(p)
     if not training or p == 0.0:
         return input
     if p == 1.0:
@@ -300,9 +309,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 
 def _broadcast_numel(a, b):
-    import numpy as np
-
-    return math.prod(np.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
+    # (on the meta device: PyTorch's broadcasting error, and no memory)
+    probe = lambda t: _core.zeros(tuple(t.shape), device="meta")
+    return (probe(a) - probe(b)).numel()
 
 
 def _classes_last(input, target):
@@ -310,11 +319,13 @@ def _classes_last(input, target):
     unbatched ``(C,)`` / ``()``; also the shape of the unreduced loss."""
     if input.dim() == 0:
         raise ValueError("Expected input to have at least 1 dimension (got a 0-d tensor)")
+    multi_target = "0D or 1D target tensor expected, multi-target not supported"
     if input.dim() == 1:
-        if target.dim() != 0:
+        if target.dim() > 1:
+            raise RuntimeError(multi_target)
+        if target.dim() == 1 and target.shape[0] != 1:
             raise ValueError(
-                f"Expected target to be a 0-d tensor for an unbatched 1-d input, but got "
-                f"target of shape {target.shape}"
+                f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}"
             )
         return input.unsqueeze(0), target.reshape(1), ()
     n, c = input.shape[0], input.shape[1]
@@ -324,6 +335,8 @@ def _classes_last(input, target):
             raise ValueError(
                 f"Expected input batch_size ({n}) to match target batch_size ({target.shape[0]})."
             )
+        if input.dim() == 2 and target.dim() > 1:
+            raise RuntimeError(multi_target)
         raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
     if input.dim() > 2:
         # (N, C, d1, ..., dk) -> (N, d1, ..., dk, C) -> (N * d1 * ... * dk, C)
@@ -394,6 +407,17 @@ def _pick(logp, target, ignore_index, weight):
     return picked, row_weight
 
 
+def _check_class_weight(weight, num_classes, input_dim):
+    """PyTorch's check of a per-class ``weight`` (its 2-d kernel words it more briefly)."""
+    if weight is not None and weight.numel() != num_classes:
+        if input_dim > 2:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {num_classes} classes or no "
+            f"classes but got weight tensor of shape: {list(weight.shape)}"
+        )
+
+
 def nll_loss(
     input,
     target,
@@ -421,12 +445,7 @@ def nll_loss(
     logp, flat_target, _ = rows
     maybe_ignored = _check_targets(flat_target, logp.shape[1], ignore_index)
     target = target.long()  # (Byte class indices index as Long ones)
-    if weight is not None and tuple(weight.shape) != (logp.shape[1],):
-        raise RuntimeError(
-            f"weight tensor should be defined either for all {logp.shape[1]} classes or no "
-            f"classes but got weight tensor of shape: {list(weight.shape)}"
-        )
-
+    _check_class_weight(weight, logp.shape[1], input.dim())
     _not_differentiable("nll_loss_forward", weight=weight)
 
     def loss(input, target, weight):
@@ -575,19 +594,16 @@ def cross_entropy(
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
     logp = input.log_softmax(class_dim)
     num_classes = input.shape[class_dim]
-    if weight is not None:
-        if tuple(weight.shape) != (num_classes,):
-            raise RuntimeError(
-                f"weight tensor should be defined either for all {num_classes} classes or no "
-                f"classes but got weight tensor of shape: {list(weight.shape)}"
-            )
-        # (C,) -> (C, 1, ..., 1) so that it lines up with the class dim of (N, C, *)
-        weight_b = weight.to(logp.dtype).reshape([num_classes] + [1] * (input.dim() - 2))
-    if tuple(target.shape) == tuple(input.shape):
+    probabilities = tuple(target.shape) == tuple(input.shape)
+    if probabilities:  # (index targets: nll_loss checks the weight after the targets)
+        _check_class_weight(weight, num_classes, 2)
+    # (C,) -> (C, 1, ..., 1) so that it lines up with the class dim of (N, C, *)
+    weight_b = lambda: weight.to(logp.dtype).reshape([num_classes] + [1] * (input.dim() - 2))
+    if probabilities:
         # Class probabilities, as PyTorch tells them apart: the input's shape.
         if not target.is_floating_point():
             raise RuntimeError(
@@ -598,7 +614,7 @@ def cross_entropy(
             target = target * (1.0 - label_smoothing) + label_smoothing / num_classes
         terms = logp * target
         if weight is not None:
-            terms = terms * weight_b
+            terms = terms * weight_b()
         # "mean" averages over every position (N and the extra dims), as PyTorch does.
         return _reduce(-terms.sum(class_dim), reduction)
 
@@ -608,7 +624,7 @@ def cross_entropy(
     if label_smoothing == 0.0:
         return nll
     # Smoothing term: -sum_c w_c * logp_c per target position, zero where ignored.
-    terms = logp if weight is None else logp * weight_b
+    terms = logp if weight is None else logp * weight_b()
     smooth = -terms.sum(class_dim)
     keep = _core.where(target == ignore_index, 0.0, 1.0).to(logp.dtype)
     # (selected, not multiplied: with every target ignored the mean's 1/0 gives the ignored
@@ -676,8 +692,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     def loss(input, target):
         d = input - target
         z = d.abs()
-        # (d * d, not z * z: the second derivative at d = 0 is 1 / beta, as PyTorch's)
-        return _reduce(_core.where(z < beta, 0.5 * d * d / beta, z - 0.5 * beta), reduction)
+        near = z < beta
+        # (d * d, not z * z: the second derivative at d = 0 is 1 / beta, as PyTorch's; the
+        # square only of the near differences: an infinite one's slope there is inf * 0)
+        dn = _core.where(near, d, 0.0)
+        return _reduce(_core.where(near, 0.5 * dn * dn / beta, z - 0.5 * beta), reduction)
 
     return _recorded_as("SmoothL1LossBackward0", loss, input, target)
 
@@ -692,7 +711,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     def loss(input, target):
         d = input - target
         z = d.abs()
-        loss = _core.where(z < delta, 0.5 * d * d, delta * (z - 0.5 * delta))
+        near = z < delta
+        dn = _core.where(near, d, 0.0)  # (as smooth_l1_loss's)
+        loss = _core.where(near, 0.5 * dn * dn, delta * (z - 0.5 * delta))
         loss = loss if weight is None else loss * weight
         # (PyTorch's kernel writes into a tensor of the input's dtype)
         return _reduce(loss.to(input.dtype) if input.is_floating_point() else loss, reduction)
@@ -1010,17 +1031,8 @@ def _gather_pad(input, pad, mode, steps):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """``input / max(||input||_p, eps)`` along ``dim``."""
-    # The p-norm with PyTorch's gradient at a zero vector (0, not NaN): the root is taken
-    # of a sum that is replaced by 1 where it is 0, and the result selected back to 0 there.
-    if p == 0 or math.isinf(p):  # (a count, a max or a min: PyTorch's norm itself)
-        norm = input.norm(p, dim, keepdim=True).clamp(min=eps)
-    else:
-        powered = input * input if p == 2 else input.abs() ** p
-        total = powered.sum(dim, keepdim=True)
-        nonzero = total != 0  # (a NaN sum stays NaN)
-        safe = _core.where(nonzero, total, 1.0)
-        root = safe.sqrt() if p == 2 else safe ** (1.0 / p)
-        norm = _core.where(nonzero, root, 0.0).clamp(min=eps)
+    # (PyTorch's: the norm's own gradient is 0 at a zero vector, for every p)
+    norm = input.norm(p, dim, keepdim=True).clamp(min=eps)
     result = input / norm.expand_as(input)
     if out is not None:
         out.copy_(result)
@@ -1255,8 +1267,14 @@ def batch_norm(
                 "Expected more than 1 value per channel when training, got input size "
                 f"{input.shape}".replace("rustgrad.Size", "torch.Size")
             )
-    elif running_mean is None or running_var is None:
-        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    else:
+        for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+            if t is None:
+                raise RuntimeError(f"{name} must be defined in evaluation mode")
+    channels = input.size(1) if input.dim() > 1 else 1
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):  # fmt: skip
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
     args = (input, weight, bias, running_mean, running_var, training, momentum, eps)
     if _core.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (input, weight, bias)
@@ -1356,8 +1374,7 @@ def _native_batch_norm():
 
 
 def _feature_dropout(input, p, training, inplace, batched_dim):
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_probability(p)
     if not training or p == 0.0:
         return input
     # One draw per channel: batched inputs keep (N, C), unbatched ones (C,).
@@ -1374,6 +1391,7 @@ def _feature_dropout(input, p, training, inplace, batched_dim):
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) with probability ``p``."""
+    _check_probability(p)  # (PyTorch checks it before the shape)
     if input.dim() not in (2, 3):
         raise RuntimeError(
             "dropout1d: Expected 2D or 3D input, but received a "
@@ -1432,8 +1450,7 @@ _ALPHA = 1.7580993408473766
 def _alpha_dropout(input, p, training, inplace, feature):
     """PyTorch's ``_dropout_impl`` for alpha dropout: kept values scaled by ``a``, dropped
     ones set to the SELU saturation, both shifted by ``b`` (same draws as dropout)."""
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_probability(p)
     if p == 0.0 or not training or input.numel() == 0:
         return input
     if p == 1.0:
@@ -1585,7 +1602,8 @@ def scaled_dot_product_attention(
 ):
     """``softmax(query @ key^T * scale + mask) @ value`` over the last two dims. A bool
     ``attn_mask`` keeps the positions where it is True; a float one is added to the scores;
-    ``is_causal`` keeps ``j <= i``. ``scale`` defaults to ``1 / sqrt(E)``."""
+    ``is_causal`` keeps ``j <= i``. ``scale`` defaults to ``1 / sqrt(E)``. With
+    ``enable_gqa`` the key and value heads (dim -3) are repeated to the query's."""
     if is_causal and attn_mask is not None:
         raise RuntimeError(
             "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
@@ -1596,6 +1614,15 @@ def scaled_dot_product_attention(
             "Expected query, key, and value to all be  at least 2 dimensional, but got "
             f"query.dim: {query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead."
         )
+    if enable_gqa:
+        # grouped-query attention: each key/value head serves a group of query heads
+        heads = query.size(-3)
+        if heads % key.size(-3) or heads % value.size(-3):
+            raise RuntimeError(
+                "Number of heads in key and value must divide the number of heads in "
+            )
+        key = key.repeat_interleave(heads // key.size(-3), -3)
+        value = value.repeat_interleave(heads // value.size(-3), -3)
     length, source = query.size(-2), key.size(-2)
     if scale is None:
         scale = 1.0 / math.sqrt(query.size(-1))
@@ -1680,6 +1707,7 @@ __all__ += [
     "hardswish",
     "hinge_embedding_loss",
     "pairwise_distance",
+    "pdist",
     "pixel_shuffle",
     "pixel_unshuffle",
     "poisson_nll_loss",
@@ -1977,6 +2005,59 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The ``p``-norm of ``x1 - x2 + eps`` along the last dim (of the broadcast shape)."""
     last = max(x1.dim(), x2.dim()) - 1
     return (x1 - x2 + eps).norm(p, last, keepdim)
+
+
+def pdist(input, p=2.0):
+    """The ``p``-norm distance between every two rows of a matrix ``(N, M)``: the upper
+    triangle of ``cdist(input, input)``, row by row (``N * (N - 1) / 2`` values). Its
+    gradient is PyTorch's ``_pdist_backward`` (which has no derivative itself)."""
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if not input.is_floating_point():
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    from rustgrad import triu_indices
+
+    n = input.shape[0]
+    first, second = triu_indices(n, n, 1, device=input.device)
+
+    def forward():
+        x = input.detach()
+        if x.shape[1] == 0:  # (rows of nothing are 0 apart, whatever the norm)
+            return x.new_zeros((first.numel(),))
+        return (x[first] - x[second]).norm(p, 1)
+
+    def backward(grad, x, dist):
+        with _native.no_grad():
+            diff = x[first] - x[second]
+            terms = _pdist_terms(diff, dist.unsqueeze(1), p) * grad.unsqueeze(1)
+            out = x.new_zeros(x.shape).index_add(0, first, terms).index_add(0, second, -terms)
+        return (_native.underivable("_pdist_backward", out, [grad, x, dist], marked=True),)
+
+    return _native.record("PdistBackward0", [input], forward, [input, _native.RESULT], backward)
+
+
+def _pdist_terms(diff, dist, p):
+    """PyTorch's ``Dist::backward`` per pair and column (before the upstream gradient): 0
+    where the distance is 0, except for the inf-norm and the 1-norm."""
+    sign = diff.sign()
+    zero = dist == 0
+    safe = _core.where(zero, dist.new_ones(dist.shape), dist)
+    if p == 0:
+        return diff.new_zeros(diff.shape)
+    if p == 1:
+        return sign
+    if math.isinf(p):
+        return sign * (diff.abs() == dist).to(diff.dtype)
+    if p == 2:
+        return _core.where(zero, diff.new_zeros(diff.shape), diff / safe)
+    if p < 2:
+        skip = zero | ((diff == 0) & (p < 1))
+        term = sign * diff.abs().pow(p - 1) / safe.pow(p - 1)
+        return _core.where(skip, diff.new_zeros(diff.shape), term)
+    term = diff * diff.abs().pow(p - 2) / safe.pow(p - 1)
+    return _core.where(zero, diff.new_zeros(diff.shape), term)
 
 
 def _factor(value, function, name):

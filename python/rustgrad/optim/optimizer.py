@@ -187,6 +187,27 @@ class Optimizer:
         ``remove()``."""
         return _register(self.__dict__.setdefault("_step_post_hooks", {}), hook)
 
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` runs at the start of :meth:`state_dict`."""
+        return _register(self.__dict__.setdefault("_optimizer_state_dict_pre_hooks", {}), hook, prepend)  # fmt: skip
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` runs at the end of :meth:`state_dict`; a dict it
+        returns is returned instead."""
+        return _register(self.__dict__.setdefault("_optimizer_state_dict_post_hooks", {}), hook, prepend)  # fmt: skip
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """``hook(optimizer, state_dict)`` runs at the start of :meth:`load_state_dict`; a
+        dict it returns is loaded instead."""
+        return _register(self.__dict__.setdefault("_optimizer_load_state_dict_pre_hooks", {}), hook, prepend)  # fmt: skip
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """``hook(optimizer)`` runs at the end of :meth:`load_state_dict`."""
+        return _register(self.__dict__.setdefault("_optimizer_load_state_dict_post_hooks", {}), hook, prepend)  # fmt: skip
+
+    def _hooks(self, name):
+        return list(self.__dict__.get(name, {}).values())
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:
@@ -214,6 +235,8 @@ class Optimizer:
     def state_dict(self):
         """``{"state": {index: {name: value}}, "param_groups": [...]}`` with parameters
         replaced by their indices. Tensors in it are the optimizer's own (not copies)."""
+        for hook in self._hooks("_optimizer_state_dict_pre_hooks"):
+            hook(self)
         index_of = {}
         groups = []
         for group in self.param_groups:
@@ -229,7 +252,10 @@ class Optimizer:
             for param, value in self.state.items()
             if id(param) in index_of
         }
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for hook in self._hooks("_optimizer_state_dict_post_hooks"):
+            state_dict = hook(self, state_dict) or state_dict
+        return state_dict
 
     def load_state_dict(self, state_dict):
         """Restore ``state`` and hyperparameters saved by :meth:`state_dict`.
@@ -238,6 +264,9 @@ class Optimizer:
         (and cast to its dtype when floating point), so the loaded dict stays untouched by
         later steps.
         """
+        state_dict = dict(state_dict)  # (shallow: the hooks may change it in place)
+        for hook in self._hooks("_optimizer_load_state_dict_pre_hooks"):
+            state_dict = hook(self, state_dict) or state_dict
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
@@ -293,6 +322,8 @@ class Optimizer:
             new_groups.append(new_group)
         self.state = state
         self.param_groups = new_groups
+        for hook in self._hooks("_optimizer_load_state_dict_post_hooks"):
+            hook(self)
 
     def _constructor_defaults(self):
         """The hyperparameters this optimizer's constructor gives by default."""
@@ -329,9 +360,12 @@ class _Handle:
         self._hooks.pop(self.id, None)
 
 
-def _register(hooks, hook):
+def _register(hooks, hook, prepend=False):
     handle = _Handle(hooks)
     hooks[handle.id] = hook
+    if prepend:  # (first to run)
+        for key in [k for k in hooks if k != handle.id]:
+            hooks[key] = hooks.pop(key)
     return handle
 
 

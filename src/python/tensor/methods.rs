@@ -113,7 +113,13 @@ impl PyTensor {
         requires
     }
     #[setter]
-    fn set_requires_grad(slf: &Bound<'_, Self>, value: bool) -> PyResult<()> {
+    fn set_requires_grad(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        if !value.is_instance_of::<pyo3::types::PyBool>() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "requires_grad must be a bool",
+            ));
+        }
+        let value = value.is_truthy()?;
         // (the attribute refuses a non-leaf either way; `requires_grad_(True)` lets it be)
         if value && !slf.get().var.is_leaf() {
             return Err(pyo3::exceptions::PyRuntimeError::new_err(
@@ -129,11 +135,22 @@ impl PyTensor {
     }
 
     /// Set ``requires_grad`` in place; returns ``self``.
-    #[pyo3(signature = (requires_grad=true))]
+    #[pyo3(signature = (requires_grad=None))]
     fn requires_grad_<'py>(
         slf: &Bound<'py, Self>,
-        requires_grad: bool,
+        requires_grad: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, Self>> {
+        // (None stands for the default, True; PyTorch takes a bool only, not an int)
+        let requires_grad = match requires_grad {
+            None => true,
+            Some(v) if v.is_instance_of::<pyo3::types::PyBool>() => v.is_truthy()?,
+            Some(v) => {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not {}",
+                    v.get_type().name()?
+                )))
+            }
+        };
         if requires_grad && !slf.get().var.dtype().is_float() {
             return Err(pyo3::exceptions::PyRuntimeError::new_err(
                 "only Tensors of floating point dtype can require gradients",
@@ -159,6 +176,16 @@ impl PyTensor {
         self.var.view_base().is_some()
     }
 
+    /// The tensor this view views (None for a tensor that is not a view): PyTorch's
+    /// ``_base``.
+    #[getter]
+    fn _base<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTensor>>> {
+        self.var
+            .view_base()
+            .map(|base| PyTensor::object(py, base))
+            .transpose()
+    }
+
     /// True for a non-leaf after ``retain_grad()``.
     #[getter]
     fn retains_grad(&self) -> bool {
@@ -177,6 +204,15 @@ impl PyTensor {
         hook: Py<PyAny>,
     ) -> PyResult<crate::python::function::PyRemovableHandle> {
         crate::python::function::register_hook(&self.var, hook)
+    }
+
+    /// Private: ``hook(leaf)`` after backward accumulated this leaf's ``.grad`` (the
+    /// public ``register_post_accumulate_grad_hook`` passes the Python tensor itself).
+    fn _register_post_accumulate_grad_hook(
+        &self,
+        hook: Py<PyAny>,
+    ) -> PyResult<crate::python::function::PyRemovableHandle> {
+        crate::python::function::register_post_accumulate_grad_hook(&self.var, hook)
     }
 
     /// Same data (shared storage), no history, ``requires_grad=False``.

@@ -48,26 +48,30 @@ pub(super) fn setitem(
     }
     let given_tensor = value.cast::<PyTensor>().is_ok();
     let dtype = me.var.dtype();
-    if !given_tensor && !matches!(dtype, DType::F16 | DType::BF16) {
+    let scalar = if given_tensor {
+        None
+    } else {
+        crate::python::types::py_scalar(value)?
+    };
+    match scalar {
         // (a number is written as PyTorch's `fill_`, checked; a half type's check depends on
         // how many elements the region holds, which is not known here)
-        if let Ok(Some(n)) = crate::python::types::py_scalar(value) {
-            n.check_fits(dtype, 2)?;
+        Some(n) if !matches!(dtype, DType::F16 | DType::BF16) => n.check_fits(dtype, 2)?,
+        // PyTorch assigns tensors and numbers only, not data (lists, tuples, arrays) nor None.
+        None if !given_tensor => {
+            let ty = value.get_type();
+            let (module, name) = (ty.module()?.to_string(), ty.name()?.to_string());
+            let name = if module == "builtins" {
+                name
+            } else {
+                format!("{module}.{name}")
+            };
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "can't assign a {name} to a torch.{}",
+                dtype.legacy_name()
+            )));
         }
-    }
-    // PyTorch assigns tensors and numbers only, not data (lists, tuples, arrays) nor None.
-    if !given_tensor && crate::python::types::py_scalar(value)?.is_none() {
-        let ty = value.get_type();
-        let (module, name) = (ty.module()?.to_string(), ty.name()?.to_string());
-        let name = if module == "builtins" {
-            name
-        } else {
-            format!("{module}.{name}")
-        };
-        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "can't assign a {name} to a torch.{}",
-            me.var.dtype().legacy_name()
-        )));
+        _ => {}
     }
     let value = match me.operand(value)? {
         Some(v) => v,

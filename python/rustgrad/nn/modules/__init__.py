@@ -91,7 +91,7 @@ __all__ = [
 
 # ----- layers branch: embedding, normalisation, lazy, recurrent, attention ---------------------
 from rustgrad.nn.modules.activation import MultiheadAttention, RReLU
-from rustgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d
+from rustgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from rustgrad.nn.modules.dropout import (
     AlphaDropout,
     Dropout1d,
@@ -111,6 +111,7 @@ __all__ += [
     "AlphaDropout",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "Dropout1d",
     "Dropout2d",
     "Dropout3d",
@@ -143,7 +144,19 @@ __all__ += [  # convolution, pooling, resizing (branch conv)
 ]
 
 # ----- branch nn2: transformer, lazy convolutions, adaptive pooling ----------------------------
-from rustgrad.nn.modules.lazy import LazyConv1d, LazyConv2d, LazyConvTranspose2d
+from rustgrad.nn.modules.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+)
 from rustgrad.nn.modules.pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d
 from rustgrad.nn.modules.transformer import (
     Transformer,
@@ -157,9 +170,17 @@ __all__ += [
     "AdaptiveAvgPool1d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
     "LazyConv1d",
     "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
     "LazyConvTranspose2d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
     "Transformer",
     "TransformerDecoder",
     "TransformerDecoderLayer",

@@ -224,7 +224,7 @@ class Hardtanh(Module):
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace
-        assert self.max_val > self.min_val
+        assert self.max_val > self.min_val, f"max_val ({self.max_val}) must be greater than min_val ({self.min_val})"  # fmt: skip
 
     def forward(self, input):
         """``hardtanh(input, min_val, max_val)`` elementwise (same shape)."""
@@ -453,7 +453,13 @@ class MultiheadAttention(Module):
             else:
                 scores = scores + pad
             scores = scores.reshape(batch * heads, length, source)
-        weights = scores.softmax(-1)
+        if need_weights or (attn_mask is None and key_padding_mask is None):
+            weights = scores.softmax(-1)
+        else:
+            # PyTorch runs scaled_dot_product_attention then, whose safe softmax gives a
+            # query with every key masked zero weights (not NaN)
+            unseen = (scores == float("-inf")).all(-1, keepdim=True)
+            weights = scores.masked_fill(unseen, 0.0).softmax(-1).masked_fill(unseen, 0.0)
         dropped = F.dropout(weights, self.dropout, self.training) if self.dropout > 0 else weights
         out = dropped @ v  # (N*heads, L, head_dim)
         out = out.transpose(0, 1).reshape(length * batch, e)

@@ -1,4 +1,4 @@
-"""``nn.BatchNorm1d`` and ``nn.BatchNorm2d``."""
+"""``nn.BatchNorm1d``, ``nn.BatchNorm2d`` and ``nn.BatchNorm3d``."""
 
 from rustgrad import _core
 from rustgrad.nn import functional as F
@@ -6,7 +6,7 @@ from rustgrad.nn import init
 from rustgrad.nn.modules.module import Module
 from rustgrad.nn.parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
 class _NormBase(Module):
@@ -134,3 +134,11 @@ class BatchNorm2d(_BatchNorm):
     def _check_input_dim(self, input):
         if input.dim() != 4:
             raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of ``(N, C, D, H, W)`` per channel ``C``."""
+
+    def _check_input_dim(self, input):
+        if input.dim() != 5:
+            raise ValueError(f"expected 5D input (got {input.dim()}D input)")

@@ -53,9 +53,7 @@ class Unflatten(Module):
 
     def forward(self, input):
         """``input`` with dim ``dim`` split into ``unflattened_size``."""
-        dim = self.dim % input.dim() if isinstance(self.dim, int) else self.dim
-        shape = list(input.shape)
-        return input.reshape(shape[:dim] + list(self.unflattened_size) + shape[dim + 1 :])
+        return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self):
         """``"dim=..., unflattened_size=..."``."""

@@ -179,3 +179,93 @@ class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
 
 
 __all__ += ["LazyConv1d", "LazyConv2d", "LazyConvTranspose2d"]
+
+
+# ----- lazy convolutions of the other ranks, lazy batch and instance norms ----------------------
+
+from rustgrad.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from rustgrad.nn.modules.conv import Conv3d, ConvTranspose1d
+from rustgrad.nn.modules.normalization import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+
+
+class LazyConv3d(_LazyConvXdMixin, Conv3d):
+    """A :class:`Conv3d` whose ``in_channels`` is read from the first input."""
+
+    cls_to_become = Conv3d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):  # fmt: skip
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype)  # fmt: skip
+        self._lazy_init(out_channels, bias, device, dtype)
+
+
+class LazyConvTranspose1d(_LazyConvXdMixin, ConvTranspose1d):
+    """A :class:`ConvTranspose1d` whose ``in_channels`` is read from the first input."""
+
+    cls_to_become = ConvTranspose1d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):  # fmt: skip
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode, device, dtype)  # fmt: skip
+        self._lazy_init(out_channels, bias, device, dtype)
+
+
+class _LazyNormBase(LazyModuleMixin):
+    """``num_features`` from the first input's dim 1 (PyTorch's ``_LazyNormBase``): the
+    affine parameters and the running statistics are made then."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):  # fmt: skip
+        super().__init__(0, eps, momentum, False, False, device, dtype)
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        self._factory = {"device": device, "dtype": dtype}
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            # (the running statistics are made with the parameters, on the first call)
+            self.register_buffer("running_mean", _core.zeros((0,), **self._factory))
+            self.register_buffer("running_var", _core.ones((0,), **self._factory))
+            self.register_buffer(
+                "num_batches_tracked", _core.tensor(0, dtype=_core.int64, device=device)
+            )
+
+    def has_uninitialized_params(self):
+        """True until the first input gave ``num_features``."""
+        return self.num_features == 0 or super().has_uninitialized_params()
+
+    def reset_parameters(self):
+        """The norm's initialisation, once the shapes are known."""
+        if self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        """Take ``num_features`` from ``input.shape[1]`` and make the parameters."""
+        if self.num_features == 0:
+            self.num_features = input.shape[1]
+            with no_grad():
+                if self.affine:
+                    self.weight.materialize((self.num_features,))
+                    self.bias.materialize((self.num_features,))
+                if self.track_running_stats:
+                    self.running_mean = _core.zeros((self.num_features,), **self._factory)
+                    self.running_var = _core.ones((self.num_features,), **self._factory)
+                self.reset_parameters()
+
+
+def _lazy_norm(name, become):
+    cls = type(name, (_LazyNormBase, become), {"cls_to_become": become})
+    cls.__doc__ = f"A :class:`{become.__name__}` whose ``num_features`` is read from the first input."  # fmt: skip
+    cls.__module__ = __name__
+    return cls
+
+
+LazyBatchNorm1d = _lazy_norm("LazyBatchNorm1d", BatchNorm1d)
+LazyBatchNorm2d = _lazy_norm("LazyBatchNorm2d", BatchNorm2d)
+LazyBatchNorm3d = _lazy_norm("LazyBatchNorm3d", BatchNorm3d)
+LazyInstanceNorm1d = _lazy_norm("LazyInstanceNorm1d", InstanceNorm1d)
+LazyInstanceNorm2d = _lazy_norm("LazyInstanceNorm2d", InstanceNorm2d)
+LazyInstanceNorm3d = _lazy_norm("LazyInstanceNorm3d", InstanceNorm3d)
+
+__all__ += [
+    "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv3d",
+    "LazyConvTranspose1d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+]  # fmt: skip

@@ -223,6 +223,14 @@ class Module:
         object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_load_state_dict_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_load_state_dict_post_hooks", OrderedDict())
+        object.__setattr__(self, "_state_dict_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_state_dict_hooks", OrderedDict())
+
+    # (PyTorch's class flags: whether Module.__init__ calls super().__init__, and whether
+    # _load_from_state_dict of old checkpoints is patched)
+    call_super_init = False
+    dump_patches = False
 
     def forward(self, *args, **kwargs):
         """The computation; every subclass defines it."""
@@ -310,6 +318,7 @@ class Module:
         """``hook(module, grad_input, grad_output)`` runs when the gradients of the module's
         tensor inputs are computed (``None`` for inputs that do not require grad); it may
         return a replacement ``grad_input``."""
+        self._backward_hook_kind(full=True)
         handle = RemovableHandle(self._backward_hooks)
         _insert(self._backward_hooks, handle.id, hook, prepend)
         return handle
@@ -324,6 +333,71 @@ class Module:
         self._load_state_dict_pre_hooks[handle.id] = (
             functools.partial(hook, self) if with_module else hook
         )
+        return handle
+
+    def register_backward_hook(self, hook):
+        """PyTorch's older form of :meth:`register_full_backward_hook`: ``hook(module,
+        grad_input, grad_output)``. Here it is the full hook (``grad_input`` are the
+        gradients of the module's tensor inputs), which PyTorch gives too when the module's
+        forward is one op; mixing it with full hooks raises as in PyTorch."""
+        self._backward_hook_kind(full=False)
+        handle = RemovableHandle(self._backward_hooks)
+        _insert(self._backward_hooks, handle.id, hook, False)
+        return handle
+
+    def _backward_hook_kind(self, full):
+        # (PyTorch refuses both kinds on one module)
+        if self.__dict__.get("_is_full_backward_hook", full) != full:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single "
+                "Module. Please use only one of them."
+            )
+        object.__setattr__(self, "_is_full_backward_hook", full)
+
+    def _state_dict_hooks_of(self, name):
+        if name not in self.__dict__:  # (a subclass that skipped Module.__init__'s hooks)
+            object.__setattr__(self, name, OrderedDict())
+        return self.__dict__[name]
+
+    def register_state_dict_pre_hook(self, hook):
+        """``hook(module, prefix, keep_vars)`` runs in :meth:`state_dict` before this module
+        saves its own entries."""
+        hooks = self._state_dict_hooks_of("_state_dict_pre_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata)`` runs in :meth:`state_dict`
+        after this module and its children saved their entries; it may change
+        ``state_dict`` in place and must return None."""
+        hook._from_public_api = True
+        hooks = self._state_dict_hooks_of("_state_dict_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def _register_state_dict_hook(self, hook):
+        """The older form of :meth:`register_state_dict_post_hook`, whose hook may return a
+        state dict replacing the one being built."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was "
+                "previously registered via register_state_dict_post_hook"
+            )
+        hooks = self._state_dict_hooks_of("_state_dict_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
+
+    def register_load_state_dict_post_hook(self, hook):
+        """``hook(module, incompatible_keys)`` runs at the end of :meth:`load_state_dict`
+        (after the children loaded); it may change ``incompatible_keys.missing_keys`` and
+        ``.unexpected_keys`` in place (strict loading checks them afterwards) and must
+        return None."""
+        hooks = self._state_dict_hooks_of("_load_state_dict_post_hooks")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
         return handle
 
     def register_load_state_dict_pre_hook(self, hook):
@@ -535,22 +609,53 @@ class Module:
 
     def get_submodule(self, target):
         """The module at dotted path ``target`` (``""`` is this module)."""
-        module = self
         if target == "":
-            return module
-        for part in target.split("."):
-            if part not in module._modules or module._modules[part] is None:
-                raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
-            module = module._modules[part]
+            return self
+        module = self
+        for item in target.split("."):
+            if not hasattr(module, item):
+                raise AttributeError(module._get_name() + " has no attribute `" + item + "`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")  # noqa: TRY004 (PyTorch's type)
         return module
+
+    def set_submodule(self, target, module, strict=False):
+        """Put ``module`` at dotted path ``target``, replacing the submodule there or (unless
+        ``strict``) adding it to an existing parent."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        atoms = target.split(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")  # noqa: TRY004 (PyTorch's type)
+        parent = self if len(atoms) == 1 else self.get_submodule(".".join(atoms[:-1]))
+        if strict and not hasattr(parent, atoms[-1]):
+            raise AttributeError(parent._get_name() + " has no attribute `" + atoms[-1] + "`")
+        if hasattr(parent, atoms[-1]) and not isinstance(getattr(parent, atoms[-1]), Module):
+            raise AttributeError("`" + atoms[-1] + "` is not an nn.Module")
+        setattr(parent, atoms[-1], module)
 
     def get_parameter(self, target):
         """The parameter at dotted path ``target``, e.g. ``"0.weight"``."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
-        if name not in module._parameters:
-            raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
-        return module._parameters[name]
+        if not hasattr(module, name):
+            raise AttributeError(module._get_name() + " has no attribute `" + name + "`")
+        param = getattr(module, name)
+        if not is_parameter(param):
+            raise AttributeError("`" + name + "` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target):
+        """The buffer at dotted path ``target``, e.g. ``"bn.running_mean"``."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(module._get_name() + " has no attribute `" + name + "`")
+        buffer = getattr(module, name)
+        if name not in module._buffers:
+            raise AttributeError("`" + name + "` is not a buffer")
+        return buffer
 
     def apply(self, fn):
         """Call ``fn(m)`` on every child module (recursively) and then on ``self``."""
@@ -628,14 +733,22 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
-        metadata = getattr(destination, "_metadata", None)
-        for module_prefix, module in self.named_modules(
-            prefix=prefix.rstrip("."), remove_duplicate=False
-        ):
-            if metadata is not None:
-                metadata[module_prefix] = {"version": getattr(module, "_version", 1)}
-            p = f"{module_prefix}." if module_prefix else ""
-            module._save_to_state_dict(destination, p, keep_vars)
+        local_metadata = {"version": getattr(self, "_version", 1)}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in list(self.__dict__.get("_state_dict_pre_hooks", {}).values()):
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)  # fmt: skip
+        for hook in list(self.__dict__.get("_state_dict_hooks", {}).values()):
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:
+                destination = result
         return destination
 
     def _load_from_state_dict(
@@ -747,6 +860,14 @@ class Module:
                     child_prefix = prefix + name + "."
                     child_state = {k: v for k, v in local_state.items() if k.startswith(child_prefix)}  # fmt: skip
                     load(child, child_state, child_prefix)
+            incompatible = _IncompatibleKeys(missing, unexpected)
+            for hook in list(module.__dict__.get("_load_state_dict_post_hooks", {}).values()):
+                if hook(module, incompatible) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace."
+                    )
 
         load(self, state_dict)
         if strict:

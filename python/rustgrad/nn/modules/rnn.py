@@ -473,6 +473,14 @@ class _CellBase(Module):
             hx = (zeros, zeros) if count == 2 else zeros
         elif not batched:
             hx = tuple(h.unsqueeze(0) for h in hx) if count == 2 else hx.unsqueeze(0)
+        # (PyTorch's check_rnn_cell_forward_input / _hidden)
+        if input.size(1) != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected {self.input_size}")  # fmt: skip
+        for i, h in enumerate(hx if count == 2 else (hx,)):
+            if h.size(0) != input.size(0):
+                raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{i} batch size {h.size(0)}")  # fmt: skip
+            if h.size(1) != self.hidden_size:
+                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {h.size(1)}, expected {self.hidden_size}")  # fmt: skip
         return input, hx, batched
 
     def _gates(self, input, h):
