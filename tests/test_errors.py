@@ -599,6 +599,16 @@ _WORDED = {
     "save_for_backward_int": lambda lib: _function_of(
         lib, lambda ctx, a: (ctx.save_for_backward(a, 3), a * 2)[1]
     ).apply(_leaf(lib)),
+    "gcd_not_broadcastable": lambda lib: lib.gcd(
+        lib.zeros(0, dtype=lib.int64), lib.ones(3, dtype=lib.int64)
+    ),
+    "lcm_not_broadcastable": lambda lib: lib.lcm(
+        lib.ones(2, dtype=lib.int64), lib.ones(3, dtype=lib.int64)
+    ),
+    "gcd_of_floats": lambda lib: lib.gcd(lib.ones(2), lib.ones(2)),
+    "heaviside_mixed_dtypes": lambda lib: lib.heaviside(
+        lib.ones(2), lib.ones(2, dtype=lib.float64)
+    ),
     "tensor_of_none": lambda lib: lib.tensor(None),
     "tensor_of_object": lambda lib: lib.tensor([object()]),
     "index_by_str": lambda lib: lib.ones(3)["a"],

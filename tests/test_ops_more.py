@@ -1015,3 +1015,11 @@ def test_reduction_shapes_and_result_types_as_torch(name):
 
     ours, theirs = _both(run)
     assert ours == theirs
+
+
+def test_concatenate_takes_axis_and_dim_as_torch():
+    def run(lib):
+        parts = [lib.arange(4.0).reshape(2, 2), lib.ones(2, 1)]
+        return [lib.concatenate(parts, axis=1).tolist(), lib.concatenate(parts, dim=1).tolist(), lib.concat(parts, 1).tolist()]  # fmt: skip
+
+    assert run(rg) == run(torch)

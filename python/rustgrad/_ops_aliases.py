@@ -28,10 +28,11 @@ _FUNCTIONAL = [
 ]  # fmt: skip
 
 
-def concatenate(tensors, axis=0, out=None) -> Tensor:
-    """:func:`cat` with NumPy's ``axis`` (PyTorch's alias)."""
+def concatenate(tensors, axis=0, out=None, *, dim=None) -> Tensor:
+    """:func:`cat` with NumPy's ``axis`` (PyTorch's alias; ``dim`` is taken too)."""
     from rustgrad import cat
 
+    axis = axis if dim is None else dim
     return cat(tensors, axis) if out is None else cat(tensors, axis, out=out)
 
 
@@ -56,6 +57,8 @@ def _tensor_arg(name: str, other, position: int = 2, arg: str = "other") -> None
 def _host_binary(name, input: Tensor, other, f) -> Tensor:
     # (int-only ops: NumPy on the broadcast host values, exact)
     _tensor_arg(name, other)
+    # (broadcast on the meta device first: PyTorch's error for shapes that do not)
+    _core.zeros(tuple(input.shape), device="meta") + _core.zeros(tuple(other.shape), device="meta")  # fmt: skip
     dtype = _result_dtype(input, other)
     if dtype == _core.bool_ or dtype.is_floating_point:
         bad = input if (input.dtype == _core.bool_ or input.is_floating_point()) else other
