@@ -354,28 +354,26 @@ class Module:
             )
         object.__setattr__(self, "_is_full_backward_hook", full)
 
-    def _state_dict_hooks_of(self, name):
+    def _add_state_dict_hook(self, name, hook):
+        """``hook`` appended to the registry ``name``; its removable handle."""
         if name not in self.__dict__:  # (a subclass that skipped Module.__init__'s hooks)
             object.__setattr__(self, name, OrderedDict())
-        return self.__dict__[name]
+        hooks = self.__dict__[name]
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def register_state_dict_pre_hook(self, hook):
         """``hook(module, prefix, keep_vars)`` runs in :meth:`state_dict` before this module
         saves its own entries."""
-        hooks = self._state_dict_hooks_of("_state_dict_pre_hooks")
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+        return self._add_state_dict_hook("_state_dict_pre_hooks", hook)
 
     def register_state_dict_post_hook(self, hook):
         """``hook(module, state_dict, prefix, local_metadata)`` runs in :meth:`state_dict`
         after this module and its children saved their entries; it may change
         ``state_dict`` in place and must return None."""
         hook._from_public_api = True
-        hooks = self._state_dict_hooks_of("_state_dict_hooks")
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+        return self._add_state_dict_hook("_state_dict_hooks", hook)
 
     def _register_state_dict_hook(self, hook):
         """The older form of :meth:`register_state_dict_post_hook`, whose hook may return a
@@ -385,20 +383,14 @@ class Module:
                 "Cannot register the same function as the state dict post hook that was "
                 "previously registered via register_state_dict_post_hook"
             )
-        hooks = self._state_dict_hooks_of("_state_dict_hooks")
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+        return self._add_state_dict_hook("_state_dict_hooks", hook)
 
     def register_load_state_dict_post_hook(self, hook):
         """``hook(module, incompatible_keys)`` runs at the end of :meth:`load_state_dict`
         (after the children loaded); it may change ``incompatible_keys.missing_keys`` and
         ``.unexpected_keys`` in place (strict loading checks them afterwards) and must
         return None."""
-        hooks = self._state_dict_hooks_of("_load_state_dict_post_hooks")
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
+        return self._add_state_dict_hook("_load_state_dict_post_hooks", hook)
 
     def register_load_state_dict_pre_hook(self, hook):
         """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
