@@ -110,7 +110,7 @@ def test_masks_hide_what_pytorch_does_not_repeat() -> None:
         ("AttributeError: module 'rustgrad' has no attribute 'dot'", "torch.dot"),
         ("AttributeError: module 'rustgrad.nn' has no attribute 'Conv2d'", "torch.nn.Conv2d"),
         (
-            "AttributeError: 'rustgrad.Tensor' object has no attribute 'new_ones'",
+            "AttributeError: 'Tensor' object has no attribute 'new_ones'",
             "torch.Tensor.new_ones",
         ),
         (

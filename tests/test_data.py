@@ -369,3 +369,35 @@ def test_pinned_memory_with_cuda():
 
     out = _pinned(batch)
     assert out["a"].is_pinned() and out["b"][0].is_pinned() and out["b"][1] == "text"
+
+
+@pytest.mark.parametrize(
+    "attr", ["batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers"]
+)
+def test_dataloader_attributes_fixed_at_construction_as_torch(attr):
+    """What decides the batches cannot be set afterwards (it would be ignored): PyTorch's
+    ValueError; the others (collate_fn, num_workers) can."""
+    for lib in (rustgrad, torch):
+        loader = lib.utils.data.DataLoader(list(range(4)), batch_size=2)
+        with pytest.raises(ValueError, match=f"{attr} attribute should not be set after"):
+            setattr(loader, attr, getattr(loader, attr))
+        loader.collate_fn = loader.collate_fn
+        loader.num_workers = 0
+        assert [b.tolist() for b in loader] == [[0, 1], [2, 3]]
+
+
+def test_abstract_dataset_and_sampler_bases_as_torch():
+    for lib in (rustgrad, torch):
+        data = lib.utils.data
+        with pytest.raises(TypeError, match="abstract"):
+            data.IterableDataset()
+        with pytest.raises(TypeError):
+            data.Sampler([1, 2])
+        with pytest.raises(ValueError, match="multiprocessing_context can only be used"):
+            data.DataLoader([1], multiprocessing_context="spawn")
+
+        class Stream(data.IterableDataset):
+            def __iter__(self):
+                return iter(range(3))
+
+        assert [b.tolist() for b in data.DataLoader(Stream(), batch_size=2)] == [[0, 1], [2]]

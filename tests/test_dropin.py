@@ -320,3 +320,29 @@ def test_copysign_gradients_of_other_are_zeros_to_second_order():
         g2 = lib.autograd.grad(sum((g * g).sum() for g in g1), [x, y], allow_unused=True)
         results.append([None if g is None else g.tolist() for g in (*g1, *g2)])
     assert results[0] == results[1]
+
+
+def test_version_and_extension_type_names_in_torch_mode():
+    """Under the runner, torch.__version__ is the PyTorch release rustgrad follows, a string
+    that compares as a version (programs gate code paths on it), and the extension's types
+    print as torch's; outside it they are rustgrad's."""
+    code = textwrap.dedent(
+        """
+        import rustgrad
+        rustgrad.install_as_torch()
+        import torch
+        v = torch.__version__
+        print(v.split("+")[0], v >= "2.0", v >= (2, 0), v < "1.10", torch.version.__version__ == v)
+        print(type(torch.float32), type(torch.device("cpu")), type(torch.Generator()))
+        rustgrad.uninstall_as_torch()
+        print(rustgrad.__version__ == rustgrad._core.__version__, type(rustgrad.float32))
+        """
+    )
+    torch = pytest.importorskip("torch")
+    r = _run(["-c", code], ".")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        f"{torch.__version__.split('+')[0]} True True False True",
+        "<class 'torch.dtype'> <class 'torch.device'> <class 'torch.Generator'>",
+        "True <class 'rustgrad.dtype'>",
+    ]

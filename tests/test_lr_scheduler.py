@@ -453,3 +453,29 @@ def test_swalr_errors_as_pytorch():
                 make(su, opt)
             raised.append((type(info.value), str(info.value)))
         assert raised[0] == raised[1]
+
+
+def test_cyclic_load_state_dict_takes_the_custom_scale_entry_out_as_pytorch():
+    seen = []
+    for opt, lib in zip(optimizers(), (rg_sched, torch.optim.lr_scheduler)):
+        sched = lib.CyclicLR(opt, 0.01, 0.1)
+        state = sched.state_dict()
+        sched.load_state_dict(state)
+        seen.append("_scale_fn_custom" in state)
+    assert seen == [False, False]
+
+
+@pytest.mark.parametrize("name", ["LambdaLR", "MultiplicativeLR"])
+def test_group_added_after_a_lambda_scheduler_is_refused_as_pytorch(name):
+    """PyTorch zips the groups with the scheduler's lambdas strictly: a group added later is
+    an error, not left unscheduled."""
+    errors = []
+    for lib in (rustgrad, torch):
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.ones(2))], lr=1.0)
+        sched = getattr(lib.optim.lr_scheduler, name)(opt, lambda e: 0.5**e)
+        opt.add_param_group({"params": [lib.nn.Parameter(lib.ones(1))], "lr": 0.3})
+        opt.step()
+        with pytest.raises(ValueError) as err:
+            sched.step()
+        errors.append(str(err.value))
+    assert errors[0] == errors[1]

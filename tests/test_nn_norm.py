@@ -3,6 +3,7 @@ names, shapes, initialisation, repr, state dicts both ways, forward/backward val
 in float64, errors, and CPU vs CUDA."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -457,3 +458,43 @@ def test_layer_argument_errors_as_torch(program):
         return tuple(r.shape) if hasattr(r, "shape") else type(r).__name__
 
     assert outcome(run, rg) == outcome(run, torch)
+
+
+def _norm_layer(lib, layer):
+    return {
+        "LayerNorm": lambda: lib.nn.LayerNorm(5),
+        "BatchNorm1d": lambda: lib.nn.BatchNorm1d(4),
+        "GroupNorm": lambda: lib.nn.GroupNorm(2, 4),
+        "InstanceNorm1d": lambda: lib.nn.InstanceNorm1d(4, affine=True),
+        "RMSNorm": lambda: lib.nn.RMSNorm(5),
+    }[layer]()
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("layer", ["LayerNorm", "BatchNorm1d", "GroupNorm", "InstanceNorm1d", "RMSNorm"])  # fmt: skip
+def test_half_precision_input_with_float32_parameters_as_torch(layer, dtype):
+    """PyTorch's norm kernels take a half-precision input with float32 parameters (as under
+    autocast) and return the input's dtype; the parameters' gradients stay float32. rustgrad
+    rounds once at the end, PyTorch's kernels at some intermediate steps: each result is at
+    least as close to the float64 computation as PyTorch's (or within the half type's
+    rounding of it)."""
+    x0 = np.random.default_rng(0).standard_normal((3, 4, 5)).astype("float32")
+    runs = []
+    for lib, precision in ((rg, dtype), (torch, dtype), (torch, "float64")):
+        mod = _norm_layer(lib, layer)
+        if precision == "float64":
+            mod = mod.double()
+        # (the float64 run starts from the half-precision values the others see)
+        x = lib.tensor(x0).to(getattr(lib, dtype)).to(getattr(lib, precision)).requires_grad_()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (PyTorch's RMSNorm warns of the mixed dtypes)
+            y = mod(x)
+        (y.double() * lib.arange(60.0, dtype=lib.float64).reshape(3, 4, 5).cos()).sum().backward()
+        runs.append((y, x.grad, mod.weight.grad))
+    eps = {"bfloat16": 2**-8, "float16": 2**-11}[dtype]
+    for ours, theirs, truth in zip(*runs):
+        assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+        ours, theirs = ours.double().detach().numpy(), theirs.double().detach().numpy()
+        truth = truth.detach().numpy()
+        scale = np.abs(truth).max()
+        assert np.abs(ours - truth).max() <= max(np.abs(theirs - truth).max(), 2 * eps * scale)

@@ -406,3 +406,20 @@ def test_cell_argument_errors_as_torch(program):
         return tuple(program(lib).shape)
 
     assert outcome(run, rg) == outcome(run, torch)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_dropout_between_layers_of_a_packed_input_draws_torchs_stream(mode):
+    """PyTorch draws the dropout between layers of a packed input over its packed data
+    (sum(lengths), H): outputs, final states and the random stream afterwards are PyTorch's."""
+    results = []
+    for lib in (rg, torch):
+        lib.manual_seed(0)
+        rnn = getattr(lib.nn, mode)(4, 5, num_layers=3, dropout=0.3, batch_first=True, bidirectional=mode == "GRU")  # fmt: skip
+        x = lib.randn(3, 6, 4)
+        packed = lib.nn.utils.rnn.pack_padded_sequence(x, lib.tensor([6, 2, 4]), batch_first=True, enforce_sorted=False)  # fmt: skip
+        out, h = rnn(packed)
+        h = h[0] if mode == "LSTM" else h
+        results.append((out.data.detach().numpy(), h.detach().numpy(), lib.rand(3).numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)

@@ -47,6 +47,7 @@ from opinfo import (
     tolerance,
     variant_params,
 )
+from rustgrad import _ops_aten_nn, _tensor_attrs
 from rustgrad.autograd import gradcheck, gradgradcheck
 from rustgrad.autograd.gradcheck import GradcheckError
 
@@ -423,6 +424,26 @@ NAMESPACE_NON_OPS["is_floating_point"] = "dtype query (Tensor.is_floating_point)
 NAMESPACE_NON_OPS["compile"] = "the compiler's API (test_compile)"
 NAMESPACE_NON_OPS["vmap"] = "torch.func.vmap (test_func)"
 NAMESPACE_NON_OPS["memory_format"] = "a layout's type (test_tensor_api)"
+# torch-level nn kernels with ATen's signatures: calls of the nn.functional ops their OpInfo
+# entries test, compared with PyTorch's own torch-level forms (test_ops_aten_nn)
+NAMESPACE_NON_OPS.update(
+    dict.fromkeys(
+        _ops_aten_nn.FUNCTIONS,
+        "ATen form of an nn.functional op (test_ops_aten_nn)",
+    )
+)
+TENSOR_NON_OPS["storage_offset"] = "layout query (test_tensor_api)"
+TENSOR_NON_OPS["__contains__"] = "`in`: (element == self).any() (test_tensor_edges_torch)"
+# what kind of tensor it is: constant for rustgrad's dense tensors (test_tensor_edges_torch)
+TENSOR_NON_OPS.update(
+    dict.fromkeys(
+        [*_tensor_attrs._NEVER, "layout", "output_nr",
+         "is_shared", "share_memory_"],
+        "tensor kind query (test_tensor_edges_torch)",
+    )
+)  # fmt: skip
+NAMESPACE_NON_OPS["layout"] = "a layout's type (test_tensor_edges_torch)"
+NAMESPACE_NON_OPS["typename"] = "a type's name (test_tensor_edges_torch)"
 NAMESPACE_NON_OPS.update(
     dict.fromkeys(["cosine_similarity", "pairwise_distance"], "nn.functional's, in its OpInfo")
 )

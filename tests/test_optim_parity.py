@@ -79,6 +79,16 @@ CASES = {
         {"lr": 0.01, "weight_decay": 0.1},
         {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True},
     ],
+    "Rprop": [
+        {},
+        {"lr": 0.05, "etas": (0.3, 1.5)},
+        {"lr": 0.01, "step_sizes": (1e-3, 0.02), "maximize": True},
+    ],
+    "ASGD": [
+        {},
+        {"lr": 0.05, "lambd": 1e-2, "alpha": 0.5, "t0": 10},
+        {"lr": 0.01, "t0": 3, "weight_decay": 0.1, "maximize": True},
+    ],
 }
 ALL = [(name, kw) for name, cases in CASES.items() for kw in cases]
 IDS = [f"{name}-" + ",".join(f"{k}={v}" for k, v in kw.items()) for name, kw in ALL]
@@ -269,6 +279,10 @@ def test_step_hooks_run_in_order_and_can_be_removed():
         ("Adamax", {"betas": (1.0, 0.9)}, "Invalid beta parameter at index 0: 1.0"),
         ("NAdam", {"momentum_decay": -0.1}, "Invalid momentum_decay value: -0.1"),
         ("RAdam", {"eps": -0.1}, "Invalid epsilon value: -0.1"),
+        ("Rprop", {"etas": (1.5, 2.0)}, "Invalid eta values: 1.5, 2.0"),
+        ("Rprop", {"lr": -0.5}, "Invalid learning rate: -0.5"),
+        ("ASGD", {"weight_decay": -0.5}, "Invalid weight_decay value: -0.5"),
+        ("Adam", {"betas": (0, 0.9)}, "betas must be either both floats or both Tensors"),
     ],
 )
 def test_argument_errors_match_pytorch(name, kwargs, message):
@@ -812,3 +826,44 @@ def _state_dict_hooks_program(lib):
 
 def test_optimizer_state_dict_hooks_as_torch():
     assert _state_dict_hooks_program(rg) == _state_dict_hooks_program(torch)
+
+
+FUSED = [
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True}),
+    ("AdamW", {"lr": 0.01, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01}),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name,kwargs", FUSED, ids=[n for n, _ in FUSED])
+def test_fused_trajectory_matches_pytorchs_fused_kernel(name, kwargs, dtype):
+    """``fused=True`` (PyTorch's one-kernel CPU update) is accepted; rustgrad's update is one
+    pass either way, and follows PyTorch's fused trajectory."""
+    init, grads = _problem(5, dtype)
+    ours = [rg.tensor(a, requires_grad=True) for a in init]
+    theirs = [torch.tensor(a, requires_grad=True) for a in init]
+    opt_r = getattr(optim, name)(ours, fused=True, **kwargs)
+    opt_t = getattr(torch.optim, name)(theirs, fused=True, **kwargs)
+    assert opt_r.defaults["fused"] is opt_t.defaults["fused"] is True
+    for step in range(STEPS):
+        for p, q, g in zip(ours, theirs, grads[step]):
+            p.grad, q.grad = rg.tensor(g), torch.tensor(g)
+        opt_r.step()
+        opt_t.step()
+        _compare(ours, theirs, dtype)
+
+
+@pytest.mark.parametrize("name", [n for n, _ in FUSED])
+def test_fused_with_foreach_is_refused_as_torch(name):
+    for lib, opt in ((torch, torch.optim), (rg, optim)):
+        with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+            getattr(opt, name)([lib.zeros(1, requires_grad=True)], lr=0.1, fused=True, foreach=True)  # fmt: skip
+
+
+def test_tensor_lr_with_foreach_is_refused_as_torch():
+    message = "lr as a Tensor is not supported for capturable=False and foreach=True"
+    for lib, opt in ((torch, torch.optim), (rg, optim)):
+        with pytest.raises(ValueError, match=message):
+            opt.Adam([lib.zeros(1, requires_grad=True)], lr=lib.tensor(0.01), foreach=True)

@@ -38,6 +38,8 @@ _UNSAFE_VIEW = (
 ODD = {
     ("kron", "input 0"): _UNSAFE_VIEW.format("kron"),
     ("kron", "input 1"): _UNSAFE_VIEW.format("kron"),
+    ("kron", "grad 0 input 1"): _UNSAFE_VIEW.format("kron"),
+    ("kron", "grad 1 input 0"): _UNSAFE_VIEW.format("kron"),
     ("take_along_dim", "input 1"): (
         "PyTorch's take_along_dim gathers with a broadcast of the indices that does not share "
         "their version counter (an in-place change goes unnoticed), though its gather saves "
@@ -112,6 +114,18 @@ def input_outcome(op, sample, mod, k):
     return _overwrite_then_backward(mod, target, flatten_outputs(result))
 
 
+def one_grad_input_outcome(op, sample, mod, j, k):
+    """As ``input_outcome``, with only input ``j`` needing its gradient: a node saves what
+    the formulas of the inputs that need gradients read (PyTorch's generated nodes save each
+    tensor only under ``should_compute_output``), so writing another input (``k``) that only
+    an unneeded gradient reads is no error."""
+    _, memo = call(op.primary, sample, mod, "cpu")
+    keys = [id(a) for a in sample.tensors()]
+    copies = {key: t.clone() if key == keys[j] else t.detach().clone() for key, t in memo.items()}
+    result, _ = call(op.primary, sample, mod, "cpu", copies)
+    return _overwrite_then_backward(mod, copies[keys[k]], flatten_outputs(result))
+
+
 def _params(checks):
     params = []
     for op, sample in CASES:
@@ -149,9 +163,28 @@ def test_inputs_saved_as_torch(op, sample, check):
     assert input_outcome(op, sample, rg, k) == input_outcome(op, sample, torch, k)
 
 
+def _one_grad_pairs(op, sample):
+    tensors = sample.tensors()
+    grads = [j for j, a in enumerate(tensors) if a.grad]
+    if len(grads) < 2:
+        return []
+    return [f"grad {j} input {k}" for j in grads for k in range(len(tensors)) if k != j]
+
+
+@pytest.mark.parametrize("op, sample, check", _params(_one_grad_pairs))
+def test_inputs_saved_with_one_grad_as_torch(op, sample, check):
+    j, k = int(check.split()[1]), int(check.split()[3])
+    got = one_grad_input_outcome(op, sample, rg, j, k)
+    assert got == one_grad_input_outcome(op, sample, torch, j, k)
+
+
 def test_exception_lists_are_current():
     """Every listed case is one the sweep runs."""
-    ran = {(op.name, c) for op, s in CASES for c in _outputs(op, s) + _inputs(op, s)}
+    ran = {
+        (op.name, c)
+        for op, s in CASES
+        for c in _outputs(op, s) + _inputs(op, s) + _one_grad_pairs(op, s)
+    }
     assert not (set(ODD) | set(GAPS)) - ran
 
 
@@ -299,4 +332,20 @@ def test_tensordot_sums_broadcast_dims_as_torch(a, b, dims):
         values = out.tolist()
         x.add_(1)
         outcomes.append((values, _backward_outcome(out)))
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_group_norm_saves_a_contiguous_copy_as_torch(contiguous):
+    """group_norm's kernel takes (and its node saves) the input in its suggested memory
+    format: a transposed input is copied first, so writing it afterwards is no error; a
+    contiguous one is saved itself, and writing it raises."""
+    outcomes = []
+    for lib in (torch, rg):
+        base = lib.arange(24.0).reshape(4, 6).sin()
+        x = base if contiguous else base.t()
+        w = lib.ones(x.shape[1], requires_grad=True)
+        out = lib.nn.functional.group_norm(x, 2, w)
+        base.add_(1)
+        outcomes.append(_backward_outcome(out))
     assert outcomes[1] == outcomes[0]

@@ -655,3 +655,36 @@ def test_crafted_archives_are_refused_and_odd_values_round_trip(tmp_path):
         rg.load(buf)
     buf.seek(0)
     assert rg.load(buf, weights_only=False) == {"f": frozenset([3]), "sl": slice(1, 5, 2)}
+
+
+@pytest.mark.parametrize("reader", ["rustgrad", "torch"])
+def test_saved_views_and_tied_weights_share_their_storage_again(reader):
+    """Each storage is written once for every tensor that shares it, at its offset and
+    strides, as PyTorch writes it: a view and its base, and tied weights, load sharing."""
+    torch = pytest.importorskip("torch")
+    lib = rg if reader == "rustgrad" else torch
+    x = rg.arange(6.0)
+    lin = rg.nn.Linear(3, 3)
+    buf = io.BytesIO()
+    rg.save({"all": [x, x[2:4]], "tied": {"a": lin.weight.detach(), "b": lin.weight.detach()}}, buf)  # fmt: skip
+    buf.seek(0)
+    loaded = lib.load(buf)
+    base, view = loaded["all"]
+    assert view.storage_offset() == 2 and view.tolist() == [2.0, 3.0]
+    base[2] = 100.0
+    assert view.tolist() == [100.0, 3.0]
+    a, b = loaded["tied"]["a"], loaded["tied"]["b"]
+    a.zero_()
+    assert b.abs().sum().item() == 0.0
+
+
+def test_a_saved_transposed_view_keeps_its_values_and_strides_in_the_file():
+    torch = pytest.importorskip("torch")
+    x = rg.arange(6.0).reshape(2, 3)
+    buf = io.BytesIO()
+    rg.save(x.t(), buf)
+    buf.seek(0)
+    theirs = torch.load(buf)
+    assert theirs.stride() == (1, 3) and theirs.tolist() == x.t().tolist()
+    buf.seek(0)
+    assert rg.load(buf).tolist() == x.t().tolist()

@@ -176,6 +176,15 @@ def test_grad_settable():
     assert x.grad.tolist() == [3.0, 3.0]
 
 
+def test_assigned_grad_is_the_same_object():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    g = rg.tensor([0.5, 0.5])
+    x.grad = g
+    assert x.grad is g
+    (x * 3).sum().backward()  # (accumulated into g itself, as PyTorch's AccumulateGrad)
+    assert x.grad is g and g.tolist() == [3.5, 3.5]
+
+
 def test_requires_grad_settable():
     x = rg.tensor([1.0, 2.0])
     assert x.requires_grad is False
@@ -574,6 +583,16 @@ def test_views_share_storage():
     assert views[9][2].item() == 7.0
     views[10][0, 1] = -1.0  # writes through a strided view
     assert base[0, 2].item() == -1.0
+
+
+@pytest.mark.parametrize(
+    "view",
+    [lambda b: b, lambda b: b[1], lambda b: b[1:, 2:], lambda b: b.t()[2], lambda b: b[1][3:]],
+)
+def test_storage_offset_as_torch(view):
+    torch = pytest.importorskip("torch")
+    got = view(rg.arange(20.0).reshape(4, 5)).storage_offset()
+    assert got == view(torch.arange(20.0).reshape(4, 5)).storage_offset()
 
 
 def test_view_modified_in_place_under_no_grad():

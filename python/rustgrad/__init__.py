@@ -11,6 +11,10 @@ import builtins as _builtins
 import typing as _typing
 
 from rustgrad import _core, _size
+
+# Setting a type's name also sets the C name Python's own messages print: plain `Tensor`, as
+# PyTorch's ("'Tensor' object has no attribute ..."), not the extension's `rustgrad.Tensor`.
+_core.Tensor.__name__ = "Tensor"
 from rustgrad._core import (
     Tensor,
     arange,
@@ -1303,12 +1307,33 @@ for _name in _ops_aliases.FUNCTIONS:
     __all__.append(_name)
 del _name
 
+# ----- layouts, torch.typename and the tensor attributes that ask what kind of tensor it is
+# (``_tensor_attrs.py``) -----
+from rustgrad import _tensor_attrs
+
+_tensor_attrs._bind()
+for _name in _tensor_attrs.__all__:
+    globals()[_name] = getattr(_tensor_attrs, _name)
+    if _name != "layout":  # (a type, as memory_format)
+        __all__.append(_name)
+del _name
+
+# ----- torch-level nn kernels with ATen's signatures: torch.dropout, torch.layer_norm,
+# torch.embedding, ... (``_ops_aten_nn.py``) -----
+from rustgrad import _ops_aten_nn
+
+for _name in _ops_aten_nn.FUNCTIONS:
+    globals()[_name] = getattr(_ops_aten_nn, _name)
+    __all__.append(_name)
+del _name
+
 # ----- torch.distributions (rustgrad.distributions; its modules use the names above) -----
 # ----- automatic mixed precision: torch.amp, torch.autocast and its flags, torch.cpu -----
 from rustgrad import amp as amp  # (a re-export, not in __all__)
 from rustgrad import cpu as cpu  # (a re-export, not in __all__)
 from rustgrad import distributions as distributions  # (a re-export, not in __all__)
 from rustgrad import special as special  # (a re-export, not in __all__)
+from rustgrad import testing as testing  # (a re-export, not in __all__)
 from rustgrad.amp.autocast_mode import (
     autocast,
     autocast_decrement_nesting,

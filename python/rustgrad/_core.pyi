@@ -614,6 +614,9 @@ class Tensor(_DTypeCasts):
     def data_ptr(self) -> int:
         """Address of the first element."""
 
+    def storage_offset(self) -> int:
+        """Elements from the start of the storage to the first element."""
+
     @overload
     def stride(self, dim: None = None) -> tuple[int, ...]:
         """Elements to step in storage per index step, one entry per dimension; ``stride(dim)``:
@@ -1301,6 +1304,74 @@ class Tensor(_DTypeCasts):
     @property
     def volatile(self) -> builtins.bool:
         """Always False, with PyTorch's warning (``volatile`` was removed: use ``no_grad``)."""
+
+    @property
+    def is_sparse(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_sparse)."""
+
+    @property
+    def is_sparse_csr(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_sparse_csr)."""
+
+    @property
+    def is_quantized(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_quantized)."""
+
+    @property
+    def is_nested(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_nested)."""
+
+    @property
+    def is_mkldnn(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_mkldnn)."""
+
+    @property
+    def is_mps(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_mps)."""
+
+    @property
+    def is_xpu(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_xpu)."""
+
+    @property
+    def is_ipu(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_ipu)."""
+
+    @property
+    def is_maia(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_maia)."""
+
+    @property
+    def is_mtia(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_mtia)."""
+
+    @property
+    def is_vulkan(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_vulkan)."""
+
+    @property
+    def is_xla(self) -> builtins.bool:
+        """False: rustgrad has no such tensors (is_xla)."""
+
+    @property
+    def layout(self) -> Any:
+        """``torch.strided``: rustgrad's tensors are dense."""
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its node this tensor is: 0 (rustgrad records one node per output)."""
+
+    def is_shared(self) -> builtins.bool:
+        """Whether the storage is in memory shared between processes: never (rustgrad has no
+        ``torch.multiprocessing``; ``share_memory_`` leaves tensors in place)."""
+
+    def share_memory_(self) -> Tensor:
+        """PyTorch moves the storage to memory shared between processes; rustgrad, which has no
+        multiprocessing of tensors, leaves it where it is and returns ``self``."""
+
+    def __contains__(self, element: Any) -> builtins.bool:
+        """``element in t``: whether any element of ``t`` equals ``element`` (a number or a
+        tensor, broadcast), as PyTorch's ``(element == self).any()``."""
 
     @property
     def H(self) -> Tensor:
@@ -2288,7 +2359,7 @@ def full_like(
     """``fill_value`` in ``input``'s shape, dtype and device (unless given)."""
 
 def arange(
-    start: _Number,
+    start: _Number | None = None,
     end: _Number | None = None,
     step: _Number | None = None,
     dtype: _DTypeArg | None = None,

@@ -155,6 +155,7 @@ def _use_torch_names(on: bool) -> None:
 
     _prefix = "torch" if on else "rustgrad"
     _core.Tensor.__module__ = _prefix
+    _use_torch_version(on)
     if on:
         _core.Tensor.__getattr__ = _tensor_getattr
     elif "__getattr__" in vars(_core.Tensor):
@@ -200,13 +201,31 @@ def _torch_module_name(real: str) -> str:
     return ".".join(["torch", *parts[1:]])
 
 
+def _use_torch_version(on: bool) -> None:
+    """``torch.__version__`` (and ``torch.version.__version__``) is the PyTorch release whose
+    API rustgrad follows while it stands in for PyTorch (``rustgrad.torch_version``)."""
+    import rustgrad
+    from rustgrad import torch_version, version
+
+    own = rustgrad._core.__version__
+    value = torch_version.TorchVersion(f"{torch_version.TORCH_API_VERSION}+rustgrad") if on else own  # fmt: skip
+    rustgrad.__version__ = version.__version__ = value
+
+
 def _rename_classes(on: bool) -> None:
-    """Classes defined in rustgrad's Python modules print as ``<class 'torch.nn...'>``."""
+    """Classes defined in rustgrad's Python modules print as ``<class 'torch.nn...'>``, and
+    the extension's (``dtype``, ``device``, ``Generator``) as ``<class 'torch.dtype'>``."""
     if not on:
         for cls, module in _renamed:
             cls.__module__ = module
         _renamed.clear()
         return
+    from rustgrad import _core
+
+    for value in list(vars(_core).values()):
+        if isinstance(value, type) and value is not _core.Tensor and value.__module__ == "rustgrad":  # fmt: skip
+            _renamed.append((value, "rustgrad"))
+            value.__module__ = "torch"
     for modname, module in list(sys.modules.items()):
         if not modname.startswith("rustgrad.") or module is None:
             continue

@@ -144,7 +144,8 @@ def type(self, dtype=None, non_blocking=False, **kwargs):
     if not isinstance(dtype, _core.dtype):
         legacy = getattr(dtype, "_dtype", None)  # a legacy type object (IntTensor)
         if legacy is None:
-            raise TypeError(f"type(): invalid dtype {dtype!r}")
+            # (PyTorch reads any other object as a type name: ``float`` is "invalid type")
+            raise ValueError(f"invalid type: '{getattr(dtype, '__name__', dtype)}'")
         dtype = legacy
     return self.to(dtype)
 

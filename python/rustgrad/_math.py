@@ -294,9 +294,9 @@ def _rounded_quotient(a: Tensor, b, rounding_mode: str) -> Tensor:
         return a.div(b).trunc()
     # Integers: the floor quotient, one up where a remainder is left and the signs differ.
     # (a number is in the quotient's dtype, as PyTorch's kernel reads it: -3 is 253 in uint8;
-    # so is a bool operand)
-    b = b if isinstance(b, Tensor) else _core.tensor(b).to(floor.dtype)
-    a, b = (t.to(floor.dtype) if t.dtype == _core.bool_ else t for t in (a, b))
+    # so is a bool operand or a 0-d tensor of another integer dtype)
+    b = b if isinstance(b, Tensor) else _core.tensor(b)
+    a, b = (t.to(floor.dtype) if t.dtype != floor.dtype else t for t in (a, b))
     inexact = (a - floor * b) != 0
     return floor + (inexact & ((a < 0) != (b < 0))).to(floor.dtype)
 

@@ -42,6 +42,13 @@ _bool, _int64, _f32, _f64 = _core.bool_, _core.int64, _core.float32, _core.float
 # ----- helpers --------------------------------------------------------------------------------
 
 
+def _scalar_name(dtype) -> str:
+    """PyTorch's scalar type name of ``dtype`` in its messages (``Long``, ``Float``, ...)."""
+    from rustgrad._tensor_methods import _scalar_name as name
+
+    return name(dtype)
+
+
 def _wrap(dim: int, ndim: int) -> int:
     """``dim`` wrapped into ``[0, ndim)`` (a 0-d tensor takes -1 and 0), with PyTorch's error."""
     n = _builtins.max(ndim, 1)
@@ -497,9 +504,10 @@ def _extreme(x, dim, keepdim, axis, keepdims, largest):
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
-        for d in dims:
-            if x.shape[d] == 0:
-                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        given = [dim] if isinstance(dim, int) else list(dim)
+        for d, g in zip(dims, given):
+            if x.shape[d] == 0:  # (named as given, as PyTorch)
+                raise IndexError(f"{name}(): Expected reduction dim {g} to have non-zero size.")
         # (an empty result)
         return _keep(x.sum(tuple(dims), keepdim=True).to(x.dtype), dims, keepdim)
     # One node, AmaxBackward0/AminBackward0, with PyTorch's formula (src/ops/reduce.rs).
@@ -539,10 +547,11 @@ def _logsumexp(input: Tensor, dim, keepdim, axis, keepdims) -> Tensor:
 
 def _any_all(x, dim, keepdim, axis, keepdims, want_all):
     dim, keepdim = _axis(dim, axis, keepdim, keepdims)
-    # (``dim=()`` reduces nothing, as PyTorch's all/any)
-    dims = list(range(x.ndim)) if dim is None else [] if dim == () else _dims(dim, x.ndim)
+    # (an empty ``dim``, ``()`` or ``[]``, reduces nothing, as PyTorch's all/any)
+    no_dims = isinstance(dim, (tuple, list)) and len(dim) == 0
+    dims = list(range(x.ndim)) if dim is None else [] if no_dims else _dims(dim, x.ndim)
     hits = (x == 0) if want_all else (x != 0)
-    if not dims and (dim == () or x.ndim == 0):
+    if not dims and (no_dims or x.ndim == 0):
         out = hits.logical_not() if want_all else hits
     else:
         count = hits.sum(tuple(dims), keepdim=keepdim)
@@ -565,7 +574,8 @@ def norm(input: Tensor, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     (count of nonzeros) or any float; floating inputs only, as PyTorch."""
     if not input.is_floating_point():
         raise RuntimeError(
-            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            + _scalar_name(input.dtype)
         )
     x = input.to(dtype) if dtype is not None else input
     # (with dim None every dim is reduced; keepdim then keeps them all as size 1)
@@ -1375,6 +1385,13 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     d = _wrap(dim, input.ndim)
     if not _integer_index(index):
         raise RuntimeError("index_add_(): Expected dtype int32/int64 for index")
+    if isinstance(source, Tensor) and source.dtype != input.dtype:
+        from rustgrad._tensor_methods import _scalar_name
+
+        raise RuntimeError(
+            f"index_add_(): self ({_scalar_name(input.dtype)}) and source "
+            f"({_scalar_name(source.dtype)}) must have the same scalar type"
+        )
     i = _host_or_zeros(index).reshape(-1)
     size = input.shape[d] if input.ndim else 1
     if ((i < 0) | (i >= size)).any():
@@ -1401,10 +1418,13 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``input`` with ``value`` (a number or 0-d tensor) where ``mask`` (bool, broadcast) is
     True."""
-    if not isinstance(mask, Tensor) or mask.dtype != _bool:
+    if not isinstance(mask, Tensor):
+        raise TypeError(
+            f"masked_fill(): argument 'mask' (position 1) must be Tensor, not {type(mask).__name__}"
+        )
+    if mask.dtype != _bool:
         raise RuntimeError(
-            "masked_fill_ only supports boolean masks, but got mask with dtype "
-            + ("long int" if isinstance(mask, Tensor) and mask.dtype == _int64 else str(mask))
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {_c_name(mask.dtype)}"
         )
     v, others = _masked_fill_value(input, value)
     # (the result takes the broadcast shape: a larger mask expands the input, as PyTorch's)
@@ -1428,7 +1448,10 @@ def _masked_fill_value(input: Tensor, value):
                 "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s)."
             )
-        return value.detach().to(input.dtype), [value]
+        if value.dtype == input.dtype:
+            return value.detach(), [value]
+        # (PyTorch fills with ``value.item()``, converted with its overflow check)
+        return _core.full((), value.item(), dtype=input.dtype, device=input.device), [value]
     return _core.full((), value, dtype=input.dtype, device=input.device), []
 
 
@@ -1556,18 +1579,21 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
     """Elements shifted by ``shifts`` along ``dims`` (cyclically); without dims, the
     flattened tensor is rolled and reshaped back."""
     shifts = [shifts] if isinstance(shifts, int) else list(shifts)
-    if input.numel() == 0:  # (PyTorch returns before looking at the dims)
+    if dims is not None:
+        dims = [dims] if isinstance(dims, int) else list(dims)
+        if len(shifts) != len(dims):
+            raise RuntimeError(
+                f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+            )
+    if input.numel() == 0:  # (PyTorch returns before looking at the dims' range)
         return _saved.saving("RollBackward0", input.clone(), input)
+    if dims is not None and input.ndim == 0:
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
     if dims is None:
         if len(shifts) != 1:
             raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
         flat = roll(input.reshape(-1), shifts, 0).reshape(*input.shape)
         return _saved.saving("RollBackward0", flat, input)
-    dims = [dims] if isinstance(dims, int) else list(dims)
-    if len(shifts) != len(dims):
-        raise RuntimeError(
-            f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
-        )
     x = input
     for s, d in zip(shifts, dims):
         d = _wrap(d, x.ndim)
@@ -1619,6 +1645,10 @@ def repeat(input: Tensor, *sizes) -> Tensor:
             "of tensor"
         )
     shape = [1] * (len(sizes) - input.ndim) + list(input.shape)
+    target = [r * s for r, s in zip(sizes, shape)]
+    if _builtins.any(n < 0 for n in target):
+        bad = next(n for n in target if n < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {target}")
     x = input.reshape(*shape) if shape else input
     inter, big = [], []
     for r, s in zip(sizes, shape):
@@ -1631,9 +1661,7 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     # (contiguous() of an empty or unexpanded view would give the view itself; PyTorch's result
     # is row-major whatever the input's strides)
     y = y.clone(memory_format=contiguous_format)
-    return _saved.saving(
-        "RepeatBackward0", y.reshape(*[r * s for r, s in zip(sizes, shape)]), input
-    )
+    return _saved.saving("RepeatBackward0", y.reshape(*target), input)
 
 
 def tile(input: Tensor, dims) -> Tensor:
@@ -1691,7 +1719,9 @@ def _split_pieces(tensor: Tensor, split_size_or_sections, dim):
         s = split_size_or_sections
         if s < 0 or (s == 0 and n != 0):
             raise RuntimeError(
-                f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
+                f"split expects split_size be non-negative, but got split_size={s}"
+                if s < 0
+                else f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}"
             )
         sizes = [s] * (n // s) + ([n % s] if n % s else []) if s and n else [0]
     else:
@@ -1721,7 +1751,12 @@ def _chunked(input: Tensor, chunks: int, dim, split):
     n = input.shape[d]
     size = -(-n // chunks) if n else 0
     if size == 0:
-        return tuple(narrow(input, d, 0, 0) for _ in range(chunks if n == 0 else 1))
+        # (PyTorch's split_with_sizes into `chunks` empty pieces: views of one call, which
+        # refuse use after their base is written, unless unsafe)
+        out = [narrow(input, d, 0, 0) for _ in range(chunks)]
+        if not split.__name__.startswith("unsafe"):
+            _core._mark_multi_output_views(out, "SplitWithSizes")
+        return tuple(out)
     return split(input, size, d)
 
 
@@ -1749,7 +1784,9 @@ def narrow(input: Tensor, dim: int, start, length: int) -> Tensor:
         )
     if start < 0:
         start += n
-    if length < 0 or start + length > n:
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     return input[(slice(None),) * d + (slice(start, start + length),)]
 
@@ -1767,8 +1804,10 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     n = input.ndim
     src = [_wrap(s, n) for s in src]
     dst = [_wrap(s, n) for s in dst]
-    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
-        raise RuntimeError("movedim: repeated dim in `source` or `destination`")
+    if len(set(src)) != len(src):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({src})")
+    if len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in `destination` ({dst})")
     if n == 0:
         return input.permute()
     order = [-1] * n
@@ -1824,7 +1863,7 @@ def isclose(input: Tensor, other: Tensor, rtol=1e-05, atol=1e-08, equal_nan=Fals
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close;
     NaNs only with ``equal_nan``): a bool tensor."""
     if input.dtype != other.dtype:
-        raise RuntimeError(f"{input.dtype} did not match {other.dtype}".replace("rustgrad.", ""))
+        raise RuntimeError(f"{_scalar_name(input.dtype)} did not match {_scalar_name(other.dtype)}")
     eq = input == other
     if not input.is_floating_point():
         if input.dtype == _bool:
@@ -2341,6 +2380,8 @@ def _running_extreme(input: Tensor, dim: int, largest: bool, kind: str):
     a NaN wins (and the later NaN); values gathered from ``input`` (gradient to the index)."""
     from rustgrad import return_types
 
+    if input.ndim == 0 and dim not in (0, -1):
+        raise IndexError(f"{kind}(): Expected reduction dim -1 or 0 for scalar but got {dim}")
     if input.ndim == 0 or input.numel() == 0:  # (PyTorch checks no dim then)
         indices = _core.zeros(tuple(input.shape), dtype=_int64, device=input.device)
         result = getattr(return_types, kind)(input.clone(), indices)
@@ -2378,10 +2419,12 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """``log(cumsum(exp(input)))`` along ``dim``, without overflow: one
     ``LogcumsumexpBackward0`` node whose backward is PyTorch's formula."""
     if not input.is_floating_point():
-        raise RuntimeError("\"logcumsumexp_out_cpu\" not implemented for 'Long'")
+        raise NotImplementedError(
+            f"\"logcumsumexp_out_cpu\" not implemented for '{_scalar_name(input.dtype)}'"
+        )
+    d = _wrap(dim, input.ndim)
     if input.ndim == 0:
         return _saved.saving("LogcumsumexpBackward0", input * 1, input)
-    d = _wrap(dim, input.ndim)
     if input.shape[d] == 1:
         # one element: log(exp(x)) as the shifted formula (its derivatives read the input,
         # as PyTorch's backward does, not an identity's)
@@ -2675,7 +2718,8 @@ def nanmean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:
     """The mean of the elements that are not NaN (NaN where all are)."""
     if not input.is_floating_point():
         raise RuntimeError(
-            "nanmean(): expected input to have floating point or complex dtype but got Long"
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            + _scalar_name(input.dtype)
         )
     present = input.detach() == input.detach()
     count = present.sum(dim, keepdim=keepdim)
@@ -2755,6 +2799,8 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     shaped as ``index``."""
     n = input.numel()
     idx = index.detach().cpu().numpy().astype(_np.int64)
+    if idx.size and n == 0:
+        raise IndexError("take(): tried to take from an empty tensor")
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = int(idx[(idx < -n) | (idx >= n)].reshape(-1)[0])
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")  # fmt: skip
@@ -3043,7 +3089,9 @@ def signbit(input: Tensor) -> Tensor:
         return _core.zeros(tuple(input.shape), dtype=_bool, device=input.device)
 
     def signs(t):
-        out = _core.tensor(_np.signbit(t.detach().cpu().numpy()), device="cpu")
+        t = t.detach().cpu()
+        t = t.float() if t.dtype == _core.bfloat16 else t  # (NumPy has no bfloat16; exact)
+        out = _core.tensor(_np.signbit(t.numpy()), device="cpu")
         return out if input.device.type == "cpu" else out.to(input.device)
 
     return _computed_in_memory_order(input, signs)
@@ -3062,41 +3110,52 @@ def _copysign(input, other, in_place):
     """``copysign``, or with ``in_place`` its result written into ``input`` by the same node."""
     from rustgrad._math import check_in_place
     from rustgrad._native import RESULT, record, record_inplace, sum_to
+    from rustgrad._ops_extra import result_type
     from rustgrad.autograd.grad_mode import no_grad
 
     scalar_other = not isinstance(other, Tensor)
+    # (the operands' promoted dtype, the default float one for integers: a float32 input
+    # with a float64 other is float64, an int64 one with a float16 other float16)
+    dtype = result_type(input, other) if isinstance(input, Tensor) else None
+    if dtype is not None and not dtype.is_floating_point:
+        dtype = _core.get_default_dtype()
     x, y = _float_pair(input, other)
-
-    from rustgrad._ops_extra import result_type
-
-    # (the operands' promoted dtype: a float32 input with a float64 other is float64)
-    dtype = x.dtype if scalar_other else result_type(x, y)
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        x = input.to(dtype)  # (directly: an int64 beyond float32's precision stays exact)
+    dtype = dtype or x.dtype
 
     def result(x, y):
         one = _core.ones((), dtype=dtype, device=x.device)
         return x.abs().to(dtype) * _core.where(signbit(y), -one, one)
 
-    def backward(g, x, saved_result):
+    def backward(g, *saved):
         # PyTorch's ``result / self`` (0 where ``self`` is 0), from the saved input and
         # result only (as its node saves no ``other``). The result's graph is this node's
         # (its gradient to ``other`` 0): second derivatives give ``other`` zeros, not None.
-        ratio = _core.where(x == 0, _zeros((), x), saved_result / x)
-        grads = [sum_to(g * ratio, x.shape)]
+        grads = [None]
+        if saved:
+            x_saved, saved_result = saved
+            ratio = _core.where(x_saved == 0, _zeros((), x_saved), saved_result / x_saved)
+            grads = [sum_to(g * ratio, x_saved.shape)]
         if not scalar_other:
             grads.append(_zeros(y.shape, y))
         return grads
 
     inputs = [x] if scalar_other else [x, y]
     name = "CopysignBackward1" if scalar_other else "CopysignBackward0"
+    # Like PyTorch's generated node, the input and result are saved only when the input
+    # needs its gradient: a later write to an input that does not is no error.
+    needs_input_grad = x.requires_grad
     if not in_place:
-        return record(name, inputs, lambda: result(x, y), [x, RESULT], backward)
+        saved = [x, RESULT] if needs_input_grad else []
+        return record(name, inputs, lambda: result(x, y), saved, backward)
     with no_grad():
         out = result(x, y)
     check_in_place(input, out)
     # The write overwrites the values the gradient reads: the node saves a copy (with
     # history, for second derivatives), as PyTorch's ``original_self``.
-    old = x.clone()
-    return record_inplace(name, input, inputs[1:], lambda: out, [old, RESULT], backward)
+    saved = [x.clone(), RESULT] if needs_input_grad else []
+    return record_inplace(name, input, inputs[1:], lambda: out, saved, backward)
 
 
 def isposinf(input: Tensor) -> Tensor:

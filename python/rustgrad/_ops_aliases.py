@@ -15,6 +15,7 @@ import numpy as _np
 from rustgrad import _core, _native, _ops
 from rustgrad import _math as _rmath
 from rustgrad._core import Tensor
+from rustgrad._memory_format import _in_memory_order
 
 __all__: list[str] = []  # re-exported by ``rustgrad`` explicitly
 
@@ -70,7 +71,14 @@ def _host_binary(name, input: Tensor, other, f) -> Tensor:
     a = input.detach().to(dtype).cpu().numpy()
     b = other.detach().to(dtype).cpu().numpy()
     values = _np.asarray(f(a, b)).astype(a.dtype, copy=False)
-    return _core.tensor(_np.array(values, order="C"), dtype=dtype, device=input.device)
+    values = _core.tensor(_np.array(values, order="C"), dtype=dtype, device=input.device)
+    # (in the layout PyTorch's elementwise kernels give the operands' result, as the core's
+    # binary ops do: a transposed operand gives a transposed result, whose flatten copies)
+    like = input.detach().to(dtype) + other.detach().to(dtype)
+    out = _in_memory_order(like, lambda shape: _core.zeros(shape, dtype=dtype, device=input.device))  # fmt: skip
+    out.copy_(values)
+    out._forget_writes()  # (one kernel's result: version 0)
+    return out
 
 
 def _result_dtype(input: Tensor, other: Tensor):

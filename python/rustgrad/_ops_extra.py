@@ -415,14 +415,21 @@ def _moment_mean(input, dim, keepdim):
     return input.mean(tuple(dims), keepdim=keepdim) if dims else input * 1
 
 
+def _check_moments_dtype(name, input):
+    if not input.is_floating_point():
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
+
+
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var, mean)`` over ``dim``, with ``var``'s arguments."""
+    _check_moments_dtype("var_mean", input)
     v = _ops.var(input, dim, unbiased, keepdim, correction=correction)
     return v, _moment_mean(input, dim, keepdim)
 
 
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std, mean)`` over ``dim``, with ``std``'s arguments."""
+    _check_moments_dtype("std_mean", input)
     s = _ops.std(input, dim, unbiased, keepdim, correction=correction)
     return s, _moment_mean(input, dim, keepdim)
 
@@ -486,13 +493,14 @@ def corrcoef(input: Tensor) -> Tensor:
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
-    if not input.is_floating_point():
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
+    name = "quantile"  # (PyTorch's words, for nanquantile too)
+    if input.dtype not in (_core.float32, _core.float64):
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(
+        raise RuntimeError(
             f"{name}() interpolation must be one of linear, lower, higher, midpoint or "
-            f"nearest. Got {interpolation}"
+            f"nearest, but got {interpolation}"
         )
     scalar_q = not isinstance(q, Tensor)
     qs = _np.atleast_1d(_np.asarray(q if scalar_q else _ops._host(q), dtype=_np.float64))
@@ -509,7 +517,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     else:
         d = _ops._wrap(dim, input.ndim)
         x = input if input.ndim else input.reshape(1)
-    if x.shape[d] == 0:
+    if input.numel() == 0:
         raise RuntimeError(f"{name}() input tensor must be non-empty")
     x = x.movedim(d, -1)
     values = _ops.sort(x, dim=-1).values  # NaN sorts last
@@ -567,12 +575,12 @@ def quantile(input: Tensor, q, dim=None, keepdim=False, *, interpolation="linear
     """The ``q``-th quantiles (a number or a 1-D tensor in [0, 1]) over ``dim`` (all if
     None), interpolating between order statistics as ``interpolation`` says; NaN where a
     slice has NaN. Gradients flow to the order statistics used."""
-    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+    return _quantile(input, q, dim, keepdim, interpolation, False)
 
 
 def nanquantile(input: Tensor, q, dim=None, keepdim=False, *, interpolation="linear") -> Tensor:
     """:func:`quantile` ignoring NaN (NaN only where a slice is all NaN)."""
-    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+    return _quantile(input, q, dim, keepdim, interpolation, True)
 
 
 # ----- indexed writes -----------------------------------------------------------------------
@@ -589,7 +597,8 @@ def _index_along(name: str, input: Tensor, dim: int, index: Tensor):
     size = input.shape[d] if input.ndim else 1
     if ((i < -size) | (i >= size)).any():
         bad = i[(i < -size) | (i >= size)][0]
-        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+        prefix = f"{name}(): " if name == "index_copy_" else ""  # (PyTorch's words differ)
+        raise IndexError(f"{prefix}index {bad} is out of bounds for dimension {d} with size {size}")  # fmt: skip
     return d, i % _builtins.max(size, 1)
 
 
@@ -719,6 +728,15 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate=False) -> Tenso
     ``input[indices] = values``."""
     _check_index_put("index_put", indices, values)
     indices = tuple(indices)
+    if accumulate and values.dtype != input.dtype:
+        from rustgrad._tensor_methods import _scalar_name
+
+        # (the write without accumulate is ``input[indices] = values``, which checks the same)
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{_scalar_name(input.dtype)} for the destination and {_scalar_name(values.dtype)} "
+            "for the source."
+        )
     if not accumulate:
         out = input.clone()
         out[indices] = values

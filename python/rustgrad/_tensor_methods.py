@@ -338,7 +338,10 @@ def _hermitian(self):
     if self.ndim == 0:
         return self
     if self.ndim != 2:
-        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")  # fmt: skip
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+            + (" For batches of matrices, consider using tensor.mH" if self.ndim > 2 else "")
+        )
     return self.transpose(0, 1)
 
 
@@ -368,8 +371,21 @@ def _volatile(self):
     return False
 
 
+def __contains__(self, element):
+    """``element in t``: whether any element of ``t`` equals ``element`` (a number or a
+    tensor, broadcast), as PyTorch's ``(element == self).any()``."""
+    import numbers
+
+    if isinstance(element, (Tensor, numbers.Number)):
+        return bool((element == self).any().item())
+    raise RuntimeError(
+        f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}."
+    )
+
+
 def _bind():
     """Attach the methods and operators to ``Tensor``."""
+    Tensor.__contains__ = __contains__
     Tensor.mT = property(_matrix_transpose, doc=_matrix_transpose.__doc__)
     Tensor.mH = property(_adjoint, doc=_adjoint.__doc__)
     Tensor.H = property(_hermitian, doc=_hermitian.__doc__)

@@ -103,6 +103,9 @@ class _Pickler(pickle._Pickler):
     def __init__(self, file):
         super().__init__(file, protocol=2)
         self.storages = []
+        # (each storage written once, for every tensor that shares it: views and tied weights
+        # load sharing it again, as PyTorch's)
+        self.by_storage = {}
 
     def save(self, obj, save_persistent_id=True):
         if isinstance(obj, _core.dtype):
@@ -141,17 +144,21 @@ class _Pickler(pickle._Pickler):
             if t.dtype not in _STORAGE_OF:
                 raise TypeError(f"rustgrad.save: unsupported dtype {t.dtype}")
             shape = tuple(t.shape)
-            stride, step = [], 1
-            for size in reversed(shape):
-                stride.append(step)
-                step *= max(size, 1)
-            stride = tuple(reversed(stride))
             grad = bool(t.requires_grad and t.is_leaf and not isinstance(obj, _Plain))
             if t.device.type == "meta":  # a shape without data
-                return (_REBUILD_META, (t.dtype, shape, stride, grad))
-            storage = _Storage(str(len(self.storages)), t)
-            self.storages.append(storage)
-            return (_REBUILD_TENSOR, (storage, 0, shape, stride, grad, OrderedDict()))
+                stride, step = [], 1
+                for size in reversed(shape):
+                    stride.append(step)
+                    step *= max(size, 1)
+                return (_REBUILD_META, (t.dtype, shape, tuple(reversed(stride)), grad))
+            key = t._storage_id()
+            storage = self.by_storage.get(key)
+            if storage is None:
+                storage = _Storage(str(len(self.storages)), t._storage_elements())
+                self.storages.append(storage)
+                self.by_storage[key] = storage
+            place = (t.storage_offset(), shape, tuple(t.stride()))
+            return (_REBUILD_TENSOR, (storage, *place, grad, OrderedDict()))
         return NotImplemented
 
 

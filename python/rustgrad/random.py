@@ -17,6 +17,7 @@ import builtins
 import contextlib
 import functools
 import math
+import warnings
 
 import numpy as np
 
@@ -194,12 +195,50 @@ def randint(*args, low=None, high=None, size=None, generator=None, dtype=None, d
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     device = _device_of(device)
+    _check_range_fits(low, high, dtype or _core.int64)
     if _is_meta(device):
         return _core.zeros(_shape(size), dtype=dtype or _core.int64, device=device)
     dtype = dtype or _core.int64
     values = _int_draws(_shape(size), low, high, _wide(dtype, high - low), generator, device)
     values = values.to(dtype)
     return values.requires_grad_() if requires_grad else values
+
+
+# The range of each dtype, for PyTorch's check of random bounds, and for the floating ones the
+# significand's bits (integers beyond 2**bits draw unevenly: PyTorch warns).
+_RANGES = {
+    "bool": (0, 1),
+    "uint8": (0, 255),
+    "int8": (-128, 127),
+    "int16": (-(1 << 15), (1 << 15) - 1),
+    "int32": (-(1 << 31), (1 << 31) - 1),
+    "int64": (-(1 << 63), (1 << 63) - 1),
+    "float16": (-65504, 65504, 11),
+    "bfloat16": (-3.3895313892515355e38, 3.3895313892515355e38, 8),
+    "float32": (-3.4028234663852886e38, 3.4028234663852886e38, 24),
+    "float64": (-math.inf, math.inf, 53),
+}
+
+
+def _check_range_fits(from_, to, dtype) -> None:
+    """PyTorch's ``check_from_to_in_range``: ``from`` and ``to - 1`` lie within ``dtype``
+    (a uint8 draw below 300 is refused, not wrapped), with its warning for a floating dtype
+    past the integers it holds exactly."""
+    from rustgrad._ops import _c_name
+
+    lo, hi, *bits = _RANGES[str(dtype).rsplit(".", 1)[-1]]
+    for name, value in (("from", from_), ("to - 1", to - 1)):
+        if not lo <= value <= hi:
+            raise RuntimeError(f"{name} is out of bounds for {_c_name(dtype)}")
+        if bits and not -(1 << bits[0]) <= value <= 1 << bits[0]:
+            warnings.warn(
+                f"{name} is out of bounds [-(2^{bits[0]}), 2^{bits[0]}]. Due to precision "
+                f"limitations {_c_name(dtype)} can support discrete uniform distribution only "
+                "within this range. This warning will become an error in version 1.7 release, "
+                "please fix the code in advance",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 def _wide(dtype, span) -> bool:
@@ -497,6 +536,7 @@ def random_(self: Tensor, *args, generator=None, **kwargs) -> Tensor:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}"
         )
+    _check_range_fits(from_, to, self.dtype)
     return _fill_in_memory_order(
         self,
         lambda shape: _int_draws(shape, from_, to, wide, generator, self.device),

@@ -48,6 +48,7 @@ do not require grad). :func:`load` also reads safetensors files written elsewher
 int64) besides the four above; a ``BOOL`` byte other than 0 loads as True.
 """
 
+import io
 import json
 import os
 import pickle
@@ -388,6 +389,43 @@ def _map_device(map_location):
     )
 
 
+def _first_archive_end(data: bytes) -> int:
+    """Where the first zip archive in ``data`` ends: after the first end-of-central-directory
+    record (and its comment) that closes the archive starting at 0 — its central directory
+    ends where the record starts (or a zip64 locator precedes it), it lists entries, and the
+    archive reads — so a record's signature inside a tensor's bytes does not count; else the
+    end of ``data``."""
+    import zipfile
+
+    at = data.find(b"PK\x05\x06")
+    while at != -1 and at + 22 <= len(data):
+        entries, cd_size, cd_offset, comment = struct.unpack_from("<HIIH", data, at + 10)
+        end = at + 22 + comment
+        closes = cd_offset + cd_size == at or _zip64_closes(data, at)
+        if end <= len(data) and entries > 0 and closes:
+            try:
+                with zipfile.ZipFile(io.BytesIO(data[:end])) as archive:
+                    archive.namelist()
+                return end
+            except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+                pass
+        at = data.find(b"PK\x05\x06", at + 1)
+    return len(data)
+
+
+def _zip64_closes(data: bytes, at: int) -> bool:
+    """Whether a zip64 locator before the record at ``at`` points at a zip64 end record
+    right before it, whose central directory ends where that record starts (PyTorch's
+    writer adds both to every archive)."""
+    if at < 76 or data[at - 20 : at - 16] != b"PK\x06\x07":
+        return False
+    (record,) = struct.unpack_from("<Q", data, at - 12)
+    if record + 56 != at - 20 or data[record : record + 4] != b"PK\x06\x06":
+        return False
+    cd_size, cd_offset = struct.unpack_from("<QQ", data, record + 40)
+    return cd_offset + cd_size == record
+
+
 def _torch_checkpoint(f):
     """The bytes of ``f`` when it is a PyTorch zip checkpoint (else None, nothing consumed
     from a file object that cannot seek)."""
@@ -398,7 +436,12 @@ def _torch_checkpoint(f):
             here = f.tell()
             head = f.read(4)
             if _torch_format.is_torch_zip(head):
-                return head + f.read()
+                data = head + f.read()
+                # (as PyTorch, the archive that starts here, and the position after it: a
+                # buffer may hold several checkpoints one after another)
+                end = _first_archive_end(data)
+                f.seek(here + end)
+                return data[:end]
             f.seek(here)
         except (AttributeError, OSError, ValueError):
             pass

@@ -68,7 +68,8 @@ pub fn wrap_dim(dim: i64, ndim: usize) -> Result<usize> {
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Shape> {
     let n = a.len().max(b.len());
     let mut out: Shape = SmallVec::from_elem(1, n);
-    for i in 0..n {
+    // (from the last dim, as PyTorch's `infer_size`: the mismatch it names is the rightmost)
+    for i in (0..n).rev() {
         let da = if i + a.len() >= n {
             a[i + a.len() - n]
         } else {
@@ -316,12 +317,11 @@ impl Layout {
         if target.len() < self.ndim() {
             bail!(
                 Runtime,
-                "expand(torch.FloatTensor{{{}}}, size=[{}]): the number of sizes provided ({}) \
-                 must be greater or equal to the number of dimensions in the tensor ({})",
-                shape_str(&self.shape).trim_matches(['[', ']']),
+                "expand(torch.FloatTensor{{{}}}, size={}): the number of sizes provided ({}) \
+                 must be greater or equal to the number of dimensions in the tensor",
+                shape_str(&self.shape),
+                shape_str(target),
                 target.len(),
-                target.len(),
-                self.ndim()
             );
         }
         let lead = target.len() - self.ndim();

@@ -60,7 +60,10 @@ fn slice_bounds(
     size: usize,
 ) -> Result<(usize, usize, usize)> {
     let step = step.unwrap_or(1);
-    if step <= 0 {
+    if step == 0 {
+        bail!(Value, "slice step cannot be zero");
+    }
+    if step < 0 {
         bail!(Value, "step must be greater than zero");
     }
     let s = size as i64;
@@ -87,7 +90,18 @@ fn consumed(item: &IndexItem) -> usize {
 fn expand_ellipsis(items: &[IndexItem], ndim: usize) -> Result<Vec<IndexItem>> {
     let used: usize = items.iter().map(consumed).sum();
     if used > ndim {
-        bail!(Index, "too many indices for tensor of dimension {}", ndim);
+        // (PyTorch's words for a 0-d tensor indexed by one number or one slice)
+        match items {
+            [IndexItem::Int(_)] if ndim == 0 => bail!(
+                Index,
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or \
+                 `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+            ),
+            [IndexItem::Slice(..)] if ndim == 0 => {
+                bail!(Index, "slice() cannot be applied to a 0-dim tensor.")
+            }
+            _ => bail!(Index, "too many indices for tensor of dimension {}", ndim),
+        }
     }
     let ellipses = items
         .iter()

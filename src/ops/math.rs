@@ -363,12 +363,15 @@ pub fn atan2(a: &Var, b: &Var) -> Result<Var> {
         saved_both(a, b),
         move |g, s, n| -> Result<Grads> {
             let (a, b) = (&s[0], &s[1]);
-            // d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2)
-            let r = div(g, &add(&mul(a, a)?, &mul(b, b)?)?)?;
+            // d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2), with PyTorch's reciprocal
+            // filled with 0 where it is infinite: the gradient at the origin is 0, not NaN
+            let recip = crate::ops::reciprocal(&add(&mul(a, a)?, &mul(b, b)?)?)?;
+            let inf = Tensor::scalar(f64::INFINITY, recip.dtype());
+            let recip = super::masked(&recip, recip.tensor().compare(CompareOp::Ne, &inf)?)?;
             Ok(vec![
-                need(n[0], || sum_to(&mul(&r, b)?, &sa))?,
+                need(n[0], || sum_to(&mul(&mul(g, b)?, &recip)?, &sa))?,
                 // (negated after the product: `a` may be a bool tensor, which has no negation)
-                need(n[1], || sum_to(&neg(&mul(&r, a)?)?, &sb))?,
+                need(n[1], || sum_to(&neg(&mul(&mul(g, a)?, &recip)?)?, &sb))?,
             ])
         },
     ))

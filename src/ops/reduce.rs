@@ -39,6 +39,13 @@ pub fn reduction_dims(dims: Option<&[i64]>, ndim: usize) -> Result<Vec<usize>> {
     let Some(dims) = dims.filter(|d| !d.is_empty()) else {
         return Ok((0..ndim).collect());
     };
+    let out = distinct_dims(dims, ndim)?;
+    // (a 0-d tensor's dim 0 or -1 names the tensor itself: nothing to reduce over)
+    Ok(if ndim > 0 { out } else { Vec::new() })
+}
+
+/// `dims` wrapped, each once: PyTorch's `dim_list_to_bitset` error for a repeated one.
+pub fn distinct_dims(dims: &[i64], ndim: usize) -> Result<Vec<usize>> {
     let mut out = Vec::with_capacity(dims.len());
     for &d in dims {
         let w = wrap_dim(d, ndim)?;
@@ -49,9 +56,7 @@ pub fn reduction_dims(dims: Option<&[i64]>, ndim: usize) -> Result<Vec<usize>> {
                 w
             );
         }
-        if ndim > 0 {
-            out.push(w);
-        }
+        out.push(w);
     }
     Ok(out)
 }
@@ -258,6 +263,7 @@ pub fn extreme_dim(x: &Var, dim: i64, keepdim: bool, max: bool) -> Result<(Var, 
         let zero = constant(Tensor::scalar_on(0.0, DType::I64, t.device())?);
         return Ok((values, zero));
     }
+    check_reduced_dim(&t, d, if max { "max" } else { "min" })?;
     let (values, indices) = t.extreme_dim(d, keepdim, max)?;
     let n = t.shape()[d];
     // The indices handed back to the caller are saved version-checked: an in-place write to
@@ -318,9 +324,22 @@ pub fn arg_extreme(x: &Var, dim: Option<i64>, keepdim: bool, max: bool) -> Resul
                 return Ok(constant(Tensor::scalar_on(0.0, DType::I64, t.device())?));
             }
             let d = wrap_dim(dim, t.ndim())?;
+            check_reduced_dim(&t, d, if max { "argmax" } else { "argmin" })?;
             Ok(constant(t.extreme_dim(d, keepdim, max)?.1))
         }
     }
+}
+
+/// PyTorch's `zero_numel_check_dims`: an empty dim has no extreme (`d` wrapped, as these
+/// ops name it; `amax`/`amin` name it as given).
+fn check_reduced_dim(t: &Tensor, d: usize, op: &str) -> Result<()> {
+    if t.shape()[d] == 0 {
+        bail!(
+            Index,
+            "{op}(): Expected reduction dim {d} to have non-zero size."
+        );
+    }
+    Ok(())
 }
 
 /// PyTorch has (log_)softmax kernels for floating types only; its message names the kernel

@@ -119,10 +119,10 @@ pub fn unsafe_view(x: &Var, shape: &[usize]) -> Result<Var> {
 
 pub fn flatten(x: &Var, start: i64, end: i64) -> Result<Var> {
     let shape = x.shape();
+    let (s, e) = (wrap_dim(start, shape.len())?, wrap_dim(end, shape.len())?);
     if shape.is_empty() {
         return reshape(x, &[1]);
     }
-    let (s, e) = (wrap_dim(start, shape.len())?, wrap_dim(end, shape.len())?);
     if s > e {
         bail!(
             Runtime,
@@ -145,10 +145,7 @@ pub fn squeeze(x: &Var, dims: Option<&[i64]>) -> Result<Var> {
     let (dims, name): (Vec<usize>, _) = match dims {
         None => ((0..nd).collect(), "SqueezeBackward0"),
         Some(ds) => {
-            let wrapped = ds
-                .iter()
-                .map(|&d| wrap_dim(d, nd))
-                .collect::<Result<Vec<_>>>()?;
+            let wrapped = super::reduce::distinct_dims(ds, nd)?;
             (
                 wrapped,
                 if ds.len() == 1 {

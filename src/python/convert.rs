@@ -38,7 +38,13 @@ fn scalar_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<(Scalar, Kind)>> {
         return Ok(Some((Scalar::Bool(obj.extract::<bool>()?), Kind::Bool)));
     }
     if obj.is_instance_of::<PyInt>() {
-        return Ok(Some((Scalar::Int(int64_of(obj)?), Kind::Int)));
+        // (an int beyond int64 is kept as a float, which only a float or bool tensor
+        // takes, as PyTorch's `tensor(2**63, dtype=float64)`; see `tensor_from_data`)
+        let value = match obj.extract::<i64>() {
+            Ok(i) => Scalar::Int(i),
+            Err(_) => Scalar::Float(obj.extract::<f64>()?),
+        };
+        return Ok(Some((value, Kind::Int)));
     }
     // NumPy scalars and 0-d arrays keep their kind (np.float64 is also a Python float).
     if let Ok(a) = obj.cast::<PyUntypedArray>() {
@@ -264,6 +270,10 @@ pub fn tensor_from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResu
         Kind::Double => DType::F64,
     };
     let dtype = dtype.unwrap_or(inferred);
+    let wide_int = kind == Kind::Int && values.iter().any(|v| v.is_float());
+    if wide_int && !(dtype.is_float() || dtype == DType::Bool) {
+        return Err(PyValueError::new_err("Overflow when unpacking long long"));
+    }
     if let Some(name) = numpy_bool.filter(|_| dtype != DType::Bool && !dtype.is_float()) {
         return Err(PyTypeError::new_err(format!(
             "'{name}' object cannot be interpreted as an integer"
@@ -370,6 +380,15 @@ pub fn from_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
 /// A tensor sharing the memory of a NumPy array (`rustgrad.from_numpy`), when its layout
 /// and dtype allow; otherwise a copy.
 pub fn share_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
+    let arr = &plain_array(arr)?;
+    // (checked first, as PyTorch: also for the dtypes copied below)
+    if arr.strides().iter().any(|&s| s < 0) {
+        return Err(PyValueError::new_err(
+            "At least one stride in the given numpy array is negative, and tensors with \
+             negative strides are not currently supported. (You can probably work around this \
+             by making a copy of your array  with array.copy().) ",
+        ));
+    }
     let dtype = match arr.dtype().to_string().as_str() {
         "float32" => DType::F32,
         "float64" => DType::F64,
@@ -383,15 +402,7 @@ pub fn share_numpy(arr: &Bound<'_, PyUntypedArray>) -> PyResult<Tensor> {
         "bool" => DType::Bool,
         _ => return from_numpy(arr),
     };
-    let arr = &plain_array(arr)?;
     let item = dtype.size_of() as isize;
-    if arr.strides().iter().any(|&s| s < 0) {
-        return Err(PyValueError::new_err(
-            "At least one stride in the given numpy array is negative, and tensors with \
-             negative strides are not currently supported. (You can probably work around this \
-             by making a copy of your array  with array.copy().) ",
-        ));
-    }
     if arr.strides().iter().any(|&s| s % item != 0) {
         return Err(PyValueError::new_err(
             "given numpy array strides not a multiple of the element byte size. Copy the numpy \
@@ -647,6 +658,11 @@ fn index_item(obj: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
             let v = s.getattr(name)?;
             if v.is_none() {
                 Ok(None)
+            } else if let Ok(i) = v.extract::<i64>() {
+                Ok(Some(i))
+            } else if v.is_instance_of::<PyInt>() {
+                // (a bound beyond int64 is clamped to the dim, as Python's and PyTorch's are)
+                Ok(Some(if v.gt(0)? { i64::MAX } else { i64::MIN }))
             } else {
                 Ok(Some(v.extract::<i64>()?))
             }

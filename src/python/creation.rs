@@ -289,11 +289,11 @@ fn full_like<'py>(
 ///
 /// ``arange(n)`` is ``0..n``. int64 when all bounds are ints, else float32.
 #[pyfunction]
-#[pyo3(signature = (start, end=None, step=None, dtype=None, device=None, requires_grad=false))]
+#[pyo3(signature = (start=None, end=None, step=None, dtype=None, device=None, requires_grad=false))]
 #[allow(clippy::too_many_arguments)]
 fn arange<'py>(
     py: Python<'py>,
-    start: &Bound<'_, PyAny>,
+    start: Option<&Bound<'_, PyAny>>,
     end: Option<&Bound<'_, PyAny>>,
     step: Option<&Bound<'_, PyAny>>,
     dtype: Option<&Bound<'_, PyAny>>,
@@ -301,9 +301,16 @@ fn arange<'py>(
     requires_grad: bool,
 ) -> PyResult<Bound<'py, PyTensor>> {
     let device = device_arg(device)?;
-    let (start, end) = match end {
-        Some(e) => (number(start, "start")?, number(e, "end")?),
-        None => (Scalar::Int(0), number(start, "end")?),
+    // `arange(end)`, `arange(end=end)` or `arange(start, end[, step])`
+    let (start, end) = match (start, end) {
+        (Some(s), Some(e)) => (number(s, "start")?, number(e, "end")?),
+        (Some(e), None) | (None, Some(e)) if step.is_none() => (Scalar::Int(0), number(e, "end")?),
+        _ => {
+            return Err(PyTypeError::new_err(
+                "arange() received an invalid combination of arguments: expected (Number end) \
+                 or (Number start, Number end, Number step)",
+            ))
+        }
     };
     let step = match step {
         Some(v) => number(v, "step")?,
@@ -320,10 +327,19 @@ fn arange<'py>(
             "\"arange_cpu\" not implemented for 'Bool'",
         ));
     }
-    if step.to_f64() == 0.0 {
+    let step_f = step.to_f64();
+    if step_f == 0.0 || step_f.is_nan() {
+        // (a NaN step too, as PyTorch)
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
             "step must be nonzero",
         ));
+    }
+    if !start.to_f64().is_finite() || !end.to_f64().is_finite() {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "unsupported range: {} -> {}",
+            c_number(start),
+            c_number(end)
+        )));
     }
     if (end.to_f64() - start.to_f64()) * step.to_f64() < 0.0 {
         return Err(pyo3::exceptions::PyRuntimeError::new_err(
@@ -383,6 +399,17 @@ fn arange<'py>(
     finish_leaf_on(py, t, device, requires_grad)
 }
 
+/// A number as PyTorch's C++ messages print it (`nan`, `inf`, `2` for 2.0).
+fn c_number(v: Scalar) -> String {
+    match v {
+        Scalar::Float(f) if f.is_nan() => "nan".into(),
+        Scalar::Float(f) if f.is_infinite() => if f > 0.0 { "inf" } else { "-inf" }.into(),
+        Scalar::Float(f) => format!("{f}"),
+        Scalar::Int(i) => format!("{i}"),
+        Scalar::Bool(b) => format!("{}", b as u8),
+    }
+}
+
 /// ``steps`` evenly spaced values from ``start`` to ``end`` inclusive, shape ``(steps,)``
 /// (float32 by default).
 #[pyfunction]
@@ -404,9 +431,21 @@ fn linspace<'py>(
     }
     let n = steps as usize;
     let dtype = parse_dtype(dtype)?.unwrap_or(default_float());
+    if dtype == DType::Bool {
+        return Err(pyo3::exceptions::PyNotImplementedError::new_err(
+            "\"linspace_cpu\" not implemented for 'Bool'",
+        ));
+    }
     if device == Some(Device::Meta) {
         return meta_leaf(py, &[n], dtype, requires_grad);
     }
+    // (an integer dtype takes the bounds converted to it first, as PyTorch's kernel: -1 is
+    // 255 in uint8; the steps between are computed in double)
+    let (start, end) = if dtype.is_integral() {
+        (wrapped_int(start, dtype), wrapped_int(end, dtype))
+    } else {
+        (start, end)
+    };
     check_alloc(n, 8)?;
     let t = gil::run(py, Work::elements(n), || -> PyResult<Tensor> {
         Ok(Tensor::from_f64s(
@@ -416,6 +455,18 @@ fn linspace<'py>(
         ))
     })?;
     finish_leaf_on(py, t, device, requires_grad)
+}
+
+/// `v` truncated and converted to the integer `dtype` as C++ converts it (wrapping).
+fn wrapped_int(v: f64, dtype: DType) -> f64 {
+    let i = v.trunc() as i64;
+    match dtype {
+        DType::U8 => i as u8 as f64,
+        DType::I8 => i as i8 as f64,
+        DType::I16 => i as i16 as f64,
+        DType::I32 => i as i32 as f64,
+        _ => i as f64,
+    }
 }
 
 /// `linspace`'s `n` values.
@@ -718,8 +769,15 @@ fn where_(
         };
         Ok(match like {
             Some(like) => {
-                // (PyTorch's scalar overload converts it, except into a half type)
-                if (!like.is_float() || s.is_float()) && !matches!(like, DType::F16 | DType::BF16) {
+                // (PyTorch's scalar overload converts it where it takes the tensor's dtype, a
+                // number of the same or a lower kind, except into a half type; a float beside
+                // an integer tensor promotes the result instead)
+                let takes_dtype = match s {
+                    Scalar::Float(_) => like.is_float(),
+                    Scalar::Int(_) => like != DType::Bool,
+                    Scalar::Bool(_) => true,
+                };
+                if takes_dtype && !matches!(like, DType::F16 | DType::BF16) {
                     s.check_fits(like, 2)?;
                 }
                 ops::scalar_like(s, like)

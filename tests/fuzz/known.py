@@ -1691,4 +1691,259 @@ KNOWN = [
             ["g2 = torch.autograd.grad(gg, [v2, v6], allow_unused=True)", "grad.second", ["g2"]],
         ],
     ),
+    Known(
+        "torch-inf-second-order-bce-times-inf",
+        "NOT a rustgrad bug: where binary_cross_entropy's result is multiplied by an infinite constant, its second derivative is inf in PyTorch (its double-backward formula multiplies the infinity through) and NaN in rustgrad (the terms of its backward give inf - inf), as with the division past it; the first derivatives agree",
+        "^grad\\|grad\\.second :: g2: value :: .*opinfo\\.nn\\.functional\\.binary_cross_entropy .*binary\\.mul",
+        [
+            [
+                "v5 = torch.tensor([-math.inf, -1.9, -2.74, -2.0], dtype=torch.float32)",
+                "create.tensor",
+                ["v5"],
+            ],
+            [
+                "v6 = torch.tensor([[0.4563575043829528, 0.312552255161896, 0.6323136191896632], [0.654995881055681, 0.5308413717370145, 0.1659149927084724]], dtype=torch.float64).detach().requires_grad_()",
+                "create.opinfo",
+                ["v6"],
+            ],
+            [
+                "v7 = torch.tensor([[0.23559083057983243, 0.6515549062965057, 0.1967895049831455], [0.9449747141609253, 0.7906033887007815, 0.14978379410224296]], dtype=torch.float64).detach().requires_grad_()",
+                "create.opinfo",
+                ["v7"],
+            ],
+            [
+                "v8 = torch.nn.functional.binary_cross_entropy(v6, v7, reduction='mean')",
+                "opinfo.nn.functional.binary_cross_entropy",
+                ["v8"],
+            ],
+            ["v10 = v5.contiguous()", "view.contiguous", ["v10"]],
+            ["v11 = v10.mul(v8)", "binary.mul", ["v11"]],
+            [
+                "v13 = torch.tensor(0.59, dtype=torch.float64, requires_grad=True)",
+                "create.tensor",
+                ["v13"],
+            ],
+            ["v14 = v8.maximum(v13)", "binary.maximum", ["v14"]],
+            [
+                "loss = (v11 * torch.tensor([-0.54, -3.0, 0.4, -0.19], dtype=torch.float32)).sum() + (v13 * torch.tensor(1.5, dtype=torch.float64)).sum() + (v14 * torch.tensor(1.5, dtype=torch.float64)).sum()",
+                "grad.loss",
+                [],
+            ],
+            [
+                "g1 = torch.autograd.grad(loss, [v6, v7, v13], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+            [
+                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
+                "grad.gg",
+                ["gg"],
+            ],
+            [
+                "g2 = torch.autograd.grad(gg, [v6, v7, v13], allow_unused=True)",
+                "grad.second",
+                ["g2"],
+            ],
+        ],
+    ),
+    Known(
+        "torch-stale-view-leaf-check",
+        "NOT a rustgrad bug: PyTorch checks an in-place write through a view whose base another write gave history (x[..., ::2][2] = leaf, then x.mul_(3.0) or x.fill_(v)) against the view's stale leaf state before it regenerates the view's grad_fn, and raises 'a leaf Variable that requires grad'; once anything reads the view's grad_fn (or with an int operand, x.mul_(3)) the same write runs, as in rustgrad",
+        "^no-exception\\|inplace\\.\\w+ :: ran \\(PyTorch raised RuntimeError\\): a leaf Variable that requires grad is being used in an in-place operation\\. :: .*opinfo\\.setitem inplace\\.\\w+$",
+        [
+            [
+                "v2 = torch.tensor([[-1.7273907661437988, 7.0, 1.2274479866027832, 7.0, 0.06801647692918777, 7.0, 0.6471143364906311, 7.0], [-0.32119789719581604, 7.0, 0.13140104711055756, 7.0, -0.699614405632019, 7.0, -1.152071237564087, 7.0], [-0.025455063208937645, 7.0, -0.37488090991973877, 7.0, -0.30099767446517944, 7.0, -2.2760467529296875, 7.0]], dtype=torch.float32)[..., ::2]",
+                "create.opinfo",
+                ["v2"],
+            ],
+            [
+                "v3 = torch.tensor([7.0, 0.23468706011772156, -0.31116658449172974, 1.4691811800003052, -0.7785507440567017], dtype=torch.float32)[1:].detach().requires_grad_()",
+                "create.opinfo",
+                ["v3"],
+            ],
+            ["v2[2] = v3", "opinfo.setitem", ["v2"]],
+            ["v2.mul_(3.0)", "inplace.mul_", []],
+        ],
+    ),
+    Known(
+        "torch-inf-grad-grid-sample-past-inf",
+        "NOT a rustgrad bug: where the gradient reaching grid_sample (reflection padding) is infinite (an in-place division by -0.0 after it), PyTorch's grid gradient multiplies the infinity through (inf, -inf) and rustgrad's sums of weighted taps give inf - inf (NaN); every finite element agrees",
+        "^grad\\|grad\\.backward :: v\\d+\\.grad: value :: .*opinfo\\.nn\\.functional\\.grid_sample .*inplace\\.div_",
+        [
+            [
+                "v7 = torch.tensor([[[[-0.6846667108781981, -1.4161766794223325, 0.18504386442520482], [-0.6448441206874248, 0.10665236166792111, 1.317908366261432], [-0.061828807822581947, -0.004619014008011921, 1.9105746130168346], [-1.4630548933334628, 1.7032664287975587, 1.5792173336005884]], [[-0.08858437086027023, -0.8600684121587261, -0.6146840618184838], [1.1183977620351802, 0.6313141850432998, 0.40662321773229704], [-1.5625141534629847, 0.2350512977276932, 2.1364597736067794], [-1.3382254476802535, -0.24949204277358375, 0.19090343544575109]]]], dtype=torch.float64)",
+                "create.opinfo",
+                ["v7"],
+            ],
+            [
+                "v8 = torch.tensor([[[[1.601540371645918, -0.1371586595551841], [-0.3531540791071403, -0.34786885501147913]], [[0.18650832309202955, 0.23340121631160748], [1.5671473548204002, -1.0569339590256446]], [[0.26478245250301446, -0.6958743030704736], [1.5705202706830166, -1.5662481856615351]]]], dtype=torch.float64).detach().requires_grad_()",
+                "create.opinfo",
+                ["v8"],
+            ],
+            [
+                "v9 = torch.nn.functional.grid_sample(v7, v8, padding_mode='reflection', align_corners=True)",
+                "opinfo.nn.functional.grid_sample",
+                ["v9"],
+            ],
+            [
+                "v11 = torch.tensor([[[[-0.0, 0.08], [0.05, -0.04], [1.94, 0.58]], [[1.04, 1.64], [-0.87, 0.07], [-3.6, 0.4]]]], dtype=torch.float64, requires_grad=True)",
+                "create.tensor",
+                ["v11"],
+            ],
+            ["v9.div_(v11)", "inplace.div_", ["v9"]],
+            [
+                "loss = (v8 * torch.tensor([[[[-0.22, 0.5], [-2.14, -0.0]], [[-3.0, -1.77], [0.5, -1.23]], [[-0.45, -0.32], [3.0, 0.24]]]], dtype=torch.float64)).sum() + (v9 * torch.tensor([[[[-3.0, 3.0], [-0.0, -1.86], [-1.85, 1.28]], [[1.73, 0.5], [0.33, 1.44], [1.37, -3.0]]]], dtype=torch.float64)).sum() + (v11 * torch.tensor([[[[3.0, 1.54], [0.82, 0.46], [3.0, 0.05]], [[2.05, 0.92], [-0.57, 1.74], [0.63, 3.0]]]], dtype=torch.float64)).sum()",
+                "grad.loss",
+                [],
+            ],
+            ["loss.backward()", "grad.backward", ["v8.grad", "v11.grad"]],
+        ],
+    ),
+    Known(
+        "torch-nan-second-order-huber-past-inf",
+        "NOT a rustgrad bug: huber_loss's second derivative is 0 outside its quadratic zone; where the coefficient multiplying it is infinite (a division by an integer 0 elsewhere in the loss), PyTorch's formula multiplies 0 by inf (NaN) and rustgrad's selects the zone (0)",
+        "^grad\\|grad\\.second :: g2: value :: .*opinfo\\.nn\\.functional\\.huber_loss binary\\.div",
+        [
+            ["v2 = torch.linspace(-1, 2, 4, requires_grad=True)", "create.linspace", ["v2"]],
+            [
+                "v3 = torch.tensor([[[[-0.7411209327663815, 0.9358612881851397, -1.2167310057620304, 1.0546005075270977, -2.088797148033638, -0.5891358017760046], [1.7285610661809068, 0.11149335159462652, 0.5092202358142516, -0.41037667214929374, -0.27779572061243524, -0.7424195528016503], [-0.7138028154443491, -0.2721678116576129, 0.18724049191797446, -0.13219311567771067, -0.2556040230273051, -0.76645652781718], [-1.4321081314804232, -1.4747200152404611, 0.7875838984020523, 0.008804328985447897, -1.3815363638550016, -0.3996835605042605], [-1.3445575568034012, -1.1714132906420054, -0.9400413765548707, 1.502906114502716, -0.9319792392266194, -0.9010777801261887], [-0.4919261854213452, 0.040636093795626146, -0.03674311929669058, -0.5463482114150091, 0.03483283586191997, 0.08811535323815366]], [[-2.058944024993469, 0.2993856039268573, 0.17114202117898103, 2.338109964191317, -1.047274075612757, -0.9543576713363029], [0.7810158368783595, 1.7361616681561147, -0.6399872985673812, 0.08774552147174537, 0.8257093061871673, -0.354699357852306], [0.02822195823030729, 1.3750794891848683, -0.8589274636507325, -0.8306838417223332, 0.7399190314390116, 0.6119294557550516], [-1.0912195653572796, -0.252695689306959, 1.2182277174746166, 0.585297925829723, 0.9696595466085873, 0.5098433419781081], [0.3361797863336781, -2.0788733104277513, 0.29660586276077816, 1.103164740073824, 0.3232331190848264, -0.9048779313860702], [-0.6660978388099686, -0.554177596301963, -0.8511615559238711, -0.7417013916503117, -0.886055116781972, -1.4788282531497907]]]], dtype=torch.float64).transpose(-1, -2).detach().requires_grad_()",
+                "create.opinfo",
+                ["v3"],
+            ],
+            ["v5 = v2.argmin()", "reduce.argmin", ["v5"]],
+            [
+                "v9 = torch.tensor([[-0.0022387609351426363, 1.186643362045288, 0.9701735973358154], [-0.13038600981235504, 0.9381641149520874, 2.216830253601074]], dtype=torch.float32).detach().requires_grad_()",
+                "create.opinfo",
+                ["v9"],
+            ],
+            [
+                "v10 = torch.tensor([[-2.1262152194976807, -1.2507702112197876, 1.4994139671325684], [0.8580630421638489, 0.6832244396209717, 1.7216730117797852]], dtype=torch.float32).detach().requires_grad_()",
+                "create.opinfo",
+                ["v10"],
+            ],
+            [
+                "v11 = torch.nn.functional.huber_loss(v9, v10, reduction='mean')",
+                "opinfo.nn.functional.huber_loss",
+                ["v11"],
+            ],
+            ["v13 = v10.div(v5)", "binary.div", ["v13"]],
+            [
+                "loss = (v10 * torch.tensor([[0.38, -3.0, 0.65], [0.56, 2.57, 0.87]], dtype=torch.float32)).sum() + (v11 * torch.tensor(1.5, dtype=torch.float32)).sum() + (v13 * torch.tensor([[2.19, 1.46, 0.93], [-3.0, -3.0, 0.16]], dtype=torch.float32)).sum()",
+                "grad.loss",
+                [],
+            ],
+            [
+                "g1 = torch.autograd.grad(loss, [v2, v3, v9, v10], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+            [
+                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
+                "grad.gg",
+                ["gg"],
+            ],
+            [
+                "g2 = torch.autograd.grad(gg, [v2, v3, v9, v10], allow_unused=True)",
+                "grad.second",
+                ["g2"],
+            ],
+        ],
+    ),
+    Known(
+        "float32-rounding-second-order-triplet-distance",
+        "NOT a bug: float32 rounding of the second-order triplet_margin_with_distance_loss gradient, whose exact value is 0: noise of 2^-16 (1.5e-5) from both libraries, at different elements",
+        "^grad\\|grad\\.second :: g2: value :: .*opinfo\\.nn\\.functional\\.triplet_margin_with_distance_loss",
+        [
+            [
+                "v7 = torch.zeros(2, dtype=torch.float64, requires_grad=True)",
+                "create.zeros",
+                ["v7"],
+            ],
+            [
+                "v10 = torch.tensor([[0.7787240743637085]], dtype=torch.float32).detach().requires_grad_()",
+                "create.opinfo",
+                ["v10"],
+            ],
+            [
+                "v11 = torch.tensor([[0.04958606883883476]], dtype=torch.float32).detach().requires_grad_()",
+                "create.opinfo",
+                ["v11"],
+            ],
+            [
+                "v12 = torch.tensor([[1.4563559293746948]], dtype=torch.float32).detach().requires_grad_()",
+                "create.opinfo",
+                ["v12"],
+            ],
+            [
+                "v13 = torch.nn.functional.triplet_margin_with_distance_loss(v10, v11, v12, margin=4.0)",
+                "opinfo.nn.functional.triplet_margin_with_distance_loss",
+                ["v13"],
+            ],
+            ["v15 = torch.stack([v13], -1)", "join.stack", ["v15"]],
+            [
+                "loss = (v12 * torch.tensor([[0.27]], dtype=torch.float32)).sum() + (v13 * torch.tensor(1.5, dtype=torch.float32)).sum() + (v15 * torch.tensor([3.0], dtype=torch.float32)).sum()",
+                "grad.loss",
+                [],
+            ],
+            [
+                "g1 = torch.autograd.grad(loss, [v7, v10, v11, v12], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+            [
+                "gg = sum(((g * g).sum() for g in g1 if g is not None and g.requires_grad), torch.zeros(()))",
+                "grad.gg",
+                ["gg"],
+            ],
+            [
+                "g2 = torch.autograd.grad(gg, [v7, v10, v11, v12], allow_unused=True)",
+                "grad.second",
+                ["g2"],
+            ],
+        ],
+    ),
+    Known(
+        "undefined-in-place-self-overlap",
+        "NOT a bug: an in-place op whose operand is a strided view of the tensor it writes (v.add_(v.unbind(1)[-1]) through a detached alias) (or copy_ from such a view) reads elements the same call has already written: PyTorch cannot check that overlap (MemOverlapStatus::TooHard) and documents the result as undefined; each library gives the result of its own traversal order",
+        "^value\\|inplace\\.\\w+ :: v\\d+@?: value :: .*view\\.unbind( view\\.detach)? inplace\\.\\w+$",
+        [
+            [
+                "v2 = torch.tensor([[[0.47, 2.8], [-0.79, 1.42], [3.45, 0.47]], [[-1.22, -2.5], [-0.72, 0.26], [-0.36, 2.18]], [[-0.52, 0.33], [-2.61, -1.39], [-1.8, -2.69]]], dtype=torch.float64)",
+                "create.tensor",
+                ["v2"],
+            ],
+            ["v3 = v2.unbind(1)[-1]", "view.unbind", ["v3"]],
+            ["v4 = v2.detach()", "view.detach", ["v4"]],
+            ["v4.add_(v3)", "inplace.add_", ["v2@", "v3@", "v4"]],
+        ],
+    ),
+    Known(
+        "torch-nan-logdet-grad-past-inf",
+        "NOT a rustgrad bug: where the gradient reaching logdet is infinite (a division by an integer 0 after it), PyTorch's backward (grad times the inverse transpose, through a solve) gives NaN at an element where rustgrad's product gives inf; the finite gradients agree",
+        "^grad\\|grad\\.(first :: g1|backward :: v\\d+\\.grad): value :: .*opinfo\\.logdet binary\\.div",
+        [
+            [
+                "v2 = torch.tensor([[3, 0, 5], [-1, -1, 4]], dtype=torch.int64)",
+                "create.opinfo",
+                ["v2"],
+            ],
+            [
+                "v6 = torch.tensor([[[4.593504988408828, 7.0, -2.026003876320091, 7.0], [-0.5437237268428896, 7.0, 3.2693623836423202, 7.0]], [[3.9568711005466333, 7.0, 0.6585304539434647, 7.0], [-0.01792637975045444, 7.0, 2.674535124135075, 7.0]], [[3.413269471084433, 7.0, 0.9887051077859734, 7.0], [0.6646470549607272, 7.0, 3.5614881606332496, 7.0]]], dtype=torch.float64)[..., ::2].detach().requires_grad_()",
+                "create.opinfo",
+                ["v6"],
+            ],
+            ["v7 = torch.logdet(v6)", "opinfo.logdet", ["v7"]],
+            ["v8 = v7.div(v2)", "binary.div", ["v8"]],
+            [
+                "loss = (v6 * torch.tensor([[[1.65, -2.2], [-1.12, -3.0]], [[0.75, 1.63], [-1.23, -1.3]], [[0.93, -1.98], [0.51, 1.55]]], dtype=torch.float64)).sum() + (v7 * torch.tensor([1.97, -1.81, 1.77], dtype=torch.float64)).sum() + (v8 * torch.tensor([[-0.11, 0.74, 3.0], [-3.0, 2.48, 1.57]], dtype=torch.float64)).sum()",
+                "grad.loss",
+                [],
+            ],
+            [
+                "g1 = torch.autograd.grad(loss, [v6], create_graph=True, allow_unused=True)",
+                "grad.first",
+                ["g1"],
+            ],
+        ],
+    ),
 ]

@@ -1107,6 +1107,24 @@ def _norm_shape_error(normalized_shape, input):
     )
 
 
+def _in_input_precision(norm):
+    """PyTorch's norm kernels take a half-precision input with float32 parameters (as
+    ``autocast`` leaves them: ``LayerNorm`` after a bfloat16 ``Linear``) and return the
+    input's dtype: computed here in the promoted dtype and rounded once at the end, as they
+    do (the parameters' gradients stay float32)."""
+
+    @functools.wraps(norm)
+    def in_input_precision(input, *args, **kwargs):
+        out = norm(input, *args, **kwargs)
+        low = (_core.float16, _core.bfloat16)
+        if isinstance(input, Tensor) and input.dtype in low and out.dtype != input.dtype:
+            return out.to(input.dtype)
+        return out
+
+    return in_input_precision
+
+
+@_in_input_precision
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` dims (biased variance), then scale by
     ``weight`` and shift by ``bias`` (both of shape ``normalized_shape``)."""
@@ -1180,6 +1198,7 @@ def _channel_shape(input):
     return (1, input.size(1)) + (1,) * (input.dim() - 2)
 
 
+@_in_input_precision
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise ``(N, C, *)`` over each group of ``C // num_groups`` channels (and all
     further dims), then apply the per-channel ``weight`` and ``bias``."""
@@ -1198,6 +1217,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise ValueError(
             f"Expected more than 1 value per channel when training, got input size {sizes}"
         )
+    # As PyTorch's ``group_norm``, the kernel (and its node, which saves it) takes the input
+    # in its suggested memory format: a non-contiguous input is copied first, so a later
+    # write to it is no error at backward.
+    input = input.contiguous(memory_format=_suggested_format(input))
     # an explicit size (not -1), so that empty batches reshape too
     groups = (n, num_groups, (c // num_groups) * math.prod(input.shape[2:]))
     channel = _channel_shape(input)
@@ -1238,6 +1261,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _native.record("NativeGroupNormBackward0", args, forward, saved, backward)
 
 
+@_in_input_precision
 def batch_norm(
     input,
     running_mean,
@@ -2275,9 +2299,11 @@ def relu_(input):
     return input.relu_()
 
 
+@_in_input_precision
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """``input / sqrt(mean(input^2) + eps)`` over the last ``len(normalized_shape)`` dims,
-    then scaled by ``weight``; ``eps=None`` is the machine epsilon of ``input``'s dtype."""
+    then scaled by ``weight``; ``eps=None`` is the machine epsilon of ``input``'s dtype
+    (float32's for a half-precision input, which is normalised in float32)."""
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)
@@ -2288,6 +2314,10 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
             f"[*{', '.join(str(s) for s in normalized_shape)}], but got input of size"
             f"{list(input.shape)}"
         )
+    # (as PyTorch's: a half-precision input is normalised in float32, whose epsilon is the
+    # default; the result is rounded back by `_in_input_precision`)
+    if input.dtype in (_core.float16, _core.bfloat16):
+        input = input.float()
     if eps is None:
         from rustgrad._dtypes import finfo
 
@@ -2299,6 +2329,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return out
 
 
+@_in_input_precision
 def instance_norm(
     input,
     running_mean=None,

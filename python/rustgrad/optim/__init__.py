@@ -9,14 +9,17 @@ from rustgrad.optim.adadelta import Adadelta
 from rustgrad.optim.adagrad import Adagrad
 from rustgrad.optim.adam import Adam, AdamW
 from rustgrad.optim.adamax import Adamax
+from rustgrad.optim.asgd import ASGD
 from rustgrad.optim.lbfgs import LBFGS
 from rustgrad.optim.nadam import NAdam
 from rustgrad.optim.optimizer import Optimizer
 from rustgrad.optim.radam import RAdam
 from rustgrad.optim.rmsprop import RMSprop
+from rustgrad.optim.rprop import Rprop
 from rustgrad.optim.sgd import SGD
 
 __all__ = [
+    "ASGD",
     "LBFGS",
     "SGD",
     "Adadelta",
@@ -28,6 +31,7 @@ __all__ = [
     "Optimizer",
     "RAdam",
     "RMSprop",
+    "Rprop",
     "lr_scheduler",
     "swa_utils",
 ]

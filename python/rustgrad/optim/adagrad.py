@@ -5,6 +5,7 @@ from rustgrad.autograd.grad_mode import no_grad
 from rustgrad.optim.optimizer import (
     Optimizer,
     _advance,
+    _check_fused,
     _check_lr,
     _check_unsupported,
     _new_step,
@@ -55,7 +56,8 @@ class Adagrad(Optimizer):
             )
         if eps < 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}")
-        _check_unsupported(differentiable=differentiable, fused=fused)
+        _check_unsupported(differentiable=differentiable)
+        _check_fused(fused, foreach)
         defaults = {
             "lr": lr,
             "lr_decay": lr_decay,

@@ -1,9 +1,11 @@
 """``optim.Adam`` and ``optim.AdamW``, as ``torch.optim``'s."""
 
 from rustgrad import _core
+from rustgrad._core import Tensor
 from rustgrad.autograd.grad_mode import no_grad
 from rustgrad.optim.optimizer import (
     Optimizer,
+    _check_fused,
     _check_lr,
     _check_unsupported,
     _count,
@@ -65,8 +67,16 @@ class Adam(Optimizer):
         fused=None,
         decoupled_weight_decay=False,
     ):
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")  # fmt: skip
         _check_betas(lr, betas, eps, weight_decay)
-        _check_unsupported(capturable=capturable, differentiable=differentiable, fused=fused)
+        if not (
+            all(isinstance(b, float) for b in betas[:2])
+            or all(isinstance(b, Tensor) for b in betas[:2])
+        ):
+            raise ValueError("betas must be either both floats or both Tensors")
+        _check_unsupported(capturable=capturable, differentiable=differentiable)
+        _check_fused(fused, foreach)
         defaults = {
             "lr": lr,
             "betas": tuple(betas),

@@ -208,7 +208,7 @@ class LRScheduler:
                 values = closed_form() if closed_form is not None else self.get_lr()
         finally:
             self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             _set(group, "lr", lr)
         self._last_lr = _lrs(self.optimizer)
 
@@ -265,7 +265,8 @@ class LambdaLR(_LambdaState, LRScheduler):
     def get_lr(self):
         """The learning rates of the epoch being stepped into, one per parameter group (called by ``step``)."""
         self._warn_outside_step()
-        return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
+        # (strict, as PyTorch's: a group added later is an error, not left unscheduled)
+        return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs, strict=True)]  # fmt: skip
 
 
 class MultiplicativeLR(_LambdaState, LRScheduler):
@@ -278,7 +279,7 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
             return _lrs(self.optimizer)
         return [
             g["lr"] * f(self.last_epoch)
-            for f, g in zip(self.lr_lambdas, self.optimizer.param_groups)
+            for f, g in zip(self.lr_lambdas, self.optimizer.param_groups, strict=True)
         ]
 
 
@@ -518,7 +519,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             values = self.get_lr()
         finally:
             self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             _set(group, "lr", lr)
         self._last_lr = _lrs(self.optimizer)
 
@@ -688,7 +689,7 @@ class CyclicLR(LRScheduler):
         self.optimizer = optimizer
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
-            for lr, group in zip(base_lrs, optimizer.param_groups):
+            for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
                 _set(group, "lr", lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         step_size_up = float(step_size_up)
@@ -780,7 +781,7 @@ class CyclicLR(LRScheduler):
                 top - (top - base) * scale_factor * self.scale_fn(at)
                 for base, top in zip(self.base_momentums, self.max_momentums)
             ]
-            for group, momentum in zip(self.optimizer.param_groups, momenta):
+            for group, momentum in zip(self.optimizer.param_groups, momenta, strict=True):
                 self._set_momentum(group, momentum)
         return lrs
 
@@ -801,8 +802,8 @@ class CyclicLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
-        """Restore what :meth:`state_dict` returned."""
-        state_dict = dict(state_dict)
+        """Restore what :meth:`state_dict` returned (taking its ``_scale_fn_custom`` entry out
+        of it, as PyTorch's does)."""
         fn = state_dict.pop("_scale_fn_custom")
         self.__dict__.update(state_dict)
         if fn is not None:

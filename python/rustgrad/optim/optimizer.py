@@ -68,11 +68,19 @@ def _check_lr(lr):
 
 
 def _check_unsupported(**flags):
-    """PyTorch's implementation switches rustgrad does not offer (CUDA graphs, fused kernels,
-    differentiable steps); ``foreach`` is accepted, the update is the same."""
+    """PyTorch's implementation switches rustgrad does not offer (CUDA graphs, differentiable
+    steps); ``foreach`` and ``fused`` are accepted, the update is the same."""
     for name, value in flags.items():
         if value:
             raise NotImplementedError(f"rustgrad.optim: {name}=True is not implemented")
+
+
+def _check_fused(fused, foreach):
+    """PyTorch's ``fused=True`` (its one-kernel update on the CPU and GPUs) is accepted:
+    rustgrad's update is one pass over each parameter in Rust either way. As PyTorch, it
+    excludes ``foreach=True``."""
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 class _RequiredParameter:

@@ -2,7 +2,13 @@
 
 from rustgrad import _core
 from rustgrad.autograd.grad_mode import no_grad
-from rustgrad.optim.optimizer import Optimizer, _check_lr, _check_unsupported, _optimizer_step
+from rustgrad.optim.optimizer import (
+    Optimizer,
+    _check_fused,
+    _check_lr,
+    _check_unsupported,
+    _optimizer_step,
+)
 
 __all__ = ["SGD"]
 
@@ -43,7 +49,8 @@ class SGD(Optimizer):
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        _check_unsupported(differentiable=differentiable, fused=fused)
+        _check_unsupported(differentiable=differentiable)
+        _check_fused(fused, foreach)
         defaults = {
             "lr": lr,
             "momentum": momentum,

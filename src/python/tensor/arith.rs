@@ -295,7 +295,7 @@ pub(super) fn clamp(
 }
 
 /// `clamp_(min, max)`: the result type must fit the tensor (PyTorch's words name the C++
-/// type: a float bound into int64, any number bound into bool).
+/// type: a float bound into an integer type, any number bound into bool).
 pub(super) fn clamp_<'py>(
     slf: &Bound<'py, PyTensor>,
     min: Option<&Obj<'_>>,
@@ -307,17 +307,13 @@ pub(super) fn clamp_<'py>(
     let result = match dtype {
         DType::Bool if float_bound => Some("Float"),
         DType::Bool if lo.is_some() || hi.is_some() => Some("Long"),
-        DType::I64 if float_bound => Some("Float"),
+        _ if float_bound && dtype.is_integral() => Some("Float"),
         _ => None,
     };
     if let Some(result) = result {
-        let target = if dtype == DType::Bool {
-            "bool"
-        } else {
-            "long int"
-        };
         return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
-            "result type {result} can't be cast to the desired output type {target}"
+            "result type {result} can't be cast to the desired output type {}",
+            dtype.c_name()
         )));
     }
     let (lo, hi) = (lo.map(|b| b.to_f64()), hi.map(|b| b.to_f64()));

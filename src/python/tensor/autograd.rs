@@ -30,6 +30,7 @@ pub(super) fn set_grad(me: &PyTensor, value: Option<&Bound<'_, PyTensor>>) -> Py
         me.var.set_grad(None);
         return Ok(());
     };
+    let object = g;
     let g = g.get().var.clone();
     let problem = if g.ptr_eq(&me.var) {
         Some("can't assign Variable as its own grad".to_string())
@@ -59,7 +60,8 @@ pub(super) fn set_grad(me: &PyTensor, value: Option<&Bound<'_, PyTensor>>) -> Py
         return Err(PyRuntimeError::new_err(message));
     }
     me.var.set_grad(Some(g));
-    Ok(())
+    // (so that `t.grad is value`, as in PyTorch)
+    PyTensor::register_if_unknown(object)
 }
 
 /// `t.requires_grad = value`; a leaf that now requires grad is registered (so that its

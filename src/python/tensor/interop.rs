@@ -10,7 +10,7 @@ use crate::ops;
 use crate::python::convert;
 use crate::python::gil::{self, Work};
 use crate::python::types::{self, PyDType};
-use crate::tensor::{Device, Layout, Scalar, Tensor};
+use crate::tensor::{DType, Device, Layout, Scalar, Tensor};
 
 /// `Tensor(list)`, `Tensor(ndarray)` or `Tensor(*sizes)`: the default float dtype, like
 /// `torch.Tensor`.
@@ -171,8 +171,16 @@ pub(super) fn to<'py>(
     let mut flags = 0;
     let mut copy = false;
     let mut check = |a: &Obj<'py>| -> PyResult<()> {
+        let py = a.py();
         if let Ok(d) = a.cast::<PyDType>() {
             dtype = Some(d.get().dtype);
+        } else if a.is(py.get_type::<pyo3::types::PyFloat>()) {
+            // (Python's own types, as PyTorch takes them: `float` is a double)
+            dtype = Some(DType::F64);
+        } else if a.is(py.get_type::<PyInt>()) {
+            dtype = Some(DType::I64);
+        } else if a.is(py.get_type::<PyBool>()) {
+            dtype = Some(DType::Bool);
         } else if let Ok(t) = a.cast::<PyTensor>() {
             let t: Tensor = t.get().var.tensor();
             dtype = Some(t.dtype());

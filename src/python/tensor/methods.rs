@@ -376,6 +376,26 @@ impl PyTensor {
         base + t.layout().offset * t.dtype().size_of()
     }
 
+    /// Elements from the start of the storage to the first element.
+    fn storage_offset(&self) -> usize {
+        self.var.with_tensor(|t| t.layout().offset)
+    }
+
+    /// The whole storage as a flat tensor sharing it, without history (what ``save`` writes
+    /// once for all the tensors that share it).
+    fn _storage_elements(&self) -> PyTensor {
+        let t = self.var.tensor();
+        let len = t.storage().read().len();
+        let flat = t.with_layout(crate::tensor::Layout::contiguous(&[len]));
+        PyTensor::wrap(Var::new(flat, false))
+    }
+
+    /// An identity of the storage, equal for the tensors that share it (while they live).
+    fn _storage_id(&self) -> usize {
+        self.var
+            .with_tensor(|t| std::sync::Arc::as_ptr(t.storage()) as usize)
+    }
+
     /// Elements to step in storage per index step, one entry per dimension; ``stride(dim)``:
     /// that dimension's (negative counts from the end).
     #[pyo3(signature = (dim=None))]

@@ -104,6 +104,20 @@ impl PyTensor {
         Ok(())
     }
 
+    /// [`Self::register`], unless its variable already has a live Python object.
+    pub fn register_if_unknown(obj: &Bound<'_, PyTensor>) -> PyResult<()> {
+        let py = obj.py();
+        let live = obj.get().var.with_handle(|h| {
+            h.as_ref()
+                .and_then(|b| b.downcast_ref::<Py<PyWeakrefReference>>())
+                .is_some_and(|w| w.bind(py).upgrade().is_some())
+        });
+        if live {
+            return Ok(());
+        }
+        Self::register(obj)
+    }
+
     /// `slf` itself when an op handed back the same variable, else a new object.
     fn same_or_new<'py>(slf: &Bound<'py, Self>, r: Var) -> PyResult<Bound<'py, PyAny>> {
         if r.ptr_eq(&slf.get().var) {

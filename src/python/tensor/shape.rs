@@ -105,6 +105,11 @@ fn check_index_put_dtype(x: &Var, items: &[IndexItem], value: &Var) -> crate::er
         .collect();
     let masked_fill = matches!(tensors.as_slice(), [t] if t.dtype() == DType::Bool)
         && value.tensor().numel() == 1;
+    if masked_fill && value.dtype() != x.dtype() && !matches!(x.dtype(), DType::F16 | DType::BF16) {
+        // (`masked_fill_` fills with `value.item()`, converted with its overflow check)
+        let host = value.tensor().to_device(crate::tensor::Device::Cpu)?;
+        host.scalar_value()?.check_fits(x.dtype(), 2)?;
+    }
     if tensors.is_empty() || masked_fill || value.dtype() == x.dtype() {
         return Ok(());
     }
@@ -154,7 +159,7 @@ pub(super) fn stride<'py>(
     match dim {
         None => Ok(PyTuple::new(py, strides.iter())?.into_any()),
         // PyTorch capitalises this message for `stride` only.
-        Some(d) => one_dim(py, strides, d, "Dimension"),
+        Some(d) => one_dim(py, strides, d),
     }
 }
 
@@ -167,7 +172,7 @@ pub(super) fn size<'py>(
     let shape = me.var.shape();
     match dim {
         None => super::size_object(py, &shape),
-        Some(d) => one_dim(py, &shape, d, "dimension"),
+        Some(d) => one_dim(py, &shape, d),
     }
 }
 
@@ -176,12 +181,10 @@ fn one_dim<'py, T: Copy + IntoPyObject<'py>>(
     py: Python<'py>,
     per_dim: &[T],
     dim: i64,
-    word: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     if per_dim.is_empty() {
-        wrap_dim(dim, 0)?;
         return Err(PyIndexError::new_err(format!(
-            "{word} specified as 0 but tensor has no dimensions"
+            "Dimension specified as {dim} but tensor has no dimensions"
         )));
     }
     let value = per_dim[wrap_dim(dim, per_dim.len())?];

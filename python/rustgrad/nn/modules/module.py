@@ -964,6 +964,13 @@ class Module:
         """Cast floating-point parameters and buffers to bfloat16."""
         return self._apply(lambda t: t.to(_core.bfloat16) if t.is_floating_point() else t)
 
+    def share_memory(self):
+        """PyTorch moves the parameters and buffers to memory shared between processes;
+        rustgrad has no multiprocessing of tensors, and leaves them in place (``self``)."""
+        for t in [*self.parameters(), *self.buffers()]:
+            t.share_memory_()
+        return self
+
     def float(self):
         """Cast floating-point parameters and buffers to float32."""
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)

@@ -207,6 +207,20 @@ class RNNBase(Module):
                 f"got {input.size(-1)}"
             )
 
+    def _between_layers(self, layer_input, lengths, packed):
+        """The dropout between layers. A packed input's is drawn over its packed data
+        ``(sum(lengths), H)``, as PyTorch's kernel draws it (the random stream then follows
+        PyTorch's), and padded back."""
+        if packed is None:
+            return F.dropout(layer_input, self.dropout, True)
+        data = _pack(layer_input, lengths, packed.sorted_indices)
+        dropped = F.dropout(data.data, self.dropout, True)
+        padded, _ = pad_packed_sequence(
+            PackedSequence(dropped, data.batch_sizes, data.sorted_indices, data.unsorted_indices),
+            total_length=layer_input.size(0),
+        )
+        return padded
+
     def _check_hidden(self, hx, expected, what="hidden"):
         if tuple(hx.shape) != tuple(expected):
             got = list(hx.shape)
@@ -216,7 +230,7 @@ class RNNBase(Module):
         """``(output, h_n)`` (``(output, (h_n, c_n))`` for LSTM); ``input`` ``(T, B, I)``,
         ``(B, T, I)`` with ``batch_first``, ``(T, I)`` unbatched, or a ``PackedSequence``."""
         packed = isinstance(input, PackedSequence)
-        mask = None
+        mask = lengths = None
         if packed:
             source = input
             input, lengths = pad_packed_sequence(input)
@@ -281,7 +295,7 @@ class RNNBase(Module):
                     finals_h.append(final)
             layer_input = outs[0] if directions == 1 else _core.cat(outs, 2)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, True)
+                layer_input = self._between_layers(layer_input, lengths, source if packed else None)  # fmt: skip
         output = layer_input
         h_n = _core.stack(finals_h, 0)
         c_n = _core.stack(finals_c, 0) if self.mode == "LSTM" else None

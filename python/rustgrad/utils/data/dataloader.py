@@ -409,6 +409,11 @@ class DataLoader:
         self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
+        if multiprocessing_context is not None and num_workers == 0:
+            raise ValueError(
+                "multiprocessing_context can only be used with multi-process loading "
+                f"(num_workers > 0), but got num_workers={num_workers}"
+            )
         self.multiprocessing_context = multiprocessing_context
         self.persistent_workers = persistent_workers
         self.in_order = in_order
@@ -470,6 +475,17 @@ class DataLoader:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
         self._persistent_iter = None
+        self.__initialized = True
+
+    # (what decides the batches: fixed once built, as PyTorch's; setting one would be ignored)
+    _LOCKED = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")  # fmt: skip
+
+    def __setattr__(self, attr, value):
+        if self.__dict__.get("_DataLoader__initialized") and attr in self._LOCKED:
+            raise ValueError(
+                f"{attr} attribute should not be set after {type(self).__name__} is initialized"
+            )
+        super().__setattr__(attr, value)
 
     @property
     def _auto_collation(self):

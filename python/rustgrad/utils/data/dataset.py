@@ -3,6 +3,7 @@ stream), ``TensorDataset``, ``Subset``, ``ConcatDataset``, ``ChainDataset``, ``S
 and ``random_split``."""
 
 import bisect
+import collections.abc
 import math
 import warnings
 
@@ -31,12 +32,10 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
-    """A stream of samples: subclasses implement ``__iter__``. With worker processes, each
-    worker iterates its own copy (shard it with ``get_worker_info()``)."""
-
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+class IterableDataset(Dataset, collections.abc.Iterable):
+    """A stream of samples: subclasses implement ``__iter__`` (abstract, as PyTorch's: the
+    class itself cannot be instantiated). With worker processes, each worker iterates its own
+    copy (shard it with ``get_worker_info()``)."""
 
     def __add__(self, other):
         return ChainDataset([self, other])

@@ -20,10 +20,8 @@ def _seed_from(generator):
 
 
 class Sampler:
-    """Base class: an iterable of indices (or of lists of indices, for a batch sampler)."""
-
-    def __init__(self, data_source=None):
-        pass
+    """Base class: an iterable of indices (or of lists of indices, for a batch sampler). As
+    PyTorch 2.13's, it takes no arguments (its old ``data_source`` is gone)."""
 
     def __iter__(self):
         raise NotImplementedError
