@@ -1386,8 +1386,6 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     if not _integer_index(index):
         raise RuntimeError("index_add_(): Expected dtype int32/int64 for index")
     if isinstance(source, Tensor) and source.dtype != input.dtype:
-        from rustgrad._tensor_methods import _scalar_name
-
         raise RuntimeError(
             f"index_add_(): self ({_scalar_name(input.dtype)}) and source "
             f"({_scalar_name(source.dtype)}) must have the same scalar type"
